@@ -1,0 +1,14 @@
+import { InvariantError } from './errors.js';
+
+/**
+ * Throws `InvariantError` when `condition` is false. A broken invariant is a programmer error:
+ * the actor that hit it crashes and its supervisor decides what happens next.
+ *
+ * @example
+ * ```ts
+ * assert(count <= capacity, 'mailbox count exceeds its capacity');
+ * ```
+ */
+export function assert(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new InvariantError(message);
+}

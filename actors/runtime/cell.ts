@@ -1,0 +1,297 @@
+import type { Random } from '../../drivers/random/random.js';
+import type { TimerHandle } from '../../drivers/clock/clock.js';
+import { assert } from './assert.js';
+import { type ActorInstance, type Behavior, behaviorLabel } from './behavior.js';
+import type { ActorContext, ReplyHandle } from './context.js';
+import { MailboxFullError } from './errors.js';
+import { messageTypeOf } from './events.js';
+import type { Kernel } from './kernel.js';
+import { Mailbox } from './mailbox.js';
+import type { Message } from './message.js';
+import { formatPid, type Pid } from './pid.js';
+import { ActorRef } from './ref.js';
+import type { SpawnOptions } from './spawn-options.js';
+import type { Signal } from './signals.js';
+import type { SystemItem } from './system-lane.js';
+import { RingQueue } from './ring-queue.js';
+import { systemLaneCapacity } from './limits.js';
+import type { ChildSpecLike } from './supervising.js';
+
+/** Lifecycle of a cell. Ordered: a status ≥ `Stopping` accepts no more messages. */
+export const Status = {
+  /** Handling messages. */
+  Running: 0,
+  /** Crashed or backing off: messages queue up, none are handled, until a restart or a stop. */
+  Suspended: 1,
+  /** Stopping its children and running its `stopped` hook. */
+  Stopping: 2,
+  /** Gone: its slot is free, its ref sends to dead letters. */
+  Stopped: 3,
+} as const;
+export type Status = (typeof Status)[keyof typeof Status];
+
+/** Rarely used per-actor state, allocated on first use so that idle actors stay small. */
+export interface CellExtras {
+  name: string | undefined;
+  lane: RingQueue<SystemItem> | null;
+  watchers: Set<Cell> | null;
+  watching: Set<Cell> | null;
+  links: Set<Cell> | null;
+  trapExits: boolean;
+  timers: Map<string, TimerHandle> | null;
+  random: Random | null;
+  /** Set while a termination runs, so a second stop joins it. */
+  stopping: Promise<void> | null;
+  /** Restarts in place so far (incarnation number − 1). */
+  restarts: number;
+}
+
+/**
+ * The runtime's record of one actor: its mailbox, its place in the tree and its incarnation. It
+ * also is the `ActorContext` handed to the actor's hooks, so running a message allocates nothing.
+ *
+ * Fields are all set in the constructor in one order so every cell shares one hidden class.
+ */
+export class Cell implements ActorContext<Message> {
+  readonly ref: ActorRef<Message>;
+  instance: ActorInstance<Message> | null = null;
+  mailbox: Mailbox | null = null;
+  status: Status = Status.Suspended;
+  /** In the run queue, or running now. */
+  scheduled = false;
+  /** Waiting for a promise returned by `receive`. */
+  busy = false;
+  firstChild: Cell | null = null;
+  lastChild: Cell | null = null;
+  prevSibling: Cell | null = null;
+  nextSibling: Cell | null = null;
+  extras: CellExtras | null = null;
+  /** Set by a supervisor: how this child is restarted and shut down. */
+  spec: ChildSpecLike | undefined = undefined;
+
+  constructor(
+    readonly kernel: Kernel,
+    readonly pid: Pid,
+    readonly behavior: Behavior<Message>,
+    readonly options: SpawnOptions | undefined,
+    readonly parentCell: Cell | null,
+  ) {
+    this.ref = new ActorRef(pid, this);
+  }
+
+  // ---- delivery (the hot path) ----------------------------------------------------------------
+
+  /**
+   * producer: queues a user message. `origin` is the sender's pid (0 from outside any actor) or the
+   * negated ask id. Returns whether the message was queued.
+   */
+  deliver(message: unknown, origin: number): boolean {
+    const kernel = this.kernel;
+    if (this.status >= Status.Stopping) {
+      kernel.deadLetter(message, origin, this, 'stopped');
+      return false;
+    }
+    let mailbox = this.mailbox;
+    if (mailbox === null) mailbox = this.mailbox = new Mailbox(this.options?.mailboxCapacity ?? kernel.mailboxCapacity);
+    const cause = kernel.tracing.active ? kernel.traceSend(origin, this.pid, message) : 0;
+    if (!mailbox.offer(message, origin, cause)) return this.overflow(mailbox, message, origin, cause);
+    if (!this.scheduled && this.status === Status.Running && !this.busy) {
+      this.scheduled = true;
+      kernel.dispatcher.enqueue(this);
+    }
+    return true;
+  }
+
+  private overflow(mailbox: Mailbox, message: unknown, origin: number, cause: number): boolean {
+    const kernel = this.kernel;
+    switch (this.options?.overflow ?? 'reject') {
+      case 'reject':
+        // The sender keeps the message (tell returned false), so it is not a dead letter; an ask
+        // has no other way to learn, so it fails now.
+        if (origin < 0) kernel.asks.reject(-origin, new MailboxFullError(this.describe(), messageTypeOf(message), mailbox.capacity));
+        return false;
+      case 'drop-newest':
+        kernel.deadLetter(message, origin, this, 'mailbox-full');
+        return false;
+      case 'drop-oldest': {
+        const oldest = mailbox.shift();
+        kernel.deadLetter(oldest, mailbox.shiftedOrigin, this, 'dropped-oldest');
+        const queued = mailbox.offer(message, origin, cause);
+        assert(queued, 'a mailbox has room after dropping its oldest message');
+        return true;
+      }
+    }
+  }
+
+  /** Queues a system item (stop, signals, supervision) ahead of every user message. */
+  pushSystem(item: SystemItem): void {
+    if (this.status === Status.Stopped) return;
+    const extras = this.ensureExtras();
+    if (extras.lane === null) extras.lane = new RingQueue<SystemItem>(systemLaneCapacity, 4);
+    // Overflow policy of the system lane: crash. Losing a supervision signal silently would break
+    // the tree's guarantees, so a flood of signals is treated as a broken invariant of this actor.
+    assert(extras.lane.push(item), `system lane of ${this.describe()} overflowed (${systemLaneCapacity} signals)`);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.kernel.dispatcher.enqueue(this);
+    }
+  }
+
+  ensureExtras(): CellExtras {
+    if (this.extras === null) {
+      this.extras = { name: undefined, lane: null, watchers: null, watching: null, links: null, trapExits: false, timers: null, random: null, stopping: null, restarts: 0 };
+    }
+    return this.extras;
+  }
+
+  describe(): string {
+    const name = this.extras?.name;
+    return name !== undefined ? `'${name}' ${formatPid(this.pid)}` : `${behaviorLabel(this.behavior as Behavior<never>)} ${formatPid(this.pid)}`;
+  }
+
+  // ---- ActorContext -------------------------------------------------------------------------------
+
+  get self(): ActorRef<Message> {
+    return this.ref;
+  }
+
+  get name(): string | undefined {
+    return this.extras?.name;
+  }
+
+  get parent(): ActorRef<never> | undefined {
+    return this.parentCell?.ref as ActorRef<never> | undefined;
+  }
+
+  now(): number {
+    return this.kernel.clock.now();
+  }
+
+  get random(): Random {
+    const extras = this.ensureExtras();
+    if (extras.random === null) extras.random = this.kernel.random.stream(`actor/${this.kernel.pathOf(this)}`);
+    return extras.random;
+  }
+
+  spawn<C extends Message>(behavior: Behavior<C>, options?: SpawnOptions): ActorRef<C> {
+    return this.kernel.lifecycle.spawn(this, behavior as Behavior<Message>, options).ref as ActorRef<C>;
+  }
+
+  stop(child?: ActorRef<never>): void {
+    if (child === undefined) {
+      this.pushSystem({ kind: 'stop', reason: 'normal' });
+      return;
+    }
+    const cell = child.cell;
+    if (cell.parentCell !== this) throw new Error(`${this.describe()} can only stop its own children, not ${cell.describe()}`);
+    void this.kernel.lifecycle.terminate(cell, 'normal', undefined, true);
+  }
+
+  reply<K extends Message>(message: K, value: unknown): void {
+    const origin = this.currentOriginOf(message, 'reply');
+    if (origin < 0) this.kernel.asks.resolve(-origin, value);
+    else this.kernel.deadLetter(value, this.pid, this, 'no-asker');
+  }
+
+  replyLater<K extends Message>(message: K): ReplyHandle<never> {
+    const origin = this.currentOriginOf(message, 'replyLater');
+    const kernel = this.kernel;
+    if (origin >= 0) {
+      return { resolve: (value) => (kernel.deadLetter(value, this.pid, this, 'no-asker'), false), reject: () => false };
+    }
+    const askId = -origin;
+    return { resolve: (value) => kernel.asks.resolve(askId, value), reject: (error) => kernel.asks.reject(askId, error) };
+  }
+
+  private currentOriginOf(message: unknown, what: string): number {
+    const kernel = this.kernel;
+    if (kernel.current !== this || kernel.currentMessage !== message) {
+      throw new Error(`${what}() must be called while ${this.describe()} handles that message; use replyLater() to answer afterwards`);
+    }
+    return kernel.currentOrigin;
+  }
+
+  monitor(ref: ActorRef<never>): void {
+    this.kernel.lifecycle.monitor(this, ref.cell);
+  }
+
+  demonitor(ref: ActorRef<never>): void {
+    this.extras?.watching?.delete(ref.cell);
+    ref.cell.extras?.watchers?.delete(this);
+  }
+
+  link(ref: ActorRef<never>): void {
+    this.kernel.lifecycle.link(this, ref.cell);
+  }
+
+  unlink(ref: ActorRef<never>): void {
+    this.extras?.links?.delete(ref.cell);
+    ref.cell.extras?.links?.delete(this);
+  }
+
+  trapExits(on: boolean): void {
+    this.ensureExtras().trapExits = on;
+  }
+
+  startTimer(key: string, delayMs: number, message: Message): void {
+    const extras = this.ensureExtras();
+    if (extras.timers === null) extras.timers = new Map();
+    const previous = extras.timers.get(key);
+    if (previous !== undefined) this.kernel.clock.cancelTimer(previous);
+    const timers = extras.timers;
+    const handle = this.kernel.clock.setTimer(delayMs, () => {
+      if (timers.get(key) !== handle) return;
+      timers.delete(key);
+      this.deliver(message, this.pid);
+    });
+    timers.set(key, handle);
+  }
+
+  cancelTimer(key: string): void {
+    const timers = this.extras?.timers;
+    const handle = timers?.get(key);
+    if (handle === undefined) return;
+    this.kernel.clock.cancelTimer(handle);
+    timers!.delete(key);
+  }
+
+  /** Cancels every timer of the ending incarnation. */
+  cancelAllTimers(): void {
+    const timers = this.extras?.timers;
+    if (timers == null) return;
+    for (const handle of timers.values()) this.kernel.clock.cancelTimer(handle);
+    timers.clear();
+  }
+
+  /** Hands `signal` to the behaviour's `signal` hook, if it has one. */
+  deliverSignal(signal: Signal): void {
+    const instance = this.instance;
+    if (instance?.signal === undefined) return;
+    this.kernel.runHook(this, () => instance.signal!(signal, this));
+  }
+
+  // ---- the tree -----------------------------------------------------------------------------------
+
+  appendChild(child: Cell): void {
+    child.prevSibling = this.lastChild;
+    if (this.lastChild !== null) this.lastChild.nextSibling = child;
+    else this.firstChild = child;
+    this.lastChild = child;
+  }
+
+  removeChild(child: Cell): void {
+    if (child.prevSibling !== null) child.prevSibling.nextSibling = child.nextSibling;
+    else if (this.firstChild === child) this.firstChild = child.nextSibling;
+    if (child.nextSibling !== null) child.nextSibling.prevSibling = child.prevSibling;
+    else if (this.lastChild === child) this.lastChild = child.prevSibling;
+    child.prevSibling = child.nextSibling = null;
+  }
+
+  /** Children in start order. */
+  children(): Cell[] {
+    const list: Cell[] = [];
+    for (let child = this.firstChild; child !== null; child = child.nextSibling) list.push(child);
+    return list;
+  }
+}
+

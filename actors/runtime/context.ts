@@ -1,0 +1,57 @@
+import type { Random } from '../../drivers/random/random.js';
+import type { Behavior } from './behavior.js';
+import type { Message, ReplyOf } from './message.js';
+import type { Pid } from './pid.js';
+import type { ActorRef } from './ref.js';
+import type { SpawnOptions } from './spawn-options.js';
+import type { ExitReason } from './signals.js';
+
+/**
+ * What an actor can do while it handles a message. It is passed to every hook; keep using it only
+ * inside the hook (after an `await` in an async `receive`, prefer `self` and refs).
+ */
+export interface ActorContext<M extends Message> {
+  readonly self: ActorRef<M>;
+  readonly pid: Pid;
+  /** The registered name, if any. */
+  readonly name: string | undefined;
+  /** The parent's ref (`undefined` only for the kernel's root). */
+  readonly parent: ActorRef<never> | undefined;
+  /** Milliseconds on the kernel's clock (virtual in a simulated kernel). */
+  now(): number;
+  /** This actor's own random stream, derived from the kernel seed and the actor's stable name or path. */
+  readonly random: Random;
+
+  /** Spawns a child of this actor. */
+  spawn<C extends Message>(behavior: Behavior<C>, options?: SpawnOptions): ActorRef<C>;
+  /** Stops a child (or, with no argument, this actor) with reason `normal`. */
+  stop(child?: ActorRef<never>): void;
+
+  /** Answers the ask currently being handled. A plain `tell` has no asker: the reply is a dead letter. */
+  reply<K extends M>(message: K, value: ReplyOf<K>): void;
+  /** A handle to answer the current ask later (after async work or another message). */
+  replyLater<K extends M>(message: K): ReplyHandle<ReplyOf<K>>;
+
+  /** Watches `ref`: a `down` signal arrives when it stops for good. */
+  monitor(ref: ActorRef<never>): void;
+  demonitor(ref: ActorRef<never>): void;
+  /** Links this actor with `ref`: an abnormal exit of either crashes the other, unless it traps exits. */
+  link(ref: ActorRef<never>): void;
+  unlink(ref: ActorRef<never>): void;
+  /** When on, exits of linked actors arrive as `exit` signals instead of crashing this actor. */
+  trapExits(on: boolean): void;
+
+  /** Sends `message` to self after `delayMs`; a timer with the same key is replaced. Cancelled on stop and restart. */
+  startTimer(key: string, delayMs: number, message: M): void;
+  cancelTimer(key: string): void;
+}
+
+/** Answers one ask, once, at any later time. */
+export interface ReplyHandle<R> {
+  /** Resolves the asker's promise. Returns false if the ask had already ended (its reply became a dead letter). */
+  resolve(value: R): boolean;
+  /** Rejects the asker's promise with `error`. */
+  reject(error: unknown): boolean;
+}
+
+export type { ExitReason };

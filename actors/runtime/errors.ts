@@ -1,0 +1,115 @@
+/**
+ * The runtime's typed errors. Operating failures (a full mailbox, a missed deadline, a stopped
+ * target) are values a caller can branch on with `instanceof` or `error.code`; invariant failures are
+ * `InvariantError`, which crash the actor that hit them.
+ */
+
+/** The common base: every runtime error has a stable `code`. */
+export abstract class OspreyError extends Error {
+  abstract readonly code: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A broken internal invariant (see `assert`). */
+export class InvariantError extends OspreyError {
+  readonly code = 'invariant';
+}
+
+/** An ask whose deadline passed before a reply came. */
+export class AskTimeoutError extends OspreyError {
+  readonly code = 'ask-timeout';
+  constructor(
+    readonly target: string,
+    readonly messageType: string,
+    readonly deadlineMs: number,
+  ) {
+    super(`ask to ${target} with message '${messageType}' got no reply within ${deadlineMs} ms`);
+  }
+}
+
+/** The target's mailbox was full and its overflow policy refused or dropped the message. */
+export class MailboxFullError extends OspreyError {
+  readonly code = 'mailbox-full';
+  constructor(
+    readonly target: string,
+    readonly messageType: string,
+    readonly capacity: number,
+  ) {
+    super(`mailbox of ${target} is full (${capacity} messages); '${messageType}' was not delivered`);
+  }
+}
+
+/** The target actor is stopped (or never existed): the message went to dead letters. */
+export class ActorStoppedError extends OspreyError {
+  readonly code = 'actor-stopped';
+  constructor(
+    readonly target: string,
+    readonly messageType: string,
+  ) {
+    super(`${target} is stopped; '${messageType}' went to dead letters`);
+  }
+}
+
+/** The target crashed while handling the asked message; `cause` is what it threw. */
+export class ActorCrashedError extends OspreyError {
+  readonly code = 'actor-crashed';
+  constructor(
+    readonly target: string,
+    readonly messageType: string,
+    cause: unknown,
+  ) {
+    super(`${target} crashed while handling '${messageType}': ${describeError(cause)}`, { cause });
+  }
+}
+
+/** A linked actor crashed and this actor does not trap exits, so it crashes too. */
+export class LinkedCrashError extends OspreyError {
+  readonly code = 'linked-crash';
+  constructor(
+    readonly source: string,
+    readonly reason: string,
+  ) {
+    super(`linked actor ${source} exited: ${reason}`);
+  }
+}
+
+/** A supervisor restarted its children more often than its intensity allows and gave up. */
+export class RestartIntensityError extends OspreyError {
+  readonly code = 'restart-intensity';
+  constructor(
+    readonly supervisor: string,
+    readonly restartsMax: number,
+    readonly restartWindowMs: number,
+  ) {
+    super(`${supervisor} exceeded ${restartsMax} restart(s) in ${restartWindowMs} ms and shut down`);
+  }
+}
+
+/** A name is already registered to a live actor. */
+export class NameTakenError extends OspreyError {
+  readonly code = 'name-taken';
+  constructor(readonly actorName: string) {
+    super(`the name '${actorName}' is already registered`);
+  }
+}
+
+/** The kernel is shutting down or stopped and refuses new work. */
+export class KernelStoppedError extends OspreyError {
+  readonly code = 'kernel-stopped';
+  constructor(what: string) {
+    super(`the kernel is stopped: cannot ${what}`);
+  }
+}
+
+/** A short, safe description of any thrown value (a thrown value need not be an Error). */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  try {
+    return String(error);
+  } catch {
+    return '<unprintable>';
+  }
+}

@@ -1,0 +1,300 @@
+import type { Observable } from 'rxjs';
+import type { Clock } from '../../drivers/clock/clock.js';
+import { createRealClock } from '../../drivers/clock/real.js';
+import { createSimulatedClock } from '../../drivers/clock/simulated.js';
+import type { Random } from '../../drivers/random/random.js';
+import { createRealRandom } from '../../drivers/random/real.js';
+import { createSeededRandom } from '../../drivers/random/seeded.js';
+import { kernelTree, type KernelTree } from '../../supervisors/kernel-tree.js';
+import { AskTable } from './asks.js';
+import { type Behavior, behaviorLabel } from './behavior.js';
+import { type Cell, Status } from './cell.js';
+import { Dispatcher } from './dispatcher.js';
+import { ActorStoppedError, describeError, KernelStoppedError, MailboxFullError } from './errors.js';
+import { type DeadLetter, type DeadLetterReason, type KernelEvent, messageTypeOf, ObservedStream } from './events.js';
+import { Lifecycle } from './lifecycle.js';
+import { askDeadlineMsDefault, batchMessagesMax, mailboxCapacityDefault } from './limits.js';
+import type { Message } from './message.js';
+import type { Pid } from './pid.js';
+import type { ActorRef } from './ref.js';
+import { SlotTable } from './slots.js';
+import type { SpawnOptions } from './spawn-options.js';
+import { type KernelStatus, statusOf } from './status.js';
+
+/**
+ * How to boot a kernel. The same kernel runs for real (real clock, random seed) or simulated
+ * (virtual clock, seeded choices); pass drivers explicitly to combine them differently.
+ */
+export interface BootOptions {
+  /** `real` (default) or `simulated`: picks the default clock and random drivers. */
+  readonly mode?: 'real' | 'simulated';
+  /** Overrides the clock driver. */
+  readonly clock?: Clock;
+  /** Overrides the random driver. */
+  readonly random?: Random;
+  /** Seed of the random driver (simulated default 0; real default: drawn, and kept in `kernel.seed`). */
+  readonly seed?: number;
+  /** Messages per actor turn (default 100). */
+  readonly batchMessagesMax?: number;
+  /** Default mailbox bound for actors that do not set one (default 1000). */
+  readonly mailboxCapacity?: number;
+  /** Default ask deadline (default 5000 ms). */
+  readonly askDeadlineMs?: number;
+}
+
+/** A failure of a child, reported whether or not a supervisor restarted it. */
+export interface ChildFailure {
+  readonly child: ActorRef<never>;
+  readonly parent: ActorRef<never> | undefined;
+  readonly error: unknown;
+  /** The message being handled when it failed, if any. */
+  readonly message: unknown;
+  readonly atMs: number;
+}
+
+/**
+ * The actor kernel of one CPU: spawns actors, runs them, supervises them, and tells what happens.
+ *
+ * @example
+ * ```ts
+ * const kernel = await Kernel.boot();
+ * const counter = kernel.spawn(Counter, { name: 'counter' });
+ * counter.tell({ type: 'add', n: 2 });
+ * console.log(await counter.ask({ type: 'get' })); // 2
+ * await kernel.shutdown();
+ * ```
+ */
+export class Kernel {
+  readonly mode: 'real' | 'simulated';
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly mailboxCapacity: number;
+
+  /** @internal */ readonly slots = new SlotTable<Cell>(0);
+  /** @internal */ readonly registry = new Map<string, Cell>();
+  /** @internal */ readonly dispatcher: Dispatcher;
+  /** @internal */ readonly asks: AskTable;
+  /** @internal */ readonly lifecycle = new Lifecycle(this);
+  /** @internal */ readonly tracing = new ObservedStream<KernelEvent>();
+  private readonly deadLetterStream = new ObservedStream<DeadLetter>();
+  private readonly failureStream = new ObservedStream<ChildFailure>();
+
+  /** @internal The actor whose hook runs now, and the message and origin it handles. */
+  current: Cell | null = null;
+  /** @internal */ currentMessage: unknown = undefined;
+  /** @internal */ currentOrigin = 0;
+  /** @internal Trace id of the event being handled (0 when untraced). */
+  currentCause = 0;
+  private eventSeq = 0;
+  private stopped = false;
+  private shuttingDown: Promise<void> | null = null;
+  private tree: KernelTree | null = null;
+
+  /** Messages that could not be delivered since boot. */
+  deadLetterCount = 0;
+
+  private constructor(options: BootOptions) {
+    this.mode = options.mode ?? 'real';
+    this.clock = options.clock ?? (this.mode === 'simulated' ? createSimulatedClock() : createRealClock());
+    this.random = options.random ?? (options.seed !== undefined || this.mode === 'simulated' ? createSeededRandom(options.seed ?? 0) : createRealRandom());
+    this.mailboxCapacity = options.mailboxCapacity ?? mailboxCapacityDefault;
+    this.dispatcher = new Dispatcher(this, options.batchMessagesMax ?? batchMessagesMax);
+    this.asks = new AskTable(this, options.askDeadlineMs ?? askDeadlineMsDefault);
+  }
+
+  /** Boots a kernel with its supervision tree: root → sched, irq, vm, zfs, net, apps. */
+  static async boot(options: BootOptions = {}): Promise<Kernel> {
+    const kernel = new Kernel(options);
+    kernel.tree = kernelTree(kernel);
+    return kernel;
+  }
+
+  /** The seed every random choice of this kernel derives from: log it to replay a run. */
+  get seed(): number {
+    return this.random.seed;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** The causal event stream (spawn, stop, restart, send, receive, transition, fault, dead-letter). */
+  get events(): Observable<KernelEvent> {
+    return this.tracing.stream;
+  }
+
+  /** Every message that could not be delivered, with its sender and the reason. */
+  get deadLetters(): Observable<DeadLetter> {
+    return this.deadLetterStream.stream;
+  }
+
+  /** Every child failure, including those a supervisor restarts automatically. */
+  get failures(): Observable<ChildFailure> {
+    return this.failureStream.stream;
+  }
+
+  /** The pid of the actor running now, 0 outside any actor. */
+  get currentPid(): Pid {
+    return this.current === null ? 0 : this.current.pid;
+  }
+
+  /**
+   * Spawns a top-level user actor (under the `apps` subtree). It is not restarted if it crashes:
+   * spawn a supervisor (see `supervisor()`) to get restarts.
+   */
+  spawn<M extends Message>(behavior: Behavior<M>, options?: SpawnOptions): ActorRef<M> {
+    return this.lifecycle.spawn(this.requireTree().user, behavior as Behavior<Message>, options).ref as ActorRef<M>;
+  }
+
+  /** The actor registered under `name`, if it is alive. */
+  lookup<M extends Message = never>(name: string): ActorRef<M> | undefined {
+    const cell = this.registry.get(name);
+    return cell !== undefined && cell.status !== Status.Stopped ? (cell.ref as ActorRef<M>) : undefined;
+  }
+
+  /** The ref of a live actor by pid. */
+  refOf<M extends Message = never>(pid: Pid): ActorRef<M> | undefined {
+    return this.slots.get(pid, (cell) => cell.pid)?.ref as ActorRef<M> | undefined;
+  }
+
+  /** The subsystem supervisor `name` of the kernel's tree. */
+  subsystem(name: 'sched' | 'irq' | 'vm' | 'zfs' | 'net' | 'apps'): ActorRef<never> {
+    return this.requireTree().subsystems[name].ref as ActorRef<never>;
+  }
+
+  /** Stops an actor (and its subtree) with reason `shutdown`; resolves when it is gone. */
+  stop(ref: ActorRef<never>): Promise<void> {
+    return this.lifecycle.terminate(ref.cell, 'shutdown', undefined, true);
+  }
+
+  /**
+   * Stops the whole tree gracefully: children stop in reverse start order, each within its
+   * shutdown timeout. Asks still in flight fail with `KernelStoppedError`.
+   */
+  shutdown(): Promise<void> {
+    if (this.shuttingDown !== null) return this.shuttingDown;
+    this.shuttingDown = (async () => {
+      if (this.tree !== null) await this.lifecycle.terminate(this.tree.root, 'shutdown', undefined, false);
+      this.stopped = true;
+      this.asks.rejectAll(() => new KernelStoppedError('answer an ask'));
+      this.tracing.complete();
+      this.deadLetterStream.complete();
+      this.failureStream.complete();
+    })();
+    return this.shuttingDown;
+  }
+
+  /** A snapshot of the tree: every actor with its status and queue lengths. */
+  status(): KernelStatus {
+    return statusOf(this, this.requireTree().root);
+  }
+
+  /** @internal A stable path for `cell` (names where registered, else labels with sibling index). */
+  pathOf(cell: Cell): string {
+    const parts: string[] = [];
+    for (let at: Cell | null = cell; at !== null; at = at.parentCell) {
+      parts.push(at.extras?.name ?? `${behaviorLabel(at.behavior as Behavior<never>)}#${siblingIndex(at)}`);
+    }
+    return parts.reverse().join('/');
+  }
+
+  /** @internal Records an undeliverable message; an ask behind it fails with the matching error. */
+  deadLetter(message: unknown, origin: number, target: Cell | null, reason: DeadLetterReason): void {
+    let from = origin;
+    if (origin < 0) {
+      const askId = -origin;
+      from = this.asks.senderOf(askId);
+      const type = messageTypeOf(message);
+      const targetName = target?.describe() ?? 'nobody';
+      if (reason === 'stopped') this.asks.reject(askId, new ActorStoppedError(targetName, type));
+      else if (reason === 'mailbox-full' || reason === 'dropped-oldest') this.asks.reject(askId, new MailboxFullError(targetName, type, target?.mailbox?.capacity ?? 0));
+    }
+    this.deadLetterCount++;
+    if (this.deadLetterStream.active) {
+      this.deadLetterStream.emit({ from, to: target?.pid ?? 0, target: target?.describe() ?? 'nobody', message, reason, atMs: this.clock.now() });
+    }
+    if (this.tracing.active) this.trace({ kind: 'dead-letter', from, to: target?.pid ?? 0, messageType: messageTypeOf(message), reason });
+  }
+
+  /** @internal */
+  reportFailure(cell: Cell, error: unknown, message: unknown): void {
+    if (!this.failureStream.active) return;
+    this.failureStream.emit({ child: cell.ref as ActorRef<never>, parent: cell.parentCell?.ref as ActorRef<never> | undefined, error, message, atMs: this.clock.now() });
+  }
+
+  /** @internal A `stopped` hook threw while the actor was going away anyway: report, do not crash again. */
+  reportHookError(cell: Cell, hook: string, error: unknown): void {
+    this.reportFailure(cell, new Error(`${hook} hook of ${cell.describe()} threw: ${describeError(error)}`, { cause: error }), undefined);
+  }
+
+  /** @internal Emits a traced event with the next id and the current cause. */
+  trace(event: DistributiveOmit<KernelEvent, 'id' | 'cause' | 'atMs'>, cause = this.currentCause): number {
+    const id = ++this.eventSeq;
+    this.tracing.emit({ ...event, id, cause, atMs: this.clock.now() } as KernelEvent);
+    return id;
+  }
+
+  /** @internal */
+  traceSend(origin: number, to: Pid, message: unknown): number {
+    const from = origin < 0 ? this.asks.senderOf(-origin) : origin;
+    return this.trace({ kind: 'send', from, to, messageType: messageTypeOf(message) });
+  }
+
+  /** @internal */
+  traceReceive(pid: Pid, message: unknown, cause: number): void {
+    this.currentCause = this.trace({ kind: 'receive', pid, messageType: messageTypeOf(message) }, cause);
+  }
+
+  /**
+   * @internal Runs `hook` as `cell` (so sends from it carry its pid). A throw fails the cell when
+   * `failOnThrow`, else it is reported. Returns whether the hook completed.
+   */
+  runHook(cell: Cell, hook: () => void, failOnThrow = true): boolean {
+    const current = this.current;
+    const message = this.currentMessage;
+    const origin = this.currentOrigin;
+    this.current = cell;
+    this.currentMessage = undefined;
+    this.currentOrigin = 0;
+    let failure: { error: unknown } | null = null;
+    try {
+      hook();
+    } catch (error) {
+      failure = { error };
+    } finally {
+      this.current = current;
+      this.currentMessage = message;
+      this.currentOrigin = origin;
+    }
+    if (failure === null) return true;
+    if (failOnThrow) this.lifecycle.fail(cell, failure.error, undefined, 0);
+    else this.reportHookError(cell, 'hook', failure.error);
+    return false;
+  }
+
+  /** @internal Ends the dispatcher's current turn. */
+  leave(): void {
+    this.current = null;
+    this.currentMessage = undefined;
+    this.currentOrigin = 0;
+    this.currentCause = 0;
+  }
+
+  /** @internal */
+  onStopped(cell: Cell): void {
+    if (this.tree !== null && cell === this.tree.root) this.stopped = true;
+  }
+
+  private requireTree(): KernelTree {
+    if (this.tree === null || this.stopped) throw new KernelStoppedError('use a stopped kernel');
+    return this.tree;
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function siblingIndex(cell: Cell): number {
+  let index = 0;
+  for (let at = cell.prevSibling; at !== null; at = at.prevSibling) index++;
+  return index;
+}

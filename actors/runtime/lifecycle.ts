@@ -1,0 +1,245 @@
+import { assert } from './assert.js';
+import { type Behavior, behaviorLabel, createInstance } from './behavior.js';
+import { Cell, Status } from './cell.js';
+import { ActorCrashedError, KernelStoppedError, NameTakenError } from './errors.js';
+import { messageTypeOf } from './events.js';
+import type { Kernel } from './kernel.js';
+import type { Message } from './message.js';
+import { shutdownTimeoutMsDefault } from './limits.js';
+import { type ExitReason, isNormalExit } from './signals.js';
+import type { SpawnOptions } from './spawn-options.js';
+import type { ChildSpecLike } from './supervising.js';
+
+/**
+ * Birth, failure, restart and death of actors. Every transition of a cell's `status` happens here.
+ *
+ * Termination is asynchronous because a `stopped` hook may return a promise (flush a file, close a
+ * socket); each one is bounded by the shutdown timeout, after which the subtree is killed.
+ */
+export class Lifecycle {
+  constructor(private readonly kernel: Kernel) {}
+
+  spawn(parent: Cell | null, behavior: Behavior<Message>, options: SpawnOptions | undefined): Cell {
+    return this.spawnWithSpec(parent, behavior, options, undefined);
+  }
+
+  /** Spawns a supervised child: `spec` tells the runtime how to shut it down. */
+  spawnWithSpec(parent: Cell | null, behavior: Behavior<Message>, options: SpawnOptions | undefined, spec: ChildSpecLike | undefined): Cell {
+    const kernel = this.kernel;
+    if (kernel.isStopped) throw new KernelStoppedError(`spawn ${behaviorLabel(behavior as Behavior<never>)}`);
+    if (parent !== null && parent.status >= Status.Stopping) throw new Error(`cannot spawn a child of ${parent.describe()}: it is stopping`);
+    const name = options?.name;
+    if (name !== undefined && kernel.registry.has(name)) throw new NameTakenError(name);
+    const pid = kernel.slots.allocate();
+    const cell = new Cell(kernel, pid, behavior, options, parent);
+    cell.spec = spec;
+    kernel.slots.set(pid, cell);
+    if (name !== undefined) {
+      cell.ensureExtras().name = name;
+      kernel.registry.set(name, cell);
+    }
+    if (parent !== null) parent.appendChild(cell);
+    if (kernel.tracing.active) kernel.trace({ kind: 'spawn', pid, parent: parent?.pid ?? 0, label: behaviorLabel(behavior as Behavior<never>), ...(name !== undefined ? { name } : {}) });
+    this.startIncarnation(cell);
+    return cell;
+  }
+
+  /** Makes a fresh incarnation and runs its `started` hook; a throw there is a failure like any other. */
+  startIncarnation(cell: Cell): void {
+    const kernel = this.kernel;
+    assert(cell.status === Status.Suspended && cell.instance === null, `${cell.describe()} starts only from a clean suspended state`);
+    const ok = kernel.runHook(cell, () => {
+      const instance = createInstance(cell.behavior, cell);
+      cell.instance = instance;
+      instance.started?.(cell);
+    });
+    if (!ok) return;
+    cell.status = Status.Running;
+    if (cell.mailbox !== null && cell.mailbox.count > 0 && !cell.scheduled) {
+      cell.scheduled = true;
+      kernel.dispatcher.enqueue(cell);
+    }
+  }
+
+  /**
+   * The actor threw (or a linked actor crashed). It stops handling messages, keeps its mailbox, and
+   * its parent decides: restart in place, stop, or escalate.
+   */
+  fail(cell: Cell, error: unknown, message: unknown, origin: number): void {
+    if (cell.status >= Status.Stopping) return;
+    const kernel = this.kernel;
+    cell.status = Status.Suspended;
+    cell.cancelAllTimers();
+    if (kernel.tracing.active) kernel.trace({ kind: 'fault', pid: cell.pid, error: describeForTrace(error), ...(message !== undefined ? { messageType: messageTypeOf(message) } : {}) });
+    if (origin < 0) kernel.asks.reject(-origin, new ActorCrashedError(cell.describe(), messageTypeOf(message), error));
+    const links = cell.extras?.links;
+    if (links != null) for (const linked of links) linked.pushSystem({ kind: 'exit', from: cell, reason: 'crashed', error });
+    kernel.reportFailure(cell, error, message);
+    if (cell.parentCell !== null) cell.parentCell.pushSystem({ kind: 'child-failed', child: cell, error, message });
+    else void this.terminate(cell, 'crashed', error, false);
+  }
+
+  /**
+   * Ends the current incarnation (children in reverse start order, then the `stopped` hook with
+   * `reason`) but keeps the cell: pid, ref, name, mailbox, monitors and links survive, and messages
+   * queue up until `resume`. Supervisors call this for every child they restart.
+   */
+  async suspendForRestart(cell: Cell, reason: ExitReason): Promise<void> {
+    if (cell.status >= Status.Stopping) return;
+    cell.status = Status.Suspended;
+    cell.cancelAllTimers();
+    const ended = await this.endIncarnationWithin(cell, reason, shutdownOf(cell));
+    if (!ended) this.killChildren(cell);
+    if (cell.status === Status.Suspended) cell.instance = null;
+  }
+
+  /** Starts a fresh incarnation of a cell that `suspendForRestart` ended (no-op if it was stopped since). */
+  resume(cell: Cell): void {
+    if (cell.status !== Status.Suspended || cell.instance !== null) return;
+    const extras = cell.ensureExtras();
+    extras.restarts++;
+    if (this.kernel.tracing.active) this.kernel.trace({ kind: 'restart', pid: cell.pid, attempt: extras.restarts });
+    this.startIncarnation(cell);
+  }
+
+  /**
+   * Stops `cell` for good with `reason`. Idempotent: a second call joins the first. `notifyParent`
+   * is false when the parent itself asked (a supervisor applying its strategy).
+   */
+  terminate(cell: Cell, reason: ExitReason, error: unknown, notifyParent: boolean, shutdown: number | 'brutal-kill' = shutdownOf(cell)): Promise<void> {
+    if (cell.status === Status.Stopped) return Promise.resolve();
+    const extras = cell.ensureExtras();
+    if (extras.stopping !== null) return extras.stopping;
+    cell.status = Status.Stopping;
+    cell.cancelAllTimers();
+    extras.stopping = (async () => {
+      // Start after the current turn: a stop requested from inside a handler must not run the
+      // actor's `stopped` hook re-entrantly inside that handler.
+      await null;
+      let finalReason = reason;
+      if (shutdown === 'brutal-kill') {
+        this.killChildren(cell);
+        finalReason = isNormalExit(reason) ? 'killed' : reason;
+      } else if (!(await this.endIncarnationWithin(cell, reason, shutdown))) {
+        this.killChildren(cell);
+        finalReason = 'killed';
+      }
+      this.finalize(cell, finalReason, error, notifyParent);
+    })();
+    return extras.stopping;
+  }
+
+  /** Kills `cell`'s subtree at once, without hooks (OTP's brutal_kill). */
+  private killChildren(cell: Cell): void {
+    for (let child = cell.lastChild; child !== null; child = cell.lastChild) {
+      this.killChildren(child);
+      child.status = Status.Stopping;
+      this.finalize(child, 'killed', undefined, false);
+    }
+  }
+
+  private async endIncarnationWithin(cell: Cell, reason: ExitReason, shutdownMs: number | 'brutal-kill'): Promise<boolean> {
+    if (shutdownMs === 'brutal-kill') return false;
+    const clock = this.kernel.clock;
+    let timer: ReturnType<typeof clock.setTimer> | undefined;
+    const deadline = new Promise<false>((resolve) => {
+      timer = clock.setTimer(shutdownMs, () => resolve(false));
+    });
+    try {
+      return await Promise.race([this.endIncarnation(cell, reason).then(() => true as const), deadline]);
+    } finally {
+      clock.cancelTimer(timer!);
+    }
+  }
+
+  private async endIncarnation(cell: Cell, reason: ExitReason): Promise<void> {
+    // Children first, last started first, each with its own shutdown bound.
+    for (let child = cell.lastChild; child !== null; child = cell.lastChild) {
+      await this.terminate(child, 'shutdown', undefined, false);
+      if (child === cell.lastChild) this.finalize(child, 'killed', undefined, false); // defensive: never loop on one child
+    }
+    const instance = cell.instance;
+    if (instance?.stopped === undefined) return;
+    let pending: PromiseLike<void> | void = undefined;
+    this.kernel.runHook(cell, () => {
+      pending = instance.stopped!(cell, reason);
+    }, false);
+    if (pending !== undefined) {
+      try {
+        await pending;
+      } catch (error) {
+        this.kernel.reportHookError(cell, 'stopped', error);
+      }
+    }
+  }
+
+  private finalize(cell: Cell, reason: ExitReason, error: unknown, notifyParent: boolean): void {
+    if (cell.status === Status.Stopped) return;
+    const kernel = this.kernel;
+    this.killChildren(cell);
+    cell.status = Status.Stopped;
+    cell.instance = null;
+    cell.cancelAllTimers();
+    cell.mailbox?.drain((message, origin) => kernel.deadLetter(message, origin, cell, 'stopped'));
+    const extras = cell.extras;
+    extras?.lane?.clear();
+    const parent = cell.parentCell;
+    if (parent !== null) parent.removeChild(cell);
+    if (extras?.name !== undefined && kernel.registry.get(extras.name) === cell) kernel.registry.delete(extras.name);
+    kernel.slots.release(cell.pid);
+    if (kernel.tracing.active) kernel.trace({ kind: 'stop', pid: cell.pid, reason });
+    if (extras != null) {
+      if (extras.watchers !== null) {
+        for (const watcher of extras.watchers) {
+          watcher.extras?.watching?.delete(cell);
+          watcher.pushSystem({ kind: 'signal', signal: { type: 'down', ref: cell.ref as never, reason, ...(error !== undefined ? { error } : {}) } });
+        }
+        extras.watchers = null;
+      }
+      if (extras.watching !== null) {
+        for (const watched of extras.watching) watched.extras?.watchers?.delete(cell);
+        extras.watching = null;
+      }
+      if (extras.links !== null) {
+        // A crash already told the links when it happened (see `fail`); tell them again only for a
+        // stop that was not a crash, so each failure propagates once.
+        for (const linked of extras.links) {
+          linked.extras?.links?.delete(cell);
+          if (reason !== 'crashed') linked.pushSystem({ kind: 'exit', from: cell, reason, error });
+        }
+        extras.links = null;
+      }
+    }
+    if (notifyParent && parent !== null) parent.pushSystem({ kind: 'child-exited', child: cell, reason, error });
+    kernel.onStopped(cell);
+  }
+
+  monitor(watcher: Cell, target: Cell): void {
+    if (target.status === Status.Stopped) {
+      watcher.pushSystem({ kind: 'signal', signal: { type: 'down', ref: target.ref as never, reason: 'noproc' } });
+      return;
+    }
+    const watcherExtras = watcher.ensureExtras();
+    const targetExtras = target.ensureExtras();
+    (watcherExtras.watching ??= new Set()).add(target);
+    (targetExtras.watchers ??= new Set()).add(watcher);
+  }
+
+  link(a: Cell, b: Cell): void {
+    assert(a !== b, 'an actor cannot link to itself');
+    if (b.status === Status.Stopped) {
+      a.pushSystem({ kind: 'exit', from: b, reason: 'noproc', error: undefined });
+      return;
+    }
+    (a.ensureExtras().links ??= new Set()).add(b);
+    (b.ensureExtras().links ??= new Set()).add(a);
+  }
+}
+
+function shutdownOf(cell: Cell): number | 'brutal-kill' {
+  return cell.spec?.shutdown ?? cell.options?.shutdown ?? shutdownTimeoutMsDefault;
+}
+
+function describeForTrace(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

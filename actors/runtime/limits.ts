@@ -1,0 +1,24 @@
+import { assert } from './assert.js';
+
+/** Messages an actor handles per turn before the dispatcher moves on (Pony's batch of 100). */
+export const batchMessagesMax = 100;
+/** Default bound of a user mailbox, in messages. */
+export const mailboxCapacityDefault = 1_000;
+/** Largest mailbox a user may ask for: mailboxes grow lazily up to their bound, never past it. */
+export const mailboxCapacityMax = 1 << 24;
+/** Slots a mailbox starts with once its first message arrives (idle actors allocate none). */
+export const mailboxInitialSlots = 4;
+/** Bound of the system lane (supervision signals, stops, wakes), in signals. */
+export const systemLaneCapacity = 65_536;
+/** Default deadline of an ask. */
+export const askDeadlineMsDefault = 5_000;
+/** Default time an actor gets to stop (its children and its `stopped` hook) before it is killed. */
+export const shutdownTimeoutMsDefault = 5_000;
+/** Turns one drain runs before giving the event loop back (real mode), so I/O is not starved. */
+export const drainTurnsMax = 4_096;
+
+assert(Number.isInteger(batchMessagesMax) && batchMessagesMax > 0, 'batchMessagesMax must be a positive integer');
+assert(mailboxInitialSlots > 0 && (mailboxInitialSlots & (mailboxInitialSlots - 1)) === 0, 'mailboxInitialSlots must be a power of two');
+assert(mailboxCapacityDefault <= mailboxCapacityMax, 'mailboxCapacityDefault must not exceed mailboxCapacityMax');
+assert(askDeadlineMsDefault > 0 && shutdownTimeoutMsDefault > 0, 'default deadlines must be positive');
+assert(drainTurnsMax >= 1, 'drainTurnsMax must be at least one turn');

@@ -1,0 +1,52 @@
+import { assert } from './assert.js';
+
+/**
+ * A process id: one number that names an actor, the CPU it lives on and the generation of its slot.
+ *
+ * Layout (all in one safe integer): `generation · 2^32 + cpu · 2^24 + slot`. When an actor stops its
+ * slot is reused by a later actor with the next generation, so a stale pid never reaches the new
+ * actor: lookups compare the whole pid, not only the slot. Generations start at 1, so 0 is never a
+ * pid and stands for "no actor" (a message sent from outside any actor).
+ */
+export type Pid = number;
+
+export const noPid: Pid = 0;
+
+const slotSpace = 2 ** 24;
+const cpuSpace = 2 ** 8;
+const indexSpace = 2 ** 32;
+const generationSpace = 2 ** 21;
+
+/** Slots one CPU can hold at once. */
+export const slotsPerCpuMax = slotSpace;
+/** CPUs a kernel can address. */
+export const cpusMax = cpuSpace;
+
+export function makePid(cpu: number, slot: number, generation: number): Pid {
+  assert(cpu >= 0 && cpu < cpuSpace, `cpu ${cpu} out of range`);
+  assert(slot >= 0 && slot < slotSpace, `slot ${slot} out of range`);
+  assert(generation >= 1 && generation < generationSpace, `generation ${generation} out of range`);
+  return generation * indexSpace + cpu * slotSpace + slot;
+}
+
+export function pidSlot(pid: Pid): number {
+  return pid % slotSpace;
+}
+
+export function pidCpu(pid: Pid): number {
+  return Math.floor((pid % indexSpace) / slotSpace);
+}
+
+export function pidGeneration(pid: Pid): number {
+  return Math.floor(pid / indexSpace);
+}
+
+/** The next generation for a slot, wrapping before it leaves the safe-integer range. */
+export function nextGeneration(generation: number): number {
+  return generation + 1 < generationSpace ? generation + 1 : 1;
+}
+
+/** `<cpu.slot.generation>`, the way Erlang prints pids. */
+export function formatPid(pid: Pid): string {
+  return `<${pidCpu(pid)}.${pidSlot(pid)}.${pidGeneration(pid)}>`;
+}

@@ -1,0 +1,51 @@
+import type { Cell } from './cell.js';
+import type { AskTypes, Message, MessageOfType, ReplyOf } from './message.js';
+import type { Pid } from './pid.js';
+
+/** Options of one ask. */
+export interface AskOptions {
+  /** Milliseconds before the ask fails with `AskTimeoutError` (default 5000). */
+  readonly deadlineMs?: number;
+}
+
+/**
+ * A handle to an actor, typed by the messages it accepts. A ref does not care where its actor
+ * lives: `tell` and `ask` look the same for a local or a remote actor, and a ref to a stopped
+ * actor sends to dead letters. A restart in place keeps the ref valid.
+ *
+ * @example
+ * ```ts
+ * counter.tell({ type: 'add', n: 2 });          // ok
+ * counter.tell({ type: 'nope' });               // compile error: not a CounterMsg
+ * const n = await counter.ask({ type: 'get' }); // n: number
+ * ```
+ */
+export class ActorRef<M extends Message> {
+  /** @internal */
+  constructor(
+    readonly pid: Pid,
+    /** @internal */ readonly cell: Cell,
+  ) {}
+
+  /**
+   * Queues `message` for the actor. Returns false if it was not queued (mailbox full under
+   * `reject` or `drop-newest`, or actor stopped); what was not queued is a dead letter unless the
+   * policy was `reject`, under which the caller keeps it.
+   */
+  tell(message: M): boolean {
+    return this.cell.deliver(message, this.cell.kernel.currentPid);
+  }
+
+  /** Sends an ask-branded message and resolves with the reply. Every ask has a deadline. */
+  ask<T extends AskTypes<M>>(message: M & { readonly type: T }, options?: AskOptions): Promise<ReplyOf<MessageOfType<M, T>>> {
+    return this.cell.kernel.asks.ask(this.cell, message, options?.deadlineMs) as Promise<ReplyOf<MessageOfType<M, T>>>;
+  }
+
+  /** The registered name, or the pid and behaviour label. */
+  toString(): string {
+    return this.cell.describe();
+  }
+}
+
+/** A ref of any message type, for places that only watch or stop actors. */
+export type AnyActorRef = ActorRef<never>;

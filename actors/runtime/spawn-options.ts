@@ -1,0 +1,21 @@
+import type { OverflowPolicy } from './mailbox.js';
+
+/**
+ * How to spawn an actor. Reuse one options object for many spawns: the kernel keeps a pointer to
+ * it instead of copying, which keeps idle actors small.
+ *
+ * @example
+ * ```ts
+ * kernel.spawn(Worker, { name: 'worker-1', mailboxCapacity: 256, overflow: 'drop-oldest' });
+ * ```
+ */
+export interface SpawnOptions {
+  /** Registers the actor under this name (`kernel.lookup(name)`); unregistered when it stops. */
+  readonly name?: string;
+  /** Mailbox bound in messages (default 1000). */
+  readonly mailboxCapacity?: number;
+  /** What a full mailbox does (default `reject`). */
+  readonly overflow?: OverflowPolicy;
+  /** Time the actor gets to stop before it is killed, or `brutal-kill` to skip its hooks (default 5000 ms). */
+  readonly shutdown?: number | 'brutal-kill';
+}

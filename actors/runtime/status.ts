@@ -1,0 +1,64 @@
+import { type Behavior, behaviorLabel } from './behavior.js';
+import type { Cell } from './cell.js';
+import type { Kernel } from './kernel.js';
+import { formatPid } from './pid.js';
+
+/** One actor in a status snapshot. */
+export interface ActorStatus {
+  readonly pid: string;
+  readonly label: string;
+  readonly name: string | undefined;
+  readonly status: 'running' | 'suspended' | 'stopping' | 'stopped';
+  readonly mailbox: number;
+  readonly restarts: number;
+  readonly children: readonly ActorStatus[];
+}
+
+/** A snapshot of a kernel: its tree and its counters. */
+export interface KernelStatus {
+  readonly mode: 'real' | 'simulated';
+  readonly seed: number;
+  readonly actors: number;
+  readonly messagesHandled: number;
+  readonly deadLetters: number;
+  readonly tree: ActorStatus;
+}
+
+const statusNames = ['running', 'suspended', 'stopping', 'stopped'] as const;
+
+export function statusOf(kernel: Kernel, root: Cell): KernelStatus {
+  return {
+    mode: kernel.mode,
+    seed: kernel.seed,
+    actors: kernel.slots.size,
+    messagesHandled: kernel.dispatcher.messagesHandled,
+    deadLetters: kernel.deadLetterCount,
+    tree: actorStatus(root),
+  };
+}
+
+function actorStatus(cell: Cell): ActorStatus {
+  return {
+    pid: formatPid(cell.pid),
+    label: behaviorLabel(cell.behavior as Behavior<never>),
+    name: cell.extras?.name,
+    status: statusNames[cell.status],
+    mailbox: cell.mailbox?.count ?? 0,
+    restarts: cell.extras?.restarts ?? 0,
+    children: cell.children().map(actorStatus),
+  };
+}
+
+/** The tree as indented text, one actor per line. */
+export function formatStatus(status: KernelStatus): string {
+  const lines = [`kernel (${status.mode}, seed ${status.seed}): ${status.actors} actors, ${status.messagesHandled} messages handled, ${status.deadLetters} dead letters`];
+  const walk = (node: ActorStatus, depth: number): void => {
+    const name = node.name !== undefined ? ` '${node.name}'` : '';
+    const restarts = node.restarts > 0 ? `, ${node.restarts} restart(s)` : '';
+    const mailbox = node.mailbox > 0 ? `, ${node.mailbox} queued` : '';
+    lines.push(`${'  '.repeat(depth)}${node.label}${name} ${node.pid} ${node.status}${restarts}${mailbox}`);
+    for (const child of node.children) walk(child, depth + 1);
+  };
+  walk(status.tree, 1);
+  return lines.join('\n');
+}

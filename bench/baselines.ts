@@ -1,0 +1,125 @@
+// In-run baselines: the denominators for the runtime's speed goals (node-limits.md §4).
+// Each function does the whole workload for `n` messages and returns the number handled, so it can be
+// passed straight to measureRate: `measureRate({ name, run: () => handWrittenActorLoop(N) })`.
+//
+// The first two are ports of /work/shared/reference/node-limits/01-same-thread.js; keep them
+// byte-for-byte equivalent in behaviour, or the figures stop being comparable with node-limits.md.
+
+import { assign, createActor, setup } from 'xstate';
+
+interface Msg {
+  // `string`, not the literal 'ping': handlers branch on it as real ones would.
+  type: string;
+  n: number;
+}
+
+// Module-level sinks so that V8 cannot drop the handlers' work as dead code.
+let sink = 0;
+const polySink = { v: 0 };
+
+function handler(msg: Msg): void {
+  if (msg.type === 'ping') sink += msg.n;
+  else sink -= 1;
+}
+
+/**
+ * Absolute ceiling (152 M msg/s in node-limits.md): one plain call per message, no queue.
+ * The handler is inlined and the message literal may be escape-analysed away.
+ */
+export function functionCallLoop(n: number): number {
+  for (let i = 0; i < n; i++) handler({ type: 'ping', n: i });
+  return n;
+}
+
+// Eight distinct function literals (distinct SharedFunctionInfos), called through a table: the call
+// site is megamorphic, so V8 cannot inline the handler. (Closures made by one factory would share
+// one SharedFunctionInfo; 01-same-thread.js used `new Function` for the same reason.)
+const handlers: Array<(msg: Msg) => void> = [
+  function h0(msg) { if (msg.type === 'ping') polySink.v += msg.n; else polySink.v -= 0; },
+  function h1(msg) { if (msg.type === 'ping') polySink.v += msg.n; else polySink.v -= 1; },
+  function h2(msg) { if (msg.type === 'ping') polySink.v += msg.n; else polySink.v -= 2; },
+  function h3(msg) { if (msg.type === 'ping') polySink.v += msg.n; else polySink.v -= 3; },
+  function h4(msg) { if (msg.type === 'ping') polySink.v += msg.n; else polySink.v -= 4; },
+  function h5(msg) { if (msg.type === 'ping') polySink.v += msg.n; else polySink.v -= 5; },
+  function h6(msg) { if (msg.type === 'ping') polySink.v += msg.n; else polySink.v -= 6; },
+  function h7(msg) { if (msg.type === 'ping') polySink.v += msg.n; else polySink.v -= 7; },
+];
+
+/** Same loop, 8 distinct non-inlinable handlers (92 M msg/s in node-limits.md). */
+export function functionCallLoopPolymorphic(n: number): number {
+  for (let i = 0; i < n; i++) handlers[i & 7]!({ type: 'ping', n: i });
+  return n;
+}
+
+/**
+ * "1000-actor system: circular mailboxes + run queue + send" (`actorSystemRing` in
+ * 01-same-thread.js; 31.7 M msg/s in node-limits.md). The G1 denominator.
+ *
+ * 1000 actors, each with a preallocated 64-slot circular mailbox; a 2048-slot circular run queue;
+ * 100 messages in flight; at most 64 messages per actor turn (fairness); every handled message
+ * sends a new one to actor (id*7+13) % 1000 until n have been sent.
+ *
+ * Faithful port: the class, `send` and `receive` live inside the function as in the original
+ * (a new class per call), and the timed block includes creating the 1000 actors, as it did there.
+ */
+export function handWrittenActorLoop(n: number): number {
+  const A = 1000, MB = 64, MBM = MB - 1;
+  class Actor {
+    // `declare`: no emitted field definitions. With target ES2022 a plain `id: number;` would emit a
+    // class field, i.e. define every property as undefined before the constructor assigns it; the
+    // original assigns them in the constructor only, in this order.
+    declare id: number;
+    declare mb: Array<Msg | null>;
+    declare h: number;
+    declare t: number;
+    declare scheduled: boolean;
+    declare sum: number;
+    constructor(id: number) {
+      this.id = id; this.mb = new Array<Msg | null>(MB).fill(null); this.h = 0; this.t = 0; this.scheduled = false; this.sum = 0;
+    }
+  }
+  const actors: Actor[] = []; for (let i = 0; i < A; i++) actors.push(new Actor(i));
+  const runq = new Array<Actor | null>(2048).fill(null); let rh = 0, rt = 0; const RM = 2047;
+  let sent = 0, handled = 0;
+  function send(to: number, msg: Msg): void {
+    const a = actors[to]!; a.mb[a.t & MBM] = msg; a.t++; sent++;
+    if (!a.scheduled) { a.scheduled = true; runq[rt & RM] = a; rt++; }
+  }
+  function receive(self: Actor, msg: Msg): void {
+    if (msg.type === 'ping') { self.sum += msg.n; if (sent < n) send((self.id * 7 + 13) % A, { type: 'ping', n: msg.n + 1 }); }
+  }
+  for (let i = 0; i < 100; i++) send(i * 10, { type: 'ping', n: 0 });
+  while (rh !== rt) {
+    const a = runq[rh & RM]!; runq[rh & RM] = null; rh++;
+    const mb = a.mb; let k = 0;
+    while (a.h !== a.t && k < 64) { const m = mb[a.h & MBM]!; mb[a.h & MBM] = null; a.h++; k++; handled++; receive(a, m); }
+    if (a.h === a.t) a.scheduled = false; else { runq[rt & RM] = a; rt++; }
+  }
+  if (handled !== n) throw new Error('handled ' + handled);
+  return handled;
+}
+
+// xstate v5 as an off-the-shelf actor: one machine whose only transition is an `assign` that counts.
+const counterMachine = setup({
+  types: {
+    context: {} as { count: number },
+    events: {} as { type: 'ping'; n: number },
+  },
+}).createMachine({
+  context: { count: 0 },
+  on: { ping: { actions: assign({ count: ({ context }) => context.count + 1 }) } },
+});
+
+/**
+ * `createActor(machine).start()`, then `actor.send({ type: 'ping', n })` n times. xstate processes
+ * a send synchronously when its mailbox is idle, so the count is final when the loop ends.
+ * Actor creation and start are inside the timed block (negligible against n sends).
+ */
+export function xstateSendLoop(n: number): number {
+  const actor = createActor(counterMachine).start();
+  for (let i = 0; i < n; i++) actor.send({ type: 'ping', n: i });
+  const count = actor.getSnapshot().context.count;
+  actor.stop();
+  if (count !== n) throw new Error('xstate handled ' + count);
+  return count;
+}

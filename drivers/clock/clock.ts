@@ -1,0 +1,38 @@
+/**
+ * The clock driver: the only source of time and deferred work for the kernel.
+ *
+ * Actors, supervisors and protocols never read the wall clock or arm platform timers themselves;
+ * they ask the kernel, which asks its clock. Swapping the real clock for the simulated one is what
+ * makes a whole kernel run on virtual time and replay from a seed.
+ *
+ * @example
+ * ```ts
+ * const clock = createSimulatedClock();
+ * clock.setTimer(50, () => console.log('fired at', clock.now())); // fired at 50
+ * await clock.advance(100);
+ * ```
+ */
+export interface Clock {
+  /** Which kind of clock this is; the simulated one also exposes `advance` and `runUntilIdle`. */
+  readonly kind: 'real' | 'simulated';
+  /** Monotonic milliseconds since the clock was created (fractional on the real clock). */
+  now(): number;
+  /**
+   * Calls `callback` once, `delayMs` from now (0 or negative: on the next timer turn, after
+   * scheduled work). Throws RangeError for NaN, ±Infinity or more than 2^31 − 1 ms, the longest
+   * delay Node's timers honour; both clocks refuse the same delays.
+   */
+  setTimer(delayMs: number, callback: () => void): TimerHandle;
+  /** Cancels a timer that has not fired yet; cancelling twice or after firing does nothing. */
+  cancelTimer(handle: TimerHandle): void;
+  /**
+   * Runs `callback` as soon as possible after the current synchronous work, before any timer that
+   * is due later. The dispatcher uses this to schedule its next drain.
+   */
+  schedule(callback: () => void): void;
+}
+
+/** Opaque handle of an armed timer. */
+export interface TimerHandle {
+  readonly dueMs: number;
+}

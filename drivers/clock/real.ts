@@ -1,0 +1,97 @@
+/**
+ * The real clock: `Clock` on top of Node's monotonic timer and event loop.
+ *
+ * This is the only place outside tests where the kernel touches platform time; everything above
+ * the drivers asks a `Clock`, so the same code runs unchanged on the simulated clock.
+ */
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import type { Clock, TimerHandle } from './clock.js';
+
+/** Options of {@link createRealClock}. */
+export interface RealClockOptions {
+  /**
+   * `unref()` every armed timer, so pending kernel timers alone do not keep the process alive.
+   * Off by default: a kernel that is waiting for a timer is still doing work, and exiting early
+   * would silently drop it. Turn it on for daemons whose liveness comes from their I/O handles.
+   */
+  readonly unrefTimers?: boolean;
+}
+
+/**
+ * The longest delay Node's `setTimeout` honours. Larger values are not clamped to the maximum:
+ * Node fires them after 1 ms with only a warning, so we refuse them instead.
+ */
+export const timerDelayMsMax = 2 ** 31 - 1;
+
+/** @internal A real timer: the Node timer plus the due time promised to the caller. */
+class RealTimerHandle implements TimerHandle {
+  constructor(
+    readonly dueMs: number,
+    readonly timer: NodeJS.Timeout,
+  ) {}
+}
+
+/**
+ * Creates a clock backed by `performance.now()`, `setTimeout` and `setImmediate`.
+ *
+ * `now()` counts from the moment the clock was created, so logs of a real run and of a simulated
+ * run (which starts at 0) line up.
+ *
+ * @example
+ * ```ts
+ * const clock = createRealClock();
+ * const handle = clock.setTimer(50, () => console.log('fired near', clock.now()));
+ * clock.cancelTimer(handle); // never fires
+ * clock.schedule(() => console.log('after the current synchronous work'));
+ * ```
+ */
+export function createRealClock(options: RealClockOptions = {}): Clock {
+  const unrefTimers = options.unrefTimers ?? false;
+  const originMs = performance.now();
+
+  const now = (): number => performance.now() - originMs;
+
+  return {
+    kind: 'real',
+    now,
+
+    setTimer(delayMs: number, callback: () => void): TimerHandle {
+      assertDelayMs(delayMs);
+      assert.equal(typeof callback, 'function', 'setTimer: callback must be a function');
+      // Negative delays mean "as soon as possible"; Node would clamp them to 1 ms anyway.
+      const delayMsClamped = Math.max(0, delayMs);
+      const dueMs = now() + delayMsClamped;
+      const timer = setTimeout(callback, delayMsClamped);
+      if (unrefTimers) timer.unref();
+      return new RealTimerHandle(dueMs, timer);
+    },
+
+    cancelTimer(handle: TimerHandle): void {
+      if (!(handle instanceof RealTimerHandle)) {
+        throw new TypeError('cancelTimer: the handle was not created by a real clock');
+      }
+      // clearTimeout is idempotent and ignores timers that already fired, as the contract asks.
+      clearTimeout(handle.timer);
+    },
+
+    schedule(callback: () => void): void {
+      assert.equal(typeof callback, 'function', 'schedule: callback must be a function');
+      // Why setImmediate and not queueMicrotask: the dispatcher reschedules its next drain from
+      // inside a drain. Microtasks run before the event loop gets control back, so a busy kernel
+      // would starve every I/O callback. setImmediate runs in the check phase, right after the
+      // poll phase, so I/O completions interleave with kernel drains, and it still runs before
+      // timers that are due later, as the Clock contract asks (timers need at least 1 ms).
+      setImmediate(callback);
+    },
+  };
+}
+
+function assertDelayMs(delayMs: number): void {
+  if (typeof delayMs !== 'number' || !Number.isFinite(delayMs)) {
+    throw new RangeError(`setTimer: delayMs must be a finite number of milliseconds, got ${String(delayMs)}`);
+  }
+  if (delayMs > timerDelayMsMax) {
+    throw new RangeError(`setTimer: delayMs ${delayMs} exceeds timerDelayMsMax (${timerDelayMsMax} ms, about 24.8 days)`);
+  }
+}

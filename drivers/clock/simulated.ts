@@ -1,0 +1,374 @@
+/**
+ * The simulated clock: virtual time that only moves when a test or the simulator says so.
+ *
+ * Ready work (`schedule`) runs FIFO; timers wait in a min-heap ordered by (dueMs, creation
+ * sequence), so two runs that arm the same timers in the same order fire them in the same order.
+ * Together with the seeded random driver this makes a whole kernel run replayable from its seed.
+ */
+import assert from 'node:assert/strict';
+import type { Clock, TimerHandle } from './clock.js';
+import { timerDelayMsMax } from './real.js';
+
+/** Options of {@link createSimulatedClock}. */
+export interface SimulatedClockOptions {
+  /** Virtual time at creation, in milliseconds. Default 0. */
+  readonly startMs?: number;
+  /** Most callbacks one drain of ready work may run before it is declared endless. */
+  readonly readyStepsMax?: number;
+  /** Most callbacks (ready work plus timers) one `advance` call may run; also the `runUntilIdle` default. */
+  readonly stepsMax?: number;
+}
+
+/** Bounds of {@link SimulatedClock.runUntilIdle}; periodic timers would otherwise run forever. */
+export interface RunUntilIdleOptions {
+  /** How far virtual time may move in this call. Default 3_600_000 (one virtual hour). */
+  readonly timeMsMax?: number;
+  /** Most callbacks this call may run. Default: the clock's `stepsMax` (10_000_000). */
+  readonly stepsMax?: number;
+}
+
+/** A {@link Clock} on virtual time, driven explicitly by its owner. */
+export interface SimulatedClock extends Clock {
+  readonly kind: 'simulated';
+  /** Runs all ready work, including work it schedules, without moving time; returns how many callbacks ran. */
+  runReady(): number;
+  /**
+   * Moves time forward by `ms`, running ready work, settled promise continuations and every timer
+   * due on the way (at its due time). Ends with `now()` exactly `ms` later than at the call.
+   */
+  advance(ms: number): Promise<void>;
+  /** Like `advance`, but jumps from timer to timer until nothing is left; returns the callbacks run. */
+  runUntilIdle(options?: RunUntilIdleOptions): Promise<number>;
+  /** Armed timers that have neither fired nor been cancelled. */
+  pendingTimers(): number;
+  /** Scheduled callbacks that have not run yet. */
+  pendingWork(): number;
+}
+
+const readyStepsMaxDefault = 10_000_000;
+const stepsMaxDefault = 10_000_000;
+const timeMsMaxDefault = 3_600_000;
+
+/**
+ * Creates a clock whose time starts at `startMs` and moves only in `advance` and `runUntilIdle`.
+ *
+ * @example
+ * ```ts
+ * const clock = createSimulatedClock();
+ * clock.setTimer(50, () => console.log('timer at', clock.now())); // timer at 50
+ * clock.schedule(() => console.log('ready work at', clock.now())); // ready work at 0, runs first
+ * await clock.advance(100);
+ * clock.now(); // 100
+ * ```
+ */
+export function createSimulatedClock(options: SimulatedClockOptions = {}): SimulatedClock {
+  return new VirtualClock(options);
+}
+
+/** @internal An armed timer; it is its own handle. `heapIndex` is -1 once fired or cancelled. */
+class SimulatedTimer implements TimerHandle {
+  heapIndex = -1;
+  constructor(
+    readonly owner: VirtualClock,
+    readonly dueMs: number,
+    readonly sequence: number,
+    readonly callback: () => void,
+  ) {}
+}
+
+class VirtualClock implements SimulatedClock {
+  readonly kind = 'simulated' as const;
+  private nowMs: number;
+  private sequenceNext = 0;
+  private readonly ready = new ReadyQueue();
+  private readonly timers = new TimerHeap();
+  private readonly readyStepsMax: number;
+  private readonly stepsMax: number;
+  // True while a callback runs: driving the clock from inside itself would reorder work.
+  private callbackRunning = false;
+  // True while advance/runUntilIdle is in progress, across its awaits: one driver at a time.
+  private driving = false;
+
+  constructor(options: SimulatedClockOptions) {
+    this.nowMs = options.startMs ?? 0;
+    this.readyStepsMax = options.readyStepsMax ?? readyStepsMaxDefault;
+    this.stepsMax = options.stepsMax ?? stepsMaxDefault;
+    assert(Number.isFinite(this.nowMs), 'createSimulatedClock: startMs must be finite');
+    assert(Number.isSafeInteger(this.readyStepsMax) && this.readyStepsMax > 0, 'readyStepsMax must be a positive integer');
+    assert(Number.isSafeInteger(this.stepsMax) && this.stepsMax > 0, 'stepsMax must be a positive integer');
+  }
+
+  now(): number {
+    return this.nowMs;
+  }
+
+  setTimer(delayMs: number, callback: () => void): TimerHandle {
+    assertDelayMs(delayMs);
+    assert.equal(typeof callback, 'function', 'setTimer: callback must be a function');
+    const timer = new SimulatedTimer(this, this.nowMs + Math.max(0, delayMs), this.sequenceNext++, callback);
+    this.timers.push(timer);
+    assert(timer.heapIndex >= 0);
+    return timer;
+  }
+
+  cancelTimer(handle: TimerHandle): void {
+    if (!(handle instanceof SimulatedTimer) || handle.owner !== this) {
+      throw new TypeError('cancelTimer: the handle was not created by this simulated clock');
+    }
+    if (handle.heapIndex >= 0) this.timers.remove(handle);
+    assert.equal(handle.heapIndex, -1);
+  }
+
+  schedule(callback: () => void): void {
+    assert.equal(typeof callback, 'function', 'schedule: callback must be a function');
+    this.ready.push(callback);
+  }
+
+  runReady(): number {
+    this.assertIdleDriver('runReady');
+    return this.drainReady(this.readyStepsMax, 'readyStepsMax');
+  }
+
+  async advance(ms: number): Promise<void> {
+    if (!Number.isFinite(ms) || ms < 0) {
+      throw new RangeError(`advance: ms must be a finite number ≥ 0, got ${String(ms)}`);
+    }
+    const targetMs = this.nowMs + ms;
+    await this.drive('advance', targetMs, Infinity, this.stepsMax);
+    assert(this.nowMs <= targetMs, 'advance: a timer fired past the target');
+    this.nowMs = targetMs;
+  }
+
+  async runUntilIdle(options: RunUntilIdleOptions = {}): Promise<number> {
+    const timeMsMax = options.timeMsMax ?? timeMsMaxDefault;
+    const stepsMax = options.stepsMax ?? this.stepsMax;
+    if (!Number.isFinite(timeMsMax) || timeMsMax < 0) {
+      throw new RangeError(`runUntilIdle: timeMsMax must be a finite number ≥ 0, got ${String(timeMsMax)}`);
+    }
+    if (!Number.isSafeInteger(stepsMax) || stepsMax <= 0) {
+      throw new RangeError(`runUntilIdle: stepsMax must be a positive integer, got ${String(stepsMax)}`);
+    }
+    const steps = await this.drive('runUntilIdle', Infinity, this.nowMs + timeMsMax, stepsMax);
+    assert.equal(this.ready.size + this.timers.size, 0, 'runUntilIdle: ended with work left');
+    return steps;
+  }
+
+  pendingTimers(): number {
+    return this.timers.size;
+  }
+
+  pendingWork(): number {
+    return this.ready.size;
+  }
+
+  /**
+   * The loop behind advance and runUntilIdle. Timers due ≤ targetMs fire; a timer due past
+   * limitMs is an error (runUntilIdle's time bound). Returns the number of callbacks run.
+   */
+  private async drive(caller: string, targetMs: number, limitMs: number, stepsMax: number): Promise<number> {
+    this.assertIdleDriver(caller);
+    this.driving = true;
+    try {
+      let steps = 0;
+      // Whether a macrotask turn has passed since the last callback ran. Callbacks may start
+      // promise chains (async handlers, awaited replies) whose continuations schedule more work;
+      // a setImmediate turn lets every pending microtask run first. We yield only when nothing is
+      // ready, and only once per quiet spell, so a busy simulation does not pay a turn per step.
+      let settled = false;
+      for (;;) {
+        if (this.ready.size > 0) {
+          const stepsLeft = stepsMax - steps;
+          steps += stepsLeft < this.readyStepsMax
+            ? this.drainReady(stepsLeft, 'stepsMax', caller)
+            : this.drainReady(this.readyStepsMax, 'readyStepsMax', caller);
+          settled = false;
+          continue;
+        }
+        if (!settled) {
+          await macrotaskTurn();
+          settled = true;
+          continue;
+        }
+        const next = this.timers.peek();
+        if (next === undefined || next.dueMs > targetMs) break;
+        if (next.dueMs > limitMs) {
+          throw new Error(
+            `SimulatedClock.${caller}: the next timer is due at ${next.dueMs} ms, past the bound ` +
+              `now + timeMsMax = ${limitMs} ms (timeMsMax); a periodic timer never lets the clock go idle`,
+          );
+        }
+        if (steps >= stepsMax) throw stepsError(caller, stepsMax, 'stepsMax');
+        assert(next.dueMs >= this.nowMs, 'a timer is due in the past');
+        this.timers.pop();
+        this.nowMs = next.dueMs;
+        steps += 1;
+        settled = false;
+        this.invoke(next.callback);
+      }
+      return steps;
+    } finally {
+      this.driving = false;
+    }
+  }
+
+  /** Runs ready work until the queue is empty; more than `stepsMax` callbacks is an error. */
+  private drainReady(stepsMax: number, boundName: string, caller = 'runReady'): number {
+    let steps = 0;
+    while (this.ready.size > 0) {
+      if (steps >= stepsMax) throw stepsError(caller, stepsMax, boundName);
+      // Dequeue before invoking: a callback that throws is consumed, the rest stays queued.
+      const callback = this.ready.shift();
+      steps += 1;
+      this.invoke(callback);
+    }
+    return steps;
+  }
+
+  private invoke(callback: () => void): void {
+    this.callbackRunning = true;
+    try {
+      callback();
+    } finally {
+      this.callbackRunning = false;
+    }
+  }
+
+  private assertIdleDriver(caller: string): void {
+    if (this.callbackRunning) {
+      throw new Error(`SimulatedClock.${caller}: called from inside a clock callback; drive the clock from outside`);
+    }
+    if (this.driving) {
+      throw new Error(`SimulatedClock.${caller}: the clock is already being driven by advance/runUntilIdle`);
+    }
+  }
+}
+
+function stepsError(caller: string, stepsMax: number, boundName: string): Error {
+  return new Error(
+    `SimulatedClock.${caller}: more than ${stepsMax} callbacks in one call (${boundName}); ` +
+      'the work never settles (a self-rescheduling callback or a zero-delay timer loop?)',
+  );
+}
+
+function macrotaskTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+// Same limits as the real clock, so a simulation never accepts a delay a real run would refuse.
+function assertDelayMs(delayMs: number): void {
+  if (typeof delayMs !== 'number' || !Number.isFinite(delayMs)) {
+    throw new RangeError(`setTimer: delayMs must be a finite number of milliseconds, got ${String(delayMs)}`);
+  }
+  if (delayMs > timerDelayMsMax) {
+    throw new RangeError(`setTimer: delayMs ${delayMs} exceeds timerDelayMsMax (${timerDelayMsMax} ms)`);
+  }
+}
+
+/**
+ * @internal FIFO of ready callbacks: an array read from a moving head, compacted once the dead
+ * prefix is at least half the array, so push and shift stay amortised O(1) and nothing is lost.
+ */
+class ReadyQueue {
+  private items: Array<(() => void) | undefined> = [];
+  private head = 0;
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  push(callback: () => void): void {
+    this.items.push(callback);
+  }
+
+  shift(): () => void {
+    assert(this.size > 0, 'ReadyQueue.shift on an empty queue');
+    const callback = this.items[this.head];
+    this.items[this.head] = undefined; // let the closure be collected before compaction
+    this.head += 1;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    assert(callback !== undefined);
+    return callback;
+  }
+}
+
+/** @internal Binary min-heap of timers by (dueMs, sequence); each timer knows its index. */
+class TimerHeap {
+  private readonly items: SimulatedTimer[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  peek(): SimulatedTimer | undefined {
+    return this.items[0];
+  }
+
+  push(timer: SimulatedTimer): void {
+    assert.equal(timer.heapIndex, -1, 'TimerHeap.push: timer already armed');
+    timer.heapIndex = this.items.length;
+    this.items.push(timer);
+    this.siftUp(timer.heapIndex);
+  }
+
+  pop(): SimulatedTimer {
+    const top = this.items[0];
+    assert(top !== undefined, 'TimerHeap.pop on an empty heap');
+    this.remove(top);
+    return top;
+  }
+
+  remove(timer: SimulatedTimer): void {
+    const index = timer.heapIndex;
+    assert(this.items[index] === timer, 'TimerHeap.remove: timer not in this heap');
+    const last = this.items.pop()!;
+    timer.heapIndex = -1;
+    if (last === timer) return;
+    this.items[index] = last;
+    last.heapIndex = index;
+    // The moved timer may belong above or below its new slot; at most one sift moves it.
+    this.siftUp(index);
+    this.siftDown(last.heapIndex);
+  }
+
+  private siftUp(index: number): void {
+    while (index > 0) {
+      const parent = (index - 1) >> 1;
+      if (!earlier(this.items[index]!, this.items[parent]!)) return;
+      this.swap(index, parent);
+      index = parent;
+    }
+  }
+
+  private siftDown(index: number): void {
+    for (;;) {
+      const left = 2 * index + 1;
+      const right = left + 1;
+      let smallest = index;
+      if (left < this.items.length && earlier(this.items[left]!, this.items[smallest]!)) smallest = left;
+      if (right < this.items.length && earlier(this.items[right]!, this.items[smallest]!)) smallest = right;
+      if (smallest === index) return;
+      this.swap(index, smallest);
+      index = smallest;
+    }
+  }
+
+  private swap(a: number, b: number): void {
+    const timerA = this.items[a]!;
+    const timerB = this.items[b]!;
+    this.items[a] = timerB;
+    this.items[b] = timerA;
+    timerA.heapIndex = b;
+    timerB.heapIndex = a;
+  }
+}
+
+/** Fire order: due time first, then creation order, so equal due times fire as they were armed. */
+function earlier(a: SimulatedTimer, b: SimulatedTimer): boolean {
+  return a.dueMs < b.dueMs || (a.dueMs === b.dueMs && a.sequence < b.sequence);
+}

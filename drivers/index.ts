@@ -1,0 +1,16 @@
+/**
+ * Drivers: the kernel's only doors to time and randomness. Each comes as an interface plus a real
+ * and a simulated (or seeded) implementation, so a whole kernel can run on virtual time and replay
+ * from a seed.
+ */
+export type { Clock, TimerHandle } from './clock/clock.js';
+export { createRealClock, timerDelayMsMax, type RealClockOptions } from './clock/real.js';
+export {
+  createSimulatedClock,
+  type RunUntilIdleOptions,
+  type SimulatedClock,
+  type SimulatedClockOptions,
+} from './clock/simulated.js';
+export type { Random } from './random/random.js';
+export { createRealRandom } from './random/real.js';
+export { createSeededRandom } from './random/seeded.js';

@@ -1,0 +1,49 @@
+import type { Behavior } from '../actors/runtime/behavior.js';
+import type { Message } from '../actors/runtime/message.js';
+import type { SpawnOptions } from '../actors/runtime/spawn-options.js';
+import type { ChildSpecLike, RestartType } from '../actors/runtime/supervising.js';
+import { shutdownTimeoutMsDefault } from '../actors/runtime/limits.js';
+
+export type { RestartType };
+
+/**
+ * One child of a supervisor, as data (OTP's child spec).
+ *
+ * @example
+ * ```ts
+ * const cacheSpec: ChildSpec = { id: 'cache', start: Cache, restart: 'permanent', shutdown: 1_000 };
+ * ```
+ */
+export interface ChildSpec<M extends Message = Message> {
+  /** Unique among the supervisor's children. */
+  readonly id: string;
+  /** What to run. */
+  readonly start: Behavior<M>;
+  /** Name, mailbox bound and overflow policy of the child. */
+  readonly options?: SpawnOptions;
+  /** `permanent` (default): always restarted; `transient`: only after an abnormal exit; `temporary`: never. */
+  readonly restart?: RestartType;
+  /** Milliseconds the child gets to stop, or `brutal-kill` (default 5000). */
+  readonly shutdown?: number | 'brutal-kill';
+  /** Its exit can shut the supervisor down (see `autoShutdown`); only for transient or temporary children. */
+  readonly significant?: boolean;
+}
+
+/** A child spec with its defaults applied; also what the runtime sees on the child's cell. */
+export interface NormalizedChildSpec extends ChildSpecLike {
+  readonly start: Behavior<Message>;
+  readonly options: SpawnOptions | undefined;
+}
+
+export function normalizeChildSpec(spec: ChildSpec<never>): NormalizedChildSpec {
+  if (typeof spec.id !== 'string' || spec.id.length === 0) throw new TypeError('a child spec needs a non-empty string id');
+  if (spec.start === undefined) throw new TypeError(`child spec '${spec.id}' has no start behaviour`);
+  const restart = spec.restart ?? 'permanent';
+  const shutdown = spec.shutdown ?? shutdownTimeoutMsDefault;
+  if (shutdown !== 'brutal-kill' && !(Number.isFinite(shutdown) && shutdown >= 0)) {
+    throw new RangeError(`child spec '${spec.id}': shutdown must be 'brutal-kill' or a non-negative number of ms`);
+  }
+  const significant = spec.significant ?? false;
+  if (significant && restart === 'permanent') throw new TypeError(`child spec '${spec.id}': a significant child must be transient or temporary (as in OTP)`);
+  return { id: spec.id, start: spec.start as Behavior<Message>, options: spec.options, restart, shutdown, significant };
+}

@@ -1,0 +1,8 @@
+/** Supervision: OTP's strategies, restart types, intensity, backoff and shutdown, as actors. */
+export { supervisor, type AutoShutdown, type ChildInfo, type SupervisorMsg, type SupervisorOptions } from './supervisor.js';
+export type { ChildSpec, RestartType } from './child-spec.js';
+export type { Strategy } from './strategy.js';
+export type { BackoffOptions } from './backoff.js';
+export { backoffDelayMs } from './backoff.js';
+export { supervisorMachine, type SupervisorMachineEvent } from './machine.js';
+export { kernelNames, subsystemNames, type SubsystemName } from './kernel-tree.js';

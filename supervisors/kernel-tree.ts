@@ -1,0 +1,57 @@
+import { fromReceive } from '../actors/runtime/behavior.js';
+import type { Cell } from '../actors/runtime/cell.js';
+import type { Kernel } from '../actors/runtime/kernel.js';
+import type { ChildSpec } from './child-spec.js';
+import { supervisor } from './supervisor.js';
+
+/** The subsystems that get a supervisor of their own under the root. */
+export const subsystemNames = ['sched', 'irq', 'vm', 'zfs', 'net', 'apps'] as const;
+export type SubsystemName = (typeof subsystemNames)[number];
+
+/** Registered names of the kernel's own actors (prefixed so they never clash with user names). */
+export const kernelNames = {
+  root: 'kernel.root',
+  user: 'kernel.user',
+  subsystem: (name: SubsystemName) => `kernel.${name}`,
+} as const;
+
+/** Each subsystem's supervisor spec: placeholders until the subsystem lands, so later issues plug in. */
+export const subsystemSpecs: readonly ChildSpec<never>[] = subsystemNames.map((name) => ({
+  id: name,
+  start: supervisor({
+    strategy: 'one-for-one',
+    restartsMax: 3,
+    restartWindowMs: 5_000,
+    // The user guardian: the parent of every `kernel.spawn`. It restarts nothing itself; actors
+    // that want restarts run under a supervisor of their own.
+    children: name === 'apps' ? [{ id: 'user', start: fromReceive(() => {}, 'user-guardian'), options: { name: kernelNames.user }, shutdown: 30_000 }] : [],
+  }),
+  options: { name: kernelNames.subsystem(name) },
+  restart: 'permanent',
+  // A supervisor's children have their own timeouts; give the subtree time to use them.
+  shutdown: 60_000,
+}));
+
+export interface KernelTree {
+  readonly root: Cell;
+  readonly user: Cell;
+  readonly subsystems: Readonly<Record<SubsystemName, Cell>>;
+}
+
+/** Boots the kernel's supervision tree: root → sched, irq, vm, zfs, net, apps → user guardian. */
+export function kernelTree(kernel: Kernel): KernelTree {
+  const root = kernel.lifecycle.spawn(null, supervisor({ strategy: 'one-for-one', restartsMax: 3, restartWindowMs: 5_000, children: subsystemSpecs }), { name: kernelNames.root });
+  const find = (name: string): Cell => {
+    const cell = kernel.registry.get(name);
+    if (cell === undefined) throw new Error(`kernel tree: ${name} did not start`);
+    return cell;
+  };
+  const subsystems = Object.fromEntries(subsystemNames.map((name) => [name, find(kernelNames.subsystem(name))])) as Record<SubsystemName, Cell>;
+  return {
+    root,
+    get user() {
+      return find(kernelNames.user);
+    },
+    subsystems,
+  };
+}

@@ -1,0 +1,114 @@
+import { assign, setup } from 'xstate';
+import { type BackoffOptions, backoffDelayMs } from './backoff.js';
+import { allowsRestart, type IntensityLimits, restartsInWindow } from './restart-intensity.js';
+
+export interface SupervisorMachineInput extends IntensityLimits {
+  readonly backoff: BackoffOptions | undefined;
+}
+
+export interface SupervisorMachineContext extends SupervisorMachineInput {
+  readonly restartTimesMs: readonly number[];
+  /** Consecutive restarts in the current backoff sequence. */
+  readonly backoffAttempt: number;
+  readonly lastRestartMs: number;
+  /** Delay before the restart being prepared. */
+  readonly nextDelayMs: number;
+}
+
+/**
+ * Events of a supervisor's lifecycle. Time and randomness come in the events (`atMs`, `jitter`), so
+ * the machine stays pure and replays exactly.
+ */
+export type SupervisorMachineEvent =
+  | { readonly type: 'child.restart-needed'; readonly atMs: number; readonly jitter: number }
+  | { readonly type: 'restart.done' }
+  | { readonly type: 'auto-shutdown' }
+  | { readonly type: 'children.down' }
+  | { readonly type: 'shutdown' };
+
+/**
+ * A supervisor's lifecycle: `running` until a child needs a restart; `restarting` (after an
+ * optional backoff delay) while the strategy's children are stopped and started again; `escalating`
+ * when the restart intensity is exceeded (children stop, then the supervisor fails to its parent);
+ * `shuttingDown` when a significant child's exit shuts it down. The effects are the actions
+ * `performRestart`, `stopAllChildren`, `failSelf` and `stopSelf`, implemented by the supervisor actor.
+ */
+export const supervisorMachine = setup({
+  types: {} as {
+    context: SupervisorMachineContext;
+    events: SupervisorMachineEvent;
+    input: SupervisorMachineInput;
+  },
+  guards: {
+    withinIntensity: ({ context, event }) => event.type === 'child.restart-needed' && allowsRestart(context.restartTimesMs, event.atMs, context),
+    hasBackoffDelay: ({ context }) => context.nextDelayMs > 0,
+  },
+  delays: {
+    backoffDelay: ({ context }) => context.nextDelayMs,
+  },
+  actions: {
+    recordRestart: assign(({ context, event }) => {
+      if (event.type !== 'child.restart-needed') return {};
+      const backoff = context.backoff;
+      const resetAfterMs = backoff?.resetAfterMs ?? backoff?.maxDelayMs ?? 0;
+      const continues = context.backoffAttempt > 0 && event.atMs - context.lastRestartMs < resetAfterMs;
+      const backoffAttempt = continues ? context.backoffAttempt + 1 : 1;
+      return {
+        restartTimesMs: [...restartsInWindow(context.restartTimesMs, event.atMs, context), event.atMs],
+        backoffAttempt,
+        lastRestartMs: event.atMs,
+        nextDelayMs: backoff === undefined ? 0 : backoffDelayMs(backoffAttempt, backoff, event.jitter),
+      };
+    }),
+    // Effects, provided by the supervisor actor (see supervisor.ts).
+    performRestart: () => {},
+    stopAllChildren: () => {},
+    failSelf: () => {},
+    stopSelf: () => {},
+  },
+}).createMachine({
+  id: 'supervisor',
+  context: ({ input }) => ({ ...input, restartTimesMs: [], backoffAttempt: 0, lastRestartMs: 0, nextDelayMs: 0 }),
+  initial: 'running',
+  states: {
+    running: {
+      on: {
+        'child.restart-needed': [
+          { guard: 'withinIntensity', target: 'restarting', actions: 'recordRestart' },
+          { target: 'escalating' },
+        ],
+        'auto-shutdown': { target: 'shuttingDown' },
+        shutdown: { target: 'stopped' },
+      },
+    },
+    restarting: {
+      initial: 'deciding',
+      states: {
+        deciding: {
+          always: [{ guard: 'hasBackoffDelay', target: 'backingOff' }, { target: 'working' }],
+        },
+        backingOff: {
+          after: { backoffDelay: { target: 'working' } },
+        },
+        working: {
+          entry: 'performRestart',
+          on: { 'restart.done': { target: '#supervisor.running' } },
+        },
+      },
+      on: { shutdown: { target: 'stopped' } },
+    },
+    escalating: {
+      entry: 'stopAllChildren',
+      on: { 'children.down': { target: 'failed' }, shutdown: { target: 'stopped' } },
+    },
+    shuttingDown: {
+      entry: 'stopAllChildren',
+      on: { 'children.down': { target: 'done' }, shutdown: { target: 'stopped' } },
+    },
+    failed: { type: 'final', entry: 'failSelf' },
+    done: { type: 'final', entry: 'stopSelf' },
+    stopped: { type: 'final' },
+  },
+});
+
+export type SupervisorMachine = typeof supervisorMachine;

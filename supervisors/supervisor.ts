@@ -1,0 +1,286 @@
+import type { ActorInstance, BehaviorFactory } from '../actors/runtime/behavior.js';
+import { type Cell, Status } from '../actors/runtime/cell.js';
+import type { ActorContext } from '../actors/runtime/context.js';
+import { RestartIntensityError } from '../actors/runtime/errors.js';
+import { MachineRunner } from '../actors/runtime/machine-runner.js';
+import type { Ask, Message } from '../actors/runtime/message.js';
+import type { ActorRef } from '../actors/runtime/ref.js';
+import type { SpawnOptions } from '../actors/runtime/spawn-options.js';
+import { type ExitReason, isNormalExit } from '../actors/runtime/signals.js';
+import type { SupervisingInstance } from '../actors/runtime/supervising.js';
+import { type BackoffOptions, validateBackoff } from './backoff.js';
+import { type ChildSpec, type NormalizedChildSpec, normalizeChildSpec } from './child-spec.js';
+import { supervisorMachine } from './machine.js';
+import { childrenToRestart, type Strategy } from './strategy.js';
+
+export type { Strategy };
+
+/** When a supervisor shuts itself down because significant children exited (OTP's auto_shutdown). */
+export type AutoShutdown = 'never' | 'any-significant' | 'all-significant';
+
+/**
+ * A supervisor's configuration.
+ *
+ * @example
+ * ```ts
+ * const tree = kernel.spawn(supervisor({
+ *   strategy: 'one-for-one',
+ *   restartsMax: 3, restartWindowMs: 5_000,
+ *   children: [{ id: 'counter', start: Counter, options: { name: 'counter' } }],
+ * }));
+ * ```
+ */
+export interface SupervisorOptions {
+  /** Which children restart when one fails (default `one-for-one`). */
+  readonly strategy?: Strategy;
+  /** Restart intensity: more than this many restarts within `restartWindowMs` shuts the supervisor down (default 1). */
+  readonly restartsMax?: number;
+  /** Restart period (default 5000 ms). */
+  readonly restartWindowMs?: number;
+  /** Exponential backoff with jitter before each restart (default none). */
+  readonly backoff?: BackoffOptions;
+  /** Default `never`. */
+  readonly autoShutdown?: AutoShutdown;
+  /** Static children, started in order. For `simple-one-for-one`: exactly one, the template of dynamic children. */
+  readonly children?: readonly ChildSpec<never>[];
+}
+
+/** One child as `which-children` reports it. */
+export interface ChildInfo {
+  readonly id: string;
+  readonly ref: ActorRef<never> | undefined;
+  readonly restart: NormalizedChildSpec['restart'];
+  readonly status: 'running' | 'restarting' | 'stopped';
+}
+
+/** What a supervisor answers. */
+export type SupervisorMsg =
+  | Ask<{ readonly type: 'which-children' }, readonly ChildInfo[]>
+  | Ask<{ readonly type: 'start-child'; readonly spec?: ChildSpec<never>; readonly options?: SpawnOptions }, ActorRef<never>>
+  | Ask<{ readonly type: 'terminate-child'; readonly id: string }, boolean>;
+
+interface ChildRecord {
+  readonly spec: NormalizedChildSpec;
+  cell: Cell | null;
+}
+
+/**
+ * A supervisor: an actor that starts children from specs and restarts them after OTP's rules —
+ * strategies, restart types, intensity and period, backoff, shutdown timeouts, significant children.
+ * Its own lifecycle is the xstate machine in `machine.ts`. Every failure is also published on
+ * `kernel.failures`, restarted or not.
+ */
+export function supervisor(options: SupervisorOptions = {}): BehaviorFactory<SupervisorMsg> {
+  const strategy = options.strategy ?? 'one-for-one';
+  const restartsMax = options.restartsMax ?? 1;
+  const restartWindowMs = options.restartWindowMs ?? 5_000;
+  if (!(Number.isInteger(restartsMax) && restartsMax >= 0)) throw new RangeError('restartsMax must be a non-negative integer');
+  if (!(restartWindowMs > 0)) throw new RangeError('restartWindowMs must be positive');
+  if (options.backoff !== undefined) validateBackoff(options.backoff);
+  const specs = (options.children ?? []).map(normalizeChildSpec);
+  const ids = new Set(specs.map((spec) => spec.id));
+  if (ids.size !== specs.length) throw new TypeError('child spec ids must be unique within a supervisor');
+  if (strategy === 'simple-one-for-one' && specs.length !== 1) throw new TypeError('a simple-one-for-one supervisor takes exactly one child spec, the template');
+  const config: SupervisorConfig = { strategy, restartsMax, restartWindowMs, backoff: options.backoff, autoShutdown: options.autoShutdown ?? 'never', specs };
+  return { kind: 'factory', label: `supervisor:${strategy}`, create: () => new SupervisorInstance(config) };
+}
+
+interface SupervisorConfig {
+  readonly strategy: Strategy;
+  readonly restartsMax: number;
+  readonly restartWindowMs: number;
+  readonly backoff: BackoffOptions | undefined;
+  readonly autoShutdown: AutoShutdown;
+  readonly specs: readonly NormalizedChildSpec[];
+}
+
+class SupervisorInstance implements ActorInstance<SupervisorMsg>, SupervisingInstance {
+  private readonly records: ChildRecord[] = [];
+  /** Children waiting for a restart decision, oldest first. */
+  private readonly pending: ChildRecord[] = [];
+  private cell!: Cell;
+  private runner!: MachineRunner<typeof supervisorMachine>;
+  private dynamicSeq = 0;
+
+  constructor(private readonly config: SupervisorConfig) {}
+
+  started(ctx: ActorContext<SupervisorMsg>): void {
+    this.cell = ctx as unknown as Cell;
+    const machine = supervisorMachine.provide({
+      actions: {
+        performRestart: () => void this.performRestart(),
+        stopAllChildren: () => void this.stopAllChildren().then(() => this.sendToMachine({ type: 'children.down' })),
+        failSelf: () => this.cell.kernel.lifecycle.fail(this.cell, new RestartIntensityError(this.cell.describe(), this.config.restartsMax, this.config.restartWindowMs), undefined, 0),
+        stopSelf: () => void this.cell.kernel.lifecycle.terminate(this.cell, 'shutdown', undefined, true),
+      },
+    });
+    this.runner = new MachineRunner(machine, { cell: this.cell, emitted: () => {} });
+    this.runner.start({ restartsMax: this.config.restartsMax, restartWindowMs: this.config.restartWindowMs, backoff: this.config.backoff });
+    if (this.config.strategy !== 'simple-one-for-one') for (const spec of this.config.specs) this.startChild(spec);
+  }
+
+  receive(message: SupervisorMsg | { type: string }, ctx: ActorContext<SupervisorMsg>): void {
+    switch (message.type) {
+      case 'which-children':
+        ctx.reply(message as SupervisorMsg, this.records.map(describeChild) as never);
+        return;
+      case 'start-child': {
+        const request = message as Extract<SupervisorMsg, { type: 'start-child' }>;
+        ctx.reply(request, this.startDynamicChild(request).ref as never);
+        return;
+      }
+      case 'terminate-child': {
+        const request = message as Extract<SupervisorMsg, { type: 'terminate-child' }>;
+        const record = this.records.find((r) => r.spec.id === request.id);
+        if (record === undefined) {
+          ctx.reply(request, false as never);
+          return;
+        }
+        this.remove(record);
+        const reply = ctx.replyLater(request);
+        const done = record.cell === null ? Promise.resolve() : this.cell.kernel.lifecycle.terminate(record.cell, 'shutdown', undefined, false);
+        void done.then(() => reply.resolve(true as never));
+        return;
+      }
+      default:
+        // The machine's own delayed events (backoff) come back as messages to self.
+        this.runner.send(message as never);
+    }
+  }
+
+  async stopped(): Promise<void> {
+    if (this.runner.snapshot?.status === 'active') this.runner.send({ type: 'shutdown' });
+    await this.stopAllChildren();
+  }
+
+  childFailed(child: Cell, _error: unknown, _message: unknown): void {
+    const record = this.recordOf(child);
+    if (record === undefined) {
+      void this.cell.kernel.lifecycle.terminate(child, 'crashed', _error, false);
+      return;
+    }
+    if (record.spec.restart === 'temporary') {
+      this.remove(record);
+      void this.cell.kernel.lifecycle.terminate(child, 'crashed', _error, false);
+      this.checkAutoShutdown(record);
+      return;
+    }
+    this.requestRestart(record);
+  }
+
+  childExited(child: Cell, reason: ExitReason): void {
+    const record = this.recordOf(child);
+    if (record === undefined) return;
+    record.cell = null;
+    const restart = record.spec.restart;
+    if (restart === 'permanent' || (restart === 'transient' && !isNormalExit(reason))) {
+      this.requestRestart(record);
+      return;
+    }
+    this.remove(record);
+    this.checkAutoShutdown(record);
+  }
+
+  private requestRestart(record: ChildRecord): void {
+    if (!this.pending.includes(record)) this.pending.push(record);
+    this.pump();
+  }
+
+  /** Feeds the oldest waiting child to the machine when it is ready for one. */
+  private pump(): void {
+    if (this.pending.length === 0 || !this.runner.snapshot?.matches('running')) return;
+    const cell = this.cell;
+    this.runner.send({ type: 'child.restart-needed', atMs: cell.now(), jitter: cell.random.next() });
+  }
+
+  private async performRestart(): Promise<void> {
+    const failed = this.pending.shift();
+    if (failed !== undefined && this.records.includes(failed)) {
+      const lifecycle = this.cell.kernel.lifecycle;
+      const group = childrenToRestart(this.config.strategy, this.records, failed);
+      // Stop the group last-started first, then start it again in start order (OTP).
+      for (const record of [...group].reverse()) {
+        if (record.cell === null) continue;
+        if (record !== failed && record.spec.restart === 'temporary') {
+          this.remove(record);
+          await lifecycle.terminate(record.cell, 'shutdown', undefined, false);
+          continue;
+        }
+        await lifecycle.suspendForRestart(record.cell, record === failed ? 'crashed' : 'shutdown');
+      }
+      if (this.cell.status !== Status.Running) return;
+      for (const record of group) {
+        if (!this.records.includes(record)) continue;
+        if (record.cell === null || record.cell.status === Status.Stopped) record.cell = this.spawnChildCell(record.spec);
+        else lifecycle.resume(record.cell);
+      }
+    }
+    this.sendToMachine({ type: 'restart.done' });
+  }
+
+  private async stopAllChildren(): Promise<void> {
+    const lifecycle = this.cell.kernel.lifecycle;
+    for (const record of [...this.records].reverse()) {
+      if (record.cell !== null) await lifecycle.terminate(record.cell, 'shutdown', undefined, false);
+    }
+    this.records.length = 0;
+    this.pending.length = 0;
+  }
+
+  /** Sends an event to the machine as this supervisor (from a promise continuation), then pumps. */
+  private sendToMachine(event: { type: 'restart.done' } | { type: 'children.down' }): void {
+    if (this.cell.instance !== this || this.runner.snapshot?.status !== 'active') return;
+    this.cell.kernel.runHook(this.cell, () => {
+      this.runner.send(event);
+      this.pump();
+    });
+  }
+
+  private checkAutoShutdown(record: ChildRecord): void {
+    if (!record.spec.significant || this.config.autoShutdown === 'never') return;
+    const anySignificantLeft = this.records.some((r) => r.spec.significant);
+    if (this.config.autoShutdown === 'any-significant' || !anySignificantLeft) this.runner.send({ type: 'auto-shutdown' });
+  }
+
+  private startChild(spec: NormalizedChildSpec): ChildRecord {
+    const record: ChildRecord = { spec, cell: null };
+    this.records.push(record);
+    record.cell = this.spawnChildCell(spec);
+    return record;
+  }
+
+  private startDynamicChild(request: Extract<SupervisorMsg, { type: 'start-child' }>): Cell {
+    let spec: NormalizedChildSpec;
+    if (request.spec !== undefined) {
+      spec = normalizeChildSpec(request.spec);
+    } else {
+      const template = this.config.specs[0];
+      if (this.config.strategy !== 'simple-one-for-one' || template === undefined) throw new TypeError('start-child needs a spec unless the supervisor is simple-one-for-one');
+      spec = { ...template, id: `${template.id}-${++this.dynamicSeq}`, options: request.options ?? template.options };
+    }
+    if (this.records.some((r) => r.spec.id === spec.id)) throw new TypeError(`a child with id '${spec.id}' already exists`);
+    return this.startChild(spec).cell!;
+  }
+
+  private spawnChildCell(spec: NormalizedChildSpec): Cell {
+    const cell = this.cell.kernel.lifecycle.spawnWithSpec(this.cell, spec.start, spec.options, spec);
+    return cell;
+  }
+
+  private recordOf(cell: Cell): ChildRecord | undefined {
+    return this.records.find((record) => record.cell === cell);
+  }
+
+  private remove(record: ChildRecord): void {
+    const index = this.records.indexOf(record);
+    if (index >= 0) this.records.splice(index, 1);
+    const waiting = this.pending.indexOf(record);
+    if (waiting >= 0) this.pending.splice(waiting, 1);
+  }
+}
+
+function describeChild(record: ChildRecord): ChildInfo {
+  const cell = record.cell;
+  const status = cell === null || cell.status >= Status.Stopping ? 'stopped' : cell.status === Status.Running ? 'running' : 'restarting';
+  return { id: record.spec.id, ref: cell?.ref as ActorRef<never> | undefined, restart: record.spec.restart, status };
+}
