@@ -173,13 +173,18 @@ export class Cell implements ActorContext<Message> {
     return extras.random;
   }
 
+  lookup<T extends Message = never>(name: string): ActorRef<T> | undefined {
+    return this.kernel.lookup<T>(name);
+  }
+
   spawn<C extends Message>(behavior: Behavior<C>, options?: SpawnOptions): ActorRef<C> {
     return this.kernel.lifecycle.spawn(this, behavior as Behavior<Message>, options).ref as ActorRef<C>;
   }
 
   stop(child?: ActorRef<never>): void {
     if (child === undefined) {
-      this.pushSystem({ kind: 'stop', reason: 'normal' });
+      // Takes effect after the current message: the status changes now, the hooks run after the turn.
+      void this.kernel.lifecycle.terminate(this, 'normal', undefined, true);
       return;
     }
     const cell = child.cell;

@@ -22,6 +22,9 @@ export interface ActorContext<M extends Message> {
   /** This actor's own random stream, derived from the kernel seed and the actor's stable name or path. */
   readonly random: Random;
 
+  /** The live actor registered under `name`, if any. */
+  lookup<T extends Message = never>(name: string): ActorRef<T> | undefined;
+
   /** Spawns a child of this actor. */
   spawn<C extends Message>(behavior: Behavior<C>, options?: SpawnOptions): ActorRef<C>;
   /** Stops a child (or, with no argument, this actor) with reason `normal`. */

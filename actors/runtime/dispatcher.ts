@@ -61,7 +61,8 @@ export class Dispatcher {
     if (cell.extras !== null) drainSystemLane(cell);
     const mailbox = cell.mailbox;
     if (cell.status !== Status.Running || cell.busy || mailbox === null || mailbox.count === 0) {
-      cell.scheduled = false;
+      if (hasSystemWork(cell)) queueAgain(this.runQueue, cell);
+      else cell.scheduled = false;
       return;
     }
     const kernel = this.kernel;
@@ -90,7 +91,8 @@ export class Dispatcher {
       kernel.lifecycle.fail(cell, error, message, origin);
     }
     kernel.leave();
-    if (cell.status === Status.Running && !cell.busy && mailbox.count > 0) queueAgain(this.runQueue, cell);
+    // Signals pushed during the turn (the actor monitored a dead actor, say) need another turn too.
+    if ((cell.status === Status.Running && !cell.busy && mailbox.count > 0) || hasSystemWork(cell)) queueAgain(this.runQueue, cell);
     else cell.scheduled = false;
   }
 
@@ -118,6 +120,11 @@ export class Dispatcher {
     cell.scheduled = true;
     this.enqueue(cell);
   }
+}
+
+function hasSystemWork(cell: Cell): boolean {
+  const lane = cell.extras?.lane;
+  return lane != null && lane.count > 0;
 }
 
 function queueAgain(queue: RingQueue<Cell>, cell: Cell): void {

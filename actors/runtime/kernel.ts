@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { Clock } from '../../drivers/clock/clock.js';
 import { createRealClock } from '../../drivers/clock/real.js';
-import { createSimulatedClock } from '../../drivers/clock/simulated.js';
+import { createSimulatedClock, type SimulatedClock } from '../../drivers/clock/simulated.js';
 import type { Random } from '../../drivers/random/random.js';
 import { createRealRandom } from '../../drivers/random/real.js';
 import { createSeededRandom } from '../../drivers/random/seeded.js';
@@ -112,6 +112,15 @@ export class Kernel {
   /** The seed every random choice of this kernel derives from: log it to replay a run. */
   get seed(): number {
     return this.random.seed;
+  }
+
+  /**
+   * The simulated clock of a simulated kernel, to drive virtual time from a test:
+   * `await kernel.simulatedClock.runUntilIdle()`. Throws on a real kernel.
+   */
+  get simulatedClock(): SimulatedClock {
+    if (this.clock.kind !== 'simulated') throw new Error('this kernel runs on a real clock; boot it with { mode: "simulated" }');
+    return this.clock as SimulatedClock;
   }
 
   get isStopped(): boolean {

@@ -1,0 +1,127 @@
+import { expect } from 'chai';
+import { Actor, ActorCrashedError, ActorStoppedError, AskTimeoutError, fromReceive, type ActorContext, type Ask } from '../../../actors/runtime/index.js';
+import { bootSimulated, collectDeadLetters, rejectionOf, settle, shutdown } from './helpers.js';
+
+type EchoMsg =
+  | Ask<{ readonly type: 'echo'; readonly text: string }, string>
+  | Ask<{ readonly type: 'silent' }, number>
+  | Ask<{ readonly type: 'later' }, string>
+  | Ask<{ readonly type: 'crash' }, never>
+  | { readonly type: 'release' };
+
+class Echo extends Actor<EchoMsg> {
+  private parked: ((value: string) => boolean) | null = null;
+  receive(msg: EchoMsg, ctx: ActorContext<EchoMsg>): void {
+    switch (msg.type) {
+      case 'echo': ctx.reply(msg, msg.text); break;
+      case 'silent': break;
+      case 'later': { const handle = ctx.replyLater(msg); this.parked = (value) => handle.resolve(value); break; }
+      case 'release': this.parked?.('released'); break;
+      case 'crash': throw new Error('nope');
+    }
+  }
+}
+
+describe('ask', () => {
+  it('resolves with the typed reply', async () => {
+    const kernel = await bootSimulated();
+    const echo = kernel.spawn(Echo);
+    const reply = echo.ask({ type: 'echo', text: 'hi' });
+    await settle(kernel);
+    expect(await reply).to.equal('hi');
+    await shutdown(kernel);
+  });
+
+  it('fails with AskTimeoutError naming the target and message type when the deadline passes', async () => {
+    const kernel = await bootSimulated();
+    const echo = kernel.spawn(Echo, { name: 'echo' });
+    const reply = echo.ask({ type: 'silent' }, { deadlineMs: 250 });
+    await kernel.simulatedClock.advance(249);
+    let settled = false;
+    void reply.then(() => (settled = true), () => (settled = true));
+    await kernel.simulatedClock.advance(0);
+    expect(settled).to.equal(false);
+    await kernel.simulatedClock.advance(1);
+    const error = await rejectionOf(reply);
+    expect(error).to.be.instanceOf(AskTimeoutError);
+    expect((error as AskTimeoutError).target).to.contain('echo');
+    expect((error as AskTimeoutError).messageType).to.equal('silent');
+    expect((error as AskTimeoutError).deadlineMs).to.equal(250);
+    await shutdown(kernel);
+  });
+
+  it('uses a 5 s deadline by default', async () => {
+    const kernel = await bootSimulated();
+    const reply = kernel.spawn(Echo).ask({ type: 'silent' });
+    await kernel.simulatedClock.advance(4_999);
+    await kernel.simulatedClock.advance(1);
+    expect(await rejectionOf(reply)).to.be.instanceOf(AskTimeoutError);
+    await shutdown(kernel);
+  });
+
+  it('sends a reply that comes after the deadline to dead letters', async () => {
+    const kernel = await bootSimulated();
+    const letters = collectDeadLetters(kernel);
+    const echo = kernel.spawn(Echo);
+    const reply = echo.ask({ type: 'later' }, { deadlineMs: 10 });
+    await kernel.simulatedClock.advance(20);
+    expect(await rejectionOf(reply)).to.be.instanceOf(AskTimeoutError);
+    echo.tell({ type: 'release' });
+    await settle(kernel);
+    expect(letters.map((l) => [l.reason, l.message])).to.deep.equal([['ask-ended', 'released']]);
+    await shutdown(kernel);
+  });
+
+  it('answers later through replyLater', async () => {
+    const kernel = await bootSimulated();
+    const echo = kernel.spawn(Echo);
+    const reply = echo.ask({ type: 'later' });
+    await settle(kernel);
+    echo.tell({ type: 'release' });
+    await settle(kernel);
+    expect(await reply).to.equal('released');
+    await shutdown(kernel);
+  });
+
+  it('fails at once with ActorStoppedError when the target is stopped', async () => {
+    const kernel = await bootSimulated();
+    const echo = kernel.spawn(Echo);
+    const stopped = kernel.stop(echo);
+    await settle(kernel);
+    await stopped;
+    const error = await rejectionOf(echo.ask({ type: 'echo', text: 'x' }));
+    expect(error).to.be.instanceOf(ActorStoppedError);
+    await shutdown(kernel);
+  });
+
+  it('fails with ActorCrashedError when the target crashes on the asked message', async () => {
+    const kernel = await bootSimulated();
+    const echo = kernel.spawn(Echo);
+    const reply = echo.ask({ type: 'crash' });
+    await settle(kernel);
+    const error = await rejectionOf(reply);
+    expect(error).to.be.instanceOf(ActorCrashedError);
+    expect((error as Error).cause).to.be.instanceOf(Error);
+    await shutdown(kernel);
+  });
+
+  it('turns a reply to a plain tell into a dead letter with reason no-asker', async () => {
+    const kernel = await bootSimulated();
+    const letters = collectDeadLetters(kernel);
+    const replier = kernel.spawn(fromReceive<{ readonly type: 'x' }>((msg, ctx) => ctx.reply(msg, 1 as never)));
+    replier.tell({ type: 'x' });
+    await settle(kernel);
+    expect(letters.map((l) => l.reason)).to.deep.equal(['no-asker']);
+    await shutdown(kernel);
+  });
+
+  it('refuses reply() outside of handling that message', async () => {
+    const kernel = await bootSimulated();
+    let saved: { ctx: ActorContext<EchoMsg>; msg: EchoMsg } | undefined;
+    const actor = kernel.spawn(fromReceive<EchoMsg>((msg, ctx) => void (saved = { ctx, msg })));
+    actor.tell({ type: 'release' });
+    await settle(kernel);
+    expect(() => saved!.ctx.reply(saved!.msg as never, 'x' as never)).to.throw(/replyLater/);
+    await shutdown(kernel);
+  });
+});
