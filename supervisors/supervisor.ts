@@ -209,10 +209,12 @@ class SupervisorInstance implements ActorInstance<SupervisorMsg>, SupervisingIns
         await lifecycle.suspendForRestart(record.cell, record === failed ? 'crashed' : 'shutdown');
       }
       if (this.cell.status !== Status.Running) return;
+      // Every restart of the group is caused by the failure that started it.
+      const cause = failed.cell?.extras?.faultEvent ?? 0;
       for (const record of group) {
         if (!this.records.includes(record)) continue;
         if (record.cell === null || record.cell.status === Status.Stopped) record.cell = this.spawnChildCell(record.spec);
-        else lifecycle.resume(record.cell);
+        else lifecycle.resume(record.cell, cause);
       }
     }
     this.sendToMachine({ type: 'restart.done' });

@@ -44,6 +44,8 @@ export interface CellExtras {
   stopping: Promise<void> | null;
   /** Restarts in place so far (incarnation number − 1). */
   restarts: number;
+  /** Trace id of the latest fault, the cause of the restart that follows it. */
+  faultEvent: number;
 }
 
 /**
@@ -139,7 +141,7 @@ export class Cell implements ActorContext<Message> {
 
   ensureExtras(): CellExtras {
     if (this.extras === null) {
-      this.extras = { name: undefined, lane: null, watchers: null, watching: null, links: null, trapExits: false, timers: null, random: null, stopping: null, restarts: 0 };
+      this.extras = { name: undefined, lane: null, watchers: null, watching: null, links: null, trapExits: false, timers: null, random: null, stopping: null, restarts: 0, faultEvent: 0 };
     }
     return this.extras;
   }

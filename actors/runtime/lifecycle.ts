@@ -70,7 +70,9 @@ export class Lifecycle {
     const kernel = this.kernel;
     cell.status = Status.Suspended;
     cell.cancelAllTimers();
-    if (kernel.tracing.active) kernel.trace({ kind: 'fault', pid: cell.pid, error: describeForTrace(error), ...(message !== undefined ? { messageType: messageTypeOf(message) } : {}) });
+    if (kernel.tracing.active) {
+      cell.ensureExtras().faultEvent = kernel.trace({ kind: 'fault', pid: cell.pid, error: describeForTrace(error), ...(message !== undefined ? { messageType: messageTypeOf(message) } : {}) });
+    }
     if (origin < 0) kernel.asks.reject(-origin, new ActorCrashedError(cell.describe(), messageTypeOf(message), error));
     const links = cell.extras?.links;
     if (links != null) for (const linked of links) linked.pushSystem({ kind: 'exit', from: cell, reason: 'crashed', error });
@@ -93,12 +95,15 @@ export class Lifecycle {
     if (cell.status === Status.Suspended) cell.instance = null;
   }
 
-  /** Starts a fresh incarnation of a cell that `suspendForRestart` ended (no-op if it was stopped since). */
-  resume(cell: Cell): void {
+  /**
+   * Starts a fresh incarnation of a cell that `suspendForRestart` ended (no-op if it was stopped
+   * since). `cause` is the trace id of the fault that led to the restart.
+   */
+  resume(cell: Cell, cause = cell.extras?.faultEvent ?? 0): void {
     if (cell.status !== Status.Suspended || cell.instance !== null) return;
     const extras = cell.ensureExtras();
     extras.restarts++;
-    if (this.kernel.tracing.active) this.kernel.trace({ kind: 'restart', pid: cell.pid, attempt: extras.restarts });
+    if (this.kernel.tracing.active) this.kernel.trace({ kind: 'restart', pid: cell.pid, attempt: extras.restarts }, cause);
     this.startIncarnation(cell);
   }
 

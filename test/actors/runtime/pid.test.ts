@@ -1,0 +1,70 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { formatPid, makePid, pidCpu, pidGeneration, pidSlot } from '../../../actors/runtime/pid.js';
+import { fromReceive } from '../../../actors/runtime/index.js';
+import { bootSimulated, settle, shutdown } from './helpers.js';
+
+describe('pids', () => {
+  it('round-trip cpu, slot and generation', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 2 ** 24 - 1 }), fc.integer({ min: 1, max: 2 ** 21 - 1 }), (cpu, slot, generation) => {
+        const pid = makePid(cpu, slot, generation);
+        expect(Number.isSafeInteger(pid)).to.equal(true);
+        expect([pidCpu(pid), pidSlot(pid), pidGeneration(pid)]).to.deep.equal([cpu, slot, generation]);
+      }),
+    );
+    expect(formatPid(makePid(1, 2, 3))).to.equal('<1.2.3>');
+  });
+
+  it('a stopped actor’s pid never resolves to the actor that reuses its slot', async () => {
+    const kernel = await bootSimulated();
+    const first = kernel.spawn(fromReceive<{ type: 'x' }>(() => {}));
+    const stopped = kernel.stop(first);
+    await settle(kernel);
+    await stopped;
+    const second = kernel.spawn(fromReceive<{ type: 'x' }>(() => {}));
+    expect(pidSlot(second.pid)).to.equal(pidSlot(first.pid));
+    expect(pidGeneration(second.pid)).to.equal(pidGeneration(first.pid) + 1);
+    expect(kernel.refOf(first.pid)).to.equal(undefined);
+    expect(kernel.refOf(second.pid)).to.equal(second);
+    expect(first.tell({ type: 'x' })).to.equal(false);
+    await shutdown(kernel);
+  });
+});
+
+describe('dispatcher', () => {
+  it('runs at most a batch of 100 messages per turn, so a flooded actor does not starve another', async () => {
+    const kernel = await bootSimulated(1, { mailboxCapacity: 10_000 });
+    const order: string[] = [];
+    const busy = kernel.spawn(fromReceive<{ type: 'work' }>(() => void order.push('busy')));
+    const quiet = kernel.spawn(fromReceive<{ type: 'ping' }>(() => void order.push('quiet')));
+    for (let i = 0; i < 1_000; i++) busy.tell({ type: 'work' });
+    quiet.tell({ type: 'ping' });
+    await settle(kernel);
+    expect(order.indexOf('quiet')).to.equal(100);
+    expect(order.length).to.equal(1_001);
+    await shutdown(kernel);
+  });
+
+  it('waits for a promise returned by receive before the next message, and a rejection is a crash', async () => {
+    const kernel = await bootSimulated();
+    const log: string[] = [];
+    const failures: unknown[] = [];
+    kernel.failures.subscribe((f) => failures.push((f.error as Error).message));
+    const actor = kernel.spawn(
+      fromReceive<{ type: 'fast' | 'bad' }>(async (msg) => {
+        log.push(`start ${msg.type}`);
+        await Promise.resolve();
+        if (msg.type === 'bad') throw new Error('async failure');
+        log.push(`end ${msg.type}`);
+      }),
+    );
+    actor.tell({ type: 'fast' });
+    actor.tell({ type: 'bad' });
+    actor.tell({ type: 'fast' });
+    await settle(kernel);
+    expect(log).to.deep.equal(['start fast', 'end fast', 'start bad']);
+    expect(failures).to.deep.equal(['async failure']);
+    await shutdown(kernel);
+  });
+});
