@@ -46,7 +46,9 @@ export function kernelTree(kernel: Kernel): KernelTree {
     if (cell === undefined) throw new Error(`kernel tree: ${name} did not start`);
     return cell;
   };
-  const subsystems = Object.fromEntries(subsystemNames.map((name) => [name, find(kernelNames.subsystem(name))])) as Record<SubsystemName, Cell>;
+  // Looked up on each access: a subsystem supervisor that exits is respawned as a new actor.
+  const subsystems = {} as Record<SubsystemName, Cell>;
+  for (const name of subsystemNames) Object.defineProperty(subsystems, name, { enumerable: true, get: () => find(kernelNames.subsystem(name)) });
   return {
     root,
     get user() {

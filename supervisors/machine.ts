@@ -53,11 +53,13 @@ export const supervisorMachine = setup({
       const resetAfterMs = backoff?.resetAfterMs ?? backoff?.maxDelayMs ?? 0;
       const continues = context.backoffAttempt > 0 && event.atMs - context.lastRestartMs < resetAfterMs;
       const backoffAttempt = continues ? context.backoffAttempt + 1 : 1;
+      const nextDelayMs = backoff === undefined ? 0 : backoffDelayMs(backoffAttempt, backoff, event.jitter);
       return {
         restartTimesMs: [...restartsInWindow(context.restartTimesMs, event.atMs, context), event.atMs],
         backoffAttempt,
-        lastRestartMs: event.atMs,
-        nextDelayMs: backoff === undefined ? 0 : backoffDelayMs(backoffAttempt, backoff, event.jitter),
+        // The reset window counts from the restart itself, which happens after the delay.
+        lastRestartMs: event.atMs + nextDelayMs,
+        nextDelayMs,
       };
     }),
     // Effects, provided by the supervisor actor (see supervisor.ts).
@@ -89,6 +91,8 @@ export const supervisorMachine = setup({
         },
         backingOff: {
           after: { backoffDelay: { target: 'working' } },
+          // Nothing was stopped yet: a significant exit can shut down at once.
+          on: { 'auto-shutdown': { target: '#supervisor.shuttingDown' } },
         },
         working: {
           entry: 'performRestart',

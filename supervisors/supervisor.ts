@@ -101,6 +101,8 @@ class SupervisorInstance implements ActorInstance<SupervisorMsg>, SupervisingIns
   private cell!: Cell;
   private runner!: MachineRunner<typeof supervisorMachine>;
   private dynamicSeq = 0;
+  /** A significant exit came during a restart; the shutdown follows when the restart is done. */
+  private autoShutdownDeferred = false;
 
   constructor(private readonly config: SupervisorConfig) {}
 
@@ -126,7 +128,15 @@ class SupervisorInstance implements ActorInstance<SupervisorMsg>, SupervisingIns
         return;
       case 'start-child': {
         const request = message as Extract<SupervisorMsg, { type: 'start-child' }>;
-        ctx.reply(request, this.startDynamicChild(request).ref as never);
+        // A bad request is the asker's error, not the supervisor's: answer it, do not crash.
+        let child: Cell;
+        try {
+          child = this.startDynamicChild(request);
+        } catch (error) {
+          ctx.replyLater(request).reject(error);
+          return;
+        }
+        ctx.reply(request, child.ref as never);
         return;
       }
       case 'terminate-child': {
@@ -216,6 +226,12 @@ class SupervisorInstance implements ActorInstance<SupervisorMsg>, SupervisingIns
         if (record.cell === null || record.cell.status === Status.Stopped) record.cell = this.spawnChildCell(record.spec);
         else lifecycle.resume(record.cell, cause);
       }
+      // Siblings that crashed while the group was going down were restarted with it (OTP handles
+      // such a crash once): their own requests are void.
+      for (const record of group) {
+        const waiting = this.pending.indexOf(record);
+        if (waiting >= 0) this.pending.splice(waiting, 1);
+      }
     }
     this.sendToMachine({ type: 'restart.done' });
   }
@@ -223,7 +239,9 @@ class SupervisorInstance implements ActorInstance<SupervisorMsg>, SupervisingIns
   private async stopAllChildren(): Promise<void> {
     const lifecycle = this.cell.kernel.lifecycle;
     for (const record of [...this.records].reverse()) {
-      if (record.cell !== null) await lifecycle.terminate(record.cell, 'shutdown', undefined, false);
+      // A child still waiting for its restart crashed: it ends with that reason, not `shutdown`.
+      const reason = this.pending.includes(record) ? 'crashed' : 'shutdown';
+      if (record.cell !== null) await lifecycle.terminate(record.cell, reason, undefined, false);
     }
     this.records.length = 0;
     this.pending.length = 0;
@@ -234,6 +252,11 @@ class SupervisorInstance implements ActorInstance<SupervisorMsg>, SupervisingIns
     if (this.cell.instance !== this || this.runner.snapshot?.status !== 'active') return;
     this.cell.kernel.runHook(this.cell, () => {
       this.runner.send(event);
+      if (this.autoShutdownDeferred && this.runner.snapshot?.matches('running')) {
+        this.autoShutdownDeferred = false;
+        this.runner.send({ type: 'auto-shutdown' });
+        return;
+      }
       this.pump();
     });
   }
@@ -241,13 +264,15 @@ class SupervisorInstance implements ActorInstance<SupervisorMsg>, SupervisingIns
   private checkAutoShutdown(record: ChildRecord): void {
     if (!record.spec.significant || this.config.autoShutdown === 'never') return;
     const anySignificantLeft = this.records.some((r) => r.spec.significant);
-    if (this.config.autoShutdown === 'any-significant' || !anySignificantLeft) this.runner.send({ type: 'auto-shutdown' });
+    if (this.config.autoShutdown !== 'any-significant' && anySignificantLeft) return;
+    // In the middle of a restart the shutdown waits until the group is up again (see sendToMachine).
+    if (this.runner.snapshot?.matches({ restarting: 'working' })) this.autoShutdownDeferred = true;
+    else this.runner.send({ type: 'auto-shutdown' });
   }
 
   private startChild(spec: NormalizedChildSpec): ChildRecord {
-    const record: ChildRecord = { spec, cell: null };
+    const record: ChildRecord = { spec, cell: this.spawnChildCell(spec) };
     this.records.push(record);
-    record.cell = this.spawnChildCell(spec);
     return record;
   }
 

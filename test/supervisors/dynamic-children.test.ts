@@ -1,0 +1,178 @@
+/**
+ * Dynamic children through the supervisor's asks: `start-child`, `terminate-child`,
+ * `which-children`, and simple-one-for-one templates.
+ */
+import { expect } from 'chai';
+import { ActorCrashedError } from '../../actors/runtime/index.js';
+import { supervisor, type SupervisorMsg } from '../../supervisors/index.js';
+import { askSettled, boot, collectFailures, Log, probeRef, settle, shutdown, whichChildren } from './helpers.js';
+
+describe('supervisors: dynamic children', () => {
+  it('which-children lists id, ref, restart type and status in start order', async () => {
+    const kernel = await boot();
+    const log = new Log();
+    const sup = kernel.spawn<SupervisorMsg>(supervisor({ children: [log.spec('a'), log.spec('b', { restart: 'transient' }), log.spec('c', { restart: 'temporary' })] }), { name: 'sup' });
+    await settle(kernel);
+    const children = await whichChildren(kernel, sup);
+    expect(children.map((c) => ({ id: c.id, pid: c.ref?.pid, restart: c.restart, status: c.status }))).to.deep.equal([
+      { id: 'a', pid: probeRef(kernel, 'a').pid, restart: 'permanent', status: 'running' },
+      { id: 'b', pid: probeRef(kernel, 'b').pid, restart: 'transient', status: 'running' },
+      { id: 'c', pid: probeRef(kernel, 'c').pid, restart: 'temporary', status: 'running' },
+    ]);
+    // The refs are usable.
+    expect(await askSettled(kernel, () => (children[1]!.ref as unknown as ReturnType<typeof probeRef>).ask({ type: 'ping' }))).to.include({ id: 'b' });
+    await shutdown(kernel);
+  });
+
+  it('start-child starts a supervised child after the others and answers its ref', async () => {
+    const kernel = await boot();
+    const log = new Log();
+    const sup = kernel.spawn<SupervisorMsg>(supervisor({ strategy: 'rest-for-one', restartsMax: 5, children: [log.spec('a')] }), { name: 'sup' });
+    await settle(kernel);
+    const ref = await askSettled(kernel, () => sup.ask({ type: 'start-child', spec: log.spec('d') }));
+    expect(ref.pid).to.equal(probeRef(kernel, 'd').pid);
+    expect((await whichChildren(kernel, sup)).map((c) => [c.id, c.status])).to.deep.equal([['a', 'running'], ['d', 'running']]);
+    log.clear();
+    // It is supervised like a static child: the strategy sees it as started last.
+    probeRef(kernel, 'a').tell({ type: 'crash' });
+    await settle(kernel);
+    expect(log.entries).to.deep.equal(['stop:d:shutdown', 'stop:a:crashed', 'start:a', 'start:d']);
+    expect(probeRef(kernel, 'd').pid).to.equal(ref.pid);
+    await shutdown(kernel);
+  });
+
+  it('terminate-child stops the child for good (even a permanent one) and answers true; an unknown id answers false', async () => {
+    const kernel = await boot();
+    const log = new Log();
+    const failures = collectFailures(kernel);
+    const sup = kernel.spawn<SupervisorMsg>(supervisor({ children: [log.spec('a'), log.spec('b'), log.spec('c')] }), { name: 'sup' });
+    await settle(kernel);
+    log.clear();
+    expect(await askSettled(kernel, () => sup.ask({ type: 'terminate-child', id: 'b' }))).to.equal(true);
+    expect(log.entries).to.deep.equal(['stop:b:shutdown']);
+    expect(kernel.lookup('b')).to.equal(undefined);
+    expect((await whichChildren(kernel, sup)).map((c) => c.id)).to.deep.equal(['a', 'c']);
+    expect(await askSettled(kernel, () => sup.ask({ type: 'terminate-child', id: 'b' }))).to.equal(false);
+    expect(await askSettled(kernel, () => sup.ask({ type: 'terminate-child', id: 'nope' }))).to.equal(false);
+    expect(failures).to.deep.equal([]);
+    await shutdown(kernel);
+  });
+
+  it('terminate-child answers only once the child has stopped (its async stop included)', async () => {
+    const kernel = await boot();
+    const log = new Log();
+    const sup = kernel.spawn<SupervisorMsg>(supervisor({ children: [log.spec('slow', { shutdown: 1_000 }, { stopping: { kind: 'delay', delayMs: 250 } })] }), { name: 'sup' });
+    await settle(kernel);
+    let answeredAt = -1;
+    const answer = sup.ask({ type: 'terminate-child', id: 'slow' }).then((value) => {
+      answeredAt = kernel.clock.now();
+      return value;
+    });
+    await settle(kernel);
+    expect(await answer).to.equal(true);
+    expect(answeredAt).to.equal(250);
+    expect(log.timeOf('stop:slow:shutdown')).to.equal(250);
+    await shutdown(kernel);
+  });
+
+  it('start-child with an id already in use is refused without crashing the supervisor or touching its children', async () => {
+    // OTP answers {error, already_present}; a client's bad request must not take the supervisor
+    // (and, through its restart, every child) down.
+    const kernel = await boot();
+    const log = new Log();
+    const failures = collectFailures(kernel);
+    const sup = kernel.spawn<SupervisorMsg>(supervisor({ children: [log.spec('a')] }), { name: 'sup' });
+    await settle(kernel);
+    log.clear();
+    const answer = sup.ask({ type: 'start-child', spec: log.spec('a') });
+    answer.catch(() => {});
+    await settle(kernel);
+    let error: unknown;
+    try {
+      await answer;
+    } catch (e) {
+      error = e;
+    }
+    expect(error, 'the ask is rejected').to.be.instanceOf(Error);
+    expect(error).to.not.be.instanceOf(ActorCrashedError);
+    expect(failures.map((f) => String(f.error)), 'no failure').to.deep.equal([]);
+    expect(kernel.lookup('sup')).to.equal(sup);
+    expect(log.entries, 'the existing child is untouched').to.deep.equal([]);
+    expect((await whichChildren(kernel, sup)).map((c) => c.id)).to.deep.equal(['a']);
+    await shutdown(kernel);
+  });
+
+  describe('simple-one-for-one', () => {
+    it('starts children from the template on demand, with generated ids and per-child options', async () => {
+      const kernel = await boot();
+      const log = new Log();
+      const sup = kernel.spawn<SupervisorMsg>(supervisor({ strategy: 'simple-one-for-one', children: [{ id: 'worker', start: log.probe('w') as never, restart: 'transient' }] }), { name: 'pool' });
+      await settle(kernel);
+      expect(await whichChildren(kernel, sup)).to.deep.equal([]);
+      const w1 = await askSettled(kernel, () => sup.ask({ type: 'start-child', options: { name: 'w1' } }));
+      const w2 = await askSettled(kernel, () => sup.ask({ type: 'start-child', options: { name: 'w2' } }));
+      const w3 = await askSettled(kernel, () => sup.ask({ type: 'start-child' }));
+      expect(kernel.lookup('w1')).to.equal(w1);
+      expect(kernel.lookup('w2')).to.equal(w2);
+      const children = await whichChildren(kernel, sup);
+      expect(children.map((c) => [c.id, c.ref?.pid, c.restart, c.status])).to.deep.equal([
+        ['worker-1', w1.pid, 'transient', 'running'],
+        ['worker-2', w2.pid, 'transient', 'running'],
+        ['worker-3', w3.pid, 'transient', 'running'],
+      ]);
+      expect(log.entries).to.deep.equal(['start:w', 'start:w', 'start:w']);
+      await shutdown(kernel);
+    });
+
+    it('restarts each template child individually, in place', async () => {
+      const kernel = await boot();
+      const log = new Log();
+      const sup = kernel.spawn<SupervisorMsg>(supervisor({ strategy: 'simple-one-for-one', restartsMax: 10, children: [{ id: 'w', start: log.probe('w') as never }] }), { name: 'pool' });
+      await settle(kernel);
+      const refs = [];
+      for (const name of ['w1', 'w2', 'w3']) refs.push(await askSettled(kernel, () => sup.ask({ type: 'start-child', options: { name } })));
+      for (const name of ['w3', 'w1']) {
+        log.clear();
+        probeRef(kernel, name).tell({ type: 'crash' });
+        await settle(kernel);
+        expect(log.entries, `crash of ${name}`).to.deep.equal(['stop:w:crashed', 'start:w']);
+      }
+      expect((await whichChildren(kernel, sup)).map((c) => c.ref?.pid)).to.deep.equal(refs.map((r) => r.pid));
+      // Restarts in place: the same pids answer; only w1 and w3 were restarted.
+      const answers = [];
+      for (const name of ['w1', 'w2', 'w3']) answers.push(await askSettled(kernel, () => probeRef(kernel, name).ask({ type: 'ping' })));
+      expect(answers.map((i) => i.pid)).to.deep.equal(refs.map((r) => r.pid));
+      expect(kernel.status().tree.children.find((n) => n.name === 'kernel.apps')!.children[0]!.children[0]!.children.map((n) => [n.name, n.restarts])).to.deep.equal([
+        ['w1', 1],
+        ['w2', 0],
+        ['w3', 1],
+      ]);
+      await shutdown(kernel);
+    });
+
+    it('terminate-child stops one template child by its generated id', async () => {
+      const kernel = await boot();
+      const log = new Log();
+      const sup = kernel.spawn<SupervisorMsg>(supervisor({ strategy: 'simple-one-for-one', children: [{ id: 'w', start: log.probe('w') as never }] }), { name: 'pool' });
+      await settle(kernel);
+      for (const name of ['w1', 'w2']) await askSettled(kernel, () => sup.ask({ type: 'start-child', options: { name } }));
+      expect(await askSettled(kernel, () => sup.ask({ type: 'terminate-child', id: 'w-1' }))).to.equal(true);
+      expect(kernel.lookup('w1')).to.equal(undefined);
+      expect((await whichChildren(kernel, sup)).map((c) => c.id)).to.deep.equal(['w-2']);
+      await shutdown(kernel);
+    });
+
+    it('needs exactly one child spec', () => {
+      const log = new Log();
+      expect(() => supervisor({ strategy: 'simple-one-for-one', children: [] })).to.throw(TypeError);
+      expect(() => supervisor({ strategy: 'simple-one-for-one', children: [log.spec('a'), log.spec('b')] })).to.throw(TypeError);
+    });
+  });
+
+  it('validates static child specs', () => {
+    const log = new Log();
+    expect(() => supervisor({ children: [log.spec('a'), log.spec('a')] })).to.throw(TypeError);
+    expect(() => supervisor({ children: [{ ...log.spec('a'), id: '' }] })).to.throw(TypeError);
+    expect(() => supervisor({ children: [log.spec('a', { shutdown: -1 })] })).to.throw(RangeError);
+  });
+});
