@@ -1,0 +1,66 @@
+/**
+ * The kernel's own wire messages, for delivery between CPUs (worker threads): an actor message in
+ * an envelope, the reply to an ask, and the supervision signals stop, down and exit.
+ *
+ * Pids are non-negative safe integers (see `actors/runtime/pid.ts`); 0 means "no actor", e.g. a
+ * message sent from outside any actor. Ask ids are integers; 0 marks a tell.
+ */
+import { assert } from '../actors/runtime/assert.js';
+import { createCodec } from './codec.js';
+import type { Codec } from './codec.js';
+import { structureCountMax } from './limits.js';
+import { createSchemaRegistry, defineMessage } from './schema.js';
+import type { MessageOf } from './schema.js';
+
+export const KERNEL_ENVELOPE = 'kernel.envelope' as const;
+export const KERNEL_REPLY = 'kernel.reply' as const;
+export const KERNEL_STOP = 'kernel.stop' as const;
+export const KERNEL_DOWN = 'kernel.down' as const;
+export const KERNEL_EXIT = 'kernel.exit' as const;
+
+/** A user message for actor `to`; `from` is 0 outside any actor, `askId` is 0 for a tell. */
+export const kernelEnvelope = defineMessage(KERNEL_ENVELOPE, { to: 'pid', from: 'pid', askId: 'integer', body: 'any' });
+/** The answer to ask `askId`, for the asking actor `to`; `ok: false` carries a failure as `body`. */
+export const kernelReply = defineMessage(KERNEL_REPLY, { askId: 'integer', to: 'pid', ok: 'boolean', body: 'any' });
+/** Asks actor `to` to stop. */
+export const kernelStop = defineMessage(KERNEL_STOP, { to: 'pid', reason: 'string' });
+/** Tells `watcher` that the monitored `pid` is gone. */
+export const kernelDown = defineMessage(KERNEL_DOWN, { watcher: 'pid', pid: 'pid', reason: 'string' });
+/** Tells linked actor `to` that `from` exited. */
+export const kernelExit = defineMessage(KERNEL_EXIT, { to: 'pid', from: 'pid', reason: 'string' });
+
+export type KernelEnvelope = MessageOf<typeof kernelEnvelope>;
+export type KernelReply = MessageOf<typeof kernelReply>;
+export type KernelStop = MessageOf<typeof kernelStop>;
+export type KernelDown = MessageOf<typeof kernelDown>;
+export type KernelExit = MessageOf<typeof kernelExit>;
+export type KernelMessage = KernelEnvelope | KernelReply | KernelStop | KernelDown | KernelExit;
+
+/** Every kernel descriptor, in a fixed order: codecs on all CPUs derive the same seeds from it. */
+export const runtimeDescriptors = [kernelEnvelope, kernelReply, kernelStop, kernelDown, kernelExit] as const;
+
+/**
+ * Validates kernel messages.
+ *
+ * @example
+ * ```ts
+ * const message = runtimeRegistry.validate(value); // KernelMessage, or throws ProtocolError
+ * ```
+ */
+export const runtimeRegistry = createSchemaRegistry(runtimeDescriptors);
+
+// Every kernel message must get a pre-agreed record structure, or its first frame would need a sync.
+assert(runtimeDescriptors.length <= structureCountMax, 'kernel messages must fit in the shared structure table');
+
+/**
+ * A codec for kernel messages; create one per peer CPU and thread.
+ *
+ * @example
+ * ```ts
+ * const codec = createRuntimeCodec();
+ * const frame = codec.encode({ type: KERNEL_STOP, to: pid, reason: 'shutdown' });
+ * ```
+ */
+export function createRuntimeCodec(options: { structures?: boolean; structureCountMax?: number } = {}): Codec<KernelMessage> {
+  return createCodec({ registry: runtimeRegistry, ...options });
+}
