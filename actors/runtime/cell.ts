@@ -29,6 +29,8 @@ export const Status = {
   Stopped: 3,
 } as const;
 export type Status = (typeof Status)[keyof typeof Status];
+const running = Status.Running;
+const stopping = Status.Stopping;
 
 /** Rarely used per-actor state, allocated on first use so that idle actors stay small. */
 export interface CellExtras {
@@ -89,7 +91,7 @@ export class Cell implements ActorContext<Message> {
    */
   deliver(message: unknown, origin: number): boolean {
     const kernel = this.kernel;
-    if (this.status >= Status.Stopping) {
+    if (this.status >= stopping) {
       kernel.deadLetter(message, origin, this, 'stopped');
       return false;
     }
@@ -97,7 +99,7 @@ export class Cell implements ActorContext<Message> {
     if (mailbox === null) mailbox = this.mailbox = new Mailbox(this.options?.mailboxCapacity ?? kernel.mailboxCapacity);
     const cause = kernel.tracing.active ? kernel.traceSend(origin, this.pid, message) : 0;
     if (!mailbox.offer(message, origin, cause)) return this.overflow(mailbox, message, origin, cause);
-    if (!this.scheduled && this.status === Status.Running && !this.busy) {
+    if (!this.scheduled && this.status === running && !this.busy) {
       this.scheduled = true;
       kernel.dispatcher.enqueue(this);
     }

@@ -60,39 +60,43 @@ export class Dispatcher {
   private runTurn(cell: Cell): void {
     if (cell.extras !== null) drainSystemLane(cell);
     const mailbox = cell.mailbox;
-    if (cell.status !== Status.Running || cell.busy || mailbox === null || mailbox.count === 0) {
+    if (cell.status !== running || cell.busy || mailbox === null || mailbox.count === 0) {
       if (hasSystemWork(cell)) queueAgain(this.runQueue, cell);
       else cell.scheduled = false;
       return;
     }
     const kernel = this.kernel;
     const instance = cell.instance!;
-    let budget = mailbox.count < this.batchMessagesMax ? mailbox.count : this.batchMessagesMax;
+    // Tracing is sampled once per turn: a subscriber that arrives mid-turn sees the next turn.
+    const tracing = kernel.tracing.active;
+    const batch = mailbox.count < this.batchMessagesMax ? mailbox.count : this.batchMessagesMax;
+    let handled = 0;
     let message: unknown;
     let origin = 0;
     kernel.current = cell;
     try {
-      while (budget-- > 0) {
+      while (handled < batch) {
         message = mailbox.shift();
         origin = mailbox.shiftedOrigin;
         kernel.currentMessage = message;
         kernel.currentOrigin = origin;
-        if (kernel.tracing.active) kernel.traceReceive(cell.pid, message, mailbox.shiftedCause);
-        this.messagesHandled++;
+        if (tracing) kernel.traceReceive(cell.pid, message, mailbox.shiftedCause);
+        handled++;
         const result = instance.receive(message as never, cell);
         if (result !== undefined && typeof (result as PromiseLike<void>).then === 'function') {
           this.awaitHandler(cell, result as PromiseLike<void>, message, origin);
           break;
         }
-        if (cell.status !== Status.Running) break;
+        if (cell.status !== running) break;
       }
     } catch (error) {
       kernel.leave();
       kernel.lifecycle.fail(cell, error, message, origin);
     }
+    this.messagesHandled += handled;
     kernel.leave();
     // Signals pushed during the turn (the actor monitored a dead actor, say) need another turn too.
-    if ((cell.status === Status.Running && !cell.busy && mailbox.count > 0) || hasSystemWork(cell)) queueAgain(this.runQueue, cell);
+    if ((cell.status === running && !cell.busy && mailbox.count > 0) || hasSystemWork(cell)) queueAgain(this.runQueue, cell);
     else cell.scheduled = false;
   }
 
@@ -121,6 +125,9 @@ export class Dispatcher {
     this.enqueue(cell);
   }
 }
+
+/** Module constant, so the hot path compares against a literal rather than loading `Status`. */
+const running = Status.Running;
 
 function hasSystemWork(cell: Cell): boolean {
   const lane = cell.extras?.lane;

@@ -33,7 +33,9 @@ export class ActorRef<M extends Message> {
    * policy was `reject`, under which the caller keeps it.
    */
   tell(message: M): boolean {
-    return this.cell.deliver(message, this.cell.kernel.currentPid);
+    const cell = this.cell;
+    const sender = cell.kernel.current;
+    return cell.deliver(message, sender === null ? 0 : sender.pid);
   }
 
   /** Sends an ask-branded message and resolves with the reply. Every ask has a deadline. */

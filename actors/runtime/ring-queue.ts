@@ -1,4 +1,5 @@
 import { assert } from './assert.js';
+import { InvariantError } from './errors.js';
 
 /**
  * A FIFO on a power-of-two circular array that starts small, doubles on demand and never holds
@@ -30,7 +31,8 @@ export class RingQueue<T> {
 
   /** consumer: removes and returns the oldest item; the queue must not be empty. */
   shift(): T {
-    assert(this.count > 0, 'shift from an empty ring queue');
+    // Inline check rather than assert(): this runs once per actor turn.
+    if (this.count === 0) throw new InvariantError('shift from an empty ring queue');
     const item = this.items[this.head] as T;
     this.items[this.head] = undefined;
     this.head = (this.head + 1) & (this.items.length - 1);
