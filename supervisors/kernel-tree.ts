@@ -1,5 +1,5 @@
 import { fromReceive } from '../actors/runtime/behavior.js';
-import type { Cell } from '../actors/runtime/cell.js';
+import { type Cell, Status } from '../actors/runtime/cell.js';
 import type { Kernel } from '../actors/runtime/kernel.js';
 import type { ChildSpec } from './child-spec.js';
 import { supervisor } from './supervisor.js';
@@ -49,10 +49,13 @@ export function kernelTree(kernel: Kernel): KernelTree {
   // Looked up on each access: a subsystem supervisor that exits is respawned as a new actor.
   const subsystems = {} as Record<SubsystemName, Cell>;
   for (const name of subsystemNames) Object.defineProperty(subsystems, name, { enumerable: true, get: () => find(kernelNames.subsystem(name)) });
+  // Cached while alive: kernel.spawn asks for it on every spawn.
+  let user: Cell | undefined;
   return {
     root,
     get user() {
-      return find(kernelNames.user);
+      if (user === undefined || user.status === Status.Stopped) user = find(kernelNames.user);
+      return user;
     },
     subsystems,
   };

@@ -33,7 +33,7 @@ export class AskTable {
   }
 
   ask(target: Cell, message: unknown, deadlineMs = this.deadlineMsDefault): Promise<unknown> {
-    assert(deadlineMs > 0 && Number.isFinite(deadlineMs), `an ask deadline must be a positive finite number of ms, got ${deadlineMs}`);
+    assert(deadlineMs > 0 && Number.isFinite(deadlineMs), () => `an ask deadline must be a positive finite number of ms, got ${deadlineMs}`);
     const id = this.nextId++;
     const from = this.kernel.currentPid;
     const promise = new Promise<unknown>((resolve, reject) => {

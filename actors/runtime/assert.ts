@@ -7,8 +7,9 @@ import { InvariantError } from './errors.js';
  * @example
  * ```ts
  * assert(count <= capacity, 'mailbox count exceeds its capacity');
+ * assert(slot < slotCount, () => `slot ${slot} out of range`); // built only on failure: use on hot paths
  * ```
  */
-export function assert(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new InvariantError(message);
+export function assert(condition: boolean, message: string | (() => string)): asserts condition {
+  if (!condition) throw new InvariantError(typeof message === 'string' ? message : message());
 }

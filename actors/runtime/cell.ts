@@ -134,7 +134,7 @@ export class Cell implements ActorContext<Message> {
     if (extras.lane === null) extras.lane = new RingQueue<SystemItem>(systemLaneCapacity, 4);
     // Overflow policy of the system lane: crash. Losing a supervision signal silently would break
     // the tree's guarantees, so a flood of signals is treated as a broken invariant of this actor.
-    assert(extras.lane.push(item), `system lane of ${this.describe()} overflowed (${systemLaneCapacity} signals)`);
+    assert(extras.lane.push(item), () => `system lane of ${this.describe()} overflowed (${systemLaneCapacity} signals)`);
     if (!this.scheduled) {
       this.scheduled = true;
       this.kernel.dispatcher.enqueue(this);

@@ -47,7 +47,7 @@ export class Lifecycle {
   /** Makes a fresh incarnation and runs its `started` hook; a throw there is a failure like any other. */
   startIncarnation(cell: Cell): void {
     const kernel = this.kernel;
-    assert(cell.status === Status.Suspended && cell.instance === null, `${cell.describe()} starts only from a clean suspended state`);
+    assert(cell.status === Status.Suspended && cell.instance === null, () => `${cell.describe()} starts only from a clean suspended state`);
     const ok = kernel.runHook(cell, () => {
       const instance = createInstance(cell.behavior, cell);
       cell.instance = instance;

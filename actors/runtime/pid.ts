@@ -23,9 +23,9 @@ export const slotsPerCpuMax = slotSpace;
 export const cpusMax = cpuSpace;
 
 export function makePid(cpu: number, slot: number, generation: number): Pid {
-  assert(cpu >= 0 && cpu < cpuSpace, `cpu ${cpu} out of range`);
-  assert(slot >= 0 && slot < slotSpace, `slot ${slot} out of range`);
-  assert(generation >= 1 && generation < generationSpace, `generation ${generation} out of range`);
+  assert(cpu >= 0 && cpu < cpuSpace, () => `cpu ${cpu} out of range`);
+  assert(slot >= 0 && slot < slotSpace, () => `slot ${slot} out of range`);
+  assert(generation >= 1 && generation < generationSpace, () => `generation ${generation} out of range`);
   return generation * indexSpace + cpu * slotSpace + slot;
 }
 

@@ -21,7 +21,7 @@ export class SlotTable<T> {
     let slot = this.free.pop();
     if (slot === undefined) {
       slot = this.entries.length;
-      assert(slot < slotsPerCpuMax, `more than ${slotsPerCpuMax} live actors on one CPU`);
+      assert(slot < slotsPerCpuMax, () => `more than ${slotsPerCpuMax} live actors on one CPU`);
       this.entries.push(undefined);
       this.generations.push(1);
     }
@@ -42,7 +42,7 @@ export class SlotTable<T> {
   /** Frees the slot of `pid` and bumps its generation, so the old pid never resolves again. */
   release(pid: Pid): void {
     const slot = pidSlot(pid);
-    assert(slot > 0 && slot < this.entries.length, `release of unknown slot ${slot}`);
+    assert(slot > 0 && slot < this.entries.length, () => `release of unknown slot ${slot}`);
     this.entries[slot] = undefined;
     this.generations[slot] = nextGeneration(this.generations[slot]!);
     this.free.push(slot);
