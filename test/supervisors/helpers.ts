@@ -5,6 +5,8 @@
 import { type ActorContext, type ActorRef, type Ask, fromSetup, Kernel, type BehaviorFactory, type ChildFailure, type KernelEvent } from '../../actors/runtime/index.js';
 import type { ChildInfo, ChildSpec, SupervisorMsg } from '../../supervisors/index.js';
 
+export { collectEvents, collectFailures, shutdown } from '../helpers/kernel.js';
+
 /** Messages every probe understands. */
 export type ProbeMsg =
   | { readonly type: 'crash' }
@@ -119,13 +121,6 @@ export async function settle(kernel: Kernel): Promise<void> {
   await kernel.simulatedClock.runUntilIdle();
 }
 
-export async function shutdown(kernel: Kernel): Promise<void> {
-  if (kernel.isStopped) return;
-  const done = kernel.shutdown();
-  await kernel.simulatedClock.runUntilIdle();
-  await done;
-}
-
 /** The live ref registered under `name` (throws if there is none). */
 export function probeRef(kernel: Kernel, name: string): ActorRef<ProbeMsg> {
   const ref = kernel.lookup<ProbeMsg>(name);
@@ -146,20 +141,6 @@ export async function askSettled<T>(kernel: Kernel, ask: () => Promise<T>): Prom
   pending.catch(() => {});
   await settle(kernel);
   return pending;
-}
-
-/** Collects every failure the kernel reports. */
-export function collectFailures(kernel: Kernel): ChildFailure[] {
-  const failures: ChildFailure[] = [];
-  kernel.failures.subscribe((failure) => failures.push(failure));
-  return failures;
-}
-
-/** Collects every causal event the kernel emits. */
-export function collectEvents(kernel: Kernel): KernelEvent[] {
-  const events: KernelEvent[] = [];
-  kernel.events.subscribe((event) => events.push(event));
-  return events;
 }
 
 /** Asks a supervisor for its children without letting virtual time move (`advance(0)`). */

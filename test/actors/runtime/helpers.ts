@@ -1,4 +1,6 @@
-import { Kernel, type DeadLetter, type KernelEvent } from '../../../actors/runtime/index.js';
+import { Kernel } from '../../../actors/runtime/index.js';
+
+export { collectDeadLetters, collectEvents, collectFailures, shutdown } from '../../helpers/kernel.js';
 
 /** A simulated kernel for tests: virtual time, seed 1 unless given. */
 export async function bootSimulated(seed = 1, options: { mailboxCapacity?: number; askDeadlineMs?: number } = {}): Promise<Kernel> {
@@ -8,25 +10,6 @@ export async function bootSimulated(seed = 1, options: { mailboxCapacity?: numbe
 /** Runs all work that is ready now, without moving virtual time (pending deadlines stay pending). */
 export async function settle(kernel: Kernel): Promise<void> {
   await kernel.simulatedClock.advance(0);
-}
-
-/** Shuts a simulated kernel down, driving its clock until it is gone. */
-export async function shutdown(kernel: Kernel): Promise<void> {
-  const done = kernel.shutdown();
-  await kernel.simulatedClock.runUntilIdle();
-  await done;
-}
-
-export function collectDeadLetters(kernel: Kernel): DeadLetter[] {
-  const letters: DeadLetter[] = [];
-  kernel.deadLetters.subscribe((letter) => letters.push(letter));
-  return letters;
-}
-
-export function collectEvents(kernel: Kernel): KernelEvent[] {
-  const events: KernelEvent[] = [];
-  kernel.events.subscribe((event) => events.push(event));
-  return events;
 }
 
 /** Settles a promise that is expected to reject and returns the error. */
