@@ -8,7 +8,7 @@ import type { Message } from './message.js';
 import { shutdownTimeoutMsDefault } from './limits.js';
 import { type ExitReason, isNormalExit } from './signals.js';
 import type { SpawnOptions } from './spawn-options.js';
-import type { ChildSpecLike } from './supervising.js';
+import { type ChildSpecLike, isSupervising } from './supervising.js';
 
 /**
  * Birth, failure, restart and death of actors. Every transition of a cell's `status` happens here.
@@ -215,7 +215,9 @@ export class Lifecycle {
         extras.links = null;
       }
     }
-    if (notifyParent && parent !== null) parent.pushSystem({ kind: 'child-exited', child: cell, reason, error });
+    // Only a supervisor acts on a child's exit; a plain parent learns of it through monitors. Not
+    // queueing it for plain parents also keeps their system lane bounded by what they act on.
+    if (notifyParent && parent !== null && isSupervising(parent.instance)) parent.pushSystem({ kind: 'child-exited', child: cell, reason, error });
     kernel.onStopped(cell);
   }
 

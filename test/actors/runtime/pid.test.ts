@@ -68,3 +68,18 @@ describe('dispatcher', () => {
     await shutdown(kernel);
   });
 });
+
+describe('stopping many actors at once', () => {
+  it('stops 70 000 children of one plain parent in one go without overflowing its system lane', async () => {
+    const kernel = await bootSimulated();
+    const failures: unknown[] = [];
+    kernel.failures.subscribe((f) => failures.push(f.error));
+    const refs = Array.from({ length: 70_000 }, () => kernel.spawn(fromReceive<{ type: 'x' }>(() => {})));
+    const stops = refs.map((ref) => kernel.stop(ref));
+    await settle(kernel);
+    await Promise.all(stops);
+    expect(failures).to.deep.equal([]);
+    expect(kernel.status().actors).to.equal(8); // only the kernel's own tree: root, 6 subsystems, user
+    await shutdown(kernel);
+  });
+});
