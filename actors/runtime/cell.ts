@@ -59,6 +59,11 @@ export interface CellExtras {
 export class Cell implements ActorContext<Message> {
   readonly ref: ActorRef<Message>;
   instance: ActorInstance<Message> | null = null;
+  /**
+   * The incarnation's `receive`, read once when it starts: with many behaviour classes in a process
+   * a per-message `instance.receive` load is megamorphic, a field load is not.
+   */
+  receive: ActorInstance<Message>['receive'] | null = null;
   mailbox: Mailbox | null = null;
   status: Status = Status.Suspended;
   /** In the run queue, or running now. */
@@ -202,6 +207,7 @@ export class Cell implements ActorContext<Message> {
     else this.kernel.deadLetter(value, this.pid, this, 'no-asker');
   }
 
+
   replyLater<K extends Message>(message: K): ReplyHandle<never> {
     const origin = this.currentOriginOf(message, 'replyLater');
     const kernel = this.kernel;
@@ -214,10 +220,12 @@ export class Cell implements ActorContext<Message> {
 
   private currentOriginOf(message: unknown, what: string): number {
     const kernel = this.kernel;
-    if (kernel.current !== this || kernel.currentMessage !== message) {
+    const origin = kernel.current === this ? kernel.currentOrigin : 0;
+    // The dispatcher remembers the message only for asks; a reply to a tell is a dead letter anyway.
+    if (kernel.current !== this || (origin < 0 && kernel.currentMessage !== message)) {
       throw new Error(`${what}() must be called while ${this.describe()} handles that message; use replyLater() to answer afterwards`);
     }
-    return kernel.currentOrigin;
+    return origin;
   }
 
   monitor(ref: ActorRef<never>): void {

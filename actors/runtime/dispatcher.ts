@@ -67,6 +67,7 @@ export class Dispatcher {
     }
     const kernel = this.kernel;
     const instance = cell.instance!;
+    const receive = cell.receive!;
     // Tracing is sampled once per turn: a subscriber that arrives mid-turn sees the next turn.
     const tracing = kernel.tracing.active;
     const batch = mailbox.count < this.batchMessagesMax ? mailbox.count : this.batchMessagesMax;
@@ -78,11 +79,12 @@ export class Dispatcher {
       while (handled < batch) {
         message = mailbox.shift();
         origin = mailbox.shiftedOrigin;
-        kernel.currentMessage = message;
         kernel.currentOrigin = origin;
+        // Only an ask can be replied to, so only an ask needs its message remembered.
+        if (origin < 0) kernel.currentMessage = message;
         if (tracing) kernel.traceReceive(cell.pid, message, mailbox.shiftedCause);
         handled++;
-        const result = instance.receive(message as never, cell);
+        const result = receive.call(instance, message as never, cell);
         if (result !== undefined && typeof (result as PromiseLike<void>).then === 'function') {
           this.awaitHandler(cell, result as PromiseLike<void>, message, origin);
           break;

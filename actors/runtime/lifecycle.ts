@@ -51,6 +51,7 @@ export class Lifecycle {
     const ok = kernel.runHook(cell, () => {
       const instance = createInstance(cell.behavior, cell);
       cell.instance = instance;
+      cell.receive = instance.receive;
       instance.started?.(cell);
     });
     if (!ok) return;

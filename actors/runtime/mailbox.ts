@@ -11,21 +11,23 @@ export type OverflowPolicy = 'reject' | 'drop-newest' | 'drop-oldest';
 
 /**
  * A bounded FIFO of user messages: a power-of-two circular buffer that starts small and doubles
- * up to `capacity`, never past it. A parallel array keeps each message's origin (the sender's pid,
- * or the negated ask id for an ask), so a dropped message can name its sender and an ask can be
- * answered. Why circular and not push/shift: node-limits.md §3a measured 3× the throughput.
+ * up to `capacity`, never past it. Each message sits next to its origin (the sender's pid, or the
+ * negated ask id for an ask) in one interleaved array, so a dropped message can name its sender
+ * and an ask can be answered, at the cost of one array rather than two on the hot path.
+ * Why circular and not push/shift: node-limits.md §3a measured 3× the throughput.
  *
  * Single-threaded: the owning kernel is the only producer and consumer.
  */
 export class Mailbox {
-  private messages: unknown[];
-  private origins: number[];
-  /** Trace ids of the `send` events, allocated only once a traced message arrives. */
+  /** [message, origin, message, origin, …]: two entries per slot. */
+  private entries: unknown[];
+  /** Trace ids of the `send` events, one per slot, allocated only once a traced message arrives. */
   private causes: number[] | null = null;
+  /** Entry index of the oldest message (always even). */
   private head = 0;
   /** Messages queued now. */
   count = 0;
-  /** Origin of the message most recently returned by `shift` or `shiftOldest`. */
+  /** Origin of the message most recently returned by `shift`. */
   shiftedOrigin = 0;
   /** Trace cause of the message most recently returned by `shift` (0 when untraced). */
   shiftedCause = 0;
@@ -33,8 +35,7 @@ export class Mailbox {
   constructor(readonly capacity: number) {
     assert(Number.isInteger(capacity) && capacity >= 1 && capacity <= mailboxCapacityMax, () => `mailbox capacity must be an integer in [1, ${mailboxCapacityMax}], got ${capacity}`);
     const slots = Math.min(mailboxInitialSlots, ceilPowerOfTwo(capacity));
-    this.messages = new Array<unknown>(slots).fill(undefined);
-    this.origins = new Array<number>(slots).fill(0);
+    this.entries = new Array<unknown>(slots * 2).fill(0);
   }
 
   get isFull(): boolean {
@@ -44,13 +45,14 @@ export class Mailbox {
   /** producer: queues `message` unless the mailbox is at its bound; returns whether it did. */
   offer(message: unknown, origin: number, cause: number): boolean {
     if (this.count >= this.capacity) return false;
-    if (this.count === this.messages.length) this.grow();
-    const index = (this.head + this.count) & (this.messages.length - 1);
-    this.messages[index] = message;
-    this.origins[index] = origin;
+    let entries = this.entries;
+    if (this.count * 2 === entries.length) entries = this.grow();
+    const index = (this.head + this.count * 2) & (entries.length - 1);
+    entries[index] = message;
+    entries[index + 1] = origin;
     if (cause !== 0 || this.causes !== null) {
-      if (this.causes === null) this.causes = new Array<number>(this.messages.length).fill(0);
-      this.causes[index] = cause;
+      if (this.causes === null) this.causes = new Array<number>(entries.length / 2).fill(0);
+      this.causes[index >> 1] = cause;
     }
     this.count++;
     return true;
@@ -58,13 +60,14 @@ export class Mailbox {
 
   /** consumer: the oldest message (its origin in `shiftedOrigin`); the mailbox must not be empty. */
   shift(): unknown {
+    const entries = this.entries;
     const index = this.head;
-    const message = this.messages[index];
-    this.shiftedOrigin = this.origins[index]!;
-    this.shiftedCause = this.causes === null ? 0 : this.causes[index]!;
+    const message = entries[index];
+    this.shiftedOrigin = entries[index + 1] as number;
+    if (this.causes !== null) this.shiftedCause = this.causes[index >> 1]!;
     // Clear the slot so a handled message can be collected while the actor sits idle.
-    this.messages[index] = undefined;
-    this.head = (index + 1) & (this.messages.length - 1);
+    entries[index] = 0;
+    this.head = (index + 2) & (entries.length - 1);
     this.count--;
     return message;
   }
@@ -77,22 +80,22 @@ export class Mailbox {
     }
   }
 
-  private grow(): void {
-    const length = this.messages.length;
-    assert(length < this.capacity, 'a mailbox grows only below its capacity');
-    const messages = new Array<unknown>(length * 2).fill(undefined);
-    const origins = new Array<number>(length * 2).fill(0);
-    const causes = this.causes === null ? null : new Array<number>(length * 2).fill(0);
+  private grow(): unknown[] {
+    const old = this.entries;
+    const length = old.length;
+    assert(length / 2 < this.capacity, 'a mailbox grows only below its capacity');
+    const entries = new Array<unknown>(length * 2).fill(0);
+    const causes = this.causes === null ? null : new Array<number>(length).fill(0);
     for (let i = 0; i < this.count; i++) {
-      const from = (this.head + i) & (length - 1);
-      messages[i] = this.messages[from];
-      origins[i] = this.origins[from]!;
-      if (causes !== null) causes[i] = this.causes![from]!;
+      const from = (this.head + i * 2) & (length - 1);
+      entries[i * 2] = old[from];
+      entries[i * 2 + 1] = old[from + 1];
+      if (causes !== null) causes[i] = this.causes![from >> 1]!;
     }
-    this.messages = messages;
-    this.origins = origins;
+    this.entries = entries;
     this.causes = causes;
     this.head = 0;
+    return entries;
   }
 }
 
