@@ -48,6 +48,8 @@ export interface CellExtras {
   restarts: number;
   /** Trace id of the latest fault, the cause of the restart that follows it. */
   faultEvent: number;
+  /** The ending of an incarnation in progress (see Lifecycle.endIncarnation). */
+  ending: { readonly instance: unknown; readonly done: Promise<void> } | null;
 }
 
 /**
@@ -148,7 +150,7 @@ export class Cell implements ActorContext<Message> {
 
   ensureExtras(): CellExtras {
     if (this.extras === null) {
-      this.extras = { name: undefined, lane: null, watchers: null, watching: null, links: null, trapExits: false, timers: null, random: null, stopping: null, restarts: 0, faultEvent: 0 };
+      this.extras = { name: undefined, lane: null, watchers: null, watching: null, links: null, trapExits: false, timers: null, random: null, stopping: null, restarts: 0, faultEvent: 0, ending: null };
     }
     return this.extras;
   }

@@ -158,7 +158,19 @@ export class Lifecycle {
     }
   }
 
-  private async endIncarnation(cell: Cell, reason: ExitReason): Promise<void> {
+  /**
+   * Ends the current incarnation once: a stop that arrives while a restart is already ending it
+   * joins that ending instead of running the `stopped` hook a second time.
+   */
+  private endIncarnation(cell: Cell, reason: ExitReason): Promise<void> {
+    const extras = cell.ensureExtras();
+    if (extras.ending === null || extras.ending.instance !== cell.instance) {
+      extras.ending = { instance: cell.instance, done: this.runEndOfIncarnation(cell, reason) };
+    }
+    return extras.ending.done;
+  }
+
+  private async runEndOfIncarnation(cell: Cell, reason: ExitReason): Promise<void> {
     // Children first, last started first, each with its own shutdown bound.
     for (let child = cell.lastChild; child !== null; child = cell.lastChild) {
       await this.terminate(child, 'shutdown', undefined, false);

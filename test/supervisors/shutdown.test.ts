@@ -151,3 +151,30 @@ describe('supervisors: shutdown', () => {
     await shutdown(kernel);
   });
 });
+
+describe('stop during a restart', () => {
+  it('runs the stopped hook of the ending incarnation once', async () => {
+    const { Kernel, Actor, supervisor } = await import('../../actors/runtime/index.js');
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 1 });
+    let stoppedCalls = 0;
+    class Slow extends Actor<{ readonly type: 'crash' }> {
+      receive(): void {
+        throw new Error('crash');
+      }
+      stopped(): Promise<void> {
+        stoppedCalls++;
+        return new Promise((resolve) => kernel.clock.setTimer(100, resolve));
+      }
+    }
+    const sup = kernel.spawn(supervisor({ restartsMax: 5, children: [{ id: 'slow', start: Slow, options: { name: 'slow' } }] }));
+    kernel.lookup<{ readonly type: 'crash' }>('slow')!.tell({ type: 'crash' });
+    await kernel.simulatedClock.advance(50); // the restart is waiting for the stopped hook
+    const stopping = kernel.stop(sup);
+    await kernel.simulatedClock.runUntilIdle();
+    await stopping;
+    expect(stoppedCalls).to.equal(1);
+    const done = kernel.shutdown();
+    await kernel.simulatedClock.runUntilIdle();
+    await done;
+  });
+});
