@@ -126,6 +126,8 @@ export class Lifecycle {
       if (shutdown === 'brutal-kill') {
         this.killChildren(cell);
         finalReason = isNormalExit(reason) ? 'killed' : reason;
+      } else if (cell.firstChild === null && cell.instance?.stopped === undefined) {
+        // A leaf with no hook has nothing to wait for: no shutdown timer, no race.
       } else if (!(await this.endIncarnationWithin(cell, reason, shutdown))) {
         this.killChildren(cell);
         finalReason = 'killed';
