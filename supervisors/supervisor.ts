@@ -163,15 +163,15 @@ class SupervisorInstance implements ActorInstance<SupervisorMsg>, SupervisingIns
     await this.stopAllChildren();
   }
 
-  childFailed(child: Cell, _error: unknown, _message: unknown): void {
+  childFailed(child: Cell, error: unknown): void {
     const record = this.recordOf(child);
     if (record === undefined) {
-      void this.cell.kernel.lifecycle.terminate(child, 'crashed', _error, false);
+      void this.cell.kernel.lifecycle.terminate(child, 'crashed', error, false);
       return;
     }
     if (record.spec.restart === 'temporary') {
       this.remove(record);
-      void this.cell.kernel.lifecycle.terminate(child, 'crashed', _error, false);
+      void this.cell.kernel.lifecycle.terminate(child, 'crashed', error, false);
       this.checkAutoShutdown(record);
       return;
     }

@@ -42,7 +42,6 @@ export function fromMachine<TMachine extends AnyStateMachine>(machine: TMachine,
           if (isForwardEvent(event)) event.to.tell(event.event);
           else runner.send(event);
         },
-        inspect: () => runner.snapshot,
       } as never;
     },
   };
