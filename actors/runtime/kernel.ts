@@ -17,6 +17,7 @@ import { askDeadlineMsDefault, batchMessagesMax, mailboxCapacityDefault } from '
 import type { Message } from './message.js';
 import type { Pid } from './pid.js';
 import type { ActorRef } from './ref.js';
+import type { ActorContext } from './context.js';
 import { SlotTable } from './slots.js';
 import type { SpawnOptions } from './spawn-options.js';
 import { type KernelStatus, statusOf } from './status.js';
@@ -169,6 +170,18 @@ export class Kernel {
   /** The subsystem supervisor `name` of the kernel's tree. */
   subsystem(name: 'sched' | 'irq' | 'vm' | 'zfs' | 'net' | 'apps'): ActorRef<never> {
     return this.requireTree().subsystems[name].ref as ActorRef<never>;
+  }
+
+  /**
+   * @internal Runs `run` in the turn of the actor behind `ref`, ahead of its user messages: the
+   * system-lane path interrupt controllers use to wake handler actors. Returns false if the actor
+   * is stopped. Several calls before the actor's turn run in order, each once.
+   */
+  runInTurnOf(ref: ActorRef<never>, run: (self: ActorContext<never>) => void): boolean {
+    const cell = ref.cell;
+    if (cell.status >= Status.Stopping) return false;
+    cell.pushSystem({ kind: 'run', run: run as (cell: Cell) => void });
+    return true;
   }
 
   /** Stops an actor (and its subtree) with reason `shutdown`; resolves when it is gone. */

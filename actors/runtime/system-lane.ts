@@ -12,7 +12,9 @@ export type SystemItem =
   | { readonly kind: 'exit'; readonly from: Cell; readonly reason: ExitReason; readonly error: unknown }
   | { readonly kind: 'signal'; readonly signal: Signal }
   | { readonly kind: 'child-failed'; readonly child: Cell; readonly error: unknown; readonly message: unknown }
-  | { readonly kind: 'child-exited'; readonly child: Cell; readonly reason: ExitReason; readonly error: unknown };
+  | { readonly kind: 'child-exited'; readonly child: Cell; readonly reason: ExitReason; readonly error: unknown }
+  /** Kernel code to run in the actor's turn, ahead of its user messages (interrupt wakes). */
+  | { readonly kind: 'run'; readonly run: (cell: Cell) => void };
 
 /** Runs every queued system item of `cell`, in order, inside the cell's turn. */
 export function drainSystemLane(cell: Cell): void {
@@ -39,6 +41,10 @@ function handleSystemItem(cell: Cell, item: SystemItem): void {
       return;
     case 'child-failed':
       onChildFailed(cell, item.child, item.error, item.message);
+      return;
+    case 'run':
+      // A throw here is the actor's failure, like a throw in its own handler.
+      if (cell.status === Status.Running) cell.kernel.runHook(cell, () => item.run(cell));
       return;
     case 'child-exited':
       if (isSupervising(cell.instance) && cell.status === Status.Running) cell.instance.childExited(item.child, item.reason, item.error);

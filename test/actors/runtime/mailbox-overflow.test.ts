@@ -133,3 +133,30 @@ describe('system lane', () => {
     await shutdown(kernel);
   });
 });
+
+describe('kernel.runInTurnOf (the interrupt-wake path)', () => {
+  it('runs in the actor’s turn ahead of queued user messages, and a throw crashes the actor', async () => {
+    const kernel = await bootSimulated();
+    const order: string[] = [];
+    const failures: string[] = [];
+    kernel.failures.subscribe((f) => failures.push((f.error as Error).message));
+    const ref = kernel.spawn(
+      class extends Actor<Msg> {
+        receive(msg: Msg): void {
+          order.push(`msg ${msg.n}`);
+        }
+      },
+    );
+    ref.tell({ type: 'item', n: 1 });
+    ref.tell({ type: 'item', n: 2 });
+    expect(kernel.runInTurnOf(ref as never, (self) => void order.push(`wake in ${String(self.pid === ref.pid)}`))).to.equal(true);
+    await settle(kernel);
+    expect(order).to.deep.equal(['wake in true', 'msg 1', 'msg 2']);
+    kernel.runInTurnOf(ref as never, () => {
+      throw new Error('handler broke');
+    });
+    await settle(kernel);
+    expect(failures).to.deep.equal(['handler broke']);
+    await shutdown(kernel);
+  });
+});
