@@ -110,8 +110,8 @@ class SupervisorInstance implements ActorInstance<SupervisorMsg>, SupervisingIns
     this.cell = ctx as unknown as Cell;
     const machine = supervisorMachine.provide({
       actions: {
-        performRestart: () => void this.performRestart(),
-        stopAllChildren: () => void this.stopAllChildren().then(() => this.sendToMachine({ type: 'children.down' })),
+        performRestart: () => this.guard(this.performRestart()),
+        stopAllChildren: () => this.guard(this.stopAllChildren().then(() => this.sendToMachine({ type: 'children.down' }))),
         failSelf: () => this.cell.kernel.lifecycle.fail(this.cell, new RestartIntensityError(this.cell.describe(), this.config.restartsMax, this.config.restartWindowMs), undefined, 0),
         stopSelf: () => void this.cell.kernel.lifecycle.terminate(this.cell, 'shutdown', undefined, true),
       },
@@ -245,6 +245,16 @@ class SupervisorInstance implements ActorInstance<SupervisorMsg>, SupervisingIns
     }
     this.records.length = 0;
     this.pending.length = 0;
+  }
+
+  /**
+   * An effect that runs on after the turn (a restart waits for children to stop) must not fail
+   * silently or as an unhandled rejection: its error is this supervisor's failure, for its parent.
+   */
+  private guard(effect: Promise<void>): void {
+    effect.catch((error: unknown) => {
+      if (this.cell.instance === this) this.cell.kernel.lifecycle.fail(this.cell, error, undefined, 0);
+    });
   }
 
   /** Sends an event to the machine as this supervisor (from a promise continuation), then pumps. */

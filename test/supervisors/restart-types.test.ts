@@ -125,3 +125,29 @@ describe('supervisors: restart types', () => {
     await shutdown(kernel);
   });
 });
+
+describe('a restart that cannot complete', () => {
+  it('fails the supervisor (to its parent) instead of an unhandled rejection', async () => {
+    const { Kernel, Actor, supervisor } = await import('../../actors/runtime/index.js');
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 1 });
+    const failures: string[] = [];
+    kernel.failures.subscribe((f) => failures.push((f.error as Error).name));
+    class Quitter extends Actor<{ readonly type: 'quit' }> {
+      receive(_msg: unknown, ctx: { stop(): void }): void {
+        ctx.stop();
+      }
+    }
+    // The permanent child stops normally; during the backoff its free name is taken by another actor.
+    const backoff = { minDelayMs: 100, maxDelayMs: 100, jitter: 0 };
+    kernel.spawn(supervisor({ restartsMax: 5, backoff, children: [{ id: 'q', start: Quitter, options: { name: 'quitter' } }] }), { name: 'sup' });
+    kernel.lookup<{ readonly type: 'quit' }>('quitter')!.tell({ type: 'quit' });
+    await kernel.simulatedClock.advance(50);
+    expect(kernel.lookup('quitter')).to.equal(undefined);
+    kernel.spawn(Quitter, { name: 'quitter' });
+    await kernel.simulatedClock.advance(100);
+    expect(failures).to.include('NameTakenError');
+    const done = kernel.shutdown();
+    await kernel.simulatedClock.runUntilIdle();
+    await done;
+  });
+});
