@@ -1,0 +1,24 @@
+/** Fixtures of the interrupt suite: a simulated kernel with its controller, and ways to drive it. */
+import { Kernel } from '../../../actors/runtime/index.js';
+import { InterruptController } from '../../../actors/irq/index.js';
+
+export { collectEvents, collectFailures, shutdown } from '../../helpers/kernel.js';
+
+/** A simulated kernel (virtual time, seed 1) with its interrupt controller attached. */
+export async function bootWithIrq(seed = 1): Promise<{ kernel: Kernel; irq: InterruptController }> {
+  const kernel = await Kernel.boot({ mode: 'simulated', seed });
+  const irq = await settled(kernel, InterruptController.attach(kernel));
+  return { kernel, irq };
+}
+
+/** Runs ready work (no virtual time passes) until `pending` settles, and returns its value. */
+export async function settled<T>(kernel: Kernel, pending: Promise<T>): Promise<T> {
+  pending.catch(() => {});
+  await kernel.simulatedClock.advance(0);
+  return pending;
+}
+
+/** Runs every kernel turn that is ready now, synchronously (no promise continuations). */
+export function runTurns(kernel: Kernel): number {
+  return kernel.simulatedClock.runReady();
+}
