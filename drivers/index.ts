@@ -14,3 +14,4 @@ export {
 export type { Random } from './random/random.js';
 export { createRealRandom } from './random/real.js';
 export { createSeededRandom } from './random/seeded.js';
+export { assertSignalName, createRealSignals, createSimulatedSignals, type SignalName, type SignalSource, type SimulatedSignals } from './signals/index.js';

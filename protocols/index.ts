@@ -45,3 +45,4 @@ export {
   runtimeRegistry,
 } from './runtime.js';
 export type { KernelDown, KernelEnvelope, KernelExit, KernelMessage, KernelReply, KernelStop } from './runtime.js';
+export * from './irq.js';

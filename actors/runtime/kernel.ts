@@ -89,6 +89,9 @@ export class Kernel {
   private eventSeq = 0;
   private stopped = false;
   private shuttingDown: Promise<void> | null = null;
+  private markStopped!: () => void;
+  /** Resolves once the kernel has stopped, by `shutdown()` or because its root supervisor gave up. */
+  readonly whenStopped: Promise<void> = new Promise((resolve) => (this.markStopped = resolve));
   private tree: KernelTree | null = null;
 
   /** Messages that could not be delivered since boot. */
@@ -198,6 +201,7 @@ export class Kernel {
     this.shuttingDown = (async () => {
       if (this.tree !== null) await this.lifecycle.terminate(this.tree.root, 'shutdown', undefined, false);
       this.stopped = true;
+      this.markStopped();
       this.asks.rejectAll(() => new KernelStoppedError('answer an ask'));
       this.tracing.complete();
       this.deadLetterStream.complete();
@@ -311,7 +315,10 @@ export class Kernel {
 
   /** @internal */
   onStopped(cell: Cell): void {
-    if (this.tree !== null && cell === this.tree.root) this.stopped = true;
+    if (this.tree !== null && cell === this.tree.root) {
+      this.stopped = true;
+      this.markStopped();
+    }
   }
 
   private requireTree(): KernelTree {

@@ -83,3 +83,16 @@ describe('stopping many actors at once', () => {
     await shutdown(kernel);
   });
 });
+
+describe('kernel.whenStopped', () => {
+  it('resolves when the kernel has shut down', async () => {
+    const kernel = await bootSimulated();
+    let stopped = false;
+    void kernel.whenStopped.then(() => (stopped = true));
+    await settle(kernel);
+    expect(stopped).to.equal(false);
+    await shutdown(kernel);
+    await Promise.resolve();
+    expect(stopped).to.equal(true);
+  });
+});

@@ -17,7 +17,7 @@ const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
 const kernel = await Kernel.boot();
 // The failure stream completes when the shutdown is done: the script's "kernel is down" hook.
-kernel.failures.subscribe({ complete: () => say('kernel stopped') });
+void kernel.whenStopped.then(() => say('kernel stopped'));
 kernel.spawn(
   fromSetup<Tick>(() => ({
     started: (ctx) => ctx.startTimer('tick', 1_000, { type: 'tick' }),
