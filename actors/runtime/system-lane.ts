@@ -16,11 +16,14 @@ export type SystemItem =
   /** Kernel code to run in the actor's turn, ahead of its user messages (interrupt wakes). */
   | { readonly kind: 'run'; readonly run: (cell: Cell) => void };
 
-/** Runs every queued system item of `cell`, in order, inside the cell's turn. */
+/**
+ * Runs the system items of `cell` that were queued when its turn began, in order. Items queued
+ * meanwhile (a handler re-pending itself) wait for the next turn, behind the other runnable actors.
+ */
 export function drainSystemLane(cell: Cell): void {
   const lane = cell.extras?.lane;
   if (lane == null) return;
-  while (lane.count > 0 && cell.status !== Status.Stopped) handleSystemItem(cell, lane.shift());
+  for (let queued = lane.count; queued > 0 && lane.count > 0 && cell.status !== Status.Stopped; queued--) handleSystemItem(cell, lane.shift());
 }
 
 function handleSystemItem(cell: Cell, item: SystemItem): void {

@@ -160,3 +160,20 @@ describe('kernel.runInTurnOf (the interrupt-wake path)', () => {
     await shutdown(kernel);
   });
 });
+
+describe('system lane fairness', () => {
+  it('an item queued during a turn waits for the next turn, behind other runnable actors', async () => {
+    const kernel = await bootSimulated();
+    const order: string[] = [];
+    const a = kernel.spawn(class extends Actor<Msg> { receive(): void {} });
+    const b = kernel.spawn(class extends Actor<Msg> { receive(msg: Msg): void { order.push(`b ${msg.n}`); } });
+    kernel.runInTurnOf(a as never, () => {
+      order.push('a first');
+      kernel.runInTurnOf(a as never, () => void order.push('a again'));
+    });
+    b.tell({ type: 'item', n: 1 });
+    await settle(kernel);
+    expect(order).to.deep.equal(['a first', 'b 1', 'a again']);
+    await shutdown(kernel);
+  });
+});
