@@ -1,4 +1,4 @@
-import { Observable, Subject } from 'rxjs';
+import { Observable, type Subscriber } from 'rxjs';
 import type { Pid } from './pid.js';
 
 /**
@@ -39,26 +39,35 @@ export interface DeadLetter {
 export class ObservedStream<T> {
   /** True while at least one subscriber listens. */
   active = false;
-  private readonly subject = new Subject<T>();
-  private subscribers = 0;
+  private subscribers: Subscriber<T>[] = [];
+  private completed = false;
 
   readonly stream: Observable<T> = new Observable<T>((subscriber) => {
-    this.subscribers++;
+    if (this.completed) {
+      subscriber.complete();
+      return undefined;
+    }
+    // Copy on write: emit() may be iterating the current array while someone subscribes.
+    this.subscribers = [...this.subscribers, subscriber];
     this.active = true;
-    const inner = this.subject.subscribe(subscriber);
     return () => {
-      inner.unsubscribe();
-      this.subscribers--;
-      this.active = this.subscribers > 0;
+      this.subscribers = this.subscribers.filter((s) => s !== subscriber);
+      this.active = this.subscribers.length > 0;
     };
   });
 
+  /** Hands `value` to every subscriber directly (no Subject in between: this runs per event). */
   emit(value: T): void {
-    this.subject.next(value);
+    const subscribers = this.subscribers;
+    for (let i = 0; i < subscribers.length; i++) subscribers[i]!.next(value);
   }
 
   complete(): void {
-    this.subject.complete();
+    this.completed = true;
+    const subscribers = this.subscribers;
+    this.subscribers = [];
+    this.active = false;
+    for (const subscriber of subscribers) subscriber.complete();
   }
 }
 
