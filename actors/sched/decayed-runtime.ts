@@ -1,0 +1,154 @@
+/**
+ * Decayed runtime with a normalisation factor (OSv's `thread_runtime`, after the design note linked
+ * from `include/osv/sched.hh`).
+ *
+ * An entity's runtime is R = p·∫e^{-(t-s)/τ}ds over the intervals it ran: recent CPU time counts
+ * fully, older time fades with τ. The run queue is ordered by R. Decaying every R as time passes
+ * would touch every entity on every tick, so each entity stores R'' = R·c instead, where c is one
+ * number per CPU that grows like e^{t/τ}: an entity that does not run keeps its R'' while c grows,
+ * which is exactly its R decaying. Running for dt multiplies c by e^{dt/τ} and adds p·(c_new − c_old)
+ * to the runner's R''. When c reaches `normFactorMax`, c and every *runnable* R'' are multiplied by
+ * 2^-126 (exact: a power of two) and the CPU's renormalisation count goes up; a sleeper fixes itself
+ * up when it wakes, from how many renormalisations it missed (`updateAfterSleep`).
+ *
+ * Shares: two hogs are switched so their R stay level, so each one's decayed CPU time is ∝ 1/p.
+ * New entities start at R'' = 0 (R = 0, no history); a long sleeper's R has decayed towards 0 on its
+ * own. OSv does not clamp them to the queue's minimum (Linux CFS's min_vruntime does): decay bounds
+ * the head start, a hog's R never exceeds p·τ, so a newcomer leads it by at most ln2·τ of CPU.
+ */
+import { assert } from '../runtime/assert.js';
+import {
+  contextSwitchPenaltyMs,
+  hysteresisMs,
+  normFactorInitial,
+  normFactorMax,
+  renormalizeCountMax,
+  renormalizeScale,
+  tauMs,
+} from './limits.js';
+
+/** A CPU's side of the accounting (OSv `cpu::c`, `cpu::renormalize_count`). */
+export interface NormClock {
+  /** The normalisation factor c. */
+  c: number;
+  /** Renormalisations so far (wraps to 0 at `renormalizeCountMax`; never −1). */
+  renormalizeCount: number;
+}
+
+/** An entity's side (OSv `thread_runtime`). The scheduler's entities implement it. */
+export interface Runtime {
+  /** Share ∝ 1/priority; `Infinity` is the idle class, whose runtime is always `Infinity`. */
+  readonly priority: number;
+  /** R'' = R·c, local to the CPU whose clock `renormalizeCount` refers to. */
+  runtime: number;
+  /** The CPU renormalisation count `runtime` is scaled for; −1: exported (R itself), or new. */
+  renormalizeCount: number;
+}
+
+/** The count of an exported (or never-run) runtime: `runtime` holds R, not R·c. */
+export const runtimeExported = -1;
+
+export function createNormClock(): NormClock {
+  return { c: normFactorInitial, renormalizeCount: 0 };
+}
+
+/** e^{dtMs/τ}. OSv uses 1 + x for |x| < 0.001; `Math.exp` is cheap enough here and exact to the ulp. */
+export function expTau(dtMs: number): number {
+  return Math.exp(dtMs / tauMs);
+}
+
+const hysteresisStopFactor = expTau(hysteresisMs);
+const hysteresisStartFactor = expTau(-hysteresisMs);
+const penaltyFactor = expTau(contextSwitchPenaltyMs);
+
+/**
+ * OSv `ran_for`: `runtime` ran for `ranMs` on the CPU of `clock` (`null`: time nobody is charged for,
+ * the idle thread or a real-time entity, which still advances c). Returns true when c has reached
+ * `normFactorMax`: the caller must then `renormalize` the CPU's runnable entities.
+ */
+export function charge(clock: NormClock, runtime: Runtime | null, ranMs: number): boolean {
+  assert(ranMs >= 0 && ranMs < Number.POSITIVE_INFINITY, 'a charge is a finite, non-negative interval');
+  return scaleClock(clock, runtime, expTau(ranMs));
+}
+
+/** OSv `hysteresis_run_start` = ran_for(−thyst): the credit of an entity being switched in. */
+export function hysteresisRunStart(clock: NormClock, runtime: Runtime): boolean {
+  return scaleClock(clock, runtime, hysteresisStartFactor);
+}
+
+/** OSv `hysteresis_run_stop` = ran_for(+thyst): the credit paid back when switched out. */
+export function hysteresisRunStop(clock: NormClock, runtime: Runtime): boolean {
+  return scaleClock(clock, runtime, hysteresisStopFactor);
+}
+
+/** OSv `add_context_switch_penalty` = ran_for(penalty), charged to an entity that preempted another. */
+export function addContextSwitchPenalty(clock: NormClock, runtime: Runtime): boolean {
+  return scaleClock(clock, runtime, penaltyFactor);
+}
+
+function scaleClock(clock: NormClock, runtime: Runtime | null, factor: number): boolean {
+  const cold = clock.c;
+  const cnew = cold * factor;
+  if (runtime !== null) {
+    assert(runtime.renormalizeCount !== runtimeExported || runtime.runtime === 0, 'charge of an exported runtime: wake it first');
+    // R'' = 0 is the same at every scale, so its count is whatever the CPU's is (OSv sets it here too).
+    if (runtime.runtime === 0) runtime.renormalizeCount = clock.renormalizeCount;
+    // p = ∞ stays at ∞: without the special case a zero-length charge would make ∞·0 = NaN.
+    // R'' may dip below 0 while a newcomer holds its hysteresis credit; it is paid back at switch-out.
+    runtime.runtime = runtime.priority === Number.POSITIVE_INFINITY ? runtime.priority : runtime.runtime + runtime.priority * (cnew - cold);
+    assert(!Number.isNaN(runtime.runtime), 'a runtime is a number');
+  }
+  clock.c = cnew;
+  assert(cnew > 0 && cnew < Number.POSITIVE_INFINITY, 'the normalisation factor stays finite');
+  return cnew >= normFactorMax;
+}
+
+/**
+ * The CPU half of a renormalisation: c ·= 2^-126 and the count moves on. The caller scales every
+ * runnable entity with `renormalizeRunnable` right after (sleepers catch up in `updateAfterSleep`).
+ */
+export function renormalizeClock(clock: NormClock): void {
+  assert(clock.c >= normFactorMax, 'renormalise only once c has reached its bound');
+  clock.c *= renormalizeScale;
+  clock.renormalizeCount = clock.renormalizeCount === renormalizeCountMax ? 0 : clock.renormalizeCount + 1;
+  assert(clock.c < normFactorMax, 'one renormalisation brings c back below its bound');
+}
+
+/** The entity half, for a running or queued entity (scaling all of them alike keeps their order). */
+export function renormalizeRunnable(clock: NormClock, runtime: Runtime): void {
+  runtime.runtime *= renormalizeScale;
+  runtime.renormalizeCount = clock.renormalizeCount;
+}
+
+/**
+ * OSv `update_after_sleep`: bring a sleeper's (or a migrated entity's) runtime to this CPU's scale.
+ * Missed no renormalisation: nothing; exported: R'' = R·c; missed one: ·2^-126; missed more: it
+ * has decayed by at least 2^-126 twice over, call it 0 (a fresh start, as for a new entity).
+ */
+export function updateAfterSleep(clock: NormClock, runtime: Runtime): void {
+  const count = clock.renormalizeCount;
+  if (runtime.renormalizeCount === count) return;
+  if (runtime.renormalizeCount === runtimeExported) runtime.runtime *= clock.c;
+  else if (nextCount(runtime.renormalizeCount) === count) runtime.runtime *= renormalizeScale;
+  else if (runtime.runtime !== Number.POSITIVE_INFINITY) runtime.runtime = 0;
+  runtime.renormalizeCount = count;
+  assert(!Number.isNaN(runtime.runtime), 'a woken runtime is a number');
+}
+
+/** OSv `export_runtime`: turn a CPU-local R'' into the global R (before a migration). */
+export function exportRuntime(clock: NormClock, runtime: Runtime): void {
+  assert(runtime.renormalizeCount === clock.renormalizeCount || runtime.runtime === 0, 'export a runtime of this CPU, brought up to date');
+  if (runtime.runtime !== Number.POSITIVE_INFINITY) runtime.runtime /= clock.c;
+  runtime.renormalizeCount = runtimeExported;
+}
+
+/** R itself (priority · ms): comparable across CPUs and over time, for tests and stats. */
+export function decayedRuntime(clock: NormClock, runtime: Runtime): number {
+  if (runtime.renormalizeCount === runtimeExported) return runtime.runtime;
+  assert(runtime.renormalizeCount === clock.renormalizeCount || runtime.runtime === 0, 'read a runtime brought up to date');
+  return runtime.runtime / clock.c;
+}
+
+function nextCount(count: number): number {
+  return count === renormalizeCountMax ? 0 : count + 1;
+}

@@ -1,0 +1,301 @@
+/**
+ * One CPU's fair scheduler (OSv's `struct cpu` scheduling half and `reschedule_from_interrupt`),
+ * pure: no clock, no timers. Every call takes `nowMs` from the caller's clock; the scheduler charges
+ * the running entity (or the idle CPU) for the time since its last call.
+ *
+ * The dispatcher's loop, with preemption between messages:
+ *
+ * ```ts
+ * for (let turn = scheduler.pickNext(clock.now()); turn !== null; turn = scheduler.pickNext(clock.now())) {
+ *   const cell = turn.entity.owner;
+ *   for (let handled = 0; ; ) {
+ *     runOneMessage(cell); handled++;
+ *     if (cell.mailbox.count === 0) { scheduler.sleep(turn.entity, clock.now()); break; }
+ *     if (scheduler.turnOver(clock.now(), handled)) break; // slice, budget, or a wake that outranks it
+ *   }
+ * }
+ * // elsewhere: a message for an idle actor → scheduler.wake(entity, clock.now()); a stop → detach.
+ * ```
+ */
+import { assert } from '../runtime/assert.js';
+import { decideMigration, type Migration } from './balancer.js';
+import {
+  addContextSwitchPenalty,
+  charge,
+  createNormClock,
+  exportRuntime,
+  hysteresisRunStart,
+  hysteresisRunStop,
+  type NormClock,
+  renormalizeClock,
+  renormalizeRunnable,
+  updateAfterSleep,
+} from './decayed-runtime.js';
+import { EntityState, SchedClass, type SchedEntity } from './entity.js';
+import { contextSwitchPenaltyMs, intervalMsMax, renormalizeScale, runQueueCountMax, turnMessagesMax } from './limits.js';
+import { RunQueue } from './run-queue.js';
+import { sliceMs, turnOver, type TurnGrant } from './time-slice.js';
+
+export interface CpuSchedulerOptions {
+  /** This CPU's index (the balancer's `loads` are indexed by it). Default 0. */
+  readonly cpu?: number;
+  /** The caller's clock when the scheduler starts, in ms. Default 0. */
+  readonly startMs?: number;
+  /** Messages per turn (default `turnMessagesMax`, the dispatcher's batch). */
+  readonly turnMessagesMax?: number;
+  /** Bound of the run queue (default `runQueueCountMax`). */
+  readonly runQueueCountMax?: number;
+}
+
+/**
+ * The entity to run and for how long. A view owned by the scheduler: the next `pickNext` overwrites
+ * it, so read it during the turn and do not keep it.
+ */
+export interface SchedTurn<TOwner> extends TurnGrant {
+  readonly entity: SchedEntity<TOwner>;
+  /** The slice, `Infinity` when no rival waits or the entity is real-time. */
+  readonly sliceMs: number;
+  /** True when `entity` has just been switched in, false when the running entity keeps the CPU. */
+  readonly switched: boolean;
+}
+
+export interface SchedStats {
+  /** Entities switched in. */
+  switches: number;
+  /** Switches away from an entity that was still runnable. */
+  preemptions: number;
+  renormalizations: number;
+  /** Entities this CPU's balancer gave away. */
+  migrations: number;
+}
+
+type MutableTurn<TOwner> = { -readonly [K in keyof SchedTurn<TOwner>]: SchedTurn<TOwner>[K] };
+
+export class CpuScheduler<TOwner = unknown> {
+  readonly cpu: number;
+  /** The normalisation factor c and the renormalisation count (read-only outside this class). */
+  readonly clock: NormClock = createNormClock();
+  readonly stats: SchedStats = { switches: 0, preemptions: 0, renormalizations: 0, migrations: 0 };
+  /** A wake has made the running entity's slice stale: end the turn at the next message (OSv `need_reschedule`). */
+  needReschedule = false;
+  private readonly queue: RunQueue<SchedEntity<TOwner>>;
+  private readonly messagesMax: number;
+  private running: SchedEntity<TOwner> | null = null;
+  private sinceMs: number;
+  private readonly turn: MutableTurn<TOwner>;
+
+  constructor(options: CpuSchedulerOptions = {}) {
+    this.cpu = options.cpu ?? 0;
+    this.sinceMs = options.startMs ?? 0;
+    this.messagesMax = options.turnMessagesMax ?? turnMessagesMax;
+    this.queue = new RunQueue(options.runQueueCountMax ?? runQueueCountMax);
+    assert(Number.isInteger(this.cpu) && this.cpu >= 0, 'cpu must be a non-negative integer');
+    assert(Number.isFinite(this.sinceMs), 'startMs must be finite');
+    assert(Number.isInteger(this.messagesMax) && this.messagesMax >= 1, 'turnMessagesMax must be a positive integer');
+    this.turn = { entity: null as never, sliceMs: 0, deadlineMs: 0, messagesMax: this.messagesMax, switched: false };
+  }
+
+  /** The entity holding the CPU, if any. */
+  get current(): SchedEntity<TOwner> | null {
+    return this.running;
+  }
+
+  /** Runnable entities: queued plus running (the balancer's load). */
+  get load(): number {
+    return this.queue.count + (this.running === null ? 0 : 1);
+  }
+
+  get queuedCount(): number {
+    return this.queue.count;
+  }
+
+  /** The queued entities, most deserving first (O(n log n); tests and stats). */
+  queued(): SchedEntity<TOwner>[] {
+    return this.queue.toSortedArray();
+  }
+
+  /**
+   * Makes `entity` runnable here: a detached one (new, or migrated from another CPU) is attached to
+   * this CPU, a sleeping one is woken. Idempotent: an entity already queued or running is left alone
+   * and false is returned. Sets `needReschedule` when the entity outranks the running one's slice.
+   */
+  wake(entity: SchedEntity<TOwner>, nowMs: number): boolean {
+    const state = entity.state;
+    if (state === EntityState.queued || state === EntityState.running) {
+      assert(entity.cpu === this.cpu, 'wake an entity on its own CPU');
+      return false;
+    }
+    if (state === EntityState.detached) {
+      entity.cpu = this.cpu;
+      // An imported runtime is R, turned into R·c with this CPU's c: bring c up to now first.
+      this.account(nowMs);
+    } else {
+      assert(state === EntityState.sleeping && entity.cpu === this.cpu, 'wake a sleeper of this CPU');
+    }
+    updateAfterSleep(this.clock, entity);
+    entity.state = EntityState.queued;
+    this.queue.insert(entity);
+    const running = this.running;
+    // A new head invalidates the running slice (computed against the old head); a real-time
+    // runner ignores fair wakes and, FIFO, real-time ones too.
+    if (running !== null && running.schedClass !== SchedClass.realtime && this.queue.peek() === entity) this.needReschedule = true;
+    return true;
+  }
+
+  /** The running `entity` has nothing to do (empty mailbox, awaiting a promise): it stops running. */
+  sleep(entity: SchedEntity<TOwner>, nowMs: number): void {
+    assert(entity === this.running && entity.state === EntityState.running, 'only the running entity goes to sleep');
+    this.account(nowMs);
+    // OSv: a blocking thread pays back the hysteresis credit it borrowed when switched in.
+    if (entity.schedClass !== SchedClass.realtime) this.renormalizeIf(hysteresisRunStop(this.clock, entity));
+    entity.state = EntityState.sleeping;
+    this.running = null;
+    assert(this.running === null && entity.cpu === this.cpu, 'a sleeper stays attached to its CPU');
+  }
+
+  /**
+   * Removes `entity` from this CPU (a stop, or a migration), exporting its runtime so that a `wake`
+   * on any CPU, this one included, resumes it where its decayed runtime stands.
+   */
+  detach(entity: SchedEntity<TOwner>, nowMs: number): void {
+    assert(entity.cpu === this.cpu && entity.state !== EntityState.detached, 'detach an entity of this CPU');
+    if (entity.state === EntityState.running) {
+      this.account(nowMs);
+      if (entity.schedClass !== SchedClass.realtime) this.renormalizeIf(hysteresisRunStop(this.clock, entity));
+      this.running = null;
+    } else if (entity.state === EntityState.queued) {
+      this.queue.remove(entity);
+    } else {
+      updateAfterSleep(this.clock, entity);
+    }
+    exportRuntime(this.clock, entity);
+    entity.state = EntityState.detached;
+    entity.cpu = -1;
+  }
+
+  /**
+   * The reschedule point (OSv `reschedule_from_interrupt`): charges the running entity for the time
+   * since the last call (the context-switch penalty if none passed), then either lets it keep the
+   * CPU with a new slice or switches to the head of the queue. Null when nothing is runnable.
+   */
+  pickNext(nowMs: number): SchedTurn<TOwner> | null {
+    const previous = this.running;
+    const intervalMs = nowMs - this.sinceMs;
+    this.sinceMs = nowMs;
+    this.needReschedule = false;
+    // A clock that has not moved (or moved back) still costs the runner a switch (OSv's startup guard).
+    if (previous !== null || intervalMs > 0) this.chargeRunning(intervalMs > 0 ? intervalMs : contextSwitchPenaltyMs);
+    if (previous !== null) {
+      const keep = this.keepSlice(previous);
+      if (keep >= 0) return this.grant(previous, nowMs, keep, false);
+      this.switchOut(previous);
+    }
+    if (this.queue.count === 0) return null;
+    return this.switchIn(nowMs, previous !== null);
+  }
+
+  /** The preemption rule between messages (see time-slice.ts): true when the turn must end. */
+  turnOver(nowMs: number, messagesHandled: number): boolean {
+    return turnOver(this.turn, nowMs, messagesHandled, this.needReschedule);
+  }
+
+  /**
+   * One balancer round (every `balancePeriodMs`): decides with `loads` (every CPU's `load`, indexed
+   * by CPU) and, if an entity should move, detaches it here. The caller hands `migration.entity` to
+   * CPU `migration.target`, which `wake`s it.
+   */
+  balance(loads: ArrayLike<number>, nowMs: number): Migration<SchedEntity<TOwner>> | null {
+    assert(loads[this.cpu] === this.load, 'loads must hold this CPU’s current load');
+    const migration = decideMigration(this.cpu, loads, this.queue.toArray());
+    if (migration === null) return null;
+    assert(migration.entity.state === EntityState.queued && !migration.entity.pinned, 'only a queued, unpinned entity migrates');
+    this.detach(migration.entity, nowMs);
+    this.stats.migrations++;
+    return migration;
+  }
+
+  /** ≥ 0: the slice `previous` keeps the CPU for; −1: it must switch out. */
+  private keepSlice(previous: SchedEntity<TOwner>): number {
+    const head = this.queue.peek();
+    if (head === undefined) return Number.POSITIVE_INFINITY;
+    const headRealtime = head.schedClass === SchedClass.realtime;
+    // Real-time: FIFO against fair entities; when another real-time entity waits, the runner has
+    // spent its message budget (the only way its turn ends while runnable), so it goes round-robin.
+    if (previous.schedClass === SchedClass.realtime) return headRealtime ? -1 : Number.POSITIVE_INFINITY;
+    if (!headRealtime && previous.runtime < head.runtime) return sliceMs(this.clock, previous, head.runtime);
+    return -1;
+  }
+
+  private switchOut(previous: SchedEntity<TOwner>): void {
+    // Pay the credit back while still running, so a renormalisation it triggers scales it too.
+    if (previous.schedClass !== SchedClass.realtime) this.renormalizeIf(hysteresisRunStop(this.clock, previous));
+    previous.state = EntityState.queued;
+    this.running = null;
+    this.stats.preemptions++;
+    // A fair entity goes back before its equals, as OSv re-inserts a preempted thread; a real-time
+    // one goes behind the others (round robin).
+    if (previous.schedClass === SchedClass.realtime) this.queue.insert(previous);
+    else this.queue.insertFirstEqual(previous);
+  }
+
+  private switchIn(nowMs: number, preempted: boolean): SchedTurn<TOwner> {
+    const next = this.queue.pop();
+    assert(next.state === EntityState.queued && next.cpu === this.cpu, 'the queue holds this CPU’s queued entities');
+    next.state = EntityState.running;
+    this.running = next;
+    this.stats.switches++;
+    if (next.schedClass === SchedClass.realtime) return this.grant(next, nowMs, Number.POSITIVE_INFINITY, true);
+    this.renormalizeIf(hysteresisRunStart(this.clock, next));
+    if (preempted) this.renormalizeIf(addContextSwitchPenalty(this.clock, next));
+    const head = this.queue.peek();
+    return this.grant(next, nowMs, head === undefined ? Number.POSITIVE_INFINITY : sliceMs(this.clock, next, head.runtime), true);
+  }
+
+  private grant(entity: SchedEntity<TOwner>, nowMs: number, slice: number, switched: boolean): SchedTurn<TOwner> {
+    assert(slice > 0, 'a slice is positive');
+    const turn = this.turn;
+    turn.entity = entity;
+    turn.sliceMs = slice;
+    turn.deadlineMs = nowMs + slice;
+    turn.switched = switched;
+    return turn;
+  }
+
+  /** Charges the time since the last call to the runner; nothing happens when none passed. */
+  private account(nowMs: number): void {
+    const intervalMs = nowMs - this.sinceMs;
+    this.sinceMs = nowMs;
+    if (intervalMs > 0) this.chargeRunning(intervalMs);
+  }
+
+  private chargeRunning(intervalMs: number): void {
+    const running = this.running;
+    // Real-time and idle time advance c (everyone else's history decays) but charge no runtime.
+    const runtime = running !== null && running.schedClass !== SchedClass.realtime ? running : null;
+    this.renormalizeIf(charge(this.clock, runtime, intervalMs < intervalMsMax ? intervalMs : intervalMsMax));
+  }
+
+  private renormalizeIf(due: boolean): void {
+    if (!due) return;
+    renormalizeClock(this.clock);
+    const clock = this.clock;
+    if (this.running !== null) renormalizeRunnable(clock, this.running);
+    this.queue.rescale(renormalizeScale);
+    this.queue.forEach((entity) => (entity.renormalizeCount = clock.renormalizeCount));
+    this.stats.renormalizations++;
+  }
+}
+
+/**
+ * Creates one CPU's scheduler.
+ *
+ * @example
+ * ```ts
+ * const scheduler = createCpuScheduler<Cell>({ cpu: 0, startMs: clock.now() });
+ * scheduler.wake(createSchedEntity(cell), clock.now());
+ * const turn = scheduler.pickNext(clock.now()); // { entity, sliceMs, deadlineMs, messagesMax, switched }
+ * ```
+ */
+export function createCpuScheduler<TOwner>(options?: CpuSchedulerOptions): CpuScheduler<TOwner> {
+  return new CpuScheduler<TOwner>(options);
+}
