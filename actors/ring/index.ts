@@ -11,7 +11,8 @@ export {
 } from './layout.js';
 export { MpscRing } from './mpsc-ring.js';
 export { SpinThenPark, spinPollsMaxDefault, type SpinThenParkOptions } from './spin-then-park.js';
-export { SpscRing, type RingCreateOptions } from './spsc-ring.js';
+export { SpscRing } from './spsc-ring.js';
+export type { RingCreateOptions, RingMemory } from './ring-memory.js';
 export {
   park, parkAsync, readParkingCounters, wakeIfParked,
   type ParkableRing, type ParkingCounters, type ParkOutcome,

@@ -30,11 +30,8 @@
 import { assert } from '../runtime/assert.js';
 import { RingFrameTooLargeError } from './errors.js';
 import { copyInto, type RingFrameHandler, type RingFrameView } from './frame-view.js';
-import {
-  frameBytesFor, frameCommittedBit, frameLengthMask, frameLengthMaxFor, frameWordFor, headWord,
-  initRingHeader, readRingCapacity, ringBytesFor, ringHeaderBytes, ringIndexMask, ringKind, tailWord,
-} from './layout.js';
-import type { RingCreateOptions } from './spsc-ring.js';
+import { frameBytesFor, frameCommittedBit, frameLengthMask, frameWordFor, headWord, ringIndexMask, ringKind, tailWord } from './layout.js';
+import { allocateRing, mapRing, type RingCreateOptions } from './ring-memory.js';
 
 /**
  * An MPSC frame ring. Every producer thread attaches its own instance (`MpscRing.attach(buffer)`)
@@ -76,10 +73,7 @@ export class MpscRing {
 
   /** Allocates and initialises a ring of `capacityBytes` (a power of two, 64 B to 512 MiB). */
   static create(capacityBytes: number, options: RingCreateOptions = {}): MpscRing {
-    const bytes = ringBytesFor(capacityBytes);
-    const buffer = options.shared === false ? new ArrayBuffer(bytes) : new SharedArrayBuffer(bytes);
-    initRingHeader(buffer, ringKind.mpsc, capacityBytes);
-    return new MpscRing(buffer);
+    return new MpscRing(allocateRing(ringKind.mpsc, capacityBytes, options));
   }
 
   /** Attaches to a ring created by `MpscRing.create` (usually in another thread). */
@@ -88,14 +82,16 @@ export class MpscRing {
   }
 
   private constructor(buffer: ArrayBufferLike) {
-    const capacityBytes = readRingCapacity(buffer, ringKind.mpsc);
-    this.buffer = buffer;
+    const memory = mapRing(buffer, ringKind.mpsc);
+    const capacityBytes = memory.capacityBytes;
+    // Copied into own fields: the hot paths read them without an extra indirection.
+    this.buffer = memory.buffer;
     this.capacityBytes = capacityBytes;
-    this.frameLengthMax = frameLengthMaxFor(capacityBytes);
-    this.header = new Int32Array(buffer, 0, ringHeaderBytes / 4);
-    this.bytes = new Uint8Array(buffer, ringHeaderBytes, capacityBytes);
-    this.words = new Int32Array(buffer, ringHeaderBytes, capacityBytes / 4);
-    this.mask = capacityBytes - 1;
+    this.frameLengthMax = memory.frameLengthMax;
+    this.header = memory.header;
+    this.bytes = memory.bytes;
+    this.words = memory.words;
+    this.mask = memory.mask;
     // Acquire: a consumer attaching late starts from the head (and zeroed space) last published.
     this.head = Atomics.load(this.header, headWord);
     this.releasedHead = this.head;

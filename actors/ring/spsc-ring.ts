@@ -19,16 +19,8 @@
 import { assert } from '../runtime/assert.js';
 import { RingFrameTooLargeError } from './errors.js';
 import { copyInto, type RingFrameHandler, type RingFrameView } from './frame-view.js';
-import {
-  frameBytesFor, frameCommittedBit, frameLengthMask, frameLengthMaxFor, frameWordFor, headWord,
-  initRingHeader, readRingCapacity, ringBytesFor, ringHeaderBytes, ringIndexMask, ringKind, tailWord,
-} from './layout.js';
-
-/** How a new ring allocates its memory. */
-export interface RingCreateOptions {
-  /** SharedArrayBuffer (default) for two threads; false for a plain ArrayBuffer used in one thread. */
-  readonly shared?: boolean;
-}
+import { allocateRing, mapRing, type RingCreateOptions } from './ring-memory.js';
+import { frameBytesFor, frameCommittedBit, frameLengthMask, frameWordFor, headWord, ringIndexMask, ringKind, tailWord } from './layout.js';
 
 /**
  * An SPSC frame ring. Each thread attaches its own instance to the shared buffer and uses only its
@@ -81,10 +73,7 @@ export class SpscRing {
    * 64 B to 512 MiB). Throws `InvariantError` for any other size.
    */
   static create(capacityBytes: number, options: RingCreateOptions = {}): SpscRing {
-    const bytes = ringBytesFor(capacityBytes);
-    const buffer = options.shared === false ? new ArrayBuffer(bytes) : new SharedArrayBuffer(bytes);
-    initRingHeader(buffer, ringKind.spsc, capacityBytes);
-    return new SpscRing(buffer);
+    return new SpscRing(allocateRing(ringKind.spsc, capacityBytes, options));
   }
 
   /** Attaches to a ring created by `SpscRing.create` (usually in another thread). */
@@ -93,14 +82,16 @@ export class SpscRing {
   }
 
   private constructor(buffer: ArrayBufferLike) {
-    const capacityBytes = readRingCapacity(buffer, ringKind.spsc);
-    this.buffer = buffer;
+    const memory = mapRing(buffer, ringKind.spsc);
+    const capacityBytes = memory.capacityBytes;
+    // Copied into own fields: the hot paths read them without an extra indirection.
+    this.buffer = memory.buffer;
     this.capacityBytes = capacityBytes;
-    this.frameLengthMax = frameLengthMaxFor(capacityBytes);
-    this.header = new Int32Array(buffer, 0, ringHeaderBytes / 4);
-    this.bytes = new Uint8Array(buffer, ringHeaderBytes, capacityBytes);
-    this.words = new Int32Array(buffer, ringHeaderBytes, capacityBytes / 4);
-    this.mask = capacityBytes - 1;
+    this.frameLengthMax = memory.frameLengthMax;
+    this.header = memory.header;
+    this.bytes = memory.bytes;
+    this.words = memory.words;
+    this.mask = memory.mask;
     // Acquire both indices: whichever role this instance plays, it starts from the published state.
     this.head = Atomics.load(this.header, headWord);
     this.tail = Atomics.load(this.header, tailWord);
