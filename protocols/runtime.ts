@@ -17,6 +17,9 @@ export const KERNEL_REPLY = 'kernel.reply' as const;
 export const KERNEL_STOP = 'kernel.stop' as const;
 export const KERNEL_DOWN = 'kernel.down' as const;
 export const KERNEL_EXIT = 'kernel.exit' as const;
+export const KERNEL_SPAWN = 'kernel.spawn' as const;
+export const KERNEL_SPAWNED = 'kernel.spawned' as const;
+export const KERNEL_STRUCTURES = 'kernel.structures' as const;
 
 /** A user message for actor `to`; `from` is 0 outside any actor, `askId` is 0 for a tell. */
 export const kernelEnvelope = defineMessage(KERNEL_ENVELOPE, { to: 'pid', from: 'pid', askId: 'integer', body: 'any' });
@@ -29,15 +32,31 @@ export const kernelDown = defineMessage(KERNEL_DOWN, { watcher: 'pid', pid: 'pid
 /** Tells linked actor `to` that `from` exited. */
 export const kernelExit = defineMessage(KERNEL_EXIT, { to: 'pid', from: 'pid', reason: 'string' });
 
+/**
+ * Spawns an actor of behaviour `exportName` from boot module number `module` on the receiving CPU.
+ * `ticket` (spawner-local) names the answer; `options` are the spawn options (plain data).
+ */
+export const kernelSpawn = defineMessage(KERNEL_SPAWN, { ticket: 'integer', module: 'integer', exportName: 'string', options: 'any' });
+/** The answer to `kernel.spawn` `ticket`: the new actor's pid, or 0 and an `error` description. */
+export const kernelSpawned = defineMessage(KERNEL_SPAWNED, { ticket: 'integer', pid: 'pid', error: 'string' });
+/**
+ * The sender's record structures (its codec's `exportStructures()`), sent in the same ring before
+ * the first frame that uses a new one, so the receiver imports them in time.
+ */
+export const kernelStructures = defineMessage(KERNEL_STRUCTURES, { list: 'any' });
+
 export type KernelEnvelope = MessageOf<typeof kernelEnvelope>;
 export type KernelReply = MessageOf<typeof kernelReply>;
 export type KernelStop = MessageOf<typeof kernelStop>;
 export type KernelDown = MessageOf<typeof kernelDown>;
 export type KernelExit = MessageOf<typeof kernelExit>;
-export type KernelMessage = KernelEnvelope | KernelReply | KernelStop | KernelDown | KernelExit;
+export type KernelSpawn = MessageOf<typeof kernelSpawn>;
+export type KernelSpawned = MessageOf<typeof kernelSpawned>;
+export type KernelStructures = MessageOf<typeof kernelStructures>;
+export type KernelMessage = KernelEnvelope | KernelReply | KernelStop | KernelDown | KernelExit | KernelSpawn | KernelSpawned | KernelStructures;
 
 /** Every kernel descriptor, in a fixed order: codecs on all CPUs derive the same seeds from it. */
-export const runtimeDescriptors = [kernelEnvelope, kernelReply, kernelStop, kernelDown, kernelExit] as const;
+export const runtimeDescriptors = [kernelEnvelope, kernelReply, kernelStop, kernelDown, kernelExit, kernelSpawn, kernelSpawned, kernelStructures] as const;
 
 /**
  * Validates kernel messages.

@@ -15,8 +15,12 @@ export const kernelNames = {
   subsystem: (name: SubsystemName) => `kernel.${name}`,
 } as const;
 
-/** Each subsystem's supervisor spec: placeholders until the subsystem lands, so later issues plug in. */
-export const subsystemSpecs: readonly ChildSpec<never>[] = subsystemNames.map((name) => ({
+/**
+ * Each subsystem's supervisor spec: placeholders until the subsystem lands, so later issues plug in.
+ * `schedChildren` are static children of `sched` (the worker CPUs of a multi-CPU kernel).
+ */
+export function subsystemSpecsWith(schedChildren: readonly ChildSpec<never>[]): readonly ChildSpec<never>[] {
+  return subsystemNames.map((name) => ({
   id: name,
   start: supervisor({
     strategy: 'one-for-one',
@@ -24,13 +28,16 @@ export const subsystemSpecs: readonly ChildSpec<never>[] = subsystemNames.map((n
     restartWindowMs: 5_000,
     // The user guardian: the parent of every `kernel.spawn`. It restarts nothing itself; actors
     // that want restarts run under a supervisor of their own.
-    children: name === 'apps' ? [{ id: 'user', start: fromReceive(() => {}, 'user-guardian'), options: { name: kernelNames.user }, shutdown: 30_000 }] : [],
+    children: name === 'apps' ? [{ id: 'user', start: fromReceive(() => {}, 'user-guardian'), options: { name: kernelNames.user }, shutdown: 30_000 }] : name === 'sched' ? schedChildren : [],
   }),
   options: { name: kernelNames.subsystem(name) },
   restart: 'permanent',
   // A supervisor's children have their own timeouts; give the subtree time to use them.
   shutdown: 60_000,
-}));
+  }));
+}
+
+export const subsystemSpecs: readonly ChildSpec<never>[] = subsystemSpecsWith([]);
 
 export interface KernelTree {
   readonly root: Cell;
@@ -39,8 +46,9 @@ export interface KernelTree {
 }
 
 /** Boots the kernel's supervision tree: root → sched, irq, vm, zfs, net, apps → user guardian. */
-export function kernelTree(kernel: Kernel): KernelTree {
-  const root = kernel.lifecycle.spawn(null, supervisor({ strategy: 'one-for-one', restartsMax: 3, restartWindowMs: 5_000, children: subsystemSpecs }), { name: kernelNames.root });
+export function kernelTree(kernel: Kernel, schedChildren: readonly ChildSpec<never>[] = []): KernelTree {
+  const children = schedChildren.length === 0 ? subsystemSpecs : subsystemSpecsWith(schedChildren);
+  const root = kernel.lifecycle.spawn(null, supervisor({ strategy: 'one-for-one', restartsMax: 3, restartWindowMs: 5_000, children }), { name: kernelNames.root });
   const find = (name: string): Cell => {
     const cell = kernel.registry.get(name);
     if (cell === undefined) throw new Error(`kernel tree: ${name} did not start`);

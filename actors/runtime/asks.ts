@@ -10,7 +10,8 @@ interface PendingAsk {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
   readonly from: Pid;
-  readonly to: Cell;
+  /** The asked actor; null for a forwarded ask whose target was not found. */
+  readonly to: Cell | null;
   timer: TimerHandle | undefined;
 }
 
@@ -43,9 +44,37 @@ export class AskTable {
     entry.timer = this.kernel.clock.setTimer(deadlineMs, () => {
       this.reject(id, new AskTimeoutError(target.describe(), messageTypeOf(message), deadlineMs));
     });
-    // If delivery fails, `deliver` has already rejected the ask with the precise reason.
-    target.deliver(message, -id);
+    // If delivery fails, `deliver` has already rejected the ask with the precise reason. A throw
+    // (a message that cannot be encoded for another CPU) fails this ask, not the caller.
+    try {
+      target.deliver(message, -id);
+    } catch (error) {
+      this.reject(id, error);
+    }
     return promise;
+  }
+
+  /**
+   * Registers an ask that arrived from another CPU, so the local actor's reply goes back over the
+   * rings: `settle(true, value)` or `settle(false, error)` runs exactly once, at the reply, a failure
+   * or the deadline. Returns the local ask id; deliver the body with origin `-id`.
+   */
+  forward(from: Pid, target: Cell | null, settle: (ok: boolean, value: unknown) => void, deadlineMs = this.deadlineMsDefault): number {
+    const id = this.nextId++;
+    const entry: PendingAsk = { resolve: (value) => settle(true, value), reject: (error) => settle(false, error), from, to: target, timer: undefined };
+    this.pending.set(id, entry);
+    // The asker has its own deadline; this one only keeps the table from holding entries forever.
+    entry.timer = this.kernel.clock.setTimer(deadlineMs, () => this.reject(id, new AskTimeoutError(target?.describe() ?? 'nobody', 'forwarded ask', deadlineMs)));
+    return id;
+  }
+
+  /** Fails every ask in flight whose target matches (e.g. all actors of a CPU that died). */
+  rejectWhere(matches: (to: Cell) => boolean, error: (to: Cell) => unknown): number {
+    let count = 0;
+    for (const [id, entry] of [...this.pending]) {
+      if (entry.to !== null && matches(entry.to) && this.reject(id, error(entry.to))) count++;
+    }
+    return count;
   }
 
   /** The sender of ask `id`, for dead letters. */
@@ -71,7 +100,7 @@ export class AskTable {
   }
 
   /** Fails every ask in flight (kernel shutdown). */
-  rejectAll(error: (to: Cell) => unknown): void {
+  rejectAll(error: (to: Cell | null) => unknown): void {
     for (const id of [...this.pending.keys()]) this.reject(id, error(this.pending.get(id)!.to));
   }
 

@@ -87,7 +87,12 @@ export class Cell implements ActorContext<Message> {
     readonly options: SpawnOptions | undefined,
     readonly parentCell: Cell | null,
   ) {
-    this.ref = new ActorRef(pid, this);
+    this.ref = new ActorRef(this);
+  }
+
+  /** Whether this cell stands for an actor on another CPU (see actors/cpu/remote-cell.ts). */
+  isRemote(): boolean {
+    return false;
   }
 
   // ---- delivery (the hot path) ----------------------------------------------------------------
@@ -189,6 +194,9 @@ export class Cell implements ActorContext<Message> {
   }
 
   spawn<C extends Message>(behavior: Behavior<C>, options?: SpawnOptions): ActorRef<C> {
+    if (options?.cpu !== undefined && options.cpu !== this.kernel.cpu) {
+      throw new Error(`${this.describe()} cannot spawn a child on cpu ${String(options.cpu)}: children live on their parent's CPU; spawn a supervisor there with kernel.spawn(…, { cpu })`);
+    }
     return this.kernel.lifecycle.spawn(this, behavior as Behavior<Message>, options).ref as ActorRef<C>;
   }
 
@@ -199,6 +207,7 @@ export class Cell implements ActorContext<Message> {
       return;
     }
     const cell = child.cell;
+    if (cell.isRemote()) throw new Error(`${this.describe()} can only stop its own children; ${cell.describe()} lives on another CPU (use kernel.stop)`);
     if (cell.parentCell !== this) throw new Error(`${this.describe()} can only stop its own children, not ${cell.describe()}`);
     void this.kernel.lifecycle.terminate(cell, 'normal', undefined, true);
   }
@@ -231,6 +240,7 @@ export class Cell implements ActorContext<Message> {
   }
 
   monitor(ref: ActorRef<never>): void {
+    refuseRemote(ref.cell, 'monitor');
     this.kernel.lifecycle.monitor(this, ref.cell);
   }
 
@@ -240,6 +250,7 @@ export class Cell implements ActorContext<Message> {
   }
 
   link(ref: ActorRef<never>): void {
+    refuseRemote(ref.cell, 'link to');
     this.kernel.lifecycle.link(this, ref.cell);
   }
 
@@ -314,3 +325,8 @@ export class Cell implements ActorContext<Message> {
   }
 }
 
+
+/** Monitors and links do not cross CPUs yet; say so instead of never firing. */
+function refuseRemote(cell: Cell, what: string): void {
+  if (cell.isRemote()) throw new Error(`cannot ${what} ${cell.describe()}: monitors and links work between actors of one CPU only`);
+}

@@ -104,6 +104,53 @@ export class KernelStoppedError extends OspreyError {
   }
 }
 
+/** The CPU the target lives on died (its worker exited or threw) before the ask was answered. */
+export class CpuDownError extends OspreyError {
+  readonly code = 'cpu-down';
+  constructor(
+    readonly cpu: number,
+    readonly target: string,
+    readonly why: string,
+  ) {
+    super(`cpu ${cpu} went down (${why}) before ${target} answered`);
+  }
+}
+
+/** The ring to another CPU was full and the sender's overflow policy refused or dropped the message. */
+export class RingFullError extends OspreyError {
+  readonly code = 'ring-full';
+  constructor(
+    readonly cpu: number,
+    readonly target: string,
+    readonly messageType: string,
+  ) {
+    super(`the ring to cpu ${cpu} is full; '${messageType}' for ${target} was not sent`);
+  }
+}
+
+/** A spawn on another CPU failed there (unknown behaviour, a name taken, a throwing constructor, a CPU down). */
+export class SpawnFailedError extends OspreyError {
+  readonly code = 'spawn-failed';
+  constructor(
+    readonly cpu: number,
+    readonly behavior: string,
+    readonly reason: string,
+  ) {
+    super(`spawning ${behavior} on cpu ${cpu} failed: ${reason}`);
+  }
+}
+
+/** A failure on another CPU whose type has no local counterpart; `remoteCode` and the message say what it was. */
+export class RemoteFailureError extends OspreyError {
+  readonly code = 'remote-failure';
+  constructor(
+    readonly remoteCode: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** A short, safe description of any thrown value (a thrown value need not be an Error). */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;

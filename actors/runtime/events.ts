@@ -19,7 +19,7 @@ export type KernelEvent =
 export type KernelEventKind = KernelEvent['kind'];
 
 /** Why a message could not be delivered. */
-export type DeadLetterReason = 'stopped' | 'mailbox-full' | 'dropped-oldest' | 'no-asker' | 'ask-ended' | 'kernel-stopped';
+export type DeadLetterReason = 'stopped' | 'mailbox-full' | 'dropped-oldest' | 'no-asker' | 'ask-ended' | 'kernel-stopped' | 'ring-full';
 
 /** A message that could not be delivered, with who sent it and why. */
 export interface DeadLetter {

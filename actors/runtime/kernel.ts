@@ -6,6 +6,7 @@ import type { Random } from '../../drivers/random/random.js';
 import { createRealRandom } from '../../drivers/random/real.js';
 import { createSeededRandom } from '../../drivers/random/seeded.js';
 import { kernelTree, type KernelTree } from '../../supervisors/kernel-tree.js';
+import type { ChildSpec } from '../../supervisors/child-spec.js';
 import { AskTable } from './asks.js';
 import { type Behavior, behaviorLabel } from './behavior.js';
 import { type Cell, Status } from './cell.js';
@@ -15,12 +16,14 @@ import { type DeadLetter, type DeadLetterReason, type KernelEvent, messageTypeOf
 import { Lifecycle } from './lifecycle.js';
 import { askDeadlineMsDefault, batchMessagesMax, mailboxCapacityDefault } from './limits.js';
 import type { Message } from './message.js';
-import type { Pid } from './pid.js';
+import { pidCpu, type Pid } from './pid.js';
 import type { ActorRef } from './ref.js';
 import type { ActorContext } from './context.js';
 import { SlotTable } from './slots.js';
 import type { SpawnOptions } from './spawn-options.js';
 import { type KernelStatus, statusOf } from './status.js';
+import type { ModuleList } from '../cpu/catalog.js';
+import type { CpuNode, CpuNodeOptions, CrossCpuOverflow } from '../cpu/node.js';
 
 /**
  * How to boot a kernel. The same kernel runs for real (real clock, random seed) or simulated
@@ -41,6 +44,39 @@ export interface BootOptions {
   readonly mailboxCapacity?: number;
   /** Default ask deadline (default 5000 ms). */
   readonly askDeadlineMs?: number;
+  /**
+   * CPUs to run. Real mode: CPU 0 is the main thread (where `kernel.spawn` without `cpu` puts
+   * actors, next to the embedding code) and CPUs 1..N-1 are worker threads. Simulated mode: N CPUs
+   * in this thread, stepped in an order drawn from the seed. Default: the machine's available
+   * parallelism when `modules` are given (real mode), else 1, since without boot modules no other
+   * CPU could run anything.
+   */
+  readonly cpus?: number;
+  /**
+   * Modules whose exported behaviours may start on any CPU (absolute paths or URLs, e.g.
+   * `new URL('./counter.js', import.meta.url)`). Every CPU imports them at boot.
+   */
+  readonly modules?: ModuleList;
+  /** What a full ring to another CPU does with a message (default `wait`, see actors/cpu/node.ts). */
+  readonly crossCpuOverflow?: CrossCpuOverflow;
+  /** How long a message may wait for ring space under `wait` (default 5000 ms). */
+  readonly outboxWaitMs?: number;
+  /** Data bytes of each ring between two CPUs (a power of two, default 256 KiB). */
+  readonly ringBytes?: number;
+  /** @internal The CPU this kernel is, and how it reaches the others (set by the CPU boot code). */
+  readonly interconnect?: Omit<CpuNodeOptions, 'overflow' | 'outboxWaitMs'> & {
+    readonly firstGeneration?: number;
+    /** Static children of `sched` (the actors that supervise worker CPUs). */
+    readonly schedChildren?: readonly ChildSpec<never>[];
+  };
+}
+
+/** @internal What owns the other CPUs of a multi-CPU kernel (workers or simulated CPUs). */
+export interface CpuHost {
+  /** Stops every other CPU; runs after this kernel's own tree has stopped. */
+  shutdown(): Promise<void>;
+  /** The kernels of all CPUs, when they share this thread (simulated CPUs). */
+  kernels?(): readonly Kernel[];
 }
 
 /** A failure of a child, reported whether or not a supervisor restarted it. */
@@ -71,7 +107,12 @@ export class Kernel {
   readonly random: Random;
   readonly mailboxCapacity: number;
 
-  /** @internal */ readonly slots = new SlotTable<Cell>(0);
+  /** The CPU this kernel runs (0 for the main thread, or a single-CPU kernel). */
+  readonly cpu: number;
+  /** @internal */ readonly slots: SlotTable<Cell>;
+  /** @internal Routing to and from the other CPUs; null for a single-CPU kernel. */
+  readonly node: CpuNode | null = null;
+  /** @internal */ cpuHost: CpuHost | null = null;
   /** @internal */ readonly registry = new Map<string, Cell>();
   /** @internal */ readonly dispatcher: Dispatcher;
   /** @internal */ readonly asks: AskTable;
@@ -97,20 +138,43 @@ export class Kernel {
   /** Messages that could not be delivered since boot. */
   deadLetterCount = 0;
 
-  private constructor(options: BootOptions) {
+  private constructor(options: BootOptions, node: ((kernel: Kernel) => CpuNode) | null) {
     this.mode = options.mode ?? 'real';
+    this.cpu = options.interconnect?.cpu ?? 0;
+    this.slots = new SlotTable<Cell>(this.cpu, options.interconnect?.firstGeneration);
     this.clock = options.clock ?? (this.mode === 'simulated' ? createSimulatedClock() : createRealClock());
     this.random = options.random ?? (options.seed !== undefined || this.mode === 'simulated' ? createSeededRandom(options.seed ?? 0) : createRealRandom());
     this.mailboxCapacity = options.mailboxCapacity ?? mailboxCapacityDefault;
     this.dispatcher = new Dispatcher(this, options.batchMessagesMax ?? batchMessagesMax);
     this.asks = new AskTable(this, options.askDeadlineMs ?? askDeadlineMsDefault);
+    if (node !== null) this.node = node(this);
   }
 
-  /** Boots a kernel with its supervision tree: root → sched, irq, vm, zfs, net, apps. */
+  /**
+   * Boots a kernel with its supervision tree: root → sched, irq, vm, zfs, net, apps. With
+   * `cpus > 1` it boots every CPU (see `BootOptions.cpus`) and returns CPU 0's kernel.
+   */
   static async boot(options: BootOptions = {}): Promise<Kernel> {
-    const kernel = new Kernel(options);
+    const join = options.interconnect;
+    if (join !== undefined) {
+      const { CpuNode } = await import('../cpu/node.js');
+      const nodeOptions = { ...join, ...(options.crossCpuOverflow !== undefined ? { overflow: options.crossCpuOverflow } : {}), ...(options.outboxWaitMs !== undefined ? { outboxWaitMs: options.outboxWaitMs } : {}) };
+      const kernel = new Kernel(options, (self) => new CpuNode(self, nodeOptions));
+      kernel.tree = kernelTree(kernel, join.schedChildren);
+      return kernel;
+    }
+    const cpus = options.cpus ?? ((options.modules?.length ?? 0) > 0 && options.mode !== 'simulated' ? (await import('../../drivers/cpu/parallelism.js')).availableCpus() : 1);
+    if (!Number.isInteger(cpus) || cpus < 1) throw new RangeError(`cpus must be a positive integer, got ${cpus}`);
+    if (cpus > 1 && options.mode === 'simulated') return (await import('../cpu/simulated-cpus.js')).bootSimulatedCpus(options, cpus);
+    if (cpus > 1) return (await import('../../drivers/cpu/worker-cpus.js')).bootWorkerCpus(options, cpus);
+    const kernel = new Kernel(options, null);
     kernel.tree = kernelTree(kernel);
     return kernel;
+  }
+
+  /** CPUs this kernel's machine runs. */
+  get cpus(): number {
+    return this.node?.cpus ?? 1;
   }
 
   /** The seed every random choice of this kernel derives from: log it to replay a run. */
@@ -156,7 +220,27 @@ export class Kernel {
    * spawn a supervisor (see `supervisor()`) to get restarts.
    */
   spawn<M extends Message>(behavior: Behavior<M>, options?: SpawnOptions): ActorRef<M> {
-    return this.lifecycle.spawn(this.requireTree().user, behavior as Behavior<Message>, options).ref as ActorRef<M>;
+    const user = this.requireTree().user;
+    const where = options?.cpu;
+    if (where !== undefined && where !== this.cpu) {
+      if (this.node === null) {
+        if (where === 'auto' || where === 0) return this.lifecycle.spawn(user, behavior as Behavior<Message>, options).ref as ActorRef<M>;
+        throw new RangeError(`cpu ${where} does not exist: this kernel runs one CPU (boot it with { cpus })`);
+      }
+      const cpu = this.node.placement(where);
+      if (cpu !== this.cpu) return this.node.spawnOn(cpu, behavior as Behavior<Message>, options).ref as ActorRef<M>;
+    }
+    return this.lifecycle.spawn(user, behavior as Behavior<Message>, options).ref as ActorRef<M>;
+  }
+
+  /**
+   * Resolves with `ref` once its actor exists. Only a spawn on another CPU has to wait (its CPU
+   * picks the pid); it rejects with `SpawnFailedError` if that CPU refused the spawn.
+   */
+  async spawned<M extends Message>(ref: ActorRef<M>): Promise<ActorRef<M>> {
+    const cell = ref.cell;
+    if (cell.isRemote()) await (cell as unknown as { whenSpawned(): Promise<void> }).whenSpawned();
+    return ref;
   }
 
   /** The actor registered under `name`, if it is alive. */
@@ -167,6 +251,7 @@ export class Kernel {
 
   /** The ref of a live actor by pid. */
   refOf<M extends Message = never>(pid: Pid): ActorRef<M> | undefined {
+    if (this.node !== null && pidCpu(pid) !== this.cpu && pidCpu(pid) < this.node.cpus) return this.node.remoteCell(pid).ref as ActorRef<M>;
     return this.slots.get(pid, (cell) => cell.pid)?.ref as ActorRef<M> | undefined;
   }
 
@@ -182,6 +267,7 @@ export class Kernel {
    */
   runInTurnOf(ref: ActorRef<never>, run: (self: ActorContext<never>) => void): boolean {
     const cell = ref.cell;
+    if (cell.isRemote()) throw new Error(`runInTurnOf: ${cell.describe()} lives on another CPU`);
     if (cell.status >= Status.Stopping) return false;
     cell.pushSystem({ kind: 'run', run: run as (cell: Cell) => void });
     return true;
@@ -189,6 +275,11 @@ export class Kernel {
 
   /** Stops an actor (and its subtree) with reason `shutdown`; resolves when it is gone. */
   stop(ref: ActorRef<never>): Promise<void> {
+    if (ref.cell.isRemote()) {
+      // The request travels to the actor's CPU; the promise does not wait for the far side.
+      this.node!.stopRemote(ref.cell as Parameters<CpuNode['stopRemote']>[0]);
+      return Promise.resolve();
+    }
     return this.lifecycle.terminate(ref.cell, 'shutdown', undefined, true);
   }
 
@@ -200,6 +291,7 @@ export class Kernel {
     if (this.shuttingDown !== null) return this.shuttingDown;
     this.shuttingDown = (async () => {
       if (this.tree !== null) await this.lifecycle.terminate(this.tree.root, 'shutdown', undefined, false);
+      if (this.cpuHost !== null) await this.cpuHost.shutdown();
       this.stopped = true;
       this.markStopped();
       this.asks.rejectAll(() => new KernelStoppedError('answer an ask'));
@@ -315,6 +407,7 @@ export class Kernel {
 
   /** @internal */
   onStopped(cell: Cell): void {
+    if (this.node !== null) this.node.localStopped(cell);
     if (this.tree !== null && cell === this.tree.root) {
       this.stopped = true;
       this.markStopped();

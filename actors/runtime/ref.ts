@@ -22,10 +22,15 @@ export interface AskOptions {
  */
 export class ActorRef<M extends Message> {
   /** @internal */
-  constructor(
-    readonly pid: Pid,
-    /** @internal */ readonly cell: Cell,
-  ) {}
+  constructor(/** @internal */ readonly cell: Cell) {}
+
+  /**
+   * The actor's pid. A ref from a spawn on another CPU reads 0 until that CPU has answered (see
+   * `kernel.spawned(ref)`); messages sent before then are held in order and delivered after.
+   */
+  get pid(): Pid {
+    return this.cell.pid;
+  }
 
   /**
    * Queues `message` for the actor. Returns false if it was not queued (mailbox full under

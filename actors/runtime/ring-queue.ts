@@ -40,6 +40,12 @@ export class RingQueue<T> {
     return item;
   }
 
+  /** consumer: the oldest item, left in place; the queue must not be empty. */
+  peek(): T {
+    if (this.count === 0) throw new InvariantError('peek into an empty ring queue');
+    return this.items[this.head] as T;
+  }
+
   clear(): void {
     while (this.count > 0) this.shift();
   }

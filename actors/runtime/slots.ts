@@ -7,13 +7,22 @@ import { makePid, nextGeneration, pidSlot, slotsPerCpuMax, type Pid } from './pi
  */
 export class SlotTable<T> {
   private readonly entries: (T | undefined)[] = [undefined];
-  private readonly generations: number[] = [1];
+  private readonly generations: number[];
   private readonly free: number[] = [];
   /** Live entries. */
   size = 0;
 
-  constructor(readonly cpu: number) {
+  /**
+   * `firstGeneration` is where every slot's generation starts: a CPU restarted after a crash starts
+   * past its previous incarnation's, so refs to the dead actors never reach new ones.
+   */
+  constructor(
+    readonly cpu: number,
+    private readonly firstGeneration = 1,
+  ) {
     // Slot 0 is never handed out, so no pid is 0 (0 means "no actor").
+    assert(Number.isInteger(firstGeneration) && firstGeneration >= 1, 'firstGeneration must be a positive integer');
+    this.generations = [firstGeneration];
   }
 
   /** Reserves a slot and returns the pid it will carry. */
@@ -23,7 +32,7 @@ export class SlotTable<T> {
       slot = this.entries.length;
       assert(slot < slotsPerCpuMax, () => `more than ${slotsPerCpuMax} live actors on one CPU`);
       this.entries.push(undefined);
-      this.generations.push(1);
+      this.generations.push(this.firstGeneration);
     }
     this.size++;
     return makePid(this.cpu, slot, this.generations[slot]!);

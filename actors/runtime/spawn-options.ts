@@ -18,4 +18,9 @@ export interface SpawnOptions {
   readonly overflow?: OverflowPolicy;
   /** Time the actor gets to stop before it is killed, or `brutal-kill` to skip its hooks (default 5000 ms). */
   readonly shutdown?: number | 'brutal-kill';
+  /**
+   * The CPU to run on (`kernel.spawn` only; default: the spawning CPU), or `'auto'` to let the kernel
+   * place it (round robin). The behaviour must be exported by a boot module (see `BootOptions.modules`).
+   */
+  readonly cpu?: number | 'auto';
 }

@@ -127,7 +127,7 @@ describe('protocols/structures', () => {
   });
 
   it('refuses malformed and oversized tables', () => {
-    const receiver = createRuntimeCodec({ structureCountMax: 8 });
+    const receiver = createRuntimeCodec({ structureCountMax: runtimeDescriptors.length + 3 });
     const seeds = receiver.exportStructures();
     const bad: ReadonlyArray<readonly [unknown, string]> = [
       ['not a list', 'malformed'],

@@ -1,0 +1,101 @@
+/**
+ * The idle loop of a real CPU (the main thread's or a worker's): take what other CPUs sent, run
+ * the actors it woke, and when nothing comes, poll a bounded number of times and then park on the
+ * doorbell until a producer rings it (our IPI: `Atomics.notify` only when the target is parked).
+ *
+ * Parking uses `Atomics.waitAsync`, on workers too: a CPU is an event loop with timers, sockets and
+ * promises of its actors, and a blocking `Atomics.wait` would freeze them all. The price is one
+ * event-loop hop per wake-up, paid only after the spin found nothing.
+ */
+import { assert } from '../runtime/assert.js';
+import type { Kernel } from '../runtime/kernel.js';
+import { busyRoundsPerYield, idleSpinPollsDefault, parkTimeoutMsDefault } from './limits.js';
+import type { CpuNode } from './node.js';
+
+export interface CpuLoopOptions {
+  /** Polls of the doorbell before parking (default 1000, about 10 µs). */
+  readonly spinPollsMax?: number;
+  /** Longest park, a safety net (default 1000 ms). */
+  readonly parkTimeoutMs?: number;
+}
+
+/** What the loop did, for stats and benchmarks. */
+export interface CpuLoopCounters {
+  pumps: number;
+  frames: number;
+  spinsWon: number;
+  parks: number;
+}
+
+export class CpuLoop {
+  readonly counters: CpuLoopCounters = { pumps: 0, frames: 0, spinsWon: 0, parks: 0 };
+  private running = false;
+  private done: Promise<void> = Promise.resolve();
+  private readonly spinPollsMax: number;
+  private readonly parkTimeoutMs: number;
+
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly node: CpuNode,
+    options: CpuLoopOptions = {},
+  ) {
+    this.spinPollsMax = options.spinPollsMax ?? idleSpinPollsDefault;
+    this.parkTimeoutMs = options.parkTimeoutMs ?? parkTimeoutMsDefault;
+    assert(Number.isInteger(this.spinPollsMax) && this.spinPollsMax >= 0, 'spinPollsMax must be a whole number');
+  }
+
+  start(): void {
+    assert(!this.running, 'the CPU loop is already running');
+    this.running = true;
+    this.done = this.run();
+  }
+
+  /** Stops the loop (waking it if parked); resolves when it has returned. */
+  stop(): Promise<void> {
+    this.running = false;
+    // Ring our own bell: a parked loop wakes, sees `running` false and returns.
+    this.node.port.doorbell.ring(this.node.cpu);
+    return this.done;
+  }
+
+  private async run(): Promise<void> {
+    const node = this.node;
+    const dispatcher = this.kernel.dispatcher;
+    const counters = this.counters;
+    let busyRounds = 0;
+    while (this.running) {
+      const frames = node.pump();
+      counters.pumps++;
+      if (frames > 0) {
+        counters.frames += frames;
+        // Run the actors those frames woke now, in this turn, rather than a setImmediate later.
+        if (dispatcher.runnable > 0) dispatcher.drain();
+        node.flushOutboxes();
+        if (++busyRounds < busyRoundsPerYield) {
+          await null; // let settled promises (asks answered just now) continue
+        } else {
+          busyRounds = 0;
+          await this.macrotask(); // and timers and I/O, every few rounds
+        }
+        continue;
+      }
+      busyRounds = 0;
+      if (this.spin()) {
+        counters.spinsWon++;
+        continue;
+      }
+      counters.parks++;
+      await node.port.doorbell.parkAsync(this.parkTimeoutMs);
+    }
+  }
+
+  private spin(): boolean {
+    const port = this.node.port;
+    for (let polls = 0; polls < this.spinPollsMax; polls++) if (port.hasWork()) return true;
+    return false;
+  }
+
+  private macrotask(): Promise<void> {
+    return new Promise((resolve) => this.kernel.clock.schedule(resolve));
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * Bounds and defaults of the CPU layer. Figures behind them are in node-limits.md (§2 wake costs,
+ * §3 ring throughput) and the ring benchmarks.
+ */
+
+/** CPUs one kernel can run: the pending mask of a CPU is one Int32 word, a bit per source CPU. */
+export const cpusMax = 32;
+/** Data region of each (source, target) ring, in bytes: about 16 000 small frames. */
+export const cpuRingBytesDefault = 256 * 1024;
+/** Frames one pump takes from one source ring before moving to the next, so no source starves another. */
+export const pumpFramesPerSourceMax = 256;
+/** Polls of the pending mask before a CPU with nothing to do parks (about 10 µs, node-limits §3). */
+export const idleSpinPollsDefault = 1_000;
+/**
+ * Longest park, in ms: a safety net that turns a lost wake into a counted event, not a hang (a wait
+ * under ~100 µs is meaningless here, node-limits §2), so keep it far above a time slice.
+ */
+export const parkTimeoutMsDefault = 1_000;
+/** Busy pump rounds between yields to the event loop, so timers and I/O of the CPU keep flowing. */
+export const busyRoundsPerYield = 16;
+/** Messages one destination's outbox holds while its ring is full (overflow policy `wait`). */
+export const outboxMessagesMax = 4_096;
+/** How long a message may wait in an outbox for ring space before it is a dead letter, in ms. */
+export const outboxWaitMsDefault = 5_000;
+/** How often a non-empty outbox retries its ring, in ms: the consumer does not signal freed space. */
+export const outboxRetryMs = 1;
+/** Sleep between checks of a sender blocked on a full ring and outbox, in ms (a futex wait, no spin). */
+export const blockedSendSleepMs = 0.05;
+/** Remote refs cached per CPU (so refs to one remote actor are one object); cleared when full. */
+export const remoteRefCacheMax = 65_536;

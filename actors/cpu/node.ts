@@ -1,0 +1,453 @@
+/**
+ * A CPU's routing of kernel messages: what a kernel does with the interconnect. It turns tells and
+ * asks to remote refs into `kernel.envelope` frames, runs spawns that other CPUs ask for, answers
+ * forwarded asks with `kernel.reply`, and keeps the refs of actors it placed elsewhere valid across
+ * a restart of their CPU.
+ *
+ * Backpressure: a full ring applies the sending kernel's `crossCpuOverflow` policy: `reject` (tell
+ * returns false, an ask fails with RingFullError), `drop-newest` (a dead letter), or `wait` (the
+ * default: the frame waits in a bounded per-CPU outbox, in order, for at most `outboxWaitMs`, then
+ * becomes a dead letter; when the outbox is full too, the sending thread blocks until the consumer
+ * makes room or that deadline passes). Nothing unbounded sits in front of a ring.
+ */
+import type { TimerHandle } from '../../drivers/clock/clock.js';
+import { assert } from '../runtime/assert.js';
+import { type Behavior, behaviorLabel } from '../runtime/behavior.js';
+import type { Cell } from '../runtime/cell.js';
+import { CpuDownError, describeError, RingFullError, SpawnFailedError } from '../runtime/errors.js';
+import { messageTypeOf } from '../runtime/events.js';
+import type { Kernel } from '../runtime/kernel.js';
+import type { Message } from '../runtime/message.js';
+import { pidCpu, type Pid } from '../runtime/pid.js';
+import { RingQueue } from '../runtime/ring-queue.js';
+import type { SpawnOptions } from '../runtime/spawn-options.js';
+import {
+  KERNEL_DOWN, KERNEL_ENVELOPE, KERNEL_REPLY, KERNEL_SPAWN, KERNEL_SPAWNED, KERNEL_STOP,
+  type KernelEnvelope, type KernelMessage, type KernelSpawn,
+} from '../../protocols/runtime.js';
+import type { BehaviorAddress, BehaviorCatalog } from './catalog.js';
+import type { InterconnectMemory } from './interconnect.js';
+import { blockedSendSleepMs, outboxMessagesMax, outboxRetryMs, outboxWaitMsDefault, remoteRefCacheMax } from './limits.js';
+import { CpuPort } from './port.js';
+import { RemoteCell, type RemoteSender } from './remote-cell.js';
+import { fromWireError, toWireError } from './wire-error.js';
+
+/** What a full ring to another CPU does with a message (see the module doc). */
+export type CrossCpuOverflow = 'reject' | 'drop-newest' | 'wait';
+
+/** How a kernel joins an interconnect. */
+export interface CpuNodeOptions {
+  readonly cpu: number;
+  readonly memory: InterconnectMemory;
+  readonly catalog: BehaviorCatalog;
+  readonly overflow?: CrossCpuOverflow;
+  readonly outboxWaitMs?: number;
+}
+
+interface Waiting {
+  readonly frame: Uint8Array;
+  readonly message: unknown;
+  readonly origin: number;
+  readonly target: Cell | null;
+  readonly deadlineMs: number;
+}
+
+/** An actor this CPU placed on another CPU: respawned there, behind the same ref, if that CPU restarts. */
+interface Placement {
+  readonly cell: RemoteCell;
+  readonly address: BehaviorAddress;
+  readonly options: SpawnOptions | undefined;
+}
+
+export class CpuNode implements RemoteSender {
+  readonly cpu: number;
+  readonly cpus: number;
+  readonly port: CpuPort;
+  readonly catalog: BehaviorCatalog;
+  private readonly overflow: CrossCpuOverflow;
+  private readonly outboxWaitMs: number;
+  private readonly remoteCache = new Map<Pid, RemoteCell>();
+  private readonly tickets = new Map<number, Placement>();
+  private ticketNext = 1;
+  private placeNext = 0;
+  /** Live placements by CPU, keyed by the cell. */
+  private readonly placements: Map<RemoteCell, Placement>[] = [];
+  /** Local actors other CPUs spawned here: pid → the spawning CPU, told when the actor stops. */
+  private readonly spawnedHere = new Map<Pid, number>();
+  private readonly outboxes: (RingQueue<Waiting> | null)[] = [];
+  private retryTimer: TimerHandle | null = null;
+  private readonly down = new Set<number>();
+  /** A word to sleep on while blocked on a full ring; null where blocking is impossible (simulated). */
+  private readonly sleeper: Int32Array | null;
+  /** Reused for every envelope: encoding is synchronous, so one object serves all sends. */
+  private readonly envelope: { type: typeof KERNEL_ENVELOPE; to: Pid; from: Pid; askId: number; body: unknown } = { type: KERNEL_ENVELOPE, to: 0, from: 0, askId: 0, body: undefined };
+
+  constructor(
+    private readonly kernel: Kernel,
+    options: CpuNodeOptions,
+  ) {
+    this.cpu = options.cpu;
+    this.cpus = options.memory.cpus;
+    this.catalog = options.catalog;
+    this.overflow = options.overflow ?? 'wait';
+    this.outboxWaitMs = options.outboxWaitMs ?? outboxWaitMsDefault;
+    assert(this.outboxWaitMs > 0, 'outboxWaitMs must be positive');
+    this.port = new CpuPort(this.cpu, options.memory, (source, message) => this.handle(source, message));
+    this.sleeper = options.memory.doorbells[0] instanceof SharedArrayBuffer ? new Int32Array(new SharedArrayBuffer(4)) : null;
+    for (let cpu = 0; cpu < this.cpus; cpu++) {
+      this.placements.push(new Map());
+      this.outboxes.push(null);
+    }
+  }
+
+  // ---- refs and placement -------------------------------------------------------------------
+
+  /** The ref target for `pid` on another CPU (one object per pid while cached). */
+  remoteCell(pid: Pid): RemoteCell {
+    const cpu = pidCpu(pid);
+    assert(cpu !== this.cpu && cpu < this.cpus, () => `pid of cpu ${cpu} is not remote to cpu ${this.cpu} of ${this.cpus}`);
+    let cell = this.remoteCache.get(pid);
+    if (cell === undefined) {
+      if (this.remoteCache.size >= remoteRefCacheMax) this.remoteCache.clear();
+      cell = new RemoteCell(this.kernel, this, pid, cpu, 'remote', undefined);
+      this.remoteCache.set(pid, cell);
+    }
+    return cell;
+  }
+
+  /** The CPU a spawn with `cpu` option `where` goes to. */
+  placement(where: number | 'auto'): number {
+    if (where === 'auto') {
+      const cpu = this.placeNext;
+      this.placeNext = (this.placeNext + 1) % this.cpus;
+      return cpu;
+    }
+    if (!Number.isInteger(where) || where < 0 || where >= this.cpus) throw new RangeError(`cpu ${where} does not exist: this kernel runs cpus 0..${this.cpus - 1}`);
+    return where;
+  }
+
+  /** Spawns `behavior` on `cpu` (not this one) and returns its ref at once; see RemoteCell. */
+  spawnOn(cpu: number, behavior: Behavior<Message>, options: SpawnOptions | undefined): RemoteCell {
+    assert(cpu !== this.cpu, 'spawnOn is for other CPUs');
+    const address = this.catalog.addressOf(behavior as Behavior<never>);
+    if (address === undefined) {
+      throw new TypeError(`${behaviorLabel(behavior as Behavior<never>)} cannot start on cpu ${cpu}: no boot module exports it. Export it from a module listed in Kernel.boot({ modules }).`);
+    }
+    const cell = new RemoteCell(this.kernel, this, 0, cpu, address.exportName, options);
+    const name = options?.name;
+    if (name !== undefined) {
+      cell.ensureExtras().name = name;
+      this.kernel.registry.set(name, cell);
+    }
+    const placement: Placement = { cell, address, options };
+    this.placements[cpu]!.set(cell, placement);
+    this.requestSpawn(cpu, placement);
+    return cell;
+  }
+
+  private requestSpawn(cpu: number, placement: Placement): void {
+    if (this.down.has(cpu)) return; // sent when the CPU is back (see cpuUp)
+    const ticket = this.ticketNext++;
+    this.tickets.set(ticket, placement);
+    const { name, mailboxCapacity, overflow, shutdown } = placement.options ?? {};
+    const options = { ...(name !== undefined ? { name } : {}), ...(mailboxCapacity !== undefined ? { mailboxCapacity } : {}), ...(overflow !== undefined ? { overflow } : {}), ...(shutdown !== undefined ? { shutdown } : {}) };
+    const request: KernelSpawn = { type: KERNEL_SPAWN, ticket, module: placement.address.module, exportName: placement.address.exportName, options };
+    if (!this.offerOrOverflow(cpu, this.port.encode(cpu, request), request, 0, null)) {
+      this.tickets.delete(ticket);
+      this.placements[cpu]!.delete(placement.cell);
+      placement.cell.spawnFailed(new SpawnFailedError(cpu, placement.address.exportName, 'the ring to that cpu is full'));
+    }
+  }
+
+  /** Asks the CPU of `cell` to stop it. */
+  stopRemote(cell: RemoteCell): void {
+    this.placements[cell.cpu]!.delete(cell);
+    if (cell.pid === 0 || this.down.has(cell.cpu)) {
+      cell.markStopped();
+      return;
+    }
+    const request = { type: KERNEL_STOP, to: cell.pid, reason: 'shutdown' } as const;
+    this.offerOrOverflow(cell.cpu, this.port.encode(cell.cpu, request), request, 0, null);
+  }
+
+  // ---- sending ------------------------------------------------------------------------------
+
+  /** RemoteCell.deliver: one envelope, encoded once, into the ring to the actor's CPU. */
+  sendEnvelope(cell: RemoteCell, message: unknown, origin: number): boolean {
+    const kernel = this.kernel;
+    const cpu = cell.cpu;
+    if (this.down.has(cpu)) {
+      if (origin < 0) kernel.asks.reject(-origin, new CpuDownError(cpu, cell.describe(), 'its worker is restarting'));
+      else kernel.deadLetter(message, origin, cell, 'stopped');
+      return false;
+    }
+    if (kernel.tracing.active) kernel.traceSend(origin, cell.pid, message);
+    const envelope = this.envelope;
+    envelope.to = cell.pid;
+    envelope.from = origin < 0 ? kernel.currentPid : origin;
+    envelope.askId = origin < 0 ? -origin : 0;
+    envelope.body = message;
+    let frame: Uint8Array;
+    try {
+      frame = this.port.encode(cpu, envelope as KernelEnvelope);
+    } finally {
+      envelope.body = undefined;
+    }
+    return this.offerOrOverflow(cpu, frame, message, origin, cell);
+  }
+
+  private offerOrOverflow(cpu: number, frame: Uint8Array, message: unknown, origin: number, target: Cell | null): boolean {
+    const outbox = this.outboxes[cpu];
+    // Frames already waiting go first, in order; the consumer may have made room since.
+    if (outbox !== null && outbox.count > 0) this.flushOutbox(cpu, outbox, this.kernel.clock.now());
+    if ((outbox === null || outbox.count === 0) && this.port.offer(cpu, frame)) return true;
+    const kernel = this.kernel;
+    switch (this.overflow) {
+      case 'reject':
+        if (origin < 0) kernel.asks.reject(-origin, this.ringFull(cpu, target, message));
+        return false;
+      case 'drop-newest':
+        kernel.deadLetter(message, origin, target, 'ring-full');
+        if (origin < 0) kernel.asks.reject(-origin, this.ringFull(cpu, target, message));
+        return false;
+      case 'wait': {
+        const queue = outbox ?? (this.outboxes[cpu] = new RingQueue<Waiting>(outboxMessagesMax, 64));
+        const deadlineMs = kernel.clock.now() + this.outboxWaitMs;
+        // msgpackr hands out views of its own buffer: keep a copy while the frame waits.
+        const waiting: Waiting = { frame: frame.slice(), message, origin, target, deadlineMs };
+        if (!queue.push(waiting) && !(this.blockUntilRoom(cpu, queue, deadlineMs) && queue.push(waiting))) {
+          kernel.deadLetter(message, origin, target, 'ring-full');
+          if (origin < 0) kernel.asks.reject(-origin, this.ringFull(cpu, target, message));
+          return false;
+        }
+        this.armRetry();
+        return true;
+      }
+    }
+  }
+
+  /**
+   * The outbox is full too: block this thread until the consumer makes room or the deadline passes
+   * (real backpressure: the sending CPU stops, as a blocking write would). Two CPUs blocked on each
+   * other's full rings resolve at the deadline. Simulated CPUs share one thread, where nobody else
+   * could make room, so they never block: the message is a dead letter at once.
+   */
+  private blockUntilRoom(cpu: number, queue: RingQueue<Waiting>, deadlineMs: number): boolean {
+    const sleeper = this.sleeper;
+    if (sleeper === null) return false;
+    const clock = this.kernel.clock;
+    while (this.flushOutbox(cpu, queue, clock.now()) >= queue.capacity) {
+      if (clock.now() >= deadlineMs) return false;
+      // Sleeps without spinning a core the consumer may need (this box has two).
+      Atomics.wait(sleeper, 0, 0, blockedSendSleepMs);
+    }
+    return true;
+  }
+
+  private ringFull(cpu: number, target: Cell | null, message: unknown): RingFullError {
+    return new RingFullError(cpu, target?.describe() ?? `cpu ${cpu}`, messageTypeOf(message));
+  }
+
+  /** Moves waiting frames into rings that have room again; expired ones become dead letters. */
+  flushOutboxes(): void {
+    const now = this.kernel.clock.now();
+    let waiting = false;
+    for (let cpu = 0; cpu < this.cpus; cpu++) {
+      const queue = this.outboxes[cpu];
+      if (queue != null && queue.count > 0 && this.flushOutbox(cpu, queue, now) > 0) waiting = true;
+    }
+    if (waiting) this.armRetry();
+  }
+
+  /** Sends what fits of one outbox; returns how many frames still wait. */
+  private flushOutbox(cpu: number, queue: RingQueue<Waiting>, now: number): number {
+    while (queue.count > 0) {
+      const head = queue.peek();
+      if (head.deadlineMs <= now) {
+        queue.shift();
+        this.kernel.deadLetter(head.message, head.origin, head.target, 'ring-full');
+        if (head.origin < 0) this.kernel.asks.reject(-head.origin, this.ringFull(cpu, head.target, head.message));
+      } else if (this.port.offer(cpu, head.frame)) {
+        queue.shift();
+      } else {
+        break;
+      }
+    }
+    return queue.count;
+  }
+
+  /** Frames waiting in outboxes. */
+  get waitingFrames(): number {
+    let count = 0;
+    for (const queue of this.outboxes) count += queue?.count ?? 0;
+    return count;
+  }
+
+  private armRetry(): void {
+    if (this.retryTimer !== null) return;
+    this.retryTimer = this.kernel.clock.setTimer(outboxRetryMs, () => {
+      this.retryTimer = null;
+      this.flushOutboxes();
+    });
+  }
+
+  // ---- receiving ----------------------------------------------------------------------------
+
+  /** Takes what other CPUs sent and routes it. Returns the frames handled. */
+  pump(): number {
+    return this.port.pump();
+  }
+
+  private handle(source: number, message: KernelMessage): void {
+    const kernel = this.kernel;
+    switch (message.type) {
+      case KERNEL_ENVELOPE: {
+        const cell = kernel.slots.get(message.to, pidOf);
+        if (message.askId === 0) {
+          if (cell !== undefined) cell.deliver(message.body, message.from);
+          else kernel.deadLetter(message.body, message.from, null, 'stopped');
+          return;
+        }
+        const { askId, from } = message;
+        const id = kernel.asks.forward(from, cell ?? null, (ok, value) => this.reply(source, askId, from, ok, value));
+        if (cell !== undefined) cell.deliver(message.body, -id);
+        else kernel.deadLetter(message.body, -id, null, 'stopped');
+        return;
+      }
+      case KERNEL_REPLY:
+        if (message.ok) kernel.asks.resolve(message.askId, message.body);
+        else kernel.asks.reject(message.askId, fromWireError(message.body));
+        return;
+      case KERNEL_SPAWN:
+        this.spawnRequested(source, message);
+        return;
+      case KERNEL_SPAWNED: {
+        const placement = this.tickets.get(message.ticket);
+        if (placement === undefined) return; // its CPU restarted since; a fresh request is out
+        this.tickets.delete(message.ticket);
+        if (message.error !== '') {
+          this.placements[source]!.delete(placement.cell);
+          placement.cell.spawnFailed(new SpawnFailedError(source, placement.address.exportName, message.error));
+          return;
+        }
+        placement.cell.spawnedAs(message.pid);
+        this.remoteCache.set(message.pid, placement.cell);
+        return;
+      }
+      case KERNEL_STOP: {
+        const cell = kernel.slots.get(message.to, pidOf);
+        if (cell !== undefined) void kernel.lifecycle.terminate(cell, 'shutdown', undefined, true);
+        return;
+      }
+      case KERNEL_DOWN: {
+        // An actor we placed on `source` stopped there: it is not respawned if that CPU restarts.
+        for (const placement of this.placements[source]!.values()) {
+          if (placement.cell.pid !== message.pid) continue;
+          this.placements[source]!.delete(placement.cell);
+          placement.cell.markStopped();
+          break;
+        }
+        this.remoteCache.get(message.pid)?.markStopped();
+        this.remoteCache.delete(message.pid);
+        return;
+      }
+      default:
+        // kernel.exit is reserved for links across CPUs, which no CPU sends yet.
+        this.port.counters.badFrames++;
+    }
+  }
+
+  private spawnRequested(source: number, request: KernelSpawn): void {
+    const behavior = this.catalog.behaviorAt(request.module, request.exportName);
+    let pid = 0;
+    let error = '';
+    if (behavior === undefined) {
+      error = `boot module ${request.module} exports no behaviour '${request.exportName}' on this cpu`;
+    } else {
+      try {
+        pid = this.kernel.spawn(behavior, spawnOptionsFrom(request.options)).pid;
+        this.spawnedHere.set(pid, source);
+      } catch (thrown) {
+        error = describeError(thrown);
+      }
+    }
+    const answer = { type: KERNEL_SPAWNED, ticket: request.ticket, pid, error } as const;
+    this.offerOrOverflow(source, this.port.encode(source, answer), answer, 0, null);
+  }
+
+  private reply(source: number, askId: number, to: Pid, ok: boolean, value: unknown): void {
+    if (this.down.has(source)) return; // the asker's CPU died; its asks died with it
+    const reply = { type: KERNEL_REPLY, askId, to, ok, body: ok ? value : toWireError(value) } as const;
+    let frame: Uint8Array;
+    try {
+      frame = this.port.encode(source, reply);
+    } catch (error) {
+      // A reply that cannot travel (a function, a class instance) fails the ask instead of hanging it.
+      frame = this.port.encode(source, { ...reply, ok: false, body: toWireError(error) });
+    }
+    this.offerOrOverflow(source, frame, value, 0, null);
+  }
+
+  /** Kernel hook: a local actor stopped; tell the CPU that placed it here, if another did. */
+  localStopped(cell: Cell): void {
+    const source = this.spawnedHere.get(cell.pid);
+    if (source === undefined) return;
+    this.spawnedHere.delete(cell.pid);
+    if (this.down.has(source)) return;
+    const notice = { type: KERNEL_DOWN, watcher: 0, pid: cell.pid, reason: 'stopped' } as const;
+    this.offerOrOverflow(source, this.port.encode(source, notice), notice, 0, null);
+  }
+
+  // ---- CPUs going down and coming back ------------------------------------------------------
+
+  /**
+   * CPU `cpu` died: asks waiting on its actors fail with CpuDownError, refs to actors it merely
+   * hosted go dead, and actors this CPU placed there wait (holding messages) for its restart.
+   */
+  cpuDown(cpu: number, why: string): void {
+    if (this.down.has(cpu)) return;
+    this.down.add(cpu);
+    const kernel = this.kernel;
+    kernel.asks.rejectWhere((to) => to.isRemote() && (to as RemoteCell).cpu === cpu, (to) => new CpuDownError(cpu, to.describe(), why));
+    for (const [pid, cell] of this.remoteCache) {
+      if (cell.cpu !== cpu) continue;
+      this.remoteCache.delete(pid);
+      // Refs of actors we placed there stay valid: those actors restart with their CPU.
+      if (!this.placements[cpu]!.has(cell)) cell.markStopped();
+    }
+    for (const [ticket, placement] of this.tickets) if (placement.cell.cpu === cpu) this.tickets.delete(ticket);
+    for (const placement of this.placements[cpu]!.values()) placement.cell.respawning();
+    for (const [pid, source] of this.spawnedHere) if (source === cpu) this.spawnedHere.delete(pid);
+    const queue = this.outboxes[cpu];
+    while (queue != null && queue.count > 0) {
+      const waiting = queue.shift();
+      kernel.deadLetter(waiting.message, waiting.origin, waiting.target, 'stopped');
+    }
+  }
+
+  /** CPU `cpu` is back on fresh rings: map them and respawn what this CPU had placed there. */
+  cpuUp(cpu: number): void {
+    this.port.attachPeer(cpu);
+    this.down.delete(cpu);
+    for (const placement of this.placements[cpu]!.values()) this.requestSpawn(cpu, placement);
+  }
+
+  isDown(cpu: number): boolean {
+    return this.down.has(cpu);
+  }
+}
+
+function pidOf(cell: Cell): Pid {
+  return cell.pid;
+}
+
+/** Spawn options from a `kernel.spawn` frame: only the known, plain fields. */
+function spawnOptionsFrom(value: unknown): SpawnOptions {
+  const options = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  const result: { -readonly [K in keyof SpawnOptions]: SpawnOptions[K] } = {};
+  if (typeof options.name === 'string') result.name = options.name;
+  if (typeof options.mailboxCapacity === 'number') result.mailboxCapacity = options.mailboxCapacity;
+  if (options.overflow === 'reject' || options.overflow === 'drop-newest' || options.overflow === 'drop-oldest') result.overflow = options.overflow;
+  if (typeof options.shutdown === 'number' || options.shutdown === 'brutal-kill') result.shutdown = options.shutdown;
+  return result;
+}

@@ -1,0 +1,209 @@
+/**
+ * One CPU's end of the interconnect: its outbound rings with an encoder each, its inbound rings with
+ * a decoder each, and its doorbell. Messages between CPUs are kernel messages (protocols/runtime.ts)
+ * encoded with msgpackr and shared record structures.
+ *
+ * Structure sync. An encoder learns a new object shape the first time it packs one and uses its id
+ * from that very frame on. Before any frame that may use an id the peer has not seen, the port puts
+ * a `kernel.structures` frame with its whole table into the same ring; rings are FIFO, so the peer
+ * imports the table before it decodes the frame. The count sent so far is tracked per ring, so a
+ * table that could not be sent (ring full) is sent with the next frame that fits.
+ */
+import { assert } from '../runtime/assert.js';
+import { SpscRing } from '../ring/spsc-ring.js';
+import type { Codec } from '../../protocols/codec.js';
+import { KERNEL_STRUCTURES, createRuntimeCodec, type KernelMessage } from '../../protocols/runtime.js';
+import type { StructureList } from '../../protocols/structure-table.js';
+import { frameBytesMax } from '../../protocols/limits.js';
+import { Doorbell } from './doorbell.js';
+import { ringBetween, type InterconnectMemory } from './interconnect.js';
+import { pumpFramesPerSourceMax } from './limits.js';
+
+interface OutLink {
+  readonly ring: SpscRing;
+  readonly codec: Codec<KernelMessage>;
+  readonly bell: Doorbell;
+  /** How many of the encoder's structures the peer has been sent. */
+  exported: number;
+}
+
+interface InLink {
+  readonly ring: SpscRing;
+  readonly codec: Codec<KernelMessage>;
+  readonly drainFrame: (bytes: Uint8Array, offset: number, length: number) => void;
+}
+
+/** Handles one decoded message from CPU `source`. */
+export type PortDelivery = (source: number, message: KernelMessage) => void;
+
+/** Counters of a port, for stats and tests. */
+export interface PortCounters {
+  framesSent: number;
+  framesReceived: number;
+  structureSyncs: number;
+  /** Frames that failed to decode (a broken peer); each is skipped and counted. */
+  badFrames: number;
+}
+
+/**
+ * @example
+ * ```ts
+ * const port = new CpuPort(1, memory, (source, message) => route(source, message));
+ * port.send(0, { type: 'kernel.stop', to: pid, reason: 'shutdown' }); // false: ring full
+ * port.pump();                                                          // frames handled
+ * ```
+ */
+export class CpuPort {
+  readonly doorbell: Doorbell;
+  readonly counters: PortCounters = { framesSent: 0, framesReceived: 0, structureSyncs: 0, badFrames: 0 };
+  private readonly outLinks: (OutLink | null)[] = [];
+  private readonly inLinks: (InLink | null)[] = [];
+  /** Sources whose rings still held frames when the last pump moved on. */
+  private carry = 0;
+  private readonly scratch = new Uint8Array(frameBytesMax);
+  /** The last error a bad frame raised, for diagnostics. */
+  lastBadFrame: unknown = undefined;
+  /**
+   * Called after a frame was put into a ring, with its target: simulated CPUs use it to know a CPU
+   * has work, since nobody there waits on the doorbell.
+   */
+  onOffered: ((target: number) => void) | null = null;
+
+  constructor(
+    readonly cpu: number,
+    private readonly memory: InterconnectMemory,
+    private readonly deliver: PortDelivery,
+  ) {
+    assert(cpu >= 0 && cpu < memory.cpus, () => `cpu ${cpu} is not one of ${memory.cpus}`);
+    this.doorbell = new Doorbell(memory.doorbells[cpu]!);
+    for (let peer = 0; peer < memory.cpus; peer++) {
+      this.outLinks.push(null);
+      this.inLinks.push(null);
+      if (peer !== cpu) this.attachPeer(peer);
+    }
+  }
+
+  get cpus(): number {
+    return this.memory.cpus;
+  }
+
+  /**
+   * (Re)maps the rings to and from `peer` from the interconnect memory, with fresh codecs: after a
+   * peer CPU restarts, both directions start over, structure tables included.
+   */
+  attachPeer(peer: number): void {
+    assert(peer !== this.cpu && peer >= 0 && peer < this.memory.cpus, () => `bad peer cpu ${peer}`);
+    const outCodec = createRuntimeCodec();
+    // The seeds are agreed without a sync; only shapes learned later must be sent.
+    const out = SpscRing.attach(ringBetween(this.memory, this.cpu, peer));
+    this.outLinks[peer] = { ring: out, codec: outCodec, bell: new Doorbell(this.memory.doorbells[peer]!), exported: outCodec.structureCount };
+    const ring = SpscRing.attach(ringBetween(this.memory, peer, this.cpu));
+    const codec = createRuntimeCodec();
+    // msgpackr's native string extraction throws on SharedArrayBuffer views and falls back after
+    // the exception (12x slower, node-limits §5.2): decode shared frames from a private copy.
+    const copy = ring.buffer instanceof SharedArrayBuffer;
+    const scratch = this.scratch;
+    const drainFrame = (bytes: Uint8Array, offset: number, length: number): void => {
+      let frame: Uint8Array;
+      if (copy) {
+        scratch.set(bytes.subarray(offset, offset + length));
+        frame = scratch.subarray(0, length);
+      } else {
+        frame = bytes.subarray(offset, offset + length);
+      }
+      this.received(peer, codec, codec.decode(frame));
+    };
+    this.inLinks[peer] = { ring, codec, drainFrame };
+  }
+
+  /** Encodes `message` for `target` (validating it); throws ProtocolError for a message that cannot travel. */
+  encode(target: number, message: KernelMessage): Uint8Array {
+    return this.outLink(target).codec.encode(message);
+  }
+
+  /**
+   * Puts an encoded frame (from `encode(target, …)`) into the ring to `target` and rings its
+   * doorbell. Returns false, having sent nothing of this frame, when the ring is full.
+   */
+  offer(target: number, frame: Uint8Array): boolean {
+    const link = this.outLink(target);
+    const count = link.codec.structureCount;
+    if (count !== link.exported) {
+      const sync = link.codec.encode({ type: KERNEL_STRUCTURES, list: link.codec.exportStructures() });
+      if (!link.ring.offer(sync)) return false;
+      link.exported = count;
+      this.counters.structureSyncs++;
+    }
+    if (!link.ring.offer(frame)) {
+      // The sync (if any) is out; ring the bell so the consumer drains and makes room.
+      link.bell.ring(this.cpu);
+      return false;
+    }
+    this.counters.framesSent++;
+    link.bell.ring(this.cpu);
+    if (this.onOffered !== null) this.onOffered(target);
+    return true;
+  }
+
+  /** `encode` then `offer`. */
+  send(target: number, message: KernelMessage): boolean {
+    return this.offer(target, this.encode(target, message));
+  }
+
+  /**
+   * Drains the rings of every source that rang (at most `pumpFramesPerSourceMax` frames from each,
+   * so one busy source cannot starve the others) and hands each message to the delivery callback.
+   * Returns the number of frames taken. A frame that fails to decode is counted and skipped.
+   */
+  pump(): number {
+    let mask = this.doorbell.take() | this.carry;
+    this.carry = 0;
+    let total = 0;
+    while (mask !== 0) {
+      const source = 31 - Math.clz32(mask & -mask);
+      mask &= mask - 1;
+      const link = this.inLinks[source];
+      if (link == null) continue;
+      const taken = this.drainSource(link);
+      total += taken;
+      if (taken === pumpFramesPerSourceMax) this.carry |= 1 << source;
+    }
+    return total;
+  }
+
+  /** Whether a pump would find work (a source rang, or one was left with frames). */
+  hasWork(): boolean {
+    return this.carry !== 0 || this.doorbell.hasData();
+  }
+
+  private drainSource(link: InLink): number {
+    let taken = 0;
+    for (;;) {
+      try {
+        taken += link.ring.drain(link.drainFrame, pumpFramesPerSourceMax - taken);
+        return taken;
+      } catch (error) {
+        // drain() counted the bad frame as consumed; skip it and go on with the rest.
+        taken++;
+        this.counters.badFrames++;
+        this.lastBadFrame = error;
+        if (taken >= pumpFramesPerSourceMax) return taken;
+      }
+    }
+  }
+
+  private received(source: number, codec: Codec<KernelMessage>, message: KernelMessage): void {
+    this.counters.framesReceived++;
+    if (message.type === KERNEL_STRUCTURES) {
+      codec.importStructures(message.list as StructureList);
+      return;
+    }
+    this.deliver(source, message);
+  }
+
+  private outLink(target: number): OutLink {
+    const link = this.outLinks[target];
+    assert(link != null, () => `cpu ${this.cpu} has no ring to cpu ${target}`);
+    return link;
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * The stand-in of an actor that lives on another CPU. Its ref works like any other: `tell` encodes
+ * the message into the ring to that CPU (see CpuNode.sendEnvelope), `ask` waits for a `kernel.reply`.
+ *
+ * A spawn on another CPU returns its ref at once, before that CPU has chosen the pid. Until the
+ * answer comes, messages to the ref are held here in order (bounded by the spawn's mailbox capacity
+ * and overflow policy) and sent when the pid is known, so a spawn-then-tell needs no await.
+ */
+import { assert } from '../runtime/assert.js';
+import { fromReceive } from '../runtime/behavior.js';
+import { Cell, Status } from '../runtime/cell.js';
+import { MailboxFullError } from '../runtime/errors.js';
+import { messageTypeOf } from '../runtime/events.js';
+import type { Kernel } from '../runtime/kernel.js';
+import { mailboxCapacityDefault } from '../runtime/limits.js';
+import { formatPid, type Pid } from '../runtime/pid.js';
+import type { SpawnOptions } from '../runtime/spawn-options.js';
+
+/** What a remote cell sends through; implemented by CpuNode. */
+export interface RemoteSender {
+  sendEnvelope(cell: RemoteCell, message: unknown, origin: number): boolean;
+}
+
+const remoteBehavior = fromReceive(() => {
+  throw new Error('a remote cell never runs a behaviour');
+}, 'remote');
+
+export class RemoteCell extends Cell {
+  /** Messages sent before the spawn was answered: message, origin, message, origin, … */
+  private held: unknown[] | null = null;
+  private spawnWaiters: { resolve: () => void; reject: (error: Error) => void }[] | null = null;
+  private spawnError: Error | null = null;
+
+  constructor(
+    kernel: Kernel,
+    private readonly sender: RemoteSender,
+    pid: Pid,
+    /** The CPU the actor lives on. */
+    readonly cpu: number,
+    /** What it is, for errors and traces: the behaviour's export name, or 'remote'. */
+    readonly label: string,
+    options: SpawnOptions | undefined,
+  ) {
+    super(kernel, pid, remoteBehavior, options, null);
+    this.status = Status.Running;
+  }
+
+  override isRemote(): boolean {
+    return true;
+  }
+
+  override describe(): string {
+    const name = this.extras?.name;
+    const where = this.pid === 0 ? `<${this.cpu}.spawning>` : formatPid(this.pid);
+    return name !== undefined ? `'${name}' ${where}` : `${this.label} ${where}`;
+  }
+
+  override deliver(message: unknown, origin: number): boolean {
+    if (this.status >= Status.Stopping) {
+      this.kernel.deadLetter(message, origin, this, 'stopped');
+      return false;
+    }
+    if (this.pid === 0) return this.hold(message, origin);
+    return this.sender.sendEnvelope(this, message, origin);
+  }
+
+  /** Whether the target CPU has answered the spawn (always true for refs not made by a spawn). */
+  get spawnSettled(): boolean {
+    return this.pid !== 0 || this.spawnError !== null;
+  }
+
+  /** Resolves once the actor exists on its CPU; rejects if the spawn failed there. */
+  whenSpawned(): Promise<void> {
+    if (this.pid !== 0) return Promise.resolve();
+    if (this.spawnError !== null) return Promise.reject(this.spawnError);
+    return new Promise((resolve, reject) => (this.spawnWaiters ??= []).push({ resolve, reject }));
+  }
+
+  /** The target CPU answered with the pid: send what was held, in order. */
+  spawnedAs(pid: Pid): void {
+    assert(this.pid === 0 && pid !== 0, 'a remote cell learns its pid once');
+    (this as unknown as { pid: Pid }).pid = pid;
+    const held = this.held;
+    this.held = null;
+    if (held !== null) for (let i = 0; i < held.length; i += 2) this.deliver(held[i], held[i + 1] as number);
+    for (const waiter of this.spawnWaiters ?? []) waiter.resolve();
+    this.spawnWaiters = null;
+  }
+
+  /** Its CPU died and is restarting: hold messages again until the new incarnation has a pid. */
+  respawning(): void {
+    if (this.status === Status.Stopped) return;
+    (this as unknown as { pid: Pid }).pid = 0;
+  }
+
+  /** The spawn failed on the target CPU (or the CPU went down first): everything held is dead. */
+  spawnFailed(error: Error): void {
+    this.spawnError = error;
+    this.markStopped();
+    for (const waiter of this.spawnWaiters ?? []) waiter.reject(error);
+    this.spawnWaiters = null;
+  }
+
+  /** The actor is known to be gone (its CPU died): later sends are dead letters. */
+  markStopped(): void {
+    if (this.status === Status.Stopped) return;
+    this.status = Status.Stopped;
+    const name = this.extras?.name;
+    if (name !== undefined && this.kernel.registry.get(name) === this) this.kernel.registry.delete(name);
+    const held = this.held;
+    this.held = null;
+    if (held !== null) for (let i = 0; i < held.length; i += 2) this.kernel.deadLetter(held[i], held[i + 1] as number, this, 'stopped');
+  }
+
+  private hold(message: unknown, origin: number): boolean {
+    const held = (this.held ??= []);
+    const capacity = this.options?.mailboxCapacity ?? mailboxCapacityDefault;
+    if (held.length / 2 < capacity) {
+      held.push(message, origin);
+      return true;
+    }
+    switch (this.options?.overflow ?? 'reject') {
+      case 'reject':
+        if (origin < 0) this.kernel.asks.reject(-origin, new MailboxFullError(this.describe(), messageTypeOf(message), capacity));
+        return false;
+      case 'drop-newest':
+        this.kernel.deadLetter(message, origin, this, 'mailbox-full');
+        return false;
+      case 'drop-oldest': {
+        const [oldest, oldestOrigin] = held.splice(0, 2);
+        this.kernel.deadLetter(oldest, oldestOrigin as number, this, 'dropped-oldest');
+        held.push(message, origin);
+        return true;
+      }
+    }
+  }
+}

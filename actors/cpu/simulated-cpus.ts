@@ -1,0 +1,134 @@
+/**
+ * Simulated CPUs: N kernels in one thread over the same ring code (ArrayBuffers instead of
+ * SharedArrayBuffers), on one virtual clock. Which CPU steps next is drawn from the seeded random
+ * driver (stream `cpu/step`), so a seed fixes the interleaving and with it the whole event stream.
+ *
+ * A step is one unit of a CPU's work: a pump of its inbound rings, or one piece of its ready work
+ * (usually a dispatcher drain). Nothing parks: a CPU with work is a candidate for the next step.
+ *
+ * @example
+ * ```ts
+ * const kernel = await Kernel.boot({ mode: 'simulated', seed: 7, cpus: 3, modules: [url] });
+ * const pinger = kernel.spawn(Pinger, { cpu: 2 });
+ * await kernel.simulatedClock.runUntilIdle();
+ * ```
+ */
+import type { Clock, TimerHandle } from '../../drivers/clock/clock.js';
+import { createSimulatedClock, type RunUntilIdleOptions, type SimulatedClock } from '../../drivers/clock/simulated.js';
+import type { Random } from '../../drivers/random/random.js';
+import { createSeededRandom } from '../../drivers/random/seeded.js';
+import { assert } from '../runtime/assert.js';
+import { Kernel, type BootOptions } from '../runtime/kernel.js';
+import { BehaviorCatalog } from './catalog.js';
+import { createInterconnect } from './interconnect.js';
+import { cpuRingBytesDefault } from './limits.js';
+import type { CpuNode } from './node.js';
+
+/** Boots `cpus` simulated CPUs and returns CPU 0's kernel. */
+export async function bootSimulatedCpus(options: BootOptions, cpus: number): Promise<Kernel> {
+  const shared = options.clock ?? createSimulatedClock();
+  assert(shared.kind === 'simulated', 'simulated CPUs need a simulated clock');
+  const random = options.random ?? createSeededRandom(options.seed ?? 0);
+  const catalog = await BehaviorCatalog.load(options.modules ?? []);
+  const memory = createInterconnect(cpus, options.ringBytes ?? cpuRingBytesDefault, false);
+  const machine = new SimulatedMachine(shared as SimulatedClock, random.stream('cpu/step'), cpus);
+  const kernels: Kernel[] = [];
+  for (let cpu = 0; cpu < cpus; cpu++) {
+    const kernel = await Kernel.boot({
+      ...options,
+      mode: 'simulated',
+      clock: machine.clockOf(cpu),
+      // CPU 0 keeps the root stream, so a one-CPU and a many-CPU kernel draw alike on CPU 0.
+      random: cpu === 0 ? random : random.stream(`cpu/${cpu}`),
+      interconnect: { cpu, memory, catalog },
+    });
+    kernels.push(kernel);
+  }
+  machine.attach(kernels.map((kernel) => kernel.node!));
+  kernels[0]!.cpuHost = {
+    kernels: () => kernels,
+    shutdown: async () => {
+      for (const kernel of kernels.slice(1).reverse()) await kernel.shutdown();
+    },
+  };
+  return kernels[0]!;
+}
+
+/** Steps N CPUs in a seeded order on one virtual clock. */
+class SimulatedMachine {
+  private readonly ready: (() => void)[][] = [];
+  private nodes: CpuNode[] = [];
+  private stepPending = false;
+  private readonly stepBound = () => this.step();
+  /** Steps taken, by CPU (for tests and stats). */
+  readonly steps: number[];
+
+  constructor(
+    private readonly shared: SimulatedClock,
+    private readonly choices: Random,
+    readonly cpus: number,
+  ) {
+    for (let cpu = 0; cpu < cpus; cpu++) this.ready.push([]);
+    this.steps = new Array<number>(cpus).fill(0);
+  }
+
+  attach(nodes: CpuNode[]): void {
+    this.nodes = nodes;
+    for (const node of nodes) node.port.onOffered = () => this.poke();
+    this.poke();
+  }
+
+  clockOf(cpu: number): SimulatedClock {
+    const shared = this.shared;
+    const ready = this.ready[cpu]!;
+    const poke = () => this.poke();
+    const clock: SimulatedClock & Clock = {
+      kind: 'simulated',
+      now: () => shared.now(),
+      setTimer: (delayMs: number, callback: () => void): TimerHandle => shared.setTimer(delayMs, callback),
+      cancelTimer: (handle: TimerHandle) => shared.cancelTimer(handle),
+      schedule: (callback: () => void) => {
+        ready.push(callback);
+        poke();
+      },
+      runReady: () => shared.runReady(),
+      advance: (ms: number) => shared.advance(ms),
+      runUntilIdle: (runOptions?: RunUntilIdleOptions) => shared.runUntilIdle(runOptions),
+      pendingTimers: () => shared.pendingTimers(),
+      pendingWork: () => shared.pendingWork() + ready.length,
+    };
+    return clock;
+  }
+
+  private poke(): void {
+    if (this.stepPending) return;
+    this.stepPending = true;
+    this.shared.schedule(this.stepBound);
+  }
+
+  /** One unit of work on one CPU drawn among those that have work. */
+  private step(): void {
+    this.stepPending = false;
+    const candidates: number[] = [];
+    for (let cpu = 0; cpu < this.cpus; cpu++) if (this.hasWork(cpu)) candidates.push(cpu);
+    if (candidates.length === 0) return;
+    const cpu = candidates.length === 1 ? candidates[0]! : candidates[this.choices.int(candidates.length)]!;
+    this.steps[cpu]!++;
+    const ready = this.ready[cpu]!;
+    const node = this.nodes[cpu];
+    const inbound = node !== undefined && node.port.hasWork();
+    // Both kinds of work pending: a coin decides, so neither order is baked in.
+    if (inbound && (ready.length === 0 || this.choices.int(2) === 0)) node.pump();
+    else ready.shift()!();
+    for (let other = 0; other < this.cpus; other++) {
+      if (this.hasWork(other)) {
+        this.poke();
+        break;
+      }
+    }
+  }
+
+  private hasWork(cpu: number): boolean {
+    return this.ready[cpu]!.length > 0 || (this.nodes[cpu]?.port.hasWork() ?? false);
+  }
+}

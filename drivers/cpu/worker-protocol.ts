@@ -1,0 +1,36 @@
+/**
+ * Control messages between the host (CPU 0, the main thread) and worker CPUs, by `postMessage`.
+ * Data never takes this path; it goes through the rings. Control is rare: boot, a peer CPU going
+ * down or coming back on fresh rings, and shutdown.
+ */
+import type { InterconnectMemory } from '../../actors/cpu/interconnect.js';
+import type { CrossCpuOverflow } from '../../actors/cpu/node.js';
+
+/** What a worker CPU boots from (its `workerData`). */
+export interface WorkerBoot {
+  readonly cpu: number;
+  readonly memory: InterconnectMemory;
+  readonly modules: readonly string[];
+  readonly firstGeneration: number;
+  readonly options: WorkerKernelOptions;
+}
+
+/** The plain-data boot options a worker's kernel takes from the host's. */
+export interface WorkerKernelOptions {
+  readonly batchMessagesMax?: number;
+  readonly mailboxCapacity?: number;
+  readonly askDeadlineMs?: number;
+  readonly crossCpuOverflow?: CrossCpuOverflow;
+  readonly outboxWaitMs?: number;
+  readonly seed?: number;
+}
+
+export type HostToWorker =
+  | { readonly kind: 'cpu-down'; readonly cpu: number; readonly why: string }
+  | { readonly kind: 'cpu-up'; readonly cpu: number; readonly rings: InterconnectMemory['rings'] }
+  | { readonly kind: 'shutdown' };
+
+export type WorkerToHost =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'boot-failed'; readonly error: string }
+  | { readonly kind: 'stopped' };

@@ -1,0 +1,88 @@
+import { expect } from 'chai';
+import { CpuDownError, Kernel, type ActorRef } from '../../../actors/runtime/index.js';
+import { Bomb, Counter, Recorder, Relay, Sender, type CounterMsg } from './fixtures/behaviors.js';
+
+const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
+
+/** Polls `check` on real time until it holds (worker restarts take tens of ms). */
+async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('worker CPUs', function () {
+  this.timeout(30_000);
+  let kernel: Kernel | null = null;
+  afterEach(async () => {
+    await kernel?.shutdown();
+    kernel = null;
+  });
+
+  it('runs actors on worker threads behind ordinary refs', async () => {
+    kernel = await Kernel.boot({ cpus: 3, modules });
+    expect(kernel.cpus).to.equal(3);
+    const counters = [kernel.spawn(Counter, { cpu: 1 }), kernel.spawn(Counter, { cpu: 2 }), kernel.spawn(Counter)];
+    counters.forEach((counter, index) => counter.tell({ type: 'add', n: index + 1 }));
+    expect(await Promise.all(counters.map((counter) => counter.ask({ type: 'get' })))).to.deep.equal([1, 2, 3]);
+    const cpus = await Promise.all(counters.map(async (counter) => Math.floor(((await counter.ask({ type: 'where' })) % 2 ** 32) / 2 ** 24)));
+    expect(cpus).to.deep.equal([1, 2, 0]);
+  });
+
+  it('delivers 20 000 messages between two workers in order, and asks across workers', async () => {
+    kernel = await Kernel.boot({ cpus: 3, modules });
+    const recorder = await kernel.spawned(kernel.spawn(Recorder, { cpu: 2 }));
+    const sender = kernel.spawn(Sender, { cpu: 1 });
+    expect(await sender.ask({ type: 'send', to: recorder.pid, count: 20_000, tag: 1 }, { deadlineMs: 20_000 })).to.equal(20_000);
+    const summary = await eventually(async () => {
+      const got = await recorder.ask({ type: 'summary' });
+      return got.count === 20_000 ? got : undefined;
+    });
+    expect(summary.inOrder).to.equal(true);
+    const counter = await kernel.spawned(kernel.spawn(Counter, { cpu: 2 }));
+    counter.tell({ type: 'add', n: 5 });
+    const relay = kernel.spawn(Relay, { cpu: 1 });
+    expect(await relay.ask({ type: 'relay', to: counter.pid })).to.equal(5);
+  });
+
+  for (const [how, message] of [['process.exit', 'exit-process'], ['an uncaught error', 'throw-async']] as const) {
+    it(`restarts a CPU whose worker dies by ${how}; its asks fail typed, its placed actors come back`, async () => {
+      kernel = await Kernel.boot({ cpus: 2, modules });
+      const counter: ActorRef<CounterMsg> = kernel.spawn(Counter, { cpu: 1, name: 'survivor' });
+      counter.tell({ type: 'add', n: 9 });
+      expect(await counter.ask({ type: 'get' })).to.equal(9);
+      const oldPid = counter.pid;
+      const bomb = kernel.spawn(Bomb, { cpu: 1 });
+      expect(await bomb.ask({ type: 'ping' })).to.equal('pong');
+      // An ask that will never be answered: the CPU dies under it.
+      const pending = bomb.ask({ type: 'ping' }, { deadlineMs: 20_000 });
+      const blocked = counter.ask({ type: 'get' }, { deadlineMs: 20_000 });
+      bomb.tell({ type: message });
+      const [first, second] = await Promise.allSettled([pending, blocked]);
+      // Either the CPU died before the asks were answered (CpuDownError) or just after.
+      for (const result of [first, second]) if (result.status === 'rejected') expect(result.reason).to.be.instanceOf(CpuDownError);
+      // The counter comes back behind the same ref and name, as a fresh incarnation with a new pid.
+      const fresh = await eventually(async () => {
+        if (counter.pid === 0 || counter.pid === oldPid) return undefined;
+        return counter.ask({ type: 'get' });
+      });
+      expect(fresh).to.equal(0);
+      expect(kernel.lookup('survivor')).to.equal(counter);
+      counter.tell({ type: 'add', n: 1 });
+      expect(await counter.ask({ type: 'get' })).to.equal(1);
+    });
+  }
+
+  it('shuts every CPU down and refuses new work afterwards', async () => {
+    kernel = await Kernel.boot({ cpus: 2, modules });
+    const counter = kernel.spawn(Counter, { cpu: 1 });
+    expect(await counter.ask({ type: 'get' })).to.equal(0);
+    await kernel.shutdown();
+    expect(() => kernel!.spawn(Counter, { cpu: 1 })).to.throw(/stopped/);
+    kernel = null;
+  });
+});
