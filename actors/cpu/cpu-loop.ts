@@ -9,6 +9,7 @@
  */
 import { assert } from '../runtime/assert.js';
 import type { Kernel } from '../runtime/kernel.js';
+import { wakeIfParked } from '../ring/wake.js';
 import { busyRoundsPerYield, idleSpinPollsDefault, parkTimeoutMsDefault } from './limits.js';
 import type { CpuNode } from './node.js';
 
@@ -30,6 +31,7 @@ export interface CpuLoopCounters {
 export class CpuLoop {
   readonly counters: CpuLoopCounters = { pumps: 0, frames: 0, spinsWon: 0, parks: 0 };
   private running = false;
+  private parked = false;
   private done: Promise<void> = Promise.resolve();
   private readonly spinPollsMax: number;
   private readonly parkTimeoutMs: number;
@@ -42,6 +44,13 @@ export class CpuLoop {
     this.spinPollsMax = options.spinPollsMax ?? idleSpinPollsDefault;
     this.parkTimeoutMs = options.parkTimeoutMs ?? parkTimeoutMsDefault;
     assert(Number.isInteger(this.spinPollsMax) && this.spinPollsMax >= 0, 'spinPollsMax must be a whole number');
+    // Code outside the loop (the embedding code on the main thread, actors run by a setImmediate
+    // drain) may send while the loop is parked; an answer usually follows within microseconds, so
+    // wake the loop to spin for it instead of paying a cross-thread wake when it comes.
+    const header = node.port.doorbell.header;
+    node.port.onOffered = () => {
+      if (this.parked) wakeIfParked(header);
+    };
   }
 
   start(): void {
@@ -85,7 +94,9 @@ export class CpuLoop {
         continue;
       }
       counters.parks++;
+      this.parked = true;
       await node.port.doorbell.parkAsync(this.parkTimeoutMs);
+      this.parked = false;
     }
   }
 

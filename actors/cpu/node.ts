@@ -228,9 +228,11 @@ export class CpuNode implements RemoteSender {
 
   /**
    * The outbox is full too: block this thread until the consumer makes room or the deadline passes
-   * (real backpressure: the sending CPU stops, as a blocking write would). Two CPUs blocked on each
-   * other's full rings resolve at the deadline. Simulated CPUs share one thread, where nobody else
-   * could make room, so they never block: the message is a dead letter at once.
+   * (real backpressure: the sending CPU stops handling messages, as a blocking write would). While
+   * blocked it keeps taking frames from its own inbound rings into mailboxes, so two CPUs streaming
+   * into each other's full rings cannot deadlock; what no mailbox can hold meets that mailbox's
+   * overflow policy. Simulated CPUs share one thread, where nobody else could make room, so they
+   * never block: the message is a dead letter at once.
    */
   private blockUntilRoom(cpu: number, queue: RingQueue<Waiting>, deadlineMs: number): boolean {
     const sleeper = this.sleeper;
@@ -238,6 +240,7 @@ export class CpuNode implements RemoteSender {
     const clock = this.kernel.clock;
     while (this.flushOutbox(cpu, queue, clock.now()) >= queue.capacity) {
       if (clock.now() >= deadlineMs) return false;
+      if (this.port.pump() > 0) continue;
       // Sleeps without spinning a core the consumer may need (this box has two).
       Atomics.wait(sleeper, 0, 0, blockedSendSleepMs);
     }

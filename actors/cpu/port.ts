@@ -60,6 +60,7 @@ export class CpuPort {
   private readonly inLinks: (InLink | null)[] = [];
   /** Sources whose rings still held frames when the last pump moved on. */
   private carry = 0;
+  private pumping = false;
   private readonly scratch = new Uint8Array(frameBytesMax);
   /** The last error a bad frame raised, for diagnostics. */
   lastBadFrame: unknown = undefined;
@@ -156,17 +157,27 @@ export class CpuPort {
    * Returns the number of frames taken. A frame that fails to decode is counted and skipped.
    */
   pump(): number {
+    // A delivery can block on a full ring, and a blocked sender pumps (see CpuNode): a ring being
+    // drained cannot be drained again from inside, so the inner pump does nothing.
+    if (this.pumping) return 0;
+    this.pumping = true;
     let mask = this.doorbell.take() | this.carry;
     this.carry = 0;
     let total = 0;
-    while (mask !== 0) {
-      const source = 31 - Math.clz32(mask & -mask);
-      mask &= mask - 1;
-      const link = this.inLinks[source];
-      if (link == null) continue;
-      const taken = this.drainSource(link);
-      total += taken;
-      if (taken === pumpFramesPerSourceMax) this.carry |= 1 << source;
+    try {
+      while (mask !== 0) {
+        const source = 31 - Math.clz32(mask & -mask);
+        mask &= mask - 1;
+        const link = this.inLinks[source];
+        if (link == null) continue;
+        const taken = this.drainSource(link);
+        total += taken;
+        if (taken === pumpFramesPerSourceMax) this.carry |= 1 << source;
+      }
+    } finally {
+      // Sources not reached (an exception escaped) are drained by the next pump.
+      this.carry |= mask;
+      this.pumping = false;
     }
     return total;
   }

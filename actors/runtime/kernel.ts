@@ -23,6 +23,7 @@ import { SlotTable } from './slots.js';
 import type { SpawnOptions } from './spawn-options.js';
 import { type KernelStatus, statusOf } from './status.js';
 import type { ModuleList } from '../cpu/catalog.js';
+import type { ParkingCounters } from '../ring/wake.js';
 import type { CpuNode, CpuNodeOptions, CrossCpuOverflow } from '../cpu/node.js';
 
 /**
@@ -77,6 +78,8 @@ export interface CpuHost {
   shutdown(): Promise<void>;
   /** The kernels of all CPUs, when they share this thread (simulated CPUs). */
   kernels?(): readonly Kernel[];
+  /** Parking counters of CPU `cpu`'s doorbell (notifies, parks, lost wakes). */
+  doorbellCounters?(cpu: number): ParkingCounters;
 }
 
 /** A failure of a child, reported whether or not a supervisor restarted it. */

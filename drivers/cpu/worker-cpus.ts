@@ -13,6 +13,8 @@
 import { Worker } from 'node:worker_threads';
 import { BehaviorCatalog } from '../../actors/cpu/catalog.js';
 import { CpuLoop } from '../../actors/cpu/cpu-loop.js';
+import { Doorbell } from '../../actors/cpu/doorbell.js';
+import type { ParkingCounters } from '../../actors/ring/wake.js';
 import { createInterconnect, replaceRingsOf, type InterconnectMemory } from '../../actors/cpu/interconnect.js';
 import { cpuRingBytesDefault } from '../../actors/cpu/limits.js';
 import { fromSetup } from '../../actors/runtime/behavior.js';
@@ -83,6 +85,10 @@ class WorkerCpus implements CpuHost {
   startLoop(kernel: Kernel): void {
     this.loop = new CpuLoop(kernel, kernel.node!);
     this.loop.start();
+  }
+
+  doorbellCounters(cpu: number): ParkingCounters {
+    return new Doorbell(this.memory.doorbells[cpu]!).counters();
   }
 
   async allReady(): Promise<void> {

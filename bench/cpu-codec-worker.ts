@@ -1,0 +1,47 @@
+// The consumer of bench/cpu.bench.ts's bare baseline: a ring and the runtime codec, nothing else.
+// It decodes each frame (from a private copy, as CpuPort does) and counts; the main thread waits on
+// a shared word for the count it asked for.
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { SpscRing } from '../actors/ring/index.js';
+import { frameBytesMax } from '../protocols/limits.js';
+import { createRuntimeCodec } from '../protocols/runtime.js';
+import type { StructureList } from '../protocols/structure-table.js';
+
+export interface CodecWorkerData {
+  readonly ring: SharedArrayBuffer;
+  /** Int32 words: [0] count wanted (main), [1] round (main), [16] round done (worker). */
+  readonly control: SharedArrayBuffer;
+  readonly structures: StructureList;
+}
+
+export const wantedWord = 0;
+export const roundWord = 1;
+export const doneWord = 16;
+
+if (!isMainThread) {
+  const data = workerData as CodecWorkerData;
+  const ring = SpscRing.attach(data.ring);
+  const control = new Int32Array(data.control);
+  const codec = createRuntimeCodec();
+  codec.importStructures(data.structures);
+  const scratch = new Uint8Array(frameBytesMax);
+  let count = 0;
+  let check = 0;
+  const handle = (bytes: Uint8Array, offset: number, length: number): void => {
+    scratch.set(bytes.subarray(offset, offset + length));
+    const message = codec.decode(scratch.subarray(0, length)) as { body: { seq: number } };
+    check = (check + message.body.seq) | 0;
+    count++;
+  };
+  parentPort!.postMessage('ready');
+  for (let round = 1; ; round++) {
+    while (Atomics.load(control, roundWord) < round) Atomics.wait(control, roundWord, round - 1);
+    const wanted = Atomics.load(control, wantedWord);
+    if (wanted < 0) break;
+    count = 0;
+    while (count < wanted) ring.drain(handle, 4_096);
+    Atomics.store(control, doneWord, round);
+    Atomics.notify(control, doneWord);
+  }
+  void check;
+}

@@ -1,0 +1,253 @@
+// CPUs on worker threads (actors/cpu) against postMessage and a bare ring + msgpackr loop, all in
+// the same run (issue "CPUs on worker threads", benchmarks section).
+//
+// Cases:
+// 1. one-way throughput of { type: 'ping', seq, payload: { a: 1, b: 'x' } } from the main thread
+//    (CPU 0) to a Sink actor on CPU 1, through the runtime (tell → envelope → ring → dispatch);
+//    baselines: postMessage of the same object unbatched and 64 per post, and a bare loop that
+//    encodes the same envelope with the same codec into an SPSC ring and decodes it on a worker;
+// 2. ask/reply round trip between two worker CPUs (an Asker on CPU 1 asks an Echo on CPU 2, in
+//    sequence, timing each ask inside CPU 1), receivers awake; and from the main thread with a pause
+//    between asks long enough for both sides to park; against postMessage ping-pong;
+// 3. notifies per park on CPU 1's doorbell while streaming, and lost wakes (must be 0);
+// 4. total throughput with 1, 2 and 4 CPUs of CPU-bound actors: on every CPU a Streamer feeds a
+//    BusySink (about 1 µs of arithmetic per message) on the same CPU, started from CPU 0 by asks.
+// About 60 s on this VM.
+
+import { Worker } from 'node:worker_threads';
+import { Kernel, type ActorRef } from '../actors/runtime/index.js';
+import { SpscRing } from '../actors/ring/index.js';
+import { KERNEL_ENVELOPE, createRuntimeCodec } from '../protocols/runtime.js';
+import { Asker, BusySink, Echo, Sink, Streamer, type EchoMsg, type Ping, type SinkMsg, type StreamerMsg } from './cpu-actors.js';
+import { doneWord, roundWord, wantedWord, type CodecWorkerData } from './cpu-codec-worker.js';
+import { emit, emitRatio, measureLatencyAsync, measureRateAsync, quantile, type RateResult } from './harness.js';
+
+const REPS = 5;
+const N_STREAM = 300_000;
+const N_POST = 200_000;
+const POST_BATCH = 64;
+const RTT_SAMPLES = 20_000;
+const POST_RTT_SAMPLES = 3_000;
+const PARKED_RTT_SAMPLES = 300;
+const PARK_PAUSE_MS = 2;
+const N_SCALING = 200_000;
+const modules = [new URL('./cpu-actors.js', import.meta.url)];
+const payload = { a: 1, b: 'x' };
+
+function ping(seq: number): Ping {
+  return { type: 'ping', seq, payload };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runtime cases
+
+async function runtimeStream(kernel: Kernel): Promise<RateResult> {
+  const sink = await kernel.spawned(kernel.spawn(Sink, { cpu: 1 }));
+  return measureRateAsync({
+    name: 'runtime one-way main (cpu 0) -> Sink on cpu 1, tell per message', unit: 'msg/s', reps: REPS,
+    run: async () => {
+      const done = sink.ask({ type: 'expect', n: N_STREAM }, { deadlineMs: 120_000 });
+      for (let seq = 0; seq < N_STREAM; seq++) sink.tell(ping(seq));
+      await done;
+      return N_STREAM;
+    },
+  });
+}
+
+async function workerToWorkerRtt(kernel: Kernel): Promise<{ median: number; p99: number; values: number[] }> {
+  const echo = await kernel.spawned(kernel.spawn(Echo, { cpu: 2 }));
+  const asker = await kernel.spawned(kernel.spawn(Asker, { cpu: 1 }));
+  await asker.ask({ type: 'measure', to: echo.pid, samples: RTT_SAMPLES }, { deadlineMs: 120_000 }); // warm-up
+  const medians: number[] = [];
+  const p99s: number[] = [];
+  for (let r = 0; r < REPS; r++) {
+    const { median, p99 } = await asker.ask({ type: 'measure', to: echo.pid, samples: RTT_SAMPLES }, { deadlineMs: 120_000 });
+    medians.push(median);
+    p99s.push(p99);
+  }
+  const sorted = [...medians].sort((a, b) => a - b);
+  return { median: quantile(sorted, 0.5), p99: quantile([...p99s].sort((a, b) => a - b), 0.5), values: medians };
+}
+
+/** Sequential asks with a pause before each (not timed), so both CPUs have parked when it comes. */
+async function parkedRtt(echo: ActorRef<EchoMsg>, samples: number): Promise<{ median: number; p99: number }> {
+  const rtts: number[] = [];
+  for (let n = 0; n < samples; n++) {
+    await new Promise((resolve) => setTimeout(resolve, PARK_PAUSE_MS));
+    const t0 = process.hrtime.bigint();
+    await echo.ask({ type: 'echo', n });
+    rtts.push(Number(process.hrtime.bigint() - t0));
+  }
+  rtts.sort((a, b) => a - b);
+  return { median: quantile(rtts, 0.5), p99: quantile(rtts, 0.99) };
+}
+
+/** The same pattern over postMessage, the baseline of the parked case. */
+async function parkedPostRtt(samples: number): Promise<{ median: number; p99: number }> {
+  const worker = new Worker(new URL('./ring-worker.js', import.meta.url), { workerData: { role: 'post' } });
+  await new Promise((resolve) => worker.once('message', resolve));
+  const rtts: number[] = [];
+  for (let n = 0; n < samples; n++) {
+    await new Promise((resolve) => setTimeout(resolve, PARK_PAUSE_MS));
+    const t0 = process.hrtime.bigint();
+    const answer = new Promise((resolve) => worker.once('message', resolve));
+    worker.postMessage({ type: 'echo', n });
+    await answer;
+    rtts.push(Number(process.hrtime.bigint() - t0));
+  }
+  await worker.terminate();
+  rtts.sort((a, b) => a - b);
+  return { median: quantile(rtts, 0.5), p99: quantile(rtts, 0.99) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Baselines
+
+async function postMessageCases() {
+  const worker = new Worker(new URL('./ring-worker.js', import.meta.url), { workerData: { role: 'post' } });
+  await new Promise((resolve) => worker.once('message', resolve));
+  let onReply: (message: unknown) => void = () => {};
+  worker.on('message', (message: unknown) => onReply(message));
+  const reply = (): Promise<unknown> => new Promise((resolve) => (onReply = resolve));
+  const oneWay = await measureRateAsync({
+    name: 'postMessage one-way main->worker, the ping object per post', unit: 'msg/s', reps: REPS,
+    run: async () => {
+      const done = reply();
+      worker.postMessage({ type: 'start', n: N_POST });
+      for (let seq = 0; seq < N_POST; seq++) worker.postMessage(ping(seq));
+      await done;
+      return N_POST;
+    },
+  });
+  const batched = await measureRateAsync({
+    name: `postMessage one-way main->worker, ${POST_BATCH} pings per post`, unit: 'msg/s', reps: REPS,
+    run: async () => {
+      const done = reply();
+      worker.postMessage({ type: 'start', n: N_POST });
+      for (let seq = 0; seq < N_POST; seq += POST_BATCH) {
+        const batch: Ping[] = [];
+        for (let k = 0; k < POST_BATCH && seq + k < N_POST; k++) batch.push(ping(seq + k));
+        worker.postMessage(batch);
+      }
+      await done;
+      return N_POST;
+    },
+  });
+  let i = 0;
+  const rtt = await measureLatencyAsync({
+    name: 'postMessage ping-pong RTT', samples: POST_RTT_SAMPLES, reps: REPS,
+    sample: () => {
+      const answer = reply();
+      worker.postMessage({ type: 'echo', n: i++ });
+      return answer;
+    },
+  });
+  await worker.terminate();
+  return { oneWay, batched, rtt };
+}
+
+async function bareRingCodec(): Promise<RateResult> {
+  const ring = SpscRing.create(256 * 1024);
+  const control = new Int32Array(new SharedArrayBuffer(256));
+  const codec = createRuntimeCodec();
+  const envelope = { type: KERNEL_ENVELOPE, to: 1, from: 0, askId: 0, body: undefined as unknown };
+  const encode = (seq: number): Uint8Array => {
+    envelope.body = ping(seq);
+    return codec.encode(envelope as never);
+  };
+  encode(0); // learn the shapes, then hand them to the decoder as the port's sync would
+  const data: CodecWorkerData = { ring: ring.buffer as SharedArrayBuffer, control: control.buffer as SharedArrayBuffer, structures: codec.exportStructures() };
+  const worker = new Worker(new URL('./cpu-codec-worker.js', import.meta.url), { workerData: data });
+  await new Promise((resolve) => worker.once('message', resolve));
+  let round = 0;
+  const result = await measureRateAsync({
+    name: 'bare SPSC ring + runtime codec, encode+offer per message, worker decodes', unit: 'msg/s', reps: REPS,
+    run: async () => {
+      Atomics.store(control, wantedWord, N_STREAM);
+      Atomics.store(control, roundWord, ++round);
+      Atomics.notify(control, roundWord);
+      for (let seq = 0; seq < N_STREAM; seq++) {
+        const frame = encode(seq);
+        while (!ring.offer(frame));
+      }
+      while (Atomics.load(control, doneWord) !== round) Atomics.wait(control, doneWord, round - 1, 1);
+      return N_STREAM;
+    },
+  });
+  Atomics.store(control, wantedWord, -1);
+  Atomics.store(control, roundWord, ++round);
+  Atomics.notify(control, roundWord);
+  await worker.terminate();
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scaling
+
+async function scaling(cpus: number): Promise<RateResult> {
+  const kernel = await Kernel.boot({ cpus, modules });
+  try {
+    const sinks: ActorRef<SinkMsg>[] = [];
+    const streamers: ActorRef<StreamerMsg>[] = [];
+    for (let cpu = 0; cpu < cpus; cpu++) {
+      // The sink's mailbox must hold a whole stream, which its streamer sends in one turn.
+      sinks.push(await kernel.spawned(kernel.spawn(BusySink, { cpu, mailboxCapacity: N_SCALING })));
+      streamers.push(await kernel.spawned(kernel.spawn(Streamer, { cpu })));
+    }
+    return await measureRateAsync({
+      name: `total throughput, ${cpus} cpu(s), a Streamer feeding a BusySink on each cpu`, unit: 'msg/s', reps: 3,
+      run: async () => {
+        const done = sinks.map((sink) => sink.ask({ type: 'expect', n: N_SCALING }, { deadlineMs: 120_000 }));
+        await Promise.all(streamers.map((streamer, cpu) => streamer.ask({ type: 'stream', to: sinks[cpu]!.pid, n: N_SCALING }, { deadlineMs: 120_000 })));
+        await Promise.all(done);
+        return N_SCALING * cpus;
+      },
+    });
+  } finally {
+    await kernel.shutdown();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function run(): Promise<void> {
+  const kernel = await Kernel.boot({ cpus: 3, modules });
+  const stream = await runtimeStream(kernel);
+  process.stderr.write(`cpu.bench: stream ${Math.round(stream.median)} msg/s\n`);
+  const awake = await workerToWorkerRtt(kernel);
+  process.stderr.write(`cpu.bench: awake rtt ${Math.round(awake.median)} ns\n`);
+  const echo = await kernel.spawned(kernel.spawn(Echo, { cpu: 1 }));
+  await parkedRtt(echo, 20); // warm-up
+  const parked = await parkedRtt(echo, PARKED_RTT_SAMPLES);
+  const counters = kernel.cpuHost!.doorbellCounters!(1);
+  await kernel.shutdown();
+
+  const bare = await bareRingCodec();
+  const post = await postMessageCases();
+  await parkedPostRtt(20);
+  const parkedPost = await parkedPostRtt(PARKED_RTT_SAMPLES);
+
+  emit(stream, { n: N_STREAM, message: 'ping {seq, payload {a, b}}' });
+  emit(bare, { n: N_STREAM });
+  emit(post.oneWay, { n: N_POST });
+  emit(post.batched, { n: N_POST, batch: POST_BATCH });
+  emit({ name: 'runtime ask RTT cpu 1 -> Echo on cpu 2, receivers awake (timed inside cpu 1)', unit: 'ns', median: awake.median, min: Math.min(...awake.values), max: Math.max(...awake.values), reps: REPS, p99: awake.p99, samples: RTT_SAMPLES });
+  emit({ name: `runtime ask RTT main -> Echo on cpu 1, both parked (${PARK_PAUSE_MS} ms pause before each ask)`, unit: 'ns', median: parked.median, min: parked.median, max: parked.median, reps: 1, p99: parked.p99, samples: PARKED_RTT_SAMPLES });
+  emit({ name: `postMessage RTT, both parked (${PARK_PAUSE_MS} ms pause before each)`, unit: 'ns', median: parkedPost.median, min: parkedPost.median, max: parkedPost.median, reps: 1, p99: parkedPost.p99, samples: PARKED_RTT_SAMPLES });
+  emit(post.rtt);
+  emitRatio({ name: 'runtime cross-CPU stream / postMessage unbatched', numerator: stream, denominator: post.oneWay, goal: 3, goalKind: 'min' });
+  emitRatio({ name: 'runtime cross-CPU stream / postMessage batched 64', numerator: stream, denominator: post.batched, goal: 1, goalKind: 'min' });
+  emitRatio({ name: 'runtime cross-CPU stream / bare ring + codec', numerator: stream, denominator: bare, goal: 0.7, goalKind: 'min' });
+  emitRatio({ name: 'postMessage RTT / runtime awake ask RTT (median)', numerator: post.rtt, denominator: awake.median, goal: 25, goalKind: 'min' });
+  emitRatio({ name: 'postMessage RTT p99 / runtime awake ask RTT p99', numerator: post.rtt.p99, denominator: awake.p99, goal: 15, goalKind: 'min' });
+  emitRatio({ name: 'runtime parked ask RTT / postMessage parked RTT (median)', numerator: parked.median, denominator: parkedPost.median, goal: 1.1, goalKind: 'max' });
+  emitRatio({ name: 'notifies per park, cpu 1 doorbell, whole run', numerator: counters.notifies, denominator: Math.max(1, counters.parks), goal: 1.5, goalKind: 'max', extra: { ...counters } });
+  if (counters.lostWakes !== 0) throw new Error(`cpu 1 lost ${counters.lostWakes} wake-ups`);
+
+  const one = await scaling(1);
+  const two = await scaling(2);
+  const four = await scaling(4);
+  for (const result of [one, two, four]) emit(result, { n: N_SCALING });
+  emitRatio({ name: 'scaling: 2 cpus / 1 cpu total throughput', numerator: two, denominator: one, goalKind: 'min' });
+  emitRatio({ name: 'scaling: 4 cpus / 1 cpu total throughput (2 cores: oversubscribed)', numerator: four, denominator: one, goalKind: 'min' });
+}
