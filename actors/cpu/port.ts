@@ -15,6 +15,7 @@ import type { Codec } from '../../protocols/codec.js';
 import { KERNEL_STRUCTURES, createRuntimeCodec, type KernelMessage } from '../../protocols/runtime.js';
 import type { StructureList } from '../../protocols/structure-table.js';
 import { frameBytesMax } from '../../protocols/limits.js';
+import { ProtocolError } from '../../protocols/protocol-error.js';
 import { Doorbell } from './doorbell.js';
 import { ringBetween, type InterconnectMemory } from './interconnect.js';
 import { pumpFramesPerSourceMax } from './limits.js';
@@ -119,7 +120,14 @@ export class CpuPort {
 
   /** Encodes `message` for `target` (validating it); throws ProtocolError for a message that cannot travel. */
   encode(target: number, message: KernelMessage): Uint8Array {
-    return this.outLink(target).codec.encode(message);
+    const link = this.outLink(target);
+    const frame = link.codec.encode(message);
+    // A frame must fit the ring with room to spare (frames are at most half of it); refuse it here,
+    // typed, rather than have the ring throw after the message was accepted.
+    if (frame.byteLength > link.ring.frameLengthMax) {
+      throw new ProtocolError('too-large', 'frame', `${frame.byteLength} bytes exceed the ${link.ring.frameLengthMax}-byte frame limit of the ring to cpu ${target}`);
+    }
+    return frame;
   }
 
   /**

@@ -120,6 +120,9 @@ class SimulatedMachine {
     // Both kinds of work pending: a coin decides, so neither order is baked in.
     if (inbound && (ready.length === 0 || this.choices.int(2) === 0)) node.pump();
     else ready.shift()!();
+    // A pump makes room in rings whose senders may hold frames in their outboxes: move them on now,
+    // as a real CPU's loop would, rather than at the next retry timer.
+    for (const other of this.nodes) if (other.waitingFrames > 0) other.flushOutboxes();
     for (let other = 0; other < this.cpus; other++) {
       if (this.hasWork(other)) {
         this.poke();

@@ -49,6 +49,23 @@ describe('worker CPUs', function () {
     expect(await relay.ask({ type: 'relay', to: counter.pid })).to.equal(5);
   });
 
+  it('two CPUs streaming into each other through small full rings neither deadlock nor lose', async () => {
+    kernel = await Kernel.boot({ cpus: 3, modules, ringBytes: 4096 });
+    const recorders = [kernel.spawn(Recorder, { cpu: 1, mailboxCapacity: 100_000 }), kernel.spawn(Recorder, { cpu: 2, mailboxCapacity: 100_000 })];
+    await Promise.all(recorders.map((recorder) => kernel!.spawned(recorder)));
+    const senders = [kernel.spawn(Sender, { cpu: 1 }), kernel.spawn(Sender, { cpu: 2 })];
+    // Each sender blocks on its full ring; while blocked it keeps draining the other's stream.
+    const sent = await Promise.all(senders.map((sender, index) => sender.ask({ type: 'send', to: recorders[1 - index]!.pid, count: 30_000, tag: index }, { deadlineMs: 20_000 })));
+    expect(sent).to.deep.equal([30_000, 30_000]);
+    for (const recorder of recorders) {
+      const summary = await eventually(async () => {
+        const got = await recorder.ask({ type: 'summary' });
+        return got.count === 30_000 ? got : undefined;
+      });
+      expect(summary.inOrder).to.equal(true);
+    }
+  });
+
   for (const [how, message] of [['process.exit', 'exit-process'], ['an uncaught error', 'throw-async']] as const) {
     it(`restarts a CPU whose worker dies by ${how}; its asks fail typed, its placed actors come back`, async () => {
       kernel = await Kernel.boot({ cpus: 2, modules });

@@ -1,0 +1,128 @@
+import { expect } from 'chai';
+import { Kernel, RingFullError, type DeadLetter } from '../../../actors/runtime/index.js';
+import type { CrossCpuOverflow } from '../../../actors/cpu/node.js';
+import { structureCountMax } from '../../../protocols/limits.js';
+import { Collector, Recorder } from './fixtures/behaviors.js';
+
+const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
+/** Room for a few dozen small frames, so a burst fills it. */
+const ringBytes = 1024;
+
+async function boot(crossCpuOverflow: CrossCpuOverflow): Promise<{ kernel: Kernel; deadLetters: DeadLetter[] }> {
+  const kernel = await Kernel.boot({ mode: 'simulated', seed: 3, cpus: 2, modules, ringBytes, crossCpuOverflow });
+  const deadLetters: DeadLetter[] = [];
+  kernel.deadLetters.subscribe((letter) => deadLetters.push(letter));
+  return { kernel, deadLetters };
+}
+
+async function spawnedRecorder(kernel: Kernel) {
+  const recorder = kernel.spawn(Recorder, { cpu: 1, mailboxCapacity: 10_000 });
+  const ready = kernel.spawned(recorder);
+  await kernel.simulatedClock.advance(0);
+  return ready;
+}
+
+async function seqsOf(kernel: Kernel, recorder: Awaited<ReturnType<typeof spawnedRecorder>>): Promise<number[]> {
+  const notes = recorder.ask({ type: 'notes' });
+  await kernel.simulatedClock.advance(0);
+  return (await notes).map(([, seq]) => seq);
+}
+
+describe('backpressure between CPUs', () => {
+  it('reject: a tell into a full ring returns false, an ask fails with RingFullError, nothing is reordered', async () => {
+    const { kernel, deadLetters } = await boot('reject');
+    const recorder = await spawnedRecorder(kernel);
+    const accepted: number[] = [];
+    for (let seq = 0; seq < 200; seq++) if (recorder.tell({ type: 'note', from: 0, seq })) accepted.push(seq);
+    expect(accepted.length).to.be.within(5, 199);
+    expect(accepted).to.deep.equal([...Array(accepted.length).keys()]);
+    const refused = recorder.ask({ type: 'notes' }).catch((error: unknown) => error);
+    expect(await refused).to.be.instanceOf(RingFullError);
+    expect(deadLetters, 'a refused tell stays with its sender').to.deep.equal([]);
+    await kernel.simulatedClock.advance(0);
+    expect(await seqsOf(kernel, recorder)).to.deep.equal(accepted);
+    await kernel.shutdown();
+  });
+
+  it('drop-newest: what does not fit is a dead letter with reason ring-full', async () => {
+    const { kernel, deadLetters } = await boot('drop-newest');
+    const recorder = await spawnedRecorder(kernel);
+    let accepted = 0;
+    for (let seq = 0; seq < 200; seq++) if (recorder.tell({ type: 'note', from: 0, seq })) accepted++;
+    expect(deadLetters.length).to.equal(200 - accepted);
+    expect(deadLetters.every((letter) => letter.reason === 'ring-full')).to.equal(true);
+    await kernel.simulatedClock.advance(0);
+    expect((await seqsOf(kernel, recorder)).length).to.equal(accepted);
+    await kernel.shutdown();
+  });
+
+  it('wait: a burst larger than the ring waits in the bounded outbox and arrives whole and in order', async () => {
+    const { kernel, deadLetters } = await boot('wait');
+    const recorder = await spawnedRecorder(kernel);
+    for (let seq = 0; seq < 2_000; seq++) expect(recorder.tell({ type: 'note', from: 0, seq })).to.equal(true);
+    expect(kernel.node!.waitingFrames).to.be.above(0);
+    await kernel.simulatedClock.advance(5);
+    const summary = recorder.ask({ type: 'summary' });
+    await kernel.simulatedClock.advance(0);
+    expect(await summary).to.deep.equal({ count: 2_000, inOrder: true });
+    expect(kernel.node!.waitingFrames).to.equal(0);
+    expect(deadLetters).to.deep.equal([]);
+    await kernel.shutdown();
+  });
+
+  it('wait: the outbox has a bound; past it, simulated CPUs (one thread, nobody to wait for) drop at once', async () => {
+    const { kernel, deadLetters } = await boot('wait');
+    const recorder = await spawnedRecorder(kernel);
+    for (let seq = 0; seq < 10_000; seq++) recorder.tell({ type: 'note', from: 0, seq });
+    // Simulated CPUs cannot block (one thread): past the outbox bound, frames are dead at once.
+    const overBound = deadLetters.length;
+    expect(overBound).to.be.above(0);
+    await kernel.simulatedClock.advance(2);
+    const summary = recorder.ask({ type: 'summary' });
+    await kernel.simulatedClock.advance(0);
+    const delivered = (await summary).count;
+    expect(delivered + deadLetters.length).to.equal(10_000);
+    expect(deadLetters.every((letter) => letter.reason === 'ring-full')).to.equal(true);
+    await kernel.shutdown();
+  });
+});
+
+describe('frames larger than a ring', () => {
+  it('fail the send with a typed error instead of wedging the ring or crashing the sender', async () => {
+    const { kernel } = await boot('wait');
+    const recorder = await spawnedRecorder(kernel);
+    for (let seq = 0; seq < 300; seq++) recorder.tell({ type: 'note', from: 0, seq });
+    // The reply (300 notes) is larger than half the 1 KiB ring: the asker gets the reason.
+    const notes = recorder.ask({ type: 'notes' }).catch((error: unknown) => error);
+    await kernel.simulatedClock.advance(1);
+    expect(String(await notes)).to.match(/too-large.*frame limit/);
+    // The recorder did not crash: a smaller answer still comes.
+    const summary = recorder.ask({ type: 'summary' });
+    await kernel.simulatedClock.advance(0);
+    expect(await summary).to.deep.equal({ count: 300, inOrder: true });
+    const huge = { type: 'note', from: 0, seq: 0, pad: 'x'.repeat(2_000) } as never;
+    expect(() => recorder.tell(huge)).to.throw(/too-large/);
+    await kernel.shutdown();
+  });
+});
+
+describe('record structures across CPUs', () => {
+  it('delivers a shape first seen mid-stream, and shapes past the shared bound as plain maps', async () => {
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 4, cpus: 2, modules });
+    const collector = kernel.spawn(Collector, { cpu: 1 });
+    const sent: { type: string; [key: string]: unknown }[] = [];
+    for (let i = 0; i < 50; i++) sent.push({ type: 'steady', n: i });
+    // New shapes keep coming after the stream started, more than the shared table can hold.
+    for (let shape = 0; shape < structureCountMax + 10; shape++) sent.push({ type: 'novel', [`field${shape}`]: shape, nested: { [`inner${shape}`]: [shape] } });
+    for (let i = 50; i < 100; i++) sent.push({ type: 'steady', n: i });
+    for (const message of sent) collector.tell(message);
+    await kernel.simulatedClock.advance(0);
+    const got = collector.ask({ type: 'collected' });
+    await kernel.simulatedClock.advance(0);
+    expect(await got).to.deep.equal(sent);
+    const port = kernel.node!.port;
+    expect(port.counters.structureSyncs).to.be.above(0);
+    expect(port.counters.badFrames).to.equal(0);
+    await kernel.shutdown();
+  });
+});
