@@ -20,6 +20,7 @@ import { SpscRing } from '../actors/ring/index.js';
 import { KERNEL_ENVELOPE, createRuntimeCodec } from '../protocols/runtime.js';
 import { Asker, BusySink, Echo, Sink, Streamer, type EchoMsg, type Ping, type SinkMsg, type StreamerMsg } from './cpu-actors.js';
 import { doneWord, roundWord, wantedWord, type CodecWorkerData } from './cpu-codec-worker.js';
+import { startPostWorker } from './post-worker.js';
 import { emit, emitRatio, measureLatencyAsync, measureRateAsync, quantile, type RateResult } from './harness.js';
 
 const REPS = 5;
@@ -84,13 +85,12 @@ async function parkedRtt(echo: ActorRef<EchoMsg>, samples: number): Promise<{ me
 
 /** The same pattern over postMessage, the baseline of the parked case. */
 async function parkedPostRtt(samples: number): Promise<{ median: number; p99: number }> {
-  const worker = new Worker(new URL('./ring-worker.js', import.meta.url), { workerData: { role: 'post' } });
-  await new Promise((resolve) => worker.once('message', resolve));
+  const { worker, reply } = await startPostWorker();
   const rtts: number[] = [];
   for (let n = 0; n < samples; n++) {
     await new Promise((resolve) => setTimeout(resolve, PARK_PAUSE_MS));
     const t0 = process.hrtime.bigint();
-    const answer = new Promise((resolve) => worker.once('message', resolve));
+    const answer = reply();
     worker.postMessage({ type: 'echo', n });
     await answer;
     rtts.push(Number(process.hrtime.bigint() - t0));
@@ -104,11 +104,7 @@ async function parkedPostRtt(samples: number): Promise<{ median: number; p99: nu
 // Baselines
 
 async function postMessageCases() {
-  const worker = new Worker(new URL('./ring-worker.js', import.meta.url), { workerData: { role: 'post' } });
-  await new Promise((resolve) => worker.once('message', resolve));
-  let onReply: (message: unknown) => void = () => {};
-  worker.on('message', (message: unknown) => onReply(message));
-  const reply = (): Promise<unknown> => new Promise((resolve) => (onReply = resolve));
+  const { worker, reply } = await startPostWorker();
   const oneWay = await measureRateAsync({
     name: 'postMessage one-way main->worker, the ping object per post', unit: 'msg/s', reps: REPS,
     run: async () => {

@@ -20,6 +20,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { SpscRing, readParkingCounters, wakeIfParked } from '../actors/ring/index.js';
+import { startPostWorker } from './post-worker.js';
 import { emit, emitRatio, maybeGc, measureLatency, measureLatencyAsync, measureRate, measureRateAsync, quantile, type RateResult } from './harness.js';
 import {
   command, commandCountWord, commandKindWord, commandSeqWord, controlBytes, dataWords, doneSeqWord, resultFloat,
@@ -224,11 +225,7 @@ function pingPongRing(rings: Rings): ReturnType<typeof measureLatency> {
 // postMessage baselines
 
 async function postMessageCases(): Promise<{ oneWay: RateResult; batched: RateResult; rtt: Awaited<ReturnType<typeof measureLatencyAsync>> }> {
-  const worker = new Worker(new URL('./ring-worker.js', import.meta.url), { workerData: { role: 'post' } });
-  await new Promise((resolve) => worker.once('message', resolve));
-  let onReply: (message: unknown) => void = () => {};
-  worker.on('message', (message: unknown) => onReply(message));
-  const reply = (): Promise<unknown> => new Promise((resolve) => (onReply = resolve));
+  const { worker, reply } = await startPostWorker();
 
   const oneWay = await measureRateAsync({
     name: 'postMessage one-way main->worker, {type, n} per post', unit: 'msg/s', reps: REPS,

@@ -1,8 +1,11 @@
 /**
- * `npm start`: boots a real kernel, runs a small supervised service, crashes one of its actors on
- * purpose, shows the supervisor restarting it, prints the live tree, and shuts down gracefully.
+ * `npm start`: boots a real kernel on every CPU of the machine (OSPREY_CPUS=n to choose), runs a
+ * small supervised service, asks an actor on the last CPU (a worker thread), crashes one of the
+ * service's actors on purpose, shows the supervisor restarting it, prints the live tree, and shuts
+ * down gracefully.
  */
 import { Actor, formatPid, formatStatus, Kernel, supervisor, type ActorContext, type Ask } from '../actors/runtime/index.js';
+import { Squarer } from './demo-actors.js';
 
 type StoreMsg =
   | { readonly type: 'put'; readonly key: string; readonly value: number }
@@ -40,8 +43,10 @@ function sleep(kernel: Kernel, ms: number): Promise<void> {
   return new Promise((resolve) => kernel.clock.setTimer(ms, resolve));
 }
 
-const kernel = await Kernel.boot();
-console.log(`osprey: kernel booted (${kernel.mode} mode, seed ${kernel.seed})`);
+const cpus = process.env.OSPREY_CPUS === undefined ? undefined : Number(process.env.OSPREY_CPUS);
+// Behaviours that may run on other CPUs live in boot modules, which every CPU imports.
+const kernel = await Kernel.boot({ modules: [new URL('./demo-actors.js', import.meta.url)], ...(cpus !== undefined ? { cpus } : {}) });
+console.log(`osprey: kernel booted (${kernel.mode} mode, seed ${kernel.seed}, ${kernel.cpus} cpu(s): the main thread${kernel.cpus > 1 ? ` and ${kernel.cpus - 1} worker thread(s)` : ''})`);
 kernel.events.subscribe((event) => {
   if (event.kind === 'fault') console.log(`  event #${event.id}: fault in ${formatPid(event.pid)} while handling '${event.messageType}': ${event.error}`);
   if (event.kind === 'restart') console.log(`  event #${event.id} (caused by #${event.cause}): restart of ${formatPid(event.pid)}, attempt ${event.attempt}`);
@@ -54,6 +59,10 @@ kernel.spawn(supervisor({
     { id: 'ticker', start: Ticker, options: { name: 'ticker' } },
   ],
 }), { name: 'service' });
+
+const squarer = kernel.spawn(Squarer, { cpu: kernel.cpus - 1 });
+const squared = await squarer.ask({ type: 'square', n: 12 });
+console.log(`12² = ${squared}, computed by ${formatPid(squarer.pid)} on cpu ${kernel.cpus - 1}`);
 
 const store = kernel.lookup<StoreMsg>('store')!;
 await sleep(kernel, 100);
