@@ -13,7 +13,7 @@
 import type { TimerHandle } from '../../drivers/clock/clock.js';
 import { assert } from '../runtime/assert.js';
 import { type Behavior, behaviorLabel } from '../runtime/behavior.js';
-import type { Cell } from '../runtime/cell.js';
+import { type Cell, Status } from '../runtime/cell.js';
 import { CpuDownError, describeError, RingFullError, SpawnFailedError } from '../runtime/errors.js';
 import { messageTypeOf } from '../runtime/events.js';
 import type { Kernel } from '../runtime/kernel.js';
@@ -331,6 +331,12 @@ export class CpuNode implements RemoteSender {
         if (message.error !== '') {
           this.placements[source]!.delete(placement.cell);
           placement.cell.spawnFailed(new SpawnFailedError(source, placement.address.exportName, message.error));
+          return;
+        }
+        if (placement.cell.status === Status.Stopped) {
+          // Stopped while its spawn was in flight: stop what the far CPU just started.
+          const stop = { type: KERNEL_STOP, to: message.pid, reason: 'shutdown' } as const;
+          this.offerOrOverflow(source, this.port.encode(source, stop), stop, 0, null);
           return;
         }
         placement.cell.spawnedAs(message.pid);

@@ -147,3 +147,24 @@ describe('simulated CPUs', () => {
     expect(await run(12)).to.not.equal(first);
   });
 });
+
+describe('simulated CPUs: stopping remote actors', () => {
+  it('stops an actor on another CPU, even one stopped before its spawn was answered', async () => {
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 2, cpus: 2, modules });
+    const cpu1 = kernel.cpuHost!.kernels!()[1]!;
+    const early = kernel.spawn(Counter, { cpu: 1, name: 'early' });
+    await kernel.stop(early);
+    const late = kernel.spawn(Counter, { cpu: 1, name: 'late' });
+    await kernel.simulatedClock.advance(0);
+    expect(cpu1.lookup('late')).to.not.equal(undefined);
+    await kernel.stop(late);
+    await kernel.simulatedClock.advance(0);
+    expect(cpu1.lookup('early'), 'stopped before it was spawned').to.equal(undefined);
+    expect(cpu1.lookup('late')).to.equal(undefined);
+    expect(kernel.lookup('late'), 'the spawning CPU hears that it stopped').to.equal(undefined);
+    const dead = late.ask({ type: 'get' }).catch((error: unknown) => error);
+    await kernel.simulatedClock.advance(0);
+    expect(await dead).to.be.instanceOf(ActorStoppedError);
+    await kernel.shutdown();
+  });
+});
