@@ -20,8 +20,8 @@ import { SpscRing } from '../actors/ring/index.js';
 import { KERNEL_ENVELOPE, createRuntimeCodec } from '../protocols/runtime.js';
 import { Asker, BusySink, Echo, Sink, Streamer, type EchoMsg, type Ping, type SinkMsg, type StreamerMsg } from './cpu-actors.js';
 import { doneWord, roundWord, wantedWord, type CodecWorkerData } from './cpu-codec-worker.js';
-import { startPostWorker } from './post-worker.js';
-import { emit, emitRatio, measureLatencyAsync, measureRateAsync, quantile, type RateResult } from './harness.js';
+import { measurePostRtt, startPostWorker } from './post-worker.js';
+import { emit, emitRatio, measureRateAsync, quantile, type RateResult } from './harness.js';
 
 const REPS = 5;
 const N_STREAM = 300_000;
@@ -104,7 +104,8 @@ async function parkedPostRtt(samples: number): Promise<{ median: number; p99: nu
 // Baselines
 
 async function postMessageCases() {
-  const { worker, reply } = await startPostWorker();
+  const post = await startPostWorker();
+  const { worker, reply } = post;
   const oneWay = await measureRateAsync({
     name: 'postMessage one-way main->worker, the ping object per post', unit: 'msg/s', reps: REPS,
     run: async () => {
@@ -129,15 +130,7 @@ async function postMessageCases() {
       return N_POST;
     },
   });
-  let i = 0;
-  const rtt = await measureLatencyAsync({
-    name: 'postMessage ping-pong RTT', samples: POST_RTT_SAMPLES, reps: REPS,
-    sample: () => {
-      const answer = reply();
-      worker.postMessage({ type: 'echo', n: i++ });
-      return answer;
-    },
-  });
+  const rtt = await measurePostRtt(post, POST_RTT_SAMPLES, REPS);
   await worker.terminate();
   return { oneWay, batched, rtt };
 }

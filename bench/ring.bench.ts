@@ -20,8 +20,8 @@
 
 import { Worker } from 'node:worker_threads';
 import { SpscRing, readParkingCounters, wakeIfParked } from '../actors/ring/index.js';
-import { startPostWorker } from './post-worker.js';
-import { emit, emitRatio, maybeGc, measureLatency, measureLatencyAsync, measureRate, measureRateAsync, quantile, type RateResult } from './harness.js';
+import { measurePostRtt, startPostWorker } from './post-worker.js';
+import { emit, emitRatio, maybeGc, measureLatency, measureRate, measureRateAsync, quantile, type LatencyResult, type RateResult } from './harness.js';
 import {
   command, commandCountWord, commandKindWord, commandSeqWord, controlBytes, dataWords, doneSeqWord, resultFloat,
   type RingWorkerData,
@@ -224,8 +224,9 @@ function pingPongRing(rings: Rings): ReturnType<typeof measureLatency> {
 // ---------------------------------------------------------------------------------------------
 // postMessage baselines
 
-async function postMessageCases(): Promise<{ oneWay: RateResult; batched: RateResult; rtt: Awaited<ReturnType<typeof measureLatencyAsync>> }> {
-  const { worker, reply } = await startPostWorker();
+async function postMessageCases(): Promise<{ oneWay: RateResult; batched: RateResult; rtt: LatencyResult }> {
+  const post = await startPostWorker();
+  const { worker, reply } = post;
 
   const oneWay = await measureRateAsync({
     name: 'postMessage one-way main->worker, {type, n} per post', unit: 'msg/s', reps: REPS,
@@ -255,15 +256,7 @@ async function postMessageCases(): Promise<{ oneWay: RateResult; batched: RateRe
   });
   emit(batched, { n: N_POST_BATCHED, reference: 2.6e6 });
 
-  let i = 0;
-  const rtt = await measureLatencyAsync({
-    name: 'postMessage ping-pong RTT', samples: POST_RTT_SAMPLES, reps: REPS,
-    sample: () => {
-      const answer = reply();
-      worker.postMessage({ type: 'echo', n: i++ });
-      return answer;
-    },
-  });
+  const rtt = await measurePostRtt(post, POST_RTT_SAMPLES, REPS);
   emit(rtt, { referenceNs: 69_000 });
   await worker.terminate();
   return { oneWay, batched, rtt };

@@ -149,8 +149,8 @@ export class CpuNode implements RemoteSender {
     if (this.down.has(cpu)) return; // sent when the CPU is back (see cpuUp)
     const ticket = this.ticketNext++;
     this.tickets.set(ticket, placement);
-    const { name, mailboxCapacity, overflow, shutdown } = placement.options ?? {};
-    const options = { ...(name !== undefined ? { name } : {}), ...(mailboxCapacity !== undefined ? { mailboxCapacity } : {}), ...(overflow !== undefined ? { overflow } : {}), ...(shutdown !== undefined ? { shutdown } : {}) };
+    // The same filter the far CPU applies: plain fields only (no `cpu`), so the frame always encodes.
+    const options = spawnOptionsFrom(placement.options);
     const request: KernelSpawn = { type: KERNEL_SPAWN, ticket, module: placement.address.module, exportName: placement.address.exportName, options };
     if (!this.offerOrOverflow(cpu, this.port.encode(cpu, request), request, 0, null)) {
       this.tickets.delete(ticket);
@@ -450,7 +450,7 @@ function pidOf(cell: Cell): Pid {
   return cell.pid;
 }
 
-/** Spawn options from a `kernel.spawn` frame: only the known, plain fields. */
+/** The known, plain fields of spawn options (what a `kernel.spawn` frame carries). */
 function spawnOptionsFrom(value: unknown): SpawnOptions {
   const options = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
   const result: { -readonly [K in keyof SpawnOptions]: SpawnOptions[K] } = {};

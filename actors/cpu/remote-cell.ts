@@ -4,15 +4,14 @@
  *
  * A spawn on another CPU returns its ref at once, before that CPU has chosen the pid. Until the
  * answer comes, messages to the ref are held here in order (bounded by the spawn's mailbox capacity
- * and overflow policy) and sent when the pid is known, so a spawn-then-tell needs no await.
+ * and overflow policy, in a mailbox like any actor's) and sent when the pid is known, so a
+ * spawn-then-tell needs no await.
  */
 import { assert } from '../runtime/assert.js';
 import { fromReceive } from '../runtime/behavior.js';
 import { Cell, Status } from '../runtime/cell.js';
-import { MailboxFullError } from '../runtime/errors.js';
-import { messageTypeOf } from '../runtime/events.js';
 import type { Kernel } from '../runtime/kernel.js';
-import { mailboxCapacityDefault } from '../runtime/limits.js';
+import { Mailbox } from '../runtime/mailbox.js';
 import { formatPid, type Pid } from '../runtime/pid.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
 
@@ -26,8 +25,8 @@ const remoteBehavior = fromReceive(() => {
 }, 'remote');
 
 export class RemoteCell extends Cell {
-  /** Messages sent before the spawn was answered: message, origin, message, origin, … */
-  private held: unknown[] | null = null;
+  /** Messages sent before the spawn was answered, bounded like the actor's own mailbox. */
+  private held: Mailbox | null = null;
   private spawnWaiters: { resolve: () => void; reject: (error: Error) => void }[] | null = null;
   private spawnError: Error | null = null;
 
@@ -64,11 +63,6 @@ export class RemoteCell extends Cell {
     return this.sender.sendEnvelope(this, message, origin);
   }
 
-  /** Whether the target CPU has answered the spawn (always true for refs not made by a spawn). */
-  get spawnSettled(): boolean {
-    return this.pid !== 0 || this.spawnError !== null;
-  }
-
   /** Resolves once the actor exists on its CPU; rejects if the spawn failed there. */
   whenSpawned(): Promise<void> {
     if (this.pid !== 0) return Promise.resolve();
@@ -82,7 +76,7 @@ export class RemoteCell extends Cell {
     (this as unknown as { pid: Pid }).pid = pid;
     const held = this.held;
     this.held = null;
-    if (held !== null) for (let i = 0; i < held.length; i += 2) this.deliver(held[i], held[i + 1] as number);
+    while (held !== null && held.count > 0) this.deliver(held.shift(), held.shiftedOrigin);
     for (const waiter of this.spawnWaiters ?? []) waiter.resolve();
     this.spawnWaiters = null;
   }
@@ -109,29 +103,11 @@ export class RemoteCell extends Cell {
     if (name !== undefined && this.kernel.registry.get(name) === this) this.kernel.registry.delete(name);
     const held = this.held;
     this.held = null;
-    if (held !== null) for (let i = 0; i < held.length; i += 2) this.kernel.deadLetter(held[i], held[i + 1] as number, this, 'stopped');
+    while (held !== null && held.count > 0) this.kernel.deadLetter(held.shift(), held.shiftedOrigin, this, 'stopped');
   }
 
   private hold(message: unknown, origin: number): boolean {
-    const held = (this.held ??= []);
-    const capacity = this.options?.mailboxCapacity ?? mailboxCapacityDefault;
-    if (held.length / 2 < capacity) {
-      held.push(message, origin);
-      return true;
-    }
-    switch (this.options?.overflow ?? 'reject') {
-      case 'reject':
-        if (origin < 0) this.kernel.asks.reject(-origin, new MailboxFullError(this.describe(), messageTypeOf(message), capacity));
-        return false;
-      case 'drop-newest':
-        this.kernel.deadLetter(message, origin, this, 'mailbox-full');
-        return false;
-      case 'drop-oldest': {
-        const [oldest, oldestOrigin] = held.splice(0, 2);
-        this.kernel.deadLetter(oldest, oldestOrigin as number, this, 'dropped-oldest');
-        held.push(message, origin);
-        return true;
-      }
-    }
+    const held = (this.held ??= new Mailbox(this.options?.mailboxCapacity ?? this.kernel.mailboxCapacity));
+    return held.offer(message, origin, 0) || this.overflow(held, message, origin, 0);
   }
 }

@@ -118,7 +118,8 @@ export class Cell implements ActorContext<Message> {
     return true;
   }
 
-  private overflow(mailbox: Mailbox, message: unknown, origin: number, cause: number): boolean {
+  /** Applies the actor's overflow policy to a message its full `mailbox` could not take. */
+  protected overflow(mailbox: Mailbox, message: unknown, origin: number, cause: number): boolean {
     const kernel = this.kernel;
     switch (this.options?.overflow ?? 'reject') {
       case 'reject':
