@@ -94,8 +94,8 @@ async function settle(kernel: Kernel): Promise<void> {
   else for (let i = 0; i < 3; i++) await macrotask();
 }
 
-async function bootKernel(mode: 'real' | 'simulated'): Promise<Kernel> {
-  const kernel = await Kernel.boot({ mode });
+async function bootKernel(mode: 'real' | 'simulated', scheduler: 'fair' | 'fifo' = 'fair'): Promise<Kernel> {
+  const kernel = await Kernel.boot({ mode, scheduler });
   await settle(kernel);
   return kernel;
 }
@@ -165,8 +165,8 @@ interface Ring {
   world: World;
 }
 
-async function makeRing(mode: 'real' | 'simulated', kind: 'class' | 'function'): Promise<Ring> {
-  const kernel = await bootKernel(mode);
+async function makeRing(mode: 'real' | 'simulated', kind: 'class' | 'function', scheduler: 'fair' | 'fifo' = 'fair'): Promise<Ring> {
+  const kernel = await bootKernel(mode, scheduler);
   const world: World = { n: 0, sent: 0, handled: 0, done: noop };
   const refs: ActorRef<RingMsg>[] = [];
   for (let i = 0; i < A; i++) refs.push(kernel.spawn(kind === 'class' ? RingActor : ringFunction(i, refs, world)));
@@ -233,8 +233,8 @@ class Ponger extends Actor<PongMsg> {
   }
 }
 
-async function makePingPong(mode: 'real' | 'simulated'): Promise<{ kernel: Kernel; pinger: ActorRef<PingMsg> }> {
-  const kernel = await bootKernel(mode);
+async function makePingPong(mode: 'real' | 'simulated', scheduler: 'fair' | 'fifo' = 'fair'): Promise<{ kernel: Kernel; pinger: ActorRef<PingMsg> }> {
+  const kernel = await bootKernel(mode, scheduler);
   const pinger = kernel.spawn(Pinger);
   const ponger = kernel.spawn(Ponger);
   pinger.tell({ type: 'init', peer: ponger });
@@ -468,13 +468,15 @@ async function caseRing(): Promise<void> {
   const classReal = await makeRing('real', 'class');
   const fnReal = await makeRing('real', 'function');
   const classSim = await makeRing('simulated', 'class');
-  const [loop, call, xs, rtClass, rtFn, rtClassSim] = await interleaved([
+  const classFifo = await makeRing('real', 'class', 'fifo');
+  const [loop, call, xs, rtClass, rtFn, rtClassSim, rtClassFifo] = await interleaved([
     { name: 'baseline: hand-written 1000-actor loop', unit: 'msg/s', rep: syncRep(() => handWrittenActorLoop(N_LOOP)) },
     { name: 'baseline: function call loop (inlinable)', unit: 'msg/s', rep: syncRep(() => functionCallLoop(N_CALL)) },
     { name: 'baseline: xstate v5 actor.send loop', unit: 'msg/s', rep: syncRep(() => xstateSendLoop(N_XSTATE)) },
     { name: 'runtime 1000-actor ring, class actors', unit: 'msg/s', rep: ringRep(classReal, N_RING) },
     { name: 'runtime 1000-actor ring, fromReceive actors', unit: 'msg/s', rep: ringRep(fnReal, N_RING) },
     { name: 'runtime 1000-actor ring, class actors', unit: 'msg/s', rep: ringRep(classSim, N_RING) },
+    { name: 'runtime 1000-actor ring, class actors, fifo dispatcher', unit: 'msg/s', rep: ringRep(classFifo, N_RING) },
   ]);
   const ring = { actors: A, inFlight: IN_FLIGHT, actorsReused: true };
   emit(loop!, { n: N_LOOP });
@@ -483,6 +485,9 @@ async function caseRing(): Promise<void> {
   emit(rtClass!, { mode: 'real', n: N_RING, ...ring });
   emit(rtFn!, { mode: 'real', n: N_RING, ...ring });
   emit(rtClassSim!, { mode: 'simulated', n: N_RING, ...ring });
+  emit(rtClassFifo!, { mode: 'real', scheduler: 'fifo', n: N_RING, ...ring });
+  // The fair scheduler's cost per message against the kernel core's FIFO dispatcher, same run.
+  emitRatio({ name: 'runtime ring: fair scheduler / fifo dispatcher', numerator: rtClass!, denominator: rtClassFifo!, goalKind: 'min', extra: { mode: 'real', overheadNsPerMessage: 1e9 / rtClass!.median - 1e9 / rtClassFifo!.median, ...paired(rtClass!, rtClassFifo!) } });
   emitRatio({ name: 'runtime ring (class) / hand-written loop', numerator: rtClass!, denominator: loop!, goal: 0.6, goalKind: 'min', extra: { mode: 'real', ...paired(rtClass!, loop!) } });
   emitRatio({ name: 'runtime ring (fromReceive) / hand-written loop', numerator: rtFn!, denominator: loop!, goal: 0.6, goalKind: 'min', extra: { mode: 'real', ...paired(rtFn!, loop!) } });
   emitRatio({ name: 'runtime ring (class) / hand-written loop', numerator: rtClassSim!, denominator: loop!, goal: 0.6, goalKind: 'min', extra: { mode: 'simulated', ...paired(rtClassSim!, loop!) } });
@@ -507,7 +512,7 @@ async function caseRing(): Promise<void> {
   emit(untraced!, { mode: 'real', n: N_RING, ...ring });
   emit(traced!, { mode: 'real', n: N_RING_TRACED, ...ring, eventsPerMessage: Number((events / (N_RING_TRACED * (REPS + 1))).toFixed(2)) });
   emitRatio({ name: 'event stream: with subscriber / without (b/a)', numerator: traced!, denominator: untraced!, goalKind: 'min', extra: { mode: 'real', ...paired(traced!, untraced!) } });
-  for (const r of [classReal, fnReal, classSim, tracedReal]) await r.kernel.shutdown();
+  for (const r of [classReal, fnReal, classSim, classFifo, tracedReal]) await r.kernel.shutdown();
   log('6 event stream done');
 }
 
@@ -515,16 +520,20 @@ async function caseRing(): Promise<void> {
 async function casePingPong(): Promise<void> {
   const ppReal = await makePingPong('real');
   const ppSim = await makePingPong('simulated');
-  const [pingReal, pingSim] = await interleaved([
+  const ppFifo = await makePingPong('real', 'fifo');
+  const [pingReal, pingSim, pingFifo] = await interleaved([
     { name: 'ping-pong real', unit: 'rt/s', rep: pingPongRep(ppReal, K_PINGPONG) },
     { name: 'ping-pong simulated', unit: 'rt/s', rep: pingPongRep(ppSim, K_PINGPONG) },
+    { name: 'ping-pong real, fifo dispatcher', unit: 'rt/s', rep: pingPongRep(ppFifo, K_PINGPONG) },
   ]);
+  // Ping-pong is the scheduler's worst case: every message wakes a sleeper and puts the sender to sleep.
+  emit(nsPer(pingFifo!, 'ping-pong by tell, ns per round trip, fifo dispatcher'), { mode: 'real', scheduler: 'fifo', k: K_PINGPONG });
+  emitRatio({ name: 'ping-pong: fair scheduler / fifo dispatcher (round trips/s)', numerator: pingReal!, denominator: pingFifo!, goalKind: 'min', extra: { mode: 'real', overheadNsPerMessage: (1e9 / pingReal!.median - 1e9 / pingFifo!.median) / 2, ...paired(pingReal!, pingFifo!) } });
   const realNs = nsPer(pingReal!, 'ping-pong by tell, ns per round trip');
   const simNs = nsPer(pingSim!, 'ping-pong by tell, ns per round trip');
   emit(realNs, { mode: 'real', k: K_PINGPONG, ...goalExtras(realNs.median, 150, 'max') });
   emit(simNs, { mode: 'simulated', k: K_PINGPONG, ...goalExtras(simNs.median, 150, 'max') });
-  await ppReal.kernel.shutdown();
-  await ppSim.kernel.shutdown();
+  for (const pp of [ppReal, ppSim, ppFifo]) await pp.kernel.shutdown();
   log('2 ping-pong done');
 }
 

@@ -11,6 +11,7 @@
  * makes room or that deadline passes). Nothing unbounded sits in front of a ring.
  */
 import type { TimerHandle } from '../../drivers/clock/clock.js';
+import { checkScheduling } from '../sched/entity.js';
 import { assert } from '../runtime/assert.js';
 import { type Behavior, behaviorLabel } from '../runtime/behavior.js';
 import { type Cell, Status } from '../runtime/cell.js';
@@ -129,6 +130,7 @@ export class CpuNode implements RemoteSender {
   /** Spawns `behavior` on `cpu` (not this one) and returns its ref at once; see RemoteCell. */
   spawnOn(cpu: number, behavior: Behavior<Message>, options: SpawnOptions | undefined): RemoteCell {
     assert(cpu !== this.cpu, 'spawnOn is for other CPUs');
+    if (options !== undefined) checkScheduling(options);
     const address = this.catalog.addressOf(behavior as Behavior<never>);
     if (address === undefined) {
       throw new TypeError(`${behaviorLabel(behavior as Behavior<never>)} cannot start on cpu ${cpu}: no boot module exports it. Export it from a module listed in Kernel.boot({ modules }).`);
@@ -458,5 +460,8 @@ function spawnOptionsFrom(value: unknown): SpawnOptions {
   if (typeof options.mailboxCapacity === 'number') result.mailboxCapacity = options.mailboxCapacity;
   if (options.overflow === 'reject' || options.overflow === 'drop-newest' || options.overflow === 'drop-oldest') result.overflow = options.overflow;
   if (typeof options.shutdown === 'number' || options.shutdown === 'brutal-kill') result.shutdown = options.shutdown;
+  // Checked again by the far CPU's spawn, which answers a bad value with a typed spawn failure.
+  if (typeof options.priority === 'number' || options.priority === 'realtime' || options.priority === 'idle') result.priority = options.priority;
+  if (typeof options.pinned === 'boolean') result.pinned = options.pinned;
   return result;
 }

@@ -93,6 +93,8 @@ class SimulatedMachine {
       },
       runReady: () => shared.runReady(),
       advance: (ms: number) => shared.advance(ms),
+      // One clock for all CPUs: CPU time consumed on one delays the others too (no parallel time).
+      consume: (ms: number) => shared.consume(ms),
       runUntilIdle: (runOptions?: RunUntilIdleOptions) => shared.runUntilIdle(runOptions),
       pendingTimers: () => shared.pendingTimers(),
       pendingWork: () => shared.pendingWork() + ready.length,

@@ -74,7 +74,7 @@ export class InterruptController {
     const existing = attached.get(kernel);
     if (existing !== undefined) return existing;
     const controller = new InterruptController(kernel);
-    const spec: ChildSpec<never> = { id: controllerNames.childId, start: controllerAnchor(controller), restart: 'temporary', options: { name: controllerNames.actor }, shutdown: limits.controllerShutdownMs };
+    const spec: ChildSpec<never> = { id: controllerNames.childId, start: controllerAnchor(controller), restart: 'temporary', options: { name: controllerNames.actor, priority: 'realtime' }, shutdown: limits.controllerShutdownMs };
     let asked: Promise<unknown>;
     try {
       asked = controller.irqSupervisor().ask({ type: 'start-child', spec });
@@ -267,7 +267,7 @@ function handlerSpec<T>(vector: VectorState<T>, handler: InterruptHandlerBehavio
       return handler.create(ctx);
     },
   };
-  return { id: handlerChildId(vector.vector), start: bound, restart: 'permanent', shutdown: shutdown ?? limits.handlerShutdownMsDefault, options: { name: `kernel.irq.${vector.vector}` } };
+  return { id: handlerChildId(vector.vector), start: bound, restart: 'permanent', shutdown: shutdown ?? limits.handlerShutdownMsDefault, options: { name: `kernel.irq.${vector.vector}`, priority: 'realtime' } };
 }
 
 function checkSpec(spec: VectorSpec<unknown>): { ringCapacity: number; batchEvents: number } {

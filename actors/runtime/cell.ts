@@ -16,6 +16,7 @@ import type { SystemItem } from './system-lane.js';
 import { RingQueue } from './ring-queue.js';
 import { systemLaneCapacity } from './limits.js';
 import type { ChildSpecLike } from './supervising.js';
+import type { SchedEntity } from '../sched/entity.js';
 
 /** Lifecycle of a cell. Ordered: a status ≥ `Stopping` accepts no more messages. */
 export const Status = {
@@ -79,6 +80,8 @@ export class Cell implements ActorContext<Message> {
   extras: CellExtras | null = null;
   /** Set by a supervisor: how this child is restarted and shut down. */
   spec: ChildSpecLike | undefined = undefined;
+  /** The fair scheduler's record of this actor, made on its first wake (null under `fifo`). */
+  entity: SchedEntity<Cell> | null = null;
 
   constructor(
     readonly kernel: Kernel,

@@ -1,76 +1,83 @@
 import { assert } from './assert.js';
 import { type Cell, Status } from './cell.js';
 import type { Kernel } from './kernel.js';
-import { drainTurnsMax } from './limits.js';
-import { RingQueue } from './ring-queue.js';
-import { slotsPerCpuMax } from './pid.js';
-import { drainSystemLane } from './system-lane.js';
 
 /**
- * Runs runnable actors from a FIFO run queue, each for one turn: its system lane first, then at most
- * `batchMessagesMax` user messages, so one busy actor cannot starve the others. JavaScript cannot
- * preempt a running handler, so fairness is per message batch. (The fair scheduler of `actors/sched`
- * replaces this policy later behind the same `enqueue`/`drain` seam.)
+ * What runs a CPU's actors: a run policy behind the `enqueue`/`drain` seam. Two policies exist:
+ * `FifoDispatcher` (the kernel core's round robin, the fastest) and `FairDispatcher` (OSv's fair
+ * scheduler, actors/sched/, the default). Both run an actor's messages with `runMessages` below, so
+ * they differ only in which actor runs next and for how long.
  *
- * A drain runs at most `drainTurnsMax` turns, then gives the event loop back through the clock's
- * `schedule`, so timers and I/O keep flowing while actors are busy.
+ * JavaScript cannot preempt a running handler, so every policy preempts between messages.
  */
-export class Dispatcher {
-  private readonly runQueue = new RingQueue<Cell>(slotsPerCpuMax, 1024);
-  private drainPending = false;
+export abstract class Dispatcher {
   /** Messages handled since boot. */
   messagesHandled = 0;
+  /**
+   * Set by a policy when the running actor must yield at the next message boundary (a wake that
+   * outranks it: OSv's `need_reschedule`). Read after every message.
+   */
+  protected rescheduleRequested = false;
+  private drainPending = false;
   private readonly drainBound = () => this.drain();
+  /** Virtual CPU time each message costs (simulated kernels only; see `BootOptions.simulatedCostMs`). */
+  private readonly costOf: ((message: unknown, cell: Cell) => number) | null;
+  private readonly consume: ((ms: number) => void) | null;
 
   constructor(
-    private readonly kernel: Kernel,
-    private readonly batchMessagesMax: number,
+    protected readonly kernel: Kernel,
+    protected readonly batchMessagesMax: number,
+    costOf: ((message: unknown, cell: Cell) => number) | null,
   ) {
     assert(Number.isInteger(batchMessagesMax) && batchMessagesMax >= 1, 'batchMessagesMax must be a positive integer');
+    const clock = kernel.clock as { consume?: (ms: number) => void };
+    assert(costOf === null || typeof clock.consume === 'function', 'simulated message costs need a simulated clock');
+    this.costOf = costOf;
+    this.consume = costOf === null ? null : clock.consume!.bind(clock);
   }
 
-  /** Adds a cell (already marked `scheduled`) to the run queue and makes sure a drain is coming. */
-  enqueue(cell: Cell): void {
-    // The queue's bound is the slot space: a cell is queued at most once (its `scheduled` flag).
-    this.runQueue.push(cell);
-    if (!this.drainPending) {
-      this.drainPending = true;
-      this.kernel.clock.schedule(this.drainBound);
-    }
+  /** Makes a cell (already marked `scheduled`) runnable and makes sure a drain is coming. */
+  abstract enqueue(cell: Cell): void;
+
+  /** Runs actors until none is runnable or the drain's budget is spent. */
+  abstract drain(): void;
+
+  /** Actors with work: queued, or holding the CPU between drains. */
+  abstract get runnable(): number;
+
+  /** Schedules `cell` if it has work and is not already queued. */
+  wake(cell: Cell): void {
+    if (cell.scheduled || cell.status !== running || cell.mailbox === null || cell.mailbox.count === 0) return;
+    cell.scheduled = true;
+    this.enqueue(cell);
   }
 
-  get runnable(): number {
-    return this.runQueue.count;
+  /** Makes sure `drain` runs soon, once however often it is asked. */
+  protected drainSoon(): void {
+    if (this.drainPending) return;
+    this.drainPending = true;
+    this.kernel.clock.schedule(this.drainBound);
   }
 
-  /** Runs turns until the queue is empty or the turn budget is spent. */
-  drain(): void {
+  /** Called first thing in `drain`: a new drain may be asked for from now on. */
+  protected drainStarted(): void {
     this.drainPending = false;
-    const queue = this.runQueue;
-    for (let turns = 0; queue.count > 0; turns++) {
-      if (turns === drainTurnsMax) {
-        this.drainPending = true;
-        this.kernel.clock.schedule(this.drainBound);
-        return;
-      }
-      this.runTurn(queue.shift());
-    }
   }
 
-  private runTurn(cell: Cell): void {
-    if (cell.extras !== null) drainSystemLane(cell);
-    const mailbox = cell.mailbox;
-    if (cell.status !== running || cell.busy || mailbox === null || mailbox.count === 0) {
-      if (hasSystemWork(cell)) queueAgain(this.runQueue, cell);
-      else cell.scheduled = false;
-      return;
-    }
+  /**
+   * Runs up to `batch` of `cell`'s queued messages, stopping early when the actor stops, awaits an
+   * async handler, a reschedule is requested, or the clock reaches `deadlineMs` (read after each
+   * message only when the deadline is finite). Returns the messages handled.
+   */
+  protected runMessages(cell: Cell, batch: number, deadlineMs: number): number {
     const kernel = this.kernel;
+    const mailbox = cell.mailbox!;
     const instance = cell.instance!;
     const receive = cell.receive!;
+    const costOf = this.costOf;
+    const timed = deadlineMs !== Number.POSITIVE_INFINITY;
     // Tracing is sampled once per turn: a subscriber that arrives mid-turn sees the next turn.
     const tracing = kernel.tracing.active;
-    const batch = mailbox.count < this.batchMessagesMax ? mailbox.count : this.batchMessagesMax;
     let handled = 0;
     let message: unknown;
     let origin = 0;
@@ -85,11 +92,13 @@ export class Dispatcher {
         if (tracing) kernel.traceReceive(cell.pid, message, mailbox.shiftedCause);
         handled++;
         const result = receive.call(instance, message as never, cell);
+        if (costOf !== null) this.consume!(costOf(message, cell));
         if (result !== undefined && typeof (result as PromiseLike<void>).then === 'function') {
           this.awaitHandler(cell, result as PromiseLike<void>, message, origin);
           break;
         }
-        if (cell.status !== running) break;
+        if (cell.status !== running || this.rescheduleRequested) break;
+        if (timed && handled < batch && kernel.clock.now() >= deadlineMs) break;
       }
     } catch (error) {
       kernel.leave();
@@ -97,9 +106,7 @@ export class Dispatcher {
     }
     this.messagesHandled += handled;
     kernel.leave();
-    // Signals pushed during the turn (the actor monitored a dead actor, say) need another turn too.
-    if ((cell.status === running && !cell.busy && mailbox.count > 0) || hasSystemWork(cell)) queueAgain(this.runQueue, cell);
-    else cell.scheduled = false;
+    return handled;
   }
 
   /** An async `receive`: the actor handles nothing else until the promise settles. */
@@ -119,24 +126,18 @@ export class Dispatcher {
       },
     );
   }
-
-  /** Schedules `cell` if it has work and is not already queued. */
-  wake(cell: Cell): void {
-    if (cell.scheduled || cell.status !== Status.Running || cell.mailbox === null || cell.mailbox.count === 0) return;
-    cell.scheduled = true;
-    this.enqueue(cell);
-  }
 }
 
 /** Module constant, so the hot path compares against a literal rather than loading `Status`. */
 const running = Status.Running;
 
-function hasSystemWork(cell: Cell): boolean {
-  const lane = cell.extras?.lane;
-  return lane != null && lane.count > 0;
+/** Whether `cell` can handle a user message now. */
+export function canRun(cell: Cell): boolean {
+  return cell.status === running && !cell.busy && cell.mailbox !== null && cell.mailbox.count > 0;
 }
 
-function queueAgain(queue: RingQueue<Cell>, cell: Cell): void {
-  // Still marked scheduled: it goes to the back of the queue for another turn.
-  queue.push(cell);
+/** Whether `cell` has system items (signals, stops) waiting. */
+export function hasSystemWork(cell: Cell): boolean {
+  const lane = cell.extras?.lane;
+  return lane != null && lane.count > 0;
 }

@@ -10,7 +10,9 @@ import type { ChildSpec } from '../../supervisors/child-spec.js';
 import { AskTable } from './asks.js';
 import { type Behavior, behaviorLabel } from './behavior.js';
 import { type Cell, Status } from './cell.js';
-import { Dispatcher } from './dispatcher.js';
+import type { Dispatcher } from './dispatcher.js';
+import { FifoDispatcher } from './fifo-dispatcher.js';
+import { FairDispatcher } from '../sched/fair-dispatcher.js';
 import { ActorStoppedError, describeError, KernelStoppedError, MailboxFullError } from './errors.js';
 import { type DeadLetter, type DeadLetterReason, type KernelEvent, messageTypeOf, ObservedStream } from './events.js';
 import { Lifecycle } from './lifecycle.js';
@@ -41,6 +43,17 @@ export interface BootOptions {
   readonly seed?: number;
   /** Messages per actor turn (default 100). */
   readonly batchMessagesMax?: number;
+  /**
+   * The run policy: `fair` (default) is OSv's scheduler (priorities, time slices, a real-time class,
+   * see actors/sched/); `fifo` is plain round robin, slightly faster, without priorities.
+   */
+  readonly scheduler?: 'fair' | 'fifo';
+  /**
+   * Simulated kernels only: the virtual CPU time, in ms, each handled message takes (a number for
+   * all, or a function of the message and actor). Virtual time otherwise stands still while actors
+   * run, so CPU-bound behaviour (fairness, slices, preemption) needs a cost to be visible.
+   */
+  readonly simulatedCostMs?: number | ((message: unknown, actor: ActorRef<never>) => number);
   /** Default mailbox bound for actors that do not set one (default 1000). */
   readonly mailboxCapacity?: number;
   /** Default ask deadline (default 5000 ms). */
@@ -148,7 +161,7 @@ export class Kernel {
     this.clock = options.clock ?? (this.mode === 'simulated' ? createSimulatedClock() : createRealClock());
     this.random = options.random ?? (options.seed !== undefined || this.mode === 'simulated' ? createSeededRandom(options.seed ?? 0) : createRealRandom());
     this.mailboxCapacity = options.mailboxCapacity ?? mailboxCapacityDefault;
-    this.dispatcher = new Dispatcher(this, options.batchMessagesMax ?? batchMessagesMax);
+    this.dispatcher = createDispatcher(this, options);
     this.asks = new AskTable(this, options.askDeadlineMs ?? askDeadlineMsDefault);
     if (node !== null) this.node = node(this);
   }
@@ -429,4 +442,29 @@ function siblingIndex(cell: Cell): number {
   let index = 0;
   for (let at = cell.prevSibling; at !== null; at = at.prevSibling) index++;
   return index;
+}
+
+function createDispatcher(kernel: Kernel, options: BootOptions): Dispatcher {
+  const batch = options.batchMessagesMax ?? batchMessagesMax;
+  const cost = options.simulatedCostMs;
+  let costOf: ((message: unknown, cell: Cell) => number) | null = null;
+  if (cost !== undefined) {
+    if (kernel.clock.kind !== 'simulated') throw new TypeError('simulatedCostMs needs a simulated clock: boot with { mode: "simulated" }');
+    if (typeof cost === 'number') {
+      if (!(Number.isFinite(cost) && cost >= 0)) throw new RangeError(`simulatedCostMs must be a finite number ≥ 0, got ${cost}`);
+      costOf = () => cost;
+    } else if (typeof cost === 'function') {
+      costOf = (message, cell) => cost(message, cell.ref as ActorRef<never>);
+    } else {
+      throw new TypeError('simulatedCostMs must be a number or a function');
+    }
+  }
+  switch (options.scheduler ?? 'fair') {
+    case 'fair':
+      return new FairDispatcher(kernel, batch, costOf);
+    case 'fifo':
+      return new FifoDispatcher(kernel, batch, costOf);
+    default:
+      throw new RangeError(`scheduler must be 'fair' or 'fifo', got ${String(options.scheduler)}`);
+  }
 }

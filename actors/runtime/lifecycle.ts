@@ -9,6 +9,7 @@ import { shutdownTimeoutMsDefault } from './limits.js';
 import { type ExitReason, isNormalExit } from './signals.js';
 import type { SpawnOptions } from './spawn-options.js';
 import { type ChildSpecLike, isSupervising } from './supervising.js';
+import { checkScheduling } from '../sched/entity.js';
 
 /**
  * Birth, failure, restart and death of actors. Every transition of a cell's `status` happens here.
@@ -30,6 +31,7 @@ export class Lifecycle {
     if (parent !== null && parent.status >= Status.Stopping) throw new Error(`cannot spawn a child of ${parent.describe()}: it is stopping`);
     const name = options?.name;
     if (name !== undefined && kernel.registry.has(name)) throw new NameTakenError(name);
+    if (options !== undefined) checkScheduling(options);
     const pid = kernel.slots.allocate();
     const cell = new Cell(kernel, pid, behavior, options, parent);
     cell.spec = spec;

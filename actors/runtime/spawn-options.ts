@@ -23,4 +23,12 @@ export interface SpawnOptions {
    * place it (round robin). The behaviour must be exported by a boot module (see `BootOptions.modules`).
    */
   readonly cpu?: number | 'auto';
+  /**
+   * CPU share under the fair scheduler, ∝ 1/priority: a number in [0.001, 1000] (default 1; 2 gets
+   * half the share of a default actor), `'realtime'` to run before every fair actor (interrupt
+   * handlers, drivers: OSv's `priority_infinity`), or `'idle'` to run only when nothing else can.
+   */
+  readonly priority?: number | 'realtime' | 'idle';
+  /** Never moved to another CPU by the load balancer (default false). */
+  readonly pinned?: boolean;
 }

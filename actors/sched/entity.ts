@@ -3,7 +3,6 @@
  * it). The caller creates one per actor and keeps it, e.g. on the actor's cell; the scheduler only
  * reads and writes the fields below and hands the entity back from `pickNext`, `owner` included.
  */
-import { assert } from '../runtime/assert.js';
 import type { Runtime } from './decayed-runtime.js';
 import { runtimeExported } from './decayed-runtime.js';
 import { priorityDefault, priorityIdle, priorityInfinity, priorityMax, priorityMin } from './limits.js';
@@ -31,8 +30,9 @@ export interface SchedEntityOptions {
 }
 
 export class SchedEntity<TOwner = unknown> implements Runtime {
-  readonly priority: number;
-  readonly schedClass: SchedClass;
+  /** Changed only through `CpuScheduler.setPriority`, which keeps the run queue ordered. */
+  priority: number;
+  schedClass: SchedClass;
   /** Never migrated while set; the caller may flip it at any time. */
   pinned: boolean;
   /** @internal R'' (see decayed-runtime.ts); 0 for a newcomer, always 0 in the real-time class. */
@@ -47,6 +47,10 @@ export class SchedEntity<TOwner = unknown> implements Runtime {
   heapIndex = -1;
   /** @internal Tie-break among equal runtimes: insertion order (see run-queue.ts). */
   seq = 0;
+  /** @internal When it was last woken from sleep, for the wake-latency histogram; −1 once it ran. */
+  wokenAtMs = -1;
+  /** @internal The dispatcher's running estimate of its CPU time per message, in ms (0: unknown). */
+  msPerMessage = 0;
 
   constructor(
     readonly owner: TOwner,
@@ -55,13 +59,30 @@ export class SchedEntity<TOwner = unknown> implements Runtime {
     const priority = options.priority ?? priorityDefault;
     this.priority = priority;
     this.pinned = options.pinned ?? false;
-    this.schedClass = priority === priorityInfinity ? SchedClass.realtime : priority === priorityIdle ? SchedClass.idle : SchedClass.fair;
-    assert(
-      this.schedClass !== SchedClass.fair || (priority >= priorityMin && priority <= priorityMax),
-      () => `priority ${priority} is neither priorityInfinity, priorityIdle nor in [${priorityMin}, ${priorityMax}]`,
-    );
+    this.schedClass = schedClassOf(priority);
     if (this.schedClass === SchedClass.idle) this.runtime = Number.POSITIVE_INFINITY;
   }
+}
+
+/** The class a priority selects; throws RangeError for a priority outside every band. */
+export function schedClassOf(priority: number): SchedClass {
+  if (priority === priorityInfinity) return SchedClass.realtime;
+  if (priority === priorityIdle) return SchedClass.idle;
+  if (!(priority >= priorityMin && priority <= priorityMax)) {
+    throw new RangeError(`priority ${priority} is not in [${priorityMin}, ${priorityMax}] (nor 'realtime' or 'idle')`);
+  }
+  return SchedClass.fair;
+}
+
+/** A priority as users write it: a number, or the name of a class. */
+export type PriorityOption = number | 'realtime' | 'idle';
+
+/** The number behind a `PriorityOption`; throws RangeError for one outside every band. */
+export function priorityValue(priority: PriorityOption): number {
+  const value = priority === 'realtime' ? priorityInfinity : priority === 'idle' ? priorityIdle : priority;
+  if (typeof value !== 'number') throw new RangeError(`priority must be a number, 'realtime' or 'idle', got ${String(priority)}`);
+  schedClassOf(value);
+  return value;
 }
 
 /**
@@ -75,4 +96,10 @@ export class SchedEntity<TOwner = unknown> implements Runtime {
  */
 export function createSchedEntity<TOwner>(owner: TOwner, options?: SchedEntityOptions): SchedEntity<TOwner> {
   return new SchedEntity(owner, options);
+}
+
+/** Throws RangeError at spawn time for scheduling options the scheduler would refuse later. */
+export function checkScheduling(options: { readonly priority?: PriorityOption; readonly pinned?: boolean }): void {
+  if (options.priority !== undefined) priorityValue(options.priority);
+  if (options.pinned !== undefined && typeof options.pinned !== 'boolean') throw new TypeError(`pinned must be a boolean, got ${String(options.pinned)}`);
 }

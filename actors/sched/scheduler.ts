@@ -31,7 +31,7 @@ import {
   renormalizeRunnable,
   updateAfterSleep,
 } from './decayed-runtime.js';
-import { EntityState, SchedClass, type SchedEntity } from './entity.js';
+import { EntityState, SchedClass, schedClassOf, type SchedEntity } from './entity.js';
 import { contextSwitchPenaltyMs, intervalMsMax, renormalizeScale, runQueueCountMax, turnMessagesMax } from './limits.js';
 import { RunQueue } from './run-queue.js';
 import { sliceMs, turnOver, type TurnGrant } from './time-slice.js';
@@ -171,6 +171,24 @@ export class CpuScheduler<TOwner = unknown> {
     exportRuntime(this.clock, entity);
     entity.state = EntityState.detached;
     entity.cpu = -1;
+  }
+
+  /**
+   * Changes `entity`'s priority (OSv `thread::set_priority`): its stored runtime stays, later
+   * charges use the new weight. Moving to or from the real-time class restarts its history (the
+   * real-time class keeps runtime 0, and a fair newcomer starts at 0 too). A queued entity is
+   * re-queued so the queue stays ordered; a running one is re-checked at its next reschedule point.
+   */
+  setPriority(entity: SchedEntity<TOwner>, priority: number): void {
+    const schedClass = schedClassOf(priority);
+    const queued = entity.state === EntityState.queued;
+    assert(!queued || entity.cpu === this.cpu, 'set the priority of an entity of this CPU');
+    if (queued) this.queue.remove(entity);
+    if (schedClass !== entity.schedClass) entity.runtime = schedClass === SchedClass.idle ? Number.POSITIVE_INFINITY : 0;
+    entity.priority = priority;
+    entity.schedClass = schedClass;
+    if (queued) this.queue.insert(entity);
+    if (entity.state === EntityState.running || queued) this.needReschedule = true;
   }
 
   /**

@@ -35,9 +35,18 @@ export interface SimulatedClock extends Clock {
   runReady(): number;
   /**
    * Moves time forward by `ms`, running ready work, settled promise continuations and every timer
-   * due on the way (at its due time). Ends with `now()` exactly `ms` later than at the call.
+   * due on the way (at its due time). Ends with `now()` exactly `ms` later than at the call, or
+   * later when ready work consumed CPU time past that (see `consume`); ready work left then waits
+   * for the next call.
    */
   advance(ms: number): Promise<void>;
+  /**
+   * Moves time forward by `ms` at once, running nothing: the code running now took that much
+   * virtual CPU time (see `BootOptions.simulatedCostMs`). Timers that fall due meanwhile fire late,
+   * at the next `advance` or `runUntilIdle` step, as real timers do behind a busy thread. Callable
+   * from inside a clock callback.
+   */
+  consume(ms: number): void;
   /** Like `advance`, but jumps from timer to timer until nothing is left; returns the callbacks run. */
   runUntilIdle(options?: RunUntilIdleOptions): Promise<number>;
   /** Armed timers that have neither fired nor been cancelled. */
@@ -125,8 +134,15 @@ class VirtualClock implements SimulatedClock {
     }
     const targetMs = this.nowMs + ms;
     await this.drive('advance', targetMs, Infinity, this.stepsMax);
-    assert(this.nowMs <= targetMs, 'advance: a timer fired past the target');
-    this.nowMs = targetMs;
+    // Consumed CPU time may have carried the clock past the target; time never goes back.
+    if (this.nowMs < targetMs) this.nowMs = targetMs;
+  }
+
+  consume(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) {
+      throw new RangeError(`consume: ms must be a finite number ≥ 0, got ${String(ms)}`);
+    }
+    this.nowMs += ms;
   }
 
   async runUntilIdle(options: RunUntilIdleOptions = {}): Promise<number> {
@@ -166,11 +182,21 @@ class VirtualClock implements SimulatedClock {
       // ready, and only once per quiet spell, so a busy simulation does not pay a turn per step.
       let settled = false;
       for (;;) {
-        if (this.ready.size > 0) {
+        // A timer overdue behind consumed CPU time fires before more ready work, as a real timer
+        // fires once the busy callback returns; with no time consumed, ready work always goes first.
+        if (this.ready.size > 0 && !this.timerOverdue()) {
+          // Consumed CPU time may carry the clock past the target: the work left waits for the next call.
+          if (this.nowMs > targetMs) break;
+          if (this.nowMs > limitMs) throw busyError(caller, limitMs);
           const stepsLeft = stepsMax - steps;
+          const untilMs = targetMs < limitMs ? targetMs : limitMs;
+          const beforeMs = this.nowMs;
           steps += stepsLeft < this.readyStepsMax
-            ? this.drainReady(stepsLeft, 'stepsMax', caller)
-            : this.drainReady(this.readyStepsMax, 'readyStepsMax', caller);
+            ? this.drainReady(stepsLeft, 'stepsMax', caller, untilMs)
+            : this.drainReady(this.readyStepsMax, 'readyStepsMax', caller, untilMs);
+          // A callback that consumed CPU time ends the drain (see drainReady): let the promise
+          // continuations it started run now, as a real event loop runs them after each callback.
+          if (this.nowMs !== beforeMs) await macrotaskTurn();
           settled = false;
           continue;
         }
@@ -188,9 +214,9 @@ class VirtualClock implements SimulatedClock {
           );
         }
         if (steps >= stepsMax) throw stepsError(caller, stepsMax, 'stepsMax');
-        assert(next.dueMs >= this.nowMs, 'a timer is due in the past');
         this.timers.pop();
-        this.nowMs = next.dueMs;
+        // A timer due in the past fell due while CPU time was consumed: it fires late, now.
+        if (next.dueMs > this.nowMs) this.nowMs = next.dueMs;
         steps += 1;
         settled = false;
         this.invoke(next.callback);
@@ -202,16 +228,26 @@ class VirtualClock implements SimulatedClock {
   }
 
   /** Runs ready work until the queue is empty; more than `stepsMax` callbacks is an error. */
-  private drainReady(stepsMax: number, boundName: string, caller = 'runReady'): number {
+  private drainReady(stepsMax: number, boundName: string, caller = 'runReady', untilMs = Number.POSITIVE_INFINITY): number {
     let steps = 0;
-    while (this.ready.size > 0) {
+    while (this.ready.size > 0 && this.nowMs <= untilMs && !this.timerOverdue()) {
       if (steps >= stepsMax) throw stepsError(caller, stepsMax, boundName);
       // Dequeue before invoking: a callback that throws is consumed, the rest stays queued.
       const callback = this.ready.shift();
       steps += 1;
+      const beforeMs = this.nowMs;
       this.invoke(callback);
+      // Busy work (it consumed CPU time) yields to the driver after each callback, so timers and
+      // promise continuations interleave with it; instant work keeps running back to back.
+      if (this.nowMs !== beforeMs) break;
     }
     return steps;
+  }
+
+  /** Whether a timer fell due before now (only consumed CPU time makes one late). */
+  private timerOverdue(): boolean {
+    const next = this.timers.peek();
+    return next !== undefined && next.dueMs < this.nowMs;
   }
 
   private invoke(callback: () => void): void {
@@ -237,6 +273,13 @@ function stepsError(caller: string, stepsMax: number, boundName: string): Error 
   return new Error(
     `SimulatedClock.${caller}: more than ${stepsMax} callbacks in one call (${boundName}); ` +
       'the work never settles (a self-rescheduling callback or a zero-delay timer loop?)',
+  );
+}
+
+function busyError(caller: string, limitMs: number): Error {
+  return new Error(
+    `SimulatedClock.${caller}: ready work kept consuming CPU time past the bound now + timeMsMax = ${limitMs} ms; ` +
+      'busy actors never let the clock go idle (use advance(ms) to run them for a while)',
   );
 }
 

@@ -189,6 +189,6 @@ class WorkerCpus implements CpuHost {
 }
 
 function workerOptionsOf(options: BootOptions): WorkerKernelOptions {
-  const { batchMessagesMax, mailboxCapacity, askDeadlineMs, crossCpuOverflow, outboxWaitMs, seed } = options;
-  return Object.fromEntries(Object.entries({ batchMessagesMax, mailboxCapacity, askDeadlineMs, crossCpuOverflow, outboxWaitMs, seed }).filter(([, value]) => value !== undefined)) as WorkerKernelOptions;
+  const { batchMessagesMax, mailboxCapacity, askDeadlineMs, crossCpuOverflow, outboxWaitMs, seed, scheduler } = options;
+  return Object.fromEntries(Object.entries({ batchMessagesMax, mailboxCapacity, askDeadlineMs, crossCpuOverflow, outboxWaitMs, seed, scheduler }).filter(([, value]) => value !== undefined)) as WorkerKernelOptions;
 }

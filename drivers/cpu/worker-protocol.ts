@@ -18,6 +18,7 @@ export interface WorkerBoot {
 /** The plain-data boot options a worker's kernel takes from the host's. */
 export interface WorkerKernelOptions {
   readonly batchMessagesMax?: number;
+  readonly scheduler?: 'fair' | 'fifo';
   readonly mailboxCapacity?: number;
   readonly askDeadlineMs?: number;
   readonly crossCpuOverflow?: CrossCpuOverflow;

@@ -5,8 +5,8 @@ import { InterruptController } from '../../../actors/irq/index.js';
 export { collectEvents, collectFailures, shutdown } from '../../helpers/kernel.js';
 
 /** A simulated kernel (virtual time, seed 1) with its interrupt controller attached. */
-export async function bootWithIrq(seed = 1): Promise<{ kernel: Kernel; irq: InterruptController }> {
-  const kernel = await Kernel.boot({ mode: 'simulated', seed });
+export async function bootWithIrq(seed = 1, scheduler: 'fair' | 'fifo' = 'fair'): Promise<{ kernel: Kernel; irq: InterruptController }> {
+  const kernel = await Kernel.boot({ mode: 'simulated', seed, scheduler });
   const irq = await settled(kernel, InterruptController.attach(kernel));
   return { kernel, irq };
 }

@@ -162,8 +162,8 @@ describe('kernel.runInTurnOf (the interrupt-wake path)', () => {
 });
 
 describe('system lane fairness', () => {
-  it('an item queued during a turn waits for the next turn, behind other runnable actors', async () => {
-    const kernel = await bootSimulated();
+  it('under the fifo policy, an item queued during a turn waits for the next turn, behind other runnable actors', async () => {
+    const kernel = await bootSimulated(1, { scheduler: 'fifo' });
     const order: string[] = [];
     const a = kernel.spawn(class extends Actor<Msg> { receive(): void {} });
     const b = kernel.spawn(class extends Actor<Msg> { receive(msg: Msg): void { order.push(`b ${msg.n}`); } });

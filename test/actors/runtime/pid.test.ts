@@ -33,8 +33,8 @@ describe('pids', () => {
 });
 
 describe('dispatcher', () => {
-  it('runs at most a batch of 100 messages per turn, so a flooded actor does not starve another', async () => {
-    const kernel = await bootSimulated(1, { mailboxCapacity: 10_000 });
+  it('under the fifo policy, runs at most a batch of 100 messages per turn, so a flooded actor does not starve another', async () => {
+    const kernel = await bootSimulated(1, { mailboxCapacity: 10_000, scheduler: 'fifo' });
     const order: string[] = [];
     const busy = kernel.spawn(fromReceive<{ type: 'work' }>(() => void order.push('busy')));
     const quiet = kernel.spawn(fromReceive<{ type: 'ping' }>(() => void order.push('quiet')));

@@ -219,6 +219,34 @@ describe('drivers/clock/simulated', () => {
     expect(second).to.be.instanceOf(Error).with.property('message').that.matches(/already being driven/);
   });
 
+  it('consume(ms) moves time at once; overdue timers fire late, between busy callbacks, and advance stops past its target', async () => {
+    const clock = createSimulatedClock();
+    const log: string[] = [];
+    clock.setTimer(5, () => log.push(`timer due 5 fired at ${clock.now()}`));
+    let busy = 0;
+    const spin = (): void => {
+      busy++;
+      clock.consume(2);
+      if (busy < 100) clock.schedule(spin);
+    };
+    clock.schedule(spin);
+    await clock.advance(9);
+    // Busy callbacks of 2 ms each: the timer due at 5 fires after the one that carried time to 6,
+    // and the advance to 9 stops once a callback has carried time past it (at 10).
+    expect(log).to.deep.equal(['timer due 5 fired at 6']);
+    expect(clock.now()).to.equal(10);
+    expect(busy).to.equal(5);
+    expect(clock.pendingWork()).to.equal(1);
+    // advance(0) still runs ready work: one busy callback, which carries time past the target.
+    await clock.advance(0);
+    expect([busy, clock.now()]).to.deep.equal([6, 12]);
+    expect(() => clock.consume(-1)).to.throw(RangeError);
+    expect(() => clock.consume(Number.NaN)).to.throw(RangeError);
+    let error: unknown;
+    await clock.runUntilIdle({ timeMsMax: 50 }).catch((caught: unknown) => (error = caught));
+    expect(String(error)).to.match(/busy actors never let the clock go idle/);
+  });
+
   it('rejects invalid delays and advance amounts with RangeError', async () => {
     const clock = createSimulatedClock();
     for (const delayMs of [NaN, Infinity, -Infinity, 2 ** 31]) {

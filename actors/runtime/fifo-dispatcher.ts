@@ -1,0 +1,58 @@
+import type { Cell } from './cell.js';
+import { canRun, Dispatcher, hasSystemWork } from './dispatcher.js';
+import type { Kernel } from './kernel.js';
+import { drainTurnsMax } from './limits.js';
+import { RingQueue } from './ring-queue.js';
+import { slotsPerCpuMax } from './pid.js';
+import { drainSystemLane } from './system-lane.js';
+
+/**
+ * The kernel core's run policy (`BootOptions.scheduler: 'fifo'`): runnable actors in a FIFO, each
+ * for one turn of its system lane and at most `batchMessagesMax` user messages, so one busy actor
+ * cannot starve the others. No priorities, no clock reads: the fastest policy, and the baseline
+ * the fair scheduler's overhead is measured against.
+ *
+ * A drain runs at most `drainTurnsMax` turns, then gives the event loop back through the clock's
+ * `schedule`, so timers and I/O keep flowing while actors are busy.
+ */
+export class FifoDispatcher extends Dispatcher {
+  // The queue's bound is the slot space: a cell is queued at most once (its `scheduled` flag).
+  private readonly runQueue = new RingQueue<Cell>(slotsPerCpuMax, 1024);
+
+  constructor(kernel: Kernel, batchMessagesMax: number, costOf: ((message: unknown, cell: Cell) => number) | null) {
+    super(kernel, batchMessagesMax, costOf);
+  }
+
+  enqueue(cell: Cell): void {
+    this.runQueue.push(cell);
+    this.drainSoon();
+  }
+
+  get runnable(): number {
+    return this.runQueue.count;
+  }
+
+  drain(): void {
+    this.drainStarted();
+    const queue = this.runQueue;
+    for (let turns = 0; queue.count > 0; turns++) {
+      if (turns === drainTurnsMax) {
+        this.drainSoon();
+        return;
+      }
+      this.runTurn(queue.shift());
+    }
+  }
+
+  private runTurn(cell: Cell): void {
+    if (cell.extras !== null) drainSystemLane(cell);
+    if (canRun(cell)) {
+      const count = cell.mailbox!.count;
+      this.runMessages(cell, count < this.batchMessagesMax ? count : this.batchMessagesMax, Number.POSITIVE_INFINITY);
+    }
+    // Still marked scheduled: it goes to the back of the queue for another turn. Signals pushed
+    // during the turn (the actor monitored a dead actor, say) need another turn too.
+    if (canRun(cell) || hasSystemWork(cell)) this.runQueue.push(cell);
+    else cell.scheduled = false;
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * The kernel's default run policy (`BootOptions.scheduler: 'fair'`): OSv's fair scheduler driving
+ * the dispatcher. Which actor runs next is `CpuScheduler.pickNext` (lowest decayed runtime, the
+ * real-time class first); how long is its slice, checked between messages against the clock, or
+ * its message budget, or a wake that outranks it, whichever ends first.
+ *
+ * Deviation from OSv, forced by JavaScript: a handler cannot be interrupted, so a turn ends at the
+ * first message boundary after its slice, never inside a handler. The overshoot is charged like any
+ * other CPU time, so it is paid back in runtime. There is no periodic tick either: the clock is
+ * read at each reschedule point, at each wake, and after each message while a rival waits.
+ *
+ * @example
+ * ```ts
+ * const kernel = await Kernel.boot({ scheduler: 'fair' }); // the default
+ * kernel.spawn(Indexer, { priority: 4 });       // a quarter of the CPU share of a default actor
+ * kernel.spawn(DiskDriver, { priority: 'realtime' }); // runs before every fair actor
+ * ```
+ */
+import type { Cell } from '../runtime/cell.js';
+import { canRun, Dispatcher, hasSystemWork } from '../runtime/dispatcher.js';
+import type { Kernel } from '../runtime/kernel.js';
+import { drainMsMax, drainTurnsMax } from '../runtime/limits.js';
+import type { SpawnOptions } from '../runtime/spawn-options.js';
+import { drainSystemLane } from '../runtime/system-lane.js';
+import { createSchedEntity, EntityState, priorityValue, type SchedEntity } from './entity.js';
+import { LatencyHistogram } from './latency-histogram.js';
+import { priorityDefault } from './limits.js';
+import { CpuScheduler } from './scheduler.js';
+
+export class FairDispatcher extends Dispatcher {
+  readonly scheduler: CpuScheduler<Cell>;
+  /**
+   * Time from a wake to the woken actor's turn. A wake inside a drain is stamped with the start of
+   * the waker's turn, so the figure is an upper bound, off by at most that turn's length.
+   */
+  readonly wakeLatency = new LatencyHistogram();
+  private draining = false;
+  /** Clock reading at the start of the current (or last) turn. */
+  private turnStartMs = 0;
+
+  constructor(kernel: Kernel, batchMessagesMax: number, costOf: ((message: unknown, cell: Cell) => number) | null) {
+    super(kernel, batchMessagesMax, costOf);
+    this.scheduler = new CpuScheduler<Cell>({ cpu: kernel.cpu, startMs: kernel.clock.now(), turnMessagesMax: batchMessagesMax });
+  }
+
+  enqueue(cell: Cell): void {
+    const entity = entityOf(cell);
+    // Inside a drain the time at the start of the current turn stands in for now: a clock read
+    // costs about 45 ns, as much as the rest of a wake. Outside a drain (a timer, I/O, an ask from
+    // embedding code) the CPU may have been idle for long, so the clock is read.
+    const nowMs = this.draining ? this.turnStartMs : this.kernel.clock.now();
+    if (this.scheduler.wake(entity, nowMs)) {
+      entity.wokenAtMs = nowMs;
+      if (this.scheduler.needReschedule) this.rescheduleRequested = true;
+    }
+    this.drainSoon();
+  }
+
+  get runnable(): number {
+    return this.scheduler.load;
+  }
+
+  /**
+   * Runs turns until nothing is runnable, `drainMsMax` has passed or `drainTurnsMax` turns ran.
+   * The clock is read once per turn: that reading charges the turn that ended, puts its actor to
+   * sleep if it ran dry, and starts the next. Within a turn it is read only when a rival waits and
+   * the actor's cost per message is not known yet; once known, the slice becomes a message budget.
+   */
+  drain(): void {
+    this.drainStarted();
+    const scheduler = this.scheduler;
+    const clock = this.kernel.clock;
+    let nowMs = clock.now();
+    const endMs = nowMs + drainMsMax;
+    // The turn that just ended: its actor sleeps (if it ran dry) at the next reading of the clock.
+    let last: SchedEntity<Cell> | null = null;
+    let lastHandled = 0;
+    this.draining = true;
+    try {
+      for (let turns = 0; ; turns++) {
+        if (last !== null) {
+          nowMs = clock.now();
+          learnCost(last, nowMs - this.turnStartMs, lastHandled);
+          const cell = last.owner;
+          if (!canRun(cell) && !hasSystemWork(cell)) {
+            scheduler.sleep(last, nowMs);
+            cell.scheduled = false;
+          }
+          last = null;
+        }
+        if (turns === drainTurnsMax || nowMs >= endMs) {
+          // The runner keeps the CPU across the pause: the event loop's work is charged to it, as
+          // OSv charges interrupt time to the thread it interrupted.
+          if (scheduler.load > 0) this.drainSoon();
+          return;
+        }
+        const turn = scheduler.pickNext(nowMs);
+        if (turn === null) return;
+        this.turnStartMs = nowMs;
+        this.rescheduleRequested = false;
+        const entity = turn.entity;
+        const cell = entity.owner;
+        if (entity.wokenAtMs >= 0) {
+          this.wakeLatency.record(nowMs - entity.wokenAtMs);
+          entity.wokenAtMs = -1;
+        }
+        if (cell.extras !== null) drainSystemLane(cell);
+        lastHandled = canRun(cell) ? this.runTurn(cell, turn.messagesMax, turn.deadlineMs < endMs ? turn.deadlineMs : endMs, nowMs) : 0;
+        last = entity;
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** Runs the messages of one turn that fit before `deadlineMs`; returns how many ran. */
+  private runTurn(cell: Cell, messagesMax: number, deadlineMs: number, nowMs: number): number {
+    const count = cell.mailbox!.count;
+    let budget = count < messagesMax ? count : messagesMax;
+    const msPerMessage = cell.entity!.msPerMessage;
+    if (deadlineMs !== Number.POSITIVE_INFINITY && msPerMessage > 0) {
+      // The slice as a message budget: no clock reads in the turn. A mistaken estimate costs an
+      // overshoot, charged like any CPU time, and corrects the estimate for the next turn.
+      const fit = Math.ceil((deadlineMs - nowMs) / msPerMessage);
+      if (fit < budget) budget = fit > 1 ? fit : 1;
+      deadlineMs = Number.POSITIVE_INFINITY;
+    }
+    return this.runMessages(cell, budget, deadlineMs);
+  }
+
+  /** Sets `cell`'s priority (a number in [0.001, 1000], `'realtime'` or `'idle'`). */
+  setPriority(cell: Cell, priority: number | 'realtime' | 'idle'): void {
+    this.scheduler.setPriority(entityOf(cell), priorityValue(priority));
+    if (this.scheduler.needReschedule) this.rescheduleRequested = true;
+  }
+
+  /** The entity of `cell`, if it has ever been scheduled here and is attached to this CPU. */
+  attached(cell: Cell): SchedEntity<Cell> | null {
+    const entity = cell.entity;
+    return entity !== null && entity.state !== EntityState.detached ? entity : null;
+  }
+}
+
+/** The cell's scheduling record, created on its first wake from its spawn options. */
+export function entityOf(cell: Cell): SchedEntity<Cell> {
+  return (cell.entity ??= createSchedEntity(cell, schedulingOf(cell.options)));
+}
+
+/** The entity options of a spawn (validated again at spawn time, see `checkScheduling`). */
+function schedulingOf(options: SpawnOptions | undefined): { priority: number; pinned: boolean } {
+  return { priority: options?.priority === undefined ? priorityDefault : priorityValue(options.priority), pinned: options?.pinned ?? false };
+}
+
+/**
+ * Updates `entity`'s cost per message (an exponentially weighted average, weight 1/4 for the newest
+ * turn) from a turn of `handled` messages that took `elapsedMs`.
+ */
+function learnCost(entity: SchedEntity<Cell>, elapsedMs: number, handled: number): void {
+  if (handled === 0 || !(elapsedMs > 0)) return;
+  const sample = elapsedMs / handled;
+  const previous = entity.msPerMessage;
+  entity.msPerMessage = previous === 0 ? sample : previous + (sample - previous) * costWeight;
+}
+
+const costWeight = 0.25;

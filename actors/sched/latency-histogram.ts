@@ -1,0 +1,60 @@
+/**
+ * A wake-latency histogram: how long an actor waited between being woken and being switched in.
+ * Log2 buckets of microseconds in a fixed array, so recording is O(1), allocates nothing and the
+ * histogram never grows: bucket 0 holds latencies under 1 µs, bucket i ≥ 1 those in [2^(i−1), 2^i) µs,
+ * the last bucket everything longer.
+ *
+ * @example
+ * ```ts
+ * const latency = new LatencyHistogram();
+ * latency.record(0.003);         // 3 µs
+ * latency.percentileUs(0.99);    // 4: the upper bound of the bucket holding the 99th percentile
+ * ```
+ */
+import { assert } from '../runtime/assert.js';
+
+/** Buckets: the last one starts at 2^30 µs (about 18 minutes). */
+export const latencyBucketCount = 32;
+
+export interface LatencySnapshot {
+  readonly count: number;
+  /** Upper bounds in µs of the buckets holding the median, p99 and the maximum. */
+  readonly p50Us: number;
+  readonly p99Us: number;
+  readonly maxUs: number;
+  /** Counts per bucket, trailing empty buckets omitted. */
+  readonly buckets: readonly number[];
+}
+
+export class LatencyHistogram {
+  private readonly counts = new Float64Array(latencyBucketCount);
+  count = 0;
+
+  /** Adds one latency, in ms (negative values, from a clock that stepped back, count as 0). */
+  record(latencyMs: number): void {
+    const us = latencyMs * 1000;
+    // Math.clz32 gives the bit length of the integer part: 1 µs → bucket 1, 2–3 µs → bucket 2, …
+    const bucket = us < 1 ? 0 : Math.min(latencyBucketCount - 1, 32 - Math.clz32(us >= 2 ** 31 ? 2 ** 31 - 1 : us));
+    this.counts[bucket]!++;
+    this.count++;
+  }
+
+  /** Upper bound, in µs, of the bucket that holds quantile `q` (0 < q ≤ 1); 0 when empty. */
+  percentileUs(q: number): number {
+    assert(q > 0 && q <= 1, 'a quantile is in (0, 1]');
+    if (this.count === 0) return 0;
+    const rank = Math.ceil(q * this.count);
+    let seen = 0;
+    for (let bucket = 0; bucket < latencyBucketCount; bucket++) {
+      seen += this.counts[bucket]!;
+      if (seen >= rank) return 2 ** bucket;
+    }
+    assert(false, 'the buckets hold every recorded latency');
+  }
+
+  snapshot(): LatencySnapshot {
+    let last = latencyBucketCount - 1;
+    while (last >= 0 && this.counts[last] === 0) last--;
+    return { count: this.count, p50Us: this.percentileUs(0.5), p99Us: this.percentileUs(0.99), maxUs: this.percentileUs(1), buckets: Array.from(this.counts.subarray(0, last + 1)) };
+  }
+}
