@@ -20,6 +20,7 @@ export const KERNEL_EXIT = 'kernel.exit' as const;
 export const KERNEL_SPAWN = 'kernel.spawn' as const;
 export const KERNEL_SPAWNED = 'kernel.spawned' as const;
 export const KERNEL_STRUCTURES = 'kernel.structures' as const;
+export const KERNEL_MIGRATE = 'kernel.migrate' as const;
 
 /** A user message for actor `to`; `from` is 0 outside any actor, `askId` is 0 for a tell. */
 export const kernelEnvelope = defineMessage(KERNEL_ENVELOPE, { to: 'pid', from: 'pid', askId: 'integer', body: 'any' });
@@ -44,6 +45,23 @@ export const kernelSpawned = defineMessage(KERNEL_SPAWNED, { ticket: 'integer', 
  * the first frame that uses a new one, so the receiver imports them in time.
  */
 export const kernelStructures = defineMessage(KERNEL_STRUCTURES, { list: 'any' });
+/**
+ * Moves actor `from` (a pid of the sending CPU) to the receiving CPU: its behaviour (as in
+ * `kernel.spawn`), its own fields `state`, its decayed runtime R (exported, CPU-independent) and the
+ * messages of its mailbox in order (`origins[i]`: the sender's pid, 0, or −askId of an ask the
+ * sending CPU waits on). Answered with `kernel.spawned` for `ticket`.
+ */
+export const kernelMigrate = defineMessage(KERNEL_MIGRATE, {
+  ticket: 'integer',
+  from: 'pid',
+  module: 'integer',
+  exportName: 'string',
+  options: 'any',
+  state: 'any',
+  runtime: 'number',
+  bodies: 'any',
+  origins: 'any',
+});
 
 export type KernelEnvelope = MessageOf<typeof kernelEnvelope>;
 export type KernelReply = MessageOf<typeof kernelReply>;
@@ -53,10 +71,11 @@ export type KernelExit = MessageOf<typeof kernelExit>;
 export type KernelSpawn = MessageOf<typeof kernelSpawn>;
 export type KernelSpawned = MessageOf<typeof kernelSpawned>;
 export type KernelStructures = MessageOf<typeof kernelStructures>;
-export type KernelMessage = KernelEnvelope | KernelReply | KernelStop | KernelDown | KernelExit | KernelSpawn | KernelSpawned | KernelStructures;
+export type KernelMigrate = MessageOf<typeof kernelMigrate>;
+export type KernelMessage = KernelEnvelope | KernelReply | KernelStop | KernelDown | KernelExit | KernelSpawn | KernelSpawned | KernelStructures | KernelMigrate;
 
 /** Every kernel descriptor, in a fixed order: codecs on all CPUs derive the same seeds from it. */
-export const runtimeDescriptors = [kernelEnvelope, kernelReply, kernelStop, kernelDown, kernelExit, kernelSpawn, kernelSpawned, kernelStructures] as const;
+export const runtimeDescriptors = [kernelEnvelope, kernelReply, kernelStop, kernelDown, kernelExit, kernelSpawn, kernelSpawned, kernelStructures, kernelMigrate] as const;
 
 /**
  * Validates kernel messages.

@@ -3,6 +3,7 @@ import { type Cell, Status } from '../actors/runtime/cell.js';
 import type { Kernel } from '../actors/runtime/kernel.js';
 import type { ChildSpec } from './child-spec.js';
 import { supervisor } from './supervisor.js';
+import { SchedulerActor, schedulerName } from '../actors/sched/scheduler-actor.js';
 
 /** The subsystems that get a supervisor of their own under the root. */
 export const subsystemNames = ['sched', 'irq', 'vm', 'zfs', 'net', 'apps'] as const;
@@ -14,6 +15,9 @@ export const kernelNames = {
   user: 'kernel.user',
   subsystem: (name: SubsystemName) => `kernel.${name}`,
 } as const;
+
+/** Each CPU's scheduler actor: control messages and the load balancer (actors/sched/scheduler-actor.ts). */
+const schedulerSpec: ChildSpec<never> = { id: 'scheduler', start: SchedulerActor as never, options: { name: schedulerName, priority: 'realtime' }, restart: 'permanent', shutdown: 1_000 };
 
 /**
  * Each subsystem's supervisor spec: placeholders until the subsystem lands, so later issues plug in.
@@ -28,7 +32,7 @@ export function subsystemSpecsWith(schedChildren: readonly ChildSpec<never>[]): 
     restartWindowMs: 5_000,
     // The user guardian: the parent of every `kernel.spawn`. It restarts nothing itself; actors
     // that want restarts run under a supervisor of their own.
-    children: name === 'apps' ? [{ id: 'user', start: fromReceive(() => {}, 'user-guardian'), options: { name: kernelNames.user }, shutdown: 30_000 }] : name === 'sched' ? schedChildren : [],
+    children: name === 'apps' ? [{ id: 'user', start: fromReceive(() => {}, 'user-guardian'), options: { name: kernelNames.user }, shutdown: 30_000 }] : name === 'sched' ? [schedulerSpec, ...schedChildren] : [],
   }),
   options: { name: kernelNames.subsystem(name) },
   restart: 'permanent',
@@ -38,6 +42,7 @@ export function subsystemSpecsWith(schedChildren: readonly ChildSpec<never>[]): 
 }
 
 export const subsystemSpecs: readonly ChildSpec<never>[] = subsystemSpecsWith([]);
+
 
 export interface KernelTree {
   readonly root: Cell;

@@ -95,7 +95,9 @@ export class CpuLoop {
       }
       counters.parks++;
       this.parked = true;
+      dispatcher.cpuState.send('sched.poll-budget-spent');
       await node.port.doorbell.parkAsync(this.parkTimeoutMs);
+      dispatcher.cpuState.send('sched.wake');
       this.parked = false;
     }
   }

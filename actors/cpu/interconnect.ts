@@ -14,6 +14,8 @@ export interface InterconnectMemory {
   readonly rings: (ArrayBufferLike | null)[];
   /** `doorbells[cpu]`. */
   readonly doorbells: ArrayBufferLike[];
+  /** One Int32 per CPU: its runnable actors, published for the load balancers (see FairDispatcher.loads). */
+  readonly loads: ArrayBufferLike;
 }
 
 /**
@@ -33,7 +35,8 @@ export function createInterconnect(cpus: number, ringBytes: number, shared: bool
     for (let target = 0; target < cpus; target++) rings.push(source === target ? null : SpscRing.create(ringBytes, { shared }).buffer);
   }
   const doorbells = Array.from({ length: cpus }, () => Doorbell.allocate(shared).buffer);
-  return { cpus, rings, doorbells };
+  const loads = shared ? new SharedArrayBuffer(4 * cpus) : new ArrayBuffer(4 * cpus);
+  return { cpus, rings, doorbells, loads };
 }
 
 /** The ring buffer from `source` to `target`. */

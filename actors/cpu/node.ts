@@ -11,7 +11,9 @@
  * makes room or that deadline passes). Nothing unbounded sits in front of a ring.
  */
 import type { TimerHandle } from '../../drivers/clock/clock.js';
-import { checkScheduling } from '../sched/entity.js';
+import { checkScheduling, createSchedEntity, priorityValue } from '../sched/entity.js';
+import { runtimeExported } from '../sched/decayed-runtime.js';
+import { captureState, migrationBlocker, restoreState } from '../sched/migration.js';
 import { assert } from '../runtime/assert.js';
 import { type Behavior, behaviorLabel } from '../runtime/behavior.js';
 import { type Cell, Status } from '../runtime/cell.js';
@@ -23,8 +25,8 @@ import { pidCpu, type Pid } from '../runtime/pid.js';
 import { RingQueue } from '../runtime/ring-queue.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
 import {
-  KERNEL_DOWN, KERNEL_ENVELOPE, KERNEL_REPLY, KERNEL_SPAWN, KERNEL_SPAWNED, KERNEL_STOP,
-  type KernelEnvelope, type KernelMessage, type KernelSpawn,
+  KERNEL_DOWN, KERNEL_ENVELOPE, KERNEL_MIGRATE, KERNEL_REPLY, KERNEL_SPAWN, KERNEL_SPAWNED, KERNEL_STOP,
+  type KernelEnvelope, type KernelMessage, type KernelMigrate, type KernelSpawn,
 } from '../../protocols/runtime.js';
 import type { BehaviorAddress, BehaviorCatalog } from './catalog.js';
 import type { InterconnectMemory } from './interconnect.js';
@@ -78,6 +80,8 @@ export class CpuNode implements RemoteSender {
   private readonly outboxes: (RingQueue<Waiting> | null)[] = [];
   private retryTimer: TimerHandle | null = null;
   private readonly down = new Set<number>();
+  /** Pids of actors that migrated away from this CPU → where they went (frames to the old pid follow). */
+  private readonly forwarded = new Map<Pid, RemoteCell>();
   /** A word to sleep on while blocked on a full ring; null where blocking is impossible (simulated). */
   private readonly sleeper: Int32Array | null;
   /** Reused for every envelope: encoding is synchronous, so one object serves all sends. */
@@ -170,6 +174,107 @@ export class CpuNode implements RemoteSender {
     }
     const request = { type: KERNEL_STOP, to: cell.pid, reason: 'shutdown' } as const;
     this.offerOrOverflow(cell.cpu, this.port.encode(cell.cpu, request), request, 0, null);
+  }
+
+  // ---- migration ----------------------------------------------------------------------------
+
+  /**
+   * Moves local actor `cell` to CPU `cpu` with its own fields, its mailbox (in order, asks
+   * included) and its decayed runtime. Returns null once it is on its way, or why it cannot move, in
+   * which case nothing changed. Its ref (one object, shared by every holder on this CPU) points at
+   * the new home from now on; messages sent meanwhile are held and follow in order, and frames
+   * other CPUs address to the old pid are forwarded.
+   */
+  migrate(cell: Cell, cpu: number): string | null {
+    assert(cpu !== this.cpu && cpu >= 0 && cpu < this.cpus, () => `cpu ${cpu} is not another cpu of 0..${this.cpus - 1}`);
+    const kernel = this.kernel;
+    if (this.down.has(cpu)) return `cpu ${cpu} is down`;
+    const blocker = migrationBlocker(cell, kernel.userRoot);
+    if (blocker !== null) return blocker;
+    const address = this.catalog.addressOf(cell.behavior as Behavior<never>);
+    if (address === undefined) return 'its behaviour is not exported by a boot module';
+    let state: Record<string, unknown> | null;
+    try {
+      state = captureState(cell);
+    } catch (error) {
+      return `its state cannot move: ${describeError(error)}`;
+    }
+    const bodies: unknown[] = [];
+    const origins: number[] = [];
+    cell.mailbox?.drain((body, origin) => {
+      bodies.push(body);
+      origins.push(origin);
+    });
+    const runtime = kernel.dispatcher.release(cell);
+    const ticket = this.ticketNext++;
+    const request: KernelMigrate = { type: KERNEL_MIGRATE, ticket, from: cell.pid, module: address.module, exportName: address.exportName, options: spawnOptionsFrom(cell.options), state, runtime, bodies, origins };
+    let frame: Uint8Array | null = null;
+    let why = '';
+    try {
+      frame = this.port.encode(cpu, request);
+    } catch (error) {
+      why = `its state or messages cannot be encoded: ${describeError(error)}`;
+    }
+    if (frame !== null && !this.offerOrOverflow(cpu, frame, request, 0, null)) why = `the ring to cpu ${cpu} is full`;
+    if (why !== '') {
+      // Back as it was: the messages return in order (they fit: they came out of this mailbox).
+      for (let i = 0; i < bodies.length; i++) cell.mailbox!.offer(bodies[i], origins[i]!, 0);
+      kernel.dispatcher.wake(cell);
+      return why;
+    }
+    const remote = new RemoteCell(kernel, this, 0, cpu, address.exportName, cell.options);
+    (remote as { ref: Cell['ref'] }).ref = cell.ref;
+    cell.ref.cell = remote;
+    const name = cell.extras?.name;
+    kernel.lifecycle.retire(cell);
+    if (name !== undefined) {
+      remote.ensureExtras().name = name;
+      kernel.registry.set(name, remote);
+    }
+    const placement: Placement = { cell: remote, address, options: cell.options };
+    this.placements[cpu]!.set(remote, placement);
+    this.tickets.set(ticket, placement);
+    this.forwarded.set(cell.pid, remote);
+    return null;
+  }
+
+  private migrateArrived(source: number, request: KernelMigrate): void {
+    const kernel = this.kernel;
+    const behavior = this.catalog.behaviorAt(request.module, request.exportName);
+    let pid = 0;
+    let error = '';
+    const bodies = request.bodies as unknown[];
+    const origins = request.origins as number[];
+    if (behavior === undefined) {
+      error = `boot module ${request.module} exports no behaviour '${request.exportName}' on this cpu`;
+    } else {
+      try {
+        const options = spawnOptionsFrom(request.options);
+        const cell = kernel.lifecycle.spawnWithSpec(kernel.userRoot, behavior, options, undefined, (instance) => restoreState(instance, request.state));
+        // The runtime arrives exported (R, not R·c): the first wake converts it to this CPU's scale.
+        const entity = createSchedEntity(cell, { priority: priorityValue(options.priority ?? 1), pinned: options.pinned ?? false });
+        entity.runtime = request.runtime;
+        entity.renormalizeCount = runtimeExported;
+        cell.entity = entity;
+        pid = cell.pid;
+        this.spawnedHere.set(pid, source);
+        for (let i = 0; i < bodies.length; i++) {
+          const origin = origins[i]!;
+          if (origin >= 0) {
+            cell.deliver(bodies[i], origin);
+          } else {
+            // An ask the source CPU waits on: answer it there, under its own id.
+            const id = kernel.asks.forward(0, cell, (ok, value) => this.reply(source, -origin, 0, ok, value));
+            cell.deliver(bodies[i], -id);
+          }
+        }
+      } catch (thrown) {
+        error = describeError(thrown);
+      }
+    }
+    if (pid === 0) for (let i = 0; i < bodies.length; i++) kernel.deadLetter(bodies[i], origins[i]!, null, 'stopped');
+    const answer = { type: KERNEL_SPAWNED, ticket: request.ticket, pid, error } as const;
+    this.offerOrOverflow(source, this.port.encode(source, answer), answer, 0, null);
   }
 
   // ---- sending ------------------------------------------------------------------------------
@@ -307,7 +412,7 @@ export class CpuNode implements RemoteSender {
     const kernel = this.kernel;
     switch (message.type) {
       case KERNEL_ENVELOPE: {
-        const cell = kernel.slots.get(message.to, pidOf);
+        const cell = kernel.slots.get(message.to, pidOf) ?? this.forwarded.get(message.to);
         if (message.askId === 0) {
           if (cell !== undefined) cell.deliver(message.body, message.from);
           else kernel.deadLetter(message.body, message.from, null, 'stopped');
@@ -325,6 +430,9 @@ export class CpuNode implements RemoteSender {
         return;
       case KERNEL_SPAWN:
         this.spawnRequested(source, message);
+        return;
+      case KERNEL_MIGRATE:
+        this.migrateArrived(source, message);
         return;
       case KERNEL_SPAWNED: {
         const placement = this.tickets.get(message.ticket);
@@ -358,8 +466,10 @@ export class CpuNode implements RemoteSender {
           placement.cell.markStopped();
           break;
         }
-        this.remoteCache.get(message.pid)?.markStopped();
+        const gone = this.remoteCache.get(message.pid);
+        gone?.markStopped();
         this.remoteCache.delete(message.pid);
+        if (gone !== undefined) for (const [pid, remote] of this.forwarded) if (remote === gone) this.forwarded.delete(pid);
         return;
       }
       default:

@@ -45,6 +45,8 @@ export interface BehaviorFactory<M extends Message> {
   /** A label for traces and errors (the class or function name). */
   readonly label: string;
   create(ctx: ActorContext<M>): ActorInstance<M>;
+  /** True when the actor has no state of its own (`fromReceive`): it can move between CPUs as it is. */
+  readonly stateless?: boolean;
 }
 
 /** Base class for class-based actors. Subclasses implement `receive` and may add the hooks. */
@@ -62,7 +64,7 @@ export abstract class Actor<M extends Message> implements ActorInstance<M> {
  */
 export function fromReceive<M extends Message>(receive: (message: M, ctx: ActorContext<M>) => void | PromiseLike<void>, label = receive.name || 'receive'): BehaviorFactory<M> {
   const shared: ActorInstance<M> = { receive };
-  return { kind: 'factory', label, create: () => shared };
+  return { kind: 'factory', label, create: () => shared, stateless: true };
 }
 
 /**

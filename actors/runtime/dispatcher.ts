@@ -1,6 +1,7 @@
 import { assert } from './assert.js';
 import { type Cell, Status } from './cell.js';
 import type { Kernel } from './kernel.js';
+import { CpuState } from '../sched/cpu-state.js';
 
 /**
  * What runs a CPU's actors: a run policy behind the `enqueue`/`drain` seam. Two policies exist:
@@ -13,6 +14,8 @@ import type { Kernel } from './kernel.js';
 export abstract class Dispatcher {
   /** Messages handled since boot. */
   messagesHandled = 0;
+  /** The CPU's scheduler state (running, idlePolling, parked, balancing), fed by drains and the CPU loop. */
+  readonly cpuState = new CpuState();
   /**
    * Set by a policy when the running actor must yield at the next message boundary (a wake that
    * outranks it: OSv's `need_reschedule`). Read after every message.
@@ -45,6 +48,15 @@ export abstract class Dispatcher {
   /** Actors with work: queued, or holding the CPU between drains. */
   abstract get runnable(): number;
 
+  /**
+   * Takes `cell` off this CPU's scheduler (it is moving to another CPU) and returns its decayed
+   * runtime R, CPU-independent (0 under a policy that keeps none).
+   */
+  release(cell: Cell): number {
+    void cell;
+    return 0;
+  }
+
   /** Schedules `cell` if it has work and is not already queued. */
   wake(cell: Cell): void {
     if (cell.scheduled || cell.status !== running || cell.mailbox === null || cell.mailbox.count === 0) return;
@@ -62,6 +74,12 @@ export abstract class Dispatcher {
   /** Called first thing in `drain`: a new drain may be asked for from now on. */
   protected drainStarted(): void {
     this.drainPending = false;
+    this.cpuState.send('sched.work-arrived');
+  }
+
+  /** Called when a drain finds nothing left to run. */
+  protected drainedDry(): void {
+    this.cpuState.send('sched.queue-empty');
   }
 
   /**

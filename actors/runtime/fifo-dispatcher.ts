@@ -42,6 +42,7 @@ export class FifoDispatcher extends Dispatcher {
       }
       this.runTurn(queue.shift());
     }
+    this.drainedDry();
   }
 
   private runTurn(cell: Cell): void {

@@ -13,6 +13,8 @@ import { type Cell, Status } from './cell.js';
 import type { Dispatcher } from './dispatcher.js';
 import { FifoDispatcher } from './fifo-dispatcher.js';
 import { FairDispatcher } from '../sched/fair-dispatcher.js';
+import { schedulerName } from '../sched/scheduler-actor.js';
+import type { SchedControl } from '../../protocols/sched.js';
 import { ActorStoppedError, describeError, KernelStoppedError, MailboxFullError } from './errors.js';
 import { type DeadLetter, type DeadLetterReason, type KernelEvent, messageTypeOf, ObservedStream } from './events.js';
 import { Lifecycle } from './lifecycle.js';
@@ -163,7 +165,10 @@ export class Kernel {
     this.mailboxCapacity = options.mailboxCapacity ?? mailboxCapacityDefault;
     this.dispatcher = createDispatcher(this, options);
     this.asks = new AskTable(this, options.askDeadlineMs ?? askDeadlineMsDefault);
-    if (node !== null) this.node = node(this);
+    if (node !== null) {
+      this.node = node(this);
+      if (this.dispatcher instanceof FairDispatcher) this.dispatcher.loads = new Int32Array(options.interconnect!.memory.loads);
+    }
   }
 
   /**
@@ -428,6 +433,26 @@ export class Kernel {
       this.stopped = true;
       this.markStopped();
     }
+  }
+
+  /**
+   * This CPU's scheduler actor (protocols/sched.ts): set priorities, pin, migrate, read stats.
+   *
+   * @example
+   * ```ts
+   * await kernel.scheduler.ask({ type: 'sched.set-priority', pid: indexer.pid, priority: 4 });
+   * const { load, actors } = await kernel.scheduler.ask({ type: 'sched.stats' });
+   * ```
+   */
+  get scheduler(): ActorRef<SchedControl> {
+    const cell = this.registry.get(schedulerName);
+    if (cell === undefined || this.stopped) throw new KernelStoppedError('reach the scheduler of a stopped kernel');
+    return cell.ref as ActorRef<SchedControl>;
+  }
+
+  /** @internal The guardian of top-level user actors (the parent `kernel.spawn` gives). */
+  get userRoot(): Cell {
+    return this.requireTree().user;
   }
 
   private requireTree(): KernelTree {

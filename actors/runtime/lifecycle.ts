@@ -25,7 +25,7 @@ export class Lifecycle {
   }
 
   /** Spawns a supervised child: `spec` tells the runtime how to shut it down. */
-  spawnWithSpec(parent: Cell | null, behavior: Behavior<Message>, options: SpawnOptions | undefined, spec: ChildSpecLike | undefined): Cell {
+  spawnWithSpec(parent: Cell | null, behavior: Behavior<Message>, options: SpawnOptions | undefined, spec: ChildSpecLike | undefined, restore?: (instance: object) => void): Cell {
     const kernel = this.kernel;
     if (kernel.isStopped) throw new KernelStoppedError(`spawn ${behaviorLabel(behavior as Behavior<never>)}`);
     if (parent !== null && parent.status >= Status.Stopping) throw new Error(`cannot spawn a child of ${parent.describe()}: it is stopping`);
@@ -42,19 +42,24 @@ export class Lifecycle {
     }
     if (parent !== null) parent.appendChild(cell);
     if (kernel.tracing.active) kernel.trace({ kind: 'spawn', pid, parent: parent?.pid ?? 0, label: behaviorLabel(behavior as Behavior<never>), ...(name !== undefined ? { name } : {}) });
-    this.startIncarnation(cell);
+    this.startIncarnation(cell, restore);
     return cell;
   }
 
-  /** Makes a fresh incarnation and runs its `started` hook; a throw there is a failure like any other. */
-  startIncarnation(cell: Cell): void {
+  /**
+   * Makes a fresh incarnation and runs its `started` hook; a throw there is a failure like any other.
+   * With `restore` (an actor migrated from another CPU) the incarnation continues one that started
+   * elsewhere: `restore` puts the migrated state in place and `started` does not run again.
+   */
+  startIncarnation(cell: Cell, restore?: (instance: object) => void): void {
     const kernel = this.kernel;
     assert(cell.status === Status.Suspended && cell.instance === null, () => `${cell.describe()} starts only from a clean suspended state`);
     const ok = kernel.runHook(cell, () => {
       const instance = createInstance(cell.behavior, cell);
       cell.instance = instance;
       cell.receive = instance.receive;
-      instance.started?.(cell);
+      if (restore !== undefined) restore(instance);
+      else instance.started?.(cell);
     });
     if (!ok) return;
     cell.status = Status.Running;
@@ -193,6 +198,23 @@ export class Lifecycle {
         this.kernel.reportHookError(cell, 'stopped', error);
       }
     }
+  }
+
+  /**
+   * The actor moved to another CPU (CpuNode.migrate): its cell here goes away without an exit.
+   * Nothing observes that: a movable actor has no children, monitors or links (see
+   * actors/sched/migration.ts), and its ref now points at its new home.
+   */
+  retire(cell: Cell): void {
+    assert(cell.status === Status.Running && cell.firstChild === null && (cell.mailbox?.count ?? 0) === 0, () => `${cell.describe()} retires only running, childless and empty`);
+    const kernel = this.kernel;
+    cell.status = Status.Stopped;
+    cell.instance = null;
+    cell.receive = null;
+    cell.parentCell?.removeChild(cell);
+    const name = cell.extras?.name;
+    if (name !== undefined && kernel.registry.get(name) === cell) kernel.registry.delete(name);
+    kernel.slots.release(cell.pid);
   }
 
   private finalize(cell: Cell, reason: ExitReason, error: unknown, notifyParent: boolean): void {

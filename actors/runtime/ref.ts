@@ -21,8 +21,16 @@ export interface AskOptions {
  * ```
  */
 export class ActorRef<M extends Message> {
+  /**
+   * @internal Where messages go. Replaced only when the actor migrates to another CPU: every holder
+   * of this ref then sends to its new home, and `pid` reads the new pid.
+   */
+  cell: Cell;
+
   /** @internal */
-  constructor(/** @internal */ readonly cell: Cell) {}
+  constructor(cell: Cell) {
+    this.cell = cell;
+  }
 
   /**
    * The actor's pid. A ref from a spawn on another CPU reads 0 until that CPU has answered (see

@@ -34,6 +34,13 @@ export class FairDispatcher extends Dispatcher {
    * the waker's turn, so the figure is an upper bound, off by at most that turn's length.
    */
   readonly wakeLatency = new LatencyHistogram();
+  /**
+   * Every CPU's load (runnable actors), shared by all CPUs of the machine; this CPU writes its own
+   * slot at the end of each drain and the balancers read the others. Null for a one-CPU kernel.
+   */
+  loads: Int32Array | null = null;
+  /** Called once, on the wake that brings the load to 2 (the scheduler actor arms its balancer). */
+  onLoaded: (() => void) | null = null;
   private draining = false;
   /** Clock reading at the start of the current (or last) turn. */
   private turnStartMs = 0;
@@ -52,6 +59,11 @@ export class FairDispatcher extends Dispatcher {
     if (this.scheduler.wake(entity, nowMs)) {
       entity.wokenAtMs = nowMs;
       if (this.scheduler.needReschedule) this.rescheduleRequested = true;
+      if (this.onLoaded !== null && this.scheduler.load >= 2) {
+        const onLoaded = this.onLoaded;
+        this.onLoaded = null;
+        onLoaded();
+      }
     }
     this.drainSoon();
   }
@@ -95,7 +107,10 @@ export class FairDispatcher extends Dispatcher {
           return;
         }
         const turn = scheduler.pickNext(nowMs);
-        if (turn === null) return;
+        if (turn === null) {
+          this.drainedDry();
+          return;
+        }
         this.turnStartMs = nowMs;
         this.rescheduleRequested = false;
         const entity = turn.entity;
@@ -110,6 +125,7 @@ export class FairDispatcher extends Dispatcher {
       }
     } finally {
       this.draining = false;
+      if (this.loads !== null) this.loads[this.kernel.cpu] = scheduler.load;
     }
   }
 
@@ -132,6 +148,14 @@ export class FairDispatcher extends Dispatcher {
   setPriority(cell: Cell, priority: number | 'realtime' | 'idle'): void {
     this.scheduler.setPriority(entityOf(cell), priorityValue(priority));
     if (this.scheduler.needReschedule) this.rescheduleRequested = true;
+  }
+
+  override release(cell: Cell): number {
+    const entity = cell.entity;
+    if (entity === null) return 0;
+    if (entity.state !== EntityState.detached) this.scheduler.detach(entity, this.kernel.clock.now());
+    cell.scheduled = false;
+    return entity.runtime;
   }
 
   /** The entity of `cell`, if it has ever been scheduled here and is attached to this CPU. */

@@ -30,7 +30,11 @@ describe('supervisors: the kernel tree', () => {
     const apps = await whichChildren(kernel, kernel.lookup<SupervisorMsg>('kernel.apps')!);
     expect(apps.map((c) => c.id)).to.deep.equal(['user']);
     expect(apps[0]!.ref).to.equal(kernel.lookup('kernel.user'));
-    for (const name of ['sched', 'irq', 'vm', 'zfs', 'net'] as const) expect(await whichChildren(kernel, kernel.subsystem(name) as never), name).to.deep.equal([]);
+    // sched holds each CPU's scheduler actor; the others wait for their subsystems.
+    const sched = await whichChildren(kernel, kernel.subsystem('sched') as never);
+    expect(sched.map((c) => c.id)).to.deep.equal(['scheduler']);
+    expect(sched[0]!.ref).to.equal(kernel.scheduler);
+    for (const name of ['irq', 'vm', 'zfs', 'net'] as const) expect(await whichChildren(kernel, kernel.subsystem(name) as never), name).to.deep.equal([]);
 
     const tree = kernel.status().tree;
     expect(tree.name).to.equal('kernel.root');

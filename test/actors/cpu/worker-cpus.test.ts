@@ -94,6 +94,18 @@ describe('worker CPUs', function () {
     });
   }
 
+  it('migrates an actor from the main thread to a worker with its state and mailbox; its ref follows', async () => {
+    kernel = await Kernel.boot({ cpus: 2, modules });
+    const counter = kernel.spawn(Counter, { name: 'migrant' });
+    for (let i = 0; i < 100; i++) counter.tell({ type: 'add', n: 1 });
+    expect(await kernel.scheduler.ask({ type: 'sched.migrate', pid: counter.pid, cpu: 1 })).to.equal(true);
+    counter.tell({ type: 'add', n: 1_000 });
+    expect(await counter.ask({ type: 'get' })).to.equal(1_100);
+    expect(Math.floor((counter.pid % 2 ** 32) / 2 ** 24)).to.equal(1);
+    expect(await counter.ask({ type: 'where' })).to.equal(counter.pid);
+    expect(kernel.lookup('migrant')).to.equal(counter);
+  });
+
   it('shuts every CPU down and refuses new work afterwards', async () => {
     kernel = await Kernel.boot({ cpus: 2, modules });
     const counter = kernel.spawn(Counter, { cpu: 1 });

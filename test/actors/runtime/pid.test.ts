@@ -79,7 +79,7 @@ describe('stopping many actors at once', () => {
     await settle(kernel);
     await Promise.all(stops);
     expect(failures).to.deep.equal([]);
-    expect(kernel.status().actors).to.equal(8); // only the kernel's own tree: root, 6 subsystems, user
+    expect(kernel.status().actors).to.equal(9); // only the kernel's own tree: root, 6 subsystems, scheduler, user
     await shutdown(kernel);
   });
 });

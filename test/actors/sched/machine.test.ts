@@ -87,3 +87,17 @@ describe('sched cpu machine', () => {
     expect(getSimplePaths(schedCpuMachine, { events: allEvents }).map((path) => stateOf(path.state)).sort()).to.deep.equal(['balancing', 'idlePolling', 'parked', 'running']);
   });
 });
+
+describe('CpuState (the machine compiled to a table)', () => {
+  it('follows the machine through a CPU’s day and ignores what a state does not handle', async () => {
+    const { CpuState } = await import('../../../actors/sched/cpu-state.js');
+    const state = new CpuState();
+    const seen: string[] = [state.value];
+    for (const event of ['sched.wake', 'sched.work-arrived', 'sched.work-arrived', 'sched.balance-tick', 'sched.queue-empty', 'sched.balance-done', 'sched.queue-empty', 'sched.poll-budget-spent', 'sched.work-arrived', 'sched.wake'] as const) {
+      state.send(event);
+      seen.push(state.value);
+    }
+    expect(seen).to.deep.equal(['idlePolling', 'idlePolling', 'running', 'running', 'balancing', 'balancing', 'running', 'idlePolling', 'parked', 'parked', 'idlePolling']);
+    expect(state.entered).to.deep.equal({ running: 2, idlePolling: 2, parked: 1, balancing: 1 });
+  });
+});

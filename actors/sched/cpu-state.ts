@@ -1,0 +1,46 @@
+/**
+ * A CPU's scheduler state (running, idlePolling, parked, balancing) as the kernel tracks it at run
+ * time. The xstate machine in machine.ts is the definition; this compiles it once, at load, into a
+ * table of (state, event) → state, because the dispatcher reports on every drain and an xstate
+ * transition costs about a microsecond. Events a state does not handle change nothing, as in the
+ * machine. The machine itself is checked exhaustively in test/actors/sched/machine.test.ts.
+ *
+ * @example
+ * ```ts
+ * const state = new CpuState();
+ * state.send('sched.work-arrived'); // idlePolling → running
+ * state.value;                       // 'running'
+ * ```
+ */
+import { transition } from 'xstate';
+import { schedCpuEvents, schedCpuMachine, type SchedCpuEvent } from './machine.js';
+
+export type CpuStateValue = 'running' | 'idlePolling' | 'parked' | 'balancing';
+export type CpuStateEvent = SchedCpuEvent['type'];
+
+const stateValues: readonly CpuStateValue[] = ['running', 'idlePolling', 'parked', 'balancing'];
+
+/** next[state][event], from the machine. */
+const next = new Map<CpuStateValue, Map<CpuStateEvent, CpuStateValue>>();
+for (const value of stateValues) {
+  const row = new Map<CpuStateEvent, CpuStateValue>();
+  for (const event of schedCpuEvents) {
+    const [snapshot] = transition(schedCpuMachine, schedCpuMachine.resolveState({ value }), event);
+    row.set(event.type, snapshot.value as CpuStateValue);
+  }
+  next.set(value, row);
+}
+const initial = schedCpuMachine.config.initial as CpuStateValue;
+
+export class CpuState {
+  value: CpuStateValue = initial;
+  /** Transitions taken into each state since boot. */
+  readonly entered: Record<CpuStateValue, number> = { running: 0, idlePolling: 0, parked: 0, balancing: 0 };
+
+  send(event: CpuStateEvent): void {
+    const to = next.get(this.value)!.get(event)!;
+    if (to === this.value) return;
+    this.value = to;
+    this.entered[to]++;
+  }
+}
