@@ -11,7 +11,8 @@
  * makes room or that deadline passes). Nothing unbounded sits in front of a ring.
  */
 import type { TimerHandle } from '../../drivers/clock/clock.js';
-import { checkScheduling, createSchedEntity, priorityValue } from '../sched/entity.js';
+import { checkScheduling } from '../sched/entity.js';
+import { entityOf } from '../sched/fair-dispatcher.js';
 import { runtimeExported } from '../sched/decayed-runtime.js';
 import { captureState, migrationBlocker, restoreState } from '../sched/migration.js';
 import { assert } from '../runtime/assert.js';
@@ -240,41 +241,27 @@ export class CpuNode implements RemoteSender {
 
   private migrateArrived(source: number, request: KernelMigrate): void {
     const kernel = this.kernel;
-    const behavior = this.catalog.behaviorAt(request.module, request.exportName);
-    let pid = 0;
-    let error = '';
     const bodies = request.bodies as unknown[];
     const origins = request.origins as number[];
-    if (behavior === undefined) {
-      error = `boot module ${request.module} exports no behaviour '${request.exportName}' on this cpu`;
-    } else {
-      try {
-        const options = spawnOptionsFrom(request.options);
-        const cell = kernel.lifecycle.spawnWithSpec(kernel.userRoot, behavior, options, undefined, (instance) => restoreState(instance, request.state));
-        // The runtime arrives exported (R, not R·c): the first wake converts it to this CPU's scale.
-        const entity = createSchedEntity(cell, { priority: priorityValue(options.priority ?? 1), pinned: options.pinned ?? false });
-        entity.runtime = request.runtime;
-        entity.renormalizeCount = runtimeExported;
-        cell.entity = entity;
-        pid = cell.pid;
-        this.spawnedHere.set(pid, source);
-        for (let i = 0; i < bodies.length; i++) {
-          const origin = origins[i]!;
-          if (origin >= 0) {
-            cell.deliver(bodies[i], origin);
-          } else {
-            // An ask the source CPU waits on: answer it there, under its own id.
-            const id = kernel.asks.forward(0, cell, (ok, value) => this.reply(source, -origin, 0, ok, value));
-            cell.deliver(bodies[i], -id);
-          }
+    const pid = this.spawnFor(source, request, (behavior) => {
+      const cell = kernel.lifecycle.spawnWithSpec(kernel.userRoot, behavior, spawnOptionsFrom(request.options), undefined, (instance) => restoreState(instance, request.state));
+      // The runtime arrives exported (R, not R·c): the first wake converts it to this CPU's scale.
+      const entity = entityOf(cell);
+      entity.runtime = request.runtime;
+      entity.renormalizeCount = runtimeExported;
+      for (let i = 0; i < bodies.length; i++) {
+        const origin = origins[i]!;
+        if (origin >= 0) {
+          cell.deliver(bodies[i], origin);
+        } else {
+          // An ask the source CPU waits on: answer it there, under its own id.
+          const id = kernel.asks.forward(0, cell, (ok, value) => this.reply(source, -origin, 0, ok, value));
+          cell.deliver(bodies[i], -id);
         }
-      } catch (thrown) {
-        error = describeError(thrown);
       }
-    }
+      return cell.pid;
+    });
     if (pid === 0) for (let i = 0; i < bodies.length; i++) kernel.deadLetter(bodies[i], origins[i]!, null, 'stopped');
-    const answer = { type: KERNEL_SPAWNED, ticket: request.ticket, pid, error } as const;
-    this.offerOrOverflow(source, this.port.encode(source, answer), answer, 0, null);
   }
 
   // ---- sending ------------------------------------------------------------------------------
@@ -479,6 +466,14 @@ export class CpuNode implements RemoteSender {
   }
 
   private spawnRequested(source: number, request: KernelSpawn): void {
+    this.spawnFor(source, request, (behavior) => this.kernel.spawn(behavior, spawnOptionsFrom(request.options)).pid);
+  }
+
+  /**
+   * Starts an actor CPU `source` asked for (`kernel.spawn` or `kernel.migrate`) with `start` and
+   * answers `kernel.spawned`: the pid, or 0 and why. Returns the pid (0 when it failed).
+   */
+  private spawnFor(source: number, request: { readonly ticket: number; readonly module: number; readonly exportName: string }, start: (behavior: Behavior<Message>) => Pid): Pid {
     const behavior = this.catalog.behaviorAt(request.module, request.exportName);
     let pid = 0;
     let error = '';
@@ -486,7 +481,7 @@ export class CpuNode implements RemoteSender {
       error = `boot module ${request.module} exports no behaviour '${request.exportName}' on this cpu`;
     } else {
       try {
-        pid = this.kernel.spawn(behavior, spawnOptionsFrom(request.options)).pid;
+        pid = start(behavior);
         this.spawnedHere.set(pid, source);
       } catch (thrown) {
         error = describeError(thrown);
@@ -494,6 +489,7 @@ export class CpuNode implements RemoteSender {
     }
     const answer = { type: KERNEL_SPAWNED, ticket: request.ticket, pid, error } as const;
     this.offerOrOverflow(source, this.port.encode(source, answer), answer, 0, null);
+    return pid;
   }
 
   private reply(source: number, askId: number, to: Pid, ok: boolean, value: unknown): void {

@@ -23,20 +23,13 @@ export abstract class Dispatcher {
   protected rescheduleRequested = false;
   private drainPending = false;
   private readonly drainBound = () => this.drain();
-  /** Virtual CPU time each message costs (simulated kernels only; see `BootOptions.simulatedCostMs`). */
-  private readonly costOf: ((message: unknown, cell: Cell) => number) | null;
-  private readonly consume: ((ms: number) => void) | null;
-
   constructor(
     protected readonly kernel: Kernel,
     protected readonly batchMessagesMax: number,
-    costOf: ((message: unknown, cell: Cell) => number) | null,
+    /** Moves virtual time on by a handled message's cost (simulated kernels only; `BootOptions.simulatedCostMs`). */
+    private readonly spendCpu: SpendCpu | null,
   ) {
     assert(Number.isInteger(batchMessagesMax) && batchMessagesMax >= 1, 'batchMessagesMax must be a positive integer');
-    const clock = kernel.clock as { consume?: (ms: number) => void };
-    assert(costOf === null || typeof clock.consume === 'function', 'simulated message costs need a simulated clock');
-    this.costOf = costOf;
-    this.consume = costOf === null ? null : clock.consume!.bind(clock);
   }
 
   /** Makes a cell (already marked `scheduled`) runnable and makes sure a drain is coming. */
@@ -52,8 +45,7 @@ export abstract class Dispatcher {
    * Takes `cell` off this CPU's scheduler (it is moving to another CPU) and returns its decayed
    * runtime R, CPU-independent (0 under a policy that keeps none).
    */
-  release(cell: Cell): number {
-    void cell;
+  release(_cell: Cell): number {
     return 0;
   }
 
@@ -92,7 +84,7 @@ export abstract class Dispatcher {
     const mailbox = cell.mailbox!;
     const instance = cell.instance!;
     const receive = cell.receive!;
-    const costOf = this.costOf;
+    const spendCpu = this.spendCpu;
     const timed = deadlineMs !== Number.POSITIVE_INFINITY;
     // Tracing is sampled once per turn: a subscriber that arrives mid-turn sees the next turn.
     const tracing = kernel.tracing.active;
@@ -110,7 +102,7 @@ export abstract class Dispatcher {
         if (tracing) kernel.traceReceive(cell.pid, message, mailbox.shiftedCause);
         handled++;
         const result = receive.call(instance, message as never, cell);
-        if (costOf !== null) this.consume!(costOf(message, cell));
+        if (spendCpu !== null) spendCpu(message, cell);
         if (result !== undefined && typeof (result as PromiseLike<void>).then === 'function') {
           this.awaitHandler(cell, result as PromiseLike<void>, message, origin);
           break;
@@ -145,6 +137,9 @@ export abstract class Dispatcher {
     );
   }
 }
+
+/** Charges the virtual CPU time of handling `message` in `cell`. */
+export type SpendCpu = (message: unknown, cell: Cell) => void;
 
 /** Module constant, so the hot path compares against a literal rather than loading `Status`. */
 const running = Status.Running;

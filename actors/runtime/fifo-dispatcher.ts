@@ -1,6 +1,5 @@
 import type { Cell } from './cell.js';
 import { canRun, Dispatcher, hasSystemWork } from './dispatcher.js';
-import type { Kernel } from './kernel.js';
 import { drainTurnsMax } from './limits.js';
 import { RingQueue } from './ring-queue.js';
 import { slotsPerCpuMax } from './pid.js';
@@ -18,10 +17,6 @@ import { drainSystemLane } from './system-lane.js';
 export class FifoDispatcher extends Dispatcher {
   // The queue's bound is the slot space: a cell is queued at most once (its `scheduled` flag).
   private readonly runQueue = new RingQueue<Cell>(slotsPerCpuMax, 1024);
-
-  constructor(kernel: Kernel, batchMessagesMax: number, costOf: ((message: unknown, cell: Cell) => number) | null) {
-    super(kernel, batchMessagesMax, costOf);
-  }
 
   enqueue(cell: Cell): void {
     this.runQueue.push(cell);

@@ -10,7 +10,7 @@ import type { ChildSpec } from '../../supervisors/child-spec.js';
 import { AskTable } from './asks.js';
 import { type Behavior, behaviorLabel } from './behavior.js';
 import { type Cell, Status } from './cell.js';
-import type { Dispatcher } from './dispatcher.js';
+import type { Dispatcher, SpendCpu } from './dispatcher.js';
 import { FifoDispatcher } from './fifo-dispatcher.js';
 import { FairDispatcher } from '../sched/fair-dispatcher.js';
 import { schedulerName } from '../sched/scheduler-actor.js';
@@ -472,23 +472,24 @@ function siblingIndex(cell: Cell): number {
 function createDispatcher(kernel: Kernel, options: BootOptions): Dispatcher {
   const batch = options.batchMessagesMax ?? batchMessagesMax;
   const cost = options.simulatedCostMs;
-  let costOf: ((message: unknown, cell: Cell) => number) | null = null;
+  let spendCpu: SpendCpu | null = null;
   if (cost !== undefined) {
     if (kernel.clock.kind !== 'simulated') throw new TypeError('simulatedCostMs needs a simulated clock: boot with { mode: "simulated" }');
+    const clock = kernel.clock as SimulatedClock;
     if (typeof cost === 'number') {
       if (!(Number.isFinite(cost) && cost >= 0)) throw new RangeError(`simulatedCostMs must be a finite number ≥ 0, got ${cost}`);
-      costOf = () => cost;
+      spendCpu = () => clock.consume(cost);
     } else if (typeof cost === 'function') {
-      costOf = (message, cell) => cost(message, cell.ref as ActorRef<never>);
+      spendCpu = (message, cell) => clock.consume(cost(message, cell.ref as ActorRef<never>));
     } else {
       throw new TypeError('simulatedCostMs must be a number or a function');
     }
   }
   switch (options.scheduler ?? 'fair') {
     case 'fair':
-      return new FairDispatcher(kernel, batch, costOf);
+      return new FairDispatcher(kernel, batch, spendCpu);
     case 'fifo':
-      return new FifoDispatcher(kernel, batch, costOf);
+      return new FifoDispatcher(kernel, batch, spendCpu);
     default:
       throw new RangeError(`scheduler must be 'fair' or 'fifo', got ${String(options.scheduler)}`);
   }

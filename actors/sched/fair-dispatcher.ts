@@ -17,7 +17,7 @@
  * ```
  */
 import type { Cell } from '../runtime/cell.js';
-import { canRun, Dispatcher, hasSystemWork } from '../runtime/dispatcher.js';
+import { canRun, Dispatcher, hasSystemWork, type SpendCpu } from '../runtime/dispatcher.js';
 import type { Kernel } from '../runtime/kernel.js';
 import { drainMsMax, drainTurnsMax } from '../runtime/limits.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
@@ -45,8 +45,8 @@ export class FairDispatcher extends Dispatcher {
   /** Clock reading at the start of the current (or last) turn. */
   private turnStartMs = 0;
 
-  constructor(kernel: Kernel, batchMessagesMax: number, costOf: ((message: unknown, cell: Cell) => number) | null) {
-    super(kernel, batchMessagesMax, costOf);
+  constructor(kernel: Kernel, batchMessagesMax: number, spendCpu: SpendCpu | null) {
+    super(kernel, batchMessagesMax, spendCpu);
     this.scheduler = new CpuScheduler<Cell>({ cpu: kernel.cpu, startMs: kernel.clock.now(), turnMessagesMax: batchMessagesMax });
   }
 
@@ -156,12 +156,6 @@ export class FairDispatcher extends Dispatcher {
     if (entity.state !== EntityState.detached) this.scheduler.detach(entity, this.kernel.clock.now());
     cell.scheduled = false;
     return entity.runtime;
-  }
-
-  /** The entity of `cell`, if it has ever been scheduled here and is attached to this CPU. */
-  attached(cell: Cell): SchedEntity<Cell> | null {
-    const entity = cell.entity;
-    return entity !== null && entity.state !== EntityState.detached ? entity : null;
   }
 }
 

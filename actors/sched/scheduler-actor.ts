@@ -189,7 +189,7 @@ export class SchedulerActor extends Actor<SchedControl> {
   private localCell(pid: Pid): Cell {
     const kernel = this.kernel;
     if (pidCpu(pid) !== kernel.cpu) throw new RangeError(`pid ${pid} lives on cpu ${pidCpu(pid)}: ask that cpu's scheduler`);
-    const cell = kernel.slots.get(pid, (candidate: Cell) => candidate.pid);
+    const cell = kernel.refOf(pid)?.cell;
     if (cell === undefined) throw new RangeError(`no actor with pid ${pid} on cpu ${kernel.cpu}`);
     return cell;
   }

@@ -189,11 +189,10 @@ class VirtualClock implements SimulatedClock {
           if (this.nowMs > targetMs) break;
           if (this.nowMs > limitMs) throw busyError(caller, limitMs);
           const stepsLeft = stepsMax - steps;
-          const untilMs = targetMs < limitMs ? targetMs : limitMs;
           const beforeMs = this.nowMs;
           steps += stepsLeft < this.readyStepsMax
-            ? this.drainReady(stepsLeft, 'stepsMax', caller, untilMs)
-            : this.drainReady(this.readyStepsMax, 'readyStepsMax', caller, untilMs);
+            ? this.drainReady(stepsLeft, 'stepsMax', caller)
+            : this.drainReady(this.readyStepsMax, 'readyStepsMax', caller);
           // A callback that consumed CPU time ends the drain (see drainReady): let the promise
           // continuations it started run now, as a real event loop runs them after each callback.
           if (this.nowMs !== beforeMs) await macrotaskTurn();
@@ -227,10 +226,13 @@ class VirtualClock implements SimulatedClock {
     }
   }
 
-  /** Runs ready work until the queue is empty; more than `stepsMax` callbacks is an error. */
-  private drainReady(stepsMax: number, boundName: string, caller = 'runReady', untilMs = Number.POSITIVE_INFINITY): number {
+  /**
+   * Runs ready work until the queue is empty or a callback consumed CPU time (only that moves time
+   * here, so only that can make a timer due); more than `stepsMax` callbacks is an error.
+   */
+  private drainReady(stepsMax: number, boundName: string, caller = 'runReady'): number {
     let steps = 0;
-    while (this.ready.size > 0 && this.nowMs <= untilMs && !this.timerOverdue()) {
+    while (this.ready.size > 0) {
       if (steps >= stepsMax) throw stepsError(caller, stepsMax, boundName);
       // Dequeue before invoking: a callback that throws is consumed, the rest stays queued.
       const callback = this.ready.shift();
