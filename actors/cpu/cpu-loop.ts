@@ -47,6 +47,7 @@ export class CpuLoop {
     // Code outside the loop (the embedding code on the main thread, actors run by a setImmediate
     // drain) may send while the loop is parked; an answer usually follows within microseconds, so
     // wake the loop to spin for it instead of paying a cross-thread wake when it comes.
+    kernel.dispatcher.incoming = node.port;
     const header = node.port.doorbell.header;
     node.port.onOffered = () => {
       if (this.parked) wakeIfParked(header);
@@ -75,7 +76,8 @@ export class CpuLoop {
     while (this.running) {
       const frames = node.pump();
       counters.pumps++;
-      if (frames > 0) {
+      // Blocked: a frame waits for room in a mailbox; running the actors makes it.
+      if (frames > 0 || node.port.blocked) {
         counters.frames += frames;
         // Run the actors those frames woke now, in this turn, rather than a setImmediate later.
         if (dispatcher.runnable > 0) dispatcher.drain();

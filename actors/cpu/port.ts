@@ -31,11 +31,14 @@ interface OutLink {
 interface InLink {
   readonly ring: SpscRing;
   readonly codec: Codec<KernelMessage>;
-  readonly drainFrame: (bytes: Uint8Array, offset: number, length: number) => void;
+  readonly drainFrame: (bytes: Uint8Array, offset: number, length: number) => boolean;
 }
 
 /** Handles one decoded message from CPU `source`. */
 export type PortDelivery = (source: number, message: KernelMessage) => void;
+
+/** Whether a message can be delivered now, or must wait in its ring (see `CpuPort.pump`). */
+export type PortAdmission = (message: KernelMessage) => boolean;
 
 /** Counters of a port, for stats and tests. */
 export interface PortCounters {
@@ -62,6 +65,13 @@ export class CpuPort {
   /** Sources whose rings still held frames when the last pump moved on. */
   private carry = 0;
   private pumping = false;
+  /** A frame was refused during the current source's drain. */
+  private refused = false;
+  /**
+   * The last pump left a frame in a ring because its mailbox was full: the CPU must run its actors
+   * (which empties that mailbox) before pumping again, not spin on the pending mask.
+   */
+  blocked = false;
   private readonly scratch = new Uint8Array(frameBytesMax);
   /** The last error a bad frame raised, for diagnostics. */
   lastBadFrame: unknown = undefined;
@@ -75,6 +85,7 @@ export class CpuPort {
     readonly cpu: number,
     private readonly memory: InterconnectMemory,
     private readonly deliver: PortDelivery,
+    private readonly admits: PortAdmission = () => true,
   ) {
     assert(cpu >= 0 && cpu < memory.cpus, () => `cpu ${cpu} is not one of ${memory.cpus}`);
     this.doorbell = new Doorbell(memory.doorbells[cpu]!);
@@ -105,7 +116,7 @@ export class CpuPort {
     // the exception (12x slower, node-limits §5.2): decode shared frames from a private copy.
     const copy = ring.buffer instanceof SharedArrayBuffer;
     const scratch = this.scratch;
-    const drainFrame = (bytes: Uint8Array, offset: number, length: number): void => {
+    const drainFrame = (bytes: Uint8Array, offset: number, length: number): boolean => {
       let frame: Uint8Array;
       if (copy) {
         scratch.set(bytes.subarray(offset, offset + length));
@@ -113,7 +124,7 @@ export class CpuPort {
       } else {
         frame = bytes.subarray(offset, offset + length);
       }
-      this.received(peer, codec, codec.decode(frame));
+      return this.received(peer, codec, codec.decode(frame));
     };
     this.inLinks[peer] = { ring, codec, drainFrame };
   }
@@ -163,12 +174,18 @@ export class CpuPort {
    * Drains the rings of every source that rang (at most `pumpFramesPerSourceMax` frames from each,
    * so one busy source cannot starve the others) and hands each message to the delivery callback.
    * Returns the number of frames taken. A frame that fails to decode is counted and skipped.
+   *
+   * Backpressure: a source's drain stops at a message that `admits` refuses (its actor's mailbox is
+   * full while the actor works it down) and leaves it in the ring, first in line; the source is
+   * drained again by a later pump, after the CPU ran its actors (`blocked` says so). A ring that
+   * fills up meets the sender's overflow policy, as the CPUs issue asks.
    */
   pump(): number {
     // A delivery can block on a full ring, and a blocked sender pumps (see CpuNode): a ring being
     // drained cannot be drained again from inside, so the inner pump does nothing.
     if (this.pumping) return 0;
     this.pumping = true;
+    this.blocked = false;
     let mask = this.doorbell.take() | this.carry;
     this.carry = 0;
     let total = 0;
@@ -178,9 +195,11 @@ export class CpuPort {
         mask &= mask - 1;
         const link = this.inLinks[source];
         if (link == null) continue;
+        this.refused = false;
         const taken = this.drainSource(link);
         total += taken;
-        if (taken === pumpFramesPerSourceMax) this.carry |= 1 << source;
+        if (this.refused) this.blocked = true;
+        if (taken === pumpFramesPerSourceMax || this.refused) this.carry |= 1 << source;
       }
     } finally {
       // Sources not reached (an exception escaped) are drained by the next pump.
@@ -211,13 +230,20 @@ export class CpuPort {
     }
   }
 
-  private received(source: number, codec: Codec<KernelMessage>, message: KernelMessage): void {
-    this.counters.framesReceived++;
+  /** Hands one decoded frame on; false when `admits` refused it (it stays in the ring, first in line). */
+  private received(source: number, codec: Codec<KernelMessage>, message: KernelMessage): boolean {
     if (message.type === KERNEL_STRUCTURES) {
+      this.counters.framesReceived++;
       codec.importStructures(message.list as StructureList);
-      return;
+      return true;
     }
+    if (!this.admits(message)) {
+      this.refused = true;
+      return false;
+    }
+    this.counters.framesReceived++;
     this.deliver(source, message);
+    return true;
   }
 
   private outLink(target: number): OutLink {

@@ -19,9 +19,11 @@ export interface RingFrameView {
 
 /**
  * consumer: called by `drain()` once per frame, with the payload at `bytes[offset .. offset + length)`.
- * The bytes are overwritten once `drain()` returns, so decode or copy them inside the call.
+ * The bytes are overwritten once `drain()` returns, so decode or copy them inside the call. An SPSC
+ * ring's handler may return `false` to refuse the frame: it stays in the ring, first in line, and
+ * the drain stops (backpressure to the producer).
  */
-export type RingFrameHandler = (bytes: Uint8Array, offset: number, length: number) => void;
+export type RingFrameHandler = (bytes: Uint8Array, offset: number, length: number) => void | boolean;
 
 /**
  * Copies `length` bytes of `source` to `target[offset..]`. Short frames are copied by hand: the

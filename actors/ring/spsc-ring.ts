@@ -252,7 +252,8 @@ export class SpscRing {
   /**
    * consumer: hands up to `max` frames to `handler` in order, then frees all their space with one
    * atomic store. A frame whose handler throws counts as consumed (a poison frame cannot wedge the
-   * ring); the error propagates. Returns the number of frames handled.
+   * ring); the error propagates. A handler that returns `false` refuses its frame: it stays first
+   * in line and the drain stops. Returns the number of frames handled.
    */
   drain(handler: RingFrameHandler, max: number): number {
     assert(!this.viewing, 'drain: release() the current view first');
@@ -262,9 +263,15 @@ export class SpscRing {
       while (count < max) {
         const offset = this.nextFrame();
         if (offset < 0) break;
+        const head = this.head;
         this.head = this.frameEnd;
         count++;
-        handler(this.bytes, offset, this.frameLength);
+        if (handler(this.bytes, offset, this.frameLength) === false) {
+          // Refused: the frame stays first in line (the head was never published past it).
+          this.head = head;
+          count--;
+          break;
+        }
       }
     } finally {
       // Release once for the whole batch: the producer cannot reuse any of it before this store.

@@ -11,6 +11,14 @@ import { CpuState } from '../sched/cpu-state.js';
  *
  * JavaScript cannot preempt a running handler, so every policy preempts between messages.
  */
+/** What a dispatcher polls between turns: the CPU's inbound rings. */
+export interface IncomingFrames {
+  /** One load of the pending mask: has any CPU sent something? */
+  hasWork(): boolean;
+  /** Takes what was sent into mailboxes and system lanes (as room allows); returns the frames taken. */
+  pump(): number;
+}
+
 export abstract class Dispatcher {
   /** Messages handled since boot. */
   messagesHandled = 0;
@@ -21,6 +29,12 @@ export abstract class Dispatcher {
    * outranks it: OSv's `need_reschedule`). Read after every message.
    */
   protected rescheduleRequested = false;
+  /**
+   * Frames from other CPUs, looked at between turns (OSv's `handle_incoming_wakeups` at each
+   * reschedule): without it a busy CPU would take in a cross-CPU wake, an answer or an interrupt
+   * batch only after its drain, up to `drainMsMax` later. Set by a real CPU's loop.
+   */
+  incoming: IncomingFrames | null = null;
   private drainPending = false;
   private readonly drainBound = () => this.drain();
   constructor(
@@ -61,6 +75,12 @@ export abstract class Dispatcher {
     if (this.drainPending) return;
     this.drainPending = true;
     this.kernel.clock.schedule(this.drainBound);
+  }
+
+  /** Between turns: takes in frames other CPUs sent, if any (see `incoming`). */
+  protected pollIncoming(): void {
+    const incoming = this.incoming;
+    if (incoming !== null && incoming.hasWork()) incoming.pump();
   }
 
   /** Called first thing in `drain`: a new drain may be asked for from now on. */

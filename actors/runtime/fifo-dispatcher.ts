@@ -36,6 +36,7 @@ export class FifoDispatcher extends Dispatcher {
         return;
       }
       this.runTurn(queue.shift());
+      this.pollIncoming();
     }
     this.drainedDry();
   }

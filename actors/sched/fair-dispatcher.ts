@@ -106,6 +106,8 @@ export class FairDispatcher extends Dispatcher {
           if (scheduler.load > 0) this.drainSoon();
           return;
         }
+        // A frame taken in may wake an actor that outranks the rest (an interrupt handler).
+        if (turns > 0) this.pollIncoming();
         const turn = scheduler.pickNext(nowMs);
         if (turn === null) {
           this.drainedDry();

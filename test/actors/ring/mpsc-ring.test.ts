@@ -128,7 +128,7 @@ class Harness {
       }
       case 'drain': {
         const seen: Uint8Array[] = [];
-        this.consumer.drain((bytes, offset, length) => seen.push(bytes.slice(offset, offset + length)), op.max);
+        this.consumer.drain((bytes, offset, length) => void seen.push(bytes.slice(offset, offset + length)), op.max);
         const expected = model.drain(op.max);
         expect(seen.length, 'drain count').to.equal(expected.length);
         seen.forEach((frame, i) => expectBytes(frame, expected[i]!, 'drain'));
