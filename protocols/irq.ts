@@ -4,8 +4,8 @@
  * and a vector's statistics.
  *
  * Line events never travel as actor mail: the controller steps each line itself, per wake. They
- * are declared here so the machine, the controller, traces and a future cross-CPU controller agree
- * on one vocabulary (a raise for a vector whose handler lives on another CPU will cross a ring).
+ * are declared here so the machine, the controller and traces agree on one vocabulary. (A vector
+ * whose handler lives on another CPU sends it batches of events in `kernel.interrupts` frames.)
  */
 import { createCodec } from './codec.js';
 import type { Codec } from './codec.js';
@@ -67,8 +67,13 @@ export type LineStateName = 'idle' | 'pending' | 'inService' | 'masked';
 export interface VectorStats {
   readonly vector: number;
   readonly name: string;
-  /** The CPU whose handler serves the vector: 0 until vectors follow their handler across CPUs. */
+  /**
+   * The CPU whose handler serves the vector. Events are recorded on the CPU that allocated the
+   * vector; when the handler migrates, the vector follows it and each wake carries a batch there.
+   */
   readonly cpu: number;
+  /** Times the vector followed its handler to another CPU. */
+  readonly retargets: number;
   readonly line: LineStateName;
   /** Events offered to the ISR. */
   readonly raised: number;

@@ -21,6 +21,7 @@ export const KERNEL_SPAWN = 'kernel.spawn' as const;
 export const KERNEL_SPAWNED = 'kernel.spawned' as const;
 export const KERNEL_STRUCTURES = 'kernel.structures' as const;
 export const KERNEL_MIGRATE = 'kernel.migrate' as const;
+export const KERNEL_INTERRUPTS = 'kernel.interrupts' as const;
 
 /** A user message for actor `to`; `from` is 0 outside any actor, `askId` is 0 for a tell. */
 export const kernelEnvelope = defineMessage(KERNEL_ENVELOPE, { to: 'pid', from: 'pid', askId: 'integer', body: 'any' });
@@ -63,6 +64,14 @@ export const kernelMigrate = defineMessage(KERNEL_MIGRATE, {
   origins: 'any',
 });
 
+/**
+ * A batch of interrupt events for handler actor `to`, raised on vector `vector` of the sending CPU
+ * (the vector follows its handler to this CPU, see actors/irq/remote-line.ts). It is not mail: the
+ * receiving CPU runs the batch in the handler's system lane, ahead of its mail, and answers
+ * `kernel.reply` for `askId` once the handler has had it, so the sending line can unmask.
+ */
+export const kernelInterrupts = defineMessage(KERNEL_INTERRUPTS, { to: 'pid', askId: 'integer', vector: 'integer', events: 'any' });
+
 export type KernelEnvelope = MessageOf<typeof kernelEnvelope>;
 export type KernelReply = MessageOf<typeof kernelReply>;
 export type KernelStop = MessageOf<typeof kernelStop>;
@@ -72,10 +81,11 @@ export type KernelSpawn = MessageOf<typeof kernelSpawn>;
 export type KernelSpawned = MessageOf<typeof kernelSpawned>;
 export type KernelStructures = MessageOf<typeof kernelStructures>;
 export type KernelMigrate = MessageOf<typeof kernelMigrate>;
-export type KernelMessage = KernelEnvelope | KernelReply | KernelStop | KernelDown | KernelExit | KernelSpawn | KernelSpawned | KernelStructures | KernelMigrate;
+export type KernelInterrupts = MessageOf<typeof kernelInterrupts>;
+export type KernelMessage = KernelEnvelope | KernelReply | KernelStop | KernelDown | KernelExit | KernelSpawn | KernelSpawned | KernelStructures | KernelMigrate | KernelInterrupts;
 
 /** Every kernel descriptor, in a fixed order: codecs on all CPUs derive the same seeds from it. */
-export const runtimeDescriptors = [kernelEnvelope, kernelReply, kernelStop, kernelDown, kernelExit, kernelSpawn, kernelSpawned, kernelStructures, kernelMigrate] as const;
+export const runtimeDescriptors = [kernelEnvelope, kernelReply, kernelStop, kernelDown, kernelExit, kernelSpawn, kernelSpawned, kernelStructures, kernelMigrate, kernelInterrupts] as const;
 
 /**
  * Validates kernel messages.

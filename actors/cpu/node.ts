@@ -15,6 +15,7 @@ import { checkScheduling } from '../sched/entity.js';
 import { entityOf } from '../sched/fair-dispatcher.js';
 import { runtimeExported } from '../sched/decayed-runtime.js';
 import { captureState, migrationBlocker, restoreState } from '../sched/migration.js';
+import { runRemoteBatch } from '../irq/remote-line.js';
 import { assert } from '../runtime/assert.js';
 import { type Behavior, behaviorLabel } from '../runtime/behavior.js';
 import { type Cell, Status } from '../runtime/cell.js';
@@ -26,8 +27,8 @@ import { pidCpu, type Pid } from '../runtime/pid.js';
 import { RingQueue } from '../runtime/ring-queue.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
 import {
-  KERNEL_DOWN, KERNEL_ENVELOPE, KERNEL_MIGRATE, KERNEL_REPLY, KERNEL_SPAWN, KERNEL_SPAWNED, KERNEL_STOP,
-  type KernelEnvelope, type KernelMessage, type KernelMigrate, type KernelSpawn,
+  KERNEL_DOWN, KERNEL_ENVELOPE, KERNEL_INTERRUPTS, KERNEL_MIGRATE, KERNEL_REPLY, KERNEL_SPAWN, KERNEL_SPAWNED, KERNEL_STOP,
+  type KernelEnvelope, type KernelInterrupts, type KernelMessage, type KernelMigrate, type KernelSpawn,
 } from '../../protocols/runtime.js';
 import type { BehaviorAddress, BehaviorCatalog } from './catalog.js';
 import type { InterconnectMemory } from './interconnect.js';
@@ -98,7 +99,7 @@ export class CpuNode implements RemoteSender {
     this.overflow = options.overflow ?? 'wait';
     this.outboxWaitMs = options.outboxWaitMs ?? outboxWaitMsDefault;
     assert(this.outboxWaitMs > 0, 'outboxWaitMs must be positive');
-    this.port = new CpuPort(this.cpu, options.memory, (source, message) => this.handle(source, message));
+    this.port = new CpuPort(this.cpu, options.memory, (source, message) => this.handle(source, message), (message) => this.admits(message));
     this.sleeper = options.memory.doorbells[0] instanceof SharedArrayBuffer ? new Int32Array(new SharedArrayBuffer(4)) : null;
     for (let cpu = 0; cpu < this.cpus; cpu++) {
       this.placements.push(new Map());
@@ -290,6 +291,33 @@ export class CpuNode implements RemoteSender {
     return this.offerOrOverflow(cpu, frame, message, origin, cell);
   }
 
+  /**
+   * Hands a batch of interrupt events from vector `vector` of this CPU to handler `cell` on its CPU
+   * (a vector follows its handler, see actors/irq/remote-line.ts). Resolves once the handler had
+   * them; rejects if they never reached it, at the latest after `deadlineMs`.
+   */
+  sendInterrupts(cell: RemoteCell, vector: number, events: readonly unknown[], deadlineMs?: number): Promise<unknown> {
+    if (cell.pid === 0) return cell.whenSpawned().then(() => this.sendInterrupts(cell, vector, events, deadlineMs));
+    const kernel = this.kernel;
+    return new Promise((resolve, reject) => {
+      const askId = kernel.asks.forward(0, cell, (ok, value) => (ok ? resolve(value) : reject(value)), deadlineMs);
+      const cpu = cell.cpu;
+      if (this.down.has(cpu)) {
+        kernel.asks.reject(askId, new CpuDownError(cpu, cell.describe(), 'its worker is restarting'));
+        return;
+      }
+      const request: KernelInterrupts = { type: KERNEL_INTERRUPTS, to: cell.pid, askId, vector, events };
+      let frame: Uint8Array;
+      try {
+        frame = this.port.encode(cpu, request);
+      } catch (error) {
+        kernel.asks.reject(askId, error);
+        return;
+      }
+      this.offerOrOverflow(cpu, frame, request, -askId, cell);
+    });
+  }
+
   private offerOrOverflow(cpu: number, frame: Uint8Array, message: unknown, origin: number, target: Cell | null): boolean {
     const outbox = this.outboxes[cpu];
     // Frames already waiting go first, in order; the consumer may have made room since.
@@ -395,6 +423,19 @@ export class CpuNode implements RemoteSender {
     return this.port.pump();
   }
 
+  /**
+   * Whether `message` can be handled now. A tell or ask whose actor's mailbox is full waits in the
+   * ring (backpressure on its sender) while that actor is working its mailbox down. An actor that
+   * cannot (it awaits an async handler, or is not running) gets it now and its mailbox's overflow
+   * policy applies, so one stalled actor cannot hold up everything else its CPU is sent.
+   */
+  private admits(message: KernelMessage): boolean {
+    if (message.type !== KERNEL_ENVELOPE) return true;
+    const cell = this.kernel.slots.get(message.to, pidOf);
+    if (cell === undefined || cell.mailbox === null || !cell.mailbox.isFull) return true;
+    return cell.status !== Status.Running || cell.busy;
+  }
+
   private handle(source: number, message: KernelMessage): void {
     const kernel = this.kernel;
     switch (message.type) {
@@ -421,6 +462,15 @@ export class CpuNode implements RemoteSender {
       case KERNEL_MIGRATE:
         this.migrateArrived(source, message);
         return;
+      case KERNEL_INTERRUPTS: {
+        const { askId, vector, events } = message;
+        const settle = (ok: boolean, value: unknown): void => this.reply(source, askId, 0, ok, value);
+        const cell = kernel.slots.get(message.to, pidOf) ?? this.forwarded.get(message.to);
+        // The handler moved on from here: pass the batch along, and its answer back.
+        if (cell instanceof RemoteCell) this.sendInterrupts(cell, vector, events as unknown[]).then((value) => settle(true, value), (error: unknown) => settle(false, error));
+        else runRemoteBatch(cell, vector, events, settle);
+        return;
+      }
       case KERNEL_SPAWNED: {
         const placement = this.tickets.get(message.ticket);
         if (placement === undefined) return; // its CPU restarted since; a fresh request is out

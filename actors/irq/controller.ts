@@ -12,6 +12,8 @@ import * as limits from './limits.js';
 import { controllerAnchor, controllerNames } from './anchor.js';
 import { bindHandler, unbindHandler, type VectorHost, type VectorNumber, VectorState } from './vector.js';
 import { VectorRing } from './vector-ring.js';
+import { serviceRemoteLine } from './remote-line.js';
+import type { RemoteCell } from '../cpu/remote-cell.js';
 
 /** How to allocate a vector. */
 export interface VectorSpec<T> {
@@ -20,7 +22,8 @@ export interface VectorSpec<T> {
   /**
    * The handler: a behaviour made by `interruptHandler` (the controller spawns it under the kernel's
    * `irq` supervisor, restarted if it crashes) or the ref of an actor spawned from one (its owner
-   * supervises it; one actor may serve several vectors).
+   * supervises it; one actor may serve several vectors). That actor may live on another CPU, or
+   * move there later (`sched.migrate`, the balancer): the vector follows it, see remote-line.ts.
    */
   readonly handler: AnyActorRef | InterruptHandlerBehavior<T, never>;
   /** Ring capacity in events, a power of two (default 1024, at most 2^20). */
@@ -63,7 +66,7 @@ export class InterruptController {
   private readonly host: VectorHost;
 
   private constructor(readonly kernel: Kernel) {
-    this.host = { kernel, service: serviceLine, defer: (work) => this.defer(work) };
+    this.host = { kernel, service: serviceLine, serviceRemote: serviceRemoteLine, defer: (work) => this.defer(work) };
   }
 
   /**
@@ -100,7 +103,10 @@ export class InterruptController {
     this.assertOpen('allocate');
     const { ringCapacity, batchEvents } = checkSpec(spec as VectorSpec<unknown>);
     const handler = spec.handler;
-    if (handler instanceof ActorRef) checkHandlerRef(handler);
+    if (handler instanceof ActorRef) {
+      await this.checkHandlerRef(handler);
+      this.assertOpen('allocate');
+    }
     const number = this.table.indexOf(undefined);
     if (number < 0) throw new RangeError(`all ${limits.vectorCountMax} interrupt vectors are allocated`);
     const vector = new VectorState<T>(this.host, number, spec.name, new VectorRing<T>(ringCapacity), batchEvents);
@@ -238,6 +244,20 @@ export class InterruptController {
     return owned;
   }
 
+  /**
+   * Refuses a handler ref that is no interrupt handler or is stopped. One on another CPU is asked
+   * there, with an empty batch: the far CPU checks the actor and answers.
+   */
+  private async checkHandlerRef(ref: AnyActorRef): Promise<void> {
+    const cell = ref.cell;
+    if (cell.isRemote()) {
+      await this.kernel.node!.sendInterrupts(cell as RemoteCell, -1, []);
+      return;
+    }
+    if (!isInterruptHandler(cell.behavior)) throw new TypeError(`${ref.toString()} is not an interrupt handler actor (spawn it from interruptHandler())`);
+    if (cell.status >= Status.Stopping) throw new Error(`${ref.toString()} is stopped`);
+  }
+
   private require(vector: number): VectorState<unknown> {
     const state = this.table[vector];
     if (state === undefined || state.freed) throw new RangeError(`irq ${vector} is not allocated`);
@@ -289,7 +309,4 @@ function checkSpec(spec: VectorSpec<unknown>): { ringCapacity: number; batchEven
   return { ringCapacity, batchEvents };
 }
 
-function checkHandlerRef(ref: AnyActorRef): void {
-  if (!isInterruptHandler(ref.cell.behavior)) throw new TypeError(`${ref.toString()} is not an interrupt handler actor (spawn it from interruptHandler())`);
-  if (ref.cell.status >= Status.Stopping) throw new Error(`${ref.toString()} is stopped`);
-}
+

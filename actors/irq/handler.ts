@@ -62,6 +62,10 @@ export function interruptHandler<T, M extends Message = never>(onEvents: OnEvent
     kind: 'factory',
     label,
     [handlerMark]: onEvents,
+    // An incarnation keeps nothing of its own (the callbacks belong to the behaviour), so a handler
+    // spawned with `kernel.spawn` from a boot module's export may move to another CPU; its vectors
+    // follow it (see remote-line.ts).
+    stateless: true,
     create(): InterruptHandlerInstance<M> {
       return {
         [handlerMark]: onEvents as OnEvents<unknown>,

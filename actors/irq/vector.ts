@@ -1,4 +1,5 @@
 import type { VectorStats } from '../../protocols/irq.js';
+import type { RemoteCell } from '../cpu/remote-cell.js';
 import { assert } from '../runtime/assert.js';
 import { type Cell, Status } from '../runtime/cell.js';
 import type { Kernel } from '../runtime/kernel.js';
@@ -22,6 +23,8 @@ export interface VectorHost {
   readonly kernel: Kernel;
   /** The wake run in the handler's turn. */
   readonly service: ServiceLine;
+  /** The wake of a vector whose handler lives on another CPU, run in the controller's turn. */
+  readonly serviceRemote: (vector: VectorState<never>) => void;
   /** Runs `work` after the current actor's turn, behind the actors already runnable. */
   defer(work: () => void): void;
 }
@@ -33,8 +36,19 @@ export interface VectorHost {
  */
 export class VectorState<T> {
   line: LineState = Line.idle;
-  /** The handler actor's cell, once bound (a spawned handler binds in its first `started`). */
+  /**
+   * The handler actor's cell, once bound (a spawned handler binds in its first `started`). After
+   * the handler migrates, the stand-in (`RemoteCell`) of its new home: see `wake`.
+   */
   handler: Cell | null = null;
+  /**
+   * The CPU whose handler serves the vector. The ring and the line stay on the CPU that allocated
+   * the vector, where its drivers raise (a socket or a signal cannot change threads); the wake
+   * goes to this CPU.
+   */
+  cpu: number;
+  /** Times the vector followed its handler to another CPU. */
+  retargets = 0;
   /** One wake at most is queued per vector: this is what keeps a storm from flooding the lane. */
   wakeQueued = false;
   freed = false;
@@ -48,6 +62,7 @@ export class VectorState<T> {
   /** Pushes the wake into the handler's system lane; bound once so a wake allocates nothing. */
   private readonly queueWake = (): void => this.pushWake();
   private readonly serviceRun: (handler: Cell) => void;
+  private readonly serviceRemote = (): void => this.host.serviceRemote(this as unknown as VectorState<never>);
 
   readonly kernel: Kernel;
 
@@ -58,14 +73,10 @@ export class VectorState<T> {
     readonly ring: VectorRing<T>,
     /** Events one wake hands to the handler. */
     readonly batchEvents: number,
-    /**
-     * The CPU whose event loop runs the handler. Always 0 today: the seam for MSI-X affinity,
-     * where a raise will be routed to the handler's CPU and the vector retargeted when it moves.
-     */
-    readonly cpu = 0,
   ) {
     assert(Number.isInteger(batchEvents) && batchEvents >= 1, 'a vector drains at least one event per wake');
     this.kernel = host.kernel;
+    this.cpu = host.kernel.cpu;
     this.serviceRun = (handler) => host.service(this as unknown as VectorState<never>, handler);
   }
 
@@ -94,10 +105,21 @@ export class VectorState<T> {
    */
   wake(): void {
     if (this.wakeQueued || this.handler === null || this.freed) return;
+    // OSv's set_affinity_and_wake: a handler that moved since the last wake takes its vector along.
+    // Its ref (shared by every holder) points at the new home; the old cell is retired.
+    const handler = this.handler.ref.cell;
+    if (handler !== this.handler) this.retarget(handler);
     this.wakeQueued = true;
     this.wakes++;
-    if (this.kernel.current === this.handler) this.host.defer(this.queueWake);
+    // A remote wake is sent from the controller's turn, so a burst raised now goes as one batch.
+    if (handler.isRemote()) this.host.defer(this.serviceRemote);
+    else if (this.kernel.current === handler) this.host.defer(this.queueWake);
     else this.pushWake();
+  }
+
+  private retarget(handler: Cell): void {
+    bindHandler(this as VectorState<unknown>, handler);
+    this.retargets++;
   }
 
   /**
@@ -117,6 +139,7 @@ export class VectorState<T> {
       vector: this.vector,
       name: this.name,
       cpu: this.cpu,
+      retargets: this.retargets,
       line: lineStateNames[this.line]!,
       raised: this.raised,
       delivered: this.delivered,
@@ -147,6 +170,7 @@ const servedBy = new WeakMap<Cell, Set<VectorState<unknown>>>();
 export function bindHandler(vector: VectorState<unknown>, cell: Cell): void {
   if (vector.handler !== null && vector.handler !== cell) servedBy.get(vector.handler)?.delete(vector);
   vector.handler = cell;
+  vector.cpu = cell.isRemote() ? (cell as RemoteCell).cpu : vector.kernel.cpu;
   let lines = servedBy.get(cell);
   if (lines === undefined) servedBy.set(cell, (lines = new Set()));
   lines.add(vector);

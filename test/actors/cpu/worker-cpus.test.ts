@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { CpuDownError, Kernel, type ActorRef } from '../../../actors/runtime/index.js';
-import { Bomb, Counter, Recorder, Relay, Sender, type CounterMsg } from './fixtures/behaviors.js';
+import { InterruptController } from '../../../actors/irq/index.js';
+import { Bomb, Counter, EventLog, Recorder, Relay, Sender, type CounterMsg } from './fixtures/behaviors.js';
 
 const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
 
@@ -47,6 +48,19 @@ describe('worker CPUs', function () {
     counter.tell({ type: 'add', n: 5 });
     const relay = kernel.spawn(Relay, { cpu: 1 });
     expect(await relay.ask({ type: 'relay', to: counter.pid })).to.equal(5);
+  });
+
+  it('a stream into a small mailbox on another CPU waits in the ring instead of overflowing it', async () => {
+    kernel = await Kernel.boot({ cpus: 3, modules });
+    // Ten slots and drop-newest: any message that met the full mailbox would be lost.
+    const recorder = await kernel.spawned(kernel.spawn(Recorder, { cpu: 2, mailboxCapacity: 10, overflow: 'drop-newest' }));
+    const sender = kernel.spawn(Sender, { cpu: 1 });
+    expect(await sender.ask({ type: 'send', to: recorder.pid, count: 5_000, tag: 1 }, { deadlineMs: 20_000 })).to.equal(5_000);
+    const summary = await eventually(async () => {
+      const got = await recorder.ask({ type: 'summary' });
+      return got.count === 5_000 ? got : undefined;
+    });
+    expect(summary.inOrder).to.equal(true);
   });
 
   it('two CPUs streaming into each other through small full rings neither deadlock nor lose', async () => {
@@ -104,6 +118,20 @@ describe('worker CPUs', function () {
     expect(Math.floor((counter.pid % 2 ** 32) / 2 ** 24)).to.equal(1);
     expect(await counter.ask({ type: 'where' })).to.equal(counter.pid);
     expect(kernel.lookup('migrant')).to.equal(counter);
+  });
+
+  it('an interrupt vector follows its handler to a worker: events raised on the main thread reach it in order', async () => {
+    kernel = await Kernel.boot({ cpus: 2, modules });
+    const irq = await InterruptController.attach(kernel);
+    const handler = kernel.spawn(EventLog, { priority: 'realtime' });
+    const vector = await irq.allocate<number>({ name: 'nic0', handler, ringCapacity: 8_192 });
+    expect(await kernel.scheduler.ask({ type: 'sched.migrate', pid: handler.pid, cpu: 1 })).to.equal(true);
+    for (let n = 0; n < 4_000; n++) irq.raise(vector, n);
+    const stats = await eventually(() => (irq.stats(vector).line === 'idle' ? irq.stats(vector) : undefined));
+    expect(stats).to.include({ cpu: 1, retargets: 1, raised: 4_000, delivered: 4_000, overruns: 0, dropped: 0 });
+    const seen = await handler.ask({ type: 'seen' });
+    expect(seen.map(([cpu]) => cpu).every((cpu) => cpu === 1)).to.equal(true);
+    expect(seen.map(([, , event]) => event)).to.deep.equal(Array.from({ length: 4_000 }, (_, n) => n));
   });
 
   it('shuts every CPU down and refuses new work afterwards', async () => {
