@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { CpuDownError, Kernel, type ActorRef } from '../../../actors/runtime/index.js';
 import { InterruptController } from '../../../actors/irq/index.js';
-import { Bomb, Counter, EventLog, Recorder, Relay, Sender, type CounterMsg } from './fixtures/behaviors.js';
+import { Bomb, Counter, EventLog, Recorder, Relay, Sender, Spinner, type CounterMsg } from './fixtures/behaviors.js';
 
 const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
 
@@ -118,6 +118,29 @@ describe('worker CPUs', function () {
     expect(Math.floor((counter.pid % 2 ** 32) / 2 ** 24)).to.equal(1);
     expect(await counter.ask({ type: 'where' })).to.equal(counter.pid);
     expect(kernel.lookup('migrant')).to.equal(counter);
+  });
+
+  it('the balancer spreads busy actors from the main thread to a worker, and leaves a pinned one', async () => {
+    kernel = await Kernel.boot({ cpus: 2, modules });
+    const spinners = Array.from({ length: 8 }, () => kernel!.spawn(Spinner));
+    const pinned = kernel.spawn(Spinner, { pinned: true });
+    for (const ref of [...spinners, pinned]) ref.tell({ type: 'spin' });
+    const cpuOf = (pid: number): number => Math.floor((pid % 2 ** 32) / 2 ** 24);
+    // One move per 100 ms period while the loads differ by 2 or more: 9 vs 0 settles at 5 vs 4.
+    const moved = await eventually(() => {
+      const count = spinners.filter((ref) => cpuOf(ref.pid) === 1).length;
+      return count >= 4 ? count : undefined;
+    });
+    expect(moved).to.equal(4);
+    // Settled: three more periods move nothing back and forth.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(spinners.filter((ref) => cpuOf(ref.pid) === 1).length).to.equal(4);
+    expect(cpuOf(pinned.pid)).to.equal(0);
+    for (const ref of spinners) {
+      const report = await ref.ask({ type: 'report' });
+      expect(report.cpu).to.equal(cpuOf(ref.pid));
+      expect(report.spins).to.be.above(0);
+    }
   });
 
   it('an interrupt vector follows its handler to a worker: events raised on the main thread reach it in order', async () => {
