@@ -26,3 +26,17 @@ export function collectDeadLetters(kernel: Kernel): DeadLetter[] {
   kernel.deadLetters.subscribe((letter) => letters.push(letter));
   return letters;
 }
+
+/**
+ * Runs a simulated kernel's clock a virtual millisecond at a time (busy CPUs never go idle) until
+ * `pending` settles, and returns it; fails after `virtualMsMax`.
+ */
+export async function settledOnClock<T>(kernel: Kernel, pending: Promise<T>, virtualMsMax = 1_000): Promise<T> {
+  let done = false;
+  pending.then(() => (done = true), () => (done = true));
+  for (let ms = 0; !done; ms++) {
+    if (ms === virtualMsMax) throw new Error(`no answer within ${virtualMsMax} virtual ms`);
+    await kernel.simulatedClock.advance(1);
+  }
+  return pending;
+}

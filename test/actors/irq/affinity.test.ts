@@ -9,7 +9,7 @@ import { Kernel } from '../../../actors/runtime/kernel.js';
 import { pidCpu } from '../../../actors/runtime/pid.js';
 import type { ActorRef } from '../../../actors/runtime/ref.js';
 import { Counter, EventLog, type EventLogMsg, eventLog } from '../cpu/fixtures/behaviors.js';
-import { shutdown } from '../../helpers/kernel.js';
+import { settledOnClock as settled, shutdown } from '../../helpers/kernel.js';
 
 const modules = [new URL('../cpu/fixtures/behaviors.js', import.meta.url)];
 
@@ -17,17 +17,6 @@ async function bootCpus(): Promise<{ kernel: Kernel; irq: InterruptController }>
   const kernel = await Kernel.boot({ mode: 'simulated', seed: 3, cpus: 2, modules });
   const irq = await settled(kernel, InterruptController.attach(kernel));
   return { kernel, irq };
-}
-
-/** Runs the virtual clock until `pending` settles (the CPUs step in seeded order). */
-async function settled<T>(kernel: Kernel, pending: Promise<T>): Promise<T> {
-  let done = false;
-  pending.then(() => (done = true), () => (done = true));
-  for (let ms = 0; !done; ms++) {
-    if (ms === 1_000) throw new Error('no answer within 1000 virtual ms');
-    await kernel.simulatedClock.advance(1);
-  }
-  return pending;
 }
 
 function raiseRange(irq: InterruptController, vector: VectorNumber<number>, from: number, to: number): void {

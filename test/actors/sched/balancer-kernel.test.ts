@@ -8,23 +8,12 @@ import { pidCpu } from '../../../actors/runtime/pid.js';
 import type { ActorRef } from '../../../actors/runtime/ref.js';
 import { schedLimits } from '../../../actors/sched/index.js';
 import { Counter, RefHolder, Spinner, type SpinnerMsg } from '../cpu/fixtures/behaviors.js';
-import { shutdown } from '../../helpers/kernel.js';
+import { settledOnClock as settled, shutdown } from '../../helpers/kernel.js';
 
 const modules = [new URL('../cpu/fixtures/behaviors.js', import.meta.url)];
 
 function bootCpus(cpus: number, seed = 1): Promise<Kernel> {
   return Kernel.boot({ mode: 'simulated', seed, cpus, modules, simulatedCostMs: 0.05 });
-}
-
-/** Runs the clock, a virtual millisecond at a time (busy CPUs never go idle), until `pending` settles. */
-async function settled<T>(kernel: Kernel, pending: Promise<T>): Promise<T> {
-  let done = false;
-  pending.then(() => (done = true), () => (done = true));
-  for (let ms = 0; !done; ms++) {
-    if (ms === 1_000) throw new Error('no answer within 1000 virtual ms');
-    await kernel.simulatedClock.advance(1);
-  }
-  return pending;
 }
 
 describe('load balancer and migration (simulated CPUs)', function () {
