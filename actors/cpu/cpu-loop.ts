@@ -44,10 +44,11 @@ export class CpuLoop {
     this.spinPollsMax = options.spinPollsMax ?? idleSpinPollsDefault;
     this.parkTimeoutMs = options.parkTimeoutMs ?? parkTimeoutMsDefault;
     assert(Number.isInteger(this.spinPollsMax) && this.spinPollsMax >= 0, 'spinPollsMax must be a whole number');
+    // A busy CPU takes in frames between turns, not only when its drain ends.
+    kernel.dispatcher.incoming = node.port;
     // Code outside the loop (the embedding code on the main thread, actors run by a setImmediate
     // drain) may send while the loop is parked; an answer usually follows within microseconds, so
     // wake the loop to spin for it instead of paying a cross-thread wake when it comes.
-    kernel.dispatcher.incoming = node.port;
     const header = node.port.doorbell.header;
     node.port.onOffered = () => {
       if (this.parked) wakeIfParked(header);

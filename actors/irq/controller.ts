@@ -308,5 +308,3 @@ function checkSpec(spec: VectorSpec<unknown>): { ringCapacity: number; batchEven
   }
   return { ringCapacity, batchEvents };
 }
-
-

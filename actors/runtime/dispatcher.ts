@@ -3,14 +3,6 @@ import { type Cell, Status } from './cell.js';
 import type { Kernel } from './kernel.js';
 import { CpuState } from '../sched/cpu-state.js';
 
-/**
- * What runs a CPU's actors: a run policy behind the `enqueue`/`drain` seam. Two policies exist:
- * `FifoDispatcher` (the kernel core's round robin, the fastest) and `FairDispatcher` (OSv's fair
- * scheduler, actors/sched/, the default). Both run an actor's messages with `runMessages` below, so
- * they differ only in which actor runs next and for how long.
- *
- * JavaScript cannot preempt a running handler, so every policy preempts between messages.
- */
 /** What a dispatcher polls between turns: the CPU's inbound rings. */
 export interface IncomingFrames {
   /** One load of the pending mask: has any CPU sent something? */
@@ -19,6 +11,14 @@ export interface IncomingFrames {
   pump(): number;
 }
 
+/**
+ * What runs a CPU's actors: a run policy behind the `enqueue`/`drain` seam. Two policies exist:
+ * `FifoDispatcher` (the kernel core's round robin, the fastest) and `FairDispatcher` (OSv's fair
+ * scheduler, actors/sched/, the default). Both run an actor's messages with `runMessages` below, so
+ * they differ only in which actor runs next and for how long.
+ *
+ * JavaScript cannot preempt a running handler, so every policy preempts between messages.
+ */
 export abstract class Dispatcher {
   /** Messages handled since boot. */
   messagesHandled = 0;
