@@ -21,6 +21,7 @@
 import { createCpuScheduler, createSchedEntity, type CpuScheduler, type SchedEntity } from '../actors/sched/index.js';
 import { RingQueue } from '../actors/runtime/ring-queue.js';
 import { emit, emitRatio, measureRate, quantile } from './harness.js';
+import { createSeededRandom } from '../drivers/random/seeded.js';
 
 const CYCLES = 400_000;
 const MESSAGES = 4_000_000;
@@ -158,21 +159,10 @@ function messageOverhead(): void {
 // ---------------------------------------------------------------------------------------------
 // 3. fairness
 
-/** mulberry32, for the message costs. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** CPU ms of each hog over [2 s, SIM_MS): the dispatcher's loop on a simulated clock. */
 function simulatedShares(priorities: readonly number[], seed: number): number[] {
-  const random = seededRandom(seed);
+  const generator = createSeededRandom(seed);
+  const random = (): number => generator.next();
   const scheduler = createCpuScheduler<number>();
   const entities: SchedEntity<number>[] = priorities.map((priority, i) => createSchedEntity(i, { priority }));
   for (const entity of entities) scheduler.wake(entity, 0);

@@ -5,6 +5,7 @@
  * seeded generator.
  */
 import { type CpuScheduler, type SchedEntity } from '../../../actors/sched/index.js';
+import { createSeededRandom } from '../../../drivers/random/seeded.js';
 
 export interface SimActor {
   /** CPU time of the next message, in ms. */
@@ -95,16 +96,10 @@ export function hog(cost: number | { min: number; max: number; random: () => num
   return { costMs, pending: Number.POSITIVE_INFINITY };
 }
 
-/** mulberry32: a small seeded generator, enough for message costs. */
+/** Floats in [0, 1) from the kernel's seeded generator, for message costs. */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const random = createSeededRandom(seed);
+  return () => random.next();
 }
 
 /** Jain's fairness index of `xs`: (Σx)² / (n·Σx²), 1 when all are equal. */
