@@ -1,5 +1,6 @@
 // The consumer of bench/cpu.bench.ts's bare baseline: a ring and the runtime codec, nothing else.
-// It decodes each frame (from a private copy, as CpuPort does) and counts; the main thread waits on
+// It decodes each frame with the port's codec settings (from a private copy, in place, trusting
+// `any` fields, as CpuPort does) and counts; the main thread waits on
 // a shared word for the count it asked for.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { SpscRing } from '../actors/ring/index.js';
@@ -22,14 +23,14 @@ if (!isMainThread) {
   const data = workerData as CodecWorkerData;
   const ring = SpscRing.attach(data.ring);
   const control = new Int32Array(data.control);
-  const codec = createRuntimeCodec();
+  const codec = createRuntimeCodec({ decodedAnyFields: 'trust' });
   codec.importStructures(data.structures);
   const scratch = new Uint8Array(frameBytesMax);
   let count = 0;
   let check = 0;
   const handle = (bytes: Uint8Array, offset: number, length: number): void => {
     scratch.set(bytes.subarray(offset, offset + length));
-    const message = codec.decode(scratch.subarray(0, length)) as { body: { seq: number } };
+    const message = codec.decodeRange(scratch, 0, length) as { body: { seq: number } };
     check = (check + message.body.seq) | 0;
     count++;
   };

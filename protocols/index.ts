@@ -7,6 +7,7 @@ export type { ProtocolErrorCode } from './protocol-error.js';
 export * from './limits.js';
 export { createSchemaRegistry, defineMessage, normalizeField } from './schema.js';
 export type {
+  AnyFieldsCheck,
   AnyMessage,
   AnyMessageDescriptor,
   ArrayFieldSpec,

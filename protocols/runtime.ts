@@ -7,7 +7,7 @@
  */
 import { assert } from '../actors/runtime/assert.js';
 import { createCodec } from './codec.js';
-import type { Codec } from './codec.js';
+import type { Codec, CodecOptions } from './codec.js';
 import { structureCountMax } from './limits.js';
 import { createSchemaRegistry, defineMessage } from './schema.js';
 import type { MessageOf } from './schema.js';
@@ -109,6 +109,6 @@ assert(runtimeDescriptors.length <= structureCountMax, 'kernel messages must fit
  * const frame = codec.encode({ type: KERNEL_STOP, to: pid, reason: 'shutdown' });
  * ```
  */
-export function createRuntimeCodec(options: { structures?: boolean; structureCountMax?: number } = {}): Codec<KernelMessage> {
+export function createRuntimeCodec(options: Omit<CodecOptions<KernelMessage>, 'registry'> = {}): Codec<KernelMessage> {
   return createCodec({ registry: runtimeRegistry, ...options });
 }

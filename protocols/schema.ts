@@ -72,6 +72,9 @@ export function defineMessage<const T extends string, const F extends FieldSpecs
   return Object.freeze({ type, fields, rule });
 }
 
+/** Whether `validate` walks the contents of `any` fields (`'check'`, the default) or takes them as given. */
+export type AnyFieldsCheck = 'check' | 'trust';
+
 /** Checks untrusted values against a fixed set of message descriptors. */
 export interface SchemaRegistry<M extends AnyMessage = AnyMessage> {
   /**
@@ -80,8 +83,12 @@ export interface SchemaRegistry<M extends AnyMessage = AnyMessage> {
    * schema and for decoded records). Fields are own enumerable properties, exactly what msgpackr
    * packs. No other exception escapes for any value: a throwing getter or proxy trap becomes
    * `malformed`; only a broken invariant of this module would surface, as `InvariantError`.
+   *
+   * `anyFields: 'trust'` checks everything but the contents of `any` fields, for a message a
+   * validating encoder of this process produced: its `any` values were walked before encoding, and
+   * walking them again after decoding proves nothing new (see `CodecOptions.decodedAnyFields`).
    */
-  validate(value: unknown): M;
+  validate(value: unknown, anyFields?: AnyFieldsCheck): M;
   /** True when a descriptor for `type` is registered. */
   has(type: string): boolean;
   /** The registered descriptors, in registration order (the codec seeds record structures from it). */
@@ -108,10 +115,10 @@ export function createSchemaRegistry<const D extends readonly AnyMessageDescript
   }
   const frozen = Object.freeze([...descriptors]);
   return Object.freeze({
-    validate(value: unknown): MessageOf<D[number]> {
+    validate(value: unknown, anyFields: AnyFieldsCheck = 'check'): MessageOf<D[number]> {
       let failure: Failure | undefined;
       try {
-        failure = checkMessage(byType, value);
+        failure = checkMessage(byType, value, anyFields === 'trust');
       } catch (thrown) {
         // Our own broken invariants must surface as bugs, not as bad input.
         if (thrown instanceof InvariantError) throw thrown;
@@ -127,9 +134,9 @@ export function createSchemaRegistry<const D extends readonly AnyMessageDescript
   });
 }
 
-function checkMessage(byType: ReadonlyMap<string, AnyMessageDescriptor>, value: unknown): Failure | undefined {
+function checkMessage(byType: ReadonlyMap<string, AnyMessageDescriptor>, value: unknown, trustAny: boolean): Failure | undefined {
   if (!isPlainObject(value)) return fail('not-a-message', `expected a plain object, got ${describeValueKind(value)}`);
-  const walk = createWalk();
+  const walk = createWalk(trustAny);
   // A plain object can only inherit `type` from a polluted Object.prototype, so the own-property
   // check is needed only then (and on the failure path, to word the error).
   const type: unknown = (value as { type?: unknown }).type;

@@ -46,10 +46,15 @@ export interface Walk {
    * yields inherited keys, and each key must be checked with `Object.hasOwn`.
    */
   readonly inheritedKeys: boolean;
+  /**
+   * True when `any` fields are taken as the plain data they are, unwalked: only for values a
+   * validating encoder in this process produced (see `SchemaRegistry.validate`).
+   */
+  readonly trustAny: boolean;
 }
 
-export function createWalk(): Walk {
-  return { valuesLeft: valueCountMax, inheritedKeys: hasEnumerableKey(Object.prototype) };
+export function createWalk(trustAny = false): Walk {
+  return { valuesLeft: valueCountMax, inheritedKeys: hasEnumerableKey(Object.prototype), trustAny };
 }
 
 const int64Min = -(2n ** 63n);
@@ -112,7 +117,7 @@ function checkRule(rule: FieldRule, value: unknown, depth: number, walk: Walk): 
     case 'object':
       return checkObject(rule, value, depth + 1, walk);
     case 'any':
-      return checkPlainValue(value, depth + 1, walk);
+      return walk.trustAny ? spend(walk) : checkPlainValue(value, depth + 1, walk);
   }
 }
 

@@ -20,6 +20,12 @@ import { Doorbell } from './doorbell.js';
 import { ringBetween, type InterconnectMemory } from './interconnect.js';
 import { pumpFramesPerSourceMax } from './limits.js';
 
+/**
+ * Frames up to this many bytes are copied out of a shared ring byte by byte: faster than a view and
+ * `set` (36 ns) up to about 24 bytes, slower past it (measured: 15 ns for 16 bytes, 65 ns for 40).
+ */
+const copyByHandBytesMax = 16;
+
 interface OutLink {
   readonly ring: SpscRing;
   readonly codec: Codec<KernelMessage>;
@@ -111,20 +117,16 @@ export class CpuPort {
     const out = SpscRing.attach(ringBetween(this.memory, this.cpu, peer));
     this.outLinks[peer] = { ring: out, codec: outCodec, bell: new Doorbell(this.memory.doorbells[peer]!), exported: outCodec.structureCount };
     const ring = SpscRing.attach(ringBetween(this.memory, peer, this.cpu));
-    const codec = createRuntimeCodec();
+    // Only this process's kernels write these rings, and their encoders validate every message.
+    const codec = createRuntimeCodec({ decodedAnyFields: 'trust' });
     // msgpackr's native string extraction throws on SharedArrayBuffer views and falls back after
     // the exception (12x slower, node-limits §5.2): decode shared frames from a private copy.
     const copy = ring.buffer instanceof SharedArrayBuffer;
     const scratch = this.scratch;
     const drainFrame = (bytes: Uint8Array, offset: number, length: number): boolean => {
-      let frame: Uint8Array;
-      if (copy) {
-        scratch.set(bytes.subarray(offset, offset + length));
-        frame = scratch.subarray(0, length);
-      } else {
-        frame = bytes.subarray(offset, offset + length);
-      }
-      return this.received(peer, codec, codec.decode(frame));
+      if (!copy) return this.received(peer, codec, codec.decodeRange(bytes, offset, offset + length));
+      copyOut(bytes, offset, length, scratch);
+      return this.received(peer, codec, codec.decodeRange(scratch, 0, length));
     };
     this.inLinks[peer] = { ring, codec, drainFrame };
   }
@@ -250,5 +252,14 @@ export class CpuPort {
     const link = this.outLinks[target];
     assert(link != null, () => `cpu ${this.cpu} has no ring to cpu ${target}`);
     return link;
+  }
+}
+
+/** Copies `source[offset .. offset + length)` to the start of `target`; short frames by hand, as a view per frame costs more. */
+function copyOut(source: Uint8Array, offset: number, length: number, target: Uint8Array): void {
+  if (length <= copyByHandBytesMax) {
+    for (let i = 0; i < length; i++) target[i] = source[offset + i]!;
+  } else {
+    target.set(source.subarray(offset, offset + length));
   }
 }

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { Packr } from 'msgpackr';
+import { InvariantError } from '../../actors/runtime/errors.js';
 import { createCodec } from '../../protocols/codec.js';
 import type { Codec } from '../../protocols/codec.js';
 import { frameBytesMax, stringLengthMax, structureCountMax } from '../../protocols/limits.js';
@@ -132,6 +134,58 @@ describe('protocols/codec', () => {
     expect(written).to.be.above(0);
     expect(codec.decode(target.subarray(10, 10 + written))).to.deep.equal(message);
     expect(codec.encodeInto(message, target, 64 - written + 1)).to.equal(0);
+  });
+
+  it('decodeRange decodes a frame in place among others, as decode does', () => {
+    const link = createLink(() => createRuntimeCodec());
+    const receiver = createRuntimeCodec();
+    fc.assert(
+      fc.property(fc.array(anyMessageArbitrary<KernelMessage>(runtimeDescriptors), { minLength: 1, maxLength: 8 }), fc.nat(7), (messages, gap) => {
+        // Frames back to back in one buffer, as in a ring's scratch copy, decoded without views.
+        const frames = messages.map((message) => link.sender.encode(message).slice());
+        receiver.importStructures(link.sender.exportStructures());
+        const buffer = new Uint8Array(frames.reduce((sum, frame) => sum + frame.byteLength + gap, 0));
+        let offset = 0;
+        for (const [index, frame] of frames.entries()) {
+          buffer.set(frame, offset);
+          expect(receiver.decodeRange(buffer, offset, offset + frame.byteLength)).to.deep.equal(receiver.decode(frame));
+          expect(receiver.decodeRange(buffer, offset, offset + frame.byteLength)).to.deep.equal(messages[index]);
+          offset += frame.byteLength + gap;
+        }
+      }),
+      { numRuns: 300 },
+    );
+    const frame = receiver.encode({ type: KERNEL_STOP, to: 3, reason: 'shutdown' });
+    expect(protocolErrorOf(() => receiver.decodeRange(frame, 2, 2)).code).to.equal('truncated');
+    expect(protocolErrorOf(() => receiver.decodeRange(frame, 0, frame.byteLength - 1)).code).to.be.oneOf(['truncated', 'malformed']);
+    expect(() => receiver.decodeRange(frame, 0, frame.byteLength + 1)).to.throw(InvariantError, /range/);
+  });
+
+  describe("decodedAnyFields: 'trust'", () => {
+    // A body no validating encoder would emit: a Date and a key with a lone surrogate.
+    const forged = { type: KERNEL_ENVELOPE, to: 1, from: 0, askId: 0, body: { when: new Date(0), ['\ud800']: 1 } };
+    const frame = new Packr({ useRecords: false }).pack(forged);
+
+    it('still checks every declared field of a decoded message', () => {
+      const codec = createRuntimeCodec({ decodedAnyFields: 'trust' });
+      const badPid = new Packr({ useRecords: false }).pack({ ...forged, to: -1 });
+      expect(protocolErrorOf(() => codec.decode(badPid)).detail).to.equal('to');
+      const extra = new Packr({ useRecords: false }).pack({ ...forged, extra: 1 });
+      expect(protocolErrorOf(() => codec.decode(extra)).code).to.equal('malformed');
+      const unknown = new Packr({ useRecords: false }).pack({ type: 'kernel.nope', to: 1 });
+      expect(protocolErrorOf(() => codec.decode(unknown)).code).to.equal('unknown-type');
+    });
+
+    it('takes the contents of any fields as given, where the default walks and refuses them', () => {
+      expect(protocolErrorOf(() => createRuntimeCodec().decode(frame)).detail).to.match(/^body/);
+      const trusted = createRuntimeCodec({ decodedAnyFields: 'trust' }).decode(frame) as { body: { when: unknown } };
+      expect(trusted.body.when).to.be.instanceOf(Date);
+    });
+
+    it('leaves encoding as strict as ever', () => {
+      const codec = createRuntimeCodec({ decodedAnyFields: 'trust' });
+      expect(protocolErrorOf(() => codec.encode(forged as never)).detail).to.match(/^body/);
+    });
   });
 
   it('keeps runtime messages built in declaration order on pre-agreed records', () => {
