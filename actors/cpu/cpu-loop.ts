@@ -10,12 +10,12 @@
 import { assert } from '../runtime/assert.js';
 import type { Kernel } from '../runtime/kernel.js';
 import { wakeIfParked } from '../ring/wake.js';
-import { busyRoundsPerYield, idleSpinPollsDefault, parkTimeoutMsDefault } from './limits.js';
+import { busyRoundsPerYield, idleSpinMicrosDefault, parkTimeoutMsDefault, spinPollsPerClockRead } from './limits.js';
 import type { CpuNode } from './node.js';
 
 export interface CpuLoopOptions {
-  /** Polls of the doorbell before parking (default 1000, about 10 µs). */
-  readonly spinPollsMax?: number;
+  /** How long a CPU with nothing to do polls its doorbell before it parks, in µs (default `idleSpinMicrosDefault`). */
+  readonly spinMicrosMax?: number;
   /** Longest park, a safety net (default 1000 ms). */
   readonly parkTimeoutMs?: number;
 }
@@ -33,7 +33,7 @@ export class CpuLoop {
   private running = false;
   private parked = false;
   private done: Promise<void> = Promise.resolve();
-  private readonly spinPollsMax: number;
+  private readonly spinMsMax: number;
   private readonly parkTimeoutMs: number;
 
   constructor(
@@ -41,9 +41,10 @@ export class CpuLoop {
     private readonly node: CpuNode,
     options: CpuLoopOptions = {},
   ) {
-    this.spinPollsMax = options.spinPollsMax ?? idleSpinPollsDefault;
+    const spinMicros = options.spinMicrosMax ?? idleSpinMicrosDefault;
+    assert(Number.isFinite(spinMicros) && spinMicros >= 0, 'spinMicrosMax must be a finite, non-negative number');
+    this.spinMsMax = spinMicros / 1000;
     this.parkTimeoutMs = options.parkTimeoutMs ?? parkTimeoutMsDefault;
-    assert(Number.isInteger(this.spinPollsMax) && this.spinPollsMax >= 0, 'spinPollsMax must be a whole number');
     // A busy CPU takes in frames between turns, not only when its drain ends.
     kernel.dispatcher.incoming = node.port;
     // Code outside the loop (the embedding code on the main thread, actors run by a setImmediate
@@ -105,9 +106,14 @@ export class CpuLoop {
     }
   }
 
+  /** Polls for work until `spinMsMax` has passed; reads the clock once per `spinPollsPerClockRead` polls. */
   private spin(): boolean {
     const port = this.node.port;
-    for (let polls = 0; polls < this.spinPollsMax; polls++) if (port.hasWork()) return true;
+    const clock = this.kernel.clock;
+    const endMs = clock.now() + this.spinMsMax;
+    do {
+      for (let polls = 0; polls < spinPollsPerClockRead; polls++) if (port.hasWork()) return true;
+    } while (clock.now() < endMs);
     return false;
   }
 

@@ -9,8 +9,14 @@ export const cpusMax = 32;
 export const cpuRingBytesDefault = 256 * 1024;
 /** Frames one pump takes from one source ring before moving to the next, so no source starves another. */
 export const pumpFramesPerSourceMax = 256;
-/** Polls of the pending mask before a CPU with nothing to do parks (about 10 µs, node-limits §3). */
-export const idleSpinPollsDefault = 1_000;
+/**
+ * How long a CPU with nothing to do polls its pending mask before it parks, in µs. The ski-rental
+ * rule: spin about as long as parking costs, and a CPU never pays more than twice the best choice.
+ * A park and its wake cost about 40 µs here (node-limits §2: ~30 µs to wake, ~10 µs to notify).
+ */
+export const idleSpinMicrosDefault = 40;
+/** Polls of the pending mask between two reads of the clock while spinning (a poll is a few ns). */
+export const spinPollsPerClockRead = 64;
 /**
  * Longest park, in ms: a safety net that turns a lost wake into a counted event, not a hang (a wait
  * under ~100 µs is meaningless here, node-limits §2), so keep it far above a time slice.
