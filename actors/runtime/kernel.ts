@@ -79,6 +79,12 @@ export interface BootOptions {
   readonly outboxWaitMs?: number;
   /** Data bytes of each ring between two CPUs (a power of two, default 256 KiB). */
   readonly ringBytes?: number;
+  /**
+   * Heap bound of each worker CPU, in MiB (V8's old generation; default: Node's own). A worker that
+   * runs out dies alone, as by any other fatal error, and its supervisor restarts it: a leaking actor
+   * costs its CPU a restart, not the process.
+   */
+  readonly workerHeapMbMax?: number;
   /** @internal The CPU this kernel is, and how it reaches the others (set by the CPU boot code). */
   readonly interconnect?: Omit<CpuNodeOptions, 'overflow' | 'outboxWaitMs'> & {
     readonly firstGeneration?: number;

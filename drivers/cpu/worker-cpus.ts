@@ -26,6 +26,8 @@ import type { HostToWorker, WorkerKernelOptions, WorkerToHost } from './worker-p
 
 /** How long a worker gets to shut its kernel down before it is terminated, in ms. */
 const workerShutdownMs = 10_000;
+/** The smallest heap bound a worker CPU accepts, in MiB: booting the kernel and its modules needs about half. */
+const workerHeapMbMin = 16;
 /** Pid generations each restart of a CPU skips, so refs to its dead actors never resolve again. */
 const generationsPerIncarnation = 4_096;
 const generationSpan = 2 ** 21 - generationsPerIncarnation;
@@ -44,7 +46,11 @@ export async function bootWorkerCpus(options: BootOptions, cpus: number): Promis
   const catalog = await BehaviorCatalog.load(options.modules ?? []);
   const ringBytes = options.ringBytes ?? cpuRingBytesDefault;
   const memory = createInterconnect(cpus, ringBytes, true);
-  const host = new WorkerCpus(memory, catalog.moduleUrls, ringBytes, workerOptionsOf(options));
+  const heapMbMax = options.workerHeapMbMax;
+  if (heapMbMax !== undefined && !(Number.isInteger(heapMbMax) && heapMbMax >= workerHeapMbMin)) {
+    throw new RangeError(`workerHeapMbMax must be a whole number of MiB, at least ${workerHeapMbMin} (a worker CPU needs that much to boot), got ${heapMbMax}`);
+  }
+  const host = new WorkerCpus(memory, catalog.moduleUrls, ringBytes, workerOptionsOf(options), heapMbMax);
   const kernel = await Kernel.boot({ ...options, interconnect: { cpu: 0, memory, catalog, schedChildren: host.childSpecs() } });
   kernel.cpuHost = host;
   host.startLoop(kernel);
@@ -68,6 +74,7 @@ class WorkerCpus implements CpuHost {
     private readonly modules: readonly string[],
     private readonly ringBytes: number,
     private readonly options: WorkerKernelOptions,
+    private readonly heapMbMax: number | undefined,
   ) {
     this.slots = new Array<WorkerSlot | null>(memory.cpus).fill(null);
     this.incarnations = new Array<number>(memory.cpus).fill(0);
@@ -121,6 +128,7 @@ class WorkerCpus implements CpuHost {
     if (incarnation > 0) this.freshRings(cpu);
     const worker = new Worker(new URL('./worker-entry.js', import.meta.url), {
       workerData: { cpu, memory: this.memory, modules: this.modules, firstGeneration: 1 + ((incarnation * generationsPerIncarnation) % generationSpan), options: this.options },
+      ...(this.heapMbMax !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: this.heapMbMax } } : {}),
     });
     let markReady!: () => void;
     let failBoot!: (error: Error) => void;

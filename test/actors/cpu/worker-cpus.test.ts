@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CpuDownError, Kernel, type ActorRef } from '../../../actors/runtime/index.js';
+import { CpuDownError, Kernel, RingFullError, type ActorRef } from '../../../actors/runtime/index.js';
 import { InterruptController } from '../../../actors/irq/index.js';
 import { Bomb, Counter, EventLog, Recorder, Relay, Sender, Spinner, type CounterMsg } from './fixtures/behaviors.js';
 
@@ -80,9 +80,51 @@ describe('worker CPUs', function () {
     }
   });
 
-  for (const [how, message] of [['process.exit', 'exit-process'], ['an uncaught error', 'throw-async']] as const) {
+  it('wait: messages that find the ring to a frozen CPU full wait outboxWaitMs, then are dead letters; the rest arrive in order', async () => {
+    kernel = await Kernel.boot({ cpus: 2, modules, ringBytes: 4096, crossCpuOverflow: 'wait', outboxWaitMs: 100 });
+    const recorder = await kernel.spawned(kernel.spawn(Recorder, { cpu: 1, mailboxCapacity: 10_000 }));
+    const bomb = kernel.spawn(Bomb, { cpu: 1 });
+    expect(await bomb.ask({ type: 'ping' })).to.equal('pong');
+    const expired: number[] = [];
+    kernel.deadLetters.subscribe((letter) => {
+      const note = letter.message as { type: string; seq?: number };
+      if (letter.reason === 'ring-full' && note.type === 'note') expired.push(note.seq!);
+    });
+    // CPU 1 stops draining for 800 ms: far longer than the outbox wait, even on a slow machine.
+    bomb.tell({ type: 'freeze', ms: 800 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const sent = 1_000;
+    for (let seq = 0; seq < sent; seq++) recorder.tell({ type: 'note', from: 0, seq });
+    const late = await recorder.ask({ type: 'summary' }).then(() => undefined, (error: unknown) => error);
+    expect(late).to.be.instanceOf(RingFullError);
+    // The ring took a prefix; the rest expired in the outbox, in order, while CPU 1 was frozen.
+    const notes = await eventually(async () => {
+      const got = await recorder.ask({ type: 'notes' }, { deadlineMs: 2_000 }).catch(() => undefined);
+      return got !== undefined && got.length + expired.length === sent ? got : undefined;
+    });
+    expect(notes.length).to.be.above(0);
+    expect(expired.length).to.be.above(0);
+    expect(notes.map(([, seq]) => seq)).to.deep.equal(Array.from({ length: notes.length }, (_, index) => index));
+    expect(expired).to.deep.equal(Array.from({ length: expired.length }, (_, index) => notes.length + index));
+  });
+
+  it('refuses a worker heap bound too small to boot on, before starting any worker', async () => {
+    for (const workerHeapMbMax of [4, 15.5, Number.NaN]) {
+      const error = await Kernel.boot({ cpus: 2, modules, workerHeapMbMax }).then(() => undefined, (thrown: unknown) => thrown);
+      expect(error).to.be.instanceOf(RangeError);
+      expect((error as Error).message).to.match(/workerHeapMbMax/);
+    }
+  });
+
+  const deaths = [['process.exit', 'exit-process'], ['an uncaught error', 'throw-async'], ['running out of memory', 'exhaust-memory']] as const;
+  for (const [how, message] of deaths) {
     it(`restarts a CPU whose worker dies by ${how}; its asks fail typed, its placed actors come back`, async () => {
-      kernel = await Kernel.boot({ cpus: 2, modules });
+      // A small heap bound, so running out of memory takes milliseconds (it binds the other cases too).
+      kernel = await Kernel.boot({ cpus: 2, modules, workerHeapMbMax: 64 });
+      const deathReasons: string[] = [];
+      kernel.failures.subscribe((failure) => {
+        if (failure.error instanceof CpuDownError) deathReasons.push(failure.error.message);
+      });
       const counter: ActorRef<CounterMsg> = kernel.spawn(Counter, { cpu: 1, name: 'survivor' });
       counter.tell({ type: 'add', n: 9 });
       expect(await counter.ask({ type: 'get' })).to.equal(9);
@@ -103,6 +145,9 @@ describe('worker CPUs', function () {
       });
       expect(fresh).to.equal(0);
       expect(kernel.lookup('survivor')).to.equal(counter);
+      // The CPU's supervisor saw the death, and why: V8's heap limit, an exit code or the error.
+      expect(deathReasons).to.have.length(1);
+      expect(deathReasons[0]).to.match({ 'exit-process': /exited with code 3/, 'throw-async': /uncaught in the worker/, 'exhaust-memory': /out of memory/i }[message]);
       counter.tell({ type: 'add', n: 1 });
       expect(await counter.ask({ type: 'get' })).to.equal(1);
     });
