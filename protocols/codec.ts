@@ -36,7 +36,7 @@ import { assert } from '../actors/runtime/assert.js';
 import { InvariantError } from '../actors/runtime/errors.js';
 import { frameBytesMax, msgpackrSharedStructuresMax, structureCountMax as structureCountMaxDefault } from './limits.js';
 import { ProtocolError, describeThrown } from './protocol-error.js';
-import type { AnyFieldsCheck, AnyMessage, SchemaRegistry } from './schema.js';
+import { validatePlainData, type AnyFieldsCheck, type AnyMessage, type SchemaRegistry } from './schema.js';
 import { checkImport, exportTable, extendDecoderTable, seedStructures } from './structure-table.js';
 import type { MsgpackrTable, StructureList } from './structure-table.js';
 
@@ -76,6 +76,17 @@ export interface Codec<M extends AnyMessage> {
    * its DataView on the buffer, so only the first frame pays for making one.
    */
   decodeRange(bytes: Uint8Array, start: number, end: number): M;
+  /**
+   * Checks `value` as plain data (what an `any` field holds) and encodes it alone, for a frame whose
+   * header the caller lays out itself; `field` names it in errors. Shares the encoder's structures,
+   * so the sync rule applies as to `encode`. Throws ProtocolError as `encode` does.
+   */
+  encodeData(value: unknown, field: string): Uint8Array;
+  /**
+   * Decodes what `encodeData` encoded, from `bytes[start .. end)`, and checks it as
+   * `decodedAnyFields` says. Throws ProtocolError, and only ProtocolError, for any bad input.
+   */
+  decodeDataRange(bytes: Uint8Array, start: number, end: number, field: string): unknown;
   /** Whether record structures are in use. */
   readonly structures: boolean;
   /** Shapes the encoder shares (seeds plus learned); grows when an encode met a new shape. */
@@ -122,7 +133,11 @@ export function createCodec<M extends AnyMessage>(options: CodecOptions<M>): Cod
 
   function encode(message: M): Uint8Array {
     registry.validate(message);
-    const bytes = packr.pack(message);
+    return pack(message);
+  }
+
+  function pack(value: unknown): Uint8Array {
+    const bytes = packr.pack(value);
     assert((outbound.sharedLength ?? 0) <= countMax, 'the encoder shared more structures than its bound');
     if (bytes.byteLength > frameBytesMax) {
       throw new ProtocolError('too-large', 'frame', `${bytes.byteLength} bytes exceed frameBytesMax (${frameBytesMax})`);
@@ -132,16 +147,25 @@ export function createCodec<M extends AnyMessage>(options: CodecOptions<M>): Cod
 
   function decodeRange(frame: Uint8Array, start: number, end: number): M {
     try {
-      const length = end - start;
-      if (length === 0) throw new ProtocolError('truncated', 'frame', 'the frame is empty');
-      if (length > frameBytesMax) throw new ProtocolError('too-large', 'frame', `${length} bytes exceed frameBytesMax (${frameBytesMax})`);
-      range.start = start;
-      range.end = end;
-      const value: unknown = unpackr.unpack(frame, range);
-      return registry.validate(value, anyFields);
+      return registry.validate(unpackRange(frame, start, end), anyFields);
     } catch (thrown) {
       throw asDecodeError(thrown);
     }
+  }
+
+  function unpackRange(frame: Uint8Array, start: number, end: number): unknown {
+    const length = end - start;
+    if (length === 0) throw new ProtocolError('truncated', 'frame', 'the frame is empty');
+    if (length > frameBytesMax) throw new ProtocolError('too-large', 'frame', `${length} bytes exceed frameBytesMax (${frameBytesMax})`);
+    range.start = start;
+    range.end = end;
+    return unpackr.unpack(frame, range);
+  }
+
+  function checkedRange(bytes: Uint8Array, start: number, end: number): Uint8Array {
+    const frame = asPlainView(bytes);
+    assert(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end <= frame.length, 'the range must lie within bytes');
+    return frame;
   }
 
   return {
@@ -158,9 +182,21 @@ export function createCodec<M extends AnyMessage>(options: CodecOptions<M>): Cod
       return decodeRange(frame, 0, frame.byteLength);
     },
     decodeRange(bytes: Uint8Array, start: number, end: number): M {
-      const frame = asPlainView(bytes);
-      assert(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end <= frame.length, 'the range must lie within bytes');
-      return decodeRange(frame, start, end);
+      return decodeRange(checkedRange(bytes, start, end), start, end);
+    },
+    encodeData(value: unknown, field: string): Uint8Array {
+      validatePlainData(value, field);
+      return pack(value);
+    },
+    decodeDataRange(bytes: Uint8Array, start: number, end: number, field: string): unknown {
+      const frame = checkedRange(bytes, start, end);
+      try {
+        const value = unpackRange(frame, start, end);
+        if (anyFields === 'check') validatePlainData(value, field);
+        return value;
+      } catch (thrown) {
+        throw asDecodeError(thrown);
+      }
     },
     structures,
     get structureCount(): number {

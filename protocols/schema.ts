@@ -13,7 +13,7 @@ import type { FieldRule, FieldSpecs, ObjectValue, Simplify } from './field-spec.
 import { isWellFormedString, makeRule, normalizeFields } from './field-spec.js';
 import { stringLengthMax } from './limits.js';
 import { ProtocolError, describeThrown } from './protocol-error.js';
-import { checkObject, createWalk, describeValueKind, fail, formatPath, isPlainObject } from './validate.js';
+import { checkObject, checkPlainValue, createWalk, describeValueKind, fail, formatPath, isPlainObject } from './validate.js';
 import type { Failure } from './validate.js';
 
 export type {
@@ -132,6 +132,31 @@ export function createSchemaRegistry<const D extends readonly AnyMessageDescript
     },
     descriptors: frozen,
   });
+}
+
+/**
+ * Checks `value` as plain data, what an `any` field of a message may hold (see validate.ts), with
+ * the same limits as such a field; throws ProtocolError whose path starts at `field`. For values
+ * that travel alone, behind a header their sender lays out itself.
+ *
+ * @example
+ * ```ts
+ * validatePlainData({ seq: 1, tags: ['a'] }, 'body'); // passes
+ * validatePlainData({ when: new Date() }, 'body');    // throws ProtocolError at body.when
+ * ```
+ */
+export function validatePlainData(value: unknown, field: string): void {
+  let failure: Failure | undefined;
+  try {
+    // Level 2: where an `any` field's value sits inside a message.
+    failure = checkPlainValue(value, 2, createWalk());
+  } catch (thrown) {
+    if (thrown instanceof InvariantError) throw thrown;
+    throw new ProtocolError('malformed', field, `validation aborted by the value itself: ${describeThrown(thrown)}`, { cause: thrown });
+  }
+  if (failure === undefined) return;
+  failure.path.push(field);
+  throw new ProtocolError(failure.code, formatPath(failure.path), failure.reason);
 }
 
 function checkMessage(byType: ReadonlyMap<string, AnyMessageDescriptor>, value: unknown, trustAny: boolean): Failure | undefined {

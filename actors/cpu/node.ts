@@ -28,7 +28,7 @@ import { RingQueue } from '../runtime/ring-queue.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
 import {
   KERNEL_DOWN, KERNEL_ENVELOPE, KERNEL_INTERRUPTS, KERNEL_MIGRATE, KERNEL_REPLY, KERNEL_SPAWN, KERNEL_SPAWNED, KERNEL_STOP,
-  type KernelEnvelope, type KernelInterrupts, type KernelMessage, type KernelMigrate, type KernelSpawn,
+  type KernelInterrupts, type KernelMessage, type KernelMigrate, type KernelSpawn,
 } from '../../protocols/runtime.js';
 import type { BehaviorAddress, BehaviorCatalog } from './catalog.js';
 import type { InterconnectMemory } from './interconnect.js';
@@ -86,8 +86,6 @@ export class CpuNode implements RemoteSender {
   private readonly forwarded = new Map<Pid, RemoteCell>();
   /** A word to sleep on while blocked on a full ring; null where blocking is impossible (simulated). */
   private readonly sleeper: Int32Array | null;
-  /** Reused for every envelope: encoding is synchronous, so one object serves all sends. */
-  private readonly envelope: { type: typeof KERNEL_ENVELOPE; to: Pid; from: Pid; askId: number; body: unknown } = { type: KERNEL_ENVELOPE, to: 0, from: 0, askId: 0, body: undefined };
 
   constructor(
     private readonly kernel: Kernel,
@@ -277,17 +275,8 @@ export class CpuNode implements RemoteSender {
       return false;
     }
     if (kernel.tracing.active) kernel.traceSend(origin, cell.pid, message);
-    const envelope = this.envelope;
-    envelope.to = cell.pid;
-    envelope.from = origin < 0 ? kernel.currentPid : origin;
-    envelope.askId = origin < 0 ? -origin : 0;
-    envelope.body = message;
-    let frame: Uint8Array;
-    try {
-      frame = this.port.encode(cpu, envelope as KernelEnvelope);
-    } finally {
-      envelope.body = undefined;
-    }
+    const from = origin < 0 ? kernel.currentPid : origin;
+    const frame = this.port.encodeEnvelope(cpu, cell.pid, from, origin < 0 ? -origin : 0, message);
     return this.offerOrOverflow(cpu, frame, message, origin, cell);
   }
 
@@ -544,13 +533,12 @@ export class CpuNode implements RemoteSender {
 
   private reply(source: number, askId: number, to: Pid, ok: boolean, value: unknown): void {
     if (this.down.has(source)) return; // the asker's CPU died; its asks died with it
-    const reply = { type: KERNEL_REPLY, askId, to, ok, body: ok ? value : toWireError(value) } as const;
     let frame: Uint8Array;
     try {
-      frame = this.port.encode(source, reply);
+      frame = this.port.encodeReply(source, askId, to, ok, ok ? value : toWireError(value));
     } catch (error) {
       // A reply that cannot travel (a function, a class instance) fails the ask instead of hanging it.
-      frame = this.port.encode(source, { ...reply, ok: false, body: toWireError(error) });
+      frame = this.port.encodeReply(source, askId, to, false, toWireError(error));
     }
     this.offerOrOverflow(source, frame, value, 0, null);
   }

@@ -1,7 +1,8 @@
 /**
  * One CPU's end of the interconnect: its outbound rings with an encoder each, its inbound rings with
  * a decoder each, and its doorbell. Messages between CPUs are kernel messages (protocols/runtime.ts)
- * encoded with msgpackr and shared record structures.
+ * encoded with msgpackr and shared record structures; actor mail (envelopes and replies) travels
+ * in mail frames, a hand-laid header before the msgpackr body (see mail-frames.ts).
  *
  * Structure sync. An encoder learns a new object shape the first time it packs one and uses its id
  * from that very frame on. Before any frame that may use an id the peer has not seen, the port puts
@@ -17,6 +18,7 @@ import type { StructureList } from '../../protocols/structure-table.js';
 import { frameBytesMax } from '../../protocols/limits.js';
 import { ProtocolError } from '../../protocols/protocol-error.js';
 import { Doorbell } from './doorbell.js';
+import { envelopeHeaderBytes, mailFrameMarker, readMailFrame, replyHeaderBytes, writeEnvelopeHeader, writeReplyHeader } from './mail-frames.js';
 import { ringBetween, type InterconnectMemory } from './interconnect.js';
 import { pumpFramesPerSourceMax } from './limits.js';
 
@@ -78,7 +80,11 @@ export class CpuPort {
    * (which empties that mailbox) before pumping again, not spin on the pending mask.
    */
   blocked = false;
-  private readonly scratch = new Uint8Array(frameBytesMax);
+  /** Where inbound frames are copied to be decoded, and outbound mail frames are laid out. */
+  private readonly inScratch = new Uint8Array(frameBytesMax + envelopeHeaderBytes);
+  private readonly inView = new DataView(this.inScratch.buffer);
+  private readonly outScratch = new Uint8Array(frameBytesMax + envelopeHeaderBytes);
+  private readonly outView = new DataView(this.outScratch.buffer);
   /** The last error a bad frame raised, for diagnostics. */
   lastBadFrame: unknown = undefined;
   /**
@@ -119,14 +125,14 @@ export class CpuPort {
     const ring = SpscRing.attach(ringBetween(this.memory, peer, this.cpu));
     // Only this process's kernels write these rings, and their encoders validate every message.
     const codec = createRuntimeCodec({ decodedAnyFields: 'trust' });
-    // msgpackr's native string extraction throws on SharedArrayBuffer views and falls back after
-    // the exception (12x slower, node-limits §5.2): decode shared frames from a private copy.
-    const copy = ring.buffer instanceof SharedArrayBuffer;
-    const scratch = this.scratch;
+    // Frames are decoded from a private copy: msgpackr's native string extraction throws on
+    // SharedArrayBuffer views and falls back after the exception (12x slower, node-limits §5.2).
+    const scratch = this.inScratch;
+    const view = this.inView;
     const drainFrame = (bytes: Uint8Array, offset: number, length: number): boolean => {
-      if (!copy) return this.received(peer, codec, codec.decodeRange(bytes, offset, offset + length));
       copyOut(bytes, offset, length, scratch);
-      return this.received(peer, codec, codec.decodeRange(scratch, 0, length));
+      const message = scratch[0] === mailFrameMarker ? readMailFrame(codec, view, scratch, length) : codec.decodeRange(scratch, 0, length);
+      return this.received(peer, codec, message);
     };
     this.inLinks[peer] = { ring, codec, drainFrame };
   }
@@ -135,12 +141,44 @@ export class CpuPort {
   encode(target: number, message: KernelMessage): Uint8Array {
     const link = this.outLink(target);
     const frame = link.codec.encode(message);
-    // A frame must fit the ring with room to spare (frames are at most half of it); refuse it here,
-    // typed, rather than have the ring throw after the message was accepted.
-    if (frame.byteLength > link.ring.frameLengthMax) {
-      throw new ProtocolError('too-large', 'frame', `${frame.byteLength} bytes exceed the ${link.ring.frameLengthMax}-byte frame limit of the ring to cpu ${target}`);
-    }
+    this.checkFits(target, link, frame.byteLength);
     return frame;
+  }
+
+  /**
+   * Encodes a `kernel.envelope` for `target` as a mail frame (see mail-frames.ts), checking `body` as
+   * plain data. Returns a view of a buffer the next encode reuses: offer it at once or copy it.
+   */
+  encodeEnvelope(target: number, to: number, from: number, askId: number, body: unknown): Uint8Array {
+    const link = this.outLink(target);
+    const data = link.codec.encodeData(body, 'body');
+    writeEnvelopeHeader(this.outView, to, from, askId);
+    return this.mailFrame(target, link, envelopeHeaderBytes, data);
+  }
+
+  /** Encodes a `kernel.reply` for `target` as a mail frame; as `encodeEnvelope`. */
+  encodeReply(target: number, askId: number, to: number, ok: boolean, body: unknown): Uint8Array {
+    const link = this.outLink(target);
+    const data = link.codec.encodeData(body, 'body');
+    writeReplyHeader(this.outView, askId, to, ok);
+    return this.mailFrame(target, link, replyHeaderBytes, data);
+  }
+
+  private mailFrame(target: number, link: OutLink, headerBytes: number, data: Uint8Array): Uint8Array {
+    const length = headerBytes + data.byteLength;
+    this.checkFits(target, link, length);
+    this.outScratch.set(data, headerBytes);
+    return this.outScratch.subarray(0, length);
+  }
+
+  /**
+   * A frame must fit the ring with room to spare (frames are at most half of it); refuse it here,
+   * typed, rather than have the ring throw after the message was accepted.
+   */
+  private checkFits(target: number, link: OutLink, length: number): void {
+    if (length > link.ring.frameLengthMax) {
+      throw new ProtocolError('too-large', 'frame', `${length} bytes exceed the ${link.ring.frameLengthMax}-byte frame limit of the ring to cpu ${target}`);
+    }
   }
 
   /**
