@@ -1,8 +1,9 @@
 // The consumer of bench/cpu.bench.ts's bare baseline: a ring and the runtime codec, nothing else.
-// It decodes each frame with the port's codec settings (from a private copy, in place, trusting
+// It reads each mail frame with the port's codec settings (from a private copy, in place, trusting
 // `any` fields, as CpuPort does) and counts; the main thread waits on
 // a shared word for the count it asked for.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { envelopeHeaderBytes, readMailFrame } from '../actors/cpu/mail-frames.js';
 import { SpscRing } from '../actors/ring/index.js';
 import { frameBytesMax } from '../protocols/limits.js';
 import { createRuntimeCodec } from '../protocols/runtime.js';
@@ -25,12 +26,13 @@ if (!isMainThread) {
   const control = new Int32Array(data.control);
   const codec = createRuntimeCodec({ decodedAnyFields: 'trust' });
   codec.importStructures(data.structures);
-  const scratch = new Uint8Array(frameBytesMax);
+  const scratch = new Uint8Array(frameBytesMax + envelopeHeaderBytes);
+  const view = new DataView(scratch.buffer);
   let count = 0;
   let check = 0;
   const handle = (bytes: Uint8Array, offset: number, length: number): void => {
     scratch.set(bytes.subarray(offset, offset + length));
-    const message = codec.decodeRange(scratch, 0, length) as { body: { seq: number } };
+    const message = readMailFrame(codec, view, scratch, length) as { body: { seq: number } };
     check = (check + message.body.seq) | 0;
     count++;
   };

@@ -5,7 +5,7 @@
 // 1. one-way throughput of { type: 'ping', seq, payload: { a: 1, b: 'x' } } from the main thread
 //    (CPU 0) to a Sink actor on CPU 1, through the runtime (tell → envelope → ring → dispatch);
 //    baselines: postMessage of the same object unbatched and 64 per post, and a bare loop that
-//    encodes the same envelope with the same codec into an SPSC ring and decodes it on a worker;
+//    encodes the same envelope with the same codec, as the port frames it, into an SPSC ring and decodes it on a worker;
 // 2. ask/reply round trip between two worker CPUs (an Asker on CPU 1 asks an Echo on CPU 2, in
 //    sequence, timing each ask inside CPU 1), receivers awake; and from the main thread with a pause
 //    between asks long enough for both sides to park; against postMessage ping-pong;
@@ -17,7 +17,9 @@
 import { Worker } from 'node:worker_threads';
 import { Kernel, type ActorRef } from '../actors/runtime/index.js';
 import { SpscRing } from '../actors/ring/index.js';
-import { KERNEL_ENVELOPE, createRuntimeCodec } from '../protocols/runtime.js';
+import { envelopeHeaderBytes, writeEnvelopeHeader } from '../actors/cpu/mail-frames.js';
+import { frameBytesMax } from '../protocols/limits.js';
+import { createRuntimeCodec } from '../protocols/runtime.js';
 import { Asker, BusySink, Echo, Sink, Streamer, type EchoMsg, type Ping, type SinkMsg, type StreamerMsg } from './cpu-actors.js';
 import { doneWord, roundWord, wantedWord, type CodecWorkerData } from './cpu-codec-worker.js';
 import { measurePostRtt, startPostWorker } from './post-worker.js';
@@ -139,10 +141,14 @@ async function bareRingCodec(): Promise<RateResult> {
   const ring = SpscRing.create(256 * 1024);
   const control = new Int32Array(new SharedArrayBuffer(256));
   const codec = createRuntimeCodec();
-  const envelope = { type: KERNEL_ENVELOPE, to: 1, from: 0, askId: 0, body: undefined as unknown };
+  // The port's framing: a mail frame, its header laid out by hand before the msgpackr body.
+  const out = new Uint8Array(frameBytesMax + envelopeHeaderBytes);
+  const view = new DataView(out.buffer);
   const encode = (seq: number): Uint8Array => {
-    envelope.body = ping(seq);
-    return codec.encode(envelope as never);
+    const body = codec.encodeData(ping(seq), 'body');
+    writeEnvelopeHeader(view, 1, 0, 0);
+    out.set(body, envelopeHeaderBytes);
+    return out.subarray(0, envelopeHeaderBytes + body.byteLength);
   };
   encode(0); // learn the shapes, then hand them to the decoder as the port's sync would
   const data: CodecWorkerData = { ring: ring.buffer as SharedArrayBuffer, control: control.buffer as SharedArrayBuffer, structures: codec.exportStructures() };
@@ -179,8 +185,10 @@ async function scaling(cpus: number): Promise<RateResult> {
     const sinks: ActorRef<SinkMsg>[] = [];
     const streamers: ActorRef<StreamerMsg>[] = [];
     for (let cpu = 0; cpu < cpus; cpu++) {
-      // The sink's mailbox must hold a whole stream, which its streamer sends in one turn.
-      sinks.push(await kernel.spawned(kernel.spawn(BusySink, { cpu, mailboxCapacity: N_SCALING })));
+      // The sink's mailbox must hold a whole stream, which its streamer sends in one turn, behind the
+      // `expect` ask: the scheduler may run the streamer first (a sink that worked a whole stream has
+      // the larger runtime), and one slot short, the stream's last ping was dropped and the ask hung.
+      sinks.push(await kernel.spawned(kernel.spawn(BusySink, { cpu, mailboxCapacity: N_SCALING + 1 })));
       streamers.push(await kernel.spawned(kernel.spawn(Streamer, { cpu })));
     }
     return await measureRateAsync({
