@@ -1,28 +1,48 @@
 import type { TimerHandle } from '../../drivers/clock/clock.js';
 import { assert } from './assert.js';
+import { DeadlineHeap, type Deadline } from './deadline-heap.js';
 import type { Cell } from './cell.js';
 import { AskTimeoutError } from './errors.js';
 import { messageTypeOf } from './events.js';
 import type { Kernel } from './kernel.js';
 import type { Pid } from './pid.js';
 
-interface PendingAsk {
+interface PendingAsk extends Deadline {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
   readonly from: Pid;
   /** The asked actor; null for a forwarded ask whose target was not found. */
   readonly to: Cell | null;
-  timer: TimerHandle | undefined;
+  /** What the ask carried (its type names the ask in a timeout error); undefined when forwarded. */
+  readonly message: unknown;
+  readonly forwarded: boolean;
+  readonly deadlineMs: number;
+  /** Answered, failed or timed out: its heap entry is skipped when it surfaces. */
+  settled: boolean;
 }
+
+/** Dead heap entries allowed beyond twice the live ones before the heap is rebuilt from the live ones. */
+const deadEntriesSlack = 64;
 
 /**
  * The kernel's table of asks in flight. An ask travels as an ordinary message whose origin is the
- * negated ask id; the reply resolves the entry. Every ask has a deadline armed on the kernel's clock,
- * so no caller waits forever; a reply that comes after its ask ended is a dead letter.
+ * negated ask id; the reply resolves the entry. Every ask has a deadline, so no caller waits
+ * forever; a reply that comes after its ask ended is a dead letter.
+ *
+ * Deadlines share one clock timer, armed for the earliest of them, instead of a timer per ask: a
+ * platform timer armed and cleared costs about 0.3 µs, paid on both CPUs of a cross-CPU ask (1.5–2 µs
+ * of a 4.7–6.5 µs round trip, measured). Asks answered in time leave their heap entry behind, to be
+ * skipped; when the table empties, the timer is cancelled on the clock's next scheduled turn (not at
+ * once: sequential asks would arm and cancel it every time), so an idle kernel holds no timer, and a
+ * simulated clock's `runUntilIdle` does not run to a deadline nobody waits on.
  */
 export class AskTable {
   private readonly pending = new Map<number, PendingAsk>();
+  private readonly deadlines = new DeadlineHeap<PendingAsk>();
   private nextId = 1;
+  private timer: TimerHandle | null = null;
+  private timerDueMs = Infinity;
+  private emptyCheckQueued = false;
 
   constructor(
     private readonly kernel: Kernel,
@@ -37,12 +57,9 @@ export class AskTable {
     assert(deadlineMs > 0 && Number.isFinite(deadlineMs), () => `an ask deadline must be a positive finite number of ms, got ${deadlineMs}`);
     const id = this.nextId++;
     const from = this.kernel.currentPid;
+    const dueMs = this.kernel.clock.now() + deadlineMs;
     const promise = new Promise<unknown>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, from, to: target, timer: undefined });
-    });
-    const entry = this.pending.get(id)!;
-    entry.timer = this.kernel.clock.setTimer(deadlineMs, () => {
-      this.reject(id, new AskTimeoutError(target.describe(), messageTypeOf(message), deadlineMs));
+      this.track({ id, dueMs, resolve, reject, from, to: target, message, forwarded: false, deadlineMs, settled: false });
     });
     // If delivery fails, `deliver` has already rejected the ask with the precise reason. A throw
     // (a message that cannot be encoded for another CPU) fails this ask, not the caller.
@@ -61,10 +78,9 @@ export class AskTable {
    */
   forward(from: Pid, target: Cell | null, settle: (ok: boolean, value: unknown) => void, deadlineMs = this.deadlineMsDefault): number {
     const id = this.nextId++;
-    const entry: PendingAsk = { resolve: (value) => settle(true, value), reject: (error) => settle(false, error), from, to: target, timer: undefined };
-    this.pending.set(id, entry);
     // The asker has its own deadline; this one only keeps the table from holding entries forever.
-    entry.timer = this.kernel.clock.setTimer(deadlineMs, () => this.reject(id, new AskTimeoutError(target?.describe() ?? 'nobody', 'forwarded ask', deadlineMs)));
+    const dueMs = this.kernel.clock.now() + deadlineMs;
+    this.track({ id, dueMs, resolve: (value) => settle(true, value), reject: (error) => settle(false, error), from, to: target, message: undefined, forwarded: true, deadlineMs, settled: false });
     return id;
   }
 
@@ -99,16 +115,69 @@ export class AskTable {
     return true;
   }
 
-  /** Fails every ask in flight (kernel shutdown). */
+  /** Fails every ask in flight (kernel shutdown), and cancels the deadline timer. */
   rejectAll(error: (to: Cell | null) => unknown): void {
     for (const id of [...this.pending.keys()]) this.reject(id, error(this.pending.get(id)!.to));
+    this.cancelTimer();
+  }
+
+  private track(entry: PendingAsk): void {
+    this.pending.set(entry.id, entry);
+    const deadlines = this.deadlines;
+    if (deadlines.size > 2 * this.pending.size + deadEntriesSlack) deadlines.rebuild(this.pending.values());
+    else deadlines.push(entry);
+    if (entry.dueMs < this.timerDueMs) this.armTimer(entry.dueMs);
   }
 
   private take(id: number): PendingAsk | undefined {
     const entry = this.pending.get(id);
     if (entry === undefined) return undefined;
     this.pending.delete(id);
-    if (entry.timer !== undefined) this.kernel.clock.cancelTimer(entry.timer);
+    entry.settled = true;
+    if (this.pending.size === 0 && this.timer !== null && !this.emptyCheckQueued) {
+      this.emptyCheckQueued = true;
+      this.kernel.clock.schedule(() => {
+        this.emptyCheckQueued = false;
+        if (this.pending.size === 0) this.cancelTimer();
+      });
+    }
     return entry;
+  }
+
+  private armTimer(dueMs: number): void {
+    const clock = this.kernel.clock;
+    if (this.timer !== null) clock.cancelTimer(this.timer);
+    this.timerDueMs = dueMs;
+    this.timer = clock.setTimer(dueMs - clock.now(), () => {
+      this.timer = null;
+      this.timerDueMs = Infinity;
+      this.expire();
+    });
+  }
+
+  private cancelTimer(): void {
+    if (this.timer !== null) this.kernel.clock.cancelTimer(this.timer);
+    this.timer = null;
+    this.timerDueMs = Infinity;
+    this.deadlines.rebuild(this.pending.values());
+  }
+
+  /** Fails the asks whose deadline has passed, in deadline order, and arms the timer for the next. */
+  private expire(): void {
+    const now = this.kernel.clock.now();
+    const deadlines = this.deadlines;
+    for (let top = deadlines.peek(); top !== undefined; top = deadlines.peek()) {
+      if (!top.settled && top.dueMs > now) {
+        this.armTimer(top.dueMs);
+        return;
+      }
+      deadlines.pop();
+      if (!top.settled) this.reject(top.id, this.timeoutError(top));
+    }
+  }
+
+  private timeoutError(entry: PendingAsk): AskTimeoutError {
+    if (entry.forwarded) return new AskTimeoutError(entry.to?.describe() ?? 'nobody', 'forwarded ask', entry.deadlineMs);
+    return new AskTimeoutError(entry.to!.describe(), messageTypeOf(entry.message), entry.deadlineMs);
   }
 }

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { Actor, ActorCrashedError, ActorStoppedError, AskTimeoutError, fromReceive, type ActorContext, type Ask } from '../../../actors/runtime/index.js';
 import { bootSimulated, collectDeadLetters, rejectionOf, settle, shutdown } from './helpers.js';
 
@@ -69,6 +70,42 @@ describe('ask', () => {
     echo.tell({ type: 'release' });
     await settle(kernel);
     expect(letters.map((l) => [l.reason, l.message])).to.deep.equal([['ask-ended', 'released']]);
+    await shutdown(kernel);
+  });
+
+  it('fails each of many asks at its own deadline, whatever order they were made in; answered ones never', async () => {
+    // fast-check draws the deadlines; time is virtual, so "at its own deadline" is exact.
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.record({ deadlineMs: fc.integer({ min: 1, max: 400 }), answered: fc.boolean() }), { minLength: 1, maxLength: 30 }), async (asks) => {
+        const kernel = await bootSimulated();
+        const echo = kernel.spawn(Echo);
+        const outcomes: (number | 'answered')[] = asks.map(() => -1);
+        asks.forEach(({ deadlineMs, answered }, index) => {
+          const reply = answered ? echo.ask({ type: 'echo', text: 'x' }, { deadlineMs }) : echo.ask({ type: 'silent' }, { deadlineMs });
+          reply.then(() => (outcomes[index] = 'answered'), (error: unknown) => {
+            expect(error).to.be.instanceOf(AskTimeoutError);
+            outcomes[index] = kernel.clock.now();
+          });
+        });
+        await kernel.simulatedClock.runUntilIdle();
+        expect(outcomes).to.deep.equal(asks.map(({ deadlineMs, answered }) => (answered ? 'answered' : deadlineMs)));
+        await shutdown(kernel);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('leaves no timer behind once every ask is answered, so an idle simulation does not run to a deadline', async () => {
+    const kernel = await bootSimulated();
+    const echo = kernel.spawn(Echo);
+    for (let n = 0; n < 3; n++) {
+      const reply = echo.ask({ type: 'echo', text: `${n}` });
+      await settle(kernel);
+      expect(await reply).to.equal(`${n}`);
+    }
+    await kernel.simulatedClock.runUntilIdle();
+    expect(kernel.simulatedClock.pendingTimers()).to.equal(0);
+    expect(kernel.clock.now()).to.be.below(5_000);
     await shutdown(kernel);
   });
 
