@@ -37,6 +37,7 @@ import { InvariantError } from '../actors/runtime/errors.js';
 import { frameBytesMax, msgpackrSharedStructuresMax, structureCountMax as structureCountMaxDefault } from './limits.js';
 import { ProtocolError, describeThrown } from './protocol-error.js';
 import { validatePlainData, type AnyFieldsCheck, type AnyMessage, type SchemaRegistry } from './schema.js';
+import type { PortableObjects } from './validate.js';
 import { checkImport, exportTable, extendDecoderTable, seedStructures } from './structure-table.js';
 import type { MsgpackrTable, StructureList } from './structure-table.js';
 
@@ -56,6 +57,11 @@ export interface CodecOptions<M extends AnyMessage> {
    * new and cost a third of a small message's decode (measured).
    */
   readonly decodedAnyFields?: AnyFieldsCheck;
+  /**
+   * Objects `encodeData` lets through although they are not plain data (refs, between CPUs); each
+   * travels as its `toJSON()`. Decoding leaves them in that form: the receiver turns them back.
+   */
+  readonly portableObjects?: PortableObjects;
 }
 
 /** Encodes and decodes one registry's messages; one codec per peer and thread. */
@@ -82,6 +88,8 @@ export interface Codec<M extends AnyMessage> {
    * so the sync rule applies as to `encode`. Throws ProtocolError as `encode` does.
    */
   encodeData(value: unknown, field: string): Uint8Array;
+  /** How many portable objects (see `CodecOptions.portableObjects`) the last `encodeData` value held. */
+  readonly portablesInLastData: number;
   /**
    * Decodes what `encodeData` encoded, from `bytes[start .. end)`, and checks it as
    * `decodedAnyFields` says. Throws ProtocolError, and only ProtocolError, for any bad input.
@@ -130,6 +138,8 @@ export function createCodec<M extends AnyMessage>(options: CodecOptions<M>): Cod
   assert(anyFields === 'check' || anyFields === 'trust', "decodedAnyFields must be 'check' or 'trust'");
   // One options object for every ranged unpack: it is read before unpack returns.
   const range = { start: 0, end: 0 };
+  const portable = options.portableObjects ?? null;
+  let portablesInLastData = 0;
 
   function encode(message: M): Uint8Array {
     registry.validate(message);
@@ -185,8 +195,11 @@ export function createCodec<M extends AnyMessage>(options: CodecOptions<M>): Cod
       return decodeRange(checkedRange(bytes, start, end), start, end);
     },
     encodeData(value: unknown, field: string): Uint8Array {
-      validatePlainData(value, field);
+      portablesInLastData = validatePlainData(value, field, portable);
       return pack(value);
+    },
+    get portablesInLastData(): number {
+      return portablesInLastData;
     },
     decodeDataRange(bytes: Uint8Array, start: number, end: number, field: string): unknown {
       const frame = checkedRange(bytes, start, end);

@@ -13,7 +13,7 @@ import type { FieldRule, FieldSpecs, ObjectValue, Simplify } from './field-spec.
 import { isWellFormedString, makeRule, normalizeFields } from './field-spec.js';
 import { stringLengthMax } from './limits.js';
 import { ProtocolError, describeThrown } from './protocol-error.js';
-import { checkObject, checkPlainValue, createWalk, describeValueKind, fail, formatPath, isPlainObject } from './validate.js';
+import { checkObject, checkPlainValue, createWalk, describeValueKind, fail, formatPath, isPlainObject, type PortableObjects } from './validate.js';
 import type { Failure } from './validate.js';
 
 export type {
@@ -137,7 +137,8 @@ export function createSchemaRegistry<const D extends readonly AnyMessageDescript
 /**
  * Checks `value` as plain data, what an `any` field of a message may hold (see validate.ts), with
  * the same limits as such a field; throws ProtocolError whose path starts at `field`. For values
- * that travel alone, behind a header their sender lays out itself.
+ * that travel alone, behind a header their sender lays out itself. With `portable`, objects it
+ * accepts may appear too; returns how many did.
  *
  * @example
  * ```ts
@@ -145,16 +146,17 @@ export function createSchemaRegistry<const D extends readonly AnyMessageDescript
  * validatePlainData({ when: new Date() }, 'body');    // throws ProtocolError at body.when
  * ```
  */
-export function validatePlainData(value: unknown, field: string): void {
+export function validatePlainData(value: unknown, field: string, portable: PortableObjects | null = null): number {
   let failure: Failure | undefined;
+  const walk = createWalk(false, portable);
   try {
     // Level 2: where an `any` field's value sits inside a message.
-    failure = checkPlainValue(value, 2, createWalk());
+    failure = checkPlainValue(value, 2, walk);
   } catch (thrown) {
     if (thrown instanceof InvariantError) throw thrown;
     throw new ProtocolError('malformed', field, `validation aborted by the value itself: ${describeThrown(thrown)}`, { cause: thrown });
   }
-  if (failure === undefined) return;
+  if (failure === undefined) return walk.portables;
   failure.path.push(field);
   throw new ProtocolError(failure.code, formatPath(failure.path), failure.reason);
 }

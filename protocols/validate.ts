@@ -51,10 +51,26 @@ export interface Walk {
    * validating encoder in this process produced (see `SchemaRegistry.validate`).
    */
   readonly trustAny: boolean;
+  /** Objects other than plain data that may travel in `any` values (see PortableObjects), or null. */
+  readonly portable: PortableObjects | null;
+  /** How many portable objects the walk met. */
+  portables: number;
 }
 
-export function createWalk(trustAny = false): Walk {
-  return { valuesLeft: valueCountMax, inheritedKeys: hasEnumerableKey(Object.prototype), trustAny };
+/**
+ * Objects that may travel inside plain data although they are not plain: msgpackr packs each by
+ * its `toJSON()`, a plain object whose only key is `reservedKey`, and the receiver turns such
+ * objects back (an ActorRef, for instance: see actors/cpu/wire-refs.ts).
+ */
+export interface PortableObjects {
+  /** True for a value that travels by its `toJSON()`, false for other objects, or why this one cannot travel. */
+  accepts(value: object): boolean | string;
+  /** The key of the objects portable values pack to; plain data may not use it. */
+  readonly reservedKey: string;
+}
+
+export function createWalk(trustAny = false, portable: PortableObjects | null = null): Walk {
+  return { valuesLeft: valueCountMax, inheritedKeys: hasEnumerableKey(Object.prototype), trustAny, portable, portables: 0 };
 }
 
 const int64Min = -(2n ** 63n);
@@ -153,10 +169,20 @@ export function checkPlainValue(value: unknown, depth: number, walk: Walk): Fail
       if (value instanceof Uint8Array) return checkBytes(value, walk);
       if (isPlainArray(value)) return checkPlainArray(value, depth, walk);
       if (isPlainObject(value)) return checkPlainObject(value, depth, walk);
-      return fail('wrong-field-type', `expected plain data, got ${describeValueKind(value)}`);
+      return checkPortable(value, walk);
     default:
       return fail('wrong-field-type', `expected plain data, got ${typeof value}`);
   }
+}
+
+function checkPortable(value: object, walk: Walk): Failure | undefined {
+  const verdict = walk.portable === null ? false : walk.portable.accepts(value);
+  if (verdict === true) {
+    walk.portables++;
+    return spend(walk);
+  }
+  if (verdict === false) return fail('wrong-field-type', `expected plain data, got ${describeValueKind(value)}`);
+  return fail('malformed', verdict);
 }
 
 function checkPlainArray(value: readonly unknown[], depth: number, walk: Walk): Failure | undefined {
@@ -179,6 +205,7 @@ function checkPlainObject(value: object, depth: number, walk: Walk): Failure | u
     if (++keyCount > objectKeyCountMax) return fail('too-large', `more than objectKeyCountMax (${objectKeyCountMax}) keys`);
     // The reservedKeys of field-spec.ts, compared inline on this hot path.
     if (key === '__proto__' || key === 'toJSON') return withPath(fail('malformed', 'this key cannot travel through msgpackr'), key);
+    if (walk.portable !== null && key === walk.portable.reservedKey) return withPath(fail('malformed', 'this key is reserved for portable objects such as refs'), key);
     const keyFailure = checkString(key, walk);
     if (keyFailure !== undefined) return withPath(keyFailure, key);
     const failure = checkPlainValue((value as Record<string, unknown>)[key], depth + 1, walk);

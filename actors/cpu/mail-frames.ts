@@ -11,6 +11,8 @@
  * envelope  0xc1 0x01 | to f64 | from f64 | askId f64 | body
  * reply     0xc1 0x02 | askId f64 | to f64 | ok u8    | body
  * ```
+ * The kind byte's high bit says that the body holds refs (see wire-refs.ts), so the receiver walks
+ * only those bodies to turn them back into refs.
  * 0xc1 is the one byte msgpack never uses, so such a frame cannot be mistaken for a msgpackr-encoded
  * kernel message, which the same rings carry for everything else (spawns, stops, structure syncs).
  */
@@ -23,26 +25,27 @@ import { KERNEL_ENVELOPE, KERNEL_REPLY, type KernelEnvelope, type KernelMessage,
 export const mailFrameMarker = 0xc1;
 const envelopeKind = 1;
 const replyKind = 2;
+const holdsRefsBit = 0x80;
 /** Bytes before an envelope's body. */
 export const envelopeHeaderBytes = 26;
 /** Bytes before a reply's body. */
 export const replyHeaderBytes = 19;
 
 /** Writes an envelope's header at the start of `view`; the body goes at `envelopeHeaderBytes`. */
-export function writeEnvelopeHeader(view: DataView, to: number, from: number, askId: number): void {
+export function writeEnvelopeHeader(view: DataView, to: number, from: number, askId: number, bodyHoldsRefs = false): void {
   assert(isPid(to) && isPid(from) && isPid(askId), 'an envelope carries pids and an ask id that are non-negative safe integers');
   view.setUint8(0, mailFrameMarker);
-  view.setUint8(1, envelopeKind);
+  view.setUint8(1, bodyHoldsRefs ? envelopeKind | holdsRefsBit : envelopeKind);
   view.setFloat64(2, to, true);
   view.setFloat64(10, from, true);
   view.setFloat64(18, askId, true);
 }
 
 /** Writes a reply's header at the start of `view`; the body goes at `replyHeaderBytes`. */
-export function writeReplyHeader(view: DataView, askId: number, to: number, ok: boolean): void {
+export function writeReplyHeader(view: DataView, askId: number, to: number, ok: boolean, bodyHoldsRefs = false): void {
   assert(isPid(askId) && isPid(to), 'a reply carries an ask id and a pid that are non-negative safe integers');
   view.setUint8(0, mailFrameMarker);
-  view.setUint8(1, replyKind);
+  view.setUint8(1, bodyHoldsRefs ? replyKind | holdsRefsBit : replyKind);
   view.setFloat64(2, askId, true);
   view.setFloat64(10, to, true);
   view.setUint8(18, ok ? 1 : 0);
@@ -50,18 +53,22 @@ export function writeReplyHeader(view: DataView, askId: number, to: number, ok: 
 
 /**
  * Reads the mail frame in `bytes[0 .. length)` (`view` over the same memory) as the kernel message
- * it stands for. Throws ProtocolError for a frame that is truncated, of an unknown kind, or whose
+ * it stands for; a body that holds refs goes through `resolveRefs` (without it, refs stay in their
+ * wire form). Throws ProtocolError for a frame that is truncated, of an unknown kind, or whose
  * routing fields are not what a kernel writes.
  */
-export function readMailFrame(codec: Codec<KernelMessage>, view: DataView, bytes: Uint8Array, length: number): KernelEnvelope | KernelReply {
+export function readMailFrame(codec: Codec<KernelMessage>, view: DataView, bytes: Uint8Array, length: number, resolveRefs?: (body: unknown) => unknown): KernelEnvelope | KernelReply {
   assert(bytes[0] === mailFrameMarker && bytes.buffer === view.buffer, 'readMailFrame: not a mail frame, or a view of other memory');
-  const kind = length >= 2 ? bytes[1] : undefined;
+  const flags = length >= 2 ? bytes[1]! : undefined;
+  const kind = flags === undefined ? undefined : flags & ~holdsRefsBit;
+  const resolve = flags !== undefined && (flags & holdsRefsBit) !== 0 ? resolveRefs : undefined;
   if (kind === envelopeKind) {
     if (length <= envelopeHeaderBytes) throw truncated('envelope');
     const to = pidAt(view, 2, 'to');
     const from = pidAt(view, 10, 'from');
     const askId = pidAt(view, 18, 'askId');
-    return { type: KERNEL_ENVELOPE, to, from, askId, body: codec.decodeDataRange(bytes, envelopeHeaderBytes, length, 'body') };
+    const body = codec.decodeDataRange(bytes, envelopeHeaderBytes, length, 'body');
+    return { type: KERNEL_ENVELOPE, to, from, askId, body: resolve === undefined ? body : resolve(body) };
   }
   if (kind === replyKind) {
     if (length <= replyHeaderBytes) throw truncated('reply');
@@ -69,7 +76,8 @@ export function readMailFrame(codec: Codec<KernelMessage>, view: DataView, bytes
     const to = pidAt(view, 10, 'to');
     const ok = view.getUint8(18);
     if (ok > 1) throw new ProtocolError('wrong-field-type', 'ok', `expected 0 or 1, got ${ok}`);
-    return { type: KERNEL_REPLY, askId, to, ok: ok === 1, body: codec.decodeDataRange(bytes, replyHeaderBytes, length, 'body') };
+    const body = codec.decodeDataRange(bytes, replyHeaderBytes, length, 'body');
+    return { type: KERNEL_REPLY, askId, to, ok: ok === 1, body: resolve === undefined ? body : resolve(body) };
   }
   if (kind === undefined) throw truncated('mail');
   throw new ProtocolError('malformed', 'frame', `unknown mail frame kind ${kind}`);

@@ -22,6 +22,7 @@ import { type Cell, Status } from '../runtime/cell.js';
 import { CpuDownError, describeError, RingFullError, SpawnFailedError } from '../runtime/errors.js';
 import { messageTypeOf } from '../runtime/events.js';
 import type { Kernel } from '../runtime/kernel.js';
+import type { ActorRef } from '../runtime/ref.js';
 import type { Message } from '../runtime/message.js';
 import { pidCpu, type Pid } from '../runtime/pid.js';
 import { RingQueue } from '../runtime/ring-queue.js';
@@ -35,6 +36,7 @@ import type { InterconnectMemory } from './interconnect.js';
 import { blockedSendSleepMs, outboxMessagesMax, outboxRetryMs, outboxWaitMsDefault, remoteRefCacheMax } from './limits.js';
 import { CpuPort } from './port.js';
 import { RemoteCell, type RemoteSender } from './remote-cell.js';
+import { resolveWireRefs } from './wire-refs.js';
 import { fromWireError, toWireError } from './wire-error.js';
 
 /** What a full ring to another CPU does with a message (see the module doc). */
@@ -97,7 +99,8 @@ export class CpuNode implements RemoteSender {
     this.overflow = options.overflow ?? 'wait';
     this.outboxWaitMs = options.outboxWaitMs ?? outboxWaitMsDefault;
     assert(this.outboxWaitMs > 0, 'outboxWaitMs must be positive');
-    this.port = new CpuPort(this.cpu, options.memory, (source, message) => this.handle(source, message), (message) => this.admits(message));
+    const refOf = (pid: Pid): ActorRef<never> => this.refFor(pid);
+    this.port = new CpuPort(this.cpu, options.memory, (source, message) => this.handle(source, message), (message) => this.admits(message), (body) => resolveWireRefs(body, refOf));
     this.sleeper = options.memory.doorbells[0] instanceof SharedArrayBuffer ? new Int32Array(new SharedArrayBuffer(4)) : null;
     for (let cpu = 0; cpu < this.cpus; cpu++) {
       this.placements.push(new Map());
@@ -118,6 +121,19 @@ export class CpuNode implements RemoteSender {
       this.remoteCache.set(pid, cell);
     }
     return cell;
+  }
+
+  /**
+   * The ref a ref that arrived in a message stands for: the actor's own where it lives here, a
+   * remote ref otherwise, or, for an actor of this CPU that is gone, a ref whose messages are dead
+   * letters (a stopped stand-in: nothing else answers to that pid any more).
+   */
+  private refFor(pid: Pid): ActorRef<never> {
+    const ref = this.kernel.refOf(pid);
+    if (ref !== undefined) return ref;
+    const gone = new RemoteCell(this.kernel, this, pid, this.cpu, 'gone', undefined);
+    gone.markStopped();
+    return gone.ref as ActorRef<never>;
   }
 
   /** The CPU a spawn with `cpu` option `where` goes to. */

@@ -18,6 +18,7 @@ import type { StructureList } from '../../protocols/structure-table.js';
 import { frameBytesMax } from '../../protocols/limits.js';
 import { ProtocolError } from '../../protocols/protocol-error.js';
 import { Doorbell } from './doorbell.js';
+import { portableRefs } from './wire-refs.js';
 import { envelopeHeaderBytes, mailFrameMarker, readMailFrame, replyHeaderBytes, writeEnvelopeHeader, writeReplyHeader } from './mail-frames.js';
 import { ringBetween, type InterconnectMemory } from './interconnect.js';
 import { pumpFramesPerSourceMax } from './limits.js';
@@ -98,6 +99,8 @@ export class CpuPort {
     private readonly memory: InterconnectMemory,
     private readonly deliver: PortDelivery,
     private readonly admits: PortAdmission = () => true,
+    /** Turns the refs of a received body back into refs of this CPU (see wire-refs.ts). */
+    private readonly resolveRefs?: (body: unknown) => unknown,
   ) {
     assert(cpu >= 0 && cpu < memory.cpus, () => `cpu ${cpu} is not one of ${memory.cpus}`);
     this.doorbell = new Doorbell(memory.doorbells[cpu]!);
@@ -118,20 +121,21 @@ export class CpuPort {
    */
   attachPeer(peer: number): void {
     assert(peer !== this.cpu && peer >= 0 && peer < this.memory.cpus, () => `bad peer cpu ${peer}`);
-    const outCodec = createRuntimeCodec();
+    const outCodec = createRuntimeCodec({ portableObjects: portableRefs });
     // The seeds are agreed without a sync; only shapes learned later must be sent.
     const out = SpscRing.attach(ringBetween(this.memory, this.cpu, peer));
     this.outLinks[peer] = { ring: out, codec: outCodec, bell: new Doorbell(this.memory.doorbells[peer]!), exported: outCodec.structureCount };
     const ring = SpscRing.attach(ringBetween(this.memory, peer, this.cpu));
     // Only this process's kernels write these rings, and their encoders validate every message.
     const codec = createRuntimeCodec({ decodedAnyFields: 'trust' });
+    const resolveRefs = this.resolveRefs;
     // Frames are decoded from a private copy: msgpackr's native string extraction throws on
     // SharedArrayBuffer views and falls back after the exception (12x slower, node-limits §5.2).
     const scratch = this.inScratch;
     const view = this.inView;
     const drainFrame = (bytes: Uint8Array, offset: number, length: number): boolean => {
       copyOut(bytes, offset, length, scratch);
-      const message = scratch[0] === mailFrameMarker ? readMailFrame(codec, view, scratch, length) : codec.decodeRange(scratch, 0, length);
+      const message = scratch[0] === mailFrameMarker ? readMailFrame(codec, view, scratch, length, resolveRefs) : codec.decodeRange(scratch, 0, length);
       return this.received(peer, codec, message);
     };
     this.inLinks[peer] = { ring, codec, drainFrame };
@@ -152,7 +156,7 @@ export class CpuPort {
   encodeEnvelope(target: number, to: number, from: number, askId: number, body: unknown): Uint8Array {
     const link = this.outLink(target);
     const data = link.codec.encodeData(body, 'body');
-    writeEnvelopeHeader(this.outView, to, from, askId);
+    writeEnvelopeHeader(this.outView, to, from, askId, link.codec.portablesInLastData > 0);
     return this.mailFrame(target, link, envelopeHeaderBytes, data);
   }
 
@@ -160,7 +164,7 @@ export class CpuPort {
   encodeReply(target: number, askId: number, to: number, ok: boolean, body: unknown): Uint8Array {
     const link = this.outLink(target);
     const data = link.codec.encodeData(body, 'body');
-    writeReplyHeader(this.outView, askId, to, ok);
+    writeReplyHeader(this.outView, askId, to, ok, link.codec.portablesInLastData > 0);
     return this.mailFrame(target, link, replyHeaderBytes, data);
   }
 

@@ -20,6 +20,9 @@ export interface AskOptions {
  * const n = await counter.ask({ type: 'get' }); // n: number
  * ```
  */
+/** The one key of the object a ref travels as between CPUs (plain data may not use it). */
+export const refWireKey = '@osprey.ref';
+
 export class ActorRef<M extends Message> {
   /**
    * @internal Where messages go. Replaced only when the actor migrates to another CPU: every holder
@@ -54,6 +57,15 @@ export class ActorRef<M extends Message> {
   /** Sends an ask-branded message and resolves with the reply. Every ask has a deadline. */
   ask<T extends AskTypes<M>>(message: M & { readonly type: T }, options?: AskOptions): Promise<ReplyOf<MessageOfType<M, T>>> {
     return this.cell.kernel.asks.ask(this.cell, message, options?.deadlineMs) as Promise<ReplyOf<MessageOfType<M, T>>>;
+  }
+
+  /**
+   * What a ref becomes inside a message to another CPU, where msgpackr packs objects by their
+   * `toJSON()`, and in JSON: `{ '@osprey.ref': pid }`. The receiving CPU turns it back into a ref
+   * (see actors/cpu/wire-refs.ts).
+   */
+  toJSON(): { readonly [refWireKey]: Pid } {
+    return { [refWireKey]: this.cell.pid };
   }
 
   /** The registered name, or the pid and behaviour label. */
