@@ -22,6 +22,7 @@ export const KERNEL_SPAWNED = 'kernel.spawned' as const;
 export const KERNEL_STRUCTURES = 'kernel.structures' as const;
 export const KERNEL_MIGRATE = 'kernel.migrate' as const;
 export const KERNEL_INTERRUPTS = 'kernel.interrupts' as const;
+export const KERNEL_MONITOR = 'kernel.monitor' as const;
 
 /** A user message for actor `to`; `from` is 0 outside any actor, `askId` is 0 for a tell. */
 export const kernelEnvelope = defineMessage(KERNEL_ENVELOPE, { to: 'pid', from: 'pid', askId: 'integer', body: 'any' });
@@ -29,7 +30,10 @@ export const kernelEnvelope = defineMessage(KERNEL_ENVELOPE, { to: 'pid', from: 
 export const kernelReply = defineMessage(KERNEL_REPLY, { askId: 'integer', to: 'pid', ok: 'boolean', body: 'any' });
 /** Asks actor `to` to stop. */
 export const kernelStop = defineMessage(KERNEL_STOP, { to: 'pid', reason: 'string' });
-/** Tells `watcher` that the monitored `pid` is gone. */
+/**
+ * Tells the receiving CPU that its actors' ref to `pid` (an actor of the sending CPU, as the
+ * receiver knows it) is gone, with the exit reason; `watcher` is 0 (the CPU, not one actor).
+ */
 export const kernelDown = defineMessage(KERNEL_DOWN, { watcher: 'pid', pid: 'pid', reason: 'string' });
 /** Tells linked actor `to` that `from` exited. */
 export const kernelExit = defineMessage(KERNEL_EXIT, { to: 'pid', from: 'pid', reason: 'string' });
@@ -72,6 +76,12 @@ export const kernelMigrate = defineMessage(KERNEL_MIGRATE, {
  */
 export const kernelInterrupts = defineMessage(KERNEL_INTERRUPTS, { to: 'pid', askId: 'integer', vector: 'integer', events: 'any' });
 
+/**
+ * Asks the receiving CPU to tell the sender, with `kernel.down`, when its actor `pid` stops (at
+ * once, reason `noproc`, if it is gone already): the sender has actors monitoring it.
+ */
+export const kernelMonitor = defineMessage(KERNEL_MONITOR, { pid: 'pid' });
+
 export type KernelEnvelope = MessageOf<typeof kernelEnvelope>;
 export type KernelReply = MessageOf<typeof kernelReply>;
 export type KernelStop = MessageOf<typeof kernelStop>;
@@ -82,10 +92,11 @@ export type KernelSpawned = MessageOf<typeof kernelSpawned>;
 export type KernelStructures = MessageOf<typeof kernelStructures>;
 export type KernelMigrate = MessageOf<typeof kernelMigrate>;
 export type KernelInterrupts = MessageOf<typeof kernelInterrupts>;
-export type KernelMessage = KernelEnvelope | KernelReply | KernelStop | KernelDown | KernelExit | KernelSpawn | KernelSpawned | KernelStructures | KernelMigrate | KernelInterrupts;
+export type KernelMonitor = MessageOf<typeof kernelMonitor>;
+export type KernelMessage = KernelEnvelope | KernelReply | KernelStop | KernelDown | KernelExit | KernelSpawn | KernelSpawned | KernelStructures | KernelMigrate | KernelInterrupts | KernelMonitor;
 
 /** Every kernel descriptor, in a fixed order: codecs on all CPUs derive the same seeds from it. */
-export const runtimeDescriptors = [kernelEnvelope, kernelReply, kernelStop, kernelDown, kernelExit, kernelSpawn, kernelSpawned, kernelStructures, kernelMigrate, kernelInterrupts] as const;
+export const runtimeDescriptors = [kernelEnvelope, kernelReply, kernelStop, kernelDown, kernelExit, kernelSpawn, kernelSpawned, kernelStructures, kernelMigrate, kernelInterrupts, kernelMonitor] as const;
 
 /**
  * Validates kernel messages.

@@ -23,12 +23,13 @@ import { CpuDownError, describeError, RingFullError, SpawnFailedError } from '..
 import { messageTypeOf } from '../runtime/events.js';
 import type { Kernel } from '../runtime/kernel.js';
 import type { ActorRef } from '../runtime/ref.js';
+import type { ExitReason } from '../runtime/signals.js';
 import type { Message } from '../runtime/message.js';
 import { pidCpu, type Pid } from '../runtime/pid.js';
 import { RingQueue } from '../runtime/ring-queue.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
 import {
-  KERNEL_DOWN, KERNEL_ENVELOPE, KERNEL_INTERRUPTS, KERNEL_MIGRATE, KERNEL_REPLY, KERNEL_SPAWN, KERNEL_SPAWNED, KERNEL_STOP,
+  KERNEL_DOWN, KERNEL_ENVELOPE, KERNEL_INTERRUPTS, KERNEL_MIGRATE, KERNEL_MONITOR, KERNEL_REPLY, KERNEL_SPAWN, KERNEL_SPAWNED, KERNEL_STOP,
   type KernelInterrupts, type KernelMessage, type KernelMigrate, type KernelSpawn,
 } from '../../protocols/runtime.js';
 import type { BehaviorAddress, BehaviorCatalog } from './catalog.js';
@@ -37,6 +38,7 @@ import { blockedSendSleepMs, outboxMessagesMax, outboxRetryMs, outboxWaitMsDefau
 import { CpuPort } from './port.js';
 import { RemoteCell, type RemoteSender } from './remote-cell.js';
 import { resolveWireRefs } from './wire-refs.js';
+import { RemoteWatcher, type DownReporter } from './remote-watcher.js';
 import { fromWireError, toWireError } from './wire-error.js';
 
 /** What a full ring to another CPU does with a message (see the module doc). */
@@ -66,7 +68,7 @@ interface Placement {
   readonly options: SpawnOptions | undefined;
 }
 
-export class CpuNode implements RemoteSender {
+export class CpuNode implements RemoteSender, DownReporter {
   readonly cpu: number;
   readonly cpus: number;
   readonly port: CpuPort;
@@ -79,6 +81,10 @@ export class CpuNode implements RemoteSender {
   private placeNext = 0;
   /** Live placements by CPU, keyed by the cell. */
   private readonly placements: Map<RemoteCell, Placement>[] = [];
+  /** Remote cells local actors monitor, by pid: their CPU reports the stop (see requestMonitor). */
+  private readonly monitored = new Map<Pid, RemoteCell>();
+  /** Watchers standing in for other CPUs' monitors of our actors, by `watcherKey`. */
+  private readonly remoteWatchers = new Map<string, RemoteWatcher>();
   /** Local actors other CPUs spawned here: pid → the spawning CPU, told when the actor stops. */
   private readonly spawnedHere = new Map<Pid, number>();
   private readonly outboxes: (RingQueue<Waiting> | null)[] = [];
@@ -501,23 +507,67 @@ export class CpuNode implements RemoteSender {
         return;
       }
       case KERNEL_DOWN: {
+        const reason = exitReasonOf(message.reason);
         // An actor we placed on `source` stopped there: it is not respawned if that CPU restarts.
         for (const placement of this.placements[source]!.values()) {
           if (placement.cell.pid !== message.pid) continue;
           this.placements[source]!.delete(placement.cell);
-          placement.cell.markStopped();
+          placement.cell.markStopped(reason);
           break;
         }
-        const gone = this.remoteCache.get(message.pid);
-        gone?.markStopped();
+        const gone = this.remoteCache.get(message.pid) ?? this.monitored.get(message.pid);
+        gone?.markStopped(reason);
         this.remoteCache.delete(message.pid);
+        this.monitored.delete(message.pid);
         if (gone !== undefined) for (const [pid, remote] of this.forwarded) if (remote === gone) this.forwarded.delete(pid);
         return;
       }
+      case KERNEL_MONITOR:
+        this.monitorFor(source, message.pid);
+        return;
       default:
         // kernel.exit is reserved for links across CPUs, which no CPU sends yet.
         this.port.counters.badFrames++;
     }
+  }
+
+  // ---- monitors across CPUs ------------------------------------------------------------------
+
+  /** RemoteCell: local actors monitor `cell`; ask its CPU to report the actor's stop. */
+  requestMonitor(cell: RemoteCell): void {
+    assert(cell.pid !== 0, 'a monitor request needs the pid the far CPU chose');
+    if (this.down.has(cell.cpu)) return; // cpuDown has told the watchers already
+    this.monitored.set(cell.pid, cell);
+    const request = { type: KERNEL_MONITOR, pid: cell.pid } as const;
+    this.offerOrOverflow(cell.cpu, this.port.encode(cell.cpu, request), request, 0, null);
+  }
+
+  /** CPU `source` monitors our actor `pid` (as it knows it): watch it on that CPU's behalf. */
+  private monitorFor(source: number, pid: Pid): void {
+    const key = watcherKey(source, pid);
+    if (this.remoteWatchers.has(key)) return;
+    const target = this.kernel.slots.get(pid, pidOf) ?? this.forwarded.get(pid);
+    if (target === undefined) {
+      this.sendDown(source, pid, 'noproc');
+      return;
+    }
+    const watcher = new RemoteWatcher(this.kernel, this, source, pid, target);
+    this.remoteWatchers.set(key, watcher);
+    // An actor that moved on is watched where it went, through its stand-in here.
+    this.kernel.lifecycle.monitor(watcher, target);
+    if (target instanceof RemoteCell && target.extras?.watchers?.size === 1 && target.pid !== 0) this.requestMonitor(target);
+  }
+
+  /** RemoteWatcher: the actor CPU `cpu` monitors as `pid` stopped. */
+  reportDown(cpu: number, pid: Pid, reason: ExitReason, watcher: RemoteWatcher): void {
+    if (this.remoteWatchers.get(watcherKey(cpu, pid)) === watcher) this.remoteWatchers.delete(watcherKey(cpu, pid));
+    this.sendDown(cpu, pid, reason);
+  }
+
+  private sendDown(cpu: number, pid: Pid, reason: ExitReason): void {
+    if (this.down.has(cpu)) return;
+    const notice = { type: KERNEL_DOWN, watcher: 0, pid, reason } as const;
+    this.offerOrOverflow(cpu, this.port.encode(cpu, notice), notice, 0, null);
   }
 
   private spawnRequested(source: number, request: KernelSpawn): void {
@@ -580,11 +630,19 @@ export class CpuNode implements RemoteSender {
     this.down.add(cpu);
     const kernel = this.kernel;
     kernel.asks.rejectWhere((to) => to.isRemote() && (to as RemoteCell).cpu === cpu, (to) => new CpuDownError(cpu, to.describe(), why));
-    for (const [pid, cell] of this.remoteCache) {
+    // Their actors died with it: watchers here get `down`, reason `killed`.
+    for (const [pid, cell] of [...this.remoteCache, ...this.monitored]) {
       if (cell.cpu !== cpu) continue;
       this.remoteCache.delete(pid);
+      this.monitored.delete(pid);
       // Refs of actors we placed there stay valid: those actors restart with their CPU.
-      if (!this.placements[cpu]!.has(cell)) cell.markStopped();
+      if (!this.placements[cpu]!.has(cell)) cell.markStopped('killed');
+    }
+    // Nobody there watches our actors any more.
+    for (const [key, watcher] of this.remoteWatchers) {
+      if (watcher.sourceCpu !== cpu) continue;
+      watcher.detach();
+      this.remoteWatchers.delete(key);
     }
     for (const [ticket, placement] of this.tickets) if (placement.cell.cpu === cpu) this.tickets.delete(ticket);
     for (const placement of this.placements[cpu]!.values()) placement.cell.respawning();
@@ -606,6 +664,17 @@ export class CpuNode implements RemoteSender {
   isDown(cpu: number): boolean {
     return this.down.has(cpu);
   }
+}
+
+function watcherKey(cpu: number, pid: Pid): string {
+  return `${cpu}:${pid}`;
+}
+
+const exitReasons: ReadonlySet<string> = new Set<ExitReason>(['normal', 'shutdown', 'killed', 'crashed', 'noproc']);
+
+/** The exit reason a `kernel.down` frame names (a placed actor's stop notice says only 'stopped'). */
+function exitReasonOf(reason: string): ExitReason {
+  return exitReasons.has(reason) ? (reason as ExitReason) : 'normal';
 }
 
 function pidOf(cell: Cell): Pid {

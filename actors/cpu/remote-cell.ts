@@ -13,11 +13,14 @@ import { Cell, Status } from '../runtime/cell.js';
 import type { Kernel } from '../runtime/kernel.js';
 import { Mailbox } from '../runtime/mailbox.js';
 import { formatPid, type Pid } from '../runtime/pid.js';
+import type { ExitReason } from '../runtime/signals.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
 
 /** What a remote cell sends through; implemented by CpuNode. */
 export interface RemoteSender {
   sendEnvelope(cell: RemoteCell, message: unknown, origin: number): boolean;
+  /** Asks the actor's CPU to report its stop: local actors of this CPU monitor `cell`. */
+  requestMonitor(cell: RemoteCell): void;
 }
 
 const remoteBehavior = fromReceive(() => {
@@ -79,26 +82,42 @@ export class RemoteCell extends Cell {
     while (held !== null && held.count > 0) this.deliver(held.shift(), held.shiftedOrigin);
     for (const waiter of this.spawnWaiters ?? []) waiter.resolve();
     this.spawnWaiters = null;
+    // Monitored before its CPU answered: the request could only go out now.
+    if ((this.extras?.watchers?.size ?? 0) > 0) this.sender.requestMonitor(this);
   }
 
   /** Its CPU died and is restarting: hold messages again until the new incarnation has a pid. */
   respawning(): void {
     if (this.status === Status.Stopped) return;
+    // The incarnation its watchers monitored is gone; the next one is a new actor behind this ref.
+    this.notifyDown('killed');
     (this as unknown as { pid: Pid }).pid = 0;
+  }
+
+  /** Gives each local watcher a `down` signal for this actor, as a local actor's stop would. */
+  notifyDown(reason: ExitReason): void {
+    const watchers = this.extras?.watchers;
+    if (watchers == null) return;
+    this.extras!.watchers = null;
+    for (const watcher of watchers) {
+      watcher.extras?.watching?.delete(this);
+      watcher.pushSystem({ kind: 'signal', signal: { type: 'down', ref: this.ref as never, reason } });
+    }
   }
 
   /** The spawn failed on the target CPU (or the CPU went down first): everything held is dead. */
   spawnFailed(error: Error): void {
     this.spawnError = error;
-    this.markStopped();
+    this.markStopped('noproc');
     for (const waiter of this.spawnWaiters ?? []) waiter.reject(error);
     this.spawnWaiters = null;
   }
 
-  /** The actor is known to be gone (its CPU died): later sends are dead letters. */
-  markStopped(): void {
+  /** The actor is known to be gone (it stopped, or its CPU died): later sends are dead letters. */
+  markStopped(reason: ExitReason = 'noproc'): void {
     if (this.status === Status.Stopped) return;
     this.status = Status.Stopped;
+    this.notifyDown(reason);
     const name = this.extras?.name;
     if (name !== undefined && this.kernel.registry.get(name) === this) this.kernel.registry.delete(name);
     const held = this.held;

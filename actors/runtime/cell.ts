@@ -244,8 +244,10 @@ export class Cell implements ActorContext<Message> {
   }
 
   monitor(ref: ActorRef<never>): void {
-    refuseRemote(ref.cell, 'monitor');
-    this.kernel.lifecycle.monitor(this, ref.cell);
+    const cell = ref.cell;
+    this.kernel.lifecycle.monitor(this, cell);
+    // The first watcher here of an actor on another CPU asks that CPU to report its stop.
+    if (cell.isRemote() && cell.extras?.watchers?.size === 1 && cell.pid !== 0) this.kernel.node!.requestMonitor(cell as never);
   }
 
   demonitor(ref: ActorRef<never>): void {
@@ -330,7 +332,7 @@ export class Cell implements ActorContext<Message> {
 }
 
 
-/** Monitors and links do not cross CPUs yet; say so instead of never firing. */
+/** Links do not cross CPUs yet; say so instead of never firing. */
 function refuseRemote(cell: Cell, what: string): void {
-  if (cell.isRemote()) throw new Error(`cannot ${what} ${cell.describe()}: monitors and links work between actors of one CPU only`);
+  if (cell.isRemote()) throw new Error(`cannot ${what} ${cell.describe()}: links work between actors of one CPU only (monitors cross CPUs)`);
 }
