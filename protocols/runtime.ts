@@ -23,6 +23,7 @@ export const KERNEL_STRUCTURES = 'kernel.structures' as const;
 export const KERNEL_MIGRATE = 'kernel.migrate' as const;
 export const KERNEL_INTERRUPTS = 'kernel.interrupts' as const;
 export const KERNEL_MONITOR = 'kernel.monitor' as const;
+export const KERNEL_LINK = 'kernel.link' as const;
 
 /** A user message for actor `to`; `from` is 0 outside any actor, `askId` is 0 for a tell. */
 export const kernelEnvelope = defineMessage(KERNEL_ENVELOPE, { to: 'pid', from: 'pid', askId: 'integer', body: 'any' });
@@ -35,7 +36,7 @@ export const kernelStop = defineMessage(KERNEL_STOP, { to: 'pid', reason: 'strin
  * receiver knows it) is gone, with the exit reason; `watcher` is 0 (the CPU, not one actor).
  */
 export const kernelDown = defineMessage(KERNEL_DOWN, { watcher: 'pid', pid: 'pid', reason: 'string' });
-/** Tells linked actor `to` that `from` exited. */
+/** Tells actor `to` that `from`, an actor of the sending CPU linked to it, exited (or crashed), and why. */
 export const kernelExit = defineMessage(KERNEL_EXIT, { to: 'pid', from: 'pid', reason: 'string' });
 
 /**
@@ -82,6 +83,9 @@ export const kernelInterrupts = defineMessage(KERNEL_INTERRUPTS, { to: 'pid', as
  */
 export const kernelMonitor = defineMessage(KERNEL_MONITOR, { pid: 'pid' });
 
+/** Links actor `from` of the sending CPU with actor `to` of the receiving one (answered with `kernel.exit`, reason `noproc`, if `to` is gone). */
+export const kernelLink = defineMessage(KERNEL_LINK, { from: 'pid', to: 'pid' });
+
 export type KernelEnvelope = MessageOf<typeof kernelEnvelope>;
 export type KernelReply = MessageOf<typeof kernelReply>;
 export type KernelStop = MessageOf<typeof kernelStop>;
@@ -93,10 +97,11 @@ export type KernelStructures = MessageOf<typeof kernelStructures>;
 export type KernelMigrate = MessageOf<typeof kernelMigrate>;
 export type KernelInterrupts = MessageOf<typeof kernelInterrupts>;
 export type KernelMonitor = MessageOf<typeof kernelMonitor>;
-export type KernelMessage = KernelEnvelope | KernelReply | KernelStop | KernelDown | KernelExit | KernelSpawn | KernelSpawned | KernelStructures | KernelMigrate | KernelInterrupts | KernelMonitor;
+export type KernelLink = MessageOf<typeof kernelLink>;
+export type KernelMessage = KernelEnvelope | KernelReply | KernelStop | KernelDown | KernelExit | KernelSpawn | KernelSpawned | KernelStructures | KernelMigrate | KernelInterrupts | KernelMonitor | KernelLink;
 
 /** Every kernel descriptor, in a fixed order: codecs on all CPUs derive the same seeds from it. */
-export const runtimeDescriptors = [kernelEnvelope, kernelReply, kernelStop, kernelDown, kernelExit, kernelSpawn, kernelSpawned, kernelStructures, kernelMigrate, kernelInterrupts, kernelMonitor] as const;
+export const runtimeDescriptors = [kernelEnvelope, kernelReply, kernelStop, kernelDown, kernelExit, kernelSpawn, kernelSpawned, kernelStructures, kernelMigrate, kernelInterrupts, kernelMonitor, kernelLink] as const;
 
 /**
  * Validates kernel messages.

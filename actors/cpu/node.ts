@@ -29,7 +29,7 @@ import { pidCpu, type Pid } from '../runtime/pid.js';
 import { RingQueue } from '../runtime/ring-queue.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
 import {
-  KERNEL_DOWN, KERNEL_ENVELOPE, KERNEL_INTERRUPTS, KERNEL_MIGRATE, KERNEL_MONITOR, KERNEL_REPLY, KERNEL_SPAWN, KERNEL_SPAWNED, KERNEL_STOP,
+  KERNEL_DOWN, KERNEL_ENVELOPE, KERNEL_EXIT, KERNEL_INTERRUPTS, KERNEL_LINK, KERNEL_MIGRATE, KERNEL_MONITOR, KERNEL_REPLY, KERNEL_SPAWN, KERNEL_SPAWNED, KERNEL_STOP,
   type KernelInterrupts, type KernelMessage, type KernelMigrate, type KernelSpawn,
 } from '../../protocols/runtime.js';
 import type { BehaviorAddress, BehaviorCatalog } from './catalog.js';
@@ -81,7 +81,7 @@ export class CpuNode implements RemoteSender, DownReporter {
   private placeNext = 0;
   /** Live placements by CPU, keyed by the cell. */
   private readonly placements: Map<RemoteCell, Placement>[] = [];
-  /** Remote cells local actors monitor, by pid: their CPU reports the stop (see requestMonitor). */
+  /** Remote cells local actors monitor or link to, by pid: tracked so that their stop, or their CPU's death, reaches those actors. */
   private readonly monitored = new Map<Pid, RemoteCell>();
   /** Watchers standing in for other CPUs' monitors of our actors, by `watcherKey`. */
   private readonly remoteWatchers = new Map<string, RemoteWatcher>();
@@ -525,8 +525,13 @@ export class CpuNode implements RemoteSender, DownReporter {
       case KERNEL_MONITOR:
         this.monitorFor(source, message.pid);
         return;
+      case KERNEL_LINK:
+        this.linkFor(source, message.from, message.to);
+        return;
+      case KERNEL_EXIT:
+        this.exitFrom(source, message.to, message.from, exitReasonOf(message.reason));
+        return;
       default:
-        // kernel.exit is reserved for links across CPUs, which no CPU sends yet.
         this.port.counters.badFrames++;
     }
   }
@@ -556,6 +561,51 @@ export class CpuNode implements RemoteSender, DownReporter {
     // An actor that moved on is watched where it went, through its stand-in here.
     this.kernel.lifecycle.monitor(watcher, target);
     if (target instanceof RemoteCell && target.extras?.watchers?.size === 1 && target.pid !== 0) this.requestMonitor(target);
+  }
+
+  // ---- links across CPUs ---------------------------------------------------------------------
+
+  /** Cell.link: `local` linked itself to `cell`, an actor of another CPU; that CPU links it back. */
+  requestLink(local: Cell, cell: RemoteCell): void {
+    if (this.down.has(cell.cpu)) return;
+    this.monitored.set(cell.pid, cell);
+    const request = { type: KERNEL_LINK, from: local.pid, to: cell.pid } as const;
+    this.offerOrOverflow(cell.cpu, this.port.encode(cell.cpu, request), request, 0, null);
+  }
+
+  /** RemoteCell: `from`, a local actor linked to `cell`, exited; tell the actor's CPU. */
+  sendExit(cell: RemoteCell, from: Cell, reason: ExitReason): void {
+    if (this.down.has(cell.cpu)) return;
+    const notice = { type: KERNEL_EXIT, to: cell.pid, from: from.pid, reason } as const;
+    this.offerOrOverflow(cell.cpu, this.port.encode(cell.cpu, notice), notice, 0, null);
+  }
+
+  /** CPU `source` linked its actor `from` to our actor `to`: link `to` back to its stand-in. */
+  private linkFor(source: number, from: Pid, to: Pid): void {
+    const target = this.kernel.slots.get(to, pidOf);
+    if (target === undefined || target.status === Status.Stopped) {
+      const notice = { type: KERNEL_EXIT, to: from, from: to, reason: 'noproc' } as const;
+      if (!this.down.has(source)) this.offerOrOverflow(source, this.port.encode(source, notice), notice, 0, null);
+      return;
+    }
+    const linked = this.remoteCell(from);
+    // Tracked, so that if `source` dies, `to` gets its exit (see cpuDown).
+    this.monitored.set(from, linked);
+    this.kernel.lifecycle.link(target, linked);
+  }
+
+  /** An actor of CPU `source` linked to our actor `to` exited: as a local link's exit would. */
+  private exitFrom(source: number, to: Pid, from: Pid, reason: ExitReason): void {
+    const target = this.kernel.slots.get(to, pidOf);
+    const linked = this.remoteCache.get(from) ?? this.monitored.get(from);
+    // Unlinked since (the far side learns of an unlink only through this check), or gone.
+    if (target === undefined || linked === undefined || target.extras?.links?.has(linked) !== true) return;
+    // A crash leaves the link, as locally: the actor may restart in place and crash again.
+    if (reason !== 'crashed') {
+      target.extras.links.delete(linked);
+      linked.extras?.links?.delete(target);
+    }
+    target.pushSystem({ kind: 'exit', from: linked, reason, error: undefined });
   }
 
   /** RemoteWatcher: the actor CPU `cpu` monitors as `pid` stopped. */
@@ -636,6 +686,7 @@ export class CpuNode implements RemoteSender, DownReporter {
       this.remoteCache.delete(pid);
       this.monitored.delete(pid);
       // Refs of actors we placed there stay valid: those actors restart with their CPU.
+      cell.exitLinks('killed');
       if (!this.placements[cpu]!.has(cell)) cell.markStopped('killed');
     }
     // Nobody there watches our actors any more.
@@ -645,7 +696,10 @@ export class CpuNode implements RemoteSender, DownReporter {
       this.remoteWatchers.delete(key);
     }
     for (const [ticket, placement] of this.tickets) if (placement.cell.cpu === cpu) this.tickets.delete(ticket);
-    for (const placement of this.placements[cpu]!.values()) placement.cell.respawning();
+    for (const placement of this.placements[cpu]!.values()) {
+      placement.cell.exitLinks('killed');
+      placement.cell.respawning();
+    }
     for (const [pid, source] of this.spawnedHere) if (source === cpu) this.spawnedHere.delete(pid);
     const queue = this.outboxes[cpu];
     while (queue != null && queue.count > 0) {

@@ -14,6 +14,7 @@ import type { Kernel } from '../runtime/kernel.js';
 import { Mailbox } from '../runtime/mailbox.js';
 import { formatPid, type Pid } from '../runtime/pid.js';
 import type { ExitReason } from '../runtime/signals.js';
+import type { SystemItem } from '../runtime/system-lane.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
 
 /** What a remote cell sends through; implemented by CpuNode. */
@@ -21,6 +22,10 @@ export interface RemoteSender {
   sendEnvelope(cell: RemoteCell, message: unknown, origin: number): boolean;
   /** Asks the actor's CPU to report its stop: local actors of this CPU monitor `cell`. */
   requestMonitor(cell: RemoteCell): void;
+  /** Asks the actor's CPU to link it with local actor `local` (already linked here). */
+  requestLink(local: Cell, cell: RemoteCell): void;
+  /** Tells the actor's CPU that `from`, a local actor linked to `cell`, exited. */
+  sendExit(cell: RemoteCell, from: Cell, reason: ExitReason): void;
 }
 
 const remoteBehavior = fromReceive(() => {
@@ -82,8 +87,25 @@ export class RemoteCell extends Cell {
     while (held !== null && held.count > 0) this.deliver(held.shift(), held.shiftedOrigin);
     for (const waiter of this.spawnWaiters ?? []) waiter.resolve();
     this.spawnWaiters = null;
-    // Monitored before its CPU answered: the request could only go out now.
+    // Monitored or linked before its CPU answered: the requests could only go out now.
     if ((this.extras?.watchers?.size ?? 0) > 0) this.sender.requestMonitor(this);
+    for (const linked of this.extras?.links ?? []) this.sender.requestLink(linked, this);
+  }
+
+  /** A local actor linked to this one exited: the lifecycle tells links through their system lane. */
+  override pushSystem(item: SystemItem): void {
+    if (item.kind === 'exit' && this.status !== Status.Stopped && this.pid !== 0) this.sender.sendExit(this, item.from, item.reason);
+  }
+
+  /** Its CPU died: each local actor linked to it gets an exit, reason `killed`, and the links end. */
+  exitLinks(reason: ExitReason): void {
+    const links = this.extras?.links;
+    if (links == null) return;
+    this.extras!.links = null;
+    for (const linked of links) {
+      linked.extras?.links?.delete(this);
+      linked.pushSystem({ kind: 'exit', from: this, reason, error: undefined });
+    }
   }
 
   /** Its CPU died and is restarting: hold messages again until the new incarnation has a pid. */
@@ -118,6 +140,9 @@ export class RemoteCell extends Cell {
     if (this.status === Status.Stopped) return;
     this.status = Status.Stopped;
     this.notifyDown(reason);
+    // Its exit reached linked actors as `kernel.exit` before this notice; only the entries are left.
+    for (const linked of this.extras?.links ?? []) linked.extras?.links?.delete(this);
+    if (this.extras != null) this.extras.links = null;
     const name = this.extras?.name;
     if (name !== undefined && this.kernel.registry.get(name) === this) this.kernel.registry.delete(name);
     const held = this.held;

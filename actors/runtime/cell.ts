@@ -256,8 +256,10 @@ export class Cell implements ActorContext<Message> {
   }
 
   link(ref: ActorRef<never>): void {
-    refuseRemote(ref.cell, 'link to');
-    this.kernel.lifecycle.link(this, ref.cell);
+    const cell = ref.cell;
+    this.kernel.lifecycle.link(this, cell);
+    // An actor on another CPU: its CPU links it back (until its spawn is answered, that waits).
+    if (cell.isRemote() && cell.status !== Status.Stopped && cell.pid !== 0) this.kernel.node!.requestLink(this, cell as never);
   }
 
   unlink(ref: ActorRef<never>): void {
@@ -329,10 +331,4 @@ export class Cell implements ActorContext<Message> {
     for (let child = this.firstChild; child !== null; child = child.nextSibling) list.push(child);
     return list;
   }
-}
-
-
-/** Links do not cross CPUs yet; say so instead of never firing. */
-function refuseRemote(cell: Cell, what: string): void {
-  if (cell.isRemote()) throw new Error(`cannot ${what} ${cell.describe()}: links work between actors of one CPU only (monitors cross CPUs)`);
 }

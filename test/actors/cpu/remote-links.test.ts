@@ -1,0 +1,114 @@
+import { expect } from 'chai';
+import { Kernel, type ActorRef, type ChildFailure } from '../../../actors/runtime/index.js';
+import { Bomb, Counter, Linker, RefUser, type LinkerMsg } from './fixtures/behaviors.js';
+
+const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
+
+async function settle(kernel: Kernel): Promise<void> {
+  await kernel.simulatedClock.advance(0);
+}
+
+async function exitsOf(kernel: Kernel, linker: ActorRef<LinkerMsg>): Promise<readonly (readonly [number, string])[]> {
+  const exits = linker.ask({ type: 'exits' });
+  await settle(kernel);
+  return exits;
+}
+
+describe('links across CPUs', () => {
+  let kernel: Kernel;
+  let failures: ChildFailure[];
+  beforeEach(async () => {
+    kernel = await Kernel.boot({ mode: 'simulated', seed: 13, cpus: 2, modules });
+    failures = [];
+    kernel.failures.subscribe((failure) => failures.push(failure));
+  });
+  afterEach(async () => {
+    await kernel.shutdown();
+  });
+
+  it('an actor that crashes takes its linked actor on the other CPU with it; one that traps exits gets the signal', async () => {
+    const far = kernel.spawn(Linker, { cpu: 1 });
+    const trapping = kernel.spawn(Linker);
+    const plain = kernel.spawn(Linker);
+    await settle(kernel);
+    trapping.tell({ type: 'trap' });
+    trapping.tell({ type: 'link', ref: far as never });
+    plain.tell({ type: 'link', ref: far as never });
+    await settle(kernel);
+    far.tell({ type: 'crash' });
+    await settle(kernel);
+    expect(await exitsOf(kernel, trapping)).to.deep.equal([[far.pid, 'crashed']]);
+    // The plain one crashed because of the link, as it would on one CPU.
+    expect(failures.map((failure) => [failure.child.pid, (failure.error as Error).name])).to.deep.include([plain.pid, 'LinkedCrashError']);
+  });
+
+  it('works the other way: a trapping actor on another CPU hears of a crash here', async () => {
+    const far = kernel.spawn(Linker, { cpu: 1 });
+    const near = kernel.spawn(Linker);
+    await settle(kernel);
+    far.tell({ type: 'trap' });
+    far.tell({ type: 'link', ref: near as never });
+    await settle(kernel);
+    near.tell({ type: 'crash' });
+    await settle(kernel);
+    expect(await exitsOf(kernel, far)).to.deep.equal([[near.pid, 'crashed']]);
+  });
+
+  it('a stop ends the link with its reason; an unlinked actor hears nothing', async () => {
+    const far = kernel.spawn(Counter, { cpu: 1 });
+    const linked = kernel.spawn(Linker);
+    const unlinked = kernel.spawn(Linker);
+    await settle(kernel);
+    for (const linker of [linked, unlinked]) {
+      linker.tell({ type: 'trap' });
+      linker.tell({ type: 'link', ref: far as never });
+    }
+    unlinked.tell({ type: 'unlink', ref: far as never });
+    await settle(kernel);
+    await kernel.stop(far);
+    await settle(kernel);
+    expect(await exitsOf(kernel, linked)).to.deep.equal([[far.pid, 'shutdown']]);
+    expect(await exitsOf(kernel, unlinked)).to.deep.equal([]);
+  });
+
+  it('linking to an actor already gone on its CPU gives exit noproc', async () => {
+    const user = kernel.spawn(RefUser, { cpu: 1 });
+    await settle(kernel);
+    const answer = user.ask({ type: 'spawn-collector' });
+    await settle(kernel);
+    const gone = await answer;
+    await kernel.stop(gone);
+    await settle(kernel);
+    const linker = kernel.spawn(Linker);
+    linker.tell({ type: 'trap' });
+    linker.tell({ type: 'link', ref: gone as never });
+    await settle(kernel);
+    expect(await exitsOf(kernel, linker)).to.deep.equal([[gone.pid, 'noproc']]);
+  });
+});
+
+describe('links across worker CPUs', function () {
+  this.timeout(30_000);
+
+  it('a CPU that dies sends its linked actors\' partners an exit, reason killed', async () => {
+    const kernel = await Kernel.boot({ cpus: 2, modules });
+    try {
+      const bomb = await kernel.spawned(kernel.spawn(Bomb, { cpu: 1 }));
+      const linker = kernel.spawn(Linker);
+      linker.tell({ type: 'trap' });
+      linker.tell({ type: 'link', ref: bomb as never });
+      expect(await bomb.ask({ type: 'ping' })).to.equal('pong');
+      bomb.tell({ type: 'exit-process' });
+      const until = Date.now() + 10_000;
+      let exits: readonly (readonly [number, string])[] = [];
+      while (exits.length === 0 && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        exits = await linker.ask({ type: 'exits' });
+      }
+      expect(exits.map(([, reason]) => reason)).to.deep.equal(['killed']);
+    } finally {
+      await kernel.shutdown();
+    }
+  });
+});
+
