@@ -40,3 +40,14 @@ export async function settledOnClock<T>(kernel: Kernel, pending: Promise<T>, vir
   }
   return pending;
 }
+
+/** Runs all work that is ready now on a simulated kernel, without moving virtual time (pending deadlines stay pending). */
+export async function settle(kernel: Kernel): Promise<void> {
+  await kernel.simulatedClock.advance(0);
+}
+
+/** Runs what is ready on a simulated kernel, then returns what `pending` (an ask made just before) settled to. */
+export async function answered<T>(kernel: Kernel, pending: Promise<T>): Promise<T> {
+  await settle(kernel);
+  return pending;
+}

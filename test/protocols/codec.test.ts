@@ -5,12 +5,12 @@ import { InvariantError } from '../../actors/runtime/errors.js';
 import { createCodec } from '../../protocols/codec.js';
 import type { Codec } from '../../protocols/codec.js';
 import { frameBytesMax, stringLengthMax, structureCountMax } from '../../protocols/limits.js';
-import { ProtocolError } from '../../protocols/protocol-error.js';
 import { KERNEL_ENVELOPE, KERNEL_STOP, createRuntimeCodec, runtimeDescriptors, runtimeRegistry } from '../../protocols/runtime.js';
 import type { KernelMessage } from '../../protocols/runtime.js';
 import { createSchemaRegistry } from '../../protocols/schema.js';
 import type { AnyMessage, MessageOf } from '../../protocols/schema.js';
 import { anyMessageArbitrary, everyKindMessage, messageArbitrary } from './arbitraries.js';
+import { protocolErrorOf } from '../helpers/errors.js';
 
 const everyKindRegistry = createSchemaRegistry([everyKindMessage, ...runtimeDescriptors]);
 
@@ -30,16 +30,6 @@ function createLink<M extends AnyMessage>(makeCodec: () => Codec<M>): { readonly
       return receiver.decode(frame);
     },
   };
-}
-
-function protocolErrorOf(action: () => unknown): ProtocolError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).to.be.instanceOf(ProtocolError);
-    return error as ProtocolError;
-  }
-  throw new Error('expected a ProtocolError');
 }
 
 describe('protocols/codec', () => {

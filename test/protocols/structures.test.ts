@@ -6,25 +6,15 @@
 import { expect } from 'chai';
 import { Unpackr } from 'msgpackr';
 import { pack } from 'msgpackr';
-import { ProtocolError } from '../../protocols/protocol-error.js';
 import { KERNEL_ENVELOPE, KERNEL_STOP, createRuntimeCodec, runtimeDescriptors } from '../../protocols/runtime.js';
 import type { KernelEnvelope, KernelMessage } from '../../protocols/runtime.js';
 import type { StructureList } from '../../protocols/structure-table.js';
+import { protocolErrorOf } from '../helpers/errors.js';
 
 const seedCount = runtimeDescriptors.length;
 
 function envelope(body: unknown): KernelEnvelope {
   return { type: KERNEL_ENVELOPE, to: 1, from: 0, askId: 0, body };
-}
-
-function protocolErrorOf(action: () => unknown): ProtocolError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).to.be.instanceOf(ProtocolError);
-    return error as ProtocolError;
-  }
-  throw new Error('expected a ProtocolError');
 }
 
 describe('protocols/structures', () => {

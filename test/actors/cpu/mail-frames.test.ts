@@ -7,6 +7,7 @@ import { InvariantError } from '../../../actors/runtime/errors.js';
 import { ProtocolError } from '../../../protocols/protocol-error.js';
 import { KERNEL_ENVELOPE, KERNEL_REPLY, KERNEL_STOP, createRuntimeCodec, type KernelMessage } from '../../../protocols/runtime.js';
 import { plainValueArbitrary } from '../../protocols/arbitraries.js';
+import { protocolErrorOf } from '../../helpers/errors.js';
 
 const pidArbitrary = fc.oneof(fc.constant(0), fc.nat(), fc.maxSafeNat());
 
@@ -44,16 +45,6 @@ function frame(headerBytes: number, write: (view: DataView) => void, body: reado
   return { bytes, view, length: bytes.length };
 }
 
-function errorOf(action: () => unknown): ProtocolError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).to.be.instanceOf(ProtocolError);
-    return error as ProtocolError;
-  }
-  throw new Error('expected a ProtocolError');
-}
-
 describe('mail frames between CPUs', () => {
   for (const shared of [true, false]) {
     it(`carry envelopes and replies, among other kernel messages, whole and in order (${shared ? 'SharedArrayBuffer' : 'ArrayBuffer'})`, () => {
@@ -75,8 +66,8 @@ describe('mail frames between CPUs', () => {
 
   it('refuse a body that is not plain data before anything is sent, naming the field', () => {
     const { sender } = linkedPorts(false);
-    expect(errorOf(() => sender.encodeEnvelope(1, 1, 0, 0, { when: new Date(0) })).detail).to.equal('body.when');
-    expect(errorOf(() => sender.encodeReply(1, 1, 0, true, [() => 1])).detail).to.equal('body[0]');
+    expect(protocolErrorOf(() => sender.encodeEnvelope(1, 1, 0, 0, { when: new Date(0) })).detail).to.equal('body.when');
+    expect(protocolErrorOf(() => sender.encodeReply(1, 1, 0, true, [() => 1])).detail).to.equal('body[0]');
     expect(sender.counters.framesSent).to.equal(0);
   });
 
@@ -97,16 +88,16 @@ describe('mail frames between CPUs', () => {
     it('refuses truncated headers, unknown kinds and routing fields no kernel writes', () => {
       const envelope = frame(envelopeHeaderBytes, (view) => writeEnvelopeHeader(view, 1, 2, 3));
       expect(readMailFrame(codec, envelope.view, envelope.bytes, envelope.length)).to.deep.equal({ type: KERNEL_ENVELOPE, to: 1, from: 2, askId: 3, body: null });
-      for (const length of [1, 2, envelopeHeaderBytes]) expect(errorOf(() => readMailFrame(codec, envelope.view, envelope.bytes, length)).code).to.equal('truncated');
+      for (const length of [1, 2, envelopeHeaderBytes]) expect(protocolErrorOf(() => readMailFrame(codec, envelope.view, envelope.bytes, length)).code).to.equal('truncated');
       const reply = frame(replyHeaderBytes, (view) => writeReplyHeader(view, 1, 2, false));
-      expect(errorOf(() => readMailFrame(codec, reply.view, reply.bytes, replyHeaderBytes)).code).to.equal('truncated');
+      expect(protocolErrorOf(() => readMailFrame(codec, reply.view, reply.bytes, replyHeaderBytes)).code).to.equal('truncated');
       const unknown = frame(2, (view) => view.setUint8(0, mailFrameMarker));
       unknown.bytes[1] = 9;
-      expect(errorOf(() => readMailFrame(codec, unknown.view, unknown.bytes, unknown.length)).code).to.equal('malformed');
+      expect(protocolErrorOf(() => readMailFrame(codec, unknown.view, unknown.bytes, unknown.length)).code).to.equal('malformed');
       for (const [offset, value, field] of [[2, -1, 'to'], [10, 0.5, 'from'], [18, Number.NaN, 'askId'], [2, 2 ** 53, 'to']] as const) {
         const bad = frame(envelopeHeaderBytes, (view) => writeEnvelopeHeader(view, 1, 2, 3));
         bad.view.setFloat64(offset, value, true);
-        const error = errorOf(() => readMailFrame(codec, bad.view, bad.bytes, bad.length));
+        const error = protocolErrorOf(() => readMailFrame(codec, bad.view, bad.bytes, bad.length));
         expect([error.code, error.detail]).to.deep.equal(['wrong-field-type', field]);
       }
     });
@@ -114,7 +105,7 @@ describe('mail frames between CPUs', () => {
     it('checks a body as plain data unless the codec trusts it', () => {
       // msgpack's timestamp extension: a Date, which no kernel encoder lets through.
       const dated = frame(envelopeHeaderBytes, (view) => writeEnvelopeHeader(view, 1, 2, 0), [0xd6, 0xff, 0, 0, 0, 1]);
-      expect(errorOf(() => readMailFrame(codec, dated.view, dated.bytes, dated.length)).detail).to.equal('body');
+      expect(protocolErrorOf(() => readMailFrame(codec, dated.view, dated.bytes, dated.length)).detail).to.equal('body');
       const trusted = readMailFrame(createRuntimeCodec({ decodedAnyFields: 'trust' }), dated.view, dated.bytes, dated.length);
       expect(trusted.body).to.be.instanceOf(Date);
     });

@@ -1,17 +1,13 @@
 import { expect } from 'chai';
 import { Kernel, type ActorRef, type ChildFailure } from '../../../actors/runtime/index.js';
+import { eventually } from '../../helpers/eventually.js';
+import { answered, settle } from '../../helpers/kernel.js';
 import { Bomb, Counter, Linker, RefUser, type LinkerMsg } from './fixtures/behaviors.js';
 
 const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
 
-async function settle(kernel: Kernel): Promise<void> {
-  await kernel.simulatedClock.advance(0);
-}
-
-async function exitsOf(kernel: Kernel, linker: ActorRef<LinkerMsg>): Promise<readonly (readonly [number, string])[]> {
-  const exits = linker.ask({ type: 'exits' });
-  await settle(kernel);
-  return exits;
+function exitsOf(kernel: Kernel, linker: ActorRef<LinkerMsg>): Promise<readonly (readonly [number, string])[]> {
+  return answered(kernel, linker.ask({ type: 'exits' }));
 }
 
 describe('links across CPUs', () => {
@@ -99,12 +95,10 @@ describe('links across worker CPUs', function () {
       linker.tell({ type: 'link', ref: bomb as never });
       expect(await bomb.ask({ type: 'ping' })).to.equal('pong');
       bomb.tell({ type: 'exit-process' });
-      const until = Date.now() + 10_000;
-      let exits: readonly (readonly [number, string])[] = [];
-      while (exits.length === 0 && Date.now() < until) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-        exits = await linker.ask({ type: 'exits' });
-      }
+      const exits = await eventually(async () => {
+        const got = await linker.ask({ type: 'exits' });
+        return got.length > 0 ? got : undefined;
+      });
       expect(exits.map(([, reason]) => reason)).to.deep.equal(['killed']);
     } finally {
       await kernel.shutdown();

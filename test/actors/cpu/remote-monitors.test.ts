@@ -1,17 +1,13 @@
 import { expect } from 'chai';
 import { Kernel, type ActorRef } from '../../../actors/runtime/index.js';
+import { eventually } from '../../helpers/eventually.js';
+import { answered, settle } from '../../helpers/kernel.js';
 import { Bomb, Counter, RefUser, Watcher, type WatcherMsg } from './fixtures/behaviors.js';
 
 const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
 
-async function settle(kernel: Kernel): Promise<void> {
-  await kernel.simulatedClock.advance(0);
-}
-
-async function downsOf(kernel: Kernel, watcher: ActorRef<WatcherMsg>): Promise<readonly (readonly [number, string])[]> {
-  const downs = watcher.ask({ type: 'downs' });
-  await settle(kernel);
-  return downs;
+function downsOf(kernel: Kernel, watcher: ActorRef<WatcherMsg>): Promise<readonly (readonly [number, string])[]> {
+  return answered(kernel, watcher.ask({ type: 'downs' }));
 }
 
 describe('monitors across CPUs', () => {
@@ -111,12 +107,10 @@ describe('monitors across worker CPUs', function () {
       watcher.tell({ type: 'watch', ref: bomb as never });
       expect(await bomb.ask({ type: 'ping' })).to.equal('pong');
       bomb.tell({ type: 'exit-process' });
-      const until = Date.now() + 10_000;
-      let downs: readonly (readonly [number, string])[] = [];
-      while (downs.length === 0 && Date.now() < until) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-        downs = await watcher.ask({ type: 'downs' });
-      }
+      const downs = await eventually(async () => {
+        const got = await watcher.ask({ type: 'downs' });
+        return got.length > 0 ? got : undefined;
+      });
       // One down for the incarnation that died. The ref itself lives on: the actor was placed from
       // here, so it restarts with its CPU behind the same ref, under a new pid.
       expect(downs.map(([, reason]) => reason)).to.deep.equal(['killed']);

@@ -2,15 +2,12 @@ import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { ActorCrashedError, ActorStoppedError, Kernel, SpawnFailedError, type ActorRef, type KernelEvent } from '../../../actors/runtime/index.js';
 import { Counter, Recorder, Relay, Sender } from './fixtures/behaviors.js';
+import { settle } from '../../helpers/kernel.js';
 
 const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
 
 async function bootCpus(cpus: number, seed = 1): Promise<Kernel> {
   return Kernel.boot({ mode: 'simulated', seed, cpus, modules });
-}
-
-async function settle(kernel: Kernel): Promise<void> {
-  await kernel.simulatedClock.advance(0);
 }
 
 /** Waits (in virtual time) until the CPU that `ref` was spawned on has answered. */

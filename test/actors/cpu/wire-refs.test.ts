@@ -1,18 +1,14 @@
 import { expect } from 'chai';
 import { ActorRef, Kernel } from '../../../actors/runtime/index.js';
 import { ProtocolError } from '../../../protocols/protocol-error.js';
+import { eventually } from '../../helpers/eventually.js';
+import { answered, settle } from '../../helpers/kernel.js';
 import { Collector, RefUser, type CollectorMsg } from './fixtures/behaviors.js';
 
 const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
 
-async function settle(kernel: Kernel): Promise<void> {
-  await kernel.simulatedClock.advance(0);
-}
-
-async function collected(kernel: Kernel, collector: ActorRef<CollectorMsg>): Promise<readonly unknown[]> {
-  const got = collector.ask({ type: 'collected' });
-  await settle(kernel);
-  return got;
+function collected(kernel: Kernel, collector: ActorRef<CollectorMsg>): Promise<readonly unknown[]> {
+  return answered(kernel, collector.ask({ type: 'collected' }));
 }
 
 describe('refs inside messages between CPUs', () => {
@@ -91,9 +87,10 @@ describe('refs inside messages between worker CPUs', function () {
       const user = await kernel.spawned(kernel.spawn(RefUser, { cpu: 1 }));
       const farInbox = await kernel.spawned(kernel.spawn(Collector, { cpu: 2 }));
       user.tell({ type: 'call', replyTo: farInbox, refs: [user, farInbox] });
-      const deadline = Date.now() + 10_000;
-      let got: readonly unknown[] = [];
-      while (got.length === 0 && Date.now() < deadline) got = await farInbox.ask({ type: 'collected' });
+      const got = await eventually(async () => {
+        const answers = await farInbox.ask({ type: 'collected' });
+        return answers.length > 0 ? answers : undefined;
+      });
       expect(got).to.deep.equal([{ type: 'answer', pids: [user.pid, farInbox.pid], refs: true }]);
     } finally {
       await kernel.shutdown();

@@ -1,20 +1,11 @@
 import { expect } from 'chai';
 import { CpuDownError, Kernel, RingFullError, type ActorRef } from '../../../actors/runtime/index.js';
 import { InterruptController } from '../../../actors/irq/index.js';
+import { eventually } from '../../helpers/eventually.js';
 import { Bomb, Counter, EventLog, Recorder, Relay, Sender, Spinner, type CounterMsg } from './fixtures/behaviors.js';
 
 const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
 
-/** Polls `check` on real time until it holds (worker restarts take tens of ms). */
-async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('worker CPUs', function () {
   this.timeout(30_000);

@@ -1,15 +1,10 @@
 import { Kernel } from '../../../actors/runtime/index.js';
 
-export { collectDeadLetters, collectEvents, collectFailures, shutdown } from '../../helpers/kernel.js';
+export { collectDeadLetters, collectEvents, collectFailures, settle, shutdown } from '../../helpers/kernel.js';
 
 /** A simulated kernel for tests: virtual time, seed 1 unless given. */
 export async function bootSimulated(seed = 1, options: { mailboxCapacity?: number; askDeadlineMs?: number; scheduler?: 'fair' | 'fifo' } = {}): Promise<Kernel> {
   return Kernel.boot({ mode: 'simulated', seed, ...options });
-}
-
-/** Runs all work that is ready now, without moving virtual time (pending deadlines stay pending). */
-export async function settle(kernel: Kernel): Promise<void> {
-  await kernel.simulatedClock.advance(0);
 }
 
 /** Settles a promise that is expected to reject and returns the error. */
