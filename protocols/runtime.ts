@@ -24,6 +24,7 @@ export const KERNEL_MIGRATE = 'kernel.migrate' as const;
 export const KERNEL_INTERRUPTS = 'kernel.interrupts' as const;
 export const KERNEL_MONITOR = 'kernel.monitor' as const;
 export const KERNEL_LINK = 'kernel.link' as const;
+export const KERNEL_NAME = 'kernel.name' as const;
 
 /** A user message for actor `to`; `from` is 0 outside any actor, `askId` is 0 for a tell. */
 export const kernelEnvelope = defineMessage(KERNEL_ENVELOPE, { to: 'pid', from: 'pid', askId: 'integer', body: 'any' });
@@ -86,6 +87,9 @@ export const kernelMonitor = defineMessage(KERNEL_MONITOR, { pid: 'pid' });
 /** Links actor `from` of the sending CPU with actor `to` of the receiving one (answered with `kernel.exit`, reason `noproc`, if `to` is gone). */
 export const kernelLink = defineMessage(KERNEL_LINK, { from: 'pid', to: 'pid' });
 
+/** The sending CPU's actor `pid` took (`registered`) or gave up name `name`: a lookup on any CPU finds it. */
+export const kernelName = defineMessage(KERNEL_NAME, { name: 'string', pid: 'pid', registered: 'boolean' });
+
 export type KernelEnvelope = MessageOf<typeof kernelEnvelope>;
 export type KernelReply = MessageOf<typeof kernelReply>;
 export type KernelStop = MessageOf<typeof kernelStop>;
@@ -98,10 +102,11 @@ export type KernelMigrate = MessageOf<typeof kernelMigrate>;
 export type KernelInterrupts = MessageOf<typeof kernelInterrupts>;
 export type KernelMonitor = MessageOf<typeof kernelMonitor>;
 export type KernelLink = MessageOf<typeof kernelLink>;
-export type KernelMessage = KernelEnvelope | KernelReply | KernelStop | KernelDown | KernelExit | KernelSpawn | KernelSpawned | KernelStructures | KernelMigrate | KernelInterrupts | KernelMonitor | KernelLink;
+export type KernelName = MessageOf<typeof kernelName>;
+export type KernelMessage = KernelEnvelope | KernelReply | KernelStop | KernelDown | KernelExit | KernelSpawn | KernelSpawned | KernelStructures | KernelMigrate | KernelInterrupts | KernelMonitor | KernelLink | KernelName;
 
 /** Every kernel descriptor, in a fixed order: codecs on all CPUs derive the same seeds from it. */
-export const runtimeDescriptors = [kernelEnvelope, kernelReply, kernelStop, kernelDown, kernelExit, kernelSpawn, kernelSpawned, kernelStructures, kernelMigrate, kernelInterrupts, kernelMonitor, kernelLink] as const;
+export const runtimeDescriptors = [kernelEnvelope, kernelReply, kernelStop, kernelDown, kernelExit, kernelSpawn, kernelSpawned, kernelStructures, kernelMigrate, kernelInterrupts, kernelMonitor, kernelLink, kernelName] as const;
 
 /**
  * Validates kernel messages.

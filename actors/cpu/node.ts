@@ -29,7 +29,7 @@ import { pidCpu, type Pid } from '../runtime/pid.js';
 import { RingQueue } from '../runtime/ring-queue.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
 import {
-  KERNEL_DOWN, KERNEL_ENVELOPE, KERNEL_EXIT, KERNEL_INTERRUPTS, KERNEL_LINK, KERNEL_MIGRATE, KERNEL_MONITOR, KERNEL_REPLY, KERNEL_SPAWN, KERNEL_SPAWNED, KERNEL_STOP,
+  KERNEL_DOWN, KERNEL_ENVELOPE, KERNEL_EXIT, KERNEL_INTERRUPTS, KERNEL_LINK, KERNEL_MIGRATE, KERNEL_MONITOR, KERNEL_NAME, KERNEL_REPLY, KERNEL_SPAWN, KERNEL_SPAWNED, KERNEL_STOP,
   type KernelInterrupts, type KernelMessage, type KernelMigrate, type KernelSpawn,
 } from '../../protocols/runtime.js';
 import type { BehaviorAddress, BehaviorCatalog } from './catalog.js';
@@ -81,6 +81,8 @@ export class CpuNode implements RemoteSender, DownReporter {
   private placeNext = 0;
   /** Live placements by CPU, keyed by the cell. */
   private readonly placements: Map<RemoteCell, Placement>[] = [];
+  /** Names other CPUs' actors hold, as they announced them (see nameChanged). */
+  private readonly remoteNames = new Map<string, Pid>();
   /** Remote cells local actors monitor or link to, by pid: tracked so that their stop, or their CPU's death, reaches those actors. */
   private readonly monitored = new Map<Pid, RemoteCell>();
   /** Watchers standing in for other CPUs' monitors of our actors, by `watcherKey`. */
@@ -525,6 +527,9 @@ export class CpuNode implements RemoteSender, DownReporter {
       case KERNEL_MONITOR:
         this.monitorFor(source, message.pid);
         return;
+      case KERNEL_NAME:
+        this.nameNoticed(message.name, message.pid, message.registered);
+        return;
       case KERNEL_LINK:
         this.linkFor(source, message.from, message.to);
         return;
@@ -561,6 +566,32 @@ export class CpuNode implements RemoteSender, DownReporter {
     // An actor that moved on is watched where it went, through its stand-in here.
     this.kernel.lifecycle.monitor(watcher, target);
     if (target instanceof RemoteCell && target.extras?.watchers?.size === 1 && target.pid !== 0) this.requestMonitor(target);
+  }
+
+  // ---- names across CPUs ---------------------------------------------------------------------
+
+  /**
+   * Lifecycle: local actor `pid` took or gave up `name`; tell every other CPU. Names in the
+   * `kernel.` namespace belong to each CPU's own system actors and stay home.
+   */
+  nameChanged(name: string, pid: Pid, registered: boolean): void {
+    if (name.startsWith(perCpuNamePrefix)) return;
+    const notice = { type: KERNEL_NAME, name, pid, registered } as const;
+    for (let cpu = 0; cpu < this.cpus; cpu++) {
+      if (cpu !== this.cpu && !this.down.has(cpu)) this.offerOrOverflow(cpu, this.port.encode(cpu, notice), notice, 0, null);
+    }
+  }
+
+  /** Kernel.lookup: the actor another CPU announced under `name`, if any. */
+  lookupName(name: string): ActorRef<never> | undefined {
+    const pid = this.remoteNames.get(name);
+    return pid === undefined ? undefined : this.kernel.refOf(pid);
+  }
+
+  private nameNoticed(name: string, pid: Pid, registered: boolean): void {
+    if (registered) this.remoteNames.set(name, pid);
+    // A name can move (an actor migrated): only the holder it names gives it up.
+    else if (this.remoteNames.get(name) === pid) this.remoteNames.delete(name);
   }
 
   // ---- links across CPUs ---------------------------------------------------------------------
@@ -689,6 +720,8 @@ export class CpuNode implements RemoteSender, DownReporter {
       cell.exitLinks('killed');
       if (!this.placements[cpu]!.has(cell)) cell.markStopped('killed');
     }
+    // Its names died with its actors; its next incarnation announces its own.
+    for (const [name, pid] of this.remoteNames) if (pidCpu(pid) === cpu) this.remoteNames.delete(name);
     // Nobody there watches our actors any more.
     for (const [key, watcher] of this.remoteWatchers) {
       if (watcher.sourceCpu !== cpu) continue;
@@ -708,10 +741,15 @@ export class CpuNode implements RemoteSender, DownReporter {
     }
   }
 
-  /** CPU `cpu` is back on fresh rings: map them and respawn what this CPU had placed there. */
+  /** CPU `cpu` is back on fresh rings: map them, tell it our names, and respawn what this CPU had placed there. */
   cpuUp(cpu: number): void {
     this.port.attachPeer(cpu);
     this.down.delete(cpu);
+    for (const [name, cell] of this.kernel.registry) {
+      if (cell.isRemote() || cell.status === Status.Stopped || name.startsWith(perCpuNamePrefix)) continue;
+      const notice = { type: KERNEL_NAME, name, pid: cell.pid, registered: true } as const;
+      this.offerOrOverflow(cpu, this.port.encode(cpu, notice), notice, 0, null);
+    }
     for (const placement of this.placements[cpu]!.values()) this.requestSpawn(cpu, placement);
   }
 
@@ -719,6 +757,9 @@ export class CpuNode implements RemoteSender, DownReporter {
     return this.down.has(cpu);
   }
 }
+
+/** Names that each CPU has its own of (its system actors): never announced to the others. */
+const perCpuNamePrefix = 'kernel.';
 
 function watcherKey(cpu: number, pid: Pid): string {
   return `${cpu}:${pid}`;

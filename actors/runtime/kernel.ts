@@ -270,10 +270,14 @@ export class Kernel {
     return ref;
   }
 
-  /** The actor registered under `name`, if it is alive. */
+  /**
+   * The actor registered under `name`, if it is alive: one of this CPU's first, else one another
+   * CPU announced (names outside the per-CPU `kernel.` namespace are announced to every CPU).
+   */
   lookup<M extends Message = never>(name: string): ActorRef<M> | undefined {
     const cell = this.registry.get(name);
-    return cell !== undefined && cell.status !== Status.Stopped ? (cell.ref as ActorRef<M>) : undefined;
+    if (cell !== undefined) return cell.status !== Status.Stopped ? (cell.ref as ActorRef<M>) : undefined;
+    return this.node?.lookupName(name) as ActorRef<M> | undefined;
   }
 
   /** The ref of a live actor by pid. */

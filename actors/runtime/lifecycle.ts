@@ -39,6 +39,7 @@ export class Lifecycle {
     if (name !== undefined) {
       cell.ensureExtras().name = name;
       kernel.registry.set(name, cell);
+      kernel.node?.nameChanged(name, pid, true);
     }
     if (parent !== null) parent.appendChild(cell);
     if (kernel.tracing.active) kernel.trace({ kind: 'spawn', pid, parent: parent?.pid ?? 0, label: behaviorLabel(behavior as Behavior<never>), ...(name !== undefined ? { name } : {}) });
@@ -213,7 +214,7 @@ export class Lifecycle {
     cell.receive = null;
     cell.parentCell?.removeChild(cell);
     const name = cell.extras?.name;
-    if (name !== undefined && kernel.registry.get(name) === cell) kernel.registry.delete(name);
+    if (name !== undefined && kernel.registry.get(name) === cell) unregister(kernel, name, cell);
     kernel.slots.release(cell.pid);
   }
 
@@ -229,7 +230,7 @@ export class Lifecycle {
     extras?.lane?.clear();
     const parent = cell.parentCell;
     if (parent !== null) parent.removeChild(cell);
-    if (extras?.name !== undefined && kernel.registry.get(extras.name) === cell) kernel.registry.delete(extras.name);
+    if (extras?.name !== undefined && kernel.registry.get(extras.name) === cell) unregister(kernel, extras.name, cell);
     kernel.slots.release(cell.pid);
     if (kernel.tracing.active) kernel.trace({ kind: 'stop', pid: cell.pid, reason });
     if (extras != null) {
@@ -280,6 +281,12 @@ export class Lifecycle {
     (a.ensureExtras().links ??= new Set()).add(b);
     (b.ensureExtras().links ??= new Set()).add(a);
   }
+}
+
+/** Frees `name`, held by local actor `cell`, here and in the other CPUs' views. */
+function unregister(kernel: Kernel, name: string, cell: Cell): void {
+  kernel.registry.delete(name);
+  kernel.node?.nameChanged(name, cell.pid, false);
 }
 
 function shutdownOf(cell: Cell): number | 'brutal-kill' {
