@@ -196,8 +196,7 @@ export class CpuNode implements RemoteSender, DownReporter {
       cell.markStopped();
       return;
     }
-    const request = { type: KERNEL_STOP, to: cell.pid, reason: 'shutdown' } as const;
-    this.offerOrOverflow(cell.cpu, this.port.encode(cell.cpu, request), request, 0, null);
+    this.tellCpu(cell.cpu, { type: KERNEL_STOP, to: cell.pid, reason: 'shutdown' });
   }
 
   // ---- migration ----------------------------------------------------------------------------
@@ -329,6 +328,12 @@ export class CpuNode implements RemoteSender, DownReporter {
       }
       this.offerOrOverflow(cpu, frame, request, -askId, cell);
     });
+  }
+
+  /** Sends kernel message `message` to CPU `cpu` under the overflow policy; nothing if that CPU is down. */
+  private tellCpu(cpu: number, message: KernelMessage): void {
+    if (this.down.has(cpu)) return;
+    this.offerOrOverflow(cpu, this.port.encode(cpu, message), message, 0, null);
   }
 
   private offerOrOverflow(cpu: number, frame: Uint8Array, message: unknown, origin: number, target: Cell | null): boolean {
@@ -495,8 +500,7 @@ export class CpuNode implements RemoteSender, DownReporter {
         }
         if (placement.cell.status === Status.Stopped) {
           // Stopped while its spawn was in flight: stop what the far CPU just started.
-          const stop = { type: KERNEL_STOP, to: message.pid, reason: 'shutdown' } as const;
-          this.offerOrOverflow(source, this.port.encode(source, stop), stop, 0, null);
+          this.tellCpu(source, { type: KERNEL_STOP, to: message.pid, reason: 'shutdown' });
           return;
         }
         placement.cell.spawnedAs(message.pid);
@@ -548,8 +552,7 @@ export class CpuNode implements RemoteSender, DownReporter {
     assert(cell.pid !== 0, 'a monitor request needs the pid the far CPU chose');
     if (this.down.has(cell.cpu)) return; // cpuDown has told the watchers already
     this.monitored.set(cell.pid, cell);
-    const request = { type: KERNEL_MONITOR, pid: cell.pid } as const;
-    this.offerOrOverflow(cell.cpu, this.port.encode(cell.cpu, request), request, 0, null);
+    this.tellCpu(cell.cpu, { type: KERNEL_MONITOR, pid: cell.pid });
   }
 
   /** CPU `source` monitors our actor `pid` (as it knows it): watch it on that CPU's behalf. */
@@ -568,30 +571,14 @@ export class CpuNode implements RemoteSender, DownReporter {
     if (target instanceof RemoteCell && target.extras?.watchers?.size === 1 && target.pid !== 0) this.requestMonitor(target);
   }
 
-  // ---- names across CPUs ---------------------------------------------------------------------
-
-  /**
-   * Lifecycle: local actor `pid` took or gave up `name`; tell every other CPU. Names in the
-   * `kernel.` namespace belong to each CPU's own system actors and stay home.
-   */
-  nameChanged(name: string, pid: Pid, registered: boolean): void {
-    if (name.startsWith(perCpuNamePrefix)) return;
-    const notice = { type: KERNEL_NAME, name, pid, registered } as const;
-    for (let cpu = 0; cpu < this.cpus; cpu++) {
-      if (cpu !== this.cpu && !this.down.has(cpu)) this.offerOrOverflow(cpu, this.port.encode(cpu, notice), notice, 0, null);
-    }
+  /** RemoteWatcher: the actor CPU `cpu` monitors as `pid` stopped. */
+  reportDown(cpu: number, pid: Pid, reason: ExitReason, watcher: RemoteWatcher): void {
+    if (this.remoteWatchers.get(watcherKey(cpu, pid)) === watcher) this.remoteWatchers.delete(watcherKey(cpu, pid));
+    this.sendDown(cpu, pid, reason);
   }
 
-  /** Kernel.lookup: the actor another CPU announced under `name`, if any. */
-  lookupName(name: string): ActorRef<never> | undefined {
-    const pid = this.remoteNames.get(name);
-    return pid === undefined ? undefined : this.kernel.refOf(pid);
-  }
-
-  private nameNoticed(name: string, pid: Pid, registered: boolean): void {
-    if (registered) this.remoteNames.set(name, pid);
-    // A name can move (an actor migrated): only the holder it names gives it up.
-    else if (this.remoteNames.get(name) === pid) this.remoteNames.delete(name);
+  private sendDown(cpu: number, pid: Pid, reason: ExitReason): void {
+    this.tellCpu(cpu, { type: KERNEL_DOWN, watcher: 0, pid, reason });
   }
 
   // ---- links across CPUs ---------------------------------------------------------------------
@@ -600,23 +587,19 @@ export class CpuNode implements RemoteSender, DownReporter {
   requestLink(local: Cell, cell: RemoteCell): void {
     if (this.down.has(cell.cpu)) return;
     this.monitored.set(cell.pid, cell);
-    const request = { type: KERNEL_LINK, from: local.pid, to: cell.pid } as const;
-    this.offerOrOverflow(cell.cpu, this.port.encode(cell.cpu, request), request, 0, null);
+    this.tellCpu(cell.cpu, { type: KERNEL_LINK, from: local.pid, to: cell.pid });
   }
 
   /** RemoteCell: `from`, a local actor linked to `cell`, exited; tell the actor's CPU. */
   sendExit(cell: RemoteCell, from: Cell, reason: ExitReason): void {
-    if (this.down.has(cell.cpu)) return;
-    const notice = { type: KERNEL_EXIT, to: cell.pid, from: from.pid, reason } as const;
-    this.offerOrOverflow(cell.cpu, this.port.encode(cell.cpu, notice), notice, 0, null);
+    this.tellCpu(cell.cpu, { type: KERNEL_EXIT, to: cell.pid, from: from.pid, reason });
   }
 
   /** CPU `source` linked its actor `from` to our actor `to`: link `to` back to its stand-in. */
   private linkFor(source: number, from: Pid, to: Pid): void {
     const target = this.kernel.slots.get(to, pidOf);
     if (target === undefined || target.status === Status.Stopped) {
-      const notice = { type: KERNEL_EXIT, to: from, from: to, reason: 'noproc' } as const;
-      if (!this.down.has(source)) this.offerOrOverflow(source, this.port.encode(source, notice), notice, 0, null);
+      this.tellCpu(source, { type: KERNEL_EXIT, to: from, from: to, reason: 'noproc' });
       return;
     }
     const linked = this.remoteCell(from);
@@ -639,16 +622,28 @@ export class CpuNode implements RemoteSender, DownReporter {
     target.pushSystem({ kind: 'exit', from: linked, reason, error: undefined });
   }
 
-  /** RemoteWatcher: the actor CPU `cpu` monitors as `pid` stopped. */
-  reportDown(cpu: number, pid: Pid, reason: ExitReason, watcher: RemoteWatcher): void {
-    if (this.remoteWatchers.get(watcherKey(cpu, pid)) === watcher) this.remoteWatchers.delete(watcherKey(cpu, pid));
-    this.sendDown(cpu, pid, reason);
+
+  // ---- names across CPUs ---------------------------------------------------------------------
+
+  /**
+   * Lifecycle: local actor `pid` took or gave up `name`; tell every other CPU. Names in the
+   * `kernel.` namespace belong to each CPU's own system actors and stay home.
+   */
+  nameChanged(name: string, pid: Pid, registered: boolean): void {
+    if (name.startsWith(perCpuNamePrefix)) return;
+    for (let cpu = 0; cpu < this.cpus; cpu++) if (cpu !== this.cpu) this.tellCpu(cpu, { type: KERNEL_NAME, name, pid, registered });
   }
 
-  private sendDown(cpu: number, pid: Pid, reason: ExitReason): void {
-    if (this.down.has(cpu)) return;
-    const notice = { type: KERNEL_DOWN, watcher: 0, pid, reason } as const;
-    this.offerOrOverflow(cpu, this.port.encode(cpu, notice), notice, 0, null);
+  /** Kernel.lookup: the actor another CPU announced under `name`, if any. */
+  lookupName(name: string): ActorRef<never> | undefined {
+    const pid = this.remoteNames.get(name);
+    return pid === undefined ? undefined : this.kernel.refOf(pid);
+  }
+
+  private nameNoticed(name: string, pid: Pid, registered: boolean): void {
+    if (registered) this.remoteNames.set(name, pid);
+    // A name can move (an actor migrated): only the holder it names gives it up.
+    else if (this.remoteNames.get(name) === pid) this.remoteNames.delete(name);
   }
 
   private spawnRequested(source: number, request: KernelSpawn): void {
@@ -673,8 +668,7 @@ export class CpuNode implements RemoteSender, DownReporter {
         error = describeError(thrown);
       }
     }
-    const answer = { type: KERNEL_SPAWNED, ticket: request.ticket, pid, error } as const;
-    this.offerOrOverflow(source, this.port.encode(source, answer), answer, 0, null);
+    this.tellCpu(source, { type: KERNEL_SPAWNED, ticket: request.ticket, pid, error });
     return pid;
   }
 
@@ -690,14 +684,12 @@ export class CpuNode implements RemoteSender, DownReporter {
     this.offerOrOverflow(source, frame, value, 0, null);
   }
 
-  /** Kernel hook: a local actor stopped; tell the CPU that placed it here, if another did. */
-  localStopped(cell: Cell): void {
+  /** Kernel hook: a local actor stopped; tell the CPU that placed it here, if another did, and why. */
+  localStopped(cell: Cell, reason: ExitReason): void {
     const source = this.spawnedHere.get(cell.pid);
     if (source === undefined) return;
     this.spawnedHere.delete(cell.pid);
-    if (this.down.has(source)) return;
-    const notice = { type: KERNEL_DOWN, watcher: 0, pid: cell.pid, reason: 'stopped' } as const;
-    this.offerOrOverflow(source, this.port.encode(source, notice), notice, 0, null);
+    this.tellCpu(source, { type: KERNEL_DOWN, watcher: 0, pid: cell.pid, reason });
   }
 
   // ---- CPUs going down and coming back ------------------------------------------------------
@@ -747,8 +739,7 @@ export class CpuNode implements RemoteSender, DownReporter {
     this.down.delete(cpu);
     for (const [name, cell] of this.kernel.registry) {
       if (cell.isRemote() || cell.status === Status.Stopped || name.startsWith(perCpuNamePrefix)) continue;
-      const notice = { type: KERNEL_NAME, name, pid: cell.pid, registered: true } as const;
-      this.offerOrOverflow(cpu, this.port.encode(cpu, notice), notice, 0, null);
+      this.tellCpu(cpu, { type: KERNEL_NAME, name, pid: cell.pid, registered: true });
     }
     for (const placement of this.placements[cpu]!.values()) this.requestSpawn(cpu, placement);
   }
@@ -767,9 +758,9 @@ function watcherKey(cpu: number, pid: Pid): string {
 
 const exitReasons: ReadonlySet<string> = new Set<ExitReason>(['normal', 'shutdown', 'killed', 'crashed', 'noproc']);
 
-/** The exit reason a `kernel.down` frame names (a placed actor's stop notice says only 'stopped'). */
+/** The exit reason a `kernel.down` or `kernel.exit` frame names; a kernel writes only these. */
 function exitReasonOf(reason: string): ExitReason {
-  return exitReasons.has(reason) ? (reason as ExitReason) : 'normal';
+  return exitReasons.has(reason) ? (reason as ExitReason) : 'noproc';
 }
 
 function pidOf(cell: Cell): Pid {

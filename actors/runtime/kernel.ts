@@ -18,6 +18,7 @@ import type { SchedControl } from '../../protocols/sched.js';
 import { ActorStoppedError, describeError, KernelStoppedError, MailboxFullError } from './errors.js';
 import { type DeadLetter, type DeadLetterReason, type KernelEvent, messageTypeOf, ObservedStream } from './events.js';
 import { Lifecycle } from './lifecycle.js';
+import type { ExitReason } from './signals.js';
 import { askDeadlineMsDefault, batchMessagesMax, mailboxCapacityDefault } from './limits.js';
 import type { Message } from './message.js';
 import { pidCpu, type Pid } from './pid.js';
@@ -437,8 +438,8 @@ export class Kernel {
   }
 
   /** @internal */
-  onStopped(cell: Cell): void {
-    if (this.node !== null) this.node.localStopped(cell);
+  onStopped(cell: Cell, reason: ExitReason): void {
+    if (this.node !== null) this.node.localStopped(cell, reason);
     if (this.tree !== null && cell === this.tree.root) {
       this.stopped = true;
       this.markStopped();

@@ -258,7 +258,7 @@ export class Lifecycle {
     // Only a supervisor acts on a child's exit; a plain parent learns of it through monitors. Not
     // queueing it for plain parents also keeps their system lane bounded by what they act on.
     if (notifyParent && parent !== null && isSupervising(parent.instance)) parent.pushSystem({ kind: 'child-exited', child: cell, reason, error });
-    kernel.onStopped(cell);
+    kernel.onStopped(cell, reason);
   }
 
   monitor(watcher: Cell, target: Cell): void {
