@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { Kernel, type ActorRef, type ChildFailure } from '../../../actors/runtime/index.js';
+import { fromSetup, Kernel, type ActorRef, type ChildFailure } from '../../../actors/runtime/index.js';
+import type { Cell } from '../../../actors/runtime/cell.js';
 import { eventually } from '../../helpers/eventually.js';
 import { answered, settle } from '../../helpers/kernel.js';
 import { Bomb, Counter, Linker, RefUser, type LinkerMsg } from './fixtures/behaviors.js';
@@ -65,6 +66,32 @@ describe('links across CPUs', () => {
     await settle(kernel);
     expect(await exitsOf(kernel, linked)).to.deep.equal([[far.pid, 'shutdown']]);
     expect(await exitsOf(kernel, unlinked)).to.deep.equal([]);
+  });
+
+  it('a link set before the far CPU answered the spawn holds once it has', async () => {
+    // Spawn on CPU 1 and link in the same turn: the ref has no pid yet when the link is made.
+    const exits: (readonly [number, string])[] = [];
+    let far: ActorRef<LinkerMsg> | null = null;
+    let pidWhenLinked = -1;
+    const near = kernel.spawn(
+      fromSetup<{ readonly type: 'spawn-and-link' }>((ctx) => {
+        ctx.trapExits(true);
+        return {
+          receive(_message, turn) {
+            far = (turn as unknown as Cell).kernel.spawn(Linker, { cpu: 1 });
+            pidWhenLinked = far.pid;
+            turn.link(far as never);
+          },
+          signal: (signal) => void (signal.type === 'exit' && exits.push([signal.from.pid, signal.reason])),
+        };
+      }),
+    );
+    near.tell({ type: 'spawn-and-link' });
+    await settle(kernel);
+    expect(pidWhenLinked).to.equal(0);
+    far!.tell({ type: 'crash' });
+    await settle(kernel);
+    expect(exits).to.deep.equal([[far!.pid, 'crashed']]);
   });
 
   it('linking to an actor already gone on its CPU gives exit noproc', async () => {
