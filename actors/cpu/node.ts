@@ -1,8 +1,10 @@
 /**
  * A CPU's routing of kernel messages: what a kernel does with the interconnect. It turns tells and
- * asks to remote refs into `kernel.envelope` frames, runs spawns that other CPUs ask for, answers
- * forwarded asks with `kernel.reply`, and keeps the refs of actors it placed elsewhere valid across
- * a restart of their CPU.
+ * asks to remote refs into envelope mail frames (refs in bodies included, see wire-refs.ts), runs
+ * spawns and migrations that other CPUs ask for, answers forwarded asks with reply frames, carries
+ * monitors (`kernel.monitor`, `kernel.down`), links (`kernel.link`, `kernel.exit`) and names
+ * (`kernel.name`) across CPUs, and keeps the refs of actors it placed elsewhere valid across a
+ * restart of their CPU.
  *
  * Backpressure: a full ring applies the sending kernel's `crossCpuOverflow` policy: `reject` (tell
  * returns false, an ask fails with RingFullError), `drop-newest` (a dead letter), or `wait` (the
