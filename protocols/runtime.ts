@@ -25,6 +25,7 @@ export const KERNEL_INTERRUPTS = 'kernel.interrupts' as const;
 export const KERNEL_MONITOR = 'kernel.monitor' as const;
 export const KERNEL_LINK = 'kernel.link' as const;
 export const KERNEL_NAME = 'kernel.name' as const;
+export const KERNEL_UNLINK = 'kernel.unlink' as const;
 
 /** A user message for actor `to`; `from` is 0 outside any actor, `askId` is 0 for a tell. */
 export const kernelEnvelope = defineMessage(KERNEL_ENVELOPE, { to: 'pid', from: 'pid', askId: 'integer', body: 'any' });
@@ -87,6 +88,13 @@ export const kernelMonitor = defineMessage(KERNEL_MONITOR, { pid: 'pid' });
 /** Links actor `from` of the sending CPU with actor `to` of the receiving one (answered with `kernel.exit`, reason `noproc`, if `to` is gone). */
 export const kernelLink = defineMessage(KERNEL_LINK, { from: 'pid', to: 'pid' });
 
+/**
+ * Ends the link between actor `from` of the sending CPU and actor `to` of the receiving one. (Its
+ * fields are in the other order from `kernel.link`'s, so that each message type keeps a record
+ * structure of its own: the codec seeds one per distinct key list.)
+ */
+export const kernelUnlink = defineMessage(KERNEL_UNLINK, { to: 'pid', from: 'pid' });
+
 /** The sending CPU's actor `pid` took (`registered`) or gave up name `name`: a lookup on any CPU finds it. */
 export const kernelName = defineMessage(KERNEL_NAME, { name: 'string', pid: 'pid', registered: 'boolean' });
 
@@ -103,10 +111,11 @@ export type KernelInterrupts = MessageOf<typeof kernelInterrupts>;
 export type KernelMonitor = MessageOf<typeof kernelMonitor>;
 export type KernelLink = MessageOf<typeof kernelLink>;
 export type KernelName = MessageOf<typeof kernelName>;
-export type KernelMessage = KernelEnvelope | KernelReply | KernelStop | KernelDown | KernelExit | KernelSpawn | KernelSpawned | KernelStructures | KernelMigrate | KernelInterrupts | KernelMonitor | KernelLink | KernelName;
+export type KernelUnlink = MessageOf<typeof kernelUnlink>;
+export type KernelMessage = KernelEnvelope | KernelReply | KernelStop | KernelDown | KernelExit | KernelSpawn | KernelSpawned | KernelStructures | KernelMigrate | KernelInterrupts | KernelMonitor | KernelLink | KernelName | KernelUnlink;
 
 /** Every kernel descriptor, in a fixed order: codecs on all CPUs derive the same seeds from it. */
-export const runtimeDescriptors = [kernelEnvelope, kernelReply, kernelStop, kernelDown, kernelExit, kernelSpawn, kernelSpawned, kernelStructures, kernelMigrate, kernelInterrupts, kernelMonitor, kernelLink, kernelName] as const;
+export const runtimeDescriptors = [kernelEnvelope, kernelReply, kernelStop, kernelDown, kernelExit, kernelSpawn, kernelSpawned, kernelStructures, kernelMigrate, kernelInterrupts, kernelMonitor, kernelLink, kernelName, kernelUnlink] as const;
 
 /**
  * Validates kernel messages.

@@ -31,7 +31,7 @@ import { pidCpu, type Pid } from '../runtime/pid.js';
 import { RingQueue } from '../runtime/ring-queue.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
 import {
-  KERNEL_DOWN, KERNEL_ENVELOPE, KERNEL_EXIT, KERNEL_INTERRUPTS, KERNEL_LINK, KERNEL_MIGRATE, KERNEL_MONITOR, KERNEL_NAME, KERNEL_REPLY, KERNEL_SPAWN, KERNEL_SPAWNED, KERNEL_STOP,
+  KERNEL_DOWN, KERNEL_ENVELOPE, KERNEL_EXIT, KERNEL_INTERRUPTS, KERNEL_LINK, KERNEL_MIGRATE, KERNEL_MONITOR, KERNEL_NAME, KERNEL_REPLY, KERNEL_UNLINK, KERNEL_SPAWN, KERNEL_SPAWNED, KERNEL_STOP,
   type KernelInterrupts, type KernelMessage, type KernelMigrate, type KernelSpawn,
 } from '../../protocols/runtime.js';
 import type { BehaviorAddress, BehaviorCatalog } from './catalog.js';
@@ -539,6 +539,9 @@ export class CpuNode implements RemoteSender, DownReporter {
       case KERNEL_LINK:
         this.linkFor(source, message.from, message.to);
         return;
+      case KERNEL_UNLINK:
+        this.unlinkFor(message.from, message.to);
+        return;
       case KERNEL_EXIT:
         this.exitFrom(source, message.to, message.from, exitReasonOf(message.reason));
         return;
@@ -592,6 +595,11 @@ export class CpuNode implements RemoteSender, DownReporter {
     this.tellCpu(cell.cpu, { type: KERNEL_LINK, from: local.pid, to: cell.pid });
   }
 
+  /** Cell.unlink: `local` unlinked itself from `cell`; that CPU drops its half of the link. */
+  requestUnlink(local: Cell, cell: RemoteCell): void {
+    this.tellCpu(cell.cpu, { type: KERNEL_UNLINK, from: local.pid, to: cell.pid });
+  }
+
   /** RemoteCell: `from`, a local actor linked to `cell`, exited; tell the actor's CPU. */
   sendExit(cell: RemoteCell, from: Cell, reason: ExitReason): void {
     this.tellCpu(cell.cpu, { type: KERNEL_EXIT, to: cell.pid, from: from.pid, reason });
@@ -610,11 +618,20 @@ export class CpuNode implements RemoteSender, DownReporter {
     this.kernel.lifecycle.link(target, linked);
   }
 
+  /** CPU `source`'s actor `from` unlinked itself from our actor `to`. */
+  private unlinkFor(from: Pid, to: Pid): void {
+    const target = this.kernel.slots.get(to, pidOf);
+    const linked = this.remoteCache.get(from) ?? this.monitored.get(from);
+    if (target === undefined || linked === undefined) return;
+    target.extras?.links?.delete(linked);
+    linked.extras?.links?.delete(target);
+  }
+
   /** An actor of CPU `source` linked to our actor `to` exited: as a local link's exit would. */
   private exitFrom(source: number, to: Pid, from: Pid, reason: ExitReason): void {
     const target = this.kernel.slots.get(to, pidOf);
     const linked = this.remoteCache.get(from) ?? this.monitored.get(from);
-    // Unlinked since (the far side learns of an unlink only through this check), or gone.
+    // Unlinked since (an exit can cross the unlink in flight), or gone.
     if (target === undefined || linked === undefined || target.extras?.links?.has(linked) !== true) return;
     // A crash leaves the link, as locally: the actor may restart in place and crash again.
     if (reason !== 'crashed') {

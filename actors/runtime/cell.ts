@@ -263,8 +263,11 @@ export class Cell implements ActorContext<Message> {
   }
 
   unlink(ref: ActorRef<never>): void {
-    this.extras?.links?.delete(ref.cell);
-    ref.cell.extras?.links?.delete(this);
+    const cell = ref.cell;
+    const wasLinked = this.extras?.links?.delete(cell) === true;
+    cell.extras?.links?.delete(this);
+    // The far CPU drops its half too, so its actor is not left linked (and unmovable) for good.
+    if (wasLinked && cell.isRemote() && cell.pid !== 0) this.kernel.node!.requestUnlink(this, cell as never);
   }
 
   trapExits(on: boolean): void {

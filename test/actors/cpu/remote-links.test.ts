@@ -94,6 +94,30 @@ describe('links across CPUs', () => {
     expect(exits).to.deep.equal([[far!.pid, 'crashed']]);
   });
 
+  it('an unlink reaches the far CPU: its actor is no longer linked, so it may migrate again', async () => {
+    const kernel3 = await Kernel.boot({ mode: 'simulated', seed: 13, cpus: 3, modules });
+    try {
+      const far = kernel3.spawn(Counter, { cpu: 1 });
+      const kept = kernel3.spawn(Linker);
+      const dropped = kernel3.spawn(Linker);
+      await settle(kernel3);
+      kept.tell({ type: 'link', ref: far as never });
+      dropped.tell({ type: 'link', ref: far as never });
+      dropped.tell({ type: 'unlink', ref: far as never });
+      await settle(kernel3);
+      // CPU 1's scheduler refuses to move an actor that is still linked to anyone.
+      const cpu1 = kernel3.cpuHost!.kernels!()[1]!;
+      const migrate = () => answered(kernel3, cpu1.scheduler.ask({ type: 'sched.migrate', pid: far.pid, cpu: 2 }));
+      const refused = await migrate().then(() => undefined, (error: unknown) => error);
+      expect((refused as Error).message).to.match(/monitored or linked/);
+      kept.tell({ type: 'unlink', ref: far as never });
+      await settle(kernel3);
+      expect(await migrate()).to.equal(true);
+    } finally {
+      await kernel3.shutdown();
+    }
+  });
+
   it('linking to an actor already gone on its CPU gives exit noproc', async () => {
     const user = kernel.spawn(RefUser, { cpu: 1 });
     await settle(kernel);
