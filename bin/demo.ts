@@ -73,6 +73,7 @@ store.tell({ type: 'corrupt' });
 await sleep(kernel, 50);
 console.log(`ticks stored after the restart: ${await store.ask({ type: 'get', key: 'ticks' })} (the same ref works: restarts happen in place)`);
 
-console.log(formatStatus(kernel.status()));
+// Every CPU's tree: the squarer lives on the last one.
+for (const [cpu, status] of (await kernel.cpuStatuses()).entries()) console.log(`cpu ${cpu}: ${formatStatus(status)}`);
 await kernel.shutdown();
 console.log('osprey: kernel shut down gracefully');

@@ -26,6 +26,8 @@ export const KERNEL_MONITOR = 'kernel.monitor' as const;
 export const KERNEL_LINK = 'kernel.link' as const;
 export const KERNEL_NAME = 'kernel.name' as const;
 export const KERNEL_UNLINK = 'kernel.unlink' as const;
+export const KERNEL_STATUS_REQUEST = 'kernel.status-request' as const;
+export const KERNEL_STATUS = 'kernel.status' as const;
 
 /** A user message for actor `to`; `from` is 0 outside any actor, `askId` is 0 for a tell. */
 export const kernelEnvelope = defineMessage(KERNEL_ENVELOPE, { to: 'pid', from: 'pid', askId: 'integer', body: 'any' });
@@ -95,6 +97,11 @@ export const kernelLink = defineMessage(KERNEL_LINK, { from: 'pid', to: 'pid' })
  */
 export const kernelUnlink = defineMessage(KERNEL_UNLINK, { to: 'pid', from: 'pid' });
 
+/** Asks the receiving CPU for a snapshot of its tree (`kernel.status`, answered under `ticket`). */
+export const kernelStatusRequest = defineMessage(KERNEL_STATUS_REQUEST, { ticket: 'integer' });
+/** The answer to `kernel.status-request` `ticket`: a flattened snapshot, or why there is none. */
+export const kernelStatus = defineMessage(KERNEL_STATUS, { ticket: 'integer', status: 'any', error: 'string' });
+
 /** The sending CPU's actor `pid` took (`registered`) or gave up name `name`: a lookup on any CPU finds it. */
 export const kernelName = defineMessage(KERNEL_NAME, { name: 'string', pid: 'pid', registered: 'boolean' });
 
@@ -112,10 +119,12 @@ export type KernelMonitor = MessageOf<typeof kernelMonitor>;
 export type KernelLink = MessageOf<typeof kernelLink>;
 export type KernelName = MessageOf<typeof kernelName>;
 export type KernelUnlink = MessageOf<typeof kernelUnlink>;
-export type KernelMessage = KernelEnvelope | KernelReply | KernelStop | KernelDown | KernelExit | KernelSpawn | KernelSpawned | KernelStructures | KernelMigrate | KernelInterrupts | KernelMonitor | KernelLink | KernelName | KernelUnlink;
+export type KernelStatusRequest = MessageOf<typeof kernelStatusRequest>;
+export type KernelStatusAnswer = MessageOf<typeof kernelStatus>;
+export type KernelMessage = KernelEnvelope | KernelReply | KernelStop | KernelDown | KernelExit | KernelSpawn | KernelSpawned | KernelStructures | KernelMigrate | KernelInterrupts | KernelMonitor | KernelLink | KernelName | KernelUnlink | KernelStatusRequest | KernelStatusAnswer;
 
 /** Every kernel descriptor, in a fixed order: codecs on all CPUs derive the same seeds from it. */
-export const runtimeDescriptors = [kernelEnvelope, kernelReply, kernelStop, kernelDown, kernelExit, kernelSpawn, kernelSpawned, kernelStructures, kernelMigrate, kernelInterrupts, kernelMonitor, kernelLink, kernelName, kernelUnlink] as const;
+export const runtimeDescriptors = [kernelEnvelope, kernelReply, kernelStop, kernelDown, kernelExit, kernelSpawn, kernelSpawned, kernelStructures, kernelMigrate, kernelInterrupts, kernelMonitor, kernelLink, kernelName, kernelUnlink, kernelStatusRequest, kernelStatus] as const;
 
 /**
  * Validates kernel messages.

@@ -21,7 +21,7 @@ import { runRemoteBatch } from '../irq/remote-line.js';
 import { assert } from '../runtime/assert.js';
 import { type Behavior, behaviorLabel } from '../runtime/behavior.js';
 import { type Cell, Status } from '../runtime/cell.js';
-import { CpuDownError, describeError, RingFullError, SpawnFailedError } from '../runtime/errors.js';
+import { AskTimeoutError, CpuDownError, describeError, RingFullError, SpawnFailedError } from '../runtime/errors.js';
 import { messageTypeOf } from '../runtime/events.js';
 import type { Kernel } from '../runtime/kernel.js';
 import type { ActorRef } from '../runtime/ref.js';
@@ -31,7 +31,7 @@ import { pidCpu, type Pid } from '../runtime/pid.js';
 import { RingQueue } from '../runtime/ring-queue.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
 import {
-  KERNEL_DOWN, KERNEL_ENVELOPE, KERNEL_EXIT, KERNEL_INTERRUPTS, KERNEL_LINK, KERNEL_MIGRATE, KERNEL_MONITOR, KERNEL_NAME, KERNEL_REPLY, KERNEL_UNLINK, KERNEL_SPAWN, KERNEL_SPAWNED, KERNEL_STOP,
+  KERNEL_DOWN, KERNEL_ENVELOPE, KERNEL_EXIT, KERNEL_INTERRUPTS, KERNEL_LINK, KERNEL_MIGRATE, KERNEL_MONITOR, KERNEL_NAME, KERNEL_REPLY, KERNEL_STATUS, KERNEL_STATUS_REQUEST, KERNEL_UNLINK, KERNEL_SPAWN, KERNEL_SPAWNED, KERNEL_STOP,
   type KernelInterrupts, type KernelMessage, type KernelMigrate, type KernelSpawn,
 } from '../../protocols/runtime.js';
 import type { BehaviorAddress, BehaviorCatalog } from './catalog.js';
@@ -40,6 +40,8 @@ import { blockedSendSleepMs, outboxMessagesMax, outboxRetryMs, outboxWaitMsDefau
 import { CpuPort } from './port.js';
 import { RemoteCell, type RemoteSender } from './remote-cell.js';
 import { resolveWireRefs } from './wire-refs.js';
+import { flattenStatus, rebuildStatus, type WireStatus } from './remote-status.js';
+import type { KernelStatus } from '../runtime/status.js';
 import { RemoteWatcher, type DownReporter } from './remote-watcher.js';
 import { fromWireError, toWireError } from './wire-error.js';
 
@@ -83,6 +85,8 @@ export class CpuNode implements RemoteSender, DownReporter {
   private placeNext = 0;
   /** Live placements by CPU, keyed by the cell. */
   private readonly placements: Map<RemoteCell, Placement>[] = [];
+  /** Status requests in flight: ask ticket → the CPU asked (see statusOf). */
+  private readonly statusWaiters = new Map<number, number>();
   /** Names other CPUs' actors hold, as they announced them (see nameChanged). */
   private readonly remoteNames = new Map<string, Pid>();
   /** Remote cells local actors monitor or link to, by pid: tracked so that their stop, or their CPU's death, reaches those actors. */
@@ -539,6 +543,12 @@ export class CpuNode implements RemoteSender, DownReporter {
       case KERNEL_LINK:
         this.linkFor(source, message.from, message.to);
         return;
+      case KERNEL_STATUS_REQUEST:
+        this.statusRequested(source, message.ticket);
+        return;
+      case KERNEL_STATUS:
+        this.statusAnswered(source, message.ticket, message.status, message.error);
+        return;
       case KERNEL_UNLINK:
         this.unlinkFor(message.from, message.to);
         return;
@@ -711,6 +721,48 @@ export class CpuNode implements RemoteSender, DownReporter {
     this.tellCpu(source, { type: KERNEL_DOWN, watcher: 0, pid: cell.pid, reason });
   }
 
+  // ---- status of other CPUs -------------------------------------------------------------------
+
+  /** Kernel.cpuStatuses: CPU `cpu`'s snapshot; rejects if it does not come within `deadlineMs`. */
+  statusOf(cpu: number, deadlineMs?: number): Promise<KernelStatus> {
+    return new Promise((resolve, reject) => {
+      if (this.down.has(cpu)) {
+        reject(new CpuDownError(cpu, `kernel.cpu.${cpu}`, 'it is restarting'));
+        return;
+      }
+      const ticket = this.kernel.asks.forward(0, null, (ok, value) => {
+        this.statusWaiters.delete(ticket);
+        if (ok) resolve(value as KernelStatus);
+        else reject(value instanceof AskTimeoutError ? new AskTimeoutError(`kernel.cpu.${cpu}`, KERNEL_STATUS_REQUEST, value.deadlineMs) : value);
+      }, deadlineMs);
+      this.statusWaiters.set(ticket, cpu);
+      this.tellCpu(cpu, { type: KERNEL_STATUS_REQUEST, ticket });
+    });
+  }
+
+  /** CPU `source` asks for our snapshot; one too large for a frame is answered with why. */
+  private statusRequested(source: number, ticket: number): void {
+    try {
+      this.tellCpu(source, { type: KERNEL_STATUS, ticket, status: flattenStatus(this.kernel.status()), error: '' });
+    } catch (error) {
+      this.tellCpu(source, { type: KERNEL_STATUS, ticket, status: null, error: describeError(error) });
+    }
+  }
+
+  private statusAnswered(source: number, ticket: number, status: unknown, error: string): void {
+    if (this.statusWaiters.get(ticket) !== source) return; // timed out, or not ours
+    const asks = this.kernel.asks;
+    if (error !== '') {
+      asks.reject(ticket, new Error(`cpu ${source} could not send its status: ${error}`));
+      return;
+    }
+    try {
+      asks.resolve(ticket, rebuildStatus(status as WireStatus));
+    } catch (thrown) {
+      asks.reject(ticket, thrown);
+    }
+  }
+
   // ---- CPUs going down and coming back ------------------------------------------------------
 
   /**
@@ -731,6 +783,7 @@ export class CpuNode implements RemoteSender, DownReporter {
       cell.exitLinks('killed');
       if (!this.placements[cpu]!.has(cell)) cell.markStopped('killed');
     }
+    for (const [ticket, waited] of this.statusWaiters) if (waited === cpu) kernel.asks.reject(ticket, new CpuDownError(cpu, `kernel.cpu.${cpu}`, why));
     // Its names died with its actors; its next incarnation announces its own.
     for (const [name, pid] of this.remoteNames) if (pidCpu(pid) === cpu) this.remoteNames.delete(name);
     // Nobody there watches our actors any more.

@@ -339,6 +339,22 @@ export class Kernel {
     return statusOf(this, this.requireTree().root);
   }
 
+  /**
+   * Snapshots of every CPU's tree, by CPU number: this one's at once, the others' from their CPUs
+   * (a rejection names a CPU that is down or did not answer within `deadlineMs`).
+   *
+   * @example
+   * ```ts
+   * for (const status of await kernel.cpuStatuses()) console.log(formatStatus(status));
+   * ```
+   */
+  async cpuStatuses(options: { readonly deadlineMs?: number } = {}): Promise<KernelStatus[]> {
+    const own = this.status();
+    const node = this.node;
+    if (node === null) return [own];
+    return Promise.all(Array.from({ length: node.cpus }, (_, cpu) => (cpu === this.cpu ? own : node.statusOf(cpu, options.deadlineMs))));
+  }
+
   /** @internal A stable path for `cell` (names where registered, else labels with sibling index). */
   pathOf(cell: Cell): string {
     const parts: string[] = [];
