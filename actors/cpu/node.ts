@@ -399,11 +399,14 @@ export class CpuNode implements RemoteSender, DownReporter {
 
   /** Moves waiting frames into rings that have room again; expired ones become dead letters. */
   flushOutboxes(): void {
-    const now = this.kernel.clock.now();
+    // Called after every busy round of the CPU loop: the clock is read only if something waits.
+    let now = -1;
     let waiting = false;
     for (let cpu = 0; cpu < this.cpus; cpu++) {
       const queue = this.outboxes[cpu];
-      if (queue != null && queue.count > 0 && this.flushOutbox(cpu, queue, now) > 0) waiting = true;
+      if (queue == null || queue.count === 0) continue;
+      if (now < 0) now = this.kernel.clock.now();
+      if (this.flushOutbox(cpu, queue, now) > 0) waiting = true;
     }
     if (waiting) this.armRetry();
   }
