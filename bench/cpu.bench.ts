@@ -18,7 +18,6 @@ import { Worker } from 'node:worker_threads';
 import { Kernel, type ActorRef } from '../actors/runtime/index.js';
 import { SpscRing } from '../actors/ring/index.js';
 import { envelopeHeaderBytes, writeEnvelopeHeader } from '../actors/cpu/mail-frames.js';
-import { frameBytesMax } from '../protocols/limits.js';
 import { createRuntimeCodec } from '../protocols/runtime.js';
 import { Asker, BusySink, Echo, Sink, Streamer, type EchoMsg, type Ping, type SinkMsg, type StreamerMsg } from './cpu-actors.js';
 import { doneWord, roundWord, wantedWord, type CodecWorkerData } from './cpu-codec-worker.js';
@@ -141,14 +140,13 @@ async function bareRingCodec(): Promise<RateResult> {
   const ring = SpscRing.create(256 * 1024);
   const control = new Int32Array(new SharedArrayBuffer(256));
   const codec = createRuntimeCodec();
-  // The port's framing: a mail frame, its header laid out by hand before the msgpackr body.
-  const out = new Uint8Array(frameBytesMax + envelopeHeaderBytes);
-  const view = new DataView(out.buffer);
+  // The port's framing: a mail frame, its header laid out by hand in the room the codec leaves before the msgpackr body.
+  let view: DataView = new DataView(new ArrayBuffer(0));
   const encode = (seq: number): Uint8Array => {
-    const body = codec.encodeData(ping(seq), 'body');
-    writeEnvelopeHeader(view, 1, 0, 0);
-    out.set(body, envelopeHeaderBytes);
-    return out.subarray(0, envelopeHeaderBytes + body.byteLength);
+    const frame = codec.encodeData(ping(seq), 'body', envelopeHeaderBytes);
+    if (view.buffer !== frame.buffer) view = new DataView(frame.buffer);
+    writeEnvelopeHeader(view, frame.byteOffset, 1, 0, 0);
+    return frame;
   };
   encode(0); // learn the shapes, then hand them to the decoder as the port's sync would
   const data: CodecWorkerData = { ring: ring.buffer as SharedArrayBuffer, control: control.buffer as SharedArrayBuffer, structures: codec.exportStructures() };

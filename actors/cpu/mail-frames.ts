@@ -31,24 +31,24 @@ export const envelopeHeaderBytes = 26;
 /** Bytes before a reply's body. */
 export const replyHeaderBytes = 19;
 
-/** Writes an envelope's header at the start of `view`; the body goes at `envelopeHeaderBytes`. */
-export function writeEnvelopeHeader(view: DataView, to: number, from: number, askId: number, bodyHoldsRefs = false): void {
+/** Writes an envelope's header in `view` at byte `at`; the body goes at `at + envelopeHeaderBytes`. */
+export function writeEnvelopeHeader(view: DataView, at: number, to: number, from: number, askId: number, bodyHoldsRefs = false): void {
   assert(isPid(to) && isPid(from) && isPid(askId), 'an envelope carries pids and an ask id that are non-negative safe integers');
-  view.setUint8(0, mailFrameMarker);
-  view.setUint8(1, bodyHoldsRefs ? envelopeKind | holdsRefsBit : envelopeKind);
-  view.setFloat64(2, to, true);
-  view.setFloat64(10, from, true);
-  view.setFloat64(18, askId, true);
+  view.setUint8(at, mailFrameMarker);
+  view.setUint8(at + 1, bodyHoldsRefs ? envelopeKind | holdsRefsBit : envelopeKind);
+  view.setFloat64(at + 2, to, true);
+  view.setFloat64(at + 10, from, true);
+  view.setFloat64(at + 18, askId, true);
 }
 
-/** Writes a reply's header at the start of `view`; the body goes at `replyHeaderBytes`. */
-export function writeReplyHeader(view: DataView, askId: number, to: number, ok: boolean, bodyHoldsRefs = false): void {
+/** Writes a reply's header in `view` at byte `at`; the body goes at `at + replyHeaderBytes`. */
+export function writeReplyHeader(view: DataView, at: number, askId: number, to: number, ok: boolean, bodyHoldsRefs = false): void {
   assert(isPid(askId) && isPid(to), 'a reply carries an ask id and a pid that are non-negative safe integers');
-  view.setUint8(0, mailFrameMarker);
-  view.setUint8(1, bodyHoldsRefs ? replyKind | holdsRefsBit : replyKind);
-  view.setFloat64(2, askId, true);
-  view.setFloat64(10, to, true);
-  view.setUint8(18, ok ? 1 : 0);
+  view.setUint8(at, mailFrameMarker);
+  view.setUint8(at + 1, bodyHoldsRefs ? replyKind | holdsRefsBit : replyKind);
+  view.setFloat64(at + 2, askId, true);
+  view.setFloat64(at + 10, to, true);
+  view.setUint8(at + 18, ok ? 1 : 0);
 }
 
 /**

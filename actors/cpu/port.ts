@@ -81,11 +81,11 @@ export class CpuPort {
    * (which empties that mailbox) before pumping again, not spin on the pending mask.
    */
   blocked = false;
-  /** Where inbound frames are copied to be decoded, and outbound mail frames are laid out. */
+  /** Where inbound frames are copied to be decoded. */
   private readonly inScratch = new Uint8Array(frameBytesMax + envelopeHeaderBytes);
   private readonly inView = new DataView(this.inScratch.buffer);
-  private readonly outScratch = new Uint8Array(frameBytesMax + envelopeHeaderBytes);
-  private readonly outView = new DataView(this.outScratch.buffer);
+  /** A view of the buffer the encoder wrote the last outbound mail frame in (msgpackr's; it changes every few KiB). */
+  private outView: DataView = new DataView(new ArrayBuffer(0));
   /** The last error a bad frame raised, for diagnostics. */
   lastBadFrame: unknown = undefined;
   /**
@@ -151,28 +151,30 @@ export class CpuPort {
 
   /**
    * Encodes a `kernel.envelope` for `target` as a mail frame (see mail-frames.ts), checking `body` as
-   * plain data. Returns a view of a buffer the next encode reuses: offer it at once or copy it.
+   * plain data. Returns a view of the encoder's buffer, valid until the next encode in this thread:
+   * offer it at once or copy it.
    */
   encodeEnvelope(target: number, to: number, from: number, askId: number, body: unknown): Uint8Array {
     const link = this.outLink(target);
-    const data = link.codec.encodeData(body, 'body');
-    writeEnvelopeHeader(this.outView, to, from, askId, link.codec.portablesInLastData > 0);
-    return this.mailFrame(target, link, envelopeHeaderBytes, data);
+    // The codec leaves room for the header in front of the body: the frame is whole without a copy.
+    const frame = link.codec.encodeData(body, 'body', envelopeHeaderBytes);
+    this.checkFits(target, link, frame.byteLength);
+    writeEnvelopeHeader(this.viewOf(frame), frame.byteOffset, to, from, askId, link.codec.portablesInLastData > 0);
+    return frame;
   }
 
   /** Encodes a `kernel.reply` for `target` as a mail frame; as `encodeEnvelope`. */
   encodeReply(target: number, askId: number, to: number, ok: boolean, body: unknown): Uint8Array {
     const link = this.outLink(target);
-    const data = link.codec.encodeData(body, 'body');
-    writeReplyHeader(this.outView, askId, to, ok, link.codec.portablesInLastData > 0);
-    return this.mailFrame(target, link, replyHeaderBytes, data);
+    const frame = link.codec.encodeData(body, 'body', replyHeaderBytes);
+    this.checkFits(target, link, frame.byteLength);
+    writeReplyHeader(this.viewOf(frame), frame.byteOffset, askId, to, ok, link.codec.portablesInLastData > 0);
+    return frame;
   }
 
-  private mailFrame(target: number, link: OutLink, headerBytes: number, data: Uint8Array): Uint8Array {
-    const length = headerBytes + data.byteLength;
-    this.checkFits(target, link, length);
-    this.outScratch.set(data, headerBytes);
-    return this.outScratch.subarray(0, length);
+  private viewOf(frame: Uint8Array): DataView {
+    if (this.outView.buffer !== frame.buffer) this.outView = new DataView(frame.buffer);
+    return this.outView;
   }
 
   /**

@@ -9,7 +9,7 @@ import { KERNEL_ENVELOPE, KERNEL_STOP, createRuntimeCodec, runtimeDescriptors, r
 import type { KernelMessage } from '../../protocols/runtime.js';
 import { createSchemaRegistry } from '../../protocols/schema.js';
 import type { AnyMessage, MessageOf } from '../../protocols/schema.js';
-import { anyMessageArbitrary, everyKindMessage, messageArbitrary } from './arbitraries.js';
+import { anyMessageArbitrary, everyKindMessage, messageArbitrary, plainValueArbitrary } from './arbitraries.js';
 import { protocolErrorOf } from '../helpers/errors.js';
 
 const everyKindRegistry = createSchemaRegistry([everyKindMessage, ...runtimeDescriptors]);
@@ -149,6 +149,29 @@ describe('protocols/codec', () => {
     expect(protocolErrorOf(() => receiver.decodeRange(frame, 2, 2)).code).to.equal('truncated');
     expect(protocolErrorOf(() => receiver.decodeRange(frame, 0, frame.byteLength - 1)).code).to.be.oneOf(['truncated', 'malformed']);
     expect(() => receiver.decodeRange(frame, 0, frame.byteLength + 1)).to.throw(InvariantError, /range/);
+  });
+
+  it('encodeData leaves the asked headroom before the data, whether or not the value taught it a new shape', () => {
+    const sender = createRuntimeCodec();
+    const receiver = createRuntimeCodec();
+    let newShapes = 0;
+    fc.assert(
+      fc.property(plainValueArbitrary, fc.integer({ min: 0, max: 255 }), (value, headroom) => {
+        const before = sender.structureCount;
+        const frame = sender.encodeData(value, 'body', headroom);
+        if (sender.structureCount !== before) {
+          newShapes++;
+          receiver.importStructures(sender.exportStructures());
+        }
+        frame.fill(0xee, 0, headroom); // the caller's header goes there; it must not touch the data
+        expect(frame.byteLength).to.be.above(headroom);
+        expect(receiver.decodeDataRange(frame, headroom, frame.byteLength, 'body')).to.deep.equal(value);
+      }),
+      { numRuns: 500 },
+    );
+    // Both of msgpackr's return paths were taken: its own buffer, and a fresh view after a new shape.
+    expect(newShapes).to.be.above(0).and.below(500);
+    expect(() => sender.encodeData(1, 'body', 256)).to.throw(InvariantError, /headroomBytes/);
   });
 
   describe("decodedAnyFields: 'trust'", () => {

@@ -73,7 +73,7 @@ describe('mail frames between CPUs', () => {
 
   it('a frame that is not what a kernel writes is counted and skipped; the next one arrives', () => {
     const { sender, receiver, received } = linkedPorts(true);
-    const forged = frame(replyHeaderBytes, (view) => writeReplyHeader(view, 1, 2, true));
+    const forged = frame(replyHeaderBytes, (view) => writeReplyHeader(view, 0, 1, 2, true));
     forged.bytes[18] = 7; // ok must be 0 or 1
     expect(sender.offer(1, forged.bytes)).to.equal(true);
     expect(send(sender, { type: KERNEL_STOP, to: 5, reason: 'shutdown' })).to.equal(true);
@@ -86,16 +86,16 @@ describe('mail frames between CPUs', () => {
     const codec = createRuntimeCodec();
 
     it('refuses truncated headers, unknown kinds and routing fields no kernel writes', () => {
-      const envelope = frame(envelopeHeaderBytes, (view) => writeEnvelopeHeader(view, 1, 2, 3));
+      const envelope = frame(envelopeHeaderBytes, (view) => writeEnvelopeHeader(view, 0, 1, 2, 3));
       expect(readMailFrame(codec, envelope.view, envelope.bytes, envelope.length)).to.deep.equal({ type: KERNEL_ENVELOPE, to: 1, from: 2, askId: 3, body: null });
       for (const length of [1, 2, envelopeHeaderBytes]) expect(protocolErrorOf(() => readMailFrame(codec, envelope.view, envelope.bytes, length)).code).to.equal('truncated');
-      const reply = frame(replyHeaderBytes, (view) => writeReplyHeader(view, 1, 2, false));
+      const reply = frame(replyHeaderBytes, (view) => writeReplyHeader(view, 0, 1, 2, false));
       expect(protocolErrorOf(() => readMailFrame(codec, reply.view, reply.bytes, replyHeaderBytes)).code).to.equal('truncated');
       const unknown = frame(2, (view) => view.setUint8(0, mailFrameMarker));
       unknown.bytes[1] = 9;
       expect(protocolErrorOf(() => readMailFrame(codec, unknown.view, unknown.bytes, unknown.length)).code).to.equal('malformed');
       for (const [offset, value, field] of [[2, -1, 'to'], [10, 0.5, 'from'], [18, Number.NaN, 'askId'], [2, 2 ** 53, 'to']] as const) {
-        const bad = frame(envelopeHeaderBytes, (view) => writeEnvelopeHeader(view, 1, 2, 3));
+        const bad = frame(envelopeHeaderBytes, (view) => writeEnvelopeHeader(view, 0, 1, 2, 3));
         bad.view.setFloat64(offset, value, true);
         const error = protocolErrorOf(() => readMailFrame(codec, bad.view, bad.bytes, bad.length));
         expect([error.code, error.detail]).to.deep.equal(['wrong-field-type', field]);
@@ -104,7 +104,7 @@ describe('mail frames between CPUs', () => {
 
     it('checks a body as plain data unless the codec trusts it', () => {
       // msgpack's timestamp extension: a Date, which no kernel encoder lets through.
-      const dated = frame(envelopeHeaderBytes, (view) => writeEnvelopeHeader(view, 1, 2, 0), [0xd6, 0xff, 0, 0, 0, 1]);
+      const dated = frame(envelopeHeaderBytes, (view) => writeEnvelopeHeader(view, 0, 1, 2, 0), [0xd6, 0xff, 0, 0, 0, 1]);
       expect(protocolErrorOf(() => readMailFrame(codec, dated.view, dated.bytes, dated.length)).detail).to.equal('body');
       const trusted = readMailFrame(createRuntimeCodec({ decodedAnyFields: 'trust' }), dated.view, dated.bytes, dated.length);
       expect(trusted.body).to.be.instanceOf(Date);
@@ -130,8 +130,8 @@ describe('mail frames between CPUs', () => {
 
     it('writers refuse routing fields that are not pids', () => {
       const view = new DataView(new ArrayBuffer(envelopeHeaderBytes));
-      expect(() => writeEnvelopeHeader(view, -1, 0, 0)).to.throw(InvariantError);
-      expect(() => writeReplyHeader(view, 1.5, 0, true)).to.throw(InvariantError);
+      expect(() => writeEnvelopeHeader(view, 0, -1, 0, 0)).to.throw(InvariantError);
+      expect(() => writeReplyHeader(view, 0, 1.5, 0, true)).to.throw(InvariantError);
     });
   });
 });
