@@ -19,6 +19,7 @@ import { Kernel, type ActorRef } from '../actors/runtime/index.js';
 import { SpscRing } from '../actors/ring/index.js';
 import { envelopeHeaderBytes, writeEnvelopeHeader } from '../actors/cpu/mail-frames.js';
 import { createRuntimeCodec } from '../protocols/runtime.js';
+import type { EncodedBytes } from '../protocols/codec.js';
 import { Asker, BusySink, Echo, Sink, Streamer, type EchoMsg, type Ping, type SinkMsg, type StreamerMsg } from './cpu-actors.js';
 import { doneWord, roundWord, wantedWord, type CodecWorkerData } from './cpu-codec-worker.js';
 import { measurePostRtt, startPostWorker } from './post-worker.js';
@@ -142,10 +143,10 @@ async function bareRingCodec(): Promise<RateResult> {
   const codec = createRuntimeCodec();
   // The port's framing: a mail frame, its header laid out by hand in the room the codec leaves before the msgpackr body.
   let view: DataView = new DataView(new ArrayBuffer(0));
-  const encode = (seq: number): Uint8Array => {
+  const encode = (seq: number): EncodedBytes => {
     const frame = codec.encodeData(ping(seq), 'body', envelopeHeaderBytes);
-    if (view.buffer !== frame.buffer) view = new DataView(frame.buffer);
-    writeEnvelopeHeader(view, frame.byteOffset, 1, 0, 0);
+    if (view.buffer !== frame.bytes.buffer) view = new DataView(frame.bytes.buffer);
+    writeEnvelopeHeader(view, frame.bytes.byteOffset + frame.offset, 1, 0, 0);
     return frame;
   };
   encode(0); // learn the shapes, then hand them to the decoder as the port's sync would
@@ -161,7 +162,7 @@ async function bareRingCodec(): Promise<RateResult> {
       Atomics.notify(control, roundWord);
       for (let seq = 0; seq < N_STREAM; seq++) {
         const frame = encode(seq);
-        while (!ring.offer(frame));
+        while (!ring.offerRange(frame.bytes, frame.offset, frame.length));
       }
       while (Atomics.load(control, doneWord) !== round) Atomics.wait(control, doneWord, round - 1, 1);
       return N_STREAM;

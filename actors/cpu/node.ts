@@ -44,6 +44,7 @@ import { flattenStatus, rebuildStatus, type WireStatus } from './remote-status.j
 import type { KernelStatus } from '../runtime/status.js';
 import { RemoteWatcher, type DownReporter } from './remote-watcher.js';
 import { fromWireError, toWireError } from './wire-error.js';
+import type { EncodedBytes } from '../../protocols/codec.js';
 
 /** What a full ring to another CPU does with a message (see the module doc). */
 export type CrossCpuOverflow = 'reject' | 'drop-newest' | 'wait';
@@ -188,7 +189,7 @@ export class CpuNode implements RemoteSender, DownReporter {
     // The same filter the far CPU applies: plain fields only (no `cpu`), so the frame always encodes.
     const options = spawnOptionsFrom(placement.options);
     const request: KernelSpawn = { type: KERNEL_SPAWN, ticket, module: placement.address.module, exportName: placement.address.exportName, options };
-    if (!this.offerOrOverflow(cpu, this.port.encode(cpu, request), request, 0, null)) {
+    if (!this.offerOrOverflow(cpu, wholeFrame(this.port.encode(cpu, request)), request, 0, null)) {
       this.tickets.delete(ticket);
       this.placements[cpu]!.delete(placement.cell);
       placement.cell.spawnFailed(new SpawnFailedError(cpu, placement.address.exportName, 'the ring to that cpu is full'));
@@ -244,7 +245,7 @@ export class CpuNode implements RemoteSender, DownReporter {
     } catch (error) {
       why = `its state or messages cannot be encoded: ${describeError(error)}`;
     }
-    if (frame !== null && !this.offerOrOverflow(cpu, frame, request, 0, null)) why = `the ring to cpu ${cpu} is full`;
+    if (frame !== null && !this.offerOrOverflow(cpu, wholeFrame(frame), request, 0, null)) why = `the ring to cpu ${cpu} is full`;
     if (why !== '') {
       // Back as it was: the messages return in order (they fit: they came out of this mailbox).
       for (let i = 0; i < bodies.length; i++) cell.mailbox!.offer(bodies[i], origins[i]!, 0);
@@ -332,21 +333,21 @@ export class CpuNode implements RemoteSender, DownReporter {
         kernel.asks.reject(askId, error);
         return;
       }
-      this.offerOrOverflow(cpu, frame, request, -askId, cell);
+      this.offerOrOverflow(cpu, wholeFrame(frame), request, -askId, cell);
     });
   }
 
   /** Sends kernel message `message` to CPU `cpu` under the overflow policy; nothing if that CPU is down. */
   private tellCpu(cpu: number, message: KernelMessage): void {
     if (this.down.has(cpu)) return;
-    this.offerOrOverflow(cpu, this.port.encode(cpu, message), message, 0, null);
+    this.offerOrOverflow(cpu, wholeFrame(this.port.encode(cpu, message)), message, 0, null);
   }
 
-  private offerOrOverflow(cpu: number, frame: Uint8Array, message: unknown, origin: number, target: Cell | null): boolean {
+  private offerOrOverflow(cpu: number, frame: EncodedBytes, message: unknown, origin: number, target: Cell | null): boolean {
     const outbox = this.outboxes[cpu];
     // Frames already waiting go first, in order; the consumer may have made room since.
     if (outbox !== null && outbox.count > 0) this.flushOutbox(cpu, outbox, this.kernel.clock.now());
-    if ((outbox === null || outbox.count === 0) && this.port.offer(cpu, frame)) return true;
+    if ((outbox === null || outbox.count === 0) && this.port.offer(cpu, frame.bytes, frame.offset, frame.length)) return true;
     const kernel = this.kernel;
     switch (this.overflow) {
       case 'reject':
@@ -359,8 +360,8 @@ export class CpuNode implements RemoteSender, DownReporter {
       case 'wait': {
         const queue = outbox ?? (this.outboxes[cpu] = new RingQueue<Waiting>(outboxMessagesMax, 64));
         const deadlineMs = kernel.clock.now() + this.outboxWaitMs;
-        // msgpackr hands out views of its own buffer: keep a copy while the frame waits.
-        const waiting: Waiting = { frame: frame.slice(), message, origin, target, deadlineMs };
+        // The frame lies in msgpackr's buffer, which the next encode reuses: keep a copy while it waits.
+        const waiting: Waiting = { frame: frame.bytes.slice(frame.offset, frame.offset + frame.length), message, origin, target, deadlineMs };
         if (!queue.push(waiting) && !(this.blockUntilRoom(cpu, queue, deadlineMs) && queue.push(waiting))) {
           kernel.deadLetter(message, origin, target, 'ring-full');
           if (origin < 0) kernel.asks.reject(-origin, this.ringFull(cpu, target, message));
@@ -706,7 +707,7 @@ export class CpuNode implements RemoteSender, DownReporter {
 
   private reply(source: number, askId: number, to: Pid, ok: boolean, value: unknown): void {
     if (this.down.has(source)) return; // the asker's CPU died; its asks died with it
-    let frame: Uint8Array;
+    let frame: EncodedBytes;
     try {
       frame = this.port.encodeReply(source, askId, to, ok, ok ? value : toWireError(value));
     } catch (error) {
@@ -854,4 +855,9 @@ function spawnOptionsFrom(value: unknown): SpawnOptions {
   if (typeof options.priority === 'number' || options.priority === 'realtime' || options.priority === 'idle') result.priority = options.priority;
   if (typeof options.pinned === 'boolean') result.pinned = options.pinned;
   return result;
+}
+
+/** A kernel message's frame as the range `offerOrOverflow` takes. */
+function wholeFrame(bytes: Uint8Array): EncodedBytes {
+  return { bytes, offset: 0, length: bytes.length };
 }

@@ -12,7 +12,7 @@
  */
 import { assert } from '../runtime/assert.js';
 import { SpscRing } from '../ring/spsc-ring.js';
-import type { Codec } from '../../protocols/codec.js';
+import type { Codec, EncodedBytes } from '../../protocols/codec.js';
 import { KERNEL_STRUCTURES, createRuntimeCodec, type KernelMessage } from '../../protocols/runtime.js';
 import type { StructureList } from '../../protocols/structure-table.js';
 import { frameBytesMax } from '../../protocols/limits.js';
@@ -151,29 +151,29 @@ export class CpuPort {
 
   /**
    * Encodes a `kernel.envelope` for `target` as a mail frame (see mail-frames.ts), checking `body` as
-   * plain data. Returns a view of the encoder's buffer, valid until the next encode in this thread:
-   * offer it at once or copy it.
+   * plain data. Returns the frame where the encoder wrote it, valid until the next encode in this
+   * thread: offer it at once or copy it.
    */
-  encodeEnvelope(target: number, to: number, from: number, askId: number, body: unknown): Uint8Array {
+  encodeEnvelope(target: number, to: number, from: number, askId: number, body: unknown): EncodedBytes {
     const link = this.outLink(target);
     // The codec leaves room for the header in front of the body: the frame is whole without a copy.
     const frame = link.codec.encodeData(body, 'body', envelopeHeaderBytes);
-    this.checkFits(target, link, frame.byteLength);
-    writeEnvelopeHeader(this.viewOf(frame), frame.byteOffset, to, from, askId, link.codec.portablesInLastData > 0);
+    this.checkFits(target, link, frame.length);
+    writeEnvelopeHeader(this.viewOf(frame.bytes), frame.bytes.byteOffset + frame.offset, to, from, askId, link.codec.portablesInLastData > 0);
     return frame;
   }
 
   /** Encodes a `kernel.reply` for `target` as a mail frame; as `encodeEnvelope`. */
-  encodeReply(target: number, askId: number, to: number, ok: boolean, body: unknown): Uint8Array {
+  encodeReply(target: number, askId: number, to: number, ok: boolean, body: unknown): EncodedBytes {
     const link = this.outLink(target);
     const frame = link.codec.encodeData(body, 'body', replyHeaderBytes);
-    this.checkFits(target, link, frame.byteLength);
-    writeReplyHeader(this.viewOf(frame), frame.byteOffset, askId, to, ok, link.codec.portablesInLastData > 0);
+    this.checkFits(target, link, frame.length);
+    writeReplyHeader(this.viewOf(frame.bytes), frame.bytes.byteOffset + frame.offset, askId, to, ok, link.codec.portablesInLastData > 0);
     return frame;
   }
 
-  private viewOf(frame: Uint8Array): DataView {
-    if (this.outView.buffer !== frame.buffer) this.outView = new DataView(frame.buffer);
+  private viewOf(bytes: Uint8Array): DataView {
+    if (this.outView.buffer !== bytes.buffer) this.outView = new DataView(bytes.buffer);
     return this.outView;
   }
 
@@ -188,10 +188,11 @@ export class CpuPort {
   }
 
   /**
-   * Puts an encoded frame (from `encode(target, …)`) into the ring to `target` and rings its
-   * doorbell. Returns false, having sent nothing of this frame, when the ring is full.
+   * Puts an encoded frame, `bytes[offset .. offset + length)` (from `encode(target, …)` or a mail
+   * frame's range), into the ring to `target` and rings its doorbell. Returns false, having sent
+   * nothing of this frame, when the ring is full.
    */
-  offer(target: number, frame: Uint8Array): boolean {
+  offer(target: number, bytes: Uint8Array, offset = 0, length = bytes.length): boolean {
     const link = this.outLink(target);
     const count = link.codec.structureCount;
     if (count !== link.exported) {
@@ -200,7 +201,7 @@ export class CpuPort {
       link.exported = count;
       this.counters.structureSyncs++;
     }
-    if (!link.ring.offer(frame)) {
+    if (!link.ring.offerRange(bytes, offset, length)) {
       // The sync (if any) is out; ring the bell so the consumer drains and makes room.
       link.bell.ring(this.cpu);
       return false;

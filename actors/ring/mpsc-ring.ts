@@ -107,7 +107,7 @@ export class MpscRing {
     const length = frame.length;
     const offset = this.tryReserve(length);
     if (offset < 0) return false;
-    copyInto(this.bytes, offset, frame, length);
+    copyInto(this.bytes, this.words, offset, frame, 0, length);
     this.commit(length);
     return true;
   }
@@ -214,7 +214,7 @@ export class MpscRing {
     let at = position;
     for (let i = 0; i < count; i++) {
       const frame = frames[i]!;
-      copyInto(this.bytes, at + 4, frame, frame.length);
+      copyInto(this.bytes, this.words, at + 4, frame, 0, frame.length);
       // Plain stores for all words but the first: the consumer reads the frames of a run in order,
       // so it reaches frame i > 0 only after acquiring the first word stored below.
       if (i > 0) this.words[at >> 2] = frameWordFor(frame.length);

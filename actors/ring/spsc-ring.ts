@@ -112,10 +112,18 @@ export class SpscRing {
    * Returns false when the ring lacks the space right now; never blocks.
    */
   offer(frame: Uint8Array): boolean {
-    const length = frame.length;
+    return this.offerRange(frame, 0, frame.length);
+  }
+
+  /**
+   * producer: as `offer`, for the frame `bytes[start .. start + length)`: an encoder that writes
+   * frame after frame into one buffer hands over a range, and nobody pays for a view of it.
+   */
+  offerRange(bytes: Uint8Array, start: number, length: number): boolean {
+    assert(Number.isInteger(start) && start >= 0 && start + length <= bytes.length, 'offerRange: the frame must lie within bytes');
     const offset = this.tryReserve(length);
     if (offset < 0) return false;
-    copyInto(this.bytes, offset, frame, length);
+    copyInto(this.bytes, this.words, offset, bytes, start, length);
     this.commit(length);
     this.publish();
     return true;
@@ -134,7 +142,7 @@ export class SpscRing {
       if (count > 0 && frame.length > this.frameLengthMax) break;
       const offset = this.tryReserve(frame.length);
       if (offset < 0) break;
-      copyInto(this.bytes, offset, frame, frame.length);
+      copyInto(this.bytes, this.words, offset, frame, 0, frame.length);
       this.commit(frame.length);
     }
     if (count > 0) this.publish();

@@ -5,6 +5,7 @@ import { envelopeHeaderBytes, mailFrameMarker, readMailFrame, replyHeaderBytes, 
 import { CpuPort } from '../../../actors/cpu/port.js';
 import { InvariantError } from '../../../actors/runtime/errors.js';
 import { ProtocolError } from '../../../protocols/protocol-error.js';
+import type { EncodedBytes } from '../../../protocols/codec.js';
 import { KERNEL_ENVELOPE, KERNEL_REPLY, KERNEL_STOP, createRuntimeCodec, type KernelMessage } from '../../../protocols/runtime.js';
 import { plainValueArbitrary } from '../../protocols/arbitraries.js';
 import { protocolErrorOf } from '../../helpers/errors.js';
@@ -28,12 +29,16 @@ function linkedPorts(shared: boolean): { sender: CpuPort; receiver: CpuPort; rec
 function send(port: CpuPort, message: KernelMessage): boolean {
   switch (message.type) {
     case KERNEL_ENVELOPE:
-      return port.offer(1, port.encodeEnvelope(1, message.to, message.from, message.askId, message.body));
+      return offer(port, port.encodeEnvelope(1, message.to, message.from, message.askId, message.body));
     case KERNEL_REPLY:
-      return port.offer(1, port.encodeReply(1, message.askId, message.to, message.ok, message.body));
+      return offer(port, port.encodeReply(1, message.askId, message.to, message.ok, message.body));
     default:
       return port.send(1, message);
   }
+}
+
+function offer(port: CpuPort, frame: EncodedBytes): boolean {
+  return port.offer(1, frame.bytes, frame.offset, frame.length);
 }
 
 /** Lays a mail frame out by hand, for frames no kernel would write. */

@@ -174,6 +174,45 @@ describe('ring: SpscRing', () => {
     }
   });
 
+  it('offerRange copies exactly the range, from sources reused frame after frame, aligned or not, up to their last byte', () => {
+    // An encoder hands over ranges of one buffer: the copy takes whole words from aligned ones and
+    // caches what it read of the source, so reuse, offsets into a bigger buffer, ranges that end at
+    // the buffer's last byte and a detached source must all come out byte-exact.
+    const sourceArbitrary = fc.record({
+      bufferBytes: fc.integer({ min: 1, max: 400 }),
+      viewStart: fc.integer({ min: 0, max: 8 }),
+      shared: fc.boolean(),
+    });
+    const rangesArbitrary = fc.array(fc.record({ start: fc.nat(), length: fc.nat() }), { minLength: 1, maxLength: 12 });
+    fc.assert(
+      fc.property(sourceArbitrary, rangesArbitrary, fc.boolean(), ({ bufferBytes, viewStart, shared }, ranges, ringShared) => {
+        const buffer = shared ? new SharedArrayBuffer(bufferBytes) : new ArrayBuffer(bufferBytes);
+        const start = Math.min(viewStart, bufferBytes - 1);
+        const source = new Uint8Array(buffer, start);
+        for (let i = 0; i < source.length; i++) source[i] = (i * 7 + 3) & 255;
+        const ring = SpscRing.create(1024, { shared: ringShared });
+        for (const range of ranges) {
+          const at = range.start % source.length;
+          const length = Math.min(range.length % 200, source.length - at);
+          // Garbage in the ring's padding must not show: fill the slot the frame will take.
+          ring.bytes.fill(0xee);
+          expect(ring.offerRange(source, at, length)).to.equal(true);
+          expectBytes(ring.poll(), source.subarray(at, at + length), `range ${at}+${length} of a ${source.length}-byte view at ${start}`);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    const ring = SpscRing.create(256);
+    const source = Uint8Array.from({ length: 64 }, (_, i) => i);
+    expect(ring.offerRange(source, 4, 20)).to.equal(true);
+    expectBytes(ring.poll(), source.subarray(4, 24), 'before the transfer');
+    const moved = structuredClone(source.buffer, { transfer: [source.buffer] });
+    expect(moved.byteLength).to.equal(64);
+    // The detached view is now empty: the range no longer lies within it.
+    expect(() => ring.offerRange(source, 4, 20)).to.throw(InvariantError, /within bytes/);
+    expect(() => ring.offerRange(Uint8Array.of(1, 2), 1, 2)).to.throw(InvariantError, /within bytes/);
+  });
+
   it('works over a plain ArrayBuffer, and poll returns copies that outlive the frame', () => {
     const ring = SpscRing.create(64, { shared: false });
     expect(ring.buffer).to.be.instanceOf(ArrayBuffer);
