@@ -84,8 +84,13 @@ export class CpuPort {
   /** Where inbound frames are copied to be decoded. */
   private readonly inScratch = new Uint8Array(frameBytesMax + envelopeHeaderBytes);
   private readonly inView = new DataView(this.inScratch.buffer);
-  /** A view of the buffer the encoder wrote the last outbound mail frame in (msgpackr's; it changes every few KiB). */
+  /**
+   * A view of the bytes the encoder wrote the last outbound mail frame in (msgpackr's buffer; it
+   * changes every few KiB), and the object it was made for: comparing the object is cheaper than
+   * reading its `.buffer` and `.byteOffset` at every frame.
+   */
   private outView: DataView = new DataView(new ArrayBuffer(0));
+  private outViewOf: Uint8Array | null = null;
   /** The last error a bad frame raised, for diagnostics. */
   lastBadFrame: unknown = undefined;
   /**
@@ -159,7 +164,7 @@ export class CpuPort {
     // The codec leaves room for the header in front of the body: the frame is whole without a copy.
     const frame = link.codec.encodeData(body, 'body', envelopeHeaderBytes);
     this.checkFits(target, link, frame.length);
-    writeEnvelopeHeader(this.viewOf(frame.bytes), frame.bytes.byteOffset + frame.offset, to, from, askId, link.codec.portablesInLastData > 0);
+    writeEnvelopeHeader(this.viewOf(frame.bytes), frame.offset, to, from, askId, link.codec.portablesInLastData > 0);
     return frame;
   }
 
@@ -168,12 +173,15 @@ export class CpuPort {
     const link = this.outLink(target);
     const frame = link.codec.encodeData(body, 'body', replyHeaderBytes);
     this.checkFits(target, link, frame.length);
-    writeReplyHeader(this.viewOf(frame.bytes), frame.bytes.byteOffset + frame.offset, askId, to, ok, link.codec.portablesInLastData > 0);
+    writeReplyHeader(this.viewOf(frame.bytes), frame.offset, askId, to, ok, link.codec.portablesInLastData > 0);
     return frame;
   }
 
   private viewOf(bytes: Uint8Array): DataView {
-    if (this.outView.buffer !== bytes.buffer) this.outView = new DataView(bytes.buffer);
+    if (bytes !== this.outViewOf) {
+      this.outViewOf = bytes;
+      this.outView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
     return this.outView;
   }
 
