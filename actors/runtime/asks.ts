@@ -1,13 +1,14 @@
 import type { TimerHandle } from '../../drivers/clock/clock.js';
+import { DueHeap, type Due } from '../../drivers/clock/due-heap.js';
 import { assert } from './assert.js';
-import { DeadlineHeap, type Deadline } from './deadline-heap.js';
 import type { Cell } from './cell.js';
 import { AskTimeoutError } from './errors.js';
 import { messageTypeOf } from './events.js';
 import type { Kernel } from './kernel.js';
 import type { Pid } from './pid.js';
 
-interface PendingAsk extends Deadline {
+interface PendingAsk extends Due {
+  readonly id: number;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
   readonly from: Pid;
@@ -17,12 +18,7 @@ interface PendingAsk extends Deadline {
   readonly message: unknown;
   readonly forwarded: boolean;
   readonly deadlineMs: number;
-  /** Answered, failed or timed out: its heap entry is skipped when it surfaces. */
-  settled: boolean;
 }
-
-/** Dead heap entries allowed beyond twice the live ones before the heap is rebuilt from the live ones. */
-const deadEntriesSlack = 64;
 
 /**
  * The kernel's table of asks in flight. An ask travels as an ordinary message whose origin is the
@@ -31,14 +27,16 @@ const deadEntriesSlack = 64;
  *
  * Deadlines share one clock timer, armed for the earliest of them, instead of a timer per ask: a
  * platform timer armed and cleared costs about 0.3 µs, paid on both CPUs of a cross-CPU ask (1.5–2 µs
- * of a 4.7–6.5 µs round trip, measured). Asks answered in time leave their heap entry behind, to be
- * skipped; when the table empties, the timer is cancelled on the clock's next scheduled turn (not at
- * once: sequential asks would arm and cancel it every time), so an idle kernel holds no timer, and a
- * simulated clock's `runUntilIdle` does not run to a deadline nobody waits on.
+ * of a 4.7–6.5 µs round trip, measured). An ask answered in time leaves the deadline heap at once,
+ * while the timer stays armed for a deadline that may have left; when it fires, it re-arms for the
+ * earliest one still waiting. When the table empties, the timer is cancelled on the clock's next
+ * scheduled turn (not at once: sequential asks would arm and cancel it every time), so an idle
+ * kernel holds no timer, and a simulated clock's `runUntilIdle` does not run to a deadline nobody
+ * waits on.
  */
 export class AskTable {
   private readonly pending = new Map<number, PendingAsk>();
-  private readonly deadlines = new DeadlineHeap<PendingAsk>();
+  private readonly deadlines = new DueHeap<PendingAsk>();
   private nextId = 1;
   private timer: TimerHandle | null = null;
   private timerDueMs = Infinity;
@@ -59,7 +57,7 @@ export class AskTable {
     const from = this.kernel.currentPid;
     const dueMs = this.kernel.clock.now() + deadlineMs;
     const promise = new Promise<unknown>((resolve, reject) => {
-      this.track({ id, dueMs, resolve, reject, from, to: target, message, forwarded: false, deadlineMs, settled: false });
+      this.track({ id, dueMs, sequence: id, heapIndex: -1, resolve, reject, from, to: target, message, forwarded: false, deadlineMs });
     });
     // If delivery fails, `deliver` has already rejected the ask with the precise reason. A throw
     // (a message that cannot be encoded for another CPU) fails this ask, not the caller.
@@ -80,7 +78,7 @@ export class AskTable {
     const id = this.nextId++;
     // The asker has its own deadline; this one only keeps the table from holding entries forever.
     const dueMs = this.kernel.clock.now() + deadlineMs;
-    this.track({ id, dueMs, resolve: (value) => settle(true, value), reject: (error) => settle(false, error), from, to: target, message: undefined, forwarded: true, deadlineMs, settled: false });
+    this.track({ id, dueMs, sequence: id, heapIndex: -1, resolve: (value) => settle(true, value), reject: (error) => settle(false, error), from, to: target, message: undefined, forwarded: true, deadlineMs });
     return id;
   }
 
@@ -123,9 +121,7 @@ export class AskTable {
 
   private track(entry: PendingAsk): void {
     this.pending.set(entry.id, entry);
-    const deadlines = this.deadlines;
-    if (deadlines.size > 2 * this.pending.size + deadEntriesSlack) deadlines.rebuild(this.pending.values());
-    else deadlines.push(entry);
+    this.deadlines.push(entry);
     if (entry.dueMs < this.timerDueMs) this.armTimer(entry.dueMs);
   }
 
@@ -133,7 +129,7 @@ export class AskTable {
     const entry = this.pending.get(id);
     if (entry === undefined) return undefined;
     this.pending.delete(id);
-    entry.settled = true;
+    this.deadlines.remove(entry);
     if (this.pending.size === 0 && this.timer !== null && !this.emptyCheckQueued) {
       this.emptyCheckQueued = true;
       this.kernel.clock.schedule(() => {
@@ -159,7 +155,6 @@ export class AskTable {
     if (this.timer !== null) this.kernel.clock.cancelTimer(this.timer);
     this.timer = null;
     this.timerDueMs = Infinity;
-    this.deadlines.rebuild(this.pending.values());
   }
 
   /** Fails the asks whose deadline has passed, in deadline order, and arms the timer for the next. */
@@ -167,12 +162,13 @@ export class AskTable {
     const now = this.kernel.clock.now();
     const deadlines = this.deadlines;
     for (let top = deadlines.peek(); top !== undefined; top = deadlines.peek()) {
-      if (!top.settled && top.dueMs > now) {
+      if (top.dueMs > now) {
         this.armTimer(top.dueMs);
         return;
       }
-      deadlines.pop();
-      if (!top.settled) this.reject(top.id, this.timeoutError(top));
+      // reject() takes it out of the heap: every entry of the heap is a pending ask.
+      const rejected = this.reject(top.id, this.timeoutError(top));
+      assert(rejected, 'an ask in the deadline heap is pending');
     }
   }
 

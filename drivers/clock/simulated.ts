@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import type { Clock, TimerHandle } from './clock.js';
 import { timerDelayMsMax } from './real.js';
-import { SimulatedTimer, TimerHeap } from './timer-heap.js';
+import { DueHeap, type Due } from './due-heap.js';
 
 /** Options of {@link createSimulatedClock}. */
 export interface SimulatedClockOptions {
@@ -75,12 +75,24 @@ export function createSimulatedClock(options: SimulatedClockOptions = {}): Simul
   return new VirtualClock(options);
 }
 
+/** An armed timer; it is its own handle. `heapIndex` is -1 once fired or cancelled. */
+class SimulatedTimer implements TimerHandle, Due {
+  heapIndex = -1;
+  constructor(
+    /** The clock that armed it, so a handle from another clock is refused. */
+    readonly owner: object,
+    readonly dueMs: number,
+    readonly sequence: number,
+    readonly callback: () => void,
+  ) {}
+}
+
 class VirtualClock implements SimulatedClock {
   readonly kind = 'simulated' as const;
   private nowMs: number;
   private sequenceNext = 0;
   private readonly ready = new ReadyQueue();
-  private readonly timers = new TimerHeap();
+  private readonly timers = new DueHeap<SimulatedTimer>();
   private readonly readyStepsMax: number;
   private readonly stepsMax: number;
   // True while a callback runs: driving the clock from inside itself would reorder work.
