@@ -43,8 +43,8 @@ let sourceWords: Int32Array = new Int32Array(0);
  * Copies `source[start .. start + length)` to `target[offset..]`, where `targetWords` views the same
  * memory as `target` and `offset` is a multiple of 4 (every frame payload in a ring is).
  *
- * A range of the source before (an encoder's buffer, handed over frame after frame) whose start is
- * 4-aligned is copied in whole words: up to 3 bytes past the frame are read from the source and
+ * A range whose start is 4-aligned in its buffer (an encoder's buffer, handed over frame after
+ * frame) is copied in whole words: up to 3 bytes past the frame are read from the source and
  * written into the padding of the frame's 4-byte slot. That costs about a third of a `subarray` +
  * `set` (measured: 19 vs 53 ns for 45 bytes). A new source that is a whole frame is copied by hand
  * when short, where a call to `set` costs more than a few byte stores, and with `set` otherwise.
