@@ -10,6 +10,7 @@
 import { assert } from '../runtime/assert.js';
 import { fromReceive } from '../runtime/behavior.js';
 import { Cell, Status } from '../runtime/cell.js';
+import { endLinks, notifyWatchers } from '../runtime/lifecycle.js';
 import type { Kernel } from '../runtime/kernel.js';
 import { Mailbox } from '../runtime/mailbox.js';
 import { formatPid, type Pid } from '../runtime/pid.js';
@@ -99,13 +100,7 @@ export class RemoteCell extends Cell {
 
   /** Its CPU died: each local actor linked to it gets an exit, reason `killed`, and the links end. */
   exitLinks(reason: ExitReason): void {
-    const links = this.extras?.links;
-    if (links == null) return;
-    this.extras!.links = null;
-    for (const linked of links) {
-      linked.extras?.links?.delete(this);
-      linked.pushSystem({ kind: 'exit', from: this, reason, error: undefined });
-    }
+    endLinks(this, reason, undefined, true);
   }
 
   /** Its CPU died and is restarting: hold messages again until the new incarnation has a pid. */
@@ -118,13 +113,7 @@ export class RemoteCell extends Cell {
 
   /** Gives each local watcher a `down` signal for this actor, as a local actor's stop would. */
   notifyDown(reason: ExitReason): void {
-    const watchers = this.extras?.watchers;
-    if (watchers == null) return;
-    this.extras!.watchers = null;
-    for (const watcher of watchers) {
-      watcher.extras?.watching?.delete(this);
-      watcher.pushSystem({ kind: 'signal', signal: { type: 'down', ref: this.ref as never, reason } });
-    }
+    notifyWatchers(this, reason, undefined);
   }
 
   /** The spawn failed on the target CPU (or the CPU went down first): everything held is dead. */

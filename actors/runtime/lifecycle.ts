@@ -17,6 +17,34 @@ import { checkScheduling } from '../sched/entity.js';
  * Termination is asynchronous because a `stopped` hook may return a promise (flush a file, close a
  * socket); each one is bounded by the shutdown timeout, after which the subtree is killed.
  */
+/**
+ * Gives each actor that monitors `cell` a `down` signal for it, with `reason` (and `error` if
+ * any), and ends those monitors: what a stop does, and what a remote actor's ref does when its
+ * CPU reports it gone.
+ */
+export function notifyWatchers(cell: Cell, reason: ExitReason, error: unknown): void {
+  const extras = cell.extras;
+  const watchers = extras?.watchers;
+  if (watchers == null) return;
+  extras!.watchers = null;
+  for (const watcher of watchers) {
+    watcher.extras?.watching?.delete(cell);
+    watcher.pushSystem({ kind: 'signal', signal: { type: 'down', ref: cell.ref as never, reason, ...(error !== undefined ? { error } : {}) } });
+  }
+}
+
+/** Ends every link of `cell`; with `tell`, each linked actor also gets an exit signal from it. */
+export function endLinks(cell: Cell, reason: ExitReason, error: unknown, tell: boolean): void {
+  const extras = cell.extras;
+  const links = extras?.links;
+  if (links == null) return;
+  extras!.links = null;
+  for (const linked of links) {
+    linked.extras?.links?.delete(cell);
+    if (tell) linked.pushSystem({ kind: 'exit', from: cell, reason, error });
+  }
+}
+
 export class Lifecycle {
   constructor(private readonly kernel: Kernel) {}
 
@@ -234,26 +262,14 @@ export class Lifecycle {
     kernel.slots.release(cell.pid);
     if (kernel.tracing.active) kernel.trace({ kind: 'stop', pid: cell.pid, reason });
     if (extras != null) {
-      if (extras.watchers !== null) {
-        for (const watcher of extras.watchers) {
-          watcher.extras?.watching?.delete(cell);
-          watcher.pushSystem({ kind: 'signal', signal: { type: 'down', ref: cell.ref as never, reason, ...(error !== undefined ? { error } : {}) } });
-        }
-        extras.watchers = null;
-      }
+      notifyWatchers(cell, reason, error);
       if (extras.watching !== null) {
         for (const watched of extras.watching) watched.extras?.watchers?.delete(cell);
         extras.watching = null;
       }
-      if (extras.links !== null) {
-        // A crash already told the links when it happened (see `fail`); tell them again only for a
-        // stop that was not a crash, so each failure propagates once.
-        for (const linked of extras.links) {
-          linked.extras?.links?.delete(cell);
-          if (reason !== 'crashed') linked.pushSystem({ kind: 'exit', from: cell, reason, error });
-        }
-        extras.links = null;
-      }
+      // A crash already told the links when it happened (see `fail`); tell them again only for a
+      // stop that was not a crash, so each failure propagates once.
+      endLinks(cell, reason, error, reason !== 'crashed');
     }
     // Only a supervisor acts on a child's exit; a plain parent learns of it through monitors. Not
     // queueing it for plain parents also keeps their system lane bounded by what they act on.
