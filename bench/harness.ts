@@ -243,8 +243,8 @@ export interface RatioOptions {
   numerator: { name: string; median: number } | number;
   denominator: { name: string; median: number } | number;
   goal?: number;
-  /** With a goal: 'min' means it is met when value >= goal (higher is better), 'max' when value <= goal. */
-  goalKind?: 'min' | 'max';
+  /** 'min': the goal is met when value >= goal (higher is better); 'max': when value <= goal. */
+  goalKind: 'min' | 'max';
   extra?: Record<string, unknown>;
 }
 
@@ -258,10 +258,9 @@ export function emitRatio(opts: RatioOptions): number {
   const a = typeof numerator === 'number' ? numerator : numerator.median;
   const b = typeof denominator === 'number' ? denominator : denominator.median;
   const value = a / b;
-  if (goal !== undefined && goalKind === undefined) throw new Error(`ratio '${name}': a goal needs a goalKind`);
   const met = goal === undefined ? null : goalKind === 'min' ? value >= goal : value <= goal;
   printLine({
-    bench: group, name, unit: 'ratio', value, goal: goal ?? null, goalKind: goalKind ?? null, met,
+    bench: group, name, unit: 'ratio', value, goal: goal ?? null, goalKind, met,
     numerator: typeof numerator === 'number' ? a : numerator.name,
     denominator: typeof denominator === 'number' ? b : denominator.name,
     ...extra,
