@@ -5,7 +5,7 @@
 // 1. cost of one pick+charge cycle with 1, 100 and 10 000 runnable entities: equal hogs, each turn
 //    running to its deadline so every pick switches (the worst case: a heap pop and an insert per
 //    pick, plus exp/log for the charge and the slice). Baseline, interleaved in the same process: a
-//    FIFO ring queue (the dispatcher's RingQueue) shift + push per turn. Ratio = sched ns / FIFO ns.
+//    FIFO ring queue (the dispatcher's BoundedQueue) shift + push per turn. Ratio = sched ns / FIFO ns.
 //    Then the common actor pattern, 100 actors with turns of one message each (pick, sleep, wake:
 //    no preemption, the woken actor queues behind the others by its runtime).
 // 2. scheduling overhead per message in a dispatcher-shaped loop: 100 equal hogs, messages of 10 µs
@@ -19,7 +19,7 @@
 // About 10 s.
 
 import { createCpuScheduler, createSchedEntity, type CpuScheduler, type SchedEntity } from '../actors/sched/index.js';
-import { RingQueue } from '../actors/runtime/ring-queue.js';
+import { BoundedQueue } from '../ground/bounded-queue.js';
 import { emit, emitRatio, measureRate, quantile } from './harness.js';
 import { createSeededRandom } from '../drivers/random/seeded.js';
 
@@ -56,7 +56,7 @@ function schedCycles(state: { scheduler: CpuScheduler<Hog>; nowMs: number }, cyc
   return cycles;
 }
 
-function fifoCycles(queue: RingQueue<Hog>, cycles: number): number {
+function fifoCycles(queue: BoundedQueue<Hog>, cycles: number): number {
   for (let i = 0; i < cycles; i++) {
     const hog = queue.shift();
     sink += hog.id;
@@ -67,7 +67,7 @@ function fifoCycles(queue: RingQueue<Hog>, cycles: number): number {
 
 function cycleCost(count: number): void {
   const state = loadedScheduler(count);
-  const queue = new RingQueue<Hog>(1 << 20, 16);
+  const queue = new BoundedQueue<Hog>(1 << 20, 16);
   for (let id = 0; id < count; id++) queue.push({ id });
   // Interleaved: each repetition of one is followed by one of the other, so drift hits both.
   const fifo = measureRate({ name: `FIFO ring queue shift+push, ${count} runnable`, unit: 'cycles/s', reps: REPS, run: () => fifoCycles(queue, CYCLES) });
@@ -95,7 +95,7 @@ function schedOneMessageTurns(state: { scheduler: CpuScheduler<Hog>; nowMs: numb
 
 function oneMessageTurns(count: number): void {
   const state = loadedScheduler(count);
-  const queue = new RingQueue<Hog>(1 << 20, 16);
+  const queue = new BoundedQueue<Hog>(1 << 20, 16);
   for (let id = 0; id < count; id++) queue.push({ id });
   const fifo = measureRate({ name: `FIFO ring queue shift+push, ${count} actors, 1-message turns`, unit: 'turns/s', reps: REPS, run: () => fifoCycles(queue, CYCLES) });
   const sched = measureRate({ name: `sched pick+sleep+wake, ${count} actors, 1-message turns`, unit: 'turns/s', reps: REPS, run: () => schedOneMessageTurns(state, CYCLES) });
@@ -127,7 +127,7 @@ function schedMessages(state: { scheduler: CpuScheduler<Hog>; nowMs: number }, m
   return done;
 }
 
-function fifoMessages(queue: RingQueue<Hog>, messages: number): number {
+function fifoMessages(queue: BoundedQueue<Hog>, messages: number): number {
   let done = 0;
   while (done < messages) {
     const hog = queue.shift();
@@ -144,7 +144,7 @@ function fifoMessages(queue: RingQueue<Hog>, messages: number): number {
 function messageOverhead(): void {
   const count = 100;
   const state = loadedScheduler(count);
-  const queue = new RingQueue<Hog>(1 << 20, 16);
+  const queue = new BoundedQueue<Hog>(1 << 20, 16);
   for (let id = 0; id < count; id++) queue.push({ id });
   const fifo = measureRate({ name: 'FIFO dispatcher loop, 100 hogs, 100-message batches', unit: 'msg/s', reps: REPS, run: () => fifoMessages(queue, MESSAGES) });
   const switchesBefore = state.scheduler.stats.switches;

@@ -32,8 +32,8 @@
  */
 import { Packr, RESERVE_START_SPACE, REUSE_BUFFER_MODE, Unpackr } from 'msgpackr';
 import type { Options } from 'msgpackr';
-import { assert } from '../actors/runtime/assert.js';
-import { InvariantError } from '../actors/runtime/errors.js';
+import { assert } from '../ground/assert.js';
+import { InvariantError } from '../ground/errors.js';
 import { frameBytesMax, msgpackrSharedStructuresMax, structureCountMax as structureCountMaxDefault } from './limits.js';
 import { ProtocolError, describeThrown } from './protocol-error.js';
 import { validatePlainData, type AnyFieldsCheck, type AnyMessage, type SchemaRegistry } from './schema.js';

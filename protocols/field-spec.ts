@@ -5,7 +5,7 @@
  * Declarations are plain data so both CPUs can build identical schemas from the same module, and
  * so the TypeScript type of a message is inferred from its declaration instead of written twice.
  */
-import { assert } from '../actors/runtime/assert.js';
+import { assert } from '../ground/assert.js';
 import { nestingDepthMax, objectKeyCountMax, stringLengthMax } from './limits.js';
 
 /**

@@ -3,7 +3,7 @@
  * caps the work (and memory) one frame can cost a receiver; the same bounds apply when sending, so
  * a sender can never produce a frame its peer rejects for size.
  */
-import { assert } from '../actors/runtime/assert.js';
+import { assert } from '../ground/assert.js';
 
 /** Largest encoded frame, in bytes. A frame will live in a ring buffer slot region between CPUs. */
 export const frameBytesMax = 65_536;

@@ -5,7 +5,7 @@
  * Pids are non-negative safe integers (see `actors/runtime/pid.ts`); 0 means "no actor", e.g. a
  * message sent from outside any actor. Ask ids are integers; 0 marks a tell.
  */
-import { assert } from '../actors/runtime/assert.js';
+import { assert } from '../ground/assert.js';
 import { createCodec } from './codec.js';
 import type { Codec, CodecOptions } from './codec.js';
 import { structureCountMax } from './limits.js';

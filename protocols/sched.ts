@@ -11,10 +11,22 @@
  * const stats = await scheduler.ask({ type: 'sched.stats' });
  * ```
  */
-import type { Ask } from '../actors/runtime/message.js';
-import type { Pid } from '../actors/runtime/pid.js';
-import type { CpuStateValue } from '../actors/sched/cpu-state.js';
-import type { LatencySnapshot } from '../actors/sched/latency-histogram.js';
+import type { Ask } from '../ground/message.js';
+import type { Pid } from '../ground/pid.js';
+
+/** A CPU's scheduler state (the states of actors/sched/machine.ts). */
+export type CpuStateValue = 'running' | 'idlePolling' | 'parked' | 'balancing';
+
+/** A latency histogram's summary (actors/sched/latency-histogram.ts). */
+export interface LatencySnapshot {
+  readonly count: number;
+  /** Upper bounds in µs of the buckets holding the median, p99 and the maximum. */
+  readonly p50Us: number;
+  readonly p99Us: number;
+  readonly maxUs: number;
+  /** Counts per bucket, trailing empty buckets omitted. */
+  readonly buckets: readonly number[];
+}
 
 /** One actor as the scheduler sees it. */
 export interface SchedActorStats {

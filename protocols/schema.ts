@@ -7,8 +7,8 @@
  * type comes from `MessageOf`, its validation from the normalized rules, and the codec derives its
  * pre-agreed record structures from the field order.
  */
-import { assert } from '../actors/runtime/assert.js';
-import { InvariantError } from '../actors/runtime/errors.js';
+import { assert } from '../ground/assert.js';
+import { InvariantError } from '../ground/errors.js';
 import type { FieldRule, FieldSpecs, ObjectValue, Simplify } from './field-spec.js';
 import { isWellFormedString, makeRule, normalizeFields } from './field-spec.js';
 import { stringLengthMax } from './limits.js';

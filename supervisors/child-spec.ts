@@ -1,5 +1,5 @@
 import type { Behavior } from '../actors/runtime/behavior.js';
-import type { Message } from '../actors/runtime/message.js';
+import type { Message } from '../ground/message.js';
 import type { SpawnOptions } from '../actors/runtime/spawn-options.js';
 import type { ChildSpecLike, RestartType } from '../actors/runtime/supervising.js';
 import { shutdownTimeoutMsDefault } from '../actors/runtime/limits.js';

@@ -1,9 +1,9 @@
 import type { ActorInstance, BehaviorFactory } from '../actors/runtime/behavior.js';
 import { type Cell, Status } from '../actors/runtime/cell.js';
 import type { ActorContext } from '../actors/runtime/context.js';
-import { RestartIntensityError } from '../actors/runtime/errors.js';
+import { RestartIntensityError } from '../ground/errors.js';
 import { MachineRunner } from '../actors/runtime/machine-runner.js';
-import type { Ask, Message } from '../actors/runtime/message.js';
+import type { Ask, Message } from '../ground/message.js';
 import type { ActorRef } from '../actors/runtime/ref.js';
 import type { SpawnOptions } from '../actors/runtime/spawn-options.js';
 import { type ExitReason, isNormalExit } from '../actors/runtime/signals.js';

@@ -17,7 +17,7 @@
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Behavior } from '../runtime/behavior.js';
-import type { Message } from '../runtime/message.js';
+import type { Message } from '../../ground/message.js';
 
 /** Where a behaviour is exported. */
 export interface BehaviorAddress {

@@ -7,7 +7,7 @@
  * promises of its actors, and a blocking `Atomics.wait` would freeze them all. The price is one
  * event-loop hop per wake-up, paid only after the spin found nothing.
  */
-import { assert } from '../runtime/assert.js';
+import { assert } from '../../ground/assert.js';
 import type { Kernel } from '../runtime/kernel.js';
 import { wakeIfParked } from '../ring/wake.js';
 import { busyRoundsPerYield, idleSpinMicrosDefault, parkTimeoutMsDefault, spinPollsPerClockRead } from './limits.js';

@@ -16,10 +16,10 @@
  * the bit and the consumer's tail read sees the frame: setting it again would be a wasted write on a
  * contended line. Parking is the Dekker pair of wake.ts with "the mask is non-zero" as the data test.
  */
-import { assert } from '../runtime/assert.js';
+import { assert } from '../../ground/assert.js';
 import { parkAsync, park, readParkingCounters, wakeIfParked, type ParkableRing, type ParkOutcome, type ParkingCounters } from '../ring/wake.js';
 import { cacheLineWords, ringHeaderBytes } from '../ring/layout.js';
-import { cpusMax } from './limits.js';
+import { cpusMax } from '../../ground/pid.js';
 
 /** Bytes of one doorbell (the size of a ring header, whose parking line it shares). */
 export const doorbellBytes = ringHeaderBytes;

@@ -3,10 +3,10 @@
  * doorbell per CPU, as in OSv's incoming-wakeups design. It is plain data (buffers and numbers), so
  * the host posts it to each worker as it is; each thread maps its own views with `CpuPort`.
  */
-import { assert } from '../runtime/assert.js';
+import { assert } from '../../ground/assert.js';
 import { SpscRing } from '../ring/spsc-ring.js';
 import { Doorbell } from './doorbell.js';
-import { cpusMax } from './limits.js';
+import { cpusMax } from '../../ground/pid.js';
 
 export interface InterconnectMemory {
   readonly cpus: number;

@@ -3,8 +3,6 @@
  * §3 ring throughput) and the ring benchmarks.
  */
 
-/** CPUs one kernel can run: the pending mask of a CPU is one Int32 word, a bit per source CPU. */
-export const cpusMax = 32;
 /** Data region of each (source, target) ring, in bytes: about 16 000 small frames. */
 export const cpuRingBytesDefault = 256 * 1024;
 /** Frames one pump takes from one source ring before moving to the next, so no source starves another. */

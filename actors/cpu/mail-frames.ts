@@ -16,7 +16,7 @@
  * 0xc1 is the one byte msgpack never uses, so such a frame cannot be mistaken for a msgpackr-encoded
  * kernel message, which the same rings carry for everything else (spawns, stops, structure syncs).
  */
-import { assert } from '../runtime/assert.js';
+import { assert } from '../../ground/assert.js';
 import type { Codec } from '../../protocols/codec.js';
 import { ProtocolError } from '../../protocols/protocol-error.js';
 import { KERNEL_ENVELOPE, KERNEL_REPLY, type KernelEnvelope, type KernelMessage, type KernelReply } from '../../protocols/runtime.js';

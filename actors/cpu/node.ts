@@ -18,17 +18,17 @@ import { entityOf } from '../sched/fair-dispatcher.js';
 import { runtimeExported } from '../sched/decayed-runtime.js';
 import { captureState, migrationBlocker, restoreState } from '../sched/migration.js';
 import { runRemoteBatch } from '../irq/remote-line.js';
-import { assert } from '../runtime/assert.js';
+import { assert } from '../../ground/assert.js';
 import { type Behavior, behaviorLabel } from '../runtime/behavior.js';
 import { type Cell, Status } from '../runtime/cell.js';
-import { AskTimeoutError, CpuDownError, describeError, RingFullError, SpawnFailedError } from '../runtime/errors.js';
+import { AskTimeoutError, CpuDownError, describeError, RingFullError, SpawnFailedError } from '../../ground/errors.js';
 import { messageTypeOf } from '../runtime/events.js';
 import type { Kernel } from '../runtime/kernel.js';
 import type { ActorRef } from '../runtime/ref.js';
 import type { ExitReason } from '../runtime/signals.js';
-import type { Message } from '../runtime/message.js';
-import { pidCpu, type Pid } from '../runtime/pid.js';
-import { RingQueue } from '../runtime/ring-queue.js';
+import type { Message } from '../../ground/message.js';
+import { pidCpu, type Pid } from '../../ground/pid.js';
+import { BoundedQueue } from '../../ground/bounded-queue.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
 import {
   KERNEL_DOWN, KERNEL_ENVELOPE, KERNEL_EXIT, KERNEL_INTERRUPTS, KERNEL_LINK, KERNEL_MIGRATE, KERNEL_MONITOR, KERNEL_NAME, KERNEL_REPLY, KERNEL_STATUS, KERNEL_STATUS_REQUEST, KERNEL_UNLINK, KERNEL_SPAWN, KERNEL_SPAWNED, KERNEL_STOP,
@@ -96,7 +96,7 @@ export class CpuNode implements RemoteSender, DownReporter {
   private readonly remoteWatchers = new Map<string, RemoteWatcher>();
   /** Local actors other CPUs spawned here: pid → the spawning CPU, told when the actor stops. */
   private readonly spawnedHere = new Map<Pid, number>();
-  private readonly outboxes: (RingQueue<Waiting> | null)[] = [];
+  private readonly outboxes: (BoundedQueue<Waiting> | null)[] = [];
   private retryTimer: TimerHandle | null = null;
   private readonly down = new Set<number>();
   /** Pids of actors that migrated away from this CPU → where they went (frames to the old pid follow). */
@@ -358,7 +358,7 @@ export class CpuNode implements RemoteSender, DownReporter {
         if (origin < 0) kernel.asks.reject(-origin, this.ringFull(cpu, target, message));
         return false;
       case 'wait': {
-        const queue = outbox ?? (this.outboxes[cpu] = new RingQueue<Waiting>(outboxMessagesMax, 64));
+        const queue = outbox ?? (this.outboxes[cpu] = new BoundedQueue<Waiting>(outboxMessagesMax, 64));
         const deadlineMs = kernel.clock.now() + this.outboxWaitMs;
         // The frame lies in msgpackr's buffer, which the next encode reuses: keep a copy while it waits.
         const waiting: Waiting = { frame: frame.bytes.slice(frame.offset, frame.offset + frame.length), message, origin, target, deadlineMs };
@@ -381,7 +381,7 @@ export class CpuNode implements RemoteSender, DownReporter {
    * overflow policy. Simulated CPUs share one thread, where nobody else could make room, so they
    * never block: the message is a dead letter at once.
    */
-  private blockUntilRoom(cpu: number, queue: RingQueue<Waiting>, deadlineMs: number): boolean {
+  private blockUntilRoom(cpu: number, queue: BoundedQueue<Waiting>, deadlineMs: number): boolean {
     const sleeper = this.sleeper;
     if (sleeper === null) return false;
     const clock = this.kernel.clock;
@@ -413,7 +413,7 @@ export class CpuNode implements RemoteSender, DownReporter {
   }
 
   /** Sends what fits of one outbox; returns how many frames still wait. */
-  private flushOutbox(cpu: number, queue: RingQueue<Waiting>, now: number): number {
+  private flushOutbox(cpu: number, queue: BoundedQueue<Waiting>, now: number): number {
     while (queue.count > 0) {
       const head = queue.peek();
       if (head.deadlineMs <= now) {

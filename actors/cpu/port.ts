@@ -10,7 +10,7 @@
  * imports the table before it decodes the frame. The count sent so far is tracked per ring, so a
  * table that could not be sent (ring full) is sent with the next frame that fits.
  */
-import { assert } from '../runtime/assert.js';
+import { assert } from '../../ground/assert.js';
 import { SpscRing } from '../ring/spsc-ring.js';
 import type { Codec, EncodedBytes } from '../../protocols/codec.js';
 import { KERNEL_STRUCTURES, createRuntimeCodec, type KernelMessage } from '../../protocols/runtime.js';

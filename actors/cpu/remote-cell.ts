@@ -7,13 +7,13 @@
  * and overflow policy, in a mailbox like any actor's) and sent when the pid is known, so a
  * spawn-then-tell needs no await.
  */
-import { assert } from '../runtime/assert.js';
+import { assert } from '../../ground/assert.js';
 import { fromReceive } from '../runtime/behavior.js';
 import { Cell, Status } from '../runtime/cell.js';
 import { endLinks, notifyWatchers } from '../runtime/lifecycle.js';
 import type { Kernel } from '../runtime/kernel.js';
 import { Mailbox } from '../runtime/mailbox.js';
-import { formatPid, type Pid } from '../runtime/pid.js';
+import { formatPid, type Pid } from '../../ground/pid.js';
 import type { ExitReason } from '../runtime/signals.js';
 import type { SystemItem } from '../runtime/system-lane.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';

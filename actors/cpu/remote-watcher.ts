@@ -11,7 +11,7 @@
 import { fromReceive } from '../runtime/behavior.js';
 import { Cell, Status } from '../runtime/cell.js';
 import type { Kernel } from '../runtime/kernel.js';
-import type { Pid } from '../runtime/pid.js';
+import type { Pid } from '../../ground/pid.js';
 import type { ExitReason } from '../runtime/signals.js';
 import type { SystemItem } from '../runtime/system-lane.js';
 

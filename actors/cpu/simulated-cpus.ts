@@ -17,7 +17,7 @@ import type { Clock, TimerHandle } from '../../drivers/clock/clock.js';
 import { createSimulatedClock, type RunUntilIdleOptions, type SimulatedClock } from '../../drivers/clock/simulated.js';
 import type { Random } from '../../drivers/random/random.js';
 import { createSeededRandom } from '../../drivers/random/seeded.js';
-import { assert } from '../runtime/assert.js';
+import { assert } from '../../ground/assert.js';
 import { Kernel, type BootOptions } from '../runtime/kernel.js';
 import { BehaviorCatalog } from './catalog.js';
 import { createInterconnect } from './interconnect.js';

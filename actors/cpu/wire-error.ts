@@ -6,7 +6,7 @@
 import {
   ActorCrashedError, ActorStoppedError, AskTimeoutError, CpuDownError, describeError, KernelStoppedError,
   MailboxFullError, OspreyError, RemoteFailureError, RingFullError,
-} from '../runtime/errors.js';
+} from '../../ground/errors.js';
 import { ProtocolError } from '../../protocols/protocol-error.js';
 
 /** The plain-data form of an error, as a `kernel.reply` body with `ok: false`. */

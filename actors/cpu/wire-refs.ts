@@ -20,7 +20,7 @@
  * ```
  */
 import { ActorRef, refWireKey } from '../runtime/ref.js';
-import type { Pid } from '../runtime/pid.js';
+import type { Pid } from '../../ground/pid.js';
 import type { PortableObjects } from '../../protocols/validate.js';
 
 /** The codec's view of refs: what may travel, and the key plain data may not use. */

@@ -1,6 +1,6 @@
 import type { BehaviorFactory } from '../runtime/behavior.js';
 import type { Cell } from '../runtime/cell.js';
-import { InvariantError } from '../runtime/errors.js';
+import { InvariantError } from '../../ground/errors.js';
 import type { ExitReason } from '../runtime/signals.js';
 
 /** Names of the controller's actor in the kernel tree. */

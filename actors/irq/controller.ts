@@ -1,9 +1,9 @@
 import type { VectorStats } from '../../protocols/irq.js';
 import type { ChildSpec, SupervisorMsg } from '../../supervisors/index.js';
-import { assert } from '../runtime/assert.js';
+import { assert } from '../../ground/assert.js';
 import type { BehaviorFactory } from '../runtime/behavior.js';
 import { type Cell, Status } from '../runtime/cell.js';
-import { InvariantError } from '../runtime/errors.js';
+import { InvariantError } from '../../ground/errors.js';
 import type { Kernel } from '../runtime/kernel.js';
 import { ActorRef, type AnyActorRef } from '../runtime/ref.js';
 import { type InterruptHandlerBehavior, isInterruptHandler, serviceLine } from './handler.js';

@@ -1,8 +1,8 @@
 import type { ActorInstance, BehaviorFactory } from '../runtime/behavior.js';
 import type { Cell } from '../runtime/cell.js';
 import type { ActorContext } from '../runtime/context.js';
-import { InvariantError } from '../runtime/errors.js';
-import type { Message } from '../runtime/message.js';
+import { InvariantError } from '../../ground/errors.js';
+import type { Message } from '../../ground/message.js';
 import type { ExitReason } from '../runtime/signals.js';
 import { Line, LineInput, type LineState, ringInput } from './line.js';
 import { recoverLinesOf, type VectorState } from './vector.js';

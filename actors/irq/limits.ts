@@ -2,7 +2,7 @@
  * Bounds of the interrupt subsystem, units last (TigerBeetle style), checked against each other
  * when the module loads so a bad edit fails at boot rather than under an interrupt storm.
  */
-import { assert } from '../runtime/assert.js';
+import { assert } from '../../ground/assert.js';
 import { systemLaneCapacity } from '../runtime/limits.js';
 
 /**

@@ -1,6 +1,6 @@
 import { transition } from 'xstate';
 import type { LineEvent, LineStateName, RingLevel } from '../../protocols/irq.js';
-import { assert } from '../runtime/assert.js';
+import { assert } from '../../ground/assert.js';
 import { lineMachine } from './machine.js';
 
 /**

@@ -1,6 +1,6 @@
 import { IRQ_TIMER, type IrqTimer, type VectorStats } from '../../protocols/irq.js';
 import type { TimerHandle } from '../../drivers/clock/clock.js';
-import { assert } from '../runtime/assert.js';
+import { assert } from '../../ground/assert.js';
 import type { AnyActorRef } from '../runtime/ref.js';
 import type { InterruptController } from './controller.js';
 import type { InterruptHandlerBehavior } from './handler.js';

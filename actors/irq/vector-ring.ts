@@ -1,5 +1,5 @@
-import { assert } from '../runtime/assert.js';
-import { InvariantError } from '../runtime/errors.js';
+import { assert } from '../../ground/assert.js';
+import { InvariantError } from '../../ground/errors.js';
 import { ringCapacityEventsMax, ringCapacityEventsMin } from './limits.js';
 
 /**

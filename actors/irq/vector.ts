@@ -1,6 +1,6 @@
 import type { VectorStats } from '../../protocols/irq.js';
 import type { RemoteCell } from '../cpu/remote-cell.js';
-import { assert } from '../runtime/assert.js';
+import { assert } from '../../ground/assert.js';
 import { type Cell, Status } from '../runtime/cell.js';
 import type { Kernel } from '../runtime/kernel.js';
 import { Line, LineInput, type LineState, lineInputEvents, lineStateNames, ringInput, stepLine } from './line.js';

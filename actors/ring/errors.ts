@@ -2,7 +2,7 @@
  * Typed errors of the ring mailboxes. A full ring is not an error (producers get `false` or `-1`
  * and choose to retry, drop or signal overload); a frame that can never fit is.
  */
-import { OspreyError } from '../runtime/errors.js';
+import { OspreyError } from '../../ground/errors.js';
 
 /**
  * A frame longer than the ring's largest frame (half its data region, see `frameLengthMaxFor`).

@@ -28,7 +28,7 @@
  * - `< 0`: padding, skip `-word` bytes (a wrap marker is padding up to the end of the data region);
  * - `frameCommittedBit | length`: a frame of `length` payload bytes.
  */
-import { assert } from '../runtime/assert.js';
+import { assert } from '../../ground/assert.js';
 
 /** Bytes per cache line on x86-64 and most arm64 cores; the unit of padding in the header. */
 export const cacheLineBytes = 64;

@@ -27,7 +27,7 @@
  * - Producers read the shared `head` on every claim instead of caching it: a cache held by a
  *   producer that went quiet could be more than 2^30 bytes stale and then look valid again.
  */
-import { assert } from '../runtime/assert.js';
+import { assert } from '../../ground/assert.js';
 import { RingFrameTooLargeError } from './errors.js';
 import { copyInto, type RingFrameHandler, type RingFrameView } from './frame-view.js';
 import { frameBytesFor, frameCommittedBit, frameLengthMask, frameWordFor, headWord, ringIndexMask, ringKind, tailWord } from './layout.js';

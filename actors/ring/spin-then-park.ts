@@ -8,7 +8,7 @@
  * streaming, against 13 when parking at once. Keep the spin short: this box has 2 cores, and a
  * spinning consumer takes a core from everyone else.
  */
-import { assert } from '../runtime/assert.js';
+import { assert } from '../../ground/assert.js';
 import { park, parkAsync, type ParkableRing, type ParkOutcome } from './wake.js';
 
 /** Default polls before parking (the figure measured in node-limits.md §3, "03a park"). */

@@ -16,7 +16,7 @@
  * other's only when the cache says "empty" or "full", so the steady state costs one atomic store
  * per publish or release and no cross-core read at all.
  */
-import { assert } from '../runtime/assert.js';
+import { assert } from '../../ground/assert.js';
 import { RingFrameTooLargeError } from './errors.js';
 import { copyInto, type RingFrameHandler, type RingFrameView } from './frame-view.js';
 import { allocateRing, mapRing, type RingCreateOptions } from './ring-memory.js';

@@ -24,7 +24,7 @@
  * publishing store and its flag check for longer than the whole timeout looks the same, so keep
  * safety-net timeouts far above a time slice (hundreds of ms).
  */
-import { assert } from '../runtime/assert.js';
+import { assert } from '../../ground/assert.js';
 import {
   lostWakeCountWord, notifyCountWord, parkCountWord, parkTimeoutCountWord, sleepFlagWord,
 } from './layout.js';

@@ -1,11 +1,11 @@
 import type { TimerHandle } from '../../drivers/clock/clock.js';
-import { DueHeap, type Due } from '../../drivers/clock/due-heap.js';
-import { assert } from './assert.js';
+import { type Due, dueBefore, IndexedHeap } from '../../ground/indexed-heap.js';
+import { assert } from '../../ground/assert.js';
 import type { Cell } from './cell.js';
-import { AskTimeoutError } from './errors.js';
+import { AskTimeoutError } from '../../ground/errors.js';
 import { messageTypeOf } from './events.js';
 import type { Kernel } from './kernel.js';
-import type { Pid } from './pid.js';
+import type { Pid } from '../../ground/pid.js';
 
 interface PendingAsk extends Due {
   readonly id: number;
@@ -36,7 +36,7 @@ interface PendingAsk extends Due {
  */
 export class AskTable {
   private readonly pending = new Map<number, PendingAsk>();
-  private readonly deadlines = new DueHeap<PendingAsk>();
+  private readonly deadlines = new IndexedHeap<PendingAsk>(dueBefore);
   private nextId = 1;
   private timer: TimerHandle | null = null;
   private timerDueMs = Infinity;

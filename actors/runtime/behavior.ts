@@ -1,5 +1,5 @@
 import type { ActorContext } from './context.js';
-import type { Message } from './message.js';
+import type { Message } from '../../ground/message.js';
 import type { ExitReason, Signal } from './signals.js';
 
 /**

@@ -1,19 +1,19 @@
 import type { Random } from '../../drivers/random/random.js';
 import type { TimerHandle } from '../../drivers/clock/clock.js';
-import { assert } from './assert.js';
+import { assert } from '../../ground/assert.js';
 import { type ActorInstance, type Behavior, behaviorLabel } from './behavior.js';
 import type { ActorContext, ReplyHandle } from './context.js';
-import { MailboxFullError } from './errors.js';
+import { MailboxFullError } from '../../ground/errors.js';
 import { messageTypeOf } from './events.js';
 import type { Kernel } from './kernel.js';
 import { Mailbox } from './mailbox.js';
-import type { Message } from './message.js';
-import { formatPid, type Pid } from './pid.js';
+import type { Message } from '../../ground/message.js';
+import { formatPid, type Pid } from '../../ground/pid.js';
 import { ActorRef } from './ref.js';
 import type { SpawnOptions } from './spawn-options.js';
 import type { Signal } from './signals.js';
 import type { SystemItem } from './system-lane.js';
-import { RingQueue } from './ring-queue.js';
+import { BoundedQueue } from '../../ground/bounded-queue.js';
 import { systemLaneCapacity } from './limits.js';
 import type { ChildSpecLike } from './supervising.js';
 import type { SchedEntity } from '../sched/entity.js';
@@ -36,7 +36,7 @@ const stopping = Status.Stopping;
 /** Rarely used per-actor state, allocated on first use so that idle actors stay small. */
 export interface CellExtras {
   name: string | undefined;
-  lane: RingQueue<SystemItem> | null;
+  lane: BoundedQueue<SystemItem> | null;
   watchers: Set<Cell> | null;
   watching: Set<Cell> | null;
   links: Set<Cell> | null;
@@ -147,7 +147,7 @@ export class Cell implements ActorContext<Message> {
   pushSystem(item: SystemItem): void {
     if (this.status === Status.Stopped) return;
     const extras = this.ensureExtras();
-    if (extras.lane === null) extras.lane = new RingQueue<SystemItem>(systemLaneCapacity, 4);
+    if (extras.lane === null) extras.lane = new BoundedQueue<SystemItem>(systemLaneCapacity, 4);
     // Overflow policy of the system lane: crash. Losing a supervision signal silently would break
     // the tree's guarantees, so a flood of signals is treated as a broken invariant of this actor.
     assert(extras.lane.push(item), () => `system lane of ${this.describe()} overflowed (${systemLaneCapacity} signals)`);

@@ -1,7 +1,7 @@
 import type { Random } from '../../drivers/random/random.js';
 import type { Behavior } from './behavior.js';
-import type { Message, ReplyOf } from './message.js';
-import type { Pid } from './pid.js';
+import type { Message, ReplyOf } from '../../ground/message.js';
+import type { Pid } from '../../ground/pid.js';
 import type { ActorRef } from './ref.js';
 import type { SpawnOptions } from './spawn-options.js';
 import type { ExitReason } from './signals.js';

@@ -1,4 +1,4 @@
-import { assert } from './assert.js';
+import { assert } from '../../ground/assert.js';
 import { type Cell, Status } from './cell.js';
 import type { Kernel } from './kernel.js';
 import { CpuState } from '../sched/cpu-state.js';

@@ -1,5 +1,5 @@
 import { Observable, type Subscriber } from 'rxjs';
-import type { Pid } from './pid.js';
+import type { Pid } from '../../ground/pid.js';
 
 /**
  * One causal event. Every event has an `id` (increasing per kernel) and the `cause` id of the event

@@ -1,8 +1,8 @@
 import type { Cell } from './cell.js';
 import { canRun, Dispatcher, hasSystemWork } from './dispatcher.js';
 import { drainTurnsMax } from './limits.js';
-import { RingQueue } from './ring-queue.js';
-import { slotsPerCpuMax } from './pid.js';
+import { BoundedQueue } from '../../ground/bounded-queue.js';
+import { slotsPerCpuMax } from '../../ground/pid.js';
 import { drainSystemLane } from './system-lane.js';
 
 /**
@@ -16,7 +16,7 @@ import { drainSystemLane } from './system-lane.js';
  */
 export class FifoDispatcher extends Dispatcher {
   // The queue's bound is the slot space: a cell is queued at most once (its `scheduled` flag).
-  private readonly runQueue = new RingQueue<Cell>(slotsPerCpuMax, 1024);
+  private readonly runQueue = new BoundedQueue<Cell>(slotsPerCpuMax, 1024);
 
   enqueue(cell: Cell): void {
     this.runQueue.push(cell);

@@ -15,13 +15,13 @@ import { FifoDispatcher } from './fifo-dispatcher.js';
 import { FairDispatcher } from '../sched/fair-dispatcher.js';
 import { schedulerName } from '../sched/scheduler-actor.js';
 import type { SchedControl } from '../../protocols/sched.js';
-import { ActorStoppedError, describeError, KernelStoppedError, MailboxFullError } from './errors.js';
+import { ActorStoppedError, describeError, KernelStoppedError, MailboxFullError } from '../../ground/errors.js';
 import { type DeadLetter, type DeadLetterReason, type KernelEvent, messageTypeOf, ObservedStream } from './events.js';
 import { Lifecycle } from './lifecycle.js';
 import type { ExitReason } from './signals.js';
 import { askDeadlineMsDefault, batchMessagesMax, mailboxCapacityDefault } from './limits.js';
-import type { Message } from './message.js';
-import { pidCpu, type Pid } from './pid.js';
+import type { Message } from '../../ground/message.js';
+import { pidCpu, type Pid } from '../../ground/pid.js';
 import type { ActorRef } from './ref.js';
 import type { ActorContext } from './context.js';
 import { SlotTable } from './slots.js';
@@ -191,7 +191,7 @@ export class Kernel {
       kernel.tree = kernelTree(kernel, join.schedChildren);
       return kernel;
     }
-    const cpus = options.cpus ?? ((options.modules?.length ?? 0) > 0 && options.mode !== 'simulated' ? (await import('../../drivers/cpu/parallelism.js')).availableCpus() : 1);
+    const cpus = options.cpus ?? ((options.modules?.length ?? 0) > 0 && options.mode !== 'simulated' ? (await import('../../drivers/machine/available-cpus.js')).availableCpus() : 1);
     if (!Number.isInteger(cpus) || cpus < 1) throw new RangeError(`cpus must be a positive integer, got ${cpus}`);
     if (cpus > 1 && options.mode === 'simulated') return (await import('../cpu/simulated-cpus.js')).bootSimulatedCpus(options, cpus);
     if (cpus > 1) return (await import('../../drivers/cpu/worker-cpus.js')).bootWorkerCpus(options, cpus);

@@ -1,10 +1,10 @@
-import { assert } from './assert.js';
+import { assert } from '../../ground/assert.js';
 import { type Behavior, behaviorLabel, createInstance } from './behavior.js';
 import { Cell, Status } from './cell.js';
-import { ActorCrashedError, KernelStoppedError, NameTakenError } from './errors.js';
+import { ActorCrashedError, KernelStoppedError, NameTakenError } from '../../ground/errors.js';
 import { messageTypeOf } from './events.js';
 import type { Kernel } from './kernel.js';
-import type { Message } from './message.js';
+import type { Message } from '../../ground/message.js';
 import { shutdownTimeoutMsDefault } from './limits.js';
 import { type ExitReason, isNormalExit } from './signals.js';
 import type { SpawnOptions } from './spawn-options.js';

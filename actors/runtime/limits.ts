@@ -1,4 +1,4 @@
-import { assert } from './assert.js';
+import { assert } from '../../ground/assert.js';
 
 /** Messages an actor handles per turn before the dispatcher moves on (Pony's batch of 100). */
 export const batchMessagesMax = 100;

@@ -1,5 +1,5 @@
 import { type AnyStateMachine, type EventFromLogic, type EventObject, initialTransition, type SnapshotFrom, transition } from 'xstate';
-import { assert } from './assert.js';
+import { assert } from '../../ground/assert.js';
 import type { Cell } from './cell.js';
 
 /** Internal events one transition may raise (xstate's `raise` without delay), per message. */

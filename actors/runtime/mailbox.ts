@@ -1,4 +1,4 @@
-import { assert } from './assert.js';
+import { assert } from '../../ground/assert.js';
 import { mailboxCapacityMax, mailboxInitialSlots } from './limits.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Cell } from './cell.js';
-import type { AskTypes, Message, MessageOfType, ReplyOf } from './message.js';
-import type { Pid } from './pid.js';
+import type { AskTypes, Message, MessageOfType, ReplyOf } from '../../ground/message.js';
+import type { Pid } from '../../ground/pid.js';
 
 /** Options of one ask. */
 export interface AskOptions {

@@ -1,5 +1,5 @@
-import { assert } from './assert.js';
-import { makePid, nextGeneration, pidSlot, slotsPerCpuMax, type Pid } from './pid.js';
+import { assert } from '../../ground/assert.js';
+import { makePid, nextGeneration, pidSlot, slotsPerCpuMax, type Pid } from '../../ground/pid.js';
 
 /**
  * The slot table of one CPU: slot → live actor, with a generation per slot so that a pid names one

@@ -1,7 +1,7 @@
 import { type Behavior, behaviorLabel } from './behavior.js';
 import type { Cell } from './cell.js';
 import type { Kernel } from './kernel.js';
-import { formatPid } from './pid.js';
+import { formatPid } from '../../ground/pid.js';
 
 /** One actor in a status snapshot. */
 export interface ActorStatus {

@@ -1,5 +1,5 @@
 import { type Cell, Status } from './cell.js';
-import { LinkedCrashError } from './errors.js';
+import { LinkedCrashError } from '../../ground/errors.js';
 import { isSupervising } from './supervising.js';
 import { type ExitReason, isNormalExit, type Signal } from './signals.js';
 

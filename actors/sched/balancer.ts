@@ -12,7 +12,7 @@
  * more loaded side and the entity is never sent back (no ping-pong). With a difference of 1 it
  * would be.
  */
-import { assert } from '../runtime/assert.js';
+import { assert } from '../../ground/assert.js';
 import { SchedClass } from './entity.js';
 import { balanceLoadDifferenceMin } from './limits.js';
 

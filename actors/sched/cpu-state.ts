@@ -13,9 +13,10 @@
  * ```
  */
 import { transition } from 'xstate';
+import type { CpuStateValue } from '../../protocols/sched.js';
 import { schedCpuEvents, schedCpuMachine, type SchedCpuEvent } from './machine.js';
 
-export type CpuStateValue = 'running' | 'idlePolling' | 'parked' | 'balancing';
+export type { CpuStateValue };
 export type CpuStateEvent = SchedCpuEvent['type'];
 
 const stateValues: readonly CpuStateValue[] = ['running', 'idlePolling', 'parked', 'balancing'];

@@ -16,7 +16,7 @@
  * own. OSv does not clamp them to the queue's minimum (Linux CFS's min_vruntime does): decay bounds
  * the head start, a hog's R never exceeds p·τ, so a newcomer leads it by at most ln2·τ of CPU.
  */
-import { assert } from '../runtime/assert.js';
+import { assert } from '../../ground/assert.js';
 import {
   contextSwitchPenaltyMs,
   hysteresisMs,

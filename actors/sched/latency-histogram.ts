@@ -11,20 +11,12 @@
  * latency.percentileUs(0.99);    // 4: the upper bound of the bucket holding the 99th percentile
  * ```
  */
-import { assert } from '../runtime/assert.js';
+import type { LatencySnapshot } from '../../protocols/sched.js';
+import { assert } from '../../ground/assert.js';
 
 /** Buckets: the last one starts at 2^30 µs (about 18 minutes). */
 export const latencyBucketCount = 32;
 
-export interface LatencySnapshot {
-  readonly count: number;
-  /** Upper bounds in µs of the buckets holding the median, p99 and the maximum. */
-  readonly p50Us: number;
-  readonly p99Us: number;
-  readonly maxUs: number;
-  /** Counts per bucket, trailing empty buckets omitted. */
-  readonly buckets: readonly number[];
-}
 
 export class LatencyHistogram {
   private readonly counts = new Float64Array(latencyBucketCount);

@@ -6,9 +6,9 @@
  * Time is in milliseconds (floats: 0.01 is 10 µs). Runtimes are in "priority · ms", the unit of
  * OSv's R = p·∫e^{-(t-s)/τ}ds.
  */
-import { assert } from '../runtime/assert.js';
+import { assert } from '../../ground/assert.js';
 import { batchMessagesMax } from '../runtime/limits.js';
-import { slotsPerCpuMax } from '../runtime/pid.js';
+import { slotsPerCpuMax } from '../../ground/pid.js';
 
 /**
  * τ, the decay constant of the runtime average (OSv `tau`). Why 200 ms: it is the length of history

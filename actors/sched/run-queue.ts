@@ -1,7 +1,7 @@
 /**
  * One CPU's run queue (OSv's `cpu::runqueue`, an intrusive red-black tree ordered by
- * `thread_runtime_compare`), as two indexed binary heaps: the real-time class, FIFO, served first;
- * then the fair and idle classes by (runtime, seq). O(log n) insert, pop and remove (each entry
+ * `thread_runtime_compare`), as two indexed heaps (ground/indexed-heap.ts): the real-time class,
+ * FIFO, served first; then the fair and idle classes by (runtime, seq). O(log n) insert, pop and remove (each entry
  * carries its heap index), O(1) peek and count.
  *
  * Determinism: equal runtimes are served in insertion order. `insert` takes the next positive
@@ -9,21 +9,20 @@
  * one, so it goes before every equal already queued (OSv `insert_before(lower_bound)`), the place a
  * preempted entity returns to. Real-time entries all have runtime 0, so their heap is a FIFO by seq.
  */
-import { assert } from '../runtime/assert.js';
-import { InvariantError } from '../runtime/errors.js';
+import { assert } from '../../ground/assert.js';
+import { IndexedHeap, type HeapEntry } from '../../ground/indexed-heap.js';
 import { SchedClass } from './entity.js';
 
 /** What the queue needs of an entry; `SchedEntity` has it all. */
-export interface RunQueueEntry {
+export interface RunQueueEntry extends HeapEntry {
   readonly schedClass: SchedClass;
   runtime: number;
   seq: number;
-  heapIndex: number;
 }
 
 export class RunQueue<TEntry extends RunQueueEntry> {
-  private readonly realtime: TEntry[] = [];
-  private readonly fair: TEntry[] = [];
+  private readonly realtime = new IndexedHeap<TEntry>(less);
+  private readonly fair = new IndexedHeap<TEntry>(less);
   private seqLast = 0;
   private seqFirstLast = 0;
 
@@ -32,12 +31,12 @@ export class RunQueue<TEntry extends RunQueueEntry> {
   }
 
   get count(): number {
-    return this.realtime.length + this.fair.length;
+    return this.realtime.size + this.fair.size;
   }
 
   /** The entry `pop` would return, without removing it. */
   peek(): TEntry | undefined {
-    return this.realtime.length > 0 ? this.realtime[0] : this.fair[0];
+    return this.realtime.size > 0 ? this.realtime.peek() : this.fair.peek();
   }
 
   /** Queues `entry` after every entry that compares equal. */
@@ -54,38 +53,31 @@ export class RunQueue<TEntry extends RunQueueEntry> {
 
   /** Removes and returns the most deserving entry; the queue must not be empty. */
   pop(): TEntry {
-    const heap = this.realtime.length > 0 ? this.realtime : this.fair;
-    // Inline check rather than assert(): this runs once per pick.
-    if (heap.length === 0) throw new InvariantError('pop from an empty run queue');
-    return popTop(heap);
+    return (this.realtime.size > 0 ? this.realtime : this.fair).pop();
   }
 
   /** Removes a queued `entry` from wherever it is (a stop, a migration). */
   remove(entry: TEntry): void {
-    const heap = this.heapOf(entry);
-    const index = entry.heapIndex;
-    assert(index >= 0 && index < heap.length && heap[index] === entry, 'remove an entry that is in this queue');
-    removeAt(heap, index);
+    this.heapOf(entry).remove(entry);
     assert(entry.heapIndex === -1, 'a removed entry has no heap index');
   }
 
   /** Calls `visit` on every queued entry, in no particular order. `visit` may change runtimes only uniformly. */
   forEach(visit: (entry: TEntry) => void): void {
-    for (const entry of this.realtime) visit(entry);
-    for (const entry of this.fair) visit(entry);
+    this.realtime.forEach(visit);
+    this.fair.forEach(visit);
   }
 
   /**
    * Multiplies every fair runtime by `factor` (0 < factor ≤ 1; a renormalisation). A positive
    * factor keeps the order, except where a product falls below the smallest normal double: such a
    * runtime is flushed to 0 (its history is below 2^-1022 of the scale: none, as a newcomer's) and
-   * the heap is rebuilt, so ties among them go by seq. Returns how many were flushed.
+   * the heap is reordered, so ties among them go by seq. Returns how many were flushed.
    */
   rescale(factor: number): number {
     assert(factor > 0 && factor <= 1, 'rescale by a factor in (0, 1]');
-    const heap = this.fair;
     let flushed = 0;
-    for (const entry of heap) {
+    this.fair.forEach((entry) => {
       const runtime = entry.runtime * factor;
       if (entry.runtime !== 0 && Math.abs(runtime) < normalMin) {
         entry.runtime = 0;
@@ -93,32 +85,29 @@ export class RunQueue<TEntry extends RunQueueEntry> {
       } else {
         entry.runtime = runtime;
       }
-    }
-    if (flushed > 0) for (let index = (heap.length >> 1) - 1; index >= 0; index--) siftDown(heap, index);
+    });
+    if (flushed > 0) this.fair.reorder();
     return flushed;
   }
 
   /** The queued entries in heap order (O(n): the balancer's scan, once per balance period). */
   toArray(): TEntry[] {
-    return this.realtime.concat(this.fair);
+    return this.realtime.toArray().concat(this.fair.toArray());
   }
 
   /** The queued entries, most deserving first (O(n log n): tests, stats and the balancer's scan only). */
   toSortedArray(): TEntry[] {
-    return [...this.realtime.slice().sort(compare), ...this.fair.slice().sort(compare)];
+    return [...this.realtime.toArray().sort(compare), ...this.fair.toArray().sort(compare)];
   }
 
   private push(entry: TEntry): void {
     assert(entry.heapIndex === -1, 'an entry is queued at most once');
     assert(this.count < this.capacity, () => `run queue full (${this.capacity} entries)`);
-    const heap = this.heapOf(entry);
     assert(entry.schedClass !== SchedClass.realtime || entry.runtime === 0, 'real-time entries keep runtime 0');
-    entry.heapIndex = heap.length;
-    heap.push(entry);
-    siftUp(heap, heap.length - 1);
+    this.heapOf(entry).push(entry);
   }
 
-  private heapOf(entry: TEntry): TEntry[] {
+  private heapOf(entry: TEntry): IndexedHeap<TEntry> {
     return entry.schedClass === SchedClass.realtime ? this.realtime : this.fair;
   }
 }
@@ -133,74 +122,4 @@ export function compare(a: RunQueueEntry, b: RunQueueEntry): number {
 
 function less(a: RunQueueEntry, b: RunQueueEntry): boolean {
   return a.runtime < b.runtime || (a.runtime === b.runtime && a.seq < b.seq);
-}
-
-function removeAt<TEntry extends RunQueueEntry>(heap: TEntry[], index: number): void {
-  const removed = heap[index]!;
-  const last = heap.pop()!;
-  removed.heapIndex = -1;
-  if (last === removed) return;
-  heap[index] = last;
-  last.heapIndex = index;
-  // The moved entry may belong above or below its new place; at most one of these moves it.
-  siftUp(heap, index);
-  if (last.heapIndex === index) siftDown(heap, index);
-}
-
-/**
- * Floyd's pop: walk the hole at the root down to a leaf along the smaller children (one comparison
- * per level), drop the last entry into it and sift that up. The last entry is usually among the
- * least deserving, so it rarely moves: about half the comparisons of a plain sift-down.
- */
-function popTop<TEntry extends RunQueueEntry>(heap: TEntry[]): TEntry {
-  const top = heap[0]!;
-  const last = heap.pop()!;
-  top.heapIndex = -1;
-  const length = heap.length;
-  if (length === 0) return top;
-  let index = 0;
-  for (let left = 1; left < length; left = 2 * index + 1) {
-    const right = left + 1;
-    const child = right < length && less(heap[right]!, heap[left]!) ? right : left;
-    const moved = heap[child]!;
-    heap[index] = moved;
-    moved.heapIndex = index;
-    index = child;
-  }
-  heap[index] = last;
-  last.heapIndex = index;
-  siftUp(heap, index);
-  return top;
-}
-
-function siftUp<TEntry extends RunQueueEntry>(heap: TEntry[], index: number): void {
-  const entry = heap[index]!;
-  while (index > 0) {
-    const parentIndex = (index - 1) >> 1;
-    const parent = heap[parentIndex]!;
-    if (!less(entry, parent)) break;
-    heap[index] = parent;
-    parent.heapIndex = index;
-    index = parentIndex;
-  }
-  heap[index] = entry;
-  entry.heapIndex = index;
-}
-
-function siftDown<TEntry extends RunQueueEntry>(heap: TEntry[], index: number): void {
-  const length = heap.length;
-  const entry = heap[index]!;
-  for (;;) {
-    const left = 2 * index + 1;
-    if (left >= length) break;
-    const right = left + 1;
-    const child = right < length && less(heap[right]!, heap[left]!) ? right : left;
-    const smallest = heap[child]!;
-    if (!less(smallest, entry)) break;
-    heap[index] = smallest;
-    smallest.heapIndex = index;
-    index = child;
-  }
-  heap[index] = entry;
-  entry.heapIndex = index;
 }

@@ -14,7 +14,7 @@ import { Actor } from '../runtime/behavior.js';
 import { type Cell, Status } from '../runtime/cell.js';
 import type { ActorContext } from '../runtime/context.js';
 import type { Kernel } from '../runtime/kernel.js';
-import { pidCpu, type Pid } from '../runtime/pid.js';
+import { pidCpu, type Pid } from '../../ground/pid.js';
 import type { SchedActorStats, SchedControl, SchedStatsReply } from '../../protocols/sched.js';
 import { balanceTarget } from './balancer.js';
 import { updateAfterSleep } from './decayed-runtime.js';

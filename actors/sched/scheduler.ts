@@ -17,7 +17,7 @@
  * // elsewhere: a message for an idle actor → scheduler.wake(entity, clock.now()); a stop → detach.
  * ```
  */
-import { assert } from '../runtime/assert.js';
+import { assert } from '../../ground/assert.js';
 import { decideMigration, type Migration } from './balancer.js';
 import {
   addContextSwitchPenalty,

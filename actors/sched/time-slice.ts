@@ -7,7 +7,7 @@
  * after each message: a turn overshoots its slice by at most one message, and the overshoot is
  * charged like any other CPU time, so it is paid back in runtime.
  */
-import { assert } from '../runtime/assert.js';
+import { assert } from '../../ground/assert.js';
 import type { NormClock, Runtime } from './decayed-runtime.js';
 import { sliceMsMin, tauMs, timeUntilOvershoot } from './limits.js';
 

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import type { Clock, TimerHandle } from './clock.js';
 import { timerDelayMsMax } from './real.js';
-import { DueHeap, type Due } from './due-heap.js';
+import { type Due, dueBefore, IndexedHeap } from '../../ground/indexed-heap.js';
 
 /** Options of {@link createSimulatedClock}. */
 export interface SimulatedClockOptions {
@@ -92,7 +92,7 @@ class VirtualClock implements SimulatedClock {
   private nowMs: number;
   private sequenceNext = 0;
   private readonly ready = new ReadyQueue();
-  private readonly timers = new DueHeap<SimulatedTimer>();
+  private readonly timers = new IndexedHeap<SimulatedTimer>(dueBefore);
   private readonly readyStepsMax: number;
   private readonly stepsMax: number;
   // True while a callback runs: driving the clock from inside itself would reorder work.

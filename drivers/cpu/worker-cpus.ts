@@ -19,7 +19,7 @@ import { createInterconnect, replaceRingsOf, type InterconnectMemory } from '../
 import { cpuRingBytesDefault } from '../../actors/cpu/limits.js';
 import { fromSetup } from '../../actors/runtime/behavior.js';
 import type { Cell } from '../../actors/runtime/cell.js';
-import { CpuDownError, describeError } from '../../actors/runtime/errors.js';
+import { CpuDownError, describeError } from '../../ground/errors.js';
 import { Kernel, type BootOptions, type CpuHost } from '../../actors/runtime/kernel.js';
 import type { ChildSpec } from '../../supervisors/child-spec.js';
 import type { HostToWorker, WorkerKernelOptions, WorkerToHost } from './worker-protocol.js';

@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { BehaviorCatalog } from '../../actors/cpu/catalog.js';
 import { CpuLoop } from '../../actors/cpu/cpu-loop.js';
 import { Kernel } from '../../actors/runtime/kernel.js';
-import { describeError } from '../../actors/runtime/errors.js';
+import { describeError } from '../../ground/errors.js';
 import type { HostToWorker, WorkerBoot, WorkerToHost } from './worker-protocol.js';
 
 const boot = workerData as WorkerBoot;

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { createInterconnect } from '../../../actors/cpu/interconnect.js';
 import { envelopeHeaderBytes, mailFrameMarker, readMailFrame, replyHeaderBytes, writeEnvelopeHeader, writeReplyHeader } from '../../../actors/cpu/mail-frames.js';
 import { CpuPort } from '../../../actors/cpu/port.js';
-import { InvariantError } from '../../../actors/runtime/errors.js';
+import { InvariantError } from '../../../ground/errors.js';
 import { ProtocolError } from '../../../protocols/protocol-error.js';
 import type { EncodedBytes } from '../../../protocols/codec.js';
 import { KERNEL_ENVELOPE, KERNEL_REPLY, KERNEL_STOP, createRuntimeCodec, type KernelMessage } from '../../../protocols/runtime.js';

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { InterruptController, type VectorNumber } from '../../../actors/irq/index.js';
 import { Kernel } from '../../../actors/runtime/kernel.js';
-import { pidCpu } from '../../../actors/runtime/pid.js';
+import { pidCpu } from '../../../ground/pid.js';
 import type { ActorRef } from '../../../actors/runtime/ref.js';
 import { Counter, EventLog, type EventLogMsg, eventLog } from '../cpu/fixtures/behaviors.js';
 import { settledOnClock as settled, shutdown } from '../../helpers/kernel.js';

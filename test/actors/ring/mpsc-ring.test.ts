@@ -11,7 +11,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { MpscRing, RingFrameTooLargeError, ringBytesFor } from '../../../actors/ring/index.js';
 import { headWord, initRingHeader, ringIndexMask, ringKind, tailWord } from '../../../actors/ring/layout.js';
-import { InvariantError } from '../../../actors/runtime/errors.js';
+import { InvariantError } from '../../../ground/errors.js';
 import { MpscModel, type ModelClaim } from './mpsc-model.js';
 
 const producerCount = 3;

@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { RingFrameTooLargeError, SpscRing, frameLengthMaxFor, ringBytesFor } from '../../../actors/ring/index.js';
 import { headWord, initRingHeader, ringKind, tailWord } from '../../../actors/ring/layout.js';
-import { InvariantError } from '../../../actors/runtime/errors.js';
+import { InvariantError } from '../../../ground/errors.js';
 import { SpscModel } from './spsc-model.js';
 
 /** Random contents of a length drawn uniformly from 0..lengthMax (not fast-check's small-biased sizes). */

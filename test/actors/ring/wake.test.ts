@@ -8,7 +8,7 @@ import {
   MpscRing, SpinThenPark, SpscRing, park, parkAsync, readParkingCounters, wakeIfParked,
 } from '../../../actors/ring/index.js';
 import { sleepFlagWord } from '../../../actors/ring/layout.js';
-import { InvariantError } from '../../../actors/runtime/errors.js';
+import { InvariantError } from '../../../ground/errors.js';
 import { runWorker } from './stress-run.js';
 
 describe('ring: park and wake', function () {

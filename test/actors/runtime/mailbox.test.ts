@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { Mailbox } from '../../../actors/runtime/mailbox.js';
-import { RingQueue } from '../../../actors/runtime/ring-queue.js';
+import { BoundedQueue } from '../../../ground/bounded-queue.js';
 
 type Op = { readonly kind: 'offer'; readonly value: number; readonly origin: number } | { readonly kind: 'shift' };
 
@@ -55,11 +55,11 @@ describe('Mailbox (model test against a plain array queue)', () => {
   });
 });
 
-describe('RingQueue (model test)', () => {
+describe('BoundedQueue (model test)', () => {
   it('is a bounded FIFO for any interleaving of push and shift', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 70 }), ops, (capacity, sequence: Op[]) => {
-        const queue = new RingQueue<number>(capacity, 2);
+        const queue = new BoundedQueue<number>(capacity, 2);
         const model: number[] = [];
         for (const op of sequence) {
           if (op.kind === 'offer') {

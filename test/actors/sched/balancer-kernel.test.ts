@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { Kernel } from '../../../actors/runtime/kernel.js';
-import { pidCpu } from '../../../actors/runtime/pid.js';
+import { pidCpu } from '../../../ground/pid.js';
 import type { ActorRef } from '../../../actors/runtime/ref.js';
 import { schedLimits } from '../../../actors/sched/index.js';
 import { Counter, RefHolder, Spinner, type SpinnerMsg } from '../cpu/fixtures/behaviors.js';

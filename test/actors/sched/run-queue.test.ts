@@ -113,6 +113,6 @@ describe('sched run queue', () => {
     expect(() => queue.insert({ ...entry, heapIndex: -1 })).to.throw(/full/);
     queue.pop();
     expect(() => queue.pop()).to.throw(/empty/);
-    expect(() => queue.remove(entry)).to.throw(/in this queue/);
+    expect(() => queue.remove(entry)).to.throw(/not in this heap/);
   });
 });

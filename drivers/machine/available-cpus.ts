@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { cpusMax } from '../../actors/cpu/limits.js';
+import { cpusMax } from '../../ground/pid.js';
 
 /** The default CPU count of a real kernel: the machine's available parallelism, at most `cpusMax`. */
 export function availableCpus(): number {

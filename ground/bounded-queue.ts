@@ -6,7 +6,7 @@ import { InvariantError } from './errors.js';
  * more than `capacity` items: `push` returns false at the bound and the caller applies its policy.
  * Used for the dispatcher's run queue and each actor's system lane.
  */
-export class RingQueue<T> {
+export class BoundedQueue<T> {
   private items: (T | undefined)[];
   private head = 0;
   count = 0;

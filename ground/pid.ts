@@ -19,8 +19,14 @@ const generationSpace = 2 ** 21;
 
 /** Slots one CPU can hold at once. */
 export const slotsPerCpuMax = slotSpace;
-/** CPUs a kernel can address. */
-export const cpusMax = cpuSpace;
+/**
+ * CPUs one kernel runs. Why 32: each CPU's pending mask (OSv's incoming-wakeups mask) is one Int32
+ * word with a bit per source CPU, so a store or a swap covers every source at once.
+ */
+export const cpusMax = 32;
+
+// A pid must be able to name every CPU.
+assert(cpusMax <= cpuSpace, 'cpusMax must fit the cpu field of a pid');
 
 export function makePid(cpu: number, slot: number, generation: number): Pid {
   assert(cpu >= 0 && cpu < cpuSpace, () => `cpu ${cpu} out of range`);

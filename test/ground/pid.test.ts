@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { formatPid, makePid, pidCpu, pidGeneration, pidSlot } from '../../../actors/runtime/pid.js';
-import { fromReceive } from '../../../actors/runtime/index.js';
-import { bootSimulated, settle, shutdown } from './helpers.js';
+import { formatPid, makePid, pidCpu, pidGeneration, pidSlot } from '../../ground/pid.js';
+import { fromReceive } from '../../actors/runtime/index.js';
+import { bootSimulated, settle, shutdown } from '../actors/runtime/helpers.js';
 
 describe('pids', () => {
   it('round-trip cpu, slot and generation', () => {

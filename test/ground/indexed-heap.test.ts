@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { DueHeap, type Due } from '../../../drivers/clock/due-heap.js';
-import { InvariantError } from '../../../actors/runtime/errors.js';
+import { type Due, dueBefore, IndexedHeap } from '../../ground/indexed-heap.js';
+import { InvariantError } from '../../ground/errors.js';
 
 type Operation =
   | { readonly kind: 'push'; readonly dueMs: number }
@@ -16,11 +16,11 @@ const operationArbitrary: fc.Arbitrary<Operation> = fc.oneof(
 
 const byDue = (a: Due, b: Due): number => a.dueMs - b.dueMs || a.sequence - b.sequence;
 
-describe('DueHeap', () => {
+describe('IndexedHeap', () => {
   it('pops in (dueMs, sequence) order, like a sorted list, across pushes, pops and removals from anywhere', () => {
     fc.assert(
       fc.property(fc.array(operationArbitrary, { maxLength: 200 }), (operations) => {
-        const heap = new DueHeap<Due>();
+        const heap = new IndexedHeap<Due>(dueBefore);
         const model: Due[] = [];
         let sequence = 0;
         for (const operation of operations) {
@@ -51,13 +51,32 @@ describe('DueHeap', () => {
   });
 
   it('refuses an entry twice, a removal of an entry it does not hold, and a pop when empty', () => {
-    const heap = new DueHeap<Due>();
+    const heap = new IndexedHeap<Due>(dueBefore);
     const entry = { dueMs: 1, sequence: 0, heapIndex: -1 };
     heap.push(entry);
     expect(() => heap.push(entry)).to.throw(InvariantError, /already in a heap/);
-    expect(() => new DueHeap<Due>().remove(entry)).to.throw(InvariantError, /not in this heap/);
+    expect(() => new IndexedHeap<Due>(dueBefore).remove(entry)).to.throw(InvariantError, /not in this heap/);
     heap.pop();
     expect(() => heap.remove(entry)).to.throw(InvariantError, /not in this heap/);
     expect(() => heap.pop()).to.throw(InvariantError, /empty heap/);
+  });
+
+  it('reorders after the keys of many entries changed at once, and visits every entry', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -50, max: 50 }), { maxLength: 100 }), fc.array(fc.integer({ min: -50, max: 50 }), { maxLength: 100 }), (before, after) => {
+        const heap = new IndexedHeap<{ key: number; readonly id: number; heapIndex: number }>((a, b) => a.key < b.key || (a.key === b.key && a.id < b.id));
+        const entries = before.map((key, id) => ({ key, id, heapIndex: -1 }));
+        for (const entry of entries) heap.push(entry);
+        // What a run queue's renormalisation does: change keys in place, then restore the order.
+        heap.forEach((entry) => (entry.key = after[entry.id] ?? entry.key));
+        heap.reorder();
+        const model = entries.slice().sort((a, b) => a.key - b.key || a.id - b.id);
+        let visited = 0;
+        heap.forEach(() => visited++);
+        expect(visited).to.equal(entries.length);
+        for (const entry of model) expect(heap.pop()).to.equal(entry);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
