@@ -1,5 +1,5 @@
 // Actors of bench/cpu.bench.ts, in a boot module so that every CPU can run them.
-import { fromReceive, fromSetup, type ActorContext, type ActorRef, type Ask, type ReplyHandle } from '../actors/runtime/index.js';
+import { fromReceive, fromSetup, type ActorContext, type ActorRef, type Ask, type ReplyHandle } from '../boot/index.js';
 import type { Cell } from '../actors/runtime/cell.js';
 
 /** The message of the throughput cases (the example shape). */

@@ -6,7 +6,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { envelopeHeaderBytes, readMailFrame } from '../actors/cpu/mail-frames.js';
 import { SpscRing } from '../actors/ring/index.js';
 import { frameBytesMax } from '../protocols/limits.js';
-import { createRuntimeCodec } from '../protocols/runtime.js';
+import { createFrameCodec } from '../protocols/runtime.js';
 import type { StructureList } from '../protocols/structure-table.js';
 
 export interface CodecWorkerData {
@@ -24,7 +24,7 @@ if (!isMainThread) {
   const data = workerData as CodecWorkerData;
   const ring = SpscRing.attach(data.ring);
   const control = new Int32Array(data.control);
-  const codec = createRuntimeCodec({ decodedAnyFields: 'trust' });
+  const codec = createFrameCodec(undefined, { decodedAnyFields: 'trust' });
   codec.importStructures(data.structures);
   const scratch = new Uint8Array(frameBytesMax + envelopeHeaderBytes);
   const view = new DataView(scratch.buffer);

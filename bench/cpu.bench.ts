@@ -15,10 +15,10 @@
 // About 60 s on this VM.
 
 import { Worker } from 'node:worker_threads';
-import { Kernel, type ActorRef } from '../actors/runtime/index.js';
+import { Kernel, type ActorRef } from '../boot/index.js';
 import { SpscRing } from '../actors/ring/index.js';
 import { envelopeHeaderBytes, writeEnvelopeHeader } from '../actors/cpu/mail-frames.js';
-import { createRuntimeCodec } from '../protocols/runtime.js';
+import { createFrameCodec } from '../protocols/runtime.js';
 import type { EncodedBytes } from '../protocols/codec.js';
 import { Asker, BusySink, Echo, Sink, Streamer, type EchoMsg, type Ping, type SinkMsg, type StreamerMsg } from './cpu-actors.js';
 import { doneWord, roundWord, wantedWord, type CodecWorkerData } from './cpu-codec-worker.js';
@@ -140,7 +140,7 @@ async function postMessageCases() {
 async function bareRingCodec(): Promise<RateResult> {
   const ring = SpscRing.create(256 * 1024);
   const control = new Int32Array(new SharedArrayBuffer(256));
-  const codec = createRuntimeCodec();
+  const codec = createFrameCodec();
   // The port's framing: a mail frame, its header laid out by hand in the room the codec leaves before the msgpackr body.
   let view: DataView = new DataView(new ArrayBuffer(0));
   const encode = (seq: number): EncodedBytes => {
@@ -215,7 +215,7 @@ export async function run(): Promise<void> {
   const echo = await kernel.spawned(kernel.spawn(Echo, { cpu: 1 }));
   await parkedRtt(echo, 20); // warm-up
   const parked = await parkedRtt(echo, PARKED_RTT_SAMPLES);
-  const counters = kernel.cpuHost!.doorbellCounters!(1);
+  const counters = kernel.cpuHost!.doorbellCounters(1);
   await kernel.shutdown();
 
   const bare = await bareRingCodec();

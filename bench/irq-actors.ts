@@ -1,6 +1,6 @@
 // Interrupt handlers of bench/irq.bench.ts, in a boot module so that a worker CPU can run them.
 import { interruptHandler } from '../actors/irq/index.js';
-import { type Ask, fromReceive } from '../actors/runtime/index.js';
+import { type Ask, fromReceive } from '../boot/index.js';
 
 /** Milliseconds on a clock every thread shares (each thread's `performance.now()` has its own origin). */
 export function sharedClockMs(): number {

@@ -25,8 +25,8 @@
 // Each figure is the median of 5 timed repetitions after a warm-up (harness.ts), 3 for the
 // cross-CPU case. About 20 s.
 
-import { InterruptController, interruptHandler, type VectorNumber } from '../actors/irq/index.js';
-import { type ActorRef, fromReceive, Kernel } from '../actors/runtime/index.js';
+import { interruptHandler, interrupts, type InterruptController, type VectorNumber } from '../actors/irq/index.js';
+import { type ActorRef, fromReceive, Kernel } from '../boot/index.js';
 import { Busy, LatencyProbe, type LatencyProbeMsg, sharedClockMs } from './irq-actors.js';
 import { emit, emitRatio, type LatencyResult, maybeGc, quantile, type RateResult } from './harness.js';
 
@@ -71,7 +71,7 @@ function timerOverheadNs(): number {
 
 async function bootReal(): Promise<{ kernel: Kernel; irq: InterruptController }> {
   const kernel = await Kernel.boot();
-  return { kernel, irq: await InterruptController.attach(kernel) };
+  return { kernel, irq: kernel.subsystem(interrupts) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -175,9 +175,7 @@ async function cost(): Promise<void> {
     if (events[events.length - 1] === burstLast) burstDone();
   });
   const sim = await Kernel.boot({ mode: 'simulated' });
-  const simIrqPending = InterruptController.attach(sim);
-  await sim.simulatedClock.advance(0);
-  const simIrq = await simIrqPending;
+  const simIrq = sim.subsystem(interrupts);
   const simVectorPending = simIrq.allocate<number>({ name: 'cost', handler, ringCapacity: COST_BURST });
   await sim.simulatedClock.advance(0);
   const simVector: VectorNumber<number> = await simVectorPending;
@@ -249,7 +247,7 @@ const PARK_WAIT_MS = 2;
 
 async function crossCpuLatency(): Promise<void> {
   const kernel = await Kernel.boot({ cpus: 2, modules: [new URL('./irq-actors.js', import.meta.url)] });
-  const irq = await InterruptController.attach(kernel);
+  const irq = kernel.subsystem(interrupts);
   const probe = async (cpu: number): Promise<{ vector: VectorNumber<number>; handler: ActorRef<LatencyProbeMsg> }> => {
     const handler = kernel.spawn(LatencyProbe, { cpu, priority: 'realtime' });
     return { vector: await irq.allocate<number>({ name: `latency-cpu${cpu}`, handler }), handler };

@@ -12,6 +12,7 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { SpinThenPark, SpscRing } from '../actors/ring/index.js';
 import { ringHeaderBytes } from '../actors/ring/layout.js';
+import { createRealClock } from '../drivers/clock/real.js';
 
 /** Int32 words of the control block; main writes line 0, the worker line 1; the result is a float64 on line 2. */
 export const controlBytes = 256;
@@ -143,7 +144,7 @@ function serveRing(data: RingWorkerData): void {
   const ping = SpscRing.attach(data.ping);
   const pong = SpscRing.attach(data.pong);
   const words = { stream: dataWords(stream), stream64: dataWords(stream64), ping: dataWords(ping), pong: dataWords(pong) };
-  const idle = new SpinThenPark({ spinPollsMax: 1_000 });
+  const idle = new SpinThenPark({ spinPollsMax: 1_000, waiter: createRealClock() });
   parentPort!.postMessage('ready');
   for (let seq = 1; ; seq++) {
     // Sleep between commands (not measured): the main thread stores the new sequence and notifies.

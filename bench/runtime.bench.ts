@@ -19,7 +19,7 @@
 // emitRatio. Cases whose numerator and denominator share a table are measured INTERLEAVED (A, B, A, B
 // ...), so the VM's drift hits both. RUNTIME_CASES=4,5 runs a subset. About 20-35 s on this VM.
 
-import { Actor, type ActorContext, type ActorRef, type Ask, type Behavior, fromReceive, Kernel } from '../actors/runtime/index.js';
+import { Actor, type ActorContext, type ActorRef, type Ask, type Behavior, fromReceive, Kernel } from '../boot/index.js';
 import { functionCallLoop, handWrittenActorLoop, xstateSendLoop } from './baselines.js';
 import { emit, emitRatio, maybeGc, quantile, type RateResult } from './harness.js';
 

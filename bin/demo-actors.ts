@@ -1,5 +1,5 @@
 /** The demo's boot module: behaviours every CPU can run (see `BootOptions.modules`). */
-import { fromReceive, type Ask } from '../actors/runtime/index.js';
+import { fromReceive, type Ask } from '../boot/index.js';
 
 export type SquarerMsg = Ask<{ readonly type: 'square'; readonly n: number }, number>;
 

@@ -4,7 +4,7 @@
  * service's actors on purpose, shows the supervisor restarting it, prints the live tree, and shuts
  * down gracefully.
  */
-import { Actor, formatPid, formatStatus, Kernel, supervisor, type ActorContext, type Ask } from '../actors/runtime/index.js';
+import { Actor, formatPid, formatStatus, Kernel, supervisor, type ActorContext, type Ask } from '../boot/index.js';
 import { Squarer } from './demo-actors.js';
 
 type StoreMsg =

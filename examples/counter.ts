@@ -1,4 +1,4 @@
-import { Actor, Kernel, supervisor, type ActorContext, type Ask } from '../actors/runtime/index.js';
+import { Actor, Kernel, supervisor, type ActorContext, type Ask } from '../boot/index.js';
 
 type CounterMsg =
   | { readonly type: 'add'; readonly n: number }

@@ -151,6 +151,88 @@ export class RemoteFailureError extends OspreyError {
   }
 }
 
+/**
+ * An API used where it cannot work: a reply outside the handler of the ask, a child spawned on
+ * another CPU, a stop of someone else's child, virtual time driven on a real clock. The message
+ * says what to do instead.
+ */
+export class UsageError extends OspreyError {
+  readonly code = 'usage';
+}
+
+/** A `started` or `stopped` hook threw while its actor was going away anyway; `cause` is the throw. */
+export class HookFailedError extends OspreyError {
+  readonly code = 'hook-failed';
+  constructor(
+    readonly actor: string,
+    readonly hook: string,
+    cause: unknown,
+  ) {
+    super(`${hook} hook of ${actor} threw: ${describeError(cause)}`, { cause });
+  }
+}
+
+/** An xstate machine run by the kernel did something the kernel cannot run, or entered an error state. */
+export class MachineError extends OspreyError {
+  readonly code = 'machine';
+  constructor(
+    readonly machine: string,
+    message: string,
+  ) {
+    super(`machine ${machine}: ${message}`);
+  }
+}
+
+/** An actor could not move to another CPU; `why` names what ties it to its CPU. */
+export class MigrationRefusedError extends OspreyError {
+  readonly code = 'migration-refused';
+  constructor(
+    readonly actor: string,
+    readonly cpu: number,
+    readonly why: string,
+  ) {
+    super(`${actor} cannot move to cpu ${cpu}: ${why}`);
+  }
+}
+
+/** Something was used after it was closed: an interrupt controller, a timer source. */
+export class ClosedError extends OspreyError {
+  readonly code = 'closed';
+  constructor(
+    readonly what: string,
+    action: string,
+  ) {
+    super(`cannot ${action}: ${what} is closed`);
+  }
+}
+
+/** A CPU (a worker thread) failed to boot: a boot module threw, or the worker exited first. */
+export class CpuBootError extends OspreyError {
+  readonly code = 'cpu-boot';
+  constructor(
+    readonly cpu: number,
+    readonly why: string,
+  ) {
+    super(`cpu ${cpu} failed to boot: ${why}`);
+  }
+}
+
+/** A subsystem was asked for that this kernel did not boot (see `Kernel.boot({ subsystems })`). */
+export class SubsystemNotBootedError extends OspreyError {
+  readonly code = 'subsystem-not-booted';
+  constructor(readonly subsystem: string) {
+    super(`the subsystem '${subsystem}' is not booted on this kernel: list it in Kernel.boot({ subsystems })`);
+  }
+}
+
+/**
+ * A loop that must end ran into its bound: simulated work that never settles (a self-rescheduling
+ * callback, a periodic timer), so the bound turns a hang into an error that names it.
+ */
+export class BoundExceededError extends OspreyError {
+  readonly code = 'bound-exceeded';
+}
+
 /** A short, safe description of any thrown value (a thrown value need not be an Error). */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;

@@ -36,7 +36,7 @@ export {
   KERNEL_EXIT,
   KERNEL_REPLY,
   KERNEL_STOP,
-  createRuntimeCodec,
+  createFrameCodec,
   kernelDown,
   kernelEnvelope,
   kernelExit,

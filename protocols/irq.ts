@@ -55,6 +55,18 @@ export type IrqSignal = { readonly type: typeof IRQ_SIGNAL; readonly name: Signa
 export type IrqTimer = MessageOf<typeof irqTimer>;
 /** Device events drivers raise on vectors. */
 export type IrqDeviceEvent = IrqSignal | IrqTimer;
+
+export const IRQ_BATCH = 'irq.batch' as const;
+
+/**
+ * A frame between CPUs: a batch of interrupt events for handler actor `to`, raised on vector
+ * `vector` of the sending CPU (the vector follows its handler to this CPU, see
+ * actors/irq/remote-line.ts). It is not mail: the receiving CPU runs the batch in the handler's
+ * system lane, ahead of its mail, and answers `kernel.reply` for `askId` once the handler has had
+ * it, so the sending line can unmask. `vector` -1 with no events only checks the handler.
+ */
+export const irqBatch = defineMessage(IRQ_BATCH, { to: 'pid', askId: 'integer', vector: 'integer', events: 'any' });
+export type IrqBatch = MessageOf<typeof irqBatch>;
 export type IrqMessage = LineEvent | IrqDeviceEvent;
 
 /** The state of an interrupt line, as the machine names it. */

@@ -1,6 +1,8 @@
 /**
- * The kernel's own wire messages, for delivery between CPUs (worker threads): an actor message in
- * an envelope, the reply to an ask, and the supervision signals stop, down and exit.
+ * The runtime's own frames between CPUs (worker threads): an actor message in an envelope, the
+ * reply to an ask, spawns and migrations, and the supervision signals stop, down and exit, with
+ * monitors, links, names and status across CPUs. Subsystems declare their frames in their own
+ * protocol files (protocols/irq.ts) and register them with the routing (actors/cpu/frame-registry.ts).
  *
  * Pids are non-negative safe integers (see `actors/runtime/pid.ts`); 0 means "no actor", e.g. a
  * message sent from outside any actor. Ask ids are integers; 0 marks a tell.
@@ -10,7 +12,7 @@ import { createCodec } from './codec.js';
 import type { Codec, CodecOptions } from './codec.js';
 import { structureCountMax } from './limits.js';
 import { createSchemaRegistry, defineMessage } from './schema.js';
-import type { MessageOf } from './schema.js';
+import type { AnyMessage, MessageOf, SchemaRegistry } from './schema.js';
 
 export const KERNEL_ENVELOPE = 'kernel.envelope' as const;
 export const KERNEL_REPLY = 'kernel.reply' as const;
@@ -21,7 +23,6 @@ export const KERNEL_SPAWN = 'kernel.spawn' as const;
 export const KERNEL_SPAWNED = 'kernel.spawned' as const;
 export const KERNEL_STRUCTURES = 'kernel.structures' as const;
 export const KERNEL_MIGRATE = 'kernel.migrate' as const;
-export const KERNEL_INTERRUPTS = 'kernel.interrupts' as const;
 export const KERNEL_MONITOR = 'kernel.monitor' as const;
 export const KERNEL_LINK = 'kernel.link' as const;
 export const KERNEL_NAME = 'kernel.name' as const;
@@ -74,14 +75,6 @@ export const kernelMigrate = defineMessage(KERNEL_MIGRATE, {
 });
 
 /**
- * A batch of interrupt events for handler actor `to`, raised on vector `vector` of the sending CPU
- * (the vector follows its handler to this CPU, see actors/irq/remote-line.ts). It is not mail: the
- * receiving CPU runs the batch in the handler's system lane, ahead of its mail, and answers
- * `kernel.reply` for `askId` once the handler has had it, so the sending line can unmask.
- */
-export const kernelInterrupts = defineMessage(KERNEL_INTERRUPTS, { to: 'pid', askId: 'integer', vector: 'integer', events: 'any' });
-
-/**
  * Asks the receiving CPU to tell the sender, with `kernel.down`, when its actor `pid` stops (at
  * once, reason `noproc`, if it is gone already): the sender has actors monitoring it.
  */
@@ -114,20 +107,19 @@ export type KernelSpawn = MessageOf<typeof kernelSpawn>;
 export type KernelSpawned = MessageOf<typeof kernelSpawned>;
 export type KernelStructures = MessageOf<typeof kernelStructures>;
 export type KernelMigrate = MessageOf<typeof kernelMigrate>;
-export type KernelInterrupts = MessageOf<typeof kernelInterrupts>;
 export type KernelMonitor = MessageOf<typeof kernelMonitor>;
 export type KernelLink = MessageOf<typeof kernelLink>;
 export type KernelName = MessageOf<typeof kernelName>;
 export type KernelUnlink = MessageOf<typeof kernelUnlink>;
 export type KernelStatusRequest = MessageOf<typeof kernelStatusRequest>;
 export type KernelStatusAnswer = MessageOf<typeof kernelStatus>;
-export type KernelMessage = KernelEnvelope | KernelReply | KernelStop | KernelDown | KernelExit | KernelSpawn | KernelSpawned | KernelStructures | KernelMigrate | KernelInterrupts | KernelMonitor | KernelLink | KernelName | KernelUnlink | KernelStatusRequest | KernelStatusAnswer;
+export type KernelMessage = KernelEnvelope | KernelReply | KernelStop | KernelDown | KernelExit | KernelSpawn | KernelSpawned | KernelStructures | KernelMigrate | KernelMonitor | KernelLink | KernelName | KernelUnlink | KernelStatusRequest | KernelStatusAnswer;
 
 /** Every kernel descriptor, in a fixed order: codecs on all CPUs derive the same seeds from it. */
-export const runtimeDescriptors = [kernelEnvelope, kernelReply, kernelStop, kernelDown, kernelExit, kernelSpawn, kernelSpawned, kernelStructures, kernelMigrate, kernelInterrupts, kernelMonitor, kernelLink, kernelName, kernelUnlink, kernelStatusRequest, kernelStatus] as const;
+export const runtimeDescriptors = [kernelEnvelope, kernelReply, kernelStop, kernelDown, kernelExit, kernelSpawn, kernelSpawned, kernelStructures, kernelMigrate, kernelMonitor, kernelLink, kernelName, kernelUnlink, kernelStatusRequest, kernelStatus] as const;
 
 /**
- * Validates kernel messages.
+ * Validates kernel messages (the runtime's own; a CPU's codecs also know its subsystems' frames).
  *
  * @example
  * ```ts
@@ -140,14 +132,20 @@ export const runtimeRegistry = createSchemaRegistry(runtimeDescriptors);
 assert(runtimeDescriptors.length <= structureCountMax, 'kernel messages must fit in the shared structure table');
 
 /**
- * A codec for kernel messages; create one per peer CPU and thread.
+ * A codec for the frames of `schemas` (the runtime's and the subsystems', see FrameRegistry); create
+ * one per peer CPU and thread. Defaults to the runtime's frames alone.
  *
  * @example
  * ```ts
- * const codec = createRuntimeCodec();
+ * const codec = createFrameCodec();
  * const frame = codec.encode({ type: KERNEL_STOP, to: pid, reason: 'shutdown' });
  * ```
  */
-export function createRuntimeCodec(options: Omit<CodecOptions<KernelMessage>, 'registry'> = {}): Codec<KernelMessage> {
-  return createCodec({ registry: runtimeRegistry, ...options });
+export function createFrameCodec(schemas?: undefined, options?: FrameCodecOptions): Codec<KernelMessage>;
+export function createFrameCodec<M extends AnyMessage>(schemas: SchemaRegistry<M>, options?: FrameCodecOptions): Codec<M>;
+export function createFrameCodec(schemas: SchemaRegistry = runtimeRegistry, options: FrameCodecOptions = {}): Codec<AnyMessage> {
+  return createCodec({ registry: schemas, ...options });
 }
+
+/** A frame codec's options: a codec's, but its schemas. */
+export type FrameCodecOptions = Omit<CodecOptions<AnyMessage>, 'registry'>;

@@ -5,4 +5,3 @@ export type { Strategy } from './strategy.js';
 export type { BackoffOptions } from './backoff.js';
 export { backoffDelayMs } from './backoff.js';
 export { supervisorMachine, type SupervisorMachineEvent } from './machine.js';
-export { kernelNames, subsystemNames, type SubsystemName } from './kernel-tree.js';

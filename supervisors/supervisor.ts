@@ -1,6 +1,6 @@
-import type { ActorInstance, BehaviorFactory } from '../actors/runtime/behavior.js';
+import type { BehaviorFactory } from '../actors/runtime/behavior.js';
 import { type Cell, Status } from '../actors/runtime/cell.js';
-import type { ActorContext } from '../actors/runtime/context.js';
+import { fromSystem, type SystemActorInstance, type SystemContext } from '../actors/runtime/system-context.js';
 import { RestartIntensityError } from '../ground/errors.js';
 import { MachineRunner } from '../actors/runtime/machine-runner.js';
 import type { Ask, Message } from '../ground/message.js';
@@ -82,7 +82,7 @@ export function supervisor(options: SupervisorOptions = {}): BehaviorFactory<Sup
   if (ids.size !== specs.length) throw new TypeError('child spec ids must be unique within a supervisor');
   if (strategy === 'simple-one-for-one' && specs.length !== 1) throw new TypeError('a simple-one-for-one supervisor takes exactly one child spec, the template');
   const config: SupervisorConfig = { strategy, restartsMax, restartWindowMs, backoff: options.backoff, autoShutdown: options.autoShutdown ?? 'never', specs };
-  return { kind: 'factory', label: `supervisor:${strategy}`, create: () => new SupervisorInstance(config) };
+  return fromSystem(() => new SupervisorInstance(config), `supervisor:${strategy}`);
 }
 
 interface SupervisorConfig {
@@ -94,7 +94,7 @@ interface SupervisorConfig {
   readonly specs: readonly NormalizedChildSpec[];
 }
 
-class SupervisorInstance implements ActorInstance<SupervisorMsg>, SupervisingInstance {
+class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, SupervisingInstance {
   private readonly records: ChildRecord[] = [];
   /** Children waiting for a restart decision, oldest first. */
   private readonly pending: ChildRecord[] = [];
@@ -106,8 +106,8 @@ class SupervisorInstance implements ActorInstance<SupervisorMsg>, SupervisingIns
 
   constructor(private readonly config: SupervisorConfig) {}
 
-  started(ctx: ActorContext<SupervisorMsg>): void {
-    this.cell = ctx as unknown as Cell;
+  started(ctx: SystemContext<SupervisorMsg>): void {
+    this.cell = ctx.cell;
     const machine = supervisorMachine.provide({
       actions: {
         performRestart: () => this.guard(this.performRestart()),
@@ -121,7 +121,7 @@ class SupervisorInstance implements ActorInstance<SupervisorMsg>, SupervisingIns
     if (this.config.strategy !== 'simple-one-for-one') for (const spec of this.config.specs) this.startChild(spec);
   }
 
-  receive(message: SupervisorMsg | { type: string }, ctx: ActorContext<SupervisorMsg>): void {
+  receive(message: SupervisorMsg | { type: string }, ctx: SystemContext<SupervisorMsg>): void {
     switch (message.type) {
       case 'which-children':
         ctx.reply(message as SupervisorMsg, this.records.map(describeChild) as never);

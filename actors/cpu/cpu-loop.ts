@@ -1,17 +1,21 @@
 /**
- * The idle loop of a real CPU (the main thread's or a worker's): take what other CPUs sent, run
- * the actors it woke, and when nothing comes, poll a bounded number of times and then park on the
- * doorbell until a producer rings it (our IPI: `Atomics.notify` only when the target is parked).
+ * The loop of a real CPU (the main thread's or a worker's), driven by the CPU's scheduler state
+ * (actors/sched/machine.ts): `running`, it takes what other CPUs sent and runs the actors that woke;
+ * `idlePolling`, it polls its doorbell for a bounded time; `parked`, it sleeps on the doorbell until
+ * a producer rings it (our IPI: `Atomics.notify` only when the target is parked). The dispatcher
+ * moves the same state (`running` when a drain starts, `idlePolling` when it runs dry), so the
+ * state `sched.stats` shows is the loop's own.
  *
- * Parking uses `Atomics.waitAsync`, on workers too: a CPU is an event loop with timers, sockets and
- * promises of its actors, and a blocking `Atomics.wait` would freeze them all. The price is one
- * event-loop hop per wake-up, paid only after the spin found nothing.
+ * Parking uses `waitWhileAsync`, on workers too: a CPU is an event loop with timers, sockets and
+ * promises of its actors, and a blocking wait would freeze them all. The price is one event-loop
+ * hop per wake-up, paid only after the spin found nothing.
  */
 import { assert } from '../../ground/assert.js';
-import type { Kernel } from '../runtime/kernel.js';
+import type { KernelCore } from '../runtime/kernel-core.js';
 import { wakeIfParked } from '../ring/wake.js';
+import type { CpuState } from '../sched/cpu-state.js';
 import { busyRoundsPerYield, idleSpinMicrosDefault, parkTimeoutMsDefault, spinPollsPerClockRead } from './limits.js';
-import type { CpuNode } from './node.js';
+import type { CpuNode } from './cpu-node.js';
 
 export interface CpuLoopOptions {
   /** How long a CPU with nothing to do polls its doorbell before it parks, in µs (default `idleSpinMicrosDefault`). */
@@ -31,14 +35,15 @@ export interface CpuLoopCounters {
 export class CpuLoop {
   readonly counters: CpuLoopCounters = { pumps: 0, frames: 0, spinsWon: 0, parks: 0 };
   private running = false;
-  private parked = false;
   private done: Promise<void> = Promise.resolve();
   private readonly spinMsMax: number;
   private readonly parkTimeoutMs: number;
 
   constructor(
-    private readonly kernel: Kernel,
+    private readonly kernel: KernelCore,
     private readonly node: CpuNode,
+    /** The CPU's scheduler state: what the loop does next. */
+    private readonly state: CpuState,
     options: CpuLoopOptions = {},
   ) {
     const spinMicros = options.spinMicrosMax ?? idleSpinMicrosDefault;
@@ -48,12 +53,12 @@ export class CpuLoop {
     // A busy CPU takes in frames between turns, not only when its drain ends.
     kernel.dispatcher.incoming = node.port;
     // Code outside the loop (the embedding code on the main thread, actors run by a setImmediate
-    // drain) may send while the loop is parked; an answer usually follows within microseconds, so
-    // wake the loop to spin for it instead of paying a cross-thread wake when it comes.
+    // drain) may send while the loop sleeps on the doorbell; an answer usually follows within
+    // microseconds, so wake the loop to spin for it instead of paying a cross-thread wake when it
+    // comes. The sleep flag says whether it sleeps (a drain may have moved the state on meanwhile):
+    // one load of this CPU's own doorbell line.
     const header = node.port.doorbell.header;
-    node.port.onOffered = () => {
-      if (this.parked) wakeIfParked(header);
-    };
+    node.port.onOffered = () => void wakeIfParked(header);
   }
 
   start(): void {
@@ -71,39 +76,52 @@ export class CpuLoop {
   }
 
   private async run(): Promise<void> {
+    const state = this.state;
+    const counters = this.counters;
+    while (this.running) {
+      switch (state.value) {
+        case 'running':
+        case 'balancing':
+          await this.busyRounds();
+          break;
+        case 'idlePolling':
+          if (this.spin()) {
+            counters.spinsWon++;
+            state.send('sched.work-arrived');
+          } else {
+            state.send('sched.poll-budget-spent');
+          }
+          break;
+        case 'parked':
+          counters.parks++;
+          await this.node.port.doorbell.parkAsync(this.parkTimeoutMs, this.kernel.clock);
+          state.send('sched.wake');
+          break;
+      }
+    }
+  }
+
+  /**
+   * Takes in frames and runs the actors they woke, round after round, yielding to the event loop
+   * between rounds, until a pump finds nothing: then the CPU goes idle-polling.
+   */
+  private async busyRounds(): Promise<void> {
     const node = this.node;
     const dispatcher = this.kernel.dispatcher;
     const counters = this.counters;
-    let busyRounds = 0;
-    while (this.running) {
+    for (let rounds = 1; this.running; rounds++) {
       const frames = node.pump();
       counters.pumps++;
       // Blocked: a frame waits for room in a mailbox; running the actors makes it.
-      if (frames > 0 || node.port.blocked) {
-        counters.frames += frames;
-        // Run the actors those frames woke now, in this turn, rather than a setImmediate later.
-        if (dispatcher.runnable > 0) dispatcher.drain();
-        node.flushOutboxes();
-        if (++busyRounds < busyRoundsPerYield) {
-          await null; // let settled promises (asks answered just now) continue
-        } else {
-          busyRounds = 0;
-          await this.macrotask(); // and timers and I/O, every few rounds
-        }
-        continue;
-      }
-      busyRounds = 0;
-      if (this.spin()) {
-        counters.spinsWon++;
-        continue;
-      }
-      counters.parks++;
-      this.parked = true;
-      dispatcher.cpuState.send('sched.poll-budget-spent');
-      await node.port.doorbell.parkAsync(this.parkTimeoutMs);
-      dispatcher.cpuState.send('sched.wake');
-      this.parked = false;
+      if (frames === 0 && !node.port.blocked) break;
+      counters.frames += frames;
+      // Run the actors those frames woke now, in this turn, rather than a setImmediate later.
+      if (dispatcher.runnable > 0) dispatcher.drain();
+      node.flushOutboxes();
+      if (rounds % busyRoundsPerYield !== 0) await null; // let settled promises (asks answered just now) continue
+      else await this.macrotask(); // and timers and I/O, every few rounds
     }
+    this.state.send('sched.queue-empty');
   }
 
   /** Polls for work until `spinMsMax` has passed; reads the clock once per `spinPollsPerClockRead` polls. */

@@ -17,7 +17,7 @@
  * contended line. Parking is the Dekker pair of wake.ts with "the mask is non-zero" as the data test.
  */
 import { assert } from '../../ground/assert.js';
-import { parkAsync, park, readParkingCounters, wakeIfParked, type ParkableRing, type ParkOutcome, type ParkingCounters } from '../ring/wake.js';
+import { type AsyncWaiter, parkAsync, park, readParkingCounters, wakeIfParked, type ParkableRing, type ParkOutcome, type ParkingCounters, type Waiter } from '../ring/wake.js';
 import { cacheLineWords, ringHeaderBytes } from '../ring/layout.js';
 import { cpusMax } from '../../ground/pid.js';
 
@@ -71,14 +71,14 @@ export class Doorbell implements ParkableRing {
     return Atomics.load(this.header, pendingWord) !== 0;
   }
 
-  /** consumer (worker thread, blocking): parks until rung or `timeoutMs` passes. */
-  park(timeoutMs: number): ParkOutcome {
-    return park(this, timeoutMs);
+  /** consumer (worker thread, blocking): parks until rung or `timeoutMs` passes, sleeping with `waiter` (the clock). */
+  park(timeoutMs: number, waiter: Waiter): ParkOutcome {
+    return park(this, timeoutMs, waiter);
   }
 
   /** consumer (any thread, event loop keeps running): parks until rung or `timeoutMs` passes. */
-  parkAsync(timeoutMs: number): Promise<ParkOutcome> {
-    return parkAsync(this, timeoutMs);
+  parkAsync(timeoutMs: number, waiter: AsyncWaiter): Promise<ParkOutcome> {
+    return parkAsync(this, timeoutMs, waiter);
   }
 
   /** Notifies, parks, timed-out parks and lost wakes so far. */

@@ -19,7 +19,8 @@
 import { assert } from '../../ground/assert.js';
 import type { Codec } from '../../protocols/codec.js';
 import { ProtocolError } from '../../protocols/protocol-error.js';
-import { KERNEL_ENVELOPE, KERNEL_REPLY, type KernelEnvelope, type KernelMessage, type KernelReply } from '../../protocols/runtime.js';
+import { KERNEL_ENVELOPE, KERNEL_REPLY, type KernelEnvelope, type KernelReply } from '../../protocols/runtime.js';
+import type { AnyMessage } from '../../protocols/schema.js';
 
 /** First byte of a mail frame: reserved by msgpack ("never used"). */
 export const mailFrameMarker = 0xc1;
@@ -57,7 +58,7 @@ export function writeReplyHeader(view: DataView, at: number, askId: number, to: 
  * wire form). Throws ProtocolError for a frame that is truncated, of an unknown kind, or whose
  * routing fields are not what a kernel writes.
  */
-export function readMailFrame(codec: Codec<KernelMessage>, view: DataView, bytes: Uint8Array, length: number, resolveRefs?: (body: unknown) => unknown): KernelEnvelope | KernelReply {
+export function readMailFrame(codec: Codec<AnyMessage>, view: DataView, bytes: Uint8Array, length: number, resolveRefs?: (body: unknown) => unknown): KernelEnvelope | KernelReply {
   assert(bytes[0] === mailFrameMarker && bytes.buffer === view.buffer, 'readMailFrame: not a mail frame, or a view of other memory');
   const flags = length >= 2 ? bytes[1]! : undefined;
   const kind = flags === undefined ? undefined : flags & ~holdsRefsBit;

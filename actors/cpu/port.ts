@@ -13,7 +13,8 @@
 import { assert } from '../../ground/assert.js';
 import { SpscRing } from '../ring/spsc-ring.js';
 import type { Codec, EncodedBytes } from '../../protocols/codec.js';
-import { KERNEL_STRUCTURES, createRuntimeCodec, type KernelMessage } from '../../protocols/runtime.js';
+import { KERNEL_STRUCTURES, createFrameCodec, runtimeRegistry, type KernelStructures } from '../../protocols/runtime.js';
+import type { AnyMessage, SchemaRegistry } from '../../protocols/schema.js';
 import type { StructureList } from '../../protocols/structure-table.js';
 import { frameBytesMax } from '../../protocols/limits.js';
 import { ProtocolError } from '../../protocols/protocol-error.js';
@@ -31,7 +32,7 @@ const copyByWordsBytesMax = 128;
 
 interface OutLink {
   readonly ring: SpscRing;
-  readonly codec: Codec<KernelMessage>;
+  readonly codec: Codec<AnyMessage>;
   readonly bell: Doorbell;
   /** How many of the encoder's structures the peer has been sent. */
   exported: number;
@@ -39,15 +40,27 @@ interface OutLink {
 
 interface InLink {
   readonly ring: SpscRing;
-  readonly codec: Codec<KernelMessage>;
+  readonly codec: Codec<AnyMessage>;
   readonly drainFrame: (bytes: Uint8Array, offset: number, length: number) => boolean;
 }
 
 /** Handles one decoded message from CPU `source`. */
-export type PortDelivery = (source: number, message: KernelMessage) => void;
+export type PortDelivery = (source: number, message: AnyMessage) => void;
 
 /** Whether a message can be delivered now, or must wait in its ring (see `CpuPort.pump`). */
-export type PortAdmission = (message: KernelMessage) => boolean;
+export type PortAdmission = (message: AnyMessage) => boolean;
+
+/** What a port does with what it receives, and which frames it knows. */
+export interface CpuPortOptions {
+  /** Handles each decoded message. */
+  readonly deliver: PortDelivery;
+  /** Whether a message can be delivered now, or must wait in its ring (default: always). */
+  readonly admits?: PortAdmission;
+  /** Turns the refs of a received body back into refs of this CPU (see wire-refs.ts). */
+  readonly resolveRefs?: (body: unknown) => unknown;
+  /** The frames its codecs know (default: the runtime's own; see FrameRegistry). */
+  readonly schemas?: SchemaRegistry;
+}
 
 /** Counters of a port, for stats and tests. */
 export interface PortCounters {
@@ -61,7 +74,7 @@ export interface PortCounters {
 /**
  * @example
  * ```ts
- * const port = new CpuPort(1, memory, (source, message) => route(source, message));
+ * const port = new CpuPort(1, memory, { deliver: (source, message) => route(source, message) });
  * port.send(0, { type: 'kernel.stop', to: pid, reason: 'shutdown' }); // false: ring full
  * port.pump();                                                          // frames handled
  * ```
@@ -100,14 +113,20 @@ export class CpuPort {
    */
   onOffered: ((target: number) => void) | null = null;
 
+  private readonly deliver: PortDelivery;
+  private readonly admits: PortAdmission;
+  private readonly resolveRefs: ((body: unknown) => unknown) | undefined;
+  private readonly schemas: SchemaRegistry;
+
   constructor(
     readonly cpu: number,
     private readonly memory: InterconnectMemory,
-    private readonly deliver: PortDelivery,
-    private readonly admits: PortAdmission = () => true,
-    /** Turns the refs of a received body back into refs of this CPU (see wire-refs.ts). */
-    private readonly resolveRefs?: (body: unknown) => unknown,
+    options: CpuPortOptions,
   ) {
+    this.deliver = options.deliver;
+    this.admits = options.admits ?? (() => true);
+    this.resolveRefs = options.resolveRefs;
+    this.schemas = options.schemas ?? runtimeRegistry;
     assert(cpu >= 0 && cpu < memory.cpus, () => `cpu ${cpu} is not one of ${memory.cpus}`);
     this.doorbell = new Doorbell(memory.doorbells[cpu]!);
     for (let peer = 0; peer < memory.cpus; peer++) {
@@ -127,13 +146,13 @@ export class CpuPort {
    */
   attachPeer(peer: number): void {
     assert(peer !== this.cpu && peer >= 0 && peer < this.memory.cpus, () => `bad peer cpu ${peer}`);
-    const outCodec = createRuntimeCodec({ portableObjects: portableRefs });
+    const outCodec = createFrameCodec(this.schemas, { portableObjects: portableRefs });
     // The seeds are agreed without a sync; only shapes learned later must be sent.
     const out = SpscRing.attach(ringBetween(this.memory, this.cpu, peer));
     this.outLinks[peer] = { ring: out, codec: outCodec, bell: new Doorbell(this.memory.doorbells[peer]!), exported: outCodec.structureCount };
     const ring = SpscRing.attach(ringBetween(this.memory, peer, this.cpu));
     // Only this process's kernels write these rings, and their encoders validate every message.
-    const codec = createRuntimeCodec({ decodedAnyFields: 'trust' });
+    const codec = createFrameCodec(this.schemas, { decodedAnyFields: 'trust' });
     const resolveRefs = this.resolveRefs;
     // Frames are decoded from a private copy: msgpackr's native string extraction throws on
     // SharedArrayBuffer views and falls back after the exception (12x slower, node-limits §5.2).
@@ -150,7 +169,7 @@ export class CpuPort {
   }
 
   /** Encodes `message` for `target` (validating it); throws ProtocolError for a message that cannot travel. */
-  encode(target: number, message: KernelMessage): Uint8Array {
+  encode(target: number, message: AnyMessage): Uint8Array {
     const link = this.outLink(target);
     const frame = link.codec.encode(message);
     this.checkFits(target, link, frame.byteLength);
@@ -207,7 +226,8 @@ export class CpuPort {
     const link = this.outLink(target);
     const count = link.codec.structureCount;
     if (count !== link.exported) {
-      const sync = link.codec.encode({ type: KERNEL_STRUCTURES, list: link.codec.exportStructures() });
+      const structures: KernelStructures = { type: KERNEL_STRUCTURES, list: link.codec.exportStructures() };
+      const sync = link.codec.encode(structures);
       if (!link.ring.offer(sync)) return false;
       link.exported = count;
       this.counters.structureSyncs++;
@@ -224,7 +244,7 @@ export class CpuPort {
   }
 
   /** `encode` then `offer`. */
-  send(target: number, message: KernelMessage): boolean {
+  send(target: number, message: AnyMessage): boolean {
     return this.offer(target, this.encode(target, message));
   }
 
@@ -289,10 +309,10 @@ export class CpuPort {
   }
 
   /** Hands one decoded frame on; false when `admits` refused it (it stays in the ring, first in line). */
-  private received(source: number, codec: Codec<KernelMessage>, message: KernelMessage): boolean {
+  private received(source: number, codec: Codec<AnyMessage>, message: AnyMessage): boolean {
     if (message.type === KERNEL_STRUCTURES) {
       this.counters.framesReceived++;
-      codec.importStructures(message.list as StructureList);
+      codec.importStructures((message as KernelStructures).list as StructureList);
       return true;
     }
     if (!this.admits(message)) {

@@ -8,10 +8,11 @@
  * spawn-then-tell needs no await.
  */
 import { assert } from '../../ground/assert.js';
+import { InvariantError } from '../../ground/errors.js';
 import { fromReceive } from '../runtime/behavior.js';
 import { Cell, Status } from '../runtime/cell.js';
 import { endLinks, notifyWatchers } from '../runtime/lifecycle.js';
-import type { Kernel } from '../runtime/kernel.js';
+import type { KernelCore } from '../runtime/kernel-core.js';
 import { Mailbox } from '../runtime/mailbox.js';
 import { formatPid, type Pid } from '../../ground/pid.js';
 import type { ExitReason } from '../runtime/signals.js';
@@ -30,7 +31,7 @@ export interface RemoteSender {
 }
 
 const remoteBehavior = fromReceive(() => {
-  throw new Error('a remote cell never runs a behaviour');
+  throw new InvariantError('a remote cell never runs a behaviour');
 }, 'remote');
 
 export class RemoteCell extends Cell {
@@ -40,7 +41,7 @@ export class RemoteCell extends Cell {
   private spawnError: Error | null = null;
 
   constructor(
-    kernel: Kernel,
+    kernel: KernelCore,
     private readonly sender: RemoteSender,
     pid: Pid,
     /** The CPU the actor lives on. */
@@ -73,7 +74,7 @@ export class RemoteCell extends Cell {
   }
 
   /** Resolves once the actor exists on its CPU; rejects if the spawn failed there. */
-  whenSpawned(): Promise<void> {
+  override whenSpawned(): Promise<void> {
     if (this.pid !== 0) return Promise.resolve();
     if (this.spawnError !== null) return Promise.reject(this.spawnError);
     return new Promise((resolve, reject) => (this.spawnWaiters ??= []).push({ resolve, reject }));

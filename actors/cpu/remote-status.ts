@@ -24,6 +24,7 @@ export interface WireStatus {
   readonly actors: number;
   readonly messagesHandled: number;
   readonly deadLetters: number;
+  readonly subsystems: Readonly<Record<string, unknown>>;
   /** The tree in depth-first order: every actor comes after its parent. */
   readonly tree: readonly WireActor[];
 }
@@ -36,7 +37,7 @@ export function flattenStatus(status: KernelStatus): WireStatus {
     for (const child of node.children) visit(child, index);
   };
   visit(status.tree, -1);
-  return { mode: status.mode, seed: status.seed, actors: status.actors, messagesHandled: status.messagesHandled, deadLetters: status.deadLetters, tree };
+  return { mode: status.mode, seed: status.seed, actors: status.actors, messagesHandled: status.messagesHandled, deadLetters: status.deadLetters, subsystems: status.subsystems, tree };
 }
 
 /** The snapshot `flattenStatus` flattened. Throws a TypeError for a list no kernel would send. */
@@ -50,5 +51,5 @@ export function rebuildStatus(wire: WireStatus): KernelStatus {
   }
   const root = nodes[0];
   if (root === undefined) throw new TypeError('status of another cpu: no root actor');
-  return { mode: wire.mode, seed: wire.seed, actors: wire.actors, messagesHandled: wire.messagesHandled, deadLetters: wire.deadLetters, tree: root };
+  return { mode: wire.mode, seed: wire.seed, actors: wire.actors, messagesHandled: wire.messagesHandled, deadLetters: wire.deadLetters, subsystems: wire.subsystems ?? {}, tree: root };
 }

@@ -8,9 +8,10 @@
  * migrating (a monitored actor does not move, see actors/sched/migration.ts), and one frame serves
  * every watcher on S, since S asks once per ref.
  */
+import { InvariantError } from '../../ground/errors.js';
 import { fromReceive } from '../runtime/behavior.js';
 import { Cell, Status } from '../runtime/cell.js';
-import type { Kernel } from '../runtime/kernel.js';
+import type { KernelCore } from '../runtime/kernel-core.js';
 import type { Pid } from '../../ground/pid.js';
 import type { ExitReason } from '../runtime/signals.js';
 import type { SystemItem } from '../runtime/system-lane.js';
@@ -22,12 +23,12 @@ export interface DownReporter {
 }
 
 const watcherBehavior = fromReceive(() => {
-  throw new Error('a remote watcher never runs a behaviour');
+  throw new InvariantError('a remote watcher never runs a behaviour');
 }, 'remote-watcher');
 
 export class RemoteWatcher extends Cell {
   constructor(
-    kernel: Kernel,
+    kernel: KernelCore,
     private readonly reporter: DownReporter,
     /** The CPU whose actors watch. */
     readonly sourceCpu: number,

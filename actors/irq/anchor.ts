@@ -2,6 +2,7 @@ import type { BehaviorFactory } from '../runtime/behavior.js';
 import type { Cell } from '../runtime/cell.js';
 import { InvariantError } from '../../ground/errors.js';
 import type { ExitReason } from '../runtime/signals.js';
+import { fromSystem } from '../runtime/system-context.js';
 
 /** Names of the controller's actor in the kernel tree. */
 export const controllerNames = {
@@ -31,21 +32,20 @@ export interface AnchoredController {
  * handler behind every actor already runnable instead of running it again in the same turn.
  */
 export function controllerAnchor(controller: AnchoredController): BehaviorFactory<never> {
-  return {
-    kind: 'factory',
-    label: 'irq-controller',
-    create: () => ({
-      started(ctx: unknown): void {
-        controller.anchored(ctx as Cell);
+  return fromSystem<never>(
+    (ctx) => ({
+      started(): void {
+        controller.anchored(ctx.cell);
       },
       receive(message: unknown): void {
         throw new InvariantError(`the interrupt controller actor takes no mail (got ${JSON.stringify(message)})`);
       },
       stopped(_ctx: unknown, reason: ExitReason): void {
         // A crash would be restarted in place (it cannot happen: the anchor has no mail); any
-        // other ending is the end of the controller.
+        // other ending is the end of the controller, until its supervisor starts it again.
         if (reason !== 'crashed') controller.released();
       },
     }),
-  };
+    'irq-controller',
+  );
 }

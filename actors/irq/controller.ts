@@ -1,11 +1,13 @@
 import type { VectorStats } from '../../protocols/irq.js';
-import type { ChildSpec, SupervisorMsg } from '../../supervisors/index.js';
+import type { ChildSpec } from '../../supervisors/child-spec.js';
 import { assert } from '../../ground/assert.js';
 import type { BehaviorFactory } from '../runtime/behavior.js';
 import { type Cell, Status } from '../runtime/cell.js';
-import { InvariantError } from '../../ground/errors.js';
-import type { Kernel } from '../runtime/kernel.js';
+import { ActorStoppedError, ClosedError, InvariantError } from '../../ground/errors.js';
+import type { KernelCore } from '../runtime/kernel-core.js';
 import { ActorRef, type AnyActorRef } from '../runtime/ref.js';
+import type { SubsystemHost } from '../plugin/subsystem.js';
+import { fromSystem } from '../runtime/system-context.js';
 import { type InterruptHandlerBehavior, isInterruptHandler, serviceLine } from './handler.js';
 import { Line, LineInput, ringInput } from './line.js';
 import * as limits from './limits.js';
@@ -13,7 +15,7 @@ import { controllerAnchor, controllerNames } from './anchor.js';
 import { bindHandler, unbindHandler, type VectorHost, type VectorNumber, VectorState } from './vector.js';
 import { VectorRing } from './vector-ring.js';
 import { serviceRemoteLine } from './remote-line.js';
-import type { RemoteCell } from '../cpu/remote-cell.js';
+import { sendBatch } from './frames.js';
 
 /** How to allocate a vector. */
 export interface VectorSpec<T> {
@@ -34,8 +36,6 @@ export interface VectorSpec<T> {
   readonly shutdown?: number | 'brutal-kill';
 }
 
-const attached = new WeakMap<Kernel, Promise<InterruptController>>();
-
 /**
  * The interrupt controller of one CPU: numbered vectors, each with a bounded ring, an interrupt
  * line (the machine of `machine.ts`) and a handler actor. `raise` is the ISR: it records the
@@ -43,14 +43,14 @@ const attached = new WeakMap<Kernel, Promise<InterruptController>>();
  * handler's system lane (`kernel.runInTurnOf`), ahead of its mail. However many events come
  * before the handler runs, it is woken once; it drains a batch, unmasks, and checks again.
  *
- * One controller per kernel, found with `InterruptController.attach(kernel)`; it lives in the
- * kernel's tree as the actor `kernel.irq.controller` under the `irq` supervisor, next to the
- * handler actors it spawns, and it frees every vector (detaching their drivers) when that actor
- * stops, e.g. at `kernel.shutdown()`.
+ * One controller per CPU's kernel, the handle of the `irq` subsystem (`kernel.subsystem(irq)`); it
+ * lives in the kernel's tree as the actor `kernel.irq.controller` under the `irq` supervisor, next
+ * to the handler actors it spawns, and it frees every vector (detaching their drivers) when that
+ * actor stops, e.g. at `kernel.shutdown()`.
  *
  * @example
  * ```ts
- * const irq = await InterruptController.attach(kernel);
+ * const irq = kernel.subsystem(interrupts);
  * const vector = await irq.allocate<number>({ name: 'demo', handler: interruptHandler<number>((ns) => sum(ns)) });
  * for (let n = 0; n < 1000; n++) irq.raise(vector, n); // one wake, four batches of 256 at most
  * irq.stats(vector); // { raised: 1000, delivered: …, wakes: …, overruns: 0, … }
@@ -65,34 +65,17 @@ export class InterruptController {
   private anchor: Cell | null = null;
   private readonly host: VectorHost;
 
-  private constructor(readonly kernel: Kernel) {
-    this.host = { kernel, service: serviceLine, serviceRemote: serviceRemoteLine, defer: (work) => this.defer(work) };
+  readonly kernel: KernelCore;
+
+  /** @internal The irq subsystem makes one per CPU (see subsystem.ts). */
+  constructor(private readonly subsystem: SubsystemHost) {
+    this.kernel = subsystem.kernel;
+    this.host = { kernel: this.kernel, routing: subsystem.routing, service: serviceLine, serviceRemote: serviceRemoteLine, defer: (work) => this.defer(work) };
   }
 
-  /**
-   * The controller of `kernel`, started on first use: its actor joins the kernel's `irq`
-   * supervisor. Later calls return the same controller (a new one after the old one closed).
-   */
-  static attach(kernel: Kernel): Promise<InterruptController> {
-    const existing = attached.get(kernel);
-    if (existing !== undefined) return existing;
-    const controller = new InterruptController(kernel);
-    const spec: ChildSpec<never> = { id: controllerNames.childId, start: controllerAnchor(controller), restart: 'temporary', options: { name: controllerNames.actor, priority: 'realtime' }, shutdown: limits.controllerShutdownMs };
-    let asked: Promise<unknown>;
-    try {
-      asked = controller.irqSupervisor().ask({ type: 'start-child', spec });
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const started = asked.then(
-      () => controller,
-      (error: unknown) => {
-        attached.delete(kernel);
-        throw error;
-      },
-    );
-    attached.set(kernel, started);
-    return started;
+  /** @internal The controller's actor, a static child of the `irq` supervisor. */
+  anchorSpec(): ChildSpec<never> {
+    return { id: controllerNames.childId, start: controllerAnchor(this), restart: 'permanent', options: { name: controllerNames.actor, priority: 'realtime' }, shutdown: limits.controllerShutdownMs };
   }
 
   /**
@@ -185,17 +168,10 @@ export class InterruptController {
     this.require(vector).detachers.push(detach);
   }
 
-  /** Frees every vector and stops the controller's actor; `attach` afterwards makes a new controller. */
-  async close(): Promise<void> {
-    if (this.closing) return;
-    for (const state of this.table) if (state !== undefined && !state.freed) await this.free(state.vector);
-    await this.irqSupervisor().ask({ type: 'terminate-child', id: controllerNames.childId });
-    this.released();
-  }
-
-  /** @internal The controller's actor started (see anchor.ts). */
+  /** @internal The controller's actor started (see anchor.ts): the controller is open, its table empty. */
   anchored(cell: Cell): void {
     this.anchor = cell;
+    this.closing = false;
   }
 
   /**
@@ -211,13 +187,13 @@ export class InterruptController {
 
   /**
    * @internal The controller's actor stopped (kernel shutdown, or its supervisor went down): free
-   * everything at once. Handlers are being stopped by that same supervisor, so nobody is asked.
+   * everything at once. Handlers are being stopped by that same supervisor, so nobody is asked. A
+   * restarted `irq` subsystem starts the actor again, and the controller opens again, empty.
    */
   released(): void {
     if (this.closing) return;
     this.closing = true;
     this.anchor = null;
-    if (attached.get(this.kernel) !== undefined) attached.delete(this.kernel);
     for (let n = 0; n < this.table.length; n++) {
       const state = this.table[n];
       if (state === undefined) continue;
@@ -251,11 +227,11 @@ export class InterruptController {
   private async checkHandlerRef(ref: AnyActorRef): Promise<void> {
     const cell = ref.cell;
     if (cell.isRemote()) {
-      await this.kernel.node!.sendInterrupts(cell as RemoteCell, -1, []);
+      await sendBatch(this.subsystem.routing!, cell, -1, []);
       return;
     }
     if (!isInterruptHandler(cell.behavior)) throw new TypeError(`${ref.toString()} is not an interrupt handler actor (spawn it from interruptHandler())`);
-    if (cell.status >= Status.Stopping) throw new Error(`${ref.toString()} is stopped`);
+    if (cell.status >= Status.Stopping) throw new ActorStoppedError(ref.toString(), 'irq.allocate');
   }
 
   private require(vector: number): VectorState<unknown> {
@@ -265,11 +241,11 @@ export class InterruptController {
   }
 
   private assertOpen(what: string): void {
-    if (this.closing) throw new Error(`cannot ${what}: the interrupt controller is closed (attach a new one)`);
+    if (this.closing) throw new ClosedError('the interrupt controller', what);
   }
 
-  private irqSupervisor(): ActorRef<SupervisorMsg> {
-    return this.kernel.subsystem('irq') as unknown as ActorRef<SupervisorMsg>;
+  private irqSupervisor() {
+    return this.subsystem.supervisor();
   }
 }
 
@@ -279,14 +255,10 @@ function handlerChildId(vector: number): string {
 
 /** The child spec of a spawned handler: its `create` binds each new cell (first start or respawn). */
 function handlerSpec<T>(vector: VectorState<T>, handler: InterruptHandlerBehavior<T, never>, shutdown: number | 'brutal-kill' | undefined): ChildSpec<never> {
-  const bound: BehaviorFactory<never> = {
-    kind: 'factory',
-    label: handler.label,
-    create(ctx) {
-      if (!vector.freed) bindHandler(vector as VectorState<unknown>, ctx as unknown as Cell);
-      return handler.create(ctx);
-    },
-  };
+  const bound: BehaviorFactory<never> = fromSystem<never>((ctx) => {
+    if (!vector.freed) bindHandler(vector as VectorState<unknown>, ctx.cell);
+    return handler.create(ctx);
+  }, handler.label);
   return { id: handlerChildId(vector.vector), start: bound, restart: 'permanent', shutdown: shutdown ?? limits.handlerShutdownMsDefault, options: { name: `kernel.irq.${vector.vector}`, priority: 'realtime' } };
 }
 

@@ -1,5 +1,6 @@
 import type { ActorInstance, BehaviorFactory } from '../runtime/behavior.js';
 import type { Cell } from '../runtime/cell.js';
+import { fromSystem, type SystemActorInstance } from '../runtime/system-context.js';
 import type { ActorContext } from '../runtime/context.js';
 import { InvariantError } from '../../ground/errors.js';
 import type { Message } from '../../ground/message.js';
@@ -58,25 +59,25 @@ interface InterruptHandlerInstance<M extends Message> extends ActorInstance<M> {
 export function interruptHandler<T, M extends Message = never>(onEvents: OnEvents<T>, options: InterruptHandlerOptions<M> = {}): InterruptHandlerBehavior<T, M> {
   const label = options.label ?? 'irq-handler';
   const receive = options.receive ?? ((message: M) => refuseMail(label, message));
+  const incarnation = fromSystem<M>((ctx) => {
+    const instance: InterruptHandlerInstance<M> & SystemActorInstance<M> = {
+      [handlerMark]: onEvents as OnEvents<unknown>,
+      receive,
+      started() {
+        options.started?.(ctx);
+        recoverLinesOf(ctx.cell);
+      },
+      ...(options.stopped !== undefined ? { stopped: options.stopped } : {}),
+    };
+    return instance;
+  }, label);
   return {
-    kind: 'factory',
-    label,
+    ...incarnation,
     [handlerMark]: onEvents,
     // An incarnation keeps nothing of its own (the callbacks belong to the behaviour), so a handler
     // spawned with `kernel.spawn` from a boot module's export may move to another CPU; its vectors
     // follow it (see remote-line.ts).
     stateless: true,
-    create(): InterruptHandlerInstance<M> {
-      return {
-        [handlerMark]: onEvents as OnEvents<unknown>,
-        receive,
-        started(ctx) {
-          options.started?.(ctx);
-          recoverLinesOf(ctx as unknown as Cell);
-        },
-        ...(options.stopped !== undefined ? { stopped: options.stopped } : {}),
-      };
-    },
   };
 }
 

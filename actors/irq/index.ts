@@ -3,6 +3,7 @@
  * each with a bounded ring and an interrupt line, whose ISR wakes the vector's handler actor once
  * per burst; the timer and signal devices that raise on vectors.
  */
+export { interrupts } from './subsystem.js';
 export { InterruptController, type VectorSpec } from './controller.js';
 export { interruptHandler, isInterruptHandler, type InterruptHandlerBehavior, type InterruptHandlerOptions, type OnEvents } from './handler.js';
 export { lineMachine, type LineMachine } from './machine.js';

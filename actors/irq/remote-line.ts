@@ -5,7 +5,7 @@
  * cannot change threads (a socket or a signal listener belongs to its event loop), so the ISR keeps
  * running where the vector was allocated: it records into the same bounded ring and steps the same
  * line. Only the wake moves: instead of the handler's system lane, it is the controller's turn that
- * takes a batch and sends it to the handler's CPU in one `kernel.interrupts` frame. The far CPU runs
+ * takes a batch and sends it to the handler's CPU in one `irq.batch` frame. The far CPU runs
  * the batch in the handler's system lane (ahead of its mail, as a local wake) and answers; the
  * answer ends the service (unmask, look at the ring again), so one frame still covers a burst of
  * events, and events raised while a batch travels go in the next one.
@@ -14,13 +14,15 @@
  * is down, the ring is full, the actor is gone or is no interrupt handler) its events move to
  * `dropped`, keeping `raised = delivered + overruns + queued + dropped`.
  */
+import { ActorStoppedError } from '../../ground/errors.js';
 import { arrayCountMax } from '../../protocols/limits.js';
-import type { RemoteCell } from '../cpu/remote-cell.js';
+import { IRQ_BATCH } from '../../protocols/irq.js';
 import { type Cell, Status } from '../runtime/cell.js';
 import type { ActorContext } from '../runtime/context.js';
 import { handlerMark, isInterruptHandler, type OnEvents } from './handler.js';
 import { Line, LineInput, type LineState, ringInput } from './line.js';
 import type { VectorState } from './vector.js';
+import { sendBatch } from './frames.js';
 
 /** Answers a batch: `ok` once the handler had it, or `false` and why it never did. */
 export type SettleBatch = (ok: boolean, value: unknown) => void;
@@ -34,8 +36,8 @@ export function serviceRemoteLine(vector: VectorState<never>): void {
   vector.wakeQueued = false;
   const handler = vector.handler;
   if (vector.freed || vector.line !== Line.pending || handler === null || !handler.isRemote()) return;
-  const node = vector.kernel.node;
-  if (node === null) return;
+  const routing = vector.routing;
+  if (routing === null) return;
   vector.step(LineInput.serviceStart);
   // A frame carries at most the codec's array bound; a larger batch size only applies locally.
   const batch = vector.ring.take(Math.min(vector.batchEvents, arrayCountMax));
@@ -46,7 +48,7 @@ export function serviceRemoteLine(vector: VectorState<never>): void {
     const line = vector.line as LineState;
     if (!vector.freed && line === Line.inService) vector.step(ringInput('drain-done', vector.ring.count));
   };
-  node.sendInterrupts(handler as RemoteCell, vector.vector, batch).then(served, () => {
+  sendBatch(routing, handler, vector.vector, batch).then(served, () => {
     vector.delivered -= batch.length;
     vector.dropped += batch.length;
     served();
@@ -61,7 +63,7 @@ export function serviceRemoteLine(vector: VectorState<never>): void {
  */
 export function runRemoteBatch(cell: Cell | undefined, vector: number, events: unknown, settle: SettleBatch): void {
   if (cell === undefined || cell.status >= Status.Stopping) {
-    settle(false, new Error(`the interrupt handler of vector ${vector} is gone`));
+    settle(false, new ActorStoppedError(`the interrupt handler of vector ${vector}`, IRQ_BATCH));
     return;
   }
   if (!isInterruptHandler(cell.behavior)) {
@@ -79,7 +81,7 @@ export function runRemoteBatch(cell: Cell | undefined, vector: number, events: u
   const run = (self: ActorContext<never>): void => {
     const onEvents = (cell.instance as { readonly [handlerMark]?: OnEvents<unknown> } | null)?.[handlerMark];
     if (onEvents === undefined) {
-      settle(false, new Error(`${cell.describe()} has no running incarnation`));
+      settle(false, new ActorStoppedError(cell.describe(), IRQ_BATCH));
       return;
     }
     try {
@@ -88,5 +90,5 @@ export function runRemoteBatch(cell: Cell | undefined, vector: number, events: u
       settle(true, events.length);
     }
   };
-  if (!cell.kernel.runInTurnOf(cell.ref as never, run)) settle(false, new Error(`the interrupt handler ${cell.describe()} is stopping`));
+  if (!cell.kernel.runInTurnOf(cell.ref as never, run)) settle(false, new ActorStoppedError(cell.describe(), IRQ_BATCH));
 }

@@ -1,9 +1,10 @@
 import type { SignalSource } from '../../drivers/signals/signals.js';
 import { IRQ_SIGNAL, type IrqSignal, type SignalName, signalNames } from '../../protocols/irq.js';
-import type { Kernel } from '../runtime/kernel.js';
+import type { KernelHandle } from '../plugin/subsystem.js';
 import type { ActorContext } from '../runtime/context.js';
 import type { AnyActorRef } from '../runtime/ref.js';
-import { InterruptController } from './controller.js';
+import type { InterruptController } from './controller.js';
+import { interrupts } from './subsystem.js';
 import { interruptHandler, type InterruptHandlerBehavior } from './handler.js';
 import type { VectorNumber } from './vector.js';
 
@@ -74,8 +75,8 @@ export interface ShutdownOnSignalsOptions {
  * // kill -TERM <pid>: the kernel stops gracefully, then the process exits with code 0
  * ```
  */
-export async function shutdownOnSignals(kernel: Kernel, source: SignalSource, options: ShutdownOnSignalsOptions = {}): Promise<SignalRoute> {
-  const controller = await InterruptController.attach(kernel);
+export async function shutdownOnSignals(kernel: KernelHandle, source: SignalSource, options: ShutdownOnSignalsOptions = {}): Promise<SignalRoute> {
+  const controller = kernel.subsystem(interrupts);
   const handler = interruptHandler<IrqSignal>(
     (signals, ctx) => {
       for (const signal of signals) options.onSignal?.(signal, ctx);

@@ -1,6 +1,7 @@
 import { IRQ_TIMER, type IrqTimer, type VectorStats } from '../../protocols/irq.js';
 import type { TimerHandle } from '../../drivers/clock/clock.js';
 import { assert } from '../../ground/assert.js';
+import { ClosedError } from '../../ground/errors.js';
 import type { AnyActorRef } from '../runtime/ref.js';
 import type { InterruptController } from './controller.js';
 import type { InterruptHandlerBehavior } from './handler.js';
@@ -58,7 +59,7 @@ export async function timerInterrupts(controller: InterruptController, options: 
   return {
     vector,
     arm(delayMs, tag = '') {
-      if (!open) throw new Error(`timer source on irq ${vector} is closed`);
+      if (!open) throw new ClosedError(`the timer source on irq ${vector}`, 'arm a timer');
       if (armed.size >= timersArmedCountMax) throw new RangeError(`timer source on irq ${vector}: ${timersArmedCountMax} timers already armed`);
       const id = ++seq;
       const handle = clock.setTimer(delayMs, () => {

@@ -1,8 +1,9 @@
 import type { VectorStats } from '../../protocols/irq.js';
-import type { RemoteCell } from '../cpu/remote-cell.js';
+import type { FrameRouting } from '../cpu/frame-registry.js';
+import { RemoteCell } from '../cpu/remote-cell.js';
 import { assert } from '../../ground/assert.js';
 import { type Cell, Status } from '../runtime/cell.js';
-import type { Kernel } from '../runtime/kernel.js';
+import type { KernelCore } from '../runtime/kernel-core.js';
 import { Line, LineInput, type LineState, lineInputEvents, lineStateNames, ringInput, stepLine } from './line.js';
 import { VectorRing } from './vector-ring.js';
 
@@ -20,7 +21,9 @@ export type ServiceLine = (vector: VectorState<never>, handler: Cell) => void;
 
 /** What a vector needs from its controller. */
 export interface VectorHost {
-  readonly kernel: Kernel;
+  readonly kernel: KernelCore;
+  /** The routing to the other CPUs, where handlers may live; null on a one-CPU kernel. */
+  readonly routing: FrameRouting | null;
   /** The wake run in the handler's turn. */
   readonly service: ServiceLine;
   /** The wake of a vector whose handler lives on another CPU, run in the controller's turn. */
@@ -64,7 +67,8 @@ export class VectorState<T> {
   private readonly serviceRun: (handler: Cell) => void;
   private readonly serviceRemote = (): void => this.host.serviceRemote(this as unknown as VectorState<never>);
 
-  readonly kernel: Kernel;
+  readonly kernel: KernelCore;
+  readonly routing: FrameRouting | null;
 
   constructor(
     private readonly host: VectorHost,
@@ -76,6 +80,7 @@ export class VectorState<T> {
   ) {
     assert(Number.isInteger(batchEvents) && batchEvents >= 1, 'a vector drains at least one event per wake');
     this.kernel = host.kernel;
+    this.routing = host.routing;
     this.cpu = host.kernel.cpu;
     this.serviceRun = (handler) => host.service(this as unknown as VectorState<never>, handler);
   }
@@ -170,7 +175,7 @@ const servedBy = new WeakMap<Cell, Set<VectorState<unknown>>>();
 export function bindHandler(vector: VectorState<unknown>, cell: Cell): void {
   if (vector.handler !== null && vector.handler !== cell) servedBy.get(vector.handler)?.delete(vector);
   vector.handler = cell;
-  vector.cpu = cell.isRemote() ? (cell as RemoteCell).cpu : vector.kernel.cpu;
+  vector.cpu = cell instanceof RemoteCell ? cell.cpu : vector.kernel.cpu;
   let lines = servedBy.get(cell);
   if (lines === undefined) servedBy.set(cell, (lines = new Set()));
   lines.add(vector);

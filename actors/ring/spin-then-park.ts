@@ -9,7 +9,7 @@
  * spinning consumer takes a core from everyone else.
  */
 import { assert } from '../../ground/assert.js';
-import { park, parkAsync, type ParkableRing, type ParkOutcome } from './wake.js';
+import { type AsyncWaiter, park, parkAsync, type ParkableRing, type ParkOutcome, type Waiter } from './wake.js';
 
 /** Default polls before parking (the figure measured in node-limits.md §3, "03a park"). */
 export const spinPollsMaxDefault = 1_000;
@@ -19,6 +19,8 @@ export interface SpinThenParkOptions {
   readonly spinPollsMax?: number;
   /** Longest single park; a safety net, not a timer (waits under ~100 µs are meaningless here). */
   readonly parkTimeoutMs?: number;
+  /** What the consumer sleeps with: the clock driver (a real clock on a thread that parks). */
+  readonly waiter: Waiter & AsyncWaiter;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface SpinThenParkOptions {
  *
  * @example
  * ```ts
- * const idle = new SpinThenPark({ spinPollsMax: 1_000, parkTimeoutMs: 1_000 });
+ * const idle = new SpinThenPark({ spinPollsMax: 1_000, parkTimeoutMs: 1_000, waiter: createRealClock() });
  * for (;;) {
  *   if (ring.drain(handle, 64) === 0) idle.awaitData(ring);
  * }
@@ -36,24 +38,26 @@ export interface SpinThenParkOptions {
 export class SpinThenPark {
   readonly spinPollsMax: number;
   readonly parkTimeoutMs: number;
+  private readonly waiter: Waiter & AsyncWaiter;
 
-  constructor(options: SpinThenParkOptions = {}) {
+  constructor(options: SpinThenParkOptions) {
+    this.waiter = options.waiter;
     this.spinPollsMax = options.spinPollsMax ?? spinPollsMaxDefault;
     this.parkTimeoutMs = options.parkTimeoutMs ?? Infinity;
     assert(Number.isInteger(this.spinPollsMax) && this.spinPollsMax >= 0, () => `spinPollsMax must be a whole number, got ${this.spinPollsMax}`);
     assert(this.parkTimeoutMs >= 0, () => `parkTimeoutMs must not be negative, got ${this.parkTimeoutMs}`);
   }
 
-  /** consumer (worker thread): spins, then parks with `Atomics.wait`. */
+  /** consumer (worker thread): spins, then parks, blocking the thread. */
   awaitData(ring: ParkableRing): ParkOutcome {
     if (this.spin(ring)) return 'data';
-    return park(ring, this.parkTimeoutMs);
+    return park(ring, this.parkTimeoutMs, this.waiter);
   }
 
-  /** consumer (main thread): spins, then parks with `Atomics.waitAsync`. */
+  /** consumer (main thread): spins, then parks on the event loop. */
   awaitDataAsync(ring: ParkableRing): Promise<ParkOutcome> {
     if (this.spin(ring)) return Promise.resolve('data');
-    return parkAsync(ring, this.parkTimeoutMs);
+    return parkAsync(ring, this.parkTimeoutMs, this.waiter);
   }
 
   private spin(ring: ParkableRing): boolean {

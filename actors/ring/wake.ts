@@ -24,6 +24,7 @@
  * publishing store and its flag check for longer than the whole timeout looks the same, so keep
  * safety-net timeouts far above a time slice (hundreds of ms).
  */
+import type { Clock, WaitOutcome } from '../../drivers/clock/clock.js';
 import { assert } from '../../ground/assert.js';
 import {
   lostWakeCountWord, notifyCountWord, parkCountWord, parkTimeoutCountWord, sleepFlagWord,
@@ -52,26 +53,28 @@ export interface ParkingCounters {
   readonly lostWakes: number;
 }
 
-type WaitAsyncResult =
-  | { readonly async: false; readonly value: 'not-equal' | 'timed-out' }
-  | { readonly async: true; readonly value: Promise<'ok' | 'timed-out'> };
-// Atomics.waitAsync is in Node 20 (V8 11.3) but only in TypeScript's ES2024 lib; this project targets ES2022.
-const atomicsWaitAsync = (Atomics as unknown as {
-  waitAsync(array: Int32Array, index: number, value: number, timeoutMs?: number): WaitAsyncResult;
-}).waitAsync;
+/**
+ * What a consumer sleeps with: the clock driver (drivers/clock), since a timed wait reads time. A
+ * real clock sleeps on the word with `Atomics.wait`; a simulated clock never sleeps.
+ */
+export type Waiter = Pick<Clock, 'waitWhile'>;
+/** What a consumer on an event loop sleeps with (`Atomics.waitAsync` on a real clock). */
+export type AsyncWaiter = Pick<Clock, 'waitWhileAsync'>;
 
 /**
  * consumer (worker threads): parks until a producer wakes it, the ring has data, or `timeoutMs`
- * passes. Blocks the calling thread: on the main thread use `parkAsync`. Needs a SharedArrayBuffer.
+ * passes, sleeping with `waiter` (the clock). Blocks the calling thread: on the main thread use
+ * `parkAsync`. Needs a SharedArrayBuffer.
  *
  * @example
  * ```ts
+ * const clock = createRealClock();
  * for (;;) {
- *   if (ring.drain(handle, 64) === 0) park(ring, 1_000); // timed wait as a safety net
+ *   if (ring.drain(handle, 64) === 0) park(ring, 1_000, clock); // timed wait as a safety net
  * }
  * ```
  */
-export function park(ring: ParkableRing, timeoutMs = Infinity): ParkOutcome {
+export function park(ring: ParkableRing, timeoutMs: number, waiter: Waiter): ParkOutcome {
   const header = ring.header;
   assert(header.buffer instanceof SharedArrayBuffer, 'park: only a ring on a SharedArrayBuffer can be waited on');
   // Store half of the consumer's Dekker pair: raised BEFORE the re-check below.
@@ -84,21 +87,21 @@ export function park(ring: ParkableRing, timeoutMs = Infinity): ParkOutcome {
   }
   // Sleeps only while the flag is still 1; a producer's exchange to 0 before this call makes it
   // return "not-equal" at once, and its notify after this call wakes it.
-  return settle(ring, Atomics.wait(header, sleepFlagWord, 1, timeoutMs));
+  return settle(ring, waiter.waitWhile(header, sleepFlagWord, 1, timeoutMs));
 }
 
 /**
- * consumer (main thread): `park` with `Atomics.waitAsync`, so the event loop keeps running while
+ * consumer (main thread): `park` with `waitWhileAsync`, so the event loop keeps running while
  * the consumer sleeps.
  *
  * @example
  * ```ts
  * while (running) {
- *   if (ring.drain(handle, 64) === 0) await parkAsync(ring);
+ *   if (ring.drain(handle, 64) === 0) await parkAsync(ring, 1_000, clock);
  * }
  * ```
  */
-export async function parkAsync(ring: ParkableRing, timeoutMs = Infinity): Promise<ParkOutcome> {
+export async function parkAsync(ring: ParkableRing, timeoutMs: number, waiter: AsyncWaiter): Promise<ParkOutcome> {
   const header = ring.header;
   assert(header.buffer instanceof SharedArrayBuffer, 'parkAsync: only a ring on a SharedArrayBuffer can be waited on');
   Atomics.store(header, sleepFlagWord, 1); // raise, then re-check: as in park()
@@ -106,13 +109,12 @@ export async function parkAsync(ring: ParkableRing, timeoutMs = Infinity): Promi
     Atomics.store(header, sleepFlagWord, 0); // lower our own flag, as in park()
     return 'data';
   }
-  // Same contract as Atomics.wait in park(), resolved on the event loop instead of blocking.
-  const result = atomicsWaitAsync(header, sleepFlagWord, 1, timeoutMs);
-  return settle(ring, result.async ? await result.value : result.value);
+  // Same contract as the wait in park(), resolved on the event loop instead of blocking.
+  return settle(ring, await waiter.waitWhileAsync(header, sleepFlagWord, 1, timeoutMs));
 }
 
 /** Lowers the flag after a wait and counts what happened. */
-function settle(ring: ParkableRing, result: 'ok' | 'not-equal' | 'timed-out'): ParkOutcome {
+function settle(ring: ParkableRing, result: WaitOutcome): ParkOutcome {
   const header = ring.header;
   // A producer cleared the flag between our re-check and the wait; it notifies nobody. No sleep.
   if (result === 'not-equal') return 'woken';

@@ -4,7 +4,7 @@ import { assert } from '../../ground/assert.js';
 import type { Cell } from './cell.js';
 import { AskTimeoutError } from '../../ground/errors.js';
 import { messageTypeOf } from './events.js';
-import type { Kernel } from './kernel.js';
+import type { KernelCore } from './kernel-core.js';
 import type { Pid } from '../../ground/pid.js';
 
 interface PendingAsk extends Due {
@@ -43,7 +43,7 @@ export class AskTable {
   private emptyCheckQueued = false;
 
   constructor(
-    private readonly kernel: Kernel,
+    private readonly kernel: KernelCore,
     private readonly deadlineMsDefault: number,
   ) {}
 

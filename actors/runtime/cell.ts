@@ -3,9 +3,9 @@ import type { TimerHandle } from '../../drivers/clock/clock.js';
 import { assert } from '../../ground/assert.js';
 import { type ActorInstance, type Behavior, behaviorLabel } from './behavior.js';
 import type { ActorContext, ReplyHandle } from './context.js';
-import { MailboxFullError } from '../../ground/errors.js';
+import { MailboxFullError, UsageError } from '../../ground/errors.js';
 import { messageTypeOf } from './events.js';
-import type { Kernel } from './kernel.js';
+import type { KernelCore } from './kernel-core.js';
 import { Mailbox } from './mailbox.js';
 import type { Message } from '../../ground/message.js';
 import { formatPid, type Pid } from '../../ground/pid.js';
@@ -16,7 +16,8 @@ import type { SystemItem } from './system-lane.js';
 import { BoundedQueue } from '../../ground/bounded-queue.js';
 import { systemLaneCapacity } from './limits.js';
 import type { ChildSpecLike } from './supervising.js';
-import type { SchedEntity } from '../sched/entity.js';
+import type { RunRecord } from './dispatcher.js';
+import type { SystemContext } from './system-context.js';
 
 /** Lifecycle of a cell. Ordered: a status ≥ `Stopping` accepts no more messages. */
 export const Status = {
@@ -59,7 +60,7 @@ export interface CellExtras {
  *
  * Fields are all set in the constructor in one order so every cell shares one hidden class.
  */
-export class Cell implements ActorContext<Message> {
+export class Cell implements SystemContext<Message> {
   readonly ref: ActorRef<Message>;
   instance: ActorInstance<Message> | null = null;
   /**
@@ -80,11 +81,11 @@ export class Cell implements ActorContext<Message> {
   extras: CellExtras | null = null;
   /** Set by a supervisor: how this child is restarted and shut down. */
   spec: ChildSpecLike | undefined = undefined;
-  /** The fair scheduler's record of this actor, made on its first wake (null under `fifo`). */
-  entity: SchedEntity<Cell> | null = null;
+  /** The run policy's record of this actor (the fair scheduler's, made on its first wake; null under `fifo`). */
+  entity: RunRecord | null = null;
 
   constructor(
-    readonly kernel: Kernel,
+    readonly kernel: KernelCore,
     readonly pid: Pid,
     readonly behavior: Behavior<Message>,
     readonly options: SpawnOptions | undefined,
@@ -96,6 +97,14 @@ export class Cell implements ActorContext<Message> {
   /** Whether this cell stands for an actor on another CPU (see actors/cpu/remote-cell.ts). */
   isRemote(): boolean {
     return false;
+  }
+
+  /**
+   * Resolves once the actor exists. A local actor exists from its spawn; only a spawn on another
+   * CPU has to wait for that CPU to pick the pid (see RemoteCell).
+   */
+  whenSpawned(): Promise<void> {
+    return Promise.resolve();
   }
 
   // ---- delivery (the hot path) ----------------------------------------------------------------
@@ -175,6 +184,11 @@ export class Cell implements ActorContext<Message> {
     return this.ref;
   }
 
+  /** SystemContext: the cell is its own context, so handing it to a hook allocates nothing. */
+  get cell(): Cell {
+    return this;
+  }
+
   get name(): string | undefined {
     return this.extras?.name;
   }
@@ -199,7 +213,7 @@ export class Cell implements ActorContext<Message> {
 
   spawn<C extends Message>(behavior: Behavior<C>, options?: SpawnOptions): ActorRef<C> {
     if (options?.cpu !== undefined && options.cpu !== this.kernel.cpu) {
-      throw new Error(`${this.describe()} cannot spawn a child on cpu ${String(options.cpu)}: children live on their parent's CPU; spawn a supervisor there with kernel.spawn(…, { cpu })`);
+      throw new UsageError(`${this.describe()} cannot spawn a child on cpu ${String(options.cpu)}: children live on their parent's CPU; spawn a supervisor there with kernel.spawn(…, { cpu })`);
     }
     return this.kernel.lifecycle.spawn(this, behavior as Behavior<Message>, options).ref as ActorRef<C>;
   }
@@ -211,8 +225,8 @@ export class Cell implements ActorContext<Message> {
       return;
     }
     const cell = child.cell;
-    if (cell.isRemote()) throw new Error(`${this.describe()} can only stop its own children; ${cell.describe()} lives on another CPU (use kernel.stop)`);
-    if (cell.parentCell !== this) throw new Error(`${this.describe()} can only stop its own children, not ${cell.describe()}`);
+    if (cell.isRemote()) throw new UsageError(`${this.describe()} can only stop its own children; ${cell.describe()} lives on another CPU (use kernel.stop)`);
+    if (cell.parentCell !== this) throw new UsageError(`${this.describe()} can only stop its own children, not ${cell.describe()}`);
     void this.kernel.lifecycle.terminate(cell, 'normal', undefined, true);
   }
 
@@ -238,7 +252,7 @@ export class Cell implements ActorContext<Message> {
     const origin = kernel.current === this ? kernel.currentOrigin : 0;
     // The dispatcher remembers the message only for asks; a reply to a tell is a dead letter anyway.
     if (kernel.current !== this || (origin < 0 && kernel.currentMessage !== message)) {
-      throw new Error(`${what}() must be called while ${this.describe()} handles that message; use replyLater() to answer afterwards`);
+      throw new UsageError(`${what}() must be called while ${this.describe()} handles that message; use replyLater() to answer afterwards`);
     }
     return origin;
   }
@@ -247,7 +261,7 @@ export class Cell implements ActorContext<Message> {
     const cell = ref.cell;
     this.kernel.lifecycle.monitor(this, cell);
     // The first watcher here of an actor on another CPU asks that CPU to report its stop.
-    if (cell.isRemote() && cell.extras?.watchers?.size === 1 && cell.pid !== 0) this.kernel.node!.requestMonitor(cell as never);
+    if (cell.isRemote() && cell.extras?.watchers?.size === 1 && cell.pid !== 0) this.kernel.node!.requestMonitor(cell);
   }
 
   demonitor(ref: ActorRef<never>): void {
@@ -259,7 +273,7 @@ export class Cell implements ActorContext<Message> {
     const cell = ref.cell;
     this.kernel.lifecycle.link(this, cell);
     // An actor on another CPU: its CPU links it back (until its spawn is answered, that waits).
-    if (cell.isRemote() && cell.status !== Status.Stopped && cell.pid !== 0) this.kernel.node!.requestLink(this, cell as never);
+    if (cell.isRemote() && cell.status !== Status.Stopped && cell.pid !== 0) this.kernel.node!.requestLink(this, cell);
   }
 
   unlink(ref: ActorRef<never>): void {
@@ -267,7 +281,7 @@ export class Cell implements ActorContext<Message> {
     const wasLinked = this.extras?.links?.delete(cell) === true;
     cell.extras?.links?.delete(this);
     // The far CPU drops its half too, so its actor is not left linked (and unmovable) for good.
-    if (wasLinked && cell.isRemote() && cell.pid !== 0) this.kernel.node!.requestUnlink(this, cell as never);
+    if (wasLinked && cell.isRemote() && cell.pid !== 0) this.kernel.node!.requestUnlink(this, cell);
   }
 
   trapExits(on: boolean): void {

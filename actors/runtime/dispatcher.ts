@@ -1,7 +1,6 @@
 import { assert } from '../../ground/assert.js';
 import { type Cell, Status } from './cell.js';
-import type { Kernel } from './kernel.js';
-import { CpuState } from '../sched/cpu-state.js';
+import type { KernelCore } from './kernel-core.js';
 
 /** What a dispatcher polls between turns: the CPU's inbound rings. */
 export interface IncomingFrames {
@@ -9,6 +8,24 @@ export interface IncomingFrames {
   hasWork(): boolean;
   /** Takes what was sent into mailboxes and system lanes (as room allows); returns the frames taken. */
   pump(): number;
+}
+
+/**
+ * A run policy's own record of an actor, kept on its cell (`Cell.entity`): the fair scheduler's
+ * `SchedEntity`. The core reads only whether the actor is pinned to its CPU.
+ */
+export interface RunRecord {
+  readonly pinned: boolean;
+}
+
+/**
+ * What a dispatcher tells the CPU it runs on: a drain began (work arrived), or it found nothing
+ * left to run. The CPU's scheduler state (actors/sched/cpu-state.ts) listens, and with it the CPU
+ * loop that state drives.
+ */
+export interface DrainListener {
+  workArrived(): void;
+  ranDry(): void;
 }
 
 /**
@@ -22,8 +39,8 @@ export interface IncomingFrames {
 export abstract class Dispatcher {
   /** Messages handled since boot. */
   messagesHandled = 0;
-  /** The CPU's scheduler state (running, idlePolling, parked, balancing), fed by drains and the CPU loop. */
-  readonly cpuState = new CpuState();
+  /** Told when drains begin and run dry (the CPU's scheduler state); set by boot. */
+  listener: DrainListener | null = null;
   /**
    * Set by a policy when the running actor must yield at the next message boundary (a wake that
    * outranks it: OSv's `need_reschedule`). Read after every message.
@@ -38,7 +55,7 @@ export abstract class Dispatcher {
   private drainPending = false;
   private readonly drainBound = () => this.drain();
   constructor(
-    protected readonly kernel: Kernel,
+    protected readonly kernel: KernelCore,
     protected readonly batchMessagesMax: number,
     /** Moves virtual time on by a handled message's cost (simulated kernels only; `BootOptions.simulatedCostMs`). */
     private readonly spendCpu: SpendCpu | null,
@@ -86,12 +103,12 @@ export abstract class Dispatcher {
   /** Called first thing in `drain`: a new drain may be asked for from now on. */
   protected drainStarted(): void {
     this.drainPending = false;
-    this.cpuState.send('sched.work-arrived');
+    if (this.listener !== null) this.listener.workArrived();
   }
 
   /** Called when a drain finds nothing left to run. */
   protected drainedDry(): void {
-    this.cpuState.send('sched.queue-empty');
+    if (this.listener !== null) this.listener.ranDry();
   }
 
   /**

@@ -1,15 +1,14 @@
 import { assert } from '../../ground/assert.js';
 import { type Behavior, behaviorLabel, createInstance } from './behavior.js';
 import { Cell, Status } from './cell.js';
-import { ActorCrashedError, KernelStoppedError, NameTakenError } from '../../ground/errors.js';
+import { ActorCrashedError, KernelStoppedError, NameTakenError, UsageError } from '../../ground/errors.js';
 import { messageTypeOf } from './events.js';
-import type { Kernel } from './kernel.js';
+import type { KernelCore } from './kernel-core.js';
 import type { Message } from '../../ground/message.js';
 import { shutdownTimeoutMsDefault } from './limits.js';
 import { type ExitReason, isNormalExit } from './signals.js';
 import type { SpawnOptions } from './spawn-options.js';
 import { type ChildSpecLike, isSupervising } from './supervising.js';
-import { checkScheduling } from '../sched/entity.js';
 
 /**
  * Birth, failure, restart and death of actors. Every transition of a cell's `status` happens here.
@@ -46,7 +45,7 @@ export function endLinks(cell: Cell, reason: ExitReason, error: unknown, tell: b
 }
 
 export class Lifecycle {
-  constructor(private readonly kernel: Kernel) {}
+  constructor(private readonly kernel: KernelCore) {}
 
   spawn(parent: Cell | null, behavior: Behavior<Message>, options: SpawnOptions | undefined): Cell {
     return this.spawnWithSpec(parent, behavior, options, undefined);
@@ -56,10 +55,10 @@ export class Lifecycle {
   spawnWithSpec(parent: Cell | null, behavior: Behavior<Message>, options: SpawnOptions | undefined, spec: ChildSpecLike | undefined, restore?: (instance: object) => void): Cell {
     const kernel = this.kernel;
     if (kernel.isStopped) throw new KernelStoppedError(`spawn ${behaviorLabel(behavior as Behavior<never>)}`);
-    if (parent !== null && parent.status >= Status.Stopping) throw new Error(`cannot spawn a child of ${parent.describe()}: it is stopping`);
+    if (parent !== null && parent.status >= Status.Stopping) throw new UsageError(`cannot spawn a child of ${parent.describe()}: it is stopping`);
     const name = options?.name;
     if (name !== undefined && kernel.registry.has(name)) throw new NameTakenError(name);
-    if (options !== undefined) checkScheduling(options);
+    if (options !== undefined) kernel.checkSpawnOptions(options);
     const pid = kernel.slots.allocate();
     const cell = new Cell(kernel, pid, behavior, options, parent);
     cell.spec = spec;
@@ -300,7 +299,7 @@ export class Lifecycle {
 }
 
 /** Frees `name`, held by local actor `cell`, here and in the other CPUs' views. */
-function unregister(kernel: Kernel, name: string, cell: Cell): void {
+function unregister(kernel: KernelCore, name: string, cell: Cell): void {
   kernel.registry.delete(name);
   kernel.node?.nameChanged(name, cell.pid, false);
 }

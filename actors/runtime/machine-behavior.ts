@@ -1,7 +1,7 @@
 import type { AnyStateMachine, EventFromLogic, EventObject, InputFrom } from 'xstate';
 import type { BehaviorFactory } from './behavior.js';
 import type { ActorRef } from './ref.js';
-import type { Cell } from './cell.js';
+import { fromSystem } from './system-context.js';
 import { isForwardEvent, MachineRunner } from './machine-runner.js';
 
 /** Options of a machine actor. */
@@ -25,24 +25,19 @@ export interface MachineOptions<TMachine extends AnyStateMachine> {
  * ```
  */
 export function fromMachine<TMachine extends AnyStateMachine>(machine: TMachine, options: MachineOptions<TMachine> = {}): BehaviorFactory<EventFromLogic<TMachine>> {
-  return {
-    kind: 'factory',
-    label: `machine:${machine.id}`,
-    create(ctx) {
-      const cell = ctx as unknown as Cell;
-      const runner = new MachineRunner(machine, {
-        cell,
-        emitted: (event) => {
-          options.emitTo?.tell(event as never);
-        },
-      });
-      return {
-        started: () => runner.start(options.input),
-        receive: (event: EventObject) => {
-          if (isForwardEvent(event)) event.to.tell(event.event);
-          else runner.send(event);
-        },
-      } as never;
-    },
-  };
+  return fromSystem<EventFromLogic<TMachine>>((ctx) => {
+    const runner = new MachineRunner(machine, {
+      cell: ctx.cell,
+      emitted: (event) => {
+        options.emitTo?.tell(event as never);
+      },
+    });
+    return {
+      started: () => runner.start(options.input),
+      receive: (event: EventObject) => {
+        if (isForwardEvent(event)) event.to.tell(event.event);
+        else runner.send(event);
+      },
+    };
+  }, `machine:${machine.id}`);
 }

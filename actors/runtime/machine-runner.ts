@@ -1,5 +1,6 @@
 import { type AnyStateMachine, type EventFromLogic, type EventObject, initialTransition, type SnapshotFrom, transition } from 'xstate';
 import { assert } from '../../ground/assert.js';
+import { MachineError } from '../../ground/errors.js';
 import type { Cell } from './cell.js';
 
 /** Internal events one transition may raise (xstate's `raise` without delay), per message. */
@@ -66,7 +67,7 @@ export class MachineRunner<TMachine extends AnyStateMachine> {
   private commit(snapshot: SnapshotFrom<TMachine>, actions: ExecutableAction[], eventType: string): EventObject[] | null {
     const previous = this.snapshot === undefined ? '' : this.stateText;
     const status = (snapshot as { status?: string }).status;
-    if (status === 'error') throw (snapshot as { error?: unknown }).error ?? new Error(`machine ${this.machine.id} entered an error state`);
+    if (status === 'error') throw (snapshot as { error?: unknown }).error ?? new MachineError(this.machine.id, 'entered an error state');
     this.snapshot = snapshot;
     const kernel = this.host.cell.kernel;
     if (kernel.tracing.active) kernel.trace({ kind: 'transition', pid: this.host.cell.pid, from: previous, to: this.stateText, event: eventType });
@@ -91,7 +92,7 @@ export class MachineRunner<TMachine extends AnyStateMachine> {
       case 'xstate.sendTo': {
         const { to, event, delay, id } = action.params as { to: unknown; event: EventObject; delay?: number; id?: string };
         const target = to as { tell?: (message: unknown) => boolean } | undefined;
-        if (target === undefined || typeof target.tell !== 'function') throw new Error(`machine ${this.machine.id}: sendTo needs a kernel ActorRef target`);
+        if (target === undefined || typeof target.tell !== 'function') throw new MachineError(this.machine.id, 'sendTo needs a kernel ActorRef target');
         if (delay === undefined) target.tell(event);
         else cell.startTimer(this.timerKey(id), delay, { type: 'xstate.forward', to: target, event } as never);
         return undefined;
@@ -106,7 +107,7 @@ export class MachineRunner<TMachine extends AnyStateMachine> {
         return undefined;
       case 'xstate.spawnChild':
       case 'xstate.stopChild':
-        throw new Error(`machine ${this.machine.id}: invoking or spawning xstate children is not supported under the kernel; spawn kernel actors instead`);
+        throw new MachineError(this.machine.id, 'invoking or spawning xstate children is not supported under the kernel; spawn kernel actors instead');
       default:
         action.exec?.(action.info as never, action.params as never);
         return undefined;

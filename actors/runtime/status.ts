@@ -1,6 +1,6 @@
 import { type Behavior, behaviorLabel } from './behavior.js';
 import type { Cell } from './cell.js';
-import type { Kernel } from './kernel.js';
+import type { KernelCore } from './kernel-core.js';
 import { formatPid } from '../../ground/pid.js';
 
 /** One actor in a status snapshot. */
@@ -21,18 +21,23 @@ export interface KernelStatus {
   readonly actors: number;
   readonly messagesHandled: number;
   readonly deadLetters: number;
+  /** What each subsystem adds, by subsystem name (plain data). */
+  readonly subsystems: Readonly<Record<string, unknown>>;
   readonly tree: ActorStatus;
 }
 
 const statusNames = ['running', 'suspended', 'stopping', 'stopped'] as const;
 
-export function statusOf(kernel: Kernel, root: Cell): KernelStatus {
+export function statusOf(kernel: KernelCore, root: Cell): KernelStatus {
+  const subsystems: Record<string, unknown> = {};
+  for (const [name, source] of kernel.statusSources) subsystems[name] = source();
   return {
     mode: kernel.mode,
     seed: kernel.seed,
     actors: kernel.slots.size,
     messagesHandled: kernel.dispatcher.messagesHandled,
     deadLetters: kernel.deadLetterCount,
+    subsystems,
     tree: actorStatus(root),
   };
 }

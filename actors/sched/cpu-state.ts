@@ -1,9 +1,10 @@
 /**
- * A CPU's scheduler state (running, idlePolling, parked, balancing) as the kernel tracks it at run
- * time. The xstate machine in machine.ts is the definition; this compiles it once, at load, into a
- * table of (state, event) → state, because the dispatcher reports on every drain and an xstate
- * transition costs about a microsecond. Events a state does not handle change nothing, as in the
- * machine. The machine itself is checked exhaustively in test/actors/sched/machine.test.ts.
+ * A CPU's scheduler state (running, idlePolling, parked, balancing), which drives the CPU: the CPU
+ * loop does what it says and the balancer runs only in `balancing`. The xstate machine in
+ * machine.ts is the definition; this compiles it once, at load, into a table of (state, event) →
+ * state, because the dispatcher reports on every drain and an xstate transition costs about a
+ * microsecond. Events a state does not handle change nothing, as in the machine. The machine itself
+ * is checked exhaustively in test/actors/sched/machine.test.ts.
  *
  * @example
  * ```ts
@@ -14,6 +15,7 @@
  */
 import { transition } from 'xstate';
 import type { CpuStateValue } from '../../protocols/sched.js';
+import type { DrainListener } from '../runtime/dispatcher.js';
 import { schedCpuEvents, schedCpuMachine, type SchedCpuEvent } from './machine.js';
 
 export type { CpuStateValue };
@@ -33,10 +35,20 @@ for (const value of stateValues) {
 }
 const initial = schedCpuMachine.config.initial as CpuStateValue;
 
-export class CpuState {
+export class CpuState implements DrainListener {
   value: CpuStateValue = initial;
   /** Transitions taken into each state since boot. */
   readonly entered: Record<CpuStateValue, number> = { running: 0, idlePolling: 0, parked: 0, balancing: 0 };
+
+  /** Dispatcher: a drain began. */
+  workArrived(): void {
+    this.send('sched.work-arrived');
+  }
+
+  /** Dispatcher: a drain found nothing left to run. */
+  ranDry(): void {
+    this.send('sched.queue-empty');
+  }
 
   send(event: CpuStateEvent): void {
     const to = next.get(this.value)!.get(event)!;

@@ -18,7 +18,7 @@
  */
 import type { Cell } from '../runtime/cell.js';
 import { canRun, Dispatcher, hasSystemWork, type SpendCpu } from '../runtime/dispatcher.js';
-import type { Kernel } from '../runtime/kernel.js';
+import type { KernelCore } from '../runtime/kernel-core.js';
 import { drainMsMax, drainTurnsMax } from '../runtime/limits.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
 import { drainSystemLane } from '../runtime/system-lane.js';
@@ -45,7 +45,7 @@ export class FairDispatcher extends Dispatcher {
   /** Clock reading at the start of the current (or last) turn. */
   private turnStartMs = 0;
 
-  constructor(kernel: Kernel, batchMessagesMax: number, spendCpu: SpendCpu | null) {
+  constructor(kernel: KernelCore, batchMessagesMax: number, spendCpu: SpendCpu | null) {
     super(kernel, batchMessagesMax, spendCpu);
     this.scheduler = new CpuScheduler<Cell>({ cpu: kernel.cpu, startMs: kernel.clock.now(), turnMessagesMax: batchMessagesMax });
   }
@@ -135,7 +135,7 @@ export class FairDispatcher extends Dispatcher {
   private runTurn(cell: Cell, messagesMax: number, deadlineMs: number, nowMs: number): number {
     const count = cell.mailbox!.count;
     let budget = count < messagesMax ? count : messagesMax;
-    const msPerMessage = cell.entity!.msPerMessage;
+    const msPerMessage = entityOf(cell).msPerMessage;
     if (deadlineMs !== Number.POSITIVE_INFINITY && msPerMessage > 0) {
       // The slice as a message budget: no clock reads in the turn. A mistaken estimate costs an
       // overshoot, charged like any CPU time, and corrects the estimate for the next turn.
@@ -153,8 +153,8 @@ export class FairDispatcher extends Dispatcher {
   }
 
   override release(cell: Cell): number {
-    const entity = cell.entity;
-    if (entity === null) return 0;
+    if (cell.entity === null) return 0;
+    const entity = entityOf(cell);
     if (entity.state !== EntityState.detached) this.scheduler.detach(entity, this.kernel.clock.now());
     cell.scheduled = false;
     return entity.runtime;
@@ -163,7 +163,9 @@ export class FairDispatcher extends Dispatcher {
 
 /** The cell's scheduling record, created on its first wake from its spawn options. */
 export function entityOf(cell: Cell): SchedEntity<Cell> {
-  return (cell.entity ??= createSchedEntity(cell, schedulingOf(cell.options)));
+  // The cell's run record is the run policy's own slot: under this policy only this function fills
+  // it, and always with a SchedEntity.
+  return (cell.entity ??= createSchedEntity(cell, schedulingOf(cell.options))) as SchedEntity<Cell>;
 }
 
 /** The entity options of a spawn (validated again at spawn time, see `checkScheduling`). */

@@ -1,11 +1,8 @@
 import { setup } from 'xstate';
 
-/**
- * Events of a CPU's scheduler lifecycle. (Namespaced like the rest of the kernel's messages; they
- * move to `protocols/sched.ts` when the scheduler is wired into the kernel.)
- */
+/** Events of a CPU's scheduler lifecycle, namespaced like the rest of the kernel's messages. */
 export type SchedCpuEvent =
-  /** The CPU found a runnable entity (its own wake, or a drained incoming-wakeup queue). */
+  /** The CPU runs actors: its dispatcher began a drain (local work: a timer, I/O, a call from embedding code). */
   | { readonly type: 'sched.work-arrived' }
   /** The running entity slept or left and the run queue is empty. */
   | { readonly type: 'sched.queue-empty' }
@@ -30,16 +27,20 @@ export const schedCpuEvents: readonly SchedCpuEvent[] = [
 
 /**
  * One CPU's scheduler lifecycle (OSv's `cpu::idle`/`do_idle` and balancer thread), as an xstate v5
- * machine: states and transitions only, no queue, no clock, no I/O.
+ * machine: states and transitions only, no queue, no clock, no I/O. It drives the CPU: the CPU
+ * loop (actors/cpu/cpu-loop.ts) does what its state says, and the scheduler actor balances only
+ * when the tick takes the machine to `balancing`.
  *
  * - `running`: entities run, turn after turn. When the last one sleeps and nothing is queued, the
  *   CPU goes idle-polling. The balance timer interrupts it between turns.
- * - `idlePolling`: spinning on the incoming-wakeup mask, up to `idlePollCountMax` polls. While
- *   here the CPU advertises it (`announceIdlePoll`, OSv's `idle_poll = true`), so a waker only sets
- *   the mask bit and skips the notify. Work found: back to running. Budget spent: park.
- * - `parked`: blocked on its wait word (OSv's `hlt`). Only a notify (`sched.wake`) gets it out:
- *   it polls again, and that poll finds the work. Work arriving unannounced is not seen here,
- *   which is why a waker must notify a CPU that does not advertise idle polling.
+ * - `idlePolling`: spinning on the incoming-wakeup mask for a bounded time. A waker sets the mask
+ *   bit and skips the notify, since the CPU's sleep flag is down (OSv's `idle_poll`). Work found:
+ *   back to running. Budget spent: park.
+ * - `parked`: its loop sleeps on its doorbell (OSv's `hlt`). Frames from other CPUs do not get it
+ *   out unannounced, which is why a waker must notify a CPU whose sleep flag is up: the notify
+ *   (`sched.wake`) makes it poll again, and that poll finds them. Local work does get it out, as an
+ *   interrupt ends `hlt`: the CPU's event loop keeps running while its loop sleeps, and a drain it
+ *   starts (`sched.work-arrived`) is the CPU running again.
  * - `balancing`: the balancer compares loads and may give one entity away; then running again.
  *   An idle CPU ignores the tick (OSv skips an empty run queue), so does a balancing one.
  *
@@ -53,12 +54,6 @@ export const schedCpuEvents: readonly SchedCpuEvent[] = [
  */
 export const schedCpuMachine = setup({
   types: {} as { events: SchedCpuEvent },
-  actions: {
-    // Effects the scheduler actor implements: the idle_poll flag wakers read, and the balancer run.
-    announceIdlePoll: () => {},
-    retractIdlePoll: () => {},
-    runBalancer: () => {},
-  },
 }).createMachine({
   id: 'schedCpu',
   initial: 'idlePolling',
@@ -70,8 +65,6 @@ export const schedCpuMachine = setup({
       },
     },
     idlePolling: {
-      entry: 'announceIdlePoll',
-      exit: 'retractIdlePoll',
       on: {
         'sched.work-arrived': { target: 'running' },
         'sched.poll-budget-spent': { target: 'parked' },
@@ -80,10 +73,10 @@ export const schedCpuMachine = setup({
     parked: {
       on: {
         'sched.wake': { target: 'idlePolling' },
+        'sched.work-arrived': { target: 'running' },
       },
     },
     balancing: {
-      entry: 'runBalancer',
       on: {
         'sched.balance-done': { target: 'running' },
       },

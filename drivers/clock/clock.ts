@@ -30,7 +30,19 @@ export interface Clock {
    * is due later. The dispatcher uses this to schedule its next drain.
    */
   schedule(callback: () => void): void;
+  /**
+   * Sleeps this thread while `words[index]` holds `expected`, for at most `timeoutMs` (Infinity:
+   * no bound): `Atomics.wait` on shared memory. `not-equal` at once if the word differs, `ok` when
+   * another thread notified it, `timed-out` when the bound passed. A timed wait reads time, which is
+   * why it is the clock's: a simulated clock's thread never sleeps and throws.
+   */
+  waitWhile(words: Int32Array, index: number, expected: number, timeoutMs: number): WaitOutcome;
+  /** `waitWhile` that leaves the event loop running: the outcome comes as a promise (`Atomics.waitAsync`). */
+  waitWhileAsync(words: Int32Array, index: number, expected: number, timeoutMs: number): Promise<WaitOutcome>;
 }
+
+/** How a wait on a shared word ended (Atomics.wait's answers). */
+export type WaitOutcome = 'ok' | 'not-equal' | 'timed-out';
 
 /** Opaque handle of an armed timer. */
 export interface TimerHandle {

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle, WaitOutcome } from './clock.js';
 
 /** Options of {@link createRealClock}. */
 export interface RealClockOptions {
@@ -84,8 +84,25 @@ export function createRealClock(options: RealClockOptions = {}): Clock {
       // timers that are due later, as the Clock contract asks (timers need at least 1 ms).
       setImmediate(callback);
     },
+
+    waitWhile(words: Int32Array, index: number, expected: number, timeoutMs: number): WaitOutcome {
+      return Atomics.wait(words, index, expected, timeoutMs);
+    },
+
+    async waitWhileAsync(words: Int32Array, index: number, expected: number, timeoutMs: number): Promise<WaitOutcome> {
+      const result = atomicsWaitAsync(words, index, expected, timeoutMs);
+      return result.async ? await result.value : result.value;
+    },
   };
 }
+
+type WaitAsyncResult =
+  | { readonly async: false; readonly value: 'not-equal' | 'timed-out' }
+  | { readonly async: true; readonly value: Promise<'ok' | 'timed-out'> };
+// Atomics.waitAsync is in Node 20 (V8 11.3) but only in TypeScript's ES2024 lib; this project targets ES2022.
+const atomicsWaitAsync = (Atomics as unknown as {
+  waitAsync(array: Int32Array, index: number, value: number, timeoutMs?: number): WaitAsyncResult;
+}).waitAsync;
 
 function assertDelayMs(delayMs: number): void {
   if (typeof delayMs !== 'number' || !Number.isFinite(delayMs)) {

@@ -6,7 +6,8 @@
  * Together with the seeded random driver this makes a whole kernel run replayable from its seed.
  */
 import assert from 'node:assert/strict';
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle, WaitOutcome } from './clock.js';
+import { BoundExceededError, UsageError } from '../../ground/errors.js';
 import { timerDelayMsMax } from './real.js';
 import { type Due, dueBefore, IndexedHeap } from '../../ground/indexed-heap.js';
 
@@ -135,6 +136,14 @@ class VirtualClock implements SimulatedClock {
     this.ready.push(callback);
   }
 
+  waitWhile(words: Int32Array, index: number, expected: number): WaitOutcome {
+    return simulatedWait(words, index, expected);
+  }
+
+  waitWhileAsync(words: Int32Array, index: number, expected: number): Promise<WaitOutcome> {
+    return Promise.resolve(simulatedWait(words, index, expected));
+  }
+
   runReady(): number {
     this.assertIdleDriver('runReady');
     return this.drainReady(this.readyStepsMax, 'readyStepsMax');
@@ -219,7 +228,7 @@ class VirtualClock implements SimulatedClock {
         const next = this.timers.peek();
         if (next === undefined || next.dueMs > targetMs) break;
         if (next.dueMs > limitMs) {
-          throw new Error(
+          throw new BoundExceededError(
             `SimulatedClock.${caller}: the next timer is due at ${next.dueMs} ms, past the bound ` +
               `now + timeMsMax = ${limitMs} ms (timeMsMax); a periodic timer never lets the clock go idle`,
           );
@@ -275,23 +284,23 @@ class VirtualClock implements SimulatedClock {
 
   private assertIdleDriver(caller: string): void {
     if (this.callbackRunning) {
-      throw new Error(`SimulatedClock.${caller}: called from inside a clock callback; drive the clock from outside`);
+      throw new UsageError(`SimulatedClock.${caller}: called from inside a clock callback; drive the clock from outside`);
     }
     if (this.driving) {
-      throw new Error(`SimulatedClock.${caller}: the clock is already being driven by advance/runUntilIdle`);
+      throw new UsageError(`SimulatedClock.${caller}: the clock is already being driven by advance/runUntilIdle`);
     }
   }
 }
 
 function stepsError(caller: string, stepsMax: number, boundName: string): Error {
-  return new Error(
+  return new BoundExceededError(
     `SimulatedClock.${caller}: more than ${stepsMax} callbacks in one call (${boundName}); ` +
       'the work never settles (a self-rescheduling callback or a zero-delay timer loop?)',
   );
 }
 
 function busyError(caller: string, limitMs: number): Error {
-  return new Error(
+  return new BoundExceededError(
     `SimulatedClock.${caller}: ready work kept consuming CPU time past the bound now + timeMsMax = ${limitMs} ms; ` +
       'busy actors never let the clock go idle (use advance(ms) to run them for a while)',
   );
@@ -342,4 +351,13 @@ class ReadyQueue {
     assert(callback !== undefined);
     return callback;
   }
+}
+
+/**
+ * A simulated clock's thread is shared by every simulated CPU, so nothing could wake it: a wait
+ * whose word still holds the value is a bug of the caller.
+ */
+function simulatedWait(words: Int32Array, index: number, expected: number): WaitOutcome {
+  if (Atomics.load(words, index) !== expected) return 'not-equal';
+  throw new UsageError('a simulated clock never sleeps its thread: nothing else could wake it (simulated CPUs poll, they do not park)');
 }

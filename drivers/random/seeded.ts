@@ -11,6 +11,7 @@
  * before, which is what lets a new subsystem draw numbers without shifting anyone else's.
  */
 import assert from 'node:assert/strict';
+import { InvariantError } from '../../ground/errors.js';
 import type { Random } from './random.js';
 
 /** How many outputs are thrown away after seeding, so the four state words are fully mixed. */
@@ -80,7 +81,7 @@ class Sfc32Random implements Random {
       const word = this.nextUint32();
       if (word < acceptedLimit) return word % maxExclusive;
     }
-    throw new Error(`int: ${rejectionTriesMax} rejections in a row; the generator is broken`);
+    throw new InvariantError(`int: ${rejectionTriesMax} rejections in a row; the generator is broken`);
   }
 
   stream(name: string): Random {

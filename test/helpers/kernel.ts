@@ -1,5 +1,6 @@
 /** Fixtures shared by every suite that boots a simulated kernel. */
-import type { ChildFailure, DeadLetter, Kernel, KernelEvent } from '../../actors/runtime/index.js';
+import type { ChildFailure, DeadLetter, Kernel, KernelEvent } from '../../boot/index.js';
+import { CpuNode } from '../../actors/cpu/cpu-node.js';
 
 /** Shuts a simulated kernel down, driving its clock until it is gone. */
 export async function shutdown(kernel: Kernel): Promise<void> {
@@ -50,4 +51,11 @@ export async function settle(kernel: Kernel): Promise<void> {
 export async function answered<T>(kernel: Kernel, pending: Promise<T>): Promise<T> {
   await settle(kernel);
   return pending;
+}
+
+/** The routing core of a multi-CPU kernel's CPU 0 (its CpuNode), for tests that look at its ports and outboxes. */
+export function nodeOf(kernel: Kernel): CpuNode {
+  const node = kernel.core.node;
+  if (!(node instanceof CpuNode)) throw new TypeError('this kernel runs one CPU: it has no routing core');
+  return node;
 }

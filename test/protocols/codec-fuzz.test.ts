@@ -12,21 +12,21 @@ import type { Codec } from '../../protocols/codec.js';
 import { frameBytesMax } from '../../protocols/limits.js';
 import { ProtocolError } from '../../protocols/protocol-error.js';
 import type { ProtocolErrorCode } from '../../protocols/protocol-error.js';
-import { KERNEL_ENVELOPE, createRuntimeCodec, runtimeDescriptors, runtimeRegistry } from '../../protocols/runtime.js';
+import { KERNEL_ENVELOPE, createFrameCodec, runtimeDescriptors, runtimeRegistry } from '../../protocols/runtime.js';
 import type { KernelMessage } from '../../protocols/runtime.js';
 import { anyMessageArbitrary, plainValueArbitrary } from './arbitraries.js';
 
 /** A sender that has learned a full table, so its frames use many record ids. */
-const sender = createRuntimeCodec();
+const sender = createFrameCodec();
 fc.sample(anyMessageArbitrary<KernelMessage>(runtimeDescriptors), { numRuns: 300, seed: 7 }).forEach((message) => sender.encode(message));
 
 const decoders: ReadonlyArray<readonly [string, Codec<KernelMessage>]> = (() => {
-  const imported = createRuntimeCodec();
+  const imported = createFrameCodec();
   imported.importStructures(sender.exportStructures());
   return [
     ['structures imported', imported],
-    ['seeds only', createRuntimeCodec()],
-    ['structures off', createRuntimeCodec({ structures: false })],
+    ['seeds only', createFrameCodec()],
+    ['structures off', createFrameCodec(undefined, { structures: false })],
   ] as const;
 })();
 

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
-import { InvariantError } from '../../actors/runtime/errors.js';
+import { InvariantError } from '../../ground/errors.js';
 import { createCodec } from '../../protocols/codec.js';
 import type { Codec } from '../../protocols/codec.js';
 import { frameBytesMax, stringLengthMax, structureCountMax } from '../../protocols/limits.js';
-import { KERNEL_ENVELOPE, KERNEL_STOP, createRuntimeCodec, runtimeDescriptors, runtimeRegistry } from '../../protocols/runtime.js';
+import { KERNEL_ENVELOPE, KERNEL_STOP, createFrameCodec, runtimeDescriptors, runtimeRegistry } from '../../protocols/runtime.js';
 import type { KernelMessage } from '../../protocols/runtime.js';
 import { createSchemaRegistry } from '../../protocols/schema.js';
 import type { AnyMessage, MessageOf } from '../../protocols/schema.js';
@@ -36,7 +36,7 @@ describe('protocols/codec', () => {
   for (const structures of [true, false]) {
     describe(`round trip (structures ${structures ? 'on' : 'off'})`, () => {
       it('decodes every valid kernel message to a deep-equal value', () => {
-        const link = createLink(() => createRuntimeCodec({ structures }));
+        const link = createLink(() => createFrameCodec(undefined, { structures }));
         fc.assert(
           fc.property(anyMessageArbitrary<KernelMessage>(runtimeDescriptors), (message) => {
             expect(link.send(message)).to.deep.equal(message);
@@ -60,8 +60,8 @@ describe('protocols/codec', () => {
   }
 
   it('truncating a valid frame anywhere gives truncated or malformed', () => {
-    const codec = createRuntimeCodec();
-    const receiver = createRuntimeCodec();
+    const codec = createFrameCodec();
+    const receiver = createFrameCodec();
     const codes = new Set<string>();
     fc.assert(
       fc.property(anyMessageArbitrary<KernelMessage>(runtimeDescriptors), (message) => {
@@ -97,7 +97,7 @@ describe('protocols/codec', () => {
   });
 
   it('validates before encoding, so a sender never emits a frame its peer refuses', () => {
-    const codec = createRuntimeCodec();
+    const codec = createFrameCodec();
     const bad = { type: KERNEL_STOP, to: -1, reason: 'x' } as unknown as KernelMessage;
     expect(protocolErrorOf(() => codec.encode(bad)).code).to.equal('wrong-field-type');
     const foreign = { type: 'user.ping' } as unknown as KernelMessage;
@@ -105,7 +105,7 @@ describe('protocols/codec', () => {
   });
 
   it('refuses to encode or decode frames over frameBytesMax', () => {
-    const codec = createRuntimeCodec();
+    const codec = createFrameCodec();
     const body = Array.from({ length: 5 }, () => 'x'.repeat(stringLengthMax));
     const huge: KernelMessage = { type: KERNEL_ENVELOPE, to: 1, from: 0, askId: 0, body };
     const encodeError = protocolErrorOf(() => codec.encode(huge));
@@ -117,7 +117,7 @@ describe('protocols/codec', () => {
   });
 
   it('encodeInto copies the frame at an offset and returns 0 when it does not fit', () => {
-    const codec = createRuntimeCodec();
+    const codec = createFrameCodec();
     const message: KernelMessage = { type: KERNEL_STOP, to: 3, reason: 'shutdown' };
     const target = new Uint8Array(64);
     const written = codec.encodeInto(message, target, 10);
@@ -127,8 +127,8 @@ describe('protocols/codec', () => {
   });
 
   it('decodeRange decodes a frame in place among others, as decode does', () => {
-    const link = createLink(() => createRuntimeCodec());
-    const receiver = createRuntimeCodec();
+    const link = createLink(() => createFrameCodec());
+    const receiver = createFrameCodec();
     fc.assert(
       fc.property(fc.array(anyMessageArbitrary<KernelMessage>(runtimeDescriptors), { minLength: 1, maxLength: 8 }), fc.nat(7), (messages, gap) => {
         // Frames back to back in one buffer, as in a ring's scratch copy, decoded without views.
@@ -152,8 +152,8 @@ describe('protocols/codec', () => {
   });
 
   it('encodeData leaves the asked headroom before the data, whether or not the value taught it a new shape', () => {
-    const sender = createRuntimeCodec();
-    const receiver = createRuntimeCodec();
+    const sender = createFrameCodec();
+    const receiver = createFrameCodec();
     let newShapes = 0;
     fc.assert(
       fc.property(plainValueArbitrary, fc.integer({ min: 0, max: 255 }), (value, headroom) => {
@@ -180,7 +180,7 @@ describe('protocols/codec', () => {
     const frame = new Packr({ useRecords: false }).pack(forged);
 
     it('still checks every declared field of a decoded message', () => {
-      const codec = createRuntimeCodec({ decodedAnyFields: 'trust' });
+      const codec = createFrameCodec(undefined, { decodedAnyFields: 'trust' });
       const badPid = new Packr({ useRecords: false }).pack({ ...forged, to: -1 });
       expect(protocolErrorOf(() => codec.decode(badPid)).detail).to.equal('to');
       const extra = new Packr({ useRecords: false }).pack({ ...forged, extra: 1 });
@@ -190,20 +190,20 @@ describe('protocols/codec', () => {
     });
 
     it('takes the contents of any fields as given, where the default walks and refuses them', () => {
-      expect(protocolErrorOf(() => createRuntimeCodec().decode(frame)).detail).to.match(/^body/);
-      const trusted = createRuntimeCodec({ decodedAnyFields: 'trust' }).decode(frame) as { body: { when: unknown } };
+      expect(protocolErrorOf(() => createFrameCodec().decode(frame)).detail).to.match(/^body/);
+      const trusted = createFrameCodec(undefined, { decodedAnyFields: 'trust' }).decode(frame) as { body: { when: unknown } };
       expect(trusted.body.when).to.be.instanceOf(Date);
     });
 
     it('leaves encoding as strict as ever', () => {
-      const codec = createRuntimeCodec({ decodedAnyFields: 'trust' });
+      const codec = createFrameCodec(undefined, { decodedAnyFields: 'trust' });
       expect(protocolErrorOf(() => codec.encode(forged as never)).detail).to.match(/^body/);
     });
   });
 
   it('keeps runtime messages built in declaration order on pre-agreed records', () => {
-    const sender = createRuntimeCodec();
-    const receiver = createRuntimeCodec();
+    const sender = createFrameCodec();
+    const receiver = createFrameCodec();
     expect(sender.structureCount).to.equal(runtimeDescriptors.length);
     const message: KernelMessage = { type: KERNEL_STOP, to: 3, reason: 'shutdown' };
     const frame = sender.encode(message);

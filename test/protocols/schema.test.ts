@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { InvariantError } from '../../actors/runtime/errors.js';
+import { InvariantError } from '../../ground/errors.js';
 import { arrayCountMax, nestingDepthMax, objectKeyCountMax, stringLengthMax } from '../../protocols/limits.js';
 import { ProtocolError } from '../../protocols/protocol-error.js';
 import type { ProtocolErrorCode } from '../../protocols/protocol-error.js';

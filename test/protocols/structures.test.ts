@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { Unpackr } from 'msgpackr';
 import { pack } from 'msgpackr';
-import { KERNEL_ENVELOPE, KERNEL_STOP, createRuntimeCodec, runtimeDescriptors } from '../../protocols/runtime.js';
+import { KERNEL_ENVELOPE, KERNEL_STOP, createFrameCodec, runtimeDescriptors } from '../../protocols/runtime.js';
 import type { KernelEnvelope, KernelMessage } from '../../protocols/runtime.js';
 import type { StructureList } from '../../protocols/structure-table.js';
 import { protocolErrorOf } from '../helpers/errors.js';
@@ -19,15 +19,15 @@ function envelope(body: unknown): KernelEnvelope {
 
 describe('protocols/structures', () => {
   it('starts every runtime codec from the same seeds, one per kernel message type', () => {
-    const codec = createRuntimeCodec();
+    const codec = createFrameCodec();
     expect(codec.structureCount).to.equal(seedCount);
     expect(codec.importedStructureCount).to.equal(seedCount);
-    expect(codec.exportStructures()).to.deep.equal(createRuntimeCodec().exportStructures());
+    expect(codec.exportStructures()).to.deep.equal(createFrameCodec().exportStructures());
     expect(codec.exportStructures()[0]).to.deep.equal(['type', 'to', 'from', 'askId', 'body']);
   });
 
   it('shows why the decoder needs a guard: plain msgpackr turns an unknown id into a number', () => {
-    const sender = createRuntimeCodec();
+    const sender = createFrameCodec();
     const frame = sender.encode(envelope({}));
     // The same table the receiver has before any import: the seeds only.
     const seeds = sender.exportStructures().slice(0, seedCount).map((keys) => [...keys]) as string[][] & { sharedLength?: number };
@@ -39,8 +39,8 @@ describe('protocols/structures', () => {
   });
 
   it('decodes a mid-stream shape after import, and refuses it before', () => {
-    const sender = createRuntimeCodec();
-    const receiver = createRuntimeCodec();
+    const sender = createFrameCodec();
+    const receiver = createFrameCodec();
     const message = envelope({ x: 1, label: 'first of its shape' });
     const frame = sender.encode(message);
     expect(sender.structureCount).to.equal(seedCount + 1);
@@ -59,8 +59,8 @@ describe('protocols/structures', () => {
   });
 
   it('refuses unknown shapes nested inside known ones', () => {
-    const sender = createRuntimeCodec();
-    const receiver = createRuntimeCodec();
+    const sender = createFrameCodec();
+    const receiver = createFrameCodec();
     sender.encode(envelope({ outer: 1 }));
     receiver.importStructures(sender.exportStructures());
     const nested = envelope({ outer: [{ inner: true }] });
@@ -72,8 +72,8 @@ describe('protocols/structures', () => {
 
   it('respects the bound: past it new shapes travel as plain maps, never dropped', () => {
     const structureCountMax = seedCount + 3;
-    const sender = createRuntimeCodec({ structureCountMax });
-    const receiver = createRuntimeCodec({ structureCountMax });
+    const sender = createFrameCodec(undefined, { structureCountMax });
+    const receiver = createFrameCodec(undefined, { structureCountMax });
     const messages = Array.from({ length: 12 }, (_, index) => envelope({ [`shape${index}`]: index }));
     const frames = messages.map((message) => sender.encode(message));
     expect(sender.structureCount).to.equal(structureCountMax);
@@ -87,8 +87,8 @@ describe('protocols/structures', () => {
 
   it('supports tables past 32 shapes, whose ids take two bytes', () => {
     const structureCountMax = 48;
-    const sender = createRuntimeCodec({ structureCountMax });
-    const receiver = createRuntimeCodec({ structureCountMax });
+    const sender = createFrameCodec(undefined, { structureCountMax });
+    const receiver = createFrameCodec(undefined, { structureCountMax });
     const messages = Array.from({ length: 60 }, (_, index) => envelope({ [`k${index}`]: [index] }));
     const frames = messages.map((message) => sender.encode(message));
     expect(sender.structureCount).to.equal(structureCountMax);
@@ -97,8 +97,8 @@ describe('protocols/structures', () => {
   });
 
   it('imports in steps, ignores an older prefix and refuses a conflicting table', () => {
-    const sender = createRuntimeCodec();
-    const receiver = createRuntimeCodec();
+    const sender = createFrameCodec();
+    const receiver = createFrameCodec();
     sender.encode(envelope({ a: 1 }));
     const early = sender.exportStructures();
     receiver.importStructures(early);
@@ -113,11 +113,11 @@ describe('protocols/structures', () => {
     expect([error.code, error.detail]).to.deep.equal(['malformed', `structures[${seedCount}]`]);
     // Another registry order means other seeds: caught by the first import, not by garbage later.
     const reordered = [early[1], early[0], ...early.slice(2)] as StructureList;
-    expect(protocolErrorOf(() => createRuntimeCodec().importStructures(reordered)).detail).to.equal('structures[0]');
+    expect(protocolErrorOf(() => createFrameCodec().importStructures(reordered)).detail).to.equal('structures[0]');
   });
 
   it('refuses malformed and oversized tables', () => {
-    const receiver = createRuntimeCodec({ structureCountMax: runtimeDescriptors.length + 3 });
+    const receiver = createFrameCodec(undefined, { structureCountMax: runtimeDescriptors.length + 3 });
     const seeds = receiver.exportStructures();
     const bad: ReadonlyArray<readonly [unknown, string]> = [
       ['not a list', 'malformed'],
@@ -134,9 +134,9 @@ describe('protocols/structures', () => {
   });
 
   it('contains an in-band record definition to its own frame', () => {
-    const receiver = createRuntimeCodec();
+    const receiver = createFrameCodec();
     const stop: KernelMessage = { type: KERNEL_STOP, to: 4, reason: 'shutdown' };
-    const stopFrame = createRuntimeCodec().encode(stop);
+    const stopFrame = createFrameCodec().encode(stop);
     // 0xd4 0x72 0x02 redefines id 0x42 (the kernel.stop seed) as ['type', 'to', 'from', 'reason'].
     const forged = Uint8Array.from([0xd4, 0x72, 0x02, 0x94, ...['type', 'to', 'from', 'reason'].flatMap((key) => [...pack(key)]), ...pack('kernel.exit'), 1, 2, ...pack('x')]);
     expect(receiver.decode(forged)).to.deep.equal({ type: 'kernel.exit', to: 1, from: 2, reason: 'x' });
@@ -145,8 +145,8 @@ describe('protocols/structures', () => {
   });
 
   it('runs without structures when both peers turn them off', () => {
-    const sender = createRuntimeCodec({ structures: false });
-    const receiver = createRuntimeCodec({ structures: false });
+    const sender = createFrameCodec(undefined, { structures: false });
+    const receiver = createFrameCodec(undefined, { structures: false });
     expect([sender.structures, sender.structureCount, sender.exportStructures()]).to.deep.equal([false, 0, []]);
     receiver.importStructures([]);
     const message = envelope({ any: ['shape', { works: true }] });

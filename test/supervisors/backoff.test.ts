@@ -3,7 +3,7 @@
  * jittered from the kernel seed (so replayable), with messages kept while the child waits.
  */
 import { expect } from 'chai';
-import type { Kernel } from '../../actors/runtime/index.js';
+import type { Kernel } from '../../boot/index.js';
 import { type BackoffOptions, backoffDelayMs, supervisor, type SupervisorMsg } from '../../supervisors/index.js';
 import { boot, collectEvents, Log, probeRef, settle, shutdown, whichChildrenNow } from './helpers.js';
 

@@ -4,7 +4,7 @@
  * tells the restart (in place) or the stop and spawn (a new actor).
  */
 import { expect } from 'chai';
-import { ActorCrashedError, type KernelEvent } from '../../actors/runtime/index.js';
+import { ActorCrashedError, type KernelEvent } from '../../boot/index.js';
 import { supervisor, type SupervisorMsg } from '../../supervisors/index.js';
 import { askSettled, boot, collectEvents, collectFailures, Log, probeRef, settle, shutdown } from './helpers.js';
 

@@ -3,7 +3,7 @@
  * `which-children`, and simple-one-for-one templates.
  */
 import { expect } from 'chai';
-import { ActorCrashedError } from '../../actors/runtime/index.js';
+import { ActorCrashedError } from '../../boot/index.js';
 import { supervisor, type SupervisorMsg } from '../../supervisors/index.js';
 import { askSettled, boot, collectFailures, Log, probeRef, settle, shutdown, whichChildren } from './helpers.js';
 

@@ -3,7 +3,7 @@
  * supervisor stop its children (reverse start order) and fail to its parent, which may restart it.
  */
 import { expect } from 'chai';
-import { type ActorRef, RestartIntensityError } from '../../actors/runtime/index.js';
+import { type ActorRef, RestartIntensityError } from '../../boot/index.js';
 import { type ChildSpec, supervisor, type SupervisorMsg, type SupervisorOptions } from '../../supervisors/index.js';
 import { askSettled, boot, collectFailures, Log, probeRef, settle, shutdown, whichChildren } from './helpers.js';
 

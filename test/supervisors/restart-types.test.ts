@@ -128,7 +128,7 @@ describe('supervisors: restart types', () => {
 
 describe('a restart that cannot complete', () => {
   it('fails the supervisor (to its parent) instead of an unhandled rejection', async () => {
-    const { Kernel, Actor, supervisor } = await import('../../actors/runtime/index.js');
+    const { Kernel, Actor, supervisor } = await import('../../boot/index.js');
     const kernel = await Kernel.boot({ mode: 'simulated', seed: 1 });
     const failures: string[] = [];
     kernel.failures.subscribe((f) => failures.push((f.error as Error).name));

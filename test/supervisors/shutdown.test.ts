@@ -3,7 +3,7 @@
  * when its time is up), `brutal-kill` (no hook at all), and async hooks that finish in time.
  */
 import { expect } from 'chai';
-import { KernelStoppedError } from '../../actors/runtime/index.js';
+import { KernelStoppedError } from '../../boot/index.js';
 import { supervisor, type SupervisorMsg } from '../../supervisors/index.js';
 import { boot, collectEvents, Log, probeRef, settle, shutdown } from './helpers.js';
 
@@ -154,7 +154,7 @@ describe('supervisors: shutdown', () => {
 
 describe('stop during a restart', () => {
   it('runs the stopped hook of the ending incarnation once', async () => {
-    const { Kernel, Actor, supervisor } = await import('../../actors/runtime/index.js');
+    const { Kernel, Actor, supervisor } = await import('../../boot/index.js');
     const kernel = await Kernel.boot({ mode: 'simulated', seed: 1 });
     let stoppedCalls = 0;
     class Slow extends Actor<{ readonly type: 'crash' }> {

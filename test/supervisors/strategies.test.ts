@@ -3,7 +3,7 @@
  * exact order of stops (reverse start order) and starts (start order).
  */
 import { expect } from 'chai';
-import type { ActorRef } from '../../actors/runtime/index.js';
+import type { ActorRef } from '../../boot/index.js';
 import { type RestartType, type Strategy, supervisor, type SupervisorMsg } from '../../supervisors/index.js';
 import { askSettled, boot, collectFailures, Log, probeRef, settle, shutdown, whichChildren } from './helpers.js';
 

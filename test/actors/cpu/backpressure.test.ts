@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { Kernel, RingFullError, type DeadLetter } from '../../../actors/runtime/index.js';
-import type { CrossCpuOverflow } from '../../../actors/cpu/node.js';
+import { Kernel, RingFullError, type DeadLetter } from '../../../boot/index.js';
+import type { CrossCpuOverflow } from '../../../actors/cpu/cpu-node.js';
 import { structureCountMax } from '../../../protocols/limits.js';
 import { Collector, Recorder } from './fixtures/behaviors.js';
+import { nodeOf } from '../../helpers/kernel.js';
 
 const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
 /** Room for a few dozen small frames, so a burst fills it. */
@@ -60,12 +61,12 @@ describe('backpressure between CPUs', () => {
     const { kernel, deadLetters } = await boot('wait');
     const recorder = await spawnedRecorder(kernel);
     for (let seq = 0; seq < 2_000; seq++) expect(recorder.tell({ type: 'note', from: 0, seq })).to.equal(true);
-    expect(kernel.node!.waitingFrames).to.be.above(0);
+    expect(nodeOf(kernel).waitingFrames).to.be.above(0);
     await kernel.simulatedClock.advance(5);
     const summary = recorder.ask({ type: 'summary' });
     await kernel.simulatedClock.advance(0);
     expect(await summary).to.deep.equal({ count: 2_000, inOrder: true });
-    expect(kernel.node!.waitingFrames).to.equal(0);
+    expect(nodeOf(kernel).waitingFrames).to.equal(0);
     expect(deadLetters).to.deep.equal([]);
     await kernel.shutdown();
   });
@@ -120,7 +121,7 @@ describe('record structures across CPUs', () => {
     const got = collector.ask({ type: 'collected' });
     await kernel.simulatedClock.advance(0);
     expect(await got).to.deep.equal(sent);
-    const port = kernel.node!.port;
+    const port = nodeOf(kernel).port;
     expect(port.counters.structureSyncs).to.be.above(0);
     expect(port.counters.badFrames).to.equal(0);
     await kernel.shutdown();

@@ -11,6 +11,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Doorbell } from '../../../actors/cpu/doorbell.js';
 import { SpscRing } from '../../../actors/ring/spsc-ring.js';
 import { createSeededRandom } from '../../../drivers/random/seeded.js';
+import { createRealClock } from '../../../drivers/clock/real.js';
+
+const clock = createRealClock();
 
 export type DoorbellJob =
   | { readonly role: 'producer'; readonly cpu: number; readonly ring: SharedArrayBuffer; readonly doorbell: SharedArrayBuffer; readonly count: number; readonly seed: number }
@@ -71,7 +74,7 @@ if (job.role === 'producer') {
         outcomes.spun!++;
         continue;
       }
-      outcomes[bell.park(job.parkTimeoutMs)]!++;
+      outcomes[bell.park(job.parkTimeoutMs, clock)]!++;
       continue;
     }
     for (; mask !== 0; mask &= mask - 1) {

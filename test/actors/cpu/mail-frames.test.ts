@@ -6,7 +6,7 @@ import { CpuPort } from '../../../actors/cpu/port.js';
 import { InvariantError } from '../../../ground/errors.js';
 import { ProtocolError } from '../../../protocols/protocol-error.js';
 import type { EncodedBytes } from '../../../protocols/codec.js';
-import { KERNEL_ENVELOPE, KERNEL_REPLY, KERNEL_STOP, createRuntimeCodec, type KernelMessage } from '../../../protocols/runtime.js';
+import { KERNEL_ENVELOPE, KERNEL_REPLY, KERNEL_STOP, createFrameCodec, type KernelMessage } from '../../../protocols/runtime.js';
 import { plainValueArbitrary } from '../../protocols/arbitraries.js';
 import { protocolErrorOf } from '../../helpers/errors.js';
 
@@ -23,7 +23,7 @@ const sentArbitrary = fc.oneof(
 function linkedPorts(shared: boolean): { sender: CpuPort; receiver: CpuPort; received: KernelMessage[] } {
   const memory = createInterconnect(2, 64 * 1024, shared);
   const received: KernelMessage[] = [];
-  return { sender: new CpuPort(0, memory, () => {}), receiver: new CpuPort(1, memory, (_source, message) => received.push(message)), received };
+  return { sender: new CpuPort(0, memory, { deliver: () => {} }), receiver: new CpuPort(1, memory, { deliver: (_source, message) => received.push(message as KernelMessage) }), received };
 }
 
 function send(port: CpuPort, message: KernelMessage): boolean {
@@ -88,7 +88,7 @@ describe('mail frames between CPUs', () => {
   });
 
   describe('readMailFrame', () => {
-    const codec = createRuntimeCodec();
+    const codec = createFrameCodec();
 
     it('refuses truncated headers, unknown kinds and routing fields no kernel writes', () => {
       const envelope = frame(envelopeHeaderBytes, (view) => writeEnvelopeHeader(view, 0, 1, 2, 3));
@@ -111,13 +111,13 @@ describe('mail frames between CPUs', () => {
       // msgpack's timestamp extension: a Date, which no kernel encoder lets through.
       const dated = frame(envelopeHeaderBytes, (view) => writeEnvelopeHeader(view, 0, 1, 2, 0), [0xd6, 0xff, 0, 0, 0, 1]);
       expect(protocolErrorOf(() => readMailFrame(codec, dated.view, dated.bytes, dated.length)).detail).to.equal('body');
-      const trusted = readMailFrame(createRuntimeCodec({ decodedAnyFields: 'trust' }), dated.view, dated.bytes, dated.length);
+      const trusted = readMailFrame(createFrameCodec(undefined, { decodedAnyFields: 'trust' }), dated.view, dated.bytes, dated.length);
       expect(trusted.body).to.be.instanceOf(Date);
     });
 
     it('any bytes after the marker read as mail or throw a ProtocolError, nothing else', () => {
       for (const anyFields of ['check', 'trust'] as const) {
-        const decoder = createRuntimeCodec({ decodedAnyFields: anyFields });
+        const decoder = createFrameCodec(undefined, { decodedAnyFields: anyFields });
         fc.assert(
           fc.property(fc.uint8Array({ maxLength: 64 }), fc.constantFrom(1, 2, 3), (rest, kind) => {
             const bytes = Uint8Array.of(mailFrameMarker, kind, ...rest);

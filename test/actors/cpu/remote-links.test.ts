@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { fromSetup, Kernel, type ActorRef, type ChildFailure } from '../../../actors/runtime/index.js';
+import { fromSetup, Kernel, type ActorRef, type ChildFailure } from '../../../boot/index.js';
 import type { Cell } from '../../../actors/runtime/cell.js';
 import { eventually } from '../../helpers/eventually.js';
 import { answered, settle } from '../../helpers/kernel.js';
@@ -106,7 +106,7 @@ describe('links across CPUs', () => {
       dropped.tell({ type: 'unlink', ref: far as never });
       await settle(kernel3);
       // CPU 1's scheduler refuses to move an actor that is still linked to anyone.
-      const cpu1 = kernel3.cpuHost!.kernels!()[1]!;
+      const cpu1 = kernel3.threadKernels()[1]!;
       const migrate = () => answered(kernel3, cpu1.scheduler.ask({ type: 'sched.migrate', pid: far.pid, cpu: 2 }));
       const refused = await migrate().then(() => undefined, (error: unknown) => error);
       expect((refused as Error).message).to.match(/monitored or linked/);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Kernel, type ActorRef } from '../../../actors/runtime/index.js';
+import { Kernel, type ActorRef } from '../../../boot/index.js';
 import { eventually } from '../../helpers/eventually.js';
 import { answered, settle } from '../../helpers/kernel.js';
 import { Bomb, Counter, RefUser, Watcher, type WatcherMsg } from './fixtures/behaviors.js';

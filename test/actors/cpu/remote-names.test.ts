@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Kernel } from '../../../actors/runtime/index.js';
+import { Kernel } from '../../../boot/index.js';
 import { answered, settle } from '../../helpers/kernel.js';
 import { eventually } from '../../helpers/eventually.js';
 import { Bomb, Collector, Counter, RefUser, type CollectorMsg } from './fixtures/behaviors.js';

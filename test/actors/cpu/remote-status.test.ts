@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { flattenStatus, rebuildStatus } from '../../../actors/cpu/remote-status.js';
-import { formatStatus, Kernel, type ActorStatus, type KernelStatus } from '../../../actors/runtime/index.js';
+import { formatStatus, Kernel, type ActorStatus, type KernelStatus } from '../../../boot/index.js';
 import { settledOnClock } from '../../helpers/kernel.js';
 import { Counter } from './fixtures/behaviors.js';
 
@@ -28,7 +28,7 @@ describe('status of other CPUs', () => {
   it('a snapshot flattened for the wire rebuilds to the same tree, however deep', () => {
     fc.assert(
       fc.property(actorStatusArbitrary(6), (tree) => {
-        const status: KernelStatus = { mode: 'real', seed: 1, actors: 1, messagesHandled: 2, deadLetters: 3, tree };
+        const status: KernelStatus = { mode: 'real', seed: 1, actors: 1, messagesHandled: 2, deadLetters: 3, subsystems: { irq: { vectors: [] }, sched: { state: 'running' } }, tree };
         expect(rebuildStatus(flattenStatus(status))).to.deep.equal(status);
       }),
       { numRuns: 300 },
@@ -45,6 +45,9 @@ describe('status of other CPUs', () => {
       expect(labelsOf(statuses[2]!.tree)).to.include('Counter');
       expect(labelsOf(statuses[1]!.tree)).to.not.include('Counter');
       expect(formatStatus(statuses[2]!)).to.include("'far-counter'");
+      // What each CPU's subsystems add crosses with its tree.
+      expect(Object.keys(statuses[1]!.subsystems)).to.deep.equal(['sched', 'irq']);
+      expect(statuses[1]!.subsystems.irq).to.deep.equal({ vectors: [] });
     } finally {
       await kernel.shutdown();
     }

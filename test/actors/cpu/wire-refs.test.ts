@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ActorRef, Kernel } from '../../../actors/runtime/index.js';
+import { ActorRef, Kernel } from '../../../boot/index.js';
 import { ProtocolError } from '../../../protocols/protocol-error.js';
 import { eventually } from '../../helpers/eventually.js';
 import { answered, settle } from '../../helpers/kernel.js';

@@ -4,8 +4,8 @@
  * batch to the handler's CPU.
  */
 import { expect } from 'chai';
-import { InterruptController, type VectorNumber } from '../../../actors/irq/index.js';
-import { Kernel } from '../../../actors/runtime/kernel.js';
+import { interrupts, type InterruptController, type VectorNumber } from '../../../actors/irq/index.js';
+import { Kernel } from '../../../boot/kernel.js';
 import { pidCpu } from '../../../ground/pid.js';
 import type { ActorRef } from '../../../actors/runtime/ref.js';
 import { Counter, EventLog, type EventLogMsg, eventLog } from '../cpu/fixtures/behaviors.js';
@@ -15,7 +15,7 @@ const modules = [new URL('../cpu/fixtures/behaviors.js', import.meta.url)];
 
 async function bootCpus(): Promise<{ kernel: Kernel; irq: InterruptController }> {
   const kernel = await Kernel.boot({ mode: 'simulated', seed: 3, cpus: 2, modules });
-  const irq = await settled(kernel, InterruptController.attach(kernel));
+  const irq = kernel.subsystem(interrupts);
   return { kernel, irq };
 }
 

@@ -5,8 +5,8 @@
  * on the causal event stream.
  */
 import { expect } from 'chai';
-import { InterruptController, interruptHandler, irqLimits } from '../../../actors/irq/index.js';
-import { fromReceive, InvariantError, type KernelEvent } from '../../../actors/runtime/index.js';
+import { interruptHandler, interrupts, irqLimits } from '../../../actors/irq/index.js';
+import { fromReceive, InvariantError, type KernelEvent } from '../../../boot/index.js';
 import { bootWithIrq, collectEvents, settled, shutdown } from './helpers.js';
 
 const noop = interruptHandler<unknown>(() => {});
@@ -21,14 +21,14 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 describe('irq controller', () => {
-  it('is one per kernel, lives in the irq subtree, and is released when the kernel shuts down', async () => {
+  it('is the irq subsystem\'s handle, lives in the irq subtree, and is released when the kernel shuts down', async () => {
     const { kernel, irq } = await bootWithIrq();
-    expect(await settled(kernel, InterruptController.attach(kernel))).to.equal(irq);
+    expect(kernel.subsystem(interrupts)).to.equal(irq);
     const anchor = kernel.lookup('kernel.irq.controller');
     expect(anchor).to.not.equal(undefined);
     const vector = await settled(kernel, irq.allocate({ name: 'a', handler: noop }));
     const handler = kernel.lookup(`kernel.irq.${vector}`)!;
-    const irqSupervisor = kernel.subsystem('irq');
+    const irqSupervisor = kernel.lookup('kernel.irq')!;
     expect(handler.cell.parentCell).to.equal(irqSupervisor.cell);
     expect(anchor!.cell.parentCell).to.equal(irqSupervisor.cell);
     expect(irq.allStats().map((s) => [s.vector, s.name, s.cpu, s.line])).to.deep.equal([[vector, 'a', 0, 'idle']]);

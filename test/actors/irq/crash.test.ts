@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { interruptHandler } from '../../../actors/irq/index.js';
-import { supervisor, type SupervisorMsg } from '../../../actors/runtime/index.js';
+import { supervisor, type SupervisorMsg } from '../../../boot/index.js';
 import { bootWithIrq, collectFailures, settled, shutdown } from './helpers.js';
 
 describe('irq: handler crash', () => {

@@ -1,13 +1,13 @@
 /** Fixtures of the interrupt suite: a simulated kernel with its controller, and ways to drive it. */
-import { Kernel } from '../../../actors/runtime/index.js';
-import { InterruptController } from '../../../actors/irq/index.js';
+import { Kernel } from '../../../boot/index.js';
+import { interrupts, type InterruptController } from '../../../actors/irq/index.js';
 
 export { collectEvents, collectFailures, shutdown } from '../../helpers/kernel.js';
 
-/** A simulated kernel (virtual time, seed 1) with its interrupt controller attached. */
+/** A simulated kernel (virtual time, seed 1) and its interrupt controller. */
 export async function bootWithIrq(seed = 1, scheduler: 'fair' | 'fifo' = 'fair'): Promise<{ kernel: Kernel; irq: InterruptController }> {
   const kernel = await Kernel.boot({ mode: 'simulated', seed, scheduler });
-  const irq = await settled(kernel, InterruptController.attach(kernel));
+  const irq = kernel.subsystem(interrupts);
   return { kernel, irq };
 }
 

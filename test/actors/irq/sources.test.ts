@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { shutdownOnSignals, signalInterrupts, timerInterrupts, interruptHandler } from '../../../actors/irq/index.js';
-import { fromSetup, Kernel } from '../../../actors/runtime/index.js';
+import { fromSetup, Kernel } from '../../../boot/index.js';
 import { createSimulatedSignals } from '../../../drivers/signals/index.js';
 import type { IrqSignal, IrqTimer } from '../../../protocols/irq.js';
 import { irqRegistry } from '../../../protocols/irq.js';

@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { interruptHandler } from '../../../actors/irq/index.js';
-import { fromReceive } from '../../../actors/runtime/index.js';
+import { fromReceive } from '../../../boot/index.js';
 import { bootWithIrq, runTurns, settled, shutdown } from './helpers.js';
 
 const eventsTotal = 1_000_000;

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { interruptHandler, type InterruptController, type VectorNumber } from '../../../actors/irq/index.js';
-import type { Kernel } from '../../../actors/runtime/index.js';
+import type { Kernel } from '../../../boot/index.js';
 import { bootWithIrq, runTurns, settled, shutdown } from './helpers.js';
 
 interface Rig {

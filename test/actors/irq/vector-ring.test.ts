@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { VectorRing } from '../../../actors/irq/index.js';
-import { InvariantError } from '../../../actors/runtime/index.js';
+import { InvariantError } from '../../../boot/index.js';
 
 describe('irq vector ring', () => {
   it('drops the newest event when full, counts it, and never grows', () => {

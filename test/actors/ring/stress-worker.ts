@@ -16,6 +16,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { MpscRing, SpinThenPark, SpscRing, wakeIfParked } from '../../../actors/ring/index.js';
 import { headWord, lostWakeCountWord, sleepFlagWord, tailWord } from '../../../actors/ring/layout.js';
 import { StressChecker, frameLengthFor, writeStressFrame } from './stress-frames.js';
+import { createRealClock } from '../../../drivers/clock/real.js';
 
 export interface ProducerJob {
   readonly role: 'producer';
@@ -185,7 +186,7 @@ function runConsumer(job: ConsumerJob): StressResult {
   const random = randomSource(job.seed);
   const checker = new StressChecker(job.producers);
   const total = job.producers * job.countPerProducer;
-  const policy = job.spinPollsMax === null ? null : new SpinThenPark({ spinPollsMax: job.spinPollsMax, parkTimeoutMs: job.parkTimeoutMs });
+  const policy = job.spinPollsMax === null ? null : new SpinThenPark({ spinPollsMax: job.spinPollsMax, parkTimeoutMs: job.parkTimeoutMs, waiter: createRealClock() });
   const outcomes = { data: 0, woken: 0, timedOut: 0 };
   let error: string | null = null;
   const handler = (bytes: Uint8Array, offset: number, length: number): void => {

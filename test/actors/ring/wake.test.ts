@@ -10,6 +10,10 @@ import {
 import { sleepFlagWord } from '../../../actors/ring/layout.js';
 import { InvariantError } from '../../../ground/errors.js';
 import { runWorker } from './stress-run.js';
+import { createRealClock } from '../../../drivers/clock/real.js';
+
+/** The clock parks sleep with: a timed wait is the clock driver's. */
+const clock = createRealClock();
 
 describe('ring: park and wake', function () {
   this.timeout(20_000);
@@ -17,14 +21,14 @@ describe('ring: park and wake', function () {
   it('does not sleep when the re-check after raising the flag finds data, and lowers the flag', () => {
     const ring = SpscRing.create(256);
     ring.offer(Uint8Array.of(1));
-    expect(park(ring, 5_000)).to.equal('data');
+    expect(park(ring, 5_000, clock)).to.equal('data');
     expect(Atomics.load(ring.header, sleepFlagWord)).to.equal(0);
     expect(readParkingCounters(ring.header)).to.deep.equal({ notifies: 0, parks: 0, parkTimeouts: 0, lostWakes: 0 });
   });
 
   it('times out on an empty ring and counts a park and a timeout, not a lost wake', () => {
     const ring = MpscRing.create(256);
-    expect(park(ring, 5)).to.equal('timed-out');
+    expect(park(ring, 5, clock)).to.equal('timed-out');
     expect(Atomics.load(ring.header, sleepFlagWord)).to.equal(0);
     expect(readParkingCounters(ring.header)).to.deep.equal({ notifies: 0, parks: 1, parkTimeouts: 1, lostWakes: 0 });
   });
@@ -44,19 +48,19 @@ describe('ring: park and wake', function () {
     // hasData() clears the flag, as a producer's exchange would.
     const ring = SpscRing.create(256);
     const racing = { header: ring.header, hasData: () => (wakeIfParked(ring.header), false) };
-    expect(park(racing, 5_000)).to.equal('woken');
+    expect(park(racing, 5_000, clock)).to.equal('woken');
     expect(readParkingCounters(ring.header)).to.deep.equal({ notifies: 1, parks: 0, parkTimeouts: 0, lostWakes: 0 });
   });
 
   it('refuses to park on a plain ArrayBuffer ring', () => {
     const ring = SpscRing.create(256, { shared: false });
-    expect(() => park(ring, 1)).to.throw(InvariantError, /SharedArrayBuffer/);
+    expect(() => park(ring, 1, clock)).to.throw(InvariantError, /SharedArrayBuffer/);
   });
 
   it('parkAsync on the main thread is woken by a worker producer, with one notify and one park', async () => {
     const ring = SpscRing.create(256);
     const producer = runWorker({ role: 'delayed-producer', ring: 'spsc', buffer: ring.buffer as SharedArrayBuffer, delayMs: 50, wake: true });
-    const outcome = await parkAsync(ring, 10_000);
+    const outcome = await parkAsync(ring, 10_000, clock);
     await producer;
     expect(outcome).to.equal('woken');
     expect(ring.poll()).to.not.equal(null);
@@ -67,9 +71,9 @@ describe('ring: park and wake', function () {
     const ring = MpscRing.create(256);
     const producer = runWorker({ role: 'delayed-producer', ring: 'mpsc', buffer: ring.buffer as SharedArrayBuffer, delayMs: 20, wake: false });
     // Blocks this thread for up to 1 s: the buggy producer publishes meanwhile and never notifies.
-    let outcome = park(ring, 1_000);
+    let outcome = park(ring, 1_000, clock);
     // The worker may not have started within the timeout on a slow machine: park again.
-    for (let attempt = 0; attempt < 5 && !ring.hasData(); attempt++) outcome = park(ring, 1_000);
+    for (let attempt = 0; attempt < 5 && !ring.hasData(); attempt++) outcome = park(ring, 1_000, clock);
     await producer;
     expect(outcome).to.equal('timed-out');
     expect(readParkingCounters(ring.header).lostWakes).to.equal(1);
@@ -78,14 +82,14 @@ describe('ring: park and wake', function () {
   it('SpinThenPark returns "data" from its spin without touching the flag, and validates options', async () => {
     const ring = SpscRing.create(256);
     ring.offer(Uint8Array.of(1));
-    const policy = new SpinThenPark({ spinPollsMax: 4 });
+    const policy = new SpinThenPark({ spinPollsMax: 4, waiter: clock });
     expect(policy.awaitData(ring)).to.equal('data');
     expect(await policy.awaitDataAsync(ring)).to.equal('data');
     ring.poll();
-    expect(new SpinThenPark({ spinPollsMax: 4, parkTimeoutMs: 5 }).awaitData(ring)).to.equal('timed-out');
+    expect(new SpinThenPark({ spinPollsMax: 4, parkTimeoutMs: 5, waiter: clock }).awaitData(ring)).to.equal('timed-out');
     expect(readParkingCounters(ring.header).parks).to.equal(1);
-    expect(new SpinThenPark().spinPollsMax).to.equal(1_000);
-    expect(() => new SpinThenPark({ spinPollsMax: -1 })).to.throw(InvariantError, /spinPollsMax/);
-    expect(() => new SpinThenPark({ parkTimeoutMs: -1 })).to.throw(InvariantError, /parkTimeoutMs/);
+    expect(new SpinThenPark({ waiter: clock }).spinPollsMax).to.equal(1_000);
+    expect(() => new SpinThenPark({ spinPollsMax: -1, waiter: clock })).to.throw(InvariantError, /spinPollsMax/);
+    expect(() => new SpinThenPark({ parkTimeoutMs: -1, waiter: clock })).to.throw(InvariantError, /parkTimeoutMs/);
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { Actor, ActorCrashedError, ActorStoppedError, AskTimeoutError, fromReceive, type ActorContext, type Ask } from '../../../actors/runtime/index.js';
+import { Actor, ActorCrashedError, ActorStoppedError, AskTimeoutError, fromReceive, type ActorContext, type Ask } from '../../../boot/index.js';
 import { bootSimulated, collectDeadLetters, rejectionOf, settle, shutdown } from './helpers.js';
 
 type EchoMsg =

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { Actor, supervisor, type ActorContext, type KernelEvent } from '../../../actors/runtime/index.js';
+import { Actor, supervisor, type ActorContext, type KernelEvent } from '../../../boot/index.js';
 import { bootSimulated, collectEvents, shutdown } from './helpers.js';
 
 type Msg = { readonly type: 'hop'; readonly ttl: number };

@@ -1,4 +1,4 @@
-import { Kernel } from '../../../actors/runtime/index.js';
+import { Kernel } from '../../../boot/index.js';
 
 export { collectDeadLetters, collectEvents, collectFailures, settle, shutdown } from '../../helpers/kernel.js';
 

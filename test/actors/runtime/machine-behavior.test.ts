@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { assign, emit, sendTo, setup } from 'xstate';
-import { fromMachine, fromReceive, supervisor, type ActorRef, type KernelEvent } from '../../../actors/runtime/index.js';
+import { fromMachine, fromReceive, supervisor, type ActorRef, type KernelEvent } from '../../../boot/index.js';
 import { bootSimulated, collectEvents, settle, shutdown } from './helpers.js';
 
 type LightEvent = { type: 'next' } | { type: 'fault' } | { type: 'report' };

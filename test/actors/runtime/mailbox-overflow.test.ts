@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Actor, MailboxFullError, type ActorContext, type Ask, type Behavior, type OverflowPolicy } from '../../../actors/runtime/index.js';
+import { Actor, MailboxFullError, type ActorContext, type Ask, type Behavior, type OverflowPolicy } from '../../../boot/index.js';
 import { bootSimulated, collectDeadLetters, rejectionOf, settle, shutdown } from './helpers.js';
 
 type Msg = { readonly type: 'item'; readonly n: number } | Ask<{ readonly type: 'ask'; readonly n: number }, number>;
@@ -149,10 +149,10 @@ describe('kernel.runInTurnOf (the interrupt-wake path)', () => {
     );
     ref.tell({ type: 'item', n: 1 });
     ref.tell({ type: 'item', n: 2 });
-    expect(kernel.runInTurnOf(ref as never, (self) => void order.push(`wake in ${String(self.pid === ref.pid)}`))).to.equal(true);
+    expect(kernel.core.runInTurnOf(ref as never, (self) => void order.push(`wake in ${String(self.pid === ref.pid)}`))).to.equal(true);
     await settle(kernel);
     expect(order).to.deep.equal(['wake in true', 'msg 1', 'msg 2']);
-    kernel.runInTurnOf(ref as never, () => {
+    kernel.core.runInTurnOf(ref as never, () => {
       throw new Error('handler broke');
     });
     await settle(kernel);
@@ -167,9 +167,9 @@ describe('system lane fairness', () => {
     const order: string[] = [];
     const a = kernel.spawn(class extends Actor<Msg> { receive(): void {} });
     const b = kernel.spawn(class extends Actor<Msg> { receive(msg: Msg): void { order.push(`b ${msg.n}`); } });
-    kernel.runInTurnOf(a as never, () => {
+    kernel.core.runInTurnOf(a as never, () => {
       order.push('a first');
-      kernel.runInTurnOf(a as never, () => void order.push('a again'));
+      kernel.core.runInTurnOf(a as never, () => void order.push('a again'));
     });
     b.tell({ type: 'item', n: 1 });
     await settle(kernel);

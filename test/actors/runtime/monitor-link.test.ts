@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Actor, fromReceive, fromSetup, LinkedCrashError, type ActorContext, type ActorRef, type Signal } from '../../../actors/runtime/index.js';
+import { Actor, fromReceive, fromSetup, LinkedCrashError, type ActorContext, type ActorRef, type Signal } from '../../../boot/index.js';
 import { bootSimulated, settle, shutdown } from './helpers.js';
 
 type Cmd = { readonly type: 'crash' } | { readonly type: 'stop' } | { readonly type: 'noop' };

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Actor, type ActorContext, type ActorRef, type Ask } from '../../../actors/runtime/index.js';
+import { Actor, type ActorContext, type ActorRef, type Ask } from '../../../boot/index.js';
 import { bootSimulated, settle, shutdown } from './helpers.js';
 
 type CounterMsg = { readonly type: 'add'; readonly n: number } | Ask<{ readonly type: 'get' }, number> | Ask<{ readonly type: 'name' }, string>;

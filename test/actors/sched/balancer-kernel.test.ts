@@ -3,7 +3,7 @@
  * costs from `simulatedCostMs`), and the scheduler actor's control messages.
  */
 import { expect } from 'chai';
-import { Kernel } from '../../../actors/runtime/kernel.js';
+import { Kernel } from '../../../boot/kernel.js';
 import { pidCpu } from '../../../ground/pid.js';
 import type { ActorRef } from '../../../actors/runtime/ref.js';
 import { schedLimits } from '../../../actors/sched/index.js';

@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { fromReceive } from '../../../actors/runtime/behavior.js';
-import { Kernel } from '../../../actors/runtime/kernel.js';
+import { Kernel } from '../../../boot/kernel.js';
 import type { ActorRef } from '../../../actors/runtime/ref.js';
 import { FairDispatcher } from '../../../actors/sched/fair-dispatcher.js';
 import { schedLimits } from '../../../actors/sched/index.js';
@@ -92,7 +92,7 @@ describe('fair dispatcher (kernel on a simulated clock)', function () {
     expect(handledAt).to.have.length(3);
     // The hog's message in progress finishes (one cost), then the sleeper's runs (another).
     for (const latencyMs of handledAt) expect(latencyMs).to.be.at.most(2 * costMs + 1e-9);
-    const stats = (kernel.dispatcher as FairDispatcher).wakeLatency.snapshot();
+    const stats = (kernel.core.dispatcher as FairDispatcher).wakeLatency.snapshot();
     expect(stats.count).to.be.at.least(3);
     expect(stats.maxUs).to.be.at.most(128);
     await shutdown(kernel);

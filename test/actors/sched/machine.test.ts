@@ -1,7 +1,7 @@
 /**
  * Exhaustive checks of the CPU lifecycle machine with xstate/graph: every state is reachable from
- * the initial one, the machine has exactly the expected transitions (written out independently
- * below, every other event is ignored), and the idle-poll flag is announced exactly while polling.
+ * the initial one, and the machine has exactly the expected transitions (written out independently
+ * below, every other event is ignored), on every event sequence up to a depth.
  */
 import { expect } from 'chai';
 import { type AnyMachineSnapshot, initialTransition, transition } from 'xstate';
@@ -10,24 +10,25 @@ import { schedCpuEvents, schedCpuMachine, type SchedCpuEvent } from '../../../ac
 
 type Name = 'running' | 'idlePolling' | 'parked' | 'balancing';
 
-/** `state --event--> next [actions]`. Events not listed are ignored (no transition, no action). */
+/** `state --event--> next`. Events not listed are ignored (no transition, no action). */
 const expectedEdges = [
-  'running --sched.queue-empty--> idlePolling [announceIdlePoll]',
-  'running --sched.balance-tick--> balancing [runBalancer]',
-  'idlePolling --sched.work-arrived--> running [retractIdlePoll]',
-  'idlePolling --sched.poll-budget-spent--> parked [retractIdlePoll]',
-  'parked --sched.wake--> idlePolling [announceIdlePoll]',
-  'balancing --sched.balance-done--> running []',
+  'running --sched.queue-empty--> idlePolling',
+  'running --sched.balance-tick--> balancing',
+  'idlePolling --sched.work-arrived--> running',
+  'idlePolling --sched.poll-budget-spent--> parked',
+  'parked --sched.wake--> idlePolling',
+  'parked --sched.work-arrived--> running',
+  'balancing --sched.balance-done--> running',
 ].sort();
 
 const stateOf = (snapshot: AnyMachineSnapshot): Name => snapshot.value as Name;
 const allEvents = () => [...schedCpuEvents];
 
 describe('sched cpu machine', () => {
-  it('starts idle-polling, with the flag announced', () => {
+  it('starts idle-polling, with no actions: its states are what drives the CPU', () => {
     const [initial, actions] = initialTransition(schedCpuMachine);
     expect(stateOf(initial)).to.equal('idlePolling');
-    expect(actions.map((action) => action.type)).to.deep.equal(['announceIdlePoll']);
+    expect(actions).to.deep.equal([]);
   });
 
   it('reaches every state (shortest paths)', () => {
@@ -49,42 +50,40 @@ describe('sched cpu machine', () => {
           ignored++;
           continue;
         }
-        edges.push(`${stateOf(state)} --${event.type}--> ${stateOf(next)} [${actions.map((action) => action.type).join(',')}]`);
+        expect(actions, 'no transition carries an action').to.deep.equal([]);
+        edges.push(`${stateOf(state)} --${event.type}--> ${stateOf(next)}`);
       }
     }
     expect(edges.sort()).to.deep.equal(expectedEdges);
     expect(ignored).to.equal(4 * schedCpuEvents.length - expectedEdges.length);
   });
 
-  it('needs a wake to leave parked: work arriving unannounced is not seen', () => {
+  it('leaves parked only on a wake (frames from other CPUs) or local work (a drain), nothing else', () => {
     const parked = schedCpuMachine.resolveState({ value: 'parked' });
+    const leaves: Record<string, Name> = { 'sched.wake': 'idlePolling', 'sched.work-arrived': 'running' };
     for (const event of schedCpuEvents) {
       const [next] = transition(schedCpuMachine, parked, event);
-      expect(stateOf(next)).to.equal(event.type === 'sched.wake' ? 'idlePolling' : 'parked');
+      expect(stateOf(next), event.type).to.equal(leaves[event.type] ?? 'parked');
     }
   });
 
-  it('announces idle polling exactly while in idlePolling, on every event sequence of up to 5 events', () => {
+  it('follows the expected edges on every event sequence of up to 5 events', () => {
     const depthMax = 5;
     let steps = 0;
-    const walk = (snapshot: AnyMachineSnapshot, announced: boolean, depth: number): void => {
+    const edges = new Set(expectedEdges);
+    const walk = (snapshot: AnyMachineSnapshot, depth: number): void => {
       if (depth === depthMax) return;
       for (const event of schedCpuEvents) {
-        const [next, actions] = transition(schedCpuMachine, snapshot as never, event);
-        let flag = announced;
-        for (const action of actions) {
-          if (action.type === 'announceIdlePoll') flag = true;
-          if (action.type === 'retractIdlePoll') flag = false;
-        }
+        const [next] = transition(schedCpuMachine, snapshot as never, event);
         steps++;
-        if (flag !== (stateOf(next) === 'idlePolling')) expect.fail(`${stateOf(snapshot)} + ${event.type}: flag ${flag} in ${stateOf(next)}`);
-        walk(next, flag, depth + 1);
+        const moved = stateOf(next) !== stateOf(snapshot);
+        if (moved !== edges.has(`${stateOf(snapshot)} --${event.type}--> ${stateOf(next)}`)) expect.fail(`${stateOf(snapshot)} + ${event.type} → ${stateOf(next)}`);
+        walk(next, depth + 1);
       }
     };
-    const [initial, actions] = initialTransition(schedCpuMachine);
-    walk(initial, actions.some((action) => action.type === 'announceIdlePoll'), 0);
+    walk(initialTransition(schedCpuMachine)[0], 0);
     expect(steps).to.equal(6 + 36 + 216 + 1_296 + 7_776);
-    expect(getSimplePaths(schedCpuMachine, { events: allEvents }).map((path) => stateOf(path.state)).sort()).to.deep.equal(['balancing', 'idlePolling', 'parked', 'running']);
+    expect([...new Set(getSimplePaths(schedCpuMachine, { events: allEvents }).map((path) => stateOf(path.state)))].sort()).to.deep.equal(['balancing', 'idlePolling', 'parked', 'running']);
   });
 });
 
@@ -97,7 +96,7 @@ describe('CpuState (the machine compiled to a table)', () => {
       state.send(event);
       seen.push(state.value);
     }
-    expect(seen).to.deep.equal(['idlePolling', 'idlePolling', 'running', 'running', 'balancing', 'balancing', 'running', 'idlePolling', 'parked', 'parked', 'idlePolling']);
-    expect(state.entered).to.deep.equal({ running: 2, idlePolling: 2, parked: 1, balancing: 1 });
+    expect(seen).to.deep.equal(['idlePolling', 'idlePolling', 'running', 'running', 'balancing', 'balancing', 'running', 'idlePolling', 'parked', 'running', 'running']);
+    expect(state.entered).to.deep.equal({ running: 3, idlePolling: 1, parked: 1, balancing: 1 });
   });
 });

@@ -8,7 +8,7 @@
  * interrupt controller), so it then exits with code 0 on its own.
  */
 import { shutdownOnSignals } from '../../../actors/irq/index.js';
-import { fromSetup, Kernel } from '../../../actors/runtime/index.js';
+import { fromSetup, Kernel } from '../../../boot/index.js';
 import { createRealSignals } from '../../../drivers/signals/index.js';
 
 type Tick = { readonly type: 'tick' };

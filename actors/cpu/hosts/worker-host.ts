@@ -11,23 +11,23 @@
  * actors, and the actors other CPUs had placed there are spawned again behind their old refs.
  */
 import { Worker } from 'node:worker_threads';
-import { BehaviorCatalog } from '../../actors/cpu/catalog.js';
-import { CpuLoop } from '../../actors/cpu/cpu-loop.js';
-import { Doorbell } from '../../actors/cpu/doorbell.js';
-import type { ParkingCounters } from '../../actors/ring/wake.js';
-import { createInterconnect, replaceRingsOf, type InterconnectMemory } from '../../actors/cpu/interconnect.js';
-import { cpuRingBytesDefault } from '../../actors/cpu/limits.js';
-import { fromSetup } from '../../actors/runtime/behavior.js';
-import type { Cell } from '../../actors/runtime/cell.js';
-import { CpuDownError, describeError } from '../../ground/errors.js';
-import { Kernel, type BootOptions, type CpuHost } from '../../actors/runtime/kernel.js';
-import type { ChildSpec } from '../../supervisors/child-spec.js';
+import { CpuBootError, CpuDownError, describeError } from '../../../ground/errors.js';
+import type { TimerHandle } from '../../../drivers/clock/clock.js';
+import type { ParkingCounters } from '../../ring/wake.js';
+import type { KernelCore } from '../../runtime/kernel-core.js';
+import { fromSystem } from '../../runtime/system-context.js';
+import type { ChildSpec } from '../../../supervisors/child-spec.js';
+import { BehaviorCatalog, type ModuleList } from '../catalog.js';
+import { CpuLoop } from '../cpu-loop.js';
+import { Doorbell } from '../doorbell.js';
+import { createInterconnect, replaceRingsOf, type InterconnectMemory } from '../interconnect.js';
+import type { BootCpu, BootedCpu, CpuHost } from './cpu-host.js';
 import type { HostToWorker, WorkerKernelOptions, WorkerToHost } from './worker-protocol.js';
 
 /** How long a worker gets to shut its kernel down before it is terminated, in ms. */
 const workerShutdownMs = 10_000;
 /** The smallest heap bound a worker CPU accepts, in MiB: booting the kernel and its modules needs about half. */
-const workerHeapMbMin = 16;
+export const workerHeapMbMin = 16;
 /** Pid generations each restart of a CPU skips, so refs to its dead actors never resolve again. */
 const generationsPerIncarnation = 4_096;
 const generationSpan = 2 ** 21 - generationsPerIncarnation;
@@ -41,43 +41,64 @@ interface WorkerSlot {
   readonly exited: Promise<void>;
 }
 
-/** Boots `cpus` CPUs: this thread as CPU 0 and `cpus - 1` workers. Returns CPU 0's kernel. */
-export async function bootWorkerCpus(options: BootOptions, cpus: number): Promise<Kernel> {
-  const catalog = await BehaviorCatalog.load(options.modules ?? []);
-  const ringBytes = options.ringBytes ?? cpuRingBytesDefault;
-  const memory = createInterconnect(cpus, ringBytes, true);
-  const heapMbMax = options.workerHeapMbMax;
+/** What worker CPUs are started with. */
+export interface WorkerCpusOptions {
+  readonly cpus: number;
+  readonly modules: ModuleList;
+  /** Data bytes of each ring between two CPUs. */
+  readonly ringBytes: number;
+  /** Heap bound of each worker, in MiB (undefined: Node's own). */
+  readonly heapMbMax: number | undefined;
+  /** The worker's main module: it boots its CPU's kernel from the `WorkerBoot` it is given. */
+  readonly entry: URL;
+  /** The plain-data kernel options every worker boots with. */
+  readonly kernelOptions: WorkerKernelOptions;
+}
+
+/**
+ * Boots this thread as CPU 0 (with `bootCpu`) and `cpus - 1` worker threads; resolves once every
+ * worker is up. Returns CPU 0 and the host of the workers, whose loop runs from now on.
+ */
+export async function startWorkerCpus(options: WorkerCpusOptions, bootCpu: BootCpu): Promise<{ readonly first: BootedCpu; readonly host: CpuHost }> {
+  const heapMbMax = options.heapMbMax;
   if (heapMbMax !== undefined && !(Number.isInteger(heapMbMax) && heapMbMax >= workerHeapMbMin)) {
     throw new RangeError(`workerHeapMbMax must be a whole number of MiB, at least ${workerHeapMbMin} (a worker CPU needs that much to boot), got ${heapMbMax}`);
   }
-  const host = new WorkerCpus(memory, catalog.moduleUrls, ringBytes, workerOptionsOf(options), heapMbMax);
-  const kernel = await Kernel.boot({ ...options, interconnect: { cpu: 0, memory, catalog, schedChildren: host.childSpecs() } });
-  kernel.cpuHost = host;
-  host.startLoop(kernel);
+  const catalog = await BehaviorCatalog.load(options.modules);
+  const memory = createInterconnect(options.cpus, options.ringBytes, true);
+  const host = new WorkerCpus(memory, catalog.moduleUrls, options);
+  const first = await bootCpu({ cpu: 0, memory, catalog, cpuChildren: host.childSpecs() });
+  host.attach(first);
   try {
     await host.allReady();
   } catch (error) {
-    await kernel.shutdown();
+    await first.core.shutdown();
     throw error;
   }
-  return kernel;
+  return { first, host };
 }
 
 class WorkerCpus implements CpuHost {
   private readonly slots: (WorkerSlot | null)[];
   private readonly incarnations: number[];
   private loop: CpuLoop | null = null;
-  private kernel: Kernel | null = null;
+  private first: BootedCpu | null = null;
 
   constructor(
     private readonly memory: InterconnectMemory,
-    private readonly modules: readonly string[],
-    private readonly ringBytes: number,
-    private readonly options: WorkerKernelOptions,
-    private readonly heapMbMax: number | undefined,
+    private readonly moduleUrls: readonly string[],
+    private readonly options: WorkerCpusOptions,
   ) {
     this.slots = new Array<WorkerSlot | null>(memory.cpus).fill(null);
     this.incarnations = new Array<number>(memory.cpus).fill(0);
+  }
+
+  get cpus(): number {
+    return this.memory.cpus;
+  }
+
+  kernels(): readonly KernelCore[] {
+    return this.first === null ? [] : [this.first.core];
   }
 
   /** The supervised actors that own CPUs 1..N-1, as static children of `sched`. */
@@ -89,8 +110,11 @@ class WorkerCpus implements CpuHost {
     return specs;
   }
 
-  startLoop(kernel: Kernel): void {
-    this.loop = new CpuLoop(kernel, kernel.node!);
+  /** CPU 0 is up: run its loop (the workers' own loops run in their threads). */
+  attach(first: BootedCpu): void {
+    this.first = first;
+    first.core.otherCpus = this;
+    this.loop = new CpuLoop(first.core, first.node, first.state);
     this.loop.start();
   }
 
@@ -109,9 +133,8 @@ class WorkerCpus implements CpuHost {
   }
 
   private cpuBehavior(cpu: number) {
-    return fromSetup<CpuActorMsg>((ctx) => {
-      const kernel = (ctx as unknown as Cell).kernel;
-      const slot = this.startWorker(kernel, cpu, (why) => ctx.self.tell({ type: 'cpu-exited', why }));
+    return fromSystem<CpuActorMsg>((ctx) => {
+      const slot = this.startWorker(cpu, (why) => ctx.self.tell({ type: 'cpu-exited', why }));
       return {
         receive(message) {
           // Crash, so the supervisor restarts this actor and with it the CPU.
@@ -122,13 +145,13 @@ class WorkerCpus implements CpuHost {
     }, `cpu-${cpu}`);
   }
 
-  private startWorker(kernel: Kernel, cpu: number, exited: (why: string) => void): WorkerSlot {
-    this.kernel = kernel;
+  private startWorker(cpu: number, exited: (why: string) => void): WorkerSlot {
     const incarnation = this.incarnations[cpu]!++;
     if (incarnation > 0) this.freshRings(cpu);
-    const worker = new Worker(new URL('./worker-entry.js', import.meta.url), {
-      workerData: { cpu, memory: this.memory, modules: this.modules, firstGeneration: 1 + ((incarnation * generationsPerIncarnation) % generationSpan), options: this.options },
-      ...(this.heapMbMax !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: this.heapMbMax } } : {}),
+    const heapMbMax = this.options.heapMbMax;
+    const worker = new Worker(this.options.entry, {
+      workerData: { cpu, memory: this.memory, modules: this.moduleUrls, firstGeneration: 1 + ((incarnation * generationsPerIncarnation) % generationSpan), options: this.options.kernelOptions },
+      ...(heapMbMax !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: heapMbMax } } : {}),
     });
     let markReady!: () => void;
     let failBoot!: (error: Error) => void;
@@ -145,13 +168,13 @@ class WorkerCpus implements CpuHost {
         if (slot.state === 'booting') slot.state = 'up';
         markReady();
       } else if (message.kind === 'boot-failed') {
-        failBoot(new Error(`cpu ${cpu} failed to boot: ${message.error}`));
+        failBoot(new CpuBootError(cpu, message.error));
       }
     });
     worker.on('error', (error) => (lastError = error));
     worker.on('exit', (code) => {
       markExited();
-      failBoot(new Error(`cpu ${cpu} exited with code ${code} while booting`));
+      failBoot(new CpuBootError(cpu, `its worker exited with code ${code} while booting`));
       if (slot.state === 'stopping' || slot.state === 'down') {
         slot.state = 'down';
         return;
@@ -166,15 +189,15 @@ class WorkerCpus implements CpuHost {
 
   /** Tells every live CPU that `cpu` is gone. */
   private cpuDown(cpu: number, why: string): void {
-    this.kernel?.node?.cpuDown(cpu, why);
+    this.first?.node.cpuDown(cpu, why);
     this.broadcast(cpu, { kind: 'cpu-down', cpu, why });
   }
 
   /** New rings for a restarting CPU, mapped at once by every live CPU. */
   private freshRings(cpu: number): void {
-    replaceRingsOf(this.memory, cpu, this.ringBytes);
+    replaceRingsOf(this.memory, cpu, this.options.ringBytes);
     new Int32Array(this.memory.doorbells[cpu]!).fill(0);
-    this.kernel?.node?.cpuUp(cpu);
+    this.first?.node.cpuUp(cpu);
     this.broadcast(cpu, { kind: 'cpu-up', cpu, rings: this.memory.rings });
   }
 
@@ -188,15 +211,12 @@ class WorkerCpus implements CpuHost {
     if (slot.state === 'down') return;
     slot.state = 'stopping';
     slot.worker.postMessage({ kind: 'shutdown' } satisfies HostToWorker);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), workerShutdownMs)));
+    // CPU 0's clock (a real one: worker CPUs exist only in real mode) bounds the wait.
+    const clock = this.first!.core.clock;
+    let timer: TimerHandle | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = clock.setTimer(workerShutdownMs, () => resolve('timeout'))));
     const outcome = await Promise.race([slot.exited, timedOut]);
-    clearTimeout(timer);
+    clock.cancelTimer(timer!);
     if (outcome === 'timeout') await slot.worker.terminate();
   }
-}
-
-function workerOptionsOf(options: BootOptions): WorkerKernelOptions {
-  const { batchMessagesMax, mailboxCapacity, askDeadlineMs, crossCpuOverflow, outboxWaitMs, seed, scheduler } = options;
-  return Object.fromEntries(Object.entries({ batchMessagesMax, mailboxCapacity, askDeadlineMs, crossCpuOverflow, outboxWaitMs, seed, scheduler }).filter(([, value]) => value !== undefined)) as WorkerKernelOptions;
 }

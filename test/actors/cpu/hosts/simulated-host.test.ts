@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { ActorCrashedError, ActorStoppedError, Kernel, SpawnFailedError, type ActorRef, type KernelEvent } from '../../../actors/runtime/index.js';
-import { Counter, Recorder, Relay, Sender } from './fixtures/behaviors.js';
-import { settle } from '../../helpers/kernel.js';
+import { ActorCrashedError, ActorStoppedError, Kernel, SpawnFailedError, type ActorRef, type KernelEvent } from '../../../../boot/index.js';
+import { Counter, Recorder, Relay, Sender } from '../fixtures/behaviors.js';
+import { settle } from '../../../helpers/kernel.js';
 
-const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
+const modules = [new URL('../fixtures/behaviors.js', import.meta.url)];
 
 async function bootCpus(cpus: number, seed = 1): Promise<Kernel> {
   return Kernel.boot({ mode: 'simulated', seed, cpus, modules });
@@ -112,7 +112,7 @@ describe('simulated CPUs', () => {
     await spawned(kernel, first as never);
     expect(kernel.lookup('dup')).to.equal(first);
     // The name is free on CPU 0 once we forget it there, but CPU 1 still has it.
-    kernel.registry.delete('dup');
+    kernel.core.registry.delete('dup');
     const second = kernel.spawn(Counter, { cpu: 1, name: 'dup' });
     const failure = await outcome(spawned(kernel, second as never));
     expect(failure).to.be.instanceOf(SpawnFailedError);
@@ -124,7 +124,7 @@ describe('simulated CPUs', () => {
     async function run(seed: number): Promise<string> {
       const kernel = await bootCpus(3, seed);
       const hash = createHash('sha256');
-      for (const cpuKernel of kernel.cpuHost!.kernels!()) {
+      for (const cpuKernel of kernel.threadKernels()) {
         cpuKernel.events.subscribe((event: KernelEvent) => hash.update(`${cpuKernel.cpu}:${event.kind}:${JSON.stringify(event)}\n`));
       }
       const recorder = kernel.spawn(Recorder, { cpu: 2 });
@@ -148,7 +148,7 @@ describe('simulated CPUs', () => {
 describe('simulated CPUs: stopping remote actors', () => {
   it('stops an actor on another CPU, even one stopped before its spawn was answered', async () => {
     const kernel = await Kernel.boot({ mode: 'simulated', seed: 2, cpus: 2, modules });
-    const cpu1 = kernel.cpuHost!.kernels!()[1]!;
+    const cpu1 = kernel.threadKernels()[1]!;
     const early = kernel.spawn(Counter, { cpu: 1, name: 'early' });
     await kernel.stop(early);
     const late = kernel.spawn(Counter, { cpu: 1, name: 'late' });

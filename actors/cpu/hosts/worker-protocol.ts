@@ -3,8 +3,8 @@
  * Data never takes this path; it goes through the rings. Control is rare: boot, a peer CPU going
  * down or coming back on fresh rings, and shutdown.
  */
-import type { InterconnectMemory } from '../../actors/cpu/interconnect.js';
-import type { CrossCpuOverflow } from '../../actors/cpu/node.js';
+import type { InterconnectMemory } from '../interconnect.js';
+import type { CrossCpuOverflow } from '../outbox.js';
 
 /** What a worker CPU boots from (its `workerData`). */
 export interface WorkerBoot {
@@ -24,6 +24,14 @@ export interface WorkerKernelOptions {
   readonly crossCpuOverflow?: CrossCpuOverflow;
   readonly outboxWaitMs?: number;
   readonly seed?: number;
+  /** The subsystems to boot, in order: each by the module that exports it and its name. */
+  readonly subsystems: readonly SubsystemAddress[];
+}
+
+/** Where a subsystem is exported: a worker imports the module and takes the export of that name. */
+export interface SubsystemAddress {
+  readonly module: string;
+  readonly name: string;
 }
 
 export type HostToWorker =

@@ -13,45 +13,50 @@
  * await kernel.simulatedClock.runUntilIdle();
  * ```
  */
-import type { Clock, TimerHandle } from '../../drivers/clock/clock.js';
-import { createSimulatedClock, type RunUntilIdleOptions, type SimulatedClock } from '../../drivers/clock/simulated.js';
-import type { Random } from '../../drivers/random/random.js';
-import { createSeededRandom } from '../../drivers/random/seeded.js';
-import { assert } from '../../ground/assert.js';
-import { Kernel, type BootOptions } from '../runtime/kernel.js';
-import { BehaviorCatalog } from './catalog.js';
-import { createInterconnect } from './interconnect.js';
-import { cpuRingBytesDefault } from './limits.js';
-import type { CpuNode } from './node.js';
+import type { Clock, TimerHandle } from '../../../drivers/clock/clock.js';
+import type { RunUntilIdleOptions, SimulatedClock } from '../../../drivers/clock/simulated.js';
+import type { Random } from '../../../drivers/random/random.js';
+import type { KernelCore } from '../../runtime/kernel-core.js';
+import { BehaviorCatalog, type ModuleList } from '../catalog.js';
+import { Doorbell } from '../doorbell.js';
+import { createInterconnect } from '../interconnect.js';
+import type { CpuNode } from '../cpu-node.js';
+import type { BootCpu, BootedCpu, CpuHost } from './cpu-host.js';
 
-/** Boots `cpus` simulated CPUs and returns CPU 0's kernel. */
-export async function bootSimulatedCpus(options: BootOptions, cpus: number): Promise<Kernel> {
-  const shared = options.clock ?? createSimulatedClock();
-  assert(shared.kind === 'simulated', 'simulated CPUs need a simulated clock');
-  const random = options.random ?? createSeededRandom(options.seed ?? 0);
-  const catalog = await BehaviorCatalog.load(options.modules ?? []);
-  const memory = createInterconnect(cpus, options.ringBytes ?? cpuRingBytesDefault, false);
-  const machine = new SimulatedMachine(shared as SimulatedClock, random.stream('cpu/step'), cpus);
-  const kernels: Kernel[] = [];
+/** What simulated CPUs share. */
+export interface SimulatedCpusOptions {
+  readonly cpus: number;
+  /** The one virtual clock of the machine. */
+  readonly clock: SimulatedClock;
+  /** The root random stream: CPU 0 draws from it, CPU n from its stream `cpu/n`, the stepper from `cpu/step`. */
+  readonly random: Random;
+  readonly modules: ModuleList;
+  /** Data bytes of each ring between two CPUs. */
+  readonly ringBytes: number;
+}
+
+/** Boots `options.cpus` simulated CPUs with `bootCpu`; returns CPU 0 and the host of them all. */
+export async function startSimulatedCpus(options: SimulatedCpusOptions, bootCpu: BootCpu): Promise<{ readonly first: BootedCpu; readonly host: CpuHost }> {
+  const { cpus, random } = options;
+  const catalog = await BehaviorCatalog.load(options.modules);
+  const memory = createInterconnect(cpus, options.ringBytes, false);
+  const machine = new SimulatedMachine(options.clock, random.stream('cpu/step'), cpus);
+  const booted: BootedCpu[] = [];
   for (let cpu = 0; cpu < cpus; cpu++) {
-    const kernel = await Kernel.boot({
-      ...options,
-      mode: 'simulated',
-      clock: machine.clockOf(cpu),
-      // CPU 0 keeps the root stream, so a one-CPU and a many-CPU kernel draw alike on CPU 0.
-      random: cpu === 0 ? random : random.stream(`cpu/${cpu}`),
-      interconnect: { cpu, memory, catalog },
-    });
-    kernels.push(kernel);
+    // CPU 0 keeps the root stream, so a one-CPU and a many-CPU kernel draw alike on CPU 0.
+    booted.push(await bootCpu({ cpu, memory, catalog, clock: machine.clockOf(cpu), random: cpu === 0 ? random : random.stream(`cpu/${cpu}`) }));
   }
-  machine.attach(kernels.map((kernel) => kernel.node!));
-  kernels[0]!.cpuHost = {
+  machine.attach(booted.map((entry) => entry.node));
+  const kernels = booted.map((entry) => entry.core);
+  const host: CpuHost = {
+    cpus,
     kernels: () => kernels,
+    doorbellCounters: (cpu) => new Doorbell(memory.doorbells[cpu]!).counters(),
     shutdown: async () => {
       for (const kernel of kernels.slice(1).reverse()) await kernel.shutdown();
     },
   };
-  return kernels[0]!;
+  return { first: booted[0]!, host };
 }
 
 /** Steps N CPUs in a seeded order on one virtual clock. */
@@ -96,6 +101,8 @@ class SimulatedMachine {
       // One clock for all CPUs: CPU time consumed on one delays the others too (no parallel time).
       consume: (ms: number) => shared.consume(ms),
       runUntilIdle: (runOptions?: RunUntilIdleOptions) => shared.runUntilIdle(runOptions),
+      waitWhile: (words, index, expected, timeoutMs) => shared.waitWhile(words, index, expected, timeoutMs),
+      waitWhileAsync: (words, index, expected, timeoutMs) => shared.waitWhileAsync(words, index, expected, timeoutMs),
       pendingTimers: () => shared.pendingTimers(),
       pendingWork: () => shared.pendingWork() + ready.length,
     };

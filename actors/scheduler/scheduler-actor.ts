@@ -10,34 +10,50 @@
  * The balancer's timer is armed only while there is something to give away, so an idle kernel
  * has no periodic work (a simulated clock can still run until idle).
  */
-import { Actor } from '../runtime/behavior.js';
+import { MigrationRefusedError, UsageError } from '../../ground/errors.js';
+import type { BehaviorFactory } from '../runtime/behavior.js';
 import { type Cell, Status } from '../runtime/cell.js';
-import type { ActorContext } from '../runtime/context.js';
-import type { Kernel } from '../runtime/kernel.js';
+import type { KernelCore } from '../runtime/kernel-core.js';
+import { fromSystem, type SystemActorInstance, type SystemContext } from '../runtime/system-context.js';
+import type { CpuState } from '../sched/cpu-state.js';
 import { pidCpu, type Pid } from '../../ground/pid.js';
 import type { SchedActorStats, SchedControl, SchedStatsReply } from '../../protocols/sched.js';
-import { balanceTarget } from './balancer.js';
-import { updateAfterSleep } from './decayed-runtime.js';
-import { EntityState, SchedClass, type SchedEntity } from './entity.js';
-import { entityOf, FairDispatcher } from './fair-dispatcher.js';
-import { balancePeriodMs } from './limits.js';
-import { compare } from './run-queue.js';
+import { balanceTarget } from '../sched/balancer.js';
+import { updateAfterSleep } from '../sched/decayed-runtime.js';
+import { EntityState, SchedClass, type SchedEntity } from '../sched/entity.js';
+import { entityOf, FairDispatcher } from '../sched/fair-dispatcher.js';
+import { balancePeriodMs } from '../sched/limits.js';
+import { compare } from '../sched/run-queue.js';
 
 /** Registered name of each CPU's scheduler actor. */
 export const schedulerName = 'kernel.scheduler';
 
-export class SchedulerActor extends Actor<SchedControl> {
-  private kernel!: Kernel;
-  private self!: Cell;
+/**
+ * The behaviour of a CPU's scheduler actor. `state` is the CPU's scheduler state: the balancer runs
+ * only when a tick takes it to `balancing` (an idle CPU ignores the tick), and `sched.stats` shows it.
+ */
+export function schedulerBehavior(state: CpuState): BehaviorFactory<SchedControl> {
+  return fromSystem((ctx) => new SchedulerActor(ctx, state), 'scheduler');
+}
+
+class SchedulerActor implements SystemActorInstance<SchedControl> {
+  private readonly kernel: KernelCore;
+  private readonly self: Cell;
   /** Actors the balancer tried and could not move, with why. */
   private readonly stays = new Map<Cell, string>();
   private balanceRounds = 0;
   private migrations = 0;
   private armed = false;
 
-  started(ctx: ActorContext<SchedControl>): void {
-    this.self = ctx as unknown as Cell;
-    this.kernel = this.self.kernel;
+  constructor(
+    ctx: SystemContext<SchedControl>,
+    private readonly state: CpuState,
+  ) {
+    this.self = ctx.cell;
+    this.kernel = ctx.kernel;
+  }
+
+  started(): void {
     this.armWhenLoaded();
   }
 
@@ -46,10 +62,17 @@ export class SchedulerActor extends Actor<SchedControl> {
     if (dispatcher !== null) dispatcher.onLoaded = null;
   }
 
-  receive(message: SchedControl, ctx: ActorContext<SchedControl>): void {
+  receive(message: SchedControl, ctx: SystemContext<SchedControl>): void {
     if (message.type === 'sched.balance-tick') {
       this.armed = false;
-      this.balance();
+      this.state.send('sched.balance-tick');
+      if (this.state.value === 'balancing') {
+        try {
+          this.balance();
+        } finally {
+          this.state.send('sched.balance-done');
+        }
+      }
       this.armWhenLoaded();
       return;
     }
@@ -72,7 +95,7 @@ export class SchedulerActor extends Actor<SchedControl> {
         case 'sched.migrate': {
           const cell = this.localCell(message.pid);
           const why = this.migrate(cell, message.cpu);
-          if (why !== null) throw new Error(`${cell.describe()} cannot move to cpu ${message.cpu}: ${why}`);
+          if (why !== null) throw new MigrationRefusedError(cell.describe(), message.cpu, why);
           reply.resolve(true);
           return;
         }
@@ -91,7 +114,6 @@ export class SchedulerActor extends Actor<SchedControl> {
     const node = this.kernel.node;
     if (dispatcher === null || node === null || dispatcher.loads === null) return;
     this.balanceRounds++;
-    dispatcher.cpuState.send('sched.balance-tick');
     const cpu = this.kernel.cpu;
     const loads = Array.from(dispatcher.loads);
     // This actor runs now only to balance: it is not part of the load it could give away.
@@ -106,7 +128,6 @@ export class SchedulerActor extends Actor<SchedControl> {
         if (why === null) break;
       }
     }
-    dispatcher.cpuState.send('sched.balance-done');
   }
 
   /** Moves `cell` to `cpu`, or returns why not (and remembers it for the stats). */
@@ -133,7 +154,7 @@ export class SchedulerActor extends Actor<SchedControl> {
     const entities = new Set<SchedEntity<Cell>>(scheduler.queued());
     if (scheduler.current !== null) entities.add(scheduler.current);
     for (const cell of this.stays.keys()) {
-      if (cell.entity !== null && cell.status !== Status.Stopped) entities.add(cell.entity);
+      if (cell.entity !== null && cell.status !== Status.Stopped) entities.add(entityOf(cell));
       else this.stays.delete(cell);
     }
     const actors: SchedActorStats[] = [...entities].sort(compare).map((entity) => ({
@@ -148,7 +169,7 @@ export class SchedulerActor extends Actor<SchedControl> {
     }));
     return {
       cpu: this.kernel.cpu,
-      state: dispatcher.cpuState.value,
+      state: this.state.value,
       load: scheduler.load,
       runQueueLength: scheduler.queuedCount,
       switches: scheduler.stats.switches,
@@ -182,7 +203,7 @@ export class SchedulerActor extends Actor<SchedControl> {
 
   private requireFair(): FairDispatcher {
     const dispatcher = this.fair();
-    if (dispatcher === null) throw new Error("this kernel runs the 'fifo' dispatcher, which has no priorities or stats: boot with { scheduler: 'fair' }");
+    if (dispatcher === null) throw new UsageError("this kernel runs the 'fifo' dispatcher, which has no priorities or stats: boot with { scheduler: 'fair' }");
     return dispatcher;
   }
 

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { CpuDownError, Kernel, RingFullError, type ActorRef } from '../../../actors/runtime/index.js';
-import { InterruptController } from '../../../actors/irq/index.js';
-import { eventually } from '../../helpers/eventually.js';
-import { Bomb, Counter, EventLog, Recorder, Relay, Sender, Spinner, type CounterMsg } from './fixtures/behaviors.js';
+import { CpuDownError, Kernel, RingFullError, type ActorRef } from '../../../../boot/index.js';
+import { interrupts } from '../../../../actors/irq/index.js';
+import { eventually } from '../../../helpers/eventually.js';
+import { Bomb, Counter, EventLog, Recorder, Relay, Sender, Spinner, type CounterMsg } from '../fixtures/behaviors.js';
 
-const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
+const modules = [new URL('../fixtures/behaviors.js', import.meta.url)];
 
 
 describe('worker CPUs', function () {
@@ -181,7 +181,7 @@ describe('worker CPUs', function () {
 
   it('an interrupt vector follows its handler to a worker: events raised on the main thread reach it in order', async () => {
     kernel = await Kernel.boot({ cpus: 2, modules });
-    const irq = await InterruptController.attach(kernel);
+    const irq = kernel.subsystem(interrupts);
     const handler = kernel.spawn(EventLog, { priority: 'realtime' });
     const vector = await irq.allocate<number>({ name: 'nic0', handler, ringCapacity: 8_192 });
     expect(await kernel.scheduler.ask({ type: 'sched.migrate', pid: handler.pid, cpu: 1 })).to.equal(true);

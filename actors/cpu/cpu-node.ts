@@ -1,0 +1,318 @@
+/**
+ * A CPU's routing core: what its kernel does with the interconnect. It turns tells and asks to
+ * actors of other CPUs into mail frames (refs in bodies included, see wire-refs.ts), delivers the
+ * mail frames other CPUs send, answers forwarded asks, and hands every other frame to the handler
+ * its type registered (frame-registry.ts). The concerns live in files of their own, each with its
+ * frames: placements, migrations, monitors, links, names and status across CPUs; backpressure is
+ * the outbox's (outbox.ts). Subsystems add their frame types at boot.
+ */
+import { assert } from '../../ground/assert.js';
+import { CpuDownError } from '../../ground/errors.js';
+import type { Message } from '../../ground/message.js';
+import type { Pid } from '../../ground/pid.js';
+import type { EncodedBytes } from '../../protocols/codec.js';
+import { KERNEL_ENVELOPE, KERNEL_REPLY, kernelEnvelope, kernelReply, kernelStructures, type KernelEnvelope, type KernelReply } from '../../protocols/runtime.js';
+import type { AnyMessage } from '../../protocols/schema.js';
+import type { Behavior } from '../runtime/behavior.js';
+import { type Cell, Status } from '../runtime/cell.js';
+import type { CpuRouting } from '../runtime/cpu-routing.js';
+import type { KernelCore } from '../runtime/kernel-core.js';
+import type { ActorRef } from '../runtime/ref.js';
+import type { ExitReason } from '../runtime/signals.js';
+import type { SpawnOptions } from '../runtime/spawn-options.js';
+import type { KernelStatus } from '../runtime/status.js';
+import type { BehaviorCatalog } from './catalog.js';
+import { CpuStatuses } from './cpu-statuses.js';
+import { FrameRegistry, type FrameRouting, type FrameType } from './frame-registry.js';
+import type { InterconnectMemory } from './interconnect.js';
+import { outboxWaitMsDefault } from './limits.js';
+import { Migrations } from './migrations.js';
+import { type CrossCpuOverflow, Outboxes, wholeFrame } from './outbox.js';
+import { Placements } from './placements.js';
+import { CpuPort } from './port.js';
+import { RemoteCell, type RemoteSender } from './remote-cell.js';
+import { RemoteLinks } from './remote-links.js';
+import { RemoteMonitors } from './remote-monitors.js';
+import { RemoteNames } from './remote-names.js';
+import { RemoteRefs } from './remote-refs.js';
+import { fromWireError, toWireError } from './wire-error.js';
+import { resolveWireRefs } from './wire-refs.js';
+
+export type { CrossCpuOverflow };
+
+/** How a kernel joins an interconnect. */
+export interface CpuNodeOptions {
+  readonly cpu: number;
+  readonly memory: InterconnectMemory;
+  readonly catalog: BehaviorCatalog;
+  /** What a full ring does with a message (default `wait`, see outbox.ts). */
+  readonly overflow?: CrossCpuOverflow;
+  /** How long a message may wait for ring space under `wait` (default 5000 ms). */
+  readonly outboxWaitMs?: number;
+  /** The frame types of the subsystems, in boot order (the same on every CPU). */
+  readonly frames?: readonly FrameType[];
+}
+
+export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
+  readonly cpu: number;
+  readonly cpus: number;
+  readonly port: CpuPort;
+  readonly catalog: BehaviorCatalog;
+  readonly refs: RemoteRefs;
+  readonly outbox: Outboxes;
+  readonly placements: Placements;
+  readonly monitors: RemoteMonitors;
+  private readonly migrations: Migrations;
+  private readonly links: RemoteLinks;
+  private readonly names: RemoteNames;
+  private readonly statuses: CpuStatuses;
+  private readonly frames: FrameRegistry;
+  private readonly down = new Set<number>();
+
+  constructor(
+    readonly kernel: KernelCore,
+    options: CpuNodeOptions,
+  ) {
+    this.cpu = options.cpu;
+    this.cpus = options.memory.cpus;
+    this.catalog = options.catalog;
+    this.refs = new RemoteRefs(this);
+    this.placements = new Placements(this);
+    this.migrations = new Migrations(this);
+    this.monitors = new RemoteMonitors(this);
+    this.links = new RemoteLinks(this);
+    this.names = new RemoteNames(this);
+    this.statuses = new CpuStatuses(this);
+    // Mail frames and structure syncs are the port's and this core's own; every other frame has its handler.
+    this.frames = new FrameRegistry([kernelEnvelope, kernelReply, kernelStructures]);
+    this.frames.register(...this.placements.frames, ...this.migrations.frames, ...this.monitors.frames, ...this.links.frames, ...this.names.frames, ...this.statuses.frames, ...(options.frames ?? []));
+    const refFor = (pid: Pid): ActorRef<never> => this.refs.refFor(pid);
+    this.port = new CpuPort(this.cpu, options.memory, {
+      deliver: (source, message) => this.handle(source, message),
+      admits: (message) => this.admits(message),
+      resolveRefs: (body) => resolveWireRefs(body, refFor),
+      schemas: this.frames.schemas(),
+    });
+    const shared = options.memory.doorbells[0] instanceof SharedArrayBuffer;
+    this.outbox = new Outboxes(kernel, this.port, options.overflow ?? 'wait', options.outboxWaitMs ?? outboxWaitMsDefault, shared);
+  }
+
+  // ---- CpuRouting: what the runtime core asks ------------------------------------------------
+
+  placement(where: number | 'auto'): number {
+    return this.placements.placement(where);
+  }
+
+  spawnOn(cpu: number, behavior: Behavior<Message>, options: SpawnOptions | undefined): Cell {
+    return this.placements.spawnOn(cpu, behavior, options);
+  }
+
+  remoteCell(pid: Pid): Cell {
+    return this.refs.remoteCell(pid);
+  }
+
+  lookupName(name: string): ActorRef<never> | undefined {
+    return this.names.lookup(name);
+  }
+
+  stopRemote(cell: Cell): void {
+    this.placements.stopRemote(asRemote(cell));
+  }
+
+  statusOf(cpu: number, deadlineMs?: number): Promise<KernelStatus> {
+    return this.statuses.statusOf(cpu, deadlineMs);
+  }
+
+  localStopped(cell: Cell, reason: ExitReason): void {
+    this.placements.localStopped(cell, reason);
+  }
+
+  nameChanged(name: string, pid: Pid, registered: boolean): void {
+    this.names.nameChanged(name, pid, registered);
+  }
+
+  requestMonitor(cell: Cell): void {
+    assert(cell.pid !== 0, 'a monitor request needs the pid the far CPU chose');
+    this.monitors.requestMonitor(asRemote(cell));
+  }
+
+  requestLink(local: Cell, cell: Cell): void {
+    this.links.requestLink(local, asRemote(cell));
+  }
+
+  requestUnlink(local: Cell, cell: Cell): void {
+    this.links.requestUnlink(local, asRemote(cell));
+  }
+
+  migrate(cell: Cell, cpu: number): string | null {
+    assert(cpu !== this.cpu && cpu >= 0 && cpu < this.cpus, () => `cpu ${cpu} is not another cpu of 0..${this.cpus - 1}`);
+    return this.migrations.migrate(cell, cpu);
+  }
+
+  // ---- RemoteSender: what stand-ins send -----------------------------------------------------
+
+  /** One envelope, encoded once, into the ring to the actor's CPU. */
+  sendEnvelope(cell: RemoteCell, message: unknown, origin: number): boolean {
+    const kernel = this.kernel;
+    const cpu = cell.cpu;
+    if (this.down.has(cpu)) {
+      if (origin < 0) kernel.asks.reject(-origin, new CpuDownError(cpu, cell.describe(), 'its worker is restarting'));
+      else kernel.deadLetter(message, origin, cell, 'stopped');
+      return false;
+    }
+    if (kernel.tracing.active) kernel.traceSend(origin, cell.pid, message);
+    const from = origin < 0 ? kernel.currentPid : origin;
+    const frame = this.port.encodeEnvelope(cpu, cell.pid, from, origin < 0 ? -origin : 0, message);
+    return this.outbox.offer(cpu, frame, message, origin, cell);
+  }
+
+  sendExit(cell: RemoteCell, from: Cell, reason: ExitReason): void {
+    this.links.sendExit(cell, from, reason);
+  }
+
+  // ---- FrameRouting: what frame handlers use -------------------------------------------------
+
+  localCell(pid: Pid): Cell | undefined {
+    return this.kernel.slots.get(pid, pidOf) ?? this.refs.forwarded.get(pid);
+  }
+
+  send<M extends AnyMessage>(cpu: number, message: M): void {
+    if (this.down.has(cpu)) return;
+    this.outbox.offer(cpu, wholeFrame(this.port.encode(cpu, message)), message, 0, null);
+  }
+
+  request(target: Cell, build: (askId: number) => AnyMessage, deadlineMs?: number): Promise<unknown> {
+    const cell = asRemote(target);
+    if (cell.pid === 0) return cell.whenSpawned().then(() => this.request(cell, build, deadlineMs));
+    const kernel = this.kernel;
+    return new Promise((resolve, reject) => {
+      const askId = kernel.asks.forward(0, cell, (ok, value) => (ok ? resolve(value) : reject(value)), deadlineMs);
+      const cpu = cell.cpu;
+      if (this.down.has(cpu)) {
+        kernel.asks.reject(askId, new CpuDownError(cpu, cell.describe(), 'its worker is restarting'));
+        return;
+      }
+      const message = build(askId);
+      let frame: Uint8Array;
+      try {
+        frame = this.port.encode(cpu, message);
+      } catch (error) {
+        kernel.asks.reject(askId, error);
+        return;
+      }
+      this.outbox.offer(cpu, wholeFrame(frame), message, -askId, cell);
+    });
+  }
+
+  answer(source: number, askId: number, ok: boolean, value: unknown): void {
+    this.reply(source, askId, 0, ok, value);
+  }
+
+  /** Answers ask `askId` of CPU `source` (asked by its actor `to`, 0 for the CPU) with a reply frame. */
+  reply(source: number, askId: number, to: Pid, ok: boolean, value: unknown): void {
+    if (this.down.has(source)) return; // the asker's CPU died; its asks died with it
+    let frame: EncodedBytes;
+    try {
+      frame = this.port.encodeReply(source, askId, to, ok, ok ? value : toWireError(value));
+    } catch (error) {
+      // A reply that cannot travel (a function, a class instance) fails the ask instead of hanging it.
+      frame = this.port.encodeReply(source, askId, to, false, toWireError(error));
+    }
+    this.outbox.offer(source, frame, value, 0, null);
+  }
+
+  // ---- receiving -----------------------------------------------------------------------------
+
+  /** Takes what other CPUs sent and routes it. Returns the frames handled. */
+  pump(): number {
+    return this.port.pump();
+  }
+
+  /** Moves frames waiting in outboxes into rings that have room again. */
+  flushOutboxes(): void {
+    this.outbox.flush();
+  }
+
+  /** Frames waiting in outboxes. */
+  get waitingFrames(): number {
+    return this.outbox.waiting;
+  }
+
+  /**
+   * Whether `message` can be handled now. A tell or ask whose actor's mailbox is full waits in the
+   * ring (backpressure on its sender) while that actor is working its mailbox down. An actor that
+   * cannot (it awaits an async handler, or is not running) gets it now and its mailbox's overflow
+   * policy applies, so one stalled actor cannot hold up everything else its CPU is sent.
+   */
+  private admits(message: AnyMessage): boolean {
+    if (message.type !== KERNEL_ENVELOPE) return true;
+    const cell = this.kernel.slots.get((message as KernelEnvelope).to, pidOf);
+    if (cell === undefined || cell.mailbox === null || !cell.mailbox.isFull) return true;
+    return cell.status !== Status.Running || cell.busy;
+  }
+
+  private handle(source: number, message: AnyMessage): void {
+    if (message.type === KERNEL_ENVELOPE) this.deliverEnvelope(source, message as KernelEnvelope);
+    else if (message.type === KERNEL_REPLY) this.settleReply(message as KernelReply);
+    else this.frames.handle(message, source, this);
+  }
+
+  private deliverEnvelope(source: number, message: KernelEnvelope): void {
+    const kernel = this.kernel;
+    const cell = this.localCell(message.to);
+    if (message.askId === 0) {
+      if (cell !== undefined) cell.deliver(message.body, message.from);
+      else kernel.deadLetter(message.body, message.from, null, 'stopped');
+      return;
+    }
+    const { askId, from } = message;
+    const id = kernel.asks.forward(from, cell ?? null, (ok, value) => this.reply(source, askId, from, ok, value));
+    if (cell !== undefined) cell.deliver(message.body, -id);
+    else kernel.deadLetter(message.body, -id, null, 'stopped');
+  }
+
+  private settleReply(message: KernelReply): void {
+    if (message.ok) this.kernel.asks.resolve(message.askId, message.body);
+    else this.kernel.asks.reject(message.askId, fromWireError(message.body));
+  }
+
+  // ---- CPUs going down and coming back ------------------------------------------------------
+
+  /**
+   * CPU `cpu` died: asks waiting on its actors fail with CpuDownError, refs to actors it merely
+   * hosted go dead, and actors this CPU placed there wait (holding messages) for its restart.
+   */
+  cpuDown(cpu: number, why: string): void {
+    if (this.down.has(cpu)) return;
+    this.down.add(cpu);
+    this.kernel.asks.rejectWhere((to) => to instanceof RemoteCell && to.cpu === cpu, (to) => new CpuDownError(cpu, to.describe(), why));
+    this.refs.cpuDown(cpu, (cell) => this.placements.has(cell));
+    this.statuses.cpuDown(cpu, why);
+    this.names.cpuDown(cpu);
+    this.monitors.cpuDown(cpu);
+    this.placements.cpuDown(cpu);
+    this.outbox.cpuDown(cpu);
+  }
+
+  /** CPU `cpu` is back on fresh rings: map them, tell it our names, and respawn what this CPU had placed there. */
+  cpuUp(cpu: number): void {
+    this.port.attachPeer(cpu);
+    this.down.delete(cpu);
+    this.names.cpuUp(cpu);
+    this.placements.cpuUp(cpu);
+  }
+
+  isDown(cpu: number): boolean {
+    return this.down.has(cpu);
+  }
+}
+
+/** `cell` as the stand-in this routing made it. */
+function asRemote(cell: Cell): RemoteCell {
+  assert(cell instanceof RemoteCell, () => `${cell.describe()} is not a stand-in of an actor of another CPU`);
+  return cell;
+}
+
+function pidOf(cell: Cell): Pid {
+  return cell.pid;
+}

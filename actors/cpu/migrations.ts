@@ -1,0 +1,108 @@
+/**
+ * Actors moving between CPUs (the balancer's and `sched.migrate`'s moves, OSv's thread migration):
+ * an actor leaves with its own fields, its mailbox in order (asks included) and its decayed runtime,
+ * in one `kernel.migrate` frame, and arrives as a fresh incarnation that continues where it was.
+ * Its ref, one object shared by every holder on the old CPU, points at the new home from then on.
+ */
+import { describeError } from '../../ground/errors.js';
+import { kernelMigrate, type KernelMigrate } from '../../protocols/runtime.js';
+import { type Behavior } from '../runtime/behavior.js';
+import type { Cell } from '../runtime/cell.js';
+import { runtimeExported } from '../sched/decayed-runtime.js';
+import { entityOf } from '../sched/fair-dispatcher.js';
+import { captureState, migrationBlocker, restoreState } from '../sched/migration.js';
+import type { CpuNode } from './cpu-node.js';
+import { defineFrameType, type FrameType } from './frame-registry.js';
+import { wholeFrame } from './outbox.js';
+import { spawnOptionsFrom, type Placement } from './placements.js';
+import { RemoteCell } from './remote-cell.js';
+
+export class Migrations {
+  readonly frames: readonly FrameType[] = [defineFrameType(kernelMigrate, (message, source) => this.arrived(source, message))];
+
+  constructor(private readonly node: CpuNode) {}
+
+  /**
+   * Moves local actor `cell` to CPU `cpu`. Returns null once it is on its way, or why it cannot
+   * move, in which case nothing changed. Messages sent to its ref meanwhile are held and follow in
+   * order, and frames other CPUs address to the old pid are forwarded.
+   */
+  migrate(cell: Cell, cpu: number): string | null {
+    const node = this.node;
+    const kernel = node.kernel;
+    if (node.isDown(cpu)) return `cpu ${cpu} is down`;
+    const blocker = migrationBlocker(cell, kernel.userRoot);
+    if (blocker !== null) return blocker;
+    const address = node.catalog.addressOf(cell.behavior as Behavior<never>);
+    if (address === undefined) return 'its behaviour is not exported by a boot module';
+    let state: Record<string, unknown> | null;
+    try {
+      state = captureState(cell);
+    } catch (error) {
+      return `its state cannot move: ${describeError(error)}`;
+    }
+    const bodies: unknown[] = [];
+    const origins: number[] = [];
+    cell.mailbox?.drain((body, origin) => {
+      bodies.push(body);
+      origins.push(origin);
+    });
+    const runtime = kernel.dispatcher.release(cell);
+    const ticket = node.placements.nextTicket();
+    const request: KernelMigrate = { type: kernelMigrate.type, ticket, from: cell.pid, module: address.module, exportName: address.exportName, options: spawnOptionsFrom(cell.options), state, runtime, bodies, origins };
+    let frame: Uint8Array | null = null;
+    let why = '';
+    try {
+      frame = node.port.encode(cpu, request);
+    } catch (error) {
+      why = `its state or messages cannot be encoded: ${describeError(error)}`;
+    }
+    if (frame !== null && !node.outbox.offer(cpu, wholeFrame(frame), request, 0, null)) why = `the ring to cpu ${cpu} is full`;
+    if (why !== '') {
+      // Back as it was: the messages return in order (they fit: they came out of this mailbox).
+      for (let i = 0; i < bodies.length; i++) cell.mailbox!.offer(bodies[i], origins[i]!, 0);
+      kernel.dispatcher.wake(cell);
+      return why;
+    }
+    const remote = new RemoteCell(kernel, node, 0, cpu, address.exportName, cell.options);
+    (remote as { ref: Cell['ref'] }).ref = cell.ref;
+    cell.ref.cell = remote;
+    const name = cell.extras?.name;
+    kernel.lifecycle.retire(cell);
+    if (name !== undefined) {
+      remote.ensureExtras().name = name;
+      kernel.registry.set(name, remote);
+    }
+    const placement: Placement = { cell: remote, address, options: cell.options };
+    node.placements.moving(cpu, ticket, placement);
+    node.refs.forwarded.set(cell.pid, remote);
+    return null;
+  }
+
+  /** An actor arrives from CPU `source`: start it with its state, runtime and mail. */
+  private arrived(source: number, request: KernelMigrate): void {
+    const node = this.node;
+    const kernel = node.kernel;
+    const bodies = request.bodies as unknown[];
+    const origins = request.origins as number[];
+    const pid = node.placements.spawnFor(source, request, (behavior) => {
+      const cell = kernel.lifecycle.spawnWithSpec(kernel.userRoot, behavior, spawnOptionsFrom(request.options), undefined, (instance) => restoreState(instance, request.state));
+      // The runtime arrives exported (R, not R·c): the first wake converts it to this CPU's scale.
+      const entity = entityOf(cell);
+      entity.runtime = request.runtime;
+      entity.renormalizeCount = runtimeExported;
+      for (let i = 0; i < bodies.length; i++) {
+        const origin = origins[i]!;
+        if (origin >= 0) {
+          cell.deliver(bodies[i], origin);
+        } else {
+          // An ask the source CPU waits on: answer it there, under its own id.
+          const id = kernel.asks.forward(0, cell, (ok, value) => node.reply(source, -origin, 0, ok, value));
+          cell.deliver(bodies[i], -id);
+        }
+      }
+      return cell.pid;
+    });
+    if (pid === 0) for (let i = 0; i < bodies.length; i++) kernel.deadLetter(bodies[i], origins[i]!, null, 'stopped');
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The plug-in contract of a kernel subsystem. A subsystem is a value: its name, what it starts on
+ * each CPU (the children under its supervisor, the cross-CPU frame types it handles, what it adds
+ * to the kernel's status) and the handle user code reaches it by. `Kernel.boot({ subsystems })`
+ * starts exactly the subsystems it is given, in order, each under a supervisor `kernel.<name>`
+ * below the kernel's root; adding one is writing its folder and one entry in that list.
+ *
+ * @example
+ * ```ts
+ * // actors/clock-tower/subsystem.ts
+ * export const clockTower = defineSubsystem({
+ *   name: 'clock-tower',
+ *   module: import.meta.url,
+ *   frames: [chimeFrame],
+ *   start: (host) => {
+ *     const tower = new ClockTower(host.kernel);
+ *     return { handle: () => tower, children: [{ id: 'bell', start: tower.bell() }] };
+ *   },
+ * });
+ * const kernel = await Kernel.boot({ subsystems: [...defaultSubsystems, clockTower] });
+ * kernel.subsystem(clockTower).ring();
+ * ```
+ */
+import type { KernelCore } from '../runtime/kernel-core.js';
+import type { ActorRef } from '../runtime/ref.js';
+import type { CpuState } from '../sched/cpu-state.js';
+import type { ChildSpec } from '../../supervisors/child-spec.js';
+import type { SupervisorMsg } from '../../supervisors/supervisor.js';
+import type { FrameRouting, FrameType } from '../cpu/frame-registry.js';
+
+/** How a subsystem's supervisor restarts its children (OTP's intensity and period). */
+export interface SupervisionLimits {
+  /** More than this many restarts within `restartWindowMs` and the supervisor gives up (default 3). */
+  readonly restartsMax: number;
+  readonly restartWindowMs: number;
+}
+
+/** What a subsystem gets from boot on each CPU. */
+export interface SubsystemHost {
+  /** The kernel core of the CPU it starts on. */
+  readonly kernel: KernelCore;
+  /** That CPU's scheduler state (running, idle-polling, parked, balancing). */
+  readonly cpuState: CpuState;
+  /** The routing to the other CPUs, for the subsystem's own frames; null on a one-CPU kernel. */
+  readonly routing: FrameRouting | null;
+  /** Its own supervisor (`kernel.<name>`), once the tree has started: for children started later. */
+  supervisor(): ActorRef<SupervisorMsg>;
+}
+
+/** What a subsystem starts on one CPU. */
+export interface SubsystemParts<THandle> {
+  /** What `kernel.subsystem(it)` returns; asked on each call, so it may follow restarts. */
+  readonly handle: () => THandle;
+  /** The static children of its supervisor, started in order (OTP child specs). */
+  readonly children?: readonly ChildSpec<never>[];
+  /** What it adds to `kernel.status()`, under its name: plain data (it crosses CPUs). */
+  status?(): unknown;
+}
+
+/** A subsystem, as `Kernel.boot({ subsystems })` takes it. */
+export interface Subsystem<THandle> {
+  /** Its name: its supervisor is `kernel.<name>`, its status appears under it. Lower case, digits and `-`. */
+  readonly name: string;
+  /**
+   * The module that exports it (`import.meta.url`): worker CPUs import it to boot the same list, so
+   * a subsystem must be exported by its module, as boot modules' behaviours are.
+   */
+  readonly module: string;
+  /** Its supervisor's restart limits (default 3 restarts in 5 s). */
+  readonly supervision?: SupervisionLimits;
+  /**
+   * The cross-CPU frame types it sends and handles (see actors/cpu/frame-registry.ts): registered
+   * on every CPU, in boot order, before the CPU's rings are mapped.
+   */
+  readonly frames?: readonly FrameType[];
+  /** Starts it on one CPU, before that CPU's tree starts; called once per CPU and incarnation of the kernel. */
+  start(host: SubsystemHost): SubsystemParts<THandle>;
+}
+
+/** Any subsystem, whatever its handle. */
+export type AnySubsystem = Subsystem<unknown>;
+
+/** The part of a booted kernel that subsystem helpers take: its subsystems and its shutdown. */
+export interface KernelHandle {
+  /** The handle of `subsystem`; throws SubsystemNotBootedError if this kernel did not boot it. */
+  subsystem<THandle>(subsystem: Subsystem<THandle>): THandle;
+  /** Stops the whole kernel gracefully. */
+  shutdown(): Promise<void>;
+}
+
+const subsystemName = /^[a-z][a-z0-9-]{0,31}$/;
+
+/** Checks and returns a subsystem (a name that can be a registered name, and a module URL). */
+export function defineSubsystem<THandle>(subsystem: Subsystem<THandle>): Subsystem<THandle> {
+  if (!subsystemName.test(subsystem.name)) throw new TypeError(`subsystem name '${subsystem.name}' must match ${subsystemName.source}`);
+  if (!subsystem.module.startsWith('file:') && !subsystem.module.startsWith('data:')) {
+    throw new TypeError(`subsystem '${subsystem.name}': module must be the URL of the module that exports it (import.meta.url), got '${subsystem.module}'`);
+  }
+  return subsystem;
+}

@@ -1,0 +1,393 @@
+import type { Observable } from 'rxjs';
+import type { Clock } from '../../drivers/clock/clock.js';
+import type { SimulatedClock } from '../../drivers/clock/simulated.js';
+import type { Random } from '../../drivers/random/random.js';
+import { assert } from '../../ground/assert.js';
+import { ActorStoppedError, HookFailedError, InvariantError, KernelStoppedError, MailboxFullError, UsageError } from '../../ground/errors.js';
+import type { Message } from '../../ground/message.js';
+import { pidCpu, type Pid } from '../../ground/pid.js';
+import { AskTable } from './asks.js';
+import { type Behavior, behaviorLabel } from './behavior.js';
+import { type Cell, Status } from './cell.js';
+import type { CpuRouting } from './cpu-routing.js';
+import type { Dispatcher } from './dispatcher.js';
+import { type DeadLetter, type DeadLetterReason, type KernelEvent, messageTypeOf, ObservedStream } from './events.js';
+import { Lifecycle } from './lifecycle.js';
+import type { ExitReason } from './signals.js';
+import type { ActorRef } from './ref.js';
+import type { ActorContext } from './context.js';
+import { SlotTable } from './slots.js';
+import type { SpawnOptions } from './spawn-options.js';
+import { type KernelStatus, statusOf } from './status.js';
+
+/**
+ * What one CPU's kernel core is made of. The boot layer (boot/) picks each part: drivers, the run
+ * policy, the routing to other CPUs, the supervision tree and its subsystems.
+ */
+export interface KernelCoreParts {
+  readonly mode: 'real' | 'simulated';
+  /** The CPU this kernel runs (0 for the main thread, or a single-CPU kernel). */
+  readonly cpu: number;
+  readonly clock: Clock;
+  readonly random: Random;
+  /** Default mailbox bound of actors that set none, in messages. */
+  readonly mailboxCapacity: number;
+  /** Default ask deadline, in ms. */
+  readonly askDeadlineMs: number;
+  /** Where every slot's pid generation starts (a restarted CPU starts past its old actors'). */
+  readonly firstGeneration?: number;
+  /** Makes this kernel's run policy. */
+  readonly dispatcher: (kernel: KernelCore) => Dispatcher;
+  /** Refuses spawn options the run policy would refuse later (a priority out of range, say). */
+  readonly checkSpawnOptions?: (options: SpawnOptions) => void;
+}
+
+/** The two actors of the kernel tree the core needs: the root, and the parent of top-level user actors. */
+export interface KernelTreeRoots {
+  readonly root: Cell;
+  /** Looked up on each access: the guardian is respawned as a new actor if its subtree restarts. */
+  readonly user: Cell;
+}
+
+/** What owns a kernel's other CPUs (worker threads, or simulated CPUs): stopped after this CPU's tree. */
+export interface OtherCpus {
+  shutdown(): Promise<void>;
+}
+
+/** A failure of a child, reported whether or not a supervisor restarted it. */
+export interface ChildFailure {
+  readonly child: ActorRef<never>;
+  readonly parent: ActorRef<never> | undefined;
+  readonly error: unknown;
+  /** The message being handled when it failed, if any. */
+  readonly message: unknown;
+  readonly atMs: number;
+}
+
+/**
+ * The runtime core of one CPU: its actors (cells in a slot table), their mailboxes, asks and
+ * lifecycle, the run policy behind the dispatcher interface, and what it tells (events, dead
+ * letters, failures). It imports nothing of the scheduler, the CPUs or the subsystems: the boot
+ * layer builds it from `KernelCoreParts` and attaches the routing to other CPUs and the tree.
+ *
+ * Users hold the `Kernel` of boot/kernel.ts, the public face of this core; kernel code (system
+ * actors, subsystems, the CPU layer) works on the core itself, through `SystemContext.kernel`.
+ */
+export class KernelCore {
+  readonly mode: 'real' | 'simulated';
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly mailboxCapacity: number;
+  /** The CPU this kernel runs (0 for the main thread, or a single-CPU kernel). */
+  readonly cpu: number;
+  readonly slots: SlotTable<Cell>;
+  /** Routing to and from the other CPUs; null for a single-CPU kernel. */
+  node: CpuRouting | null = null;
+  /** The other CPUs, on CPU 0 of a multi-CPU kernel: stopped after this CPU's tree. */
+  otherCpus: OtherCpus | null = null;
+  /** Registered names of this CPU's actors (and of the stand-ins of actors it placed elsewhere). */
+  readonly registry = new Map<string, Cell>();
+  readonly dispatcher: Dispatcher;
+  readonly asks: AskTable;
+  readonly lifecycle = new Lifecycle(this);
+  readonly tracing = new ObservedStream<KernelEvent>();
+  readonly checkSpawnOptions: (options: SpawnOptions) => void;
+  /** What subsystems add to `status()`, by name (boot registers them). */
+  readonly statusSources = new Map<string, () => unknown>();
+  private readonly deadLetterStream = new ObservedStream<DeadLetter>();
+  private readonly failureStream = new ObservedStream<ChildFailure>();
+
+  /** The actor whose hook runs now, and the message and origin it handles. */
+  current: Cell | null = null;
+  currentMessage: unknown = undefined;
+  currentOrigin = 0;
+  /** Trace id of the event being handled (0 when untraced). */
+  currentCause = 0;
+  private eventSeq = 0;
+  private stopped = false;
+  private shuttingDown: Promise<void> | null = null;
+  private markStopped!: () => void;
+  /** Resolves once the kernel has stopped, by `shutdown()` or because its root supervisor gave up. */
+  readonly whenStopped: Promise<void> = new Promise((resolve) => (this.markStopped = resolve));
+  private tree: KernelTreeRoots | null = null;
+
+  /** Messages that could not be delivered since boot. */
+  deadLetterCount = 0;
+
+  constructor(parts: KernelCoreParts) {
+    this.mode = parts.mode;
+    this.cpu = parts.cpu;
+    this.clock = parts.clock;
+    this.random = parts.random;
+    this.mailboxCapacity = parts.mailboxCapacity;
+    this.checkSpawnOptions = parts.checkSpawnOptions ?? (() => {});
+    this.slots = new SlotTable<Cell>(parts.cpu, parts.firstGeneration);
+    this.dispatcher = parts.dispatcher(this);
+    this.asks = new AskTable(this, parts.askDeadlineMs);
+  }
+
+  /** Boot: the routing to the other CPUs of a multi-CPU kernel. Set once, before any actor runs. */
+  attachRouting(node: CpuRouting): void {
+    assert(this.node === null && this.slots.size === 0, 'routing is attached once, before the first actor');
+    this.node = node;
+  }
+
+  /** Boot: the kernel tree, once its root has been spawned. */
+  attachTree(tree: KernelTreeRoots): void {
+    assert(this.tree === null, 'the kernel tree is attached once');
+    this.tree = tree;
+  }
+
+  /** CPUs this kernel's machine runs. */
+  get cpus(): number {
+    return this.node?.cpus ?? 1;
+  }
+
+  /** The seed every random choice of this kernel derives from: log it to replay a run. */
+  get seed(): number {
+    return this.random.seed;
+  }
+
+  /** The simulated clock of a simulated kernel. Throws `UsageError` on a real kernel. */
+  get simulatedClock(): SimulatedClock {
+    if (this.clock.kind !== 'simulated') throw new UsageError('this kernel runs on a real clock; boot it with { mode: "simulated" } to drive its time');
+    return this.clock as SimulatedClock;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  get events(): Observable<KernelEvent> {
+    return this.tracing.stream;
+  }
+
+  get deadLetters(): Observable<DeadLetter> {
+    return this.deadLetterStream.stream;
+  }
+
+  get failures(): Observable<ChildFailure> {
+    return this.failureStream.stream;
+  }
+
+  /** The pid of the actor running now, 0 outside any actor. */
+  get currentPid(): Pid {
+    return this.current === null ? 0 : this.current.pid;
+  }
+
+  /** The guardian of top-level user actors (the parent `spawn` gives). */
+  get userRoot(): Cell {
+    return this.requireTree().user;
+  }
+
+  /** The root of the kernel tree. */
+  get root(): Cell {
+    return this.requireTree().root;
+  }
+
+  /** Spawns a top-level user actor (under the user guardian), here or on the CPU `options.cpu` names. */
+  spawn<M extends Message>(behavior: Behavior<M>, options?: SpawnOptions): ActorRef<M> {
+    const user = this.requireTree().user;
+    const where = options?.cpu;
+    if (where !== undefined && where !== this.cpu) {
+      if (this.node === null) {
+        if (where === 'auto' || where === 0) return this.lifecycle.spawn(user, behavior as Behavior<Message>, options).ref as ActorRef<M>;
+        throw new RangeError(`cpu ${where} does not exist: this kernel runs one CPU (boot it with { cpus })`);
+      }
+      const cpu = this.node.placement(where);
+      if (cpu !== this.cpu) return this.node.spawnOn(cpu, behavior as Behavior<Message>, options).ref as ActorRef<M>;
+    }
+    return this.lifecycle.spawn(user, behavior as Behavior<Message>, options).ref as ActorRef<M>;
+  }
+
+  /** Resolves with `ref` once its actor exists (see `Cell.whenSpawned`). */
+  async spawned<M extends Message>(ref: ActorRef<M>): Promise<ActorRef<M>> {
+    await ref.cell.whenSpawned();
+    return ref;
+  }
+
+  /** The live actor registered under `name`: one of this CPU's first, else one another CPU announced. */
+  lookup<M extends Message = never>(name: string): ActorRef<M> | undefined {
+    const cell = this.registry.get(name);
+    if (cell !== undefined) return cell.status !== Status.Stopped ? (cell.ref as ActorRef<M>) : undefined;
+    return this.node?.lookupName(name) as ActorRef<M> | undefined;
+  }
+
+  /** The ref of a live actor by pid. */
+  refOf<M extends Message = never>(pid: Pid): ActorRef<M> | undefined {
+    if (this.node !== null && pidCpu(pid) !== this.cpu && pidCpu(pid) < this.node.cpus) return this.node.remoteCell(pid).ref as ActorRef<M>;
+    return this.slots.get(pid, (cell) => cell.pid)?.ref as ActorRef<M> | undefined;
+  }
+
+  /**
+   * Runs `run` in the turn of the actor behind `ref`, ahead of its user messages: the system-lane
+   * path interrupt controllers use to wake handler actors. Returns false if the actor is stopped.
+   * Several calls before the actor's turn run in order, each once.
+   */
+  runInTurnOf(ref: ActorRef<never>, run: (self: ActorContext<never>) => void): boolean {
+    const cell = ref.cell;
+    if (cell.isRemote()) throw new InvariantError(`runInTurnOf: ${cell.describe()} lives on another CPU`);
+    if (cell.status >= Status.Stopping) return false;
+    cell.pushSystem({ kind: 'run', run: run as (cell: Cell) => void });
+    return true;
+  }
+
+  /** Stops an actor (and its subtree) with reason `shutdown`; resolves when it is gone. */
+  stop(ref: ActorRef<never>): Promise<void> {
+    const cell = ref.cell;
+    if (cell.isRemote()) {
+      // The request travels to the actor's CPU; the promise does not wait for the far side.
+      this.node!.stopRemote(cell);
+      return Promise.resolve();
+    }
+    return this.lifecycle.terminate(cell, 'shutdown', undefined, true);
+  }
+
+  /**
+   * Stops the whole tree gracefully (children in reverse start order, each within its shutdown
+   * timeout), then the other CPUs. Asks still in flight fail with `KernelStoppedError`.
+   */
+  shutdown(): Promise<void> {
+    if (this.shuttingDown !== null) return this.shuttingDown;
+    this.shuttingDown = (async () => {
+      if (this.tree !== null) await this.lifecycle.terminate(this.tree.root, 'shutdown', undefined, false);
+      if (this.otherCpus !== null) await this.otherCpus.shutdown();
+      this.stopped = true;
+      this.markStopped();
+      this.asks.rejectAll(() => new KernelStoppedError('answer an ask'));
+      this.tracing.complete();
+      this.deadLetterStream.complete();
+      this.failureStream.complete();
+    })();
+    return this.shuttingDown;
+  }
+
+  /** A snapshot of the tree: every actor with its status and queue lengths. */
+  status(): KernelStatus {
+    return statusOf(this, this.requireTree().root);
+  }
+
+  /** Snapshots of every CPU's tree, by CPU number: this one's at once, the others' from their CPUs. */
+  async cpuStatuses(options: { readonly deadlineMs?: number } = {}): Promise<KernelStatus[]> {
+    const own = this.status();
+    const node = this.node;
+    if (node === null) return [own];
+    return Promise.all(Array.from({ length: node.cpus }, (_, cpu) => (cpu === this.cpu ? own : node.statusOf(cpu, options.deadlineMs))));
+  }
+
+  /** A stable path for `cell` (names where registered, else labels with sibling index). */
+  pathOf(cell: Cell): string {
+    const parts: string[] = [];
+    for (let at: Cell | null = cell; at !== null; at = at.parentCell) {
+      parts.push(at.extras?.name ?? `${behaviorLabel(at.behavior as Behavior<never>)}#${siblingIndex(at)}`);
+    }
+    return parts.reverse().join('/');
+  }
+
+  /** Records an undeliverable message; an ask behind it fails with the matching error. */
+  deadLetter(message: unknown, origin: number, target: Cell | null, reason: DeadLetterReason): void {
+    let from = origin;
+    if (origin < 0) {
+      const askId = -origin;
+      from = this.asks.senderOf(askId);
+      const type = messageTypeOf(message);
+      const targetName = target?.describe() ?? 'nobody';
+      if (reason === 'stopped') this.asks.reject(askId, new ActorStoppedError(targetName, type));
+      else if (reason === 'mailbox-full' || reason === 'dropped-oldest') this.asks.reject(askId, new MailboxFullError(targetName, type, target?.mailbox?.capacity ?? 0));
+    }
+    this.deadLetterCount++;
+    if (this.deadLetterStream.active) {
+      this.deadLetterStream.emit({ from, to: target?.pid ?? 0, target: target?.describe() ?? 'nobody', message, reason, atMs: this.clock.now() });
+    }
+    if (this.tracing.active) this.trace({ kind: 'dead-letter', from, to: target?.pid ?? 0, messageType: messageTypeOf(message), reason });
+  }
+
+  reportFailure(cell: Cell, error: unknown, message: unknown): void {
+    if (!this.failureStream.active) return;
+    this.failureStream.emit({ child: cell.ref as ActorRef<never>, parent: cell.parentCell?.ref as ActorRef<never> | undefined, error, message, atMs: this.clock.now() });
+  }
+
+  /** A hook threw while the actor was going away anyway: report it, do not crash again. */
+  reportHookError(cell: Cell, hook: string, error: unknown): void {
+    this.reportFailure(cell, new HookFailedError(cell.describe(), hook, error), undefined);
+  }
+
+  /** Emits a traced event with the next id and the current cause. */
+  trace(event: DistributiveOmit<KernelEvent, 'id' | 'cause' | 'atMs'>, cause = this.currentCause): number {
+    const id = ++this.eventSeq;
+    // Stamp the fresh object rather than spreading it into a new one: events come in many shapes,
+    // and a megamorphic spread costs microseconds where these stores cost nanoseconds.
+    const stamped = event as unknown as { id: number; cause: number; atMs: number };
+    stamped.id = id;
+    stamped.cause = cause;
+    stamped.atMs = this.clock.now();
+    this.tracing.emit(stamped as unknown as KernelEvent);
+    return id;
+  }
+
+  traceSend(origin: number, to: Pid, message: unknown): number {
+    const from = origin < 0 ? this.asks.senderOf(-origin) : origin;
+    return this.trace({ kind: 'send', from, to, messageType: messageTypeOf(message) });
+  }
+
+  traceReceive(pid: Pid, message: unknown, cause: number): void {
+    this.currentCause = this.trace({ kind: 'receive', pid, messageType: messageTypeOf(message) }, cause);
+  }
+
+  /**
+   * Runs `hook` as `cell` (so sends from it carry its pid). A throw fails the cell when
+   * `failOnThrow`, else it is reported. Returns whether the hook completed.
+   */
+  runHook(cell: Cell, hook: () => void, failOnThrow = true): boolean {
+    const current = this.current;
+    const message = this.currentMessage;
+    const origin = this.currentOrigin;
+    this.current = cell;
+    this.currentMessage = undefined;
+    this.currentOrigin = 0;
+    let failure: { error: unknown } | null = null;
+    try {
+      hook();
+    } catch (error) {
+      failure = { error };
+    } finally {
+      this.current = current;
+      this.currentMessage = message;
+      this.currentOrigin = origin;
+    }
+    if (failure === null) return true;
+    if (failOnThrow) this.lifecycle.fail(cell, failure.error, undefined, 0);
+    else this.reportHookError(cell, 'hook', failure.error);
+    return false;
+  }
+
+  /** Ends the dispatcher's current turn. */
+  leave(): void {
+    // currentMessage is left as it is (hooks compare it only while `current` is set); clearing
+    // it on every turn costs more than holding one handled message a little longer.
+    this.current = null;
+    this.currentOrigin = 0;
+    if (this.currentCause !== 0) this.currentCause = 0;
+  }
+
+  onStopped(cell: Cell, reason: ExitReason): void {
+    if (this.node !== null) this.node.localStopped(cell, reason);
+    if (this.tree !== null && cell === this.tree.root) {
+      this.stopped = true;
+      this.markStopped();
+    }
+  }
+
+  private requireTree(): KernelTreeRoots {
+    if (this.tree === null || this.stopped) throw new KernelStoppedError('use a stopped kernel');
+    return this.tree;
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function siblingIndex(cell: Cell): number {
+  let index = 0;
+  for (let at = cell.prevSibling; at !== null; at = at.prevSibling) index++;
+  return index;
+}
