@@ -1,19 +1,22 @@
 /**
- * Determinism lint: kernel code (actors, supervisors, protocols) must get time, randomness and
- * I/O from injected drivers, or a simulated run would not replay from its seed. This test scans
- * the TypeScript sources and lists every forbidden call or import as file:line.
+ * Determinism lint: kernel code (everything but the drivers, the programs at the edge, benchmarks
+ * and tests) must get time, randomness and I/O from injected drivers, or a simulated run would not
+ * replay from its seed. This test scans the TypeScript sources and lists every forbidden call or
+ * import as file:line.
  */
 import { expect } from 'chai';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { findForbiddenUses, maskSource } from './forbidden-calls.js';
+import { listSourceFiles, repoRoot } from './sources.js';
 
-// This file runs as dist/test/lint/determinism.test.js; the sources sit three levels up.
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const scannedFolders = ['actors', 'supervisors', 'protocols'] as const;
-const sourceFileName = /\.(?:ts|mts|cts|tsx|js|mjs|cjs)$/;
-const folderDepthMax = 32;
+/** Folders that may touch the outside world: the drivers, and code that is not the kernel's. */
+const exemptFolders = new Set(['drivers', 'bench', 'test', 'bin', 'examples', 'node_modules', 'dist']);
+/** The kernel's folders: every top-level folder with sources but the exempt ones. */
+const scannedFolders = readdirSync(repoRoot, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.') && !exemptFolders.has(entry.name))
+  .map((entry) => entry.name)
+  .sort();
 
 describe('lint: determinism', () => {
   it('finds the repository root from the compiled test file', () => {
@@ -21,7 +24,12 @@ describe('lint: determinism', () => {
     expect(manifest.name).to.equal('osprey');
   });
 
-  it('has no wall-clock, Math.random, platform timer or fs/net/dgram/child_process use in actors, supervisors, protocols', () => {
+  it('scans the kernel: ground, protocols, actors, supervisors and boot at least', () => {
+    expect(scannedFolders).to.include.members(['ground', 'protocols', 'actors', 'supervisors', 'boot']);
+    expect(scannedFolders).to.not.include('drivers');
+  });
+
+  it('has no wall-clock, Math.random, platform timer, timed Atomics wait or fs/net/dgram/child_process use in kernel code', () => {
     const report: string[] = [];
     for (const folder of scannedFolders) {
       for (const file of listSourceFiles(join(repoRoot, folder))) {
@@ -60,6 +68,9 @@ describe('lint: forbidden-calls checker', () => {
     "const cp = require('node:child_process');",
     "const mod = await import('node:net');",
     'const mod = await import(`dgram`);',
+    'Atomics.wait(words, 0, 0, 50);',
+    'await Atomics.waitAsync(words, 0, 1, timeoutMs).value;',
+    'Atomics.wait(words, index(0, 1), f(a, b), ms);',
   ];
 
   for (const line of forbiddenLines) {
@@ -83,6 +94,9 @@ describe('lint: forbidden-calls checker', () => {
     "import { join } from 'node:path';",
     "import { fsync } from './fsync.js';",
     "const list = Array.from('fs');",
+    'Atomics.wait(words, 0, 0);',
+    'Atomics.notify(words, 0, 1);',
+    'clock.waitWhile(words, 0, 0, 50);',
   ];
 
   for (const line of allowedLines) {
@@ -111,17 +125,3 @@ describe('lint: forbidden-calls checker', () => {
     expect(masked.split('\n')).to.deep.equal(['a();     ', '    ', "      b('//');"]);
   });
 });
-
-/** Every source file under `folder` (none if it does not exist yet), skipping declarations. */
-function listSourceFiles(folder: string, depth = 0): string[] {
-  if (!existsSync(folder)) return [];
-  expect(depth, `folder nesting deeper than ${folderDepthMax} at ${folder}`).to.be.below(folderDepthMax);
-  const files: string[] = [];
-  for (const entry of readdirSync(folder, { withFileTypes: true })) {
-    if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
-    const path = join(folder, entry.name);
-    if (entry.isDirectory()) files.push(...listSourceFiles(path, depth + 1));
-    else if (entry.isFile() && sourceFileName.test(entry.name) && !entry.name.endsWith('.d.ts')) files.push(path);
-  }
-  return files.sort();
-}

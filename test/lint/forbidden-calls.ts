@@ -1,6 +1,7 @@
 /**
  * The determinism checker: finds calls and imports that would let kernel code read the real
- * clock, real randomness or real I/O instead of going through the injected drivers.
+ * clock, real randomness or real I/O instead of going through the injected drivers, timed waits on
+ * shared memory included.
  *
  * It is a text scanner, not a parser. Comments are blanked first (keeping every offset, so line
  * and column numbers stay true); string contents are blanked too before looking for calls, so an
@@ -56,6 +57,29 @@ const importPatterns = [
 ];
 
 /**
+ * A wait on a shared word with a timeout reads time, so it belongs to the clock driver
+ * (`Clock.waitWhile`); an untimed wait is only synchronisation and may stay where it is.
+ */
+const atomicsWait = /(?<![\w$.])Atomics\s*\.\s*(wait|waitAsync)\s*\(/g;
+
+/** The number of top-level arguments of the call whose `(` is at `open` in masked `code`. */
+function argumentCount(code: string, open: number): number {
+  let depth = 0;
+  let commas = 0;
+  let empty = true;
+  for (let index = open + 1; index < code.length; index++) {
+    const char = code[index]!;
+    if (char === '(' || char === '[' || char === '{') depth++;
+    else if (char === ')' || char === ']' || char === '}') {
+      if (depth === 0) return empty ? 0 : commas + 1;
+      depth--;
+    } else if (char === ',' && depth === 0) commas++;
+    if (char.trim() !== '') empty = false;
+  }
+  return commas + 1;
+}
+
+/**
  * Lists every forbidden call and import in `source`, in source order.
  *
  * @example
@@ -70,6 +94,9 @@ export function findForbiddenUses(source: string): ForbiddenUse[] {
   const found: Array<{ index: number; what: string }> = [];
   for (const { what, regExp } of callPatterns) {
     for (const match of codeOnly.matchAll(regExp)) found.push({ index: match.index, what });
+  }
+  for (const match of codeOnly.matchAll(atomicsWait)) {
+    if (argumentCount(codeOnly, match.index + match[0].length - 1) >= 4) found.push({ index: match.index, what: `timed Atomics.${match[1]!}(` });
   }
   for (const regExp of importPatterns) {
     for (const match of codeWithStrings.matchAll(regExp)) {
