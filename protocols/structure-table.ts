@@ -27,8 +27,6 @@ export type StructureList = readonly Structure[];
  * msgpackr's in-memory form. `sharedLength` marks how many ids are agreed; on decoder entries,
  * `isShared` makes msgpackr restore the entry after a frame that redefines it in-band, and
  * `highByte` tells it that ids past the 32nd are two bytes long.
- *
- * @internal
  */
 export type MsgpackrTable = (string[] & { isShared?: boolean; highByte?: number })[] & { sharedLength?: number };
 

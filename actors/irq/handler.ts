@@ -8,7 +8,7 @@ import type { ExitReason } from '../runtime/signals.js';
 import { Line, LineInput, type LineState, ringInput } from './line.js';
 import { recoverLinesOf, type VectorState } from './vector.js';
 
-/** @internal Marks behaviours and incarnations made by `interruptHandler`, so the controller can tell them apart. */
+/** Marks behaviours and incarnations made by `interruptHandler`, so the controller can tell them apart. */
 export const handlerMark: unique symbol = Symbol('osprey.irq.handler');
 
 /**

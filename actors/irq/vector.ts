@@ -33,7 +33,7 @@ export interface VectorHost {
 }
 
 /**
- * @internal Everything the controller knows about one allocated vector: its line state, its ring,
+ * Everything the controller knows about one allocated vector: its line state, its ring,
  * its handler and its counters. The ISR (`raise`) and the handler's wake both work on this record;
  * the line changes state only through `step`, i.e. through the table compiled from the machine.
  */
