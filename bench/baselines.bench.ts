@@ -8,7 +8,7 @@ import { emit, emitRatio, measureRate } from './harness.js';
 
 const N_CALL = 20_000_000; // ~130-180 ms at 150-110 M/s
 const N_POLY = 20_000_000; // ~110-220 ms at 180-90 M/s
-const N_ACTOR = 5_000_000; // ~160 ms at 31.7 M/s (node-limits used 10M; the rate does not depend on n)
+const N_ACTOR = 5_000_000; // ~160 ms at 31.7 M/s (docs/measured-limits.md §1 used 10M; the rate does not depend on n)
 const N_XSTATE = 100_000; // ~180-290 ms at 550-350 k/s: xstate costs ~2-3 µs per send
 
 export async function run(): Promise<void> {

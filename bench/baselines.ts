@@ -1,9 +1,9 @@
-// In-run baselines: the denominators for the runtime's speed goals (node-limits.md §4).
+// In-run baselines: the denominators for the runtime's speed goals (docs/measured-limits.md §4).
 // Each function does the whole workload for `n` messages and returns the number handled, so it can be
 // passed straight to measureRate: `measureRate({ name, run: () => handWrittenActorLoop(N) })`.
 //
-// The first two are ports of /work/shared/reference/node-limits/01-same-thread.js; keep them
-// byte-for-byte equivalent in behaviour, or the figures stop being comparable with node-limits.md.
+// The first two are ports of the study's case 01 (docs/measured-limits.md §1); keep them
+// byte-for-byte equivalent in behaviour, or the figures stop being comparable with docs/measured-limits.md.
 
 import { assign, createActor, setup } from 'xstate';
 
@@ -23,7 +23,7 @@ function handler(msg: Msg): void {
 }
 
 /**
- * Absolute ceiling (152 M msg/s in node-limits.md): one plain call per message, no queue.
+ * Absolute ceiling (152 M msg/s in docs/measured-limits.md §2): one plain call per message, no queue.
  * The handler is inlined and the message literal may be escape-analysed away.
  */
 export function functionCallLoop(n: number): number {
@@ -45,7 +45,7 @@ const handlers: Array<(msg: Msg) => void> = [
   function h7(msg) { if (msg.type === 'ping') polySink.v += msg.n; else polySink.v -= 7; },
 ];
 
-/** Same loop, 8 distinct non-inlinable handlers (92 M msg/s in node-limits.md). */
+/** Same loop, 8 distinct non-inlinable handlers (92 M msg/s in docs/measured-limits.md §2). */
 export function functionCallLoopPolymorphic(n: number): number {
   for (let i = 0; i < n; i++) handlers[i & 7]!({ type: 'ping', n: i });
   return n;
@@ -53,7 +53,7 @@ export function functionCallLoopPolymorphic(n: number): number {
 
 /**
  * "1000-actor system: circular mailboxes + run queue + send" (`actorSystemRing` in
- * 01-same-thread.js; 31.7 M msg/s in node-limits.md). The G1 denominator.
+ * the study's case 01; 31.7 M msg/s in docs/measured-limits.md §2). The G1 denominator.
  *
  * 1000 actors, each with a preallocated 64-slot circular mailbox; a 2048-slot circular run queue;
  * 100 messages in flight; at most 64 messages per actor turn (fairness); every handled message

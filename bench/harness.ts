@@ -4,7 +4,7 @@
 // so results can be collected with `node dist/bench/run-all.js > results.jsonl`. Anything meant for
 // humans goes to stderr.
 //
-// This VM's speed drifts by up to 2x within a minute (node-limits.md §1), so absolute figures are
+// This VM's speed drifts by up to 2x within a minute (docs/measured-limits.md §1), so absolute figures are
 // only indicative: every figure is the median of >= 3 repetitions after a warm-up, and goals are
 // expressed as ratios of medians measured in the same process (emitRatio).
 //

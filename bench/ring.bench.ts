@@ -1,5 +1,5 @@
 // Ring mailboxes between two threads (actors/ring) against postMessage, measured in the same run
-// (node-limits.md §2 rows 2-3, §4 goals G4, G7, G8). Main thread = producer; bench/ring-worker.ts
+// (docs/measured-limits.md §2 areas 2-3, §4 goals G4, G7, G8). Main thread = producer; bench/ring-worker.ts
 // = consumer, commanded through a shared control block and signalling completion through a shared
 // sequence word, so no postMessage sits in a ring measurement.
 //
@@ -10,12 +10,12 @@
 //    c. batches of 64: 64 reserve/commit, one publish; consumer drain(…, 4096);
 //    d. as (a) with the consumer spinning 1000 polls then parking, and the producer calling
 //       wakeIfParked after each publish: throughput, notifies and parks (G7, G8).
-// 2. 64-byte frames: offer (copy in); consumer readView + copy 16 words out (as node-limits 03a),
+// 2. 64-byte frames: offer (copy in); consumer readView + copy 16 words out (as case 03a of docs/measured-limits.md §1),
 //    and poll() (a fresh copy per frame).
 // 3. ping-pong RTT over two rings, both sides spinning: median and p99 (the harness's hrtime pair,
 //    timerNs, is inside every sample).
 // 4. postMessage: one-way {type:'ping', n} unbatched and 64 per post (an array), and ping-pong RTT.
-// Reference (node-limits.md, other runs): 35.5 M int32/s, 503 M/s batched, 14.1 M 64-byte/s,
+// Reference (docs/measured-limits.md §2, other runs): 35.5 M int32/s, 503 M/s batched, 14.1 M 64-byte/s,
 // 0.17 µs spin RTT, postMessage 0.71 M/s, 2.6 M/s batched, 69 µs RTT. About 30-40 s on this VM.
 
 import { Worker } from 'node:worker_threads';

@@ -1,4 +1,4 @@
-// The actor runtime against its in-run baselines (node-limits.md §3a, §4).
+// The actor runtime against its in-run baselines (docs/measured-limits.md §3a, §4).
 //
 // Every figure is the median of 5 timed repetitions after a warm-up, measured in this process next
 // to its baseline. Each line says which kernel mode it used:

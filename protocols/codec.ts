@@ -9,7 +9,7 @@
  *
  * msgpackr choices, and why:
  * - `useRecords` with a shared `structures` table when `structures` is on: pre-agreed shapes are
- *   the measured fast path (3.4–3.8 M msg/s vs 2.15 M for maps across a ring, node-limits §3b).
+ *   the measured fast path (3.4–3.8 M msg/s vs 2.15 M for maps across a ring, docs/measured-limits.md §3b).
  *   `maxOwnStructures: 0` means msgpackr never writes in-band record definitions: once
  *   `structureCountMax` shapes are shared, new shapes go out as plain maps, never dropped.
  * - The decoder's `getStructures` hook refuses ids it has not imported. Without it msgpackr returns
@@ -27,7 +27,7 @@
  *
  * Threads that decode from SharedArrayBuffer rings must disable msgpackr's native addon: it throws
  * on every SAB view and msgpackr falls back to JS after paying for the exception (about 12× slower,
- * node-limits §5.2). Set MSGPACKR_NATIVE_ACCELERATION_DISABLED=true in the worker's environment
+ * docs/measured-limits.md §5.2). Set MSGPACKR_NATIVE_ACCELERATION_DISABLED=true in the worker's environment
  * before msgpackr loads. That is the ring's job, not this module's.
  */
 import { Packr, RESERVE_START_SPACE, REUSE_BUFFER_MODE, Unpackr } from 'msgpackr';

@@ -1,6 +1,6 @@
 /**
- * Bounds and defaults of the CPU layer. Figures behind them are in node-limits.md (§2 wake costs,
- * §3 ring throughput) and the ring benchmarks.
+ * Bounds and defaults of the CPU layer. Figures behind them are in docs/measured-limits.md (§2 area 6
+ * wake costs, §3b ring throughput) and the ring benchmarks.
  */
 
 /** Data region of each (source, target) ring, in bytes: about 16 000 small frames. */
@@ -10,14 +10,14 @@ export const pumpFramesPerSourceMax = 256;
 /**
  * How long a CPU with nothing to do polls its pending mask before it parks, in µs. The ski-rental
  * rule: spin about as long as parking costs, and a CPU never pays more than twice the best choice.
- * A park and its wake cost about 40 µs here (node-limits §2: ~30 µs to wake, ~10 µs to notify).
+ * A park and its wake cost about 40 µs here (docs/measured-limits.md §2 area 6: ~30 µs to wake, ~10 µs to notify).
  */
 export const idleSpinMicrosDefault = 40;
 /** Polls of the pending mask between two reads of the clock while spinning (a poll is a few ns). */
 export const spinPollsPerClockRead = 64;
 /**
  * Longest park, in ms: a safety net that turns a lost wake into a counted event, not a hang (a wait
- * under ~100 µs is meaningless here, node-limits §2), so keep it far above a time slice.
+ * under ~100 µs is meaningless here, docs/measured-limits.md §3d), so keep it far above a time slice.
  */
 export const parkTimeoutMsDefault = 1_000;
 /** Busy pump rounds between yields to the event loop, so timers and I/O of the CPU keep flowing. */

@@ -155,7 +155,7 @@ export class CpuPort {
     const codec = createFrameCodec(this.schemas, { decodedAnyFields: 'trust' });
     const resolveRefs = this.resolveRefs;
     // Frames are decoded from a private copy: msgpackr's native string extraction throws on
-    // SharedArrayBuffer views and falls back after the exception (12x slower, node-limits §5.2).
+    // SharedArrayBuffer views and falls back after the exception (12x slower, docs/measured-limits.md §5.2).
     const scratch = this.inScratch;
     const scratchWords = this.inScratchWords;
     const ringWords = new Int32Array(ring.bytes.buffer, ring.bytes.byteOffset, ring.bytes.length >> 2);

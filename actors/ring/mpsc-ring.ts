@@ -19,7 +19,7 @@
  *
  * Caveats.
  * - Not lock-free for the consumer: a producer descheduled between claim and commit holds back
- *   every later frame (for up to a time slice; node-limits.md §3, "MPSC and the 2-core limit"). A
+ *   every later frame (for up to a time slice; docs/measured-limits.md §3e). A
  *   producer that dies there wedges the ring for good: treat the ring as lost and rebuild it.
  * - Indices wrap modulo 2^30 (layout.ts): a producer that stalls between its tail load and its CAS
  *   while 1 GiB passes through the ring could succeed on a recycled tail value (ABA). At 1 GB/s

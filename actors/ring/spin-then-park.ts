@@ -2,7 +2,7 @@
  * The consumer's idle policy: poll the ring a bounded number of times, then park.
  *
  * Why spin first: on this VM a parked thread takes about 30 µs to wake and costs its waker about
- * 10 µs (node-limits.md §2, rows "6 Atomics"). Under dense traffic the next frame usually lands
+ * 10 µs (docs/measured-limits.md §2, area 6). Under dense traffic the next frame usually lands
  * within a few microseconds, so a short spin (1000 polls is about 8-15 µs at one atomic load per
  * poll) keeps the 0.17 µs ring latency and makes parks rare: about one notify per park in steady
  * streaming, against 13 when parking at once. Keep the spin short: this box has 2 cores, and a
@@ -11,7 +11,7 @@
 import { assert } from '../../ground/assert.js';
 import { type AsyncWaiter, park, parkAsync, type ParkableRing, type ParkOutcome, type Waiter } from './wake.js';
 
-/** Default polls before parking (the figure measured in node-limits.md §3, "03a park"). */
+/** Default polls before parking (the figure measured in docs/measured-limits.md §3c). */
 export const spinPollsMaxDefault = 1_000;
 
 export interface SpinThenParkOptions {

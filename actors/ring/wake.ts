@@ -1,5 +1,5 @@
 /**
- * Parking the consumer of a ring, and waking it, without lost wake-ups (node-limits.md §5.1).
+ * Parking the consumer of a ring, and waking it, without lost wake-ups (docs/measured-limits.md §5.1).
  *
  * The protocol uses one word, the sleep flag on the header's parking line:
  * - consumer, `park()`: raise the flag (`Atomics.store` 1); re-check the ring; if still empty,
@@ -15,7 +15,7 @@
  * consumer's `Atomics.wait(flag, 1)` either finds 0 and returns at once ("not-equal") or is asleep
  * already and gets the notify. Waiting on the flag word itself matters: with a wait on head or tail,
  * a producer's exchange made for an older publication could clear the flag of a newer sleep, and
- * that sleep would never be notified (reproduced in node-limits: hung runs with a full ring).
+ * that sleep would never be notified (reproduced while measuring, docs/measured-limits.md §5.1: hung runs with a full ring).
  *
  * Counters (on the parking line, read with `readParkingCounters`): notifies (producers), parks and
  * timed-out parks (consumer), and lost wakes: a wait that timed out while the flag was still raised

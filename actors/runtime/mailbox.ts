@@ -14,7 +14,7 @@ export type OverflowPolicy = 'reject' | 'drop-newest' | 'drop-oldest';
  * up to `capacity`, never past it. Each message sits next to its origin (the sender's pid, or the
  * negated ask id for an ask) in one interleaved array, so a dropped message can name its sender
  * and an ask can be answered, at the cost of one array rather than two on the hot path.
- * Why circular and not push/shift: node-limits.md §3a measured 3× the throughput.
+ * Why circular and not push/shift: docs/measured-limits.md §3a measured 3× the throughput.
  *
  * Single-threaded: the owning kernel is the only producer and consumer.
  */

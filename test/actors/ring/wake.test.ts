@@ -1,5 +1,5 @@
 /**
- * Goal: park/wake follow the protocol of node-limits.md §5.1 and their counters tell the truth,
+ * Goal: park/wake follow the protocol of docs/measured-limits.md §5.1 and their counters tell the truth,
  * including the lost-wake counter, which a deliberately buggy producer (publishes, never wakes)
  * must trip. The high-volume races are in stress.test.ts.
  */
