@@ -14,12 +14,12 @@ interface Msg {
 }
 
 // Module-level sinks so that V8 cannot drop the handlers' work as dead code.
-let sink = 0;
+let _sink = 0;
 const polySink = { v: 0 };
 
 function handler(msg: Msg): void {
-  if (msg.type === 'ping') sink += msg.n;
-  else sink -= 1;
+  if (msg.type === 'ping') _sink += msg.n;
+  else _sink -= 1;
 }
 
 /**
@@ -95,7 +95,7 @@ export function handWrittenActorLoop(n: number): number {
     while (a.h !== a.t && k < 64) { const m = mb[a.h & MBM]!; mb[a.h & MBM] = null; a.h++; k++; handled++; receive(a, m); }
     if (a.h === a.t) a.scheduled = false; else { runq[rt & RM] = a; rt++; }
   }
-  if (handled !== n) throw new Error('handled ' + handled);
+  if (handled !== n) throw new Error(`handled ${handled}`);
   return handled;
 }
 
@@ -120,6 +120,6 @@ export function xstateSendLoop(n: number): number {
   for (let i = 0; i < n; i++) actor.send({ type: 'ping', n: i });
   const count = actor.getSnapshot().context.count;
   actor.stop();
-  if (count !== n) throw new Error('xstate handled ' + count);
+  if (count !== n) throw new Error(`xstate handled ${count}`);
   return count;
 }

@@ -228,7 +228,7 @@ function tidyValue(v: unknown): unknown {
 function printLine(obj: Record<string, unknown>): void {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) out[k] = tidyValue(v);
-  process.stdout.write(JSON.stringify(out) + '\n');
+  process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
 /** Prints one result as one JSON line; `extra` fields are appended (and may override). */

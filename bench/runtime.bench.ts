@@ -146,10 +146,10 @@ class RingActor extends Actor<RingMsg> {
 
 /** fromReceive actor: one function per actor closing over its id, the refs array and the world. */
 function ringFunction(id: number, refs: readonly ActorRef<RingMsg>[], w: World): Behavior<RingMsg> {
-  let sum = 0;
+  let _sum = 0;
   return fromReceive<RingMsg>(function ring(msg) {
     if (msg.type === 'ping') {
-      sum += msg.n;
+      _sum += msg.n;
       if (w.sent < w.n) {
         w.sent++;
         refs[(id * 7 + 13) % A]!.tell({ type: 'ping', n: msg.n + 1 });
@@ -295,17 +295,17 @@ function askOutsideRep(kernel: Kernel, echo: ActorRef<EchoMsg>, k: number): Rep 
       sum += await p;
     }
     const t1 = now();
-    if (sum !== (k * (k + 1)) / 2) throw new Error('ask sum ' + sum);
+    if (sum !== (k * (k + 1)) / 2) throw new Error(`ask sum ${sum}`);
     return [k, Number(t1 - t0)];
   };
 }
 
-function askInsideRep(kernel: Kernel, asker: ActorRef<AskerMsg>, k: number): Rep {
+function askInsideRep(_kernel: Kernel, asker: ActorRef<AskerMsg>, k: number): Rep {
   return async () => {
     const t0 = now();
     const sum = await asker.ask({ type: 'run', k }, { deadlineMs: 600_000 });
     const t1 = now();
-    if (sum !== (k * (k + 1)) / 2) throw new Error('inside ask sum ' + sum);
+    if (sum !== (k * (k + 1)) / 2) throw new Error(`inside ask sum ${sum}`);
     return [k, Number(t1 - t0)];
   };
 }

@@ -300,7 +300,7 @@ export function describeValueKind(value: unknown): string {
   const prototype: unknown = Object.getPrototypeOf(value);
   if (prototype === Object.prototype || prototype === null) return 'an object';
   // Built-ins are named by identity, never by reading properties of the hostile value.
-  for (const [name, constructor] of knownClasses) if (value instanceof constructor) return `a ${name}`;
+  for (const [name, type] of knownClasses) if (value instanceof type) return `a ${name}`;
   return 'a non-plain object';
 }
 

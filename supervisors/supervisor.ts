@@ -3,7 +3,7 @@ import { type Cell, Status } from '../actors/runtime/cell.js';
 import { fromSystem, type SystemActorInstance, type SystemContext } from '../actors/runtime/system-context.js';
 import { RestartIntensityError } from '../ground/errors.js';
 import { MachineRunner } from '../actors/runtime/machine-runner.js';
-import type { Ask, Message } from '../ground/message.js';
+import type { Ask, } from '../ground/message.js';
 import type { ActorRef } from '../actors/runtime/ref.js';
 import type { SpawnOptions } from '../actors/runtime/spawn-options.js';
 import { type ExitReason, isNormalExit } from '../actors/runtime/signals.js';

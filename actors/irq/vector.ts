@@ -4,8 +4,8 @@ import { RemoteCell } from '../cpu/remote-cell.js';
 import { assert } from '../../ground/assert.js';
 import { type Cell, Status } from '../runtime/cell.js';
 import type { KernelCore } from '../runtime/kernel-core.js';
-import { Line, LineInput, type LineState, lineInputEvents, lineStateNames, ringInput, stepLine } from './line.js';
-import { VectorRing } from './vector-ring.js';
+import { Line, type LineInput, type LineState, lineInputEvents, lineStateNames, ringInput, stepLine } from './line.js';
+import type { VectorRing } from './vector-ring.js';
 
 declare const vectorEvent: unique symbol;
 

@@ -2,7 +2,7 @@ import type { Random } from '../../drivers/random/random.js';
 import type { TimerHandle } from '../../drivers/clock/clock.js';
 import { assert } from '../../ground/assert.js';
 import { type ActorInstance, type Behavior, behaviorLabel } from './behavior.js';
-import type { ActorContext, ReplyHandle } from './context.js';
+import type { ReplyHandle } from './context.js';
 import { MailboxFullError, UsageError } from '../../ground/errors.js';
 import { messageTypeOf } from './events.js';
 import type { KernelCore } from './kernel-core.js';
@@ -241,7 +241,11 @@ export class Cell implements SystemContext<Message> {
     const origin = this.currentOriginOf(message, 'replyLater');
     const kernel = this.kernel;
     if (origin >= 0) {
-      return { resolve: (value) => (kernel.deadLetter(value, this.pid, this, 'no-asker'), false), reject: () => false };
+      const noAsker = (value: unknown): false => {
+        kernel.deadLetter(value, this.pid, this, 'no-asker');
+        return false;
+      };
+      return { resolve: noAsker, reject: () => false };
     }
     const askId = -origin;
     return { resolve: (value) => kernel.asks.resolve(askId, value), reject: (error) => kernel.asks.reject(askId, error) };

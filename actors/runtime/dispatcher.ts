@@ -97,7 +97,7 @@ export abstract class Dispatcher {
   /** Between turns: takes in frames other CPUs sent, if any (see `incoming`). */
   protected pollIncoming(): void {
     const incoming = this.incoming;
-    if (incoming !== null && incoming.hasWork()) incoming.pump();
+    if (incoming?.hasWork()) incoming.pump();
   }
 
   /** Called first thing in `drain`: a new drain may be asked for from now on. */

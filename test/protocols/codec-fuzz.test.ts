@@ -204,7 +204,7 @@ describe('protocols/codec fuzz', () => {
         const message = decoder.decode(envelopeWith(body)) as { body: Record<string, unknown> };
         expect(Object.getPrototypeOf(message.body)).to.equal(Object.prototype);
         expect(Object.keys(message.body)).to.deep.equal(['__proto_']);
-        expect(({} as Record<string, unknown>)['polluted']).to.equal(undefined);
+        expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
       }
       // At the top level the renamed key hides `type`, so the frame is not a message.
       const top = frameOf([0x81], '__proto__', [0x83], 'type', 'kernel.stop', 'to', [1], 'reason', 'x');

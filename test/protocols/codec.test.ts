@@ -176,7 +176,7 @@ describe('protocols/codec', () => {
 
   describe("decodedAnyFields: 'trust'", () => {
     // A body no validating encoder would emit: a Date and a key with a lone surrogate.
-    const forged = { type: KERNEL_ENVELOPE, to: 1, from: 0, askId: 0, body: { when: new Date(0), ['\ud800']: 1 } };
+    const forged = { type: KERNEL_ENVELOPE, to: 1, from: 0, askId: 0, body: { when: new Date(0), '\ud800': 1 } };
     const frame = new Packr({ useRecords: false }).pack(forged);
 
     it('still checks every declared field of a decoded message', () => {

@@ -138,7 +138,7 @@ describe('protocols/schema', () => {
 
     it('reports a missing required field, at the top level and nested', () => {
       const top = validMessage();
-      delete top['text'];
+      delete top.text;
       expectRejected(top, 'missing-field', 'text');
       expectRejected(validMessage({ origin: { cpu: 1 } }), 'missing-field', 'origin.points');
     });
@@ -172,15 +172,15 @@ describe('protocols/schema', () => {
 
     it('stays exact when Object.prototype is polluted with an enumerable key', () => {
       const prototype = Object.prototype as Record<string, unknown>;
-      prototype['text'] = 'inherited';
+      prototype.text = 'inherited';
       try {
         const message = validMessage();
         expect(() => registry.validate(message)).not.to.throw();
-        delete message['text'];
+        delete message.text;
         expectRejected(message, 'missing-field', 'text');
         expect(() => registry.validate(validMessage({ extra: { own: 1 } }))).not.to.throw();
       } finally {
-        delete prototype['text'];
+        delete prototype.text;
       }
     });
 
@@ -203,7 +203,7 @@ describe('protocols/schema', () => {
 
     it('ends cycles and exponential DAGs quickly with too-large', () => {
       const cycle: Record<string, unknown> = {};
-      cycle['self'] = cycle;
+      cycle.self = cycle;
       expect(rejection(validMessage({ extra: cycle })).code).to.equal('too-large');
       // 12 levels of 200 references to the level below: 200^12 paths, refused by the value budget.
       let dag: unknown = 'leaf';
@@ -215,7 +215,7 @@ describe('protocols/schema', () => {
 
     it('refuses strings that cannot travel as UTF-8 and keys msgpackr rewrites', () => {
       expectRejected(validMessage({ text: 'a\ud800b' }), 'malformed', 'text');
-      expectRejected(validMessage({ extra: { ['\udc00']: 1 } }), 'malformed', 'extra["\\udc00"]');
+      expectRejected(validMessage({ extra: { '\udc00': 1 } }), 'malformed', 'extra["\\udc00"]');
       expectRejected(validMessage({ extra: JSON.parse('{"__proto__": {"polluted": true}}') }), 'malformed', 'extra.__proto__');
       expectRejected(validMessage({ extra: { toJSON: 1 } }), 'malformed', 'extra.toJSON');
     });

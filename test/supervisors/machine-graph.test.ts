@@ -192,8 +192,8 @@ describe('supervisors: supervisorMachine state graph', () => {
     let [snapshot] = initialTransition(supervisorMachine, input);
     const delays: number[] = [];
     for (const [i, jitter] of [0, 0.25, 0.5, 0.75, 0.999].entries()) {
-      let actions;
-      [snapshot, actions] = transition(supervisorMachine, snapshot, { type: 'child.restart-needed', atMs: i, jitter } as never);
+      const [next, actions] = transition(supervisorMachine, snapshot, { type: 'child.restart-needed', atMs: i, jitter } as never);
+      snapshot = next;
       delays.push((actions.find((a) => a.type === 'xstate.raise')!.params as { delay: number }).delay);
       [snapshot] = transition(supervisorMachine, snapshot, backoffElapsed as never);
       [snapshot] = transition(supervisorMachine, snapshot, { type: 'restart.done' } as never);

@@ -16,7 +16,6 @@
 import type { Clock, TimerHandle } from '../../../drivers/clock/clock.js';
 import type { RunUntilIdleOptions, SimulatedClock } from '../../../drivers/clock/simulated.js';
 import type { Random } from '../../../drivers/random/random.js';
-import type { KernelCore } from '../../runtime/kernel-core.js';
 import { BehaviorCatalog, type ModuleList } from '../catalog.js';
 import { Doorbell } from '../doorbell.js';
 import { createInterconnect } from '../interconnect.js';
@@ -125,7 +124,7 @@ class SimulatedMachine {
     this.steps[cpu]!++;
     const ready = this.ready[cpu]!;
     const node = this.nodes[cpu];
-    const inbound = node !== undefined && node.port.hasWork();
+    const inbound = node?.port.hasWork();
     // Both kinds of work pending: a coin decides, so neither order is baked in.
     if (inbound && (ready.length === 0 || this.choices.int(2) === 0)) node.pump();
     else ready.shift()!();

@@ -156,7 +156,10 @@ class WorkerCpus implements CpuHost {
     let markReady!: () => void;
     let failBoot!: (error: Error) => void;
     let markExited!: () => void;
-    const ready = new Promise<void>((resolve, reject) => ((markReady = resolve), (failBoot = reject)));
+    const ready = new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      failBoot = reject;
+    });
     const exitedPromise = new Promise<void>((resolve) => (markExited = resolve));
     // A boot failure is reported through `ready`; keep it from being an unhandled rejection too.
     ready.catch(() => {});

@@ -47,7 +47,13 @@ describe('ring: park and wake', function () {
     // Simulates the race window between the re-check and Atomics.wait: an empty ring whose
     // hasData() clears the flag, as a producer's exchange would.
     const ring = SpscRing.create(256);
-    const racing = { header: ring.header, hasData: () => (wakeIfParked(ring.header), false) };
+    const racing = {
+      header: ring.header,
+      hasData: () => {
+        wakeIfParked(ring.header);
+        return false;
+      },
+    };
     expect(park(racing, 5_000, clock)).to.equal('woken');
     expect(readParkingCounters(ring.header)).to.deep.equal({ notifies: 1, parks: 0, parkTimeouts: 0, lostWakes: 0 });
   });

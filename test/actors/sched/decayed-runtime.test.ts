@@ -111,7 +111,7 @@ describe('sched decayed runtime', () => {
     const runtime = runtimeOf(1);
     let renormalizations = 0;
     for (let i = 0; i < 200; i++) {
-      const c = clock.c;
+      const _c = clock.c;
       const stored = runtime.runtime;
       if (charge(clock, runtime, 1_000)) {
         const grown = runtime.runtime;

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { fromReceive } from '../../../actors/runtime/behavior.js';
 import { Kernel } from '../../../boot/kernel.js';
 import type { ActorRef } from '../../../actors/runtime/ref.js';
-import { FairDispatcher } from '../../../actors/sched/fair-dispatcher.js';
+import type { FairDispatcher } from '../../../actors/sched/fair-dispatcher.js';
 import { schedLimits } from '../../../actors/sched/index.js';
 import { shutdown } from '../../helpers/kernel.js';
 

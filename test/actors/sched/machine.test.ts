@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { type AnyMachineSnapshot, initialTransition, transition } from 'xstate';
 import { getAdjacencyMap, getShortestPaths, getSimplePaths } from 'xstate/graph';
-import { schedCpuEvents, schedCpuMachine, type SchedCpuEvent } from '../../../actors/sched/index.js';
+import { schedCpuEvents, schedCpuMachine, } from '../../../actors/sched/index.js';
 
 type Name = 'running' | 'idlePolling' | 'parked' | 'balancing';
 

@@ -4,7 +4,7 @@
  * what its `costMs` says; hogs always have another message. Deterministic: randomness comes from a
  * seeded generator.
  */
-import { type CpuScheduler, type SchedEntity } from '../../../actors/sched/index.js';
+import type { CpuScheduler, SchedEntity } from '../../../actors/sched/index.js';
 import { createSeededRandom } from '../../../drivers/random/seeded.js';
 
 export interface SimActor {
