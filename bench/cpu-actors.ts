@@ -1,6 +1,6 @@
 // Actors of bench/cpu.bench.ts, in a boot module so that every CPU can run them.
-import { fromReceive, fromSetup, type ActorContext, type ActorRef, type Ask, type ReplyHandle } from '../boot/index.js';
-import type { Cell } from '../actors/runtime/cell.js';
+import { fromReceive, fromSetup, type ActorRef, type Ask, type ReplyHandle } from '../boot/index.js';
+import { fromSystem, type SystemContext } from '../actors/runtime/system-context.js';
 
 /** The message of the throughput cases (the issue's example shape). */
 export interface Ping {
@@ -56,31 +56,42 @@ export const Echo = fromReceive<EchoMsg>((message, ctx) => ctx.reply(message, me
 /** Streams `n` pings to the actor with pid `to`, in one turn (backpressure blocks it when the ring is full). */
 export type StreamerMsg = Ask<{ readonly type: 'stream'; readonly to: number; readonly n: number }, number>;
 
-export const Streamer = fromReceive<StreamerMsg>((message, ctx) => {
-  const sink = refOf<SinkMsg>(ctx, message.to);
-  const payload = { a: 1, b: 'x' };
-  for (let seq = 0; seq < message.n; seq++) sink.tell({ type: 'ping', seq, payload });
-  ctx.reply(message, message.n);
-}, 'Streamer');
+export const Streamer = fromSystem<StreamerMsg>(
+  (ctx) => ({
+    receive(message) {
+      const sink = refOf<SinkMsg>(ctx, message.to);
+      const payload = { a: 1, b: 'x' };
+      for (let seq = 0; seq < message.n; seq++) sink.tell({ type: 'ping', seq, payload });
+      ctx.reply(message, message.n);
+    },
+  }),
+  'Streamer',
+);
 
 /** Asks the echo with pid `to` `samples` times in sequence; answers the median and p99 round trip in ns. */
 export type AskerMsg = Ask<{ readonly type: 'measure'; readonly to: number; readonly samples: number }, { readonly median: number; readonly p99: number }>;
 
-export const Asker = fromReceive<AskerMsg>(async (message, ctx) => {
-  const echo = refOf<EchoMsg>(ctx, message.to);
-  const handle = ctx.replyLater(message);
-  const rtts: number[] = [];
-  for (let n = 0; n < message.samples; n++) {
-    const t0 = process.hrtime.bigint();
-    await echo.ask({ type: 'echo', n });
-    rtts.push(Number(process.hrtime.bigint() - t0));
-  }
-  rtts.sort((a, b) => a - b);
-  handle.resolve({ median: rtts[Math.floor(rtts.length / 2)]!, p99: rtts[Math.floor(rtts.length * 0.99)]! });
-}, 'Asker');
+export const Asker = fromSystem<AskerMsg>(
+  (ctx) => ({
+    async receive(message) {
+      const echo = refOf<EchoMsg>(ctx, message.to);
+      const handle = ctx.replyLater(message);
+      const rtts: number[] = [];
+      for (let n = 0; n < message.samples; n++) {
+        const t0 = process.hrtime.bigint();
+        await echo.ask({ type: 'echo', n });
+        rtts.push(Number(process.hrtime.bigint() - t0));
+      }
+      rtts.sort((a, b) => a - b);
+      handle.resolve({ median: rtts[Math.floor(rtts.length / 2)]!, p99: rtts[Math.floor(rtts.length * 0.99)]! });
+    },
+  }),
+  'Asker',
+);
 
-function refOf<M extends { type: string }>(ctx: ActorContext<never>, pid: number): ActorRef<M> {
-  const ref = (ctx as unknown as Cell).kernel.refOf<M>(pid);
+/** The ref of the actor with `pid` (the bench names actors by pid, on any CPU). */
+function refOf<M extends { type: string }>(ctx: SystemContext<never>, pid: number): ActorRef<M> {
+  const ref = ctx.kernel.refOf<M>(pid);
   if (ref === undefined) throw new Error(`no actor ${pid}`);
   return ref;
 }

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { fromSetup, Kernel, type ActorRef, type ChildFailure } from '../../../boot/index.js';
-import type { Cell } from '../../../actors/runtime/cell.js';
 import { eventually } from '../../helpers/eventually.js';
 import { answered, settle } from '../../helpers/kernel.js';
 import { Bomb, Counter, Linker, RefUser, type LinkerMsg } from './fixtures/behaviors.js';
@@ -78,7 +77,7 @@ describe('links across CPUs', () => {
         ctx.trapExits(true);
         return {
           receive(_message, turn) {
-            far = (turn as unknown as Cell).kernel.spawn(Linker, { cpu: 1 });
+            far = kernel.spawn(Linker, { cpu: 1 });
             pidWhenLinked = far.pid;
             turn.link(far as never);
           },
