@@ -48,7 +48,7 @@ interface InterruptHandlerInstance<M extends Message> extends ActorInstance<M> {
  *
  * @example
  * ```ts
- * const irq = await InterruptController.attach(kernel);
+ * const irq = kernel.subsystem(interrupts);
  * const nic = await irq.allocate<Packet>({
  *   name: 'nic0',
  *   handler: interruptHandler<Packet>((packets) => { for (const p of packets) classify(p); }),

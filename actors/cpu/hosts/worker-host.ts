@@ -2,9 +2,9 @@
  * Real CPUs: worker threads on a SharedArrayBuffer interconnect. The main thread is CPU 0: it
  * keeps the kernel tree the embedding code talks to, and actors spawned without `cpu` live there, so
  * a tell from embedding code costs no encoding. CPUs 1..N-1 are workers, each with its own kernel
- * and dispatcher, started from `worker-entry.ts`.
+ * and dispatcher, started from the entry module the boot layer names (boot/worker-entry.ts).
  *
- * Each worker CPU is supervised: an actor `kernel.cpu.<n>` under the `sched` supervisor owns it. When
+ * Each worker CPU is supervised: an actor `kernel.cpu.<n>` under the `kernel.cpus` supervisor owns it. When
  * the worker dies (an uncaught error, `process.exit`, running out of memory), the other CPUs are told
  * (asks waiting on its actors fail with `CpuDownError`), the actor crashes, and its supervisor
  * restarts it: a new worker on fresh rings, with a new pid generation so old refs never reach new
