@@ -4,7 +4,10 @@
  * `idlePolling`, it polls its doorbell for a bounded time; `parked`, it sleeps on the doorbell until
  * a producer rings it (our IPI: `Atomics.notify` only when the target is parked). The dispatcher
  * moves the same state (`running` when a drain starts, `idlePolling` when it runs dry), so the
- * state `sched.stats` shows is the loop's own.
+ * state `sched.stats` shows is what the CPU does. Local work may run while the loop sleeps (the
+ * event loop goes on: a timer, I/O, embedding code); its drain takes the state out of `parked`, the
+ * loop sleeps on until a frame comes or its park times out, and then does what the state says. The
+ * doorbell's sleep flag, not the state, tells producers whether to notify.
  *
  * Parking uses `waitWhileAsync`, on workers too: a CPU is an event loop with timers, sockets and
  * promises of its actors, and a blocking wait would freeze them all. The price is one event-loop
