@@ -32,7 +32,7 @@ export const stressFull: boolean = parseStressFlag(process.env.OSPREY_STRESS);
  *
  * @example
  * ```ts
- * const messages = stressSize('RING_MESSAGES', { ci: 40_000, full: 1_000_000 });
+ * const messages = stressSize('RING_MESSAGES', { ci: 20_000, full: 1_000_000 });
  * ```
  */
 export function stressSize(name: string, sizes: { readonly ci: number; readonly full: number }): number {

@@ -11,7 +11,7 @@
  * often also for the consumer's flag, then a random delay, so publications land in every phase of
  * park(). The RING_MESSAGES size of test/helpers/stress.ts scales every case: that many messages
  * for each throughput case, 0.6 x for the SPSC park case, 0.1 x in all for the MPSC park case. Full
- * size (npm run test:stress) is 10^6; the CI size, 40 000, still laps the 4 KiB ring about 500
+ * size (npm run test:stress) is 10^6; the CI size, 20 000, still laps the 4 KiB ring over 200
  * times per case and parks the SPSC consumer thousands of times.
  */
 import { expect } from 'chai';
@@ -21,7 +21,7 @@ import { runWorker } from './stress-run.js';
 import { stressSize } from '../../helpers/stress.js';
 
 const ringCapacityBytes = 4_096;
-const messages = stressSize('RING_MESSAGES', { ci: 40_000, full: 1_000_000 });
+const messages = stressSize('RING_MESSAGES', { ci: 20_000, full: 1_000_000 });
 const parkTimeoutMs = 250;
 
 function expectClean(results: StressResult[], total: number): void {
