@@ -14,13 +14,16 @@
  * OSPREY_STRESS_RING_MESSAGES=200000 npm test                    # one size up, the rest at CI size
  * ```
  *
- * The names, with their CI and full sizes, are where they are used:
- * - RING_MESSAGES     test/actors/ring/stress.test.ts       messages per threaded ring case
- * - DOORBELL_FRAMES   test/actors/cpu/doorbell-stress.test.ts  frames per producer
- * - IRQ_STORM_EVENTS  test/actors/irq/storm.test.ts         events per storm
- * - FUZZ_RUNS         test/protocols/codec-fuzz.test.ts, test/actors/cpu/mail-frames.test.ts  fast-check runs
- * - SIM_HOURS         test/actors/sched/decayed-runtime.test.ts  busy hours of simulated time
- * - WORKER_MESSAGES   test/actors/cpu/worker-cpus.test.ts   messages streamed between worker CPUs
+ * The sizes (`grep -r stressSize test` finds their tests):
+ *
+ * | name             | what                                             | CI      | full      |
+ * | ---------------- | ------------------------------------------------ | ------- | --------- |
+ * | RING_MESSAGES    | messages per threaded ring stress case           | 20 000  | 1 000 000 |
+ * | DOORBELL_FRAMES  | frames per producer of the doorbell stress       | 30 000  | 600 000   |
+ * | IRQ_STORM_EVENTS | events per interrupt storm                       | 100 000 | 1 000 000 |
+ * | FUZZ_RUNS        | fast-check runs of the codec and mail-frame fuzz | 500     | 2 000     |
+ * | SIM_HOURS        | busy hours of the decayed-runtime soak           | 1       | 3         |
+ * | WORKER_MESSAGES  | messages streamed between worker CPUs            | 8 000   | 20 000    |
  */
 
 /** True under `npm run test:stress` (`OSPREY_STRESS=1`). */
