@@ -170,15 +170,21 @@ describe('worker CPUs', function () {
     const pinned = kernel.spawn(Spinner, { pinned: true });
     for (const ref of [...spinners, pinned]) ref.tell({ type: 'spin' });
     const cpuOf = (pid: number): number => Math.floor((pid % 2 ** 32) / 2 ** 24);
-    // One move per 100 ms period while the loads differ by 2 or more: 9 vs 0 settles at 5 vs 4.
-    const moved = await eventually(() => {
-      const count = spinners.filter((ref) => cpuOf(ref.pid) === 1).length;
-      return count >= 4 ? count : undefined;
-    });
-    expect(moved).to.equal(4);
-    // Settled: three more periods move nothing back and forth.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(spinners.filter((ref) => cpuOf(ref.pid) === 1).length).to.equal(4);
+    const onWorker = (): number => spinners.filter((ref) => cpuOf(ref.pid) === 1).length;
+    // One move per 100 ms period while the loads differ by 2 or more: 9 vs 0 comes to 5 vs 4.
+    await eventually(() => (onWorker() >= 4 ? true : undefined));
+    // Each balancer reads the other CPU's load as that CPU last published it, and counts what is
+    // runnable at that instant (as OSv does), so a busy machine can draw one more move: 4 vs 5
+    // is as balanced. The exact sequence is checked on simulated CPUs in balancer-kernel.test.ts.
+    // Over three more periods nothing moves back and forth: the count never goes down, and stays
+    // at 4 or 5.
+    const counts: number[] = [];
+    for (let sample = 0; sample < 7; sample++) {
+      if (sample > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      counts.push(onWorker());
+    }
+    expect(counts.every((count) => count === 4 || count === 5), `spinners on the worker: ${counts}`).to.equal(true);
+    expect(counts, 'moves back').to.deep.equal([...counts].sort((a, b) => a - b));
     expect(cpuOf(pinned.pid)).to.equal(0);
     for (const ref of spinners) {
       const report = await ref.ask({ type: 'report' });
