@@ -3,7 +3,9 @@
  * ProtocolError; never a TypeError, RangeError, msgpackr error or InvariantError.
  * Method: random bytes (plain and starting with container or extension headers), mutations of
  * valid frames, frames packed by a permissive msgpackr from exotic values, and a table of crafted
- * frames for every msgpackr extension, fed to decoders in each structure mode.
+ * frames for every msgpackr extension, fed to decoders in each structure mode. The random cases run
+ * FUZZ_RUNS times (test/helpers/stress.ts: 500 under npm test, 2 000 under npm run test:stress); the
+ * exotic values, slower to pack, 0.4 times that.
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
@@ -15,6 +17,7 @@ import type { ProtocolErrorCode } from '../../protocols/protocol-error.js';
 import { KERNEL_ENVELOPE, createFrameCodec, runtimeDescriptors, runtimeRegistry } from '../../protocols/runtime.js';
 import type { KernelMessage } from '../../protocols/runtime.js';
 import { anyMessageArbitrary, plainValueArbitrary } from './arbitraries.js';
+import { stressSize } from '../helpers/stress.js';
 
 /** A sender that has learned a full table, so its frames use many record ids. */
 const sender = createFrameCodec();
@@ -91,6 +94,8 @@ function envelopeWith(body: number[]): Uint8Array {
 
 const text = (value: string): number[] => [...pack(value)];
 
+const fuzzRuns = stressSize('FUZZ_RUNS', { ci: 500, full: 2_000 });
+
 describe('protocols/codec fuzz', () => {
   it('random bytes decode to a valid message or a ProtocolError', () => {
     const outcomes = { decoded: 0, refused: 0 };
@@ -98,7 +103,7 @@ describe('protocols/codec fuzz', () => {
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 4096 }), fc.tuple(headerByte, fc.uint8Array({ maxLength: 256 })).map(([head, tail]) => Uint8Array.of(head, ...tail))), (bytes) => {
         expectTotal(bytes, outcomes);
       }),
-      { numRuns: 2000 },
+      { numRuns: fuzzRuns },
     );
     expect(outcomes.refused).to.be.above(0);
   });
@@ -110,7 +115,7 @@ describe('protocols/codec fuzz', () => {
       fc.property(frames, fc.array(mutationArbitrary, { minLength: 1, maxLength: 4 }), (frame, mutations) => {
         expectTotal(mutate(frame, mutations), outcomes);
       }),
-      { numRuns: 2000 },
+      { numRuns: fuzzRuns },
     );
     // Both outcomes must occur, or the mutations would not be reaching validation at all.
     expect(outcomes.decoded).to.be.above(0);
@@ -139,7 +144,7 @@ describe('protocols/codec fuzz', () => {
         }
         if (bytes.byteLength <= frameBytesMax) expectTotal(bytes, outcomes);
       }),
-      { numRuns: 800 },
+      { numRuns: Math.ceil(fuzzRuns * 0.4) },
     );
     expect(outcomes.decoded).to.be.above(0);
     expect(outcomes.refused).to.be.above(0);

@@ -4,14 +4,16 @@
  * duplicated or reordered, and no wake may be lost: every park must end by a notify or find data,
  * never by its 250 ms safety timeout, and the doorbell's lost-wake counter must stay 0.
  *
- * DOORBELL_STRESS_FRAMES=n sets the frames per producer (CI default 600 000, about 10^5 parks;
- * 15 000 000 gave 2.1 million park/wake cycles, 0 lost, in 74 s here).
+ * Frames per producer: the DOORBELL_FRAMES size of test/helpers/stress.ts, 30 000 at CI size
+ * (thousands of parks), 600 000 under npm run test:stress (about 10^5 parks);
+ * OSPREY_STRESS_DOORBELL_FRAMES=15000000 gave 2.1 million park/wake cycles, 0 lost, in 74 s here.
  */
 import { expect } from 'chai';
 import { Worker } from 'node:worker_threads';
 import { Doorbell } from '../../../actors/cpu/doorbell.js';
 import { SpscRing } from '../../../actors/ring/spsc-ring.js';
 import type { DoorbellJob, DoorbellResult } from './doorbell-stress-worker.js';
+import { stressSize } from '../../helpers/stress.js';
 
 function run(job: DoorbellJob): Promise<DoorbellResult> {
   return new Promise((resolve, reject) => {
@@ -23,12 +25,9 @@ function run(job: DoorbellJob): Promise<DoorbellResult> {
   });
 }
 
-const fromEnv = Number(process.env.DOORBELL_STRESS_FRAMES ?? '');
-const framesPerProducer = Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 600_000;
+const framesPerProducer = stressSize('DOORBELL_FRAMES', { ci: 30_000, full: 600_000 });
 
-describe('doorbell: pending mask and parking across threads', function () {
-  this.timeout(600_000);
-
+describe('doorbell: pending mask and parking across threads', () => {
   it(`loses no frame and no wake over ${framesPerProducer} frames from each of two producers`, async () => {
     const bell = Doorbell.allocate(true);
     const rings = [SpscRing.create(4096), SpscRing.create(4096)];

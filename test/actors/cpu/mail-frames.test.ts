@@ -9,6 +9,7 @@ import type { EncodedBytes } from '../../../protocols/codec.js';
 import { KERNEL_ENVELOPE, KERNEL_REPLY, KERNEL_STOP, createFrameCodec, type KernelMessage } from '../../../protocols/runtime.js';
 import { plainValueArbitrary } from '../../protocols/arbitraries.js';
 import { protocolErrorOf } from '../../helpers/errors.js';
+import { stressSize } from '../../helpers/stress.js';
 
 const pidArbitrary = fc.oneof(fc.constant(0), fc.nat(), fc.maxSafeNat());
 
@@ -128,7 +129,7 @@ describe('mail frames between CPUs', () => {
               expect(error).to.be.instanceOf(ProtocolError);
             }
           }),
-          { numRuns: 2_000 },
+          { numRuns: stressSize('FUZZ_RUNS', { ci: 500, full: 2_000 }) },
         );
       }
     });

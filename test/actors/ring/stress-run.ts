@@ -17,9 +17,3 @@ export function runWorker(job: StressJob): Promise<StressResult> {
     });
   });
 }
-
-/** Messages per stress case: RING_STRESS_MESSAGES overrides the CI default. */
-export function stressMessages(defaultCount: number): number {
-  const fromEnv = Number(process.env.RING_STRESS_MESSAGES ?? '');
-  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : defaultCount;
-}

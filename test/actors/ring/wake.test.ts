@@ -76,10 +76,11 @@ describe('ring: park and wake', function () {
   it('counts a lost wake when a producer publishes without waking a parked consumer', async () => {
     const ring = MpscRing.create(256);
     const producer = runWorker({ role: 'delayed-producer', ring: 'mpsc', buffer: ring.buffer as SharedArrayBuffer, delayMs: 20, wake: false });
-    // Blocks this thread for up to 1 s: the buggy producer publishes meanwhile and never notifies.
-    let outcome = park(ring, 1_000, clock);
-    // The worker may not have started within the timeout on a slow machine: park again.
-    for (let attempt = 0; attempt < 5 && !ring.hasData(); attempt++) outcome = park(ring, 1_000, clock);
+    // Blocks this thread in 100 ms parks until the buggy producer has published (it never
+    // notifies), so the park it published into times out with the flag raised over data. Up to
+    // 10 s, for a worker that starts late on a busy machine; usually the first park.
+    let outcome = park(ring, 100, clock);
+    for (let attempt = 0; attempt < 100 && !ring.hasData(); attempt++) outcome = park(ring, 100, clock);
     await producer;
     expect(outcome).to.equal('timed-out');
     expect(readParkingCounters(ring.header).lostWakes).to.equal(1);

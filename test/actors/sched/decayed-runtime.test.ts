@@ -25,6 +25,7 @@ import {
   type Runtime,
 } from '../../../actors/sched/index.js';
 import { hog, seededRandom, simulate, type SimActor } from './sim.js';
+import { stressSize } from '../../helpers/stress.js';
 
 const { tauMs, normFactorMax, renormalizeScale, hysteresisMs } = schedLimits;
 
@@ -205,7 +206,10 @@ describe('sched decayed runtime', () => {
     );
   });
 
-  it('keeps c and every runtime finite over hours of simulated time with sleepers, wakes and idle gaps', () => {
+  /** Busy hours of simulated time: the SIM_HOURS size of test/helpers/stress.ts. */
+  const busyHours = stressSize('SIM_HOURS', { ci: 1, full: 3 });
+
+  it(`keeps c and every runtime finite over ${busyHours} h of busy simulated time and a 5 h idle gap, with sleepers and wakes`, () => {
     const random = seededRandom(20_240_601);
     const scheduler = createCpuScheduler<SimActor>();
     const entities = Array.from({ length: 12 }, (_, i) => {
@@ -228,7 +232,8 @@ describe('sched decayed runtime', () => {
       }
       checks++;
     };
-    for (const untilMs of [hourMs, 2 * hourMs, 3 * hourMs]) {
+    for (let hour = 1; hour <= busyHours; hour++) {
+      const untilMs = hour * hourMs;
       now = simulate(scheduler, {
         startMs: now,
         untilMs,
@@ -255,8 +260,8 @@ describe('sched decayed runtime', () => {
     scheduler.wake(turn!.entity, now);
     expect(scheduler.pickNext(now)).to.not.equal(null);
     check();
-    // About one renormalisation per 17.5 s of the three busy hours.
-    expect(scheduler.stats.renormalizations).to.be.within(600, 700);
+    // One renormalisation per τ·126·ln2 ≈ 17.5 s of busy time: about 206 an hour.
+    expect(scheduler.stats.renormalizations).to.be.within(200 * busyHours, 233 * busyHours);
     expect(checks).to.be.greaterThan(50);
   });
 });

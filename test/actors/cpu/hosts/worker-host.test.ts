@@ -2,9 +2,15 @@ import { expect } from 'chai';
 import { CpuDownError, Kernel, RingFullError, type ActorRef } from '../../../../boot/index.js';
 import { interrupts } from '../../../../actors/irq/index.js';
 import { eventually } from '../../../helpers/eventually.js';
+import { stressSize } from '../../../helpers/stress.js';
 import { Bomb, Counter, EventLog, Recorder, Relay, Sender, Spinner, type CounterMsg } from '../fixtures/behaviors.js';
 
 const modules = [new URL('../fixtures/behaviors.js', import.meta.url)];
+/**
+ * Messages of the streaming tests (WORKER_MESSAGES in test/helpers/stress.ts): 8 000 under npm test,
+ * ~320 KB of 40-byte frames, more than the default 256 KiB ring holds; 20 000 under test:stress.
+ */
+const streamed = stressSize('WORKER_MESSAGES', { ci: 8_000, full: 20_000 });
 
 
 describe('worker CPUs', function () {
@@ -25,14 +31,14 @@ describe('worker CPUs', function () {
     expect(cpus).to.deep.equal([1, 2, 0]);
   });
 
-  it('delivers 20 000 messages between two workers in order, and asks across workers', async () => {
+  it(`delivers ${streamed} messages between two workers in order, and asks across workers`, async () => {
     kernel = await Kernel.boot({ cpus: 3, modules });
     const recorder = await kernel.spawned(kernel.spawn(Recorder, { cpu: 2 }));
     const sender = kernel.spawn(Sender, { cpu: 1 });
-    expect(await sender.ask({ type: 'send', to: recorder.pid, count: 20_000, tag: 1 }, { deadlineMs: 20_000 })).to.equal(20_000);
+    expect(await sender.ask({ type: 'send', to: recorder.pid, count: streamed, tag: 1 }, { deadlineMs: 20_000 })).to.equal(streamed);
     const summary = await eventually(async () => {
       const got = await recorder.ask({ type: 'summary' });
-      return got.count === 20_000 ? got : undefined;
+      return got.count === streamed ? got : undefined;
     });
     expect(summary.inOrder).to.equal(true);
     const counter = await kernel.spawned(kernel.spawn(Counter, { cpu: 2 }));
@@ -46,10 +52,11 @@ describe('worker CPUs', function () {
     // Ten slots and drop-newest: any message that met the full mailbox would be lost.
     const recorder = await kernel.spawned(kernel.spawn(Recorder, { cpu: 2, mailboxCapacity: 10, overflow: 'drop-newest' }));
     const sender = kernel.spawn(Sender, { cpu: 1 });
-    expect(await sender.ask({ type: 'send', to: recorder.pid, count: 5_000, tag: 1 }, { deadlineMs: 20_000 })).to.equal(5_000);
+    const count = Math.ceil(streamed / 4);
+    expect(await sender.ask({ type: 'send', to: recorder.pid, count, tag: 1 }, { deadlineMs: 20_000 })).to.equal(count);
     const summary = await eventually(async () => {
       const got = await recorder.ask({ type: 'summary' });
-      return got.count === 5_000 ? got : undefined;
+      return got.count === count ? got : undefined;
     });
     expect(summary.inOrder).to.equal(true);
   });
@@ -60,12 +67,13 @@ describe('worker CPUs', function () {
     await Promise.all(recorders.map((recorder) => kernel!.spawned(recorder)));
     const senders = [kernel.spawn(Sender, { cpu: 1 }), kernel.spawn(Sender, { cpu: 2 })];
     // Each sender blocks on its full ring; while blocked it keeps draining the other's stream.
-    const sent = await Promise.all(senders.map((sender, index) => sender.ask({ type: 'send', to: recorders[1 - index]!.pid, count: 30_000, tag: index }, { deadlineMs: 20_000 })));
-    expect(sent).to.deep.equal([30_000, 30_000]);
+    const count = Math.ceil(streamed * 1.5);
+    const sent = await Promise.all(senders.map((sender, index) => sender.ask({ type: 'send', to: recorders[1 - index]!.pid, count, tag: index }, { deadlineMs: 20_000 })));
+    expect(sent).to.deep.equal([count, count]);
     for (const recorder of recorders) {
       const summary = await eventually(async () => {
         const got = await recorder.ask({ type: 'summary' });
-        return got.count === 30_000 ? got : undefined;
+        return got.count === count ? got : undefined;
       });
       expect(summary.inOrder).to.equal(true);
     }
@@ -162,15 +170,21 @@ describe('worker CPUs', function () {
     const pinned = kernel.spawn(Spinner, { pinned: true });
     for (const ref of [...spinners, pinned]) ref.tell({ type: 'spin' });
     const cpuOf = (pid: number): number => Math.floor((pid % 2 ** 32) / 2 ** 24);
-    // One move per 100 ms period while the loads differ by 2 or more: 9 vs 0 settles at 5 vs 4.
-    const moved = await eventually(() => {
-      const count = spinners.filter((ref) => cpuOf(ref.pid) === 1).length;
-      return count >= 4 ? count : undefined;
-    });
-    expect(moved).to.equal(4);
-    // Settled: three more periods move nothing back and forth.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(spinners.filter((ref) => cpuOf(ref.pid) === 1).length).to.equal(4);
+    const onWorker = (): number => spinners.filter((ref) => cpuOf(ref.pid) === 1).length;
+    // One move per 100 ms period while the loads differ by 2 or more: 9 vs 0 comes to 5 vs 4.
+    await eventually(() => (onWorker() >= 4 ? true : undefined));
+    // Each balancer reads the other CPU's load as that CPU last published it, and counts what is
+    // runnable at that instant (as OSv does), so a busy machine can draw one more move: 4 vs 5
+    // is as balanced. The exact sequence is checked on simulated CPUs in balancer-kernel.test.ts.
+    // Over three more periods nothing moves back and forth: the count never goes down, and stays
+    // at 4 or 5.
+    const counts: number[] = [];
+    for (let sample = 0; sample < 7; sample++) {
+      if (sample > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      counts.push(onWorker());
+    }
+    expect(counts.every((count) => count === 4 || count === 5), `spinners on the worker: ${counts}`).to.equal(true);
+    expect(counts, 'moves back').to.deep.equal([...counts].sort((a, b) => a - b));
     expect(cpuOf(pinned.pid)).to.equal(0);
     for (const ref of spinners) {
       const report = await ref.ask({ type: 'report' });
