@@ -1,9 +1,7 @@
 // Measures the in-run baselines alone (the same functions other bench files use as denominators).
 // Sizes: each repetition takes ~100-300 ms on this VM; the whole file runs in well under 20 s.
 
-import {
-  functionCallLoop, functionCallLoopPolymorphic, handWrittenActorLoop, xstateSendLoop,
-} from './baselines.js';
+import { functionCallLoop, functionCallLoopPolymorphic, handWrittenActorLoop, xstateSendLoop } from './baselines.js';
 import { emit, emitRatio, measureRate } from './harness.js';
 
 const N_CALL = 20_000_000; // ~130-180 ms at 150-110 M/s
@@ -18,7 +16,11 @@ export async function run(): Promise<void> {
   const poly = measureRate({ name: 'function call loop, 8 distinct handlers', unit: 'msg/s', run: () => functionCallLoopPolymorphic(N_POLY) });
   emit(poly, { n: N_POLY });
 
-  const actors = measureRate({ name: 'hand-written 1000-actor loop (circular mailboxes + run queue)', unit: 'msg/s', run: () => handWrittenActorLoop(N_ACTOR) });
+  const actors = measureRate({
+    name: 'hand-written 1000-actor loop (circular mailboxes + run queue)',
+    unit: 'msg/s',
+    run: () => handWrittenActorLoop(N_ACTOR),
+  });
   emit(actors, { n: N_ACTOR });
 
   const xs = measureRate({ name: 'xstate v5 actor.send loop', unit: 'msg/s', run: () => xstateSendLoop(N_XSTATE) });

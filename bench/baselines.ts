@@ -35,14 +35,38 @@ export function functionCallLoop(n: number): number {
 // site is megamorphic, so V8 cannot inline the handler. (Closures made by one factory would share
 // one SharedFunctionInfo; 01-same-thread.js used `new Function` for the same reason.)
 const handlers: Array<(msg: Msg) => void> = [
-  function h0(msg) { if (msg.type === 'ping') polySink.v += msg.n; else polySink.v -= 0; },
-  function h1(msg) { if (msg.type === 'ping') polySink.v += msg.n; else polySink.v -= 1; },
-  function h2(msg) { if (msg.type === 'ping') polySink.v += msg.n; else polySink.v -= 2; },
-  function h3(msg) { if (msg.type === 'ping') polySink.v += msg.n; else polySink.v -= 3; },
-  function h4(msg) { if (msg.type === 'ping') polySink.v += msg.n; else polySink.v -= 4; },
-  function h5(msg) { if (msg.type === 'ping') polySink.v += msg.n; else polySink.v -= 5; },
-  function h6(msg) { if (msg.type === 'ping') polySink.v += msg.n; else polySink.v -= 6; },
-  function h7(msg) { if (msg.type === 'ping') polySink.v += msg.n; else polySink.v -= 7; },
+  function h0(msg) {
+    if (msg.type === 'ping') polySink.v += msg.n;
+    else polySink.v -= 0;
+  },
+  function h1(msg) {
+    if (msg.type === 'ping') polySink.v += msg.n;
+    else polySink.v -= 1;
+  },
+  function h2(msg) {
+    if (msg.type === 'ping') polySink.v += msg.n;
+    else polySink.v -= 2;
+  },
+  function h3(msg) {
+    if (msg.type === 'ping') polySink.v += msg.n;
+    else polySink.v -= 3;
+  },
+  function h4(msg) {
+    if (msg.type === 'ping') polySink.v += msg.n;
+    else polySink.v -= 4;
+  },
+  function h5(msg) {
+    if (msg.type === 'ping') polySink.v += msg.n;
+    else polySink.v -= 5;
+  },
+  function h6(msg) {
+    if (msg.type === 'ping') polySink.v += msg.n;
+    else polySink.v -= 6;
+  },
+  function h7(msg) {
+    if (msg.type === 'ping') polySink.v += msg.n;
+    else polySink.v -= 7;
+  },
 ];
 
 /** Same loop, 8 distinct non-inlinable handlers (92 M msg/s in docs/measured-limits.md §2). */
@@ -63,7 +87,9 @@ export function functionCallLoopPolymorphic(n: number): number {
  * (a new class per call), and the timed block includes creating the 1000 actors, as it did there.
  */
 export function handWrittenActorLoop(n: number): number {
-  const A = 1000, MB = 64, MBM = MB - 1;
+  const A = 1000,
+    MB = 64,
+    MBM = MB - 1;
   class Actor {
     // `declare`: no emitted field definitions. With target ES2022 a plain `id: number;` would emit a
     // class field, i.e. define every property as undefined before the constructor assigns it; the
@@ -75,25 +101,59 @@ export function handWrittenActorLoop(n: number): number {
     declare scheduled: boolean;
     declare sum: number;
     constructor(id: number) {
-      this.id = id; this.mb = new Array<Msg | null>(MB).fill(null); this.h = 0; this.t = 0; this.scheduled = false; this.sum = 0;
+      this.id = id;
+      this.mb = new Array<Msg | null>(MB).fill(null);
+      this.h = 0;
+      this.t = 0;
+      this.scheduled = false;
+      this.sum = 0;
     }
   }
-  const actors: Actor[] = []; for (let i = 0; i < A; i++) actors.push(new Actor(i));
-  const runq = new Array<Actor | null>(2048).fill(null); let rh = 0, rt = 0; const RM = 2047;
-  let sent = 0, handled = 0;
+  const actors: Actor[] = [];
+  for (let i = 0; i < A; i++) actors.push(new Actor(i));
+  const runq = new Array<Actor | null>(2048).fill(null);
+  let rh = 0,
+    rt = 0;
+  const RM = 2047;
+  let sent = 0,
+    handled = 0;
   function send(to: number, msg: Msg): void {
-    const a = actors[to]!; a.mb[a.t & MBM] = msg; a.t++; sent++;
-    if (!a.scheduled) { a.scheduled = true; runq[rt & RM] = a; rt++; }
+    const a = actors[to]!;
+    a.mb[a.t & MBM] = msg;
+    a.t++;
+    sent++;
+    if (!a.scheduled) {
+      a.scheduled = true;
+      runq[rt & RM] = a;
+      rt++;
+    }
   }
   function receive(self: Actor, msg: Msg): void {
-    if (msg.type === 'ping') { self.sum += msg.n; if (sent < n) send((self.id * 7 + 13) % A, { type: 'ping', n: msg.n + 1 }); }
+    if (msg.type === 'ping') {
+      self.sum += msg.n;
+      if (sent < n) send((self.id * 7 + 13) % A, { type: 'ping', n: msg.n + 1 });
+    }
   }
   for (let i = 0; i < 100; i++) send(i * 10, { type: 'ping', n: 0 });
   while (rh !== rt) {
-    const a = runq[rh & RM]!; runq[rh & RM] = null; rh++;
-    const mb = a.mb; let k = 0;
-    while (a.h !== a.t && k < 64) { const m = mb[a.h & MBM]!; mb[a.h & MBM] = null; a.h++; k++; handled++; receive(a, m); }
-    if (a.h === a.t) a.scheduled = false; else { runq[rt & RM] = a; rt++; }
+    const a = runq[rh & RM]!;
+    runq[rh & RM] = null;
+    rh++;
+    const mb = a.mb;
+    let k = 0;
+    while (a.h !== a.t && k < 64) {
+      const m = mb[a.h & MBM]!;
+      mb[a.h & MBM] = null;
+      a.h++;
+      k++;
+      handled++;
+      receive(a, m);
+    }
+    if (a.h === a.t) a.scheduled = false;
+    else {
+      runq[rt & RM] = a;
+      rt++;
+    }
   }
   if (handled !== n) throw new Error(`handled ${handled}`);
   return handled;

@@ -47,7 +47,9 @@ function ping(seq: number): Ping {
 async function runtimeStream(kernel: Kernel): Promise<RateResult> {
   const sink = await kernel.spawned(kernel.spawn(Sink, { cpu: 1 }));
   return measureRateAsync({
-    name: 'runtime one-way main (cpu 0) -> Sink on cpu 1, tell per message', unit: 'msg/s', reps: REPS,
+    name: 'runtime one-way main (cpu 0) -> Sink on cpu 1, tell per message',
+    unit: 'msg/s',
+    reps: REPS,
     run: async () => {
       const done = sink.ask({ type: 'expect', n: N_STREAM }, { deadlineMs: 120_000 });
       for (let seq = 0; seq < N_STREAM; seq++) sink.tell(ping(seq));
@@ -69,7 +71,14 @@ async function workerToWorkerRtt(kernel: Kernel): Promise<{ median: number; p99:
     p99s.push(p99);
   }
   const sorted = [...medians].sort((a, b) => a - b);
-  return { median: quantile(sorted, 0.5), p99: quantile([...p99s].sort((a, b) => a - b), 0.5), values: medians };
+  return {
+    median: quantile(sorted, 0.5),
+    p99: quantile(
+      [...p99s].sort((a, b) => a - b),
+      0.5,
+    ),
+    values: medians,
+  };
 }
 
 /** Sequential asks with a pause before each (not timed), so both CPUs have parked when it comes. */
@@ -109,7 +118,9 @@ async function postMessageCases() {
   const post = await startPostWorker();
   const { worker, reply } = post;
   const oneWay = await measureRateAsync({
-    name: 'postMessage one-way main->worker, the ping object per post', unit: 'msg/s', reps: REPS,
+    name: 'postMessage one-way main->worker, the ping object per post',
+    unit: 'msg/s',
+    reps: REPS,
     run: async () => {
       const done = reply();
       worker.postMessage({ type: 'start', n: N_POST });
@@ -119,7 +130,9 @@ async function postMessageCases() {
     },
   });
   const batched = await measureRateAsync({
-    name: `postMessage one-way main->worker, ${POST_BATCH} pings per post`, unit: 'msg/s', reps: REPS,
+    name: `postMessage one-way main->worker, ${POST_BATCH} pings per post`,
+    unit: 'msg/s',
+    reps: REPS,
     run: async () => {
       const done = reply();
       worker.postMessage({ type: 'start', n: N_POST });
@@ -155,7 +168,9 @@ async function bareRingCodec(): Promise<RateResult> {
   await new Promise((resolve) => worker.once('message', resolve));
   let round = 0;
   const result = await measureRateAsync({
-    name: 'bare SPSC ring + runtime codec, encode+offer per message, worker decodes', unit: 'msg/s', reps: REPS,
+    name: 'bare SPSC ring + runtime codec, encode+offer per message, worker decodes',
+    unit: 'msg/s',
+    reps: REPS,
     run: async () => {
       Atomics.store(control, wantedWord, N_STREAM);
       Atomics.store(control, roundWord, ++round);
@@ -191,7 +206,9 @@ async function scaling(cpus: number): Promise<RateResult> {
       streamers.push(await kernel.spawned(kernel.spawn(Streamer, { cpu })));
     }
     return await measureRateAsync({
-      name: `total throughput, ${cpus} cpu(s), a Streamer feeding a BusySink on each cpu`, unit: 'msg/s', reps: 3,
+      name: `total throughput, ${cpus} cpu(s), a Streamer feeding a BusySink on each cpu`,
+      unit: 'msg/s',
+      reps: 3,
       run: async () => {
         const done = sinks.map((sink) => sink.ask({ type: 'expect', n: N_SCALING }, { deadlineMs: 120_000 }));
         await Promise.all(streamers.map((streamer, cpu) => streamer.ask({ type: 'stream', to: sinks[cpu]!.pid, n: N_SCALING }, { deadlineMs: 120_000 })));
@@ -227,9 +244,36 @@ export async function run(): Promise<void> {
   emit(bare, { n: N_STREAM });
   emit(post.oneWay, { n: N_POST });
   emit(post.batched, { n: N_POST, batch: POST_BATCH });
-  emit({ name: 'runtime ask RTT cpu 1 -> Echo on cpu 2, receivers awake (timed inside cpu 1)', unit: 'ns', median: awake.median, min: Math.min(...awake.values), max: Math.max(...awake.values), reps: REPS, p99: awake.p99, samples: RTT_SAMPLES });
-  emit({ name: `runtime ask RTT main -> Echo on cpu 1, both parked (${PARK_PAUSE_MS} ms pause before each ask)`, unit: 'ns', median: parked.median, min: parked.median, max: parked.median, reps: 1, p99: parked.p99, samples: PARKED_RTT_SAMPLES });
-  emit({ name: `postMessage RTT, both parked (${PARK_PAUSE_MS} ms pause before each)`, unit: 'ns', median: parkedPost.median, min: parkedPost.median, max: parkedPost.median, reps: 1, p99: parkedPost.p99, samples: PARKED_RTT_SAMPLES });
+  emit({
+    name: 'runtime ask RTT cpu 1 -> Echo on cpu 2, receivers awake (timed inside cpu 1)',
+    unit: 'ns',
+    median: awake.median,
+    min: Math.min(...awake.values),
+    max: Math.max(...awake.values),
+    reps: REPS,
+    p99: awake.p99,
+    samples: RTT_SAMPLES,
+  });
+  emit({
+    name: `runtime ask RTT main -> Echo on cpu 1, both parked (${PARK_PAUSE_MS} ms pause before each ask)`,
+    unit: 'ns',
+    median: parked.median,
+    min: parked.median,
+    max: parked.median,
+    reps: 1,
+    p99: parked.p99,
+    samples: PARKED_RTT_SAMPLES,
+  });
+  emit({
+    name: `postMessage RTT, both parked (${PARK_PAUSE_MS} ms pause before each)`,
+    unit: 'ns',
+    median: parkedPost.median,
+    min: parkedPost.median,
+    max: parkedPost.median,
+    reps: 1,
+    p99: parkedPost.p99,
+    samples: PARKED_RTT_SAMPLES,
+  });
   emit(post.rtt);
   emitRatio({ name: 'runtime cross-CPU stream / postMessage unbatched', numerator: stream, denominator: post.oneWay, goal: 3, goalKind: 'min' });
   emitRatio({ name: 'runtime cross-CPU stream / postMessage batched 64', numerator: stream, denominator: post.batched, goal: 1, goalKind: 'min' });
@@ -240,8 +284,21 @@ export async function run(): Promise<void> {
   emitRatio({ name: 'ceiling: bare ring + codec / postMessage batched 64', numerator: bare, denominator: post.batched, goalKind: 'min' });
   emitRatio({ name: 'postMessage RTT / runtime awake ask RTT (median)', numerator: post.rtt, denominator: awake.median, goal: 25, goalKind: 'min' });
   emitRatio({ name: 'postMessage RTT p99 / runtime awake ask RTT p99', numerator: post.rtt.p99, denominator: awake.p99, goal: 15, goalKind: 'min' });
-  emitRatio({ name: 'runtime parked ask RTT / postMessage parked RTT (median)', numerator: parked.median, denominator: parkedPost.median, goal: 1.1, goalKind: 'max' });
-  emitRatio({ name: 'notifies per park, cpu 1 doorbell, whole run', numerator: counters.notifies, denominator: Math.max(1, counters.parks), goal: 1.5, goalKind: 'max', extra: { ...counters } });
+  emitRatio({
+    name: 'runtime parked ask RTT / postMessage parked RTT (median)',
+    numerator: parked.median,
+    denominator: parkedPost.median,
+    goal: 1.1,
+    goalKind: 'max',
+  });
+  emitRatio({
+    name: 'notifies per park, cpu 1 doorbell, whole run',
+    numerator: counters.notifies,
+    denominator: Math.max(1, counters.parks),
+    goal: 1.5,
+    goalKind: 'max',
+    extra: { ...counters },
+  });
   if (counters.lostWakes !== 0) throw new Error(`cpu 1 lost ${counters.lostWakes} wake-ups`);
 
   const one = await scaling(1);

@@ -169,8 +169,15 @@ function latencyResult(name: string, perRep: Float64Array[], samples: number): L
   const p99 = summarize(perRep.map((d) => quantile(d, 0.99))).median;
   const p999 = summarize(perRep.map((d) => quantile(d, 0.999))).median;
   return {
-    name, unit: 'ns', values: medians, ...summarize(medians), p99, p999,
-    reps: perRep.length, samples, timerNs: timerOverheadNs(),
+    name,
+    unit: 'ns',
+    values: medians,
+    ...summarize(medians),
+    p99,
+    p999,
+    reps: perRep.length,
+    samples,
+    timerNs: timerOverheadNs(),
   };
 }
 
@@ -260,7 +267,13 @@ export function emitRatio(opts: RatioOptions): number {
   const value = a / b;
   const met = goal === undefined ? null : goalKind === 'min' ? value >= goal : value <= goal;
   printLine({
-    bench: group, name, unit: 'ratio', value, goal: goal ?? null, goalKind, met,
+    bench: group,
+    name,
+    unit: 'ratio',
+    value,
+    goal: goal ?? null,
+    goalKind,
+    met,
     numerator: typeof numerator === 'number' ? a : numerator.name,
     denominator: typeof denominator === 'number' ? b : denominator.name,
     ...extra,

@@ -54,8 +54,17 @@ function latencySummary(name: string, perRep: Float64Array[]): LatencyResult {
   const p999s = perRep.map((d) => quantile(d, 0.999)).sort((a, b) => a - b);
   const m = [...medians].sort((a, b) => a - b);
   return {
-    name, unit: 'ns', values: medians, median: quantile(m, 0.5), min: m[0]!, max: m[m.length - 1]!,
-    p99: quantile(p99s, 0.5), p999: quantile(p999s, 0.5), reps: perRep.length, samples: perRep[0]!.length, timerNs: timerOverheadNs(),
+    name,
+    unit: 'ns',
+    values: medians,
+    median: quantile(m, 0.5),
+    min: m[0]!,
+    max: m[m.length - 1]!,
+    p99: quantile(p99s, 0.5),
+    p999: quantile(p999s, 0.5),
+    reps: perRep.length,
+    samples: perRep[0]!.length,
+    timerNs: timerOverheadNs(),
   };
 }
 
@@ -105,7 +114,10 @@ async function latency(): Promise<void> {
     return perRep;
   };
 
-  const outside = latencySummary('interrupt-to-handler latency, raised from a driver callback (idle kernel)', await measure(() => void irq.raise(vector, now())));
+  const outside = latencySummary(
+    'interrupt-to-handler latency, raised from a driver callback (idle kernel)',
+    await measure(() => void irq.raise(vector, now())),
+  );
   const inside = latencySummary('interrupt-to-handler latency, raised from another actor’s turn', await measure(() => void fromActor.tell({ type: 'raise' })));
   emit(outside, { mode: 'real' });
   emit(inside, { mode: 'real' });
@@ -123,7 +135,11 @@ async function saturation(): Promise<void> {
     maybeGc();
     const { kernel, irq } = await bootReal();
     let delivered = 0;
-    const vector = await irq.allocate<number>({ name: 'saturation', handler: interruptHandler<number>((events) => void (delivered += events.length)), ringCapacity: 4_096 });
+    const vector = await irq.allocate<number>({
+      name: 'saturation',
+      handler: interruptHandler<number>((events) => void (delivered += events.length)),
+      ringCapacity: 4_096,
+    });
     let finish: () => void = () => {};
     const finished = new Promise<void>((resolve) => (finish = resolve));
     let raised = 0;
@@ -141,7 +157,8 @@ async function saturation(): Promise<void> {
     while (irq.stats(vector).line !== 'idle') await new Promise((resolve) => setImmediate(resolve));
     const t1 = now();
     const stats = irq.stats(vector);
-    if (stats.delivered + stats.overruns !== stats.raised || delivered !== stats.delivered) throw new Error(`saturation: counters disagree ${JSON.stringify(stats)}`);
+    if (stats.delivered + stats.overruns !== stats.raised || delivered !== stats.delivered)
+      throw new Error(`saturation: counters disagree ${JSON.stringify(stats)}`);
     if (r >= 0) {
       perWake.push(stats.delivered / stats.wakes);
       rates.push(stats.delivered / (Number(t1 - t0) / 1e9));
@@ -151,7 +168,14 @@ async function saturation(): Promise<void> {
   }
   const result = summary('events per wake at saturation (producer 1024/turn > batch 256)', 'events/wake', perWake);
   emit(result, { mode: 'real', n: N_SATURATION, goal: 100, goalKind: 'min', met: result.median >= 100 });
-  emit(summary('events delivered per second at saturation', 'events/s', rates), { mode: 'real', n: N_SATURATION, overrunShare: quantile([...overrunShare].sort((a, b) => a - b), 0.5) });
+  emit(summary('events delivered per second at saturation', 'events/s', rates), {
+    mode: 'real',
+    n: N_SATURATION,
+    overrunShare: quantile(
+      [...overrunShare].sort((a, b) => a - b),
+      0.5,
+    ),
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -224,7 +248,13 @@ async function cost(): Promise<void> {
   emit(call!, { n: N_COST });
   emit(simCost!, { mode: 'simulated', n: N_COST, burst: COST_BURST, overheadNsPerEvent: simCost!.median - call!.median });
   emit(realCost!, { mode: 'real', n: N_COST, burst: COST_BURST, overheadNsPerEvent: realCost!.median - call!.median });
-  emitRatio({ name: 'irq cost per event / plain call, simulated kernel', numerator: simCost!, denominator: call!, goalKind: 'max', extra: { mode: 'simulated' } });
+  emitRatio({
+    name: 'irq cost per event / plain call, simulated kernel',
+    numerator: simCost!,
+    denominator: call!,
+    goalKind: 'max',
+    extra: { mode: 'simulated' },
+  });
   emitRatio({ name: 'irq cost per event / plain call, real kernel', numerator: realCost!, denominator: call!, goalKind: 'max', extra: { mode: 'real' } });
   for (const stats of [real.irq.stats(realVector), simIrq.stats(simVector)]) {
     if (stats.overruns !== 0 || stats.delivered !== stats.raised) throw new Error(`cost: lost events ${JSON.stringify(stats)}`);
@@ -285,13 +315,18 @@ async function crossCpuLatency(): Promise<void> {
     }
   }
   const results = cases.map((c, i) => {
-    const p99 = quantile([...p99s[i]!].sort((a, b) => a - b), 0.5);
+    const p99 = quantile(
+      [...p99s[i]!].sort((a, b) => a - b),
+      0.5,
+    );
     return summary(c.name, 'ns', medians[i]!, { p99, samples: CROSS_SAMPLES });
   });
-  for (const [i, result] of results.entries()) emit(result, { mode: 'real', handlerCpu: cases[i]!.cpu, raisingCpu: 0, clock: 'performance.timeOrigin + now()' });
+  for (const [i, result] of results.entries())
+    emit(result, { mode: 'real', handlerCpu: cases[i]!.cpu, raisingCpu: 0, clock: 'performance.timeOrigin + now()' });
   for (const i of [1, 2, 3]) emitRatio({ name: `${cases[i]!.name} / same CPU (median)`, numerator: results[i]!, denominator: results[0]!, goalKind: 'max' });
   const retargeted = irq.stats(probes[1]!.vector);
-  if (retargeted.cpu !== 1 || retargeted.delivered !== retargeted.raised) throw new Error(`cross-cpu latency: vector not served on cpu 1 ${JSON.stringify(retargeted)}`);
+  if (retargeted.cpu !== 1 || retargeted.delivered !== retargeted.raised)
+    throw new Error(`cross-cpu latency: vector not served on cpu 1 ${JSON.stringify(retargeted)}`);
   await kernel.shutdown();
 }
 

@@ -21,7 +21,9 @@ export async function startPostWorker(): Promise<PostWorker> {
 export function measurePostRtt(post: PostWorker, samples: number, reps: number): Promise<LatencyResult> {
   let n = 0;
   return measureLatencyAsync({
-    name: 'postMessage ping-pong RTT', samples, reps,
+    name: 'postMessage ping-pong RTT',
+    samples,
+    reps,
     sample: () => {
       const answer = post.reply();
       post.worker.postMessage({ type: 'echo', n: n++ });

@@ -57,7 +57,7 @@ export function dataWords(ring: SpscRing): Int32Array {
 
 function sinkInt(ring: SpscRing, words: Int32Array, n: number): number {
   let sum = 0;
-  for (let k = 0; k < n;) {
+  for (let k = 0; k < n; ) {
     const view = ring.readView();
     if (view === null) continue;
     sum = (sum + words[view.offset >> 2]!) | 0;
@@ -80,7 +80,7 @@ function sinkIntDrain(ring: SpscRing, words: Int32Array, n: number): number {
 function sink64(ring: SpscRing, words: Int32Array, n: number): number {
   const local = new Int32Array(16);
   let sum = 0;
-  for (let k = 0; k < n;) {
+  for (let k = 0; k < n; ) {
     const view = ring.readView();
     if (view === null) continue;
     const first = view.offset >> 2;
@@ -94,7 +94,7 @@ function sink64(ring: SpscRing, words: Int32Array, n: number): number {
 
 function sink64Poll(ring: SpscRing, n: number): number {
   let sum = 0;
-  for (let k = 0; k < n;) {
+  for (let k = 0; k < n; ) {
     const copy = ring.poll();
     if (copy === null) continue;
     sum = (sum + copy[0]!) | 0;
@@ -105,7 +105,7 @@ function sink64Poll(ring: SpscRing, n: number): number {
 
 function echo(ping: SpscRing, pingWords: Int32Array, pong: SpscRing, pongWords: Int32Array, n: number): number {
   let sum = 0;
-  for (let k = 0; k < n;) {
+  for (let k = 0; k < n; ) {
     const view = ping.readView();
     if (view === null) continue;
     const value = pingWords[view.offset >> 2]!;
@@ -123,7 +123,7 @@ function echo(ping: SpscRing, pingWords: Int32Array, pong: SpscRing, pongWords: 
 
 function sinkIntPark(ring: SpscRing, words: Int32Array, n: number, idle: SpinThenPark): number {
   let sum = 0;
-  for (let k = 0; k < n;) {
+  for (let k = 0; k < n; ) {
     const view = ring.readView();
     if (view === null) {
       idle.awaitData(ring);
@@ -152,13 +152,26 @@ function serveRing(data: RingWorkerData): void {
     const n = control[commandCountWord]!;
     let sum = 0;
     switch (control[commandKindWord]) {
-      case command.sinkInt: sum = sinkInt(stream, words.stream, n); break;
-      case command.sinkIntDrain: sum = sinkIntDrain(stream, words.stream, n); break;
-      case command.sink64: sum = sink64(stream64, words.stream64, n); break;
-      case command.sink64Poll: sum = sink64Poll(stream64, n); break;
-      case command.echo: sum = echo(ping, words.ping, pong, words.pong, n); break;
-      case command.sinkIntPark: sum = sinkIntPark(stream, words.stream, n, idle); break;
-      case command.exit: return;
+      case command.sinkInt:
+        sum = sinkInt(stream, words.stream, n);
+        break;
+      case command.sinkIntDrain:
+        sum = sinkIntDrain(stream, words.stream, n);
+        break;
+      case command.sink64:
+        sum = sink64(stream64, words.stream64, n);
+        break;
+      case command.sink64Poll:
+        sum = sink64Poll(stream64, n);
+        break;
+      case command.echo:
+        sum = echo(ping, words.ping, pong, words.pong, n);
+        break;
+      case command.sinkIntPark:
+        sum = sinkIntPark(stream, words.stream, n, idle);
+        break;
+      case command.exit:
+        return;
     }
     result[resultFloat] = sum;
     // Publishes the result written above; the main thread sleeps on this word.

@@ -23,7 +23,14 @@ import { SpscRing, readParkingCounters, wakeIfParked } from '../actors/ring/inde
 import { measurePostRtt, startPostWorker } from './post-worker.js';
 import { emit, emitRatio, maybeGc, measureLatency, measureRate, measureRateAsync, quantile, type LatencyResult, type RateResult } from './harness.js';
 import {
-  command, commandCountWord, commandKindWord, commandSeqWord, controlBytes, dataWords, doneSeqWord, resultFloat,
+  command,
+  commandCountWord,
+  commandKindWord,
+  commandSeqWord,
+  controlBytes,
+  dataWords,
+  doneSeqWord,
+  resultFloat,
   type RingWorkerData,
 } from './ring-worker.js';
 
@@ -105,7 +112,7 @@ function produceIntOffer(ring: SpscRing, n: number): void {
 }
 
 function produceIntBatched(ring: SpscRing, words: Int32Array, n: number, batch: number): void {
-  for (let i = 0; i < n;) {
+  for (let i = 0; i < n; ) {
     const end = Math.min(n, i + batch);
     for (; i < end; i++) {
       let offset = ring.tryReserve(4);
@@ -132,7 +139,9 @@ function produce64(ring: SpscRing, n: number): void {
 
 function rateCase(name: string, n: number, kind: number, produce: () => void, expected: number, reps = REPS): RateResult {
   return measureRate({
-    name, unit: 'msg/s', reps,
+    name,
+    unit: 'msg/s',
+    reps,
     run: () => {
       startCommand(kind, n);
       produce();
@@ -181,7 +190,14 @@ function streamInt(rings: Rings): { spin: RateResult; park: RateResult } {
   emit(spin, { n: N_INT, capacityBytes: STREAM_CAPACITY_BYTES, reference: 35.5e6 });
   emit(park, { n: N_INT, notifies, parks, notifiesPerPark: parks === 0 ? null : notifies / parks, reference: 27.8e6 });
   if (parks > 0) {
-    emitRatio({ name: 'notifies per park, steady streaming, spin 1000 then park (G7)', numerator: notifies, denominator: parks, goal: 1.5, goalKind: 'max', extra: { notifies, parks, reps: REPS } });
+    emitRatio({
+      name: 'notifies per park, steady streaming, spin 1000 then park (G7)',
+      numerator: notifies,
+      denominator: parks,
+      goal: 1.5,
+      goalKind: 'max',
+      extra: { notifies, parks, reps: REPS },
+    });
   } else {
     process.stderr.write('ring.bench: the consumer never parked while streaming, so G7 (notifies per park) is not measured\n');
   }
@@ -202,7 +218,10 @@ function pingPongRing(rings: Rings): ReturnType<typeof measureLatency> {
   let value = 0;
   startCommand(command.echo, (warmup + REPS) * RTT_SAMPLES);
   const rtt = measureLatency({
-    name: 'SPSC ping-pong RTT, int32 frames, both sides spin', samples: RTT_SAMPLES, reps: REPS, warmup,
+    name: 'SPSC ping-pong RTT, int32 frames, both sides spin',
+    samples: RTT_SAMPLES,
+    reps: REPS,
+    warmup,
     sample: () => {
       let offset = ping.tryReserve(4);
       while (offset < 0) offset = ping.tryReserve(4);
@@ -229,7 +248,9 @@ async function postMessageCases(): Promise<{ oneWay: RateResult; batched: RateRe
   const { worker, reply } = post;
 
   const oneWay = await measureRateAsync({
-    name: 'postMessage one-way main->worker, {type, n} per post', unit: 'msg/s', reps: REPS,
+    name: 'postMessage one-way main->worker, {type, n} per post',
+    unit: 'msg/s',
+    reps: REPS,
     run: async () => {
       const done = reply();
       worker.postMessage({ type: 'start', n: N_POST });
@@ -241,7 +262,9 @@ async function postMessageCases(): Promise<{ oneWay: RateResult; batched: RateRe
   emit(oneWay, { n: N_POST, reference: 0.71e6 });
 
   const batched = await measureRateAsync({
-    name: `postMessage one-way main->worker, ${POST_BATCH} messages per post (array)`, unit: 'msg/s', reps: REPS,
+    name: `postMessage one-way main->worker, ${POST_BATCH} messages per post (array)`,
+    unit: 'msg/s',
+    reps: REPS,
     run: async () => {
       const done = reply();
       worker.postMessage({ type: 'start', n: N_POST_BATCHED });
@@ -272,8 +295,12 @@ export async function run(): Promise<void> {
     pong: SpscRing.create(PING_CAPACITY_BYTES),
   };
   const data: RingWorkerData = {
-    role: 'ring', control: control.buffer as SharedArrayBuffer, stream: rings.stream.buffer as SharedArrayBuffer,
-    stream64: rings.stream64.buffer as SharedArrayBuffer, ping: rings.ping.buffer as SharedArrayBuffer, pong: rings.pong.buffer as SharedArrayBuffer,
+    role: 'ring',
+    control: control.buffer as SharedArrayBuffer,
+    stream: rings.stream.buffer as SharedArrayBuffer,
+    stream64: rings.stream64.buffer as SharedArrayBuffer,
+    ping: rings.ping.buffer as SharedArrayBuffer,
+    pong: rings.pong.buffer as SharedArrayBuffer,
   };
   const worker = new Worker(new URL('./ring-worker.js', import.meta.url), { workerData: data });
   await new Promise((resolve) => worker.once('message', resolve));
@@ -281,17 +308,37 @@ export async function run(): Promise<void> {
   const { spin: intSpin } = streamInt(rings);
 
   const words = dataWords(rings.stream);
-  const intOffer = rateCase('SPSC int32 frames, offer(Uint8Array(4)) per frame, consumer spins', N_INT, command.sinkInt,
-    () => produceIntOffer(rings.stream, N_INT), triangle(N_INT));
+  const intOffer = rateCase(
+    'SPSC int32 frames, offer(Uint8Array(4)) per frame, consumer spins',
+    N_INT,
+    command.sinkInt,
+    () => produceIntOffer(rings.stream, N_INT),
+    triangle(N_INT),
+  );
   emit(intOffer, { n: N_INT });
-  const intBatched = rateCase('SPSC int32 frames, batches of 64 (one publish), consumer drains', N_BATCH, command.sinkIntDrain,
-    () => produceIntBatched(rings.stream, words, N_BATCH, 64), triangle(N_BATCH));
+  const intBatched = rateCase(
+    'SPSC int32 frames, batches of 64 (one publish), consumer drains',
+    N_BATCH,
+    command.sinkIntDrain,
+    () => produceIntBatched(rings.stream, words, N_BATCH, 64),
+    triangle(N_BATCH),
+  );
   emit(intBatched, { n: N_BATCH, reference: 503e6 });
-  const rec64 = rateCase('SPSC 64-byte frames, offer (copy in), readView + copy out, consumer spins', N_64, command.sink64,
-    () => produce64(rings.stream64, N_64), (triangle(N_64) + N_64) | 0);
+  const rec64 = rateCase(
+    'SPSC 64-byte frames, offer (copy in), readView + copy out, consumer spins',
+    N_64,
+    command.sink64,
+    () => produce64(rings.stream64, N_64),
+    (triangle(N_64) + N_64) | 0,
+  );
   emit(rec64, { n: N_64, mbPerS: (rec64.median * 64) / 1e6, reference: 14.1e6 });
-  const rec64Poll = rateCase('SPSC 64-byte frames, offer (copy in), poll() (fresh copy out), consumer spins', N_64, command.sink64Poll,
-    () => produce64(rings.stream64, N_64), sumOfLowBytes(N_64));
+  const rec64Poll = rateCase(
+    'SPSC 64-byte frames, offer (copy in), poll() (fresh copy out), consumer spins',
+    N_64,
+    command.sink64Poll,
+    () => produce64(rings.stream64, N_64),
+    sumOfLowBytes(N_64),
+  );
   emit(rec64Poll, { n: N_64 });
 
   const ringRtt = pingPongRing(rings);

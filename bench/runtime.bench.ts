@@ -46,7 +46,11 @@ type Rep = () => Promise<[number, number]>;
  * hits numerator and denominator alike. Returns one rate (ops/s) per case.
  */
 async function interleaved(cases: Array<{ name: string; unit: string; rep: Rep }>, warmup = 1, reps = REPS): Promise<RateResult[]> {
-  for (let w = 0; w < warmup; w++) for (const c of cases) { maybeGc(); await c.rep(); }
+  for (let w = 0; w < warmup; w++)
+    for (const c of cases) {
+      maybeGc();
+      await c.rep();
+    }
   const values: number[][] = cases.map(() => []);
   for (let r = 0; r < reps; r++) {
     for (let i = 0; i < cases.length; i++) {
@@ -69,7 +73,11 @@ function syncRep(run: () => number): Rep {
 
 /** A rate as ns per operation (the median of reciprocals is the reciprocal of the median: odd reps). */
 function nsPer(rate: RateResult, name: string): RateResult {
-  return summary(name, 'ns', rate.values.map((v) => 1e9 / v));
+  return summary(
+    name,
+    'ns',
+    rate.values.map((v) => 1e9 / v),
+  );
 }
 
 /**
@@ -78,7 +86,13 @@ function nsPer(rate: RateResult, name: string): RateResult {
  */
 function paired(a: RateResult, b: RateResult): Record<string, unknown> {
   const ratios = a.values.map((v, i) => v / b.values[i]!);
-  return { pairedMedian: quantile([...ratios].sort((x, y) => x - y), 0.5), pairedRatios: ratios };
+  return {
+    pairedMedian: quantile(
+      [...ratios].sort((x, y) => x - y),
+      0.5,
+    ),
+    pairedRatios: ratios,
+  };
 }
 
 function goalExtras(value: number, goal: number, goalKind: 'min' | 'max'): Record<string, unknown> {
@@ -249,7 +263,14 @@ function pingPongRep(pp: { kernel: Kernel; pinger: ActorRef<PingMsg> }, k: numbe
     let resolveDone: () => void = noop;
     const finished = new Promise<void>((resolve) => (resolveDone = resolve));
     const t0 = now();
-    pp.pinger.tell({ type: 'start', k, done: () => { ended = true; resolveDone(); } });
+    pp.pinger.tell({
+      type: 'start',
+      k,
+      done: () => {
+        ended = true;
+        resolveDone();
+      },
+    });
     if (pp.kernel.mode === 'simulated') pp.kernel.simulatedClock.runReady();
     else await finished;
     const t1 = now();
@@ -487,10 +508,37 @@ async function caseRing(): Promise<void> {
   emit(rtClassSim!, { mode: 'simulated', n: N_RING, ...ring });
   emit(rtClassFifo!, { mode: 'real', scheduler: 'fifo', n: N_RING, ...ring });
   // The fair scheduler's cost per message against the kernel core's FIFO dispatcher, same run.
-  emitRatio({ name: 'runtime ring: fair scheduler / fifo dispatcher', numerator: rtClass!, denominator: rtClassFifo!, goalKind: 'min', extra: { mode: 'real', overheadNsPerMessage: 1e9 / rtClass!.median - 1e9 / rtClassFifo!.median, ...paired(rtClass!, rtClassFifo!) } });
-  emitRatio({ name: 'runtime ring (class) / hand-written loop', numerator: rtClass!, denominator: loop!, goal: 0.6, goalKind: 'min', extra: { mode: 'real', ...paired(rtClass!, loop!) } });
-  emitRatio({ name: 'runtime ring (fromReceive) / hand-written loop', numerator: rtFn!, denominator: loop!, goal: 0.6, goalKind: 'min', extra: { mode: 'real', ...paired(rtFn!, loop!) } });
-  emitRatio({ name: 'runtime ring (class) / hand-written loop', numerator: rtClassSim!, denominator: loop!, goal: 0.6, goalKind: 'min', extra: { mode: 'simulated', ...paired(rtClassSim!, loop!) } });
+  emitRatio({
+    name: 'runtime ring: fair scheduler / fifo dispatcher',
+    numerator: rtClass!,
+    denominator: rtClassFifo!,
+    goalKind: 'min',
+    extra: { mode: 'real', overheadNsPerMessage: 1e9 / rtClass!.median - 1e9 / rtClassFifo!.median, ...paired(rtClass!, rtClassFifo!) },
+  });
+  emitRatio({
+    name: 'runtime ring (class) / hand-written loop',
+    numerator: rtClass!,
+    denominator: loop!,
+    goal: 0.6,
+    goalKind: 'min',
+    extra: { mode: 'real', ...paired(rtClass!, loop!) },
+  });
+  emitRatio({
+    name: 'runtime ring (fromReceive) / hand-written loop',
+    numerator: rtFn!,
+    denominator: loop!,
+    goal: 0.6,
+    goalKind: 'min',
+    extra: { mode: 'real', ...paired(rtFn!, loop!) },
+  });
+  emitRatio({
+    name: 'runtime ring (class) / hand-written loop',
+    numerator: rtClassSim!,
+    denominator: loop!,
+    goal: 0.6,
+    goalKind: 'min',
+    extra: { mode: 'simulated', ...paired(rtClassSim!, loop!) },
+  });
   emitRatio({ name: 'runtime ring (class) / function call loop', numerator: rtClass!, denominator: call!, goalKind: 'min', extra: { mode: 'real' } });
   emitRatio({ name: 'runtime ring (fromReceive) / function call loop', numerator: rtFn!, denominator: call!, goalKind: 'min', extra: { mode: 'real' } });
   emitRatio({ name: 'runtime ring (class) / xstate send loop', numerator: rtClass!, denominator: xs!, goalKind: 'min', extra: { mode: 'real' } });
@@ -511,7 +559,13 @@ async function caseRing(): Promise<void> {
   subscription.unsubscribe();
   emit(untraced!, { mode: 'real', n: N_RING, ...ring });
   emit(traced!, { mode: 'real', n: N_RING_TRACED, ...ring, eventsPerMessage: Number((events / (N_RING_TRACED * (REPS + 1))).toFixed(2)) });
-  emitRatio({ name: 'event stream: with subscriber / without (b/a)', numerator: traced!, denominator: untraced!, goalKind: 'min', extra: { mode: 'real', ...paired(traced!, untraced!) } });
+  emitRatio({
+    name: 'event stream: with subscriber / without (b/a)',
+    numerator: traced!,
+    denominator: untraced!,
+    goalKind: 'min',
+    extra: { mode: 'real', ...paired(traced!, untraced!) },
+  });
   for (const r of [classReal, fnReal, classSim, classFifo, tracedReal]) await r.kernel.shutdown();
   log('6 event stream done');
 }
@@ -528,7 +582,13 @@ async function casePingPong(): Promise<void> {
   ]);
   // Ping-pong is the scheduler's worst case: every message wakes a sleeper and puts the sender to sleep.
   emit(nsPer(pingFifo!, 'ping-pong by tell, ns per round trip, fifo dispatcher'), { mode: 'real', scheduler: 'fifo', k: K_PINGPONG });
-  emitRatio({ name: 'ping-pong: fair scheduler / fifo dispatcher (round trips/s)', numerator: pingReal!, denominator: pingFifo!, goalKind: 'min', extra: { mode: 'real', overheadNsPerMessage: (1e9 / pingReal!.median - 1e9 / pingFifo!.median) / 2, ...paired(pingReal!, pingFifo!) } });
+  emitRatio({
+    name: 'ping-pong: fair scheduler / fifo dispatcher (round trips/s)',
+    numerator: pingReal!,
+    denominator: pingFifo!,
+    goalKind: 'min',
+    extra: { mode: 'real', overheadNsPerMessage: (1e9 / pingReal!.median - 1e9 / pingFifo!.median) / 2, ...paired(pingReal!, pingFifo!) },
+  });
   const realNs = nsPer(pingReal!, 'ping-pong by tell, ns per round trip');
   const simNs = nsPer(pingSim!, 'ping-pong by tell, ns per round trip');
   emit(realNs, { mode: 'real', k: K_PINGPONG, ...goalExtras(realNs.median, 150, 'max') });

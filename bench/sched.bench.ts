@@ -73,7 +73,12 @@ function cycleCost(count: number): void {
   const fifo = measureRate({ name: `FIFO ring queue shift+push, ${count} runnable`, unit: 'cycles/s', reps: REPS, run: () => fifoCycles(queue, CYCLES) });
   const sched = measureRate({ name: `sched pickNext (switching), ${count} runnable`, unit: 'cycles/s', reps: REPS, run: () => schedCycles(state, CYCLES) });
   emit(fifo, { n: CYCLES, nsPerCycle: 1e9 / fifo.median });
-  emit(sched, { n: CYCLES, nsPerCycle: 1e9 / sched.median, switches: state.scheduler.stats.switches, renormalizations: state.scheduler.stats.renormalizations });
+  emit(sched, {
+    n: CYCLES,
+    nsPerCycle: 1e9 / sched.median,
+    switches: state.scheduler.stats.switches,
+    renormalizations: state.scheduler.stats.renormalizations,
+  });
   emitRatio({ name: `sched cycle cost / FIFO cycle cost, ${count} runnable`, numerator: fifo, denominator: sched, goalKind: 'max' });
 }
 
@@ -97,8 +102,18 @@ function oneMessageTurns(count: number): void {
   const state = loadedScheduler(count);
   const queue = new BoundedQueue<Hog>(1 << 20, 16);
   for (let id = 0; id < count; id++) queue.push({ id });
-  const fifo = measureRate({ name: `FIFO ring queue shift+push, ${count} actors, 1-message turns`, unit: 'turns/s', reps: REPS, run: () => fifoCycles(queue, CYCLES) });
-  const sched = measureRate({ name: `sched pick+sleep+wake, ${count} actors, 1-message turns`, unit: 'turns/s', reps: REPS, run: () => schedOneMessageTurns(state, CYCLES) });
+  const fifo = measureRate({
+    name: `FIFO ring queue shift+push, ${count} actors, 1-message turns`,
+    unit: 'turns/s',
+    reps: REPS,
+    run: () => fifoCycles(queue, CYCLES),
+  });
+  const sched = measureRate({
+    name: `sched pick+sleep+wake, ${count} actors, 1-message turns`,
+    unit: 'turns/s',
+    reps: REPS,
+    run: () => schedOneMessageTurns(state, CYCLES),
+  });
   emit(fifo, { n: CYCLES, nsPerTurn: 1e9 / fifo.median });
   emit(sched, { n: CYCLES, nsPerTurn: 1e9 / sched.median });
   emitRatio({ name: `sched turn cost / FIFO turn cost, ${count} actors, 1-message turns`, numerator: fifo, denominator: sched, goalKind: 'max' });
@@ -146,7 +161,12 @@ function messageOverhead(): void {
   const state = loadedScheduler(count);
   const queue = new BoundedQueue<Hog>(1 << 20, 16);
   for (let id = 0; id < count; id++) queue.push({ id });
-  const fifo = measureRate({ name: 'FIFO dispatcher loop, 100 hogs, 100-message batches', unit: 'msg/s', reps: REPS, run: () => fifoMessages(queue, MESSAGES) });
+  const fifo = measureRate({
+    name: 'FIFO dispatcher loop, 100 hogs, 100-message batches',
+    unit: 'msg/s',
+    reps: REPS,
+    run: () => fifoMessages(queue, MESSAGES),
+  });
   const switchesBefore = state.scheduler.stats.switches;
   const sched = measureRate({ name: 'sched dispatcher loop, 100 hogs, 10 µs messages', unit: 'msg/s', reps: REPS, run: () => schedMessages(state, MESSAGES) });
   const turns = state.scheduler.stats.switches - switchesBefore;
@@ -185,7 +205,11 @@ function jain(xs: readonly number[]): number {
   return (sum * sum) / (xs.length * xs.reduce((a, b) => a + b * b, 0));
 }
 
-function summary(name: string, unit: string, values: number[]): { name: string; unit: string; values: number[]; median: number; min: number; max: number; reps: number } {
+function summary(
+  name: string,
+  unit: string,
+  values: number[],
+): { name: string; unit: string; values: number[]; median: number; min: number; max: number; reps: number } {
   const sorted = [...values].sort((a, b) => a - b);
   return { name, unit, values, median: quantile(sorted, 0.5), min: sorted[0]!, max: sorted[sorted.length - 1]!, reps: values.length };
 }
@@ -203,7 +227,11 @@ function fairness(): void {
   }
   const index = summary("Jain's fairness index, 8 equal hogs, 60 s simulated", 'index', indexes);
   emit(index, { goal: 0.99, goalKind: 'min', met: index.min >= 0.99 });
-  emit(summary('worst share error vs 1/p weights, priorities 1, 1.5, 2, 60 s simulated', 'fraction', errors), { goal: 0.05, goalKind: 'max', met: Math.max(...errors) <= 0.05 });
+  emit(summary('worst share error vs 1/p weights, priorities 1, 1.5, 2, 60 s simulated', 'fraction', errors), {
+    goal: 0.05,
+    goalKind: 'max',
+    met: Math.max(...errors) <= 0.05,
+  });
 }
 
 export async function run(): Promise<void> {

@@ -17,9 +17,14 @@ class Store extends Actor<StoreMsg> {
   private readonly data = new Map<string, number>();
   receive(msg: StoreMsg, ctx: ActorContext<StoreMsg>): void {
     switch (msg.type) {
-      case 'put': this.data.set(msg.key, msg.value); break;
-      case 'get': ctx.reply(msg, this.data.get(msg.key)); break;
-      case 'corrupt': throw new Error('store invariant broken: corrupt command');
+      case 'put':
+        this.data.set(msg.key, msg.value);
+        break;
+      case 'get':
+        ctx.reply(msg, this.data.get(msg.key));
+        break;
+      case 'corrupt':
+        throw new Error('store invariant broken: corrupt command');
     }
   }
 }
@@ -46,19 +51,26 @@ function sleep(kernel: Kernel, ms: number): Promise<void> {
 const cpus = process.env.OSPREY_CPUS === undefined ? undefined : Number(process.env.OSPREY_CPUS);
 // Behaviours that may run on other CPUs live in boot modules, which every CPU imports.
 const kernel = await Kernel.boot({ modules: [new URL('./demo-actors.js', import.meta.url)], ...(cpus !== undefined ? { cpus } : {}) });
-console.log(`osprey: kernel booted (${kernel.mode} mode, seed ${kernel.seed}, ${kernel.cpus} cpu(s): the main thread${kernel.cpus > 1 ? ` and ${kernel.cpus - 1} worker thread(s)` : ''})`);
+console.log(
+  `osprey: kernel booted (${kernel.mode} mode, seed ${kernel.seed}, ${kernel.cpus} cpu(s): the main thread${kernel.cpus > 1 ? ` and ${kernel.cpus - 1} worker thread(s)` : ''})`,
+);
 kernel.events.subscribe((event) => {
   if (event.kind === 'fault') console.log(`  event #${event.id}: fault in ${formatPid(event.pid)} while handling '${event.messageType}': ${event.error}`);
   if (event.kind === 'restart') console.log(`  event #${event.id} (caused by #${event.cause}): restart of ${formatPid(event.pid)}, attempt ${event.attempt}`);
 });
 
-kernel.spawn(supervisor({
-  strategy: 'rest-for-one', restartsMax: 3, restartWindowMs: 5_000,
-  children: [
-    { id: 'store', start: Store, options: { name: 'store' } },
-    { id: 'ticker', start: Ticker, options: { name: 'ticker' } },
-  ],
-}), { name: 'service' });
+kernel.spawn(
+  supervisor({
+    strategy: 'rest-for-one',
+    restartsMax: 3,
+    restartWindowMs: 5_000,
+    children: [
+      { id: 'store', start: Store, options: { name: 'store' } },
+      { id: 'ticker', start: Ticker, options: { name: 'ticker' } },
+    ],
+  }),
+  { name: 'service' },
+);
 
 const squarer = kernel.spawn(Squarer, { cpu: kernel.cpus - 1 });
 const squared = await squarer.ask({ type: 'square', n: 12 });

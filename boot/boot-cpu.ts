@@ -39,7 +39,8 @@ export interface CpuBoot {
 export function bootCpu(options: BootOptions, subsystems: readonly AnySubsystem[], join: CpuJoin | null): CpuBoot {
   const mode = options.mode ?? 'real';
   const clock = join?.clock ?? options.clock ?? (mode === 'simulated' ? createSimulatedClock() : createRealClock());
-  const random = join?.random ?? options.random ?? (options.seed !== undefined || mode === 'simulated' ? createSeededRandom(options.seed ?? 0) : createRealRandom());
+  const random =
+    join?.random ?? options.random ?? (options.seed !== undefined || mode === 'simulated' ? createSeededRandom(options.seed ?? 0) : createRealRandom());
   const core = new KernelCore({
     mode,
     cpu: join?.cpu ?? 0,
@@ -78,7 +79,12 @@ export function bootCpu(options: BootOptions, subsystems: readonly AnySubsystem[
     handles.set(subsystem, parts.handle);
     if (parts.status !== undefined) core.statusSources.set(subsystem.name, parts.status);
     const limits = subsystem.supervision;
-    return { name: subsystem.name, restartsMax: limits?.restartsMax ?? kernelRestartsMax, restartWindowMs: limits?.restartWindowMs ?? kernelRestartWindowMs, children: parts.children ?? [] };
+    return {
+      name: subsystem.name,
+      restartsMax: limits?.restartsMax ?? kernelRestartsMax,
+      restartWindowMs: limits?.restartWindowMs ?? kernelRestartWindowMs,
+      children: parts.children ?? [],
+    };
   });
   core.attachTree(startKernelTree(core, branches, join?.cpuChildren ?? []));
   return { core, state, node, handles };

@@ -51,12 +51,22 @@ const userShutdownMs = 30_000;
 export function startKernelTree(kernel: KernelCore, branches: readonly SubsystemBranch[], cpuChildren: readonly ChildSpec<never>[]): KernelTreeRoots {
   const children: ChildSpec<never>[] = [];
   if (cpuChildren.length > 0) children.push(branch('cpus', kernelNames.cpus, kernelRestartsMax, kernelRestartWindowMs, cpuChildren));
-  for (const { name, restartsMax, restartWindowMs, children: specs } of branches) children.push(branch(name, kernelNames.subsystem(name), restartsMax, restartWindowMs, specs));
+  for (const { name, restartsMax, restartWindowMs, children: specs } of branches)
+    children.push(branch(name, kernelNames.subsystem(name), restartsMax, restartWindowMs, specs));
   // The user guardian: the parent of every `kernel.spawn`. It restarts nothing itself; actors that
   // want restarts run under a supervisor of their own.
-  const guardian: ChildSpec<never> = { id: 'user', start: fromReceive(() => {}, 'user-guardian'), options: { name: kernelNames.user }, shutdown: userShutdownMs };
+  const guardian: ChildSpec<never> = {
+    id: 'user',
+    start: fromReceive(() => {}, 'user-guardian'),
+    options: { name: kernelNames.user },
+    shutdown: userShutdownMs,
+  };
   children.push(branch('apps', kernelNames.apps, kernelRestartsMax, kernelRestartWindowMs, [guardian]));
-  const root = kernel.lifecycle.spawn(null, supervisor({ strategy: 'one-for-one', restartsMax: kernelRestartsMax, restartWindowMs: kernelRestartWindowMs, children }), { name: kernelNames.root });
+  const root = kernel.lifecycle.spawn(
+    null,
+    supervisor({ strategy: 'one-for-one', restartsMax: kernelRestartsMax, restartWindowMs: kernelRestartWindowMs, children }),
+    { name: kernelNames.root },
+  );
   // Cached while alive: kernel.spawn asks for it on every spawn. A restart of `apps` makes a new one.
   let user: Cell | undefined;
   return {

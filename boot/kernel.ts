@@ -90,7 +90,10 @@ export class Kernel implements KernelHandle {
       return new Kernel(boots[0]!, host, boots);
     }
     const entry = new URL('./worker-entry.js', import.meta.url);
-    const { host } = await startWorkerCpus({ cpus, modules, ringBytes, heapMbMax: options.workerHeapMbMax, entry, kernelOptions: workerOptionsOf(options, subsystems) }, bootOne);
+    const { host } = await startWorkerCpus(
+      { cpus, modules, ringBytes, heapMbMax: options.workerHeapMbMax, entry, kernelOptions: workerOptionsOf(options, subsystems) },
+      bootOne,
+    );
     return new Kernel(boots[0]!, host);
   }
 
@@ -258,7 +261,8 @@ export class Kernel implements KernelHandle {
 function checkSubsystems(subsystems: readonly AnySubsystem[]): readonly AnySubsystem[] {
   const names = new Set<string>();
   for (const subsystem of subsystems) {
-    if (typeof subsystem?.start !== 'function' || typeof subsystem.name !== 'string') throw new TypeError('BootOptions.subsystems takes subsystems made by defineSubsystem()');
+    if (typeof subsystem?.start !== 'function' || typeof subsystem.name !== 'string')
+      throw new TypeError('BootOptions.subsystems takes subsystems made by defineSubsystem()');
     if (names.has(subsystem.name)) throw new TypeError(`two subsystems are named '${subsystem.name}'`);
     names.add(subsystem.name);
   }
@@ -268,6 +272,10 @@ function checkSubsystems(subsystems: readonly AnySubsystem[]): readonly AnySubsy
 /** The plain-data options a worker CPU's kernel boots with: the host's, and where its subsystems are exported. */
 function workerOptionsOf(options: BootOptions, subsystems: readonly AnySubsystem[]): WorkerKernelOptions {
   const { batchMessagesMax, mailboxCapacity, askDeadlineMs, crossCpuOverflow, outboxWaitMs, seed, scheduler } = options;
-  const plain = Object.fromEntries(Object.entries({ batchMessagesMax, mailboxCapacity, askDeadlineMs, crossCpuOverflow, outboxWaitMs, seed, scheduler }).filter(([, value]) => value !== undefined));
+  const plain = Object.fromEntries(
+    Object.entries({ batchMessagesMax, mailboxCapacity, askDeadlineMs, crossCpuOverflow, outboxWaitMs, seed, scheduler }).filter(
+      ([, value]) => value !== undefined,
+    ),
+  );
   return { ...plain, subsystems: subsystems.map(({ module, name }) => ({ module, name })) };
 }

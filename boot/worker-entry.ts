@@ -19,7 +19,12 @@ try {
   const catalog = await BehaviorCatalog.load(boot.modules);
   const { subsystems: addresses, ...options } = boot.options;
   const subsystems = await Promise.all(addresses.map(importSubsystem));
-  const { core, node, state } = bootCpu({ ...options, mode: 'real' }, subsystems, { cpu: boot.cpu, memory: boot.memory, catalog, firstGeneration: boot.firstGeneration });
+  const { core, node, state } = bootCpu({ ...options, mode: 'real' }, subsystems, {
+    cpu: boot.cpu,
+    memory: boot.memory,
+    catalog,
+    firstGeneration: boot.firstGeneration,
+  });
   const routing = node!;
   const loop = new CpuLoop(core, routing, state);
   port.on('message', (message: HostToWorker) => {
@@ -53,7 +58,8 @@ async function importSubsystem(address: SubsystemAddress): Promise<AnySubsystem>
   const namespace = (await import(address.module)) as Record<string, unknown>;
   for (const value of Object.values(namespace)) {
     const candidate = value as Partial<AnySubsystem> | null;
-    if (typeof candidate === 'object' && candidate !== null && candidate.name === address.name && typeof candidate.start === 'function') return candidate as AnySubsystem;
+    if (typeof candidate === 'object' && candidate !== null && candidate.name === address.name && typeof candidate.start === 'function')
+      return candidate as AnySubsystem;
   }
   throw new TypeError(`subsystem '${address.name}' is not exported by ${address.module}`);
 }

@@ -22,11 +22,7 @@ declare const replyBrand: unique symbol;
 export type Ask<T extends Message, R> = T & { readonly [replyBrand]?: { readonly reply: R } };
 
 /** The reply type of an ask-branded message, `never` for a plain message. */
-export type ReplyOf<T> = T extends { readonly [replyBrand]?: { readonly reply: infer R } }
-  ? typeof replyBrand extends keyof T
-    ? R
-    : never
-  : never;
+export type ReplyOf<T> = T extends { readonly [replyBrand]?: { readonly reply: infer R } } ? (typeof replyBrand extends keyof T ? R : never) : never;
 
 /** The `type` strings of the members of `M` that are asks. */
 export type AskTypes<M extends Message> = M extends unknown ? (typeof replyBrand extends keyof M ? M['type'] : never) : never;

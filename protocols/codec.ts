@@ -314,11 +314,7 @@ function decoderOptions(structures: boolean, inbound: MsgpackrTable): Options {
 
 /** msgpackr calls this for a record id missing from the table; we never load structures lazily. */
 function refuseUnknownStructure(): never {
-  throw new ProtocolError(
-    'malformed',
-    'frame',
-    'a record uses a structure this decoder has not imported (import the encoder\'s exportStructures() first)',
-  );
+  throw new ProtocolError('malformed', 'frame', "a record uses a structure this decoder has not imported (import the encoder's exportStructures() first)");
 }
 
 function asPlainView(bytes: Uint8Array): Uint8Array {

@@ -92,9 +92,7 @@ type OptionalNames<F> = Exclude<keyof F, RequiredNames<F>>;
 export type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 /** The readonly object type a field map admits; optional declarations become optional keys. */
-export type ObjectValue<F> = Simplify<
-  { readonly [N in RequiredNames<F>]: FieldValue<F[N]> } & { readonly [N in OptionalNames<F>]?: FieldValue<F[N]> }
->;
+export type ObjectValue<F> = Simplify<{ readonly [N in RequiredNames<F>]: FieldValue<F[N]> } & { readonly [N in OptionalNames<F>]?: FieldValue<F[N]> }>;
 
 /** Tags of normalized rules: the scalar kinds plus the three structured forms. */
 export type FieldRuleTag = ScalarKind | 'array' | 'object' | 'oneOf';

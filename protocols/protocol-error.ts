@@ -19,14 +19,7 @@ import { errorDetailLengthMax } from './limits.js';
  * - `too-large`: a frame, string, array, object, nesting depth or value count exceeds `limits.ts`;
  * - `not-a-message`: the value is not a plain object with a string `type`.
  */
-export type ProtocolErrorCode =
-  | 'truncated'
-  | 'malformed'
-  | 'unknown-type'
-  | 'wrong-field-type'
-  | 'missing-field'
-  | 'too-large'
-  | 'not-a-message';
+export type ProtocolErrorCode = 'truncated' | 'malformed' | 'unknown-type' | 'wrong-field-type' | 'missing-field' | 'too-large' | 'not-a-message';
 
 /**
  * Thrown by `validate`, `encode` and `decode` when input breaks the protocol. `detail` says where:

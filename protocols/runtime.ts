@@ -113,10 +113,41 @@ export type KernelName = MessageOf<typeof kernelName>;
 export type KernelUnlink = MessageOf<typeof kernelUnlink>;
 export type KernelStatusRequest = MessageOf<typeof kernelStatusRequest>;
 export type KernelStatusAnswer = MessageOf<typeof kernelStatus>;
-export type KernelMessage = KernelEnvelope | KernelReply | KernelStop | KernelDown | KernelExit | KernelSpawn | KernelSpawned | KernelStructures | KernelMigrate | KernelMonitor | KernelLink | KernelName | KernelUnlink | KernelStatusRequest | KernelStatusAnswer;
+export type KernelMessage =
+  | KernelEnvelope
+  | KernelReply
+  | KernelStop
+  | KernelDown
+  | KernelExit
+  | KernelSpawn
+  | KernelSpawned
+  | KernelStructures
+  | KernelMigrate
+  | KernelMonitor
+  | KernelLink
+  | KernelName
+  | KernelUnlink
+  | KernelStatusRequest
+  | KernelStatusAnswer;
 
 /** Every kernel descriptor, in a fixed order: codecs on all CPUs derive the same seeds from it. */
-export const runtimeDescriptors = [kernelEnvelope, kernelReply, kernelStop, kernelDown, kernelExit, kernelSpawn, kernelSpawned, kernelStructures, kernelMigrate, kernelMonitor, kernelLink, kernelName, kernelUnlink, kernelStatusRequest, kernelStatus] as const;
+export const runtimeDescriptors = [
+  kernelEnvelope,
+  kernelReply,
+  kernelStop,
+  kernelDown,
+  kernelExit,
+  kernelSpawn,
+  kernelSpawned,
+  kernelStructures,
+  kernelMigrate,
+  kernelMonitor,
+  kernelLink,
+  kernelName,
+  kernelUnlink,
+  kernelStatusRequest,
+  kernelStatus,
+] as const;
 
 /**
  * Validates kernel messages (the runtime's own; a CPU's codecs also know its subsystems' frames).

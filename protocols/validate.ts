@@ -20,14 +20,7 @@
  */
 import type { FieldEntry, FieldRule } from './field-spec.js';
 import { isWellFormedString } from './field-spec.js';
-import {
-  arrayCountMax,
-  frameBytesMax,
-  nestingDepthMax,
-  objectKeyCountMax,
-  stringLengthMax,
-  valueCountMax,
-} from './limits.js';
+import { arrayCountMax, frameBytesMax, nestingDepthMax, objectKeyCountMax, stringLengthMax, valueCountMax } from './limits.js';
 import type { ProtocolErrorCode } from './protocol-error.js';
 
 /** Where and why a value failed; `path` is innermost-first while the recursion unwinds. */
@@ -205,7 +198,8 @@ function checkPlainObject(value: object, depth: number, walk: Walk): Failure | u
     if (++keyCount > objectKeyCountMax) return fail('too-large', `more than objectKeyCountMax (${objectKeyCountMax}) keys`);
     // The reservedKeys of field-spec.ts, compared inline on this hot path.
     if (key === '__proto__' || key === 'toJSON') return withPath(fail('malformed', 'this key cannot travel through msgpackr'), key);
-    if (walk.portable !== null && key === walk.portable.reservedKey) return withPath(fail('malformed', 'this key is reserved for portable objects such as refs'), key);
+    if (walk.portable !== null && key === walk.portable.reservedKey)
+      return withPath(fail('malformed', 'this key is reserved for portable objects such as refs'), key);
     const keyFailure = checkString(key, walk);
     if (keyFailure !== undefined) return withPath(keyFailure, key);
     const failure = checkPlainValue((value as Record<string, unknown>)[key], depth + 1, walk);

@@ -75,10 +75,7 @@ export const supervisorMachine = setup({
   states: {
     running: {
       on: {
-        'child.restart-needed': [
-          { guard: 'withinIntensity', target: 'restarting', actions: 'recordRestart' },
-          { target: 'escalating' },
-        ],
+        'child.restart-needed': [{ guard: 'withinIntensity', target: 'restarting', actions: 'recordRestart' }, { target: 'escalating' }],
         'auto-shutdown': { target: 'shuttingDown' },
         shutdown: { target: 'stopped' },
       },

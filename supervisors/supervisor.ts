@@ -3,7 +3,7 @@ import { type Cell, Status } from '../actors/runtime/cell.js';
 import { fromSystem, type SystemActorInstance, type SystemContext } from '../actors/runtime/system-context.js';
 import { RestartIntensityError } from '../ground/errors.js';
 import { MachineRunner } from '../actors/runtime/machine-runner.js';
-import type { Ask, } from '../ground/message.js';
+import type { Ask } from '../ground/message.js';
 import type { ActorRef } from '../actors/runtime/ref.js';
 import type { SpawnOptions } from '../actors/runtime/spawn-options.js';
 import { type ExitReason, isNormalExit } from '../actors/runtime/signals.js';
@@ -80,7 +80,8 @@ export function supervisor(options: SupervisorOptions = {}): BehaviorFactory<Sup
   const specs = (options.children ?? []).map(normalizeChildSpec);
   const ids = new Set(specs.map((spec) => spec.id));
   if (ids.size !== specs.length) throw new TypeError('child spec ids must be unique within a supervisor');
-  if (strategy === 'simple-one-for-one' && specs.length !== 1) throw new TypeError('a simple-one-for-one supervisor takes exactly one child spec, the template');
+  if (strategy === 'simple-one-for-one' && specs.length !== 1)
+    throw new TypeError('a simple-one-for-one supervisor takes exactly one child spec, the template');
   const config: SupervisorConfig = { strategy, restartsMax, restartWindowMs, backoff: options.backoff, autoShutdown: options.autoShutdown ?? 'never', specs };
   return fromSystem(() => new SupervisorInstance(config), `supervisor:${strategy}`);
 }
@@ -112,7 +113,13 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
       actions: {
         performRestart: () => this.guard(this.performRestart()),
         stopAllChildren: () => this.guard(this.stopAllChildren().then(() => this.sendToMachine({ type: 'children.down' }))),
-        failSelf: () => this.cell.kernel.lifecycle.fail(this.cell, new RestartIntensityError(this.cell.describe(), this.config.restartsMax, this.config.restartWindowMs), undefined, 0),
+        failSelf: () =>
+          this.cell.kernel.lifecycle.fail(
+            this.cell,
+            new RestartIntensityError(this.cell.describe(), this.config.restartsMax, this.config.restartWindowMs),
+            undefined,
+            0,
+          ),
         stopSelf: () => void this.cell.kernel.lifecycle.terminate(this.cell, 'shutdown', undefined, true),
       },
     });
@@ -292,7 +299,8 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
       spec = normalizeChildSpec(request.spec);
     } else {
       const template = this.config.specs[0];
-      if (this.config.strategy !== 'simple-one-for-one' || template === undefined) throw new TypeError('start-child needs a spec unless the supervisor is simple-one-for-one');
+      if (this.config.strategy !== 'simple-one-for-one' || template === undefined)
+        throw new TypeError('start-child needs a spec unless the supervisor is simple-one-for-one');
       spec = { ...template, id: `${template.id}-${++this.dynamicSeq}`, options: request.options ?? template.options };
     }
     if (this.records.some((r) => r.spec.id === spec.id)) throw new TypeError(`a child with id '${spec.id}' already exists`);

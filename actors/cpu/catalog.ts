@@ -79,5 +79,7 @@ export function moduleUrlOf(module: string | URL): string {
   if (module instanceof URL) return module.href;
   if (module.startsWith('file:') || module.startsWith('data:')) return new URL(module).href;
   if (isAbsolute(module)) return pathToFileURL(module).href;
-  throw new TypeError(`boot module '${module}' must be an absolute path or URL: worker threads resolve relative specifiers differently; pass new URL('${module}', import.meta.url)`);
+  throw new TypeError(
+    `boot module '${module}' must be an absolute path or URL: worker threads resolve relative specifiers differently; pass new URL('${module}', import.meta.url)`,
+  );
 }

@@ -121,7 +121,8 @@ export class CpuLoop {
       // Run the actors those frames woke now, in this turn, rather than a setImmediate later.
       if (dispatcher.runnable > 0) dispatcher.drain();
       node.flushOutboxes();
-      if (rounds % busyRoundsPerYield !== 0) await null; // let settled promises (asks answered just now) continue
+      if (rounds % busyRoundsPerYield !== 0)
+        await null; // let settled promises (asks answered just now) continue
       else await this.macrotask(); // and timers and I/O, every few rounds
     }
     this.state.send('sched.queue-empty');

@@ -11,7 +11,15 @@ import { CpuDownError } from '../../ground/errors.js';
 import type { Message } from '../../ground/message.js';
 import type { Pid } from '../../ground/pid.js';
 import type { EncodedBytes } from '../../protocols/codec.js';
-import { KERNEL_ENVELOPE, KERNEL_REPLY, kernelEnvelope, kernelReply, kernelStructures, type KernelEnvelope, type KernelReply } from '../../protocols/runtime.js';
+import {
+  KERNEL_ENVELOPE,
+  KERNEL_REPLY,
+  kernelEnvelope,
+  kernelReply,
+  kernelStructures,
+  type KernelEnvelope,
+  type KernelReply,
+} from '../../protocols/runtime.js';
 import type { AnyMessage } from '../../protocols/schema.js';
 import type { Behavior } from '../runtime/behavior.js';
 import { type Cell, Status } from '../runtime/cell.js';
@@ -85,7 +93,15 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     this.statuses = new CpuStatuses(this);
     // Mail frames and structure syncs are the port's and this core's own; every other frame has its handler.
     this.frames = new FrameRegistry([kernelEnvelope, kernelReply, kernelStructures]);
-    this.frames.register(...this.placements.frames, ...this.migrations.frames, ...this.monitors.frames, ...this.links.frames, ...this.names.frames, ...this.statuses.frames, ...(options.frames ?? []));
+    this.frames.register(
+      ...this.placements.frames,
+      ...this.migrations.frames,
+      ...this.monitors.frames,
+      ...this.links.frames,
+      ...this.names.frames,
+      ...this.statuses.frames,
+      ...(options.frames ?? []),
+    );
     const refFor = (pid: Pid): ActorRef<never> => this.refs.refFor(pid);
     this.port = new CpuPort(this.cpu, options.memory, {
       deliver: (source, message) => this.handle(source, message),
@@ -285,7 +301,10 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   cpuDown(cpu: number, why: string): void {
     if (this.down.has(cpu)) return;
     this.down.add(cpu);
-    this.kernel.asks.rejectWhere((to) => to instanceof RemoteCell && to.cpu === cpu, (to) => new CpuDownError(cpu, to.describe(), why));
+    this.kernel.asks.rejectWhere(
+      (to) => to instanceof RemoteCell && to.cpu === cpu,
+      (to) => new CpuDownError(cpu, to.describe(), why),
+    );
     this.refs.cpuDown(cpu, (cell) => this.placements.has(cell));
     this.statuses.cpuDown(cpu, why);
     this.names.cpuDown(cpu);

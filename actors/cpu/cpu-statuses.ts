@@ -27,11 +27,16 @@ export class CpuStatuses {
         reject(new CpuDownError(cpu, `kernel.cpu.${cpu}`, 'it is restarting'));
         return;
       }
-      const ticket = node.kernel.asks.forward(0, null, (ok, value) => {
-        this.waiters.delete(ticket);
-        if (ok) resolve(value as KernelStatus);
-        else reject(value instanceof AskTimeoutError ? new AskTimeoutError(`kernel.cpu.${cpu}`, KERNEL_STATUS_REQUEST, value.deadlineMs) : value);
-      }, deadlineMs);
+      const ticket = node.kernel.asks.forward(
+        0,
+        null,
+        (ok, value) => {
+          this.waiters.delete(ticket);
+          if (ok) resolve(value as KernelStatus);
+          else reject(value instanceof AskTimeoutError ? new AskTimeoutError(`kernel.cpu.${cpu}`, KERNEL_STATUS_REQUEST, value.deadlineMs) : value);
+        },
+        deadlineMs,
+      );
       this.waiters.set(ticket, cpu);
       node.send(cpu, { type: KERNEL_STATUS_REQUEST, ticket });
     });

@@ -17,7 +17,17 @@
  * contended line. Parking is the Dekker pair of wake.ts with "the mask is non-zero" as the data test.
  */
 import { assert } from '../../ground/assert.js';
-import { type AsyncWaiter, parkAsync, park, readParkingCounters, wakeIfParked, type ParkableRing, type ParkOutcome, type ParkingCounters, type Waiter } from '../ring/wake.js';
+import {
+  type AsyncWaiter,
+  parkAsync,
+  park,
+  readParkingCounters,
+  wakeIfParked,
+  type ParkableRing,
+  type ParkOutcome,
+  type ParkingCounters,
+  type Waiter,
+} from '../ring/wake.js';
 import { cacheLineWords, ringHeaderBytes } from '../ring/layout.js';
 import { cpusMax } from '../../ground/pid.js';
 

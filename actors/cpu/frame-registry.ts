@@ -56,7 +56,10 @@ export interface FrameType {
 }
 
 /** A frame type from its schema and its handler, typed by the schema. */
-export function defineFrameType<const D extends AnyMessageDescriptor>(descriptor: D, handle: (message: MessageOf<D>, source: number, routing: FrameRouting) => void): FrameType {
+export function defineFrameType<const D extends AnyMessageDescriptor>(
+  descriptor: D,
+  handle: (message: MessageOf<D>, source: number, routing: FrameRouting) => void,
+): FrameType {
   return { descriptor, handle: handle as FrameType['handle'] };
 }
 

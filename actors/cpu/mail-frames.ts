@@ -58,7 +58,13 @@ export function writeReplyHeader(view: DataView, at: number, askId: number, to: 
  * wire form). Throws ProtocolError for a frame that is truncated, of an unknown kind, or whose
  * routing fields are not what a kernel writes.
  */
-export function readMailFrame(codec: Codec<AnyMessage>, view: DataView, bytes: Uint8Array, length: number, resolveRefs?: (body: unknown) => unknown): KernelEnvelope | KernelReply {
+export function readMailFrame(
+  codec: Codec<AnyMessage>,
+  view: DataView,
+  bytes: Uint8Array,
+  length: number,
+  resolveRefs?: (body: unknown) => unknown,
+): KernelEnvelope | KernelReply {
   assert(bytes[0] === mailFrameMarker && bytes.buffer === view.buffer, 'readMailFrame: not a mail frame, or a view of other memory');
   const flags = length >= 2 ? bytes[1]! : undefined;
   const kind = flags === undefined ? undefined : flags & ~holdsRefsBit;

@@ -49,7 +49,18 @@ export class Migrations {
     });
     const runtime = kernel.dispatcher.release(cell);
     const ticket = node.placements.nextTicket();
-    const request: KernelMigrate = { type: kernelMigrate.type, ticket, from: cell.pid, module: address.module, exportName: address.exportName, options: spawnOptionsFrom(cell.options), state, runtime, bodies, origins };
+    const request: KernelMigrate = {
+      type: kernelMigrate.type,
+      ticket,
+      from: cell.pid,
+      module: address.module,
+      exportName: address.exportName,
+      options: spawnOptionsFrom(cell.options),
+      state,
+      runtime,
+      bodies,
+      origins,
+    };
     let frame: Uint8Array | null = null;
     let why = '';
     try {
@@ -86,7 +97,9 @@ export class Migrations {
     const bodies = request.bodies as unknown[];
     const origins = request.origins as number[];
     const pid = node.placements.spawnFor(source, request, (behavior) => {
-      const cell = kernel.lifecycle.spawnWithSpec(kernel.userRoot, behavior, spawnOptionsFrom(request.options), undefined, (instance) => restoreState(instance, request.state));
+      const cell = kernel.lifecycle.spawnWithSpec(kernel.userRoot, behavior, spawnOptionsFrom(request.options), undefined, (instance) =>
+        restoreState(instance, request.state),
+      );
       // The runtime arrives exported (R, not R·c): the first wake converts it to this CPU's scale.
       const entity = entityOf(cell);
       entity.runtime = request.runtime;

@@ -30,7 +30,9 @@ export interface Placement {
 export class Placements {
   /** The frames of placement: spawns, their answers, and stops. */
   readonly frames: readonly FrameType[] = [
-    defineFrameType(kernelSpawn, (message, source) => this.spawnFor(source, message, (behavior) => this.node.kernel.spawn(behavior, spawnOptionsFrom(message.options)).pid)),
+    defineFrameType(kernelSpawn, (message, source) =>
+      this.spawnFor(source, message, (behavior) => this.node.kernel.spawn(behavior, spawnOptionsFrom(message.options)).pid),
+    ),
     defineFrameType(kernelSpawned, (message, source) => this.spawned(source, message.ticket, message.pid, message.error)),
     defineFrameType(kernelStop, (message) => {
       const cell = this.node.kernel.slots.get(message.to, pidOf);
@@ -69,7 +71,9 @@ export class Placements {
     if (options !== undefined) node.kernel.checkSpawnOptions(options);
     const address = node.catalog.addressOf(behavior as Behavior<never>);
     if (address === undefined) {
-      throw new TypeError(`${behaviorLabel(behavior as Behavior<never>)} cannot start on cpu ${cpu}: no boot module exports it. Export it from a module listed in Kernel.boot({ modules }).`);
+      throw new TypeError(
+        `${behaviorLabel(behavior as Behavior<never>)} cannot start on cpu ${cpu}: no boot module exports it. Export it from a module listed in Kernel.boot({ modules }).`,
+      );
     }
     const cell = new RemoteCell(node.kernel, node, 0, cpu, address.exportName, options);
     const name = options?.name;
@@ -113,7 +117,11 @@ export class Placements {
    * Starts an actor CPU `source` asked for (`kernel.spawn` or `kernel.migrate`) with `start` and
    * answers `kernel.spawned`: the pid, or 0 and why. Returns the pid (0 when it failed).
    */
-  spawnFor(source: number, request: { readonly ticket: number; readonly module: number; readonly exportName: string }, start: (behavior: Behavior<Message>) => Pid): Pid {
+  spawnFor(
+    source: number,
+    request: { readonly ticket: number; readonly module: number; readonly exportName: string },
+    start: (behavior: Behavior<Message>) => Pid,
+  ): Pid {
     const behavior = this.node.catalog.behaviorAt(request.module, request.exportName);
     let pid = 0;
     let error = '';

@@ -37,19 +37,44 @@ export function flattenStatus(status: KernelStatus): WireStatus {
     for (const child of node.children) visit(child, index);
   };
   visit(status.tree, -1);
-  return { mode: status.mode, seed: status.seed, actors: status.actors, messagesHandled: status.messagesHandled, deadLetters: status.deadLetters, subsystems: status.subsystems, tree };
+  return {
+    mode: status.mode,
+    seed: status.seed,
+    actors: status.actors,
+    messagesHandled: status.messagesHandled,
+    deadLetters: status.deadLetters,
+    subsystems: status.subsystems,
+    tree,
+  };
 }
 
 /** The snapshot `flattenStatus` flattened. Throws a TypeError for a list no kernel would send. */
 export function rebuildStatus(wire: WireStatus): KernelStatus {
   const nodes: { -readonly [K in keyof ActorStatus]: ActorStatus[K] }[] = [];
   for (const [index, actor] of wire.tree.entries()) {
-    const node = { pid: actor.pid, label: actor.label, name: actor.name ?? undefined, status: actor.status, mailbox: actor.mailbox, restarts: actor.restarts, children: [] as ActorStatus[] };
-    if (index === 0 ? actor.parent !== -1 : !(actor.parent >= 0 && actor.parent < index)) throw new TypeError(`status of another cpu: actor ${index} names parent ${actor.parent}`);
+    const node = {
+      pid: actor.pid,
+      label: actor.label,
+      name: actor.name ?? undefined,
+      status: actor.status,
+      mailbox: actor.mailbox,
+      restarts: actor.restarts,
+      children: [] as ActorStatus[],
+    };
+    if (index === 0 ? actor.parent !== -1 : !(actor.parent >= 0 && actor.parent < index))
+      throw new TypeError(`status of another cpu: actor ${index} names parent ${actor.parent}`);
     if (index > 0) (nodes[actor.parent]!.children as ActorStatus[]).push(node);
     nodes.push(node);
   }
   const root = nodes[0];
   if (root === undefined) throw new TypeError('status of another cpu: no root actor');
-  return { mode: wire.mode, seed: wire.seed, actors: wire.actors, messagesHandled: wire.messagesHandled, deadLetters: wire.deadLetters, subsystems: wire.subsystems ?? {}, tree: root };
+  return {
+    mode: wire.mode,
+    seed: wire.seed,
+    actors: wire.actors,
+    messagesHandled: wire.messagesHandled,
+    deadLetters: wire.deadLetters,
+    subsystems: wire.subsystems ?? {},
+    tree: root,
+  };
 }

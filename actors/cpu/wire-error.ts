@@ -4,8 +4,16 @@
  * does not know becomes a `RemoteFailureError` carrying its code and description.
  */
 import {
-  ActorCrashedError, ActorStoppedError, AskTimeoutError, CpuDownError, describeError, KernelStoppedError,
-  MailboxFullError, OspreyError, RemoteFailureError, RingFullError,
+  ActorCrashedError,
+  ActorStoppedError,
+  AskTimeoutError,
+  CpuDownError,
+  describeError,
+  KernelStoppedError,
+  MailboxFullError,
+  OspreyError,
+  RemoteFailureError,
+  RingFullError,
 } from '../../ground/errors.js';
 import { ProtocolError } from '../../protocols/protocol-error.js';
 
@@ -19,17 +27,22 @@ export interface WireError {
 }
 
 export function toWireError(error: unknown): WireError {
-  if (error instanceof AskTimeoutError) return { code: error.code, message: error.message, target: error.target, messageType: error.messageType, number: error.deadlineMs };
-  if (error instanceof MailboxFullError) return { code: error.code, message: error.message, target: error.target, messageType: error.messageType, number: error.capacity };
-  if (error instanceof ActorStoppedError || error instanceof ActorCrashedError) return { code: error.code, message: error.message, target: error.target, messageType: error.messageType };
-  if (error instanceof RingFullError) return { code: error.code, message: error.message, target: error.target, messageType: error.messageType, number: error.cpu };
+  if (error instanceof AskTimeoutError)
+    return { code: error.code, message: error.message, target: error.target, messageType: error.messageType, number: error.deadlineMs };
+  if (error instanceof MailboxFullError)
+    return { code: error.code, message: error.message, target: error.target, messageType: error.messageType, number: error.capacity };
+  if (error instanceof ActorStoppedError || error instanceof ActorCrashedError)
+    return { code: error.code, message: error.message, target: error.target, messageType: error.messageType };
+  if (error instanceof RingFullError)
+    return { code: error.code, message: error.message, target: error.target, messageType: error.messageType, number: error.cpu };
   if (error instanceof CpuDownError) return { code: error.code, message: error.message, target: error.target, messageType: error.why, number: error.cpu };
   if (error instanceof OspreyError || error instanceof ProtocolError) return { code: (error as { code: string }).code, message: error.message };
   return { code: 'thrown', message: describeError(error) };
 }
 
 export function fromWireError(value: unknown): Error {
-  if (typeof value !== 'object' || value === null) return new RemoteFailureError('malformed', `a remote failure arrived without a description: ${describeError(value)}`);
+  if (typeof value !== 'object' || value === null)
+    return new RemoteFailureError('malformed', `a remote failure arrived without a description: ${describeError(value)}`);
   const wire = value as Partial<WireError>;
   const target = wire.target ?? 'a remote actor';
   const messageType = wire.messageType ?? '?';

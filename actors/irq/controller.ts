@@ -75,7 +75,13 @@ export class InterruptController {
 
   /** @internal The controller's actor, a static child of the `irq` supervisor. */
   anchorSpec(): ChildSpec<never> {
-    return { id: controllerNames.childId, start: controllerAnchor(this), restart: 'permanent', options: { name: controllerNames.actor, priority: 'realtime' }, shutdown: limits.controllerShutdownMs };
+    return {
+      id: controllerNames.childId,
+      start: controllerAnchor(this),
+      restart: 'permanent',
+      options: { name: controllerNames.actor, priority: 'realtime' },
+      shutdown: limits.controllerShutdownMs,
+    };
   }
 
   /**
@@ -259,7 +265,13 @@ function handlerSpec<T>(vector: VectorState<T>, handler: InterruptHandlerBehavio
     if (!vector.freed) bindHandler(vector as VectorState<unknown>, ctx.cell);
     return handler.create(ctx);
   }, handler.label);
-  return { id: handlerChildId(vector.vector), start: bound, restart: 'permanent', shutdown: shutdown ?? limits.handlerShutdownMsDefault, options: { name: `kernel.irq.${vector.vector}`, priority: 'realtime' } };
+  return {
+    id: handlerChildId(vector.vector),
+    start: bound,
+    restart: 'permanent',
+    shutdown: shutdown ?? limits.handlerShutdownMsDefault,
+    options: { name: `kernel.irq.${vector.vector}`, priority: 'realtime' },
+  };
 }
 
 function checkSpec(spec: VectorSpec<unknown>): { ringCapacity: number; batchEvents: number } {
@@ -268,7 +280,14 @@ function checkSpec(spec: VectorSpec<unknown>): { ringCapacity: number; batchEven
     throw new TypeError(`a vector name is a string of 1..${limits.vectorNameLengthMax} characters`);
   }
   const ringCapacity = spec.ringCapacity ?? limits.ringCapacityEventsDefault;
-  if (!(Number.isInteger(ringCapacity) && ringCapacity >= limits.ringCapacityEventsMin && ringCapacity <= limits.ringCapacityEventsMax && (ringCapacity & (ringCapacity - 1)) === 0)) {
+  if (
+    !(
+      Number.isInteger(ringCapacity) &&
+      ringCapacity >= limits.ringCapacityEventsMin &&
+      ringCapacity <= limits.ringCapacityEventsMax &&
+      (ringCapacity & (ringCapacity - 1)) === 0
+    )
+  ) {
     throw new RangeError(`vector '${name}': ringCapacity must be a power of two within ${limits.ringCapacityEventsMin}..${limits.ringCapacityEventsMax}`);
   }
   const batchEvents = spec.batchEvents ?? Math.min(limits.drainBatchEventsDefault, ringCapacity);

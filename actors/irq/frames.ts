@@ -22,7 +22,10 @@ export const irqBatchFrame = defineFrameType(irqBatch, (message, source, routing
   const settle = (ok: boolean, value: unknown): void => routing.answer(source, askId, ok, value);
   const cell = routing.localCell(message.to);
   if (cell?.isRemote()) {
-    sendBatch(routing, cell, vector, events as unknown[]).then((value) => settle(true, value), (error: unknown) => settle(false, error));
+    sendBatch(routing, cell, vector, events as unknown[]).then(
+      (value) => settle(true, value),
+      (error: unknown) => settle(false, error),
+    );
   } else {
     runRemoteBatch(cell, vector, events, settle);
   }

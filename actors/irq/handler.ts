@@ -56,7 +56,10 @@ interface InterruptHandlerInstance<M extends Message> extends ActorInstance<M> {
  * irq.raise(nic, packet); // from the driver: records, wakes the handler once per burst
  * ```
  */
-export function interruptHandler<T, M extends Message = never>(onEvents: OnEvents<T>, options: InterruptHandlerOptions<M> = {}): InterruptHandlerBehavior<T, M> {
+export function interruptHandler<T, M extends Message = never>(
+  onEvents: OnEvents<T>,
+  options: InterruptHandlerOptions<M> = {},
+): InterruptHandlerBehavior<T, M> {
   const label = options.label ?? 'irq-handler';
   const receive = options.receive ?? ((message: M) => refuseMail(label, message));
   const incarnation = fromSystem<M>((ctx) => {

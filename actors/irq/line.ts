@@ -79,7 +79,10 @@ function compile(): readonly LineStep[] {
       assert(next >= 0, () => `line machine reached an unknown state '${String(to.value)}'`);
       const wake = actions.some((action) => action.type === 'wakeHandler');
       // Only the declared effect may run: anything else would be an effect the table drops.
-      assert(actions.every((action) => action.type === 'wakeHandler'), () => `line machine runs an unexpected action on ${event.type}`);
+      assert(
+        actions.every((action) => action.type === 'wakeHandler'),
+        () => `line machine runs an unexpected action on ${event.type}`,
+      );
       table.push(Object.freeze({ next: next as LineState, wake, changed: next !== state || actions.length > 0 }));
     }
   }

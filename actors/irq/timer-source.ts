@@ -47,7 +47,11 @@ export interface TimerInterruptOptions {
  */
 export async function timerInterrupts(controller: InterruptController, options: TimerInterruptOptions): Promise<TimerSource> {
   const clock = controller.kernel.clock;
-  const vector = await controller.allocate<IrqTimer>({ name: options.name ?? 'timer', handler: options.handler, ...(options.ringCapacity !== undefined ? { ringCapacity: options.ringCapacity } : {}) });
+  const vector = await controller.allocate<IrqTimer>({
+    name: options.name ?? 'timer',
+    handler: options.handler,
+    ...(options.ringCapacity !== undefined ? { ringCapacity: options.ringCapacity } : {}),
+  });
   const armed = new Map<number, TimerHandle>();
   let seq = 0;
   let open = true;

@@ -97,7 +97,13 @@ export class VectorState<T> {
     const kernel = this.kernel;
     if (kernel.tracing.active) {
       const label = `irq${this.vector}`;
-      kernel.trace({ kind: 'transition', pid: this.handler?.pid ?? 0, from: `${label}.${lineStateNames[from]!}`, to: `${label}.${lineStateNames[step.next]!}`, event: lineInputEvents[input]!.type });
+      kernel.trace({
+        kind: 'transition',
+        pid: this.handler?.pid ?? 0,
+        from: `${label}.${lineStateNames[from]!}`,
+        to: `${label}.${lineStateNames[step.next]!}`,
+        event: lineInputEvents[input]!.type,
+      });
     }
     if (step.wake) this.wake();
   }

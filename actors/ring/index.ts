@@ -6,14 +6,27 @@
 export { RingFrameTooLargeError } from './errors.js';
 export type { RingFrameHandler, RingFrameView } from './frame-view.js';
 export {
-  cacheLineBytes, frameBytesFor, frameHeaderBytes, frameAlignBytes, frameLengthMaxFor, isPowerOfTwo,
-  ringBytesFor, ringCapacityBytesMax, ringCapacityBytesMin, ringHeaderBytes,
+  cacheLineBytes,
+  frameBytesFor,
+  frameHeaderBytes,
+  frameAlignBytes,
+  frameLengthMaxFor,
+  isPowerOfTwo,
+  ringBytesFor,
+  ringCapacityBytesMax,
+  ringCapacityBytesMin,
+  ringHeaderBytes,
 } from './layout.js';
 export { MpscRing } from './mpsc-ring.js';
 export { SpinThenPark, spinPollsMaxDefault, type SpinThenParkOptions } from './spin-then-park.js';
 export { SpscRing } from './spsc-ring.js';
 export type { RingCreateOptions, RingMemory } from './ring-memory.js';
 export {
-  park, parkAsync, readParkingCounters, wakeIfParked,
-  type ParkableRing, type ParkingCounters, type ParkOutcome,
+  park,
+  parkAsync,
+  readParkingCounters,
+  wakeIfParked,
+  type ParkableRing,
+  type ParkingCounters,
+  type ParkOutcome,
 } from './wake.js';

@@ -306,8 +306,10 @@ export class MpscRing {
       if (word > 0) {
         const length = word & frameLengthMask;
         const frameBytes = frameBytesFor(length);
-        assert((word & frameCommittedBit) !== 0 && length <= this.frameLengthMax && position + frameBytes <= capacityBytes,
-          () => `corrupt ring: frame word ${word} at ${position}`);
+        assert(
+          (word & frameCommittedBit) !== 0 && length <= this.frameLengthMax && position + frameBytes <= capacityBytes,
+          () => `corrupt ring: frame word ${word} at ${position}`,
+        );
         this.frameEnd = (this.head + frameBytes) & ringIndexMask;
         this.frameLength = length;
         return position + 4;

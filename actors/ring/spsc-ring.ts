@@ -312,9 +312,12 @@ export class SpscRing {
     const length = word & frameLengthMask;
     const end = (head + frameBytesFor(length)) & ringIndexMask;
     // The frame must end at or before the published tail: measured from the old head, modulo 2^30.
-    assert((word & frameCommittedBit) !== 0 && length <= this.frameLengthMax
-      && ((end - this.head) & ringIndexMask) <= ((this.tailCache - this.head) & ringIndexMask),
-      () => `corrupt ring: frame word ${word} at ${position}`);
+    assert(
+      (word & frameCommittedBit) !== 0 &&
+        length <= this.frameLengthMax &&
+        ((end - this.head) & ringIndexMask) <= ((this.tailCache - this.head) & ringIndexMask),
+      () => `corrupt ring: frame word ${word} at ${position}`,
+    );
     this.frameEnd = end;
     this.frameLength = length;
     return position + 4;

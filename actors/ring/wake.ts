@@ -26,9 +26,7 @@
  */
 import type { Clock, WaitOutcome } from '../../drivers/clock/clock.js';
 import { assert } from '../../ground/assert.js';
-import {
-  lostWakeCountWord, notifyCountWord, parkCountWord, parkTimeoutCountWord, sleepFlagWord,
-} from './layout.js';
+import { lostWakeCountWord, notifyCountWord, parkCountWord, parkTimeoutCountWord, sleepFlagWord } from './layout.js';
 
 /** consumer: a ring that can be parked on (SpscRing and MpscRing both are). */
 export interface ParkableRing {

@@ -78,7 +78,19 @@ export class AskTable {
     const id = this.nextId++;
     // The asker has its own deadline; this one only keeps the table from holding entries forever.
     const dueMs = this.kernel.clock.now() + deadlineMs;
-    this.track({ id, dueMs, sequence: id, heapIndex: -1, resolve: (value) => settle(true, value), reject: (error) => settle(false, error), from, to: target, message: undefined, forwarded: true, deadlineMs });
+    this.track({
+      id,
+      dueMs,
+      sequence: id,
+      heapIndex: -1,
+      resolve: (value) => settle(true, value),
+      reject: (error) => settle(false, error),
+      from,
+      to: target,
+      message: undefined,
+      forwarded: true,
+      deadlineMs,
+    });
     return id;
   }
 

@@ -62,7 +62,10 @@ export abstract class Actor<M extends Message> implements ActorInstance<M> {
  * const echo = kernel.spawn(fromReceive<EchoMsg>((msg, ctx) => ctx.reply(msg, msg.text)));
  * ```
  */
-export function fromReceive<M extends Message>(receive: (message: M, ctx: ActorContext<M>) => void | PromiseLike<void>, label = receive.name || 'receive'): BehaviorFactory<M> {
+export function fromReceive<M extends Message>(
+  receive: (message: M, ctx: ActorContext<M>) => void | PromiseLike<void>,
+  label = receive.name || 'receive',
+): BehaviorFactory<M> {
   const shared: ActorInstance<M> = { receive };
   return { kind: 'factory', label, create: () => shared, stateless: true };
 }

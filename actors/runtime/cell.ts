@@ -168,7 +168,20 @@ export class Cell implements SystemContext<Message> {
 
   ensureExtras(): CellExtras {
     if (this.extras === null) {
-      this.extras = { name: undefined, lane: null, watchers: null, watching: null, links: null, trapExits: false, timers: null, random: null, stopping: null, restarts: 0, faultEvent: 0, ending: null };
+      this.extras = {
+        name: undefined,
+        lane: null,
+        watchers: null,
+        watching: null,
+        links: null,
+        trapExits: false,
+        timers: null,
+        random: null,
+        stopping: null,
+        restarts: 0,
+        faultEvent: 0,
+        ending: null,
+      };
     }
     return this.extras;
   }
@@ -213,7 +226,9 @@ export class Cell implements SystemContext<Message> {
 
   spawn<C extends Message>(behavior: Behavior<C>, options?: SpawnOptions): ActorRef<C> {
     if (options?.cpu !== undefined && options.cpu !== this.kernel.cpu) {
-      throw new UsageError(`${this.describe()} cannot spawn a child on cpu ${String(options.cpu)}: children live on their parent's CPU; spawn a supervisor there with kernel.spawn(…, { cpu })`);
+      throw new UsageError(
+        `${this.describe()} cannot spawn a child on cpu ${String(options.cpu)}: children live on their parent's CPU; spawn a supervisor there with kernel.spawn(…, { cpu })`,
+      );
     }
     return this.kernel.lifecycle.spawn(this, behavior as Behavior<Message>, options).ref as ActorRef<C>;
   }
@@ -235,7 +250,6 @@ export class Cell implements SystemContext<Message> {
     if (origin < 0) this.kernel.asks.resolve(-origin, value);
     else this.kernel.deadLetter(value, this.pid, this, 'no-asker');
   }
-
 
   replyLater<K extends Message>(message: K): ReplyHandle<never> {
     const origin = this.currentOriginOf(message, 'replyLater');

@@ -7,14 +7,57 @@ import type { Pid } from '../../ground/pid.js';
  * a `send` by the `receive` being handled when it was sent, a `restart` by the `fault` before it.
  */
 export type KernelEvent =
-  | { readonly kind: 'spawn'; readonly id: number; readonly cause: number; readonly atMs: number; readonly pid: Pid; readonly parent: Pid; readonly label: string; readonly name?: string }
+  | {
+      readonly kind: 'spawn';
+      readonly id: number;
+      readonly cause: number;
+      readonly atMs: number;
+      readonly pid: Pid;
+      readonly parent: Pid;
+      readonly label: string;
+      readonly name?: string;
+    }
   | { readonly kind: 'stop'; readonly id: number; readonly cause: number; readonly atMs: number; readonly pid: Pid; readonly reason: string }
   | { readonly kind: 'restart'; readonly id: number; readonly cause: number; readonly atMs: number; readonly pid: Pid; readonly attempt: number }
-  | { readonly kind: 'send'; readonly id: number; readonly cause: number; readonly atMs: number; readonly from: Pid; readonly to: Pid; readonly messageType: string }
+  | {
+      readonly kind: 'send';
+      readonly id: number;
+      readonly cause: number;
+      readonly atMs: number;
+      readonly from: Pid;
+      readonly to: Pid;
+      readonly messageType: string;
+    }
   | { readonly kind: 'receive'; readonly id: number; readonly cause: number; readonly atMs: number; readonly pid: Pid; readonly messageType: string }
-  | { readonly kind: 'transition'; readonly id: number; readonly cause: number; readonly atMs: number; readonly pid: Pid; readonly from: string; readonly to: string; readonly event: string }
-  | { readonly kind: 'fault'; readonly id: number; readonly cause: number; readonly atMs: number; readonly pid: Pid; readonly error: string; readonly messageType?: string }
-  | { readonly kind: 'dead-letter'; readonly id: number; readonly cause: number; readonly atMs: number; readonly from: Pid; readonly to: Pid; readonly messageType: string; readonly reason: DeadLetterReason };
+  | {
+      readonly kind: 'transition';
+      readonly id: number;
+      readonly cause: number;
+      readonly atMs: number;
+      readonly pid: Pid;
+      readonly from: string;
+      readonly to: string;
+      readonly event: string;
+    }
+  | {
+      readonly kind: 'fault';
+      readonly id: number;
+      readonly cause: number;
+      readonly atMs: number;
+      readonly pid: Pid;
+      readonly error: string;
+      readonly messageType?: string;
+    }
+  | {
+      readonly kind: 'dead-letter';
+      readonly id: number;
+      readonly cause: number;
+      readonly atMs: number;
+      readonly from: Pid;
+      readonly to: Pid;
+      readonly messageType: string;
+      readonly reason: DeadLetterReason;
+    };
 
 export type KernelEventKind = KernelEvent['kind'];
 

@@ -293,7 +293,8 @@ export class KernelCore {
       const type = messageTypeOf(message);
       const targetName = target?.describe() ?? 'nobody';
       if (reason === 'stopped') this.asks.reject(askId, new ActorStoppedError(targetName, type));
-      else if (reason === 'mailbox-full' || reason === 'dropped-oldest') this.asks.reject(askId, new MailboxFullError(targetName, type, target?.mailbox?.capacity ?? 0));
+      else if (reason === 'mailbox-full' || reason === 'dropped-oldest')
+        this.asks.reject(askId, new MailboxFullError(targetName, type, target?.mailbox?.capacity ?? 0));
     }
     this.deadLetterCount++;
     if (this.deadLetterStream.active) {
@@ -304,7 +305,13 @@ export class KernelCore {
 
   reportFailure(cell: Cell, error: unknown, message: unknown): void {
     if (!this.failureStream.active) return;
-    this.failureStream.emit({ child: cell.ref as ActorRef<never>, parent: cell.parentCell?.ref as ActorRef<never> | undefined, error, message, atMs: this.clock.now() });
+    this.failureStream.emit({
+      child: cell.ref as ActorRef<never>,
+      parent: cell.parentCell?.ref as ActorRef<never> | undefined,
+      error,
+      message,
+      atMs: this.clock.now(),
+    });
   }
 
   /** A hook threw while the actor was going away anyway: report it, do not crash again. */

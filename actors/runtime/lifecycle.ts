@@ -52,7 +52,13 @@ export class Lifecycle {
   }
 
   /** Spawns a supervised child: `spec` tells the runtime how to shut it down. */
-  spawnWithSpec(parent: Cell | null, behavior: Behavior<Message>, options: SpawnOptions | undefined, spec: ChildSpecLike | undefined, restore?: (instance: object) => void): Cell {
+  spawnWithSpec(
+    parent: Cell | null,
+    behavior: Behavior<Message>,
+    options: SpawnOptions | undefined,
+    spec: ChildSpecLike | undefined,
+    restore?: (instance: object) => void,
+  ): Cell {
     const kernel = this.kernel;
     if (kernel.isStopped) throw new KernelStoppedError(`spawn ${behaviorLabel(behavior as Behavior<never>)}`);
     if (parent !== null && parent.status >= Status.Stopping) throw new UsageError(`cannot spawn a child of ${parent.describe()}: it is stopping`);
@@ -69,7 +75,14 @@ export class Lifecycle {
       kernel.node?.nameChanged(name, pid, true);
     }
     if (parent !== null) parent.appendChild(cell);
-    if (kernel.tracing.active) kernel.trace({ kind: 'spawn', pid, parent: parent?.pid ?? 0, label: behaviorLabel(behavior as Behavior<never>), ...(name !== undefined ? { name } : {}) });
+    if (kernel.tracing.active)
+      kernel.trace({
+        kind: 'spawn',
+        pid,
+        parent: parent?.pid ?? 0,
+        label: behaviorLabel(behavior as Behavior<never>),
+        ...(name !== undefined ? { name } : {}),
+      });
     this.startIncarnation(cell, restore);
     return cell;
   }
@@ -107,7 +120,12 @@ export class Lifecycle {
     cell.status = Status.Suspended;
     cell.cancelAllTimers();
     if (kernel.tracing.active) {
-      cell.ensureExtras().faultEvent = kernel.trace({ kind: 'fault', pid: cell.pid, error: describeForTrace(error), ...(message !== undefined ? { messageType: messageTypeOf(message) } : {}) });
+      cell.ensureExtras().faultEvent = kernel.trace({
+        kind: 'fault',
+        pid: cell.pid,
+        error: describeForTrace(error),
+        ...(message !== undefined ? { messageType: messageTypeOf(message) } : {}),
+      });
     }
     if (origin < 0) kernel.asks.reject(-origin, new ActorCrashedError(cell.describe(), messageTypeOf(message), error));
     const links = cell.extras?.links;
@@ -216,9 +234,13 @@ export class Lifecycle {
     const instance = cell.instance;
     if (instance?.stopped === undefined) return;
     let pending: PromiseLike<void> | void = undefined;
-    this.kernel.runHook(cell, () => {
-      pending = instance.stopped!(cell, reason);
-    }, false);
+    this.kernel.runHook(
+      cell,
+      () => {
+        pending = instance.stopped!(cell, reason);
+      },
+      false,
+    );
     if (pending !== undefined) {
       try {
         await pending;
@@ -234,7 +256,10 @@ export class Lifecycle {
    * actors/sched/migration.ts), and its ref now points at its new home.
    */
   retire(cell: Cell): void {
-    assert(cell.status === Status.Running && cell.firstChild === null && (cell.mailbox?.count ?? 0) === 0, () => `${cell.describe()} retires only running, childless and empty`);
+    assert(
+      cell.status === Status.Running && cell.firstChild === null && (cell.mailbox?.count ?? 0) === 0,
+      () => `${cell.describe()} retires only running, childless and empty`,
+    );
     const kernel = this.kernel;
     cell.status = Status.Stopped;
     cell.instance = null;

@@ -24,7 +24,10 @@ export interface MachineOptions<TMachine extends AnyStateMachine> {
  * light.tell({ type: 'timer' });
  * ```
  */
-export function fromMachine<TMachine extends AnyStateMachine>(machine: TMachine, options: MachineOptions<TMachine> = {}): BehaviorFactory<EventFromLogic<TMachine>> {
+export function fromMachine<TMachine extends AnyStateMachine>(
+  machine: TMachine,
+  options: MachineOptions<TMachine> = {},
+): BehaviorFactory<EventFromLogic<TMachine>> {
   return fromSystem<EventFromLogic<TMachine>>((ctx) => {
     const runner = new MachineRunner(machine, {
       cell: ctx.cell,

@@ -33,7 +33,10 @@ export class Mailbox {
   shiftedCause = 0;
 
   constructor(readonly capacity: number) {
-    assert(Number.isInteger(capacity) && capacity >= 1 && capacity <= mailboxCapacityMax, () => `mailbox capacity must be an integer in [1, ${mailboxCapacityMax}], got ${capacity}`);
+    assert(
+      Number.isInteger(capacity) && capacity >= 1 && capacity <= mailboxCapacityMax,
+      () => `mailbox capacity must be an integer in [1, ${mailboxCapacityMax}], got ${capacity}`,
+    );
     const slots = Math.min(mailboxInitialSlots, ceilPowerOfTwo(capacity));
     this.entries = new Array<unknown>(slots * 2).fill(0);
   }

@@ -56,7 +56,9 @@ function actorStatus(cell: Cell): ActorStatus {
 
 /** The tree as indented text, one actor per line. */
 export function formatStatus(status: KernelStatus): string {
-  const lines = [`kernel (${status.mode}, seed ${status.seed}): ${status.actors} actors, ${status.messagesHandled} messages handled, ${status.deadLetters} dead letters`];
+  const lines = [
+    `kernel (${status.mode}, seed ${status.seed}): ${status.actors} actors, ${status.messagesHandled} messages handled, ${status.deadLetters} dead letters`,
+  ];
   const walk = (node: ActorStatus, depth: number): void => {
     const name = node.name !== undefined ? ` '${node.name}'` : '';
     const restarts = node.restarts > 0 ? `, ${node.restarts} restart(s)` : '';

@@ -17,15 +17,7 @@
  * the head start, a hog's R never exceeds p·τ, so a newcomer leads it by at most ln2·τ of CPU.
  */
 import { assert } from '../../ground/assert.js';
-import {
-  contextSwitchPenaltyMs,
-  hysteresisMs,
-  normFactorInitial,
-  normFactorMax,
-  renormalizeCountMax,
-  renormalizeScale,
-  tauMs,
-} from './limits.js';
+import { contextSwitchPenaltyMs, hysteresisMs, normFactorInitial, normFactorMax, renormalizeCountMax, renormalizeScale, tauMs } from './limits.js';
 
 /** A CPU's side of the accounting (OSv `cpu::c`, `cpu::renormalize_count`). */
 export interface NormClock {

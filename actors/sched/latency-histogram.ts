@@ -17,7 +17,6 @@ import { assert } from '../../ground/assert.js';
 /** Buckets: the last one starts at 2^30 µs (about 18 minutes). */
 export const latencyBucketCount = 32;
 
-
 export class LatencyHistogram {
   private readonly counts = new Float64Array(latencyBucketCount);
   count = 0;
@@ -47,6 +46,12 @@ export class LatencyHistogram {
   snapshot(): LatencySnapshot {
     let last = latencyBucketCount - 1;
     while (last >= 0 && this.counts[last] === 0) last--;
-    return { count: this.count, p50Us: this.percentileUs(0.5), p99Us: this.percentileUs(0.99), maxUs: this.percentileUs(1), buckets: Array.from(this.counts.subarray(0, last + 1)) };
+    return {
+      count: this.count,
+      p50Us: this.percentileUs(0.5),
+      p99Us: this.percentileUs(0.99),
+      maxUs: this.percentileUs(1),
+      buckets: Array.from(this.counts.subarray(0, last + 1)),
+    };
   }
 }

@@ -23,7 +23,8 @@ export function migrationBlocker(cell: Cell, userRoot: Cell): string | null {
   if (cell.firstChild !== null) return 'it has children';
   const extras = cell.extras;
   if (extras !== null) {
-    if ((extras.watchers?.size ?? 0) > 0 || (extras.watching?.size ?? 0) > 0 || (extras.links?.size ?? 0) > 0 || extras.trapExits) return 'it is monitored or linked';
+    if ((extras.watchers?.size ?? 0) > 0 || (extras.watching?.size ?? 0) > 0 || (extras.links?.size ?? 0) > 0 || extras.trapExits)
+      return 'it is monitored or linked';
     if ((extras.timers?.size ?? 0) > 0) return 'it has timers';
     if ((extras.lane?.count ?? 0) > 0) return 'it has signals pending';
     if (extras.random !== null) return 'it draws from its own random stream';

@@ -31,7 +31,15 @@ export const scheduling = defineSubsystem<ActorRef<SchedControl>>({
         if (cell === undefined || host.kernel.isStopped) throw new KernelStoppedError('reach the scheduler of a stopped kernel');
         return cell.ref as ActorRef<SchedControl>;
       },
-      children: [{ id: 'scheduler', start: schedulerBehavior(host.cpuState), options: { name: schedulerName, priority: 'realtime' }, restart: 'permanent', shutdown: schedulerShutdownMs }],
+      children: [
+        {
+          id: 'scheduler',
+          start: schedulerBehavior(host.cpuState),
+          options: { name: schedulerName, priority: 'realtime' },
+          restart: 'permanent',
+          shutdown: schedulerShutdownMs,
+        },
+      ],
       status: () => ({ state: host.cpuState.value }),
     };
   },

@@ -100,9 +100,11 @@ type WaitAsyncResult =
   | { readonly async: false; readonly value: 'not-equal' | 'timed-out' }
   | { readonly async: true; readonly value: Promise<'ok' | 'timed-out'> };
 // Atomics.waitAsync is in Node 20 (V8 11.3) but only in TypeScript's ES2024 lib; this project targets ES2022.
-const atomicsWaitAsync = (Atomics as unknown as {
-  waitAsync(array: Int32Array, index: number, value: number, timeoutMs?: number): WaitAsyncResult;
-}).waitAsync;
+const atomicsWaitAsync = (
+  Atomics as unknown as {
+    waitAsync(array: Int32Array, index: number, value: number, timeoutMs?: number): WaitAsyncResult;
+  }
+).waitAsync;
 
 function assertDelayMs(delayMs: number): void {
   if (typeof delayMs !== 'number' || !Number.isFinite(delayMs)) {

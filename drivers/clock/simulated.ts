@@ -211,9 +211,8 @@ class VirtualClock implements SimulatedClock {
           if (this.nowMs > limitMs) throw busyError(caller, limitMs);
           const stepsLeft = stepsMax - steps;
           const beforeMs = this.nowMs;
-          steps += stepsLeft < this.readyStepsMax
-            ? this.drainReady(stepsLeft, 'stepsMax', caller)
-            : this.drainReady(this.readyStepsMax, 'readyStepsMax', caller);
+          steps +=
+            stepsLeft < this.readyStepsMax ? this.drainReady(stepsLeft, 'stepsMax', caller) : this.drainReady(this.readyStepsMax, 'readyStepsMax', caller);
           // A callback that consumed CPU time ends the drain (see drainReady): let the promise
           // continuations it started run now, as a real event loop runs them after each callback.
           if (this.nowMs !== beforeMs) await macrotaskTurn();

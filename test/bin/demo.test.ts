@@ -7,7 +7,7 @@ const demo = fileURLToPath(new URL('../../bin/demo.js', import.meta.url));
 function runDemo(cpus: number): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [demo], { env: { ...process.env, OSPREY_CPUS: String(cpus) }, timeout: 20_000 }, (error, stdout) => {
-      resolve({ code: error === null ? 0 : (error as { code?: number }).code ?? 1, stdout });
+      resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? 1), stdout });
     });
   });
 }

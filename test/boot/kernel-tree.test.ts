@@ -26,7 +26,11 @@ describe('boot: the kernel tree', () => {
     const kernel = await boot();
     const root = kernel.lookup<SupervisorMsg>('kernel.root')!;
     const children = await whichChildren(kernel, root);
-    expect(children.map((c) => [c.id, c.restart, c.status])).to.deep.equal([['sched', 'permanent', 'running'], ['irq', 'permanent', 'running'], ['apps', 'permanent', 'running']]);
+    expect(children.map((c) => [c.id, c.restart, c.status])).to.deep.equal([
+      ['sched', 'permanent', 'running'],
+      ['irq', 'permanent', 'running'],
+      ['apps', 'permanent', 'running'],
+    ]);
     const sched = await whichChildren(kernel, kernel.lookup<SupervisorMsg>('kernel.sched')!);
     expect(sched.map((c) => c.id)).to.deep.equal(['scheduler']);
     expect(sched[0]!.ref).to.equal(kernel.scheduler);
@@ -40,7 +44,10 @@ describe('boot: the kernel tree', () => {
 
     const status = kernel.status();
     expect(status.tree.children.map((n) => n.name)).to.deep.equal(['kernel.sched', 'kernel.irq', 'kernel.apps']);
-    expect(status.tree.children.every((n) => n.children.length > 0), 'every subsystem supervisor has children').to.equal(true);
+    expect(
+      status.tree.children.every((n) => n.children.length > 0),
+      'every subsystem supervisor has children',
+    ).to.equal(true);
     expect(Object.keys(status.subsystems)).to.deep.equal(['sched', 'irq']);
     expect(status.subsystems.irq).to.deep.equal({ vectors: [] });
     await shutdown(kernel);
@@ -64,10 +71,16 @@ describe('boot: the kernel tree', () => {
   it('refuses two subsystems with one name, and a value that is not a subsystem', async () => {
     let error: unknown;
     await Kernel.boot({ mode: 'simulated', subsystems: [interrupts, interrupts] }).catch((thrown: unknown) => (error = thrown));
-    expect(error).to.be.instanceOf(TypeError).with.property('message').that.matches(/two subsystems are named 'irq'/);
+    expect(error)
+      .to.be.instanceOf(TypeError)
+      .with.property('message')
+      .that.matches(/two subsystems are named 'irq'/);
     error = undefined;
     await Kernel.boot({ mode: 'simulated', subsystems: [{ name: 'x' } as never] }).catch((thrown: unknown) => (error = thrown));
-    expect(error).to.be.instanceOf(TypeError).with.property('message').that.matches(/defineSubsystem/);
+    expect(error)
+      .to.be.instanceOf(TypeError)
+      .with.property('message')
+      .that.matches(/defineSubsystem/);
   });
 
   it('adds a subsystem by its own folder and one entry in the boot list: children, handle, frames, status', async () => {
@@ -80,8 +93,14 @@ describe('boot: the kernel tree', () => {
     cpu1!.subsystem(ledger).record(7);
     await settle(kernel);
     // Each entry reached the other CPU through the ledger's own frame type, and its book.
-    expect(cpu0!.subsystem(ledger).entries()).to.deep.equal([{ amount: 5, cpu: 0 }, { amount: 7, cpu: 1 }]);
-    expect(cpu1!.subsystem(ledger).entries()).to.deep.equal([{ amount: 7, cpu: 1 }, { amount: 5, cpu: 0 }]);
+    expect(cpu0!.subsystem(ledger).entries()).to.deep.equal([
+      { amount: 5, cpu: 0 },
+      { amount: 7, cpu: 1 },
+    ]);
+    expect(cpu1!.subsystem(ledger).entries()).to.deep.equal([
+      { amount: 7, cpu: 1 },
+      { amount: 5, cpu: 0 },
+    ]);
     const statuses = await settledOnClock(kernel, kernel.cpuStatuses());
     expect(statuses.map((status) => status.subsystems.ledger)).to.deep.equal([{ entries: 2 }, { entries: 2 }]);
     await kernel.shutdown();
@@ -107,7 +126,10 @@ describe('boot: the kernel tree', () => {
     const kernel = await boot();
     const log = new Log();
     const parents: unknown[] = [];
-    const ref = kernel.spawn(fromReceive<{ type: 'who' }>((_m, ctx) => void parents.push(ctx.parent)), { name: 'mine' });
+    const ref = kernel.spawn(
+      fromReceive<{ type: 'who' }>((_m, ctx) => void parents.push(ctx.parent)),
+      { name: 'mine' },
+    );
     kernel.spawn(log.probe('second'), { name: 'second' });
     ref.tell({ type: 'who' });
     await settle(kernel);
@@ -150,7 +172,9 @@ describe('boot: the kernel tree', () => {
     expect(kernel.subsystem(interrupts)).to.equal(irq);
     expect(irq.isClosed).to.equal(false);
     const got: number[] = [];
-    const vector = await askSettled(kernel, () => irq.allocate<number>({ name: 'again', handler: interruptHandler<number>((events) => void got.push(...events)) }));
+    const vector = await askSettled(kernel, () =>
+      irq.allocate<number>({ name: 'again', handler: interruptHandler<number>((events) => void got.push(...events)) }),
+    );
     irq.raise(vector, 42);
     await settle(kernel);
     expect(got).to.deep.equal([42]);
@@ -163,7 +187,11 @@ describe('boot: the kernel tree', () => {
     const events = collectEvents(kernel);
     const mine = kernel.spawn(log.probe('mine'), { name: 'mine' });
     await settle(kernel);
-    const pids = new Map<number, string>([[mine.pid, 'mine'], [kernel.lookup('kernel.root')!.pid, 'root'], [kernel.lookup('kernel.user')!.pid, 'user']]);
+    const pids = new Map<number, string>([
+      [mine.pid, 'mine'],
+      [kernel.lookup('kernel.root')!.pid, 'root'],
+      [kernel.lookup('kernel.user')!.pid, 'user'],
+    ]);
     for (const name of ['sched', 'irq', 'apps']) pids.set(kernel.lookup(`kernel.${name}`)!.pid, name);
     await shutdown(kernel);
     const stopEvents = events.flatMap((e) => (e.kind === 'stop' ? [e] : []));

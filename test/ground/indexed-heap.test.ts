@@ -3,10 +3,7 @@ import fc from 'fast-check';
 import { type Due, dueBefore, IndexedHeap } from '../../ground/indexed-heap.js';
 import { InvariantError } from '../../ground/errors.js';
 
-type Operation =
-  | { readonly kind: 'push'; readonly dueMs: number }
-  | { readonly kind: 'pop' }
-  | { readonly kind: 'remove'; readonly pick: number };
+type Operation = { readonly kind: 'push'; readonly dueMs: number } | { readonly kind: 'pop' } | { readonly kind: 'remove'; readonly pick: number };
 
 const operationArbitrary: fc.Arbitrary<Operation> = fc.oneof(
   fc.record({ kind: fc.constant('push' as const), dueMs: fc.integer({ min: 0, max: 20 }) }),
@@ -63,19 +60,23 @@ describe('IndexedHeap', () => {
 
   it('reorders after the keys of many entries changed at once, and visits every entry', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: -50, max: 50 }), { maxLength: 100 }), fc.array(fc.integer({ min: -50, max: 50 }), { maxLength: 100 }), (before, after) => {
-        const heap = new IndexedHeap<{ key: number; readonly id: number; heapIndex: number }>((a, b) => a.key < b.key || (a.key === b.key && a.id < b.id));
-        const entries = before.map((key, id) => ({ key, id, heapIndex: -1 }));
-        for (const entry of entries) heap.push(entry);
-        // What a run queue's renormalisation does: change keys in place, then restore the order.
-        heap.forEach((entry) => (entry.key = after[entry.id] ?? entry.key));
-        heap.reorder();
-        const model = entries.slice().sort((a, b) => a.key - b.key || a.id - b.id);
-        let visited = 0;
-        heap.forEach(() => visited++);
-        expect(visited).to.equal(entries.length);
-        for (const entry of model) expect(heap.pop()).to.equal(entry);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: -50, max: 50 }), { maxLength: 100 }),
+        fc.array(fc.integer({ min: -50, max: 50 }), { maxLength: 100 }),
+        (before, after) => {
+          const heap = new IndexedHeap<{ key: number; readonly id: number; heapIndex: number }>((a, b) => a.key < b.key || (a.key === b.key && a.id < b.id));
+          const entries = before.map((key, id) => ({ key, id, heapIndex: -1 }));
+          for (const entry of entries) heap.push(entry);
+          // What a run queue's renormalisation does: change keys in place, then restore the order.
+          heap.forEach((entry) => (entry.key = after[entry.id] ?? entry.key));
+          heap.reorder();
+          const model = entries.slice().sort((a, b) => a.key - b.key || a.id - b.id);
+          let visited = 0;
+          heap.forEach(() => visited++);
+          expect(visited).to.equal(entries.length);
+          for (const entry of model) expect(heap.pop()).to.equal(entry);
+        },
+      ),
       { numRuns: 300 },
     );
   });

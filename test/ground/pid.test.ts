@@ -5,11 +5,16 @@ import { cpusMax, formatPid, makePid, pidCpu, pidGeneration, pidSlot } from '../
 describe('pids', () => {
   it('round-trip cpu, slot and generation', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 2 ** 24 - 1 }), fc.integer({ min: 1, max: 2 ** 21 - 1 }), (cpu, slot, generation) => {
-        const pid = makePid(cpu, slot, generation);
-        expect(Number.isSafeInteger(pid)).to.equal(true);
-        expect([pidCpu(pid), pidSlot(pid), pidGeneration(pid)]).to.deep.equal([cpu, slot, generation]);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 255 }),
+        fc.integer({ min: 0, max: 2 ** 24 - 1 }),
+        fc.integer({ min: 1, max: 2 ** 21 - 1 }),
+        (cpu, slot, generation) => {
+          const pid = makePid(cpu, slot, generation);
+          expect(Number.isSafeInteger(pid)).to.equal(true);
+          expect([pidCpu(pid), pidSlot(pid), pidGeneration(pid)]).to.deep.equal([cpu, slot, generation]);
+        },
+      ),
     );
     expect(formatPid(makePid(1, 2, 3))).to.equal('<1.2.3>');
   });

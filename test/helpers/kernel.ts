@@ -34,7 +34,10 @@ export function collectDeadLetters(kernel: Kernel): DeadLetter[] {
  */
 export async function settledOnClock<T>(kernel: Kernel, pending: Promise<T>, virtualMsMax = 1_000): Promise<T> {
   let done = false;
-  pending.then(() => (done = true), () => (done = true));
+  pending.then(
+    () => (done = true),
+    () => (done = true),
+  );
   for (let ms = 0; !done; ms++) {
     if (ms === virtualMsMax) throw new Error(`no answer within ${virtualMsMax} virtual ms`);
     await kernel.simulatedClock.advance(1);

@@ -24,15 +24,7 @@ export interface ForbiddenUse {
  * the name stands alone or hangs off a global object (`globalThis.setTimeout(`), but not when it
  * is part of a longer identifier (`mySetTimeout(`) or a member of something else (`clock.now(`).
  */
-const forbiddenCallNames = [
-  'Date.now',
-  'performance.now',
-  'Math.random',
-  'setTimeout',
-  'setInterval',
-  'setImmediate',
-  'queueMicrotask',
-] as const;
+const forbiddenCallNames = ['Date.now', 'performance.now', 'Math.random', 'setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask'] as const;
 
 /**
  * Modules that do real I/O. `worker_threads` is deliberately absent: the CPU layer under
@@ -129,7 +121,10 @@ export function maskSource(source: string, options: { readonly strings: boolean 
     const nextChar = source[index + 1];
     if (inTemplate) {
       if (char === '\\') {
-        if (options.strings) { blank(index); blank(index + 1); }
+        if (options.strings) {
+          blank(index);
+          blank(index + 1);
+        }
         index += 2;
       } else if (char === '`') {
         inTemplate = false;

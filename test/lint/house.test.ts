@@ -32,7 +32,9 @@ describe('lint: the house checker', () => {
   it('places files on their floors; any other folder under actors/ is a subsystem', () => {
     expect(placeOf('ground/assert.ts')).to.deep.equal({ floor: 0, folder: 'ground' });
     expect(placeOf('actors/runtime/cell.ts')?.folder).to.equal('actors/runtime');
-    expect(placeOf('actors/irq/vector.ts')).to.deep.equal(placeOf('actors/vm/frames.ts') && { floor: placeOf('actors/vm/frames.ts')!.floor, folder: 'actors/irq' });
+    expect(placeOf('actors/irq/vector.ts')).to.deep.equal(
+      placeOf('actors/vm/frames.ts') && { floor: placeOf('actors/vm/frames.ts')!.floor, folder: 'actors/irq' },
+    );
     expect(placeOf('actors/cpu/hosts/worker-host.ts')?.folder).to.equal('actors/cpu');
     expect(placeOf('attic/old.ts')).to.equal(null);
   });
@@ -41,7 +43,7 @@ describe('lint: the house checker', () => {
     const source = [
       "import type { Cell } from '../runtime/cell.js';",
       "// import { x } from './commented.js';",
-      "const text = \"from './in-a-string.js'\";",
+      'const text = "from \'./in-a-string.js\'";',
       "export { y } from './y.js';",
       "const m = await import('./lazy.js');",
       "import { z } from 'xstate';",
@@ -55,12 +57,14 @@ describe('lint: the house checker', () => {
   });
 
   it('fails on a circle between folders, on one floor or within a folder tree', () => {
-    const violations = checkHouse(new Map([
-      ['actors/irq/controller.ts', "import { pages } from '../vm/pages.js';"],
-      ['actors/vm/pages.ts', "import { raise } from '../irq/controller.js';"],
-      ['actors/cpu/node.ts', "import { host } from './hosts/worker-host.js';"],
-      ['actors/cpu/hosts/worker-host.ts', "import { node } from '../node.js';"],
-    ]));
+    const violations = checkHouse(
+      new Map([
+        ['actors/irq/controller.ts', "import { pages } from '../vm/pages.js';"],
+        ['actors/vm/pages.ts', "import { raise } from '../irq/controller.js';"],
+        ['actors/cpu/node.ts', "import { host } from './hosts/worker-host.js';"],
+        ['actors/cpu/hosts/worker-host.ts', "import { node } from '../node.js';"],
+      ]),
+    );
     expect(violations).to.deep.equal([
       { kind: 'cycle', folders: ['actors/cpu', 'actors/cpu/hosts'] },
       { kind: 'cycle', folders: ['actors/irq', 'actors/vm'] },
@@ -72,9 +76,13 @@ describe('lint: the house checker', () => {
   });
 
   it('lets a floor import its own folder and the floors below', () => {
-    expect(checkHouse(new Map([
-      ['actors/runtime/cell.ts', "import { assert } from '../../ground/assert.js';\nimport { Mailbox } from './mailbox.js';"],
-      ['boot/kernel.ts', "import { irq } from '../actors/irq/subsystem.js';\nimport { Cell } from '../actors/runtime/cell.js';"],
-    ]))).to.deep.equal([]);
+    expect(
+      checkHouse(
+        new Map([
+          ['actors/runtime/cell.ts', "import { assert } from '../../ground/assert.js';\nimport { Mailbox } from './mailbox.js';"],
+          ['boot/kernel.ts', "import { irq } from '../actors/irq/subsystem.js';\nimport { Cell } from '../actors/runtime/cell.js';"],
+        ]),
+      ),
+    ).to.deep.equal([]);
   });
 });

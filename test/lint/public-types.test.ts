@@ -21,10 +21,19 @@ describe('lint: the public types', () => {
       cpSync(join(repoRoot, 'package.json'), join(installed, 'package.json'));
       symlinkSync(join(repoRoot, 'dist'), join(installed, 'dist'), 'dir');
       symlinkSync(join(repoRoot, 'node_modules', '@types'), join(home, 'node_modules', '@types'), 'dir');
-      for (const dependency of ['rxjs', 'xstate', 'msgpackr']) symlinkSync(join(repoRoot, 'node_modules', dependency), join(home, 'node_modules', dependency), 'dir');
+      for (const dependency of ['rxjs', 'xstate', 'msgpackr'])
+        symlinkSync(join(repoRoot, 'node_modules', dependency), join(home, 'node_modules', dependency), 'dir');
       writeFileSync(join(home, 'package.json'), JSON.stringify({ type: 'module' }));
       writeFileSync(join(home, 'consumer.ts'), readFileSync(join(repoRoot, 'test', 'lint', 'fixtures', 'consumer.ts.txt'), 'utf8'));
-      const compilerOptions = { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] };
+      const compilerOptions = {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        types: ['node'],
+      };
       writeFileSync(join(home, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['consumer.ts'] }));
       const tsc = spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', home], { encoding: 'utf8' });
       expect(tsc.status, `tsc found errors:\n${tsc.stdout}${tsc.stderr}`).to.equal(0);

@@ -28,13 +28,11 @@ const leafArbitrary: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 /** Plain data as the `any` kind admits it, a few levels deep. */
-export const plainValueArbitrary: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown; array: unknown[]; object: Record<string, unknown> }>(
-  (tie) => ({
-    value: fc.oneof({ maxDepth: 3, depthSize: 'small' }, leafArbitrary, tie('array'), tie('object')),
-    array: fc.array(tie('value'), { maxLength: 4 }),
-    object: fc.dictionary(keyArbitrary, tie('value'), { maxKeys: 4, noNullPrototype: true }),
-  }),
-).value;
+export const plainValueArbitrary: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown; array: unknown[]; object: Record<string, unknown> }>((tie) => ({
+  value: fc.oneof({ maxDepth: 3, depthSize: 'small' }, leafArbitrary, tie('array'), tie('object')),
+  array: fc.array(tie('value'), { maxLength: 4 }),
+  object: fc.dictionary(keyArbitrary, tie('value'), { maxKeys: 4, noNullPrototype: true }),
+})).value;
 
 /** Values a rule accepts. */
 export function arbitraryForRule(rule: FieldRule): fc.Arbitrary<unknown> {
@@ -99,6 +97,9 @@ export const everyKindMessage = defineMessage('test.every-kind', {
   tags: { kind: 'array', of: 'string' },
   grid: { kind: 'array', of: { kind: 'array', of: 'number' } },
   mode: { oneOf: ['normal', 'killed', 'shutdown'] },
-  origin: { kind: 'object', fields: { cpu: 'integer', label: 'string?', points: { kind: 'array', of: { kind: 'object', fields: { x: 'number', y: 'number' } } } } },
+  origin: {
+    kind: 'object',
+    fields: { cpu: 'integer', label: 'string?', points: { kind: 'array', of: { kind: 'object', fields: { x: 'number', y: 'number' } } } },
+  },
   status: { oneOf: ['up', 'down'], optional: true },
 });

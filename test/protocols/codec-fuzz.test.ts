@@ -100,9 +100,15 @@ describe('protocols/codec fuzz', () => {
   it('random bytes decode to a valid message or a ProtocolError', () => {
     const outcomes = { decoded: 0, refused: 0 };
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 4096 }), fc.tuple(headerByte, fc.uint8Array({ maxLength: 256 })).map(([head, tail]) => Uint8Array.of(head, ...tail))), (bytes) => {
-        expectTotal(bytes, outcomes);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 4096 }),
+          fc.tuple(headerByte, fc.uint8Array({ maxLength: 256 })).map(([head, tail]) => Uint8Array.of(head, ...tail)),
+        ),
+        (bytes) => {
+          expectTotal(bytes, outcomes);
+        },
+      ),
       { numRuns: fuzzRuns },
     );
     expect(outcomes.refused).to.be.above(0);
@@ -129,7 +135,17 @@ describe('protocols/codec fuzz', () => {
       new Packr({ moreTypes: true, useBigIntExtension: true, variableMapSize: true, mapsAsObjects: false }),
     ];
     const exotic = fc.oneof(
-      fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withNullPrototype: true, withBoxedValues: true, withSparseArray: true, maxDepth: 3 }),
+      fc.anything({
+        withBigInt: true,
+        withDate: true,
+        withMap: true,
+        withSet: true,
+        withTypedArray: true,
+        withNullPrototype: true,
+        withBoxedValues: true,
+        withSparseArray: true,
+        maxDepth: 3,
+      }),
       plainValueArbitrary,
     );
     const outcomes = { decoded: 0, refused: 0 };

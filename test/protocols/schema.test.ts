@@ -150,7 +150,18 @@ describe('protocols/schema', () => {
     });
 
     it('reports values that are not messages', () => {
-      for (const value of [null, undefined, 1, 'test.every-kind', [], new Date(), new Map([['type', 'x']]), new (class Message { type = 'test.every-kind' })()]) {
+      for (const value of [
+        null,
+        undefined,
+        1,
+        'test.every-kind',
+        [],
+        new Date(),
+        new Map([['type', 'x']]),
+        new (class Message {
+          type = 'test.every-kind';
+        })(),
+      ]) {
         expect(rejection(value).code).to.equal('not-a-message');
       }
       expectRejected({}, 'not-a-message', '');
@@ -210,12 +221,13 @@ describe('protocols/schema', () => {
       // must stop within valueCountMax values instead of following the paths (past that, the
       // proxy throws, which ends the walk as malformed instead of running for ever).
       let reads = 0;
-      const counted = (array: unknown[]): unknown[] => new Proxy(array, {
-        get(target, key, receiver) {
-          if (typeof key === 'string' && /^\d+$/.test(key) && ++reads > valueCountMax) throw new RangeError('the walk went past the value budget');
-          return Reflect.get(target, key, receiver);
-        },
-      });
+      const counted = (array: unknown[]): unknown[] =>
+        new Proxy(array, {
+          get(target, key, receiver) {
+            if (typeof key === 'string' && /^\d+$/.test(key) && ++reads > valueCountMax) throw new RangeError('the walk went past the value budget');
+            return Reflect.get(target, key, receiver);
+          },
+        });
       let dag: unknown = 'leaf';
       for (let level = 0; level < 12; level++) dag = counted(new Array(200).fill(dag));
       const { code } = rejection(validMessage({ extra: dag }));
@@ -234,9 +246,16 @@ describe('protocols/schema', () => {
       // A proxy without traps over plain data is plain data, and is accepted as such.
       expect(() => registry.validate(validMessage({ extra: new Proxy({ a: 1 }, {}) }))).not.to.throw();
       const getter = validMessage();
-      Object.defineProperty(getter, 'text', { enumerable: true, get: () => { throw new TypeError('boom'); } });
+      Object.defineProperty(getter, 'text', {
+        enumerable: true,
+        get: () => {
+          throw new TypeError('boom');
+        },
+      });
       expect(rejection(getter).code).to.equal('malformed');
-      const trap = (): never => { throw new RangeError('trap'); };
+      const trap = (): never => {
+        throw new RangeError('trap');
+      };
       const hostile = [
         new Proxy(validMessage(), { getPrototypeOf: trap }),
         new Proxy(validMessage(), { getOwnPropertyDescriptor: trap }),

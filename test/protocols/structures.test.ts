@@ -30,7 +30,10 @@ describe('protocols/structures', () => {
     const sender = createFrameCodec();
     const frame = sender.encode(envelope({}));
     // The same table the receiver has before any import: the seeds only.
-    const seeds = sender.exportStructures().slice(0, seedCount).map((keys) => [...keys]) as string[][] & { sharedLength?: number };
+    const seeds = sender
+      .exportStructures()
+      .slice(0, seedCount)
+      .map((keys) => [...keys]) as string[][] & { sharedLength?: number };
     seeds.sharedLength = seedCount;
     const plain = new Unpackr({ useRecords: true, structures: seeds, mapsAsObjects: true });
     // The empty body's shape is id 0x45; msgpackr reads the byte as the integer 69, and the
@@ -138,7 +141,17 @@ describe('protocols/structures', () => {
     const stop: KernelMessage = { type: KERNEL_STOP, to: 4, reason: 'shutdown' };
     const stopFrame = createFrameCodec().encode(stop);
     // 0xd4 0x72 0x02 redefines id 0x42 (the kernel.stop seed) as ['type', 'to', 'from', 'reason'].
-    const forged = Uint8Array.from([0xd4, 0x72, 0x02, 0x94, ...['type', 'to', 'from', 'reason'].flatMap((key) => [...pack(key)]), ...pack('kernel.exit'), 1, 2, ...pack('x')]);
+    const forged = Uint8Array.from([
+      0xd4,
+      0x72,
+      0x02,
+      0x94,
+      ...['type', 'to', 'from', 'reason'].flatMap((key) => [...pack(key)]),
+      ...pack('kernel.exit'),
+      1,
+      2,
+      ...pack('x'),
+    ]);
     expect(receiver.decode(forged)).to.deep.equal({ type: 'kernel.exit', to: 1, from: 2, reason: 'x' });
     // The next frame using id 0x42 still means kernel.stop.
     expect(receiver.decode(stopFrame)).to.deep.equal(stop);

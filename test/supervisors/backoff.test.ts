@@ -91,7 +91,9 @@ describe('supervisors: backoff', () => {
   });
 
   it('honours factor', async () => {
-    expect(await delaysOfRepeatedCrashes(1, { minDelayMs: 10, maxDelayMs: 10_000, factor: 3, jitter: 0, resetAfterMs: 10_000 }, 4)).to.deep.equal([10, 30, 90, 270]);
+    expect(await delaysOfRepeatedCrashes(1, { minDelayMs: 10, maxDelayMs: 10_000, factor: 3, jitter: 0, resetAfterMs: 10_000 }, 4)).to.deep.equal([
+      10, 30, 90, 270,
+    ]);
   });
 
   it('starts the sequence again after a failure-free spell of resetAfterMs', async () => {
@@ -165,7 +167,9 @@ describe('supervisors: backoff', () => {
   it('a shutdown during a backoff does not wait for the delay, and the child is never started again', async () => {
     const kernel = await boot();
     const log = new Log();
-    kernel.spawn<SupervisorMsg>(supervisor({ backoff: { minDelayMs: 10_000, maxDelayMs: 10_000, jitter: 0 }, children: [log.spec('a'), log.spec('b')] }), { name: 'sup' });
+    kernel.spawn<SupervisorMsg>(supervisor({ backoff: { minDelayMs: 10_000, maxDelayMs: 10_000, jitter: 0 }, children: [log.spec('a'), log.spec('b')] }), {
+      name: 'sup',
+    });
     await settle(kernel);
     log.clear();
     probeRef(kernel, 'a').tell({ type: 'crash' });

@@ -13,7 +13,9 @@ describe('supervisors: child failures as seen from outside', () => {
     const kernel = await boot();
     const log = new Log();
     const failures = collectFailures(kernel);
-    const sup = kernel.spawn<SupervisorMsg>(supervisor({ restartsMax: 5, children: [log.spec('a'), log.spec('tmp', { restart: 'temporary' })] }), { name: 'sup' });
+    const sup = kernel.spawn<SupervisorMsg>(supervisor({ restartsMax: 5, children: [log.spec('a'), log.spec('tmp', { restart: 'temporary' })] }), {
+      name: 'sup',
+    });
     await settle(kernel);
     const a = probeRef(kernel, 'a');
     await kernel.simulatedClock.advance(20);
@@ -73,7 +75,8 @@ describe('supervisors: child failures as seen from outside', () => {
     const sup = kernel.spawn<SupervisorMsg>(supervisor({ restartsMax: 5, children: [log.spec('a')] }), { name: 'sup' });
     await settle(kernel);
     const a = probeRef(kernel, 'a');
-    const of = (pid: number): KernelEvent[] => events.filter((e) => (e.kind === 'restart' || e.kind === 'stop' || e.kind === 'spawn' || e.kind === 'fault') && e.pid === pid);
+    const of = (pid: number): KernelEvent[] =>
+      events.filter((e) => (e.kind === 'restart' || e.kind === 'stop' || e.kind === 'spawn' || e.kind === 'fault') && e.pid === pid);
 
     a.tell({ type: 'crash' });
     await settle(kernel);
@@ -111,7 +114,10 @@ describe('supervisors: child failures as seen from outside', () => {
     const kernel = await boot();
     const log = new Log();
     const events = collectEvents(kernel);
-    kernel.spawn<SupervisorMsg>(supervisor({ strategy: 'one-for-all', backoff: { minDelayMs: 100, maxDelayMs: 100, jitter: 0 }, children: [log.spec('a'), log.spec('b')] }), { name: 'sup' });
+    kernel.spawn<SupervisorMsg>(
+      supervisor({ strategy: 'one-for-all', backoff: { minDelayMs: 100, maxDelayMs: 100, jitter: 0 }, children: [log.spec('a'), log.spec('b')] }),
+      { name: 'sup' },
+    );
     await settle(kernel);
     const pids = [probeRef(kernel, 'a').pid, probeRef(kernel, 'b').pid];
     probeRef(kernel, 'b').tell({ type: 'crash' });

@@ -11,7 +11,10 @@ describe('supervisors: dynamic children', () => {
   it('which-children lists id, ref, restart type and status in start order', async () => {
     const kernel = await boot();
     const log = new Log();
-    const sup = kernel.spawn<SupervisorMsg>(supervisor({ children: [log.spec('a'), log.spec('b', { restart: 'transient' }), log.spec('c', { restart: 'temporary' })] }), { name: 'sup' });
+    const sup = kernel.spawn<SupervisorMsg>(
+      supervisor({ children: [log.spec('a'), log.spec('b', { restart: 'transient' }), log.spec('c', { restart: 'temporary' })] }),
+      { name: 'sup' },
+    );
     await settle(kernel);
     const children = await whichChildren(kernel, sup);
     expect(children.map((c) => ({ id: c.id, pid: c.ref?.pid, restart: c.restart, status: c.status }))).to.deep.equal([
@@ -31,7 +34,10 @@ describe('supervisors: dynamic children', () => {
     await settle(kernel);
     const ref = await askSettled(kernel, () => sup.ask({ type: 'start-child', spec: log.spec('d') }));
     expect(ref.pid).to.equal(probeRef(kernel, 'd').pid);
-    expect((await whichChildren(kernel, sup)).map((c) => [c.id, c.status])).to.deep.equal([['a', 'running'], ['d', 'running']]);
+    expect((await whichChildren(kernel, sup)).map((c) => [c.id, c.status])).to.deep.equal([
+      ['a', 'running'],
+      ['d', 'running'],
+    ]);
     log.clear();
     // It is supervised like a static child: the strategy sees it as started last.
     probeRef(kernel, 'a').tell({ type: 'crash' });
@@ -61,7 +67,9 @@ describe('supervisors: dynamic children', () => {
   it('terminate-child answers only once the child has stopped (its async stop included)', async () => {
     const kernel = await boot();
     const log = new Log();
-    const sup = kernel.spawn<SupervisorMsg>(supervisor({ children: [log.spec('slow', { shutdown: 1_000 }, { stopping: { kind: 'delay', delayMs: 250 } })] }), { name: 'sup' });
+    const sup = kernel.spawn<SupervisorMsg>(supervisor({ children: [log.spec('slow', { shutdown: 1_000 }, { stopping: { kind: 'delay', delayMs: 250 } })] }), {
+      name: 'sup',
+    });
     await settle(kernel);
     let answeredAt = -1;
     const answer = sup.ask({ type: 'terminate-child', id: 'slow' }).then((value) => {
@@ -95,7 +103,10 @@ describe('supervisors: dynamic children', () => {
     }
     expect(error, 'the ask is rejected').to.be.instanceOf(Error);
     expect(error).to.not.be.instanceOf(ActorCrashedError);
-    expect(failures.map((f) => String(f.error)), 'no failure').to.deep.equal([]);
+    expect(
+      failures.map((f) => String(f.error)),
+      'no failure',
+    ).to.deep.equal([]);
     expect(kernel.lookup('sup')).to.equal(sup);
     expect(log.entries, 'the existing child is untouched').to.deep.equal([]);
     expect((await whichChildren(kernel, sup)).map((c) => c.id)).to.deep.equal(['a']);
@@ -106,7 +117,10 @@ describe('supervisors: dynamic children', () => {
     it('starts children from the template on demand, with generated ids and per-child options', async () => {
       const kernel = await boot();
       const log = new Log();
-      const sup = kernel.spawn<SupervisorMsg>(supervisor({ strategy: 'simple-one-for-one', children: [{ id: 'worker', start: log.probe('w') as never, restart: 'transient' }] }), { name: 'pool' });
+      const sup = kernel.spawn<SupervisorMsg>(
+        supervisor({ strategy: 'simple-one-for-one', children: [{ id: 'worker', start: log.probe('w') as never, restart: 'transient' }] }),
+        { name: 'pool' },
+      );
       await settle(kernel);
       expect(await whichChildren(kernel, sup)).to.deep.equal([]);
       const w1 = await askSettled(kernel, () => sup.ask({ type: 'start-child', options: { name: 'w1' } }));
@@ -127,7 +141,10 @@ describe('supervisors: dynamic children', () => {
     it('restarts each template child individually, in place', async () => {
       const kernel = await boot();
       const log = new Log();
-      const sup = kernel.spawn<SupervisorMsg>(supervisor({ strategy: 'simple-one-for-one', restartsMax: 10, children: [{ id: 'w', start: log.probe('w') as never }] }), { name: 'pool' });
+      const sup = kernel.spawn<SupervisorMsg>(
+        supervisor({ strategy: 'simple-one-for-one', restartsMax: 10, children: [{ id: 'w', start: log.probe('w') as never }] }),
+        { name: 'pool' },
+      );
       await settle(kernel);
       const refs = [];
       for (const name of ['w1', 'w2', 'w3']) refs.push(await askSettled(kernel, () => sup.ask({ type: 'start-child', options: { name } })));
@@ -142,7 +159,12 @@ describe('supervisors: dynamic children', () => {
       const answers = [];
       for (const name of ['w1', 'w2', 'w3']) answers.push(await askSettled(kernel, () => probeRef(kernel, name).ask({ type: 'ping' })));
       expect(answers.map((i) => i.pid)).to.deep.equal(refs.map((r) => r.pid));
-      expect(kernel.status().tree.children.find((n) => n.name === 'kernel.apps')!.children[0]!.children[0]!.children.map((n) => [n.name, n.restarts])).to.deep.equal([
+      expect(
+        kernel
+          .status()
+          .tree.children.find((n) => n.name === 'kernel.apps')!
+          .children[0]!.children[0]!.children.map((n) => [n.name, n.restarts]),
+      ).to.deep.equal([
         ['w1', 1],
         ['w2', 0],
         ['w3', 1],
@@ -153,7 +175,9 @@ describe('supervisors: dynamic children', () => {
     it('terminate-child stops one template child by its generated id', async () => {
       const kernel = await boot();
       const log = new Log();
-      const sup = kernel.spawn<SupervisorMsg>(supervisor({ strategy: 'simple-one-for-one', children: [{ id: 'w', start: log.probe('w') as never }] }), { name: 'pool' });
+      const sup = kernel.spawn<SupervisorMsg>(supervisor({ strategy: 'simple-one-for-one', children: [{ id: 'w', start: log.probe('w') as never }] }), {
+        name: 'pool',
+      });
       await settle(kernel);
       for (const name of ['w1', 'w2']) await askSettled(kernel, () => sup.ask({ type: 'start-child', options: { name } }));
       expect(await askSettled(kernel, () => sup.ask({ type: 'terminate-child', id: 'w-1' }))).to.equal(true);

@@ -2,7 +2,7 @@
  * Shared fixtures of the supervision conformance suite: simulated kernels and a probe actor that
  * writes every lifecycle step into a shared log, so a test can assert the exact stop/start order.
  */
-import { type ActorContext, type ActorRef, type Ask, fromSetup, Kernel, type BehaviorFactory, } from '../../boot/index.js';
+import { type ActorContext, type ActorRef, type Ask, fromSetup, Kernel, type BehaviorFactory } from '../../boot/index.js';
 import type { ChildInfo, ChildSpec, SupervisorMsg } from '../../supervisors/index.js';
 
 export { collectEvents, collectFailures, shutdown } from '../helpers/kernel.js';

@@ -127,7 +127,10 @@ describe('supervisors: restart intensity', () => {
     const kernel = await boot();
     const log = new Log();
     const failures = collectFailures(kernel);
-    const top = kernel.spawn<SupervisorMsg>(supervisor({ restartsMax: 5, children: [log.spec('t1'), supSpec('inner', { children: [log.spec('a'), log.spec('b'), log.spec('c')] })] }), { name: 'top' });
+    const top = kernel.spawn<SupervisorMsg>(
+      supervisor({ restartsMax: 5, children: [log.spec('t1'), supSpec('inner', { children: [log.spec('a'), log.spec('b'), log.spec('c')] })] }),
+      { name: 'top' },
+    );
     await settle(kernel);
     const inner = kernel.lookup<SupervisorMsg>('inner')!;
     const oldPids = ['a', 'b', 'c'].map((id) => probeRef(kernel, id).pid);
@@ -145,7 +148,11 @@ describe('supervisors: restart intensity', () => {
     // In place: same pid and ref for the supervisor; its children are new actors (fresh incarnation 1).
     expect(kernel.lookup('inner')).to.equal(inner);
     const children = await whichChildren(kernel, inner);
-    expect(children.map((c) => [c.id, c.status])).to.deep.equal([['a', 'running'], ['b', 'running'], ['c', 'running']]);
+    expect(children.map((c) => [c.id, c.status])).to.deep.equal([
+      ['a', 'running'],
+      ['b', 'running'],
+      ['c', 'running'],
+    ]);
     expect(children.map((c) => c.ref?.pid)).to.not.have.members(oldPids);
     expect(log.incarnations.get('b')).to.equal(3);
     const topChildren = await whichChildren(kernel, top);
@@ -178,12 +185,18 @@ describe('supervisors: restart intensity', () => {
     log.clear();
     await crashXTwice(); // inner again; mid's second restart within 5 s exceeds mid's intensity
     expect(log.entries.map(step)).to.deep.equal([
-      'stop:x', 'start:x', // inner restarts x once
-      'stop:y', 'stop:x', // inner escalates: its children stop, last started first
+      'stop:x',
+      'start:x', // inner restarts x once
+      'stop:y',
+      'stop:x', // inner escalates: its children stop, last started first
       'stop:m1', // mid escalates (inner has already stopped its own children)
-      'start:m1', 'start:x', 'start:y', // top restarts mid in place; mid starts its specs again
+      'start:m1',
+      'start:x',
+      'start:y', // top restarts mid in place; mid starts its specs again
     ]);
-    const escalations = failures.filter((f) => f.error instanceof RestartIntensityError).map((f) => (f.error as RestartIntensityError).supervisor.split(' ')[0]);
+    const escalations = failures
+      .filter((f) => f.error instanceof RestartIntensityError)
+      .map((f) => (f.error as RestartIntensityError).supervisor.split(' ')[0]);
     expect(escalations).to.deep.equal(["'inner'", "'inner'", "'mid'"]);
     expect(kernel.lookup('mid'), 'mid is restarted in place').to.equal(mid);
     expect(kernel.lookup('inner'), 'mid’s new incarnation starts a new inner').to.not.equal(firstInner);

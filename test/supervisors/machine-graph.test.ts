@@ -29,7 +29,11 @@ const withBackoff: Config = {
   input: { restartsMax: 1, restartWindowMs: windowMs, backoff: { minDelayMs: 100, maxDelayMs: 1_000, jitter: 0 } },
   failureTimesMs: [0, 4_999, 6_000, 12_000],
 };
-const twoRestartsNoBackoff: Config = { label: 'restartsMax 2, no backoff', input: { restartsMax: 2, restartWindowMs: windowMs, backoff: undefined }, failureTimesMs: [0, 4_999, 6_000] };
+const twoRestartsNoBackoff: Config = {
+  label: 'restartsMax 2, no backoff',
+  input: { restartsMax: 2, restartWindowMs: windowMs, backoff: undefined },
+  failureTimesMs: [0, 4_999, 6_000],
+};
 const noRestarts: Config = {
   label: 'restartsMax 0',
   input: { restartsMax: 0, restartWindowMs: windowMs, backoff: { minDelayMs: 100, maxDelayMs: 1_000, jitter: 0.2 } },
@@ -60,7 +64,8 @@ const simplePathsCache = new Map<Config, ReturnType<typeof getSimplePaths<typeof
 /** All simple paths from the initial state (computed once per config). */
 function simplePaths(config: Config): ReturnType<typeof getSimplePaths<typeof supervisorMachine>> {
   let paths = simplePathsCache.get(config);
-  if (paths === undefined) simplePathsCache.set(config, (paths = getSimplePaths(supervisorMachine, { input: config.input, events: eventsOf(config) as never })));
+  if (paths === undefined)
+    simplePathsCache.set(config, (paths = getSimplePaths(supervisorMachine, { input: config.input, events: eventsOf(config) as never })));
   return paths;
 }
 
@@ -88,7 +93,18 @@ const allStateIds = getStateNodes(supervisorMachine.root).map((node) => node.id.
 
 describe('supervisors: supervisorMachine state graph', () => {
   it('has the documented state nodes', () => {
-    expect(allStateIds).to.deep.equal(['running', 'restarting', 'restarting.deciding', 'restarting.backingOff', 'restarting.working', 'escalating', 'shuttingDown', 'failed', 'done', 'stopped']);
+    expect(allStateIds).to.deep.equal([
+      'running',
+      'restarting',
+      'restarting.deciding',
+      'restarting.backingOff',
+      'restarting.working',
+      'escalating',
+      'shuttingDown',
+      'failed',
+      'done',
+      'stopped',
+    ]);
   });
 
   it('reaches every state node with backoff (deciding as a transient microstep)', () => {

@@ -63,7 +63,9 @@ describe('supervisors: restart types', () => {
   it('a temporary child is never restarted, whether it exits normally or crashes', async () => {
     const kernel = await boot();
     const log = new Log();
-    const sup = kernel.spawn<SupervisorMsg>(supervisor({ children: [log.spec('x', { restart: 'temporary' }), log.spec('y', { restart: 'temporary' })] }), { name: 'sup' });
+    const sup = kernel.spawn<SupervisorMsg>(supervisor({ children: [log.spec('x', { restart: 'temporary' }), log.spec('y', { restart: 'temporary' })] }), {
+      name: 'sup',
+    });
     await settle(kernel);
     log.clear();
     probeRef(kernel, 'x').tell({ type: 'stop' });
@@ -121,7 +123,11 @@ describe('supervisors: restart types', () => {
     }
     expect(log.entries.filter((e) => e === 'start:a')).to.have.length(4);
     expect(await askSettled(kernel, () => ref.ask({ type: 'ping' }))).to.include({ incarnation: 4, pid: ref.pid });
-    expect(kernel.status().tree.children.find((n) => n.name === 'kernel.apps')!.children[0]!.children[0]!.children[0]).to.include({ name: 'a', restarts: 3, status: 'running' });
+    expect(kernel.status().tree.children.find((n) => n.name === 'kernel.apps')!.children[0]!.children[0]!.children[0]).to.include({
+      name: 'a',
+      restarts: 3,
+      status: 'running',
+    });
     await shutdown(kernel);
   });
 });

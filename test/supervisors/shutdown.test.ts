@@ -29,7 +29,15 @@ describe('supervisors: shutdown', () => {
     log.clear();
 
     await shutdown(kernel);
-    expect(log.entries).to.deep.equal(['stop:d:shutdown', 'stop:c:shutdown', 'stop:plain:shutdown', 'stop:b:shutdown', 'stop:y:shutdown', 'stop:x:shutdown', 'stop:a:shutdown']);
+    expect(log.entries).to.deep.equal([
+      'stop:d:shutdown',
+      'stop:c:shutdown',
+      'stop:plain:shutdown',
+      'stop:b:shutdown',
+      'stop:y:shutdown',
+      'stop:x:shutdown',
+      'stop:a:shutdown',
+    ]);
     expect(kernel.isStopped).to.equal(true);
     for (const name of ['sup1', 'sup2', 'a', 'x', 'kernel.root', 'kernel.user']) expect(kernel.lookup(name), name).to.equal(undefined);
     expect(() => kernel.spawn(log.probe('late'))).to.throw(KernelStoppedError);
@@ -39,7 +47,10 @@ describe('supervisors: shutdown', () => {
     const kernel = await boot();
     const log = new Log();
     const events = collectEvents(kernel);
-    kernel.spawn<SupervisorMsg>(supervisor({ children: [log.spec('early'), log.spec('hung', { shutdown: 1_000 }, { stopping: { kind: 'hang' } }), log.spec('late')] }), { name: 'sup' });
+    kernel.spawn<SupervisorMsg>(
+      supervisor({ children: [log.spec('early'), log.spec('hung', { shutdown: 1_000 }, { stopping: { kind: 'hang' } }), log.spec('late')] }),
+      { name: 'sup' },
+    );
     await settle(kernel);
     const hungPid = probeRef(kernel, 'hung').pid;
     await kernel.simulatedClock.advance(50);
@@ -77,7 +88,9 @@ describe('supervisors: shutdown', () => {
   it("'brutal-kill' also skips the hook when a strategy restarts the child", async () => {
     const kernel = await boot();
     const log = new Log();
-    kernel.spawn<SupervisorMsg>(supervisor({ strategy: 'one-for-all', children: [log.spec('brutal', { shutdown: 'brutal-kill' }), log.spec('b')] }), { name: 'sup' });
+    kernel.spawn<SupervisorMsg>(supervisor({ strategy: 'one-for-all', children: [log.spec('brutal', { shutdown: 'brutal-kill' }), log.spec('b')] }), {
+      name: 'sup',
+    });
     await settle(kernel);
     const pid = probeRef(kernel, 'brutal').pid;
     log.clear();
@@ -92,7 +105,10 @@ describe('supervisors: shutdown', () => {
     const kernel = await boot();
     const log = new Log();
     const events = collectEvents(kernel);
-    kernel.spawn<SupervisorMsg>(supervisor({ children: [log.spec('a'), log.spec('slow', { shutdown: 1_000 }, { stopping: { kind: 'delay', delayMs: 300 } }), log.spec('c')] }), { name: 'sup' });
+    kernel.spawn<SupervisorMsg>(
+      supervisor({ children: [log.spec('a'), log.spec('slow', { shutdown: 1_000 }, { stopping: { kind: 'delay', delayMs: 300 } }), log.spec('c')] }),
+      { name: 'sup' },
+    );
     await settle(kernel);
     const pid = probeRef(kernel, 'slow').pid;
     log.clear();
@@ -115,7 +131,14 @@ describe('supervisors: shutdown', () => {
     const kernel = await boot();
     const log = new Log();
     kernel.spawn<SupervisorMsg>(
-      supervisor({ strategy: 'one-for-all', children: [log.spec('hung', { shutdown: 500 }, { stopping: { kind: 'hang' } }), log.spec('slow', { shutdown: 1_000 }, { stopping: { kind: 'delay', delayMs: 200 } }), log.spec('c')] }),
+      supervisor({
+        strategy: 'one-for-all',
+        children: [
+          log.spec('hung', { shutdown: 500 }, { stopping: { kind: 'hang' } }),
+          log.spec('slow', { shutdown: 1_000 }, { stopping: { kind: 'delay', delayMs: 200 } }),
+          log.spec('c'),
+        ],
+      }),
       { name: 'sup' },
     );
     await settle(kernel);

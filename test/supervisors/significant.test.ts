@@ -54,7 +54,10 @@ describe('supervisors: significant children and autoShutdown', () => {
   it("'any-significant': a temporary significant child's crash shuts the supervisor down too", async () => {
     const kernel = await boot();
     const log = new Log();
-    kernel.spawn<SupervisorMsg>(supervisor({ autoShutdown: 'any-significant', children: [log.spec('a'), log.spec('s', { restart: 'temporary', significant: true })] }), { name: 'sup' });
+    kernel.spawn<SupervisorMsg>(
+      supervisor({ autoShutdown: 'any-significant', children: [log.spec('a'), log.spec('s', { restart: 'temporary', significant: true })] }),
+      { name: 'sup' },
+    );
     await settle(kernel);
     log.clear();
     probeRef(kernel, 's').tell({ type: 'crash' });
@@ -67,7 +70,10 @@ describe('supervisors: significant children and autoShutdown', () => {
   it('a transient significant child that crashes is restarted, and nothing shuts down', async () => {
     const kernel = await boot();
     const log = new Log();
-    const sup = kernel.spawn<SupervisorMsg>(supervisor({ autoShutdown: 'any-significant', children: [log.spec('a'), log.spec('s', { restart: 'transient', significant: true })] }), { name: 'sup' });
+    const sup = kernel.spawn<SupervisorMsg>(
+      supervisor({ autoShutdown: 'any-significant', children: [log.spec('a'), log.spec('s', { restart: 'transient', significant: true })] }),
+      { name: 'sup' },
+    );
     await settle(kernel);
     log.clear();
     probeRef(kernel, 's').tell({ type: 'crash' });
@@ -80,7 +86,9 @@ describe('supervisors: significant children and autoShutdown', () => {
   it("with autoShutdown 'never' (the default) significant exits shut nothing down", async () => {
     const kernel = await boot();
     const log = new Log();
-    const sup = kernel.spawn<SupervisorMsg>(supervisor({ children: [log.spec('a'), log.spec('s', { restart: 'transient', significant: true })] }), { name: 'sup' });
+    const sup = kernel.spawn<SupervisorMsg>(supervisor({ children: [log.spec('a'), log.spec('s', { restart: 'transient', significant: true })] }), {
+      name: 'sup',
+    });
     await settle(kernel);
     log.clear();
     probeRef(kernel, 's').tell({ type: 'stop' });
@@ -94,7 +102,10 @@ describe('supervisors: significant children and autoShutdown', () => {
   it('terminate-child of a significant child does not shut the supervisor down (only exits do)', async () => {
     const kernel = await boot();
     const log = new Log();
-    const sup = kernel.spawn<SupervisorMsg>(supervisor({ autoShutdown: 'any-significant', children: [log.spec('a'), log.spec('s', { restart: 'transient', significant: true })] }), { name: 'sup' });
+    const sup = kernel.spawn<SupervisorMsg>(
+      supervisor({ autoShutdown: 'any-significant', children: [log.spec('a'), log.spec('s', { restart: 'transient', significant: true })] }),
+      { name: 'sup' },
+    );
     await settle(kernel);
     const answer = sup.ask({ type: 'terminate-child', id: 's' });
     await settle(kernel);
@@ -107,7 +118,10 @@ describe('supervisors: significant children and autoShutdown', () => {
     const kernel = await boot();
     const log = new Log();
     const sub = supervisor({ autoShutdown: 'any-significant', children: [log.spec('a'), log.spec('s', { restart: 'transient', significant: true })] });
-    const top = kernel.spawn<SupervisorMsg>(supervisor({ children: [log.spec('t1'), { id: 'sub', start: sub as never, restart: 'transient', options: { name: 'sub' } }] }), { name: 'top' });
+    const top = kernel.spawn<SupervisorMsg>(
+      supervisor({ children: [log.spec('t1'), { id: 'sub', start: sub as never, restart: 'transient', options: { name: 'sub' } }] }),
+      { name: 'top' },
+    );
     await settle(kernel);
     log.clear();
     probeRef(kernel, 's').tell({ type: 'stop' });
@@ -136,7 +150,10 @@ describe('supervisors: significant children and autoShutdown', () => {
     probeRef(kernel, 's').tell({ type: 'stop' }); // the significant child exits meanwhile
     await settle(kernel);
     expect(kernel.lookup('sup'), 'the supervisor has shut down').to.equal(undefined);
-    expect(log.entries.filter((e) => e.startsWith('start:')), 'a is not restarted').to.deep.equal([]);
+    expect(
+      log.entries.filter((e) => e.startsWith('start:')),
+      'a is not restarted',
+    ).to.deep.equal([]);
     await shutdown(kernel);
   });
 

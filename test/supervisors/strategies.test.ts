@@ -35,7 +35,10 @@ describe('supervisors: strategies × restart types', () => {
       it(`${strategy}: a crashing ${restart} child`, async () => {
         const kernel = await boot();
         const log = new Log();
-        const sup = kernel.spawn<SupervisorMsg>(supervisor({ strategy, restartsMax: 5, children: [log.spec('a'), log.spec('b', { restart }), log.spec('c')] }), { name: 'sup' });
+        const sup = kernel.spawn<SupervisorMsg>(
+          supervisor({ strategy, restartsMax: 5, children: [log.spec('a'), log.spec('b', { restart }), log.spec('c')] }),
+          { name: 'sup' },
+        );
         await settle(kernel);
         expect(log.entries).to.deep.equal(['start:a', 'start:b', 'start:c']);
         const pids = { a: probeRef(kernel, 'a').pid, b: probeRef(kernel, 'b').pid, c: probeRef(kernel, 'c').pid };
@@ -138,7 +141,10 @@ describe('supervisors: strategies × restart types', () => {
       it(`restarts a crashed ${restart} template child alone`, async () => {
         const kernel = await boot();
         const log = new Log();
-        const sup = kernel.spawn<SupervisorMsg>(supervisor({ strategy: 'simple-one-for-one', restartsMax: 5, children: [{ id: 'w', start: log.probe('w') as never, restart }] }), { name: 'sup' });
+        const sup = kernel.spawn<SupervisorMsg>(
+          supervisor({ strategy: 'simple-one-for-one', restartsMax: 5, children: [{ id: 'w', start: log.probe('w') as never, restart }] }),
+          { name: 'sup' },
+        );
         await settle(kernel);
         expect(log.entries, 'the template is not started by itself').to.deep.equal([]);
         const refs: ActorRef<never>[] = [];

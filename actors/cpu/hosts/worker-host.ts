@@ -105,7 +105,13 @@ class WorkerCpus implements CpuHost {
   childSpecs(): ChildSpec<never>[] {
     const specs: ChildSpec<never>[] = [];
     for (let cpu = 1; cpu < this.memory.cpus; cpu++) {
-      specs.push({ id: `cpu-${cpu}`, start: this.cpuBehavior(cpu) as never, options: { name: `kernel.cpu.${cpu}` }, restart: 'permanent', shutdown: workerShutdownMs + 1_000 });
+      specs.push({
+        id: `cpu-${cpu}`,
+        start: this.cpuBehavior(cpu) as never,
+        options: { name: `kernel.cpu.${cpu}` },
+        restart: 'permanent',
+        shutdown: workerShutdownMs + 1_000,
+      });
     }
     return specs;
   }
@@ -150,7 +156,13 @@ class WorkerCpus implements CpuHost {
     if (incarnation > 0) this.freshRings(cpu);
     const heapMbMax = this.options.heapMbMax;
     const worker = new Worker(this.options.entry, {
-      workerData: { cpu, memory: this.memory, modules: this.moduleUrls, firstGeneration: 1 + ((incarnation * generationsPerIncarnation) % generationSpan), options: this.options.kernelOptions },
+      workerData: {
+        cpu,
+        memory: this.memory,
+        modules: this.moduleUrls,
+        firstGeneration: 1 + ((incarnation * generationsPerIncarnation) % generationSpan),
+        options: this.options.kernelOptions,
+      },
       ...(heapMbMax !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: heapMbMax } } : {}),
     });
     let markReady!: () => void;

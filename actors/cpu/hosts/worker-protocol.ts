@@ -39,7 +39,4 @@ export type HostToWorker =
   | { readonly kind: 'cpu-up'; readonly cpu: number; readonly rings: InterconnectMemory['rings'] }
   | { readonly kind: 'shutdown' };
 
-export type WorkerToHost =
-  | { readonly kind: 'ready' }
-  | { readonly kind: 'boot-failed'; readonly error: string }
-  | { readonly kind: 'stopped' };
+export type WorkerToHost = { readonly kind: 'ready' } | { readonly kind: 'boot-failed'; readonly error: string } | { readonly kind: 'stopped' };

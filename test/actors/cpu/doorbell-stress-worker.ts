@@ -16,8 +16,22 @@ import { createRealClock } from '../../../drivers/clock/real.js';
 const clock = createRealClock();
 
 export type DoorbellJob =
-  | { readonly role: 'producer'; readonly cpu: number; readonly ring: SharedArrayBuffer; readonly doorbell: SharedArrayBuffer; readonly count: number; readonly seed: number }
-  | { readonly role: 'consumer'; readonly rings: readonly SharedArrayBuffer[]; readonly doorbell: SharedArrayBuffer; readonly countPerProducer: number; readonly spinPollsMax: number; readonly parkTimeoutMs: number };
+  | {
+      readonly role: 'producer';
+      readonly cpu: number;
+      readonly ring: SharedArrayBuffer;
+      readonly doorbell: SharedArrayBuffer;
+      readonly count: number;
+      readonly seed: number;
+    }
+  | {
+      readonly role: 'consumer';
+      readonly rings: readonly SharedArrayBuffer[];
+      readonly doorbell: SharedArrayBuffer;
+      readonly countPerProducer: number;
+      readonly spinPollsMax: number;
+      readonly parkTimeoutMs: number;
+    };
 
 export interface DoorbellResult {
   readonly received: number;
@@ -35,7 +49,7 @@ if (job.role === 'producer') {
   const frame = new Uint8Array(4);
   const words = new Int32Array(frame.buffer);
   let busy = 0;
-  for (let seq = 0; seq < job.count;) {
+  for (let seq = 0; seq < job.count; ) {
     const burst = Math.min(job.count - seq, 1 + random.int(8));
     for (let k = 0; k < burst; k++) {
       words[0] = seq++;

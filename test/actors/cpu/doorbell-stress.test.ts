@@ -33,11 +33,29 @@ describe('doorbell: pending mask and parking across threads', () => {
     const rings = [SpscRing.create(4096), SpscRing.create(4096)];
     const started = performance.now();
     const [consumer] = await Promise.all([
-      run({ role: 'consumer', rings: rings.map((ring) => ring.buffer as SharedArrayBuffer), doorbell: bell.buffer as SharedArrayBuffer, countPerProducer: framesPerProducer, spinPollsMax: 32, parkTimeoutMs: 250 }),
-      ...rings.map((ring, index) => run({ role: 'producer', cpu: index + 1, ring: ring.buffer as SharedArrayBuffer, doorbell: bell.buffer as SharedArrayBuffer, count: framesPerProducer, seed: 40 + index })),
+      run({
+        role: 'consumer',
+        rings: rings.map((ring) => ring.buffer as SharedArrayBuffer),
+        doorbell: bell.buffer as SharedArrayBuffer,
+        countPerProducer: framesPerProducer,
+        spinPollsMax: 32,
+        parkTimeoutMs: 250,
+      }),
+      ...rings.map((ring, index) =>
+        run({
+          role: 'producer',
+          cpu: index + 1,
+          ring: ring.buffer as SharedArrayBuffer,
+          doorbell: bell.buffer as SharedArrayBuffer,
+          count: framesPerProducer,
+          seed: 40 + index,
+        }),
+      ),
     ]);
     const counters = bell.counters();
-    process.stderr.write(`      doorbell stress: ${JSON.stringify({ frames: consumer.received, ms: Math.round(performance.now() - started), ...consumer.outcomes, ...counters })}\n`);
+    process.stderr.write(
+      `      doorbell stress: ${JSON.stringify({ frames: consumer.received, ms: Math.round(performance.now() - started), ...consumer.outcomes, ...counters })}\n`,
+    );
     expect(consumer.received).to.equal(2 * framesPerProducer);
     expect(consumer.outOfOrder).to.equal(0);
     expect(counters.lostWakes).to.equal(0);

@@ -1,7 +1,14 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { createInterconnect } from '../../../actors/cpu/interconnect.js';
-import { envelopeHeaderBytes, mailFrameMarker, readMailFrame, replyHeaderBytes, writeEnvelopeHeader, writeReplyHeader } from '../../../actors/cpu/mail-frames.js';
+import {
+  envelopeHeaderBytes,
+  mailFrameMarker,
+  readMailFrame,
+  replyHeaderBytes,
+  writeEnvelopeHeader,
+  writeReplyHeader,
+} from '../../../actors/cpu/mail-frames.js';
 import { CpuPort } from '../../../actors/cpu/port.js';
 import { InvariantError } from '../../../ground/errors.js';
 import { ProtocolError } from '../../../protocols/protocol-error.js';
@@ -24,7 +31,11 @@ const sentArbitrary = fc.oneof(
 function linkedPorts(shared: boolean): { sender: CpuPort; receiver: CpuPort; received: KernelMessage[] } {
   const memory = createInterconnect(2, 64 * 1024, shared);
   const received: KernelMessage[] = [];
-  return { sender: new CpuPort(0, memory, { deliver: () => {} }), receiver: new CpuPort(1, memory, { deliver: (_source, message) => received.push(message as KernelMessage) }), received };
+  return {
+    sender: new CpuPort(0, memory, { deliver: () => {} }),
+    receiver: new CpuPort(1, memory, { deliver: (_source, message) => received.push(message as KernelMessage) }),
+    received,
+  };
 }
 
 function send(port: CpuPort, message: KernelMessage): boolean {
@@ -93,14 +104,26 @@ describe('mail frames between CPUs', () => {
 
     it('refuses truncated headers, unknown kinds and routing fields no kernel writes', () => {
       const envelope = frame(envelopeHeaderBytes, (view) => writeEnvelopeHeader(view, 0, 1, 2, 3));
-      expect(readMailFrame(codec, envelope.view, envelope.bytes, envelope.length)).to.deep.equal({ type: KERNEL_ENVELOPE, to: 1, from: 2, askId: 3, body: null });
-      for (const length of [1, 2, envelopeHeaderBytes]) expect(protocolErrorOf(() => readMailFrame(codec, envelope.view, envelope.bytes, length)).code).to.equal('truncated');
+      expect(readMailFrame(codec, envelope.view, envelope.bytes, envelope.length)).to.deep.equal({
+        type: KERNEL_ENVELOPE,
+        to: 1,
+        from: 2,
+        askId: 3,
+        body: null,
+      });
+      for (const length of [1, 2, envelopeHeaderBytes])
+        expect(protocolErrorOf(() => readMailFrame(codec, envelope.view, envelope.bytes, length)).code).to.equal('truncated');
       const reply = frame(replyHeaderBytes, (view) => writeReplyHeader(view, 0, 1, 2, false));
       expect(protocolErrorOf(() => readMailFrame(codec, reply.view, reply.bytes, replyHeaderBytes)).code).to.equal('truncated');
       const unknown = frame(2, (view) => view.setUint8(0, mailFrameMarker));
       unknown.bytes[1] = 9;
       expect(protocolErrorOf(() => readMailFrame(codec, unknown.view, unknown.bytes, unknown.length)).code).to.equal('malformed');
-      for (const [offset, value, field] of [[2, -1, 'to'], [10, 0.5, 'from'], [18, Number.NaN, 'askId'], [2, 2 ** 53, 'to']] as const) {
+      for (const [offset, value, field] of [
+        [2, -1, 'to'],
+        [10, 0.5, 'from'],
+        [18, Number.NaN, 'askId'],
+        [2, 2 ** 53, 'to'],
+      ] as const) {
         const bad = frame(envelopeHeaderBytes, (view) => writeEnvelopeHeader(view, 0, 1, 2, 3));
         bad.view.setFloat64(offset, value, true);
         const error = protocolErrorOf(() => readMailFrame(codec, bad.view, bad.bytes, bad.length));

@@ -107,7 +107,10 @@ describe('links across CPUs', () => {
       // CPU 1's scheduler refuses to move an actor that is still linked to anyone.
       const cpu1 = kernel3.threadKernels()[1]!;
       const migrate = () => answered(kernel3, cpu1.scheduler.ask({ type: 'sched.migrate', pid: far.pid, cpu: 2 }));
-      const refused = await migrate().then(() => undefined, (error: unknown) => error);
+      const refused = await migrate().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
       expect((refused as Error).message).to.match(/monitored or linked/);
       kept.tell({ type: 'unlink', ref: far as never });
       await settle(kernel3);
@@ -136,7 +139,7 @@ describe('links across CPUs', () => {
 describe('links across worker CPUs', function () {
   this.timeout(30_000);
 
-  it('a CPU that dies sends its linked actors\' partners an exit, reason killed', async () => {
+  it("a CPU that dies sends its linked actors' partners an exit, reason killed", async () => {
     const kernel = await Kernel.boot({ cpus: 2, modules });
     try {
       const bomb = await kernel.spawned(kernel.spawn(Bomb, { cpu: 1 }));
@@ -155,4 +158,3 @@ describe('links across worker CPUs', function () {
     }
   });
 });
-

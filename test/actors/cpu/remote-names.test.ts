@@ -56,7 +56,7 @@ describe('names across CPUs', () => {
 describe('names across worker CPUs', function () {
   this.timeout(30_000);
 
-  it('a CPU that dies takes its names with it, and learns the others\' when it is back', async () => {
+  it("a CPU that dies takes its names with it, and learns the others' when it is back", async () => {
     const kernel = await Kernel.boot({ cpus: 3, modules });
     try {
       const owner = await kernel.spawned(kernel.spawn(RefUser, { cpu: 1 }));
@@ -79,4 +79,3 @@ describe('names across worker CPUs', function () {
     }
   });
 });
-

@@ -28,7 +28,15 @@ describe('status of other CPUs', () => {
   it('a snapshot flattened for the wire rebuilds to the same tree, however deep', () => {
     fc.assert(
       fc.property(actorStatusArbitrary(6), (tree) => {
-        const status: KernelStatus = { mode: 'real', seed: 1, actors: 1, messagesHandled: 2, deadLetters: 3, subsystems: { irq: { vectors: [] }, sched: { state: 'running' } }, tree };
+        const status: KernelStatus = {
+          mode: 'real',
+          seed: 1,
+          actors: 1,
+          messagesHandled: 2,
+          deadLetters: 3,
+          subsystems: { irq: { vectors: [] }, sched: { state: 'running' } },
+          tree,
+        };
         expect(rebuildStatus(flattenStatus(status))).to.deep.equal(status);
       }),
       { numRuns: 300 },
@@ -39,7 +47,10 @@ describe('status of other CPUs', () => {
     const kernel = await Kernel.boot({ mode: 'simulated', seed: 2, cpus: 3, modules });
     try {
       const counter = kernel.spawn(Counter, { cpu: 2, name: 'far-counter' });
-      const statuses = await settledOnClock(kernel, kernel.spawned(counter).then(() => kernel.cpuStatuses()));
+      const statuses = await settledOnClock(
+        kernel,
+        kernel.spawned(counter).then(() => kernel.cpuStatuses()),
+      );
       expect(statuses).to.have.length(3);
       expect(statuses.map((status) => status.tree.name)).to.deep.equal(['kernel.root', 'kernel.root', 'kernel.root']);
       expect(labelsOf(statuses[2]!.tree)).to.include('Counter');

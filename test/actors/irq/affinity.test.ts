@@ -74,7 +74,13 @@ describe('interrupt affinity across CPUs (simulated CPUs)', function () {
   it('refuses a handler on another CPU that is no interrupt handler', async () => {
     const { kernel, irq } = await bootCpus();
     const counter = kernel.spawn(Counter, { cpu: 1 });
-    const refused = await settled(kernel, irq.allocate<number>({ name: 'wrong', handler: counter as never }).then(() => null, (error: unknown) => error));
+    const refused = await settled(
+      kernel,
+      irq.allocate<number>({ name: 'wrong', handler: counter as never }).then(
+        () => null,
+        (error: unknown) => error,
+      ),
+    );
     expect(refused).to.be.instanceOf(Error);
     expect((refused as Error).message).to.match(/is not an interrupt handler actor/);
     expect(irq.allStats()).to.deep.equal([]);

@@ -21,7 +21,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 describe('irq controller', () => {
-  it('is the irq subsystem\'s handle, lives in the irq subtree, and is released when the kernel shuts down', async () => {
+  it("is the irq subsystem's handle, lives in the irq subtree, and is released when the kernel shuts down", async () => {
     const { kernel, irq } = await bootWithIrq();
     expect(kernel.subsystem(interrupts)).to.equal(irq);
     const anchor = kernel.lookup('kernel.irq.controller');
@@ -105,7 +105,9 @@ describe('irq controller', () => {
     const events = collectEvents(kernel);
     for (let n = 0; n < 50; n++) irq.raise(vector, n);
     kernel.simulatedClock.runReady();
-    const transitions = events.filter((e): e is Extract<KernelEvent, { kind: 'transition' }> => e.kind === 'transition').map((e) => `${e.from} -${e.event}-> ${e.to}`);
+    const transitions = events
+      .filter((e): e is Extract<KernelEvent, { kind: 'transition' }> => e.kind === 'transition')
+      .map((e) => `${e.from} -${e.event}-> ${e.to}`);
     expect(transitions).to.deep.equal([
       `irq${vector}.idle -irq.raise-> irq${vector}.pending`,
       `irq${vector}.pending -irq.service-start-> irq${vector}.inService`,

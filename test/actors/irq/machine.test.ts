@@ -102,7 +102,9 @@ describe('irq line machine', () => {
         const step = stepLine(state, input as LineInput);
         steps++;
         if (lineStateNames[step.next] !== stateOf(next) || step.wake !== actions.length > 0) {
-          expect.fail(`${lineStateNames[state]} + ${eventLabel(lineInputEvents[input]!)}: table says ${lineStateNames[step.next]}, machine says ${stateOf(next)}`);
+          expect.fail(
+            `${lineStateNames[state]} + ${eventLabel(lineInputEvents[input]!)}: table says ${lineStateNames[step.next]}, machine says ${stateOf(next)}`,
+          );
         }
         walk(step.next, next, depth + 1);
       }

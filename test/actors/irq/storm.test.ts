@@ -80,10 +80,12 @@ describe('irq storm', () => {
     const order: string[] = [];
     const handler = interruptHandler<number>((events) => void order.push(`irq ${events.length}`));
     const vector = await settled(kernel, irq.allocate({ name: 'fair', handler, ringCapacity: 1_024 }));
-    const other = kernel.spawn(fromReceive<{ type: 'tick'; n: number }>((msg, ctx) => {
-      order.push(`tick ${msg.n}`);
-      if (msg.n < 3) ctx.self.tell({ type: 'tick', n: msg.n + 1 });
-    }));
+    const other = kernel.spawn(
+      fromReceive<{ type: 'tick'; n: number }>((msg, ctx) => {
+        order.push(`tick ${msg.n}`);
+        if (msg.n < 3) ctx.self.tell({ type: 'tick', n: msg.n + 1 });
+      }),
+    );
     for (let n = 0; n < 1_024; n++) irq.raise(vector, n);
     other.tell({ type: 'tick', n: 0 });
     runTurns(kernel);
@@ -97,7 +99,7 @@ describe('irq storm', () => {
     expect(await stormBesideTicker('fifo')).to.deep.equal(['irq 256', 'tick 0', 'tick 1', 'irq 256', 'tick 2', 'tick 3', 'irq 256', 'irq 256']);
   });
 
-  it('under the fair scheduler, serves the real-time handler\'s batches before a fair actor woken earlier', async () => {
+  it("under the fair scheduler, serves the real-time handler's batches before a fair actor woken earlier", async () => {
     // Handlers are in the real-time class (OSv's priority_infinity): the four batches of 256 run
     // before the fair actor, although its message was queued while the storm was still pending.
     expect(await stormBesideTicker('fair')).to.deep.equal(['irq 256', 'irq 256', 'irq 256', 'irq 256', 'tick 0', 'tick 1', 'tick 2', 'tick 3']);

@@ -30,7 +30,10 @@ async function rig(options: { batchEvents?: number; inside?: (n: number, rig: Ri
       options.inside?.(n, self, events, index);
     });
   });
-  self.vector = await settled(kernel, irq.allocate({ name: 'probe', handler, ringCapacity: 1_024, ...(options.batchEvents !== undefined ? { batchEvents: options.batchEvents } : {}) }));
+  self.vector = await settled(
+    kernel,
+    irq.allocate({ name: 'probe', handler, ringCapacity: 1_024, ...(options.batchEvents !== undefined ? { batchEvents: options.batchEvents } : {}) }),
+  );
   return self;
 }
 

@@ -22,7 +22,11 @@ describe('irq vector ring', () => {
   });
 
   it('behaves like a bounded FIFO model under any push/take sequence', () => {
-    const op = fc.oneof(fc.record({ push: fc.integer({ min: 1, max: 20 }) }), fc.record({ take: fc.integer({ min: 0, max: 20 }) }), fc.constant({ clear: true as const }));
+    const op = fc.oneof(
+      fc.record({ push: fc.integer({ min: 1, max: 20 }) }),
+      fc.record({ take: fc.integer({ min: 0, max: 20 }) }),
+      fc.constant({ clear: true as const }),
+    );
     fc.assert(
       fc.property(fc.constantFrom(1, 2, 8, 16), fc.array(op, { maxLength: 60 }), (capacity, ops) => {
         const ring = new VectorRing<number>(capacity);

@@ -163,7 +163,9 @@ describe('ring: MpscRing', () => {
   it('matches the claim-order model with interleaved producers and open reservations', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom(64, 128, 256, 512, 1024), fc.boolean(), fc.constantFrom(0, 2 ** 30 - 256, 2 ** 30 - 4, 2 ** 29 - 64),
+        fc.constantFrom(64, 128, 256, 512, 1024),
+        fc.boolean(),
+        fc.constantFrom(0, 2 ** 30 - 256, 2 ** 30 - 4, 2 ** 29 - 64),
         fc.array(opArbitrary, { minLength: 20, maxLength: 150, size: 'max' }),
         (capacityBytes, shared, startIndex, ops) => {
           const harness = new Harness(capacityBytes, shared, startIndex);
@@ -175,7 +177,10 @@ describe('ring: MpscRing', () => {
           harness.step({ kind: 'drain', max: 1_000 });
           expect(harness.consumer.poll()).to.equal(null);
           expect(harness.consumer.hasData()).to.equal(false);
-          expect(Array.from(harness.consumer.bytes).every((byte) => byte === 0), 'an empty ring is all zero').to.equal(true);
+          expect(
+            Array.from(harness.consumer.bytes).every((byte) => byte === 0),
+            'an empty ring is all zero',
+          ).to.equal(true);
         },
       ),
       { numRuns: 300 },

@@ -32,8 +32,11 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('offer' as const), frame: frameArbitrary }),
   fc.record({ kind: fc.constant('offerBatch' as const), frames: fc.array(frameArbitrary, { maxLength: 8, size: 'max' }) }),
   fc.record({
-    kind: fc.constant('reserve' as const), frames: fc.array(frameArbitrary, { minLength: 1, maxLength: 4, size: 'max' }),
-    slackBytes: fc.nat(12), abortLast: fc.boolean(), publish: fc.boolean(),
+    kind: fc.constant('reserve' as const),
+    frames: fc.array(frameArbitrary, { minLength: 1, maxLength: 4, size: 'max' }),
+    slackBytes: fc.nat(12),
+    abortLast: fc.boolean(),
+    publish: fc.boolean(),
   }),
   fc.constant({ kind: 'poll' as const }),
   fc.constant({ kind: 'view' as const }),
@@ -146,7 +149,10 @@ describe('ring: SpscRing', () => {
   it('matches the array-queue model under random interleavings (both buffer kinds, wrapping indices)', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom(64, 128, 256, 512, 1024), fc.boolean(), startArbitrary, fc.array(opArbitrary, { minLength: 20, maxLength: 150, size: 'max' }),
+        fc.constantFrom(64, 128, 256, 512, 1024),
+        fc.boolean(),
+        startArbitrary,
+        fc.array(opArbitrary, { minLength: 20, maxLength: 150, size: 'max' }),
         (capacityBytes, shared, startIndex, ops) => {
           const ring = ringAt(capacityBytes, shared, startIndex);
           const model = new SpscModel(capacityBytes, startIndex);
@@ -293,9 +299,11 @@ describe('ring: SpscRing', () => {
   it('counts a frame whose drain handler throws as consumed', () => {
     const ring = SpscRing.create(256);
     ring.offerBatch([Uint8Array.of(1), Uint8Array.of(2), Uint8Array.of(3)]);
-    expect(() => ring.drain((bytes, offset) => {
-      if (bytes[offset] === 2) throw new Error('poison');
-    }, 10)).to.throw('poison');
+    expect(() =>
+      ring.drain((bytes, offset) => {
+        if (bytes[offset] === 2) throw new Error('poison');
+      }, 10),
+    ).to.throw('poison');
     expectBytes(ring.poll(), Uint8Array.of(3), 'frame after the poison frame');
   });
 

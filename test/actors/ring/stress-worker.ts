@@ -186,7 +186,8 @@ function runConsumer(job: ConsumerJob): StressResult {
   const random = randomSource(job.seed);
   const checker = new StressChecker(job.producers);
   const total = job.producers * job.countPerProducer;
-  const policy = job.spinPollsMax === null ? null : new SpinThenPark({ spinPollsMax: job.spinPollsMax, parkTimeoutMs: job.parkTimeoutMs, waiter: createRealClock() });
+  const policy =
+    job.spinPollsMax === null ? null : new SpinThenPark({ spinPollsMax: job.spinPollsMax, parkTimeoutMs: job.parkTimeoutMs, waiter: createRealClock() });
   const outcomes = { data: 0, woken: 0, timedOut: 0 };
   let error: string | null = null;
   const handler = (bytes: Uint8Array, offset: number, length: number): void => {
@@ -252,9 +253,12 @@ function runDelayedProducer(job: DelayedProducerJob): StressResult {
 
 function run(job: StressJob): StressResult {
   switch (job.role) {
-    case 'producer': return runProducer(job);
-    case 'consumer': return runConsumer(job);
-    case 'delayed-producer': return runDelayedProducer(job);
+    case 'producer':
+      return runProducer(job);
+    case 'consumer':
+      return runConsumer(job);
+    case 'delayed-producer':
+      return runDelayedProducer(job);
   }
 }
 

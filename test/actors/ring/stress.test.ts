@@ -40,8 +40,28 @@ describe('ring: threaded stress', () => {
     const ring = SpscRing.create(ringCapacityBytes);
     const started = performance.now();
     const results = await Promise.all([
-      runWorker({ role: 'consumer', ring: 'spsc', buffer: ring.buffer as SharedArrayBuffer, producers: 1, countPerProducer: count, seed: 11, spinPollsMax: null, parkTimeoutMs }),
-      runWorker({ role: 'producer', ring: 'spsc', buffer: ring.buffer as SharedArrayBuffer, producer: 0, count, seed: 12, wake: false, burstFramesMax: 0, lockstep: false, flagWaitPercent: 0 }),
+      runWorker({
+        role: 'consumer',
+        ring: 'spsc',
+        buffer: ring.buffer as SharedArrayBuffer,
+        producers: 1,
+        countPerProducer: count,
+        seed: 11,
+        spinPollsMax: null,
+        parkTimeoutMs,
+      }),
+      runWorker({
+        role: 'producer',
+        ring: 'spsc',
+        buffer: ring.buffer as SharedArrayBuffer,
+        producer: 0,
+        count,
+        seed: 12,
+        wake: false,
+        burstFramesMax: 0,
+        lockstep: false,
+        flagWaitPercent: 0,
+      }),
     ]);
     expectClean(results, count);
     report('spsc spin', { messages: count, ms: Math.round(performance.now() - started), fullRetries: results[1]!.fullRetries });
@@ -59,7 +79,8 @@ describe('ring: threaded stress', () => {
     ]);
     expectClean(results, 2 * count);
     report('mpsc spin', {
-      messages: 2 * count, ms: Math.round(performance.now() - started),
+      messages: 2 * count,
+      ms: Math.round(performance.now() - started),
       casFailures: results[1]!.casFailures + results[2]!.casFailures,
     });
   });

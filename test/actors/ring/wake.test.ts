@@ -4,9 +4,7 @@
  * must trip. The high-volume races are in stress.test.ts.
  */
 import { expect } from 'chai';
-import {
-  MpscRing, SpinThenPark, SpscRing, park, parkAsync, readParkingCounters, wakeIfParked,
-} from '../../../actors/ring/index.js';
+import { MpscRing, SpinThenPark, SpscRing, park, parkAsync, readParkingCounters, wakeIfParked } from '../../../actors/ring/index.js';
 import { sleepFlagWord } from '../../../actors/ring/layout.js';
 import { InvariantError } from '../../../ground/errors.js';
 import { runWorker } from './stress-run.js';

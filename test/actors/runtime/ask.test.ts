@@ -14,11 +14,21 @@ class Echo extends Actor<EchoMsg> {
   private parked: ((value: string) => boolean) | null = null;
   receive(msg: EchoMsg, ctx: ActorContext<EchoMsg>): void {
     switch (msg.type) {
-      case 'echo': ctx.reply(msg, msg.text); break;
-      case 'silent': break;
-      case 'later': { const handle = ctx.replyLater(msg); this.parked = (value) => handle.resolve(value); break; }
-      case 'release': this.parked?.('released'); break;
-      case 'crash': throw new Error('nope');
+      case 'echo':
+        ctx.reply(msg, msg.text);
+        break;
+      case 'silent':
+        break;
+      case 'later': {
+        const handle = ctx.replyLater(msg);
+        this.parked = (value) => handle.resolve(value);
+        break;
+      }
+      case 'release':
+        this.parked?.('released');
+        break;
+      case 'crash':
+        throw new Error('nope');
     }
   }
 }
@@ -39,7 +49,10 @@ describe('ask', () => {
     const reply = echo.ask({ type: 'silent' }, { deadlineMs: 250 });
     await kernel.simulatedClock.advance(249);
     let settled = false;
-    void reply.then(() => (settled = true), () => (settled = true));
+    void reply.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
     await kernel.simulatedClock.advance(0);
     expect(settled).to.equal(false);
     await kernel.simulatedClock.advance(1);
@@ -76,21 +89,27 @@ describe('ask', () => {
   it('fails each of many asks at its own deadline, whatever order they were made in; answered ones never', async () => {
     // fast-check draws the deadlines; time is virtual, so "at its own deadline" is exact.
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.record({ deadlineMs: fc.integer({ min: 1, max: 400 }), answered: fc.boolean() }), { minLength: 1, maxLength: 30 }), async (asks) => {
-        const kernel = await bootSimulated();
-        const echo = kernel.spawn(Echo);
-        const outcomes: (number | 'answered')[] = asks.map(() => -1);
-        asks.forEach(({ deadlineMs, answered }, index) => {
-          const reply = answered ? echo.ask({ type: 'echo', text: 'x' }, { deadlineMs }) : echo.ask({ type: 'silent' }, { deadlineMs });
-          reply.then(() => (outcomes[index] = 'answered'), (error: unknown) => {
-            expect(error).to.be.instanceOf(AskTimeoutError);
-            outcomes[index] = kernel.clock.now();
+      fc.asyncProperty(
+        fc.array(fc.record({ deadlineMs: fc.integer({ min: 1, max: 400 }), answered: fc.boolean() }), { minLength: 1, maxLength: 30 }),
+        async (asks) => {
+          const kernel = await bootSimulated();
+          const echo = kernel.spawn(Echo);
+          const outcomes: (number | 'answered')[] = asks.map(() => -1);
+          asks.forEach(({ deadlineMs, answered }, index) => {
+            const reply = answered ? echo.ask({ type: 'echo', text: 'x' }, { deadlineMs }) : echo.ask({ type: 'silent' }, { deadlineMs });
+            reply.then(
+              () => (outcomes[index] = 'answered'),
+              (error: unknown) => {
+                expect(error).to.be.instanceOf(AskTimeoutError);
+                outcomes[index] = kernel.clock.now();
+              },
+            );
           });
-        });
-        await kernel.simulatedClock.runUntilIdle();
-        expect(outcomes).to.deep.equal(asks.map(({ deadlineMs, answered }) => (answered ? 'answered' : deadlineMs)));
-        await shutdown(kernel);
-      }),
+          await kernel.simulatedClock.runUntilIdle();
+          expect(outcomes).to.deep.equal(asks.map(({ deadlineMs, answered }) => (answered ? 'answered' : deadlineMs)));
+          await shutdown(kernel);
+        },
+      ),
       { numRuns: 100 },
     );
   });

@@ -3,7 +3,10 @@ import { Kernel } from '../../../boot/index.js';
 export { collectDeadLetters, collectEvents, collectFailures, settle, shutdown } from '../../helpers/kernel.js';
 
 /** A simulated kernel for tests: virtual time, seed 1 unless given. */
-export async function bootSimulated(seed = 1, options: { mailboxCapacity?: number; askDeadlineMs?: number; scheduler?: 'fair' | 'fifo' } = {}): Promise<Kernel> {
+export async function bootSimulated(
+  seed = 1,
+  options: { mailboxCapacity?: number; askDeadlineMs?: number; scheduler?: 'fair' | 'fifo' } = {},
+): Promise<Kernel> {
   return Kernel.boot({ mode: 'simulated', seed, ...options });
 }
 

@@ -20,10 +20,22 @@ function lightMachine(reportTo: ActorRef<{ type: 'report'; count: number }> | un
     on: {
       fault: { actions: 'explode' },
       // Kernel refs are not xstate refs in the types; the kernel delivers sendTo to them at run time.
-      report: { actions: sendTo(() => reportTo as never, (({ context }: { context: { count: number } }) => ({ type: 'report' as const, count: context.count })) as never) },
+      report: {
+        actions: sendTo(() => reportTo as never, (({ context }: { context: { count: number } }) => ({
+          type: 'report' as const,
+          count: context.count,
+        })) as never),
+      },
     },
     states: {
-      green: { on: { next: { target: 'yellow', actions: [assign({ count: ({ context }) => context.count + 1 }), emit(({ context }) => ({ type: 'changed' as const, count: context.count }))] } } },
+      green: {
+        on: {
+          next: {
+            target: 'yellow',
+            actions: [assign({ count: ({ context }) => context.count + 1 }), emit(({ context }) => ({ type: 'changed' as const, count: context.count }))],
+          },
+        },
+      },
       yellow: { after: { 1000: { target: 'red' } } },
       red: { after: { 2000: { target: 'green' } } },
     },

@@ -165,8 +165,18 @@ describe('system lane fairness', () => {
   it('under the fifo policy, an item queued during a turn waits for the next turn, behind other runnable actors', async () => {
     const kernel = await bootSimulated(1, { scheduler: 'fifo' });
     const order: string[] = [];
-    const a = kernel.spawn(class extends Actor<Msg> { receive(): void {} });
-    const b = kernel.spawn(class extends Actor<Msg> { receive(msg: Msg): void { order.push(`b ${msg.n}`); } });
+    const a = kernel.spawn(
+      class extends Actor<Msg> {
+        receive(): void {}
+      },
+    );
+    const b = kernel.spawn(
+      class extends Actor<Msg> {
+        receive(msg: Msg): void {
+          order.push(`b ${msg.n}`);
+        }
+      },
+    );
     kernel.core.runInTurnOf(a as never, () => {
       order.push('a first');
       kernel.core.runInTurnOf(a as never, () => void order.push('a again'));

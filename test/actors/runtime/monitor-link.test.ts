@@ -48,7 +48,7 @@ describe('monitors', () => {
     watched.tell({ type: 'crash' });
     await settle(kernel);
     expect(signals.map((s) => [s.type, (s as { reason: string }).reason])).to.deep.equal([['down', 'crashed']]);
-    expect(((signals[0] as { error: Error }).error).message).to.equal('target crashed');
+    expect((signals[0] as { error: Error }).error.message).to.equal('target crashed');
     await shutdown(kernel);
   });
 

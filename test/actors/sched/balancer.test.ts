@@ -103,10 +103,12 @@ describe('sched balancer', () => {
       fc.property(loadsArbitrary, fc.array(fc.boolean(), { maxLength: 100 }), (initial, pinnedFlags) => {
         // Each CPU runs one of its entities (not migratable) and queues the rest.
         let nextId = 0;
-        const queues = initial.map((load) => Array.from({ length: Math.max(0, load - 1) }, () => {
-          const id = nextId++;
-          return candidate(id, (id * 7919) % 101, { pinned: pinnedFlags[id] ?? false });
-        }));
+        const queues = initial.map((load) =>
+          Array.from({ length: Math.max(0, load - 1) }, () => {
+            const id = nextId++;
+            return candidate(id, (id * 7919) % 101, { pinned: pinnedFlags[id] ?? false });
+          }),
+        );
         const loads = [...initial];
         const moves = new Map<number, number>();
         let rounds = 0;

@@ -75,16 +75,21 @@ describe('sched decayed runtime', () => {
 
   it('composes: charging a then b is charging a + b', () => {
     fc.assert(
-      fc.property(fc.double({ min: 0, max: 500, noNaN: true }), fc.double({ min: 0, max: 500, noNaN: true }), fc.double({ min: 0.01, max: 100, noNaN: true }), (a, b, p) => {
-        const split = { clock: createNormClock(), runtime: runtimeOf(p) };
-        const whole = { clock: createNormClock(), runtime: runtimeOf(p) };
-        charge(split.clock, split.runtime, a);
-        charge(split.clock, split.runtime, b);
-        charge(whole.clock, whole.runtime, a + b);
-        // R is p·(1 − c_old/c_new): for a charge of nanoseconds it is a difference near p, so its
-        // rounding error is a few ulps of p, not of R.
-        closeTo(decayedRuntime(split.clock, split.runtime), decayedRuntime(whole.clock, whole.runtime), 1e-9, 8 * Number.EPSILON * p);
-      }),
+      fc.property(
+        fc.double({ min: 0, max: 500, noNaN: true }),
+        fc.double({ min: 0, max: 500, noNaN: true }),
+        fc.double({ min: 0.01, max: 100, noNaN: true }),
+        (a, b, p) => {
+          const split = { clock: createNormClock(), runtime: runtimeOf(p) };
+          const whole = { clock: createNormClock(), runtime: runtimeOf(p) };
+          charge(split.clock, split.runtime, a);
+          charge(split.clock, split.runtime, b);
+          charge(whole.clock, whole.runtime, a + b);
+          // R is p·(1 − c_old/c_new): for a charge of nanoseconds it is a difference near p, so its
+          // rounding error is a few ulps of p, not of R.
+          closeTo(decayedRuntime(split.clock, split.runtime), decayedRuntime(whole.clock, whole.runtime), 1e-9, 8 * Number.EPSILON * p);
+        },
+      ),
     );
   });
 
@@ -183,7 +188,9 @@ describe('sched decayed runtime', () => {
         (count, costs, seed) => {
           const random = seededRandom(seed);
           const scheduler = createCpuScheduler<SimActor>();
-          const entities = Array.from({ length: count }, (_, i) => createSchedEntity(hog((costs[i % costs.length]! * (1 + random())) / 2), { priority: 1 + (i % 3) }));
+          const entities = Array.from({ length: count }, (_, i) =>
+            createSchedEntity(hog((costs[i % costs.length]! * (1 + random())) / 2), { priority: 1 + (i % 3) }),
+          );
           for (const entity of entities) scheduler.wake(entity, 0);
           // Run the hogs until c is one step (< intervalMsMax) from its bound.
           let now = 0;

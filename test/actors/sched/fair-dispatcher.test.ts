@@ -102,7 +102,10 @@ describe('fair dispatcher (kernel on a simulated clock)', function () {
     const kernel = await Kernel.boot({ mode: 'simulated', seed: 1 });
     const order: string[] = [];
     const make = (label: string, priority: number | 'realtime' | 'idle') =>
-      kernel.spawn(fromReceive<{ type: 'go' }>(() => void order.push(label)), { priority });
+      kernel.spawn(
+        fromReceive<{ type: 'go' }>(() => void order.push(label)),
+        { priority },
+      );
     const idle = make('idle', 'idle');
     const fair = make('fair', 1);
     const realtime = make('realtime', 'realtime');
@@ -130,13 +133,19 @@ describe('fair dispatcher (kernel on a simulated clock)', function () {
       await Kernel.boot({ simulatedCostMs: 1 });
       expect.fail('booted');
     } catch (error) {
-      expect(error).to.be.instanceOf(TypeError).with.property('message').that.matches(/simulated clock/);
+      expect(error)
+        .to.be.instanceOf(TypeError)
+        .with.property('message')
+        .that.matches(/simulated clock/);
     }
     try {
       await Kernel.boot({ mode: 'simulated', scheduler: 'lottery' as never });
       expect.fail('booted');
     } catch (error) {
-      expect(error).to.be.instanceOf(RangeError).with.property('message').that.matches(/fair.*fifo/);
+      expect(error)
+        .to.be.instanceOf(RangeError)
+        .with.property('message')
+        .that.matches(/fair.*fifo/);
     }
   });
 });

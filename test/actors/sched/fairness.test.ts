@@ -43,7 +43,7 @@ function shareErrors(priorities: readonly number[], cost: CostSpec, untilMs = 40
   const total = [...cpuMs.values()].reduce((sum, ms) => sum + ms, 0);
   const weights = priorities.map((priority) => 1 / priority);
   const weightTotal = weights.reduce((sum, weight) => sum + weight, 0);
-  return entities.map((entity, i) => (cpuMs.get(entity)! / total) / (weights[i]! / weightTotal) - 1);
+  return entities.map((entity, i) => cpuMs.get(entity)! / total / (weights[i]! / weightTotal) - 1);
 }
 
 const costArbitrary: fc.Arbitrary<CostSpec> = fc.oneof(
@@ -73,7 +73,11 @@ describe('sched fairness (simulated clock)', () => {
   });
 
   it('favours the smallest share by about (thyst/2τ)·(spread − 1)·(K − 1) beyond that (the hysteresis effect)', () => {
-    for (const [spread, count] of [[8, 2], [3, 3], [2, 4]] as const) {
+    for (const [spread, count] of [
+      [8, 2],
+      [3, 3],
+      [2, 4],
+    ] as const) {
       const errors = shareErrors([spread, ...Array<number>(count - 1).fill(1)], { fixedMs: 0.1 });
       const predicted = (hysteresisMs / (2 * tauMs)) * (spread - 1) * (count - 1);
       expect(errors[0], `spread ${spread}, K ${count}`).to.be.within(0.7 * predicted, 1.2 * predicted);
@@ -115,7 +119,13 @@ describe('sched fairness (simulated clock)', () => {
       if (kind === 'long-sleeper') {
         // `other` competes as a hog for 2 s, then sleeps 10 s (≫ τ) while the hog runs alone.
         scheduler.wake(other, 0);
-        simulate(scheduler, { startMs: 0, untilMs: 2_000, beforeMessage: (at) => { if (at >= 1_990 && other.state === EntityState.running) scheduler.sleep(other, at); } });
+        simulate(scheduler, {
+          startMs: 0,
+          untilMs: 2_000,
+          beforeMessage: (at) => {
+            if (at >= 1_990 && other.state === EntityState.running) scheduler.sleep(other, at);
+          },
+        });
         expect(other.state).to.equal(EntityState.sleeping);
         wakeAtMs = 12_000;
       }

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { type AnyMachineSnapshot, initialTransition, transition } from 'xstate';
 import { getAdjacencyMap, getShortestPaths, getSimplePaths } from 'xstate/graph';
-import { schedCpuEvents, schedCpuMachine, } from '../../../actors/sched/index.js';
+import { schedCpuEvents, schedCpuMachine } from '../../../actors/sched/index.js';
 
 type Name = 'running' | 'idlePolling' | 'parked' | 'balancing';
 
@@ -77,13 +77,19 @@ describe('sched cpu machine', () => {
         const [next] = transition(schedCpuMachine, snapshot as never, event);
         steps++;
         const moved = stateOf(next) !== stateOf(snapshot);
-        if (moved !== edges.has(`${stateOf(snapshot)} --${event.type}--> ${stateOf(next)}`)) expect.fail(`${stateOf(snapshot)} + ${event.type} → ${stateOf(next)}`);
+        if (moved !== edges.has(`${stateOf(snapshot)} --${event.type}--> ${stateOf(next)}`))
+          expect.fail(`${stateOf(snapshot)} + ${event.type} → ${stateOf(next)}`);
         walk(next, depth + 1);
       }
     };
     walk(initialTransition(schedCpuMachine)[0], 0);
     expect(steps).to.equal(6 + 36 + 216 + 1_296 + 7_776);
-    expect([...new Set(getSimplePaths(schedCpuMachine, { events: allEvents }).map((path) => stateOf(path.state)))].sort()).to.deep.equal(['balancing', 'idlePolling', 'parked', 'running']);
+    expect([...new Set(getSimplePaths(schedCpuMachine, { events: allEvents }).map((path) => stateOf(path.state)))].sort()).to.deep.equal([
+      'balancing',
+      'idlePolling',
+      'parked',
+      'running',
+    ]);
   });
 });
 
@@ -92,11 +98,34 @@ describe('CpuState (the machine compiled to a table)', () => {
     const { CpuState } = await import('../../../actors/sched/cpu-state.js');
     const state = new CpuState();
     const seen: string[] = [state.value];
-    for (const event of ['sched.wake', 'sched.work-arrived', 'sched.work-arrived', 'sched.balance-tick', 'sched.queue-empty', 'sched.balance-done', 'sched.queue-empty', 'sched.poll-budget-spent', 'sched.work-arrived', 'sched.wake'] as const) {
+    for (const event of [
+      'sched.wake',
+      'sched.work-arrived',
+      'sched.work-arrived',
+      'sched.balance-tick',
+      'sched.queue-empty',
+      'sched.balance-done',
+      'sched.queue-empty',
+      'sched.poll-budget-spent',
+      'sched.work-arrived',
+      'sched.wake',
+    ] as const) {
       state.send(event);
       seen.push(state.value);
     }
-    expect(seen).to.deep.equal(['idlePolling', 'idlePolling', 'running', 'running', 'balancing', 'balancing', 'running', 'idlePolling', 'parked', 'running', 'running']);
+    expect(seen).to.deep.equal([
+      'idlePolling',
+      'idlePolling',
+      'running',
+      'running',
+      'balancing',
+      'balancing',
+      'running',
+      'idlePolling',
+      'parked',
+      'running',
+      'running',
+    ]);
     expect(state.entered).to.deep.equal({ running: 3, idlePolling: 1, parked: 1, balancing: 1 });
   });
 });

@@ -23,7 +23,10 @@ type Op =
 const runtimes = [0, 0.5, 1, 1, 2, 3, 1e-250, 1e-280, Number.POSITIVE_INFINITY];
 
 const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('insert' as const), runtime: fc.constantFrom(...runtimes), realtime: fc.boolean(), first: fc.boolean() }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant('insert' as const), runtime: fc.constantFrom(...runtimes), realtime: fc.boolean(), first: fc.boolean() }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('pop' as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('remove' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('scale' as const) }) },
@@ -47,7 +50,13 @@ describe('sched run queue', () => {
           if (op.kind === 'insert') {
             if (model.length === queue.capacity) continue;
             const realtime = op.realtime;
-            const entry: Entry = { id: nextId++, schedClass: realtime ? SchedClass.realtime : op.runtime === Infinity ? SchedClass.idle : SchedClass.fair, runtime: realtime ? 0 : op.runtime, seq: 0, heapIndex: -1 };
+            const entry: Entry = {
+              id: nextId++,
+              schedClass: realtime ? SchedClass.realtime : op.runtime === Infinity ? SchedClass.idle : SchedClass.fair,
+              runtime: realtime ? 0 : op.runtime,
+              seq: 0,
+              heapIndex: -1,
+            };
             if (op.first) queue.insertFirstEqual(entry);
             else queue.insert(entry);
             model.push(entry);

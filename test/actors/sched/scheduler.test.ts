@@ -212,7 +212,10 @@ describe('sched cpu scheduler', () => {
     for (const e of entities) cpus[0]!.wake(e, 0);
     simulate(cpus[0]!, { startMs: 0, untilMs: 500, recordSlices: false });
     const loads = () => cpus.map((cpu) => cpu.load);
-    const worst = cpus[0]!.queued().filter((e) => !e.pinned).at(-1)!;
+    const worst = cpus[0]!
+      .queued()
+      .filter((e) => !e.pinned)
+      .at(-1)!;
     const migration = cpus[0]!.balance(loads(), 500)!;
     expect([migration.entity, migration.source, migration.target]).to.deep.equal([worst, 0, 1]);
     cpus[1]!.wake(migration.entity, 500);

@@ -40,13 +40,15 @@ describe('drivers/clock/real', () => {
     expect(order).to.deep.equal(['sync', 'scheduled']);
   });
 
-  it('has a monotonic now() that counts from the clock\'s creation', () => {
+  it("has a monotonic now() that counts from the clock's creation", () => {
     const before = performance.now();
     const clock = createRealClock();
     let previousMs = clock.now();
     const after = performance.now();
     // Its origin lies between `before` and the first reading, whatever the machine's load.
-    expect(previousMs).to.be.at.least(0).and.at.most(after - before);
+    expect(previousMs)
+      .to.be.at.least(0)
+      .and.at.most(after - before);
     for (let sample = 0; sample < 10_000; sample += 1) {
       const nowMs = clock.now();
       expect(nowMs).to.be.at.least(previousMs);

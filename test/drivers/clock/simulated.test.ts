@@ -22,9 +22,7 @@ describe('drivers/clock/simulated', () => {
         const fired: Array<{ index: number; nowMs: number }> = [];
         delays.forEach((delayMs, index) => clock.setTimer(delayMs, () => fired.push({ index, nowMs: clock.now() })));
         await clock.runUntilIdle();
-        const expected = delays
-          .map((delayMs, index) => ({ index, nowMs: Math.max(0, delayMs) }))
-          .sort((a, b) => a.nowMs - b.nowMs); // Array.prototype.sort is stable
+        const expected = delays.map((delayMs, index) => ({ index, nowMs: Math.max(0, delayMs) })).sort((a, b) => a.nowMs - b.nowMs); // Array.prototype.sort is stable
         expect(fired).to.deep.equal(expected);
       }),
       { numRuns: 100 },
@@ -33,23 +31,20 @@ describe('drivers/clock/simulated', () => {
 
   it('never fires a cancelled timer and keeps the others in order (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(
-        fc.array(fc.record({ delayMs: fc.integer({ min: 0, max: 20 }), cancelled: fc.boolean() }), { maxLength: 40 }),
-        async (timers) => {
-          const clock = createSimulatedClock();
-          const fired: number[] = [];
-          const handles = timers.map(({ delayMs }, index) => clock.setTimer(delayMs, () => fired.push(index)));
-          timers.forEach(({ cancelled }, index) => cancelled && clock.cancelTimer(handles[index]!));
-          expect(clock.pendingTimers()).to.equal(timers.filter((timer) => !timer.cancelled).length);
-          await clock.runUntilIdle();
-          const expected = timers
-            .map((timer, index) => ({ ...timer, index }))
-            .filter((timer) => !timer.cancelled)
-            .sort((a, b) => a.delayMs - b.delayMs)
-            .map((timer) => timer.index);
-          expect(fired).to.deep.equal(expected);
-        },
-      ),
+      fc.asyncProperty(fc.array(fc.record({ delayMs: fc.integer({ min: 0, max: 20 }), cancelled: fc.boolean() }), { maxLength: 40 }), async (timers) => {
+        const clock = createSimulatedClock();
+        const fired: number[] = [];
+        const handles = timers.map(({ delayMs }, index) => clock.setTimer(delayMs, () => fired.push(index)));
+        timers.forEach(({ cancelled }, index) => cancelled && clock.cancelTimer(handles[index]!));
+        expect(clock.pendingTimers()).to.equal(timers.filter((timer) => !timer.cancelled).length);
+        await clock.runUntilIdle();
+        const expected = timers
+          .map((timer, index) => ({ ...timer, index }))
+          .filter((timer) => !timer.cancelled)
+          .sort((a, b) => a.delayMs - b.delayMs)
+          .map((timer) => timer.index);
+        expect(fired).to.deep.equal(expected);
+      }),
       { numRuns: 100 },
     );
   });
@@ -72,7 +67,12 @@ describe('drivers/clock/simulated', () => {
     const fired: Array<[string, number]> = [];
     for (const delayMs of [30, 10, 20, 50, 51]) clock.setTimer(delayMs, () => fired.push([`t${delayMs}`, clock.now()]));
     await clock.advance(50);
-    expect(fired).to.deep.equal([['t10', 110], ['t20', 120], ['t30', 130], ['t50', 150]]);
+    expect(fired).to.deep.equal([
+      ['t10', 110],
+      ['t20', 120],
+      ['t30', 130],
+      ['t50', 150],
+    ]);
     expect(clock.now()).to.equal(150);
     expect(clock.pendingTimers()).to.equal(1);
     await clock.advance(0.5);
@@ -134,7 +134,10 @@ describe('drivers/clock/simulated', () => {
     clock.setTimer(1_000, rearm);
     let error: unknown;
     await clock.runUntilIdle().catch((caught: unknown) => (error = caught));
-    expect(error).to.be.instanceOf(Error).with.property('message').that.matches(/timeMsMax/);
+    expect(error)
+      .to.be.instanceOf(Error)
+      .with.property('message')
+      .that.matches(/timeMsMax/);
     expect(clock.now()).to.equal(3_600_000);
     expect(clock.pendingTimers()).to.equal(1);
 
@@ -143,7 +146,10 @@ describe('drivers/clock/simulated', () => {
     steps.setTimer(0, spin);
     let stepsError: unknown;
     await steps.runUntilIdle({ stepsMax: 500 }).catch((caught: unknown) => (stepsError = caught));
-    expect(stepsError).to.be.instanceOf(Error).with.property('message').that.matches(/stepsMax/);
+    expect(stepsError)
+      .to.be.instanceOf(Error)
+      .with.property('message')
+      .that.matches(/stepsMax/);
   });
 
   it('runUntilIdle returns the callbacks run and leaves nothing pending', async () => {
@@ -211,12 +217,18 @@ describe('drivers/clock/simulated', () => {
       }
     });
     clock.runReady();
-    expect(inner).to.be.instanceOf(Error).with.property('message').that.matches(/inside a clock callback/);
+    expect(inner)
+      .to.be.instanceOf(Error)
+      .with.property('message')
+      .that.matches(/inside a clock callback/);
     const first = clock.advance(1);
     let second: unknown;
     await clock.advance(1).catch((caught: unknown) => (second = caught));
     await first;
-    expect(second).to.be.instanceOf(Error).with.property('message').that.matches(/already being driven/);
+    expect(second)
+      .to.be.instanceOf(Error)
+      .with.property('message')
+      .that.matches(/already being driven/);
   });
 
   it('consume(ms) moves time at once; overdue timers fire late, between busy callbacks, and advance stops past its target', async () => {

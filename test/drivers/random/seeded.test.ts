@@ -26,9 +26,26 @@ describe('drivers/random/seeded', () => {
     const firsts = new Set<number>();
     for (let seed = 0; seed < 1_000; seed += 1) firsts.add(createSeededRandom(seed).next());
     expect(firsts.size).to.equal(1_000);
-    for (const [seedA, seedB] of [[1, 2], [0, -1], [2 ** 32, 2 ** 32 + 1], [7, 7 + 2 ** 32]] as const) {
-      const bitsA = Array.from({ length: 64 }, ((random) => () => random.int(2))(createSeededRandom(seedA)));
-      const bitsB = Array.from({ length: 64 }, ((random) => () => random.int(2))(createSeededRandom(seedB)));
+    for (const [seedA, seedB] of [
+      [1, 2],
+      [0, -1],
+      [2 ** 32, 2 ** 32 + 1],
+      [7, 7 + 2 ** 32],
+    ] as const) {
+      const bitsA = Array.from(
+        { length: 64 },
+        (
+          (random) => () =>
+            random.int(2)
+        )(createSeededRandom(seedA)),
+      );
+      const bitsB = Array.from(
+        { length: 64 },
+        (
+          (random) => () =>
+            random.int(2)
+        )(createSeededRandom(seedB)),
+      );
       const agreements = bitsA.filter((bit, index) => bit === bitsB[index]).length;
       expect(agreements, `seeds ${seedA} and ${seedB}`).to.be.within(16, 48); // ~32 expected
     }

@@ -12,7 +12,6 @@ const modules = [new URL('../fixtures/behaviors.js', import.meta.url)];
  */
 const streamed = stressSize('WORKER_MESSAGES', { ci: 8_000, full: 20_000 });
 
-
 describe('worker CPUs', function () {
   this.timeout(30_000);
   let kernel: Kernel | null = null;
@@ -68,7 +67,9 @@ describe('worker CPUs', function () {
     const senders = [kernel.spawn(Sender, { cpu: 1 }), kernel.spawn(Sender, { cpu: 2 })];
     // Each sender blocks on its full ring; while blocked it keeps draining the other's stream.
     const count = Math.ceil(streamed * 1.5);
-    const sent = await Promise.all(senders.map((sender, index) => sender.ask({ type: 'send', to: recorders[1 - index]!.pid, count, tag: index }, { deadlineMs: 20_000 })));
+    const sent = await Promise.all(
+      senders.map((sender, index) => sender.ask({ type: 'send', to: recorders[1 - index]!.pid, count, tag: index }, { deadlineMs: 20_000 })),
+    );
     expect(sent).to.deep.equal([count, count]);
     for (const recorder of recorders) {
       const summary = await eventually(async () => {
@@ -94,7 +95,10 @@ describe('worker CPUs', function () {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const sent = 1_000;
     for (let seq = 0; seq < sent; seq++) recorder.tell({ type: 'note', from: 0, seq });
-    const late = await recorder.ask({ type: 'summary' }).then(() => undefined, (error: unknown) => error);
+    const late = await recorder.ask({ type: 'summary' }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(late).to.be.instanceOf(RingFullError);
     // The ring took a prefix; the rest expired in the outbox, in order, while CPU 1 was frozen.
     const notes = await eventually(async () => {
@@ -109,13 +113,20 @@ describe('worker CPUs', function () {
 
   it('refuses a worker heap bound too small to boot on, before starting any worker', async () => {
     for (const workerHeapMbMax of [4, 15.5, Number.NaN]) {
-      const error = await Kernel.boot({ cpus: 2, modules, workerHeapMbMax }).then(() => undefined, (thrown: unknown) => thrown);
+      const error = await Kernel.boot({ cpus: 2, modules, workerHeapMbMax }).then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
       expect(error).to.be.instanceOf(RangeError);
       expect((error as Error).message).to.match(/workerHeapMbMax/);
     }
   });
 
-  const deaths = [['process.exit', 'exit-process'], ['an uncaught error', 'throw-async'], ['running out of memory', 'exhaust-memory']] as const;
+  const deaths = [
+    ['process.exit', 'exit-process'],
+    ['an uncaught error', 'throw-async'],
+    ['running out of memory', 'exhaust-memory'],
+  ] as const;
   for (const [how, message] of deaths) {
     it(`restarts a CPU whose worker dies by ${how}; its asks fail typed, its placed actors come back`, async () => {
       // A small heap bound, so running out of memory takes milliseconds (it binds the other cases too).
@@ -146,7 +157,9 @@ describe('worker CPUs', function () {
       expect(kernel.lookup('survivor')).to.equal(counter);
       // The CPU's supervisor saw the death, and why: V8's heap limit, an exit code or the error.
       expect(deathReasons).to.have.length(1);
-      expect(deathReasons[0]).to.match({ 'exit-process': /exited with code 3/, 'throw-async': /uncaught in the worker/, 'exhaust-memory': /out of memory/i }[message]);
+      expect(deathReasons[0]).to.match(
+        { 'exit-process': /exited with code 3/, 'throw-async': /uncaught in the worker/, 'exhaust-memory': /out of memory/i }[message],
+      );
       counter.tell({ type: 'add', n: 1 });
       expect(await counter.ask({ type: 'get' })).to.equal(1);
     });
@@ -183,7 +196,10 @@ describe('worker CPUs', function () {
       if (sample > 0) await new Promise((resolve) => setTimeout(resolve, 50));
       counts.push(onWorker());
     }
-    expect(counts.every((count) => count === 4 || count === 5), `spinners on the worker: ${counts}`).to.equal(true);
+    expect(
+      counts.every((count) => count === 4 || count === 5),
+      `spinners on the worker: ${counts}`,
+    ).to.equal(true);
     expect(counts, 'moves back').to.deep.equal([...counts].sort((a, b) => a - b));
     expect(cpuOf(pinned.pid)).to.equal(0);
     for (const ref of spinners) {
