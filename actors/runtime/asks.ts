@@ -1,5 +1,5 @@
 import type { TimerHandle } from '../../drivers/clock/clock.js';
-import { type Due, dueBefore, IndexedHeap } from '../../ground/indexed-heap.js';
+import { type Due, dueBefore, indexedHeapOf } from '../../ground/indexed-heap.js';
 import { assert } from '../../ground/assert.js';
 import type { Cell } from './cell.js';
 import { AskTimeoutError } from '../../ground/errors.js';
@@ -20,6 +20,9 @@ interface PendingAsk extends Due {
   readonly deadlineMs: number;
 }
 
+/** The heap class of ask deadlines (a class of its own: see `indexedHeapOf`). */
+const DeadlineHeap = indexedHeapOf<Due>(dueBefore);
+
 /**
  * The kernel's table of asks in flight. An ask travels as an ordinary message whose origin is the
  * negated ask id; the reply resolves the entry. Every ask has a deadline, so no caller waits
@@ -36,7 +39,7 @@ interface PendingAsk extends Due {
  */
 export class AskTable {
   private readonly pending = new Map<number, PendingAsk>();
-  private readonly deadlines = new IndexedHeap<PendingAsk>(dueBefore);
+  private readonly deadlines = new DeadlineHeap<PendingAsk>();
   private nextId = 1;
   private timer: TimerHandle | null = null;
   private timerDueMs = Infinity;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { Clock, TimerHandle, WaitOutcome } from './clock.js';
 import { BoundExceededError, UsageError } from '../../ground/errors.js';
 import { timerDelayMsMax } from './real.js';
-import { type Due, dueBefore, IndexedHeap } from '../../ground/indexed-heap.js';
+import { type Due, dueBefore, indexedHeapOf } from '../../ground/indexed-heap.js';
 
 /** Options of {@link createSimulatedClock}. */
 export interface SimulatedClockOptions {
@@ -88,12 +88,15 @@ class SimulatedTimer implements TimerHandle, Due {
   ) {}
 }
 
+/** The heap class of the simulated clock's timers (a class of its own: see `indexedHeapOf`). */
+const TimerHeap = indexedHeapOf<Due>(dueBefore);
+
 class VirtualClock implements SimulatedClock {
   readonly kind = 'simulated' as const;
   private nowMs: number;
   private sequenceNext = 0;
   private readonly ready = new ReadyQueue();
-  private readonly timers = new IndexedHeap<SimulatedTimer>(dueBefore);
+  private readonly timers = new TimerHeap<SimulatedTimer>();
   private readonly readyStepsMax: number;
   private readonly stepsMax: number;
   // True while a callback runs: driving the clock from inside itself would reorder work.

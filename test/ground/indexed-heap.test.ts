@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { type Due, dueBefore, IndexedHeap } from '../../ground/indexed-heap.js';
+import { type Due, dueBefore, indexedHeapOf } from '../../ground/indexed-heap.js';
+
+const DueHeap = indexedHeapOf<Due>(dueBefore);
 import { InvariantError } from '../../ground/errors.js';
 
 type Operation = { readonly kind: 'push'; readonly dueMs: number } | { readonly kind: 'pop' } | { readonly kind: 'remove'; readonly pick: number };
@@ -13,11 +15,11 @@ const operationArbitrary: fc.Arbitrary<Operation> = fc.oneof(
 
 const byDue = (a: Due, b: Due): number => a.dueMs - b.dueMs || a.sequence - b.sequence;
 
-describe('IndexedHeap', () => {
+describe('indexed heaps', () => {
   it('pops in (dueMs, sequence) order, like a sorted list, across pushes, pops and removals from anywhere', () => {
     fc.assert(
       fc.property(fc.array(operationArbitrary, { maxLength: 200 }), (operations) => {
-        const heap = new IndexedHeap<Due>(dueBefore);
+        const heap = new DueHeap<Due>();
         const model: Due[] = [];
         let sequence = 0;
         for (const operation of operations) {
@@ -48,11 +50,11 @@ describe('IndexedHeap', () => {
   });
 
   it('refuses an entry twice, a removal of an entry it does not hold, and a pop when empty', () => {
-    const heap = new IndexedHeap<Due>(dueBefore);
+    const heap = new DueHeap<Due>();
     const entry = { dueMs: 1, sequence: 0, heapIndex: -1 };
     heap.push(entry);
     expect(() => heap.push(entry)).to.throw(InvariantError, /already in a heap/);
-    expect(() => new IndexedHeap<Due>(dueBefore).remove(entry)).to.throw(InvariantError, /not in this heap/);
+    expect(() => new DueHeap<Due>().remove(entry)).to.throw(InvariantError, /not in this heap/);
     heap.pop();
     expect(() => heap.remove(entry)).to.throw(InvariantError, /not in this heap/);
     expect(() => heap.pop()).to.throw(InvariantError, /empty heap/);
@@ -64,7 +66,8 @@ describe('IndexedHeap', () => {
         fc.array(fc.integer({ min: -50, max: 50 }), { maxLength: 100 }),
         fc.array(fc.integer({ min: -50, max: 50 }), { maxLength: 100 }),
         (before, after) => {
-          const heap = new IndexedHeap<{ key: number; readonly id: number; heapIndex: number }>((a, b) => a.key < b.key || (a.key === b.key && a.id < b.id));
+          const KeyHeap = indexedHeapOf<{ key: number; readonly id: number; heapIndex: number }>((a, b) => a.key < b.key || (a.key === b.key && a.id < b.id));
+          const heap = new KeyHeap();
           const entries = before.map((key, id) => ({ key, id, heapIndex: -1 }));
           for (const entry of entries) heap.push(entry);
           // What a run queue's renormalisation does: change keys in place, then restore the order.
