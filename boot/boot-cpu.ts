@@ -31,8 +31,8 @@ export interface CpuBoot {
   readonly state: CpuState;
   /** Its routing to the other CPUs; null on a one-CPU kernel. */
   readonly node: CpuNode | null;
-  /** The handles of its subsystems, by subsystem. */
-  readonly handles: ReadonlyMap<AnySubsystem, () => unknown>;
+  /** The handles of its subsystems, by subsystem name. */
+  readonly handles: ReadonlyMap<string, () => unknown>;
 }
 
 /** Boots the kernel of one CPU: CPU 0 of a one-CPU kernel (`join` null), or one CPU of a machine. */
@@ -67,16 +67,17 @@ export function bootCpu(options: BootOptions, subsystems: readonly AnySubsystem[
     core.attachRouting(node);
     if (core.dispatcher instanceof FairDispatcher) core.dispatcher.loads = new Int32Array(join.memory.loads);
   }
-  const handles = new Map<AnySubsystem, () => unknown>();
+  const handles = new Map<string, () => unknown>();
   const branches = subsystems.map((subsystem) => {
     const supervisorName = kernelNames.subsystem(subsystem.name);
     const parts: SubsystemParts<unknown> = subsystem.start({
       kernel: core,
+      options: subsystem.options,
       cpuState: state,
       routing: node,
       supervisor: () => core.lookup<SupervisorMsg>(supervisorName) ?? unreachable(supervisorName),
     });
-    handles.set(subsystem, parts.handle);
+    handles.set(subsystem.name, parts.handle);
     if (parts.status !== undefined) core.statusSources.set(subsystem.name, parts.status);
     const limits = subsystem.supervision;
     return {

@@ -12,7 +12,16 @@ export type { BootOptions } from './boot-options.js';
 export { defaultSubsystems } from './subsystems.js';
 export { kernelNames } from './kernel-tree.js';
 export type { ChildFailure } from '../actors/runtime/kernel-core.js';
-export { defineSubsystem, type AnySubsystem, type KernelHandle, type Subsystem, type SubsystemHost, type SubsystemParts } from '../actors/plugin/subsystem.js';
+export {
+  configure,
+  defineSubsystem,
+  type AnySubsystem,
+  type KernelHandle,
+  type Subsystem,
+  type SubsystemDefinition,
+  type SubsystemHost,
+  type SubsystemParts,
+} from '../actors/plugin/subsystem.js';
 export { scheduling } from '../actors/scheduler/subsystem.js';
 export { interrupts } from '../actors/irq/subsystem.js';
 export { Actor, fromReceive, fromSetup, type ActorInstance, type Behavior, type BehaviorFactory } from '../actors/runtime/behavior.js';

@@ -4,10 +4,11 @@ import { createSimulatedClock, type SimulatedClock } from '../drivers/clock/simu
 import { availableCpus } from '../drivers/machine/available-cpus.js';
 import type { Random } from '../drivers/random/random.js';
 import { createSeededRandom } from '../drivers/random/seeded.js';
-import { SubsystemNotBootedError, UsageError } from '../ground/errors.js';
+import { describeError, SubsystemNotBootedError, UsageError } from '../ground/errors.js';
 import type { Message } from '../ground/message.js';
 import type { Pid } from '../ground/pid.js';
 import type { SchedControl } from '../protocols/sched.js';
+import { validatePlainData } from '../protocols/schema.js';
 import type { CpuHost, CpuJoin } from '../actors/cpu/hosts/cpu-host.js';
 import { startSimulatedCpus } from '../actors/cpu/hosts/simulated-host.js';
 import { startWorkerCpus } from '../actors/cpu/hosts/worker-host.js';
@@ -44,13 +45,15 @@ export class Kernel implements KernelHandle {
   readonly core: KernelCore;
   /** @internal The other CPUs, on a multi-CPU kernel. */
   readonly cpuHost: CpuHost | null;
-  private readonly handles: ReadonlyMap<AnySubsystem, () => unknown>;
+  private readonly handles: ReadonlyMap<string, () => unknown>;
+  private readonly booted: readonly AnySubsystem[];
   private readonly threadBoots: readonly CpuBoot[];
   private threadFaces: readonly Kernel[] | null = null;
 
-  private constructor(boot: CpuBoot, cpuHost: CpuHost | null, threadBoots: readonly CpuBoot[] = [boot]) {
+  private constructor(boot: CpuBoot, subsystems: readonly AnySubsystem[], cpuHost: CpuHost | null, threadBoots: readonly CpuBoot[] = [boot]) {
     this.core = boot.core;
     this.handles = boot.handles;
+    this.booted = subsystems;
     this.cpuHost = cpuHost;
     this.threadBoots = threadBoots;
   }
@@ -60,7 +63,7 @@ export class Kernel implements KernelHandle {
    * machine's, only this one where the other CPUs are worker threads.
    */
   threadKernels(): readonly Kernel[] {
-    return (this.threadFaces ??= this.threadBoots.map((boot) => (boot.core === this.core ? this : new Kernel(boot, null, this.threadBoots))));
+    return (this.threadFaces ??= this.threadBoots.map((boot) => (boot.core === this.core ? this : new Kernel(boot, this.booted, null, this.threadBoots))));
   }
 
   /**
@@ -72,7 +75,7 @@ export class Kernel implements KernelHandle {
     const simulated = options.mode === 'simulated';
     const cpus = options.cpus ?? ((options.modules?.length ?? 0) > 0 && !simulated ? availableCpus() : 1);
     if (!Number.isInteger(cpus) || cpus < 1) throw new RangeError(`cpus must be a positive integer, got ${cpus}`);
-    if (cpus === 1) return new Kernel(bootCpu(options, subsystems, null), null);
+    if (cpus === 1) return new Kernel(bootCpu(options, subsystems, null), subsystems, null);
     const boots: CpuBoot[] = [];
     const bootOne = async (join: CpuJoin) => {
       const boot = bootCpu(options, subsystems, join);
@@ -87,14 +90,14 @@ export class Kernel implements KernelHandle {
       const random = options.random ?? createSeededRandom(options.seed ?? 0);
       const { host } = await startSimulatedCpus({ cpus, clock: clock as SimulatedClock, random, modules, ringBytes }, bootOne);
       boots[0]!.core.otherCpus = host;
-      return new Kernel(boots[0]!, host, boots);
+      return new Kernel(boots[0]!, subsystems, host, boots);
     }
     const entry = new URL('./worker-entry.js', import.meta.url);
     const { host } = await startWorkerCpus(
       { cpus, modules, ringBytes, heapMbMax: options.workerHeapMbMax, entry, kernelOptions: workerOptionsOf(options, subsystems) },
       bootOne,
     );
-    return new Kernel(boots[0]!, host);
+    return new Kernel(boots[0]!, subsystems, host);
   }
 
   get mode(): 'real' | 'simulated' {
@@ -231,15 +234,15 @@ export class Kernel implements KernelHandle {
    * interrupt controller, `kernel.subsystem(scheduling)` its scheduler actor. Throws
    * `SubsystemNotBootedError` for one that was not in `BootOptions.subsystems`.
    */
-  subsystem<THandle>(subsystem: Subsystem<THandle>): THandle {
-    const handle = this.handles.get(subsystem as AnySubsystem);
+  subsystem<THandle, TOptions>(subsystem: Subsystem<THandle, TOptions>): THandle {
+    const handle = this.handles.get(subsystem.name);
     if (handle === undefined) throw new SubsystemNotBootedError(subsystem.name);
     return handle() as THandle;
   }
 
   /** The subsystems this kernel booted, in boot order. */
   get subsystems(): readonly AnySubsystem[] {
-    return [...this.handles.keys()];
+    return this.booted;
   }
 
   /**
@@ -257,7 +260,7 @@ export class Kernel implements KernelHandle {
   }
 }
 
-/** Refuses a subsystem list a kernel could not boot: two with one name, or one that is not defined. */
+/** Refuses a subsystem list a kernel could not boot: two with one name, one that is not defined, options that are not plain data. */
 function checkSubsystems(subsystems: readonly AnySubsystem[]): readonly AnySubsystem[] {
   const names = new Set<string>();
   for (const subsystem of subsystems) {
@@ -265,6 +268,14 @@ function checkSubsystems(subsystems: readonly AnySubsystem[]): readonly AnySubsy
       throw new TypeError('BootOptions.subsystems takes subsystems made by defineSubsystem()');
     if (names.has(subsystem.name)) throw new TypeError(`two subsystems are named '${subsystem.name}'`);
     names.add(subsystem.name);
+    // They travel to worker CPUs, by postMessage: a clear error now rather than a clone error later.
+    try {
+      if (subsystem.options !== undefined) validatePlainData(subsystem.options, 'options');
+    } catch (error) {
+      throw new TypeError(`subsystem '${subsystem.name}': its options must be plain data (they travel to worker CPUs): ${describeError(error)}`, {
+        cause: error,
+      });
+    }
   }
   return subsystems;
 }
@@ -277,5 +288,5 @@ function workerOptionsOf(options: BootOptions, subsystems: readonly AnySubsystem
       ([, value]) => value !== undefined,
     ),
   );
-  return { ...plain, subsystems: subsystems.map(({ module, name }) => ({ module, name })) };
+  return { ...plain, subsystems: subsystems.map(({ module, name, options: subsystemOptions }) => ({ module, name, options: subsystemOptions })) };
 }

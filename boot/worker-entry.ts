@@ -8,7 +8,7 @@ import { describeError } from '../ground/errors.js';
 import { BehaviorCatalog } from '../actors/cpu/catalog.js';
 import { CpuLoop } from '../actors/cpu/cpu-loop.js';
 import type { HostToWorker, SubsystemAddress, WorkerBoot, WorkerToHost } from '../actors/cpu/hosts/worker-protocol.js';
-import type { AnySubsystem } from '../actors/plugin/subsystem.js';
+import { type AnySubsystem, configure } from '../actors/plugin/subsystem.js';
 import { bootCpu } from './boot-cpu.js';
 
 const boot = workerData as WorkerBoot;
@@ -53,13 +53,14 @@ try {
   port.close();
 }
 
-/** The subsystem `address` names: the export of its module whose name it is. */
+/** The subsystem `address` names: the export of its module whose name it is, with the host's options. */
 async function importSubsystem(address: SubsystemAddress): Promise<AnySubsystem> {
   const namespace = (await import(address.module)) as Record<string, unknown>;
   for (const value of Object.values(namespace)) {
     const candidate = value as Partial<AnySubsystem> | null;
-    if (typeof candidate === 'object' && candidate !== null && candidate.name === address.name && typeof candidate.start === 'function')
-      return candidate as AnySubsystem;
+    if (typeof candidate === 'object' && candidate !== null && candidate.name === address.name && typeof candidate.start === 'function') {
+      return configure(candidate as AnySubsystem, address.options);
+    }
   }
   throw new TypeError(`subsystem '${address.name}' is not exported by ${address.module}`);
 }

@@ -36,9 +36,11 @@ export interface SupervisionLimits {
 }
 
 /** What a subsystem gets from boot on each CPU. */
-export interface SubsystemHost {
-  /** The kernel core of the CPU it starts on. */
+export interface SubsystemHost<TOptions = undefined> {
+  /** The kernel core of the CPU it starts on: its clock and random drivers among the rest. */
   readonly kernel: KernelCore;
+  /** Its options, as `configure` set them (the same on every CPU). */
+  readonly options: TOptions;
   /** That CPU's scheduler state (running, idle-polling, parked, balancing). */
   readonly cpuState: CpuState;
   /** The routing to the other CPUs, for the subsystem's own frames; null on a one-CPU kernel. */
@@ -58,7 +60,7 @@ export interface SubsystemParts<THandle> {
 }
 
 /** A subsystem, as `Kernel.boot({ subsystems })` takes it. */
-export interface Subsystem<THandle> {
+export interface Subsystem<THandle, TOptions = undefined> {
   /** Its name: its supervisor is `kernel.<name>`, its status appears under it. Lower case, digits and `-`. */
   readonly name: string;
   /**
@@ -73,28 +75,52 @@ export interface Subsystem<THandle> {
    * on every CPU, in boot order, before the CPU's rings are mapped.
    */
   readonly frames?: readonly FrameType[];
+  /**
+   * Its options: plain data (worker CPUs get a copy, by `postMessage`), its defaults as defined,
+   * others given with `configure`. `start` reads them as `host.options`.
+   */
+  readonly options: TOptions;
   /** Starts it on one CPU, before that CPU's tree starts; called once per CPU and incarnation of the kernel. */
-  start(host: SubsystemHost): SubsystemParts<THandle>;
+  start(host: SubsystemHost<TOptions>): SubsystemParts<THandle>;
 }
 
-/** Any subsystem, whatever its handle. */
-export type AnySubsystem = Subsystem<unknown>;
+/** Any subsystem, whatever its handle and options. */
+// biome-ignore lint/suspicious/noExplicitAny: a list of subsystems holds each with its own options type.
+export type AnySubsystem = Subsystem<unknown, any>;
 
 /** The part of a booted kernel that subsystem helpers take: its subsystems and its shutdown. */
 export interface KernelHandle {
-  /** The handle of `subsystem`; throws SubsystemNotBootedError if this kernel did not boot it. */
-  subsystem<THandle>(subsystem: Subsystem<THandle>): THandle;
+  /** The handle of `subsystem` (found by name); throws SubsystemNotBootedError if this kernel did not boot it. */
+  subsystem<THandle, TOptions>(subsystem: Subsystem<THandle, TOptions>): THandle;
   /** Stops the whole kernel gracefully. */
   shutdown(): Promise<void>;
 }
 
 const subsystemName = /^[a-z][a-z0-9-]{0,31}$/;
 
+/** A subsystem's definition: options may be left out when it has none. */
+export type SubsystemDefinition<THandle, TOptions> = Omit<Subsystem<THandle, TOptions>, 'options'> &
+  (undefined extends TOptions ? { readonly options?: TOptions } : { readonly options: TOptions });
+
 /** Checks and returns a subsystem (a name that can be a registered name, and a module URL). */
-export function defineSubsystem<THandle>(subsystem: Subsystem<THandle>): Subsystem<THandle> {
-  if (!subsystemName.test(subsystem.name)) throw new TypeError(`subsystem name '${subsystem.name}' must match ${subsystemName.source}`);
-  if (!subsystem.module.startsWith('file:') && !subsystem.module.startsWith('data:')) {
-    throw new TypeError(`subsystem '${subsystem.name}': module must be the URL of the module that exports it (import.meta.url), got '${subsystem.module}'`);
+export function defineSubsystem<THandle, TOptions = undefined>(definition: SubsystemDefinition<THandle, TOptions>): Subsystem<THandle, TOptions> {
+  if (!subsystemName.test(definition.name)) throw new TypeError(`subsystem name '${definition.name}' must match ${subsystemName.source}`);
+  if (!definition.module.startsWith('file:') && !definition.module.startsWith('data:')) {
+    throw new TypeError(`subsystem '${definition.name}': module must be the URL of the module that exports it (import.meta.url), got '${definition.module}'`);
   }
-  return subsystem;
+  return Object.freeze({ ...definition, options: definition.options as TOptions });
+}
+
+/**
+ * The same subsystem with other options: what to list in `Kernel.boot({ subsystems })`. The worker
+ * CPUs import the subsystem from its module and apply the same options.
+ *
+ * @example
+ * ```ts
+ * const kernel = await Kernel.boot({ subsystems: [...defaultSubsystems, configure(cache, { sizeMb: 64 })] });
+ * kernel.subsystem(cache); // found by name: the configured one
+ * ```
+ */
+export function configure<THandle, TOptions>(subsystem: Subsystem<THandle, TOptions>, options: TOptions): Subsystem<THandle, TOptions> {
+  return Object.freeze({ ...subsystem, options });
 }

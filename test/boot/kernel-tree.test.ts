@@ -4,7 +4,17 @@
  * the user guardian, and nothing booted that was not asked for.
  */
 import { expect } from 'chai';
-import { type ActorStatus, defaultSubsystems, fromReceive, Kernel, kernelNames, SubsystemNotBootedError, type SupervisorMsg } from '../../boot/index.js';
+import {
+  type ActorStatus,
+  configure,
+  defaultSubsystems,
+  fromReceive,
+  Kernel,
+  kernelNames,
+  SubsystemNotBootedError,
+  type SupervisorMsg,
+} from '../../boot/index.js';
+import { ProtocolError } from '../../protocols/protocol-error.js';
 import { interruptHandler, interrupts } from '../../actors/irq/index.js';
 import { scheduling } from '../../actors/scheduler/subsystem.js';
 import { settledOnClock } from '../helpers/kernel.js';
@@ -68,7 +78,7 @@ describe('boot: the kernel tree', () => {
     await shutdown(kernel);
   });
 
-  it('refuses two subsystems with one name, and a value that is not a subsystem', async () => {
+  it('refuses two subsystems with one name, a value that is not a subsystem, and options that are not plain data', async () => {
     let error: unknown;
     await Kernel.boot({ mode: 'simulated', subsystems: [interrupts, interrupts] }).catch((thrown: unknown) => (error = thrown));
     expect(error)
@@ -81,6 +91,13 @@ describe('boot: the kernel tree', () => {
       .to.be.instanceOf(TypeError)
       .with.property('message')
       .that.matches(/defineSubsystem/);
+    error = undefined;
+    await Kernel.boot({ mode: 'simulated', subsystems: [configure(ledger, { scale: () => 2 } as never)] }).catch((thrown: unknown) => (error = thrown));
+    expect(error)
+      .to.be.instanceOf(TypeError)
+      .with.property('message')
+      .that.matches(/subsystem 'ledger': its options must be plain data .*options\.scale/);
+    expect((error as Error).cause).to.be.instanceOf(ProtocolError);
   });
 
   it('adds a subsystem by its own folder and one entry in the boot list: children, handle, frames, status', async () => {
@@ -102,13 +119,16 @@ describe('boot: the kernel tree', () => {
       { amount: 5, cpu: 0 },
     ]);
     const statuses = await settledOnClock(kernel, kernel.cpuStatuses());
-    expect(statuses.map((status) => status.subsystems.ledger)).to.deep.equal([{ entries: 2 }, { entries: 2 }]);
+    expect(statuses.map((status) => status.subsystems.ledger)).to.deep.equal([
+      { entries: 2, total: 12 },
+      { entries: 2, total: 12 },
+    ]);
     await kernel.shutdown();
   });
 
-  it('boots the same subsystems on worker CPUs, which import them from their modules', async function () {
+  it('boots the same subsystems on worker CPUs, which import them from their modules with the same options', async function () {
     this.timeout(30_000);
-    const kernel = await Kernel.boot({ cpus: 2, modules, subsystems: [...defaultSubsystems, ledger] });
+    const kernel = await Kernel.boot({ cpus: 2, modules, subsystems: [...defaultSubsystems, configure(ledger, { scale: 10 })] });
     try {
       kernel.subsystem(ledger).record(11);
       // The worker's book records the copy in its own turn: ask until its status shows it.
@@ -116,6 +136,8 @@ describe('boot: the kernel tree', () => {
         const [, status] = await kernel.cpuStatuses({ deadlineMs: 5_000 });
         return (status!.subsystems.ledger as { entries: number }).entries === 1 ? status : undefined;
       });
+      // The worker's ledger got the copy of 11 scaled by CPU 0's options.
+      expect(worker.subsystems.ledger).to.deep.equal({ entries: 1, total: 110 });
       expect(worker.tree.children.map((n) => n.name)).to.deep.equal(['kernel.sched', 'kernel.irq', 'kernel.ledger', 'kernel.apps']);
     } finally {
       await kernel.shutdown();

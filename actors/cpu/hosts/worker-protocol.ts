@@ -28,10 +28,11 @@ export interface WorkerKernelOptions {
   readonly subsystems: readonly SubsystemAddress[];
 }
 
-/** Where a subsystem is exported: a worker imports the module and takes the export of that name. */
+/** Where a subsystem is exported, and its options: a worker imports the module and takes the export of that name. */
 export interface SubsystemAddress {
   readonly module: string;
   readonly name: string;
+  readonly options: unknown;
 }
 
 export type HostToWorker =
