@@ -28,6 +28,12 @@ export const kernelNames = {
   subsystem: (name: string) => `kernel.${name}`,
 } as const;
 
+/**
+ * Names a subsystem may not take: its supervisor would be `kernel.<name>`, which the kernel's own
+ * actors hold (the root, the user space, the worker CPUs' owners, the scheduler actor).
+ */
+export const reservedSubsystemNames: ReadonlySet<string> = new Set(['root', 'user', 'apps', 'cpus', 'scheduler']);
+
 /** A subsystem supervisor as the tree starts it. */
 export interface SubsystemBranch {
   readonly name: string;

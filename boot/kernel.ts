@@ -14,7 +14,7 @@ import { startSimulatedCpus } from '../actors/cpu/hosts/simulated-host.js';
 import { startWorkerCpus } from '../actors/cpu/hosts/worker-host.js';
 import type { WorkerKernelOptions } from '../actors/cpu/hosts/worker-protocol.js';
 import { cpuRingBytesDefault } from '../actors/cpu/limits.js';
-import type { AnySubsystem, KernelHandle, Subsystem } from '../actors/plugin/subsystem.js';
+import { type AnySubsystem, isSubsystemName, type KernelHandle, type Subsystem } from '../actors/plugin/subsystem.js';
 import type { Behavior } from '../actors/runtime/behavior.js';
 import type { DeadLetter, KernelEvent } from '../actors/runtime/events.js';
 import type { ChildFailure, KernelCore } from '../actors/runtime/kernel-core.js';
@@ -24,6 +24,7 @@ import type { KernelStatus } from '../actors/runtime/status.js';
 import { scheduling } from '../actors/scheduler/subsystem.js';
 import type { BootOptions } from './boot-options.js';
 import { bootCpu, type CpuBoot } from './boot-cpu.js';
+import { reservedSubsystemNames } from './kernel-tree.js';
 import { defaultSubsystems } from './subsystems.js';
 
 /**
@@ -169,6 +170,11 @@ export class Kernel implements KernelHandle {
     return this.core.deadLetterCount;
   }
 
+  /** The pid of the actor running now on this CPU, 0 outside any actor. */
+  get currentPid(): Pid {
+    return this.core.currentPid;
+  }
+
   /**
    * Spawns a top-level user actor (under the `apps` subtree), here or on the CPU `options.cpu`
    * names. It is not restarted if it crashes: spawn a supervisor (see `supervisor()`) to get restarts.
@@ -266,6 +272,8 @@ function checkSubsystems(subsystems: readonly AnySubsystem[]): readonly AnySubsy
   for (const subsystem of subsystems) {
     if (typeof subsystem?.start !== 'function' || typeof subsystem.name !== 'string')
       throw new TypeError('BootOptions.subsystems takes subsystems made by defineSubsystem()');
+    if (!isSubsystemName(subsystem.name)) throw new TypeError(`subsystem name '${subsystem.name}' is not a subsystem name (lower case, digits and '-')`);
+    if (reservedSubsystemNames.has(subsystem.name)) throw new TypeError(`subsystem name '${subsystem.name}' is the kernel's own (kernel.${subsystem.name})`);
     if (names.has(subsystem.name)) throw new TypeError(`two subsystems are named '${subsystem.name}'`);
     names.add(subsystem.name);
     // They travel to worker CPUs, by postMessage: a clear error now rather than a clone error later.

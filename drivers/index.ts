@@ -1,9 +1,9 @@
 /**
- * Drivers: the kernel's only doors to time and randomness. Each comes as an interface plus a real
+ * Drivers: the kernel's only doors to time, randomness and signals. Each comes as an interface plus a real
  * and a simulated (or seeded) implementation, so a whole kernel can run on virtual time and replay
  * from a seed.
  */
-export type { Clock, TimerHandle } from './clock/clock.js';
+export type { Clock, TimerHandle, WaitOutcome } from './clock/clock.js';
 export { createRealClock, timerDelayMsMax, type RealClockOptions } from './clock/real.js';
 export {
   createSimulatedClock,

@@ -35,14 +35,14 @@ export interface IndexedHeap<T extends HeapEntry> {
 }
 
 /**
- * The heap class of one order: a binary min-heap whose entries know their own slot, so one that
+ * A heap class of one order, for one kind of entry: a binary min-heap whose entries know their own slot, so one that
  * leaves early (a cancelled timer, an answered ask, an actor that stopped or moved) goes in
  * O(log n) instead of lingering until it surfaces. The one heap of the kernel: the clock's timers,
- * the ask deadlines and the two classes of each run queue are all made by it, each with its order.
+ * the ask deadlines and the two classes of each run queue are all made by it.
  *
- * Why a class per order, not one class taking the order: V8 keeps type feedback per class, and
- * with one class shared by the timers, the asks and the run queue, every comparison and slot store
- * met three kinds of entries; the run queue measured 15 % slower than with a class of its own.
+ * Why a class per use (kind of entry), not one class taking the order: V8 keeps type feedback per
+ * class, and with one class shared by the timers, the asks and the run queue, every comparison and
+ * slot store met three kinds of entries; the run queue measured 15 % slower than with its own.
  *
  * @example
  * ```ts

@@ -5,7 +5,7 @@
  *
  * Line events never travel as actor mail: the controller steps each line itself, per wake. They
  * are declared here so the machine, the controller and traces agree on one vocabulary. (A vector
- * whose handler lives on another CPU sends it batches of events in `kernel.interrupts` frames.)
+ * whose handler lives on another CPU sends it batches of events in `irq.batch` frames, below.)
  */
 import { createCodec } from './codec.js';
 import type { Codec } from './codec.js';

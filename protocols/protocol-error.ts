@@ -4,7 +4,7 @@
  * Bytes that arrive from another CPU are untrusted, and so is a value handed to `validate`. Every
  * way such input can be wrong maps to one stable `code`, so a receiver can count, log or drop bad
  * frames without parsing messages. Broken invariants inside this module are programmer errors and
- * stay `InvariantError` (see `actors/runtime/assert.ts`); they are never dressed up as this class.
+ * stay `InvariantError` (see `ground/assert.ts`); they are never dressed up as this class.
  */
 import { errorDetailLengthMax } from './limits.js';
 

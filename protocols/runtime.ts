@@ -4,7 +4,7 @@
  * monitors, links, names and status across CPUs. Subsystems declare their frames in their own
  * protocol files (protocols/irq.ts) and register them with the routing (actors/cpu/frame-registry.ts).
  *
- * Pids are non-negative safe integers (see `actors/runtime/pid.ts`); 0 means "no actor", e.g. a
+ * Pids are non-negative safe integers (see `ground/pid.ts`); 0 means "no actor", e.g. a
  * message sent from outside any actor. Ask ids are integers; 0 marks a tell.
  */
 import { assert } from '../ground/assert.js';

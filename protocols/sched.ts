@@ -15,7 +15,7 @@ import type { Ask } from '../ground/message.js';
 import type { Pid } from '../ground/pid.js';
 
 /** A CPU's scheduler state (the states of actors/sched/machine.ts). */
-export type CpuStateValue = 'running' | 'idlePolling' | 'parked' | 'balancing';
+export type CpuStateValue = 'running' | 'idlePolling' | 'parked';
 
 /** A latency histogram's summary (actors/sched/latency-histogram.ts). */
 export interface LatencySnapshot {

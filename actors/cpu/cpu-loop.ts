@@ -84,7 +84,6 @@ export class CpuLoop {
     while (this.running) {
       switch (state.value) {
         case 'running':
-        case 'balancing':
           await this.busyRounds();
           break;
         case 'idlePolling':

@@ -74,7 +74,8 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   private readonly links: RemoteLinks;
   private readonly names: RemoteNames;
   private readonly statuses: CpuStatuses;
-  private readonly frames: FrameRegistry;
+  /** The frame types this CPU knows (the runtime's, then its subsystems'). */
+  readonly frames: FrameRegistry;
   private readonly down = new Set<number>();
 
   constructor(
@@ -189,7 +190,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   // ---- FrameRouting: what frame handlers use -------------------------------------------------
 
   localCell(pid: Pid): Cell | undefined {
-    return this.kernel.slots.get(pid, pidOf) ?? this.refs.forwarded.get(pid);
+    return this.kernel.cellOf(pid) ?? this.refs.forwarded.get(pid);
   }
 
   send<M extends AnyMessage>(cpu: number, message: M): void {
@@ -262,7 +263,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
    */
   private admits(message: AnyMessage): boolean {
     if (message.type !== KERNEL_ENVELOPE) return true;
-    const cell = this.kernel.slots.get((message as KernelEnvelope).to, pidOf);
+    const cell = this.kernel.cellOf((message as KernelEnvelope).to);
     if (cell === undefined || cell.mailbox === null || !cell.mailbox.isFull) return true;
     return cell.status !== Status.Running || cell.busy;
   }
@@ -330,8 +331,4 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
 function asRemote(cell: Cell): RemoteCell {
   assert(cell instanceof RemoteCell, () => `${cell.describe()} is not a stand-in of an actor of another CPU`);
   return cell;
-}
-
-function pidOf(cell: Cell): Pid {
-  return cell.pid;
 }

@@ -65,7 +65,7 @@ export function defineFrameType<const D extends AnyMessageDescriptor>(
 
 /** The frame types one CPU knows, in registration order. */
 export class FrameRegistry {
-  private readonly types = new Map<string, FrameType>();
+  private readonly handlers = new Map<string, FrameType>();
   private readonly order: AnyMessageDescriptor[] = [];
   private built: SchemaRegistry | null = null;
 
@@ -82,8 +82,8 @@ export class FrameRegistry {
     assert(this.built === null, 'frame types are registered before the codecs are built');
     for (const type of types) {
       const name = type.descriptor.type;
-      assert(!this.types.has(name) && !this.order.some((descriptor) => descriptor.type === name), () => `frame type '${name}' is registered twice`);
-      this.types.set(name, type);
+      assert(!this.handlers.has(name) && !this.order.some((descriptor) => descriptor.type === name), () => `frame type '${name}' is registered twice`);
+      this.handlers.set(name, type);
       this.order.push(type.descriptor);
     }
   }
@@ -98,9 +98,14 @@ export class FrameRegistry {
     return this.built;
   }
 
+  /** The type strings of every frame this CPU knows, in registration order. */
+  types(): readonly string[] {
+    return this.order.map((descriptor) => descriptor.type);
+  }
+
   /** Runs `message` from CPU `source` with its type's handler; a type nobody registered is a bad frame. */
   handle(message: AnyMessage, source: number, routing: FrameRouting): void {
-    const type = this.types.get(message.type);
+    const type = this.handlers.get(message.type);
     if (type === undefined) throw new ProtocolError('unknown-type', 'type', `no frame type '${message.type}' is registered on this cpu`);
     type.handle(message, source, routing);
   }

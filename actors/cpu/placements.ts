@@ -35,7 +35,7 @@ export class Placements {
     ),
     defineFrameType(kernelSpawned, (message, source) => this.spawned(source, message.ticket, message.pid, message.error)),
     defineFrameType(kernelStop, (message) => {
-      const cell = this.node.kernel.slots.get(message.to, pidOf);
+      const cell = this.node.kernel.cellOf(message.to);
       if (cell !== undefined) void this.node.kernel.lifecycle.terminate(cell, 'shutdown', undefined, true);
     }),
   ];
@@ -220,8 +220,4 @@ export function spawnOptionsFrom(value: unknown): SpawnOptions {
   if (typeof options.priority === 'number' || options.priority === 'realtime' || options.priority === 'idle') result.priority = options.priority;
   if (typeof options.pinned === 'boolean') result.pinned = options.pinned;
   return result;
-}
-
-function pidOf(cell: Cell): Pid {
-  return cell.pid;
 }

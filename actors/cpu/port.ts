@@ -259,7 +259,7 @@ export class CpuPort {
    * fills up meets the sender's overflow policy, as the CPUs issue asks.
    */
   pump(): number {
-    // A delivery can block on a full ring, and a blocked sender pumps (see CpuNode): a ring being
+    // A delivery can block on a full ring, and a blocked sender pumps (see outbox.ts): a ring being
     // drained cannot be drained again from inside, so the inner pump does nothing.
     if (this.pumping) return 0;
     this.pumping = true;

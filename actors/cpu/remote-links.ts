@@ -42,7 +42,7 @@ export class RemoteLinks {
   /** CPU `source` linked its actor `from` to our actor `to`: link `to` back to its stand-in. */
   private linkFor(source: number, from: Pid, to: Pid): void {
     const node = this.node;
-    const target = node.kernel.slots.get(to, pidOf);
+    const target = node.kernel.cellOf(to);
     if (target === undefined || target.status === Status.Stopped) {
       node.send(source, { type: KERNEL_EXIT, to: from, from: to, reason: 'noproc' });
       return;
@@ -55,7 +55,7 @@ export class RemoteLinks {
 
   /** CPU `source`'s actor `from` unlinked itself from our actor `to`. */
   private unlinkFor(from: Pid, to: Pid): void {
-    const target = this.node.kernel.slots.get(to, pidOf);
+    const target = this.node.kernel.cellOf(to);
     const linked = this.node.refs.known(from);
     if (target === undefined || linked === undefined) return;
     target.extras?.links?.delete(linked);
@@ -64,7 +64,7 @@ export class RemoteLinks {
 
   /** An actor of another CPU linked to our actor `to` exited: as a local link's exit would. */
   private exitFrom(to: Pid, from: Pid, reason: ExitReason): void {
-    const target = this.node.kernel.slots.get(to, pidOf);
+    const target = this.node.kernel.cellOf(to);
     const linked = this.node.refs.known(from);
     // Unlinked since (an exit can cross the unlink in flight), or gone.
     if (target === undefined || linked === undefined || target.extras?.links?.has(linked) !== true) return;
@@ -75,8 +75,4 @@ export class RemoteLinks {
     }
     target.pushSystem({ kind: 'exit', from: linked, reason, error: undefined });
   }
-}
-
-function pidOf(cell: Cell): Pid {
-  return cell.pid;
 }

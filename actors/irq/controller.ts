@@ -192,20 +192,33 @@ export class InterruptController {
   }
 
   /**
-   * @internal The controller's actor stopped (kernel shutdown, or its supervisor went down): free
-   * everything at once. Handlers are being stopped by that same supervisor, so nobody is asked. A
-   * restarted `irq` subsystem starts the actor again, and the controller opens again, empty.
+   * @internal The controller's actor stopped (kernel shutdown, its supervisor went down, or it was
+   * stopped alone): free everything at once, and have the handlers it spawned stopped. Its
+   * supervisor starts it again, and the controller opens again, empty.
    */
   released(): void {
     if (this.closing) return;
     this.closing = true;
     this.anchor = null;
+    const orphans: string[] = [];
     for (let n = 0; n < this.table.length; n++) {
       const state = this.table[n];
       if (state === undefined) continue;
-      this.release(state);
+      const owned = this.release(state);
+      if (owned !== null) orphans.push(owned);
       this.table[n] = undefined;
     }
+    // The controller's actor stopped alone (its supervisor goes on, and will start it again): the
+    // handlers it spawned serve nothing now, and their child ids must be free for the vectors of
+    // the next incarnation. A supervisor that is stopping stops them itself.
+    if (orphans.length === 0) return;
+    let supervisor: ReturnType<InterruptController['irqSupervisor']>;
+    try {
+      supervisor = this.irqSupervisor();
+    } catch {
+      return; // the supervisor is gone, and its children with it
+    }
+    for (const id of orphans) supervisor.ask({ type: 'terminate-child', id }).catch(() => {});
   }
 
   get isClosed(): boolean {

@@ -23,7 +23,7 @@
  */
 import type { KernelCore } from '../runtime/kernel-core.js';
 import type { ActorRef } from '../runtime/ref.js';
-import type { CpuState } from '../sched/cpu-state.js';
+import type { CpuStateView } from '../sched/cpu-state.js';
 import type { ChildSpec } from '../../supervisors/child-spec.js';
 import type { SupervisorMsg } from '../../supervisors/supervisor.js';
 import type { FrameRouting, FrameType } from '../cpu/frame-registry.js';
@@ -41,8 +41,8 @@ export interface SubsystemHost<TOptions = undefined> {
   readonly kernel: KernelCore;
   /** Its options, as `configure` set them (the same on every CPU). */
   readonly options: TOptions;
-  /** That CPU's scheduler state (running, idle-polling, parked, balancing). */
-  readonly cpuState: CpuState;
+  /** That CPU's scheduler state (running, idle-polling, parked), read only. */
+  readonly cpuState: CpuStateView;
   /** The routing to the other CPUs, for the subsystem's own frames; null on a one-CPU kernel. */
   readonly routing: FrameRouting | null;
   /** Its own supervisor (`kernel.<name>`), once the tree has started: for children started later. */
@@ -98,13 +98,18 @@ export interface KernelHandle {
 
 const subsystemName = /^[a-z][a-z0-9-]{0,31}$/;
 
+/** Whether `name` can name a subsystem: lower case, digits and `-`, 1 to 32 characters, a letter first. */
+export function isSubsystemName(name: unknown): name is string {
+  return typeof name === 'string' && subsystemName.test(name);
+}
+
 /** A subsystem's definition: options may be left out when it has none. */
 export type SubsystemDefinition<THandle, TOptions> = Omit<Subsystem<THandle, TOptions>, 'options'> &
   (undefined extends TOptions ? { readonly options?: TOptions } : { readonly options: TOptions });
 
 /** Checks and returns a subsystem (a name that can be a registered name, and a module URL). */
 export function defineSubsystem<THandle, TOptions = undefined>(definition: SubsystemDefinition<THandle, TOptions>): Subsystem<THandle, TOptions> {
-  if (!subsystemName.test(definition.name)) throw new TypeError(`subsystem name '${definition.name}' must match ${subsystemName.source}`);
+  if (!isSubsystemName(definition.name)) throw new TypeError(`subsystem name '${definition.name}' must match ${subsystemName.source}`);
   if (!definition.module.startsWith('file:') && !definition.module.startsWith('data:')) {
     throw new TypeError(`subsystem '${definition.name}': module must be the URL of the module that exports it (import.meta.url), got '${definition.module}'`);
   }

@@ -213,10 +213,15 @@ export class KernelCore {
     return this.node?.lookupName(name) as ActorRef<M> | undefined;
   }
 
+  /** This CPU's live actor with exactly `pid` (slot and generation), if any. */
+  cellOf(pid: Pid): Cell | undefined {
+    return this.slots.get(pid, pidOfCell);
+  }
+
   /** The ref of a live actor by pid. */
   refOf<M extends Message = never>(pid: Pid): ActorRef<M> | undefined {
     if (this.node !== null && pidCpu(pid) !== this.cpu && pidCpu(pid) < this.node.cpus) return this.node.remoteCell(pid).ref as ActorRef<M>;
-    return this.slots.get(pid, (cell) => cell.pid)?.ref as ActorRef<M> | undefined;
+    return this.cellOf(pid)?.ref as ActorRef<M> | undefined;
   }
 
   /**
@@ -392,6 +397,10 @@ export class KernelCore {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function pidOfCell(cell: Cell): Pid {
+  return cell.pid;
+}
 
 function siblingIndex(cell: Cell): number {
   let index = 0;

@@ -9,7 +9,7 @@ import type { ExitReason, Signal } from './signals.js';
  * What a kernel actor sees: the user's `ActorContext`, plus the internals kernel code works with:
  * the actor's own cell (its status, children, system lane) and its CPU's kernel core (lifecycle,
  * asks, dispatcher, routing). Supervisors, the scheduler, interrupt handlers and subsystem actors
- * get it through `fromSystem` or `SystemActor`; it is not part of the public API.
+ * get it through `fromSystem`; the plug-in toolkit (`osprey/plugin`) exports it, the public API does not.
  *
  * Every context the runtime hands to a hook is the actor's cell, which is a SystemContext, so a
  * kernel actor needs no cast to reach its cell.
@@ -27,11 +27,6 @@ export interface SystemActorInstance<M extends Message> {
   started?(ctx: SystemContext<M>): void;
   stopped?(ctx: SystemContext<M>, reason: ExitReason): void | PromiseLike<void>;
   signal?(signal: Signal, ctx: SystemContext<M>): void;
-}
-
-/** Base class of class-based kernel actors: `Actor` with hooks that get the SystemContext. */
-export abstract class SystemActor<M extends Message> implements SystemActorInstance<M> {
-  abstract receive(message: M, ctx: SystemContext<M>): void | PromiseLike<void>;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * A CPU's scheduler state (running, idlePolling, parked, balancing), which drives the CPU: the CPU
- * loop does what it says and the balancer runs only in `balancing`. The xstate machine in
+ * A CPU's scheduler state (running, idlePolling, parked), which drives the CPU: the CPU loop does
+ * what it says. The xstate machine in
  * machine.ts is the definition; this compiles it once, at load, into a table of (state, event) →
  * state, because the dispatcher reports on every drain and an xstate transition costs about a
  * microsecond. Events a state does not handle change nothing, as in the machine. The machine itself
@@ -21,7 +21,7 @@ import { schedCpuEvents, schedCpuMachine, type SchedCpuEvent } from './machine.j
 export type { CpuStateValue };
 export type CpuStateEvent = SchedCpuEvent['type'];
 
-const stateValues: readonly CpuStateValue[] = ['running', 'idlePolling', 'parked', 'balancing'];
+const stateValues: readonly CpuStateValue[] = ['running', 'idlePolling', 'parked'];
 
 /** next[state][event], from the machine. */
 const next = new Map<CpuStateValue, Map<CpuStateEvent, CpuStateValue>>();
@@ -35,10 +35,15 @@ for (const value of stateValues) {
 }
 const initial = schedCpuMachine.config.initial as CpuStateValue;
 
-export class CpuState implements DrainListener {
+/** A CPU's scheduler state, read only: what the CPU does now. */
+export interface CpuStateView {
+  readonly value: CpuStateValue;
+}
+
+export class CpuState implements DrainListener, CpuStateView {
   value: CpuStateValue = initial;
   /** Transitions taken into each state since boot. */
-  readonly entered: Record<CpuStateValue, number> = { running: 0, idlePolling: 0, parked: 0, balancing: 0 };
+  readonly entered: Record<CpuStateValue, number> = { running: 0, idlePolling: 0, parked: 0 };
 
   /** Dispatcher: a drain began. */
   workArrived(): void {

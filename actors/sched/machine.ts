@@ -6,14 +6,10 @@ export type SchedCpuEvent =
   | { readonly type: 'sched.work-arrived' }
   /** The running entity slept or left and the run queue is empty. */
   | { readonly type: 'sched.queue-empty' }
-  /** `idlePollCountMax` polls found nothing (the final re-check included). */
+  /** The CPU polled its doorbell for its whole spin budget and found nothing. */
   | { readonly type: 'sched.poll-budget-spent' }
   /** Another CPU notified this CPU's wait word (OSv's wakeup IPI). */
-  | { readonly type: 'sched.wake' }
-  /** The `balancePeriodMs` timer fired. */
-  | { readonly type: 'sched.balance-tick' }
-  /** The balancer made its decision (and, if any, its migration). */
-  | { readonly type: 'sched.balance-done' };
+  | { readonly type: 'sched.wake' };
 
 /** Every event, for exhaustive checks. */
 export const schedCpuEvents: readonly SchedCpuEvent[] = [
@@ -21,18 +17,15 @@ export const schedCpuEvents: readonly SchedCpuEvent[] = [
   { type: 'sched.queue-empty' },
   { type: 'sched.poll-budget-spent' },
   { type: 'sched.wake' },
-  { type: 'sched.balance-tick' },
-  { type: 'sched.balance-done' },
 ];
 
 /**
- * One CPU's scheduler lifecycle (OSv's `cpu::idle`/`do_idle` and balancer thread), as an xstate v5
- * machine: states and transitions only, no queue, no clock, no I/O. It drives the CPU: the CPU
- * loop (actors/cpu/cpu-loop.ts) does what its state says, and the scheduler actor balances only
- * when the tick takes the machine to `balancing`.
+ * One CPU's scheduler lifecycle (OSv's `cpu::idle`/`do_idle`), as an xstate v5 machine: states and
+ * transitions only, no queue, no clock, no I/O. It drives the CPU: the CPU loop
+ * (actors/cpu/cpu-loop.ts) does what its state says.
  *
  * - `running`: entities run, turn after turn. When the last one sleeps and nothing is queued, the
- *   CPU goes idle-polling. The balance timer interrupts it between turns.
+ *   CPU goes idle-polling.
  * - `idlePolling`: spinning on the incoming-wakeup mask for a bounded time. A waker sets the mask
  *   bit and skips the notify, since the CPU's sleep flag is down (OSv's `idle_poll`). Work found:
  *   back to running. Budget spent: park.
@@ -41,8 +34,9 @@ export const schedCpuEvents: readonly SchedCpuEvent[] = [
  *   (`sched.wake`) makes it poll again, and that poll finds them. Local work does get it out, as an
  *   interrupt ends `hlt`: the CPU's event loop keeps running while its loop sleeps, and a drain it
  *   starts (`sched.work-arrived`) is the CPU running again.
- * - `balancing`: the balancer compares loads and may give one entity away; then running again.
- *   An idle CPU ignores the tick (OSv skips an empty run queue), so does a balancing one.
+ *
+ * OSv's load balancer is a thread of its own, not a state of the CPU; here it is the scheduler
+ * actor (actors/scheduler/), which runs like any actor.
  *
  * Ignored events (work arriving while running, a wake of a CPU that is not parked) change nothing.
  *
@@ -61,7 +55,6 @@ export const schedCpuMachine = setup({
     running: {
       on: {
         'sched.queue-empty': { target: 'idlePolling' },
-        'sched.balance-tick': { target: 'balancing' },
       },
     },
     idlePolling: {
@@ -74,11 +67,6 @@ export const schedCpuMachine = setup({
       on: {
         'sched.wake': { target: 'idlePolling' },
         'sched.work-arrived': { target: 'running' },
-      },
-    },
-    balancing: {
-      on: {
-        'sched.balance-done': { target: 'running' },
       },
     },
   },

@@ -15,7 +15,7 @@ import type { BehaviorFactory } from '../runtime/behavior.js';
 import { type Cell, Status } from '../runtime/cell.js';
 import type { KernelCore } from '../runtime/kernel-core.js';
 import { fromSystem, type SystemActorInstance, type SystemContext } from '../runtime/system-context.js';
-import type { CpuState } from '../sched/cpu-state.js';
+import type { CpuStateView } from '../sched/cpu-state.js';
 import { pidCpu, type Pid } from '../../ground/pid.js';
 import type { SchedActorStats, SchedControl, SchedStatsReply } from '../../protocols/sched.js';
 import { balanceTarget } from '../sched/balancer.js';
@@ -28,11 +28,8 @@ import { compare } from '../sched/run-queue.js';
 /** Registered name of each CPU's scheduler actor. */
 export const schedulerName = 'kernel.scheduler';
 
-/**
- * The behaviour of a CPU's scheduler actor. `state` is the CPU's scheduler state: the balancer runs
- * only when a tick takes it to `balancing` (an idle CPU ignores the tick), and `sched.stats` shows it.
- */
-export function schedulerBehavior(state: CpuState): BehaviorFactory<SchedControl> {
+/** The behaviour of a CPU's scheduler actor; `state` is the CPU's scheduler state, which `sched.stats` shows. */
+export function schedulerBehavior(state: CpuStateView): BehaviorFactory<SchedControl> {
   return fromSystem((ctx) => new SchedulerActor(ctx, state), 'scheduler');
 }
 
@@ -47,7 +44,7 @@ class SchedulerActor implements SystemActorInstance<SchedControl> {
 
   constructor(
     ctx: SystemContext<SchedControl>,
-    private readonly state: CpuState,
+    private readonly state: CpuStateView,
   ) {
     this.self = ctx.cell;
     this.kernel = ctx.kernel;
@@ -65,14 +62,7 @@ class SchedulerActor implements SystemActorInstance<SchedControl> {
   receive(message: SchedControl, ctx: SystemContext<SchedControl>): void {
     if (message.type === 'sched.balance-tick') {
       this.armed = false;
-      this.state.send('sched.balance-tick');
-      if (this.state.value === 'balancing') {
-        try {
-          this.balance();
-        } finally {
-          this.state.send('sched.balance-done');
-        }
-      }
+      this.balance();
       this.armWhenLoaded();
       return;
     }

@@ -98,6 +98,12 @@ describe('boot: the kernel tree', () => {
       .with.property('message')
       .that.matches(/subsystem 'ledger': its options must be plain data .*options\.scale/);
     expect((error as Error).cause).to.be.instanceOf(ProtocolError);
+    // A subsystem cannot take a name of the kernel's own actors, nor one a spread let through unchecked.
+    for (const name of ['user', 'apps', 'scheduler', 'Not A Name']) {
+      error = undefined;
+      await Kernel.boot({ mode: 'simulated', subsystems: [{ ...ledger, name }] }).catch((thrown: unknown) => (error = thrown));
+      expect(error, name).to.be.instanceOf(TypeError).with.property('message').that.includes(`'${name}'`);
+    }
   });
 
   it('adds a subsystem by its own folder and one entry in the boot list: children, handle, frames, status', async () => {

@@ -42,8 +42,6 @@ export type BootCpu = (join: CpuJoin) => Promise<BootedCpu>;
 /** The CPUs of a multi-CPU kernel, as CPU 0 holds them. */
 export interface CpuHost extends OtherCpus {
   readonly cpus: number;
-  /** The kernels of every CPU where they share this thread (simulated CPUs); CPU 0's alone otherwise. */
-  kernels(): readonly KernelCore[];
   /** Parking counters of CPU `cpu`'s doorbell (notifies, parks, lost wakes). */
   doorbellCounters(cpu: number): ParkingCounters;
 }

@@ -49,7 +49,6 @@ export async function startSimulatedCpus(options: SimulatedCpusOptions, bootCpu:
   const kernels = booted.map((entry) => entry.core);
   const host: CpuHost = {
     cpus,
-    kernels: () => kernels,
     doorbellCounters: (cpu) => new Doorbell(memory.doorbells[cpu]!).counters(),
     shutdown: async () => {
       for (const kernel of kernels.slice(1).reverse()) await kernel.shutdown();

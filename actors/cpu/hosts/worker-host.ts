@@ -14,7 +14,6 @@ import { Worker } from 'node:worker_threads';
 import { CpuBootError, CpuDownError, describeError } from '../../../ground/errors.js';
 import type { TimerHandle } from '../../../drivers/clock/clock.js';
 import type { ParkingCounters } from '../../ring/wake.js';
-import type { KernelCore } from '../../runtime/kernel-core.js';
 import { fromSystem } from '../../runtime/system-context.js';
 import type { ChildSpec } from '../../../supervisors/child-spec.js';
 import { BehaviorCatalog, type ModuleList } from '../catalog.js';
@@ -97,11 +96,7 @@ class WorkerCpus implements CpuHost {
     return this.memory.cpus;
   }
 
-  kernels(): readonly KernelCore[] {
-    return this.first === null ? [] : [this.first.core];
-  }
-
-  /** The supervised actors that own CPUs 1..N-1, as static children of `sched`. */
+  /** The supervised actors that own CPUs 1..N-1, static children of the `kernel.cpus` supervisor. */
   childSpecs(): ChildSpec<never>[] {
     const specs: ChildSpec<never>[] = [];
     for (let cpu = 1; cpu < this.memory.cpus; cpu++) {

@@ -37,6 +37,21 @@ describe('irq controller', () => {
     expect(() => irq.stats(vector)).to.throw(RangeError);
   });
 
+  it('stopped alone, frees its vectors and stops their handlers; restarted, it serves the same numbers again', async () => {
+    const { kernel, irq } = await bootWithIrq();
+    const vector = await settled(kernel, irq.allocate({ name: 'a', handler: noop }));
+    const handler = kernel.lookup(`kernel.irq.${vector}`)!;
+    await settled(kernel, kernel.stop(kernel.lookup('kernel.irq.controller')!));
+    await kernel.simulatedClock.advance(0);
+    expect(handler.tell({ type: 'x' } as never), 'the old handler is stopped').to.equal(false);
+    expect(kernel.lookup('kernel.irq.controller'), 'its supervisor started it again').to.not.equal(undefined);
+    expect(irq.isClosed).to.equal(false);
+    const again = await settled(kernel, irq.allocate({ name: 'b', handler: noop }));
+    expect(again).to.equal(vector);
+    expect(irq.allStats().map((s) => s.name)).to.deep.equal(['b']);
+    await shutdown(kernel);
+  });
+
   it('allocates the lowest free vector, frees it with its spawned handler, and reuses the number', async () => {
     const { kernel, irq } = await bootWithIrq();
     const v0 = await settled(kernel, irq.allocate({ name: 'a', handler: noop }));

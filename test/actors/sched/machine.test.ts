@@ -8,17 +8,15 @@ import { type AnyMachineSnapshot, initialTransition, transition } from 'xstate';
 import { getAdjacencyMap, getShortestPaths, getSimplePaths } from 'xstate/graph';
 import { schedCpuEvents, schedCpuMachine } from '../../../actors/sched/index.js';
 
-type Name = 'running' | 'idlePolling' | 'parked' | 'balancing';
+type Name = 'running' | 'idlePolling' | 'parked';
 
 /** `state --event--> next`. Events not listed are ignored (no transition, no action). */
 const expectedEdges = [
   'running --sched.queue-empty--> idlePolling',
-  'running --sched.balance-tick--> balancing',
   'idlePolling --sched.work-arrived--> running',
   'idlePolling --sched.poll-budget-spent--> parked',
   'parked --sched.wake--> idlePolling',
   'parked --sched.work-arrived--> running',
-  'balancing --sched.balance-done--> running',
 ].sort();
 
 const stateOf = (snapshot: AnyMachineSnapshot): Name => snapshot.value as Name;
@@ -33,14 +31,14 @@ describe('sched cpu machine', () => {
 
   it('reaches every state (shortest paths)', () => {
     const paths = getShortestPaths(schedCpuMachine, { events: allEvents });
-    expect([...new Set(paths.map((path) => stateOf(path.state)))].sort()).to.deep.equal(['balancing', 'idlePolling', 'parked', 'running']);
-    const toBalancing = paths.find((path) => stateOf(path.state) === 'balancing')!;
-    expect(toBalancing.steps.map((step) => step.event.type)).to.deep.equal(['xstate.init', 'sched.work-arrived', 'sched.balance-tick']);
+    expect([...new Set(paths.map((path) => stateOf(path.state)))].sort()).to.deep.equal(['idlePolling', 'parked', 'running']);
+    const toParked = paths.find((path) => stateOf(path.state) === 'parked')!;
+    expect(toParked.steps.map((step) => step.event.type)).to.deep.equal(['xstate.init', 'sched.poll-budget-spent']);
   });
 
   it('has exactly the expected transitions; every other event is ignored', () => {
     const adjacency = getAdjacencyMap(schedCpuMachine, { events: allEvents });
-    expect(Object.keys(adjacency)).to.have.length(4);
+    expect(Object.keys(adjacency)).to.have.length(3);
     const edges: string[] = [];
     let ignored = 0;
     for (const { state } of Object.values(adjacency)) {
@@ -55,7 +53,7 @@ describe('sched cpu machine', () => {
       }
     }
     expect(edges.sort()).to.deep.equal(expectedEdges);
-    expect(ignored).to.equal(4 * schedCpuEvents.length - expectedEdges.length);
+    expect(ignored).to.equal(3 * schedCpuEvents.length - expectedEdges.length);
   });
 
   it('leaves parked only on a wake (frames from other CPUs) or local work (a drain), nothing else', () => {
@@ -83,9 +81,8 @@ describe('sched cpu machine', () => {
       }
     };
     walk(initialTransition(schedCpuMachine)[0], 0);
-    expect(steps).to.equal(6 + 36 + 216 + 1_296 + 7_776);
+    expect(steps).to.equal(4 + 16 + 64 + 256 + 1_024);
     expect([...new Set(getSimplePaths(schedCpuMachine, { events: allEvents }).map((path) => stateOf(path.state)))].sort()).to.deep.equal([
-      'balancing',
       'idlePolling',
       'parked',
       'running',
@@ -102,9 +99,8 @@ describe('CpuState (the machine compiled to a table)', () => {
       'sched.wake',
       'sched.work-arrived',
       'sched.work-arrived',
-      'sched.balance-tick',
+      'sched.poll-budget-spent',
       'sched.queue-empty',
-      'sched.balance-done',
       'sched.queue-empty',
       'sched.poll-budget-spent',
       'sched.work-arrived',
@@ -113,19 +109,7 @@ describe('CpuState (the machine compiled to a table)', () => {
       state.send(event);
       seen.push(state.value);
     }
-    expect(seen).to.deep.equal([
-      'idlePolling',
-      'idlePolling',
-      'running',
-      'running',
-      'balancing',
-      'balancing',
-      'running',
-      'idlePolling',
-      'parked',
-      'running',
-      'running',
-    ]);
-    expect(state.entered).to.deep.equal({ running: 3, idlePolling: 1, parked: 1, balancing: 1 });
+    expect(seen).to.deep.equal(['idlePolling', 'idlePolling', 'running', 'running', 'running', 'idlePolling', 'idlePolling', 'parked', 'running', 'running']);
+    expect(state.entered).to.deep.equal({ running: 2, idlePolling: 1, parked: 1 });
   });
 });
