@@ -90,7 +90,6 @@ export class Kernel implements KernelHandle {
       if (clock.kind !== 'simulated') throw new UsageError('simulated CPUs need a simulated clock');
       const random = options.random ?? createSeededRandom(options.seed ?? 0);
       const { host } = await startSimulatedCpus({ cpus, clock: clock as SimulatedClock, random, modules, ringBytes }, bootOne);
-      boots[0]!.core.otherCpus = host;
       return new Kernel(boots[0]!, subsystems, host, boots);
     }
     const entry = new URL('./worker-entry.js', import.meta.url);

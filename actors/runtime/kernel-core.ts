@@ -180,11 +180,6 @@ export class KernelCore {
     return this.requireTree().user;
   }
 
-  /** The root of the kernel tree. */
-  get root(): Cell {
-    return this.requireTree().root;
-  }
-
   /** Spawns a top-level user actor (under the user guardian), here or on the CPU `options.cpu` names. */
   spawn<M extends Message>(behavior: Behavior<M>, options?: SpawnOptions): ActorRef<M> {
     const user = this.requireTree().user;

@@ -40,13 +40,31 @@ const callPatterns = forbiddenCallNames.map((name) => {
   return { what: `call ${name}(`, regExp: new RegExp(pattern, 'g') };
 });
 
-// Each captures the module specifier in group 2: `from 'x'`, `import 'x'`, `import('x')`, `require('x')`.
-const importPatterns = [
-  /(?<![\w$.])from\s*(['"])([^'"\n]*)\1/g,
-  /(?<![\w$.])import\s*(['"])([^'"\n]*)\1/g,
-  /(?<![\w$.])import\s*\(\s*(['"`])([^'"`\n]*)\1/g,
-  /(?<![\w$.])require\s*\(\s*(['"`])([^'"`\n]*)\1/g,
-];
+/** A keyword that names a module, and the quote of its specifier: `from 'x'`, `import 'x'`, `import('x')`, `require('x')`. */
+const moduleKeyword = /(?<![\w$.])(?:from|import|require)\s*\(?\s*(['"`])/g;
+
+/**
+ * Every module specifier of `source`, with the offset of its first character: those of imports,
+ * re-exports, dynamic imports and requires. The keywords are looked for with comments and string
+ * contents blanked (a `from '…'` inside a string is text), and each specifier is then read from the
+ * source at the quote that follows its keyword.
+ *
+ * @example
+ * ```ts
+ * moduleSpecifiers("import { x } from './x.js'; // from './not-this.js'");
+ * // [{ specifier: './x.js', index: 19 }]
+ * ```
+ */
+export function moduleSpecifiers(source: string): { readonly specifier: string; readonly index: number }[] {
+  const code = maskSource(source, { strings: true });
+  const found: { specifier: string; index: number }[] = [];
+  for (const match of code.matchAll(moduleKeyword)) {
+    const index = match.index + match[0].length;
+    const end = source.indexOf(match[1]!, index);
+    if (end >= 0) found.push({ specifier: source.slice(index, end), index });
+  }
+  return found;
+}
 
 /**
  * A wait on a shared word with a timeout reads time, so it belongs to the clock driver
@@ -81,7 +99,6 @@ function argumentCount(code: string, open: number): number {
  * ```
  */
 export function findForbiddenUses(source: string): ForbiddenUse[] {
-  const codeWithStrings = maskSource(source, { strings: false });
   const codeOnly = maskSource(source, { strings: true });
   const found: Array<{ index: number; what: string }> = [];
   for (const { what, regExp } of callPatterns) {
@@ -90,12 +107,8 @@ export function findForbiddenUses(source: string): ForbiddenUse[] {
   for (const match of codeOnly.matchAll(atomicsWait)) {
     if (argumentCount(codeOnly, match.index + match[0].length - 1) >= 4) found.push({ index: match.index, what: `timed Atomics.${match[1]!}(` });
   }
-  for (const regExp of importPatterns) {
-    for (const match of codeWithStrings.matchAll(regExp)) {
-      const specifier = match[2]!;
-      if (!forbiddenModule.test(specifier)) continue;
-      found.push({ index: match.index + match[0].lastIndexOf(specifier), what: `import '${specifier}'` });
-    }
+  for (const { specifier, index } of moduleSpecifiers(source)) {
+    if (forbiddenModule.test(specifier)) found.push({ index, what: `import '${specifier}'` });
   }
   found.sort((a, b) => a.index - b.index);
   const lineStarts = lineStartIndexes(source);

@@ -6,7 +6,7 @@
  * The checker reads import specifiers from source text (type-only imports count: a type that runs
  * up the layers ties the floors together as much as a value does).
  */
-import { maskSource } from './forbidden-calls.js';
+import { moduleSpecifiers } from './forbidden-calls.js';
 
 /** One floor: the folders on it, bottom floor first. `actors/*` stands for every other folder under actors/. */
 export interface Floor {
@@ -63,17 +63,9 @@ export function placeOf(path: string): Place | null {
 
 /** The relative import specifiers of `source`, with their 1-based lines. */
 export function relativeImports(source: string): { readonly specifier: string; readonly line: number }[] {
-  // Keywords are looked for with string contents blanked (a `from '…'` inside a string is text),
-  // and the specifier is then read from the source at the quote that follows the keyword.
-  const code = maskSource(source, { strings: true });
-  const found: { specifier: string; line: number }[] = [];
-  for (const match of code.matchAll(/(?<![\w$.])(?:from|import)\s*\(?\s*(['"])/g)) {
-    const quoteAt = match.index + match[0].length - 1;
-    const end = source.indexOf(match[1]!, quoteAt + 1);
-    const specifier = source.slice(quoteAt + 1, end);
-    if (specifier.startsWith('.')) found.push({ specifier, line: code.slice(0, match.index).split('\n').length });
-  }
-  return found;
+  return moduleSpecifiers(source)
+    .filter(({ specifier }) => specifier.startsWith('.'))
+    .map(({ specifier, index }) => ({ specifier, line: source.slice(0, index).split('\n').length }));
 }
 
 /**

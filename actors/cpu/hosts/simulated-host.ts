@@ -54,6 +54,7 @@ export async function startSimulatedCpus(options: SimulatedCpusOptions, bootCpu:
       for (const kernel of kernels.slice(1).reverse()) await kernel.shutdown();
     },
   };
+  booted[0]!.core.otherCpus = host;
   return { first: booted[0]!, host };
 }
 

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { InvariantError, Kernel } from '../../../boot/index.js';
 import { defineFrameType, FrameRegistry } from '../../../actors/cpu/frame-registry.js';
-import { CpuNode } from '../../../actors/cpu/cpu-node.js';
+import { nodeOf } from '../../helpers/kernel.js';
 import { irqBatch } from '../../../protocols/irq.js';
 import { ProtocolError } from '../../../protocols/protocol-error.js';
 import { kernelEnvelope, kernelStop, runtimeDescriptors } from '../../../protocols/runtime.js';
@@ -15,9 +15,7 @@ import { defineMessage } from '../../../protocols/schema.js';
 const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
 
 function typesOf(kernel: Kernel): readonly string[] {
-  const node = kernel.core.node;
-  if (!(node instanceof CpuNode)) throw new TypeError('a multi-CPU kernel has a routing core');
-  return node.frames.types();
+  return nodeOf(kernel).frames.types();
 }
 
 describe('cross-CPU frames by registry', () => {
