@@ -31,9 +31,30 @@ export { ActorRef, type AnyActorRef, type AskOptions } from '../actors/runtime/r
 export type { Ask, AskTypes, Message, ReplyOf } from '../ground/message.js';
 export type { SpawnOptions } from '../actors/runtime/spawn-options.js';
 export type { OverflowPolicy } from '../actors/runtime/mailbox.js';
-export type { ChildFailedSignal, DownSignal, ExitReason, ExitSignal, Signal } from '../actors/runtime/signals.js';
+export {
+  isCleanExit,
+  type ChildFailedSignal,
+  type CustomExitReason,
+  type DownSignal,
+  type ExitReason,
+  type ExitSignal,
+  type ShutdownWith,
+  type Signal,
+  type StandardExitReason,
+} from '../actors/runtime/signals.js';
+export { MonitorRef } from '../actors/runtime/monitor.js';
 export type { DeadLetter, DeadLetterReason, KernelEvent, KernelEventKind } from '../actors/runtime/events.js';
 export { formatStatus, type ActorStatus, type KernelStatus } from '../actors/runtime/status.js';
 export { formatPid, type Pid } from '../ground/pid.js';
 export * from '../ground/errors.js';
-export { supervisor, type ChildSpec, type SupervisorOptions, type SupervisorMsg, type Strategy, type BackoffOptions } from '../supervisors/index.js';
+export {
+  supervisor,
+  type ChildCounts,
+  type ChildInfo,
+  type ChildSpec,
+  type ChildType,
+  type SupervisorOptions,
+  type SupervisorMsg,
+  type Strategy,
+  type BackoffOptions,
+} from '../supervisors/index.js';

@@ -21,6 +21,7 @@ import type { ChildFailure, KernelCore } from '../actors/runtime/kernel-core.js'
 import type { ActorRef } from '../actors/runtime/ref.js';
 import type { SpawnOptions } from '../actors/runtime/spawn-options.js';
 import type { KernelStatus } from '../actors/runtime/status.js';
+import type { ExitReason } from '../actors/runtime/signals.js';
 import { scheduling } from '../actors/scheduler/subsystem.js';
 import type { BootOptions } from './boot-options.js';
 import { bootCpu, type CpuBoot } from './boot-cpu.js';
@@ -183,8 +184,14 @@ export class Kernel implements KernelHandle {
   }
 
   /**
-   * Resolves with `ref` once its actor exists. Only a spawn on another CPU has to wait (its CPU
-   * picks the pid); it rejects with `SpawnFailedError` if that CPU refused the spawn.
+   * Resolves with `ref` once its actor exists and has started. Rejects with `StartFailedError` if its
+   * constructor or `started` hook threw (the actor never ran and is stopped), or with
+   * `SpawnFailedError` if another CPU refused the spawn. Only a spawn on another CPU has to wait.
+   *
+   * @example
+   * ```ts
+   * const db = await kernel.spawned(kernel.spawn(Database)); // throws if Database failed to start
+   * ```
    */
   spawned<M extends Message>(ref: ActorRef<M>): Promise<ActorRef<M>> {
     return this.core.spawned(ref);
@@ -206,6 +213,22 @@ export class Kernel implements KernelHandle {
   /** Stops an actor (and its subtree) with reason `shutdown`; resolves when it is gone. */
   stop(ref: ActorRef<never>): Promise<void> {
     return this.core.stop(ref);
+  }
+
+  /**
+   * Sends `ref` an exit signal (OTP's `exit/2`) from outside any actor: `kill` ends it with reason
+   * `killed` even if it traps exits; an actor that traps exits gets an `exit` signal; otherwise
+   * `normal` is ignored and any other reason (`shutdown`, `{ shutdown: why }`, a plain value of your
+   * own) ends its incarnation with that reason, and its supervisor decides what follows.
+   *
+   * @example
+   * ```ts
+   * kernel.exit(worker, { shutdown: 'rebalancing' }); // a transient worker is not restarted
+   * kernel.exit(stuck, 'kill');                        // untrappable
+   * ```
+   */
+  exit(ref: ActorRef<never>, reason: ExitReason | 'kill'): void {
+    this.core.exit(ref, reason);
   }
 
   /**

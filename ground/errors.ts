@@ -65,14 +65,86 @@ export class ActorCrashedError extends OspreyError {
   }
 }
 
-/** A linked actor crashed and this actor does not trap exits, so it crashes too. */
+/** A linked actor crashed and this actor does not trap exits, so it crashes too; `cause` is the linked actor's error. */
 export class LinkedCrashError extends OspreyError {
   readonly code = 'linked-crash';
   constructor(
     readonly source: string,
     readonly reason: string,
+    cause?: unknown,
   ) {
-    super(`linked actor ${source} exited: ${reason}`);
+    super(`linked actor ${source} exited: ${reason}`, cause === undefined ? undefined : { cause });
+  }
+}
+
+/**
+ * An actor ended by an exit signal rather than a throw (`exit(ref, reason)`, `kill`, a linked actor's
+ * custom reason): what an ask it was handling fails with, and what a kill is reported as.
+ */
+export class ActorExitedError extends OspreyError {
+  readonly code = 'actor-exited';
+  constructor(
+    readonly target: string,
+    readonly messageType: string | undefined,
+    readonly reason: string,
+  ) {
+    super(messageType === undefined ? `${target} exited: ${reason}` : `${target} exited (${reason}) while handling '${messageType}'`);
+  }
+}
+
+/** An actor's first incarnation threw in its constructor or `started` hook: it never ran. `cause` is the throw. */
+export class StartFailedError extends OspreyError {
+  readonly code = 'start-failed';
+  constructor(
+    readonly actor: string,
+    cause: unknown,
+  ) {
+    super(`${actor} failed to start: ${describeError(cause)}`, { cause });
+  }
+}
+
+/** A supervisor got a request it does not know (an ask is answered with this at once, never by a timeout). */
+export class UnknownRequestError extends OspreyError {
+  readonly code = 'unknown-request';
+  constructor(
+    readonly target: string,
+    readonly messageType: string,
+  ) {
+    super(`${target} does not understand '${messageType}'`);
+  }
+}
+
+/** A supervisor has no child with this id. */
+export class NoSuchChildError extends OspreyError {
+  readonly code = 'no-such-child';
+  constructor(
+    readonly supervisor: string,
+    readonly childId: string,
+  ) {
+    super(`${supervisor} has no child '${childId}'`);
+  }
+}
+
+/** A supervisor request that the child's state does not allow (delete a running child, restart a running one). */
+export class ChildStateError extends OspreyError {
+  readonly code = 'child-state';
+  constructor(
+    readonly supervisor: string,
+    readonly childId: string,
+    readonly why: string,
+  ) {
+    super(`${supervisor}: child '${childId}' ${why}`);
+  }
+}
+
+/** An actor's system lane (signals, stops, wakes) overflowed: the actor crashes with this. */
+export class SystemLaneOverflowError extends OspreyError {
+  readonly code = 'system-lane-overflow';
+  constructor(
+    readonly actor: string,
+    readonly capacity: number,
+  ) {
+    super(`system lane of ${actor} overflowed (${capacity} signals): it crashed rather than lose a signal unseen`);
   }
 }
 

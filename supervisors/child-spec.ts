@@ -6,6 +6,9 @@ import { shutdownTimeoutMsDefault } from '../actors/runtime/limits.js';
 
 export type { RestartType };
 
+/** What a child is (OTP's child type): a `supervisor` child's shutdown defaults to `infinity`. */
+export type ChildType = 'worker' | 'supervisor';
+
 /**
  * One child of a supervisor, as data (OTP's child spec).
  *
@@ -23,14 +26,20 @@ export interface ChildSpec<M extends Message = Message> {
   readonly options?: SpawnOptions;
   /** `permanent` (default): always restarted; `transient`: only after an abnormal exit; `temporary`: never. */
   readonly restart?: RestartType;
-  /** Milliseconds the child gets to stop, or `brutal-kill` (default 5000). */
-  readonly shutdown?: number | 'brutal-kill';
+  /**
+   * Milliseconds the child gets to stop, `infinity`, or `brutal-kill` (default 5000 for a worker,
+   * `infinity` for a supervisor, as in OTP: a supervisor child takes as long as its own children).
+   */
+  readonly shutdown?: number | 'brutal-kill' | 'infinity';
+  /** Default: `supervisor` for a behaviour made by `supervisor()`, else `worker`. */
+  readonly type?: ChildType;
   /** Its exit can shut the supervisor down (see `autoShutdown`); only for transient or temporary children. */
   readonly significant?: boolean;
 }
 
 /** A child spec with its defaults applied; also what the runtime sees on the child's cell. */
 export interface NormalizedChildSpec extends ChildSpecLike {
+  readonly type: ChildType;
   readonly start: Behavior<Message>;
   readonly options: SpawnOptions | undefined;
 }
@@ -39,11 +48,13 @@ export function normalizeChildSpec(spec: ChildSpec<never>): NormalizedChildSpec 
   if (typeof spec.id !== 'string' || spec.id.length === 0) throw new TypeError('a child spec needs a non-empty string id');
   if (spec.start === undefined) throw new TypeError(`child spec '${spec.id}' has no start behaviour`);
   const restart = spec.restart ?? 'permanent';
-  const shutdown = spec.shutdown ?? shutdownTimeoutMsDefault;
-  if (shutdown !== 'brutal-kill' && !(Number.isFinite(shutdown) && shutdown >= 0)) {
-    throw new RangeError(`child spec '${spec.id}': shutdown must be 'brutal-kill' or a non-negative number of ms`);
+  const type = spec.type ?? ((spec.start as { supervises?: boolean }).supervises === true ? 'supervisor' : 'worker');
+  if (type !== 'worker' && type !== 'supervisor') throw new TypeError(`child spec '${spec.id}': type must be 'worker' or 'supervisor'`);
+  const shutdown = spec.shutdown ?? (type === 'supervisor' ? 'infinity' : shutdownTimeoutMsDefault);
+  if (shutdown !== 'brutal-kill' && shutdown !== 'infinity' && !(Number.isFinite(shutdown) && shutdown >= 0)) {
+    throw new RangeError(`child spec '${spec.id}': shutdown must be 'brutal-kill', 'infinity' or a non-negative number of ms`);
   }
   const significant = spec.significant ?? false;
   if (significant && restart === 'permanent') throw new TypeError(`child spec '${spec.id}': a significant child must be transient or temporary (as in OTP)`);
-  return { id: spec.id, start: spec.start as Behavior<Message>, options: spec.options, restart, shutdown, significant };
+  return { id: spec.id, type, start: spec.start as Behavior<Message>, options: spec.options, restart, shutdown, significant };
 }

@@ -136,6 +136,10 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     this.placements.stopRemote(asRemote(cell));
   }
 
+  exitRemote(cell: Cell, from: Cell | null, reason: ExitReason): void {
+    this.links.sendExit(asRemote(cell), from, reason, false);
+  }
+
   statusOf(cpu: number, deadlineMs?: number): Promise<KernelStatus> {
     return this.statuses.statusOf(cpu, deadlineMs);
   }
@@ -184,7 +188,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   }
 
   sendExit(cell: RemoteCell, from: Cell, reason: ExitReason): void {
-    this.links.sendExit(cell, from, reason);
+    this.links.sendExit(cell, from, reason, true);
   }
 
   // ---- FrameRouting: what frame handlers use -------------------------------------------------

@@ -31,7 +31,13 @@ export class Placements {
   /** The frames of placement: spawns, their answers, and stops. */
   readonly frames: readonly FrameType[] = [
     defineFrameType(kernelSpawn, (message, source) =>
-      this.spawnFor(source, message, (behavior) => this.node.kernel.spawn(behavior, spawnOptionsFrom(message.options)).pid),
+      this.spawnFor(source, message, (behavior) => {
+        const ref = this.node.kernel.spawn(behavior, spawnOptionsFrom(message.options));
+        // An actor that failed to start never ran: the spawner's `kernel.spawned(ref)` rejects with why.
+        const startError = ref.cell.extras?.startError;
+        if (startError != null) throw startError;
+        return ref.pid;
+      }),
     ),
     defineFrameType(kernelSpawned, (message, source) => this.spawned(source, message.ticket, message.pid, message.error)),
     defineFrameType(kernelStop, (message) => {
@@ -215,7 +221,7 @@ export function spawnOptionsFrom(value: unknown): SpawnOptions {
   if (typeof options.name === 'string') result.name = options.name;
   if (typeof options.mailboxCapacity === 'number') result.mailboxCapacity = options.mailboxCapacity;
   if (options.overflow === 'reject' || options.overflow === 'drop-newest' || options.overflow === 'drop-oldest') result.overflow = options.overflow;
-  if (typeof options.shutdown === 'number' || options.shutdown === 'brutal-kill') result.shutdown = options.shutdown;
+  if (typeof options.shutdown === 'number' || options.shutdown === 'brutal-kill' || options.shutdown === 'infinity') result.shutdown = options.shutdown;
   // Checked again by the far CPU's spawn, which answers a bad value with a typed spawn failure.
   if (typeof options.priority === 'number' || options.priority === 'realtime' || options.priority === 'idle') result.priority = options.priority;
   if (typeof options.pinned === 'boolean') result.pinned = options.pinned;

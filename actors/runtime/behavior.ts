@@ -47,6 +47,8 @@ export interface BehaviorFactory<M extends Message> {
   create(ctx: ActorContext<M>): ActorInstance<M>;
   /** True when the actor has no state of its own (`fromReceive`): it can move between CPUs as it is. */
   readonly stateless?: boolean;
+  /** True for a supervisor (`supervisor()`): as a child, its type is `supervisor`. */
+  readonly supervises?: boolean;
 }
 
 /** Base class for class-based actors. Subclasses implement `receive` and may add the hooks. */

@@ -25,6 +25,8 @@ export interface CpuRouting {
   lookupName(name: string): ActorRef<never> | undefined;
   /** Asks the CPU of `cell` (a stand-in) to stop its actor. */
   stopRemote(cell: Cell): void;
+  /** Sends the actor behind `cell` (a stand-in) an exit signal from `from` (a local actor, or null). */
+  exitRemote(cell: Cell, from: Cell | null, reason: ExitReason): void;
   /** CPU `cpu`'s status snapshot; rejects if it does not come within `deadlineMs`. */
   statusOf(cpu: number, deadlineMs?: number): Promise<KernelStatus>;
   /** A local actor stopped (the CPU that placed it here, if another did, is told). */

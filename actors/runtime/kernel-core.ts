@@ -61,6 +61,8 @@ export interface ChildFailure {
   readonly error: unknown;
   /** The message being handled when it failed, if any. */
   readonly message: unknown;
+  /** How its incarnation ended: `crashed` for a throw, else the exit signal's reason (`killed`, a custom reason…). */
+  readonly reason: ExitReason;
   readonly atMs: number;
 }
 
@@ -232,6 +234,20 @@ export class KernelCore {
     return true;
   }
 
+  /**
+   * Sends `ref` an exit signal with `reason`, from the actor running now (or from outside any actor):
+   * OTP's `exit/2` (see `ActorContext.exit`).
+   */
+  exit(ref: ActorRef<never>, reason: ExitReason | 'kill'): void {
+    const cell = ref.cell;
+    const from = this.current;
+    if (cell.isRemote()) {
+      this.node!.exitRemote(cell, from, reason);
+      return;
+    }
+    cell.pushSystem({ kind: 'exit', from, reason, error: undefined, output: undefined, linked: false });
+  }
+
   /** Stops an actor (and its subtree) with reason `shutdown`; resolves when it is gone. */
   stop(ref: ActorRef<never>): Promise<void> {
     const cell = ref.cell;
@@ -303,13 +319,14 @@ export class KernelCore {
     if (this.tracing.active) this.trace({ kind: 'dead-letter', from, to: target?.pid ?? 0, messageType: messageTypeOf(message), reason });
   }
 
-  reportFailure(cell: Cell, error: unknown, message: unknown): void {
+  reportFailure(cell: Cell, error: unknown, message: unknown, reason: ExitReason = 'crashed'): void {
     if (!this.failureStream.active) return;
     this.failureStream.emit({
       child: cell.ref as ActorRef<never>,
       parent: cell.parentCell?.ref as ActorRef<never> | undefined,
       error,
       message,
+      reason,
       atMs: this.clock.now(),
     });
   }
@@ -346,6 +363,15 @@ export class KernelCore {
    * `failOnThrow`, else it is reported. Returns whether the hook completed.
    */
   runHook(cell: Cell, hook: () => void, failOnThrow = true): boolean {
+    const failure = this.runHookCatching(cell, hook);
+    if (failure === null) return true;
+    if (failOnThrow) this.lifecycle.fail(cell, failure.error, undefined, 0);
+    else this.reportHookError(cell, 'hook', failure.error);
+    return false;
+  }
+
+  /** Runs `hook` as `cell` and returns what it threw (or null), for the caller to decide. */
+  runHookCatching(cell: Cell, hook: () => void): { readonly error: unknown } | null {
     const current = this.current;
     const message = this.currentMessage;
     const origin = this.currentOrigin;
@@ -362,10 +388,7 @@ export class KernelCore {
       this.currentMessage = message;
       this.currentOrigin = origin;
     }
-    if (failure === null) return true;
-    if (failOnThrow) this.lifecycle.fail(cell, failure.error, undefined, 0);
-    else this.reportHookError(cell, 'hook', failure.error);
-    return false;
+    return failure;
   }
 
   /** Ends the dispatcher's current turn. */

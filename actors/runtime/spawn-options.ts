@@ -16,8 +16,8 @@ export interface SpawnOptions {
   readonly mailboxCapacity?: number;
   /** What a full mailbox does (default `reject`). */
   readonly overflow?: OverflowPolicy;
-  /** Time the actor gets to stop before it is killed, or `brutal-kill` to skip its hooks (default 5000 ms). */
-  readonly shutdown?: number | 'brutal-kill';
+  /** Time the actor gets to stop before it is killed, `infinity`, or `brutal-kill` to skip its hooks (default 5000 ms). */
+  readonly shutdown?: number | 'brutal-kill' | 'infinity';
   /**
    * The CPU to run on (`kernel.spawn` only; default: the spawning CPU), or `'auto'` to let the kernel
    * place it (round robin). The behaviour must be exported by a boot module (see `BootOptions.modules`).
