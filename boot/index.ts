@@ -44,7 +44,7 @@ export {
 } from '../actors/runtime/signals.js';
 export { MonitorRef } from '../actors/runtime/monitor.js';
 export type { DeadLetter, DeadLetterReason, KernelEvent, KernelEventKind } from '../actors/runtime/events.js';
-export { formatStatus, type ActorStatus, type KernelStatus } from '../actors/runtime/status.js';
+export { formatStateValue, formatStatus, type ActorStateValue, type ActorStatus, type KernelStatus } from '../actors/runtime/status.js';
 export { formatPid, type Pid } from '../ground/pid.js';
 export * from '../ground/errors.js';
 export {
