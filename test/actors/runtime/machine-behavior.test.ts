@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { assign, emit, sendTo, setup } from 'xstate';
-import { fromMachine, fromReceive, supervisor, type ActorRef, type KernelEvent } from '../../../boot/index.js';
+import { assign, emit, raise, sendTo, setup } from 'xstate';
+import { fromMachine, fromReceive, supervisor, xstateRef, type ActorRef, type KernelEvent } from '../../../boot/index.js';
 import { bootSimulated, collectEvents, settle, shutdown } from './helpers.js';
 
 type LightEvent = { type: 'next' } | { type: 'fault' } | { type: 'report' };
@@ -19,12 +19,11 @@ function lightMachine(reportTo: ActorRef<{ type: 'report'; count: number }> | un
     initial: 'green',
     on: {
       fault: { actions: 'explode' },
-      // Kernel refs are not xstate refs in the types; the kernel delivers sendTo to them at run time.
       report: {
-        actions: sendTo(() => reportTo as never, (({ context }: { context: { count: number } }) => ({
-          type: 'report' as const,
-          count: context.count,
-        })) as never),
+        actions: sendTo(
+          () => xstateRef(reportTo!),
+          ({ context }) => ({ type: 'report' as const, count: context.count }),
+        ),
       },
     },
     states: {
@@ -62,12 +61,31 @@ describe('xstate machine actors', () => {
     const kernel = await bootSimulated();
     const received: unknown[] = [];
     const sink = kernel.spawn(fromReceive<{ type: string }>((msg) => void received.push(msg)));
-    const light = kernel.spawn(fromMachine(lightMachine(sink as never), { emitTo: sink as never }));
+    const light = kernel.spawn(fromMachine(lightMachine(sink), { emitTo: sink }));
     light.tell({ type: 'next' });
     light.tell({ type: 'report' });
     await settle(kernel);
     expect(received).to.deep.include({ type: 'changed', count: 1 });
     expect(received.some((m) => (m as { type: string }).type === 'report' && (m as { count: number }).count === 1)).to.equal(true);
+    await shutdown(kernel);
+  });
+
+  it('handle a raised event once, within the step that raised it', async () => {
+    const kernel = await bootSimulated();
+    const counts: number[] = [];
+    const machine = setup({ types: {} as { context: { n: number }; events: { type: 'go' } | { type: 'bump' } | { type: 'show' } } }).createMachine({
+      context: { n: 0 },
+      on: {
+        go: { actions: raise({ type: 'bump' }) },
+        bump: { actions: assign({ n: ({ context }) => context.n + 1 }) },
+        show: { actions: ({ context }) => counts.push(context.n) },
+      },
+    });
+    const ref = kernel.spawn(fromMachine(machine));
+    ref.tell({ type: 'go' });
+    ref.tell({ type: 'show' });
+    await settle(kernel);
+    expect(counts).to.deep.equal([1]);
     await shutdown(kernel);
   });
 

@@ -1,0 +1,52 @@
+import type { AnyStateMachine, EventObject } from 'xstate';
+import type { BehaviorFactory } from './behavior.js';
+import { MachineRunner } from './machine-runner.js';
+import { MachineSystem } from './machine-system.js';
+import type { ActorRef } from './ref.js';
+import type { ActorStateValue, DescribesState } from './status.js';
+import { fromSystem, type SystemActorInstance, type SystemContext } from './system-context.js';
+
+/** How a machine actor runs: what `fromMachine` takes. */
+export interface MachineActorSettings {
+  readonly input?: unknown;
+  /** Where `emit` actions' events go. */
+  readonly emitTo?: ActorRef<never> | undefined;
+  /** Where `log` actions write. */
+  readonly logger?: (...args: unknown[]) => void;
+}
+
+/** The behaviour of a machine actor (see `fromMachine`). */
+export function machineBehavior<TMachine extends AnyStateMachine>(machine: TMachine, settings: MachineActorSettings): BehaviorFactory<EventObject> {
+  return fromSystem<EventObject>(() => new MachineActor(machine, settings), `machine:${machine.id}`);
+}
+
+/** One incarnation of a machine actor: a `MachineRunner` for the machine. A restart starts the machine afresh. */
+class MachineActor<TMachine extends AnyStateMachine> implements SystemActorInstance<EventObject>, DescribesState {
+  private runner: MachineRunner<TMachine> | undefined = undefined;
+
+  constructor(
+    private readonly machine: TMachine,
+    private readonly settings: MachineActorSettings,
+  ) {}
+
+  started(ctx: SystemContext<EventObject>): void {
+    const cell = ctx.cell;
+    const settings = this.settings;
+    this.runner = new MachineRunner(this.machine, {
+      cell,
+      system: new MachineSystem(cell.kernel.clock, settings.logger ?? console.log),
+      emitted: (event) => {
+        settings.emitTo?.tell(event as never);
+      },
+    });
+    this.runner.start(settings.input);
+  }
+
+  receive(event: EventObject): void {
+    this.runner!.send(event);
+  }
+
+  describeState(): ActorStateValue | undefined {
+    return (this.runner?.snapshot as { value?: ActorStateValue } | undefined)?.value;
+  }
+}
