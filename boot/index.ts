@@ -26,6 +26,7 @@ export { scheduling } from '../actors/scheduler/subsystem.js';
 export { interrupts } from '../actors/irq/subsystem.js';
 export { Actor, fromReceive, fromSetup, type ActorInstance, type Behavior, type BehaviorFactory } from '../actors/runtime/behavior.js';
 export { fromMachine, type MachineOptions } from '../actors/runtime/machine-behavior.js';
+export { reply, type ReplyAction } from '../actors/runtime/machine-reply.js';
 export { kernelRef, xstateRef, XstateRef } from '../actors/runtime/xstate-ref.js';
 export type { ActorContext, ReplyHandle } from '../actors/runtime/context.js';
 export { ActorRef, type AnyActorRef, type AskOptions } from '../actors/runtime/ref.js';

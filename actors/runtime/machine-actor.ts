@@ -1,5 +1,8 @@
 import type { AnyStateMachine, EventObject } from 'xstate';
+import { UnansweredAskError } from '../../ground/errors.js';
+import type { Message } from '../../ground/message.js';
 import type { BehaviorFactory } from './behavior.js';
+import type { Cell } from './cell.js';
 import { MachineRunner } from './machine-runner.js';
 import { MachineSystem } from './machine-system.js';
 import type { ActorRef } from './ref.js';
@@ -20,9 +23,15 @@ export function machineBehavior<TMachine extends AnyStateMachine>(machine: TMach
   return fromSystem<EventObject>(() => new MachineActor(machine, settings), `machine:${machine.id}`);
 }
 
-/** One incarnation of a machine actor: a `MachineRunner` for the machine. A restart starts the machine afresh. */
+/**
+ * One incarnation of a machine actor: a `MachineRunner` for the machine, and the ask it is
+ * handling. A restart starts the machine afresh.
+ */
 class MachineActor<TMachine extends AnyStateMachine> implements SystemActorInstance<EventObject>, DescribesState {
   private runner: MachineRunner<TMachine> | undefined = undefined;
+  /** The ask being handled, which a `reply` action answers. */
+  private asking: EventObject | null = null;
+  private answered = false;
 
   constructor(
     private readonly machine: TMachine,
@@ -38,15 +47,35 @@ class MachineActor<TMachine extends AnyStateMachine> implements SystemActorInsta
       emitted: (event) => {
         settings.emitTo?.tell(event as never);
       },
+      replied: (value) => this.replied(cell, value),
     });
     this.runner.start(settings.input);
   }
 
-  receive(event: EventObject): void {
-    this.runner!.send(event);
+  receive(event: EventObject, ctx: SystemContext<EventObject>): void {
+    const asking = ctx.kernel.currentOrigin < 0 ? event : null;
+    this.asking = asking;
+    this.answered = false;
+    try {
+      this.runner!.send(event);
+    } finally {
+      this.asking = null;
+    }
+    if (asking !== null && !this.answered) {
+      ctx.replyLater(asking as Message).reject(new UnansweredAskError(ctx.cell.describe(), asking.type, this.runner!.stateText));
+    }
   }
 
   describeState(): ActorStateValue | undefined {
     return (this.runner?.snapshot as { value?: ActorStateValue } | undefined)?.value;
+  }
+
+  private replied(cell: Cell, value: unknown): void {
+    if (this.asking === null) {
+      cell.kernel.deadLetter(value, cell.pid, cell, 'no-asker');
+      return;
+    }
+    cell.reply(this.asking as Message, value);
+    this.answered = true;
   }
 }

@@ -18,6 +18,7 @@ export interface MachineOptions<TMachine extends AnyStateMachine> {
  * kernel runs the machine as pure transitions and carries out its actions (see `MachineRunner`):
  * - delayed events and `after` are the actor's timers, on the kernel's clock (virtual when simulated);
  * - `sendTo` and `sendParent` tell kernel actors; `self` is the actor's kernel ref;
+ * - `reply(...)` answers an ask, so the machine can be asked;
  * - `kernel.status()` shows its state value.
  *
  * A throw inside the machine crashes the actor, and its supervisor decides; a restart starts the
