@@ -1,6 +1,7 @@
 import type { AnyStateMachine, EventObject } from 'xstate';
 import { UnansweredAskError } from '../../ground/errors.js';
 import type { Message } from '../../ground/message.js';
+import { finishActor } from './actor-finish.js';
 import type { BehaviorFactory } from './behavior.js';
 import type { Cell } from './cell.js';
 import { MachineRunner } from './machine-runner.js';
@@ -47,6 +48,7 @@ class MachineActor<TMachine extends AnyStateMachine> implements SystemActorInsta
       emitted: (event) => {
         settings.emitTo?.tell(event as never);
       },
+      finished: (output) => finishActor(cell, output),
       replied: (value) => this.replied(cell, value),
     });
     this.runner.start(settings.input);

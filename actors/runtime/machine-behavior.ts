@@ -19,6 +19,8 @@ export interface MachineOptions<TMachine extends AnyStateMachine> {
  * - delayed events and `after` are the actor's timers, on the kernel's clock (virtual when simulated);
  * - `sendTo` and `sendParent` tell kernel actors; `self` is the actor's kernel ref;
  * - `reply(...)` answers an ask, so the machine can be asked;
+ * - a top-level final state stops the actor with reason `normal`, its output the exit value its
+ *   monitors see (`down.output`);
  * - `kernel.status()` shows its state value.
  *
  * A throw inside the machine crashes the actor, and its supervisor decides; a restart starts the
