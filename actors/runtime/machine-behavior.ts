@@ -14,17 +14,20 @@ export interface MachineOptions<TMachine extends AnyStateMachine> {
 }
 
 /**
- * An actor whose behaviour is an xstate v5 machine: its messages are the machine's events, and the
- * kernel runs the machine as pure transitions and carries out its actions (see `MachineRunner`):
+ * An actor whose behaviour is an xstate v5 machine, which runs unchanged: its messages are the
+ * machine's events, and the kernel runs the machine as pure transitions and carries out its
+ * actions (see `MachineRunner`, and docs/machines.md for what maps to what):
  * - delayed events and `after` are the actor's timers, on the kernel's clock (virtual when simulated);
  * - `sendTo` and `sendParent` tell kernel actors; `self` is the actor's kernel ref;
+ * - `invoke` and `spawnChild` of machines, promises, callbacks and observables run each child as a
+ *   kernel actor under this one, and their done and error events come back as xstate's;
  * - `reply(...)` answers an ask, so the machine can be asked;
  * - a top-level final state stops the actor with reason `normal`, its output the exit value its
  *   monitors see (`down.output`);
  * - `kernel.status()` shows its state value.
  *
  * A throw inside the machine crashes the actor, and its supervisor decides; a restart starts the
- * machine afresh from its initial state.
+ * machine afresh from its initial state, with fresh children.
  *
  * @example
  * ```ts
