@@ -3,6 +3,7 @@ import { assert } from '../../ground/assert.js';
 import { finishActor } from './actor-finish.js';
 import type { BehaviorFactory } from './behavior.js';
 import type { Cell } from './cell.js';
+import type { ShowsXstateSnapshot } from './machine-children.js';
 import type { MachineSystem } from './machine-system.js';
 import type { ActorRef } from './ref.js';
 import { fromSystem, type SystemActorInstance, type SystemContext } from './system-context.js';
@@ -37,7 +38,7 @@ export function fromXstateLogic(logic: AnyActorLogic, parts: LogicChildParts): B
   return fromSystem<EventObject>(() => new LogicActor(logic, parts), `xstate:${parts.id}`);
 }
 
-class LogicActor implements SystemActorInstance<EventObject> {
+class LogicActor implements SystemActorInstance<EventObject>, ShowsXstateSnapshot {
   private snapshot: Snapshot<unknown> | undefined = undefined;
   private scope: AnyActorScope | undefined = undefined;
   /** Effects xstate's logic defers to after a transition. */
@@ -77,6 +78,10 @@ class LogicActor implements SystemActorInstance<EventObject> {
   stopped(): void {
     if (this.snapshot?.status === 'active') this.snapshot = this.logic.transition(this.snapshot, { type: 'xstate.stop' }, this.currentScope());
     this.runDeferred();
+  }
+
+  xstateSnapshot(): Snapshot<unknown> | undefined {
+    return this.snapshot;
   }
 
   private current(): Snapshot<unknown> {

@@ -4,6 +4,7 @@ import {
   type AnyActorRef as AnyXstateActorRef,
   type AnyStateMachine,
   type EventObject,
+  type Snapshot,
   StateMachine,
 } from 'xstate';
 import { UnansweredAskError } from '../../ground/errors.js';
@@ -12,7 +13,7 @@ import { finishActor } from './actor-finish.js';
 import type { Behavior, BehaviorFactory } from './behavior.js';
 import type { Cell } from './cell.js';
 import { fromXstateLogic } from './logic-actor.js';
-import { MachineChildren } from './machine-children.js';
+import { MachineChildren, type ShowsXstateSnapshot } from './machine-children.js';
 import { MachineRunner } from './machine-runner.js';
 import { MachineSystem } from './machine-system.js';
 import type { ActorRef } from './ref.js';
@@ -46,7 +47,7 @@ export function machineBehavior<TMachine extends AnyStateMachine>(machine: TMach
  * One incarnation of a machine actor: a `MachineRunner` for the machine, the kernel actors of its
  * xstate children, and the ask it is handling. A restart starts the machine afresh.
  */
-class MachineActor<TMachine extends AnyStateMachine> implements SystemActorInstance<EventObject>, DescribesState {
+class MachineActor<TMachine extends AnyStateMachine> implements SystemActorInstance<EventObject>, DescribesState, ShowsXstateSnapshot {
   private runner: MachineRunner<TMachine> | undefined = undefined;
   private children: MachineChildren | undefined = undefined;
   /** The ask being handled, which a `reply` action answers. */
@@ -106,6 +107,10 @@ class MachineActor<TMachine extends AnyStateMachine> implements SystemActorInsta
     const mailbox = cell.mailbox;
     if (mailbox === null || mailbox.count < mailbox.capacity) cell.deliver(event, cell.pid);
     else this.runner!.send(event);
+  }
+
+  xstateSnapshot(): Snapshot<unknown> | undefined {
+    return this.runner?.snapshot;
   }
 
   describeState(): ActorStateValue | undefined {

@@ -1,4 +1,4 @@
-import { Actor as XstateActor, type AnyActorLogic, type AnyActorRef as AnyXstateActorRef, type EventObject } from 'xstate';
+import { Actor as XstateActor, type AnyActorLogic, type AnyActorRef as AnyXstateActorRef, type EventObject, type Snapshot } from 'xstate';
 import { MachineError, StartFailedError } from '../../ground/errors.js';
 import type { Message } from '../../ground/message.js';
 import type { Behavior } from './behavior.js';
@@ -16,6 +16,11 @@ export interface ChildEndEvent extends EventObject {
   readonly error?: unknown;
 }
 
+/** A kernel actor that runs an xstate logic and can show its current xstate snapshot (a machine actor, a LogicActor). */
+export interface ShowsXstateSnapshot {
+  xstateSnapshot(): Snapshot<unknown> | undefined;
+}
+
 /** One xstate child and the kernel actor that runs it. */
 interface ChildRecord {
   /** The xstate actor the machine's step created for the child: it never runs, it names the child. */
@@ -23,6 +28,8 @@ interface ChildRecord {
   readonly ref: ActorRef<Message>;
   /** The machine actor's monitor of it; null once it ended or was stopped. */
   monitor: MonitorRef | null;
+  /** How it ended, once it did (xstate's snapshot of an actor that is done, failed or stopped). */
+  ended: Snapshot<unknown> | null;
 }
 
 /**
@@ -58,8 +65,8 @@ export class MachineChildren implements MachineChildTable {
     const actor = child as XstateActor<AnyActorLogic>;
     this.started.add(child);
     const ref = this.cell.spawn(this.behaviorOf(actor));
-    bindKernelRef(actor, ref);
-    const record: ChildRecord = { actor, ref, monitor: this.cell.monitor(ref as ActorRef<never>) };
+    const record: ChildRecord = { actor, ref, monitor: this.cell.monitor(ref as ActorRef<never>), ended: null };
+    bindKernelRef(actor, ref, () => snapshotOf(record));
     this.records.set(child, record);
     this.byMonitor.set(record.monitor!, record);
   }
@@ -70,6 +77,7 @@ export class MachineChildren implements MachineChildTable {
     this.records.delete(child);
     if (record.monitor === null) return;
     this.unwatch(record);
+    record.ended = { status: 'stopped', output: undefined, error: undefined };
     this.cell.stop(record.ref as ActorRef<never>);
   }
 
@@ -93,9 +101,13 @@ export class MachineChildren implements MachineChildTable {
     if (record === undefined) return undefined;
     this.unwatch(record);
     const id = record.actor.id;
-    if (signal.reason === 'normal') return { type: `xstate.done.actor.${id}`, output: signal.output, actorId: id };
+    if (signal.reason === 'normal') {
+      record.ended = { status: 'done', output: signal.output, error: undefined };
+      return { type: `xstate.done.actor.${id}`, output: signal.output, actorId: id };
+    }
     // A child whose logic threw as it started (a callback, a promise creator) fails with what it threw.
     const error = signal.error instanceof StartFailedError ? signal.error.cause : (signal.error ?? signal.reason);
+    record.ended = { status: 'error', output: undefined, error };
     return { type: `xstate.error.actor.${id}`, error, actorId: id };
   }
 
@@ -106,4 +118,15 @@ export class MachineChildren implements MachineChildTable {
     this.byMonitor.delete(monitor);
     this.cell.demonitor(monitor);
   }
+}
+
+/**
+ * A child's snapshot, for its xstate actor's `getSnapshot`: the one its kernel actor holds while it
+ * runs (it lives on this CPU, under this machine), and how it ended afterwards (then only status,
+ * output and error).
+ */
+function snapshotOf(record: ChildRecord): Snapshot<unknown> {
+  if (record.ended !== null) return record.ended;
+  const live = (record.ref.cell.instance as Partial<ShowsXstateSnapshot> | null)?.xstateSnapshot?.();
+  return live ?? { status: 'stopped', output: undefined, error: undefined };
 }

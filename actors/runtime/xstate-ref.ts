@@ -135,15 +135,16 @@ const kernelRefs = new WeakMap<object, ActorRef<Message>>();
 /**
  * @internal Ties the xstate actor a machine's transition created for a child (it never runs) to the
  * kernel actor that runs instead: sending to it, from an action, a `sendTo`, or `system.get`, tells
- * the kernel actor.
+ * the kernel actor, and its `getSnapshot` reads `snapshot`.
  */
-export function bindKernelRef(xstateActor: AnyXstateActorRef, ref: ActorRef<Message>): void {
+export function bindKernelRef(xstateActor: AnyXstateActorRef, ref: ActorRef<Message>, snapshot: () => Snapshot<unknown>): void {
   kernelRefs.set(xstateActor, ref);
   const send = (event: EventObject): void => {
     ref.tell(event);
   };
-  // Its own `send` would queue the event in a mailbox that never runs.
-  Object.assign(xstateActor, { send, _send: send });
+  // Its own `send` would queue the event in a mailbox that never runs, and its own snapshot is the
+  // one xstate computed when it created it.
+  Object.assign(xstateActor, { send, _send: send, getSnapshot: snapshot });
 }
 
 /** @internal The kernel ref an xstate actor stands for, or undefined if it stands for none. */

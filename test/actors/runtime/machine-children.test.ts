@@ -135,7 +135,12 @@ describe('xstate machine actors: children', () => {
       output: ({ context }) => context.n * 100,
     });
     const results: number[] = [];
-    const parent = setup({ types: {} as { events: { type: 'add' } }, actors: { child } }).createMachine({
+    const peeks: unknown[] = [];
+    const peek = ({ children }: { children: Record<string, AnyActorRef | undefined> }) => {
+      const snapshot = children.adder?.getSnapshot();
+      peeks.push({ status: snapshot.status, n: snapshot.context.n });
+    };
+    const parent = setup({ types: {} as { events: { type: 'add' } | { type: 'peek' } }, actors: { child } }).createMachine({
       initial: 'running',
       states: {
         running: {
@@ -144,6 +149,7 @@ describe('xstate machine actors: children', () => {
         },
         finished: {},
       },
+      on: { peek: { actions: ({ self }) => peek(self.getSnapshot()) } },
     });
     const ref = kernel.spawn(fromMachine(parent), { name: 'parent' });
     await settle(kernel);
@@ -151,6 +157,10 @@ describe('xstate machine actors: children', () => {
     ref.tell({ type: 'add' });
     await settle(kernel);
     expect(results).to.deep.equal([]);
+    // The child's xstate actor shows the snapshot of the kernel actor that runs it.
+    ref.tell({ type: 'peek' });
+    await settle(kernel);
+    expect(peeks).to.deep.equal([{ status: 'active', n: 2 }]);
     ref.tell({ type: 'add' });
     await settle(kernel);
     expect(results).to.deep.equal([200]);
@@ -325,6 +335,27 @@ describe('xstate machine actors: children', () => {
     await settle(kernel);
     expect(log).to.deep.equal(['started', 'stopped']);
     expect(kernel.lookup('worker')).to.equal(undefined);
+    await shutdown(kernel);
+  });
+
+  it('show how a spawned child ended in its snapshot, while the machine keeps it listed', async () => {
+    const kernel = await bootSimulated();
+    const seen: unknown[] = [];
+    const machine = setup({
+      types: {} as { events: { type: 'peek' } },
+      actors: { five: fromPromise(async () => 5) },
+    }).createMachine({
+      entry: spawnChild('five', { id: 'five' }),
+      on: {
+        'xstate.done.actor.five': { actions: ({ event }: { event: unknown }) => seen.push((event as { output: unknown }).output) },
+        peek: { actions: ({ self }) => seen.push(self.getSnapshot().children.five?.getSnapshot()) },
+      },
+    });
+    const ref = kernel.spawn(fromMachine(machine));
+    await settle(kernel);
+    ref.tell({ type: 'peek' });
+    await settle(kernel);
+    expect(seen).to.deep.equal([5, { status: 'done', output: 5, error: undefined }]);
     await shutdown(kernel);
   });
 
