@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { assign, emit, raise, sendTo, setup } from 'xstate';
+import { assign, cancel, emit, log, raise, sendTo, setup } from 'xstate';
 import { fromMachine, fromReceive, supervisor, xstateRef, type ActorRef, type KernelEvent } from '../../../boot/index.js';
 import { bootSimulated, collectEvents, settle, shutdown } from './helpers.js';
 
@@ -86,6 +86,28 @@ describe('xstate machine actors', () => {
     ref.tell({ type: 'show' });
     await settle(kernel);
     expect(counts).to.deep.equal([1]);
+    await shutdown(kernel);
+  });
+
+  it('cancel a delayed send by its id, and write log actions to the logger', async () => {
+    const kernel = await bootSimulated();
+    const logged: unknown[] = [];
+    const machine = setup({ types: {} as { events: { type: 'arm' } | { type: 'disarm' } | { type: 'boom' } } }).createMachine({
+      on: {
+        arm: { actions: raise({ type: 'boom' }, { id: 'fuse', delay: 1000 }) },
+        disarm: { actions: cancel('fuse') },
+        boom: { actions: log('boom') },
+      },
+    });
+    const ref = kernel.spawn(fromMachine(machine, { logger: (...args) => logged.push(args) }));
+    ref.tell({ type: 'arm' });
+    await kernel.simulatedClock.advance(500);
+    ref.tell({ type: 'disarm' });
+    await kernel.simulatedClock.advance(1000);
+    expect(logged).to.deep.equal([]);
+    ref.tell({ type: 'arm' });
+    await kernel.simulatedClock.advance(1000);
+    expect(logged).to.deep.equal([['boom']]);
     await shutdown(kernel);
   });
 

@@ -4,7 +4,20 @@
  */
 import { expect } from 'chai';
 import { Subject } from 'rxjs';
-import { type AnyActorRef, assign, fromCallback, fromObservable, fromPromise, sendParent, sendTo, setup, spawnChild, stopChild } from 'xstate';
+import {
+  type AnyActorRef,
+  assign,
+  fromCallback,
+  fromEventObservable,
+  fromObservable,
+  fromPromise,
+  fromTransition,
+  sendParent,
+  sendTo,
+  setup,
+  spawnChild,
+  stopChild,
+} from 'xstate';
 import { type ActorStatus, fromMachine, type Kernel } from '../../../boot/index.js';
 import { bootSimulated, collectFailures, settle, shutdown } from './helpers.js';
 
@@ -356,6 +369,84 @@ describe('xstate machine actors: children', () => {
     ref.tell({ type: 'peek' });
     await settle(kernel);
     expect(seen).to.deep.equal([5, { status: 'done', output: 5, error: undefined }]);
+    await shutdown(kernel);
+  });
+
+  it("hear of a child's end after what it sent before it ended, as in xstate", async () => {
+    const kernel = await bootSimulated();
+    const heard: string[] = [];
+    const child = setup({}).createMachine({
+      entry: [sendParent({ type: 'first' }), sendParent({ type: 'second' })],
+      initial: 'done',
+      states: { done: { type: 'final' } },
+    });
+    const parent = setup({ actors: { child } }).createMachine({
+      invoke: { src: 'child', onDone: { actions: () => heard.push('done') } },
+      on: { '*': { actions: ({ event }) => heard.push(event.type) } },
+    });
+    kernel.spawn(fromMachine(parent));
+    await settle(kernel);
+    expect(heard).to.deep.equal(['first', 'second', 'done']);
+    await shutdown(kernel);
+  });
+
+  it('tell the machine each snapshot of a child machine it invoked with onSnapshot', async () => {
+    const kernel = await bootSimulated();
+    const counts: number[] = [];
+    const child = setup({ types: {} as { context: { n: number }; events: { type: 'inc' } } }).createMachine({
+      context: { n: 0 },
+      on: { inc: { actions: assign({ n: ({ context }) => context.n + 1 }) } },
+    });
+    const parent = setup({ types: {} as { events: { type: 'inc' } }, actors: { child } }).createMachine({
+      invoke: { id: 'child', src: 'child', onSnapshot: { actions: ({ event }) => counts.push(event.snapshot.context.n) } },
+      on: { inc: { actions: sendTo('child', { type: 'inc' }) } },
+    });
+    const ref = kernel.spawn(fromMachine(parent));
+    ref.tell({ type: 'inc' });
+    ref.tell({ type: 'inc' });
+    await settle(kernel);
+    expect(counts).to.deep.equal([0, 1, 2]);
+    await shutdown(kernel);
+  });
+
+  it('invoke an event observable: its values are events to the machine', async () => {
+    const kernel = await bootSimulated();
+    const clicks = new Subject<{ type: 'click'; x: number }>();
+    const xs: number[] = [];
+    const machine = setup({
+      types: {} as { events: { type: 'click'; x: number } },
+      actors: { clicks: fromEventObservable(() => clicks) },
+    }).createMachine({
+      invoke: { src: 'clicks' },
+      on: { click: { actions: ({ event }) => xs.push(event.x) } },
+    });
+    kernel.spawn(fromMachine(machine));
+    await settle(kernel);
+    clicks.next({ type: 'click', x: 3 });
+    clicks.next({ type: 'click', x: 4 });
+    await settle(kernel);
+    expect(xs).to.deep.equal([3, 4]);
+    await shutdown(kernel);
+  });
+
+  it('run a transition logic (a reducer) as a child, readable through its snapshot', async () => {
+    const kernel = await bootSimulated();
+    const totals: unknown[] = [];
+    const adder = fromTransition((total: number, event: { type: 'add'; n: number }) => (event.type === 'add' ? total + event.n : total), 0);
+    const machine = setup({ types: {} as { events: { type: 'add'; n: number } | { type: 'total' } }, actors: { adder } }).createMachine({
+      invoke: { id: 'adder', src: 'adder' },
+      on: {
+        add: { actions: sendTo('adder', ({ event }) => event) },
+        total: { actions: ({ self }) => totals.push(self.getSnapshot().children.adder?.getSnapshot().context) },
+      },
+    });
+    const ref = kernel.spawn(fromMachine(machine));
+    ref.tell({ type: 'add', n: 2 });
+    ref.tell({ type: 'add', n: 5 });
+    await settle(kernel);
+    ref.tell({ type: 'total' });
+    await settle(kernel);
+    expect(totals).to.deep.equal([7]);
     await shutdown(kernel);
   });
 
