@@ -19,7 +19,7 @@ import {
   stopChild,
 } from 'xstate';
 import { type ActorStatus, fromMachine, type Kernel } from '../../../boot/index.js';
-import { bootSimulated, collectFailures, settle, shutdown } from './helpers.js';
+import { bootSimulated, collectEvents, collectFailures, settle, shutdown } from './helpers.js';
 
 /** A promise the test settles itself, so the order of resolutions is the test's. */
 function deferred<T>() {
@@ -448,6 +448,36 @@ describe('xstate machine actors: children', () => {
     await settle(kernel);
     expect(totals).to.deep.equal([7]);
     await shutdown(kernel);
+  });
+
+  it('replay from the seed: promises settled in the same order give the same event stream', async () => {
+    const run = async () => {
+      const kernel = await bootSimulated(7);
+      const events = collectEvents(kernel);
+      const answers = [deferred<number>(), deferred<number>()];
+      const machine = setup({
+        types: {} as { context: { sum: number }; events: { type: 'start' } },
+        actors: { answer: fromPromise<number, number>(({ input }) => answers[input]!.promise) },
+      }).createMachine({
+        context: { sum: 0 },
+        on: {
+          // Anonymous children: their ids are session ids, which must count the same in every run.
+          start: { actions: [spawnChild('answer', { input: 0 }), spawnChild('answer', { input: 1 })] },
+          '*': { actions: assign({ sum: ({ context, event }) => context.sum + ((event as { output?: number }).output ?? 0) }) },
+        },
+      });
+      kernel.spawn(fromMachine(machine)).tell({ type: 'start' });
+      await settle(kernel);
+      answers[1]!.resolve(10);
+      await settle(kernel);
+      answers[0]!.resolve(1);
+      await settle(kernel);
+      await shutdown(kernel);
+      return events;
+    };
+    const first = await run();
+    expect(first.some((event) => event.kind === 'receive' && event.messageType.startsWith('xstate.done.actor.x:'))).to.equal(true);
+    expect(await run()).to.deep.equal(first);
   });
 
   it('find a child by its system id', async () => {
