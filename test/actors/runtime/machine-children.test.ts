@@ -495,6 +495,35 @@ describe('xstate machine actors: children', () => {
     await shutdown(kernel);
   });
 
+  it('let a state re-entered in one step invoke a child with the same system id again', async () => {
+    const kernel = await bootSimulated();
+    const failures = collectFailures(kernel);
+    const log: string[] = [];
+    const logger = fromCallback<{ type: 'log' }>(({ receive }) => {
+      log.push('start');
+      receive(() => log.push('got'));
+      return () => log.push('stop');
+    });
+    const machine = setup({ types: {} as { events: { type: 'again' } | { type: 'ping' } }, actors: { logger } }).createMachine({
+      initial: 'a',
+      states: {
+        a: {
+          invoke: { src: 'logger', systemId: 'logger' },
+          on: { again: { target: 'a', reenter: true }, ping: { actions: sendTo(({ system }) => system.get('logger'), { type: 'log' }) } },
+        },
+      },
+    });
+    const ref = kernel.spawn(fromMachine(machine));
+    ref.tell({ type: 'again' });
+    ref.tell({ type: 'ping' });
+    await settle(kernel);
+    expect(failures).to.deep.equal([]);
+    // The old child's cleanup runs after the step that stopped it, as every stop in the kernel runs
+    // after the turn that asked for it; it gets no more events meanwhile.
+    expect(log).to.deep.equal(['start', 'start', 'got', 'stop']);
+    await shutdown(kernel);
+  });
+
   it('invoke an observable: each value is a snapshot event, completion is onDone', async () => {
     const kernel = await bootSimulated();
     const ticks = new Subject<number>();
