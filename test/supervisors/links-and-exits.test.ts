@@ -18,7 +18,7 @@ import {
 import { type ChildSpec, supervisor, type SupervisorMsg } from '../../supervisors/index.js';
 import { Linker } from '../actors/cpu/fixtures/behaviors.js';
 import { answered, settle as settleAll } from '../helpers/kernel.js';
-import { askSettled, boot, collectFailures, settle, shutdown, whichChildren } from './helpers.js';
+import { boot, collectFailures, settle, shutdown, whichChildren } from './helpers.js';
 
 /** What a linker does: link to a named actor, trap exits, crash, stop, or exit another actor. */
 type LinkerMsg =
