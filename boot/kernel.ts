@@ -19,7 +19,7 @@ import type { Behavior } from '../actors/runtime/behavior.js';
 import type { DeadLetter, KernelEvent } from '../actors/runtime/events.js';
 import type { ChildFailure, KernelCore } from '../actors/runtime/kernel-core.js';
 import type { ActorRef } from '../actors/runtime/ref.js';
-import type { SpawnOptions } from '../actors/runtime/spawn-options.js';
+import type { SpawnOptions, SpawnOptionsFor } from '../actors/runtime/spawn-options.js';
 import type { KernelStatus } from '../actors/runtime/status.js';
 import type { ExitReason } from '../actors/runtime/signals.js';
 import { scheduling } from '../actors/scheduler/subsystem.js';
@@ -177,10 +177,16 @@ export class Kernel implements KernelHandle {
 
   /**
    * Spawns a top-level user actor (under the `apps` subtree), here or on the CPU `options.cpu`
-   * names. It is not restarted if it crashes: spawn a supervisor (see `supervisor()`) to get restarts.
+   * names, with the behaviour's start arguments in `options.args` (required if it takes some). It
+   * is not restarted if it crashes: spawn a supervisor (see `supervisor()`) to get restarts.
+   *
+   * @example
+   * ```ts
+   * const counter = kernel.spawn(Counter, { args: { start: 10 }, name: 'counter' });
+   * ```
    */
-  spawn<M extends Message>(behavior: Behavior<M>, options?: SpawnOptions): ActorRef<M> {
-    return this.core.spawn(behavior, options);
+  spawn<M extends Message, A = void>(behavior: Behavior<M, A>, ...options: SpawnOptionsFor<A>): ActorRef<M> {
+    return this.core.spawn(behavior as Behavior<M, never>, options[0]);
   }
 
   /**

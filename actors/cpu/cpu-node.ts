@@ -21,7 +21,7 @@ import {
   type KernelReply,
 } from '../../protocols/runtime.js';
 import type { AnyMessage } from '../../protocols/schema.js';
-import type { Behavior } from '../runtime/behavior.js';
+import type { Behavior, AnyBehavior } from '../runtime/behavior.js';
 import { type Cell, Status } from '../runtime/cell.js';
 import type { CpuRouting } from '../runtime/cpu-routing.js';
 import type { KernelCore } from '../runtime/kernel-core.js';
@@ -120,7 +120,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     return this.placements.placement(where);
   }
 
-  spawnOn(cpu: number, behavior: Behavior<Message>, options: SpawnOptions | undefined): Cell {
+  spawnOn(cpu: number, behavior: AnyBehavior, options: SpawnOptions | undefined): Cell {
     return this.placements.spawnOn(cpu, behavior, options);
   }
 
