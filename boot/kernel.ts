@@ -19,7 +19,7 @@ import type { Behavior } from '../actors/runtime/behavior.js';
 import type { DeadLetter, KernelEvent } from '../actors/runtime/events.js';
 import type { ChildFailure, KernelCore } from '../actors/runtime/kernel-core.js';
 import type { ActorRef } from '../actors/runtime/ref.js';
-import type { SpawnOptions, SpawnOptionsFor } from '../actors/runtime/spawn-options.js';
+import type { SpawnOptionsFor } from '../actors/runtime/spawn-options.js';
 import type { KernelStatus } from '../actors/runtime/status.js';
 import type { ExitReason } from '../actors/runtime/signals.js';
 import { scheduling } from '../actors/scheduler/subsystem.js';

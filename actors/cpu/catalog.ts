@@ -16,8 +16,7 @@
  */
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Behavior, AnyBehavior } from '../runtime/behavior.js';
-import type { Message } from '../../ground/message.js';
+import type { AnyBehavior } from '../runtime/behavior.js';
 
 /** Where a behaviour is exported. */
 export interface BehaviorAddress {

@@ -6,7 +6,7 @@
  */
 import { describeError } from '../../ground/errors.js';
 import { kernelMigrate, type KernelMigrate } from '../../protocols/runtime.js';
-import type { Behavior, AnyBehavior } from '../runtime/behavior.js';
+import type { AnyBehavior } from '../runtime/behavior.js';
 import type { Cell } from '../runtime/cell.js';
 import { runtimeExported } from '../sched/decayed-runtime.js';
 import { entityOf } from '../sched/fair-dispatcher.js';

@@ -7,7 +7,6 @@
  */
 import { assert } from '../../ground/assert.js';
 import { describeError, SpawnFailedError } from '../../ground/errors.js';
-import type { Message } from '../../ground/message.js';
 import type { Pid } from '../../ground/pid.js';
 import { KERNEL_SPAWNED, KERNEL_STOP, kernelSpawn, kernelSpawned, kernelStop, type KernelSpawn } from '../../protocols/runtime.js';
 import { type AnyBehavior, type BehaviorFactory, behaviorLabel } from '../runtime/behavior.js';

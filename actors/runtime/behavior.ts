@@ -77,6 +77,7 @@ export abstract class Actor<M extends Message, A = void> implements ActorInstanc
    * ```
    */
   static with<M extends Message, A>(this: ActorClass<M, A>, args: A): BehaviorFactory<M> {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass `with` is called on, not Actor.
     return withArgs(this, args);
   }
 }

@@ -1,6 +1,5 @@
-import type { Message } from '../../ground/message.js';
 import type { Pid } from '../../ground/pid.js';
-import type { Behavior, AnyBehavior } from './behavior.js';
+import type { AnyBehavior } from './behavior.js';
 import type { Cell } from './cell.js';
 import type { ActorRef } from './ref.js';
 import type { ExitReason } from './signals.js';

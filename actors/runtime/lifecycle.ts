@@ -1,5 +1,5 @@
 import { assert } from '../../ground/assert.js';
-import { type Behavior, behaviorLabel, createInstance, type AnyBehavior } from './behavior.js';
+import { behaviorLabel, createInstance, type AnyBehavior } from './behavior.js';
 import { Cell, Status } from './cell.js';
 import {
   ActorCrashedError,
@@ -12,7 +12,6 @@ import {
 } from '../../ground/errors.js';
 import { messageTypeOf } from './events.js';
 import type { KernelCore } from './kernel-core.js';
-import type { Message } from '../../ground/message.js';
 import { shutdownTimeoutMsDefault } from './limits.js';
 import { MonitorRef } from './monitor.js';
 import { type ExitReason, exitReasonText, isCleanExit, killSignal } from './signals.js';

@@ -1,4 +1,4 @@
-import { type Behavior, behaviorLabel, type AnyBehavior } from './behavior.js';
+import { behaviorLabel, type AnyBehavior } from './behavior.js';
 import type { Cell } from './cell.js';
 import type { KernelCore } from './kernel-core.js';
 import { formatPid } from '../../ground/pid.js';
