@@ -80,7 +80,7 @@ export class Placements {
     const address = node.catalog.addressOf(bound === undefined ? behavior : (bound.behavior as AnyBehavior));
     if (address === undefined) {
       throw new TypeError(
-        `${behaviorLabel(behavior as AnyBehavior)} cannot start on cpu ${cpu}: no boot module exports it. Export it from a module listed in Kernel.boot({ modules }).`,
+        `${behaviorLabel(behavior)} cannot start on cpu ${cpu}: no boot module exports it. Export it from a module listed in Kernel.boot({ modules }).`,
       );
     }
     const cell = new RemoteCell(node.kernel, node, 0, cpu, address.exportName, options);

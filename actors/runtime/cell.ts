@@ -205,7 +205,7 @@ export class Cell implements SystemContext<Message> {
 
   describe(): string {
     const name = this.extras?.name;
-    return name !== undefined ? `'${name}' ${formatPid(this.pid)}` : `${behaviorLabel(this.behavior as AnyBehavior)} ${formatPid(this.pid)}`;
+    return name !== undefined ? `'${name}' ${formatPid(this.pid)}` : `${behaviorLabel(this.behavior)} ${formatPid(this.pid)}`;
   }
 
   // ---- ActorContext -------------------------------------------------------------------------------

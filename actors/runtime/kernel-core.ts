@@ -7,7 +7,7 @@ import { ActorStoppedError, HookFailedError, InvariantError, KernelStoppedError,
 import type { Message } from '../../ground/message.js';
 import { pidCpu, type Pid } from '../../ground/pid.js';
 import { AskTable } from './asks.js';
-import { type Behavior, behaviorLabel, type AnyBehavior } from './behavior.js';
+import { type Behavior, behaviorLabel } from './behavior.js';
 import { type Cell, Status } from './cell.js';
 import type { CpuRouting } from './cpu-routing.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -188,13 +188,13 @@ export class KernelCore {
     const where = options?.cpu;
     if (where !== undefined && where !== this.cpu) {
       if (this.node === null) {
-        if (where === 'auto' || where === 0) return this.lifecycle.spawn(user, behavior as AnyBehavior, options).ref as ActorRef<M>;
+        if (where === 'auto' || where === 0) return this.lifecycle.spawn(user, behavior, options).ref as ActorRef<M>;
         throw new RangeError(`cpu ${where} does not exist: this kernel runs one CPU (boot it with { cpus })`);
       }
       const cpu = this.node.placement(where);
-      if (cpu !== this.cpu) return this.node.spawnOn(cpu, behavior as AnyBehavior, options).ref as ActorRef<M>;
+      if (cpu !== this.cpu) return this.node.spawnOn(cpu, behavior, options).ref as ActorRef<M>;
     }
-    return this.lifecycle.spawn(user, behavior as AnyBehavior, options).ref as ActorRef<M>;
+    return this.lifecycle.spawn(user, behavior, options).ref as ActorRef<M>;
   }
 
   /** Resolves with `ref` once its actor exists (see `Cell.whenSpawned`). */
@@ -295,7 +295,7 @@ export class KernelCore {
   pathOf(cell: Cell): string {
     const parts: string[] = [];
     for (let at: Cell | null = cell; at !== null; at = at.parentCell) {
-      parts.push(at.extras?.name ?? `${behaviorLabel(at.behavior as AnyBehavior)}#${siblingIndex(at)}`);
+      parts.push(at.extras?.name ?? `${behaviorLabel(at.behavior)}#${siblingIndex(at)}`);
     }
     return parts.reverse().join('/');
   }

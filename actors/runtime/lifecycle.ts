@@ -102,7 +102,7 @@ export class Lifecycle {
     restore?: (instance: object) => void,
   ): Cell {
     const kernel = this.kernel;
-    if (kernel.isStopped) throw new KernelStoppedError(`spawn ${behaviorLabel(behavior as AnyBehavior)}`);
+    if (kernel.isStopped) throw new KernelStoppedError(`spawn ${behaviorLabel(behavior)}`);
     if (parent !== null && parent.status >= Status.Stopping) throw new UsageError(`cannot spawn a child of ${parent.describe()}: it is stopping`);
     const name = options?.name;
     if (name !== undefined && kernel.registry.has(name)) throw new NameTakenError(name);
@@ -122,7 +122,7 @@ export class Lifecycle {
         kind: 'spawn',
         pid,
         parent: parent?.pid ?? 0,
-        label: behaviorLabel(behavior as AnyBehavior),
+        label: behaviorLabel(behavior),
         ...(name !== undefined ? { name } : {}),
       });
     const failure = this.startIncarnation(cell, restore);

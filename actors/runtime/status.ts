@@ -1,4 +1,4 @@
-import { behaviorLabel, type AnyBehavior } from './behavior.js';
+import { behaviorLabel } from './behavior.js';
 import type { Cell } from './cell.js';
 import type { KernelCore } from './kernel-core.js';
 import { formatPid } from '../../ground/pid.js';
@@ -45,7 +45,7 @@ export function statusOf(kernel: KernelCore, root: Cell): KernelStatus {
 function actorStatus(cell: Cell): ActorStatus {
   return {
     pid: formatPid(cell.pid),
-    label: behaviorLabel(cell.behavior as AnyBehavior),
+    label: behaviorLabel(cell.behavior),
     name: cell.extras?.name,
     status: statusNames[cell.status],
     mailbox: cell.mailbox?.count ?? 0,
