@@ -25,6 +25,7 @@ import { scheduling } from '../actors/scheduler/subsystem.js';
 import type { BootOptions } from './boot-options.js';
 import { bootCpu, type CpuBoot } from './boot-cpu.js';
 import { reservedSubsystemNames } from './kernel-tree.js';
+import { type RunBounds, runUntilSettled } from './simulated-driving.js';
 import { defaultSubsystems } from './subsystems.js';
 
 /**
@@ -39,6 +40,16 @@ import { defaultSubsystems } from './subsystems.js';
  * counter.tell({ type: 'add', n: 2 });
  * console.log(await counter.ask({ type: 'get' })); // 2
  * await kernel.shutdown();
+ * ```
+ *
+ * A simulated kernel runs on virtual time, which moves only when the program drives it:
+ *
+ * ```ts
+ * const kernel = await Kernel.boot({ mode: 'simulated', seed: 7 });
+ * const counter = kernel.spawn(Counter, { name: 'counter' });
+ * counter.tell({ type: 'add', n: 2 });
+ * console.log(await kernel.runUntil(counter.ask({ type: 'get' }))); // 2
+ * await kernel.runUntil(kernel.shutdown());
  * ```
  */
 export class Kernel implements KernelHandle {
@@ -133,11 +144,86 @@ export class Kernel implements KernelHandle {
   }
 
   /**
-   * The simulated clock of a simulated kernel, to drive virtual time from a test:
-   * `await kernel.simulatedClock.runUntilIdle()`. Throws `UsageError` on a real kernel.
+   * The simulated clock of a simulated kernel, the driver under `settle`, `advance`, `runUntil` and
+   * `runUntilIdle` (all CPUs of a simulated machine share it). Throws `UsageError` on a real kernel.
    */
   get simulatedClock(): SimulatedClock {
     return this.core.simulatedClock;
+  }
+
+  /**
+   * Runs everything that is ready on a simulated kernel now (messages, replies, spawns, and the work
+   * their promise continuations start), without moving virtual time: timers and ask deadlines stay
+   * pending. Rejects with `UsageError` on a real kernel.
+   *
+   * @example
+   * ```ts
+   * counter.tell({ type: 'add', n: 2 });
+   * await kernel.settle(); // the counter has handled it; kernel.clock.now() has not moved
+   * ```
+   */
+  async settle(): Promise<void> {
+    await this.drivenClock('settle').advance(0);
+  }
+
+  /**
+   * Moves a simulated kernel's virtual time forward by `ms`, running everything ready and every
+   * timer due on the way, each at its due time. Rejects with `UsageError` on a real kernel.
+   *
+   * @example
+   * ```ts
+   * ticker.tell({ type: 'start', everyMs: 10 });
+   * await kernel.advance(100); // the ticker has ticked 10 times; kernel.clock.now() is 100
+   * ```
+   */
+  async advance(ms: number): Promise<void> {
+    await this.drivenClock('advance').advance(ms);
+  }
+
+  /**
+   * Drives a simulated kernel until `promise` settles, and returns what it settled to: the way to
+   * await an ask, a spawn or a shutdown on virtual time. It runs what is ready, then moves virtual
+   * time from one timer to the next (never further than needed), and stops once the promise has
+   * settled and the work ready at that moment has run.
+   *
+   * Rejects with the promise's own error if it rejects (an `AskTimeoutError` once an ask's deadline
+   * passes in virtual time), and with `UnsettledError` if it cannot settle: `why: 'idle'` when the
+   * kernel runs out of work with the promise pending, a deadlock that no amount of time would end;
+   * `why: 'bound'` when the run reaches `bounds` first (one virtual hour, 10 000 000 callbacks by
+   * default). Rejects with `UsageError` on a real kernel: there, await the promise itself.
+   *
+   * @example
+   * ```ts
+   * const kernel = await Kernel.boot({ mode: 'simulated', seed: 7 });
+   * const counter = kernel.spawn(Counter);
+   * const count = await kernel.runUntil(counter.ask({ type: 'get' })); // typed as number
+   * await kernel.runUntil(slow.ask({ type: 'work' }, { deadlineMs: 60_000 }), { timeMsMax: 1_000 });
+   * // UnsettledError (why: 'bound'): still pending after 0 virtual ms … the next timer is due at 60000 ms
+   * ```
+   */
+  async runUntil<T>(promise: PromiseLike<T>, bounds: RunBounds = {}): Promise<T> {
+    return runUntilSettled(
+      this.drivenClock('runUntil'),
+      this.threadKernels().map((kernel) => kernel.core),
+      promise,
+      bounds,
+    );
+  }
+
+  /**
+   * Drives a simulated kernel until nothing is left to do: no ready work, no timer. Returns the
+   * clock callbacks it ran. A periodic timer never lets a kernel go idle, so the run is bounded
+   * (`bounds`, one virtual hour by default) and throws `BoundExceededError` past it. Rejects with
+   * `UsageError` on a real kernel.
+   *
+   * @example
+   * ```ts
+   * kernel.spawn(supervisor({ strategy: 'one-for-one', children }));
+   * await kernel.runUntilIdle(); // every child started, every restart and backoff done
+   * ```
+   */
+  async runUntilIdle(bounds: RunBounds = {}): Promise<number> {
+    return this.drivenClock('runUntilIdle').runUntilIdle({ timeMsMax: bounds.timeMsMax, stepsMax: bounds.stepsMax });
   }
 
   get isStopped(): boolean {
@@ -262,6 +348,16 @@ export class Kernel implements KernelHandle {
    */
   get scheduler(): ActorRef<SchedControl> {
     return this.subsystem(scheduling);
+  }
+
+  /** The simulated clock to drive, or a `UsageError` that says what `what` is for. */
+  private drivenClock(what: string): SimulatedClock {
+    if (this.clock.kind !== 'simulated') {
+      throw new UsageError(
+        `kernel.${what} drives virtual time, and this kernel runs on the real clock: await its promises directly, or boot it with { mode: "simulated" }`,
+      );
+    }
+    return this.core.simulatedClock;
   }
 }
 
