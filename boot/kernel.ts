@@ -27,6 +27,7 @@ import { bootCpu, type CpuBoot } from './boot-cpu.js';
 import { reservedSubsystemNames } from './kernel-tree.js';
 import { type RunBounds, runUntilSettled } from './simulated-driving.js';
 import { defaultSubsystems } from './subsystems.js';
+import { AwaitedOperations, checkUndrivenAtExit } from './undriven-exit.js';
 
 /**
  * A booted kernel: spawns actors, runs them, supervises them, and tells what happens. It is the
@@ -61,6 +62,8 @@ export class Kernel implements KernelHandle {
   private readonly booted: readonly AnySubsystem[];
   private readonly threadBoots: readonly CpuBoot[];
   private threadFaces: readonly Kernel[] | null = null;
+  /** This simulated kernel's operations that wait on its clock, for its exit check; null otherwise. */
+  private awaited: AwaitedOperations | null = null;
 
   private constructor(boot: CpuBoot, subsystems: readonly AnySubsystem[], cpuHost: CpuHost | null, threadBoots: readonly CpuBoot[] = [boot]) {
     this.core = boot.core;
@@ -87,7 +90,7 @@ export class Kernel implements KernelHandle {
     const simulated = options.mode === 'simulated';
     const cpus = options.cpus ?? ((options.modules?.length ?? 0) > 0 && !simulated ? availableCpus() : 1);
     if (!Number.isInteger(cpus) || cpus < 1) throw new RangeError(`cpus must be a positive integer, got ${cpus}`);
-    if (cpus === 1) return new Kernel(bootCpu(options, subsystems, null), subsystems, null);
+    if (cpus === 1) return new Kernel(bootCpu(options, subsystems, null), subsystems, null).checkedAtExit();
     const boots: CpuBoot[] = [];
     const bootOne = async (join: CpuJoin) => {
       const boot = bootCpu(options, subsystems, join);
@@ -101,7 +104,7 @@ export class Kernel implements KernelHandle {
       if (clock.kind !== 'simulated') throw new UsageError('simulated CPUs need a simulated clock');
       const random = options.random ?? createSeededRandom(options.seed ?? 0);
       const { host } = await startSimulatedCpus({ cpus, clock: clock as SimulatedClock, random, modules, ringBytes }, bootOne);
-      return new Kernel(boots[0]!, subsystems, host, boots);
+      return new Kernel(boots[0]!, subsystems, host, boots).checkedAtExit();
     }
     const entry = new URL('./worker-entry.js', import.meta.url);
     const { host } = await startWorkerCpus(
@@ -273,7 +276,7 @@ export class Kernel implements KernelHandle {
    * picks the pid); it rejects with `SpawnFailedError` if that CPU refused the spawn.
    */
   spawned<M extends Message>(ref: ActorRef<M>): Promise<ActorRef<M>> {
-    return this.core.spawned(ref);
+    return this.awaitedOn('spawned', this.core.spawned(ref));
   }
 
   /**
@@ -291,7 +294,7 @@ export class Kernel implements KernelHandle {
 
   /** Stops an actor (and its subtree) with reason `shutdown`; resolves when it is gone. */
   stop(ref: ActorRef<never>): Promise<void> {
-    return this.core.stop(ref);
+    return this.awaitedOn('stop', this.core.stop(ref));
   }
 
   /**
@@ -299,7 +302,7 @@ export class Kernel implements KernelHandle {
    * shutdown timeout, then the other CPUs. Asks still in flight fail with `KernelStoppedError`.
    */
   shutdown(): Promise<void> {
-    return this.core.shutdown();
+    return this.awaitedOn('shutdown', this.core.shutdown());
   }
 
   /** A snapshot of the tree: every actor with its status and queue lengths, and what subsystems add. */
@@ -317,7 +320,7 @@ export class Kernel implements KernelHandle {
    * ```
    */
   cpuStatuses(options: { readonly deadlineMs?: number } = {}): Promise<KernelStatus[]> {
-    return this.core.cpuStatuses(options);
+    return this.awaitedOn('cpuStatuses', this.core.cpuStatuses(options));
   }
 
   /**
@@ -348,6 +351,23 @@ export class Kernel implements KernelHandle {
    */
   get scheduler(): ActorRef<SchedControl> {
     return this.subsystem(scheduling);
+  }
+
+  /**
+   * Boot: a simulated kernel gets its exit check (boot/undriven-exit.ts), removed when it stops,
+   * so a program that awaits it without driving its clock is told so instead of ending in silence.
+   */
+  private checkedAtExit(): this {
+    if (this.clock.kind !== 'simulated') return this;
+    this.awaited = new AwaitedOperations();
+    const cancel = checkUndrivenAtExit(this.core, this.awaited);
+    void this.core.whenStopped.then(cancel);
+    return this;
+  }
+
+  /** `promise` of the operation `name`, counted while pending for the exit check of a simulated kernel. */
+  private awaitedOn<T>(name: string, promise: Promise<T>): Promise<T> {
+    return this.awaited === null ? promise : this.awaited.track(name, promise);
   }
 
   /** The simulated clock to drive, or a `UsageError` that says what `what` is for. */
