@@ -187,7 +187,9 @@ export class Kernel implements KernelHandle {
    * Drives a simulated kernel until `promise` settles, and returns what it settled to: the way to
    * await an ask, a spawn or a shutdown on virtual time. It runs what is ready, then moves virtual
    * time from one timer to the next (never further than needed), and stops once the promise has
-   * settled and the work ready at that moment has run.
+   * settled and the work ready at that moment has run. (On a kernel whose handlers cost virtual CPU
+   * time, `simulatedCostMs`, work may be ready at every moment: it stops right after the handler
+   * during which the promise settled.)
    *
    * Rejects with the promise's own error if it rejects (an `AskTimeoutError` once an ask's deadline
    * passes in virtual time), and with `UnsettledError` if it cannot settle: `why: 'idle'` when the
