@@ -75,6 +75,16 @@ async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
 }
 
 describe('boot: driving a simulated kernel', () => {
+  it("runs the README's simulated example", async () => {
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 7 });
+    const counter = kernel.spawn(Clerk);
+    counter.tell({ type: 'add', n: 40 });
+    const count = await kernel.runUntil(counter.ask({ type: 'get' })); // 40, typed as number
+    await kernel.advance(100); // 100 virtual ms pass
+    await kernel.runUntil(kernel.shutdown());
+    expect([count, kernel.clock.now(), kernel.isStopped]).to.deep.equal([40, 100, true]);
+  });
+
   describe('settle', () => {
     it('runs what is ready, replies included, without moving virtual time', async () => {
       const kernel = await Kernel.boot({ mode: 'simulated', seed: 1 });
