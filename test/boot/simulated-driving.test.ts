@@ -1,6 +1,6 @@
 /**
  * Driving a simulated kernel through its public face: `settle`, `advance`, `runUntil` and
- * `runUntilIdle`, their errors, and the exit check every simulated kernel registers.
+ * `runUntilIdle`, and their errors (the exit check is tested in a child process, undriven-exit.test.ts).
  */
 import { expect } from 'chai';
 import {
@@ -272,23 +272,5 @@ describe('boot: driving a simulated kernel', () => {
     } finally {
       await kernel.shutdown();
     }
-  });
-
-  describe('the exit check', () => {
-    it('adds one beforeExit listener for any number of simulated kernels, and removes it when they stop', async () => {
-      // Kernels of other suites that were never shut down may hold the listener already.
-      const before = process.listenerCount('beforeExit');
-      const kernels = await Promise.all(Array.from({ length: 20 }, (_, seed) => Kernel.boot({ mode: 'simulated', seed })));
-      expect(process.listenerCount('beforeExit')).to.be.at.most(before + 1);
-      for (const kernel of kernels) await kernel.runUntil(kernel.shutdown());
-      expect(process.listenerCount('beforeExit')).to.equal(before);
-    });
-
-    it('adds none for a real kernel', async () => {
-      const before = process.listenerCount('beforeExit');
-      const kernel = await Kernel.boot();
-      expect(process.listenerCount('beforeExit')).to.equal(before);
-      await kernel.shutdown();
-    });
   });
 });

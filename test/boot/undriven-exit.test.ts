@@ -63,6 +63,13 @@ describe('boot: a simulated kernel nobody drives', function () {
     expect(outcome.code).to.equal(0);
   });
 
+  it('many-kernels: 51 simulated kernels add one beforeExit listener, their shutdown removes it, a real kernel adds none', async () => {
+    const outcome = await run('many-kernels');
+    expect(outcome.stderr).to.equal(''); // no MaxListenersExceededWarning
+    expect(outcome.stdout).to.equal('listeners 1\nlisteners 0\nlisteners 0\n');
+    expect(outcome.code).to.equal(0);
+  });
+
   it('left-running: a kernel nobody awaits may be left running at exit, in silence', async () => {
     const outcome = await run('left-running');
     expect(outcome.stderr).to.equal('');
