@@ -9,6 +9,7 @@
  */
 export { Kernel } from './kernel.js';
 export type { BootOptions } from './boot-options.js';
+export type { RunBounds } from './simulated-driving.js';
 export { defaultSubsystems } from './subsystems.js';
 export { kernelNames } from './kernel-tree.js';
 export type { ChildFailure } from '../actors/runtime/kernel-core.js';
