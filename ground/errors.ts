@@ -321,6 +321,51 @@ export class BoundExceededError extends OspreyError {
   readonly code = 'bound-exceeded';
 }
 
+/** What a simulated kernel still had to do at some moment: the figures an `UnsettledError` names. */
+export interface PendingWork {
+  /** Asks in flight, waiting for a reply or their deadline. */
+  readonly asks: number;
+  /** Armed timers (ask deadlines among them). */
+  readonly timers: number;
+  /** Callbacks ready to run at the current virtual instant. */
+  readonly ready: number;
+}
+
+/**
+ * A simulated kernel was run until a promise settled (`kernel.runUntil`), and the promise is still
+ * pending. `why` says how the run ended: `idle`, nothing is left in the kernel that could ever settle
+ * it (a deadlock: an actor waits for a message nobody sends, or the promise waits on something outside
+ * the kernel); `bound`, the run reached its bound of virtual time or callbacks first (`cause` is the
+ * `BoundExceededError` that names it).
+ */
+export class UnsettledError extends OspreyError {
+  readonly code = 'unsettled';
+  constructor(
+    readonly why: 'idle' | 'bound',
+    /** Virtual milliseconds the run moved the clock. */
+    readonly elapsedMs: number,
+    /** Virtual time when the run ended. */
+    readonly atMs: number,
+    readonly pending: PendingWork,
+    options?: { cause?: unknown },
+  ) {
+    const left = `${plural(pending.asks, 'ask')} in flight, ${plural(pending.timers, 'timer')} armed, ${plural(pending.ready, 'callback')} ready`;
+    super(
+      why === 'idle'
+        ? `the promise is still pending and the simulated kernel went idle at ${atMs} ms, after ${elapsedMs} virtual ms (${left}): ` +
+            'nothing left in it can settle the promise; a deadlock (does an actor wait for a message nobody sends?), ' +
+            'or a promise only something outside the kernel settles'
+        : `the promise is still pending after ${elapsedMs} virtual ms, at ${atMs} ms, and the run reached its bound (${left}): ` +
+            describeError(options?.cause),
+      options,
+    );
+  }
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 /** A short, safe description of any thrown value (a thrown value need not be an Error). */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;

@@ -1,4 +1,4 @@
-import type { Behavior } from '../actors/runtime/behavior.js';
+import type { Behavior, AnyBehavior } from '../actors/runtime/behavior.js';
 import type { Message } from '../ground/message.js';
 import type { SpawnOptions } from '../actors/runtime/spawn-options.js';
 import type { ChildSpecLike, RestartType } from '../actors/runtime/supervising.js';
@@ -10,18 +10,21 @@ export type { RestartType };
 export type ChildType = 'worker' | 'supervisor';
 
 /**
- * One child of a supervisor, as data (OTP's child spec).
+ * One child of a supervisor, as data (OTP's child spec). `A` is the type of the behaviour's start
+ * arguments; write a spec with `childSpec(…)` to have them checked against the behaviour.
  *
  * @example
  * ```ts
- * const cacheSpec: ChildSpec = { id: 'cache', start: Cache, restart: 'permanent', shutdown: 1_000 };
+ * const cacheSpec = childSpec({ id: 'cache', start: Cache, args: { entriesMax: 1_000 }, shutdown: 1_000 });
  * ```
  */
-export interface ChildSpec<M extends Message = Message> {
+export interface ChildSpec<M extends Message = Message, A = void> {
   /** Unique among the supervisor's children. */
   readonly id: string;
   /** What to run. */
-  readonly start: Behavior<M>;
+  readonly start: Behavior<M, A>;
+  /** The behaviour's start arguments (plain data), kept in the spec and given to every incarnation, restarted ones included. */
+  readonly args?: A;
   /** Name, mailbox bound and overflow policy of the child. */
   readonly options?: SpawnOptions;
   /** `permanent` (default): always restarted; `transient`: only after an abnormal exit; `temporary`: never. */
@@ -37,14 +40,31 @@ export interface ChildSpec<M extends Message = Message> {
   readonly significant?: boolean;
 }
 
+/** A child spec of any behaviour, as a supervisor holds it (its `args` were checked where it was written, if by `childSpec`). */
+export type AnyChildSpec = Omit<ChildSpec<never, never>, 'args'> & { readonly args?: unknown };
+
+/**
+ * A child spec whose start arguments are checked against its behaviour.
+ *
+ * @example
+ * ```ts
+ * supervisor({ children: [childSpec({ id: 'counter', start: Counter, args: { start: 10 } })] });
+ * ```
+ */
+export function childSpec<M extends Message, A>(spec: ChildSpec<M, A>): AnyChildSpec {
+  return spec as unknown as AnyChildSpec;
+}
+
 /** A child spec with its defaults applied; also what the runtime sees on the child's cell. */
 export interface NormalizedChildSpec extends ChildSpecLike {
   readonly type: ChildType;
-  readonly start: Behavior<Message>;
+  readonly start: AnyBehavior;
+  readonly args: unknown;
+  /** The spawn options, with `args` in them: one object every incarnation is started from. */
   readonly options: SpawnOptions | undefined;
 }
 
-export function normalizeChildSpec(spec: ChildSpec<never>): NormalizedChildSpec {
+export function normalizeChildSpec(spec: AnyChildSpec): NormalizedChildSpec {
   if (typeof spec.id !== 'string' || spec.id.length === 0) throw new TypeError('a child spec needs a non-empty string id');
   if (spec.start === undefined) throw new TypeError(`child spec '${spec.id}' has no start behaviour`);
   const restart = spec.restart ?? 'permanent';
@@ -56,5 +76,6 @@ export function normalizeChildSpec(spec: ChildSpec<never>): NormalizedChildSpec 
   }
   const significant = spec.significant ?? false;
   if (significant && restart === 'permanent') throw new TypeError(`child spec '${spec.id}': a significant child must be transient or temporary (as in OTP)`);
-  return { id: spec.id, type, start: spec.start as Behavior<Message>, options: spec.options, restart, shutdown, significant };
+  const options = spec.args === undefined ? spec.options : { ...spec.options, args: spec.args };
+  return { id: spec.id, type, start: spec.start as AnyBehavior, args: spec.args, options, restart, shutdown, significant };
 }

@@ -9,7 +9,7 @@ import type { SpawnOptions } from '../actors/runtime/spawn-options.js';
 import { type ExitReason, isCleanExit } from '../actors/runtime/signals.js';
 import type { SupervisingInstance } from '../actors/runtime/supervising.js';
 import { type BackoffOptions, validateBackoff } from './backoff.js';
-import { type ChildSpec, type ChildType, type NormalizedChildSpec, normalizeChildSpec } from './child-spec.js';
+import { type AnyChildSpec, type ChildType, type NormalizedChildSpec, normalizeChildSpec } from './child-spec.js';
 import { supervisorMachine } from './machine.js';
 import { childrenToRestart, type Strategy } from './strategy.js';
 
@@ -42,7 +42,7 @@ export interface SupervisorOptions {
   /** Default `never`. */
   readonly autoShutdown?: AutoShutdown;
   /** Static children, started in order. For `simple-one-for-one`: exactly one, the template of dynamic children. */
-  readonly children?: readonly ChildSpec<never>[];
+  readonly children?: readonly AnyChildSpec[];
 }
 
 /** One child as `which-children` reports it. */
@@ -74,8 +74,11 @@ export interface ChildCounts {
 export type SupervisorMsg =
   | Ask<{ readonly type: 'which-children' }, readonly ChildInfo[]>
   | Ask<{ readonly type: 'count-children' }, ChildCounts>
-  /** Starts a child from `spec`, or (simple-one-for-one) from the template with these `options`. Fails with `StartFailedError` and adds nothing if it does not start. */
-  | Ask<{ readonly type: 'start-child'; readonly spec?: ChildSpec<never>; readonly options?: SpawnOptions }, ActorRef<never>>
+  /**
+   * Starts a child from `spec`, or (simple-one-for-one) from the template with these `args` and
+   * `options` (each replaces the template's). Fails with `StartFailedError` and adds nothing if it does not start.
+   */
+  | Ask<{ readonly type: 'start-child'; readonly spec?: AnyChildSpec; readonly args?: unknown; readonly options?: SpawnOptions }, ActorRef<never>>
   /** Stops a child; its spec stays (except a temporary or simple-one-for-one child's), listed with no ref. */
   | Ask<{ readonly type: 'terminate-child'; readonly id: string }, true>
   /** Starts again a child whose spec is held but which is not running. */
@@ -388,7 +391,9 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
       const template = this.config.specs[0];
       if (this.config.strategy !== 'simple-one-for-one' || template === undefined)
         throw new TypeError('start-child needs a spec unless the supervisor is simple-one-for-one');
-      spec = { ...template, id: `${template.id}-${++this.dynamicSeq}`, options: request.options ?? template.options };
+      const args = request.args ?? template.args;
+      const options = request.options ?? template.options;
+      spec = { ...template, id: `${template.id}-${++this.dynamicSeq}`, args, options: args === undefined ? options : { ...options, args } };
     }
     if (this.records.some((r) => r.spec.id === spec.id)) throw new TypeError(`a child with id '${spec.id}' already exists`);
     const cell = this.spawnChildCell(spec);

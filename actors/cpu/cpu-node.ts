@@ -8,7 +8,6 @@
  */
 import { assert } from '../../ground/assert.js';
 import { CpuDownError } from '../../ground/errors.js';
-import type { Message } from '../../ground/message.js';
 import type { Pid } from '../../ground/pid.js';
 import type { EncodedBytes } from '../../protocols/codec.js';
 import {
@@ -21,7 +20,7 @@ import {
   type KernelReply,
 } from '../../protocols/runtime.js';
 import type { AnyMessage } from '../../protocols/schema.js';
-import type { Behavior } from '../runtime/behavior.js';
+import type { AnyBehavior } from '../runtime/behavior.js';
 import { type Cell, Status } from '../runtime/cell.js';
 import type { CpuRouting } from '../runtime/cpu-routing.js';
 import type { KernelCore } from '../runtime/kernel-core.js';
@@ -120,7 +119,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     return this.placements.placement(where);
   }
 
-  spawnOn(cpu: number, behavior: Behavior<Message>, options: SpawnOptions | undefined): Cell {
+  spawnOn(cpu: number, behavior: AnyBehavior, options: SpawnOptions | undefined): Cell {
     return this.placements.spawnOn(cpu, behavior, options);
   }
 

@@ -1,7 +1,7 @@
 import type { Random } from '../../drivers/random/random.js';
 import type { TimerHandle } from '../../drivers/clock/clock.js';
 import { assert } from '../../ground/assert.js';
-import { type ActorInstance, type Behavior, behaviorLabel } from './behavior.js';
+import { type ActorInstance, type Behavior, behaviorLabel, type AnyBehavior } from './behavior.js';
 import type { ReplyHandle } from './context.js';
 import { MailboxFullError, SystemLaneOverflowError, UsageError } from '../../ground/errors.js';
 import { messageTypeOf } from './events.js';
@@ -10,7 +10,7 @@ import { Mailbox } from './mailbox.js';
 import type { Message } from '../../ground/message.js';
 import { formatPid, type Pid } from '../../ground/pid.js';
 import { ActorRef } from './ref.js';
-import type { SpawnOptions } from './spawn-options.js';
+import type { SpawnOptions, SpawnOptionsFor } from './spawn-options.js';
 import type { ExitReason, Signal } from './signals.js';
 import type { MonitorRef } from './monitor.js';
 import type { SystemItem } from './system-lane.js';
@@ -96,7 +96,7 @@ export class Cell implements SystemContext<Message> {
   constructor(
     readonly kernel: KernelCore,
     readonly pid: Pid,
-    readonly behavior: Behavior<Message>,
+    readonly behavior: AnyBehavior,
     readonly options: SpawnOptions | undefined,
     readonly parentCell: Cell | null,
   ) {
@@ -205,7 +205,7 @@ export class Cell implements SystemContext<Message> {
 
   describe(): string {
     const name = this.extras?.name;
-    return name !== undefined ? `'${name}' ${formatPid(this.pid)}` : `${behaviorLabel(this.behavior as Behavior<never>)} ${formatPid(this.pid)}`;
+    return name !== undefined ? `'${name}' ${formatPid(this.pid)}` : `${behaviorLabel(this.behavior)} ${formatPid(this.pid)}`;
   }
 
   // ---- ActorContext -------------------------------------------------------------------------------
@@ -241,13 +241,14 @@ export class Cell implements SystemContext<Message> {
     return this.kernel.lookup<T>(name);
   }
 
-  spawn<C extends Message>(behavior: Behavior<C>, options?: SpawnOptions): ActorRef<C> {
+  spawn<C extends Message, A = void>(behavior: Behavior<C, A>, ...rest: SpawnOptionsFor<A>): ActorRef<C> {
+    const options: SpawnOptions | undefined = rest[0];
     if (options?.cpu !== undefined && options.cpu !== this.kernel.cpu) {
       throw new UsageError(
         `${this.describe()} cannot spawn a child on cpu ${String(options.cpu)}: children live on their parent's CPU; spawn a supervisor there with kernel.spawn(…, { cpu })`,
       );
     }
-    return this.kernel.lifecycle.spawn(this, behavior as Behavior<Message>, options).ref as ActorRef<C>;
+    return this.kernel.lifecycle.spawn(this, behavior as AnyBehavior, options).ref as ActorRef<C>;
   }
 
   stop(child?: ActorRef<never>): void {

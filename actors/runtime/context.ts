@@ -3,7 +3,7 @@ import type { Behavior } from './behavior.js';
 import type { Message, ReplyOf } from '../../ground/message.js';
 import type { Pid } from '../../ground/pid.js';
 import type { ActorRef } from './ref.js';
-import type { SpawnOptions } from './spawn-options.js';
+import type { SpawnOptionsFor } from './spawn-options.js';
 import type { ExitReason } from './signals.js';
 import type { MonitorRef } from './monitor.js';
 
@@ -26,8 +26,8 @@ export interface ActorContext<M extends Message> {
   /** The live actor registered under `name`, if any. */
   lookup<T extends Message = never>(name: string): ActorRef<T> | undefined;
 
-  /** Spawns a child of this actor. */
-  spawn<C extends Message>(behavior: Behavior<C>, options?: SpawnOptions): ActorRef<C>;
+  /** Spawns a child of this actor; `options.args` are the behaviour's start arguments (required if it takes some). */
+  spawn<C extends Message, A = void>(behavior: Behavior<C, A>, ...options: SpawnOptionsFor<A>): ActorRef<C>;
   /** Stops a child (or, with no argument, this actor) with reason `normal`. */
   stop(child?: ActorRef<never>): void;
 

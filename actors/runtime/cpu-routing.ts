@@ -1,6 +1,5 @@
-import type { Message } from '../../ground/message.js';
 import type { Pid } from '../../ground/pid.js';
-import type { Behavior } from './behavior.js';
+import type { AnyBehavior } from './behavior.js';
 import type { Cell } from './cell.js';
 import type { ActorRef } from './ref.js';
 import type { ExitReason } from './signals.js';
@@ -18,7 +17,7 @@ export interface CpuRouting {
   /** The CPU a spawn with `cpu` option `where` goes to; throws RangeError for one that does not exist. */
   placement(where: number | 'auto'): number;
   /** Spawns `behavior` on `cpu` (not this one) and returns the stand-in of the actor at once. */
-  spawnOn(cpu: number, behavior: Behavior<Message>, options: SpawnOptions | undefined): Cell;
+  spawnOn(cpu: number, behavior: AnyBehavior, options: SpawnOptions | undefined): Cell;
   /** The stand-in for `pid`, an actor of another CPU (one object per pid while cached). */
   remoteCell(pid: Pid): Cell;
   /** The actor another CPU announced under `name`, if any. */

@@ -183,18 +183,18 @@ export class KernelCore {
   }
 
   /** Spawns a top-level user actor (under the user guardian), here or on the CPU `options.cpu` names. */
-  spawn<M extends Message>(behavior: Behavior<M>, options?: SpawnOptions): ActorRef<M> {
+  spawn<M extends Message>(behavior: Behavior<M, never>, options?: SpawnOptions): ActorRef<M> {
     const user = this.requireTree().user;
     const where = options?.cpu;
     if (where !== undefined && where !== this.cpu) {
       if (this.node === null) {
-        if (where === 'auto' || where === 0) return this.lifecycle.spawn(user, behavior as Behavior<Message>, options).ref as ActorRef<M>;
+        if (where === 'auto' || where === 0) return this.lifecycle.spawn(user, behavior, options).ref as ActorRef<M>;
         throw new RangeError(`cpu ${where} does not exist: this kernel runs one CPU (boot it with { cpus })`);
       }
       const cpu = this.node.placement(where);
-      if (cpu !== this.cpu) return this.node.spawnOn(cpu, behavior as Behavior<Message>, options).ref as ActorRef<M>;
+      if (cpu !== this.cpu) return this.node.spawnOn(cpu, behavior, options).ref as ActorRef<M>;
     }
-    return this.lifecycle.spawn(user, behavior as Behavior<Message>, options).ref as ActorRef<M>;
+    return this.lifecycle.spawn(user, behavior, options).ref as ActorRef<M>;
   }
 
   /** Resolves with `ref` once its actor exists (see `Cell.whenSpawned`). */
@@ -295,7 +295,7 @@ export class KernelCore {
   pathOf(cell: Cell): string {
     const parts: string[] = [];
     for (let at: Cell | null = cell; at !== null; at = at.parentCell) {
-      parts.push(at.extras?.name ?? `${behaviorLabel(at.behavior as Behavior<never>)}#${siblingIndex(at)}`);
+      parts.push(at.extras?.name ?? `${behaviorLabel(at.behavior)}#${siblingIndex(at)}`);
     }
     return parts.reverse().join('/');
   }

@@ -1,5 +1,5 @@
 import { assert } from '../../ground/assert.js';
-import { type Behavior, behaviorLabel, createInstance } from './behavior.js';
+import { behaviorLabel, createInstance, type AnyBehavior } from './behavior.js';
 import { Cell, Status } from './cell.js';
 import {
   ActorCrashedError,
@@ -12,7 +12,6 @@ import {
 } from '../../ground/errors.js';
 import { messageTypeOf } from './events.js';
 import type { KernelCore } from './kernel-core.js';
-import type { Message } from '../../ground/message.js';
 import { shutdownTimeoutMsDefault } from './limits.js';
 import { MonitorRef } from './monitor.js';
 import { type ExitReason, exitReasonText, isCleanExit, killSignal } from './signals.js';
@@ -85,7 +84,7 @@ function endTiesOf(cell: Cell, reason: ExitReason, error: unknown, output?: unkn
 export class Lifecycle {
   constructor(private readonly kernel: KernelCore) {}
 
-  spawn(parent: Cell | null, behavior: Behavior<Message>, options: SpawnOptions | undefined): Cell {
+  spawn(parent: Cell | null, behavior: AnyBehavior, options: SpawnOptions | undefined): Cell {
     return this.spawnWithSpec(parent, behavior, options, undefined);
   }
 
@@ -97,13 +96,13 @@ export class Lifecycle {
    */
   spawnWithSpec(
     parent: Cell | null,
-    behavior: Behavior<Message>,
+    behavior: AnyBehavior,
     options: SpawnOptions | undefined,
     spec: ChildSpecLike | undefined,
     restore?: (instance: object) => void,
   ): Cell {
     const kernel = this.kernel;
-    if (kernel.isStopped) throw new KernelStoppedError(`spawn ${behaviorLabel(behavior as Behavior<never>)}`);
+    if (kernel.isStopped) throw new KernelStoppedError(`spawn ${behaviorLabel(behavior)}`);
     if (parent !== null && parent.status >= Status.Stopping) throw new UsageError(`cannot spawn a child of ${parent.describe()}: it is stopping`);
     const name = options?.name;
     if (name !== undefined && kernel.registry.has(name)) throw new NameTakenError(name);
@@ -123,7 +122,7 @@ export class Lifecycle {
         kind: 'spawn',
         pid,
         parent: parent?.pid ?? 0,
-        label: behaviorLabel(behavior as Behavior<never>),
+        label: behaviorLabel(behavior),
         ...(name !== undefined ? { name } : {}),
       });
     const failure = this.startIncarnation(cell, restore);
@@ -140,7 +139,7 @@ export class Lifecycle {
     const kernel = this.kernel;
     assert(cell.status === Status.Suspended && cell.instance === null, () => `${cell.describe()} starts only from a clean suspended state`);
     const failure = kernel.runHookCatching(cell, () => {
-      const instance = createInstance(cell.behavior, cell);
+      const instance = createInstance(cell.behavior, cell, cell.options?.args as never);
       cell.instance = instance;
       cell.receive = instance.receive;
       if (restore !== undefined) restore(instance);

@@ -1,6 +1,12 @@
 import type { OverflowPolicy } from './mailbox.js';
 
 /**
+ * The options of a spawn of a behaviour taking arguments `A`: `args` is required unless `A` admits
+ * `undefined` (a behaviour without arguments takes `void`).
+ */
+export type SpawnOptionsFor<A> = undefined extends A ? [options?: SpawnOptions<A>] : [options: SpawnOptions<A> & { readonly args: A }];
+
+/**
  * How to spawn an actor. Reuse one options object for many spawns: the kernel keeps a pointer to
  * it instead of copying, which keeps idle actors small.
  *
@@ -9,7 +15,12 @@ import type { OverflowPolicy } from './mailbox.js';
  * kernel.spawn(Worker, { name: 'worker-1', mailboxCapacity: 256, overflow: 'drop-oldest' });
  * ```
  */
-export interface SpawnOptions {
+export interface SpawnOptions<A = unknown> {
+  /**
+   * The behaviour's start arguments (plain data): given to every incarnation, the restarted ones
+   * included, and carried to another CPU with the spawn.
+   */
+  readonly args?: A;
   /** Registers the actor under this name (`kernel.lookup(name)`); unregistered when it stops. */
   readonly name?: string;
   /** Mailbox bound in messages (default 1000). */

@@ -1,4 +1,4 @@
-import { type Behavior, behaviorLabel } from './behavior.js';
+import { behaviorLabel } from './behavior.js';
 import type { Cell } from './cell.js';
 import type { KernelCore } from './kernel-core.js';
 import { formatPid } from '../../ground/pid.js';
@@ -64,7 +64,7 @@ function actorStatus(cell: Cell): ActorStatus {
   const state = describesState(instance) ? instance.describeState() : undefined;
   return {
     pid: formatPid(cell.pid),
-    label: behaviorLabel(cell.behavior as Behavior<never>),
+    label: behaviorLabel(cell.behavior),
     name: cell.extras?.name,
     status: statusNames[cell.status],
     mailbox: cell.mailbox?.count ?? 0,
