@@ -60,7 +60,7 @@ describe('xstate machine actors: asks', () => {
     expect(error).to.be.instanceOf(UnansweredAskError);
     expect((error as UnansweredAskError).messageType).to.equal('get');
     expect((error as UnansweredAskError).state).to.equal('described');
-    expect(kernel.simulatedClock.now()).to.equal(0);
+    expect(kernel.clock.now()).to.equal(0);
     await shutdown(kernel);
   });
 

@@ -47,12 +47,12 @@ describe('xstate machine actors', () => {
     const events = collectEvents(kernel);
     const light = kernel.spawn(fromMachine(lightMachine(undefined)));
     light.tell({ type: 'next' });
-    await kernel.simulatedClock.advance(999);
+    await kernel.advance(999);
     const states = () => events.filter((e): e is Extract<KernelEvent, { kind: 'transition' }> => e.kind === 'transition').map((e) => e.to);
     expect(states()).to.deep.equal(['green', 'yellow']);
-    await kernel.simulatedClock.advance(1);
+    await kernel.advance(1);
     expect(states()).to.deep.equal(['green', 'yellow', 'red']);
-    await kernel.simulatedClock.advance(2000);
+    await kernel.advance(2000);
     expect(states()).to.deep.equal(['green', 'yellow', 'red', 'green']);
     await shutdown(kernel);
   });
@@ -101,12 +101,12 @@ describe('xstate machine actors', () => {
     });
     const ref = kernel.spawn(fromMachine(machine, { logger: (...args) => logged.push(args) }));
     ref.tell({ type: 'arm' });
-    await kernel.simulatedClock.advance(500);
+    await kernel.advance(500);
     ref.tell({ type: 'disarm' });
-    await kernel.simulatedClock.advance(1000);
+    await kernel.advance(1000);
     expect(logged).to.deep.equal([]);
     ref.tell({ type: 'arm' });
-    await kernel.simulatedClock.advance(1000);
+    await kernel.advance(1000);
     expect(logged).to.deep.equal([['boom']]);
     await shutdown(kernel);
   });
@@ -126,7 +126,7 @@ describe('xstate machine actors', () => {
     // The delayed transition of the crashed incarnation was cancelled: the fresh machine stays green.
     const last = events.filter((e) => e.kind === 'transition' && e.pid === light.pid).at(-1) as { to: string };
     expect(last.to).to.equal('green');
-    await kernel.simulatedClock.advance(5_000);
+    await kernel.advance(5_000);
     const after = events.filter((e) => e.kind === 'transition' && e.pid === light.pid).at(-1) as { to: string };
     expect(after.to).to.equal('green');
     await shutdown(kernel);

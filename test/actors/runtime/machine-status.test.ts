@@ -34,7 +34,7 @@ describe('xstate machine actors: status', () => {
     expect(nodeNamed(kernel, 'crossing').state).to.deep.equal({ walk: 'waiting', sound: 'on' });
     ref.tell({ type: 'press' });
     ref.tell({ type: 'mute' });
-    await kernel.simulatedClock.advance(5000);
+    await kernel.advance(5000);
     const state = nodeNamed(kernel, 'crossing').state;
     expect(state).to.deep.equal({ walk: { signal: 'blinking' }, sound: 'off' });
     // Plain data: it survives a trip through JSON as it is, so it crosses CPUs.

@@ -161,7 +161,7 @@ async function underKernel(machine: AnyStateMachine, steps: readonly Step[]): Pr
   await checkpoint();
   for (const step of steps) {
     if ('send' in step) ref.tell(step.send);
-    else if ('advance' in step) await kernel.simulatedClock.advance(step.advance);
+    else if ('advance' in step) await kernel.advance(step.advance);
     else step.act();
     await checkpoint();
   }
