@@ -36,6 +36,8 @@ export {
   type BehaviorFactory,
 } from '../actors/runtime/behavior.js';
 export { fromMachine, type MachineOptions } from '../actors/runtime/machine-behavior.js';
+export { reply, type ReplyAction } from '../actors/runtime/machine-reply.js';
+export { kernelRef, xstateRef, XstateRef } from '../actors/runtime/xstate-ref.js';
 export type { ActorContext, ReplyHandle } from '../actors/runtime/context.js';
 export { ActorRef, type AnyActorRef, type AskOptions } from '../actors/runtime/ref.js';
 export type { Ask, AskTypes, Message, ReplyOf } from '../ground/message.js';
@@ -54,7 +56,7 @@ export {
 } from '../actors/runtime/signals.js';
 export { MonitorRef } from '../actors/runtime/monitor.js';
 export type { DeadLetter, DeadLetterReason, KernelEvent, KernelEventKind } from '../actors/runtime/events.js';
-export { formatStatus, type ActorStatus, type KernelStatus } from '../actors/runtime/status.js';
+export { formatStateValue, formatStatus, type ActorStateValue, type ActorStatus, type KernelStatus } from '../actors/runtime/status.js';
 export { formatPid, type Pid } from '../ground/pid.js';
 export * from '../ground/errors.js';
 export {

@@ -255,6 +255,22 @@ export class MachineError extends OspreyError {
   }
 }
 
+/**
+ * A machine actor handled an ask without answering it (no `reply` action ran: no transition took
+ * the event, or the one that did does not reply). The ask fails at once rather than at its deadline.
+ */
+export class UnansweredAskError extends OspreyError {
+  readonly code = 'unanswered-ask';
+  constructor(
+    readonly target: string,
+    readonly messageType: string,
+    /** The machine's state value after it handled the ask, as text. */
+    readonly state: string,
+  ) {
+    super(`${target} handled '${messageType}' in state ${state} without answering it (no reply action ran)`);
+  }
+}
+
 /** An actor could not move to another CPU; `why` names what ties it to its CPU. */
 export class MigrationRefusedError extends OspreyError {
   readonly code = 'migration-refused';
