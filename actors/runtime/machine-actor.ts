@@ -38,9 +38,12 @@ export interface MachineActorSettings {
   readonly syncSnapshot?: boolean;
 }
 
-/** The behaviour of a machine actor (see `fromMachine`). */
-export function machineBehavior<TMachine extends AnyStateMachine>(machine: TMachine, settings: MachineActorSettings): BehaviorFactory<EventObject> {
-  return fromSystem<EventObject>(() => new MachineActor(machine, settings), `machine:${machine.id}`);
+/** The behaviour of a machine actor (see `fromMachine`); start arguments, if given, are the machine's input. */
+export function machineBehavior<TMachine extends AnyStateMachine>(machine: TMachine, settings: MachineActorSettings): BehaviorFactory<EventObject, unknown> {
+  return fromSystem<EventObject, unknown>(
+    (_ctx, args) => new MachineActor(machine, args === undefined ? settings : { ...settings, input: args }),
+    `machine:${machine.id}`,
+  );
 }
 
 /**

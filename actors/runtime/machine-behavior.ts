@@ -5,7 +5,7 @@ import type { ActorRef } from './ref.js';
 
 /** Options of a machine actor. */
 export interface MachineOptions<TMachine extends AnyStateMachine> {
-  /** The machine's input (its context factory receives it). */
+  /** The machine's input (its context factory receives it); start arguments (`spawn(…, { args })`) take its place. */
   readonly input?: InputFrom<TMachine>;
   /** Where `emit` actions' events go, as messages. */
   readonly emitTo?: ActorRef<never>;
@@ -29,6 +29,9 @@ export interface MachineOptions<TMachine extends AnyStateMachine> {
  * A throw inside the machine crashes the actor, and its supervisor decides; a restart starts the
  * machine afresh from its initial state, with fresh children.
  *
+ * The machine's input may also come as start arguments, kept for every restart and carried to
+ * another CPU: `kernel.spawn(fromMachine(counterMachine), { args: { start: 10 } })`.
+ *
  * @example
  * ```ts
  * const light = kernel.spawn(fromMachine(trafficLightMachine));
@@ -38,10 +41,10 @@ export interface MachineOptions<TMachine extends AnyStateMachine> {
 export function fromMachine<TMachine extends AnyStateMachine>(
   machine: TMachine,
   options: MachineOptions<TMachine> = {},
-): BehaviorFactory<EventFromLogic<TMachine>> {
+): BehaviorFactory<EventFromLogic<TMachine>, InputFrom<TMachine> | undefined> {
   return machineBehavior(machine, {
     input: options.input,
     emitTo: options.emitTo,
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
-  }) as BehaviorFactory<EventFromLogic<TMachine>>;
+  }) as BehaviorFactory<EventFromLogic<TMachine>, InputFrom<TMachine> | undefined>;
 }

@@ -4,14 +4,17 @@
  * another CPU carries them as plain data.
  */
 import { expect } from 'chai';
+import { assign, type EventFromLogic, setup } from 'xstate';
 import {
   Actor,
   type ActorContext,
   type ActorRef,
   type Ask,
   childSpec,
+  fromMachine,
   fromSetup,
   Kernel,
+  reply,
   supervisor,
   type SupervisorMsg,
   withArgs,
@@ -106,6 +109,33 @@ describe('start arguments', () => {
     counterA.tell({ type: 'crash' });
     await settle(kernel);
     expect(await answered(kernel, counterA.ask({ type: 'get' }))).to.equal(100);
+    await shutdown(kernel);
+  });
+
+  it("are a machine's input, given again when its supervisor restarts it", async () => {
+    const kernel = await bootSimulated();
+    const counting = setup({
+      types: {} as { context: { count: number }; input: { start: number }; events: { type: 'add' } | { type: 'crash' } | Ask<{ type: 'get' }, number> },
+    }).createMachine({
+      context: ({ input }) => ({ count: input.start }),
+      on: {
+        add: { actions: assign({ count: ({ context }) => context.count + 1 }) },
+        crash: {
+          actions: () => {
+            throw new Error('crash on purpose');
+          },
+        },
+        get: { actions: reply(({ context }) => context.count) },
+      },
+    });
+    kernel.spawn(supervisor({ restartsMax: 5, children: [childSpec({ id: 'm', start: fromMachine(counting), args: { start: 3 }, options: { name: 'm' } })] }));
+    await settle(kernel);
+    const machine = kernel.lookup<EventFromLogic<typeof counting>>('m')!;
+    machine.tell({ type: 'add' });
+    expect(await answered(kernel, machine.ask({ type: 'get' }))).to.equal(4);
+    machine.tell({ type: 'crash' });
+    await settle(kernel);
+    expect(await answered(kernel, machine.ask({ type: 'get' }))).to.equal(3);
     await shutdown(kernel);
   });
 
