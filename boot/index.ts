@@ -32,7 +32,13 @@ export type { Ask, AskTypes, Message, ReplyOf } from '../ground/message.js';
 export type { SpawnOptions } from '../actors/runtime/spawn-options.js';
 export type { OverflowPolicy } from '../actors/runtime/mailbox.js';
 export type { ChildFailedSignal, DownSignal, ExitReason, ExitSignal, Signal } from '../actors/runtime/signals.js';
-export type { DeadLetter, DeadLetterReason, KernelEvent, KernelEventKind } from '../actors/runtime/events.js';
+export {
+  eventCpu,
+  type DeadLetter,
+  type DeadLetterReason,
+  type KernelEvent,
+  type KernelEventKind,
+} from '../actors/runtime/events.js';
 export { formatStatus, type ActorStatus, type KernelStatus } from '../actors/runtime/status.js';
 export { formatPid, type Pid } from '../ground/pid.js';
 export * from '../ground/errors.js';

@@ -1,38 +1,70 @@
 import { Observable, type Subscriber } from 'rxjs';
-import type { Pid } from '../../ground/pid.js';
+import { assert } from '../../ground/assert.js';
+import { cpusMax, type Pid } from '../../ground/pid.js';
 
 /**
- * One causal event. Every event has an `id` (increasing per kernel) and the `cause` id of the event
- * that led to it (0 when it came from outside any traced event): a `receive` is caused by its `send`,
- * a `send` by the `receive` being handled when it was sent, a `restart` by the `fault` before it.
+ * One causal event. Every event has an `id`, the `cpu` it happened on, and the `cause` id of the
+ * event that led to it (0 when it came from outside any traced event): a `receive` is caused by its
+ * `send`, a `send` by the `receive` being handled when it was sent, a `restart` by the `fault` before
+ * it.
+ *
+ * Ids are unique across the CPUs of a kernel by construction, as pids are: an id carries its CPU
+ * (`eventCpu(id)`), so a `cause` names one event whichever CPU it happened on.
  */
 export type KernelEvent =
   | {
       readonly kind: 'spawn';
       readonly id: number;
       readonly cause: number;
+      readonly cpu: number;
       readonly atMs: number;
       readonly pid: Pid;
       readonly parent: Pid;
       readonly label: string;
       readonly name?: string;
     }
-  | { readonly kind: 'stop'; readonly id: number; readonly cause: number; readonly atMs: number; readonly pid: Pid; readonly reason: string }
-  | { readonly kind: 'restart'; readonly id: number; readonly cause: number; readonly atMs: number; readonly pid: Pid; readonly attempt: number }
+  | {
+      readonly kind: 'stop';
+      readonly id: number;
+      readonly cause: number;
+      readonly cpu: number;
+      readonly atMs: number;
+      readonly pid: Pid;
+      readonly reason: string;
+    }
+  | {
+      readonly kind: 'restart';
+      readonly id: number;
+      readonly cause: number;
+      readonly cpu: number;
+      readonly atMs: number;
+      readonly pid: Pid;
+      readonly attempt: number;
+    }
   | {
       readonly kind: 'send';
       readonly id: number;
       readonly cause: number;
+      readonly cpu: number;
       readonly atMs: number;
       readonly from: Pid;
       readonly to: Pid;
       readonly messageType: string;
     }
-  | { readonly kind: 'receive'; readonly id: number; readonly cause: number; readonly atMs: number; readonly pid: Pid; readonly messageType: string }
+  | {
+      readonly kind: 'receive';
+      readonly id: number;
+      readonly cause: number;
+      readonly cpu: number;
+      readonly atMs: number;
+      readonly pid: Pid;
+      readonly messageType: string;
+    }
   | {
       readonly kind: 'transition';
       readonly id: number;
       readonly cause: number;
+      readonly cpu: number;
       readonly atMs: number;
       readonly pid: Pid;
       readonly from: string;
@@ -43,6 +75,7 @@ export type KernelEvent =
       readonly kind: 'fault';
       readonly id: number;
       readonly cause: number;
+      readonly cpu: number;
       readonly atMs: number;
       readonly pid: Pid;
       readonly error: string;
@@ -52,6 +85,7 @@ export type KernelEvent =
       readonly kind: 'dead-letter';
       readonly id: number;
       readonly cause: number;
+      readonly cpu: number;
       readonly atMs: number;
       readonly from: Pid;
       readonly to: Pid;
@@ -71,8 +105,42 @@ export interface DeadLetter {
   /** A description of the target (name or pid and behaviour). */
   readonly target: string;
   readonly message: unknown;
+  /** The message's `type`, or its kind (see `messageTypeOf`). */
+  readonly messageType: string;
   readonly reason: DeadLetterReason;
+  /** The CPU the message died on. */
+  readonly cpu: number;
   readonly atMs: number;
+}
+
+/** Event ids each CPU numbers its events within (see `firstEventId`). */
+const eventIdsPerCpu = 2 ** 48;
+/** Event ids each incarnation of a CPU numbers within: a worker CPU that restarts starts past its last one's. */
+const eventIdsPerIncarnation = 2 ** 40;
+// Every CPU's ids must stay safe integers.
+assert(cpusMax * eventIdsPerCpu <= 2 ** 53, 'event ids of every CPU must be safe integers');
+
+/**
+ * Where the event ids of incarnation `incarnation` of CPU `cpu` start (the first is one past it):
+ * `cpu · 2^48 + (incarnation mod 256) · 2^40`. CPU 0 of a kernel that never restarted it numbers
+ * its events 1, 2, 3 …; an incarnation has 2^40 ids before it runs into the next one's.
+ */
+export function firstEventId(cpu: number, incarnation: number): number {
+  assert(Number.isInteger(cpu) && cpu >= 0 && cpu < cpusMax, () => `cpu ${cpu} out of range`);
+  assert(Number.isInteger(incarnation) && incarnation >= 0, () => `incarnation ${incarnation} must be a non-negative integer`);
+  return cpu * eventIdsPerCpu + (incarnation % (eventIdsPerCpu / eventIdsPerIncarnation)) * eventIdsPerIncarnation;
+}
+
+/**
+ * The CPU an event id was numbered on: what a viewer needs to place a `cause` of the merged stream.
+ *
+ * @example
+ * ```ts
+ * kernel.events.subscribe((event) => console.log(event.cpu, event.kind, 'caused on cpu', eventCpu(event.cause)));
+ * ```
+ */
+export function eventCpu(id: number): number {
+  return Math.floor(id / eventIdsPerCpu);
 }
 
 /**

@@ -11,7 +11,7 @@ import { type Behavior, behaviorLabel } from './behavior.js';
 import { type Cell, Status } from './cell.js';
 import type { CpuRouting } from './cpu-routing.js';
 import type { Dispatcher } from './dispatcher.js';
-import { type DeadLetter, type DeadLetterReason, type KernelEvent, messageTypeOf, ObservedStream } from './events.js';
+import { type DeadLetter, type DeadLetterReason, firstEventId, type KernelEvent, messageTypeOf, ObservedStream } from './events.js';
 import { Lifecycle } from './lifecycle.js';
 import type { ExitReason } from './signals.js';
 import type { ActorRef } from './ref.js';
@@ -36,6 +36,8 @@ export interface KernelCoreParts {
   readonly askDeadlineMs: number;
   /** Where every slot's pid generation starts (a restarted CPU starts past its old actors'). */
   readonly firstGeneration?: number;
+  /** Restarts of this CPU before this one (a worker CPU that died): its event ids start past theirs. */
+  readonly incarnation?: number;
   /** Makes this kernel's run policy. */
   readonly dispatcher: (kernel: KernelCore) => Dispatcher;
   /** Refuses spawn options the run policy would refuse later (a priority out of range, say). */
@@ -58,9 +60,15 @@ export interface OtherCpus {
 export interface ChildFailure {
   readonly child: ActorRef<never>;
   readonly parent: ActorRef<never> | undefined;
+  /** The CPU the actor failed on. */
+  readonly cpu: number;
+  /** The actor, as errors name it: its name or behaviour, and its pid. */
+  readonly actor: string;
   readonly error: unknown;
   /** The message being handled when it failed, if any. */
   readonly message: unknown;
+  /** The message's `type` or kind; undefined when it failed outside a message (a `started` hook). */
+  readonly messageType: string | undefined;
   readonly atMs: number;
 }
 
@@ -103,7 +111,8 @@ export class KernelCore {
   currentOrigin = 0;
   /** Trace id of the event being handled (0 when untraced). */
   currentCause = 0;
-  private eventSeq = 0;
+  /** The id of the latest event traced here (ids are unique across CPUs: see `firstEventId`). */
+  private lastEventId: number;
   private stopped = false;
   private shuttingDown: Promise<void> | null = null;
   private markStopped!: () => void;
@@ -122,6 +131,7 @@ export class KernelCore {
     this.mailboxCapacity = parts.mailboxCapacity;
     this.checkSpawnOptions = parts.checkSpawnOptions ?? (() => {});
     this.slots = new SlotTable<Cell>(parts.cpu, parts.firstGeneration);
+    this.lastEventId = firstEventId(parts.cpu, parts.incarnation ?? 0);
     this.dispatcher = parts.dispatcher(this);
     this.asks = new AskTable(this, parts.askDeadlineMs);
   }
@@ -298,7 +308,16 @@ export class KernelCore {
     }
     this.deadLetterCount++;
     if (this.deadLetterStream.active) {
-      this.deadLetterStream.emit({ from, to: target?.pid ?? 0, target: target?.describe() ?? 'nobody', message, reason, atMs: this.clock.now() });
+      this.deadLetterStream.emit({
+        from,
+        to: target?.pid ?? 0,
+        target: target?.describe() ?? 'nobody',
+        message,
+        messageType: messageTypeOf(message),
+        reason,
+        cpu: this.cpu,
+        atMs: this.clock.now(),
+      });
     }
     if (this.tracing.active) this.trace({ kind: 'dead-letter', from, to: target?.pid ?? 0, messageType: messageTypeOf(message), reason });
   }
@@ -308,8 +327,11 @@ export class KernelCore {
     this.failureStream.emit({
       child: cell.ref as ActorRef<never>,
       parent: cell.parentCell?.ref as ActorRef<never> | undefined,
+      cpu: this.cpu,
+      actor: cell.describe(),
       error,
       message,
+      messageType: message === undefined ? undefined : messageTypeOf(message),
       atMs: this.clock.now(),
     });
   }
@@ -319,14 +341,15 @@ export class KernelCore {
     this.reportFailure(cell, new HookFailedError(cell.describe(), hook, error), undefined);
   }
 
-  /** Emits a traced event with the next id and the current cause. */
-  trace(event: DistributiveOmit<KernelEvent, 'id' | 'cause' | 'atMs'>, cause = this.currentCause): number {
-    const id = ++this.eventSeq;
+  /** Emits a traced event with the next id, the current cause and this CPU. */
+  trace(event: DistributiveOmit<KernelEvent, 'id' | 'cause' | 'cpu' | 'atMs'>, cause = this.currentCause): number {
+    const id = ++this.lastEventId;
     // Stamp the fresh object rather than spreading it into a new one: events come in many shapes,
     // and a megamorphic spread costs microseconds where these stores cost nanoseconds.
-    const stamped = event as unknown as { id: number; cause: number; atMs: number };
+    const stamped = event as unknown as { id: number; cause: number; cpu: number; atMs: number };
     stamped.id = id;
     stamped.cause = cause;
+    stamped.cpu = this.cpu;
     stamped.atMs = this.clock.now();
     this.tracing.emit(stamped as unknown as KernelEvent);
     return id;

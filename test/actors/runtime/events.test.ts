@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { ObservedStream } from '../../../actors/runtime/events.js';
+import { eventCpu, firstEventId, ObservedStream } from '../../../actors/runtime/events.js';
+import { cpusMax } from '../../../ground/pid.js';
 
 describe('ObservedStream', () => {
   it('is active exactly while someone subscribes', () => {
@@ -43,5 +44,22 @@ describe('ObservedStream', () => {
     expect(stream.active).to.equal(false);
     stream.stream.subscribe({ complete: () => done.push('late') });
     expect(done).to.deep.equal(['early', 'late']);
+  });
+});
+
+describe('event ids', () => {
+  it('carry their CPU, and every CPU and incarnation numbers in a range of its own', () => {
+    expect(firstEventId(0, 0), 'a one-CPU kernel numbers its events 1, 2, 3 …').to.equal(0);
+    const starts = new Set<number>();
+    for (let cpu = 0; cpu < cpusMax; cpu++) {
+      for (const incarnation of [0, 1, 255]) {
+        const first = firstEventId(cpu, incarnation);
+        starts.add(first);
+        expect(eventCpu(first + 1)).to.equal(cpu);
+        expect(Number.isSafeInteger(first + 2 ** 40 - 1), 'its last id too').to.equal(true);
+      }
+    }
+    expect(starts.size).to.equal(cpusMax * 3);
+    expect(firstEventId(3, 256), 'incarnations wrap after 256').to.equal(firstEventId(3, 0));
   });
 });
