@@ -6,7 +6,8 @@ import { cpusMax, type Pid } from '../../ground/pid.js';
  * One causal event. Every event has an `id`, the `cpu` it happened on, and the `cause` id of the
  * event that led to it (0 when it came from outside any traced event): a `receive` is caused by its
  * `send`, a `send` by the `receive` being handled when it was sent, a `restart` by the `fault` before
- * it.
+ * it, a `timer` by the event during which the timer was armed, and the `send` a timer's firing makes
+ * by that `timer` event.
  *
  * Ids are unique across the CPUs of a kernel by construction, as pids are: an id carries its CPU
  * (`eventCpu(id)`), so a `cause` names one event whichever CPU it happened on.
@@ -91,6 +92,16 @@ export type KernelEvent =
       readonly to: Pid;
       readonly messageType: string;
       readonly reason: DeadLetterReason;
+    }
+  | {
+      /** A timer of actor `pid` fired (`ctx.startTimer`, a machine's delayed event); `key` names it. */
+      readonly kind: 'timer';
+      readonly id: number;
+      readonly cause: number;
+      readonly cpu: number;
+      readonly atMs: number;
+      readonly pid: Pid;
+      readonly key: string;
     };
 
 export type KernelEventKind = KernelEvent['kind'];
