@@ -43,6 +43,7 @@ import { RemoteLinks } from './remote-links.js';
 import { RemoteMonitors } from './remote-monitors.js';
 import { RemoteNames } from './remote-names.js';
 import { RemoteRefs } from './remote-refs.js';
+import type { TracedEnvelope } from './mail-frames.js';
 import { fromWireError, toWireError } from './wire-error.js';
 import { resolveWireRefs } from './wire-refs.js';
 
@@ -177,9 +178,10 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
       else kernel.deadLetter(message, origin, cell, 'stopped');
       return false;
     }
-    if (kernel.tracing.active) kernel.traceSend(origin, cell.pid, message);
+    // Traced, the envelope carries its `send` event's id: the far CPU's events name it as their cause.
+    const cause = kernel.tracing.active ? kernel.traceSend(origin, cell.pid, message) : 0;
     const from = origin < 0 ? kernel.currentPid : origin;
-    const frame = this.port.encodeEnvelope(cpu, cell.pid, from, origin < 0 ? -origin : 0, message);
+    const frame = this.port.encodeEnvelope(cpu, cell.pid, from, origin < 0 ? -origin : 0, message, cause);
     return this.outbox.offer(cpu, frame, message, origin, cell);
   }
 
@@ -274,7 +276,27 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     else this.frames.handle(message, source, this);
   }
 
+  /**
+   * Delivers an envelope. While this CPU traces, its `send` event here is caused by the sender's
+   * `send` on its CPU when the sender traced too (a traced envelope), else by nothing: whatever this
+   * CPU was doing while it took the frame in did not cause it.
+   */
   private deliverEnvelope(source: number, message: KernelEnvelope): void {
+    const kernel = this.kernel;
+    if (!kernel.tracing.active) {
+      this.deliverToActor(source, message);
+      return;
+    }
+    const outer = kernel.currentCause;
+    kernel.currentCause = (message as Partial<TracedEnvelope>).cause ?? 0;
+    try {
+      this.deliverToActor(source, message);
+    } finally {
+      kernel.currentCause = outer;
+    }
+  }
+
+  private deliverToActor(source: number, message: KernelEnvelope): void {
     const kernel = this.kernel;
     const cell = this.localCell(message.to);
     if (message.askId === 0) {

@@ -10,7 +10,9 @@ import { cpusMax, type Pid } from '../../ground/pid.js';
  * by that `timer` event.
  *
  * Ids are unique across the CPUs of a kernel by construction, as pids are: an id carries its CPU
- * (`eventCpu(id)`), so a `cause` names one event whichever CPU it happened on.
+ * (`eventCpu(id)`), so a `cause` names one event whichever CPU it happened on. A message to an
+ * actor of another CPU shows as two `send` events, one on each CPU (into the ring, then into the
+ * mailbox): the far one's `cause` is the near one.
  */
 export type KernelEvent =
   | {
