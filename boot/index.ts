@@ -36,8 +36,10 @@ export {
   eventCpu,
   type DeadLetter,
   type DeadLetterReason,
+  type DroppedReports,
   type KernelEvent,
   type KernelEventKind,
+  type ReportStream,
 } from '../actors/runtime/events.js';
 export { formatStatus, type ActorStatus, type KernelStatus } from '../actors/runtime/status.js';
 export { formatPid, type Pid } from '../ground/pid.js';

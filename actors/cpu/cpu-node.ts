@@ -3,7 +3,8 @@
  * actors of other CPUs into mail frames (refs in bodies included, see wire-refs.ts), delivers the
  * mail frames other CPUs send, answers forwarded asks, and hands every other frame to the handler
  * its type registered (frame-registry.ts). The concerns live in files of their own, each with its
- * frames: placements, migrations, monitors, links, names and status across CPUs; backpressure is
+ * frames: placements, migrations, monitors, links, names and status across CPUs, and the reports
+ * other CPUs send CPU 0 (failures, dead letters, events); backpressure is
  * the outbox's (outbox.ts). Subsystems add their frame types at boot.
  */
 import { assert } from '../../ground/assert.js';
@@ -30,6 +31,7 @@ import type { ExitReason } from '../runtime/signals.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
 import type { KernelStatus } from '../runtime/status.js';
 import type { BehaviorCatalog } from './catalog.js';
+import { CpuReports } from './cpu-reports.js';
 import { CpuStatuses } from './cpu-statuses.js';
 import { FrameRegistry, type FrameRouting, type FrameType } from './frame-registry.js';
 import type { InterconnectMemory } from './interconnect.js';
@@ -75,6 +77,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   private readonly links: RemoteLinks;
   private readonly names: RemoteNames;
   private readonly statuses: CpuStatuses;
+  private readonly reports: CpuReports;
   /** The frame types this CPU knows (the runtime's, then its subsystems'). */
   readonly frames: FrameRegistry;
   private readonly down = new Set<number>();
@@ -93,6 +96,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     this.links = new RemoteLinks(this);
     this.names = new RemoteNames(this);
     this.statuses = new CpuStatuses(this);
+    this.reports = new CpuReports(this);
     // Mail frames and structure syncs are the port's and this core's own; every other frame has its handler.
     this.frames = new FrameRegistry([kernelEnvelope, kernelReply, kernelStructures]);
     this.frames.register(
@@ -102,6 +106,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
       ...this.links.frames,
       ...this.names.frames,
       ...this.statuses.frames,
+      ...this.reports.frames,
       ...(options.frames ?? []),
     );
     const refFor = (pid: Pid): ActorRef<never> => this.refs.refFor(pid);
@@ -247,14 +252,15 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     return this.port.pump();
   }
 
-  /** Moves frames waiting in outboxes into rings that have room again. */
+  /** Moves frames waiting in outboxes, and reports held for CPU 0, into rings that have room again. */
   flushOutboxes(): void {
     this.outbox.flush();
+    this.reports.flush();
   }
 
-  /** Frames waiting in outboxes. */
+  /** Frames waiting in outboxes, and reports held for CPU 0 (see cpu-reports.ts). */
   get waitingFrames(): number {
-    return this.outbox.waiting;
+    return this.outbox.waiting + this.reports.waiting;
   }
 
   /**
@@ -342,6 +348,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     this.down.delete(cpu);
     this.names.cpuUp(cpu);
     this.placements.cpuUp(cpu);
+    this.reports.cpuUp(cpu);
   }
 
   isDown(cpu: number): boolean {

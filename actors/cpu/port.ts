@@ -252,6 +252,22 @@ export class CpuPort {
     return true;
   }
 
+  /**
+   * `offer`, into no more than `share` (0–1) of the ring to `target`: false, sending nothing, when
+   * the frame would fill the ring past it. Frames that must not crowd out mail (the reports other
+   * CPUs send CPU 0) leave the rest of the ring to it.
+   */
+  offerWithin(target: number, bytes: Uint8Array, share: number): boolean {
+    const ring = this.outLink(target).ring;
+    if (ring.usedBytes() + bytes.length > ring.capacityBytes * share) return false;
+    return this.offer(target, bytes);
+  }
+
+  /** The data bytes of the ring to `target`. */
+  ringBytesTo(target: number): number {
+    return this.outLink(target).ring.capacityBytes;
+  }
+
   /** `encode` then `offer`. */
   send(target: number, message: AnyMessage): boolean {
     return this.offer(target, this.encode(target, message));

@@ -10,9 +10,9 @@ import { cpusMax, type Pid } from '../../ground/pid.js';
  * by that `timer` event.
  *
  * Ids are unique across the CPUs of a kernel by construction, as pids are: an id carries its CPU
- * (`eventCpu(id)`), so a `cause` names one event whichever CPU it happened on. A message to an
- * actor of another CPU shows as two `send` events, one on each CPU (into the ring, then into the
- * mailbox): the far one's `cause` is the near one.
+ * (`eventCpu(id)`), so `cause` names one event of the merged stream CPU 0's `kernel.events` shows,
+ * whichever CPU it happened on. A message to an actor of another CPU shows as two `send` events, one
+ * on each CPU (into the ring, then into the mailbox): the far one's `cause` is the near one.
  */
 export type KernelEvent =
   | {
@@ -117,12 +117,32 @@ export interface DeadLetter {
   readonly to: Pid;
   /** A description of the target (name or pid and behaviour). */
   readonly target: string;
+  /**
+   * The message. One that another CPU reports to CPU 0 crosses when it is plain data; one that
+   * holds refs, class instances or functions is undefined there, and `messageType` says what it was.
+   */
   readonly message: unknown;
   /** The message's `type`, or its kind (see `messageTypeOf`). */
   readonly messageType: string;
   readonly reason: DeadLetterReason;
   /** The CPU the message died on. */
   readonly cpu: number;
+  readonly atMs: number;
+}
+
+/** What another CPU could not report to CPU 0 (see `Kernel.droppedReports`). */
+export type ReportStream = 'failures' | 'dead-letters' | 'events';
+
+/**
+ * Reports a CPU dropped rather than send them to CPU 0: its queue of reports waiting for the ring
+ * was full (a crash storm, a flood of dead letters, more events than the ring carries). `count` is
+ * how many since its previous report of that stream reached CPU 0.
+ */
+export interface DroppedReports {
+  readonly cpu: number;
+  readonly stream: ReportStream;
+  readonly count: number;
+  /** When CPU 0 learned of them. */
   readonly atMs: number;
 }
 
@@ -163,6 +183,11 @@ export function eventCpu(id: number): number {
 export class ObservedStream<T> {
   /** True while at least one subscriber listens. */
   active = false;
+  /**
+   * Told when `active` changes: the first subscriber came, or the last one left. CPU 0 turns the
+   * other CPUs' tracing on and off with it, so nobody pays for events nobody watches.
+   */
+  onActiveChange: ((active: boolean) => void) | null = null;
   private subscribers: Subscriber<T>[] = [];
   private completed = false;
 
@@ -173,12 +198,18 @@ export class ObservedStream<T> {
     }
     // Copy on write: emit() may be iterating the current array while someone subscribes.
     this.subscribers = [...this.subscribers, subscriber];
-    this.active = true;
+    this.setActive(true);
     return () => {
       this.subscribers = this.subscribers.filter((s) => s !== subscriber);
-      this.active = this.subscribers.length > 0;
+      this.setActive(this.subscribers.length > 0);
     };
   });
+
+  private setActive(active: boolean): void {
+    if (this.active === active) return;
+    this.active = active;
+    if (this.onActiveChange !== null && !this.completed) this.onActiveChange(active);
+  }
 
   /** Hands `value` to every subscriber directly (no Subject in between: this runs per event). */
   emit(value: T): void {

@@ -11,7 +11,7 @@ import { type Behavior, behaviorLabel } from './behavior.js';
 import { type Cell, Status } from './cell.js';
 import type { CpuRouting } from './cpu-routing.js';
 import type { Dispatcher } from './dispatcher.js';
-import { type DeadLetter, type DeadLetterReason, firstEventId, type KernelEvent, messageTypeOf, ObservedStream } from './events.js';
+import { type DeadLetter, type DeadLetterReason, type DroppedReports, firstEventId, type KernelEvent, messageTypeOf, ObservedStream } from './events.js';
 import { Lifecycle } from './lifecycle.js';
 import type { ExitReason } from './signals.js';
 import type { ActorRef } from './ref.js';
@@ -56,7 +56,11 @@ export interface OtherCpus {
   shutdown(): Promise<void>;
 }
 
-/** A failure of a child, reported whether or not a supervisor restarted it. */
+/**
+ * A failure of a child, reported whether or not a supervisor restarted it. CPU 0's
+ * `kernel.failures` also shows every other CPU's: their `child` and `parent` are refs of CPU 0 to
+ * those actors, and their `error` crossed as plain data (see actors/cpu/wire-error.ts).
+ */
 export interface ChildFailure {
   readonly child: ActorRef<never>;
   readonly parent: ActorRef<never> | undefined;
@@ -64,8 +68,16 @@ export interface ChildFailure {
   readonly cpu: number;
   /** The actor, as errors name it: its name or behaviour, and its pid. */
   readonly actor: string;
+  /**
+   * What it threw. From another CPU: the same typed error where the runtime knows its class
+   * (`ActorCrashedError` …), else a `RemoteFailureError` with the thrown error's code, name,
+   * message and stack as text.
+   */
   readonly error: unknown;
-  /** The message being handled when it failed, if any. */
+  /**
+   * The message being handled when it failed, if any. From another CPU, only a message that is
+   * plain data crosses (not one holding refs); `messageType` says what it was either way.
+   */
   readonly message: unknown;
   /** The message's `type` or kind; undefined when it failed outside a message (a `started` hook). */
   readonly messageType: string | undefined;
@@ -104,6 +116,7 @@ export class KernelCore {
   readonly statusSources = new Map<string, () => unknown>();
   private readonly deadLetterStream = new ObservedStream<DeadLetter>();
   private readonly failureStream = new ObservedStream<ChildFailure>();
+  private readonly droppedReportStream = new ObservedStream<DroppedReports>();
 
   /** The actor whose hook runs now, and the message and origin it handles. */
   current: Cell | null = null;
@@ -178,6 +191,21 @@ export class KernelCore {
 
   get failures(): Observable<ChildFailure> {
     return this.failureStream.stream;
+  }
+
+  /** On CPU 0: reports the other CPUs dropped rather than send (see `publishDropped`). */
+  get droppedReports(): Observable<DroppedReports> {
+    return this.droppedReportStream.stream;
+  }
+
+  /** Whether anyone watches `failures` (a record costs something to build only then). */
+  get observingFailures(): boolean {
+    return this.failureStream.active;
+  }
+
+  /** Whether anyone watches `deadLetters`. */
+  get observingDeadLetters(): boolean {
+    return this.deadLetterStream.active;
   }
 
   /** The pid of the actor running now, 0 outside any actor. */
@@ -268,6 +296,7 @@ export class KernelCore {
       this.tracing.complete();
       this.deadLetterStream.complete();
       this.failureStream.complete();
+      this.droppedReportStream.complete();
     })();
     return this.shuttingDown;
   }
@@ -334,6 +363,28 @@ export class KernelCore {
       messageType: message === undefined ? undefined : messageTypeOf(message),
       atMs: this.clock.now(),
     });
+  }
+
+  // ---- what other CPUs report (CPU 0 of a multi-CPU kernel; see actors/cpu/cpu-reports.ts) ----
+
+  /** Publishes a failure another CPU reported, on this CPU's `failures`. */
+  publishFailure(failure: ChildFailure): void {
+    this.failureStream.emit(failure);
+  }
+
+  /** Publishes a dead letter another CPU reported, on this CPU's `deadLetters`. */
+  publishDeadLetter(letter: DeadLetter): void {
+    this.deadLetterStream.emit(letter);
+  }
+
+  /** Publishes an event another CPU traced, on this CPU's `events`, as it was (its id and CPU are its own). */
+  publishEvent(event: KernelEvent): void {
+    this.tracing.emit(event);
+  }
+
+  /** Another CPU dropped reports rather than flood its ring to this one: say so on `droppedReports`. */
+  publishDropped(dropped: DroppedReports): void {
+    this.droppedReportStream.emit(dropped);
   }
 
   /** A hook threw while the actor was going away anyway: report it, do not crash again. */

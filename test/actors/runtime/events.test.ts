@@ -36,6 +36,20 @@ describe('ObservedStream', () => {
     expect(seen).to.deep.equal(['first 1', 'second 1', 'second 2', 'late 2']);
   });
 
+  it('tells its watcher when the first subscriber comes and the last one leaves, and not after it completed', () => {
+    const stream = new ObservedStream<number>();
+    const changes: boolean[] = [];
+    stream.onActiveChange = (active) => changes.push(active);
+    const a = stream.stream.subscribe(() => {});
+    const b = stream.stream.subscribe(() => {});
+    a.unsubscribe();
+    b.unsubscribe();
+    expect(changes).to.deep.equal([true, false]);
+    stream.stream.subscribe(() => {});
+    stream.complete();
+    expect(changes, 'completing is the end, not a change to report').to.deep.equal([true, false, true]);
+  });
+
   it('completes its subscribers, and completes later ones at once', () => {
     const stream = new ObservedStream<number>();
     const done: string[] = [];
