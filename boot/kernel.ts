@@ -19,13 +19,16 @@ import type { Behavior } from '../actors/runtime/behavior.js';
 import type { DeadLetter, DroppedReports, KernelEvent } from '../actors/runtime/events.js';
 import type { ChildFailure, KernelCore } from '../actors/runtime/kernel-core.js';
 import type { ActorRef } from '../actors/runtime/ref.js';
-import type { SpawnOptions } from '../actors/runtime/spawn-options.js';
+import type { SpawnOptionsFor } from '../actors/runtime/spawn-options.js';
 import type { KernelStatus } from '../actors/runtime/status.js';
+import type { ExitReason } from '../actors/runtime/signals.js';
 import { scheduling } from '../actors/scheduler/subsystem.js';
 import type { BootOptions } from './boot-options.js';
 import { bootCpu, type CpuBoot } from './boot-cpu.js';
 import { reservedSubsystemNames } from './kernel-tree.js';
+import { type RunBounds, runUntilSettled } from './simulated-driving.js';
 import { defaultSubsystems } from './subsystems.js';
+import { AwaitedOperations, checkUndrivenAtExit } from './undriven-exit.js';
 
 /**
  * A booted kernel: spawns actors, runs them, supervises them, and tells what happens. It is the
@@ -40,6 +43,16 @@ import { defaultSubsystems } from './subsystems.js';
  * console.log(await counter.ask({ type: 'get' })); // 2
  * await kernel.shutdown();
  * ```
+ *
+ * A simulated kernel runs on virtual time, which moves only when the program drives it:
+ *
+ * ```ts
+ * const kernel = await Kernel.boot({ mode: 'simulated', seed: 7 });
+ * const counter = kernel.spawn(Counter, { name: 'counter' });
+ * counter.tell({ type: 'add', n: 2 });
+ * console.log(await kernel.runUntil(counter.ask({ type: 'get' }))); // 2
+ * await kernel.runUntil(kernel.shutdown());
+ * ```
  */
 export class Kernel implements KernelHandle {
   /** @internal The kernel core of CPU 0 (tests and kernel code reach the internals through it). */
@@ -50,6 +63,8 @@ export class Kernel implements KernelHandle {
   private readonly booted: readonly AnySubsystem[];
   private readonly threadBoots: readonly CpuBoot[];
   private threadFaces: readonly Kernel[] | null = null;
+  /** This simulated kernel's operations that wait on its clock, for its exit check; null otherwise. */
+  private awaited: AwaitedOperations | null = null;
 
   private constructor(boot: CpuBoot, subsystems: readonly AnySubsystem[], cpuHost: CpuHost | null, threadBoots: readonly CpuBoot[] = [boot]) {
     this.core = boot.core;
@@ -76,7 +91,7 @@ export class Kernel implements KernelHandle {
     const simulated = options.mode === 'simulated';
     const cpus = options.cpus ?? ((options.modules?.length ?? 0) > 0 && !simulated ? availableCpus() : 1);
     if (!Number.isInteger(cpus) || cpus < 1) throw new RangeError(`cpus must be a positive integer, got ${cpus}`);
-    if (cpus === 1) return new Kernel(bootCpu(options, subsystems, null), subsystems, null);
+    if (cpus === 1) return new Kernel(bootCpu(options, subsystems, null), subsystems, null).checkedAtExit();
     const boots: CpuBoot[] = [];
     const bootOne = async (join: CpuJoin) => {
       const boot = bootCpu(options, subsystems, join);
@@ -90,7 +105,7 @@ export class Kernel implements KernelHandle {
       if (clock.kind !== 'simulated') throw new UsageError('simulated CPUs need a simulated clock');
       const random = options.random ?? createSeededRandom(options.seed ?? 0);
       const { host } = await startSimulatedCpus({ cpus, clock: clock as SimulatedClock, random, modules, ringBytes }, bootOne);
-      return new Kernel(boots[0]!, subsystems, host, boots);
+      return new Kernel(boots[0]!, subsystems, host, boots).checkedAtExit();
     }
     const entry = new URL('./worker-entry.js', import.meta.url);
     const { host } = await startWorkerCpus(
@@ -133,11 +148,88 @@ export class Kernel implements KernelHandle {
   }
 
   /**
-   * The simulated clock of a simulated kernel, to drive virtual time from a test:
-   * `await kernel.simulatedClock.runUntilIdle()`. Throws `UsageError` on a real kernel.
+   * The simulated clock of a simulated kernel, the driver under `settle`, `advance`, `runUntil` and
+   * `runUntilIdle` (all CPUs of a simulated machine share it). Throws `UsageError` on a real kernel.
    */
   get simulatedClock(): SimulatedClock {
     return this.core.simulatedClock;
+  }
+
+  /**
+   * Runs everything that is ready on a simulated kernel now (messages, replies, spawns, and the work
+   * their promise continuations start), without moving virtual time: timers and ask deadlines stay
+   * pending. Rejects with `UsageError` on a real kernel.
+   *
+   * @example
+   * ```ts
+   * counter.tell({ type: 'add', n: 2 });
+   * await kernel.settle(); // the counter has handled it; kernel.clock.now() has not moved
+   * ```
+   */
+  async settle(): Promise<void> {
+    await this.drivenClock('settle').advance(0);
+  }
+
+  /**
+   * Moves a simulated kernel's virtual time forward by `ms`, running everything ready and every
+   * timer due on the way, each at its due time. Rejects with `UsageError` on a real kernel.
+   *
+   * @example
+   * ```ts
+   * ticker.tell({ type: 'start', everyMs: 10 });
+   * await kernel.advance(100); // the ticker has ticked 10 times; kernel.clock.now() is 100
+   * ```
+   */
+  async advance(ms: number): Promise<void> {
+    await this.drivenClock('advance').advance(ms);
+  }
+
+  /**
+   * Drives a simulated kernel until `promise` settles, and returns what it settled to: the way to
+   * await an ask, a spawn or a shutdown on virtual time. It runs what is ready, then moves virtual
+   * time from one timer to the next (never further than needed), and stops once the promise has
+   * settled and the work ready at that moment has run. (On a kernel whose handlers cost virtual CPU
+   * time, `simulatedCostMs`, work may be ready at every moment: it stops right after the handler
+   * during which the promise settled.)
+   *
+   * Rejects with the promise's own error if it rejects (an `AskTimeoutError` once an ask's deadline
+   * passes in virtual time), and with `UnsettledError` if it cannot settle: `why: 'idle'` when the
+   * kernel runs out of work with the promise pending, a deadlock that no amount of time would end;
+   * `why: 'bound'` when the run reaches `bounds` first (one virtual hour, 10 000 000 callbacks by
+   * default). Rejects with `UsageError` on a real kernel: there, await the promise itself.
+   *
+   * @example
+   * ```ts
+   * const kernel = await Kernel.boot({ mode: 'simulated', seed: 7 });
+   * const counter = kernel.spawn(Counter);
+   * const count = await kernel.runUntil(counter.ask({ type: 'get' })); // typed as number
+   * await kernel.runUntil(slow.ask({ type: 'work' }, { deadlineMs: 60_000 }), { timeMsMax: 1_000 });
+   * // UnsettledError (why: 'bound'): still pending after 0 virtual ms … the next timer is due at 60000 ms
+   * ```
+   */
+  async runUntil<T>(promise: PromiseLike<T>, bounds: RunBounds = {}): Promise<T> {
+    return runUntilSettled(
+      this.drivenClock('runUntil'),
+      this.threadKernels().map((kernel) => kernel.core),
+      promise,
+      bounds,
+    );
+  }
+
+  /**
+   * Drives a simulated kernel until nothing is left to do: no ready work, no timer. Returns the
+   * clock callbacks it ran. A periodic timer never lets a kernel go idle, so the run is bounded
+   * (`bounds`, one virtual hour by default) and throws `BoundExceededError` past it. Rejects with
+   * `UsageError` on a real kernel.
+   *
+   * @example
+   * ```ts
+   * kernel.spawn(supervisor({ strategy: 'one-for-one', children }));
+   * await kernel.runUntilIdle(); // every child started, every restart and backoff done
+   * ```
+   */
+  async runUntilIdle(bounds: RunBounds = {}): Promise<number> {
+    return this.drivenClock('runUntilIdle').runUntilIdle({ timeMsMax: bounds.timeMsMax, stepsMax: bounds.stepsMax });
   }
 
   get isStopped(): boolean {
@@ -205,18 +297,30 @@ export class Kernel implements KernelHandle {
 
   /**
    * Spawns a top-level user actor (under the `apps` subtree), here or on the CPU `options.cpu`
-   * names. It is not restarted if it crashes: spawn a supervisor (see `supervisor()`) to get restarts.
+   * names, with the behaviour's start arguments in `options.args` (required if it takes some). It
+   * is not restarted if it crashes: spawn a supervisor (see `supervisor()`) to get restarts.
+   *
+   * @example
+   * ```ts
+   * const counter = kernel.spawn(Counter, { args: { start: 10 }, name: 'counter' });
+   * ```
    */
-  spawn<M extends Message>(behavior: Behavior<M>, options?: SpawnOptions): ActorRef<M> {
-    return this.core.spawn(behavior, options);
+  spawn<M extends Message, A = void>(behavior: Behavior<M, A>, ...options: SpawnOptionsFor<A>): ActorRef<M> {
+    return this.core.spawn(behavior as Behavior<M, never>, options[0]);
   }
 
   /**
-   * Resolves with `ref` once its actor exists. Only a spawn on another CPU has to wait (its CPU
-   * picks the pid); it rejects with `SpawnFailedError` if that CPU refused the spawn.
+   * Resolves with `ref` once its actor exists and has started. Rejects with `StartFailedError` if its
+   * constructor or `started` hook threw (the actor never ran and is stopped), or with
+   * `SpawnFailedError` if another CPU refused the spawn. Only a spawn on another CPU has to wait.
+   *
+   * @example
+   * ```ts
+   * const db = await kernel.spawned(kernel.spawn(Database)); // throws if Database failed to start
+   * ```
    */
   spawned<M extends Message>(ref: ActorRef<M>): Promise<ActorRef<M>> {
-    return this.core.spawned(ref);
+    return this.awaitedOn('spawned', this.core.spawned(ref));
   }
 
   /**
@@ -234,7 +338,23 @@ export class Kernel implements KernelHandle {
 
   /** Stops an actor (and its subtree) with reason `shutdown`; resolves when it is gone. */
   stop(ref: ActorRef<never>): Promise<void> {
-    return this.core.stop(ref);
+    return this.awaitedOn('stop', this.core.stop(ref));
+  }
+
+  /**
+   * Sends `ref` an exit signal (OTP's `exit/2`) from outside any actor: `kill` ends it with reason
+   * `killed` even if it traps exits; an actor that traps exits gets an `exit` signal; otherwise
+   * `normal` is ignored and any other reason (`shutdown`, `{ shutdown: why }`, a plain value of your
+   * own) ends its incarnation with that reason, and its supervisor decides what follows.
+   *
+   * @example
+   * ```ts
+   * kernel.exit(worker, { shutdown: 'rebalancing' }); // a transient worker is not restarted
+   * kernel.exit(stuck, 'kill');                        // untrappable
+   * ```
+   */
+  exit(ref: ActorRef<never>, reason: ExitReason | 'kill'): void {
+    this.core.exit(ref, reason);
   }
 
   /**
@@ -242,7 +362,7 @@ export class Kernel implements KernelHandle {
    * shutdown timeout, then the other CPUs. Asks still in flight fail with `KernelStoppedError`.
    */
   shutdown(): Promise<void> {
-    return this.core.shutdown();
+    return this.awaitedOn('shutdown', this.core.shutdown());
   }
 
   /** A snapshot of the tree: every actor with its status and queue lengths, and what subsystems add. */
@@ -260,7 +380,7 @@ export class Kernel implements KernelHandle {
    * ```
    */
   cpuStatuses(options: { readonly deadlineMs?: number } = {}): Promise<KernelStatus[]> {
-    return this.core.cpuStatuses(options);
+    return this.awaitedOn('cpuStatuses', this.core.cpuStatuses(options));
   }
 
   /**
@@ -291,6 +411,33 @@ export class Kernel implements KernelHandle {
    */
   get scheduler(): ActorRef<SchedControl> {
     return this.subsystem(scheduling);
+  }
+
+  /**
+   * Boot: a simulated kernel gets its exit check (boot/undriven-exit.ts), removed when it stops,
+   * so a program that awaits it without driving its clock is told so instead of ending in silence.
+   */
+  private checkedAtExit(): this {
+    if (this.clock.kind !== 'simulated') return this;
+    this.awaited = new AwaitedOperations();
+    const cancel = checkUndrivenAtExit(this.core, this.awaited);
+    void this.core.whenStopped.then(cancel);
+    return this;
+  }
+
+  /** `promise` of the operation `name`, counted while pending for the exit check of a simulated kernel. */
+  private awaitedOn<T>(name: string, promise: Promise<T>): Promise<T> {
+    return this.awaited === null ? promise : this.awaited.track(name, promise);
+  }
+
+  /** The simulated clock to drive, or a `UsageError` that says what `what` is for. */
+  private drivenClock(what: string): SimulatedClock {
+    if (this.clock.kind !== 'simulated') {
+      throw new UsageError(
+        `kernel.${what} drives virtual time, and this kernel runs on the real clock: await its promises directly, or boot it with { mode: "simulated" }`,
+      );
+    }
+    return this.core.simulatedClock;
   }
 }
 

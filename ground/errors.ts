@@ -65,14 +65,86 @@ export class ActorCrashedError extends OspreyError {
   }
 }
 
-/** A linked actor crashed and this actor does not trap exits, so it crashes too. */
+/** A linked actor crashed and this actor does not trap exits, so it crashes too; `cause` is the linked actor's error. */
 export class LinkedCrashError extends OspreyError {
   readonly code = 'linked-crash';
   constructor(
     readonly source: string,
     readonly reason: string,
+    cause?: unknown,
   ) {
-    super(`linked actor ${source} exited: ${reason}`);
+    super(`linked actor ${source} exited: ${reason}`, cause === undefined ? undefined : { cause });
+  }
+}
+
+/**
+ * An actor ended by an exit signal rather than a throw (`exit(ref, reason)`, `kill`, a linked actor's
+ * custom reason): what an ask it was handling fails with, and what a kill is reported as.
+ */
+export class ActorExitedError extends OspreyError {
+  readonly code = 'actor-exited';
+  constructor(
+    readonly target: string,
+    readonly messageType: string | undefined,
+    readonly reason: string,
+  ) {
+    super(messageType === undefined ? `${target} exited: ${reason}` : `${target} exited (${reason}) while handling '${messageType}'`);
+  }
+}
+
+/** An actor's first incarnation threw in its constructor or `started` hook: it never ran. `cause` is the throw. */
+export class StartFailedError extends OspreyError {
+  readonly code = 'start-failed';
+  constructor(
+    readonly actor: string,
+    cause: unknown,
+  ) {
+    super(`${actor} failed to start: ${describeError(cause)}`, { cause });
+  }
+}
+
+/** A supervisor got a request it does not know (an ask is answered with this at once, never by a timeout). */
+export class UnknownRequestError extends OspreyError {
+  readonly code = 'unknown-request';
+  constructor(
+    readonly target: string,
+    readonly messageType: string,
+  ) {
+    super(`${target} does not understand '${messageType}'`);
+  }
+}
+
+/** A supervisor has no child with this id. */
+export class NoSuchChildError extends OspreyError {
+  readonly code = 'no-such-child';
+  constructor(
+    readonly supervisor: string,
+    readonly childId: string,
+  ) {
+    super(`${supervisor} has no child '${childId}'`);
+  }
+}
+
+/** A supervisor request that the child's state does not allow (delete a running child, restart a running one). */
+export class ChildStateError extends OspreyError {
+  readonly code = 'child-state';
+  constructor(
+    readonly supervisor: string,
+    readonly childId: string,
+    readonly why: string,
+  ) {
+    super(`${supervisor}: child '${childId}' ${why}`);
+  }
+}
+
+/** An actor's system lane (signals, stops, wakes) overflowed: the actor crashes with this. */
+export class SystemLaneOverflowError extends OspreyError {
+  readonly code = 'system-lane-overflow';
+  constructor(
+    readonly actor: string,
+    readonly capacity: number,
+  ) {
+    super(`system lane of ${actor} overflowed (${capacity} signals): it crashed rather than lose a signal unseen`);
   }
 }
 
@@ -196,6 +268,22 @@ export class MachineError extends OspreyError {
   }
 }
 
+/**
+ * A machine actor handled an ask without answering it (no `reply` action ran: no transition took
+ * the event, or the one that did does not reply). The ask fails at once rather than at its deadline.
+ */
+export class UnansweredAskError extends OspreyError {
+  readonly code = 'unanswered-ask';
+  constructor(
+    readonly target: string,
+    readonly messageType: string,
+    /** The machine's state value after it handled the ask, as text. */
+    readonly state: string,
+  ) {
+    super(`${target} handled '${messageType}' in state ${state} without answering it (no reply action ran)`);
+  }
+}
+
 /** An actor could not move to another CPU; `why` names what ties it to its CPU. */
 export class MigrationRefusedError extends OspreyError {
   readonly code = 'migration-refused';
@@ -244,6 +332,51 @@ export class SubsystemNotBootedError extends OspreyError {
  */
 export class BoundExceededError extends OspreyError {
   readonly code = 'bound-exceeded';
+}
+
+/** What a simulated kernel still had to do at some moment: the figures an `UnsettledError` names. */
+export interface PendingWork {
+  /** Asks in flight, waiting for a reply or their deadline. */
+  readonly asks: number;
+  /** Armed timers (ask deadlines among them). */
+  readonly timers: number;
+  /** Callbacks ready to run at the current virtual instant. */
+  readonly ready: number;
+}
+
+/**
+ * A simulated kernel was run until a promise settled (`kernel.runUntil`), and the promise is still
+ * pending. `why` says how the run ended: `idle`, nothing is left in the kernel that could ever settle
+ * it (a deadlock: an actor waits for a message nobody sends, or the promise waits on something outside
+ * the kernel); `bound`, the run reached its bound of virtual time or callbacks first (`cause` is the
+ * `BoundExceededError` that names it).
+ */
+export class UnsettledError extends OspreyError {
+  readonly code = 'unsettled';
+  constructor(
+    readonly why: 'idle' | 'bound',
+    /** Virtual milliseconds the run moved the clock. */
+    readonly elapsedMs: number,
+    /** Virtual time when the run ended. */
+    readonly atMs: number,
+    readonly pending: PendingWork,
+    options?: { cause?: unknown },
+  ) {
+    const left = `${plural(pending.asks, 'ask')} in flight, ${plural(pending.timers, 'timer')} armed, ${plural(pending.ready, 'callback')} ready`;
+    super(
+      why === 'idle'
+        ? `the promise is still pending and the simulated kernel went idle at ${atMs} ms, after ${elapsedMs} virtual ms (${left}): ` +
+            'nothing left in it can settle the promise; a deadlock (does an actor wait for a message nobody sends?), ' +
+            'or a promise only something outside the kernel settles'
+        : `the promise is still pending after ${elapsedMs} virtual ms, at ${atMs} ms, and the run reached its bound (${left}): ` +
+            describeError(options?.cause),
+      options,
+    );
+  }
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 /** A short, safe description of any thrown value (a thrown value need not be an Error). */

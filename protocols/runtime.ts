@@ -38,14 +38,18 @@ export const kernelEnvelope = defineMessage(KERNEL_ENVELOPE, { to: 'pid', from: 
 /** The answer to ask `askId`, for the asking actor `to`; `ok: false` carries a failure as `body`. */
 export const kernelReply = defineMessage(KERNEL_REPLY, { askId: 'integer', to: 'pid', ok: 'boolean', body: 'any' });
 /** Asks actor `to` to stop. */
-export const kernelStop = defineMessage(KERNEL_STOP, { to: 'pid', reason: 'string' });
+export const kernelStop = defineMessage(KERNEL_STOP, { to: 'pid', reason: 'any' });
 /**
- * Tells the receiving CPU that its actors' ref to `pid` (an actor of the sending CPU, as the
- * receiver knows it) is gone, with the exit reason; `watcher` is 0 (the CPU, not one actor).
+ * Tells the receiving CPU that the incarnation its actors monitor of `pid` (an actor of the sending
+ * CPU, as the receiver knows it) ended, with the exit reason (plain data); `gone` when the actor
+ * stopped for good, not when it died and awaits a restart in place. `watcher` is 0 (the CPU, not one actor).
  */
-export const kernelDown = defineMessage(KERNEL_DOWN, { watcher: 'pid', pid: 'pid', reason: 'string' });
-/** Tells actor `to` that `from`, an actor of the sending CPU linked to it, exited (or crashed), and why. */
-export const kernelExit = defineMessage(KERNEL_EXIT, { to: 'pid', from: 'pid', reason: 'string' });
+export const kernelDown = defineMessage(KERNEL_DOWN, { watcher: 'pid', pid: 'pid', reason: 'any', gone: 'boolean' });
+/**
+ * An exit signal for actor `to` from `from` (an actor of the sending CPU, or 0 from outside any
+ * actor), with its reason (plain data): from a linked actor that ended (`linked`), or `exit(ref, reason)`.
+ */
+export const kernelExit = defineMessage(KERNEL_EXIT, { to: 'pid', from: 'pid', reason: 'any', linked: 'boolean' });
 
 /**
  * Spawns an actor of behaviour `exportName` from boot module number `module` on the receiving CPU.

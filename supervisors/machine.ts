@@ -29,9 +29,10 @@ export type SupervisorMachineEvent =
 /**
  * A supervisor's lifecycle: `running` until a child needs a restart; `restarting` (after an
  * optional backoff delay) while the strategy's children are stopped and started again; `escalating`
- * when the restart intensity is exceeded (children stop, then the supervisor fails to its parent);
+ * when the restart intensity is exceeded (children stop, then the supervisor exits with reason
+ * `shutdown`, as OTP's does);
  * `shuttingDown` when a significant child's exit shuts it down. The effects are the actions
- * `performRestart`, `stopAllChildren`, `failSelf` and `stopSelf`, implemented by the supervisor actor.
+ * `performRestart`, `stopAllChildren`, `exitGivingUp` and `stopSelf`, implemented by the supervisor actor.
  */
 export const supervisorMachine = setup({
   types: {} as {
@@ -65,7 +66,7 @@ export const supervisorMachine = setup({
     // Effects, provided by the supervisor actor (see supervisor.ts).
     performRestart: () => {},
     stopAllChildren: () => {},
-    failSelf: () => {},
+    exitGivingUp: () => {},
     stopSelf: () => {},
   },
 }).createMachine({
@@ -106,7 +107,7 @@ export const supervisorMachine = setup({
       entry: 'stopAllChildren',
       on: { 'children.down': { target: 'done' }, shutdown: { target: 'stopped' } },
     },
-    failed: { type: 'final', entry: 'failSelf' },
+    failed: { type: 'final', entry: 'exitGivingUp' },
     done: { type: 'final', entry: 'stopSelf' },
     stopped: { type: 'final' },
   },

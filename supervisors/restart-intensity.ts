@@ -7,9 +7,9 @@ export interface IntensityLimits {
   readonly restartWindowMs: number;
 }
 
-/** Restart times still inside the window that ends at `atMs`. */
+/** Restart times still inside the window that ends at `atMs`; inclusive, as OTP's: a restart exactly `restartWindowMs` old counts. */
 export function restartsInWindow(restartTimesMs: readonly number[], atMs: number, limits: IntensityLimits): number[] {
-  return restartTimesMs.filter((time) => atMs - time < limits.restartWindowMs);
+  return restartTimesMs.filter((time) => atMs - time <= limits.restartWindowMs);
 }
 
 /** Whether one more restart at `atMs` stays within the limits. */

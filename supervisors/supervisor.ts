@@ -1,15 +1,15 @@
 import type { BehaviorFactory } from '../actors/runtime/behavior.js';
 import { type Cell, Status } from '../actors/runtime/cell.js';
 import { fromSystem, type SystemActorInstance, type SystemContext } from '../actors/runtime/system-context.js';
-import { RestartIntensityError } from '../ground/errors.js';
+import { ChildStateError, NoSuchChildError, RestartIntensityError, StartFailedError, UnknownRequestError } from '../ground/errors.js';
 import { MachineRunner } from '../actors/runtime/machine-runner.js';
 import type { Ask } from '../ground/message.js';
 import type { ActorRef } from '../actors/runtime/ref.js';
 import type { SpawnOptions } from '../actors/runtime/spawn-options.js';
-import { type ExitReason, isNormalExit } from '../actors/runtime/signals.js';
+import { type ExitReason, isCleanExit } from '../actors/runtime/signals.js';
 import type { SupervisingInstance } from '../actors/runtime/supervising.js';
 import { type BackoffOptions, validateBackoff } from './backoff.js';
-import { type ChildSpec, type NormalizedChildSpec, normalizeChildSpec } from './child-spec.js';
+import { type AnyChildSpec, type ChildType, type NormalizedChildSpec, normalizeChildSpec } from './child-spec.js';
 import { supervisorMachine } from './machine.js';
 import { childrenToRestart, type Strategy } from './strategy.js';
 
@@ -42,25 +42,54 @@ export interface SupervisorOptions {
   /** Default `never`. */
   readonly autoShutdown?: AutoShutdown;
   /** Static children, started in order. For `simple-one-for-one`: exactly one, the template of dynamic children. */
-  readonly children?: readonly ChildSpec<never>[];
+  readonly children?: readonly AnyChildSpec[];
 }
 
 /** One child as `which-children` reports it. */
 export interface ChildInfo {
   readonly id: string;
+  /** The running child; `undefined` when it is not running (a transient child that ended, or one terminated with `terminate-child`). */
   readonly ref: ActorRef<never> | undefined;
   readonly restart: NormalizedChildSpec['restart'];
+  readonly type: ChildType;
   readonly status: 'running' | 'restarting' | 'stopped';
 }
 
-/** What a supervisor answers. */
+/** What `count-children` answers (OTP's `count_children`). */
+export interface ChildCounts {
+  /** Child specs held, running or not. */
+  readonly specs: number;
+  /** Children running (or restarting). */
+  readonly active: number;
+  /** Specs of children that are supervisors. */
+  readonly supervisors: number;
+  /** Specs of children that are workers. */
+  readonly workers: number;
+}
+
+/**
+ * What a supervisor answers (OTP's `supervisor` API). A request it does not know fails at once with
+ * `UnknownRequestError`; a child id it does not hold with `NoSuchChildError`.
+ */
 export type SupervisorMsg =
   | Ask<{ readonly type: 'which-children' }, readonly ChildInfo[]>
-  | Ask<{ readonly type: 'start-child'; readonly spec?: ChildSpec<never>; readonly options?: SpawnOptions }, ActorRef<never>>
-  | Ask<{ readonly type: 'terminate-child'; readonly id: string }, boolean>;
+  | Ask<{ readonly type: 'count-children' }, ChildCounts>
+  /**
+   * Starts a child from `spec`, or (simple-one-for-one) from the template with these `args` and
+   * `options` (each replaces the template's). Fails with `StartFailedError` and adds nothing if it does not start.
+   */
+  | Ask<{ readonly type: 'start-child'; readonly spec?: AnyChildSpec; readonly args?: unknown; readonly options?: SpawnOptions }, ActorRef<never>>
+  /** Stops a child; its spec stays (except a temporary or simple-one-for-one child's), listed with no ref. */
+  | Ask<{ readonly type: 'terminate-child'; readonly id: string }, true>
+  /** Starts again a child whose spec is held but which is not running. */
+  | Ask<{ readonly type: 'restart-child'; readonly id: string }, ActorRef<never>>
+  /** Forgets the spec of a child that is not running. */
+  | Ask<{ readonly type: 'delete-child'; readonly id: string }, true>
+  | Ask<{ readonly type: 'get-child-spec'; readonly id: string }, NormalizedChildSpec>;
 
 interface ChildRecord {
   readonly spec: NormalizedChildSpec;
+  /** The child's cell; null while it is not running (its spec is kept). */
   cell: Cell | null;
 }
 
@@ -69,6 +98,10 @@ interface ChildRecord {
  * strategies, restart types, intensity and period, backoff, shutdown timeouts, significant children.
  * Its own lifecycle is the xstate machine in `machine.ts`. Every failure is also published on
  * `kernel.failures`, restarted or not.
+ *
+ * A static child that fails to start makes the supervisor's own start fail (the children started
+ * before it stop, last first). A supervisor that exceeds its restart intensity stops its children
+ * and exits with reason `shutdown`; the `RestartIntensityError` is published on `kernel.failures`.
  */
 export function supervisor(options: SupervisorOptions = {}): BehaviorFactory<SupervisorMsg> {
   const strategy = options.strategy ?? 'one-for-one';
@@ -83,7 +116,7 @@ export function supervisor(options: SupervisorOptions = {}): BehaviorFactory<Sup
   if (strategy === 'simple-one-for-one' && specs.length !== 1)
     throw new TypeError('a simple-one-for-one supervisor takes exactly one child spec, the template');
   const config: SupervisorConfig = { strategy, restartsMax, restartWindowMs, backoff: options.backoff, autoShutdown: options.autoShutdown ?? 'never', specs };
-  return fromSystem(() => new SupervisorInstance(config), `supervisor:${strategy}`);
+  return { ...fromSystem(() => new SupervisorInstance(config), `supervisor:${strategy}`), supervises: true };
 }
 
 interface SupervisorConfig {
@@ -113,55 +146,80 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
       actions: {
         performRestart: () => this.guard(this.performRestart()),
         stopAllChildren: () => this.guard(this.stopAllChildren().then(() => this.sendToMachine({ type: 'children.down' }))),
-        failSelf: () =>
-          this.cell.kernel.lifecycle.fail(
-            this.cell,
-            new RestartIntensityError(this.cell.describe(), this.config.restartsMax, this.config.restartWindowMs),
-            undefined,
-            0,
-          ),
+        exitGivingUp: () => {
+          const cell = this.cell;
+          const error = new RestartIntensityError(cell.describe(), this.config.restartsMax, this.config.restartWindowMs);
+          cell.kernel.reportFailure(cell, error, undefined, 'shutdown');
+          cell.kernel.lifecycle.die(cell, 'shutdown', error, undefined, 0);
+        },
         stopSelf: () => void this.cell.kernel.lifecycle.terminate(this.cell, 'shutdown', undefined, true),
       },
     });
     this.runner = new MachineRunner(machine, { cell: this.cell, emitted: () => {} });
     this.runner.start({ restartsMax: this.config.restartsMax, restartWindowMs: this.config.restartWindowMs, backoff: this.config.backoff });
-    if (this.config.strategy !== 'simple-one-for-one') for (const spec of this.config.specs) this.startChild(spec);
+    // A static child that does not start fails this supervisor's start (its StartFailedError is thrown
+    // on); the children started before it stop with this supervisor's incarnation.
+    if (this.config.strategy !== 'simple-one-for-one') for (const spec of this.config.specs) this.records.push({ spec, cell: this.spawnChildCell(spec) });
   }
 
   receive(message: SupervisorMsg | { type: string }, ctx: SystemContext<SupervisorMsg>): void {
-    switch (message.type) {
+    try {
+      this.handle(message, ctx);
+    } catch (error) {
+      // A request that cannot be carried out is the asker's error, not the supervisor's: answer it, do not crash.
+      if (this.cell.kernel.currentOrigin >= 0) throw error;
+      ctx.replyLater(message as SupervisorMsg).reject(error);
+    }
+  }
+
+  private handle(message: SupervisorMsg | { type: string }, ctx: SystemContext<SupervisorMsg>): void {
+    const request = message as SupervisorMsg;
+    switch (request.type) {
       case 'which-children':
-        ctx.reply(message as SupervisorMsg, this.records.map(describeChild) as never);
+        ctx.reply(request, this.records.map(describeChild));
         return;
-      case 'start-child': {
-        const request = message as Extract<SupervisorMsg, { type: 'start-child' }>;
-        // A bad request is the asker's error, not the supervisor's: answer it, do not crash.
-        let child: Cell;
-        try {
-          child = this.startDynamicChild(request);
-        } catch (error) {
-          ctx.replyLater(request).reject(error);
-          return;
-        }
-        ctx.reply(request, child.ref as never);
+      case 'count-children':
+        ctx.reply(request, this.countChildren());
+        return;
+      case 'get-child-spec':
+        ctx.reply(request, this.requireRecord(request.id).spec);
+        return;
+      case 'start-child':
+        ctx.reply(request, this.startDynamicChild(request).ref as ActorRef<never>);
+        return;
+      case 'restart-child': {
+        const record = this.requireRecord(request.id);
+        if (record.cell !== null)
+          throw new ChildStateError(this.cell.describe(), record.spec.id, record.cell.status === Status.Running ? 'is running' : 'is restarting');
+        record.cell = this.spawnChildCell(record.spec);
+        ctx.reply(request, record.cell.ref as ActorRef<never>);
+        return;
+      }
+      case 'delete-child': {
+        const record = this.requireRecord(request.id);
+        if (record.cell !== null) throw new ChildStateError(this.cell.describe(), record.spec.id, 'is running: terminate it first');
+        this.remove(record);
+        ctx.reply(request, true);
         return;
       }
       case 'terminate-child': {
-        const request = message as Extract<SupervisorMsg, { type: 'terminate-child' }>;
-        const record = this.records.find((r) => r.spec.id === request.id);
-        if (record === undefined) {
-          ctx.reply(request, false as never);
-          return;
-        }
-        this.remove(record);
+        const record = this.requireRecord(request.id);
+        const child = record.cell;
+        record.cell = null;
+        if (record.spec.restart === 'temporary' || this.config.strategy === 'simple-one-for-one') this.remove(record);
+        else this.unpend(record);
         const reply = ctx.replyLater(request);
-        const done = record.cell === null ? Promise.resolve() : this.cell.kernel.lifecycle.terminate(record.cell, 'shutdown', undefined, false);
-        void done.then(() => reply.resolve(true as never));
+        const done = child === null ? Promise.resolve() : this.cell.kernel.lifecycle.terminate(child, 'shutdown', undefined, false);
+        void done.then(() => reply.resolve(true));
         return;
       }
       default:
         // The machine's own delayed events (backoff) come back as messages to self.
-        this.runner.send(message as never);
+        if (message.type.startsWith('xstate.')) {
+          this.runner.send(message as never);
+          return;
+        }
+        this.notUnderstood(message, ctx);
     }
   }
 
@@ -170,19 +228,19 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
     await this.stopAllChildren();
   }
 
-  childFailed(child: Cell, error: unknown): void {
+  childFailed(child: Cell, reason: ExitReason, error: unknown): void {
     const record = this.recordOf(child);
     if (record === undefined) {
-      void this.cell.kernel.lifecycle.terminate(child, 'crashed', error, false);
+      void this.cell.kernel.lifecycle.terminate(child, reason, error, false);
       return;
     }
-    if (record.spec.restart === 'temporary') {
-      this.remove(record);
-      void this.cell.kernel.lifecycle.terminate(child, 'crashed', error, false);
-      this.checkAutoShutdown(record);
+    const restart = record.spec.restart;
+    if (restart === 'permanent' || (restart === 'transient' && !isCleanExit(reason))) {
+      this.requestRestart(record);
       return;
     }
-    this.requestRestart(record);
+    void this.cell.kernel.lifecycle.terminate(child, reason, error, false);
+    this.ended(record);
   }
 
   childExited(child: Cell, reason: ExitReason): void {
@@ -190,12 +248,42 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
     if (record === undefined) return;
     record.cell = null;
     const restart = record.spec.restart;
-    if (restart === 'permanent' || (restart === 'transient' && !isNormalExit(reason))) {
+    if (restart === 'permanent' || (restart === 'transient' && !isCleanExit(reason))) {
       this.requestRestart(record);
       return;
     }
-    this.remove(record);
+    this.ended(record);
+  }
+
+  /** A child ended for good: a temporary (or dynamic) child's spec goes, another's stays, listed with no ref. */
+  private ended(record: ChildRecord): void {
+    record.cell = null;
+    if (record.spec.restart === 'temporary' || this.config.strategy === 'simple-one-for-one') this.remove(record);
+    else this.unpend(record);
     this.checkAutoShutdown(record);
+  }
+
+  /** Answers a request this supervisor does not know: an ask fails at once, a tell is a dead letter. */
+  private notUnderstood(message: { type: string }, ctx: SystemContext<SupervisorMsg>): void {
+    const kernel = this.cell.kernel;
+    if (kernel.currentOrigin < 0) ctx.replyLater(message as SupervisorMsg).reject(new UnknownRequestError(this.cell.describe(), message.type));
+    else kernel.deadLetter(message, kernel.currentOrigin, this.cell, 'not-understood');
+  }
+
+  private requireRecord(id: string): ChildRecord {
+    const record = this.records.find((r) => r.spec.id === id);
+    if (record === undefined) throw new NoSuchChildError(this.cell.describe(), id);
+    return record;
+  }
+
+  private countChildren(): ChildCounts {
+    let active = 0;
+    let supervisors = 0;
+    for (const record of this.records) {
+      if (record.cell !== null) active++;
+      if (record.spec.type === 'supervisor') supervisors++;
+    }
+    return { specs: this.records.length, active, supervisors, workers: this.records.length - supervisors };
   }
 
   private requestRestart(record: ChildRecord): void {
@@ -223,22 +311,29 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
           await lifecycle.terminate(record.cell, 'shutdown', undefined, false);
           continue;
         }
-        await lifecycle.suspendForRestart(record.cell, record === failed ? 'crashed' : 'shutdown');
+        await lifecycle.suspendForRestart(record.cell, 'shutdown');
       }
       if (this.cell.status !== Status.Running) return;
       // Every restart of the group is caused by the failure that started it.
       const cause = failed.cell?.extras?.faultEvent ?? 0;
       for (const record of group) {
         if (!this.records.includes(record)) continue;
-        if (record.cell === null || record.cell.status === Status.Stopped) record.cell = this.spawnChildCell(record.spec);
-        else lifecycle.resume(record.cell, cause);
+        if (record.cell !== null && record.cell.status !== Status.Stopped) {
+          lifecycle.resume(record.cell, cause);
+          continue;
+        }
+        try {
+          record.cell = this.spawnChildCell(record.spec);
+        } catch (error) {
+          // It did not start again: that is one more failure to restart, under the same intensity.
+          if (!(error instanceof StartFailedError)) throw error;
+          record.cell = null;
+          this.pending.push(record);
+        }
       }
       // Siblings that crashed while the group was going down were restarted with it (OTP handles
       // such a crash once): their own requests are void.
-      for (const record of group) {
-        const waiting = this.pending.indexOf(record);
-        if (waiting >= 0) this.pending.splice(waiting, 1);
-      }
+      for (const record of group) if (record.cell !== null) this.unpend(record);
     }
     this.sendToMachine({ type: 'restart.done' });
   }
@@ -280,19 +375,14 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
 
   private checkAutoShutdown(record: ChildRecord): void {
     if (!record.spec.significant || this.config.autoShutdown === 'never') return;
-    const anySignificantLeft = this.records.some((r) => r.spec.significant);
-    if (this.config.autoShutdown !== 'any-significant' && anySignificantLeft) return;
+    const anySignificantRunning = this.records.some((r) => r.spec.significant && r.cell !== null);
+    if (this.config.autoShutdown !== 'any-significant' && anySignificantRunning) return;
     // In the middle of a restart the shutdown waits until the group is up again (see sendToMachine).
     if (this.runner.snapshot?.matches({ restarting: 'working' })) this.autoShutdownDeferred = true;
     else this.runner.send({ type: 'auto-shutdown' });
   }
 
-  private startChild(spec: NormalizedChildSpec): ChildRecord {
-    const record: ChildRecord = { spec, cell: this.spawnChildCell(spec) };
-    this.records.push(record);
-    return record;
-  }
-
+  /** Starts a child from a request; a bad request or a child that does not start fails the ask, and nothing is added. */
   private startDynamicChild(request: Extract<SupervisorMsg, { type: 'start-child' }>): Cell {
     let spec: NormalizedChildSpec;
     if (request.spec !== undefined) {
@@ -301,14 +391,21 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
       const template = this.config.specs[0];
       if (this.config.strategy !== 'simple-one-for-one' || template === undefined)
         throw new TypeError('start-child needs a spec unless the supervisor is simple-one-for-one');
-      spec = { ...template, id: `${template.id}-${++this.dynamicSeq}`, options: request.options ?? template.options };
+      const args = request.args ?? template.args;
+      const options = request.options ?? template.options;
+      spec = { ...template, id: `${template.id}-${++this.dynamicSeq}`, args, options: args === undefined ? options : { ...options, args } };
     }
     if (this.records.some((r) => r.spec.id === spec.id)) throw new TypeError(`a child with id '${spec.id}' already exists`);
-    return this.startChild(spec).cell!;
+    const cell = this.spawnChildCell(spec);
+    this.records.push({ spec, cell });
+    return cell;
   }
 
+  /** Spawns a child from its spec; throws its `StartFailedError` if it does not start. */
   private spawnChildCell(spec: NormalizedChildSpec): Cell {
     const cell = this.cell.kernel.lifecycle.spawnWithSpec(this.cell, spec.start, spec.options, spec);
+    const startError = cell.extras?.startError;
+    if (startError != null) throw startError;
     return cell;
   }
 
@@ -319,6 +416,10 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
   private remove(record: ChildRecord): void {
     const index = this.records.indexOf(record);
     if (index >= 0) this.records.splice(index, 1);
+    this.unpend(record);
+  }
+
+  private unpend(record: ChildRecord): void {
     const waiting = this.pending.indexOf(record);
     if (waiting >= 0) this.pending.splice(waiting, 1);
   }
@@ -327,5 +428,11 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
 function describeChild(record: ChildRecord): ChildInfo {
   const cell = record.cell;
   const status = cell === null || cell.status >= Status.Stopping ? 'stopped' : cell.status === Status.Running ? 'running' : 'restarting';
-  return { id: record.spec.id, ref: cell?.ref as ActorRef<never> | undefined, restart: record.spec.restart, status };
+  return {
+    id: record.spec.id,
+    ref: status === 'stopped' ? undefined : (cell!.ref as ActorRef<never>),
+    restart: record.spec.restart,
+    type: record.spec.type,
+    status,
+  };
 }

@@ -16,8 +16,7 @@
  */
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Behavior } from '../runtime/behavior.js';
-import type { Message } from '../../ground/message.js';
+import type { AnyBehavior } from '../runtime/behavior.js';
 
 /** Where a behaviour is exported. */
 export interface BehaviorAddress {
@@ -57,14 +56,14 @@ export class BehaviorCatalog {
   }
 
   /** Where `behavior` is exported, or undefined if no boot module exports it. */
-  addressOf(behavior: Behavior<never>): BehaviorAddress | undefined {
+  addressOf(behavior: AnyBehavior): BehaviorAddress | undefined {
     return this.addresses.get(behavior);
   }
 
   /** The behaviour exported as `exportName` by boot module `module`, if there is one. */
-  behaviorAt(module: number, exportName: string): Behavior<Message> | undefined {
+  behaviorAt(module: number, exportName: string): AnyBehavior | undefined {
     const value = this.exports[module]?.[exportName];
-    return isBehaviorLike(value) ? (value as Behavior<Message>) : undefined;
+    return isBehaviorLike(value) ? (value as AnyBehavior) : undefined;
   }
 }
 

@@ -9,7 +9,6 @@
  */
 import { assert } from '../../ground/assert.js';
 import { CpuDownError } from '../../ground/errors.js';
-import type { Message } from '../../ground/message.js';
 import type { Pid } from '../../ground/pid.js';
 import type { EncodedBytes } from '../../protocols/codec.js';
 import {
@@ -22,7 +21,7 @@ import {
   type KernelReply,
 } from '../../protocols/runtime.js';
 import type { AnyMessage } from '../../protocols/schema.js';
-import type { Behavior } from '../runtime/behavior.js';
+import type { AnyBehavior } from '../runtime/behavior.js';
 import { type Cell, Status } from '../runtime/cell.js';
 import type { CpuRouting } from '../runtime/cpu-routing.js';
 import type { KernelCore } from '../runtime/kernel-core.js';
@@ -126,7 +125,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     return this.placements.placement(where);
   }
 
-  spawnOn(cpu: number, behavior: Behavior<Message>, options: SpawnOptions | undefined): Cell {
+  spawnOn(cpu: number, behavior: AnyBehavior, options: SpawnOptions | undefined): Cell {
     return this.placements.spawnOn(cpu, behavior, options);
   }
 
@@ -140,6 +139,10 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
 
   stopRemote(cell: Cell): void {
     this.placements.stopRemote(asRemote(cell));
+  }
+
+  exitRemote(cell: Cell, from: Cell | null, reason: ExitReason): void {
+    this.links.sendExit(asRemote(cell), from, reason, false);
   }
 
   statusOf(cpu: number, deadlineMs?: number): Promise<KernelStatus> {
@@ -191,7 +194,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   }
 
   sendExit(cell: RemoteCell, from: Cell, reason: ExitReason): void {
-    this.links.sendExit(cell, from, reason);
+    this.links.sendExit(cell, from, reason, true);
   }
 
   // ---- FrameRouting: what frame handlers use -------------------------------------------------

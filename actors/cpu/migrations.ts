@@ -6,7 +6,6 @@
  */
 import { describeError } from '../../ground/errors.js';
 import { kernelMigrate, type KernelMigrate } from '../../protocols/runtime.js';
-import type { Behavior } from '../runtime/behavior.js';
 import type { Cell } from '../runtime/cell.js';
 import { runtimeExported } from '../sched/decayed-runtime.js';
 import { entityOf } from '../sched/fair-dispatcher.js';
@@ -33,7 +32,7 @@ export class Migrations {
     if (node.isDown(cpu)) return `cpu ${cpu} is down`;
     const blocker = migrationBlocker(cell, kernel.userRoot);
     if (blocker !== null) return blocker;
-    const address = node.catalog.addressOf(cell.behavior as Behavior<never>);
+    const address = node.catalog.addressOf(cell.behavior);
     if (address === undefined) return 'its behaviour is not exported by a boot module';
     let state: Record<string, unknown> | null;
     try {

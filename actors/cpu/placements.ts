@@ -7,10 +7,9 @@
  */
 import { assert } from '../../ground/assert.js';
 import { describeError, SpawnFailedError } from '../../ground/errors.js';
-import type { Message } from '../../ground/message.js';
 import type { Pid } from '../../ground/pid.js';
 import { KERNEL_SPAWNED, KERNEL_STOP, kernelSpawn, kernelSpawned, kernelStop, type KernelSpawn } from '../../protocols/runtime.js';
-import { type Behavior, behaviorLabel } from '../runtime/behavior.js';
+import { type AnyBehavior, type BehaviorFactory, behaviorLabel } from '../runtime/behavior.js';
 import { type Cell, Status } from '../runtime/cell.js';
 import type { ExitReason } from '../runtime/signals.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
@@ -31,7 +30,13 @@ export class Placements {
   /** The frames of placement: spawns, their answers, and stops. */
   readonly frames: readonly FrameType[] = [
     defineFrameType(kernelSpawn, (message, source) =>
-      this.spawnFor(source, message, (behavior) => this.node.kernel.spawn(behavior, spawnOptionsFrom(message.options)).pid),
+      this.spawnFor(source, message, (behavior) => {
+        const ref = this.node.kernel.spawn(behavior, spawnOptionsFrom(message.options));
+        // An actor that failed to start never ran: the spawner's `kernel.spawned(ref)` rejects with why.
+        const startError = ref.cell.extras?.startError;
+        if (startError != null) throw startError;
+        return ref.pid;
+      }),
     ),
     defineFrameType(kernelSpawned, (message, source) => this.spawned(source, message.ticket, message.pid, message.error)),
     defineFrameType(kernelStop, (message) => {
@@ -65,14 +70,17 @@ export class Placements {
   }
 
   /** Spawns `behavior` on `cpu` (not this one) and returns its stand-in at once; see RemoteCell. */
-  spawnOn(cpu: number, behavior: Behavior<Message>, options: SpawnOptions | undefined): RemoteCell {
+  spawnOn(cpu: number, behavior: AnyBehavior, spawnOptions: SpawnOptions | undefined): RemoteCell {
     const node = this.node;
     assert(cpu !== node.cpu, 'spawnOn is for other CPUs');
-    if (options !== undefined) node.kernel.checkSpawnOptions(options);
-    const address = node.catalog.addressOf(behavior as Behavior<never>);
+    if (spawnOptions !== undefined) node.kernel.checkSpawnOptions(spawnOptions);
+    // A behaviour with bound arguments (`withArgs`, `Actor.with`) travels as the exported behaviour and its arguments.
+    const bound = (behavior as BehaviorFactory<never, never>).bound;
+    const options = bound === undefined ? spawnOptions : { ...spawnOptions, args: bound.args };
+    const address = node.catalog.addressOf(bound === undefined ? behavior : (bound.behavior as AnyBehavior));
     if (address === undefined) {
       throw new TypeError(
-        `${behaviorLabel(behavior as Behavior<never>)} cannot start on cpu ${cpu}: no boot module exports it. Export it from a module listed in Kernel.boot({ modules }).`,
+        `${behaviorLabel(behavior)} cannot start on cpu ${cpu}: no boot module exports it. Export it from a module listed in Kernel.boot({ modules }).`,
       );
     }
     const cell = new RemoteCell(node.kernel, node, 0, cpu, address.exportName, options);
@@ -120,7 +128,7 @@ export class Placements {
   spawnFor(
     source: number,
     request: { readonly ticket: number; readonly module: number; readonly exportName: string },
-    start: (behavior: Behavior<Message>) => Pid,
+    start: (behavior: AnyBehavior) => Pid,
   ): Pid {
     const behavior = this.node.catalog.behaviorAt(request.module, request.exportName);
     let pid = 0;
@@ -212,10 +220,11 @@ export class Placements {
 export function spawnOptionsFrom(value: unknown): SpawnOptions {
   const options = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
   const result: { -readonly [K in keyof SpawnOptions]: SpawnOptions[K] } = {};
+  if (options.args !== undefined) result.args = options.args;
   if (typeof options.name === 'string') result.name = options.name;
   if (typeof options.mailboxCapacity === 'number') result.mailboxCapacity = options.mailboxCapacity;
   if (options.overflow === 'reject' || options.overflow === 'drop-newest' || options.overflow === 'drop-oldest') result.overflow = options.overflow;
-  if (typeof options.shutdown === 'number' || options.shutdown === 'brutal-kill') result.shutdown = options.shutdown;
+  if (typeof options.shutdown === 'number' || options.shutdown === 'brutal-kill' || options.shutdown === 'infinity') result.shutdown = options.shutdown;
   // Checked again by the far CPU's spawn, which answers a bad value with a typed spawn failure.
   if (typeof options.priority === 'number' || options.priority === 'realtime' || options.priority === 'idle') result.priority = options.priority;
   if (typeof options.pinned === 'boolean') result.pinned = options.pinned;

@@ -107,7 +107,8 @@ export class RemoteCell extends Cell {
 
   /** A local actor linked to this one exited: the lifecycle tells links through their system lane. */
   override pushSystem(item: SystemItem): void {
-    if (item.kind === 'exit' && this.status !== Status.Stopped && this.pid !== 0) this.sender.sendExit(this, item.from, item.reason);
+    if (item.kind === 'exit' && item.linked && item.from !== null && this.status !== Status.Stopped && this.pid !== 0)
+      this.sender.sendExit(this, item.from, item.reason);
   }
 
   /** Its CPU died: each local actor linked to it gets an exit, reason `killed`, and the links end. */

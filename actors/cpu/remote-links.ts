@@ -16,7 +16,7 @@ export class RemoteLinks {
   readonly frames: readonly FrameType[] = [
     defineFrameType(kernelLink, (message, source) => this.linkFor(source, message.from, message.to)),
     defineFrameType(kernelUnlink, (message) => this.unlinkFor(message.from, message.to)),
-    defineFrameType(kernelExit, (message) => this.exitFrom(message.to, message.from, exitReasonOf(message.reason))),
+    defineFrameType(kernelExit, (message) => this.exitFrom(message.to, message.from, exitReasonOf(message.reason), message.linked)),
   ];
 
   constructor(private readonly node: CpuNode) {}
@@ -34,9 +34,9 @@ export class RemoteLinks {
     this.node.send(cell.cpu, { type: KERNEL_UNLINK, from: local.pid, to: cell.pid });
   }
 
-  /** `from`, a local actor linked to `cell`, exited; tell the actor's CPU. */
-  sendExit(cell: RemoteCell, from: Cell, reason: ExitReason): void {
-    this.node.send(cell.cpu, { type: KERNEL_EXIT, to: cell.pid, from: from.pid, reason });
+  /** An exit signal from `from` (a local actor, or null from outside any) for `cell`'s actor: its CPU delivers it. */
+  sendExit(cell: RemoteCell, from: Cell | null, reason: ExitReason, linked: boolean): void {
+    this.node.send(cell.cpu, { type: KERNEL_EXIT, to: cell.pid, from: from?.pid ?? 0, reason, linked });
   }
 
   /** CPU `source` linked its actor `from` to our actor `to`: link `to` back to its stand-in. */
@@ -44,7 +44,7 @@ export class RemoteLinks {
     const node = this.node;
     const target = node.kernel.cellOf(to);
     if (target === undefined || target.status === Status.Stopped) {
-      node.send(source, { type: KERNEL_EXIT, to: from, from: to, reason: 'noproc' });
+      node.send(source, { type: KERNEL_EXIT, to: from, from: to, reason: 'noproc', linked: true });
       return;
     }
     const linked = node.refs.remoteCell(from);
@@ -62,17 +62,23 @@ export class RemoteLinks {
     linked.extras?.links?.delete(target);
   }
 
-  /** An actor of another CPU linked to our actor `to` exited: as a local link's exit would. */
-  private exitFrom(to: Pid, from: Pid, reason: ExitReason): void {
-    const target = this.node.kernel.cellOf(to);
-    const linked = this.node.refs.known(from);
-    // Unlinked since (an exit can cross the unlink in flight), or gone.
-    if (target === undefined || linked === undefined || target.extras?.links?.has(linked) !== true) return;
-    // A crash leaves the link, as locally: the actor may restart in place and crash again.
-    if (reason !== 'crashed') {
-      target.extras.links.delete(linked);
-      linked.extras?.links?.delete(target);
+  /**
+   * An exit signal from actor `from` of another CPU for our actor `to`: from a link (the far
+   * incarnation ended, so the link ends, as locally), or from `exit(ref, reason)`.
+   */
+  private exitFrom(to: Pid, from: Pid, reason: ExitReason, linked: boolean): void {
+    const node = this.node;
+    const target = node.kernel.cellOf(to);
+    if (target === undefined) return;
+    if (!linked) {
+      target.pushSystem({ kind: 'exit', from: from === 0 ? null : node.refs.remoteCell(from), reason, error: undefined, output: undefined, linked: false });
+      return;
     }
-    target.pushSystem({ kind: 'exit', from: linked, reason, error: undefined });
+    const sender = node.refs.known(from);
+    // Unlinked since (an exit can cross the unlink in flight), or gone.
+    if (sender === undefined || target.extras?.links?.has(sender) !== true) return;
+    target.extras.links.delete(sender);
+    sender.extras?.links?.delete(target);
+    target.pushSystem({ kind: 'exit', from: sender, reason, error: undefined, output: undefined, linked: true });
   }
 }

@@ -18,6 +18,11 @@ export class RemoteMonitors implements DownReporter {
     defineFrameType(kernelMonitor, (message, source) => this.monitorFor(source, message.pid)),
     defineFrameType(kernelDown, (message, source) => {
       const reason = exitReasonOf(message.reason);
+      if (!message.gone) {
+        // The incarnation ended but the actor awaits a restart in place: its monitors fire, its ref lives.
+        this.node.refs.known(message.pid)?.notifyDown(reason);
+        return;
+      }
       this.node.placements.stoppedOn(source, message.pid, reason);
       this.node.refs.gone(message.pid, reason);
     }),
@@ -35,16 +40,16 @@ export class RemoteMonitors implements DownReporter {
     node.send(cell.cpu, { type: KERNEL_MONITOR, pid: cell.pid });
   }
 
-  /** RemoteWatcher: the actor CPU `cpu` monitors as `pid` stopped. */
-  reportDown(cpu: number, pid: Pid, reason: ExitReason, watcher: RemoteWatcher): void {
+  /** RemoteWatcher: the incarnation CPU `cpu` monitors as `pid` ended (`gone`: the actor stopped for good). */
+  reportDown(cpu: number, pid: Pid, reason: ExitReason, gone: boolean, watcher: RemoteWatcher): void {
     const key = watcherKey(cpu, pid);
     if (this.watchers.get(key) === watcher) this.watchers.delete(key);
-    this.sendDown(cpu, pid, reason);
+    this.sendDown(cpu, pid, reason, gone);
   }
 
-  /** Tells CPU `cpu` that our actor it knows as `pid` is gone, and why (`kernel.down`). */
-  sendDown(cpu: number, pid: Pid, reason: ExitReason): void {
-    this.node.send(cpu, { type: KERNEL_DOWN, watcher: 0, pid, reason });
+  /** Tells CPU `cpu` that the incarnation of our actor it knows as `pid` ended, and why (`kernel.down`). */
+  sendDown(cpu: number, pid: Pid, reason: ExitReason, gone = true): void {
+    this.node.send(cpu, { type: KERNEL_DOWN, watcher: 0, pid, reason, gone });
   }
 
   /** CPU `cpu` went away: nobody there watches our actors any more. */
@@ -69,16 +74,14 @@ export class RemoteMonitors implements DownReporter {
     const watcher = new RemoteWatcher(node.kernel, this, source, pid, target);
     this.watchers.set(key, watcher);
     // An actor that moved on is watched where it went, through its stand-in here.
-    node.kernel.lifecycle.monitor(watcher, target);
+    watcher.ownMonitor = node.kernel.lifecycle.monitor(watcher, target);
     if (target instanceof RemoteCell && target.extras?.watchers?.size === 1 && target.pid !== 0) this.requestMonitor(target);
   }
 }
 
-const exitReasons: ReadonlySet<string> = new Set<ExitReason>(['normal', 'shutdown', 'killed', 'crashed', 'noproc']);
-
-/** The exit reason a `kernel.down` or `kernel.exit` frame names; a kernel writes only these. */
-export function exitReasonOf(reason: string): ExitReason {
-  return exitReasons.has(reason) ? (reason as ExitReason) : 'noproc';
+/** The exit reason a `kernel.down`, `kernel.exit` or `kernel.stop` frame carries: plain data, as the codec decoded it. */
+export function exitReasonOf(reason: unknown): ExitReason {
+  return reason === undefined ? 'noproc' : (reason as ExitReason);
 }
 
 function watcherKey(cpu: number, pid: Pid): string {

@@ -4,7 +4,7 @@
  * not as the nested tree: a tree nests two levels per generation of actors, and the codec bounds
  * nesting (protocols/limits.ts), while a list's depth is fixed.
  */
-import type { ActorStatus, KernelStatus } from '../runtime/status.js';
+import type { ActorStateValue, ActorStatus, KernelStatus } from '../runtime/status.js';
 
 /** One actor of a flattened snapshot; `parent` indexes the list (-1 for the root). */
 interface WireActor {
@@ -14,6 +14,8 @@ interface WireActor {
   readonly status: ActorStatus['status'];
   readonly mailbox: number;
   readonly restarts: number;
+  /** A machine actor's state value (absent for other actors). */
+  readonly state?: ActorStateValue;
   readonly parent: number;
 }
 
@@ -34,7 +36,8 @@ export function flattenStatus(status: KernelStatus): WireStatus {
   const tree: WireActor[] = [];
   const visit = (node: ActorStatus, parent: number): void => {
     const index = tree.length;
-    tree.push({ pid: node.pid, label: node.label, name: node.name ?? null, status: node.status, mailbox: node.mailbox, restarts: node.restarts, parent });
+    const { pid, label, name, status, mailbox, restarts, state } = node;
+    tree.push({ pid, label, name: name ?? null, status, mailbox, restarts, ...(state !== undefined ? { state } : {}), parent });
     for (const child of node.children) visit(child, index);
   };
   visit(status.tree, -1);
@@ -61,6 +64,7 @@ export function rebuildStatus(wire: WireStatus): KernelStatus {
       status: actor.status,
       mailbox: actor.mailbox,
       restarts: actor.restarts,
+      ...(actor.state !== undefined ? { state: actor.state } : {}),
       children: [] as ActorStatus[],
     };
     if (index === 0 ? actor.parent !== -1 : !(actor.parent >= 0 && actor.parent < index))

@@ -14,12 +14,13 @@ import { Cell, Status } from '../runtime/cell.js';
 import type { KernelCore } from '../runtime/kernel-core.js';
 import type { Pid } from '../../ground/pid.js';
 import type { ExitReason } from '../runtime/signals.js';
+import type { MonitorRef } from '../runtime/monitor.js';
 import type { SystemItem } from '../runtime/system-lane.js';
 
 /** What a RemoteWatcher reports through; implemented by CpuNode. */
 export interface DownReporter {
-  /** Tells CPU `cpu` that the actor it knows as `pid` stopped, and why. */
-  reportDown(cpu: number, pid: Pid, reason: ExitReason, watcher: RemoteWatcher): void;
+  /** Tells CPU `cpu` that the incarnation of the actor it knows as `pid` ended, and why; `gone` if it stopped for good. */
+  reportDown(cpu: number, pid: Pid, reason: ExitReason, gone: boolean, watcher: RemoteWatcher): void;
 }
 
 const watcherBehavior = fromReceive(() => {
@@ -27,6 +28,9 @@ const watcherBehavior = fromReceive(() => {
 }, 'remote-watcher');
 
 export class RemoteWatcher extends Cell {
+  /** Its monitor of `target` (set right after construction). */
+  ownMonitor: MonitorRef | null = null;
+
   constructor(
     kernel: KernelCore,
     private readonly reporter: DownReporter,
@@ -49,12 +53,13 @@ export class RemoteWatcher extends Cell {
   override pushSystem(item: SystemItem): void {
     if (this.status === Status.Stopped || item.kind !== 'signal' || item.signal.type !== 'down') return;
     this.status = Status.Stopped;
-    this.reporter.reportDown(this.sourceCpu, this.watchedPid, item.signal.reason, this);
+    // A target that is not stopped died and awaits its restart in place: the far ref stays valid.
+    this.reporter.reportDown(this.sourceCpu, this.watchedPid, item.signal.reason, this.target.status === Status.Stopped, this);
   }
 
   /** Its CPU went away: stop watching without a word. */
   detach(): void {
     this.status = Status.Stopped;
-    this.target.extras?.watchers?.delete(this);
+    if (this.ownMonitor !== null) this.kernel.lifecycle.demonitor(this.ownMonitor);
   }
 }

@@ -8,12 +8,17 @@
  * (wire-error.ts), a message that is not plain data (a class instance, a function, a ref) as its
  * type only. A report too large for a frame crosses lean: without its message and stack.
  */
+import { describeError } from '../../ground/errors.js';
 import type { Pid } from '../../ground/pid.js';
 import { validatePlainData } from '../../protocols/schema.js';
 import type { DeadLetter, DeadLetterReason, KernelEvent } from '../runtime/events.js';
 import type { ChildFailure } from '../runtime/kernel-core.js';
 import type { ActorRef } from '../runtime/ref.js';
+import type { ExitReason } from '../runtime/signals.js';
 import { fromWireError, toWireFailure, type WireError } from './wire-error.js';
+
+/** Longest exit reason given as text a report carries, in characters. */
+const reasonLengthMax = 1_024;
 
 /** Turns a pid of the reporting CPU into a ref of CPU 0 (the routing's `refs.refFor`). */
 export type RefFor = (pid: Pid) => ActorRef<never>;
@@ -21,8 +26,9 @@ export type RefFor = (pid: Pid) => ActorRef<never>;
 // ---- failures ---------------------------------------------------------------------------------
 
 /**
- * `[pid, parentPid, actor, atMs, messageType, carriesMessage, message, ...error]`, the error as
- * `[code, message, name, stack, target, messageType, number]` (null where it has none).
+ * `[pid, parentPid, actor, atMs, messageType, carriesMessage, message, ...error, reason]`, the error
+ * as `[code, message, name, stack, target, messageType, number]` (null where it has none). A reason
+ * that is not plain data crosses as its description.
  */
 export function failureToWire(failure: ChildFailure, lean: boolean): unknown[] {
   const error = toWireFailure(failure.error);
@@ -42,12 +48,19 @@ export function failureToWire(failure: ChildFailure, lean: boolean): unknown[] {
     error.target ?? null,
     error.messageType ?? null,
     error.number ?? null,
+    reasonToWire(failure.reason, lean),
   ];
+}
+
+function reasonToWire(reason: ExitReason, lean: boolean): unknown {
+  if (typeof reason === 'string') return reason.length <= reasonLengthMax ? reason : `${reason.slice(0, reasonLengthMax - 1)}…`;
+  if (!lean && isPlainData(reason)) return reason;
+  return `an exit reason that could not cross cpus: ${describeError(reason).slice(0, reasonLengthMax)}`;
 }
 
 /** The failure `failureToWire` flattened on CPU `cpu`, with refs of this CPU. Throws TypeError for a list no kernel writes. */
 export function failureFromWire(wire: unknown, cpu: number, refFor: RefFor): ChildFailure {
-  const list = listOf(wire, 14, 'failure');
+  const list = listOf(wire, 15, 'failure');
   const [pid, parentPid, actor, atMs, messageType, carries, message] = list;
   const error: Record<string, unknown> = { code: list[7], message: list[8] };
   const optional = ['name', 'stack', 'target', 'messageType', 'number'] as const;
@@ -63,6 +76,7 @@ export function failureFromWire(wire: unknown, cpu: number, refFor: RefFor): Chi
     error: fromWireError(error as unknown as WireError),
     message: carries === true ? message : undefined,
     messageType: typeof messageType === 'string' ? messageType : undefined,
+    reason: list[14] as ExitReason,
     atMs: Number(atMs),
   };
 }

@@ -149,7 +149,14 @@ export class InterruptController {
   async free(vector: VectorNumber<unknown>): Promise<VectorStats> {
     const state = this.require(vector);
     const owned = this.release(state);
-    if (owned !== null && !this.closing) await this.irqSupervisor().ask({ type: 'terminate-child', id: owned });
+    if (owned !== null && !this.closing) {
+      // A terminated child's spec stays with its supervisor (OTP); the vector's id must be free for reuse.
+      const supervisor = this.irqSupervisor();
+      const terminated = supervisor.ask({ type: 'terminate-child', id: owned });
+      const deleted = supervisor.ask({ type: 'delete-child', id: owned });
+      await terminated;
+      await deleted;
+    }
     this.table[vector] = undefined;
     return state.stats();
   }
@@ -218,7 +225,10 @@ export class InterruptController {
     } catch {
       return; // the supervisor is gone, and its children with it
     }
-    for (const id of orphans) supervisor.ask({ type: 'terminate-child', id }).catch(() => {});
+    for (const id of orphans) {
+      supervisor.ask({ type: 'terminate-child', id }).catch(() => {});
+      supervisor.ask({ type: 'delete-child', id }).catch(() => {});
+    }
   }
 
   get isClosed(): boolean {

@@ -1,17 +1,18 @@
 import type { Random } from '../../drivers/random/random.js';
 import type { TimerHandle } from '../../drivers/clock/clock.js';
 import { assert } from '../../ground/assert.js';
-import { type ActorInstance, type Behavior, behaviorLabel } from './behavior.js';
+import { type ActorInstance, type Behavior, behaviorLabel, type AnyBehavior } from './behavior.js';
 import type { ReplyHandle } from './context.js';
-import { MailboxFullError, UsageError } from '../../ground/errors.js';
+import { MailboxFullError, SystemLaneOverflowError, UsageError } from '../../ground/errors.js';
 import { messageTypeOf } from './events.js';
 import type { KernelCore } from './kernel-core.js';
 import { Mailbox } from './mailbox.js';
 import type { Message } from '../../ground/message.js';
 import { formatPid, type Pid } from '../../ground/pid.js';
 import { ActorRef } from './ref.js';
-import type { SpawnOptions } from './spawn-options.js';
-import type { Signal } from './signals.js';
+import type { SpawnOptions, SpawnOptionsFor } from './spawn-options.js';
+import type { ExitReason, Signal } from './signals.js';
+import type { MonitorRef } from './monitor.js';
 import type { SystemItem } from './system-lane.js';
 import { BoundedQueue } from '../../ground/bounded-queue.js';
 import { systemLaneCapacity } from './limits.js';
@@ -38,8 +39,10 @@ const stopping = Status.Stopping;
 export interface CellExtras {
   name: string | undefined;
   lane: BoundedQueue<SystemItem> | null;
-  watchers: Set<Cell> | null;
-  watching: Set<Cell> | null;
+  /** Monitors of this actor, held by others. */
+  watchers: Set<MonitorRef> | null;
+  /** Monitors this actor holds. */
+  watching: Set<MonitorRef> | null;
   links: Set<Cell> | null;
   trapExits: boolean;
   timers: Map<string, TimerHandle> | null;
@@ -52,6 +55,10 @@ export interface CellExtras {
   faultEvent: number;
   /** The ending of an incarnation in progress (see Lifecycle.endIncarnation). */
   ending: { readonly instance: unknown; readonly done: Promise<void> } | null;
+  /** What the actor finished with (`Lifecycle.finish`): the exit value its watchers see. */
+  output: unknown;
+  /** Why its first incarnation never ran (see `Lifecycle.spawnWithSpec`). */
+  startError: Error | null;
 }
 
 /**
@@ -83,11 +90,13 @@ export class Cell implements SystemContext<Message> {
   spec: ChildSpecLike | undefined = undefined;
   /** The run policy's record of this actor (the fair scheduler's, made on its first wake; null under `fifo`). */
   entity: RunRecord | null = null;
+  /** The current incarnation has died and the parent has not yet restarted or stopped the cell (see `Lifecycle.die`). */
+  incarnationEnded = false;
 
   constructor(
     readonly kernel: KernelCore,
     readonly pid: Pid,
-    readonly behavior: Behavior<Message>,
+    readonly behavior: AnyBehavior,
     readonly options: SpawnOptions | undefined,
     readonly parentCell: Cell | null,
   ) {
@@ -104,7 +113,8 @@ export class Cell implements SystemContext<Message> {
    * CPU has to wait for that CPU to pick the pid (see RemoteCell).
    */
   whenSpawned(): Promise<void> {
-    return Promise.resolve();
+    const startError = this.extras?.startError;
+    return startError == null ? Promise.resolve() : Promise.reject(startError);
   }
 
   // ---- delivery (the hot path) ----------------------------------------------------------------
@@ -157,9 +167,14 @@ export class Cell implements SystemContext<Message> {
     if (this.status === Status.Stopped) return;
     const extras = this.ensureExtras();
     if (extras.lane === null) extras.lane = new BoundedQueue<SystemItem>(systemLaneCapacity, 4);
-    // Overflow policy of the system lane: crash. Losing a supervision signal silently would break
-    // the tree's guarantees, so a flood of signals is treated as a broken invariant of this actor.
-    assert(extras.lane.push(item), () => `system lane of ${this.describe()} overflowed (${systemLaneCapacity} signals)`);
+    // Overflow policy of the system lane: the receiving actor crashes. Losing a supervision signal
+    // unseen would break the tree's guarantees; the sender is not at fault and must not be thrown at.
+    if (!extras.lane.push(item)) {
+      const error = new SystemLaneOverflowError(this.describe(), systemLaneCapacity);
+      if (this.incarnationEnded || this.status >= stopping) this.kernel.reportFailure(this, error, undefined, 'crashed');
+      else this.kernel.lifecycle.fail(this, error, undefined, 0);
+      return;
+    }
     if (!this.scheduled) {
       this.scheduled = true;
       this.kernel.dispatcher.enqueue(this);
@@ -181,6 +196,8 @@ export class Cell implements SystemContext<Message> {
         restarts: 0,
         faultEvent: 0,
         ending: null,
+        output: undefined,
+        startError: null,
       };
     }
     return this.extras;
@@ -188,7 +205,7 @@ export class Cell implements SystemContext<Message> {
 
   describe(): string {
     const name = this.extras?.name;
-    return name !== undefined ? `'${name}' ${formatPid(this.pid)}` : `${behaviorLabel(this.behavior as Behavior<never>)} ${formatPid(this.pid)}`;
+    return name !== undefined ? `'${name}' ${formatPid(this.pid)}` : `${behaviorLabel(this.behavior)} ${formatPid(this.pid)}`;
   }
 
   // ---- ActorContext -------------------------------------------------------------------------------
@@ -224,13 +241,14 @@ export class Cell implements SystemContext<Message> {
     return this.kernel.lookup<T>(name);
   }
 
-  spawn<C extends Message>(behavior: Behavior<C>, options?: SpawnOptions): ActorRef<C> {
+  spawn<C extends Message, A = void>(behavior: Behavior<C, A>, ...rest: SpawnOptionsFor<A>): ActorRef<C> {
+    const options: SpawnOptions | undefined = rest[0];
     if (options?.cpu !== undefined && options.cpu !== this.kernel.cpu) {
       throw new UsageError(
         `${this.describe()} cannot spawn a child on cpu ${String(options.cpu)}: children live on their parent's CPU; spawn a supervisor there with kernel.spawn(…, { cpu })`,
       );
     }
-    return this.kernel.lifecycle.spawn(this, behavior as Behavior<Message>, options).ref as ActorRef<C>;
+    return this.kernel.lifecycle.spawn(this, behavior as AnyBehavior, options).ref as ActorRef<C>;
   }
 
   stop(child?: ActorRef<never>): void {
@@ -275,16 +293,21 @@ export class Cell implements SystemContext<Message> {
     return origin;
   }
 
-  monitor(ref: ActorRef<never>): void {
+  monitor(ref: ActorRef<never>): MonitorRef {
     const cell = ref.cell;
-    this.kernel.lifecycle.monitor(this, cell);
-    // The first watcher here of an actor on another CPU asks that CPU to report its stop.
+    const monitor = this.kernel.lifecycle.monitor(this, cell);
+    // The first monitor here of an actor on another CPU asks that CPU to report its stop.
     if (cell.isRemote() && cell.extras?.watchers?.size === 1 && cell.pid !== 0) this.kernel.node!.requestMonitor(cell);
+    return monitor;
   }
 
-  demonitor(ref: ActorRef<never>): void {
-    this.extras?.watching?.delete(ref.cell);
-    ref.cell.extras?.watchers?.delete(this);
+  demonitor(monitor: MonitorRef): void {
+    if (monitor.watcher !== this) throw new UsageError(`${this.describe()} can only end its own monitors`);
+    this.kernel.lifecycle.demonitor(monitor);
+  }
+
+  exit(ref: ActorRef<never>, reason: ExitReason): void {
+    this.kernel.exit(ref, reason);
   }
 
   link(ref: ActorRef<never>): void {

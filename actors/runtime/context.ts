@@ -3,8 +3,9 @@ import type { Behavior } from './behavior.js';
 import type { Message, ReplyOf } from '../../ground/message.js';
 import type { Pid } from '../../ground/pid.js';
 import type { ActorRef } from './ref.js';
-import type { SpawnOptions } from './spawn-options.js';
+import type { SpawnOptionsFor } from './spawn-options.js';
 import type { ExitReason } from './signals.js';
+import type { MonitorRef } from './monitor.js';
 
 /**
  * What an actor can do while it handles a message. It is passed to every hook; keep using it only
@@ -25,8 +26,8 @@ export interface ActorContext<M extends Message> {
   /** The live actor registered under `name`, if any. */
   lookup<T extends Message = never>(name: string): ActorRef<T> | undefined;
 
-  /** Spawns a child of this actor. */
-  spawn<C extends Message>(behavior: Behavior<C>, options?: SpawnOptions): ActorRef<C>;
+  /** Spawns a child of this actor; `options.args` are the behaviour's start arguments (required if it takes some). */
+  spawn<C extends Message, A = void>(behavior: Behavior<C, A>, ...options: SpawnOptionsFor<A>): ActorRef<C>;
   /** Stops a child (or, with no argument, this actor) with reason `normal`. */
   stop(child?: ActorRef<never>): void;
 
@@ -35,14 +36,29 @@ export interface ActorContext<M extends Message> {
   /** A handle to answer the current ask later (after async work or another message). */
   replyLater<K extends M>(message: K): ReplyHandle<ReplyOf<K>>;
 
-  /** Watches `ref`: a `down` signal arrives when it stops for good. */
-  monitor(ref: ActorRef<never>): void;
-  demonitor(ref: ActorRef<never>): void;
-  /** Links this actor with `ref`: an abnormal exit of either crashes the other, unless it traps exits. */
+  /**
+   * Watches `ref`: a `down` signal naming the returned monitor arrives when its current incarnation
+   * ends (a stop, or a crash even if a supervisor restarts it in place), once. Each call makes a new
+   * monitor.
+   */
+  monitor(ref: ActorRef<never>): MonitorRef;
+  /** Ends a monitor this actor holds; a `down` already queued for it still arrives. */
+  demonitor(monitor: MonitorRef): void;
+  /**
+   * Links this actor with `ref` (OTP's link): when either ends, the other gets an exit signal with the
+   * reason. One that does not trap exits ignores `normal` and ends with any other reason. A link lasts
+   * as long as both incarnations: a restart starts unlinked.
+   */
   link(ref: ActorRef<never>): void;
   unlink(ref: ActorRef<never>): void;
-  /** When on, exits of linked actors arrive as `exit` signals instead of crashing this actor. */
+  /** When on, exit signals (except `kill`) arrive as `exit` signals instead of ending this actor. Reset at each restart. */
   trapExits(on: boolean): void;
+  /**
+   * Sends `ref` an exit signal with `reason` (OTP's `exit/2`): `kill` ends it with reason `killed`
+   * whatever it does; an actor that traps exits gets an `exit` signal; otherwise `normal` is ignored
+   * and any other reason ends its incarnation with that reason (its supervisor decides what follows).
+   */
+  exit(ref: ActorRef<never>, reason: ExitReason | 'kill'): void;
 
   /** Sends `message` to self after `delayMs`; a timer with the same key is replaced. Cancelled on stop and restart. */
   startTimer(key: string, delayMs: number, message: M): void;

@@ -1,6 +1,5 @@
-import type { Message } from '../../ground/message.js';
 import type { Pid } from '../../ground/pid.js';
-import type { Behavior } from './behavior.js';
+import type { AnyBehavior } from './behavior.js';
 import type { Cell } from './cell.js';
 import type { ActorRef } from './ref.js';
 import type { ExitReason } from './signals.js';
@@ -18,13 +17,15 @@ export interface CpuRouting {
   /** The CPU a spawn with `cpu` option `where` goes to; throws RangeError for one that does not exist. */
   placement(where: number | 'auto'): number;
   /** Spawns `behavior` on `cpu` (not this one) and returns the stand-in of the actor at once. */
-  spawnOn(cpu: number, behavior: Behavior<Message>, options: SpawnOptions | undefined): Cell;
+  spawnOn(cpu: number, behavior: AnyBehavior, options: SpawnOptions | undefined): Cell;
   /** The stand-in for `pid`, an actor of another CPU (one object per pid while cached). */
   remoteCell(pid: Pid): Cell;
   /** The actor another CPU announced under `name`, if any. */
   lookupName(name: string): ActorRef<never> | undefined;
   /** Asks the CPU of `cell` (a stand-in) to stop its actor. */
   stopRemote(cell: Cell): void;
+  /** Sends the actor behind `cell` (a stand-in) an exit signal from `from` (a local actor, or null). */
+  exitRemote(cell: Cell, from: Cell | null, reason: ExitReason): void;
   /** CPU `cpu`'s status snapshot; rejects if it does not come within `deadlineMs`. */
   statusOf(cpu: number, deadlineMs?: number): Promise<KernelStatus>;
   /** A local actor stopped (the CPU that placed it here, if another did, is told). */

@@ -109,7 +109,7 @@ export type KernelEvent =
 export type KernelEventKind = KernelEvent['kind'];
 
 /** Why a message could not be delivered. */
-export type DeadLetterReason = 'stopped' | 'mailbox-full' | 'dropped-oldest' | 'no-asker' | 'ask-ended' | 'kernel-stopped' | 'ring-full';
+export type DeadLetterReason = 'stopped' | 'mailbox-full' | 'dropped-oldest' | 'no-asker' | 'ask-ended' | 'kernel-stopped' | 'ring-full' | 'not-understood';
 
 /** A message that could not be delivered, with who sent it and why. */
 export interface DeadLetter {

@@ -81,6 +81,8 @@ export interface ChildFailure {
   readonly message: unknown;
   /** The message's `type` or kind; undefined when it failed outside a message (a `started` hook). */
   readonly messageType: string | undefined;
+  /** How its incarnation ended: `crashed` for a throw, else the exit signal's reason (`killed`, a custom reason…). */
+  readonly reason: ExitReason;
   readonly atMs: number;
 }
 
@@ -219,18 +221,18 @@ export class KernelCore {
   }
 
   /** Spawns a top-level user actor (under the user guardian), here or on the CPU `options.cpu` names. */
-  spawn<M extends Message>(behavior: Behavior<M>, options?: SpawnOptions): ActorRef<M> {
+  spawn<M extends Message>(behavior: Behavior<M, never>, options?: SpawnOptions): ActorRef<M> {
     const user = this.requireTree().user;
     const where = options?.cpu;
     if (where !== undefined && where !== this.cpu) {
       if (this.node === null) {
-        if (where === 'auto' || where === 0) return this.lifecycle.spawn(user, behavior as Behavior<Message>, options).ref as ActorRef<M>;
+        if (where === 'auto' || where === 0) return this.lifecycle.spawn(user, behavior, options).ref as ActorRef<M>;
         throw new RangeError(`cpu ${where} does not exist: this kernel runs one CPU (boot it with { cpus })`);
       }
       const cpu = this.node.placement(where);
-      if (cpu !== this.cpu) return this.node.spawnOn(cpu, behavior as Behavior<Message>, options).ref as ActorRef<M>;
+      if (cpu !== this.cpu) return this.node.spawnOn(cpu, behavior, options).ref as ActorRef<M>;
     }
-    return this.lifecycle.spawn(user, behavior as Behavior<Message>, options).ref as ActorRef<M>;
+    return this.lifecycle.spawn(user, behavior, options).ref as ActorRef<M>;
   }
 
   /** Resolves with `ref` once its actor exists (see `Cell.whenSpawned`). */
@@ -268,6 +270,20 @@ export class KernelCore {
     if (cell.status >= Status.Stopping) return false;
     cell.pushSystem({ kind: 'run', run: run as (cell: Cell) => void });
     return true;
+  }
+
+  /**
+   * Sends `ref` an exit signal with `reason`, from the actor running now (or from outside any actor):
+   * OTP's `exit/2` (see `ActorContext.exit`).
+   */
+  exit(ref: ActorRef<never>, reason: ExitReason | 'kill'): void {
+    const cell = ref.cell;
+    const from = this.current;
+    if (cell.isRemote()) {
+      this.node!.exitRemote(cell, from, reason);
+      return;
+    }
+    cell.pushSystem({ kind: 'exit', from, reason, error: undefined, output: undefined, linked: false });
   }
 
   /** Stops an actor (and its subtree) with reason `shutdown`; resolves when it is gone. */
@@ -318,7 +334,7 @@ export class KernelCore {
   pathOf(cell: Cell): string {
     const parts: string[] = [];
     for (let at: Cell | null = cell; at !== null; at = at.parentCell) {
-      parts.push(at.extras?.name ?? `${behaviorLabel(at.behavior as Behavior<never>)}#${siblingIndex(at)}`);
+      parts.push(at.extras?.name ?? `${behaviorLabel(at.behavior)}#${siblingIndex(at)}`);
     }
     return parts.reverse().join('/');
   }
@@ -351,7 +367,7 @@ export class KernelCore {
     if (this.tracing.active) this.trace({ kind: 'dead-letter', from, to: target?.pid ?? 0, messageType: messageTypeOf(message), reason });
   }
 
-  reportFailure(cell: Cell, error: unknown, message: unknown): void {
+  reportFailure(cell: Cell, error: unknown, message: unknown, reason: ExitReason = 'crashed'): void {
     if (!this.failureStream.active) return;
     this.failureStream.emit({
       child: cell.ref as ActorRef<never>,
@@ -361,6 +377,7 @@ export class KernelCore {
       error,
       message,
       messageType: message === undefined ? undefined : messageTypeOf(message),
+      reason,
       atMs: this.clock.now(),
     });
   }
@@ -420,6 +437,15 @@ export class KernelCore {
    * `failOnThrow`, else it is reported. Returns whether the hook completed.
    */
   runHook(cell: Cell, hook: () => void, failOnThrow = true): boolean {
+    const failure = this.runHookCatching(cell, hook);
+    if (failure === null) return true;
+    if (failOnThrow) this.lifecycle.fail(cell, failure.error, undefined, 0);
+    else this.reportHookError(cell, 'hook', failure.error);
+    return false;
+  }
+
+  /** Runs `hook` as `cell` and returns what it threw (or null), for the caller to decide. */
+  runHookCatching(cell: Cell, hook: () => void): { readonly error: unknown } | null {
     const current = this.current;
     const message = this.currentMessage;
     const origin = this.currentOrigin;
@@ -436,10 +462,7 @@ export class KernelCore {
       this.currentMessage = message;
       this.currentOrigin = origin;
     }
-    if (failure === null) return true;
-    if (failOnThrow) this.lifecycle.fail(cell, failure.error, undefined, 0);
-    else this.reportHookError(cell, 'hook', failure.error);
-    return false;
+    return failure;
   }
 
   /** Ends the dispatcher's current turn. */

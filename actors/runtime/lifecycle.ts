@@ -1,12 +1,20 @@
 import { assert } from '../../ground/assert.js';
-import { type Behavior, behaviorLabel, createInstance } from './behavior.js';
+import { behaviorLabel, createInstance, type AnyBehavior } from './behavior.js';
 import { Cell, Status } from './cell.js';
-import { ActorCrashedError, KernelStoppedError, NameTakenError, UsageError } from '../../ground/errors.js';
+import {
+  ActorCrashedError,
+  ActorExitedError,
+  KernelStoppedError,
+  LinkedCrashError,
+  NameTakenError,
+  StartFailedError,
+  UsageError,
+} from '../../ground/errors.js';
 import { messageTypeOf } from './events.js';
 import type { KernelCore } from './kernel-core.js';
-import type { Message } from '../../ground/message.js';
 import { shutdownTimeoutMsDefault } from './limits.js';
-import { type ExitReason, isNormalExit } from './signals.js';
+import { MonitorRef } from './monitor.js';
+import { type ExitReason, exitReasonText, isCleanExit, killSignal } from './signals.js';
 import type { SpawnOptions } from './spawn-options.js';
 import { type ChildSpecLike, isSupervising } from './supervising.js';
 
@@ -17,50 +25,84 @@ import { type ChildSpecLike, isSupervising } from './supervising.js';
  * socket); each one is bounded by the shutdown timeout, after which the subtree is killed.
  */
 /**
- * Gives each actor that monitors `cell` a `down` signal for it, with `reason` (and `error` if
- * any), and ends those monitors: what a stop does, and what a remote actor's ref does when its
- * CPU reports it gone.
+ * Gives each actor that monitors `cell` a `down` signal for it, with `reason` (and `error` or
+ * `output` if any), and ends those monitors: what the end of an incarnation does, and what a remote
+ * actor's stand-in does when its CPU reports it gone.
  */
-export function notifyWatchers(cell: Cell, reason: ExitReason, error: unknown): void {
+export function notifyWatchers(cell: Cell, reason: ExitReason, error: unknown, output?: unknown): void {
   const extras = cell.extras;
   const watchers = extras?.watchers;
   if (watchers == null) return;
   extras!.watchers = null;
-  for (const watcher of watchers) {
-    watcher.extras?.watching?.delete(cell);
-    watcher.pushSystem({ kind: 'signal', signal: { type: 'down', ref: cell.ref as never, reason, ...(error !== undefined ? { error } : {}) } });
+  for (const monitor of watchers) {
+    monitor.watcher.extras?.watching?.delete(monitor);
+    const signal = { type: 'down', monitor, ref: cell.ref as never, reason } as {
+      type: 'down';
+      monitor: MonitorRef;
+      ref: never;
+      reason: ExitReason;
+      error?: unknown;
+      output?: unknown;
+    };
+    if (error !== undefined) signal.error = error;
+    if (output !== undefined) signal.output = output;
+    monitor.watcher.pushSystem({ kind: 'signal', signal });
   }
 }
 
 /** Ends every link of `cell`; with `tell`, each linked actor also gets an exit signal from it. */
-export function endLinks(cell: Cell, reason: ExitReason, error: unknown, tell: boolean): void {
+export function endLinks(cell: Cell, reason: ExitReason, error: unknown, tell: boolean, output?: unknown): void {
   const extras = cell.extras;
   const links = extras?.links;
   if (links == null) return;
   extras!.links = null;
   for (const linked of links) {
     linked.extras?.links?.delete(cell);
-    if (tell) linked.pushSystem({ kind: 'exit', from: cell, reason, error });
+    if (tell) linked.pushSystem({ kind: 'exit', from: cell, reason, error, output, linked: true });
   }
+}
+
+/**
+ * An incarnation ended: as in OTP, where a process's links and monitors die with it, every link of
+ * `cell` ends with an exit signal, every monitor of it fires `down`, the monitors it held end and it
+ * no longer traps exits. A restart in place keeps pid, name and mailbox, but starts unlinked and
+ * unwatched, so one crash gives one exit signal per link (two linked actors cannot crash each other
+ * forever).
+ */
+function endTiesOf(cell: Cell, reason: ExitReason, error: unknown, output?: unknown): void {
+  const extras = cell.extras;
+  if (extras === null) return;
+  notifyWatchers(cell, reason, error, output);
+  if (extras.watching !== null) {
+    for (const monitor of extras.watching) monitor.watched.extras?.watchers?.delete(monitor);
+    extras.watching = null;
+  }
+  endLinks(cell, reason, error, true, output);
+  extras.trapExits = false;
 }
 
 export class Lifecycle {
   constructor(private readonly kernel: KernelCore) {}
 
-  spawn(parent: Cell | null, behavior: Behavior<Message>, options: SpawnOptions | undefined): Cell {
+  spawn(parent: Cell | null, behavior: AnyBehavior, options: SpawnOptions | undefined): Cell {
     return this.spawnWithSpec(parent, behavior, options, undefined);
   }
 
-  /** Spawns a supervised child: `spec` tells the runtime how to shut it down. */
+  /**
+   * Spawns a child (`spec`, from a supervisor, tells how to shut it down). A first incarnation whose
+   * `started` hook (or constructor) throws never ran: it stops at once with reason `crashed`, without
+   * its `stopped` hook, its parent is not told of a failure, the failure is published, and the
+   * returned cell carries a `StartFailedError` (`startError`; `kernel.spawned(ref)` rejects with it).
+   */
   spawnWithSpec(
     parent: Cell | null,
-    behavior: Behavior<Message>,
+    behavior: AnyBehavior,
     options: SpawnOptions | undefined,
     spec: ChildSpecLike | undefined,
     restore?: (instance: object) => void,
   ): Cell {
     const kernel = this.kernel;
-    if (kernel.isStopped) throw new KernelStoppedError(`spawn ${behaviorLabel(behavior as Behavior<never>)}`);
+    if (kernel.isStopped) throw new KernelStoppedError(`spawn ${behaviorLabel(behavior)}`);
     if (parent !== null && parent.status >= Status.Stopping) throw new UsageError(`cannot spawn a child of ${parent.describe()}: it is stopping`);
     const name = options?.name;
     if (name !== undefined && kernel.registry.has(name)) throw new NameTakenError(name);
@@ -80,92 +122,171 @@ export class Lifecycle {
         kind: 'spawn',
         pid,
         parent: parent?.pid ?? 0,
-        label: behaviorLabel(behavior as Behavior<never>),
+        label: behaviorLabel(behavior),
         ...(name !== undefined ? { name } : {}),
       });
-    this.startIncarnation(cell, restore);
+    const failure = this.startIncarnation(cell, restore);
+    if (failure !== null) this.startFailed(cell, failure.error);
     return cell;
   }
 
   /**
-   * Makes a fresh incarnation and runs its `started` hook; a throw there is a failure like any other.
-   * With `restore` (an actor migrated from another CPU) the incarnation continues one that started
-   * elsewhere: `restore` puts the migrated state in place and `started` does not run again.
+   * Makes a fresh incarnation and runs its `started` hook (with `restore`, for an actor migrated
+   * from another CPU, the migrated state is put in place instead and `started` does not run again).
+   * Returns what the constructor or hook threw, or null; the caller decides what a throw means.
    */
-  startIncarnation(cell: Cell, restore?: (instance: object) => void): void {
+  private startIncarnation(cell: Cell, restore?: (instance: object) => void): { readonly error: unknown } | null {
     const kernel = this.kernel;
     assert(cell.status === Status.Suspended && cell.instance === null, () => `${cell.describe()} starts only from a clean suspended state`);
-    const ok = kernel.runHook(cell, () => {
-      const instance = createInstance(cell.behavior, cell);
+    const failure = kernel.runHookCatching(cell, () => {
+      const instance = createInstance(cell.behavior, cell, cell.options?.args as never);
       cell.instance = instance;
       cell.receive = instance.receive;
       if (restore !== undefined) restore(instance);
       else instance.started?.(cell);
     });
-    if (!ok) return;
+    if (failure !== null) return failure;
+    // An async handler of the previous incarnation may still be pending; it no longer holds the actor.
+    cell.busy = false;
     cell.status = Status.Running;
     if (cell.mailbox !== null && cell.mailbox.count > 0 && !cell.scheduled) {
       cell.scheduled = true;
       kernel.dispatcher.enqueue(cell);
     }
+    return null;
+  }
+
+  /** A first incarnation failed to start: see `spawnWithSpec`. */
+  private startFailed(cell: Cell, cause: unknown): void {
+    const error = new StartFailedError(cell.describe(), cause);
+    cell.ensureExtras().startError = error;
+    this.kernel.reportFailure(cell, error, undefined, 'crashed');
+    // Its `started` did not complete, so its `stopped` must not run; children it spawned do stop.
+    cell.instance = null;
+    cell.receive = null;
+    void this.terminate(cell, 'crashed', error, false);
   }
 
   /**
-   * The actor threw (or a linked actor crashed). It stops handling messages, keeps its mailbox, and
-   * its parent decides: restart in place, stop, or escalate.
+   * The actor threw: the incarnation ends with reason `crashed` (see `die`). An ask it was handling
+   * fails with `ActorCrashedError`.
    */
   fail(cell: Cell, error: unknown, message: unknown, origin: number): void {
-    if (cell.status >= Status.Stopping) return;
+    this.die(cell, 'crashed', error, message, origin);
+  }
+
+  /**
+   * The current incarnation of `cell` ends with `reason` (a crash, an exit signal, a supervisor
+   * giving up): it stops handling messages, keeps pid, name and mailbox, and its ties end at once
+   * (`endTiesOf`). Its `stopped` hook runs now (none for `killed`), its children stop, and its parent
+   * decides: restart in place, stop, or escalate. A cell between incarnations cannot die again.
+   */
+  die(cell: Cell, reason: ExitReason, error: unknown, message: unknown, origin: number): void {
+    if (cell.status >= Status.Stopping || cell.incarnationEnded) return;
     const kernel = this.kernel;
     cell.status = Status.Suspended;
+    cell.incarnationEnded = true;
     cell.cancelAllTimers();
     if (kernel.tracing.active) {
       cell.ensureExtras().faultEvent = kernel.trace({
         kind: 'fault',
         pid: cell.pid,
-        error: describeForTrace(error),
+        error: describeForTrace(error ?? exitReasonText(reason)),
         ...(message !== undefined ? { messageType: messageTypeOf(message) } : {}),
       });
     }
-    if (origin < 0) kernel.asks.reject(-origin, new ActorCrashedError(cell.describe(), messageTypeOf(message), error));
-    const links = cell.extras?.links;
-    if (links != null) for (const linked of links) linked.pushSystem({ kind: 'exit', from: cell, reason: 'crashed', error });
-    kernel.reportFailure(cell, error, message);
-    if (cell.parentCell !== null) cell.parentCell.pushSystem({ kind: 'child-failed', child: cell, error, message });
-    else void this.terminate(cell, 'crashed', error, false);
+    if (origin < 0) {
+      const type = messageTypeOf(message);
+      kernel.asks.reject(
+        -origin,
+        reason === 'crashed' ? new ActorCrashedError(cell.describe(), type, error) : new ActorExitedError(cell.describe(), type, exitReasonText(reason)),
+      );
+    }
+    endTiesOf(cell, reason, error);
+    if (!isCleanExit(reason)) kernel.reportFailure(cell, error, message, reason);
+    if (reason === 'killed') {
+      // Killed: no hooks. Its children go the same way.
+      this.killChildren(cell);
+      cell.instance = null;
+      cell.receive = null;
+    } else {
+      void this.endIncarnation(cell, reason);
+    }
+    if (cell.parentCell !== null) cell.parentCell.pushSystem({ kind: 'child-failed', child: cell, reason, error, message });
+    else void this.terminate(cell, reason, error, false);
   }
 
   /**
-   * Ends the current incarnation (children in reverse start order, then the `stopped` hook with
-   * `reason`) but keeps the cell: pid, ref, name, mailbox, monitors and links survive, and messages
-   * queue up until `resume`. Supervisors call this for every child they restart.
+   * An exit signal reaches `cell` (OTP's semantics): from a linked actor that ended (`linked`), or
+   * from `exit(ref, reason)`. `kill` ends it with reason `killed` even if it traps exits; otherwise
+   * an actor that traps exits gets an `exit` signal; otherwise `normal` is ignored and any other
+   * reason ends it with that reason (`crashed` from a link as a `LinkedCrashError`).
+   */
+  exitSignal(cell: Cell, from: Cell | null, reason: ExitReason, error: unknown, output: unknown, linked: boolean): void {
+    if (cell.status >= Status.Stopping || cell.incarnationEnded) return;
+    if (reason === killSignal && !linked) {
+      this.die(cell, 'killed', new ActorExitedError(cell.describe(), undefined, 'killed'), undefined, 0);
+      return;
+    }
+    if (cell.extras?.trapExits) {
+      const signal = { type: 'exit', from: from?.ref as never, reason } as { type: 'exit'; from: never; reason: ExitReason; error?: unknown; output?: unknown };
+      if (error !== undefined) signal.error = error;
+      if (output !== undefined) signal.output = output;
+      cell.deliverSignal(signal);
+      return;
+    }
+    if (reason === 'normal') return;
+    if (reason === 'crashed') this.die(cell, 'crashed', new LinkedCrashError(from?.describe() ?? 'an actor', 'crashed', error), undefined, 0);
+    else this.die(cell, reason, error, undefined, 0);
+  }
+
+  /**
+   * Ends the current incarnation of a child a supervisor restarts (children in reverse start order,
+   * then the `stopped` hook with `reason`; for a child that died, joins the ending that began then)
+   * but keeps the cell: pid, ref, name and mailbox survive, and messages queue up until `resume`.
    */
   async suspendForRestart(cell: Cell, reason: ExitReason): Promise<void> {
     if (cell.status >= Status.Stopping) return;
-    cell.status = Status.Suspended;
-    cell.cancelAllTimers();
+    if (!cell.incarnationEnded) {
+      cell.status = Status.Suspended;
+      cell.incarnationEnded = true;
+      cell.cancelAllTimers();
+      endTiesOf(cell, reason, undefined);
+    }
     const ended = await this.endIncarnationWithin(cell, reason, shutdownOf(cell));
     if (!ended) this.killChildren(cell);
-    if (cell.status === Status.Suspended) cell.instance = null;
+    if (cell.status === Status.Suspended) {
+      cell.instance = null;
+      cell.receive = null;
+    }
   }
 
   /**
    * Starts a fresh incarnation of a cell that `suspendForRestart` ended (no-op if it was stopped
-   * since). `cause` is the trace id of the fault that led to the restart.
+   * since). `cause` is the trace id of the fault that led to the restart. A throw in the new
+   * incarnation's `started` is a crash like any other.
    */
   resume(cell: Cell, cause = cell.extras?.faultEvent ?? 0): void {
     if (cell.status !== Status.Suspended || cell.instance !== null) return;
     const extras = cell.ensureExtras();
     extras.restarts++;
+    cell.incarnationEnded = false;
     if (this.kernel.tracing.active) this.kernel.trace({ kind: 'restart', pid: cell.pid, attempt: extras.restarts }, cause);
-    this.startIncarnation(cell);
+    const failure = this.startIncarnation(cell);
+    if (failure !== null) this.fail(cell, failure.error, undefined, 0);
+  }
+
+  /** Stops `cell` with reason `normal` and `output` as its exit value (a machine at its final state). */
+  finish(cell: Cell, output: unknown): Promise<void> {
+    if (output !== undefined && cell.status < Status.Stopping) cell.ensureExtras().output = output;
+    return this.terminate(cell, 'normal', undefined, true);
   }
 
   /**
    * Stops `cell` for good with `reason`. Idempotent: a second call joins the first. `notifyParent`
    * is false when the parent itself asked (a supervisor applying its strategy).
    */
-  terminate(cell: Cell, reason: ExitReason, error: unknown, notifyParent: boolean, shutdown: number | 'brutal-kill' = shutdownOf(cell)): Promise<void> {
+  terminate(cell: Cell, reason: ExitReason, error: unknown, notifyParent: boolean, shutdown: Shutdown = shutdownOf(cell)): Promise<void> {
     if (cell.status === Status.Stopped) return Promise.resolve();
     const extras = cell.ensureExtras();
     if (extras.stopping !== null) return extras.stopping;
@@ -178,8 +299,8 @@ export class Lifecycle {
       let finalReason = reason;
       if (shutdown === 'brutal-kill') {
         this.killChildren(cell);
-        finalReason = isNormalExit(reason) ? 'killed' : reason;
-      } else if (cell.firstChild === null && cell.instance?.stopped === undefined) {
+        finalReason = isCleanExit(reason) ? 'killed' : reason;
+      } else if (cell.firstChild === null && cell.instance?.stopped === undefined && extras.ending === null) {
         // A leaf with no hook has nothing to wait for: no shutdown timer, no race.
       } else if (!(await this.endIncarnationWithin(cell, reason, shutdown))) {
         this.killChildren(cell);
@@ -199,12 +320,16 @@ export class Lifecycle {
     }
   }
 
-  private async endIncarnationWithin(cell: Cell, reason: ExitReason, shutdownMs: number | 'brutal-kill'): Promise<boolean> {
-    if (shutdownMs === 'brutal-kill') return false;
+  private async endIncarnationWithin(cell: Cell, reason: ExitReason, shutdown: Shutdown): Promise<boolean> {
+    if (shutdown === 'brutal-kill') return false;
+    if (shutdown === 'infinity') {
+      await this.endIncarnation(cell, reason);
+      return true;
+    }
     const clock = this.kernel.clock;
     let timer: ReturnType<typeof clock.setTimer> | undefined;
     const deadline = new Promise<false>((resolve) => {
-      timer = clock.setTimer(shutdownMs, () => resolve(false));
+      timer = clock.setTimer(shutdown, () => resolve(false));
     });
     try {
       return await Promise.race([this.endIncarnation(cell, reason).then(() => true as const), deadline]);
@@ -214,8 +339,8 @@ export class Lifecycle {
   }
 
   /**
-   * Ends the current incarnation once: a stop that arrives while a restart is already ending it
-   * joins that ending instead of running the `stopped` hook a second time.
+   * Ends the current incarnation once: a stop that arrives while a restart or a death is already
+   * ending it joins that ending instead of running the `stopped` hook a second time.
    */
   private endIncarnation(cell: Cell, reason: ExitReason): Promise<void> {
     const extras = cell.ensureExtras();
@@ -226,6 +351,8 @@ export class Lifecycle {
   }
 
   private async runEndOfIncarnation(cell: Cell, reason: ExitReason): Promise<void> {
+    // After the current turn: a death inside a handler must not run hooks inside that handler.
+    await null;
     // Children first, last started first, each with its own shutdown bound.
     for (let child = cell.lastChild; child !== null; child = cell.lastChild) {
       await this.terminate(child, 'shutdown', undefined, false);
@@ -276,6 +403,7 @@ export class Lifecycle {
     this.killChildren(cell);
     cell.status = Status.Stopped;
     cell.instance = null;
+    cell.receive = null;
     cell.cancelAllTimers();
     cell.mailbox?.drain((message, origin) => kernel.deadLetter(message, origin, cell, 'stopped'));
     const extras = cell.extras;
@@ -284,38 +412,38 @@ export class Lifecycle {
     if (parent !== null) parent.removeChild(cell);
     if (extras?.name !== undefined && kernel.registry.get(extras.name) === cell) unregister(kernel, extras.name, cell);
     kernel.slots.release(cell.pid);
-    if (kernel.tracing.active) kernel.trace({ kind: 'stop', pid: cell.pid, reason });
-    if (extras != null) {
-      notifyWatchers(cell, reason, error);
-      if (extras.watching !== null) {
-        for (const watched of extras.watching) watched.extras?.watchers?.delete(cell);
-        extras.watching = null;
-      }
-      // A crash already told the links when it happened (see `fail`); tell them again only for a
-      // stop that was not a crash, so each failure propagates once.
-      endLinks(cell, reason, error, reason !== 'crashed');
-    }
+    if (kernel.tracing.active) kernel.trace({ kind: 'stop', pid: cell.pid, reason: exitReasonText(reason) });
+    const output = reason === 'normal' ? extras?.output : undefined;
+    // A cell that died earlier told its ties then (see `die`); these are the ties made since.
+    endTiesOf(cell, reason, error, output);
     // Only a supervisor acts on a child's exit; a plain parent learns of it through monitors. Not
     // queueing it for plain parents also keeps their system lane bounded by what they act on.
     if (notifyParent && parent !== null && isSupervising(parent.instance)) parent.pushSystem({ kind: 'child-exited', child: cell, reason, error });
     kernel.onStopped(cell, reason);
   }
 
-  monitor(watcher: Cell, target: Cell): void {
+  /** `watcher` monitors `target`: a new monitor, or at once a `down` with reason `noproc` if it is gone. */
+  monitor(watcher: Cell, target: Cell): MonitorRef {
+    const monitor = new MonitorRef(watcher, target);
     if (target.status === Status.Stopped) {
-      watcher.pushSystem({ kind: 'signal', signal: { type: 'down', ref: target.ref as never, reason: 'noproc' } });
-      return;
+      watcher.pushSystem({ kind: 'signal', signal: { type: 'down', monitor, ref: target.ref as never, reason: 'noproc' } });
+      return monitor;
     }
-    const watcherExtras = watcher.ensureExtras();
-    const targetExtras = target.ensureExtras();
-    (watcherExtras.watching ??= new Set()).add(target);
-    (targetExtras.watchers ??= new Set()).add(watcher);
+    (watcher.ensureExtras().watching ??= new Set()).add(monitor);
+    (target.ensureExtras().watchers ??= new Set()).add(monitor);
+    return monitor;
+  }
+
+  /** Ends `monitor`; a `down` already queued for it is not taken back (OTP's demonitor without flush). */
+  demonitor(monitor: MonitorRef): void {
+    monitor.watcher.extras?.watching?.delete(monitor);
+    monitor.watched.extras?.watchers?.delete(monitor);
   }
 
   link(a: Cell, b: Cell): void {
     assert(a !== b, 'an actor cannot link to itself');
     if (b.status === Status.Stopped) {
-      a.pushSystem({ kind: 'exit', from: b, reason: 'noproc', error: undefined });
+      a.pushSystem({ kind: 'exit', from: b, reason: 'noproc', error: undefined, output: undefined, linked: true });
       return;
     }
     (a.ensureExtras().links ??= new Set()).add(b);
@@ -329,7 +457,10 @@ function unregister(kernel: KernelCore, name: string, cell: Cell): void {
   kernel.node?.nameChanged(name, cell.pid, false);
 }
 
-function shutdownOf(cell: Cell): number | 'brutal-kill' {
+/** How long a stop may take: milliseconds, `infinity` (a supervisor child's default, as in OTP), or `brutal-kill`. */
+export type Shutdown = number | 'brutal-kill' | 'infinity';
+
+function shutdownOf(cell: Cell): Shutdown {
   return cell.spec?.shutdown ?? cell.options?.shutdown ?? shutdownTimeoutMsDefault;
 }
 

@@ -8,8 +8,8 @@ export type RestartType = 'permanent' | 'transient' | 'temporary';
 export interface ChildSpecLike {
   readonly id: string;
   readonly restart: RestartType;
-  /** Milliseconds to stop, or `brutal-kill`. */
-  readonly shutdown: number | 'brutal-kill';
+  /** Milliseconds to stop, `infinity`, or `brutal-kill`. */
+  readonly shutdown: number | 'brutal-kill' | 'infinity';
   /** A significant child's exit may shut its supervisor down (see `autoShutdown`). */
   readonly significant: boolean;
 }
@@ -19,7 +19,8 @@ export interface ChildSpecLike {
  * decision when its children fail or exit. A parent without them stops a crashed child.
  */
 export interface SupervisingInstance {
-  childFailed(child: Cell, error: unknown, message: unknown): void;
+  /** A child's incarnation died with `reason` (`crashed` for a throw, with `error`); it waits, suspended, for a decision. */
+  childFailed(child: Cell, reason: ExitReason, error: unknown, message: unknown): void;
   childExited(child: Cell, reason: ExitReason, error: unknown): void;
 }
 

@@ -40,8 +40,11 @@ export interface SystemActorInstance<M extends Message> {
  * }), 'irq-controller');
  * ```
  */
-export function fromSystem<M extends Message>(create: (ctx: SystemContext<M>) => SystemActorInstance<M>, label = create.name || 'system'): BehaviorFactory<M> {
+export function fromSystem<M extends Message, A = void>(
+  create: (ctx: SystemContext<M>, args: A) => SystemActorInstance<M>,
+  label = create.name || 'system',
+): BehaviorFactory<M, A> {
   // The runtime calls `create` and every hook with the actor's cell, a SystemContext, so the
   // narrower parameter types below always hold.
-  return { kind: 'factory', label, create: create as (ctx: ActorContext<M>) => ActorInstance<M> };
+  return { kind: 'factory', label, create: create as (ctx: ActorContext<M>, args: A) => ActorInstance<M> };
 }

@@ -1,7 +1,6 @@
 import { type Cell, Status } from './cell.js';
-import { LinkedCrashError } from '../../ground/errors.js';
 import { isSupervising } from './supervising.js';
-import { type ExitReason, isNormalExit, type Signal } from './signals.js';
+import { type ExitReason, isCleanExit, type Signal } from './signals.js';
 
 /**
  * What travels in an actor's system lane, ahead of its user messages: stops, link exits, signals
@@ -9,9 +8,18 @@ import { type ExitReason, isNormalExit, type Signal } from './signals.js';
  */
 export type SystemItem =
   | { readonly kind: 'stop'; readonly reason: ExitReason }
-  | { readonly kind: 'exit'; readonly from: Cell; readonly reason: ExitReason; readonly error: unknown }
+  /** An exit signal: from a linked actor that ended (`linked`), or from `exit(ref, reason)` (`from` null outside any actor). */
+  | {
+      readonly kind: 'exit';
+      readonly from: Cell | null;
+      readonly reason: ExitReason;
+      readonly error: unknown;
+      readonly output: unknown;
+      readonly linked: boolean;
+    }
   | { readonly kind: 'signal'; readonly signal: Signal }
-  | { readonly kind: 'child-failed'; readonly child: Cell; readonly error: unknown; readonly message: unknown }
+  /** A child's incarnation died (see Lifecycle.die): its parent decides what follows. */
+  | { readonly kind: 'child-failed'; readonly child: Cell; readonly reason: ExitReason; readonly error: unknown; readonly message: unknown }
   | { readonly kind: 'child-exited'; readonly child: Cell; readonly reason: ExitReason; readonly error: unknown }
   /** Kernel code to run in the actor's turn, ahead of its user messages (interrupt wakes). */
   | { readonly kind: 'run'; readonly run: (cell: Cell) => void };
@@ -33,17 +41,13 @@ function handleSystemItem(cell: Cell, item: SystemItem): void {
       void lifecycle.terminate(cell, item.reason, undefined, true);
       return;
     case 'exit':
-      if (cell.extras?.trapExits) {
-        cell.deliverSignal({ type: 'exit', from: item.from.ref as never, reason: item.reason, error: item.error });
-      } else if (!isNormalExit(item.reason) && cell.status <= Status.Suspended) {
-        lifecycle.fail(cell, new LinkedCrashError(item.from.describe(), item.reason), undefined, 0);
-      }
+      lifecycle.exitSignal(cell, item.from, item.reason, item.error, item.output, item.linked);
       return;
     case 'signal':
       cell.deliverSignal(item.signal);
       return;
     case 'child-failed':
-      onChildFailed(cell, item.child, item.error, item.message);
+      onChildFailed(cell, item.child, item.reason, item.error, item.message);
       return;
     case 'run':
       // A throw here is the actor's failure, like a throw in its own handler.
@@ -55,15 +59,15 @@ function handleSystemItem(cell: Cell, item: SystemItem): void {
   }
 }
 
-function onChildFailed(parent: Cell, child: Cell, error: unknown, message: unknown): void {
+function onChildFailed(parent: Cell, child: Cell, reason: ExitReason, error: unknown, message: unknown): void {
   // A parent that is itself crashed or stopping will end this child with the rest of its subtree.
   if (parent.status !== Status.Running || child.status === Status.Stopped) return;
   const instance = parent.instance;
   if (isSupervising(instance)) {
-    instance.childFailed(child, error, message);
+    instance.childFailed(child, reason, error, message);
     return;
   }
-  // A plain parent does not restart: the child stops, and the parent hears why.
-  void parent.kernel.lifecycle.terminate(child, 'crashed', error, false);
-  parent.deliverSignal({ type: 'child-failed', child: child.ref as never, error, message });
+  // A plain parent does not restart: the child stops, and the parent hears why if it failed.
+  void parent.kernel.lifecycle.terminate(child, reason, error, false);
+  if (!isCleanExit(reason)) parent.deliverSignal({ type: 'child-failed', child: child.ref as never, error, message });
 }

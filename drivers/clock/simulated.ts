@@ -27,6 +27,13 @@ export interface RunUntilIdleOptions {
   readonly timeMsMax?: number;
   /** Most callbacks this call may run. Default: the clock's `stepsMax` (10_000_000). */
   readonly stepsMax?: number;
+  /**
+   * Ends the run early, once this returns true. It is asked only where promise continuations have
+   * just run (a promise settled by the work is seen settled there): after the work ready at the
+   * current instant is done, and after each callback that consumed CPU time (see `consume`), since
+   * a busy simulation may never run out of ready work. `kernel.runUntil(promise)` stops on its promise.
+   */
+  readonly stopWhen?: () => boolean;
 }
 
 /** A {@link Clock} on virtual time, driven explicitly by its owner. */
@@ -48,12 +55,22 @@ export interface SimulatedClock extends Clock {
    * from inside a clock callback.
    */
   consume(ms: number): void;
-  /** Like `advance`, but jumps from timer to timer until nothing is left; returns the callbacks run. */
+  /**
+   * Like `advance`, but jumps from timer to timer until nothing is left (or `options.stopWhen`
+   * holds); returns the callbacks run. A timer due past `now + timeMsMax` throws `BoundExceededError`
+   * without firing, as does running more than `stepsMax` callbacks.
+   */
   runUntilIdle(options?: RunUntilIdleOptions): Promise<number>;
   /** Armed timers that have neither fired nor been cancelled. */
   pendingTimers(): number;
   /** Scheduled callbacks that have not run yet. */
   pendingWork(): number;
+}
+
+/** How a drive ended: the callbacks it ran, and whether its stop condition ended it early. */
+interface DriveEnd {
+  readonly steps: number;
+  readonly stopped: boolean;
 }
 
 const readyStepsMaxDefault = 10_000_000;
@@ -178,9 +195,13 @@ class VirtualClock implements SimulatedClock {
     if (!Number.isSafeInteger(stepsMax) || stepsMax <= 0) {
       throw new RangeError(`runUntilIdle: stepsMax must be a positive integer, got ${String(stepsMax)}`);
     }
-    const steps = await this.drive('runUntilIdle', Infinity, this.nowMs + timeMsMax, stepsMax);
-    assert.equal(this.ready.size + this.timers.size, 0, 'runUntilIdle: ended with work left');
-    return steps;
+    const stopWhen = options.stopWhen;
+    if (stopWhen !== undefined && typeof stopWhen !== 'function') {
+      throw new TypeError(`runUntilIdle: stopWhen must be a function, got ${typeof stopWhen}`);
+    }
+    const run = await this.drive('runUntilIdle', Infinity, this.nowMs + timeMsMax, stepsMax, stopWhen);
+    assert(run.stopped || this.ready.size + this.timers.size === 0, 'runUntilIdle: ended with work left');
+    return run.steps;
   }
 
   pendingTimers(): number {
@@ -193,9 +214,11 @@ class VirtualClock implements SimulatedClock {
 
   /**
    * The loop behind advance and runUntilIdle. Timers due ≤ targetMs fire; a timer due past
-   * limitMs is an error (runUntilIdle's time bound). Returns the number of callbacks run.
+   * limitMs is an error (runUntilIdle's time bound). It ends early when `stopWhen` holds, asked
+   * only after a macrotask turn (see RunUntilIdleOptions.stopWhen). Returns the number of
+   * callbacks run, and whether `stopWhen` ended it.
    */
-  private async drive(caller: string, targetMs: number, limitMs: number, stepsMax: number): Promise<number> {
+  private async drive(caller: string, targetMs: number, limitMs: number, stepsMax: number, stopWhen?: () => boolean): Promise<DriveEnd> {
     this.assertIdleDriver(caller);
     this.driving = true;
     try {
@@ -218,13 +241,19 @@ class VirtualClock implements SimulatedClock {
             stepsLeft < this.readyStepsMax ? this.drainReady(stepsLeft, 'stepsMax', caller) : this.drainReady(this.readyStepsMax, 'readyStepsMax', caller);
           // A callback that consumed CPU time ends the drain (see drainReady): let the promise
           // continuations it started run now, as a real event loop runs them after each callback.
-          if (this.nowMs !== beforeMs) await macrotaskTurn();
+          // Busy work may never leave the queue empty, so a stop condition is asked here too.
+          if (this.nowMs !== beforeMs) {
+            await macrotaskTurn();
+            if (stopWhen?.()) return { steps, stopped: true };
+          }
           settled = false;
           continue;
         }
         if (!settled) {
           await macrotaskTurn();
           settled = true;
+          // Continuations may have scheduled work at this same instant: it runs before we stop.
+          if (this.ready.size === 0 && stopWhen?.()) return { steps, stopped: true };
           continue;
         }
         const next = this.timers.peek();
@@ -243,7 +272,7 @@ class VirtualClock implements SimulatedClock {
         settled = false;
         this.invoke(next.callback);
       }
-      return steps;
+      return { steps, stopped: false };
     } finally {
       this.driving = false;
     }

@@ -2,11 +2,14 @@
 import type { ChildFailure, DeadLetter, Kernel, KernelEvent } from '../../boot/index.js';
 import { CpuNode } from '../../actors/cpu/cpu-node.js';
 
-/** Shuts a simulated kernel down, driving its clock until it is gone. */
+/**
+ * Shuts a simulated kernel down, driving its clock until nothing is left: stricter than
+ * `kernel.runUntil(kernel.shutdown())`, it fails a test whose kernel keeps a timer past its shutdown.
+ */
 export async function shutdown(kernel: Kernel): Promise<void> {
   if (kernel.isStopped) return;
   const done = kernel.shutdown();
-  await kernel.simulatedClock.runUntilIdle();
+  await kernel.runUntilIdle();
   await done;
 }
 
@@ -29,30 +32,24 @@ export function collectDeadLetters(kernel: Kernel): DeadLetter[] {
 }
 
 /**
- * Runs a simulated kernel's clock a virtual millisecond at a time (busy CPUs never go idle) until
- * `pending` settles, and returns it; fails after `virtualMsMax`.
+ * Drives a simulated kernel until `pending` settles (`kernel.runUntil`), and returns it; fails with
+ * `UnsettledError` if nothing can settle it, or after `virtualMsMax` of virtual time.
  */
-export async function settledOnClock<T>(kernel: Kernel, pending: Promise<T>, virtualMsMax = 1_000): Promise<T> {
-  let done = false;
-  pending.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  for (let ms = 0; !done; ms++) {
-    if (ms === virtualMsMax) throw new Error(`no answer within ${virtualMsMax} virtual ms`);
-    await kernel.simulatedClock.advance(1);
-  }
-  return pending;
+export function settledOnClock<T>(kernel: Kernel, pending: Promise<T>, virtualMsMax = 1_000): Promise<T> {
+  return kernel.runUntil(pending, { timeMsMax: virtualMsMax });
 }
 
-/** Runs all work that is ready now on a simulated kernel, without moving virtual time (pending deadlines stay pending). */
-export async function settle(kernel: Kernel): Promise<void> {
-  await kernel.simulatedClock.advance(0);
+/** Runs all work that is ready now on a simulated kernel, without moving virtual time (`kernel.settle`). */
+export function settle(kernel: Kernel): Promise<void> {
+  return kernel.settle();
 }
 
-/** Runs what is ready on a simulated kernel, then returns what `pending` (an ask made just before) settled to. */
+/**
+ * Runs what is ready on a simulated kernel, then returns what `pending` (an ask made just before)
+ * settled to; unlike `kernel.runUntil`, it never moves virtual time, so it shows that no timer was needed.
+ */
 export async function answered<T>(kernel: Kernel, pending: Promise<T>): Promise<T> {
-  await settle(kernel);
+  await kernel.settle();
   return pending;
 }
 

@@ -140,19 +140,20 @@ describe('protocols/structures', () => {
     const receiver = createFrameCodec();
     const stop: KernelMessage = { type: KERNEL_STOP, to: 4, reason: 'shutdown' };
     const stopFrame = createFrameCodec().encode(stop);
-    // 0xd4 0x72 0x02 redefines id 0x42 (the kernel.stop seed) as ['type', 'to', 'from', 'reason'].
+    // 0xd4 0x72 0x02 redefines id 0x42 (the kernel.stop seed) as ['type', 'to', 'from', 'reason', 'linked'].
     const forged = Uint8Array.from([
       0xd4,
       0x72,
       0x02,
-      0x94,
-      ...['type', 'to', 'from', 'reason'].flatMap((key) => [...pack(key)]),
+      0x95,
+      ...['type', 'to', 'from', 'reason', 'linked'].flatMap((key) => [...pack(key)]),
       ...pack('kernel.exit'),
       1,
       2,
       ...pack('x'),
+      0xc3,
     ]);
-    expect(receiver.decode(forged)).to.deep.equal({ type: 'kernel.exit', to: 1, from: 2, reason: 'x' });
+    expect(receiver.decode(forged)).to.deep.equal({ type: 'kernel.exit', to: 1, from: 2, reason: 'x', linked: true });
     // The next frame using id 0x42 still means kernel.stop.
     expect(receiver.decode(stopFrame)).to.deep.equal(stop);
   });

@@ -3,7 +3,7 @@
  * `which-children`, and simple-one-for-one templates.
  */
 import { expect } from 'chai';
-import { ActorCrashedError } from '../../boot/index.js';
+import { ActorCrashedError, type ActorRef, type Ask, ChildStateError, NoSuchChildError, UnknownRequestError } from '../../boot/index.js';
 import { supervisor, type SupervisorMsg } from '../../supervisors/index.js';
 import { askSettled, boot, collectFailures, Log, probeRef, settle, shutdown, whichChildren } from './helpers.js';
 
@@ -42,12 +42,12 @@ describe('supervisors: dynamic children', () => {
     // It is supervised like a static child: the strategy sees it as started last.
     probeRef(kernel, 'a').tell({ type: 'crash' });
     await settle(kernel);
-    expect(log.entries).to.deep.equal(['stop:d:shutdown', 'stop:a:crashed', 'start:a', 'start:d']);
+    expect(log.entries).to.deep.equal(['stop:a:crashed', 'stop:d:shutdown', 'start:a', 'start:d']);
     expect(probeRef(kernel, 'd').pid).to.equal(ref.pid);
     await shutdown(kernel);
   });
 
-  it('terminate-child stops the child for good (even a permanent one) and answers true; an unknown id answers false', async () => {
+  it('terminate-child stops the child (even a permanent one) and keeps its spec, listed with no ref; restart-child starts it again', async () => {
     const kernel = await boot();
     const log = new Log();
     const failures = collectFailures(kernel);
@@ -57,10 +57,86 @@ describe('supervisors: dynamic children', () => {
     expect(await askSettled(kernel, () => sup.ask({ type: 'terminate-child', id: 'b' }))).to.equal(true);
     expect(log.entries).to.deep.equal(['stop:b:shutdown']);
     expect(kernel.lookup('b')).to.equal(undefined);
-    expect((await whichChildren(kernel, sup)).map((c) => c.id)).to.deep.equal(['a', 'c']);
-    expect(await askSettled(kernel, () => sup.ask({ type: 'terminate-child', id: 'b' }))).to.equal(false);
-    expect(await askSettled(kernel, () => sup.ask({ type: 'terminate-child', id: 'nope' }))).to.equal(false);
+    expect((await whichChildren(kernel, sup)).map((c) => [c.id, c.status, c.ref?.pid])).to.deep.equal([
+      ['a', 'running', probeRef(kernel, 'a').pid],
+      ['b', 'stopped', undefined],
+      ['c', 'running', probeRef(kernel, 'c').pid],
+    ]);
+    expect(await askSettled(kernel, () => sup.ask({ type: 'count-children' }))).to.deep.equal({ specs: 3, active: 2, supervisors: 0, workers: 3 });
+    // Terminating it again is fine (OTP answers ok); an unknown id is a typed error.
+    expect(await askSettled(kernel, () => sup.ask({ type: 'terminate-child', id: 'b' }))).to.equal(true);
+    const unknown = await askSettled(kernel, () => sup.ask({ type: 'terminate-child', id: 'nope' })).catch((error: unknown) => error);
+    expect(unknown).to.be.instanceOf(NoSuchChildError);
+    log.clear();
+    const b = await askSettled(kernel, () => sup.ask({ type: 'restart-child', id: 'b' }));
+    expect(log.entries).to.deep.equal(['start:b']);
+    expect(kernel.lookup('b')).to.equal(b);
+    expect((await whichChildren(kernel, sup)).map((c) => [c.id, c.status])).to.deep.equal([
+      ['a', 'running'],
+      ['b', 'running'],
+      ['c', 'running'],
+    ]);
     expect(failures).to.deep.equal([]);
+    await shutdown(kernel);
+  });
+
+  it('restart-child and delete-child refuse a running child with a typed error; delete-child forgets a stopped one', async () => {
+    const kernel = await boot();
+    const log = new Log();
+    const sup = kernel.spawn<SupervisorMsg>(supervisor({ children: [log.spec('a'), log.spec('b')] }), { name: 'sup' });
+    await settle(kernel);
+    const errorOf = (request: SupervisorMsg) => askSettled(kernel, () => sup.ask(request as never)).catch((error: unknown) => error);
+    expect(await errorOf({ type: 'restart-child', id: 'a' })).to.be.instanceOf(ChildStateError);
+    expect(await errorOf({ type: 'delete-child', id: 'a' })).to.be.instanceOf(ChildStateError);
+    expect(await errorOf({ type: 'delete-child', id: 'zz' })).to.be.instanceOf(NoSuchChildError);
+    await askSettled(kernel, () => sup.ask({ type: 'terminate-child', id: 'a' }));
+    expect(await askSettled(kernel, () => sup.ask({ type: 'delete-child', id: 'a' }))).to.equal(true);
+    expect((await whichChildren(kernel, sup)).map((c) => c.id)).to.deep.equal(['b']);
+    expect(await errorOf({ type: 'restart-child', id: 'a' })).to.be.instanceOf(NoSuchChildError);
+    // The id is free again.
+    await askSettled(kernel, () => sup.ask({ type: 'start-child', spec: log.spec('a') }));
+    expect((await whichChildren(kernel, sup)).map((c) => c.id)).to.deep.equal(['b', 'a']);
+    await shutdown(kernel);
+  });
+
+  it('get-child-spec answers the spec with its defaults; count-children counts supervisors and workers', async () => {
+    const kernel = await boot();
+    const log = new Log();
+    const inner = supervisor({ children: [log.spec('x')] });
+    const sup = kernel.spawn<SupervisorMsg>(supervisor({ children: [log.spec('a', { restart: 'transient' }), { id: 'inner', start: inner as never }] }), {
+      name: 'sup',
+    });
+    await settle(kernel);
+    const a = await askSettled(kernel, () => sup.ask({ type: 'get-child-spec', id: 'a' }));
+    expect({ id: a.id, restart: a.restart, shutdown: a.shutdown, type: a.type, significant: a.significant }).to.deep.equal({
+      id: 'a',
+      restart: 'transient',
+      shutdown: 5_000,
+      type: 'worker',
+      significant: false,
+    });
+    const innerSpec = await askSettled(kernel, () => sup.ask({ type: 'get-child-spec', id: 'inner' }));
+    expect([innerSpec.type, innerSpec.shutdown], 'a supervisor child waits for its own children (OTP)').to.deep.equal(['supervisor', 'infinity']);
+    expect(await askSettled(kernel, () => sup.ask({ type: 'count-children' }))).to.deep.equal({ specs: 2, active: 2, supervisors: 1, workers: 1 });
+    await shutdown(kernel);
+  });
+
+  it('fails an ask it does not understand at once with UnknownRequestError, and stays up', async () => {
+    const kernel = await boot();
+    const log = new Log();
+    const failures = collectFailures(kernel);
+    const sup = kernel.spawn<SupervisorMsg>(supervisor({ children: [log.spec('a')] }), { name: 'sup' });
+    await settle(kernel);
+    const answer = (sup as unknown as ActorRef<Ask<{ type: 'which-children-please' }, unknown>>).ask({ type: 'which-children-please' });
+    answer.catch(() => {});
+    // No virtual time passes: the answer is immediate, not a deadline.
+    await settle(kernel);
+    expect(kernel.clock.now()).to.equal(0);
+    const error = await answer.catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(UnknownRequestError);
+    expect((error as UnknownRequestError).messageType).to.equal('which-children-please');
+    expect(failures).to.deep.equal([]);
+    expect((await whichChildren(kernel, sup)).map((c) => c.id)).to.deep.equal(['a']);
     await shutdown(kernel);
   });
 

@@ -118,7 +118,7 @@ export async function boot(seed = 1): Promise<Kernel> {
 
 /** Runs the simulated kernel until nothing is left to do. */
 export async function settle(kernel: Kernel): Promise<void> {
-  await kernel.simulatedClock.runUntilIdle();
+  await kernel.runUntilIdle();
 }
 
 /** The live ref registered under `name` (throws if there is none). */

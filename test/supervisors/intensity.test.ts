@@ -1,6 +1,7 @@
 /**
  * Restart intensity (OTP's MaxR in MaxT): more restarts than allowed within the window make the
- * supervisor stop its children (reverse start order) and fail to its parent, which may restart it.
+ * supervisor stop its children (reverse start order) and exit with reason `shutdown`, as OTP's does;
+ * its parent decides by its restart type (a permanent one is restarted, a transient one is not).
  */
 import { expect } from 'chai';
 import { type ActorRef, RestartIntensityError } from '../../boot/index.js';
@@ -16,7 +17,7 @@ function supSpec(id: string, options: SupervisorOptions, extra: Partial<ChildSpe
 }
 
 describe('supervisors: restart intensity', () => {
-  it('defaults to 1 restart in 5 s: a second crash within the window stops every child in reverse order and fails the supervisor', async () => {
+  it('defaults to 1 restart in 5 s: a second crash within the window stops every child in reverse order and the supervisor exits', async () => {
     const kernel = await boot();
     const log = new Log();
     const failures = collectFailures(kernel);
@@ -31,19 +32,21 @@ describe('supervisors: restart intensity', () => {
 
     probeRef(kernel, 'b').tell({ type: 'crash' });
     await settle(kernel);
-    expect(log.entries.map(idOf), 'every child stops, last started first, and none starts again').to.deep.equal(['c', 'b', 'a']);
+    // b's own hook ran at its crash; then the others stop, last started first, and none starts again.
+    expect(log.entries.map(idOf)).to.deep.equal(['b', 'c', 'a']);
     expect(log.entries.every((e) => e.startsWith('stop:'))).to.equal(true);
 
-    // The parent sees the supervisor fail with a RestartIntensityError.
+    // The supervisor exits with reason shutdown, and the RestartIntensityError is published.
     expect(failures).to.have.length(3);
     const last = failures[2]!;
     expect(last.child).to.equal(sup);
     expect(last.parent).to.equal(kernel.lookup('kernel.user'));
+    expect(last.reason).to.equal('shutdown');
     expect(last.error).to.be.instanceOf(RestartIntensityError);
     expect(last.error).to.include({ code: 'restart-intensity', restartsMax: 1, restartWindowMs: 5_000 });
     expect(last.message).to.equal(undefined);
     expect(last.atMs).to.equal(4_000);
-    // Under the user guardian (not a supervisor) a failed supervisor is stopped for good.
+    // Under the user guardian (not a supervisor) a supervisor that gave up is stopped for good.
     expect(kernel.lookup('sup')).to.equal(undefined);
     for (const id of ['a', 'b', 'c']) expect(kernel.lookup(id)).to.equal(undefined);
     await shutdown(kernel);
@@ -59,7 +62,7 @@ describe('supervisors: restart intensity', () => {
     log.clear();
     probeRef(kernel, 'b').tell({ type: 'crash' });
     await settle(kernel);
-    expect(log.entries).to.deep.equal(['stop:c:shutdown', 'stop:b:crashed', 'stop:a:shutdown']);
+    expect(log.entries).to.deep.equal(['stop:b:crashed', 'stop:c:shutdown', 'stop:a:shutdown']);
     await shutdown(kernel);
   });
 
@@ -112,7 +115,7 @@ describe('supervisors: restart intensity', () => {
     log.clear();
     probeRef(kernel, 'a').tell({ type: 'crash' });
     await settle(kernel);
-    expect(log.entries.map(idOf)).to.deep.equal(['b', 'a']);
+    expect(log.entries.map(idOf)).to.deep.equal(['a', 'b']);
     expect(failures.map((f) => f.error instanceof RestartIntensityError)).to.deep.equal([false, true]);
     await shutdown(kernel);
   });
@@ -141,7 +144,7 @@ describe('supervisors: restart intensity', () => {
     await settle(kernel);
 
     // (The reason b's hook gets is checked in its own test above.)
-    expect(log.entries.map(step)).to.deep.equal(['stop:c', 'stop:b', 'stop:a', 'start:a', 'start:b', 'start:c']);
+    expect(log.entries.map(step)).to.deep.equal(['stop:b', 'stop:c', 'stop:a', 'start:a', 'start:b', 'start:c']);
     const intensity = failures.find((f) => f.error instanceof RestartIntensityError)!;
     expect(intensity.child).to.equal(inner);
     expect(intensity.parent).to.equal(top);
@@ -187,8 +190,8 @@ describe('supervisors: restart intensity', () => {
     expect(log.entries.map(step)).to.deep.equal([
       'stop:x',
       'start:x', // inner restarts x once
+      'stop:x', // x's hook at its crash; inner escalates: its other children stop
       'stop:y',
-      'stop:x', // inner escalates: its children stop, last started first
       'stop:m1', // mid escalates (inner has already stopped its own children)
       'start:m1',
       'start:x',
@@ -203,6 +206,42 @@ describe('supervisors: restart intensity', () => {
     expect((await whichChildren(kernel, mid)).map((c) => c.id)).to.deep.equal(['m1', 'inner']);
     expect(kernel.lookup('top')).to.not.equal(undefined);
     expect((failures.at(-1)!.parent as ActorRef<never>).toString()).to.contain('top');
+    await shutdown(kernel);
+  });
+
+  it('counts a restart exactly restartWindowMs old (the window is inclusive, as in OTP)', async () => {
+    const kernel = await boot();
+    const log = new Log();
+    const failures = collectFailures(kernel);
+    kernel.spawn<SupervisorMsg>(supervisor({ restartsMax: 1, restartWindowMs: 1_000, children: [log.spec('a')] }), { name: 'sup' });
+    await settle(kernel);
+    probeRef(kernel, 'a').tell({ type: 'crash' });
+    await kernel.simulatedClock.advance(1_000);
+    // The first restart was at 0; at 1 000 it is exactly restartWindowMs old: it still counts.
+    probeRef(kernel, 'a').tell({ type: 'crash' });
+    await settle(kernel);
+    expect(kernel.lookup('sup')).to.equal(undefined);
+    expect(failures.map((f) => f.error instanceof RestartIntensityError)).to.deep.equal([false, false, true]);
+    await shutdown(kernel);
+  });
+
+  it('a transient supervisor child that gives up exits with shutdown and is not restarted; its spec stays', async () => {
+    const kernel = await boot();
+    const log = new Log();
+    const top = kernel.spawn<SupervisorMsg>(
+      supervisor({ restartsMax: 5, children: [log.spec('t1'), supSpec('inner', { children: [log.spec('a')] }, { restart: 'transient' })] }),
+      { name: 'top' },
+    );
+    await settle(kernel);
+    for (let i = 0; i < 2; i++) {
+      probeRef(kernel, 'a').tell({ type: 'crash' });
+      await settle(kernel);
+    }
+    expect(kernel.lookup('inner')).to.equal(undefined);
+    expect((await whichChildren(kernel, top)).map((c) => [c.id, c.status])).to.deep.equal([
+      ['t1', 'running'],
+      ['inner', 'stopped'],
+    ]);
     await shutdown(kernel);
   });
 });

@@ -193,7 +193,7 @@ describe('supervisors: supervisorMachine state graph', () => {
     const elapsed = backoffElapsed as unknown as SupervisorMachineEvent;
 
     const within = run(withBackoff.input, [failure(0), elapsed, { type: 'restart.done' }, failure(4_999), { type: 'children.down' }]);
-    expect(within).to.deep.equal({ value: 'failed', effects: ['raise(100)', 'xstate.cancel', 'performRestart', 'stopAllChildren', 'failSelf'] });
+    expect(within).to.deep.equal({ value: 'failed', effects: ['raise(100)', 'xstate.cancel', 'performRestart', 'stopAllChildren', 'exitGivingUp'] });
 
     const apart = run(withBackoff.input, [failure(0), elapsed, { type: 'restart.done' }, failure(6_000), elapsed, { type: 'restart.done' }]);
     expect(apart.value).to.equal('running');

@@ -17,7 +17,7 @@ import {
 import { failureReportsQueuedMax } from '../../../actors/cpu/limits.js';
 import { eventually } from '../../helpers/eventually.js';
 import { collectDeadLetters, collectEvents, collectFailures, settle } from '../../helpers/kernel.js';
-import { Counter, CrashStorm, Relay } from './fixtures/behaviors.js';
+import { Counter, CrashStorm, Relay, Thrower } from './fixtures/behaviors.js';
 
 const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
 
@@ -48,6 +48,7 @@ function expectCounterCrash(failure: ChildFailure | undefined, counter: { readon
   expect(failure!.child.pid).to.equal(counter.pid);
   expect(failure!.actor).to.match(/^Counter <\d+\.\d+\.\d+>$/);
   expect(failure!.messageType).to.equal('crash');
+  expect(failure!.reason).to.equal('crashed');
   expect(failure!.message).to.deep.equal({ type: 'crash' });
   const error = failure!.error as RemoteFailureError;
   expect(error).to.be.instanceOf(RemoteFailureError);
@@ -78,14 +79,13 @@ describe('every CPU seen from CPU 0, on simulated CPUs', () => {
 
   it('a failure keeps the code of an error that has one of its own', async () => {
     const failures = collectFailures(kernel);
-    const storm = kernel.spawn(CrashStorm, { cpu: 2 });
-    const done = storm.ask({ type: 'storm', count: 1 });
+    const thrower = kernel.spawn(Thrower, { cpu: 2 });
+    thrower.tell({ type: 'throw' });
     await settle(kernel);
-    expect(await done).to.equal(1);
     expect(failures).to.have.length(1);
     const error = failures[0]!.error as RemoteFailureError;
-    expect([failures[0]!.cpu, failures[0]!.messageType, failures[0]!.parent?.pid]).to.deep.equal([2, undefined, storm.pid]);
-    expect([error.remoteCode, error.remoteName, error.message]).to.deep.equal(['E_DOOMED', 'DoomError', 'DoomError: doomed from the start']);
+    expect([failures[0]!.cpu, failures[0]!.messageType, failures[0]!.child.pid]).to.deep.equal([2, 'throw', thrower.pid]);
+    expect([error.remoteCode, error.remoteName, error.message]).to.deep.equal(['E_DOOMED', 'DoomError', 'DoomError: thrown on purpose']);
   });
 
   it('a dead letter on CPU 1 shows on kernel.deadLetters of CPU 0, with its CPU', async () => {

@@ -81,7 +81,7 @@ describe('links across CPUs', () => {
             pidWhenLinked = far.pid;
             turn.link(far as never);
           },
-          signal: (signal) => void (signal.type === 'exit' && exits.push([signal.from.pid, signal.reason])),
+          signal: (signal) => void (signal.type === 'exit' && exits.push([signal.from?.pid ?? 0, String(signal.reason)])),
         };
       }),
     );

@@ -1,23 +1,33 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { flattenStatus, rebuildStatus } from '../../../actors/cpu/remote-status.js';
-import { formatStatus, Kernel, type ActorStatus, type KernelStatus } from '../../../boot/index.js';
+import { formatStatus, Kernel, type ActorStateValue, type ActorStatus, type KernelStatus } from '../../../boot/index.js';
 import { settledOnClock } from '../../helpers/kernel.js';
 import { Counter } from './fixtures/behaviors.js';
 
 const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
 
-/** Trees up to `depth` generations below the root, each actor with up to three children. */
+/** State values as machines have them: a name, or regions nested up to `depth` levels. */
+function stateValueArbitrary(depth: number): fc.Arbitrary<ActorStateValue> {
+  const name = fc.string({ minLength: 1, maxLength: 6 });
+  return depth === 0 ? name : fc.oneof(name, fc.dictionary(name, stateValueArbitrary(depth - 1), { minKeys: 1, maxKeys: 3 }));
+}
+
+/** Trees up to `depth` generations below the root, each actor with up to three children; some are machines, with a state. */
 function actorStatusArbitrary(depth: number): fc.Arbitrary<ActorStatus> {
-  return fc.record({
-    pid: fc.string({ maxLength: 12 }),
-    label: fc.string({ maxLength: 12 }),
-    name: fc.option(fc.string({ maxLength: 8 }), { nil: undefined }),
-    status: fc.constantFrom('running' as const, 'suspended' as const, 'stopping' as const, 'stopped' as const),
-    mailbox: fc.nat(),
-    restarts: fc.nat(),
-    children: depth === 0 ? fc.constant([]) : fc.array(actorStatusArbitrary(depth - 1), { maxLength: 3 }),
-  });
+  return fc.record(
+    {
+      pid: fc.string({ maxLength: 12 }),
+      label: fc.string({ maxLength: 12 }),
+      name: fc.option(fc.string({ maxLength: 8 }), { nil: undefined }),
+      status: fc.constantFrom('running' as const, 'suspended' as const, 'stopping' as const, 'stopped' as const),
+      mailbox: fc.nat(),
+      restarts: fc.nat(),
+      state: stateValueArbitrary(3),
+      children: depth === 0 ? fc.constant([]) : fc.array(actorStatusArbitrary(depth - 1), { maxLength: 3 }),
+    },
+    { requiredKeys: ['pid', 'label', 'name', 'status', 'mailbox', 'restarts', 'children'] },
+  );
 }
 
 function labelsOf(node: ActorStatus): string[] {

@@ -26,6 +26,7 @@ function failure(error: unknown, message: unknown): ChildFailure {
     error,
     message,
     messageType: message === undefined ? undefined : 'work',
+    reason: 'crashed',
     atMs: 12,
   };
 }
@@ -36,6 +37,7 @@ describe('reports between CPUs', () => {
     const back = failureFromWire(crossed(failureToWire(failure(thrown, { type: 'work', n: 1 }), false)), 1, refFor);
     expect([back.child.pid, back.parent?.pid, back.cpu, back.actor, back.messageType, back.atMs]).to.deep.equal([7, 3, 1, 'Worker <1.7.1>', 'work', 12]);
     expect(back.message).to.deep.equal({ type: 'work', n: 1 });
+    expect(back.reason).to.equal('crashed');
     const error = back.error as RemoteFailureError;
     expect(error).to.be.instanceOf(RemoteFailureError);
     expect([error.remoteCode, error.remoteName, error.message]).to.deep.equal(['thrown', 'RangeError', 'RangeError: out of range']);
@@ -47,6 +49,13 @@ describe('reports between CPUs', () => {
     const back = failureFromWire(crossed(failureToWire(failure(new ActorStoppedError('x', 'work'), { type: 'work', run: () => 1 }), false)), 2, refFor);
     expect(back.error).to.be.instanceOf(ActorStoppedError);
     expect([back.message, back.messageType, back.cpu]).to.deep.equal([undefined, 'work', 2]);
+  });
+
+  it('an exit reason crosses as it is when it is plain data, else described', () => {
+    const custom = { ...failure(new Error('x'), undefined), reason: { shutdown: { why: 'maintenance', at: [1, 2] } } };
+    expect(failureFromWire(crossed(failureToWire(custom, false)), 1, refFor).reason).to.deep.equal({ shutdown: { why: 'maintenance', at: [1, 2] } });
+    const opaque = { ...failure(new Error('x'), undefined), reason: { shutdown: new Map() } };
+    expect(failureFromWire(crossed(failureToWire(opaque, false)), 1, refFor).reason).to.match(/could not cross/);
   });
 
   it('a lean failure leaves its message and stack behind, so it fits a small frame', () => {

@@ -161,6 +161,49 @@ describe('drivers/clock/simulated', () => {
     expect(clock.pendingTimers() + clock.pendingWork()).to.equal(0);
   });
 
+  it('runUntilIdle({ stopWhen }) stops once it holds, after the work ready at that instant, before later timers', async () => {
+    const clock = createSimulatedClock();
+    const log: string[] = [];
+    let resolveOpened!: () => void;
+    const opened = new Promise<void>((resolve) => (resolveOpened = resolve));
+    let isOpen = false;
+    void opened.then(() => (isOpen = true));
+    clock.setTimer(10, () => {
+      log.push(`t10 at ${clock.now()}`);
+      resolveOpened();
+      clock.schedule(() => log.push('work after the opening'));
+    });
+    clock.setTimer(20, () => log.push('t20'));
+    // The promise settles in the timer's callback; its continuation runs at the next macrotask turn.
+    expect(await clock.runUntilIdle({ stopWhen: () => isOpen })).to.equal(2);
+    expect(log).to.deep.equal(['t10 at 10', 'work after the opening']);
+    expect(clock.now()).to.equal(10);
+    expect(clock.pendingTimers()).to.equal(1);
+    // Already true: runs what is ready, moves no time.
+    clock.schedule(() => log.push('ready'));
+    expect(await clock.runUntilIdle({ stopWhen: () => true })).to.equal(1);
+    expect(clock.now()).to.equal(10);
+    let error: unknown;
+    await clock.runUntilIdle({ stopWhen: 'yes' as never }).catch((caught: unknown) => (error = caught));
+    expect(error)
+      .to.be.instanceOf(TypeError)
+      .with.property('message')
+      .that.matches(/stopWhen/);
+  });
+
+  it('runUntilIdle({ stopWhen }) stops a busy run too, between callbacks that consume CPU time', async () => {
+    const clock = createSimulatedClock();
+    let busy = 0;
+    const spin = (): void => {
+      busy++;
+      clock.consume(2);
+      clock.schedule(spin);
+    };
+    clock.schedule(spin);
+    await clock.runUntilIdle({ stopWhen: () => busy >= 3 });
+    expect([busy, clock.now(), clock.pendingWork()]).to.deep.equal([3, 6, 1]);
+  });
+
   it('completes async work: a callback that awaits a promise, then schedules and arms more', async () => {
     const clock = createSimulatedClock();
     const log: string[] = [];
