@@ -49,6 +49,7 @@ export function bootCpu(options: BootOptions, subsystems: readonly AnySubsystem[
     mailboxCapacity: options.mailboxCapacity ?? mailboxCapacityDefault,
     askDeadlineMs: options.askDeadlineMs ?? askDeadlineMsDefault,
     ...(join?.firstGeneration !== undefined ? { firstGeneration: join.firstGeneration } : {}),
+    ...(join?.incarnation !== undefined ? { incarnation: join.incarnation } : {}),
     dispatcher: (kernel) => createDispatcher(kernel, options),
     checkSpawnOptions: checkScheduling,
   });

@@ -55,7 +55,15 @@ export {
   type StandardExitReason,
 } from '../actors/runtime/signals.js';
 export { MonitorRef } from '../actors/runtime/monitor.js';
-export type { DeadLetter, DeadLetterReason, KernelEvent, KernelEventKind } from '../actors/runtime/events.js';
+export {
+  eventCpu,
+  type DeadLetter,
+  type DeadLetterReason,
+  type DroppedReports,
+  type KernelEvent,
+  type KernelEventKind,
+  type ReportStream,
+} from '../actors/runtime/events.js';
 export { formatStateValue, formatStatus, type ActorStateValue, type ActorStatus, type KernelStatus } from '../actors/runtime/status.js';
 export { formatPid, type Pid } from '../ground/pid.js';
 export * from '../ground/errors.js';

@@ -16,7 +16,7 @@ import type { WorkerKernelOptions } from '../actors/cpu/hosts/worker-protocol.js
 import { cpuRingBytesDefault } from '../actors/cpu/limits.js';
 import { type AnySubsystem, isSubsystemName, type KernelHandle, type Subsystem } from '../actors/plugin/subsystem.js';
 import type { Behavior } from '../actors/runtime/behavior.js';
-import type { DeadLetter, KernelEvent } from '../actors/runtime/events.js';
+import type { DeadLetter, DroppedReports, KernelEvent } from '../actors/runtime/events.js';
 import type { ChildFailure, KernelCore } from '../actors/runtime/kernel-core.js';
 import type { ActorRef } from '../actors/runtime/ref.js';
 import type { SpawnOptionsFor } from '../actors/runtime/spawn-options.js';
@@ -241,22 +241,51 @@ export class Kernel implements KernelHandle {
     return this.core.whenStopped;
   }
 
-  /** The causal event stream (spawn, stop, restart, send, receive, transition, fault, dead-letter). */
+  /**
+   * The causal event stream (spawn, stop, restart, send, receive, transition, fault, dead-letter,
+   * timer) of every CPU: the other CPUs trace, and send CPU 0 their events, only while someone
+   * watches it. Each event names its `cpu`; ids are unique across CPUs, so a `cause` names one
+   * event whichever CPU it happened on, and a message to another CPU links the two.
+   *
+   * @example
+   * ```ts
+   * const subscription = kernel.events.subscribe((event) => console.log(event.cpu, event.id, event.kind, '←', event.cause));
+   * subscription.unsubscribe(); // the other CPUs stop tracing
+   * ```
+   */
   get events(): Observable<KernelEvent> {
     return this.core.events;
   }
 
-  /** Every message that could not be delivered, with its sender and the reason. */
+  /** Every message that could not be delivered, on any CPU, with its sender, its CPU and the reason. */
   get deadLetters(): Observable<DeadLetter> {
     return this.core.deadLetters;
   }
 
-  /** Every child failure, including those a supervisor restarts automatically. */
+  /**
+   * Every child failure on any CPU, including those a supervisor restarts automatically: a crash
+   * on a worker CPU shows here, with its CPU, its actor, and its error's name, message, code and
+   * stack (see `ChildFailure`).
+   *
+   * @example
+   * ```ts
+   * kernel.failures.subscribe(({ cpu, actor, error }) => console.error(`cpu ${cpu}: ${actor} failed`, error));
+   * ```
+   */
   get failures(): Observable<ChildFailure> {
     return this.core.failures;
   }
 
-  /** Messages that could not be delivered since boot. */
+  /**
+   * Reports other CPUs dropped rather than send: failures, dead letters or events that came faster
+   * than their bounded queues to CPU 0 could carry (a crash storm). What `failures`, `deadLetters`
+   * and `events` do not show is counted here.
+   */
+  get droppedReports(): Observable<DroppedReports> {
+    return this.core.droppedReports;
+  }
+
+  /** Messages that could not be delivered on this CPU since boot (`deadLetters` shows every CPU's). */
   get deadLetterCount(): number {
     return this.core.deadLetterCount;
   }

@@ -24,6 +24,7 @@ try {
     memory: boot.memory,
     catalog,
     firstGeneration: boot.firstGeneration,
+    incarnation: boot.incarnation,
   });
   const routing = node!;
   const loop = new CpuLoop(core, routing, state);

@@ -212,14 +212,27 @@ export class SpawnFailedError extends OspreyError {
   }
 }
 
-/** A failure on another CPU whose type has no local counterpart; `remoteCode` and the message say what it was. */
+/**
+ * A failure on another CPU whose type has no local counterpart; `remoteCode` and the message say what it was.
+ * A failure another CPU reported to CPU 0 (`kernel.failures`) also carries the thrown error's class
+ * name and stack as text (`remoteName`, `remoteStack`); its `stack` is then the remote one, so a log
+ * shows where it was thrown.
+ */
 export class RemoteFailureError extends OspreyError {
   readonly code = 'remote-failure';
+  /** The class name of what was thrown on the other CPU (`TypeError`), when it was reported. */
+  readonly remoteName: string | undefined;
+  /** The stack of what was thrown on the other CPU, as text, when it was reported. */
+  readonly remoteStack: string | undefined;
   constructor(
     readonly remoteCode: string,
     message: string,
+    details: { readonly name?: string; readonly stack?: string } = {},
   ) {
     super(message);
+    this.remoteName = details.name;
+    this.remoteStack = details.stack;
+    if (details.stack !== undefined) this.stack = details.stack;
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * The runtime's own frames between CPUs (worker threads): an actor message in an envelope, the
  * reply to an ask, spawns and migrations, and the supervision signals stop, down and exit, with
- * monitors, links, names and status across CPUs. Subsystems declare their frames in their own
+ * monitors, links, names and status across CPUs, and what the other CPUs report to CPU 0 (their
+ * failures, dead letters and trace events). Subsystems declare their frames in their own
  * protocol files (protocols/irq.ts) and register them with the routing (actors/cpu/frame-registry.ts).
  *
  * Pids are non-negative safe integers (see `ground/pid.ts`); 0 means "no actor", e.g. a
@@ -29,6 +30,8 @@ export const KERNEL_NAME = 'kernel.name' as const;
 export const KERNEL_UNLINK = 'kernel.unlink' as const;
 export const KERNEL_STATUS_REQUEST = 'kernel.status-request' as const;
 export const KERNEL_STATUS = 'kernel.status' as const;
+export const KERNEL_OBSERVE = 'kernel.observe' as const;
+export const KERNEL_REPORTS = 'kernel.reports' as const;
 
 /** A user message for actor `to`; `from` is 0 outside any actor, `askId` is 0 for a tell. */
 export const kernelEnvelope = defineMessage(KERNEL_ENVELOPE, { to: 'pid', from: 'pid', askId: 'integer', body: 'any' });
@@ -102,6 +105,21 @@ export const kernelStatus = defineMessage(KERNEL_STATUS, { ticket: 'integer', st
 /** The sending CPU's actor `pid` took (`registered`) or gave up name `name`: a lookup on any CPU finds it. */
 export const kernelName = defineMessage(KERNEL_NAME, { name: 'string', pid: 'pid', registered: 'boolean' });
 
+/**
+ * CPU 0 tells the receiving CPU whether to send it its trace events: `events` is true while someone
+ * on CPU 0 watches `kernel.events`, so no other CPU traces while nobody watches.
+ */
+export const kernelObserve = defineMessage(KERNEL_OBSERVE, { events: 'boolean' });
+/**
+ * What the sending CPU reports to CPU 0 of one of its streams: `records` (flat lists, see
+ * actors/cpu/wire-reports.ts), and how many it `dropped` since its last report of that stream.
+ */
+export const kernelReports = defineMessage(KERNEL_REPORTS, {
+  stream: { oneOf: ['failures', 'dead-letters', 'events'] },
+  records: 'any',
+  dropped: 'integer',
+});
+
 export type KernelEnvelope = MessageOf<typeof kernelEnvelope>;
 export type KernelReply = MessageOf<typeof kernelReply>;
 export type KernelStop = MessageOf<typeof kernelStop>;
@@ -117,6 +135,8 @@ export type KernelName = MessageOf<typeof kernelName>;
 export type KernelUnlink = MessageOf<typeof kernelUnlink>;
 export type KernelStatusRequest = MessageOf<typeof kernelStatusRequest>;
 export type KernelStatusAnswer = MessageOf<typeof kernelStatus>;
+export type KernelObserve = MessageOf<typeof kernelObserve>;
+export type KernelReports = MessageOf<typeof kernelReports>;
 export type KernelMessage =
   | KernelEnvelope
   | KernelReply
@@ -132,7 +152,9 @@ export type KernelMessage =
   | KernelName
   | KernelUnlink
   | KernelStatusRequest
-  | KernelStatusAnswer;
+  | KernelStatusAnswer
+  | KernelObserve
+  | KernelReports;
 
 /** Every kernel descriptor, in a fixed order: codecs on all CPUs derive the same seeds from it. */
 export const runtimeDescriptors = [
@@ -151,6 +173,8 @@ export const runtimeDescriptors = [
   kernelUnlink,
   kernelStatusRequest,
   kernelStatus,
+  kernelObserve,
+  kernelReports,
 ] as const;
 
 /**

@@ -3,7 +3,8 @@
  * actors of other CPUs into mail frames (refs in bodies included, see wire-refs.ts), delivers the
  * mail frames other CPUs send, answers forwarded asks, and hands every other frame to the handler
  * its type registered (frame-registry.ts). The concerns live in files of their own, each with its
- * frames: placements, migrations, monitors, links, names and status across CPUs; backpressure is
+ * frames: placements, migrations, monitors, links, names and status across CPUs, and the reports
+ * other CPUs send CPU 0 (failures, dead letters, events); backpressure is
  * the outbox's (outbox.ts). Subsystems add their frame types at boot.
  */
 import { assert } from '../../ground/assert.js';
@@ -29,6 +30,7 @@ import type { ExitReason } from '../runtime/signals.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
 import type { KernelStatus } from '../runtime/status.js';
 import type { BehaviorCatalog } from './catalog.js';
+import { CpuReports } from './cpu-reports.js';
 import { CpuStatuses } from './cpu-statuses.js';
 import { FrameRegistry, type FrameRouting, type FrameType } from './frame-registry.js';
 import type { InterconnectMemory } from './interconnect.js';
@@ -42,6 +44,7 @@ import { RemoteLinks } from './remote-links.js';
 import { RemoteMonitors } from './remote-monitors.js';
 import { RemoteNames } from './remote-names.js';
 import { RemoteRefs } from './remote-refs.js';
+import type { TracedEnvelope } from './mail-frames.js';
 import { fromWireError, toWireError } from './wire-error.js';
 import { resolveWireRefs } from './wire-refs.js';
 
@@ -73,6 +76,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   private readonly links: RemoteLinks;
   private readonly names: RemoteNames;
   private readonly statuses: CpuStatuses;
+  private readonly reports: CpuReports;
   /** The frame types this CPU knows (the runtime's, then its subsystems'). */
   readonly frames: FrameRegistry;
   private readonly down = new Set<number>();
@@ -91,6 +95,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     this.links = new RemoteLinks(this);
     this.names = new RemoteNames(this);
     this.statuses = new CpuStatuses(this);
+    this.reports = new CpuReports(this);
     // Mail frames and structure syncs are the port's and this core's own; every other frame has its handler.
     this.frames = new FrameRegistry([kernelEnvelope, kernelReply, kernelStructures]);
     this.frames.register(
@@ -100,6 +105,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
       ...this.links.frames,
       ...this.names.frames,
       ...this.statuses.frames,
+      ...this.reports.frames,
       ...(options.frames ?? []),
     );
     const refFor = (pid: Pid): ActorRef<never> => this.refs.refFor(pid);
@@ -180,9 +186,10 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
       else kernel.deadLetter(message, origin, cell, 'stopped');
       return false;
     }
-    if (kernel.tracing.active) kernel.traceSend(origin, cell.pid, message);
+    // Traced, the envelope carries its `send` event's id: the far CPU's events name it as their cause.
+    const cause = kernel.tracing.active ? kernel.traceSend(origin, cell.pid, message) : 0;
     const from = origin < 0 ? kernel.currentPid : origin;
-    const frame = this.port.encodeEnvelope(cpu, cell.pid, from, origin < 0 ? -origin : 0, message);
+    const frame = this.port.encodeEnvelope(cpu, cell.pid, from, origin < 0 ? -origin : 0, message, cause);
     return this.outbox.offer(cpu, frame, message, origin, cell);
   }
 
@@ -248,14 +255,15 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     return this.port.pump();
   }
 
-  /** Moves frames waiting in outboxes into rings that have room again. */
+  /** Moves frames waiting in outboxes, and reports held for CPU 0, into rings that have room again. */
   flushOutboxes(): void {
     this.outbox.flush();
+    this.reports.flush();
   }
 
-  /** Frames waiting in outboxes. */
+  /** Frames waiting in outboxes, and reports held for CPU 0 (see cpu-reports.ts). */
   get waitingFrames(): number {
-    return this.outbox.waiting;
+    return this.outbox.waiting + this.reports.waiting;
   }
 
   /**
@@ -277,7 +285,27 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     else this.frames.handle(message, source, this);
   }
 
+  /**
+   * Delivers an envelope. While this CPU traces, its `send` event here is caused by the sender's
+   * `send` on its CPU when the sender traced too (a traced envelope), else by nothing: whatever this
+   * CPU was doing while it took the frame in did not cause it.
+   */
   private deliverEnvelope(source: number, message: KernelEnvelope): void {
+    const kernel = this.kernel;
+    if (!kernel.tracing.active) {
+      this.deliverToActor(source, message);
+      return;
+    }
+    const outer = kernel.currentCause;
+    kernel.currentCause = (message as Partial<TracedEnvelope>).cause ?? 0;
+    try {
+      this.deliverToActor(source, message);
+    } finally {
+      kernel.currentCause = outer;
+    }
+  }
+
+  private deliverToActor(source: number, message: KernelEnvelope): void {
     const kernel = this.kernel;
     const cell = this.localCell(message.to);
     if (message.askId === 0) {
@@ -323,6 +351,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     this.down.delete(cpu);
     this.names.cpuUp(cpu);
     this.placements.cpuUp(cpu);
+    this.reports.cpuUp(cpu);
   }
 
   isDown(cpu: number): boolean {

@@ -32,3 +32,17 @@ export const outboxRetryMs = 1;
 export const blockedSendSleepMs = 0.05;
 /** Remote refs cached per CPU (so refs to one remote actor are one object); cleared when full. */
 export const remoteRefCacheMax = 65_536;
+/**
+ * Reports a CPU holds for CPU 0 while its ring is busy, by stream (see cpu-reports.ts); past these,
+ * new ones are dropped and counted, and the count reaches CPU 0 with the next report. A crash storm
+ * thus costs the ring at most a bounded batch. Failures carry stacks (up to 4 KiB each), so fewer.
+ */
+export const failureReportsQueuedMax = 256;
+export const deadLetterReportsQueuedMax = 1_024;
+export const eventReportsQueuedMax = 8_192;
+/** Reports per frame, by stream: a frame stays well under the 64 KiB frame bound (protocols/limits.ts). */
+export const failureReportsPerFrameMax = 8;
+export const deadLetterReportsPerFrameMax = 64;
+export const eventReportsPerFrameMax = 256;
+/** Share of the ring to CPU 0 reports may fill: the rest is left to mail, which reports never crowd out. */
+export const reportRingShareMax = 0.5;

@@ -6,13 +6,16 @@
  * small message, measured), and the schema walked the envelope again. Here the header is three
  * stores, and only the body goes through msgpackr and the plain-data check.
  *
- * Layout (little-endian; pids and ask ids are safe integers, so float64 holds them exactly):
+ * Layout (little-endian; pids, ask ids and event ids are safe integers, so float64 holds them exactly):
  * ```
- * envelope  0xc1 0x01 | to f64 | from f64 | askId f64 | body
- * reply     0xc1 0x02 | askId f64 | to f64 | ok u8    | body
+ * envelope         0xc1 0x01 | to f64 | from f64 | askId f64 | body
+ * traced envelope  0xc1 0x41 | to f64 | from f64 | askId f64 | cause f64 | body
+ * reply            0xc1 0x02 | askId f64 | to f64 | ok u8    | body
  * ```
  * The kind byte's high bit says that the body holds refs (see wire-refs.ts), so the receiver walks
- * only those bodies to turn them back into refs.
+ * only those bodies to turn them back into refs. Its 0x40 bit says that the envelope carries the
+ * id of the sender's `send` event, its `cause` on the receiving CPU: a sender that traces writes it,
+ * so the causal chain crosses CPUs, and one that does not pays nothing for it.
  * 0xc1 is the one byte msgpack never uses, so such a frame cannot be mistaken for a msgpackr-encoded
  * kernel message, which the same rings carry for everything else (spawns, stops, structure syncs).
  */
@@ -27,19 +30,30 @@ export const mailFrameMarker = 0xc1;
 const envelopeKind = 1;
 const replyKind = 2;
 const holdsRefsBit = 0x80;
+const tracedBit = 0x40;
 /** Bytes before an envelope's body. */
 export const envelopeHeaderBytes = 26;
+/** Bytes before a traced envelope's body: the cause follows the routing fields. */
+export const tracedEnvelopeHeaderBytes = envelopeHeaderBytes + 8;
+
+/** An envelope as a traced mail frame delivers it: with the id of its `send` event on the sending CPU. */
+export type TracedEnvelope = KernelEnvelope & { readonly cause: number };
 /** Bytes before a reply's body. */
 export const replyHeaderBytes = 19;
 
-/** Writes an envelope's header in `view` at byte `at`; the body goes at `at + envelopeHeaderBytes`. */
-export function writeEnvelopeHeader(view: DataView, at: number, to: number, from: number, askId: number, bodyHoldsRefs = false): void {
-  assert(isPid(to) && isPid(from) && isPid(askId), 'an envelope carries pids and an ask id that are non-negative safe integers');
+/**
+ * Writes an envelope's header in `view` at byte `at`; the body goes at `at + envelopeHeaderBytes`,
+ * or at `at + tracedEnvelopeHeaderBytes` when `cause` (the id of the sender's `send` event) is not 0.
+ */
+export function writeEnvelopeHeader(view: DataView, at: number, to: number, from: number, askId: number, bodyHoldsRefs = false, cause = 0): void {
+  assert(isPid(to) && isPid(from) && isPid(askId) && isPid(cause), 'an envelope carries pids, an ask id and an event id that are non-negative safe integers');
+  const kind = cause === 0 ? envelopeKind : envelopeKind | tracedBit;
   view.setUint8(at, mailFrameMarker);
-  view.setUint8(at + 1, bodyHoldsRefs ? envelopeKind | holdsRefsBit : envelopeKind);
+  view.setUint8(at + 1, bodyHoldsRefs ? kind | holdsRefsBit : kind);
   view.setFloat64(at + 2, to, true);
   view.setFloat64(at + 10, from, true);
   view.setFloat64(at + 18, askId, true);
+  if (cause !== 0) view.setFloat64(at + 26, cause, true);
 }
 
 /** Writes a reply's header in `view` at byte `at`; the body goes at `at + replyHeaderBytes`. */
@@ -64,7 +78,7 @@ export function readMailFrame(
   bytes: Uint8Array,
   length: number,
   resolveRefs?: (body: unknown) => unknown,
-): KernelEnvelope | KernelReply {
+): KernelEnvelope | TracedEnvelope | KernelReply {
   assert(bytes[0] === mailFrameMarker && bytes.buffer === view.buffer, 'readMailFrame: not a mail frame, or a view of other memory');
   const flags = length >= 2 ? bytes[1]! : undefined;
   const kind = flags === undefined ? undefined : flags & ~holdsRefsBit;
@@ -76,6 +90,15 @@ export function readMailFrame(
     const askId = pidAt(view, 18, 'askId');
     const body = codec.decodeDataRange(bytes, envelopeHeaderBytes, length, 'body');
     return { type: KERNEL_ENVELOPE, to, from, askId, body: resolve === undefined ? body : resolve(body) };
+  }
+  if (kind === (envelopeKind | tracedBit)) {
+    if (length <= tracedEnvelopeHeaderBytes) throw truncated('traced envelope');
+    const to = pidAt(view, 2, 'to');
+    const from = pidAt(view, 10, 'from');
+    const askId = pidAt(view, 18, 'askId');
+    const cause = pidAt(view, 26, 'cause');
+    const body = codec.decodeDataRange(bytes, tracedEnvelopeHeaderBytes, length, 'body');
+    return { type: KERNEL_ENVELOPE, to, from, askId, body: resolve === undefined ? body : resolve(body), cause };
   }
   if (kind === replyKind) {
     if (length <= replyHeaderBytes) throw truncated('reply');

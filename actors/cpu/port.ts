@@ -20,7 +20,15 @@ import { frameBytesMax } from '../../protocols/limits.js';
 import { ProtocolError } from '../../protocols/protocol-error.js';
 import { Doorbell } from './doorbell.js';
 import { portableRefs } from './wire-refs.js';
-import { envelopeHeaderBytes, mailFrameMarker, readMailFrame, replyHeaderBytes, writeEnvelopeHeader, writeReplyHeader } from './mail-frames.js';
+import {
+  envelopeHeaderBytes,
+  mailFrameMarker,
+  readMailFrame,
+  replyHeaderBytes,
+  tracedEnvelopeHeaderBytes,
+  writeEnvelopeHeader,
+  writeReplyHeader,
+} from './mail-frames.js';
 import { ringBetween, type InterconnectMemory } from './interconnect.js';
 import { pumpFramesPerSourceMax } from './limits.js';
 
@@ -95,7 +103,7 @@ export class CpuPort {
    */
   blocked = false;
   /** Where inbound frames are copied to be decoded. */
-  private readonly inScratch = new Uint8Array(frameBytesMax + envelopeHeaderBytes + 4);
+  private readonly inScratch = new Uint8Array(frameBytesMax + tracedEnvelopeHeaderBytes + 4);
   private readonly inScratchWords = new Int32Array(this.inScratch.buffer, 0, this.inScratch.length >> 2);
   private readonly inView = new DataView(this.inScratch.buffer);
   /**
@@ -178,15 +186,16 @@ export class CpuPort {
 
   /**
    * Encodes a `kernel.envelope` for `target` as a mail frame (see mail-frames.ts), checking `body` as
-   * plain data. Returns the frame where the encoder wrote it, valid until the next encode in this
-   * thread: offer it at once or copy it.
+   * plain data; `cause`, the id of the sender's `send` event, makes it a traced envelope (0: none).
+   * Returns the frame where the encoder wrote it, valid until the next encode in this thread: offer
+   * it at once or copy it.
    */
-  encodeEnvelope(target: number, to: number, from: number, askId: number, body: unknown): EncodedBytes {
+  encodeEnvelope(target: number, to: number, from: number, askId: number, body: unknown, cause = 0): EncodedBytes {
     const link = this.outLink(target);
     // The codec leaves room for the header in front of the body: the frame is whole without a copy.
-    const frame = link.codec.encodeData(body, 'body', envelopeHeaderBytes);
+    const frame = link.codec.encodeData(body, 'body', cause === 0 ? envelopeHeaderBytes : tracedEnvelopeHeaderBytes);
     this.checkFits(target, link, frame.length);
-    writeEnvelopeHeader(this.viewOf(frame.bytes), frame.offset, to, from, askId, link.codec.portablesInLastData > 0);
+    writeEnvelopeHeader(this.viewOf(frame.bytes), frame.offset, to, from, askId, link.codec.portablesInLastData > 0, cause);
     return frame;
   }
 
@@ -241,6 +250,22 @@ export class CpuPort {
     link.bell.ring(this.cpu);
     if (this.onOffered !== null) this.onOffered(target);
     return true;
+  }
+
+  /**
+   * `offer`, into no more than `share` (0–1) of the ring to `target`: false, sending nothing, when
+   * the frame would fill the ring past it. Frames that must not crowd out mail (the reports other
+   * CPUs send CPU 0) leave the rest of the ring to it.
+   */
+  offerWithin(target: number, bytes: Uint8Array, share: number): boolean {
+    const ring = this.outLink(target).ring;
+    if (ring.usedBytes() + bytes.length > ring.capacityBytes * share) return false;
+    return this.offer(target, bytes);
+  }
+
+  /** The data bytes of the ring to `target`. */
+  ringBytesTo(target: number): number {
+    return this.outLink(target).ring.capacityBytes;
   }
 
   /** `encode` then `offer`. */

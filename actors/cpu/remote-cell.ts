@@ -86,7 +86,18 @@ export class RemoteCell extends Cell {
     (this as unknown as { pid: Pid }).pid = pid;
     const held = this.held;
     this.held = null;
-    while (held !== null && held.count > 0) this.deliver(held.shift(), held.shiftedOrigin);
+    const kernel = this.kernel;
+    const outer = kernel.currentCause;
+    try {
+      while (held !== null && held.count > 0) {
+        const message = held.shift();
+        // A held message goes on as caused by its `send` into the hold (0 when untraced).
+        kernel.currentCause = held.shiftedCause;
+        this.deliver(message, held.shiftedOrigin);
+      }
+    } finally {
+      kernel.currentCause = outer;
+    }
     for (const waiter of this.spawnWaiters ?? []) waiter.resolve();
     this.spawnWaiters = null;
     // Monitored or linked before its CPU answered: the requests could only go out now.
@@ -142,7 +153,9 @@ export class RemoteCell extends Cell {
   }
 
   private hold(message: unknown, origin: number): boolean {
-    const held = (this.held ??= new Mailbox(this.options?.mailboxCapacity ?? this.kernel.mailboxCapacity));
-    return held.offer(message, origin, 0) || this.overflow(held, message, origin, 0);
+    const kernel = this.kernel;
+    const held = (this.held ??= new Mailbox(this.options?.mailboxCapacity ?? kernel.mailboxCapacity));
+    const cause = kernel.tracing.active ? kernel.traceSend(origin, 0, message) : 0;
+    return held.offer(message, origin, cause) || this.overflow(held, message, origin, cause);
   }
 }

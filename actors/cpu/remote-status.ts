@@ -26,6 +26,7 @@ export interface WireStatus {
   readonly actors: number;
   readonly messagesHandled: number;
   readonly deadLetters: number;
+  readonly tracing: boolean;
   readonly subsystems: Readonly<Record<string, unknown>>;
   /** The tree in depth-first order: every actor comes after its parent. */
   readonly tree: readonly WireActor[];
@@ -46,6 +47,7 @@ export function flattenStatus(status: KernelStatus): WireStatus {
     actors: status.actors,
     messagesHandled: status.messagesHandled,
     deadLetters: status.deadLetters,
+    tracing: status.tracing,
     subsystems: status.subsystems,
     tree,
   };
@@ -78,6 +80,7 @@ export function rebuildStatus(wire: WireStatus): KernelStatus {
     actors: wire.actors,
     messagesHandled: wire.messagesHandled,
     deadLetters: wire.deadLetters,
+    tracing: wire.tracing === true,
     subsystems: wire.subsystems ?? {},
     tree: root,
   };

@@ -1,7 +1,9 @@
 /**
  * Failures that cross CPUs. An ask answered with an error on another CPU reaches its asker as the
  * same typed error (`instanceof ActorStoppedError` works across CPUs); a thrown value the runtime
- * does not know becomes a `RemoteFailureError` carrying its code and description.
+ * does not know becomes a `RemoteFailureError` carrying its code and description. An actor's
+ * failure reported to CPU 0 (`kernel.failures`) crosses the same way, with the thrown error's class
+ * name and stack as text too (`toWireFailure`).
  */
 import {
   ActorCrashedError,
@@ -24,7 +26,16 @@ export interface WireError {
   readonly target?: string;
   readonly messageType?: string;
   readonly number?: number;
+  /** The class name of what was thrown (failures reported to CPU 0 only). */
+  readonly name?: string;
+  /** Its stack, as text (failures reported to CPU 0 only). */
+  readonly stack?: string;
 }
+
+/** Longest stack a reported failure carries, in characters: deep enough to find the throw, bounded for the ring. */
+export const wireStackLengthMax = 4_096;
+/** Longest error message a reported failure carries, in characters. */
+export const wireMessageLengthMax = 2_048;
 
 export function toWireError(error: unknown): WireError {
   if (error instanceof AskTimeoutError)
@@ -40,7 +51,38 @@ export function toWireError(error: unknown): WireError {
   return { code: 'thrown', message: describeError(error) };
 }
 
+/**
+ * The plain-data form of an actor's failure, as another CPU reports it to CPU 0: `toWireError`'s,
+ * with the thrown error's class name and stack as text, and the code a foreign error carries
+ * (Node's `ENOENT`, say) where the runtime has none of its own for it. Message and stack are cut
+ * to bounds, so a report fits a frame.
+ */
+export function toWireFailure(error: unknown): WireError {
+  const wire = toWireError(error);
+  if (!(error instanceof Error)) return { ...wire, message: clip(wire.message, wireMessageLengthMax) };
+  const ownCode = (error as { code?: unknown }).code;
+  return {
+    ...wire,
+    ...(wire.code === 'thrown' && typeof ownCode === 'string' ? { code: ownCode } : {}),
+    message: clip(wire.message, wireMessageLengthMax),
+    name: error.name,
+    ...(typeof error.stack === 'string' ? { stack: clip(error.stack, wireStackLengthMax) } : {}),
+  };
+}
+
+function clip(text: string, lengthMax: number): string {
+  return text.length <= lengthMax ? text : `${text.slice(0, lengthMax - 1)}…`;
+}
+
+/** The error `value` (a `WireError`) stands for; a reported failure keeps its remote stack as `stack`. */
 export function fromWireError(value: unknown): Error {
+  const error = errorOfWire(value);
+  const wire = value as Partial<WireError> | null;
+  if (typeof wire?.stack === 'string' && !(error instanceof RemoteFailureError)) error.stack = wire.stack;
+  return error;
+}
+
+function errorOfWire(value: unknown): Error {
   if (typeof value !== 'object' || value === null)
     return new RemoteFailureError('malformed', `a remote failure arrived without a description: ${describeError(value)}`);
   const wire = value as Partial<WireError>;
@@ -69,6 +111,9 @@ export function fromWireError(value: unknown): Error {
       return error;
     }
     default:
-      return new RemoteFailureError(String(wire.code ?? 'unknown'), String(wire.message ?? 'remote failure'));
+      return new RemoteFailureError(String(wire.code ?? 'unknown'), String(wire.message ?? 'remote failure'), {
+        ...(typeof wire.name === 'string' ? { name: wire.name } : {}),
+        ...(typeof wire.stack === 'string' ? { stack: wire.stack } : {}),
+      });
   }
 }

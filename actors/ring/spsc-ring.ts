@@ -194,6 +194,15 @@ export class SpscRing {
     this.reserved = false;
   }
 
+  /**
+   * producer: bytes of the data region not taken by frames the consumer has yet to release (reads
+   * its `head`): what a producer that must leave room to others checks before it offers.
+   */
+  usedBytes(): number {
+    this.headCache = Atomics.load(this.header, headWord);
+    return (this.tail - this.headCache) & ringIndexMask;
+  }
+
   /** producer: drops the current reservation; the space is reused by the next one. */
   abort(): void {
     assert(this.reserved, 'abort: nothing is reserved');

@@ -330,15 +330,29 @@ export class Cell implements SystemContext<Message> {
   }
 
   startTimer(key: string, delayMs: number, message: Message): void {
+    const kernel = this.kernel;
     const extras = this.ensureExtras();
     if (extras.timers === null) extras.timers = new Map();
     const previous = extras.timers.get(key);
-    if (previous !== undefined) this.kernel.clock.cancelTimer(previous);
+    if (previous !== undefined) kernel.clock.cancelTimer(previous);
     const timers = extras.timers;
-    const handle = this.kernel.clock.setTimer(delayMs, () => {
+    // The event being handled now (0 when untraced) armed the timer: its firing names it as cause,
+    // so a causal chain runs through timers rather than starting over at each one.
+    const armedBy = kernel.currentCause;
+    const handle = kernel.clock.setTimer(delayMs, () => {
       if (timers.get(key) !== handle) return;
       timers.delete(key);
-      this.deliver(message, this.pid);
+      if (!kernel.tracing.active) {
+        this.deliver(message, this.pid);
+        return;
+      }
+      const outer = kernel.currentCause;
+      kernel.currentCause = kernel.trace({ kind: 'timer', pid: this.pid, key }, armedBy);
+      try {
+        this.deliver(message, this.pid);
+      } finally {
+        kernel.currentCause = outer;
+      }
     });
     timers.set(key, handle);
   }

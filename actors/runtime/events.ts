@@ -1,38 +1,73 @@
 import { Observable, type Subscriber } from 'rxjs';
-import type { Pid } from '../../ground/pid.js';
+import { assert } from '../../ground/assert.js';
+import { cpusMax, type Pid } from '../../ground/pid.js';
 
 /**
- * One causal event. Every event has an `id` (increasing per kernel) and the `cause` id of the event
- * that led to it (0 when it came from outside any traced event): a `receive` is caused by its `send`,
- * a `send` by the `receive` being handled when it was sent, a `restart` by the `fault` before it.
+ * One causal event. Every event has an `id`, the `cpu` it happened on, and the `cause` id of the
+ * event that led to it (0 when it came from outside any traced event): a `receive` is caused by its
+ * `send`, a `send` by the `receive` being handled when it was sent, a `restart` by the `fault` before
+ * it, a `timer` by the event during which the timer was armed, and the `send` a timer's firing makes
+ * by that `timer` event.
+ *
+ * Ids are unique across the CPUs of a kernel by construction, as pids are: an id carries its CPU
+ * (`eventCpu(id)`), so `cause` names one event of the merged stream CPU 0's `kernel.events` shows,
+ * whichever CPU it happened on. A message to an actor of another CPU shows as two `send` events, one
+ * on each CPU (into the ring, then into the mailbox): the far one's `cause` is the near one.
  */
 export type KernelEvent =
   | {
       readonly kind: 'spawn';
       readonly id: number;
       readonly cause: number;
+      readonly cpu: number;
       readonly atMs: number;
       readonly pid: Pid;
       readonly parent: Pid;
       readonly label: string;
       readonly name?: string;
     }
-  | { readonly kind: 'stop'; readonly id: number; readonly cause: number; readonly atMs: number; readonly pid: Pid; readonly reason: string }
-  | { readonly kind: 'restart'; readonly id: number; readonly cause: number; readonly atMs: number; readonly pid: Pid; readonly attempt: number }
+  | {
+      readonly kind: 'stop';
+      readonly id: number;
+      readonly cause: number;
+      readonly cpu: number;
+      readonly atMs: number;
+      readonly pid: Pid;
+      readonly reason: string;
+    }
+  | {
+      readonly kind: 'restart';
+      readonly id: number;
+      readonly cause: number;
+      readonly cpu: number;
+      readonly atMs: number;
+      readonly pid: Pid;
+      readonly attempt: number;
+    }
   | {
       readonly kind: 'send';
       readonly id: number;
       readonly cause: number;
+      readonly cpu: number;
       readonly atMs: number;
       readonly from: Pid;
       readonly to: Pid;
       readonly messageType: string;
     }
-  | { readonly kind: 'receive'; readonly id: number; readonly cause: number; readonly atMs: number; readonly pid: Pid; readonly messageType: string }
+  | {
+      readonly kind: 'receive';
+      readonly id: number;
+      readonly cause: number;
+      readonly cpu: number;
+      readonly atMs: number;
+      readonly pid: Pid;
+      readonly messageType: string;
+    }
   | {
       readonly kind: 'transition';
       readonly id: number;
       readonly cause: number;
+      readonly cpu: number;
       readonly atMs: number;
       readonly pid: Pid;
       readonly from: string;
@@ -43,6 +78,7 @@ export type KernelEvent =
       readonly kind: 'fault';
       readonly id: number;
       readonly cause: number;
+      readonly cpu: number;
       readonly atMs: number;
       readonly pid: Pid;
       readonly error: string;
@@ -52,11 +88,22 @@ export type KernelEvent =
       readonly kind: 'dead-letter';
       readonly id: number;
       readonly cause: number;
+      readonly cpu: number;
       readonly atMs: number;
       readonly from: Pid;
       readonly to: Pid;
       readonly messageType: string;
       readonly reason: DeadLetterReason;
+    }
+  | {
+      /** A timer of actor `pid` fired (`ctx.startTimer`, a machine's delayed event); `key` names it. */
+      readonly kind: 'timer';
+      readonly id: number;
+      readonly cause: number;
+      readonly cpu: number;
+      readonly atMs: number;
+      readonly pid: Pid;
+      readonly key: string;
     };
 
 export type KernelEventKind = KernelEvent['kind'];
@@ -70,9 +117,63 @@ export interface DeadLetter {
   readonly to: Pid;
   /** A description of the target (name or pid and behaviour). */
   readonly target: string;
+  /**
+   * The message. One that another CPU reports to CPU 0 crosses when it is plain data; one that
+   * holds refs, class instances or functions is undefined there, and `messageType` says what it was.
+   */
   readonly message: unknown;
+  /** The message's `type`, or its kind (see `messageTypeOf`). */
+  readonly messageType: string;
   readonly reason: DeadLetterReason;
+  /** The CPU the message died on. */
+  readonly cpu: number;
   readonly atMs: number;
+}
+
+/** What another CPU could not report to CPU 0 (see `Kernel.droppedReports`). */
+export type ReportStream = 'failures' | 'dead-letters' | 'events';
+
+/**
+ * Reports a CPU dropped rather than send them to CPU 0: its queue of reports waiting for the ring
+ * was full (a crash storm, a flood of dead letters, more events than the ring carries). `count` is
+ * how many since its previous report of that stream reached CPU 0.
+ */
+export interface DroppedReports {
+  readonly cpu: number;
+  readonly stream: ReportStream;
+  readonly count: number;
+  /** When CPU 0 learned of them. */
+  readonly atMs: number;
+}
+
+/** Event ids each CPU numbers its events within (see `firstEventId`). */
+const eventIdsPerCpu = 2 ** 48;
+/** Event ids each incarnation of a CPU numbers within: a worker CPU that restarts starts past its last one's. */
+const eventIdsPerIncarnation = 2 ** 40;
+// Every CPU's ids must stay safe integers.
+assert(cpusMax * eventIdsPerCpu <= 2 ** 53, 'event ids of every CPU must be safe integers');
+
+/**
+ * Where the event ids of incarnation `incarnation` of CPU `cpu` start (the first is one past it):
+ * `cpu · 2^48 + (incarnation mod 256) · 2^40`. CPU 0 of a kernel that never restarted it numbers
+ * its events 1, 2, 3 …; an incarnation has 2^40 ids before it runs into the next one's.
+ */
+export function firstEventId(cpu: number, incarnation: number): number {
+  assert(Number.isInteger(cpu) && cpu >= 0 && cpu < cpusMax, () => `cpu ${cpu} out of range`);
+  assert(Number.isInteger(incarnation) && incarnation >= 0, () => `incarnation ${incarnation} must be a non-negative integer`);
+  return cpu * eventIdsPerCpu + (incarnation % (eventIdsPerCpu / eventIdsPerIncarnation)) * eventIdsPerIncarnation;
+}
+
+/**
+ * The CPU an event id was numbered on: what a viewer needs to place a `cause` of the merged stream.
+ *
+ * @example
+ * ```ts
+ * kernel.events.subscribe((event) => console.log(event.cpu, event.kind, 'caused on cpu', eventCpu(event.cause)));
+ * ```
+ */
+export function eventCpu(id: number): number {
+  return Math.floor(id / eventIdsPerCpu);
 }
 
 /**
@@ -82,6 +183,11 @@ export interface DeadLetter {
 export class ObservedStream<T> {
   /** True while at least one subscriber listens. */
   active = false;
+  /**
+   * Told when `active` changes: the first subscriber came, or the last one left. CPU 0 turns the
+   * other CPUs' tracing on and off with it, so nobody pays for events nobody watches.
+   */
+  onActiveChange: ((active: boolean) => void) | null = null;
   private subscribers: Subscriber<T>[] = [];
   private completed = false;
 
@@ -92,12 +198,18 @@ export class ObservedStream<T> {
     }
     // Copy on write: emit() may be iterating the current array while someone subscribes.
     this.subscribers = [...this.subscribers, subscriber];
-    this.active = true;
+    this.setActive(true);
     return () => {
       this.subscribers = this.subscribers.filter((s) => s !== subscriber);
-      this.active = this.subscribers.length > 0;
+      this.setActive(this.subscribers.length > 0);
     };
   });
+
+  private setActive(active: boolean): void {
+    if (this.active === active) return;
+    this.active = active;
+    if (this.onActiveChange !== null && !this.completed) this.onActiveChange(active);
+  }
 
   /** Hands `value` to every subscriber directly (no Subject in between: this runs per event). */
   emit(value: T): void {

@@ -11,7 +11,7 @@ import { type Behavior, behaviorLabel } from './behavior.js';
 import { type Cell, Status } from './cell.js';
 import type { CpuRouting } from './cpu-routing.js';
 import type { Dispatcher } from './dispatcher.js';
-import { type DeadLetter, type DeadLetterReason, type KernelEvent, messageTypeOf, ObservedStream } from './events.js';
+import { type DeadLetter, type DeadLetterReason, type DroppedReports, firstEventId, type KernelEvent, messageTypeOf, ObservedStream } from './events.js';
 import { Lifecycle } from './lifecycle.js';
 import type { ExitReason } from './signals.js';
 import type { ActorRef } from './ref.js';
@@ -36,6 +36,8 @@ export interface KernelCoreParts {
   readonly askDeadlineMs: number;
   /** Where every slot's pid generation starts (a restarted CPU starts past its old actors'). */
   readonly firstGeneration?: number;
+  /** Restarts of this CPU before this one (a worker CPU that died): its event ids start past theirs. */
+  readonly incarnation?: number;
   /** Makes this kernel's run policy. */
   readonly dispatcher: (kernel: KernelCore) => Dispatcher;
   /** Refuses spawn options the run policy would refuse later (a priority out of range, say). */
@@ -54,13 +56,31 @@ export interface OtherCpus {
   shutdown(): Promise<void>;
 }
 
-/** A failure of a child, reported whether or not a supervisor restarted it. */
+/**
+ * A failure of a child, reported whether or not a supervisor restarted it. CPU 0's
+ * `kernel.failures` also shows every other CPU's: their `child` and `parent` are refs of CPU 0 to
+ * those actors, and their `error` crossed as plain data (see actors/cpu/wire-error.ts).
+ */
 export interface ChildFailure {
   readonly child: ActorRef<never>;
   readonly parent: ActorRef<never> | undefined;
+  /** The CPU the actor failed on. */
+  readonly cpu: number;
+  /** The actor, as errors name it: its name or behaviour, and its pid. */
+  readonly actor: string;
+  /**
+   * What it threw. From another CPU: the same typed error where the runtime knows its class
+   * (`ActorCrashedError` …), else a `RemoteFailureError` with the thrown error's code, name,
+   * message and stack as text.
+   */
   readonly error: unknown;
-  /** The message being handled when it failed, if any. */
+  /**
+   * The message being handled when it failed, if any. From another CPU, only a message that is
+   * plain data crosses (not one holding refs); `messageType` says what it was either way.
+   */
   readonly message: unknown;
+  /** The message's `type` or kind; undefined when it failed outside a message (a `started` hook). */
+  readonly messageType: string | undefined;
   /** How its incarnation ended: `crashed` for a throw, else the exit signal's reason (`killed`, a custom reason…). */
   readonly reason: ExitReason;
   readonly atMs: number;
@@ -98,6 +118,7 @@ export class KernelCore {
   readonly statusSources = new Map<string, () => unknown>();
   private readonly deadLetterStream = new ObservedStream<DeadLetter>();
   private readonly failureStream = new ObservedStream<ChildFailure>();
+  private readonly droppedReportStream = new ObservedStream<DroppedReports>();
 
   /** The actor whose hook runs now, and the message and origin it handles. */
   current: Cell | null = null;
@@ -105,7 +126,8 @@ export class KernelCore {
   currentOrigin = 0;
   /** Trace id of the event being handled (0 when untraced). */
   currentCause = 0;
-  private eventSeq = 0;
+  /** The id of the latest event traced here (ids are unique across CPUs: see `firstEventId`). */
+  private lastEventId: number;
   private stopped = false;
   private shuttingDown: Promise<void> | null = null;
   private markStopped!: () => void;
@@ -124,6 +146,7 @@ export class KernelCore {
     this.mailboxCapacity = parts.mailboxCapacity;
     this.checkSpawnOptions = parts.checkSpawnOptions ?? (() => {});
     this.slots = new SlotTable<Cell>(parts.cpu, parts.firstGeneration);
+    this.lastEventId = firstEventId(parts.cpu, parts.incarnation ?? 0);
     this.dispatcher = parts.dispatcher(this);
     this.asks = new AskTable(this, parts.askDeadlineMs);
   }
@@ -170,6 +193,21 @@ export class KernelCore {
 
   get failures(): Observable<ChildFailure> {
     return this.failureStream.stream;
+  }
+
+  /** On CPU 0: reports the other CPUs dropped rather than send (see `publishDropped`). */
+  get droppedReports(): Observable<DroppedReports> {
+    return this.droppedReportStream.stream;
+  }
+
+  /** Whether anyone watches `failures` (a record costs something to build only then). */
+  get observingFailures(): boolean {
+    return this.failureStream.active;
+  }
+
+  /** Whether anyone watches `deadLetters`. */
+  get observingDeadLetters(): boolean {
+    return this.deadLetterStream.active;
   }
 
   /** The pid of the actor running now, 0 outside any actor. */
@@ -274,6 +312,7 @@ export class KernelCore {
       this.tracing.complete();
       this.deadLetterStream.complete();
       this.failureStream.complete();
+      this.droppedReportStream.complete();
     })();
     return this.shuttingDown;
   }
@@ -314,7 +353,16 @@ export class KernelCore {
     }
     this.deadLetterCount++;
     if (this.deadLetterStream.active) {
-      this.deadLetterStream.emit({ from, to: target?.pid ?? 0, target: target?.describe() ?? 'nobody', message, reason, atMs: this.clock.now() });
+      this.deadLetterStream.emit({
+        from,
+        to: target?.pid ?? 0,
+        target: target?.describe() ?? 'nobody',
+        message,
+        messageType: messageTypeOf(message),
+        reason,
+        cpu: this.cpu,
+        atMs: this.clock.now(),
+      });
     }
     if (this.tracing.active) this.trace({ kind: 'dead-letter', from, to: target?.pid ?? 0, messageType: messageTypeOf(message), reason });
   }
@@ -324,11 +372,36 @@ export class KernelCore {
     this.failureStream.emit({
       child: cell.ref as ActorRef<never>,
       parent: cell.parentCell?.ref as ActorRef<never> | undefined,
+      cpu: this.cpu,
+      actor: cell.describe(),
       error,
       message,
+      messageType: message === undefined ? undefined : messageTypeOf(message),
       reason,
       atMs: this.clock.now(),
     });
+  }
+
+  // ---- what other CPUs report (CPU 0 of a multi-CPU kernel; see actors/cpu/cpu-reports.ts) ----
+
+  /** Publishes a failure another CPU reported, on this CPU's `failures`. */
+  publishFailure(failure: ChildFailure): void {
+    this.failureStream.emit(failure);
+  }
+
+  /** Publishes a dead letter another CPU reported, on this CPU's `deadLetters`. */
+  publishDeadLetter(letter: DeadLetter): void {
+    this.deadLetterStream.emit(letter);
+  }
+
+  /** Publishes an event another CPU traced, on this CPU's `events`, as it was (its id and CPU are its own). */
+  publishEvent(event: KernelEvent): void {
+    this.tracing.emit(event);
+  }
+
+  /** Another CPU dropped reports rather than flood its ring to this one: say so on `droppedReports`. */
+  publishDropped(dropped: DroppedReports): void {
+    this.droppedReportStream.emit(dropped);
   }
 
   /** A hook threw while the actor was going away anyway: report it, do not crash again. */
@@ -336,14 +409,15 @@ export class KernelCore {
     this.reportFailure(cell, new HookFailedError(cell.describe(), hook, error), undefined);
   }
 
-  /** Emits a traced event with the next id and the current cause. */
-  trace(event: DistributiveOmit<KernelEvent, 'id' | 'cause' | 'atMs'>, cause = this.currentCause): number {
-    const id = ++this.eventSeq;
+  /** Emits a traced event with the next id, the current cause and this CPU. */
+  trace(event: DistributiveOmit<KernelEvent, 'id' | 'cause' | 'cpu' | 'atMs'>, cause = this.currentCause): number {
+    const id = ++this.lastEventId;
     // Stamp the fresh object rather than spreading it into a new one: events come in many shapes,
     // and a megamorphic spread costs microseconds where these stores cost nanoseconds.
-    const stamped = event as unknown as { id: number; cause: number; atMs: number };
+    const stamped = event as unknown as { id: number; cause: number; cpu: number; atMs: number };
     stamped.id = id;
     stamped.cause = cause;
+    stamped.cpu = this.cpu;
     stamped.atMs = this.clock.now();
     this.tracing.emit(stamped as unknown as KernelEvent);
     return id;

@@ -38,6 +38,11 @@ export interface KernelStatus {
   readonly actors: number;
   readonly messagesHandled: number;
   readonly deadLetters: number;
+  /**
+   * Whether this CPU traces events now: someone watches its `events`, or, on another CPU, CPU 0
+   * asked for them because someone watches CPU 0's. Untraced, each potential event costs a branch.
+   */
+  readonly tracing: boolean;
   /** What each subsystem adds, by subsystem name (plain data). */
   readonly subsystems: Readonly<Record<string, unknown>>;
   readonly tree: ActorStatus;
@@ -54,6 +59,7 @@ export function statusOf(kernel: KernelCore, root: Cell): KernelStatus {
     actors: kernel.slots.size,
     messagesHandled: kernel.dispatcher.messagesHandled,
     deadLetters: kernel.deadLetterCount,
+    tracing: kernel.tracing.active,
     subsystems,
     tree: actorStatus(root),
   };
@@ -84,7 +90,7 @@ export function formatStateValue(value: ActorStateValue): string {
 /** The tree as indented text, one actor per line. */
 export function formatStatus(status: KernelStatus): string {
   const lines = [
-    `kernel (${status.mode}, seed ${status.seed}): ${status.actors} actors, ${status.messagesHandled} messages handled, ${status.deadLetters} dead letters`,
+    `kernel (${status.mode}, seed ${status.seed}${status.tracing ? ', tracing' : ''}): ${status.actors} actors, ${status.messagesHandled} messages handled, ${status.deadLetters} dead letters`,
   ];
   const walk = (node: ActorStatus, depth: number): void => {
     const name = node.name !== undefined ? ` '${node.name}'` : '';

@@ -20,6 +20,8 @@ export interface CpuJoin {
   readonly catalog: BehaviorCatalog;
   /** Where its pid generations start (a restarted CPU starts past its dead actors'). */
   readonly firstGeneration?: number;
+  /** How many times this CPU was restarted before (its event ids start past its earlier incarnations'). */
+  readonly incarnation?: number;
   /** CPU 0: the actors that own the worker CPUs, children of its `cpus` supervisor. */
   readonly cpuChildren?: readonly ChildSpec<never>[];
   /** Its clock, where the host gives each CPU its own view of one (simulated CPUs). */

@@ -156,6 +156,7 @@ class WorkerCpus implements CpuHost {
         memory: this.memory,
         modules: this.moduleUrls,
         firstGeneration: 1 + ((incarnation * generationsPerIncarnation) % generationSpan),
+        incarnation,
         options: this.options.kernelOptions,
       },
       ...(heapMbMax !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: heapMbMax } } : {}),

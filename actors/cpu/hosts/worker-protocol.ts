@@ -12,6 +12,8 @@ export interface WorkerBoot {
   readonly memory: InterconnectMemory;
   readonly modules: readonly string[];
   readonly firstGeneration: number;
+  /** How many times this CPU was restarted before. */
+  readonly incarnation: number;
   readonly options: WorkerKernelOptions;
 }
 

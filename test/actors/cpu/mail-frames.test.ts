@@ -6,6 +6,8 @@ import {
   mailFrameMarker,
   readMailFrame,
   replyHeaderBytes,
+  tracedEnvelopeHeaderBytes,
+  type TracedEnvelope,
   writeEnvelopeHeader,
   writeReplyHeader,
 } from '../../../actors/cpu/mail-frames.js';
@@ -23,6 +25,15 @@ const pidArbitrary = fc.oneof(fc.constant(0), fc.nat(), fc.maxSafeNat());
 /** What a kernel sends between CPUs: mail (envelopes, replies) mixed with other kernel messages. */
 const sentArbitrary = fc.oneof(
   fc.record({ type: fc.constant(KERNEL_ENVELOPE), to: pidArbitrary, from: pidArbitrary, askId: pidArbitrary, body: plainValueArbitrary }),
+  // Traced: the id of the sender's `send` event rides along (event ids are never 0).
+  fc.record({
+    type: fc.constant(KERNEL_ENVELOPE),
+    to: pidArbitrary,
+    from: pidArbitrary,
+    askId: pidArbitrary,
+    body: plainValueArbitrary,
+    cause: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })),
+  }),
   fc.record({ type: fc.constant(KERNEL_REPLY), askId: pidArbitrary, to: pidArbitrary, ok: fc.boolean(), body: plainValueArbitrary }),
   fc.record({ type: fc.constant(KERNEL_STOP), to: pidArbitrary, reason: fc.string({ maxLength: 8 }) }),
 );
@@ -41,7 +52,7 @@ function linkedPorts(shared: boolean): { sender: CpuPort; receiver: CpuPort; rec
 function send(port: CpuPort, message: KernelMessage): boolean {
   switch (message.type) {
     case KERNEL_ENVELOPE:
-      return offer(port, port.encodeEnvelope(1, message.to, message.from, message.askId, message.body));
+      return offer(port, port.encodeEnvelope(1, message.to, message.from, message.askId, message.body, (message as Partial<TracedEnvelope>).cause ?? 0));
     case KERNEL_REPLY:
       return offer(port, port.encodeReply(1, message.askId, message.to, message.ok, message.body));
     default:
@@ -113,6 +124,16 @@ describe('mail frames between CPUs', () => {
       });
       for (const length of [1, 2, envelopeHeaderBytes])
         expect(protocolErrorOf(() => readMailFrame(codec, envelope.view, envelope.bytes, length)).code).to.equal('truncated');
+      const traced = frame(tracedEnvelopeHeaderBytes, (view) => writeEnvelopeHeader(view, 0, 1, 2, 3, false, 2 ** 48 + 5));
+      expect(readMailFrame(codec, traced.view, traced.bytes, traced.length)).to.deep.equal({
+        type: KERNEL_ENVELOPE,
+        to: 1,
+        from: 2,
+        askId: 3,
+        body: null,
+        cause: 2 ** 48 + 5,
+      });
+      expect(protocolErrorOf(() => readMailFrame(codec, traced.view, traced.bytes, tracedEnvelopeHeaderBytes)).code).to.equal('truncated');
       const reply = frame(replyHeaderBytes, (view) => writeReplyHeader(view, 0, 1, 2, false));
       expect(protocolErrorOf(() => readMailFrame(codec, reply.view, reply.bytes, replyHeaderBytes)).code).to.equal('truncated');
       const unknown = frame(2, (view) => view.setUint8(0, mailFrameMarker));
@@ -143,7 +164,7 @@ describe('mail frames between CPUs', () => {
       for (const anyFields of ['check', 'trust'] as const) {
         const decoder = createFrameCodec(undefined, { decodedAnyFields: anyFields });
         fc.assert(
-          fc.property(fc.uint8Array({ maxLength: 64 }), fc.constantFrom(1, 2, 3), (rest, kind) => {
+          fc.property(fc.uint8Array({ maxLength: 64 }), fc.constantFrom(1, 2, 3, 0x41, 0xc1), (rest, kind) => {
             const bytes = Uint8Array.of(mailFrameMarker, kind, ...rest);
             try {
               const message = readMailFrame(decoder, new DataView(bytes.buffer), bytes, bytes.length);

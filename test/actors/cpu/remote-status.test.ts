@@ -44,6 +44,7 @@ describe('status of other CPUs', () => {
           actors: 1,
           messagesHandled: 2,
           deadLetters: 3,
+          tracing: false,
           subsystems: { irq: { vectors: [] }, sched: { state: 'running' } },
           tree,
         };

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { ObservedStream } from '../../../actors/runtime/events.js';
+import { eventCpu, firstEventId, ObservedStream } from '../../../actors/runtime/events.js';
+import { cpusMax } from '../../../ground/pid.js';
 
 describe('ObservedStream', () => {
   it('is active exactly while someone subscribes', () => {
@@ -35,6 +36,20 @@ describe('ObservedStream', () => {
     expect(seen).to.deep.equal(['first 1', 'second 1', 'second 2', 'late 2']);
   });
 
+  it('tells its watcher when the first subscriber comes and the last one leaves, and not after it completed', () => {
+    const stream = new ObservedStream<number>();
+    const changes: boolean[] = [];
+    stream.onActiveChange = (active) => changes.push(active);
+    const a = stream.stream.subscribe(() => {});
+    const b = stream.stream.subscribe(() => {});
+    a.unsubscribe();
+    b.unsubscribe();
+    expect(changes).to.deep.equal([true, false]);
+    stream.stream.subscribe(() => {});
+    stream.complete();
+    expect(changes, 'completing is the end, not a change to report').to.deep.equal([true, false, true]);
+  });
+
   it('completes its subscribers, and completes later ones at once', () => {
     const stream = new ObservedStream<number>();
     const done: string[] = [];
@@ -43,5 +58,22 @@ describe('ObservedStream', () => {
     expect(stream.active).to.equal(false);
     stream.stream.subscribe({ complete: () => done.push('late') });
     expect(done).to.deep.equal(['early', 'late']);
+  });
+});
+
+describe('event ids', () => {
+  it('carry their CPU, and every CPU and incarnation numbers in a range of its own', () => {
+    expect(firstEventId(0, 0), 'a one-CPU kernel numbers its events 1, 2, 3 …').to.equal(0);
+    const starts = new Set<number>();
+    for (let cpu = 0; cpu < cpusMax; cpu++) {
+      for (const incarnation of [0, 1, 255]) {
+        const first = firstEventId(cpu, incarnation);
+        starts.add(first);
+        expect(eventCpu(first + 1)).to.equal(cpu);
+        expect(Number.isSafeInteger(first + 2 ** 40 - 1), 'its last id too').to.equal(true);
+      }
+    }
+    expect(starts.size).to.equal(cpusMax * 3);
+    expect(firstEventId(3, 256), 'incarnations wrap after 256').to.equal(firstEventId(3, 0));
   });
 });
