@@ -64,7 +64,12 @@ export interface BehaviorFactory<M extends Message, A = void> {
  * start arguments are `this.args` (field initialisers may read them).
  */
 export abstract class Actor<M extends Message, A = void> implements ActorInstance<M> {
-  constructor(readonly args: A) {}
+  /** The start arguments (absent, not a field, on an actor that takes none: idle actors stay small). */
+  declare readonly args: A;
+
+  constructor(args: A) {
+    if (args !== undefined) (this as { args: A }).args = args;
+  }
 
   abstract receive(message: M, ctx: ActorContext<M>): void | PromiseLike<void>;
 

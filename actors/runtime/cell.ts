@@ -59,6 +59,11 @@ export interface CellExtras {
   output: unknown;
   /** Why its first incarnation never ran (see `Lifecycle.spawnWithSpec`). */
   startError: Error | null;
+  /**
+   * The current incarnation has died and the parent has not yet restarted or stopped the cell (see
+   * `Lifecycle.die`). Here rather than on the cell: only an actor that died needs it.
+   */
+  incarnationEnded: boolean;
 }
 
 /**
@@ -90,8 +95,6 @@ export class Cell implements SystemContext<Message> {
   spec: ChildSpecLike | undefined = undefined;
   /** The run policy's record of this actor (the fair scheduler's, made on its first wake; null under `fifo`). */
   entity: RunRecord | null = null;
-  /** The current incarnation has died and the parent has not yet restarted or stopped the cell (see `Lifecycle.die`). */
-  incarnationEnded = false;
 
   constructor(
     readonly kernel: KernelCore,
@@ -171,7 +174,7 @@ export class Cell implements SystemContext<Message> {
     // unseen would break the tree's guarantees; the sender is not at fault and must not be thrown at.
     if (!extras.lane.push(item)) {
       const error = new SystemLaneOverflowError(this.describe(), systemLaneCapacity);
-      if (this.incarnationEnded || this.status >= stopping) this.kernel.reportFailure(this, error, undefined, 'crashed');
+      if (extras.incarnationEnded || this.status >= stopping) this.kernel.reportFailure(this, error, undefined, 'crashed');
       else this.kernel.lifecycle.fail(this, error, undefined, 0);
       return;
     }
@@ -198,6 +201,7 @@ export class Cell implements SystemContext<Message> {
         ending: null,
         output: undefined,
         startError: null,
+        incarnationEnded: false,
       };
     }
     return this.extras;

@@ -182,10 +182,10 @@ export class Lifecycle {
    * decides: restart in place, stop, or escalate. A cell between incarnations cannot die again.
    */
   die(cell: Cell, reason: ExitReason, error: unknown, message: unknown, origin: number): void {
-    if (cell.status >= Status.Stopping || cell.incarnationEnded) return;
+    if (cell.status >= Status.Stopping || cell.extras?.incarnationEnded === true) return;
     const kernel = this.kernel;
     cell.status = Status.Suspended;
-    cell.incarnationEnded = true;
+    cell.ensureExtras().incarnationEnded = true;
     cell.cancelAllTimers();
     if (kernel.tracing.active) {
       cell.ensureExtras().faultEvent = kernel.trace({
@@ -223,7 +223,7 @@ export class Lifecycle {
    * reason ends it with that reason (`crashed` from a link as a `LinkedCrashError`).
    */
   exitSignal(cell: Cell, from: Cell | null, reason: ExitReason, error: unknown, output: unknown, linked: boolean): void {
-    if (cell.status >= Status.Stopping || cell.incarnationEnded) return;
+    if (cell.status >= Status.Stopping || cell.extras?.incarnationEnded === true) return;
     if (reason === killSignal && !linked) {
       this.die(cell, 'killed', new ActorExitedError(cell.describe(), undefined, 'killed'), undefined, 0);
       return;
@@ -247,9 +247,10 @@ export class Lifecycle {
    */
   async suspendForRestart(cell: Cell, reason: ExitReason): Promise<void> {
     if (cell.status >= Status.Stopping) return;
-    if (!cell.incarnationEnded) {
+    const extras = cell.ensureExtras();
+    if (!extras.incarnationEnded) {
       cell.status = Status.Suspended;
-      cell.incarnationEnded = true;
+      extras.incarnationEnded = true;
       cell.cancelAllTimers();
       endTiesOf(cell, reason, undefined);
     }
@@ -270,7 +271,7 @@ export class Lifecycle {
     if (cell.status !== Status.Suspended || cell.instance !== null) return;
     const extras = cell.ensureExtras();
     extras.restarts++;
-    cell.incarnationEnded = false;
+    extras.incarnationEnded = false;
     if (this.kernel.tracing.active) this.kernel.trace({ kind: 'restart', pid: cell.pid, attempt: extras.restarts }, cause);
     const failure = this.startIncarnation(cell);
     if (failure !== null) this.fail(cell, failure.error, undefined, 0);

@@ -140,6 +140,33 @@ describe('supervisors: strategies × restart types', () => {
     await shutdown(kernel);
   });
 
+  it('one-for-all restarts every child in the list, also one whose spec is kept but which was not running (OTP)', async () => {
+    const kernel = await boot();
+    const log = new Log();
+    const sup = kernel.spawn<SupervisorMsg>(
+      supervisor({ strategy: 'one-for-all', restartsMax: 5, children: [log.spec('a'), log.spec('b', { restart: 'transient' }), log.spec('c')] }),
+      { name: 'sup' },
+    );
+    await settle(kernel);
+    probeRef(kernel, 'b').tell({ type: 'stop' }); // a transient child's normal exit: its spec stays, not running
+    await settle(kernel);
+    expect((await whichChildren(kernel, sup)).map((c) => [c.id, c.status])).to.deep.equal([
+      ['a', 'running'],
+      ['b', 'stopped'],
+      ['c', 'running'],
+    ]);
+    log.clear();
+    probeRef(kernel, 'a').tell({ type: 'crash' });
+    await settle(kernel);
+    expect(log.entries).to.deep.equal(['stop:a:crashed', 'stop:c:shutdown', 'start:a', 'start:b', 'start:c']);
+    expect((await whichChildren(kernel, sup)).map((c) => [c.id, c.status])).to.deep.equal([
+      ['a', 'running'],
+      ['b', 'running'],
+      ['c', 'running'],
+    ]);
+    await shutdown(kernel);
+  });
+
   describe('simple-one-for-one', () => {
     for (const restart of ['permanent', 'transient', 'temporary'] as const) {
       it(`restarts a crashed ${restart} template child alone`, async () => {
