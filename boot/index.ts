@@ -41,7 +41,7 @@ export { kernelRef, xstateRef, XstateRef } from '../actors/runtime/xstate-ref.js
 export type { ActorContext, ReplyHandle } from '../actors/runtime/context.js';
 export { ActorRef, type AnyActorRef, type AskOptions } from '../actors/runtime/ref.js';
 export type { Ask, AskTypes, Message, ReplyOf } from '../ground/message.js';
-export type { SpawnOptions, SpawnOptionsFor } from '../actors/runtime/spawn-options.js';
+export type { Shutdown, SpawnOptions, SpawnOptionsFor } from '../actors/runtime/spawn-options.js';
 export type { OverflowPolicy } from '../actors/runtime/mailbox.js';
 export {
   isCleanExit,

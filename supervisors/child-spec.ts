@@ -1,6 +1,6 @@
 import type { Behavior, AnyBehavior } from '../actors/runtime/behavior.js';
 import type { Message } from '../ground/message.js';
-import type { SpawnOptions } from '../actors/runtime/spawn-options.js';
+import type { Shutdown, SpawnOptions } from '../actors/runtime/spawn-options.js';
 import type { ChildSpecLike, RestartType } from '../actors/runtime/supervising.js';
 import { shutdownTimeoutMsDefault } from '../actors/runtime/limits.js';
 
@@ -33,7 +33,7 @@ export interface ChildSpec<M extends Message = Message, A = void> {
    * Milliseconds the child gets to stop, `infinity`, or `brutal-kill` (default 5000 for a worker,
    * `infinity` for a supervisor, as in OTP: a supervisor child takes as long as its own children).
    */
-  readonly shutdown?: number | 'brutal-kill' | 'infinity';
+  readonly shutdown?: Shutdown;
   /** Default: `supervisor` for a behaviour made by `supervisor()`, else `worker`. */
   readonly type?: ChildType;
   /** Its exit can shut the supervisor down (see `autoShutdown`); only for transient or temporary children. */

@@ -1,13 +1,14 @@
 import type { BehaviorFactory } from '../actors/runtime/behavior.js';
 import { type Cell, Status } from '../actors/runtime/cell.js';
 import { fromSystem, type SystemActorInstance, type SystemContext } from '../actors/runtime/system-context.js';
-import { ChildStateError, NoSuchChildError, RestartIntensityError, StartFailedError, UnknownRequestError } from '../ground/errors.js';
+import { ChildStateError, NoSuchChildError, RestartIntensityError, StartFailedError, UnknownRequestError, UsageError } from '../ground/errors.js';
 import { MachineRunner } from '../actors/runtime/machine-runner.js';
 import type { Ask } from '../ground/message.js';
 import type { ActorRef } from '../actors/runtime/ref.js';
 import type { SpawnOptions } from '../actors/runtime/spawn-options.js';
 import { type ExitReason, isCleanExit } from '../actors/runtime/signals.js';
 import type { SupervisingInstance } from '../actors/runtime/supervising.js';
+import type { ReplyHandle } from '../actors/runtime/context.js';
 import { type BackoffOptions, validateBackoff } from './backoff.js';
 import { type AnyChildSpec, type ChildType, type NormalizedChildSpec, normalizeChildSpec } from './child-spec.js';
 import { supervisorMachine } from './machine.js';
@@ -137,6 +138,8 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
   private dynamicSeq = 0;
   /** A significant exit came during a restart; the shutdown follows when the restart is done. */
   private autoShutdownDeferred = false;
+  /** Requests that change children, waiting for the restart under way (see `receive`). */
+  private readonly deferred: (() => void)[] = [];
 
   constructor(private readonly config: SupervisorConfig) {}
 
@@ -163,44 +166,57 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
   }
 
   receive(message: SupervisorMsg | { type: string }, ctx: SystemContext<SupervisorMsg>): void {
-    try {
-      this.handle(message, ctx);
-    } catch (error) {
-      // A request that cannot be carried out is the asker's error, not the supervisor's: answer it, do not crash.
-      if (this.cell.kernel.currentOrigin >= 0) throw error;
-      ctx.replyLater(message as SupervisorMsg).reject(error);
+    // The machine's own delayed events (backoff) come back as messages to self.
+    if (message.type.startsWith('xstate.')) {
+      this.runner.send(message as never);
+      return;
     }
+    const kernel = this.cell.kernel;
+    const origin = kernel.currentOrigin;
+    const answer: ReplyHandle<unknown> | null = origin < 0 ? ctx.replyLater(message as SupervisorMsg) : null;
+    const request = message as SupervisorMsg;
+    const carryOut = (): void => {
+      try {
+        const value = this.carryOut(request);
+        if (answer === null) return;
+        if (value instanceof Promise) void value.then((settled) => answer.resolve(settled));
+        else answer.resolve(value);
+      } catch (error) {
+        // A request that cannot be carried out is the asker's error, not the supervisor's: it is
+        // answered, or, told without an ask, a dead letter. The supervisor never crashes on it.
+        if (answer !== null) answer.reject(error);
+        else kernel.deadLetter(request, origin, this.cell, 'not-understood');
+      }
+    };
+    // OTP's supervisor handles one thing at a time: a request that changes children waits for the
+    // restart under way, which would otherwise start again a child it was asked to stop.
+    if (changesChildren(request) && this.runner.snapshot?.matches({ restarting: 'working' })) this.deferred.push(carryOut);
+    else carryOut();
   }
 
-  private handle(message: SupervisorMsg | { type: string }, ctx: SystemContext<SupervisorMsg>): void {
-    const request = message as SupervisorMsg;
+  /** Carries out a request and returns its answer (a promise for one that waits for a child to stop). */
+  private carryOut(request: SupervisorMsg): unknown {
+    const supervisor = this.cell.describe();
     switch (request.type) {
       case 'which-children':
-        ctx.reply(request, this.records.map(describeChild));
-        return;
+        return this.records.map(describeChild);
       case 'count-children':
-        ctx.reply(request, this.countChildren());
-        return;
+        return this.countChildren();
       case 'get-child-spec':
-        ctx.reply(request, this.requireRecord(request.id).spec);
-        return;
+        return this.requireRecord(request.id).spec;
       case 'start-child':
-        ctx.reply(request, this.startDynamicChild(request).ref as ActorRef<never>);
-        return;
+        return this.startDynamicChild(request).ref;
       case 'restart-child': {
         const record = this.requireRecord(request.id);
-        if (record.cell !== null)
-          throw new ChildStateError(this.cell.describe(), record.spec.id, record.cell.status === Status.Running ? 'is running' : 'is restarting');
+        if (record.cell !== null) throw new ChildStateError(supervisor, record.spec.id, record.cell.status === Status.Running ? 'is running' : 'is restarting');
         record.cell = this.spawnChildCell(record.spec);
-        ctx.reply(request, record.cell.ref as ActorRef<never>);
-        return;
+        return record.cell.ref;
       }
       case 'delete-child': {
         const record = this.requireRecord(request.id);
-        if (record.cell !== null) throw new ChildStateError(this.cell.describe(), record.spec.id, 'is running: terminate it first');
+        if (record.cell !== null) throw new ChildStateError(supervisor, record.spec.id, 'is running: terminate it first');
         this.remove(record);
-        ctx.reply(request, true);
-        return;
+        return true;
       }
       case 'terminate-child': {
         const record = this.requireRecord(request.id);
@@ -208,18 +224,11 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
         record.cell = null;
         if (record.spec.restart === 'temporary' || this.config.strategy === 'simple-one-for-one') this.remove(record);
         else this.unpend(record);
-        const reply = ctx.replyLater(request);
-        const done = child === null ? Promise.resolve() : this.cell.kernel.lifecycle.terminate(child, 'shutdown', undefined, false);
-        void done.then(() => reply.resolve(true));
-        return;
+        if (child === null) return true;
+        return this.cell.kernel.lifecycle.terminate(child, 'shutdown', undefined, false).then(() => true);
       }
       default:
-        // The machine's own delayed events (backoff) come back as messages to self.
-        if (message.type.startsWith('xstate.')) {
-          this.runner.send(message as never);
-          return;
-        }
-        this.notUnderstood(message, ctx);
+        throw new UnknownRequestError(supervisor, (request as { type: string }).type);
     }
   }
 
@@ -261,13 +270,6 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
     if (record.spec.restart === 'temporary' || this.config.strategy === 'simple-one-for-one') this.remove(record);
     else this.unpend(record);
     this.checkAutoShutdown(record);
-  }
-
-  /** Answers a request this supervisor does not know: an ask fails at once, a tell is a dead letter. */
-  private notUnderstood(message: { type: string }, ctx: SystemContext<SupervisorMsg>): void {
-    const kernel = this.cell.kernel;
-    if (kernel.currentOrigin < 0) ctx.replyLater(message as SupervisorMsg).reject(new UnknownRequestError(this.cell.describe(), message.type));
-    else kernel.deadLetter(message, kernel.currentOrigin, this.cell, 'not-understood');
   }
 
   private requireRecord(id: string): ChildRecord {
@@ -364,6 +366,12 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
     if (this.cell.instance !== this || this.runner.snapshot?.status !== 'active') return;
     this.cell.kernel.runHook(this.cell, () => {
       this.runner.send(event);
+      for (
+        let request = this.deferred.shift();
+        request !== undefined && !this.runner.snapshot?.matches({ restarting: 'working' });
+        request = this.deferred.shift()
+      )
+        request();
       if (this.autoShutdownDeferred && this.runner.snapshot?.matches('running')) {
         this.autoShutdownDeferred = false;
         this.runner.send({ type: 'auto-shutdown' });
@@ -390,12 +398,12 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
     } else {
       const template = this.config.specs[0];
       if (this.config.strategy !== 'simple-one-for-one' || template === undefined)
-        throw new TypeError('start-child needs a spec unless the supervisor is simple-one-for-one');
+        throw new UsageError('start-child needs a spec unless the supervisor is simple-one-for-one');
       const args = request.args ?? template.args;
       const options = request.options ?? template.options;
       spec = { ...template, id: `${template.id}-${++this.dynamicSeq}`, args, options: args === undefined ? options : { ...options, args } };
     }
-    if (this.records.some((r) => r.spec.id === spec.id)) throw new TypeError(`a child with id '${spec.id}' already exists`);
+    if (this.records.some((r) => r.spec.id === spec.id)) throw new ChildStateError(this.cell.describe(), spec.id, 'already exists');
     const cell = this.spawnChildCell(spec);
     this.records.push({ spec, cell });
     return cell;
@@ -403,10 +411,7 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
 
   /** Spawns a child from its spec; throws its `StartFailedError` if it does not start. */
   private spawnChildCell(spec: NormalizedChildSpec): Cell {
-    const cell = this.cell.kernel.lifecycle.spawnWithSpec(this.cell, spec.start, spec.options, spec);
-    const startError = cell.extras?.startError;
-    if (startError != null) throw startError;
-    return cell;
+    return this.cell.kernel.lifecycle.spawnOrThrow(this.cell, spec.start, spec.options, spec);
   }
 
   private recordOf(cell: Cell): ChildRecord | undefined {
@@ -423,6 +428,12 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
     const waiting = this.pending.indexOf(record);
     if (waiting >= 0) this.pending.splice(waiting, 1);
   }
+}
+
+/** Whether `request` starts, stops or forgets children (and so must not run in the middle of a restart). */
+function changesChildren(request: SupervisorMsg): boolean {
+  const type = request.type;
+  return type === 'start-child' || type === 'terminate-child' || type === 'restart-child' || type === 'delete-child';
 }
 
 function describeChild(record: ChildRecord): ChildInfo {

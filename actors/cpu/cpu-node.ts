@@ -142,7 +142,16 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   }
 
   exitRemote(cell: Cell, from: Cell | null, reason: ExitReason): void {
-    this.links.sendExit(asRemote(cell), from, reason, false);
+    const remote = asRemote(cell);
+    // Its CPU has not answered the spawn yet: the signal goes once the pid is known, as a tell would.
+    if (remote.pid === 0) {
+      remote.whenSpawned().then(
+        () => this.exitRemote(remote, from, reason),
+        () => {},
+      );
+      return;
+    }
+    this.links.sendExit(remote, from, reason, false);
   }
 
   statusOf(cpu: number, deadlineMs?: number): Promise<KernelStatus> {

@@ -4,14 +4,16 @@
  * `kernel.events` of the kernel the embedding program holds show the whole machine, each record
  * with the CPU it happened on. A crash on a worker CPU is not invisible to the program.
  *
- * - Failures and dead letters are always reported: they are rare and they matter.
+ * - Failures and dead letters are always reported: they matter, and a program must not have to
+ *   subscribe before a crash to learn of it. A flood of them (a `drop-*` mailbox under load, a crash
+ *   storm) is bounded by the queues below, not by their being rare.
  * - Events are reported only while someone on CPU 0 watches `kernel.events`: CPU 0 tells each
  *   other CPU to trace or not (`kernel.observe`), so a CPU nobody watches stays untraced, one
  *   branch per potential event. A CPU that restarts is told again.
  * - Reports wait in a bounded queue per stream (report-queue.ts, drop-newest) and go out in
  *   batches (`kernel.reports`), once per turn of the CPU's event loop and after its busy rounds.
  *   They take at most half of the ring to CPU 0 (`reportRingShareMax`) and never wait on it: a
- *   storm of crashes costs the ring a bounded batch, never a flood that would hold up mail. What
+ *   storm of crashes costs the ring a bounded share, never all of it: mail keeps at least half. What
  *   a full queue drops is counted, and the count reaches CPU 0 with the stream's next frame, to be
  *   published on `kernel.droppedReports`.
  *

@@ -30,12 +30,10 @@ export class Placements {
   /** The frames of placement: spawns, their answers, and stops. */
   readonly frames: readonly FrameType[] = [
     defineFrameType(kernelSpawn, (message, source) =>
+      // An actor that fails to start never ran: the spawner's `kernel.spawned(ref)` rejects with why.
       this.spawnFor(source, message, (behavior) => {
-        const ref = this.node.kernel.spawn(behavior, spawnOptionsFrom(message.options));
-        // An actor that failed to start never ran: the spawner's `kernel.spawned(ref)` rejects with why.
-        const startError = ref.cell.extras?.startError;
-        if (startError != null) throw startError;
-        return ref.pid;
+        const kernel = this.node.kernel;
+        return kernel.lifecycle.spawnOrThrow(kernel.userRoot, behavior, spawnOptionsFrom(message.options)).pid;
       }),
     ),
     defineFrameType(kernelSpawned, (message, source) => this.spawned(source, message.ticket, message.pid, message.error)),

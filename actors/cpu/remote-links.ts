@@ -71,7 +71,8 @@ export class RemoteLinks {
     const target = node.kernel.cellOf(to);
     if (target === undefined) return;
     if (!linked) {
-      target.pushSystem({ kind: 'exit', from: from === 0 ? null : node.refs.remoteCell(from), reason, error: undefined, output: undefined, linked: false });
+      const sender = from === 0 ? null : node.refs.remoteCell(from);
+      target.pushSystem({ kind: 'exit', incarnation: target.incarnation, from: sender, reason, error: undefined, output: undefined, linked: false });
       return;
     }
     const sender = node.refs.known(from);
@@ -79,6 +80,6 @@ export class RemoteLinks {
     if (sender === undefined || target.extras?.links?.has(sender) !== true) return;
     target.extras.links.delete(sender);
     sender.extras?.links?.delete(target);
-    target.pushSystem({ kind: 'exit', from: sender, reason, error: undefined, output: undefined, linked: true });
+    target.pushSystem({ kind: 'exit', incarnation: target.incarnation, from: sender, reason, error: undefined, output: undefined, linked: true });
   }
 }

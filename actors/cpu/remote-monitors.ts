@@ -43,7 +43,7 @@ export class RemoteMonitors implements DownReporter {
   /** RemoteWatcher: the incarnation CPU `cpu` monitors as `pid` ended (`gone`: the actor stopped for good). */
   reportDown(cpu: number, pid: Pid, reason: ExitReason, gone: boolean, watcher: RemoteWatcher): void {
     const key = watcherKey(cpu, pid);
-    if (this.watchers.get(key) === watcher) this.watchers.delete(key);
+    if (gone && this.watchers.get(key) === watcher) this.watchers.delete(key);
     this.sendDown(cpu, pid, reason, gone);
   }
 

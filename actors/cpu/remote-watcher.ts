@@ -49,12 +49,17 @@ export class RemoteWatcher extends Cell {
     return `the watchers of ${this.watchedPid} on cpu ${this.sourceCpu}`;
   }
 
-  /** The lifecycle's way of telling a watcher: only `down` signals come here. */
+  /**
+   * The lifecycle's way of telling a watcher: only `down` signals come here. A target that is not
+   * stopped died and awaits its restart in place: the far ref stays valid, and this watcher goes on
+   * watching, so that the far CPU also hears when the actor is gone for good (and lets its stand-in go).
+   */
   override pushSystem(item: SystemItem): void {
     if (this.status === Status.Stopped || item.kind !== 'signal' || item.signal.type !== 'down') return;
-    this.status = Status.Stopped;
-    // A target that is not stopped died and awaits its restart in place: the far ref stays valid.
-    this.reporter.reportDown(this.sourceCpu, this.watchedPid, item.signal.reason, this.target.status === Status.Stopped, this);
+    const gone = this.target.status === Status.Stopped;
+    if (gone) this.status = Status.Stopped;
+    else this.ownMonitor = this.kernel.lifecycle.monitor(this, this.target);
+    this.reporter.reportDown(this.sourceCpu, this.watchedPid, item.signal.reason, gone, this);
   }
 
   /** Its CPU went away: stop watching without a word. */

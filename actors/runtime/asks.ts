@@ -106,6 +106,11 @@ export class AskTable {
     return count;
   }
 
+  /** What ask `id` carried (undefined for a forwarded ask, or one that ended), for errors that name it. */
+  messageOf(id: number): unknown {
+    return this.pending.get(id)?.message;
+  }
+
   /** The sender of ask `id`, for dead letters. */
   senderOf(id: number): Pid {
     return this.pending.get(id)?.from ?? 0;

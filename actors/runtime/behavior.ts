@@ -97,10 +97,14 @@ export abstract class Actor<M extends Message, A = void> implements ActorInstanc
  * ```
  */
 export function withArgs<M extends Message, A>(behavior: Behavior<M, A>, args: A): BehaviorFactory<M> {
+  const factory = (behavior as BehaviorFactory<M, A>).kind === 'factory' ? (behavior as BehaviorFactory<M, A>) : undefined;
   return {
     kind: 'factory',
     label: behaviorLabel(behavior as Behavior<never, never>),
     create: (ctx) => createInstance(behavior, ctx, args),
+    // What the behaviour is stays true with its arguments bound (a supervisor's child type, say).
+    ...(factory?.stateless !== undefined ? { stateless: factory.stateless } : {}),
+    ...(factory?.supervises !== undefined ? { supervises: factory.supervises } : {}),
     bound: { behavior: behavior as Behavior<M, never>, args },
   };
 }

@@ -64,6 +64,10 @@ export interface CellExtras {
    * `Lifecycle.die`). Here rather than on the cell: only an actor that died needs it.
    */
   incarnationEnded: boolean;
+  /** The ask an async `receive` is still working on (its id; 0 when none), failed if the incarnation ends first. */
+  busyAsk: number;
+  /** Cuts short the ending of the incarnation under way (see `Lifecycle.kill`). */
+  killSwitch: (() => void) | null;
 }
 
 /**
@@ -202,6 +206,8 @@ export class Cell implements SystemContext<Message> {
         output: undefined,
         startError: null,
         incarnationEnded: false,
+        busyAsk: 0,
+        killSwitch: null,
       };
     }
     return this.extras;
@@ -216,6 +222,11 @@ export class Cell implements SystemContext<Message> {
 
   get self(): ActorRef<Message> {
     return this.ref;
+  }
+
+  /** Which incarnation runs (or ran last): 0 for the first, one more for each restart in place. */
+  get incarnation(): number {
+    return this.extras?.restarts ?? 0;
   }
 
   /** SystemContext: the cell is its own context, so handing it to a hook allocates nothing. */

@@ -160,15 +160,19 @@ export abstract class Dispatcher {
   private awaitHandler(cell: Cell, pending: PromiseLike<void>, message: unknown, origin: number): void {
     const incarnation = cell.instance;
     cell.busy = true;
+    // An ask being worked on is remembered, so that an end of the incarnation meanwhile fails it.
+    if (origin < 0) cell.ensureExtras().busyAsk = -origin;
     pending.then(
       () => {
         if (cell.instance !== incarnation) return;
         cell.busy = false;
+        if (origin < 0) cell.extras!.busyAsk = 0;
         this.wake(cell);
       },
       (error: unknown) => {
         if (cell.instance !== incarnation) return;
         cell.busy = false;
+        if (origin < 0) cell.extras!.busyAsk = 0;
         this.kernel.lifecycle.fail(cell, error, message, origin);
       },
     );

@@ -283,7 +283,7 @@ export class KernelCore {
       this.node!.exitRemote(cell, from, reason);
       return;
     }
-    cell.pushSystem({ kind: 'exit', from, reason, error: undefined, output: undefined, linked: false });
+    cell.pushSystem({ kind: 'exit', incarnation: cell.incarnation, from, reason, error: undefined, output: undefined, linked: false });
   }
 
   /** Stops an actor (and its subtree) with reason `shutdown`; resolves when it is gone. */

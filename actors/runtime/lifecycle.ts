@@ -14,8 +14,8 @@ import { messageTypeOf } from './events.js';
 import type { KernelCore } from './kernel-core.js';
 import { shutdownTimeoutMsDefault } from './limits.js';
 import { MonitorRef } from './monitor.js';
-import { type ExitReason, exitReasonText, isCleanExit, killSignal } from './signals.js';
-import type { SpawnOptions } from './spawn-options.js';
+import { type DownSignal, type ExitReason, type ExitSignal, exitReasonText, isCleanExit, killSignal, withDetails } from './signals.js';
+import type { Shutdown, SpawnOptions } from './spawn-options.js';
 import { type ChildSpecLike, isSupervising } from './supervising.js';
 
 /**
@@ -35,18 +35,10 @@ export function notifyWatchers(cell: Cell, reason: ExitReason, error: unknown, o
   if (watchers == null) return;
   extras!.watchers = null;
   for (const monitor of watchers) {
-    monitor.watcher.extras?.watching?.delete(monitor);
-    const signal = { type: 'down', monitor, ref: cell.ref as never, reason } as {
-      type: 'down';
-      monitor: MonitorRef;
-      ref: never;
-      reason: ExitReason;
-      error?: unknown;
-      output?: unknown;
-    };
-    if (error !== undefined) signal.error = error;
-    if (output !== undefined) signal.output = output;
-    monitor.watcher.pushSystem({ kind: 'signal', signal });
+    const watcher = monitor.watcher;
+    watcher.extras?.watching?.delete(monitor);
+    const signal = withDetails<DownSignal>({ type: 'down', monitor, ref: cell.ref as never, reason }, error, output);
+    watcher.pushSystem({ kind: 'signal', incarnation: watcher.incarnation, signal });
   }
 }
 
@@ -58,7 +50,7 @@ export function endLinks(cell: Cell, reason: ExitReason, error: unknown, tell: b
   extras!.links = null;
   for (const linked of links) {
     linked.extras?.links?.delete(cell);
-    if (tell) linked.pushSystem({ kind: 'exit', from: cell, reason, error, output, linked: true });
+    if (tell) linked.pushSystem({ kind: 'exit', incarnation: linked.incarnation, from: cell, reason, error, output, linked: true });
   }
 }
 
@@ -130,6 +122,14 @@ export class Lifecycle {
     return cell;
   }
 
+  /** `spawnWithSpec`, but a child that fails to start throws its `StartFailedError` (a supervisor's start-child). */
+  spawnOrThrow(parent: Cell | null, behavior: AnyBehavior, options: SpawnOptions | undefined, spec?: ChildSpecLike): Cell {
+    const cell = this.spawnWithSpec(parent, behavior, options, spec);
+    const startError = cell.extras?.startError;
+    if (startError != null) throw startError;
+    return cell;
+  }
+
   /**
    * Makes a fresh incarnation and runs its `started` hook (with `restore`, for an actor migrated
    * from another CPU, the migrated state is put in place instead and `started` does not run again).
@@ -158,12 +158,16 @@ export class Lifecycle {
 
   /** A first incarnation failed to start: see `spawnWithSpec`. */
   private startFailed(cell: Cell, cause: unknown): void {
+    const kernel = this.kernel;
     const error = new StartFailedError(cell.describe(), cause);
-    cell.ensureExtras().startError = error;
-    this.kernel.reportFailure(cell, error, undefined, 'crashed');
+    const extras = cell.ensureExtras();
+    extras.startError = error;
+    kernel.reportFailure(cell, error, undefined, 'crashed');
     // Its `started` did not complete, so its `stopped` must not run; children it spawned do stop.
     cell.instance = null;
     cell.receive = null;
+    // It never ran, so its name is free now, not after the stop: a supervisor may start it again at once.
+    if (extras.name !== undefined && kernel.registry.get(extras.name) === cell) unregister(kernel, extras.name, cell);
     void this.terminate(cell, 'crashed', error, false);
   }
 
@@ -184,9 +188,7 @@ export class Lifecycle {
   die(cell: Cell, reason: ExitReason, error: unknown, message: unknown, origin: number): void {
     if (cell.status >= Status.Stopping || cell.extras?.incarnationEnded === true) return;
     const kernel = this.kernel;
-    cell.status = Status.Suspended;
-    cell.ensureExtras().incarnationEnded = true;
-    cell.cancelAllTimers();
+    const busyAsk = this.endIncarnationNow(cell, reason, error);
     if (kernel.tracing.active) {
       cell.ensureExtras().faultEvent = kernel.trace({
         kind: 'fault',
@@ -195,14 +197,16 @@ export class Lifecycle {
         ...(message !== undefined ? { messageType: messageTypeOf(message) } : {}),
       });
     }
-    if (origin < 0) {
-      const type = messageTypeOf(message);
+    // The ask it was handling fails now: the one whose handler threw, or one an async handler was
+    // still working on when an exit signal ended the incarnation.
+    const askId = origin < 0 ? -origin : busyAsk;
+    if (askId !== 0) {
+      const type = messageTypeOf(message ?? kernel.asks.messageOf(askId));
       kernel.asks.reject(
-        -origin,
+        askId,
         reason === 'crashed' ? new ActorCrashedError(cell.describe(), type, error) : new ActorExitedError(cell.describe(), type, exitReasonText(reason)),
       );
     }
-    endTiesOf(cell, reason, error);
     if (!isCleanExit(reason)) kernel.reportFailure(cell, error, message, reason);
     if (reason === 'killed') {
       // Killed: no hooks. Its children go the same way.
@@ -223,21 +227,33 @@ export class Lifecycle {
    * reason ends it with that reason (`crashed` from a link as a `LinkedCrashError`).
    */
   exitSignal(cell: Cell, from: Cell | null, reason: ExitReason, error: unknown, output: unknown, linked: boolean): void {
-    if (cell.status >= Status.Stopping || cell.extras?.incarnationEnded === true) return;
     if (reason === killSignal && !linked) {
-      this.die(cell, 'killed', new ActorExitedError(cell.describe(), undefined, 'killed'), undefined, 0);
+      this.kill(cell);
       return;
     }
+    if (cell.status >= Status.Stopping || cell.extras?.incarnationEnded === true) return;
     if (cell.extras?.trapExits) {
-      const signal = { type: 'exit', from: from?.ref as never, reason } as { type: 'exit'; from: never; reason: ExitReason; error?: unknown; output?: unknown };
-      if (error !== undefined) signal.error = error;
-      if (output !== undefined) signal.output = output;
-      cell.deliverSignal(signal);
+      cell.deliverSignal(withDetails<ExitSignal>({ type: 'exit', from: from?.ref as never, reason }, error, output));
       return;
     }
     if (reason === 'normal') return;
-    if (reason === 'crashed') this.die(cell, 'crashed', new LinkedCrashError(from?.describe() ?? 'an actor', 'crashed', error), undefined, 0);
-    else this.die(cell, reason, error, undefined, 0);
+    if (reason === 'crashed' && linked) this.die(cell, 'crashed', new LinkedCrashError(from?.describe() ?? 'an actor', 'crashed', error), undefined, 0);
+    else this.die(cell, reason, error ?? new ActorExitedError(cell.describe(), undefined, exitReasonText(reason)), undefined, 0);
+  }
+
+  /**
+   * `exit(ref, 'kill')`: ends the incarnation with reason `killed` without hooks, trapping or not. It
+   * also cuts short an ending already under way (a `stopped` hook that hangs under an `infinity`
+   * shutdown): the subtree is killed and the stop or restart waiting on it goes on.
+   */
+  private kill(cell: Cell): void {
+    if (cell.status === Status.Stopped) return;
+    const extras = cell.extras;
+    if (cell.status === Status.Stopping || extras?.incarnationEnded === true) {
+      extras?.killSwitch?.();
+      return;
+    }
+    this.die(cell, 'killed', new ActorExitedError(cell.describe(), undefined, 'killed'), undefined, 0);
   }
 
   /**
@@ -247,12 +263,10 @@ export class Lifecycle {
    */
   async suspendForRestart(cell: Cell, reason: ExitReason): Promise<void> {
     if (cell.status >= Status.Stopping) return;
-    const extras = cell.ensureExtras();
-    if (!extras.incarnationEnded) {
-      cell.status = Status.Suspended;
-      extras.incarnationEnded = true;
-      cell.cancelAllTimers();
-      endTiesOf(cell, reason, undefined);
+    if (cell.extras?.incarnationEnded !== true) {
+      const busyAsk = this.endIncarnationNow(cell, reason, undefined);
+      if (busyAsk !== 0)
+        this.kernel.asks.reject(busyAsk, new ActorExitedError(cell.describe(), messageTypeOf(this.kernel.asks.messageOf(busyAsk)), exitReasonText(reason)));
     }
     const ended = await this.endIncarnationWithin(cell, reason, shutdownOf(cell));
     if (!ended) this.killChildren(cell);
@@ -274,7 +288,27 @@ export class Lifecycle {
     extras.incarnationEnded = false;
     if (this.kernel.tracing.active) this.kernel.trace({ kind: 'restart', pid: cell.pid, attempt: extras.restarts }, cause);
     const failure = this.startIncarnation(cell);
-    if (failure !== null) this.fail(cell, failure.error, undefined, 0);
+    if (failure === null) return;
+    // Its `started` did not complete, so its `stopped` must not run (the crash below ends its children).
+    cell.instance = null;
+    cell.receive = null;
+    this.fail(cell, failure.error, undefined, 0);
+  }
+
+  /**
+   * The first steps of any end of an incarnation that keeps the cell: it stops handling messages,
+   * its timers go, its ties end (`endTiesOf`). Returns the ask an async handler was still working
+   * on (0 if none), for the caller to fail.
+   */
+  private endIncarnationNow(cell: Cell, reason: ExitReason, error: unknown): number {
+    const extras = cell.ensureExtras();
+    cell.status = Status.Suspended;
+    extras.incarnationEnded = true;
+    cell.cancelAllTimers();
+    endTiesOf(cell, reason, error);
+    const busyAsk = extras.busyAsk;
+    extras.busyAsk = 0;
+    return busyAsk;
   }
 
   /** Stops `cell` with reason `normal` and `output` as its exit value (a machine at its final state). */
@@ -321,21 +355,24 @@ export class Lifecycle {
     }
   }
 
+  /**
+   * Ends the incarnation within `shutdown`; false if it had to be cut short (the deadline passed, or
+   * `exit(ref, 'kill')` came first: see `kill`), and the caller kills the subtree.
+   */
   private async endIncarnationWithin(cell: Cell, reason: ExitReason, shutdown: Shutdown): Promise<boolean> {
     if (shutdown === 'brutal-kill') return false;
-    if (shutdown === 'infinity') {
-      await this.endIncarnation(cell, reason);
-      return true;
-    }
+    const extras = cell.ensureExtras();
     const clock = this.kernel.clock;
-    let timer: ReturnType<typeof clock.setTimer> | undefined;
-    const deadline = new Promise<false>((resolve) => {
-      timer = clock.setTimer(shutdown, () => resolve(false));
+    let timer: ReturnType<typeof clock.setTimer> | null = null;
+    const cutShort = new Promise<false>((resolve) => {
+      extras.killSwitch = () => resolve(false);
+      if (shutdown !== 'infinity') timer = clock.setTimer(shutdown, () => resolve(false));
     });
     try {
-      return await Promise.race([this.endIncarnation(cell, reason).then(() => true as const), deadline]);
+      return await Promise.race([this.endIncarnation(cell, reason).then(() => true as const), cutShort]);
     } finally {
-      clock.cancelTimer(timer!);
+      extras.killSwitch = null;
+      if (timer !== null) clock.cancelTimer(timer);
     }
   }
 
@@ -427,7 +464,7 @@ export class Lifecycle {
   monitor(watcher: Cell, target: Cell): MonitorRef {
     const monitor = new MonitorRef(watcher, target);
     if (target.status === Status.Stopped) {
-      watcher.pushSystem({ kind: 'signal', signal: { type: 'down', monitor, ref: target.ref as never, reason: 'noproc' } });
+      watcher.pushSystem({ kind: 'signal', incarnation: watcher.incarnation, signal: { type: 'down', monitor, ref: target.ref as never, reason: 'noproc' } });
       return monitor;
     }
     (watcher.ensureExtras().watching ??= new Set()).add(monitor);
@@ -444,7 +481,7 @@ export class Lifecycle {
   link(a: Cell, b: Cell): void {
     assert(a !== b, 'an actor cannot link to itself');
     if (b.status === Status.Stopped) {
-      a.pushSystem({ kind: 'exit', from: b, reason: 'noproc', error: undefined, output: undefined, linked: true });
+      a.pushSystem({ kind: 'exit', incarnation: a.incarnation, from: b, reason: 'noproc', error: undefined, output: undefined, linked: true });
       return;
     }
     (a.ensureExtras().links ??= new Set()).add(b);
@@ -457,9 +494,6 @@ function unregister(kernel: KernelCore, name: string, cell: Cell): void {
   kernel.registry.delete(name);
   kernel.node?.nameChanged(name, cell.pid, false);
 }
-
-/** How long a stop may take: milliseconds, `infinity` (a supervisor child's default, as in OTP), or `brutal-kill`. */
-export type Shutdown = number | 'brutal-kill' | 'infinity';
 
 function shutdownOf(cell: Cell): Shutdown {
   return cell.spec?.shutdown ?? cell.options?.shutdown ?? shutdownTimeoutMsDefault;

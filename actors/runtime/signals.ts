@@ -49,7 +49,7 @@ export function exitReasonText(reason: ExitReason): string {
  */
 export interface DownSignal {
   readonly type: 'down';
-  /** The monitor that fired (what `ctx.monitor` returned); `undefined` on a `noproc` answer to a monitor of a ref that had no actor. */
+  /** The monitor that fired (what `ctx.monitor` returned). */
   readonly monitor: MonitorRef;
   readonly ref: ActorRef<never>;
   readonly reason: ExitReason;
@@ -78,6 +78,14 @@ export interface ChildFailedSignal {
   readonly error: unknown;
   /** The message the child was handling when it crashed (undefined if it crashed elsewhere). */
   readonly message: unknown;
+}
+
+/** `signal` with `error` and `output` where there are some (absent, not `undefined`, otherwise). */
+export function withDetails<S extends DownSignal | ExitSignal>(signal: Omit<S, 'error' | 'output'>, error: unknown, output: unknown): S {
+  const detailed = signal as { error?: unknown; output?: unknown };
+  if (error !== undefined) detailed.error = error;
+  if (output !== undefined) detailed.output = output;
+  return detailed as S;
 }
 
 /** Signals reach `signal(sig, ctx)` of a behaviour, never its `receive`, so `M` stays the user's own. */

@@ -1,5 +1,8 @@
 import type { OverflowPolicy } from './mailbox.js';
 
+/** How long a stop may take: milliseconds, `infinity` (a supervisor child's default, as in OTP), or `brutal-kill` (no hooks). */
+export type Shutdown = number | 'brutal-kill' | 'infinity';
+
 /**
  * The options of a spawn of a behaviour taking arguments `A`: `args` is required unless `A` admits
  * `undefined` (a behaviour without arguments takes `void`).
@@ -28,7 +31,7 @@ export interface SpawnOptions<A = unknown> {
   /** What a full mailbox does (default `reject`). */
   readonly overflow?: OverflowPolicy;
   /** Time the actor gets to stop before it is killed, `infinity`, or `brutal-kill` to skip its hooks (default 5000 ms). */
-  readonly shutdown?: number | 'brutal-kill' | 'infinity';
+  readonly shutdown?: Shutdown;
   /**
    * The CPU to run on (`kernel.spawn` only; default: the spawning CPU), or `'auto'` to let the kernel
    * place it (round robin). The behaviour must be exported by a boot module (see `BootOptions.modules`).

@@ -1,5 +1,6 @@
 import type { Cell } from './cell.js';
 import type { ExitReason } from './signals.js';
+import type { Shutdown } from './spawn-options.js';
 
 /** How a supervised child is restarted (OTP's restart types). */
 export type RestartType = 'permanent' | 'transient' | 'temporary';
@@ -9,7 +10,7 @@ export interface ChildSpecLike {
   readonly id: string;
   readonly restart: RestartType;
   /** Milliseconds to stop, `infinity`, or `brutal-kill`. */
-  readonly shutdown: number | 'brutal-kill' | 'infinity';
+  readonly shutdown: Shutdown;
   /** A significant child's exit may shut its supervisor down (see `autoShutdown`). */
   readonly significant: boolean;
 }

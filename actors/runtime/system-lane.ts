@@ -8,16 +8,22 @@ import { type ExitReason, isCleanExit, type Signal } from './signals.js';
  */
 export type SystemItem =
   | { readonly kind: 'stop'; readonly reason: ExitReason }
-  /** An exit signal: from a linked actor that ended (`linked`), or from `exit(ref, reason)` (`from` null outside any actor). */
+  /**
+   * An exit signal: from a linked actor that ended (`linked`), or from `exit(ref, reason)` (`from`
+   * null outside any actor). Like `signal`, it is for the incarnation that was current when it was
+   * queued (`incarnation`): the next one never made that link or monitor, and an exit sent while
+   * the actor was between incarnations is not for it either.
+   */
   | {
       readonly kind: 'exit';
+      readonly incarnation: number;
       readonly from: Cell | null;
       readonly reason: ExitReason;
       readonly error: unknown;
       readonly output: unknown;
       readonly linked: boolean;
     }
-  | { readonly kind: 'signal'; readonly signal: Signal }
+  | { readonly kind: 'signal'; readonly incarnation: number; readonly signal: Signal }
   /** A child's incarnation died (see Lifecycle.die): its parent decides what follows. */
   | { readonly kind: 'child-failed'; readonly child: Cell; readonly reason: ExitReason; readonly error: unknown; readonly message: unknown }
   | { readonly kind: 'child-exited'; readonly child: Cell; readonly reason: ExitReason; readonly error: unknown }
@@ -41,10 +47,10 @@ function handleSystemItem(cell: Cell, item: SystemItem): void {
       void lifecycle.terminate(cell, item.reason, undefined, true);
       return;
     case 'exit':
-      lifecycle.exitSignal(cell, item.from, item.reason, item.error, item.output, item.linked);
+      if (item.incarnation === cell.incarnation) lifecycle.exitSignal(cell, item.from, item.reason, item.error, item.output, item.linked);
       return;
     case 'signal':
-      cell.deliverSignal(item.signal);
+      if (item.incarnation === cell.incarnation) cell.deliverSignal(item.signal);
       return;
     case 'child-failed':
       onChildFailed(cell, item.child, item.reason, item.error, item.message);

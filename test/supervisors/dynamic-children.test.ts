@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { ActorCrashedError, type ActorRef, type Ask, ChildStateError, NoSuchChildError, UnknownRequestError } from '../../boot/index.js';
 import { supervisor, type SupervisorMsg } from '../../supervisors/index.js';
+import { collectDeadLetters } from '../helpers/kernel.js';
 import { askSettled, boot, collectFailures, Log, probeRef, settle, shutdown, whichChildren } from './helpers.js';
 
 describe('supervisors: dynamic children', () => {
@@ -274,5 +275,40 @@ describe('supervisors: dynamic children', () => {
     expect(() => supervisor({ children: [log.spec('a'), log.spec('a')] })).to.throw(TypeError);
     expect(() => supervisor({ children: [{ ...log.spec('a'), id: '' }] })).to.throw(TypeError);
     expect(() => supervisor({ children: [log.spec('a', { shutdown: -1 })] })).to.throw(RangeError);
+  });
+
+  it('terminate-child asked during a restart waits for it, and the child stays stopped', async () => {
+    const kernel = await boot();
+    const log = new Log();
+    const sup = kernel.spawn<SupervisorMsg>(
+      supervisor({ strategy: 'one-for-all', restartsMax: 5, children: [log.spec('a', {}, { stopping: { kind: 'delay', delayMs: 100 } }), log.spec('b')] }),
+      { name: 'sup' },
+    );
+    await settle(kernel);
+    probeRef(kernel, 'b').tell({ type: 'crash' });
+    await kernel.advance(10); // the group is stopping: a's stop takes 100 ms
+    expect(await kernel.runUntil(sup.ask({ type: 'terminate-child', id: 'b' }))).to.equal(true);
+    await settle(kernel);
+    expect((await whichChildren(kernel, sup)).map((c) => [c.id, c.status])).to.deep.equal([
+      ['a', 'running'],
+      ['b', 'stopped'],
+    ]);
+    await shutdown(kernel);
+  });
+
+  it('a request told without an ask that cannot be carried out is a dead letter, and the supervisor stays up', async () => {
+    const kernel = await boot();
+    const log = new Log();
+    const failures = collectFailures(kernel);
+    const letters = collectDeadLetters(kernel);
+    const sup = kernel.spawn<SupervisorMsg>(supervisor({ children: [log.spec('a')] }), { name: 'sup' });
+    await settle(kernel);
+    log.clear();
+    (sup as unknown as ActorRef<{ readonly type: 'delete-child'; readonly id: string }>).tell({ type: 'delete-child', id: 'nope' });
+    await settle(kernel);
+    expect(letters.map((l) => [l.reason, (l.message as { type: string }).type])).to.deep.equal([['not-understood', 'delete-child']]);
+    expect(failures).to.deep.equal([]);
+    expect(log.entries).to.deep.equal([]);
+    await shutdown(kernel);
   });
 });

@@ -6,8 +6,10 @@
  */
 import { expect } from 'chai';
 import {
+  ActorExitedError,
   type ActorContext,
   type ActorRef,
+  type Ask,
   type ExitReason,
   type ExitSignal,
   fromSetup,
@@ -276,5 +278,65 @@ describe('supervision conformance: links and exit reasons', () => {
     await settleAll(kernel);
     expect(await answered(kernel, far.ask({ type: 'exits' }))).to.deep.equal([[0, '{"why":["plain","data"]}']]);
     await shutdown(kernel);
+  });
+
+  it('an exit queued for an ended incarnation does not reach the next one: one crash, one group restart', async () => {
+    const kernel = await boot();
+    const entries: string[] = [];
+    const failures = collectFailures(kernel);
+    const sup = kernel.spawn<SupervisorMsg>(supervisor({ strategy: 'one-for-all', children: [spec('b', entries), spec('c', entries), spec('x', entries)] }), {
+      name: 'sup',
+    });
+    await settle(kernel);
+    ref(kernel, 'c').tell({ type: 'link', to: 'b' });
+    await settle(kernel);
+    entries.length = 0;
+    // c's incarnation ends with the group's restart and tells b `shutdown`; b is restarted before it
+    // handles that signal, and its new incarnation never had the link.
+    ref(kernel, 'x').tell({ type: 'crash' });
+    await settle(kernel);
+    expect(entries.filter((e) => e.startsWith('start:'))).to.deep.equal(['start:b', 'start:c', 'start:x']);
+    expect(failures).to.have.length(1);
+    expect((await whichChildren(kernel, sup)).map((c) => c.status)).to.deep.equal(['running', 'running', 'running']);
+    await shutdown(kernel);
+  });
+
+  it('kill cuts short a stop that hangs under an infinity shutdown', async () => {
+    const kernel = await boot();
+    const hung = kernel.spawn(
+      fromSetup<{ readonly type: 'noop' }>(() => ({ receive() {}, stopped: () => new Promise<void>(() => {}) })),
+      { shutdown: 'infinity' },
+    );
+    await settle(kernel);
+    const stopped = kernel.stop(hung as never);
+    await kernel.advance(60_000);
+    kernel.exit(hung as never, 'kill');
+    await kernel.runUntil(stopped);
+    expect(hung.tell({ type: 'noop' })).to.equal(false);
+    await shutdown(kernel);
+  });
+
+  it('an ask an async handler is working on fails at once when an exit signal ends the incarnation', async () => {
+    const kernel = await boot();
+    const slow = kernel.spawn(fromSetup<Ask<{ readonly type: 'work' }, number>>(() => ({ receive: () => new Promise<void>(() => {}) })));
+    const answer = slow.ask({ type: 'work' }, { deadlineMs: 60_000 });
+    answer.catch(() => {});
+    await kernel.settle(); // the handler is working on it (settle, not run until idle: that would reach the deadline)
+    kernel.exit(slow as never, 'kill');
+    const error = await kernel.runUntil(answer).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(ActorExitedError);
+    expect(kernel.clock.now(), 'not at the deadline').to.equal(0);
+    await shutdown(kernel);
+  });
+
+  it('exit(ref, reason) to an actor on another CPU whose spawn is not answered yet waits for the pid, like a tell', async () => {
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 5, cpus: 2, modules: [new URL('../actors/cpu/fixtures/behaviors.js', import.meta.url)] });
+    const far = kernel.spawn(Linker, { cpu: 1 });
+    expect(far.pid, 'its CPU has not answered').to.equal(0);
+    kernel.exit(far as never, 'kill');
+    await settleAll(kernel);
+    await kernel.runUntilIdle();
+    expect(far.tell({ type: 'trap' }), 'it was killed (its plain parent stops it)').to.equal(false);
+    await kernel.shutdown();
   });
 });

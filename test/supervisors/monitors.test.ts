@@ -129,4 +129,25 @@ describe('supervision conformance: monitors', () => {
     expect(kernel.lookup('far-counter')).to.equal(counter);
     await kernel.shutdown();
   });
+
+  it('across CPUs: after a crash, the stop for good is reported too, and the stand-in lets go', async () => {
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 5, cpus: 2, modules: [new URL('../actors/cpu/fixtures/behaviors.js', import.meta.url)] });
+    const sup = kernel.spawn(CounterSupervisor, { cpu: 1 });
+    await kernel.runUntilIdle();
+    const counter = kernel.lookup<CounterMsg>('far-counter')!;
+    const downs: DownSignal[] = [];
+    const monitors: MonitorRef[] = [];
+    const w = kernel.spawn(watcher(downs, monitors));
+    w.tell({ type: 'watch', ref: counter as never });
+    await kernel.runUntilIdle();
+    counter.tell({ type: 'crash' } as never);
+    await kernel.runUntilIdle();
+    w.tell({ type: 'watch', ref: counter as never });
+    await kernel.runUntilIdle();
+    kernel.stop(sup);
+    await kernel.runUntilIdle();
+    expect(downs.map((d) => d.reason)).to.deep.equal(['crashed', 'shutdown']);
+    expect(counter.tell({ type: 'add', n: 1 } as never), 'the stand-in knows the actor is gone').to.equal(false);
+    await kernel.shutdown();
+  });
 });

@@ -114,6 +114,34 @@ describe('supervision conformance: start failures', () => {
     await shutdown(kernel);
   });
 
+  it('a restarted incarnation that fails to start never ran: its stopped hook does not run, and its name is free for the next try at once', async () => {
+    const kernel = await boot();
+    const stops: number[] = [];
+    const failures = collectFailures(kernel);
+    let incarnations = 0;
+    const flaky = fromSetup<{ readonly type: 'noop' }>(() => {
+      const incarnation = ++incarnations;
+      return {
+        started() {
+          if (incarnation > 1 && incarnation < 4) throw new Error(`cannot start ${incarnation}`);
+        },
+        receive() {},
+        stopped: () => void stops.push(incarnation),
+      };
+    });
+    kernel.spawn(supervisor({ restartsMax: 5, children: [{ id: 'f', start: flaky as never, options: { name: 'f' } }] }), { name: 'sup' });
+    await settle(kernel);
+    // A stop from outside: the permanent child comes back as a new actor under the same name, twice failing to start.
+    await kernel.runUntil(kernel.stop(kernel.lookup('f')!));
+    await settle(kernel);
+    expect(incarnations).to.equal(4);
+    expect(stops, 'only the incarnation that ran had its stopped hook').to.deep.equal([1]);
+    expect(failures.map((f) => f.error?.constructor.name)).to.deep.equal(['StartFailedError', 'StartFailedError']);
+    expect(kernel.lookup('f')).to.not.equal(undefined);
+    expect(kernel.lookup('sup')).to.not.equal(undefined);
+    await shutdown(kernel);
+  });
+
   it('a spawn on another CPU whose start throws rejects kernel.spawned with SpawnFailedError naming the start failure', async () => {
     const kernel = await Kernel.boot({ mode: 'simulated', seed: 9, cpus: 2, modules: [new URL('../actors/cpu/fixtures/behaviors.js', import.meta.url)] });
     const { Refuser } = await import('../actors/cpu/fixtures/behaviors.js');
