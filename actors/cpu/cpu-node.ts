@@ -318,8 +318,12 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     const kernel = this.kernel;
     const cell = this.localCell(message.to);
     if (message.askId === 0) {
-      if (cell !== undefined) cell.deliver(message.body, message.from);
-      else kernel.deadLetter(message.body, message.from, null, 'stopped');
+      if (cell === undefined) kernel.deadLetter(message.body, message.from, null, 'stopped');
+      else if (!cell.deliver(message.body, message.from) && sendersKeepRefused(cell)) {
+        // Under `reject` a local sender keeps what was refused (its tell returns false); this one's
+        // tell returned true when the frame left its CPU, so the refusal is a dead letter here.
+        kernel.deadLetter(message.body, message.from, cell, 'mailbox-full');
+      }
       return;
     }
     const { askId, from } = message;
@@ -366,6 +370,14 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   isDown(cpu: number): boolean {
     return this.down.has(cpu);
   }
+}
+
+/**
+ * Whether `cell` refused a message by leaving it to its sender (`reject`), rather than making it a
+ * dead letter itself (`drop-newest`, or the actor stopped): what `deliver` returning false means.
+ */
+function sendersKeepRefused(cell: Cell): boolean {
+  return !cell.isRemote() && cell.status < Status.Stopping && (cell.options?.overflow ?? 'reject') === 'reject';
 }
 
 /** `cell` as the stand-in this routing made it. */

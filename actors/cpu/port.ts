@@ -174,6 +174,9 @@ export class CpuPort {
       return this.received(peer, codec, message);
     };
     this.inLinks[peer] = { ring, codec, drainFrame };
+    // The peer may have sent on the new ring already, and rung a bell this CPU spent on the old one
+    // (a restarted CPU announces its names at once): mark the ring pending, waking this CPU if parked.
+    this.doorbell.ring(peer);
   }
 
   /** Encodes `message` for `target` (validating it); throws ProtocolError for a message that cannot travel. */

@@ -1,0 +1,31 @@
+/**
+ * The delivery contract across CPUs: every message sent to an actor on another CPU is delivered,
+ * refused to its sender, or a dead letter with its cause; never nothing. A cross-CPU tell cannot
+ * return false once its frame is in the ring, so a refusal on the receiving side is a dead letter.
+ */
+import { expect } from 'chai';
+import { type DeadLetter, Kernel } from '../../../boot/index.js';
+import { settle } from '../../helpers/kernel.js';
+import { Stalled } from './fixtures/behaviors.js';
+
+const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
+
+describe('delivery across CPUs', () => {
+  it("a tell refused by a full 'reject' mailbox on the far CPU is a dead letter with its cause, seen on CPU 0", async () => {
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 4, cpus: 2, modules });
+    const letters: DeadLetter[] = [];
+    kernel.deadLetters.subscribe((letter) => letters.push(letter));
+    const stalled = kernel.spawn(Stalled, { cpu: 1, mailboxCapacity: 2, overflow: 'reject' });
+    await settle(kernel);
+    const sent = 10;
+    let accepted = 0;
+    for (let n = 0; n < sent; n++) if (stalled.tell({ type: 'work', n })) accepted++;
+    for (let i = 0; i < 20; i++) await kernel.advance(1);
+    // One is being handled (forever), two wait in its mailbox, the rest were refused there.
+    const refused = letters.filter((letter) => letter.reason === 'mailbox-full');
+    expect(accepted, 'the frames all left CPU 0').to.equal(sent);
+    expect(refused.map((letter) => [letter.cpu, (letter.message as { n: number }).n])).to.deep.equal([3, 4, 5, 6, 7, 8, 9].map((n) => [1, n]));
+    expect(1 + 2 + refused.length).to.equal(sent);
+    await kernel.shutdown();
+  });
+});
