@@ -190,7 +190,8 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   sendEnvelope(cell: RemoteCell, message: unknown, origin: number): boolean {
     const kernel = this.kernel;
     const cpu = cell.cpu;
-    if (this.down.has(cpu)) {
+    // Marked down in shared memory before the host's message says so (see InterconnectMemory.down).
+    if (this.down.has(cpu) || this.port.peerDown(cpu)) {
       if (origin < 0) kernel.asks.reject(-origin, new CpuDownError(cpu, cell.describe(), 'its worker is restarting'));
       else kernel.deadLetter(message, origin, cell, 'stopped');
       return false;

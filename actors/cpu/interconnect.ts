@@ -16,6 +16,13 @@ export interface InterconnectMemory {
   readonly doorbells: ArrayBufferLike[];
   /** One Int32 per CPU: its runnable actors, published for the load balancers (see FairDispatcher.loads). */
   readonly loads: ArrayBufferLike;
+  /**
+   * One Int32 per CPU: how many times it has died (its worker exited), counted by the host. Shared
+   * memory, so a CPU blocked on a full ring to it learns of its death without a message, which a
+   * blocked thread cannot receive; a count rather than a flag, because the host may have restarted
+   * the CPU on fresh rings before the blocked thread looks (see CpuPort.peerDown).
+   */
+  readonly deaths: ArrayBufferLike;
 }
 
 /**
@@ -36,7 +43,13 @@ export function createInterconnect(cpus: number, ringBytes: number, shared: bool
   }
   const doorbells = Array.from({ length: cpus }, () => Doorbell.allocate(shared).buffer);
   const loads = shared ? new SharedArrayBuffer(4 * cpus) : new ArrayBuffer(4 * cpus);
-  return { cpus, rings, doorbells, loads };
+  const deaths = shared ? new SharedArrayBuffer(4 * cpus) : new ArrayBuffer(4 * cpus);
+  return { cpus, rings, doorbells, loads, deaths };
+}
+
+/** Counts a death of `cpu` where every CPU reads it (see `InterconnectMemory.deaths`). */
+export function recordCpuDeath(memory: InterconnectMemory, cpu: number): void {
+  Atomics.add(new Int32Array(memory.deaths), cpu, 1);
 }
 
 /** The ring buffer from `source` to `target`. */

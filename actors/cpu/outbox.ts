@@ -8,7 +8,7 @@
  */
 import { assert } from '../../ground/assert.js';
 import { BoundedQueue } from '../../ground/bounded-queue.js';
-import { RingFullError } from '../../ground/errors.js';
+import { CpuDownError, RingFullError } from '../../ground/errors.js';
 import type { TimerHandle } from '../../drivers/clock/clock.js';
 import type { EncodedBytes } from '../../protocols/codec.js';
 import type { Cell } from '../runtime/cell.js';
@@ -77,13 +77,24 @@ export class Outboxes {
         const deadlineMs = kernel.clock.now() + this.outboxWaitMs;
         // The frame lies in msgpackr's buffer, which the next encode reuses: keep a copy while it waits.
         const waiting: Waiting = { frame: frame.bytes.slice(frame.offset, frame.offset + frame.length), message, origin, target, deadlineMs };
-        if (!queue.push(waiting) && !(this.blockUntilRoom(cpu, queue, deadlineMs) && queue.push(waiting))) {
-          kernel.deadLetter(message, origin, target, 'ring-full');
-          if (origin < 0) kernel.asks.reject(-origin, this.ringFull(cpu, target, message));
+        if (queue.push(waiting)) {
+          this.armRetry();
+          return true;
+        }
+        const waited = this.blockUntilRoom(cpu, queue, deadlineMs);
+        if (waited === 'room' && queue.push(waiting)) {
+          this.armRetry();
+          return true;
+        }
+        if (waited === 'cpu-down') {
+          // Its actors died with it: as for mail that waited for it (see cpuDown).
+          kernel.deadLetter(message, origin, target, 'stopped');
+          if (origin < 0) kernel.asks.reject(-origin, new CpuDownError(cpu, target?.describe() ?? 'nobody', 'its worker died'));
           return false;
         }
-        this.armRetry();
-        return true;
+        kernel.deadLetter(message, origin, target, 'ring-full');
+        if (origin < 0) kernel.asks.reject(-origin, this.ringFull(cpu, target, message));
+        return false;
       }
     }
   }
@@ -126,17 +137,20 @@ export class Outboxes {
    * overflow policy. Simulated CPUs share one thread, where nobody else could make room, so they
    * never block: the message is a dead letter at once.
    */
-  private blockUntilRoom(cpu: number, queue: BoundedQueue<Waiting>, deadlineMs: number): boolean {
+  private blockUntilRoom(cpu: number, queue: BoundedQueue<Waiting>, deadlineMs: number): 'room' | 'deadline' | 'cpu-down' {
     const sleeper = this.sleeper;
-    if (sleeper === null) return false;
+    if (sleeper === null) return 'deadline';
     const clock = this.kernel.clock;
     while (this.flushOne(cpu, queue, clock.now()) >= queue.capacity) {
-      if (clock.now() >= deadlineMs) return false;
+      // The consumer died: no room will ever come. The host marks it in shared memory, since this
+      // blocked thread cannot take the host's message saying so.
+      if (this.port.peerDown(cpu)) return 'cpu-down';
+      if (clock.now() >= deadlineMs) return 'deadline';
       if (this.port.pump() > 0) continue;
       // Sleeps without spinning a core the consumer may need (this box has two).
       clock.waitWhile(sleeper, 0, 0, blockedSendSleepMs);
     }
-    return true;
+    return 'room';
   }
 
   /** Sends what fits of one outbox; returns how many frames still wait. */

@@ -94,6 +94,9 @@ export class CpuPort {
   private readonly inLinks: (InLink | null)[] = [];
   /** Sources whose rings still held frames when the last pump moved on. */
   private carry = 0;
+  /** `InterconnectMemory.deaths`, as words, and their values when each peer's rings were mapped. */
+  private readonly deathWords: Int32Array;
+  private readonly deathsAtAttach: number[] = [];
   private pumping = false;
   /** A frame was refused during the current source's drain. */
   private refused = false;
@@ -137,6 +140,7 @@ export class CpuPort {
     this.schemas = options.schemas ?? runtimeRegistry;
     assert(cpu >= 0 && cpu < memory.cpus, () => `cpu ${cpu} is not one of ${memory.cpus}`);
     this.doorbell = new Doorbell(memory.doorbells[cpu]!);
+    this.deathWords = new Int32Array(memory.deaths);
     for (let peer = 0; peer < memory.cpus; peer++) {
       this.outLinks.push(null);
       this.inLinks.push(null);
@@ -149,6 +153,14 @@ export class CpuPort {
   }
 
   /**
+   * Whether the incarnation of `peer` whose rings this port maps has died (the host counted a death
+   * since `attachPeer`): readable while this thread is blocked, when the host's message cannot be.
+   */
+  peerDown(peer: number): boolean {
+    return Atomics.load(this.deathWords, peer) !== this.deathsAtAttach[peer];
+  }
+
+  /**
    * (Re)maps the rings to and from `peer` from the interconnect memory, with fresh codecs: after a
    * peer CPU restarts, both directions start over, structure tables included.
    */
@@ -156,6 +168,7 @@ export class CpuPort {
     assert(peer !== this.cpu && peer >= 0 && peer < this.memory.cpus, () => `bad peer cpu ${peer}`);
     const outCodec = createFrameCodec(this.schemas, { portableObjects: portableRefs });
     // The seeds are agreed without a sync; only shapes learned later must be sent.
+    this.deathsAtAttach[peer] = Atomics.load(this.deathWords, peer);
     const out = SpscRing.attach(ringBetween(this.memory, this.cpu, peer));
     this.outLinks[peer] = { ring: out, codec: outCodec, bell: new Doorbell(this.memory.doorbells[peer]!), exported: outCodec.structureCount };
     const ring = SpscRing.attach(ringBetween(this.memory, peer, this.cpu));

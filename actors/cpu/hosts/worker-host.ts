@@ -19,7 +19,7 @@ import type { ChildSpec } from '../../../supervisors/child-spec.js';
 import { BehaviorCatalog, type ModuleList } from '../catalog.js';
 import { CpuLoop } from '../cpu-loop.js';
 import { Doorbell } from '../doorbell.js';
-import { createInterconnect, replaceRingsOf, type InterconnectMemory } from '../interconnect.js';
+import { createInterconnect, recordCpuDeath, replaceRingsOf, type InterconnectMemory } from '../interconnect.js';
 import type { BootCpu, BootedCpu, CpuHost } from './cpu-host.js';
 import type { HostToWorker, WorkerKernelOptions, WorkerToHost } from './worker-protocol.js';
 
@@ -200,6 +200,7 @@ class WorkerCpus implements CpuHost {
 
   /** Tells every live CPU that `cpu` is gone. */
   private cpuDown(cpu: number, why: string): void {
+    recordCpuDeath(this.memory, cpu);
     this.first?.node.cpuDown(cpu, why);
     this.broadcast(cpu, { kind: 'cpu-down', cpu, why });
   }
