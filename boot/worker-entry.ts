@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { describeError } from '../ground/errors.js';
 import { BehaviorCatalog } from '../actors/cpu/catalog.js';
 import { CpuLoop } from '../actors/cpu/cpu-loop.js';
+import { watchBufferMemory } from '../actors/cpu/hosts/buffer-watchdog.js';
 import type { HostToWorker, SubsystemAddress, WorkerBoot, WorkerToHost } from '../actors/cpu/hosts/worker-protocol.js';
 import { type AnySubsystem, configure } from '../actors/plugin/subsystem.js';
 import { bootCpu } from './boot-cpu.js';
@@ -28,6 +29,7 @@ try {
   });
   const routing = node!;
   const loop = new CpuLoop(core, routing, state);
+  const stopWatchdog = boot.bufferMbMax === undefined ? () => {} : watchBufferMemory(core.clock, boot.cpu, boot.bufferMbMax);
   port.on('message', (message: HostToWorker) => {
     switch (message.kind) {
       case 'cpu-down':
@@ -39,6 +41,7 @@ try {
         routing.cpuUp(message.cpu);
         return;
       case 'shutdown':
+        stopWatchdog();
         void core.shutdown().then(async () => {
           await loop.stop();
           post({ kind: 'stopped' });

@@ -157,6 +157,7 @@ class WorkerCpus implements CpuHost {
         modules: this.moduleUrls,
         firstGeneration: 1 + ((incarnation * generationsPerIncarnation) % generationSpan),
         incarnation,
+        bufferMbMax: heapMbMax,
         options: this.options.kernelOptions,
       },
       ...(heapMbMax !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: heapMbMax } } : {}),

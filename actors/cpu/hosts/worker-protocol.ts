@@ -14,6 +14,8 @@ export interface WorkerBoot {
   readonly firstGeneration: number;
   /** How many times this CPU was restarted before. */
   readonly incarnation: number;
+  /** The bound on its ArrayBuffer memory, in MiB (`workerHeapMbMax`; see buffer-watchdog.ts), if any. */
+  readonly bufferMbMax: number | undefined;
   readonly options: WorkerKernelOptions;
 }
 

@@ -126,6 +126,7 @@ describe('worker CPUs', function () {
     ['process.exit', 'exit-process'],
     ['an uncaught error', 'throw-async'],
     ['running out of memory', 'exhaust-memory'],
+    ['holding ArrayBuffers past its bound', 'hoard-buffers'],
   ] as const;
   for (const [how, message] of deaths) {
     it(`restarts a CPU whose worker dies by ${how}; its asks fail typed, its placed actors come back`, async () => {
@@ -158,7 +159,12 @@ describe('worker CPUs', function () {
       // The CPU's supervisor saw the death, and why: V8's heap limit, an exit code or the error.
       expect(deathReasons).to.have.length(1);
       expect(deathReasons[0]).to.match(
-        { 'exit-process': /exited with code 3/, 'throw-async': /uncaught in the worker/, 'exhaust-memory': /out of memory/i }[message],
+        {
+          'exit-process': /exited with code 3/,
+          'throw-async': /uncaught in the worker/,
+          'exhaust-memory': /out of memory/i,
+          'hoard-buffers': /MiB of ArrayBuffer memory, past its bound of 64 MiB/,
+        }[message],
       );
       counter.tell({ type: 'add', n: 1 });
       expect(await counter.ask({ type: 'get' })).to.equal(1);
