@@ -379,6 +379,18 @@ function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
+/** A worker CPU's ArrayBuffer memory grew past its bound (`workerHeapMbMax`): the CPU restarts. */
+export class BufferMemoryError extends OspreyError {
+  readonly code = 'buffer-memory';
+  constructor(
+    readonly cpu: number,
+    readonly bufferMb: number,
+    readonly bufferMbMax: number,
+  ) {
+    super(`cpu ${cpu} holds ${bufferMb} MiB of ArrayBuffer memory, past its bound of ${bufferMbMax} MiB (workerHeapMbMax)`);
+  }
+}
+
 /** A short, safe description of any thrown value (a thrown value need not be an Error). */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;

@@ -11,22 +11,10 @@
  */
 import { getHeapStatistics } from 'node:v8';
 import type { Clock } from '../../../drivers/clock/clock.js';
-import { OspreyError } from '../../../ground/errors.js';
+import { BufferMemoryError } from '../../../ground/errors.js';
 
 /** How often a worker looks at its buffer memory: a leak grows past the bound by at most what it allocates in this time. */
 export const bufferCheckMs = 50;
-
-/** A worker CPU's ArrayBuffer memory grew past its bound (`workerHeapMbMax`): the CPU restarts. */
-export class BufferMemoryError extends OspreyError {
-  readonly code = 'buffer-memory';
-  constructor(
-    readonly cpu: number,
-    readonly bufferMb: number,
-    readonly bufferMbMax: number,
-  ) {
-    super(`cpu ${cpu} holds ${bufferMb} MiB of ArrayBuffer memory, past its bound of ${bufferMbMax} MiB (workerHeapMbMax)`);
-  }
-}
 
 /** The MiB of ArrayBuffer memory this thread's isolate holds. */
 export function bufferMb(): number {
