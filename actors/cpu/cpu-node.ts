@@ -190,7 +190,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   sendEnvelope(cell: RemoteCell, message: unknown, origin: number): boolean {
     const kernel = this.kernel;
     const cpu = cell.cpu;
-    // Marked down in shared memory before the host's message says so (see InterconnectMemory.down).
+    // Its death is counted in shared memory before the host's message says so (see InterconnectMemory.deaths).
     if (this.down.has(cpu) || this.port.peerDown(cpu)) {
       if (origin < 0) kernel.asks.reject(-origin, new CpuDownError(cpu, cell.describe(), 'its worker is restarting'));
       else kernel.deadLetter(message, origin, cell, 'stopped');
