@@ -243,8 +243,7 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
       void this.cell.kernel.lifecycle.terminate(child, reason, error, false);
       return;
     }
-    const restart = record.spec.restart;
-    if (restart === 'permanent' || (restart === 'transient' && !isCleanExit(reason))) {
+    if (restartsAfter(record.spec, reason)) {
       this.requestRestart(record);
       return;
     }
@@ -256,8 +255,7 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
     const record = this.recordOf(child);
     if (record === undefined) return;
     record.cell = null;
-    const restart = record.spec.restart;
-    if (restart === 'permanent' || (restart === 'transient' && !isCleanExit(reason))) {
+    if (restartsAfter(record.spec, reason)) {
       this.requestRestart(record);
       return;
     }
@@ -428,6 +426,11 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
     const waiting = this.pending.indexOf(record);
     if (waiting >= 0) this.pending.splice(waiting, 1);
   }
+}
+
+/** Whether a child of `spec` is restarted after its incarnation ended with `reason` (OTP's restart types). */
+function restartsAfter(spec: NormalizedChildSpec, reason: ExitReason): boolean {
+  return spec.restart === 'permanent' || (spec.restart === 'transient' && !isCleanExit(reason));
 }
 
 /** Whether `request` starts, stops or forgets children (and so must not run in the middle of a restart). */

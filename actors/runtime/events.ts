@@ -14,13 +14,19 @@ import { cpusMax, type Pid } from '../../ground/pid.js';
  * whichever CPU it happened on. A message to an actor of another CPU shows as two `send` events, one
  * on each CPU (into the ring, then into the mailbox): the far one's `cause` is the near one.
  */
-export type KernelEvent =
+/** What every event carries, stamped by the kernel when it traces the event (`KernelCore.trace`). */
+export interface EventStamp {
+  readonly id: number;
+  readonly cause: number;
+  /** The CPU it happened on. */
+  readonly cpu: number;
+  readonly atMs: number;
+}
+
+/** What one kind of event says, before the kernel stamps it. */
+export type KernelEventBody =
   | {
       readonly kind: 'spawn';
-      readonly id: number;
-      readonly cause: number;
-      readonly cpu: number;
-      readonly atMs: number;
       readonly pid: Pid;
       readonly parent: Pid;
       readonly label: string;
@@ -28,47 +34,27 @@ export type KernelEvent =
     }
   | {
       readonly kind: 'stop';
-      readonly id: number;
-      readonly cause: number;
-      readonly cpu: number;
-      readonly atMs: number;
       readonly pid: Pid;
       readonly reason: string;
     }
   | {
       readonly kind: 'restart';
-      readonly id: number;
-      readonly cause: number;
-      readonly cpu: number;
-      readonly atMs: number;
       readonly pid: Pid;
       readonly attempt: number;
     }
   | {
       readonly kind: 'send';
-      readonly id: number;
-      readonly cause: number;
-      readonly cpu: number;
-      readonly atMs: number;
       readonly from: Pid;
       readonly to: Pid;
       readonly messageType: string;
     }
   | {
       readonly kind: 'receive';
-      readonly id: number;
-      readonly cause: number;
-      readonly cpu: number;
-      readonly atMs: number;
       readonly pid: Pid;
       readonly messageType: string;
     }
   | {
       readonly kind: 'transition';
-      readonly id: number;
-      readonly cause: number;
-      readonly cpu: number;
-      readonly atMs: number;
       readonly pid: Pid;
       readonly from: string;
       readonly to: string;
@@ -76,20 +62,12 @@ export type KernelEvent =
     }
   | {
       readonly kind: 'fault';
-      readonly id: number;
-      readonly cause: number;
-      readonly cpu: number;
-      readonly atMs: number;
       readonly pid: Pid;
       readonly error: string;
       readonly messageType?: string;
     }
   | {
       readonly kind: 'dead-letter';
-      readonly id: number;
-      readonly cause: number;
-      readonly cpu: number;
-      readonly atMs: number;
       readonly from: Pid;
       readonly to: Pid;
       readonly messageType: string;
@@ -98,13 +76,11 @@ export type KernelEvent =
   | {
       /** A timer of actor `pid` fired (`ctx.startTimer`, a machine's delayed event); `key` names it. */
       readonly kind: 'timer';
-      readonly id: number;
-      readonly cause: number;
-      readonly cpu: number;
-      readonly atMs: number;
       readonly pid: Pid;
       readonly key: string;
     };
+
+export type KernelEvent = EventStamp & KernelEventBody;
 
 export type KernelEventKind = KernelEvent['kind'];
 

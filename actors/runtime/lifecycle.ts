@@ -188,7 +188,7 @@ export class Lifecycle {
   die(cell: Cell, reason: ExitReason, error: unknown, message: unknown, origin: number): void {
     if (cell.status >= Status.Stopping || cell.extras?.incarnationEnded === true) return;
     const kernel = this.kernel;
-    const busyAsk = this.endIncarnationNow(cell, reason, error);
+    this.endIncarnationNow(cell, reason, error);
     if (kernel.tracing.active) {
       cell.ensureExtras().faultEvent = kernel.trace({
         kind: 'fault',
@@ -197,16 +197,8 @@ export class Lifecycle {
         ...(message !== undefined ? { messageType: messageTypeOf(message) } : {}),
       });
     }
-    // The ask it was handling fails now: the one whose handler threw, or one an async handler was
-    // still working on when an exit signal ended the incarnation.
-    const askId = origin < 0 ? -origin : busyAsk;
-    if (askId !== 0) {
-      const type = messageTypeOf(message ?? kernel.asks.messageOf(askId));
-      kernel.asks.reject(
-        askId,
-        reason === 'crashed' ? new ActorCrashedError(cell.describe(), type, error) : new ActorExitedError(cell.describe(), type, exitReasonText(reason)),
-      );
-    }
+    // The ask whose handler threw fails now (one an async handler was working on did in endIncarnationNow).
+    if (origin < 0) this.failAsk(cell, -origin, reason, error, message);
     if (!isCleanExit(reason)) kernel.reportFailure(cell, error, message, reason);
     if (reason === 'killed') {
       // Killed: no hooks. Its children go the same way.
@@ -263,11 +255,7 @@ export class Lifecycle {
    */
   async suspendForRestart(cell: Cell, reason: ExitReason): Promise<void> {
     if (cell.status >= Status.Stopping) return;
-    if (cell.extras?.incarnationEnded !== true) {
-      const busyAsk = this.endIncarnationNow(cell, reason, undefined);
-      if (busyAsk !== 0)
-        this.kernel.asks.reject(busyAsk, new ActorExitedError(cell.describe(), messageTypeOf(this.kernel.asks.messageOf(busyAsk)), exitReasonText(reason)));
-    }
+    if (cell.extras?.incarnationEnded !== true) this.endIncarnationNow(cell, reason, undefined);
     const ended = await this.endIncarnationWithin(cell, reason, shutdownOf(cell));
     if (!ended) this.killChildren(cell);
     if (cell.status === Status.Suspended) {
@@ -297,10 +285,9 @@ export class Lifecycle {
 
   /**
    * The first steps of any end of an incarnation that keeps the cell: it stops handling messages,
-   * its timers go, its ties end (`endTiesOf`). Returns the ask an async handler was still working
-   * on (0 if none), for the caller to fail.
+   * its timers go, its ties end (`endTiesOf`), and an ask an async handler was still working on fails.
    */
-  private endIncarnationNow(cell: Cell, reason: ExitReason, error: unknown): number {
+  private endIncarnationNow(cell: Cell, reason: ExitReason, error: unknown): void {
     const extras = cell.ensureExtras();
     cell.status = Status.Suspended;
     extras.incarnationEnded = true;
@@ -308,7 +295,16 @@ export class Lifecycle {
     endTiesOf(cell, reason, error);
     const busyAsk = extras.busyAsk;
     extras.busyAsk = 0;
-    return busyAsk;
+    if (busyAsk !== 0) this.failAsk(cell, busyAsk, reason, error, undefined);
+  }
+
+  /** Fails ask `askId`, which `cell` was handling when its incarnation ended with `reason`. */
+  private failAsk(cell: Cell, askId: number, reason: ExitReason, error: unknown, message: unknown): void {
+    const kernel = this.kernel;
+    const type = messageTypeOf(message ?? kernel.asks.messageOf(askId));
+    const failure =
+      reason === 'crashed' ? new ActorCrashedError(cell.describe(), type, error) : new ActorExitedError(cell.describe(), type, exitReasonText(reason));
+    kernel.asks.reject(askId, failure);
   }
 
   /** Stops `cell` with reason `normal` and `output` as its exit value (a machine at its final state). */
