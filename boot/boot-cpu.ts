@@ -64,6 +64,7 @@ export function bootCpu(options: BootOptions, subsystems: readonly AnySubsystem[
       frames: subsystems.flatMap((subsystem) => subsystem.frames ?? []),
       ...(options.crossCpuOverflow !== undefined ? { overflow: options.crossCpuOverflow } : {}),
       ...(options.outboxWaitMs !== undefined ? { outboxWaitMs: options.outboxWaitMs } : {}),
+      ...(options.outboxBytesMax !== undefined ? { outboxBytesMax: options.outboxBytesMax } : {}),
     });
     core.attachRouting(node);
     if (core.dispatcher instanceof FairDispatcher) core.dispatcher.loads = new Int32Array(join.memory.loads);

@@ -63,6 +63,12 @@ export interface BootOptions {
   readonly crossCpuOverflow?: CrossCpuOverflow;
   /** How long a message may wait for ring space under `wait` (default 5000 ms). */
   readonly outboxWaitMs?: number;
+  /**
+   * Bytes the outbox to each other CPU may hold under `wait` (default 16 MiB). Senders park long
+   * before (see actors/cpu/outbox.ts); only one turn that sends this much, or code outside any
+   * actor, reaches it, and what is past it is a `ring-full` dead letter.
+   */
+  readonly outboxBytesMax?: number;
   /** Data bytes of each ring between two CPUs (a power of two, default 256 KiB). */
   readonly ringBytes?: number;
   /**

@@ -465,9 +465,9 @@ function checkSubsystems(subsystems: readonly AnySubsystem[]): readonly AnySubsy
 
 /** The plain-data options a worker CPU's kernel boots with: the host's, and where its subsystems are exported. */
 function workerOptionsOf(options: BootOptions, subsystems: readonly AnySubsystem[]): WorkerKernelOptions {
-  const { batchMessagesMax, mailboxCapacity, askDeadlineMs, crossCpuOverflow, outboxWaitMs, seed, scheduler } = options;
+  const { batchMessagesMax, mailboxCapacity, askDeadlineMs, crossCpuOverflow, outboxWaitMs, outboxBytesMax, seed, scheduler } = options;
   const plain = Object.fromEntries(
-    Object.entries({ batchMessagesMax, mailboxCapacity, askDeadlineMs, crossCpuOverflow, outboxWaitMs, seed, scheduler }).filter(
+    Object.entries({ batchMessagesMax, mailboxCapacity, askDeadlineMs, crossCpuOverflow, outboxWaitMs, outboxBytesMax, seed, scheduler }).filter(
       ([, value]) => value !== undefined,
     ),
   );

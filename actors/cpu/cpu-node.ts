@@ -22,7 +22,7 @@ import {
 } from '../../protocols/runtime.js';
 import type { AnyMessage } from '../../protocols/schema.js';
 import type { AnyBehavior } from '../runtime/behavior.js';
-import { type Cell, Status } from '../runtime/cell.js';
+import { type Cell, Hold, Status } from '../runtime/cell.js';
 import type { CpuRouting } from '../runtime/cpu-routing.js';
 import type { KernelCore } from '../runtime/kernel-core.js';
 import type { ActorRef } from '../runtime/ref.js';
@@ -34,7 +34,7 @@ import { CpuReports } from './cpu-reports.js';
 import { CpuStatuses } from './cpu-statuses.js';
 import { FrameRegistry, type FrameRouting, type FrameType } from './frame-registry.js';
 import type { InterconnectMemory } from './interconnect.js';
-import { outboxWaitMsDefault } from './limits.js';
+import { outboxBytesMaxDefault, outboxWaitMsDefault } from './limits.js';
 import { Migrations } from './migrations.js';
 import { type CrossCpuOverflow, Outboxes, wholeFrame } from './outbox.js';
 import { Placements } from './placements.js';
@@ -59,6 +59,8 @@ export interface CpuNodeOptions {
   readonly overflow?: CrossCpuOverflow;
   /** How long a message may wait for ring space under `wait` (default 5000 ms). */
   readonly outboxWaitMs?: number;
+  /** Bytes each outbox may hold under `wait` (default 16 MiB, see outbox.ts). */
+  readonly outboxBytesMax?: number;
   /** The frame types of the subsystems, in boot order (the same on every CPU). */
   readonly frames?: readonly FrameType[];
 }
@@ -115,8 +117,13 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
       resolveRefs: (body) => resolveWireRefs(body, refFor),
       schemas: this.frames.schemas(),
     });
-    const shared = options.memory.doorbells[0] instanceof SharedArrayBuffer;
-    this.outbox = new Outboxes(kernel, this.port, options.overflow ?? 'wait', options.outboxWaitMs ?? outboxWaitMsDefault, shared);
+    this.outbox = new Outboxes(
+      kernel,
+      this.port,
+      options.overflow ?? 'wait',
+      options.outboxWaitMs ?? outboxWaitMsDefault,
+      options.outboxBytesMax ?? outboxBytesMaxDefault,
+    );
   }
 
   // ---- CpuRouting: what the runtime core asks ------------------------------------------------
@@ -280,13 +287,16 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
    * Whether `message` can be handled now. A tell or ask whose actor's mailbox is full waits in the
    * ring (backpressure on its sender) while that actor is working its mailbox down. An actor that
    * cannot (it awaits an async handler, or is not running) gets it now and its mailbox's overflow
-   * policy applies, so one stalled actor cannot hold up everything else its CPU is sent.
+   * policy applies, so one stalled actor cannot hold up everything else its CPU is sent. A parked
+   * actor is let run (outbox.ts): parked, it would wait for a CPU that may be waiting for it.
    */
   private admits(message: AnyMessage): boolean {
     if (message.type !== KERNEL_ENVELOPE) return true;
     const cell = this.kernel.cellOf((message as KernelEnvelope).to);
     if (cell === undefined || cell.mailbox === null || !cell.mailbox.isFull) return true;
-    return cell.status !== Status.Running || cell.busy;
+    if (cell.status !== Status.Running || (cell.held & Hold.Awaiting) !== 0) return true;
+    if ((cell.held & Hold.Parked) !== 0) this.outbox.unpark(cell);
+    return false;
   }
 
   private handle(source: number, message: AnyMessage): void {

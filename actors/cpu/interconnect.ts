@@ -18,9 +18,9 @@ export interface InterconnectMemory {
   readonly loads: ArrayBufferLike;
   /**
    * One Int32 per CPU: how many times it has died (its worker exited), counted by the host. Shared
-   * memory, so a CPU blocked on a full ring to it learns of its death without a message, which a
-   * blocked thread cannot receive; a count rather than a flag, because the host may have restarted
-   * the CPU on fresh rings before the blocked thread looks (see CpuPort.peerDown).
+   * memory, so a CPU in the middle of a long turn that sends to it learns of its death at once, not
+   * when the host's message is taken after the turn; a count rather than a flag, because the host may
+   * have restarted the CPU on fresh rings before the sender looks (see CpuPort.peerDown).
    */
   readonly deaths: ArrayBufferLike;
 }

@@ -22,14 +22,18 @@ export const spinPollsPerClockRead = 64;
 export const parkTimeoutMsDefault = 1_000;
 /** Busy pump rounds between yields to the event loop, so timers and I/O of the CPU keep flowing. */
 export const busyRoundsPerYield = 16;
-/** Messages one destination's outbox holds while its ring is full (overflow policy `wait`). */
-export const outboxMessagesMax = 4_096;
+/**
+ * Bytes one destination's outbox may hold while its ring is full (overflow policy `wait`), frames
+ * and their bookkeeping (`outboxFrameOverheadBytes` each). Senders park long before that (see
+ * outbox.ts): it is reached only by single turns that send this much, or by code outside actors.
+ */
+export const outboxBytesMaxDefault = 16 * 1024 * 1024;
+/** What a waiting frame costs beyond its bytes: its record, its copy's object, the queue slot. */
+export const outboxFrameOverheadBytes = 128;
 /** How long a message may wait in an outbox for ring space before it is a dead letter, in ms. */
 export const outboxWaitMsDefault = 5_000;
 /** How often a non-empty outbox retries its ring, in ms: the consumer does not signal freed space. */
 export const outboxRetryMs = 1;
-/** Sleep between checks of a sender blocked on a full ring and outbox, in ms (a futex wait, no spin). */
-export const blockedSendSleepMs = 0.05;
 /** Remote refs cached per CPU (so refs to one remote actor are one object); cleared when full. */
 export const remoteRefCacheMax = 65_536;
 /**

@@ -1,20 +1,33 @@
 /**
  * Backpressure between CPUs: what a full ring does with a frame, by the sending kernel's
  * `crossCpuOverflow` policy. `reject`: the tell returns false and an ask fails with RingFullError.
- * `drop-newest`: a dead letter. `wait` (the default): the frame waits in a bounded outbox per target
- * CPU, in order, for at most `outboxWaitMs`, then becomes a dead letter; when the outbox is full too,
- * the sending thread blocks until the consumer makes room or that deadline passes. Nothing
- * unbounded sits in front of a ring.
+ * `drop-newest`: a dead letter. `wait` (the default): the frame waits in the outbox of its target
+ * CPU, in order, for at most `outboxWaitMs`, then becomes a dead letter; and the actor that sent it
+ * is parked.
+ *
+ * Parking is the backpressure, and it holds one actor, never the thread: a parked actor ends its
+ * turn at the next message boundary and runs no other until the outbox it waits on is empty (its
+ * frames are all in the ring), while the rest of its CPU runs on and keeps taking frames in. So a
+ * producer slows to its consumer's pace, and its mail stays in order even if it moves to another
+ * CPU (a parked actor does not move). A parked actor whose own mailbox fills with mail from other
+ * CPUs runs again (`CpuNode.admits`): it must take in what it is sent, or two actors streaming into
+ * each other would wait for each other forever.
+ *
+ * An outbox is bounded in bytes (`outboxBytesMax`): one turn cannot be interrupted, so what a single
+ * turn sends (or code outside any actor, which nothing can park) waits whole; past the bound, a
+ * frame is a `ring-full` dead letter at once.
  */
 import { assert } from '../../ground/assert.js';
 import { BoundedQueue } from '../../ground/bounded-queue.js';
-import { CpuDownError, RingFullError } from '../../ground/errors.js';
+import { RingFullError } from '../../ground/errors.js';
 import type { TimerHandle } from '../../drivers/clock/clock.js';
+import { frameBytesMax } from '../../protocols/limits.js';
 import type { EncodedBytes } from '../../protocols/codec.js';
-import type { Cell } from '../runtime/cell.js';
+import { type Cell, Hold } from '../runtime/cell.js';
+import type { DeadLetterReason } from '../runtime/events.js';
 import { messageTypeOf } from '../runtime/events.js';
 import type { KernelCore } from '../runtime/kernel-core.js';
-import { blockedSendSleepMs, outboxMessagesMax, outboxRetryMs } from './limits.js';
+import { outboxFrameOverheadBytes, outboxRetryMs } from './limits.js';
 import type { CpuPort } from './port.js';
 
 /** What a full ring to another CPU does with a message (see the module doc). */
@@ -28,6 +41,14 @@ interface Waiting {
   readonly deadlineMs: number;
 }
 
+/** The frames waiting for room in the ring to one CPU, and the actors parked until they are sent. */
+interface Outbox {
+  readonly queue: BoundedQueue<Waiting>;
+  /** Frames and bookkeeping held, in bytes (see `outboxFrameOverheadBytes`). */
+  bytes: number;
+  readonly parked: Set<Cell>;
+}
+
 /** A whole encoded frame as the range `Outboxes.offer` takes. */
 export function wholeFrame(bytes: Uint8Array): EncodedBytes {
   return { bytes, offset: 0, length: bytes.length };
@@ -35,22 +56,22 @@ export function wholeFrame(bytes: Uint8Array): EncodedBytes {
 
 /** The outboxes of one CPU, one per target CPU, made on first use. */
 export class Outboxes {
-  private readonly queues: (BoundedQueue<Waiting> | null)[] = [];
+  private readonly outboxes: (Outbox | null)[] = [];
   private retryTimer: TimerHandle | null = null;
-  /** A word to sleep on while blocked on a full ring; null where blocking is impossible (simulated). */
-  private readonly sleeper: Int32Array | null;
 
   constructor(
     private readonly kernel: KernelCore,
     private readonly port: CpuPort,
     private readonly overflow: CrossCpuOverflow,
     private readonly outboxWaitMs: number,
-    /** Whether this CPU shares memory with threads that can make room while it sleeps. */
-    shared: boolean,
+    private readonly outboxBytesMax: number,
   ) {
     assert(outboxWaitMs > 0, 'outboxWaitMs must be positive');
-    this.sleeper = shared ? new Int32Array(new SharedArrayBuffer(4)) : null;
-    for (let cpu = 0; cpu < port.cpus; cpu++) this.queues.push(null);
+    assert(
+      outboxBytesMax >= frameBytesMax + outboxFrameOverheadBytes,
+      () => `outboxBytesMax (${outboxBytesMax} bytes) must hold a largest frame (${frameBytesMax} bytes) and its bookkeeping`,
+    );
+    for (let cpu = 0; cpu < port.cpus; cpu++) this.outboxes.push(null);
   }
 
   /**
@@ -59,42 +80,32 @@ export class Outboxes {
    * a dead letter, and an ask behind it has failed.
    */
   offer(cpu: number, frame: EncodedBytes, message: unknown, origin: number, target: Cell | null): boolean {
-    const outbox = this.queues[cpu];
+    const outbox = this.outboxes[cpu];
     // Frames already waiting go first, in order; the consumer may have made room since.
-    if (outbox != null && outbox.count > 0) this.flushOne(cpu, outbox, this.kernel.clock.now());
-    if ((outbox == null || outbox.count === 0) && this.port.offer(cpu, frame.bytes, frame.offset, frame.length)) return true;
+    if (outbox != null && outbox.queue.count > 0) this.flushOne(cpu, outbox, this.kernel.clock.now());
+    if ((outbox == null || outbox.queue.count === 0) && this.port.offer(cpu, frame.bytes, frame.offset, frame.length)) return true;
     const kernel = this.kernel;
     switch (this.overflow) {
       case 'reject':
         if (origin < 0) kernel.asks.reject(-origin, this.ringFull(cpu, target, message));
         return false;
       case 'drop-newest':
-        kernel.deadLetter(message, origin, target, 'ring-full');
-        if (origin < 0) kernel.asks.reject(-origin, this.ringFull(cpu, target, message));
+        this.refuse(cpu, message, origin, target, 'ring-full');
         return false;
       case 'wait': {
-        const queue = outbox ?? (this.queues[cpu] = new BoundedQueue<Waiting>(outboxMessagesMax, 64));
-        const deadlineMs = kernel.clock.now() + this.outboxWaitMs;
-        // The frame lies in msgpackr's buffer, which the next encode reuses: keep a copy while it waits.
-        const waiting: Waiting = { frame: frame.bytes.slice(frame.offset, frame.offset + frame.length), message, origin, target, deadlineMs };
-        if (queue.push(waiting)) {
-          this.armRetry();
-          return true;
-        }
-        const waited = this.blockUntilRoom(cpu, queue, deadlineMs);
-        if (waited === 'room' && queue.push(waiting)) {
-          this.armRetry();
-          return true;
-        }
-        if (waited === 'cpu-down') {
-          // Its actors died with it: as for mail that waited for it (see cpuDown).
-          kernel.deadLetter(message, origin, target, 'stopped');
-          if (origin < 0) kernel.asks.reject(-origin, new CpuDownError(cpu, target?.describe() ?? 'nobody', 'its worker died'));
+        const box = outbox ?? (this.outboxes[cpu] = { queue: new BoundedQueue<Waiting>(this.outboxBytesMax, 64), bytes: 0, parked: new Set() });
+        const cost = frame.length + outboxFrameOverheadBytes;
+        if (box.bytes + cost > this.outboxBytesMax) {
+          this.refuse(cpu, message, origin, target, 'ring-full');
           return false;
         }
-        kernel.deadLetter(message, origin, target, 'ring-full');
-        if (origin < 0) kernel.asks.reject(-origin, this.ringFull(cpu, target, message));
-        return false;
+        // The frame lies in msgpackr's buffer, which the next encode reuses: keep a copy while it waits.
+        const copy = frame.bytes.slice(frame.offset, frame.offset + frame.length);
+        box.queue.push({ frame: copy, message, origin, target, deadlineMs: kernel.clock.now() + this.outboxWaitMs });
+        box.bytes += cost;
+        this.parkSender(box, origin);
+        this.armRetry();
+        return true;
       }
     }
   }
@@ -104,11 +115,11 @@ export class Outboxes {
     // Called after every busy round of the CPU loop: the clock is read only if something waits.
     let now = -1;
     let waiting = false;
-    for (let cpu = 0; cpu < this.queues.length; cpu++) {
-      const queue = this.queues[cpu];
-      if (queue == null || queue.count === 0) continue;
+    for (let cpu = 0; cpu < this.outboxes.length; cpu++) {
+      const outbox = this.outboxes[cpu];
+      if (outbox == null || outbox.queue.count === 0) continue;
       if (now < 0) now = this.kernel.clock.now();
-      if (this.flushOne(cpu, queue, now) > 0) waiting = true;
+      if (this.flushOne(cpu, outbox, now) > 0) waiting = true;
     }
     if (waiting) this.armRetry();
   }
@@ -116,58 +127,84 @@ export class Outboxes {
   /** Frames waiting in outboxes. */
   get waiting(): number {
     let count = 0;
-    for (const queue of this.queues) count += queue?.count ?? 0;
+    for (const outbox of this.outboxes) count += outbox?.queue.count ?? 0;
     return count;
   }
 
-  /** CPU `cpu` died: what waited for it is a dead letter (its actors died with it). */
-  cpuDown(cpu: number): void {
-    const queue = this.queues[cpu];
-    while (queue != null && queue.count > 0) {
-      const waiting = queue.shift();
-      this.kernel.deadLetter(waiting.message, waiting.origin, waiting.target, 'stopped');
-    }
+  /** Actors parked on outboxes (see the module doc). */
+  get parkedActors(): number {
+    let count = 0;
+    for (const outbox of this.outboxes) count += outbox?.parked.size ?? 0;
+    return count;
   }
 
   /**
-   * The outbox is full too: block this thread until the consumer makes room or the deadline passes
-   * (real backpressure: the sending CPU stops handling messages, as a blocking write would). While
-   * blocked it keeps taking frames from its own inbound rings into mailboxes, so two CPUs streaming
-   * into each other's full rings cannot deadlock; what no mailbox can hold meets that mailbox's
-   * overflow policy. Simulated CPUs share one thread, where nobody else could make room, so they
-   * never block: the message is a dead letter at once.
+   * Lets parked `cell` run again before its outbox is empty: its own mailbox is full of mail from
+   * other CPUs, which only it can take (see the module doc).
    */
-  private blockUntilRoom(cpu: number, queue: BoundedQueue<Waiting>, deadlineMs: number): 'room' | 'deadline' | 'cpu-down' {
-    const sleeper = this.sleeper;
-    if (sleeper === null) return 'deadline';
-    const clock = this.kernel.clock;
-    while (this.flushOne(cpu, queue, clock.now()) >= queue.capacity) {
-      // The consumer died: no room will ever come. The host marks it in shared memory, since this
-      // blocked thread cannot take the host's message saying so.
-      if (this.port.peerDown(cpu)) return 'cpu-down';
-      if (clock.now() >= deadlineMs) return 'deadline';
-      if (this.port.pump() > 0) continue;
-      // Sleeps without spinning a core the consumer may need (this box has two).
-      clock.waitWhile(sleeper, 0, 0, blockedSendSleepMs);
+  unpark(cell: Cell): void {
+    for (const outbox of this.outboxes) outbox?.parked.delete(cell);
+    release(this.kernel, cell);
+  }
+
+  /** CPU `cpu` died: what waited for it is a dead letter (its actors died with it), and its senders run on. */
+  cpuDown(cpu: number): void {
+    const outbox = this.outboxes[cpu];
+    if (outbox == null) return;
+    while (outbox.queue.count > 0) {
+      const waiting = outbox.queue.shift();
+      this.kernel.deadLetter(waiting.message, waiting.origin, waiting.target, 'stopped');
     }
-    return 'room';
+    outbox.bytes = 0;
+    this.emptied(outbox);
+  }
+
+  /**
+   * Parks the actor that sent a frame that must wait: the one running a turn, or the sender named
+   * by `origin` (code of an actor running outside a turn, after an `await`). Code outside any actor
+   * cannot be parked; the outbox's byte bound is its limit.
+   */
+  private parkSender(outbox: Outbox, origin: number): void {
+    const kernel = this.kernel;
+    const cell = kernel.current ?? (origin > 0 ? kernel.cellOf(origin) : undefined);
+    if (cell == null || cell.isRemote()) return;
+    cell.held |= Hold.Parked;
+    outbox.parked.add(cell);
   }
 
   /** Sends what fits of one outbox; returns how many frames still wait. */
-  private flushOne(cpu: number, queue: BoundedQueue<Waiting>, now: number): number {
+  private flushOne(cpu: number, outbox: Outbox, now: number): number {
+    const queue = outbox.queue;
     while (queue.count > 0) {
       const head = queue.peek();
       if (head.deadlineMs <= now) {
         queue.shift();
-        this.kernel.deadLetter(head.message, head.origin, head.target, 'ring-full');
-        if (head.origin < 0) this.kernel.asks.reject(-head.origin, this.ringFull(cpu, head.target, head.message));
+        outbox.bytes -= head.frame.length + outboxFrameOverheadBytes;
+        this.refuse(cpu, head.message, head.origin, head.target, 'ring-full');
       } else if (this.port.offer(cpu, head.frame)) {
         queue.shift();
+        outbox.bytes -= head.frame.length + outboxFrameOverheadBytes;
       } else {
         break;
       }
     }
+    if (queue.count === 0) this.emptied(outbox);
     return queue.count;
+  }
+
+  /** An outbox is empty: the actors parked on it run again. */
+  private emptied(outbox: Outbox): void {
+    assert(outbox.queue.count === 0 && outbox.bytes === 0, () => `an empty outbox still counts ${outbox.bytes} bytes`);
+    if (outbox.parked.size === 0) return;
+    const parked = [...outbox.parked];
+    outbox.parked.clear();
+    for (const cell of parked) release(this.kernel, cell);
+  }
+
+  /** A message that will not be sent: a dead letter with `reason`, and an ask behind it fails. */
+  private refuse(cpu: number, message: unknown, origin: number, target: Cell | null, reason: DeadLetterReason): void {
+    this.kernel.deadLetter(message, origin, target, reason);
+    if (origin < 0) this.kernel.asks.reject(-origin, this.ringFull(cpu, target, message));
   }
 
   private ringFull(cpu: number, target: Cell | null, message: unknown): RingFullError {
@@ -181,4 +218,10 @@ export class Outboxes {
       this.flush();
     });
   }
+}
+
+/** Lifts `cell`'s park and wakes it if nothing else holds it. */
+function release(kernel: KernelCore, cell: Cell): void {
+  cell.held &= ~Hold.Parked;
+  kernel.dispatcher.wake(cell);
 }

@@ -154,7 +154,7 @@ export class CpuPort {
 
   /**
    * Whether the incarnation of `peer` whose rings this port maps has died (the host counted a death
-   * since `attachPeer`): readable while this thread is blocked, when the host's message cannot be.
+   * since `attachPeer`): readable in the middle of a turn, before the host's message can be taken.
    */
   peerDown(peer: number): boolean {
     return Atomics.load(this.deathWords, peer) !== this.deathsAtAttach[peer];
@@ -300,8 +300,8 @@ export class CpuPort {
    * fills up meets the sender's overflow policy, as the CPUs issue asks.
    */
   pump(): number {
-    // A delivery can block on a full ring, and a blocked sender pumps (see outbox.ts): a ring being
-    // drained cannot be drained again from inside, so the inner pump does nothing.
+    // A frame's handler runs kernel code; should that reach a pump, a ring being drained cannot be
+    // drained again from inside, so the inner pump does nothing.
     if (this.pumping) return 0;
     this.pumping = true;
     this.blocked = false;

@@ -36,7 +36,7 @@ const remoteBehavior = fromReceive(() => {
 
 export class RemoteCell extends Cell {
   /** Messages sent before the spawn was answered, bounded like the actor's own mailbox. */
-  private held: Mailbox | null = null;
+  private heldUntilSpawned: Mailbox | null = null;
   private spawnWaiters: { resolve: () => void; reject: (error: Error) => void }[] | null = null;
   private spawnError: Error | null = null;
 
@@ -84,8 +84,8 @@ export class RemoteCell extends Cell {
   spawnedAs(pid: Pid): void {
     assert(this.pid === 0 && pid !== 0, 'a remote cell learns its pid once');
     (this as unknown as { pid: Pid }).pid = pid;
-    const held = this.held;
-    this.held = null;
+    const held = this.heldUntilSpawned;
+    this.heldUntilSpawned = null;
     const kernel = this.kernel;
     const outer = kernel.currentCause;
     try {
@@ -147,14 +147,14 @@ export class RemoteCell extends Cell {
     if (this.extras != null) this.extras.links = null;
     const name = this.extras?.name;
     if (name !== undefined && this.kernel.registry.get(name) === this) this.kernel.registry.delete(name);
-    const held = this.held;
-    this.held = null;
+    const held = this.heldUntilSpawned;
+    this.heldUntilSpawned = null;
     while (held !== null && held.count > 0) this.kernel.deadLetter(held.shift(), held.shiftedOrigin, this, 'stopped');
   }
 
   private hold(message: unknown, origin: number): boolean {
     const kernel = this.kernel;
-    const held = (this.held ??= new Mailbox(this.options?.mailboxCapacity ?? kernel.mailboxCapacity));
+    const held = (this.heldUntilSpawned ??= new Mailbox(this.options?.mailboxCapacity ?? kernel.mailboxCapacity));
     const cause = kernel.tracing.active ? kernel.traceSend(origin, 0, message) : 0;
     return held.offer(message, origin, cause) || this.overflow(held, message, origin, cause);
   }

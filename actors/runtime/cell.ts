@@ -35,6 +35,17 @@ export type Status = (typeof Status)[keyof typeof Status];
 const running = Status.Running;
 const stopping = Status.Stopping;
 
+/**
+ * Why a running actor takes no message now (`Cell.held`, a bit set; 0 when it may run). Each
+ * reason is lifted by what ended it, and the actor is woken when none is left.
+ */
+export const Hold = {
+  /** Its `receive` returned a promise that has not settled. */
+  Awaiting: 1,
+  /** A message it sent waits in an outbox for room in a ring to another CPU (actors/cpu/outbox.ts). */
+  Parked: 2,
+} as const;
+
 /** Rarely used per-actor state, allocated on first use so that idle actors stay small. */
 export interface CellExtras {
   name: string | undefined;
@@ -88,8 +99,8 @@ export class Cell implements SystemContext<Message> {
   status: Status = Status.Suspended;
   /** In the run queue, or running now. */
   scheduled = false;
-  /** Waiting for a promise returned by `receive`. */
-  busy = false;
+  /** Why it takes no message now: a set of `Hold` bits, 0 when it may run. */
+  held = 0;
   firstChild: Cell | null = null;
   lastChild: Cell | null = null;
   prevSibling: Cell | null = null;
@@ -140,7 +151,7 @@ export class Cell implements SystemContext<Message> {
     if (mailbox === null) mailbox = this.mailbox = new Mailbox(this.options?.mailboxCapacity ?? kernel.mailboxCapacity);
     const cause = kernel.tracing.active ? kernel.traceSend(origin, this.pid, message) : 0;
     if (!mailbox.offer(message, origin, cause)) return this.overflow(mailbox, message, origin, cause);
-    if (!this.scheduled && this.status === running && !this.busy) {
+    if (!this.scheduled && this.status === running && this.held === 0) {
       this.scheduled = true;
       kernel.dispatcher.enqueue(this);
     }

@@ -1,5 +1,5 @@
 import { assert } from '../../ground/assert.js';
-import { type Cell, Status } from './cell.js';
+import { type Cell, Hold, Status } from './cell.js';
 import type { KernelCore } from './kernel-core.js';
 
 /** What a dispatcher polls between turns: the CPU's inbound rings. */
@@ -82,7 +82,7 @@ export abstract class Dispatcher {
 
   /** Schedules `cell` if it has work and is not already queued. */
   wake(cell: Cell): void {
-    if (cell.scheduled || cell.status !== running || cell.mailbox === null || cell.mailbox.count === 0) return;
+    if (cell.scheduled || cell.status !== running || cell.held !== 0 || cell.mailbox === null || cell.mailbox.count === 0) return;
     cell.scheduled = true;
     this.enqueue(cell);
   }
@@ -144,7 +144,8 @@ export abstract class Dispatcher {
           this.awaitHandler(cell, result as PromiseLike<void>, message, origin);
           break;
         }
-        if (cell.status !== running || this.rescheduleRequested) break;
+        // A parked actor stops at this message boundary (see Hold.Parked).
+        if (cell.status !== running || cell.held !== 0 || this.rescheduleRequested) break;
         if (timed && handled < batch && kernel.clock.now() >= deadlineMs) break;
       }
     } catch (error) {
@@ -159,19 +160,19 @@ export abstract class Dispatcher {
   /** An async `receive`: the actor handles nothing else until the promise settles. */
   private awaitHandler(cell: Cell, pending: PromiseLike<void>, message: unknown, origin: number): void {
     const incarnation = cell.instance;
-    cell.busy = true;
+    cell.held |= Hold.Awaiting;
     // An ask being worked on is remembered, so that an end of the incarnation meanwhile fails it.
     if (origin < 0) cell.ensureExtras().busyAsk = -origin;
     pending.then(
       () => {
         if (cell.instance !== incarnation) return;
-        cell.busy = false;
+        cell.held &= ~Hold.Awaiting;
         if (origin < 0) cell.extras!.busyAsk = 0;
         this.wake(cell);
       },
       (error: unknown) => {
         if (cell.instance !== incarnation) return;
-        cell.busy = false;
+        cell.held &= ~Hold.Awaiting;
         if (origin < 0) cell.extras!.busyAsk = 0;
         this.kernel.lifecycle.fail(cell, error, message, origin);
       },
@@ -187,7 +188,7 @@ const running = Status.Running;
 
 /** Whether `cell` can handle a user message now. */
 export function canRun(cell: Cell): boolean {
-  return cell.status === running && !cell.busy && cell.mailbox !== null && cell.mailbox.count > 0;
+  return cell.status === running && cell.held === 0 && cell.mailbox !== null && cell.mailbox.count > 0;
 }
 
 /** Whether `cell` has system items (signals, stops) waiting. */

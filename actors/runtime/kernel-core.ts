@@ -265,6 +265,8 @@ export class KernelCore {
 
   /** The ref of a live actor by pid. */
   refOf<M extends Message = never>(pid: Pid): ActorRef<M> | undefined {
+    // 0 names no actor (a ref awaiting its far spawn has it): a stand-in for it would wait forever.
+    if (pid === 0) return undefined;
     if (this.node !== null && pidCpu(pid) !== this.cpu && pidCpu(pid) < this.node.cpus) return this.node.remoteCell(pid).ref as ActorRef<M>;
     return this.cellOf(pid)?.ref as ActorRef<M> | undefined;
   }

@@ -1,6 +1,6 @@
 import { assert } from '../../ground/assert.js';
 import { behaviorLabel, createInstance, type AnyBehavior } from './behavior.js';
-import { Cell, Status } from './cell.js';
+import { Cell, Hold, Status } from './cell.js';
 import {
   ActorCrashedError,
   ActorExitedError,
@@ -147,7 +147,7 @@ export class Lifecycle {
     });
     if (failure !== null) return failure;
     // An async handler of the previous incarnation may still be pending; it no longer holds the actor.
-    cell.busy = false;
+    cell.held &= ~Hold.Awaiting;
     cell.status = Status.Running;
     if (cell.mailbox !== null && cell.mailbox.count > 0 && !cell.scheduled) {
       cell.scheduled = true;

@@ -9,7 +9,7 @@
  * when the move is tried; the actor is then pinned with that reason.
  */
 import { ActorRef } from '../runtime/ref.js';
-import { type Cell, Status } from '../runtime/cell.js';
+import { type Cell, Hold, Status } from '../runtime/cell.js';
 import type { BehaviorFactory } from '../runtime/behavior.js';
 
 /** Why `cell` cannot move to another CPU now, or null if it can. */
@@ -18,7 +18,9 @@ export function migrationBlocker(cell: Cell, userRoot: Cell): string | null {
   if (cell.entity?.pinned) return 'it is pinned';
   if (cell.status !== Status.Running) return 'it is not running (crashed, stopping or stopped)';
   if (cell.kernel.current === cell) return 'it is handling a message';
-  if (cell.busy) return 'it is awaiting an async handler';
+  if ((cell.held & Hold.Awaiting) !== 0) return 'it is awaiting an async handler';
+  // Sent later from another CPU, its mail could overtake what it sent from this one.
+  if ((cell.held & Hold.Parked) !== 0) return 'what it sent waits in an outbox';
   if (cell.parentCell !== userRoot) return `it is supervised by ${cell.parentCell?.describe() ?? 'nothing'} (supervision does not cross CPUs)`;
   if (cell.firstChild !== null) return 'it has children';
   const extras = cell.extras;

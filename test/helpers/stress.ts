@@ -24,6 +24,7 @@
  * | FUZZ_RUNS        | fast-check runs of the codec and mail-frame fuzz | 500     | 2 000     |
  * | SIM_HOURS        | busy hours of the decayed-runtime soak           | 1       | 3         |
  * | WORKER_MESSAGES  | messages streamed between worker CPUs            | 8 000   | 20 000    |
+ * | MUTUAL_STREAM_MESSAGES | messages each of two CPUs tells the other in one turn | 12 000 | 60 000 |
  */
 
 /** True under `npm run test:stress` (`OSPREY_STRESS=1`). */

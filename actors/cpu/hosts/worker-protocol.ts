@@ -27,6 +27,7 @@ export interface WorkerKernelOptions {
   readonly askDeadlineMs?: number;
   readonly crossCpuOverflow?: CrossCpuOverflow;
   readonly outboxWaitMs?: number;
+  readonly outboxBytesMax?: number;
   readonly seed?: number;
   /** The subsystems to boot, in order: each by the module that exports it and its name. */
   readonly subsystems: readonly SubsystemAddress[];

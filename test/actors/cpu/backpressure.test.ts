@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { Kernel, RingFullError, type DeadLetter } from '../../../boot/index.js';
 import type { CrossCpuOverflow } from '../../../actors/cpu/cpu-node.js';
-import { structureCountMax } from '../../../protocols/limits.js';
-import { Collector, Recorder } from './fixtures/behaviors.js';
+import { frameBytesMax, structureCountMax } from '../../../protocols/limits.js';
+import { outboxFrameOverheadBytes } from '../../../actors/cpu/limits.js';
+import { Collector, Counter, Recorder, Streamer } from './fixtures/behaviors.js';
 import { nodeOf } from '../../helpers/kernel.js';
 
 const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
@@ -13,8 +14,16 @@ const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
  */
 const ringBytes = 2048;
 
-async function boot(crossCpuOverflow: CrossCpuOverflow): Promise<{ kernel: Kernel; deadLetters: DeadLetter[] }> {
-  const kernel = await Kernel.boot({ mode: 'simulated', seed: 3, cpus: 2, modules, ringBytes, crossCpuOverflow });
+async function boot(crossCpuOverflow: CrossCpuOverflow, outboxBytesMax?: number): Promise<{ kernel: Kernel; deadLetters: DeadLetter[] }> {
+  const kernel = await Kernel.boot({
+    mode: 'simulated',
+    seed: 3,
+    cpus: 2,
+    modules,
+    ringBytes,
+    crossCpuOverflow,
+    ...(outboxBytesMax !== undefined ? { outboxBytesMax } : {}),
+  });
   const deadLetters: DeadLetter[] = [];
   kernel.deadLetters.subscribe((letter) => deadLetters.push(letter));
   return { kernel, deadLetters };
@@ -75,11 +84,11 @@ describe('backpressure between CPUs', () => {
     await kernel.shutdown();
   });
 
-  it('wait: the outbox has a bound; past it, simulated CPUs (one thread, nobody to wait for) drop at once', async () => {
-    const { kernel, deadLetters } = await boot('wait');
+  it('wait: the outbox has a bound in bytes; past it, a frame is a ring-full dead letter at once', async () => {
+    const { kernel, deadLetters } = await boot('wait', frameBytesMax + outboxFrameOverheadBytes);
     const recorder = await spawnedRecorder(kernel);
     for (let seq = 0; seq < 10_000; seq++) recorder.tell({ type: 'note', from: 0, seq });
-    // Simulated CPUs cannot block (one thread): past the outbox bound, frames are dead at once.
+    // Code outside any actor cannot be parked: past the outbox's bytes, frames are dead at once.
     const overBound = deadLetters.length;
     expect(overBound).to.be.above(0);
     await kernel.simulatedClock.advance(2);
@@ -88,6 +97,47 @@ describe('backpressure between CPUs', () => {
     const delivered = (await summary).count;
     expect(delivered + deadLetters.length).to.equal(10_000);
     expect(deadLetters.every((letter) => letter.reason === 'ring-full')).to.equal(true);
+    await kernel.shutdown();
+  });
+});
+
+describe('parking: backpressure holds the sending actor, not its CPU', () => {
+  it('wait: an actor whose frames wait runs no other turn until its outbox is empty; its CPU runs on', async () => {
+    // Each message costs CPU 1 10 µs of virtual time, so the recorder drains the ring slowly.
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 5, cpus: 2, modules, ringBytes, simulatedCostMs: 0.01 });
+    const deadLetters: DeadLetter[] = [];
+    kernel.deadLetters.subscribe((letter) => deadLetters.push(letter));
+    const recorder = kernel.spawn(Recorder, { cpu: 1, mailboxCapacity: 10_000 });
+    const streamer = kernel.spawn(Streamer, { cpu: 0 });
+    const counter = kernel.spawn(Counter, { cpu: 0 });
+    await kernel.settle();
+    const count = 200;
+    let firstDone = false;
+    let secondDone = false;
+    const first = streamer.ask({ type: 'stream', to: recorder as never, count, tag: 1 }).finally(() => {
+      firstDone = true;
+    });
+    const second = streamer.ask({ type: 'stream', to: recorder as never, count, tag: 2 }).finally(() => {
+      secondDone = true;
+    });
+    const node = nodeOf(kernel);
+    let parkedWhileCounterAnswered = false;
+    for (let step = 0; step < 400 && !secondDone; step++) {
+      await kernel.advance(0.05);
+      if (!firstDone || secondDone) continue;
+      // Between its two turns: while frames of the first wait, the streamer is parked.
+      if (node.outbox.waiting > 0) expect(node.outbox.parkedActors).to.equal(1);
+      if (node.outbox.parkedActors === 1 && !parkedWhileCounterAnswered) {
+        const answered = await kernel.runUntil(counter.ask({ type: 'get' }));
+        parkedWhileCounterAnswered = answered === 0 && !secondDone;
+      }
+    }
+    expect(await kernel.runUntil(first)).to.equal(count);
+    expect(await kernel.runUntil(second)).to.equal(count);
+    expect(parkedWhileCounterAnswered, 'seen parked while its CPU answered another ask').to.equal(true);
+    expect(node.outbox.parkedActors).to.equal(0);
+    expect(await kernel.runUntil(recorder.ask({ type: 'summary' }))).to.deep.equal({ count: 2 * count, inOrder: true });
+    expect(deadLetters).to.deep.equal([]);
     await kernel.shutdown();
   });
 });

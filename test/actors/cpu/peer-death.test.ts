@@ -1,36 +1,49 @@
 /**
- * A CPU's death reaches a peer that is blocked sending to it: the blocked sender reads the death in
- * shared memory (it cannot take the host's message while blocked) and everything it addresses to the
- * dead CPU fails as the CPU's death, not as a full ring after the outbox deadline. Real worker threads.
+ * A CPU's death reaches a peer that floods it: the flooding actor is parked, not its thread, so its
+ * CPU goes on answering, takes the host's news of the death, and everything that waited for the dead
+ * CPU fails as that CPU's death (`stopped`, `CpuDownError`), not as a full ring after the outbox
+ * deadline. Real worker threads.
  */
 import { expect } from 'chai';
-import { type DeadLetter, Kernel } from '../../../boot/index.js';
+import { ActorCrashedError, type DeadLetter, Kernel } from '../../../boot/index.js';
 import { eventually } from '../../helpers/eventually.js';
-import { DiesBusy, Flooder } from './fixtures/behaviors.js';
+import { Counter, DiesBusy, Flooder, Relay } from './fixtures/behaviors.js';
 
 const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
 
 describe('a peer that dies while another floods it (worker threads)', function () {
   this.timeout(20_000);
 
-  it('unblocks the flooding CPU at once: what it sends after the death is a dead letter with reason stopped', async () => {
-    // An outbox deadline longer than the test's timeout: only news of the death can unblock the sender.
+  it('the flooding CPU keeps answering; what waited for the dead CPU is a dead letter with reason stopped, and an ask to an actor it held fails, never hangs', async () => {
+    // An outbox deadline longer than the test's timeout: only news of the death can end the wait.
     const kernel = await Kernel.boot({ cpus: 3, modules, outboxWaitMs: 60_000, ringBytes: 16 * 1024 });
     try {
       const letters: DeadLetter[] = [];
       kernel.deadLetters.subscribe((letter) => letters.push(letter));
       const doomed = await kernel.spawned(kernel.spawn(DiesBusy, { cpu: 1 }));
+      // Its pid, not its ref: CPU 0 respawns what it placed on CPU 1, and its ref follows the new pid.
+      const victimPid = (await kernel.spawned(kernel.spawn(Counter, { cpu: 1 }))).pid;
       const flooder = await kernel.spawned(kernel.spawn(Flooder, { cpu: 2 }));
+      const neighbour = await kernel.spawned(kernel.spawn(Counter, { cpu: 2 }));
+      const relay = await kernel.spawned(kernel.spawn(Relay, { cpu: 2 }));
       doomed.tell({ type: 'die-after', ms: 300 });
       const count = 20_000;
-      const accepted = await flooder.ask({ type: 'flood', to: doomed as never, count }, { deadlineMs: 60_000 });
-      expect(accepted).to.be.below(count);
-      // The flooder's refusals reach CPU 0 as reports (bounded: the rest are counted as dropped).
+      // Nothing blocks: every tell is taken, into the ring or the outbox, and the flooder is parked.
+      expect(await flooder.ask({ type: 'flood', to: doomed as never, count })).to.equal(count);
+      // Its CPU runs on meanwhile: another actor there answers at once.
+      expect(await neighbour.ask({ type: 'get' })).to.equal(0);
+      // What waited in the outbox for the dead CPU reaches CPU 0 as `stopped` dead letters (reports are bounded).
       const fromFlooder = await eventually(() => {
         const found = letters.filter((letter) => letter.cpu === 2);
         return found.length > 0 ? found : undefined;
       });
       expect(new Set(fromFlooder.map((letter) => letter.reason))).to.deep.equal(new Set(['stopped']));
+      // An ask from CPU 2 to an actor that lived on the dead CPU fails: at once as the CPU's death
+      // while it is down, or as a stopped actor once it is back (the pid died with it).
+      const failure = await relay.ask({ type: 'relay', to: victimPid }).catch((error: unknown) => error);
+      expect(failure).to.be.instanceOf(ActorCrashedError);
+      // The relay's crash crosses back to CPU 0 as text: its cause is named there.
+      expect(String(failure)).to.match(/CpuDownError: cpu 1 went down|ActorStoppedError: .* is stopped/);
     } finally {
       await kernel.shutdown();
     }
