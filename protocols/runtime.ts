@@ -32,6 +32,8 @@ export const KERNEL_STATUS_REQUEST = 'kernel.status-request' as const;
 export const KERNEL_STATUS = 'kernel.status' as const;
 export const KERNEL_OBSERVE = 'kernel.observe' as const;
 export const KERNEL_REPORTS = 'kernel.reports' as const;
+export const KERNEL_FENCE = 'kernel.fence' as const;
+export const KERNEL_FENCED = 'kernel.fenced' as const;
 
 /** A user message for actor `to`; `from` is 0 outside any actor, `askId` is 0 for a tell. */
 export const kernelEnvelope = defineMessage(KERNEL_ENVELOPE, { to: 'pid', from: 'pid', askId: 'integer', body: 'any' });
@@ -67,11 +69,13 @@ export const kernelStructures = defineMessage(KERNEL_STRUCTURES, { list: 'any' }
  * Moves actor `from` (a pid of the sending CPU) to the receiving CPU: its behaviour (as in
  * `kernel.spawn`), its own fields `state`, its decayed runtime R (exported, CPU-independent) and the
  * messages of its mailbox in order (`origins[i]`: the sender's pid, 0, or −askId of an ask the
- * sending CPU waits on). Answered with `kernel.spawned` for `ticket`.
+ * sending CPU waits on). Answered with `kernel.spawned` for `ticket`. `aliases` are the pids it had
+ * before `from`, on any CPU: mail addressed to them still finds it (see actors/cpu/forwarding.ts).
  */
 export const kernelMigrate = defineMessage(KERNEL_MIGRATE, {
   ticket: 'integer',
   from: 'pid',
+  aliases: 'any',
   module: 'integer',
   exportName: 'string',
   options: 'any',
@@ -80,6 +84,17 @@ export const kernelMigrate = defineMessage(KERNEL_MIGRATE, {
   bodies: 'any',
   origins: 'any',
 });
+
+/**
+ * Follows the mail of the actor `to` (as the receiver knows it: its pid there, or the pid a stand-in
+ * of the sender addresses) along its forwarding route, behind every message sent down that route
+ * before it. Where it finds the actor (or finds it gone), that CPU answers CPU `origin` with
+ * `kernel.fenced`: mail to `alias`, a pid the actor had on `origin`, may now take a shorter route
+ * (see actors/cpu/forwarding.ts).
+ */
+export const kernelFence = defineMessage(KERNEL_FENCE, { alias: 'pid', to: 'pid', origin: 'integer', serial: 'integer' });
+/** Fence `serial` for `alias` reached its actor (or found it gone) on the sending CPU: the old route is drained. */
+export const kernelFenced = defineMessage(KERNEL_FENCED, { alias: 'pid', serial: 'integer' });
 
 /**
  * Asks the receiving CPU to tell the sender, with `kernel.down`, when its actor `pid` stops (at
@@ -137,6 +152,8 @@ export type KernelStatusRequest = MessageOf<typeof kernelStatusRequest>;
 export type KernelStatusAnswer = MessageOf<typeof kernelStatus>;
 export type KernelObserve = MessageOf<typeof kernelObserve>;
 export type KernelReports = MessageOf<typeof kernelReports>;
+export type KernelFence = MessageOf<typeof kernelFence>;
+export type KernelFenced = MessageOf<typeof kernelFenced>;
 export type KernelMessage =
   | KernelEnvelope
   | KernelReply
@@ -154,7 +171,9 @@ export type KernelMessage =
   | KernelStatusRequest
   | KernelStatusAnswer
   | KernelObserve
-  | KernelReports;
+  | KernelReports
+  | KernelFence
+  | KernelFenced;
 
 /** Every kernel descriptor, in a fixed order: codecs on all CPUs derive the same seeds from it. */
 export const runtimeDescriptors = [
@@ -175,6 +194,8 @@ export const runtimeDescriptors = [
   kernelStatus,
   kernelObserve,
   kernelReports,
+  kernelFence,
+  kernelFenced,
 ] as const;
 
 /**

@@ -32,6 +32,8 @@ import type { KernelStatus } from '../runtime/status.js';
 import type { BehaviorCatalog } from './catalog.js';
 import { CpuReports } from './cpu-reports.js';
 import { CpuStatuses } from './cpu-statuses.js';
+import { ForwardHold } from './forward-hold.js';
+import { Forwarding } from './forwarding.js';
 import { FrameRegistry, type FrameRouting, type FrameType } from './frame-registry.js';
 import type { InterconnectMemory } from './interconnect.js';
 import { outboxBytesMaxDefault, outboxWaitMsDefault } from './limits.js';
@@ -74,6 +76,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   readonly outbox: Outboxes;
   readonly placements: Placements;
   readonly monitors: RemoteMonitors;
+  readonly forwarding: Forwarding;
   private readonly migrations: Migrations;
   private readonly links: RemoteLinks;
   private readonly names: RemoteNames;
@@ -82,6 +85,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   /** The frame types this CPU knows (the runtime's, then its subsystems'). */
   readonly frames: FrameRegistry;
   private readonly down = new Set<number>();
+  private readonly overflow: CrossCpuOverflow;
 
   constructor(
     readonly kernel: KernelCore,
@@ -92,6 +96,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     this.catalog = options.catalog;
     this.refs = new RemoteRefs(this);
     this.placements = new Placements(this);
+    this.forwarding = new Forwarding(this);
     this.migrations = new Migrations(this);
     this.monitors = new RemoteMonitors(this);
     this.links = new RemoteLinks(this);
@@ -103,6 +108,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     this.frames.register(
       ...this.placements.frames,
       ...this.migrations.frames,
+      ...this.forwarding.frames,
       ...this.monitors.frames,
       ...this.links.frames,
       ...this.names.frames,
@@ -117,13 +123,8 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
       resolveRefs: (body) => resolveWireRefs(body, refFor),
       schemas: this.frames.schemas(),
     });
-    this.outbox = new Outboxes(
-      kernel,
-      this.port,
-      options.overflow ?? 'wait',
-      options.outboxWaitMs ?? outboxWaitMsDefault,
-      options.outboxBytesMax ?? outboxBytesMaxDefault,
-    );
+    this.overflow = options.overflow ?? 'wait';
+    this.outbox = new Outboxes(kernel, this.port, this.overflow, options.outboxWaitMs ?? outboxWaitMsDefault, options.outboxBytesMax ?? outboxBytesMaxDefault);
   }
 
   // ---- CpuRouting: what the runtime core asks ------------------------------------------------
@@ -167,6 +168,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
 
   localStopped(cell: Cell, reason: ExitReason): void {
     this.placements.localStopped(cell, reason);
+    this.forwarding.stopped(cell);
   }
 
   nameChanged(name: string, pid: Pid, registered: boolean): void {
@@ -206,7 +208,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     // Traced, the envelope carries its `send` event's id: the far CPU's events name it as their cause.
     const cause = kernel.tracing.active ? kernel.traceSend(origin, cell.pid, message) : 0;
     const from = origin < 0 ? kernel.currentPid : origin;
-    const frame = this.port.encodeEnvelope(cpu, cell.pid, from, origin < 0 ? -origin : 0, message, cause);
+    const frame = this.port.encodeEnvelope(cpu, cell.address, from, origin < 0 ? -origin : 0, message, cause);
     return this.outbox.offer(cpu, frame, message, origin, cell);
   }
 
@@ -217,7 +219,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   // ---- FrameRouting: what frame handlers use -------------------------------------------------
 
   localCell(pid: Pid): Cell | undefined {
-    return this.kernel.cellOf(pid) ?? this.refs.forwarded.get(pid);
+    return this.kernel.cellOf(pid) ?? this.forwarding.controlRoute(pid);
   }
 
   send<M extends AnyMessage>(cpu: number, message: M): void {
@@ -276,24 +278,31 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   flushOutboxes(): void {
     this.outbox.flush();
     this.reports.flush();
+    this.forwarding.flush();
   }
 
-  /** Frames waiting in outboxes, and reports held for CPU 0 (see cpu-reports.ts). */
+  /** Frames waiting in outboxes, reports held for CPU 0 (see cpu-reports.ts) and mail held by forwarding. */
   get waitingFrames(): number {
-    return this.outbox.waiting + this.reports.waiting;
+    return this.outbox.waiting + this.reports.waiting + this.forwarding.waiting;
+  }
+
+  /** Whether `message` can be handled now (see `canTakeNow`); refused, it waits first in its ring. */
+  private admits(message: AnyMessage): boolean {
+    if (message.type !== KERNEL_ENVELOPE) return true;
+    const cell = this.forwarding.mailRoute((message as KernelEnvelope).to);
+    return cell === undefined || this.canTakeNow(cell);
   }
 
   /**
-   * Whether `message` can be handled now. A tell or ask whose actor's mailbox is full waits in the
-   * ring (backpressure on its sender) while that actor is working its mailbox down. An actor that
-   * cannot (it awaits an async handler, or is not running) gets it now and its mailbox's overflow
-   * policy applies, so one stalled actor cannot hold up everything else its CPU is sent. A parked
-   * actor is let run (outbox.ts): parked, it would wait for a CPU that may be waiting for it.
+   * Whether `cell` can take a message from another CPU now. A message for an actor whose mailbox is
+   * full waits (backpressure on its sender) while that actor is working its mailbox down. An actor
+   * that cannot (it awaits an async handler, or is not running) gets it now and its mailbox's
+   * overflow policy applies, so one stalled actor cannot hold up everything else its CPU is sent. A
+   * parked actor is let run (outbox.ts): parked, it would wait for a CPU that may be waiting for it.
    */
-  private admits(message: AnyMessage): boolean {
-    if (message.type !== KERNEL_ENVELOPE) return true;
-    const cell = this.kernel.cellOf((message as KernelEnvelope).to);
-    if (cell === undefined || cell.mailbox === null || !cell.mailbox.isFull) return true;
+  canTakeNow(cell: Cell): boolean {
+    if (cell instanceof ForwardHold) return cell.canTakeNow();
+    if (cell.mailbox === null || !cell.mailbox.isFull) return true;
     if (cell.status !== Status.Running || (cell.held & Hold.Awaiting) !== 0) return true;
     if ((cell.held & Hold.Parked) !== 0) this.outbox.unpark(cell);
     return false;
@@ -326,21 +335,32 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   }
 
   private deliverToActor(source: number, message: KernelEnvelope): void {
-    const kernel = this.kernel;
-    const cell = this.localCell(message.to);
+    const cell = this.forwarding.mailRoute(message.to) ?? null;
     if (message.askId === 0) {
-      if (cell === undefined) kernel.deadLetter(message.body, message.from, null, 'stopped');
-      else if (!cell.deliver(message.body, message.from) && sendersKeepRefused(cell)) {
-        // Under `reject` a local sender keeps what was refused (its tell returns false); this one's
-        // tell returned true when the frame left its CPU, so the refusal is a dead letter here.
-        kernel.deadLetter(message.body, message.from, cell, 'mailbox-full');
-      }
+      this.deliverHere(cell, message.body, message.from);
       return;
     }
     const { askId, from } = message;
-    const id = kernel.asks.forward(from, cell ?? null, (ok, value) => this.reply(source, askId, from, ok, value));
-    if (cell !== undefined) cell.deliver(message.body, -id);
-    else kernel.deadLetter(message.body, -id, null, 'stopped');
+    const id = this.kernel.asks.forward(from, cell, (ok, value) => this.reply(source, askId, from, ok, value));
+    this.deliverHere(cell, message.body, -id);
+  }
+
+  /**
+   * Hands mail that came from another CPU to `cell` (null: nothing here answers to its address): the
+   * actor, a stand-in forwarding it, or a hold. A refusal cannot go back to the sender, whose tell
+   * returned true when the frame left its CPU, so what is refused here is a dead letter here.
+   */
+  deliverHere(cell: Cell | null, body: unknown, origin: number): void {
+    const kernel = this.kernel;
+    if (cell === null) {
+      kernel.deadLetter(body, origin, null, 'stopped');
+      return;
+    }
+    // An ask refused has failed already, and its asker hears of it through the reply.
+    if (cell.deliver(body, origin) || origin < 0) return;
+    if (sendersKeepRefused(cell) || cell instanceof ForwardHold) kernel.deadLetter(body, origin, cell, 'mailbox-full');
+    // Forwarded into a full ring under `reject`, which leaves a tell to its sender: here that is nobody.
+    else if (cell instanceof RemoteCell && this.overflow === 'reject') kernel.deadLetter(body, origin, cell, 'ring-full');
   }
 
   private settleReply(message: KernelReply): void {
@@ -367,6 +387,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     this.monitors.cpuDown(cpu);
     this.placements.cpuDown(cpu);
     this.outbox.cpuDown(cpu);
+    this.forwarding.cpuDown(cpu);
   }
 
   /** CPU `cpu` is back on fresh rings: map them, tell it our names, and respawn what this CPU had placed there. */
@@ -391,8 +412,10 @@ function sendersKeepRefused(cell: Cell): boolean {
   return !cell.isRemote() && cell.status < Status.Stopping && (cell.options?.overflow ?? 'reject') === 'reject';
 }
 
-/** `cell` as the stand-in this routing made it. */
+/** `cell` as the stand-in this routing made it, or the route it stands for. */
 function asRemote(cell: Cell): RemoteCell {
+  // A ref being switched to a shorter route (forwarding.ts): stops, signals, monitors and links take the old one.
+  if (cell instanceof ForwardHold) return cell.oldRoute;
   assert(cell instanceof RemoteCell, () => `${cell.describe()} is not a stand-in of an actor of another CPU`);
   return cell;
 }

@@ -50,3 +50,11 @@ export const deadLetterReportsPerFrameMax = 64;
 export const eventReportsPerFrameMax = 256;
 /** Share of the ring to CPU 0 reports may fill: the rest is left to mail, which reports never crowd out. */
 export const reportRingShareMax = 0.5;
+/**
+ * Messages a forwarding address holds while it is switched to a shorter route (forward-hold.ts): the
+ * mail of one round trip along the old route, which at a million messages a second is a few
+ * thousand; past it, a `mailbox-full` dead letter.
+ */
+export const forwardHoldMessagesMax = 65_536;
+/** Messages a hold takes in once its fence is back, ahead of the actor's mailbox; past that, mail waits in its ring. */
+export const forwardHoldDrainingMessagesMax = 256;

@@ -5,6 +5,7 @@
  * Its ref, one object shared by every holder on the old CPU, points at the new home from then on.
  */
 import { describeError } from '../../ground/errors.js';
+import type { Pid } from '../../ground/pid.js';
 import { kernelMigrate, type KernelMigrate } from '../../protocols/runtime.js';
 import type { Cell } from '../runtime/cell.js';
 import { runtimeExported } from '../sched/decayed-runtime.js';
@@ -52,6 +53,7 @@ export class Migrations {
       type: kernelMigrate.type,
       ticket,
       from: cell.pid,
+      aliases: node.forwarding.aliasesOf(cell),
       module: address.module,
       exportName: address.exportName,
       options: spawnOptionsFrom(cell.options),
@@ -75,8 +77,7 @@ export class Migrations {
       return why;
     }
     const remote = new RemoteCell(kernel, node, 0, cpu, address.exportName, cell.options);
-    (remote as { ref: Cell['ref'] }).ref = cell.ref;
-    cell.ref.cell = remote;
+    node.forwarding.departed(cell, remote);
     const name = cell.extras?.name;
     kernel.lifecycle.retire(cell);
     if (name !== undefined) {
@@ -85,7 +86,6 @@ export class Migrations {
     }
     const placement: Placement = { cell: remote, address, options: cell.options };
     node.placements.moving(cpu, ticket, placement);
-    node.refs.forwarded.set(cell.pid, remote);
     return null;
   }
 
@@ -95,6 +95,7 @@ export class Migrations {
     const kernel = node.kernel;
     const bodies = request.bodies as unknown[];
     const origins = request.origins as number[];
+    let arrived: Cell | null = null;
     const pid = node.placements.spawnFor(source, request, (behavior) => {
       const cell = kernel.lifecycle.spawnWithSpec(kernel.userRoot, behavior, spawnOptionsFrom(request.options), undefined, (instance) =>
         restoreState(instance, request.state),
@@ -113,8 +114,10 @@ export class Migrations {
           cell.deliver(bodies[i], -id);
         }
       }
+      arrived = cell;
       return cell.pid;
     });
+    if (arrived !== null) node.forwarding.arrived(arrived, request.from, request.aliases as Pid[]);
     if (pid === 0) for (let i = 0; i < bodies.length; i++) kernel.deadLetter(bodies[i], origins[i]!, null, 'stopped');
   }
 }

@@ -39,6 +39,12 @@ export class RemoteCell extends Cell {
   private heldUntilSpawned: Mailbox | null = null;
   private spawnWaiters: { resolve: () => void; reject: (error: Error) => void }[] | null = null;
   private spawnError: Error | null = null;
+  /**
+   * The stand-in of an actor moving to its CPU: the pid it had on this CPU, which its new CPU
+   * knows from the move, so mail goes out at once, right behind the move, instead of waiting for
+   * the new pid (0: none; see forwarding.ts).
+   */
+  alias: Pid = 0;
 
   constructor(
     kernel: KernelCore,
@@ -69,8 +75,13 @@ export class RemoteCell extends Cell {
       this.kernel.deadLetter(message, origin, this, 'stopped');
       return false;
     }
-    if (this.pid === 0) return this.hold(message, origin);
+    if (this.pid === 0 && this.alias === 0) return this.hold(message, origin);
     return this.sender.sendEnvelope(this, message, origin);
+  }
+
+  /** The pid its CPU knows the actor by: its own, or while it moves there, its `alias`. */
+  get address(): Pid {
+    return this.pid !== 0 ? this.pid : this.alias;
   }
 
   /** Resolves once the actor exists on its CPU; rejects if the spawn failed there. */
@@ -122,6 +133,8 @@ export class RemoteCell extends Cell {
     // The incarnation its watchers monitored is gone; the next one is a new actor behind this ref.
     this.notifyDown('killed');
     (this as unknown as { pid: Pid }).pid = 0;
+    // The restarted CPU knows nothing of the move that gave the alias.
+    this.alias = 0;
   }
 
   /** Gives each local watcher a `down` signal for this actor, as a local actor's stop would. */

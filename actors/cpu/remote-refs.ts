@@ -1,7 +1,7 @@
 /**
  * The stand-ins (RemoteCell) of actors of other CPUs that this CPU holds: one per pid while cached,
  * the ones local actors monitor or link to (tracked, so that the actor's stop or its CPU's death
- * reaches them), and the forwarding addresses of actors that moved away from this CPU.
+ * reaches them). Where mail to actors that moved goes is forwarding.ts's.
  */
 import { assert } from '../../ground/assert.js';
 import { pidCpu, type Pid } from '../../ground/pid.js';
@@ -17,8 +17,6 @@ export class RemoteRefs {
   private readonly cache = new Map<Pid, RemoteCell>();
   /** Stand-ins that local actors monitor or link to, by pid. */
   private readonly tracked = new Map<Pid, RemoteCell>();
-  /** Pids of actors that migrated away from this CPU → where they went (frames to the old pid follow). */
-  readonly forwarded = new Map<Pid, RemoteCell>();
 
   constructor(private readonly node: CpuNode) {}
 
@@ -70,7 +68,7 @@ export class RemoteRefs {
     cell?.markStopped(reason);
     this.cache.delete(pid);
     this.tracked.delete(pid);
-    if (cell !== undefined) for (const [from, target] of this.forwarded) if (target === cell) this.forwarded.delete(from);
+    if (cell !== undefined) this.node.forwarding.gone(cell);
   }
 
   /**

@@ -25,6 +25,7 @@
  * | SIM_HOURS        | busy hours of the decayed-runtime soak           | 1       | 3         |
  * | WORKER_MESSAGES  | messages streamed between worker CPUs            | 8 000   | 20 000    |
  * | MUTUAL_STREAM_MESSAGES | messages each of two CPUs tells the other in one turn | 12 000 | 60 000 |
+ * | FORWARDING_MOVES | moves of an actor that three CPUs stream to      | 6       | 100       |
  */
 
 /** True under `npm run test:stress` (`OSPREY_STRESS=1`). */

@@ -1,0 +1,135 @@
+/**
+ * A forwarding address being switched to a shorter route (forwarding.ts). Mail that comes for it
+ * while the fence is out waits here, in order; when the fence comes back, the held mail drains into
+ * the actor as its mailbox takes it, and new mail queues behind until the hold is empty.
+ *
+ * Bounded without loss: if the hold fills before its fence is back (a flood, rings backed up), what
+ * it holds goes down the old route after everything else on it, and a new fence after that. The
+ * switch then waits for the new fence; under a sustained flood the mail keeps taking the old route,
+ * in order, until a fence comes back first. A fence of another CPU that reaches the address waits
+ * in line with the mail.
+ */
+import { assert } from '../../ground/assert.js';
+import { InvariantError } from '../../ground/errors.js';
+import { formatPid, type Pid } from '../../ground/pid.js';
+import type { KernelFence } from '../../protocols/runtime.js';
+import { fromReceive } from '../runtime/behavior.js';
+import { Cell, Status } from '../runtime/cell.js';
+import type { KernelCore } from '../runtime/kernel-core.js';
+import { Mailbox } from '../runtime/mailbox.js';
+import { forwardHoldDrainingMessagesMax } from './limits.js';
+import type { RemoteCell } from './remote-cell.js';
+
+const holdBehavior = fromReceive(() => {
+  throw new InvariantError('a forwarding hold never runs a behaviour');
+}, 'forwarding');
+
+/** A fence of another CPU, in line with the mail it must stay behind. */
+class HeldFence {
+  constructor(readonly fence: KernelFence) {}
+}
+
+/** What a hold hands its mail to (Forwarding). */
+export interface HoldSink {
+  /** Whether `cell` can take a message now (see CpuNode.canTakeNow). */
+  canTakeNow(cell: Cell): boolean;
+  deliverHere(target: Cell, message: unknown, origin: number): void;
+  passFence(target: Cell, fence: KernelFence): void;
+  /** Sends a fence for `hold` down its old route, numbered `serial`. */
+  sendFence(hold: ForwardHold, serial: number): void;
+}
+
+export class ForwardHold extends Cell {
+  private readonly waiting: Mailbox;
+  /** The number of the fence whose return completes the switch; earlier ones are ignored. */
+  serial = 1;
+  /** Where the held mail goes once the fence is back (a stopped stand-in if the actor is gone); undefined while it is out. */
+  target: Cell | undefined = undefined;
+
+  constructor(
+    kernel: KernelCore,
+    /** The address being switched: a pid the actor had on this CPU. */
+    readonly alias: Pid,
+    /** The route being replaced, down which the fence went; control frames still take it. */
+    readonly oldRoute: RemoteCell,
+    /** The actor, here when the switch began; mail goes where it is when the fence comes back. */
+    readonly actor: Cell,
+    private readonly sink: HoldSink,
+    capacity: number,
+  ) {
+    // A ref moved here reads the actor's pid, as it would once the switch is done.
+    super(kernel, actor.pid, holdBehavior, undefined, null);
+    this.status = Status.Running;
+    this.waiting = new Mailbox(capacity);
+  }
+
+  override isRemote(): boolean {
+    return true;
+  }
+
+  override describe(): string {
+    return `forwarding ${formatPid(this.alias)}`;
+  }
+
+  /** Holds `message` in line. Refused (false) only once the fence is back and the hold is full. */
+  override deliver(message: unknown, origin: number): boolean {
+    if (this.waiting.offer(message, origin, 0)) return true;
+    if (this.target !== undefined) {
+      // An ask has no sender to keep it: it fails, as at a full mailbox.
+      if (origin < 0) this.kernel.deadLetter(message, origin, this, 'mailbox-full');
+      return false;
+    }
+    this.spill();
+    return this.waiting.offer(message, origin, 0);
+  }
+
+  /**
+   * Whether mail from another CPU may come in now, or must wait in its ring. While the fence is out,
+   * everything comes in: the fence may be behind it in a ring, and a hold that refused it would wait
+   * for itself. Once the fence is back, the hold is a short queue in front of the actor's mailbox
+   * and pushes back as a mailbox does.
+   */
+  canTakeNow(): boolean {
+    return this.target === undefined || this.waiting.count < forwardHoldDrainingMessagesMax;
+  }
+
+  /** Holds `fence` in line behind the mail held so far. */
+  holdFence(fence: KernelFence): void {
+    if (!this.waiting.offer(new HeldFence(fence), 0, 0)) {
+      assert(this.target === undefined, 'a draining hold takes no more fences than it has room for');
+      this.spill();
+      this.waiting.offer(new HeldFence(fence), 0, 0);
+    }
+  }
+
+  /** Sends held mail on to `target`, in order, while it can take it; true when nothing is left. */
+  drain(): boolean {
+    const target = this.target;
+    assert(target !== undefined, 'a hold drains once its fence is back');
+    return this.sendOn(target, true);
+  }
+
+  /** Messages and fences held. */
+  get count(): number {
+    return this.waiting.count;
+  }
+
+  /** Full before the fence is back: what is held goes down the old route, and a new fence after it. */
+  private spill(): void {
+    this.sendOn(this.oldRoute, false);
+    this.serial++;
+    this.sink.sendFence(this, this.serial);
+  }
+
+  private sendOn(target: Cell, paced: boolean): boolean {
+    const waiting = this.waiting;
+    const sink = this.sink;
+    while (waiting.count > 0) {
+      if (paced && !sink.canTakeNow(target)) return false;
+      const message = waiting.shift();
+      if (message instanceof HeldFence) sink.passFence(target, message.fence);
+      else sink.deliverHere(target, message, waiting.shiftedOrigin);
+    }
+    return true;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Mail to an actor that moves between CPUs while senders stream to it: senders on every CPU hold
+ * the ref they were given before any move (stale on the other CPUs after the first), and the actor
+ * moves from CPU 0 to CPU 1 and back, again and again (and wherever the balancers take it). Every
+ * note arrives, once, each sender's in the order it sent them; nothing is a dead letter because of
+ * a move, and every switch of a route to a shorter one completes. Real worker threads.
+ */
+import { expect } from 'chai';
+import { type DeadLetter, Kernel } from '../../../boot/index.js';
+import { pidCpu } from '../../../ground/pid.js';
+import { eventually } from '../../helpers/eventually.js';
+import { nodeOf } from '../../helpers/kernel.js';
+import { stressSize } from '../../helpers/stress.js';
+import { Ledger, Mover, Pacer } from './fixtures/behaviors.js';
+
+const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
+
+describe('forwarding the mail of an actor that moves (worker threads)', function () {
+  this.timeout(120_000);
+
+  it('streams from three CPUs to a stale ref arrive whole and in order while the actor moves 0 → 1 → 0 again and again', async () => {
+    const movesWanted = stressSize('FORWARDING_MOVES', { ci: 6, full: 100 });
+    // A forwarded ask keeps the far kernel's default deadline, not the asker's: the streams outlast 5 s.
+    const kernel = await Kernel.boot({ cpus: 3, modules, askDeadlineMs: 100_000 });
+    try {
+      const letters: DeadLetter[] = [];
+      kernel.deadLetters.subscribe((letter) => letters.push(letter));
+      const ledger = await kernel.spawned(kernel.spawn(Ledger));
+      // The balancers may move it too (it is busy): a mover on every CPU.
+      const movers = await Promise.all([0, 1, 2].map((cpu) => kernel.spawned(kernel.spawn(Mover, { cpu }))));
+      const pacers = await Promise.all([0, 1, 2].map((cpu) => kernel.spawned(kernel.spawn(Pacer, { cpu }))));
+      const streams = Promise.all(
+        pacers.map((pacer, tag) =>
+          pacer.ask({ type: 'pace', to: ledger, count: Number.MAX_SAFE_INTEGER, tag, chunk: 200, everyMs: 1 }, { deadlineMs: 100_000 }),
+        ),
+      );
+      for (let moves = 0; moves < movesWanted; ) {
+        // It may move again between this answer and the move (the balancers): the move is refused then, and tried again.
+        const pid = await ledger.ask({ type: 'where' }, { deadlineMs: 10_000 });
+        const from = pidCpu(pid);
+        const moved = await movers[from]!.ask({ type: 'move', pid, cpu: from === 0 ? 1 : 0 }, { deadlineMs: 10_000 });
+        if (moved === true) moves++;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      for (const pacer of pacers) pacer.tell({ type: 'stop' });
+      const sent = await streams;
+      for (const count of sent) expect(count, 'each sender kept sending while the actor moved').to.be.above(0);
+      const total = sent.reduce((sum, count) => sum + count, 0);
+      const summary = await eventually(async () => {
+        const got = await ledger.ask({ type: 'summary' });
+        return got.count >= total ? got : undefined;
+      }, 30_000);
+      expect(summary).to.deep.equal({ count: total, inOrder: true });
+      expect(letters).to.deep.equal([]);
+      // Every switch to a shorter route finished: nothing is held on CPU 0.
+      await eventually(() => (nodeOf(kernel).waitingFrames === 0 ? true : undefined));
+    } finally {
+      await kernel.shutdown();
+    }
+  });
+});
