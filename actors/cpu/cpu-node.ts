@@ -381,6 +381,12 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
       (to) => to instanceof RemoteCell && to.cpu === cpu,
       (to) => new CpuDownError(cpu, to.describe(), why),
     );
+    // What it never took from its ring died with it: each tell is a dead letter (its asks failed just now).
+    for (const message of this.port.unsentTo(cpu)) {
+      if (message.type !== KERNEL_ENVELOPE || (message as KernelEnvelope).askId !== 0) continue;
+      const envelope = message as KernelEnvelope;
+      this.kernel.deadLetter(envelope.body, envelope.from, this.refs.known(envelope.to) ?? null, 'stopped');
+    }
     this.refs.cpuDown(cpu, (cell) => this.placements.has(cell));
     this.statuses.cpuDown(cpu, why);
     this.names.cpuDown(cpu);

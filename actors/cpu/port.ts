@@ -192,6 +192,36 @@ export class CpuPort {
     this.doorbell.ring(peer);
   }
 
+  /**
+   * What this CPU put into the ring to `peer` that `peer` never took, decoded, in order: call it once
+   * the peer's worker has exited (nothing consumes the ring any more) and before `attachPeer` maps
+   * fresh rings. Bad frames are skipped.
+   */
+  unsentTo(peer: number): AnyMessage[] {
+    const link = this.outLink(peer);
+    // A consumer's view of the ring as it is now; the producer's own instance caches a stale head.
+    const ring = SpscRing.attach(link.ring.buffer);
+    const scratch = new Uint8Array(frameBytesMax + tracedEnvelopeHeaderBytes + 4);
+    const view = new DataView(scratch.buffer);
+    const unsent: AnyMessage[] = [];
+    // A decoder that knows every structure the encoder has used, including those the peer imported from frames it took.
+    const codec = createFrameCodec(this.schemas, { decodedAnyFields: 'trust' });
+    codec.importStructures(link.codec.exportStructures());
+    const take = (bytes: Uint8Array, offset: number, length: number): boolean => {
+      scratch.set(bytes.subarray(offset, offset + length));
+      const message = scratch[0] === mailFrameMarker ? readMailFrame(codec, view, scratch, length, this.resolveRefs) : codec.decodeRange(scratch, 0, length);
+      if (message.type !== KERNEL_STRUCTURES) unsent.push(message);
+      return true;
+    };
+    for (;;) {
+      try {
+        if (ring.drain(take, pumpFramesPerSourceMax) === 0) return unsent;
+      } catch {
+        // drain() counted the bad frame as consumed: go on with the rest.
+      }
+    }
+  }
+
   /** Encodes `message` for `target` (validating it); throws ProtocolError for a message that cannot travel. */
   encode(target: number, message: AnyMessage): Uint8Array {
     const link = this.outLink(target);

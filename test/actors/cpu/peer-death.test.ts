@@ -48,4 +48,26 @@ describe('a peer that dies while another floods it (worker threads)', function (
       await kernel.shutdown();
     }
   });
+
+  it('every tell a dead CPU never took, in its ring or in the outbox to it, is a dead letter with reason stopped', async () => {
+    const kernel = await Kernel.boot({ cpus: 2, modules, outboxWaitMs: 60_000, ringBytes: 16 * 1024 });
+    try {
+      const letters: DeadLetter[] = [];
+      kernel.deadLetters.subscribe((letter) => letters.push(letter));
+      const doomed = await kernel.spawned(kernel.spawn(DiesBusy, { cpu: 1 }));
+      doomed.tell({ type: 'die-after', ms: 300 });
+      // Its CPU is busy until it dies: it takes none of these, some in the ring and the rest in the outbox.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const sent = 2_000;
+      for (let n = 0; n < sent; n++) expect(doomed.tell({ type: 'die-after', ms: n })).to.equal(true);
+      const lost = await eventually(() => {
+        const found = letters.filter((letter) => (letter.message as { type: string }).type === 'die-after');
+        return found.length >= sent ? found : undefined;
+      });
+      expect(lost.map((letter) => (letter.message as { ms: number }).ms)).to.deep.equal([...Array(sent).keys()]);
+      expect(new Set(lost.map((letter) => letter.reason))).to.deep.equal(new Set(['stopped']));
+    } finally {
+      await kernel.shutdown();
+    }
+  });
 });
