@@ -72,9 +72,10 @@ export interface BootOptions {
   /** Data bytes of each ring between two CPUs (a power of two, default 256 KiB). */
   readonly ringBytes?: number;
   /**
-   * Heap bound of each worker CPU, in MiB (V8's old generation; default: Node's own). A worker that
-   * runs out dies alone, as by any other fatal error, and its supervisor restarts it: a leaking actor
-   * costs its CPU a restart, not the process.
+   * Memory bound of each worker CPU, in MiB (default: Node's own heap bound, buffers unbounded): V8's
+   * old generation, and apart from it the ArrayBuffers the worker holds and the SharedArrayBuffers it
+   * allocates (checked every 50 ms, `BufferMemoryError`). A worker past it dies alone, as by any other
+   * fatal error, and its supervisor restarts it: a leaking actor costs its CPU a restart, not the process.
    */
   readonly workerHeapMbMax?: number;
 }

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { describeError } from '../ground/errors.js';
 import { BehaviorCatalog } from '../actors/cpu/catalog.js';
 import { CpuLoop } from '../actors/cpu/cpu-loop.js';
-import { watchBufferMemory } from '../actors/cpu/hosts/buffer-watchdog.js';
+import { countSharedBuffers, watchBufferMemory } from '../actors/cpu/hosts/buffer-watchdog.js';
 import type { HostToWorker, SubsystemAddress, WorkerBoot, WorkerToHost } from '../actors/cpu/hosts/worker-protocol.js';
 import { type AnySubsystem, configure } from '../actors/plugin/subsystem.js';
 import { bootCpu } from './boot-cpu.js';
@@ -15,6 +15,8 @@ import { bootCpu } from './boot-cpu.js';
 const boot = workerData as WorkerBoot;
 const port = parentPort!;
 const post = (message: WorkerToHost) => port.postMessage(message);
+// Before the boot modules are imported: what they allocate is counted against the bound.
+const sharedBytes = boot.bufferMbMax === undefined ? () => 0 : countSharedBuffers();
 
 try {
   const catalog = await BehaviorCatalog.load(boot.modules);
@@ -29,7 +31,7 @@ try {
   });
   const routing = node!;
   const loop = new CpuLoop(core, routing, state);
-  const stopWatchdog = boot.bufferMbMax === undefined ? () => {} : watchBufferMemory(core.clock, boot.cpu, boot.bufferMbMax);
+  const stopWatchdog = boot.bufferMbMax === undefined ? () => {} : watchBufferMemory(core.clock, boot.cpu, boot.bufferMbMax, sharedBytes);
   port.on('message', (message: HostToWorker) => {
     switch (message.kind) {
       case 'cpu-down':

@@ -387,7 +387,7 @@ export class BufferMemoryError extends OspreyError {
     readonly bufferMb: number,
     readonly bufferMbMax: number,
   ) {
-    super(`cpu ${cpu} holds ${bufferMb} MiB of ArrayBuffer memory, past its bound of ${bufferMbMax} MiB (workerHeapMbMax)`);
+    super(`cpu ${cpu} holds ${bufferMb} MiB of buffer memory (ArrayBuffers and SharedArrayBuffers), past its bound of ${bufferMbMax} MiB (workerHeapMbMax)`);
   }
 }
 

@@ -127,6 +127,7 @@ describe('worker CPUs', function () {
     ['an uncaught error', 'throw-async'],
     ['running out of memory', 'exhaust-memory'],
     ['holding ArrayBuffers past its bound', 'hoard-buffers'],
+    ['holding SharedArrayBuffers past its bound', 'hoard-shared-buffers'],
   ] as const;
   for (const [how, message] of deaths) {
     it(`restarts a CPU whose worker dies by ${how}; its asks fail typed, its placed actors come back`, async () => {
@@ -163,7 +164,8 @@ describe('worker CPUs', function () {
           'exit-process': /exited with code 3/,
           'throw-async': /uncaught in the worker/,
           'exhaust-memory': /out of memory/i,
-          'hoard-buffers': /MiB of ArrayBuffer memory, past its bound of 64 MiB/,
+          'hoard-buffers': /MiB of buffer memory .*, past its bound of 64 MiB/,
+          'hoard-shared-buffers': /MiB of buffer memory .*, past its bound of 64 MiB/,
         }[message],
       );
       counter.tell({ type: 'add', n: 1 });
