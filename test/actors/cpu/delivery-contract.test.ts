@@ -5,6 +5,7 @@
  */
 import { expect } from 'chai';
 import { type DeadLetter, Kernel } from '../../../boot/index.js';
+import { eventually } from '../../helpers/eventually.js';
 import { settle } from '../../helpers/kernel.js';
 import { Stalled } from './fixtures/behaviors.js';
 
@@ -27,5 +28,30 @@ describe('delivery across CPUs', () => {
     expect(refused.map((letter) => [letter.cpu, (letter.message as { n: number }).n])).to.deep.equal([3, 4, 5, 6, 7, 8, 9].map((n) => [1, n]));
     expect(1 + 2 + refused.length).to.equal(sent);
     await kernel.shutdown();
+  });
+});
+
+describe('delivery across CPUs (worker threads)', function () {
+  this.timeout(20_000);
+
+  it("tells to an actor awaiting an async handler on a worker, with a full 'reject' mailbox: each is delivered or a dead letter, none lost", async () => {
+    const kernel = await Kernel.boot({ cpus: 2, modules });
+    try {
+      const letters: DeadLetter[] = [];
+      kernel.deadLetters.subscribe((letter) => letters.push(letter));
+      const capacity = 10;
+      const stalled = await kernel.spawned(kernel.spawn(Stalled, { cpu: 1, mailboxCapacity: capacity, overflow: 'reject' }));
+      // Under the reports' bound (1 024 queued per CPU), so every dead letter reaches CPU 0.
+      const sent = 1_000;
+      for (let n = 0; n < sent; n++) expect(stalled.tell({ type: 'work', n })).to.equal(true);
+      // One is being handled (for ever), `capacity` wait in its mailbox, the rest are refused there.
+      const refused = await eventually(() => {
+        const found = letters.filter((letter) => letter.cpu === 1 && letter.reason === 'mailbox-full');
+        return found.length >= sent - 1 - capacity ? found : undefined;
+      });
+      expect(refused.map((letter) => (letter.message as { n: number }).n)).to.deep.equal([...Array(sent - 1 - capacity).keys()].map((n) => n + 1 + capacity));
+    } finally {
+      await kernel.shutdown();
+    }
   });
 });
