@@ -65,8 +65,9 @@ export interface BootOptions {
   readonly outboxWaitMs?: number;
   /**
    * Bytes the outbox to each other CPU may hold under `wait` (default 16 MiB). Senders park long
-   * before (see actors/cpu/outbox.ts); only one turn that sends this much, or code outside any
-   * actor, reaches it, and what is past it is a `ring-full` dead letter.
+   * before (see actors/cpu/outbox.ts); only one turn that sends this much, or what nothing parks
+   * (code outside any actor, mail forwarded for actors that moved), reaches it, and what is past it
+   * is a `ring-full` dead letter.
    */
   readonly outboxBytesMax?: number;
   /** Data bytes of each ring between two CPUs (a power of two, default 256 KiB). */

@@ -359,8 +359,17 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     // An ask refused has failed already, and its asker hears of it through the reply.
     if (cell.deliver(body, origin) || origin < 0) return;
     if (sendersKeepRefused(cell) || cell instanceof ForwardHold) kernel.deadLetter(body, origin, cell, 'mailbox-full');
-    // Forwarded into a full ring under `reject`, which leaves a tell to its sender: here that is nobody.
-    else if (cell instanceof RemoteCell && this.overflow === 'reject') kernel.deadLetter(body, origin, cell, 'ring-full');
+    // Forwarded into a full ring under `reject`, which leaves a tell to its sender: here that is
+    // nobody. (A stopped stand-in, or one whose CPU is down, made it a dead letter itself.)
+    else if (
+      cell instanceof RemoteCell &&
+      this.overflow === 'reject' &&
+      cell.status < Status.Stopping &&
+      cell.address !== 0 &&
+      !this.down.has(cell.cpu) &&
+      !this.port.peerDown(cell.cpu)
+    )
+      kernel.deadLetter(body, origin, cell, 'ring-full');
   }
 
   private settleReply(message: KernelReply): void {

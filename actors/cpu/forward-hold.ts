@@ -17,7 +17,8 @@ import { fromReceive } from '../runtime/behavior.js';
 import { Cell, Status } from '../runtime/cell.js';
 import type { KernelCore } from '../runtime/kernel-core.js';
 import { Mailbox } from '../runtime/mailbox.js';
-import { forwardHoldDrainingMessagesMax } from './limits.js';
+import type { SystemItem } from '../runtime/system-lane.js';
+import { forwardHoldDrainingMessagesMax, forwardHoldFencesMax } from './limits.js';
 import type { RemoteCell } from './remote-cell.js';
 
 const holdBehavior = fromReceive(() => {
@@ -43,6 +44,13 @@ export class ForwardHold extends Cell {
   private readonly waiting: Mailbox;
   /** The number of the fence whose return completes the switch; earlier ones are ignored. */
   serial = 1;
+  /** When the current fence went out: one that does not come back in time is sent again (Forwarding.flush). */
+  fencedAtMs: number;
+  /**
+   * Drained and out of the routes: a route or ref that still leads here (it was switched to this
+   * hold while it drained) passes straight through to `target`.
+   */
+  done = false;
   /** Where the held mail goes once the fence is back (a stopped stand-in if the actor is gone); undefined while it is out. */
   target: Cell | undefined = undefined;
 
@@ -55,12 +63,14 @@ export class ForwardHold extends Cell {
     /** The actor, here when the switch began; mail goes where it is when the fence comes back. */
     readonly actor: Cell,
     private readonly sink: HoldSink,
-    capacity: number,
+    /** Messages it holds at most; fences, a few per CPU, get room beyond (`forwardHoldFencesMax`). */
+    private readonly capacity: number,
   ) {
     // A ref moved here reads the actor's pid, as it would once the switch is done.
     super(kernel, actor.pid, holdBehavior, undefined, null);
     this.status = Status.Running;
-    this.waiting = new Mailbox(capacity);
+    this.waiting = new Mailbox(capacity + forwardHoldFencesMax);
+    this.fencedAtMs = kernel.clock.now();
   }
 
   override isRemote(): boolean {
@@ -73,7 +83,8 @@ export class ForwardHold extends Cell {
 
   /** Holds `message` in line. Refused (false) only once the fence is back and the hold is full. */
   override deliver(message: unknown, origin: number): boolean {
-    if (this.waiting.offer(message, origin, 0)) return true;
+    if (this.done) return this.target!.deliver(message, origin);
+    if (this.waiting.count < this.capacity) return this.waiting.offer(message, origin, 0);
     if (this.target !== undefined) {
       // An ask has no sender to keep it: it fails, as at a full mailbox.
       if (origin < 0) this.kernel.deadLetter(message, origin, this, 'mailbox-full');
@@ -83,6 +94,11 @@ export class ForwardHold extends Cell {
     return this.waiting.offer(message, origin, 0);
   }
 
+  /** A signal for the actor (an exit from a linked one): it takes the old route, as stops and monitors do. */
+  override pushSystem(item: SystemItem): void {
+    this.oldRoute.pushSystem(item);
+  }
+
   /**
    * Whether mail from another CPU may come in now, or must wait in its ring. While the fence is out,
    * everything comes in: the fence may be behind it in a ring, and a hold that refused it would wait
@@ -90,16 +106,13 @@ export class ForwardHold extends Cell {
    * and pushes back as a mailbox does.
    */
   canTakeNow(): boolean {
+    if (this.done) return this.sink.canTakeNow(this.target!);
     return this.target === undefined || this.waiting.count < forwardHoldDrainingMessagesMax;
   }
 
-  /** Holds `fence` in line behind the mail held so far. */
-  holdFence(fence: KernelFence): void {
-    if (!this.waiting.offer(new HeldFence(fence), 0, 0)) {
-      assert(this.target === undefined, 'a draining hold takes no more fences than it has room for');
-      this.spill();
-      this.waiting.offer(new HeldFence(fence), 0, 0);
-    }
+  /** Holds `fence` in line behind the mail held so far; false when even a fence finds no room (it takes the old route then). */
+  holdFence(fence: KernelFence): boolean {
+    return this.waiting.offer(new HeldFence(fence), 0, 0);
   }
 
   /** Sends held mail on to `target`, in order, while it can take it; true when nothing is left. */
@@ -114,10 +127,15 @@ export class ForwardHold extends Cell {
     return this.waiting.count;
   }
 
-  /** Full before the fence is back: what is held goes down the old route, and a new fence after it. */
-  private spill(): void {
+  /**
+   * Full before the fence is back, or the fence is late (lost with a CPU, or dropped by a full
+   * ring): what is held goes down the old route, and a new fence after it.
+   */
+  spill(): void {
+    assert(this.target === undefined, 'a hold spills only while its fence is out');
     this.sendOn(this.oldRoute, false);
     this.serial++;
+    this.fencedAtMs = this.kernel.clock.now();
     this.sink.sendFence(this, this.serial);
   }
 

@@ -28,7 +28,7 @@ import type { ActorRef } from '../runtime/ref.js';
 import type { CpuNode } from './cpu-node.js';
 import { defineFrameType, type FrameType } from './frame-registry.js';
 import { ForwardHold, type HoldSink } from './forward-hold.js';
-import { forwardHoldMessagesMax, outboxRetryMs } from './limits.js';
+import { fenceRetryMs, forwardHoldMessagesMax, outboxRetryMs } from './limits.js';
 import type { TimerHandle } from '../../drivers/clock/clock.js';
 import { RemoteCell } from './remote-cell.js';
 
@@ -53,13 +53,22 @@ export class Forwarding implements HoldSink {
 
   /** Where mail to `pid` goes: the actor here, a stand-in on the way to it, or a hold; undefined: nowhere. */
   mailRoute(pid: Pid): Cell | undefined {
-    return this.node.kernel.cellOf(pid) ?? this.routes.get(pid);
+    return this.node.kernel.cellOf(pid) ?? this.route(pid);
   }
 
   /** Where other frames for `pid` go (stops, monitors, links): a hold's old route, which leads to the actor too. */
   controlRoute(pid: Pid): Cell | undefined {
-    const route = this.routes.get(pid);
+    const route = this.route(pid);
     return route instanceof ForwardHold ? route.oldRoute : route;
+  }
+
+  /** The route of `pid`, past holds that are done (a route switched to a hold while it drained). */
+  private route(pid: Pid): Cell | undefined {
+    let route = this.routes.get(pid);
+    if (!(route instanceof ForwardHold) || !route.done) return route;
+    while (route instanceof ForwardHold && route.done) route = route.target!;
+    this.routes.set(pid, route);
+    return route;
   }
 
   /** The pids local actor `cell` had before it came here (empty if it never moved). */
@@ -107,11 +116,15 @@ export class Forwarding implements HoldSink {
       if (!hold.drain()) continue;
       this.draining.delete(hold);
       this.holds.delete(hold);
+      hold.done = true;
       const target = hold.target!;
       this.repoint(hold, target);
       if (this.routes.get(hold.alias) === hold) this.routes.set(hold.alias, target);
     }
-    if (this.draining.size > 0) this.armRetry();
+    // A fence that does not come back (lost with a CPU, dropped by a full ring) is sent again.
+    const now = this.holds.size > this.draining.size ? this.node.kernel.clock.now() : 0;
+    for (const hold of this.holds) if (hold.target === undefined && now - hold.fencedAtMs >= fenceRetryMs) hold.spill();
+    if (this.holds.size > 0) this.armRetry();
   }
 
   /** Messages and fences waiting in holds. */
@@ -145,6 +158,7 @@ export class Forwarding implements HoldSink {
     // Senders here holding the ref it had wait behind the old route's mail too.
     this.repoint(route, hold);
     this.sendFence(hold, hold.serial);
+    this.armRetry();
   }
 
   sendFence(hold: ForwardHold, serial: number): void {
@@ -162,7 +176,8 @@ export class Forwarding implements HoldSink {
   passFence(target: Cell | null, fence: KernelFence): void {
     // Mail held here goes first: the fence waits in line behind it.
     if (target instanceof ForwardHold) {
-      target.holdFence(fence);
+      if (target.done) this.passFence(target.target!, fence);
+      else if (!target.holdFence(fence)) this.passFence(target.oldRoute, fence);
       return;
     }
     if (target instanceof RemoteCell && target.status < Status.Stopping && !this.node.isDown(target.cpu)) {

@@ -25,7 +25,8 @@ export const busyRoundsPerYield = 16;
 /**
  * Bytes one destination's outbox may hold while its ring is full (overflow policy `wait`), frames
  * and their bookkeeping (`outboxFrameOverheadBytes` each). Senders park long before that (see
- * outbox.ts): it is reached only by single turns that send this much, or by code outside actors.
+ * outbox.ts): it is reached only by single turns that send this much, and by what nothing parks
+ * (code outside actors, mail forwarded for actors that moved).
  */
 export const outboxBytesMaxDefault = 16 * 1024 * 1024;
 /** What a waiting frame costs beyond its bytes: its record, its copy's object, the queue slot. */
@@ -58,3 +59,7 @@ export const reportRingShareMax = 0.5;
 export const forwardHoldMessagesMax = 65_536;
 /** Messages a hold takes in once its fence is back, ahead of the actor's mailbox; past that, mail waits in its ring. */
 export const forwardHoldDrainingMessagesMax = 256;
+/** Fences of other CPUs a hold takes beyond its messages: a few per CPU are ever out for one actor. */
+export const forwardHoldFencesMax = 1_024;
+/** How long a hold waits for its fence before it sends its mail down the old route and a new fence, in ms. */
+export const fenceRetryMs = 1_000;

@@ -24,8 +24,8 @@ export class Migrations {
 
   /**
    * Moves local actor `cell` to CPU `cpu`. Returns null once it is on its way, or why it cannot
-   * move, in which case nothing changed. Messages sent to its ref meanwhile are held and follow in
-   * order, and frames other CPUs address to the old pid are forwarded.
+   * move, in which case nothing changed. Mail sent to it after the move follows right behind the
+   * move's frame, in order, and mail to its old pid is forwarded (forwarding.ts).
    */
   migrate(cell: Cell, cpu: number): string | null {
     const node = this.node;
@@ -33,6 +33,8 @@ export class Migrations {
     if (node.isDown(cpu)) return `cpu ${cpu} is down`;
     const blocker = migrationBlocker(cell, kernel.userRoot);
     if (blocker !== null) return blocker;
+    // Frames it sent may wait among them; sent from its new CPU, its mail could overtake them.
+    if (node.outbox.waiting > 0) return 'frames wait in the outboxes of its CPU';
     const address = node.catalog.addressOf(cell.behavior);
     if (address === undefined) return 'its behaviour is not exported by a boot module';
     let state: Record<string, unknown> | null;

@@ -6,16 +6,16 @@
  * is parked.
  *
  * Parking is the backpressure, and it holds one actor, never the thread: a parked actor ends its
- * turn at the next message boundary and runs no other until the outbox it waits on is empty (its
- * frames are all in the ring), while the rest of its CPU runs on and keeps taking frames in. So a
- * producer slows to its consumer's pace, and its mail stays in order even if it moves to another
- * CPU (a parked actor does not move). A parked actor whose own mailbox fills with mail from other
- * CPUs runs again (`CpuNode.admits`): it must take in what it is sent, or two actors streaming into
- * each other would wait for each other forever.
+ * turn at the next message boundary and runs no other until the outboxes it waits on are empty (its
+ * frames are all in the rings), while the rest of its CPU runs on and keeps taking frames in. So a
+ * producer slows to its consumer's pace. A parked actor whose own mailbox fills with mail from other
+ * CPUs runs again (`CpuNode.canTakeNow`): it must take in what it is sent, or two actors streaming
+ * into each other would wait for each other forever. No actor of a CPU moves to another while that
+ * CPU's outboxes hold frames (migrations.ts): mail it sent later could overtake them.
  *
  * An outbox is bounded in bytes (`outboxBytesMax`): one turn cannot be interrupted, so what a single
- * turn sends (or code outside any actor, which nothing can park) waits whole; past the bound, a
- * frame is a `ring-full` dead letter at once.
+ * turn sends waits whole, as does what nothing can park (code outside any actor, mail forwarded for
+ * actors that moved); past the bound, a frame is a `ring-full` dead letter at once.
  */
 import { assert } from '../../ground/assert.js';
 import { BoundedQueue } from '../../ground/bounded-queue.js';
@@ -93,7 +93,13 @@ export class Outboxes {
         this.refuse(cpu, message, origin, target, 'ring-full');
         return false;
       case 'wait': {
-        const box = outbox ?? (this.outboxes[cpu] = { queue: new BoundedQueue<Waiting>(this.outboxBytesMax, 64), bytes: 0, parked: new Set() });
+        const box =
+          outbox ??
+          (this.outboxes[cpu] = {
+            queue: new BoundedQueue<Waiting>(Math.ceil(this.outboxBytesMax / outboxFrameOverheadBytes), 64),
+            bytes: 0,
+            parked: new Set(),
+          });
         const cost = frame.length + outboxFrameOverheadBytes;
         if (box.bytes + cost > this.outboxBytesMax) {
           this.refuse(cpu, message, origin, target, 'ring-full');
@@ -144,7 +150,7 @@ export class Outboxes {
    */
   unpark(cell: Cell): void {
     for (const outbox of this.outboxes) outbox?.parked.delete(cell);
-    release(this.kernel, cell);
+    this.release(cell);
   }
 
   /** CPU `cpu` died: what waited for it is a dead letter (its actors died with it), and its senders run on. */
@@ -166,7 +172,8 @@ export class Outboxes {
    */
   private parkSender(outbox: Outbox, origin: number): void {
     const kernel = this.kernel;
-    const cell = kernel.current ?? (origin > 0 ? kernel.cellOf(origin) : undefined);
+    const sender = origin > 0 ? origin : origin < 0 ? kernel.asks.senderOf(-origin) : 0;
+    const cell = kernel.current ?? (sender !== 0 ? kernel.cellOf(sender) : undefined);
     if (cell == null || cell.isRemote()) return;
     cell.held |= Hold.Parked;
     outbox.parked.add(cell);
@@ -198,7 +205,7 @@ export class Outboxes {
     if (outbox.parked.size === 0) return;
     const parked = [...outbox.parked];
     outbox.parked.clear();
-    for (const cell of parked) release(this.kernel, cell);
+    for (const cell of parked) this.release(cell);
   }
 
   /** A message that will not be sent: a dead letter with `reason`, and an ask behind it fails. */
@@ -211,6 +218,13 @@ export class Outboxes {
     return new RingFullError(cpu, target?.describe() ?? `cpu ${cpu}`, messageTypeOf(message));
   }
 
+  /** Lifts `cell`'s park, unless another outbox still holds it, and wakes it if nothing else does. */
+  private release(cell: Cell): void {
+    for (const outbox of this.outboxes) if (outbox?.parked.has(cell)) return;
+    cell.held &= ~Hold.Parked;
+    this.kernel.dispatcher.wake(cell);
+  }
+
   private armRetry(): void {
     if (this.retryTimer !== null) return;
     this.retryTimer = this.kernel.clock.setTimer(outboxRetryMs, () => {
@@ -218,10 +232,4 @@ export class Outboxes {
       this.flush();
     });
   }
-}
-
-/** Lifts `cell`'s park and wakes it if nothing else holds it. */
-function release(kernel: KernelCore, cell: Cell): void {
-  cell.held &= ~Hold.Parked;
-  kernel.dispatcher.wake(cell);
 }

@@ -113,8 +113,8 @@ export abstract class Dispatcher {
 
   /**
    * Runs up to `batch` of `cell`'s queued messages, stopping early when the actor stops, awaits an
-   * async handler, a reschedule is requested, or the clock reaches `deadlineMs` (read after each
-   * message only when the deadline is finite). Returns the messages handled.
+   * async handler, is parked (`Hold.Parked`), a reschedule is requested, or the clock reaches
+   * `deadlineMs` (read after each message only when the deadline is finite). Returns the messages handled.
    */
   protected runMessages(cell: Cell, batch: number, deadlineMs: number): number {
     const kernel = this.kernel;
