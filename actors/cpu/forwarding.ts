@@ -28,7 +28,7 @@ import type { ActorRef } from '../runtime/ref.js';
 import type { CpuNode } from './cpu-node.js';
 import { defineFrameType, type FrameType } from './frame-registry.js';
 import { ForwardHold, type HoldSink } from './forward-hold.js';
-import { fenceRetryMs, forwardHoldMessagesMax, outboxRetryMs } from './limits.js';
+import { aliasesCarriedMax, fenceRetryMs, forwardHoldMessagesMax, outboxRetryMs } from './limits.js';
 import type { TimerHandle } from '../../drivers/clock/clock.js';
 import { RemoteCell } from './remote-cell.js';
 
@@ -93,7 +93,8 @@ export class Forwarding implements HoldSink {
 
   /** Actor `cell` arrived, having been `from` on the CPU it left and `aliases` before that. */
   arrived(cell: Cell, from: Pid, aliases: readonly Pid[]): void {
-    this.aliases.set(cell, [...aliases, from]);
+    // The newest only: an older alias left out keeps its route, which leads on to the actor the long way.
+    this.aliases.set(cell, [...aliases, from].slice(-aliasesCarriedMax));
     // Mail its last CPU sent before it learnt the new pid is addressed to the old one.
     this.routes.set(from, cell);
     for (const alias of aliases) if (pidCpu(alias) === this.node.cpu) this.shorten(alias, cell);

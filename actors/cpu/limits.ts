@@ -61,5 +61,10 @@ export const forwardHoldMessagesMax = 65_536;
 export const forwardHoldDrainingMessagesMax = 256;
 /** Fences of other CPUs a hold takes beyond its messages: a few per CPU are ever out for one actor. */
 export const forwardHoldFencesMax = 1_024;
+/**
+ * Old pids a moving actor carries to its new CPU (forwarding.ts), newest first kept: enough for its
+ * recent travels, and a move's frame stays small however often it moves.
+ */
+export const aliasesCarriedMax = 64;
 /** How long a hold waits for its fence before it sends its mail down the old route and a new fence, in ms. */
 export const fenceRetryMs = 1_000;
