@@ -335,7 +335,8 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   }
 
   private deliverToActor(source: number, message: KernelEnvelope): void {
-    const cell = this.forwarding.mailRoute(message.to) ?? null;
+    // Nothing here answers to its address (the actor stopped): a dead letter that names it.
+    const cell = this.forwarding.mailRoute(message.to) ?? this.refs.stoppedStandIn(message.to);
     if (message.askId === 0) {
       this.deliverHere(cell, message.body, message.from);
       return;
@@ -346,16 +347,12 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   }
 
   /**
-   * Hands mail that came from another CPU to `cell` (null: nothing here answers to its address): the
-   * actor, a stand-in forwarding it, or a hold. A refusal cannot go back to the sender, whose tell
-   * returned true when the frame left its CPU, so what is refused here is a dead letter here.
+   * Hands mail that came from another CPU to `cell`: the actor, a stand-in forwarding it, or a hold.
+   * A refusal cannot go back to the sender, whose tell returned true when the frame left its CPU,
+   * so what is refused here is a dead letter here.
    */
-  deliverHere(cell: Cell | null, body: unknown, origin: number): void {
+  deliverHere(cell: Cell, body: unknown, origin: number): void {
     const kernel = this.kernel;
-    if (cell === null) {
-      kernel.deadLetter(body, origin, null, 'stopped');
-      return;
-    }
     // An ask refused has failed already, and its asker hears of it through the reply.
     if (cell.deliver(body, origin) || origin < 0) return;
     if (sendersKeepRefused(cell) || cell instanceof ForwardHold) kernel.deadLetter(body, origin, cell, 'mailbox-full');

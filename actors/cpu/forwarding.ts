@@ -200,7 +200,7 @@ export class Forwarding implements HoldSink {
     hold.target =
       actor.status < Status.Stopping && this.node.kernel.cellOf(actor.pid) === actor
         ? actor
-        : (this.routes.get(actor.pid) ?? this.node.refs.refFor(hold.alias).cell);
+        : (this.routes.get(actor.pid) ?? this.node.refs.stoppedStandIn(actor.pid));
     this.draining.add(hold);
     this.flush();
   }

@@ -40,11 +40,14 @@ export class RemoteRefs {
    * letters (a stopped stand-in: nothing else answers to that pid any more).
    */
   refFor(pid: Pid): ActorRef<never> {
-    const ref = this.node.kernel.refOf(pid);
-    if (ref !== undefined) return ref;
+    return this.node.kernel.refOf(pid) ?? (this.stoppedStandIn(pid).ref as ActorRef<never>);
+  }
+
+  /** A stand-in for `pid`, which nothing here answers to any more: what it is sent is a dead letter naming it. */
+  stoppedStandIn(pid: Pid): RemoteCell {
     const gone = new RemoteCell(this.node.kernel, this.node, pid, this.node.cpu, 'gone', undefined);
     gone.markStopped();
-    return gone.ref as ActorRef<never>;
+    return gone;
   }
 
   /** A spawn on another CPU was answered: `cell` now stands for `pid`. */
