@@ -15,35 +15,61 @@ import { Ledger, Mover, Pacer } from './fixtures/behaviors.js';
 
 const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
 
+/**
+ * Boots three worker CPUs with a Ledger on CPU 0, a Mover on every CPU (the balancers may move the
+ * ledger too, it is busy) and a Pacer on every CPU streaming to the ledger's ref until stopped,
+ * `chunk` notes a turn, a turn every `everyMs` (0: back to back).
+ */
+async function streamToLedger(chunk: number, everyMs: number) {
+  // A forwarded ask keeps the far kernel's default deadline, not the asker's: the streams outlast 5 s.
+  const kernel = await Kernel.boot({ cpus: 3, modules, askDeadlineMs: 100_000 });
+  try {
+    return await startStreams(kernel, chunk, everyMs);
+  } catch (error) {
+    await kernel.shutdown();
+    throw error;
+  }
+}
+
+async function startStreams(kernel: Kernel, chunk: number, everyMs: number) {
+  const letters: DeadLetter[] = [];
+  kernel.deadLetters.subscribe((letter) => letters.push(letter));
+  const ledger = await kernel.spawned(kernel.spawn(Ledger));
+  const movers = await Promise.all([0, 1, 2].map((cpu) => kernel.spawned(kernel.spawn(Mover, { cpu }))));
+  const pacers = await Promise.all([0, 1, 2].map((cpu) => kernel.spawned(kernel.spawn(Pacer, { cpu }))));
+  const streams = Promise.all(
+    pacers.map((pacer, tag) => pacer.ask({ type: 'pace', to: ledger, count: Number.MAX_SAFE_INTEGER, tag, chunk, everyMs }, { deadlineMs: 100_000 })),
+  );
+  return {
+    kernel,
+    letters,
+    ledger,
+    /** Asks the mover where the ledger is (`pid`) to move it to the other of CPUs 0 and 1; true if it moved. */
+    move: async (pid: number): Promise<boolean> => {
+      const from = pidCpu(pid);
+      return (await movers[from]!.ask({ type: 'move', pid, cpu: from === 0 ? 1 : 0 }, { deadlineMs: 10_000 })) === true;
+    },
+    /** Stops the pacers; resolves with how many notes each sent. */
+    stop: (): Promise<number[]> => {
+      for (const pacer of pacers) pacer.tell({ type: 'stop' });
+      return streams;
+    },
+  };
+}
+
 describe('forwarding the mail of an actor that moves (worker threads)', function () {
   this.timeout(120_000);
 
   it('streams from three CPUs to a stale ref arrive whole and in order while the actor moves 0 → 1 → 0 again and again', async () => {
     const movesWanted = stressSize('FORWARDING_MOVES', { ci: 6, full: 100 });
-    // A forwarded ask keeps the far kernel's default deadline, not the asker's: the streams outlast 5 s.
-    const kernel = await Kernel.boot({ cpus: 3, modules, askDeadlineMs: 100_000 });
+    const { kernel, letters, ledger, move, stop } = await streamToLedger(200, 1);
     try {
-      const letters: DeadLetter[] = [];
-      kernel.deadLetters.subscribe((letter) => letters.push(letter));
-      const ledger = await kernel.spawned(kernel.spawn(Ledger));
-      // The balancers may move it too (it is busy): a mover on every CPU.
-      const movers = await Promise.all([0, 1, 2].map((cpu) => kernel.spawned(kernel.spawn(Mover, { cpu }))));
-      const pacers = await Promise.all([0, 1, 2].map((cpu) => kernel.spawned(kernel.spawn(Pacer, { cpu }))));
-      const streams = Promise.all(
-        pacers.map((pacer, tag) =>
-          pacer.ask({ type: 'pace', to: ledger, count: Number.MAX_SAFE_INTEGER, tag, chunk: 200, everyMs: 1 }, { deadlineMs: 100_000 }),
-        ),
-      );
       for (let moves = 0; moves < movesWanted; ) {
         // It may move again between this answer and the move (the balancers): the move is refused then, and tried again.
-        const pid = await ledger.ask({ type: 'where' }, { deadlineMs: 10_000 });
-        const from = pidCpu(pid);
-        const moved = await movers[from]!.ask({ type: 'move', pid, cpu: from === 0 ? 1 : 0 }, { deadlineMs: 10_000 });
-        if (moved === true) moves++;
+        if (await move(await ledger.ask({ type: 'where' }, { deadlineMs: 10_000 }))) moves++;
         await new Promise((resolve) => setImmediate(resolve));
       }
-      for (const pacer of pacers) pacer.tell({ type: 'stop' });
-      const sent = await streams;
+      const sent = await stop();
       for (const count of sent) expect(count, 'each sender kept sending while the actor moved').to.be.above(0);
       const total = sent.reduce((sum, count) => sum + count, 0);
       const summary = await eventually(async () => {
@@ -61,27 +87,15 @@ describe('forwarding the mail of an actor that moves (worker threads)', function
 
   it('under a flood from three CPUs (senders as fast as they can), the actor still moves and nothing is lost or reordered', async () => {
     const movesWanted = stressSize('FLOODED_MOVES', { ci: 2, full: 6 });
-    const kernel = await Kernel.boot({ cpus: 3, modules, askDeadlineMs: 100_000 });
+    const { kernel, letters, ledger, move, stop } = await streamToLedger(50, 0);
     try {
-      const letters: DeadLetter[] = [];
-      kernel.deadLetters.subscribe((letter) => letters.push(letter));
-      const ledger = await kernel.spawned(kernel.spawn(Ledger));
-      const movers = await Promise.all([0, 1, 2].map((cpu) => kernel.spawned(kernel.spawn(Mover, { cpu }))));
-      const pacers = await Promise.all([0, 1, 2].map((cpu) => kernel.spawned(kernel.spawn(Pacer, { cpu }))));
-      const streams = Promise.all(
-        pacers.map((pacer, tag) =>
-          pacer.ask({ type: 'pace', to: ledger, count: Number.MAX_SAFE_INTEGER, tag, chunk: 50, everyMs: 0 }, { deadlineMs: 100_000 }),
-        ),
-      );
       for (let moves = 0; moves < movesWanted; ) {
         // Flooded, its mailbox (or the hold in front of it) is often full: an ask is refused then, and tried again.
         const pid = await ledger.ask({ type: 'where' }, { deadlineMs: 10_000 }).catch(() => 0);
-        const from = pidCpu(pid);
-        if (pid !== 0 && (await movers[from]!.ask({ type: 'move', pid, cpu: from === 0 ? 1 : 0 }, { deadlineMs: 10_000 })) === true) moves++;
+        if (pid !== 0 && (await move(pid))) moves++;
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
-      for (const pacer of pacers) pacer.tell({ type: 'stop' });
-      const total = (await streams).reduce((sum, count) => sum + count, 0);
+      const total = (await stop()).reduce((sum, count) => sum + count, 0);
       const summary = await eventually(async () => {
         const got = await ledger.ask({ type: 'summary' }, { deadlineMs: 10_000 }).catch(() => undefined);
         return got !== undefined && got.count >= total ? got : undefined;
