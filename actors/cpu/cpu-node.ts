@@ -196,7 +196,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   // ---- RemoteSender: what stand-ins send -----------------------------------------------------
 
   /** One envelope, encoded once, into the ring to the actor's CPU. */
-  sendEnvelope(cell: RemoteCell, message: unknown, origin: number): boolean {
+  sendEnvelope(cell: RemoteCell, message: unknown, origin: number, overflow = this.overflow): boolean {
     const kernel = this.kernel;
     const cpu = cell.cpu;
     // Its death is counted in shared memory before the host's message says so (see InterconnectMemory.deaths).
@@ -209,7 +209,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     const cause = kernel.tracing.active ? kernel.traceSend(origin, cell.pid, message) : 0;
     const from = origin < 0 ? kernel.currentPid : origin;
     const frame = this.port.encodeEnvelope(cpu, cell.address, from, origin < 0 ? -origin : 0, message, cause);
-    return this.outbox.offer(cpu, frame, message, origin, cell);
+    return this.outbox.offer(cpu, frame, message, origin, cell, overflow);
   }
 
   sendExit(cell: RemoteCell, from: Cell, reason: ExitReason): void {
@@ -224,7 +224,8 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
 
   send<M extends AnyMessage>(cpu: number, message: M): void {
     if (this.down.has(cpu)) return;
-    this.outbox.offer(cpu, wholeFrame(this.port.encode(cpu, message)), message, 0, null);
+    // The kernel's own frames are not its code's to refuse: they wait whatever the policy.
+    this.outbox.offer(cpu, wholeFrame(this.port.encode(cpu, message)), message, 0, null, 'wait');
   }
 
   request(target: Cell, build: (askId: number) => AnyMessage, deadlineMs?: number): Promise<unknown> {
@@ -264,7 +265,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
       // A reply that cannot travel (a function, a class instance) fails the ask instead of hanging it.
       frame = this.port.encodeReply(source, askId, to, false, toWireError(error));
     }
-    this.outbox.offer(source, frame, value, 0, null);
+    this.outbox.offer(source, frame, value, 0, null, 'wait');
   }
 
   // ---- receiving -----------------------------------------------------------------------------
@@ -352,21 +353,13 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
    * so what is refused here is a dead letter here.
    */
   deliverHere(cell: Cell, body: unknown, origin: number): void {
-    const kernel = this.kernel;
-    // An ask refused has failed already, and its asker hears of it through the reply.
-    if (cell.deliver(body, origin) || origin < 0) return;
-    if (sendersKeepRefused(cell) || cell instanceof ForwardHold) kernel.deadLetter(body, origin, cell, 'mailbox-full');
-    // Forwarded into a full ring under `reject`, which leaves a tell to its sender: here that is
-    // nobody. (A stopped stand-in, or one whose CPU is down, made it a dead letter itself.)
-    else if (
-      cell instanceof RemoteCell &&
-      this.overflow === 'reject' &&
-      cell.status < Status.Stopping &&
-      cell.address !== 0 &&
-      !this.down.has(cell.cpu) &&
-      !this.port.peerDown(cell.cpu)
-    )
-      kernel.deadLetter(body, origin, cell, 'ring-full');
+    // Forwarded on, it waits for room whatever this CPU's policy, which is for what its own code
+    // sends: the sender's policy was met where it was sent.
+    const forwarded = cell instanceof RemoteCell && cell.status < Status.Stopping && cell.address !== 0;
+    // A refused ask has failed already, and its asker hears of it through the reply; a stand-in
+    // that refuses (stopped, its CPU down, past its outbox's bound) made it a dead letter itself.
+    if ((forwarded ? this.sendEnvelope(cell, body, origin, 'wait') : cell.deliver(body, origin)) || origin < 0) return;
+    if (sendersKeepRefused(cell) || cell instanceof ForwardHold) this.kernel.deadLetter(body, origin, cell, 'mailbox-full');
   }
 
   private settleReply(message: KernelReply): void {

@@ -10,11 +10,12 @@
  * in line with the mail.
  */
 import { assert } from '../../ground/assert.js';
-import { InvariantError } from '../../ground/errors.js';
+import { InvariantError, MailboxFullError } from '../../ground/errors.js';
 import { formatPid, type Pid } from '../../ground/pid.js';
 import type { KernelFence } from '../../protocols/runtime.js';
 import { fromReceive } from '../runtime/behavior.js';
 import { Cell, Status } from '../runtime/cell.js';
+import { messageTypeOf } from '../runtime/events.js';
 import type { KernelCore } from '../runtime/kernel-core.js';
 import { Mailbox } from '../runtime/mailbox.js';
 import type { SystemItem } from '../runtime/system-lane.js';
@@ -36,14 +37,17 @@ export interface HoldSink {
   canTakeNow(cell: Cell): boolean;
   deliverHere(target: Cell, message: unknown, origin: number): void;
   passFence(target: Cell, fence: KernelFence): void;
-  /** Sends a fence for `hold` down its old route, numbered `serial`. */
-  sendFence(hold: ForwardHold, serial: number): void;
+  /** Sends a fence for `hold` down its old route, with a new number (its `serial` from then on). */
+  sendFence(hold: ForwardHold): void;
 }
 
 export class ForwardHold extends Cell {
   private readonly waiting: Mailbox;
-  /** The number of the fence whose return completes the switch; earlier ones are ignored. */
-  serial = 1;
+  /**
+   * The number of the fence whose return completes the switch, unique on this CPU: an earlier
+   * fence of this hold, or of an earlier switch of the same address, completes nothing.
+   */
+  serial = 0;
   /** When the current fence went out: one that does not come back in time is sent again (Forwarding.flush). */
   fencedAtMs: number;
   /**
@@ -86,8 +90,8 @@ export class ForwardHold extends Cell {
     if (this.done) return this.target!.deliver(message, origin);
     if (this.waiting.count < this.capacity) return this.waiting.offer(message, origin, 0);
     if (this.target !== undefined) {
-      // An ask has no sender to keep it: it fails, as at a full mailbox.
-      if (origin < 0) this.kernel.deadLetter(message, origin, this, 'mailbox-full');
+      // As a full mailbox refuses: a tell's sender keeps it, an ask fails now.
+      if (origin < 0) this.kernel.asks.reject(-origin, new MailboxFullError(this.describe(), messageTypeOf(message), this.capacity));
       return false;
     }
     this.spill();
@@ -134,9 +138,8 @@ export class ForwardHold extends Cell {
   spill(): void {
     assert(this.target === undefined, 'a hold spills only while its fence is out');
     this.sendOn(this.oldRoute, false);
-    this.serial++;
     this.fencedAtMs = this.kernel.clock.now();
-    this.sink.sendFence(this, this.serial);
+    this.sink.sendFence(this);
   }
 
   private sendOn(target: Cell, paced: boolean): boolean {

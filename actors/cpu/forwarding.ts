@@ -48,6 +48,8 @@ export class Forwarding implements HoldSink {
   /** The holds whose fence is back. */
   private readonly draining = new Set<ForwardHold>();
   private retryTimer: TimerHandle | null = null;
+  /** The number of the next fence (see ForwardHold.serial). */
+  private nextSerial = 1;
 
   constructor(private readonly node: CpuNode) {}
 
@@ -158,11 +160,12 @@ export class Forwarding implements HoldSink {
     this.routes.set(alias, hold);
     // Senders here holding the ref it had wait behind the old route's mail too.
     this.repoint(route, hold);
-    this.sendFence(hold, hold.serial);
+    this.sendFence(hold);
     this.armRetry();
   }
 
-  sendFence(hold: ForwardHold, serial: number): void {
+  sendFence(hold: ForwardHold): void {
+    const serial = (hold.serial = this.nextSerial++);
     const route = hold.oldRoute;
     if (this.node.isDown(route.cpu)) {
       // Nothing on a route through a dead CPU is coming: the fence is as good as back (later, not

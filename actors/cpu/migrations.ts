@@ -33,8 +33,8 @@ export class Migrations {
     if (node.isDown(cpu)) return `cpu ${cpu} is down`;
     const blocker = migrationBlocker(cell, kernel.userRoot);
     if (blocker !== null) return blocker;
-    // Frames it sent may wait among them; sent from its new CPU, its mail could overtake them.
-    if (node.outbox.waiting > 0) return 'frames wait in the outboxes of its CPU';
+    // Sent from its new CPU, its mail could overtake what it sent from here.
+    if (node.outbox.holdsFramesOf(cell)) return 'frames it sent wait in the outboxes of its CPU';
     const address = node.catalog.addressOf(cell.behavior);
     if (address === undefined) return 'its behaviour is not exported by a boot module';
     let state: Record<string, unknown> | null;

@@ -1,6 +1,7 @@
 /**
  * Backpressure between CPUs: what a full ring does with a frame, by the sending kernel's
- * `crossCpuOverflow` policy. `reject`: the tell returns false and an ask fails with RingFullError.
+ * `crossCpuOverflow` policy, which is for what its actors and code send (control frames, replies
+ * and forwarded mail always wait). `reject`: the tell returns false and an ask fails with RingFullError.
  * `drop-newest`: a dead letter. `wait` (the default): the frame waits in the outbox of its target
  * CPU, in order, for at most `outboxWaitMs`, then becomes a dead letter; and the actor that sent it
  * is parked.
@@ -10,8 +11,8 @@
  * frames are all in the rings), while the rest of its CPU runs on and keeps taking frames in. So a
  * producer slows to its consumer's pace. A parked actor whose own mailbox fills with mail from other
  * CPUs runs again (`CpuNode.canTakeNow`): it must take in what it is sent, or two actors streaming
- * into each other would wait for each other forever. No actor of a CPU moves to another while that
- * CPU's outboxes hold frames (migrations.ts): mail it sent later could overtake them.
+ * into each other would wait for each other forever. No actor moves to another CPU while frames it
+ * sent wait here (`holdsFramesOf`, migrations.ts): mail it sent later could overtake them.
  *
  * An outbox is bounded in bytes (`outboxBytesMax`): one turn cannot be interrupted, so what a single
  * turn sends waits whole, as does what nothing can park (code outside any actor, mail forwarded for
@@ -39,6 +40,8 @@ interface Waiting {
   readonly origin: number;
   readonly target: Cell | null;
   readonly deadlineMs: number;
+  /** The local actor that sent it, if one can be named (see `parkSender`). */
+  readonly sender: Cell | null;
 }
 
 /** The frames waiting for room in the ring to one CPU, and the actors parked until they are sent. */
@@ -58,6 +61,8 @@ export function wholeFrame(bytes: Uint8Array): EncodedBytes {
 export class Outboxes {
   private readonly outboxes: (Outbox | null)[] = [];
   private retryTimer: TimerHandle | null = null;
+  /** Frames waiting per local actor that sent them (see `holdsFramesOf`). */
+  private readonly waitingBySender = new Map<Cell, number>();
 
   constructor(
     private readonly kernel: KernelCore,
@@ -76,16 +81,18 @@ export class Outboxes {
 
   /**
    * Puts `frame` (of `message`, from `origin` to `target`) into the ring to `cpu`, or applies the
-   * overflow policy. Returns whether the frame is sent or waits to be; false means it is refused or
-   * a dead letter, and an ask behind it has failed.
+   * overflow policy: this CPU's, or `overflow` for frames that are not its code's to refuse (the
+   * kernel's own frames and replies, mail forwarded for other CPUs, which wait whatever the policy).
+   * Returns whether the frame is sent or waits to be; false means it is refused or a dead letter,
+   * and an ask behind it has failed.
    */
-  offer(cpu: number, frame: EncodedBytes, message: unknown, origin: number, target: Cell | null): boolean {
+  offer(cpu: number, frame: EncodedBytes, message: unknown, origin: number, target: Cell | null, overflow = this.overflow): boolean {
     const outbox = this.outboxes[cpu];
     // Frames already waiting go first, in order; the consumer may have made room since.
     if (outbox != null && outbox.queue.count > 0) this.flushOne(cpu, outbox, this.kernel.clock.now());
     if ((outbox == null || outbox.queue.count === 0) && this.port.offer(cpu, frame.bytes, frame.offset, frame.length)) return true;
     const kernel = this.kernel;
-    switch (this.overflow) {
+    switch (overflow) {
       case 'reject':
         if (origin < 0) kernel.asks.reject(-origin, this.ringFull(cpu, target, message));
         return false;
@@ -107,9 +114,11 @@ export class Outboxes {
         }
         // The frame lies in msgpackr's buffer, which the next encode reuses: keep a copy while it waits.
         const copy = frame.bytes.slice(frame.offset, frame.offset + frame.length);
-        box.queue.push({ frame: copy, message, origin, target, deadlineMs: kernel.clock.now() + this.outboxWaitMs });
+        const now = kernel.clock.now();
+        const sender = this.parkSender(box, origin);
+        box.queue.push({ frame: copy, message, origin, target, deadlineMs: now + this.outboxWaitMs, sender });
         box.bytes += cost;
-        this.parkSender(box, origin);
+        if (sender !== null) this.waitingBySender.set(sender, (this.waitingBySender.get(sender) ?? 0) + 1);
         this.armRetry();
         return true;
       }
@@ -128,6 +137,14 @@ export class Outboxes {
       if (this.flushOne(cpu, outbox, now) > 0) waiting = true;
     }
     if (waiting) this.armRetry();
+  }
+
+  /**
+   * Whether frames local actor `cell` sent wait in outboxes: it may not move to another CPU then,
+   * where its later mail could overtake them (migrations.ts).
+   */
+  holdsFramesOf(cell: Cell): boolean {
+    return this.waitingBySender.has(cell);
   }
 
   /** Frames waiting in outboxes. */
@@ -158,10 +175,9 @@ export class Outboxes {
     const outbox = this.outboxes[cpu];
     if (outbox == null) return;
     while (outbox.queue.count > 0) {
-      const waiting = outbox.queue.shift();
+      const waiting = this.shift(outbox);
       this.kernel.deadLetter(waiting.message, waiting.origin, waiting.target, 'stopped');
     }
-    outbox.bytes = 0;
     this.emptied(outbox);
   }
 
@@ -170,13 +186,27 @@ export class Outboxes {
    * by `origin` (code of an actor running outside a turn, after an `await`). Code outside any actor
    * cannot be parked; the outbox's byte bound is its limit.
    */
-  private parkSender(outbox: Outbox, origin: number): void {
+  private parkSender(outbox: Outbox, origin: number): Cell | null {
     const kernel = this.kernel;
     const sender = origin > 0 ? origin : origin < 0 ? kernel.asks.senderOf(-origin) : 0;
     const cell = kernel.current ?? (sender !== 0 ? kernel.cellOf(sender) : undefined);
-    if (cell == null || cell.isRemote()) return;
+    if (cell == null || cell.isRemote()) return null;
     cell.held |= Hold.Parked;
     outbox.parked.add(cell);
+    return cell;
+  }
+
+  /** Takes the head of `outbox`'s queue out of its counts. */
+  private shift(outbox: Outbox): Waiting {
+    const waiting = outbox.queue.shift();
+    outbox.bytes -= waiting.frame.length + outboxFrameOverheadBytes;
+    const sender = waiting.sender;
+    if (sender !== null) {
+      const left = this.waitingBySender.get(sender)! - 1;
+      if (left === 0) this.waitingBySender.delete(sender);
+      else this.waitingBySender.set(sender, left);
+    }
+    return waiting;
   }
 
   /** Sends what fits of one outbox; returns how many frames still wait. */
@@ -185,12 +215,10 @@ export class Outboxes {
     while (queue.count > 0) {
       const head = queue.peek();
       if (head.deadlineMs <= now) {
-        queue.shift();
-        outbox.bytes -= head.frame.length + outboxFrameOverheadBytes;
+        this.shift(outbox);
         this.refuse(cpu, head.message, head.origin, head.target, 'ring-full');
       } else if (this.port.offer(cpu, head.frame)) {
-        queue.shift();
-        outbox.bytes -= head.frame.length + outboxFrameOverheadBytes;
+        this.shift(outbox);
       } else {
         break;
       }

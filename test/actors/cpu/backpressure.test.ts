@@ -3,7 +3,7 @@ import { Kernel, RingFullError, type DeadLetter } from '../../../boot/index.js';
 import type { CrossCpuOverflow } from '../../../actors/cpu/cpu-node.js';
 import { frameBytesMax, structureCountMax } from '../../../protocols/limits.js';
 import { outboxFrameOverheadBytes } from '../../../actors/cpu/limits.js';
-import { Collector, Counter, Recorder, Streamer } from './fixtures/behaviors.js';
+import { Collector, Counter, Recorder, Streamer, Watcher } from './fixtures/behaviors.js';
 import { nodeOf } from '../../helpers/kernel.js';
 
 const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
@@ -55,6 +55,22 @@ describe('backpressure between CPUs', () => {
     expect(deadLetters, 'a refused tell stays with its sender').to.deep.equal([]);
     await kernel.simulatedClock.advance(0);
     expect(await seqsOf(kernel, recorder)).to.deep.equal(accepted);
+    await kernel.shutdown();
+  });
+
+  it('reject is for what actors send: an exit signal that meets the full ring waits for room, and arrives', async () => {
+    const { kernel } = await boot('reject');
+    const recorder = await spawnedRecorder(kernel);
+    const watcher = kernel.spawn(Watcher);
+    watcher.tell({ type: 'watch', ref: recorder });
+    await kernel.simulatedClock.advance(5);
+    const reason = { shutdown: 'the signal is larger than a note, so it cannot fit where the last note did not' };
+    const sent = watcher.ask({ type: 'flood-then-exit', ref: recorder, reason });
+    await kernel.simulatedClock.advance(5);
+    expect(await sent).to.be.above(0);
+    const downs = watcher.ask({ type: 'downs' });
+    await kernel.simulatedClock.advance(0);
+    expect(await downs).to.deep.equal([[recorder.pid, JSON.stringify(reason)]]);
     await kernel.shutdown();
   });
 
