@@ -46,7 +46,7 @@ import { RemoteLinks } from './remote-links.js';
 import { RemoteMonitors } from './remote-monitors.js';
 import { RemoteNames } from './remote-names.js';
 import { RemoteRefs } from './remote-refs.js';
-import type { TracedEnvelope } from './mail-frames.js';
+import { envelopeDeadlineMsMax, type TimedEnvelope, type TracedEnvelope } from './mail-frames.js';
 import { fromWireError, toWireError } from './wire-error.js';
 import { resolveWireRefs } from './wire-refs.js';
 
@@ -208,7 +208,9 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     // Traced, the envelope carries its `send` event's id: the far CPU's events name it as their cause.
     const cause = kernel.tracing.active ? kernel.traceSend(origin, cell.pid, message) : 0;
     const from = origin < 0 ? kernel.currentPid : origin;
-    const frame = this.port.encodeEnvelope(cpu, cell.address, from, origin < 0 ? -origin : 0, message, cause);
+    // An ask tells the far CPU how long its asker waits, so the answer is awaited as long there.
+    const deadlineMs = origin < 0 ? Math.min(kernel.asks.remainingMs(-origin), envelopeDeadlineMsMax) : 0;
+    const frame = this.port.encodeEnvelope(cpu, cell.address, from, origin < 0 ? -origin : 0, message, cause, deadlineMs);
     return this.outbox.offer(cpu, frame, message, origin, cell, overflow);
   }
 
@@ -343,7 +345,8 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
       return;
     }
     const { askId, from } = message;
-    const id = this.kernel.asks.forward(from, cell, (ok, value) => this.reply(source, askId, from, ok, value));
+    const deadlineMs = (message as Partial<TimedEnvelope>).deadlineMs;
+    const id = this.kernel.asks.forward(from, cell, (ok, value) => this.reply(source, askId, from, ok, value), deadlineMs);
     this.deliverHere(cell, message.body, -id);
   }
 

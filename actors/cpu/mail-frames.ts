@@ -10,12 +10,15 @@
  * ```
  * envelope         0xc1 0x01 | to f64 | from f64 | askId f64 | body
  * traced envelope  0xc1 0x41 | to f64 | from f64 | askId f64 | cause f64 | body
+ * timed envelope   0xc1 0x21 | to f64 | from f64 | askId f64 | deadline u32 | [cause f64 if 0x40] | body
  * reply            0xc1 0x02 | askId f64 | to f64 | ok u8    | body
  * ```
  * The kind byte's high bit says that the body holds refs (see wire-refs.ts), so the receiver walks
  * only those bodies to turn them back into refs. Its 0x40 bit says that the envelope carries the
  * id of the sender's `send` event, its `cause` on the receiving CPU: a sender that traces writes it,
- * so the causal chain crosses CPUs, and one that does not pays nothing for it.
+ * so the causal chain crosses CPUs, and one that does not pays nothing for it. Its 0x20 bit says that
+ * the envelope, an ask, carries the ms left before the asker gives up: the receiving CPU waits for
+ * the answer that long, not its own default.
  * 0xc1 is the one byte msgpack never uses, so such a frame cannot be mistaken for a msgpackr-encoded
  * kernel message, which the same rings carry for everything else (spawns, stops, structure syncs).
  */
@@ -31,29 +34,63 @@ const envelopeKind = 1;
 const replyKind = 2;
 const holdsRefsBit = 0x80;
 const tracedBit = 0x40;
+const timedBit = 0x20;
 /** Bytes before an envelope's body. */
 export const envelopeHeaderBytes = 26;
 /** Bytes before a traced envelope's body: the cause follows the routing fields. */
 export const tracedEnvelopeHeaderBytes = envelopeHeaderBytes + 8;
+/** Bytes an ask's deadline adds to an envelope's header. */
+const deadlineBytes = 4;
+/** The longest ask deadline an envelope carries, in ms (a u32): about 49 days. */
+export const envelopeDeadlineMsMax = 2 ** 32 - 1;
+
+/** Bytes before the body of the largest envelope header: traced, and an ask's with a deadline. */
+export const envelopeHeaderBytesMax = tracedEnvelopeHeaderBytes + deadlineBytes;
+
+/** Bytes before the body of an envelope that carries a cause (traced) and a deadline (an ask's), or neither. */
+export function envelopeHeaderBytesOf(cause: number, deadlineMs: number): number {
+  return (cause === 0 ? envelopeHeaderBytes : tracedEnvelopeHeaderBytes) + (deadlineMs === 0 ? 0 : deadlineBytes);
+}
 
 /** An envelope as a traced mail frame delivers it: with the id of its `send` event on the sending CPU. */
 export type TracedEnvelope = KernelEnvelope & { readonly cause: number };
+/** An ask's envelope as a timed mail frame delivers it: with the ms left before its asker gives up. */
+export type TimedEnvelope = KernelEnvelope & { readonly deadlineMs: number };
 /** Bytes before a reply's body. */
 export const replyHeaderBytes = 19;
 
 /**
- * Writes an envelope's header in `view` at byte `at`; the body goes at `at + envelopeHeaderBytes`,
- * or at `at + tracedEnvelopeHeaderBytes` when `cause` (the id of the sender's `send` event) is not 0.
+ * Writes an envelope's header in `view` at byte `at`; the body goes at
+ * `at + envelopeHeaderBytesOf(cause, deadlineMs)`. `cause` is the id of the sender's `send` event
+ * (0: untraced), `deadlineMs` the ms an ask has left (0: none, or not an ask).
  */
-export function writeEnvelopeHeader(view: DataView, at: number, to: number, from: number, askId: number, bodyHoldsRefs = false, cause = 0): void {
+export function writeEnvelopeHeader(
+  view: DataView,
+  at: number,
+  to: number,
+  from: number,
+  askId: number,
+  bodyHoldsRefs = false,
+  cause = 0,
+  deadlineMs = 0,
+): void {
   assert(isPid(to) && isPid(from) && isPid(askId) && isPid(cause), 'an envelope carries pids, an ask id and an event id that are non-negative safe integers');
-  const kind = cause === 0 ? envelopeKind : envelopeKind | tracedBit;
+  assert(
+    deadlineMs === 0 || (askId !== 0 && Number.isInteger(deadlineMs) && deadlineMs > 0 && deadlineMs <= envelopeDeadlineMsMax),
+    () => `only an ask carries a deadline, a whole number of ms in 1..${envelopeDeadlineMsMax}; got ${deadlineMs}`,
+  );
+  const kind = envelopeKind | (cause === 0 ? 0 : tracedBit) | (deadlineMs === 0 ? 0 : timedBit);
   view.setUint8(at, mailFrameMarker);
   view.setUint8(at + 1, bodyHoldsRefs ? kind | holdsRefsBit : kind);
   view.setFloat64(at + 2, to, true);
   view.setFloat64(at + 10, from, true);
   view.setFloat64(at + 18, askId, true);
-  if (cause !== 0) view.setFloat64(at + 26, cause, true);
+  let next = at + envelopeHeaderBytes;
+  if (deadlineMs !== 0) {
+    view.setUint32(next, deadlineMs, true);
+    next += deadlineBytes;
+  }
+  if (cause !== 0) view.setFloat64(next, cause, true);
 }
 
 /** Writes a reply's header in `view` at byte `at`; the body goes at `at + replyHeaderBytes`. */
@@ -78,27 +115,26 @@ export function readMailFrame(
   bytes: Uint8Array,
   length: number,
   resolveRefs?: (body: unknown) => unknown,
-): KernelEnvelope | TracedEnvelope | KernelReply {
+): KernelEnvelope | TracedEnvelope | TimedEnvelope | KernelReply {
   assert(bytes[0] === mailFrameMarker && bytes.buffer === view.buffer, 'readMailFrame: not a mail frame, or a view of other memory');
   const flags = length >= 2 ? bytes[1]! : undefined;
   const kind = flags === undefined ? undefined : flags & ~holdsRefsBit;
   const resolve = flags !== undefined && (flags & holdsRefsBit) !== 0 ? resolveRefs : undefined;
-  if (kind === envelopeKind) {
-    if (length <= envelopeHeaderBytes) throw truncated('envelope');
+  if (kind !== undefined && (kind & ~(tracedBit | timedBit)) === envelopeKind) {
+    const traced = (kind & tracedBit) !== 0;
+    const timed = (kind & timedBit) !== 0;
+    const headerBytes = (traced ? tracedEnvelopeHeaderBytes : envelopeHeaderBytes) + (timed ? deadlineBytes : 0);
+    if (length <= headerBytes) throw truncated(traced ? 'traced envelope' : 'envelope');
     const to = pidAt(view, 2, 'to');
     const from = pidAt(view, 10, 'from');
     const askId = pidAt(view, 18, 'askId');
-    const body = codec.decodeDataRange(bytes, envelopeHeaderBytes, length, 'body');
-    return { type: KERNEL_ENVELOPE, to, from, askId, body: resolve === undefined ? body : resolve(body) };
-  }
-  if (kind === (envelopeKind | tracedBit)) {
-    if (length <= tracedEnvelopeHeaderBytes) throw truncated('traced envelope');
-    const to = pidAt(view, 2, 'to');
-    const from = pidAt(view, 10, 'from');
-    const askId = pidAt(view, 18, 'askId');
-    const cause = pidAt(view, 26, 'cause');
-    const body = codec.decodeDataRange(bytes, tracedEnvelopeHeaderBytes, length, 'body');
-    return { type: KERNEL_ENVELOPE, to, from, askId, body: resolve === undefined ? body : resolve(body), cause };
+    const deadlineMs = timed ? view.getUint32(envelopeHeaderBytes, true) : 0;
+    if (timed && (askId === 0 || deadlineMs === 0)) throw new ProtocolError('malformed', 'deadline', 'only an ask carries a deadline, and it is at least 1 ms');
+    const cause = traced ? pidAt(view, envelopeHeaderBytes + (timed ? deadlineBytes : 0), 'cause') : 0;
+    const raw = codec.decodeDataRange(bytes, headerBytes, length, 'body');
+    const body = resolve === undefined ? raw : resolve(raw);
+    if (!traced && !timed) return { type: KERNEL_ENVELOPE, to, from, askId, body };
+    return { type: KERNEL_ENVELOPE, to, from, askId, body, ...(traced ? { cause } : {}), ...(timed ? { deadlineMs } : {}) };
   }
   if (kind === replyKind) {
     if (length <= replyHeaderBytes) throw truncated('reply');

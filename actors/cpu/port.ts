@@ -21,11 +21,11 @@ import { ProtocolError } from '../../protocols/protocol-error.js';
 import { Doorbell } from './doorbell.js';
 import { portableRefs } from './wire-refs.js';
 import {
-  envelopeHeaderBytes,
+  envelopeHeaderBytesMax,
+  envelopeHeaderBytesOf,
   mailFrameMarker,
   readMailFrame,
   replyHeaderBytes,
-  tracedEnvelopeHeaderBytes,
   writeEnvelopeHeader,
   writeReplyHeader,
 } from './mail-frames.js';
@@ -106,7 +106,7 @@ export class CpuPort {
    */
   blocked = false;
   /** Where inbound frames are copied to be decoded. */
-  private readonly inScratch = new Uint8Array(frameBytesMax + tracedEnvelopeHeaderBytes + 4);
+  private readonly inScratch = new Uint8Array(frameBytesMax + envelopeHeaderBytesMax + 4);
   private readonly inScratchWords = new Int32Array(this.inScratch.buffer, 0, this.inScratch.length >> 2);
   private readonly inView = new DataView(this.inScratch.buffer);
   /**
@@ -201,7 +201,7 @@ export class CpuPort {
     const link = this.outLink(peer);
     // A consumer's view of the ring as it is now; the producer's own instance caches a stale head.
     const ring = SpscRing.attach(link.ring.buffer);
-    const scratch = new Uint8Array(frameBytesMax + tracedEnvelopeHeaderBytes + 4);
+    const scratch = new Uint8Array(frameBytesMax + envelopeHeaderBytesMax + 4);
     const view = new DataView(scratch.buffer);
     const unsent: AnyMessage[] = [];
     // A decoder that knows every structure the encoder has used, including those the peer imported from frames it took.
@@ -236,12 +236,12 @@ export class CpuPort {
    * Returns the frame where the encoder wrote it, valid until the next encode in this thread: offer
    * it at once or copy it.
    */
-  encodeEnvelope(target: number, to: number, from: number, askId: number, body: unknown, cause = 0): EncodedBytes {
+  encodeEnvelope(target: number, to: number, from: number, askId: number, body: unknown, cause = 0, deadlineMs = 0): EncodedBytes {
     const link = this.outLink(target);
     // The codec leaves room for the header in front of the body: the frame is whole without a copy.
-    const frame = link.codec.encodeData(body, 'body', cause === 0 ? envelopeHeaderBytes : tracedEnvelopeHeaderBytes);
+    const frame = link.codec.encodeData(body, 'body', envelopeHeaderBytesOf(cause, deadlineMs));
     this.checkFits(target, link, frame.length);
-    writeEnvelopeHeader(this.viewOf(frame.bytes), frame.offset, to, from, askId, link.codec.portablesInLastData > 0, cause);
+    writeEnvelopeHeader(this.viewOf(frame.bytes), frame.offset, to, from, askId, link.codec.portablesInLastData > 0, cause, deadlineMs);
     return frame;
   }
 

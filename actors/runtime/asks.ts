@@ -79,7 +79,8 @@ export class AskTable {
    */
   forward(from: Pid, target: Cell | null, settle: (ok: boolean, value: unknown) => void, deadlineMs = this.deadlineMsDefault): number {
     const id = this.nextId++;
-    // The asker has its own deadline; this one only keeps the table from holding entries forever.
+    // The asker's own deadline, which the envelope carries; the asker's timer fires first, as this one
+    // started later. It keeps the table from holding entries forever.
     const dueMs = this.kernel.clock.now() + deadlineMs;
     this.track({
       id,
@@ -109,6 +110,12 @@ export class AskTable {
   /** What ask `id` carried (undefined for a forwarded ask, or one that ended), for errors that name it. */
   messageOf(id: number): unknown {
     return this.pending.get(id)?.message;
+  }
+
+  /** The whole ms ask `id` has left before its deadline (at least 1), or 0 if it is not pending. */
+  remainingMs(id: number): number {
+    const entry = this.pending.get(id);
+    return entry === undefined ? 0 : Math.max(1, Math.ceil(entry.dueMs - this.kernel.clock.now()));
   }
 
   /** The sender of ask `id`, for dead letters. */

@@ -7,7 +7,8 @@ import { expect } from 'chai';
 import { type DeadLetter, Kernel } from '../../../boot/index.js';
 import { eventually } from '../../helpers/eventually.js';
 import { settle } from '../../helpers/kernel.js';
-import { Stalled } from './fixtures/behaviors.js';
+import { AskTimeoutError } from '../../../ground/errors.js';
+import { SlowReplier, Stalled } from './fixtures/behaviors.js';
 
 const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
 
@@ -27,6 +28,18 @@ describe('delivery across CPUs', () => {
     expect(accepted, 'the frames all left CPU 0').to.equal(sent);
     expect(refused.map((letter) => [letter.cpu, (letter.message as { n: number }).n])).to.deep.equal([3, 4, 5, 6, 7, 8, 9].map((n) => [1, n]));
     expect(1 + 2 + refused.length).to.equal(sent);
+    await kernel.shutdown();
+  });
+
+  it("an ask waits on the far CPU as long as its asker does, not that CPU's default deadline", async () => {
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 5, cpus: 2, modules, askDeadlineMs: 100 });
+    const slow = kernel.spawn(SlowReplier, { cpu: 1 });
+    await settle(kernel);
+    const patient = slow.ask({ type: 'answer-after', ms: 300 }, { deadlineMs: 1_000 });
+    const hasty = slow.ask({ type: 'answer-after', ms: 300 }).catch((error: unknown) => error);
+    for (let i = 0; i < 40; i++) await kernel.advance(10);
+    expect(await patient).to.equal('answered');
+    expect(await hasty, 'an ask with the default deadline still gives up at 100 ms').to.be.instanceOf(AskTimeoutError);
     await kernel.shutdown();
   });
 });

@@ -21,8 +21,7 @@ const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
  * `chunk` notes a turn, a turn every `everyMs` (0: back to back).
  */
 async function streamToLedger(chunk: number, everyMs: number) {
-  // A forwarded ask keeps the far kernel's default deadline, not the asker's: the streams outlast 5 s.
-  const kernel = await Kernel.boot({ cpus: 3, modules, askDeadlineMs: 100_000 });
+  const kernel = await Kernel.boot({ cpus: 3, modules });
   try {
     return await startStreams(kernel, chunk, everyMs);
   } catch (error) {

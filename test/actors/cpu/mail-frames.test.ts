@@ -2,11 +2,14 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { createInterconnect } from '../../../actors/cpu/interconnect.js';
 import {
+  envelopeDeadlineMsMax,
   envelopeHeaderBytes,
+  envelopeHeaderBytesOf,
   mailFrameMarker,
   readMailFrame,
   replyHeaderBytes,
   tracedEnvelopeHeaderBytes,
+  type TimedEnvelope,
   type TracedEnvelope,
   writeEnvelopeHeader,
   writeReplyHeader,
@@ -34,6 +37,19 @@ const sentArbitrary = fc.oneof(
     body: plainValueArbitrary,
     cause: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })),
   }),
+  // An ask's: the ms its asker has left ride along, traced or not.
+  fc.record(
+    {
+      type: fc.constant(KERNEL_ENVELOPE),
+      to: pidArbitrary,
+      from: pidArbitrary,
+      askId: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+      body: plainValueArbitrary,
+      cause: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+      deadlineMs: fc.integer({ min: 1, max: envelopeDeadlineMsMax }),
+    },
+    { requiredKeys: ['type', 'to', 'from', 'askId', 'body', 'deadlineMs'] },
+  ),
   fc.record({ type: fc.constant(KERNEL_REPLY), askId: pidArbitrary, to: pidArbitrary, ok: fc.boolean(), body: plainValueArbitrary }),
   fc.record({ type: fc.constant(KERNEL_STOP), to: pidArbitrary, reason: fc.string({ maxLength: 8 }) }),
 );
@@ -52,7 +68,18 @@ function linkedPorts(shared: boolean): { sender: CpuPort; receiver: CpuPort; rec
 function send(port: CpuPort, message: KernelMessage): boolean {
   switch (message.type) {
     case KERNEL_ENVELOPE:
-      return offer(port, port.encodeEnvelope(1, message.to, message.from, message.askId, message.body, (message as Partial<TracedEnvelope>).cause ?? 0));
+      return offer(
+        port,
+        port.encodeEnvelope(
+          1,
+          message.to,
+          message.from,
+          message.askId,
+          message.body,
+          (message as Partial<TracedEnvelope>).cause ?? 0,
+          (message as Partial<TimedEnvelope>).deadlineMs ?? 0,
+        ),
+      );
     case KERNEL_REPLY:
       return offer(port, port.encodeReply(1, message.askId, message.to, message.ok, message.body));
     default:
@@ -134,6 +161,22 @@ describe('mail frames between CPUs', () => {
         cause: 2 ** 48 + 5,
       });
       expect(protocolErrorOf(() => readMailFrame(codec, traced.view, traced.bytes, tracedEnvelopeHeaderBytes)).code).to.equal('truncated');
+      const timedBytes = envelopeHeaderBytesOf(7, 1_500);
+      const timed = frame(timedBytes, (view) => writeEnvelopeHeader(view, 0, 1, 2, 3, false, 7, 1_500));
+      expect(readMailFrame(codec, timed.view, timed.bytes, timed.length)).to.deep.equal({
+        type: KERNEL_ENVELOPE,
+        to: 1,
+        from: 2,
+        askId: 3,
+        body: null,
+        cause: 7,
+        deadlineMs: 1_500,
+      });
+      expect(protocolErrorOf(() => readMailFrame(codec, timed.view, timed.bytes, timedBytes)).code).to.equal('truncated');
+      // A deadline on a tell, or of 0 ms, is no kernel's.
+      const untimely = frame(envelopeHeaderBytesOf(0, 1), (view) => writeEnvelopeHeader(view, 0, 1, 2, 3, false, 0, 1));
+      untimely.view.setFloat64(18, 0, true);
+      expect(protocolErrorOf(() => readMailFrame(codec, untimely.view, untimely.bytes, untimely.length)).code).to.equal('malformed');
       const reply = frame(replyHeaderBytes, (view) => writeReplyHeader(view, 0, 1, 2, false));
       expect(protocolErrorOf(() => readMailFrame(codec, reply.view, reply.bytes, replyHeaderBytes)).code).to.equal('truncated');
       const unknown = frame(2, (view) => view.setUint8(0, mailFrameMarker));
@@ -164,7 +207,7 @@ describe('mail frames between CPUs', () => {
       for (const anyFields of ['check', 'trust'] as const) {
         const decoder = createFrameCodec(undefined, { decodedAnyFields: anyFields });
         fc.assert(
-          fc.property(fc.uint8Array({ maxLength: 64 }), fc.constantFrom(1, 2, 3, 0x41, 0xc1), (rest, kind) => {
+          fc.property(fc.uint8Array({ maxLength: 64 }), fc.constantFrom(1, 2, 3, 0x21, 0x41, 0x61, 0xc1), (rest, kind) => {
             const bytes = Uint8Array.of(mailFrameMarker, kind, ...rest);
             try {
               const message = readMailFrame(decoder, new DataView(bytes.buffer), bytes, bytes.length);
@@ -181,6 +224,7 @@ describe('mail frames between CPUs', () => {
     it('writers refuse routing fields that are not pids', () => {
       const view = new DataView(new ArrayBuffer(envelopeHeaderBytes));
       expect(() => writeEnvelopeHeader(view, 0, -1, 0, 0)).to.throw(InvariantError);
+      expect(() => writeEnvelopeHeader(view, 0, 1, 0, 0, false, 0, 5), 'a deadline on a tell').to.throw(InvariantError);
       expect(() => writeReplyHeader(view, 0, 1.5, 0, true)).to.throw(InvariantError);
     });
   });
