@@ -420,10 +420,9 @@ function sendersKeepRefused(cell: Cell): boolean {
   return !cell.isRemote() && cell.status < Status.Stopping && (cell.options?.overflow ?? 'reject') === 'reject';
 }
 
-/** `cell` as the stand-in this routing made it, or the route it stands for. */
+/** `cell` as the stand-in this routing made it, or the route it stands for (see Cell.controlCell). */
 function asRemote(cell: Cell): RemoteCell {
-  // A ref being switched to a shorter route (forwarding.ts): stops, signals, monitors and links take the old one.
-  if (cell instanceof ForwardHold) return cell.oldRoute;
-  assert(cell instanceof RemoteCell, () => `${cell.describe()} is not a stand-in of an actor of another CPU`);
-  return cell;
+  const control = cell.controlCell;
+  assert(control instanceof RemoteCell, () => `${cell.describe()} is not a stand-in of an actor of another CPU`);
+  return control;
 }

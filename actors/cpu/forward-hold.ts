@@ -85,6 +85,11 @@ export class ForwardHold extends Cell {
     return `forwarding ${formatPid(this.alias)}`;
   }
 
+  /** Monitors, links, signals and stops take the old route, which leads to the actor too. */
+  override get controlCell(): Cell {
+    return this.oldRoute;
+  }
+
   /** Holds `message` in line. Refused (false) only once the fence is back and the hold is full. */
   override deliver(message: unknown, origin: number): boolean {
     if (this.done) return this.target!.deliver(message, origin);

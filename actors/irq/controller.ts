@@ -254,7 +254,7 @@ export class InterruptController {
    * there, with an empty batch: the far CPU checks the actor and answers.
    */
   private async checkHandlerRef(ref: AnyActorRef): Promise<void> {
-    const cell = ref.cell;
+    const cell = ref.cell.controlCell;
     if (cell.isRemote()) {
       await sendBatch(this.subsystem.routing!, cell, -1, []);
       return;

@@ -118,7 +118,7 @@ export class VectorState<T> {
     if (this.wakeQueued || this.handler === null || this.freed) return;
     // OSv's set_affinity_and_wake: a handler that moved since the last wake takes its vector along.
     // Its ref (shared by every holder) points at the new home; the old cell is retired.
-    const handler = this.handler.ref.cell;
+    const handler = this.handler.ref.cell.controlCell;
     if (handler !== this.handler) this.retarget(handler);
     this.wakeQueued = true;
     this.wakes++;

@@ -127,6 +127,14 @@ export class Cell implements SystemContext<Message> {
   }
 
   /**
+   * The cell that monitors, links, exit signals and stops of this one attach to: itself, except
+   * for a forwarding address being switched (actors/cpu/forward-hold.ts), which only holds mail.
+   */
+  get controlCell(): Cell {
+    return this;
+  }
+
+  /**
    * Resolves once the actor exists. A local actor exists from its spawn; only a spawn on another
    * CPU has to wait for that CPU to pick the pid (see RemoteCell).
    */
@@ -320,7 +328,7 @@ export class Cell implements SystemContext<Message> {
   }
 
   monitor(ref: ActorRef<never>): MonitorRef {
-    const cell = ref.cell;
+    const cell = ref.cell.controlCell;
     const monitor = this.kernel.lifecycle.monitor(this, cell);
     // The first monitor here of an actor on another CPU asks that CPU to report its stop.
     if (cell.isRemote() && cell.extras?.watchers?.size === 1 && cell.pid !== 0) this.kernel.node!.requestMonitor(cell);
@@ -337,14 +345,14 @@ export class Cell implements SystemContext<Message> {
   }
 
   link(ref: ActorRef<never>): void {
-    const cell = ref.cell;
+    const cell = ref.cell.controlCell;
     this.kernel.lifecycle.link(this, cell);
     // An actor on another CPU: its CPU links it back (until its spawn is answered, that waits).
     if (cell.isRemote() && cell.status !== Status.Stopped && cell.pid !== 0) this.kernel.node!.requestLink(this, cell);
   }
 
   unlink(ref: ActorRef<never>): void {
-    const cell = ref.cell;
+    const cell = ref.cell.controlCell;
     const wasLinked = this.extras?.links?.delete(cell) === true;
     cell.extras?.links?.delete(this);
     // The far CPU drops its half too, so its actor is not left linked (and unmovable) for good.

@@ -277,7 +277,7 @@ export class KernelCore {
    * Several calls before the actor's turn run in order, each once.
    */
   runInTurnOf(ref: ActorRef<never>, run: (self: ActorContext<never>) => void): boolean {
-    const cell = ref.cell;
+    const cell = ref.cell.controlCell;
     if (cell.isRemote()) throw new InvariantError(`runInTurnOf: ${cell.describe()} lives on another CPU`);
     if (cell.status >= Status.Stopping) return false;
     cell.pushSystem({ kind: 'run', run: run as (cell: Cell) => void });
@@ -289,7 +289,7 @@ export class KernelCore {
    * OTP's `exit/2` (see `ActorContext.exit`).
    */
   exit(ref: ActorRef<never>, reason: ExitReason | 'kill'): void {
-    const cell = ref.cell;
+    const cell = ref.cell.controlCell;
     const from = this.current;
     if (cell.isRemote()) {
       this.node!.exitRemote(cell, from, reason);
@@ -300,7 +300,7 @@ export class KernelCore {
 
   /** Stops an actor (and its subtree) with reason `shutdown`; resolves when it is gone. */
   stop(ref: ActorRef<never>): Promise<void> {
-    const cell = ref.cell;
+    const cell = ref.cell.controlCell;
     if (cell.isRemote()) {
       // The request travels to the actor's CPU; the promise does not wait for the far side.
       this.node!.stopRemote(cell);
