@@ -1,7 +1,7 @@
 /**
  * The delivery contract across CPUs, as a property over simulated CPUs: for any sender overflow
  * policy, receiver mailbox policy and bound, receiver state (running, awaiting an async handler,
- * stopped, moving to another CPU mid-stream) and message counts, every message two senders send
+ * waiting out a restart backoff, stopped, moving to another CPU mid-stream) and message counts, every message two senders send
  * (one outside any actor on CPU 0, one actor on CPU 2) is delivered, refused to its sender (`tell`
  * false, the sender keeps it), or a dead letter with its cause; exactly one of these, never nothing,
  * and each sender's delivered messages arrive in the order they were sent.
@@ -10,11 +10,12 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { type DeadLetter, Kernel } from '../../../boot/index.js';
 import { stressSize } from '../../helpers/stress.js';
-import { Gated, gates, Mover, Teller } from './fixtures/behaviors.js';
+import type { ActorRef } from '../../../boot/index.js';
+import { Gated, type GatedMsg, GatedSupervisor, gates, Mover, Teller } from './fixtures/behaviors.js';
 
 const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
 
-const receiverStates = ['running', 'awaiting', 'stopped', 'moving'] as const;
+const receiverStates = ['running', 'awaiting', 'restarting', 'stopped', 'moving'] as const;
 
 interface Case {
   readonly seed: number;
@@ -47,7 +48,11 @@ async function deliveryHolds(c: Case): Promise<void> {
     const letters: DeadLetter[] = [];
     kernel.deadLetters.subscribe((letter) => letters.push(letter));
     const gate = c.state === 'awaiting' ? `gate-${run++}` : '';
-    const receiver = kernel.spawn(Gated, { cpu: 1, mailboxCapacity: c.mailboxCapacity, overflow: c.overflow, args: { gate } });
+    const options = { mailboxCapacity: c.mailboxCapacity, overflow: c.overflow };
+    const receiver: ActorRef<GatedMsg> =
+      c.state === 'restarting'
+        ? await kernel.runUntil(kernel.spawn(GatedSupervisor, { cpu: 1 }).ask({ type: 'start-child', options }) as Promise<ActorRef<GatedMsg>>)
+        : kernel.spawn(Gated, { cpu: 1, ...options, args: { gate } });
     const teller = kernel.spawn(Teller, { cpu: 2 });
     const mover = kernel.spawn(Mover, { cpu: 1 });
     await kernel.settle();
@@ -56,6 +61,8 @@ async function deliveryHolds(c: Case): Promise<void> {
       receiver.tell({ type: 'note', from: openerTag, seq: 0 });
       await kernel.settle();
     }
+    // It crashes, and everything below is sent during its supervisor's 50 ms backoff, in virtual time.
+    if (c.state === 'restarting') receiver.tell({ type: 'crash' });
     const refused: [number[], number[]] = [[], []];
     /** Sends the first or second half of each sender's notes. */
     const send = async (half: 0 | 1): Promise<void> => {
