@@ -224,6 +224,19 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     return this.kernel.cellOf(pid) ?? this.forwarding.controlRoute(pid);
   }
 
+  /**
+   * The local actor a control frame (a link, an unlink, an exit signal, a stop) for `message.to` is
+   * for; for an actor that moved on, the frame is passed along its route and this is null, as a
+   * monitor's is. Undefined: nothing here answers to that pid.
+   */
+  controlTarget<M extends AnyMessage & { readonly to: Pid }>(message: M): Cell | null | undefined {
+    const cell = this.localCell(message.to);
+    if (!(cell instanceof RemoteCell)) return cell;
+    if (cell.status >= Status.Stopping || cell.address === 0) return undefined;
+    this.send(cell.cpu, { ...message, to: cell.address });
+    return null;
+  }
+
   send<M extends AnyMessage>(cpu: number, message: M): void {
     if (this.down.has(cpu)) return;
     // The kernel's own frames are not its code's to refuse: they wait whatever the policy.

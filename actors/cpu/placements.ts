@@ -38,8 +38,8 @@ export class Placements {
     ),
     defineFrameType(kernelSpawned, (message, source) => this.spawned(source, message.ticket, message.pid, message.error)),
     defineFrameType(kernelStop, (message) => {
-      const cell = this.node.kernel.cellOf(message.to);
-      if (cell !== undefined) void this.node.kernel.lifecycle.terminate(cell, 'shutdown', undefined, true);
+      const cell = this.node.controlTarget(message);
+      if (cell != null) void this.node.kernel.lifecycle.terminate(cell, 'shutdown', undefined, true);
     }),
   ];
   private placeNext = 0;

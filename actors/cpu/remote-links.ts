@@ -3,20 +3,30 @@
  * stand-in, and asks that CPU (`kernel.link`) to link the actor back to a stand-in of the local
  * one; an exit on either side travels as `kernel.exit`, and `kernel.unlink` drops the far half.
  */
-import type { Pid } from '../../ground/pid.js';
-import { KERNEL_EXIT, KERNEL_LINK, KERNEL_UNLINK, kernelExit, kernelLink, kernelUnlink } from '../../protocols/runtime.js';
+import { type Pid, pidCpu } from '../../ground/pid.js';
+import {
+  KERNEL_EXIT,
+  KERNEL_LINK,
+  KERNEL_UNLINK,
+  type KernelExit,
+  type KernelLink,
+  type KernelUnlink,
+  kernelExit,
+  kernelLink,
+  kernelUnlink,
+} from '../../protocols/runtime.js';
 import { type Cell, Status } from '../runtime/cell.js';
 import type { ExitReason } from '../runtime/signals.js';
 import type { CpuNode } from './cpu-node.js';
 import { defineFrameType, type FrameType } from './frame-registry.js';
-import type { RemoteCell } from './remote-cell.js';
+import { RemoteCell } from './remote-cell.js';
 import { exitReasonOf } from './remote-monitors.js';
 
 export class RemoteLinks {
   readonly frames: readonly FrameType[] = [
-    defineFrameType(kernelLink, (message, source) => this.linkFor(source, message.from, message.to)),
-    defineFrameType(kernelUnlink, (message) => this.unlinkFor(message.from, message.to)),
-    defineFrameType(kernelExit, (message) => this.exitFrom(message.to, message.from, exitReasonOf(message.reason), message.linked)),
+    defineFrameType(kernelLink, (message) => this.linkFor(message)),
+    defineFrameType(kernelUnlink, (message) => this.unlinkFor(message)),
+    defineFrameType(kernelExit, (message) => this.exitFrom(message)),
   ];
 
   constructor(private readonly node: CpuNode) {}
@@ -39,25 +49,37 @@ export class RemoteLinks {
     this.node.send(cell.cpu, { type: KERNEL_EXIT, to: cell.pid, from: from?.pid ?? 0, reason, linked });
   }
 
-  /** CPU `source` linked its actor `from` to our actor `to`: link `to` back to its stand-in. */
-  private linkFor(source: number, from: Pid, to: Pid): void {
+  /**
+   * The cell that stands for actor `pid` here: its stand-in, or itself when it lives here (a frame
+   * passed along a route can come back to its sender's CPU).
+   */
+  private cellOf(pid: Pid): Cell | undefined {
+    return pidCpu(pid) === this.node.cpu ? this.node.kernel.cellOf(pid) : this.node.refs.remoteCell(pid);
+  }
+
+  /** Actor `from` of another CPU linked itself to our actor `to`: link `to` back to its stand-in. */
+  private linkFor(message: KernelLink): void {
     const node = this.node;
-    const target = node.kernel.cellOf(to);
+    const { from, to } = message;
+    const target = node.controlTarget(message);
+    if (target === null) return;
     if (target === undefined || target.status === Status.Stopped) {
-      node.send(source, { type: KERNEL_EXIT, to: from, from: to, reason: 'noproc', linked: true });
+      // To the linker's CPU: the frame may have come along a route, from another.
+      node.send(pidCpu(from), { type: KERNEL_EXIT, to: from, from: to, reason: 'noproc', linked: true });
       return;
     }
-    const linked = node.refs.remoteCell(from);
-    // Tracked, so that if `source` dies, `to` gets its exit (see CpuNode.cpuDown).
-    node.refs.track(linked);
+    const linked = this.cellOf(from);
+    if (linked === undefined) return; // a linker of this CPU that is gone: its exit reached `to` already
+    // Tracked, so that if the linker's CPU dies, `to` gets its exit (see CpuNode.cpuDown).
+    if (linked instanceof RemoteCell) node.refs.track(linked);
     node.kernel.lifecycle.link(target, linked);
   }
 
-  /** CPU `source`'s actor `from` unlinked itself from our actor `to`. */
-  private unlinkFor(from: Pid, to: Pid): void {
-    const target = this.node.kernel.cellOf(to);
-    const linked = this.node.refs.known(from);
-    if (target === undefined || linked === undefined) return;
+  /** Actor `from` of another CPU unlinked itself from our actor `to`. */
+  private unlinkFor(message: KernelUnlink): void {
+    const target = this.node.controlTarget(message);
+    const linked = pidCpu(message.from) === this.node.cpu ? this.node.kernel.cellOf(message.from) : this.node.refs.known(message.from);
+    if (target == null || linked === undefined) return;
     target.extras?.links?.delete(linked);
     linked.extras?.links?.delete(target);
   }
@@ -66,16 +88,18 @@ export class RemoteLinks {
    * An exit signal from actor `from` of another CPU for our actor `to`: from a link (the far
    * incarnation ended, so the link ends, as locally), or from `exit(ref, reason)`.
    */
-  private exitFrom(to: Pid, from: Pid, reason: ExitReason, linked: boolean): void {
+  private exitFrom(message: KernelExit): void {
     const node = this.node;
-    const target = node.kernel.cellOf(to);
-    if (target === undefined) return;
+    const { from, linked } = message;
+    const reason = exitReasonOf(message.reason);
+    const target = node.controlTarget(message);
+    if (target == null) return;
     if (!linked) {
-      const sender = from === 0 ? null : node.refs.remoteCell(from);
+      const sender = from === 0 ? null : (this.cellOf(from) ?? null);
       target.pushSystem({ kind: 'exit', incarnation: target.incarnation, from: sender, reason, error: undefined, output: undefined, linked: false });
       return;
     }
-    const sender = node.refs.known(from);
+    const sender = pidCpu(from) === node.cpu ? node.kernel.cellOf(from) : node.refs.known(from);
     // Unlinked since (an exit can cross the unlink in flight), or gone.
     if (sender === undefined || target.extras?.links?.has(sender) !== true) return;
     target.extras.links.delete(sender);
