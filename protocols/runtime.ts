@@ -69,7 +69,7 @@ export const kernelStructures = defineMessage(KERNEL_STRUCTURES, { list: 'any' }
  * Moves actor `from` (a pid of the sending CPU) to the receiving CPU: its behaviour (as in
  * `kernel.spawn`), its own fields `state`, its decayed runtime R (exported, CPU-independent) and the
  * messages of its mailbox in order (`origins[i]`: the sender's pid, 0, or −askId of an ask the
- * sending CPU waits on). Answered with `kernel.spawned` for `ticket`. `aliases` are the pids it had
+ * sending CPU waits on; `deadlines[i]`: the ms such an ask has left, 0 for a tell). Answered with `kernel.spawned` for `ticket`. `aliases` are the pids it had
  * before `from`, on any CPU: mail addressed to them still finds it (see actors/cpu/forwarding.ts).
  */
 export const kernelMigrate = defineMessage(KERNEL_MIGRATE, {
@@ -83,6 +83,7 @@ export const kernelMigrate = defineMessage(KERNEL_MIGRATE, {
   runtime: 'number',
   bodies: 'any',
   origins: 'any',
+  deadlines: 'any',
 });
 
 /**

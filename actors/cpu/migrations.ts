@@ -45,9 +45,11 @@ export class Migrations {
     }
     const bodies: unknown[] = [];
     const origins: number[] = [];
+    const deadlines: number[] = [];
     cell.mailbox?.drain((body, origin) => {
       bodies.push(body);
       origins.push(origin);
+      deadlines.push(origin < 0 ? kernel.asks.remainingMs(-origin) : 0);
     });
     const runtime = kernel.dispatcher.release(cell);
     const ticket = node.placements.nextTicket();
@@ -63,6 +65,7 @@ export class Migrations {
       runtime,
       bodies,
       origins,
+      deadlines,
     };
     let frame: Uint8Array | null = null;
     let why = '';
@@ -97,6 +100,7 @@ export class Migrations {
     const kernel = node.kernel;
     const bodies = request.bodies as unknown[];
     const origins = request.origins as number[];
+    const deadlines = request.deadlines as number[];
     let arrived: Cell | null = null;
     const pid = node.placements.spawnFor(source, request, (behavior) => {
       const cell = kernel.lifecycle.spawnWithSpec(kernel.userRoot, behavior, spawnOptionsFrom(request.options), undefined, (instance) =>
@@ -111,8 +115,8 @@ export class Migrations {
         if (origin >= 0) {
           cell.deliver(bodies[i], origin);
         } else {
-          // An ask the source CPU waits on: answer it there, under its own id.
-          const id = kernel.asks.forward(0, cell, (ok, value) => node.reply(source, -origin, 0, ok, value));
+          // An ask the source CPU waits on, as long as its asker does: answer it there, under its own id.
+          const id = kernel.asks.forward(0, cell, (ok, value) => node.reply(source, -origin, 0, ok, value), deadlines[i] || undefined);
           cell.deliver(bodies[i], -id);
         }
       }

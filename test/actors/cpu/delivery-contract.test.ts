@@ -8,6 +8,7 @@ import { type DeadLetter, Kernel } from '../../../boot/index.js';
 import { eventually } from '../../helpers/eventually.js';
 import { settle } from '../../helpers/kernel.js';
 import { AskTimeoutError } from '../../../ground/errors.js';
+import { pidCpu } from '../../../ground/pid.js';
 import { SlowReplier, Stalled } from './fixtures/behaviors.js';
 
 const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
@@ -66,5 +67,21 @@ describe('delivery across CPUs (worker threads)', function () {
     } finally {
       await kernel.shutdown();
     }
+  });
+});
+
+describe('asks carried by a move', () => {
+  it('an ask still in the mailbox of an actor that moves waits on its new CPU as long as its asker does', async () => {
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 6, cpus: 2, modules, askDeadlineMs: 100 });
+    const slow = kernel.spawn(SlowReplier);
+    await settle(kernel);
+    // The scheduler's ask runs before the actor's next turn: the ask below moves in its mailbox.
+    const moved = kernel.scheduler.ask({ type: 'sched.migrate', pid: slow.pid, cpu: 1 });
+    const patient = slow.ask({ type: 'answer-after', ms: 300 }, { deadlineMs: 1_000 });
+    for (let i = 0; i < 60; i++) await kernel.advance(10);
+    expect(await moved).to.equal(true);
+    expect(pidCpu(slow.pid), 'it moved').to.equal(1);
+    expect(await patient).to.equal('answered');
+    await kernel.shutdown();
   });
 });
