@@ -7,8 +7,8 @@
  * is parked.
  *
  * Parking is the backpressure, and it holds one actor, never the thread: a parked actor ends its
- * turn at the next message boundary and runs no other until the outboxes it waits on are empty (its
- * frames are all in the rings), while the rest of its CPU runs on and keeps taking frames in. So a
+ * turn at the next message boundary and runs no other until its frames are all in the rings, while
+ * the rest of its CPU runs on and keeps taking frames in. So a
  * producer slows to its consumer's pace. A parked actor whose own mailbox fills with mail from other
  * CPUs runs again (`CpuNode.canTakeNow`): it must take in what it is sent, or two actors streaming
  * into each other would wait for each other forever. No actor moves to another CPU while frames it
@@ -44,12 +44,11 @@ interface Waiting {
   readonly sender: Cell | null;
 }
 
-/** The frames waiting for room in the ring to one CPU, and the actors parked until they are sent. */
+/** The frames waiting for room in the ring to one CPU. */
 interface Outbox {
   readonly queue: BoundedQueue<Waiting>;
   /** Frames and bookkeeping held, in bytes (see `outboxFrameOverheadBytes`). */
   bytes: number;
-  readonly parked: Set<Cell>;
 }
 
 /** A whole encoded frame as the range `Outboxes.offer` takes. */
@@ -61,7 +60,7 @@ export function wholeFrame(bytes: Uint8Array): EncodedBytes {
 export class Outboxes {
   private readonly outboxes: (Outbox | null)[] = [];
   private retryTimer: TimerHandle | null = null;
-  /** Frames waiting per local actor that sent them (see `holdsFramesOf`). */
+  /** Frames waiting per local actor that sent them: it is parked while it has any (see `holdsFramesOf`). */
   private readonly waitingBySender = new Map<Cell, number>();
 
   constructor(
@@ -105,7 +104,6 @@ export class Outboxes {
           (this.outboxes[cpu] = {
             queue: new BoundedQueue<Waiting>(Math.ceil(this.outboxBytesMax / outboxFrameOverheadBytes), 64),
             bytes: 0,
-            parked: new Set(),
           });
         const cost = frame.length + outboxFrameOverheadBytes;
         if (box.bytes + cost > this.outboxBytesMax) {
@@ -115,7 +113,7 @@ export class Outboxes {
         // The frame lies in msgpackr's buffer, which the next encode reuses: keep a copy while it waits.
         const copy = frame.bytes.slice(frame.offset, frame.offset + frame.length);
         const now = kernel.clock.now();
-        const sender = this.parkSender(box, origin);
+        const sender = this.parkSender(origin);
         box.queue.push({ frame: copy, message, origin, target, deadlineMs: now + this.outboxWaitMs, sender });
         box.bytes += cost;
         if (sender !== null) this.waitingBySender.set(sender, (this.waitingBySender.get(sender) ?? 0) + 1);
@@ -157,17 +155,17 @@ export class Outboxes {
   /** Actors parked on outboxes (see the module doc). */
   get parkedActors(): number {
     let count = 0;
-    for (const outbox of this.outboxes) count += outbox?.parked.size ?? 0;
+    for (const cell of this.waitingBySender.keys()) if ((cell.held & Hold.Parked) !== 0) count++;
     return count;
   }
 
   /**
-   * Lets parked `cell` run again before its outbox is empty: its own mailbox is full of mail from
-   * other CPUs, which only it can take (see the module doc).
+   * Lets parked `cell` run again before its frames are all sent: its own mailbox is full of mail
+   * from other CPUs, which only it can take (see the module doc).
    */
   unpark(cell: Cell): void {
-    for (const outbox of this.outboxes) outbox?.parked.delete(cell);
-    this.release(cell);
+    cell.held &= ~Hold.Parked;
+    this.kernel.dispatcher.wake(cell);
   }
 
   /** CPU `cpu` died: what waited for it is a dead letter (its actors died with it), and its senders run on. */
@@ -178,7 +176,7 @@ export class Outboxes {
       const waiting = this.shift(outbox);
       this.kernel.deadLetter(waiting.message, waiting.origin, waiting.target, 'stopped');
     }
-    this.emptied(outbox);
+    assert(outbox.bytes === 0, () => `an empty outbox still counts ${outbox.bytes} bytes`);
   }
 
   /**
@@ -186,13 +184,12 @@ export class Outboxes {
    * by `origin` (code of an actor running outside a turn, after an `await`). Code outside any actor
    * cannot be parked; the outbox's byte bound is its limit.
    */
-  private parkSender(outbox: Outbox, origin: number): Cell | null {
+  private parkSender(origin: number): Cell | null {
     const kernel = this.kernel;
     const sender = origin > 0 ? origin : origin < 0 ? kernel.asks.senderOf(-origin) : 0;
     const cell = kernel.current ?? (sender !== 0 ? kernel.cellOf(sender) : undefined);
     if (cell == null || cell.isRemote()) return null;
     cell.held |= Hold.Parked;
-    outbox.parked.add(cell);
     return cell;
   }
 
@@ -203,8 +200,13 @@ export class Outboxes {
     const sender = waiting.sender;
     if (sender !== null) {
       const left = this.waitingBySender.get(sender)! - 1;
-      if (left === 0) this.waitingBySender.delete(sender);
-      else this.waitingBySender.set(sender, left);
+      if (left > 0) {
+        this.waitingBySender.set(sender, left);
+      } else {
+        // Its frames are all in the rings: it runs again.
+        this.waitingBySender.delete(sender);
+        this.unpark(sender);
+      }
     }
     return waiting;
   }
@@ -223,17 +225,8 @@ export class Outboxes {
         break;
       }
     }
-    if (queue.count === 0) this.emptied(outbox);
+    assert(queue.count > 0 || outbox.bytes === 0, () => `an empty outbox still counts ${outbox.bytes} bytes`);
     return queue.count;
-  }
-
-  /** An outbox is empty: the actors parked on it run again. */
-  private emptied(outbox: Outbox): void {
-    assert(outbox.queue.count === 0 && outbox.bytes === 0, () => `an empty outbox still counts ${outbox.bytes} bytes`);
-    if (outbox.parked.size === 0) return;
-    const parked = [...outbox.parked];
-    outbox.parked.clear();
-    for (const cell of parked) this.release(cell);
   }
 
   /** A message that will not be sent: a dead letter with `reason`, and an ask behind it fails. */
@@ -244,13 +237,6 @@ export class Outboxes {
 
   private ringFull(cpu: number, target: Cell | null, message: unknown): RingFullError {
     return new RingFullError(cpu, target?.describe() ?? `cpu ${cpu}`, messageTypeOf(message));
-  }
-
-  /** Lifts `cell`'s park, unless another outbox still holds it, and wakes it if nothing else does. */
-  private release(cell: Cell): void {
-    for (const outbox of this.outboxes) if (outbox?.parked.has(cell)) return;
-    cell.held &= ~Hold.Parked;
-    this.kernel.dispatcher.wake(cell);
   }
 
   private armRetry(): void {

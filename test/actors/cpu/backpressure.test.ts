@@ -118,7 +118,33 @@ describe('backpressure between CPUs', () => {
 });
 
 describe('parking: backpressure holds the sending actor, not its CPU', () => {
-  it('wait: an actor whose frames wait runs no other turn until its outbox is empty; its CPU runs on', async () => {
+  it('wait: a parked actor runs again once its own frames are in the ring, while frames others sent after them still wait', async () => {
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 7, cpus: 2, modules, ringBytes, simulatedCostMs: 0.01 });
+    const recorder = kernel.spawn(Recorder, { cpu: 1, mailboxCapacity: 10_000 });
+    const streamer = kernel.spawn(Streamer, { cpu: 0 });
+    await kernel.settle();
+    const node = nodeOf(kernel);
+    const streamerCell = node.kernel.cellOf(streamer.pid)!;
+    const streamed = streamer.ask({ type: 'stream', to: recorder as never, count: 100, tag: 1 });
+    await kernel.simulatedClock.advance(0);
+    expect(node.outbox.holdsFramesOf(streamerCell), 'its burst waits in the outbox').to.equal(true);
+    // Code outside any actor sends after it: those frames wait behind the streamer's, and park nobody.
+    for (let seq = 0; seq < 300; seq++) recorder.tell({ type: 'note', from: 0, seq });
+    let sawItFree = false;
+    for (let step = 0; step < 2_000 && node.outbox.waiting > 0; step++) {
+      await kernel.advance(0.05);
+      if (!node.outbox.holdsFramesOf(streamerCell) && node.outbox.waiting > 0) {
+        sawItFree = true;
+        expect(node.outbox.parkedActors, 'nobody is parked for frames code outside actors sent').to.equal(0);
+      }
+    }
+    expect(sawItFree, 'seen unparked while the outbox still held frames sent after its own').to.equal(true);
+    expect(await kernel.runUntil(streamed)).to.equal(100);
+    expect(await kernel.runUntil(recorder.ask({ type: 'summary' }))).to.deep.equal({ count: 400, inOrder: true });
+    await kernel.shutdown();
+  });
+
+  it('wait: an actor whose frames wait runs no other turn until they are sent; its CPU runs on', async () => {
     // Each message costs CPU 1 10 µs of virtual time, so the recorder drains the ring slowly.
     const kernel = await Kernel.boot({ mode: 'simulated', seed: 5, cpus: 2, modules, ringBytes, simulatedCostMs: 0.01 });
     const deadLetters: DeadLetter[] = [];
