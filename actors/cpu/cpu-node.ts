@@ -196,7 +196,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   // ---- RemoteSender: what stand-ins send -----------------------------------------------------
 
   /** One envelope, encoded once, into the ring to the actor's CPU. */
-  sendEnvelope(cell: RemoteCell, message: unknown, origin: number, overflow = this.overflow): boolean {
+  sendEnvelope(cell: RemoteCell, message: unknown, origin: number, overflow: CrossCpuOverflow = this.overflow): boolean {
     const kernel = this.kernel;
     const cpu = cell.cpu;
     // Its death is counted in shared memory before the host's message says so (see InterconnectMemory.deaths).
@@ -209,7 +209,8 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     const cause = kernel.tracing.active ? kernel.traceSend(origin, cell.pid, message) : 0;
     const from = origin < 0 ? kernel.currentPid : origin;
     // An ask tells the far CPU how long its asker waits, so the answer is awaited as long there.
-    const deadlineMs = origin < 0 ? Math.min(kernel.asks.remainingMs(-origin), envelopeDeadlineMsMax) : 0;
+    // An ask whose deadline passed while it was held still goes, so its far side ends at once.
+    const deadlineMs = origin < 0 ? Math.min(Math.max(1, kernel.asks.remainingMs(-origin)), envelopeDeadlineMsMax) : 0;
     const frame = this.port.encodeEnvelope(cpu, cell.address, from, origin < 0 ? -origin : 0, message, cause, deadlineMs);
     return this.outbox.offer(cpu, frame, message, origin, cell, overflow);
   }
@@ -369,12 +370,10 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
    * so what is refused here is a dead letter here.
    */
   deliverHere(cell: Cell, body: unknown, origin: number): void {
-    // Forwarded on, it waits for room whatever this CPU's policy, which is for what its own code
-    // sends: the sender's policy was met where it was sent.
-    const forwarded = cell instanceof RemoteCell && cell.status < Status.Stopping && cell.address !== 0;
-    // A refused ask has failed already, and its asker hears of it through the reply; a stand-in
-    // that refuses (stopped, its CPU down, past its outbox's bound) made it a dead letter itself.
-    if ((forwarded ? this.sendEnvelope(cell, body, origin, 'wait') : cell.deliver(body, origin)) || origin < 0) return;
+    // Forwarded on, it waits for room whatever this CPU's policy (RemoteCell.deliverAccepted). A
+    // refused ask has failed already, and its asker hears of it through the reply; a stand-in that
+    // refuses (stopped, its CPU down, past its outbox's bound) made it a dead letter itself.
+    if ((cell instanceof RemoteCell ? cell.deliverAccepted(body, origin) : cell.deliver(body, origin)) || origin < 0) return;
     if (sendersKeepRefused(cell) || cell instanceof ForwardHold) this.kernel.deadLetter(body, origin, cell, 'mailbox-full');
   }
 

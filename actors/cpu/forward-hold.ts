@@ -85,9 +85,9 @@ export class ForwardHold extends Cell {
     return `forwarding ${formatPid(this.alias)}`;
   }
 
-  /** Monitors, links, signals and stops take the old route, which leads to the actor too. */
+  /** Monitors, links, signals and stops take the old route, which leads to the actor too; once drained, where the mail went. */
   override get controlCell(): Cell {
-    return this.oldRoute;
+    return this.done ? this.target!.controlCell : this.oldRoute;
   }
 
   /** Holds `message` in line. Refused (false) only once the fence is back and the hold is full. */

@@ -18,10 +18,12 @@ import { formatPid, type Pid } from '../../ground/pid.js';
 import type { ExitReason } from '../runtime/signals.js';
 import type { SystemItem } from '../runtime/system-lane.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
+import type { CrossCpuOverflow } from './outbox.js';
 
 /** What a remote cell sends through; implemented by CpuNode. */
 export interface RemoteSender {
-  sendEnvelope(cell: RemoteCell, message: unknown, origin: number): boolean;
+  /** `overflow`: what a full ring does with it, by default the kernel's `crossCpuOverflow`. */
+  sendEnvelope(cell: RemoteCell, message: unknown, origin: number, overflow?: CrossCpuOverflow): boolean;
   /** Asks the actor's CPU to report its stop: local actors of this CPU monitor `cell`. */
   requestMonitor(cell: RemoteCell): void;
   /** Asks the actor's CPU to link it with local actor `local` (already linked here). */
@@ -71,12 +73,25 @@ export class RemoteCell extends Cell {
   }
 
   override deliver(message: unknown, origin: number): boolean {
+    return this.send(message, origin, undefined);
+  }
+
+  /**
+   * Sends a message that was accepted already (mail forwarded for another CPU's sender, or held
+   * here until the spawn was answered): its sender's policy was met when it was sent, so it waits
+   * for room in the ring whatever this kernel's policy; refused, it would be lost.
+   */
+  deliverAccepted(message: unknown, origin: number): boolean {
+    return this.send(message, origin, 'wait');
+  }
+
+  private send(message: unknown, origin: number, overflow: CrossCpuOverflow | undefined): boolean {
     if (this.status >= Status.Stopping) {
       this.kernel.deadLetter(message, origin, this, 'stopped');
       return false;
     }
     if (this.pid === 0 && this.alias === 0) return this.hold(message, origin);
-    return this.sender.sendEnvelope(this, message, origin);
+    return this.sender.sendEnvelope(this, message, origin, overflow);
   }
 
   /** The pid its CPU knows the actor by: its own, or while it moves there, its `alias`. */
@@ -104,7 +119,7 @@ export class RemoteCell extends Cell {
         const message = held.shift();
         // A held message goes on as caused by its `send` into the hold (0 when untraced).
         kernel.currentCause = held.shiftedCause;
-        this.deliver(message, held.shiftedOrigin);
+        this.deliverAccepted(message, held.shiftedOrigin);
       }
     } finally {
       kernel.currentCause = outer;

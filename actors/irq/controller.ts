@@ -102,7 +102,7 @@ export class InterruptController {
     // Reserved before any await, so concurrent allocations get different numbers.
     this.table[number] = vector as VectorState<unknown>;
     if (handler instanceof ActorRef) {
-      bindHandler(vector as VectorState<unknown>, handler.cell);
+      bindHandler(vector as VectorState<unknown>, handler.cell.controlCell);
       return number as VectorNumber<T>;
     }
     try {
