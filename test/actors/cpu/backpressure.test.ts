@@ -74,6 +74,17 @@ describe('backpressure between CPUs', () => {
     await kernel.shutdown();
   });
 
+  it('reject: mail held until a spawn on another CPU is answered all goes out then, even past a full ring', async () => {
+    const { kernel, deadLetters } = await boot('reject');
+    const recorder = kernel.spawn(Recorder, { cpu: 1, mailboxCapacity: 10_000 });
+    // Before the far CPU has answered: each tell is held by the ref, and returns true.
+    for (let seq = 0; seq < 200; seq++) expect(recorder.tell({ type: 'note', from: 0, seq })).to.equal(true);
+    await kernel.simulatedClock.advance(5);
+    expect(await seqsOf(kernel, recorder)).to.deep.equal([...Array(200).keys()]);
+    expect(deadLetters).to.deep.equal([]);
+    await kernel.shutdown();
+  });
+
   it('drop-newest: what does not fit is a dead letter with reason ring-full', async () => {
     const { kernel, deadLetters } = await boot('drop-newest');
     const recorder = await spawnedRecorder(kernel);
