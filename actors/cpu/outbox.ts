@@ -11,8 +11,8 @@
  * the rest of its CPU runs on and keeps taking frames in. So a
  * producer slows to its consumer's pace. A parked actor whose own mailbox fills with mail from other
  * CPUs runs again (`CpuNode.canTakeNow`): it must take in what it is sent, or two actors streaming
- * into each other would wait for each other forever. No actor moves to another CPU while frames it
- * sent wait here (`holdsFramesOf`, migrations.ts): mail it sent later could overtake them.
+ * into each other would wait for each other forever. No actor moves to another CPU while frames
+ * wait here (migrations.ts): mail it sent later could overtake its own.
  *
  * An outbox is bounded in bytes (`outboxBytesMax`): one turn cannot be interrupted, so what a single
  * turn sends waits whole, as does what nothing can park (code outside any actor, mail forwarded for
@@ -137,10 +137,7 @@ export class Outboxes {
     if (waiting) this.armRetry();
   }
 
-  /**
-   * Whether frames local actor `cell` sent wait in outboxes: it may not move to another CPU then,
-   * where its later mail could overtake them (migrations.ts).
-   */
+  /** Whether frames local actor `cell` sent wait in outboxes (it is parked then, unless its full mailbox let it run). */
   holdsFramesOf(cell: Cell): boolean {
     return this.waitingBySender.has(cell);
   }
