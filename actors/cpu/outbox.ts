@@ -8,9 +8,8 @@
  *
  * Parking is the backpressure, and it holds one actor, never the thread: a parked actor ends its
  * turn at the next message boundary and runs no other until its frames are all in the rings, while
- * the rest of its CPU runs on and keeps taking frames in. So a
- * producer slows to its consumer's pace. A parked actor whose own mailbox fills with mail from other
- * CPUs runs again (`CpuNode.canTakeNow`): it must take in what it is sent, or two actors streaming
+ * the rest of its CPU runs on and keeps taking frames in. So a producer slows to its consumer's
+ * pace. A parked actor whose own mailbox fills with mail from other CPUs runs again (`CpuNode.canTakeNow`): it must take in what it is sent, or two actors streaming
  * into each other would wait for each other forever. No actor moves to another CPU while frames
  * wait here (migrations.ts): mail it sent later could overtake its own.
  *
@@ -112,9 +111,8 @@ export class Outboxes {
         }
         // The frame lies in msgpackr's buffer, which the next encode reuses: keep a copy while it waits.
         const copy = frame.bytes.slice(frame.offset, frame.offset + frame.length);
-        const now = kernel.clock.now();
         const sender = this.parkSender(origin);
-        box.queue.push({ frame: copy, message, origin, target, deadlineMs: now + this.outboxWaitMs, sender });
+        box.queue.push({ frame: copy, message, origin, target, deadlineMs: kernel.clock.now() + this.outboxWaitMs, sender });
         box.bytes += cost;
         if (sender !== null) this.waitingBySender.set(sender, (this.waitingBySender.get(sender) ?? 0) + 1);
         this.armRetry();
