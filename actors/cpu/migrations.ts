@@ -76,7 +76,9 @@ export class Migrations {
     } catch (error) {
       why = `its state or messages cannot be encoded: ${describeError(error)}`;
     }
-    if (frame !== null && !node.outbox.offer(cpu, wholeFrame(frame), request, 0, null)) why = `the ring to cpu ${cpu} is full`;
+    // Into the ring now or not at all, whatever the policy: an actor retired here whose frame then
+    // expired in an outbox, or became a dead letter, would be lost; refused, it stays and runs on.
+    if (frame !== null && !node.outbox.offer(cpu, wholeFrame(frame), request, 0, null, 'reject')) why = `the ring to cpu ${cpu} is full`;
     if (why !== '') {
       // Back as it was: the messages return in order (they fit: they came out of this mailbox).
       for (let i = 0; i < bodies.length; i++) cell.mailbox!.offer(bodies[i], origins[i]!, 0);

@@ -85,6 +85,24 @@ describe('backpressure between CPUs', () => {
     await kernel.shutdown();
   });
 
+  it('drop-newest: a move that meets a full ring is refused, and the actor runs on where it was, its mail unharmed', async () => {
+    const { kernel, deadLetters } = await boot('drop-newest');
+    const recorder = await spawnedRecorder(kernel);
+    const counter = kernel.spawn(Counter);
+    await kernel.simulatedClock.advance(0);
+    let seq = 0;
+    while (deadLetters.length === 0) recorder.tell({ type: 'note', from: 0, seq: seq++ });
+    // The ring to CPU 1 is full; the move is tried before CPU 1 takes anything out of it.
+    const refused = nodeOf(kernel).migrate(nodeOf(kernel).kernel.cellOf(counter.pid)!, 1);
+    expect(refused).to.equal('the ring to cpu 1 is full');
+    expect(deadLetters.length, 'nothing of the move is a dead letter').to.equal(1);
+    counter.tell({ type: 'add', n: 2 });
+    const total = counter.ask({ type: 'get' });
+    await kernel.simulatedClock.advance(5);
+    expect(await total).to.equal(2);
+    await kernel.shutdown();
+  });
+
   it('drop-newest: what does not fit is a dead letter with reason ring-full', async () => {
     const { kernel, deadLetters } = await boot('drop-newest');
     const recorder = await spawnedRecorder(kernel);
