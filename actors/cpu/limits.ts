@@ -54,7 +54,7 @@ export const reportRingShareMax = 0.5;
 /**
  * Messages a forwarding address holds while it is switched to a shorter route (forward-hold.ts): the
  * mail of one round trip along the old route, which at a million messages a second is a few
- * thousand; past it, a `mailbox-full` dead letter.
+ * thousand; past it, what it holds goes down the old route and a new fence follows.
  */
 export const forwardHoldMessagesMax = 65_536;
 /** Messages a hold takes in once its fence is back, ahead of the actor's mailbox; past that, mail waits in its ring. */

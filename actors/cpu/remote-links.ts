@@ -57,6 +57,11 @@ export class RemoteLinks {
     return pidCpu(pid) === this.node.cpu ? this.node.kernel.cellOf(pid) : this.node.refs.remoteCell(pid);
   }
 
+  /** As `cellOf`, but only a stand-in this CPU already holds: one it would make now has no links. */
+  private knownCellOf(pid: Pid): Cell | undefined {
+    return pidCpu(pid) === this.node.cpu ? this.node.kernel.cellOf(pid) : this.node.refs.known(pid);
+  }
+
   /** Actor `from` of another CPU linked itself to our actor `to`: link `to` back to its stand-in. */
   private linkFor(message: KernelLink): void {
     const node = this.node;
@@ -78,7 +83,7 @@ export class RemoteLinks {
   /** Actor `from` of another CPU unlinked itself from our actor `to`. */
   private unlinkFor(message: KernelUnlink): void {
     const target = this.node.controlTarget(message);
-    const linked = pidCpu(message.from) === this.node.cpu ? this.node.kernel.cellOf(message.from) : this.node.refs.known(message.from);
+    const linked = this.knownCellOf(message.from);
     if (target == null || linked === undefined) return;
     target.extras?.links?.delete(linked);
     linked.extras?.links?.delete(target);
@@ -99,7 +104,7 @@ export class RemoteLinks {
       target.pushSystem({ kind: 'exit', incarnation: target.incarnation, from: sender, reason, error: undefined, output: undefined, linked: false });
       return;
     }
-    const sender = pidCpu(from) === node.cpu ? node.kernel.cellOf(from) : node.refs.known(from);
+    const sender = this.knownCellOf(from);
     // Unlinked since (an exit can cross the unlink in flight), or gone.
     if (sender === undefined || target.extras?.links?.has(sender) !== true) return;
     target.extras.links.delete(sender);
