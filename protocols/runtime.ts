@@ -34,6 +34,7 @@ export const KERNEL_OBSERVE = 'kernel.observe' as const;
 export const KERNEL_REPORTS = 'kernel.reports' as const;
 export const KERNEL_FENCE = 'kernel.fence' as const;
 export const KERNEL_FENCED = 'kernel.fenced' as const;
+export const KERNEL_RELOCATED = 'kernel.relocated' as const;
 
 /** A user message for actor `to`; `from` is 0 outside any actor, `askId` is 0 for a tell. */
 export const kernelEnvelope = defineMessage(KERNEL_ENVELOPE, { to: 'pid', from: 'pid', askId: 'integer', body: 'any' });
@@ -70,7 +71,8 @@ export const kernelStructures = defineMessage(KERNEL_STRUCTURES, { list: 'any' }
  * `kernel.spawn`), its own fields `state`, its decayed runtime R (exported, CPU-independent) and the
  * messages of its mailbox in order (`origins[i]`: the sender's pid, 0, or −askId of an ask the
  * sending CPU waits on; `deadlines[i]`: the ms such an ask has left, 0 for a tell). Answered with `kernel.spawned` for `ticket`. `aliases` are the pids it had
- * before `from`, on any CPU: mail addressed to them still finds it (see actors/cpu/forwarding.ts).
+ * before `from`, on any CPU: mail addressed to them still finds it (see actors/cpu/forwarding.ts);
+ * `moves` counts its moves, this one included, so that CPUs tell a newer whereabouts from an older.
  */
 export const kernelMigrate = defineMessage(KERNEL_MIGRATE, {
   ticket: 'integer',
@@ -84,18 +86,27 @@ export const kernelMigrate = defineMessage(KERNEL_MIGRATE, {
   bodies: 'any',
   origins: 'any',
   deadlines: 'any',
+  moves: 'integer',
 });
 
 /**
  * Follows the mail of the actor `to` (as the receiver knows it: its pid there, or the pid a stand-in
  * of the sender addresses) along its forwarding route, behind every message sent down that route
  * before it. Where it finds the actor (or finds it gone), that CPU answers CPU `origin` with
- * `kernel.fenced`: mail to `alias`, a pid the actor had on `origin`, may now take a shorter route
- * (see actors/cpu/forwarding.ts).
+ * `kernel.fenced`: what `origin` sent down that route has arrived, so its mail may now take a
+ * shorter one (see actors/cpu/forwarding.ts).
  */
-export const kernelFence = defineMessage(KERNEL_FENCE, { alias: 'pid', to: 'pid', origin: 'integer', serial: 'integer' });
-/** Fence `serial` for `alias` reached its actor (or found it gone) on the sending CPU: the old route is drained. */
-export const kernelFenced = defineMessage(KERNEL_FENCED, { alias: 'pid', serial: 'integer' });
+export const kernelFence = defineMessage(KERNEL_FENCE, { to: 'pid', origin: 'integer', serial: 'integer' });
+/**
+ * Fence `serial` reached its actor on the sending CPU, where it is `pid` after `moves` moves (0 and
+ * 0: it found the actor gone): the old route is drained.
+ */
+export const kernelFenced = defineMessage(KERNEL_FENCED, { serial: 'integer', pid: 'pid', moves: 'integer' });
+/**
+ * An actor that had the pids `aliases` arrived on the sending CPU, where it is `pid` after `moves`
+ * moves: routes and refs of the receiver that lead to those pids may switch to it (forwarding.ts).
+ */
+export const kernelRelocated = defineMessage(KERNEL_RELOCATED, { aliases: 'any', pid: 'pid', moves: 'integer' });
 
 /**
  * Asks the receiving CPU to tell the sender, with `kernel.down`, when its actor `pid` stops (at
@@ -155,6 +166,7 @@ export type KernelObserve = MessageOf<typeof kernelObserve>;
 export type KernelReports = MessageOf<typeof kernelReports>;
 export type KernelFence = MessageOf<typeof kernelFence>;
 export type KernelFenced = MessageOf<typeof kernelFenced>;
+export type KernelRelocated = MessageOf<typeof kernelRelocated>;
 export type KernelMessage =
   | KernelEnvelope
   | KernelReply
@@ -174,7 +186,8 @@ export type KernelMessage =
   | KernelObserve
   | KernelReports
   | KernelFence
-  | KernelFenced;
+  | KernelFenced
+  | KernelRelocated;
 
 /** Every kernel descriptor, in a fixed order: codecs on all CPUs derive the same seeds from it. */
 export const runtimeDescriptors = [
@@ -197,6 +210,7 @@ export const runtimeDescriptors = [
   kernelReports,
   kernelFence,
   kernelFenced,
+  kernelRelocated,
 ] as const;
 
 /**

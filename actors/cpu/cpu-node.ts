@@ -38,7 +38,7 @@ import { FrameRegistry, type FrameRouting, type FrameType } from './frame-regist
 import type { InterconnectMemory } from './interconnect.js';
 import { outboxBytesMaxDefault, outboxWaitMsDefault } from './limits.js';
 import { Migrations } from './migrations.js';
-import { type CrossCpuOverflow, Outboxes, wholeFrame } from './outbox.js';
+import { type CrossCpuOverflow, type OutboxPolicy, Outboxes, wholeFrame } from './outbox.js';
 import { Placements } from './placements.js';
 import { CpuPort } from './port.js';
 import { RemoteCell, type RemoteSender } from './remote-cell.js';
@@ -196,7 +196,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   // ---- RemoteSender: what stand-ins send -----------------------------------------------------
 
   /** One envelope, encoded once, into the ring to the actor's CPU. */
-  sendEnvelope(cell: RemoteCell, message: unknown, origin: number, overflow: CrossCpuOverflow = this.overflow): boolean {
+  sendEnvelope(cell: RemoteCell, message: unknown, origin: number, overflow: OutboxPolicy = this.overflow): boolean {
     const kernel = this.kernel;
     const cpu = cell.cpu;
     // Its death is counted in shared memory before the host's message says so (see InterconnectMemory.deaths).
@@ -241,7 +241,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   send<M extends AnyMessage>(cpu: number, message: M): void {
     if (this.down.has(cpu)) return;
     // The kernel's own frames are not its code's to refuse: they wait whatever the policy.
-    this.outbox.offer(cpu, wholeFrame(this.port.encode(cpu, message)), message, 0, null, 'wait');
+    this.outbox.offer(cpu, wholeFrame(this.port.encode(cpu, message)), message, 0, null, 'must-arrive');
   }
 
   request(target: Cell, build: (askId: number) => AnyMessage, deadlineMs?: number): Promise<unknown> {
@@ -281,7 +281,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
       // A reply that cannot travel (a function, a class instance) fails the ask instead of hanging it.
       frame = this.port.encodeReply(source, askId, to, false, toWireError(error));
     }
-    this.outbox.offer(source, frame, value, 0, null, 'wait');
+    this.outbox.offer(source, frame, value, 0, null, 'must-arrive');
   }
 
   // ---- receiving -----------------------------------------------------------------------------
@@ -319,9 +319,12 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
    */
   canTakeNow(cell: Cell): boolean {
     if (cell instanceof ForwardHold) return cell.canTakeNow();
+    // Forwarded on to another CPU: it waits in its ring while the outbox there is full enough (outbox.ts).
+    if (cell instanceof RemoteCell) return cell.status >= Status.Stopping || this.isDown(cell.cpu) || this.outbox.takesForwarded(cell.cpu);
     if (cell.mailbox === null || !cell.mailbox.isFull) return true;
     if (cell.status !== Status.Running || (cell.held & Hold.Awaiting) !== 0) return true;
     if ((cell.held & Hold.Parked) !== 0) this.outbox.unpark(cell);
+    if ((cell.held & Hold.Switching) !== 0) this.forwarding.release(cell);
     return false;
   }
 

@@ -3,24 +3,30 @@
  * while the fence is out waits here, in order; when the fence comes back, the held mail drains into
  * the actor as its mailbox takes it, and new mail queues behind until the hold is empty.
  *
- * Bounded without loss: if the hold fills before its fence is back (a flood, rings backed up), what
- * it holds goes down the old route after everything else on it, and a new fence after that. The
- * switch then waits for the new fence; under a sustained flood the mail keeps taking the old route,
- * in order, until a fence comes back first. A fence of another CPU that reaches the address waits
- * in line with the mail.
+ * Bounded without loss: a local actor that sends past the hold's capacity while the fence is out
+ * is parked until there is room (Hold.Switching), as a full ring parks it, so a local flood cannot
+ * keep the fence from getting through. Mail from other CPUs cannot be parked from here: if it fills
+ * the hold, what is held goes down the old route after everything else on it, and a new fence after
+ * that. A fence of another CPU that reaches the address waits in line with the mail.
  */
 import { assert } from '../../ground/assert.js';
 import { InvariantError, MailboxFullError } from '../../ground/errors.js';
 import { formatPid, type Pid } from '../../ground/pid.js';
 import type { KernelFence } from '../../protocols/runtime.js';
 import { fromReceive } from '../runtime/behavior.js';
-import { Cell, Status } from '../runtime/cell.js';
+import { Cell, Hold, Status } from '../runtime/cell.js';
 import { messageTypeOf } from '../runtime/events.js';
 import type { KernelCore } from '../runtime/kernel-core.js';
 import { Mailbox } from '../runtime/mailbox.js';
 import type { SystemItem } from '../runtime/system-lane.js';
-import { forwardHoldDrainingMessagesMax, forwardHoldFencesMax } from './limits.js';
+import { forwardHoldDrainingMessagesMax, forwardHoldFencesMax, forwardHoldParkedMessagesMax } from './limits.js';
 import type { RemoteCell } from './remote-cell.js';
+
+/** Where an actor is: its pid there, after `moves` moves (more moves: newer news). */
+export interface Whereabouts {
+  readonly pid: Pid;
+  readonly moves: number;
+}
 
 const holdBehavior = fromReceive(() => {
   throw new InvariantError('a forwarding hold never runs a behaviour');
@@ -37,12 +43,16 @@ export interface HoldSink {
   canTakeNow(cell: Cell): boolean;
   deliverHere(target: Cell, message: unknown, origin: number): void;
   passFence(target: Cell, fence: KernelFence): void;
-  /** Sends a fence for `hold` down its old route, with a new number (its `serial` from then on). */
-  sendFence(hold: ForwardHold): void;
+  /** Lets local actor `cell`, held for a switch (Hold.Switching), run again. */
+  release(cell: Cell): void;
+  /** Sends a fence for `hold` down its old route, with a new number (its `serial` from then on) unless given one. */
+  sendFence(hold: ForwardHold, serial?: number): void;
 }
 
 export class ForwardHold extends Cell {
   private readonly waiting: Mailbox;
+  /** Local actors that sent past `capacity` while the fence was out: they wait for room (Hold.Switching). */
+  private readonly parked = new Set<Cell>();
   /**
    * The number of the fence whose return completes the switch, unique on this CPU: an earlier
    * fence of this hold, or of an earlier switch of the same address, completes nothing.
@@ -60,20 +70,25 @@ export class ForwardHold extends Cell {
 
   constructor(
     kernel: KernelCore,
-    /** The address being switched: a pid the actor had on this CPU. */
-    readonly alias: Pid,
     /** The route being replaced, down which the fence went; control frames still take it. */
     readonly oldRoute: RemoteCell,
-    /** The actor, here when the switch began; mail goes where it is when the fence comes back. */
-    readonly actor: Cell,
+    /**
+     * Where the actor is, as far as this CPU knows: newer news replaces it while the fence is out,
+     * and the fence's answer, if newer still, where the held mail goes.
+     */
+    public location: Whereabouts,
     private readonly sink: HoldSink,
-    /** Messages it holds at most; fences, a few per CPU, get room beyond (`forwardHoldFencesMax`). */
+    /**
+     * Messages it holds before it parks their local senders (and spills what other CPUs send).
+     * Parked senders finish their turn (`forwardHoldParkedMessagesMax`), and fences, a few per
+     * CPU, get room beyond (`forwardHoldFencesMax`).
+     */
     private readonly capacity: number,
   ) {
     // A ref moved here reads the actor's pid, as it would once the switch is done.
-    super(kernel, actor.pid, holdBehavior, undefined, null);
+    super(kernel, location.pid, holdBehavior, undefined, null);
     this.status = Status.Running;
-    this.waiting = new Mailbox(capacity + forwardHoldFencesMax);
+    this.waiting = new Mailbox(capacity + forwardHoldParkedMessagesMax + forwardHoldFencesMax);
     this.fencedAtMs = kernel.clock.now();
   }
 
@@ -82,7 +97,7 @@ export class ForwardHold extends Cell {
   }
 
   override describe(): string {
-    return `forwarding ${formatPid(this.alias)}`;
+    return `forwarding ${formatPid(this.oldRoute.address)}`;
   }
 
   /** Monitors, links, signals and stops take the old route, which leads to the actor too; once drained, where the mail went. */
@@ -90,17 +105,29 @@ export class ForwardHold extends Cell {
     return this.done ? this.target!.controlCell : this.oldRoute;
   }
 
-  /** Holds `message` in line. Refused (false) only once the fence is back and the hold is full. */
+  /**
+   * Holds `message` in line. Past the hold's capacity while the fence is out, a local actor that
+   * sends it is parked (backpressure: the switch completes, as the fence gets through the old route
+   * that it no longer floods); from anywhere else, it spills. Refused (false) only once the fence is
+   * back and the hold is full.
+   */
   override deliver(message: unknown, origin: number): boolean {
     if (this.done) return this.target!.deliver(message, origin);
-    if (this.waiting.count < this.capacity) return this.waiting.offer(message, origin, 0);
+    const waiting = this.waiting;
+    if (waiting.count < this.capacity) return waiting.offer(message, origin, 0);
     if (this.target !== undefined) {
       // As a full mailbox refuses: a tell's sender keeps it, an ask fails now.
       if (origin < 0) this.kernel.asks.reject(-origin, new MailboxFullError(this.describe(), messageTypeOf(message), this.capacity));
       return false;
     }
+    const sender = this.kernel.current;
+    if (sender !== null && !sender.isRemote() && waiting.count < this.capacity + forwardHoldParkedMessagesMax) {
+      sender.held |= Hold.Switching;
+      this.parked.add(sender);
+      return waiting.offer(message, origin, 0);
+    }
     this.spill();
-    return this.waiting.offer(message, origin, 0);
+    return waiting.offer(message, origin, 0);
   }
 
   /** A signal for the actor (an exit from a linked one): it takes the old route, as stops and monitors do. */
@@ -136,11 +163,8 @@ export class ForwardHold extends Cell {
     return this.waiting.count;
   }
 
-  /**
-   * Full before the fence is back, or the fence is late (lost with a CPU, or dropped by a full
-   * ring): what is held goes down the old route, and a new fence after it.
-   */
-  spill(): void {
+  /** Full before the fence is back, with mail no local actor sent: what is held goes down the old route, and a new fence after it. */
+  private spill(): void {
     assert(this.target === undefined, 'a hold spills only while its fence is out');
     this.sendOn(this.oldRoute, false);
     this.fencedAtMs = this.kernel.clock.now();
@@ -150,12 +174,20 @@ export class ForwardHold extends Cell {
   private sendOn(target: Cell, paced: boolean): boolean {
     const waiting = this.waiting;
     const sink = this.sink;
+    let empty = true;
     while (waiting.count > 0) {
-      if (paced && !sink.canTakeNow(target)) return false;
+      if (paced && !sink.canTakeNow(target)) {
+        empty = false;
+        break;
+      }
       const message = waiting.shift();
       if (message instanceof HeldFence) sink.passFence(target, message.fence);
       else sink.deliverHere(target, message, waiting.shiftedOrigin);
     }
-    return true;
+    if (waiting.count < this.capacity && this.parked.size > 0) {
+      for (const cell of this.parked) sink.release(cell);
+      this.parked.clear();
+    }
+    return empty;
   }
 }

@@ -21,26 +21,38 @@
  * every holder here) lead to its stand-in, and when it comes back, through the hold, to it again.
  */
 import { pidCpu, type Pid } from '../../ground/pid.js';
-import { KERNEL_FENCE, KERNEL_FENCED, kernelFence, kernelFenced, type KernelFence } from '../../protocols/runtime.js';
-import { type Cell, Status } from '../runtime/cell.js';
+import { KERNEL_FENCE, KERNEL_FENCED, KERNEL_RELOCATED, kernelFence, kernelFenced, kernelRelocated, type KernelFence } from '../../protocols/runtime.js';
+import { type Cell, Hold, Status } from '../runtime/cell.js';
 import type { Message } from '../../ground/message.js';
 import type { ActorRef } from '../runtime/ref.js';
 import type { CpuNode } from './cpu-node.js';
 import { defineFrameType, type FrameType } from './frame-registry.js';
-import { ForwardHold, type HoldSink } from './forward-hold.js';
+import { ForwardHold, type HoldSink, type Whereabouts } from './forward-hold.js';
 import { aliasesCarriedMax, fenceRetryMs, forwardHoldMessagesMax, outboxRetryMs } from './limits.js';
 import type { TimerHandle } from '../../drivers/clock/clock.js';
 import { RemoteCell } from './remote-cell.js';
 
+/** What an actor that arrived here carries on: the pids it had before (newest last) and how many moves it made. */
+interface Travels {
+  readonly aliases: readonly Pid[];
+  readonly moves: number;
+}
+
+/** A fence's answer that found the actor gone. */
+const nowhere: Whereabouts = { pid: 0, moves: 0 };
+
 export class Forwarding implements HoldSink {
   readonly frames: readonly FrameType[] = [
     defineFrameType(kernelFence, (message) => this.passFence(this.mailRoute(message.to) ?? null, message)),
-    defineFrameType(kernelFenced, (message) => this.fenced(message.alias, message.serial)),
+    defineFrameType(kernelFenced, (message) => this.fenced(message.serial, { pid: message.pid, moves: message.moves })),
+    defineFrameType(kernelRelocated, (message) => this.relocate(message.aliases as Pid[], { pid: message.pid, moves: message.moves })),
   ];
   /** Old pids of actors that moved (from this CPU, or to it) → where their mail goes now. */
   private readonly routes = new Map<Pid, Cell>();
-  /** The aliases of each actor that arrived here, for its next move. */
-  private readonly aliases = new WeakMap<Cell, readonly Pid[]>();
+  /** The travels of each actor that arrived here, for its next move. */
+  private readonly travels = new WeakMap<Cell, Travels>();
+  /** How new the whereabouts a stand-in was switched to are (their `moves`): older news leaves it as it is. */
+  private readonly news = new WeakMap<Cell, number>();
   /** Ref objects of this CPU moved to a cell other than their own (see `repoint`). */
   private readonly movedRefs = new WeakMap<Cell, ActorRef<Message>[]>();
   /** Holds in place: their fence is out, or back and they drain into their actor. */
@@ -66,51 +78,76 @@ export class Forwarding implements HoldSink {
 
   /** The route of `pid`, past holds that are done (a route switched to a hold while it drained). */
   private route(pid: Pid): Cell | undefined {
-    let route = this.routes.get(pid);
+    const route = this.routes.get(pid);
     if (!(route instanceof ForwardHold) || !route.done) return route;
-    while (route instanceof ForwardHold && route.done) route = route.target!;
-    this.routes.set(pid, route);
-    return route;
+    const settled = pastDone(route);
+    this.routes.set(pid, settled);
+    return settled;
   }
 
   /** The pids local actor `cell` had before it came here (empty if it never moved). */
   aliasesOf(cell: Cell): readonly Pid[] {
-    return this.aliases.get(cell) ?? [];
+    return this.travels.get(cell)?.aliases ?? [];
+  }
+
+  /** How many moves local actor `cell` made to get here. */
+  movesOf(cell: Cell): number {
+    return this.travels.get(cell)?.moves ?? 0;
   }
 
   /** Local actor `cell` left for the CPU of `stand`, its stand-in here: its routes lead there now. */
   departed(cell: Cell, stand: RemoteCell): void {
     stand.alias = cell.pid;
     (stand as { ref: Cell['ref'] }).ref = cell.ref;
-    this.repoint(cell, stand);
+    this.news.set(stand, this.movesOf(cell) + 1);
     this.routes.set(cell.pid, stand);
-    for (const alias of this.aliasesOf(cell)) {
-      const route = this.routes.get(alias);
-      if (route === cell) this.routes.set(alias, stand);
-      // What a hold has yet to drain is newer than the mailbox that just left: it follows it.
-      else if (route instanceof ForwardHold && route.target === cell) route.target = stand;
-    }
-    this.aliases.delete(cell);
+    this.switchWay(cell, stand);
+    // What a hold has yet to drain is newer than the mailbox that just left: it follows it.
+    for (const hold of this.holds) if (hold.target === cell) hold.target = stand;
+    this.travels.delete(cell);
   }
 
-  /** Actor `cell` arrived, having been `from` on the CPU it left and `aliases` before that. */
-  arrived(cell: Cell, from: Pid, aliases: readonly Pid[]): void {
+  /**
+   * Actor `cell` arrived after `moves` moves, having been `from` on the CPU it left and `aliases`
+   * before that. Routes and refs here that lead to its old pids switch to it, and every other CPU
+   * is told to switch theirs (`kernel.relocated`): mail then takes no detour once what was on its
+   * way has arrived.
+   */
+  arrived(cell: Cell, from: Pid, aliases: readonly Pid[], moves: number): void {
     // The newest only: an older alias left out keeps its route, which leads on to the actor the long way.
-    this.aliases.set(cell, [...aliases, from].slice(-aliasesCarriedMax));
+    const all = [...aliases, from].slice(-aliasesCarriedMax);
+    this.travels.set(cell, { aliases: all, moves });
     // Mail its last CPU sent before it learnt the new pid is addressed to the old one.
     this.routes.set(from, cell);
-    for (const alias of aliases) if (pidCpu(alias) === this.node.cpu) this.shorten(alias, cell);
+    this.relocate(all, { pid: cell.pid, moves });
+    for (let cpu = 0; cpu < this.node.cpus; cpu++)
+      if (cpu !== this.node.cpu) this.node.send(cpu, { type: KERNEL_RELOCATED, aliases: all, pid: cell.pid, moves });
   }
 
   /** Local actor `cell` stopped: mail to its aliases is a dead letter from now on, as to its pid. */
   stopped(cell: Cell): void {
-    for (const alias of this.aliasesOf(cell)) if (this.routes.get(alias) === cell) this.routes.delete(alias);
-    this.aliases.delete(cell);
+    this.dropRoutesTo(cell);
+    this.travels.delete(cell);
   }
 
   /** The actor behind stand-in `cell` is gone: nothing is forwarded to it. */
   gone(cell: RemoteCell): void {
-    for (const [pid, route] of this.routes) if (route === cell) this.routes.delete(pid);
+    this.dropRoutesTo(cell);
+  }
+
+  /**
+   * The actor that had the pids `aliases` is at `where` now: each route and ref of this CPU that
+   * leads to one of them some other way switches to it (`redirect`).
+   */
+  relocate(aliases: readonly Pid[], where: Whereabouts): void {
+    const ways = new Set<Cell>();
+    for (const alias of aliases) {
+      const route = this.routes.get(alias);
+      if (route !== undefined) ways.add(pastDone(route));
+      const stand = pidCpu(alias) !== this.node.cpu ? this.node.refs.known(alias) : undefined;
+      if (stand !== undefined) ways.add(pastDone(stand.ref.cell));
+    }
+    for (const way of ways) this.redirect(way, where);
   }
 
   /** Moves held mail on where the actor's mailbox has room again; called after every busy round. */
@@ -120,13 +157,16 @@ export class Forwarding implements HoldSink {
       this.draining.delete(hold);
       this.holds.delete(hold);
       hold.done = true;
-      const target = hold.target!;
-      this.repoint(hold, target);
-      if (this.routes.get(hold.alias) === hold) this.routes.set(hold.alias, target);
+      this.switchWay(hold, hold.target!);
     }
-    // A fence that does not come back (lost with a CPU, dropped by a full ring) is sent again.
+    // A fence that does not come back (lost with a CPU it passed through) is sent again, with the
+    // same number: whichever copy comes back first completes the switch.
     const now = this.holds.size > this.draining.size ? this.node.kernel.clock.now() : 0;
-    for (const hold of this.holds) if (hold.target === undefined && now - hold.fencedAtMs >= fenceRetryMs) hold.spill();
+    for (const hold of this.holds)
+      if (hold.target === undefined && now - hold.fencedAtMs >= fenceRetryMs) {
+        hold.fencedAtMs = now;
+        this.sendFence(hold, hold.serial);
+      }
     if (this.holds.size > 0) this.armRetry();
   }
 
@@ -139,41 +179,48 @@ export class Forwarding implements HoldSink {
 
   /** CPU `cpu` died: fences that went through it are lost with it, so their holds let go now. */
   cpuDown(cpu: number): void {
-    for (const hold of this.holds) if (hold.oldRoute.cpu === cpu) this.fenced(hold.alias, hold.serial);
+    for (const hold of this.holds) if (hold.oldRoute.cpu === cpu) this.fenced(hold.serial, nowhere);
   }
 
   /**
-   * Starts switching the route of `alias`, a pid the actor `here` had on this CPU, to lead to it
-   * directly: a fence down the old route, and a hold for what comes meanwhile.
+   * Switches `way`, a route or ref target of this CPU that leads to the actor now at `where`, to
+   * lead there directly, unless it does already or this is older news. Mail already on its way
+   * down it arrives first: a fence goes down it, and what comes meanwhile waits in a hold.
    */
-  private shorten(alias: Pid, here: Cell): void {
-    const route = this.routes.get(alias);
-    // A switch under way finds the actor wherever it is when its fence arrives.
-    if (route instanceof ForwardHold || route === here) return;
-    if (!(route instanceof RemoteCell) || route.status >= Status.Stopping || this.node.isDown(route.cpu)) {
-      // No mail is on its way along a route that does not exist or ends in a dead CPU.
-      this.routes.set(alias, here);
+  private redirect(way: Cell, where: Whereabouts): void {
+    // A switch under way: its mail goes wherever the newest news says once its fence is back.
+    if (way instanceof ForwardHold) {
+      if (where.moves > way.location.moves) way.location = where;
       return;
     }
-    const hold = new ForwardHold(this.node.kernel, alias, route, here, this, forwardHoldMessagesMax);
+    // The actor itself (it is here), or news no newer than the switch that made this way.
+    if (!(way instanceof RemoteCell) || (this.news.get(way) ?? -1) >= where.moves) return;
+    if (way.address === where.pid) {
+      this.news.set(way, where.moves);
+      return;
+    }
+    if (way.status >= Status.Stopping || this.node.isDown(way.cpu)) {
+      // No mail is on its way along a route that ends nowhere or in a dead CPU.
+      this.switchWay(way, this.cellAt(where, null));
+      return;
+    }
+    const hold = new ForwardHold(this.node.kernel, way, where, this, forwardHoldMessagesMax);
     this.holds.add(hold);
-    this.routes.set(alias, hold);
-    // Senders here holding the ref it had wait behind the old route's mail too.
-    this.repoint(route, hold);
+    this.switchWay(way, hold);
     this.sendFence(hold);
     this.armRetry();
   }
 
-  sendFence(hold: ForwardHold): void {
-    const serial = (hold.serial = this.nextSerial++);
+  sendFence(hold: ForwardHold, serial = this.nextSerial++): void {
+    hold.serial = serial;
     const route = hold.oldRoute;
     if (this.node.isDown(route.cpu)) {
       // Nothing on a route through a dead CPU is coming: the fence is as good as back (later, not
       // inside the hold's own delivery).
-      this.node.kernel.clock.schedule(() => this.fenced(hold.alias, serial));
+      this.node.kernel.clock.schedule(() => this.fenced(serial, nowhere));
       return;
     }
-    this.node.send(route.cpu, { type: KERNEL_FENCE, alias: hold.alias, to: route.address, origin: this.node.cpu, serial });
+    this.node.send(route.cpu, { type: KERNEL_FENCE, to: route.address, origin: this.node.cpu, serial });
   }
 
   /** Passes `fence` on to `target`, where mail to its address goes here, or answers it: the actor is here, or gone. */
@@ -189,23 +236,40 @@ export class Forwarding implements HoldSink {
       return;
     }
     // Everything sent down the route before the fence has reached the actor here (or found it gone).
-    if (fence.origin === this.node.cpu) this.fenced(fence.alias, fence.serial);
-    else this.node.send(fence.origin, { type: KERNEL_FENCED, alias: fence.alias, serial: fence.serial });
+    const found = target !== null && !target.isRemote() && target.status < Status.Stopping ? { pid: target.pid, moves: this.movesOf(target) } : nowhere;
+    if (fence.origin === this.node.cpu) this.fenced(fence.serial, found);
+    else this.node.send(fence.origin, { type: KERNEL_FENCED, serial: fence.serial, ...found });
   }
 
-  /** Fence `serial` for `alias` came back: the old route is drained, so the hold drains to where the actor is. */
-  private fenced(alias: Pid, serial: number): void {
-    const hold = this.routes.get(alias);
+  /**
+   * Fence `serial` came back, having found the actor at `found`: the old route is drained, so the
+   * hold drains to where the actor is (the newer of that and what news came meanwhile).
+   */
+  private fenced(serial: number, found: Whereabouts): void {
+    let hold: ForwardHold | undefined;
+    for (const each of this.holds) if (each.serial === serial) hold = each;
     // A fence sent before the hold spilled mail down the old route completes nothing: that mail is behind it.
-    if (!(hold instanceof ForwardHold) || hold.target !== undefined || hold.serial !== serial) return;
-    const actor = hold.actor;
-    // Here still, or moved on (its route leads there), or stopped (a stand-in whose mail is dead letters).
-    hold.target =
-      actor.status < Status.Stopping && this.node.kernel.cellOf(actor.pid) === actor
-        ? actor
-        : (this.routes.get(actor.pid) ?? this.node.refs.stoppedStandIn(actor.pid));
+    if (hold === undefined || hold.target !== undefined) return;
+    const where = found.pid !== 0 && found.moves >= hold.location.moves ? found : hold.location;
+    const target = this.cellAt(where, hold);
+    hold.target = target;
+    if (target instanceof RemoteCell) this.news.set(target, Math.max(this.news.get(target) ?? -1, where.moves));
     this.draining.add(hold);
     this.flush();
+  }
+
+  /**
+   * Where mail for the actor at `where` goes from here: the actor, or the route it left here, or
+   * where this CPU's refs to that pid lead (its stand-in itself while `switching` or another switch
+   * holds them, so that no hold drains into one that is yet to drain). A stopped stand-in if it is gone.
+   */
+  private cellAt(where: Whereabouts, switching: ForwardHold | null): Cell {
+    const { pid } = where;
+    const node = this.node;
+    if (pidCpu(pid) === node.cpu) return node.kernel.cellOf(pid) ?? this.route(pid) ?? node.refs.stoppedStandIn(pid);
+    const stand = node.refs.remoteCell(pid);
+    const way = pastDone(stand.ref.cell);
+    return way instanceof ForwardHold || way === switching ? stand : way;
   }
 
   canTakeNow(cell: Cell): boolean {
@@ -214,6 +278,21 @@ export class Forwarding implements HoldSink {
 
   deliverHere(target: Cell, message: unknown, origin: number): void {
     this.node.deliverHere(target, message, origin);
+  }
+
+  release(cell: Cell): void {
+    cell.held &= ~Hold.Switching;
+    this.node.kernel.dispatcher.wake(cell);
+  }
+
+  /** Makes the routes and ref objects of this CPU that lead to `from` lead to `to`. */
+  private switchWay(from: Cell, to: Cell): void {
+    for (const [pid, route] of this.routes) if (route === from) this.routes.set(pid, to);
+    this.repoint(from, to);
+  }
+
+  private dropRoutesTo(cell: Cell): void {
+    for (const [pid, route] of this.routes) if (route === cell) this.routes.delete(pid);
   }
 
   /**
@@ -237,4 +316,11 @@ export class Forwarding implements HoldSink {
       this.flush();
     });
   }
+}
+
+/** Where `cell` leads: itself, or past holds that are done, where they drained to. */
+function pastDone(cell: Cell): Cell {
+  let way = cell;
+  while (way instanceof ForwardHold && way.done) way = way.target!;
+  return way;
 }

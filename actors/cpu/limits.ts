@@ -31,6 +31,14 @@ export const busyRoundsPerYield = 16;
 export const outboxBytesMaxDefault = 16 * 1024 * 1024;
 /** What a waiting frame costs beyond its bytes: its record, its copy's object, the queue slot. */
 export const outboxFrameOverheadBytes = 128;
+/**
+ * Share of an outbox that mail forwarded for other CPUs may fill; past it, such mail waits in its
+ * ring, so a CPU that forwards a flood passes it on at the pace of the CPU behind it. Below it,
+ * mail crossing a move both ways passes (CPU 0 forwards to 2 what 2 forwards back, until the move's
+ * frame, further back in a ring, arrives): half of the default holds several full default rings of
+ * the smallest frames, where waiting at once would leave each CPU waiting for the other.
+ */
+export const forwardedOutboxShareMax = 0.5;
 /** How long a message may wait in an outbox for ring space before it is a dead letter, in ms. */
 export const outboxWaitMsDefault = 5_000;
 /** How often a non-empty outbox retries its ring, in ms: the consumer does not signal freed space. */
@@ -54,9 +62,13 @@ export const reportRingShareMax = 0.5;
 /**
  * Messages a forwarding address holds while it is switched to a shorter route (forward-hold.ts): the
  * mail of one round trip along the old route, which at a million messages a second is a few
- * thousand; past it, what it holds goes down the old route and a new fence follows.
+ * thousand. Past it, a local actor that sends more is parked until the switch is done; mail that
+ * comes from other CPUs (which cannot be parked from here) goes down the old route with what is held,
+ * and a new fence follows.
  */
 export const forwardHoldMessagesMax = 65_536;
+/** Messages a hold takes beyond `forwardHoldMessagesMax` from the local actors it parks (the rest of their turn); past that, it spills. */
+export const forwardHoldParkedMessagesMax = 4_096;
 /** Messages a hold takes in once its fence is back, ahead of the actor's mailbox; past that, mail waits in its ring. */
 export const forwardHoldDrainingMessagesMax = 256;
 /** Fences of other CPUs a hold takes beyond its messages: a few per CPU are ever out for one actor. */
@@ -66,5 +78,5 @@ export const forwardHoldFencesMax = 1_024;
  * recent travels, and a move's frame stays small however often it moves.
  */
 export const aliasesCarriedMax = 64;
-/** How long a hold waits for its fence before it sends its mail down the old route and a new fence, in ms. */
+/** How long a hold waits for its fence before it sends it again (one lost with a CPU it passed through), in ms. */
 export const fenceRetryMs = 1_000;

@@ -68,6 +68,7 @@ export class Migrations {
       bodies,
       origins,
       deadlines,
+      moves: node.forwarding.movesOf(cell) + 1,
     };
     let frame: Uint8Array | null = null;
     let why = '';
@@ -127,7 +128,7 @@ export class Migrations {
       arrived = cell;
       return cell.pid;
     });
-    if (arrived !== null) node.forwarding.arrived(arrived, request.from, request.aliases as Pid[]);
+    if (arrived !== null) node.forwarding.arrived(arrived, request.from, request.aliases as Pid[], request.moves);
     if (pid === 0) for (let i = 0; i < bodies.length; i++) kernel.deadLetter(bodies[i], origins[i]!, null, 'stopped');
   }
 }

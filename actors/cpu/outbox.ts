@@ -1,21 +1,24 @@
 /**
  * Backpressure between CPUs: what a full ring does with a frame, by the sending kernel's
- * `crossCpuOverflow` policy, which is for what its actors and code send (control frames, replies
- * and forwarded mail always wait). `reject`: the tell returns false and an ask fails with RingFullError.
- * `drop-newest`: a dead letter. `wait` (the default): the frame waits in the outbox of its target
- * CPU, in order, for at most `outboxWaitMs`, then becomes a dead letter; and the actor that sent it
- * is parked.
+ * `crossCpuOverflow` policy, which is for what its actors and code send. `reject`: the tell returns
+ * false and an ask fails with RingFullError. `drop-newest`: a dead letter. `wait` (the default): the
+ * frame waits in the outbox of its target CPU, in order, for at most `outboxWaitMs`, then becomes a
+ * dead letter; and the actor that sent it is parked. The kernel's own frames, replies and mail
+ * accepted already (forwarded for actors that moved) are not its code's to refuse or to time out:
+ * they wait with no deadline (`must-arrive`) while the CPU they go to lives.
  *
  * Parking is the backpressure, and it holds one actor, never the thread: a parked actor ends its
  * turn at the next message boundary and runs no other until its frames are all in the rings, while
  * the rest of its CPU runs on and keeps taking frames in. So a producer slows to its consumer's
- * pace. A parked actor whose own mailbox fills with mail from other CPUs runs again (`CpuNode.canTakeNow`): it must take in what it is sent, or two actors streaming
- * into each other would wait for each other forever. No actor moves to another CPU while frames
- * wait here (migrations.ts): mail it sent later could overtake its own.
+ * pace. A parked actor whose own mailbox fills with mail from other CPUs runs again
+ * (`CpuNode.canTakeNow`): it must take in what it is sent, or two actors streaming into each other
+ * would wait for each other forever. No actor moves to another CPU while frames it sent wait here
+ * (migrations.ts): mail it sent later could overtake them.
  *
  * An outbox is bounded in bytes (`outboxBytesMax`): one turn cannot be interrupted, so what a single
  * turn sends waits whole, as does what nothing can park (code outside any actor, mail forwarded for
- * actors that moved); past the bound, a frame is a `ring-full` dead letter at once.
+ * actors that moved, which waits in its ring past `forwardedOutboxShareMax` of the bound); past
+ * the bound, a frame is a `ring-full` dead letter at once.
  */
 import { assert } from '../../ground/assert.js';
 import { BoundedQueue } from '../../ground/bounded-queue.js';
@@ -27,11 +30,17 @@ import { type Cell, Hold } from '../runtime/cell.js';
 import type { DeadLetterReason } from '../runtime/events.js';
 import { messageTypeOf } from '../runtime/events.js';
 import type { KernelCore } from '../runtime/kernel-core.js';
-import { outboxFrameOverheadBytes, outboxRetryMs } from './limits.js';
+import { forwardedOutboxShareMax, outboxFrameOverheadBytes, outboxRetryMs } from './limits.js';
 import type { CpuPort } from './port.js';
 
 /** What a full ring to another CPU does with a message (see the module doc). */
 export type CrossCpuOverflow = 'reject' | 'drop-newest' | 'wait';
+
+/**
+ * What the outbox does with a frame: its code's policy, or `must-arrive` for frames that are not its
+ * code's to refuse or to time out (see the module doc): they wait as under `wait`, with no deadline.
+ */
+export type OutboxPolicy = CrossCpuOverflow | 'must-arrive';
 
 interface Waiting {
   readonly frame: Uint8Array;
@@ -79,12 +88,12 @@ export class Outboxes {
 
   /**
    * Puts `frame` (of `message`, from `origin` to `target`) into the ring to `cpu`, or applies the
-   * overflow policy: this CPU's, or `overflow` for frames that are not its code's to refuse (the
-   * kernel's own frames and replies, mail forwarded for other CPUs, which wait whatever the policy).
+   * overflow policy: this CPU's, or `overflow` (`must-arrive` for the kernel's own frames, replies
+   * and mail accepted already, such as mail forwarded for other CPUs).
    * Returns whether the frame is sent or waits to be; false means it is refused or a dead letter,
    * and an ask behind it has failed.
    */
-  offer(cpu: number, frame: EncodedBytes, message: unknown, origin: number, target: Cell | null, overflow = this.overflow): boolean {
+  offer(cpu: number, frame: EncodedBytes, message: unknown, origin: number, target: Cell | null, overflow: OutboxPolicy = this.overflow): boolean {
     const outbox = this.outboxes[cpu];
     // Frames already waiting go first, in order; the consumer may have made room since.
     if (outbox != null && outbox.queue.count > 0) this.flushOne(cpu, outbox, this.kernel.clock.now());
@@ -97,7 +106,8 @@ export class Outboxes {
       case 'drop-newest':
         this.refuse(cpu, message, origin, target, 'ring-full');
         return false;
-      case 'wait': {
+      case 'wait':
+      case 'must-arrive': {
         const box =
           outbox ??
           (this.outboxes[cpu] = {
@@ -112,7 +122,8 @@ export class Outboxes {
         // The frame lies in msgpackr's buffer, which the next encode reuses: keep a copy while it waits.
         const copy = frame.bytes.slice(frame.offset, frame.offset + frame.length);
         const sender = this.parkSender(origin);
-        box.queue.push({ frame: copy, message, origin, target, deadlineMs: kernel.clock.now() + this.outboxWaitMs, sender });
+        const deadlineMs = overflow === 'wait' ? kernel.clock.now() + this.outboxWaitMs : Number.POSITIVE_INFINITY;
+        box.queue.push({ frame: copy, message, origin, target, deadlineMs, sender });
         box.bytes += cost;
         if (sender !== null) this.waitingBySender.set(sender, (this.waitingBySender.get(sender) ?? 0) + 1);
         this.armRetry();
@@ -138,6 +149,14 @@ export class Outboxes {
   /** Whether frames local actor `cell` sent wait in outboxes (it is parked then, unless its full mailbox let it run). */
   holdsFramesOf(cell: Cell): boolean {
     return this.waitingBySender.has(cell);
+  }
+
+  /**
+   * Whether the outbox to `cpu` takes mail forwarded for another CPU now: while it is fuller than
+   * `forwardedOutboxShareMax`, such mail waits in its ring (see CpuNode.canTakeNow).
+   */
+  takesForwarded(cpu: number): boolean {
+    return (this.outboxes[cpu]?.bytes ?? 0) < this.outboxBytesMax * forwardedOutboxShareMax;
   }
 
   /** Frames waiting in outboxes. */

@@ -18,12 +18,12 @@ import { formatPid, type Pid } from '../../ground/pid.js';
 import type { ExitReason } from '../runtime/signals.js';
 import type { SystemItem } from '../runtime/system-lane.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
-import type { CrossCpuOverflow } from './outbox.js';
+import type { OutboxPolicy } from './outbox.js';
 
 /** What a remote cell sends through; implemented by CpuNode. */
 export interface RemoteSender {
   /** `overflow`: what a full ring does with it, by default the kernel's `crossCpuOverflow`. */
-  sendEnvelope(cell: RemoteCell, message: unknown, origin: number, overflow?: CrossCpuOverflow): boolean;
+  sendEnvelope(cell: RemoteCell, message: unknown, origin: number, overflow?: OutboxPolicy): boolean;
   /** Asks the actor's CPU to report its stop: local actors of this CPU monitor `cell`. */
   requestMonitor(cell: RemoteCell): void;
   /** Asks the actor's CPU to link it with local actor `local` (already linked here). */
@@ -79,13 +79,13 @@ export class RemoteCell extends Cell {
   /**
    * Sends a message that was accepted already (mail forwarded for another CPU's sender, or held
    * here until the spawn was answered): its sender's policy was met when it was sent, so it waits
-   * for room in the ring whatever this kernel's policy; refused, it would be lost.
+   * for room in the ring whatever this kernel's policy, with no deadline; refused, it would be lost.
    */
   deliverAccepted(message: unknown, origin: number): boolean {
-    return this.send(message, origin, 'wait');
+    return this.send(message, origin, 'must-arrive');
   }
 
-  private send(message: unknown, origin: number, overflow: CrossCpuOverflow | undefined): boolean {
+  private send(message: unknown, origin: number, overflow: OutboxPolicy | undefined): boolean {
     if (this.status >= Status.Stopping) {
       this.kernel.deadLetter(message, origin, this, 'stopped');
       return false;

@@ -44,6 +44,11 @@ export const Hold = {
   Awaiting: 1,
   /** A message it sent waits in an outbox for room in a ring to another CPU (actors/cpu/outbox.ts). */
   Parked: 2,
+  /**
+   * It sent past what a switch of routes holds while its fence is out (actors/cpu/forward-hold.ts):
+   * it waits for the switch, as a parked actor waits for a ring.
+   */
+  Switching: 4,
 } as const;
 
 /** Rarely used per-actor state, allocated on first use so that idle actors stay small. */

@@ -21,6 +21,7 @@ export function migrationBlocker(cell: Cell, userRoot: Cell): string | null {
   if ((cell.held & Hold.Awaiting) !== 0) return 'it is awaiting an async handler';
   // Sent later from another CPU, its mail could overtake what it sent from this one.
   if ((cell.held & Hold.Parked) !== 0) return 'what it sent waits in an outbox';
+  if ((cell.held & Hold.Switching) !== 0) return 'what it sent waits for a switch of routes';
   if (cell.parentCell !== userRoot) return `it is supervised by ${cell.parentCell?.describe() ?? 'nothing'} (supervision does not cross CPUs)`;
   if (cell.firstChild !== null) return 'it has children';
   const extras = cell.extras;
