@@ -26,7 +26,7 @@
  * | WORKER_MESSAGES  | messages streamed between worker CPUs            | 8 000   | 20 000    |
  * | MUTUAL_STREAM_MESSAGES | messages each of two CPUs tells the other in one turn | 12 000 | 60 000 |
  * | FORWARDING_MOVES | moves of an actor that three CPUs stream to      | 6       | 100       |
- * | FLOODED_MOVES    | moves of an actor that three CPUs flood          | 1       | 6         |
+ * | FLOODED_MOVES    | moves of an actor that three CPUs flood          | 6       | 60        |
  * | DELIVERY_RUNS    | fast-check runs of the cross-CPU delivery contract | 60    | 1 000     |
  */
 
