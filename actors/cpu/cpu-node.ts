@@ -271,8 +271,12 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     this.reply(source, askId, 0, ok, value);
   }
 
-  /** Answers ask `askId` of CPU `source` (asked by its actor `to`, 0 for the CPU) with a reply frame. */
-  reply(source: number, askId: number, to: Pid, ok: boolean, value: unknown): void {
+  /**
+   * Answers ask `askId` of CPU `source` (asked by its actor `to`, 0 for the CPU) with a reply frame.
+   * A reply that waits for room counts against `replier`, the actor asked, as what it sends does
+   * (it is parked, outbox.ts), even when it answers outside its turns (`replyLater`).
+   */
+  reply(source: number, askId: number, to: Pid, ok: boolean, value: unknown, replier: Pid = 0): void {
     if (this.down.has(source)) return; // the asker's CPU died; its asks died with it
     let frame: EncodedBytes;
     try {
@@ -281,7 +285,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
       // A reply that cannot travel (a function, a class instance) fails the ask instead of hanging it.
       frame = this.port.encodeReply(source, askId, to, false, toWireError(error));
     }
-    this.outbox.offer(source, frame, value, 0, null, 'must-arrive');
+    this.outbox.offer(source, frame, value, replier, null, 'must-arrive');
   }
 
   // ---- receiving -----------------------------------------------------------------------------
@@ -363,7 +367,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     }
     const { askId, from } = message;
     const deadlineMs = (message as Partial<TimedEnvelope>).deadlineMs;
-    const id = this.kernel.asks.forward(from, cell, (ok, value) => this.reply(source, askId, from, ok, value), deadlineMs);
+    const id = this.kernel.asks.forward(from, cell, (ok, value) => this.reply(source, askId, from, ok, value, cell.pid), deadlineMs);
     this.deliverHere(cell, message.body, -id);
   }
 

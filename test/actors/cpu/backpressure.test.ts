@@ -3,7 +3,7 @@ import { Kernel, RingFullError, type DeadLetter } from '../../../boot/index.js';
 import type { CrossCpuOverflow } from '../../../actors/cpu/cpu-node.js';
 import { frameBytesMax, structureCountMax } from '../../../protocols/limits.js';
 import { outboxFrameOverheadBytes } from '../../../actors/cpu/limits.js';
-import { Collector, Counter, Recorder, Streamer, Watcher } from './fixtures/behaviors.js';
+import { Collector, Counter, LateReplier, ManyAsker, Recorder, Streamer, Watcher } from './fixtures/behaviors.js';
 import { nodeOf } from '../../helpers/kernel.js';
 
 const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
@@ -209,6 +209,33 @@ describe('parking: backpressure holds the sending actor, not its CPU', () => {
     expect(node.outbox.parkedActors).to.equal(0);
     expect(await kernel.runUntil(recorder.ask({ type: 'summary' }))).to.deep.equal({ count: 2 * count, inOrder: true });
     expect(deadLetters).to.deep.equal([]);
+    await kernel.shutdown();
+  });
+});
+
+describe('replies are counted against their replier', () => {
+  it('an actor that answers asks from another CPU outside its turns is parked while its answers wait for the ring, and all arrive', async () => {
+    // Each message costs 10 µs of virtual time, so CPU 1 drains its ring slowly.
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 11, cpus: 2, modules, ringBytes, simulatedCostMs: 0.01 });
+    const replier = kernel.spawn(LateReplier, { cpu: 0 });
+    const asker = kernel.spawn(ManyAsker, { cpu: 1 });
+    await kernel.settle();
+    const count = 40;
+    const node = nodeOf(kernel);
+    const replierCell = node.kernel.cellOf(replier.pid)!;
+    const answered = asker.ask({ type: 'ask-many', to: replier.pid, count, size: 200 });
+    // 40 answers of 200 bytes do not fit a 2 KiB ring: the rest wait, and they are the replier's.
+    let sawThemWait = false;
+    for (let step = 0; step < 400 && !sawThemWait; step++) {
+      await kernel.advance(0.01);
+      if (node.outbox.waiting === 0) continue;
+      sawThemWait = true;
+      expect(node.outbox.holdsFramesOf(replierCell), 'the answers waiting are counted as its own').to.equal(true);
+      expect(node.outbox.parkedActors).to.equal(1);
+    }
+    expect(sawThemWait, 'answers waited for room').to.equal(true);
+    expect(await kernel.runUntil(answered)).to.equal(count);
+    expect(node.outbox.parkedActors).to.equal(0);
     await kernel.shutdown();
   });
 });
