@@ -141,6 +141,10 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     return this.refs.remoteCell(pid);
   }
 
+  movedRef(pid: Pid): ActorRef<never> | undefined {
+    return this.forwarding.refOf(pid) as ActorRef<never> | undefined;
+  }
+
   lookupName(name: string): ActorRef<never> | undefined {
     return this.names.lookup(name);
   }

@@ -85,6 +85,14 @@ export class Forwarding implements HoldSink {
     return settled;
   }
 
+  /** The ref mail to old pid `pid` follows here (one of this CPU's, switched with its routes); undefined if it has no live route. */
+  refOf(pid: Pid): ActorRef<Message> | undefined {
+    const route = this.route(pid);
+    if (route === undefined || route.status >= Status.Stopping) return undefined;
+    // A hold's own ref is never handed out: the ref of the route it replaces leads to it.
+    return route instanceof ForwardHold ? route.oldRoute.ref : route.ref;
+  }
+
   /** The pids local actor `cell` had before it came here (empty if it never moved). */
   aliasesOf(cell: Cell): readonly Pid[] {
     return this.travels.get(cell)?.aliases ?? [];

@@ -20,6 +20,8 @@ export interface CpuRouting {
   spawnOn(cpu: number, behavior: AnyBehavior, options: SpawnOptions | undefined): Cell;
   /** The stand-in for `pid`, an actor of another CPU (one object per pid while cached). */
   remoteCell(pid: Pid): Cell;
+  /** The ref mail to `pid` follows, a pid an actor had on this CPU before it moved away; undefined if none. */
+  movedRef(pid: Pid): ActorRef<never> | undefined;
   /** The actor another CPU announced under `name`, if any. */
   lookupName(name: string): ActorRef<never> | undefined;
   /** Asks the CPU of `cell` (a stand-in) to stop its actor. */

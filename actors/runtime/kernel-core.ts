@@ -268,7 +268,8 @@ export class KernelCore {
     // 0 names no actor (a ref awaiting its far spawn has it): a stand-in for it would wait forever.
     if (pid === 0) return undefined;
     if (this.node !== null && pidCpu(pid) !== this.cpu && pidCpu(pid) < this.node.cpus) return this.node.remoteCell(pid).ref as ActorRef<M>;
-    return this.cellOf(pid)?.ref as ActorRef<M> | undefined;
+    // An actor that moved away is reached through its route, as mail to its old pid is.
+    return (this.cellOf(pid)?.ref ?? this.node?.movedRef(pid)) as ActorRef<M> | undefined;
   }
 
   /**

@@ -3,7 +3,7 @@ import { ActorRef, Kernel } from '../../../boot/index.js';
 import { ProtocolError } from '../../../protocols/protocol-error.js';
 import { eventually } from '../../helpers/eventually.js';
 import { answered, settle } from '../../helpers/kernel.js';
-import { Collector, RefUser, type CollectorMsg } from './fixtures/behaviors.js';
+import { Collector, Ledger, RefUser, Sender, type CollectorMsg } from './fixtures/behaviors.js';
 
 const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
 
@@ -65,6 +65,18 @@ describe('refs inside messages between CPUs', () => {
     user.tell({ type: 'greet', to: gone });
     await settle(kernel);
     expect(letters).to.deep.equal([{ type: 'hello', from: user.pid }]);
+  });
+
+  it('a pid an actor had on this CPU before it moved away still leads to it (a late ref, a pid kept as a number)', async () => {
+    const ledger = kernel.spawn(Ledger, { cpu: 0 });
+    const sender = kernel.spawn(Sender, { cpu: 0 });
+    await settle(kernel);
+    const oldPid = ledger.pid;
+    expect(await answered(kernel, kernel.scheduler.ask({ type: 'sched.migrate', pid: oldPid, cpu: 1 }))).to.equal(true);
+    expect(ledger.pid).to.not.equal(oldPid);
+    // The sender resolves the old pid on this CPU, as a ref arriving from a CPU yet to hear of the move is.
+    expect(await answered(kernel, sender.ask({ type: 'send', to: oldPid, count: 5, tag: 1 }))).to.equal(5);
+    expect(await answered(kernel, ledger.ask({ type: 'summary' }))).to.deep.equal({ count: 5, inOrder: true });
   });
 
   it('refuse, at the send, a ref still being spawned and plain data that uses the ref key', async () => {
