@@ -29,6 +29,12 @@ export const busyRoundsPerYield = 16;
  * (code outside actors, mail forwarded for actors that moved).
  */
 export const outboxBytesMaxDefault = 16 * 1024 * 1024;
+/**
+ * Room frames that must arrive (the kernel's own, replies, mail accepted already) have in an outbox
+ * beyond `outboxBytesMax`, as a share of it: actors' frames that fill an outbox to its bound cannot
+ * make a stop, a link, a fence or a reply a dead letter.
+ */
+export const mustArriveReserveShare = 1;
 /** What a waiting frame costs beyond its bytes: its record, its copy's object, the queue slot. */
 export const outboxFrameOverheadBytes = 128;
 /**

@@ -18,7 +18,8 @@
  * An outbox is bounded in bytes (`outboxBytesMax`): one turn cannot be interrupted, so what a single
  * turn sends waits whole, as does what nothing can park (code outside any actor, mail forwarded for
  * actors that moved, which waits in its ring past `forwardedOutboxShareMax` of the bound); past
- * the bound, a frame is a `ring-full` dead letter at once.
+ * the bound, a frame is a `ring-full` dead letter at once. Frames that must arrive have a reserve
+ * beyond it (`mustArriveReserveShare`), so a flood of actors' frames cannot crowd them out.
  */
 import { assert } from '../../ground/assert.js';
 import { BoundedQueue } from '../../ground/bounded-queue.js';
@@ -30,7 +31,7 @@ import { type Cell, Hold } from '../runtime/cell.js';
 import type { DeadLetterReason } from '../runtime/events.js';
 import { messageTypeOf } from '../runtime/events.js';
 import type { KernelCore } from '../runtime/kernel-core.js';
-import { forwardedOutboxShareMax, outboxFrameOverheadBytes, outboxRetryMs } from './limits.js';
+import { forwardedOutboxShareMax, mustArriveReserveShare, outboxFrameOverheadBytes, outboxRetryMs } from './limits.js';
 import type { CpuPort } from './port.js';
 
 /** What a full ring to another CPU does with a message (see the module doc). */
@@ -111,11 +112,12 @@ export class Outboxes {
         const box =
           outbox ??
           (this.outboxes[cpu] = {
-            queue: new BoundedQueue<Waiting>(Math.ceil(this.outboxBytesMax / outboxFrameOverheadBytes), 64),
+            queue: new BoundedQueue<Waiting>(Math.ceil((this.outboxBytesMax * (1 + mustArriveReserveShare)) / outboxFrameOverheadBytes), 64),
             bytes: 0,
           });
         const cost = frame.length + outboxFrameOverheadBytes;
-        if (box.bytes + cost > this.outboxBytesMax) {
+        const bound = overflow === 'wait' ? this.outboxBytesMax : this.outboxBytesMax * (1 + mustArriveReserveShare);
+        if (box.bytes + cost > bound) {
           this.refuse(cpu, message, origin, target, 'ring-full');
           return false;
         }

@@ -129,6 +129,29 @@ describe('backpressure between CPUs', () => {
     await kernel.shutdown();
   });
 
+  it("wait: an outbox that what actors send filled to its bound still takes the kernel's frames: an exit signal behind the flood arrives", async () => {
+    const { kernel, deadLetters } = await boot('wait', frameBytesMax + outboxFrameOverheadBytes);
+    const recorder = await spawnedRecorder(kernel);
+    const watcher = kernel.spawn(Watcher);
+    watcher.tell({ type: 'watch', ref: recorder });
+    await kernel.simulatedClock.advance(5);
+    const reason = { shutdown: 'after the flood' };
+    const sent = watcher.ask({ type: 'flood-then-exit', ref: recorder, reason });
+    await kernel.simulatedClock.advance(5);
+    expect(await sent).to.be.above(0);
+    const refused = deadLetters.filter((letter) => letter.reason === 'ring-full');
+    expect(
+      refused.map((letter) => letter.messageType),
+      'only the note past the bound is refused',
+    ).to.deep.equal(['note']);
+    const downs = watcher.ask({ type: 'downs' });
+    await kernel.simulatedClock.advance(0);
+    expect(await downs).to.deep.equal([[recorder.pid, JSON.stringify(reason)]]);
+    // The rest are notes the signal overtook in the recorder's mailbox: they died with it.
+    expect(deadLetters.every((letter) => letter.messageType === 'note')).to.equal(true);
+    await kernel.shutdown();
+  });
+
   it('wait: the outbox has a bound in bytes; past it, a frame is a ring-full dead letter at once', async () => {
     const { kernel, deadLetters } = await boot('wait', frameBytesMax + outboxFrameOverheadBytes);
     const recorder = await spawnedRecorder(kernel);
