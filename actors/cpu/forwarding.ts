@@ -5,20 +5,24 @@
  * the new pid: the move's frame carries the old one, and mail sent after the move right behind it is
  * addressed to that (see RemoteCell.alias), so a move holds no mail and refuses none.
  *
- * Routes stay short. When the actor leaves a CPU, every route there that led to it leads to its new
- * CPU. When it comes back to a CPU it had left, that CPU's routes for it are switched to lead to it
- * directly, but only once the mail already on the old route has arrived: a fence (`kernel.fence`) goes
- * down the old route behind that mail, and until the CPU where it finds the actor answers
- * (`kernel.fenced`), mail to the alias waits in a hold (forward-hold.ts), which then drains into the
- * actor's mailbox as it has room, as a ring would. So a route leads to the CPU
- * the actor went to when it last left, every route followed from a CPU moves forward in the actor's
- * travels, and mail to any old pid crosses at most one CPU per other CPU (0 → 1 → 0 becomes 0).
+ * Routes stay short. When the actor arrives at a CPU, that CPU switches its routes and refs that
+ * lead to the actor's old pids to lead to it, and tells every other CPU where it is now
+ * (`kernel.relocated`, with its count of moves, so older news never undoes newer). Each CPU switches
+ * its routes and refs to the actor's newest pid, but only once the mail already on the old route has
+ * arrived: a fence (`kernel.fence`) goes down the old route behind that mail, and until the CPU where
+ * it finds the actor answers (`kernel.fenced`), mail to the alias waits in a hold (forward-hold.ts),
+ * which then drains into the actor (or on towards it) as it has room, as a ring would. Once the news
+ * has spread, mail to any old pid crosses at most one CPU on its way.
+ *
+ * Routes stay few: a CPU keeps routes only for the pids the actor still carries (its last
+ * `aliasesCarriedMax`), and drops older ones when it hears of a move.
  *
  * Per sender, order holds: a sender's mail to one pid takes one route, and a route changes only
  * when the actor leaves (what came before went with it, in its mailbox) or after its fence.
  *
  * Refs are routes too: the ref objects of this CPU that led to the actor when it left (shared by
- * every holder here) lead to its stand-in, and when it comes back, through the hold, to it again.
+ * every holder here) lead to its stand-in, and when news of a move comes, through a hold, to where
+ * it is.
  */
 import { pidCpu, type Pid } from '../../ground/pid.js';
 import { KERNEL_FENCE, KERNEL_FENCED, KERNEL_RELOCATED, kernelFence, kernelFenced, kernelRelocated, type KernelFence } from '../../protocols/runtime.js';
@@ -155,7 +159,17 @@ export class Forwarding implements HoldSink {
       const stand = pidCpu(alias) !== this.node.cpu ? this.node.refs.known(alias) : undefined;
       if (stand !== undefined) ways.add(pastDone(stand.ref.cell));
     }
+    // Routes of pids the actor no longer carries (older than its last `aliasesCarriedMax`) go.
+    const carried = new Set(aliases);
+    const older: Pid[] = [];
+    for (const [pid, route] of this.routes) if (!carried.has(pid) && ways.has(pastDone(route))) older.push(pid);
+    for (const pid of older) this.routes.delete(pid);
     for (const way of ways) this.redirect(way, where);
+  }
+
+  /** Routes kept for old pids of actors that moved. */
+  get routeCount(): number {
+    return this.routes.size;
   }
 
   /** Moves held mail on where the actor's mailbox has room again; called after every busy round. */

@@ -81,7 +81,10 @@ export const forwardHoldDrainingMessagesMax = 256;
 export const forwardHoldFencesMax = 1_024;
 /**
  * Old pids a moving actor carries to its new CPU (forwarding.ts), newest first kept: enough for its
- * recent travels, and a move's frame stays small however often it moves.
+ * recent travels, and a move's frame stays small however often it moves. They are also the pids
+ * that keep reaching it: each CPU drops its routes for older ones when it hears of a move, so routes
+ * stay bounded however often an actor moves (refs are switched, and never need them; a pid kept as
+ * a number that old is a dead letter `stopped`).
  */
 export const aliasesCarriedMax = 64;
 /** How long a hold waits for its fence before it sends it again (one lost with a CPU it passed through), in ms. */
