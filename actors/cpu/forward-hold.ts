@@ -45,11 +45,17 @@ export interface HoldSink {
   passFence(target: Cell, fence: KernelFence): void;
   /** Lets local actor `cell`, held for a switch (Hold.Switching), run again. */
   release(cell: Cell): void;
+  /** Counts `delta` messages held from `sender` (a pid, 0 for none): an actor whose mail is held does not move. */
+  countHeld(sender: Pid, delta: number): void;
   /** Sends a fence for `hold` down its old route, with a new number (its `serial` from then on) unless given one. */
   sendFence(hold: ForwardHold, serial?: number): void;
 }
 
 export class ForwardHold extends Cell {
+  /**
+   * What it holds, in order. A message's `cause` slot keeps its sender's pid instead (0 for none):
+   * held mail carries no trace cause, and the count of each sender's held mail needs it back.
+   */
   private readonly waiting: Mailbox;
   /** Local actors that sent past `capacity` while the fence was out: they wait for room (Hold.Switching). */
   private readonly parked = new Set<Cell>();
@@ -114,7 +120,7 @@ export class ForwardHold extends Cell {
   override deliver(message: unknown, origin: number): boolean {
     if (this.done) return this.target!.deliver(message, origin);
     const waiting = this.waiting;
-    if (waiting.count < this.capacity) return waiting.offer(message, origin, 0);
+    if (waiting.count < this.capacity) return this.hold(message, origin);
     if (this.target !== undefined) {
       // As a full mailbox refuses: a tell's sender keeps it, an ask fails now.
       if (origin < 0) this.kernel.asks.reject(-origin, new MailboxFullError(this.describe(), messageTypeOf(message), this.capacity));
@@ -124,10 +130,17 @@ export class ForwardHold extends Cell {
     if (sender !== null && !sender.isRemote() && waiting.count < this.capacity + forwardHoldParkedMessagesMax) {
       sender.held |= Hold.Switching;
       this.parked.add(sender);
-      return waiting.offer(message, origin, 0);
+      return this.hold(message, origin);
     }
     this.spill();
-    return waiting.offer(message, origin, 0);
+    return this.hold(message, origin);
+  }
+
+  private hold(message: unknown, origin: number): boolean {
+    const sender = origin > 0 ? origin : origin < 0 ? this.kernel.asks.senderOf(-origin) : 0;
+    if (!this.waiting.offer(message, origin, sender)) return false;
+    this.sink.countHeld(sender, 1);
+    return true;
   }
 
   /** A signal for the actor (an exit from a linked one): it takes the old route, as stops and monitors do. */
@@ -181,8 +194,12 @@ export class ForwardHold extends Cell {
         break;
       }
       const message = waiting.shift();
-      if (message instanceof HeldFence) sink.passFence(target, message.fence);
-      else sink.deliverHere(target, message, waiting.shiftedOrigin);
+      if (message instanceof HeldFence) {
+        sink.passFence(target, message.fence);
+      } else {
+        sink.countHeld(waiting.shiftedCause, -1);
+        sink.deliverHere(target, message, waiting.shiftedOrigin);
+      }
     }
     if (waiting.count < this.capacity && this.parked.size > 0) {
       for (const cell of this.parked) sink.release(cell);

@@ -61,6 +61,8 @@ export class Forwarding implements HoldSink {
   private readonly movedRefs = new WeakMap<Cell, ActorRef<Message>[]>();
   /** Holds in place: their fence is out, or back and they drain into their actor. */
   private readonly holds = new Set<ForwardHold>();
+  /** Messages held per local sender (see `holdsMailOf`). */
+  private readonly heldBySender = new Map<Pid, number>();
   /** The holds whose fence is back. */
   private readonly draining = new Set<ForwardHold>();
   private retryTimer: TimerHandle | null = null;
@@ -300,6 +302,18 @@ export class Forwarding implements HoldSink {
 
   deliverHere(target: Cell, message: unknown, origin: number): void {
     this.node.deliverHere(target, message, origin);
+  }
+
+  countHeld(sender: Pid, delta: number): void {
+    if (sender === 0 || pidCpu(sender) !== this.node.cpu) return;
+    const left = (this.heldBySender.get(sender) ?? 0) + delta;
+    if (left > 0) this.heldBySender.set(sender, left);
+    else this.heldBySender.delete(sender);
+  }
+
+  /** Whether mail local actor `cell` sent waits in a hold: moved now, its later mail could overtake it. */
+  holdsMailOf(cell: Cell): boolean {
+    return this.heldBySender.has(cell.pid);
   }
 
   release(cell: Cell): void {

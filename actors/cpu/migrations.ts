@@ -34,9 +34,14 @@ export class Migrations {
     const blocker = migrationBlocker(cell, kernel.userRoot);
     if (blocker !== null) return blocker;
     // Frames it sent may wait among them: sent from its new CPU, its mail could overtake them. And
-    // forwarded mail waiting there means rings are backed up: a move now lengthens its routes under
-    // a flood (forwarding.test loses mail then), so it waits for them too.
+    // forwarded mail waiting there means rings are backed up: a move now lengthens its routes.
     if (node.outbox.waiting > 0) return 'frames wait in the outboxes of its CPU';
+    // Likewise frames still in a ring to a third CPU (the ring to its new CPU is in order with the
+    // move's frame), and mail it sent that waits in a switch of routes here.
+    for (let other = 0; other < node.cpus; other++)
+      if (other !== node.cpu && other !== cpu && !node.isDown(other) && node.port.inFlightTo(other))
+        return `frames of its CPU are still in the ring to cpu ${other}`;
+    if (node.forwarding.holdsMailOf(cell)) return 'mail it sent waits in a switch of routes';
     const address = node.catalog.addressOf(cell.behavior);
     if (address === undefined) return 'its behaviour is not exported by a boot module';
     let state: Record<string, unknown> | null;
