@@ -5,6 +5,7 @@
  * Its ref, one object shared by every holder on the old CPU, points at the new home from then on.
  */
 import { describeError } from '../../ground/errors.js';
+import { ProtocolError } from '../../protocols/protocol-error.js';
 import type { Pid } from '../../ground/pid.js';
 import { kernelMigrate, type KernelMigrate } from '../../protocols/runtime.js';
 import type { Cell } from '../runtime/cell.js';
@@ -33,11 +34,10 @@ export class Migrations {
     if (node.isDown(cpu)) return `cpu ${cpu} is down`;
     const blocker = migrationBlocker(cell, kernel.userRoot);
     if (blocker !== null) return blocker;
-    // Frames it sent may wait among them: sent from its new CPU, its mail could overtake them. And
-    // forwarded mail waiting there means rings are backed up: a move now lengthens its routes.
-    if (node.outbox.waiting > 0) return 'frames wait in the outboxes of its CPU';
-    // Likewise frames still in a ring to a third CPU (the ring to its new CPU is in order with the
-    // move's frame), and mail it sent that waits in a switch of routes here.
+    // Sent from its new CPU, its mail could overtake what it sent from this one that is still on its
+    // way: frames that wait in an outbox, frames of this CPU still in a ring to a third CPU (the ring
+    // to its new CPU is in order with the move's frame), and mail that waits in a switch of routes.
+    if (node.outbox.holdsFramesOf(cell)) return 'frames it sent wait in an outbox';
     for (let other = 0; other < node.cpus; other++)
       if (other !== node.cpu && other !== cpu && !node.isDown(other) && node.port.inFlightTo(other))
         return `frames of its CPU are still in the ring to cpu ${other}`;
@@ -80,7 +80,11 @@ export class Migrations {
     try {
       frame = node.port.encode(cpu, request);
     } catch (error) {
-      why = `its state or messages cannot be encoded: ${describeError(error)}`;
+      // Too large now (a long mailbox) may fit later; what cannot be encoded never will (the scheduler pins it).
+      why =
+        error instanceof ProtocolError && error.code === 'too-large'
+          ? `its fields and mailbox do not fit a frame now: ${describeError(error)}`
+          : `its state or messages cannot be encoded: ${describeError(error)}`;
     }
     // Into the ring now or not at all, whatever the policy: an actor retired here whose frame then
     // expired in an outbox, or became a dead letter, would be lost; refused, it stays and runs on.
