@@ -128,7 +128,7 @@ export class Forwarding implements HoldSink {
    * way has arrived.
    */
   arrived(cell: Cell, from: Pid, aliases: readonly Pid[], moves: number): void {
-    // The newest only: an older alias left out keeps its route, which leads on to the actor the long way.
+    // The newest only: each CPU drops its routes for older ones when it hears of this move (relocate).
     const all = [...aliases, from].slice(-aliasesCarriedMax);
     this.travels.set(cell, { aliases: all, moves });
     // Mail its last CPU sent before it learnt the new pid is addressed to the old one.
