@@ -1,3 +1,4 @@
+import { drainsSoonInRowMax } from './limits.js';
 import { assert } from '../../ground/assert.js';
 import { type Cell, Hold, Status } from './cell.js';
 import type { KernelCore } from './kernel-core.js';
@@ -53,6 +54,10 @@ export abstract class Dispatcher {
    */
   incoming: IncomingFrames | null = null;
   private drainPending = false;
+  /** Inside a drain: work it asks for waits for the event loop (see `drainSoon`). */
+  protected draining = false;
+  /** Drains run as microtasks since the last one that waited for the event loop. */
+  private drainsSoonInRow = 0;
   private readonly drainBound = () => this.drain();
   constructor(
     protected readonly kernel: KernelCore,
@@ -87,11 +92,23 @@ export abstract class Dispatcher {
     this.enqueue(cell);
   }
 
-  /** Makes sure `drain` runs soon, once however often it is asked. */
+  /**
+   * Makes sure `drain` runs soon, once however often it is asked. Asked from outside a drain (code
+   * that tells or asks, a settled promise), it runs right after that code (`Clock.soon`), as
+   * xstate's send would run at once: an ask from outside an actor is answered without an event-loop
+   * hop. Asked from inside one (a drain out of budget, actors waking actors), and after
+   * `drainsSoonInRowMax` drains in a row, it waits for the event loop, so I/O is never starved.
+   */
   protected drainSoon(): void {
     if (this.drainPending) return;
     this.drainPending = true;
-    this.kernel.clock.schedule(this.drainBound);
+    if (this.draining || this.drainsSoonInRow >= drainsSoonInRowMax) {
+      this.drainsSoonInRow = 0;
+      this.kernel.clock.schedule(this.drainBound);
+      return;
+    }
+    this.drainsSoonInRow++;
+    this.kernel.clock.soon(this.drainBound);
   }
 
   /** Between turns: takes in frames other CPUs sent, if any (see `incoming`). */

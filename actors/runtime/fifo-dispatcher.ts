@@ -30,15 +30,20 @@ export class FifoDispatcher extends Dispatcher {
   drain(): void {
     this.drainStarted();
     const queue = this.runQueue;
-    for (let turns = 0; queue.count > 0; turns++) {
-      if (turns === drainTurnsMax) {
-        this.drainSoon();
-        return;
+    this.draining = true;
+    try {
+      for (let turns = 0; queue.count > 0; turns++) {
+        if (turns === drainTurnsMax) {
+          this.drainSoon();
+          return;
+        }
+        this.runTurn(queue.shift());
+        this.pollIncoming();
       }
-      this.runTurn(queue.shift());
-      this.pollIncoming();
+      this.drainedDry();
+    } finally {
+      this.draining = false;
     }
-    this.drainedDry();
   }
 
   private runTurn(cell: Cell): void {

@@ -22,6 +22,12 @@ export const drainTurnsMax = 4_096;
  * few µs, so the bound costs under 1 % of throughput, and a due timer is late by 2 ms at most.
  */
 export const drainMsMax = 2;
+/**
+ * Drains asked for from outside a drain (code that tells or asks, a settled promise) that run right
+ * after that code, as a microtask, before one waits for the event loop: an ask from outside an
+ * actor is answered without an event-loop hop, and a loop of such asks still lets I/O in.
+ */
+export const drainsSoonInRowMax = 64;
 
 assert(Number.isInteger(batchMessagesMax) && batchMessagesMax > 0, 'batchMessagesMax must be a positive integer');
 assert(mailboxInitialSlots > 0 && (mailboxInitialSlots & (mailboxInitialSlots - 1)) === 0, 'mailboxInitialSlots must be a power of two');
@@ -29,3 +35,4 @@ assert(mailboxCapacityDefault <= mailboxCapacityMax, 'mailboxCapacityDefault mus
 assert(askDeadlineMsDefault > 0 && shutdownTimeoutMsDefault > 0, 'default deadlines must be positive');
 assert(drainTurnsMax >= 1, 'drainTurnsMax must be at least one turn');
 assert(drainMsMax > 0, 'drainMsMax must be positive');
+assert(Number.isInteger(drainsSoonInRowMax) && drainsSoonInRowMax >= 0, 'drainsSoonInRowMax must be a whole number');

@@ -41,7 +41,6 @@ export class FairDispatcher extends Dispatcher {
   loads: Int32Array | null = null;
   /** Called once, on the wake that brings the load to 2 (the scheduler actor arms its balancer). */
   onLoaded: (() => void) | null = null;
-  private draining = false;
   /** Clock reading at the start of the current (or last) turn. */
   private turnStartMs = 0;
 

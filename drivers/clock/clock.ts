@@ -31,6 +31,12 @@ export interface Clock {
    */
   schedule(callback: () => void): void;
   /**
+   * Runs `callback` right after the current synchronous work, before the event loop gets control
+   * back (a microtask on the real clock; the same queue as `schedule` on the simulated one, whose
+   * order does not depend on it). For bounded work only: a chain of them starves I/O.
+   */
+  soon(callback: () => void): void;
+  /**
    * Sleeps this thread while `words[index]` holds `expected`, for at most `timeoutMs` (Infinity:
    * no bound): `Atomics.wait` on shared memory. `not-equal` at once if the word differs, `ok` when
    * another thread notified it, `timed-out` when the bound passed. A timed wait reads time, which is

@@ -85,6 +85,11 @@ export function createRealClock(options: RealClockOptions = {}): Clock {
       setImmediate(callback);
     },
 
+    soon(callback: () => void): void {
+      assert.equal(typeof callback, 'function', 'soon: callback must be a function');
+      queueMicrotask(callback);
+    },
+
     waitWhile(words: Int32Array, index: number, expected: number, timeoutMs: number): WaitOutcome {
       return Atomics.wait(words, index, expected, timeoutMs);
     },

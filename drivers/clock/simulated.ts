@@ -156,6 +156,11 @@ class VirtualClock implements SimulatedClock {
     this.ready.push(callback);
   }
 
+  /** The same as `schedule`: virtual time has no event loop to starve, and runs stay replayable. */
+  soon(callback: () => void): void {
+    this.schedule(callback);
+  }
+
   waitWhile(words: Int32Array, index: number, expected: number): WaitOutcome {
     return simulatedWait(words, index, expected);
   }

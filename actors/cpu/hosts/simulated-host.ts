@@ -95,6 +95,7 @@ class SimulatedMachine {
         ready.push(callback);
         poke();
       },
+      soon: (callback: () => void) => clock.schedule(callback),
       runReady: () => shared.runReady(),
       advance: (ms: number) => shared.advance(ms),
       // One clock for all CPUs: CPU time consumed on one delays the others too (no parallel time).
