@@ -5,7 +5,7 @@
 // The first two are ports of the study's case 01 (docs/measured-limits.md §1); keep them
 // byte-for-byte equivalent in behaviour, or the figures stop being comparable with docs/measured-limits.md.
 
-import { assign, createActor, setup } from 'xstate';
+import { assign, createActor, fromCallback, setup } from 'xstate';
 
 interface Msg {
   // `string`, not the literal 'ping': handlers branch on it as real ones would.
@@ -182,4 +182,42 @@ export function xstateSendLoop(n: number): number {
   actor.stop();
   if (count !== n) throw new Error(`xstate handled ${count}`);
   return count;
+}
+
+/** A request for the request/reply baselines: answer `n` through `reply`. */
+interface Request {
+  type: 'get';
+  n: number;
+  reply: (n: number) => void;
+}
+
+/**
+ * xstate's request/reply between code and an actor, in its fastest form: a `fromCallback` actor
+ * that answers each event through the callback the event carries, awaited as a promise. `k`
+ * round trips, one after the other; resolves with the sum of the answers (0 + 1 + ... + k-1).
+ */
+export async function xstateCallbackAskLoop(k: number): Promise<number> {
+  const echo = createActor(
+    fromCallback<Request>(({ receive }) => {
+      receive((event) => event.reply(event.n));
+    }),
+  ).start();
+  let sum = 0;
+  for (let n = 0; n < k; n++) sum += await new Promise<number>((reply) => echo.send({ type: 'get', n, reply }));
+  echo.stop();
+  return sum;
+}
+
+class AsyncEcho {
+  async get(n: number): Promise<number> {
+    return n;
+  }
+}
+
+/** The floor of any awaited request: `k` awaited calls of an async method; resolves with their sum. */
+export async function asyncMethodLoop(k: number): Promise<number> {
+  const echo = new AsyncEcho();
+  let sum = 0;
+  for (let n = 0; n < k; n++) sum += await echo.get(n);
+  return sum;
 }
