@@ -444,7 +444,8 @@ const N_XSTATE = 100_000;
 const N_RING = 2_000_000;
 const N_RING_TRACED = 300_000;
 const K_PINGPONG = 1_000_000;
-const K_ASK = 20_000;
+// Long enough that a rep measures the steady state: the GC before each rep costs the next few thousand asks.
+const K_ASK = 100_000;
 const K_ASK_SIM = 100_000;
 const M_SPAWN = 200_000;
 // < 65,536 (systemLaneCapacity): each stop pushes a child-exited signal into the guardian's system lane

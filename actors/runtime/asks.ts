@@ -1,3 +1,4 @@
+import { IntTable } from '../../ground/int-table.js';
 import type { TimerHandle } from '../../drivers/clock/clock.js';
 import { type Due, dueBefore, indexedHeapOf } from '../../ground/indexed-heap.js';
 import { assert } from '../../ground/assert.js';
@@ -38,7 +39,8 @@ const DeadlineHeap = indexedHeapOf<Due>(dueBefore);
  * waits on.
  */
 export class AskTable {
-  private readonly pending = new Map<number, PendingAsk>();
+  /** Asks in flight by id (an IntTable: a Map rebuilt its table on nearly every ask, see int-table.ts). */
+  private readonly pending = new IntTable<PendingAsk>();
   private readonly deadlines = new DeadlineHeap<PendingAsk>();
   private nextId = 1;
   private timer: TimerHandle | null = null;
@@ -101,9 +103,7 @@ export class AskTable {
   /** Fails every ask in flight whose target matches (e.g. all actors of a CPU that died). */
   rejectWhere(matches: (to: Cell) => boolean, error: (to: Cell) => unknown): number {
     let count = 0;
-    for (const [id, entry] of [...this.pending]) {
-      if (entry.to !== null && matches(entry.to) && this.reject(id, error(entry.to))) count++;
-    }
+    for (const entry of this.inFlight()) if (entry.to !== null && matches(entry.to) && this.reject(entry.id, error(entry.to))) count++;
     return count;
   }
 
@@ -142,8 +142,13 @@ export class AskTable {
 
   /** Fails every ask in flight (kernel shutdown), and cancels the deadline timer. */
   rejectAll(error: (to: Cell | null) => unknown): void {
-    for (const id of [...this.pending.keys()]) this.reject(id, error(this.pending.get(id)!.to));
+    for (const entry of this.inFlight()) this.reject(entry.id, error(entry.to));
     this.cancelTimer();
+  }
+
+  /** The asks in flight, oldest first: a copy, as failing them changes the table. */
+  private inFlight(): PendingAsk[] {
+    return this.pending.valuesNow().sort((a, b) => a.id - b.id);
   }
 
   private track(entry: PendingAsk): void {

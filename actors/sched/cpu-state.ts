@@ -23,15 +23,15 @@ export type CpuStateEvent = SchedCpuEvent['type'];
 
 const stateValues: readonly CpuStateValue[] = ['running', 'idlePolling', 'parked'];
 
-/** next[state][event], from the machine. */
-const next = new Map<CpuStateValue, Map<CpuStateEvent, CpuStateValue>>();
+/** next[state][event], from the machine: plain objects, as a lookup runs twice per drain. */
+const next = {} as Record<CpuStateValue, Record<CpuStateEvent, CpuStateValue>>;
 for (const value of stateValues) {
-  const row = new Map<CpuStateEvent, CpuStateValue>();
+  const row = {} as Record<CpuStateEvent, CpuStateValue>;
   for (const event of schedCpuEvents) {
     const [snapshot] = transition(schedCpuMachine, schedCpuMachine.resolveState({ value }), event);
-    row.set(event.type, snapshot.value as CpuStateValue);
+    row[event.type] = snapshot.value as CpuStateValue;
   }
-  next.set(value, row);
+  next[value] = row;
 }
 const initial = schedCpuMachine.config.initial as CpuStateValue;
 
@@ -56,7 +56,7 @@ export class CpuState implements DrainListener, CpuStateView {
   }
 
   send(event: CpuStateEvent): void {
-    const to = next.get(this.value)!.get(event)!;
+    const to = next[this.value][event];
     if (to === this.value) return;
     this.value = to;
     this.entered[to]++;
