@@ -35,6 +35,7 @@ export class IntTable<T> {
   }
 
   get(key: number): T | undefined {
+    if (key === 0) return undefined;
     const keys = this.keys;
     const mask = this.mask;
     for (let slot = key & mask; ; slot = (slot + 1) & mask) {
@@ -91,6 +92,8 @@ export class IntTable<T> {
   }
 
   private slotOf(key: number): number {
+    // 0 marks an empty slot: it is never a key.
+    if (key === 0) return -1;
     const keys = this.keys;
     const mask = this.mask;
     for (let slot = key & mask; ; slot = (slot + 1) & mask) {

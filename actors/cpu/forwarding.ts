@@ -161,12 +161,24 @@ export class Forwarding implements HoldSink {
       const stand = pidCpu(alias) !== this.node.cpu ? this.node.refs.known(alias) : undefined;
       if (stand !== undefined) ways.add(pastDone(stand.ref.cell));
     }
-    // Routes of pids the actor no longer carries (older than its last `aliasesCarriedMax`) go.
-    const carried = new Set(aliases);
-    const older: Pid[] = [];
-    for (const [pid, route] of this.routes) if (!carried.has(pid) && ways.has(pastDone(route))) older.push(pid);
-    for (const pid of older) this.routes.delete(pid);
+    // Routes of pids the actor no longer carries (older than its last `aliasesCarriedMax`) go, but
+    // only on news at least as new as any of its ways knows: late news carries an older list.
+    let known = -1;
+    for (const way of ways) known = Math.max(known, this.knownMoves(way));
+    if (where.moves >= known) {
+      const carried = new Set(aliases);
+      const older: Pid[] = [];
+      for (const [pid, route] of this.routes) if (!carried.has(pid) && ways.has(pastDone(route))) older.push(pid);
+      for (const pid of older) this.routes.delete(pid);
+    }
     for (const way of ways) this.redirect(way, where);
+  }
+
+  /** How many moves of its actor `way` (a route or ref target here) is known to be after. */
+  private knownMoves(way: Cell): number {
+    if (way instanceof ForwardHold) return way.location.moves;
+    if (!way.isRemote()) return this.movesOf(way);
+    return this.news.get(way) ?? -1;
   }
 
   /** Routes kept for old pids of actors that moved. */

@@ -60,8 +60,10 @@ describe('IntTable', () => {
     for (const id of live) expect(table.get(id)).to.equal(id);
   });
 
-  it('refuses keys that are not positive whole numbers', () => {
+  it('refuses keys that are not positive whole numbers, and finds none of them', () => {
     const table = new IntTable<string>();
+    table.set(5, 'five');
+    expect([table.has(0), table.get(0), table.delete(0), table.size]).to.deep.equal([false, undefined, false, 1]);
     for (const key of [0, -1, 1.5, Number.NaN, 2 ** 53]) expect(() => table.set(key, 'x')).to.throw(InvariantError, /positive whole numbers/);
   });
 });

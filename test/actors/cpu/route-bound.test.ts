@@ -48,4 +48,33 @@ describe('routes of an actor that moves often', () => {
     ]);
     await kernel.shutdown();
   });
+
+  it('late news of an early move drops no route: its list of pids is older than what the CPU knows', async () => {
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 9, cpus: 2, modules });
+    const letters: DeadLetter[] = [];
+    kernel.deadLetters.subscribe((letter) => letters.push(letter));
+    const ledger = kernel.spawn(Ledger, { cpu: 0 });
+    const movers = [kernel.spawn(Mover, { cpu: 0 }), kernel.spawn(Mover, { cpu: 1 })];
+    const sender = kernel.spawn(Sender, { cpu: 0 });
+    await settle(kernel);
+    const pids = [ledger.pid];
+    for (let move = 0; move < 4; move++) {
+      const from = pidCpu(ledger.pid);
+      expect(await answered(kernel, movers[from]!.ask({ type: 'move', pid: ledger.pid, cpu: 1 - from }))).to.equal(true);
+      await settle(kernel);
+      pids.push(ledger.pid);
+    }
+    const forwarding = nodeOf(kernel).forwarding;
+    const routes = forwarding.routeCount;
+    // The news CPU 1 sent after the first move, arriving only now: the ledger had one old pid then.
+    forwarding.relocate([pids[0]!], { pid: pids[1]!, moves: 1 });
+    expect(forwarding.routeCount).to.equal(routes);
+    // A pid CPU 0 gave it on its second visit still leads to it.
+    expect(pidCpu(pids[2]!)).to.equal(0);
+    expect(await answered(kernel, sender.ask({ type: 'send', to: pids[2]!, count: 3, tag: 1 }))).to.equal(3);
+    await settle(kernel);
+    expect(await answered(kernel, ledger.ask({ type: 'summary' }))).to.deep.equal({ count: 3, inOrder: true });
+    expect(letters).to.deep.equal([]);
+    await kernel.shutdown();
+  });
 });
