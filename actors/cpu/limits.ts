@@ -45,6 +45,13 @@ export const outboxFrameOverheadBytes = 128;
  * the smallest frames, where waiting at once would leave each CPU waiting for the other.
  */
 export const forwardedOutboxShareMax = 0.5;
+/**
+ * How long an outbox past that share may go without a frame leaving it before it takes forwarded
+ * mail anyway, in ms: two CPUs that forward into each other with both outboxes past half would
+ * otherwise wait for each other for ever. Far above a ring's drain time, so a slow but moving
+ * consumer is never mistaken for a stuck one.
+ */
+export const forwardedStallMsMax = 100;
 /** How long a message may wait in an outbox for ring space before it is a dead letter, in ms. */
 export const outboxWaitMsDefault = 5_000;
 /** How often a non-empty outbox retries its ring, in ms: the consumer does not signal freed space. */

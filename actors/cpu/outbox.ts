@@ -31,7 +31,7 @@ import { type Cell, Hold } from '../runtime/cell.js';
 import type { DeadLetterReason } from '../runtime/events.js';
 import { messageTypeOf } from '../runtime/events.js';
 import type { KernelCore } from '../runtime/kernel-core.js';
-import { forwardedOutboxShareMax, mustArriveReserveShare, outboxFrameOverheadBytes, outboxRetryMs } from './limits.js';
+import { forwardedOutboxShareMax, forwardedStallMsMax, mustArriveReserveShare, outboxFrameOverheadBytes, outboxRetryMs } from './limits.js';
 import type { CpuPort } from './port.js';
 
 /** What a full ring to another CPU does with a message (see the module doc). */
@@ -58,6 +58,8 @@ interface Outbox {
   readonly queue: BoundedQueue<Waiting>;
   /** Frames and bookkeeping held, in bytes (see `outboxFrameOverheadBytes`). */
   bytes: number;
+  /** When a frame last left it for the ring, or it last filled from empty (see `takesForwarded`). */
+  movedAtMs: number;
 }
 
 /** A whole encoded frame as the range `Outboxes.offer` takes. */
@@ -114,6 +116,7 @@ export class Outboxes {
           (this.outboxes[cpu] = {
             queue: new BoundedQueue<Waiting>(Math.ceil((this.outboxBytesMax * (1 + mustArriveReserveShare)) / outboxFrameOverheadBytes), 64),
             bytes: 0,
+            movedAtMs: 0,
           });
         const cost = frame.length + outboxFrameOverheadBytes;
         const bound = overflow === 'wait' ? this.outboxBytesMax : this.outboxBytesMax * (1 + mustArriveReserveShare);
@@ -124,7 +127,9 @@ export class Outboxes {
         // The frame lies in msgpackr's buffer, which the next encode reuses: keep a copy while it waits.
         const copy = frame.bytes.slice(frame.offset, frame.offset + frame.length);
         const sender = this.parkSender(origin);
-        const deadlineMs = overflow === 'wait' ? kernel.clock.now() + this.outboxWaitMs : Number.POSITIVE_INFINITY;
+        const nowMs = kernel.clock.now();
+        const deadlineMs = overflow === 'wait' ? nowMs + this.outboxWaitMs : Number.POSITIVE_INFINITY;
+        if (box.queue.count === 0) box.movedAtMs = nowMs;
         box.queue.push({ frame: copy, message, origin, target, deadlineMs, sender });
         box.bytes += cost;
         if (sender !== null) this.waitingBySender.set(sender, (this.waitingBySender.get(sender) ?? 0) + 1);
@@ -155,10 +160,16 @@ export class Outboxes {
 
   /**
    * Whether the outbox to `cpu` takes mail forwarded for another CPU now: while it is fuller than
-   * `forwardedOutboxShareMax`, such mail waits in its ring (see CpuNode.canTakeNow).
+   * `forwardedOutboxShareMax` and frames still leave it, such mail waits in its ring (see
+   * CpuNode.canTakeNow).
    */
   takesForwarded(cpu: number): boolean {
-    return (this.outboxes[cpu]?.bytes ?? 0) < this.outboxBytesMax * forwardedOutboxShareMax;
+    const outbox = this.outboxes[cpu];
+    if (outbox == null || outbox.bytes < this.outboxBytesMax * forwardedOutboxShareMax) return true;
+    // Nothing has left it for a while: the CPU behind may be waiting for this one (two CPUs that
+    // forward into each other, both outboxes past half). Take the mail in, into the room frames
+    // that must arrive have, so one of them moves again.
+    return this.kernel.clock.now() - outbox.movedAtMs >= forwardedStallMsMax;
   }
 
   /** Frames waiting in outboxes. */
@@ -237,6 +248,7 @@ export class Outboxes {
         this.refuse(cpu, head.message, head.origin, head.target, 'ring-full');
       } else if (this.port.offer(cpu, head.frame)) {
         this.shift(outbox);
+        outbox.movedAtMs = now;
       } else {
         break;
       }

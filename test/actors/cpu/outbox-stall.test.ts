@@ -1,0 +1,45 @@
+/**
+ * An outbox past half full turns mail forwarded for other CPUs away (it waits in its ring), as long
+ * as frames still leave it; once none has for `forwardedStallMsMax`, it takes such mail in, so two
+ * CPUs that forward into each other, both outboxes past half, cannot wait for each other for ever.
+ */
+import { expect } from 'chai';
+import { Kernel } from '../../../boot/index.js';
+import { forwardedStallMsMax, outboxFrameOverheadBytes } from '../../../actors/cpu/limits.js';
+import { frameBytesMax } from '../../../protocols/limits.js';
+import { Outboxes, wholeFrame } from '../../../actors/cpu/outbox.js';
+import type { CpuPort } from '../../../actors/cpu/port.js';
+
+describe('an outbox past half full, for forwarded mail', () => {
+  it('waits while frames leave it, and takes it in once none has for forwardedStallMsMax', async () => {
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 14 });
+    try {
+      // A ring to CPU 1 that takes a frame only when the test lets it.
+      let room = 0;
+      const port = { cpus: 2, offer: () => room-- > 0 } as unknown as CpuPort;
+      const frameBytes = 100;
+      const bytesMax = frameBytesMax + outboxFrameOverheadBytes;
+      const outboxes = new Outboxes(kernel.core, port, 'wait', 60_000, bytesMax);
+      const frame = wholeFrame(new Uint8Array(frameBytes));
+      const half = bytesMax / 2 / (frameBytes + outboxFrameOverheadBytes);
+      for (let i = 0; i <= half; i++) expect(outboxes.offer(1, frame, { type: 'note' }, 0, null)).to.equal(true);
+      expect(outboxes.takesForwarded(1), 'past half: forwarded mail waits').to.equal(false);
+      // Frames keep leaving (one per 10 ms): it goes on turning forwarded mail away.
+      for (let step = 0; step < 20; step++) {
+        await kernel.advance(10);
+        room = 1;
+        outboxes.flush();
+        outboxes.offer(1, frame, { type: 'note' }, 0, null);
+        expect(outboxes.takesForwarded(1), `moving, at ${step * 10} ms`).to.equal(false);
+      }
+      // Nothing leaves any more: after the stall bound it takes forwarded mail in.
+      await kernel.advance(forwardedStallMsMax - 1);
+      expect(outboxes.takesForwarded(1)).to.equal(false);
+      await kernel.advance(1);
+      expect(outboxes.takesForwarded(1), 'stuck: forwarded mail comes in').to.equal(true);
+      outboxes.cpuDown(1);
+    } finally {
+      await kernel.shutdown();
+    }
+  });
+});
