@@ -332,7 +332,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     if (cell.mailbox === null || !cell.mailbox.isFull) return true;
     if (cell.status !== Status.Running || (cell.held & Hold.Awaiting) !== 0) return true;
     if ((cell.held & Hold.Parked) !== 0) this.outbox.unpark(cell);
-    if ((cell.held & Hold.Switching) !== 0) this.forwarding.release(cell);
+    if ((cell.held & Hold.Switching) !== 0) this.kernel.dispatcher.lift(cell, Hold.Switching);
     return false;
   }
 

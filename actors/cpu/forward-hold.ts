@@ -43,8 +43,6 @@ export interface HoldSink {
   canTakeNow(cell: Cell): boolean;
   deliverHere(target: Cell, message: unknown, origin: number): void;
   passFence(target: Cell, fence: KernelFence): void;
-  /** Lets local actor `cell`, held for a switch (Hold.Switching), run again. */
-  release(cell: Cell): void;
   /** Counts `delta` messages held from `sender` (a pid, 0 for none): an actor whose mail is held does not move. */
   countHeld(sender: Pid, delta: number): void;
   /** Sends a fence for `hold` down its old route, with a new number (its `serial` from then on) unless given one. */
@@ -202,7 +200,7 @@ export class ForwardHold extends Cell {
       }
     }
     if (waiting.count < this.capacity && this.parked.size > 0) {
-      for (const cell of this.parked) sink.release(cell);
+      for (const cell of this.parked) this.kernel.dispatcher.lift(cell, Hold.Switching);
       this.parked.clear();
     }
     return empty;

@@ -26,7 +26,7 @@
  */
 import { pidCpu, type Pid } from '../../ground/pid.js';
 import { KERNEL_FENCE, KERNEL_FENCED, KERNEL_RELOCATED, kernelFence, kernelFenced, kernelRelocated, type KernelFence } from '../../protocols/runtime.js';
-import { type Cell, Hold, Status } from '../runtime/cell.js';
+import { type Cell, Status } from '../runtime/cell.js';
 import type { Message } from '../../ground/message.js';
 import type { ActorRef } from '../runtime/ref.js';
 import type { CpuNode } from './cpu-node.js';
@@ -326,11 +326,6 @@ export class Forwarding implements HoldSink {
   /** Whether mail local actor `cell` sent waits in a hold: moved now, its later mail could overtake it. */
   holdsMailOf(cell: Cell): boolean {
     return this.heldBySender.has(cell.pid);
-  }
-
-  release(cell: Cell): void {
-    cell.held &= ~Hold.Switching;
-    this.node.kernel.dispatcher.wake(cell);
   }
 
   /** Makes the routes and ref objects of this CPU that lead to `from` lead to `to`. */

@@ -191,8 +191,7 @@ export class Outboxes {
    * from other CPUs, which only it can take (see the module doc).
    */
   unpark(cell: Cell): void {
-    cell.held &= ~Hold.Parked;
-    this.kernel.dispatcher.wake(cell);
+    this.kernel.dispatcher.lift(cell, Hold.Parked);
   }
 
   /** CPU `cpu` died: what waited for it is a dead letter (its actors died with it), and its senders run on. */

@@ -1,6 +1,6 @@
-import { IntTable } from '../../ground/int-table.js';
 import type { TimerHandle } from '../../drivers/clock/clock.js';
 import { type Due, dueBefore, indexedHeapOf } from '../../ground/indexed-heap.js';
+import { IntTable } from '../../ground/int-table.js';
 import { assert } from '../../ground/assert.js';
 import type { Cell } from './cell.js';
 import { AskTimeoutError } from '../../ground/errors.js';

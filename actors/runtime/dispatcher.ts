@@ -1,7 +1,7 @@
-import { drainsSoonInRowMax } from './limits.js';
 import { assert } from '../../ground/assert.js';
 import { type Cell, Hold, Status } from './cell.js';
 import type { KernelCore } from './kernel-core.js';
+import { drainsSoonInRowMax } from './limits.js';
 
 /** What a dispatcher polls between turns: the CPU's inbound rings. */
 export interface IncomingFrames {
@@ -83,6 +83,12 @@ export abstract class Dispatcher {
    */
   release(_cell: Cell): number {
     return 0;
+  }
+
+  /** Lifts hold `reason` (a `Hold` bit) from `cell`, which runs again if no other holds it. */
+  lift(cell: Cell, reason: number): void {
+    cell.held &= ~reason;
+    this.wake(cell);
   }
 
   /** Schedules `cell` if it has work and is not already queued. */
