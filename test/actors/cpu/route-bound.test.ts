@@ -13,24 +13,32 @@ import { Ledger, Mover, Sender } from './fixtures/behaviors.js';
 
 const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
 
+/**
+ * Boots `cpus` simulated CPUs, moves a Ledger between CPUs 0 and 1 `moves` times, and returns the
+ * pids it had, oldest first, with a Sender on CPU `senderCpu` and the dead letters seen.
+ */
+async function movedLedger(seed: number, cpus: number, senderCpu: number, moves: number) {
+  const kernel = await Kernel.boot({ mode: 'simulated', seed, cpus, modules });
+  const letters: DeadLetter[] = [];
+  kernel.deadLetters.subscribe((letter) => letters.push(letter));
+  const ledger = kernel.spawn(Ledger, { cpu: 0 });
+  const movers = [kernel.spawn(Mover, { cpu: 0 }), kernel.spawn(Mover, { cpu: 1 })];
+  const sender = kernel.spawn(Sender, { cpu: senderCpu });
+  await settle(kernel);
+  const pids = [ledger.pid];
+  for (let move = 0; move < moves; move++) {
+    const from = pidCpu(ledger.pid);
+    expect(await answered(kernel, movers[from]!.ask({ type: 'move', pid: ledger.pid, cpu: 1 - from }))).to.equal(true);
+    await settle(kernel);
+    pids.push(ledger.pid);
+  }
+  return { kernel, letters, ledger, sender, pids };
+}
+
 describe('routes of an actor that moves often', () => {
   it('stay bounded by the pids it carries; a recent old pid still reaches it, and an older one is a dead letter', async () => {
-    const kernel = await Kernel.boot({ mode: 'simulated', seed: 8, cpus: 3, modules });
-    const letters: DeadLetter[] = [];
-    kernel.deadLetters.subscribe((letter) => letters.push(letter));
-    const ledger = kernel.spawn(Ledger, { cpu: 0 });
-    const movers = [kernel.spawn(Mover, { cpu: 0 }), kernel.spawn(Mover, { cpu: 1 })];
-    // On a CPU that never held a ref to it: it resolves old pids as a late ref or a stored number would.
-    const sender = kernel.spawn(Sender, { cpu: 2 });
-    await settle(kernel);
-    const pids = [ledger.pid];
-    const moves = aliasesCarriedMax + 16;
-    for (let move = 0; move < moves; move++) {
-      const from = pidCpu(ledger.pid);
-      expect(await answered(kernel, movers[from]!.ask({ type: 'move', pid: ledger.pid, cpu: 1 - from }))).to.equal(true);
-      await settle(kernel);
-      pids.push(ledger.pid);
-    }
+    // The sender is on a CPU that never held a ref to the ledger: it resolves old pids as a late ref or a stored number would.
+    const { kernel, letters, ledger, sender, pids } = await movedLedger(8, 3, 2, aliasesCarriedMax + 16);
     expect(nodeOf(kernel).forwarding.routeCount, 'routes on CPU 0').to.be.at.most(aliasesCarriedMax);
     // A pid of CPU 0 it had 10 moves ago, kept as a number: its route still leads to the actor.
     const recent = pids[pids.length - 11]!;
@@ -50,20 +58,7 @@ describe('routes of an actor that moves often', () => {
   });
 
   it('late news of an early move drops no route: its list of pids is older than what the CPU knows', async () => {
-    const kernel = await Kernel.boot({ mode: 'simulated', seed: 9, cpus: 2, modules });
-    const letters: DeadLetter[] = [];
-    kernel.deadLetters.subscribe((letter) => letters.push(letter));
-    const ledger = kernel.spawn(Ledger, { cpu: 0 });
-    const movers = [kernel.spawn(Mover, { cpu: 0 }), kernel.spawn(Mover, { cpu: 1 })];
-    const sender = kernel.spawn(Sender, { cpu: 0 });
-    await settle(kernel);
-    const pids = [ledger.pid];
-    for (let move = 0; move < 4; move++) {
-      const from = pidCpu(ledger.pid);
-      expect(await answered(kernel, movers[from]!.ask({ type: 'move', pid: ledger.pid, cpu: 1 - from }))).to.equal(true);
-      await settle(kernel);
-      pids.push(ledger.pid);
-    }
+    const { kernel, letters, ledger, sender, pids } = await movedLedger(9, 2, 0, 4);
     const forwarding = nodeOf(kernel).forwarding;
     const routes = forwarding.routeCount;
     // The news CPU 1 sent after the first move, arriving only now: the ledger had one old pid then.
