@@ -60,6 +60,11 @@ interface Outbox {
   bytes: number;
   /** When a frame last left it for the ring, or it last filled from empty (see `takesForwarded`). */
   movedAtMs: number;
+  /**
+   * At most the earliest deadline of its `wait` frames (+∞ when it has none): a frame that must
+   * arrive, stuck at the head, must not keep those behind it past their deadline (`expireBehindHead`).
+   */
+  waitDeadlineMsMin: number;
 }
 
 /** A whole encoded frame as the range `Outboxes.offer` takes. */
@@ -117,6 +122,7 @@ export class Outboxes {
             queue: new BoundedQueue<Waiting>(Math.ceil((this.outboxBytesMax * (1 + mustArriveReserveShare)) / outboxFrameOverheadBytes), 64),
             bytes: 0,
             movedAtMs: 0,
+            waitDeadlineMsMin: Number.POSITIVE_INFINITY,
           });
         const cost = frame.length + outboxFrameOverheadBytes;
         const bound = overflow === 'wait' ? this.outboxBytesMax : this.outboxBytesMax * (1 + mustArriveReserveShare);
@@ -130,6 +136,7 @@ export class Outboxes {
         const nowMs = kernel.clock.now();
         const deadlineMs = overflow === 'wait' ? nowMs + this.outboxWaitMs : Number.POSITIVE_INFINITY;
         if (box.queue.count === 0) box.movedAtMs = nowMs;
+        if (deadlineMs < box.waitDeadlineMsMin) box.waitDeadlineMsMin = deadlineMs;
         box.queue.push({ frame: copy, message, origin, target, deadlineMs, sender });
         box.bytes += cost;
         if (sender !== null) this.waitingBySender.set(sender, (this.waitingBySender.get(sender) ?? 0) + 1);
@@ -219,9 +226,15 @@ export class Outboxes {
     return cell;
   }
 
-  /** Takes the head of `outbox`'s queue out of its counts. */
+  /** Takes the head of `outbox`'s queue out of it and its counts. */
   private shift(outbox: Outbox): Waiting {
     const waiting = outbox.queue.shift();
+    this.uncount(outbox, waiting);
+    return waiting;
+  }
+
+  /** Takes `waiting`, out of `outbox`'s queue, out of its counts: its sender runs again if it has no other frame waiting. */
+  private uncount(outbox: Outbox, waiting: Waiting): void {
     outbox.bytes -= waiting.frame.length + outboxFrameOverheadBytes;
     const sender = waiting.sender;
     if (sender !== null) {
@@ -234,7 +247,6 @@ export class Outboxes {
         this.unpark(sender);
       }
     }
-    return waiting;
   }
 
   /** Sends what fits of one outbox; returns how many frames still wait. */
@@ -252,8 +264,33 @@ export class Outboxes {
         break;
       }
     }
+    if (queue.count === 0) outbox.waitDeadlineMsMin = Number.POSITIVE_INFINITY;
+    else if (outbox.waitDeadlineMsMin <= now) this.expireBehindHead(cpu, outbox, now);
     assert(queue.count > 0 || outbox.bytes === 0, () => `an empty outbox still counts ${outbox.bytes} bytes`);
     return queue.count;
+  }
+
+  /**
+   * The head waits with no deadline (it must arrive) and some `wait` frames behind it are past
+   * theirs: they become dead letters now, as they would at the head, and the rest keep their order.
+   */
+  private expireBehindHead(cpu: number, outbox: Outbox, now: number): void {
+    const queue = outbox.queue;
+    const expired: Waiting[] = [];
+    let deadlineMsMin = Number.POSITIVE_INFINITY;
+    for (let left = queue.count; left > 0; left--) {
+      const waiting = queue.shift();
+      if (waiting.deadlineMs > now) {
+        queue.push(waiting);
+        if (waiting.deadlineMs < deadlineMsMin) deadlineMsMin = waiting.deadlineMs;
+      } else {
+        this.uncount(outbox, waiting);
+        expired.push(waiting);
+      }
+    }
+    outbox.waitDeadlineMsMin = deadlineMsMin;
+    // Refused once the queue is whole again: a dead letter's subscriber may send to this CPU.
+    for (const waiting of expired) this.refuse(cpu, waiting.message, waiting.origin, waiting.target, 'ring-full');
   }
 
   /** A message that will not be sent: a dead letter with `reason`, and an ask behind it fails. */
