@@ -27,6 +27,12 @@ export const cpusMax = 32;
 
 // A pid must be able to name every CPU.
 assert(cpusMax <= cpuSpace, 'cpusMax must fit the cpu field of a pid');
+assert(cpusMax <= 32, 'a set of CPUs is one int32 with a bit per CPU (cpuBit)');
+
+/** CPU `cpu`'s bit in a set of CPUs held as one int32. */
+export function cpuBit(cpu: number): number {
+  return 1 << cpu;
+}
 
 export function makePid(cpu: number, slot: number, generation: number): Pid {
   assert(cpu >= 0 && cpu < cpuSpace, () => `cpu ${cpu} out of range`);

@@ -35,6 +35,8 @@ export const KERNEL_REPORTS = 'kernel.reports' as const;
 export const KERNEL_FENCE = 'kernel.fence' as const;
 export const KERNEL_FENCED = 'kernel.fenced' as const;
 export const KERNEL_RELOCATED = 'kernel.relocated' as const;
+export const KERNEL_SWEEP = 'kernel.sweep' as const;
+export const KERNEL_SWEPT = 'kernel.swept' as const;
 
 /** A user message for actor `to`; `from` is 0 outside any actor, `askId` is 0 for a tell. */
 export const kernelEnvelope = defineMessage(KERNEL_ENVELOPE, { to: 'pid', from: 'pid', askId: 'integer', body: 'any' });
@@ -107,6 +109,15 @@ export const kernelFenced = defineMessage(KERNEL_FENCED, { serial: 'integer', pi
  * moves: routes and refs of the receiver that lead to those pids may switch to it (forwarding.ts).
  */
 export const kernelRelocated = defineMessage(KERNEL_RELOCATED, { aliases: 'any', pid: 'pid', moves: 'integer' });
+/**
+ * Asks the receiving CPU to answer `kernel.swept` with the same `serial` once the mail the sender
+ * sent it before this has arrived where it goes: taken in there, or passed on along its routes and
+ * arrived at their ends (a fence follows each). An actor that sent it mail waits for the answer
+ * before it moves (see actors/cpu/move-sweeps.ts).
+ */
+export const kernelSweep = defineMessage(KERNEL_SWEEP, { serial: 'integer' });
+/** Sweep number `sweep` is done on the sending CPU. (Its own field name: each kernel message has its own record shape.) */
+export const kernelSwept = defineMessage(KERNEL_SWEPT, { sweep: 'integer' });
 
 /**
  * Asks the receiving CPU to tell the sender, with `kernel.down`, when its actor `pid` stops (at
@@ -167,6 +178,8 @@ export type KernelReports = MessageOf<typeof kernelReports>;
 export type KernelFence = MessageOf<typeof kernelFence>;
 export type KernelFenced = MessageOf<typeof kernelFenced>;
 export type KernelRelocated = MessageOf<typeof kernelRelocated>;
+export type KernelSweep = MessageOf<typeof kernelSweep>;
+export type KernelSwept = MessageOf<typeof kernelSwept>;
 export type KernelMessage =
   | KernelEnvelope
   | KernelReply
@@ -187,7 +200,9 @@ export type KernelMessage =
   | KernelReports
   | KernelFence
   | KernelFenced
-  | KernelRelocated;
+  | KernelRelocated
+  | KernelSweep
+  | KernelSwept;
 
 /** Every kernel descriptor, in a fixed order: codecs on all CPUs derive the same seeds from it. */
 export const runtimeDescriptors = [
@@ -211,6 +226,8 @@ export const runtimeDescriptors = [
   kernelFence,
   kernelFenced,
   kernelRelocated,
+  kernelSweep,
+  kernelSwept,
 ] as const;
 
 /**

@@ -9,7 +9,7 @@
  */
 import { assert } from '../../ground/assert.js';
 import { CpuDownError } from '../../ground/errors.js';
-import type { Pid } from '../../ground/pid.js';
+import { cpuBit, type Pid } from '../../ground/pid.js';
 import type { EncodedBytes } from '../../protocols/codec.js';
 import {
   KERNEL_ENVELOPE,
@@ -192,9 +192,9 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     this.links.requestUnlink(local, asRemote(cell));
   }
 
-  migrate(cell: Cell, cpu: number): string | null {
+  migrate(cell: Cell, cpu: number, settled: (why: string | null) => void): string | null {
     assert(cpu !== this.cpu && cpu >= 0 && cpu < this.cpus, () => `cpu ${cpu} is not another cpu of 0..${this.cpus - 1}`);
-    return this.migrations.migrate(cell, cpu);
+    return this.migrations.migrate(cell, cpu, settled);
   }
 
   // ---- RemoteSender: what stand-ins send -----------------------------------------------------
@@ -216,6 +216,9 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     // An ask whose deadline passed while it was held still goes, so its far side ends at once.
     const deadlineMs = origin < 0 ? Math.min(Math.max(1, kernel.asks.remainingMs(-origin)), envelopeDeadlineMsMax) : 0;
     const frame = this.port.encodeEnvelope(cpu, cell.address, from, origin < 0 ? -origin : 0, message, cause, deadlineMs);
+    // Its own mail, sent in its turn: it moves only once that has arrived (move-sweeps.ts).
+    const current = kernel.current;
+    if (current !== null && current.pid === from) current.sentCpus |= cpuBit(cpu);
     return this.outbox.offer(cpu, frame, message, origin, cell, overflow);
   }
 
@@ -419,6 +422,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     this.placements.cpuDown(cpu);
     this.outbox.cpuDown(cpu);
     this.forwarding.cpuDown(cpu);
+    this.migrations.cpuDown(cpu);
   }
 
   /** CPU `cpu` is back on fresh rings: map them, tell it our names, and respawn what this CPU had placed there. */

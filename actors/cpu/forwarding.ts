@@ -63,6 +63,8 @@ export class Forwarding implements HoldSink {
   private readonly holds = new Set<ForwardHold>();
   /** Messages held per local sender (see `holdsMailOf`). */
   private readonly heldBySender = new Map<Pid, number>();
+  /** Fences sent down every route at once (`fenceRoutes`), by serial: what each calls when it is back. */
+  private readonly routeFences = new Map<number, () => void>();
   /** The holds whose fence is back. */
   private readonly draining = new Set<ForwardHold>();
   private retryTimer: TimerHandle | null = null;
@@ -186,6 +188,40 @@ export class Forwarding implements HoldSink {
     return this.routes.size;
   }
 
+  /**
+   * Sends a fence down every route of this CPU that leads off it (or into a hold), and calls `done`
+   * once all are back: mail this CPU took in before now and passed on has arrived where it went.
+   * A fence lost with a CPU on its way never calls back: after `giveUpMs` its waiting is forgotten,
+   * and `done` is never called.
+   */
+  fenceRoutes(done: () => void, giveUpMs: number): void {
+    const ways = new Set<Cell>();
+    for (const route of this.routes.values()) {
+      const way = pastDone(route);
+      if (way.isRemote() && way.status < Status.Stopping) ways.add(way);
+    }
+    const serials: number[] = [];
+    let giveUp: TimerHandle | null = null;
+    // One more than the fences, taken off last: fences answered at once (the actor is here) cannot finish early.
+    let left = ways.size + 1;
+    const arrived = () => {
+      if (--left > 0) return;
+      if (giveUp !== null) this.node.kernel.clock.cancelTimer(giveUp);
+      done();
+    };
+    for (const way of ways) {
+      const serial = this.nextSerial++;
+      serials.push(serial);
+      this.routeFences.set(serial, arrived);
+      this.passFence(way, { type: KERNEL_FENCE, to: 0, origin: this.node.cpu, serial });
+    }
+    if (left > 1)
+      giveUp = this.node.kernel.clock.setTimer(giveUpMs, () => {
+        for (const serial of serials) this.routeFences.delete(serial);
+      });
+    arrived();
+  }
+
   /** Moves held mail on where the actor's mailbox has room again; called after every busy round. */
   flush(): void {
     for (const hold of this.draining) {
@@ -282,6 +318,12 @@ export class Forwarding implements HoldSink {
    * hold drains to where the actor is (the newer of that and what news came meanwhile).
    */
   private fenced(serial: number, found: Whereabouts): void {
+    const routeFence = this.routeFences.get(serial);
+    if (routeFence !== undefined) {
+      this.routeFences.delete(serial);
+      routeFence();
+      return;
+    }
     let hold: ForwardHold | undefined;
     for (const each of this.holds) if (each.serial === serial) hold = each;
     // A fence sent before the hold spilled mail down the old route completes nothing: that mail is behind it.
@@ -318,6 +360,11 @@ export class Forwarding implements HoldSink {
 
   countHeld(sender: Pid, delta: number): void {
     if (sender === 0 || pidCpu(sender) !== this.node.cpu) return;
+    // Where held mail goes is known only once its fence is back: a move of its sender sweeps every CPU.
+    if (delta > 0) {
+      const cell = this.node.kernel.cellOf(sender);
+      if (cell !== undefined) cell.sentCpus = -1;
+    }
     const left = (this.heldBySender.get(sender) ?? 0) + delta;
     if (left > 0) this.heldBySender.set(sender, left);
     else this.heldBySender.delete(sender);

@@ -94,5 +94,11 @@ export const forwardHoldFencesMax = 1_024;
  * a number that old is a dead letter `stopped`).
  */
 export const aliasesCarriedMax = 64;
+/**
+ * How long a move waits for the mail its actor sent to third CPUs to arrive (move-sweeps.ts), in ms;
+ * past it the move is called off and the actor stays. Generous: the sweep waits behind whatever those
+ * CPUs have yet to take in and pass on.
+ */
+export const moveSweepMsMax = 2_000;
 /** How long a hold waits for its fence before it sends it again (one lost with a CPU it passed through), in ms. */
 export const fenceRetryMs = 1_000;

@@ -6,7 +6,7 @@
  */
 import { describeError } from '../../ground/errors.js';
 import { ProtocolError } from '../../protocols/protocol-error.js';
-import type { Pid } from '../../ground/pid.js';
+import { cpuBit, type Pid } from '../../ground/pid.js';
 import { kernelMigrate, type KernelMigrate } from '../../protocols/runtime.js';
 import type { Cell } from '../runtime/cell.js';
 import { runtimeExported } from '../sched/decayed-runtime.js';
@@ -14,36 +14,71 @@ import { entityOf } from '../sched/fair-dispatcher.js';
 import { captureState, migrationBlocker, restoreState } from '../sched/migration.js';
 import type { CpuNode } from './cpu-node.js';
 import { defineFrameType, type FrameType } from './frame-registry.js';
+import { MoveSweeps } from './move-sweeps.js';
 import { wholeFrame } from './outbox.js';
 import { spawnOptionsFrom, type Placement } from './placements.js';
 import { RemoteCell } from './remote-cell.js';
 
 export class Migrations {
-  readonly frames: readonly FrameType[] = [defineFrameType(kernelMigrate, (message, source) => this.arrived(source, message))];
+  private readonly sweeps: MoveSweeps;
+  readonly frames: readonly FrameType[];
 
-  constructor(private readonly node: CpuNode) {}
+  constructor(private readonly node: CpuNode) {
+    this.sweeps = new MoveSweeps(node, (cell, cpu) => this.depart(cell, cpu));
+    this.frames = [defineFrameType(kernelMigrate, (message, source) => this.arrived(source, message)), ...this.sweeps.frames];
+  }
+
+  /** CPU `cpu` died: moves waiting for it are called off, or stop waiting for its answer. */
+  cpuDown(cpu: number): void {
+    this.sweeps.cpuDown(cpu);
+  }
 
   /**
-   * Moves local actor `cell` to CPU `cpu`. Returns null once it is on its way, or why it cannot
-   * move, in which case nothing changed. Mail sent to it after the move follows right behind the
-   * move's frame, in order, and mail to its old pid is forwarded (forwarding.ts).
+   * Moves local actor `cell` to CPU `cpu`. Returns why it cannot move, in which case nothing
+   * changed, or null once the move is under way: `settled` is then called with null when it has
+   * left (at once, or when the mail it sent to third CPUs has arrived: move-sweeps.ts), or with why
+   * the move was called off. Mail sent to it after the move follows right behind the move's frame,
+   * in order, and mail to its old pid is forwarded (forwarding.ts).
    */
-  migrate(cell: Cell, cpu: number): string | null {
+  migrate(cell: Cell, cpu: number, settled: (why: string | null) => void): string | null {
+    const node = this.node;
+    if (this.sweeps.waits(cell)) return 'it is moving already, once its earlier mail has arrived';
+    const why = this.refusal(cell, cpu);
+    if (why !== null) return why;
+    // Third CPUs it sent mail to (a dead one took that mail with it).
+    let third = 0;
+    if (cell.sentCpus !== 0)
+      for (let other = 0; other < node.cpus; other++)
+        if (other !== node.cpu && other !== cpu && (cell.sentCpus & cpuBit(other)) !== 0 && !node.isDown(other)) third |= cpuBit(other);
+    if (third === 0) {
+      const refused = this.depart(cell, cpu);
+      if (refused === null) settled(null);
+      return refused;
+    }
+    this.sweeps.start(cell, cpu, third, settled);
+    return null;
+  }
+
+  /** Why `cell` cannot move to `cpu` now, or null. */
+  private refusal(cell: Cell, cpu: number): string | null {
+    const node = this.node;
+    if (node.isDown(cpu)) return `cpu ${cpu} is down`;
+    const blocker = migrationBlocker(cell, node.kernel.userRoot);
+    if (blocker !== null) return blocker;
+    // Sent from its new CPU, its mail could overtake what it sent from this one that waits here.
+    if (node.outbox.holdsFramesOf(cell)) return 'frames it sent wait in an outbox';
+    if (node.forwarding.holdsMailOf(cell)) return 'mail it sent waits in a switch of routes';
+    if (node.catalog.addressOf(cell.behavior) === undefined) return 'its behaviour is not exported by a boot module';
+    return null;
+  }
+
+  /** Sends `cell`, which may move, to `cpu` now; returns why it cannot go after all, or null. */
+  private depart(cell: Cell, cpu: number): string | null {
     const node = this.node;
     const kernel = node.kernel;
-    if (node.isDown(cpu)) return `cpu ${cpu} is down`;
-    const blocker = migrationBlocker(cell, kernel.userRoot);
-    if (blocker !== null) return blocker;
-    // Sent from its new CPU, its mail could overtake what it sent from this one that is still on its
-    // way: frames that wait in an outbox, frames of this CPU still in a ring to a third CPU (the ring
-    // to its new CPU is in order with the move's frame), and mail that waits in a switch of routes.
-    if (node.outbox.holdsFramesOf(cell)) return 'frames it sent wait in an outbox';
-    for (let other = 0; other < node.cpus; other++)
-      if (other !== node.cpu && other !== cpu && !node.isDown(other) && node.port.inFlightTo(other))
-        return `frames of its CPU are still in the ring to cpu ${other}`;
-    if (node.forwarding.holdsMailOf(cell)) return 'mail it sent waits in a switch of routes';
-    const address = node.catalog.addressOf(cell.behavior);
-    if (address === undefined) return 'its behaviour is not exported by a boot module';
+    const refused = this.refusal(cell, cpu);
+    if (refused !== null) return refused;
+    const address = node.catalog.addressOf(cell.behavior)!;
     let state: Record<string, unknown> | null;
     try {
       state = captureState(cell);

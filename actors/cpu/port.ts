@@ -192,12 +192,6 @@ export class CpuPort {
     this.doorbell.ring(peer);
   }
 
-  /** Whether frames this CPU put into the ring to `peer` are still there: not yet handled by `peer`. */
-  inFlightTo(peer: number): boolean {
-    const link = this.outLinks[peer];
-    return link != null && link.ring.usedBytes() > 0;
-  }
-
   /**
    * What this CPU put into the ring to `peer` that `peer` never took, decoded, in order: call it once
    * the peer's worker has exited (nothing consumes the ring any more) and before `attachPeer` maps

@@ -106,6 +106,11 @@ export class Cell implements SystemContext<Message> {
   scheduled = false;
   /** Why it takes no message now: a set of `Hold` bits, 0 when it may run. */
   held = 0;
+  /**
+   * The CPUs it sent mail to since it came to this one (a set of `cpuBit`s): before it moves, what
+   * it sent to third CPUs must have arrived (actors/cpu/move-sweeps.ts).
+   */
+  sentCpus = 0;
   firstChild: Cell | null = null;
   lastChild: Cell | null = null;
   prevSibling: Cell | null = null;

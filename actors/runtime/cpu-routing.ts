@@ -40,6 +40,10 @@ export interface CpuRouting {
   requestLink(local: Cell, cell: Cell): void;
   /** Local actor `local` unlinked itself from `cell` (a stand-in): its CPU drops its half. */
   requestUnlink(local: Cell, cell: Cell): void;
-  /** Moves local actor `cell` to `cpu`; null once it is on its way, or why it cannot move. */
-  migrate(cell: Cell, cpu: number): string | null;
+  /**
+   * Moves local actor `cell` to `cpu`: returns why it cannot move, or null once the move is under
+   * way, in which case `settled` is called once, with null when it has left (at once, or once its
+   * earlier mail has arrived) or with why the move was called off (it stays).
+   */
+  migrate(cell: Cell, cpu: number, settled: (why: string | null) => void): string | null;
 }

@@ -84,9 +84,12 @@ class SchedulerActor implements SystemActorInstance<SchedControl> {
         }
         case 'sched.migrate': {
           const cell = this.localCell(message.pid);
-          const why = this.migrate(cell, message.cpu);
-          if (why !== null) throw new MigrationRefusedError(cell.describe(), message.cpu, why);
-          reply.resolve(true);
+          const { cpu } = message;
+          // Answered once it has left, or with why it stays: a move may wait for the actor's earlier mail.
+          const why = this.migrate(cell, cpu, (after) =>
+            after === null ? reply.resolve(true) : reply.reject(new MigrationRefusedError(cell.describe(), cpu, after)),
+          );
+          if (why !== null) throw new MigrationRefusedError(cell.describe(), cpu, why);
           return;
         }
         case 'sched.stats':
@@ -120,22 +123,36 @@ class SchedulerActor implements SystemActorInstance<SchedControl> {
     }
   }
 
-  /** Moves `cell` to `cpu`, or returns why not (and remembers it for the stats). */
-  private migrate(cell: Cell, cpu: number): string | null {
+  /**
+   * Moves `cell` to `cpu`, or returns why not (and remembers it for the stats). Null: the move is
+   * under way, and `settled` is told how it ended (see CpuRouting.migrate).
+   */
+  private migrate(cell: Cell, cpu: number, settled?: (why: string | null) => void): string | null {
     const node = this.kernel.node;
     if (node === null) return 'this kernel runs one CPU';
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= node.cpus) throw new RangeError(`cpu ${cpu} does not exist: this kernel runs cpus 0..${node.cpus - 1}`);
-    if (cpu === this.kernel.cpu) return null;
-    const why = node.migrate(cell, cpu);
-    if (why === null) {
-      this.stays.delete(cell);
-      this.migrations++;
+    if (cpu === this.kernel.cpu) {
+      settled?.(null);
       return null;
     }
+    const why = node.migrate(cell, cpu, (after) => {
+      if (after === null) {
+        this.stays.delete(cell);
+        this.migrations++;
+      } else {
+        this.stay(cell, after);
+      }
+      settled?.(after);
+    });
+    if (why !== null) this.stay(cell, why);
+    return why;
+  }
+
+  /** `cell` cannot move now, for `why`. */
+  private stay(cell: Cell, why: string): void {
     this.stays.set(cell, why);
     // State that cannot be encoded will not encode next time either: pin it, with the reason shown.
     if (why.startsWith('its state')) entityOf(cell).pinned = true;
-    return why;
   }
 
   private stats(): SchedStatsReply {

@@ -93,8 +93,10 @@ describe('backpressure between CPUs', () => {
     let seq = 0;
     while (deadLetters.length === 0) recorder.tell({ type: 'note', from: 0, seq: seq++ });
     // The ring to CPU 1 is full; the move is tried before CPU 1 takes anything out of it.
-    const refused = nodeOf(kernel).migrate(nodeOf(kernel).kernel.cellOf(counter.pid)!, 1);
+    const settled: (string | null)[] = [];
+    const refused = nodeOf(kernel).migrate(nodeOf(kernel).kernel.cellOf(counter.pid)!, 1, (why) => settled.push(why));
     expect(refused).to.equal('the ring to cpu 1 is full');
+    expect(settled, 'a move refused at once is not under way').to.deep.equal([]);
     expect(deadLetters.length, 'nothing of the move is a dead letter').to.equal(1);
     counter.tell({ type: 'add', n: 2 });
     const total = counter.ask({ type: 'get' });

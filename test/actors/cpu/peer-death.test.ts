@@ -7,7 +7,8 @@
 import { expect } from 'chai';
 import { ActorCrashedError, type DeadLetter, Kernel } from '../../../boot/index.js';
 import { eventually } from '../../helpers/eventually.js';
-import { Counter, DiesBusy, Flooder, Relay } from './fixtures/behaviors.js';
+import { pidCpu } from '../../../ground/pid.js';
+import { Counter, DiesBusy, Flooder, Mover, Relay, Sender } from './fixtures/behaviors.js';
 
 const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
 
@@ -66,6 +67,24 @@ describe('a peer that dies while another floods it (worker threads)', function (
       });
       expect(lost.map((letter) => (letter.message as { ms: number }).ms)).to.deep.equal([...Array(sent).keys()]);
       expect(new Set(lost.map((letter) => letter.reason))).to.deep.equal(new Set(['stopped']));
+    } finally {
+      await kernel.shutdown();
+    }
+  });
+
+  it('a move that waits for mail on a CPU that dies goes ahead: that mail died with it', async () => {
+    const kernel = await Kernel.boot({ cpus: 3, modules });
+    try {
+      const doomed = await kernel.spawned(kernel.spawn(DiesBusy, { cpu: 2 }));
+      const sender = await kernel.spawned(kernel.spawn(Sender, { cpu: 1 }));
+      const mover = await kernel.spawned(kernel.spawn(Mover, { cpu: 1 }));
+      doomed.tell({ type: 'die-after', ms: 300 });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      // CPU 2 is busy until it dies: the sender's mail waits in the ring to it, and so does the move's sweep.
+      expect(await sender.ask({ type: 'send', to: doomed.pid, count: 3, tag: 1 })).to.equal(3);
+      // Without the news the sweep would expire, and the move would be refused.
+      expect(await mover.ask({ type: 'move', pid: sender.pid, cpu: 0 })).to.equal(true);
+      await eventually(() => (pidCpu(sender.pid) === 0 ? true : undefined));
     } finally {
       await kernel.shutdown();
     }
