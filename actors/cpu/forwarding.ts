@@ -35,6 +35,7 @@ import { ForwardHold, type HoldSink, type Whereabouts } from './forward-hold.js'
 import { aliasesCarriedMax, fenceRetryMs, forwardHoldMessagesMax, outboxRetryMs } from './limits.js';
 import type { TimerHandle } from '../../drivers/clock/clock.js';
 import { RemoteCell } from './remote-cell.js';
+import { RouteTable } from './route-table.js';
 
 /** What an actor that arrived here carries on: the pids it had before (newest last) and how many moves it made. */
 interface Travels {
@@ -52,7 +53,7 @@ export class Forwarding implements HoldSink {
     defineFrameType(kernelRelocated, (message) => this.relocate(message.aliases as Pid[], { pid: message.pid, moves: message.moves })),
   ];
   /** Old pids of actors that moved (from this CPU, or to it) → where their mail goes now. */
-  private readonly routes = new Map<Pid, Cell>();
+  private readonly routes = new RouteTable();
   /** The travels of each actor that arrived here, for its next move. */
   private readonly travels = new WeakMap<Cell, Travels>();
   /** How new the whereabouts a stand-in was switched to are (their `moves`): older news leaves it as it is. */
@@ -169,9 +170,8 @@ export class Forwarding implements HoldSink {
     for (const way of ways) known = Math.max(known, this.knownMoves(way));
     if (where.moves >= known) {
       const carried = new Set(aliases);
-      const older: Pid[] = [];
-      for (const [pid, route] of this.routes) if (!carried.has(pid) && ways.has(pastDone(route))) older.push(pid);
-      for (const pid of older) this.routes.delete(pid);
+      // Routes lead to no done hold (its routes are switched on when it is done): each leads to its way.
+      for (const way of ways) for (const pid of this.routes.pidsTo(way)) if (!carried.has(pid)) this.routes.delete(pid);
     }
     for (const way of ways) this.redirect(way, where);
   }
@@ -196,7 +196,7 @@ export class Forwarding implements HoldSink {
    */
   fenceRoutes(done: () => void, giveUpMs: number): void {
     const ways = new Set<Cell>();
-    for (const route of this.routes.values()) {
+    for (const route of this.routes.ways()) {
       const way = pastDone(route);
       if (way.isRemote() && way.status < Status.Stopping) ways.add(way);
     }
@@ -377,12 +377,12 @@ export class Forwarding implements HoldSink {
 
   /** Makes the routes and ref objects of this CPU that lead to `from` lead to `to`. */
   private switchWay(from: Cell, to: Cell): void {
-    for (const [pid, route] of this.routes) if (route === from) this.routes.set(pid, to);
+    this.routes.switchAll(from, to);
     this.repoint(from, to);
   }
 
   private dropRoutesTo(cell: Cell): void {
-    for (const [pid, route] of this.routes) if (route === cell) this.routes.delete(pid);
+    this.routes.deleteAll(cell);
   }
 
   /**
