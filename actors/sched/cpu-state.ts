@@ -22,18 +22,23 @@ export type { CpuStateValue };
 export type CpuStateEvent = SchedCpuEvent['type'];
 
 const stateValues: readonly CpuStateValue[] = ['running', 'idlePolling', 'parked'];
+const eventTypes: readonly CpuStateEvent[] = schedCpuEvents.map((event) => event.type);
 
-/** next[state][event], from the machine: plain objects, as a lookup runs twice per drain. */
-const next = {} as Record<CpuStateValue, Record<CpuStateEvent, CpuStateValue>>;
-for (const value of stateValues) {
-  const row = {} as Record<CpuStateEvent, CpuStateValue>;
-  for (const event of schedCpuEvents) {
+/**
+ * next[state · events + event] → state, by index, from the machine: a lookup runs twice per drain,
+ * and keyed loads on string-named rows cost as much as the rest of an ask's bookkeeping.
+ */
+const next = new Uint8Array(stateValues.length * eventTypes.length);
+for (const [state, value] of stateValues.entries()) {
+  for (const [index, event] of schedCpuEvents.entries()) {
     const [snapshot] = transition(schedCpuMachine, schedCpuMachine.resolveState({ value }), event);
-    row[event.type] = snapshot.value as CpuStateValue;
+    next[state * eventTypes.length + index] = stateValues.indexOf(snapshot.value as CpuStateValue);
   }
-  next[value] = row;
 }
-const initial = schedCpuMachine.config.initial as CpuStateValue;
+const eventIndex = (type: CpuStateEvent): number => eventTypes.indexOf(type);
+const workArrivedEvent = eventIndex('sched.work-arrived');
+const queueEmptyEvent = eventIndex('sched.queue-empty');
+const initial = stateValues.indexOf(schedCpuMachine.config.initial as CpuStateValue);
 
 /** A CPU's scheduler state, read only: what the CPU does now. */
 export interface CpuStateView {
@@ -41,24 +46,36 @@ export interface CpuStateView {
 }
 
 export class CpuState implements DrainListener, CpuStateView {
-  value: CpuStateValue = initial;
+  private state = initial;
+  private readonly enteredCounts = stateValues.map(() => 0);
+
   /** Transitions taken into each state since boot. */
-  readonly entered: Record<CpuStateValue, number> = { running: 0, idlePolling: 0, parked: 0 };
+  get entered(): Record<CpuStateValue, number> {
+    return Object.fromEntries(stateValues.map((value, index) => [value, this.enteredCounts[index]])) as Record<CpuStateValue, number>;
+  }
+
+  get value(): CpuStateValue {
+    return stateValues[this.state]!;
+  }
 
   /** Dispatcher: a drain began. */
   workArrived(): void {
-    this.send('sched.work-arrived');
+    this.take(workArrivedEvent);
   }
 
   /** Dispatcher: a drain found nothing left to run. */
   ranDry(): void {
-    this.send('sched.queue-empty');
+    this.take(queueEmptyEvent);
   }
 
   send(event: CpuStateEvent): void {
-    const to = next[this.value][event];
-    if (to === this.value) return;
-    this.value = to;
-    this.entered[to]++;
+    this.take(eventIndex(event));
+  }
+
+  private take(event: number): void {
+    const to = next[this.state * eventTypes.length + event]!;
+    if (to === this.state) return;
+    this.state = to;
+    this.enteredCounts[to]!++;
   }
 }
