@@ -6,7 +6,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { envelopeHeaderBytes, readMailFrame } from '../actors/cpu/mail-frames.js';
 import { SpscRing } from '../actors/ring/index.js';
 import { frameBytesMax } from '../protocols/limits.js';
-import { createFrameCodec } from '../protocols/runtime.js';
+import { createFrameCodec } from '../protocols/frame-codec.js';
 import type { StructureList } from '../protocols/structure-table.js';
 
 export interface CodecWorkerData {

@@ -18,7 +18,7 @@ import { Worker } from 'node:worker_threads';
 import { Kernel, type ActorRef } from '../boot/index.js';
 import { SpscRing } from '../actors/ring/index.js';
 import { envelopeHeaderBytes, writeEnvelopeHeader } from '../actors/cpu/mail-frames.js';
-import { createFrameCodec } from '../protocols/runtime.js';
+import { createFrameCodec } from '../protocols/frame-codec.js';
 import type { EncodedBytes } from '../protocols/codec.js';
 import { Asker, BusySink, Echo, Sink, Streamer, type EchoMsg, type Ping, type SinkMsg, type StreamerMsg } from './cpu-actors.js';
 import { doneWord, roundWord, wantedWord, type CodecWorkerData } from './cpu-codec-worker.js';

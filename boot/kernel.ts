@@ -10,8 +10,6 @@ import type { Pid } from '../ground/pid.js';
 import type { SchedControl } from '../protocols/sched.js';
 import { validatePlainData } from '../protocols/schema.js';
 import type { CpuHost, CpuJoin } from '../actors/cpu/hosts/cpu-host.js';
-import { startSimulatedCpus } from '../actors/cpu/hosts/simulated-host.js';
-import { startWorkerCpus } from '../actors/cpu/hosts/worker-host.js';
 import type { WorkerKernelOptions } from '../actors/cpu/hosts/worker-protocol.js';
 import { cpuRingBytesDefault } from '../actors/cpu/limits.js';
 import { type AnySubsystem, isSubsystemName, type KernelHandle, type Subsystem } from '../actors/plugin/subsystem.js';
@@ -92,9 +90,11 @@ export class Kernel implements KernelHandle {
     const cpus = options.cpus ?? ((options.modules?.length ?? 0) > 0 && !simulated ? availableCpus() : 1);
     if (!Number.isInteger(cpus) || cpus < 1) throw new RangeError(`cpus must be a positive integer, got ${cpus}`);
     if (cpus === 1) return new Kernel(bootCpu(options, subsystems, null), subsystems, null).checkedAtExit();
+    // The CPU layer is loaded only for a machine of several CPUs (see CpuNodeClass).
+    const { CpuNode } = await import('../actors/cpu/cpu-node.js');
     const boots: CpuBoot[] = [];
     const bootOne = async (join: CpuJoin) => {
-      const boot = bootCpu(options, subsystems, join);
+      const boot = bootCpu(options, subsystems, join, CpuNode);
       boots.push(boot);
       return { core: boot.core, state: boot.state, node: boot.node! };
     };
@@ -104,10 +104,12 @@ export class Kernel implements KernelHandle {
       const clock = options.clock ?? createSimulatedClock();
       if (clock.kind !== 'simulated') throw new UsageError('simulated CPUs need a simulated clock');
       const random = options.random ?? createSeededRandom(options.seed ?? 0);
+      const { startSimulatedCpus } = await import('../actors/cpu/hosts/simulated-host.js');
       const { host } = await startSimulatedCpus({ cpus, clock: clock as SimulatedClock, random, modules, ringBytes }, bootOne);
       return new Kernel(boots[0]!, subsystems, host, boots).checkedAtExit();
     }
     const entry = new URL('./worker-entry.js', import.meta.url);
+    const { startWorkerCpus } = await import('../actors/cpu/hosts/worker-host.js');
     const { host } = await startWorkerCpus(
       { cpus, modules, ringBytes, heapMbMax: options.workerHeapMbMax, entry, kernelOptions: workerOptionsOf(options, subsystems) },
       bootOne,

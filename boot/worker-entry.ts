@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { describeError } from '../ground/errors.js';
 import { BehaviorCatalog } from '../actors/cpu/catalog.js';
 import { CpuLoop } from '../actors/cpu/cpu-loop.js';
+import { CpuNode } from '../actors/cpu/cpu-node.js';
 import { countSharedBuffers, watchBufferMemory } from '../actors/cpu/hosts/buffer-watchdog.js';
 import type { HostToWorker, SubsystemAddress, WorkerBoot, WorkerToHost } from '../actors/cpu/hosts/worker-protocol.js';
 import { type AnySubsystem, configure } from '../actors/plugin/subsystem.js';
@@ -22,13 +23,18 @@ try {
   const catalog = await BehaviorCatalog.load(boot.modules);
   const { subsystems: addresses, ...options } = boot.options;
   const subsystems = await Promise.all(addresses.map(importSubsystem));
-  const { core, node, state } = bootCpu({ ...options, mode: 'real' }, subsystems, {
-    cpu: boot.cpu,
-    memory: boot.memory,
-    catalog,
-    firstGeneration: boot.firstGeneration,
-    incarnation: boot.incarnation,
-  });
+  const { core, node, state } = bootCpu(
+    { ...options, mode: 'real' },
+    subsystems,
+    {
+      cpu: boot.cpu,
+      memory: boot.memory,
+      catalog,
+      firstGeneration: boot.firstGeneration,
+      incarnation: boot.incarnation,
+    },
+    CpuNode,
+  );
   const routing = node!;
   const loop = new CpuLoop(core, routing, state);
   const stopWatchdog = boot.bufferMbMax === undefined ? () => {} : watchBufferMemory(core.clock, boot.cpu, boot.bufferMbMax, sharedBytes);

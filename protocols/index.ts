@@ -36,7 +36,6 @@ export {
   KERNEL_EXIT,
   KERNEL_REPLY,
   KERNEL_STOP,
-  createFrameCodec,
   kernelDown,
   kernelEnvelope,
   kernelExit,
@@ -47,3 +46,5 @@ export {
 } from './runtime.js';
 export type { KernelDown, KernelEnvelope, KernelExit, KernelMessage, KernelReply, KernelStop } from './runtime.js';
 export * from './irq.js';
+export { createFrameCodec, type FrameCodecOptions } from './frame-codec.js';
+export { createIrqCodec } from './irq-codec.js';

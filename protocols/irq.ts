@@ -7,8 +7,6 @@
  * are declared here so the machine, the controller and traces agree on one vocabulary. (A vector
  * whose handler lives on another CPU sends it batches of events in `irq.batch` frames, below.)
  */
-import { createCodec } from './codec.js';
-import type { Codec } from './codec.js';
 import { createSchemaRegistry, defineMessage } from './schema.js';
 import type { MessageOf } from './schema.js';
 
@@ -115,15 +113,3 @@ export const irqDescriptors = [irqRaise, irqServiceStart, irqDrainDone, irqMask,
  * ```
  */
 export const irqRegistry = createSchemaRegistry(irqDescriptors);
-
-/**
- * A codec for irq messages; one per peer CPU and thread.
- *
- * @example
- * ```ts
- * const frame = createIrqCodec().encode({ type: IRQ_SIGNAL, name: 'SIGTERM', seq: 1 });
- * ```
- */
-export function createIrqCodec(options: { structures?: boolean } = {}): Codec<IrqMessage> {
-  return createCodec({ registry: irqRegistry as never, ...options }) as Codec<IrqMessage>;
-}

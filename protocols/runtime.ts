@@ -9,11 +9,9 @@
  * message sent from outside any actor. Ask ids are integers; 0 marks a tell.
  */
 import { assert } from '../ground/assert.js';
-import { createCodec } from './codec.js';
-import type { Codec, CodecOptions } from './codec.js';
 import { structureCountMax } from './limits.js';
 import { createSchemaRegistry, defineMessage } from './schema.js';
-import type { AnyMessage, MessageOf, SchemaRegistry } from './schema.js';
+import type { MessageOf } from './schema.js';
 
 export const KERNEL_ENVELOPE = 'kernel.envelope' as const;
 export const KERNEL_REPLY = 'kernel.reply' as const;
@@ -242,22 +240,3 @@ export const runtimeRegistry = createSchemaRegistry(runtimeDescriptors);
 
 // Every kernel message must get a pre-agreed record structure, or its first frame would need a sync.
 assert(runtimeDescriptors.length <= structureCountMax, 'kernel messages must fit in the shared structure table');
-
-/**
- * A codec for the frames of `schemas` (the runtime's and the subsystems', see FrameRegistry); create
- * one per peer CPU and thread. Defaults to the runtime's frames alone.
- *
- * @example
- * ```ts
- * const codec = createFrameCodec();
- * const frame = codec.encode({ type: KERNEL_STOP, to: pid, reason: 'shutdown' });
- * ```
- */
-export function createFrameCodec(schemas?: undefined, options?: FrameCodecOptions): Codec<KernelMessage>;
-export function createFrameCodec<M extends AnyMessage>(schemas: SchemaRegistry<M>, options?: FrameCodecOptions): Codec<M>;
-export function createFrameCodec(schemas: SchemaRegistry = runtimeRegistry, options: FrameCodecOptions = {}): Codec<AnyMessage> {
-  return createCodec({ registry: schemas, ...options });
-}
-
-/** A frame codec's options: a codec's, but its schemas. */
-export type FrameCodecOptions = Omit<CodecOptions<AnyMessage>, 'registry'>;

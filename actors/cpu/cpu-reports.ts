@@ -20,7 +20,6 @@
  * Event ids are unique across CPUs by construction (see `firstEventId`), so an event crosses as
  * it is and its `cause` still names the right event.
  */
-import type { Subscription } from 'rxjs';
 import type { TimerHandle } from '../../drivers/clock/clock.js';
 import { assert } from '../../ground/assert.js';
 import { ProtocolError } from '../../protocols/protocol-error.js';
@@ -62,7 +61,7 @@ export class CpuReports {
   private readonly deadLetters: Outgoing<DeadLetter>;
   private readonly events: Outgoing<KernelEvent>;
   /** This CPU's events, while CPU 0 wants them. */
-  private eventSubscription: Subscription | null = null;
+  private stopEvents: (() => void) | null = null;
   private flushScheduled = false;
   private retryTimer: TimerHandle | null = null;
   private readonly flushBound = () => {
@@ -83,9 +82,10 @@ export class CpuReports {
     if (node.cpu === reportsCpu) {
       kernel.tracing.onActiveChange = (active) => this.tellCpus(active);
     } else {
-      // The streams complete when this CPU's kernel stops; the subscriptions end with them.
-      kernel.failures.subscribe((failure) => this.hold(this.failures, failure));
-      kernel.deadLetters.subscribe((letter) => this.hold(this.deadLetters, letter));
+      // The streams complete when this CPU's kernel stops; the listeners end with them. Listeners,
+      // not rxjs subscriptions: a worker CPU that nobody observes never loads rxjs.
+      kernel.failureStream.listen((failure) => this.hold(this.failures, failure));
+      kernel.deadLetterStream.listen((letter) => this.hold(this.deadLetters, letter));
     }
   }
 
@@ -147,11 +147,11 @@ export class CpuReports {
   /** CPU 0 wants this CPU's events (`events`), or no longer does. */
   private observe(source: number, events: boolean): void {
     assert(source === reportsCpu, () => `cpu ${source} asked for events; only cpu ${reportsCpu} gathers them`);
-    if (events && this.eventSubscription === null) {
-      this.eventSubscription = this.node.kernel.events.subscribe((event) => this.hold(this.events, event));
-    } else if (!events && this.eventSubscription !== null) {
-      this.eventSubscription.unsubscribe();
-      this.eventSubscription = null;
+    if (events && this.stopEvents === null) {
+      this.stopEvents = this.node.kernel.tracing.listen((event) => this.hold(this.events, event));
+    } else if (!events && this.stopEvents !== null) {
+      this.stopEvents();
+      this.stopEvents = null;
       // Nobody on CPU 0 will read what is still queued: not a loss, so not counted.
       this.events.queue.clear();
     }

@@ -13,7 +13,8 @@
 import { assert } from '../../ground/assert.js';
 import { SpscRing } from '../ring/spsc-ring.js';
 import type { Codec, EncodedBytes } from '../../protocols/codec.js';
-import { KERNEL_STRUCTURES, createFrameCodec, runtimeRegistry, type KernelStructures } from '../../protocols/runtime.js';
+import { KERNEL_STRUCTURES, runtimeRegistry, type KernelStructures } from '../../protocols/runtime.js';
+import { createFrameCodec } from '../../protocols/frame-codec.js';
 import type { AnyMessage, SchemaRegistry } from '../../protocols/schema.js';
 import type { StructureList } from '../../protocols/structure-table.js';
 import { frameBytesMax } from '../../protocols/limits.js';

@@ -1,4 +1,5 @@
-import { Observable, type Subscriber } from 'rxjs';
+import { createRequire } from 'node:module';
+import type { Observable } from 'rxjs';
 import { assert } from '../../ground/assert.js';
 import { cpusMax, type Pid } from '../../ground/pid.js';
 
@@ -152,9 +153,19 @@ export function eventCpu(id: number): number {
   return Math.floor(id / eventIdsPerCpu);
 }
 
+/** What an ObservedStream hands values to: an rxjs subscriber, or a listener of the kernel's own. */
+interface Listener<T> {
+  next(value: T): void;
+  complete(): void;
+}
+
 /**
  * A hot rxjs stream that knows whether anyone listens. Producers test `active` (a plain field)
  * before building an event, so an unobserved stream costs one branch per potential event.
+ *
+ * rxjs is loaded when a stream is first asked for (`stream`), not when the runtime is imported: it
+ * takes about 90 ms to load, more than the rest of the runtime, and a kernel nobody observes never
+ * needs it. The kernel's own listeners (`listen`) need no rxjs at all.
  */
 export class ObservedStream<T> {
   /** True while at least one subscriber listens. */
@@ -164,22 +175,44 @@ export class ObservedStream<T> {
    * other CPUs' tracing on and off with it, so nobody pays for events nobody watches.
    */
   onActiveChange: ((active: boolean) => void) | null = null;
-  private subscribers: Subscriber<T>[] = [];
+  private listeners: Listener<T>[] = [];
   private completed = false;
+  private observable: Observable<T> | null = null;
 
-  readonly stream: Observable<T> = new Observable<T>((subscriber) => {
+  /** The stream, an rxjs Observable (made on first use). */
+  get stream(): Observable<T> {
+    return (this.observable ??= new (rxjs().Observable)<T>((subscriber) => {
+      const remove = this.add(subscriber);
+      return remove ?? undefined;
+    }));
+  }
+
+  /**
+   * Calls `next` with every value from now on, as a subscriber would; returns what stops it.
+   *
+   * @example
+   * ```ts
+   * const stop = kernel.core.deadLetterStream.listen((letter) => forward(letter));
+   * ```
+   */
+  listen(next: (value: T) => void): () => void {
+    return this.add({ next, complete: () => {} }) ?? (() => {});
+  }
+
+  /** Adds `listener`; returns what removes it, or null if the stream has completed (it is told so). */
+  private add(listener: Listener<T>): (() => void) | null {
     if (this.completed) {
-      subscriber.complete();
-      return undefined;
+      listener.complete();
+      return null;
     }
     // Copy on write: emit() may be iterating the current array while someone subscribes.
-    this.subscribers = [...this.subscribers, subscriber];
+    this.listeners = [...this.listeners, listener];
     this.setActive(true);
     return () => {
-      this.subscribers = this.subscribers.filter((s) => s !== subscriber);
-      this.setActive(this.subscribers.length > 0);
+      this.listeners = this.listeners.filter((each) => each !== listener);
+      this.setActive(this.listeners.length > 0);
     };
-  });
+  }
 
   private setActive(active: boolean): void {
     if (this.active === active) return;
@@ -189,17 +222,23 @@ export class ObservedStream<T> {
 
   /** Hands `value` to every subscriber directly (no Subject in between: this runs per event). */
   emit(value: T): void {
-    const subscribers = this.subscribers;
-    for (let i = 0; i < subscribers.length; i++) subscribers[i]!.next(value);
+    const listeners = this.listeners;
+    for (let i = 0; i < listeners.length; i++) listeners[i]!.next(value);
   }
 
   complete(): void {
     this.completed = true;
-    const subscribers = this.subscribers;
-    this.subscribers = [];
+    const listeners = this.listeners;
+    this.listeners = [];
     this.active = false;
-    for (const subscriber of subscribers) subscriber.complete();
+    for (const listener of listeners) listener.complete();
   }
+}
+
+/** rxjs, loaded on first use. Node resolves `import 'rxjs'` to the same CommonJS build, so its classes are the ones users import. */
+let rxjsModule: typeof import('rxjs') | null = null;
+function rxjs(): typeof import('rxjs') {
+  return (rxjsModule ??= createRequire(import.meta.url)('rxjs') as typeof import('rxjs'));
 }
 
 /** A short name for a message in events and errors: its `type` if it has one. */

@@ -126,8 +126,8 @@ export class KernelCore {
   readonly checkSpawnOptions: (options: SpawnOptions) => void;
   /** What subsystems add to `status()`, by name (boot registers them). */
   readonly statusSources = new Map<string, () => unknown>();
-  private readonly deadLetterStream = new ObservedStream<DeadLetter>();
-  private readonly failureStream = new ObservedStream<ChildFailure>();
+  readonly deadLetterStream = new ObservedStream<DeadLetter>();
+  readonly failureStream = new ObservedStream<ChildFailure>();
   private readonly droppedReportStream = new ObservedStream<DroppedReports>();
 
   /** The actor whose hook runs now, and the message and origin it handles. */

@@ -6,7 +6,8 @@
 import { expect } from 'chai';
 import { Unpackr } from 'msgpackr';
 import { pack } from 'msgpackr';
-import { KERNEL_ENVELOPE, KERNEL_STOP, createFrameCodec, runtimeDescriptors } from '../../protocols/runtime.js';
+import { KERNEL_ENVELOPE, KERNEL_STOP, runtimeDescriptors } from '../../protocols/runtime.js';
+import { createFrameCodec } from '../../protocols/frame-codec.js';
 import type { KernelEnvelope, KernelMessage } from '../../protocols/runtime.js';
 import type { StructureList } from '../../protocols/structure-table.js';
 import { protocolErrorOf } from '../helpers/errors.js';

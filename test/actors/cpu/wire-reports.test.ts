@@ -5,7 +5,8 @@ import type { DeadLetter, KernelEvent } from '../../../actors/runtime/events.js'
 import type { ChildFailure } from '../../../actors/runtime/kernel-core.js';
 import type { ActorRef } from '../../../actors/runtime/ref.js';
 import { ActorStoppedError, RemoteFailureError } from '../../../ground/errors.js';
-import { createFrameCodec, KERNEL_REPORTS, type KernelReports } from '../../../protocols/runtime.js';
+import { KERNEL_REPORTS, type KernelReports } from '../../../protocols/runtime.js';
+import { createFrameCodec } from '../../../protocols/frame-codec.js';
 
 /** A stand-in for the refs CPU 0 would make: only the pid matters here. */
 const refFor = (pid: number) => ({ pid }) as unknown as ActorRef<never>;

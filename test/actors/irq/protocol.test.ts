@@ -1,7 +1,8 @@
 /** The irq protocol: every message validates, round-trips through its codec, and bad ones are refused. */
 import { expect } from 'chai';
 import { ProtocolError } from '../../../protocols/index.js';
-import { createIrqCodec, type IrqMessage, irqRegistry } from '../../../protocols/irq.js';
+import { type IrqMessage, irqRegistry } from '../../../protocols/irq.js';
+import { createIrqCodec } from '../../../protocols/irq-codec.js';
 import { lineInputEvents } from '../../../actors/irq/line.js';
 
 const samples: IrqMessage[] = [
