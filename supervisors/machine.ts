@@ -2,8 +2,21 @@ import { assign, setup } from 'xstate';
 import { type BackoffOptions, backoffDelayMs } from './backoff.js';
 import { allowsRestart, type IntensityLimits, restartsInWindow } from './restart-intensity.js';
 
+/** The effects of a supervisor's lifecycle, carried out by the supervisor actor (see supervisor.ts). */
+export interface SupervisorEffects {
+  performRestart(): void;
+  stopAllChildren(): void;
+  exitGivingUp(): void;
+  stopSelf(): void;
+}
+
 export interface SupervisorMachineInput extends IntensityLimits {
   readonly backoff: BackoffOptions | undefined;
+  /**
+   * Who carries the effects out; none for the machine on its own (its graph checks). In the input,
+   * not `provide`d: a provided machine is a new one, and building it cost most of a boot.
+   */
+  readonly effects?: SupervisorEffects;
 }
 
 export interface SupervisorMachineContext extends SupervisorMachineInput {
@@ -32,7 +45,8 @@ export type SupervisorMachineEvent =
  * when the restart intensity is exceeded (children stop, then the supervisor exits with reason
  * `shutdown`, as OTP's does);
  * `shuttingDown` when a significant child's exit shuts it down. The effects are the actions
- * `performRestart`, `stopAllChildren`, `exitGivingUp` and `stopSelf`, implemented by the supervisor actor.
+ * `performRestart`, `stopAllChildren`, `exitGivingUp` and `stopSelf`, carried out by the supervisor
+ * actor (the `effects` of its input).
  */
 export const supervisorMachine = setup({
   types: {} as {
@@ -63,11 +77,11 @@ export const supervisorMachine = setup({
         nextDelayMs,
       };
     }),
-    // Effects, provided by the supervisor actor (see supervisor.ts).
-    performRestart: () => {},
-    stopAllChildren: () => {},
-    exitGivingUp: () => {},
-    stopSelf: () => {},
+    // Effects, carried out by the supervisor actor that runs the machine (see supervisor.ts).
+    performRestart: ({ context }) => context.effects?.performRestart(),
+    stopAllChildren: ({ context }) => context.effects?.stopAllChildren(),
+    exitGivingUp: ({ context }) => context.effects?.exitGivingUp(),
+    stopSelf: ({ context }) => context.effects?.stopSelf(),
   },
 }).createMachine({
   id: 'supervisor',

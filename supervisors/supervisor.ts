@@ -11,7 +11,7 @@ import type { SupervisingInstance } from '../actors/runtime/supervising.js';
 import type { ReplyHandle } from '../actors/runtime/context.js';
 import { type BackoffOptions, validateBackoff } from './backoff.js';
 import { type AnyChildSpec, type ChildType, type NormalizedChildSpec, normalizeChildSpec } from './child-spec.js';
-import { supervisorMachine } from './machine.js';
+import { type SupervisorEffects, supervisorMachine } from './machine.js';
 import { childrenToRestart, type Strategy } from './strategy.js';
 
 export type { Strategy };
@@ -145,21 +145,19 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
 
   started(ctx: SystemContext<SupervisorMsg>): void {
     this.cell = ctx.cell;
-    const machine = supervisorMachine.provide({
-      actions: {
-        performRestart: () => this.guard(this.performRestart()),
-        stopAllChildren: () => this.guard(this.stopAllChildren().then(() => this.sendToMachine({ type: 'children.down' }))),
-        exitGivingUp: () => {
-          const cell = this.cell;
-          const error = new RestartIntensityError(cell.describe(), this.config.restartsMax, this.config.restartWindowMs);
-          cell.kernel.reportFailure(cell, error, undefined, 'shutdown');
-          cell.kernel.lifecycle.die(cell, 'shutdown', error, undefined, 0);
-        },
-        stopSelf: () => void this.cell.kernel.lifecycle.terminate(this.cell, 'shutdown', undefined, true),
+    const effects: SupervisorEffects = {
+      performRestart: () => this.guard(this.performRestart()),
+      stopAllChildren: () => this.guard(this.stopAllChildren().then(() => this.sendToMachine({ type: 'children.down' }))),
+      exitGivingUp: () => {
+        const cell = this.cell;
+        const error = new RestartIntensityError(cell.describe(), this.config.restartsMax, this.config.restartWindowMs);
+        cell.kernel.reportFailure(cell, error, undefined, 'shutdown');
+        cell.kernel.lifecycle.die(cell, 'shutdown', error, undefined, 0);
       },
-    });
-    this.runner = new MachineRunner(machine, { cell: this.cell, emitted: () => {} });
-    this.runner.start({ restartsMax: this.config.restartsMax, restartWindowMs: this.config.restartWindowMs, backoff: this.config.backoff });
+      stopSelf: () => void this.cell.kernel.lifecycle.terminate(this.cell, 'shutdown', undefined, true),
+    };
+    this.runner = new MachineRunner(supervisorMachine, { cell: this.cell, emitted: () => {} });
+    this.runner.start({ restartsMax: this.config.restartsMax, restartWindowMs: this.config.restartWindowMs, backoff: this.config.backoff, effects });
     // A static child that does not start fails this supervisor's start (its StartFailedError is thrown
     // on); the children started before it stop with this supervisor's incarnation.
     if (this.config.strategy !== 'simple-one-for-one') for (const spec of this.config.specs) this.records.push({ spec, cell: this.spawnChildCell(spec) });
