@@ -1,0 +1,117 @@
+// Start-up costs, each against what a user would start instead, in the same run:
+// 1. importing the runtime in a fresh process, against importing xstate (the state-machine library
+//    users would pick) in a fresh process; both times are measured inside the child, from before
+//    its `import()` to after it;
+// 2. `Kernel.boot()` + `shutdown()`, against an xstate machine actor's `createActor().start().stop()`;
+// 3. `Kernel.boot({ cpus: 2 })` + one ask to the worker CPU + `shutdown()`, against a bare `Worker`
+//    that starts, answers one message and is terminated.
+// Cases are interleaved, repetition by repetition, so the VM's drift hits both sides alike.
+
+import { execFileSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
+import { createActor, createMachine } from 'xstate';
+import { Kernel } from '../boot/index.js';
+import { Echo } from './cpu-actors.js';
+import { emit, emitRatio, type Emittable, maybeGc, quantile } from './harness.js';
+
+const REPS = 7;
+const IMPORTS_PER_REP = 1;
+const BOOTS_PER_REP = 200;
+const MACHINE_STARTS_PER_REP = 2_000;
+const WORKER_STARTS_PER_REP = 2;
+
+/** The median, min and max of a case's per-repetition figures. */
+function summary(name: string, unit: string, values: number[]): Emittable & { values: number[] } {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { name, unit, values, median: quantile(sorted, 0.5), min: sorted[0]!, max: sorted[sorted.length - 1]!, reps: values.length };
+}
+
+/** Runs each case's repetition in turn, REPS times after one warm-up round; per-rep figures by case. */
+async function interleaved(cases: readonly (() => Promise<number>)[]): Promise<number[][]> {
+  for (const run of cases) await run();
+  const values: number[][] = cases.map(() => []);
+  for (let rep = 0; rep < REPS; rep++) {
+    for (let i = 0; i < cases.length; i++) {
+      maybeGc();
+      values[i]!.push(await cases[i]!());
+    }
+  }
+  return values;
+}
+
+/** Milliseconds a fresh process spends in `import(specifier)`. */
+async function importMs(specifier: string): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < IMPORTS_PER_REP; i++) {
+    const body = `const t0 = performance.now(); await import(${JSON.stringify(specifier)}); console.log(performance.now() - t0);`;
+    total += Number(execFileSync(process.execPath, ['--input-type=module', '-e', body], { encoding: 'utf8' }).trim());
+  }
+  return total / IMPORTS_PER_REP;
+}
+
+/** Mean ms of `count` runs of `once`. */
+async function meanMs(count: number, once: () => Promise<void> | void): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) await once();
+  return (performance.now() - t0) / count;
+}
+
+const toggle = createMachine({ id: 'toggle', initial: 'off', states: { off: { on: { flip: 'on' } }, on: { on: { flip: 'off' } } } });
+
+const echoWorker = `
+const { parentPort } = require('node:worker_threads');
+parentPort.on('message', (value) => parentPort.postMessage(value + 1));
+`;
+
+/** Starts a bare Worker, has it answer one message, and terminates it. */
+async function bareWorkerRoundTrip(): Promise<void> {
+  const worker = new Worker(echoWorker, { eval: true });
+  const answer = new Promise((resolve) => worker.once('message', resolve));
+  worker.postMessage(1);
+  if ((await answer) !== 2) throw new Error('the worker answered wrong');
+  await worker.terminate();
+}
+
+const echoModules = [new URL('./cpu-actors.js', import.meta.url)];
+
+/** Boots a kernel of two worker CPUs, asks an actor on CPU 1 once, and shuts it down. */
+async function twoCpuRoundTrip(): Promise<void> {
+  const kernel = await Kernel.boot({ cpus: 2, modules: echoModules });
+  const echo = kernel.spawn(Echo, { cpu: 1 });
+  if ((await echo.ask({ type: 'echo', n: 1 })) !== 1) throw new Error('the echo answered wrong');
+  await kernel.shutdown();
+}
+
+export async function run(): Promise<void> {
+  const runtimeEntry = new URL('../boot/index.js', import.meta.url).href;
+  const [runtimeImport, xstateImport] = await interleaved([() => importMs(runtimeEntry), () => importMs('xstate')]);
+  const runtime = summary('import the runtime in a fresh process', 'ms', runtimeImport!);
+  const xstate = summary('baseline: import xstate in a fresh process', 'ms', xstateImport!);
+  emit(runtime, { goal: 60, goalKind: 'max', met: runtime.median <= 60 });
+  emit(xstate);
+  emitRatio({ name: 'import: runtime / xstate (time)', numerator: runtime, denominator: xstate, goalKind: 'max' });
+
+  const [boots, machines] = await interleaved([
+    () =>
+      meanMs(BOOTS_PER_REP, async () => {
+        const kernel = await Kernel.boot();
+        await kernel.shutdown();
+      }),
+    () => meanMs(MACHINE_STARTS_PER_REP, () => createActor(toggle).start().stop() && undefined),
+  ]);
+  const boot = summary('Kernel.boot() + shutdown()', 'ms', boots!);
+  const machine = summary('baseline: xstate createActor(machine).start().stop()', 'ms', machines!);
+  emit(boot, { goal: 0.2, goalKind: 'max', met: boot.median <= 0.2 });
+  emit(machine);
+  emitRatio({ name: 'boot + shutdown / xstate actor start + stop (time)', numerator: boot, denominator: machine, goalKind: 'max' });
+
+  const [machinesOfTwo, workers] = await interleaved([
+    () => meanMs(WORKER_STARTS_PER_REP, twoCpuRoundTrip),
+    () => meanMs(WORKER_STARTS_PER_REP, bareWorkerRoundTrip),
+  ]);
+  const two = summary('Kernel.boot({ cpus: 2 }) + one ask to cpu 1 + shutdown()', 'ms', machinesOfTwo!);
+  const bare = summary('baseline: a bare Worker starts, answers one message, terminates', 'ms', workers!);
+  emit(two);
+  emit(bare);
+  emitRatio({ name: 'two-CPU boot + ask / bare Worker start + message (time)', numerator: two, denominator: bare, goal: 1.5, goalKind: 'max' });
+}
