@@ -1,0 +1,263 @@
+// Writes the README's table of figures from the JSON lines of one `npm run bench` run:
+//
+//   node dist/bench/run-all.js > bench-results.jsonl
+//   node dist/bench/readme-table.js bench-results.jsonl     (or: npm run bench:readme, which does both)
+//
+// Each row names a figure and the baseline it is compared with, both measured in the same process
+// (see harness.ts), and prints their ratio; the table between the README's `bench-table` markers is
+// replaced, and nothing else. A figure the run did not produce fails the script: a renamed bench
+// must be renamed here too, not silently dropped from the README.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+
+interface Line {
+  readonly bench: string;
+  readonly name: string;
+  readonly unit: string;
+  readonly median?: number;
+  readonly value?: number;
+  readonly min?: number;
+  readonly max?: number;
+  readonly mode?: string;
+}
+
+/** Which line of the run a row shows: its file (`bench`), its name, and its mode where two share a name. */
+interface Pick {
+  readonly bench: string;
+  readonly name: string;
+  readonly mode?: string;
+}
+
+interface Row {
+  readonly label: string;
+  readonly figure: Pick;
+  /** The peer in the same run, named as the README names it. */
+  readonly baseline?: Pick & { readonly label: string };
+  /** The goal, as the issue sets it, and on what. */
+  readonly goal?: { readonly on: 'figure' | 'ratio'; readonly kind: 'min' | 'max'; readonly value: number; readonly text: string };
+}
+
+const rows: readonly Row[] = [
+  {
+    label: 'tell→receive, 1000 actors, 100 in flight, fair scheduler (the default)',
+    figure: { bench: 'runtime', name: 'runtime 1000-actor ring, class actors', mode: 'real' },
+    baseline: { bench: 'runtime', name: 'baseline: hand-written 1000-actor loop', label: 'hand-written circular-mailbox loop' },
+    goal: { on: 'ratio', kind: 'min', value: 0.5, text: '≥ 0.5×' },
+  },
+  {
+    label: 'same, `fifo` policy',
+    figure: { bench: 'runtime', name: 'runtime 1000-actor ring, class actors, fifo dispatcher' },
+    baseline: { bench: 'runtime', name: 'baseline: hand-written 1000-actor loop', label: 'hand-written circular-mailbox loop' },
+  },
+  {
+    label: 'same, fair scheduler, against xstate',
+    figure: { bench: 'runtime', name: 'runtime 1000-actor ring, class actors', mode: 'real' },
+    baseline: { bench: 'runtime', name: 'baseline: xstate v5 actor.send loop', label: 'xstate machine actors, `actor.send`' },
+    goal: { on: 'ratio', kind: 'min', value: 1, text: 'ahead' },
+  },
+  {
+    label: 'ping-pong round trip by tell, fair scheduler',
+    figure: { bench: 'runtime', name: 'ping-pong by tell, ns per round trip', mode: 'real' },
+    baseline: { bench: 'runtime', name: 'ping-pong by tell, ns per round trip, fifo dispatcher', label: 'the `fifo` policy' },
+    goal: { on: 'ratio', kind: 'max', value: 1.5, text: '≤ 1.5× `fifo`' },
+  },
+  {
+    label: 'ask round trip from outside an actor',
+    figure: { bench: 'runtime', name: 'ask round trip from outside an actor (await ref.ask), ns', mode: 'real' },
+    baseline: {
+      bench: 'runtime',
+      name: 'baseline: xstate fromCallback request/reply (await a promise its callback resolves), ns',
+      label: 'xstate `fromCallback` request/reply',
+    },
+    goal: { on: 'figure', kind: 'max', value: 500, text: '≤ 500 ns and faster than xstate' },
+  },
+  {
+    label: 'ask round trip from inside an actor',
+    figure: { bench: 'runtime', name: 'ask round trip from inside an actor (await ask in an async receive), ns', mode: 'real' },
+    baseline: {
+      bench: 'runtime',
+      name: 'baseline: xstate fromCallback request/reply (await a promise its callback resolves), ns',
+      label: 'xstate `fromCallback` request/reply',
+    },
+    goal: { on: 'figure', kind: 'max', value: 500, text: '≤ 500 ns and faster than xstate' },
+  },
+  {
+    label: 'an awaited async method (what an ask replaces)',
+    figure: { bench: 'runtime', name: 'baseline: awaited async method, ns' },
+  },
+  {
+    label: 'spawn',
+    figure: { bench: 'runtime', name: 'spawn (kernel.spawn of a small class, one parent)' },
+    goal: { on: 'figure', kind: 'min', value: 1e6, text: '≥ 1 M/s' },
+  },
+  { label: 'heap per idle actor', figure: { bench: 'runtime', name: 'heap bytes per idle actor' } },
+  {
+    label: 'heap per actor after its first message',
+    figure: { bench: 'runtime', name: 'heap bytes per actor after each received one message' },
+    goal: { on: 'figure', kind: 'max', value: 300, text: '≤ 300 bytes' },
+  },
+  {
+    label: 'importing the runtime, fresh process',
+    figure: { bench: 'startup', name: 'import the runtime in a fresh process' },
+    baseline: { bench: 'startup', name: 'baseline: import xstate in a fresh process', label: 'importing xstate' },
+    goal: { on: 'figure', kind: 'max', value: 60, text: '≤ 60 ms' },
+  },
+  {
+    label: '`Kernel.boot()` + `shutdown()`',
+    figure: { bench: 'startup', name: 'Kernel.boot() + shutdown()' },
+    baseline: { bench: 'startup', name: 'baseline: xstate createActor(machine).start().stop()', label: 'an xstate machine actor started and stopped' },
+    goal: { on: 'figure', kind: 'max', value: 0.2, text: '≤ 0.2 ms' },
+  },
+  {
+    label: '`Kernel.boot({ cpus: 2 })` + one ask to CPU 1 + `shutdown()`',
+    figure: { bench: 'startup', name: 'Kernel.boot({ cpus: 2 }) + one ask to cpu 1 + shutdown()' },
+    baseline: { bench: 'startup', name: 'baseline: a bare Worker starts, answers one message, terminates', label: 'a bare `Worker` answering one message' },
+    goal: { on: 'ratio', kind: 'max', value: 1.5, text: '≤ 1.5×' },
+  },
+  {
+    label: 'cross-CPU tell, main thread → worker',
+    figure: { bench: 'cpu', name: 'runtime one-way main (cpu 0) -> Sink on cpu 1, tell per message' },
+    baseline: { bench: 'cpu', name: 'postMessage one-way main->worker, 64 pings per post', label: '`postMessage`, 64 messages per post' },
+    goal: { on: 'ratio', kind: 'min', value: 1, text: '≥ 1×' },
+  },
+  {
+    label: 'same, against one message per post',
+    figure: { bench: 'cpu', name: 'runtime one-way main (cpu 0) -> Sink on cpu 1, tell per message' },
+    baseline: { bench: 'cpu', name: 'postMessage one-way main->worker, the ping object per post', label: '`postMessage`, one message per post' },
+  },
+  {
+    label: 'cross-CPU ask round trip, worker → worker, awake',
+    figure: { bench: 'cpu', name: 'runtime ask RTT cpu 1 -> Echo on cpu 2, receivers awake (timed inside cpu 1)' },
+    baseline: { bench: 'cpu', name: 'postMessage ping-pong RTT', label: '`postMessage` ping-pong' },
+    goal: { on: 'ratio', kind: 'max', value: 1 / 25, text: '25× faster' },
+  },
+  {
+    label: 'cross-CPU ask round trip, both CPUs parked 2 ms',
+    figure: { bench: 'cpu', name: 'runtime ask RTT main -> Echo on cpu 1, both parked (2 ms pause before each ask)' },
+    baseline: { bench: 'cpu', name: 'postMessage RTT, both parked (2 ms pause before each)', label: '`postMessage` after the same pause' },
+    goal: { on: 'ratio', kind: 'max', value: 1.5, text: '≤ 1.5×' },
+  },
+  {
+    label: 'interrupt → handler on the raising CPU, from an actor’s turn',
+    figure: { bench: 'irq', name: 'interrupt-to-handler latency, raised from another actor’s turn' },
+  },
+  {
+    label: 'interrupt → handler across CPUs, handler CPU busy',
+    figure: { bench: 'irq', name: 'interrupt-to-handler latency across CPUs, handler CPU busy with a fair-class actor' },
+    baseline: { bench: 'irq', name: 'interrupt-to-handler latency, handler on the raising CPU (same-run baseline)', label: 'the handler on the raising CPU' },
+  },
+  {
+    label: 'the event stream with one subscriber (2 events per message)',
+    figure: { bench: 'runtime', name: 'runtime ring (class), one counting event subscriber' },
+    baseline: { bench: 'runtime', name: 'runtime ring (class), no event subscriber', label: 'the same ring, nobody subscribed' },
+  },
+  {
+    label: 'scheduler decision, 100 runnable (pick + charge + switch)',
+    figure: { bench: 'sched', name: 'sched pickNext (switching), 100 runnable' },
+    baseline: { bench: 'sched', name: 'FIFO ring queue shift+push, 100 runnable', label: 'a FIFO queue shift + push' },
+  },
+  {
+    label: 'the ceiling of cross-CPU tells: bare ring + codec, no runtime',
+    figure: { bench: 'cpu', name: 'bare SPSC ring + runtime codec, encode+offer per message, worker decodes' },
+    baseline: { bench: 'cpu', name: 'postMessage one-way main->worker, 64 pings per post', label: '`postMessage`, 64 messages per post' },
+  },
+  {
+    label: 'notifies per park, streaming',
+    figure: { bench: 'cpu', name: 'notifies per park, cpu 1 doorbell, whole run' },
+    goal: { on: 'figure', kind: 'max', value: 1.5, text: '≤ 1.5' },
+  },
+  {
+    label: '2 CPUs, CPU-bound actors (2 cores)',
+    figure: { bench: 'cpu', name: 'total throughput, 2 cpu(s), a Streamer feeding a BusySink on each cpu' },
+    baseline: { bench: 'cpu', name: 'total throughput, 1 cpu(s), a Streamer feeding a BusySink on each cpu', label: '1 CPU' },
+  },
+  {
+    label: 'interrupt events per handler wake at saturation',
+    figure: { bench: 'irq', name: 'events per wake at saturation (producer 1024/turn > batch 256)' },
+    goal: { on: 'figure', kind: 'min', value: 100, text: '≥ 100' },
+  },
+  { label: 'fairness, 8 equal hogs, 60 s simulated (Jain’s index)', figure: { bench: 'sched', name: "Jain's fairness index, 8 equal hogs, 60 s simulated" } },
+];
+
+const begin = '<!-- bench-table: begin (written by bench/readme-table.ts; do not edit by hand) -->';
+const end = '<!-- bench-table: end -->';
+
+function main(): void {
+  const [resultsPath, readmePath = 'README.md'] = process.argv.slice(2);
+  if (resultsPath === undefined) throw new Error('usage: node dist/bench/readme-table.js <results.jsonl> [README.md]');
+  const lines = readFileSync(resultsPath, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Line);
+  const table = [
+    '| measurement | figure | baseline in the same run | ratio | goal |',
+    '|---|---|---|---|---|',
+    ...rows.map((row) => renderRow(row, lines)),
+  ].join('\n');
+  const readme = readFileSync(readmePath, 'utf8');
+  const from = readme.indexOf(begin);
+  const to = readme.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`${readmePath} has no bench-table markers`);
+  writeFileSync(readmePath, `${readme.slice(0, from + begin.length)}\n${table}\n${readme.slice(to)}`);
+  process.stderr.write(`readme-table: ${rows.length} rows written to ${readmePath}\n`);
+}
+
+function find(lines: readonly Line[], pick: Pick): Line {
+  const found = lines.find((line) => line.bench === pick.bench && line.name === pick.name && (pick.mode === undefined || line.mode === pick.mode));
+  if (found === undefined) throw new Error(`the run has no figure '${pick.name}' (${pick.bench}${pick.mode === undefined ? '' : `, ${pick.mode}`})`);
+  return found;
+}
+
+function valueOf(line: Line): number {
+  const value = line.median ?? line.value;
+  if (value === undefined) throw new Error(`'${line.name}' has no median or value`);
+  return value;
+}
+
+function renderRow(row: Row, lines: readonly Line[]): string {
+  const figure = find(lines, row.figure);
+  const figureValue = valueOf(figure);
+  let baselineText = '';
+  let ratioText = '';
+  let ratio = Number.NaN;
+  if (row.baseline !== undefined) {
+    const baseline = find(lines, row.baseline);
+    const baselineValue = valueOf(baseline);
+    ratio = figureValue / baselineValue;
+    baselineText = `${row.baseline.label}: ${formatValue(baselineValue, baseline.unit)}`;
+    ratioText = describeRatio(ratio, figure.unit);
+  }
+  let goalText = '';
+  if (row.goal !== undefined) {
+    const measured = row.goal.on === 'figure' ? figureValue : ratio;
+    const met = row.goal.kind === 'min' ? measured >= row.goal.value : measured <= row.goal.value;
+    goalText = `${row.goal.text} (${met ? 'met' : 'not met'})`;
+  }
+  return `| ${row.label} | ${formatValue(figureValue, figure.unit)} | ${baselineText} | ${ratioText} | ${goalText} |`;
+}
+
+/** Rates are better higher, times and sizes lower: a ratio says which way it goes. */
+function describeRatio(ratio: number, unit: string): string {
+  const higherIsBetter = unit.endsWith('/s') || unit === 'ratio';
+  if (higherIsBetter) return `${round(ratio)}× its rate`;
+  return ratio <= 1 ? `${round(1 / ratio)}× faster` : `${round(ratio)}× its time`;
+}
+
+function formatValue(value: number, unit: string): string {
+  if (unit.endsWith('/s')) {
+    const what = unit.slice(0, -2);
+    return value >= 1e6 ? `${round(value / 1e6)} M ${what}/s` : value >= 1e3 ? `${round(value / 1e3)} k ${what}/s` : `${round(value)} ${unit}`;
+  }
+  if (unit === 'ns') return value >= 1e6 ? `${round(value / 1e6)} ms` : value >= 1e3 ? `${round(value / 1e3)} µs` : `${round(value)} ns`;
+  if (unit === 'ms') return value < 1 ? `${round(value * 1e3)} µs` : `${round(value)} ms`;
+  if (unit === 'bytes') return `${Math.round(value)} bytes`;
+  if (unit === 'ratio' || unit === 'index') return round(value);
+  return `${round(value)} ${unit}`;
+}
+
+/** Three significant digits. */
+function round(value: number): string {
+  return Number(value.toPrecision(3)).toString();
+}
+
+main();
