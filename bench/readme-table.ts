@@ -208,7 +208,7 @@ function find(lines: readonly Line[], pick: Pick): Line {
   return found;
 }
 
-function valueOf(line: Line): number {
+function medianOf(line: Line): number {
   const value = line.median ?? line.value;
   if (value === undefined) throw new Error(`'${line.name}' has no median or value`);
   return value;
@@ -216,13 +216,13 @@ function valueOf(line: Line): number {
 
 function renderRow(row: Row, lines: readonly Line[]): string {
   const figure = find(lines, row.figure);
-  const figureValue = valueOf(figure);
+  const figureValue = medianOf(figure);
   let baselineText = '';
   let ratioText = '';
   let ratio = Number.NaN;
   if (row.baseline !== undefined) {
     const baseline = find(lines, row.baseline);
-    const baselineValue = valueOf(baseline);
+    const baselineValue = medianOf(baseline);
     ratio = figureValue / baselineValue;
     baselineText = `${row.baseline.label}: ${formatValue(baselineValue, baseline.unit)}`;
     ratioText = describeRatio(ratio, figure.unit);

@@ -4,7 +4,6 @@
  * This is the only place outside tests where the kernel touches platform time; everything above
  * the drivers asks a `Clock`, so the same code runs unchanged on the simulated clock.
  */
-import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import type { Clock, TimerHandle, WaitOutcome } from './clock.js';
 
@@ -59,7 +58,7 @@ export function createRealClock(options: RealClockOptions = {}): Clock {
 
     setTimer(delayMs: number, callback: () => void): TimerHandle {
       assertDelayMs(delayMs);
-      assert.equal(typeof callback, 'function', 'setTimer: callback must be a function');
+      assertCallback(callback, 'setTimer');
       // Negative delays mean "as soon as possible"; Node would clamp them to 1 ms anyway.
       const delayMsClamped = Math.max(0, delayMs);
       const dueMs = now() + delayMsClamped;
@@ -77,7 +76,7 @@ export function createRealClock(options: RealClockOptions = {}): Clock {
     },
 
     schedule(callback: () => void): void {
-      assert.equal(typeof callback, 'function', 'schedule: callback must be a function');
+      assertCallback(callback, 'schedule');
       // Why setImmediate and not queueMicrotask: the dispatcher reschedules its next drain from
       // inside a drain. Microtasks run before the event loop gets control back, so a busy kernel
       // would starve every I/O callback. setImmediate runs in the check phase, right after the
@@ -87,9 +86,9 @@ export function createRealClock(options: RealClockOptions = {}): Clock {
     },
 
     soon(callback: () => void): void {
-      // On every ask's path: a typeof test, not an assertion call, and a resolved promise's `then`,
-      // which costs about 30 ns less than queueMicrotask (no validation, no async-resource wrap).
-      if (typeof callback !== 'function') throw new TypeError('soon: callback must be a function');
+      // On every ask's path: a resolved promise's `then`, which costs about 30 ns less than
+      // queueMicrotask (no validation, no async-resource wrap).
+      assertCallback(callback, 'soon');
       resolved.then(callback);
     },
 
@@ -113,6 +112,11 @@ const atomicsWaitAsync = (
     waitAsync(array: Int32Array, index: number, value: number, timeoutMs?: number): WaitAsyncResult;
   }
 ).waitAsync;
+
+/** A plain test, not node:assert: it runs on every timer and drain, and node:assert costs an import. */
+function assertCallback(callback: unknown, operation: string): void {
+  if (typeof callback !== 'function') throw new TypeError(`${operation}: callback must be a function, got ${typeof callback}`);
+}
 
 function assertDelayMs(delayMs: number): void {
   if (typeof delayMs !== 'number' || !Number.isFinite(delayMs)) {

@@ -5,7 +5,7 @@
  * sequence), so two runs that arm the same timers in the same order fire them in the same order.
  * Together with the seeded random driver this makes a whole kernel run replayable from its seed.
  */
-import assert from 'node:assert/strict';
+import { assert } from '../../ground/assert.js';
 import type { Clock, TimerHandle, WaitOutcome } from './clock.js';
 import { BoundExceededError, UsageError } from '../../ground/errors.js';
 import { timerDelayMsMax } from './real.js';
@@ -136,10 +136,10 @@ class VirtualClock implements SimulatedClock {
 
   setTimer(delayMs: number, callback: () => void): TimerHandle {
     assertDelayMs(delayMs);
-    assert.equal(typeof callback, 'function', 'setTimer: callback must be a function');
+    if (typeof callback !== 'function') throw new TypeError('setTimer: callback must be a function');
     const timer = new SimulatedTimer(this, this.nowMs + Math.max(0, delayMs), this.sequenceNext++, callback);
     this.timers.push(timer);
-    assert(timer.heapIndex >= 0);
+    assert(timer.heapIndex >= 0, 'a timer set is in the heap');
     return timer;
   }
 
@@ -148,11 +148,11 @@ class VirtualClock implements SimulatedClock {
       throw new TypeError('cancelTimer: the handle was not created by this simulated clock');
     }
     if (handle.heapIndex >= 0) this.timers.remove(handle);
-    assert.equal(handle.heapIndex, -1);
+    assert(handle.heapIndex === -1, 'a cancelled timer is out of the heap');
   }
 
   schedule(callback: () => void): void {
-    assert.equal(typeof callback, 'function', 'schedule: callback must be a function');
+    if (typeof callback !== 'function') throw new TypeError('schedule: callback must be a function');
     this.ready.push(callback);
   }
 
@@ -384,7 +384,7 @@ class ReadyQueue {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }
-    assert(callback !== undefined);
+    assert(callback !== undefined, 'a queued callback is there');
     return callback;
   }
 }

@@ -4,8 +4,7 @@
  * Real runs still use the seeded generator, never `Math.random`, so a production incident can be
  * replayed: log `random.seed` at boot and feed it to `createSeededRandom` in the simulator.
  */
-import assert from 'node:assert/strict';
-import { getRandomValues } from 'node:crypto';
+import { assert } from '../../ground/assert.js';
 import type { Random } from './random.js';
 import { createSeededRandom } from './seeded.js';
 
@@ -23,8 +22,9 @@ const seedHighLimit = 2 ** 21;
  * ```
  */
 export function createRealRandom(): Random {
-  const words = getRandomValues(new Uint32Array(2));
+  // The Web Crypto global: node:crypto would load with the runtime, and only a boot needs it.
+  const words = globalThis.crypto.getRandomValues(new Uint32Array(2));
   const seed = (words[0]! % seedHighLimit) * 2 ** 32 + words[1]!;
-  assert(Number.isSafeInteger(seed) && seed >= 0);
+  assert(Number.isSafeInteger(seed) && seed >= 0, 'a seed is a safe non-negative integer');
   return createSeededRandom(seed);
 }

@@ -10,7 +10,7 @@
  * `key + '/' + name` below that. Its state depends only on (seed, key), never on what was drawn
  * before, which is what lets a new subsystem draw numbers without shifting anyone else's.
  */
-import assert from 'node:assert/strict';
+import { assert } from '../../ground/assert.js';
 import { InvariantError } from '../../ground/errors.js';
 import type { Random } from './random.js';
 
@@ -65,7 +65,7 @@ class Sfc32Random implements Random {
     const high = this.nextUint32() >>> 5;
     const low = this.nextUint32() >>> 6;
     const value = (high * 67_108_864 + low) / 9_007_199_254_740_992;
-    assert(value >= 0 && value < 1);
+    assert(value >= 0 && value < 1, 'a draw is in [0, 1)');
     return value;
   }
 
