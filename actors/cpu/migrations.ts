@@ -41,22 +41,27 @@ export class Migrations {
    * in order, and mail to its old pid is forwarded (forwarding.ts).
    */
   migrate(cell: Cell, cpu: number, settled: (why: string | null) => void): string | null {
-    const node = this.node;
     if (this.sweeps.waits(cell)) return 'it is moving already, once its earlier mail has arrived';
-    const why = this.refusal(cell, cpu);
-    if (why !== null) return why;
-    // Third CPUs it sent mail to (a dead one took that mail with it).
-    let third = 0;
-    if (cell.sentCpus !== 0)
-      for (let other = 0; other < node.cpus; other++)
-        if (other !== node.cpu && other !== cpu && (cell.sentCpus & cpuBit(other)) !== 0 && !node.isDown(other)) third |= cpuBit(other);
+    const third = this.thirdCpusOf(cell, cpu);
     if (third === 0) {
       const refused = this.depart(cell, cpu);
       if (refused === null) settled(null);
       return refused;
     }
+    const why = this.refusal(cell, cpu);
+    if (why !== null) return why;
     this.sweeps.start(cell, cpu, third, settled);
     return null;
+  }
+
+  /** The live CPUs other than its own and `cpu` that `cell` sent mail to (a dead one took that mail with it). */
+  private thirdCpusOf(cell: Cell, cpu: number): number {
+    const node = this.node;
+    let third = 0;
+    if (cell.sentCpus !== 0)
+      for (let other = 0; other < node.cpus; other++)
+        if (other !== node.cpu && other !== cpu && (cell.sentCpus & cpuBit(other)) !== 0 && !node.isDown(other)) third |= cpuBit(other);
+    return third;
   }
 
   /** Why `cell` cannot move to `cpu` now, or null. */
