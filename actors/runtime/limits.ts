@@ -7,7 +7,7 @@ export const mailboxCapacityDefault = 1_000;
 /** Largest mailbox a user may ask for: mailboxes grow lazily up to their bound, never past it. */
 export const mailboxCapacityMax = 1 << 24;
 /** Slots a mailbox starts with once its first message arrives (idle actors allocate none). */
-export const mailboxInitialSlots = 4;
+export const mailboxInitialSlots = 1;
 /** Bound of the system lane (supervision signals, stops, wakes), in signals. */
 export const systemLaneCapacity = 65_536;
 /** Default deadline of an ask. */
