@@ -122,6 +122,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
       admits: (message) => this.admits(message),
       resolveRefs: (body) => resolveWireRefs(body, refFor),
       schemas: this.frames.schemas(),
+      soon: (callback) => kernel.clock.soon(callback),
     });
     this.overflow = options.overflow ?? 'wait';
     this.outbox = new Outboxes(kernel, this.port, this.overflow, options.outboxWaitMs ?? outboxWaitMsDefault, options.outboxBytesMax ?? outboxBytesMaxDefault);
@@ -307,6 +308,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     this.outbox.flush();
     this.reports.flush();
     this.forwarding.flush();
+    this.port.publish();
   }
 
   /** Frames waiting in outboxes, reports held for CPU 0 (see cpu-reports.ts) and mail held by forwarding. */

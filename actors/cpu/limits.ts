@@ -8,6 +8,12 @@ export const cpuRingBytesDefault = 256 * 1024;
 /** Frames one pump takes from one source ring before moving to the next, so no source starves another. */
 export const pumpFramesPerSourceMax = 256;
 /**
+ * Frames a CPU stages in a ring before it publishes them, at most (see CpuPort.offer): few enough
+ * that a long burst keeps its consumer busy, many enough that one store and one doorbell ring are
+ * shared by many frames.
+ */
+export const framesPerPublishMax = 64;
+/**
  * How long a CPU with nothing to do polls its pending mask before it parks, in µs. The ski-rental
  * rule: spin about as long as parking costs, and a CPU never pays more than twice the best choice.
  * A park and its wake cost about 40 µs here (docs/measured-limits.md §2 area 6: ~30 µs to wake, ~10 µs to notify).

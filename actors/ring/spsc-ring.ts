@@ -120,12 +120,22 @@ export class SpscRing {
    * frame after frame into one buffer hands over a range, and nobody pays for a view of it.
    */
   offerRange(bytes: Uint8Array, start: number, length: number): boolean {
-    assert(Number.isInteger(start) && start >= 0 && start + length <= bytes.length, 'offerRange: the frame must lie within bytes');
+    if (!this.stage(bytes, start, length)) return false;
+    this.publish();
+    return true;
+  }
+
+  /**
+   * producer: as `offerRange`, but the frame stays invisible to the consumer until `publish()`: a
+   * producer that sends many frames publishes them with one store (and one doorbell ring) instead
+   * of one each. Returns false when the ring lacks the space right now.
+   */
+  stage(bytes: Uint8Array, start: number, length: number): boolean {
+    assert(Number.isInteger(start) && start >= 0 && start + length <= bytes.length, 'stage: the frame must lie within bytes');
     const offset = this.tryReserve(length);
     if (offset < 0) return false;
     copyInto(this.bytes, this.words, offset, bytes, start, length);
     this.commit(length);
-    this.publish();
     return true;
   }
 

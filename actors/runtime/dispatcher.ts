@@ -3,8 +3,10 @@ import { type Cell, Hold, Status } from './cell.js';
 import type { KernelCore } from './kernel-core.js';
 import { drainsSoonInRowMax } from './limits.js';
 
-/** What a dispatcher polls between turns: the CPU's inbound rings. */
-export interface IncomingFrames {
+/** What a dispatcher looks at between turns: the CPU's rings to and from the others. */
+export interface CpuRings {
+  /** Makes the frames sent since the last call visible to the CPUs they went to (one store per ring). */
+  publish(): void;
   /** One load of the pending mask: has any CPU sent something? */
   hasWork(): boolean;
   /** Takes what was sent into mailboxes and system lanes (as room allows); returns the frames taken. */
@@ -48,11 +50,12 @@ export abstract class Dispatcher {
    */
   protected rescheduleRequested = false;
   /**
-   * Frames from other CPUs, looked at between turns (OSv's `handle_incoming_wakeups` at each
-   * reschedule): without it a busy CPU would take in a cross-CPU wake, an answer or an interrupt
-   * batch only after its drain, up to `drainMsMax` later. Set by a real CPU's loop.
+   * The CPU's rings, looked at between turns (OSv's `handle_incoming_wakeups` at each reschedule):
+   * without it a busy CPU would take in a cross-CPU wake, an answer or an interrupt batch only after
+   * its drain, up to `drainMsMax` later, and publish what its turns sent only then. Set by a real
+   * CPU's loop.
    */
-  incoming: IncomingFrames | null = null;
+  incoming: CpuRings | null = null;
   private drainPending = false;
   /** Inside a drain: work it asks for waits for the event loop (see `drainSoon`). */
   protected draining = false;
@@ -117,10 +120,15 @@ export abstract class Dispatcher {
     this.kernel.clock.soon(this.drainBound);
   }
 
-  /** Between turns: takes in frames other CPUs sent, if any (see `incoming`). */
+  /**
+   * Between turns: publishes what the last turn sent to other CPUs, and takes in frames other CPUs
+   * sent, if any (see `incoming`).
+   */
   protected pollIncoming(): void {
     const incoming = this.incoming;
-    if (incoming?.hasWork()) incoming.pump();
+    if (incoming === null) return;
+    incoming.publish();
+    if (incoming.hasWork()) incoming.pump();
   }
 
   /** Called first thing in `drain`: a new drain may be asked for from now on. */

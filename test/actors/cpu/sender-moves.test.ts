@@ -76,19 +76,20 @@ describe('a sender that moves', () => {
   });
 
   it('stays, and the move is refused with why, if its mail takes longer than moveSweepMsMax to arrive', async () => {
-    // The recorder's second note takes longer than a move waits: what follows waits in the ring to CPU 2.
-    const simulatedCostMs = (message: unknown) => ((message as { seq?: number }).seq === 1 ? moveSweepMsMax + 1_000 : 1);
+    // The recorder takes one note at a time, each half as long as a move waits: the sweep, behind five
+    // of them in the ring to CPU 2, takes longer than that.
+    const simulatedCostMs = (message: unknown) => ((message as { type?: string }).type === 'note' ? moveSweepMsMax / 2 : 1);
     const kernel = await Kernel.boot({ mode: 'simulated', seed: 14, cpus: 3, modules, simulatedCostMs });
     const recorder = kernel.spawn(Recorder, { cpu: 2, mailboxCapacity: 1 });
     const sender = kernel.spawn(Sender, { cpu: 1 });
     const mover = kernel.spawn(Mover, { cpu: 1 });
     await settle(kernel);
     expect(await kernel.runUntil(sender.ask({ type: 'send', to: recorder.pid, count: 5, tag: 1 }))).to.equal(5);
-    const refused = await kernel.runUntil(mover.ask({ type: 'move', pid: sender.pid, cpu: 0 }), { timeMsMax: moveSweepMsMax * 2 });
+    const refused = await kernel.runUntil(mover.ask({ type: 'move', pid: sender.pid, cpu: 0 }), { timeMsMax: moveSweepMsMax * 4 });
     expect(refused).to.match(new RegExp(`its earlier mail took longer than ${moveSweepMsMax} ms to arrive`));
     expect(pidCpu(sender.pid)).to.equal(1);
     // Tried again once that mail has arrived, it moves.
-    await kernel.advance(moveSweepMsMax);
+    await kernel.advance(moveSweepMsMax * 3);
     expect(await kernel.runUntil(mover.ask({ type: 'move', pid: sender.pid, cpu: 0 }))).to.equal(true);
     await kernel.shutdown();
   });
