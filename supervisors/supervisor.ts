@@ -134,7 +134,11 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
   /** Children waiting for a restart decision, oldest first. */
   private readonly pending: ChildRecord[] = [];
   private cell!: Cell;
-  private runner!: MachineRunner<typeof supervisorMachine>;
+  /** The lifecycle machine, started on first use (see `machine`). */
+  private runner: MachineRunner<typeof supervisorMachine> | null = null;
+  private effects!: SupervisorEffects;
+  /** It stopped before anything needed the machine: one started later is stopped at once. */
+  private stoppedUnstarted = false;
   private dynamicSeq = 0;
   /** A significant exit came during a restart; the shutdown follows when the restart is done. */
   private autoShutdownDeferred = false;
@@ -156,8 +160,7 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
       },
       stopSelf: () => void this.cell.kernel.lifecycle.terminate(this.cell, 'shutdown', undefined, true),
     };
-    this.runner = new MachineRunner(supervisorMachine, { cell: this.cell, emitted: () => {} });
-    this.runner.start({ restartsMax: this.config.restartsMax, restartWindowMs: this.config.restartWindowMs, backoff: this.config.backoff, effects });
+    this.effects = effects;
     // A static child that does not start fails this supervisor's start (its StartFailedError is thrown
     // on); the children started before it stop with this supervisor's incarnation.
     if (this.config.strategy !== 'simple-one-for-one') for (const spec of this.config.specs) this.records.push({ spec, cell: this.spawnChildCell(spec) });
@@ -166,7 +169,7 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
   receive(message: SupervisorMsg | { type: string }, ctx: SystemContext<SupervisorMsg>): void {
     // The machine's own delayed events (backoff) come back as messages to self.
     if (message.type.startsWith('xstate.')) {
-      this.runner.send(message as never);
+      this.machine.send(message as never);
       return;
     }
     const kernel = this.cell.kernel;
@@ -188,7 +191,7 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
     };
     // OTP's supervisor handles one thing at a time: a request that changes children waits for the
     // restart under way, which would otherwise start again a child it was asked to stop.
-    if (changesChildren(request) && this.runner.snapshot?.matches({ restarting: 'working' })) this.deferred.push(carryOut);
+    if (changesChildren(request) && this.restarting()) this.deferred.push(carryOut);
     else carryOut();
   }
 
@@ -231,7 +234,8 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
   }
 
   async stopped(): Promise<void> {
-    if (this.runner.snapshot?.status === 'active') this.runner.send({ type: 'shutdown' });
+    if (this.runner === null) this.stoppedUnstarted = true;
+    else if (this.runner.snapshot?.status === 'active') this.runner.send({ type: 'shutdown' });
     await this.stopAllChildren();
   }
 
@@ -289,11 +293,36 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
     this.pump();
   }
 
+  /**
+   * The lifecycle machine, started on first use: a supervisor whose children never fail never
+   * needs it, and starting one for every supervisor cost a third of a boot.
+   */
+  private get machine(): MachineRunner<typeof supervisorMachine> {
+    if (this.runner === null) {
+      this.runner = new MachineRunner(supervisorMachine, { cell: this.cell, emitted: () => {} });
+      const { restartsMax, restartWindowMs, backoff } = this.config;
+      this.runner.start({ restartsMax, restartWindowMs, backoff, effects: this.effects });
+      // Stopped before it was needed: it ends where the stop would have left it.
+      if (this.stoppedUnstarted) this.runner.send({ type: 'shutdown' });
+    }
+    return this.runner;
+  }
+
+  /** Whether the machine is `running` (where it starts, unless the supervisor stopped first). */
+  private running(): boolean {
+    return this.runner === null ? !this.stoppedUnstarted : this.runner.snapshot?.matches('running') === true;
+  }
+
+  /** Whether a restart is being carried out. */
+  private restarting(): boolean {
+    return this.runner?.snapshot?.matches({ restarting: 'working' }) === true;
+  }
+
   /** Feeds the oldest waiting child to the machine when it is ready for one. */
   private pump(): void {
-    if (this.pending.length === 0 || !this.runner.snapshot?.matches('running')) return;
+    if (this.pending.length === 0 || !this.running()) return;
     const cell = this.cell;
-    this.runner.send({ type: 'child.restart-needed', atMs: cell.now(), jitter: cell.random.next() });
+    this.machine.send({ type: 'child.restart-needed', atMs: cell.now(), jitter: cell.random.next() });
   }
 
   private async performRestart(): Promise<void> {
@@ -359,18 +388,14 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
 
   /** Sends an event to the machine as this supervisor (from a promise continuation), then pumps. */
   private sendToMachine(event: { type: 'restart.done' } | { type: 'children.down' }): void {
-    if (this.cell.instance !== this || this.runner.snapshot?.status !== 'active') return;
+    const runner = this.runner;
+    if (this.cell.instance !== this || runner?.snapshot?.status !== 'active') return;
     this.cell.kernel.runHook(this.cell, () => {
-      this.runner.send(event);
-      for (
-        let request = this.deferred.shift();
-        request !== undefined && !this.runner.snapshot?.matches({ restarting: 'working' });
-        request = this.deferred.shift()
-      )
-        request();
-      if (this.autoShutdownDeferred && this.runner.snapshot?.matches('running')) {
+      runner.send(event);
+      for (let request = this.deferred.shift(); request !== undefined && !this.restarting(); request = this.deferred.shift()) request();
+      if (this.autoShutdownDeferred && this.running()) {
         this.autoShutdownDeferred = false;
-        this.runner.send({ type: 'auto-shutdown' });
+        runner.send({ type: 'auto-shutdown' });
         return;
       }
       this.pump();
@@ -382,8 +407,8 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
     const anySignificantRunning = this.records.some((r) => r.spec.significant && r.cell !== null);
     if (this.config.autoShutdown !== 'any-significant' && anySignificantRunning) return;
     // In the middle of a restart the shutdown waits until the group is up again (see sendToMachine).
-    if (this.runner.snapshot?.matches({ restarting: 'working' })) this.autoShutdownDeferred = true;
-    else this.runner.send({ type: 'auto-shutdown' });
+    if (this.restarting()) this.autoShutdownDeferred = true;
+    else this.machine.send({ type: 'auto-shutdown' });
   }
 
   /** Starts a child from a request; a bad request or a child that does not start fails the ask, and nothing is added. */

@@ -175,6 +175,24 @@ describe('supervisors: shutdown', () => {
   });
 });
 
+describe('a child that fails while its supervisor stops', () => {
+  it('is not restarted, though no child had failed before (the supervisor had not needed its machine yet)', async () => {
+    const kernel = await boot();
+    const log = new Log();
+    // Children stop in reverse order: `slow` takes 100 ms, and `a` crashes meanwhile.
+    const sup = kernel.spawn<SupervisorMsg>(supervisor({ children: [log.spec('a'), log.spec('slow', {}, { stopping: { kind: 'delay', delayMs: 100 } })] }));
+    await settle(kernel);
+    log.clear();
+    const stopped = kernel.stop(sup as never);
+    await kernel.simulatedClock.advance(10);
+    probeRef(kernel, 'a').tell({ type: 'crash' });
+    await kernel.simulatedClock.runUntilIdle();
+    await stopped;
+    expect(log.entries.filter((entry) => entry.startsWith('start:'))).to.deep.equal([]);
+    await shutdown(kernel);
+  });
+});
+
 describe('stop during a restart', () => {
   it('runs the stopped hook of the ending incarnation once', async () => {
     const { Kernel, Actor, supervisor } = await import('../../boot/index.js');
