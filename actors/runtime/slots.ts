@@ -2,7 +2,7 @@ import { assert } from '../../ground/assert.js';
 import { makePid, nextGeneration, pidSlot, slotsPerCpuMax, type Pid } from '../../ground/pid.js';
 
 /** Slots a table starts with; it doubles as more are handed out. */
-const slotsInitial = 1_024;
+const slotsInitial = 64;
 
 /**
  * The slot table of one CPU: slot → live actor, with a generation per slot so that a pid names one

@@ -22,9 +22,24 @@ const seedHighLimit = 2 ** 21;
  * ```
  */
 export function createRealRandom(): Random {
-  // The Web Crypto global: node:crypto would load with the runtime, and only a boot needs it.
-  const words = globalThis.crypto.getRandomValues(new Uint32Array(2));
-  const seed = (words[0]! % seedHighLimit) * 2 ** 32 + words[1]!;
+  const seed = (nextEntropyWord() % seedHighLimit) * 2 ** 32 + nextEntropyWord();
   assert(Number.isSafeInteger(seed) && seed >= 0, 'a seed is a safe non-negative integer');
   return createSeededRandom(seed);
+}
+
+/**
+ * Words from the operating system's generator, drawn `entropyWordsPerDraw` at a time: one call
+ * costs about as much as the rest of a boot, whatever it fills. The Web Crypto global, not
+ * node:crypto, which would load with the runtime.
+ */
+const entropyWordsPerDraw = 256;
+const entropy = new Uint32Array(entropyWordsPerDraw);
+let entropyUsed = entropyWordsPerDraw;
+
+function nextEntropyWord(): number {
+  if (entropyUsed === entropyWordsPerDraw) {
+    globalThis.crypto.getRandomValues(entropy);
+    entropyUsed = 0;
+  }
+  return entropy[entropyUsed++]!;
 }

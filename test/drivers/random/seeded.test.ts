@@ -134,6 +134,12 @@ describe('drivers/random/real', () => {
     expect(draw(random, 5)).to.deep.equal(draw(replay, 5));
     expect(createRealRandom().seed).to.not.equal(random.seed);
   });
+
+  it('gives every generator its own seed, past a refill of the words it draws from the OS', () => {
+    const seeds = Array.from({ length: 300 }, () => createRealRandom().seed);
+    expect(new Set(seeds).size).to.equal(seeds.length);
+    for (const seed of seeds) expect(Number.isSafeInteger(seed) && seed >= 0).to.equal(true);
+  });
 });
 
 const GOLDEN_SEED_42_UINT32 = [2545184034, 4016992462, 1485344627, 2379376318];
