@@ -5,7 +5,7 @@
 // The first two are ports of the study's case 01 (docs/measured-limits.md §1); keep them
 // byte-for-byte equivalent in behaviour, or the figures stop being comparable with docs/measured-limits.md.
 
-import { assign, createActor, fromCallback, setup } from 'xstate';
+import { type AnyActorRef, assign, createActor, fromCallback, setup } from 'xstate';
 
 interface Msg {
   // `string`, not the literal 'ping': handlers branch on it as real ones would.
@@ -206,6 +206,37 @@ export async function xstateCallbackAskLoop(k: number): Promise<number> {
   for (let n = 0; n < k; n++) sum += await new Promise<number>((reply) => echo.send({ type: 'get', n, reply }));
   echo.stop();
   return sum;
+}
+
+/**
+ * Two xstate `fromCallback` actors that send a ball back and forth `k` times (what a user would
+ * write for two actors talking by tell); resolves with `k` when the last round trip is done.
+ */
+export function xstateCallbackPingPongLoop(k: number): Promise<number> {
+  return new Promise<number>((resolve) => {
+    // Each sends to the other; the refs are set before the first ball is sent.
+    const peers: { ping?: AnyActorRef; pong?: AnyActorRef } = {};
+    let left = k;
+    peers.pong = createActor(
+      fromCallback(({ receive }) => {
+        receive((event) => peers.ping!.send(event));
+      }),
+    ).start();
+    peers.ping = createActor(
+      fromCallback(({ receive }) => {
+        receive((event) => {
+          if (--left > 0) {
+            peers.pong!.send(event);
+            return;
+          }
+          peers.ping!.stop();
+          peers.pong!.stop();
+          resolve(k);
+        });
+      }),
+    ).start();
+    peers.pong.send({ type: 'ball' });
+  });
 }
 
 class AsyncEcho {

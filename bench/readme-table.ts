@@ -62,6 +62,16 @@ const rows: readonly Row[] = [
     goal: { on: 'ratio', kind: 'max', value: 1.5, text: '≤ 1.5× `fifo`' },
   },
   {
+    label: 'same, against xstate',
+    figure: { bench: 'runtime', name: 'ping-pong by tell, ns per round trip', mode: 'real' },
+    baseline: {
+      bench: 'runtime',
+      name: 'baseline: ping-pong by send between two xstate fromCallback actors, ns per round trip',
+      label: 'two xstate `fromCallback` actors',
+    },
+    goal: { on: 'ratio', kind: 'max', value: 1, text: 'ahead' },
+  },
+  {
     label: 'ask round trip from outside an actor',
     figure: { bench: 'runtime', name: 'ask round trip from outside an actor (await ref.ask), ns', mode: 'real' },
     baseline: {

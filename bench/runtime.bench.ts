@@ -20,7 +20,7 @@
 // ...), so the VM's drift hits both. RUNTIME_CASES=4,5 runs a subset. About 20-35 s on this VM.
 
 import { Actor, type ActorContext, type ActorRef, type Ask, type Behavior, fromReceive, Kernel } from '../boot/index.js';
-import { asyncMethodLoop, functionCallLoop, handWrittenActorLoop, xstateCallbackAskLoop, xstateSendLoop } from './baselines.js';
+import { asyncMethodLoop, functionCallLoop, handWrittenActorLoop, xstateCallbackAskLoop, xstateCallbackPingPongLoop, xstateSendLoop } from './baselines.js';
 import { emit, emitRatio, maybeGc, quantile, type RateResult } from './harness.js';
 
 const REPS = 5;
@@ -344,6 +344,16 @@ function baselineAskRep(loop: (k: number) => Promise<number>, k: number): Rep {
   };
 }
 
+function xstatePingPongRep(k: number): Rep {
+  return async () => {
+    const t0 = now();
+    const done = await xstateCallbackPingPongLoop(k);
+    const t1 = now();
+    if (done !== k) throw new Error(`xstate ping-pong did ${done} of ${k}`);
+    return [k, Number(t1 - t0)];
+  };
+}
+
 /** The floor of any real-mode round trip that needs one event-loop turn: await setImmediate. */
 function immediateHopRep(k: number): Rep {
   return async () => {
@@ -444,6 +454,7 @@ const N_XSTATE = 100_000;
 const N_RING = 2_000_000;
 const N_RING_TRACED = 300_000;
 const K_PINGPONG = 1_000_000;
+const K_PINGPONG_XSTATE = 200_000;
 // Long enough that a rep measures the steady state: the GC before each rep costs the next few thousand asks.
 const K_ASK = 100_000;
 const K_ASK_SIM = 100_000;
@@ -589,11 +600,13 @@ async function casePingPong(): Promise<void> {
   const ppReal = await makePingPong('real');
   const ppSim = await makePingPong('simulated');
   const ppFifo = await makePingPong('real', 'fifo');
-  const [pingReal, pingSim, pingFifo] = await interleaved([
+  const [pingReal, pingSim, pingFifo, pingXstate] = await interleaved([
     { name: 'ping-pong real', unit: 'rt/s', rep: pingPongRep(ppReal, K_PINGPONG) },
     { name: 'ping-pong simulated', unit: 'rt/s', rep: pingPongRep(ppSim, K_PINGPONG) },
     { name: 'ping-pong real, fifo dispatcher', unit: 'rt/s', rep: pingPongRep(ppFifo, K_PINGPONG) },
+    { name: 'ping-pong, xstate fromCallback', unit: 'rt/s', rep: xstatePingPongRep(K_PINGPONG_XSTATE) },
   ]);
+  emit(nsPer(pingXstate!, 'baseline: ping-pong by send between two xstate fromCallback actors, ns per round trip'), { k: K_PINGPONG_XSTATE });
   // Ping-pong is the scheduler's worst case: every message wakes a sleeper and puts the sender to sleep.
   emit(nsPer(pingFifo!, 'ping-pong by tell, ns per round trip, fifo dispatcher'), { mode: 'real', scheduler: 'fifo', k: K_PINGPONG });
   emitRatio({
