@@ -1,0 +1,110 @@
+/**
+ * On a real clock the fair dispatcher charges most turns by their learned cost per message instead
+ * of reading the clock (a reading costs as much as the rest of a short turn), and measures one turn
+ * in `turnsEstimatedMax` to learn the cost again. Shares stay fair, and a turn stretched by a pause
+ * (a GC, the VM) does not leave the CPU ending drain after drain early.
+ *
+ * The clock here is of the real kind with a time the test moves: each message handled advances it
+ * by its actor's cost, as CPU time would.
+ */
+import { expect } from 'chai';
+import { type ActorRef, Actor, Kernel } from '../../../boot/index.js';
+import { createRealClock } from '../../../drivers/clock/real.js';
+import type { Clock } from '../../../drivers/clock/clock.js';
+
+/** A real-kind clock whose time moves only when told; timers and scheduling are the real clock's. */
+function steppedClock() {
+  const real = createRealClock();
+  const state = { nowMs: 0, reads: 0 };
+  const clock: Clock = {
+    kind: 'real',
+    now: () => {
+      state.reads++;
+      return state.nowMs;
+    },
+    setTimer: (delayMs, callback) => real.setTimer(delayMs, callback),
+    cancelTimer: (handle) => real.cancelTimer(handle),
+    schedule: (callback) => real.schedule(callback),
+    soon: (callback) => real.soon(callback),
+    waitWhile: (words, index, expected, timeoutMs) => real.waitWhile(words, index, expected, timeoutMs),
+    waitWhileAsync: (words, index, expected, timeoutMs) => real.waitWhileAsync(words, index, expected, timeoutMs),
+  };
+  return { clock, state };
+}
+
+type WorkMsg = { readonly type: 'work'; readonly costMs: number };
+
+describe('turns charged by their learned cost (real clocks)', () => {
+  it('keep two hogs of different costs per message at equal CPU shares, through a pause in one of them', async () => {
+    const { clock, state } = steppedClock();
+    const kernel = await Kernel.boot({ clock, scheduler: 'fair', mailboxCapacity: 10_000 });
+    try {
+      const spent = { heavy: 0, light: 0 };
+      let heavyAtLightDone = -1;
+      const lightCount = 4_000;
+      let lightHandled = 0;
+      class Hog extends Actor<WorkMsg> {
+        constructor(private readonly which: 'heavy' | 'light') {
+          super();
+        }
+        receive(message: WorkMsg): void {
+          state.nowMs += message.costMs;
+          spent[this.which] += message.costMs;
+          if (this.which === 'light' && ++lightHandled === lightCount) heavyAtLightDone = spent.heavy;
+        }
+      }
+      const heavy = kernel.spawn(
+        class extends Hog {
+          constructor() {
+            super('heavy');
+          }
+        },
+      );
+      const light = kernel.spawn(
+        class extends Hog {
+          constructor() {
+            super('light');
+          }
+        },
+      );
+      // A pause in the middle of the heavy actor's work, as a GC would make.
+      for (let i = 0; i < 2_000; i++) heavy.tell({ type: 'work', costMs: i === 100 ? 50 : 1 });
+      for (let i = 0; i < lightCount; i++) light.tell({ type: 'work', costMs: 0.1 });
+      while (lightHandled < lightCount) await new Promise((resolve) => setImmediate(resolve));
+      // 400 ms of the light actor's work: the heavy one had about as much (and its 50 ms pause).
+      expect(heavyAtLightDone / spent.light).to.be.within(0.8, 1.35);
+    } finally {
+      await kernel.shutdown();
+    }
+  });
+
+  it('read the clock for a small share of the turns of two actors playing ping-pong', async () => {
+    const { clock, state } = steppedClock();
+    const kernel = await Kernel.boot({ clock, scheduler: 'fair' });
+    try {
+      const roundTrips = 1_000;
+      let left = roundTrips;
+      type Ball = { readonly type: 'ball' } | { readonly type: 'peer'; readonly peer: ActorRef<Ball> };
+      class Player extends Actor<Ball> {
+        peer: ActorRef<Ball> | null = null;
+        receive(message: Ball): void {
+          state.nowMs += 0.001;
+          if (message.type === 'peer') this.peer = message.peer;
+          else if (--left > 0) this.peer!.tell(message);
+        }
+      }
+      const ping = kernel.spawn(Player);
+      const pong = kernel.spawn(Player);
+      ping.tell({ type: 'peer', peer: pong });
+      pong.tell({ type: 'peer', peer: ping });
+      await new Promise((resolve) => setImmediate(resolve));
+      const readsBefore = state.reads;
+      ping.tell({ type: 'ball' });
+      while (left > 0) await new Promise((resolve) => setImmediate(resolve));
+      // One turn per message: without estimates, at least one reading each.
+      expect((state.reads - readsBefore) / roundTrips, 'clock readings per turn').to.be.below(0.5);
+    } finally {
+      await kernel.shutdown();
+    }
+  });
+});
