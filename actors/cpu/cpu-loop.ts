@@ -101,6 +101,8 @@ export class CpuLoop {
           break;
       }
     }
+    // What the last round sent (the kernel's goodbyes on a shutdown) goes out before the loop ends.
+    this.node.port.publish();
   }
 
   /**

@@ -129,7 +129,7 @@ export class CpuPort {
   /** The last error a bad frame raised, for diagnostics. */
   lastBadFrame: unknown = undefined;
   /**
-   * Called after a frame was put into a ring, with its target: simulated CPUs use it to know a CPU
+   * Called when frames to `target` are published (see `offer`): simulated CPUs use it to know a CPU
    * has work, since nobody there waits on the doorbell.
    */
   onOffered: ((target: number) => void) | null = null;
