@@ -84,6 +84,11 @@ export interface CellExtras {
   busyAsk: number;
   /** Cuts short the ending of the incarnation under way (see `Lifecycle.kill`). */
   killSwitch: (() => void) | null;
+  /** Its children, oldest and newest (each links to its siblings): only a parent needs them. */
+  firstChild: Cell | null;
+  lastChild: Cell | null;
+  /** How long its stop may take, when the child spec its supervisor started it with says. */
+  specShutdown: ChildSpecLike['shutdown'] | undefined;
 }
 
 /**
@@ -111,13 +116,9 @@ export class Cell implements SystemContext<Message> {
    * it sent to third CPUs must have arrived (actors/cpu/move-sweeps.ts).
    */
   sentCpus = 0;
-  firstChild: Cell | null = null;
-  lastChild: Cell | null = null;
   prevSibling: Cell | null = null;
   nextSibling: Cell | null = null;
   extras: CellExtras | null = null;
-  /** Set by a supervisor: how this child is restarted and shut down. */
-  spec: ChildSpecLike | undefined = undefined;
   /** The run policy's record of this actor (the fair scheduler's, made on its first wake; null under `fifo`). */
   entity: RunRecord | null = null;
 
@@ -237,6 +238,9 @@ export class Cell implements SystemContext<Message> {
         incarnationEnded: false,
         busyAsk: 0,
         killSwitch: null,
+        firstChild: null,
+        lastChild: null,
+        specShutdown: undefined,
       };
     }
     return this.extras;
@@ -426,18 +430,31 @@ export class Cell implements SystemContext<Message> {
 
   // ---- the tree -----------------------------------------------------------------------------------
 
+  /** Its oldest child, or null. */
+  get firstChild(): Cell | null {
+    return this.extras === null ? null : this.extras.firstChild;
+  }
+
+  /** Its newest child, or null. */
+  get lastChild(): Cell | null {
+    return this.extras === null ? null : this.extras.lastChild;
+  }
+
   appendChild(child: Cell): void {
-    child.prevSibling = this.lastChild;
-    if (this.lastChild !== null) this.lastChild.nextSibling = child;
-    else this.firstChild = child;
-    this.lastChild = child;
+    const extras = this.ensureExtras();
+    child.prevSibling = extras.lastChild;
+    if (extras.lastChild !== null) extras.lastChild.nextSibling = child;
+    else extras.firstChild = child;
+    extras.lastChild = child;
   }
 
   removeChild(child: Cell): void {
+    const extras = this.extras;
+    assert(extras !== null, 'a parent has its children in its extras');
     if (child.prevSibling !== null) child.prevSibling.nextSibling = child.nextSibling;
-    else if (this.firstChild === child) this.firstChild = child.nextSibling;
+    else if (extras.firstChild === child) extras.firstChild = child.nextSibling;
     if (child.nextSibling !== null) child.nextSibling.prevSibling = child.prevSibling;
-    else if (this.lastChild === child) this.lastChild = child.prevSibling;
+    else if (extras.lastChild === child) extras.lastChild = child.prevSibling;
     child.prevSibling = child.nextSibling = null;
   }
 

@@ -101,7 +101,8 @@ export class Lifecycle {
     if (options !== undefined) kernel.checkSpawnOptions(options);
     const pid = kernel.slots.allocate();
     const cell = new Cell(kernel, pid, behavior, options, parent);
-    cell.spec = spec;
+    // Of its spec, only the shutdown is the runtime's (the supervisor keeps the rest): on the cell only when set.
+    if (spec?.shutdown !== undefined) cell.ensureExtras().specShutdown = spec.shutdown;
     kernel.slots.set(pid, cell);
     if (name !== undefined) {
       cell.ensureExtras().name = name;
@@ -492,7 +493,7 @@ function unregister(kernel: KernelCore, name: string, cell: Cell): void {
 }
 
 function shutdownOf(cell: Cell): Shutdown {
-  return cell.spec?.shutdown ?? cell.options?.shutdown ?? shutdownTimeoutMsDefault;
+  return cell.extras?.specShutdown ?? cell.options?.shutdown ?? shutdownTimeoutMsDefault;
 }
 
 function describeForTrace(error: unknown): string {
