@@ -32,15 +32,15 @@ export interface SchedEntityOptions {
 export class SchedEntity<TOwner = unknown> implements Runtime {
   /** Changed only through `CpuScheduler.setPriority`, which keeps the run queue ordered. */
   priority: number;
-  schedClass: SchedClass;
-  /** Never migrated while set; the caller may flip it at any time. */
-  pinned: boolean;
   /** @internal R'' (see decayed-runtime.ts); 0 for a newcomer, always 0 in the real-time class. */
   runtime = 0;
   /** @internal */
   renormalizeCount = runtimeExported;
-  /** @internal */
-  state: EntityState = EntityState.detached;
+  /**
+   * The state (bits 0–1), the class (bits 2–3) and the pin (bit 4), in one word rather than three
+   * fields: an entity per actor that ever ran, so its size counts.
+   */
+  private flags: number = EntityState.detached;
   /** @internal The CPU it is attached to, −1 when detached. */
   cpu = -1;
   /** @internal Position in its run-queue heap, −1 when not queued. */
@@ -51,6 +51,33 @@ export class SchedEntity<TOwner = unknown> implements Runtime {
   wokenAtMs = -1;
   /** @internal The dispatcher's running estimate of its CPU time per message, in ms (0: unknown). */
   msPerMessage = 0;
+
+  /** Its scheduling class, which its priority selects. */
+  get schedClass(): SchedClass {
+    return ((this.flags >> classShift) & 3) as SchedClass;
+  }
+
+  set schedClass(value: SchedClass) {
+    this.flags = (this.flags & ~(3 << classShift)) | (value << classShift);
+  }
+
+  /** Never migrated while set; the caller may flip it at any time. */
+  get pinned(): boolean {
+    return (this.flags & pinnedBit) !== 0;
+  }
+
+  set pinned(value: boolean) {
+    this.flags = value ? this.flags | pinnedBit : this.flags & ~pinnedBit;
+  }
+
+  /** @internal Where it is (see EntityState). */
+  get state(): EntityState {
+    return (this.flags & 3) as EntityState;
+  }
+
+  set state(value: EntityState) {
+    this.flags = (this.flags & ~3) | value;
+  }
 
   constructor(
     readonly owner: TOwner,
@@ -63,6 +90,10 @@ export class SchedEntity<TOwner = unknown> implements Runtime {
     if (this.schedClass === SchedClass.idle) this.runtime = Number.POSITIVE_INFINITY;
   }
 }
+
+/** Where the class and the pin sit in `SchedEntity.flags` (the state takes bits 0–1). */
+const classShift = 2;
+const pinnedBit = 1 << 4;
 
 /** The class a priority selects; throws RangeError for a priority outside every band. */
 export function schedClassOf(priority: number): SchedClass {
