@@ -76,6 +76,11 @@ function summarize(values: number[]): { median: number; min: number; max: number
   return { median: quantile(s, 0.5), min: s[0]!, max: s[s.length - 1]! };
 }
 
+/** A result from per-repetition `values` measured by the caller: their median, min and max, and `extra` fields. */
+export function summary(name: string, unit: string, values: number[], extra: Record<string, unknown> = {}): RateResult & Record<string, unknown> {
+  return { name, unit, values, ...summarize(values), reps: values.length, ...extra };
+}
+
 const gcFn = (globalThis as { gc?: () => void }).gc;
 /**
  * Collect garbage between repetitions (run-all starts children with --expose-gc), so that the

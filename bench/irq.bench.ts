@@ -28,7 +28,7 @@
 import { interruptHandler, interrupts, type InterruptController, type VectorNumber } from '../actors/irq/index.js';
 import { type ActorRef, fromReceive, Kernel } from '../boot/index.js';
 import { Busy, LatencyProbe, type LatencyProbeMsg, sharedClockMs } from './irq-actors.js';
-import { emit, emitRatio, type LatencyResult, maybeGc, quantile, type RateResult } from './harness.js';
+import { emit, emitRatio, type LatencyResult, maybeGc, quantile, summary } from './harness.js';
 
 const REPS = 5;
 const LATENCY_SAMPLES = 2_000;
@@ -41,11 +41,6 @@ let sink = 0;
 
 function now(): bigint {
   return process.hrtime.bigint();
-}
-
-function summary(name: string, unit: string, values: number[], extra: Record<string, unknown> = {}): RateResult & Record<string, unknown> {
-  const s = [...values].sort((a, b) => a - b);
-  return { name, unit, values, median: quantile(s, 0.5), min: s[0]!, max: s[s.length - 1]!, reps: values.length, ...extra };
 }
 
 function latencySummary(name: string, perRep: Float64Array[]): LatencyResult {

@@ -21,7 +21,7 @@
 
 import { Actor, type ActorContext, type ActorRef, type Ask, type Behavior, fromReceive, Kernel } from '../boot/index.js';
 import { asyncMethodLoop, functionCallLoop, handWrittenActorLoop, xstateCallbackAskLoop, xstateCallbackPingPongLoop, xstateSendLoop } from './baselines.js';
-import { emit, emitRatio, maybeGc, quantile, type RateResult } from './harness.js';
+import { emit, emitRatio, maybeGc, quantile, type RateResult, summary } from './harness.js';
 
 const REPS = 5;
 /** The ask round trip the runtime aims at, from outside an actor and from inside one, in ns. */
@@ -32,11 +32,6 @@ const askNsGoal = 500;
 
 function now(): bigint {
   return process.hrtime.bigint();
-}
-
-function summary(name: string, unit: string, values: number[], extra: Record<string, unknown> = {}): RateResult & Record<string, unknown> {
-  const s = [...values].sort((a, b) => a - b);
-  return { name, unit, values, median: quantile(s, 0.5), min: s[0]!, max: s[s.length - 1]!, reps: values.length, ...extra };
 }
 
 /** One repetition returns [operations, elapsed ns of its timed block]. */

@@ -136,7 +136,6 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
   private cell!: Cell;
   /** The lifecycle machine, started on first use (see `machine`). */
   private runner: MachineRunner<typeof supervisorMachine> | null = null;
-  private effects!: SupervisorEffects;
   /** It stopped before anything needed the machine: one started later is stopped at once. */
   private stoppedUnstarted = false;
   private dynamicSeq = 0;
@@ -149,18 +148,6 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
 
   started(ctx: SystemContext<SupervisorMsg>): void {
     this.cell = ctx.cell;
-    const effects: SupervisorEffects = {
-      performRestart: () => this.guard(this.performRestart()),
-      stopAllChildren: () => this.guard(this.stopAllChildren().then(() => this.sendToMachine({ type: 'children.down' }))),
-      exitGivingUp: () => {
-        const cell = this.cell;
-        const error = new RestartIntensityError(cell.describe(), this.config.restartsMax, this.config.restartWindowMs);
-        cell.kernel.reportFailure(cell, error, undefined, 'shutdown');
-        cell.kernel.lifecycle.die(cell, 'shutdown', error, undefined, 0);
-      },
-      stopSelf: () => void this.cell.kernel.lifecycle.terminate(this.cell, 'shutdown', undefined, true),
-    };
-    this.effects = effects;
     // A static child that does not start fails this supervisor's start (its StartFailedError is thrown
     // on); the children started before it stop with this supervisor's incarnation.
     if (this.config.strategy !== 'simple-one-for-one') for (const spec of this.config.specs) this.records.push({ spec, cell: this.spawnChildCell(spec) });
@@ -301,7 +288,18 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
     if (this.runner === null) {
       this.runner = new MachineRunner(supervisorMachine, { cell: this.cell, emitted: () => {} });
       const { restartsMax, restartWindowMs, backoff } = this.config;
-      this.runner.start({ restartsMax, restartWindowMs, backoff, effects: this.effects });
+      const effects: SupervisorEffects = {
+        performRestart: () => this.guard(this.performRestart()),
+        stopAllChildren: () => this.guard(this.stopAllChildren().then(() => this.sendToMachine({ type: 'children.down' }))),
+        exitGivingUp: () => {
+          const cell = this.cell;
+          const error = new RestartIntensityError(cell.describe(), restartsMax, restartWindowMs);
+          cell.kernel.reportFailure(cell, error, undefined, 'shutdown');
+          cell.kernel.lifecycle.die(cell, 'shutdown', error, undefined, 0);
+        },
+        stopSelf: () => void this.cell.kernel.lifecycle.terminate(this.cell, 'shutdown', undefined, true),
+      };
+      this.runner.start({ restartsMax, restartWindowMs, backoff, effects });
       // Stopped before it was needed: it ends where the stop would have left it.
       if (this.stoppedUnstarted) this.runner.send({ type: 'shutdown' });
     }

@@ -54,7 +54,7 @@ export class CpuLoop {
     this.spinMsMax = spinMicros / 1000;
     this.parkTimeoutMs = options.parkTimeoutMs ?? parkTimeoutMsDefault;
     // A busy CPU takes in frames between turns, not only when its drain ends.
-    kernel.dispatcher.incoming = node.port;
+    kernel.dispatcher.rings = node.port;
     // Code outside the loop (the embedding code on the main thread, actors run by a setImmediate
     // drain) may send while the loop sleeps on the doorbell; an answer usually follows within
     // microseconds, so wake the loop to spin for it instead of paying a cross-thread wake when it

@@ -64,8 +64,11 @@ export class Forwarding implements HoldSink {
   private readonly holds = new Set<ForwardHold>();
   /** Messages held per local sender (see `holdsMailOf`). */
   private readonly heldBySender = new Map<Pid, number>();
-  /** Fences sent down every route at once (`fenceRoutes`), by serial: what each calls when it is back. */
-  private readonly routeFences = new Map<number, () => void>();
+  /**
+   * Fences out, by number: what each one's return does (a hold's switch completes, or a sweep of
+   * every route counts one more back). A number no longer here completes nothing.
+   */
+  private readonly fencesOut = new Map<number, (found: Whereabouts) => void>();
   /** The holds whose fence is back. */
   private readonly draining = new Set<ForwardHold>();
   private retryTimer: TimerHandle | null = null;
@@ -143,13 +146,13 @@ export class Forwarding implements HoldSink {
 
   /** Local actor `cell` stopped: mail to its aliases is a dead letter from now on, as to its pid. */
   stopped(cell: Cell): void {
-    this.dropRoutesTo(cell);
+    this.routes.deleteAll(cell);
     this.travels.delete(cell);
   }
 
   /** The actor behind stand-in `cell` is gone: nothing is forwarded to it. */
   gone(cell: RemoteCell): void {
-    this.dropRoutesTo(cell);
+    this.routes.deleteAll(cell);
   }
 
   /**
@@ -212,12 +215,12 @@ export class Forwarding implements HoldSink {
     for (const way of ways) {
       const serial = this.nextSerial++;
       serials.push(serial);
-      this.routeFences.set(serial, arrived);
+      this.fencesOut.set(serial, arrived);
       this.passFence(way, { type: KERNEL_FENCE, to: 0, origin: this.node.cpu, serial });
     }
     if (left > 1)
       giveUp = this.node.kernel.clock.setTimer(giveUpMs, () => {
-        for (const serial of serials) this.routeFences.delete(serial);
+        for (const serial of serials) this.fencesOut.delete(serial);
       });
     arrived();
   }
@@ -284,7 +287,10 @@ export class Forwarding implements HoldSink {
   }
 
   sendFence(hold: ForwardHold, serial = this.nextSerial++): void {
+    // A new number (the hold spilled) retires the old one: the mail that fence went ahead of is behind it now.
+    if (serial !== hold.serial) this.fencesOut.delete(hold.serial);
     hold.serial = serial;
+    this.fencesOut.set(serial, (found) => this.holdFenced(hold, found));
     const route = hold.oldRoute;
     if (this.node.isDown(route.cpu)) {
       // Nothing on a route through a dead CPU is coming: the fence is as good as back (later, not
@@ -313,21 +319,19 @@ export class Forwarding implements HoldSink {
     else this.node.send(fence.origin, { type: KERNEL_FENCED, serial: fence.serial, ...found });
   }
 
-  /**
-   * Fence `serial` came back, having found the actor at `found`: the old route is drained, so the
-   * hold drains to where the actor is (the newer of that and what news came meanwhile).
-   */
+  /** Fence `serial` came back, having found the actor at `found` (`nowhere`: gone, or lost with a CPU). */
   private fenced(serial: number, found: Whereabouts): void {
-    const routeFence = this.routeFences.get(serial);
-    if (routeFence !== undefined) {
-      this.routeFences.delete(serial);
-      routeFence();
-      return;
-    }
-    let hold: ForwardHold | undefined;
-    for (const each of this.holds) if (each.serial === serial) hold = each;
-    // A fence sent before the hold spilled mail down the old route completes nothing: that mail is behind it.
-    if (hold === undefined || hold.target !== undefined) return;
+    const answer = this.fencesOut.get(serial);
+    if (answer === undefined) return;
+    this.fencesOut.delete(serial);
+    answer(found);
+  }
+
+  /**
+   * The fence of `hold` is back: the old route is drained, so the hold drains to where the actor is
+   * (the newer of `found` and what news came meanwhile).
+   */
+  private holdFenced(hold: ForwardHold, found: Whereabouts): void {
     const where = found.pid !== 0 && found.moves >= hold.location.moves ? found : hold.location;
     const target = this.cellAt(where, hold);
     hold.target = target;
@@ -379,10 +383,6 @@ export class Forwarding implements HoldSink {
   private switchWay(from: Cell, to: Cell): void {
     this.routes.switchAll(from, to);
     this.repoint(from, to);
-  }
-
-  private dropRoutesTo(cell: Cell): void {
-    this.routes.deleteAll(cell);
   }
 
   /**

@@ -79,6 +79,9 @@ export class Outboxes {
   /** Frames waiting per local actor that sent them: it is parked while it has any (see `holdsFramesOf`). */
   private readonly waitingBySender = new Map<Cell, number>();
 
+  /** The bound of frames that must arrive: `outboxBytesMax` and its reserve (see the module doc). */
+  private readonly mustArriveBytesMax: number;
+
   constructor(
     private readonly kernel: KernelCore,
     private readonly port: CpuPort,
@@ -92,6 +95,7 @@ export class Outboxes {
       () => `outboxBytesMax (${outboxBytesMax} bytes) must hold a largest frame (${frameBytesMax} bytes) and its bookkeeping`,
     );
     for (let cpu = 0; cpu < port.cpus; cpu++) this.outboxes.push(null);
+    this.mustArriveBytesMax = outboxBytesMax * (1 + mustArriveReserveShare);
   }
 
   /**
@@ -119,13 +123,13 @@ export class Outboxes {
         const box =
           outbox ??
           (this.outboxes[cpu] = {
-            queue: new BoundedQueue<Waiting>(Math.ceil((this.outboxBytesMax * (1 + mustArriveReserveShare)) / outboxFrameOverheadBytes), 64),
+            queue: new BoundedQueue<Waiting>(Math.ceil(this.mustArriveBytesMax / outboxFrameOverheadBytes), 64),
             bytes: 0,
             movedAtMs: 0,
             waitDeadlineMsMin: Number.POSITIVE_INFINITY,
           });
         const cost = frame.length + outboxFrameOverheadBytes;
-        const bound = overflow === 'wait' ? this.outboxBytesMax : this.outboxBytesMax * (1 + mustArriveReserveShare);
+        const bound = overflow === 'wait' ? this.outboxBytesMax : this.mustArriveBytesMax;
         if (box.bytes + cost > bound) {
           this.refuse(cpu, message, origin, target, 'ring-full');
           return false;

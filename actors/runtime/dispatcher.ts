@@ -55,7 +55,7 @@ export abstract class Dispatcher {
    * its drain, up to `drainMsMax` later, and publish what its turns sent only then. Set by a real
    * CPU's loop.
    */
-  incoming: CpuRings | null = null;
+  rings: CpuRings | null = null;
   private drainPending = false;
   /** Inside a drain: work it asks for waits for the event loop (see `drainSoon`). */
   protected draining = false;
@@ -122,13 +122,13 @@ export abstract class Dispatcher {
 
   /**
    * Between turns: publishes what the last turn sent to other CPUs, and takes in frames other CPUs
-   * sent, if any (see `incoming`).
+   * sent, if any (see `rings`).
    */
-  protected pollIncoming(): void {
-    const incoming = this.incoming;
-    if (incoming === null) return;
-    incoming.publish();
-    if (incoming.hasWork()) incoming.pump();
+  protected serviceRings(): void {
+    const rings = this.rings;
+    if (rings === null) return;
+    rings.publish();
+    if (rings.hasWork()) rings.pump();
   }
 
   /** Called first thing in `drain`: a new drain may be asked for from now on. */

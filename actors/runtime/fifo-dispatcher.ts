@@ -38,7 +38,7 @@ export class FifoDispatcher extends Dispatcher {
           return;
         }
         this.runTurn(queue.shift());
-        this.pollIncoming();
+        this.serviceRings();
       }
       this.drainedDry();
     } finally {

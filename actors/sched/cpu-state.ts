@@ -1,8 +1,7 @@
 /**
  * A CPU's scheduler state (running, idlePolling, parked), which drives the CPU: the CPU loop does
- * what it says. The xstate machine in
- * machine.ts is the definition; this compiles it once, at load, into a table of (state, event) →
- * state, because the dispatcher reports on every drain and an xstate transition costs about a
+ * what it says. The xstate machine in machine.ts is the definition; this compiles it once, at the
+ * first boot, into a table of (state, event) → state, because the dispatcher reports on every drain and an xstate transition costs about a
  * microsecond. Events a state does not handle change nothing, as in the machine. The machine itself
  * is checked exhaustively in test/actors/sched/machine.test.ts.
  *

@@ -132,7 +132,7 @@ export class FairDispatcher extends Dispatcher {
           return;
         }
         // A frame taken in may wake an actor that outranks the rest (an interrupt handler).
-        if (turns > 0) this.pollIncoming();
+        if (turns > 0) this.serviceRings();
         const turn = scheduler.pickNext(nowMs);
         if (turn === null) {
           this.drainedDry();

@@ -6,6 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Clock, TimerHandle, WaitOutcome } from './clock.js';
+import { assertCallback, assertDelayMs } from './timer-arguments.js';
 
 /** Options of {@link createRealClock}. */
 export interface RealClockOptions {
@@ -17,11 +18,7 @@ export interface RealClockOptions {
   readonly unrefTimers?: boolean;
 }
 
-/**
- * The longest delay Node's `setTimeout` honours. Larger values are not clamped to the maximum:
- * Node fires them after 1 ms with only a warning, so we refuse them instead.
- */
-export const timerDelayMsMax = 2 ** 31 - 1;
+export { timerDelayMsMax } from './timer-arguments.js';
 
 /** @internal A real timer: the Node timer plus the due time promised to the caller. */
 class RealTimerHandle implements TimerHandle {
@@ -112,17 +109,3 @@ const atomicsWaitAsync = (
     waitAsync(array: Int32Array, index: number, value: number, timeoutMs?: number): WaitAsyncResult;
   }
 ).waitAsync;
-
-/** A plain test, not node:assert: it runs on every timer and drain, and node:assert costs an import. */
-function assertCallback(callback: unknown, operation: string): void {
-  if (typeof callback !== 'function') throw new TypeError(`${operation}: callback must be a function, got ${typeof callback}`);
-}
-
-function assertDelayMs(delayMs: number): void {
-  if (typeof delayMs !== 'number' || !Number.isFinite(delayMs)) {
-    throw new RangeError(`setTimer: delayMs must be a finite number of milliseconds, got ${String(delayMs)}`);
-  }
-  if (delayMs > timerDelayMsMax) {
-    throw new RangeError(`setTimer: delayMs ${delayMs} exceeds timerDelayMsMax (${timerDelayMsMax} ms, about 24.8 days)`);
-  }
-}

@@ -8,7 +8,7 @@
 import { assert } from '../../ground/assert.js';
 import type { Clock, TimerHandle, WaitOutcome } from './clock.js';
 import { BoundExceededError, UsageError } from '../../ground/errors.js';
-import { timerDelayMsMax } from './real.js';
+import { assertCallback, assertDelayMs } from './timer-arguments.js';
 import { type Due, dueBefore, indexedHeapOf } from '../../ground/indexed-heap.js';
 
 /** Options of {@link createSimulatedClock}. */
@@ -136,7 +136,7 @@ class VirtualClock implements SimulatedClock {
 
   setTimer(delayMs: number, callback: () => void): TimerHandle {
     assertDelayMs(delayMs);
-    if (typeof callback !== 'function') throw new TypeError('setTimer: callback must be a function');
+    assertCallback(callback, 'setTimer');
     const timer = new SimulatedTimer(this, this.nowMs + Math.max(0, delayMs), this.sequenceNext++, callback);
     this.timers.push(timer);
     assert(timer.heapIndex >= 0, 'a timer set is in the heap');
@@ -152,7 +152,7 @@ class VirtualClock implements SimulatedClock {
   }
 
   schedule(callback: () => void): void {
-    if (typeof callback !== 'function') throw new TypeError('schedule: callback must be a function');
+    assertCallback(callback, 'schedule');
     this.ready.push(callback);
   }
 
@@ -347,14 +347,6 @@ function macrotaskTurn(): Promise<void> {
 }
 
 // Same limits as the real clock, so a simulation never accepts a delay a real run would refuse.
-function assertDelayMs(delayMs: number): void {
-  if (typeof delayMs !== 'number' || !Number.isFinite(delayMs)) {
-    throw new RangeError(`setTimer: delayMs must be a finite number of milliseconds, got ${String(delayMs)}`);
-  }
-  if (delayMs > timerDelayMsMax) {
-    throw new RangeError(`setTimer: delayMs ${delayMs} exceeds timerDelayMsMax (${timerDelayMsMax} ms)`);
-  }
-}
 
 /**
  * @internal FIFO of ready callbacks: an array read from a moving head, compacted once the dead
