@@ -59,6 +59,52 @@ export interface SchedTurn<TOwner> extends TurnGrant {
   readonly switched: boolean;
 }
 
+/**
+ * The scheduler's one turn view. The slice (OSv `time_until`, a logarithm) is worked out when first
+ * read, from the runtimes as they stood at the grant: a turn of one message, the common case of
+ * actors that talk, never needs it.
+ */
+class Turn<TOwner> implements SchedTurn<TOwner> {
+  entity: SchedEntity<TOwner> = null as never;
+  switched = false;
+  /** When the turn started. */
+  startMs = 0;
+  /** The queue head's R'' the slice runs up to; `Infinity`: no rival, or a real-time runner. */
+  targetRuntime = Number.POSITIVE_INFINITY;
+  /** The runner's R'' and priority, and c, as they stood at the grant (a wake during the turn may charge them). */
+  private readonly runnerAtGrant = { priority: 1, runtime: 0, renormalizeCount: 0 };
+  private readonly clockAtGrant: NormClock = { c: 1, renormalizeCount: 0 };
+  /** The slice, once worked out; −1 before. */
+  private slice = -1;
+
+  constructor(readonly messagesMax: number) {}
+
+  get sliceMs(): number {
+    if (this.slice < 0) {
+      const target = this.targetRuntime;
+      this.slice = target === Number.POSITIVE_INFINITY ? target : sliceMs(this.clockAtGrant, this.runnerAtGrant, target);
+      assert(this.slice > 0, 'a slice is positive');
+    }
+    return this.slice;
+  }
+
+  get deadlineMs(): number {
+    return this.startMs + this.sliceMs;
+  }
+
+  grant(entity: SchedEntity<TOwner>, nowMs: number, targetRuntime: number, c: number, switched: boolean): this {
+    this.entity = entity;
+    this.switched = switched;
+    this.startMs = nowMs;
+    this.targetRuntime = targetRuntime;
+    this.runnerAtGrant.runtime = entity.runtime;
+    this.runnerAtGrant.priority = entity.priority;
+    this.clockAtGrant.c = c;
+    this.slice = -1;
+    return this;
+  }
+}
+
 export interface SchedStats {
   /** Entities switched in. */
   switches: number;
@@ -68,8 +114,6 @@ export interface SchedStats {
   /** Entities this CPU's balancer gave away. */
   migrations: number;
 }
-
-type MutableTurn<TOwner> = { -readonly [K in keyof SchedTurn<TOwner>]: SchedTurn<TOwner>[K] };
 
 export class CpuScheduler<TOwner = unknown> {
   readonly cpu: number;
@@ -82,7 +126,7 @@ export class CpuScheduler<TOwner = unknown> {
   private readonly messagesMax: number;
   private running: SchedEntity<TOwner> | null = null;
   private sinceMs: number;
-  private readonly turn: MutableTurn<TOwner>;
+  private readonly turn: Turn<TOwner>;
 
   constructor(options: CpuSchedulerOptions = {}) {
     this.cpu = options.cpu ?? 0;
@@ -92,7 +136,7 @@ export class CpuScheduler<TOwner = unknown> {
     assert(Number.isInteger(this.cpu) && this.cpu >= 0, 'cpu must be a non-negative integer');
     assert(Number.isFinite(this.sinceMs), 'startMs must be finite');
     assert(Number.isInteger(this.messagesMax) && this.messagesMax >= 1, 'turnMessagesMax must be a positive integer');
-    this.turn = { entity: null as never, sliceMs: 0, deadlineMs: 0, messagesMax: this.messagesMax, switched: false };
+    this.turn = new Turn(this.messagesMax);
   }
 
   /** The entity holding the CPU, if any. */
@@ -204,8 +248,8 @@ export class CpuScheduler<TOwner = unknown> {
     // A clock that has not moved (or moved back) still costs the runner a switch (OSv's startup guard).
     if (previous !== null || intervalMs > 0) this.chargeRunning(intervalMs > 0 ? intervalMs : contextSwitchPenaltyMs);
     if (previous !== null) {
-      const keep = this.keepSlice(previous);
-      if (keep >= 0) return this.grant(previous, nowMs, keep, false);
+      const target = this.keptUntil(previous);
+      if (target >= 0) return this.turn.grant(previous, nowMs, target, this.clock.c, false);
       this.switchOut(previous);
     }
     if (this.queue.count === 0) return null;
@@ -232,15 +276,18 @@ export class CpuScheduler<TOwner = unknown> {
     return migration;
   }
 
-  /** ≥ 0: the slice `previous` keeps the CPU for; −1: it must switch out. */
-  private keepSlice(previous: SchedEntity<TOwner>): number {
+  /**
+   * Whether `previous` keeps the CPU: −1 if it must switch out, else the R'' its slice runs up to
+   * (the head's; `Infinity` for no limit).
+   */
+  private keptUntil(previous: SchedEntity<TOwner>): number {
     const head = this.queue.peek();
     if (head === undefined) return Number.POSITIVE_INFINITY;
     const headRealtime = head.schedClass === SchedClass.realtime;
     // Real-time: FIFO against fair entities; when another real-time entity waits, the runner has
     // spent its message budget (the only way its turn ends while runnable), so it goes round-robin.
     if (previous.schedClass === SchedClass.realtime) return headRealtime ? -1 : Number.POSITIVE_INFINITY;
-    if (!headRealtime && previous.runtime < head.runtime) return sliceMs(this.clock, previous, head.runtime);
+    if (!headRealtime && previous.runtime < head.runtime) return head.runtime;
     return -1;
   }
 
@@ -262,21 +309,11 @@ export class CpuScheduler<TOwner = unknown> {
     next.state = EntityState.running;
     this.running = next;
     this.stats.switches++;
-    if (next.schedClass === SchedClass.realtime) return this.grant(next, nowMs, Number.POSITIVE_INFINITY, true);
+    if (next.schedClass === SchedClass.realtime) return this.turn.grant(next, nowMs, Number.POSITIVE_INFINITY, this.clock.c, true);
     this.renormalizeIf(hysteresisRunStart(this.clock, next));
     if (preempted) this.renormalizeIf(addContextSwitchPenalty(this.clock, next));
     const head = this.queue.peek();
-    return this.grant(next, nowMs, head === undefined ? Number.POSITIVE_INFINITY : sliceMs(this.clock, next, head.runtime), true);
-  }
-
-  private grant(entity: SchedEntity<TOwner>, nowMs: number, slice: number, switched: boolean): SchedTurn<TOwner> {
-    assert(slice > 0, 'a slice is positive');
-    const turn = this.turn;
-    turn.entity = entity;
-    turn.sliceMs = slice;
-    turn.deadlineMs = nowMs + slice;
-    turn.switched = switched;
-    return turn;
+    return this.turn.grant(next, nowMs, head === undefined ? Number.POSITIVE_INFINITY : head.runtime, this.clock.c, true);
   }
 
   /** Charges the time since the last call to the runner; nothing happens when none passed. */

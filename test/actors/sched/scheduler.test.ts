@@ -113,6 +113,21 @@ describe('sched cpu scheduler', () => {
     expect(scheduler.pickNext(first.deadlineMs)!.entity).to.equal(b);
   });
 
+  it('works out a slice from the runtimes at its grant, though a wake during the turn charges the runner', () => {
+    const slices = [false, true].map((wakeFirst) => {
+      const scheduler = createCpuScheduler<SimActor>();
+      const [a, b] = [entity(), entity()];
+      scheduler.wake(a, 0);
+      scheduler.wake(b, 0);
+      const turn = scheduler.pickNext(0)!;
+      // A newcomer attached mid-turn charges the runner for the 3 ms since the grant.
+      if (wakeFirst) scheduler.wake(entity(), 3);
+      return turn.sliceMs;
+    });
+    expect(slices[1]).to.equal(slices[0]);
+    expect(slices[0]).to.be.closeTo(hysteresisMs * schedLimits.timeUntilOvershoot, 1e-6);
+  });
+
   it('runs alone with an infinite slice, and idles (null) when nothing is runnable', () => {
     const scheduler = createCpuScheduler<SimActor>();
     expect(scheduler.pickNext(0)).to.equal(null);
