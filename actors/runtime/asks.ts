@@ -59,8 +59,12 @@ export class AskTable {
   ask(target: Cell, message: unknown, deadlineMs = this.deadlineMsDefault): Promise<unknown> {
     assert(deadlineMs > 0 && Number.isFinite(deadlineMs), () => `an ask deadline must be a positive finite number of ms, got ${deadlineMs}`);
     const id = this.nextId++;
-    const from = this.kernel.currentPid;
-    const dueMs = this.kernel.clock.now() + deadlineMs;
+    const kernel = this.kernel;
+    const from = kernel.currentPid;
+    const dispatcher = kernel.dispatcher;
+    // From outside an actor, the drain may run inside this call, and its reading of the clock serves here too.
+    const readingMs = from === 0 ? dispatcher.beginSendFromOutside() : -1;
+    const dueMs = (readingMs >= 0 ? readingMs : kernel.clock.now()) + deadlineMs;
     const promise = new Promise<unknown>((resolve, reject) => {
       this.track({ id, dueMs, sequence: id, heapIndex: -1, resolve, reject, from, to: target, message, forwarded: false, deadlineMs });
     });
@@ -71,6 +75,7 @@ export class AskTable {
     } catch (error) {
       this.reject(id, error);
     }
+    if (readingMs >= 0) dispatcher.endSendFromOutside();
     return promise;
   }
 

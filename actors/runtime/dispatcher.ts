@@ -1,7 +1,7 @@
 import { assert } from '../../ground/assert.js';
 import { type Cell, Hold, Status } from './cell.js';
 import type { KernelCore } from './kernel-core.js';
-import { drainsSoonInRowMax } from './limits.js';
+import { drainMsMax, drainsSoonInRowMax } from './limits.js';
 
 /** What a dispatcher looks at between turns: the CPU's rings to and from the others. */
 export interface CpuRings {
@@ -62,6 +62,22 @@ export abstract class Dispatcher {
   /** Drains run as microtasks since the last one that waited for the event loop. */
   private drainsSoonInRow = 0;
   private readonly drainBound = () => this.drain();
+  /** A drain after the event loop turned: the next ask from outside starts a new window (see `beginSendFromOutside`). */
+  private readonly drainAfterLoopBound = () => {
+    this.loopTurned = true;
+    this.drain();
+  };
+  /** Whether the event loop has turned since `asksWindowStartMs`. */
+  private loopTurned = true;
+  /** The reading of the first ask from outside that ran its drain at once since the event loop turned. */
+  private asksWindowStartMs = 0;
+  /** Whether an ask from outside runs its drain at once (see `beginSendFromOutside`): real clocks only. */
+  private readonly drainsInOutsideSends: boolean;
+  /**
+   * The clock reading of the ask from outside under way (see `beginSendFromOutside`), −1 when none:
+   * its wake and the drain after it use it instead of reading the clock again.
+   */
+  protected sendReadingMs = -1;
   constructor(
     protected readonly kernel: KernelCore,
     protected readonly batchMessagesMax: number,
@@ -69,6 +85,45 @@ export abstract class Dispatcher {
     private readonly spendCpu: SpendCpu | null,
   ) {
     assert(Number.isInteger(batchMessagesMax) && batchMessagesMax >= 1, 'batchMessagesMax must be a positive integer');
+    this.drainsInOutsideSends = kernel.clock.kind === 'real';
+  }
+
+  /**
+   * Starts an ask from outside any actor (embedding code, a timer's callback, a settled promise).
+   * When nothing of the kernel is on the stack (no drain, none coming, no actor, no listener the
+   * kernel is calling), the drain the ask's delivery asks for runs at `endSendFromOutside`, inside
+   * the ask, as xstate's `send` processes an event at once: no microtask before the actor runs, and
+   * one clock reading for the deadline, the wake and the drain's start. Returns that reading, or −1
+   * when the ask goes the usual way (its drain follows as a microtask).
+   *
+   * Only asks: the caller waits for the answer anyway. Tells go the usual way, so that a loop of
+   * them fills the mailbox and one turn handles the batch. Simulated kernels always go the usual way:
+   * their tests step the clock to run what was sent. Fairness holds: the CPU was idle, so the asked
+   * actor is the only one runnable, and the drain keeps its budgets (`drainMsMax`, `drainTurnsMax`);
+   * and a loop of asks still lets the event loop turn: once such asks have run their drains for
+   * `drainMsMax` without the event loop turning, the next one's drain waits for it.
+   */
+  beginSendFromOutside(): number {
+    if (!this.drainsInOutsideSends || this.draining || this.drainPending || this.kernel.current !== null || this.kernel.callingOut !== 0) return -1;
+    const readingMs = this.kernel.clock.now();
+    if (this.loopTurned) {
+      this.loopTurned = false;
+      this.asksWindowStartMs = readingMs;
+    } else if (readingMs - this.asksWindowStartMs >= drainMsMax) {
+      // The usual way, made to wait for the event loop (see drainSoon).
+      this.drainsSoonInRow = drainsSoonInRowMax;
+      return -1;
+    }
+    // The wake finds a drain "pending" and asks for none: the drain runs in endSendFromOutside.
+    this.drainPending = true;
+    return (this.sendReadingMs = readingMs);
+  }
+
+  /** Ends an ask `beginSendFromOutside` started (a reading ≥ 0): runs its drain, if it woke anyone. */
+  endSendFromOutside(): void {
+    this.drainPending = false;
+    if (this.runnable > 0) this.drain();
+    this.sendReadingMs = -1;
   }
 
   /** Makes a cell (already marked `scheduled`) runnable and makes sure a drain is coming. */
@@ -113,7 +168,7 @@ export abstract class Dispatcher {
     this.drainPending = true;
     if (this.draining || this.drainsSoonInRow >= drainsSoonInRowMax) {
       this.drainsSoonInRow = 0;
-      this.kernel.clock.schedule(this.drainBound);
+      this.kernel.clock.schedule(this.drainAfterLoopBound);
       return;
     }
     this.drainsSoonInRow++;

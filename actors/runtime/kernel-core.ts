@@ -136,6 +136,11 @@ export class KernelCore {
   currentOrigin = 0;
   /** Trace id of the event being handled (0 when untraced). */
   currentCause = 0;
+  /**
+   * Listeners of the kernel's streams being called now. A tell or ask they make runs no drain in the
+   * middle of the kernel code that called them (see `Dispatcher.beginSendFromOutside`).
+   */
+  callingOut = 0;
   /** The id of the latest event traced here (ids are unique across CPUs: see `firstEventId`). */
   private lastEventId: number;
   private stopped = false;
@@ -366,7 +371,7 @@ export class KernelCore {
     }
     this.deadLetterCount++;
     if (this.deadLetterStream.active) {
-      this.deadLetterStream.emit({
+      this.emitTo(this.deadLetterStream, {
         from,
         to: target?.pid ?? 0,
         target: target?.describe() ?? 'nobody',
@@ -382,7 +387,7 @@ export class KernelCore {
 
   reportFailure(cell: Cell, error: unknown, message: unknown, reason: ExitReason = 'crashed'): void {
     if (!this.failureStream.active) return;
-    this.failureStream.emit({
+    this.emitTo(this.failureStream, {
       child: cell.ref as ActorRef<never>,
       parent: cell.parentCell?.ref as ActorRef<never> | undefined,
       cpu: this.cpu,
@@ -399,22 +404,32 @@ export class KernelCore {
 
   /** Publishes a failure another CPU reported, on this CPU's `failures`. */
   publishFailure(failure: ChildFailure): void {
-    this.failureStream.emit(failure);
+    this.emitTo(this.failureStream, failure);
   }
 
   /** Publishes a dead letter another CPU reported, on this CPU's `deadLetters`. */
   publishDeadLetter(letter: DeadLetter): void {
-    this.deadLetterStream.emit(letter);
+    this.emitTo(this.deadLetterStream, letter);
   }
 
   /** Publishes an event another CPU traced, on this CPU's `events`, as it was (its id and CPU are its own). */
   publishEvent(event: KernelEvent): void {
-    this.tracing.emit(event);
+    this.emitTo(this.tracing, event);
   }
 
   /** Another CPU dropped reports rather than flood its ring to this one: say so on `droppedReports`. */
   publishDropped(dropped: DroppedReports): void {
-    this.droppedReportStream.emit(dropped);
+    this.emitTo(this.droppedReportStream, dropped);
+  }
+
+  /** Hands `value` to `stream`'s listeners, counted in `callingOut` while they run. */
+  private emitTo<T>(stream: ObservedStream<T>, value: T): void {
+    this.callingOut++;
+    try {
+      stream.emit(value);
+    } finally {
+      this.callingOut--;
+    }
   }
 
   /** A hook threw while the actor was going away anyway: report it, do not crash again. */
@@ -432,7 +447,7 @@ export class KernelCore {
     stamped.cause = cause;
     stamped.cpu = this.cpu;
     stamped.atMs = this.clock.now();
-    this.tracing.emit(stamped);
+    this.emitTo(this.tracing, stamped);
     return id;
   }
 

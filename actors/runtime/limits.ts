@@ -23,9 +23,10 @@ export const drainTurnsMax = 4_096;
  */
 export const drainMsMax = 2;
 /**
- * Drains asked for from outside a drain (code that tells or asks, a settled promise) that run right
- * after that code, as a microtask, before one waits for the event loop: an ask from outside an
- * actor is answered without an event-loop hop, and a loop of such asks still lets I/O in.
+ * Drains asked for from outside a drain (code that tells, a settled promise) that run right after
+ * that code, as a microtask, before one waits for the event loop: what embedding code sends runs
+ * without an event-loop hop, and a loop of such sends still lets I/O in. (An ask from outside runs
+ * its drain inside the ask, bounded by time instead: see `Dispatcher.beginSendFromOutside`.)
  */
 export const drainsSoonInRowMax = 64;
 

@@ -25,7 +25,7 @@ import { drainSystemLane } from '../runtime/system-lane.js';
 import { createSchedEntity, EntityState, priorityValue, type SchedEntity } from './entity.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import { priorityDefault } from './limits.js';
-import { CpuScheduler } from './scheduler.js';
+import { CpuScheduler, type SchedTurn } from './scheduler.js';
 
 export class FairDispatcher extends Dispatcher {
   readonly scheduler: CpuScheduler<Cell>;
@@ -59,7 +59,7 @@ export class FairDispatcher extends Dispatcher {
     // Inside a drain the time at the start of the current turn stands in for now: a clock read
     // costs about 45 ns, as much as the rest of a wake. Outside a drain (a timer, I/O, an ask from
     // embedding code) the CPU may have been idle for long, so the clock is read.
-    const nowMs = this.draining ? this.turnStartMs : this.kernel.clock.now();
+    const nowMs = this.draining ? this.turnStartMs : this.sendReadingMs >= 0 ? this.sendReadingMs : this.kernel.clock.now();
     if (this.scheduler.wake(entity, nowMs)) {
       entity.wokenAtMs = nowMs;
       if (this.scheduler.needReschedule) this.rescheduleRequested = true;
@@ -90,7 +90,8 @@ export class FairDispatcher extends Dispatcher {
     this.drainStarted();
     const scheduler = this.scheduler;
     const clock = this.kernel.clock;
-    let nowMs = clock.now();
+    // A drain that runs inside a send from outside starts at the send's reading (a few hundred ns old).
+    let nowMs = this.sendReadingMs >= 0 ? this.sendReadingMs : clock.now();
     const endMs = nowMs + drainMsMax;
     // The turn that just ended: its actor sleeps (if it ran dry) at the next reading of the clock.
     let last: SchedEntity<Cell> | null = null;
@@ -147,7 +148,7 @@ export class FairDispatcher extends Dispatcher {
           entity.wokenAtMs = -1;
         }
         if (cell.extras !== null) drainSystemLane(cell);
-        lastHandled = canRun(cell) ? this.runTurn(cell, turn.messagesMax, turn.deadlineMs < endMs ? turn.deadlineMs : endMs, nowMs) : 0;
+        lastHandled = canRun(cell) ? this.runTurn(cell, turn, endMs, nowMs) : 0;
         last = entity;
       }
     } finally {
@@ -156,10 +157,15 @@ export class FairDispatcher extends Dispatcher {
     }
   }
 
-  /** Runs the messages of one turn that fit before `deadlineMs`; returns how many ran. */
-  private runTurn(cell: Cell, messagesMax: number, deadlineMs: number, nowMs: number): number {
+  /** Runs the messages of `turn` that fit in its slice and before `endMs`; returns how many ran. */
+  private runTurn(cell: Cell, turn: SchedTurn<Cell>, endMs: number, nowMs: number): number {
     const count = cell.mailbox!.count;
+    const messagesMax = turn.messagesMax;
     let budget = count < messagesMax ? count : messagesMax;
+    // One message runs whatever the slice: the slice (a logarithm) is not worked out.
+    if (budget === 1) return this.runMessages(cell, 1, Number.POSITIVE_INFINITY);
+    const sliceEndMs = turn.deadlineMs;
+    let deadlineMs = sliceEndMs < endMs ? sliceEndMs : endMs;
     const msPerMessage = entityOf(cell).msPerMessage;
     if (deadlineMs !== Number.POSITIVE_INFINITY && msPerMessage > 0) {
       // The slice as a message budget: no clock reads in the turn. A mistaken estimate costs an
