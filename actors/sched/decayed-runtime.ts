@@ -68,7 +68,8 @@ const penaltyFactor = expTau(contextSwitchPenaltyMs);
  * `normFactorMax`: the caller must then `renormalize` the CPU's runnable entities.
  */
 export function charge(clock: NormClock, runtime: Runtime | null, ranMs: number): boolean {
-  assert(ranMs >= 0 && ranMs < Number.POSITIVE_INFINITY, 'a charge is a finite, non-negative interval');
+  // An infinite interval makes c infinite, which scaleClock catches.
+  assert(ranMs >= 0, 'a charge is a non-negative interval');
   return scaleClock(clock, runtime, expTau(ranMs));
 }
 
@@ -90,17 +91,20 @@ export function addContextSwitchPenalty(clock: NormClock, runtime: Runtime): boo
 function scaleClock(clock: NormClock, runtime: Runtime | null, factor: number): boolean {
   const cold = clock.c;
   const cnew = cold * factor;
+  // One check on this path, which every turn takes four times (NaN fails every comparison).
+  let charged = 0;
   if (runtime !== null) {
-    assert(runtime.renormalizeCount !== runtimeExported || runtime.runtime === 0, 'charge of an exported runtime: wake it first');
+    const before = runtime.runtime;
     // R'' = 0 is the same at every scale, so its count is whatever the CPU's is (OSv sets it here too).
-    if (runtime.runtime === 0) runtime.renormalizeCount = clock.renormalizeCount;
+    if (before === 0) runtime.renormalizeCount = clock.renormalizeCount;
+    else assert(runtime.renormalizeCount !== runtimeExported, 'charge of an exported runtime: wake it first');
     // p = ∞ stays at ∞: without the special case a zero-length charge would make ∞·0 = NaN.
     // R'' may dip below 0 while a newcomer holds its hysteresis credit; it is paid back at switch-out.
-    runtime.runtime = runtime.priority === Number.POSITIVE_INFINITY ? runtime.priority : runtime.runtime + runtime.priority * (cnew - cold);
-    assert(!Number.isNaN(runtime.runtime), 'a runtime is a number');
+    charged = runtime.priority === Number.POSITIVE_INFINITY ? runtime.priority : before + runtime.priority * (cnew - cold);
+    runtime.runtime = charged;
   }
   clock.c = cnew;
-  assert(cnew > 0 && cnew < Number.POSITIVE_INFINITY, 'the normalisation factor stays finite');
+  assert(cnew > 0 && cnew < Number.POSITIVE_INFINITY && charged === charged, 'the normalisation factor stays finite, and runtimes are numbers');
   return cnew >= normFactorMax;
 }
 
