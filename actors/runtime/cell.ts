@@ -6,7 +6,7 @@ import type { ReplyHandle } from './context.js';
 import { MailboxFullError, SystemLaneOverflowError, UsageError } from '../../ground/errors.js';
 import { messageTypeOf } from './events.js';
 import type { KernelCore } from './kernel-core.js';
-import { Mailbox } from './mailbox.js';
+import type { Mailbox } from './mailbox.js';
 import type { Message } from '../../ground/message.js';
 import { formatPid, type Pid } from '../../ground/pid.js';
 import { ActorRef } from './ref.js';
@@ -167,7 +167,7 @@ export class Cell implements SystemContext<Message> {
       return false;
     }
     let mailbox = this.mailbox;
-    if (mailbox === null) mailbox = this.mailbox = new Mailbox(this.options?.mailboxCapacity ?? kernel.mailboxCapacity);
+    if (mailbox === null) mailbox = this.mailbox = kernel.mailboxes.take(this.options?.mailboxCapacity ?? kernel.mailboxCapacity);
     const cause = kernel.tracing.active ? kernel.traceSend(origin, this.pid, message) : 0;
     if (!mailbox.offer(message, origin, cause)) return this.overflow(mailbox, message, origin, cause);
     if (!this.scheduled && this.status === running && this.held === 0) {

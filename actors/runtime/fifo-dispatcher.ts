@@ -55,6 +55,6 @@ export class FifoDispatcher extends Dispatcher {
     // Still marked scheduled: it goes to the back of the queue for another turn. Signals pushed
     // during the turn (the actor monitored a dead actor, say) need another turn too.
     if (canRun(cell) || hasSystemWork(cell)) this.runQueue.push(cell);
-    else cell.scheduled = false;
+    else this.unschedule(cell);
   }
 }

@@ -7,6 +7,7 @@ import { ActorStoppedError, HookFailedError, InvariantError, KernelStoppedError,
 import type { Message } from '../../ground/message.js';
 import { pidCpu, type Pid } from '../../ground/pid.js';
 import { AskTable } from './asks.js';
+import { MailboxPool } from './mailbox-pool.js';
 import { type Behavior, behaviorLabel } from './behavior.js';
 import { type Cell, Status } from './cell.js';
 import type { CpuRouting } from './cpu-routing.js';
@@ -121,6 +122,8 @@ export class KernelCore {
   readonly registry = new Map<string, Cell>();
   readonly dispatcher: Dispatcher;
   readonly asks: AskTable;
+  /** Empty mailboxes, for actors that get mail (an idle actor holds none). */
+  readonly mailboxes = new MailboxPool();
   readonly lifecycle = new Lifecycle(this);
   readonly tracing = new ObservedStream<KernelEvent>();
   readonly checkSpawnOptions: (options: SpawnOptions) => void;

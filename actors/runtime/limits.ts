@@ -8,6 +8,20 @@ export const mailboxCapacityDefault = 1_000;
 export const mailboxCapacityMax = 1 << 24;
 /** Slots a mailbox starts with once its first message arrives (idle actors allocate none). */
 export const mailboxInitialSlots = 1;
+/**
+ * Empty mailboxes a CPU keeps for the next actor that gets mail: an actor idle for a while gives its
+ * mailbox back (see `mailboxReclaimSleeps`), so it holds none (about 145 bytes each), and takes one
+ * from here with its next message.
+ */
+export const mailboxPoolCountMax = 1_024;
+/**
+ * An actor that ran dry keeps its empty mailbox until this many more actors of its CPU have run dry
+ * after it; if no mail came meanwhile, the mailbox goes back to the pool. Actors that talk keep
+ * theirs (no pool traffic per message); idle ones free theirs. A power of two.
+ */
+export const mailboxReclaimSleeps = 1_024;
+/** Largest mailbox the pool keeps, in slots: a mailbox that grew for a burst is left to the GC. */
+export const mailboxPooledSlotsMax = 16;
 /** Bound of the system lane (supervision signals, stops, wakes), in signals. */
 export const systemLaneCapacity = 65_536;
 /** Default deadline of an ask. */
@@ -33,6 +47,11 @@ export const drainsSoonInRowMax = 64;
 assert(Number.isInteger(batchMessagesMax) && batchMessagesMax > 0, 'batchMessagesMax must be a positive integer');
 assert(mailboxInitialSlots > 0 && (mailboxInitialSlots & (mailboxInitialSlots - 1)) === 0, 'mailboxInitialSlots must be a power of two');
 assert(mailboxCapacityDefault <= mailboxCapacityMax, 'mailboxCapacityDefault must not exceed mailboxCapacityMax');
+assert(mailboxReclaimSleeps > 0 && (mailboxReclaimSleeps & (mailboxReclaimSleeps - 1)) === 0, 'mailboxReclaimSleeps must be a power of two');
+assert(
+  mailboxPooledSlotsMax >= mailboxInitialSlots && Number.isInteger(mailboxPoolCountMax) && mailboxPoolCountMax >= 0,
+  'the mailbox pool keeps at least fresh mailboxes',
+);
 assert(askDeadlineMsDefault > 0 && shutdownTimeoutMsDefault > 0, 'default deadlines must be positive');
 assert(drainTurnsMax >= 1, 'drainTurnsMax must be at least one turn');
 assert(drainMsMax > 0, 'drainMsMax must be positive');

@@ -31,14 +31,37 @@ export class Mailbox {
   shiftedOrigin = 0;
   /** Trace cause of the message most recently returned by `shift` (0 when untraced). */
   shiftedCause = 0;
+  /** In the dispatcher's ring of recent sleepers, to be given back to the pool if its actor stays idle. */
+  awaitingReclaim = false;
 
-  constructor(readonly capacity: number) {
-    assert(
-      Number.isInteger(capacity) && capacity >= 1 && capacity <= mailboxCapacityMax,
-      () => `mailbox capacity must be an integer in [1, ${mailboxCapacityMax}], got ${capacity}`,
-    );
+  /** The bound, in messages (set again when the mailbox is reused: see MailboxPool). */
+  capacity: number;
+
+  constructor(capacity: number) {
+    checkCapacity(capacity);
+    this.capacity = capacity;
     const slots = Math.min(mailboxInitialSlots, ceilPowerOfTwo(capacity));
     this.entries = new Array<unknown>(slots * 2).fill(0);
+  }
+
+  /** Slots allocated now (a power of two, up to the capacity rounded up). */
+  get slots(): number {
+    return this.entries.length >> 1;
+  }
+
+  /** Makes this empty mailbox ready for another actor, bounded by `capacity`. */
+  reuse(capacity: number): void {
+    // On every wake of an actor that talks: mostly the same bound, and no trace causes.
+    if (capacity !== this.capacity) {
+      checkCapacity(capacity);
+      this.capacity = capacity;
+    }
+    this.awaitingReclaim = false;
+    // shiftedOrigin is set by every shift; shiftedCause only while there are causes.
+    if (this.causes !== null) {
+      this.causes = null;
+      this.shiftedCause = 0;
+    }
   }
 
   get isFull(): boolean {
@@ -100,6 +123,13 @@ export class Mailbox {
     this.head = 0;
     return entries;
   }
+}
+
+function checkCapacity(capacity: number): void {
+  assert(
+    Number.isInteger(capacity) && capacity >= 1 && capacity <= mailboxCapacityMax,
+    () => `mailbox capacity must be an integer in [1, ${mailboxCapacityMax}], got ${capacity}`,
+  );
 }
 
 function ceilPowerOfTwo(n: number): number {

@@ -30,8 +30,11 @@ export interface SchedEntityOptions {
 }
 
 export class SchedEntity<TOwner = unknown> implements Runtime {
-  /** Changed only through `CpuScheduler.setPriority`, which keeps the run queue ordered. */
-  priority: number;
+  /**
+   * Changed only through `CpuScheduler.setPriority`, which keeps the run queue ordered. A tagged
+   * field (see `taggedNumber`): most actors keep the default, a small integer stored inline.
+   */
+  priority: number = taggedNumber();
   /** @internal R'' (see decayed-runtime.ts); 0 for a newcomer, always 0 in the real-time class. */
   runtime = 0;
   /** @internal */
@@ -47,10 +50,17 @@ export class SchedEntity<TOwner = unknown> implements Runtime {
   heapIndex = -1;
   /** @internal Tie-break among equal runtimes: insertion order (see run-queue.ts). */
   seq = 0;
-  /** @internal When it was last woken from sleep, for the wake-latency histogram; −1 once it ran. */
-  wokenAtMs = -1;
-  /** @internal The dispatcher's running estimate of its CPU time per message, in ms (0: unknown). */
-  msPerMessage = 0;
+  /**
+   * @internal When it was last woken from sleep, for the wake-latency histogram, in whole µs
+   * wrapped to 32 bits (a small integer, stored inline: see `stampUs`); `wokenNever` once it ran.
+   */
+  wokenAtUs = wokenNever;
+  /**
+   * @internal The dispatcher's running estimate of its CPU time per message, in whole ns (0:
+   * unknown), at most `nsPerMessageMax`: a small integer, stored inline, where ms would take a
+   * 16-byte heap number per actor.
+   */
+  nsPerMessage = 0;
 
   /** Its scheduling class, which its priority selects. */
   get schedClass(): SchedClass {
@@ -92,6 +102,33 @@ export class SchedEntity<TOwner = unknown> implements Runtime {
 }
 
 /** Where the class and the pin sit in `SchedEntity.flags` (the state takes bits 0–1). */
+/** The largest `nsPerMessage`, about 2 s: a handler slower than that is charged at this rate between clock readings. */
+export const nsPerMessageMax = 2 ** 31 - 1;
+
+/** `wokenAtUs` of an entity that has run since its last wake. */
+export const wokenNever = -1;
+
+/**
+ * A clock reading in whole µs wrapped to 32 bits: a small integer, which an object keeps inline,
+ * where a fractional ms reading would take a 16-byte heap number per actor. The difference of two
+ * stamps, `(b - a) | 0`, holds for spans under 35 minutes. (A stamp that happens to equal
+ * `wokenNever` loses one latency sample.)
+ */
+export function stampUs(nowMs: number): number {
+  return (nowMs * 1000) | 0;
+}
+
+/**
+ * The initial value of a number field that V8 should keep as a tagged value: a small integer
+ * inline, any other number as a heap number made when written. Without it, the first fractional
+ * value written makes V8 keep the field of every such object as a mutable double box, 16 bytes per
+ * object, whatever it holds: the right trade for a field written every turn (the runtime), the
+ * wrong one for a field that rarely changes. The constructor writes the real value right after.
+ */
+function taggedNumber(): number {
+  return null as unknown as number;
+}
+
 const classShift = 2;
 const pinnedBit = 1 << 4;
 

@@ -22,7 +22,7 @@ import type { KernelCore } from '../runtime/kernel-core.js';
 import { drainMsMax, drainTurnsMax } from '../runtime/limits.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
 import { drainSystemLane } from '../runtime/system-lane.js';
-import { createSchedEntity, EntityState, priorityValue, type SchedEntity } from './entity.js';
+import { createSchedEntity, EntityState, nsPerMessageMax, priorityValue, type SchedEntity, stampUs, wokenNever } from './entity.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import { priorityDefault } from './limits.js';
 import { CpuScheduler, type SchedTurn } from './scheduler.js';
@@ -61,7 +61,7 @@ export class FairDispatcher extends Dispatcher {
     // embedding code) the CPU may have been idle for long, so the clock is read.
     const nowMs = this.draining ? this.turnStartMs : this.sendReadingMs >= 0 ? this.sendReadingMs : this.kernel.clock.now();
     if (this.scheduler.wake(entity, nowMs)) {
-      entity.wokenAtMs = nowMs;
+      entity.wokenAtUs = stampUs(nowMs);
       if (this.scheduler.needReschedule) this.rescheduleRequested = true;
       if (this.onLoaded !== null && this.scheduler.load >= 2) {
         const onLoaded = this.onLoaded;
@@ -102,11 +102,11 @@ export class FairDispatcher extends Dispatcher {
     try {
       for (let turns = 0; ; turns++) {
         if (last !== null) {
-          if (this.estimatesTurns && last.msPerMessage > 0 && this.turnsEstimated < turnsEstimatedMax) {
+          if (this.estimatesTurns && last.nsPerMessage > 0 && this.turnsEstimated < turnsEstimatedMax) {
             // Charged by its learned cost per message: reading a real clock costs about 45 ns, as
             // much as the rest of a turn of one message (simulated kernels read theirs for free).
             this.turnsEstimated++;
-            nowMs = this.turnStartMs + lastHandled * last.msPerMessage;
+            nowMs = this.turnStartMs + lastHandled * last.nsPerMessage * 1e-6;
             startRead = false;
           } else {
             // Two readings in a row: the turn between them is measured, and the cost learnt again.
@@ -120,7 +120,7 @@ export class FairDispatcher extends Dispatcher {
           const cell = last.owner;
           if (!canRun(cell) && !hasSystemWork(cell)) {
             scheduler.sleep(last, nowMs);
-            cell.scheduled = false;
+            this.unschedule(cell);
           }
           last = null;
         }
@@ -143,9 +143,9 @@ export class FairDispatcher extends Dispatcher {
         this.rescheduleRequested = false;
         const entity = turn.entity;
         const cell = entity.owner;
-        if (entity.wokenAtMs >= 0) {
-          this.wakeLatency.record(nowMs - entity.wokenAtMs);
-          entity.wokenAtMs = -1;
+        if (entity.wokenAtUs !== wokenNever) {
+          this.wakeLatency.record(((stampUs(nowMs) - entity.wokenAtUs) | 0) / 1000);
+          entity.wokenAtUs = wokenNever;
         }
         if (cell.extras !== null) drainSystemLane(cell);
         lastHandled = canRun(cell) ? this.runTurn(cell, turn, endMs, nowMs) : 0;
@@ -166,7 +166,7 @@ export class FairDispatcher extends Dispatcher {
     if (budget === 1) return this.runMessages(cell, 1, Number.POSITIVE_INFINITY);
     const sliceEndMs = turn.deadlineMs;
     let deadlineMs = sliceEndMs < endMs ? sliceEndMs : endMs;
-    const msPerMessage = entityOf(cell).msPerMessage;
+    const msPerMessage = entityOf(cell).nsPerMessage * 1e-6;
     if (deadlineMs !== Number.POSITIVE_INFINITY && msPerMessage > 0) {
       // The slice as a message budget: no clock reads in the turn. A mistaken estimate costs an
       // overshoot, charged like any CPU time, and corrects the estimate for the next turn.
@@ -206,13 +206,14 @@ function schedulingOf(options: SpawnOptions | undefined): { priority: number; pi
 
 /**
  * Updates `entity`'s cost per message (an exponentially weighted average, weight 1/4 for the newest
- * turn) from a turn of `handled` messages that took `elapsedMs`.
+ * turn, in whole ns) from a turn of `handled` messages that took `elapsedMs`.
  */
 function learnCost(entity: SchedEntity<Cell>, elapsedMs: number, handled: number): void {
   if (handled === 0 || !(elapsedMs > 0)) return;
-  const sample = elapsedMs / handled;
-  const previous = entity.msPerMessage;
-  entity.msPerMessage = previous === 0 ? sample : previous + (sample - previous) * costWeight;
+  const sampleNs = (elapsedMs * 1e6) / handled;
+  const previousNs = entity.nsPerMessage;
+  const averageNs = previousNs === 0 ? sampleNs : previousNs + (sampleNs - previousNs) * costWeight;
+  entity.nsPerMessage = averageNs < 1 ? 1 : averageNs > nsPerMessageMax ? nsPerMessageMax : Math.round(averageNs);
 }
 
 const costWeight = 0.25;
