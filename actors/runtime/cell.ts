@@ -34,6 +34,11 @@ export const Status = {
 export type Status = (typeof Status)[keyof typeof Status];
 const running = Status.Running;
 const stopping = Status.Stopping;
+/** The layout of `Cell.flags`. */
+const statusMask = 3;
+const scheduledBit = 4;
+const heldShift = 3;
+const heldMask = ~0 << heldShift;
 
 /**
  * Why a running actor takes no message now (`Cell.held`, a bit set; 0 when it may run). Each
@@ -106,11 +111,11 @@ export class Cell implements SystemContext<Message> {
    */
   receive: ActorInstance<Message>['receive'] | null = null;
   mailbox: Mailbox | null = null;
-  status: Status = Status.Suspended;
-  /** In the run queue, or running now. */
-  scheduled = false;
-  /** Why it takes no message now: a set of `Hold` bits, 0 when it may run. */
-  held = 0;
+  /**
+   * The status (bits 0–1), whether it is scheduled (bit 2) and its holds (bits 3 and up), in one
+   * word rather than three fields: a cell per actor, so its size counts.
+   */
+  private flags: number = Status.Suspended;
   /**
    * The CPUs it sent mail to since it came to this one (a set of `cpuBit`s): before it moves, what
    * it sent to third CPUs must have arrived (actors/cpu/move-sweeps.ts).
@@ -130,6 +135,42 @@ export class Cell implements SystemContext<Message> {
     readonly parentCell: Cell | null,
   ) {
     this.ref = new ActorRef(this);
+  }
+
+  get status(): Status {
+    return (this.flags & statusMask) as Status;
+  }
+
+  set status(value: Status) {
+    this.flags = (this.flags & ~statusMask) | value;
+  }
+
+  /** In the run queue, or running now. */
+  get scheduled(): boolean {
+    return (this.flags & scheduledBit) !== 0;
+  }
+
+  set scheduled(value: boolean) {
+    this.flags = value ? this.flags | scheduledBit : this.flags & ~scheduledBit;
+  }
+
+  /** Why it takes no message now: a set of `Hold` bits, 0 when it may run. */
+  get held(): number {
+    return this.flags >> heldShift;
+  }
+
+  set held(value: number) {
+    this.flags = (this.flags & ~heldMask) | (value << heldShift);
+  }
+
+  /** Whether it can take a user message now: running and not held (its mailbox aside). One test on the hot path. */
+  get takesMail(): boolean {
+    return (this.flags & (statusMask | heldMask)) === running;
+  }
+
+  /** Whether mail for it should schedule it: it takes mail and is not scheduled yet. */
+  get wakeable(): boolean {
+    return (this.flags & (statusMask | scheduledBit | heldMask)) === running;
   }
 
   /** Whether this cell stands for an actor on another CPU (see actors/cpu/remote-cell.ts). */
@@ -170,7 +211,7 @@ export class Cell implements SystemContext<Message> {
     if (mailbox === null) mailbox = this.mailbox = kernel.mailboxes.take(this.options?.mailboxCapacity ?? kernel.mailboxCapacity);
     const cause = kernel.tracing.active ? kernel.traceSend(origin, this.pid, message) : 0;
     if (!mailbox.offer(message, origin, cause)) return this.overflow(mailbox, message, origin, cause);
-    if (!this.scheduled && this.status === running && this.held === 0) {
+    if (this.wakeable) {
       this.scheduled = true;
       kernel.dispatcher.enqueue(this);
     }

@@ -1,5 +1,5 @@
 import { assert } from '../../ground/assert.js';
-import { type Cell, Hold, Status } from './cell.js';
+import { type Cell, Hold } from './cell.js';
 import type { KernelCore } from './kernel-core.js';
 import { drainMsMax, drainsSoonInRowMax, mailboxReclaimSleeps } from './limits.js';
 import type { Mailbox } from './mailbox.js';
@@ -156,7 +156,7 @@ export abstract class Dispatcher {
 
   /** Schedules `cell` if it has work and is not already queued. */
   wake(cell: Cell): void {
-    if (cell.scheduled || cell.status !== running || cell.held !== 0 || cell.mailbox === null || cell.mailbox.count === 0) return;
+    if (!cell.wakeable || cell.mailbox === null || cell.mailbox.count === 0) return;
     cell.scheduled = true;
     this.enqueue(cell);
   }
@@ -259,7 +259,7 @@ export abstract class Dispatcher {
           break;
         }
         // A parked actor stops at this message boundary (see Hold.Parked).
-        if (cell.status !== running || cell.held !== 0 || this.rescheduleRequested) break;
+        if (!cell.takesMail || this.rescheduleRequested) break;
         if (timed && handled < batch && kernel.clock.now() >= deadlineMs) break;
       }
     } catch (error) {
@@ -311,12 +311,9 @@ function reclaimMailbox(cell: Cell, pool: MailboxPool): void {
 /** Charges the virtual CPU time of handling `message` in `cell`. */
 export type SpendCpu = (message: unknown, cell: Cell) => void;
 
-/** Module constant, so the hot path compares against a literal rather than loading `Status`. */
-const running = Status.Running;
-
 /** Whether `cell` can handle a user message now. */
 export function canRun(cell: Cell): boolean {
-  return cell.status === running && cell.held === 0 && cell.mailbox !== null && cell.mailbox.count > 0;
+  return cell.takesMail && cell.mailbox !== null && cell.mailbox.count > 0;
 }
 
 /** Whether `cell` has system items (signals, stops) waiting. */

@@ -5,6 +5,8 @@
  */
 import type { Runtime } from './decayed-runtime.js';
 import { runtimeExported } from './decayed-runtime.js';
+import { assert } from '../../ground/assert.js';
+import { cpusMax } from '../../ground/pid.js';
 import { priorityDefault, priorityIdle, priorityInfinity, priorityMax, priorityMin } from './limits.js';
 
 /**
@@ -40,12 +42,11 @@ export class SchedEntity<TOwner = unknown> implements Runtime {
   /** @internal */
   renormalizeCount = runtimeExported;
   /**
-   * The state (bits 0–1), the class (bits 2–3) and the pin (bit 4), in one word rather than three
-   * fields: an entity per actor that ever ran, so its size counts.
+   * The state (bits 0–1), the class (bits 2–3), the pin (bit 4) and the CPU plus one (bits 5–10, 0
+   * when detached), in one word rather than four fields: an entity per actor that ever ran, so its
+   * size counts.
    */
   private flags: number = EntityState.detached;
-  /** @internal The CPU it is attached to, −1 when detached. */
-  cpu = -1;
   /** @internal Position in its run-queue heap, −1 when not queued. */
   heapIndex = -1;
   /** @internal Tie-break among equal runtimes: insertion order (see run-queue.ts). */
@@ -72,6 +73,15 @@ export class SchedEntity<TOwner = unknown> implements Runtime {
   }
 
   /** Never migrated while set; the caller may flip it at any time. */
+  /** @internal The CPU it is attached to, −1 when detached. */
+  get cpu(): number {
+    return ((this.flags >> cpuShift) & cpuFieldMask) - 1;
+  }
+
+  set cpu(value: number) {
+    this.flags = (this.flags & ~(cpuFieldMask << cpuShift)) | ((value + 1) << cpuShift);
+  }
+
   get pinned(): boolean {
     return (this.flags & pinnedBit) !== 0;
   }
@@ -131,6 +141,9 @@ function taggedNumber(): number {
 
 const classShift = 2;
 const pinnedBit = 1 << 4;
+const cpuShift = 5;
+const cpuFieldMask = 63;
+assert(cpusMax < cpuFieldMask, 'an entity keeps its CPU plus one in 6 bits');
 
 /** The class a priority selects; throws RangeError for a priority outside every band. */
 export function schedClassOf(priority: number): SchedClass {
