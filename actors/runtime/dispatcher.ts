@@ -1,9 +1,7 @@
 import { assert } from '../../ground/assert.js';
 import { type Cell, Hold } from './cell.js';
 import type { KernelCore } from './kernel-core.js';
-import { drainMsMax, drainsSoonInRowMax, mailboxReclaimSleeps } from './limits.js';
-import type { Mailbox } from './mailbox.js';
-import type { MailboxPool } from './mailbox-pool.js';
+import { drainMsMax, drainsSoonInRowMax } from './limits.js';
 
 /** What a dispatcher looks at between turns: the CPU's rings to and from the others. */
 export interface CpuRings {
@@ -61,9 +59,6 @@ export abstract class Dispatcher {
   private drainPending = false;
   /** Inside a drain: work it asks for waits for the event loop (see `drainSoon`). */
   protected draining = false;
-  /** The latest actors that ran dry with an empty mailbox, a ring (see `unschedule`). */
-  private readonly sleepers = new Array<Cell | null>(mailboxReclaimSleeps).fill(null);
-  private sleeperNext = 0;
   /** Drains run as microtasks since the last one that waited for the event loop. */
   private drainsSoonInRow = 0;
   private readonly drainBound = () => this.drain();
@@ -198,26 +193,15 @@ export abstract class Dispatcher {
   }
 
   /**
-   * `cell` has nothing to run: it leaves the run queue. With an empty mailbox not yet in the ring of
-   * recent sleepers, it joins the ring, and the sleeper it pushes out, `mailboxReclaimSleeps` newcomers
-   * older, gives its mailbox back to the pool if it still sleeps on it empty (`reclaimMailbox`).
-   * Actors that talk stay in the ring and cost one flag test per turn; idle ones hold no mailbox.
+   * `cell` has nothing to run: it leaves the run queue, and its mailbox, if empty, may go back to
+   * the pool once the actor has stayed idle for a while (`MailboxPool.ranDry`).
    */
   protected unschedule(cell: Cell): void {
     cell.scheduled = false;
     const mailbox = cell.mailbox;
-    // An actor held by an async handler may still have messages queued: it keeps them.
-    if (mailbox !== null && mailbox.count === 0 && !mailbox.awaitingReclaim) this.joinSleepers(cell, mailbox);
-  }
-
-  /** Puts `cell` in the ring of recent sleepers, and lets the one it pushes out go (see `unschedule`). */
-  private joinSleepers(cell: Cell, mailbox: Mailbox): void {
-    mailbox.awaitingReclaim = true;
-    const slot = this.sleeperNext;
-    this.sleeperNext = (slot + 1) & (mailboxReclaimSleeps - 1);
-    const oldest = this.sleepers[slot];
-    this.sleepers[slot] = cell;
-    if (oldest !== null) reclaimMailbox(oldest, this.kernel.mailboxes);
+    // An actor held by an async handler may still have messages queued: it keeps them. One flag
+    // test per turn for an actor that talks (it is among the recent sleepers already).
+    if (mailbox !== null && mailbox.count === 0 && !mailbox.awaitingReclaim) this.kernel.mailboxes.ranDry(cell, mailbox);
   }
 
   /** Called when a drain finds nothing left to run. */
@@ -292,20 +276,6 @@ export abstract class Dispatcher {
       },
     );
   }
-}
-
-/**
- * `cell` leaves the ring of recent sleepers: its mailbox goes back to `pool` if the actor sleeps on
- * it empty. Taking an empty mailbox from a sleeping actor is always safe (its next message takes
- * another); one that talks and happens to sleep now pays one take from the pool.
- */
-function reclaimMailbox(cell: Cell, pool: MailboxPool): void {
-  const mailbox = cell.mailbox;
-  if (mailbox === null) return;
-  mailbox.awaitingReclaim = false;
-  if (cell.scheduled || mailbox.count !== 0) return;
-  cell.mailbox = null;
-  pool.give(mailbox);
 }
 
 /** Charges the virtual CPU time of handling `message` in `cell`. */

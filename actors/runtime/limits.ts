@@ -16,8 +16,8 @@ export const mailboxInitialSlots = 1;
 export const mailboxPoolCountMax = 1_024;
 /**
  * An actor that ran dry keeps its empty mailbox until this many more actors of its CPU have run dry
- * after it; if no mail came meanwhile, the mailbox goes back to the pool. Actors that talk keep
- * theirs (no pool traffic per message); idle ones free theirs. A power of two.
+ * after it; if it sleeps on it empty then, the mailbox goes back to the pool (see MailboxPool).
+ * A power of two.
  */
 export const mailboxReclaimSleeps = 1_024;
 /** Largest mailbox the pool keeps, in slots: a mailbox that grew for a burst is left to the GC. */
