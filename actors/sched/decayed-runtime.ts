@@ -91,7 +91,7 @@ export function addContextSwitchPenalty(clock: NormClock, runtime: Runtime): boo
 function scaleClock(clock: NormClock, runtime: Runtime | null, factor: number): boolean {
   const cold = clock.c;
   const cnew = cold * factor;
-  // One check on this path, which every turn takes four times (NaN fails every comparison).
+  // One check on this path, which every turn takes four times.
   let charged = 0;
   if (runtime !== null) {
     const before = runtime.runtime;
@@ -104,7 +104,7 @@ function scaleClock(clock: NormClock, runtime: Runtime | null, factor: number): 
     runtime.runtime = charged;
   }
   clock.c = cnew;
-  assert(cnew > 0 && cnew < Number.POSITIVE_INFINITY && charged === charged, 'the normalisation factor stays finite, and runtimes are numbers');
+  assert(cnew > 0 && cnew < Number.POSITIVE_INFINITY && !Number.isNaN(charged), 'the normalisation factor stays finite, and runtimes are numbers');
   return cnew >= normFactorMax;
 }
 

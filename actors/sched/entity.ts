@@ -14,12 +14,21 @@ import { priorityDefault, priorityIdle, priorityInfinity, priorityMax, priorityM
  * SCHED_FIFO threads; the issue's `priority_infinity` drivers); `fair` shares by decayed runtime;
  * `idle` runs only when nothing else is runnable (`priority_idle`: its runtime is always ∞).
  */
-export const SchedClass = { realtime: 0, fair: 1, idle: 2 } as const;
-export type SchedClass = (typeof SchedClass)[keyof typeof SchedClass];
+// biome-ignore lint/suspicious/noConstEnum: inlined by tsc (no isolatedModules): read on every turn, see EntityMask
+export const enum SchedClass {
+  realtime = 0,
+  fair = 1,
+  idle = 2,
+}
 
 /** Where an entity is. Only the scheduler changes it. */
-export const EntityState = { detached: 0, sleeping: 1, queued: 2, running: 3 } as const;
-export type EntityState = (typeof EntityState)[keyof typeof EntityState];
+// biome-ignore lint/suspicious/noConstEnum: inlined by tsc (no isolatedModules): read on every turn, see EntityMask
+export const enum EntityState {
+  detached = 0,
+  sleeping = 1,
+  queued = 2,
+  running = 3,
+}
 
 export interface SchedEntityOptions {
   /**
@@ -65,38 +74,38 @@ export class SchedEntity<TOwner = unknown> implements Runtime {
 
   /** Its scheduling class, which its priority selects. */
   get schedClass(): SchedClass {
-    return ((this.flags >> classShift) & 3) as SchedClass;
+    return ((this.flags & EntityMask.Class) >> EntityShift.Class) as SchedClass;
   }
 
   set schedClass(value: SchedClass) {
-    this.flags = (this.flags & ~(3 << classShift)) | (value << classShift);
+    this.flags = (this.flags & ~EntityMask.Class) | (value << EntityShift.Class);
   }
 
   /** Never migrated while set; the caller may flip it at any time. */
-  /** @internal The CPU it is attached to, −1 when detached. */
-  get cpu(): number {
-    return ((this.flags >> cpuShift) & cpuFieldMask) - 1;
-  }
-
-  set cpu(value: number) {
-    this.flags = (this.flags & ~(cpuFieldMask << cpuShift)) | ((value + 1) << cpuShift);
-  }
-
   get pinned(): boolean {
-    return (this.flags & pinnedBit) !== 0;
+    return (this.flags & EntityMask.Pinned) !== 0;
   }
 
   set pinned(value: boolean) {
-    this.flags = value ? this.flags | pinnedBit : this.flags & ~pinnedBit;
+    this.flags = value ? this.flags | EntityMask.Pinned : this.flags & ~EntityMask.Pinned;
+  }
+
+  /** @internal The CPU it is attached to, −1 when detached. */
+  get cpu(): number {
+    return ((this.flags & EntityMask.Cpu) >> EntityShift.Cpu) - 1;
+  }
+
+  set cpu(value: number) {
+    this.flags = (this.flags & ~EntityMask.Cpu) | ((value + 1) << EntityShift.Cpu);
   }
 
   /** @internal Where it is (see EntityState). */
   get state(): EntityState {
-    return (this.flags & 3) as EntityState;
+    return (this.flags & EntityMask.State) as EntityState;
   }
 
   set state(value: EntityState) {
-    this.flags = (this.flags & ~3) | value;
+    this.flags = (this.flags & ~EntityMask.State) | value;
   }
 
   constructor(
@@ -139,11 +148,25 @@ function taggedNumber(): number {
   return null as unknown as number;
 }
 
-const classShift = 2;
-const pinnedBit = 1 << 4;
-const cpuShift = 5;
-const cpuFieldMask = 63;
-assert(cpusMax < cpuFieldMask, 'an entity keeps its CPU plus one in 6 bits');
+/**
+ * The layout of `SchedEntity.flags`: masks, and the shifts of the class and the CPU. `const enum`s:
+ * TypeScript writes the numbers into the code, where module constants would each cost a context load
+ * and a hole check on every turn. They stay inside this file.
+ */
+// biome-ignore lint/suspicious/noConstEnum: file-local, inlined by tsc (no isolatedModules); see above
+const enum EntityMask {
+  State = 3,
+  Class = 12,
+  Pinned = 16,
+  Cpu = 2016,
+}
+// biome-ignore lint/suspicious/noConstEnum: file-local, inlined by tsc (no isolatedModules); see above
+const enum EntityShift {
+  Class = 2,
+  Cpu = 5,
+}
+assert(EntityMask.Class === 3 << EntityShift.Class && EntityMask.Cpu === 63 << EntityShift.Cpu, 'the fields of SchedEntity.flags do not overlap');
+assert(cpusMax < EntityMask.Cpu >> EntityShift.Cpu, 'an entity keeps its CPU plus one in 6 bits');
 
 /** The class a priority selects; throws RangeError for a priority outside every band. */
 export function schedClassOf(priority: number): SchedClass {
