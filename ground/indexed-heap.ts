@@ -1,5 +1,4 @@
-import { assert } from './assert.js';
-import { InvariantError } from './errors.js';
+import { invariantBroken } from './assert.js';
 
 /**
  * What an indexed heap needs of an entry: a slot for the heap's bookkeeping. `heapIndex` is the
@@ -70,7 +69,7 @@ export function indexedHeapOf<E extends HeapEntry>(before: HeapOrder<E>): new <T
     }
 
     push(entry: T): void {
-      assert(entry.heapIndex === -1, 'IndexedHeap.push: the entry is already in a heap');
+      if (entry.heapIndex !== -1) invariantBroken('IndexedHeap.push: the entry is already in a heap');
       this.items.push(entry);
       this.siftUp(entry, this.items.length - 1);
     }
@@ -84,8 +83,7 @@ export function indexedHeapOf<E extends HeapEntry>(before: HeapOrder<E>): new <T
     pop(): T {
       const items = this.items;
       const top = items[0];
-      // Inline check rather than assert(): this runs once per pick of a run queue.
-      if (top === undefined) throw new InvariantError('IndexedHeap.pop on an empty heap');
+      if (top === undefined) invariantBroken('IndexedHeap.pop on an empty heap');
       const last = items.pop()!;
       top.heapIndex = -1;
       const length = items.length;
@@ -106,7 +104,7 @@ export function indexedHeapOf<E extends HeapEntry>(before: HeapOrder<E>): new <T
     /** Removes `entry`, which must be in this heap. */
     remove(entry: T): void {
       const index = entry.heapIndex;
-      assert(this.items[index] === entry, 'IndexedHeap.remove: the entry is not in this heap');
+      if (this.items[index] !== entry) invariantBroken('IndexedHeap.remove: the entry is not in this heap');
       const last = this.items.pop()!;
       entry.heapIndex = -1;
       if (last === entry) return;

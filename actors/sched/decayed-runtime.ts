@@ -16,7 +16,7 @@
  * own. OSv does not clamp them to the queue's minimum (Linux CFS's min_vruntime does): decay bounds
  * the head start, a hog's R never exceeds p·τ, so a newcomer leads it by at most ln2·τ of CPU.
  */
-import { assert } from '../../ground/assert.js';
+import { assert, invariantBroken } from '../../ground/assert.js';
 import { contextSwitchPenaltyMs, hysteresisMs, normFactorInitial, normFactorMax, renormalizeCountMax, renormalizeScale, tauMs } from './limits.js';
 
 /** A CPU's side of the accounting (OSv `cpu::c`, `cpu::renormalize_count`). */
@@ -69,7 +69,7 @@ const penaltyFactor = expTau(contextSwitchPenaltyMs);
  */
 export function charge(clock: NormClock, runtime: Runtime | null, ranMs: number): boolean {
   // An infinite interval makes c infinite, which scaleClock catches.
-  assert(ranMs >= 0, 'a charge is a non-negative interval');
+  if (!(ranMs >= 0)) invariantBroken('a charge is a non-negative interval');
   return scaleClock(clock, runtime, expTau(ranMs));
 }
 
@@ -91,20 +91,21 @@ export function addContextSwitchPenalty(clock: NormClock, runtime: Runtime): boo
 function scaleClock(clock: NormClock, runtime: Runtime | null, factor: number): boolean {
   const cold = clock.c;
   const cnew = cold * factor;
-  // One check on this path, which every turn takes four times.
+  // Checks written inline (invariantBroken): every turn runs this four times, deep in the inliner's reach.
   let charged = 0;
   if (runtime !== null) {
     const before = runtime.runtime;
     // R'' = 0 is the same at every scale, so its count is whatever the CPU's is (OSv sets it here too).
     if (before === 0) runtime.renormalizeCount = clock.renormalizeCount;
-    else assert(runtime.renormalizeCount !== runtimeExported, 'charge of an exported runtime: wake it first');
+    else if (runtime.renormalizeCount === runtimeExported) invariantBroken('charge of an exported runtime: wake it first');
     // p = ∞ stays at ∞: without the special case a zero-length charge would make ∞·0 = NaN.
     // R'' may dip below 0 while a newcomer holds its hysteresis credit; it is paid back at switch-out.
     charged = runtime.priority === Number.POSITIVE_INFINITY ? runtime.priority : before + runtime.priority * (cnew - cold);
     runtime.runtime = charged;
   }
   clock.c = cnew;
-  assert(cnew > 0 && cnew < Number.POSITIVE_INFINITY && !Number.isNaN(charged), 'the normalisation factor stays finite, and runtimes are numbers');
+  if (!(cnew > 0 && cnew < Number.POSITIVE_INFINITY) || Number.isNaN(charged))
+    invariantBroken('the normalisation factor stays finite, and runtimes are numbers');
   return cnew >= normFactorMax;
 }
 
@@ -137,7 +138,7 @@ export function updateAfterSleep(clock: NormClock, runtime: Runtime): void {
   else if (nextCount(runtime.renormalizeCount) === count) runtime.runtime *= renormalizeScale;
   else if (runtime.runtime !== Number.POSITIVE_INFINITY) runtime.runtime = 0;
   runtime.renormalizeCount = count;
-  assert(!Number.isNaN(runtime.runtime), 'a woken runtime is a number');
+  if (Number.isNaN(runtime.runtime)) invariantBroken('a woken runtime is a number');
 }
 
 /** OSv `export_runtime`: turn a CPU-local R'' into the global R (before a migration). */

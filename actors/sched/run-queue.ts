@@ -9,7 +9,7 @@
  * one, so it goes before every equal already queued (OSv `insert_before(lower_bound)`), the place a
  * preempted entity returns to. Real-time entries all have runtime 0, so their heap is a FIFO by seq.
  */
-import { assert } from '../../ground/assert.js';
+import { assert, invariantBroken } from '../../ground/assert.js';
 import { type HeapEntry, type IndexedHeap, indexedHeapOf } from '../../ground/indexed-heap.js';
 import { SchedClass } from './entity.js';
 
@@ -103,9 +103,9 @@ export class RunQueue<TEntry extends RunQueueEntry> {
   }
 
   private push(entry: TEntry): void {
-    assert(entry.heapIndex === -1, 'an entry is queued at most once');
-    assert(this.count < this.capacity, () => `run queue full (${this.capacity} entries)`);
-    assert(entry.schedClass !== SchedClass.realtime || entry.runtime === 0, 'real-time entries keep runtime 0');
+    if (entry.heapIndex !== -1) invariantBroken('an entry is queued at most once');
+    if (!(this.count < this.capacity)) invariantBroken(() => `run queue full (${this.capacity} entries)`);
+    if (!(entry.schedClass !== SchedClass.realtime || entry.runtime === 0)) invariantBroken('real-time entries keep runtime 0');
     this.heapOf(entry).push(entry);
   }
 
