@@ -104,8 +104,8 @@ export class RunQueue<TEntry extends RunQueueEntry> {
 
   private push(entry: TEntry): void {
     if (entry.heapIndex !== -1) invariantBroken('an entry is queued at most once');
-    if (!(this.count < this.capacity)) invariantBroken(() => `run queue full (${this.capacity} entries)`);
-    if (!(entry.schedClass !== SchedClass.realtime || entry.runtime === 0)) invariantBroken('real-time entries keep runtime 0');
+    if (this.count >= this.capacity) invariantBroken(() => `run queue full (${this.capacity} entries)`);
+    if (entry.schedClass === SchedClass.realtime && entry.runtime !== 0) invariantBroken('real-time entries keep runtime 0');
     this.heapOf(entry).push(entry);
   }
 

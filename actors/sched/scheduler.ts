@@ -166,7 +166,7 @@ export class CpuScheduler<TOwner = unknown> {
   wake(entity: SchedEntity<TOwner>, nowMs: number): boolean {
     const state = entity.state;
     if (state === EntityState.queued || state === EntityState.running) {
-      if (!(entity.cpu === this.cpu)) invariantBroken('wake an entity on its own CPU');
+      if (entity.cpu !== this.cpu) invariantBroken('wake an entity on its own CPU');
       return false;
     }
     if (state === EntityState.detached) {
@@ -174,7 +174,7 @@ export class CpuScheduler<TOwner = unknown> {
       // An imported runtime is R, turned into R·c with this CPU's c: bring c up to now first.
       this.account(nowMs);
     } else {
-      if (!(state === EntityState.sleeping && entity.cpu === this.cpu)) invariantBroken('wake a sleeper of this CPU');
+      if (state !== EntityState.sleeping || entity.cpu !== this.cpu) invariantBroken('wake a sleeper of this CPU');
     }
     updateAfterSleep(this.clock, entity);
     entity.state = EntityState.queued;
@@ -188,7 +188,7 @@ export class CpuScheduler<TOwner = unknown> {
 
   /** The running `entity` has nothing to do (empty mailbox, awaiting a promise): it stops running. */
   sleep(entity: SchedEntity<TOwner>, nowMs: number): void {
-    if (!(entity === this.running && entity.state === EntityState.running && entity.cpu === this.cpu))
+    if (entity !== this.running || entity.state !== EntityState.running || entity.cpu !== this.cpu)
       invariantBroken('only the running entity goes to sleep, and stays attached');
     this.account(nowMs);
     // OSv: a blocking thread pays back the hysteresis credit it borrowed when switched in.
@@ -305,7 +305,7 @@ export class CpuScheduler<TOwner = unknown> {
 
   private switchIn(nowMs: number, preempted: boolean): SchedTurn<TOwner> {
     const next = this.queue.pop();
-    if (!(next.state === EntityState.queued && next.cpu === this.cpu)) invariantBroken('the queue holds this CPU’s queued entities');
+    if (next.state !== EntityState.queued || next.cpu !== this.cpu) invariantBroken('the queue holds this CPU’s queued entities');
     next.state = EntityState.running;
     this.running = next;
     this.stats.switches++;
