@@ -17,7 +17,7 @@ import type { Behavior } from '../actors/runtime/behavior.js';
 import type { DeadLetter, DroppedReports, KernelEvent } from '../actors/runtime/events.js';
 import type { ChildFailure, KernelCore } from '../actors/runtime/kernel-core.js';
 import type { ActorRef } from '../actors/runtime/ref.js';
-import type { SpawnOptionsFor } from '../actors/runtime/spawn-options.js';
+import type { SpawnOptions, SpawnOptionsFor } from '../actors/runtime/spawn-options.js';
 import type { KernelStatus } from '../actors/runtime/status.js';
 import type { ExitReason } from '../actors/runtime/signals.js';
 import { scheduling } from '../actors/scheduler/subsystem.js';
@@ -307,8 +307,11 @@ export class Kernel implements KernelHandle {
    * const counter = kernel.spawn(Counter, { args: { start: 10 }, name: 'counter' });
    * ```
    */
-  spawn<M extends Message, A = void>(behavior: Behavior<M, A>, ...options: SpawnOptionsFor<A>): ActorRef<M> {
-    return this.core.spawn(behavior as Behavior<M, never>, options[0]);
+  spawn<M extends Message, A = void>(behavior: Behavior<M, A>, ...options: SpawnOptionsFor<A>): ActorRef<M>;
+  // The implementation takes the options as a plain parameter: a rest parameter would allocate an
+  // array on every spawn (the signature above keeps `args` required where the behaviour takes some).
+  spawn(behavior: Behavior<Message, never>, options?: SpawnOptions): ActorRef<Message> {
+    return this.core.spawn(behavior, options);
   }
 
   /**

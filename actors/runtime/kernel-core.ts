@@ -475,8 +475,12 @@ export class KernelCore {
     return false;
   }
 
-  /** Runs `hook` as `cell` and returns what it threw (or null), for the caller to decide. */
-  runHookCatching(cell: Cell, hook: () => void): { readonly error: unknown } | null {
+  /**
+   * Runs `hook(argument)` as `cell` and returns what it threw (or null), for the caller to decide. A
+   * hook that needs a value takes it as `argument`, so a call on a hot path (every spawn) can pass a
+   * module function instead of allocating a closure.
+   */
+  runHookCatching<A = undefined>(cell: Cell, hook: (argument: A) => void, argument?: A): { readonly error: unknown } | null {
     const current = this.current;
     const message = this.currentMessage;
     const origin = this.currentOrigin;
@@ -485,7 +489,7 @@ export class KernelCore {
     this.currentOrigin = 0;
     let failure: { error: unknown } | null = null;
     try {
-      hook();
+      hook(argument as A);
     } catch (error) {
       failure = { error };
     } finally {

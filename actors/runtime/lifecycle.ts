@@ -1,5 +1,5 @@
 import { assert } from '../../ground/assert.js';
-import { behaviorLabel, createInstance, type AnyBehavior } from './behavior.js';
+import { type ActorInstance, behaviorLabel, createInstance, type AnyBehavior } from './behavior.js';
 import { Cell, Hold, Status } from './cell.js';
 import {
   ActorCrashedError,
@@ -17,6 +17,7 @@ import { MonitorRef } from './monitor.js';
 import { type DownSignal, type ExitReason, type ExitSignal, exitReasonText, isCleanExit, killSignal, withDetails } from './signals.js';
 import type { Shutdown, SpawnOptions } from './spawn-options.js';
 import { type ChildSpecLike, isSupervising } from './supervising.js';
+import type { Message } from '../../ground/message.js';
 
 /**
  * Birth, failure, restart and death of actors. Every transition of a cell's `status` happens here.
@@ -139,13 +140,8 @@ export class Lifecycle {
   private startIncarnation(cell: Cell, restore?: (instance: object) => void): { readonly error: unknown } | null {
     const kernel = this.kernel;
     assert(cell.status === Status.Suspended && cell.instance === null, () => `${cell.describe()} starts only from a clean suspended state`);
-    const failure = kernel.runHookCatching(cell, () => {
-      const instance = createInstance(cell.behavior, cell, cell.options?.args as never);
-      cell.instance = instance;
-      cell.receive = instance.receive;
-      if (restore !== undefined) restore(instance);
-      else instance.started?.(cell);
-    });
+    const failure =
+      restore === undefined ? kernel.runHookCatching(cell, startInstance, cell) : kernel.runHookCatching(cell, () => restoreInstance(cell, restore));
     if (failure !== null) return failure;
     // An async handler of the previous incarnation may still be pending; it no longer holds the actor.
     cell.held &= ~Hold.Awaiting;
@@ -498,4 +494,22 @@ function shutdownOf(cell: Cell): Shutdown {
 
 function describeForTrace(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** Makes `cell`'s incarnation and runs its `started` hook (a module function: no closure per spawn). */
+function startInstance(cell: Cell): void {
+  const instance = createIncarnation(cell);
+  instance.started?.(cell);
+}
+
+/** Makes `cell`'s incarnation and puts the state it had on another CPU in place (`started` ran there). */
+function restoreInstance(cell: Cell, restore: (instance: object) => void): void {
+  restore(createIncarnation(cell));
+}
+
+function createIncarnation(cell: Cell): ActorInstance<Message> {
+  const instance = createInstance(cell.behavior, cell, cell.options?.args as never);
+  cell.instance = instance;
+  cell.receive = instance.receive;
+  return instance;
 }
