@@ -125,7 +125,9 @@ export class CpuScheduler<TOwner = unknown> {
   private readonly queue: RunQueue<SchedEntity<TOwner>>;
   private readonly messagesMax: number;
   private running: SchedEntity<TOwner> | null = null;
-  private sinceMs: number;
+  // Initialized here, not only in the constructor: a field first defined as undefined is kept tagged,
+  // and then every store of a fractional time allocates a heap number (once per turn).
+  private sinceMs = 0;
   private readonly turn: Turn<TOwner>;
 
   constructor(options: CpuSchedulerOptions = {}) {
