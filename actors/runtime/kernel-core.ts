@@ -140,7 +140,7 @@ export class KernelCore {
   /** Trace id of the event being handled (0 when untraced). */
   currentCause = 0;
   /**
-   * Listeners of the kernel's streams being called now. A tell or ask they make runs no drain in the
+   * Listeners of the kernel's streams being called now. An ask they make runs no drain in the
    * middle of the kernel code that called them (see `Dispatcher.beginSendFromOutside`).
    */
   callingOut = 0;
