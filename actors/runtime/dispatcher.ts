@@ -122,8 +122,12 @@ export abstract class Dispatcher {
   /** Ends an ask `beginSendFromOutside` started (a reading ≥ 0): runs its drain, if it woke anyone. */
   endSendFromOutside(): void {
     this.drainPending = false;
-    if (this.runnable > 0) this.drain();
-    this.sendReadingMs = -1;
+    try {
+      if (this.runnable > 0) this.drain();
+    } finally {
+      // Even if the drain threw (a kernel bug): a stale reading would date later wakes.
+      this.sendReadingMs = -1;
+    }
   }
 
   /** Makes a cell (already marked `scheduled`) runnable and makes sure a drain is coming. */
