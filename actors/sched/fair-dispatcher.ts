@@ -144,7 +144,7 @@ export class FairDispatcher extends Dispatcher {
         const entity = turn.entity;
         const cell = entity.owner;
         if (entity.wokenAtUs !== wokenNever) {
-          this.wakeLatency.record(((stampUs(nowMs) - entity.wokenAtUs) | 0) * 0.001);
+          this.wakeLatency.recordUs((stampUs(nowMs) - entity.wokenAtUs) | 0);
           entity.wokenAtUs = wokenNever;
         }
         if (cell.extras !== null) drainSystemLane(cell);

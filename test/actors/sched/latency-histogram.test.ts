@@ -1,0 +1,33 @@
+/**
+ * The wake-latency histogram's buckets: each latency lands in the log2 bucket whose bound is the
+ * first power of two above it, so a percentile overstates a latency by less than 2×.
+ */
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { LatencyHistogram } from '../../../actors/sched/latency-histogram.js';
+
+describe('sched latency histogram', () => {
+  it('bounds every 32-bit latency by the power of two above it, and counts what stepped back as 0', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), (us) => {
+        const histogram = new LatencyHistogram();
+        histogram.recordUs(us);
+        const bound = histogram.percentileUs(1);
+        expect(histogram.count).to.equal(1);
+        if (us <= 0) expect(bound).to.equal(1);
+        else expect(bound > us && bound / 2 <= us, `${us} µs in the bucket up to ${bound}`).to.equal(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('answers percentiles over many latencies from the buckets', () => {
+    const histogram = new LatencyHistogram();
+    for (let i = 0; i < 99; i++) histogram.recordUs(3);
+    histogram.recordUs(1_000);
+    expect(histogram.percentileUs(0.5)).to.equal(4);
+    expect(histogram.percentileUs(0.99)).to.equal(4);
+    expect(histogram.percentileUs(1)).to.equal(1_024);
+    expect(histogram.snapshot()).to.include({ count: 100, p50Us: 4, maxUs: 1_024 });
+  });
+});
