@@ -28,8 +28,8 @@ import { mailboxPoolCountMax, mailboxPooledSlotsMax, mailboxReclaimSleeps } from
  */
 export class MailboxPool {
   private readonly free: Mailbox[] = [];
-  /** The latest actors that ran dry with an empty mailbox (see the class doc). */
-  private readonly sleepers = new Array<Cell | null>(mailboxReclaimSleeps).fill(null);
+  /** The latest actors that ran dry with an empty mailbox (see the class doc); made on first use, not at boot. */
+  private sleepers: Array<Cell | null> | null = null;
   private sleeperNext = 0;
 
   /** Mailboxes waiting to be taken. */
@@ -53,8 +53,9 @@ export class MailboxPool {
     mailbox.awaitingReclaim = true;
     const slot = this.sleeperNext;
     this.sleeperNext = (slot + 1) & (mailboxReclaimSleeps - 1);
-    const oldest = this.sleepers[slot];
-    this.sleepers[slot] = cell;
+    const sleepers = (this.sleepers ??= new Array<Cell | null>(mailboxReclaimSleeps).fill(null));
+    const oldest = sleepers[slot];
+    sleepers[slot] = cell;
     if (oldest !== null) this.reclaim(oldest);
   }
 
