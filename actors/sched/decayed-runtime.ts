@@ -78,6 +78,16 @@ export function hysteresisRunStart(clock: NormClock, runtime: Runtime): boolean 
   return scaleClock(clock, runtime, hysteresisStartFactor);
 }
 
+/**
+ * `charge` for `ranMs`, then `hysteresisRunStop`, as one scaling of c by the product of their
+ * factors: what a fair entity that blocks pays (OSv's `ran_for`, then `hysteresis_run_stop`). The
+ * same sum up to rounding, for one pass instead of two on every turn's path.
+ */
+export function chargeAndPayBack(clock: NormClock, runtime: Runtime, ranMs: number): boolean {
+  if (!(ranMs >= 0)) invariantBroken('a charge is a non-negative interval');
+  return scaleClock(clock, runtime, expTau(ranMs) * hysteresisStopFactor);
+}
+
 /** OSv `hysteresis_run_stop` = ran_for(+thyst): the credit paid back when switched out. */
 export function hysteresisRunStop(clock: NormClock, runtime: Runtime): boolean {
   return scaleClock(clock, runtime, hysteresisStopFactor);

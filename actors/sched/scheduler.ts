@@ -22,6 +22,7 @@ import { decideMigration, type Migration } from './balancer.js';
 import {
   addContextSwitchPenalty,
   charge,
+  chargeAndPayBack,
   createNormClock,
   exportRuntime,
   hysteresisRunStart,
@@ -192,9 +193,16 @@ export class CpuScheduler<TOwner = unknown> {
   sleep(entity: SchedEntity<TOwner>, nowMs: number): void {
     if (entity !== this.running || entity.state !== EntityState.running || entity.cpu !== this.cpu)
       invariantBroken('only the running entity goes to sleep, and stays attached');
-    this.account(nowMs);
-    // OSv: a blocking thread pays back the hysteresis credit it borrowed when switched in.
-    if (entity.schedClass !== SchedClass.realtime) this.renormalizeIf(hysteresisRunStop(this.clock, entity));
+    if (entity.schedClass === SchedClass.realtime) {
+      this.account(nowMs);
+    } else {
+      // OSv: a blocking thread pays back the hysteresis credit it borrowed when switched in; here
+      // in one charge with the time it ran since the last call.
+      const intervalMs = nowMs - this.sinceMs;
+      this.sinceMs = nowMs;
+      const ranMs = intervalMs > 0 ? (intervalMs < intervalMsMax ? intervalMs : intervalMsMax) : 0;
+      this.renormalizeIf(chargeAndPayBack(this.clock, entity, ranMs));
+    }
     entity.state = EntityState.sleeping;
     this.running = null;
   }
