@@ -37,33 +37,46 @@ interface Row {
   readonly goal?: { readonly on: 'figure' | 'ratio'; readonly kind: 'min' | 'max'; readonly value: number; readonly text: string };
 }
 
+/** Figures and baselines more than one row shows. */
+const fairRing: Pick = { bench: 'runtime', name: 'runtime 1000-actor ring, class actors', mode: 'real' };
+const handWrittenLoop = { bench: 'runtime', name: 'baseline: hand-written 1000-actor loop', label: 'hand-written circular-mailbox loop' };
+const fairPingPong: Pick = { bench: 'runtime', name: 'ping-pong by tell, ns per round trip', mode: 'real' };
+const xstateRequestReply = {
+  bench: 'runtime',
+  name: 'baseline: xstate fromCallback request/reply (await a promise its callback resolves), ns',
+  label: 'xstate `fromCallback` request/reply',
+};
+const askGoal = { on: 'figure', kind: 'max', value: 500, text: '≤ 500 ns and faster than xstate' } as const;
+const crossCpuTell: Pick = { bench: 'cpu', name: 'runtime one-way main (cpu 0) -> Sink on cpu 1, tell per message' };
+const postMessageBatched = { bench: 'cpu', name: 'postMessage one-way main->worker, 64 pings per post', label: '`postMessage`, 64 messages per post' };
+
 const rows: readonly Row[] = [
   {
     label: 'tell→receive, 1000 actors, 100 in flight, fair scheduler (the default)',
-    figure: { bench: 'runtime', name: 'runtime 1000-actor ring, class actors', mode: 'real' },
-    baseline: { bench: 'runtime', name: 'baseline: hand-written 1000-actor loop', label: 'hand-written circular-mailbox loop' },
+    figure: fairRing,
+    baseline: handWrittenLoop,
     goal: { on: 'ratio', kind: 'min', value: 0.5, text: '≥ 0.5×' },
   },
   {
     label: 'same, `fifo` policy',
     figure: { bench: 'runtime', name: 'runtime 1000-actor ring, class actors, fifo dispatcher' },
-    baseline: { bench: 'runtime', name: 'baseline: hand-written 1000-actor loop', label: 'hand-written circular-mailbox loop' },
+    baseline: handWrittenLoop,
   },
   {
     label: 'same, fair scheduler, against xstate',
-    figure: { bench: 'runtime', name: 'runtime 1000-actor ring, class actors', mode: 'real' },
+    figure: fairRing,
     baseline: { bench: 'runtime', name: 'baseline: xstate v5 actor.send loop', label: 'xstate machine actors, `actor.send`' },
     goal: { on: 'ratio', kind: 'min', value: 1, text: 'ahead' },
   },
   {
     label: 'ping-pong round trip by tell, fair scheduler',
-    figure: { bench: 'runtime', name: 'ping-pong by tell, ns per round trip', mode: 'real' },
+    figure: fairPingPong,
     baseline: { bench: 'runtime', name: 'ping-pong by tell, ns per round trip, fifo dispatcher', label: 'the `fifo` policy' },
     goal: { on: 'ratio', kind: 'max', value: 1.5, text: '≤ 1.5× `fifo`' },
   },
   {
     label: 'same, against xstate',
-    figure: { bench: 'runtime', name: 'ping-pong by tell, ns per round trip', mode: 'real' },
+    figure: fairPingPong,
     baseline: {
       bench: 'runtime',
       name: 'baseline: ping-pong by send between two xstate fromCallback actors, ns per round trip',
@@ -74,22 +87,14 @@ const rows: readonly Row[] = [
   {
     label: 'ask round trip from outside an actor',
     figure: { bench: 'runtime', name: 'ask round trip from outside an actor (await ref.ask), ns', mode: 'real' },
-    baseline: {
-      bench: 'runtime',
-      name: 'baseline: xstate fromCallback request/reply (await a promise its callback resolves), ns',
-      label: 'xstate `fromCallback` request/reply',
-    },
-    goal: { on: 'figure', kind: 'max', value: 500, text: '≤ 500 ns and faster than xstate' },
+    baseline: xstateRequestReply,
+    goal: askGoal,
   },
   {
     label: 'ask round trip from inside an actor',
     figure: { bench: 'runtime', name: 'ask round trip from inside an actor (await ask in an async receive), ns', mode: 'real' },
-    baseline: {
-      bench: 'runtime',
-      name: 'baseline: xstate fromCallback request/reply (await a promise its callback resolves), ns',
-      label: 'xstate `fromCallback` request/reply',
-    },
-    goal: { on: 'figure', kind: 'max', value: 500, text: '≤ 500 ns and faster than xstate' },
+    baseline: xstateRequestReply,
+    goal: askGoal,
   },
   {
     label: 'an awaited async method (what an ask replaces)',
@@ -126,13 +131,13 @@ const rows: readonly Row[] = [
   },
   {
     label: 'cross-CPU tell, main thread → worker',
-    figure: { bench: 'cpu', name: 'runtime one-way main (cpu 0) -> Sink on cpu 1, tell per message' },
-    baseline: { bench: 'cpu', name: 'postMessage one-way main->worker, 64 pings per post', label: '`postMessage`, 64 messages per post' },
+    figure: crossCpuTell,
+    baseline: postMessageBatched,
     goal: { on: 'ratio', kind: 'min', value: 1, text: '≥ 1×' },
   },
   {
     label: 'same, against one message per post',
-    figure: { bench: 'cpu', name: 'runtime one-way main (cpu 0) -> Sink on cpu 1, tell per message' },
+    figure: crossCpuTell,
     baseline: { bench: 'cpu', name: 'postMessage one-way main->worker, the ping object per post', label: '`postMessage`, one message per post' },
   },
   {
@@ -169,7 +174,7 @@ const rows: readonly Row[] = [
   {
     label: 'the ceiling of cross-CPU tells: bare ring + codec, no runtime',
     figure: { bench: 'cpu', name: 'bare SPSC ring + runtime codec, encode+offer per message, worker decodes' },
-    baseline: { bench: 'cpu', name: 'postMessage one-way main->worker, 64 pings per post', label: '`postMessage`, 64 messages per post' },
+    baseline: postMessageBatched,
   },
   {
     label: 'notifies per park, streaming',

@@ -11,7 +11,7 @@ import { InvariantError } from './errors.js';
  * ```
  */
 export function assert(condition: boolean, message: string | (() => string)): asserts condition {
-  // Kept small on purpose (a test and a call): V8 inlines a function this short almost anywhere.
+  // The throw lives in invariantBroken, which the inline checks of the hot paths call too.
   if (!condition) invariantBroken(message);
 }
 

@@ -8,6 +8,7 @@
 import { assert } from '../../ground/assert.js';
 import type { Clock, TimerHandle, WaitOutcome } from './clock.js';
 import { BoundExceededError, UsageError } from '../../ground/errors.js';
+// The real clock's checks, so a simulation never accepts a delay or callback a real run would refuse.
 import { assertCallback, assertDelayMs } from './timer-arguments.js';
 import { type Due, dueBefore, indexedHeapOf } from '../../ground/indexed-heap.js';
 
@@ -345,8 +346,6 @@ function busyError(caller: string, limitMs: number): Error {
 function macrotaskTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
-
-// Same limits as the real clock, so a simulation never accepts a delay a real run would refuse.
 
 /**
  * @internal FIFO of ready callbacks: an array read from a moving head, compacted once the dead
