@@ -5,13 +5,14 @@
 // 2. `Kernel.boot()` + `shutdown()`, against an xstate machine actor's `createActor().start().stop()`;
 // 3. `Kernel.boot({ cpus: 2 })` + one ask to the worker CPU + `shutdown()`, against a bare `Worker`
 //    that starts, answers one message and is terminated.
-// Cases are interleaved, repetition by repetition, so the VM's drift hits both sides alike.
+// Cases are interleaved, repetition by repetition, so the VM's drift hits both sides alike. The
+// runtime is the package as users import it (`osprey`, the bundle in dist/pkg), as are the boot
+// modules its worker CPUs load.
 
 import { execFileSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { createActor, createMachine } from 'xstate';
-import { Kernel } from '../boot/index.js';
-import { Echo } from './cpu-actors.js';
+import { PackageEcho } from './package-echo.js';
 import { emit, emitRatio, maybeGc, summary } from './harness.js';
 
 const REPS = 7;
@@ -66,12 +67,14 @@ async function bareWorkerRoundTrip(): Promise<void> {
   await worker.terminate();
 }
 
-const echoModules = [new URL('./cpu-actors.js', import.meta.url)];
+const runtimeEntry = import.meta.resolve('osprey');
+const { Kernel } = (await import(runtimeEntry)) as typeof import('../boot/index.js');
+const echoModules = [new URL('./package-echo.js', import.meta.url)];
 
 /** Boots a kernel of two worker CPUs, asks an actor on CPU 1 once, and shuts it down. */
 async function twoCpuRoundTrip(): Promise<void> {
   const kernel = await Kernel.boot({ cpus: 2, modules: echoModules });
-  const echo = kernel.spawn(Echo, { cpu: 1 });
+  const echo = kernel.spawn(PackageEcho, { cpu: 1 });
   if ((await echo.ask({ type: 'echo', n: 1 })) !== 1) throw new Error('the echo answered wrong');
   await kernel.shutdown();
 }
@@ -95,7 +98,6 @@ async function compare(
 }
 
 export async function run(): Promise<void> {
-  const runtimeEntry = new URL('../boot/index.js', import.meta.url).href;
   await compare(
     { figure: 'import the runtime in a fresh process', baseline: 'baseline: import xstate in a fresh process', ratio: 'import: runtime / xstate (time)' },
     () => importMs(runtimeEntry),

@@ -3,6 +3,7 @@ import type { Clock } from '../drivers/clock/clock.js';
 import { createSimulatedClock, type SimulatedClock } from '../drivers/clock/simulated.js';
 import { availableCpus } from '../drivers/machine/available-cpus.js';
 import type { Random } from '../drivers/random/random.js';
+import { createRealRandom } from '../drivers/random/real.js';
 import { createSeededRandom } from '../drivers/random/seeded.js';
 import { describeError, SubsystemNotBootedError, UsageError } from '../ground/errors.js';
 import type { Message } from '../ground/message.js';
@@ -92,9 +93,12 @@ export class Kernel implements KernelHandle {
     if (cpus === 1) return new Kernel(bootCpu(options, subsystems, null), subsystems, null).checkedAtExit();
     // The CPU layer is loaded only for a machine of several CPUs (see CpuNodeClass).
     const { CpuNode } = await import('../actors/cpu/cpu-node.js');
+    // Real CPUs share one seed, drawn here when none is given: a worker that drew its own from the
+    // operating system would first load Web Crypto, some 5 ms of its start.
+    const cpuOptions = simulated ? options : { ...options, seed: options.seed ?? options.random?.seed ?? createRealRandom().seed };
     const boots: CpuBoot[] = [];
     const bootOne = async (join: CpuJoin) => {
-      const boot = bootCpu(options, subsystems, join, CpuNode);
+      const boot = bootCpu(cpuOptions, subsystems, join, CpuNode);
       boots.push(boot);
       return { core: boot.core, state: boot.state, node: boot.node! };
     };
@@ -111,7 +115,7 @@ export class Kernel implements KernelHandle {
     const entry = new URL('./worker-entry.js', import.meta.url);
     const { startWorkerCpus } = await import('../actors/cpu/hosts/worker-host.js');
     const { host } = await startWorkerCpus(
-      { cpus, modules, ringBytes, heapMbMax: options.workerHeapMbMax, entry, kernelOptions: workerOptionsOf(options, subsystems) },
+      { cpus, modules, ringBytes, heapMbMax: options.workerHeapMbMax, entry, kernelOptions: workerOptionsOf(cpuOptions, subsystems) },
       bootOne,
     );
     return new Kernel(boots[0]!, subsystems, host);

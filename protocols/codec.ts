@@ -25,12 +25,12 @@
  *   will reuse. Frames that are Buffers are re-viewed as plain Uint8Arrays so copies are too.
  * - int64 values decode to bigints (msgpackr's default); `integer` fields refuse them, `any` keeps them.
  *
- * Threads that decode from SharedArrayBuffer rings must disable msgpackr's native addon: it throws
- * on every SAB view and msgpackr falls back to JS after paying for the exception (about 12× slower,
- * docs/measured-limits.md §5.2). Set MSGPACKR_NATIVE_ACCELERATION_DISABLED=true in the worker's environment
- * before msgpackr loads. That is the ring's job, not this module's.
+ * The import is `msgpackr/pack`, which Node resolves to msgpackr's plain entry: the same pack and
+ * unpack modules as `msgpackr` (one copy of their state), without the native string addon. For
+ * messages this small the addon is no faster than JavaScript, it throws on any view of a
+ * SharedArrayBuffer (docs/measured-limits.md §5.2), and loading it costs 10–15 ms of a cold start.
  */
-import { Packr, RESERVE_START_SPACE, REUSE_BUFFER_MODE, Unpackr } from 'msgpackr';
+import { Packr, RESERVE_START_SPACE, REUSE_BUFFER_MODE, Unpackr } from 'msgpackr/pack';
 import type { Options } from 'msgpackr';
 import { assert } from '../ground/assert.js';
 import { InvariantError } from '../ground/errors.js';

@@ -13,6 +13,7 @@
  * ```
  */
 import { transition } from 'xstate';
+import { assert } from '../../ground/assert.js';
 import type { CpuStateValue } from '../../protocols/sched.js';
 import type { DrainListener } from '../runtime/dispatcher.js';
 import { schedCpuEvents, schedCpuMachine, type SchedCpuEvent } from './machine.js';
@@ -26,10 +27,13 @@ const eventTypes: readonly CpuStateEvent[] = schedCpuEvents.map((event) => event
 /**
  * next[state · events + event] → state, by index, from the machine: a lookup runs twice per drain,
  * and keyed loads on string-named rows cost as much as the rest of an ask's bookkeeping. Compiled
- * at the first boot, not at import: running the machine through every transition takes about 8 ms.
+ * at the first boot, not at import: running the machine through every transition takes about 8 ms
+ * of cold xstate code, so worker CPUs adopt the main thread's table instead (adoptCpuStateTable).
  */
 let next: Uint8Array | null = null;
-function compiled(): Uint8Array {
+
+/** This thread's table, compiled from the machine on first use. */
+export function cpuStateTable(): Uint8Array {
   if (next !== null) return next;
   const table = new Uint8Array(stateValues.length * eventTypes.length);
   for (const [state, value] of stateValues.entries()) {
@@ -40,6 +44,18 @@ function compiled(): Uint8Array {
   }
   next = table;
   return table;
+}
+
+/**
+ * Takes `table`, compiled by another thread from the same machine, as this thread's: a worker CPU
+ * adopts the main thread's before its first boot. Refuses a table of the wrong shape.
+ */
+export function adoptCpuStateTable(table: Uint8Array): void {
+  assert(
+    table.length === stateValues.length * eventTypes.length && table.every((state) => state < stateValues.length),
+    () => `a CPU state table has ${stateValues.length * eventTypes.length} entries below ${stateValues.length}, got [${table.join(', ')}]`,
+  );
+  next ??= table;
 }
 const eventIndex = (type: CpuStateEvent): number => eventTypes.indexOf(type);
 const workArrivedEvent = eventIndex('sched.work-arrived');
@@ -53,7 +69,7 @@ export interface CpuStateView {
 
 export class CpuState implements DrainListener, CpuStateView {
   private state = initial;
-  private readonly next = compiled();
+  private readonly next = cpuStateTable();
   private readonly enteredCounts = stateValues.map(() => 0);
 
   /** Transitions taken into each state since boot. */

@@ -29,7 +29,7 @@ export const floors: readonly Floor[] = [
   { name: 'boot', folders: ['boot'] },
   { name: 'programs', folders: ['apps', 'sim', 'inspector'] },
   { name: 'commands and examples', folders: ['bin', 'examples'] },
-  { name: 'benchmarks and tests', folders: ['bench', 'test'] },
+  { name: 'benchmarks, tests and the build', folders: ['bench', 'test', 'build'] },
 ];
 
 /** Where a file lives in the house: its floor's index (0 at the bottom) and its top folder there. */

@@ -112,4 +112,20 @@ describe('CpuState (the machine compiled to a table)', () => {
     expect(seen).to.deep.equal(['idlePolling', 'idlePolling', 'running', 'running', 'running', 'idlePolling', 'idlePolling', 'parked', 'running', 'running']);
     expect(state.entered).to.deep.equal({ running: 2, idlePolling: 1, parked: 1 });
   });
+
+  it('the table is every transition of the machine, and a worker may adopt only a table of its shape', async () => {
+    const { cpuStateTable, adoptCpuStateTable } = await import('../../../actors/sched/cpu-state.js');
+    const values = ['running', 'idlePolling', 'parked'] as const;
+    const table = cpuStateTable();
+    for (const [state, value] of values.entries()) {
+      for (const [index, event] of schedCpuEvents.entries()) {
+        const [next] = transition(schedCpuMachine, schedCpuMachine.resolveState({ value }), event);
+        expect(values[table[state * schedCpuEvents.length + index]!], `${value} on ${event.type}`).to.equal(next.value);
+      }
+    }
+    expect(() => adoptCpuStateTable(new Uint8Array(table.length + 1))).to.throw(/CPU state table has/);
+    expect(() => adoptCpuStateTable(new Uint8Array(table.length).fill(values.length))).to.throw(/CPU state table has/);
+    adoptCpuStateTable(Uint8Array.from(table));
+    expect(cpuStateTable()).to.equal(table);
+  });
 });
