@@ -13,7 +13,6 @@ import { CpuNode } from '../actors/cpu/cpu-node.js';
 import { countSharedBuffers, watchBufferMemory } from '../actors/cpu/hosts/buffer-watchdog.js';
 import type { HostToWorker, SubsystemAddress, WorkerBoot, WorkerToHost } from '../actors/cpu/hosts/worker-protocol.js';
 import { type AnySubsystem, configure } from '../actors/plugin/subsystem.js';
-import { adoptCpuStateTable } from '../actors/sched/cpu-state.js';
 import { bootCpu } from './boot-cpu.js';
 
 /** Runs this worker thread as the CPU its `workerData` names; returns once it is booted (or failed to). */
@@ -25,7 +24,6 @@ export async function runWorkerCpu(): Promise<void> {
   const sharedBytes = boot.bufferMbMax === undefined ? () => 0 : countSharedBuffers();
 
   try {
-    adoptCpuStateTable(boot.cpuStateTable);
     const catalog = await BehaviorCatalog.load(boot.modules);
     const { subsystems: addresses, ...options } = boot.options;
     const subsystems = await Promise.all(addresses.map(importSubsystem));

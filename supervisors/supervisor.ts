@@ -11,7 +11,7 @@ import type { SupervisingInstance } from '../actors/runtime/supervising.js';
 import type { ReplyHandle } from '../actors/runtime/context.js';
 import { type BackoffOptions, validateBackoff } from './backoff.js';
 import { type AnyChildSpec, type ChildType, type NormalizedChildSpec, normalizeChildSpec } from './child-spec.js';
-import { type SupervisorEffects, supervisorMachine } from './machine.js';
+import { type SupervisorEffects, type SupervisorMachine, supervisorMachine } from './machine.js';
 import { childrenToRestart, type Strategy } from './strategy.js';
 
 export type { Strategy };
@@ -135,7 +135,7 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
   private readonly pending: ChildRecord[] = [];
   private cell!: Cell;
   /** The lifecycle machine, started on first use (see `machine`). */
-  private runner: MachineRunner<typeof supervisorMachine> | null = null;
+  private runner: MachineRunner<SupervisorMachine> | null = null;
   /** It stopped before anything needed the machine: one started later is stopped at once. */
   private stoppedUnstarted = false;
   private dynamicSeq = 0;
@@ -284,9 +284,9 @@ class SupervisorInstance implements SystemActorInstance<SupervisorMsg>, Supervis
    * The lifecycle machine, started on first use: a supervisor whose children never fail never
    * needs it, and starting one for every supervisor cost a third of a boot.
    */
-  private get machine(): MachineRunner<typeof supervisorMachine> {
+  private get machine(): MachineRunner<SupervisorMachine> {
     if (this.runner === null) {
-      this.runner = new MachineRunner(supervisorMachine, { cell: this.cell, emitted: () => {} });
+      this.runner = new MachineRunner(supervisorMachine(), { cell: this.cell, emitted: () => {} });
       const { restartsMax, restartWindowMs, backoff } = this.config;
       const effects: SupervisorEffects = {
         performRestart: () => this.guard(this.performRestart()),

@@ -1,6 +1,6 @@
-import { transition } from 'xstate';
 import type { LineEvent, LineStateName, RingLevel } from '../../protocols/irq.js';
 import { assert } from '../../ground/assert.js';
+import { xstate } from '../runtime/lazy-packages.js';
 import { lineMachine } from './machine.js';
 
 /**
@@ -77,10 +77,12 @@ let steps: readonly LineStep[] | null = null;
 
 function compile(): readonly LineStep[] {
   const table: LineStep[] = [];
+  const machine = lineMachine();
+  const { transition } = xstate();
   for (let state = 0; state < lineStateNames.length; state++) {
-    const from = lineMachine.resolveState({ value: lineStateNames[state]! });
+    const from = machine.resolveState({ value: lineStateNames[state]! });
     for (const event of lineInputEvents) {
-      const [to, actions] = transition(lineMachine, from, event);
+      const [to, actions] = transition(machine, from, event);
       const name = to.value as LineStateName;
       const next = lineStateNames.indexOf(name);
       assert(next >= 0, () => `line machine reached an unknown state '${String(to.value)}'`);

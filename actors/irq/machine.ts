@@ -1,5 +1,10 @@
-import { setup } from 'xstate';
+import { xstate } from '../runtime/lazy-packages.js';
 import type { LineEvent } from '../../protocols/irq.js';
+
+/** The type of the machine `lineMachine()` returns. */
+export type LineMachine = ReturnType<typeof defineLineMachine>;
+
+let defined: LineMachine | null = null;
 
 /**
  * One interrupt line (OSv's MSI-X entry plus its handler thread's wait), as an xstate v5 machine:
@@ -16,53 +21,60 @@ import type { LineEvent } from '../../protocols/irq.js';
  *   which re-pends if anything came meanwhile. A wake already queued when the mask came finds the
  *   line masked and does nothing (`irq.service-start` is ignored here).
  *
- * The controller does not interpret this machine per event: `line.ts` compiles it once, at load,
- * into a table of pure steps taken per wake.
+ * The controller does not interpret this machine per event: `line.ts` compiles it once, at the
+ * first step, into a table of pure steps taken per wake.
  *
  * @example
  * ```ts
- * const [pending, actions] = transition(lineMachine, lineMachine.resolveState({ value: 'idle' }), { type: 'irq.raise' });
+ * const machine = lineMachine(); // defined at the first call, which loads xstate
+ * const [pending, actions] = transition(machine, machine.resolveState({ value: 'idle' }), { type: 'irq.raise' });
  * pending.value; // 'pending'
  * actions.map((a) => a.type); // ['wakeHandler']
  * ```
  */
-export const lineMachine = setup({
-  types: {} as { events: LineEvent },
-  guards: {
-    ringHasMore: ({ event }) => (event.type === 'irq.drain-done' || event.type === 'irq.unmask') && event.ring === 'more',
-  },
-  actions: {
-    // The effect the controller implements: queue the handler's wake through the system lane.
-    wakeHandler: () => {},
-  },
-}).createMachine({
-  id: 'irqLine',
-  initial: 'idle',
-  states: {
-    idle: {
-      on: {
-        'irq.raise': { target: 'pending', actions: 'wakeHandler' },
-        'irq.mask': { target: 'masked' },
-      },
-    },
-    pending: {
-      on: {
-        'irq.service-start': { target: 'inService' },
-        'irq.mask': { target: 'masked' },
-      },
-    },
-    inService: {
-      on: {
-        'irq.drain-done': [{ guard: 'ringHasMore', target: 'pending', actions: 'wakeHandler' }, { target: 'idle' }],
-        'irq.mask': { target: 'masked' },
-      },
-    },
-    masked: {
-      on: {
-        'irq.unmask': [{ guard: 'ringHasMore', target: 'pending', actions: 'wakeHandler' }, { target: 'idle' }],
-      },
-    },
-  },
-});
+export function lineMachine(): LineMachine {
+  return (defined ??= defineLineMachine());
+}
 
-export type LineMachine = typeof lineMachine;
+/** Defines the machine; xstate loads here, at the first call of `lineMachine()`. */
+function defineLineMachine() {
+  const { setup } = xstate();
+  return setup({
+    types: {} as { events: LineEvent },
+    guards: {
+      ringHasMore: ({ event }) => (event.type === 'irq.drain-done' || event.type === 'irq.unmask') && event.ring === 'more',
+    },
+    actions: {
+      // The effect the controller implements: queue the handler's wake through the system lane.
+      wakeHandler: () => {},
+    },
+  }).createMachine({
+    id: 'irqLine',
+    initial: 'idle',
+    states: {
+      idle: {
+        on: {
+          'irq.raise': { target: 'pending', actions: 'wakeHandler' },
+          'irq.mask': { target: 'masked' },
+        },
+      },
+      pending: {
+        on: {
+          'irq.service-start': { target: 'inService' },
+          'irq.mask': { target: 'masked' },
+        },
+      },
+      inService: {
+        on: {
+          'irq.drain-done': [{ guard: 'ringHasMore', target: 'pending', actions: 'wakeHandler' }, { target: 'idle' }],
+          'irq.mask': { target: 'masked' },
+        },
+      },
+      masked: {
+        on: {
+          'irq.unmask': [{ guard: 'ringHasMore', target: 'pending', actions: 'wakeHandler' }, { target: 'idle' }],
+        },
+      },
+    },
+  });
+}

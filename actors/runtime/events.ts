@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
 import type { Observable } from 'rxjs';
 import { assert } from '../../ground/assert.js';
 import { cpusMax, type Pid } from '../../ground/pid.js';
+import { rxjs } from './lazy-packages.js';
 
 /**
  * One causal event. Every event has an `id`, the `cpu` it happened on, and the `cause` id of the
@@ -233,12 +233,6 @@ export class ObservedStream<T> {
     this.active = false;
     for (const listener of listeners) listener.complete();
   }
-}
-
-/** rxjs, loaded on first use. Node resolves `import 'rxjs'` to the same CommonJS build, so its classes are the ones users import. */
-let rxjsModule: typeof import('rxjs') | null = null;
-function rxjs(): typeof import('rxjs') {
-  return (rxjsModule ??= createRequire(import.meta.url)('rxjs') as typeof import('rxjs'));
 }
 
 /** A short name for a message in events and errors: its `type` if it has one. */

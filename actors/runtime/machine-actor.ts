@@ -1,17 +1,10 @@
-import {
-  type Actor as XstateActor,
-  type AnyActorLogic,
-  type AnyActorRef as AnyXstateActorRef,
-  type AnyStateMachine,
-  type EventObject,
-  type Snapshot,
-  StateMachine,
-} from 'xstate';
+import type { Actor as XstateActor, AnyActorLogic, AnyActorRef as AnyXstateActorRef, AnyStateMachine, EventObject, Snapshot } from 'xstate';
 import { UnansweredAskError } from '../../ground/errors.js';
 import type { Message } from '../../ground/message.js';
 import { finishActor } from './actor-finish.js';
 import type { Behavior, BehaviorFactory } from './behavior.js';
 import type { Cell } from './cell.js';
+import { xstate } from './lazy-packages.js';
 import { fromXstateLogic } from './logic-actor.js';
 import { MachineChildren, type ShowsXstateSnapshot } from './machine-children.js';
 import { MachineRunner } from './machine-runner.js';
@@ -134,7 +127,7 @@ class MachineActor<TMachine extends AnyStateMachine> implements SystemActorInsta
     const options = child.options as { readonly input?: unknown; readonly syncSnapshot?: boolean };
     const parent = this.runner!.self;
     const syncSnapshot = options.syncSnapshot === true;
-    if (child.logic instanceof StateMachine) {
+    if (child.logic instanceof xstate().StateMachine) {
       return machineBehavior(child.logic, { input: options.input, id: child.id, parent, system, syncSnapshot }) as Behavior<Message>;
     }
     return fromXstateLogic(child.logic, { input: options.input, id: child.id, parent, system, syncSnapshot }) as Behavior<Message>;

@@ -1,8 +1,9 @@
-import { Actor as XstateActor, type AnyActorLogic, type AnyActorRef as AnyXstateActorRef, type EventObject, type Snapshot } from 'xstate';
+import type { Actor as XstateActor, AnyActorLogic, AnyActorRef as AnyXstateActorRef, EventObject, Snapshot } from 'xstate';
 import { MachineError, StartFailedError } from '../../ground/errors.js';
 import type { Message } from '../../ground/message.js';
 import type { Behavior } from './behavior.js';
 import type { Cell } from './cell.js';
+import { xstate } from './lazy-packages.js';
 import type { MachineChildTable } from './machine-runner.js';
 import type { MonitorRef } from './monitor.js';
 import type { ActorRef } from './ref.js';
@@ -61,7 +62,7 @@ export class MachineChildren implements MachineChildTable {
 
   spawn(child: AnyXstateActorRef): void {
     if (this.started.has(child)) return;
-    if (!(child instanceof XstateActor)) throw new MachineError(child.id, 'a child must be created by its machine (invoke, spawnChild or spawn)');
+    if (!(child instanceof xstate().Actor)) throw new MachineError(child.id, 'a child must be created by its machine (invoke, spawnChild or spawn)');
     const actor = child as XstateActor<AnyActorLogic>;
     this.started.add(child);
     const ref = this.cell.spawn(this.behaviorOf(actor));

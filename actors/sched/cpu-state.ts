@@ -1,9 +1,9 @@
 /**
  * A CPU's scheduler state (running, idlePolling, parked), which drives the CPU: the CPU loop does
- * what it says. The xstate machine in machine.ts is the definition; this compiles it once, at the
- * first boot, into a table of (state, event) → state, because the dispatcher reports on every drain and an xstate transition costs about a
- * microsecond. Events a state does not handle change nothing, as in the machine. The machine itself
- * is checked exhaustively in test/actors/sched/machine.test.ts.
+ * what it says. The xstate machine in machine.ts is the definition; this follows it as a table of
+ * (state, event) → state, because the dispatcher reports on every drain and an xstate transition
+ * costs about a microsecond. Events a state does not handle change nothing, as in the machine. The
+ * machine is checked exhaustively, and the table against it, in test/actors/sched/machine.test.ts.
  *
  * @example
  * ```ts
@@ -12,55 +12,40 @@
  * state.value;                       // 'running'
  * ```
  */
-import { transition } from 'xstate';
 import { assert } from '../../ground/assert.js';
 import type { CpuStateValue } from '../../protocols/sched.js';
 import type { DrainListener } from '../runtime/dispatcher.js';
-import { schedCpuEvents, schedCpuMachine, type SchedCpuEvent } from './machine.js';
+import { schedCpuEvents, type SchedCpuEvent } from './machine.js';
 
 export type { CpuStateValue };
 export type CpuStateEvent = SchedCpuEvent['type'];
 
 const stateValues: readonly CpuStateValue[] = ['running', 'idlePolling', 'parked'];
 const eventTypes: readonly CpuStateEvent[] = schedCpuEvents.map((event) => event.type);
+/** The machine's initial state (the test checks it against the machine's). */
+export const cpuStateInitial: CpuStateValue = 'idlePolling';
+const initial = stateValues.indexOf(cpuStateInitial);
 
 /**
- * next[state · events + event] → state, by index, from the machine: a lookup runs twice per drain,
- * and keyed loads on string-named rows cost as much as the rest of an ask's bookkeeping. Compiled
- * at the first boot, not at import: running the machine through every transition takes about 8 ms
- * of cold xstate code, so worker CPUs adopt the main thread's table instead (adoptCpuStateTable).
+ * next[state · events + event] → state, by index: the machine's transitions, written out. A lookup
+ * runs twice per drain, and keyed loads on string-named rows cost as much as the rest of an ask's
+ * bookkeeping. Written out rather than compiled from the machine at boot, because compiling ran 8–11
+ * ms of cold xstate code in the first boot of every thread, each worker CPU's included, and loaded
+ * xstate into kernels that never run a machine. The machine stays the definition:
+ * test/actors/sched/machine.test.ts checks this table against every transition of it, and prints
+ * the table to write here when they differ.
  */
-let next: Uint8Array | null = null;
+// biome-ignore format: one row per state, one column per event (schedCpuEvents' order)
+export const cpuStateTransitions = Uint8Array.of(
+  /* running     */ 0, 1, 0, 0,
+  /* idlePolling */ 0, 1, 2, 1,
+  /* parked      */ 0, 2, 2, 1,
+);
+assert(cpuStateTransitions.length === stateValues.length * eventTypes.length, 'the CPU state table has a row per state and a column per event');
 
-/** This thread's table, compiled from the machine on first use. */
-export function cpuStateTable(): Uint8Array {
-  if (next !== null) return next;
-  const table = new Uint8Array(stateValues.length * eventTypes.length);
-  for (const [state, value] of stateValues.entries()) {
-    for (const [index, event] of schedCpuEvents.entries()) {
-      const [snapshot] = transition(schedCpuMachine, schedCpuMachine.resolveState({ value }), event);
-      table[state * eventTypes.length + index] = stateValues.indexOf(snapshot.value as CpuStateValue);
-    }
-  }
-  next = table;
-  return table;
-}
-
-/**
- * Takes `table`, compiled by another thread from the same machine, as this thread's: a worker CPU
- * adopts the main thread's before its first boot. Refuses a table of the wrong shape.
- */
-export function adoptCpuStateTable(table: Uint8Array): void {
-  assert(
-    table.length === stateValues.length * eventTypes.length && table.every((state) => state < stateValues.length),
-    () => `a CPU state table has ${stateValues.length * eventTypes.length} entries below ${stateValues.length}, got [${table.join(', ')}]`,
-  );
-  next ??= table;
-}
 const eventIndex = (type: CpuStateEvent): number => eventTypes.indexOf(type);
 const workArrivedEvent = eventIndex('sched.work-arrived');
 const queueEmptyEvent = eventIndex('sched.queue-empty');
-const initial = stateValues.indexOf(schedCpuMachine.config.initial as CpuStateValue);
 
 /** A CPU's scheduler state, read only: what the CPU does now. */
 export interface CpuStateView {
@@ -69,7 +54,7 @@ export interface CpuStateView {
 
 export class CpuState implements DrainListener, CpuStateView {
   private state = initial;
-  private readonly next = cpuStateTable();
+  private readonly next = cpuStateTransitions;
   private readonly enteredCounts = stateValues.map(() => 0);
 
   /** Transitions taken into each state since boot. */

@@ -1,4 +1,4 @@
-import { setup } from 'xstate';
+import { xstate } from '../runtime/lazy-packages.js';
 
 /** Events of a CPU's scheduler lifecycle, namespaced like the rest of the kernel's messages. */
 export type SchedCpuEvent =
@@ -18,6 +18,11 @@ export const schedCpuEvents: readonly SchedCpuEvent[] = [
   { type: 'sched.poll-budget-spent' },
   { type: 'sched.wake' },
 ];
+
+/** The type of the machine `schedCpuMachine()` returns. */
+export type SchedCpuMachine = ReturnType<typeof defineSchedCpuMachine>;
+
+let defined: SchedCpuMachine | null = null;
 
 /**
  * One CPU's scheduler lifecycle (OSv's `cpu::idle`/`do_idle`), as an xstate v5 machine: states and
@@ -42,34 +47,41 @@ export const schedCpuEvents: readonly SchedCpuEvent[] = [
  *
  * @example
  * ```ts
- * const [next] = transition(schedCpuMachine, schedCpuMachine.resolveState({ value: 'idlePolling' }), { type: 'sched.poll-budget-spent' });
+ * const machine = schedCpuMachine(); // defined at the first call, which loads xstate
+ * const [next] = transition(machine, machine.resolveState({ value: 'idlePolling' }), { type: 'sched.poll-budget-spent' });
  * next.value; // 'parked'
  * ```
  */
-export const schedCpuMachine = setup({
-  types: {} as { events: SchedCpuEvent },
-}).createMachine({
-  id: 'schedCpu',
-  initial: 'idlePolling',
-  states: {
-    running: {
-      on: {
-        'sched.queue-empty': { target: 'idlePolling' },
-      },
-    },
-    idlePolling: {
-      on: {
-        'sched.work-arrived': { target: 'running' },
-        'sched.poll-budget-spent': { target: 'parked' },
-      },
-    },
-    parked: {
-      on: {
-        'sched.wake': { target: 'idlePolling' },
-        'sched.work-arrived': { target: 'running' },
-      },
-    },
-  },
-});
+export function schedCpuMachine(): SchedCpuMachine {
+  return (defined ??= defineSchedCpuMachine());
+}
 
-export type SchedCpuMachine = typeof schedCpuMachine;
+/** Defines the machine; xstate loads here, at the first call of `schedCpuMachine()`. */
+function defineSchedCpuMachine() {
+  const { setup } = xstate();
+  return setup({
+    types: {} as { events: SchedCpuEvent },
+  }).createMachine({
+    id: 'schedCpu',
+    initial: 'idlePolling',
+    states: {
+      running: {
+        on: {
+          'sched.queue-empty': { target: 'idlePolling' },
+        },
+      },
+      idlePolling: {
+        on: {
+          'sched.work-arrived': { target: 'running' },
+          'sched.poll-budget-spent': { target: 'parked' },
+        },
+      },
+      parked: {
+        on: {
+          'sched.wake': { target: 'idlePolling' },
+          'sched.work-arrived': { target: 'running' },
+        },
+      },
+    },
+  });
+}

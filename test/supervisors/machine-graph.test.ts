@@ -7,8 +7,10 @@
 import { expect } from 'chai';
 import { type AnyMachineSnapshot, getMicrosteps, initialTransition, transition } from 'xstate';
 import { getAdjacencyMap, getShortestPaths, getSimplePaths, getStateNodes } from 'xstate/graph';
-import { type SupervisorMachineEvent, supervisorMachine } from '../../supervisors/index.js';
+import { type SupervisorMachineEvent, supervisorMachine as defineSupervisorMachine } from '../../supervisors/index.js';
 import type { SupervisorMachineInput as Input } from '../../supervisors/machine.js';
+
+const supervisorMachine = defineSupervisorMachine();
 
 type Snapshot = ReturnType<typeof supervisorMachine.transition>;
 

@@ -21,7 +21,6 @@ import { CpuLoop } from '../cpu-loop.js';
 import { Doorbell } from '../doorbell.js';
 import { createInterconnect, recordCpuDeath, replaceRingsOf, type InterconnectMemory } from '../interconnect.js';
 import type { BootCpu, BootedCpu, CpuHost } from './cpu-host.js';
-import { cpuStateTable } from '../../sched/cpu-state.js';
 import type { HostToWorker, WorkerKernelOptions, WorkerToHost } from './worker-protocol.js';
 
 /** How long a worker gets to shut its kernel down before it is terminated, in ms. */
@@ -159,7 +158,6 @@ class WorkerCpus implements CpuHost {
         firstGeneration: 1 + ((incarnation * generationsPerIncarnation) % generationSpan),
         incarnation,
         bufferMbMax: heapMbMax,
-        cpuStateTable: cpuStateTable(),
         options: this.options.kernelOptions,
       },
       ...(heapMbMax !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: heapMbMax } } : {}),

@@ -16,8 +16,6 @@ export interface WorkerBoot {
   readonly incarnation: number;
   /** The bound on its ArrayBuffer memory, in MiB (`workerHeapMbMax`; see buffer-watchdog.ts), if any. */
   readonly bufferMbMax: number | undefined;
-  /** The main thread's compiled CPU state table (cpu-state.ts): the worker adopts it rather than compile its own. */
-  readonly cpuStateTable: Uint8Array;
   readonly options: WorkerKernelOptions;
 }
 

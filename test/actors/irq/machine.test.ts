@@ -7,9 +7,11 @@
 import { expect } from 'chai';
 import { type AnyMachineSnapshot, initialTransition, transition } from 'xstate';
 import { getAdjacencyMap, getShortestPaths, getSimplePaths } from 'xstate/graph';
-import { Line, LineInput, lineMachine, stepLine, type LineState } from '../../../actors/irq/index.js';
+import { Line, LineInput, lineMachine as defineLineMachine, stepLine, type LineState } from '../../../actors/irq/index.js';
 import { lineInputEvents, lineStateNames } from '../../../actors/irq/line.js';
 import type { LineEvent } from '../../../protocols/irq.js';
+
+const lineMachine = defineLineMachine();
 
 type Name = 'idle' | 'pending' | 'inService' | 'masked';
 

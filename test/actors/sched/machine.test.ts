@@ -6,7 +6,9 @@
 import { expect } from 'chai';
 import { type AnyMachineSnapshot, initialTransition, transition } from 'xstate';
 import { getAdjacencyMap, getShortestPaths, getSimplePaths } from 'xstate/graph';
-import { schedCpuEvents, schedCpuMachine } from '../../../actors/sched/index.js';
+import { schedCpuEvents, schedCpuMachine as defineSchedCpuMachine } from '../../../actors/sched/index.js';
+
+const schedCpuMachine = defineSchedCpuMachine();
 
 type Name = 'running' | 'idlePolling' | 'parked';
 
@@ -90,7 +92,7 @@ describe('sched cpu machine', () => {
   });
 });
 
-describe('CpuState (the machine compiled to a table)', () => {
+describe('CpuState (the machine as a table)', () => {
   it('follows the machine through a CPU’s day and ignores what a state does not handle', async () => {
     const { CpuState } = await import('../../../actors/sched/cpu-state.js');
     const state = new CpuState();
@@ -113,19 +115,15 @@ describe('CpuState (the machine compiled to a table)', () => {
     expect(state.entered).to.deep.equal({ running: 2, idlePolling: 1, parked: 1 });
   });
 
-  it('the table is every transition of the machine, and a worker may adopt only a table of its shape', async () => {
-    const { cpuStateTable, adoptCpuStateTable } = await import('../../../actors/sched/cpu-state.js');
+  it('follows every transition of the machine, from its initial state', async () => {
+    const { cpuStateTransitions, cpuStateInitial } = await import('../../../actors/sched/cpu-state.js');
     const values = ['running', 'idlePolling', 'parked'] as const;
-    const table = cpuStateTable();
-    for (const [state, value] of values.entries()) {
-      for (const [index, event] of schedCpuEvents.entries()) {
-        const [next] = transition(schedCpuMachine, schedCpuMachine.resolveState({ value }), event);
-        expect(values[table[state * schedCpuEvents.length + index]!], `${value} on ${event.type}`).to.equal(next.value);
-      }
-    }
-    expect(() => adoptCpuStateTable(new Uint8Array(table.length + 1))).to.throw(/CPU state table has/);
-    expect(() => adoptCpuStateTable(new Uint8Array(table.length).fill(values.length))).to.throw(/CPU state table has/);
-    adoptCpuStateTable(Uint8Array.from(table));
-    expect(cpuStateTable()).to.equal(table);
+    const expected = values.flatMap((value) =>
+      schedCpuEvents.map((event) =>
+        values.indexOf(transition(schedCpuMachine, schedCpuMachine.resolveState({ value }), event)[0].value as (typeof values)[number]),
+      ),
+    );
+    expect(Array.from(cpuStateTransitions), `the table cpu-state.ts should hold: [${expected.join(', ')}]`).to.deep.equal(expected);
+    expect(cpuStateInitial).to.equal(schedCpuMachine.config.initial);
   });
 });
