@@ -52,6 +52,14 @@ let defined: SupervisorMachine | null = null;
  * `shuttingDown` when a significant child's exit shuts it down. The effects are the actions
  * `performRestart`, `stopAllChildren`, `exitGivingUp` and `stopSelf`, carried out by the supervisor
  * actor (the `effects` of its input).
+ *
+ * @example
+ * ```ts
+ * const machine = supervisorMachine(); // defined at the first call, which loads xstate
+ * const actor = createActor(machine, { input: { restartsMax: 3, restartWindowMs: 5_000, backoff: undefined } }).start();
+ * actor.send({ type: 'child.restart-needed', atMs: 0, jitter: 0.5 });
+ * actor.getSnapshot().value; // { restarting: 'working' }
+ * ```
  */
 export function supervisorMachine(): SupervisorMachine {
   return (defined ??= defineSupervisorMachine());

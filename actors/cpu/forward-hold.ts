@@ -7,7 +7,8 @@
  * is parked until there is room (Hold.Switching), as a full ring parks it, so a local flood cannot
  * keep the fence from getting through. Mail from other CPUs cannot be parked from here: if it fills
  * the hold, what is held goes down the old route after everything else on it, and a new fence after
- * that. A fence of another CPU that reaches the address waits in line with the mail.
+ * that; more waits in its ring while that route's outbox is too full (see `canTakeNow`). A fence of
+ * another CPU that reaches the address waits in line with the mail.
  */
 import { assert } from '../../ground/assert.js';
 import { InvariantError, MailboxFullError } from '../../ground/errors.js';
@@ -148,13 +149,19 @@ export class ForwardHold extends Cell {
 
   /**
    * Whether mail from another CPU may come in now, or must wait in its ring. While the fence is out,
-   * everything comes in: the fence may be behind it in a ring, and a hold that refused it would wait
-   * for itself. Once the fence is back, the hold is a short queue in front of the actor's mailbox
-   * and pushes back as a mailbox does.
+   * mail comes in while the hold has room: the fence may be behind it in a ring, and a hold that
+   * refused it would wait for itself. Full, the hold spills down the old route, and mail comes in
+   * only while that route takes forwarded mail (CpuNode.canTakeNow), as mail forwarded on any route
+   * does; otherwise it waits in its ring until the route's outbox drains, which does not depend on
+   * the fence. Without that, a flood from other CPUs spilled hold after hold into the outbox, past
+   * its bound: mail and then the fences themselves became ring-full dead letters, and the switch
+   * never completed. Once the fence is back, the hold is a short queue in front of the actor's
+   * mailbox and pushes back as a mailbox does.
    */
   canTakeNow(): boolean {
     if (this.done) return this.sink.canTakeNow(this.target!);
-    return this.target === undefined || this.waiting.count < forwardHoldDrainingMessagesMax;
+    if (this.target !== undefined) return this.waiting.count < forwardHoldDrainingMessagesMax;
+    return this.waiting.count < this.capacity || this.sink.canTakeNow(this.oldRoute);
   }
 
   /** Holds `fence` in line behind the mail held so far; false when even a fence finds no room (it takes the old route then). */

@@ -101,7 +101,10 @@ describe('forwarding the mail of an actor that moves (worker threads)', function
         return got !== undefined && got.count >= total ? got : undefined;
       }, 60_000);
       expect(summary).to.deep.equal({ count: total, inOrder: true });
-      expect(letters).to.deep.equal([]);
+      // The test's own 'where' asks come from outside any actor, so nothing can park their sender: when the
+      // flood has filled CPU 0's outbox to the ledger's CPU, one is a ring-full dead letter and fails (as
+      // docs/delivery.md says). The notes never are.
+      expect(letters.filter((letter) => !(letter.messageType === 'where' && letter.reason === 'ring-full' && letter.from === 0))).to.deep.equal([]);
       await eventually(() => (nodeOf(kernel).waitingFrames === 0 ? true : undefined));
     } finally {
       await kernel.shutdown();
