@@ -129,10 +129,11 @@ export class CpuPort {
   /** The last error a bad frame raised, for diagnostics. */
   lastBadFrame: unknown = undefined;
   /**
-   * Called when frames to `target` are published (see `offer`): simulated CPUs use it to know a CPU
-   * has work, since nobody there waits on the doorbell.
+   * Called when frames to `target` are published (see `offer`), with whether `target` was parked
+   * (its doorbell notified it): simulated CPUs use it to know a CPU has work, since nobody there
+   * waits on the doorbell, and a real CPU's loop to decide whether to spin for an answer.
    */
-  onOffered: ((target: number) => void) | null = null;
+  onOffered: ((target: number, targetWasParked: boolean) => void) | null = null;
   /** The peers whose rings hold staged frames, each once. */
   private readonly stagedTargets: number[] = [];
   private publishAsked = false;
@@ -368,8 +369,8 @@ export class CpuPort {
   private publishTo(target: number, link: OutLink): void {
     link.ring.publish();
     link.staged = 0;
-    link.bell.ring(this.cpu);
-    if (this.onOffered !== null) this.onOffered(target);
+    const targetWasParked = link.bell.ring(this.cpu);
+    if (this.onOffered !== null) this.onOffered(target, targetWasParked);
   }
 
   /**
