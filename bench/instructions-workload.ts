@@ -2,10 +2,9 @@
 // Each case is deterministic (a simulated kernel, or the scheduler alone, with no clock reading), so
 // two runs with different n differ by n times the cost of one operation, whatever the machine does.
 
-import { Actor, type ActorRef, type Ask, Kernel } from '../boot/index.js';
+import { Actor, type ActorRef, Kernel } from '../boot/index.js';
 import { CpuScheduler } from '../actors/sched/scheduler.js';
 import { createSchedEntity } from '../actors/sched/entity.js';
-import { xstateCallbackAskLoop } from './baselines.js';
 
 type Ball = { readonly type: 'ball'; readonly left: number } | { readonly type: 'peer'; readonly peer: ActorRef<Ball> };
 
@@ -28,23 +27,6 @@ async function pingPong(scheduler: 'fair' | 'fifo', n: number): Promise<void> {
   ping.tell({ type: 'ball', left: 2 * n });
   while (!finished) kernel.simulatedClock.runReady();
   await kernel.runUntil(kernel.shutdown());
-}
-
-type Get = Ask<{ readonly type: 'get'; readonly n: number }, number>;
-
-/** `n` asks, one after the other, from code outside any actor to an echo on a real kernel. */
-async function askOutside(scheduler: 'fair' | 'fifo', n: number): Promise<void> {
-  const kernel = await Kernel.boot({ scheduler });
-  class Echo extends Actor<Get> {
-    receive(message: Get, ctx: Parameters<Actor<Get>['receive']>[1]): void {
-      ctx.reply(message, message.n);
-    }
-  }
-  const echo = kernel.spawn(Echo);
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += await echo.ask({ type: 'get', n: i });
-  if (sum !== (n * (n - 1)) / 2) throw new Error(`ask sum ${sum}`);
-  await kernel.shutdown();
 }
 
 /** The scheduler alone: two entities hand the CPU to each other `n` times (wake, sleep, pick). */
@@ -75,15 +57,6 @@ switch (kind) {
     break;
   case 'handoff':
     handoff(n);
-    break;
-  case 'ask-outside-fair':
-    await askOutside('fair', n);
-    break;
-  case 'ask-outside-fifo':
-    await askOutside('fifo', n);
-    break;
-  case 'ask-xstate-callback':
-    await xstateCallbackAskLoop(n);
     break;
   default:
     throw new RangeError(`instructions-workload: unknown case ${kind}`);

@@ -5,9 +5,7 @@
 // Each case runs a deterministic workload (instructions-workload.ts) twice under callgrind, with n1
 // and n2 operations: (I(n2) − I(n1)) / (n2 − n1) is one operation's cost, start-up and shut-down
 // cancelled out. `node --predictable --single-threaded` keeps V8's own threads and timing out of it.
-// The fair scheduler's ping-pong is compared with the `fifo` policy's in the same run, and an ask
-// from outside an actor (a real kernel: its one clock reading per ask is a vDSO call, the same
-// instructions every time) with xstate's `fromCallback` request/reply.
+// The fair scheduler's ping-pong is compared with the `fifo` policy's in the same run.
 //
 // Needs valgrind (Debian's package); without it the file prints one line saying so and no figures.
 
@@ -51,9 +49,5 @@ export async function run(): Promise<void> {
     const fifo = await perOperation('ping-pong round trip, simulated kernel, fifo policy', 'ping-pong-fifo', 20_000, 120_000);
     emitRatio({ name: 'ping-pong instructions: fair scheduler / fifo policy', numerator: fair, denominator: fifo, goal: 1.5, goalKind: 'max' });
     await perOperation('scheduler handoff between two entities (wake + sleep + pick)', 'handoff', 200_000, 1_200_000);
-    const ask = await perOperation('ask round trip from outside an actor, fair scheduler', 'ask-outside-fair', 20_000, 120_000);
-    await perOperation('ask round trip from outside an actor, fifo policy', 'ask-outside-fifo', 20_000, 120_000);
-    const xstateAsk = await perOperation('xstate fromCallback request/reply', 'ask-xstate-callback', 20_000, 120_000);
-    emitRatio({ name: 'ask instructions: runtime (fair) / xstate fromCallback', numerator: ask, denominator: xstateAsk, goal: 1, goalKind: 'max' });
   }
 }
