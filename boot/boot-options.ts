@@ -22,7 +22,7 @@ export interface BootOptions {
   readonly clock?: Clock;
   /** Overrides the random driver. */
   readonly random?: Random;
-  /** Seed of the random driver (simulated default 0; real default: drawn, and kept in `kernel.seed`). */
+  /** Seed of the random driver (simulated default 0; real default: drawn, and kept in `kernel.seed`); every CPU of the machine takes the same. */
   readonly seed?: number;
   /**
    * The subsystems to start, in order, each under a supervisor `kernel.<name>` (default

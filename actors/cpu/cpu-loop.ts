@@ -58,11 +58,11 @@ export class CpuLoop {
     // Code outside the loop (the embedding code on the main thread, actors run by a setImmediate
     // drain) may send while the loop sleeps on the doorbell. To an awake CPU, an answer follows
     // within microseconds, so wake the loop to spin for it instead of paying a cross-thread wake
-    // when it comes. To a parked CPU, the answer takes its wake-up first (50 µs or more here), longer
-    // than the spin: spinning then only took a core from the CPU that must wake (a parked round
-    // trip took 1.7–2.0× as long with it, interleaved on 2 cores), so the loop sleeps on. The sleep flag says
-    // whether it sleeps (a drain may have moved the state on meanwhile): one load of this CPU's own
-    // doorbell line.
+    // when it comes. To a parked CPU, the answer takes its wake-up first (50 µs or more here),
+    // longer than the spin: spinning then only took a core from the CPU that must wake (a parked
+    // round trip took 1.7–2.0× as long with it, interleaved on 2 cores), so the loop sleeps on.
+    // The sleep flag says whether it sleeps (a drain may have moved the state on meanwhile): one
+    // load of this CPU's own doorbell line.
     const header = node.port.doorbell.header;
     node.port.onOffered = (_target, targetWasParked) => {
       if (!targetWasParked) wakeIfParked(header);
