@@ -181,10 +181,18 @@ export class ForwardHold extends Cell {
     return this.waiting.count;
   }
 
-  /** Full before the fence is back, with mail no local actor sent: what is held goes down the old route, and a new fence after it. */
+  /**
+   * Full before the fence is back, with mail no local actor sent: what is held goes down the old
+   * route, oldest first, while that route takes forwarded mail, and a new fence after it. Paced:
+   * the whole hold at once (65,536 messages) went past the must-arrive reserve of a smaller outbox,
+   * and its mail and then its fences became ring-full dead letters. What stays held waits for the
+   * new fence, as mail held behind a fence does.
+   */
   private spill(): void {
     assert(this.target === undefined, 'a hold spills only while its fence is out');
-    this.sendOn(this.oldRoute, false);
+    const before = this.waiting.count;
+    this.sendOn(this.oldRoute, true);
+    if (this.waiting.count === before) return;
     this.fencedAtMs = this.kernel.clock.now();
     this.sink.sendFence(this);
   }

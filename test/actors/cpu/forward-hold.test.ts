@@ -52,4 +52,33 @@ describe('a forwarding hold, its fence out, under mail from other CPUs', () => {
       await kernel.runUntil(kernel.shutdown());
     }
   });
+
+  it('spills only what the old route takes, oldest first, with a fence after it; the rest waits for that fence', async () => {
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 1 });
+    try {
+      const sink = recordingSink();
+      // The route takes two messages of a spill, then turns forwarded mail away.
+      let routeRoom = 0;
+      sink.canTakeNow = () => routeRoom > 0;
+      sink.deliverHere = (_target, message) => {
+        routeRoom--;
+        sink.sentOn.push(message);
+      };
+      const hold = new ForwardHold(kernel.core, { address: 4242 } as unknown as RemoteCell, { pid: 4242, moves: 1 }, sink, 3);
+      for (let n = 0; n < 3; n++) hold.deliver({ type: 'note', n }, 7);
+      routeRoom = 2;
+      expect(hold.deliver({ type: 'note', n: 3 }, 7)).to.equal(true);
+      expect(sink.sentOn).to.deep.equal([0, 1].map((n) => ({ type: 'note', n })));
+      expect(sink.fences).to.equal(1);
+      expect(hold.count).to.equal(2);
+      // Full again, and the route takes nothing: nothing spills, so no new fence either.
+      expect(hold.deliver({ type: 'note', n: 4 }, 7)).to.equal(true);
+      expect(hold.deliver({ type: 'note', n: 5 }, 7)).to.equal(true);
+      expect(sink.sentOn).to.have.length(2);
+      expect(sink.fences).to.equal(1);
+      expect(hold.count).to.equal(4);
+    } finally {
+      await kernel.runUntil(kernel.shutdown());
+    }
+  });
 });
