@@ -178,11 +178,10 @@ export class Outboxes {
     const outbox = this.outboxes[cpu];
     if (outbox == null || outbox.bytes < this.outboxBytesMax * forwardedOutboxShareMax) return true;
     // Nothing has left it for a while: the CPU behind may be waiting for this one (two CPUs that
-    // forward into each other, both outboxes past half). Take the mail in, so one of them moves
-    // again, but only up to the outbox's bound: the room beyond it is for the kernel's own frames
-    // (fences, replies). Taking it in without that limit let a flood that a hold sent on fill it,
-    // and fences became ring-full dead letters.
-    return this.kernel.clock.now() - outbox.movedAtMs >= forwardedStallMsMax && outbox.bytes < this.outboxBytesMax;
+    // forward into each other, both outboxes past half). Take the mail in, into the room frames
+    // that must arrive have, so one of them moves again. (Capped at the outbox's bound instead, a
+    // flood from three CPUs onto an actor moving between two of them stalled for over 5 minutes.)
+    return this.kernel.clock.now() - outbox.movedAtMs >= forwardedStallMsMax;
   }
 
   /** Frames waiting in outboxes. */
