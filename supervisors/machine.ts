@@ -1,4 +1,4 @@
-import { xstate } from '../actors/runtime/lazy-packages.js';
+import { definedOnFirstCall, xstate } from '../actors/runtime/lazy-packages.js';
 import { type BackoffOptions, backoffDelayMs } from './backoff.js';
 import { allowsRestart, type IntensityLimits, restartsInWindow } from './restart-intensity.js';
 
@@ -42,8 +42,6 @@ export type SupervisorMachineEvent =
 /** The type of the machine `supervisorMachine()` returns. */
 export type SupervisorMachine = ReturnType<typeof defineSupervisorMachine>;
 
-let defined: SupervisorMachine | null = null;
-
 /**
  * A supervisor's lifecycle: `running` until a child needs a restart; `restarting` (after an
  * optional backoff delay) while the strategy's children are stopped and started again; `escalating`
@@ -61,9 +59,7 @@ let defined: SupervisorMachine | null = null;
  * actor.getSnapshot().value; // { restarting: 'working' }
  * ```
  */
-export function supervisorMachine(): SupervisorMachine {
-  return (defined ??= defineSupervisorMachine());
-}
+export const supervisorMachine: () => SupervisorMachine = definedOnFirstCall(defineSupervisorMachine);
 
 /** Defines the machine; xstate loads here, at the first call of `supervisorMachine()`. */
 function defineSupervisorMachine() {

@@ -153,10 +153,8 @@ export class ForwardHold extends Cell {
    * refused it would wait for itself. Full, the hold spills down the old route, and mail comes in
    * only while that route takes forwarded mail (CpuNode.canTakeNow), as mail forwarded on any route
    * does; otherwise it waits in its ring until the route's outbox drains, which does not depend on
-   * the fence. Without that, a flood from other CPUs spilled hold after hold into the outbox, past
-   * its bound: mail and then the fences themselves became ring-full dead letters, and the switch
-   * never completed. Once the fence is back, the hold is a short queue in front of the actor's
-   * mailbox and pushes back as a mailbox does.
+   * the fence (see `spill` for what taking it in regardless did). Once the fence is back, the hold
+   * is a short queue in front of the actor's mailbox and pushes back as a mailbox does.
    */
   canTakeNow(): boolean {
     if (this.done) return this.sink.canTakeNow(this.target!);
@@ -184,9 +182,9 @@ export class ForwardHold extends Cell {
   /**
    * Full before the fence is back, with mail no local actor sent: what is held goes down the old
    * route, oldest first, while that route takes forwarded mail, and a new fence after it. Paced:
-   * the whole hold at once (65,536 messages) went past the must-arrive reserve of a smaller outbox,
-   * and its mail and then its fences became ring-full dead letters. What stays held waits for the
-   * new fence, as mail held behind a fence does.
+   * hold after hold sent whole (65,536 messages each) went past the outbox's must-arrive reserve,
+   * its mail and then its fences became ring-full dead letters, and the switch never completed.
+   * What stays held waits for the new fence, as mail held behind a fence does.
    */
   private spill(): void {
     assert(this.target === undefined, 'a hold spills only while its fence is out');

@@ -1,10 +1,8 @@
-import { xstate } from '../runtime/lazy-packages.js';
+import { definedOnFirstCall, xstate } from '../runtime/lazy-packages.js';
 import type { LineEvent } from '../../protocols/irq.js';
 
 /** The type of the machine `lineMachine()` returns. */
 export type LineMachine = ReturnType<typeof defineLineMachine>;
-
-let defined: LineMachine | null = null;
 
 /**
  * One interrupt line (OSv's MSI-X entry plus its handler thread's wait), as an xstate v5 machine:
@@ -32,9 +30,7 @@ let defined: LineMachine | null = null;
  * actions.map((a) => a.type); // ['wakeHandler']
  * ```
  */
-export function lineMachine(): LineMachine {
-  return (defined ??= defineLineMachine());
-}
+export const lineMachine: () => LineMachine = definedOnFirstCall(defineLineMachine);
 
 /** Defines the machine; xstate loads here, at the first call of `lineMachine()`. */
 function defineLineMachine() {

@@ -1,6 +1,7 @@
 /**
  * The packages the runtime loads on first use rather than at import: xstate when a machine is first
- * defined or run, rxjs when a stream is first asked for. A one-CPU kernel whose supervisors never
+ * defined or run (the kernel's machines are `definedOnFirstCall`), rxjs when a stream is first
+ * asked for. A one-CPU kernel whose supervisors never
  * restart anything loads neither, and each worker CPU starts some 35 ms sooner without xstate
  * (docs/measured-limits.md §3g).
  *
@@ -29,4 +30,20 @@ export function xstate(): typeof import('xstate') {
 /** rxjs, loaded on first use. */
 export function rxjs(): typeof import('rxjs') {
   return (rxjsModule ??= require('rxjs') as typeof import('rxjs'));
+}
+
+/**
+ * A function that makes its value on its first call and returns the same one after: the kernel's
+ * machines are exported this way, so defining them (and loading xstate) waits for their first use.
+ */
+export function definedOnFirstCall<T>(define: () => T): () => T {
+  let value: T | undefined;
+  let made = false;
+  return () => {
+    if (!made) {
+      value = define();
+      made = true;
+    }
+    return value as T;
+  };
 }

@@ -1,4 +1,4 @@
-import { xstate } from '../runtime/lazy-packages.js';
+import { definedOnFirstCall, xstate } from '../runtime/lazy-packages.js';
 
 /** Events of a CPU's scheduler lifecycle, namespaced like the rest of the kernel's messages. */
 export type SchedCpuEvent =
@@ -21,8 +21,6 @@ export const schedCpuEvents: readonly SchedCpuEvent[] = [
 
 /** The type of the machine `schedCpuMachine()` returns. */
 export type SchedCpuMachine = ReturnType<typeof defineSchedCpuMachine>;
-
-let defined: SchedCpuMachine | null = null;
 
 /**
  * One CPU's scheduler lifecycle (OSv's `cpu::idle`/`do_idle`), as an xstate v5 machine: states and
@@ -52,9 +50,7 @@ let defined: SchedCpuMachine | null = null;
  * next.value; // 'parked'
  * ```
  */
-export function schedCpuMachine(): SchedCpuMachine {
-  return (defined ??= defineSchedCpuMachine());
-}
+export const schedCpuMachine: () => SchedCpuMachine = definedOnFirstCall(defineSchedCpuMachine);
 
 /** Defines the machine; xstate loads here, at the first call of `schedCpuMachine()`. */
 function defineSchedCpuMachine() {
