@@ -2,6 +2,7 @@
  * Bounds and defaults of the CPU layer. Figures behind them are in docs/measured-limits.md (§2 area 6
  * wake costs, §3b ring throughput) and the ring benchmarks.
  */
+import { assert } from '../../ground/assert.js';
 
 /** Data region of each (source, target) ring, in bytes: about 16 000 small frames. */
 export const cpuRingBytesDefault = 256 * 1024;
@@ -41,6 +42,12 @@ export const outboxBytesMaxDefault = 16 * 1024 * 1024;
  * make a stop, a link, a fence or a reply a dead letter.
  */
 export const mustArriveReserveShare = 1;
+/**
+ * The part of that room mail accepted already (forwarded for actors that moved) may take, as a share
+ * of `outboxBytesMax`: a deadlock between CPUs that forward into each other fills an outbox with
+ * such mail (see `forwardedStallMsMax`), and the fences and replies that end it need the rest.
+ */
+export const acceptedMailReserveShare = 0.5;
 /** What a waiting frame costs beyond its bytes: its record, its copy's object, the queue slot. */
 export const outboxFrameOverheadBytes = 128;
 /**
@@ -53,9 +60,9 @@ export const outboxFrameOverheadBytes = 128;
 export const forwardedOutboxShareMax = 0.5;
 /**
  * How long an outbox past that share may go without a frame leaving it before it takes forwarded
- * mail anyway, in ms: two CPUs that forward into each other with both outboxes past half would
- * otherwise wait for each other for ever. Far above a ring's drain time, so a slow but moving
- * consumer is never mistaken for a stuck one.
+ * mail anyway (into the room `acceptedMailReserveShare` gives it), in ms: two CPUs that forward into
+ * each other with both outboxes past half would otherwise wait for each other for ever. Far above a
+ * ring's drain time, so a slow but moving consumer is never mistaken for a stuck one.
  */
 export const forwardedStallMsMax = 100;
 /** How long a message may wait in an outbox for ring space before it is a dead letter, in ms. */
@@ -108,3 +115,5 @@ export const aliasesCarriedMax = 64;
 export const moveSweepMsMax = 2_000;
 /** How long a hold waits for its fence before it sends it again (one lost with a CPU it passed through), in ms. */
 export const fenceRetryMs = 1_000;
+
+assert(acceptedMailReserveShare < mustArriveReserveShare, 'accepted mail leaves part of the must-arrive reserve to fences and replies');

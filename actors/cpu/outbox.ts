@@ -19,7 +19,9 @@
  * turn sends waits whole, as does what nothing can park (code outside any actor, mail forwarded for
  * actors that moved, which waits in its ring past `forwardedOutboxShareMax` of the bound); past
  * the bound, a frame is a `ring-full` dead letter at once. Frames that must arrive have a reserve
- * beyond it (`mustArriveReserveShare`), so a flood of actors' frames cannot crowd them out.
+ * beyond it (`mustArriveReserveShare`), so a flood of actors' frames cannot crowd them out; mail
+ * accepted already may take only part of it (`acceptedMailReserveShare`), so a flood of forwarded
+ * mail cannot crowd out the fences and replies.
  */
 import { assert } from '../../ground/assert.js';
 import { BoundedQueue } from '../../ground/bounded-queue.js';
@@ -31,17 +33,27 @@ import { type Cell, Hold } from '../runtime/cell.js';
 import type { DeadLetterReason } from '../runtime/events.js';
 import { messageTypeOf } from '../runtime/events.js';
 import type { KernelCore } from '../runtime/kernel-core.js';
-import { forwardedOutboxShareMax, forwardedStallMsMax, mustArriveReserveShare, outboxFrameOverheadBytes, outboxRetryMs } from './limits.js';
+import {
+  acceptedMailReserveShare,
+  forwardedOutboxShareMax,
+  forwardedStallMsMax,
+  mustArriveReserveShare,
+  outboxFrameOverheadBytes,
+  outboxRetryMs,
+} from './limits.js';
 import type { CpuPort } from './port.js';
 
 /** What a full ring to another CPU does with a message (see the module doc). */
 export type CrossCpuOverflow = 'reject' | 'drop-newest' | 'wait';
 
 /**
- * What the outbox does with a frame: its code's policy, or `must-arrive` for frames that are not its
- * code's to refuse or to time out (see the module doc): they wait as under `wait`, with no deadline.
+ * What the outbox does with a frame: its code's policy, or one for frames that are not its code's to
+ * refuse or to time out (see the module doc), which wait as under `wait` with no deadline:
+ * `must-arrive` (the kernel's own frames, replies) up to `mustArriveReserveShare` past the
+ * bound, `accepted` (mail accepted already: forwarded, or held until a spawn was answered) up to
+ * `acceptedMailReserveShare` past it, so that it cannot crowd the others out.
  */
-export type OutboxPolicy = CrossCpuOverflow | 'must-arrive';
+export type OutboxPolicy = CrossCpuOverflow | 'accepted' | 'must-arrive';
 
 interface Waiting {
   readonly frame: Uint8Array;
@@ -81,6 +93,8 @@ export class Outboxes {
 
   /** The bound of frames that must arrive: `outboxBytesMax` and its reserve (see the module doc). */
   private readonly mustArriveBytesMax: number;
+  /** The bound of mail accepted already: `outboxBytesMax` and its part of that reserve. */
+  private readonly acceptedBytesMax: number;
 
   constructor(
     private readonly kernel: KernelCore,
@@ -96,6 +110,7 @@ export class Outboxes {
     );
     for (let cpu = 0; cpu < port.cpus; cpu++) this.outboxes.push(null);
     this.mustArriveBytesMax = outboxBytesMax * (1 + mustArriveReserveShare);
+    this.acceptedBytesMax = outboxBytesMax * (1 + acceptedMailReserveShare);
   }
 
   /**
@@ -119,6 +134,7 @@ export class Outboxes {
         this.refuse(cpu, message, origin, target, 'ring-full');
         return false;
       case 'wait':
+      case 'accepted':
       case 'must-arrive': {
         const box =
           outbox ??
@@ -129,7 +145,7 @@ export class Outboxes {
             waitDeadlineMsMin: Number.POSITIVE_INFINITY,
           });
         const cost = frame.length + outboxFrameOverheadBytes;
-        const bound = overflow === 'wait' ? this.outboxBytesMax : this.mustArriveBytesMax;
+        const bound = overflow === 'wait' ? this.outboxBytesMax : overflow === 'accepted' ? this.acceptedBytesMax : this.mustArriveBytesMax;
         if (box.bytes + cost > bound) {
           this.refuse(cpu, message, origin, target, 'ring-full');
           return false;
@@ -171,17 +187,19 @@ export class Outboxes {
 
   /**
    * Whether the outbox to `cpu` takes mail forwarded for another CPU now: while it is fuller than
-   * `forwardedOutboxShareMax` and frames still leave it, such mail waits in its ring (see
-   * CpuNode.canTakeNow).
+   * `forwardedOutboxShareMax`, such mail waits in its ring (see CpuNode.canTakeNow), unless no frame
+   * has left it for `forwardedStallMsMax`.
    */
   takesForwarded(cpu: number): boolean {
     const outbox = this.outboxes[cpu];
     if (outbox == null || outbox.bytes < this.outboxBytesMax * forwardedOutboxShareMax) return true;
-    // Nothing has left it for a while: the CPU behind may be waiting for this one (two CPUs that
-    // forward into each other, both outboxes past half). Take the mail in, into the room frames
-    // that must arrive have, so one of them moves again. (Capped at the outbox's bound instead, a
-    // flood from three CPUs onto an actor moving between two of them stalled for over 5 minutes.)
-    return this.kernel.clock.now() - outbox.movedAtMs >= forwardedStallMsMax;
+    // Nothing has left it for a while: the CPU behind may be waiting for this one (CPUs that
+    // forward into each other, each outbox past its share). Take the mail in, into its part of the
+    // reserve, so one ring moves again; while a largest frame fits there, so none taken is refused
+    // for want of room, and never further, so fences and replies keep theirs.
+    return (
+      outbox.bytes + frameBytesMax + outboxFrameOverheadBytes <= this.acceptedBytesMax && this.kernel.clock.now() - outbox.movedAtMs >= forwardedStallMsMax
+    );
   }
 
   /** Frames waiting in outboxes. */

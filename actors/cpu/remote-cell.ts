@@ -79,10 +79,11 @@ export class RemoteCell extends Cell {
   /**
    * Sends a message that was accepted already (mail forwarded for another CPU's sender, or held
    * here until the spawn was answered): its sender's policy was met when it was sent, so it waits
-   * for room in the ring whatever this kernel's policy, with no deadline; refused, it would be lost.
+   * for room in the ring whatever this kernel's policy, with no deadline, within the room outbox.ts
+   * gives accepted mail.
    */
   deliverAccepted(message: unknown, origin: number): boolean {
-    return this.send(message, origin, 'must-arrive');
+    return this.send(message, origin, 'accepted');
   }
 
   private send(message: unknown, origin: number, overflow: OutboxPolicy | undefined): boolean {

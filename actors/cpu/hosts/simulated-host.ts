@@ -22,6 +22,9 @@ import { createInterconnect } from '../interconnect.js';
 import type { CpuNode } from '../cpu-node.js';
 import type { BootCpu, BootedCpu, CpuHost } from './cpu-host.js';
 
+/** The virtual time a pump takes that finds only frames that must wait, in ms: a real CPU's busy round. */
+const blockedPumpMs = 0.05;
+
 /** What simulated CPUs share. */
 export interface SimulatedCpusOptions {
   readonly cpus: number;
@@ -127,8 +130,14 @@ class SimulatedMachine {
     const node = this.nodes[cpu];
     const inbound = node?.port.hasWork();
     // Both kinds of work pending: a coin decides, so neither order is baked in.
-    if (inbound && (ready.length === 0 || this.choices.int(2) === 0)) node.pump();
-    else ready.shift()!();
+    if (inbound && (ready.length === 0 || this.choices.int(2) === 0)) {
+      // A pump that finds only frames that must wait (blocked) is a real CPU polling its rings: it
+      // takes time. Free, a machine whose CPUs all wait for each other would step for ever at one
+      // instant, and nothing that waits for time (a stall's bound, a retry) would come.
+      if (node.pump() === 0 && node.port.blocked) this.shared.consume(blockedPumpMs);
+    } else {
+      ready.shift()!();
+    }
     // A pump makes room in rings whose senders may hold frames in their outboxes: move them on now,
     // as a real CPU's loop would, rather than at the next retry timer.
     for (const other of this.nodes) if (other.waitingFrames > 0) other.flushOutboxes();

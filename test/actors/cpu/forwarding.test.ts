@@ -6,12 +6,12 @@
  * a move, and every switch of a route to a shorter one completes. Real worker threads.
  */
 import { expect } from 'chai';
-import { type DeadLetter, Kernel } from '../../../boot/index.js';
+import { type ActorRef, type DeadLetter, Kernel } from '../../../boot/index.js';
 import { pidCpu } from '../../../ground/pid.js';
 import { eventually } from '../../helpers/eventually.js';
 import { nodeOf } from '../../helpers/kernel.js';
 import { stressSize } from '../../helpers/stress.js';
-import { Ledger, Mover, Pacer } from './fixtures/behaviors.js';
+import { Ledger, type LedgerMsg, Mover, Pacer } from './fixtures/behaviors.js';
 
 const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
 
@@ -27,6 +27,25 @@ async function streamToLedger(chunk: number, everyMs: number) {
   } catch (error) {
     await kernel.shutdown();
     throw error;
+  }
+}
+
+/**
+ * The ledger's summary once it has counted `total` notes; if it never does within a minute, an
+ * error that says what it got and which dead letters came, so a failure tells a loss from a stall.
+ */
+async function allArrived(ledger: ActorRef<LedgerMsg>, total: number, letters: readonly DeadLetter[]) {
+  let got: { count: number; inOrder: boolean } | undefined;
+  try {
+    return await eventually(async () => {
+      got = await ledger.ask({ type: 'summary' }, { deadlineMs: 10_000 }).catch(() => got);
+      return got !== undefined && got.count >= total ? got : undefined;
+    }, 60_000);
+  } catch {
+    const reasons = letters.map((letter) => `${letter.reason} ${letter.messageType}`);
+    throw new Error(
+      `${got?.count ?? 'no'} notes of ${total} arrived in a minute; dead letters: ${JSON.stringify([...new Set(reasons)].map((r) => [r, reasons.filter((x) => x === r).length]))}`,
+    );
   }
 }
 
@@ -96,10 +115,7 @@ describe('forwarding the mail of an actor that moves (worker threads)', function
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
       const total = (await stop()).reduce((sum, count) => sum + count, 0);
-      const summary = await eventually(async () => {
-        const got = await ledger.ask({ type: 'summary' }, { deadlineMs: 10_000 }).catch(() => undefined);
-        return got !== undefined && got.count >= total ? got : undefined;
-      }, 60_000);
+      const summary = await allArrived(ledger, total, letters);
       expect(summary).to.deep.equal({ count: total, inOrder: true });
       // The test's own 'where' asks come from outside any actor, so nothing can park their sender: when the
       // flood has filled CPU 0's outbox to the ledger's CPU, one is a ring-full dead letter and fails (as

@@ -1,24 +1,26 @@
 /**
  * An outbox past half full turns mail forwarded for other CPUs away (it waits in its ring), as long
  * as frames still leave it; once none has for `forwardedStallMsMax`, it takes such mail in, so two
- * CPUs that forward into each other, both outboxes past half, cannot wait for each other for ever.
+ * CPUs that forward into each other, both outboxes past half, cannot wait for each other for ever;
+ * but only into its part of the reserve (`acceptedMailReserveShare`), and only while a largest frame
+ * fits there, so none it takes is refused and fences and replies keep their room.
  */
 import { expect } from 'chai';
 import { Kernel } from '../../../boot/index.js';
-import { forwardedStallMsMax, outboxFrameOverheadBytes } from '../../../actors/cpu/limits.js';
+import { acceptedMailReserveShare, forwardedStallMsMax, outboxFrameOverheadBytes } from '../../../actors/cpu/limits.js';
 import { frameBytesMax } from '../../../protocols/limits.js';
 import { Outboxes, wholeFrame } from '../../../actors/cpu/outbox.js';
 import type { CpuPort } from '../../../actors/cpu/port.js';
 
 describe('an outbox past half full, for forwarded mail', () => {
-  it('waits while frames leave it, and takes it in once none has for forwardedStallMsMax', async () => {
+  it('waits while frames leave it, and takes it in once none has for forwardedStallMsMax, up to its part of the reserve', async () => {
     const kernel = await Kernel.boot({ mode: 'simulated', seed: 14 });
     try {
       // A ring to CPU 1 that takes a frame only when the test lets it.
       let room = 0;
       const port = { cpus: 2, offer: () => room-- > 0 } as unknown as CpuPort;
       const frameBytes = 100;
-      const bytesMax = frameBytesMax + outboxFrameOverheadBytes;
+      const bytesMax = 4 * (frameBytesMax + outboxFrameOverheadBytes);
       const outboxes = new Outboxes(kernel.core, port, 'wait', 60_000, bytesMax);
       const frame = wholeFrame(new Uint8Array(frameBytes));
       const half = bytesMax / 2 / (frameBytes + outboxFrameOverheadBytes);
@@ -37,6 +39,18 @@ describe('an outbox past half full, for forwarded mail', () => {
       expect(outboxes.takesForwarded(1)).to.equal(false);
       await kernel.advance(1);
       expect(outboxes.takesForwarded(1), 'stuck: forwarded mail comes in').to.equal(true);
+      // Taken in (as mail accepted already) until a largest frame would no longer fit its part of the reserve.
+      const acceptedBytesMax = bytesMax * (1 + acceptedMailReserveShare);
+      let taken = 0;
+      while (outboxes.takesForwarded(1)) {
+        expect(outboxes.offer(1, frame, { type: 'note' }, 0, null, 'accepted'), 'taken in, never refused').to.equal(true);
+        taken++;
+      }
+      expect(taken).to.be.above(0);
+      // What it held when stuck (the first burst: each step after sent one out and one in), and what it took.
+      const heldBytes = (Math.floor(half) + 1 + taken) * (frameBytes + outboxFrameOverheadBytes);
+      expect(heldBytes + frameBytesMax + outboxFrameOverheadBytes).to.be.above(acceptedBytesMax);
+      expect(heldBytes).to.be.at.most(acceptedBytesMax);
       outboxes.cpuDown(1);
     } finally {
       await kernel.shutdown();
