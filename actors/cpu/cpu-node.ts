@@ -193,9 +193,9 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     this.links.requestUnlink(local, asRemote(cell));
   }
 
-  migrate(cell: Cell, cpu: number, settled: (why: string | null) => void): string | null {
+  migrate(cell: Cell, cpu: number, settled: (why: string | null) => void, waitsForRoom: boolean): string | null {
     assert(cpu !== this.cpu && cpu >= 0 && cpu < this.cpus, () => `cpu ${cpu} is not another cpu of 0..${this.cpus - 1}`);
-    return this.migrations.migrate(cell, cpu, settled);
+    return this.migrations.migrate(cell, cpu, settled, waitsForRoom);
   }
 
   // ---- RemoteSender: what stand-ins send -----------------------------------------------------

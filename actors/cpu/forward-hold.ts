@@ -75,8 +75,11 @@ export class ForwardHold extends Cell {
 
   constructor(
     kernel: KernelCore,
-    /** The route being replaced, down which the fence went; control frames still take it. */
-    readonly oldRoute: RemoteCell,
+    /**
+     * The route being replaced, down which the fence went; control frames still take it. The route
+     * the hold drains into, if news says that one leads round a detour too (see `refence`).
+     */
+    public oldRoute: RemoteCell,
     /**
      * Where the actor is, as far as this CPU knows: newer news replaces it while the fence is out,
      * and the fence's answer, if newer still, where the held mail goes.
@@ -165,6 +168,19 @@ export class ForwardHold extends Cell {
   /** Holds `fence` in line behind the mail held so far; false when even a fence finds no room (it takes the old route then). */
   holdFence(fence: KernelFence): boolean {
     return this.waiting.offer(new HeldFence(fence), 0, 0);
+  }
+
+  /**
+   * Stops draining into `route`, its target, which news says leads where the actor was: the hold
+   * switches that route in turn, holding again until a fence sent down it comes back. What it sent
+   * down it so far arrives first; drained on, its mail could go round a loop (the actor came back
+   * to this CPU) that a flood both ways fills until each CPU waits for the other.
+   */
+  refence(route: RemoteCell): void {
+    assert(this.target === route && !this.done, 'a hold switches the route it drains into');
+    this.oldRoute = route;
+    this.target = undefined;
+    this.fencedAtMs = this.kernel.clock.now();
   }
 
   /** Sends held mail on to `target`, in order, while it can take it; true when nothing is left. */

@@ -265,7 +265,16 @@ export class Forwarding implements HoldSink {
   private redirect(way: Cell, where: Whereabouts): void {
     // A switch under way: its mail goes wherever the newest news says once its fence is back.
     if (way instanceof ForwardHold) {
-      if (where.moves > way.location.moves) way.location = where;
+      if (where.moves <= way.location.moves) return;
+      way.location = where;
+      const target = way.target;
+      // Draining into a route that leads where the actor was: it holds again behind a fence down that route.
+      if (target instanceof RemoteCell && !way.done && target.address !== where.pid && target.status < Status.Stopping && !this.node.isDown(target.cpu)) {
+        this.draining.delete(way);
+        way.refence(target);
+        this.sendFence(way);
+        this.armRetry();
+      }
       return;
     }
     // The actor itself (it is here), or news no newer than the switch that made this way.

@@ -4,6 +4,7 @@
  * in one `kernel.migrate` frame, and arrives as a fresh incarnation that continues where it was.
  * Its ref, one object shared by every holder on the old CPU, points at the new home from then on.
  */
+import { assert } from '../../ground/assert.js';
 import { describeError } from '../../ground/errors.js';
 import { ProtocolError } from '../../protocols/protocol-error.js';
 import { cpuBit, type Pid } from '../../ground/pid.js';
@@ -24,7 +25,7 @@ export class Migrations {
   readonly frames: readonly FrameType[];
 
   constructor(private readonly node: CpuNode) {
-    this.sweeps = new MoveSweeps(node, (cell, cpu) => this.depart(cell, cpu));
+    this.sweeps = new MoveSweeps(node, (cell, cpu, waitsForRoom) => this.depart(cell, cpu, waitsForRoom));
     this.frames = [defineFrameType(kernelMigrate, (message, source) => this.arrived(source, message)), ...this.sweeps.frames];
   }
 
@@ -38,19 +39,20 @@ export class Migrations {
    * changed, or null once the move is under way: `settled` is then called with null when it has
    * left (at once, or when the mail it sent to third CPUs has arrived: move-sweeps.ts), or with why
    * the move was called off. Mail sent to it after the move follows right behind the move's frame,
-   * in order, and mail to its old pid is forwarded (forwarding.ts).
+   * in order, and mail to its old pid is forwarded (forwarding.ts). `waitsForRoom`: see
+   * CpuRouting.migrate.
    */
-  migrate(cell: Cell, cpu: number, settled: (why: string | null) => void): string | null {
+  migrate(cell: Cell, cpu: number, settled: (why: string | null) => void, waitsForRoom: boolean): string | null {
     if (this.sweeps.waits(cell)) return 'it is moving already, once its earlier mail has arrived';
     const third = this.thirdCpusOf(cell, cpu);
     if (third === 0) {
-      const refused = this.depart(cell, cpu);
+      const refused = this.depart(cell, cpu, waitsForRoom);
       if (refused === null) settled(null);
       return refused;
     }
     const why = this.refusal(cell, cpu);
     if (why !== null) return why;
-    this.sweeps.start(cell, cpu, third, settled);
+    this.sweeps.start(cell, cpu, waitsForRoom, third, settled);
     return null;
   }
 
@@ -78,7 +80,7 @@ export class Migrations {
   }
 
   /** Sends `cell`, which may move, to `cpu` now; returns why it cannot go after all, or null. */
-  private depart(cell: Cell, cpu: number): string | null {
+  private depart(cell: Cell, cpu: number, waitsForRoom: boolean): string | null {
     const node = this.node;
     const kernel = node.kernel;
     const refused = this.refusal(cell, cpu);
@@ -126,9 +128,17 @@ export class Migrations {
           ? `its fields and mailbox do not fit a frame now: ${describeError(error)}`
           : `its state or messages cannot be encoded: ${describeError(error)}`;
     }
-    // Into the ring now or not at all, whatever the policy: an actor retired here whose frame then
-    // expired in an outbox, or became a dead letter, would be lost; refused, it stays and runs on.
-    if (frame !== null && !node.outbox.offer(cpu, wholeFrame(frame), request, 0, null, 'reject')) why = `the ring to cpu ${cpu} is full`;
+    // Gone from here once the frame is sent or waits to be, whatever the policy: an actor retired here
+    // whose frame then expired in an outbox, or became a dead letter, would be lost. A move asked for
+    // waits as a frame that must arrive, with no deadline, if the outbox has room for it within its
+    // bound (a flood that keeps the ring full would otherwise refuse it every time); the balancer's
+    // goes into the ring now or not at all. Refused, the actor stays and runs on.
+    if (frame !== null && !waitsForRoom) {
+      if (!node.outbox.offer(cpu, wholeFrame(frame), request, 0, null, 'reject')) why = `the ring to cpu ${cpu} is full`;
+    } else if (frame !== null) {
+      if (!node.outbox.hasRoom(cpu, frame.length)) why = `the outbox to cpu ${cpu} is full`;
+      else assert(node.outbox.offer(cpu, wholeFrame(frame), request, 0, null, 'must-arrive'), 'a move with room in its outbox is sent or waits');
+    }
     if (why !== '') {
       // Back as it was: the messages return in order (they fit: they came out of this mailbox).
       for (let i = 0; i < bodies.length; i++) cell.mailbox!.offer(bodies[i], origins[i]!, 0);

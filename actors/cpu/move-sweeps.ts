@@ -21,11 +21,13 @@ import { defineFrameType, type FrameType } from './frame-registry.js';
 import { moveSweepMsMax } from './limits.js';
 
 /** Carries out a move whose sweep is done; returns why it cannot go after all, or null. */
-export type Depart = (cell: Cell, cpu: number) => string | null;
+export type Depart = (cell: Cell, cpu: number, waitsForRoom: boolean) => string | null;
 
 interface SweptMove {
   readonly cell: Cell;
   readonly cpu: number;
+  /** Whether its frame may wait for room in a full ring (see CpuRouting.migrate). */
+  readonly waitsForRoom: boolean;
   readonly serial: number;
   /** The CPUs swept (a mask of `cpuBit(cpu)`), and those yet to answer. */
   readonly swept: number;
@@ -55,11 +57,12 @@ export class MoveSweeps {
   }
 
   /** Moves `cell` to `cpu` once the CPUs of set `cpus` have answered a sweep; `settled` is told how it ended. */
-  start(cell: Cell, cpu: number, cpus: number, settled: (why: string | null) => void): void {
+  start(cell: Cell, cpu: number, waitsForRoom: boolean, cpus: number, settled: (why: string | null) => void): void {
     const serial = this.nextSerial++;
     const move: SweptMove = {
       cell,
       cpu,
+      waitsForRoom,
       serial,
       swept: cpus,
       unanswered: cpus,
@@ -93,7 +96,10 @@ export class MoveSweeps {
     if (move.unanswered !== 0) return;
     this.forget(move);
     const third = ~(cpuBit(this.node.cpu) | cpuBit(move.cpu));
-    const why = (move.cell.sentCpus & third) !== 0 ? 'it sent mail to another CPU while its earlier mail was on its way' : this.depart(move.cell, move.cpu);
+    const why =
+      (move.cell.sentCpus & third) !== 0
+        ? 'it sent mail to another CPU while its earlier mail was on its way'
+        : this.depart(move.cell, move.cpu, move.waitsForRoom);
     if (why !== null) this.calledOffBecause(move, why);
     else move.settled(null);
   }

@@ -202,6 +202,15 @@ export class Outboxes {
     );
   }
 
+  /**
+   * Whether a frame of `length` bytes offered to `cpu` now would be sent or kept to wait within
+   * `outboxBytesMax`: one that may not be refused once offered asks first (a move's, migrations.ts).
+   */
+  hasRoom(cpu: number, length: number): boolean {
+    const outbox = this.outboxes[cpu];
+    return outbox == null || outbox.bytes + length + outboxFrameOverheadBytes <= this.outboxBytesMax;
+  }
+
   /** Frames waiting in outboxes. */
   get waiting(): number {
     let count = 0;

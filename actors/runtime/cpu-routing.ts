@@ -43,7 +43,9 @@ export interface CpuRouting {
   /**
    * Moves local actor `cell` to `cpu`: returns why it cannot move, or null once the move is under
    * way, in which case `settled` is called once, with null when it has left (at once, or once its
-   * earlier mail has arrived) or with why the move was called off (it stays).
+   * earlier mail has arrived) or with why the move was called off (it stays). `waitsForRoom`: the
+   * move's frame may wait for room in a full ring (a move asked for); otherwise a full ring refuses
+   * it (the balancer's: moving work into an overloaded ring adds to what it is meant to relieve).
    */
-  migrate(cell: Cell, cpu: number, settled: (why: string | null) => void): string | null;
+  migrate(cell: Cell, cpu: number, settled: (why: string | null) => void, waitsForRoom: boolean): string | null;
 }

@@ -86,7 +86,7 @@ class SchedulerActor implements SystemActorInstance<SchedControl> {
           const cell = this.localCell(message.pid);
           const { cpu } = message;
           // Answered once it has left, or with why it stays: a move may wait for the actor's earlier mail.
-          const why = this.migrate(cell, cpu, (after) =>
+          const why = this.migrate(cell, cpu, true, (after) =>
             after === null ? reply.resolve(true) : reply.reject(new MigrationRefusedError(cell.describe(), cpu, after)),
           );
           if (why !== null) throw new MigrationRefusedError(cell.describe(), cpu, why);
@@ -117,7 +117,7 @@ class SchedulerActor implements SystemActorInstance<SchedControl> {
       const queued = dispatcher.scheduler.queued().reverse();
       for (const entity of queued) {
         if (entity.pinned || entity.schedClass === SchedClass.realtime) continue;
-        const why = this.migrate(entity.owner, target);
+        const why = this.migrate(entity.owner, target, false);
         if (why === null) break;
       }
     }
@@ -125,9 +125,9 @@ class SchedulerActor implements SystemActorInstance<SchedControl> {
 
   /**
    * Moves `cell` to `cpu`, or returns why not (and remembers it for the stats). Null: the move is
-   * under way, and `settled` is told how it ended (see CpuRouting.migrate).
+   * under way, and `settled` is told how it ended. `waitsForRoom`: see CpuRouting.migrate.
    */
-  private migrate(cell: Cell, cpu: number, settled?: (why: string | null) => void): string | null {
+  private migrate(cell: Cell, cpu: number, waitsForRoom: boolean, settled?: (why: string | null) => void): string | null {
     const node = this.kernel.node;
     if (node === null) return 'this kernel runs one CPU';
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= node.cpus) throw new RangeError(`cpu ${cpu} does not exist: this kernel runs cpus 0..${node.cpus - 1}`);
@@ -135,15 +135,20 @@ class SchedulerActor implements SystemActorInstance<SchedControl> {
       settled?.(null);
       return null;
     }
-    const why = node.migrate(cell, cpu, (after) => {
-      if (after === null) {
-        this.stays.delete(cell);
-        this.migrations++;
-      } else {
-        this.stay(cell, after);
-      }
-      settled?.(after);
-    });
+    const why = node.migrate(
+      cell,
+      cpu,
+      (after) => {
+        if (after === null) {
+          this.stays.delete(cell);
+          this.migrations++;
+        } else {
+          this.stay(cell, after);
+        }
+        settled?.(after);
+      },
+      waitsForRoom,
+    );
     if (why !== null) this.stay(cell, why);
     return why;
   }

@@ -36,6 +36,20 @@ async function spawnedRecorder(kernel: Kernel) {
   return ready;
 }
 
+/**
+ * A Counter on CPU 0 and a Recorder on CPU 1, told notes from outside any actor until the first
+ * dead letter: the ring to CPU 1 is full (and under `wait`, the outbox too), and nothing took from it yet.
+ */
+async function counterBehindFullRing(crossCpuOverflow: CrossCpuOverflow, outboxBytesMax?: number) {
+  const { kernel, deadLetters } = await boot(crossCpuOverflow, outboxBytesMax);
+  const recorder = await spawnedRecorder(kernel);
+  const counter = kernel.spawn(Counter);
+  await kernel.simulatedClock.advance(0);
+  let seq = 0;
+  while (deadLetters.length === 0) recorder.tell({ type: 'note', from: 0, seq: seq++ });
+  return { kernel, deadLetters, counter, node: nodeOf(kernel) };
+}
+
 async function seqsOf(kernel: Kernel, recorder: Awaited<ReturnType<typeof spawnedRecorder>>): Promise<number[]> {
   const notes = recorder.ask({ type: 'notes' });
   await kernel.simulatedClock.advance(0);
@@ -85,23 +99,52 @@ describe('backpressure between CPUs', () => {
     await kernel.shutdown();
   });
 
-  it('drop-newest: a move that meets a full ring is refused, and the actor runs on where it was, its mail unharmed', async () => {
-    const { kernel, deadLetters } = await boot('drop-newest');
-    const recorder = await spawnedRecorder(kernel);
-    const counter = kernel.spawn(Counter);
-    await kernel.simulatedClock.advance(0);
-    let seq = 0;
-    while (deadLetters.length === 0) recorder.tell({ type: 'note', from: 0, seq: seq++ });
+  it('drop-newest: a move asked for that meets a full ring waits for it, whatever the policy, and the actor arrives with its mail', async () => {
     // The ring to CPU 1 is full; the move is tried before CPU 1 takes anything out of it.
+    const { kernel, deadLetters, counter, node } = await counterBehindFullRing('drop-newest');
     const settled: (string | null)[] = [];
-    const refused = nodeOf(kernel).migrate(nodeOf(kernel).kernel.cellOf(counter.pid)!, 1, (why) => settled.push(why));
-    expect(refused).to.equal('the ring to cpu 1 is full');
+    counter.tell({ type: 'add', n: 2 });
+    expect(node.migrate(node.kernel.cellOf(counter.pid)!, 1, (why) => settled.push(why), true)).to.equal(null);
+    expect(settled, 'it has left').to.deep.equal([null]);
+    expect(node.kernel.cellOf(counter.pid), 'gone from CPU 0').to.equal(undefined);
+    expect(deadLetters.length, 'nothing of the move is a dead letter').to.equal(1);
+    // Mail behind the move would meet the full ring too (and be dropped, by the policy): send it once there is room.
+    await kernel.simulatedClock.advance(5);
+    counter.tell({ type: 'add', n: 3 });
+    const total = counter.ask({ type: 'get' });
+    await kernel.simulatedClock.advance(5);
+    expect(await total, 'its mail, from before the move and after').to.equal(5);
+    await kernel.shutdown();
+  });
+
+  it("drop-newest: the balancer's move into a full ring is refused, and the actor runs on where it was, its mail unharmed", async () => {
+    // The ring to CPU 1 is full; the move is tried before CPU 1 takes anything out of it.
+    const { kernel, deadLetters, counter, node } = await counterBehindFullRing('drop-newest');
+    const settled: (string | null)[] = [];
+    expect(node.migrate(node.kernel.cellOf(counter.pid)!, 1, (why) => settled.push(why), false)).to.equal('the ring to cpu 1 is full');
     expect(settled, 'a move refused at once is not under way').to.deep.equal([]);
     expect(deadLetters.length, 'nothing of the move is a dead letter').to.equal(1);
     counter.tell({ type: 'add', n: 2 });
     const total = counter.ask({ type: 'get' });
     await kernel.simulatedClock.advance(5);
     expect(await total).to.equal(2);
+    await kernel.shutdown();
+  });
+
+  it('wait: a move asked for that finds its outbox full is refused, and the actor runs on where it was, its mail unharmed', async () => {
+    const outboxBytesMax = frameBytesMax + outboxFrameOverheadBytes;
+    // Told from outside any actor, nothing is parked: frames wait in the outbox until it is full.
+    const { kernel, deadLetters, counter, node } = await counterBehindFullRing('wait', outboxBytesMax);
+    const settled: (string | null)[] = [];
+    counter.tell({ type: 'add', n: 2 });
+    expect(node.migrate(node.kernel.cellOf(counter.pid)!, 1, (why) => settled.push(why), true)).to.equal('the outbox to cpu 1 is full');
+    expect(settled, 'a move refused at once is not under way').to.deep.equal([]);
+    expect(deadLetters.length, 'nothing of the move is a dead letter').to.equal(1);
+    counter.tell({ type: 'add', n: 3 });
+    const total = counter.ask({ type: 'get' });
+    await kernel.simulatedClock.advance(5);
+    expect(await total).to.equal(5);
+    expect(node.kernel.cellOf(counter.pid), 'still on CPU 0').to.not.equal(undefined);
     await kernel.shutdown();
   });
 

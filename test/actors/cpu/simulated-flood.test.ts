@@ -6,7 +6,9 @@
  *
  * What it caught: an outbox that took forwarded mail in once nothing had left it for a while went
  * on taking all of it, so a CPU that passed a long hold on to a slow neighbour poured it past the
- * outbox's reserve: tens of thousands of ring-full dead letters, a fence among them.
+ * outbox's reserve: tens of thousands of ring-full dead letters, a fence among them. And once
+ * moves asked for could wait for room, a hold that drained down a route leading back to its own
+ * CPU (the actor had come back), a loop the flood filled until two CPUs waited for each other.
  */
 import { expect } from 'chai';
 import { type DeadLetter, Kernel } from '../../../boot/index.js';
