@@ -137,7 +137,10 @@ export class Migrations {
       if (!node.outbox.offer(cpu, wholeFrame(frame), request, 0, null, 'reject')) why = `the ring to cpu ${cpu} is full`;
     } else if (frame !== null) {
       if (!node.outbox.hasRoom(cpu, frame.length)) why = `the outbox to cpu ${cpu} is full`;
-      else assert(node.outbox.offer(cpu, wholeFrame(frame), request, 0, null, 'must-arrive'), 'a move with room in its outbox is sent or waits');
+      else {
+        const sentOrWaits = node.outbox.offer(cpu, wholeFrame(frame), request, 0, null, 'must-arrive');
+        assert(sentOrWaits, 'a move with room in its outbox is sent or waits');
+      }
     }
     if (why !== '') {
       // Back as it was: the messages return in order (they fit: they came out of this mailbox).
