@@ -65,6 +65,13 @@ export const forwardedOutboxShareMax = 0.5;
  * ring's drain time, so a slow but moving consumer is never mistaken for a stuck one.
  */
 export const forwardedStallMsMax = 100;
+/**
+ * How long an outbox whose part of the reserve is full of forwarded mail may go without a frame
+ * leaving it before it takes such mail in all the same, in ms, where it becomes a `ring-full` dead
+ * letter: a deadlock that needs more room than the reserve gives must not last for ever, and mail is
+ * never held in silence. Far above any wait a slow but moving consumer causes.
+ */
+export const forwardedDeadlockMsMax = 10_000;
 /** How long a message may wait in an outbox for ring space before it is a dead letter, in ms. */
 export const outboxWaitMsDefault = 5_000;
 /** How often a non-empty outbox retries its ring, in ms: the consumer does not signal freed space. */
@@ -116,4 +123,5 @@ export const moveSweepMsMax = 2_000;
 /** How long a hold waits for its fence before it sends it again (one lost with a CPU it passed through), in ms. */
 export const fenceRetryMs = 1_000;
 
+assert(forwardedStallMsMax < forwardedDeadlockMsMax, 'a deadlock is given room before its mail is shed');
 assert(acceptedMailReserveShare < mustArriveReserveShare, 'accepted mail leaves part of the must-arrive reserve to fences and replies');

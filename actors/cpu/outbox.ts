@@ -35,6 +35,7 @@ import { messageTypeOf } from '../runtime/events.js';
 import type { KernelCore } from '../runtime/kernel-core.js';
 import {
   acceptedMailReserveShare,
+  forwardedDeadlockMsMax,
   forwardedOutboxShareMax,
   forwardedStallMsMax,
   mustArriveReserveShare,
@@ -188,7 +189,7 @@ export class Outboxes {
   /**
    * Whether the outbox to `cpu` takes mail forwarded for another CPU now: while it is fuller than
    * `forwardedOutboxShareMax`, such mail waits in its ring (see CpuNode.canTakeNow), unless no frame
-   * has left it for `forwardedStallMsMax`.
+   * has left it for `forwardedStallMsMax` (and, past its part of the reserve, `forwardedDeadlockMsMax`).
    */
   takesForwarded(cpu: number): boolean {
     const outbox = this.outboxes[cpu];
@@ -196,10 +197,11 @@ export class Outboxes {
     // Nothing has left it for a while: the CPU behind may be waiting for this one (CPUs that
     // forward into each other, each outbox past its share). Take the mail in, into its part of the
     // reserve, so one ring moves again; while a largest frame fits there, so none taken is refused
-    // for want of room, and never further, so fences and replies keep theirs.
-    return (
-      outbox.bytes + frameBytesMax + outboxFrameOverheadBytes <= this.acceptedBytesMax && this.kernel.clock.now() - outbox.movedAtMs >= forwardedStallMsMax
-    );
+    // for want of room, and never further, so fences and replies keep theirs. Still stuck long
+    // after, take it all the same: what does not fit is a ring-full dead letter, and the rings move.
+    const stalledMs = this.kernel.clock.now() - outbox.movedAtMs;
+    if (stalledMs < forwardedStallMsMax) return false;
+    return outbox.bytes + frameBytesMax + outboxFrameOverheadBytes <= this.acceptedBytesMax || stalledMs >= forwardedDeadlockMsMax;
   }
 
   /**

@@ -3,17 +3,18 @@
  * as frames still leave it; once none has for `forwardedStallMsMax`, it takes such mail in, so two
  * CPUs that forward into each other, both outboxes past half, cannot wait for each other for ever;
  * but only into its part of the reserve (`acceptedMailReserveShare`), and only while a largest frame
- * fits there, so none it takes is refused and fences and replies keep their room.
+ * fits there, so none it takes is refused and fences and replies keep their room. Stuck for
+ * `forwardedDeadlockMsMax`, it takes such mail all the same, and what does not fit is a dead letter.
  */
 import { expect } from 'chai';
-import { Kernel } from '../../../boot/index.js';
-import { acceptedMailReserveShare, forwardedStallMsMax, outboxFrameOverheadBytes } from '../../../actors/cpu/limits.js';
+import { type DeadLetter, Kernel } from '../../../boot/index.js';
+import { acceptedMailReserveShare, forwardedDeadlockMsMax, forwardedStallMsMax, outboxFrameOverheadBytes } from '../../../actors/cpu/limits.js';
 import { frameBytesMax } from '../../../protocols/limits.js';
 import { Outboxes, wholeFrame } from '../../../actors/cpu/outbox.js';
 import type { CpuPort } from '../../../actors/cpu/port.js';
 
 describe('an outbox past half full, for forwarded mail', () => {
-  it('waits while frames leave it, and takes it in once none has for forwardedStallMsMax, up to its part of the reserve', async () => {
+  it('waits while frames leave it, takes it in once none has for forwardedStallMsMax up to its part of the reserve, and sheds it after forwardedDeadlockMsMax', async () => {
     const kernel = await Kernel.boot({ mode: 'simulated', seed: 14 });
     try {
       // A ring to CPU 1 that takes a frame only when the test lets it.
@@ -51,6 +52,16 @@ describe('an outbox past half full, for forwarded mail', () => {
       const heldBytes = (Math.floor(half) + 1 + taken) * (frameBytes + outboxFrameOverheadBytes);
       expect(heldBytes + frameBytesMax + outboxFrameOverheadBytes).to.be.above(acceptedBytesMax);
       expect(heldBytes).to.be.at.most(acceptedBytesMax);
+      // Stuck for forwardedDeadlockMsMax: taken in all the same, and what does not fit is a ring-full dead letter.
+      const letters: DeadLetter[] = [];
+      kernel.deadLetters.subscribe((letter) => letters.push(letter));
+      await kernel.advance(forwardedDeadlockMsMax - forwardedStallMsMax - 1);
+      expect(outboxes.takesForwarded(1)).to.equal(false);
+      await kernel.advance(1);
+      expect(outboxes.takesForwarded(1), 'a deadlock past its room: the mail is shed').to.equal(true);
+      const bigFrame = wholeFrame(new Uint8Array(frameBytesMax));
+      expect(outboxes.offer(1, bigFrame, { type: 'note', seq: 1 }, 0, null, 'accepted')).to.equal(false);
+      expect(letters.map((letter) => [letter.reason, letter.message])).to.deep.equal([['ring-full', { type: 'note', seq: 1 }]]);
       outboxes.cpuDown(1);
     } finally {
       await kernel.shutdown();
