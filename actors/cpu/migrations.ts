@@ -4,7 +4,6 @@
  * in one `kernel.migrate` frame, and arrives as a fresh incarnation that continues where it was.
  * Its ref, one object shared by every holder on the old CPU, points at the new home from then on.
  */
-import { assert } from '../../ground/assert.js';
 import { describeError } from '../../ground/errors.js';
 import { ProtocolError } from '../../protocols/protocol-error.js';
 import { cpuBit, type Pid } from '../../ground/pid.js';
@@ -133,14 +132,9 @@ export class Migrations {
     // waits as a frame that must arrive, with no deadline, if the outbox has room for it within its
     // bound (a flood that keeps the ring full would otherwise refuse it every time); the balancer's
     // goes into the ring now or not at all. Refused, the actor stays and runs on.
-    if (frame !== null && !waitsForRoom) {
-      if (!node.outbox.offer(cpu, wholeFrame(frame), request, 0, null, 'reject')) why = `the ring to cpu ${cpu} is full`;
-    } else if (frame !== null) {
-      if (!node.outbox.hasRoom(cpu, frame.length)) why = `the outbox to cpu ${cpu} is full`;
-      else {
-        const sentOrWaits = node.outbox.offer(cpu, wholeFrame(frame), request, 0, null, 'must-arrive');
-        assert(sentOrWaits, 'a move with room in its outbox is sent or waits');
-      }
+    if (frame !== null) {
+      if (waitsForRoom && !node.outbox.hasRoom(cpu, frame.length)) why = `the outbox to cpu ${cpu} is full`;
+      else if (!node.outbox.offer(cpu, wholeFrame(frame), request, 0, null, waitsForRoom ? 'must-arrive' : 'reject')) why = `the ring to cpu ${cpu} is full`;
     }
     if (why !== '') {
       // Back as it was: the messages return in order (they fit: they came out of this mailbox).

@@ -80,6 +80,11 @@ interface Outbox {
   waitDeadlineMsMin: number;
 }
 
+/** Whether a frame of `length` bytes and its bookkeeping fit `outbox` within `bytesMax`. */
+function fits(outbox: Outbox, length: number, bytesMax: number): boolean {
+  return outbox.bytes + length + outboxFrameOverheadBytes <= bytesMax;
+}
+
 /** A whole encoded frame as the range `Outboxes.offer` takes. */
 export function wholeFrame(bytes: Uint8Array): EncodedBytes {
   return { bytes, offset: 0, length: bytes.length };
@@ -145,9 +150,8 @@ export class Outboxes {
             movedAtMs: 0,
             waitDeadlineMsMin: Number.POSITIVE_INFINITY,
           });
-        const cost = frame.length + outboxFrameOverheadBytes;
         const bound = overflow === 'wait' ? this.outboxBytesMax : overflow === 'accepted' ? this.acceptedBytesMax : this.mustArriveBytesMax;
-        if (box.bytes + cost > bound) {
+        if (!fits(box, frame.length, bound)) {
           this.refuse(cpu, message, origin, target, 'ring-full');
           return false;
         }
@@ -159,7 +163,7 @@ export class Outboxes {
         if (box.queue.count === 0) box.movedAtMs = nowMs;
         if (deadlineMs < box.waitDeadlineMsMin) box.waitDeadlineMsMin = deadlineMs;
         box.queue.push({ frame: copy, message, origin, target, deadlineMs, sender });
-        box.bytes += cost;
+        box.bytes += frame.length + outboxFrameOverheadBytes;
         if (sender !== null) this.waitingBySender.set(sender, (this.waitingBySender.get(sender) ?? 0) + 1);
         this.armRetry();
         return true;
@@ -201,7 +205,7 @@ export class Outboxes {
     // after, take it all the same: what does not fit is a ring-full dead letter, and the rings move.
     const stalledMs = this.kernel.clock.now() - outbox.movedAtMs;
     if (stalledMs < forwardedStallMsMax) return false;
-    return outbox.bytes + frameBytesMax + outboxFrameOverheadBytes <= this.acceptedBytesMax || stalledMs >= forwardedDeadlockMsMax;
+    return fits(outbox, frameBytesMax, this.acceptedBytesMax) || stalledMs >= forwardedDeadlockMsMax;
   }
 
   /**
@@ -210,7 +214,7 @@ export class Outboxes {
    */
   hasRoom(cpu: number, length: number): boolean {
     const outbox = this.outboxes[cpu];
-    return outbox == null || outbox.bytes + length + outboxFrameOverheadBytes <= this.outboxBytesMax;
+    return outbox == null || fits(outbox, length, this.outboxBytesMax);
   }
 
   /** Frames waiting in outboxes. */
