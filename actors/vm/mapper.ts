@@ -1,0 +1,392 @@
+/**
+ * The single writer of the address space's structure (OSv's mmu.cc range operations): map, unmap,
+ * protect, move, and collect dirty pages. It runs on the VM's CPU, inside the VM actor; other CPUs
+ * only read the tables and populate reserved entries (page-tables.ts). Each operation walks the
+ * range over the tables and changes entries by compare-exchange, splitting a 2 MiB or 1 GiB entry
+ * that the range covers only in part.
+ *
+ * Taking a translation away bumps the shared generation, so every CPU's TLB flushes before its next
+ * access, and the frames it freed wait (`retired`) until every other CPU has acknowledged that
+ * generation between two turns: only then can no access or view of theirs still reach them (RCU's
+ * grace period). `release` hands them back to the allocator.
+ *
+ * @example
+ * ```ts
+ * const mapper = new Mapper(tables, cache, access);
+ * const address = mapper.map(1 << 20, { protection: 'read-write' });
+ * mapper.protect(address, 4096, 'read');
+ * mapper.unmap(address, 1 << 20);
+ * mapper.release(mapper.generation); // one CPU: nothing to wait for
+ * ```
+ */
+import { assert } from '../../ground/assert.js';
+import { OutOfMemoryError, VmArgumentError } from './errors.js';
+import type { FrameCache } from './frame-cache.js';
+import { gigaPageBytes, hugePageBytes, levelSpanBytes, pageBytes, tableEntriesCount, virtualAddressBits } from './limits.js';
+import type { MemoryAccess } from './memory-access.js';
+import { dirty, entryOf, frameOf, hugeAllowed, isPresent, isTable, leaf, noAccess, present, protectionBits, reserved, writable } from './page-entry.js';
+import { orderOfLevel, type PageTables } from './page-tables.js';
+import { generationWord } from './physical-memory.js';
+import { type Protection, Regions } from './regions.js';
+
+/** How a mapping is made. */
+export interface MapOptions {
+  /** What its pages allow (default 'read-write'). */
+  readonly protection?: Protection;
+  /** Back every page now (MAP_POPULATE) rather than at first touch (default false). */
+  readonly populate?: boolean;
+  /** Back aligned 2 MiB and 1 GiB blocks with huge pages (default true; false is OSv's `small`). */
+  readonly huge?: boolean;
+  /** Put a guard page (no access) right below and right above it (default false). */
+  readonly guard?: boolean;
+  /** Map exactly here (a multiple of 4 KiB), or fail if anything is mapped in the way (MAP_FIXED_NOREPLACE). */
+  readonly at?: number;
+}
+
+/** A range of dirty pages: its first address and its length in bytes. */
+export interface DirtyRange {
+  readonly address: number;
+  readonly bytes: number;
+}
+
+/** Frames waiting out a grace period: freed by the change that made `generation`. */
+interface Retired {
+  readonly generation: number;
+  readonly frames: number[];
+  readonly orders: number[];
+}
+
+type Visit = (word: number, entry: number, level: number, start: number) => void;
+
+const addressEnd = 2 ** virtualAddressBits;
+const protections: readonly Protection[] = ['none', 'read', 'read-write'];
+
+export class Mapper {
+  readonly regions = new Regions();
+  private readonly retired: Retired[] = [];
+  private retiring: Retired | null = null;
+  private readonly words: Int32Array;
+
+  constructor(
+    private readonly tables: PageTables,
+    private readonly cache: FrameCache,
+    private readonly access: MemoryAccess,
+  ) {
+    this.words = tables.words;
+  }
+
+  /** The generation of the last change that took translations away. */
+  get generation(): number {
+    return Atomics.load(this.tables.memory.words, generationWord);
+  }
+
+  /** Frames retired and not yet released, waiting for the other CPUs to acknowledge. */
+  get retiredFrames(): number {
+    let frames = 0;
+    for (const batch of this.retired) for (const order of batch.orders) frames += 2 ** order;
+    return frames;
+  }
+
+  /** Maps `length` bytes (a positive multiple of 4 KiB) and returns the address of the mapping. */
+  map(length: number, options: MapOptions = {}): number {
+    checkLength(length);
+    const protection = options.protection ?? 'read-write';
+    if (!protections.includes(protection)) throw new VmArgumentError(`protection must be one of ${protections.join(', ')}, got ${String(protection)}`);
+    const huge = options.huge ?? true;
+    const guard = options.guard === true ? pageBytes : 0;
+    let start: number;
+    if (options.at !== undefined) {
+      start = options.at;
+      checkAddress(start);
+      if (start - guard < 0 || start + length + guard > addressEnd)
+        throw new VmArgumentError(`[0x${start.toString(16)}, +${length}) does not fit the address space`);
+      if (this.regions.overlaps(start - guard, start + length + guard)) {
+        throw new VmArgumentError(`a fixed mapping at 0x${start.toString(16)} of ${length} bytes overlaps a mapping`);
+      }
+    } else {
+      const alignment = !huge ? pageBytes : length >= gigaPageBytes ? gigaPageBytes : length >= hugePageBytes ? hugePageBytes : pageBytes;
+      // The mapping itself is aligned; its guard page sits just below it.
+      const found = this.regions.findHole(length + 2 * guard, alignment, (alignment - guard) % alignment);
+      if (found < 0) throw new OutOfMemoryError(length, this.tables.allocator.freeFrames() * pageBytes);
+      start = found + guard;
+    }
+    const end = start + length;
+    this.reserve(start, end, flagsOf(protection), huge);
+    this.regions.add({ start, end, protection, huge, guard: false });
+    if (guard > 0) {
+      for (const at of [start - guard, end]) {
+        this.reserve(at, at + guard, reserved | noAccess, false);
+        this.regions.add({ start: at, end: at + guard, protection: 'none', huge: false, guard: true });
+      }
+    }
+    if (options.populate === true && protection !== 'none') {
+      for (let at = start; at < end; at += pageBytes) this.access.translate(at, false);
+    }
+    return start;
+  }
+
+  /**
+   * Unmaps `[address, address + length)`: its frames go back once every CPU has let go. A guard page
+   * goes with the page it guards, the one next to it.
+   */
+  unmap(address: number, length: number): void {
+    checkAddress(address);
+    checkLength(length);
+    let start = address;
+    let end = address + length;
+    if (this.regions.within(start - pageBytes, start)[0]?.guard === true) start -= pageBytes;
+    if (this.regions.within(end, end + pageBytes)[0]?.guard === true) end += pageBytes;
+    this.regions.remove(start, end);
+    this.clear(start, end);
+    this.endChange();
+  }
+
+  /** Sets the protection of `[address, address + length)`, which must lie within mappings. */
+  protect(address: number, length: number, protection: Protection): void {
+    checkAddress(address);
+    checkLength(length);
+    if (!protections.includes(protection)) throw new VmArgumentError(`protection must be one of ${protections.join(', ')}, got ${String(protection)}`);
+    const end = address + length;
+    if (!this.regions.covers(address, end)) throw new VmArgumentError(`[0x${address.toString(16)}, +${length}) is not all mapped`);
+    const bits = flagsOf(protection) & protectionBits;
+    this.walk(address, end, false, (word, entry) => {
+      let current = entry;
+      for (;;) {
+        if (current === 0) return;
+        const next = (current & ~protectionBits) | bits;
+        const seen = Atomics.compareExchange(this.words, word, current, next);
+        if (seen === current) return;
+        current = seen;
+      }
+    });
+    this.regions.protect(address, end, protection);
+    this.endChange();
+  }
+
+  /**
+   * Moves the mapping `[address, address + length)` to a new address and returns it (mremap with
+   * MREMAP_MAYMOVE): the entries are rewritten, no byte is copied; the old addresses fault from now on.
+   * The new address keeps the old one's offset within a 1 GiB block, so huge pages move whole.
+   */
+  move(address: number, length: number): number {
+    checkAddress(address);
+    checkLength(length);
+    const end = address + length;
+    if (!this.regions.covers(address, end)) throw new VmArgumentError(`[0x${address.toString(16)}, +${length}) is not all mapped`);
+    const target = this.regions.findHole(length, gigaPageBytes, address % gigaPageBytes);
+    if (target < 0) throw new OutOfMemoryError(length, this.tables.allocator.freeFrames() * pageBytes);
+    const moved = this.regions.within(address, end);
+    this.walk(address, end, false, (word, entry, level, start) => {
+      let taken = entry;
+      for (;;) {
+        if (taken === 0) return;
+        const seen = Atomics.compareExchange(this.words, word, taken, 0);
+        if (seen === taken) break;
+        taken = seen;
+      }
+      const high = Atomics.exchange(this.words, word + 1, 0);
+      const destination = this.entryWordAt(start - address + target, level);
+      assert(Atomics.load(this.words, destination) === 0, 'a move writes into a hole');
+      this.words[destination + 1] = high;
+      Atomics.store(this.words, destination, taken);
+    });
+    this.prune(address, end);
+    this.regions.remove(address, end);
+    for (const region of moved) {
+      const start = Math.max(region.start, address);
+      const stop = Math.min(region.end, end);
+      this.regions.add({ ...region, start: start - address + target, end: stop - address + target });
+    }
+    this.endChange();
+    return target;
+  }
+
+  /**
+   * The dirty pages of `[address, address + length)`, as ranges (a huge page is one range), and,
+   * with `clear`, their dirty bits cleared, so the next collection finds only what was written since.
+   */
+  collectDirty(address: number, length: number, clear = true): DirtyRange[] {
+    checkAddress(address);
+    checkLength(length);
+    const ranges: DirtyRange[] = [];
+    this.walk(address, address + length, false, (word, entry, level, start) => {
+      if (!isPresent(entry) || (Atomics.load(this.words, word + 1) & dirty) === 0) return;
+      if (clear) Atomics.and(this.words, word + 1, ~dirty);
+      const last = ranges[ranges.length - 1];
+      const bytes = levelSpanBytes[level]!;
+      if (last !== undefined && last.address + last.bytes === start) ranges[ranges.length - 1] = { address: last.address, bytes: last.bytes + bytes };
+      else ranges.push({ address: start, bytes });
+    });
+    // A TLB that remembers a page as dirty would not mark it again.
+    if (clear && ranges.length > 0) this.endChange();
+    return ranges;
+  }
+
+  /** Gives back the frames retired by changes up to `acknowledged`, the generation every other CPU has seen. */
+  release(acknowledged: number): number {
+    let released = 0;
+    while (this.retired.length > 0 && this.retired[0]!.generation <= acknowledged) {
+      const batch = this.retired.shift()!;
+      for (let i = 0; i < batch.frames.length; i++) {
+        const order = batch.orders[i]!;
+        if (order === 0) this.cache.give(batch.frames[i]!);
+        else this.tables.allocator.free(batch.frames[i]!, order);
+        released += 2 ** order;
+      }
+    }
+    return released;
+  }
+
+  // The walk.
+
+  /** Reserves `[start, end)`, a hole, with `flags`; aligned blocks of 2 MiB and 1 GiB in one entry each. */
+  private reserve(start: number, end: number, flags: number, huge: boolean): void {
+    this.walk(start, end, true, (word, entry, level) => {
+      assert(entry === 0, 'a mapping is reserved over a hole');
+      Atomics.store(this.words, word + 1, 0);
+      Atomics.store(this.words, word, flags | (huge && level > 0 ? hugeAllowed : 0));
+    });
+  }
+
+  /** Takes every entry of `[start, end)` away, retiring its frames, and frees the tables left empty. */
+  private clear(start: number, end: number): void {
+    this.walk(start, end, false, (word, entry, level) => {
+      let taken = entry;
+      for (;;) {
+        if (taken === 0) return;
+        const seen = Atomics.compareExchange(this.words, word, taken, 0);
+        if (seen === taken) break;
+        taken = seen;
+      }
+      Atomics.store(this.words, word + 1, 0);
+      if (isPresent(taken)) this.retire(frameOf(taken), orderOfLevel[level]!);
+    });
+    this.prune(start, end);
+  }
+
+  /**
+   * Calls `visit` for each entry that `[start, end)` covers whole, at the highest level it can (a
+   * page or a reserved or huge block), never for a table: it descends into tables, creating them
+   * where `create` says, and splits a block the range covers only in part.
+   */
+  private walk(start: number, end: number, create: boolean, visit: Visit): void {
+    this.walkTable(this.tables.root, 3, 0, start, end, create, visit);
+  }
+
+  private walkTable(table: number, level: number, base: number, start: number, end: number, create: boolean, visit: Visit): void {
+    const span = levelSpanBytes[level]!;
+    const first = Math.floor((Math.max(start, base) - base) / span);
+    const last = Math.floor((Math.min(end, base + span * tableEntriesCount) - 1 - base) / span);
+    for (let index = first; index <= last; index++) {
+      const entryStart = base + index * span;
+      const whole = start <= entryStart && entryStart + span <= end;
+      const word = this.tables.entryWord(table, index);
+      for (;;) {
+        const entry = Atomics.load(this.words, word);
+        if (isTable(entry, level)) {
+          this.walkTable(frameOf(entry), level - 1, entryStart, start, end, create, visit);
+          break;
+        }
+        // Level 3 entries span 512 GiB: always tables, never blocks.
+        if ((whole && level < 3) || level === 0) {
+          visit(word, entry, level, entryStart);
+          break;
+        }
+        if (entry === 0) {
+          if (!create) break;
+          const child = this.tables.newTable(this.cache, 0);
+          if (child < 0) throw new OutOfMemoryError(pageBytes, this.tables.allocator.freeFrames() * pageBytes);
+          if (Atomics.compareExchange(this.words, word, 0, entryOf(child, present)) !== 0) this.cache.give(child);
+          continue;
+        }
+        this.split(word, entry, level);
+      }
+    }
+  }
+
+  /** Splits block `entry` of `level` (reserved, or a huge page) into a table of entries one level down. */
+  private split(word: number, entry: number, level: number): void {
+    if ((entry & reserved) !== 0) {
+      if (!this.tables.splitReserved(this.cache, word, entry, level)) throw new OutOfMemoryError(pageBytes, this.tables.allocator.freeFrames() * pageBytes);
+      return;
+    }
+    assert(isPresent(entry) && (entry & leaf) !== 0, 'only a reserved block or a huge page splits');
+    const table = this.tables.newTableOfPages(this.cache, entry, level, Atomics.load(this.words, word + 1));
+    if (table < 0) throw new OutOfMemoryError(pageBytes, this.tables.allocator.freeFrames() * pageBytes);
+    if (Atomics.compareExchange(this.words, word, entry, entryOf(table, present)) === entry) this.tables.memory.count('splits');
+    else this.cache.give(table);
+  }
+
+  /** The word of the entry of `level` for `address`, creating tables down to it. */
+  private entryWordAt(address: number, level: number): number {
+    let table = this.tables.root;
+    for (let at = 3; ; at--) {
+      const word = this.tables.entryWord(table, this.tables.indexAt(address, at));
+      if (at === level) return word;
+      let entry = Atomics.load(this.words, word);
+      if (entry === 0) {
+        const child = this.tables.newTable(this.cache, 0);
+        if (child < 0) throw new OutOfMemoryError(pageBytes, this.tables.allocator.freeFrames() * pageBytes);
+        Atomics.store(this.words, word, entryOf(child, present));
+        entry = entryOf(child, present);
+      }
+      assert(isTable(entry, at), 'a move descends through tables only');
+      table = frameOf(entry);
+    }
+  }
+
+  /** Frees the tables under `[start, end)` that no entry uses any more. */
+  private prune(start: number, end: number): void {
+    this.pruneTable(this.tables.root, 3, 0, start, end);
+  }
+
+  /** Prunes below `table`; whether `table` is now empty. */
+  private pruneTable(table: number, level: number, base: number, start: number, end: number): boolean {
+    const span = levelSpanBytes[level]!;
+    const first = Math.floor((Math.max(start, base) - base) / span);
+    const last = Math.floor((Math.min(end, base + span * tableEntriesCount) - 1 - base) / span);
+    for (let index = first; index <= last; index++) {
+      const word = this.tables.entryWord(table, index);
+      const entry = Atomics.load(this.words, word);
+      if (!isTable(entry, level)) continue;
+      if (this.pruneTable(frameOf(entry), level - 1, base + index * span, start, end) && Atomics.compareExchange(this.words, word, entry, 0) === entry) {
+        this.retire(frameOf(entry), 0);
+      }
+    }
+    const first0 = this.tables.entryWord(table, 0);
+    for (let i = 0; i < tableEntriesCount; i++) if (this.words[first0 + 2 * i] !== 0) return false;
+    return true;
+  }
+
+  private retire(frame: number, order: number): void {
+    if (this.retiring === null) this.retiring = { generation: 0, frames: [], orders: [] };
+    this.retiring.frames.push(frame);
+    this.retiring.orders.push(order);
+  }
+
+  /** Ends a change that took translations away: a new generation, and its frames wait for it. */
+  private endChange(): void {
+    const generation = Atomics.add(this.tables.memory.words, generationWord, 1) + 1;
+    this.tables.memory.count('shootdowns');
+    if (this.retiring !== null) {
+      this.retired.push({ ...this.retiring, generation });
+      this.retiring = null;
+    }
+  }
+}
+
+function flagsOf(protection: Protection): number {
+  return protection === 'none' ? reserved | noAccess : protection === 'read' ? reserved : reserved | writable;
+}
+
+function checkAddress(address: number): void {
+  if (!Number.isSafeInteger(address) || address < 0 || address >= addressEnd || address % pageBytes !== 0) {
+    throw new VmArgumentError(`an address must be a multiple of 4 KiB within the 48-bit address space, got ${address}`);
+  }
+}
+
+function checkLength(length: number): void {
+  if (!Number.isSafeInteger(length) || length <= 0 || length % pageBytes !== 0) {
+    throw new VmArgumentError(`a length must be a positive multiple of 4 KiB, got ${length}`);
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The mapped regions of the address space, in address order (OSv's vma list): what mmap placed
+ * where, with which protection, so the VM can find holes, refuse overlapping fixed mappings and
+ * remove a mapping's guard pages with it. The page tables hold the same facts page by page; this
+ * list holds them range by range, for the single writer only.
+ *
+ * @example
+ * ```ts
+ * const regions = new Regions();
+ * const start = regions.findHole(8192, 4096, 0);
+ * regions.add({ start, end: start + 8192, protection: 'read-write', huge: true, guarded: false });
+ * ```
+ */
+import { assert } from '../../ground/assert.js';
+import { virtualAddressBits } from './limits.js';
+
+/** What a mapping's pages allow: nothing, reads, or reads and writes. */
+export type Protection = 'none' | 'read' | 'read-write';
+
+export interface Region {
+  readonly start: number;
+  readonly end: number;
+  readonly protection: Protection;
+  /** Whether its aligned blocks may be backed by huge pages. */
+  readonly huge: boolean;
+  /** A guard page (of the mapping that starts or ends next to it), not a mapping of its own. */
+  readonly guard: boolean;
+}
+
+/** Where mmap starts looking: the low 4 GiB stay unmapped, so small integers mistaken for addresses fault. */
+export const mappingBase = 2 ** 32;
+const addressEnd = 2 ** virtualAddressBits;
+
+export class Regions {
+  private readonly list: Region[] = [];
+
+  get all(): readonly Region[] {
+    return this.list;
+  }
+
+  /**
+   * The lowest address `a` ≥ mappingBase with `a ≡ phase (mod alignment)` such that
+   * `[a, a + bytes)` overlaps no region, or -1 when the address space has no such hole.
+   */
+  findHole(bytes: number, alignment: number, phase: number): number {
+    let cursor = mappingBase;
+    for (let i = 0; i <= this.list.length; i++) {
+      const candidate = alignUp(cursor, alignment, phase);
+      const limit = i < this.list.length ? this.list[i]!.start : addressEnd;
+      if (candidate + bytes <= limit) return candidate;
+      if (i < this.list.length) cursor = Math.max(cursor, this.list[i]!.end);
+    }
+    return -1;
+  }
+
+  /** Whether `[start, end)` overlaps a region. */
+  overlaps(start: number, end: number): boolean {
+    return this.list.some((region) => region.start < end && start < region.end);
+  }
+
+  /** The regions that overlap `[start, end)`, in order. */
+  within(start: number, end: number): Region[] {
+    return this.list.filter((region) => region.start < end && start < region.end);
+  }
+
+  add(region: Region): void {
+    assert(region.start < region.end && !this.overlaps(region.start, region.end), 'regions never overlap');
+    const at = this.list.findIndex((other) => other.start > region.start);
+    if (at < 0) this.list.push(region);
+    else this.list.splice(at, 0, region);
+  }
+
+  /** Cuts `[start, end)` out of every region, keeping what lies outside it; returns the regions that lay inside entirely. */
+  remove(start: number, end: number): Region[] {
+    const gone: Region[] = [];
+    for (const region of this.within(start, end)) {
+      this.list.splice(this.list.indexOf(region), 1);
+      if (region.start < start) this.add({ ...region, end: start });
+      if (region.end > end) this.add({ ...region, start: end });
+      if (region.start >= start && region.end <= end) gone.push(region);
+    }
+    return gone;
+  }
+
+  /** Sets the protection of `[start, end)`, splitting regions at its ends. */
+  protect(start: number, end: number, protection: Protection): void {
+    for (const region of this.within(start, end)) {
+      this.remove(Math.max(start, region.start), Math.min(end, region.end));
+      this.add({ ...region, start: Math.max(start, region.start), end: Math.min(end, region.end), protection });
+    }
+  }
+
+  /** Whether every byte of `[start, end)` lies in some mapping (not a guard page). */
+  covers(start: number, end: number): boolean {
+    let cursor = start;
+    for (const region of this.within(start, end)) {
+      if (region.start > cursor || region.guard) return false;
+      cursor = region.end;
+    }
+    return cursor >= end;
+  }
+}
+
+function alignUp(address: number, alignment: number, phase: number): number {
+  const offset = (((address - phase) % alignment) + alignment) % alignment;
+  return offset === 0 ? address : address + alignment - offset;
+}
