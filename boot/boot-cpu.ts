@@ -31,8 +31,6 @@ export interface CpuBoot {
   readonly state: CpuState;
   /** Its routing to the other CPUs; null on a one-CPU kernel. */
   readonly node: CpuNode | null;
-  /** The handles of its subsystems, by subsystem name. */
-  readonly handles: ReadonlyMap<string, () => unknown>;
 }
 
 /**
@@ -80,7 +78,6 @@ export function bootCpu(options: BootOptions, subsystems: readonly AnySubsystem[
     core.attachRouting(node);
     if (core.dispatcher instanceof FairDispatcher) core.dispatcher.loads = new Int32Array(join.memory.loads);
   }
-  const handles = new Map<string, () => unknown>();
   const branches = subsystems.map((subsystem) => {
     const supervisorName = kernelNames.subsystem(subsystem.name);
     const parts: SubsystemParts<unknown> = subsystem.start({
@@ -90,7 +87,7 @@ export function bootCpu(options: BootOptions, subsystems: readonly AnySubsystem[
       routing: node,
       supervisor: () => core.lookup<SupervisorMsg>(supervisorName) ?? unreachable(supervisorName),
     });
-    handles.set(subsystem.name, parts.handle);
+    core.subsystemHandles.set(subsystem.name, parts.handle);
     if (parts.status !== undefined) core.statusSources.set(subsystem.name, parts.status);
     const limits = subsystem.supervision;
     return {
@@ -101,7 +98,7 @@ export function bootCpu(options: BootOptions, subsystems: readonly AnySubsystem[
     };
   });
   core.attachTree(startKernelTree(core, branches, join?.cpuChildren ?? []));
-  return { core, state, node, handles };
+  return { core, state, node };
 }
 
 function unreachable(name: string): never {

@@ -5,7 +5,7 @@ import { availableCpus } from '../drivers/machine/available-cpus.js';
 import type { Random } from '../drivers/random/random.js';
 import { createRealRandom } from '../drivers/random/real.js';
 import { createSeededRandom } from '../drivers/random/seeded.js';
-import { describeError, SubsystemNotBootedError, UsageError } from '../ground/errors.js';
+import { describeError, UsageError } from '../ground/errors.js';
 import type { Message } from '../ground/message.js';
 import type { Pid } from '../ground/pid.js';
 import type { SchedControl } from '../protocols/sched.js';
@@ -13,7 +13,7 @@ import { validatePlainData } from '../protocols/schema.js';
 import type { CpuHost, CpuJoin } from '../actors/cpu/hosts/cpu-host.js';
 import type { WorkerKernelOptions } from '../actors/cpu/hosts/worker-protocol.js';
 import { cpuRingBytesDefault } from '../actors/cpu/limits.js';
-import { type AnySubsystem, isSubsystemName, type KernelHandle, type Subsystem } from '../actors/plugin/subsystem.js';
+import { type AnySubsystem, configure, isSubsystemName, type KernelHandle, type Subsystem } from '../actors/plugin/subsystem.js';
 import type { Behavior } from '../actors/runtime/behavior.js';
 import type { DeadLetter, DroppedReports, KernelEvent } from '../actors/runtime/events.js';
 import type { ChildFailure, KernelCore } from '../actors/runtime/kernel-core.js';
@@ -58,7 +58,6 @@ export class Kernel implements KernelHandle {
   readonly core: KernelCore;
   /** @internal The other CPUs, on a multi-CPU kernel. */
   readonly cpuHost: CpuHost | null;
-  private readonly handles: ReadonlyMap<string, () => unknown>;
   private readonly booted: readonly AnySubsystem[];
   private readonly threadBoots: readonly CpuBoot[];
   private threadFaces: readonly Kernel[] | null = null;
@@ -67,7 +66,6 @@ export class Kernel implements KernelHandle {
 
   private constructor(boot: CpuBoot, subsystems: readonly AnySubsystem[], cpuHost: CpuHost | null, threadBoots: readonly CpuBoot[] = [boot]) {
     this.core = boot.core;
-    this.handles = boot.handles;
     this.booted = subsystems;
     this.cpuHost = cpuHost;
     this.threadBoots = threadBoots;
@@ -86,10 +84,12 @@ export class Kernel implements KernelHandle {
    * With `cpus > 1` it boots every CPU and returns CPU 0's kernel.
    */
   static async boot(options: BootOptions = {}): Promise<Kernel> {
-    const subsystems = checkSubsystems(options.subsystems ?? defaultSubsystems);
     const simulated = options.mode === 'simulated';
     const cpus = options.cpus ?? ((options.modules?.length ?? 0) > 0 && !simulated ? availableCpus() : 1);
     if (!Number.isInteger(cpus) || cpus < 1) throw new RangeError(`cpus must be a positive integer, got ${cpus}`);
+    const subsystems = checkSubsystems(options.subsystems ?? defaultSubsystems).map((subsystem) =>
+      subsystem.prepare === undefined ? subsystem : configure(subsystem, subsystem.prepare(subsystem.options, { cpus })),
+    );
     if (cpus === 1) return new Kernel(bootCpu(options, subsystems, null), subsystems, null).checkedAtExit();
     // The CPU layer is loaded only for a machine of several CPUs (see CpuNodeClass).
     const { CpuNode } = await import('../actors/cpu/cpu-node.js');
@@ -398,9 +398,7 @@ export class Kernel implements KernelHandle {
    * `SubsystemNotBootedError` for one that was not in `BootOptions.subsystems`.
    */
   subsystem<THandle, TOptions>(subsystem: Subsystem<THandle, TOptions>): THandle {
-    const handle = this.handles.get(subsystem.name);
-    if (handle === undefined) throw new SubsystemNotBootedError(subsystem.name);
-    return handle() as THandle;
+    return this.core.subsystemHandle(subsystem.name) as THandle;
   }
 
   /** The subsystems this kernel booted, in boot order. */

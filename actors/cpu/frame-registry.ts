@@ -46,6 +46,10 @@ export interface FrameRouting {
   request(target: Cell, build: (askId: number) => AnyMessage, deadlineMs?: number): Promise<unknown>;
   /** Answers request `askId` of CPU `source`: `ok` with `value`, or a failure (`value` is the error). */
   answer(source: number, askId: number, ok: boolean, value: unknown): void;
+  /** The CPUs of the machine. */
+  readonly cpus: number;
+  /** Whether CPU `cpu` is down (its worker died, and its next incarnation has not come up yet). */
+  isDown(cpu: number): boolean;
 }
 
 /** One frame type: its schema, and what the receiving CPU does with it. */

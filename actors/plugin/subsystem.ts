@@ -80,6 +80,13 @@ export interface Subsystem<THandle, TOptions = undefined> {
    * others given with `configure`. `start` reads them as `host.options`.
    */
   readonly options: TOptions;
+  /**
+   * Prepares its options for one boot of a kernel of `machine.cpus` CPUs: called once, on the thread
+   * that boots, before any CPU starts; every CPU then starts with what it returns. The place to
+   * allocate memory the CPUs share: a SharedArrayBuffer in the options reaches every CPU as the same
+   * memory (worker CPUs get the options by postMessage, which shares such buffers, never copies).
+   */
+  prepare?(options: TOptions, machine: { readonly cpus: number }): TOptions;
   /** Starts it on one CPU, before that CPU's tree starts; called once per CPU and incarnation of the kernel. */
   start(host: SubsystemHost<TOptions>): SubsystemParts<THandle>;
 }

@@ -2,7 +2,7 @@ import type { Random } from '../../drivers/random/random.js';
 import type { TimerHandle } from '../../drivers/clock/clock.js';
 import { assert } from '../../ground/assert.js';
 import { type ActorInstance, type Behavior, behaviorLabel, type AnyBehavior } from './behavior.js';
-import type { ReplyHandle } from './context.js';
+import type { ReplyHandle, SubsystemOf } from './context.js';
 import { MailboxFullError, SystemLaneOverflowError, UsageError } from '../../ground/errors.js';
 import { messageTypeOf } from './events.js';
 import type { KernelCore } from './kernel-core.js';
@@ -341,6 +341,10 @@ export class Cell implements SystemContext<Message> {
 
   lookup<T extends Message = never>(name: string): ActorRef<T> | undefined {
     return this.kernel.lookup<T>(name);
+  }
+
+  subsystem<H>(subsystem: SubsystemOf<H>): H {
+    return this.kernel.subsystemHandle(subsystem.name) as H;
   }
 
   spawn<C extends Message, A = void>(behavior: Behavior<C, A>, ...rest: SpawnOptionsFor<A>): ActorRef<C> {

@@ -25,6 +25,11 @@ export interface ActorContext<M extends Message> {
 
   /** The live actor registered under `name`, if any. */
   lookup<T extends Message = never>(name: string): ActorRef<T> | undefined;
+  /**
+   * The handle of a subsystem on this actor's CPU (what `kernel.subsystem` gives outside actors):
+   * `ctx.subsystem(virtualMemory).memory`. Throws SubsystemNotBootedError if the kernel did not boot it.
+   */
+  subsystem<H>(subsystem: SubsystemOf<H>): H;
 
   /** Spawns a child of this actor; `options.args` are the behaviour's start arguments (required if it takes some). */
   spawn<C extends Message, A = void>(behavior: Behavior<C, A>, ...options: SpawnOptionsFor<A>): ActorRef<C>;
@@ -74,3 +79,9 @@ export interface ReplyHandle<R> {
 }
 
 export type { ExitReason };
+
+/** A subsystem as an actor names it (actors/plugin's Subsystem is one): its name, and what its handle is. */
+export interface SubsystemOf<H> {
+  readonly name: string;
+  start(host: never): { readonly handle: () => H };
+}

@@ -3,7 +3,15 @@ import type { Clock } from '../../drivers/clock/clock.js';
 import type { SimulatedClock } from '../../drivers/clock/simulated.js';
 import type { Random } from '../../drivers/random/random.js';
 import { assert } from '../../ground/assert.js';
-import { ActorStoppedError, HookFailedError, InvariantError, KernelStoppedError, MailboxFullError, UsageError } from '../../ground/errors.js';
+import {
+  ActorStoppedError,
+  HookFailedError,
+  InvariantError,
+  KernelStoppedError,
+  MailboxFullError,
+  SubsystemNotBootedError,
+  UsageError,
+} from '../../ground/errors.js';
 import type { Message } from '../../ground/message.js';
 import { pidCpu, type Pid } from '../../ground/pid.js';
 import { AskTable } from './asks.js';
@@ -129,6 +137,15 @@ export class KernelCore {
   readonly checkSpawnOptions: (options: SpawnOptions) => void;
   /** What subsystems add to `status()`, by name (boot registers them). */
   readonly statusSources = new Map<string, () => unknown>();
+  /** The handles of the subsystems booted on this CPU, by name (see `ActorContext.subsystem`). */
+  readonly subsystemHandles = new Map<string, () => unknown>();
+
+  /** The handle of the subsystem named `name` on this CPU; throws SubsystemNotBootedError if none was booted. */
+  subsystemHandle(name: string): unknown {
+    const handle = this.subsystemHandles.get(name);
+    if (handle === undefined) throw new SubsystemNotBootedError(name);
+    return handle();
+  }
   readonly deadLetterStream = new ObservedStream<DeadLetter>();
   readonly failureStream = new ObservedStream<ChildFailure>();
   private readonly droppedReportStream = new ObservedStream<DroppedReports>();

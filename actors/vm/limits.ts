@@ -42,8 +42,6 @@ export const tlbEntriesCount = 256;
 export const watermarkLowShare = 0.1;
 /** How long a waiting allocation waits for shrinkers to free memory before it fails, in ms. */
 export const allocationWaitMsDefault = 1_000;
-/** Spins of a CPU on the allocator's lock before it yields to the other threads with a short wait. */
-export const lockSpinsMax = 1_000;
 /** Mappings one VM holds at once. */
 export const mappingsCountMax = 65_536;
 /** Shrinkers one VM asks, at most. */

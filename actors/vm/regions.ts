@@ -12,10 +12,11 @@
  * ```
  */
 import { assert } from '../../ground/assert.js';
+import type { VmProtection } from '../../protocols/vm.js';
 import { virtualAddressBits } from './limits.js';
 
 /** What a mapping's pages allow: nothing, reads, or reads and writes. */
-export type Protection = 'none' | 'read' | 'read-write';
+export type Protection = VmProtection;
 
 export interface Region {
   readonly start: number;

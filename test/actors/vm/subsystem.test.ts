@@ -1,0 +1,136 @@
+import { expect } from 'chai';
+import { configure, defaultSubsystems, Kernel, type ActorRef } from '../../../boot/index.js';
+import { supervisor, type SupervisorMsg } from '../../../supervisors/index.js';
+import { virtualMemory } from '../../../actors/vm/subsystem.js';
+import { SegmentationFault, VmArgumentError } from '../../../actors/vm/errors.js';
+import { hugePageBytes, pageBytes } from '../../../actors/vm/limits.js';
+import { CpuMemory } from '../../../actors/vm/cpu-memory.js';
+import { eventually } from '../../helpers/eventually.js';
+import { collectFailures, shutdown } from '../../helpers/kernel.js';
+import { BufferUser, Toucher, type BufferUserMsg, type ToucherMsg } from './fixtures/vm-actors.js';
+import { framesHeld } from './vm-model.js';
+
+const modules = [new URL('./fixtures/vm-actors.js', import.meta.url)];
+const withVm = (physicalBytes = 64 << 20) => [...defaultSubsystems, configure(virtualMemory, { physicalBytes })];
+
+describe('vm: the subsystem', () => {
+  describe('on a simulated kernel', () => {
+    let kernel: Kernel;
+    afterEach(() => shutdown(kernel));
+
+    it('maps, writes, reads, protects and unmaps through the mapper actor, and shows in status', async () => {
+      kernel = await Kernel.boot({ mode: 'simulated', subsystems: withVm() });
+      const vm = kernel.subsystem(virtualMemory);
+      const address = await kernel.runUntil(vm.mmap(2 * pageBytes));
+      vm.memory.writeU32(address, 7);
+      expect(vm.memory.readU32(address)).to.equal(7);
+      await kernel.runUntil(vm.mprotect(address, pageBytes, 'read'));
+      expect(() => vm.memory.writeU32(address, 8)).to.throw(SegmentationFault, /read-only/);
+      expect(await kernel.runUntil(vm.dirtyPages(address, 2 * pageBytes))).to.deep.equal([{ address, bytes: pageBytes }]);
+      await kernel.runUntil(vm.munmap(address, 2 * pageBytes));
+      expect(() => vm.memory.readU32(address)).to.throw(SegmentationFault, /nothing is mapped/);
+      const status = kernel.status() as unknown as { subsystems?: Record<string, unknown> } & Record<string, unknown>;
+      const stats = vm.stats();
+      expect(stats.mappings).to.equal(0);
+      expect(stats.faults4k).to.equal(1);
+      expect(stats.freeBytes).to.equal(stats.physicalBytes - pageBytes);
+      expect(JSON.stringify(status)).to.include('"faults4k":1');
+    });
+
+    it('answers a bad request with its typed error, and goes on', async () => {
+      kernel = await Kernel.boot({ mode: 'simulated', subsystems: withVm() });
+      const vm = kernel.subsystem(virtualMemory);
+      let error: unknown;
+      await kernel.runUntil(vm.mmap(100)).catch((thrown: unknown) => (error = thrown));
+      expect(error).to.be.instanceOf(VmArgumentError);
+      expect(await kernel.runUntil(vm.mmap(pageBytes))).to.be.a('number');
+    });
+
+    it('a guard-page overrun crashes only the offending actor; its supervisor restarts it', async () => {
+      kernel = await Kernel.boot({ mode: 'simulated', subsystems: withVm(), modules });
+      const failures = collectFailures(kernel);
+      const vm = kernel.subsystem(virtualMemory);
+      const length = 2 * pageBytes;
+      const address = await kernel.runUntil(vm.mmap(length, { guard: true }));
+      kernel.spawn<SupervisorMsg>(supervisor({ children: [{ id: 'user', start: BufferUser, options: { name: 'user' } }] }), { name: 'sup' });
+      const bystander = kernel.spawn(Toucher);
+      await kernel.settle();
+      const first = kernel.lookup<BufferUserMsg>('user')!;
+      first.tell({ type: 'overrun', address, length });
+      await kernel.settle();
+      expect(failures).to.have.length(1);
+      const reason = failures[0]!.error as SegmentationFault;
+      expect(reason).to.be.instanceOf(SegmentationFault);
+      expect(reason.address).to.equal(address + length);
+      expect(reason.access).to.equal('write');
+      expect(reason.message).to.include(`write at 0x${(address + length).toString(16)}`);
+      // Its supervisor restarted it in place: the same pid, a new incarnation, answering again.
+      expect(first.cell.incarnation).to.equal(1);
+      expect(await kernel.runUntil(first.ask({ type: 'sum' }))).to.equal(-1);
+      // Nothing else was harmed: the memory and the other actor work as before.
+      expect(await kernel.runUntil(bystander.ask({ type: 'touch', address, pages: 2, value: 3 }))).to.equal(2);
+      expect(vm.memory.readU32(address + pageBytes)).to.equal(3);
+    });
+  });
+
+  describe('on worker CPUs', function () {
+    this.timeout(30_000);
+    let kernel: Kernel | null = null;
+    afterEach(async () => {
+      await kernel?.shutdown();
+      kernel = null;
+    });
+
+    it('two CPUs faulting the same pages at once end with one frame per page, none leaked', async () => {
+      kernel = await Kernel.boot({ cpus: 3, modules, subsystems: withVm() });
+      const vm = kernel.subsystem(virtualMemory);
+      const pages = 2_048;
+      const address = await vm.mmap(pages * pageBytes, { huge: false });
+      const touchers = [kernel.spawn(Toucher, { cpu: 1 }), kernel.spawn(Toucher, { cpu: 2 })];
+      await Promise.all(touchers.map((toucher) => kernel!.spawned(toucher)));
+      const counts = await Promise.all(touchers.map((toucher, index) => toucher.ask({ type: 'touch', address, pages, value: index + 1 })));
+      expect(counts).to.deep.equal([pages, pages]);
+      const memory = new CpuMemory(kernel.subsystems.find((s) => s.name === 'vm')!.options.buffers!, 0);
+      expect(memory.physical.counters().faults4k).to.equal(pages);
+      // Every page holds the value of whichever CPU wrote it last, and a frame of its own.
+      const frames = new Set<number>();
+      for (let page = 0; page < pages; page++) {
+        expect([1, 2]).to.include(vm.memory.readU32(address + page * pageBytes));
+        frames.add(vm.memory.view(address + page * pageBytes, pageBytes).byteOffset);
+      }
+      expect(frames.size).to.equal(pages);
+      expect(memory.freeFrames() + framesHeld(memory.tables)).to.equal(memory.physical.framesCount);
+      await vm.munmap(address, pages * pageBytes);
+      // The frames come back once both worker CPUs have acknowledged the shootdown.
+      await eventually(() => (vm.stats().retiredBytes === 0 ? true : undefined));
+      expect(memory.freeFrames()).to.equal(memory.physical.framesCount - 1);
+    });
+
+    it('a CPU faults on an address another CPU unmapped, though its TLB had it', async () => {
+      kernel = await Kernel.boot({ cpus: 2, modules, subsystems: withVm() });
+      const vm = kernel.subsystem(virtualMemory);
+      const address = await vm.mmap(pageBytes);
+      const toucher: ActorRef<ToucherMsg> = kernel.spawn(Toucher, { cpu: 1 });
+      await toucher.ask({ type: 'touch', address, pages: 1, value: 9 });
+      expect(await toucher.ask({ type: 'read', address })).to.equal(9);
+      await vm.munmap(address, pageBytes);
+      const error = await toucher.ask({ type: 'read', address }).catch((thrown: unknown) => thrown);
+      expect(String((error as Error).message)).to.match(/segmentation fault: read at/);
+    });
+
+    it('hands a mapped range to an actor on another CPU without copying; the sender loses it', async () => {
+      kernel = await Kernel.boot({ cpus: 2, modules, subsystems: withVm() });
+      const vm = kernel.subsystem(virtualMemory);
+      const length = hugePageBytes;
+      const address = await vm.mmap(length);
+      const bytes = vm.memory.view(address, length, true);
+      for (let i = 0; i < length; i++) bytes[i] = i & 0xff;
+      const expected = bytes.reduce((sum, byte) => sum + byte, 0);
+      const user = kernel.spawn(BufferUser, { cpu: 1 });
+      const range = await vm.handOff(address, length, user, (moved) => ({ type: 'buffer' as const, ...moved }));
+      expect(vm.memory.view(range.address, length).byteOffset, 'the same frames').to.equal(bytes.byteOffset);
+      expect(await eventually(async () => ((await user.ask({ type: 'sum' })) === expected ? true : undefined))).to.equal(true);
+      expect(() => vm.memory.readU8(address)).to.throw(SegmentationFault);
+    });
+  });
+});
