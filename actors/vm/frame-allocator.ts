@@ -15,7 +15,7 @@
  * ```
  */
 import { assert } from '../../ground/assert.js';
-import { frameOrdersCount, pageBytes } from './limits.js';
+import { frameOrdersCount, pageBytes, watermarkLowShare } from './limits.js';
 import { framesCountWord, freeFramesWord, freeHeadsWord, lockWord, type PhysicalMemory } from './physical-memory.js';
 import { acquire, release } from './spin-lock.js';
 
@@ -25,9 +25,14 @@ const tag = 2;
 
 export class FrameAllocator {
   private readonly words: Int32Array;
+  /** Free frames below which an allocation calls `onLow` (OSv's watermark_lo). */
+  readonly watermarkFrames: number;
+  /** Called after an allocation that left free memory below the watermark (the VM wakes its reclaimer). */
+  onLow: (() => void) | null = null;
 
   constructor(private readonly memory: PhysicalMemory) {
     this.words = memory.words;
+    this.watermarkFrames = Math.ceil(memory.framesCount * watermarkLowShare);
   }
 
   /**
@@ -55,27 +60,35 @@ export class FrameAllocator {
   allocate(order: number): number {
     assert(Number.isInteger(order) && order >= 0 && order < frameOrdersCount, () => `order ${order} is not within 0..${frameOrdersCount - 1}`);
     acquire(this.words, lockWord);
+    let frame: number;
     try {
-      return this.take(order);
+      frame = this.take(order);
     } finally {
       release(this.words, lockWord);
     }
+    this.checkLow();
+    return frame;
   }
 
   /** Up to `count` single frames into `into` from `at` on, under one hold of the lock; how many it took. */
   allocateSingles(into: Int32Array, at: number, count: number): number {
     acquire(this.words, lockWord);
+    let taken = 0;
     try {
-      let taken = 0;
       while (taken < count) {
         const frame = this.take(0);
         if (frame < 0) break;
         into[at + taken++] = frame;
       }
-      return taken;
     } finally {
       release(this.words, lockWord);
     }
+    this.checkLow();
+    return taken;
+  }
+
+  private checkLow(): void {
+    if (this.onLow !== null && Atomics.load(this.words, freeFramesWord) < this.watermarkFrames) this.onLow();
   }
 
   /** Returns a block of 2^order frames that `allocate` handed out (or a part of one, at its own alignment). */

@@ -120,7 +120,13 @@ export class Mapper {
       }
     }
     if (options.populate === true && protection !== 'none') {
-      for (let at = start; at < end; at += pageBytes) this.access.translate(at, false);
+      try {
+        for (let at = start; at < end; at += pageBytes) this.access.translate(at, false);
+      } catch (error) {
+        // Out of memory half way: the mapping goes, whole, so a retry starts clean.
+        this.unmap(start, length);
+        throw error;
+      }
     }
     return start;
   }

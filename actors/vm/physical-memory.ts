@@ -10,7 +10,8 @@
  * 2                 free frames in the allocator's lists
  * 3                 frame of the root page table (level 3)
  * 4                 frames in physical memory
- * 5 .. 5+19         head of the free list of each order (a frame, or -1)
+ * 5                 pressure flag: 1 while the reclaimer has been woken and not yet looked
+ * 6 .. 6+19         head of the free list of each order (a frame, or -1)
  * counters          faults by page size, segmentation faults, tables allocated, shootdowns
  * per CPU           the generation it last acknowledged; its frame cache (a count and 64 frames)
  * per frame         next and prev in a free list, and a tag (order + 1 when it heads a free block)
@@ -40,7 +41,8 @@ export const generationWord = 1;
 export const freeFramesWord = 2;
 export const rootTableWord = 3;
 export const framesCountWord = 4;
-export const freeHeadsWord = 5;
+export const pressureFlagWord = 5;
+export const freeHeadsWord = 6;
 const countersWord = freeHeadsWord + frameOrdersCount;
 
 /** The shared counters, by name: each a word of the control buffer. */

@@ -2,7 +2,8 @@
  * Virtual memory as a plug-in: one address space over physical memory that every CPU shares (OSv's
  * single address space). Boot allocates the physical memory once (`prepare`), so every CPU maps the
  * same SharedArrayBuffers; each CPU then opens its views, its frame cache and its TLB, and the VM's
- * CPU starts the mapper actor, the one writer of the structure, under the `vm` supervisor.
+ * CPU starts, under the `vm` supervisor, the mapper actor, the one writer of the structure, and the
+ * reclaimer, which asks the shrinkers for memory when free memory runs low.
  *
  * @example
  * ```ts
@@ -18,7 +19,8 @@ import { createPhysicalMemory } from './cpu-memory.js';
 import { registerVmCpu, vmAcknowledgedFrame, vmShootdownFrame } from './frames.js';
 import { physicalBytesDefault } from './limits.js';
 import { mapperActor, mapperName } from './mapper-actor.js';
-import type { PhysicalMemoryBuffers } from './physical-memory.js';
+import { pressureFlagWord, type PhysicalMemoryBuffers } from './physical-memory.js';
+import { Reclaim, reclaimerActor, reclaimerName, type ReclaimerMsg } from './reclaimer.js';
 import { VirtualMemory } from './virtual-memory.js';
 import { VmCpu, vmCpu } from './vm-cpu.js';
 
@@ -40,12 +42,28 @@ export const virtualMemory = defineSubsystem<VirtualMemory, VmOptions>({
   start(host) {
     const buffers = host.options.buffers;
     if (buffers === undefined) throw new UsageError('the vm subsystem starts from the memory boot prepares for it: list it in Kernel.boot({ subsystems })');
-    const vm = new VmCpu(buffers, host.kernel.cpu, host.routing);
-    registerVmCpu(host.kernel, vm);
-    const handle = new VirtualMemory(host.kernel, vm);
+    const kernel = host.kernel;
+    const vm = new VmCpu(buffers, kernel.cpu, host.routing);
+    registerVmCpu(kernel, vm);
+    // Below the watermark, the first allocation to notice wakes the reclaimer; the flag keeps the rest quiet until it looks.
+    const words = vm.memory.physical.words;
+    vm.memory.allocator.onLow = () => {
+      if (Atomics.compareExchange(words, pressureFlagWord, 0, 1) !== 0) return;
+      const reclaimer = kernel.lookup<ReclaimerMsg>(reclaimerName);
+      if (reclaimer === undefined) Atomics.store(words, pressureFlagWord, 0);
+      else reclaimer.tell({ type: 'vm.pressure' });
+    };
+    const reclaim = kernel.cpu === vmCpu ? new Reclaim() : null;
+    const handle = new VirtualMemory(kernel, vm, reclaim);
     return {
       handle: () => handle,
-      children: host.kernel.cpu === vmCpu ? [{ id: 'mapper', start: mapperActor(vm), restart: 'permanent', options: { name: mapperName } }] : [],
+      children:
+        reclaim === null
+          ? []
+          : [
+              { id: 'mapper', start: mapperActor(vm), restart: 'permanent', options: { name: mapperName } },
+              { id: 'reclaimer', start: reclaimerActor(vm, reclaim), restart: 'permanent', options: { name: reclaimerName } },
+            ],
       status: () => handle.stats(),
     };
   },

@@ -21,7 +21,9 @@ import type { DirtyRange, MapOptions } from './mapper.js';
 import { mapperName, type MapperMsg } from './mapper-actor.js';
 import type { MemoryAccess } from './memory-access.js';
 import type { KernelCore } from '../runtime/kernel-core.js';
-import { pageBytes } from './limits.js';
+import { allocationWaitMsDefault, pageBytes } from './limits.js';
+import { OutOfMemoryError } from './errors.js';
+import { type Reclaim, reclaimerName, type ReclaimerMsg, type ShrinkRequest, shrinkDeadlineMs } from './reclaimer.js';
 import type { VmCpu } from './vm-cpu.js';
 
 /** A mapped range, as a hand-off gives it to its receiver. */
@@ -47,12 +49,21 @@ export interface VmStats {
   /** This CPU's TLB. */
   readonly tlbHits: number;
   readonly tlbMisses: number;
+  /** The pressure state, reclaim rounds and shrinkers (on the VM's CPU; null elsewhere). */
+  readonly pressure: ReturnType<Reclaim['stats']> | null;
+}
+
+/** An out-of-memory failure, as thrown here or as it crossed from another CPU (by its code). */
+function isOutOfMemory(error: unknown): boolean {
+  return error instanceof OutOfMemoryError || (error as { code?: unknown } | null)?.code === 'out-of-memory';
 }
 
 export class VirtualMemory {
   constructor(
     private readonly kernel: KernelCore,
     private readonly vm: VmCpu,
+    /** The reclaimer's state: on the VM's CPU only. */
+    private readonly reclaim: Reclaim | null,
   ) {}
 
   /** This CPU's access to memory: reads, writes and views at virtual addresses. */
@@ -60,9 +71,45 @@ export class VirtualMemory {
     return this.vm.memory.access;
   }
 
-  /** Maps `length` bytes (a positive multiple of 4 KiB); resolves with its address. */
-  mmap(length: number, options: MapOptions = {}): Promise<number> {
-    return this.mapper().ask({ type: 'vm.map', length, ...options });
+  /**
+   * Maps `length` bytes (a positive multiple of 4 KiB); resolves with its address. With `populate`,
+   * a mapping that finds too few free frames waits up to `waitMs` (default 1 s) for the shrinkers to
+   * give memory back, then fails with an `out-of-memory` error.
+   */
+  async mmap(length: number, options: MapOptions & { readonly waitMs?: number } = {}): Promise<number> {
+    const { waitMs = allocationWaitMsDefault, ...mapOptions } = options;
+    const deadlineAt = this.kernel.clock.now() + waitMs;
+    for (;;) {
+      try {
+        return await this.mapper().ask({ type: 'vm.map', length, ...mapOptions });
+      } catch (error) {
+        const left = deadlineAt - this.kernel.clock.now();
+        if (!isOutOfMemory(error) || options.populate !== true || left <= 0) throw error;
+        await this.waitForMemory(length, { deadlineMs: left });
+      }
+    }
+  }
+
+  /**
+   * Resolves once `bytes` are free, asking the shrinkers for them, or fails with an `out-of-memory`
+   * error after `deadlineMs` (default 1 s).
+   */
+  waitForMemory(bytes: number, options: { readonly deadlineMs?: number } = {}): Promise<number> {
+    const deadlineMs = options.deadlineMs ?? allocationWaitMsDefault;
+    return this.reclaimer().ask({ type: 'vm.wait-for-memory', bytes, deadlineMs }, { deadlineMs: deadlineMs + shrinkDeadlineMs * 2 });
+  }
+
+  /**
+   * Registers `shrinker`, an actor that answers `vm.shrink` (ShrinkRequest) with the bytes it gave
+   * back, as OSv's shrinker API does: the reclaimer asks it when free memory runs low.
+   */
+  async registerShrinker(name: string, shrinker: ActorRef<ShrinkRequest>): Promise<void> {
+    await this.reclaimer().ask({ type: 'vm.register-shrinker', name, shrinker });
+  }
+
+  /** Stops asking `shrinker`; resolves with whether it was registered. */
+  unregisterShrinker(shrinker: ActorRef<ShrinkRequest>): Promise<boolean> {
+    return this.reclaimer().ask({ type: 'vm.unregister-shrinker', shrinker });
   }
 
   /** Unmaps a range; its frames return once every CPU has let go. */
@@ -108,12 +155,21 @@ export class VirtualMemory {
       ...(Object.fromEntries(counterNames.map((name) => [name, counters[name]])) as Pick<VmStats, (typeof counterNames)[number]>),
       tlbHits: this.memory.tlb.hits,
       tlbMisses: this.memory.tlb.misses,
+      pressure: this.reclaim?.stats() ?? null,
     };
   }
 
   private mapper(): ActorRef<MapperMsg> {
-    const ref = this.kernel.lookup<MapperMsg>(mapperName);
-    if (ref === undefined) throw new UsageError(`the VM's mapper (${mapperName}) is not running: the kernel is stopping, or the vm subsystem gave up`);
+    return this.vmActor<MapperMsg>(mapperName);
+  }
+
+  private reclaimer(): ActorRef<ReclaimerMsg> {
+    return this.vmActor<ReclaimerMsg>(reclaimerName);
+  }
+
+  private vmActor<M extends Message>(name: string): ActorRef<M> {
+    const ref = this.kernel.lookup<M>(name);
+    if (ref === undefined) throw new UsageError(`the VM's ${name} is not running: the kernel is stopping, or the vm subsystem gave up`);
     return ref;
   }
 }
