@@ -7,7 +7,7 @@
 //   and signals completion by storing a sequence number (and notifying). No postMessage is
 //   involved, so nothing but the ring is in the measured path.
 // - 'post': the postMessage baselines: counts one-way messages (single or arrays of 64) and
-//   answers 'done', or echoes each 'echo' message.
+//   answers 'done', echoes each 'echo' message, and gives back each transferred 'buffer'.
 
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { SpinThenPark, SpscRing } from '../actors/ring/index.js';
@@ -190,6 +190,24 @@ function servePost(): void {
       const typed = message as { type: string; n: number };
       if (typed.type === 'echo') {
         parentPort!.postMessage(typed);
+        return;
+      }
+      if (typed.type === 'buffers') {
+        // Transferred buffers, a batch: read each, and give them all back the same way.
+        const buffers = (message as { buffers: ArrayBuffer[] }).buffers;
+        let sum = 0;
+        for (const buffer of buffers) {
+          const bytes = new Uint8Array(buffer);
+          sum += bytes[0]! + bytes[bytes.length - 1]!;
+        }
+        parentPort!.postMessage({ type: 'buffers', buffers, sum }, buffers);
+        return;
+      }
+      if (typed.type === 'buffer') {
+        // A transferred buffer: read it, and give it back the same way.
+        const buffer = (message as { buffer: ArrayBuffer }).buffer;
+        const bytes = new Uint8Array(buffer);
+        parentPort!.postMessage({ type: 'buffer', buffer, sum: bytes[0]! + bytes[bytes.length - 1]! }, [buffer]);
         return;
       }
       if (typed.type === 'start') {

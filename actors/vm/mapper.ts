@@ -172,29 +172,42 @@ export class Mapper {
   /**
    * Moves the mapping `[address, address + length)` to a new address and returns it (mremap with
    * MREMAP_MAYMOVE): the entries are rewritten, no byte is copied; the old addresses fault from now on.
-   * The new address keeps the old one's offset within a 1 GiB block, so huge pages move whole.
+   * The new address keeps the old one's offset within the largest block the length can hold (2 MiB
+   * or 1 GiB), so huge pages and reserved blocks move whole.
    */
   move(address: number, length: number): number {
     checkAddress(address);
     checkLength(length);
     const end = address + length;
     if (!this.regions.covers(address, end)) throw new VmArgumentError(`[0x${address.toString(16)}, +${length}) is not all mapped`);
-    const target = this.regions.findHole(length, gigaPageBytes, address % gigaPageBytes);
+    // An entry moves whole, so each block keeps its alignment: the target is congruent to the
+    // address modulo the largest block the range can hold.
+    const alignment = length >= gigaPageBytes ? gigaPageBytes : length >= hugePageBytes ? hugePageBytes : pageBytes;
+    const target = this.regions.findHole(length, alignment, address % alignment);
     if (target < 0) throw new OutOfMemoryError(length, this.tables.allocator.freeFrames() * pageBytes);
     const moved = this.regions.within(address, end);
-    this.walk(address, end, false, (word, entry, level, start) => {
-      let taken = entry;
-      for (;;) {
-        if (taken === 0) return;
-        const seen = Atomics.compareExchange(this.words, word, taken, 0);
-        if (seen === taken) break;
-        taken = seen;
-      }
+    // Consecutive entries land in one destination table: look it up once per table.
+    let tableOf = -1;
+    let tableLevel = -1;
+    let destinationBase = 0;
+    this.walk(address, end, false, (word, _entry, level, start) => {
+      // Taken by exchange: a CPU populating it at this moment either finished first (and its frame
+      // moves) or finds it gone.
+      const taken = Atomics.exchange(this.words, word, 0);
+      if (taken === 0) return;
       const high = Atomics.exchange(this.words, word + 1, 0);
-      const destination = this.entryWordAt(start - address + target, level);
-      assert(Atomics.load(this.words, destination) === 0, 'a move writes into a hole');
+      const destinationStart = start - address + target;
+      const table = Math.floor(destinationStart / (levelSpanBytes[level]! * tableEntriesCount));
+      if (table !== tableOf || level !== tableLevel) {
+        tableOf = table;
+        tableLevel = level;
+        destinationBase = this.entryWordAt(destinationStart, level) - 2 * this.tables.indexAt(destinationStart, level);
+      }
+      const destination = destinationBase + 2 * this.tables.indexAt(destinationStart, level);
+      assert(this.words[destination] === 0, 'a move writes into a hole');
+      // Nobody knows the new addresses before this change is answered: plain stores, high word first.
       this.words[destination + 1] = high;
-      Atomics.store(this.words, destination, taken);
+      this.words[destination] = taken;
     });
     this.prune(address, end);
     this.regions.remove(address, end);
@@ -256,14 +269,10 @@ export class Mapper {
 
   /** Takes every entry of `[start, end)` away, retiring its frames, and frees the tables left empty. */
   private clear(start: number, end: number): void {
-    this.walk(start, end, false, (word, entry, level) => {
-      let taken = entry;
-      for (;;) {
-        if (taken === 0) return;
-        const seen = Atomics.compareExchange(this.words, word, taken, 0);
-        if (seen === taken) break;
-        taken = seen;
-      }
+    this.walk(start, end, false, (word, _entry, level) => {
+      // By exchange: whatever a CPU populating it installed meanwhile is taken too, and retired.
+      const taken = Atomics.exchange(this.words, word, 0);
+      if (taken === 0) return;
       Atomics.store(this.words, word + 1, 0);
       if (isPresent(taken)) this.retire(frameOf(taken), orderOfLevel[level]!);
     });

@@ -35,14 +35,17 @@ export class PageTables {
     this.words = new Int32Array(memory.buffers.data);
   }
 
-  /** The frame of the root table (level 3); made once per physical memory by the VM's CPU (`createRoot`). */
+  private rootFrame = -1;
+
+  /** The frame of the root table (level 3); made once per physical memory, before any CPU starts (`createRoot`). */
   get root(): number {
-    return Atomics.load(this.memory.words, rootTableWord);
+    if (this.rootFrame < 0) this.rootFrame = Atomics.load(this.memory.words, rootTableWord);
+    return this.rootFrame;
   }
 
   /** Allocates the root table: once, before any CPU translates. */
   createRoot(cache: FrameCache): void {
-    assert(this.root === -1, 'the root table is created once');
+    assert(Atomics.load(this.memory.words, rootTableWord) === -1, 'the root table is created once');
     const frame = this.newTable(cache, 0);
     assert(frame >= 0, 'physical memory has room for the root table');
     Atomics.store(this.memory.words, rootTableWord, frame);
