@@ -215,8 +215,9 @@ async function kernelCases(): Promise<void> {
       run: async () => {
         for (let round = 0; round < 20; round++) {
           const moved = await Promise.all(addresses.map((at) => vm.mremap(at, HANDOFF_BYTES)));
+          addresses.splice(0, inFlight, ...moved);
           // Each answer says the receiver is done with its buffer: the next round may move it again.
-          const sums = await Promise.all(moved.map((at, i) => ((addresses[i] = at), receiver.ask({ type: 'take', address: at, length: HANDOFF_BYTES }))));
+          const sums = await Promise.all(moved.map((at) => receiver.ask({ type: 'take', address: at, length: HANDOFF_BYTES })));
           if (sums.some((sum) => sum !== 3)) throw new Error('the receiver read the wrong bytes');
         }
         return 20 * inFlight;
