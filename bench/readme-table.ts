@@ -48,6 +48,8 @@ const xstateRequestReply = {
 };
 const askGoal = { on: 'figure', kind: 'max', value: 500, text: '≤ 500 ns and faster than xstate' } as const;
 const crossCpuTell: Pick = { bench: 'cpu', name: 'runtime one-way main (cpu 0) -> Sink on cpu 1, tell per message' };
+const plainReads = { bench: 'vm', name: 'plain Uint32Array reads (2 MiB, sequential)', label: 'a plain `Uint32Array`' };
+const handOffByRemap: Pick = { bench: 'vm', name: 'hand 1 MiB to cpu 1 and back: move the mapping (mremap + ask)' };
 const postMessageBatched = { bench: 'cpu', name: 'postMessage one-way main->worker, 64 pings per post', label: '`postMessage`, 64 messages per post' };
 
 const rows: readonly Row[] = [
@@ -192,6 +194,51 @@ const rows: readonly Row[] = [
     goal: { on: 'figure', kind: 'min', value: 100, text: '≥ 100' },
   },
   { label: 'fairness, 8 equal hogs, 60 s simulated (Jain’s index)', figure: { bench: 'sched', name: "Jain's fairness index, 8 equal hogs, 60 s simulated" } },
+  {
+    label: 'VM: reads through a view of a 2 MiB page (TLB hits)',
+    figure: { bench: 'vm', name: 'VM reads through a view of a 2 MiB huge page (sequential)' },
+    baseline: plainReads,
+    goal: { on: 'ratio', kind: 'min', value: 0.5, text: '≥ 0.5×' },
+  },
+  { label: 'VM: `readU32`, TLB hits', figure: { bench: 'vm', name: 'VM readU32, TLB hits (1 MiB of 4 KiB pages, sequential)' }, baseline: plainReads },
+  {
+    label: 'VM: `readU32`, TLB misses (4 KiB pages)',
+    figure: { bench: 'vm', name: 'VM readU32, TLB misses (one word per 4 KiB page over 16 MiB)' },
+    baseline: plainReads,
+  },
+  {
+    label: 'VM: `readU32`, huge pages, a new page each read',
+    figure: { bench: 'vm', name: 'VM readU32, huge pages (one word per 4 KiB over 16 MiB of 2 MiB pages)' },
+    baseline: plainReads,
+  },
+  { label: 'VM: page faults, 4 KiB pages', figure: { bench: 'vm', name: 'page faults, 4 KiB pages (first write; frame zeroed if reused)' } },
+  { label: 'VM: page faults, 2 MiB pages', figure: { bench: 'vm', name: 'page faults, 2 MiB pages (first write; 2 MiB zeroed if reused)' } },
+  {
+    label: 'VM: mmap + munmap of 64 KiB, asks to the mapper actor',
+    figure: { bench: 'vm', name: 'mmap + munmap of 64 KiB, asks to the mapper actor (2-CPU kernel)' },
+  },
+  {
+    label: 'VM: hand 1 MiB to CPU 1 and back, moving the mapping',
+    figure: handOffByRemap,
+    baseline: { bench: 'vm', name: 'hand 1 MiB to cpu 1 and back: copy through the ring (32 KiB messages)', label: 'copying it through the ring' },
+    goal: { on: 'ratio', kind: 'max', value: 1, text: 'faster' },
+  },
+  {
+    label: 'same, against `postMessage`',
+    figure: handOffByRemap,
+    baseline: { bench: 'vm', name: 'hand 1 MiB to a bare worker and back: postMessage, buffer transferred', label: '`postMessage`, the buffer transferred' },
+    goal: { on: 'ratio', kind: 'max', value: 1, text: 'faster' },
+  },
+  {
+    label: 'same, 16 buffers in flight',
+    figure: { bench: 'vm', name: 'hand 1 MiB buffers to cpu 1 and back, 16 in flight: move the mapping (mremap + ask)' },
+    baseline: {
+      bench: 'vm',
+      name: 'hand 1 MiB buffers to a bare worker, 16 in flight: postMessage, buffers transferred there and back',
+      label: '`postMessage`, the buffers transferred',
+    },
+    goal: { on: 'ratio', kind: 'min', value: 1, text: 'faster' },
+  },
 ];
 
 const begin = '<!-- bench-table: begin (written by bench/readme-table.ts; do not edit by hand) -->';

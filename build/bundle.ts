@@ -31,6 +31,7 @@ const rootEntries = {
   'supervisors.js': '../supervisors/index.js',
   'drivers.js': '../drivers/index.js',
   'irq.js': '../actors/irq/index.js',
+  'vm.js': '../actors/vm/index.js',
   'plugin.js': '../actors/plugin/index.js',
 } as const;
 

@@ -109,7 +109,7 @@ export class PageTables {
       this.allocator.zero(frame, 0);
       // The high word of a reserved entry is 0 already: accessed and dirty start clear.
       if (Atomics.compareExchange(this.words, word, entry, entryOf(frame, present | protection)) === entry) this.memory.count('faults4k');
-      else cache.give(frame);
+      else this.lostRace(() => cache.give(frame));
       return true;
     }
     if ((entry & hugeAllowed) !== 0) {
@@ -134,7 +134,13 @@ export class PageTables {
     const table = this.newTable(cache, child);
     if (table < 0) return false;
     if (Atomics.compareExchange(this.words, word, entry, entryOf(table, present)) === entry) this.memory.count('splits');
-    else cache.give(table);
+    else this.lostRace(() => cache.give(table));
     return true;
+  }
+
+  /** Another CPU changed the entry first: give back what was made for it. */
+  private lostRace(giveBack: () => void): void {
+    giveBack();
+    this.memory.count('faultRacesLost');
   }
 }

@@ -12,7 +12,8 @@
  * 4                 frames in physical memory
  * 5                 pressure flag: 1 while the reclaimer has been woken and not yet looked
  * 6 .. 6+19         head of the free list of each order (a frame, or -1)
- * counters          faults by page size, segmentation faults, tables allocated, shootdowns
+ * counters          faults by page size, faults that lost the race to another CPU, segmentation
+ *                   faults, tables allocated, shootdowns, splits
  * per CPU           the generation it last acknowledged; its frame cache (a count and 64 frames)
  * per frame         next and prev in a free list, and a tag (order + 1 when it heads a free block)
  * per frame, bytes  touched: whether the frame was ever handed out (and so may hold old data)
@@ -46,7 +47,7 @@ export const freeHeadsWord = 6;
 const countersWord = freeHeadsWord + frameOrdersCount;
 
 /** The shared counters, by name: each a word of the control buffer. */
-export const counterNames = ['faults4k', 'faults2m', 'faults1g', 'segfaults', 'tablesAllocated', 'shootdowns', 'splits'] as const;
+export const counterNames = ['faults4k', 'faults2m', 'faults1g', 'faultRacesLost', 'segfaults', 'tablesAllocated', 'shootdowns', 'splits'] as const;
 export type CounterName = (typeof counterNames)[number];
 const perCpuWord = countersWord + counterNames.length;
 /** Words of one CPU's area: its acknowledged generation, its cache's count, then the cached frames. */

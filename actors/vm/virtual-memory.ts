@@ -42,6 +42,8 @@ export interface VmStats {
   readonly faults4k: number;
   readonly faults2m: number;
   readonly faults1g: number;
+  /** Faults that found another CPU had populated the entry first, and gave their frame back. */
+  readonly faultRacesLost: number;
   readonly segfaults: number;
   readonly tablesAllocated: number;
   readonly splits: number;

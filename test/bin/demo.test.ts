@@ -21,6 +21,8 @@ describe('npm start (the demo)', function () {
       expect(stdout).to.contain(`${cpus} cpu(s)`);
       expect(stdout).to.match(new RegExp(`12² = 144, computed by <${cpus - 1}\\.`));
       expect(stdout).to.contain('restart of');
+      expect(stdout).to.contain('it read 1024 pages');
+      expect(stdout).to.match(/vm: 64 MiB physical, [\d.]+ MiB free, 1 mapping\(s\), faults 0 × 4 KiB and 2 × 2 MiB, pressure normal/);
       expect(stdout).to.contain('kernel shut down gracefully');
     });
   }

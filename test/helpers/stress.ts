@@ -28,6 +28,8 @@
  * | FORWARDING_MOVES | moves of an actor that three CPUs stream to      | 6       | 100       |
  * | FLOODED_MOVES    | moves of an actor that three CPUs flood          | 6       | 60        |
  * | DELIVERY_RUNS    | fast-check runs of the cross-CPU delivery contract | 60    | 1 000     |
+ * | VM_MODEL_RUNS    | fast-check runs of the address space against its model | 60  | 1 000     |
+ * | VM_FAULT_PAGES   | pages two worker CPUs fault at once              | 2 048   | 32 768    |
  */
 
 /** True under `npm run test:stress` (`OSPREY_STRESS=1`). */

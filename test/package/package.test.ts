@@ -18,6 +18,7 @@ const entries: ReadonlyArray<readonly [string, string]> = [
   ['osprey/drivers', '../../drivers/index.js'],
   ['osprey/protocols', '../../protocols/index.js'],
   ['osprey/irq', '../../actors/irq/index.js'],
+  ['osprey/vm', '../../actors/vm/index.js'],
   ['osprey/plugin', '../../actors/plugin/index.js'],
 ];
 
@@ -54,6 +55,22 @@ describe('the package as users import it', function () {
       expect(reply.threadId).not.to.equal(threadId);
       const failure = await echo.ask({ type: 'fail' }).catch((error: unknown) => error);
       expect(failure).to.be.instanceOf(ActorCrashedError);
+    } finally {
+      await kernel.shutdown();
+    }
+  });
+
+  it('the vm subsystem from the package boots on worker CPUs, which find it in the bundle', async () => {
+    const { Kernel, configure, defaultSubsystems } = (await importPackage('osprey')) as Osprey;
+    const { virtualMemory } = (await importPackage('osprey/vm')) as typeof import('../../actors/vm/index.js');
+    const kernel = await Kernel.boot({ cpus: 2, subsystems: [...defaultSubsystems, configure(virtualMemory, { physicalBytes: 8 << 20 })] });
+    try {
+      const vm = kernel.subsystem(virtualMemory);
+      const address = await vm.mmap(4096);
+      vm.memory.writeU8(address, 5);
+      expect(vm.memory.readU8(address)).to.equal(5);
+      const statuses = await kernel.cpuStatuses();
+      expect(statuses.map((status) => (status.subsystems as Record<string, { physicalBytes: number }>).vm!.physicalBytes)).to.deep.equal([8 << 20, 8 << 20]);
     } finally {
       await kernel.shutdown();
     }

@@ -6,11 +6,14 @@ import { SegmentationFault, VmArgumentError } from '../../../actors/vm/errors.js
 import { hugePageBytes, pageBytes } from '../../../actors/vm/limits.js';
 import { CpuMemory } from '../../../actors/vm/cpu-memory.js';
 import { eventually } from '../../helpers/eventually.js';
+import { stressSize } from '../../helpers/stress.js';
 import { collectFailures, shutdown } from '../../helpers/kernel.js';
 import { BufferUser, Toucher, type BufferUserMsg, type ToucherMsg } from './fixtures/vm-actors.js';
 import { framesHeld } from './vm-model.js';
 
 const modules = [new URL('./fixtures/vm-actors.js', import.meta.url)];
+/** Pages two CPUs fault at once (VM_FAULT_PAGES): 2 048 under npm test, 32 768 (128 MiB) under test:stress. */
+const pages = stressSize('VM_FAULT_PAGES', { ci: 2_048, full: 32_768 });
 const withVm = (physicalBytes = 64 << 20) => [...defaultSubsystems, configure(virtualMemory, { physicalBytes })];
 
 describe('vm: the subsystem', () => {
@@ -81,17 +84,17 @@ describe('vm: the subsystem', () => {
       kernel = null;
     });
 
-    it('two CPUs faulting the same pages at once end with one frame per page, none leaked', async () => {
-      kernel = await Kernel.boot({ cpus: 3, modules, subsystems: withVm() });
+    it(`two CPUs faulting the same ${pages} pages at once end with one frame per page, none leaked`, async () => {
+      kernel = await Kernel.boot({ cpus: 3, modules, subsystems: withVm(256 << 20) });
       const vm = kernel.subsystem(virtualMemory);
-      const pages = 2_048;
       const address = await vm.mmap(pages * pageBytes, { huge: false });
       const touchers = [kernel.spawn(Toucher, { cpu: 1 }), kernel.spawn(Toucher, { cpu: 2 })];
       await Promise.all(touchers.map((toucher) => kernel!.spawned(toucher)));
       const counts = await Promise.all(touchers.map((toucher, index) => toucher.ask({ type: 'touch', address, pages, value: index + 1 })));
       expect(counts).to.deep.equal([pages, pages]);
       const memory = new CpuMemory(kernel.subsystems.find((s) => s.name === 'vm')!.options.buffers!, 0);
-      expect(memory.physical.counters().faults4k).to.equal(pages);
+      const counters = memory.physical.counters();
+      expect(counters.faults4k).to.equal(pages);
       // Every page holds the value of whichever CPU wrote it last, and a frame of its own.
       const frames = new Set<number>();
       for (let page = 0; page < pages; page++) {
