@@ -3,7 +3,7 @@
 // against copying it through the ring and against postMessage with the buffer transferred.
 //
 // Cases:
-// 1. reads of 32-bit words, summed, against the same loop over a plain Uint32Array (the limit):
+// 1. reads of 32-bit words, summed, and writes, against the same loops over a plain Uint32Array (the limit):
 //    - through a view: a Uint32Array over `memory.view` of a 2 MiB huge page (TLB hits, once);
 //    - `memory.readU32`, TLB hits: 1 MiB of 4 KiB pages, 256 pages, all in the TLB;
 //    - `memory.readU32`, TLB misses: one word per page over 16 MiB of 4 KiB pages (4 096 pages
@@ -83,6 +83,34 @@ function accessCases(): void {
     },
   });
 
+  const viewWrites = measureRate({
+    name: 'VM writes through a view of a 2 MiB huge page (sequential)',
+    unit: 'writes/s',
+    reps: REPS,
+    run: () => {
+      for (let n = 0; n < READS; n += words.length) for (let i = 0; i < words.length; i++) words[i] = i;
+      return READS;
+    },
+  });
+  const plainWrites = measureRate({
+    name: 'plain Uint32Array writes (2 MiB, sequential)',
+    unit: 'writes/s',
+    reps: REPS,
+    run: () => {
+      for (let n = 0; n < READS; n += plain.length) for (let i = 0; i < plain.length; i++) plain[i] = i;
+      return READS;
+    },
+  });
+  const writeHits = measureRate({
+    name: 'VM writeU32, TLB hits (1 MiB of 4 KiB pages, sequential)',
+    unit: 'writes/s',
+    reps: REPS,
+    run: () => {
+      for (let n = 0; n < READS; n += 1 << 18) for (let at = small; at < small + (1 << 20); at += 4) access.writeU32(at, at);
+      return READS;
+    },
+  });
+
   const strided = (name: string, address: number, bytes: number) =>
     measureRate({
       name,
@@ -99,7 +127,9 @@ function accessCases(): void {
   const misses = strided('VM readU32, TLB misses (one word per 4 KiB page over 16 MiB)', mapper.map(16 << 20, { populate: true, huge: false }), 16 << 20);
   const hugeMisses = strided('VM readU32, huge pages (one word per 4 KiB over 16 MiB of 2 MiB pages)', mapper.map(16 << 20, { populate: true }), 16 << 20);
 
-  for (const result of [direct, throughView, hits, misses, hugeMisses]) emit(result);
+  for (const result of [direct, throughView, hits, misses, hugeMisses, plainWrites, viewWrites, writeHits]) emit(result);
+  emitRatio({ name: 'VM view writes / plain typed array', numerator: viewWrites, denominator: plainWrites, goal: 0.5, goalKind: 'min' });
+  emitRatio({ name: 'VM writeU32 TLB hit / plain typed array', numerator: writeHits, denominator: plainWrites, goalKind: 'min' });
   emitRatio({ name: 'VM view reads / plain typed array (TLB hits through views)', numerator: throughView, denominator: direct, goal: 0.5, goalKind: 'min' });
   emitRatio({ name: 'VM readU32 TLB hit / plain typed array', numerator: hits, denominator: direct, goalKind: 'min' });
   emitRatio({ name: 'VM readU32 TLB miss / plain typed array', numerator: misses, denominator: direct, goalKind: 'min' });

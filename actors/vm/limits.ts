@@ -42,8 +42,11 @@ export const tlbEntriesCount = 256;
 export const watermarkLowShare = 0.1;
 /** How long a waiting allocation waits for shrinkers to free memory before it fails, in ms. */
 export const allocationWaitMsDefault = 1_000;
-/** Mappings one VM holds at once. */
-export const mappingsCountMax = 65_536;
+/**
+ * Regions the address space holds at once (Linux's vm.max_map_count is 65 530): mappings, their
+ * guard pages, and the pieces protect and unmap cut them into.
+ */
+export const regionsCountMax = 65_536;
 /** Shrinkers one VM asks, at most. */
 export const shrinkersCountMax = 256;
 

@@ -26,7 +26,7 @@ export type MapperRequest =
   | Ask<{ readonly type: 'vm.map'; readonly length: number } & MapOptions, number>
   | Ask<{ readonly type: 'vm.unmap'; readonly address: number; readonly length: number }, null>
   | Ask<{ readonly type: 'vm.protect'; readonly address: number; readonly length: number; readonly protection: VmProtection }, null>
-  | Ask<{ readonly type: 'vm.move'; readonly address: number; readonly length: number }, number>
+  | Ask<{ readonly type: 'vm.move'; readonly address: number; readonly length: number; readonly newLength?: number }, number>
   | Ask<{ readonly type: 'vm.dirty'; readonly address: number; readonly length: number; readonly clear: boolean }, DirtyRange[]>;
 
 /** Its mail: requests, and the nudges of the shootdown (an acknowledgement came; time to send again). */
@@ -65,7 +65,7 @@ export function mapperActor(vm: VmCpu): BehaviorFactory<MapperMsg> {
               handle.resolve(null as never);
               break;
             case 'vm.move':
-              (handle as { resolve(value: number): boolean }).resolve(mapper.move(message.address, message.length));
+              (handle as { resolve(value: number): boolean }).resolve(mapper.move(message.address, message.length, message.newLength));
               break;
             case 'vm.dirty':
               (handle as { resolve(value: DirtyRange[]): boolean }).resolve(mapper.collectDirty(message.address, message.length, message.clear));

@@ -94,6 +94,7 @@ export class Mapper {
     if (!protections.includes(protection)) throw new VmArgumentError(`protection must be one of ${protections.join(', ')}, got ${String(protection)}`);
     const huge = options.huge ?? true;
     const guard = options.guard === true ? pageBytes : 0;
+    this.regions.checkRoom(guard > 0 ? 3 : 1);
     let start: number;
     if (options.at !== undefined) {
       start = options.at;
@@ -111,22 +112,19 @@ export class Mapper {
       start = found + guard;
     }
     const end = start + length;
-    this.reserve(start, end, flagsOf(protection), huge);
     this.regions.add({ start, end, protection, huge, guard: false });
-    if (guard > 0) {
-      for (const at of [start - guard, end]) {
-        this.reserve(at, at + guard, reserved | noAccess, false);
-        this.regions.add({ start: at, end: at + guard, protection: 'none', huge: false, guard: true });
-      }
-    }
-    if (options.populate === true && protection !== 'none') {
-      try {
+    if (guard > 0) for (const at of [start - guard, end]) this.regions.add({ start: at, end: at + guard, protection: 'none', huge: false, guard: true });
+    try {
+      this.reserve(start, end, flagsOf(protection), huge);
+      if (guard > 0) for (const at of [start - guard, end]) this.reserve(at, at + guard, reserved | noAccess, false);
+      if (options.populate === true && protection !== 'none') {
         for (let at = start; at < end; at += pageBytes) this.access.translate(at, false);
-      } catch (error) {
-        // Out of memory half way: the mapping goes, whole, so a retry starts clean.
-        this.unmap(start, length);
-        throw error;
       }
+    } catch (error) {
+      // Out of memory half way (a table, or a page to populate): the mapping goes, whole, guards
+      // and all, so nothing is left half made and a retry starts clean.
+      this.unmap(start, length);
+      throw error;
     }
     return start;
   }
@@ -138,6 +136,8 @@ export class Mapper {
   unmap(address: number, length: number): void {
     checkAddress(address);
     checkLength(length);
+    // Cutting a hole in the middle of a region leaves two pieces of it.
+    if (this.regions.within(address, address + length).some((region) => region.start < address && region.end > address + length)) this.regions.checkRoom(1);
     let start = address;
     let end = address + length;
     if (this.regions.within(start - pageBytes, start)[0]?.guard === true) start -= pageBytes;
@@ -154,6 +154,8 @@ export class Mapper {
     if (!protections.includes(protection)) throw new VmArgumentError(`protection must be one of ${protections.join(', ')}, got ${String(protection)}`);
     const end = address + length;
     if (!this.regions.covers(address, end)) throw new VmArgumentError(`[0x${address.toString(16)}, +${length}) is not all mapped`);
+    // Protecting the middle of a region leaves it in three.
+    this.regions.checkRoom(2);
     const bits = flagsOf(protection) & protectionBits;
     this.walk(address, end, false, (word, entry) => {
       let current = entry;
@@ -172,19 +174,25 @@ export class Mapper {
   /**
    * Moves the mapping `[address, address + length)` to a new address and returns it (mremap with
    * MREMAP_MAYMOVE): the entries are rewritten, no byte is copied; the old addresses fault from now on.
-   * The new address keeps the old one's offset within the largest block the length can hold (2 MiB
-   * or 1 GiB), so huge pages and reserved blocks move whole.
+   * With `newLength`, it also shrinks (the tail is unmapped first) or grows (the new tail is mapped
+   * like the mapping's last page). The new address keeps the old one's offset within the largest
+   * block the length can hold (2 MiB or 1 GiB), so huge pages and reserved blocks move whole.
    */
-  move(address: number, length: number): number {
+  move(address: number, length: number, newLength = length): number {
     checkAddress(address);
     checkLength(length);
-    const end = address + length;
-    if (!this.regions.covers(address, end)) throw new VmArgumentError(`[0x${address.toString(16)}, +${length}) is not all mapped`);
+    checkLength(newLength);
+    if (!this.regions.covers(address, address + length)) throw new VmArgumentError(`[0x${address.toString(16)}, +${length}) is not all mapped`);
+    // Moving the middle of a region leaves two pieces of it behind.
+    this.regions.checkRoom(3);
+    if (newLength < length) this.unmap(address + newLength, length - newLength);
+    const kept = Math.min(length, newLength);
+    const end = address + kept;
     // An entry moves whole, so each block keeps its alignment: the target is congruent to the
     // address modulo the largest block the range can hold.
-    const alignment = length >= gigaPageBytes ? gigaPageBytes : length >= hugePageBytes ? hugePageBytes : pageBytes;
-    const target = this.regions.findHole(length, alignment, address % alignment);
-    if (target < 0) throw new OutOfMemoryError(length, this.tables.allocator.freeFrames() * pageBytes);
+    const alignment = kept >= gigaPageBytes ? gigaPageBytes : kept >= hugePageBytes ? hugePageBytes : pageBytes;
+    const target = this.regions.findHole(newLength, alignment, address % alignment);
+    if (target < 0) throw new OutOfMemoryError(newLength, this.tables.allocator.freeFrames() * pageBytes);
     const moved = this.regions.within(address, end);
     // Consecutive entries land in one destination table: look it up once per table.
     let tableOf = -1;
@@ -217,6 +225,11 @@ export class Mapper {
       this.regions.add({ ...region, start: start - address + target, end: stop - address + target });
     }
     this.endChange();
+    if (newLength > length) {
+      const last = moved[moved.length - 1]!;
+      this.regions.add({ ...last, start: target + length, end: target + newLength, guard: false });
+      this.reserve(target + length, target + newLength, flagsOf(last.protection), last.huge);
+    }
     return target;
   }
 

@@ -19,6 +19,14 @@ import { levelSpanBytes, pageBytes, tableEntriesCount } from './limits.js';
 import { entryOf, frameOf, hugeAllowed, leaf, present, protectionBits, reserved } from './page-entry.js';
 import { type PhysicalMemory, rootTableWord } from './physical-memory.js';
 
+/** Tables and mapped pages of each size, as the page tables hold them now. */
+export interface TableCensus {
+  readonly tables: number;
+  readonly pages4k: number;
+  readonly pages2m: number;
+  readonly pages1g: number;
+}
+
 /** Words of a page table (two per entry). */
 const tableWords = tableEntriesCount * 2;
 /** Buddy order of a page of each level: 4 KiB, 2 MiB, 1 GiB. */
@@ -136,6 +144,27 @@ export class PageTables {
     if (Atomics.compareExchange(this.words, word, entry, entryOf(table, present)) === entry) this.memory.count('splits');
     else this.lostRace(() => cache.give(table));
     return true;
+  }
+
+  /**
+   * What the tables hold now, by walking them: tables, and pages of each size. For status, not for
+   * hot paths: it visits every table.
+   */
+  census(): TableCensus {
+    const census = { tables: 0, pages4k: 0, pages2m: 0, pages1g: 0 };
+    const visit = (table: number, level: number): void => {
+      census.tables++;
+      for (let index = 0; index < tableEntriesCount; index++) {
+        const entry = Atomics.load(this.words, this.entryWord(table, index));
+        if ((entry & present) === 0) continue;
+        if (level > 0 && (entry & leaf) === 0) visit(frameOf(entry), level - 1);
+        else if (level === 0) census.pages4k++;
+        else if (level === 1) census.pages2m++;
+        else census.pages1g++;
+      }
+    };
+    visit(this.root, 3);
+    return census;
   }
 
   /** Another CPU changed the entry first: give back what was made for it. */

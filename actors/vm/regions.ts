@@ -12,8 +12,9 @@
  * ```
  */
 import { assert } from '../../ground/assert.js';
+import { VmArgumentError } from './errors.js';
 import type { VmProtection } from '../../protocols/vm.js';
-import { virtualAddressBits } from './limits.js';
+import { regionsCountMax, virtualAddressBits } from './limits.js';
 
 /** What a mapping's pages allow: nothing, reads, or reads and writes. */
 export type Protection = VmProtection;
@@ -37,6 +38,13 @@ export class Regions {
 
   get all(): readonly Region[] {
     return this.list;
+  }
+
+  /** Throws VmArgumentError unless `more` regions fit within the bound (ENOMEM past vm.max_map_count on Linux). */
+  checkRoom(more: number): void {
+    if (this.list.length + more > regionsCountMax) {
+      throw new VmArgumentError(`the address space holds at most ${regionsCountMax} regions (mappings, guard pages and their pieces); unmap some first`);
+    }
   }
 
   /**
@@ -66,21 +74,19 @@ export class Regions {
 
   add(region: Region): void {
     assert(region.start < region.end && !this.overlaps(region.start, region.end), 'regions never overlap');
+    assert(this.list.length < regionsCountMax, 'the mapper checks the bound on regions before it adds one');
     const at = this.list.findIndex((other) => other.start > region.start);
     if (at < 0) this.list.push(region);
     else this.list.splice(at, 0, region);
   }
 
-  /** Cuts `[start, end)` out of every region, keeping what lies outside it; returns the regions that lay inside entirely. */
-  remove(start: number, end: number): Region[] {
-    const gone: Region[] = [];
+  /** Cuts `[start, end)` out of every region, keeping what lies outside it. */
+  remove(start: number, end: number): void {
     for (const region of this.within(start, end)) {
       this.list.splice(this.list.indexOf(region), 1);
       if (region.start < start) this.add({ ...region, end: start });
       if (region.end > end) this.add({ ...region, start: end });
-      if (region.start >= start && region.end <= end) gone.push(region);
     }
-    return gone;
   }
 
   /** Sets the protection of `[start, end)`, splitting regions at its ends. */

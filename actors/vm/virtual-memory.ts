@@ -22,6 +22,7 @@ import { mapperName, type MapperMsg } from './mapper-actor.js';
 import type { MemoryAccess } from './memory-access.js';
 import type { KernelCore } from '../runtime/kernel-core.js';
 import { allocationWaitMsDefault, pageBytes } from './limits.js';
+import { orderOfLevel, type TableCensus } from './page-tables.js';
 import { OutOfMemoryError } from './errors.js';
 import { type Reclaim, reclaimerName, type ReclaimerMsg, type ShrinkRequest, shrinkDeadlineMs } from './reclaimer.js';
 import type { VmCpu } from './vm-cpu.js';
@@ -36,6 +37,10 @@ export interface MappedRange {
 export interface VmStats {
   readonly physicalBytes: number;
   readonly freeBytes: number;
+  /** Free runs of each page size the allocator could hand out now (a 1 GiB block holds 512 runs of 2 MiB). */
+  readonly freeRuns: { readonly '2m': number; readonly '1g': number };
+  /** What the page tables hold now: the tables themselves, and mapped pages of each size. */
+  readonly used: TableCensus;
   /** Freed by a change, waiting for every CPU to acknowledge it. */
   readonly retiredBytes: number;
   readonly mappings: number;
@@ -53,6 +58,12 @@ export interface VmStats {
   readonly tlbMisses: number;
   /** The pressure state, reclaim rounds and shrinkers (on the VM's CPU; null elsewhere). */
   readonly pressure: ReturnType<Reclaim['stats']> | null;
+}
+
+/** Runs of 2 MiB and 1 GiB in free blocks counted by order. */
+function freeRunsOf(blocksByOrder: readonly number[]): VmStats['freeRuns'] {
+  const runsOf = (order: number) => blocksByOrder.reduce((runs, count, have) => (have >= order ? runs + count * 2 ** (have - order) : runs), 0);
+  return { '2m': runsOf(orderOfLevel[1]!), '1g': runsOf(orderOfLevel[2]!) };
 }
 
 /** An out-of-memory failure, as thrown here or as it crossed from another CPU (by its code). */
@@ -124,9 +135,12 @@ export class VirtualMemory {
     await this.mapper().ask({ type: 'vm.protect', address, length, protection });
   }
 
-  /** Moves a mapping by rewriting its entries (no byte copied); resolves with its new address. */
-  mremap(address: number, length: number): Promise<number> {
-    return this.mapper().ask({ type: 'vm.move', address, length });
+  /**
+   * Moves a mapping by rewriting its entries (no byte copied); resolves with its new address. With
+   * `newLength` it shrinks or grows too, as mremap(2) with MREMAP_MAYMOVE.
+   */
+  mremap(address: number, length: number, newLength = length): Promise<number> {
+    return this.mapper().ask({ type: 'vm.move', address, length, newLength });
   }
 
   /** The dirty pages of a range, cleared unless `clear` is false (what OSv gives the JVM's collector). */
@@ -152,6 +166,8 @@ export class VirtualMemory {
     return {
       physicalBytes: physical.framesCount * pageBytes,
       freeBytes: this.vm.memory.freeFrames() * pageBytes,
+      freeRuns: freeRunsOf(this.vm.memory.allocator.freeBlocksByOrder()),
+      used: this.vm.memory.tables.census(),
       retiredBytes: (mapper?.retiredFrames ?? 0) * pageBytes,
       mappings: mapper?.regions.all.filter((region) => !region.guard).length ?? 0,
       ...(Object.fromEntries(counterNames.map((name) => [name, counters[name]])) as Pick<VmStats, (typeof counterNames)[number]>),

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { CpuMemory, createPhysicalMemory } from '../../../actors/vm/cpu-memory.js';
 import { OutOfMemoryError, SegmentationFault, VmArgumentError } from '../../../actors/vm/errors.js';
-import { gigaPageBytes, hugePageBytes, pageBytes } from '../../../actors/vm/limits.js';
+import { gigaPageBytes, hugePageBytes, pageBytes, regionsCountMax } from '../../../actors/vm/limits.js';
 import { Mapper } from '../../../actors/vm/mapper.js';
 import type { Protection } from '../../../actors/vm/regions.js';
 import { stressSize } from '../../helpers/stress.js';
@@ -36,7 +36,7 @@ type Op =
   | { kind: 'map'; pages: number; protection: Protection; huge: boolean; guard: boolean }
   | { kind: 'unmap'; pick: number; from: number; pages: number }
   | { kind: 'protect'; pick: number; from: number; pages: number; protection: Protection }
-  | { kind: 'move'; pick: number }
+  | { kind: 'move'; pick: number; resize: number }
   | { kind: 'write'; pick: number; offset: number; length: number; seed: number }
   | { kind: 'read'; pick: number; offset: number; length: number }
   | { kind: 'dirty'; pick: number };
@@ -61,7 +61,7 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
     pages: fc.integer({ min: 1, max: 600 }),
     protection: fc.constantFrom(...protections),
   }),
-  fc.record({ kind: fc.constant('move' as const), pick }),
+  fc.record({ kind: fc.constant('move' as const), pick, resize: fc.integer({ min: -3, max: 3 }) }),
   fc.record({ kind: fc.constant('write' as const), pick, offset: nearStart, length: fc.integer({ min: 1, max: 9000 }), seed: fc.nat({ max: 255 }) }),
   fc.record({
     kind: fc.constant('read' as const),
@@ -123,12 +123,19 @@ function runAgainstModel(ops: readonly Op[]): void {
           expect(() => mapper.move(target.address, target.length)).to.throw(VmArgumentError);
           break;
         }
-        const moved = mapper.move(target.address, target.length);
+        // Shrink or grow by up to 3 pages, keeping at least one.
+        const newLength = Math.max(pageBytes, target.length + op.resize * pageBytes);
+        const kept = Math.min(target.length, newLength);
+        const lastProtection = model.pages.get((target.address + kept) / pageBytes - 1)!.protection;
+        const moved = mapper.move(target.address, target.length, newLength);
         // Each block keeps its alignment: the largest block the length can hold.
-        const alignment = target.length >= hugePageBytes ? hugePageBytes : pageBytes;
+        const alignment = kept >= hugePageBytes ? hugePageBytes : pageBytes;
         expect(moved % alignment).to.equal(target.address % alignment);
-        model.move(target.address, target.length, moved);
+        if (newLength < target.length) model.unmap(target.address + newLength, target.length - newLength);
+        model.move(target.address, kept, moved);
+        if (newLength > target.length) model.map(moved + target.length, newLength - target.length, lastProtection, false);
         target.address = moved;
+        target.length = newLength;
         break;
       }
       case 'write': {
@@ -284,6 +291,18 @@ describe('vm: address space (one CPU)', () => {
     expect(mapper.collectDirty(moved, hugePageBytes)).to.deep.equal([{ address: moved, bytes: hugePageBytes }]);
   });
 
+  it('moves and grows a mapping: the new tail reads as zero', () => {
+    const { memory, mapper } = machine();
+    const address = mapper.map(2 * pageBytes);
+    memory.access.writeU8(address + pageBytes, 7);
+    const moved = mapper.move(address, 2 * pageBytes, 5 * pageBytes);
+    expect(memory.access.readU8(moved + pageBytes)).to.equal(7);
+    memory.access.writeU8(moved + 4 * pageBytes, 9);
+    expect(memory.access.readU8(moved + 3 * pageBytes)).to.equal(0);
+    const shrunk = mapper.move(moved, 5 * pageBytes, pageBytes);
+    expectFault(() => memory.access.readU8(shrunk + pageBytes), 'unmapped');
+  });
+
   it('collects the dirty pages of a range and clears them', () => {
     const { memory, mapper } = machine();
     const address = mapper.map(8 * pageBytes, { huge: false });
@@ -317,6 +336,26 @@ describe('vm: address space (one CPU)', () => {
     expect(() => memory.access.view(address, 4 * pageBytes)).to.throw(VmArgumentError, /contiguous/);
     mapper.release(mapper.generation);
     expectFramesAccounted(vm);
+  });
+
+  it('a populated mapping that runs out of frames half way is taken back whole', () => {
+    const vm = machine(4 << 20);
+    const { memory, mapper } = vm;
+    expect(() => mapper.map(8 << 20, { populate: true, huge: false, guard: true })).to.throw(OutOfMemoryError);
+    expect(mapper.regions.all).to.have.length(0);
+    mapper.release(mapper.generation);
+    expect(memory.freeFrames()).to.equal(memory.physical.framesCount - 1);
+  });
+
+  it('refuses a change past the bound on regions, as Linux past vm.max_map_count', () => {
+    const { mapper } = machine();
+    const address = mapper.map(2 * pageBytes);
+    // Filled behind the mapper's back, far above the mapping: 65 536 real mappings would take a
+    // while through the list's linear searches, and the bound is what is under test.
+    const list = (mapper.regions as unknown as { list: object[] }).list;
+    for (let i = list.length; i < regionsCountMax - 1; i++) list.push({ start: 2 ** 47 + i * pageBytes, end: 2 ** 47 + (i + 1) * pageBytes, guard: false });
+    expect(() => mapper.protect(address, pageBytes, 'read')).to.throw(VmArgumentError, /at most 65536 regions/);
+    expect(() => mapper.map(pageBytes, { guard: true })).to.throw(VmArgumentError, /at most 65536 regions/);
   });
 
   it('a fault with no frame left is a typed out-of-memory error', () => {

@@ -30,6 +30,9 @@ describe('vm: the subsystem', () => {
       await kernel.runUntil(vm.mprotect(address, pageBytes, 'read'));
       expect(() => vm.memory.writeU32(address, 8)).to.throw(SegmentationFault, /read-only/);
       expect(await kernel.runUntil(vm.dirtyPages(address, 2 * pageBytes))).to.deep.equal([{ address, bytes: pageBytes }]);
+      // One page backed, under a table of each level.
+      expect(vm.stats().used).to.deep.equal({ tables: 4, pages4k: 1, pages2m: 0, pages1g: 0 });
+      expect(vm.stats().freeRuns['2m']).to.be.above(0);
       await kernel.runUntil(vm.munmap(address, 2 * pageBytes));
       expect(() => vm.memory.readU32(address)).to.throw(SegmentationFault, /nothing is mapped/);
       const status = kernel.status() as unknown as { subsystems?: Record<string, unknown> } & Record<string, unknown>;
