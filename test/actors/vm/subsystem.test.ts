@@ -4,7 +4,9 @@ import { supervisor, type SupervisorMsg } from '../../../supervisors/index.js';
 import { virtualMemory } from '../../../actors/vm/subsystem.js';
 import { SegmentationFault, VmArgumentError } from '../../../actors/vm/errors.js';
 import { hugePageBytes, pageBytes } from '../../../actors/vm/limits.js';
-import { CpuMemory } from '../../../actors/vm/cpu-memory.js';
+import { CpuMemory, createPhysicalMemory } from '../../../actors/vm/cpu-memory.js';
+import { VmCpu } from '../../../actors/vm/vm-cpu.js';
+import type { FrameRouting } from '../../../actors/cpu/frame-registry.js';
 import { eventually } from '../../helpers/eventually.js';
 import { stressSize } from '../../helpers/stress.js';
 import { collectFailures, shutdown } from '../../helpers/kernel.js';
@@ -43,6 +45,27 @@ describe('vm: the subsystem', () => {
       expect(JSON.stringify(status)).to.include('"faults4k":1');
     });
 
+    it('on simulated CPUs, a TLB shootdown frees the frames, the other CPU faults, and the run replays from its seed', async () => {
+      const run = async (seed: number) => {
+        kernel = await Kernel.boot({ mode: 'simulated', seed, cpus: 2, modules, subsystems: withVm() });
+        const vm = kernel.subsystem(virtualMemory);
+        const address = await kernel.runUntil(vm.mmap(4 * pageBytes, { huge: false }));
+        const toucher = kernel.spawn(Toucher, { cpu: 1 });
+        expect(await kernel.runUntil(toucher.ask({ type: 'touch', address, pages: 4, value: 1 }))).to.equal(4);
+        await kernel.runUntil(vm.munmap(address, 4 * pageBytes));
+        await kernel.runUntilIdle();
+        const after = vm.stats();
+        const error = await kernel.runUntil(toucher.ask({ type: 'read', address })).catch((thrown: unknown) => thrown);
+        await shutdown(kernel);
+        return { retiredAfter: after.retiredBytes, freeBytes: after.freeBytes, shootdowns: after.shootdowns, error: String(error) };
+      };
+      const first = await run(7);
+      expect(first.retiredAfter).to.equal(0);
+      expect(first.freeBytes).to.equal((64 << 20) - pageBytes);
+      expect(first.error).to.match(/segmentation fault: read at/);
+      expect(await run(7)).to.deep.equal(first);
+    });
+
     it('answers a bad request with its typed error, and goes on', async () => {
       kernel = await Kernel.boot({ mode: 'simulated', subsystems: withVm() });
       const vm = kernel.subsystem(virtualMemory);
@@ -77,6 +100,35 @@ describe('vm: the subsystem', () => {
       expect(await kernel.runUntil(bystander.ask({ type: 'touch', address, pages: 2, value: 3 }))).to.equal(2);
       expect(vm.memory.readU32(address + pageBytes)).to.equal(3);
     });
+  });
+
+  it('frames a change freed wait until every other CPU that is up has acknowledged it', () => {
+    const buffers = createPhysicalMemory(8 << 20, 3);
+    const sent: { cpu: number; generation: number }[] = [];
+    const down = new Set<number>();
+    const routing = {
+      cpus: 3,
+      isDown: (cpu: number) => down.has(cpu),
+      send: (cpu: number, message: { generation: number }) => sent.push({ cpu, generation: message.generation }),
+    };
+    const home = new VmCpu(buffers, 0, routing as unknown as FrameRouting);
+    const others = [1, 2].map((cpu) => new VmCpu(buffers, cpu, routing as unknown as FrameRouting));
+    const mapper = home.mapper!;
+    const address = mapper.map(4 * pageBytes);
+    others[0]!.memory.access.writeU8(address, 1);
+    mapper.unmap(address, 4 * pageBytes);
+    expect(home.changed()).to.equal(true, 'frames wait');
+    expect(sent.map((s) => s.cpu)).to.deep.equal([1, 2]);
+    const retired = mapper.retiredFrames;
+    expect(retired).to.be.above(0);
+    others[0]!.acknowledge(mapper.generation);
+    expect(home.changed()).to.equal(true, 'CPU 2 has not acknowledged');
+    expect(mapper.retiredFrames).to.equal(retired);
+    // A CPU that went down is not waited for.
+    down.add(2);
+    expect(home.changed()).to.equal(false);
+    expect(mapper.retiredFrames).to.equal(0);
+    expect(home.memory.freeFrames()).to.equal(home.memory.physical.framesCount - 1);
   });
 
   describe('on worker CPUs', function () {
