@@ -217,7 +217,8 @@ export class MemoryAccess {
 }
 
 function aligned(address: number, bytes: number): number {
-  if (address % bytes !== 0)
+  // The low 32 bits decide alignment; `%` on an address past 2^32 would be a floating-point remainder.
+  if (((address >>> 0) & (bytes - 1)) !== 0)
     throw new VmArgumentError(`a ${bytes * 8}-bit access needs an address that is a multiple of ${bytes}, got 0x${address.toString(16)}`);
   return address;
 }
