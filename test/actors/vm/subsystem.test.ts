@@ -10,12 +10,14 @@ import type { FrameRouting } from '../../../actors/cpu/frame-registry.js';
 import { eventually } from '../../helpers/eventually.js';
 import { stressSize } from '../../helpers/stress.js';
 import { collectFailures, shutdown } from '../../helpers/kernel.js';
-import { BufferUser, Toucher, type BufferUserMsg, type ToucherMsg } from './fixtures/vm-actors.js';
+import { BufferUser, Hammer, Toucher, type BufferUserMsg, type ToucherMsg } from './fixtures/vm-actors.js';
 import { framesHeld } from './vm-model.js';
 
 const modules = [new URL('./fixtures/vm-actors.js', import.meta.url)];
 /** Pages two CPUs fault at once (VM_FAULT_PAGES): 2 048 under npm test, 32 768 (128 MiB) under test:stress. */
 const pages = stressSize('VM_FAULT_PAGES', { ci: 2_048, full: 32_768 });
+/** Rounds of map, protect, move and unmap under another CPU's writes (VM_CHURN_ROUNDS). */
+const churnRounds = stressSize('VM_CHURN_ROUNDS', { ci: 200, full: 5_000 });
 const withVm = (physicalBytes = 64 << 20) => [...defaultSubsystems, configure(virtualMemory, { physicalBytes })];
 
 describe('vm: the subsystem', () => {
@@ -161,6 +163,46 @@ describe('vm: the subsystem', () => {
       await vm.munmap(address, pages * pageBytes);
       // The frames come back once both worker CPUs have acknowledged the shootdown.
       await eventually(() => (vm.stats().retiredBytes === 0 ? true : undefined));
+      expect(memory.freeFrames()).to.equal(memory.physical.framesCount - 1);
+    });
+
+    it(`a CPU writing pages while CPU 0 maps, unmaps, moves and protects them ${churnRounds} times loses no frame`, async () => {
+      kernel = await Kernel.boot({ cpus: 2, modules, subsystems: withVm() });
+      const vm = kernel.subsystem(virtualMemory);
+      const pagesAtOnce = 64;
+      // One place, mapped again and again: the writer's addresses are sometimes mapped, sometimes not.
+      const at = await vm.mmap(pagesAtOnce * pageBytes, { huge: false });
+      await vm.munmap(at, pagesAtOnce * pageBytes);
+      const hammer = await kernel.spawned(kernel.spawn(Hammer, { cpu: 1 }));
+      // Short turns, one after another: between two, CPU 1 acknowledges the changes it saw, and the
+      // frames they freed come back (a turn that never ended would hold them back, as a long RCU
+      // read-side section holds back a grace period).
+      let churning = true;
+      const hammering = (async () => {
+        const totals = { touched: 0, faulted: 0, turns: 0 };
+        while (churning) {
+          const { touched, faulted } = await hammer.ask({ type: 'hammer', address: at, pages: pagesAtOnce, rounds: 4 });
+          totals.touched += touched;
+          totals.faulted += faulted;
+          totals.turns++;
+        }
+        return totals;
+      })();
+      for (let churned = 0; churned < churnRounds; churned++) {
+        const address = await vm.mmap(pagesAtOnce * pageBytes, { huge: false, at });
+        await vm.mprotect(address + 8 * pageBytes, 8 * pageBytes, churned % 2 === 0 ? 'read' : 'none');
+        const moved = await vm.mremap(address + 32 * pageBytes, 16 * pageBytes);
+        await vm.munmap(moved, 16 * pageBytes);
+        await vm.munmap(address, 32 * pageBytes);
+        await vm.munmap(address + 48 * pageBytes, 16 * pageBytes);
+      }
+      churning = false;
+      const { touched, faulted, turns } = await hammering;
+      expect(touched + faulted).to.equal(turns * 4 * pagesAtOnce);
+      expect(vm.stats().mappings).to.equal(0);
+      // Every frame comes back once CPU 1 has acknowledged the last change.
+      await eventually(() => (vm.stats().retiredBytes === 0 ? true : undefined));
+      const memory = new CpuMemory(kernel.subsystems.find((s) => s.name === 'vm')!.options.buffers!, 0);
       expect(memory.freeFrames()).to.equal(memory.physical.framesCount - 1);
     });
 
