@@ -41,9 +41,11 @@ export class VmCpu {
   }
 
   /**
-   * After a change on the VM's CPU: sends the new generation to each CPU that has not acknowledged
-   * it (again, if it was sent before and is still awaited), and releases what every CPU let go.
-   * Returns whether retired frames still wait for an acknowledgement.
+   * After a change on the VM's CPU, or an acknowledgement: sends the newest generation to each CPU
+   * that has not acknowledged it, and releases what every CPU let go. One shootdown at a time is
+   * out to a CPU: changes made while it is out wait for its answer and go in the next one, so a burst
+   * of changes costs each CPU one or two frames. `resend` sends again what is out (it may be lost
+   * with a CPU that restarted). Returns whether retired frames still wait for an acknowledgement.
    */
   changed(resend = false): boolean {
     const mapper = this.mapper;
@@ -51,8 +53,9 @@ export class VmCpu {
     const generation = mapper.generation;
     if (this.routing !== null && mapper.retiredFrames > 0) {
       for (let cpu = 0; cpu < this.memory.physical.cpus; cpu++) {
-        if (cpu === this.cpu || this.routing.isDown(cpu) || this.acknowledged(cpu) >= generation) continue;
-        if (this.sent[cpu]! >= generation && !resend) continue;
+        const acknowledged = this.acknowledged(cpu);
+        if (cpu === this.cpu || this.routing.isDown(cpu) || acknowledged >= generation) continue;
+        if (this.sent[cpu]! > acknowledged && !resend) continue;
         this.sent[cpu] = generation;
         this.routing.send(cpu, { type: VM_SHOOTDOWN, generation });
       }
