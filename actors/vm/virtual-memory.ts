@@ -94,7 +94,7 @@ export class VirtualMemory {
     const deadlineAt = this.kernel.clock.now() + waitMs;
     for (;;) {
       try {
-        return await this.mapper().ask({ type: 'vm.map', length, ...mapOptions });
+        return await (await this.mapper()).ask({ type: 'vm.map', length, ...mapOptions });
       } catch (error) {
         const left = deadlineAt - this.kernel.clock.now();
         if (!isOutOfMemory(error) || options.populate !== true || left <= 0) throw error;
@@ -107,9 +107,9 @@ export class VirtualMemory {
    * Resolves once `bytes` are free, asking the shrinkers for them, or fails with an `out-of-memory`
    * error after `deadlineMs` (default 1 s).
    */
-  waitForMemory(bytes: number, options: { readonly deadlineMs?: number } = {}): Promise<number> {
+  async waitForMemory(bytes: number, options: { readonly deadlineMs?: number } = {}): Promise<number> {
     const deadlineMs = options.deadlineMs ?? allocationWaitMsDefault;
-    return this.reclaimer().ask({ type: 'vm.wait-for-memory', bytes, deadlineMs }, { deadlineMs: deadlineMs + shrinkDeadlineMs * 2 });
+    return (await this.reclaimer()).ask({ type: 'vm.wait-for-memory', bytes, deadlineMs }, { deadlineMs: deadlineMs + shrinkDeadlineMs * 2 });
   }
 
   /**
@@ -117,35 +117,35 @@ export class VirtualMemory {
    * back, as OSv's shrinker API does: the reclaimer asks it when free memory runs low.
    */
   async registerShrinker(name: string, shrinker: ActorRef<ShrinkRequest>): Promise<void> {
-    await this.reclaimer().ask({ type: 'vm.register-shrinker', name, shrinker });
+    await (await this.reclaimer()).ask({ type: 'vm.register-shrinker', name, shrinker });
   }
 
   /** Stops asking `shrinker`; resolves with whether it was registered. */
-  unregisterShrinker(shrinker: ActorRef<ShrinkRequest>): Promise<boolean> {
-    return this.reclaimer().ask({ type: 'vm.unregister-shrinker', shrinker });
+  async unregisterShrinker(shrinker: ActorRef<ShrinkRequest>): Promise<boolean> {
+    return (await this.reclaimer()).ask({ type: 'vm.unregister-shrinker', shrinker });
   }
 
   /** Unmaps a range; its frames return once every CPU has let go. */
   async munmap(address: number, length: number): Promise<void> {
-    await this.mapper().ask({ type: 'vm.unmap', address, length });
+    await (await this.mapper()).ask({ type: 'vm.unmap', address, length });
   }
 
   /** Sets the protection of a range that lies within mappings. */
   async mprotect(address: number, length: number, protection: VmProtection): Promise<void> {
-    await this.mapper().ask({ type: 'vm.protect', address, length, protection });
+    await (await this.mapper()).ask({ type: 'vm.protect', address, length, protection });
   }
 
   /**
    * Moves a mapping by rewriting its entries (no byte copied); resolves with its new address. With
    * `newLength` it shrinks or grows too, as mremap(2) with MREMAP_MAYMOVE.
    */
-  mremap(address: number, length: number, newLength = length): Promise<number> {
-    return this.mapper().ask({ type: 'vm.move', address, length, newLength });
+  async mremap(address: number, length: number, newLength = length): Promise<number> {
+    return (await this.mapper()).ask({ type: 'vm.move', address, length, newLength });
   }
 
   /** The dirty pages of a range, cleared unless `clear` is false (what OSv gives the JVM's collector). */
-  dirtyPages(address: number, length: number, options: { readonly clear?: boolean } = {}): Promise<DirtyRange[]> {
-    return this.mapper().ask({ type: 'vm.dirty', address, length, clear: options.clear ?? true });
+  async dirtyPages(address: number, length: number, options: { readonly clear?: boolean } = {}): Promise<DirtyRange[]> {
+    return (await this.mapper()).ask({ type: 'vm.dirty', address, length, clear: options.clear ?? true });
   }
 
   /**
@@ -177,17 +177,38 @@ export class VirtualMemory {
     };
   }
 
-  private mapper(): ActorRef<MapperMsg> {
+  private mapper(): ActorRef<MapperMsg> | Promise<ActorRef<MapperMsg>> {
     return this.vmActor<MapperMsg>(mapperName);
   }
 
-  private reclaimer(): ActorRef<ReclaimerMsg> {
+  private reclaimer(): ActorRef<ReclaimerMsg> | Promise<ActorRef<ReclaimerMsg>> {
     return this.vmActor<ReclaimerMsg>(reclaimerName);
   }
 
-  private vmActor<M extends Message>(name: string): ActorRef<M> {
+  /**
+   * The VM actor named `name`: at once when it is known here. On another CPU than the mapper's, its
+   * name may not have arrived yet right after boot: wait for it, up to `vmActorWaitMs`.
+   */
+  private vmActor<M extends Message>(name: string): ActorRef<M> | Promise<ActorRef<M>> {
     const ref = this.kernel.lookup<M>(name);
-    if (ref === undefined) throw new UsageError(`the VM's ${name} is not running: the kernel is stopping, or the vm subsystem gave up`);
-    return ref;
+    if (ref !== undefined) return ref;
+    if (this.reclaim !== null) return Promise.reject(notRunning(name));
+    return new Promise((resolve, reject) => {
+      const startedMs = this.kernel.clock.now();
+      const look = (): void => {
+        const found = this.kernel.lookup<M>(name);
+        if (found !== undefined) resolve(found);
+        else if (this.kernel.clock.now() - startedMs >= vmActorWaitMs) reject(notRunning(name));
+        else this.kernel.clock.setTimer(1, look);
+      };
+      look();
+    });
   }
+}
+
+/** How long a CPU waits for the name of a VM actor of another CPU, in ms. */
+const vmActorWaitMs = 1_000;
+
+function notRunning(name: string): UsageError {
+  return new UsageError(`the VM's ${name} is not running: the kernel is stopping, or the vm subsystem gave up`);
 }

@@ -1,6 +1,6 @@
 /**
  * The VM on one CPU: its handles on the shared memory, and its half of the TLB shootdown. On the
- * VM's CPU (CPU 0) it also holds the Mapper, whose frames freed by a change wait until every other
+ * mapper's CPU (CPU 0 unless the options say) it also holds the Mapper, whose frames freed by a change wait until every other
  * CPU that is up has acknowledged the change's generation (`vm.shootdown` out, `vm.acknowledged`
  * back, frames.ts). A CPU acknowledges when the frame reaches it, between two turns: whatever access
  * or view an earlier turn had is over, and its TLB is flushed.
@@ -19,9 +19,6 @@ import { CpuMemory } from './cpu-memory.js';
 import { Mapper } from './mapper.js';
 import type { PhysicalMemoryBuffers } from './physical-memory.js';
 
-/** The CPU whose mapper actor writes the structure of the address space. */
-export const vmCpu = 0;
-
 export class VmCpu {
   readonly memory: CpuMemory;
   /** The single writer of the structure: on the VM's CPU only. */
@@ -33,10 +30,12 @@ export class VmCpu {
     buffers: PhysicalMemoryBuffers,
     readonly cpu: number,
     private readonly routing: FrameRouting | null,
+    /** The CPU of the mapper actor, the one writer of the structure. */
+    mapperCpu = 0,
   ) {
-    assert(cpu < buffers.cpus, () => `cpu ${cpu} has no place in a VM made for ${buffers.cpus} CPUs`);
+    assert(cpu < buffers.cpus && mapperCpu < buffers.cpus, () => `cpus ${cpu} and ${mapperCpu} must have a place in a VM made for ${buffers.cpus} CPUs`);
     this.memory = new CpuMemory(buffers, cpu);
-    this.mapper = cpu === vmCpu ? new Mapper(this.memory.tables, this.memory.cache, this.memory.access) : null;
+    this.mapper = cpu === mapperCpu ? new Mapper(this.memory.tables, this.memory.cache, this.memory.access) : null;
     this.sent = new Array<number>(buffers.cpus).fill(0);
   }
 

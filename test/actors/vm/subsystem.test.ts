@@ -206,6 +206,31 @@ describe('vm: the subsystem', () => {
       expect(memory.freeFrames()).to.equal(memory.physical.framesCount - 1);
     });
 
+    it('runs its mapper on a worker CPU when told: the main thread and the other CPUs map through it', async () => {
+      kernel = await Kernel.boot({ cpus: 3, modules, subsystems: [...defaultSubsystems, configure(virtualMemory, { physicalBytes: 16 << 20, mapperCpu: 2 })] });
+      const vm = kernel.subsystem(virtualMemory);
+      // Right after boot the mapper's name may still be on its way from CPU 2: the call waits for it.
+      const address = await vm.mmap(2 * pageBytes);
+      expect(kernel.lookup('vm.mapper')!.pid).to.satisfy((pid: number) => Math.floor((pid % 2 ** 32) / 2 ** 24) === 2);
+      const toucher: ActorRef<ToucherMsg> = kernel.spawn(Toucher, { cpu: 1 });
+      expect(await toucher.ask({ type: 'touch', address, pages: 2, value: 4 })).to.equal(2);
+      expect(vm.memory.readU32(address + pageBytes)).to.equal(4);
+      await vm.munmap(address, 2 * pageBytes);
+      expect(() => vm.memory.readU32(address)).to.throw(SegmentationFault);
+      expect((await kernel.cpuStatuses()).map((status) => (status.subsystems as Record<string, { pressure: unknown }>).vm!.pressure !== null)).to.deep.equal([
+        false,
+        false,
+        true,
+      ]);
+    });
+
+    it('refuses a mapper CPU the kernel does not have', async () => {
+      const error = await Kernel.boot({ cpus: 2, subsystems: [...defaultSubsystems, configure(virtualMemory, { mapperCpu: 2 })] }).catch(
+        (thrown: unknown) => thrown,
+      );
+      expect(error).to.be.instanceOf(VmArgumentError).with.property('message').that.includes('mapperCpu must be one of');
+    });
+
     it('a CPU faults on an address another CPU unmapped, though its TLB had it', async () => {
       kernel = await Kernel.boot({ cpus: 2, modules, subsystems: withVm() });
       const vm = kernel.subsystem(virtualMemory);
