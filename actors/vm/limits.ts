@@ -30,6 +30,12 @@ export const physicalBytesMax = 2 ** 32;
 export const physicalBytesMin = 2 << 20;
 /** Physical memory of a VM that does not say, in bytes (memcached's default cache is 64 MiB too). */
 export const physicalBytesDefault = 64 << 20;
+/**
+ * Mappings of at least this many bytes keep whole 2 MiB blocks to themselves (no other mapping is
+ * placed in the rest of their last block), so that moving one moves whole page tables: one entry per
+ * 2 MiB instead of one per 4 KiB page. Below it, mappings pack densely. Only addresses are spent.
+ */
+export const blockHoldingBytesMin = 1 << 20;
 /** Orders of the buddy allocator: blocks of 2^0 to 2^18 frames (4 KiB to 1 GiB). */
 export const frameOrdersCount = 19;
 /** Frames a CPU keeps in its own cache, at most: the fault path takes from it without the lock. */
@@ -66,3 +72,7 @@ assert(physicalBytesMax / pageBytes <= 2 ** 23, 'every frame number fits in the 
 assert(frameCacheBatchFrames * 2 <= frameCacheFramesMax, 'a cache holds two batches, so a refill and a drain never chase each other');
 assert(isPowerOfTwo(tlbEntriesCount), 'the TLB indexes with a mask');
 assert(watermarkLowShare > 0 && watermarkLowShare < 1, 'the low watermark is a share of memory');
+assert(
+  blockHoldingBytesMin % pageBytes === 0 && blockHoldingBytesMin <= hugePageBytes,
+  'mappings that hold blocks are whole pages, at most one block long at least',
+);

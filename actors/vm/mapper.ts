@@ -22,7 +22,7 @@
 import { assert } from '../../ground/assert.js';
 import { OutOfMemoryError, VmArgumentError } from './errors.js';
 import type { FrameCache } from './frame-cache.js';
-import { gigaPageBytes, hugePageBytes, levelSpanBytes, pageBytes, tableEntriesCount, virtualAddressBits } from './limits.js';
+import { blockHoldingBytesMin, gigaPageBytes, hugePageBytes, levelSpanBytes, pageBytes, tableEntriesCount, virtualAddressBits } from './limits.js';
 import type { MemoryAccess } from './memory-access.js';
 import { dirty, entryOf, frameOf, hugeAllowed, isPresent, isTable, leaf, noAccess, present, protectionBits, reserved, writable } from './page-entry.js';
 import { orderOfLevel, type PageTables } from './page-tables.js';
@@ -96,6 +96,7 @@ export class Mapper {
     const guard = options.guard === true ? pageBytes : 0;
     this.regions.checkRoom(guard > 0 ? 3 : 1);
     let start: number;
+    let holdEnd = 0;
     if (options.at !== undefined) {
       start = options.at;
       checkAddress(start);
@@ -105,14 +106,16 @@ export class Mapper {
         throw new VmArgumentError(`a fixed mapping at 0x${start.toString(16)} of ${length} bytes overlaps a mapping`);
       }
     } else {
-      const alignment = !huge ? pageBytes : length >= gigaPageBytes ? gigaPageBytes : length >= hugePageBytes ? hugePageBytes : pageBytes;
+      const holdsBlocks = guard === 0 && length >= blockHoldingBytesMin;
+      const alignment = length >= gigaPageBytes && huge ? gigaPageBytes : holdsBlocks || (huge && length >= hugePageBytes) ? hugePageBytes : pageBytes;
       // The mapping itself is aligned; its guard page sits just below it.
-      const found = this.regions.findHole(length + 2 * guard, alignment, (alignment - guard) % alignment);
+      const found = this.regions.findHole(holdsBlocks ? alignUp(length, hugePageBytes) : length + 2 * guard, alignment, (alignment - guard) % alignment);
       if (found < 0) throw new OutOfMemoryError(length, this.tables.allocator.freeFrames() * pageBytes);
       start = found + guard;
+      if (holdsBlocks) holdEnd = start + alignUp(length, hugePageBytes);
     }
     const end = start + length;
-    this.regions.add({ start, end, protection, huge, guard: false });
+    this.regions.add({ start, end, protection, huge, guard: false, ...(holdEnd > end ? { holdEnd } : {}) });
     if (guard > 0) for (const at of [start - guard, end]) this.regions.add({ start: at, end: at + guard, protection: 'none', huge: false, guard: true });
     try {
       this.reserve(start, end, flagsOf(protection), huge);
@@ -157,7 +160,7 @@ export class Mapper {
     // Protecting the middle of a region leaves it in three.
     this.regions.checkRoom(2);
     const bits = flagsOf(protection) & protectionBits;
-    this.walk(address, end, false, (word, entry) => {
+    this.walk(address, end, false, false, (word, entry) => {
       let current = entry;
       for (;;) {
         if (current === 0) return;
@@ -188,19 +191,30 @@ export class Mapper {
     if (newLength < length) this.unmap(address + newLength, length - newLength);
     const kept = Math.min(length, newLength);
     const end = address + kept;
+    // Whole 2 MiB blocks that nothing else uses move as whole tables (see blockHoldingBytesMin).
+    const blockStart = Math.floor(address / hugePageBytes) * hugePageBytes;
+    const blockEnd = alignUp(end, hugePageBytes);
+    const wholeBlocks =
+      newLength === length &&
+      kept < gigaPageBytes &&
+      this.regions.holding(blockStart, blockEnd).every((region) => region.start >= address && region.end <= end);
     // An entry moves whole, so each block keeps its alignment: the target is congruent to the
     // address modulo the largest block the range can hold.
-    const alignment = kept >= gigaPageBytes ? gigaPageBytes : kept >= hugePageBytes ? hugePageBytes : pageBytes;
-    const target = this.regions.findHole(newLength, alignment, address % alignment);
-    if (target < 0) throw new OutOfMemoryError(newLength, this.tables.allocator.freeFrames() * pageBytes);
+    const alignment = kept >= gigaPageBytes ? gigaPageBytes : kept >= hugePageBytes || wholeBlocks ? hugePageBytes : pageBytes;
+    const hole = wholeBlocks
+      ? this.regions.findHole(blockEnd - blockStart, hugePageBytes, 0)
+      : this.regions.findHole(newLength, alignment, address % alignment);
+    if (hole < 0) throw new OutOfMemoryError(newLength, this.tables.allocator.freeFrames() * pageBytes);
+    const target = wholeBlocks ? hole + (address - blockStart) : hole;
     const moved = this.regions.within(address, end);
     // Consecutive entries land in one destination table: look it up once per table.
     let tableOf = -1;
     let tableLevel = -1;
     let destinationBase = 0;
-    this.walk(address, end, false, (word, _entry, level, start) => {
+    const walked = wholeBlocks ? [blockStart, blockEnd] : [address, end];
+    this.walk(walked[0]!, walked[1]!, false, wholeBlocks, (word, _entry, level, start) => {
       // Taken by exchange: a CPU populating it at this moment either finished first (and its frame
-      // moves) or finds it gone.
+      // moves) or finds it gone. A whole table moves with whatever CPUs install in it meanwhile.
       const taken = Atomics.exchange(this.words, word, 0);
       if (taken === 0) return;
       const high = Atomics.exchange(this.words, word + 1, 0);
@@ -217,16 +231,18 @@ export class Mapper {
       this.words[destination + 1] = high;
       this.words[destination] = taken;
     });
-    this.prune(address, end);
+    this.prune(walked[0]!, walked[1]!);
     this.regions.remove(address, end);
-    for (const region of moved) {
-      const start = Math.max(region.start, address);
-      const stop = Math.min(region.end, end);
-      this.regions.add({ ...region, start: start - address + target, end: stop - address + target });
+    for (const { holdEnd, ...region } of moved) {
+      const start = Math.max(region.start, address) - address + target;
+      const stop = Math.min(region.end, end) - address + target;
+      // A region moved with its blocks keeps what it held past its end.
+      const keepsHold = wholeBlocks && holdEnd !== undefined && region.end <= end;
+      this.regions.add({ ...region, start, end: stop, ...(keepsHold ? { holdEnd: holdEnd - address + target } : {}) });
     }
     this.endChange();
     if (newLength > length) {
-      const last = moved[moved.length - 1]!;
+      const { holdEnd: _held, ...last } = moved[moved.length - 1]!;
       this.regions.add({ ...last, start: target + length, end: target + newLength, guard: false });
       this.reserve(target + length, target + newLength, flagsOf(last.protection), last.huge);
     }
@@ -241,7 +257,7 @@ export class Mapper {
     checkAddress(address);
     checkLength(length);
     const ranges: DirtyRange[] = [];
-    this.walk(address, address + length, false, (word, entry, level, start) => {
+    this.walk(address, address + length, false, false, (word, entry, level, start) => {
       if (!isPresent(entry) || (Atomics.load(this.words, word + 1) & dirty) === 0) return;
       if (clear) Atomics.and(this.words, word + 1, ~dirty);
       const last = ranges[ranges.length - 1];
@@ -273,7 +289,7 @@ export class Mapper {
 
   /** Reserves `[start, end)`, a hole, with `flags`; aligned blocks of 2 MiB and 1 GiB in one entry each. */
   private reserve(start: number, end: number, flags: number, huge: boolean): void {
-    this.walk(start, end, true, (word, entry, level) => {
+    this.walk(start, end, true, false, (word, entry, level) => {
       assert(entry === 0, 'a mapping is reserved over a hole');
       Atomics.store(this.words, word + 1, 0);
       Atomics.store(this.words, word, flags | (huge && level > 0 ? hugeAllowed : 0));
@@ -282,7 +298,7 @@ export class Mapper {
 
   /** Takes every entry of `[start, end)` away, retiring its frames, and frees the tables left empty. */
   private clear(start: number, end: number): void {
-    this.walk(start, end, false, (word, _entry, level) => {
+    this.walk(start, end, false, false, (word, _entry, level) => {
       // By exchange: whatever a CPU populating it installed meanwhile is taken too, and retired.
       const taken = Atomics.exchange(this.words, word, 0);
       if (taken === 0) return;
@@ -294,14 +310,14 @@ export class Mapper {
 
   /**
    * Calls `visit` for each entry that `[start, end)` covers whole, at the highest level it can (a
-   * page or a reserved or huge block), never for a table: it descends into tables, creating them
-   * where `create` says, and splits a block the range covers only in part.
+   * page or a reserved or huge block, and with `visitTables` a table), else it descends into
+   * tables, creating them where `create` says, and splits a block the range covers only in part.
    */
-  private walk(start: number, end: number, create: boolean, visit: Visit): void {
-    this.walkTable(this.tables.root, 3, 0, start, end, create, visit);
+  private walk(start: number, end: number, create: boolean, visitTables: boolean, visit: Visit): void {
+    this.walkTable(this.tables.root, 3, 0, start, end, create, visitTables, visit);
   }
 
-  private walkTable(table: number, level: number, base: number, start: number, end: number, create: boolean, visit: Visit): void {
+  private walkTable(table: number, level: number, base: number, start: number, end: number, create: boolean, visitTables: boolean, visit: Visit): void {
     const span = levelSpanBytes[level]!;
     const first = Math.floor((Math.max(start, base) - base) / span);
     const last = Math.floor((Math.min(end, base + span * tableEntriesCount) - 1 - base) / span);
@@ -311,8 +327,8 @@ export class Mapper {
       const word = this.tables.entryWord(table, index);
       for (;;) {
         const entry = Atomics.load(this.words, word);
-        if (isTable(entry, level)) {
-          this.walkTable(frameOf(entry), level - 1, entryStart, start, end, create, visit);
+        if (isTable(entry, level) && !(visitTables && whole && level < 3)) {
+          this.walkTable(frameOf(entry), level - 1, entryStart, start, end, create, visitTables, visit);
           break;
         }
         // Level 3 entries span 512 GiB: always tables, never blocks.
@@ -405,6 +421,10 @@ export class Mapper {
 
 function flagsOf(protection: Protection): number {
   return protection === 'none' ? reserved | noAccess : protection === 'read' ? reserved : reserved | writable;
+}
+
+function alignUp(value: number, alignment: number): number {
+  return Math.ceil(value / alignment) * alignment;
 }
 
 function checkAddress(address: number): void {

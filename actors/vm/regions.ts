@@ -27,6 +27,16 @@ export interface Region {
   readonly huge: boolean;
   /** A guard page (of the mapping that starts or ends next to it), not a mapping of its own. */
   readonly guard: boolean;
+  /**
+   * The end of the addresses it keeps to itself, past its own end: the end of its last 2 MiB block,
+   * for a mapping that holds whole blocks (so that moving it carries whole page tables). Absent: its end.
+   */
+  readonly holdEnd?: number;
+}
+
+/** The end of what `region` keeps to itself. */
+export function holdEndOf(region: Region): number {
+  return region.holdEnd ?? region.end;
 }
 
 /** Where mmap starts looking: the low 4 GiB stay unmapped, so small integers mistaken for addresses fault. */
@@ -57,14 +67,19 @@ export class Regions {
       const candidate = alignUp(cursor, alignment, phase);
       const limit = i < this.list.length ? this.list[i]!.start : addressEnd;
       if (candidate + bytes <= limit) return candidate;
-      if (i < this.list.length) cursor = Math.max(cursor, this.list[i]!.end);
+      if (i < this.list.length) cursor = Math.max(cursor, holdEndOf(this.list[i]!));
     }
     return -1;
   }
 
-  /** Whether `[start, end)` overlaps a region. */
+  /** Whether `[start, end)` overlaps a region, or the addresses one keeps to itself. */
   overlaps(start: number, end: number): boolean {
-    return this.list.some((region) => region.start < end && start < region.end);
+    return this.list.some((region) => region.start < end && start < holdEndOf(region));
+  }
+
+  /** The regions that overlap `[start, end)` with what they keep to themselves, in order. */
+  holding(start: number, end: number): Region[] {
+    return this.list.filter((region) => region.start < end && start < holdEndOf(region));
   }
 
   /** The regions that overlap `[start, end)`, in order. */
@@ -73,27 +88,29 @@ export class Regions {
   }
 
   add(region: Region): void {
-    assert(region.start < region.end && !this.overlaps(region.start, region.end), 'regions never overlap');
+    assert(region.start < region.end && holdEndOf(region) >= region.end && !this.overlaps(region.start, holdEndOf(region)), 'regions never overlap');
     assert(this.list.length < regionsCountMax, 'the mapper checks the bound on regions before it adds one');
     const at = this.list.findIndex((other) => other.start > region.start);
     if (at < 0) this.list.push(region);
     else this.list.splice(at, 0, region);
   }
 
-  /** Cuts `[start, end)` out of every region, keeping what lies outside it. */
+  /** Cuts `[start, end)` out of every region, keeping what lies outside it; only the last piece keeps its hold past its end. */
   remove(start: number, end: number): void {
     for (const region of this.within(start, end)) {
       this.list.splice(this.list.indexOf(region), 1);
-      if (region.start < start) this.add({ ...region, end: start });
-      if (region.end > end) this.add({ ...region, start: end });
+      if (region.start < start) this.add(piece(region, region.start, start));
+      if (region.end > end) this.add(piece(region, end, region.end));
     }
   }
 
   /** Sets the protection of `[start, end)`, splitting regions at its ends. */
   protect(start: number, end: number, protection: Protection): void {
     for (const region of this.within(start, end)) {
-      this.remove(Math.max(start, region.start), Math.min(end, region.end));
-      this.add({ ...region, start: Math.max(start, region.start), end: Math.min(end, region.end), protection });
+      const from = Math.max(start, region.start);
+      const to = Math.min(end, region.end);
+      this.remove(from, to);
+      this.add({ ...piece(region, from, to), protection });
     }
   }
 
@@ -106,6 +123,12 @@ export class Regions {
     }
     return cursor >= end;
   }
+}
+
+/** The piece `[start, end)` of `region`: it keeps the region's hold only if it ends where the region did. */
+function piece(region: Region, start: number, end: number): Region {
+  const { holdEnd, ...rest } = region;
+  return end === region.end && holdEnd !== undefined ? { ...rest, start, end, holdEnd } : { ...rest, start, end };
 }
 
 function alignUp(address: number, alignment: number, phase: number): number {
