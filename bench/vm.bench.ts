@@ -35,7 +35,7 @@ const READS = 4_000_000;
 const HANDOFF_BYTES = 1 << 20;
 const CHUNK_BYTES = 32 << 10;
 const HANDOFF_SAMPLES = 300;
-const HANDOFF_WARMUP_SAMPLES = 8_000;
+const HANDOFF_WARMUP_SAMPLES = 20_000;
 
 let sink = 0;
 
