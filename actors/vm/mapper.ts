@@ -63,7 +63,10 @@ const protections: readonly Protection[] = ['none', 'read', 'read-write'];
 
 export class Mapper {
   readonly regions = new Regions();
+  /** Batches of retired frames, oldest first; `retired[releasedBatches ..]` still wait. */
   private readonly retired: Retired[] = [];
+  private releasedBatches = 0;
+  private retiredCount = 0;
   private retiring: Retired | null = null;
   private readonly words: Int32Array;
 
@@ -82,9 +85,7 @@ export class Mapper {
 
   /** Frames retired and not yet released, waiting for the other CPUs to acknowledge. */
   get retiredFrames(): number {
-    let frames = 0;
-    for (const batch of this.retired) for (const order of batch.orders) frames += 2 ** order;
-    return frames;
+    return this.retiredCount;
   }
 
   /** Maps `length` bytes (a positive multiple of 4 KiB) and returns the address of the mapping. */
@@ -273,8 +274,9 @@ export class Mapper {
   /** Gives back the frames retired by changes up to `acknowledged`, the generation every other CPU has seen. */
   release(acknowledged: number): number {
     let released = 0;
-    while (this.retired.length > 0 && this.retired[0]!.generation <= acknowledged) {
-      const batch = this.retired.shift()!;
+    const retired = this.retired;
+    while (this.releasedBatches < retired.length && retired[this.releasedBatches]!.generation <= acknowledged) {
+      const batch = retired[this.releasedBatches++]!;
       for (let i = 0; i < batch.frames.length; i++) {
         const order = batch.orders[i]!;
         if (order === 0) this.cache.give(batch.frames[i]!);
@@ -282,6 +284,12 @@ export class Mapper {
         released += 2 ** order;
       }
     }
+    // Dropped in one go, not one shift per batch: a long wait leaves many.
+    if (this.releasedBatches === retired.length || this.releasedBatches > 1_024) {
+      retired.splice(0, this.releasedBatches);
+      this.releasedBatches = 0;
+    }
+    this.retiredCount -= released;
     return released;
   }
 
@@ -403,6 +411,7 @@ export class Mapper {
   }
 
   private retire(frame: number, order: number): void {
+    this.retiredCount += 2 ** order;
     if (this.retiring === null) this.retiring = { generation: 0, frames: [], orders: [] };
     this.retiring.frames.push(frame);
     this.retiring.orders.push(order);
