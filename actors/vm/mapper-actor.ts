@@ -55,7 +55,7 @@ export function mapperActor(vm: VmCpu): BehaviorFactory<MapperMsg> {
           switch (message.type) {
             case 'vm.map':
               (handle as { resolve(value: number): boolean }).resolve(mapper.map(message.length, message));
-              return;
+              break;
             case 'vm.unmap':
               mapper.unmap(message.address, message.length);
               handle.resolve(null as never);
@@ -71,9 +71,11 @@ export function mapperActor(vm: VmCpu): BehaviorFactory<MapperMsg> {
               (handle as { resolve(value: DirtyRange[]): boolean }).resolve(mapper.collectDirty(message.address, message.length, message.clear));
               break;
           }
-          settle(false);
         } catch (error) {
           handle.reject(error);
+        } finally {
+          // A request that failed half way (out of memory) may have retired frames too.
+          settle(false);
         }
       },
     };

@@ -59,6 +59,8 @@ interface Retired {
 type Visit = (word: number, entry: number, level: number, start: number) => void;
 
 const addressEnd = 2 ** virtualAddressBits;
+/** The frame bits of an entry, where a reserved entry carries its stamp. */
+const reservedStampMask = 2 ** 23 - 1;
 const protections: readonly Protection[] = ['none', 'read', 'read-write'];
 
 export class Mapper {
@@ -146,6 +148,7 @@ export class Mapper {
     let end = address + length;
     if (this.regions.within(start - pageBytes, start)[0]?.guard === true) start -= pageBytes;
     if (this.regions.within(end, end + pageBytes)[0]?.guard === true) end += pageBytes;
+    this.splitEdges(start, end);
     this.regions.remove(start, end);
     this.clear(start, end);
     this.endChange();
@@ -161,18 +164,35 @@ export class Mapper {
     // Protecting the middle of a region leaves it in three.
     this.regions.checkRoom(2);
     const bits = flagsOf(protection) & protectionBits;
-    this.walk(address, end, false, false, (word, entry) => {
-      let current = entry;
-      for (;;) {
-        if (current === 0) return;
-        const next = (current & ~protectionBits) | bits;
-        const seen = Atomics.compareExchange(this.words, word, current, next);
-        if (seen === current) return;
-        current = seen;
-      }
-    });
+    this.splitEdges(address, end);
+    this.walk(address, end, false, false, (word, _entry, level) => this.reprotect(word, level, bits));
     this.regions.protect(address, end, protection);
     this.endChange();
+  }
+
+  /** Sets protection `bits` on entry `word` of `level`, and on every entry of a table another CPU made of it meanwhile. */
+  private reprotect(word: number, level: number, bits: number): void {
+    let current = Atomics.load(this.words, word);
+    for (;;) {
+      if (current === 0) return;
+      if (isTable(current, level)) {
+        const table = frameOf(current);
+        for (let index = 0; index < tableEntriesCount; index++) this.reprotect(this.tables.entryWord(table, index), level - 1, bits);
+        return;
+      }
+      const seen = Atomics.compareExchange(this.words, word, current, (current & ~protectionBits) | bits);
+      if (seen === current) return;
+      current = seen;
+    }
+  }
+
+  /**
+   * Splits the blocks that `[start, end)` covers only in part, and changes nothing else: the one step
+   * of unmap, protect and move that needs frames, done first, so that running out of them leaves
+   * everything as it was.
+   */
+  private splitEdges(start: number, end: number): void {
+    this.walk(start, end, false, false, () => {});
   }
 
   /**
@@ -208,11 +228,22 @@ export class Mapper {
     if (hole < 0) throw new OutOfMemoryError(newLength, this.tables.allocator.freeFrames() * pageBytes);
     const target = wholeBlocks ? hole + (address - blockStart) : hole;
     const moved = this.regions.within(address, end);
+    const walked = wholeBlocks ? [blockStart, blockEnd] : [address, end];
+    // The steps that need frames first, so that running out of them changes nothing: the source's
+    // edges split, and the destination's tables made (they are pruned again if a frame is missing).
+    this.splitEdges(walked[0]!, walked[1]!);
+    try {
+      this.walk(walked[0]!, walked[1]!, false, wholeBlocks, (_word, entry, level, start) => {
+        if (entry !== 0) this.entryWordAt(start - address + target, level);
+      });
+    } catch (error) {
+      this.prune(target - (address - walked[0]!), target + (walked[1]! - address));
+      throw error;
+    }
     // Consecutive entries land in one destination table: look it up once per table.
     let tableOf = -1;
     let tableLevel = -1;
     let destinationBase = 0;
-    const walked = wholeBlocks ? [blockStart, blockEnd] : [address, end];
     this.walk(walked[0]!, walked[1]!, false, wholeBlocks, (word, _entry, level, start) => {
       // Taken by exchange: a CPU populating it at this moment either finished first (and its frame
       // moves) or finds it gone. A whole table moves with whatever CPUs install in it meanwhile.
@@ -234,6 +265,13 @@ export class Mapper {
     });
     this.prune(walked[0]!, walked[1]!);
     this.regions.remove(address, end);
+    // A guard page goes with the page it guarded: those moved away (map again with `guard` for new ones).
+    for (const at of [address - pageBytes, end]) {
+      if (this.regions.within(at, at + pageBytes)[0]?.guard === true) {
+        this.regions.remove(at, at + pageBytes);
+        this.clear(at, at + pageBytes);
+      }
+    }
     for (const { holdEnd, ...region } of moved) {
       const start = Math.max(region.start, address) - address + target;
       const stop = Math.min(region.end, end) - address + target;
@@ -275,7 +313,7 @@ export class Mapper {
   release(acknowledged: number): number {
     let released = 0;
     const retired = this.retired;
-    while (this.releasedBatches < retired.length && retired[this.releasedBatches]!.generation <= acknowledged) {
+    while (this.releasedBatches < retired.length && generationReached(acknowledged, retired[this.releasedBatches]!.generation)) {
       const batch = retired[this.releasedBatches++]!;
       for (let i = 0; i < batch.frames.length; i++) {
         const order = batch.orders[i]!;
@@ -297,23 +335,39 @@ export class Mapper {
 
   /** Reserves `[start, end)`, a hole, with `flags`; aligned blocks of 2 MiB and 1 GiB in one entry each. */
   private reserve(start: number, end: number, flags: number, huge: boolean): void {
+    // The generation, stamped in the frame bits a reserved entry does not use: an entry unmapped and
+    // reserved again is never the value a slow CPU read before, so its populate cannot land in the
+    // new mapping (ABA).
+    const stamped = entryOf(this.generation & reservedStampMask, flags);
     this.walk(start, end, true, false, (word, entry, level) => {
       assert(entry === 0, 'a mapping is reserved over a hole');
       Atomics.store(this.words, word + 1, 0);
-      Atomics.store(this.words, word, flags | (huge && level > 0 ? hugeAllowed : 0));
+      Atomics.store(this.words, word, stamped | (huge && level > 0 ? hugeAllowed : 0));
     });
   }
 
   /** Takes every entry of `[start, end)` away, retiring its frames, and frees the tables left empty. */
   private clear(start: number, end: number): void {
-    this.walk(start, end, false, false, (word, _entry, level) => {
-      // By exchange: whatever a CPU populating it installed meanwhile is taken too, and retired.
-      const taken = Atomics.exchange(this.words, word, 0);
-      if (taken === 0) return;
-      Atomics.store(this.words, word + 1, 0);
-      if (isPresent(taken)) this.retire(frameOf(taken), orderOfLevel[level]!);
-    });
+    this.walk(start, end, false, false, (word, _entry, level) => this.take(word, level));
     this.prune(start, end);
+  }
+
+  /**
+   * Takes entry `word` of `level` away by exchange, retiring what it held: whatever a CPU populating
+   * it installed meanwhile is taken too, and a table that another CPU made of a reserved block since
+   * the walk read it is taken with everything in it.
+   */
+  private take(word: number, level: number): void {
+    const taken = Atomics.exchange(this.words, word, 0);
+    if (taken === 0) return;
+    Atomics.store(this.words, word + 1, 0);
+    if (isTable(taken, level)) {
+      const table = frameOf(taken);
+      for (let index = 0; index < tableEntriesCount; index++) this.take(this.tables.entryWord(table, index), level - 1);
+      this.retire(table, 0);
+    } else if (isPresent(taken)) {
+      this.retire(frameOf(taken), orderOfLevel[level]!);
+    }
   }
 
   /**
@@ -335,7 +389,8 @@ export class Mapper {
       const word = this.tables.entryWord(table, index);
       for (;;) {
         const entry = Atomics.load(this.words, word);
-        if (isTable(entry, level) && !(visitTables && whole && level < 3)) {
+        // Tables move whole at level 1 only: a move keeps 2 MiB alignment, not 1 GiB.
+        if (isTable(entry, level) && !(visitTables && whole && level === 1)) {
           this.walkTable(frameOf(entry), level - 1, entryStart, start, end, create, visitTables, visit);
           break;
         }
@@ -365,8 +420,15 @@ export class Mapper {
     assert(isPresent(entry) && (entry & leaf) !== 0, 'only a reserved block or a huge page splits');
     const table = this.tables.newTableOfPages(this.cache, entry, level, Atomics.load(this.words, word + 1));
     if (table < 0) throw new OutOfMemoryError(pageBytes, this.tables.allocator.freeFrames() * pageBytes);
-    if (Atomics.compareExchange(this.words, word, entry, entryOf(table, present)) === entry) this.tables.memory.count('splits');
-    else this.cache.give(table);
+    if (Atomics.compareExchange(this.words, word, entry, entryOf(table, present)) !== entry) {
+      this.cache.give(table);
+      return;
+    }
+    this.tables.memory.count('splits');
+    // A CPU that wrote the huge page since its bits were copied marked the old entry: hand those
+    // marks down too, so no dirty page goes unreported.
+    const marks = Atomics.exchange(this.words, word + 1, 0);
+    if (marks !== 0) for (let index = 0; index < tableEntriesCount; index++) Atomics.or(this.words, this.tables.entryWord(table, index) + 1, marks);
   }
 
   /** The word of the entry of `level` for `address`, creating tables down to it. */
@@ -426,6 +488,14 @@ export class Mapper {
       this.retiring = null;
     }
   }
+}
+
+/**
+ * Whether generation `seen` is `generation` or later. Generations are 32-bit and wrap after 2^31
+ * changes (hours at hand-off rates): compared by their difference, as TCP compares sequence numbers.
+ */
+export function generationReached(seen: number, generation: number): boolean {
+  return ((seen - generation) | 0) >= 0;
 }
 
 function flagsOf(protection: Protection): number {

@@ -15,7 +15,8 @@
  * - 0: nothing mapped;
  * - reserved: mapped but not yet backed; `writable` and `noAccess` give the protection, and at levels
  *   1 and 2 it stands for a whole 2 MiB or 1 GiB block, populated as one huge page if `hugeAllowed`
- *   and a block is free, else split into a table of reserved entries one level down;
+ *   and a block is free, else split into a table of reserved entries one level down. Its frame bits
+ *   hold a stamp, the generation it was reserved in, so that one reserved again differs (ABA);
  * - present: a frame. At level 0 a 4 KiB page; at levels 1 and 2 a huge page if `leaf`, else the
  *   frame of the next table.
  */

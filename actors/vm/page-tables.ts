@@ -137,8 +137,9 @@ export class PageTables {
   /** Replaces reserved entry `entry` of `level` > 0 by a table of reserved entries; false when no frame was free. */
   splitReserved(cache: FrameCache, word: number, entry: number, level: number): boolean {
     assert(level > 0 && (entry & reserved) !== 0, 'only a reserved block splits into reserved entries');
-    // A 1 GiB block hands the huge-page hint down to its 2 MiB blocks; 4 KiB entries have no use for it.
-    const child = entry & (level - 1 > 0 ? 0xff : ~hugeAllowed & 0xff);
+    // A 1 GiB block hands the huge-page hint down to its 2 MiB blocks; 4 KiB entries have no use for
+    // it. The children keep the block's stamp (see Mapper.reserve).
+    const child = level - 1 > 0 ? entry : entry & ~hugeAllowed;
     const table = this.newTable(cache, child);
     if (table < 0) return false;
     if (Atomics.compareExchange(this.words, word, entry, entryOf(table, present)) === entry) this.memory.count('splits');

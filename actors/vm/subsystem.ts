@@ -1,10 +1,9 @@
 /**
  * Virtual memory as a plug-in: one address space over physical memory that every CPU shares (OSv's
  * single address space). Boot allocates the physical memory once (`prepare`), so every CPU maps the
- * same SharedArrayBuffers; each CPU then opens its views, its frame cache and its TLB, and the
- * mapper's CPU (CPU 0 unless `mapperCpu` says) starts, under the `vm` supervisor, the mapper actor,
- * the one writer of the structure, and the reclaimer, which asks the shrinkers for memory when free
- * memory runs low.
+ * same SharedArrayBuffers; each CPU then opens its views, its frame cache and its TLB, and CPU 0
+ * starts, under the `vm` supervisor, the mapper actor, the one writer of the structure, and the
+ * reclaimer, which asks the shrinkers for memory when free memory runs low.
  *
  * @example
  * ```ts
@@ -18,23 +17,16 @@ import { UsageError } from '../../ground/errors.js';
 import { defineSubsystem } from '../plugin/subsystem.js';
 import { createPhysicalMemory } from './cpu-memory.js';
 import { registerVmCpu, vmAcknowledgedFrame, vmShootdownFrame } from './frames.js';
-import { VmArgumentError } from './errors.js';
 import { physicalBytesDefault } from './limits.js';
 import { mapperActor, mapperName } from './mapper-actor.js';
 import { pressureFlagWord, type PhysicalMemoryBuffers } from './physical-memory.js';
 import { Reclaim, reclaimerActor, reclaimerName, type ReclaimerMsg } from './reclaimer.js';
 import { VirtualMemory } from './virtual-memory.js';
-import { VmCpu } from './vm-cpu.js';
+import { mapperCpu, VmCpu } from './vm-cpu.js';
 
 export interface VmOptions {
   /** Physical memory, in bytes: whole 2 MiB pages, at most 4 GiB (default 64 MiB). Committed as it is touched. */
   readonly physicalBytes?: number;
-  /**
-   * The CPU of the mapper and the reclaimer (default 0). Every map, unmap and move is an ask to the
-   * mapper: a program that moves buffers between worker CPUs puts it on one of them, so those asks
-   * stay off the main thread.
-   */
-  readonly mapperCpu?: number;
   /** Set by boot for each kernel (`prepare`): the memory every CPU shares. Leave it out. */
   readonly buffers?: PhysicalMemoryBuffers;
 }
@@ -45,18 +37,13 @@ export const virtualMemory = defineSubsystem<VirtualMemory, VmOptions>({
   frames: [vmShootdownFrame, vmAcknowledgedFrame],
   options: {},
   prepare(options, machine) {
-    const mapperCpu = options.mapperCpu ?? 0;
-    if (!Number.isInteger(mapperCpu) || mapperCpu < 0 || mapperCpu >= machine.cpus) {
-      throw new VmArgumentError(`mapperCpu must be one of the kernel's ${machine.cpus} CPUs, got ${mapperCpu}`);
-    }
     return { ...options, buffers: createPhysicalMemory(options.physicalBytes ?? physicalBytesDefault, machine.cpus) };
   },
   start(host) {
     const buffers = host.options.buffers;
     if (buffers === undefined) throw new UsageError('the vm subsystem starts from the memory boot prepares for it: list it in Kernel.boot({ subsystems })');
     const kernel = host.kernel;
-    const mapperCpu = host.options.mapperCpu ?? 0;
-    const vm = new VmCpu(buffers, kernel.cpu, host.routing, mapperCpu);
+    const vm = new VmCpu(buffers, kernel.cpu, host.routing);
     registerVmCpu(kernel, vm);
     // Below the watermark, the first allocation to notice wakes the reclaimer; the flag keeps the rest quiet until it looks.
     const words = vm.memory.physical.words;

@@ -1,6 +1,6 @@
 /**
  * The VM on one CPU: its handles on the shared memory, and its half of the TLB shootdown. On the
- * mapper's CPU (CPU 0 unless the options say) it also holds the Mapper, whose frames freed by a change wait until every other
+ * mapper's CPU (CPU 0) it also holds the Mapper, whose frames freed by a change wait until every other
  * CPU that is up has acknowledged the change's generation (`vm.shootdown` out, `vm.acknowledged`
  * back, frames.ts). A CPU acknowledges when the frame reaches it, between two turns: whatever access
  * or view an earlier turn had is over, and its TLB is flushed.
@@ -16,8 +16,15 @@ import { assert } from '../../ground/assert.js';
 import { VM_SHOOTDOWN } from '../../protocols/vm.js';
 import type { FrameRouting } from '../cpu/frame-registry.js';
 import { CpuMemory } from './cpu-memory.js';
-import { Mapper } from './mapper.js';
+import { generationReached, Mapper } from './mapper.js';
 import type { PhysicalMemoryBuffers } from './physical-memory.js';
+
+/**
+ * The CPU of the mapper and the reclaimer: the main thread's. The address space's bookkeeping (its
+ * regions, the frames waiting for a grace period) lives in that thread's heap, and a worker CPU can
+ * die and restart without it; the main thread cannot die without the whole kernel.
+ */
+export const mapperCpu = 0;
 
 export class VmCpu {
   readonly memory: CpuMemory;
@@ -30,10 +37,8 @@ export class VmCpu {
     buffers: PhysicalMemoryBuffers,
     readonly cpu: number,
     private readonly routing: FrameRouting | null,
-    /** The CPU of the mapper actor, the one writer of the structure. */
-    mapperCpu = 0,
   ) {
-    assert(cpu < buffers.cpus && mapperCpu < buffers.cpus, () => `cpus ${cpu} and ${mapperCpu} must have a place in a VM made for ${buffers.cpus} CPUs`);
+    assert(cpu < buffers.cpus, () => `cpu ${cpu} has no place in a VM made for ${buffers.cpus} CPUs`);
     this.memory = new CpuMemory(buffers, cpu);
     this.mapper = cpu === mapperCpu ? new Mapper(this.memory.tables, this.memory.cache, this.memory.access) : null;
     this.sent = new Array<number>(buffers.cpus).fill(0);
@@ -53,8 +58,8 @@ export class VmCpu {
     if (this.routing !== null && mapper.retiredFrames > 0) {
       for (let cpu = 0; cpu < this.memory.physical.cpus; cpu++) {
         const acknowledged = this.acknowledged(cpu);
-        if (cpu === this.cpu || this.routing.isDown(cpu) || acknowledged >= generation) continue;
-        if (this.sent[cpu]! > acknowledged && !resend) continue;
+        if (cpu === this.cpu || this.routing.isDown(cpu) || generationReached(acknowledged, generation)) continue;
+        if (!generationReached(acknowledged, this.sent[cpu]!) && !resend) continue;
         this.sent[cpu] = generation;
         this.routing.send(cpu, { type: VM_SHOOTDOWN, generation });
       }
@@ -67,7 +72,7 @@ export class VmCpu {
   acknowledge(generation: number): void {
     this.memory.access.flush();
     const word = this.memory.physical.cpuWord(this.cpu);
-    if (Atomics.load(this.memory.physical.words, word) < generation) Atomics.store(this.memory.physical.words, word, generation);
+    if (!generationReached(Atomics.load(this.memory.physical.words, word), generation)) Atomics.store(this.memory.physical.words, word, generation);
   }
 
   /** The generation CPU `cpu` has acknowledged. */
@@ -80,7 +85,8 @@ export class VmCpu {
     let generation = this.memory.physical.generation();
     if (this.routing === null) return generation;
     for (let cpu = 0; cpu < this.memory.physical.cpus; cpu++) {
-      if (cpu !== this.cpu && !this.routing.isDown(cpu)) generation = Math.min(generation, this.acknowledged(cpu));
+      const acknowledged = this.acknowledged(cpu);
+      if (cpu !== this.cpu && !this.routing.isDown(cpu) && !generationReached(acknowledged, generation)) generation = acknowledged;
     }
     return generation;
   }

@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { CpuMemory, createPhysicalMemory } from '../../../actors/vm/cpu-memory.js';
 import { OutOfMemoryError, SegmentationFault, VmArgumentError } from '../../../actors/vm/errors.js';
 import { gigaPageBytes, hugePageBytes, pageBytes, regionsCountMax } from '../../../actors/vm/limits.js';
-import { Mapper } from '../../../actors/vm/mapper.js';
+import { generationReached, Mapper } from '../../../actors/vm/mapper.js';
+import { frameOf } from '../../../actors/vm/page-entry.js';
 import type { Protection } from '../../../actors/vm/regions.js';
 import { stressSize } from '../../helpers/stress.js';
 import { framesHeld, VmModel } from './vm-model.js';
@@ -356,6 +357,65 @@ describe('vm: address space (one CPU)', () => {
     for (let i = list.length; i < regionsCountMax - 1; i++) list.push({ start: 2 ** 47 + i * pageBytes, end: 2 ** 47 + (i + 1) * pageBytes, guard: false });
     expect(() => mapper.protect(address, pageBytes, 'read')).to.throw(VmArgumentError, /at most 65536 regions/);
     expect(() => mapper.map(pageBytes, { guard: true })).to.throw(VmArgumentError, /at most 65536 regions/);
+  });
+
+  it('moves a mapping whose 1 GiB table it shares with another: only 2 MiB tables move whole', () => {
+    const vm = machine();
+    const { memory, mapper } = vm;
+    const big = mapper.map(gigaPageBytes - pageBytes, { huge: false });
+    const small = mapper.map(pageBytes);
+    memory.access.writeU8(small, 5);
+    memory.access.writeU8(big + (gigaPageBytes >> 1), 6);
+    const moved = mapper.move(big, gigaPageBytes - pageBytes);
+    expect(memory.access.readU8(moved + (gigaPageBytes >> 1))).to.equal(6);
+    expect(memory.access.readU8(small)).to.equal(5);
+    mapper.release(mapper.generation);
+    expectFramesAccounted(vm);
+  });
+
+  it('an unmap, protect or move that needs a frame and finds none changes nothing', () => {
+    const vm = machine(4 << 20);
+    const { memory, mapper } = vm;
+    const address = mapper.map(hugePageBytes, { populate: true });
+    // Take every free frame, so that splitting the huge page has none.
+    const cache = memory.cache;
+    const taken: number[] = [];
+    for (let frame = cache.take(); frame >= 0; frame = cache.take()) taken.push(frame);
+    for (let frame = memory.allocator.allocate(0); frame >= 0; frame = memory.allocator.allocate(0)) taken.push(frame);
+    memory.access.writeU8(address + pageBytes, 3);
+    expect(() => mapper.unmap(address + pageBytes, pageBytes)).to.throw(OutOfMemoryError);
+    expect(() => mapper.protect(address + pageBytes, pageBytes, 'read')).to.throw(OutOfMemoryError);
+    expect(memory.access.readU8(address + pageBytes)).to.equal(3);
+    memory.access.writeU8(address + pageBytes, 4);
+    expect(mapper.regions.all.map((region) => [region.start, region.end, region.protection])).to.deep.equal([[address, address + hugePageBytes, 'read-write']]);
+    for (const frame of taken) memory.allocator.free(frame, 0);
+    mapper.unmap(address + pageBytes, pageBytes);
+    expectFault(() => memory.access.readU8(address + pageBytes), 'unmapped');
+    mapper.release(mapper.generation);
+    expectFramesAccounted(vm);
+  });
+
+  it('stamps reserved entries, so one unmapped and reserved again differs from what a slow CPU read (ABA)', () => {
+    const { memory, mapper } = machine();
+    const address = mapper.map(pageBytes, { huge: false });
+    const entryWord = () => {
+      let table = memory.tables.root;
+      for (let level = 3; level > 0; level--) table = frameOf(memory.tables.words[memory.tables.entryWord(table, memory.tables.indexAt(address, level))]!);
+      return memory.tables.entryWord(table, memory.tables.indexAt(address, 0));
+    };
+    const before = memory.tables.words[entryWord()]!;
+    mapper.unmap(address, pageBytes);
+    expect(mapper.map(pageBytes, { at: address, huge: false })).to.equal(address);
+    const after = memory.tables.words[entryWord()]!;
+    expect(after & 0xff).to.equal(before & 0xff, 'the same protection');
+    expect(after).to.not.equal(before);
+  });
+
+  it('compares generations across their wrap at 2^31', () => {
+    expect(generationReached(5, 5)).to.equal(true);
+    expect(generationReached(4, 5)).to.equal(false);
+    expect(generationReached(-(2 ** 31), 2 ** 31 - 1)).to.equal(true, 'one past the largest is later');
+    expect(generationReached(2 ** 31 - 1, -(2 ** 31))).to.equal(false);
   });
 
   it('a fault with no frame left is a typed out-of-memory error', () => {

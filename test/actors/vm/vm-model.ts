@@ -39,7 +39,9 @@ export class VmModel {
     for (let at = address; at < address + length; at += pageBytes) this.pages.get(at / pageBytes)!.protection = protection;
   }
 
+  /** Moves a range; the guard pages next to it stay behind and go, as they guarded pages that left. */
   move(address: number, length: number, target: number): void {
+    for (const page of [address / pageBytes - 1, (address + length) / pageBytes]) if (this.pages.get(page)?.guard === true) this.pages.delete(page);
     const moved: [number, ModelPage][] = [];
     for (let at = address; at < address + length; at += pageBytes) {
       moved.push([(at - address + target) / pageBytes, this.pages.get(at / pageBytes)!]);
