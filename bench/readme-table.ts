@@ -33,8 +33,17 @@ interface Row {
   readonly figure: Pick;
   /** The peer in the same run, named as the README names it. */
   readonly baseline?: Pick & { readonly label: string };
-  /** The goal, as the issue sets it, and on what. */
-  readonly goal?: { readonly on: 'figure' | 'ratio'; readonly kind: 'min' | 'max'; readonly value: number; readonly text: string };
+  /**
+   * The goal, as the issue sets it, and on what; `aheadOfBaseline` adds that the figure must beat
+   * the baseline too (a goal such as "≤ 500 ns and faster than xstate").
+   */
+  readonly goal?: {
+    readonly on: 'figure' | 'ratio';
+    readonly kind: 'min' | 'max';
+    readonly value: number;
+    readonly text: string;
+    readonly aheadOfBaseline?: boolean;
+  };
 }
 
 /** Figures and baselines more than one row shows. */
@@ -46,7 +55,7 @@ const xstateRequestReply = {
   name: 'baseline: xstate fromCallback request/reply (await a promise its callback resolves), ns',
   label: 'xstate `fromCallback` request/reply',
 };
-const askGoal = { on: 'figure', kind: 'max', value: 500, text: '≤ 500 ns and faster than xstate' } as const;
+const askGoal = { on: 'figure', kind: 'max', value: 500, text: '≤ 500 ns and faster than xstate', aheadOfBaseline: true } as const;
 const crossCpuTell: Pick = { bench: 'cpu', name: 'runtime one-way main (cpu 0) -> Sink on cpu 1, tell per message' };
 const plainReads = { bench: 'vm', name: 'plain Uint32Array reads (2 MiB, sequential)', label: 'a plain `Uint32Array`' };
 const handOffByRemap: Pick = { bench: 'vm', name: 'hand 1 MiB to cpu 1 and back: move the mapping (mremap + ask)' };
@@ -297,7 +306,8 @@ function renderRow(row: Row, lines: readonly Line[]): string {
   let goalText = '';
   if (row.goal !== undefined) {
     const measured = row.goal.on === 'figure' ? figureValue : ratio;
-    const met = row.goal.kind === 'min' ? measured >= row.goal.value : measured <= row.goal.value;
+    const ahead = row.goal.aheadOfBaseline !== true || (figure.unit.endsWith('/s') ? ratio > 1 : ratio < 1);
+    const met = ahead && (row.goal.kind === 'min' ? measured >= row.goal.value : measured <= row.goal.value);
     goalText = `${row.goal.text} (${met ? 'met' : 'not met'})`;
   }
   return `| ${row.label} | ${formatValue(figureValue, figure.unit)} | ${baselineText} | ${ratioText} | ${goalText} |`;
