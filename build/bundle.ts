@@ -32,6 +32,7 @@ const rootEntries = {
   'drivers.js': '../drivers/index.js',
   'irq.js': '../actors/irq/index.js',
   'vm.js': '../actors/vm/index.js',
+  'sim.js': '../sim/index.js',
   'plugin.js': '../actors/plugin/index.js',
 } as const;
 

@@ -19,6 +19,7 @@ const entries: ReadonlyArray<readonly [string, string]> = [
   ['osprey/protocols', '../../protocols/index.js'],
   ['osprey/irq', '../../actors/irq/index.js'],
   ['osprey/vm', '../../actors/vm/index.js'],
+  ['osprey/sim', '../../sim/index.js'],
   ['osprey/plugin', '../../actors/plugin/index.js'],
 ];
 

@@ -1,0 +1,9 @@
+/**
+ * The simulation harness (`osprey/sim`): a program's actors under a deterministic simulated kernel
+ * with injected faults, seed after seed, each failure reproducible from its seed. See docs/simulation.md.
+ */
+export { scenario, type Check, type FaultOptions, type Scenario } from './scenario.js';
+export { Sim, type AssertionRecord } from './sim.js';
+export { runScenario, describeResult, type RunOptions, type SimulationFailure, type SimulationResult } from './run-scenario.js';
+export { checkDeterminism, runCampaign, simulateSeeds, SimulationFailedError, type CampaignOptions, type CampaignSummary } from './campaign.js';
+export { drawFaultPlan, describeFaultPlan, type PlannedFault } from './fault-plan.js';

@@ -1,0 +1,160 @@
+/**
+ * One run of a scenario from one seed, on a simulated kernel: boot, setup, the workload with the
+ * seed's faults, the invariants, then liveness with the faults stopped. Whatever fails is reported,
+ * not thrown: a campaign runs on, and the report says which seed reproduces it. The run's events are
+ * folded into a hash, so two runs of one seed can be shown to be the same run.
+ *
+ * @example
+ * ```ts
+ * const result = await runScenario(bank, { seed: 8812 });
+ * if (!result.ok) console.log(describeResult(result));
+ * ```
+ */
+import { describeError } from '../ground/errors.js';
+import type { TimerHandle } from '../drivers/clock/clock.js';
+import { Kernel } from '../boot/index.js';
+import { describeFaultPlan, drawFaultPlan, type PlannedFault } from './fault-plan.js';
+import type { Check, Scenario } from './scenario.js';
+import { Sim } from './sim.js';
+
+/** What went wrong in a run. */
+export interface SimulationFailure {
+  /** An invariant false after the workload; an `always` or `unreachable` assertion; liveness not reached; the workload or a check threw. */
+  readonly kind: 'invariant' | 'assertion' | 'liveness' | 'error';
+  readonly name: string;
+  readonly detail: string;
+}
+
+export interface SimulationResult {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly ok: boolean;
+  readonly failures: readonly SimulationFailure[];
+  /** `sometimes` assertions that held at least once, and those that never did (the run missed that space). */
+  readonly sometimesHeld: readonly string[];
+  readonly sometimesMissed: readonly string[];
+  readonly faults: readonly PlannedFault[];
+  /** FNV-1a of the run's events, in order: equal for two runs of one seed. */
+  readonly eventHash: string;
+  readonly events: number;
+  /** Each event as the hash saw it, when the run was asked to keep them (see checkDeterminism). */
+  readonly eventLog?: readonly string[];
+  readonly simulatedMs: number;
+}
+
+export interface RunOptions {
+  readonly seed: number;
+  /** Keep every event's text in the result (for naming the first difference between two runs). */
+  readonly keepEvents?: boolean;
+}
+
+/** How often liveness checks are tried while waiting for them to come true, in ms of virtual time. */
+export const livenessPollMs = 10;
+export const livenessWithinMsDefault = 10_000;
+
+export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions): Promise<SimulationResult> {
+  const { seed } = options;
+  const kernel = await Kernel.boot({ ...scenario.boot, mode: 'simulated', seed });
+  const events = { count: 0, hash: fnvOffset, log: options.keepEvents === true ? ([] as string[]) : undefined };
+  const subscription = kernel.events.subscribe((event) => {
+    const text = JSON.stringify(event);
+    events.count++;
+    events.hash = fnv1a(events.hash, text);
+    events.log?.push(text);
+  });
+  const sim = new Sim(kernel, seed);
+  const failures: SimulationFailure[] = [];
+  const startMs = kernel.clock.now();
+  const faults = drawFaultPlan(kernel.random.stream('sim.faults'), scenario.faults as never);
+  const timers: TimerHandle[] = [];
+  try {
+    const system = (await kernel.runUntil(Promise.resolve(scenario.setup?.(kernel, sim)))) as S;
+    for (const fault of faults) {
+      timers.push(
+        kernel.clock.setTimer(fault.atMs, () => {
+          const candidates = scenario.faults?.killable?.(kernel, system) ?? [];
+          if (candidates.length > 0) kernel.exit(candidates[Math.floor(fault.pick * candidates.length)]!, 'kill');
+        }),
+      );
+    }
+    try {
+      await kernel.runUntil(scenario.workload(kernel, sim, system), { timeMsMax: scenario.timeMsMax ?? 3_600_000 });
+    } catch (error) {
+      failures.push({ kind: 'error', name: 'workload', detail: describeError(error) });
+    }
+    // The faults stop with the workload: what liveness asks for must come without them.
+    for (const timer of timers) kernel.clock.cancelTimer(timer);
+    for (const [name, check] of Object.entries(scenario.invariants ?? {})) {
+      const failure = await checkOnce(kernel, sim, system, name, check);
+      if (failure !== undefined) failures.push(failure);
+    }
+    const { withinMs = livenessWithinMsDefault, ...checks } = scenario.liveness ?? {};
+    for (const [name, check] of Object.entries(checks)) {
+      const failure = await checkWithin(kernel, sim, system, name, check as Check<S>, withinMs);
+      if (failure !== undefined) failures.push(failure);
+    }
+  } catch (error) {
+    failures.push({ kind: 'error', name: 'setup', detail: describeError(error) });
+  } finally {
+    for (const timer of timers) kernel.clock.cancelTimer(timer);
+    subscription.unsubscribe();
+    const stopped = kernel.shutdown();
+    await kernel.runUntilIdle();
+    await stopped;
+  }
+  for (const violation of sim.violations) failures.push({ kind: 'assertion', name: violation.name, detail: `at ${violation.atMs} ms` });
+  return {
+    scenario: scenario.name,
+    seed,
+    ok: failures.length === 0,
+    failures,
+    sometimesHeld: [...sim.sometimesHeld].filter(([, held]) => held).map(([name]) => name),
+    sometimesMissed: [...sim.sometimesHeld].filter(([, held]) => !held).map(([name]) => name),
+    faults,
+    eventHash: events.hash.toString(16).padStart(8, '0'),
+    events: events.count,
+    ...(events.log !== undefined ? { eventLog: events.log } : {}),
+    simulatedMs: kernel.clock.now() - startMs,
+  };
+}
+
+/** A result as a few lines: the seed, its faults, what failed. */
+export function describeResult(result: SimulationResult): string {
+  const lines = [
+    `${result.scenario}, seed ${result.seed}: ${result.ok ? 'ok' : 'FAILED'} (${result.events} events, ${result.simulatedMs} ms simulated, hash ${result.eventHash}; ${describeFaultPlan(result.faults)})`,
+  ];
+  for (const failure of result.failures) lines.push(`  ${failure.kind} '${failure.name}': ${failure.detail}`);
+  for (const name of result.sometimesMissed) lines.push(`  sometimes '${name}' never held`);
+  return lines.join('\n');
+}
+
+async function checkOnce<S>(kernel: Kernel, sim: Sim, system: S, name: string, check: Check<S>): Promise<SimulationFailure | undefined> {
+  try {
+    if (await kernel.runUntil(Promise.resolve(check(kernel, sim, system)))) return undefined;
+    return { kind: 'invariant', name, detail: 'false after the workload' };
+  } catch (error) {
+    return { kind: 'error', name, detail: describeError(error) };
+  }
+}
+
+async function checkWithin<S>(kernel: Kernel, sim: Sim, system: S, name: string, check: Check<S>, withinMs: number): Promise<SimulationFailure | undefined> {
+  const deadlineMs = kernel.clock.now() + withinMs;
+  try {
+    for (;;) {
+      if (await kernel.runUntil(Promise.resolve(check(kernel, sim, system)))) return undefined;
+      if (kernel.clock.now() >= deadlineMs) return { kind: 'liveness', name, detail: `did not come true within ${withinMs} ms after the faults stopped` };
+      await kernel.runUntil(sim.sleep(livenessPollMs));
+    }
+  } catch (error) {
+    return { kind: 'error', name, detail: describeError(error) };
+  }
+}
+
+const fnvOffset = 0x811c9dc5;
+
+/** FNV-1a, 32 bits, of `text`'s UTF-16 code units, continuing from `hash`. */
+function fnv1a(hash: number, text: string): number {
+  let h = hash;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}

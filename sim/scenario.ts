@@ -1,0 +1,67 @@
+/**
+ * A scenario: a program under test, as one module a campaign runs seed after seed on a simulated
+ * kernel (one thread, virtual time, seeded choices). It boots the system (`setup`), drives it
+ * (`workload`), and says what must hold: `invariants` after the run, `liveness` once the faults have
+ * stopped. The faults to inject are drawn per seed from `faults` (fault-plan.ts).
+ *
+ * @example
+ * ```ts
+ * // bank.sim.ts
+ * export default scenario({
+ *   name: 'bank transfers',
+ *   boot: { cpus: 2, modules: [new URL('./bank.js', import.meta.url)] },
+ *   setup: (kernel) => ({ bank: kernel.spawn(Bank) }),
+ *   async workload(kernel, sim, { bank }) {
+ *     for (let i = 0; i < 20; i++) { bank.tell({ type: 'transfer', amount: sim.random('amounts').int(10) }); await sim.sleep(5); }
+ *   },
+ *   invariants: { 'money is conserved': async (kernel, sim, { bank }) => (await bank.ask({ type: 'total' })) === 1000 },
+ * });
+ * ```
+ */
+import type { ActorRef, BootOptions, Kernel } from '../boot/index.js';
+import type { Sim } from './sim.js';
+
+/** What a check returns: whether it holds. */
+export type Check<S> = (kernel: Kernel, sim: Sim, system: S) => boolean | Promise<boolean>;
+
+/** The faults a scenario allows; each seed draws its own plan from them. */
+export interface FaultOptions<S> {
+  /** The actors that may be killed (`kernel.exit(ref, 'kill')`), asked at each kill: the live ones now. */
+  readonly killable?: (kernel: Kernel, system: S) => readonly ActorRef<never>[];
+  /** At most this many kills per run (default 3). */
+  readonly killsMax?: number;
+  /** Faults happen within this many ms of virtual time from the workload's start (default 1 000). */
+  readonly windowMs?: number;
+}
+
+export interface Scenario<S = unknown> {
+  readonly name: string;
+  /** The simulated kernel's options (the mode and the seed are the campaign's). */
+  readonly boot?: Omit<BootOptions, 'mode' | 'seed' | 'clock' | 'random'>;
+  /** Spawns the system under test; what it returns is handed to the workload and the checks. */
+  setup?(kernel: Kernel, sim: Sim): S | Promise<S>;
+  /** Drives the system: asks, tells, `sim.sleep`, draws from `sim.random`. */
+  workload(kernel: Kernel, sim: Sim, system: S): Promise<void>;
+  /** What must hold when the workload is over. */
+  readonly invariants?: Readonly<Record<string, Check<S>>>;
+  /** What must come true once the faults have stopped, within `withinMs` of virtual time (default 10 000). */
+  readonly liveness?: { readonly withinMs?: number } & Readonly<Record<string, Check<S> | number | undefined>>;
+  readonly faults?: FaultOptions<S>;
+  /** Virtual time the workload may take, at most (default one virtual hour). */
+  readonly timeMsMax?: number;
+}
+
+/** Checks and returns a scenario: a name, a workload, checks that are functions. */
+export function scenario<S>(definition: Scenario<S>): Scenario<S> {
+  if (typeof definition?.name !== 'string' || definition.name.length === 0) throw new TypeError('a scenario has a name');
+  if (typeof definition.workload !== 'function') throw new TypeError(`scenario '${definition.name}': workload must be a function`);
+  for (const [name, check] of Object.entries(definition.invariants ?? {})) {
+    if (typeof check !== 'function') throw new TypeError(`scenario '${definition.name}': invariant '${name}' must be a function`);
+  }
+  for (const [name, check] of Object.entries(definition.liveness ?? {})) {
+    if (name === 'withinMs' ? !(typeof check === 'number' && check > 0) : typeof check !== 'function') {
+      throw new TypeError(`scenario '${definition.name}': liveness '${name}' must be ${name === 'withinMs' ? 'a positive number of ms' : 'a function'}`);
+    }
+  }
+  return Object.freeze({ ...definition });
+}

@@ -1,0 +1,74 @@
+/**
+ * What a scenario's code gets besides the kernel: the run's seed, named random streams (adding a
+ * draw to one stream changes no other), sleeps on the virtual clock, and assertions that do not stop
+ * the run (Antithesis's `always`, `sometimes`, `unreachable`), reported at its end.
+ *
+ * @example
+ * ```ts
+ * const amount = sim.random('amounts').int(100);
+ * await sim.sleep(10);
+ * sim.always('balance never negative', balance >= 0);
+ * sim.sometimes('a transfer was refused', refused);
+ * ```
+ */
+import type { Kernel } from '../boot/index.js';
+import type { Random } from '../drivers/index.js';
+
+/** An assertion that failed, or a point that should not have been reached, with where in virtual time. */
+export interface AssertionRecord {
+  readonly name: string;
+  readonly atMs: number;
+}
+
+export class Sim {
+  private readonly streams = new Map<string, Random>();
+  /** `always` assertions that failed and `unreachable` points reached, first time each. */
+  readonly violations: AssertionRecord[] = [];
+  /** Names of `sometimes` assertions, and whether each held at least once. */
+  readonly sometimesHeld = new Map<string, boolean>();
+
+  constructor(
+    private readonly kernel: Kernel,
+    readonly seed: number,
+  ) {}
+
+  /** The random stream named `name`, derived from the seed and the name only. */
+  random(name = 'workload'): Random {
+    let stream = this.streams.get(name);
+    if (stream === undefined) {
+      stream = this.kernel.random.stream(`sim.${name}`);
+      this.streams.set(name, stream);
+    }
+    return stream;
+  }
+
+  /** Resolves after `ms` of virtual time. */
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.kernel.clock.setTimer(ms, resolve));
+  }
+
+  /** The virtual time now, in ms. */
+  now(): number {
+    return this.kernel.clock.now();
+  }
+
+  /** Must hold every time it is checked; a failure is reported at the end, and the run goes on. */
+  always(name: string, condition: boolean): void {
+    if (!condition) this.violate(`always: ${name}`);
+  }
+
+  /** Should hold at least once in the run: one that never did says the run missed that space. */
+  sometimes(name: string, condition: boolean): void {
+    if (condition) this.sometimesHeld.set(name, true);
+    else if (!this.sometimesHeld.has(name)) this.sometimesHeld.set(name, false);
+  }
+
+  /** A point the program must never reach. */
+  unreachable(name: string): void {
+    this.violate(`unreachable: ${name}`);
+  }
+
+  private violate(name: string): void {
+    if (!this.violations.some((record) => record.name === name)) this.violations.push({ name, atMs: this.now() });
+  }
+}

@@ -1,0 +1,79 @@
+import { expect } from 'chai';
+import { checkDeterminism, runCampaign, runScenario, scenario, SimulationFailedError, simulateSeeds } from '../../sim/index.js';
+import { atomicCounter, lostUpdateCounter, volatileTally } from './examples.js';
+
+/** Seeds a campaign may take to find each known bug (the figures below are what it takes). */
+const seedsToFind = 20;
+
+describe('sim: scenarios, seeds and their reports', function () {
+  this.timeout(60_000);
+
+  it('finds the lost update within a few seeds, and the seed it names fails again the same way', async () => {
+    const summary = await runCampaign(lostUpdateCounter, { seeds: seedsToFind });
+    expect(summary.failed, 'some seed loses an update').to.not.equal(null);
+    const failed = summary.failed!;
+    expect(failed.failures.map((failure) => `${failure.kind} ${failure.name}`)).to.deep.equal(['invariant every increment counts']);
+    const again = await runScenario(lostUpdateCounter, { seed: failed.seed });
+    expect(again.ok).to.equal(false);
+    expect(again.eventHash).to.equal(failed.eventHash);
+    expect(again.events).to.equal(failed.events);
+  });
+
+  it('passes the same seeds with the race fixed', async () => {
+    const summary = await simulateSeeds(atomicCounter, { seeds: seedsToFind });
+    expect(summary.runs).to.equal(seedsToFind);
+    expect(summary.simulatedMs).to.be.above(0);
+  });
+
+  it('fails a test with the report and the line that reproduces it', async () => {
+    const error = await simulateSeeds(lostUpdateCounter, { seeds: seedsToFind }).catch((thrown: unknown) => thrown);
+    expect(error).to.be.instanceOf(SimulationFailedError);
+    const { seed } = (error as SimulationFailedError).result;
+    expect((error as Error).message).to.include(`lost-update counter, seed ${seed}: FAILED`);
+    expect((error as Error).message).to.include(`reproduce: runScenario(lost-update counter, { seed: ${seed} })`);
+  });
+
+  it('runs one seed twice as the same run, event for event', async () => {
+    const { same, firstDifference } = await checkDeterminism(lostUpdateCounter, 3);
+    expect(firstDifference).to.equal(undefined);
+    expect(same).to.equal(true);
+  });
+
+  it('kills a supervised actor as the seed plans: the service comes back, the count kept in memory does not', async () => {
+    const summary = await runCampaign(volatileTally, { seeds: seedsToFind });
+    const failed = summary.failed!;
+    expect(failed, 'some seed kills the tally').to.not.equal(null);
+    expect(failed.faults.length).to.be.above(0);
+    expect(failed.faults.every((fault) => fault.kind === 'kill' && fault.atMs < 300)).to.equal(true);
+    // Liveness held: the restarted tally answers; only the invariant broke.
+    expect(failed.failures.map((failure) => `${failure.kind} ${failure.name}`)).to.deep.equal(['invariant nothing is lost']);
+    // A seed whose plan has no kill passes.
+    const calm = (await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map((seed) => runScenario(volatileTally, { seed })))).find((result) => result.faults.length === 0);
+    expect(calm?.ok).to.equal(true);
+  });
+
+  it('reports assertions that failed and sometimes-assertions that never held, and goes on', async () => {
+    const checked = scenario({
+      name: 'assertions',
+      async workload(_kernel, sim) {
+        for (let i = 0; i < 5; i++) {
+          const draw = sim.random().int(10);
+          sim.always('draws stay below 10', draw < 10);
+          sim.always('draws are even', draw % 2 === 0);
+          sim.sometimes('a draw of 100', draw === 100);
+          await sim.sleep(1);
+        }
+      },
+    });
+    const result = await runScenario(checked, { seed: 1 });
+    expect(result.failures.map((failure) => failure.name)).to.deep.equal(['always: draws are even']);
+    expect(result.sometimesMissed).to.deep.equal(['a draw of 100']);
+  });
+
+  it('refuses a scenario without a name or a workload, and checks that are not functions', () => {
+    expect(() => scenario({ name: '', workload: async () => {} })).to.throw(TypeError, /name/);
+    expect(() => scenario({ name: 'x' } as never)).to.throw(TypeError, /workload/);
+    expect(() => scenario({ name: 'x', workload: async () => {}, invariants: { bad: 1 as never } })).to.throw(TypeError, /invariant 'bad'/);
+    expect(() => scenario({ name: 'x', workload: async () => {}, liveness: { withinMs: -1 } })).to.throw(TypeError, /withinMs/);
+  });
+});

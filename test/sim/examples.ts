@@ -1,0 +1,100 @@
+/**
+ * Scenarios of known bugs, and their corrected versions, for the harness's tests: a counter that
+ * loses updates to a read-modify-write race, and a tally kept only in an actor's memory, lost when a
+ * kill restarts it.
+ */
+import { type ActorRef, type Ask, fromSetup, type Kernel } from '../../boot/index.js';
+import { supervisor, type SupervisorMsg } from '../../supervisors/index.js';
+import { scenario, type Sim } from '../../sim/index.js';
+
+type CounterMsg =
+  | Ask<{ readonly type: 'get' }, number>
+  | { readonly type: 'set'; readonly value: number }
+  | Ask<{ readonly type: 'add'; readonly n: number }, number>;
+
+const Counter = fromSetup<CounterMsg>(() => {
+  let value = 0;
+  return {
+    receive(message, ctx) {
+      if (message.type === 'get') ctx.reply(message, value);
+      else if (message.type === 'set') value = message.value;
+      else ctx.reply(message, (value += message.n));
+    },
+  };
+}, 'Counter');
+
+const clients = 4;
+const incrementsPerClient = 5;
+
+/** Each client increments the counter: read, think, write back (`racy`), or one `add` (correct). */
+function counterScenario(racy: boolean) {
+  return scenario({
+    name: racy ? 'lost-update counter' : 'atomic counter',
+    setup: (kernel: Kernel) => kernel.spawn(Counter),
+    async workload(_kernel: Kernel, sim: Sim, counter: ActorRef<CounterMsg>) {
+      const client = async (id: number) => {
+        const think = sim.random(`client-${id}`);
+        for (let i = 0; i < incrementsPerClient; i++) {
+          await sim.sleep(think.int(20));
+          if (racy) {
+            const value = await counter.ask({ type: 'get' });
+            await sim.sleep(think.int(5));
+            counter.tell({ type: 'set', value: value + 1 });
+          } else {
+            await counter.ask({ type: 'add', n: 1 });
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: clients }, (_, id) => client(id)));
+      await sim.sleep(10);
+    },
+    invariants: {
+      'every increment counts': async (_kernel: Kernel, _sim: Sim, counter: ActorRef<CounterMsg>) =>
+        (await counter.ask({ type: 'get' })) === clients * incrementsPerClient,
+    },
+  });
+}
+
+export const lostUpdateCounter = counterScenario(true);
+export const atomicCounter = counterScenario(false);
+
+type TallyMsg = { readonly type: 'count' } | Ask<{ readonly type: 'total' }, number>;
+
+/** Counts in memory: a kill restarts it empty. */
+const Tally = fromSetup<TallyMsg>(() => {
+  let total = 0;
+  return {
+    receive(message, ctx) {
+      if (message.type === 'count') total++;
+      else ctx.reply(message, total);
+    },
+  };
+}, 'Tally');
+
+const counts = 30;
+
+/**
+ * A supervised tally that may be killed: a restart keeps the service up (liveness holds), but the
+ * count kept in memory is lost (the invariant breaks) whenever a kill lands.
+ */
+export const volatileTally = scenario({
+  name: 'volatile tally',
+  setup(kernel: Kernel) {
+    kernel.spawn<SupervisorMsg>(supervisor({ restartsMax: 10, children: [{ id: 'tally', start: Tally, options: { name: 'tally' } }] }), { name: 'service' });
+    return () => kernel.lookup<TallyMsg>('tally')!;
+  },
+  async workload(_kernel: Kernel, sim: Sim, tally: () => ActorRef<TallyMsg>) {
+    for (let i = 0; i < counts; i++) {
+      tally().tell({ type: 'count' });
+      await sim.sleep(10);
+    }
+  },
+  invariants: {
+    'nothing is lost': async (_kernel: Kernel, _sim: Sim, tally: () => ActorRef<TallyMsg>) => (await tally().ask({ type: 'total' })) === counts,
+  },
+  liveness: {
+    withinMs: 1_000,
+    'the tally answers': async (_kernel: Kernel, _sim: Sim, tally: () => ActorRef<TallyMsg>) => (await tally().ask({ type: 'total' })) >= 0,
+  },
+  faults: { killable: (kernel: Kernel) => [kernel.lookup<TallyMsg>('tally')].filter((ref) => ref !== undefined), killsMax: 2, windowMs: 300 },
+});
