@@ -24,6 +24,8 @@ export interface CampaignOptions {
   /** How many seeds, from `firstSeed` on (default 0), or the seeds themselves. */
   readonly seeds: number | readonly number[];
   readonly firstSeed?: number;
+  /** Called after each run, with its result (a progress bar, a log). */
+  readonly onRun?: (result: SimulationResult) => void;
 }
 
 export interface CampaignSummary {
@@ -44,6 +46,7 @@ export async function runCampaign<S>(scenario: Scenario<S>, options: CampaignOpt
   let runs = 0;
   for (const seed of seeds) {
     const result = await runScenario(scenario, { seed });
+    options.onRun?.(result);
     runs++;
     simulatedMs += result.simulatedMs;
     for (const name of result.sometimesMissed) missed.add(name);

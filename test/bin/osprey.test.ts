@@ -1,0 +1,55 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const osprey = fileURLToPath(new URL('../../bin/osprey.js', import.meta.url));
+const fixture = (name: string) => fileURLToPath(new URL(`../sim/fixtures/${name}.sim.js`, import.meta.url));
+
+function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [osprey, ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? 1), stdout, stderr });
+    });
+  });
+}
+
+describe('the osprey command', function () {
+  this.timeout(60_000);
+
+  it('osprey sim runs a campaign and prints the line that reproduces the first failure', async () => {
+    const { code, stdout } = await run('sim', fixture('lost-update'), '--seeds', '10');
+    expect(code).to.equal(1);
+    expect(stdout).to.match(/lost-update counter, seed (\d+): FAILED/);
+    const seed = /seed (\d+): FAILED/.exec(stdout)![1]!;
+    expect(stdout).to.include(`reproduce: npx osprey sim ${fixture('lost-update')} --seed ${seed}`);
+    // The line reproduces it.
+    const again = await run('sim', fixture('lost-update'), '--seed', seed);
+    expect(again.code).to.equal(1);
+    expect(again.stdout).to.include(`seed ${seed}: FAILED`);
+    expect(again.stdout).to.include("invariant 'every increment counts'");
+  });
+
+  it('osprey sim passes a correct scenario, and reports seeds per hour', async () => {
+    const { code, stdout } = await run('sim', fixture('atomic'), '--seeds', '20');
+    expect(code, stdout).to.equal(0);
+    expect(stdout).to.match(/20 seed\(s\) in [\d.]+ s: \d+ seeds per hour/);
+    expect(stdout).to.include('every seed passed');
+  });
+
+  it('osprey sim --check-determinism runs a seed twice', async () => {
+    const { code, stdout } = await run('sim', fixture('atomic'), '--seed', '3', '--check-determinism');
+    expect(code).to.equal(0);
+    expect(stdout).to.include('seed 3: the same run twice, event for event');
+  });
+
+  it('refuses bad arguments and a module without a scenario, with usage', async () => {
+    const bad = await run('sim', fixture('atomic'), '--seeds', 'many');
+    expect(bad.code).to.not.equal(0);
+    expect(bad.stderr).to.include('a positive integer');
+    const notScenario = await run('sim', osprey.replace('osprey.js', 'demo-actors.js'));
+    expect(notScenario.code).to.not.equal(0);
+    expect(notScenario.stderr).to.include('has no scenario as its default export');
+    const help = await run('sim', '--help');
+    expect(help.stdout).to.include('Usage: osprey sim [options] <scenario>');
+  });
+});
