@@ -34,6 +34,8 @@ export interface SimulationResult {
   readonly sometimesHeld: readonly string[];
   readonly sometimesMissed: readonly string[];
   readonly faults: readonly PlannedFault[];
+  /** The `sim.maybe` sites that fired. */
+  readonly firedSites: readonly string[];
   /** FNV-1a of the run's events, in order: equal for two runs of one seed. */
   readonly eventHash: string;
   readonly events: number;
@@ -111,6 +113,7 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
     sometimesHeld: [...sim.sometimesHeld].filter(([, held]) => held).map(([name]) => name),
     sometimesMissed: [...sim.sometimesHeld].filter(([, held]) => !held).map(([name]) => name),
     faults,
+    firedSites: sim.fired,
     eventHash: events.hash.toString(16).padStart(8, '0'),
     events: events.count,
     ...(events.log !== undefined ? { eventLog: events.log } : {}),
@@ -121,7 +124,7 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
 /** A result as a few lines: the seed, its faults, what failed. */
 export function describeResult(result: SimulationResult): string {
   const lines = [
-    `${result.scenario}, seed ${result.seed}: ${result.ok ? 'ok' : 'FAILED'} (${result.events} events, ${result.simulatedMs} ms simulated, hash ${result.eventHash}; ${describeFaultPlan(result.faults)})`,
+    `${result.scenario}, seed ${result.seed}: ${result.ok ? 'ok' : 'FAILED'} (${result.events} events, ${result.simulatedMs} ms simulated, hash ${result.eventHash}; ${describeFaultPlan(result.faults)}${result.firedSites.length > 0 ? `; fired: ${result.firedSites.join(', ')}` : ''})`,
   ];
   for (const failure of result.failures) lines.push(`  ${failure.kind} '${failure.name}': ${failure.detail}`);
   for (const name of result.sometimesMissed) lines.push(`  sometimes '${name}' never held`);

@@ -1,7 +1,8 @@
 /**
  * What a scenario's code gets besides the kernel: the run's seed, named random streams (adding a
  * draw to one stream changes no other), sleeps on the virtual clock, and assertions that do not stop
- * the run (Antithesis's `always`, `sometimes`, `unreachable`), reported at its end.
+ * the run (Antithesis's `always`, `sometimes`, `unreachable`), reported at its end, and fault points
+ * in code (`maybe`).
  *
  * @example
  * ```ts
@@ -20,8 +21,15 @@ export interface AssertionRecord {
   readonly atMs: number;
 }
 
+/** The share of runs in which a `maybe` site is switched on. */
+export const siteOnShare = 0.25;
+/** The share of its calls on which an enabled site fires, unless the call says. */
+export const maybeShareDefault = 0.25;
+
 export class Sim {
   private readonly streams = new Map<string, Random>();
+  private readonly sites = new Map<string, boolean>();
+  private readonly firedSites = new Set<string>();
   /** `always` assertions that failed and `unreachable` points reached, first time each. */
   readonly violations: AssertionRecord[] = [];
   /** Names of `sometimes` assertions, and whether each held at least once. */
@@ -61,6 +69,28 @@ export class Sim {
   sometimes(name: string, condition: boolean): void {
     if (condition) this.sometimesHeld.set(name, true);
     else if (!this.sometimesHeld.has(name)) this.sometimesHeld.set(name, false);
+  }
+
+  /**
+   * A fault point (FoundationDB's BUGGIFY): whether the code should take its rare path here, now. A
+   * site is switched on for the whole run or not (one seed in `siteOnShare`), and an enabled site
+   * fires on `share` of its calls; both are drawn from the site's own stream. Sites that fired are
+   * named in the report. Code outside a simulation has no Sim, and takes the common path.
+   */
+  maybe(site: string, share = maybeShareDefault): boolean {
+    let enabled = this.sites.get(site);
+    if (enabled === undefined) {
+      enabled = this.random(`maybe.${site}`).next() < siteOnShare;
+      this.sites.set(site, enabled);
+    }
+    if (!enabled || this.random(`maybe.${site}`).next() >= share) return false;
+    this.firedSites.add(site);
+    return true;
+  }
+
+  /** The `maybe` sites that fired in this run. */
+  get fired(): readonly string[] {
+    return [...this.firedSites];
   }
 
   /** A point the program must never reach. */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { checkDeterminism, runCampaign, runScenario, scenario, SimulationFailedError, simulateSeeds } from '../../sim/index.js';
-import { atomicCounter, lostUpdateCounter, volatileTally } from './examples.js';
+import { checkDeterminism, describeResult, runCampaign, runScenario, scenario, SimulationFailedError, simulateSeeds } from '../../sim/index.js';
+import { atomicCounter, lostUpdateCounter, retryingWriter, volatileTally } from './examples.js';
 
 /** Seeds a campaign may take to find each known bug (the figures below are what it takes). */
 const seedsToFind = 20;
@@ -50,6 +50,17 @@ describe('sim: scenarios, seeds and their reports', function () {
     // A seed whose plan has no kill passes.
     const calm = (await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map((seed) => runScenario(volatileTally, { seed })))).find((result) => result.faults.length === 0);
     expect(calm?.ok).to.equal(true);
+  });
+
+  it('takes a rare path at a sim.maybe site on some seeds, and names the site in the report', async () => {
+    const summary = await runCampaign(retryingWriter(false), { seeds: seedsToFind });
+    expect(summary.failed, 'some seed retries a put').to.not.equal(null);
+    expect(summary.failed!.firedSites).to.deep.equal(['retry put']);
+    expect(describeResult(summary.failed!)).to.include('fired: retry put');
+    await simulateSeeds(retryingWriter(true), { seeds: seedsToFind });
+    // Switched on in about a quarter of the runs: some seeds never take the path.
+    const runs = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((seed) => runScenario(retryingWriter(true), { seed })));
+    expect(runs.some((run) => run.firedSites.length === 0)).to.equal(true);
   });
 
   it('reports assertions that failed and sometimes-assertions that never held, and goes on', async () => {

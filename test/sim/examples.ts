@@ -98,3 +98,42 @@ export const volatileTally = scenario({
   },
   faults: { killable: (kernel: Kernel) => [kernel.lookup<TallyMsg>('tally')].filter((ref) => ref !== undefined), killsMax: 2, windowMs: 300 },
 });
+
+type StoreMsg = { readonly type: 'put'; readonly value: number } | Ask<{ readonly type: 'sum' }, number>;
+
+/**
+ * A store whose writer retries a put when a reply is slow, and a store that does not deduplicate:
+ * the retry path is rare in real life (a `sim.maybe` site), and double-applies a put when taken.
+ */
+export const retryingWriter = (deduplicates: boolean) =>
+  scenario({
+    name: deduplicates ? 'idempotent retries' : 'double-applied retry',
+    setup: (kernel: Kernel) => {
+      const seen = new Set<number>();
+      let sum = 0;
+      return kernel.spawn(
+        fromSetup<StoreMsg & { readonly id?: number }>(
+          () => ({
+            receive(message, ctx) {
+              if (message.type === 'sum') return ctx.reply(message, sum);
+              if (deduplicates && seen.has(message.id!)) return;
+              seen.add(message.id!);
+              sum += message.value;
+            },
+          }),
+          'Store',
+        ),
+      );
+    },
+    async workload(_kernel: Kernel, sim: Sim, store: ActorRef<StoreMsg & { readonly id?: number }>) {
+      for (let id = 0; id < 10; id++) {
+        store.tell({ type: 'put', value: 1, id });
+        // The reply "timed out": send it again.
+        if (sim.maybe('retry put')) store.tell({ type: 'put', value: 1, id });
+        await sim.sleep(5);
+      }
+    },
+    invariants: {
+      'each put counts once': async (_kernel: Kernel, _sim: Sim, store: ActorRef<StoreMsg>) => (await store.ask({ type: 'sum' })) === 10,
+    },
+  });
