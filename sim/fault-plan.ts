@@ -1,8 +1,9 @@
 /**
  * A run's faults, drawn from the seed before the run starts and printed with its result (swarm
- * testing: each seed gets its own mix, some none). So far: kills of the actors a scenario names
- * killable, at drawn times within the fault window. Drawn from their own random stream, so a
- * scenario's own draws never change the plan.
+ * testing: each seed gets its own mix, some none): kills of the actors a scenario names killable, at
+ * drawn times within the fault window, and shares of the mail to the actors it names that are
+ * dropped, duplicated or delayed. Drawn from their own random stream, so a scenario's own draws never
+ * change the plan.
  *
  * @example
  * ```ts
@@ -13,26 +14,64 @@
 import type { Random } from '../drivers/index.js';
 import type { FaultOptions } from './scenario.js';
 
-/** One fault: what, when (ms of virtual time after the workload began), and which target (a fraction of the candidates). */
-export interface PlannedFault {
+/** A kill: when (ms of virtual time after the workload began), and which target (a fraction of the candidates). */
+export interface PlannedKill {
   readonly kind: 'kill';
   readonly atMs: number;
   readonly pick: number;
 }
 
+/** Faults on the mail to the scenario's `messagesTo` actors, for the whole fault window: the share of it dropped, duplicated and delayed. */
+export interface PlannedMailFaults {
+  readonly kind: 'mail';
+  readonly drop: number;
+  readonly duplicate: number;
+  readonly delay: number;
+  readonly delayMsMax: number;
+}
+
+export type PlannedFault = PlannedKill | PlannedMailFaults;
+
 export const killsMaxDefault = 3;
 export const faultWindowMsDefault = 1_000;
 
+export const dropShareMaxDefault = 0.2;
+export const duplicateShareMaxDefault = 0.1;
+export const delayShareMaxDefault = 0.2;
+export const delayMsMaxDefault = 50;
+
 export function drawFaultPlan(random: Random, options: FaultOptions<unknown> | undefined): PlannedFault[] {
-  if (options?.killable === undefined) return [];
-  const kills = random.int((options.killsMax ?? killsMaxDefault) + 1);
-  const windowMs = options.windowMs ?? faultWindowMsDefault;
   const plan: PlannedFault[] = [];
-  for (let i = 0; i < kills; i++) plan.push({ kind: 'kill', atMs: random.int(windowMs), pick: random.next() });
-  return plan.sort((a, b) => a.atMs - b.atMs);
+  if (options?.killable !== undefined) {
+    const kills = random.int((options.killsMax ?? killsMaxDefault) + 1);
+    const windowMs = options.windowMs ?? faultWindowMsDefault;
+    const times = Array.from({ length: kills }, () => ({ kind: 'kill' as const, atMs: random.int(windowMs), pick: random.next() }));
+    plan.push(...times.sort((a, b) => a.atMs - b.atMs));
+  }
+  if (options?.messagesTo !== undefined) {
+    // Swarm style: each kind is on in about half the seeds, at a share drawn up to its bound.
+    const share = (max: number) => (random.next() < 0.5 ? random.next() * max : 0);
+    const mail: PlannedMailFaults = {
+      kind: 'mail',
+      drop: share(options.dropShareMax ?? dropShareMaxDefault),
+      duplicate: share(options.duplicateShareMax ?? duplicateShareMaxDefault),
+      delay: share(options.delayShareMax ?? delayShareMaxDefault),
+      delayMsMax: options.delayMsMax ?? delayMsMaxDefault,
+    };
+    if (mail.drop + mail.duplicate + mail.delay > 0) plan.push(mail);
+  }
+  return plan;
 }
 
 /** A plan as one line, for the start of a run's report. */
 export function describeFaultPlan(plan: readonly PlannedFault[]): string {
-  return plan.length === 0 ? 'no faults' : plan.map((fault) => `${fault.kind} at ${fault.atMs} ms`).join(', ');
+  if (plan.length === 0) return 'no faults';
+  const percent = (share: number) => `${Math.round(share * 100)} %`;
+  return plan
+    .map((fault) =>
+      fault.kind === 'kill'
+        ? `kill at ${fault.atMs} ms`
+        : `mail: ${percent(fault.drop)} dropped, ${percent(fault.duplicate)} duplicated, ${percent(fault.delay)} delayed up to ${fault.delayMsMax} ms`,
+    )
+    .join(', ');
 }

@@ -13,7 +13,10 @@
 import { describeError } from '../ground/errors.js';
 import type { TimerHandle } from '../drivers/clock/clock.js';
 import { Kernel } from '../boot/index.js';
-import { describeFaultPlan, drawFaultPlan, type PlannedFault } from './fault-plan.js';
+import { describeFaultPlan, drawFaultPlan, faultWindowMsDefault, type PlannedFault, type PlannedMailFaults } from './fault-plan.js';
+import type { Random } from '../drivers/index.js';
+import type { Cell } from '../actors/runtime/cell.js';
+import type { MailFate, MailFaults } from '../actors/runtime/mail-faults.js';
 import type { Check, Scenario } from './scenario.js';
 import { Sim } from './sim.js';
 
@@ -71,13 +74,21 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
   const timers: TimerHandle[] = [];
   try {
     const system = (await kernel.runUntil(Promise.resolve(scenario.setup?.(kernel, sim)))) as S;
+    const workloadStartMs = kernel.clock.now();
     for (const fault of faults) {
-      timers.push(
-        kernel.clock.setTimer(fault.atMs, () => {
-          const candidates = scenario.faults?.killable?.(kernel, system) ?? [];
-          if (candidates.length > 0) kernel.exit(candidates[Math.floor(fault.pick * candidates.length)]!, 'kill');
-        }),
-      );
+      if (fault.kind === 'kill') {
+        timers.push(
+          kernel.clock.setTimer(fault.atMs, () => {
+            const candidates = scenario.faults?.killable?.(kernel, system) ?? [];
+            if (candidates.length > 0) kernel.exit(candidates[Math.floor(fault.pick * candidates.length)]!, 'kill');
+          }),
+        );
+      } else {
+        const targets = new Set((scenario.faults?.messagesTo?.(kernel, system) ?? []).map((ref) => ref.pid));
+        const windowEndMs = workloadStartMs + (scenario.faults?.windowMs ?? faultWindowMsDefault);
+        const mail = mailFaults(fault, targets, kernel.random.stream('sim.mail'), () => kernel.clock.now() < windowEndMs);
+        for (const cpu of kernel.threadKernels()) cpu.core.mailFaults = mail;
+      }
     }
     try {
       await kernel.runUntil(scenario.workload(kernel, sim, system), { timeMsMax: scenario.timeMsMax ?? 3_600_000 });
@@ -86,6 +97,7 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
     }
     // The faults stop with the workload: what liveness asks for must come without them.
     for (const timer of timers) kernel.clock.cancelTimer(timer);
+    for (const cpu of kernel.threadKernels()) cpu.core.mailFaults = null;
     for (const [name, check] of Object.entries(scenario.invariants ?? {})) {
       const failure = await checkOnce(kernel, sim, system, name, check);
       if (failure !== undefined) failures.push(failure);
@@ -99,6 +111,7 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
     failures.push({ kind: 'error', name: 'setup', detail: describeError(error) });
   } finally {
     for (const timer of timers) kernel.clock.cancelTimer(timer);
+    for (const cpu of kernel.threadKernels()) cpu.core.mailFaults = null;
     subscription.unsubscribe();
     const stopped = kernel.shutdown();
     await kernel.runUntilIdle();
@@ -129,6 +142,20 @@ export function describeResult(result: SimulationResult): string {
   for (const failure of result.failures) lines.push(`  ${failure.kind} '${failure.name}': ${failure.detail}`);
   for (const name of result.sometimesMissed) lines.push(`  sometimes '${name}' never held`);
   return lines.join('\n');
+}
+
+/** The fate of each message to `targets` while `active`, drawn from `random` at the plan's shares. */
+function mailFaults(plan: PlannedMailFaults, targets: ReadonlySet<number>, random: Random, active: () => boolean): MailFaults {
+  return {
+    fateOf(target: Cell): MailFate {
+      if (!targets.has(target.pid) || !active()) return 'deliver';
+      const draw = random.next();
+      if (draw < plan.drop) return 'drop';
+      if (draw < plan.drop + plan.duplicate) return 'duplicate';
+      if (draw < plan.drop + plan.duplicate + plan.delay) return 1 + random.int(plan.delayMsMax);
+      return 'deliver';
+    },
+  };
 }
 
 async function checkOnce<S>(kernel: Kernel, sim: Sim, system: S, name: string, check: Check<S>): Promise<SimulationFailure | undefined> {

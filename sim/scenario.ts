@@ -30,6 +30,15 @@ export interface FaultOptions<S> {
   readonly killable?: (kernel: Kernel, system: S) => readonly ActorRef<never>[];
   /** At most this many kills per run (default 3). */
   readonly killsMax?: number;
+  /** Mail to these actors may be dropped, duplicated or delayed: the live ones after setup. */
+  readonly messagesTo?: (kernel: Kernel, system: S) => readonly ActorRef<never>[];
+  /** The highest share of that mail dropped in a run (default 0.2); each seed draws its own, often none. */
+  readonly dropShareMax?: number;
+  /** The highest share duplicated (default 0.1). */
+  readonly duplicateShareMax?: number;
+  /** The highest share delayed (default 0.2), each by up to `delayMsMax` (default 50). */
+  readonly delayShareMax?: number;
+  readonly delayMsMax?: number;
   /** Faults happen within this many ms of virtual time from the workload's start (default 1 000). */
   readonly windowMs?: number;
 }

@@ -3,6 +3,7 @@ import { type Due, dueBefore, indexedHeapOf } from '../../ground/indexed-heap.js
 import { IntTable } from '../../ground/int-table.js';
 import { assert } from '../../ground/assert.js';
 import type { Cell } from './cell.js';
+import { sendUnderFaults } from './mail-faults.js';
 import { AskTimeoutError } from '../../ground/errors.js';
 import { messageTypeOf } from './events.js';
 import type { KernelCore } from './kernel-core.js';
@@ -71,7 +72,8 @@ export class AskTable {
     // If delivery fails, `deliver` has already rejected the ask with the precise reason. A throw
     // (a message that cannot be encoded for another CPU) fails this ask, not the caller.
     try {
-      target.deliver(message, -id);
+      if (kernel.mailFaults === null) target.deliver(message, -id);
+      else sendUnderFaults(kernel.mailFaults, target, message, -id);
     } catch (error) {
       this.reject(id, error);
     }

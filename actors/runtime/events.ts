@@ -86,7 +86,17 @@ export type KernelEvent = EventStamp & KernelEventBody;
 export type KernelEventKind = KernelEvent['kind'];
 
 /** Why a message could not be delivered. */
-export type DeadLetterReason = 'stopped' | 'mailbox-full' | 'dropped-oldest' | 'no-asker' | 'ask-ended' | 'kernel-stopped' | 'ring-full' | 'not-understood';
+export type DeadLetterReason =
+  | 'stopped'
+  | 'mailbox-full'
+  | 'dropped-oldest'
+  | 'no-asker'
+  | 'ask-ended'
+  | 'kernel-stopped'
+  | 'ring-full'
+  | 'not-understood'
+  /** Dropped on purpose by a simulated run's faults (see mail-faults.ts). */
+  | 'fault-injected';
 
 /** A message that could not be delivered, with who sent it and why. */
 export interface DeadLetter {

@@ -19,6 +19,7 @@ import { MailboxPool } from './mailbox-pool.js';
 import { type Behavior, behaviorLabel } from './behavior.js';
 import { type Cell, Status } from './cell.js';
 import type { CpuRouting } from './cpu-routing.js';
+import type { MailFaults } from './mail-faults.js';
 import type { Dispatcher } from './dispatcher.js';
 import {
   type DeadLetter,
@@ -137,6 +138,8 @@ export class KernelCore {
   readonly checkSpawnOptions: (options: SpawnOptions) => void;
   /** What subsystems add to `status()`, by name (boot registers them). */
   readonly statusSources = new Map<string, () => unknown>();
+  /** Faults a simulated run injects into actor mail; null (the rule) costs the send paths one branch. */
+  mailFaults: MailFaults | null = null;
   /** The handles of the subsystems booted on this CPU, by name (see `ActorContext.subsystem`). */
   readonly subsystemHandles = new Map<string, () => unknown>();
 

@@ -1,4 +1,5 @@
 import type { Cell } from './cell.js';
+import { sendUnderFaults } from './mail-faults.js';
 import type { AskTypes, Message, MessageOfType, ReplyOf } from '../../ground/message.js';
 import type { Pid } from '../../ground/pid.js';
 
@@ -50,7 +51,9 @@ export class ActorRef<M extends Message> {
    */
   tell(message: M): boolean {
     const cell = this.cell;
-    const sender = cell.kernel.current;
+    const kernel = cell.kernel;
+    const sender = kernel.current;
+    if (kernel.mailFaults !== null) return sendUnderFaults(kernel.mailFaults, cell, message, sender === null ? 0 : sender.pid);
     return cell.deliver(message, sender === null ? 0 : sender.pid);
   }
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { checkDeterminism, describeResult, runCampaign, runScenario, scenario, SimulationFailedError, simulateSeeds } from '../../sim/index.js';
-import { atomicCounter, lostUpdateCounter, retryingWriter, volatileTally } from './examples.js';
+import { atomicCounter, creditLedger, lostUpdateCounter, retryingWriter, volatileTally } from './examples.js';
 
 /** Seeds a campaign may take to find each known bug (the figures below are what it takes). */
 const seedsToFind = 20;
@@ -61,6 +61,23 @@ describe('sim: scenarios, seeds and their reports', function () {
     // Switched on in about a quarter of the runs: some seeds never take the path.
     const runs = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((seed) => runScenario(retryingWriter(true), { seed })));
     expect(runs.some((run) => run.firedSites.length === 0)).to.equal(true);
+  });
+
+  it('drops, duplicates and delays mail to the actors a scenario names, as each seed plans; retries with idempotence survive it', async () => {
+    const summary = await runCampaign(creditLedger(false), { seeds: seedsToFind });
+    expect(summary.failed, 'some seed loses or repeats a credit').to.not.equal(null);
+    const mail = summary.failed!.faults.find((fault) => fault.kind === 'mail');
+    expect(mail).to.not.equal(undefined);
+    expect(describeResult(summary.failed!)).to.match(/mail: \d+ % dropped, \d+ % duplicated, \d+ % delayed up to 50 ms/);
+    const passed = await simulateSeeds(creditLedger(true), { seeds: seedsToFind });
+    expect(passed.runs).to.equal(seedsToFind);
+  });
+
+  it('makes a dropped message a dead letter with its cause, never silence', async () => {
+    const seeds = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    const results = await Promise.all(seeds.map((seed) => runScenario(creditLedger(false), { seed, keepEvents: true })));
+    const dropping = results.find((result) => result.faults.some((fault) => fault.kind === 'mail' && fault.drop > 0))!;
+    expect(dropping.eventLog!.some((event) => event.includes('"kind":"dead-letter"') && event.includes('"reason":"fault-injected"'))).to.equal(true);
   });
 
   it('reports assertions that failed and sometimes-assertions that never held, and goes on', async () => {

@@ -137,3 +137,59 @@ export const retryingWriter = (deduplicates: boolean) =>
       'each put counts once': async (_kernel: Kernel, _sim: Sim, store: ActorRef<StoreMsg>) => (await store.ask({ type: 'sum' })) === 10,
     },
   });
+
+type LedgerMsg =
+  | { readonly type: 'credit'; readonly id: number }
+  | Ask<{ readonly type: 'credit-once'; readonly id: number }, true>
+  | Ask<{ readonly type: 'balance' }, number>;
+
+/** Credits, by tell (`fire-and-forget`), or by ask, retried until answered and counted once per id. */
+const Ledger = fromSetup<LedgerMsg>(() => {
+  const seen = new Set<number>();
+  let balance = 0;
+  return {
+    receive(message, ctx) {
+      if (message.type === 'balance') return ctx.reply(message, balance);
+      if (message.type === 'credit') {
+        balance++;
+        return;
+      }
+      if (!seen.has(message.id)) {
+        seen.add(message.id);
+        balance++;
+      }
+      ctx.reply(message, true);
+    },
+  };
+}, 'Ledger');
+
+const credits = 20;
+
+/** A client credits a ledger whose mail may be dropped, duplicated or delayed. */
+export const creditLedger = (reliable: boolean) =>
+  scenario({
+    name: reliable ? 'retried, idempotent credits' : 'fire-and-forget credits',
+    setup: (kernel: Kernel) => kernel.spawn(Ledger),
+    async workload(_kernel: Kernel, sim: Sim, ledger: ActorRef<LedgerMsg>) {
+      for (let id = 0; id < credits; id++) {
+        if (!reliable) ledger.tell({ type: 'credit', id });
+        else {
+          // Until answered: a lost ask times out and goes again; the ledger counts an id once.
+          for (;;) {
+            const answered = await ledger.ask({ type: 'credit-once', id }, { deadlineMs: 200 }).then(
+              () => true,
+              () => false,
+            );
+            if (answered) break;
+          }
+        }
+        await sim.sleep(5);
+      }
+      // Mail delayed within the fault window arrives before the checks.
+      await sim.sleep(100);
+    },
+    invariants: {
+      'every credit counts once': async (_kernel: Kernel, _sim: Sim, ledger: ActorRef<LedgerMsg>) => (await ledger.ask({ type: 'balance' })) === credits,
+    },
+    faults: { messagesTo: (_kernel: Kernel, ledger: ActorRef<LedgerMsg>) => [ledger], windowMs: 10_000 },
+  });
