@@ -1,7 +1,7 @@
 /**
  * What a scenario's code gets besides the kernel: the run's seed, named random streams (adding a
  * draw to one stream changes no other), sleeps on the virtual clock, and assertions that do not stop
- * the run (Antithesis's `always`, `sometimes`, `unreachable`), reported at its end, and fault points
+ * the run (Antithesis's `always`, `sometimes`, `reachable`, `unreachable`), reported at its end, and fault points
  * in code (`maybe`).
  *
  * @example
@@ -91,6 +91,19 @@ export class Sim {
   /** The `maybe` sites that fired in this run. */
   get fired(): readonly string[] {
     return [...this.firedSites];
+  }
+
+  /** A point the program should reach at least once in a run, like a `sometimes` that always holds. */
+  reachable(name: string): void {
+    this.sometimesHeld.set(`reached: ${name}`, true);
+  }
+
+  /**
+   * Declares a `reachable` point up front, so that a run that never reaches it reports so (a point
+   * never declared and never reached is unknown to the run).
+   */
+  expectReachable(name: string): void {
+    if (!this.sometimesHeld.has(`reached: ${name}`)) this.sometimesHeld.set(`reached: ${name}`, false);
   }
 
   /** A point the program must never reach. */

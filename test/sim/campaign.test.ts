@@ -91,11 +91,15 @@ describe('sim: scenarios, seeds and their reports', function () {
           sim.sometimes('a draw of 100', draw === 100);
           await sim.sleep(1);
         }
+        sim.expectReachable('the end of the loop');
+        sim.expectReachable('a branch never taken');
+        sim.reachable('the end of the loop');
       },
     });
     const result = await runScenario(checked, { seed: 1 });
     expect(result.failures.map((failure) => failure.name)).to.deep.equal(['always: draws are even']);
-    expect(result.sometimesMissed).to.deep.equal(['a draw of 100']);
+    expect(result.sometimesMissed).to.deep.equal(['a draw of 100', 'reached: a branch never taken']);
+    expect(result.sometimesHeld).to.deep.equal(['reached: the end of the loop']);
   });
 
   it('refuses a scenario without a name or a workload, and checks that are not functions', () => {
