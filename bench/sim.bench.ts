@@ -6,12 +6,12 @@
 //    figure is simulated seconds per wall second (goal ≥ 1000).
 // 2. message-heavy: two actors playing ping-pong by tell on a simulated kernel, 200 000 deliveries;
 //    the figure is deliveries per wall second (goal ≥ 1 M/s).
-// 3. a campaign of the lost-update counter's fixed version (test/sim/examples.ts): seeds per hour.
+// 3. a campaign of the lost-update counter's fixed version (test/sim/fixtures/examples.ts): seeds per hour.
 // About 20 s.
 
 import { type ActorRef, type Ask, fromSetup, Kernel } from '../boot/index.js';
 import { runCampaign, runScenario, scenario } from '../sim/index.js';
-import { atomicCounter } from '../test/sim/examples.js';
+import { atomicCounter } from '../test/sim/fixtures/examples.js';
 import { emit, emitRatio, measureRateAsync } from './harness.js';
 
 const REPS = 5;

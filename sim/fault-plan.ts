@@ -30,7 +30,24 @@ export interface PlannedMailFaults {
   readonly delayMsMax: number;
 }
 
-export type PlannedFault = PlannedKill | PlannedMailFaults;
+/**
+ * A partition from `atMs` for `forMs`: the partitionable actors whose draw in `sides` is below one
+ * half are on the first side, the rest on the second; mail from the first side to the second is
+ * dropped, and back too unless it is `asymmetric`.
+ */
+export interface PlannedPartition {
+  readonly kind: 'partition';
+  readonly atMs: number;
+  readonly forMs: number;
+  readonly sides: readonly number[];
+  readonly asymmetric: boolean;
+}
+
+export type PlannedFault = PlannedKill | PlannedMailFaults | PlannedPartition;
+
+export const partitionsMaxDefault = 2;
+/** The most sides a plan draws: a scenario names at most this many partitionable actors. */
+export const partitionableCountMax = 64;
 
 export const killsMaxDefault = 3;
 export const faultWindowMsDefault = 1_000;
@@ -60,6 +77,20 @@ export function drawFaultPlan(random: Random, options: FaultOptions<unknown> | u
     };
     if (mail.drop + mail.duplicate + mail.delay > 0) plan.push(mail);
   }
+  if (options?.partitionable !== undefined) {
+    const windowMs = options.windowMs ?? faultWindowMsDefault;
+    const partitions = random.int((options.partitionsMax ?? partitionsMaxDefault) + 1);
+    for (let i = 0; i < partitions; i++) {
+      const atMs = random.int(windowMs);
+      plan.push({
+        kind: 'partition',
+        atMs,
+        forMs: 1 + random.int(Math.max(1, windowMs - atMs)),
+        sides: Array.from({ length: partitionableCountMax }, () => random.next()),
+        asymmetric: random.next() < 0.5,
+      });
+    }
+  }
   return plan;
 }
 
@@ -71,7 +102,9 @@ export function describeFaultPlan(plan: readonly PlannedFault[]): string {
     .map((fault) =>
       fault.kind === 'kill'
         ? `kill at ${fault.atMs} ms`
-        : `mail: ${percent(fault.drop)} dropped, ${percent(fault.duplicate)} duplicated, ${percent(fault.delay)} delayed up to ${fault.delayMsMax} ms`,
+        : fault.kind === 'partition'
+          ? `${fault.asymmetric ? 'asymmetric ' : ''}partition at ${fault.atMs} ms for ${fault.forMs} ms`
+          : `mail: ${percent(fault.drop)} dropped, ${percent(fault.duplicate)} duplicated, ${percent(fault.delay)} delayed up to ${fault.delayMsMax} ms`,
     )
     .join(', ');
 }

@@ -13,11 +13,18 @@
 import { describeError } from '../ground/errors.js';
 import type { TimerHandle } from '../drivers/clock/clock.js';
 import { Kernel } from '../boot/index.js';
-import { describeFaultPlan, drawFaultPlan, faultWindowMsDefault, type PlannedFault, type PlannedMailFaults } from './fault-plan.js';
-import type { Random } from '../drivers/index.js';
+import {
+  describeFaultPlan,
+  drawFaultPlan,
+  faultWindowMsDefault,
+  partitionableCountMax,
+  type PlannedFault,
+  type PlannedMailFaults,
+  type PlannedPartition,
+} from './fault-plan.js';
 import type { Cell } from '../actors/runtime/cell.js';
 import type { MailFate, MailFaults } from '../actors/runtime/mail-faults.js';
-import type { Check, Scenario } from './scenario.js';
+import type { Check, FaultOptions, Scenario } from './scenario.js';
 import { Sim } from './sim.js';
 
 /** What went wrong in a run. */
@@ -83,13 +90,10 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
             if (candidates.length > 0) kernel.exit(candidates[Math.floor(fault.pick * candidates.length)]!, 'kill');
           }),
         );
-      } else {
-        const targets = new Set((scenario.faults?.messagesTo?.(kernel, system) ?? []).map((ref) => ref.pid));
-        const windowEndMs = workloadStartMs + (scenario.faults?.windowMs ?? faultWindowMsDefault);
-        const mail = mailFaults(fault, targets, kernel.random.stream('sim.mail'), () => kernel.clock.now() < windowEndMs);
-        for (const cpu of kernel.threadKernels()) cpu.core.mailFaults = mail;
       }
     }
+    const mail = mailFaultsOf(faults, scenario.faults, kernel, system, workloadStartMs);
+    if (mail !== null) for (const cpu of kernel.threadKernels()) cpu.core.mailFaults = mail;
     try {
       await kernel.runUntil(scenario.workload(kernel, sim, system), { timeMsMax: scenario.timeMsMax ?? 3_600_000 });
     } catch (error) {
@@ -144,15 +148,39 @@ export function describeResult(result: SimulationResult): string {
   return lines.join('\n');
 }
 
-/** The fate of each message to `targets` while `active`, drawn from `random` at the plan's shares. */
-function mailFaults(plan: PlannedMailFaults, targets: ReadonlySet<number>, random: Random, active: () => boolean): MailFaults {
+/**
+ * The fate of each message while the fault window lasts: dropped across a partition in force, else,
+ * to the scenario's `messagesTo` actors, dropped, duplicated or delayed at the plan's shares. Null
+ * when the plan has no such fault.
+ */
+function mailFaultsOf<S>(plan: readonly PlannedFault[], options: FaultOptions<S> | undefined, kernel: Kernel, system: S, startMs: number): MailFaults | null {
+  const mail = plan.find((fault): fault is PlannedMailFaults => fault.kind === 'mail');
+  const partitions = plan.filter((fault): fault is PlannedPartition => fault.kind === 'partition');
+  if (mail === undefined && partitions.length === 0) return null;
+  const targets = new Set((options?.messagesTo?.(kernel, system) ?? []).map((ref) => ref.pid));
+  const sides = (options?.partitionable?.(kernel, system) ?? []).map((ref) => ref.pid);
+  if (sides.length > partitionableCountMax) throw new RangeError(`a scenario names at most ${partitionableCountMax} partitionable actors, got ${sides.length}`);
+  const windowMs = options?.windowMs ?? faultWindowMsDefault;
+  const random = kernel.random.stream('sim.mail');
+  const sideOf = (partition: PlannedPartition, pid: number): number => {
+    const index = sides.indexOf(pid);
+    return index < 0 ? -1 : partition.sides[index]! < 0.5 ? 0 : 1;
+  };
   return {
-    fateOf(target: Cell): MailFate {
-      if (!targets.has(target.pid) || !active()) return 'deliver';
+    fateOf(target: Cell, _message: unknown, from: number): MailFate {
+      const atMs = kernel.clock.now() - startMs;
+      if (atMs >= windowMs) return 'deliver';
+      for (const partition of partitions) {
+        if (atMs < partition.atMs || atMs >= partition.atMs + partition.forMs) continue;
+        const fromSide = sideOf(partition, from);
+        const toSide = sideOf(partition, target.pid);
+        if (fromSide >= 0 && toSide >= 0 && fromSide !== toSide && (!partition.asymmetric || fromSide === 0)) return 'drop';
+      }
+      if (mail === undefined || !targets.has(target.pid)) return 'deliver';
       const draw = random.next();
-      if (draw < plan.drop) return 'drop';
-      if (draw < plan.drop + plan.duplicate) return 'duplicate';
-      if (draw < plan.drop + plan.duplicate + plan.delay) return 1 + random.int(plan.delayMsMax);
+      if (draw < mail.drop) return 'drop';
+      if (draw < mail.drop + mail.duplicate) return 'duplicate';
+      if (draw < mail.drop + mail.duplicate + mail.delay) return 1 + random.int(mail.delayMsMax);
       return 'deliver';
     },
   };

@@ -39,6 +39,13 @@ export interface FaultOptions<S> {
   /** The highest share delayed (default 0.2), each by up to `delayMsMax` (default 50). */
   readonly delayShareMax?: number;
   readonly delayMsMax?: number;
+  /**
+   * Actors that partitions may cut apart (each seed may draw some): during one, mail between its two
+   * sides is dropped, in both directions or, for an asymmetric one, from the first side only.
+   */
+  readonly partitionable?: (kernel: Kernel, system: S) => readonly ActorRef<never>[];
+  /** At most this many partitions per run (default 2). */
+  readonly partitionsMax?: number;
   /** Faults happen within this many ms of virtual time from the workload's start (default 1 000). */
   readonly windowMs?: number;
 }

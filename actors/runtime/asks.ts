@@ -73,7 +73,7 @@ export class AskTable {
     // (a message that cannot be encoded for another CPU) fails this ask, not the caller.
     try {
       if (kernel.mailFaults === null) target.deliver(message, -id);
-      else sendUnderFaults(kernel.mailFaults, target, message, -id);
+      else sendUnderFaults(kernel.mailFaults, target, message, -id, from);
     } catch (error) {
       this.reject(id, error);
     }

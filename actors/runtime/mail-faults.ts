@@ -8,7 +8,7 @@
  *
  * @example
  * ```ts
- * kernel.core.mailFaults = { fateOf: (target, message) => (target === flaky.cell ? 'drop' : 'deliver') };
+ * kernel.core.mailFaults = { fateOf: (target) => (target === flaky.cell ? 'drop' : 'deliver') };
  * ```
  */
 import type { Cell } from './cell.js';
@@ -17,12 +17,16 @@ import type { Cell } from './cell.js';
 export type MailFate = 'deliver' | 'drop' | 'duplicate' | number;
 
 export interface MailFaults {
-  fateOf(target: Cell, message: unknown): MailFate;
+  /** The fate of `message` from actor `from` (0: from outside any actor) to `target`. */
+  fateOf(target: Cell, message: unknown, from: number): MailFate;
 }
 
-/** Sends `message` from `origin` (a pid, or minus an ask's id) to `target` as `faults` decide. */
-export function sendUnderFaults(faults: MailFaults, target: Cell, message: unknown, origin: number): boolean {
-  const fate = faults.fateOf(target, message);
+/**
+ * Sends `message` to `target` as `faults` decide; `origin` is what `deliver` takes (the sender's pid,
+ * or minus an ask's id), `from` the sender's pid.
+ */
+export function sendUnderFaults(faults: MailFaults, target: Cell, message: unknown, origin: number, from: number): boolean {
+  const fate = faults.fateOf(target, message, from);
   switch (fate) {
     case 'deliver':
       return target.deliver(message, origin);

@@ -53,7 +53,10 @@ export class ActorRef<M extends Message> {
     const cell = this.cell;
     const kernel = cell.kernel;
     const sender = kernel.current;
-    if (kernel.mailFaults !== null) return sendUnderFaults(kernel.mailFaults, cell, message, sender === null ? 0 : sender.pid);
+    if (kernel.mailFaults !== null) {
+      const from = sender === null ? 0 : sender.pid;
+      return sendUnderFaults(kernel.mailFaults, cell, message, from, from);
+    }
     return cell.deliver(message, sender === null ? 0 : sender.pid);
   }
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { checkDeterminism, describeResult, runCampaign, runScenario, scenario, SimulationFailedError, simulateSeeds } from '../../sim/index.js';
-import { atomicCounter, creditLedger, lostUpdateCounter, retryingWriter, volatileTally } from './examples.js';
+import { atomicCounter, creditLedger, lostUpdateCounter, replicatedRegister, retryingWriter, volatileTally } from './fixtures/examples.js';
 
 /** Seeds a campaign may take to find each known bug (the figures below are what it takes). */
 const seedsToFind = 20;
@@ -71,6 +71,15 @@ describe('sim: scenarios, seeds and their reports', function () {
     expect(describeResult(summary.failed!)).to.match(/mail: \d+ % dropped, \d+ % duplicated, \d+ % delayed up to 50 ms/);
     const passed = await simulateSeeds(creditLedger(true), { seeds: seedsToFind });
     expect(passed.runs).to.equal(seedsToFind);
+  });
+
+  it('cuts the actors a scenario names apart for a while, as each seed plans; anti-entropy converges once it heals', async () => {
+    const summary = await runCampaign(replicatedRegister(false), { seeds: seedsToFind });
+    expect(summary.failed, 'some seed partitions the replicas during the last write').to.not.equal(null);
+    expect(summary.failed!.faults.some((fault) => fault.kind === 'partition')).to.equal(true);
+    expect(describeResult(summary.failed!)).to.match(/partition at \d+ ms for \d+ ms/);
+    const converging = await simulateSeeds(replicatedRegister(true), { seeds: seedsToFind });
+    expect(converging.runs).to.equal(seedsToFind);
   });
 
   it('makes a dropped message a dead letter with its cause, never silence', async () => {
