@@ -43,7 +43,18 @@ export interface PlannedPartition {
   readonly asymmetric: boolean;
 }
 
-export type PlannedFault = PlannedKill | PlannedMailFaults | PlannedPartition;
+/** A pause of one of the pausable actors (a fraction of the candidates) at `atMs`, for `forMs`. */
+export interface PlannedPause {
+  readonly kind: 'pause';
+  readonly atMs: number;
+  readonly forMs: number;
+  readonly pick: number;
+}
+
+export type PlannedFault = PlannedKill | PlannedMailFaults | PlannedPartition | PlannedPause;
+
+export const pausesMaxDefault = 3;
+export const pauseMsMaxDefault = 100;
 
 export const partitionsMaxDefault = 2;
 /** The most sides a plan draws: a scenario names at most this many partitionable actors. */
@@ -91,6 +102,13 @@ export function drawFaultPlan(random: Random, options: FaultOptions<unknown> | u
       });
     }
   }
+  if (options?.pausable !== undefined) {
+    const windowMs = options.windowMs ?? faultWindowMsDefault;
+    const pauses = random.int((options.pausesMax ?? pausesMaxDefault) + 1);
+    for (let i = 0; i < pauses; i++) {
+      plan.push({ kind: 'pause', atMs: random.int(windowMs), forMs: 1 + random.int(options.pauseMsMax ?? pauseMsMaxDefault), pick: random.next() });
+    }
+  }
   return plan;
 }
 
@@ -104,7 +122,9 @@ export function describeFaultPlan(plan: readonly PlannedFault[]): string {
         ? `kill at ${fault.atMs} ms`
         : fault.kind === 'partition'
           ? `${fault.asymmetric ? 'asymmetric ' : ''}partition at ${fault.atMs} ms for ${fault.forMs} ms`
-          : `mail: ${percent(fault.drop)} dropped, ${percent(fault.duplicate)} duplicated, ${percent(fault.delay)} delayed up to ${fault.delayMsMax} ms`,
+          : fault.kind === 'pause'
+            ? `pause at ${fault.atMs} ms for ${fault.forMs} ms`
+            : `mail: ${percent(fault.drop)} dropped, ${percent(fault.duplicate)} duplicated, ${percent(fault.delay)} delayed up to ${fault.delayMsMax} ms`,
     )
     .join(', ');
 }

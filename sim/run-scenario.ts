@@ -11,6 +11,7 @@
  * ```
  */
 import { describeError } from '../ground/errors.js';
+import { pidCpu } from '../ground/pid.js';
 import type { TimerHandle } from '../drivers/clock/clock.js';
 import { Kernel } from '../boot/index.js';
 import {
@@ -90,6 +91,13 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
             if (candidates.length > 0) kernel.exit(candidates[Math.floor(fault.pick * candidates.length)]!, 'kill');
           }),
         );
+      } else if (fault.kind === 'pause') {
+        timers.push(
+          kernel.clock.setTimer(fault.atMs, () => {
+            const candidates = scenario.faults?.pausable?.(kernel, system) ?? [];
+            if (candidates.length > 0) pauseActor(kernel, candidates[Math.floor(fault.pick * candidates.length)]!.pid, fault.forMs);
+          }),
+        );
       }
     }
     const mail = mailFaultsOf(faults, scenario.faults, kernel, system, workloadStartMs);
@@ -146,6 +154,13 @@ export function describeResult(result: SimulationResult): string {
   for (const failure of result.failures) lines.push(`  ${failure.kind} '${failure.name}': ${failure.detail}`);
   for (const name of result.sometimesMissed) lines.push(`  sometimes '${name}' never held`);
   return lines.join('\n');
+}
+
+/** Pauses actor `pid` on the CPU it lives on (a simulated machine's CPUs share this thread). */
+function pauseActor(kernel: Kernel, pid: number, forMs: number): void {
+  const home = kernel.threadKernels().find((cpu) => cpu.core.cpu === pidCpu(pid));
+  const cell = home?.core.refOf(pid)?.cell;
+  if (cell !== undefined && !cell.isRemote()) home!.core.pause(cell, forMs);
 }
 
 /**

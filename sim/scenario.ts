@@ -46,6 +46,11 @@ export interface FaultOptions<S> {
   readonly partitionable?: (kernel: Kernel, system: S) => readonly ActorRef<never>[];
   /** At most this many partitions per run (default 2). */
   readonly partitionsMax?: number;
+  /** Actors that may be paused (take no mail for a while, as a stalled thread): the live ones at each pause. */
+  readonly pausable?: (kernel: Kernel, system: S) => readonly ActorRef<never>[];
+  /** At most this many pauses per run (default 3), each up to `pauseMsMax` long (default 100). */
+  readonly pausesMax?: number;
+  readonly pauseMsMax?: number;
   /** Faults happen within this many ms of virtual time from the workload's start (default 1 000). */
   readonly windowMs?: number;
 }

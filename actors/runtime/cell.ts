@@ -67,6 +67,8 @@ export const Hold = {
    * it waits for the switch, as a parked actor waits for a ring.
    */
   Switching: 4,
+  /** A simulated run paused it, as a stalled thread or a long GC would (`KernelCore.pause`). */
+  Paused: 8,
 } as const;
 
 /** Rarely used per-actor state, allocated on first use so that idle actors stay small. */

@@ -17,7 +17,7 @@ import { pidCpu, type Pid } from '../../ground/pid.js';
 import { AskTable } from './asks.js';
 import { MailboxPool } from './mailbox-pool.js';
 import { type Behavior, behaviorLabel } from './behavior.js';
-import { type Cell, Status } from './cell.js';
+import { type Cell, Hold, Status } from './cell.js';
 import type { CpuRouting } from './cpu-routing.js';
 import type { MailFaults } from './mail-faults.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -378,6 +378,17 @@ export class KernelCore {
       parts.push(at.extras?.name ?? `${behaviorLabel(at.behavior)}#${siblingIndex(at)}`);
     }
     return parts.reverse().join('/');
+  }
+
+  /**
+   * Stops running local actor `cell` for `forMs` of the clock: its mail queues and it takes none,
+   * as a stalled thread would, then it goes on. For simulated fault injection (sim/).
+   */
+  pause(cell: Cell, forMs: number): void {
+    assert(!cell.isRemote() && Number.isFinite(forMs) && forMs >= 0, 'a pause is of a local actor, for a finite time');
+    if ((cell.held & Hold.Paused) !== 0 || cell.status >= Status.Stopping) return;
+    cell.held |= Hold.Paused;
+    this.clock.setTimer(forMs, () => this.dispatcher.lift(cell, Hold.Paused));
   }
 
   /** Records an undeliverable message; an ask behind it fails with the matching error. */

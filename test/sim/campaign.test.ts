@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { checkDeterminism, describeResult, runCampaign, runScenario, scenario, SimulationFailedError, simulateSeeds } from '../../sim/index.js';
-import { atomicCounter, creditLedger, lostUpdateCounter, replicatedRegister, retryingWriter, volatileTally } from './fixtures/examples.js';
+import { atomicCounter, creditLedger, lostUpdateCounter, replicatedRegister, retryingWriter, volatileTally, watchdog } from './fixtures/examples.js';
 
 /** Seeds a campaign may take to find each known bug (the figures below are what it takes). */
 const seedsToFind = 20;
@@ -80,6 +80,14 @@ describe('sim: scenarios, seeds and their reports', function () {
     expect(describeResult(summary.failed!)).to.match(/partition at \d+ ms for \d+ ms/);
     const converging = await simulateSeeds(replicatedRegister(true), { seeds: seedsToFind });
     expect(converging.runs).to.equal(seedsToFind);
+  });
+
+  it('pauses the actors a scenario names for a while, as each seed plans: a short deadline mistakes a pause for a death', async () => {
+    const summary = await runCampaign(watchdog(20), { seeds: seedsToFind });
+    expect(summary.failed, 'some seed pauses the worker past 20 ms').to.not.equal(null);
+    expect(summary.failed!.failures.map((failure) => failure.name)).to.deep.equal(['always: a live worker is never declared dead']);
+    expect(describeResult(summary.failed!)).to.match(/pause at \d+ ms for \d+ ms/);
+    await simulateSeeds(watchdog(500), { seeds: seedsToFind });
   });
 
   it('makes a dropped message a dead letter with its cause, never silence', async () => {
