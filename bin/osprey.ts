@@ -15,7 +15,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { checkDeterminism, describeResult, runCampaign, runScenario, type Scenario } from '../sim/index.js';
+import { checkDeterminism, describeFaultPlan, describeResult, runCampaign, runScenario, type Scenario } from '../sim/index.js';
 
 const program = new Command('osprey').description('an actor microkernel for Node.js: tools').showHelpAfterError();
 
@@ -42,7 +42,10 @@ program
       return;
     }
     if (options.seed !== undefined) {
-      const result = await runScenario(scenario, { seed: options.seed });
+      const result = await runScenario(scenario, {
+        seed: options.seed,
+        onPlan: (plan) => console.log(`${scenario.name}, seed ${options.seed}: ${describeFaultPlan(plan)}`),
+      });
       console.log(describeResult(result));
       process.exitCode = result.ok ? 0 : 1;
       return;

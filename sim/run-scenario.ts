@@ -59,6 +59,8 @@ export interface RunOptions {
   readonly seed: number;
   /** Keep every event's text in the result (for naming the first difference between two runs). */
   readonly keepEvents?: boolean;
+  /** Called with the seed's fault plan before the run starts (to print it first). */
+  readonly onPlan?: (plan: readonly PlannedFault[]) => void;
 }
 
 /** How often liveness checks are tried while waiting for them to come true, in ms of virtual time. */
@@ -79,6 +81,7 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
   const failures: SimulationFailure[] = [];
   const startMs = kernel.clock.now();
   const faults = drawFaultPlan(kernel.random.stream('sim.faults'), scenario.faults as never);
+  options.onPlan?.(faults);
   const timers: TimerHandle[] = [];
   try {
     const system = (await kernel.runUntil(Promise.resolve(scenario.setup?.(kernel, sim)))) as S;

@@ -26,6 +26,8 @@ describe('the osprey command', function () {
     const again = await run('sim', fixture('lost-update'), '--seed', seed);
     expect(again.code).to.equal(1);
     expect(again.stdout).to.include(`seed ${seed}: FAILED`);
+    // The seed's fault plan comes first.
+    expect(again.stdout.split('\n')[0]).to.equal(`lost-update counter, seed ${seed}: no faults`);
     expect(again.stdout).to.include("invariant 'every increment counts'");
   });
 
