@@ -51,7 +51,19 @@ export interface PlannedPause {
   readonly pick: number;
 }
 
-export type PlannedFault = PlannedKill | PlannedMailFaults | PlannedPartition | PlannedPause;
+/** A balloon that takes `share` of the memory free at `atMs`, for `forMs` (vm subsystem). */
+export interface PlannedBalloon {
+  readonly kind: 'balloon';
+  readonly atMs: number;
+  readonly forMs: number;
+  readonly share: number;
+}
+
+export type PlannedFault = PlannedKill | PlannedMailFaults | PlannedPartition | PlannedPause | PlannedBalloon;
+
+export const balloonShareMaxDefault = 0.5;
+export const balloonForMsMaxDefault = 200;
+export const balloonsMaxDefault = 2;
 
 export const pausesMaxDefault = 3;
 export const pauseMsMaxDefault = 100;
@@ -109,6 +121,19 @@ export function drawFaultPlan(random: Random, options: FaultOptions<unknown> | u
       plan.push({ kind: 'pause', atMs: random.int(windowMs), forMs: 1 + random.int(options.pauseMsMax ?? pauseMsMaxDefault), pick: random.next() });
     }
   }
+  if (options?.memoryPressure !== undefined) {
+    const pressure = options.memoryPressure;
+    const windowMs = options.windowMs ?? faultWindowMsDefault;
+    const balloons = random.int((pressure.balloonsMax ?? balloonsMaxDefault) + 1);
+    for (let i = 0; i < balloons; i++) {
+      plan.push({
+        kind: 'balloon',
+        atMs: random.int(windowMs),
+        forMs: 1 + random.int(pressure.forMsMax ?? balloonForMsMaxDefault),
+        share: random.next() * (pressure.shareMax ?? balloonShareMaxDefault),
+      });
+    }
+  }
   return plan;
 }
 
@@ -124,7 +149,9 @@ export function describeFaultPlan(plan: readonly PlannedFault[]): string {
           ? `${fault.asymmetric ? 'asymmetric ' : ''}partition at ${fault.atMs} ms for ${fault.forMs} ms`
           : fault.kind === 'pause'
             ? `pause at ${fault.atMs} ms for ${fault.forMs} ms`
-            : `mail: ${percent(fault.drop)} dropped, ${percent(fault.duplicate)} duplicated, ${percent(fault.delay)} delayed up to ${fault.delayMsMax} ms`,
+            : fault.kind === 'balloon'
+              ? `balloon of ${percent(fault.share)} of free memory at ${fault.atMs} ms for ${fault.forMs} ms`
+              : `mail: ${percent(fault.drop)} dropped, ${percent(fault.duplicate)} duplicated, ${percent(fault.delay)} delayed up to ${fault.delayMsMax} ms`,
     )
     .join(', ');
 }

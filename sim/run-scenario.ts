@@ -14,7 +14,9 @@ import { describeError } from '../ground/errors.js';
 import { pidCpu } from '../ground/pid.js';
 import type { TimerHandle } from '../drivers/clock/clock.js';
 import { Kernel } from '../boot/index.js';
+import { virtualMemory } from '../actors/vm/subsystem.js';
 import {
+  type PlannedBalloon,
   describeFaultPlan,
   drawFaultPlan,
   faultWindowMsDefault,
@@ -86,6 +88,7 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
   try {
     const system = (await kernel.runUntil(Promise.resolve(scenario.setup?.(kernel, sim)))) as S;
     const workloadStartMs = kernel.clock.now();
+    const balloons = new Balloons(kernel);
     for (const fault of faults) {
       if (fault.kind === 'kill') {
         timers.push(
@@ -94,6 +97,8 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
             if (candidates.length > 0) kernel.exit(candidates[Math.floor(fault.pick * candidates.length)]!, 'kill');
           }),
         );
+      } else if (fault.kind === 'balloon') {
+        timers.push(kernel.clock.setTimer(fault.atMs, () => balloons.inflate(fault)));
       } else if (fault.kind === 'pause') {
         timers.push(
           kernel.clock.setTimer(fault.atMs, () => {
@@ -113,6 +118,7 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
     // The faults stop with the workload: what liveness asks for must come without them.
     for (const timer of timers) kernel.clock.cancelTimer(timer);
     for (const cpu of kernel.threadKernels()) cpu.core.mailFaults = null;
+    await kernel.runUntil(balloons.deflateAll());
     for (const [name, check] of Object.entries(scenario.invariants ?? {})) {
       const failure = await checkOnce(kernel, sim, system, name, check);
       if (failure !== undefined) failures.push(failure);
@@ -157,6 +163,40 @@ export function describeResult(result: SimulationResult): string {
   for (const failure of result.failures) lines.push(`  ${failure.kind} '${failure.name}': ${failure.detail}`);
   for (const name of result.sometimesMissed) lines.push(`  sometimes '${name}' never held`);
   return lines.join('\n');
+}
+
+/**
+ * Memory pressure through the vm subsystem's own API: a balloon is a populated mapping that takes a
+ * share of the memory free when it inflates, for a while (OSv's JVM balloon), so free memory falls, the reclaimer asks
+ * the shrinkers, and allocations that do not fit wait or fail. Nothing when the vm is not booted.
+ */
+class Balloons {
+  private readonly inflated = new Set<Promise<{ address: number; length: number } | null>>();
+
+  constructor(private readonly kernel: Kernel) {}
+
+  inflate(balloon: PlannedBalloon): void {
+    if (!this.kernel.subsystems.some((subsystem) => subsystem.name === virtualMemory.name)) return;
+    const vm = this.kernel.subsystem(virtualMemory);
+    const length = Math.floor((vm.stats().freeBytes * balloon.share) / 4096) * 4096;
+    if (length === 0) return;
+    const mapping = vm.mmap(length, { populate: true, waitMs: 0 }).then(
+      (address) => ({ address, length }),
+      () => null, // Too little free memory for it: the pressure is there anyway.
+    );
+    this.inflated.add(mapping);
+    this.kernel.clock.setTimer(balloon.forMs, () => void this.deflate(mapping));
+  }
+
+  async deflateAll(): Promise<void> {
+    await Promise.all([...this.inflated].map((mapping) => this.deflate(mapping)));
+  }
+
+  private async deflate(mapping: Promise<{ address: number; length: number } | null>): Promise<void> {
+    if (!this.inflated.delete(mapping)) return;
+    const balloon = await mapping;
+    if (balloon !== null) await this.kernel.subsystem(virtualMemory).munmap(balloon.address, balloon.length);
+  }
 }
 
 /** Pauses actor `pid` on the CPU it lives on (a simulated machine's CPUs share this thread). */

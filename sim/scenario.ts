@@ -51,6 +51,12 @@ export interface FaultOptions<S> {
   /** At most this many pauses per run (default 3), each up to `pauseMsMax` long (default 100). */
   readonly pausesMax?: number;
   readonly pauseMsMax?: number;
+  /**
+   * Memory pressure, when the kernel boots the `vm` subsystem: balloons (OSv's JVM balloon) that take
+   * up to `shareMax` of the memory free when they inflate (default 0.5) for up to `forMsMax` ms each
+   * (default 200), at most `balloonsMax` per run (default 2).
+   */
+  readonly memoryPressure?: { readonly shareMax?: number; readonly forMsMax?: number; readonly balloonsMax?: number };
   /** Faults happen within this many ms of virtual time from the workload's start (default 1 000). */
   readonly windowMs?: number;
 }

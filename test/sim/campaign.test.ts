@@ -1,6 +1,15 @@
 import { expect } from 'chai';
 import { checkDeterminism, describeResult, runCampaign, runScenario, scenario, SimulationFailedError, simulateSeeds } from '../../sim/index.js';
-import { atomicCounter, creditLedger, lostUpdateCounter, replicatedRegister, retryingWriter, volatileTally, watchdog } from './fixtures/examples.js';
+import {
+  atomicCounter,
+  bufferWriter,
+  creditLedger,
+  lostUpdateCounter,
+  replicatedRegister,
+  retryingWriter,
+  volatileTally,
+  watchdog,
+} from './fixtures/examples.js';
 
 /** Seeds a campaign may take to find each known bug (the figures below are what it takes). */
 const seedsToFind = 20;
@@ -88,6 +97,14 @@ describe('sim: scenarios, seeds and their reports', function () {
     expect(summary.failed!.failures.map((failure) => failure.name)).to.deep.equal(['always: a live worker is never declared dead']);
     expect(describeResult(summary.failed!)).to.match(/pause at \d+ ms for \d+ ms/);
     await simulateSeeds(watchdog(500), { seeds: seedsToFind });
+  });
+
+  it('takes memory away with balloons on the vm subsystem, as each seed plans: an allocation that waits rides it out', async () => {
+    const summary = await runCampaign(bufferWriter(0), { seeds: seedsToFind });
+    expect(summary.failed, 'some seed inflates a balloon while a buffer is mapped').to.not.equal(null);
+    expect(summary.failed!.failures.map((failure) => failure.name)).to.deep.equal(['always: every buffer is mapped']);
+    expect(describeResult(summary.failed!)).to.match(/balloon of \d+ % of free memory at \d+ ms for \d+ ms/);
+    await simulateSeeds(bufferWriter(1_000), { seeds: seedsToFind });
   });
 
   it('makes a dropped message a dead letter with its cause, never silence', async () => {
