@@ -13,7 +13,7 @@
 import { describeError } from '../ground/errors.js';
 import { pidCpu } from '../ground/pid.js';
 import type { TimerHandle } from '../drivers/clock/clock.js';
-import { Kernel } from '../boot/index.js';
+import { type ActorRef, Kernel } from '../boot/index.js';
 import { virtualMemory } from '../actors/vm/subsystem.js';
 import {
   type PlannedBalloon,
@@ -82,31 +82,27 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
   const sim = new Sim(kernel, seed);
   const failures: SimulationFailure[] = [];
   const startMs = kernel.clock.now();
-  const faults = drawFaultPlan(kernel.random.stream('sim.faults'), scenario.faults as never);
+  const faults = drawFaultPlan(kernel.random.stream('sim.faults'), scenario.faults as FaultOptions<unknown> | undefined);
   options.onPlan?.(faults);
   const timers: TimerHandle[] = [];
   try {
     const system = (await kernel.runUntil(Promise.resolve(scenario.setup?.(kernel, sim)))) as S;
     const workloadStartMs = kernel.clock.now();
     const balloons = new Balloons(kernel);
+    /** The candidate a fault's `pick` (a fraction) names, asked for when it fires: the live ones then. */
+    const picked = (candidates: readonly ActorRef<never>[] | undefined, pick: number) =>
+      candidates === undefined || candidates.length === 0 ? undefined : candidates[Math.floor(pick * candidates.length)];
     for (const fault of faults) {
-      if (fault.kind === 'kill') {
-        timers.push(
-          kernel.clock.setTimer(fault.atMs, () => {
-            const candidates = scenario.faults?.killable?.(kernel, system) ?? [];
-            if (candidates.length > 0) kernel.exit(candidates[Math.floor(fault.pick * candidates.length)]!, 'kill');
-          }),
-        );
-      } else if (fault.kind === 'balloon') {
-        timers.push(kernel.clock.setTimer(fault.atMs, () => balloons.inflate(fault)));
-      } else if (fault.kind === 'pause') {
-        timers.push(
-          kernel.clock.setTimer(fault.atMs, () => {
-            const candidates = scenario.faults?.pausable?.(kernel, system) ?? [];
-            if (candidates.length > 0) pauseActor(kernel, candidates[Math.floor(fault.pick * candidates.length)]!.pid, fault.forMs);
-          }),
-        );
-      }
+      if (fault.kind === 'mail' || fault.kind === 'partition') continue;
+      timers.push(
+        kernel.clock.setTimer(fault.atMs, () => {
+          if (fault.kind === 'balloon') return balloons.inflate(fault);
+          const target = picked((fault.kind === 'kill' ? scenario.faults?.killable : scenario.faults?.pausable)?.(kernel, system), fault.pick);
+          if (target === undefined) return;
+          if (fault.kind === 'kill') kernel.exit(target, 'kill');
+          else pauseActor(kernel, target.pid, fault.forMs);
+        }),
+      );
     }
     const mail = mailFaultsOf(faults, scenario.faults, kernel, system, workloadStartMs);
     if (mail !== null) for (const cpu of kernel.threadKernels()) cpu.core.mailFaults = mail;
