@@ -143,12 +143,6 @@ export class KernelCore {
   /** The handles of the subsystems booted on this CPU, by name (see `ActorContext.subsystem`). */
   readonly subsystemHandles = new Map<string, () => unknown>();
 
-  /** The handle of the subsystem named `name` on this CPU; throws SubsystemNotBootedError if none was booted. */
-  subsystemHandle(name: string): unknown {
-    const handle = this.subsystemHandles.get(name);
-    if (handle === undefined) throw new SubsystemNotBootedError(name);
-    return handle();
-  }
   readonly deadLetterStream = new ObservedStream<DeadLetter>();
   readonly failureStream = new ObservedStream<ChildFailure>();
   private readonly droppedReportStream = new ObservedStream<DroppedReports>();
@@ -284,6 +278,13 @@ export class KernelCore {
     const cell = this.registry.get(name);
     if (cell !== undefined) return cell.status !== Status.Stopped ? (cell.ref as ActorRef<M>) : undefined;
     return this.node?.lookupName(name) as ActorRef<M> | undefined;
+  }
+
+  /** The handle of the subsystem named `name` on this CPU; throws SubsystemNotBootedError if none was booted. */
+  subsystemHandle(name: string): unknown {
+    const handle = this.subsystemHandles.get(name);
+    if (handle === undefined) throw new SubsystemNotBootedError(name);
+    return handle();
   }
 
   /** This CPU's live actor with exactly `pid` (slot and generation), if any. */
