@@ -7,3 +7,4 @@ export { Sim, type AssertionRecord } from './sim.js';
 export { runScenario, describeResult, type RunOptions, type SimulationFailure, type SimulationResult } from './run-scenario.js';
 export { checkDeterminism, runCampaign, simulateSeeds, SimulationFailedError, type CampaignOptions, type CampaignSummary } from './campaign.js';
 export { drawFaultPlan, describeFaultPlan, type PlannedFault } from './fault-plan.js';
+export { isTape, recordingRandom, replayingRandom, TapeMismatchError, type Tape } from './tape.js';

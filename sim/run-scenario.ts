@@ -11,6 +11,8 @@
  * ```
  */
 import { describeError } from '../ground/errors.js';
+import { createSeededRandom } from '../drivers/random/seeded.js';
+import { recordingRandom, replayingRandom, type Tape } from './tape.js';
 import { pidCpu } from '../ground/pid.js';
 import type { TimerHandle } from '../drivers/clock/clock.js';
 import { type ActorRef, Kernel } from '../boot/index.js';
@@ -52,6 +54,8 @@ export interface SimulationResult {
   /** FNV-1a of the run's events, in order: equal for two runs of one seed. */
   readonly eventHash: string;
   readonly events: number;
+  /** Every random draw of the run, when it was asked to record them (see tape.ts). */
+  readonly tape?: Tape;
   /** Each event as the hash saw it, when the run was asked to keep them (see checkDeterminism). */
   readonly eventLog?: readonly string[];
   readonly simulatedMs: number;
@@ -63,6 +67,10 @@ export interface RunOptions {
   readonly keepEvents?: boolean;
   /** Called with the seed's fault plan before the run starts (to print it first). */
   readonly onPlan?: (plan: readonly PlannedFault[]) => void;
+  /** Record every random draw of the run in `result.tape`. */
+  readonly recordTape?: boolean;
+  /** Replay this tape's draws instead of drawing from the seed (see tape.ts). */
+  readonly tape?: Tape;
 }
 
 /** How often liveness checks are tried while waiting for them to come true, in ms of virtual time. */
@@ -71,7 +79,14 @@ export const livenessWithinMsDefault = 10_000;
 
 export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions): Promise<SimulationResult> {
   const { seed } = options;
-  const kernel = await Kernel.boot({ ...scenario.boot, mode: 'simulated', seed });
+  const streams: Record<string, number[]> = {};
+  const random =
+    options.tape !== undefined
+      ? replayingRandom(options.tape)
+      : options.recordTape === true
+        ? recordingRandom(createSeededRandom(seed), streams)
+        : createSeededRandom(seed);
+  const kernel = await Kernel.boot({ ...scenario.boot, mode: 'simulated', seed, random });
   const events = { count: 0, hash: fnvOffset, log: options.keepEvents === true ? ([] as string[]) : undefined };
   const subscription = kernel.events.subscribe((event) => {
     const text = JSON.stringify(event);
@@ -147,6 +162,7 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
     eventHash: events.hash.toString(16).padStart(8, '0'),
     events: events.count,
     ...(events.log !== undefined ? { eventLog: events.log } : {}),
+    ...(options.recordTape === true && options.tape === undefined ? { tape: { seed, streams } } : {}),
     simulatedMs: kernel.clock.now() - startMs,
   };
 }

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const osprey = fileURLToPath(new URL('../../bin/osprey.js', import.meta.url));
@@ -42,6 +45,19 @@ describe('the osprey command', function () {
     const { code, stdout } = await run('sim', fixture('atomic'), '--seed', '3', '--check-determinism');
     expect(code).to.equal(0);
     expect(stdout).to.include('seed 3: the same run twice, event for event');
+  });
+
+  it('osprey sim --save-tape writes the run, and --replay runs it again, event for event', async () => {
+    const tape = join(mkdtempSync(join(tmpdir(), 'osprey-tape-')), 'run.tape.json');
+    const saved = await run('sim', fixture('lost-update'), '--seed', '0', '--save-tape', tape);
+    expect(saved.stdout).to.include(`tape written to ${tape}`);
+    const hash = /hash ([0-9a-f]{8})/.exec(saved.stdout)![1]!;
+    const replayed = await run('sim', fixture('lost-update'), '--replay', tape);
+    expect(replayed.code).to.equal(1);
+    expect(replayed.stdout).to.include(`hash ${hash}`);
+    const notATape = await run('sim', fixture('lost-update'), '--replay', osprey.replace('osprey.js', 'demo.js'));
+    expect(notATape.code).to.not.equal(0);
+    expect(notATape.stderr).to.include('is not a tape');
   });
 
   it('refuses bad arguments and a module without a scenario, with usage', async () => {
