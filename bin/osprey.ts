@@ -11,6 +11,7 @@
  * npx osprey sim dist/bank.sim.js --seed 8812 --check-determinism
  * npx osprey sim dist/bank.sim.js --seed 8812 --save-tape bank.tape.json
  * npx osprey sim dist/bank.sim.js --replay bank.tape.json
+ * npx osprey sim dist/bank.sim.js --seed 8812 --shrink   # the fewest, smallest faults that still break it
  * ```
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { checkDeterminism, describeFaultPlan, describeResult, isTape, runCampaign, runScenario, type Scenario } from '../sim/index.js';
+import { checkDeterminism, describeFaultPlan, describeResult, isTape, runCampaign, runScenario, type Scenario, shrinkFaults } from '../sim/index.js';
 
 const program = new Command('osprey').description('an actor microkernel for Node.js: tools').showHelpAfterError();
 
@@ -32,80 +33,105 @@ program
   .option('--check-determinism', 'run the seed twice and name the first event that differs')
   .option('--save-tape <file>', 'with --seed: write every random draw of the run to this file (JSON)')
   .option('--replay <file>', "replay a run from a tape that --save-tape wrote (the tape's seed)")
-  .action(
-    async (
-      modulePath: string,
-      options: { seeds: number; firstSeed: number; seed?: number; checkDeterminism?: boolean; saveTape?: string; replay?: string },
-    ) => {
-      const scenario = await loadScenario(modulePath);
-      if (options.replay !== undefined) {
-        const tape = readTape(options.replay);
-        if (!isTape(tape)) return program.error(`${options.replay} is not a tape (a seed and streams of numbers, as --save-tape writes)`);
-        const result = await runScenario(scenario, { seed: tape.seed, tape });
-        console.log(describeResult(result));
-        process.exitCode = result.ok ? 0 : 1;
-        return;
-      }
-      if (options.saveTape !== undefined && options.seed === undefined) return program.error('--save-tape records one run: give its --seed');
-      const again = (seed: number) => `npx osprey sim ${modulePath} --seed ${seed}`;
-      if (options.checkDeterminism === true) {
-        const seed = options.seed ?? options.firstSeed;
-        const { same, firstDifference } = await checkDeterminism(scenario, seed);
-        if (same) console.log(`${scenario.name}, seed ${seed}: the same run twice, event for event`);
-        else
-          console.log(
-            `${scenario.name}, seed ${seed}: the runs differ at event ${firstDifference!.index}:\n  first:  ${firstDifference!.first}\n  second: ${firstDifference!.second}`,
-          );
-        process.exitCode = same ? 0 : 1;
-        return;
-      }
-      if (options.seed !== undefined) {
-        const result = await runScenario(scenario, {
-          seed: options.seed,
-          recordTape: options.saveTape !== undefined,
-          onPlan: (plan) => console.log(`${scenario.name}, seed ${options.seed}: ${describeFaultPlan(plan)}`),
-        });
-        console.log(describeResult(result));
-        if (options.saveTape !== undefined) {
-          writeFileSync(options.saveTape, JSON.stringify(result.tape));
-          console.log(`tape written to ${options.saveTape}: replay it with npx osprey sim ${modulePath} --replay ${options.saveTape}`);
-        }
-        process.exitCode = result.ok ? 0 : 1;
-        return;
-      }
-      const bar = new SingleBar({
-        format: `${scenario.name} [{bar}] {value}/{total} seeds | {rate} simulated s per wall s`,
-        stream: process.stderr,
-        hideCursor: true,
-      });
-      const startedMs = performance.now();
-      let simulatedMs = 0;
-      bar.start(options.seeds, 0, { rate: '-' });
-      const summary = await runCampaign(scenario, {
-        seeds: options.seeds,
-        firstSeed: options.firstSeed,
-        onRun: (result) => {
-          simulatedMs += result.simulatedMs;
-          bar.increment(1, { rate: (simulatedMs / Math.max(1, performance.now() - startedMs)).toFixed(1) });
-        },
-      });
-      bar.stop();
-      const wallS = (performance.now() - startedMs) / 1000;
-      console.log(
-        `${summary.runs} seed(s) in ${wallS.toFixed(1)} s: ${Math.round((summary.runs / wallS) * 3600)} seeds per hour, ${(summary.simulatedMs / 1000 / wallS).toFixed(1)} simulated s per wall s`,
-      );
-      for (const name of summary.sometimesNeverHeld) console.log(`sometimes '${name}' never held in any run`);
-      if (summary.failed === null) {
-        console.log('every seed passed');
-        return;
-      }
-      console.log(describeResult(summary.failed));
-      console.log(`reproduce: ${again(summary.failed.seed)}`);
-      process.exitCode = 1;
-    },
-  );
+  .option('--shrink', 'with --seed: shrink the failing run to the fewest, smallest faults that still break it')
+  .action(async (modulePath: string, options: SimOptions) => {
+    const scenario = await loadScenario(modulePath);
+    if (options.replay !== undefined) return replay(scenario, options.replay);
+    if ((options.saveTape !== undefined || options.shrink === true) && options.seed === undefined) {
+      return program.error('--save-tape and --shrink work on one run: give its --seed');
+    }
+    if (options.checkDeterminism === true) return determinism(scenario, options.seed ?? options.firstSeed);
+    if (options.shrink === true) return shrink(scenario, options.seed!);
+    if (options.seed !== undefined) return runOne(scenario, modulePath, options.seed, options.saveTape);
+    return campaign(scenario, modulePath, options.seeds, options.firstSeed);
+  });
+
+interface SimOptions {
+  readonly seeds: number;
+  readonly firstSeed: number;
+  readonly seed?: number;
+  readonly checkDeterminism?: boolean;
+  readonly saveTape?: string;
+  readonly replay?: string;
+  readonly shrink?: boolean;
+}
 
 await program.parseAsync();
+
+/** A campaign: a progress bar, then seeds per hour and the line that reproduces the first failure. */
+async function campaign(scenario: Scenario<unknown>, modulePath: string, seeds: number, firstSeed: number): Promise<void> {
+  const bar = new SingleBar({
+    format: `${scenario.name} [{bar}] {value}/{total} seeds | {rate} simulated s per wall s`,
+    stream: process.stderr,
+    hideCursor: true,
+  });
+  const startedMs = performance.now();
+  let simulatedMs = 0;
+  bar.start(seeds, 0, { rate: '-' });
+  const summary = await runCampaign(scenario, {
+    seeds,
+    firstSeed,
+    onRun: (result) => {
+      simulatedMs += result.simulatedMs;
+      bar.increment(1, { rate: (simulatedMs / Math.max(1, performance.now() - startedMs)).toFixed(1) });
+    },
+  });
+  bar.stop();
+  const wallS = (performance.now() - startedMs) / 1000;
+  const perHour = Math.round((summary.runs / wallS) * 3600);
+  console.log(
+    `${summary.runs} seed(s) in ${wallS.toFixed(1)} s: ${perHour} seeds per hour, ${(summary.simulatedMs / 1000 / wallS).toFixed(1)} simulated s per wall s`,
+  );
+  for (const name of summary.sometimesNeverHeld) console.log(`sometimes '${name}' never held in any run`);
+  if (summary.failed === null) {
+    console.log('every seed passed');
+    return;
+  }
+  console.log(describeResult(summary.failed));
+  console.log(`reproduce: npx osprey sim ${modulePath} --seed ${summary.failed.seed}`);
+  process.exitCode = 1;
+}
+
+/** One seed: its fault plan first, then its report; with `tapeFile`, its tape written there. */
+async function runOne(scenario: Scenario<unknown>, modulePath: string, seed: number, tapeFile: string | undefined): Promise<void> {
+  const result = await runScenario(scenario, {
+    seed,
+    recordTape: tapeFile !== undefined,
+    onPlan: (plan) => console.log(`${scenario.name}, seed ${seed}: ${describeFaultPlan(plan)}`),
+  });
+  console.log(describeResult(result));
+  if (tapeFile !== undefined) {
+    writeFileSync(tapeFile, JSON.stringify(result.tape));
+    console.log(`tape written to ${tapeFile}: replay it with npx osprey sim ${modulePath} --replay ${tapeFile}`);
+  }
+  process.exitCode = result.ok ? 0 : 1;
+}
+
+async function replay(scenario: Scenario<unknown>, tapeFile: string): Promise<void> {
+  const tape = readTape(tapeFile);
+  if (!isTape(tape)) return program.error(`${tapeFile} is not a tape (a seed and streams of numbers, as --save-tape writes)`);
+  const result = await runScenario(scenario, { seed: tape.seed, tape });
+  console.log(describeResult(result));
+  process.exitCode = result.ok ? 0 : 1;
+}
+
+async function determinism(scenario: Scenario<unknown>, seed: number): Promise<void> {
+  const { same, firstDifference } = await checkDeterminism(scenario, seed);
+  if (same) console.log(`${scenario.name}, seed ${seed}: the same run twice, event for event`);
+  else
+    console.log(
+      `${scenario.name}, seed ${seed}: the runs differ at event ${firstDifference!.index}:\n  first:  ${firstDifference!.first}\n  second: ${firstDifference!.second}`,
+    );
+  process.exitCode = same ? 0 : 1;
+}
+
+async function shrink(scenario: Scenario<unknown>, seed: number): Promise<void> {
+  const shrunk = await shrinkFaults(scenario, seed).catch((error: unknown) => program.error((error as Error).message));
+  console.log(`${scenario.name}, seed ${seed}: ${describeFaultPlan(shrunk.original.faults)}`);
+  console.log(`shrunk in ${shrunk.runs} runs to: ${describeFaultPlan(shrunk.plan)}`);
+  console.log(describeResult(shrunk.result));
+  process.exitCode = 1;
+}
 
 async function loadScenario(modulePath: string): Promise<Scenario<unknown>> {
   const module = (await import(pathToFileURL(resolve(modulePath)).href)) as { default?: Scenario<unknown> };

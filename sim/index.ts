@@ -8,3 +8,4 @@ export { runScenario, describeResult, type RunOptions, type SimulationFailure, t
 export { checkDeterminism, runCampaign, simulateSeeds, SimulationFailedError, type CampaignOptions, type CampaignSummary } from './campaign.js';
 export { drawFaultPlan, describeFaultPlan, type PlannedFault } from './fault-plan.js';
 export { isTape, recordingRandom, replayingRandom, TapeMismatchError, type Tape } from './tape.js';
+export { shrinkFaults, type ShrinkResult } from './shrink.js';

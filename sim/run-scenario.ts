@@ -71,6 +71,8 @@ export interface RunOptions {
   readonly recordTape?: boolean;
   /** Replay this tape's draws instead of drawing from the seed (see tape.ts). */
   readonly tape?: Tape;
+  /** Inject these faults instead of the seed's plan (shrink.ts tries smaller ones); the rest is the seed's. */
+  readonly plan?: readonly PlannedFault[];
 }
 
 /** How often liveness checks are tried while waiting for them to come true, in ms of virtual time. */
@@ -97,7 +99,8 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
   const sim = new Sim(kernel, seed);
   const failures: SimulationFailure[] = [];
   const startMs = kernel.clock.now();
-  const faults = drawFaultPlan(kernel.random.stream('sim.faults'), scenario.faults as FaultOptions<unknown> | undefined);
+  const drawn = drawFaultPlan(kernel.random.stream('sim.faults'), scenario.faults as FaultOptions<unknown> | undefined);
+  const faults = options.plan ?? drawn;
   options.onPlan?.(faults);
   const timers: TimerHandle[] = [];
   try {

@@ -60,6 +60,13 @@ describe('the osprey command', function () {
     expect(notATape.stderr).to.include('is not a tape');
   });
 
+  it('osprey sim --shrink prints the seed faults and the fewest that still break it', async () => {
+    const { code, stdout } = await run('sim', fixture('tally'), '--seed', '0', '--shrink');
+    expect(code).to.equal(1);
+    expect(stdout).to.match(/volatile tally, seed 0: kill at \d+ ms, kill at \d+ ms/);
+    expect(stdout).to.match(/shrunk in \d+ runs to: kill at \d+ ms\n/);
+  });
+
   it('refuses bad arguments and a module without a scenario, with usage', async () => {
     const bad = await run('sim', fixture('atomic'), '--seeds', 'many');
     expect(bad.code).to.not.equal(0);

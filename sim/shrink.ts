@@ -1,0 +1,76 @@
+/**
+ * Shrinking a failing run's faults: the smallest plan, found by trying, that still breaks the same
+ * check. First each fault is dropped in turn and kept out if the run still fails (delta debugging,
+ * one at a time); then what is left is made smaller (partitions, pauses and balloons shorter, mail
+ * fault shares lower) as long as it still fails. The scheduling and the scenario's own draws stay
+ * the seed's, so the result reads as a minimal fault timeline for that seed.
+ *
+ * @example
+ * ```ts
+ * const shrunk = await shrinkFaults(tally, 0);
+ * console.log(describeFaultPlan(shrunk.plan)); // "kill at 206 ms"
+ * ```
+ */
+import type { PlannedFault } from './fault-plan.js';
+import { runScenario, type SimulationResult } from './run-scenario.js';
+import type { Scenario } from './scenario.js';
+
+export interface ShrinkResult {
+  /** The seed's own failing run. */
+  readonly original: SimulationResult;
+  /** The smallest plan found that fails the same way, and its run. */
+  readonly plan: readonly PlannedFault[];
+  readonly result: SimulationResult;
+  /** Runs tried. */
+  readonly runs: number;
+}
+
+/** Halvings tried on one fault's size before giving up on it. */
+const halvingsMax = 8;
+
+/** Shrinks the faults of failing seed `seed`; throws when that seed does not fail. */
+export async function shrinkFaults<S>(scenario: Scenario<S>, seed: number): Promise<ShrinkResult> {
+  const original = await runScenario(scenario, { seed });
+  if (original.ok) throw new RangeError(`${scenario.name}, seed ${seed}: the run passes; there is nothing to shrink`);
+  const broken = failureKey(original);
+  let runs = 1;
+  let best = { plan: original.faults, result: original };
+  const stillFails = async (plan: readonly PlannedFault[]): Promise<boolean> => {
+    runs++;
+    const result = await runScenario(scenario, { seed, plan });
+    if (result.ok || failureKey(result) !== broken) return false;
+    best = { plan, result };
+    return true;
+  };
+  // Drop faults one at a time.
+  for (let index = 0; index < best.plan.length; ) {
+    if (!(await stillFails(best.plan.filter((_, at) => at !== index)))) index++;
+  }
+  // Make each remaining fault smaller.
+  for (let index = 0; index < best.plan.length; index++) {
+    for (let halving = 0; halving < halvingsMax; halving++) {
+      const smaller = halve(best.plan[index]!);
+      if (smaller === null || !(await stillFails(best.plan.map((fault, at) => (at === index ? smaller : fault))))) break;
+    }
+  }
+  return { original, plan: best.plan, result: best.result, runs };
+}
+
+/** What a run broke, for telling whether a smaller plan broke the same. */
+function failureKey(result: SimulationResult): string {
+  return result.failures.map((failure) => `${failure.kind}:${failure.name}`).join('|');
+}
+
+/** A smaller version of `fault`, or null when it has nothing to make smaller. */
+function halve(fault: PlannedFault): PlannedFault | null {
+  switch (fault.kind) {
+    case 'kill':
+      return null;
+    case 'mail':
+      return fault.drop + fault.duplicate + fault.delay < 0.01
+        ? null
+        : { ...fault, drop: fault.drop / 2, duplicate: fault.duplicate / 2, delay: fault.delay / 2, delayMsMax: Math.max(1, Math.floor(fault.delayMsMax / 2)) };
+    default:
+      return fault.forMs <= 1 ? null : { ...fault, forMs: Math.max(1, Math.floor(fault.forMs / 2)) };
+  }
+}

@@ -1,0 +1,34 @@
+import { expect } from 'chai';
+import { describeFaultPlan, runCampaign, runScenario, shrinkFaults } from '../../sim/index.js';
+import { atomicCounter, replicatedRegister, volatileTally } from './fixtures/examples.js';
+
+describe('sim: shrinking a failing run to a minimal fault timeline', function () {
+  this.timeout(60_000);
+
+  it('drops the faults the failure does not need: one kill of two is enough to lose the count', async () => {
+    const shrunk = await shrinkFaults(volatileTally, 0);
+    expect(shrunk.original.faults.filter((fault) => fault.kind === 'kill')).to.have.length(2);
+    expect(shrunk.plan).to.have.length(1);
+    expect(shrunk.plan[0]!.kind).to.equal('kill');
+    expect(shrunk.result.failures).to.deep.equal(shrunk.original.failures);
+    // The shrunk plan, run again, fails the same way.
+    const again = await runScenario(volatileTally, { seed: 0, plan: shrunk.plan });
+    expect(again.failures).to.deep.equal(shrunk.original.failures);
+  });
+
+  it('makes a partition shorter as long as the write is still lost', async () => {
+    const failed = (await runCampaign(replicatedRegister(false), { seeds: 20 })).failed!;
+    const shrunk = await shrinkFaults(replicatedRegister(false), failed.seed);
+    const partitions = shrunk.plan.filter((fault) => fault.kind === 'partition');
+    expect(partitions).to.have.length(1);
+    const before = failed.faults.filter((fault) => fault.kind === 'partition').map((fault) => (fault as { forMs: number }).forMs);
+    expect((partitions[0] as { forMs: number }).forMs).to.be.at.most(Math.max(...before));
+    expect(describeFaultPlan(shrunk.plan)).to.match(/partition at \d+ ms for \d+ ms/);
+    expect(shrunk.runs).to.be.above(1);
+  });
+
+  it('refuses a seed that passes', async () => {
+    const error = await shrinkFaults(atomicCounter, 0).catch((thrown: unknown) => thrown);
+    expect(error).to.be.instanceOf(RangeError);
+  });
+});
