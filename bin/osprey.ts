@@ -19,7 +19,17 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { checkDeterminism, describeFaultPlan, describeResult, isTape, runCampaign, runScenario, type Scenario, shrinkFaults } from '../sim/index.js';
+import {
+  checkDeterminism,
+  describeFaultPlan,
+  describeResult,
+  isTape,
+  runCampaign,
+  runScenario,
+  type Scenario,
+  sequenceChart,
+  shrinkFaults,
+} from '../sim/index.js';
 
 const program = new Command('osprey').description('an actor microkernel for Node.js: tools').showHelpAfterError();
 
@@ -130,6 +140,8 @@ async function shrink(scenario: Scenario<unknown>, seed: number): Promise<void> 
   console.log(`${scenario.name}, seed ${seed}: ${describeFaultPlan(shrunk.original.faults)}`);
   console.log(`shrunk in ${shrunk.runs} runs to: ${describeFaultPlan(shrunk.plan)}`);
   console.log(describeResult(shrunk.result));
+  const run = await runScenario(scenario, { seed, plan: shrunk.plan, keepEvents: true });
+  console.log(`\nthe shrunk run as a Mermaid sequence chart:\n${sequenceChart(run)}`);
   process.exitCode = 1;
 }
 

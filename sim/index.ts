@@ -9,3 +9,4 @@ export { checkDeterminism, runCampaign, simulateSeeds, SimulationFailedError, ty
 export { drawFaultPlan, describeFaultPlan, type PlannedFault } from './fault-plan.js';
 export { isTape, recordingRandom, replayingRandom, TapeMismatchError, type Tape } from './tape.js';
 export { shrinkFaults, type ShrinkResult } from './shrink.js';
+export { chartLinesMax, sequenceChart } from './sequence-chart.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { describeFaultPlan, runCampaign, runScenario, shrinkFaults } from '../../sim/index.js';
-import { atomicCounter, replicatedRegister, volatileTally } from './fixtures/examples.js';
+import { describeFaultPlan, runCampaign, runScenario, sequenceChart, shrinkFaults } from '../../sim/index.js';
+import { atomicCounter, creditLedger, replicatedRegister, volatileTally } from './fixtures/examples.js';
 
 describe('sim: shrinking a failing run to a minimal fault timeline', function () {
   this.timeout(60_000);
@@ -32,3 +32,23 @@ describe('sim: shrinking a failing run to a minimal fault timeline', function ()
     expect(error).to.be.instanceOf(RangeError);
   });
 });
+
+describe('sim: a run as a message sequence chart', () => {
+  it('draws the sends, the drops, the crashes and the restarts of a run in order, as Mermaid', async () => {
+    const run = await runScenario(volatileTally, { seed: 0, keepEvents: true });
+    const chart = sequenceChart(run);
+    const lines = chart.split('\n');
+    expect(lines[0]).to.equal('sequenceDiagram');
+    expect(lines).to.include('  participant a2 as tally (Tally)');
+    expect(lines).to.include('  outside->>a2: count @0ms');
+    expect(chart).to.match(/Note over a2: crashed @\d+ms/);
+    expect(chart).to.match(/Note over a2: restarted @\d+ms/);
+    expect(() => sequenceChart(runWithoutEvents)).to.throw(RangeError, /keepEvents/);
+    // A seed whose mail faults dropped a credit shows it crossed out.
+    const runs = await Promise.all(Array.from({ length: 20 }, (_, seed) => runScenario(creditLedger(false), { seed, keepEvents: true })));
+    const dropped = runs.find((candidate) => candidate.eventLog!.some((event) => event.includes('"reason":"fault-injected"')))!;
+    expect(sequenceChart(dropped)).to.match(/outside-xa1: credit dropped @\d+ms/);
+  });
+});
+
+const runWithoutEvents = await runScenario(volatileTally, { seed: 1 });
