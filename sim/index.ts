@@ -10,3 +10,13 @@ export { drawFaultPlan, describeFaultPlan, type PlannedFault } from './fault-pla
 export { isTape, recordingRandom, replayingRandom, TapeMismatchError, type Tape } from './tape.js';
 export { shrinkFaults, type ShrinkResult } from './shrink.js';
 export { chartLinesMax, sequenceChart } from './sequence-chart.js';
+export {
+  checkLinearizable,
+  History,
+  operationsPerKeyMax,
+  registerModel,
+  type Model,
+  type Operation,
+  type RegisterInput,
+  type Verdict,
+} from './linearizability.js';
