@@ -20,3 +20,4 @@ export {
   type RegisterInput,
   type Verdict,
 } from './linearizability.js';
+export { faultPlans, type FastCheckParts } from './arbitraries.js';

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { describeFaultPlan, runCampaign, runScenario, sequenceChart, shrinkFaults } from '../../sim/index.js';
-import { atomicCounter, creditLedger, replicatedRegister, volatileTally } from './fixtures/examples.js';
+import fc from 'fast-check';
+import { describeFaultPlan, faultPlans, runCampaign, runScenario, sequenceChart, shrinkFaults } from '../../sim/index.js';
+import { atomicCounter, creditLedger, registerReads, replicatedRegister, volatileTally } from './fixtures/examples.js';
 
 describe('sim: shrinking a failing run to a minimal fault timeline', function () {
   this.timeout(60_000);
@@ -52,3 +53,26 @@ describe('sim: a run as a message sequence chart', () => {
 });
 
 const runWithoutEvents = await runScenario(volatileTally, { seed: 1 });
+
+describe('sim: fault plans as a fast-check arbitrary', () => {
+  it('lets fc.assert drive the faults, and fast-check shrinks a failing plan to one kill', async () => {
+    const property = fc.asyncProperty(
+      fc.constant(0),
+      faultPlans(fc, volatileTally.faults!),
+      async (seed, plan) => (await runScenario(volatileTally, { seed, plan })).ok,
+    );
+    const details = await fc.check(property, { seed: 42, numRuns: 60 });
+    expect(details.failed, 'some plan kills the tally').to.equal(true);
+    const [, plan] = details.counterexample!;
+    expect(plan).to.have.length(1);
+    expect(plan[0]!.kind).to.equal('kill');
+  });
+
+  it('draws only the kinds of fault a scenario allows, within their bounds', () => {
+    fc.assert(
+      fc.property(faultPlans(fc, registerReads(false).faults!), (plan) =>
+        plan.every((fault) => fault.kind === 'mail' && fault.drop === 0 && fault.duplicate === 0 && fault.delay < 0.8 && fault.delayMsMax === 30),
+      ),
+    );
+  });
+});
