@@ -21,3 +21,4 @@ export {
   type Verdict,
 } from './linearizability.js';
 export { faultPlans, type FastCheckParts } from './arbitraries.js';
+export { machineCoverage, type MachineCoverage } from './coverage.js';
