@@ -31,4 +31,15 @@ describe('sim: the same seed is the same run', function () {
       expect((await runScenario(scenario, { seed: 12 })).eventHash).to.not.equal(first.eventHash);
     });
   }
+
+  it('faults the mail to an actor on another simulated CPU, and replays it', async () => {
+    const scenario = counterOnCpus(2, true);
+    const runs = await Promise.all(Array.from({ length: 12 }, (_, seed) => runScenario(scenario, { seed, keepEvents: true })));
+    const dropped = runs.find((run) => run.eventLog!.some((event) => event.includes('"reason":"fault-injected"')));
+    expect(dropped, 'some seed drops an ask to CPU 1').to.not.equal(undefined);
+    // An ask dropped on its way to CPU 1 runs to its deadline: the workload fails, and says so.
+    expect(dropped!.ok).to.equal(false);
+    const again = await runScenario(scenario, { seed: dropped!.seed });
+    expect(again.eventHash).to.equal(dropped!.eventHash);
+  });
 });
