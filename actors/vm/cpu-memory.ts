@@ -34,7 +34,7 @@ export class CpuMemory {
   /** Frames free: on the allocator's lists and in every CPU's cache. */
   freeFrames(): number {
     let cached = 0;
-    for (let cpu = 0; cpu < this.physical.cpus; cpu++) cached += new FrameCache(this.physical, this.allocator, cpu).count;
+    for (let cpu = 0; cpu < this.physical.cpus; cpu++) cached += Atomics.load(this.physical.words, this.physical.frameCacheWord(cpu));
     return this.allocator.freeFrames() + cached;
   }
 }

@@ -28,8 +28,7 @@ export class FrameCache {
     readonly cpu: number,
   ) {
     this.words = memory.words;
-    // The CPU's area: its acknowledged generation, then this cache.
-    this.countWord = memory.cpuWord(cpu) + 1;
+    this.countWord = memory.frameCacheWord(cpu);
   }
 
   /** Frames in the cache now. */

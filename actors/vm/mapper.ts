@@ -113,7 +113,7 @@ export class Mapper {
       const alignment = length >= gigaPageBytes && huge ? gigaPageBytes : holdsBlocks || (huge && length >= hugePageBytes) ? hugePageBytes : pageBytes;
       // The mapping itself is aligned; its guard page sits just below it.
       const found = this.regions.findHole(holdsBlocks ? alignUp(length, hugePageBytes) : length + 2 * guard, alignment, (alignment - guard) % alignment);
-      if (found < 0) throw new OutOfMemoryError(length, this.tables.allocator.freeFrames() * pageBytes);
+      if (found < 0) throw this.outOfMemory(length);
       start = found + guard;
       if (holdsBlocks) holdEnd = start + alignUp(length, hugePageBytes);
     }
@@ -192,7 +192,23 @@ export class Mapper {
    * everything as it was.
    */
   private splitEdges(start: number, end: number): void {
-    this.walk(start, end, false, false, () => {});
+    // Only a block holding the first or the last byte can be covered in part: walk those two paths.
+    for (const address of [start, end - 1]) {
+      let table = this.tables.root;
+      for (let level = 3; level >= 0; level--) {
+        const word = this.tables.entryWord(table, this.tables.indexAt(address, level));
+        let entry = Atomics.load(this.words, word);
+        const span = levelSpanBytes[level]!;
+        const blockStart = Math.floor(address / span) * span;
+        const whole = start <= blockStart && blockStart + span <= end;
+        while (entry !== 0 && !isTable(entry, level) && !whole && level > 0) {
+          this.split(word, entry, level);
+          entry = Atomics.load(this.words, word);
+        }
+        if (!isTable(entry, level)) break;
+        table = frameOf(entry);
+      }
+    }
   }
 
   /**
@@ -225,7 +241,7 @@ export class Mapper {
     const hole = wholeBlocks
       ? this.regions.findHole(blockEnd - blockStart, hugePageBytes, 0)
       : this.regions.findHole(newLength, alignment, address % alignment);
-    if (hole < 0) throw new OutOfMemoryError(newLength, this.tables.allocator.freeFrames() * pageBytes);
+    if (hole < 0) throw this.outOfMemory(newLength);
     const target = wholeBlocks ? hole + (address - blockStart) : hole;
     const moved = this.regions.within(address, end);
     const walked = wholeBlocks ? [blockStart, blockEnd] : [address, end];
@@ -402,7 +418,7 @@ export class Mapper {
         if (entry === 0) {
           if (!create) break;
           const child = this.tables.newTable(this.cache, 0);
-          if (child < 0) throw new OutOfMemoryError(pageBytes, this.tables.allocator.freeFrames() * pageBytes);
+          if (child < 0) throw this.outOfMemory(pageBytes);
           if (Atomics.compareExchange(this.words, word, 0, entryOf(child, present)) !== 0) this.cache.give(child);
           continue;
         }
@@ -411,15 +427,20 @@ export class Mapper {
     }
   }
 
+  /** The error for a request of `bytes` that the free frames cannot meet. */
+  private outOfMemory(bytes: number): OutOfMemoryError {
+    return new OutOfMemoryError(bytes, this.tables.allocator.freeFrames() * pageBytes);
+  }
+
   /** Splits block `entry` of `level` (reserved, or a huge page) into a table of entries one level down. */
   private split(word: number, entry: number, level: number): void {
     if ((entry & reserved) !== 0) {
-      if (!this.tables.splitReserved(this.cache, word, entry, level)) throw new OutOfMemoryError(pageBytes, this.tables.allocator.freeFrames() * pageBytes);
+      if (!this.tables.splitReserved(this.cache, word, entry, level)) throw this.outOfMemory(pageBytes);
       return;
     }
     assert(isPresent(entry) && (entry & leaf) !== 0, 'only a reserved block or a huge page splits');
     const table = this.tables.newTableOfPages(this.cache, entry, level, Atomics.load(this.words, word + 1));
-    if (table < 0) throw new OutOfMemoryError(pageBytes, this.tables.allocator.freeFrames() * pageBytes);
+    if (table < 0) throw this.outOfMemory(pageBytes);
     if (Atomics.compareExchange(this.words, word, entry, entryOf(table, present)) !== entry) {
       this.cache.give(table);
       return;
@@ -440,7 +461,7 @@ export class Mapper {
       let entry = Atomics.load(this.words, word);
       if (entry === 0) {
         const child = this.tables.newTable(this.cache, 0);
-        if (child < 0) throw new OutOfMemoryError(pageBytes, this.tables.allocator.freeFrames() * pageBytes);
+        if (child < 0) throw this.outOfMemory(pageBytes);
         Atomics.store(this.words, word, entryOf(child, present));
         entry = entryOf(child, present);
       }

@@ -111,6 +111,11 @@ export class PhysicalMemory {
     return perCpuWord + cpu * perCpuWords;
   }
 
+  /** Word of the count of CPU `cpu`'s frame cache, after its acknowledged generation; the frames follow it. */
+  frameCacheWord(cpu: number): number {
+    return this.cpuWord(cpu) + 1;
+  }
+
   /** Adds `n` to a shared counter. */
   count(name: CounterName, n = 1): void {
     Atomics.add(this.words, countersWord + counterNames.indexOf(name), n);
