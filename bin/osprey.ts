@@ -19,17 +19,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
-import {
-  checkDeterminism,
-  describeFaultPlan,
-  describeResult,
-  isTape,
-  runCampaign,
-  runScenario,
-  type Scenario,
-  sequenceChart,
-  shrinkFaults,
-} from '../sim/index.js';
+import { checkDeterminism, describeResult, isTape, runCampaign, runScenario, type Scenario, sequenceChart, shrinkFaults } from '../sim/index.js';
 
 const program = new Command('osprey').description('an actor microkernel for Node.js: tools').showHelpAfterError();
 
@@ -107,7 +97,7 @@ async function runOne(scenario: Scenario<unknown>, modulePath: string, seed: num
   const result = await runScenario(scenario, {
     seed,
     recordTape: tapeFile !== undefined,
-    onPlan: (plan) => console.log(`${scenario.name}, seed ${seed}: ${describeFaultPlan(plan)}`),
+    onPlan: (_plan, text) => console.log(`${scenario.name}, seed ${seed}: ${text}`),
   });
   console.log(describeResult(result));
   if (tapeFile !== undefined) {
@@ -137,8 +127,8 @@ async function determinism(scenario: Scenario<unknown>, seed: number): Promise<v
 
 async function shrink(scenario: Scenario<unknown>, seed: number): Promise<void> {
   const shrunk = await shrinkFaults(scenario, seed).catch((error: unknown) => program.error((error as Error).message));
-  console.log(`${scenario.name}, seed ${seed}: ${describeFaultPlan(shrunk.original.faults)}`);
-  console.log(`shrunk in ${shrunk.runs} runs to: ${describeFaultPlan(shrunk.plan)}`);
+  console.log(`${scenario.name}, seed ${seed}: ${shrunk.original.faultsText}`);
+  console.log(`shrunk in ${shrunk.runs} runs to: ${shrunk.result.faultsText}`);
   console.log(describeResult(shrunk.result));
   const run = await runScenario(scenario, { seed, plan: shrunk.plan, keepEvents: true });
   console.log(`\nthe shrunk run as a Mermaid sequence chart:\n${sequenceChart(run)}`);

@@ -1,21 +1,18 @@
 /**
  * fast-check integration: an arbitrary of fault plans for a scenario, so that `fc.assert` drives
  * the faults and shrinks a failing plan with its own shrinkers (fewer faults, earlier, shorter,
- * smaller shares). fast-check is the caller's: it is passed in, and osprey/sim does not depend on it.
+ * smaller shares), the faults of its subsystems' kinds among them. fast-check is the caller's: it is passed in, and osprey/sim does not depend on it.
  *
  * @example
  * ```ts
  * import fc from 'fast-check';
  * await fc.assert(
- *   fc.asyncProperty(fc.nat(1_000), faultPlans(fc, bank.faults!), async (seed, plan) => (await runScenario(bank, { seed, plan })).ok),
+ *   fc.asyncProperty(fc.nat(1_000), faultPlans(fc, bank), async (seed, plan) => (await runScenario(bank, { seed, plan })).ok),
  * );
  * ```
  */
 import type * as FastCheck from 'fast-check';
 import {
-  balloonForMsMaxDefault,
-  balloonShareMaxDefault,
-  balloonsMaxDefault,
   delayMsMaxDefault,
   delayShareMaxDefault,
   dropShareMaxDefault,
@@ -26,15 +23,18 @@ import {
   partitionsMaxDefault,
   pauseMsMaxDefault,
   pausesMaxDefault,
+  enabledFaultKinds,
+  faultKindsOf,
   type PlannedFault,
 } from './fault-plan.js';
-import type { FaultOptions } from './scenario.js';
+import type { FaultOptions, Scenario } from './scenario.js';
 
 /** The parts of fast-check this uses: its default export fits. */
 export type FastCheckParts = Pick<typeof FastCheck, 'array' | 'boolean' | 'constant' | 'double' | 'integer' | 'record' | 'tuple'>;
 
-/** Plans of the faults `options` allows, as `drawFaultPlan` draws them, for fast-check to generate and shrink. */
-export function faultPlans<S>(fc: FastCheckParts, options: FaultOptions<S>): FastCheck.Arbitrary<PlannedFault[]> {
+/** Plans of the faults `scenario` allows, as `drawFaultPlan` draws them, for fast-check to generate and shrink. */
+export function faultPlans<S>(fc: FastCheckParts, scenario: Scenario<S>): FastCheck.Arbitrary<PlannedFault[]> {
+  const options: FaultOptions<S> = scenario.faults ?? {};
   const windowMs = options.windowMs ?? faultWindowMsDefault;
   const at = fc.integer({ min: 0, max: windowMs - 1 });
   const share = (max: number): FastCheck.Arbitrary<number> => (max > 0 ? fc.double({ min: 0, max, maxExcluded: true, noNaN: true }) : fc.constant(0));
@@ -71,15 +71,26 @@ export function faultPlans<S>(fc: FastCheckParts, options: FaultOptions<S>): Fas
     });
     parts.push(fc.array(pause, { maxLength: options.pausesMax ?? pausesMaxDefault }));
   }
-  if (options.memoryPressure !== undefined) {
-    const pressure = options.memoryPressure;
-    const balloon = fc.record({
-      kind: fc.constant('balloon' as const),
+  for (const { kind, limits } of enabledFaultKinds(options as FaultOptions<unknown>, faultKindsOf(scenario))) {
+    const values = Object.entries(kind.fields(limits)).map(([name, field]) =>
+      fc
+        .tuple(
+          fc.constant(name),
+          field.integer === true
+            ? fc.integer({ min: field.min, max: field.max })
+            : field.min < field.max
+              ? fc.double({ min: field.min, max: field.max, noNaN: true })
+              : fc.constant(field.min),
+        )
+        .map(([key, value]) => [key, value] as const),
+    );
+    const fault = fc.record({
+      kind: fc.constant('subsystem' as const),
+      name: fc.constant(kind.name),
       atMs: at,
-      forMs: fc.integer({ min: 1, max: pressure.forMsMax ?? balloonForMsMaxDefault }),
-      share: share(pressure.shareMax ?? balloonShareMaxDefault),
+      values: fc.tuple(...values).map((entries) => Object.fromEntries(entries)),
     });
-    parts.push(fc.array(balloon, { maxLength: pressure.balloonsMax ?? balloonsMaxDefault }));
+    parts.push(fc.array(fault, { maxLength: limits.countMax }));
   }
   return fc.tuple(...parts).map((lists) => lists.flat());
 }

@@ -1,8 +1,9 @@
 /**
  * A run's faults, drawn from the seed before the run starts and printed with its result (swarm
- * testing: each seed gets its own mix, some none): kills of the actors a scenario names killable, at
- * drawn times within the fault window, and shares of the mail to the actors it names that are
- * dropped, duplicated or delayed. Drawn from their own random stream, so a scenario's own draws never
+ * testing: each seed gets its own mix, some none): kills, pauses and partitions of the actors a
+ * scenario names, at drawn times within the fault window; shares of the mail to the actors it names
+ * that are dropped, duplicated or delayed; and the faults of the kinds its subsystems register
+ * (actors/plugin/fault-kind.ts). Drawn from their own random streams, so a scenario's own draws never
  * change the plan.
  *
  * @example
@@ -11,8 +12,12 @@
  * // [{ kind: 'kill', atMs: 131, pick: 0.42 }]
  * ```
  */
+import type { AnyFaultKind, FaultField, FaultValues } from '../actors/plugin/fault-kind.js';
+import { checkFaultLimits } from '../actors/plugin/fault-kind.js';
+import type { AnySubsystem } from '../actors/plugin/subsystem.js';
 import type { Random } from '../drivers/index.js';
-import type { FaultOptions } from './scenario.js';
+import { defaultSubsystems } from '../boot/subsystems.js';
+import type { FaultOptions, Scenario } from './scenario.js';
 
 /** A kill: when (ms of virtual time after the workload began), and which target (a fraction of the candidates). */
 export interface PlannedKill {
@@ -51,19 +56,18 @@ export interface PlannedPause {
   readonly pick: number;
 }
 
-/** A balloon that takes `share` of the memory free at `atMs`, for `forMs` (vm subsystem). */
-export interface PlannedBalloon {
-  readonly kind: 'balloon';
+/**
+ * A fault of a kind a booted subsystem registers (actors/plugin/fault-kind.ts), named `name`, fired at
+ * `atMs` with its own numbers; it lasts `values.forMs` when it has one, else until the workload ends.
+ */
+export interface PlannedSubsystemFault {
+  readonly kind: 'subsystem';
+  readonly name: string;
   readonly atMs: number;
-  readonly forMs: number;
-  readonly share: number;
+  readonly values: FaultValues;
 }
 
-export type PlannedFault = PlannedKill | PlannedMailFaults | PlannedPartition | PlannedPause | PlannedBalloon;
-
-export const balloonShareMaxDefault = 0.5;
-export const balloonForMsMaxDefault = 200;
-export const balloonsMaxDefault = 2;
+export type PlannedFault = PlannedKill | PlannedMailFaults | PlannedPartition | PlannedPause | PlannedSubsystemFault;
 
 export const pausesMaxDefault = 3;
 export const pauseMsMaxDefault = 100;
@@ -80,11 +84,15 @@ export const duplicateShareMaxDefault = 0.1;
 export const delayShareMaxDefault = 0.2;
 export const delayMsMaxDefault = 50;
 
-export function drawFaultPlan(random: Random, options: FaultOptions<unknown> | undefined): PlannedFault[] {
+/**
+ * Draws a run's plan from `random`: the runtime's faults from it, in order, and each subsystem fault
+ * kind's from its own sub-stream (`kind/<name>`), so turning one kind on moves no other draw.
+ */
+export function drawFaultPlan(random: Random, options: FaultOptions<unknown> | undefined, kinds: readonly AnyFaultKind[] = []): PlannedFault[] {
   const plan: PlannedFault[] = [];
+  const windowMs = options?.windowMs ?? faultWindowMsDefault;
   if (options?.killable !== undefined) {
     const kills = random.int((options.killsMax ?? killsMaxDefault) + 1);
-    const windowMs = options.windowMs ?? faultWindowMsDefault;
     const times = Array.from({ length: kills }, () => ({ kind: 'kill' as const, atMs: random.int(windowMs), pick: random.next() }));
     plan.push(...times.sort((a, b) => a.atMs - b.atMs));
   }
@@ -101,7 +109,6 @@ export function drawFaultPlan(random: Random, options: FaultOptions<unknown> | u
     if (mail.drop + mail.duplicate + mail.delay > 0) plan.push(mail);
   }
   if (options?.partitionable !== undefined) {
-    const windowMs = options.windowMs ?? faultWindowMsDefault;
     const partitions = random.int((options.partitionsMax ?? partitionsMaxDefault) + 1);
     for (let i = 0; i < partitions; i++) {
       const atMs = random.int(windowMs);
@@ -115,30 +122,64 @@ export function drawFaultPlan(random: Random, options: FaultOptions<unknown> | u
     }
   }
   if (options?.pausable !== undefined) {
-    const windowMs = options.windowMs ?? faultWindowMsDefault;
     const pauses = random.int((options.pausesMax ?? pausesMaxDefault) + 1);
     for (let i = 0; i < pauses; i++) {
       plan.push({ kind: 'pause', atMs: random.int(windowMs), forMs: 1 + random.int(options.pauseMsMax ?? pauseMsMaxDefault), pick: random.next() });
     }
   }
-  if (options?.memoryPressure !== undefined) {
-    const pressure = options.memoryPressure;
-    const windowMs = options.windowMs ?? faultWindowMsDefault;
-    const balloons = random.int((pressure.balloonsMax ?? balloonsMaxDefault) + 1);
-    for (let i = 0; i < balloons; i++) {
-      plan.push({
-        kind: 'balloon',
-        atMs: random.int(windowMs),
-        forMs: 1 + random.int(pressure.forMsMax ?? balloonForMsMaxDefault),
-        share: random.next() * (pressure.shareMax ?? balloonShareMaxDefault),
-      });
-    }
+  for (const { kind, limits } of enabledFaultKinds(options, kinds)) {
+    const stream = random.stream(`kind/${kind.name}`);
+    const fields = Object.entries(kind.fields(limits));
+    const count = stream.int(limits.countMax + 1);
+    const faults = Array.from(
+      { length: count },
+      (): PlannedSubsystemFault => ({
+        kind: 'subsystem',
+        name: kind.name,
+        atMs: stream.int(windowMs),
+        values: Object.fromEntries(fields.map(([name, field]) => [name, drawField(stream, field)])),
+      }),
+    );
+    plan.push(...faults.sort((a, b) => a.atMs - b.atMs));
   }
   return plan;
 }
 
-/** A plan as one line, for the start of a run's report. */
-export function describeFaultPlan(plan: readonly PlannedFault[]): string {
+/** One value of `field`, drawn uniformly in its range. */
+function drawField(random: Random, field: FaultField): number {
+  return field.integer === true ? field.min + random.int(field.max - field.min + 1) : field.min + random.next() * (field.max - field.min);
+}
+
+/** The fault kinds of the subsystems a scenario boots (the kernel's defaults when it names none). */
+export function faultKindsOf(scenario: Pick<Scenario<never>, 'boot'>): readonly AnyFaultKind[] {
+  const subsystems: readonly AnySubsystem[] = scenario.boot?.subsystems ?? defaultSubsystems;
+  return subsystems.flatMap((subsystem) => subsystem.faultKinds ?? []);
+}
+
+/**
+ * The kinds `options.kinds` turns on, each with its limits completed and checked, in the order the
+ * scenario names them. Throws RangeError for a kind no booted subsystem registers (naming those that
+ * do) or for a bad limit.
+ */
+export function enabledFaultKinds(
+  options: FaultOptions<unknown> | undefined,
+  kinds: readonly AnyFaultKind[],
+): { kind: AnyFaultKind; limits: { countMax: number } }[] {
+  return Object.entries(options?.kinds ?? {}).map(([name, limits]) => {
+    const matching = kinds.filter((kind) => kind.name === name);
+    if (matching.length === 0) {
+      const known = kinds.map((kind) => kind.name);
+      throw new RangeError(
+        `no booted subsystem registers the fault kind '${name}'${known.length > 0 ? `; the kinds are ${known.join(', ')}` : '; none registers any'}`,
+      );
+    }
+    if (matching.length > 1) throw new RangeError(`two booted subsystems register the fault kind '${name}'`);
+    return { kind: matching[0]!, limits: checkFaultLimits(matching[0]!, limits) };
+  });
+}
+
+/** A plan as one line, for the start of a run's report; `kinds` tell their own faults (else they are shown by their numbers). */
+export function describeFaultPlan(plan: readonly PlannedFault[], kinds: readonly AnyFaultKind[] = []): string {
   if (plan.length === 0) return 'no faults';
   const percent = (share: number) => `${Math.round(share * 100)} %`;
   return plan
@@ -149,9 +190,20 @@ export function describeFaultPlan(plan: readonly PlannedFault[]): string {
           ? `${fault.asymmetric ? 'asymmetric ' : ''}partition at ${fault.atMs} ms for ${fault.forMs} ms`
           : fault.kind === 'pause'
             ? `pause at ${fault.atMs} ms for ${fault.forMs} ms`
-            : fault.kind === 'balloon'
-              ? `balloon of ${percent(fault.share)} of free memory at ${fault.atMs} ms for ${fault.forMs} ms`
+            : fault.kind === 'subsystem'
+              ? describeSubsystemFault(fault, kinds)
               : `mail: ${percent(fault.drop)} dropped, ${percent(fault.duplicate)} duplicated, ${percent(fault.delay)} delayed up to ${fault.delayMsMax} ms`,
     )
     .join(', ');
+}
+
+function describeSubsystemFault(fault: PlannedSubsystemFault, kinds: readonly AnyFaultKind[]): string {
+  const kind = kinds.find((candidate) => candidate.name === fault.name);
+  const what =
+    kind?.describe(fault.values) ??
+    `${fault.name} (${Object.entries(fault.values)
+      .filter(([name]) => name !== 'forMs')
+      .map(([name, value]) => `${name} ${Number(value.toPrecision(3))}`)
+      .join(', ')})`;
+  return `${what} at ${fault.atMs} ms${fault.values.forMs !== undefined ? ` for ${fault.values.forMs} ms` : ''}`;
 }

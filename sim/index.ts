@@ -6,7 +6,7 @@ export { scenario, type Check, type FaultOptions, type Scenario } from './scenar
 export { Sim, type AssertionRecord } from './sim.js';
 export { runScenario, describeResult, type RunOptions, type SimulationFailure, type SimulationResult } from './run-scenario.js';
 export { checkDeterminism, runCampaign, simulateSeeds, SimulationFailedError, type CampaignOptions, type CampaignSummary } from './campaign.js';
-export { drawFaultPlan, describeFaultPlan, type PlannedFault } from './fault-plan.js';
+export { drawFaultPlan, describeFaultPlan, faultKindsOf, type PlannedFault, type PlannedSubsystemFault } from './fault-plan.js';
 export { isTape, recordingRandom, replayingRandom, TapeMismatchError, type Tape } from './tape.js';
 export { shrinkFaults, type ShrinkResult } from './shrink.js';
 export { chartLinesMax, sequenceChart } from './sequence-chart.js';

@@ -15,10 +15,9 @@ import { createSeededRandom } from '../drivers/random/seeded.js';
 import { recordingRandom, replayingRandom, type Tape } from './tape.js';
 import { pidCpu } from '../ground/pid.js';
 import type { TimerHandle } from '../drivers/clock/clock.js';
-import { type ActorRef, Kernel } from '../boot/index.js';
-import { virtualMemory } from '../actors/vm/subsystem.js';
+import { type ActorRef, Kernel, type KernelEvent } from '../boot/index.js';
+import type { AnyFaultKind, FaultEnd } from '../actors/plugin/fault-kind.js';
 import {
-  type PlannedBalloon,
   describeFaultPlan,
   drawFaultPlan,
   faultWindowMsDefault,
@@ -26,6 +25,7 @@ import {
   type PlannedFault,
   type PlannedMailFaults,
   type PlannedPartition,
+  type PlannedSubsystemFault,
 } from './fault-plan.js';
 import type { Cell } from '../actors/runtime/cell.js';
 import type { MailFate, MailFaults } from '../actors/runtime/mail-faults.js';
@@ -49,6 +49,8 @@ export interface SimulationResult {
   readonly sometimesHeld: readonly string[];
   readonly sometimesMissed: readonly string[];
   readonly faults: readonly PlannedFault[];
+  /** The faults as one line, as their kinds tell them. */
+  readonly faultsText: string;
   /** The `sim.maybe` sites that fired. */
   readonly firedSites: readonly string[];
   /** FNV-1a of the run's events, in order: equal for two runs of one seed. */
@@ -65,14 +67,16 @@ export interface RunOptions {
   readonly seed: number;
   /** Keep every event's text in the result (for naming the first difference between two runs). */
   readonly keepEvents?: boolean;
-  /** Called with the seed's fault plan before the run starts (to print it first). */
-  readonly onPlan?: (plan: readonly PlannedFault[]) => void;
+  /** Called with the seed's fault plan, and the plan as one line, before the run starts (to print it first). */
+  readonly onPlan?: (plan: readonly PlannedFault[], text: string) => void;
   /** Record every random draw of the run in `result.tape`. */
   readonly recordTape?: boolean;
   /** Replay this tape's draws instead of drawing from the seed (see tape.ts). */
   readonly tape?: Tape;
   /** Inject these faults instead of the seed's plan (shrink.ts tries smaller ones); the rest is the seed's. */
   readonly plan?: readonly PlannedFault[];
+  /** Called with each event of the run as it happens (to record a trace of it, see osprey/inspector). */
+  readonly onEvent?: (event: KernelEvent) => void;
 }
 
 /** How often liveness checks are tried while waiting for them to come true, in ms of virtual time. */
@@ -91,6 +95,7 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
   const kernel = await Kernel.boot({ ...scenario.boot, mode: 'simulated', seed, random });
   const events = { count: 0, hash: fnvOffset, log: options.keepEvents === true ? ([] as string[]) : undefined };
   const subscription = kernel.events.subscribe((event) => {
+    options.onEvent?.(event);
     const text = JSON.stringify(event);
     events.count++;
     events.hash = fnv1a(events.hash, text);
@@ -99,14 +104,17 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
   const sim = new Sim(kernel, seed);
   const failures: SimulationFailure[] = [];
   const startMs = kernel.clock.now();
-  const drawn = drawFaultPlan(kernel.random.stream('sim.faults'), scenario.faults as FaultOptions<unknown> | undefined);
-  const faults = options.plan ?? drawn;
-  options.onPlan?.(faults);
+  const kinds = kernel.subsystems.flatMap((subsystem) => subsystem.faultKinds ?? []);
   const timers: TimerHandle[] = [];
+  const subsystemFaults = new SubsystemFaults(kernel, kinds, (fault, error) =>
+    failures.push({ kind: 'error', name: `fault ${fault.name}`, detail: describeError(error) }),
+  );
+  let faults: readonly PlannedFault[] = [];
   try {
+    faults = options.plan ?? drawFaultPlan(kernel.random.stream('sim.faults'), scenario.faults as FaultOptions<unknown> | undefined, kinds);
+    options.onPlan?.(faults, describeFaultPlan(faults, kinds));
     const system = (await kernel.runUntil(Promise.resolve(scenario.setup?.(kernel, sim)))) as S;
     const workloadStartMs = kernel.clock.now();
-    const balloons = new Balloons(kernel);
     /** The candidate a fault's `pick` (a fraction) names, asked for when it fires: the live ones then. */
     const picked = (candidates: readonly ActorRef<never>[] | undefined, pick: number) =>
       candidates === undefined || candidates.length === 0 ? undefined : candidates[Math.floor(pick * candidates.length)];
@@ -114,7 +122,7 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
       if (fault.kind === 'mail' || fault.kind === 'partition') continue;
       timers.push(
         kernel.clock.setTimer(fault.atMs, () => {
-          if (fault.kind === 'balloon') return balloons.inflate(fault);
+          if (fault.kind === 'subsystem') return subsystemFaults.inject(fault);
           const target = picked((fault.kind === 'kill' ? scenario.faults?.killable : scenario.faults?.pausable)?.(kernel, system), fault.pick);
           if (target === undefined) return;
           if (fault.kind === 'kill') kernel.exit(target, 'kill');
@@ -132,7 +140,7 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
     // The faults stop with the workload: what liveness asks for must come without them.
     for (const timer of timers) kernel.clock.cancelTimer(timer);
     for (const cpu of kernel.threadKernels()) cpu.core.mailFaults = null;
-    await kernel.runUntil(balloons.deflateAll());
+    await kernel.runUntil(subsystemFaults.endAll());
     for (const [name, check] of Object.entries(scenario.invariants ?? {})) {
       const failure = await checkOnce(kernel, sim, system, name, check);
       if (failure !== undefined) failures.push(failure);
@@ -161,6 +169,7 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
     sometimesHeld: [...sim.sometimesHeld].filter(([, held]) => held).map(([name]) => name),
     sometimesMissed: [...sim.sometimesHeld].filter(([, held]) => !held).map(([name]) => name),
     faults,
+    faultsText: describeFaultPlan(faults, kinds),
     firedSites: sim.fired,
     eventHash: events.hash.toString(16).padStart(8, '0'),
     events: events.count,
@@ -173,7 +182,7 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
 /** A result as a few lines: the seed, its faults, what failed. */
 export function describeResult(result: SimulationResult): string {
   const lines = [
-    `${result.scenario}, seed ${result.seed}: ${result.ok ? 'ok' : 'FAILED'} (${result.events} events, ${result.simulatedMs} ms simulated, hash ${result.eventHash}; ${describeFaultPlan(result.faults)}${result.firedSites.length > 0 ? `; fired: ${result.firedSites.join(', ')}` : ''})`,
+    `${result.scenario}, seed ${result.seed}: ${result.ok ? 'ok' : 'FAILED'} (${result.events} events, ${result.simulatedMs} ms simulated, hash ${result.eventHash}; ${result.faultsText}${result.firedSites.length > 0 ? `; fired: ${result.firedSites.join(', ')}` : ''})`,
   ];
   for (const failure of result.failures) lines.push(`  ${failure.kind} '${failure.name}': ${failure.detail}`);
   for (const name of result.sometimesMissed) lines.push(`  sometimes '${name}' never held`);
@@ -181,36 +190,40 @@ export function describeResult(result: SimulationResult): string {
 }
 
 /**
- * Memory pressure through the vm subsystem's own API: a balloon is a populated mapping that takes a
- * share of the memory free when it inflates, for a while (OSv's JVM balloon), so free memory falls, the reclaimer asks
- * the shrinkers, and allocations that do not fit wait or fail. Nothing when the vm is not booted.
+ * The faults of subsystem kinds in force (actors/plugin/fault-kind.ts): each is injected at its time,
+ * ends after its `forMs` when it has one, and all end when the workload does.
  */
-class Balloons {
-  private readonly inflated = new Set<Promise<{ address: number; length: number } | null>>();
+class SubsystemFaults {
+  private readonly inForce = new Set<FaultEnd>();
 
-  constructor(private readonly kernel: Kernel) {}
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly kinds: readonly AnyFaultKind[],
+    private readonly failed: (fault: PlannedSubsystemFault, error: unknown) => void,
+  ) {}
 
-  inflate(balloon: PlannedBalloon): void {
-    if (!this.kernel.subsystems.some((subsystem) => subsystem.name === virtualMemory.name)) return;
-    const vm = this.kernel.subsystem(virtualMemory);
-    const length = Math.floor((vm.stats().freeBytes * balloon.share) / 4096) * 4096;
-    if (length === 0) return;
-    const mapping = vm.mmap(length, { populate: true, waitMs: 0 }).then(
-      (address) => ({ address, length }),
-      () => null, // Too little free memory for it: the pressure is there anyway.
-    );
-    this.inflated.add(mapping);
-    this.kernel.clock.setTimer(balloon.forMs, () => void this.deflate(mapping));
+  inject(fault: PlannedSubsystemFault): void {
+    const kind = this.kinds.find((candidate) => candidate.name === fault.name);
+    if (kind === undefined) throw new RangeError(`the plan has a '${fault.name}' fault, and no booted subsystem registers that kind`);
+    const end = kind.inject(this.kernel, fault.values);
+    if (end === undefined) return;
+    const ending = { end: () => this.end(fault, ending.end, end) };
+    this.inForce.add(ending.end);
+    const forMs = fault.values.forMs;
+    if (forMs !== undefined) this.kernel.clock.setTimer(forMs, () => void ending.end());
   }
 
-  async deflateAll(): Promise<void> {
-    await Promise.all([...this.inflated].map((mapping) => this.deflate(mapping)));
+  async endAll(): Promise<void> {
+    await Promise.all([...this.inForce].map((end) => end()));
   }
 
-  private async deflate(mapping: Promise<{ address: number; length: number } | null>): Promise<void> {
-    if (!this.inflated.delete(mapping)) return;
-    const balloon = await mapping;
-    if (balloon !== null) await this.kernel.subsystem(virtualMemory).munmap(balloon.address, balloon.length);
+  private async end(fault: PlannedSubsystemFault, key: FaultEnd, end: FaultEnd): Promise<void> {
+    if (!this.inForce.delete(key)) return;
+    try {
+      await end();
+    } catch (error) {
+      this.failed(fault, error);
+    }
   }
 }
 

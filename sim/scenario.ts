@@ -52,11 +52,11 @@ export interface FaultOptions<S> {
   readonly pausesMax?: number;
   readonly pauseMsMax?: number;
   /**
-   * Memory pressure, when the kernel boots the `vm` subsystem: balloons (OSv's JVM balloon) that take
-   * up to `shareMax` of the memory free when they inflate (default 0.5) for up to `forMsMax` ms each
-   * (default 200), at most `balloonsMax` per run (default 2).
+   * Faults of the kinds booted subsystems register (actors/plugin/fault-kind.ts), by kind name, each
+   * with limits that override the kind's defaults: `{ balloon: { countMax: 2, shareMax: 1 } }` puts
+   * up to two balloons, each taking up to all free memory, in a seed's plan (the vm subsystem's).
    */
-  readonly memoryPressure?: { readonly shareMax?: number; readonly forMsMax?: number; readonly balloonsMax?: number };
+  readonly kinds?: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** Faults happen within this many ms of virtual time from the workload's start (default 1 000). */
   readonly windowMs?: number;
 }

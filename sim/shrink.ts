@@ -1,9 +1,10 @@
 /**
  * Shrinking a failing run's faults: the smallest plan, found by trying, that still breaks the same
  * check. First each fault is dropped in turn and kept out if the run still fails (delta debugging,
- * one at a time); then what is left is made smaller (partitions, pauses and balloons shorter, mail
- * fault shares lower) as long as it still fails. The scheduling and the scenario's own draws stay
- * the seed's, so the result reads as a minimal fault timeline for that seed.
+ * one at a time); then what is left is made smaller (partitions and pauses shorter, mail fault
+ * shares lower, subsystem faults' sizes and durations toward their minimums) as long as it still
+ * fails. The scheduling and the scenario's own draws stay the seed's, so the result reads as a
+ * minimal fault timeline for that seed.
  *
  * @example
  * ```ts
@@ -11,7 +12,9 @@
  * console.log(describeFaultPlan(shrunk.plan)); // "kill at 206 ms"
  * ```
  */
-import type { PlannedFault } from './fault-plan.js';
+import type { AnyFaultKind, FaultLimits } from '../actors/plugin/fault-kind.js';
+import { enabledFaultKinds, faultKindsOf, type PlannedFault } from './fault-plan.js';
+import type { FaultOptions } from './scenario.js';
 import { runScenario, type SimulationResult } from './run-scenario.js';
 import type { Scenario } from './scenario.js';
 
@@ -33,6 +36,7 @@ export async function shrinkFaults<S>(scenario: Scenario<S>, seed: number): Prom
   const original = await runScenario(scenario, { seed });
   if (original.ok) throw new RangeError(`${scenario.name}, seed ${seed}: the run passes; there is nothing to shrink`);
   const broken = failureKey(original);
+  const kinds = enabledFaultKinds(scenario.faults as FaultOptions<unknown> | undefined, faultKindsOf(scenario));
   let runs = 1;
   let best = { plan: original.faults, result: original };
   const stillFails = async (plan: readonly PlannedFault[]): Promise<boolean> => {
@@ -49,7 +53,7 @@ export async function shrinkFaults<S>(scenario: Scenario<S>, seed: number): Prom
   // Make each remaining fault smaller.
   for (let index = 0; index < best.plan.length; index++) {
     for (let halving = 0; halving < halvingsMax; halving++) {
-      const smaller = halve(best.plan[index]!);
+      const smaller = halve(best.plan[index]!, kinds);
       if (smaller === null || !(await stillFails(best.plan.map((fault, at) => (at === index ? smaller : fault))))) break;
     }
   }
@@ -62,7 +66,7 @@ function failureKey(result: SimulationResult): string {
 }
 
 /** A smaller version of `fault`, or null when it has nothing to make smaller. */
-function halve(fault: PlannedFault): PlannedFault | null {
+function halve(fault: PlannedFault, kinds: readonly { kind: AnyFaultKind; limits: FaultLimits }[]): PlannedFault | null {
   switch (fault.kind) {
     case 'kill':
       return null;
@@ -70,6 +74,23 @@ function halve(fault: PlannedFault): PlannedFault | null {
       return fault.drop + fault.duplicate + fault.delay < 0.01
         ? null
         : { ...fault, drop: fault.drop / 2, duplicate: fault.duplicate / 2, delay: fault.delay / 2, delayMsMax: Math.max(1, Math.floor(fault.delayMsMax / 2)) };
+    case 'subsystem': {
+      const enabled = kinds.find(({ kind }) => kind.name === fault.name);
+      if (enabled === undefined) return null;
+      let shrunk = false;
+      const values = Object.fromEntries(
+        Object.entries(enabled.kind.fields(enabled.limits)).map(([name, field]) => {
+          const value = fault.values[name] ?? field.min;
+          if (field.shrinks !== true) return [name, value];
+          const half = field.min + (value - field.min) / 2;
+          const smaller = field.integer === true ? Math.floor(half) : half;
+          // A real number that would take many halvings to reach its minimum stops at 1 % of its range.
+          if (value - smaller > (field.integer === true ? 0 : (field.max - field.min) / 200)) shrunk = true;
+          return [name, smaller];
+        }),
+      );
+      return shrunk ? { ...fault, values } : null;
+    }
     default:
       return fault.forMs <= 1 ? null : { ...fault, forMs: Math.max(1, Math.floor(fault.forMs / 2)) };
   }

@@ -26,6 +26,16 @@ export {
   type SubsystemParts,
   type SupervisionLimits,
 } from './subsystem.js';
+export {
+  checkFaultLimits,
+  defineFaultKind,
+  type AnyFaultKind,
+  type FaultEnd,
+  type FaultField,
+  type FaultKind,
+  type FaultLimits,
+  type FaultValues,
+} from './fault-kind.js';
 export { defineFrameType, type FrameRouting, type FrameType } from '../cpu/frame-registry.js';
 export { fromSystem, type SystemActorInstance, type SystemContext } from '../runtime/system-context.js';
 export type { KernelCore } from '../runtime/kernel-core.js';

@@ -27,6 +27,7 @@ import type { CpuStateView } from '../sched/cpu-state.js';
 import type { ChildSpec } from '../../supervisors/child-spec.js';
 import type { SupervisorMsg } from '../../supervisors/supervisor.js';
 import type { FrameRouting, FrameType } from '../cpu/frame-registry.js';
+import type { AnyFaultKind } from './fault-kind.js';
 
 /** How a subsystem's supervisor restarts its children (OTP's intensity and period). */
 export interface SupervisionLimits {
@@ -75,6 +76,8 @@ export interface Subsystem<THandle, TOptions = undefined> {
    * on every CPU, in boot order, before the CPU's rings are mapped.
    */
   readonly frames?: readonly FrameType[];
+  /** The faults a simulation may inject into it (see fault-kind.ts); a scenario turns them on by name. */
+  readonly faultKinds?: readonly AnyFaultKind[];
   /**
    * Its options: plain data (worker CPUs get a copy, by `postMessage`), its defaults as defined,
    * others given with `configure`. `start` reads them as `host.options`.

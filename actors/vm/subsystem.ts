@@ -14,7 +14,8 @@
  * ```
  */
 import { UsageError } from '../../ground/errors.js';
-import { defineSubsystem } from '../plugin/subsystem.js';
+import { balloonFaults } from './balloon-faults.js';
+import { defineSubsystem, type Subsystem } from '../plugin/subsystem.js';
 import { createPhysicalMemory } from './cpu-memory.js';
 import { registerVmCpu, vmAcknowledgedFrame, vmShootdownFrame } from './frames.js';
 import { physicalBytesDefault } from './limits.js';
@@ -31,10 +32,11 @@ export interface VmOptions {
   readonly buffers?: PhysicalMemoryBuffers;
 }
 
-export const virtualMemory = defineSubsystem<VirtualMemory, VmOptions>({
+export const virtualMemory: Subsystem<VirtualMemory, VmOptions> = defineSubsystem<VirtualMemory, VmOptions>({
   name: 'vm',
   module: import.meta.url,
   frames: [vmShootdownFrame, vmAcknowledgedFrame],
+  faultKinds: [balloonFaults((kernel) => kernel.subsystem(virtualMemory))],
   options: {},
   prepare(options, machine) {
     return { ...options, buffers: createPhysicalMemory(options.physicalBytes ?? physicalBytesDefault, machine.cpus) };

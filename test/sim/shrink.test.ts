@@ -58,7 +58,7 @@ describe('sim: fault plans as a fast-check arbitrary', () => {
   it('lets fc.assert drive the faults, and fast-check shrinks a failing plan to one kill', async () => {
     const property = fc.asyncProperty(
       fc.constant(0),
-      faultPlans(fc, volatileTally.faults!),
+      faultPlans(fc, volatileTally),
       async (seed, plan) => (await runScenario(volatileTally, { seed, plan })).ok,
     );
     const details = await fc.check(property, { seed: 42, numRuns: 60 });
@@ -70,7 +70,7 @@ describe('sim: fault plans as a fast-check arbitrary', () => {
 
   it('draws only the kinds of fault a scenario allows, within their bounds', () => {
     fc.assert(
-      fc.property(faultPlans(fc, registerReads(false).faults!), (plan) =>
+      fc.property(faultPlans(fc, registerReads(false)), (plan) =>
         plan.every((fault) => fault.kind === 'mail' && fault.drop === 0 && fault.duplicate === 0 && fault.delay < 0.8 && fault.delayMsMax === 30),
       ),
     );
