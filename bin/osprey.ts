@@ -12,6 +12,7 @@
  * npx osprey sim dist/bank.sim.js --seed 8812 --save-tape bank.tape.json
  * npx osprey sim dist/bank.sim.js --replay bank.tape.json
  * npx osprey sim dist/bank.sim.js --seed 8812 --shrink   # the fewest, smallest faults that still break it
+ * npx osprey sim dist/bank.sim.js --seed 8812 --trace bank.trace.json   # the run as a Perfetto trace
  * ```
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { checkDeterminism, describeResult, isTape, runCampaign, runScenario, type Scenario, sequenceChart, shrinkFaults } from '../sim/index.js';
+import { serializeTrace, TraceRecorder } from '../inspector/index.js';
 
 const program = new Command('osprey').description('an actor microkernel for Node.js: tools').showHelpAfterError();
 
@@ -34,15 +36,22 @@ program
   .option('--save-tape <file>', 'with --seed: write every random draw of the run to this file (JSON)')
   .option('--replay <file>', "replay a run from a tape that --save-tape wrote (the tape's seed)")
   .option('--shrink', 'with --seed: shrink the failing run to the fewest, smallest faults that still break it')
+  .option('--trace <file>', 'with --seed: write the run as a Chrome trace to this file (JSON; open it in https://ui.perfetto.dev)')
   .action(async (modulePath: string, options: SimOptions) => {
     const scenario = await loadScenario(modulePath);
+    if (
+      options.trace !== undefined &&
+      (options.seed === undefined || options.replay !== undefined || options.checkDeterminism === true || options.shrink === true)
+    ) {
+      return program.error('--trace records one run: give its --seed (and no --replay, --check-determinism or --shrink)');
+    }
     if (options.replay !== undefined) return replay(scenario, options.replay);
     if ((options.saveTape !== undefined || options.shrink === true) && options.seed === undefined) {
       return program.error('--save-tape and --shrink work on one run: give its --seed');
     }
     if (options.checkDeterminism === true) return determinism(scenario, options.seed ?? options.firstSeed);
     if (options.shrink === true) return shrink(scenario, options.seed!);
-    if (options.seed !== undefined) return runOne(scenario, modulePath, options.seed, options.saveTape);
+    if (options.seed !== undefined) return runOne(scenario, modulePath, options.seed, options.saveTape, options.trace);
     return campaign(scenario, modulePath, options.seeds, options.firstSeed);
   });
 
@@ -54,6 +63,7 @@ interface SimOptions {
   readonly saveTape?: string;
   readonly replay?: string;
   readonly shrink?: boolean;
+  readonly trace?: string;
 }
 
 await program.parseAsync();
@@ -92,17 +102,32 @@ async function campaign(scenario: Scenario<unknown>, modulePath: string, seeds: 
   process.exitCode = 1;
 }
 
-/** One seed: its fault plan first, then its report; with `tapeFile`, its tape written there. */
-async function runOne(scenario: Scenario<unknown>, modulePath: string, seed: number, tapeFile: string | undefined): Promise<void> {
+/** One seed: its fault plan first, then its report; with `tapeFile`, its tape written there; with `traceFile`, its trace. */
+async function runOne(
+  scenario: Scenario<unknown>,
+  modulePath: string,
+  seed: number,
+  tapeFile: string | undefined,
+  traceFile: string | undefined,
+): Promise<void> {
+  const recorder = traceFile !== undefined ? new TraceRecorder() : undefined;
   const result = await runScenario(scenario, {
     seed,
     recordTape: tapeFile !== undefined,
+    onEvent: recorder === undefined ? undefined : (event) => recorder.record(event),
     onPlan: (_plan, text) => console.log(`${scenario.name}, seed ${seed}: ${text}`),
   });
   console.log(describeResult(result));
   if (tapeFile !== undefined) {
     writeFileSync(tapeFile, JSON.stringify(result.tape));
     console.log(`tape written to ${tapeFile}: replay it with npx osprey sim ${modulePath} --replay ${tapeFile}`);
+  }
+  if (recorder !== undefined) {
+    const trace = recorder.toJSON();
+    writeFileSync(traceFile!, serializeTrace(trace));
+    console.log(`trace: ${traceFile} (${trace.traceEvents.length} events); open it in https://ui.perfetto.dev`);
+    if (recorder.droppedEvents > 0)
+      console.log(`  the trace stops after ${recorder.recordedEvents} kernel events: ${recorder.droppedEvents} more were left out`);
   }
   process.exitCode = result.ok ? 0 : 1;
 }

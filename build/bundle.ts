@@ -33,6 +33,7 @@ const rootEntries = {
   'irq.js': '../actors/irq/index.js',
   'vm.js': '../actors/vm/index.js',
   'sim.js': '../sim/index.js',
+  'inspector.js': '../inspector/index.js',
   'plugin.js': '../actors/plugin/index.js',
 } as const;
 
