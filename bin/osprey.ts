@@ -7,6 +7,7 @@
  * @example
  * ```sh
  * npx osprey sim dist/bank.sim.js --seeds 500       # a campaign, with a progress bar
+ * npx osprey sim dist/bank.sim.js --export fixed --seeds 500   # the module's scenario named `fixed`
  * npx osprey sim dist/bank.sim.js --seed 8812       # one run, its report
  * npx osprey sim dist/bank.sim.js --seed 8812 --check-determinism
  * npx osprey sim dist/bank.sim.js --seed 8812 --save-tape bank.tape.json
@@ -29,6 +30,7 @@ program
   .command('sim')
   .description('run a scenario under simulation, seed after seed, and name the seed of the first failure')
   .argument('<scenario>', 'the module whose default export is the scenario (a .js file)')
+  .option('--export <name>', "run the module's export of this name instead of its default export")
   .option('--seeds <n>', 'how many seeds to run', positiveInteger, 100)
   .option('--first-seed <n>', 'the first seed of a campaign', nonNegativeInteger, 0)
   .option('--seed <n>', 'run this one seed and print its report', nonNegativeInteger)
@@ -38,7 +40,9 @@ program
   .option('--shrink', 'with --seed: shrink the failing run to the fewest, smallest faults that still break it')
   .option('--trace <file>', 'with --seed: write the run as a Chrome trace to this file (JSON; open it in https://ui.perfetto.dev)')
   .action(async (modulePath: string, options: SimOptions) => {
-    const scenario = await loadScenario(modulePath);
+    const scenario = await loadScenario(modulePath, options.export ?? 'default');
+    // What the reproduction lines name: the module, and the export when it is not the default.
+    const shown = options.export === undefined ? modulePath : `${modulePath} --export ${options.export}`;
     if (
       options.trace !== undefined &&
       (options.seed === undefined || options.replay !== undefined || options.checkDeterminism === true || options.shrink === true)
@@ -51,8 +55,8 @@ program
     }
     if (options.checkDeterminism === true) return determinism(scenario, options.seed ?? options.firstSeed);
     if (options.shrink === true) return shrink(scenario, options.seed!);
-    if (options.seed !== undefined) return runOne(scenario, modulePath, options.seed, options.saveTape, options.trace);
-    return campaign(scenario, modulePath, options.seeds, options.firstSeed);
+    if (options.seed !== undefined) return runOne(scenario, shown, options.seed, options.saveTape, options.trace);
+    return campaign(scenario, shown, options.seeds, options.firstSeed);
   });
 
 interface SimOptions {
@@ -64,6 +68,7 @@ interface SimOptions {
   readonly replay?: string;
   readonly shrink?: boolean;
   readonly trace?: string;
+  readonly export?: string;
 }
 
 await program.parseAsync();
@@ -160,11 +165,12 @@ async function shrink(scenario: Scenario<unknown>, seed: number): Promise<void> 
   process.exitCode = 1;
 }
 
-async function loadScenario(modulePath: string): Promise<Scenario<unknown>> {
-  const module = (await import(pathToFileURL(resolve(modulePath)).href)) as { default?: Scenario<unknown> };
-  const scenario = module.default;
+async function loadScenario(modulePath: string, exportName: string): Promise<Scenario<unknown>> {
+  const module = (await import(pathToFileURL(resolve(modulePath)).href)) as Record<string, Scenario<unknown> | undefined>;
+  const scenario = module[exportName];
   if (scenario === undefined || typeof scenario.workload !== 'function' || typeof scenario.name !== 'string') {
-    return program.error(`${modulePath} has no scenario as its default export (export default scenario({ ... }) from osprey/sim)`);
+    const what = exportName === 'default' ? 'its default export (export default scenario({ ... }) from osprey/sim)' : `its export '${exportName}'`;
+    return program.error(`${modulePath} has no scenario as ${what}`);
   }
   return scenario;
 }
