@@ -1,4 +1,5 @@
 import type { Clock } from '../drivers/clock/clock.js';
+import type { SimulatedClock } from '../drivers/clock/simulated.js';
 import type { Random } from '../drivers/random/random.js';
 import type { ModuleList } from '../actors/cpu/catalog.js';
 import type { CrossCpuOverflow } from '../actors/cpu/outbox.js';
@@ -22,6 +23,12 @@ export interface BootOptions {
   readonly clock?: Clock;
   /** Overrides the random driver. */
   readonly random?: Random;
+  /**
+   * Simulated kernels only: wraps the clock each CPU reads (CPU 0's too, on a one-CPU kernel), given
+   * the CPU's number and the clock it would have. The simulation harness skews one CPU's time this
+   * way (drivers/clock/skewed.ts); the clock that drives the machine stays the one underneath.
+   */
+  readonly cpuClock?: (cpu: number, clock: SimulatedClock) => SimulatedClock;
   /** Seed of the random driver (simulated default 0; real default: drawn, and kept in `kernel.seed`); every CPU of the machine takes the same. */
   readonly seed?: number;
   /**

@@ -90,7 +90,12 @@ export class Kernel implements KernelHandle {
     const subsystems = checkSubsystems(options.subsystems ?? defaultSubsystems).map((subsystem) =>
       subsystem.prepare === undefined ? subsystem : configure(subsystem, subsystem.prepare(subsystem.options, { cpus })),
     );
-    if (cpus === 1) return new Kernel(bootCpu(options, subsystems, null), subsystems, null).checkedAtExit();
+    if (options.cpuClock !== undefined && !simulated) throw new UsageError('cpuClock wraps simulated clocks: boot with { mode: "simulated" }');
+    if (cpus === 1) {
+      const oneCpu =
+        options.cpuClock === undefined ? options : { ...options, clock: options.cpuClock(0, simulatedOnly(options.clock ?? createSimulatedClock())) };
+      return new Kernel(bootCpu(oneCpu, subsystems, null), subsystems, null).checkedAtExit();
+    }
     // The CPU layer is loaded only for a machine of several CPUs (see CpuNodeClass).
     const { CpuNode } = await import('../actors/cpu/cpu-node.js');
     // Real CPUs share one seed, drawn here when none is given: a worker that drew its own from the
@@ -105,11 +110,10 @@ export class Kernel implements KernelHandle {
     const ringBytes = options.ringBytes ?? cpuRingBytesDefault;
     const modules = options.modules ?? [];
     if (simulated) {
-      const clock = options.clock ?? createSimulatedClock();
-      if (clock.kind !== 'simulated') throw new UsageError('simulated CPUs need a simulated clock');
+      const clock = simulatedOnly(options.clock ?? createSimulatedClock());
       const random = options.random ?? createSeededRandom(options.seed ?? 0);
       const { startSimulatedCpus } = await import('../actors/cpu/hosts/simulated-host.js');
-      const { host } = await startSimulatedCpus({ cpus, clock: clock as SimulatedClock, random, modules, ringBytes }, bootOne);
+      const { host } = await startSimulatedCpus({ cpus, clock, random, modules, ringBytes, cpuClock: options.cpuClock }, bootOne);
       return new Kernel(boots[0]!, subsystems, host, boots).checkedAtExit();
     }
     const entry = new URL('./worker-entry.js', import.meta.url);
@@ -446,6 +450,12 @@ export class Kernel implements KernelHandle {
     }
     return this.core.simulatedClock;
   }
+}
+
+/** `clock`, which a simulated machine needs to be simulated. */
+function simulatedOnly(clock: Clock): SimulatedClock {
+  if (clock.kind !== 'simulated') throw new UsageError('a simulated kernel needs a simulated clock');
+  return clock as SimulatedClock;
 }
 
 /** Refuses a subsystem list a kernel could not boot: two with one name, one that is not defined, options that are not plain data. */

@@ -11,6 +11,7 @@ export {
   type SimulatedClock,
   type SimulatedClockOptions,
 } from './clock/simulated.js';
+export { SkewedClock, skewRateMax, skewRateMin } from './clock/skewed.js';
 export type { Random } from './random/random.js';
 export { createRealRandom } from './random/real.js';
 export { createSeededRandom } from './random/seeded.js';

@@ -13,6 +13,10 @@
  */
 import type * as FastCheck from 'fast-check';
 import {
+  clockDriftMaxDefault,
+  clockDriftsMaxDefault,
+  clockJumpMsMaxDefault,
+  clockJumpsMaxDefault,
   delayMsMaxDefault,
   delayShareMaxDefault,
   dropShareMaxDefault,
@@ -70,6 +74,26 @@ export function faultPlans<S>(fc: FastCheckParts, scenario: Scenario<S>): FastCh
       pick: share(1),
     });
     parts.push(fc.array(pause, { maxLength: options.pausesMax ?? pausesMaxDefault }));
+  }
+  if (options.clocks !== undefined) {
+    const clocks = options.clocks;
+    const cpu = fc.integer({ min: 0, max: (scenario.boot?.cpus ?? 1) - 1 });
+    const driftMax = clocks.driftMax ?? clockDriftMaxDefault;
+    const drift = fc.record({
+      kind: fc.constant('clock-drift' as const),
+      cpu,
+      atMs: at,
+      forMs: fc.integer({ min: 1, max: windowMs }),
+      rate: driftMax > 0 ? fc.double({ min: 1 - driftMax, max: 1 + driftMax, noNaN: true }) : fc.constant(1),
+    });
+    const jump = fc.record({
+      kind: fc.constant('clock-jump' as const),
+      cpu,
+      atMs: at,
+      byMs: fc.integer({ min: 1, max: Math.max(1, clocks.jumpMsMax ?? clockJumpMsMaxDefault) }),
+    });
+    parts.push(fc.array(drift, { maxLength: clocks.driftsMax ?? clockDriftsMaxDefault }));
+    parts.push(fc.array(jump, { maxLength: clocks.jumpsMax ?? clockJumpsMaxDefault }));
   }
   for (const { kind, limits } of enabledFaultKinds(options as FaultOptions<unknown>, faultKindsOf(scenario))) {
     const values = Object.entries(kind.fields(limits)).map(([name, field]) =>

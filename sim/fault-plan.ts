@@ -67,7 +67,35 @@ export interface PlannedSubsystemFault {
   readonly values: FaultValues;
 }
 
-export type PlannedFault = PlannedKill | PlannedMailFaults | PlannedPartition | PlannedPause | PlannedSubsystemFault;
+/** CPU `cpu`'s clock runs at `rate` of true time (drift: below 1 slow, above 1 fast) from `atMs` for `forMs`. */
+export interface PlannedClockDrift {
+  readonly kind: 'clock-drift';
+  readonly cpu: number;
+  readonly atMs: number;
+  readonly forMs: number;
+  readonly rate: number;
+}
+
+/** CPU `cpu`'s clock jumps forward by `byMs` at `atMs` (a stalled virtual machine, a suspend); it never goes back. */
+export interface PlannedClockJump {
+  readonly kind: 'clock-jump';
+  readonly cpu: number;
+  readonly atMs: number;
+  readonly byMs: number;
+}
+
+export type PlannedFault = PlannedKill | PlannedMailFaults | PlannedPartition | PlannedPause | PlannedClockDrift | PlannedClockJump | PlannedSubsystemFault;
+
+/** Whether `fault` skews a CPU's clock (the run then gives each CPU a clock of its own, drivers/clock/skewed.ts). */
+export function isClockFault(fault: PlannedFault): fault is PlannedClockDrift | PlannedClockJump {
+  return fault.kind === 'clock-drift' || fault.kind === 'clock-jump';
+}
+
+export const clockDriftsMaxDefault = 2;
+/** The most a drifting clock's rate differs from true time: 0.2 is from 0.8 to 1.2 (real clocks drift far less; a simulation exaggerates to find what depends on it). */
+export const clockDriftMaxDefault = 0.2;
+export const clockJumpsMaxDefault = 2;
+export const clockJumpMsMaxDefault = 100;
 
 export const pausesMaxDefault = 3;
 export const pauseMsMaxDefault = 100;
@@ -88,7 +116,12 @@ export const delayMsMaxDefault = 50;
  * Draws a run's plan from `random`: the runtime's faults from it, in order, and each subsystem fault
  * kind's from its own sub-stream (`kind/<name>`), so turning one kind on moves no other draw.
  */
-export function drawFaultPlan(random: Random, options: FaultOptions<unknown> | undefined, kinds: readonly AnyFaultKind[] = []): PlannedFault[] {
+export function drawFaultPlan(
+  random: Random,
+  options: FaultOptions<unknown> | undefined,
+  machine: { readonly kinds?: readonly AnyFaultKind[]; readonly cpus?: number } = {},
+): PlannedFault[] {
+  const { kinds = [], cpus = 1 } = machine;
   const plan: PlannedFault[] = [];
   const windowMs = options?.windowMs ?? faultWindowMsDefault;
   if (options?.killable !== undefined) {
@@ -127,6 +160,7 @@ export function drawFaultPlan(random: Random, options: FaultOptions<unknown> | u
       plan.push({ kind: 'pause', atMs: random.int(windowMs), forMs: 1 + random.int(options.pauseMsMax ?? pauseMsMaxDefault), pick: random.next() });
     }
   }
+  if (options?.clocks !== undefined) plan.push(...drawClockFaults(random.stream('clocks'), options.clocks, windowMs, cpus));
   for (const { kind, limits } of enabledFaultKinds(options, kinds)) {
     const stream = random.stream(`kind/${kind.name}`);
     const fields = Object.entries(kind.fields(limits));
@@ -143,6 +177,27 @@ export function drawFaultPlan(random: Random, options: FaultOptions<unknown> | u
     plan.push(...faults.sort((a, b) => a.atMs - b.atMs));
   }
   return plan;
+}
+
+function drawClockFaults(random: Random, clocks: NonNullable<FaultOptions<unknown>['clocks']>, windowMs: number, cpus: number): PlannedFault[] {
+  const faults: (PlannedClockDrift | PlannedClockJump)[] = [];
+  const driftMax = clocks.driftMax ?? clockDriftMaxDefault;
+  const drifts = random.int((clocks.driftsMax ?? clockDriftsMaxDefault) + 1);
+  for (let i = 0; i < drifts; i++) {
+    const atMs = random.int(windowMs);
+    faults.push({
+      kind: 'clock-drift',
+      cpu: random.int(cpus),
+      atMs,
+      forMs: 1 + random.int(Math.max(1, windowMs - atMs)),
+      rate: 1 + (2 * random.next() - 1) * driftMax,
+    });
+  }
+  const jumps = random.int((clocks.jumpsMax ?? clockJumpsMaxDefault) + 1);
+  for (let i = 0; i < jumps; i++) {
+    faults.push({ kind: 'clock-jump', cpu: random.int(cpus), atMs: random.int(windowMs), byMs: 1 + random.int(clocks.jumpMsMax ?? clockJumpMsMaxDefault) });
+  }
+  return faults.sort((a, b) => a.atMs - b.atMs);
 }
 
 /** One value of `field`, drawn uniformly in its range. */
@@ -190,9 +245,13 @@ export function describeFaultPlan(plan: readonly PlannedFault[], kinds: readonly
           ? `${fault.asymmetric ? 'asymmetric ' : ''}partition at ${fault.atMs} ms for ${fault.forMs} ms`
           : fault.kind === 'pause'
             ? `pause at ${fault.atMs} ms for ${fault.forMs} ms`
-            : fault.kind === 'subsystem'
-              ? describeSubsystemFault(fault, kinds)
-              : `mail: ${percent(fault.drop)} dropped, ${percent(fault.duplicate)} duplicated, ${percent(fault.delay)} delayed up to ${fault.delayMsMax} ms`,
+            : fault.kind === 'clock-drift'
+              ? `clock of cpu ${fault.cpu} ${percent(Math.abs(fault.rate - 1))} ${fault.rate < 1 ? 'slow' : 'fast'} at ${fault.atMs} ms for ${fault.forMs} ms`
+              : fault.kind === 'clock-jump'
+                ? `clock of cpu ${fault.cpu} jumps ${fault.byMs} ms at ${fault.atMs} ms`
+                : fault.kind === 'subsystem'
+                  ? describeSubsystemFault(fault, kinds)
+                  : `mail: ${percent(fault.drop)} dropped, ${percent(fault.duplicate)} duplicated, ${percent(fault.delay)} delayed up to ${fault.delayMsMax} ms`,
     )
     .join(', ');
 }

@@ -15,13 +15,19 @@ import { createSeededRandom } from '../drivers/random/seeded.js';
 import { recordingRandom, replayingRandom, type Tape } from './tape.js';
 import { pidCpu } from '../ground/pid.js';
 import type { TimerHandle } from '../drivers/clock/clock.js';
+import { createSimulatedClock, type SimulatedClock } from '../drivers/clock/simulated.js';
+import { SkewedClock } from '../drivers/clock/skewed.js';
 import { type ActorRef, Kernel, type KernelEvent } from '../boot/index.js';
 import type { AnyFaultKind, FaultEnd } from '../actors/plugin/fault-kind.js';
 import {
   describeFaultPlan,
   drawFaultPlan,
+  faultKindsOf,
   faultWindowMsDefault,
+  isClockFault,
   partitionableCountMax,
+  type PlannedClockDrift,
+  type PlannedClockJump,
   type PlannedFault,
   type PlannedMailFaults,
   type PlannedPartition,
@@ -92,7 +98,21 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
       : options.recordTape === true
         ? recordingRandom(createSeededRandom(seed), streams)
         : createSeededRandom(seed);
-  const kernel = await Kernel.boot({ ...scenario.boot, mode: 'simulated', seed, random });
+  const kinds = faultKindsOf(scenario);
+  let faults: readonly PlannedFault[] = [];
+  let planError: unknown = null;
+  try {
+    faults =
+      options.plan ??
+      drawFaultPlan(random.stream('sim.faults'), scenario.faults as FaultOptions<unknown> | undefined, { kinds, cpus: scenario.boot?.cpus ?? 1 });
+  } catch (error) {
+    planError = error;
+  }
+  // The machine's clock is true time: the faults, the workload's sleeps and the bounds run on it.
+  // With clock faults planned, each CPU reads a clock of its own over it, which the faults skew.
+  const machine = createSimulatedClock();
+  const cpuClocks = faults.some(isClockFault) ? new CpuClocks() : null;
+  const kernel = await Kernel.boot({ ...scenario.boot, mode: 'simulated', seed, random, clock: machine, ...(cpuClocks?.bootOption() ?? {}) });
   const events = { count: 0, hash: fnvOffset, log: options.keepEvents === true ? ([] as string[]) : undefined };
   const subscription = kernel.events.subscribe((event) => {
     options.onEvent?.(event);
@@ -101,28 +121,28 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
     events.hash = fnv1a(events.hash, text);
     events.log?.push(text);
   });
-  const sim = new Sim(kernel, seed);
+  const sim = new Sim(kernel, seed, machine);
   const failures: SimulationFailure[] = [];
-  const startMs = kernel.clock.now();
-  const kinds = kernel.subsystems.flatMap((subsystem) => subsystem.faultKinds ?? []);
+  const startMs = machine.now();
   const timers: TimerHandle[] = [];
-  const subsystemFaults = new SubsystemFaults(kernel, kinds, (fault, error) =>
+  const subsystemFaults = new SubsystemFaults(kernel, machine, kinds, (fault, error) =>
     failures.push({ kind: 'error', name: `fault ${fault.name}`, detail: describeError(error) }),
   );
-  let faults: readonly PlannedFault[] = [];
   try {
-    faults = options.plan ?? drawFaultPlan(kernel.random.stream('sim.faults'), scenario.faults as FaultOptions<unknown> | undefined, kinds);
+    if (planError !== null) throw planError;
     options.onPlan?.(faults, describeFaultPlan(faults, kinds));
     const system = (await kernel.runUntil(Promise.resolve(scenario.setup?.(kernel, sim)))) as S;
-    const workloadStartMs = kernel.clock.now();
+    const workloadStartMs = machine.now();
     /** The candidate a fault's `pick` (a fraction) names, asked for when it fires: the live ones then. */
     const picked = (candidates: readonly ActorRef<never>[] | undefined, pick: number) =>
       candidates === undefined || candidates.length === 0 ? undefined : candidates[Math.floor(pick * candidates.length)];
     for (const fault of faults) {
       if (fault.kind === 'mail' || fault.kind === 'partition') continue;
       timers.push(
-        kernel.clock.setTimer(fault.atMs, () => {
+        machine.setTimer(fault.atMs, () => {
           if (fault.kind === 'subsystem') return subsystemFaults.inject(fault);
+          if (fault.kind === 'clock-jump') return cpuClocks?.jump(fault);
+          if (fault.kind === 'clock-drift') return timers.push(cpuClocks!.drift(fault, machine));
           const target = picked((fault.kind === 'kill' ? scenario.faults?.killable : scenario.faults?.pausable)?.(kernel, system), fault.pick);
           if (target === undefined) return;
           if (fault.kind === 'kill') kernel.exit(target, 'kill');
@@ -130,7 +150,7 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
         }),
       );
     }
-    const mail = mailFaultsOf(faults, scenario.faults, kernel, system, workloadStartMs);
+    const mail = mailFaultsOf(faults, scenario.faults, kernel, machine, system, workloadStartMs);
     if (mail !== null) for (const cpu of kernel.threadKernels()) cpu.core.mailFaults = mail;
     try {
       await kernel.runUntil(scenario.workload(kernel, sim, system), { timeMsMax: scenario.timeMsMax ?? 3_600_000 });
@@ -138,8 +158,9 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
       failures.push({ kind: 'error', name: 'workload', detail: describeError(error) });
     }
     // The faults stop with the workload: what liveness asks for must come without them.
-    for (const timer of timers) kernel.clock.cancelTimer(timer);
+    for (const timer of timers) machine.cancelTimer(timer);
     for (const cpu of kernel.threadKernels()) cpu.core.mailFaults = null;
+    cpuClocks?.steady();
     await kernel.runUntil(subsystemFaults.endAll());
     for (const [name, check] of Object.entries(scenario.invariants ?? {})) {
       const failure = await checkOnce(kernel, sim, system, name, check);
@@ -147,13 +168,13 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
     }
     const { withinMs = livenessWithinMsDefault, ...checks } = scenario.liveness ?? {};
     for (const [name, check] of Object.entries(checks)) {
-      const failure = await checkWithin(kernel, sim, system, name, check as Check<S>, withinMs);
+      const failure = await checkWithin(kernel, machine, sim, system, name, check as Check<S>, withinMs);
       if (failure !== undefined) failures.push(failure);
     }
   } catch (error) {
     failures.push({ kind: 'error', name: 'setup', detail: describeError(error) });
   } finally {
-    for (const timer of timers) kernel.clock.cancelTimer(timer);
+    for (const timer of timers) machine.cancelTimer(timer);
     for (const cpu of kernel.threadKernels()) cpu.core.mailFaults = null;
     subscription.unsubscribe();
     const stopped = kernel.shutdown();
@@ -175,7 +196,7 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
     events: events.count,
     ...(events.log !== undefined ? { eventLog: events.log } : {}),
     ...(options.recordTape === true && options.tape === undefined ? { tape: { seed, streams } } : {}),
-    simulatedMs: kernel.clock.now() - startMs,
+    simulatedMs: machine.now() - startMs,
   };
 }
 
@@ -198,6 +219,7 @@ class SubsystemFaults {
 
   constructor(
     private readonly kernel: Kernel,
+    private readonly machine: SimulatedClock,
     private readonly kinds: readonly AnyFaultKind[],
     private readonly failed: (fault: PlannedSubsystemFault, error: unknown) => void,
   ) {}
@@ -210,7 +232,7 @@ class SubsystemFaults {
     const ending = { end: () => this.end(fault, ending.end, end) };
     this.inForce.add(ending.end);
     const forMs = fault.values.forMs;
-    if (forMs !== undefined) this.kernel.clock.setTimer(forMs, () => void ending.end());
+    if (forMs !== undefined) this.machine.setTimer(forMs, () => void ending.end());
   }
 
   async endAll(): Promise<void> {
@@ -227,6 +249,42 @@ class SubsystemFaults {
   }
 }
 
+/**
+ * Each CPU's own clock over the machine's (drivers/clock/skewed.ts), for clock faults: a drift runs
+ * a CPU's clock at its rate while it lasts (the latest drift in force wins), a jump moves it forward.
+ */
+class CpuClocks {
+  private readonly clocks: SkewedClock[] = [];
+  private readonly drifts = new Map<number, PlannedClockDrift[]>();
+
+  /** The boot option that gives each CPU its clock. */
+  bootOption(): { cpuClock: (cpu: number, clock: SimulatedClock) => SimulatedClock } {
+    return { cpuClock: (cpu, clock) => (this.clocks[cpu] = new SkewedClock(clock)) };
+  }
+
+  jump(fault: PlannedClockJump): void {
+    this.clocks[fault.cpu]?.jump(fault.byMs);
+  }
+
+  /** Starts `fault`'s drift; returns the timer that ends it. */
+  drift(fault: PlannedClockDrift, machine: SimulatedClock): TimerHandle {
+    const inForce = this.drifts.get(fault.cpu) ?? [];
+    this.drifts.set(fault.cpu, [...inForce, fault]);
+    this.clocks[fault.cpu]?.setRate(fault.rate);
+    return machine.setTimer(fault.forMs, () => {
+      const left = this.drifts.get(fault.cpu)!.filter((drift) => drift !== fault);
+      this.drifts.set(fault.cpu, left);
+      this.clocks[fault.cpu]?.setRate(left.at(-1)?.rate ?? 1);
+    });
+  }
+
+  /** Every clock at true rate again (what a jump moved stays moved: clocks do not run back). */
+  steady(): void {
+    this.drifts.clear();
+    for (const clock of this.clocks) clock?.setRate(1);
+  }
+}
+
 /** Pauses actor `pid` on the CPU it lives on (a simulated machine's CPUs share this thread). */
 function pauseActor(kernel: Kernel, pid: number, forMs: number): void {
   const home = kernel.threadKernels().find((cpu) => cpu.core.cpu === pidCpu(pid));
@@ -239,7 +297,14 @@ function pauseActor(kernel: Kernel, pid: number, forMs: number): void {
  * to the scenario's `messagesTo` actors, dropped, duplicated or delayed at the plan's shares. Null
  * when the plan has no such fault.
  */
-function mailFaultsOf<S>(plan: readonly PlannedFault[], options: FaultOptions<S> | undefined, kernel: Kernel, system: S, startMs: number): MailFaults | null {
+function mailFaultsOf<S>(
+  plan: readonly PlannedFault[],
+  options: FaultOptions<S> | undefined,
+  kernel: Kernel,
+  machine: SimulatedClock,
+  system: S,
+  startMs: number,
+): MailFaults | null {
   const mail = plan.find((fault): fault is PlannedMailFaults => fault.kind === 'mail');
   const partitions = plan.filter((fault): fault is PlannedPartition => fault.kind === 'partition');
   if (mail === undefined && partitions.length === 0) return null;
@@ -254,7 +319,7 @@ function mailFaultsOf<S>(plan: readonly PlannedFault[], options: FaultOptions<S>
   };
   return {
     fateOf(target: Cell, _message: unknown, from: number): MailFate {
-      const atMs = kernel.clock.now() - startMs;
+      const atMs = machine.now() - startMs;
       if (atMs >= windowMs) return 'deliver';
       for (const partition of partitions) {
         if (atMs < partition.atMs || atMs >= partition.atMs + partition.forMs) continue;
@@ -281,12 +346,20 @@ async function checkOnce<S>(kernel: Kernel, sim: Sim, system: S, name: string, c
   }
 }
 
-async function checkWithin<S>(kernel: Kernel, sim: Sim, system: S, name: string, check: Check<S>, withinMs: number): Promise<SimulationFailure | undefined> {
-  const deadlineMs = kernel.clock.now() + withinMs;
+async function checkWithin<S>(
+  kernel: Kernel,
+  machine: SimulatedClock,
+  sim: Sim,
+  system: S,
+  name: string,
+  check: Check<S>,
+  withinMs: number,
+): Promise<SimulationFailure | undefined> {
+  const deadlineMs = machine.now() + withinMs;
   try {
     for (;;) {
       if (await kernel.runUntil(Promise.resolve(check(kernel, sim, system)))) return undefined;
-      if (kernel.clock.now() >= deadlineMs) return { kind: 'liveness', name, detail: `did not come true within ${withinMs} ms after the faults stopped` };
+      if (machine.now() >= deadlineMs) return { kind: 'liveness', name, detail: `did not come true within ${withinMs} ms after the faults stopped` };
       await kernel.runUntil(sim.sleep(livenessPollMs));
     }
   } catch (error) {

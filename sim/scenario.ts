@@ -52,6 +52,13 @@ export interface FaultOptions<S> {
   readonly pausesMax?: number;
   readonly pauseMsMax?: number;
   /**
+   * Clock faults on the simulated CPUs (each seed may draw some): drifts, a CPU's clock running at
+   * a drawn rate within 1 ± `driftMax` (default 0.2) for a drawn while, at most `driftsMax` (default
+   * 2); and jumps, a CPU's clock leaping forward by up to `jumpMsMax` (default 100), at most
+   * `jumpsMax` (default 2). What a CPU's actors read (`ctx.now()`) and their timers follow its clock.
+   */
+  readonly clocks?: { readonly driftsMax?: number; readonly driftMax?: number; readonly jumpsMax?: number; readonly jumpMsMax?: number };
+  /**
    * Faults of the kinds booted subsystems register (actors/plugin/fault-kind.ts), by kind name, each
    * with limits that override the kind's defaults: `{ balloon: { countMax: 2, shareMax: 1 } }` puts
    * up to two balloons, each taking up to all free memory, in a seed's plan (the vm subsystem's).

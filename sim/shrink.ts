@@ -2,9 +2,9 @@
  * Shrinking a failing run's faults: the smallest plan, found by trying, that still breaks the same
  * check. First each fault is dropped in turn and kept out if the run still fails (delta debugging,
  * one at a time); then what is left is made smaller (partitions and pauses shorter, mail fault
- * shares lower, subsystem faults' sizes and durations toward their minimums) as long as it still
- * fails. The scheduling and the scenario's own draws stay the seed's, so the result reads as a
- * minimal fault timeline for that seed.
+ * shares lower, clock drifts shorter (then gentler), clock jumps smaller, subsystem faults' sizes
+ * and durations toward their minimums) as long as it still fails. The scheduling and the scenario's
+ * own draws stay the seed's, so the result reads as a minimal fault timeline for that seed.
  *
  * @example
  * ```ts
@@ -74,6 +74,15 @@ function halve(fault: PlannedFault, kinds: readonly { kind: AnyFaultKind; limits
       return fault.drop + fault.duplicate + fault.delay < 0.01
         ? null
         : { ...fault, drop: fault.drop / 2, duplicate: fault.duplicate / 2, delay: fault.delay / 2, delayMsMax: Math.max(1, Math.floor(fault.delayMsMax / 2)) };
+    case 'clock-jump':
+      return fault.byMs <= 1 ? null : { ...fault, byMs: Math.max(1, Math.floor(fault.byMs / 2)) };
+    case 'clock-drift':
+      // Shorter first, then nearer true time.
+      return fault.forMs > 1
+        ? { ...fault, forMs: Math.max(1, Math.floor(fault.forMs / 2)) }
+        : Math.abs(fault.rate - 1) < 0.005
+          ? null
+          : { ...fault, rate: 1 + (fault.rate - 1) / 2 };
     case 'subsystem': {
       const enabled = kinds.find(({ kind }) => kind.name === fault.name);
       if (enabled === undefined) return null;

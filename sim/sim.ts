@@ -13,7 +13,7 @@
  * ```
  */
 import type { Kernel } from '../boot/index.js';
-import type { Random } from '../drivers/index.js';
+import type { Clock, Random } from '../drivers/index.js';
 
 /** An assertion that failed, or a point that should not have been reached, with where in virtual time. */
 export interface AssertionRecord {
@@ -35,9 +35,11 @@ export class Sim {
   /** Names of `sometimes` assertions, and whether each held at least once. */
   readonly sometimesHeld = new Map<string, boolean>();
 
+  /** `clock` is the machine's true time, which the workload sleeps on (a CPU's own clock may be skewed). */
   constructor(
     private readonly kernel: Kernel,
     readonly seed: number,
+    private readonly clock: Clock = kernel.clock,
   ) {}
 
   /** The random stream named `name`, derived from the seed and the name only. */
@@ -52,12 +54,12 @@ export class Sim {
 
   /** Resolves after `ms` of virtual time. */
   sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.kernel.clock.setTimer(ms, resolve));
+    return new Promise((resolve) => this.clock.setTimer(ms, resolve));
   }
 
   /** The virtual time now, in ms. */
   now(): number {
-    return this.kernel.clock.now();
+    return this.clock.now();
   }
 
   /** Must hold every time it is checked; a failure is reported at the end, and the run goes on. */

@@ -35,6 +35,8 @@ export interface SimulatedCpusOptions {
   readonly modules: ModuleList;
   /** Data bytes of each ring between two CPUs. */
   readonly ringBytes: number;
+  /** Wraps the clock each CPU reads (BootOptions.cpuClock). */
+  readonly cpuClock?: ((cpu: number, clock: SimulatedClock) => SimulatedClock) | undefined;
 }
 
 /** Boots `options.cpus` simulated CPUs with `bootCpu`; returns CPU 0 and the host of them all. */
@@ -46,7 +48,8 @@ export async function startSimulatedCpus(options: SimulatedCpusOptions, bootCpu:
   const booted: BootedCpu[] = [];
   for (let cpu = 0; cpu < cpus; cpu++) {
     // CPU 0 keeps the root stream, so a one-CPU and a many-CPU kernel draw alike on CPU 0.
-    booted.push(await bootCpu({ cpu, memory, catalog, clock: machine.clockOf(cpu), random: cpu === 0 ? random : random.stream(`cpu/${cpu}`) }));
+    const clock = options.cpuClock?.(cpu, machine.clockOf(cpu)) ?? machine.clockOf(cpu);
+    booted.push(await bootCpu({ cpu, memory, catalog, clock, random: cpu === 0 ? random : random.stream(`cpu/${cpu}`) }));
   }
   machine.attach(booted.map((entry) => entry.node));
   const kernels = booted.map((entry) => entry.core);
