@@ -152,6 +152,8 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
     }
     const mail = mailFaultsOf(faults, scenario.faults, kernel, machine, system, workloadStartMs);
     if (mail !== null) for (const cpu of kernel.threadKernels()) cpu.core.mailFaults = mail;
+    // The fault points in actors' and the runtime's code (ctx.maybe, KernelCore.maybe) ask the run's Sim.
+    if (scenario.faults?.faultPoints !== false) for (const cpu of kernel.threadKernels()) cpu.core.faultPoints = sim;
     try {
       await kernel.runUntil(scenario.workload(kernel, sim, system), { timeMsMax: scenario.timeMsMax ?? 3_600_000 });
     } catch (error) {
@@ -159,7 +161,7 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
     }
     // The faults stop with the workload: what liveness asks for must come without them.
     for (const timer of timers) machine.cancelTimer(timer);
-    for (const cpu of kernel.threadKernels()) cpu.core.mailFaults = null;
+    for (const cpu of kernel.threadKernels()) cpu.core.mailFaults = cpu.core.faultPoints = null;
     cpuClocks?.steady();
     await kernel.runUntil(subsystemFaults.endAll());
     for (const [name, check] of Object.entries(scenario.invariants ?? {})) {
@@ -175,7 +177,7 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
     failures.push({ kind: 'error', name: 'setup', detail: describeError(error) });
   } finally {
     for (const timer of timers) machine.cancelTimer(timer);
-    for (const cpu of kernel.threadKernels()) cpu.core.mailFaults = null;
+    for (const cpu of kernel.threadKernels()) cpu.core.mailFaults = cpu.core.faultPoints = null;
     subscription.unsubscribe();
     const stopped = kernel.shutdown();
     await kernel.runUntilIdle();

@@ -64,6 +64,12 @@ export interface FaultOptions<S> {
    * up to two balloons, each taking up to all free memory, in a seed's plan (the vm subsystem's).
    */
   readonly kinds?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /**
+   * Whether the fault points in actors' code (`ctx.maybe`) and in the runtime's may fire during the
+   * workload, as `sim.maybe` sites do (default true): a cross-CPU ring is sometimes taken for full,
+   * for one. False keeps them on their common paths.
+   */
+  readonly faultPoints?: boolean;
   /** Faults happen within this many ms of virtual time from the workload's start (default 1 000). */
   readonly windowMs?: number;
 }

@@ -335,6 +335,10 @@ export class Cell implements SystemContext<Message> {
     return this.kernel.clock.now();
   }
 
+  maybe(site: string, share?: number): boolean {
+    return this.kernel.maybe(site, share);
+  }
+
   get random(): Random {
     const extras = this.ensureExtras();
     if (extras.random === null) extras.random = this.kernel.random.stream(`actor/${this.kernel.pathOf(this)}`);

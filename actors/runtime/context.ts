@@ -22,6 +22,12 @@ export interface ActorContext<M extends Message> {
   now(): number;
   /** This actor's own random stream, derived from the kernel seed and the actor's stable name or path. */
   readonly random: Random;
+  /**
+   * A fault point (FoundationDB's BUGGIFY): whether to take a rare but legal path here, now (a retry,
+   * a slow path). Always false outside a simulation; under osprey/sim a site is on in some runs and
+   * then fires on `share` of its calls (a quarter by default), and the run's report names it.
+   */
+  maybe(site: string, share?: number): boolean;
 
   /** The live actor registered under `name`, if any. */
   lookup<T extends Message = never>(name: string): ActorRef<T> | undefined;

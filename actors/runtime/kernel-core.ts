@@ -19,6 +19,7 @@ import { MailboxPool } from './mailbox-pool.js';
 import { type Behavior, behaviorLabel } from './behavior.js';
 import { type Cell, Hold, Status } from './cell.js';
 import type { CpuRouting } from './cpu-routing.js';
+import type { FaultPoints } from './fault-points.js';
 import type { MailFaults } from './mail-faults.js';
 import type { Dispatcher } from './dispatcher.js';
 import {
@@ -140,6 +141,8 @@ export class KernelCore {
   readonly statusSources = new Map<string, () => unknown>();
   /** Faults a simulated run injects into actor mail; null (the rule) costs the send paths one branch. */
   mailFaults: MailFaults | null = null;
+  /** What decides the fault points in code (`maybe`) in a simulated run; null (the rule) takes every common path. */
+  faultPoints: FaultPoints | null = null;
   /** The handles of the subsystems booted on this CPU, by name (see `ActorContext.subsystem`). */
   readonly subsystemHandles = new Map<string, () => unknown>();
 
@@ -271,6 +274,11 @@ export class KernelCore {
   async spawned<M extends Message>(ref: ActorRef<M>): Promise<ActorRef<M>> {
     await ref.cell.whenSpawned();
     return ref;
+  }
+
+  /** Whether the fault point `site` takes its rare path now (fault-points.ts): never outside a simulation. */
+  maybe(site: string, share?: number): boolean {
+    return this.faultPoints?.maybe(site, share) ?? false;
   }
 
   /** The live actor registered under `name`: one of this CPU's first, else one another CPU announced. */

@@ -110,7 +110,7 @@ const leases = (fences: boolean) =>
       for (const client of clients) client.tell({ type: 'start', keeper, store: writes });
       return { store: writes, clients };
     },
-    async workload(kernel: Kernel, sim: Sim, { clients }: Leases) {
+    async workload(_kernel: Kernel, sim: Sim, { clients }: Leases) {
       await sim.sleep(400);
       for (const client of clients) client.tell({ type: 'stop' });
       // Writes still on their way arrive before the check.

@@ -24,6 +24,13 @@ const examples: { name: string; buggy: Scenario<never>; fixed: Scenario<never>; 
     faultsMax: 1,
   },
   {
+    name: 'lease trusted by clocks',
+    buggy: clockLease as Scenario<never>,
+    fixed: fencedLease as Scenario<never>,
+    broken: 'no write of a lease follows a later lease',
+    faultsMax: 1,
+  },
+  {
     name: 'eager supervisor',
     buggy: eagerSupervisor as Scenario<never>,
     fixed: patientSupervisor as Scenario<never>,
