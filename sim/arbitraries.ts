@@ -34,7 +34,7 @@ import {
 import type { FaultOptions, Scenario } from './scenario.js';
 
 /** The parts of fast-check this uses: its default export fits. */
-export type FastCheckParts = Pick<typeof FastCheck, 'array' | 'boolean' | 'constant' | 'double' | 'integer' | 'record' | 'tuple'>;
+export type FastCheckParts = Pick<typeof FastCheck, 'array' | 'boolean' | 'constant' | 'double' | 'integer' | 'option' | 'record' | 'tuple'>;
 
 /** Plans of the faults `scenario` allows, as `drawFaultPlan` draws them, for fast-check to generate and shrink. */
 export function faultPlans<S>(fc: FastCheckParts, scenario: Scenario<S>): FastCheck.Arbitrary<PlannedFault[]> {
@@ -54,7 +54,11 @@ export function faultPlans<S>(fc: FastCheckParts, scenario: Scenario<S>): FastCh
       delay: share(options.delayShareMax ?? delayShareMaxDefault),
       delayMsMax: fc.constant(options.delayMsMax ?? delayMsMaxDefault),
     });
-    parts.push(fc.array(mail, { maxLength: 1 }));
+    // Scoped to one mailbox, or (none) to all of them.
+    const scoped = fc
+      .tuple(mail, fc.option(share(1), { nil: undefined }))
+      .map(([faults, mailbox]) => (mailbox === undefined ? faults : { ...faults, mailbox }));
+    parts.push(fc.array(scoped, { maxLength: 1 }));
   }
   if (options.partitionable !== undefined) {
     const partition = fc.record({
@@ -63,6 +67,7 @@ export function faultPlans<S>(fc: FastCheckParts, scenario: Scenario<S>): FastCh
       forMs: fc.integer({ min: 1, max: windowMs }),
       sides: fc.array(share(1), { minLength: partitionableCountMax, maxLength: partitionableCountMax }),
       asymmetric: fc.boolean(),
+      clog: fc.boolean(),
     });
     parts.push(fc.array(partition, { maxLength: options.partitionsMax ?? partitionsMaxDefault }));
   }

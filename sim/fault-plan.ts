@@ -33,12 +33,15 @@ export interface PlannedMailFaults {
   readonly duplicate: number;
   readonly delay: number;
   readonly delayMsMax: number;
+  /** Scoped to one mailbox: the one of the `messagesTo` actors this fraction picks; absent, all of them. */
+  readonly mailbox?: number;
 }
 
 /**
  * A partition from `atMs` for `forMs`: the partitionable actors whose draw in `sides` is below one
  * half are on the first side, the rest on the second; mail from the first side to the second is
- * dropped, and back too unless it is `asymmetric`.
+ * dropped, and back too unless it is `asymmetric`. A `clog` holds that mail instead, and delivers it
+ * in order when the partition heals (FoundationDB's clogged connections).
  */
 export interface PlannedPartition {
   readonly kind: 'partition';
@@ -46,6 +49,7 @@ export interface PlannedPartition {
   readonly forMs: number;
   readonly sides: readonly number[];
   readonly asymmetric: boolean;
+  readonly clog: boolean;
 }
 
 /** A pause of one of the pausable actors (a fraction of the candidates) at `atMs`, for `forMs`. */
@@ -111,6 +115,8 @@ export const dropShareMaxDefault = 0.2;
 export const duplicateShareMaxDefault = 0.1;
 export const delayShareMaxDefault = 0.2;
 export const delayMsMaxDefault = 50;
+/** The most messages the faults hold back at once (delayed, clogged); past it they are dropped, as a network whose buffers are full drops them. */
+export const heldMessagesMaxDefault = 1_024;
 
 /**
  * Draws a run's plan from `random`: the runtime's faults from it, in order, and each subsystem fault
@@ -139,9 +145,12 @@ export function drawFaultPlan(
       delay: share(options.delayShareMax ?? delayShareMaxDefault),
       delayMsMax: options.delayMsMax ?? delayMsMaxDefault,
     };
-    if (mail.drop + mail.duplicate + mail.delay > 0) plan.push(mail);
+    // In half the seeds with mail faults, they hit one mailbox only (its own stream: the rest of the plan stays the seed's).
+    const scope = random.stream('mail-scope');
+    if (mail.drop + mail.duplicate + mail.delay > 0) plan.push(scope.next() < 0.5 ? { ...mail, mailbox: scope.next() } : mail);
   }
   if (options?.partitionable !== undefined) {
+    const clogs = random.stream('clogs');
     const partitions = random.int((options.partitionsMax ?? partitionsMaxDefault) + 1);
     for (let i = 0; i < partitions; i++) {
       const atMs = random.int(windowMs);
@@ -151,6 +160,7 @@ export function drawFaultPlan(
         forMs: 1 + random.int(Math.max(1, windowMs - atMs)),
         sides: Array.from({ length: partitionableCountMax }, () => random.next()),
         asymmetric: random.next() < 0.5,
+        clog: clogs.next() < 0.5,
       });
     }
   }
@@ -242,7 +252,7 @@ export function describeFaultPlan(plan: readonly PlannedFault[], kinds: readonly
       fault.kind === 'kill'
         ? `kill at ${fault.atMs} ms`
         : fault.kind === 'partition'
-          ? `${fault.asymmetric ? 'asymmetric ' : ''}partition at ${fault.atMs} ms for ${fault.forMs} ms`
+          ? `${fault.asymmetric ? 'asymmetric ' : ''}${fault.clog ? 'clog' : 'partition'} at ${fault.atMs} ms for ${fault.forMs} ms`
           : fault.kind === 'pause'
             ? `pause at ${fault.atMs} ms for ${fault.forMs} ms`
             : fault.kind === 'clock-drift'
@@ -251,7 +261,7 @@ export function describeFaultPlan(plan: readonly PlannedFault[], kinds: readonly
                 ? `clock of cpu ${fault.cpu} jumps ${fault.byMs} ms at ${fault.atMs} ms`
                 : fault.kind === 'subsystem'
                   ? describeSubsystemFault(fault, kinds)
-                  : `mail: ${percent(fault.drop)} dropped, ${percent(fault.duplicate)} duplicated, ${percent(fault.delay)} delayed up to ${fault.delayMsMax} ms`,
+                  : `mail${fault.mailbox !== undefined ? ' to one mailbox' : ''}: ${percent(fault.drop)} dropped, ${percent(fault.duplicate)} duplicated, ${percent(fault.delay)} delayed up to ${fault.delayMsMax} ms`,
     )
     .join(', ');
 }

@@ -24,6 +24,7 @@ import {
   drawFaultPlan,
   faultKindsOf,
   faultWindowMsDefault,
+  heldMessagesMaxDefault,
   isClockFault,
   partitionableCountMax,
   type PlannedClockDrift,
@@ -310,7 +311,9 @@ function mailFaultsOf<S>(
   const mail = plan.find((fault): fault is PlannedMailFaults => fault.kind === 'mail');
   const partitions = plan.filter((fault): fault is PlannedPartition => fault.kind === 'partition');
   if (mail === undefined && partitions.length === 0) return null;
-  const targets = new Set((options?.messagesTo?.(kernel, system) ?? []).map((ref) => ref.pid));
+  const candidates = (options?.messagesTo?.(kernel, system) ?? []).map((ref) => ref.pid);
+  // Scoped to one mailbox, the faults hit only the candidate its fraction picks.
+  const targets = new Set(mail?.mailbox === undefined ? candidates : candidates.slice(...pickedRange(mail.mailbox, candidates.length)));
   const sides = (options?.partitionable?.(kernel, system) ?? []).map((ref) => ref.pid);
   if (sides.length > partitionableCountMax) throw new RangeError(`a scenario names at most ${partitionableCountMax} partitionable actors, got ${sides.length}`);
   const windowMs = options?.windowMs ?? faultWindowMsDefault;
@@ -318,6 +321,16 @@ function mailFaultsOf<S>(
   const sideOf = (partition: PlannedPartition, pid: number): number => {
     const index = sides.indexOf(pid);
     return index < 0 ? -1 : partition.sides[index]! < 0.5 ? 0 : 1;
+  };
+  // The machine times at which the messages held back (delayed, clogged) are let go: at most heldMessagesMax at once.
+  const heldMax = options?.heldMessagesMax ?? heldMessagesMaxDefault;
+  let held: number[] = [];
+  const holdFor = (ms: number): MailFate => {
+    const nowMs = machine.now();
+    if (held.length >= heldMax) held = held.filter((dueMs) => dueMs > nowMs);
+    if (held.length >= heldMax) return 'drop';
+    held.push(nowMs + ms);
+    return ms;
   };
   return {
     fateOf(target: Cell, _message: unknown, from: number): MailFate {
@@ -327,16 +340,24 @@ function mailFaultsOf<S>(
         if (atMs < partition.atMs || atMs >= partition.atMs + partition.forMs) continue;
         const fromSide = sideOf(partition, from);
         const toSide = sideOf(partition, target.pid);
-        if (fromSide >= 0 && toSide >= 0 && fromSide !== toSide && (!partition.asymmetric || fromSide === 0)) return 'drop';
+        if (fromSide < 0 || toSide < 0 || fromSide === toSide || (partition.asymmetric && fromSide !== 0)) continue;
+        // A clog lets its mail go when it heals, all due at once, so in the order it was sent.
+        return partition.clog ? holdFor(partition.atMs + partition.forMs - atMs) : 'drop';
       }
       if (mail === undefined || !targets.has(target.pid)) return 'deliver';
       const draw = random.next();
       if (draw < mail.drop) return 'drop';
       if (draw < mail.drop + mail.duplicate) return 'duplicate';
-      if (draw < mail.drop + mail.duplicate + mail.delay) return 1 + random.int(mail.delayMsMax);
+      if (draw < mail.drop + mail.duplicate + mail.delay) return holdFor(1 + random.int(mail.delayMsMax));
       return 'deliver';
     },
   };
+}
+
+/** The index range [from, to) of the one candidate of `count` that fraction `pick` names (empty when there are none). */
+function pickedRange(pick: number, count: number): [number, number] {
+  const index = Math.min(count - 1, Math.floor(pick * count));
+  return [index, index + 1];
 }
 
 async function checkOnce<S>(kernel: Kernel, sim: Sim, system: S, name: string, check: Check<S>): Promise<SimulationFailure | undefined> {

@@ -30,7 +30,10 @@ export interface FaultOptions<S> {
   readonly killable?: (kernel: Kernel, system: S) => readonly ActorRef<never>[];
   /** At most this many kills per run (default 3). */
   readonly killsMax?: number;
-  /** Mail to these actors may be dropped, duplicated or delayed: the live ones after setup. */
+  /**
+   * Mail to these actors may be dropped, duplicated or delayed: the live ones after setup. In half the
+   * seeds with such faults, they hit one of the mailboxes only.
+   */
   readonly messagesTo?: (kernel: Kernel, system: S) => readonly ActorRef<never>[];
   /** The highest share of that mail dropped in a run (default 0.2); each seed draws its own, often none. */
   readonly dropShareMax?: number;
@@ -40,8 +43,14 @@ export interface FaultOptions<S> {
   readonly delayShareMax?: number;
   readonly delayMsMax?: number;
   /**
+   * The most messages the faults hold back at once, delayed or clogged (default 1 024): past it they
+   * are dropped (dead letters with the cause `fault-injected`), as a network whose buffers are full.
+   */
+  readonly heldMessagesMax?: number;
+  /**
    * Actors that partitions may cut apart (each seed may draw some): during one, mail between its two
-   * sides is dropped, in both directions or, for an asymmetric one, from the first side only.
+   * sides is dropped, in both directions or, for an asymmetric one, from the first side only. Half of
+   * them are clogs instead: the mail is held, and delivered in order when the partition heals.
    */
   readonly partitionable?: (kernel: Kernel, system: S) => readonly ActorRef<never>[];
   /** At most this many partitions per run (default 2). */

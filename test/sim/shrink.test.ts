@@ -24,7 +24,7 @@ describe('sim: shrinking a failing run to a minimal fault timeline', function ()
     expect(partitions).to.have.length(1);
     const before = failed.faults.filter((fault) => fault.kind === 'partition').map((fault) => (fault as { forMs: number }).forMs);
     expect((partitions[0] as { forMs: number }).forMs).to.be.at.most(Math.max(...before));
-    expect(describeFaultPlan(shrunk.plan)).to.match(/partition at \d+ ms for \d+ ms/);
+    expect(describeFaultPlan(shrunk.plan)).to.match(/(partition|clog) at \d+ ms for \d+ ms/);
     expect(shrunk.runs).to.be.above(1);
   });
 
