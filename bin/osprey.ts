@@ -21,7 +21,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { checkDeterminism, describeResult, isTape, runCampaign, runScenario, type Scenario, sequenceChart, shrinkFaults } from '../sim/index.js';
+import { checkDeterminism, describeResult, isTape, runCampaign, runScenario, type Scenario, sequenceChart, shrinkFaults, shrinkTape } from '../sim/index.js';
 import { serializeTrace, TraceRecorder } from '../inspector/index.js';
 
 const program = new Command('osprey').description('an actor microkernel for Node.js: tools').showHelpAfterError();
@@ -35,7 +35,7 @@ program
   .option('--first-seed <n>', 'the first seed of a campaign', nonNegativeInteger, 0)
   .option('--seed <n>', 'run this one seed and print its report', nonNegativeInteger)
   .option('--check-determinism', 'run the seed twice and name the first event that differs')
-  .option('--save-tape <file>', 'with --seed: write every random draw of the run to this file (JSON)')
+  .option('--save-tape <file>', "with --seed: write every random draw of the run to this file (JSON); with --shrink, the shrunk run's")
   .option('--replay <file>', "replay a run from a tape that --save-tape wrote (the tape's seed)")
   .option('--shrink', 'with --seed: shrink the failing run to the fewest, smallest faults that still break it')
   .option('--trace <file>', 'with --seed: write the run as a Chrome trace to this file (JSON; open it in https://ui.perfetto.dev)')
@@ -54,7 +54,7 @@ program
       return program.error('--save-tape and --shrink work on one run: give its --seed');
     }
     if (options.checkDeterminism === true) return determinism(scenario, options.seed ?? options.firstSeed);
-    if (options.shrink === true) return shrink(scenario, options.seed!);
+    if (options.shrink === true) return shrink(scenario, shown, options.seed!, options.saveTape);
     if (options.seed !== undefined) return runOne(scenario, shown, options.seed, options.saveTape, options.trace);
     return campaign(scenario, shown, options.seeds, options.firstSeed);
   });
@@ -155,13 +155,20 @@ async function determinism(scenario: Scenario<unknown>, seed: number): Promise<v
   process.exitCode = same ? 0 : 1;
 }
 
-async function shrink(scenario: Scenario<unknown>, seed: number): Promise<void> {
+/** Shrinks a failing seed: its faults, then its tape; prints the timeline and the chart, and with `tapeFile` saves the shrunk tape. */
+async function shrink(scenario: Scenario<unknown>, modulePath: string, seed: number, tapeFile: string | undefined): Promise<void> {
   const shrunk = await shrinkFaults(scenario, seed).catch((error: unknown) => program.error((error as Error).message));
   console.log(`${scenario.name}, seed ${seed}: ${shrunk.original.faultsText}`);
   console.log(`shrunk in ${shrunk.runs} runs to: ${shrunk.result.faultsText}`);
-  console.log(describeResult(shrunk.result));
-  const run = await runScenario(scenario, { seed, plan: shrunk.plan, keepEvents: true });
+  const tape = await shrinkTape(scenario, seed, shrunk.plan);
+  console.log(`its draws, in ${tape.runs} runs: ${tape.drawsChanged} of ${tape.draws} moved toward zero`);
+  console.log(describeResult(tape.result));
+  const run = await runScenario(scenario, { seed, tape: tape.tape, keepEvents: true });
   console.log(`\nthe shrunk run as a Mermaid sequence chart:\n${sequenceChart(run)}`);
+  if (tapeFile !== undefined) {
+    writeFileSync(tapeFile, JSON.stringify(tape.tape));
+    console.log(`shrunk tape written to ${tapeFile}: replay it with npx osprey sim ${modulePath} --replay ${tapeFile}`);
+  }
   process.exitCode = 1;
 }
 

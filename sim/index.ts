@@ -4,11 +4,12 @@
  */
 export { scenario, type Check, type FaultOptions, type Scenario } from './scenario.js';
 export { Sim, type AssertionRecord } from './sim.js';
-export { runScenario, describeResult, type RunOptions, type SimulationFailure, type SimulationResult } from './run-scenario.js';
+export { runScenario, describeResult, failureKey, type RunOptions, type SimulationFailure, type SimulationResult } from './run-scenario.js';
 export { checkDeterminism, runCampaign, simulateSeeds, SimulationFailedError, type CampaignOptions, type CampaignSummary } from './campaign.js';
 export { drawFaultPlan, describeFaultPlan, faultKindsOf, type PlannedFault, type PlannedSubsystemFault } from './fault-plan.js';
 export { isTape, recordingRandom, replayingRandom, TapeMismatchError, type Tape } from './tape.js';
 export { shrinkFaults, type ShrinkResult } from './shrink.js';
+export { shrinkTape, shrinksTowardZero, tapeShrinkRunsMaxDefault, type TapeShrinkResult } from './shrink-tape.js';
 export { chartLinesMax, sequenceChart } from './sequence-chart.js';
 export {
   checkLinearizable,

@@ -78,7 +78,7 @@ export interface RunOptions {
   readonly onPlan?: (plan: readonly PlannedFault[], text: string) => void;
   /** Record every random draw of the run in `result.tape`. */
   readonly recordTape?: boolean;
-  /** Replay this tape's draws instead of drawing from the seed (see tape.ts). */
+  /** Replay this tape's draws instead of drawing from the seed, and its plan when it has one (see tape.ts). */
   readonly tape?: Tape;
   /** Inject these faults instead of the seed's plan (shrink.ts tries smaller ones); the rest is the seed's. */
   readonly plan?: readonly PlannedFault[];
@@ -105,6 +105,7 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
   try {
     faults =
       options.plan ??
+      options.tape?.plan ??
       drawFaultPlan(random.stream('sim.faults'), scenario.faults as FaultOptions<unknown> | undefined, { kinds, cpus: scenario.boot?.cpus ?? 1 });
   } catch (error) {
     planError = error;
@@ -198,9 +199,16 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
     eventHash: events.hash.toString(16).padStart(8, '0'),
     events: events.count,
     ...(events.log !== undefined ? { eventLog: events.log } : {}),
-    ...(options.recordTape === true && options.tape === undefined ? { tape: { seed, streams } } : {}),
+    ...(options.recordTape === true && options.tape === undefined
+      ? { tape: { seed, streams, ...(options.plan !== undefined ? { plan: options.plan } : {}) } }
+      : {}),
     simulatedMs: machine.now() - startMs,
   };
+}
+
+/** What a run broke (kinds and names of its failures), for telling whether another run broke the same. */
+export function failureKey(result: SimulationResult): string {
+  return result.failures.map((failure) => `${failure.kind}:${failure.name}`).join('|');
 }
 
 /** A result as a few lines: the seed, its faults, what failed. */

@@ -1,7 +1,7 @@
 /**
  * Shrinking a failing run's faults: the smallest plan, found by trying, that still breaks the same
  * check. First each fault is dropped in turn and kept out if the run still fails (delta debugging,
- * one at a time); then what is left is made smaller (partitions and pauses shorter, mail fault
+ * one at a time); then what is left is made smaller (kills later, partitions and pauses shorter, mail fault
  * shares lower, clock drifts shorter (then gentler), clock jumps smaller, subsystem faults' sizes
  * and durations toward their minimums) as long as it still fails. The scheduling and the scenario's
  * own draws stay the seed's, so the result reads as a minimal fault timeline for that seed.
@@ -13,9 +13,9 @@
  * ```
  */
 import type { AnyFaultKind, FaultLimits } from '../actors/plugin/fault-kind.js';
-import { enabledFaultKinds, faultKindsOf, type PlannedFault } from './fault-plan.js';
+import { enabledFaultKinds, faultKindsOf, faultWindowMsDefault, type PlannedFault } from './fault-plan.js';
 import type { FaultOptions } from './scenario.js';
-import { runScenario, type SimulationResult } from './run-scenario.js';
+import { failureKey, runScenario, type SimulationResult } from './run-scenario.js';
 import type { Scenario } from './scenario.js';
 
 export interface ShrinkResult {
@@ -37,6 +37,7 @@ export async function shrinkFaults<S>(scenario: Scenario<S>, seed: number): Prom
   if (original.ok) throw new RangeError(`${scenario.name}, seed ${seed}: the run passes; there is nothing to shrink`);
   const broken = failureKey(original);
   const kinds = enabledFaultKinds(scenario.faults as FaultOptions<unknown> | undefined, faultKindsOf(scenario));
+  const windowMs = scenario.faults?.windowMs ?? faultWindowMsDefault;
   let runs = 1;
   let best = { plan: original.faults, result: original };
   const stillFails = async (plan: readonly PlannedFault[]): Promise<boolean> => {
@@ -53,23 +54,21 @@ export async function shrinkFaults<S>(scenario: Scenario<S>, seed: number): Prom
   // Make each remaining fault smaller.
   for (let index = 0; index < best.plan.length; index++) {
     for (let halving = 0; halving < halvingsMax; halving++) {
-      const smaller = halve(best.plan[index]!, kinds);
+      const smaller = halve(best.plan[index]!, kinds, windowMs);
       if (smaller === null || !(await stillFails(best.plan.map((fault, at) => (at === index ? smaller : fault))))) break;
     }
   }
   return { original, plan: best.plan, result: best.result, runs };
 }
 
-/** What a run broke, for telling whether a smaller plan broke the same. */
-function failureKey(result: SimulationResult): string {
-  return result.failures.map((failure) => `${failure.kind}:${failure.name}`).join('|');
-}
-
 /** A smaller version of `fault`, or null when it has nothing to make smaller. */
-function halve(fault: PlannedFault, kinds: readonly { kind: AnyFaultKind; limits: FaultLimits }[]): PlannedFault | null {
+function halve(fault: PlannedFault, kinds: readonly { kind: AnyFaultKind; limits: FaultLimits }[], windowMs: number): PlannedFault | null {
   switch (fault.kind) {
-    case 'kill':
-      return null;
+    case 'kill': {
+      // Later: less of the run happens after the crash.
+      const later = fault.atMs + Math.ceil((windowMs - 1 - fault.atMs) / 2);
+      return later <= fault.atMs ? null : { ...fault, atMs: later };
+    }
     case 'mail':
       return fault.drop + fault.duplicate + fault.delay < 0.01
         ? null

@@ -15,11 +15,14 @@
  */
 import { createSeededRandom } from '../drivers/random/seeded.js';
 import type { Random } from '../drivers/index.js';
+import type { PlannedFault } from './fault-plan.js';
 
 /** The draws of a run: per stream (its path of names from the root), the values in the order drawn. */
 export interface Tape {
   readonly seed: number;
   readonly streams: Readonly<Record<string, readonly number[]>>;
+  /** The faults the run had, when they were not its seed's (a shrunk run's): a replay injects these. */
+  readonly plan?: readonly PlannedFault[];
 }
 
 /** A replay asked for a draw the tape cannot give: not a value of that kind. */
@@ -82,6 +85,7 @@ export function isTape(value: unknown): value is Tape {
     Number.isSafeInteger(tape.seed) &&
     typeof tape.streams === 'object' &&
     tape.streams !== null &&
-    Object.values(tape.streams).every((draws) => Array.isArray(draws) && draws.every((draw) => typeof draw === 'number'))
+    Object.values(tape.streams).every((draws) => Array.isArray(draws) && draws.every((draw) => typeof draw === 'number')) &&
+    (tape.plan === undefined || (Array.isArray(tape.plan) && tape.plan.every((fault) => typeof fault?.kind === 'string')))
   );
 }

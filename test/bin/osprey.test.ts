@@ -76,6 +76,17 @@ describe('the osprey command', function () {
     expect(code).to.equal(1);
     expect(stdout).to.match(/volatile tally, seed 0: kill at \d+ ms, kill at \d+ ms/);
     expect(stdout).to.match(/shrunk in \d+ runs to: kill at \d+ ms\n/);
+    expect(stdout).to.match(/its draws, in \d+ runs: \d+ of \d+ moved toward zero/);
+  });
+
+  it('osprey sim --shrink --save-tape saves the shrunk run, which --replay runs again', async () => {
+    const tape = join(mkdtempSync(join(tmpdir(), 'osprey-tape-')), 'shrunk.tape.json');
+    const shrunk = await run('sim', example('bank'), '--seed', '4', '--shrink', '--save-tape', tape);
+    expect(shrunk.stdout).to.include(`shrunk tape written to ${tape}`);
+    const hash = /FAILED \(\d+ events, \d+ ms simulated, hash ([0-9a-f]{8}); kill at \d+ ms\)/.exec(shrunk.stdout)![1]!;
+    const replayed = await run('sim', example('bank'), '--replay', tape);
+    expect(replayed.code).to.equal(1);
+    expect(replayed.stdout).to.include(`hash ${hash}; kill at`);
   });
 
   it('refuses bad arguments and a module without a scenario, with usage', async () => {

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { describeFaultPlan, faultPlans, runCampaign, runScenario, sequenceChart, shrinkFaults } from '../../sim/index.js';
+import bank from '../../examples/sim/bank.sim.js';
+import leases from '../../examples/sim/lease.sim.js';
+import { describeFaultPlan, faultPlans, runCampaign, runScenario, sequenceChart, shrinkFaults, shrinkTape } from '../../sim/index.js';
 import { atomicCounter, creditLedger, registerReads, replicatedRegister, volatileTally } from './fixtures/examples.js';
 
 describe('sim: shrinking a failing run to a minimal fault timeline', function () {
@@ -26,6 +28,42 @@ describe('sim: shrinking a failing run to a minimal fault timeline', function ()
     expect((partitions[0] as { forMs: number }).forMs).to.be.at.most(Math.max(...before));
     expect(describeFaultPlan(shrunk.plan)).to.match(/(partition|clog) at \d+ ms for \d+ ms/);
     expect(shrunk.runs).to.be.above(1);
+  });
+
+  it('crashes later as long as the count is still lost', async () => {
+    const shrunk = await shrinkFaults(volatileTally, 0);
+    const kept = shrunk.plan[0] as { atMs: number };
+    const before = shrunk.original.faults.map((fault) => (fault as { atMs: number }).atMs);
+    // Both planned kills come before 220 ms; a kill at the end of the 300 ms window still loses the count.
+    expect(kept.atMs).to.be.above(Math.max(...before));
+  });
+
+  it("shrinks the tape of a run with its faults fixed: the scenario's draws toward zero, the run failing the same way", async () => {
+    const faults = await shrinkFaults(bank, 4);
+    const shrunk = await shrinkTape(bank, 4, faults.plan);
+    expect(shrunk.result.failures).to.deep.equal(faults.result.failures);
+    expect(shrunk.drawsChanged).to.be.above(0);
+    // Every transfer of the shrunk run is of the smallest amount, with no time to think between them.
+    expect(shrunk.tape.streams['/sim.amounts']!.every((draw) => draw === 0)).to.equal(true);
+    expect(shrunk.tape.plan).to.deep.equal(faults.plan);
+    // The shrunk tape replays its run, plan and all, also after a trip through JSON.
+    const replayed = await runScenario(bank, { seed: 4, tape: JSON.parse(JSON.stringify(shrunk.tape)) });
+    expect(replayed.eventHash).to.equal(shrunk.result.eventHash);
+  });
+
+  it("leaves the faults' own draws alone, and moves the scheduling toward the lowest CPU within its budget of runs", async () => {
+    const credits = creditLedger(false);
+    const failed = (await runCampaign(credits, { seeds: 20 })).failed!;
+    const recorded = (await runScenario(credits, { seed: failed.seed, recordTape: true })).tape!;
+    const shrunk = await shrinkTape(credits, failed.seed, undefined, 40);
+    expect(shrunk.runs).to.be.at.most(40);
+    expect(shrunk.tape.streams['/sim.mail']).to.deep.equal(recorded.streams['/sim.mail']);
+    const lease = (await runCampaign(leases, { seeds: 20 })).failed!;
+    const scheduled = await shrinkTape(leases, lease.seed, undefined, 30);
+    const steps = (await runScenario(leases, { seed: lease.seed, recordTape: true })).tape!.streams['/cpu/step']!;
+    const sum = (draws: readonly number[]) => draws.reduce((total, draw) => total + draw, 0);
+    expect(sum(scheduled.tape.streams['/cpu/step']!)).to.be.below(sum(steps));
+    expect(scheduled.result.failures).to.deep.equal(lease.failures);
   });
 
   it('refuses a seed that passes', async () => {
