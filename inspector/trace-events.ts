@@ -184,7 +184,8 @@ export class TraceRecorder {
         break;
       case 'transition':
         // Supervisors (supervisors/machine.ts) give up by entering this state: the escalation.
-        if (event.to === 'escalating') this.instant(this.actorTrack(event.pid), atUs, 'escalate', 'lifecycle', event, { from: event.from, event: event.event });
+        if (event.machine === 'supervisor' && event.to === 'escalating')
+          this.instant(this.actorTrack(event.pid), atUs, 'escalate', 'lifecycle', event, { from: event.from, event: event.event });
         break;
     }
   }

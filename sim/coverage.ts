@@ -11,7 +11,7 @@
  * coverage.missed; // ['green --power-failure--> flashing', ...]
  * ```
  */
-import type { AnyStateMachine, EventObject } from 'xstate';
+import type { AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
 import type { SimulationResult } from './run-scenario.js';
 
 export interface MachineCoverage {
@@ -22,29 +22,49 @@ export interface MachineCoverage {
   readonly missed: readonly string[];
 }
 
+/** The events to explore the machine's graph with: the same in every state, or chosen per state. */
+export type CoverageEvents = readonly EventObject[] | ((snapshot: AnyMachineSnapshot) => readonly EventObject[]);
+
+export interface CoverageOptions {
+  /** The machine's inputs: its graph is explored from each, and their transitions taken together. */
+  readonly inputs?: readonly unknown[];
+  /** The machine's state in a traced state's text, where the trace adds to it (default: the text as it is). */
+  readonly stateOf?: (text: string) => string;
+}
+
 /** Transitions of `machine` over `events`, and which of them `runs` took. */
-export async function machineCoverage(machine: AnyStateMachine, events: readonly EventObject[], runs: readonly SimulationResult[]): Promise<MachineCoverage> {
+export async function machineCoverage(
+  machine: AnyStateMachine,
+  events: CoverageEvents,
+  runs: readonly SimulationResult[],
+  options: CoverageOptions = {},
+): Promise<MachineCoverage> {
   // xstate loads here, when coverage is asked for, not with osprey/sim.
   const { getAdjacencyMap } = await import('xstate/graph');
-  const adjacency = getAdjacencyMap(machine, { events: () => [...events] });
+  const eventsIn = typeof events === 'function' ? events : () => events;
   const all = new Set<string>();
-  for (const { state, transitions } of Object.values(adjacency)) {
-    for (const { event, state: next } of Object.values(transitions) as { event: EventObject; state: { value: unknown } }[]) {
-      const from = stateText(state.value);
-      const to = stateText(next.value);
-      if (from !== to) all.add(`${from} --${event.type}--> ${to}`);
+  for (const input of options.inputs ?? [undefined]) {
+    const adjacency = getAdjacencyMap(machine, {
+      events: (snapshot) => [...eventsIn(snapshot as AnyMachineSnapshot)],
+      ...(input !== undefined ? { input } : {}),
+    });
+    for (const { state, transitions } of Object.values(adjacency)) {
+      for (const { event, state: next } of Object.values(transitions) as { event: EventObject; state: { value: unknown } }[]) {
+        const from = stateText(state.value);
+        const to = stateText(next.value);
+        if (from !== to) all.add(`${from} --${event.type}--> ${to}`);
+      }
     }
   }
+  const stateOf = options.stateOf ?? ((text: string) => text);
   const taken = new Set<string>();
-  const label = `machine:${machine.id}`;
   for (const run of runs) {
     if (run.eventLog === undefined) throw new RangeError('machine coverage needs the events of each run: run them with keepEvents');
-    const pids = new Set<number>();
     for (const text of run.eventLog) {
-      const event = JSON.parse(text) as { kind: string; pid?: number; label?: string; from?: string; to?: string; event?: string };
-      if (event.kind === 'spawn' && event.label === label) pids.add(event.pid!);
-      else if (event.kind === 'transition' && pids.has(event.pid!) && event.from !== '' && event.from !== event.to)
-        taken.add(`${event.from} --${event.event}--> ${event.to}`);
+      const event = JSON.parse(text) as { kind: string; machine?: string; from?: string; to?: string; event?: string };
+      if (event.kind === 'transition' && event.machine === machine.id && event.from !== '' && event.from !== event.to) {
+        taken.add(`${stateOf(event.from!)} --${event.event}--> ${stateOf(event.to!)}`);
+      }
     }
   }
   const transitions = [...all].sort();

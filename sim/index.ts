@@ -22,4 +22,5 @@ export {
   type Verdict,
 } from './linearizability.js';
 export { faultPlans, type FastCheckParts } from './arbitraries.js';
-export { machineCoverage, type MachineCoverage } from './coverage.js';
+export { type CoverageEvents, type CoverageOptions, machineCoverage, type MachineCoverage } from './coverage.js';
+export { kernelMachineCoverage } from './kernel-coverage.js';

@@ -30,6 +30,9 @@ export type LineMachine = ReturnType<typeof defineLineMachine>;
  * actions.map((a) => a.type); // ['wakeHandler']
  * ```
  */
+/** The machine's id, as the lines' steps are traced (without loading xstate). */
+export const lineMachineId = 'irqLine';
+
 export const lineMachine: () => LineMachine = definedOnFirstCall(defineLineMachine);
 
 /** Defines the machine; xstate loads here, at the first call of `lineMachine()`. */
@@ -45,7 +48,7 @@ function defineLineMachine() {
       wakeHandler: () => {},
     },
   }).createMachine({
-    id: 'irqLine',
+    id: lineMachineId,
     initial: 'idle',
     states: {
       idle: {

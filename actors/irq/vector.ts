@@ -6,6 +6,7 @@ import { type Cell, Status } from '../runtime/cell.js';
 import type { KernelCore } from '../runtime/kernel-core.js';
 import { Line, type LineInput, type LineState, lineInputEvents, lineStateNames, ringInput, stepLine } from './line.js';
 import type { VectorRing } from './vector-ring.js';
+import { lineMachineId } from './machine.js';
 
 declare const vectorEvent: unique symbol;
 
@@ -99,6 +100,7 @@ export class VectorState<T> {
       const label = `irq${this.vector}`;
       kernel.trace({
         kind: 'transition',
+        machine: lineMachineId,
         pid: this.handler?.pid ?? 0,
         from: `${label}.${lineStateNames[from]!}`,
         to: `${label}.${lineStateNames[step.next]!}`,

@@ -57,6 +57,8 @@ export type KernelEventBody =
   | {
       readonly kind: 'transition';
       readonly pid: Pid;
+      /** The id of the machine that stepped (`supervisor`, `irqLine`, a user machine's own id). */
+      readonly machine: string;
       readonly from: string;
       readonly to: string;
       readonly event: string;

@@ -158,7 +158,8 @@ export class MachineRunner<TMachine extends AnyStateMachine> {
     if (status === 'error') throw error ?? new MachineError(this.machine.id, 'entered an error state');
     this.snapshot = snapshot;
     const kernel = this.host.cell.kernel;
-    if (kernel.tracing.active) kernel.trace({ kind: 'transition', pid: this.host.cell.pid, from: previous, to: this.stateText, event: eventType });
+    if (kernel.tracing.active)
+      kernel.trace({ kind: 'transition', pid: this.host.cell.pid, machine: this.machine.id, from: previous, to: this.stateText, event: eventType });
     for (const action of actions) this.execute(action, children);
     this.host.children?.reconcile(children);
     if (status === 'done') this.host.finished?.(output);

@@ -39,6 +39,9 @@ export const pressureEvents: readonly PressureEvent[] = [
 
 export type PressureMachine = ReturnType<typeof definePressureMachine>;
 
+/** The machine's id, as its steps are traced (without loading xstate). */
+export const pressureMachineId = 'vmPressure';
+
 export const pressureMachine: () => PressureMachine = definedOnFirstCall(definePressureMachine);
 
 function definePressureMachine() {
@@ -49,7 +52,7 @@ function definePressureMachine() {
       enough: ({ event }) => event.type === 'vm.reclaimed' && event.enough,
     },
   }).createMachine({
-    id: 'vmPressure',
+    id: pressureMachineId,
     initial: 'normal',
     states: {
       normal: {

@@ -21,11 +21,11 @@ import type { ActorRef } from '../runtime/ref.js';
 import type { BehaviorFactory } from '../runtime/behavior.js';
 import type { ReplyHandle } from '../runtime/context.js';
 import { xstate } from '../runtime/lazy-packages.js';
-import { fromSystem } from '../runtime/system-context.js';
+import { fromSystem, type SystemContext } from '../runtime/system-context.js';
 import { OutOfMemoryError, VmArgumentError } from './errors.js';
 import { pageBytes, shrinkersCountMax, watermarkLowShare } from './limits.js';
 import { pressureFlagWord } from './physical-memory.js';
-import { type PressureEvent, type PressureState, pressureMachine } from './pressure-machine.js';
+import { type PressureEvent, type PressureState, pressureMachine, pressureMachineId } from './pressure-machine.js';
 import type { VmCpu } from './vm-cpu.js';
 
 /** Its registered name: every CPU's allocator finds it. */
@@ -77,11 +77,15 @@ export function reclaimerActor(vm: VmCpu, reclaim: Reclaim): BehaviorFactory<Rec
   const memory = vm.memory;
   const watermarkBytes = Math.ceil(memory.physical.framesCount * watermarkLowShare) * pageBytes;
   let snapshot: AnyMachineSnapshot | null = null;
-  const step = (event: PressureEvent): void => {
+  const step = (ctx: SystemContext<ReclaimerMsg>, event: PressureEvent): void => {
     const machine = pressureMachine();
-    snapshot ??= machine.resolveState({ value: reclaim.state });
+    const from = reclaim.state;
+    snapshot ??= machine.resolveState({ value: from });
     [snapshot] = xstate().transition(machine, snapshot as never, event);
     reclaim.state = snapshot.value as PressureState;
+    // Traced as a machine actor's steps are, so that coverage under faults sees the kernel's machine too.
+    if (ctx.kernel.tracing.active && reclaim.state !== from)
+      ctx.kernel.trace({ kind: 'transition', pid: ctx.pid, machine: pressureMachineId, from, to: reclaim.state, event: event.type });
   };
   const freeBytes = () => memory.freeFrames() * pageBytes;
   // Frames retired by a shrinker's unmap come back once the other CPUs acknowledge: soon.
@@ -102,7 +106,7 @@ export function reclaimerActor(vm: VmCpu, reclaim: Reclaim): BehaviorFactory<Rec
         } else if (now >= waiter.deadlineAt) {
           waiters.splice(i, 1);
           waiter.handle.reject(new OutOfMemoryError(waiter.bytes, freeBytes()));
-          if (reclaim.state === 'pressure' || reclaim.state === 'reclaiming') step({ type: 'vm.allocation-failed' });
+          if (reclaim.state === 'pressure' || reclaim.state === 'reclaiming') step(ctx, { type: 'vm.allocation-failed' });
         } else {
           i++;
         }
@@ -115,11 +119,11 @@ export function reclaimerActor(vm: VmCpu, reclaim: Reclaim): BehaviorFactory<Rec
     const reclaimRound = async (): Promise<void> => {
       Atomics.store(memory.physical.words, pressureFlagWord, 0);
       if (comingBytes() >= wanted()) {
-        if (reclaim.state !== 'normal' && reclaim.state !== 'reclaiming') step({ type: 'vm.memory-ok' });
+        if (reclaim.state !== 'normal' && reclaim.state !== 'reclaiming') step(ctx, { type: 'vm.memory-ok' });
         return;
       }
-      if (reclaim.state === 'normal') step({ type: 'vm.memory-low' });
-      step({ type: 'vm.reclaim-started' });
+      if (reclaim.state === 'normal') step(ctx, { type: 'vm.memory-low' });
+      step(ctx, { type: 'vm.reclaim-started' });
       reclaim.rounds++;
       for (const hard of [false, true]) {
         for (const shrinker of [...reclaim.shrinkers.values()]) {
@@ -131,7 +135,7 @@ export function reclaimerActor(vm: VmCpu, reclaim: Reclaim): BehaviorFactory<Rec
         }
         if (comingBytes() >= wanted()) break;
       }
-      step({ type: 'vm.reclaimed', enough: comingBytes() >= wanted() });
+      step(ctx, { type: 'vm.reclaimed', enough: comingBytes() >= wanted() });
     };
 
     return {

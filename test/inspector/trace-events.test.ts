@@ -249,8 +249,8 @@ describe('inspector: the Chrome trace of a run', () => {
           { kind: 'dead-letter', from: 0, to: a, messageType: 'lost', reason: 'fault-injected', atMs: 0 },
           { kind: 'fault', pid: a, error: 'Error: boom', messageType: 'go', atMs: 1 },
           { kind: 'restart', pid: a, attempt: 1, cause: 3, atMs: 1 },
-          { kind: 'transition', pid: b, from: 'running', to: 'escalating', event: 'child.restart-needed', atMs: 2 },
-          { kind: 'transition', pid: b, from: 'escalating', to: 'failed', event: 'children.down', atMs: 2 },
+          { kind: 'transition', pid: b, machine: 'supervisor', from: 'running', to: 'escalating', event: 'child.restart-needed', atMs: 2 },
+          { kind: 'transition', pid: b, machine: 'supervisor', from: 'escalating', to: 'failed', event: 'children.down', atMs: 2 },
           { kind: 'stop', pid: b, reason: 'shutdown', atMs: 3 },
         ]),
       );
