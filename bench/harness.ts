@@ -237,7 +237,8 @@ function tidyValue(v: unknown): unknown {
   return v;
 }
 
-function printLine(obj: Record<string, unknown>): void {
+/** Prints one JSON line as it is (for exact figures that are not measurements). */
+export function printLine(obj: Record<string, unknown>): void {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) out[k] = tidyValue(v);
   process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -214,6 +214,10 @@ const rows: readonly Row[] = [
     goal: { on: 'figure', kind: 'min', value: 1e6, text: '≥ 1 M/s' },
   },
   { label: 'simulation: a campaign of a small scenario', figure: { bench: 'sim', name: 'seeds per second, a campaign of the atomic counter scenario' } },
+  ...['counter', 'bank', 'eager-supervisor', 'lease'].map((example) => ({
+    label: `simulation: a campaign of examples/sim/${example}.sim's fix`,
+    figure: { bench: 'sim', name: `seeds per second, a campaign of examples/sim/${example}.sim's fix` },
+  })),
   {
     label: 'VM: reads through a view of a 2 MiB page (TLB hits)',
     figure: { bench: 'vm', name: 'VM reads through a view of a 2 MiB huge page (sequential)' },

@@ -7,18 +7,32 @@
 // 2. message-heavy: two actors playing ping-pong by tell on a simulated kernel, 200 000 deliveries;
 //    the figure is deliveries per wall second (goal ≥ 1 M/s).
 // 3. a campaign of the lost-update counter's fixed version (test/sim/fixtures/examples.ts): seeds per hour.
-// About 20 s.
+// 4. the known bugs of examples/sim: for each, the seed that finds it and its faults before and after
+//    shrinking (exact figures, not timed), and seeds per hour of a campaign of its fix.
+// About 30 s.
 
 import { type ActorRef, type Ask, fromSetup, Kernel } from '../boot/index.js';
-import { runCampaign, runScenario, scenario } from '../sim/index.js';
-import { atomicCounter } from '../test/sim/fixtures/examples.js';
-import { emit, emitRatio, measureRateAsync } from './harness.js';
+import bank, { fixed as idempotentBank } from '../examples/sim/bank.sim.js';
+import lostUpdateCounter, { fixed as atomicCounter } from '../examples/sim/counter.sim.js';
+import eagerSupervisor, { fixed as patientSupervisor } from '../examples/sim/eager-supervisor.sim.js';
+import clockLease, { fixed as fencedLease } from '../examples/sim/lease.sim.js';
+import { runCampaign, runScenario, type Scenario, scenario, shrinkFaults, shrinkTape } from '../sim/index.js';
+import { emit, emitRatio, measureRateAsync, printLine } from './harness.js';
 
 const REPS = 5;
 const IDLE_HOUR_MS = 3_600_000;
 const TICK_MS = 100;
 const DELIVERIES = 200_000;
 const CAMPAIGN_SEEDS = 50;
+/** Seeds a campaign of an example's fix runs per repetition. */
+const EXAMPLE_SEEDS = 20;
+
+const examples: readonly { readonly module: string; readonly buggy: Scenario<never>; readonly fixed: Scenario<never> }[] = [
+  { module: 'counter.sim', buggy: lostUpdateCounter as Scenario<never>, fixed: atomicCounter as Scenario<never> },
+  { module: 'bank.sim', buggy: bank as Scenario<never>, fixed: idempotentBank as Scenario<never> },
+  { module: 'eager-supervisor.sim', buggy: eagerSupervisor as Scenario<never>, fixed: patientSupervisor as Scenario<never> },
+  { module: 'lease.sim', buggy: clockLease as Scenario<never>, fixed: fencedLease as Scenario<never> },
+];
 
 type TickerMsg = { readonly type: 'tick' } | Ask<{ readonly type: 'ticks' }, number>;
 
@@ -110,4 +124,38 @@ export async function run(): Promise<void> {
     goalKind: 'min',
   });
   emitRatio({ name: 'seeds per hour, atomic counter campaign', numerator: seeds.median * 3600, denominator: 1, goalKind: 'min' });
+  for (const example of examples) await knownBug(example);
+}
+
+/** How an example's bug is found and shrunk (exact figures), and how fast its fix's campaign runs. */
+async function knownBug({ module, buggy, fixed }: (typeof examples)[number]): Promise<void> {
+  const found = (await runCampaign(buggy, { seeds: 1_000 })).failed;
+  if (found === null) throw new Error(`${module}: no seed of 1 000 found the bug`);
+  const faults = await shrinkFaults(buggy, found.seed);
+  const tape = await shrinkTape(buggy, found.seed, faults.plan);
+  printLine({
+    bench: 'sim',
+    name: `examples/sim/${module}: the bug found and shrunk`,
+    unit: 'exact',
+    seedsToFind: found.seed + 1,
+    faults: found.faults.length,
+    faultsShrunk: faults.plan.length,
+    shrunkFaults: faults.result.faultsText,
+    draws: tape.draws,
+    drawsMovedToZero: tape.drawsChanged,
+    shrinkRuns: faults.runs + tape.runs,
+  });
+  let firstSeed = 0;
+  const rate = await measureRateAsync({
+    name: `seeds per second, a campaign of examples/sim/${module}'s fix`,
+    unit: 'seeds/s',
+    reps: REPS,
+    run: async () => {
+      const summary = await runCampaign(fixed, { seeds: EXAMPLE_SEEDS, firstSeed });
+      firstSeed += EXAMPLE_SEEDS;
+      if (summary.failed !== null) throw new Error(`${module}'s fix failed at seed ${summary.failed.seed}`);
+      return summary.runs;
+    },
+  });
+  emit(rate, { seedsPerHour: Math.round(rate.median * 3600) });
 }
