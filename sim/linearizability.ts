@@ -16,6 +16,8 @@
  * ```
  */
 
+import { MailboxFullError, RingFullError } from '../ground/errors.js';
+
 /** One operation of a history: who, what, what came back (undefined: unknown), and when. */
 export interface Operation<I, O> {
   readonly client: number;
@@ -118,6 +120,30 @@ export class History<I, O> {
   unknown(token: number): void {
     const call = this.take(token);
     this.operations.push({ ...call, output: undefined, ret: Infinity });
+  }
+
+  /**
+   * Records the ask `reply` as one operation of `client`: `ok` with its answer; `fail` when it was
+   * refused before its target could take it (a full mailbox or ring); `unknown` for anything else
+   * (a timeout, a crash or a stop while it was handled), since it may have taken effect. Returns
+   * the answer, or rethrows what the ask threw.
+   *
+   * @example
+   * ```ts
+   * const value = await history.record(id, { op: 'read', key: 'x' }, store.ask({ type: 'read' }, { deadlineMs: 100 }));
+   * ```
+   */
+  async record(client: number, input: I, reply: Promise<O>): Promise<O> {
+    const token = this.invoke(client, input);
+    try {
+      const output = await reply;
+      this.ok(token, output);
+      return output;
+    } catch (error) {
+      if (error instanceof MailboxFullError || error instanceof RingFullError) this.fail(token);
+      else this.unknown(token);
+      throw error;
+    }
   }
 
   private take(token: number): { client: number; input: I; call: number } {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { AskTimeoutError, MailboxFullError } from '../../ground/errors.js';
 import fc from 'fast-check';
 import { checkLinearizable, History, type Operation, type RegisterInput, registerModel, runCampaign, simulateSeeds } from '../../sim/index.js';
 import { registerReads } from './fixtures/examples.js';
@@ -89,6 +90,22 @@ describe('sim: the linearizability checker', () => {
       { client: 1, input: { op: 'read', key: 'x' }, output: undefined, call: 5, ret: Infinity },
     ]);
     expect(() => history.ok(read, 1)).to.throw(RangeError);
+  });
+
+  it('records an ask: its answer, a refusal left out, and a timeout as an unknown result', async () => {
+    let now = 0;
+    const history = new History<RegisterInput, number>(() => now);
+    const answered = history.record(0, { op: 'write', key: 'x', value: 3 }, Promise.resolve(3));
+    now = 4;
+    expect(await answered).to.equal(3);
+    const refused = history.record(1, { op: 'write', key: 'x', value: 4 }, Promise.reject(new MailboxFullError('store', 'write', 1_000)));
+    await refused.catch(() => undefined);
+    const timedOut = history.record(1, { op: 'read', key: 'x' }, Promise.reject(new AskTimeoutError('store', 'read', 100)));
+    expect(await timedOut.catch((error: unknown) => error)).to.be.instanceOf(AskTimeoutError);
+    expect(history.operations).to.deep.equal([
+      { client: 0, input: { op: 'write', key: 'x', value: 3 }, output: 3, call: 0, ret: 4 },
+      { client: 1, input: { op: 'read', key: 'x' }, output: undefined, call: 4, ret: Infinity },
+    ]);
   });
 
   it('finds stale reads of a lagging backup in a campaign, and passes reads from the primary', async () => {
