@@ -22,7 +22,9 @@ import {
   dropShareMaxDefault,
   duplicateShareMaxDefault,
   faultWindowMsDefault,
+  killMessageMaxDefault,
   killsMaxDefault,
+  messageKillsMaxDefault,
   partitionableCountMax,
   partitionsMaxDefault,
   pauseMsMaxDefault,
@@ -45,6 +47,12 @@ export function faultPlans<S>(fc: FastCheckParts, scenario: Scenario<S>): FastCh
   const parts: FastCheck.Arbitrary<PlannedFault[]>[] = [];
   if (options.killable !== undefined) {
     parts.push(fc.array(fc.record({ kind: fc.constant('kill' as const), atMs: at, pick: share(1) }), { maxLength: options.killsMax ?? killsMaxDefault }));
+    const atMessage = fc.integer({ min: 1, max: Math.max(1, options.killMessageMax ?? killMessageMaxDefault) });
+    parts.push(
+      fc.array(fc.record({ kind: fc.constant('kill-at-message' as const), atMessage, pick: share(1) }), {
+        maxLength: options.messageKillsMax ?? messageKillsMaxDefault,
+      }),
+    );
   }
   if (options.messagesTo !== undefined) {
     const mail = fc.record({

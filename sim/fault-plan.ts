@@ -26,6 +26,17 @@ export interface PlannedKill {
   readonly pick: number;
 }
 
+/**
+ * A kill as the `atMessage`-th message (counted from the workload's start) is sent to the killable
+ * actor `pick` names (a fraction of the candidates when the workload starts): it dies as that
+ * message arrives, in the middle of the conversation rather than at a time.
+ */
+export interface PlannedMessageKill {
+  readonly kind: 'kill-at-message';
+  readonly atMessage: number;
+  readonly pick: number;
+}
+
 /** Faults on the mail to the scenario's `messagesTo` actors, for the whole fault window: the share of it dropped, duplicated and delayed. */
 export interface PlannedMailFaults {
   readonly kind: 'mail';
@@ -88,7 +99,15 @@ export interface PlannedClockJump {
   readonly byMs: number;
 }
 
-export type PlannedFault = PlannedKill | PlannedMailFaults | PlannedPartition | PlannedPause | PlannedClockDrift | PlannedClockJump | PlannedSubsystemFault;
+export type PlannedFault =
+  | PlannedKill
+  | PlannedMessageKill
+  | PlannedMailFaults
+  | PlannedPartition
+  | PlannedPause
+  | PlannedClockDrift
+  | PlannedClockJump
+  | PlannedSubsystemFault;
 
 /** Whether `fault` skews a CPU's clock (the run then gives each CPU a clock of its own, drivers/clock/skewed.ts). */
 export function isClockFault(fault: PlannedFault): fault is PlannedClockDrift | PlannedClockJump {
@@ -109,6 +128,9 @@ export const partitionsMaxDefault = 2;
 export const partitionableCountMax = 64;
 
 export const killsMaxDefault = 3;
+export const messageKillsMaxDefault = 1;
+/** A kill at a message comes at one of the first this many messages to its target. */
+export const killMessageMaxDefault = 50;
 export const faultWindowMsDefault = 1_000;
 
 export const dropShareMaxDefault = 0.2;
@@ -134,6 +156,12 @@ export function drawFaultPlan(
     const kills = random.int((options.killsMax ?? killsMaxDefault) + 1);
     const times = Array.from({ length: kills }, () => ({ kind: 'kill' as const, atMs: random.int(windowMs), pick: random.next() }));
     plan.push(...times.sort((a, b) => a.atMs - b.atMs));
+    // As many kills again, at a message rather than a time: from their own stream, so the rest of the plan stays the seed's.
+    const moments = random.stream('kills-at-message');
+    const messageKills = moments.int((options.messageKillsMax ?? messageKillsMaxDefault) + 1);
+    for (let i = 0; i < messageKills; i++) {
+      plan.push({ kind: 'kill-at-message', atMessage: 1 + moments.int(options.killMessageMax ?? killMessageMaxDefault), pick: moments.next() });
+    }
   }
   if (options?.messagesTo !== undefined) {
     // Swarm style: each kind is on in about half the seeds, at a share drawn up to its bound.
@@ -245,25 +273,29 @@ export function enabledFaultKinds(
 
 /** A plan as one line, for the start of a run's report; `kinds` tell their own faults (else they are shown by their numbers). */
 export function describeFaultPlan(plan: readonly PlannedFault[], kinds: readonly AnyFaultKind[] = []): string {
-  if (plan.length === 0) return 'no faults';
+  return plan.length === 0 ? 'no faults' : plan.map((fault) => describeFault(fault, kinds)).join(', ');
+}
+
+function describeFault(fault: PlannedFault, kinds: readonly AnyFaultKind[]): string {
   const percent = (share: number) => `${Math.round(share * 100)} %`;
-  return plan
-    .map((fault) =>
-      fault.kind === 'kill'
-        ? `kill at ${fault.atMs} ms`
-        : fault.kind === 'partition'
-          ? `${fault.asymmetric ? 'asymmetric ' : ''}${fault.clog ? 'clog' : 'partition'} at ${fault.atMs} ms for ${fault.forMs} ms`
-          : fault.kind === 'pause'
-            ? `pause at ${fault.atMs} ms for ${fault.forMs} ms`
-            : fault.kind === 'clock-drift'
-              ? `clock of cpu ${fault.cpu} ${percent(Math.abs(fault.rate - 1))} ${fault.rate < 1 ? 'slow' : 'fast'} at ${fault.atMs} ms for ${fault.forMs} ms`
-              : fault.kind === 'clock-jump'
-                ? `clock of cpu ${fault.cpu} jumps ${fault.byMs} ms at ${fault.atMs} ms`
-                : fault.kind === 'subsystem'
-                  ? describeSubsystemFault(fault, kinds)
-                  : `mail${fault.mailbox !== undefined ? ' to one mailbox' : ''}: ${percent(fault.drop)} dropped, ${percent(fault.duplicate)} duplicated, ${percent(fault.delay)} delayed up to ${fault.delayMsMax} ms`,
-    )
-    .join(', ');
+  switch (fault.kind) {
+    case 'kill':
+      return `kill at ${fault.atMs} ms`;
+    case 'kill-at-message':
+      return `kill at message ${fault.atMessage}`;
+    case 'partition':
+      return `${fault.asymmetric ? 'asymmetric ' : ''}${fault.clog ? 'clog' : 'partition'} at ${fault.atMs} ms for ${fault.forMs} ms`;
+    case 'pause':
+      return `pause at ${fault.atMs} ms for ${fault.forMs} ms`;
+    case 'clock-drift':
+      return `clock of cpu ${fault.cpu} ${percent(Math.abs(fault.rate - 1))} ${fault.rate < 1 ? 'slow' : 'fast'} at ${fault.atMs} ms for ${fault.forMs} ms`;
+    case 'clock-jump':
+      return `clock of cpu ${fault.cpu} jumps ${fault.byMs} ms at ${fault.atMs} ms`;
+    case 'subsystem':
+      return describeSubsystemFault(fault, kinds);
+    case 'mail':
+      return `mail${fault.mailbox !== undefined ? ' to one mailbox' : ''}: ${percent(fault.drop)} dropped, ${percent(fault.duplicate)} duplicated, ${percent(fault.delay)} delayed up to ${fault.delayMsMax} ms`;
+  }
 }
 
 function describeSubsystemFault(fault: PlannedSubsystemFault, kinds: readonly AnyFaultKind[]): string {

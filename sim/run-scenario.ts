@@ -31,6 +31,7 @@ import {
   type PlannedClockJump,
   type PlannedFault,
   type PlannedMailFaults,
+  type PlannedMessageKill,
   type PlannedPartition,
   type PlannedSubsystemFault,
 } from './fault-plan.js';
@@ -139,7 +140,7 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
     const picked = (candidates: readonly ActorRef<never>[] | undefined, pick: number) =>
       candidates === undefined || candidates.length === 0 ? undefined : candidates[Math.floor(pick * candidates.length)];
     for (const fault of faults) {
-      if (fault.kind === 'mail' || fault.kind === 'partition') continue;
+      if (fault.kind === 'mail' || fault.kind === 'partition' || fault.kind === 'kill-at-message') continue;
       timers.push(
         machine.setTimer(fault.atMs, () => {
           if (fault.kind === 'subsystem') return subsystemFaults.inject(fault);
@@ -318,7 +319,19 @@ function mailFaultsOf<S>(
 ): MailFaults | null {
   const mail = plan.find((fault): fault is PlannedMailFaults => fault.kind === 'mail');
   const partitions = plan.filter((fault): fault is PlannedPartition => fault.kind === 'partition');
-  if (mail === undefined && partitions.length === 0) return null;
+  const messageKills = plan.filter((fault): fault is PlannedMessageKill => fault.kind === 'kill-at-message');
+  if (mail === undefined && partitions.length === 0 && messageKills.length === 0) return null;
+  // The killable actors now, at the workload's start: each message kill's target, and the messages it has been sent.
+  const killable = options?.killable?.(kernel, system) ?? [];
+  const killsAt = new Map<number, { readonly ref: ActorRef<never>; readonly atMessages: Set<number>; sent: number }>();
+  for (const kill of messageKills) {
+    const [index] = pickedRange(kill.pick, killable.length);
+    const ref = killable[index];
+    if (ref === undefined) continue;
+    const entry = killsAt.get(ref.pid) ?? { ref, atMessages: new Set<number>(), sent: 0 };
+    entry.atMessages.add(kill.atMessage);
+    killsAt.set(ref.pid, entry);
+  }
   const candidates = (options?.messagesTo?.(kernel, system) ?? []).map((ref) => ref.pid);
   // Scoped to one mailbox, the faults hit only the candidate its fraction picks.
   const targets = new Set(mail?.mailbox === undefined ? candidates : candidates.slice(...pickedRange(mail.mailbox, candidates.length)));
@@ -344,6 +357,8 @@ function mailFaultsOf<S>(
     fateOf(target: Cell, _message: unknown, from: number): MailFate {
       const atMs = machine.now() - startMs;
       if (atMs >= windowMs) return 'deliver';
+      const kill = killsAt.get(target.pid);
+      if (kill !== undefined && kill.atMessages.has(++kill.sent)) kernel.exit(kill.ref, 'kill');
       for (const partition of partitions) {
         if (atMs < partition.atMs || atMs >= partition.atMs + partition.forMs) continue;
         const fromSide = sideOf(partition, from);

@@ -28,8 +28,14 @@ export type Check<S> = (kernel: Kernel, sim: Sim, system: S) => boolean | Promis
 export interface FaultOptions<S> {
   /** The actors that may be killed (`kernel.exit(ref, 'kill')`), asked at each kill: the live ones now. */
   readonly killable?: (kernel: Kernel, system: S) => readonly ActorRef<never>[];
-  /** At most this many kills per run (default 3). */
+  /** At most this many kills per run at a time (default 3). */
   readonly killsMax?: number;
+  /**
+   * At most this many kills per run at a message (default 1): one of the killable actors (picked when
+   * the workload starts) dies as its n-th message arrives, n within the first `killMessageMax` (default 50).
+   */
+  readonly messageKillsMax?: number;
+  readonly killMessageMax?: number;
   /**
    * Mail to these actors may be dropped, duplicated or delayed: the live ones after setup. In half the
    * seeds with such faults, they hit one of the mailboxes only.

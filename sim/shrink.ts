@@ -13,7 +13,7 @@
  * ```
  */
 import type { AnyFaultKind, FaultLimits } from '../actors/plugin/fault-kind.js';
-import { enabledFaultKinds, faultKindsOf, faultWindowMsDefault, type PlannedFault } from './fault-plan.js';
+import { enabledFaultKinds, faultKindsOf, faultWindowMsDefault, killMessageMaxDefault, type PlannedFault } from './fault-plan.js';
 import type { FaultOptions } from './scenario.js';
 import { failureKey, runScenario, type SimulationResult } from './run-scenario.js';
 import type { Scenario } from './scenario.js';
@@ -73,6 +73,9 @@ function halve(fault: PlannedFault, kinds: readonly { kind: AnyFaultKind; limits
       return fault.drop + fault.duplicate + fault.delay < 0.01
         ? null
         : { ...fault, drop: fault.drop / 2, duplicate: fault.duplicate / 2, delay: fault.delay / 2, delayMsMax: Math.max(1, Math.floor(fault.delayMsMax / 2)) };
+    case 'kill-at-message':
+      // Later: more of the conversation happens before the crash.
+      return fault.atMessage >= killMessageMaxDefault * 2 ? null : { ...fault, atMessage: fault.atMessage * 2 };
     case 'clock-jump':
       return fault.byMs <= 1 ? null : { ...fault, byMs: Math.max(1, Math.floor(fault.byMs / 2)) };
     case 'clock-drift':

@@ -61,6 +61,24 @@ describe('sim: scenarios, seeds and their reports', function () {
     expect(calm?.ok).to.equal(true);
   });
 
+  it('kills an actor as its n-th message arrives, when the plan says so', async () => {
+    // Counts are told every 10 ms: the 10th arrives at 90 ms, and the tally dies with it.
+    const result = await runScenario(volatileTally, { seed: 0, plan: [{ kind: 'kill-at-message', atMessage: 10, pick: 0 }] });
+    expect(result.failures.map((failure) => failure.name)).to.deep.equal(['nothing is lost']);
+    expect(describeResult(result)).to.include('kill at message 10');
+    const runs = [];
+    for (let seed = 0; seed < 8; seed++)
+      runs.push(await runScenario(scenario({ ...volatileTally, faults: { ...volatileTally.faults, killsMax: 0, messageKillsMax: 1 } }), { seed }));
+    const killed = runs.filter((run) => run.faults.some((fault) => fault.kind === 'kill-at-message'));
+    expect(killed.length, 'some seeds plan a kill at a message').to.be.above(0);
+    for (const run of killed) {
+      const [kill] = run.faults as readonly { atMessage: number }[];
+      expect(kill!.atMessage).to.be.within(1, 50);
+      // The count is lost unless the kill comes after the last of the 30 counts.
+      expect(run.ok).to.equal(kill!.atMessage > 30);
+    }
+  });
+
   it('takes a rare path at a sim.maybe site on some seeds, and names the site in the report', async () => {
     const summary = await runCampaign(retryingWriter(false), { seeds: seedsToFind });
     expect(summary.failed, 'some seed retries a put').to.not.equal(null);
