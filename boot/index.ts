@@ -10,6 +10,8 @@
 export { Kernel } from './kernel.js';
 export type { BootOptions } from './boot-options.js';
 export type { RunBounds } from './simulated-driving.js';
+export type { CpuRunState } from '../actors/cpu/hosts/cpu-host.js';
+export type { CpuCrashOptions, SimulatedCpuFaults } from '../actors/cpu/hosts/cpu-faults.js';
 export { defaultSubsystems } from './subsystems.js';
 export { kernelNames } from './kernel-tree.js';
 export type { ChildFailure } from '../actors/runtime/kernel-core.js';

@@ -10,7 +10,8 @@ import type { Message } from '../ground/message.js';
 import type { Pid } from '../ground/pid.js';
 import type { SchedControl } from '../protocols/sched.js';
 import { validatePlainData } from '../protocols/schema.js';
-import type { CpuHost, CpuJoin } from '../actors/cpu/hosts/cpu-host.js';
+import type { SimulatedCpuFaults } from '../actors/cpu/hosts/cpu-faults.js';
+import type { CpuHost, CpuJoin, CpuRunState } from '../actors/cpu/hosts/cpu-host.js';
 import type { WorkerKernelOptions } from '../actors/cpu/hosts/worker-protocol.js';
 import { cpuRingBytesDefault } from '../actors/cpu/limits.js';
 import { type AnySubsystem, configure, isSubsystemName, type KernelHandle, type Subsystem } from '../actors/plugin/subsystem.js';
@@ -61,6 +62,8 @@ export class Kernel implements KernelHandle {
   private readonly booted: readonly AnySubsystem[];
   private readonly threadBoots: readonly CpuBoot[];
   private threadFaces: readonly Kernel[] | null = null;
+  /** How many boots `threadFaces` was made from: a simulated CPU that boots again adds one. */
+  private threadFacesFrom = 0;
   /** This simulated kernel's operations that wait on its clock, for its exit check; null otherwise. */
   private awaited: AwaitedOperations | null = null;
 
@@ -73,10 +76,21 @@ export class Kernel implements KernelHandle {
 
   /**
    * @internal The kernels of every CPU that runs in this thread, by CPU number: all of a simulated
-   * machine's, only this one where the other CPUs are worker threads.
+   * machine's, only this one where the other CPUs are worker threads. A simulated CPU that crashed
+   * is its dead kernel until it boots again, then its new one.
    */
   threadKernels(): readonly Kernel[] {
-    return (this.threadFaces ??= this.threadBoots.map((boot) => (boot.core === this.core ? this : new Kernel(boot, this.booted, null, this.threadBoots))));
+    if (this.threadFaces === null || this.threadFacesFrom !== this.threadBoots.length) {
+      // Each boot of a CPU (its first, then one per restart) is in the boots, in order: its latest counts.
+      const latest: CpuBoot[] = [];
+      for (const boot of this.threadBoots) latest[boot.core.cpu] = boot;
+      const earlier = this.threadFaces ?? [];
+      this.threadFaces = latest.map(
+        (boot) => earlier.find((face) => face.core === boot.core) ?? (boot.core === this.core ? this : new Kernel(boot, this.booted, null, this.threadBoots)),
+      );
+      this.threadFacesFrom = this.threadBoots.length;
+    }
+    return this.threadFaces;
   }
 
   /**
@@ -155,6 +169,51 @@ export class Kernel implements KernelHandle {
   /** Default mailbox bound of actors that set none. */
   get mailboxCapacity(): number {
     return this.core.mailboxCapacity;
+  }
+
+  /**
+   * Where each CPU of this kernel's machine is now, by CPU number: `up`; `paused`, a simulated CPU
+   * that `simulatedCpus.pause` stopped for a while; `down`, a CPU that died (a worker thread that
+   * exited, until its restart is up; a simulated crash, until it boots again, if ever). Ask CPU 0's
+   * kernel, the one `Kernel.boot` returned.
+   *
+   * @example
+   * ```ts
+   * kernel.simulatedCpus.crash(2);
+   * kernel.cpuStates(); // ['up', 'up', 'down']
+   * ```
+   */
+  cpuStates(): readonly CpuRunState[] {
+    if (this.cpuHost !== null) return this.cpuHost.cpuStates();
+    if (this.cpus === 1) return ['up'];
+    throw new UsageError(`kernel.cpuStates() is CPU 0's to tell, and this is CPU ${this.cpu}'s kernel: ask the one Kernel.boot returned`);
+  }
+
+  /**
+   * The faults a simulation can inject into the CPUs of a simulated kernel of several CPUs: pause
+   * one for a while, or crash it, and boot it again or not (see `SimulatedCpuFaults`). CPU 0, the
+   * thread that embeds the kernel, can be neither. Throws `UsageError` on a real kernel, on a
+   * one-CPU kernel, and on the kernel of a CPU other than 0.
+   *
+   * @example
+   * ```ts
+   * const kernel = await Kernel.boot({ mode: 'simulated', seed: 7, cpus: 3, modules: [url] });
+   * const counter = kernel.spawn(Counter, { cpu: 2 });
+   * kernel.simulatedCpus.pause(2, 100);
+   * kernel.simulatedCpus.crash(2, { restartAfterMs: 50 }); // asks waiting on `counter` fail with CpuDownError
+   * await kernel.advance(50); // CPU 2 is back; `counter` is a fresh Counter behind the same ref
+   * ```
+   */
+  get simulatedCpus(): SimulatedCpuFaults {
+    const faults = this.cpuHost?.simulatedFaults;
+    if (faults !== undefined) return faults;
+    if (this.mode !== 'simulated') {
+      throw new UsageError(
+        'kernel.simulatedCpus injects faults into simulated CPUs, and this kernel runs real ones: boot it with { mode: "simulated", cpus: 2 }',
+      );
+    }
+    const why = this.cpus === 1 ? 'this kernel runs CPU 0 alone' : `this is CPU ${this.cpu}'s kernel: ask the one Kernel.boot returned`;
+    throw new UsageError(`kernel.simulatedCpus pauses and crashes CPUs 1 and up, and ${why}`);
   }
 
   /**

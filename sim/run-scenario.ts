@@ -358,7 +358,10 @@ function mailFaultsOf<S>(
       const atMs = machine.now() - startMs;
       if (atMs >= windowMs) return 'deliver';
       const kill = killsAt.get(target.pid);
-      if (kill !== undefined && kill.atMessages.has(++kill.sent)) kernel.exit(kill.ref, 'kill');
+      if (kill !== undefined) {
+        kill.sent++;
+        if (kill.atMessages.has(kill.sent)) kernel.exit(kill.ref, 'kill');
+      }
       for (const partition of partitions) {
         if (atMs < partition.atMs || atMs >= partition.atMs + partition.forMs) continue;
         const fromSide = sideOf(partition, from);

@@ -84,7 +84,8 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   private readonly reports: CpuReports;
   /** The frame types this CPU knows (the runtime's, then its subsystems'). */
   readonly frames: FrameRegistry;
-  private readonly down = new Set<number>();
+  /** The CPUs that are down, with why (as the host said). */
+  private readonly down = new Map<number, string>();
   private readonly overflow: CrossCpuOverflow;
 
   constructor(
@@ -206,7 +207,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     const cpu = cell.cpu;
     // Its death is counted in shared memory before the host's message says so (see InterconnectMemory.deaths).
     if (this.down.has(cpu) || this.port.peerDown(cpu)) {
-      if (origin < 0) kernel.asks.reject(-origin, new CpuDownError(cpu, cell.describe(), 'its worker is restarting'));
+      if (origin < 0) kernel.asks.reject(-origin, new CpuDownError(cpu, cell.describe(), this.whyDown(cpu)));
       else kernel.deadLetter(message, origin, cell, 'stopped');
       return false;
     }
@@ -260,7 +261,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
       const askId = kernel.asks.forward(0, cell, (ok, value) => (ok ? resolve(value) : reject(value)), deadlineMs);
       const cpu = cell.cpu;
       if (this.down.has(cpu)) {
-        kernel.asks.reject(askId, new CpuDownError(cpu, cell.describe(), 'its worker is restarting'));
+        kernel.asks.reject(askId, new CpuDownError(cpu, cell.describe(), this.whyDown(cpu)));
         return;
       }
       const message = build(askId);
@@ -406,7 +407,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
    */
   cpuDown(cpu: number, why: string): void {
     if (this.down.has(cpu)) return;
-    this.down.add(cpu);
+    this.down.set(cpu, why);
     this.kernel.asks.rejectWhere(
       (to) => to instanceof RemoteCell && to.cpu === cpu,
       (to) => new CpuDownError(cpu, to.describe(), why),
@@ -436,8 +437,21 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     this.reports.cpuUp(cpu);
   }
 
+  /**
+   * CPU `cpu` died for good (a simulated crash with no restart): what this CPU placed there will
+   * not come back, so it fails now rather than hold its mail for ever. Call it after `cpuDown`.
+   */
+  cpuGone(cpu: number, why: string): void {
+    this.placements.cpuGone(cpu, why);
+  }
+
   isDown(cpu: number): boolean {
     return this.down.has(cpu);
+  }
+
+  /** Why CPU `cpu` is down; a death counted in shared memory that the host has not told yet is a worker's. */
+  private whyDown(cpu: number): string {
+    return this.down.get(cpu) ?? 'its worker is restarting';
   }
 }
 

@@ -6,7 +6,7 @@
  * placing CPU with `kernel.down` when such an actor stops.
  */
 import { assert } from '../../ground/assert.js';
-import { describeError, SpawnFailedError } from '../../ground/errors.js';
+import { CpuDownError, describeError, SpawnFailedError } from '../../ground/errors.js';
 import type { Pid } from '../../ground/pid.js';
 import { KERNEL_SPAWNED, KERNEL_STOP, kernelSpawn, kernelSpawned, kernelStop, type KernelSpawn } from '../../protocols/runtime.js';
 import { type AnyBehavior, type BehaviorFactory, behaviorLabel } from '../runtime/behavior.js';
@@ -50,6 +50,8 @@ export class Placements {
   private readonly byCpu: Map<RemoteCell, Placement>[] = [];
   /** Local actors other CPUs spawned here: pid → the spawning CPU, told when the actor stops. */
   private readonly spawnedHere = new Map<Pid, number>();
+  /** CPUs that died for good (see `cpuGone`), with why: a spawn there fails at once. */
+  private readonly gone = new Map<number, string>();
 
   constructor(private readonly node: CpuNode) {
     for (let cpu = 0; cpu < node.cpus; cpu++) this.byCpu.push(new Map());
@@ -174,14 +176,36 @@ export class Placements {
     for (const [pid, source] of this.spawnedHere) if (source === cpu) this.spawnedHere.delete(pid);
   }
 
+  /**
+   * CPU `cpu` died and will not restart (a simulated crash): what this CPU placed there fails, its
+   * held mail a dead letter, rather than wait for a CPU that never comes; so do spawns there later.
+   */
+  cpuGone(cpu: number, why: string): void {
+    this.gone.set(cpu, why);
+    const placed = [...this.byCpu[cpu]!.values()];
+    this.byCpu[cpu]!.clear();
+    for (const placement of placed) this.failGone(cpu, placement, why);
+  }
+
   /** CPU `cpu` is back: spawn again what this CPU had placed there. */
   cpuUp(cpu: number): void {
+    this.gone.delete(cpu);
     for (const placement of this.byCpu[cpu]!.values()) this.requestSpawn(cpu, placement);
+  }
+
+  private failGone(cpu: number, placement: Placement, why: string): void {
+    placement.cell.spawnFailed(new CpuDownError(cpu, `the spawn of ${placement.cell.describe()}`, why));
   }
 
   private requestSpawn(cpu: number, placement: Placement): void {
     const node = this.node;
-    if (node.isDown(cpu)) return; // sent when the CPU is back (see cpuUp)
+    if (node.isDown(cpu)) {
+      const why = this.gone.get(cpu);
+      if (why === undefined) return; // sent when the CPU is back (see cpuUp)
+      this.byCpu[cpu]!.delete(placement.cell);
+      this.failGone(cpu, placement, why);
+      return;
+    }
     const ticket = this.nextTicket();
     this.tickets.set(ticket, placement);
     // The same filter the far CPU applies: plain fields only (no `cpu`), so the frame always encodes.

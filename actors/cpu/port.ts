@@ -136,6 +136,8 @@ export class CpuPort {
   onOffered: ((target: number, targetWasParked: boolean) => void) | null = null;
   /** The peers whose rings hold staged frames, each once. */
   private readonly stagedTargets: number[] = [];
+  /** Its CPU crashed (see `sever`): nothing it stages is published any more. */
+  private severed = false;
   private publishAsked = false;
   private readonly soon: ((callback: () => void) => void) | undefined;
   private readonly publishBound = () => {
@@ -366,7 +368,19 @@ export class CpuPort {
     return true;
   }
 
+  /**
+   * This port's CPU crashed (a simulated CPU, see simulated-host.ts), and its kernel is dead, but
+   * the promise continuations of its actors may still run in the thread and send: from now on what
+   * they stage stays invisible (a frame is seen only once published), and no doorbell rings. The
+   * peers still take what was published before, as they do from a worker that died.
+   */
+  sever(): void {
+    this.severed = true;
+    this.onOffered = null;
+  }
+
   private publishTo(target: number, link: OutLink): void {
+    if (this.severed) return;
     link.ring.publish();
     link.staged = 0;
     const targetWasParked = link.bell.ring(this.cpu);

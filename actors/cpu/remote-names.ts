@@ -48,6 +48,8 @@ export class RemoteNames {
   }
 
   private noticed(name: string, pid: Pid, registered: boolean): void {
+    // Taken by a CPU that has died since (the frame was still in its ring): the name died with it.
+    if (registered && this.node.isDown(pidCpu(pid))) return;
     if (registered) this.names.set(name, pid);
     // A name can move (an actor migrated): only the holder it names gives it up.
     else if (this.names.get(name) === pid) this.names.delete(name);

@@ -12,6 +12,7 @@ import type { ChildSpec } from '../../../supervisors/child-spec.js';
 import type { BehaviorCatalog } from '../catalog.js';
 import type { InterconnectMemory } from '../interconnect.js';
 import type { CpuNode } from '../cpu-node.js';
+import type { SimulatedCpuFaults } from './cpu-faults.js';
 
 /** How one CPU's kernel joins the machine: which CPU it is, and how it reaches the others. */
 export interface CpuJoin {
@@ -41,9 +42,19 @@ export interface BootedCpu {
 /** The boot layer's way of booting the kernel of one CPU of the machine. */
 export type BootCpu = (join: CpuJoin) => Promise<BootedCpu>;
 
+/**
+ * Where a CPU of the machine is: `up`, `paused` (a simulated pause: it takes no turns until it
+ * resumes), or `down` (dead, or booting again: its actors are gone and sends to them fail).
+ */
+export type CpuRunState = 'up' | 'paused' | 'down';
+
 /** The CPUs of a multi-CPU kernel, as CPU 0 holds them. */
 export interface CpuHost extends OtherCpus {
   readonly cpus: number;
   /** Parking counters of CPU `cpu`'s doorbell (notifies, parks, lost wakes). */
   doorbellCounters(cpu: number): ParkingCounters;
+  /** The state of each CPU now, by CPU number (a snapshot). */
+  cpuStates(): readonly CpuRunState[];
+  /** Simulated CPUs only: the faults a simulation can inject into them. */
+  readonly simulatedFaults?: SimulatedCpuFaults;
 }

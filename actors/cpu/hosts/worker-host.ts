@@ -19,17 +19,15 @@ import type { ChildSpec } from '../../../supervisors/child-spec.js';
 import { BehaviorCatalog, type ModuleList } from '../catalog.js';
 import { CpuLoop } from '../cpu-loop.js';
 import { Doorbell } from '../doorbell.js';
-import { createInterconnect, recordCpuDeath, replaceRingsOf, type InterconnectMemory } from '../interconnect.js';
-import type { BootCpu, BootedCpu, CpuHost } from './cpu-host.js';
+import { createInterconnect, type InterconnectMemory } from '../interconnect.js';
+import { announceCpuDown, announceCpuRestart, firstGenerationOf, type LiveCpu } from './cpu-deaths.js';
+import type { BootCpu, BootedCpu, CpuHost, CpuRunState } from './cpu-host.js';
 import type { HostToWorker, WorkerKernelOptions, WorkerToHost } from './worker-protocol.js';
 
 /** How long a worker gets to shut its kernel down before it is terminated, in ms. */
 const workerShutdownMs = 10_000;
 /** The smallest heap bound a worker CPU accepts, in MiB: booting the kernel and its modules needs about half. */
 export const workerHeapMbMin = 16;
-/** Pid generations each restart of a CPU skips, so refs to its dead actors never resolve again. */
-const generationsPerIncarnation = 4_096;
-const generationSpan = 2 ** 21 - generationsPerIncarnation;
 
 type CpuActorMsg = { readonly type: 'cpu-exited'; readonly why: string };
 
@@ -123,6 +121,11 @@ class WorkerCpus implements CpuHost {
     return new Doorbell(this.memory.doorbells[cpu]!).counters();
   }
 
+  /** CPU 0 (this thread) is up; a worker is up once booted, until it has exited (a restart boots a new one). */
+  cpuStates(): readonly CpuRunState[] {
+    return this.slots.map((slot, cpu) => (cpu === 0 || slot?.state === 'up' || slot?.state === 'stopping' ? 'up' : 'down'));
+  }
+
   async allReady(): Promise<void> {
     await Promise.all(this.slots.map((slot) => slot?.ready));
   }
@@ -155,7 +158,7 @@ class WorkerCpus implements CpuHost {
         cpu,
         memory: this.memory,
         modules: this.moduleUrls,
-        firstGeneration: 1 + ((incarnation * generationsPerIncarnation) % generationSpan),
+        firstGeneration: firstGenerationOf(incarnation),
         incarnation,
         bufferMbMax: heapMbMax,
         options: this.options.kernelOptions,
@@ -201,23 +204,27 @@ class WorkerCpus implements CpuHost {
 
   /** Tells every live CPU that `cpu` is gone. */
   private cpuDown(cpu: number, why: string): void {
-    recordCpuDeath(this.memory, cpu);
-    this.first?.node.cpuDown(cpu, why);
-    this.broadcast(cpu, { kind: 'cpu-down', cpu, why });
+    announceCpuDown(this.memory, cpu, why, this.liveCpus(cpu));
   }
 
   /** New rings for a restarting CPU, mapped at once by every live CPU. */
   private freshRings(cpu: number): void {
-    replaceRingsOf(this.memory, cpu, this.options.ringBytes);
-    new Int32Array(this.memory.doorbells[cpu]!).fill(0);
-    this.first?.node.cpuUp(cpu);
-    this.broadcast(cpu, { kind: 'cpu-up', cpu, rings: this.memory.rings });
+    announceCpuRestart(this.memory, cpu, this.options.ringBytes, this.liveCpus(cpu));
   }
 
-  private broadcast(except: number, message: HostToWorker): void {
+  /** The CPUs but `except` that live, in CPU order: this thread's routing core, then each worker by message. */
+  private liveCpus(except: number): LiveCpu[] {
+    const live: LiveCpu[] = this.first === null ? [] : [this.first.node];
     this.slots.forEach((slot, cpu) => {
-      if (cpu !== except && slot !== null && (slot.state === 'up' || slot.state === 'booting')) slot.worker.postMessage(message);
+      if (cpu === except || slot === null || !(slot.state === 'up' || slot.state === 'booting')) return;
+      const post = (message: HostToWorker) => slot.worker.postMessage(message);
+      live.push({
+        cpuDown: (down, why) => post({ kind: 'cpu-down', cpu: down, why }),
+        // The restarted CPU's rings are new buffers: the worker adopts them before mapping.
+        cpuUp: (up) => post({ kind: 'cpu-up', cpu: up, rings: this.memory.rings }),
+      });
     });
+    return live;
   }
 
   private async stopWorker(slot: WorkerSlot): Promise<void> {
