@@ -17,6 +17,10 @@ import {
   clockDriftsMaxDefault,
   clockJumpMsMaxDefault,
   clockJumpsMaxDefault,
+  cpuCrashesMaxDefault,
+  cpuPauseMsMaxDefault,
+  cpuPausesMaxDefault,
+  cpuRestartAfterMsMaxDefault,
   delayMsMaxDefault,
   delayShareMaxDefault,
   dropShareMaxDefault,
@@ -88,9 +92,25 @@ export function faultPlans<S>(fc: FastCheckParts, scenario: Scenario<S>): FastCh
     });
     parts.push(fc.array(pause, { maxLength: options.pausesMax ?? pausesMaxDefault }));
   }
+  const cpus = scenario.boot?.cpus ?? 1;
+  if (options.cpus !== undefined && cpus > 1) {
+    const limits = options.cpus;
+    const cpu = fc.integer({ min: 1, max: cpus - 1 });
+    const pause = fc.record({
+      kind: fc.constant('cpu-pause' as const),
+      cpu,
+      atMs: at,
+      forMs: fc.integer({ min: 1, max: Math.max(1, limits.pauseMsMax ?? cpuPauseMsMaxDefault) }),
+    });
+    const crash = fc.record({ kind: fc.constant('cpu-crash' as const), cpu, atMs: at });
+    const restartAfterMs = fc.integer({ min: 1, max: Math.max(1, limits.restartAfterMsMax ?? cpuRestartAfterMsMaxDefault) });
+    const crashes = limits.restarts === false ? crash : fc.tuple(crash, restartAfterMs).map(([fault, afterMs]) => ({ ...fault, restartAfterMs: afterMs }));
+    parts.push(fc.array(pause, { maxLength: limits.pausesMax ?? cpuPausesMaxDefault }));
+    parts.push(fc.array(crashes, { maxLength: limits.crashesMax ?? cpuCrashesMaxDefault }));
+  }
   if (options.clocks !== undefined) {
     const clocks = options.clocks;
-    const cpu = fc.integer({ min: 0, max: (scenario.boot?.cpus ?? 1) - 1 });
+    const cpu = fc.integer({ min: 0, max: cpus - 1 });
     const driftMax = clocks.driftMax ?? clockDriftMaxDefault;
     const drift = fc.record({
       kind: fc.constant('clock-drift' as const),

@@ -99,9 +99,30 @@ export interface PlannedClockJump {
   readonly byMs: number;
 }
 
+/** Simulated CPU `cpu` (never 0) stops from `atMs` for `forMs`: its actors take no turns, and nothing is lost. */
+export interface PlannedCpuPause {
+  readonly kind: 'cpu-pause';
+  readonly cpu: number;
+  readonly atMs: number;
+  readonly forMs: number;
+}
+
+/**
+ * Simulated CPU `cpu` (never 0) crashes at `atMs`, its actors with it, and boots again
+ * `restartAfterMs` later, or stays down when that is absent.
+ */
+export interface PlannedCpuCrash {
+  readonly kind: 'cpu-crash';
+  readonly cpu: number;
+  readonly atMs: number;
+  readonly restartAfterMs?: number;
+}
+
 export type PlannedFault =
   | PlannedKill
   | PlannedMessageKill
+  | PlannedCpuPause
+  | PlannedCpuCrash
   | PlannedMailFaults
   | PlannedPartition
   | PlannedPause
@@ -113,6 +134,11 @@ export type PlannedFault =
 export function isClockFault(fault: PlannedFault): fault is PlannedClockDrift | PlannedClockJump {
   return fault.kind === 'clock-drift' || fault.kind === 'clock-jump';
 }
+
+export const cpuPausesMaxDefault = 2;
+export const cpuPauseMsMaxDefault = 100;
+export const cpuCrashesMaxDefault = 1;
+export const cpuRestartAfterMsMaxDefault = 100;
 
 export const clockDriftsMaxDefault = 2;
 /** The most a drifting clock's rate differs from true time: 0.2 is from 0.8 to 1.2 (real clocks drift far less; a simulation exaggerates to find what depends on it). */
@@ -198,6 +224,7 @@ export function drawFaultPlan(
       plan.push({ kind: 'pause', atMs: random.int(windowMs), forMs: 1 + random.int(options.pauseMsMax ?? pauseMsMaxDefault), pick: random.next() });
     }
   }
+  if (options?.cpus !== undefined && cpus > 1) plan.push(...drawCpuFaults(random.stream('cpus'), options.cpus, windowMs, cpus));
   if (options?.clocks !== undefined) plan.push(...drawClockFaults(random.stream('clocks'), options.clocks, windowMs, cpus));
   for (const { kind, limits } of enabledFaultKinds(options, kinds)) {
     const stream = random.stream(`kind/${kind.name}`);
@@ -215,6 +242,22 @@ export function drawFaultPlan(
     plan.push(...faults.sort((a, b) => a.atMs - b.atMs));
   }
   return plan;
+}
+
+function drawCpuFaults(random: Random, limits: NonNullable<FaultOptions<unknown>['cpus']>, windowMs: number, cpus: number): PlannedFault[] {
+  const faults: (PlannedCpuPause | PlannedCpuCrash)[] = [];
+  // CPU 0 embeds the kernel: the faults fall on CPUs 1 and up.
+  const cpu = () => 1 + random.int(cpus - 1);
+  const pauses = random.int((limits.pausesMax ?? cpuPausesMaxDefault) + 1);
+  for (let i = 0; i < pauses; i++)
+    faults.push({ kind: 'cpu-pause', cpu: cpu(), atMs: random.int(windowMs), forMs: 1 + random.int(limits.pauseMsMax ?? cpuPauseMsMaxDefault) });
+  const crashes = random.int((limits.crashesMax ?? cpuCrashesMaxDefault) + 1);
+  for (let i = 0; i < crashes; i++) {
+    const crash = { kind: 'cpu-crash' as const, cpu: cpu(), atMs: random.int(windowMs) };
+    const restartAfterMs = 1 + random.int(limits.restartAfterMsMax ?? cpuRestartAfterMsMaxDefault);
+    faults.push(limits.restarts === false ? crash : { ...crash, restartAfterMs });
+  }
+  return faults.sort((a, b) => a.atMs - b.atMs);
 }
 
 function drawClockFaults(random: Random, clocks: NonNullable<FaultOptions<unknown>['clocks']>, windowMs: number, cpus: number): PlannedFault[] {
@@ -287,6 +330,10 @@ function describeFault(fault: PlannedFault, kinds: readonly AnyFaultKind[]): str
       return `${fault.asymmetric ? 'asymmetric ' : ''}${fault.clog ? 'clog' : 'partition'} at ${fault.atMs} ms for ${fault.forMs} ms`;
     case 'pause':
       return `pause at ${fault.atMs} ms for ${fault.forMs} ms`;
+    case 'cpu-pause':
+      return `cpu ${fault.cpu} paused at ${fault.atMs} ms for ${fault.forMs} ms`;
+    case 'cpu-crash':
+      return `cpu ${fault.cpu} crashes at ${fault.atMs} ms${fault.restartAfterMs !== undefined ? `, back ${fault.restartAfterMs} ms later` : ', for good'}`;
     case 'clock-drift':
       return `clock of cpu ${fault.cpu} ${percent(Math.abs(fault.rate - 1))} ${fault.rate < 1 ? 'slow' : 'fast'} at ${fault.atMs} ms for ${fault.forMs} ms`;
     case 'clock-jump':

@@ -146,6 +146,11 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
           if (fault.kind === 'subsystem') return subsystemFaults.inject(fault);
           if (fault.kind === 'clock-jump') return cpuClocks?.jump(fault);
           if (fault.kind === 'clock-drift') return timers.push(cpuClocks!.drift(fault, machine));
+          if (fault.kind === 'cpu-pause') return kernel.simulatedCpus.pause(fault.cpu, fault.forMs);
+          if (fault.kind === 'cpu-crash') {
+            const restart = fault.restartAfterMs !== undefined ? { restartAfterMs: fault.restartAfterMs } : {};
+            return kernel.simulatedCpus.crash(fault.cpu, { ...restart, why: `a crash the plan has at ${fault.atMs} ms` });
+          }
           const target = picked((fault.kind === 'kill' ? scenario.faults?.killable : scenario.faults?.pausable)?.(kernel, system), fault.pick);
           if (target === undefined) return;
           if (fault.kind === 'kill') kernel.exit(target, 'kill');
@@ -182,9 +187,9 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
     for (const timer of timers) machine.cancelTimer(timer);
     for (const cpu of kernel.threadKernels()) cpu.core.mailFaults = cpu.core.faultPoints = null;
     subscription.unsubscribe();
-    const stopped = kernel.shutdown();
-    await kernel.runUntilIdle();
-    await stopped;
+    // Until the kernel has stopped, not until nothing is left: a workload that never ends (a client
+    // that retries for ever) would keep the clock busy for ever.
+    await kernel.runUntil(kernel.shutdown());
   }
   for (const violation of sim.violations) failures.push({ kind: 'assertion', name: violation.name, detail: `at ${violation.atMs} ms` });
   return {

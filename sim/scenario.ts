@@ -67,6 +67,20 @@ export interface FaultOptions<S> {
   readonly pausesMax?: number;
   readonly pauseMsMax?: number;
   /**
+   * Faults of the simulated CPUs 1 and up (CPU 0 embeds the kernel), on a kernel of several: pauses,
+   * at most `pausesMax` (default 2) each up to `pauseMsMax` (default 100), in which a CPU takes no
+   * steps and loses nothing; crashes, at most `crashesMax` (default 1), in which a CPU dies with its
+   * actors (asks to them fail with CpuDownError, links and monitors hear `killed`) and boots again
+   * up to `restartAfterMsMax` later (default 100), or stays down with `restarts: false`.
+   */
+  readonly cpus?: {
+    readonly pausesMax?: number;
+    readonly pauseMsMax?: number;
+    readonly crashesMax?: number;
+    readonly restartAfterMsMax?: number;
+    readonly restarts?: boolean;
+  };
+  /**
    * Clock faults on the simulated CPUs (each seed may draw some): drifts, a CPU's clock running at
    * a drawn rate within 1 ± `driftMax` (default 0.2) for a drawn while, at most `driftsMax` (default
    * 2); and jumps, a CPU's clock leaping forward by up to `jumpMsMax` (default 100), at most

@@ -13,7 +13,7 @@
  * ```
  */
 import type { AnyFaultKind, FaultLimits } from '../actors/plugin/fault-kind.js';
-import { enabledFaultKinds, faultKindsOf, faultWindowMsDefault, killMessageMaxDefault, type PlannedFault } from './fault-plan.js';
+import { cpuRestartAfterMsMaxDefault, enabledFaultKinds, faultKindsOf, faultWindowMsDefault, killMessageMaxDefault, type PlannedFault } from './fault-plan.js';
 import type { FaultOptions } from './scenario.js';
 import { failureKey, runScenario, type SimulationResult } from './run-scenario.js';
 import type { Scenario } from './scenario.js';
@@ -76,6 +76,15 @@ function halve(fault: PlannedFault, kinds: readonly { kind: AnyFaultKind; limits
     case 'kill-at-message':
       // Later: more of the conversation happens before the crash.
       return fault.atMessage >= killMessageMaxDefault * 2 ? null : { ...fault, atMessage: fault.atMessage * 2 };
+    case 'cpu-pause':
+      return fault.forMs <= 1 ? null : { ...fault, forMs: Math.max(1, Math.floor(fault.forMs / 2)) };
+    case 'cpu-crash':
+      // Back sooner, or (from staying down) back at all.
+      return fault.restartAfterMs === undefined
+        ? { ...fault, restartAfterMs: cpuRestartAfterMsMaxDefault }
+        : fault.restartAfterMs <= 1
+          ? null
+          : { ...fault, restartAfterMs: Math.max(1, Math.floor(fault.restartAfterMs / 2)) };
     case 'clock-jump':
       return fault.byMs <= 1 ? null : { ...fault, byMs: Math.max(1, Math.floor(fault.byMs / 2)) };
     case 'clock-drift':

@@ -362,6 +362,9 @@ class SimulatedMachine {
       if (this.restartTimers[other] === null) booted.node.cpuGone(other, this.whys[other]!);
     }
     booted.node.port.onOffered = () => this.poke();
+    // A simulation's hooks are the machine's: the CPU takes those its peers have (CPU 0's, never down).
+    booted.core.mailFaults = this.cores[0]!.mailFaults;
+    booted.core.faultPoints = this.cores[0]!.faultPoints;
     this.states[cpu] = 'up';
     this.poke();
     this.applyFaultsDue();
