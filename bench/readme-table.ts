@@ -213,7 +213,6 @@ const rows: readonly Row[] = [
     figure: { bench: 'sim', name: 'deliveries per wall second on a simulated kernel, ping-pong by tell' },
     goal: { on: 'figure', kind: 'min', value: 1e6, text: '≥ 1 M/s' },
   },
-  { label: 'simulation: a campaign of a small scenario', figure: { bench: 'sim', name: 'seeds per second, a campaign of the atomic counter scenario' } },
   ...['counter', 'bank', 'eager-supervisor', 'lease'].map((example) => ({
     label: `simulation: a campaign of examples/sim/${example}.sim's fix`,
     figure: { bench: 'sim', name: `seeds per second, a campaign of examples/sim/${example}.sim's fix` },

@@ -8,8 +8,8 @@
  *
  * @example
  * ```ts
- * const plan = drawFaultPlan(kernel.random.stream('sim.faults'), { killsMax: 2, windowMs: 500 });
- * // [{ kind: 'kill', atMs: 131, pick: 0.42 }]
+ * const plan = drawFaultPlan(random.stream('sim.faults'), { killable: () => [worker], killsMax: 2, messageKillsMax: 0, windowMs: 500 });
+ * // [{ kind: 'kill', atMs: 131, pick: 0.42 }], or two kills, or none: the seed decides
  * ```
  */
 import type { AnyFaultKind, FaultField, FaultValues } from '../actors/plugin/fault-kind.js';
@@ -27,9 +27,10 @@ export interface PlannedKill {
 }
 
 /**
- * A kill as the `atMessage`-th message (counted from the workload's start) is sent to the killable
- * actor `pick` names (a fraction of the candidates when the workload starts): it dies as that
- * message arrives, in the middle of the conversation rather than at a time.
+ * A kill as the `atMessage`-th message (counted from the workload's start, within the fault window)
+ * is sent to the killable actor `pick` names (a fraction of the candidates when the workload starts):
+ * the kill goes first, so that message finds it dead, in the middle of a conversation rather than at
+ * a time.
  */
 export interface PlannedMessageKill {
   readonly kind: 'kill-at-message';
@@ -173,20 +174,22 @@ export const heldMessagesMaxDefault = 1_024;
 export function drawFaultPlan(
   random: Random,
   options: FaultOptions<unknown> | undefined,
-  machine: { readonly kinds?: readonly AnyFaultKind[]; readonly cpus?: number } = {},
+  runsOn: { readonly kinds?: readonly AnyFaultKind[]; readonly cpus?: number } = {},
 ): PlannedFault[] {
-  const { kinds = [], cpus = 1 } = machine;
+  const { kinds = [], cpus = 1 } = runsOn;
+  checkFaultOptions(options, cpus);
   const plan: PlannedFault[] = [];
   const windowMs = options?.windowMs ?? faultWindowMsDefault;
   if (options?.killable !== undefined) {
     const kills = random.int((options.killsMax ?? killsMaxDefault) + 1);
     const times = Array.from({ length: kills }, () => ({ kind: 'kill' as const, atMs: random.int(windowMs), pick: random.next() }));
     plan.push(...times.sort((a, b) => a.atMs - b.atMs));
-    // As many kills again, at a message rather than a time: from their own stream, so the rest of the plan stays the seed's.
-    const moments = random.stream('kills-at-message');
-    const messageKills = moments.int((options.messageKillsMax ?? messageKillsMaxDefault) + 1);
+    // Kills at a message rather than a time, from their own stream, so the rest of the plan stays the seed's.
+    const messageKillDraws = random.stream('kills-at-message');
+    const messageKills = messageKillDraws.int((options.messageKillsMax ?? messageKillsMaxDefault) + 1);
     for (let i = 0; i < messageKills; i++) {
-      plan.push({ kind: 'kill-at-message', atMessage: 1 + moments.int(options.killMessageMax ?? killMessageMaxDefault), pick: moments.next() });
+      const atMessage = 1 + messageKillDraws.int(options.killMessageMax ?? killMessageMaxDefault);
+      plan.push({ kind: 'kill-at-message', atMessage, pick: messageKillDraws.next() });
     }
   }
   if (options?.messagesTo !== undefined) {
@@ -279,6 +282,50 @@ function drawClockFaults(random: Random, clocks: NonNullable<FaultOptions<unknow
     faults.push({ kind: 'clock-jump', cpu: random.int(cpus), atMs: random.int(windowMs), byMs: 1 + random.int(clocks.jumpMsMax ?? clockJumpMsMaxDefault) });
   }
   return faults.sort((a, b) => a.atMs - b.atMs);
+}
+
+/** Whole numbers at least 0, at least 1, and shares in [0, 1], of a scenario's fault options (the nested ones by path). */
+const wholeLimits = [
+  'killsMax',
+  'messageKillsMax',
+  'partitionsMax',
+  'pausesMax',
+  'heldMessagesMax',
+  'clocks.driftsMax',
+  'clocks.jumpsMax',
+  'cpus.pausesMax',
+  'cpus.crashesMax',
+];
+const positiveLimits = ['killMessageMax', 'delayMsMax', 'pauseMsMax', 'windowMs', 'clocks.jumpMsMax', 'cpus.pauseMsMax', 'cpus.restartAfterMsMax'];
+const shareLimits = ['dropShareMax', 'duplicateShareMax', 'delayShareMax'];
+/** The most a clock drifts: a rate nearer 0 than 0.1 would stop its time (drivers/clock/skewed.ts). */
+export const clockDriftMaxMax = 0.9;
+
+/**
+ * Checks a scenario's fault options against what can be drawn from them, on a kernel of `cpus`
+ * CPUs, so that a bad one is a clear error before the run rather than a throw in the middle of it.
+ */
+export function checkFaultOptions(options: FaultOptions<unknown> | undefined, cpus: number): void {
+  if (options === undefined) return;
+  const valueAt = (path: string): unknown => path.split('.').reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], options);
+  const refuse = (path: string, what: string) => {
+    throw new RangeError(`scenario faults: ${path} must be ${what}, got ${String(valueAt(path))}`);
+  };
+  for (const path of wholeLimits)
+    if (valueAt(path) !== undefined && !(Number.isInteger(valueAt(path)) && (valueAt(path) as number) >= 0)) refuse(path, 'a whole number ≥ 0');
+  for (const path of positiveLimits)
+    if (valueAt(path) !== undefined && !(Number.isInteger(valueAt(path)) && (valueAt(path) as number) >= 1)) refuse(path, 'a whole number ≥ 1');
+  for (const path of shareLimits)
+    if (valueAt(path) !== undefined && !((valueAt(path) as number) >= 0 && (valueAt(path) as number) <= 1)) refuse(path, 'a share in [0, 1]');
+  const driftMax = options.clocks?.driftMax;
+  if (driftMax !== undefined && !(driftMax >= 0 && driftMax <= clockDriftMaxMax)) refuse('clocks.driftMax', `within [0, ${clockDriftMaxMax}]`);
+  if (options.cpus !== undefined && cpus < 2)
+    throw new RangeError('scenario faults: cpus faults need a kernel of several CPUs (boot: { cpus: 2 } or more); CPU 0 is never faulted');
+}
+
+/** The index among `count` candidates that a fault's `pick` (a fraction in [0, 1)) names; undefined when there are none. */
+export function pickIndex(pick: number, count: number): number | undefined {
+  return count === 0 ? undefined : Math.min(count - 1, Math.floor(pick * count));
 }
 
 /** One value of `field`, drawn uniformly in its range. */

@@ -11,34 +11,28 @@
  * ```
  */
 import { describeError } from '../ground/errors.js';
-import { createSeededRandom } from '../drivers/random/seeded.js';
-import { recordingRandom, replayingRandom, type Tape } from './tape.js';
 import { pidCpu } from '../ground/pid.js';
+import { createSeededRandom } from '../drivers/random/seeded.js';
 import type { TimerHandle } from '../drivers/clock/clock.js';
 import { createSimulatedClock, type SimulatedClock } from '../drivers/clock/simulated.js';
-import { SkewedClock } from '../drivers/clock/skewed.js';
-import { type ActorRef, Kernel, type KernelEvent } from '../boot/index.js';
-import type { AnyFaultKind, FaultEnd } from '../actors/plugin/fault-kind.js';
+import { Kernel, type KernelEvent } from '../boot/index.js';
+import { CpuClocks } from './cpu-clocks.js';
 import {
   describeFaultPlan,
   drawFaultPlan,
   faultKindsOf,
-  faultWindowMsDefault,
-  heldMessagesMaxDefault,
   isClockFault,
-  partitionableCountMax,
-  type PlannedClockDrift,
-  type PlannedClockJump,
+  pickIndex,
   type PlannedFault,
   type PlannedMailFaults,
   type PlannedMessageKill,
   type PlannedPartition,
-  type PlannedSubsystemFault,
 } from './fault-plan.js';
-import type { Cell } from '../actors/runtime/cell.js';
-import type { MailFate, MailFaults } from '../actors/runtime/mail-faults.js';
+import { mailFatesOf } from './mail-fates.js';
 import type { Check, FaultOptions, Scenario } from './scenario.js';
 import { Sim } from './sim.js';
+import { SubsystemFaults } from './subsystem-faults.js';
+import { recordingRandom, replayingRandom, type Tape } from './tape.js';
 
 /** What went wrong in a run. */
 export interface SimulationFailure {
@@ -59,7 +53,7 @@ export interface SimulationResult {
   readonly faults: readonly PlannedFault[];
   /** The faults as one line, as their kinds tell them. */
   readonly faultsText: string;
-  /** The `sim.maybe` sites that fired. */
+  /** The fault points that fired: the workload's (`sim.maybe`), actors' (`ctx.maybe`) and the runtime's. */
   readonly firedSites: readonly string[];
   /** FNV-1a of the run's events, in order: equal for two runs of one seed. */
   readonly eventHash: string;
@@ -131,61 +125,80 @@ export async function runScenario<S>(scenario: Scenario<S>, options: RunOptions)
   const subsystemFaults = new SubsystemFaults(kernel, machine, kinds, (fault, error) =>
     failures.push({ kind: 'error', name: `fault ${fault.name}`, detail: describeError(error) }),
   );
-  try {
-    if (planError !== null) throw planError;
-    options.onPlan?.(faults, describeFaultPlan(faults, kinds));
-    const system = (await kernel.runUntil(Promise.resolve(scenario.setup?.(kernel, sim)))) as S;
-    const workloadStartMs = machine.now();
-    /** The candidate a fault's `pick` (a fraction) names, asked for when it fires: the live ones then. */
-    const picked = (candidates: readonly ActorRef<never>[] | undefined, pick: number) =>
-      candidates === undefined || candidates.length === 0 ? undefined : candidates[Math.floor(pick * candidates.length)];
-    for (const fault of faults) {
-      if (fault.kind === 'mail' || fault.kind === 'partition' || fault.kind === 'kill-at-message') continue;
-      timers.push(
-        machine.setTimer(fault.atMs, () => {
-          if (fault.kind === 'subsystem') return subsystemFaults.inject(fault);
-          if (fault.kind === 'clock-jump') return cpuClocks?.jump(fault);
-          if (fault.kind === 'clock-drift') return timers.push(cpuClocks!.drift(fault, machine));
-          if (fault.kind === 'cpu-pause') return kernel.simulatedCpus.pause(fault.cpu, fault.forMs);
-          if (fault.kind === 'cpu-crash') {
-            const restart = fault.restartAfterMs !== undefined ? { restartAfterMs: fault.restartAfterMs } : {};
-            return kernel.simulatedCpus.crash(fault.cpu, { ...restart, why: `a crash the plan has at ${fault.atMs} ms` });
-          }
-          const target = picked((fault.kind === 'kill' ? scenario.faults?.killable : scenario.faults?.pausable)?.(kernel, system), fault.pick);
-          if (target === undefined) return;
-          if (fault.kind === 'kill') kernel.exit(target, 'kill');
-          else pauseActor(kernel, target.pid, fault.forMs);
-        }),
-      );
-    }
-    const mail = mailFaultsOf(faults, scenario.faults, kernel, machine, system, workloadStartMs);
-    if (mail !== null) for (const cpu of kernel.threadKernels()) cpu.core.mailFaults = mail;
-    // The fault points in actors' and the runtime's code (ctx.maybe, KernelCore.maybe) ask the run's Sim.
-    if (scenario.faults?.faultPoints !== false) for (const cpu of kernel.threadKernels()) cpu.core.faultPoints = sim;
-    try {
-      await kernel.runUntil(scenario.workload(kernel, sim, system), { timeMsMax: scenario.timeMsMax ?? 3_600_000 });
-    } catch (error) {
-      failures.push({ kind: 'error', name: 'workload', detail: describeError(error) });
-    }
-    // The faults stop with the workload: what liveness asks for must come without them.
+  /** The faults stop with the workload: what liveness asks for must come without them. */
+  const stopFaults = () => {
     for (const timer of timers) machine.cancelTimer(timer);
     for (const cpu of kernel.threadKernels()) cpu.core.mailFaults = cpu.core.faultPoints = null;
     cpuClocks?.steady();
-    await kernel.runUntil(subsystemFaults.endAll());
-    for (const [name, check] of Object.entries(scenario.invariants ?? {})) {
-      const failure = await checkOnce(kernel, sim, system, name, check);
-      if (failure !== undefined) failures.push(failure);
-    }
-    const { withinMs = livenessWithinMsDefault, ...checks } = scenario.liveness ?? {};
-    for (const [name, check] of Object.entries(checks)) {
-      const failure = await checkWithin(kernel, machine, sim, system, name, check as Check<S>, withinMs);
-      if (failure !== undefined) failures.push(failure);
+  };
+  try {
+    if (planError !== null) {
+      failures.push({ kind: 'error', name: 'plan', detail: describeError(planError) });
+    } else {
+      options.onPlan?.(faults, describeFaultPlan(faults, kinds));
+      const system = (await kernel.runUntil(Promise.resolve(scenario.setup?.(kernel, sim)))) as S;
+      const workloadStartMs = machine.now();
+      /** Fires a fault planned at a time; the candidates a `pick` chooses from are the live ones then. */
+      const fire = (fault: Exclude<PlannedFault, PlannedMailFaults | PlannedPartition | PlannedMessageKill>): void => {
+        switch (fault.kind) {
+          case 'subsystem':
+            subsystemFaults.inject(fault);
+            break;
+          case 'clock-jump':
+            cpuClocks!.jump(fault);
+            break;
+          case 'clock-drift':
+            timers.push(cpuClocks!.drift(fault, machine));
+            break;
+          case 'cpu-pause':
+            kernel.simulatedCpus.pause(fault.cpu, fault.forMs);
+            break;
+          case 'cpu-crash': {
+            const restart = fault.restartAfterMs !== undefined ? { restartAfterMs: fault.restartAfterMs } : {};
+            kernel.simulatedCpus.crash(fault.cpu, { ...restart, why: `a crash the plan has at ${fault.atMs} ms` });
+            break;
+          }
+          case 'kill':
+          case 'pause': {
+            const candidates = (fault.kind === 'kill' ? scenario.faults?.killable : scenario.faults?.pausable)?.(kernel, system) ?? [];
+            const index = pickIndex(fault.pick, candidates.length);
+            if (index === undefined) break;
+            if (fault.kind === 'kill') kernel.exit(candidates[index]!, 'kill');
+            else pauseActor(kernel, candidates[index]!.pid, fault.forMs);
+          }
+        }
+      };
+      for (const fault of faults) {
+        if (fault.kind !== 'mail' && fault.kind !== 'partition' && fault.kind !== 'kill-at-message')
+          timers.push(machine.setTimer(fault.atMs, () => fire(fault)));
+      }
+      const mail = mailFatesOf(faults, scenario.faults, kernel, machine, system, workloadStartMs);
+      if (mail !== null) for (const cpu of kernel.threadKernels()) cpu.core.mailFaults = mail;
+      // The fault points in actors' and the runtime's code (ctx.maybe, KernelCore.maybe) ask the run's Sim.
+      if (scenario.faults?.faultPoints !== false) for (const cpu of kernel.threadKernels()) cpu.core.faultPoints = sim;
+      try {
+        await kernel.runUntil(scenario.workload(kernel, sim, system), { timeMsMax: scenario.timeMsMax ?? 3_600_000 });
+      } catch (error) {
+        failures.push({ kind: 'error', name: 'workload', detail: describeError(error) });
+      }
+      stopFaults();
+      await kernel.runUntil(subsystemFaults.endAll());
+      // Paused CPUs go on, and crashed ones waiting to boot again do it now.
+      if (faults.some((fault) => fault.kind === 'cpu-pause' || fault.kind === 'cpu-crash')) await kernel.runUntil(kernel.simulatedCpus.recover());
+      for (const [name, check] of Object.entries(scenario.invariants ?? {})) {
+        const failure = await checkOnce(kernel, sim, system, name, check);
+        if (failure !== undefined) failures.push(failure);
+      }
+      const { withinMs = livenessWithinMsDefault, ...checks } = scenario.liveness ?? {};
+      for (const [name, check] of Object.entries(checks)) {
+        const failure = await checkWithin(kernel, machine, sim, system, name, check as Check<S>, withinMs);
+        if (failure !== undefined) failures.push(failure);
+      }
     }
   } catch (error) {
     failures.push({ kind: 'error', name: 'setup', detail: describeError(error) });
   } finally {
-    for (const timer of timers) machine.cancelTimer(timer);
-    for (const cpu of kernel.threadKernels()) cpu.core.mailFaults = cpu.core.faultPoints = null;
+    stopFaults();
     subscription.unsubscribe();
     // Until the kernel has stopped, not until nothing is left: a workload that never ends (a client
     // that retries for ever) would keep the clock busy for ever.
@@ -227,168 +240,11 @@ export function describeResult(result: SimulationResult): string {
   return lines.join('\n');
 }
 
-/**
- * The faults of subsystem kinds in force (actors/plugin/fault-kind.ts): each is injected at its time,
- * ends after its `forMs` when it has one, and all end when the workload does.
- */
-class SubsystemFaults {
-  private readonly inForce = new Set<FaultEnd>();
-
-  constructor(
-    private readonly kernel: Kernel,
-    private readonly machine: SimulatedClock,
-    private readonly kinds: readonly AnyFaultKind[],
-    private readonly failed: (fault: PlannedSubsystemFault, error: unknown) => void,
-  ) {}
-
-  inject(fault: PlannedSubsystemFault): void {
-    const kind = this.kinds.find((candidate) => candidate.name === fault.name);
-    if (kind === undefined) throw new RangeError(`the plan has a '${fault.name}' fault, and no booted subsystem registers that kind`);
-    const end = kind.inject(this.kernel, fault.values);
-    if (end === undefined) return;
-    const ending = { end: () => this.end(fault, ending.end, end) };
-    this.inForce.add(ending.end);
-    const forMs = fault.values.forMs;
-    if (forMs !== undefined) this.machine.setTimer(forMs, () => void ending.end());
-  }
-
-  async endAll(): Promise<void> {
-    await Promise.all([...this.inForce].map((end) => end()));
-  }
-
-  private async end(fault: PlannedSubsystemFault, key: FaultEnd, end: FaultEnd): Promise<void> {
-    if (!this.inForce.delete(key)) return;
-    try {
-      await end();
-    } catch (error) {
-      this.failed(fault, error);
-    }
-  }
-}
-
-/**
- * Each CPU's own clock over the machine's (drivers/clock/skewed.ts), for clock faults: a drift runs
- * a CPU's clock at its rate while it lasts (the latest drift in force wins), a jump moves it forward.
- */
-class CpuClocks {
-  private readonly clocks: SkewedClock[] = [];
-  private readonly drifts = new Map<number, PlannedClockDrift[]>();
-
-  /** The boot option that gives each CPU its clock. */
-  bootOption(): { cpuClock: (cpu: number, clock: SimulatedClock) => SimulatedClock } {
-    return { cpuClock: (cpu, clock) => (this.clocks[cpu] = new SkewedClock(clock)) };
-  }
-
-  jump(fault: PlannedClockJump): void {
-    this.clocks[fault.cpu]?.jump(fault.byMs);
-  }
-
-  /** Starts `fault`'s drift; returns the timer that ends it. */
-  drift(fault: PlannedClockDrift, machine: SimulatedClock): TimerHandle {
-    const inForce = this.drifts.get(fault.cpu) ?? [];
-    this.drifts.set(fault.cpu, [...inForce, fault]);
-    this.clocks[fault.cpu]?.setRate(fault.rate);
-    return machine.setTimer(fault.forMs, () => {
-      const left = this.drifts.get(fault.cpu)!.filter((drift) => drift !== fault);
-      this.drifts.set(fault.cpu, left);
-      this.clocks[fault.cpu]?.setRate(left.at(-1)?.rate ?? 1);
-    });
-  }
-
-  /** Every clock at true rate again (what a jump moved stays moved: clocks do not run back). */
-  steady(): void {
-    this.drifts.clear();
-    for (const clock of this.clocks) clock?.setRate(1);
-  }
-}
-
 /** Pauses actor `pid` on the CPU it lives on (a simulated machine's CPUs share this thread). */
 function pauseActor(kernel: Kernel, pid: number, forMs: number): void {
   const home = kernel.threadKernels().find((cpu) => cpu.core.cpu === pidCpu(pid));
   const cell = home?.core.refOf(pid)?.cell;
   if (cell !== undefined && !cell.isRemote()) home!.core.pause(cell, forMs);
-}
-
-/**
- * The fate of each message while the fault window lasts: dropped across a partition in force, else,
- * to the scenario's `messagesTo` actors, dropped, duplicated or delayed at the plan's shares. Null
- * when the plan has no such fault.
- */
-function mailFaultsOf<S>(
-  plan: readonly PlannedFault[],
-  options: FaultOptions<S> | undefined,
-  kernel: Kernel,
-  machine: SimulatedClock,
-  system: S,
-  startMs: number,
-): MailFaults | null {
-  const mail = plan.find((fault): fault is PlannedMailFaults => fault.kind === 'mail');
-  const partitions = plan.filter((fault): fault is PlannedPartition => fault.kind === 'partition');
-  const messageKills = plan.filter((fault): fault is PlannedMessageKill => fault.kind === 'kill-at-message');
-  if (mail === undefined && partitions.length === 0 && messageKills.length === 0) return null;
-  // The killable actors now, at the workload's start: each message kill's target, and the messages it has been sent.
-  const killable = options?.killable?.(kernel, system) ?? [];
-  const killsAt = new Map<number, { readonly ref: ActorRef<never>; readonly atMessages: Set<number>; sent: number }>();
-  for (const kill of messageKills) {
-    const [index] = pickedRange(kill.pick, killable.length);
-    const ref = killable[index];
-    if (ref === undefined) continue;
-    const entry = killsAt.get(ref.pid) ?? { ref, atMessages: new Set<number>(), sent: 0 };
-    entry.atMessages.add(kill.atMessage);
-    killsAt.set(ref.pid, entry);
-  }
-  const candidates = (options?.messagesTo?.(kernel, system) ?? []).map((ref) => ref.pid);
-  // Scoped to one mailbox, the faults hit only the candidate its fraction picks.
-  const targets = new Set(mail?.mailbox === undefined ? candidates : candidates.slice(...pickedRange(mail.mailbox, candidates.length)));
-  const sides = (options?.partitionable?.(kernel, system) ?? []).map((ref) => ref.pid);
-  if (sides.length > partitionableCountMax) throw new RangeError(`a scenario names at most ${partitionableCountMax} partitionable actors, got ${sides.length}`);
-  const windowMs = options?.windowMs ?? faultWindowMsDefault;
-  const random = kernel.random.stream('sim.mail');
-  const sideOf = (partition: PlannedPartition, pid: number): number => {
-    const index = sides.indexOf(pid);
-    return index < 0 ? -1 : partition.sides[index]! < 0.5 ? 0 : 1;
-  };
-  // The machine times at which the messages held back (delayed, clogged) are let go: at most heldMessagesMax at once.
-  const heldMax = options?.heldMessagesMax ?? heldMessagesMaxDefault;
-  let held: number[] = [];
-  const holdFor = (ms: number): MailFate => {
-    const nowMs = machine.now();
-    if (held.length >= heldMax) held = held.filter((dueMs) => dueMs > nowMs);
-    if (held.length >= heldMax) return 'drop';
-    held.push(nowMs + ms);
-    return ms;
-  };
-  return {
-    fateOf(target: Cell, _message: unknown, from: number): MailFate {
-      const atMs = machine.now() - startMs;
-      if (atMs >= windowMs) return 'deliver';
-      const kill = killsAt.get(target.pid);
-      if (kill !== undefined) {
-        kill.sent++;
-        if (kill.atMessages.has(kill.sent)) kernel.exit(kill.ref, 'kill');
-      }
-      for (const partition of partitions) {
-        if (atMs < partition.atMs || atMs >= partition.atMs + partition.forMs) continue;
-        const fromSide = sideOf(partition, from);
-        const toSide = sideOf(partition, target.pid);
-        if (fromSide < 0 || toSide < 0 || fromSide === toSide || (partition.asymmetric && fromSide !== 0)) continue;
-        // A clog lets its mail go when it heals, all due at once, so in the order it was sent.
-        return partition.clog ? holdFor(partition.atMs + partition.forMs - atMs) : 'drop';
-      }
-      if (mail === undefined || !targets.has(target.pid)) return 'deliver';
-      const draw = random.next();
-      if (draw < mail.drop) return 'drop';
-      if (draw < mail.drop + mail.duplicate) return 'duplicate';
-      if (draw < mail.drop + mail.duplicate + mail.delay) return holdFor(1 + random.int(mail.delayMsMax));
-      return 'deliver';
-    },
-  };
-}
-
-/** The index range [from, to) of the one candidate of `count` that fraction `pick` names (empty when there are none). */
-function pickedRange(pick: number, count: number): [number, number] {
-  const index = Math.min(count - 1, Math.floor(pick * count));
-  return [index, index + 1];
 }
 
 async function checkOnce<S>(kernel: Kernel, sim: Sim, system: S, name: string, check: Check<S>): Promise<SimulationFailure | undefined> {

@@ -32,7 +32,8 @@ export interface FaultOptions<S> {
   readonly killsMax?: number;
   /**
    * At most this many kills per run at a message (default 1): one of the killable actors (picked when
-   * the workload starts) dies as its n-th message arrives, n within the first `killMessageMax` (default 50).
+   * the workload starts) is killed as its n-th message is sent, n within the first `killMessageMax`
+   * (default 50), so that message finds it dead.
    */
   readonly messageKillsMax?: number;
   readonly killMessageMax?: number;

@@ -73,7 +73,12 @@ export async function shrinkTape<S>(
     best = result;
     return true;
   };
-  for (const name of Object.keys(streams).sort().filter(shrinksTowardZero)) {
+  // The scenario's own draws first (its steps and amounts read plainest), then the scheduling and the actors'.
+  const scenarioFirst = (name: string) => (name.startsWith('/sim.') ? 0 : 1);
+  const order = Object.keys(streams)
+    .filter(shrinksTowardZero)
+    .sort((a, b) => scenarioFirst(a) - scenarioFirst(b) || (a < b ? -1 : a > b ? 1 : 0));
+  for (const name of order) {
     // Runs of draws set to zero, largest first.
     for (let size = streams[name]!.length; size >= 1; size = Math.floor(size / 2)) {
       for (let from = 0; from < streams[name]!.length; from += size) {

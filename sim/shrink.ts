@@ -37,7 +37,7 @@ export async function shrinkFaults<S>(scenario: Scenario<S>, seed: number): Prom
   if (original.ok) throw new RangeError(`${scenario.name}, seed ${seed}: the run passes; there is nothing to shrink`);
   const broken = failureKey(original);
   const kinds = enabledFaultKinds(scenario.faults as FaultOptions<unknown> | undefined, faultKindsOf(scenario));
-  const windowMs = scenario.faults?.windowMs ?? faultWindowMsDefault;
+  const options: FaultOptions<unknown> = (scenario.faults as FaultOptions<unknown> | undefined) ?? {};
   let runs = 1;
   let best = { plan: original.faults, result: original };
   const stillFails = async (plan: readonly PlannedFault[]): Promise<boolean> => {
@@ -54,15 +54,16 @@ export async function shrinkFaults<S>(scenario: Scenario<S>, seed: number): Prom
   // Make each remaining fault smaller.
   for (let index = 0; index < best.plan.length; index++) {
     for (let halving = 0; halving < halvingsMax; halving++) {
-      const smaller = halve(best.plan[index]!, kinds, windowMs);
+      const smaller = halve(best.plan[index]!, kinds, options);
       if (smaller === null || !(await stillFails(best.plan.map((fault, at) => (at === index ? smaller : fault))))) break;
     }
   }
   return { original, plan: best.plan, result: best.result, runs };
 }
 
-/** A smaller version of `fault`, or null when it has nothing to make smaller. */
-function halve(fault: PlannedFault, kinds: readonly { kind: AnyFaultKind; limits: FaultLimits }[], windowMs: number): PlannedFault | null {
+/** A smaller version of `fault` that the scenario's `options` could have drawn, or null when it has nothing to make smaller. */
+function halve(fault: PlannedFault, kinds: readonly { kind: AnyFaultKind; limits: FaultLimits }[], options: FaultOptions<unknown>): PlannedFault | null {
+  const windowMs = options.windowMs ?? faultWindowMsDefault;
   switch (fault.kind) {
     case 'kill': {
       // Later: less of the run happens after the crash.
@@ -73,15 +74,19 @@ function halve(fault: PlannedFault, kinds: readonly { kind: AnyFaultKind; limits
       return fault.drop + fault.duplicate + fault.delay < 0.01
         ? null
         : { ...fault, drop: fault.drop / 2, duplicate: fault.duplicate / 2, delay: fault.delay / 2, delayMsMax: Math.max(1, Math.floor(fault.delayMsMax / 2)) };
-    case 'kill-at-message':
+    case 'kill-at-message': {
       // Later: more of the conversation happens before the crash.
-      return fault.atMessage >= killMessageMaxDefault * 2 ? null : { ...fault, atMessage: fault.atMessage * 2 };
+      const latest = options.killMessageMax ?? killMessageMaxDefault;
+      return fault.atMessage >= latest ? null : { ...fault, atMessage: Math.min(latest, fault.atMessage * 2) };
+    }
     case 'cpu-pause':
       return fault.forMs <= 1 ? null : { ...fault, forMs: Math.max(1, Math.floor(fault.forMs / 2)) };
     case 'cpu-crash':
       // Back sooner, or (from staying down) back at all.
       return fault.restartAfterMs === undefined
-        ? { ...fault, restartAfterMs: cpuRestartAfterMsMaxDefault }
+        ? options.cpus?.restarts === false
+          ? null
+          : { ...fault, restartAfterMs: options.cpus?.restartAfterMsMax ?? cpuRestartAfterMsMaxDefault }
         : fault.restartAfterMs <= 1
           ? null
           : { ...fault, restartAfterMs: Math.max(1, Math.floor(fault.restartAfterMs / 2)) };

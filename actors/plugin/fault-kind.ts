@@ -37,7 +37,7 @@ export interface FaultField {
 /** A fault's own numbers, by field name. A field named `forMs` is how long it lasts: the harness ends it then. */
 export type FaultValues = Readonly<Record<string, number>>;
 
-/** What ends an injected fault (deflates, heals, resumes), awaited before the liveness phase. */
+/** What ends an injected fault (deflates, heals, resumes), awaited when the workload ends, before the invariants are checked. */
 export type FaultEnd = () => void | Promise<void>;
 
 /** The limits every kind has, beside its own. */
@@ -90,6 +90,9 @@ export function checkFaultLimits<TLimits extends FaultLimits>(kind: FaultKind<TL
   if (!Number.isInteger(complete.countMax)) throw new RangeError(`fault kind '${kind.name}': countMax must be whole, got ${complete.countMax}`);
   for (const [name, field] of Object.entries(kind.fields(complete))) {
     if (!(field.min <= field.max)) throw new RangeError(`fault kind '${kind.name}': field ${name} ranges from ${field.min} to ${field.max}`);
+    if (field.integer === true && !(Number.isInteger(field.min) && Number.isInteger(field.max))) {
+      throw new RangeError(`fault kind '${kind.name}': field ${name} is whole, and ranges from ${field.min} to ${field.max}`);
+    }
   }
   return complete;
 }

@@ -8,7 +8,7 @@
  *
  * @example
  * ```ts
- * kernel.core.mailFaults = { fateOf: (target) => (target === flaky.cell ? 'drop' : 'deliver') };
+ * kernel.core.mailFaults = { fateOf: (target) => (target === flaky.cell ? 'drop' : 'deliver'), hold: (ms, release) => clock.setTimer(ms, release) };
  * ```
  */
 import type { Cell } from './cell.js';
@@ -19,6 +19,11 @@ export type MailFate = 'deliver' | 'drop' | 'duplicate' | number;
 export interface MailFaults {
   /** The fate of `message` from actor `from` (0: from outside any actor) to `target`. */
   fateOf(target: Cell, message: unknown, from: number): MailFate;
+  /**
+   * Holds a delayed message back for `ms`, then calls `release`: on the simulation's own clock, the
+   * machine's true time, which no CPU's clock fault skews and no CPU's crash stops.
+   */
+  hold(ms: number, release: () => void): void;
 }
 
 /**
@@ -38,7 +43,7 @@ export function sendUnderFaults(faults: MailFaults, target: Cell, message: unkno
       // The copy of an ask is a tell: one answer per ask.
       return target.deliver(message, origin < 0 ? 0 : origin);
     default:
-      target.kernel.clock.setTimer(fate, () => target.deliver(message, origin));
+      faults.hold(fate, () => target.deliver(message, origin));
       return true;
   }
 }

@@ -40,9 +40,14 @@ export class SkewedClock implements SimulatedClock {
   /** Armed and not yet fired, in arming order. */
   private readonly timers = new Set<SkewedTimer>();
 
-  constructor(private readonly machine: SimulatedClock) {
-    this.originMs = machine.now();
-    this.machineOriginMs = this.originMs;
+  /** `startMs`: what it reads now (default: the machine's time), for a clock that goes on from another's reading. */
+  constructor(
+    private readonly machine: SimulatedClock,
+    startMs = machine.now(),
+  ) {
+    if (!Number.isFinite(startMs)) throw new RangeError(`a skewed clock starts at a finite time, got ${startMs}`);
+    this.originMs = startMs;
+    this.machineOriginMs = machine.now();
   }
 
   now(): number {

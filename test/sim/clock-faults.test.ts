@@ -19,8 +19,9 @@ const Napper = fromSetup<NapMsg>(() => {
   };
 }, 'Napper');
 
-/** On one CPU: how long 100 ms of the CPU's clock take in true time, and what the CPU's clock read. */
+/** On one CPU: how long 100 ms of the CPU's clock take in true time, and what the CPU's clock read; then the same once the workload is over. */
 let measured: { trueMs: number; cpuMs: number } | undefined;
+let measuredAfter: number | undefined;
 const nap = scenario({
   name: 'a nap on one cpu',
   setup: (kernel: Kernel) => kernel.spawn(Napper),
@@ -28,6 +29,14 @@ const nap = scenario({
     const fromMs = sim.now();
     const cpuMs = await napper.ask({ type: 'nap' });
     measured = { trueMs: sim.now() - fromMs, cpuMs };
+  },
+  invariants: {
+    'a nap after the workload': async (_kernel, sim, napper) => {
+      const fromMs = sim.now();
+      await napper.ask({ type: 'nap' });
+      measuredAfter = sim.now() - fromMs;
+      return true;
+    },
   },
   faults: { clocks: {} },
 });
@@ -49,6 +58,8 @@ describe("sim: clock faults (drift and jumps of one CPU's clock)", function () {
   it('skews the one CPU of a one-CPU kernel too, while the workload sleeps on true time', async () => {
     await runScenario(nap, { seed: 0, plan: [{ kind: 'clock-drift', cpu: 0, atMs: 0, forMs: 1_000, rate: 0.5 }] });
     expect(measured).to.deep.equal({ trueMs: 200, cpuMs: 100 });
+    // The drift was to last 1 s; it ended with the workload, at 200 ms.
+    expect(measuredAfter).to.equal(100);
     await runScenario(nap, { seed: 0, plan: [] });
     expect(measured).to.deep.equal({ trueMs: 100, cpuMs: 100 });
     await runScenario(nap, { seed: 0, plan: [{ kind: 'clock-jump', cpu: 0, atMs: 30, byMs: 50 }] });

@@ -62,7 +62,6 @@ describe('sim: machine coverage under faults', () => {
       'pending --irq.service-start--> inService',
       'inService --irq.drain-done--> idle',
     ]);
-    for (const coverage of [supervisors!, pressure!, lines!]) expect(coverage.covered.length + coverage.missed.length).to.equal(coverage.transitions.length);
   });
 
   it('needs the events of the runs', async () => {

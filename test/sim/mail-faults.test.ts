@@ -34,6 +34,38 @@ const twoTallies = scenario({
 
 const allDropped = { kind: 'mail', drop: 1, duplicate: 0, delay: 0, delayMsMax: 1 } as const;
 
+type RelayMsg = { readonly type: 'relay'; readonly n: number; readonly to: ActorRef<SinkMsg> };
+type SinkMsg = { readonly type: 'number'; readonly n: number } | Ask<{ readonly type: 'numbers' }, readonly number[]>;
+
+const Relay = fromSetup<RelayMsg>(() => ({ receive: (message) => void message.to.tell({ type: 'number', n: message.n }) }), 'Relay');
+const Sink = fromSetup<SinkMsg>(() => {
+  const numbers: number[] = [];
+  return { receive: (message, ctx) => (message.type === 'number' ? void numbers.push(message.n) : ctx.reply(message, [...numbers])) };
+}, 'Sink');
+
+/** The numbers the sink got in the last run, in the order it got them. */
+let received: readonly number[] = [];
+
+/** A relay forwards 20 numbers to a sink, one every 5 ms; the two may be cut apart. */
+const relayed = scenario({
+  name: 'relayed numbers',
+  setup: (kernel: Kernel) => ({ relay: kernel.spawn(Relay), sink: kernel.spawn(Sink) }),
+  async workload(_kernel, sim, { relay, sink }) {
+    for (let n = 0; n < 20; n++) {
+      relay.tell({ type: 'relay', n, to: sink });
+      await sim.sleep(5);
+    }
+    await sim.sleep(50);
+  },
+  invariants: {
+    'read what the sink got': async (_kernel, _sim, { sink }) => {
+      received = await sink.ask({ type: 'numbers' });
+      return true;
+    },
+  },
+  faults: { partitionable: (_kernel, { relay, sink }) => [relay, sink], clocks: {}, windowMs: 1_000 },
+});
+
 describe('sim: mail faults scoped to one mailbox, clogs, and a bound on held messages', function () {
   this.timeout(30_000);
 
@@ -61,6 +93,12 @@ describe('sim: mail faults scoped to one mailbox, clogs, and a bound on held mes
     const clogged = await runScenario(replicatedRegister(false), { seed: 0, plan: cut(true, 150) });
     expect(clogged.ok, describeResult(clogged)).to.equal(true);
     expect(describeResult(clogged)).to.include('clog at 0 ms for 150 ms');
+    // Held on the machine's true time, in the order they were sent, whatever the CPU's clock says.
+    const sides = [0.1, 0.9, ...new Array<number>(62).fill(0)];
+    for (const skew of [[], [{ kind: 'clock-drift', cpu: 0, atMs: 0, forMs: 1_000, rate: 0.5 }]] as PlannedFault[][]) {
+      await runScenario(relayed, { seed: 0, plan: [{ kind: 'partition', atMs: 0, forMs: 60, sides, asymmetric: false, clog: true }, ...skew] });
+      expect(received).to.deep.equal(Array.from({ length: 20 }, (_, n) => n));
+    }
     // Held past the workload's end, they have not reached it when the invariant is checked.
     const held = await runScenario(replicatedRegister(false), { seed: 0, plan: cut(true, 300) });
     expect(held.failures.map((failure) => failure.name)).to.deep.equal(['the replicas agree']);

@@ -55,6 +55,12 @@ export interface SimulatedCpuFaults {
   pause(cpu: number, forMs: number): void;
   /** Crashes CPU `cpu` (1..cpus-1), and boots it again if `options.restartAfterMs` says when. Throws RangeError for CPU 0 or a bad number. */
   crash(cpu: number, options?: CpuCrashOptions): void;
+  /**
+   * Ends the faults in force now: every pause, and every wait of a crashed CPU to boot again (it
+   * boots now). Resolves once those CPUs are up; a CPU crashed for good stays down. What a
+   * simulation calls when its faults stop.
+   */
+  recover(): Promise<void>;
 }
 
 /** The crash's cause when the caller gives none. */

@@ -80,6 +80,7 @@ export async function startSimulatedCpus(options: SimulatedCpusOptions, bootCpu:
       if (restartAfterMs !== undefined) checkFaultMs(restartAfterMs, 'restartAfterMs');
       machine.crash(cpu, String(why), restartAfterMs);
     },
+    recover: () => machine.recover(),
   };
   const host: CpuHost = {
     cpus,
@@ -204,6 +205,23 @@ class SimulatedMachine {
   /** Crashes CPU `cpu` (checked: not 0) once the machine is free, and boots it again `restartAfterMs` later if given. */
   crash(cpu: number, why: string, restartAfterMs: number | undefined): void {
     this.whenFree(() => this.crashNow(cpu, why, restartAfterMs));
+  }
+
+  /** Ends every pause now, and boots now each crashed CPU waiting to; resolves once they are up. */
+  async recover(): Promise<void> {
+    for (;;) {
+      for (let cpu = 1; cpu < this.cpus; cpu++) {
+        this.endPause(cpu);
+        if (this.states[cpu] === 'paused') this.resume(cpu);
+        const restart = this.restartTimers[cpu];
+        if (restart == null) continue;
+        this.shared.cancelTimer(restart);
+        this.whenFree(() => this.restartNow(cpu));
+      }
+      while (this.rebooting !== null) await this.rebooting;
+      // Crashes asked for meanwhile have been applied once the boots were over: end theirs too.
+      if (this.faultsDue.length === 0 && this.restartTimers.every((timer) => timer == null)) return;
+    }
   }
 
   /** Shuts the CPUs but 0 down, last first, once CPU 0's tree has stopped: pauses end, restarts are off. */
