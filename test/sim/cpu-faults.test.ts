@@ -68,6 +68,35 @@ describe('sim: faults of simulated CPUs (pauses and crashes)', function () {
     expect(result.failures.map((failure) => `${failure.kind} ${failure.name}`)).to.deep.equal(['error every add counts', 'liveness the counter answers']);
   });
 
+  it('ends the CPU faults with the workload: a pause or a restart still to come is over before the invariants', async () => {
+    let states: readonly string[] = [];
+    const watched = scenario({
+      ...counterOnCpu2(),
+      invariants: {
+        'every cpu is up': (kernel: Kernel) => {
+          states = kernel.cpuStates();
+          return true;
+        },
+      },
+    });
+    for (const plan of [
+      [{ kind: 'cpu-pause', cpu: 1, atMs: 10, forMs: 10_000 }],
+      [{ kind: 'cpu-crash', cpu: 1, atMs: 10, restartAfterMs: 10_000 }],
+    ] as PlannedFault[][]) {
+      const result = await runScenario(watched, { seed: 0, plan });
+      expect(result.ok, describeResult(result)).to.equal(true);
+      expect(states).to.deep.equal(['up', 'up', 'up']);
+      expect(result.simulatedMs).to.be.below(10_000);
+    }
+  });
+
+  it('refuses CPU faults on a kernel of one CPU, before the run', async () => {
+    const one = scenario({ ...counterOnCpu2(), boot: {}, faults: { cpus: {} } });
+    const result = await runScenario(one, { seed: 0 });
+    expect(result.failures.map((failure) => `${failure.kind} ${failure.name}`)).to.deep.equal(['error plan']);
+    expect(result.failures[0]!.detail).to.match(/cpus faults need a kernel of several CPUs/);
+  });
+
   it('draws CPU faults on CPUs 1 and up only, and replays a run with them from its seed', async () => {
     fc.assert(
       fc.property(faultPlans(fc, counterOnCpu2()), (plan) => {

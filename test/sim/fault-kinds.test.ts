@@ -132,6 +132,22 @@ describe('sim: fault kinds that subsystems register', function () {
     );
   });
 
+  it('reports a kind that throws as it injects, and runs on', async () => {
+    const broken = defineFaultKind({
+      ...gateShut,
+      name: 'gate-jam',
+      inject: () => {
+        throw new Error('the gate is welded shut');
+      },
+    });
+    const jammed = defineSubsystem<Gate>({ name: 'gate', module: import.meta.url, faultKinds: [broken], start: () => ({ handle: () => new Gate() }) });
+    const traffic = scenario({ ...gatedTraffic({ 'gate-jam': {} }), boot: { subsystems: [...defaultSubsystems, jammed] } });
+    const result = await runScenario(traffic, { seed: 0, plan: [{ kind: 'subsystem', name: 'gate-jam', atMs: 20, values: { forMs: 10, side: 0 } }] });
+    expect(result.failures.map((failure) => `${failure.kind} ${failure.name}: ${failure.detail}`)).to.deep.equal([
+      'error fault gate-jam: Error: the gate is welded shut',
+    ]);
+  });
+
   it('names the kinds there are when a scenario asks for one no subsystem registers, and refuses bad limits', async () => {
     const unknown = await runScenario(gatedTraffic({ 'gate-jam': {} }), { seed: 0 });
     expect(unknown.failures[0]!.detail).to.match(/no booted subsystem registers the fault kind 'gate-jam'; the kinds are gate-shut/);
@@ -140,5 +156,22 @@ describe('sim: fault kinds that subsystems register', function () {
     const badValue = await runScenario(gatedTraffic({ 'gate-shut': { countMax: 1.5 } }), { seed: 0 });
     expect(badValue.failures[0]!.detail).to.match(/countMax must be whole/);
     expect(() => defineFaultKind({ ...gateShut, name: 'Gate Shut' })).to.throw(TypeError, /lower case/);
+    const fractional = await runScenario(gatedTraffic({ 'gate-shut': { forMsMax: 2.5 } }), { seed: 0 });
+    expect(fractional.failures[0]!.detail).to.match(/field forMs is whole, and ranges from 1 to 2.5/);
+  });
+
+  it('refuses fault options nothing could be drawn from, before the run, naming the option', async () => {
+    const withFaults = (faults: object) => scenario({ ...gatedTraffic({}), faults: faults as never });
+    const cases: [object, RegExp][] = [
+      [{ clocks: { driftMax: 0.95 } }, /clocks.driftMax must be within \[0, 0.9\]/],
+      [{ messagesTo: () => [], delayMsMax: 0 }, /delayMsMax must be a whole number ≥ 1, got 0/],
+      [{ killable: () => [], killsMax: 1.5 }, /killsMax must be a whole number ≥ 0, got 1.5/],
+      [{ messagesTo: () => [], dropShareMax: 2 }, /dropShareMax must be a share in \[0, 1\], got 2/],
+    ];
+    for (const [faults, message] of cases) {
+      const result = await runScenario(withFaults(faults), { seed: 0 });
+      expect(result.failures.map((failure) => failure.name)).to.deep.equal(['plan']);
+      expect(result.failures[0]!.detail).to.match(message);
+    }
   });
 });
