@@ -2,7 +2,8 @@
 /**
  * The `osprey` command. `osprey sim <scenario>` runs a scenario module (its default export, made with
  * `scenario()` from osprey/sim) on simulated kernels, seed after seed, and prints the line that
- * reproduces the first failure.
+ * reproduces the first failure. `osprey machines [module]` draws the kernel's xstate machines and a
+ * module's (machines-command.ts).
  *
  * @example
  * ```sh
@@ -23,6 +24,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { checkDeterminism, describeResult, isTape, runCampaign, runScenario, type Scenario, sequenceChart, shrinkFaults, shrinkTape } from '../sim/index.js';
 import { serializeTrace, TraceRecorder } from '../inspector/index.js';
+import { addMachinesCommand } from './machines-command.js';
 
 const program = new Command('osprey').description('an actor microkernel for Node.js: tools').showHelpAfterError();
 
@@ -70,6 +72,8 @@ interface SimOptions {
   readonly trace?: string;
   readonly export?: string;
 }
+
+addMachinesCommand(program);
 
 await program.parseAsync();
 

@@ -1,6 +1,8 @@
 /**
- * The inspector (`osprey/inspector`): ways to look at a run of the kernel. Today, a Chrome trace of
- * its events, which https://ui.perfetto.dev opens (`osprey sim <module> --seed S --trace F` writes one).
+ * The inspector (`osprey/inspector`): ways to look at the kernel. A Chrome trace of a run's events,
+ * which https://ui.perfetto.dev opens (`osprey sim <module> --seed S --trace F` writes one), and any
+ * xstate machine (the kernel's own among them) as a Mermaid or Graphviz diagram, or JSON, with the
+ * states a live actor is in lit (`osprey machines` writes them).
  */
 export {
   serializeTrace,
@@ -11,3 +13,6 @@ export {
   type TraceEvent,
   type TraceRecorderOptions,
 } from './trace-events.js';
+export { activeClusterFill, activeFill, toDot, toMermaid } from './machine-diagrams.js';
+export { activePaths, machineGraph, type GraphState, type GraphTransition, type MachineGraph } from './machine-graph.js';
+export { isStateMachine, kernelMachines } from './kernel-machines.js';

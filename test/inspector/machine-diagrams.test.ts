@@ -1,0 +1,76 @@
+import { expect } from 'chai';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { kernelMachines, machineGraph, toDot, toMermaid } from '../../inspector/index.js';
+import { supervisorMachine } from '../../supervisors/machine.js';
+import { mermaidErrors } from '../helpers/mermaid-check.js';
+import { player } from './fixtures/machines.js';
+
+/** Graphviz's verdict on `dot` text: null when `dot` parses and draws it, else what it said. */
+function dotError(text: string): string | null {
+  const result = spawnSync('dot', ['-Tsvg'], { input: text, encoding: 'utf8' });
+  if (result.error !== undefined) throw new Error(`Graphviz's dot is needed (Debian: apt-get install graphviz): ${result.error.message}`);
+  return result.status === 0 ? null : result.stderr;
+}
+
+const osprey = fileURLToPath(new URL('../../bin/osprey.js', import.meta.url));
+const fixture = fileURLToPath(new URL('./fixtures/machines.js', import.meta.url));
+
+function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [osprey, ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? 1), stdout, stderr });
+    });
+  });
+}
+
+describe('inspector: machines as Mermaid, Graphviz and JSON', function () {
+  this.timeout(60_000);
+
+  it("takes a machine's states and transitions from its state nodes, eventless and delayed ones included, and lights the active states", () => {
+    const graph = machineGraph(supervisorMachine(), { restarting: 'backingOff' });
+    expect(graph.machine).to.equal('supervisor');
+    expect(graph.initial).to.equal('running');
+    expect(graph.states.map((state) => state.id)).to.include.members(['running', 'restarting', 'restarting.backingOff', 'failed']);
+    expect(graph.states.filter((state) => state.active).map((state) => state.id)).to.deep.equal(['restarting', 'restarting.backingOff']);
+    expect(graph.transitions).to.deep.include({ source: 'restarting.deciding', target: 'restarting.backingOff', event: 'always', guard: 'hasBackoffDelay' });
+    expect(graph.transitions).to.deep.include({ source: 'restarting.backingOff', target: 'restarting.working', event: 'after backoffDelay', guard: '' });
+    expect(graph.states.find((state) => state.id === 'restarting')!.initial).to.equal('restarting.deciding');
+  });
+
+  it('draws every kernel machine, and a machine with parallel regions and awkward names, as Mermaid and DOT that parse', async () => {
+    const graphs = [...kernelMachines().map((machine) => machineGraph(machine)), machineGraph(player, { playing: { 'power: mode': 'saving', sound: 'on' } })];
+    expect(graphs.map((graph) => graph.machine)).to.deep.equal(['supervisor', 'schedCpu', 'irqLine', 'vmPressure', 'player']);
+    for (const graph of graphs) expect(dotError(toDot(graph)), graph.machine).to.equal(null);
+    expect(await mermaidErrors(graphs.map(toMermaid))).to.deep.equal(graphs.map(() => null));
+    // The active states are lit in both.
+    const mermaid = toMermaid(graphs.at(-1)!);
+    expect(mermaid).to.match(/^ {2}class [s0-9,]+ active$/m);
+    expect(mermaid).to.include('state "power mode" as');
+    expect(toDot(graphs.at(-1)!)).to.include('label="saving", style="rounded,filled"');
+  });
+
+  it('is checked by parsers that refuse what is not a diagram', async () => {
+    expect(dotError('digraph { a -> }')).to.not.equal(null);
+    const [error] = await mermaidErrors(['stateDiagram-v2\n  [*] -->\n  a -> b:: go\n']);
+    expect(error).to.match(/Parse error/);
+  });
+
+  it("osprey machines writes the kernel's machines and a module's, in each format", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'osprey-machines-'));
+    const written = await run('machines', fixture, '--format', 'json', '--out', out);
+    expect(written.code, written.stderr).to.equal(0);
+    expect(readdirSync(out).sort()).to.deep.equal(['irqLine.json', 'player.json', 'schedCpu.json', 'supervisor.json', 'vmPressure.json']);
+    expect(JSON.parse(readFileSync(join(out, 'player.json'), 'utf8')).initial).to.equal('stopped');
+    const printed = await run('machines', '--format', 'dot');
+    expect(printed.stdout).to.include('// supervisor\ndigraph "supervisor" {');
+    const bad = await run('machines', fixture, '--format', 'svg');
+    expect(bad.code).to.not.equal(0);
+    expect(bad.stderr).to.include('Allowed choices are mermaid, dot, json');
+    const none = await run('machines', osprey.replace('osprey.js', 'demo-actors.js'));
+    expect(none.stderr).to.include('exports no xstate machine');
+  });
+});
