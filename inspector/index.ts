@@ -18,3 +18,4 @@ export { activeClusterFill, activeFill, toDot, toMermaid } from './machine-diagr
 export { activePaths, machineGraph, type GraphState, type GraphTransition, type MachineGraph } from './machine-graph.js';
 export { isStateMachine, kernelMachines } from './kernel-machines.js';
 export { treeToDot, treeToMermaid } from './supervision-tree.js';
+export { startTrace, type LiveTrace, type TracedKernel } from './live-trace.js';

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KernelEvent, KernelEventBody } from '../../actors/runtime/events.js';
 import { makePid } from '../../ground/pid.js';
-import { type ChromeTrace, serializeTrace, type TraceEvent, TraceRecorder, turnWidthUs } from '../../inspector/index.js';
+import { type ActorRef, fromSetup, Kernel } from '../../boot/index.js';
+import { type ChromeTrace, serializeTrace, startTrace, type TraceEvent, TraceRecorder, turnWidthUs } from '../../inspector/index.js';
 import { runScenario, type Scenario } from '../../sim/index.js';
 import { counterOnCpus } from '../sim/fixtures/cpu-counter.js';
 import { volatileTally } from '../sim/fixtures/examples.js';
@@ -308,5 +309,33 @@ describe('inspector: osprey sim --trace', function () {
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
+  });
+});
+
+type BallMsg = { readonly type: 'ball'; readonly left: number; readonly to: ActorRef<BallMsg> };
+
+describe('inspector: the trace of a live kernel', () => {
+  it('records a real kernel from start to stop, and nothing after', async () => {
+    const kernel = await Kernel.boot();
+    const Player = fromSetup<BallMsg>(
+      () => ({ receive: (message, ctx) => void (message.left > 0 && message.to.tell({ type: 'ball', left: message.left - 1, to: ctx.self })) }),
+      'Player',
+    );
+    const a = kernel.spawn(Player, { name: 'a' });
+    const b = kernel.spawn(Player, { name: 'b' });
+    const trace = startTrace(kernel);
+    a.tell({ type: 'ball', left: 20, to: b });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const recorded = trace.recordedEvents;
+    const chrome = trace.stop();
+    expect(recorded).to.be.above(40);
+    expect(traceProblems(chrome)).to.deep.equal([]);
+    expect(chrome.traceEvents.filter((event) => event.ph === 's')).to.have.length(21);
+    // Stopped, it records nothing more, and gives the same trace again.
+    a.tell({ type: 'ball', left: 5, to: b });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(trace.recordedEvents).to.equal(recorded);
+    expect(serializeTrace(trace.stop())).to.equal(serializeTrace(chrome));
+    await kernel.shutdown();
   });
 });
