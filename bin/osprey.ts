@@ -3,7 +3,8 @@
  * The `osprey` command. `osprey sim <scenario>` runs a scenario module (its default export, made with
  * `scenario()` from osprey/sim) on simulated kernels, seed after seed, and prints the line that
  * reproduces the first failure. `osprey machines [module]` draws the kernel's xstate machines and a
- * module's (machines-command.ts).
+ * module's (machines-command.ts); `osprey inspect` serves the live inspector of a small system
+ * (inspect-command.ts).
  *
  * @example
  * ```sh
@@ -24,6 +25,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { checkDeterminism, describeResult, isTape, runCampaign, runScenario, type Scenario, sequenceChart, shrinkFaults, shrinkTape } from '../sim/index.js';
 import { serializeTrace, TraceRecorder } from '../inspector/index.js';
+import { addInspectCommand } from './inspect-command.js';
 import { addMachinesCommand } from './machines-command.js';
 
 const program = new Command('osprey').description('an actor microkernel for Node.js: tools').showHelpAfterError();
@@ -74,6 +76,7 @@ interface SimOptions {
 }
 
 addMachinesCommand(program);
+addInspectCommand(program);
 
 await program.parseAsync();
 

@@ -1,0 +1,169 @@
+/**
+ * The live inspector: an HTTP and WebSocket server, on loopback by default, that serves the
+ * inspector's page (page.ts) and pushes to it what the kernel does. A request must carry the
+ * token of the address `inspect` returns; one without it is refused (403), the page and the
+ * socket alike. While someone is connected, every CPU's status is sampled every `sampleMs` (on the
+ * kernel's clock: a simulated kernel's moves as the program drives it) and dead letters and
+ * failures are relayed as they happen; with nobody connected, it takes nothing from the kernel.
+ *
+ * @example
+ * ```ts
+ * import { inspect } from 'osprey/inspector';
+ * const inspector = await inspect(kernel, { port: 7777 });
+ * console.log(`inspector: ${inspector.url}`);   // http://127.0.0.1:7777/?token=…
+ * // …
+ * await inspector.close();
+ * ```
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { WebSocket } from 'ws';
+import type { DeadLetter } from '../../actors/runtime/events.js';
+import type { ChildFailure } from '../../actors/runtime/kernel-core.js';
+import type { KernelStatus } from '../../actors/runtime/status.js';
+import type { Clock, TimerHandle } from '../../drivers/clock/clock.js';
+import { describeError } from '../../ground/errors.js';
+import { inspectorPage } from './page.js';
+
+/** What the inspector needs of a kernel (a `Kernel` has it all). */
+export interface InspectedKernel {
+  readonly clock: Clock;
+  cpuStatuses(): Promise<KernelStatus[]>;
+  readonly deadLetters: { subscribe(observer: (letter: DeadLetter) => void): { unsubscribe(): void } };
+  readonly failures: { subscribe(observer: (failure: ChildFailure) => void): { unsubscribe(): void } };
+}
+
+export interface InspectOptions {
+  /** The port to listen on (default 0: any free one; `url` says which). */
+  readonly port?: number;
+  /** The address to listen on (default 127.0.0.1: this machine only). */
+  readonly host?: string;
+  /** The access token (default: 128 random bits); every request must carry it. */
+  readonly token?: string;
+  /** How often the statuses are sampled while someone watches, in ms (default 500). */
+  readonly sampleMs?: number;
+}
+
+export interface InspectorServer {
+  /** The page's address, with the token: open it in a browser. */
+  readonly url: string;
+  readonly port: number;
+  readonly token: string;
+  /** Pages connected now. */
+  readonly clients: number;
+  /** Stops serving: the pages are disconnected and the kernel is no longer watched. */
+  close(): Promise<void>;
+}
+
+export const inspectorSampleMsDefault = 500;
+/** The shortest sampling period: each sample walks every actor of every CPU. */
+export const inspectorSampleMsMin = 50;
+
+/** Serves the inspector of `kernel`; resolves once it listens. */
+export async function inspect(kernel: InspectedKernel, options: InspectOptions = {}): Promise<InspectorServer> {
+  const sampleMs = options.sampleMs ?? inspectorSampleMsDefault;
+  if (!(Number.isFinite(sampleMs) && sampleMs >= inspectorSampleMsMin))
+    throw new RangeError(`sampleMs must be at least ${inspectorSampleMsMin} ms, got ${sampleMs}`);
+  const token = options.token ?? globalThis.crypto.randomUUID().replaceAll('-', '');
+  if (token.length < 16) throw new RangeError('an inspector token has at least 16 characters');
+  const host = options.host ?? '127.0.0.1';
+  // ws loads here, when an inspector starts, not with osprey: importing the runtime loads no package.
+  const { WebSocketServer } = await import('ws');
+  const sockets = new WebSocketServer({ noServer: true });
+  const watch = new Watch(kernel, sampleMs, (message) => {
+    const text = JSON.stringify(message);
+    for (const client of sockets.clients) if (client.readyState === client.OPEN) client.send(text);
+  });
+  const allowed = (request: IncomingMessage): URL | null => {
+    const url = new URL(request.url ?? '/', 'http://inspector');
+    return url.searchParams.get('token') === token ? url : null;
+  };
+  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    const url = allowed(request);
+    if (url === null) return void response.writeHead(403, { 'content-type': 'text/plain' }).end('the inspector needs its token: open the address it printed\n');
+    if (request.method !== 'GET' || url.pathname !== '/') return void response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(inspectorPage);
+  });
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = allowed(request);
+    if (url === null || url.pathname !== '/ws') {
+      socket.end(`HTTP/1.1 ${url === null ? '403 Forbidden' : '404 Not Found'}\r\nconnection: close\r\n\r\n`);
+      return;
+    }
+    sockets.handleUpgrade(request, socket, head, (client: WebSocket) => {
+      sockets.emit('connection', client);
+      watch.joined();
+      client.on('close', () => watch.left(sockets.clients.size));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/?token=${token}`,
+    port,
+    token,
+    get clients() {
+      return sockets.clients.size;
+    },
+    async close() {
+      watch.stop();
+      for (const client of sockets.clients) client.terminate();
+      await new Promise<void>((resolve) => sockets.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** What watches the kernel while pages are connected: a status sample every `sampleMs`, and the dead letters and failures as they come. */
+class Watch {
+  private timer: TimerHandle | null = null;
+  private subscriptions: { unsubscribe(): void }[] = [];
+  private watching = false;
+
+  constructor(
+    private readonly kernel: InspectedKernel,
+    private readonly sampleMs: number,
+    private readonly send: (message: object) => void,
+  ) {}
+
+  joined(): void {
+    if (this.watching) return void this.sample();
+    this.watching = true;
+    this.subscriptions = [
+      this.kernel.deadLetters.subscribe((letter) => this.send({ type: 'dead-letter', text: `${letter.messageType} to ${letter.target}: ${letter.reason}` })),
+      this.kernel.failures.subscribe((failure) =>
+        this.send({ type: 'failure', text: `${failure.actor} on cpu ${failure.cpu}: ${describeError(failure.error)}` }),
+      ),
+    ];
+    this.sample();
+  }
+
+  left(clients: number): void {
+    if (clients === 0) this.stop();
+  }
+
+  stop(): void {
+    this.watching = false;
+    if (this.timer !== null) this.kernel.clock.cancelTimer(this.timer);
+    this.timer = null;
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    this.subscriptions = [];
+  }
+
+  private sample(): void {
+    if (this.timer !== null) this.kernel.clock.cancelTimer(this.timer);
+    this.timer = null;
+    this.kernel
+      .cpuStatuses()
+      .then(
+        (cpus) => this.watching && this.send({ type: 'status', cpus }),
+        (error: unknown) => this.watching && this.send({ type: 'failure', text: `status: ${describeError(error)}` }),
+      )
+      .finally(() => {
+        if (this.watching && this.timer === null) this.timer = this.kernel.clock.setTimer(this.sampleMs, () => this.sample());
+      });
+  }
+}

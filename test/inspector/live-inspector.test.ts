@@ -1,0 +1,85 @@
+import { expect } from 'chai';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import WebSocket from 'ws';
+import { fromMachine, fromSetup, Kernel } from '../../boot/index.js';
+import { inspect } from '../../inspector/index.js';
+import { supervisor, type SupervisorMsg } from '../../supervisors/index.js';
+import { lightMachine } from '../sim/fixtures/examples.js';
+
+/** Debian's chromium, which .ci/run installs; another with CHROMIUM_PATH. */
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Whether a WebSocket to `url` is let in (true) or refused with the HTTP status it got. */
+function tryWebSocket(url: string): Promise<true | number> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url);
+    socket.once('open', () => {
+      socket.close();
+      resolve(true);
+    });
+    socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+    socket.once('error', () => resolve(0));
+  });
+}
+
+describe('inspector: the live page, in a real browser', function () {
+  this.timeout(60_000);
+
+  it("shows the trees, sorts actors by mailbox depth, follows a machine actor's state, and refuses requests without the token", async () => {
+    if (!existsSync(chromiumPath)) throw new Error(`a browser is needed at ${chromiumPath} (Debian: apt-get install chromium; or set CHROMIUM_PATH)`);
+    const kernel = await Kernel.boot();
+    kernel.spawn<SupervisorMsg>(supervisor({ children: [{ id: 'light', start: fromMachine(lightMachine), options: { name: 'light' } }] }), {
+      name: 'crossing',
+    });
+    // An actor stuck on its first message: the rest wait in its mailbox.
+    let release = () => {};
+    const stuck = new Promise<void>((resolve) => (release = resolve));
+    const backlogged = kernel.spawn(
+      fromSetup<{ readonly type: 'job' }>(() => ({ receive: () => stuck }), 'Backlogged'),
+      { name: 'backlogged' },
+    );
+    for (let i = 0; i < 30; i++) backlogged.tell({ type: 'job' });
+    const inspector = await inspect(kernel, { sampleMs: 100 });
+    const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+    try {
+      const bare = inspector.url.replace(/\?token=.*$/, '');
+      expect((await fetch(bare)).status).to.equal(403);
+      expect((await fetch(`${bare}?token=${'0'.repeat(32)}`)).status).to.equal(403);
+      expect(await tryWebSocket(`${bare.replace('http', 'ws')}ws`)).to.equal(403);
+      expect(inspector.clients).to.equal(0);
+
+      const page = await browser.newPage();
+      await page.goto(inspector.url);
+      await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
+      await page.locator('li[data-name="light"]').waitFor();
+      expect(inspector.clients).to.equal(1);
+      expect(await page.locator('li[data-name="light"] [data-testid="state"]').first().textContent()).to.equal('green');
+      expect(await page.getByTestId('summary').textContent()).to.match(/real kernel, seed \d+, 1 cpu\(s\), \d+ actors/);
+
+      // Sorted by mailbox depth, deepest first: the stuck actor leads with the 29 jobs it has not taken.
+      await page.getByTestId('sort-mailbox').click();
+      await page.getByTestId('sort-mailbox').click();
+      const first = page.getByTestId('actor-row').first();
+      expect(await first.getAttribute('data-name')).to.equal('backlogged');
+      expect(Number(await first.getByTestId('mailbox').textContent())).to.equal(29);
+
+      // A message moves the light on, and the page follows.
+      kernel.lookup<{ readonly type: 'timer' }>('light')!.tell({ type: 'timer' });
+      await page.locator('li[data-name="light"] [data-testid="state"]').filter({ hasText: 'yellow' }).waitFor();
+
+      const screenshot = join(process.env.OSPREY_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'osprey-inspector-')), 'inspector.png');
+      await page.screenshot({ path: screenshot, fullPage: true });
+      expect(statSync(screenshot).size).to.be.above(1_000);
+      await page.close();
+    } finally {
+      await browser.close();
+      await inspector.close();
+      release();
+      await kernel.shutdown();
+    }
+    expect(inspector.clients).to.equal(0);
+  });
+});
