@@ -7,7 +7,7 @@ import { createRealRandom } from '../drivers/random/real.js';
 import { createSeededRandom } from '../drivers/random/seeded.js';
 import { describeError, UsageError } from '../ground/errors.js';
 import type { Message } from '../ground/message.js';
-import type { Pid } from '../ground/pid.js';
+import { type Pid, pidCpu } from '../ground/pid.js';
 import type { SchedControl } from '../protocols/sched.js';
 import { validatePlainData } from '../protocols/schema.js';
 import type { SimulatedCpuFaults } from '../actors/cpu/hosts/cpu-faults.js';
@@ -20,7 +20,8 @@ import type { DeadLetter, DroppedReports, KernelEvent } from '../actors/runtime/
 import type { ChildFailure, KernelCore } from '../actors/runtime/kernel-core.js';
 import type { ActorRef } from '../actors/runtime/ref.js';
 import type { SpawnOptions, SpawnOptionsFor } from '../actors/runtime/spawn-options.js';
-import type { KernelStatus } from '../actors/runtime/status.js';
+import type { ActorStateValue, KernelStatus } from '../actors/runtime/status.js';
+import type { AnyStateMachine } from 'xstate';
 import type { ExitReason } from '../actors/runtime/signals.js';
 import { scheduling } from '../actors/scheduler/subsystem.js';
 import type { BootOptions } from './boot-options.js';
@@ -406,6 +407,28 @@ export class Kernel implements KernelHandle {
   /** The ref of a live actor by pid. */
   refOf<M extends Message = never>(pid: Pid): ActorRef<M> | undefined {
     return this.core.refOf<M>(pid);
+  }
+
+  /**
+   * The xstate machine that machine actor `pid` runs, and the state it is in now: what a diagram of
+   * the live actor draws (osprey/inspector's `machineGraph(machine, state)`). Undefined when `pid`
+   * is no machine actor, or lives on a worker CPU (a machine does not cross threads; a simulated
+   * machine's CPUs are all here).
+   *
+   * @example
+   * ```ts
+   * const light = kernel.spawn(fromMachine(lightMachine));
+   * kernel.machineOf(light.pid); // { machine: lightMachine, state: 'green' }
+   * ```
+   */
+  machineOf(pid: Pid): { readonly machine: AnyStateMachine; readonly state: ActorStateValue | undefined } | undefined {
+    const core = this.threadKernels().find((kernel) => kernel.core.cpu === pidCpu(pid))?.core;
+    const instance = core?.cellOf(pid)?.instance as
+      | { describeMachine?: () => AnyStateMachine; describeState?: () => ActorStateValue | undefined }
+      | null
+      | undefined;
+    if (typeof instance?.describeMachine !== 'function') return undefined;
+    return { machine: instance.describeMachine(), state: instance.describeState?.() };
   }
 
   /** Stops an actor (and its subtree) with reason `shutdown`; resolves when it is gone. */

@@ -58,6 +58,14 @@ export function nextGeneration(generation: number): number {
   return generation + 1 < generationSpace ? generation + 1 : 1;
 }
 
+/** The pid `formatPid` printed as `text`, or undefined when `text` is not one. */
+export function parsePid(text: string): Pid | undefined {
+  const match = /^<(\d+)\.(\d+)\.(\d+)>$/.exec(text);
+  if (match === null) return undefined;
+  const [cpu, slot, generation] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  return cpu < cpuSpace && slot < slotSpace && generation >= 1 && generation < generationSpace ? makePid(cpu, slot, generation) : undefined;
+}
+
 /** `<cpu.slot.generation>`, the way Erlang prints pids. */
 export function formatPid(pid: Pid): string {
   return `<${pidCpu(pid)}.${pidSlot(pid)}.${pidGeneration(pid)}>`;

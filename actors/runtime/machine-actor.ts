@@ -113,6 +113,11 @@ class MachineActor<TMachine extends AnyStateMachine> implements SystemActorInsta
     return (this.runner?.snapshot as { value?: ActorStateValue } | undefined)?.value;
   }
 
+  /** The machine it runs (for diagrams of a live actor, see `Kernel.machineOf`). */
+  describeMachine(): AnyStateMachine {
+    return this.machine;
+  }
+
   private replied(cell: Cell, value: unknown): void {
     if (this.asking === null) {
       cell.kernel.deadLetter(value, cell.pid, cell, 'no-asker');

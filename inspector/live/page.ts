@@ -2,7 +2,8 @@
  * The inspector's page: one HTML document with its script inline (nothing else to fetch), which
  * connects to the inspector's WebSocket with the token of its own address and draws what comes:
  * the supervision tree of every CPU, a table of actors that sorts by any column (mailbox depth,
- * messages, restarts: Erlang Observer's Processes tab), and the dead letters and failures as they
+ * messages, restarts: Erlang Observer's Processes tab), the statechart of a machine actor chosen in
+ * the table with the states it is in lit as it moves, and the dead letters and failures as they
  * happen. Elements the tests look for carry `data-testid`.
  */
 export const inspectorPage = `<!doctype html>
@@ -22,6 +23,11 @@ export const inspectorPage = `<!doctype html>
   td.num { text-align: right; font-variant-numeric: tabular-nums; }
   #connection.down { color: #b00; }
   ol#events { font-family: ui-monospace, monospace; font-size: 12px; max-height: 20em; overflow: auto; }
+  .chart .box { border: 1px solid #999; border-radius: 8px; padding: 4px 8px; margin: 4px; display: inline-block; vertical-align: top; background: #fff; }
+  .chart .box.active { background: #ffd27f; border-color: #b36b00; border-width: 2px; }
+  .chart .box .key { font-weight: 600; } .chart .box.final .key::after { content: ' ◉'; }
+  .chart .edges { font-size: 12px; color: #555; margin: 2px 0 0 0; padding: 0; list-style: none; }
+  td button { font-size: 11px; margin-left: 6px; }
 </style>
 </head>
 <body>
@@ -37,12 +43,16 @@ export const inspectorPage = `<!doctype html>
   </tr></thead>
   <tbody id="actors"></tbody>
 </table>
+<h2>Statechart <span id="machine-name" data-testid="machine-name"></span></h2>
+<div class="chart" id="machine" data-testid="machine">Choose a machine actor in the table.</div>
 <h2>Dead letters and failures</h2>
 <ol id="events" data-testid="events"></ol>
 <script>
 (() => {
   const token = new URLSearchParams(location.search).get('token') ?? '';
-  const state = { statuses: [], sortKey: 'mailbox', descending: true };
+  const state = { statuses: [], sortKey: 'mailbox', descending: true, machinePid: null, machine: null };
+  const activePaths = (value, prefix = []) => typeof value === 'string' ? [[...prefix, value]] : value && typeof value === 'object'
+    ? Object.entries(value).flatMap(([key, child]) => [[...prefix, key], ...activePaths(child, [...prefix, key])]) : [];
   const text = (value) => (value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value));
   const element = (tag, attributes = {}, children = []) => {
     const node = document.createElement(tag);
@@ -75,12 +85,43 @@ export const inspectorPage = `<!doctype html>
     document.getElementById('trees').replaceChildren(...statuses.map((status, cpu) => element('div', { 'data-testid': 'cpu-' + cpu }, [element('b', {}, ['cpu ' + cpu]), element('ul', { class: 'tree' }, [treeOf(status.tree)])])));
     document.getElementById('actors').replaceChildren(...rows().map((row) => element('tr', { 'data-testid': 'actor-row', 'data-name': row.name ?? '' }, [
       element('td', {}, [row.name ?? '']), element('td', {}, [row.label]), element('td', {}, [row.pid]), element('td', { class: 'num' }, [String(row.cpu)]),
-      element('td', {}, [row.state]), element('td', { class: 'num', 'data-testid': 'mailbox' }, [String(row.mailbox)]), element('td', { class: 'num' }, [String(row.restarts)]),
+      element('td', {}, [row.state, ...(row.state !== '' ? [statechartButton(row.pid)] : [])]),
+      element('td', { class: 'num', 'data-testid': 'mailbox' }, [String(row.mailbox)]), element('td', { class: 'num' }, [String(row.restarts)]),
     ])));
+    renderMachine();
     for (const header of document.querySelectorAll('th')) {
       header.classList.toggle('sorted', header.dataset.key === state.sortKey);
       header.classList.toggle('up', header.dataset.key === state.sortKey && !state.descending);
     }
+  };
+  const statechartButton = (pid) => {
+    const button = element('button', { 'data-testid': 'show-machine' }, ['statechart']);
+    button.addEventListener('click', () => {
+      state.machinePid = pid;
+      socket.send(JSON.stringify({ type: 'machine', pid }));
+    });
+    return button;
+  };
+  /** The chosen machine actor's statechart, lit from its state in the latest sample. */
+  const renderMachine = () => {
+    const panel = document.getElementById('machine');
+    if (state.machine === null) return;
+    let value;
+    const find = (actor) => { if (actor.pid === state.machinePid) value = actor.state; actor.children.forEach(find); };
+    state.statuses.forEach((status) => find(status.tree));
+    const active = new Set(activePaths(value).map((path) => path.join('.')));
+    const graph = state.machine;
+    const box = (node) => {
+      const edges = graph.transitions.filter((edge) => edge.source === node.id && edge.target !== '');
+      const keyOf = (id) => graph.states.find((candidate) => candidate.id === id)?.key ?? id;
+      return element('div', { class: 'box' + (active.has(node.id) ? ' active' : '') + (node.type === 'final' ? ' final' : ''), 'data-testid': 'machine-state', 'data-state': node.id, 'data-active': String(active.has(node.id)) }, [
+        element('div', { class: 'key' }, [node.key]),
+        element('ul', { class: 'edges' }, edges.map((edge) => element('li', {}, [edge.event + (edge.guard ? ' [' + edge.guard + ']' : '') + ' → ' + keyOf(edge.target)]))),
+        ...graph.states.filter((child) => child.parent === node.id).map(box),
+      ]);
+    };
+    document.getElementById('machine-name').textContent = graph.machine + ' ' + state.machinePid;
+    panel.replaceChildren(...graph.states.filter((node) => node.parent === '').map(box));
   };
   for (const header of document.querySelectorAll('th')) {
     header.addEventListener('click', () => {
@@ -98,6 +139,15 @@ export const inspectorPage = `<!doctype html>
     if (message.type === 'status') {
       state.statuses = message.cpus;
       render();
+    } else if (message.type === 'machine') {
+      if (message.pid !== state.machinePid) return;
+      if (message.error !== undefined) {
+        state.machine = null;
+        document.getElementById('machine').textContent = message.error;
+      } else {
+        state.machine = message.graph;
+        renderMachine();
+      }
     } else if (message.type === 'dead-letter' || message.type === 'failure') {
       const events = document.getElementById('events');
       events.prepend(element('li', { 'data-testid': message.type }, [message.type + ': ' + message.text]));

@@ -22,7 +22,10 @@ import type { DeadLetter } from '../../actors/runtime/events.js';
 import type { ChildFailure } from '../../actors/runtime/kernel-core.js';
 import type { KernelStatus } from '../../actors/runtime/status.js';
 import type { Clock, TimerHandle } from '../../drivers/clock/clock.js';
+import type { AnyStateMachine } from 'xstate';
 import { describeError } from '../../ground/errors.js';
+import { type Pid, parsePid } from '../../ground/pid.js';
+import { machineGraph } from '../machine-graph.js';
 import { inspectorPage } from './page.js';
 
 /** What the inspector needs of a kernel (a `Kernel` has it all). */
@@ -31,6 +34,8 @@ export interface InspectedKernel {
   cpuStatuses(): Promise<KernelStatus[]>;
   readonly deadLetters: { subscribe(observer: (letter: DeadLetter) => void): { unsubscribe(): void } };
   readonly failures: { subscribe(observer: (failure: ChildFailure) => void): { unsubscribe(): void } };
+  /** The machine a machine actor runs and its state (`Kernel.machineOf`): the page draws its statechart. */
+  machineOf?(pid: Pid): { readonly machine: AnyStateMachine; readonly state: unknown } | undefined;
 }
 
 export interface InspectOptions {
@@ -92,6 +97,7 @@ export async function inspect(kernel: InspectedKernel, options: InspectOptions =
     }
     sockets.handleUpgrade(request, socket, head, (client: WebSocket) => {
       sockets.emit('connection', client);
+      client.on('message', (data) => client.send(JSON.stringify(answer(kernel, String(data)))));
       watch.joined();
       client.on('close', () => watch.left(sockets.clients.size));
     });
@@ -115,6 +121,21 @@ export async function inspect(kernel: InspectedKernel, options: InspectOptions =
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The answer to a page's request: today, the statechart of a machine actor, `{ type: 'machine', pid }`. */
+function answer(kernel: InspectedKernel, text: string): object {
+  let request: { type?: unknown; pid?: unknown };
+  try {
+    request = JSON.parse(text) as typeof request;
+  } catch {
+    return { type: 'error', text: 'a request is JSON' };
+  }
+  if (request.type !== 'machine' || typeof request.pid !== 'string') return { type: 'error', text: `unknown request: ${text.slice(0, 100)}` };
+  const pid = parsePid(request.pid);
+  const found = pid === undefined ? undefined : kernel.machineOf?.(pid);
+  if (found === undefined) return { type: 'machine', pid: request.pid, error: `${request.pid} is no machine actor this thread runs` };
+  return { type: 'machine', pid: request.pid, graph: machineGraph(found.machine, found.state) };
 }
 
 /** What watches the kernel while pages are connected: a status sample every `sampleMs`, and the dead letters and failures as they come. */

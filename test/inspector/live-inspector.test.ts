@@ -28,7 +28,7 @@ function tryWebSocket(url: string): Promise<true | number> {
 describe('inspector: the live page, in a real browser', function () {
   this.timeout(60_000);
 
-  it("shows the trees, sorts actors by mailbox depth, follows a machine actor's state, and refuses requests without the token", async () => {
+  it("shows the trees, sorts actors by mailbox depth, follows a machine actor's statechart as it moves, and refuses requests without the token", async () => {
     if (!existsSync(chromiumPath)) throw new Error(`a browser is needed at ${chromiumPath} (Debian: apt-get install chromium; or set CHROMIUM_PATH)`);
     const kernel = await Kernel.boot();
     kernel.spawn<SupervisorMsg>(supervisor({ children: [{ id: 'light', start: fromMachine(lightMachine), options: { name: 'light' } }] }), {
@@ -69,6 +69,16 @@ describe('inspector: the live page, in a real browser', function () {
       // A message moves the light on, and the page follows.
       kernel.lookup<{ readonly type: 'timer' }>('light')!.tell({ type: 'timer' });
       await page.locator('li[data-name="light"] [data-testid="state"]').filter({ hasText: 'yellow' }).waitFor();
+
+      // Its statechart, with the state it is in lit, and lit anew as it moves on.
+      await page.locator('tr[data-name="light"]').getByTestId('show-machine').click();
+      await page.locator('[data-testid="machine-state"][data-state="yellow"][data-active="true"]').waitFor();
+      const states = await page.getByTestId('machine-state').evaluateAll((boxes) => boxes.map((box) => box.getAttribute('data-state')));
+      expect(states).to.deep.equal(['green', 'yellow', 'red', 'flashing']);
+      expect(await page.locator('[data-testid="machine-state"][data-active="true"]').count()).to.equal(1);
+      kernel.lookup<{ readonly type: 'timer' }>('light')!.tell({ type: 'timer' });
+      await page.locator('[data-testid="machine-state"][data-state="red"][data-active="true"]').waitFor();
+      expect(await page.locator('[data-testid="machine-state"][data-state="yellow"]').getAttribute('data-active')).to.equal('false');
 
       const screenshot = join(process.env.OSPREY_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'osprey-inspector-')), 'inspector.png');
       await page.screenshot({ path: screenshot, fullPage: true });

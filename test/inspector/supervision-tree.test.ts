@@ -43,6 +43,10 @@ describe('inspector: the supervision tree as Mermaid and Graphviz, and a live ma
 
     // The light's statechart, lit where the live actor is.
     const light = find(statuses[0]!.tree, 'light')!;
+    const live = kernel.machineOf(kernel.lookup('light')!.pid)!;
+    expect(live.machine).to.equal(lightMachine);
+    expect(live.state).to.equal(light.state);
+    expect(kernel.machineOf(idle.pid)).to.equal(undefined);
     const graph = machineGraph(lightMachine, light.state);
     expect(graph.states.filter((state) => state.active).map((state) => state.id)).to.deep.equal([light.state]);
     expect(toMermaid(graph)).to.include('active');
