@@ -19,4 +19,11 @@ export { activePaths, machineGraph, type GraphState, type GraphTransition, type 
 export { isStateMachine, kernelMachines } from './kernel-machines.js';
 export { treeToDot, treeToMermaid } from './supervision-tree.js';
 export { startTrace, type LiveTrace, type TracedKernel } from './live-trace.js';
-export { inspect, inspectorSampleMsDefault, inspectorSampleMsMin, type InspectedKernel, type InspectOptions, type InspectorServer } from './live/server.js';
+export {
+  inspect,
+  inspectorSampleMsDefault,
+  inspectorSampleMsMin,
+  type InspectedKernel,
+  type InspectOptions,
+  type InspectorServer,
+} from './inspector-server.js';

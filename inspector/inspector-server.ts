@@ -1,6 +1,6 @@
 /**
  * The live inspector: an HTTP and WebSocket server, on loopback by default, that serves the
- * inspector's page (page.ts) and pushes to it what the kernel does. A request must carry the
+ * inspector's page (inspector-page.ts) and pushes to it what the kernel does. A request must carry the
  * token of the address `inspect` returns; one without it is refused (403), the page and the
  * socket alike. While someone is connected, every CPU's status is sampled every `sampleMs` (on the
  * kernel's clock: a simulated kernel's moves as the program drives it) and dead letters and
@@ -18,15 +18,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import type { DeadLetter } from '../../actors/runtime/events.js';
-import type { ChildFailure } from '../../actors/runtime/kernel-core.js';
-import type { KernelStatus } from '../../actors/runtime/status.js';
-import type { Clock, TimerHandle } from '../../drivers/clock/clock.js';
+import type { DeadLetter } from '../actors/runtime/events.js';
+import type { ChildFailure } from '../actors/runtime/kernel-core.js';
+import type { KernelStatus } from '../actors/runtime/status.js';
+import type { Clock, TimerHandle } from '../drivers/clock/clock.js';
 import type { AnyStateMachine } from 'xstate';
-import { describeError } from '../../ground/errors.js';
-import { type Pid, parsePid } from '../../ground/pid.js';
-import { machineGraph } from '../machine-graph.js';
-import { inspectorPage } from './page.js';
+import { describeError } from '../ground/errors.js';
+import { type Pid, parsePid } from '../ground/pid.js';
+import { machineGraph } from './machine-graph.js';
+import { inspectorPage } from './inspector-page.js';
 
 /** What the inspector needs of a kernel (a `Kernel` has it all). */
 export interface InspectedKernel {
