@@ -39,7 +39,7 @@ export const inspectorPage = `<!doctype html>
 <table data-testid="actors">
   <thead><tr>
     <th data-key="name">name</th><th data-key="label">behaviour</th><th data-key="pid">pid</th><th data-key="cpu">cpu</th>
-    <th data-key="state">state</th><th data-key="mailbox" data-testid="sort-mailbox">mailbox</th><th data-key="restarts">restarts</th>
+    <th data-key="state">state</th><th data-key="mailbox" data-testid="sort-mailbox">mailbox</th><th data-key="restarts">restarts</th><th></th>
   </tr></thead>
   <tbody id="actors"></tbody>
 </table>
@@ -86,13 +86,24 @@ export const inspectorPage = `<!doctype html>
     document.getElementById('actors').replaceChildren(...rows().map((row) => element('tr', { 'data-testid': 'actor-row', 'data-name': row.name ?? '' }, [
       element('td', {}, [row.name ?? '']), element('td', {}, [row.label]), element('td', {}, [row.pid]), element('td', { class: 'num' }, [String(row.cpu)]),
       element('td', {}, [row.state, ...(row.state !== '' ? [statechartButton(row.pid)] : [])]),
-      element('td', { class: 'num', 'data-testid': 'mailbox' }, [String(row.mailbox)]), element('td', { class: 'num' }, [String(row.restarts)]),
+      element('td', { class: 'num', 'data-testid': 'mailbox' }, [String(row.mailbox)]), element('td', { class: 'num', 'data-testid': 'restarts' }, [String(row.restarts)]),
+      element('td', {}, [actionButton('stop', row), actionButton('kill', row)]),
     ])));
     renderMachine();
     for (const header of document.querySelectorAll('th')) {
       header.classList.toggle('sorted', header.dataset.key === state.sortKey);
       header.classList.toggle('up', header.dataset.key === state.sortKey && !state.descending);
     }
+  };
+  /** Stops or kills an actor once its user confirms, as Observer does. */
+  const actionButton = (action, row) => {
+    const button = element('button', { 'data-testid': action }, [action]);
+    button.addEventListener('click', () => {
+      const what = (row.name || row.label) + ' ' + row.pid;
+      const consequence = action === 'kill' ? 'It dies at once; its supervisor decides what follows.' : 'It and its children stop, with reason shutdown.';
+      if (confirm((action === 'kill' ? 'Kill ' : 'Stop ') + what + '? ' + consequence)) socket.send(JSON.stringify({ type: action, pid: row.pid }));
+    });
+    return button;
   };
   const statechartButton = (pid) => {
     const button = element('button', { 'data-testid': 'show-machine' }, ['statechart']);
@@ -148,6 +159,10 @@ export const inspectorPage = `<!doctype html>
         state.machine = message.graph;
         renderMachine();
       }
+    } else if (message.type === 'acted' || message.type === 'error') {
+      const events = document.getElementById('events');
+      const said = message.type === 'error' ? 'error: ' + message.text : message.action + ' ' + message.pid + (message.error ? ': ' + message.error : ': done');
+      events.prepend(element('li', { 'data-testid': message.type }, [said]));
     } else if (message.type === 'dead-letter' || message.type === 'failure') {
       const events = document.getElementById('events');
       events.prepend(element('li', { 'data-testid': message.type }, [message.type + ': ' + message.text]));

@@ -19,6 +19,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { DeadLetter } from '../actors/runtime/events.js';
+import type { ActorRef } from '../actors/runtime/ref.js';
 import type { ChildFailure } from '../actors/runtime/kernel-core.js';
 import type { KernelStatus } from '../actors/runtime/status.js';
 import type { Clock, TimerHandle } from '../drivers/clock/clock.js';
@@ -36,6 +37,10 @@ export interface InspectedKernel {
   readonly failures: { subscribe(observer: (failure: ChildFailure) => void): { unsubscribe(): void } };
   /** The machine a machine actor runs and its state (`Kernel.machineOf`): the page draws its statechart. */
   machineOf?(pid: Pid): { readonly machine: AnyStateMachine; readonly state: unknown } | undefined;
+  /** The actor the page asks to stop or kill (`Kernel.refOf`, `Kernel.stop`, `Kernel.exit`). */
+  refOf?(pid: Pid): ActorRef<never> | undefined;
+  stop?(ref: ActorRef<never>): Promise<void>;
+  exit?(ref: ActorRef<never>, reason: 'kill'): void;
 }
 
 export interface InspectOptions {
@@ -97,7 +102,7 @@ export async function inspect(kernel: InspectedKernel, options: InspectOptions =
     }
     sockets.handleUpgrade(request, socket, head, (client: WebSocket) => {
       sockets.emit('connection', client);
-      client.on('message', (data) => client.send(JSON.stringify(answer(kernel, String(data)))));
+      client.on('message', (data) => void answer(kernel, String(data)).then((reply) => client.send(JSON.stringify(reply))));
       watch.joined();
       client.on('close', () => watch.left(sockets.clients.size));
     });
@@ -123,19 +128,41 @@ export async function inspect(kernel: InspectedKernel, options: InspectOptions =
   };
 }
 
-/** The answer to a page's request: today, the statechart of a machine actor, `{ type: 'machine', pid }`. */
-function answer(kernel: InspectedKernel, text: string): object {
+/**
+ * The answer to a page's request: the statechart of a machine actor (`{ type: 'machine', pid }`), or
+ * an actor stopped (`stop`, reason `shutdown`) or killed (`kill`, as `kernel.exit(ref, 'kill')`),
+ * which the page asks for only once its user confirmed.
+ */
+async function answer(kernel: InspectedKernel, text: string): Promise<object> {
   let request: { type?: unknown; pid?: unknown };
   try {
     request = JSON.parse(text) as typeof request;
   } catch {
     return { type: 'error', text: 'a request is JSON' };
   }
-  if (request.type !== 'machine' || typeof request.pid !== 'string') return { type: 'error', text: `unknown request: ${text.slice(0, 100)}` };
-  const pid = parsePid(request.pid);
-  const found = pid === undefined ? undefined : kernel.machineOf?.(pid);
-  if (found === undefined) return { type: 'machine', pid: request.pid, error: `${request.pid} is no machine actor this thread runs` };
-  return { type: 'machine', pid: request.pid, graph: machineGraph(found.machine, found.state) };
+  const pid = typeof request.pid === 'string' ? parsePid(request.pid) : undefined;
+  if (pid === undefined) return { type: 'error', text: `a request names an actor by its pid, as <cpu.slot.generation>: ${text.slice(0, 100)}` };
+  switch (request.type) {
+    case 'machine': {
+      const found = kernel.machineOf?.(pid);
+      if (found === undefined) return { type: 'machine', pid: request.pid, error: `${request.pid} is no machine actor this thread runs` };
+      return { type: 'machine', pid: request.pid, graph: machineGraph(found.machine, found.state) };
+    }
+    case 'stop':
+    case 'kill': {
+      const ref = kernel.refOf?.(pid);
+      if (ref === undefined) return { type: 'acted', pid: request.pid, action: request.type, error: `${request.pid} is not a live actor` };
+      try {
+        if (request.type === 'kill') kernel.exit!(ref, 'kill');
+        else await kernel.stop!(ref);
+        return { type: 'acted', pid: request.pid, action: request.type };
+      } catch (error) {
+        return { type: 'acted', pid: request.pid, action: request.type, error: describeError(error) };
+      }
+    }
+    default:
+      return { type: 'error', text: `unknown request: ${text.slice(0, 100)}` };
+  }
 }
 
 /** What watches the kernel while pages are connected: a status sample every `sampleMs`, and the dead letters and failures as they come. */

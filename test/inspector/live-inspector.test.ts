@@ -28,7 +28,7 @@ function tryWebSocket(url: string): Promise<true | number> {
 describe('inspector: the live page, in a real browser', function () {
   this.timeout(60_000);
 
-  it("shows the trees, sorts actors by mailbox depth, follows a machine actor's statechart as it moves, and refuses requests without the token", async () => {
+  it("shows the trees, sorts actors by mailbox depth, follows a machine actor's statechart as it moves, kills an actor once confirmed, and refuses requests without the token", async () => {
     if (!existsSync(chromiumPath)) throw new Error(`a browser is needed at ${chromiumPath} (Debian: apt-get install chromium; or set CHROMIUM_PATH)`);
     const kernel = await Kernel.boot();
     kernel.spawn<SupervisorMsg>(supervisor({ children: [{ id: 'light', start: fromMachine(lightMachine), options: { name: 'light' } }] }), {
@@ -79,6 +79,22 @@ describe('inspector: the live page, in a real browser', function () {
       kernel.lookup<{ readonly type: 'timer' }>('light')!.tell({ type: 'timer' });
       await page.locator('[data-testid="machine-state"][data-state="red"][data-active="true"]').waitFor();
       expect(await page.locator('[data-testid="machine-state"][data-state="yellow"]').getAttribute('data-active')).to.equal('false');
+
+      // Killed after a confirmation, the light is restarted by its supervisor: the page counts it.
+      page.once('dialog', (dialog) => {
+        expect(dialog.message()).to.match(/^Kill light <0\.\d+\.\d+>\? It dies at once/);
+        void dialog.accept();
+      });
+      await page.locator('tr[data-name="light"]').getByTestId('kill').click();
+      await page.locator('tr[data-name="light"] [data-testid="restarts"]').filter({ hasText: '1' }).waitFor();
+      await page
+        .getByTestId('acted')
+        .filter({ hasText: /^kill <0\.\d+\.\d+>: done$/ })
+        .waitFor();
+      // Dismissed, nothing happens.
+      page.once('dialog', (dialog) => void dialog.dismiss());
+      await page.locator('tr[data-name="backlogged"]').getByTestId('stop').click();
+      expect(kernel.lookup('backlogged')).to.not.equal(undefined);
 
       const screenshot = join(process.env.OSPREY_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'osprey-inspector-')), 'inspector.png');
       await page.screenshot({ path: screenshot, fullPage: true });
