@@ -218,6 +218,25 @@ const rows: readonly Row[] = [
     figure: { bench: 'sim', name: `seeds per second, a campaign of examples/sim/${example}.sim's fix` },
   })),
   {
+    label: 'a 1000-actor ring with an inspector nobody watches',
+    figure: { bench: 'inspector', name: 'a 1000-actor ring, an inspector nobody watches' },
+    baseline: { bench: 'inspector', name: 'a 1000-actor ring, no inspector', label: 'no inspector' },
+    goal: { on: 'ratio', kind: 'min', value: 0.95, text: '≥ 0.95×' },
+  },
+  {
+    label: 'same, a client watching (samples every 50 ms)',
+    figure: { bench: 'inspector', name: 'a 1000-actor ring, an inspector a client watches (samples every 50 ms)' },
+    baseline: { bench: 'inspector', name: 'a 1000-actor ring, no inspector', label: 'no inspector' },
+  },
+  {
+    label: 'inspector: status samples, 10 000 actors',
+    figure: { bench: 'inspector', name: "status samples per second, 10 000 actors (every CPU's status, as JSON)" },
+  },
+  {
+    label: "inspector: the page's update rate, 10 000 actors",
+    figure: { bench: 'inspector', name: "the page's update rate, 10 000 actors, sampled every 50 ms" },
+  },
+  {
     label: 'VM: reads through a view of a 2 MiB page (TLB hits)',
     figure: { bench: 'vm', name: 'VM reads through a view of a 2 MiB huge page (sequential)' },
     baseline: plainReads,

@@ -35,7 +35,7 @@ export const inspectorPage = `<!doctype html>
 <div id="summary" data-testid="summary"></div>
 <h2>Supervision trees</h2>
 <div class="cpus" id="trees" data-testid="trees"></div>
-<h2>Actors</h2>
+<h2>Actors <span class="label" id="actors-shown" data-testid="actors-shown"></span></h2>
 <table data-testid="actors">
   <thead><tr>
     <th data-key="name">name</th><th data-key="label">behaviour</th><th data-key="pid">pid</th><th data-key="cpu">cpu</th>
@@ -67,7 +67,15 @@ export const inspectorPage = `<!doctype html>
     if (actor.restarts > 0) parts.push(' ↻ ' + actor.restarts);
     return element('span', actor.status === 'running' ? {} : { class: 'stopped' }, parts);
   };
-  const treeOf = (actor) => element('li', { 'data-testid': 'actor', 'data-name': actor.name ?? '' }, [actorLine(actor), ...(actor.children.length > 0 ? [element('ul', {}, actor.children.map(treeOf))] : [])]);
+  // A node shows its first children only, and the table its first rows, so that a kernel of ten
+  // thousand actors redraws as fast as a small one; the table's sort picks which rows those are.
+  const childrenShownMax = 50;
+  const rowsShownMax = 100;
+  const treeOf = (actor) => {
+    const shown = actor.children.slice(0, childrenShownMax).map(treeOf);
+    if (actor.children.length > childrenShownMax) shown.push(element('li', { class: 'label' }, ['… and ' + (actor.children.length - childrenShownMax) + ' more (the table sorts them all)']));
+    return element('li', { 'data-testid': 'actor', 'data-name': actor.name ?? '' }, [actorLine(actor), ...(shown.length > 0 ? [element('ul', {}, shown)] : [])]);
+  };
   const rows = () => {
     const all = [];
     state.statuses.forEach((status, cpu) => {
@@ -78,12 +86,17 @@ export const inspectorPage = `<!doctype html>
     const sign = state.descending ? -1 : 1;
     return all.sort((a, b) => (a[key] < b[key] ? -sign : a[key] > b[key] ? sign : 0));
   };
+  let renders = 0;
   const render = () => {
+    // Counted on the body, for the bench that measures how often the page keeps up.
+    document.body.dataset.renders = String(++renders);
     const statuses = state.statuses;
     document.getElementById('summary').textContent = statuses.length === 0 ? '' : statuses[0].mode + ' kernel, seed ' + statuses[0].seed + ', ' + statuses.length + ' cpu(s), ' +
       statuses.reduce((sum, status) => sum + status.actors, 0) + ' actors, ' + statuses.reduce((sum, status) => sum + status.messagesHandled, 0) + ' messages handled';
     document.getElementById('trees').replaceChildren(...statuses.map((status, cpu) => element('div', { 'data-testid': 'cpu-' + cpu }, [element('b', {}, ['cpu ' + cpu]), element('ul', { class: 'tree' }, [treeOf(status.tree)])])));
-    document.getElementById('actors').replaceChildren(...rows().map((row) => element('tr', { 'data-testid': 'actor-row', 'data-name': row.name ?? '' }, [
+    const sorted = rows();
+    document.getElementById('actors-shown').textContent = sorted.length > rowsShownMax ? '(the first ' + rowsShownMax + ' of ' + sorted.length + ')' : '';
+    document.getElementById('actors').replaceChildren(...sorted.slice(0, rowsShownMax).map((row) => element('tr', { 'data-testid': 'actor-row', 'data-name': row.name ?? '' }, [
       element('td', {}, [row.name ?? '']), element('td', {}, [row.label]), element('td', {}, [row.pid]), element('td', { class: 'num' }, [String(row.cpu)]),
       element('td', {}, [row.state, ...(row.state !== '' ? [statechartButton(row.pid)] : [])]),
       element('td', { class: 'num', 'data-testid': 'mailbox' }, [String(row.mailbox)]), element('td', { class: 'num', 'data-testid': 'restarts' }, [String(row.restarts)]),

@@ -1,0 +1,141 @@
+// The live inspector (inspector/inspector-server.ts): what it costs the kernel, and how often the page
+// keeps up.
+//
+// Cases (each the median of 5 repetitions after a warm-up):
+// 1. a ring of 1 000 actors passing 2 000 000 messages, 100 in flight, on three kernels measured
+//    interleaved: no inspector, an inspector nobody watches, an inspector a client watches (status
+//    samples every 50 ms, the fastest allowed); ratios against no inspector (goal for the unwatched
+//    one: ≥ 0.95, what one branch per event allows);
+// 2. a status sample of a kernel of 10 000 idle actors (every CPU's status, as JSON): samples per second;
+// 3. with Debian's chromium (CHROMIUM_PATH), the page watching that kernel at the fastest sampling:
+//    renders per second (the page's update rate with 10 000 actors). Left out without a browser.
+// About 30 s.
+
+import { existsSync } from 'node:fs';
+import WebSocket from 'ws';
+import { type ActorRef, fromSetup, Kernel } from '../boot/index.js';
+import { inspect, inspectorSampleMsMin, type InspectorServer } from '../inspector/index.js';
+import { emit, emitRatio, maybeGc, printLine, summary } from './harness.js';
+
+const REPS = 5;
+const RING = 1_000;
+const IN_FLIGHT = 100;
+const MESSAGES = 2_000_000;
+const IDLE_ACTORS = 10_000;
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+type Token = { readonly type: 'token'; readonly left: number };
+
+/** A kernel with a ring of actors; `pass` sends `MESSAGES` tokens round it and resolves when all arrived. */
+async function ringKernel(): Promise<{ kernel: Kernel; pass: () => Promise<number> }> {
+  const kernel = await Kernel.boot();
+  let done: () => void = () => {};
+  let arrived = 0;
+  const refs: ActorRef<Token>[] = [];
+  for (let i = 0; i < RING; i++) {
+    const index = i;
+    refs.push(
+      kernel.spawn(
+        fromSetup<Token>(
+          () => ({
+            receive(message) {
+              if (message.left === 0) {
+                if (++arrived === IN_FLIGHT) done();
+                return;
+              }
+              refs[(index + 1) % RING]!.tell({ type: 'token', left: message.left - 1 });
+            },
+          }),
+          'RingNode',
+        ),
+      ),
+    );
+  }
+  const pass = () =>
+    new Promise<number>((resolve) => {
+      arrived = 0;
+      done = () => resolve(MESSAGES);
+      for (let i = 0; i < IN_FLIGHT; i++) refs[(i * 10) % RING]!.tell({ type: 'token', left: MESSAGES / IN_FLIGHT - 1 });
+    });
+  return { kernel, pass };
+}
+
+/** Connects a client that reads every message, as a page would; resolves once it is in. */
+function watch(inspector: InspectorServer): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${inspector.url.replace('http', 'ws').replace('/?', '/ws?')}`);
+    socket.on('message', () => {});
+    socket.once('open', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+export async function run(): Promise<void> {
+  // 1. The kernel's own work, with and without the inspector.
+  const plain = await ringKernel();
+  const unwatched = await ringKernel();
+  const watched = await ringKernel();
+  const idleInspector = await inspect(unwatched.kernel, { sampleMs: inspectorSampleMsMin });
+  const watchedInspector = await inspect(watched.kernel, { sampleMs: inspectorSampleMsMin });
+  const client = await watch(watchedInspector);
+  const cases = [
+    { name: 'a 1000-actor ring, no inspector', ring: plain, values: [] as number[] },
+    { name: 'a 1000-actor ring, an inspector nobody watches', ring: unwatched, values: [] as number[] },
+    { name: 'a 1000-actor ring, an inspector a client watches (samples every 50 ms)', ring: watched, values: [] as number[] },
+  ];
+  for (let rep = -1; rep < REPS; rep++) {
+    for (const entry of cases) {
+      maybeGc();
+      const t0 = process.hrtime.bigint();
+      const messages = await entry.ring.pass();
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (rep >= 0) entry.values.push(messages / seconds);
+    }
+  }
+  const [none, idle, busy] = cases.map((entry) => summary(entry.name, 'msg/s', entry.values));
+  for (const result of [none!, idle!, busy!]) emit(result);
+  emitRatio({ name: 'ring throughput, an inspector nobody watches / none', numerator: idle!, denominator: none!, goal: 0.95, goalKind: 'min' });
+  emitRatio({ name: 'ring throughput, an inspector a client watches / none', numerator: busy!, denominator: none!, goalKind: 'min' });
+  client.close();
+  await idleInspector.close();
+  await watchedInspector.close();
+  for (const { ring } of cases) await ring.kernel.shutdown();
+
+  // 2. A status sample of 10 000 actors.
+  const crowd = await Kernel.boot();
+  const Idle = fromSetup<{ readonly type: 'poke' }>(() => ({ receive: () => {} }), 'Idle');
+  for (let i = 0; i < IDLE_ACTORS; i++) crowd.spawn(Idle, { name: `idle-${i}` });
+  const sampleValues: number[] = [];
+  for (let rep = -1; rep < REPS; rep++) {
+    const t0 = process.hrtime.bigint();
+    const text = JSON.stringify({ type: 'status', cpus: await crowd.cpuStatuses() });
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (text.length === 0) throw new Error('an empty sample');
+    if (rep >= 0) sampleValues.push(1 / seconds);
+  }
+  emit(summary("status samples per second, 10 000 actors (every CPU's status, as JSON)", 'samples/s', sampleValues));
+
+  // 3. The page's update rate with 10 000 actors, in a real browser.
+  if (!existsSync(chromiumPath)) {
+    printLine({ bench: 'inspector', name: "the page's update rate, 10 000 actors", unit: 'renders/s', skipped: `no browser at ${chromiumPath}` });
+  } else {
+    const { chromium } = await import('playwright-core');
+    const inspector = await inspect(crowd, { sampleMs: inspectorSampleMsMin });
+    const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+    const page = await browser.newPage();
+    await page.goto(inspector.url);
+    await page.waitForFunction(() => Number(document.body.dataset.renders ?? 0) >= 2);
+    const renderValues: number[] = [];
+    for (let rep = 0; rep < REPS; rep++) {
+      const before = Number(await page.evaluate(() => document.body.dataset.renders ?? 0));
+      const t0 = process.hrtime.bigint();
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      const after = Number(await page.evaluate(() => document.body.dataset.renders ?? 0));
+      renderValues.push((after - before) / (Number(process.hrtime.bigint() - t0) / 1e9));
+    }
+    emit(summary("the page's update rate, 10 000 actors, sampled every 50 ms", 'renders/s', renderValues));
+    await browser.close();
+    await inspector.close();
+  }
+  await crowd.shutdown();
+}
