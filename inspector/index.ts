@@ -27,3 +27,4 @@ export {
   type InspectOptions,
   type InspectorServer,
 } from './inspector-server.js';
+export { publishInspection, type InspectionTarget, type PublishingKernel } from './xstate-inspection.js';

@@ -19,6 +19,7 @@ import { MailboxPool } from './mailbox-pool.js';
 import { type Behavior, behaviorLabel } from './behavior.js';
 import { type Cell, Hold, Status } from './cell.js';
 import type { CpuRouting } from './cpu-routing.js';
+import type { InspectionEvent } from 'xstate';
 import type { FaultPoints } from './fault-points.js';
 import type { MailFaults } from './mail-faults.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -143,6 +144,12 @@ export class KernelCore {
   mailFaults: MailFaults | null = null;
   /** What decides the fault points in code (`maybe`) in a simulated run; null (the rule) takes every common path. */
   faultPoints: FaultPoints | null = null;
+  /**
+   * Who takes xstate's inspection events of this CPU's machine actors (`@xstate.actor`,
+   * `@xstate.event`, `@xstate.snapshot`, as xstate's `inspect` option gives them); null (the rule)
+   * costs each step one branch. osprey/inspector's `publishInspection` sets it.
+   */
+  xstateInspection: { next(event: InspectionEvent): void } | null = null;
   /** The handles of the subsystems booted on this CPU, by name (see `ActorContext.subsystem`). */
   readonly subsystemHandles = new Map<string, () => unknown>();
 

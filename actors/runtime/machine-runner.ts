@@ -121,8 +121,17 @@ export class MachineRunner<TMachine extends AnyStateMachine> {
 
   start(input: unknown): void {
     this.actions = [];
+    const inspection = this.host.cell.kernel.xstateInspection;
+    inspection?.next({ type: '@xstate.actor', actorRef: this.self as never, rootId: this.self.sessionId });
     const snapshot = this.machine.getInitialSnapshot(this.scope, input) as SnapshotFrom<TMachine>;
     this.commit(snapshot, this.takeActions(), 'xstate.init');
+    inspection?.next({
+      type: '@xstate.snapshot',
+      actorRef: this.self as never,
+      rootId: this.self.sessionId,
+      snapshot: this.snapshot!,
+      event: { type: 'xstate.init' } as never,
+    });
   }
 
   /** Handles one event: one macrostep, with the events it raises on the way. */
@@ -136,8 +145,11 @@ export class MachineRunner<TMachine extends AnyStateMachine> {
     // A machine that is done takes no more events (its actor is stopping).
     if ((this.snapshot as { status: string }).status !== 'active') return;
     this.actions = [];
+    const inspection = this.host.cell.kernel.xstateInspection;
+    inspection?.next({ type: '@xstate.event', actorRef: this.self as never, rootId: this.self.sessionId, event, sourceRef: undefined });
     const snapshot = this.machine.transition(this.snapshot, event, this.scope) as SnapshotFrom<TMachine>;
     this.commit(snapshot, this.takeActions(), event.type);
+    inspection?.next({ type: '@xstate.snapshot', actorRef: this.self as never, rootId: this.self.sessionId, snapshot: this.snapshot!, event });
   }
 
   /** The current state value, as text (for traces and status). */

@@ -77,6 +77,11 @@ export class XstateRef<M extends Message> extends ActorRef<M> implements XstateA
     return formatPid(this.pid);
   }
 
+  /** xstate's `logic`: what the actor runs, when it is a machine (xstate's inspection reads its `config`). */
+  get logic(): AnyActorLogic | undefined {
+    return typeof this.src === 'string' ? undefined : this.src;
+  }
+
   get system(): AnyActorSystem {
     if (this.parts.system === undefined) throw this.unsupported('system', 'only a machine actor belongs to an xstate system');
     return this.parts.system;
