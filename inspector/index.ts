@@ -1,9 +1,12 @@
 /**
- * The inspector (`osprey/inspector`): ways to look at the kernel. A Chrome trace of a run's events,
- * which https://ui.perfetto.dev opens (`osprey sim <module> --seed S --trace F` writes one), and any
- * xstate machine (the kernel's own among them) as a Mermaid or Graphviz diagram, or JSON, with the
- * states a live actor is in lit (`osprey machines` writes them), and the supervision tree of every CPU
- * as a Mermaid flowchart or a Graphviz digraph.
+ * The inspector (`osprey/inspector`): ways to look at the kernel.
+ * - Any xstate machine, the kernel's own among them, as a Mermaid or Graphviz diagram or JSON, with
+ *   the states a live actor is in lit (`osprey machines` writes them); every CPU's supervision tree
+ *   as a Mermaid flowchart or a Graphviz digraph.
+ * - Chrome traces, which https://ui.perfetto.dev opens: of a simulated run (`osprey sim … --trace`)
+ *   or of a live kernel (`startTrace`).
+ * - The live inspector (`inspect`, `osprey inspect`): a page in the browser, behind a token.
+ * - Stately compatibility (`publishInspection`): xstate's inspection events for `@statelyai/inspect`.
  */
 export {
   serializeTrace,

@@ -50,6 +50,8 @@ export const inspectorPage = `<!doctype html>
 <script>
 (() => {
   const token = new URLSearchParams(location.search).get('token') ?? '';
+  // The token stays out of the address bar and the history once read.
+  history.replaceState(null, '', location.pathname);
   const state = { statuses: [], sortKey: 'mailbox', descending: true, machinePid: null, machine: null };
   const activePaths = (value, prefix = []) => typeof value === 'string' ? [[...prefix, value]] : value && typeof value === 'object'
     ? Object.entries(value).flatMap(([key, child]) => [[...prefix, key], ...activePaths(child, [...prefix, key])]) : [];
@@ -86,6 +88,16 @@ export const inspectorPage = `<!doctype html>
     const sign = state.descending ? -1 : 1;
     return all.sort((a, b) => (a[key] < b[key] ? -sign : a[key] > b[key] ? sign : 0));
   };
+  /** A CPU's scheduler figures, as its status carries them. */
+  const schedLine = (sched) => {
+    if (!sched) return '';
+    const parts = [sched.state];
+    if (sched.load !== undefined) {
+      parts.push('load ' + sched.load, 'run queue ' + sched.runQueueLength, sched.switches + ' switches', sched.migrations + ' migrations');
+      if (sched.wakeLatency.count > 0) parts.push('wake p50 ' + sched.wakeLatency.p50Us + ' µs, p99 ' + sched.wakeLatency.p99Us + ' µs');
+    }
+    return parts.join(' · ');
+  };
   let renders = 0;
   const render = () => {
     // Counted on the body, for the bench that measures how often the page keeps up.
@@ -93,7 +105,10 @@ export const inspectorPage = `<!doctype html>
     const statuses = state.statuses;
     document.getElementById('summary').textContent = statuses.length === 0 ? '' : statuses[0].mode + ' kernel, seed ' + statuses[0].seed + ', ' + statuses.length + ' cpu(s), ' +
       statuses.reduce((sum, status) => sum + status.actors, 0) + ' actors, ' + statuses.reduce((sum, status) => sum + status.messagesHandled, 0) + ' messages handled';
-    document.getElementById('trees').replaceChildren(...statuses.map((status, cpu) => element('div', { 'data-testid': 'cpu-' + cpu }, [element('b', {}, ['cpu ' + cpu]), element('ul', { class: 'tree' }, [treeOf(status.tree)])])));
+    document.getElementById('trees').replaceChildren(...statuses.map((status, cpu) => element('div', { 'data-testid': 'cpu-' + cpu }, [
+      element('b', {}, ['cpu ' + cpu]), ' ', element('span', { class: 'label', 'data-testid': 'sched' }, [schedLine(status.subsystems.sched)]),
+      element('ul', { class: 'tree' }, [treeOf(status.tree)]),
+    ])));
     const sorted = rows();
     document.getElementById('actors-shown').textContent = sorted.length > rowsShownMax ? '(the first ' + rowsShownMax + ' of ' + sorted.length + ')' : '';
     document.getElementById('actors').replaceChildren(...sorted.slice(0, rowsShownMax).map((row) => element('tr', { 'data-testid': 'actor-row', 'data-name': row.name ?? '' }, [
@@ -172,13 +187,10 @@ export const inspectorPage = `<!doctype html>
         state.machine = message.graph;
         renderMachine();
       }
-    } else if (message.type === 'acted' || message.type === 'error') {
+    } else {
+      const said = message.type === 'acted' ? message.action + ' ' + message.pid + (message.error ? ': ' + message.error : ': done') : message.type + ': ' + message.text;
       const events = document.getElementById('events');
-      const said = message.type === 'error' ? 'error: ' + message.text : message.action + ' ' + message.pid + (message.error ? ': ' + message.error : ': done');
       events.prepend(element('li', { 'data-testid': message.type }, [said]));
-    } else if (message.type === 'dead-letter' || message.type === 'failure') {
-      const events = document.getElementById('events');
-      events.prepend(element('li', { 'data-testid': message.type }, [message.type + ': ' + message.text]));
       while (events.children.length > 200) events.lastChild.remove();
     }
   });

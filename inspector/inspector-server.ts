@@ -15,6 +15,7 @@
  * await inspector.close();
  * ```
  */
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
@@ -66,6 +67,17 @@ export interface InspectorServer {
 }
 
 export const inspectorSampleMsDefault = 500;
+/** The most bytes waiting to reach one page before its status samples are skipped. */
+export const clientBacklogBytesMax = 1 << 20;
+
+const plainText = { 'content-type': 'text/plain' };
+/** The page loads nothing but itself, talks only to this server, and never hands its address (with the token) on. */
+const pageHeaders = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self'",
+};
 /** The shortest sampling period: each sample walks every actor of every CPU. */
 export const inspectorSampleMsMin = 50;
 
@@ -82,38 +94,62 @@ export async function inspect(kernel: InspectedKernel, options: InspectOptions =
   const sockets = new WebSocketServer({ noServer: true });
   const watch = new Watch(kernel, sampleMs, (message) => {
     const text = JSON.stringify(message);
-    for (const client of sockets.clients) if (client.readyState === client.OPEN) client.send(text);
+    for (const client of sockets.clients) {
+      // A page that does not keep up misses samples rather than piling them up here.
+      if (client.readyState === client.OPEN && (message.type !== 'status' || client.bufferedAmount < clientBacklogBytesMax)) client.send(text);
+    }
   });
+  const tokenBytes = Buffer.from(token);
+  /** The request's address when it carries the token; null when it does not, or is no address at all. */
   const allowed = (request: IncomingMessage): URL | null => {
-    const url = new URL(request.url ?? '/', 'http://inspector');
-    return url.searchParams.get('token') === token ? url : null;
+    let url: URL;
+    try {
+      url = new URL(request.url ?? '/', 'http://inspector');
+    } catch {
+      return null;
+    }
+    const given = Buffer.from(url.searchParams.get('token') ?? '');
+    return given.length === tokenBytes.length && timingSafeEqual(given, tokenBytes) ? url : null;
   };
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const url = allowed(request);
-    if (url === null) return void response.writeHead(403, { 'content-type': 'text/plain' }).end('the inspector needs its token: open the address it printed\n');
-    if (request.method !== 'GET' || url.pathname !== '/') return void response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(inspectorPage);
+    if (url === null) return void response.writeHead(403, plainText).end('the inspector needs its token: open the address it printed\n');
+    if (request.method !== 'GET' || url.pathname !== '/') return void response.writeHead(404, plainText).end('not found\n');
+    response.writeHead(200, pageHeaders).end(inspectorPage);
   });
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // A peer that resets the connection must not take the process with it.
+    socket.on('error', () => socket.destroy());
     const url = allowed(request);
     if (url === null || url.pathname !== '/ws') {
+      socket.once('finish', () => socket.destroy());
       socket.end(`HTTP/1.1 ${url === null ? '403 Forbidden' : '404 Not Found'}\r\nconnection: close\r\n\r\n`);
       return;
     }
     sockets.handleUpgrade(request, socket, head, (client: WebSocket) => {
-      sockets.emit('connection', client);
-      client.on('message', (data) => void answer(kernel, String(data)).then((reply) => client.send(JSON.stringify(reply))));
+      client.on('error', () => client.terminate());
+      client.on('message', (data) => {
+        void answer(kernel, String(data)).then(
+          (reply) => client.readyState === client.OPEN && client.send(JSON.stringify(reply)),
+          () => client.terminate(),
+        );
+      });
       watch.joined();
       client.on('close', () => watch.left(sockets.clients.size));
     });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
+  // After it listens, an error of the server (not of one connection) is reported, not thrown.
+  server.on('error', (error) => console.error(`osprey inspector: ${describeError(error)}`));
   const port = (server.address() as { port: number }).port;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/?token=${token}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/?token=${encodeURIComponent(token)}`,
     port,
     token,
     get clients() {
@@ -140,6 +176,7 @@ async function answer(kernel: InspectedKernel, text: string): Promise<object> {
   } catch {
     return { type: 'error', text: 'a request is JSON' };
   }
+  if (typeof request !== 'object' || request === null) return { type: 'error', text: 'a request is a JSON object' };
   const pid = typeof request.pid === 'string' ? parsePid(request.pid) : undefined;
   if (pid === undefined) return { type: 'error', text: `a request names an actor by its pid, as <cpu.slot.generation>: ${text.slice(0, 100)}` };
   switch (request.type) {
@@ -174,7 +211,7 @@ class Watch {
   constructor(
     private readonly kernel: InspectedKernel,
     private readonly sampleMs: number,
-    private readonly send: (message: object) => void,
+    private readonly send: (message: { readonly type: string; readonly [field: string]: unknown }) => void,
   ) {}
 
   joined(): void {

@@ -2,8 +2,8 @@
  * A machine's graph (machine-graph.ts) drawn as a Mermaid `stateDiagram-v2` or a Graphviz DOT
  * digraph. Compound states nest (Mermaid's `state x { }`, DOT's clusters), parallel regions are
  * separated as Mermaid separates them, initial and final states get Mermaid's `[*]` (DOT's point
- * and double circle), and the states a live actor is in are filled. Names that are not plain
- * identifiers are quoted or replaced by generated ids, with the name kept as the label.
+ * and double circle), history states are `H`, and the states a live actor is in are filled. Every
+ * state gets a generated id (`s0`, `s1`…), its name kept as its label, so any name draws.
  *
  * @example
  * ```ts
@@ -30,7 +30,7 @@ export function toMermaid(graph: MachineGraph): string {
     children.forEach((state, index) => {
       // Parallel regions are separated by `--`.
       if (parentState?.type === 'parallel' && index > 0) lines.push(`${indent}--`);
-      lines.push(`${indent}state "${mermaidText(state.key)}" as ${ids.get(state.id)!}`);
+      lines.push(`${indent}state "${mermaidText(state.type === 'history' ? `H (${state.key})` : state.key)}" as ${ids.get(state.id)!}`);
       if (state.type === 'compound' || state.type === 'parallel') {
         lines.push(`${indent}state ${ids.get(state.id)!} {`);
         emit(state.id, state.type === 'compound' ? state.initial : '', `${indent}  `);
@@ -73,13 +73,13 @@ export function toDot(graph: MachineGraph): string {
         if (state.initial !== '') lines.push(`${indent}  ${id}_entry -> ${end(state.initial)};`);
         lines.push(`${indent}}`);
       } else {
-        const shape = state.type === 'final' ? ', shape=doublecircle' : '';
-        lines.push(`${indent}${id} [label=${dotString(state.key)}${shape}${fill}];`);
+        const shape = state.type === 'final' ? ', shape=doublecircle' : state.type === 'history' ? ', shape=circle' : '';
+        lines.push(`${indent}${id} [label=${dotString(state.type === 'history' ? 'H' : state.key)}${shape}${fill}];`);
       }
     }
   };
   emit('', '  ');
-  if (graph.initial !== '') lines.push(`  start -> ${end(graph.initial)}${clip(byId.get(graph.initial)!, 'lhead', ids)};`);
+  if (graph.initial !== '') lines.push(`  start -> ${end(graph.initial)} [label=""${clip(byId.get(graph.initial)!, 'lhead', ids)}];`);
   for (const transition of graph.transitions) {
     if (transition.target === '') continue;
     const source = byId.get(transition.source)!;

@@ -86,9 +86,9 @@ export function machineGraph(machine: AnyStateMachine, value?: unknown): Machine
     }
     for (const [eventType, edges] of node.transitions) {
       const delayed = delayedEvent.exec(eventType);
-      for (const edge of edges) transitions.push(transitionOf(id, delayed === null ? eventType : `after ${delayed[1]}`, edge));
+      for (const edge of edges) transitions.push(...transitionsOf(id, delayed === null ? eventType : `after ${delayed[1]}`, edge));
     }
-    for (const edge of node.always ?? []) transitions.push(transitionOf(id, 'always', edge));
+    for (const edge of node.always ?? []) transitions.push(...transitionsOf(id, 'always', edge));
     for (const child of Object.values(node.states)) visit(child, id);
   };
   const root = machine.root as unknown as Node;
@@ -96,8 +96,11 @@ export function machineGraph(machine: AnyStateMachine, value?: unknown): Machine
   return { machine: machine.id, initial: root.initial?.target?.[0]?.path.join('.') ?? '', states, transitions };
 }
 
-function transitionOf(source: string, event: string, edge: Edge): GraphTransition {
-  return { source, target: edge.target?.[0]?.path.join('.') ?? '', event, guard: guardName(edge.guard) };
+/** A transition's edges: one per target (into parallel regions a transition may have several), one targetless. */
+function transitionsOf(source: string, event: string, edge: Edge): GraphTransition[] {
+  const guard = guardName(edge.guard);
+  const targets = edge.target ?? [];
+  return targets.length === 0 ? [{ source, target: '', event, guard }] : targets.map((target) => ({ source, target: target.path.join('.'), event, guard }));
 }
 
 function guardName(guard: unknown): string {

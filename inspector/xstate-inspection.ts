@@ -7,8 +7,10 @@
  * manual API, from the kernel's event stream: each is an actor when it spawns, each message it
  * takes an event (by its type), and its end a snapshot with status `stopped`.
  *
- * Machine actors are those of the thread it runs in: all of a simulated machine's CPUs, CPU 0 of a
- * real one.
+ * Machine actors publish xstate's own events on the CPUs of the thread it runs in (all of a simulated
+ * machine's, CPU 0 of a real one); on worker CPUs they go through the manual API like the rest. An
+ * actor that ends, machine or not, gets a snapshot with status `stopped`. An inspector that throws
+ * is ignored rather than let break a machine's step.
  *
  * @example
  * ```ts
@@ -22,7 +24,7 @@
 import type { InspectionEvent } from 'xstate';
 import type { KernelEvent } from '../actors/runtime/events.js';
 import type { KernelCore } from '../actors/runtime/kernel-core.js';
-import { formatPid } from '../ground/pid.js';
+import { formatPid, pidCpu } from '../ground/pid.js';
 
 /** What is published to: a Stately inspector fits (its `inspect` observer and its manual API). */
 export interface InspectionTarget {
@@ -53,14 +55,23 @@ export interface PublishingKernel {
 /** Publishes `kernel`'s actors to `target` until `stop()`. */
 export function publishInspection(kernel: PublishingKernel, target: InspectionTarget): { stop(): void } {
   const cores = kernel.threadKernels().map((cpu) => cpu.core);
-  const observer = { next: (event: InspectionEvent) => target.inspect.next?.(event) };
+  const hookedCpus = new Set(cores.map((core) => core.cpu));
+  const observer = {
+    next(event: InspectionEvent) {
+      // An inspector that throws must not break the machine's step.
+      try {
+        target.inspect.next?.(event);
+      } catch {}
+    },
+  };
   for (const core of cores) core.xstateInspection = observer;
-  // Machine actors publish their own, richer events; the rest are known by their label.
+  // Machine actors of this thread publish their own, richer events; the rest go through the manual API.
   const plain = new Set<number>();
+  const machines = new Set<number>();
   const subscription = kernel.events.subscribe((event) => {
     switch (event.kind) {
       case 'spawn':
-        if (event.label.startsWith('machine:')) return;
+        if (event.label.startsWith('machine:') && hookedCpus.has(pidCpu(event.pid))) return void machines.add(event.pid);
         plain.add(event.pid);
         target.actor(manualActor(formatPid(event.pid), event.name ?? event.label, manualActor(formatPid(event.parent), '', undefined)), { status: 'active' });
         return;
@@ -68,7 +79,7 @@ export function publishInspection(kernel: PublishingKernel, target: InspectionTa
         if (plain.has(event.pid)) target.event(formatPid(event.pid), { type: event.messageType });
         return;
       case 'stop':
-        if (plain.delete(event.pid)) target.snapshot(formatPid(event.pid), { status: 'stopped' });
+        if (plain.delete(event.pid) || machines.delete(event.pid)) target.snapshot(formatPid(event.pid), { status: 'stopped' });
         return;
     }
   });

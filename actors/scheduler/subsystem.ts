@@ -15,6 +15,8 @@ import { KernelStoppedError } from '../../ground/errors.js';
 import type { SchedControl } from '../../protocols/sched.js';
 import { defineSubsystem } from '../plugin/subsystem.js';
 import type { ActorRef } from '../runtime/ref.js';
+import { FairDispatcher } from '../sched/fair-dispatcher.js';
+import type { Dispatcher } from '../runtime/dispatcher.js';
 import { schedulerBehavior, schedulerName } from './scheduler-actor.js';
 
 /** Shutdown time of the scheduler actor, in ms: it holds nothing to flush. */
@@ -40,7 +42,27 @@ export const scheduling = defineSubsystem<ActorRef<SchedControl>>({
           shutdown: schedulerShutdownMs,
         },
       ],
-      status: () => ({ state: host.cpuState.value }),
+      status: () => schedStatus(host.cpuState.value, host.kernel.dispatcher),
     };
   },
 });
+
+/**
+ * What the scheduler adds to a CPU's status (plain data, cheap: counters it keeps anyway): the CPU's
+ * state, and under the fair scheduler its load, run-queue length, switches, preemptions, migrations
+ * and wake latency. `sched.stats` asks the scheduler actor for the rest, actor by actor.
+ */
+function schedStatus(state: string, dispatcher: Dispatcher): object {
+  if (!(dispatcher instanceof FairDispatcher)) return { state };
+  const scheduler = dispatcher.scheduler;
+  const { count, p50Us, p99Us } = dispatcher.wakeLatency.snapshot();
+  return {
+    state,
+    load: scheduler.load,
+    runQueueLength: scheduler.queuedCount,
+    switches: scheduler.stats.switches,
+    preemptions: scheduler.stats.preemptions,
+    migrations: scheduler.stats.migrations,
+    wakeLatency: { count, p50Us, p99Us },
+  };
+}

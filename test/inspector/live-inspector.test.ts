@@ -58,6 +58,9 @@ describe('inspector: the live page, in a real browser', function () {
       expect(inspector.clients).to.equal(1);
       expect(await page.locator('li[data-name="light"] [data-testid="state"]').first().textContent()).to.equal('green');
       expect(await page.getByTestId('summary').textContent()).to.match(/real kernel, seed \d+, 1 cpu\(s\), \d+ actors/);
+      expect(await page.getByTestId('sched').first().textContent()).to.match(
+        /^(running|idlePolling|parked) · load \d+ · run queue \d+ · \d+ switches · \d+ migrations/,
+      );
 
       // Sorted by mailbox depth, deepest first: the stuck actor leads with the 29 jobs it has not taken.
       await page.getByTestId('sort-mailbox').click();
@@ -81,8 +84,9 @@ describe('inspector: the live page, in a real browser', function () {
       expect(await page.locator('[data-testid="machine-state"][data-state="yellow"]').getAttribute('data-active')).to.equal('false');
 
       // Killed after a confirmation, the light is restarted by its supervisor: the page counts it.
+      let asked = '';
       page.once('dialog', (dialog) => {
-        expect(dialog.message()).to.match(/^Kill light <0\.\d+\.\d+>\? It dies at once/);
+        asked = dialog.message();
         void dialog.accept();
       });
       await page.locator('tr[data-name="light"]').getByTestId('kill').click();
@@ -91,9 +95,13 @@ describe('inspector: the live page, in a real browser', function () {
         .getByTestId('acted')
         .filter({ hasText: /^kill <0\.\d+\.\d+>: done$/ })
         .waitFor();
-      // Dismissed, nothing happens.
+      expect(asked).to.match(/^Kill light <0\.\d+\.\d+>\? It dies at once/);
+      // Dismissed, nothing is asked of the server: a request after it is answered first, and nothing was done.
       page.once('dialog', (dialog) => void dialog.dismiss());
       await page.locator('tr[data-name="backlogged"]').getByTestId('stop').click();
+      await page.locator('tr[data-name="light"]').getByTestId('show-machine').click();
+      await page.locator('[data-testid="machine-state"][data-active="true"]').first().waitFor();
+      expect(await page.getByTestId('acted').count()).to.equal(1);
       expect(kernel.lookup('backlogged')).to.not.equal(undefined);
 
       const screenshot = join(process.env.OSPREY_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'osprey-inspector-')), 'inspector.png');
