@@ -69,9 +69,9 @@ export function treeToDot(statuses: readonly KernelStatus[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Text Mermaid shows inside a quoted label: its quotes turned into their entity. */
+/** Text Mermaid shows inside a quoted label, which it reads as HTML: quotes and markup as entity codes (a pid's `<…>` among them). */
 function mermaidText(text: string): string {
-  return text.replace(/"/g, '#quot;');
+  return text.replace(/[&<>"#]/g, (character) => `#${character.charCodeAt(0)};`);
 }
 
 /** Text inside a DOT string literal. */
