@@ -33,6 +33,8 @@ export const inspectorPage = `<!doctype html>
 <body>
 <h1>Osprey inspector <span id="connection" data-testid="connection">connecting…</span></h1>
 <div id="summary" data-testid="summary"></div>
+<div id="stepping" hidden>Simulated time: <span id="virtual-time" data-testid="virtual-time"></span>
+  <button data-testid="step" data-ms="10">+10 ms</button> <button data-testid="step-100" data-ms="100">+100 ms</button> <button data-testid="step-1000" data-ms="1000">+1 s</button></div>
 <h2>Supervision trees</h2>
 <div class="cpus" id="trees" data-testid="trees"></div>
 <h2>Actors <span class="label" id="actors-shown" data-testid="actors-shown"></span></h2>
@@ -103,6 +105,8 @@ export const inspectorPage = `<!doctype html>
     // Counted on the body, for the bench that measures how often the page keeps up.
     document.body.dataset.renders = String(++renders);
     const statuses = state.statuses;
+    // A simulated kernel moves only when driven: the page may step it.
+    document.getElementById('stepping').hidden = statuses.length === 0 || statuses[0].mode !== 'simulated';
     document.getElementById('summary').textContent = statuses.length === 0 ? '' : statuses[0].mode + ' kernel, seed ' + statuses[0].seed + ', ' + statuses.length + ' cpu(s), ' +
       statuses.reduce((sum, status) => sum + status.actors, 0) + ' actors, ' + statuses.reduce((sum, status) => sum + status.messagesHandled, 0) + ' messages handled';
     document.getElementById('trees').replaceChildren(...statuses.map((status, cpu) => element('div', { 'data-testid': 'cpu-' + cpu }, [
@@ -162,6 +166,9 @@ export const inspectorPage = `<!doctype html>
     document.getElementById('machine-name').textContent = graph.machine + ' ' + state.machinePid;
     panel.replaceChildren(...graph.states.filter((node) => node.parent === '').map(box));
   };
+  for (const button of document.querySelectorAll('#stepping button')) {
+    button.addEventListener('click', () => socket.send(JSON.stringify({ type: 'advance', ms: Number(button.dataset.ms) })));
+  }
   for (const header of document.querySelectorAll('th')) {
     header.addEventListener('click', () => {
       state.descending = header.dataset.key === state.sortKey ? !state.descending : true;
@@ -187,6 +194,8 @@ export const inspectorPage = `<!doctype html>
         state.machine = message.graph;
         renderMachine();
       }
+    } else if (message.type === 'advanced') {
+      document.getElementById('virtual-time').textContent = message.error ?? message.atMs + ' ms';
     } else {
       const said = message.type === 'acted' ? message.action + ' ' + message.pid + (message.error ? ': ' + message.error : ': done') : message.type + ': ' + message.text;
       const events = document.getElementById('events');

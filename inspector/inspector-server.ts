@@ -42,7 +42,13 @@ export interface InspectedKernel {
   refOf?(pid: Pid): ActorRef<never> | undefined;
   stop?(ref: ActorRef<never>): Promise<void>;
   exit?(ref: ActorRef<never>, reason: 'kill'): void;
+  /** A simulated kernel's time, which the page may step (`Kernel.advance`). */
+  readonly mode?: 'real' | 'simulated';
+  advance?(ms: number): Promise<void>;
 }
+
+/** The most virtual time one step from the page moves a simulated kernel, in ms. */
+export const inspectorStepMsMax = 60_000;
 
 export interface InspectOptions {
   /** The port to listen on (default 0: any free one; `url` says which). */
@@ -177,6 +183,7 @@ async function answer(kernel: InspectedKernel, text: string): Promise<object> {
     return { type: 'error', text: 'a request is JSON' };
   }
   if (typeof request !== 'object' || request === null) return { type: 'error', text: 'a request is a JSON object' };
+  if (request.type === 'advance') return advance(kernel, (request as { ms?: unknown }).ms);
   const pid = typeof request.pid === 'string' ? parsePid(request.pid) : undefined;
   if (pid === undefined) return { type: 'error', text: `a request names an actor by its pid, as <cpu.slot.generation>: ${text.slice(0, 100)}` };
   switch (request.type) {
@@ -199,6 +206,19 @@ async function answer(kernel: InspectedKernel, text: string): Promise<object> {
     }
     default:
       return { type: 'error', text: `unknown request: ${text.slice(0, 100)}` };
+  }
+}
+
+/** Steps a simulated kernel's time by `ms`, as the page asks; a real kernel's time is not the page's to move. */
+async function advance(kernel: InspectedKernel, ms: unknown): Promise<object> {
+  if (kernel.mode !== 'simulated' || kernel.advance === undefined) return { type: 'advanced', error: "a real kernel's time moves by itself" };
+  if (typeof ms !== 'number' || !(ms > 0 && ms <= inspectorStepMsMax))
+    return { type: 'advanced', error: `a step is a number of ms in (0, ${inspectorStepMsMax}]` };
+  try {
+    await kernel.advance(ms);
+    return { type: 'advanced', ms, atMs: kernel.clock.now() };
+  } catch (error) {
+    return { type: 'advanced', error: describeError(error) };
   }
 }
 

@@ -80,6 +80,26 @@ describe('inspector: the server against bad requests', function () {
     }
   });
 
+  it("steps a simulated kernel's time as the page asks, within bounds, and never a real one's", async () => {
+    const simulated = await Kernel.boot({ mode: 'simulated', seed: 3 });
+    const real = await Kernel.boot();
+    const inspectors = [await inspect(simulated, { sampleMs: 100 }), await inspect(real)];
+    try {
+      const { socket, ask } = await pageSocket(inspectors[0]!);
+      expect(await ask('{"type":"advance","ms":250}')).to.deep.equal({ type: 'advanced', ms: 250, atMs: 250 });
+      expect(simulated.clock.now()).to.equal(250);
+      expect((await ask('{"type":"advance","ms":0}')).error).to.match(/a step is a number of ms/);
+      socket.close();
+      const page = await pageSocket(inspectors[1]!);
+      expect((await page.ask('{"type":"advance","ms":100}')).error).to.equal("a real kernel's time moves by itself");
+      page.socket.close();
+    } finally {
+      for (const inspector of inspectors) await inspector.close();
+      await simulated.runUntil(simulated.shutdown());
+      await real.shutdown();
+    }
+  });
+
   it("refuses a token that is not the inspector's, whatever its length, and a sampling faster than it can keep up with", async () => {
     const kernel = await Kernel.boot();
     const inspector = await inspect(kernel, { token: 'a-token-of-sixteen+' });

@@ -116,4 +116,27 @@ describe('inspector: the live page, in a real browser', function () {
     }
     expect(inspector.clients).to.equal(0);
   });
+
+  it("steps a simulated kernel's time from the page", async () => {
+    if (!existsSync(chromiumPath)) throw new Error(`a browser is needed at ${chromiumPath} (Debian: apt-get install chromium; or set CHROMIUM_PATH)`);
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 5 });
+    kernel.spawn(fromMachine(lightMachine), { name: 'light' });
+    const inspector = await inspect(kernel, { sampleMs: 100 });
+    const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(inspector.url);
+      await page.locator('li[data-name="light"]').waitFor();
+      await page.getByTestId('step-100').click();
+      await page.getByTestId('virtual-time').filter({ hasText: '100 ms' }).waitFor();
+      await page.getByTestId('step-1000').click();
+      await page.getByTestId('virtual-time').filter({ hasText: '1100 ms' }).waitFor();
+      expect(kernel.clock.now()).to.equal(1_100);
+      expect(new URL(page.url()).search, 'the token is gone from the address bar').to.equal('');
+    } finally {
+      await browser.close();
+      await inspector.close();
+      await kernel.runUntil(kernel.shutdown());
+    }
+  });
 });
