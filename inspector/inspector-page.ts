@@ -47,6 +47,8 @@ export const inspectorPage = `<!doctype html>
 </table>
 <h2>Statechart <span id="machine-name" data-testid="machine-name"></span></h2>
 <div class="chart" id="machine" data-testid="machine">Choose a machine actor in the table.</div>
+<h2>Message flow <span class="label">between the actors followed in the table</span></h2>
+<ol id="flow" data-testid="flow"></ol>
 <h2>Dead letters and failures</h2>
 <ol id="events" data-testid="events"></ol>
 <script>
@@ -54,7 +56,7 @@ export const inspectorPage = `<!doctype html>
   const token = new URLSearchParams(location.search).get('token') ?? '';
   // The token stays out of the address bar and the history once read.
   history.replaceState(null, '', location.pathname);
-  const state = { statuses: [], sortKey: 'mailbox', descending: true, machinePid: null, machine: null };
+  const state = { statuses: [], names: new Map(), sortKey: 'mailbox', descending: true, machinePid: null, machine: null };
   const activePaths = (value, prefix = []) => typeof value === 'string' ? [[...prefix, value]] : value && typeof value === 'object'
     ? Object.entries(value).flatMap(([key, child]) => [[...prefix, key], ...activePaths(child, [...prefix, key])]) : [];
   const text = (value) => (value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value));
@@ -119,13 +121,25 @@ export const inspectorPage = `<!doctype html>
       element('td', {}, [row.name ?? '']), element('td', {}, [row.label]), element('td', {}, [row.pid]), element('td', { class: 'num' }, [String(row.cpu)]),
       element('td', {}, [row.state, ...(row.state !== '' ? [statechartButton(row.pid)] : [])]),
       element('td', { class: 'num', 'data-testid': 'mailbox' }, [String(row.mailbox)]), element('td', { class: 'num', 'data-testid': 'restarts' }, [String(row.restarts)]),
-      element('td', {}, [actionButton('stop', row), actionButton('kill', row)]),
+      element('td', {}, [actionButton('stop', row), actionButton('kill', row), followBox(row.pid)]),
     ])));
     renderMachine();
     for (const header of document.querySelectorAll('th')) {
       header.classList.toggle('sorted', header.dataset.key === state.sortKey);
       header.classList.toggle('up', header.dataset.key === state.sortKey && !state.descending);
     }
+  };
+  /** Follows an actor's messages to and from the other actors followed (at most 32). */
+  const followed = new Set();
+  const followBox = (pid) => {
+    const box = element('input', { type: 'checkbox', 'data-testid': 'follow', title: 'follow its messages' });
+    box.checked = followed.has(pid);
+    box.addEventListener('change', () => {
+      if (box.checked) followed.add(pid);
+      else followed.delete(pid);
+      socket.send(JSON.stringify({ type: 'follow', pids: [...followed] }));
+    });
+    return element('label', {}, [box, ' follow']);
   };
   /** Stops or kills an actor once its user confirms, as Observer does. */
   const actionButton = (action, row) => {
@@ -184,6 +198,9 @@ export const inspectorPage = `<!doctype html>
     const message = JSON.parse(event.data);
     if (message.type === 'status') {
       state.statuses = message.cpus;
+      state.names = new Map();
+      const walk = (actor) => { if (actor.name) state.names.set(actor.pid, actor.name); actor.children.forEach(walk); };
+      state.statuses.forEach((status) => walk(status.tree));
       render();
     } else if (message.type === 'machine') {
       if (message.pid !== state.machinePid) return;
@@ -194,6 +211,13 @@ export const inspectorPage = `<!doctype html>
         state.machine = message.graph;
         renderMachine();
       }
+    } else if (message.type === 'flow') {
+      const flow = document.getElementById('flow');
+      const name = (pid) => state.names.get(pid) ?? pid;
+      flow.prepend(element('li', { 'data-testid': 'flow-line' }, [message.atMs.toFixed(1) + ' ms  ' + name(message.from) + ' → ' + name(message.to) + ': ' + message.messageType]));
+      while (flow.children.length > 200) flow.lastChild.remove();
+    } else if (message.type === 'following') {
+      // The server follows what the page asked for.
     } else if (message.type === 'advanced') {
       document.getElementById('virtual-time').textContent = message.error ?? message.atMs + ' ms';
     } else {

@@ -19,7 +19,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import type { DeadLetter } from '../actors/runtime/events.js';
+import type { DeadLetter, KernelEvent } from '../actors/runtime/events.js';
 import type { ActorRef } from '../actors/runtime/ref.js';
 import type { ChildFailure } from '../actors/runtime/kernel-core.js';
 import type { KernelStatus } from '../actors/runtime/status.js';
@@ -29,6 +29,7 @@ import { describeError } from '../ground/errors.js';
 import { type Pid, parsePid } from '../ground/pid.js';
 import { machineGraph } from './machine-graph.js';
 import { inspectorPage } from './inspector-page.js';
+import { MessageFlows } from './message-flows.js';
 
 /** What the inspector needs of a kernel (a `Kernel` has it all). */
 export interface InspectedKernel {
@@ -42,6 +43,8 @@ export interface InspectedKernel {
   refOf?(pid: Pid): ActorRef<never> | undefined;
   stop?(ref: ActorRef<never>): Promise<void>;
   exit?(ref: ActorRef<never>, reason: 'kill'): void;
+  /** Its event stream (`Kernel.events`), for the message flow between the actors a page follows. */
+  readonly events?: { subscribe(observer: (event: KernelEvent) => void): { unsubscribe(): void } };
   /** A simulated kernel's time, which the page may step (`Kernel.advance`). */
   readonly mode?: 'real' | 'simulated';
   advance?(ms: number): Promise<void>;
@@ -105,6 +108,9 @@ export async function inspect(kernel: InspectedKernel, options: InspectOptions =
       if (client.readyState === client.OPEN && (message.type !== 'status' || client.bufferedAmount < clientBacklogBytesMax)) client.send(text);
     }
   });
+  const flows = new MessageFlows<WebSocket>(kernel.events, (client, message) => {
+    if (client.readyState === client.OPEN && client.bufferedAmount < clientBacklogBytesMax) client.send(JSON.stringify(message));
+  });
   const tokenBytes = Buffer.from(token);
   /** The request's address when it carries the token; null when it does not, or is no address at all. */
   const allowed = (request: IncomingMessage): URL | null => {
@@ -135,13 +141,16 @@ export async function inspect(kernel: InspectedKernel, options: InspectOptions =
     sockets.handleUpgrade(request, socket, head, (client: WebSocket) => {
       client.on('error', () => client.terminate());
       client.on('message', (data) => {
-        void answer(kernel, String(data)).then(
+        void answer(kernel, String(data), (pids) => flows.follow(client, pids)).then(
           (reply) => client.readyState === client.OPEN && client.send(JSON.stringify(reply)),
           () => client.terminate(),
         );
       });
       watch.joined();
-      client.on('close', () => watch.left(sockets.clients.size));
+      client.on('close', () => {
+        flows.leave(client);
+        watch.left(sockets.clients.size);
+      });
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -163,6 +172,7 @@ export async function inspect(kernel: InspectedKernel, options: InspectOptions =
     },
     async close() {
       watch.stop();
+      for (const client of sockets.clients) flows.leave(client);
       for (const client of sockets.clients) client.terminate();
       await new Promise<void>((resolve) => sockets.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -175,7 +185,7 @@ export async function inspect(kernel: InspectedKernel, options: InspectOptions =
  * an actor stopped (`stop`, reason `shutdown`) or killed (`kill`, as `kernel.exit(ref, 'kill')`),
  * which the page asks for only once its user confirmed.
  */
-async function answer(kernel: InspectedKernel, text: string): Promise<object> {
+async function answer(kernel: InspectedKernel, text: string, follow: (pids: number[]) => void): Promise<object> {
   let request: { type?: unknown; pid?: unknown };
   try {
     request = JSON.parse(text) as typeof request;
@@ -184,6 +194,17 @@ async function answer(kernel: InspectedKernel, text: string): Promise<object> {
   }
   if (typeof request !== 'object' || request === null) return { type: 'error', text: 'a request is a JSON object' };
   if (request.type === 'advance') return advance(kernel, (request as { ms?: unknown }).ms);
+  if (request.type === 'follow') {
+    const listed = (request as { pids?: unknown }).pids;
+    const pids = Array.isArray(listed) ? listed.map((text) => (typeof text === 'string' ? parsePid(text) : undefined)) : [undefined];
+    if (pids.some((pid) => pid === undefined)) return { type: 'error', text: 'follow takes a list of pids, as <cpu.slot.generation>' };
+    try {
+      follow(pids as number[]);
+    } catch (error) {
+      return { type: 'error', text: describeError(error) };
+    }
+    return { type: 'following', pids: listed };
+  }
   const pid = typeof request.pid === 'string' ? parsePid(request.pid) : undefined;
   if (pid === undefined) return { type: 'error', text: `a request names an actor by its pid, as <cpu.slot.generation>: ${text.slice(0, 100)}` };
   switch (request.type) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
-import { fromMachine, fromSetup, Kernel } from '../../boot/index.js';
+import { type ActorRef, fromMachine, fromSetup, Kernel } from '../../boot/index.js';
 import { inspect } from '../../inspector/index.js';
 import { supervisor, type SupervisorMsg } from '../../supervisors/index.js';
 import { lightMachine } from '../sim/fixtures/examples.js';
@@ -137,6 +137,56 @@ describe('inspector: the live page, in a real browser', function () {
       await browser.close();
       await inspector.close();
       await kernel.runUntil(kernel.shutdown());
+    }
+  });
+
+  it('shows the message flow between the actors a page follows, and nothing of the others', async () => {
+    if (!existsSync(chromiumPath)) throw new Error(`a browser is needed at ${chromiumPath} (Debian: apt-get install chromium; or set CHROMIUM_PATH)`);
+    type Rally = { readonly type: 'ball' | 'serve'; readonly to: ActorRef<Rally> };
+    const kernel = await Kernel.boot();
+    // Ping and pong pass a ball every 20 ms; pong also rallies with a bystander, which is not followed.
+    const Passer = fromSetup<Rally>(
+      () => ({
+        receive: (message, ctx) =>
+          message.type === 'serve'
+            ? void message.to.tell({ type: 'ball', to: ctx.self })
+            : ctx.startTimer(`pass ${message.to.pid}`, 20, { type: 'serve', to: message.to }),
+      }),
+      'Passer',
+    );
+    const ping = kernel.spawn(Passer, { name: 'ping' });
+    const pong = kernel.spawn(Passer, { name: 'pong' });
+    const bystander = kernel.spawn(Passer, { name: 'bystander' });
+    ping.tell({ type: 'serve', to: pong });
+    bystander.tell({ type: 'serve', to: pong });
+    const inspector = await inspect(kernel, { sampleMs: 100 });
+    const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(inspector.url);
+      await page.locator('tr[data-name="ping"]').waitFor();
+      await page.locator('tr[data-name="ping"]').getByTestId('follow').check();
+      await page.locator('tr[data-name="pong"]').getByTestId('follow').check();
+      await page
+        .getByTestId('flow-line')
+        .filter({ hasText: /ping → pong: ball/ })
+        .first()
+        .waitFor();
+      await page
+        .getByTestId('flow-line')
+        .filter({ hasText: /pong → ping: ball/ })
+        .first()
+        .waitFor();
+      const lines = await page.getByTestId('flow-line').allTextContents();
+      // Their passes, and the serves each times to itself; never the bystander's rally with pong.
+      expect(
+        lines.every((line) => /ms {2}(ping|pong) → (ping|pong): (ball|serve)$/.test(line)),
+        lines.join('\n'),
+      ).to.equal(true);
+    } finally {
+      await browser.close();
+      await inspector.close();
+      await kernel.shutdown();
     }
   });
 });
