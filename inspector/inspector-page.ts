@@ -221,7 +221,8 @@ export const inspectorPage = `<!doctype html>
     } else if (message.type === 'advanced') {
       document.getElementById('virtual-time').textContent = message.error ?? message.atMs + ' ms';
     } else {
-      const said = message.type === 'acted' ? message.action + ' ' + message.pid + (message.error ? ': ' + message.error : ': done') : message.type + ': ' + message.text;
+      const said = message.type === 'acted' ? message.action + ' ' + message.pid + (message.error ? ': ' + message.error : ': done')
+        : message.type + ': ' + message.text + (message.causes ?? []).map((cause) => '  ← caused by ' + cause).join('');
       const events = document.getElementById('events');
       events.prepend(element('li', { 'data-testid': message.type }, [said]));
       while (events.children.length > 200) events.lastChild.remove();

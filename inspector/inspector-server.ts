@@ -243,6 +243,22 @@ async function advance(kernel: InspectedKernel, ms: unknown): Promise<object> {
   }
 }
 
+/** The most causes of a failure the page is told (an error's `cause`, its cause's, …). */
+export const failureCausesMax = 8;
+
+/** What led to `error`, nearest first: its `cause`, then that one's, as text. */
+export function causesOf(error: unknown): string[] {
+  const causes: string[] = [];
+  for (
+    let at = (error as { cause?: unknown } | null)?.cause;
+    at !== undefined && causes.length < failureCausesMax;
+    at = (at as { cause?: unknown } | null)?.cause
+  ) {
+    causes.push(describeError(at));
+  }
+  return causes;
+}
+
 /** What watches the kernel while pages are connected: a status sample every `sampleMs`, and the dead letters and failures as they come. */
 class Watch {
   private timer: TimerHandle | null = null;
@@ -261,7 +277,7 @@ class Watch {
     this.subscriptions = [
       this.kernel.deadLetters.subscribe((letter) => this.send({ type: 'dead-letter', text: `${letter.messageType} to ${letter.target}: ${letter.reason}` })),
       this.kernel.failures.subscribe((failure) =>
-        this.send({ type: 'failure', text: `${failure.actor} on cpu ${failure.cpu}: ${describeError(failure.error)}` }),
+        this.send({ type: 'failure', text: `${failure.actor} on cpu ${failure.cpu}: ${describeError(failure.error)}`, causes: causesOf(failure.error) }),
       ),
     ];
     this.sample();

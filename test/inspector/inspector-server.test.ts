@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { connect } from 'node:net';
 import WebSocket from 'ws';
-import { Kernel } from '../../boot/index.js';
+import { fromSetup, Kernel } from '../../boot/index.js';
 import { inspect, type InspectorServer } from '../../inspector/index.js';
 
 /** Sends `bytes` on a raw connection and resolves with what comes back before it closes (or after 500 ms). */
@@ -74,6 +74,36 @@ describe('inspector: the server against bad requests', function () {
       expect(page.status).to.equal(200);
       expect(page.headers.get('referrer-policy')).to.equal('no-referrer');
       expect(page.headers.get('content-security-policy')).to.include("default-src 'none'");
+    } finally {
+      await inspector.close();
+      await kernel.shutdown();
+    }
+  });
+
+  it('tells a page of each failure with its causes, nearest first', async () => {
+    const kernel = await Kernel.boot();
+    const inspector = await inspect(kernel);
+    try {
+      const { socket } = await pageSocket(inspector);
+      const failure = new Promise<{ text: string; causes: string[] }>((resolve) => {
+        socket.on('message', (data) => {
+          const message = JSON.parse(String(data)) as { type: string; text: string; causes: string[] };
+          if (message.type === 'failure') resolve(message);
+        });
+      });
+      const Faulty = fromSetup<{ readonly type: 'go' }>(
+        () => ({
+          receive() {
+            throw new Error('the write failed', { cause: new Error('the disk is full', { cause: new RangeError('no free block') }) });
+          },
+        }),
+        'Faulty',
+      );
+      kernel.spawn(Faulty, { name: 'faulty' }).tell({ type: 'go' });
+      const told = await failure;
+      expect(told.text).to.match(/faulty.* on cpu 0: .*the write failed/);
+      expect(told.causes).to.deep.equal(['Error: the disk is full', 'RangeError: no free block']);
+      socket.close();
     } finally {
       await inspector.close();
       await kernel.shutdown();
