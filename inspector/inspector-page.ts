@@ -6,6 +6,8 @@
  * the table with the states it is in lit as it moves, and the dead letters and failures as they
  * happen. Elements the tests look for carry `data-testid`.
  */
+import { activePaths } from './machine-graph.js';
+
 export const inspectorPage = `<!doctype html>
 <html lang="en">
 <head>
@@ -57,8 +59,8 @@ export const inspectorPage = `<!doctype html>
   // The token stays out of the address bar and the history once read.
   history.replaceState(null, '', location.pathname);
   const state = { statuses: [], names: new Map(), sortKey: 'mailbox', descending: true, machinePid: null, machine: null };
-  const activePaths = (value, prefix = []) => typeof value === 'string' ? [[...prefix, value]] : value && typeof value === 'object'
-    ? Object.entries(value).flatMap(([key, child]) => [[...prefix, key], ...activePaths(child, [...prefix, key])]) : [];
+  // The server's own function (machine-graph.ts), so that the page lights what the graph marks.
+  const activePaths = ${activePaths.toString()};
   const text = (value) => (value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value));
   const element = (tag, attributes = {}, children = []) => {
     const node = document.createElement(tag);

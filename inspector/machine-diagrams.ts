@@ -12,6 +12,7 @@
  * writeFileSync('light.dot', toDot(graph));       // dot -Tsvg light.dot > light.svg
  * ```
  */
+import { dotString, mermaidStateText } from './diagram-text.js';
 import type { GraphState, GraphTransition, MachineGraph } from './machine-graph.js';
 
 /** The colours that mark the states a live actor is in: a leaf, and a nested state around it. */
@@ -30,7 +31,7 @@ export function toMermaid(graph: MachineGraph): string {
     children.forEach((state, index) => {
       // Parallel regions are separated by `--`.
       if (parentState?.type === 'parallel' && index > 0) lines.push(`${indent}--`);
-      lines.push(`${indent}state "${mermaidText(state.type === 'history' ? `H (${state.key})` : state.key)}" as ${ids.get(state.id)!}`);
+      lines.push(`${indent}state "${mermaidStateText(state.type === 'history' ? `H (${state.key})` : state.key)}" as ${ids.get(state.id)!}`);
       if (state.type === 'compound' || state.type === 'parallel') {
         lines.push(`${indent}state ${ids.get(state.id)!} {`);
         emit(state.id, state.type === 'compound' ? state.initial : '', `${indent}  `);
@@ -42,7 +43,7 @@ export function toMermaid(graph: MachineGraph): string {
   emit('', graph.initial, '  ');
   for (const transition of graph.transitions) {
     if (transition.target === '') continue;
-    lines.push(`  ${ids.get(transition.source)!} --> ${ids.get(transition.target)!}: ${mermaidText(edgeLabel(transition))}`);
+    lines.push(`  ${ids.get(transition.source)!} --> ${ids.get(transition.target)!}: ${mermaidStateText(edgeLabel(transition))}`);
   }
   const active = graph.states.filter((state) => state.active);
   if (active.length > 0) {
@@ -104,17 +105,4 @@ function clip(state: GraphState, side: 'lhead' | 'ltail', ids: ReadonlyMap<strin
 
 function edgeLabel(transition: GraphTransition): string {
   return transition.guard === '' ? transition.event : `${transition.event} [${transition.guard}]`;
-}
-
-/** Text Mermaid shows as it is: its own syntax characters replaced. */
-function mermaidText(text: string): string {
-  return text
-    .replace(/[:;"{}]/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-}
-
-/** A DOT string literal. */
-function dotString(text: string): string {
-  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }

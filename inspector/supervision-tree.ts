@@ -11,6 +11,7 @@
  * ```
  */
 import type { ActorStatus, KernelStatus } from '../actors/runtime/status.js';
+import { dotText, mermaidLabelText } from './diagram-text.js';
 
 /** One line per fact of an actor, for its node. */
 function factsOf(actor: ActorStatus): string[] {
@@ -43,7 +44,7 @@ export function treeToMermaid(statuses: readonly KernelStatus[]): string {
   for (const [cpu, nodes] of nodesOf(statuses).entries()) {
     lines.push(`  subgraph cpu${cpu}["cpu ${cpu}"]`);
     for (const { id, actor } of nodes) {
-      lines.push(`    ${id}["${factsOf(actor).map(mermaidText).join('<br/>')}"]`);
+      lines.push(`    ${id}["${factsOf(actor).map(mermaidLabelText).join('<br/>')}"]`);
       if (actor.status !== 'running') stopped.push(id);
     }
     for (const { id, parent } of nodes) if (parent !== '') lines.push(`    ${parent} --> ${id}`);
@@ -67,14 +68,4 @@ export function treeToDot(statuses: readonly KernelStatus[]): string {
   }
   lines.push('}');
   return `${lines.join('\n')}\n`;
-}
-
-/** Text Mermaid shows inside a quoted label, which it reads as HTML: quotes and markup as entity codes (a pid's `<…>` among them). */
-function mermaidText(text: string): string {
-  return text.replace(/[&<>"#]/g, (character) => `#${character.charCodeAt(0)};`);
-}
-
-/** Text inside a DOT string literal. */
-function dotText(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 }

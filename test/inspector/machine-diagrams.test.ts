@@ -1,9 +1,11 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dotString, mermaidLabelText, mermaidStateText } from '../../inspector/diagram-text.js';
 import { kernelMachines, machineGraph, toDot, toMermaid } from '../../inspector/index.js';
 import { supervisorMachine } from '../../supervisors/machine.js';
 import { mermaidErrors } from '../helpers/mermaid-check.js';
@@ -59,6 +61,18 @@ describe('inspector: machines as Mermaid, Graphviz and JSON', function () {
     expect(mermaid).to.match(/^ {2}class [s0-9,]+ active$/m);
     expect(mermaid).to.include('state "power mode" as');
     expect(toDot(graphs.at(-1)!)).to.include('label="saving", style="rounded,filled"');
+  });
+
+  it('escapes any text into labels that Graphviz and Mermaid parse (property)', async () => {
+    const texts = fc.sample(fc.string({ unit: fc.constantFrom('a', 'Z', ' ', '"', '\\', '\n', ':', ';', '{', '}', '<', '>', '&', '#', '[', ']', 'é', '→') }), {
+      numRuns: 40,
+      seed: 7,
+    });
+    const dot = `digraph { ${texts.map((text, index) => `n${index} [label=${dotString(text)}];`).join(' ')} }`;
+    expect(dotError(dot)).to.equal(null);
+    const flowchart = `flowchart TD\n${texts.map((text, index) => `  n${index}["${mermaidLabelText(text)}"]`).join('\n')}\n`;
+    const states = `stateDiagram-v2\n${texts.map((text, index) => `  state "${mermaidStateText(text)}" as s${index}`).join('\n')}\n`;
+    expect(await mermaidErrors([flowchart, states])).to.deep.equal([null, null]);
   });
 
   it('is checked by parsers that refuse what is not a diagram', async () => {
