@@ -104,6 +104,10 @@ export const inspectorPage = `<!doctype html>
     }
     return parts.join(' · ');
   };
+  /** The VM's figures, when the kernel boots it: memory free, mappings, faults, pressure. */
+  const mib = (bytes) => (bytes / 1048576).toFixed(1) + ' MiB';
+  const vmLine = (vm) => 'vm · ' + mib(vm.freeBytes) + ' free of ' + mib(vm.physicalBytes) + ' · ' + vm.mappings + ' mappings · ' +
+    (vm.faults4k + vm.faults2m + vm.faults1g) + ' faults · TLB ' + vm.tlbHits + ' hits, ' + vm.tlbMisses + ' misses · pressure ' + vm.pressure.state;
   let renders = 0;
   const render = () => {
     // Counted on the body, for the bench that measures how often the page keeps up.
@@ -115,6 +119,7 @@ export const inspectorPage = `<!doctype html>
       statuses.reduce((sum, status) => sum + status.actors, 0) + ' actors, ' + statuses.reduce((sum, status) => sum + status.messagesHandled, 0) + ' messages handled';
     document.getElementById('trees').replaceChildren(...statuses.map((status, cpu) => element('div', { 'data-testid': 'cpu-' + cpu }, [
       element('b', {}, ['cpu ' + cpu]), ' ', element('span', { class: 'label', 'data-testid': 'sched' }, [schedLine(status.subsystems.sched)]),
+      ...(status.subsystems.vm ? [element('div', { class: 'label', 'data-testid': 'vm' }, [vmLine(status.subsystems.vm)])] : []),
       element('ul', { class: 'tree' }, [treeOf(status.tree)]),
     ])));
     const sorted = rows();

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
-import { type ActorRef, fromMachine, fromSetup, Kernel } from '../../boot/index.js';
+import { virtualMemory } from '../../actors/vm/index.js';
+import { type ActorRef, defaultSubsystems, fromMachine, fromSetup, Kernel } from '../../boot/index.js';
 import { inspect } from '../../inspector/index.js';
 import { supervisor, type SupervisorMsg } from '../../supervisors/index.js';
 import { lightMachine } from '../sim/fixtures/examples.js';
@@ -117,9 +118,10 @@ describe('inspector: the live page, in a real browser', function () {
     expect(inspector.clients).to.equal(0);
   });
 
-  it("steps a simulated kernel's time from the page", async () => {
+  it("steps a simulated kernel's time from the page, and shows the VM's figures when it is booted", async () => {
     if (!existsSync(chromiumPath)) throw new Error(`a browser is needed at ${chromiumPath} (Debian: apt-get install chromium; or set CHROMIUM_PATH)`);
-    const kernel = await Kernel.boot({ mode: 'simulated', seed: 5 });
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 5, subsystems: [...defaultSubsystems, virtualMemory] });
+    await kernel.runUntil(kernel.subsystem(virtualMemory).mmap(4 << 20, { populate: true }));
     kernel.spawn(fromMachine(lightMachine), { name: 'light' });
     const inspector = await inspect(kernel, { sampleMs: 100 });
     const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
@@ -132,6 +134,9 @@ describe('inspector: the live page, in a real browser', function () {
       await page.getByTestId('step-1000').click();
       await page.getByTestId('virtual-time').filter({ hasText: '1100 ms' }).waitFor();
       expect(kernel.clock.now()).to.equal(1_100);
+      expect(await page.getByTestId('vm').first().textContent()).to.match(
+        /^vm · 60\.0 MiB free of 64\.0 MiB · 1 mappings · \d+ faults · TLB \d+ hits, \d+ misses · pressure normal$/,
+      );
       expect(new URL(page.url()).search, 'the token is gone from the address bar').to.equal('');
     } finally {
       await browser.close();
