@@ -1,21 +1,13 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const osprey = fileURLToPath(new URL('../../bin/osprey.js', import.meta.url));
+import { ospreyPath as osprey, runOsprey as run } from '../helpers/osprey-command.js';
+
 const example = (name: string) => fileURLToPath(new URL(`../../examples/sim/${name}.sim.js`, import.meta.url));
 const fixture = (name: string) => fileURLToPath(new URL(`../sim/fixtures/${name}.sim.js`, import.meta.url));
-
-function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [osprey, ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? 1), stdout, stderr });
-    });
-  });
-}
 
 describe('the osprey command', function () {
   this.timeout(60_000);

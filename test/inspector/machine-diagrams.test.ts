@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { dotString, mermaidLabelText, mermaidStateText } from '../../inspector/d
 import { kernelMachines, machineGraph, toDot, toMermaid } from '../../inspector/index.js';
 import { supervisorMachine } from '../../supervisors/machine.js';
 import { mermaidErrors } from '../helpers/mermaid-check.js';
+import { ospreyPath as osprey, runOsprey as run } from '../helpers/osprey-command.js';
 import { player, recorder } from './fixtures/machines.js';
 
 /** Graphviz's verdict on `dot` text: null when `dot` parses and draws it, else what it said. */
@@ -18,16 +19,7 @@ function dotError(text: string): string | null {
   return result.status === 0 ? null : result.stderr;
 }
 
-const osprey = fileURLToPath(new URL('../../bin/osprey.js', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/machines.js', import.meta.url));
-
-function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [osprey, ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? 1), stdout, stderr });
-    });
-  });
-}
 
 describe('inspector: machines as Mermaid, Graphviz and JSON', function () {
   this.timeout(60_000);

@@ -5,7 +5,6 @@
  * simulated run are in it. `traceProblems` is the validator.
  */
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { makePid } from '../../ground/pid.js';
 import { type ActorRef, fromSetup, Kernel } from '../../boot/index.js';
 import { type ChromeTrace, serializeTrace, startTrace, type TraceEvent, TraceRecorder, turnWidthUs } from '../../inspector/index.js';
 import { runScenario, type Scenario } from '../../sim/index.js';
+import { runOsprey } from '../helpers/osprey-command.js';
 import { counterOnCpus } from '../sim/fixtures/cpu-counter.js';
 import { volatileTally } from '../sim/fixtures/examples.js';
 
@@ -285,14 +285,8 @@ describe('inspector: the Chrome trace of a run', () => {
 
 describe('inspector: osprey sim --trace', function () {
   this.timeout(20_000);
-  const osprey = fileURLToPath(new URL('../../bin/osprey.js', import.meta.url));
   const fixture = fileURLToPath(new URL('../sim/fixtures/tally.sim.js', import.meta.url));
-  const run = (...args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [osprey, 'sim', fixture, ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
-        resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? 1), stdout, stderr });
-      });
-    });
+  const run = (...args: string[]) => runOsprey('sim', fixture, ...args);
 
   it('writes the run of a seed as a valid trace, and refuses to trace without one', async () => {
     const home = mkdtempSync(join(tmpdir(), 'osprey-trace-'));
