@@ -20,6 +20,7 @@ import type { DeadLetter, DroppedReports, KernelEvent } from '../actors/runtime/
 import type { ChildFailure, KernelCore } from '../actors/runtime/kernel-core.js';
 import type { ActorRef } from '../actors/runtime/ref.js';
 import type { SpawnOptions, SpawnOptionsFor } from '../actors/runtime/spawn-options.js';
+import type { MachineGraph } from '../actors/runtime/machine-graph.js';
 import type { ActorStateValue, KernelStatus } from '../actors/runtime/status.js';
 import type { AnyStateMachine } from 'xstate';
 import type { ExitReason } from '../actors/runtime/signals.js';
@@ -422,13 +423,29 @@ export class Kernel implements KernelHandle {
    * ```
    */
   machineOf(pid: Pid): { readonly machine: AnyStateMachine; readonly state: ActorStateValue | undefined } | undefined {
-    const core = this.threadKernels().find((kernel) => kernel.core.cpu === pidCpu(pid))?.core;
-    const instance = core?.cellOf(pid)?.instance as
-      | { describeMachine?: () => AnyStateMachine; describeState?: () => ActorStateValue | undefined }
-      | null
-      | undefined;
-    if (typeof instance?.describeMachine !== 'function') return undefined;
-    return { machine: instance.describeMachine(), state: instance.describeState?.() };
+    return this.threadKernels()
+      .find((kernel) => kernel.core.cpu === pidCpu(pid))
+      ?.core.localMachine(pid);
+  }
+
+  /**
+   * The graph of the machine that machine actor `pid` runs, its current state lit, wherever the
+   * actor runs: a worker CPU draws its own actor's machine and sends the drawing (plain data, see
+   * osprey/inspector's `toMermaid` and `toDot`). Undefined when `pid` is no live machine actor;
+   * rejects when its CPU does not answer within `deadlineMs` or goes down.
+   *
+   * @example
+   * ```ts
+   * // Light = fromMachine(lightMachine), exported by a module the kernel boots with (see BootOptions.modules)
+   * const light = await kernel.spawned(kernel.spawn(Light, { cpu: 1 }));
+   * const graph = await kernel.machineGraph(light.pid);
+   * graph?.states.filter((state) => state.active).map((state) => state.id); // ['green']
+   * ```
+   */
+  machineGraph(pid: Pid, options: { readonly deadlineMs?: number } = {}): Promise<MachineGraph | undefined> {
+    const local = this.threadKernels().find((kernel) => kernel.core.cpu === pidCpu(pid));
+    if (local !== undefined) return Promise.resolve(local.core.localMachineGraph(pid));
+    return this.awaitedOn('machineGraph', this.core.machineGraph(pid, options));
   }
 
   /** Stops an actor (and its subtree) with reason `shutdown`; resolves when it is gone. */

@@ -18,7 +18,7 @@ export {
   type TraceRecorderOptions,
 } from './trace-events.js';
 export { activeClusterFill, activeFill, toDot, toMermaid } from './machine-diagrams.js';
-export { activePaths, machineGraph, type GraphState, type GraphTransition, type MachineGraph } from './machine-graph.js';
+export { activePaths, machineGraph, type GraphState, type GraphTransition, type MachineGraph } from '../actors/runtime/machine-graph.js';
 export { isStateMachine, kernelMachines } from './kernel-machines.js';
 export { treeToDot, treeToMermaid } from './supervision-tree.js';
 export { startTrace, type LiveTrace, type TracedKernel } from './live-trace.js';

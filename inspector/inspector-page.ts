@@ -6,7 +6,7 @@
  * the table with the states it is in lit as it moves, and the dead letters and failures as they
  * happen. Elements the tests look for carry `data-testid`.
  */
-import { activePaths } from './machine-graph.js';
+import { activePaths } from '../actors/runtime/machine-graph.js';
 
 export const inspectorPage = `<!doctype html>
 <html lang="en">

@@ -24,10 +24,9 @@ import type { ActorRef } from '../actors/runtime/ref.js';
 import type { ChildFailure } from '../actors/runtime/kernel-core.js';
 import type { KernelStatus } from '../actors/runtime/status.js';
 import type { Clock, TimerHandle } from '../drivers/clock/clock.js';
-import type { AnyStateMachine } from 'xstate';
 import { describeError } from '../ground/errors.js';
 import { type Pid, parsePid } from '../ground/pid.js';
-import { machineGraph } from './machine-graph.js';
+import type { MachineGraph } from '../actors/runtime/machine-graph.js';
 import { inspectorPage } from './inspector-page.js';
 import { MessageFlows } from './message-flows.js';
 
@@ -37,8 +36,8 @@ export interface InspectedKernel {
   cpuStatuses(): Promise<KernelStatus[]>;
   readonly deadLetters: { subscribe(observer: (letter: DeadLetter) => void): { unsubscribe(): void } };
   readonly failures: { subscribe(observer: (failure: ChildFailure) => void): { unsubscribe(): void } };
-  /** The machine a machine actor runs and its state (`Kernel.machineOf`): the page draws its statechart. */
-  machineOf?(pid: Pid): { readonly machine: AnyStateMachine; readonly state: unknown } | undefined;
+  /** The graph of the machine a machine actor runs, lit where it is, on any CPU (`Kernel.machineGraph`): the page draws its statechart. */
+  machineGraph?(pid: Pid): Promise<MachineGraph | undefined>;
   /** The actor the page asks to stop or kill (`Kernel.refOf`, `Kernel.stop`, `Kernel.exit`). */
   refOf?(pid: Pid): ActorRef<never> | undefined;
   stop?(ref: ActorRef<never>): Promise<void>;
@@ -209,9 +208,13 @@ async function answer(kernel: InspectedKernel, text: string, follow: (pids: numb
   if (pid === undefined) return { type: 'error', text: `a request names an actor by its pid, as <cpu.slot.generation>: ${text.slice(0, 100)}` };
   switch (request.type) {
     case 'machine': {
-      const found = kernel.machineOf?.(pid);
-      if (found === undefined) return { type: 'machine', pid: request.pid, error: `${request.pid} is no machine actor this thread runs` };
-      return { type: 'machine', pid: request.pid, graph: machineGraph(found.machine, found.state) };
+      try {
+        const graph = await kernel.machineGraph?.(pid);
+        if (graph === undefined) return { type: 'machine', pid: request.pid, error: `${request.pid} is no live machine actor` };
+        return { type: 'machine', pid: request.pid, graph };
+      } catch (error) {
+        return { type: 'machine', pid: request.pid, error: describeError(error) };
+      }
     }
     case 'stop':
     case 'kill': {

@@ -13,7 +13,7 @@
  * ```
  */
 import { dotString, mermaidStateText } from './diagram-text.js';
-import type { GraphState, GraphTransition, MachineGraph } from './machine-graph.js';
+import type { GraphState, GraphTransition, MachineGraph } from '../actors/runtime/machine-graph.js';
 
 /** The colours that mark the states a live actor is in: a leaf, and a nested state around it. */
 export const activeFill = '#ffd27f';

@@ -35,6 +35,8 @@ export const KERNEL_FENCED = 'kernel.fenced' as const;
 export const KERNEL_RELOCATED = 'kernel.relocated' as const;
 export const KERNEL_SWEEP = 'kernel.sweep' as const;
 export const KERNEL_SWEPT = 'kernel.swept' as const;
+export const KERNEL_MACHINE_REQUEST = 'kernel.machine-request' as const;
+export const KERNEL_MACHINE = 'kernel.machine' as const;
 
 /** A user message for actor `to`; `from` is 0 outside any actor, `askId` is 0 for a tell. */
 export const kernelEnvelope = defineMessage(KERNEL_ENVELOPE, { to: 'pid', from: 'pid', askId: 'integer', body: 'any' });
@@ -137,6 +139,13 @@ export const kernelUnlink = defineMessage(KERNEL_UNLINK, { to: 'pid', from: 'pid
 export const kernelStatusRequest = defineMessage(KERNEL_STATUS_REQUEST, { ticket: 'integer' });
 /** The answer to `kernel.status-request` `ticket`: a flattened snapshot, or why there is none. */
 export const kernelStatus = defineMessage(KERNEL_STATUS, { ticket: 'integer', status: 'any', error: 'string' });
+/** Asks the receiving CPU for the graph of the machine its actor `pid` runs (`kernel.machineGraph`). */
+export const kernelMachineRequest = defineMessage(KERNEL_MACHINE_REQUEST, { ticket: 'integer', pid: 'pid' });
+/**
+ * The answer to `kernel.machine-request` `ticket`: the machine's graph with its current state lit
+ * (a `MachineGraph`, plain data), null when the actor runs no machine, or why there is none.
+ */
+export const kernelMachine = defineMessage(KERNEL_MACHINE, { ticket: 'integer', graph: 'any', error: 'string' });
 
 /** The sending CPU's actor `pid` took (`registered`) or gave up name `name`: a lookup on any CPU finds it. */
 export const kernelName = defineMessage(KERNEL_NAME, { name: 'string', pid: 'pid', registered: 'boolean' });
@@ -178,6 +187,8 @@ export type KernelFenced = MessageOf<typeof kernelFenced>;
 export type KernelRelocated = MessageOf<typeof kernelRelocated>;
 export type KernelSweep = MessageOf<typeof kernelSweep>;
 export type KernelSwept = MessageOf<typeof kernelSwept>;
+export type KernelMachineRequest = MessageOf<typeof kernelMachineRequest>;
+export type KernelMachineAnswer = MessageOf<typeof kernelMachine>;
 export type KernelMessage =
   | KernelEnvelope
   | KernelReply
@@ -200,7 +211,9 @@ export type KernelMessage =
   | KernelFenced
   | KernelRelocated
   | KernelSweep
-  | KernelSwept;
+  | KernelSwept
+  | KernelMachineRequest
+  | KernelMachineAnswer;
 
 /** Every kernel descriptor, in a fixed order: codecs on all CPUs derive the same seeds from it. */
 export const runtimeDescriptors = [
@@ -226,6 +239,8 @@ export const runtimeDescriptors = [
   kernelRelocated,
   kernelSweep,
   kernelSwept,
+  kernelMachineRequest,
+  kernelMachine,
 ] as const;
 
 /**

@@ -24,6 +24,7 @@ import type { AnyMessage } from '../../protocols/schema.js';
 import type { AnyBehavior } from '../runtime/behavior.js';
 import { type Cell, Hold, Status } from '../runtime/cell.js';
 import type { CpuRouting } from '../runtime/cpu-routing.js';
+import type { MachineGraph } from '../runtime/machine-graph.js';
 import type { KernelCore } from '../runtime/kernel-core.js';
 import type { ActorRef } from '../runtime/ref.js';
 import type { ExitReason } from '../runtime/signals.js';
@@ -31,7 +32,7 @@ import type { SpawnOptions } from '../runtime/spawn-options.js';
 import type { KernelStatus } from '../runtime/status.js';
 import type { BehaviorCatalog } from './catalog.js';
 import { CpuReports } from './cpu-reports.js';
-import { CpuStatuses } from './cpu-statuses.js';
+import { CpuQueries } from './cpu-queries.js';
 import { ForwardHold } from './forward-hold.js';
 import { Forwarding } from './forwarding.js';
 import { FrameRegistry, type FrameRouting, type FrameType } from './frame-registry.js';
@@ -80,7 +81,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   private readonly migrations: Migrations;
   private readonly links: RemoteLinks;
   private readonly names: RemoteNames;
-  private readonly statuses: CpuStatuses;
+  private readonly queries: CpuQueries;
   private readonly reports: CpuReports;
   /** The frame types this CPU knows (the runtime's, then its subsystems'). */
   readonly frames: FrameRegistry;
@@ -102,7 +103,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     this.monitors = new RemoteMonitors(this);
     this.links = new RemoteLinks(this);
     this.names = new RemoteNames(this);
-    this.statuses = new CpuStatuses(this);
+    this.queries = new CpuQueries(this);
     this.reports = new CpuReports(this);
     // Mail frames and structure syncs are the port's and this core's own; every other frame has its handler.
     this.frames = new FrameRegistry([kernelEnvelope, kernelReply, kernelStructures]);
@@ -113,7 +114,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
       ...this.monitors.frames,
       ...this.links.frames,
       ...this.names.frames,
-      ...this.statuses.frames,
+      ...this.queries.frames,
       ...this.reports.frames,
       ...(options.frames ?? []),
     );
@@ -169,7 +170,11 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   }
 
   statusOf(cpu: number, deadlineMs?: number): Promise<KernelStatus> {
-    return this.statuses.statusOf(cpu, deadlineMs);
+    return this.queries.statusOf(cpu, deadlineMs);
+  }
+
+  machineGraphOf(cpu: number, pid: Pid, deadlineMs?: number): Promise<MachineGraph | undefined> {
+    return this.queries.machineGraphOf(cpu, pid, deadlineMs);
   }
 
   localStopped(cell: Cell, reason: ExitReason): void {
@@ -419,7 +424,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
       this.kernel.deadLetter(envelope.body, envelope.from, this.refs.known(envelope.to) ?? null, 'stopped');
     }
     this.refs.cpuDown(cpu, (cell) => this.placements.has(cell));
-    this.statuses.cpuDown(cpu, why);
+    this.queries.cpuDown(cpu, why);
     this.names.cpuDown(cpu);
     this.monitors.cpuDown(cpu);
     this.placements.cpuDown(cpu);

@@ -1,6 +1,7 @@
 import type { Pid } from '../../ground/pid.js';
 import type { AnyBehavior } from './behavior.js';
 import type { Cell } from './cell.js';
+import type { MachineGraph } from './machine-graph.js';
 import type { ActorRef } from './ref.js';
 import type { ExitReason } from './signals.js';
 import type { SpawnOptions } from './spawn-options.js';
@@ -30,6 +31,8 @@ export interface CpuRouting {
   exitRemote(cell: Cell, from: Cell | null, reason: ExitReason): void;
   /** CPU `cpu`'s status snapshot; rejects if it does not come within `deadlineMs`. */
   statusOf(cpu: number, deadlineMs?: number): Promise<KernelStatus>;
+  /** The graph of the machine actor `pid` of CPU `cpu` runs, lit where it is; undefined if it runs none. */
+  machineGraphOf(cpu: number, pid: Pid, deadlineMs?: number): Promise<MachineGraph | undefined>;
   /** A local actor stopped (the CPU that placed it here, if another did, is told). */
   localStopped(cell: Cell, reason: ExitReason): void;
   /** A local actor took or gave up `name`: the other CPUs are told. */

@@ -19,7 +19,7 @@ import { MailboxPool } from './mailbox-pool.js';
 import { type Behavior, behaviorLabel } from './behavior.js';
 import { type Cell, Hold, Status } from './cell.js';
 import type { CpuRouting } from './cpu-routing.js';
-import type { InspectionEvent } from 'xstate';
+import type { AnyStateMachine, InspectionEvent } from 'xstate';
 import type { FaultPoints } from './fault-points.js';
 import type { MailFaults } from './mail-faults.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -40,7 +40,8 @@ import type { ActorRef } from './ref.js';
 import type { ActorContext } from './context.js';
 import { SlotTable } from './slots.js';
 import type { SpawnOptions } from './spawn-options.js';
-import { type KernelStatus, statusOf } from './status.js';
+import { type MachineGraph, machineGraph } from './machine-graph.js';
+import { type ActorStateValue, type KernelStatus, statusOf } from './status.js';
 
 /**
  * What one CPU's kernel core is made of. The boot layer (boot/) picks each part: drivers, the run
@@ -385,6 +386,36 @@ export class KernelCore {
     const node = this.node;
     if (node === null) return [own];
     return Promise.all(Array.from({ length: node.cpus }, (_, cpu) => (cpu === this.cpu ? own : node.statusOf(cpu, options.deadlineMs))));
+  }
+
+  /**
+   * The machine that local machine actor `pid` runs and the state it is in now; undefined when `pid`
+   * is no machine actor of this CPU.
+   */
+  localMachine(pid: Pid): { readonly machine: AnyStateMachine; readonly state: ActorStateValue | undefined } | undefined {
+    const instance = this.cellOf(pid)?.instance as
+      | { describeMachine?: () => AnyStateMachine; describeState?: () => ActorStateValue | undefined }
+      | null
+      | undefined;
+    if (typeof instance?.describeMachine !== 'function') return undefined;
+    return { machine: instance.describeMachine(), state: instance.describeState?.() };
+  }
+
+  /** The graph of the machine local actor `pid` runs, lit where it is; undefined when it runs none. */
+  localMachineGraph(pid: Pid): MachineGraph | undefined {
+    const found = this.localMachine(pid);
+    return found === undefined ? undefined : machineGraph(found.machine, found.state);
+  }
+
+  /**
+   * The graph of the machine actor `pid` runs, on this CPU or another (whose CPU draws it: a machine
+   * does not cross threads); undefined when it runs none or is gone.
+   */
+  machineGraph(pid: Pid, options: { readonly deadlineMs?: number } = {}): Promise<MachineGraph | undefined> {
+    const cpu = pidCpu(pid);
+    if (cpu === this.cpu || this.node === null) return Promise.resolve(this.localMachineGraph(pid));
+    if (cpu >= this.node.cpus) return Promise.resolve(undefined);
+    return this.node.machineGraphOf(cpu, pid, options.deadlineMs);
   }
 
   /** A stable path for `cell` (names where registered, else labels with sibling index). */

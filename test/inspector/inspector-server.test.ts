@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { connect } from 'node:net';
-import WebSocket from 'ws';
 import { fromSetup, Kernel } from '../../boot/index.js';
-import { inspect, type InspectorServer } from '../../inspector/index.js';
+import { inspect } from '../../inspector/index.js';
+import { pageSocket } from './helpers/page-socket.js';
 
 /** Sends `bytes` on a raw connection and resolves with what comes back before it closes (or after 500 ms). */
 function raw(port: number, bytes: string | Buffer, resetAfterWrite = false): Promise<string> {
@@ -20,29 +20,6 @@ function raw(port: number, bytes: string | Buffer, resetAfterWrite = false): Pro
       resolve(answer);
     }, 500);
   });
-}
-
-/** A page's socket, open; `ask` sends a text and resolves with the next reply that is not a sample. */
-async function pageSocket(
-  inspector: InspectorServer,
-): Promise<{ socket: WebSocket; ask: (text: string) => Promise<{ type: string; [field: string]: unknown }> }> {
-  const socket = new WebSocket(inspector.url.replace('http', 'ws').replace('/?', '/ws?'));
-  await new Promise((resolve, reject) => {
-    socket.once('open', resolve);
-    socket.once('error', reject);
-  });
-  const ask = (text: string) =>
-    new Promise<{ type: string; [field: string]: unknown }>((resolve) => {
-      const listener = (data: Buffer) => {
-        const message = JSON.parse(String(data)) as { type: string };
-        if (message.type === 'status') return;
-        socket.off('message', listener);
-        resolve(message);
-      };
-      socket.on('message', listener);
-      socket.send(text);
-    });
-  return { socket, ask };
 }
 
 describe('inspector: the server against bad requests', function () {
