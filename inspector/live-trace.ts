@@ -12,11 +12,19 @@
  * ```
  */
 import type { KernelEvent } from '../actors/runtime/events.js';
+import type { ActorStatus, KernelStatus } from '../actors/runtime/status.js';
+import { parsePid } from '../ground/pid.js';
 import { type ChromeTrace, TraceRecorder, type TraceRecorderOptions } from './trace-events.js';
 
-/** What a trace needs of a kernel: its event stream (`Kernel.events`). */
+/**
+ * What a trace needs of a kernel: its event stream (`Kernel.events`), and the statuses of its CPUs
+ * (`Kernel.status`, `Kernel.cpuStatuses`) to name the actors that were spawned before it started.
+ */
 export interface TracedKernel {
   readonly events: { subscribe(observer: (event: KernelEvent) => void): { unsubscribe(): void } };
+  status?(): KernelStatus;
+  cpuStatuses?(): Promise<KernelStatus[]>;
+  readonly mode?: 'real' | 'simulated';
 }
 
 export interface LiveTrace {
@@ -29,6 +37,19 @@ export interface LiveTrace {
 /** Starts recording `kernel`'s events as a trace. */
 export function startTrace(kernel: TracedKernel, options: TraceRecorderOptions = {}): LiveTrace {
   const recorder = new TraceRecorder(options);
+  // The actors already there are named from the statuses: this CPU's at once, the other CPUs' when
+  // they answer. Not a simulated kernel's other CPUs: asking them would add frames to the run traced.
+  const name = (status: KernelStatus) =>
+    walkStatus(status.tree, (actor) => {
+      const pid = parsePid(actor.pid);
+      if (pid !== undefined) recorder.nameActor(pid, actor.name ?? actor.label);
+    });
+  if (kernel.status !== undefined) name(kernel.status());
+  if (kernel.mode !== 'simulated')
+    kernel.cpuStatuses?.().then(
+      (statuses) => statuses.forEach(name),
+      () => {},
+    );
   const subscription = kernel.events.subscribe((event) => recorder.record(event));
   let trace: ChromeTrace | null = null;
   return {
@@ -43,4 +64,9 @@ export function startTrace(kernel: TracedKernel, options: TraceRecorderOptions =
       return trace;
     },
   };
+}
+
+function walkStatus(actor: ActorStatus, visit: (actor: ActorStatus) => void): void {
+  visit(actor);
+  for (const child of actor.children) walkStatus(child, visit);
 }

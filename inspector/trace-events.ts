@@ -22,7 +22,11 @@
  *   far mailbox) is part of its arrow, not an event of its own.
  * - Instant events for a fault, a restart, a stop, a dead letter (on the target's thread) and an
  *   escalation (a supervisor's transition into its `escalating` state).
- * - No counters: the events carry neither mailbox depths nor run-queue lengths.
+ * - Counters, in the process of the CPU they count, each drawn when its value changes:
+ *   - `mailbox <actor>`: the messages in an actor's mailbox, from the depth each send into it and
+ *     each receive from it carry; 0 once it stops (what its mailbox held became dead letters).
+ *   - `run queue`: the CPU's actors with work, the running one among them, as each message is taken.
+ *     Between turns it holds its last value: an idle CPU takes no message to say so.
  *
  * Timestamps are microseconds of the events' `atMs`, moved later only as the rules above need; each
  * slice and instant keeps its event's `atMs` and `id` in its args. The same events give the same
@@ -47,8 +51,8 @@ export const traceEventsMaxDefault = 250_000;
 export interface TraceEvent {
   readonly name: string;
   readonly cat?: string;
-  /** X a complete slice, i an instant, s and f a flow's start and end, M metadata. */
-  readonly ph: 'X' | 'i' | 's' | 'f' | 'M';
+  /** X a complete slice, i an instant, s and f a flow's start and end, C a counter, M metadata. */
+  readonly ph: 'X' | 'i' | 's' | 'f' | 'C' | 'M';
   /** µs; metadata has none. */
   readonly ts?: number;
   readonly dur?: number;
@@ -59,6 +63,7 @@ export interface TraceEvent {
   readonly bp?: 'e';
   /** On an instant: its scope, the thread. */
   readonly s?: 't';
+  /** A slice's or an instant's details; a counter's value, by series. */
   readonly args?: Readonly<Record<string, string | number>>;
 }
 
@@ -125,6 +130,10 @@ export class TraceRecorder {
   private readonly tracks: Track[] = [];
   private readonly names = new Map<number, string>();
   private readonly sends = new Map<number, PendingSend>();
+  /** Each counter's latest value, by `<trace pid> <name>`: a counter is drawn when it changes. */
+  private readonly counters = new Map<string, number>();
+  /** The mailbox counters drawn, with their actor's track: named when the trace is made, as threads are. */
+  private readonly mailboxCounters = new Map<TraceEvent, Track>();
   private recorded = 0;
   private dropped = 0;
 
@@ -141,6 +150,14 @@ export class TraceRecorder {
   /** Kernel events left out because `eventsMax` were drawn before them. */
   get droppedEvents(): number {
     return this.dropped;
+  }
+
+  /**
+   * Names actor `pid` in the trace, unless its spawn event did: for actors spawned before the
+   * recording started (see `startTrace`).
+   */
+  nameActor(pid: number, name: string): void {
+    if (!this.names.has(pid)) this.names.set(pid, name);
   }
 
   /** Draws `event`; events must come in the order the kernel emitted them. */
@@ -176,9 +193,12 @@ export class TraceRecorder {
       case 'restart':
         this.instant(this.actorTrack(event.pid), atUs, 'restart', 'lifecycle', event, { attempt: event.attempt });
         break;
-      case 'stop':
-        this.instant(this.actorTrack(event.pid), atUs, 'stop', 'lifecycle', event, { reason: event.reason });
+      case 'stop': {
+        const track = this.actorTrack(event.pid);
+        this.instant(track, atUs, 'stop', 'lifecycle', event, { reason: event.reason });
+        if (this.counters.has(`${track.pid} mailbox ${track.tid}`)) this.mailboxDepth(track, 0, track.lastUs);
         break;
+      }
       case 'dead-letter':
         this.instant(this.actorTrack(event.to), atUs, `dead-letter ${event.messageType}`, 'mail', event, { from: formatPid(event.from), reason: event.reason });
         break;
@@ -198,7 +218,13 @@ export class TraceRecorder {
     const tracks = [...this.tracks].sort((a, b) => a.pid - b.pid || a.tid - b.tid);
     for (const track of tracks) metadata.push({ name: 'thread_name', ph: 'M', pid: track.pid, tid: track.tid, args: { name: this.threadName(track) } });
     return {
-      traceEvents: [...metadata, ...this.events.map((event) => ({ ...event }))],
+      traceEvents: [
+        ...metadata,
+        ...this.events.map((event) => {
+          const mailboxOf = this.mailboxCounters.get(event);
+          return mailboxOf === undefined ? { ...event } : { ...event, name: `mailbox ${this.threadName(mailboxOf)}` };
+        }),
+      ],
       displayTimeUnit: 'ms',
       ...(this.dropped > 0 ? { otherData: { droppedEvents: this.dropped } } : {}),
     };
@@ -214,6 +240,8 @@ export class TraceRecorder {
       atMs: event.atMs,
     });
     track.open = { slice, opening: event.id };
+    this.mailboxDepth(track, event.depth, slice.ts!);
+    this.counter(track.pid, 'run queue', 'runnable', event.runnable, slice.ts!);
     if (send === undefined) return;
     const id = send.flowed ? event.id : send.id;
     send.flowed = true;
@@ -226,6 +254,7 @@ export class TraceRecorder {
     if (hop !== undefined && hop.from === event.from && hop.to === event.to) {
       // The same message into the far CPU's mailbox: its receive's cause is this event.
       this.sends.set(event.id, hop);
+      if (event.depth !== undefined) this.mailboxDepth(this.actorTrack(event.to), event.depth, hop.ts);
       return;
     }
     const track = event.from === 0 ? this.outsideTrack(event.cpu) : this.actorTrack(event.from);
@@ -243,6 +272,23 @@ export class TraceRecorder {
     }
     track.lastUs = ts;
     this.sends.set(event.id, { id: event.id, from: event.from, to: event.to, messageType: event.messageType, track, ts, flowed: false });
+    if (event.depth !== undefined) this.mailboxDepth(this.actorTrack(event.to), event.depth, ts);
+  }
+
+  /** Draws the depth of the mailbox of `track`'s actor at `ts`, when it changed. */
+  private mailboxDepth(track: Track, depth: number, ts: number): void {
+    const drawn = this.counter(track.pid, `mailbox ${track.tid}`, 'depth', depth, ts);
+    if (drawn !== null) this.mailboxCounters.set(drawn, track);
+  }
+
+  /** Draws counter `name` of trace process `pid` at `value`, unless that is the value it has; returns what it drew. */
+  private counter(pid: number, name: string, series: string, value: number, ts: number): TraceEvent | null {
+    const key = `${pid} ${name}`;
+    if (this.counters.get(key) === value) return null;
+    this.counters.set(key, value);
+    const counter: TraceEvent = { name, cat: 'counter', ph: 'C', ts, pid, tid: 0, args: { [series]: value } };
+    this.events.push(counter);
+    return counter;
   }
 
   /** A slice of `turnWidthUs` on `track`, starting at `atUs` or when its latest slice ends. */

@@ -224,7 +224,8 @@ export class Cell implements SystemContext<Message> {
     }
     let mailbox = this.mailbox;
     if (mailbox === null) mailbox = this.mailbox = kernel.mailboxes.take(this.options?.mailboxCapacity ?? kernel.mailboxCapacity);
-    const cause = kernel.tracing.active ? kernel.traceSend(origin, this.pid, message) : 0;
+    // Traced, the send tells the depth the mailbox will have: a full one takes no more.
+    const cause = kernel.tracing.active ? kernel.traceSend(origin, this.pid, message, Math.min(mailbox.count + 1, mailbox.capacity)) : 0;
     if (!mailbox.offer(message, origin, cause)) return this.overflow(mailbox, message, origin, cause);
     if (this.wakeable) {
       this.scheduled = true;

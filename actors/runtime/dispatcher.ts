@@ -242,7 +242,7 @@ export abstract class Dispatcher {
         kernel.currentOrigin = origin;
         // Only an ask can be replied to, so only an ask needs its message remembered.
         if (origin < 0) kernel.currentMessage = message;
-        if (tracing) kernel.traceReceive(cell.pid, message, mailbox.shiftedCause);
+        if (tracing) kernel.traceReceive(cell.pid, message, mailbox.shiftedCause, mailbox.count);
         handled++;
         const result = receive.call(instance, message as never, cell);
         if (spendCpu !== null) spendCpu(message, cell);

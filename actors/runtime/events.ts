@@ -48,11 +48,21 @@ export type KernelEventBody =
       readonly from: Pid;
       readonly to: Pid;
       readonly messageType: string;
+      /**
+       * On the send into the target's mailbox (this CPU's actor): the messages in that mailbox with
+       * this one, at most its capacity (a full mailbox refuses or drops one). Absent on the send into
+       * the ring to another CPU.
+       */
+      readonly depth?: number;
     }
   | {
       readonly kind: 'receive';
       readonly pid: Pid;
       readonly messageType: string;
+      /** Messages left in the actor's mailbox once it took this one. */
+      readonly depth: number;
+      /** Actors of this CPU with work as it took this one (itself among them): the run queue and the CPU's holder. */
+      readonly runnable: number;
     }
   | {
       readonly kind: 'transition';

@@ -532,13 +532,16 @@ export class KernelCore {
     return id;
   }
 
-  traceSend(origin: number, to: Pid, message: unknown): number {
+  /** Traces a send to `to`; `depth` is its mailbox's depth with the message in it, when it is this CPU's. */
+  traceSend(origin: number, to: Pid, message: unknown, depth?: number): number {
     const from = origin < 0 ? this.asks.senderOf(-origin) : origin;
-    return this.trace({ kind: 'send', from, to, messageType: messageTypeOf(message) });
+    const event: { kind: 'send'; from: Pid; to: Pid; messageType: string; depth?: number } = { kind: 'send', from, to, messageType: messageTypeOf(message) };
+    if (depth !== undefined) event.depth = depth;
+    return this.trace(event);
   }
 
-  traceReceive(pid: Pid, message: unknown, cause: number): void {
-    this.currentCause = this.trace({ kind: 'receive', pid, messageType: messageTypeOf(message) }, cause);
+  traceReceive(pid: Pid, message: unknown, cause: number, depth: number): void {
+    this.currentCause = this.trace({ kind: 'receive', pid, messageType: messageTypeOf(message), depth, runnable: this.dispatcher.runnable }, cause);
   }
 
   /**

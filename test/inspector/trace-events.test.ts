@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KernelEvent, KernelEventBody } from '../../actors/runtime/events.js';
 import { makePid } from '../../ground/pid.js';
-import { type ActorRef, fromSetup, Kernel } from '../../boot/index.js';
+import { type ActorRef, formatPid, fromSetup, Kernel } from '../../boot/index.js';
 import { type ChromeTrace, serializeTrace, startTrace, type TraceEvent, TraceRecorder, turnWidthUs } from '../../inspector/index.js';
 import { runScenario, type Scenario } from '../../sim/index.js';
 import { runOsprey } from '../helpers/osprey-command.js';
-import { counterOnCpus } from '../sim/fixtures/cpu-counter.js';
+import { CpuCounter, counterOnCpus } from '../sim/fixtures/cpu-counter.js';
 import { volatileTally } from '../sim/fixtures/examples.js';
 
 /** What makes `trace` invalid for a trace viewer, one line each: none when it is valid. */
@@ -47,13 +47,17 @@ function traceProblems(trace: ChromeTrace): string[] {
       else flows.set(event.id, [...(flows.get(event.id) ?? []), event]);
     } else if (event.ph === 'i') {
       if (event.s !== 't') problems.push(`instant '${event.name}' is not thread-scoped`);
+    } else if (event.ph === 'C') {
+      const values = Object.values(event.args ?? {});
+      if (values.length === 0 || !values.every((value) => Number.isFinite(value))) problems.push(`counter '${event.name}' has no numbers`);
     } else {
       problems.push(`unexpected phase ${event.ph}`);
     }
   }
   for (const event of used) {
     if (!processes.has(event.pid)) problems.push(`pid ${event.pid} has no process_name`);
-    if (!threads.has(`${event.pid}/${event.tid}`)) problems.push(`thread ${event.pid}/${event.tid} has no thread_name`);
+    // A counter belongs to its process, not to a thread.
+    if (event.ph !== 'C' && !threads.has(`${event.pid}/${event.tid}`)) problems.push(`thread ${event.pid}/${event.tid} has no thread_name`);
   }
   for (const [thread, list] of slices) {
     const sorted = [...list].sort((a, b) => a.ts! - b.ts!);
@@ -192,10 +196,10 @@ describe('inspector: the Chrome trace of a run', () => {
           { kind: 'spawn', pid: a, parent: 0, label: 'A', name: 'a', atMs: 0 },
           { kind: 'send', from: 0, to: a, messageType: 'go', atMs: 1 }, // 2
           { kind: 'send', from: 0, to: a, messageType: 'go', atMs: 1 }, // 3
-          { kind: 'receive', pid: a, messageType: 'go', cause: 2, atMs: 1 }, // 4
+          { kind: 'receive', pid: a, messageType: 'go', depth: 0, runnable: 1, cause: 2, atMs: 1 }, // 4
           { kind: 'send', from: a, to: b, messageType: 'work', cause: 4, atMs: 1.25 }, // 5
-          { kind: 'receive', pid: a, messageType: 'go', cause: 3, atMs: 1 }, // 6
-          { kind: 'receive', pid: b, messageType: 'work', cause: 5, atMs: 1.25 }, // 7
+          { kind: 'receive', pid: a, messageType: 'go', depth: 0, runnable: 1, cause: 3, atMs: 1 }, // 6
+          { kind: 'receive', pid: b, messageType: 'work', depth: 0, runnable: 1, cause: 5, atMs: 1.25 }, // 7
         ]),
       );
       expect(traceProblems(trace)).to.deep.equal([]);
@@ -226,8 +230,8 @@ describe('inspector: the Chrome trace of a run', () => {
         stamp([
           { kind: 'send', from: a, to: far, messageType: 'ping', atMs: 2 }, // 1
           { kind: 'send', from: a, to: far, messageType: 'ping', cause: 1, cpu: 1, id: farId, atMs: 2 },
-          { kind: 'receive', pid: far, messageType: 'ping', cause: farId, cpu: 1, id: farId + 1, atMs: 2 },
-          { kind: 'receive', pid: far, messageType: 'ping', cause: farId, cpu: 1, id: farId + 2, atMs: 3 },
+          { kind: 'receive', pid: far, messageType: 'ping', depth: 0, runnable: 1, cause: farId, cpu: 1, id: farId + 1, atMs: 2 },
+          { kind: 'receive', pid: far, messageType: 'ping', depth: 0, runnable: 1, cause: farId, cpu: 1, id: farId + 2, atMs: 3 },
         ]),
       );
       expect(traceProblems(trace)).to.deep.equal([]);
@@ -258,6 +262,41 @@ describe('inspector: the Chrome trace of a run', () => {
       expect(traceProblems(trace)).to.deep.equal([]);
       expect(phases(trace, 'i').map((instant) => instant.name)).to.deep.equal(['dead-letter lost', 'fault', 'restart', 'escalate', 'stop']);
       expect(phases(trace, 's')).to.deep.equal([]);
+    });
+
+    it("counts each mailbox's depth and each CPU's run queue when they change, and empties a stopped actor's mailbox", () => {
+      const { trace } = traceOf(
+        stamp([
+          { kind: 'spawn', pid: a, parent: 0, label: 'A', name: 'a', atMs: 0 },
+          { kind: 'send', from: 0, to: a, messageType: 'go', depth: 1, atMs: 1 }, // 2
+          { kind: 'send', from: 0, to: a, messageType: 'go', depth: 2, atMs: 1 }, // 3
+          { kind: 'send', from: 0, to: a, messageType: 'go', depth: 3, atMs: 1 }, // 4
+          { kind: 'receive', pid: a, messageType: 'go', depth: 2, runnable: 2, cause: 2, atMs: 2 },
+          { kind: 'receive', pid: a, messageType: 'go', depth: 1, runnable: 2, cause: 3, atMs: 2 },
+          { kind: 'send', from: a, to: far, messageType: 'ping', atMs: 2 }, // 7: into the ring, no depth
+          { kind: 'send', from: a, to: far, messageType: 'ping', depth: 1, cause: 7, cpu: 1, id: 2 ** 48 + 1, atMs: 2 },
+          { kind: 'stop', pid: a, reason: 'shutdown', atMs: 3 },
+        ]),
+      );
+      expect(traceProblems(trace)).to.deep.equal([]);
+      const counted = phases(trace, 'C').map((counter) => `${counter.pid} ${counter.name} ${JSON.stringify(counter.args)}`);
+      expect(counted).to.deep.equal([
+        '1 mailbox a <0.8.1> {"depth":1}',
+        '1 mailbox a <0.8.1> {"depth":2}',
+        '1 mailbox a <0.8.1> {"depth":3}',
+        '1 mailbox a <0.8.1> {"depth":2}',
+        '1 run queue {"runnable":2}',
+        '1 mailbox a <0.8.1> {"depth":1}',
+        '2 mailbox <1.8.1> {"depth":1}',
+        '1 mailbox a <0.8.1> {"depth":0}',
+      ]);
+      // Counters never go back in time on their track.
+      const latest = new Map<string, number>();
+      for (const counter of phases(trace, 'C')) {
+        const track = `${counter.pid} ${counter.name}`;
+        expect(counter.ts).to.be.at.least(latest.get(track) ?? 0);
+        latest.set(track, counter.ts!);
+      }
     });
 
     it('keeps at most eventsMax events, and says how many it left out', () => {
@@ -331,5 +370,29 @@ describe('inspector: the trace of a live kernel', () => {
     expect(trace.recordedEvents).to.equal(recorded);
     expect(serializeTrace(trace.stop())).to.equal(serializeTrace(chrome));
     await kernel.shutdown();
+  });
+
+  it('counts a mailbox filling and draining, and the run queue of the CPUs its senders and it run on', async () => {
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 5, cpus: 2, modules: [new URL('../sim/fixtures/cpu-counter.js', import.meta.url)] });
+    const counter = await kernel.runUntil(kernel.spawned(kernel.spawn(CpuCounter, { cpu: 1, name: 'counter' })));
+    const Sink = fromSetup<{ readonly type: 'drop' }>(() => ({ receive: () => {} }), 'Sink');
+    const sink = kernel.spawn(Sink, { name: 'sink' });
+    const trace = startTrace(kernel);
+    for (let i = 0; i < 10; i++) sink.tell({ type: 'drop' });
+    const asked = Promise.all([1, 2, 3].map((n) => counter.ask({ type: 'add', n })));
+    await kernel.runUntil(asked);
+    const chrome = trace.stop();
+    expect(traceProblems(chrome)).to.deep.equal([]);
+    const series = (pid: number, name: string) =>
+      chrome.traceEvents.filter((event) => event.ph === 'C' && event.pid === pid && event.name === name).map((event) => Object.values(event.args!)[0]);
+    // Spawned before the trace started, the sink is named from CPU 0's status.
+    expect(series(1, `mailbox sink ${formatPid(sink.pid)}`)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+    // The counter's mailbox is on CPU 1, where the asks arrive (a simulated CPU 1 is not asked for names).
+    const far = series(2, `mailbox ${formatPid(counter.pid)}`);
+    expect(far.length).to.be.above(0);
+    expect(far.at(-1)).to.equal(0);
+    expect(series(1, 'run queue').length).to.be.above(0);
+    expect(series(2, 'run queue').every((runnable) => Number(runnable) >= 1)).to.equal(true);
+    await kernel.runUntil(kernel.shutdown());
   });
 });
