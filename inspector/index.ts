@@ -5,7 +5,8 @@
  *   as a Mermaid flowchart or a Graphviz digraph.
  * - Chrome traces, which https://ui.perfetto.dev opens: of a simulated run (`osprey sim … --trace`)
  *   or of a live kernel (`startTrace`).
- * - The live inspector (`inspect`, `osprey inspect`): a page in the browser, behind a token.
+ * - The live inspector (`inspect`, `osprey inspect`): a page in the browser, behind a token; the
+ *   message flow between chosen actors as a Mermaid sequence diagram (`flowsToMermaid`).
  * - Stately compatibility (`publishInspection`): xstate's inspection events for `@statelyai/inspect`.
  */
 export {
@@ -30,4 +31,5 @@ export {
   type InspectOptions,
   type InspectorServer,
 } from './inspector-server.js';
+export { type FlowMessage, flowsToMermaid, followedActorsMax, MessageFlows } from './message-flows.js';
 export { publishInspection, type InspectionTarget, type PublishingKernel } from './xstate-inspection.js';

@@ -3,10 +3,12 @@
  * connects to the inspector's WebSocket with the token of its own address and draws what comes:
  * the supervision tree of every CPU, a table of actors that sorts by any column (mailbox depth,
  * messages, restarts: Erlang Observer's Processes tab), the statechart of a machine actor chosen in
- * the table with the states it is in lit as it moves, and the dead letters and failures as they
- * happen. Elements the tests look for carry `data-testid`.
+ * the table with the states it is in lit as it moves, the messages between the actors followed in
+ * the table as a sequence diagram (drawn in SVG, and given as Mermaid text), and the dead letters
+ * and failures as they happen. Elements the tests look for carry `data-testid`.
  */
 import { activePaths } from '../actors/runtime/machine-graph.js';
+import { flowsToMermaid } from './message-flows.js';
 
 export const inspectorPage = `<!doctype html>
 <html lang="en">
@@ -30,6 +32,8 @@ export const inspectorPage = `<!doctype html>
   .chart .box .key { font-weight: 600; } .chart .box.final .key::after { content: ' ◉'; }
   .chart .edges { font-size: 12px; color: #555; margin: 2px 0 0 0; padding: 0; list-style: none; }
   td button { font-size: 11px; margin-left: 6px; }
+  #flow svg text { font: 12px system-ui, sans-serif; } #flow svg .lane { font-weight: 600; } #flow svg .time { fill: #777; }
+  #flow-mermaid { font-size: 12px; max-height: 16em; overflow: auto; background: #f6f6f6; padding: 6px; }
 </style>
 </head>
 <body>
@@ -49,8 +53,9 @@ export const inspectorPage = `<!doctype html>
 </table>
 <h2>Statechart <span id="machine-name" data-testid="machine-name"></span></h2>
 <div class="chart" id="machine" data-testid="machine">Choose a machine actor in the table.</div>
-<h2>Message flow <span class="label">between the actors followed in the table</span></h2>
-<ol id="flow" data-testid="flow"></ol>
+<h2>Message flow <span class="label">between the actors followed in the table, the latest <span id="flows-shown"></span></span></h2>
+<div id="flow" data-testid="flow">Follow two actors or more in the table: the messages between them are drawn here.</div>
+<details><summary>as Mermaid</summary><pre id="flow-mermaid" data-testid="flow-mermaid"></pre></details>
 <h2>Dead letters and failures</h2>
 <ol id="events" data-testid="events"></ol>
 <script>
@@ -59,8 +64,10 @@ export const inspectorPage = `<!doctype html>
   // The token stays out of the address bar and the history once read.
   history.replaceState(null, '', location.pathname);
   const state = { statuses: [], names: new Map(), sortKey: 'mailbox', descending: true, machinePid: null, machine: null };
-  // The server's own function (machine-graph.ts), so that the page lights what the graph marks.
+  // The server's own functions, so that the page lights what the graph marks (machine-graph.ts)
+  // and writes the Mermaid the server's tests parse (message-flows.ts).
   const activePaths = ${activePaths.toString()};
+  const flowsToMermaid = ${flowsToMermaid.toString()};
   const text = (value) => (value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value));
   const element = (tag, attributes = {}, children = []) => {
     const node = document.createElement(tag);
@@ -187,6 +194,48 @@ export const inspectorPage = `<!doctype html>
     document.getElementById('machine-name').textContent = graph.machine + ' ' + state.machinePid;
     panel.replaceChildren(...graph.states.filter((node) => node.parent === '').map(box));
   };
+  /** The latest messages between the followed actors, oldest first. */
+  const flowsShownMax = 40;
+  const flows = [];
+  let flowsPending = false;
+  const svg = (tag, attributes = {}, children = []) => {
+    const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
+    for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
+    for (const child of children) node.append(child);
+    return node;
+  };
+  /** The flows as a sequence diagram: a lane per actor, an arrow per message, time downwards. */
+  const renderFlows = () => {
+    const name = (pid) => state.names.get(pid) ?? '';
+    const lanes = [];
+    for (const flow of flows) for (const pid of [flow.from, flow.to]) if (!lanes.includes(pid)) lanes.push(pid);
+    const laneWidth = 170, rowHeight = 26, top = 46, left = 90;
+    const x = (pid) => left + lanes.indexOf(pid) * laneWidth + laneWidth / 2;
+    const height = top + flows.length * rowHeight + 12;
+    const parts = [svg('defs', {}, [svg('marker', { id: 'arrowhead', markerWidth: 8, markerHeight: 8, refX: 7, refY: 4, orient: 'auto' }, [svg('path', { d: 'M0,0 L8,4 L0,8 z', fill: '#333' })])])];
+    for (const pid of lanes) {
+      parts.push(svg('rect', { x: x(pid) - laneWidth / 2 + 8, y: 4, width: laneWidth - 16, height: 30, rx: 5, fill: '#eef3fb', stroke: '#7a8fb3' }));
+      parts.push(svg('text', { class: 'lane', x: x(pid), y: 18, 'text-anchor': 'middle' }, [name(pid) || pid]));
+      parts.push(svg('text', { class: 'time', x: x(pid), y: 30, 'text-anchor': 'middle' }, [name(pid) ? pid : '']));
+      parts.push(svg('line', { x1: x(pid), y1: 34, x2: x(pid), y2: height, stroke: '#aaa', 'stroke-dasharray': '4 3' }));
+    }
+    flows.forEach((flow, row) => {
+      const y = top + row * rowHeight + 16;
+      const from = x(flow.from), to = x(flow.to);
+      const line = flow.from === flow.to
+        ? svg('path', { d: 'M' + from + ',' + (y - 8) + ' h 30 v 12 h -28', fill: 'none', stroke: '#333', 'marker-end': 'url(#arrowhead)' })
+        : svg('line', { x1: from, y1: y, x2: to + (to > from ? -2 : 2), y2: y, stroke: '#333', 'marker-end': 'url(#arrowhead)' });
+      const labelX = flow.from === flow.to ? from + 36 : (from + to) / 2;
+      parts.push(svg('g', { 'data-testid': 'flow-arrow', 'data-from': name(flow.from) || flow.from, 'data-to': name(flow.to) || flow.to, 'data-type': flow.messageType }, [
+        svg('text', { class: 'time', x: 4, y: y + 4 }, [flow.atMs.toFixed(1) + ' ms']),
+        line,
+        svg('text', { x: labelX, y: y - 4, 'text-anchor': flow.from === flow.to ? 'start' : 'middle' }, [flow.messageType]),
+      ]));
+    });
+    document.getElementById('flows-shown').textContent = flows.length + ' message(s)';
+    document.getElementById('flow').replaceChildren(svg('svg', { width: left + lanes.length * laneWidth, height, 'data-testid': 'flow-diagram' }, parts));
+    document.getElementById('flow-mermaid').textContent = flowsToMermaid(flows, name);
+  };
   for (const button of document.querySelectorAll('#stepping button')) {
     button.addEventListener('click', () => socket.send(JSON.stringify({ type: 'advance', ms: Number(button.dataset.ms) })));
   }
@@ -219,10 +268,13 @@ export const inspectorPage = `<!doctype html>
         renderMachine();
       }
     } else if (message.type === 'flow') {
-      const flow = document.getElementById('flow');
-      const name = (pid) => state.names.get(pid) ?? pid;
-      flow.prepend(element('li', { 'data-testid': 'flow-line' }, [message.atMs.toFixed(1) + ' ms  ' + name(message.from) + ' → ' + name(message.to) + ': ' + message.messageType]));
-      while (flow.children.length > 200) flow.lastChild.remove();
+      flows.push(message);
+      if (flows.length > flowsShownMax) flows.shift();
+      // Drawn once a frame however fast the messages come.
+      if (!flowsPending) {
+        flowsPending = true;
+        requestAnimationFrame(() => { flowsPending = false; renderFlows(); });
+      }
     } else if (message.type === 'following') {
       // The server follows what the page asked for.
     } else if (message.type === 'advanced') {

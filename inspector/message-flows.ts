@@ -1,8 +1,11 @@
 /**
  * The message flow between actors a page follows: while some page follows some actors, the kernel's
  * events are watched, and each message one of them sends to another is handed to the pages that
- * follow both, as `{ type: 'flow', from, to, messageType, atMs }`. With nobody following, nothing is
- * watched (the event stream costs one branch per event again).
+ * follow both, as `{ type: 'flow', from, to, messageType, atMs }`. A message to another CPU is
+ * handed on once, when it is sent; its hop into the far mailbox (a second `send` event, on the far
+ * CPU, caused by the first) is not a message of its own. With nobody following, nothing is watched
+ * (the event stream costs one branch per event again). The page draws the flow as a sequence diagram,
+ * and gives it as Mermaid text (`flowsToMermaid`).
  *
  * @example
  * ```ts
@@ -12,6 +15,7 @@
  * ```
  */
 import type { KernelEvent } from '../actors/runtime/events.js';
+import { eventCpu } from '../actors/runtime/events.js';
 import { formatPid } from '../ground/pid.js';
 
 /** The most actors one page follows at once. */
@@ -50,7 +54,8 @@ export class MessageFlows<TPage> {
   private watchWhileFollowed(): void {
     if (this.following.size > 0 && this.subscription === null && this.events !== undefined) {
       this.subscription = this.events.subscribe((event) => {
-        if (event.kind !== 'send') return;
+        // A send caused on another CPU is a message's hop into the far mailbox: shown when it was sent.
+        if (event.kind !== 'send' || (event.cause !== 0 && eventCpu(event.cause) !== event.cpu)) return;
         for (const [page, pids] of this.following) {
           if (pids.has(event.from) && pids.has(event.to)) {
             this.send(page, { type: 'flow', from: formatPid(event.from), to: formatPid(event.to), messageType: event.messageType, atMs: event.atMs });
@@ -62,4 +67,42 @@ export class MessageFlows<TPage> {
       this.subscription = null;
     }
   }
+}
+
+/**
+ * Flows as a Mermaid `sequenceDiagram`, in the order given: a participant per actor, in the order
+ * it first appears, shown as `nameOf(pid)` and its pid; an arrow per message, labelled with its type.
+ * Names and types are made text Mermaid shows as it is (its syntax and markup characters as entity
+ * codes). The page runs this function's own source, so it refers to nothing outside itself.
+ *
+ * @example
+ * ```ts
+ * flowsToMermaid([{ type: 'flow', from: '<0.8.1>', to: '<0.9.1>', messageType: 'ball', atMs: 20 }], (pid) => names.get(pid) ?? '');
+ * // sequenceDiagram
+ * //   participant p0 as ping #60;0.8.1#62;
+ * //   participant p1 as pong #60;0.9.1#62;
+ * //   p0->>p1: ball
+ * ```
+ */
+export function flowsToMermaid(flows: readonly FlowMessage[], nameOf: (pid: string) => string): string {
+  const shown = (text: string) => {
+    const escaped = text
+      .replace(/\s+/g, ' ')
+      .trim()
+      .replace(/[&<>"#;:%{}]/g, (character) => `#${character.charCodeAt(0)};`);
+    return escaped === '' ? '(blank)' : escaped;
+  };
+  const ids = new Map<string, string>();
+  const participants: string[] = [];
+  const id = (pid: string) => {
+    let found = ids.get(pid);
+    if (found === undefined) {
+      found = `p${ids.size}`;
+      ids.set(pid, found);
+      participants.push(`  participant ${found} as ${shown(`${nameOf(pid)} ${pid}`)}`);
+    }
+    return found;
+  };
+  const arrows = flows.map((flow) => `  ${id(flow.from)}->>${id(flow.to)}: ${shown(flow.messageType)}`);
+  return ['sequenceDiagram', ...participants, ...arrows].join('\n');
 }

@@ -9,6 +9,7 @@
  * console.log(sequenceChart(run)); // sequenceDiagram ...
  * ```
  */
+import { eventCpu } from '../actors/runtime/events.js';
 import type { SimulationResult } from './run-scenario.js';
 
 /** Lines of a chart, at most: a long run shows its last ones. */
@@ -25,6 +26,8 @@ interface ChartEvent {
   readonly reason?: string;
   readonly error?: string;
   readonly atMs: number;
+  readonly cpu: number;
+  readonly cause: number;
 }
 
 /** The chart of `result`'s events; throws when the run did not keep them. */
@@ -50,6 +53,8 @@ export function sequenceChart(result: SimulationResult, linesMax = chartLinesMax
         participant(event.pid!, event.name === undefined ? event.label : `${event.name} (${event.label})`);
         break;
       case 'send':
+        // A send caused on another CPU is a message's hop into the far mailbox: drawn when it was sent.
+        if (event.cause !== 0 && eventCpu(event.cause) !== event.cpu) break;
         lines.push(`  ${participant(event.from!)}->>${participant(event.to!)}: ${clean(event.messageType!)} ${at}`);
         break;
       case 'dead-letter':

@@ -8,6 +8,7 @@ import { virtualMemory } from '../../actors/vm/index.js';
 import { type ActorRef, defaultSubsystems, fromMachine, fromSetup, Kernel } from '../../boot/index.js';
 import { inspect } from '../../inspector/index.js';
 import { supervisor, type SupervisorMsg } from '../../supervisors/index.js';
+import { mermaidErrors } from '../helpers/mermaid-check.js';
 import { lightMachine } from '../sim/fixtures/examples.js';
 
 /** Debian's chromium, which .ci/run installs; another with CHROMIUM_PATH. */
@@ -172,22 +173,25 @@ describe('inspector: the live page, in a real browser', function () {
       await page.locator('tr[data-name="ping"]').waitFor();
       await page.locator('tr[data-name="ping"]').getByTestId('follow').check();
       await page.locator('tr[data-name="pong"]').getByTestId('follow').check();
-      await page
-        .getByTestId('flow-line')
-        .filter({ hasText: /ping → pong: ball/ })
-        .first()
-        .waitFor();
-      await page
-        .getByTestId('flow-line')
-        .filter({ hasText: /pong → ping: ball/ })
-        .first()
-        .waitFor();
-      const lines = await page.getByTestId('flow-line').allTextContents();
+      const arrow = (from: string, to: string, type: string) =>
+        page.locator(`[data-testid="flow-arrow"][data-from="${from}"][data-to="${to}"][data-type="${type}"]`);
+      await arrow('ping', 'pong', 'ball').first().waitFor();
+      await arrow('pong', 'ping', 'ball').first().waitFor();
+      const arrows = await page
+        .getByTestId('flow-arrow')
+        .evaluateAll((nodes) => nodes.map((node) => `${node.getAttribute('data-from')} → ${node.getAttribute('data-to')}: ${node.getAttribute('data-type')}`));
       // Their passes, and the serves each times to itself; never the bystander's rally with pong.
       expect(
-        lines.every((line) => /ms {2}(ping|pong) → (ping|pong): (ball|serve)$/.test(line)),
-        lines.join('\n'),
+        arrows.every((line) => /^(ping|pong) → (ping|pong): (ball|serve)$/.test(line)),
+        arrows.join('\n'),
       ).to.equal(true);
+      // The same flow as Mermaid, which Mermaid's parser takes.
+      await page.getByText('as Mermaid').click();
+      const mermaid = (await page.getByTestId('flow-mermaid').textContent()) ?? '';
+      expect(mermaid).to.match(/^sequenceDiagram\n {2}participant p0 as (ping|pong) #60;0\.\d+\.\d+#62;\n/);
+      expect(mermaid).to.match(/ {2}p[01]->>p[01]: ball/);
+      expect(await mermaidErrors([mermaid])).to.deep.equal([null]);
+      await page.screenshot({ path: join(mkdtempSync(join(tmpdir(), 'osprey-flow-')), 'flow.png') });
     } finally {
       await browser.close();
       await inspector.close();

@@ -4,6 +4,7 @@ import bank from '../../examples/sim/bank.sim.js';
 import leases from '../../examples/sim/lease.sim.js';
 import { describeFaultPlan, faultPlans, runCampaign, runScenario, sequenceChart, shrinkFaults, shrinkTape } from '../../sim/index.js';
 import { atomicCounter, creditLedger, registerReads, replicatedRegister, volatileTally } from './fixtures/examples.js';
+import { counterOnCpus } from './fixtures/cpu-counter.js';
 
 describe('sim: shrinking a failing run to a minimal fault timeline', function () {
   this.timeout(60_000);
@@ -87,6 +88,13 @@ describe('sim: a run as a message sequence chart', () => {
     const runs = await Promise.all(Array.from({ length: 20 }, (_, seed) => runScenario(creditLedger(false), { seed, keepEvents: true })));
     const dropped = runs.find((candidate) => candidate.eventLog!.some((event) => event.includes('"reason":"fault-injected"')))!;
     expect(sequenceChart(dropped)).to.match(/outside-xa1: credit dropped @\d+ms/);
+  });
+
+  it('draws a message to another CPU once, not again for its hop into the far mailbox', async () => {
+    const run = await runScenario(counterOnCpus(2), { seed: 3, keepEvents: true });
+    const chart = sequenceChart(run);
+    // 4 clients add 5 times each, and the invariant asks once: all from outside, to the counter.
+    expect(chart.split('\n').filter((line) => /^ {2}outside->>a\d+: (add|get) /.test(line))).to.have.length(21);
   });
 });
 
