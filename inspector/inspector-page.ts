@@ -115,6 +115,24 @@ export const inspectorPage = `<!doctype html>
   const mib = (bytes) => (bytes / 1048576).toFixed(1) + ' MiB';
   const vmLine = (vm) => 'vm · ' + mib(vm.freeBytes) + ' free of ' + mib(vm.physicalBytes) + ' · ' + vm.mappings + ' mappings · ' +
     (vm.faults4k + vm.faults2m + vm.faults1g) + ' faults · TLB ' + vm.tlbHits + ' hits, ' + vm.tlbMisses + ' misses · pressure ' + vm.pressure.state;
+  /**
+   * Any other subsystem's figures, as its status gives them: a plug-in (the storage pool among
+   * them) shows on the page without the page knowing it. Nested figures are named by their path;
+   * a list shows its length; at most 16 figures.
+   */
+  const figuresShownMax = 16;
+  const subsystemLine = (name, status) => {
+    const figures = [];
+    const walk = (value, path) => {
+      if (figures.length >= figuresShownMax) return;
+      if (Array.isArray(value)) figures.push(path + ' [' + value.length + ']');
+      else if (value !== null && typeof value === 'object') for (const [key, child] of Object.entries(value)) walk(child, path === '' ? key : path + '.' + key);
+      else figures.push((path === '' ? '' : path + ' ') + text(value));
+    };
+    walk(status, '');
+    return [name, ...figures].join(' · ');
+  };
+  const ownLines = new Set(['sched', 'vm']);
   let renders = 0;
   const render = () => {
     // Counted on the body, for the bench that measures how often the page keeps up.
@@ -127,6 +145,8 @@ export const inspectorPage = `<!doctype html>
     document.getElementById('trees').replaceChildren(...statuses.map((status, cpu) => element('div', { 'data-testid': 'cpu-' + cpu }, [
       element('b', {}, ['cpu ' + cpu]), ' ', element('span', { class: 'label', 'data-testid': 'sched' }, [schedLine(status.subsystems.sched)]),
       ...(status.subsystems.vm ? [element('div', { class: 'label', 'data-testid': 'vm' }, [vmLine(status.subsystems.vm)])] : []),
+      ...Object.entries(status.subsystems).filter(([name, figures]) => !ownLines.has(name) && figures !== undefined)
+        .map(([name, figures]) => element('div', { class: 'label', 'data-testid': 'subsystem', 'data-name': name }, [subsystemLine(name, figures)])),
       element('ul', { class: 'tree' }, [treeOf(status.tree)]),
     ])));
     const sorted = rows();

@@ -9,6 +9,7 @@ import { type ActorRef, defaultSubsystems, fromMachine, fromSetup, Kernel } from
 import { inspect } from '../../inspector/index.js';
 import { supervisor, type SupervisorMsg } from '../../supervisors/index.js';
 import { mermaidErrors } from '../helpers/mermaid-check.js';
+import { ledger } from '../boot/fixtures/ledger.js';
 import { lightMachine } from '../sim/fixtures/examples.js';
 
 /** Debian's chromium, which .ci/run installs; another with CHROMIUM_PATH. */
@@ -119,10 +120,12 @@ describe('inspector: the live page, in a real browser', function () {
     expect(inspector.clients).to.equal(0);
   });
 
-  it("steps a simulated kernel's time from the page, and shows the VM's figures when it is booted", async () => {
+  it("steps a simulated kernel's time from the page, and shows the VM's figures and a plug-in subsystem's when they are booted", async () => {
     if (!existsSync(chromiumPath)) throw new Error(`a browser is needed at ${chromiumPath} (Debian: apt-get install chromium; or set CHROMIUM_PATH)`);
-    const kernel = await Kernel.boot({ mode: 'simulated', seed: 5, subsystems: [...defaultSubsystems, virtualMemory] });
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 5, subsystems: [...defaultSubsystems, virtualMemory, ledger] });
     await kernel.runUntil(kernel.subsystem(virtualMemory).mmap(4 << 20, { populate: true }));
+    kernel.subsystem(ledger).record(5);
+    kernel.subsystem(ledger).record(7);
     kernel.spawn(fromMachine(lightMachine), { name: 'light' });
     const inspector = await inspect(kernel, { sampleMs: 100 });
     const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
@@ -138,6 +141,8 @@ describe('inspector: the live page, in a real browser', function () {
       expect(await page.getByTestId('vm').first().textContent()).to.match(
         /^vm · 60\.0 MiB free of 64\.0 MiB · 1 mappings · \d+ faults · TLB \d+ hits, \d+ misses · pressure normal$/,
       );
+      // A subsystem the page does not know shows its status's figures.
+      expect(await page.locator('[data-testid="subsystem"][data-name="ledger"]').textContent()).to.equal('ledger · entries 2 · total 12');
       expect(new URL(page.url()).search, 'the token is gone from the address bar').to.equal('');
     } finally {
       await browser.close();
