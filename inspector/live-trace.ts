@@ -8,13 +8,14 @@
  * ```ts
  * const trace = startTrace(kernel);
  * await doTheWork();
- * writeFileSync('run.trace.json', serializeTrace(trace.stop()));
+ * await trace.write('run.trace.json'); // stops, and writes the file
  * ```
  */
 import type { KernelEvent } from '../actors/runtime/events.js';
 import type { ActorStatus, KernelStatus } from '../actors/runtime/status.js';
 import { parsePid } from '../ground/pid.js';
-import { type ChromeTrace, TraceRecorder, type TraceRecorderOptions } from './trace-events.js';
+import { writeTextFile } from '../drivers/files/write-text.js';
+import { type ChromeTrace, serializeTrace, TraceRecorder, type TraceRecorderOptions } from './trace-events.js';
 
 /**
  * What a trace needs of a kernel: its event stream (`Kernel.events`), and the statuses of its CPUs
@@ -32,6 +33,8 @@ export interface LiveTrace {
   readonly recordedEvents: number;
   /** Stops recording and returns the trace; a second call returns the same trace. */
   stop(): ChromeTrace;
+  /** Stops recording and writes the trace to `path` as `serializeTrace` makes it; resolves with the trace. */
+  write(path: string): Promise<ChromeTrace>;
 }
 
 /** Starts recording `kernel`'s events as a trace. */
@@ -62,6 +65,11 @@ export function startTrace(kernel: TracedKernel, options: TraceRecorderOptions =
         trace = recorder.toJSON();
       }
       return trace;
+    },
+    async write(path) {
+      const stopped = this.stop();
+      await writeTextFile(path, serializeTrace(stopped));
+      return stopped;
     },
   };
 }

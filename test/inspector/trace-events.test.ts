@@ -369,6 +369,15 @@ describe('inspector: the trace of a live kernel', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(trace.recordedEvents).to.equal(recorded);
     expect(serializeTrace(trace.stop())).to.equal(serializeTrace(chrome));
+    // Written, the file is that trace.
+    const home = mkdtempSync(join(tmpdir(), 'osprey-live-trace-'));
+    try {
+      const file = join(home, 'rally.trace.json');
+      expect(await trace.write(file)).to.equal(chrome);
+      expect(readFileSync(file, 'utf8')).to.equal(serializeTrace(chrome));
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
     await kernel.shutdown();
   });
 
