@@ -152,8 +152,8 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     return this.names.lookup(name);
   }
 
-  stopRemote(cell: Cell): void {
-    this.placements.stopRemote(asRemote(cell));
+  stopRemote(cell: Cell): Promise<void> {
+    return this.placements.stopRemote(asRemote(cell));
   }
 
   exitRemote(cell: Cell, from: Cell | null, reason: ExitReason): void {

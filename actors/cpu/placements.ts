@@ -96,13 +96,19 @@ export class Placements {
   }
 
   /** Asks the CPU of `cell` to stop its actor; it is no longer respawned with that CPU. */
-  stopRemote(cell: RemoteCell): void {
+  /**
+   * Asks `cell`'s CPU to stop its actor; resolves once it is gone. Its CPU is asked to report the
+   * stop (a monitor, sent before the stop on the same ring) whether this CPU placed it there or not.
+   */
+  stopRemote(cell: RemoteCell): Promise<void> {
     this.byCpu[cell.cpu]!.delete(cell);
     if (cell.pid === 0 || this.node.isDown(cell.cpu)) {
       cell.markStopped();
-      return;
+      return Promise.resolve();
     }
+    this.node.requestMonitor(cell);
     this.node.send(cell.cpu, { type: KERNEL_STOP, to: cell.pid, reason: 'shutdown' });
+    return cell.whenStopped();
   }
 
   /** Whether `cell` stands for an actor this CPU placed (and respawns with its CPU). */

@@ -40,6 +40,8 @@ export class RemoteCell extends Cell {
   /** Messages sent before the spawn was answered, bounded like the actor's own mailbox. */
   private heldUntilSpawned: Mailbox | null = null;
   private spawnWaiters: { resolve: () => void; reject: (error: Error) => void }[] | null = null;
+  /** Those waiting for the actor to be gone (`whenStopped`). */
+  private stopWaiters: (() => void)[] | null = null;
   private spawnError: Error | null = null;
   /**
    * The stand-in of an actor moving to its CPU: the pid it had on this CPU, which its new CPU
@@ -166,10 +168,18 @@ export class RemoteCell extends Cell {
     this.spawnWaiters = null;
   }
 
+  /** Resolves once the actor is known to be gone (`markStopped`). */
+  whenStopped(): Promise<void> {
+    if (this.status === Status.Stopped) return Promise.resolve();
+    return new Promise((resolve) => (this.stopWaiters ??= []).push(resolve));
+  }
+
   /** The actor is known to be gone (it stopped, or its CPU died): later sends are dead letters. */
   markStopped(reason: ExitReason = 'noproc'): void {
     if (this.status === Status.Stopped) return;
     this.status = Status.Stopped;
+    for (const resolve of this.stopWaiters ?? []) resolve();
+    this.stopWaiters = null;
     this.notifyDown(reason);
     // Its exit reached linked actors as `kernel.exit` before this notice; only the entries are left.
     for (const linked of this.extras?.links ?? []) linked.extras?.links?.delete(this);

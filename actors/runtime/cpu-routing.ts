@@ -25,8 +25,8 @@ export interface CpuRouting {
   movedRef(pid: Pid): ActorRef<never> | undefined;
   /** The actor another CPU announced under `name`, if any. */
   lookupName(name: string): ActorRef<never> | undefined;
-  /** Asks the CPU of `cell` (a stand-in) to stop its actor. */
-  stopRemote(cell: Cell): void;
+  /** Asks the CPU of `cell` (a stand-in) to stop its actor; resolves once it is gone. */
+  stopRemote(cell: Cell): Promise<void>;
   /** Sends the actor behind `cell` (a stand-in) an exit signal from `from` (a local actor, or null). */
   exitRemote(cell: Cell, from: Cell | null, reason: ExitReason): void;
   /** CPU `cpu`'s status snapshot; rejects if it does not come within `deadlineMs`. */

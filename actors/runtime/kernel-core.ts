@@ -347,11 +347,8 @@ export class KernelCore {
   /** Stops an actor (and its subtree) with reason `shutdown`; resolves when it is gone. */
   stop(ref: ActorRef<never>): Promise<void> {
     const cell = ref.cell.controlCell;
-    if (cell.isRemote()) {
-      // The request travels to the actor's CPU; the promise does not wait for the far side.
-      this.node!.stopRemote(cell);
-      return Promise.resolve();
-    }
+    // The request travels to the actor's CPU, which tells this one when the actor is gone.
+    if (cell.isRemote()) return this.node!.stopRemote(cell);
     return this.lifecycle.terminate(cell, 'shutdown', undefined, true);
   }
 

@@ -65,12 +65,15 @@ export function endLinks(cell: Cell, reason: ExitReason, error: unknown, tell: b
 function endTiesOf(cell: Cell, reason: ExitReason, error: unknown, output?: unknown): void {
   const extras = cell.extras;
   if (extras === null) return;
+  // Links first, then monitors (OTP promises no order between the two): another CPU learns that the
+  // actor is gone from the first `down` it hears, and forgets its links then, so every exit signal
+  // to that CPU's actors must be on the ring before it.
+  endLinks(cell, reason, error, true, output);
   notifyWatchers(cell, reason, error, output);
   if (extras.watching !== null) {
     for (const monitor of extras.watching) monitor.watched.extras?.watchers?.delete(monitor);
     extras.watching = null;
   }
-  endLinks(cell, reason, error, true, output);
   extras.trapExits = false;
 }
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { fromSetup, Kernel, type ActorRef, type ChildFailure } from '../../../boot/index.js';
 import { eventually } from '../../helpers/eventually.js';
 import { answered, settle } from '../../helpers/kernel.js';
-import { Bomb, Counter, Linker, RefUser, type LinkerMsg } from './fixtures/behaviors.js';
+import { Bomb, Counter, Linker, RefUser, Watcher, type LinkerMsg } from './fixtures/behaviors.js';
 
 const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
 
@@ -61,10 +61,36 @@ describe('links across CPUs', () => {
     }
     unlinked.tell({ type: 'unlink', ref: far as never });
     await settle(kernel);
-    await kernel.stop(far);
+    await kernel.runUntil(kernel.stop(far));
     await settle(kernel);
     expect(await exitsOf(kernel, linked)).to.deep.equal([[far.pid, 'shutdown']]);
     expect(await exitsOf(kernel, unlinked)).to.deep.equal([]);
+  });
+
+  it('a stop of a far actor that another actor monitors still ends the link: exits go out before downs', async () => {
+    const far = kernel.spawn(Counter, { cpu: 1 });
+    const linked = kernel.spawn(Linker);
+    const watcher = kernel.spawn(Watcher);
+    await settle(kernel);
+    linked.tell({ type: 'trap' });
+    linked.tell({ type: 'link', ref: far as never });
+    watcher.tell({ type: 'watch', ref: far as never });
+    await settle(kernel);
+    await kernel.runUntil(kernel.stop(far));
+    await settle(kernel);
+    expect(await exitsOf(kernel, linked)).to.deep.equal([[far.pid, 'shutdown']]);
+    expect(await answered(kernel, watcher.ask({ type: 'downs' }))).to.deep.equal([[far.pid, 'shutdown']]);
+  });
+
+  it('kernel.stop of an actor another CPU spawned resolves once it is gone there', async () => {
+    const user = kernel.spawn(RefUser, { cpu: 1 });
+    await settle(kernel);
+    const collector = await answered(kernel, user.ask({ type: 'spawn-collector' }));
+    await kernel.runUntil(kernel.stop(collector));
+    const letters: string[] = [];
+    kernel.deadLetters.subscribe((letter) => letters.push(letter.reason));
+    collector.tell({ type: 'greeting', from: 'after' } as never);
+    expect(letters).to.deep.equal(['stopped']);
   });
 
   it('a link set before the far CPU answered the spawn holds once it has', async () => {
@@ -126,7 +152,7 @@ describe('links across CPUs', () => {
     const answer = user.ask({ type: 'spawn-collector' });
     await settle(kernel);
     const gone = await answer;
-    await kernel.stop(gone);
+    await kernel.runUntil(kernel.stop(gone));
     await settle(kernel);
     const linker = kernel.spawn(Linker);
     linker.tell({ type: 'trap' });

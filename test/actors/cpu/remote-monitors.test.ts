@@ -25,7 +25,7 @@ describe('monitors across CPUs', () => {
     const watchers = [kernel.spawn(Watcher), kernel.spawn(Watcher)];
     for (const watcher of watchers) watcher.tell({ type: 'watch', ref: watched as never });
     await settle(kernel);
-    await kernel.stop(watched);
+    await kernel.runUntil(kernel.stop(watched));
     await settle(kernel);
     for (const watcher of watchers) expect(await downsOf(kernel, watcher)).to.deep.equal([[watched.pid, 'shutdown']]);
   });
@@ -36,7 +36,7 @@ describe('monitors across CPUs', () => {
     await settle(kernel);
     watcher.tell({ type: 'watch', ref: watched as never });
     await settle(kernel);
-    await kernel.stop(watched);
+    await kernel.runUntil(kernel.stop(watched));
     await settle(kernel);
     expect(await downsOf(kernel, watcher)).to.deep.equal([[watched.pid, 'shutdown']]);
   });
@@ -48,7 +48,7 @@ describe('monitors across CPUs', () => {
     const answer = user.ask({ type: 'spawn-collector' });
     await settle(kernel);
     const collector = await answer;
-    await kernel.stop(collector);
+    await kernel.runUntil(kernel.stop(collector));
     await settle(kernel);
     const watcher = kernel.spawn(Watcher);
     watcher.tell({ type: 'watch', ref: collector as never });
@@ -65,7 +65,7 @@ describe('monitors across CPUs', () => {
     quitter.tell({ type: 'unwatch', ref: watched as never });
     await settle(kernel);
     expect(watched.pid).to.not.equal(0);
-    await kernel.stop(watched);
+    await kernel.runUntil(kernel.stop(watched));
     await settle(kernel);
     expect(await downsOf(kernel, early)).to.deep.equal([[watched.pid, 'shutdown']]);
     expect(await downsOf(kernel, quitter)).to.deep.equal([]);
@@ -88,7 +88,7 @@ describe('monitors across CPUs, of an actor that moved', () => {
     expect(migrant.pid).to.not.equal(oldPid);
     watcher.tell({ type: 'watch-kept' });
     await settle(kernel);
-    await kernel.stop(migrant);
+    await kernel.runUntil(kernel.stop(migrant));
     await settle(kernel);
     // The move's news switched CPU 2's ref to where the actor went: it reads its pid there, as CPU 0's does.
     expect(await downsOf(kernel, watcher)).to.deep.equal([[migrant.pid, 'shutdown']]);

@@ -26,7 +26,7 @@ describe('names across CPUs', () => {
     expect(found?.pid).to.equal(collector.pid);
     found!.tell({ type: 'via-lookup' });
     expect(await answered(kernel, collector.ask({ type: 'collected' }))).to.deep.equal([{ type: 'via-lookup' }]);
-    await kernel.stop(collector);
+    await kernel.runUntil(kernel.stop(collector));
     await settle(kernel);
     expect(kernel.lookup('inbox')).to.equal(undefined);
     expect(await answered(kernel, far.ask({ type: 'lookup', name: 'inbox' }))).to.equal(0);

@@ -93,7 +93,7 @@ describe('interrupt affinity across CPUs (simulated CPUs)', function () {
     const vector = await settled(kernel, irq.allocate<number>({ name: 'orphan', handler }));
     raiseRange(irq, vector, 0, 10);
     await kernel.simulatedClock.advance(2);
-    await kernel.stop(handler);
+    await kernel.runUntil(kernel.stop(handler));
     await kernel.simulatedClock.advance(2);
     raiseRange(irq, vector, 10, 50);
     await kernel.simulatedClock.advance(5);

@@ -154,8 +154,8 @@ describe('simulated CPUs: stopping remote actors', () => {
     const late = kernel.spawn(Counter, { cpu: 1, name: 'late' });
     await kernel.simulatedClock.advance(0);
     expect(cpu1.lookup('late')).to.not.equal(undefined);
-    await kernel.stop(late);
-    await kernel.simulatedClock.advance(0);
+    // Its CPU tells this one when the actor is gone: the stop resolves once the kernel has run.
+    await kernel.runUntil(kernel.stop(late));
     expect(cpu1.lookup('early'), 'stopped before it was spawned').to.equal(undefined);
     expect(cpu1.lookup('late')).to.equal(undefined);
     expect(kernel.lookup('late'), 'the spawning CPU hears that it stopped').to.equal(undefined);
