@@ -2,18 +2,19 @@
 // keeps up.
 //
 // Cases (each the median of 5 repetitions after a warm-up):
-// 1. a ring of 1 000 actors passing 2 000 000 messages, 100 in flight, on three kernels measured
+// 1. a ring of 1 000 actors passing 2 000 000 messages, 100 in flight, on four kernels measured
 //    interleaved: no inspector, an inspector nobody watches, an inspector a client watches (status
-//    samples every 50 ms, the fastest allowed); ratios against no inspector (goal for the unwatched
-//    one: ≥ 0.95, what one branch per event allows);
+//    samples every 50 ms, the fastest allowed), and one whose client also follows two actors of the
+//    ring (so the kernel's event stream runs: every send and receive is an event); ratios against no
+//    inspector (goal for the unwatched one: ≥ 0.95, what one branch per event allows);
 // 2. a status sample of a kernel of 10 000 idle actors (every CPU's status, as JSON): samples per second;
 // 3. with Debian's chromium (CHROMIUM_PATH), the page watching that kernel at the fastest sampling:
 //    renders per second (the page's update rate with 10 000 actors). Left out without a browser.
-// About 30 s.
+// About 40 s.
 
 import { existsSync } from 'node:fs';
 import WebSocket from 'ws';
-import { type ActorRef, fromSetup, Kernel } from '../boot/index.js';
+import { type ActorRef, formatPid, fromSetup, Kernel } from '../boot/index.js';
 import { inspect, inspectorSampleMsMin, type InspectorServer } from '../inspector/index.js';
 import { emit, emitRatio, maybeGc, printLine, summary } from './harness.js';
 
@@ -27,7 +28,7 @@ const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 type Token = { readonly type: 'token'; readonly left: number };
 
 /** A kernel with a ring of actors; `pass` sends `MESSAGES` tokens round it and resolves when all arrived. */
-async function ringKernel(): Promise<{ kernel: Kernel; pass: () => Promise<number> }> {
+async function ringKernel(): Promise<{ kernel: Kernel; pass: () => Promise<number>; refs: readonly ActorRef<Token>[] }> {
   const kernel = await Kernel.boot();
   let done: () => void = () => {};
   let arrived = 0;
@@ -57,15 +58,20 @@ async function ringKernel(): Promise<{ kernel: Kernel; pass: () => Promise<numbe
       done = () => resolve(MESSAGES);
       for (let i = 0; i < IN_FLIGHT; i++) refs[(i * 10) % RING]!.tell({ type: 'token', left: MESSAGES / IN_FLIGHT - 1 });
     });
-  return { kernel, pass };
+  return { kernel, pass, refs };
 }
 
-/** Connects a client that reads every message, as a page would; resolves once it is in. */
-function watch(inspector: InspectorServer): Promise<WebSocket> {
+/** Connects a client that reads every message, as a page would, following `followed`; resolves once it is in. */
+function watch(inspector: InspectorServer, followed: readonly ActorRef<Token>[] = []): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(`${inspector.url.replace('http', 'ws').replace('/?', '/ws?')}`);
-    socket.on('message', () => {});
-    socket.once('open', () => resolve(socket));
+    socket.on('message', (data) => {
+      if ((JSON.parse(String(data)) as { type: string }).type === 'following') resolve(socket);
+    });
+    socket.once('open', () => {
+      if (followed.length === 0) resolve(socket);
+      else socket.send(JSON.stringify({ type: 'follow', pids: followed.map((ref) => formatPid(ref.pid)) }));
+    });
     socket.once('error', reject);
   });
 }
@@ -75,18 +81,22 @@ export async function run(): Promise<void> {
   const plain = await ringKernel();
   const unwatched = await ringKernel();
   const watched = await ringKernel();
+  const followed = await ringKernel();
   const idleInspector = await inspect(unwatched.kernel, { sampleMs: inspectorSampleMsMin });
   const watchedInspector = await inspect(watched.kernel, { sampleMs: inspectorSampleMsMin });
+  const followedInspector = await inspect(followed.kernel, { sampleMs: inspectorSampleMsMin });
   // Connected only while its case runs: in this one thread, its samples would slow the others too.
   let client: WebSocket | null = null;
   const cases = [
     { name: 'a 1000-actor ring, no inspector', ring: plain, values: [] as number[] },
     { name: 'a 1000-actor ring, an inspector nobody watches', ring: unwatched, values: [] as number[] },
     { name: 'a 1000-actor ring, an inspector a client watches (samples every 50 ms)', ring: watched, values: [] as number[] },
+    { name: 'a 1000-actor ring, an inspector a client watches, following 2 of its actors (the event stream on)', ring: followed, values: [] as number[] },
   ];
   for (let rep = -1; rep < REPS; rep++) {
     for (const entry of cases) {
       if (entry.ring === watched) client = await watch(watchedInspector);
+      if (entry.ring === followed) client = await watch(followedInspector, followed.refs.slice(0, 2));
       maybeGc();
       const t0 = process.hrtime.bigint();
       const messages = await entry.ring.pass();
@@ -96,12 +106,14 @@ export async function run(): Promise<void> {
       client = null;
     }
   }
-  const [none, idle, busy] = cases.map((entry) => summary(entry.name, 'msg/s', entry.values));
-  for (const result of [none!, idle!, busy!]) emit(result);
+  const [none, idle, busy, streaming] = cases.map((entry) => summary(entry.name, 'msg/s', entry.values));
+  for (const result of [none!, idle!, busy!, streaming!]) emit(result);
   emitRatio({ name: 'ring throughput, an inspector nobody watches / none', numerator: idle!, denominator: none!, goal: 0.95, goalKind: 'min' });
   emitRatio({ name: 'ring throughput, an inspector a client watches / none', numerator: busy!, denominator: none!, goalKind: 'min' });
+  emitRatio({ name: 'ring throughput, a client following actors (event stream on) / none', numerator: streaming!, denominator: none!, goalKind: 'min' });
   await idleInspector.close();
   await watchedInspector.close();
+  await followedInspector.close();
   for (const { ring } of cases) await ring.kernel.shutdown();
 
   // 2. A status sample of 10 000 actors.
