@@ -229,6 +229,11 @@ const rows: readonly Row[] = [
     baseline: { bench: 'inspector', name: 'a 1000-actor ring, no inspector', label: 'no inspector' },
   },
   {
+    label: 'same, the client following 2 of its actors (the event stream on)',
+    figure: { bench: 'inspector', name: 'a 1000-actor ring, an inspector a client watches, following 2 of its actors (the event stream on)' },
+    baseline: { bench: 'inspector', name: 'a 1000-actor ring, no inspector', label: 'no inspector' },
+  },
+  {
     label: 'inspector: status samples, 10 000 actors',
     figure: { bench: 'inspector', name: "status samples per second, 10 000 actors (every CPU's status, as JSON)" },
   },
