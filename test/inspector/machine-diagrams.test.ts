@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dotString, mermaidLabelText, mermaidStateText } from '../../inspector/diagram-text.js';
 import { kernelMachines, machineGraph, toDot, toMermaid } from '../../inspector/index.js';
+import { toDirectedGraph } from 'xstate/graph';
 import { supervisorMachine } from '../../supervisors/machine.js';
 import { mermaidErrors } from '../helpers/mermaid-check.js';
 import { ospreyPath as osprey, runOsprey as run } from '../helpers/osprey-command.js';
@@ -33,6 +34,39 @@ describe('inspector: machines as Mermaid, Graphviz and JSON', function () {
     expect(graph.transitions).to.deep.include({ source: 'restarting.deciding', target: 'restarting.backingOff', event: 'always', guard: 'hasBackoffDelay' });
     expect(graph.transitions).to.deep.include({ source: 'restarting.backingOff', target: 'restarting.working', event: 'after backoffDelay', guard: '' });
     expect(graph.states.find((state) => state.id === 'restarting')!.initial).to.equal('restarting.deciding');
+  });
+
+  it("agrees with xstate/graph's toDirectedGraph on every state and every edge it reports, and adds the eventless ones it leaves out", () => {
+    type DirectedNode = {
+      readonly stateNode: { readonly path: readonly string[] };
+      readonly children: readonly DirectedNode[];
+      readonly edges: readonly DirectedEdge[];
+    };
+    type DirectedEdge = {
+      readonly source: { readonly path: readonly string[] };
+      readonly target: { readonly path: readonly string[] };
+      readonly transition: { readonly target?: readonly unknown[]; readonly eventType: string };
+    };
+    for (const machine of [...kernelMachines(), recorder, player]) {
+      const graph = machineGraph(machine);
+      const states: string[] = [];
+      const edges: string[] = [];
+      const walk = (node: DirectedNode) => {
+        if (node.stateNode.path.length > 0) states.push(node.stateNode.path.join('.'));
+        for (const edge of node.edges) {
+          // A targetless transition stays where it is: toDirectedGraph draws it as a loop, machineGraph as no target.
+          const target = edge.transition.target === undefined || edge.transition.target.length === 0 ? '' : edge.target.path.join('.');
+          const delayed = /^xstate\.after\.([^.]+)\./.exec(edge.transition.eventType);
+          edges.push(`${edge.source.path.join('.')} -${delayed === null ? edge.transition.eventType : `after ${delayed[1]}`}-> ${target}`);
+        }
+        node.children.forEach(walk);
+      };
+      walk(toDirectedGraph(machine) as unknown as DirectedNode);
+      expect(edges.length, machine.id).to.be.above(0);
+      expect(graph.states.map((state) => state.id).sort(), machine.id).to.deep.equal(states.sort());
+      const drawn = graph.transitions.map((transition) => `${transition.source} -${transition.event}-> ${transition.target}`);
+      expect(drawn.filter((edge) => !edge.includes(' -always-> ')).sort(), machine.id).to.deep.equal(edges.sort());
+    }
   });
 
   it('draws every kernel machine, and a machine with parallel regions and awkward names, as Mermaid and DOT that parse', async () => {
