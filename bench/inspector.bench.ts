@@ -61,16 +61,30 @@ async function ringKernel(): Promise<{ kernel: Kernel; pass: () => Promise<numbe
   return { kernel, pass, refs };
 }
 
-/** Connects a client that reads every message, as a page would, following `followed`; resolves once it is in. */
+/**
+ * Connects a client that takes every message, as a page would, following `followed`; resolves once
+ * it is in, and rejects if the server refuses the follow. It parses only until then: what it costs
+ * to read the flow is the page's, not the kernel's.
+ */
 function watch(inspector: InspectorServer, followed: readonly ActorRef<Token>[] = []): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(`${inspector.url.replace('http', 'ws').replace('/?', '/ws?')}`);
-    socket.on('message', (data) => {
-      if ((JSON.parse(String(data)) as { type: string }).type === 'following') resolve(socket);
-    });
+    const untilFollowing = (data: WebSocket.RawData) => {
+      const message = JSON.parse(String(data)) as { type: string; text?: string };
+      if (message.type === 'error') reject(new Error(`the inspector refused the follow: ${message.text}`));
+      if (message.type !== 'following') return;
+      socket.off('message', untilFollowing);
+      socket.on('message', () => {});
+      resolve(socket);
+    };
     socket.once('open', () => {
-      if (followed.length === 0) resolve(socket);
-      else socket.send(JSON.stringify({ type: 'follow', pids: followed.map((ref) => formatPid(ref.pid)) }));
+      if (followed.length === 0) {
+        socket.on('message', () => {});
+        resolve(socket);
+        return;
+      }
+      socket.on('message', untilFollowing);
+      socket.send(JSON.stringify({ type: 'follow', pids: followed.map((ref) => formatPid(ref.pid)) }));
     });
     socket.once('error', reject);
   });

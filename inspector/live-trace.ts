@@ -31,7 +31,10 @@ export interface TracedKernel {
 export interface LiveTrace {
   /** Events recorded so far. */
   readonly recordedEvents: number;
-  /** Stops recording and returns the trace; a second call returns the same trace. */
+  /**
+   * Stops recording and returns the trace; a second call returns the same trace. Actors of other CPUs
+   * spawned before the trace started are named once those CPUs answered (`write` waits for them).
+   */
   stop(): ChromeTrace;
   /** Stops recording and writes the trace to `path` as `serializeTrace` makes it; resolves with the trace. */
   write(path: string): Promise<ChromeTrace>;
@@ -48,26 +51,31 @@ export function startTrace(kernel: TracedKernel, options: TraceRecorderOptions =
       if (pid !== undefined) recorder.nameActor(pid, actor.name ?? actor.label);
     });
   if (kernel.status !== undefined) name(kernel.status());
-  if (kernel.mode !== 'simulated')
-    kernel.cpuStatuses?.().then(
-      (statuses) => statuses.forEach(name),
-      () => {},
-    );
+  const named =
+    kernel.mode === 'simulated' || kernel.cpuStatuses === undefined
+      ? Promise.resolve()
+      : kernel.cpuStatuses().then(
+          (statuses) => statuses.forEach(name),
+          () => {},
+        );
   const subscription = kernel.events.subscribe((event) => recorder.record(event));
   let trace: ChromeTrace | null = null;
+  const stop = (): ChromeTrace => {
+    if (trace === null) {
+      subscription.unsubscribe();
+      trace = recorder.toJSON();
+    }
+    return trace;
+  };
   return {
     get recordedEvents() {
       return recorder.recordedEvents;
     },
-    stop() {
-      if (trace === null) {
-        subscription.unsubscribe();
-        trace = recorder.toJSON();
-      }
-      return trace;
-    },
+    stop,
     async write(path) {
-      const stopped = this.stop();
+      // The other CPUs' names, if they have not come yet: the file is written once.
+      await named;
+      const stopped = stop();
       await writeTextFile(path, serializeTrace(stopped));
       return stopped;
     },

@@ -2,8 +2,8 @@
  * The message flow between actors a page follows: while some page follows some actors, the kernel's
  * events are watched, and each message one of them sends to another is handed to the pages that
  * follow both, as `{ type: 'flow', from, to, messageType, atMs }`. A message to another CPU is
- * handed on once, when it is sent; its hop into the far mailbox (a second `send` event, on the far
- * CPU, caused by the first) is not a message of its own. With nobody following, nothing is watched
+ * handed on once: its hop into the far mailbox (a second `send` event, on the far CPU, caused by the
+ * first) is not a message of its own (see MessageHops). With nobody following, nothing is watched
  * (the event stream costs one branch per event again). The page draws the flow as a sequence diagram,
  * and gives it as Mermaid text (`flowsToMermaid`).
  *
@@ -15,7 +15,7 @@
  * ```
  */
 import type { KernelEvent } from '../actors/runtime/events.js';
-import { eventCpu } from '../actors/runtime/events.js';
+import { MessageHops } from '../actors/runtime/message-hops.js';
 import { formatPid } from '../ground/pid.js';
 
 /** The most actors one page follows at once. */
@@ -32,6 +32,7 @@ export interface FlowMessage {
 export class MessageFlows<TPage> {
   private readonly following = new Map<TPage, ReadonlySet<number>>();
   private subscription: { unsubscribe(): void } | null = null;
+  private hops = new MessageHops();
 
   constructor(
     private readonly events: { subscribe(observer: (event: KernelEvent) => void): { unsubscribe(): void } } | undefined,
@@ -53,9 +54,9 @@ export class MessageFlows<TPage> {
 
   private watchWhileFollowed(): void {
     if (this.following.size > 0 && this.subscription === null && this.events !== undefined) {
+      this.hops = new MessageHops();
       this.subscription = this.events.subscribe((event) => {
-        // A send caused on another CPU is a message's hop into the far mailbox: shown when it was sent.
-        if (event.kind !== 'send' || (event.cause !== 0 && eventCpu(event.cause) !== event.cpu)) return;
+        if (event.kind !== 'send' || this.hops.isHop(event)) return;
         for (const [page, pids] of this.following) {
           if (pids.has(event.from) && pids.has(event.to)) {
             this.send(page, { type: 'flow', from: formatPid(event.from), to: formatPid(event.to), messageType: event.messageType, atMs: event.atMs });
@@ -73,7 +74,11 @@ export class MessageFlows<TPage> {
  * Flows as a Mermaid `sequenceDiagram`, in the order given: a participant per actor, in the order
  * it first appears, shown as `nameOf(pid)` and its pid; an arrow per message, labelled with its type.
  * Names and types are made text Mermaid shows as it is (its syntax and markup characters as entity
- * codes). The page runs this function's own source, so it refers to nothing outside itself.
+ * codes).
+ *
+ * The page runs this function's own source (`toString`), so it refers to nothing outside itself and
+ * binds no function to a name inside: a bundler that keeps names (esbuild's `keepNames`) wraps such
+ * a function in a helper of its module, which the page would not have.
  *
  * @example
  * ```ts
@@ -85,24 +90,28 @@ export class MessageFlows<TPage> {
  * ```
  */
 export function flowsToMermaid(flows: readonly FlowMessage[], nameOf: (pid: string) => string): string {
-  const shown = (text: string) => {
-    const escaped = text
-      .replace(/\s+/g, ' ')
-      .trim()
-      .replace(/[&<>"#;:%{}]/g, (character) => `#${character.charCodeAt(0)};`);
-    return escaped === '' ? '(blank)' : escaped;
-  };
   const ids = new Map<string, string>();
   const participants: string[] = [];
-  const id = (pid: string) => {
-    let found = ids.get(pid);
-    if (found === undefined) {
-      found = `p${ids.size}`;
-      ids.set(pid, found);
-      participants.push(`  participant ${found} as ${shown(`${nameOf(pid)} ${pid}`)}`);
+  const arrows: string[] = [];
+  for (const flow of flows) {
+    for (const pid of [flow.from, flow.to]) {
+      if (ids.has(pid)) continue;
+      ids.set(pid, `p${ids.size}`);
+      participants.push(`  participant p${ids.size - 1} as ${nameOf(pid)} ${pid}`);
     }
-    return found;
-  };
-  const arrows = flows.map((flow) => `  ${id(flow.from)}->>${id(flow.to)}: ${shown(flow.messageType)}`);
-  return ['sequenceDiagram', ...participants, ...arrows].join('\n');
+    arrows.push(`  ${ids.get(flow.from)}->>${ids.get(flow.to)}: ${flow.messageType}`);
+  }
+  // The text after `as ` and after `: ` is what Mermaid shows: made plain, never empty.
+  return ['sequenceDiagram', ...participants, ...arrows]
+    .map((line, index) => {
+      if (index === 0) return line;
+      const at = line.startsWith('  participant ') ? line.indexOf(' as ') + 4 : line.indexOf(': ') + 2;
+      const shown = line
+        .slice(at)
+        .replace(/\s+/g, ' ')
+        .trim()
+        .replace(/[&<>"#;:%{}]/g, (character) => `#${character.charCodeAt(0)};`);
+      return line.slice(0, at) + (shown === '' ? '(blank)' : shown);
+    })
+    .join('\n');
 }

@@ -130,8 +130,8 @@ export class TraceRecorder {
   private readonly tracks: Track[] = [];
   private readonly names = new Map<number, string>();
   private readonly sends = new Map<number, PendingSend>();
-  /** Each counter's latest value, by `<trace pid> <name>`: a counter is drawn when it changes. */
-  private readonly counters = new Map<string, number>();
+  /** Each counter's latest value and when it was drawn, by `<trace pid> <name>`: a counter is drawn when it changes. */
+  private readonly counters = new Map<string, { value: number; ts: number }>();
   /** The mailbox counters drawn, with their actor's track: named when the trace is made, as threads are. */
   private readonly mailboxCounters = new Map<TraceEvent, Track>();
   private recorded = 0;
@@ -254,7 +254,8 @@ export class TraceRecorder {
     if (hop !== undefined && hop.from === event.from && hop.to === event.to) {
       // The same message into the far CPU's mailbox: its receive's cause is this event.
       this.sends.set(event.id, hop);
-      if (event.depth !== undefined) this.mailboxDepth(this.actorTrack(event.to), event.depth, hop.ts);
+      // Its depth counts from when it arrived, which is no earlier than it was sent.
+      if (event.depth !== undefined) this.mailboxDepth(this.actorTrack(event.to), event.depth, Math.max(atUs, hop.ts));
       return;
     }
     const track = event.from === 0 ? this.outsideTrack(event.cpu) : this.actorTrack(event.from);
@@ -281,11 +282,17 @@ export class TraceRecorder {
     if (drawn !== null) this.mailboxCounters.set(drawn, track);
   }
 
-  /** Draws counter `name` of trace process `pid` at `value`, unless that is the value it has; returns what it drew. */
-  private counter(pid: number, name: string, series: string, value: number, ts: number): TraceEvent | null {
+  /**
+   * Draws counter `name` of trace process `pid` at `value`, unless that is the value it has; returns
+   * what it drew. A counter never goes back in time: a value that comes later in the events is drawn
+   * no earlier than the one before it.
+   */
+  private counter(pid: number, name: string, series: string, value: number, atUs: number): TraceEvent | null {
     const key = `${pid} ${name}`;
-    if (this.counters.get(key) === value) return null;
-    this.counters.set(key, value);
+    const latest = this.counters.get(key);
+    if (latest?.value === value) return null;
+    const ts = Math.max(atUs, latest?.ts ?? 0);
+    this.counters.set(key, { value, ts });
     const counter: TraceEvent = { name, cat: 'counter', ph: 'C', ts, pid, tid: 0, args: { [series]: value } };
     this.events.push(counter);
     return counter;

@@ -9,7 +9,7 @@
  * console.log(sequenceChart(run)); // sequenceDiagram ...
  * ```
  */
-import { eventCpu } from '../actors/runtime/events.js';
+import { MessageHops } from '../actors/runtime/message-hops.js';
 import type { SimulationResult } from './run-scenario.js';
 
 /** Lines of a chart, at most: a long run shows its last ones. */
@@ -26,7 +26,7 @@ interface ChartEvent {
   readonly reason?: string;
   readonly error?: string;
   readonly atMs: number;
-  readonly cpu: number;
+  readonly id: number;
   readonly cause: number;
 }
 
@@ -45,6 +45,7 @@ export function sequenceChart(result: SimulationResult, linesMax = chartLinesMax
     return id;
   };
   const lines: string[] = [];
+  const hops = new MessageHops();
   for (const text of result.eventLog) {
     const event = JSON.parse(text) as ChartEvent;
     const at = `@${event.atMs}ms`;
@@ -53,8 +54,8 @@ export function sequenceChart(result: SimulationResult, linesMax = chartLinesMax
         participant(event.pid!, event.name === undefined ? event.label : `${event.name} (${event.label})`);
         break;
       case 'send':
-        // A send caused on another CPU is a message's hop into the far mailbox: drawn when it was sent.
-        if (event.cause !== 0 && eventCpu(event.cause) !== event.cpu) break;
+        // A message to another CPU hops into the far mailbox: drawn once.
+        if (hops.isHop({ id: event.id, cause: event.cause, from: event.from!, to: event.to! })) break;
         lines.push(`  ${participant(event.from!)}->>${participant(event.to!)}: ${clean(event.messageType!)} ${at}`);
         break;
       case 'dead-letter':

@@ -31,6 +31,10 @@ import type { CpuNode } from './cpu-node.js';
 import { defineFrameType, type FrameType } from './frame-registry.js';
 import { flattenStatus, rebuildStatus, type WireStatus } from './remote-status.js';
 
+/** What one CPU asks another: its status, or a machine's graph. */
+type QueryKind = 'status' | 'machine';
+const requestTypes = { status: KERNEL_STATUS_REQUEST, machine: KERNEL_MACHINE_REQUEST } as const;
+
 export class CpuQueries {
   readonly frames: readonly FrameType[] = [
     defineFrameType(kernelStatusRequest, (message, source) =>
@@ -57,29 +61,29 @@ export class CpuQueries {
     ),
     defineFrameType(kernelMachine, (message, source) => this.answered(source, message.ticket, 'machine', message.error, () => message.graph ?? undefined)),
   ];
-  /** Queries in flight: ask ticket → the CPU asked. */
-  private readonly waiters = new Map<number, number>();
+  /** Queries in flight: ask ticket → the CPU asked and what: only its own kind of answer settles one. */
+  private readonly waiters = new Map<number, { readonly cpu: number; readonly what: QueryKind }>();
 
   constructor(private readonly node: CpuNode) {}
 
   /** CPU `cpu`'s snapshot; rejects if it does not come within `deadlineMs`. */
   statusOf(cpu: number, deadlineMs?: number): Promise<KernelStatus> {
-    return this.query(cpu, KERNEL_STATUS_REQUEST, (ticket): KernelStatusRequest => ({ type: KERNEL_STATUS_REQUEST, ticket }), deadlineMs);
+    return this.query(cpu, 'status', (ticket): KernelStatusRequest => ({ type: KERNEL_STATUS_REQUEST, ticket }), deadlineMs);
   }
 
   /** The graph of the machine actor `pid` of CPU `cpu` runs, lit where it is; undefined if it runs none. */
   machineGraphOf(cpu: number, pid: Pid, deadlineMs?: number): Promise<MachineGraph | undefined> {
-    return this.query(cpu, KERNEL_MACHINE_REQUEST, (ticket): KernelMachineRequest => ({ type: KERNEL_MACHINE_REQUEST, ticket, pid }), deadlineMs);
+    return this.query(cpu, 'machine', (ticket): KernelMachineRequest => ({ type: KERNEL_MACHINE_REQUEST, ticket, pid }), deadlineMs);
   }
 
   /** CPU `cpu` died: its answers will not come. */
   cpuDown(cpu: number, why: string): void {
-    for (const [ticket, waited] of this.waiters) if (waited === cpu) this.node.kernel.asks.reject(ticket, new CpuDownError(cpu, `kernel.cpu.${cpu}`, why));
+    for (const [ticket, waited] of this.waiters) if (waited.cpu === cpu) this.node.kernel.asks.reject(ticket, new CpuDownError(cpu, `kernel.cpu.${cpu}`, why));
   }
 
   private query<T>(
     cpu: number,
-    requestType: string,
+    what: QueryKind,
     request: (ticket: number) => KernelStatusRequest | KernelMachineRequest,
     deadlineMs: number | undefined,
   ): Promise<T> {
@@ -95,11 +99,11 @@ export class CpuQueries {
         (ok, value) => {
           this.waiters.delete(ticket);
           if (ok) resolve(value as T);
-          else reject(value instanceof AskTimeoutError ? new AskTimeoutError(`kernel.cpu.${cpu}`, requestType, value.deadlineMs) : value);
+          else reject(value instanceof AskTimeoutError ? new AskTimeoutError(`kernel.cpu.${cpu}`, requestTypes[what], value.deadlineMs) : value);
         },
         deadlineMs,
       );
-      this.waiters.set(ticket, cpu);
+      this.waiters.set(ticket, { cpu, what });
       node.send(cpu, request(ticket));
     });
   }
@@ -117,8 +121,9 @@ export class CpuQueries {
     }
   }
 
-  private answered(source: number, ticket: number, what: string, error: string, value: () => unknown): void {
-    if (this.waiters.get(ticket) !== source) return; // timed out, or not ours
+  private answered(source: number, ticket: number, what: QueryKind, error: string, value: () => unknown): void {
+    const waiter = this.waiters.get(ticket);
+    if (waiter?.cpu !== source || waiter.what !== what) return; // timed out, or not ours
     const asks = this.node.kernel.asks;
     if (error !== '') {
       asks.reject(ticket, new RemoteFailureError(what, `cpu ${source} could not send its ${what}: ${error}`));

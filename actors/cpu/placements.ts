@@ -95,10 +95,11 @@ export class Placements {
     return cell;
   }
 
-  /** Asks the CPU of `cell` to stop its actor; it is no longer respawned with that CPU. */
   /**
-   * Asks `cell`'s CPU to stop its actor; resolves once it is gone. Its CPU is asked to report the
-   * stop (a monitor, sent before the stop on the same ring) whether this CPU placed it there or not.
+   * Asks `cell`'s CPU to stop its actor, which is no longer respawned with that CPU; resolves once it
+   * is gone. Its CPU is asked to report the stop (a monitor, sent before the stop on the same ring)
+   * whether this CPU placed it there or not. An actor whose spawn its CPU has not answered yet is
+   * stopped when it answers, and takes no message before: the promise resolves at once.
    */
   stopRemote(cell: RemoteCell): Promise<void> {
     this.byCpu[cell.cpu]!.delete(cell);

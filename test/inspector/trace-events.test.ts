@@ -299,6 +299,28 @@ describe('inspector: the Chrome trace of a run', () => {
       }
     });
 
+    it("draws a message's arrival in a far mailbox when it arrived, after what the far actor did meanwhile", () => {
+      const farId = 2 ** 48;
+      const farOther = makePid(1, 9, 1);
+      const { trace } = traceOf(
+        stamp([
+          { kind: 'send', from: a, to: far, messageType: 'slow', atMs: 1 }, // 1: into the ring
+          { kind: 'send', from: farOther, to: far, messageType: 'near', depth: 1, cpu: 1, id: farId + 1, atMs: 2 },
+          { kind: 'receive', pid: far, messageType: 'near', depth: 0, runnable: 1, cause: farId + 1, cpu: 1, id: farId + 2, atMs: 3 },
+          { kind: 'send', from: a, to: far, messageType: 'slow', depth: 1, cause: 1, cpu: 1, id: farId + 3, atMs: 5 }, // the hop
+          { kind: 'receive', pid: far, messageType: 'slow', depth: 0, runnable: 1, cause: farId + 3, cpu: 1, id: farId + 4, atMs: 9 },
+        ]),
+      );
+      expect(traceProblems(trace)).to.deep.equal([]);
+      const mailbox = phases(trace, 'C').filter((counter) => counter.name.startsWith('mailbox'));
+      expect(mailbox.map((counter) => [counter.args!.depth, Math.floor(counter.ts! / 1000)])).to.deep.equal([
+        [1, 2],
+        [0, 3],
+        [1, 5],
+        [0, 9],
+      ]);
+    });
+
     it('keeps at most eventsMax events, and says how many it left out', () => {
       const events = stamp([
         { kind: 'stop', pid: a, reason: 'normal', atMs: 0 },
