@@ -56,12 +56,13 @@ export class MessageFlows<TPage> {
     if (this.following.size > 0 && this.subscription === null && this.events !== undefined) {
       this.hops = new MessageHops();
       this.subscription = this.events.subscribe((event) => {
-        if (event.kind !== 'send' || this.hops.isHop(event)) return;
-        for (const [page, pids] of this.following) {
-          if (pids.has(event.from) && pids.has(event.to)) {
-            this.send(page, { type: 'flow', from: formatPid(event.from), to: formatPid(event.to), messageType: event.messageType, atMs: event.atMs });
-          }
-        }
+        if (event.kind !== 'send') return;
+        let pages: TPage[] | null = null;
+        for (const [page, pids] of this.following) if (pids.has(event.from) && pids.has(event.to)) (pages ??= []).push(page);
+        // Only the sends some page follows are told from hops: a message and its hop share both ends.
+        if (pages === null || this.hops.isHop(event)) return;
+        const flow: FlowMessage = { type: 'flow', from: formatPid(event.from), to: formatPid(event.to), messageType: event.messageType, atMs: event.atMs };
+        for (const page of pages) this.send(page, flow);
       });
     } else if (this.following.size === 0 && this.subscription !== null) {
       this.subscription.unsubscribe();

@@ -25,7 +25,7 @@
  * - Counters, in the process of the CPU they count, each drawn when its value changes:
  *   - `mailbox <actor>`: the messages in an actor's mailbox, from the depth each send into it and
  *     each receive from it carry; 0 once it stops (what its mailbox held became dead letters).
- *   - `run queue`: the CPU's actors with work, the running one among them, as each message is taken.
+ *   - `run queue`: the CPU's actors with work, the running one among them, as each turn begins.
  *     Between turns it holds its last value: an idle CPU takes no message to say so.
  *
  * Timestamps are microseconds of the events' `atMs`, moved later only as the rules above need; each

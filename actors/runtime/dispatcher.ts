@@ -229,8 +229,10 @@ export abstract class Dispatcher {
     const receive = cell.receive!;
     const spendCpu = this.spendCpu;
     const timed = deadlineMs !== Number.POSITIVE_INFINITY;
-    // Tracing is sampled once per turn: a subscriber that arrives mid-turn sees the next turn.
+    // Tracing is sampled once per turn: a subscriber that arrives mid-turn sees the next turn. So is
+    // the run queue the turn's receives tell: read per message, it would cost the trace a fifth.
     const tracing = kernel.tracing.active;
+    const runnable = tracing ? this.runnable : 0;
     let handled = 0;
     let message: unknown;
     let origin = 0;
@@ -242,7 +244,7 @@ export abstract class Dispatcher {
         kernel.currentOrigin = origin;
         // Only an ask can be replied to, so only an ask needs its message remembered.
         if (origin < 0) kernel.currentMessage = message;
-        if (tracing) kernel.traceReceive(cell.pid, message, mailbox.shiftedCause, mailbox.count);
+        if (tracing) kernel.traceReceive(cell.pid, message, mailbox.shiftedCause, mailbox.count, runnable);
         handled++;
         const result = receive.call(instance, message as never, cell);
         if (spendCpu !== null) spendCpu(message, cell);

@@ -61,7 +61,7 @@ export type KernelEventBody =
       readonly messageType: string;
       /** Messages left in the actor's mailbox once it took this one. */
       readonly depth: number;
-      /** Actors of this CPU with work as it took this one (itself among them): the run queue and the CPU's holder. */
+      /** Actors of this CPU with work as its turn began (itself among them): the run queue and the CPU's holder. */
       readonly runnable: number;
     }
   | {

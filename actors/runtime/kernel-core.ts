@@ -532,13 +532,14 @@ export class KernelCore {
   /** Traces a send to `to`; `depth` is its mailbox's depth with the message in it, when it is this CPU's. */
   traceSend(origin: number, to: Pid, message: unknown, depth?: number): number {
     const from = origin < 0 ? this.asks.senderOf(-origin) : origin;
-    const event: { kind: 'send'; from: Pid; to: Pid; messageType: string; depth?: number } = { kind: 'send', from, to, messageType: messageTypeOf(message) };
-    if (depth !== undefined) event.depth = depth;
-    return this.trace(event);
+    const messageType = messageTypeOf(message);
+    // Two literals, each of one shape: a field added to an event after it is made slows every trace.
+    return this.trace(depth === undefined ? { kind: 'send', from, to, messageType } : { kind: 'send', from, to, messageType, depth });
   }
 
-  traceReceive(pid: Pid, message: unknown, cause: number, depth: number): void {
-    this.currentCause = this.trace({ kind: 'receive', pid, messageType: messageTypeOf(message), depth, runnable: this.dispatcher.runnable }, cause);
+  /** Traces a receive: `depth` messages are left in its mailbox, `runnable` actors of this CPU have work. */
+  traceReceive(pid: Pid, message: unknown, cause: number, depth: number, runnable: number): void {
+    this.currentCause = this.trace({ kind: 'receive', pid, messageType: messageTypeOf(message), depth, runnable }, cause);
   }
 
   /**

@@ -30,26 +30,47 @@ interface Addressed {
 }
 
 export class MessageHops {
-  /** Sends seen, message or hop, by id: a later send they caused is a hop. */
-  private readonly sends = new Map<number, Addressed>();
-  /** The causes of sends seen, by id: a later send with that id is the message they hopped for. */
-  private readonly causes = new Map<number, Addressed>();
+  private readonly sends: RememberedIds;
+  private readonly causes: RememberedIds;
 
-  constructor(private readonly remembered = idsRememberedMax) {
+  constructor(remembered = idsRememberedMax) {
     assert(Number.isInteger(remembered) && remembered > 0, 'a MessageHops remembers at least one id');
+    /** Sends seen, message or hop, by id: a later send they caused is a hop. */
+    this.sends = new RememberedIds(remembered);
+    /** The causes of sends seen, by id: a later send with that id is the message they hopped for. */
+    this.causes = new RememberedIds(remembered);
   }
 
   /** Whether `send` is the hop of a message already seen (or the message of a hop already seen). */
   isHop(send: { readonly id: number; readonly cause: number } & Addressed): boolean {
     const hop = sameAddress(this.sends.get(send.cause), send) || sameAddress(this.causes.get(send.id), send);
-    this.remember(this.sends, send.id, send);
-    if (send.cause !== 0) this.remember(this.causes, send.cause, send);
+    this.sends.set(send.id, send);
+    if (send.cause !== 0) this.causes.set(send.cause, send);
     return hop;
   }
+}
 
-  private remember(ids: Map<number, Addressed>, id: number, send: Addressed): void {
-    if (ids.size >= this.remembered) ids.delete(ids.keys().next().value!);
-    ids.set(id, { from: send.from, to: send.to });
+/** The addresses of the latest `capacity` ids set, the oldest forgotten first (a ring of ids beside a map). */
+class RememberedIds {
+  private readonly byId = new Map<number, Addressed>();
+  private readonly order: number[];
+  private next = 0;
+
+  constructor(capacity: number) {
+    this.order = new Array<number>(capacity).fill(-1);
+  }
+
+  get(id: number): Addressed | undefined {
+    return this.byId.get(id);
+  }
+
+  set(id: number, send: Addressed): void {
+    if (this.byId.has(id)) return;
+    const oldest = this.order[this.next]!;
+    if (oldest !== -1) this.byId.delete(oldest);
+    this.order[this.next] = id;
+    this.next = (this.next + 1) % this.order.length;
+    this.byId.set(id, { from: send.from, to: send.to });
   }
 }
 
