@@ -1,5 +1,5 @@
 /**
- * Drivers: the kernel's only doors to time, randomness and signals. Each comes as an interface plus a real
+ * Drivers: the kernel's only doors to time, randomness, signals and disks. Each comes as an interface plus a real
  * and a simulated (or seeded) implementation, so a whole kernel can run on virtual time and replay
  * from a seed.
  */
@@ -16,3 +16,20 @@ export type { Random } from './random/random.js';
 export { createRealRandom } from './random/real.js';
 export { createSeededRandom } from './random/seeded.js';
 export { assertSignalName, createRealSignals, createSimulatedSignals, type SignalName, type SignalSource, type SimulatedSignals } from './signals/index.js';
+export {
+  BlockDeviceError,
+  BlockIoError,
+  BlockQueueFullError,
+  BlockRangeError,
+  createFileDevice,
+  createMemoryDevice,
+  FaultAtlas,
+  type BlockDevice,
+  type BlockDeviceOptions,
+  type BlockIoReason,
+  type CrashOutcome,
+  type FileDeviceOptions,
+  type MemoryDevice,
+  type MemoryDeviceFaults,
+  type MemoryDeviceOptions,
+} from './block/index.js';

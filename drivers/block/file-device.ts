@@ -1,0 +1,134 @@
+/**
+ * A block device that is one file on a real disk: positional reads and writes, and a flush that is
+ * `fdatasync`. Its size is fixed when it is created (a sparse file of that length) and checked when
+ * it is opened again.
+ *
+ * @example
+ * ```ts
+ * const disk = await createFileDevice('pool/disk0', { sizeBytes: 64 << 20, create: true });
+ * await disk.write(0, sector);
+ * await disk.flush();
+ * await disk.close();
+ * const again = await createFileDevice('pool/disk0'); // its size is the file's
+ * ```
+ */
+import { type FileHandle, open } from 'node:fs/promises';
+import { ClosedError } from '../../ground/errors.js';
+import { type BlockDevice, type BlockDeviceOptions, checkDeviceSize, checkTransfer, deviceGeometry, InFlight, type SectorBytes } from './block-device.js';
+import { BlockDeviceError, BlockIoError, type BlockIoReason } from './block-errors.js';
+
+export interface FileDeviceOptions extends BlockDeviceOptions {
+  /** Create the file, which must not exist yet, with `sizeBytes` (default: open an existing one). */
+  readonly create?: boolean;
+  /** The size in bytes: required to create; when opening, the file must have it. */
+  readonly sizeBytes?: number;
+}
+
+/** Opens (or creates) the device file at `path`; rejects with BlockDeviceError for a file that is no such device. */
+export async function createFileDevice(path: string, options: FileDeviceOptions = {}): Promise<BlockDevice> {
+  const { sectorBytes, queueDepth } = deviceGeometry(options);
+  if (options.create === true) {
+    if (options.sizeBytes === undefined) throw new RangeError(`${path}: a device is created with its sizeBytes`);
+    checkDeviceSize(options.sizeBytes, sectorBytes);
+    // `wx+`: never take over a file that is there, which may be another pool's device.
+    const handle = await open(path, 'wx+');
+    try {
+      await handle.truncate(options.sizeBytes);
+      await handle.datasync();
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    return new FileDevice(path, handle, options.sizeBytes, sectorBytes, queueDepth);
+  }
+  const handle = await open(path, 'r+');
+  try {
+    const { size } = await handle.stat();
+    if (options.sizeBytes !== undefined && size !== options.sizeBytes)
+      throw new BlockDeviceError(path, `is ${size} bytes, not the ${options.sizeBytes} asked for`);
+    try {
+      checkDeviceSize(size, sectorBytes);
+    } catch (error) {
+      throw new BlockDeviceError(path, `is ${size} bytes, no device of ${sectorBytes}-byte sectors: ${(error as Error).message}`);
+    }
+    return new FileDevice(path, handle, size, sectorBytes, queueDepth);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+class FileDevice implements BlockDevice {
+  readonly kind = 'file';
+  private readonly requests: InFlight;
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    readonly name: string,
+    private readonly handle: FileHandle,
+    readonly sizeBytes: number,
+    readonly sectorBytes: SectorBytes,
+    readonly queueDepth: number,
+  ) {
+    this.requests = new InFlight(name, queueDepth);
+  }
+
+  get inFlight(): number {
+    return this.requests.count;
+  }
+
+  read(offsetBytes: number, lengthBytes: number): Promise<Uint8Array> {
+    return this.request('read', offsetBytes, lengthBytes, async () => {
+      const data = new Uint8Array(lengthBytes);
+      let done = 0;
+      // A positional read may return fewer bytes than asked (a signal, a huge read): read on.
+      while (done < lengthBytes) {
+        const { bytesRead } = await this.handle.read(data, done, lengthBytes - done, offsetBytes + done);
+        if (bytesRead === 0) throw new BlockIoError(this.name, 'read', 'gone', `the file ends at ${offsetBytes + done}: it was truncated`);
+        done += bytesRead;
+      }
+      return data;
+    });
+  }
+
+  write(offsetBytes: number, data: Uint8Array): Promise<void> {
+    return this.request('write', offsetBytes, data.byteLength, async () => {
+      let done = 0;
+      while (done < data.byteLength) {
+        const { bytesWritten } = await this.handle.write(data, done, data.byteLength - done, offsetBytes + done);
+        done += bytesWritten;
+      }
+    });
+  }
+
+  flush(): Promise<void> {
+    return this.request('flush', 0, 0, () => this.handle.datasync());
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.requests.drained().then(() => this.handle.close());
+    return this.closing;
+  }
+
+  private async request<T>(op: 'read' | 'write' | 'flush', offsetBytes: number, lengthBytes: number, run: () => Promise<T>): Promise<T> {
+    if (this.closing !== null) throw new ClosedError(`device ${this.name}`, op);
+    if (op !== 'flush') checkTransfer(this, offsetBytes, lengthBytes);
+    this.requests.admit();
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof BlockIoError) throw error;
+      throw new BlockIoError(this.name, op, reasonOf(error), (error as Error).message, { cause: error });
+    } finally {
+      this.requests.done();
+    }
+  }
+}
+
+/** What an operating-system error says of the device. */
+function reasonOf(error: unknown): BlockIoReason {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'EIO') return 'media';
+  if (code === 'ENXIO' || code === 'ENODEV' || code === 'ENOENT' || code === 'ESTALE') return 'gone';
+  return 'os';
+}

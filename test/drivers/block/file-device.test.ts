@@ -1,0 +1,110 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { mkdtempSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BlockDeviceError, BlockIoError, BlockQueueFullError, BlockRangeError, createFileDevice } from '../../../drivers/block/index.js';
+import { ClosedError } from '../../../ground/errors.js';
+
+const sizeBytes = 4 << 20;
+const sector = 512;
+
+describe('drivers: the block device on a real file', function () {
+  this.timeout(60_000);
+  let home: string;
+  beforeEach(() => {
+    home = mkdtempSync(join(tmpdir(), 'osprey-block-'));
+  });
+  afterEach(() => {
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('reads what was written, and a reopened file holds what was flushed (property)', async () => {
+    const ops = fc.array(
+      fc.oneof(
+        fc.record({
+          kind: fc.constant('write' as const),
+          sector: fc.nat(255),
+          sectors: fc.integer({ min: 1, max: 16 }),
+          fill: fc.integer({ min: 1, max: 255 }),
+        }),
+        fc.record({ kind: fc.constant('read' as const), sector: fc.nat(255), sectors: fc.integer({ min: 1, max: 16 }) }),
+        fc.record({ kind: fc.constant('reopen' as const) }),
+      ),
+      { maxLength: 30 },
+    );
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(ops, async (sequence) => {
+        const path = join(home, `disk-${run++}`);
+        let disk = await createFileDevice(path, { sizeBytes, create: true });
+        const model = new Uint8Array(256 + 16);
+        try {
+          for (const op of sequence) {
+            if (op.kind === 'write') {
+              await disk.write(op.sector * sector, new Uint8Array(op.sectors * sector).fill(op.fill));
+              model.fill(op.fill, op.sector, op.sector + op.sectors);
+            } else if (op.kind === 'read') {
+              const data = await disk.read(op.sector * sector, op.sectors * sector);
+              for (let i = 0; i < op.sectors; i++) {
+                const bytes = data.subarray(i * sector, (i + 1) * sector);
+                expect(bytes.every((byte) => byte === model[op.sector + i])).to.equal(true);
+              }
+            } else {
+              await disk.flush();
+              await disk.close();
+              disk = await createFileDevice(path);
+              expect(disk.sizeBytes).to.equal(sizeBytes);
+            }
+          }
+        } finally {
+          await disk.close();
+          rmSync(path, { force: true });
+        }
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('is created sparse at its size, never over an existing file, and opened only as a device of that size', async () => {
+    const path = join(home, 'disk0');
+    const disk = await createFileDevice(path, { sizeBytes: 64 << 20, create: true, sectorBytes: 4096 });
+    expect([disk.kind, disk.name, disk.sizeBytes, disk.sectorBytes]).to.deep.equal(['file', path, 64 << 20, 4096]);
+    expect(statSync(path).size).to.equal(64 << 20);
+    expect(statSync(path).blocks * 512, 'sparse').to.be.below(1 << 20);
+    await disk.close();
+    const again = createFileDevice(path, { sizeBytes: 4 << 20, create: true });
+    expect(await again.catch((error: unknown) => error)).to.have.property('code', 'EEXIST');
+    expect(await createFileDevice(path, { sizeBytes: 32 << 20 }).catch((error: unknown) => error)).to.be.instanceOf(BlockDeviceError);
+
+    const odd = join(home, 'odd');
+    writeFileSync(odd, new Uint8Array((4 << 20) + 100));
+    const refused = await createFileDevice(odd).catch((error: unknown) => error);
+    expect(refused).to.be.instanceOf(BlockDeviceError);
+    expect((refused as Error).message).to.match(/no device of 512-byte sectors/);
+    expect(await createFileDevice(join(home, 'missing')).catch((error: unknown) => error)).to.have.property('code', 'ENOENT');
+    const badSector = await createFileDevice(join(home, 'x'), { create: true, sizeBytes: 4 << 20, sectorBytes: 1024 as never }).catch(
+      (error: unknown) => error,
+    );
+    expect(badSector)
+      .to.be.instanceOf(RangeError)
+      .and.to.have.property('message')
+      .that.matches(/sectorBytes/);
+    expect(await createFileDevice(join(home, 'tiny'), { create: true, sizeBytes: 4096 }).catch((error: unknown) => error)).to.be.instanceOf(RangeError);
+  });
+
+  it('refuses bad requests with typed errors, and fails a read of a file cut short', async () => {
+    const path = join(home, 'disk1');
+    const disk = await createFileDevice(path, { sizeBytes, create: true, queueDepth: 1 });
+    expect(await disk.read(100, sector).catch((error: unknown) => error)).to.be.instanceOf(BlockRangeError);
+    expect(await disk.write(sizeBytes, new Uint8Array(sector)).catch((error: unknown) => error)).to.be.instanceOf(BlockRangeError);
+    const first = disk.read(0, sector);
+    expect(await disk.read(0, sector).catch((error: unknown) => error)).to.be.instanceOf(BlockQueueFullError);
+    await first;
+    truncateSync(path, sizeBytes / 2);
+    const cut = await disk.read(sizeBytes - sector, sector).catch((error: unknown) => error);
+    expect(cut).to.be.instanceOf(BlockIoError).and.to.include({ reason: 'gone', op: 'read' });
+    await disk.close();
+    expect(await disk.flush().catch((error: unknown) => error)).to.be.instanceOf(ClosedError);
+  });
+});
