@@ -1,6 +1,6 @@
 /**
  * The kernel's own xstate machines, for diagrams and checks: the supervisor lifecycle, the
- * scheduler's CPU states, an interrupt line and the VM's memory pressure. Each is defined on first
+ * scheduler's CPU states, an interrupt line, the VM's memory pressure and a storage device's states. Each is defined on first
  * call, which loads xstate.
  *
  * @example
@@ -12,10 +12,11 @@ import type { AnyStateMachine } from 'xstate';
 import { lineMachine } from '../actors/irq/machine.js';
 import { schedCpuMachine } from '../actors/sched/machine.js';
 import { pressureMachine } from '../actors/vm/pressure-machine.js';
+import { deviceMachine } from '../actors/zfs/device-machine.js';
 import { supervisorMachine } from '../supervisors/machine.js';
 
 export function kernelMachines(): AnyStateMachine[] {
-  return [supervisorMachine(), schedCpuMachine(), lineMachine(), pressureMachine()] as unknown as AnyStateMachine[];
+  return [supervisorMachine(), schedCpuMachine(), lineMachine(), pressureMachine(), deviceMachine()] as unknown as AnyStateMachine[];
 }
 
 /** Whether `value` is an xstate state machine (a module's export, say). */
