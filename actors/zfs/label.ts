@@ -1,0 +1,113 @@
+/**
+ * Device labels: four copies on each device of a pool, two at its front and two at its end, so a
+ * device whose start (or end) was overwritten is still known. Each label is 256 KiB (ZFS's layout):
+ * 8 KiB of pad, 8 KiB left for a boot block, 112 KiB of configuration, and a 128 KiB ring of
+ * uberblocks. The configuration says which pool the device belongs to and which devices that pool
+ * has; it is sealed like an uberblock slot, with the offset it was written at as verifier.
+ *
+ * @example
+ * ```ts
+ * for (const offset of labelOffsets(device.sizeBytes)) {
+ *   await device.write(offset + configOffsetBytes, encodeLabelConfig(config, offset + configOffsetBytes));
+ * }
+ * ```
+ */
+import { areaVerifies, sealArea, sealBytes } from './embedded-checksum.js';
+import { FormatError } from './format-errors.js';
+import { ringSlotBytes } from './uberblock.js';
+
+export const labelBytes = 256 << 10;
+/** Where the configuration starts in a label, and how long it is. */
+export const configOffsetBytes = 16 << 10;
+export const configBytes = 112 << 10;
+/** Where the uberblock ring starts in a label, and how long it is. */
+export const ringOffsetBytes = configOffsetBytes + configBytes;
+export const ringBytes = 128 << 10;
+
+export type PoolLayout = 'single' | 'mirror' | 'raidz1' | 'raidz2';
+export const poolLayouts: readonly PoolLayout[] = ['single', 'mirror', 'raidz1', 'raidz2'];
+
+/** What a label says of its pool, and of the device it is on. */
+export interface LabelConfig {
+  readonly poolName: string;
+  /** The pool's guid, 16 hex digits. */
+  readonly poolGuid: string;
+  readonly layout: PoolLayout;
+  /** Every device's guid, in the pool's order. */
+  readonly deviceGuids: readonly string[];
+  /** Which of them this device is. */
+  readonly deviceIndex: number;
+  readonly sectorBytes: number;
+  /** The transaction group the configuration was last written in. */
+  readonly txg: number;
+}
+
+/** The offsets of a device's four labels: two at its front, two at the end of its last whole label. */
+export function labelOffsets(deviceBytes: number): readonly [number, number, number, number] {
+  const usable = Math.floor(deviceBytes / labelBytes) * labelBytes;
+  if (usable < 4 * labelBytes) throw new RangeError(`a device of ${deviceBytes} bytes has no room for four ${labelBytes}-byte labels`);
+  return [0, labelBytes, usable - 2 * labelBytes, usable - labelBytes];
+}
+
+/** Uberblock slots in a ring for a device of `sectorBytes`. */
+export function ringSlots(sectorBytes: number): number {
+  return ringBytes / ringSlotBytes(sectorBytes);
+}
+
+/** The offset on the device of the slot that group `txg`'s uberblock takes in the label at `labelOffset`. */
+export function uberblockSlotOffset(labelOffset: number, txg: number, sectorBytes: number): number {
+  return labelOffset + ringOffsetBytes + (txg % ringSlots(sectorBytes)) * ringSlotBytes(sectorBytes);
+}
+
+const guid = /^[0-9a-f]{16}$/;
+const poolName = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/;
+
+/** Whether `name` can name a pool: a letter, then letters, digits, `_.:-`, at most 64 in all (as zpool's). */
+export function isPoolName(name: string): boolean {
+  return poolName.test(name);
+}
+
+/** `config` as the 112 KiB configuration area, sealed for `offsetBytes`. */
+export function encodeLabelConfig(config: LabelConfig, offsetBytes: number): Uint8Array {
+  const problem = configProblem(config);
+  if (problem !== null) throw new RangeError(`a label cannot hold this configuration: ${problem}`);
+  const text = new TextEncoder().encode(JSON.stringify(config));
+  if (4 + text.byteLength > configBytes - sealBytes) throw new RangeError(`the configuration takes ${text.byteLength} bytes, more than a label holds`);
+  const area = new Uint8Array(configBytes);
+  new DataView(area.buffer).setUint32(0, text.byteLength, true);
+  area.set(text, 4);
+  sealArea(area, offsetBytes);
+  return area;
+}
+
+/** The configuration in the area read at `offsetBytes`; throws FormatError for one that does not verify there. */
+export function decodeLabelConfig(area: Uint8Array, offsetBytes: number): LabelConfig {
+  if (area.byteLength !== configBytes) throw new FormatError('label config', `an area of ${area.byteLength} bytes, not ${configBytes}`);
+  if (!areaVerifies(area, offsetBytes))
+    throw new FormatError('label config', `the area at ${offsetBytes} does not verify: corrupted, empty, or written elsewhere`);
+  const length = new DataView(area.buffer, area.byteOffset).getUint32(0, true);
+  if (length > configBytes - sealBytes - 4) throw new FormatError('label config', `a length of ${length} bytes`);
+  let config: LabelConfig;
+  try {
+    config = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(area.subarray(4, 4 + length))) as LabelConfig;
+  } catch (error) {
+    throw new FormatError('label config', `it is not JSON text: ${(error as Error).message}`);
+  }
+  const problem = configProblem(config);
+  if (problem !== null) throw new FormatError('label config', problem);
+  return config;
+}
+
+function configProblem(config: LabelConfig): string | null {
+  if (typeof config !== 'object' || config === null) return 'not an object';
+  if (typeof config.poolName !== 'string' || !isPoolName(config.poolName)) return `pool name ${JSON.stringify(config.poolName)}`;
+  if (typeof config.poolGuid !== 'string' || !guid.test(config.poolGuid)) return `pool guid ${JSON.stringify(config.poolGuid)}`;
+  if (!poolLayouts.includes(config.layout)) return `layout ${JSON.stringify(config.layout)}`;
+  if (!Array.isArray(config.deviceGuids) || config.deviceGuids.length < 1 || config.deviceGuids.length > 254) return 'device guids';
+  if (!config.deviceGuids.every((each) => typeof each === 'string' && guid.test(each))) return 'a device guid that is not 16 hex digits';
+  if (!Number.isInteger(config.deviceIndex) || config.deviceIndex < 0 || config.deviceIndex >= config.deviceGuids.length)
+    return `device index ${config.deviceIndex}`;
+  if (config.sectorBytes !== 512 && config.sectorBytes !== 4096) return `sector size ${config.sectorBytes}`;
+  if (!Number.isSafeInteger(config.txg) || config.txg < 0) return `txg ${config.txg}`;
+  return null;
+}

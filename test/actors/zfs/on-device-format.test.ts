@@ -1,0 +1,142 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { type BlockPointer, blockTypes, decodeBlockPointer, encodeBlockPointer, holePointer, isHole } from '../../../actors/zfs/block-pointer.js';
+import { checksumKinds } from '../../../actors/zfs/checksum.js';
+import { FormatError } from '../../../actors/zfs/format-errors.js';
+import {
+  configBytes,
+  configOffsetBytes,
+  decodeLabelConfig,
+  encodeLabelConfig,
+  type LabelConfig,
+  labelBytes,
+  labelOffsets,
+  ringOffsetBytes,
+  ringSlots,
+  uberblockSlotOffset,
+} from '../../../actors/zfs/label.js';
+import { decodeUberblock, encodeUberblock, pickUberblock, ringSlotBytes, type Uberblock, uberblockVersion } from '../../../actors/zfs/uberblock.js';
+
+const pointers: fc.Arbitrary<BlockPointer> = fc.record({
+  addresses: fc.array(fc.record({ device: fc.nat(253), offsetBytes: fc.nat({ max: 2 ** 50 }), allocatedBytes: fc.integer({ min: 1, max: 2 ** 25 }) }), {
+    minLength: 1,
+    maxLength: 3,
+  }),
+  logicalBytes: fc.integer({ min: 1, max: 16 << 20 }),
+  physicalBytes: fc.integer({ min: 1, max: 16 << 20 }),
+  checksumKind: fc.constantFrom(...checksumKinds),
+  type: fc.constantFrom(...blockTypes),
+  level: fc.integer({ min: 0, max: 8 }),
+  birthTxg: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+  fill: fc.nat(),
+  checksum: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+});
+
+const uberblocks: fc.Arbitrary<Uberblock> = fc.record({
+  version: fc.constant(uberblockVersion),
+  txg: fc.integer({ min: 1, max: 2 ** 40 }),
+  guidSum: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+  timestampMs: fc.nat({ max: 2 ** 45 }),
+  root: pointers,
+});
+
+const config: LabelConfig = {
+  poolName: 'tank',
+  poolGuid: '0123456789abcdef',
+  layout: 'mirror',
+  deviceGuids: ['00000000000000a1', '00000000000000b2'],
+  deviceIndex: 1,
+  sectorBytes: 512,
+  txg: 42,
+};
+
+/** `bytes` with bit `bit` flipped. */
+function flipped(bytes: Uint8Array, bit: number): Uint8Array {
+  const copy = bytes.slice();
+  copy[bit >> 3]! ^= 1 << (bit & 7);
+  return copy;
+}
+
+describe('zfs: the on-device format', () => {
+  it('block pointers round-trip through their 128 bytes, a hole is 128 zero bytes (property)', () => {
+    fc.assert(
+      fc.property(pointers, (pointer) => {
+        expect(decodeBlockPointer(encodeBlockPointer(pointer))).to.deep.equal(pointer);
+      }),
+    );
+    expect(encodeBlockPointer(holePointer).every((byte) => byte === 0)).to.equal(true);
+    expect(isHole(decodeBlockPointer(new Uint8Array(128)))).to.equal(true);
+  });
+
+  it('refuses pointers it cannot hold and bytes that encode none', () => {
+    const good = fc.sample(pointers, { numRuns: 1, seed: 3 })[0]!;
+    expect(() => encodeBlockPointer({ ...good, addresses: [] })).to.throw(RangeError, /0 copies/);
+    expect(() => encodeBlockPointer({ ...good, level: 9 })).to.throw(RangeError, /level 9/);
+    expect(() => encodeBlockPointer({ ...good, physicalBytes: (16 << 20) + 1 })).to.throw(RangeError, /physical size/);
+    const bytes = encodeBlockPointer({ ...good, addresses: good.addresses.slice(0, 1) });
+    const withKind = bytes.slice();
+    withKind[56] = 9;
+    expect(() => decodeBlockPointer(withKind)).to.throw(FormatError, /checksum kind 9/);
+    const strayCopy = bytes.slice();
+    strayCopy[16] = 1;
+    expect(() => decodeBlockPointer(strayCopy)).to.throw(FormatError, /copy 1 is filled in/);
+    const tail = bytes.slice();
+    tail[120] = 1;
+    expect(() => decodeBlockPointer(tail)).to.throw(FormatError, /last 20 bytes/);
+  });
+
+  it('an uberblock slot round-trips where it was written, and fails on any flipped bit or in another place (property)', () => {
+    fc.assert(
+      fc.property(uberblocks, fc.constantFrom(512, 4096), fc.nat(), (uberblock, sector, where) => {
+        const slotBytes = ringSlotBytes(sector);
+        const offset = 3 * slotBytes + 128 * 1024;
+        const slot = encodeUberblock(uberblock, slotBytes, offset);
+        expect(decodeUberblock(slot, offset)).to.deep.equal(uberblock);
+        expect(() => decodeUberblock(flipped(slot, where % (slotBytes * 8)), offset)).to.throw(FormatError);
+        expect(() => decodeUberblock(slot, offset + slotBytes), 'misdirected').to.throw(FormatError, /does not verify/);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('an import takes the newest uberblock that verifies: the highest txg, then the latest time (property)', () => {
+    const slot = 1024;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(uberblocks, fc.boolean()), { minLength: 1, maxLength: 12 }), (entries) => {
+        const slots = entries.map(([uberblock, damaged], index) => {
+          const bytes = encodeUberblock(uberblock, slot, index * slot);
+          return { bytes: damaged ? flipped(bytes, 200) : bytes, offsetBytes: index * slot };
+        });
+        const intact = entries.filter(([, damaged]) => !damaged).map(([uberblock]) => uberblock);
+        const best = pickUberblock(slots);
+        if (intact.length === 0) return best === undefined;
+        const newest = intact.reduce((a, b) => (b.txg > a.txg || (b.txg === a.txg && b.timestampMs > a.timestampMs) ? b : a));
+        return best !== undefined && best.txg === newest.txg && best.timestampMs === newest.timestampMs;
+      }),
+    );
+    expect(pickUberblock([{ bytes: new Uint8Array(1024), offsetBytes: 0 }]), 'a never-written ring').to.equal(undefined);
+  });
+
+  it('lays out four labels, two at each end, with a ring slot per txg', () => {
+    expect(labelOffsets(64 << 20)).to.deep.equal([0, labelBytes, (64 << 20) - 2 * labelBytes, (64 << 20) - labelBytes]);
+    // A size past the last whole label: the end labels sit at the end of the last whole one.
+    expect(labelOffsets((64 << 20) + 4096)[3]).to.equal((64 << 20) - labelBytes);
+    expect(() => labelOffsets(3 * labelBytes)).to.throw(RangeError, /four/);
+    expect([ringSlots(512), ringSlots(4096)]).to.deep.equal([128, 32]);
+    expect(uberblockSlotOffset(labelBytes, 130, 512)).to.equal(labelBytes + ringOffsetBytes + 2 * 1024);
+    expect(configOffsetBytes + configBytes).to.equal(ringOffsetBytes);
+  });
+
+  it('a label configuration round-trips where it was written, and is refused corrupted, elsewhere, or malformed', () => {
+    const offset = labelBytes + configOffsetBytes;
+    const area = encodeLabelConfig(config, offset);
+    expect(area.byteLength).to.equal(configBytes);
+    expect(decodeLabelConfig(area, offset)).to.deep.equal(config);
+    expect(() => decodeLabelConfig(flipped(area, 40), offset)).to.throw(FormatError, /does not verify/);
+    expect(() => decodeLabelConfig(area, configOffsetBytes)).to.throw(FormatError, /does not verify/);
+    expect(() => decodeLabelConfig(new Uint8Array(configBytes), offset)).to.throw(FormatError);
+    expect(() => encodeLabelConfig({ ...config, poolName: '1tank' }, offset)).to.throw(RangeError, /pool name/);
+    expect(() => encodeLabelConfig({ ...config, deviceIndex: 2 }, offset)).to.throw(RangeError, /device index 2/);
+    expect(() => encodeLabelConfig({ ...config, poolGuid: 'xyz' }, offset)).to.throw(RangeError, /pool guid/);
+  });
+});
