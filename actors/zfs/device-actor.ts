@@ -1,0 +1,264 @@
+/**
+ * A pool device as an actor: it takes reads, writes and flushes as asks, hands them to its block
+ * device, and learns of their completions as interrupts, never as callbacks into its code: the
+ * device driver raises each completion on the actor's vector, and the interrupt controller wakes the
+ * actor once per burst, through its system lane, ahead of its mail (OSv's interrupt threads). In
+ * that turn it answers the asks.
+ *
+ * It keeps the device's state (`device-machine.ts`): read and write errors past `ioErrorsMax` fault
+ * the device, checksum errors the pool reports past `checksumErrorsMax` degrade it, and its user may
+ * take it offline, bring it online again, or clear its errors. A device that is not in use refuses
+ * requests with `DeviceUnavailableError`. Requests past the device's queue depth wait in the actor,
+ * at most `waitingRequestsMax`; one more is refused with `BlockQueueFullError` (policy `reject`).
+ *
+ * @example
+ * ```ts
+ * const dev = await openPoolDevice(kernel, await createFileDevice('pool/disk0'), { name: 'disk0' });
+ * await dev.ref.ask({ type: 'write', offsetBytes: 0, data: sector });
+ * await dev.ref.ask({ type: 'flush' });
+ * const back = await dev.ref.ask({ type: 'read', offsetBytes: 0, lengthBytes: 512 });
+ * await dev.close();
+ * ```
+ */
+import type { BlockDevice } from '../../drivers/block/block-device.js';
+import { BlockIoError, BlockQueueFullError } from '../../drivers/block/block-errors.js';
+import { InvariantError, OspreyError } from '../../ground/errors.js';
+import type { Ask } from '../../ground/message.js';
+import { interruptHandler } from '../irq/handler.js';
+import type { VectorNumber } from '../irq/vector.js';
+import type { InterruptController } from '../irq/controller.js';
+import type { Behavior } from '../runtime/behavior.js';
+import type { ActorContext, ReplyHandle } from '../runtime/context.js';
+import { xstate } from '../runtime/lazy-packages.js';
+import type { SpawnOptions } from '../runtime/spawn-options.js';
+import type { ActorRef } from '../runtime/ref.js';
+import { type DeviceEvent, type DeviceState, deviceInUse, deviceMachine } from './device-machine.js';
+
+/** Read and write errors that fault a device (ZFS's `zfs_vdev_io_n`), until its errors are cleared. */
+export const ioErrorsMax = 10;
+/** Checksum errors that degrade a device (ZFS's `zfs_vdev_checksum_n`). */
+export const checksumErrorsMax = 10;
+/** Requests waiting in the actor for room in the device's queue, at most. */
+export const waitingRequestsMax = 4_096;
+
+export type PoolDeviceMsg =
+  | Ask<{ readonly type: 'read'; readonly offsetBytes: number; readonly lengthBytes: number }, Uint8Array>
+  | Ask<{ readonly type: 'write'; readonly offsetBytes: number; readonly data: Uint8Array }, true>
+  | Ask<{ readonly type: 'flush' }, true>
+  /** The pool found a block of this device that did not verify. */
+  | { readonly type: 'checksum-error' }
+  | Ask<{ readonly type: 'offline' }, DeviceState>
+  | Ask<{ readonly type: 'online' }, DeviceState>
+  | Ask<{ readonly type: 'clear' }, DeviceState>
+  | Ask<{ readonly type: 'status' }, PoolDeviceStatus>;
+
+/** What `zpool status` shows of a device. */
+export interface PoolDeviceStatus {
+  readonly name: string;
+  readonly state: DeviceState;
+  readonly readErrors: number;
+  readonly writeErrors: number;
+  readonly checksumErrors: number;
+  readonly inFlight: number;
+  readonly waiting: number;
+}
+
+/** A request the device is not in a state to take. */
+export class DeviceUnavailableError extends OspreyError {
+  readonly code = 'device-unavailable';
+  constructor(
+    readonly device: string,
+    readonly state: DeviceState,
+  ) {
+    super(`device ${device} is ${state}: it takes no requests until it is brought online`);
+  }
+}
+
+/** A completion, as the driver raises it on the actor's vector. */
+interface Completion {
+  readonly ticket: number;
+  readonly ok: boolean;
+  readonly value: unknown;
+}
+
+type IoRequest = Extract<PoolDeviceMsg, { type: 'read' | 'write' | 'flush' }>;
+
+export interface PoolDevice {
+  readonly ref: ActorRef<PoolDeviceMsg>;
+  readonly vector: VectorNumber<Completion>;
+  /** Stops the actor and frees its vector once the requests in flight completed, then closes the device. */
+  close(): Promise<void>;
+}
+
+/** What opening a device needs of a kernel (a `Kernel` has it): its interrupt controller, to spawn and to stop. */
+export interface PoolDeviceHost {
+  readonly irq: InterruptController;
+  spawn(behavior: Behavior<PoolDeviceMsg>, options: SpawnOptions<void>): ActorRef<PoolDeviceMsg>;
+  stop(ref: ActorRef<never>): Promise<void>;
+}
+
+/**
+ * Spawns the actor of `device` and allocates its vector, whose ring holds a completion for every
+ * request the device can have in flight, so that none is ever dropped.
+ */
+export async function openPoolDevice(host: PoolDeviceHost, device: BlockDevice, options: { readonly name: string }): Promise<PoolDevice> {
+  const irq = host.irq;
+  const state = new DeviceActorState(device, options.name);
+  const ref = host.spawn(state.behavior(), { name: `zfs.device.${options.name}` });
+  const vector = await irq.allocate<Completion>({ name: `zfs.${options.name}`, handler: ref, ringCapacity: ceilPowerOfTwo(device.queueDepth) });
+  state.attach((completion) => {
+    // The ring holds the queue depth: a completion that does not fit is a broken invariant, not a loss to count.
+    if (!irq.raise(vector, completion)) throw new InvariantError(`the completion ring of device ${options.name} overflowed`);
+  });
+  return {
+    ref,
+    vector,
+    async close() {
+      await state.drained();
+      await irq.free(vector);
+      await host.stop(ref as ActorRef<never>);
+      await device.close();
+    },
+  };
+}
+
+/** What the actor keeps across its incarnations: the asks in flight are answered whatever restarts. */
+class DeviceActorState {
+  private machineState: ReturnType<ReturnType<typeof deviceMachine>['resolveState']>;
+  private raise: ((completion: Completion) => void) | null = null;
+  private nextTicket = 1;
+  private readonly inFlight = new Map<number, { readonly request: IoRequest; readonly reply: ReplyHandle<unknown> }>();
+  private readonly waiting: { request: IoRequest; reply: ReplyHandle<unknown> }[] = [];
+  private readErrors = 0;
+  private writeErrors = 0;
+  private checksumErrors = 0;
+  private idle: (() => void)[] = [];
+
+  constructor(
+    private readonly device: BlockDevice,
+    private readonly name: string,
+  ) {
+    const machine = deviceMachine();
+    // The device was opened by whoever handed it over.
+    this.machineState = xstate().transition(machine, machine.resolveState({ value: 'unavailable' }), { type: 'device.opened' })[0];
+  }
+
+  get state(): DeviceState {
+    return this.machineState.value as DeviceState;
+  }
+
+  attach(raise: (completion: Completion) => void): void {
+    this.raise = raise;
+    this.pump();
+  }
+
+  drained(): Promise<void> {
+    return this.inFlight.size === 0 && this.waiting.length === 0 ? Promise.resolve() : new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  behavior() {
+    return interruptHandler<Completion, PoolDeviceMsg>((completions) => this.completed(completions), {
+      label: 'zfs-device',
+      receive: (message, ctx) => this.receive(message, ctx),
+    });
+  }
+
+  private receive(message: PoolDeviceMsg, ctx: ActorContext<PoolDeviceMsg>): void {
+    switch (message.type) {
+      case 'read':
+      case 'write':
+      case 'flush': {
+        const reply = ctx.replyLater(message) as ReplyHandle<unknown>;
+        if (!deviceInUse(this.state)) reply.reject(new DeviceUnavailableError(this.name, this.state));
+        else if (this.waiting.length >= waitingRequestsMax) reply.reject(new BlockQueueFullError(this.name, this.device.queueDepth + waitingRequestsMax));
+        else {
+          this.waiting.push({ request: message, reply });
+          this.pump();
+        }
+        return;
+      }
+      case 'checksum-error':
+        if (++this.checksumErrors >= checksumErrorsMax) this.step({ type: 'device.checksum-errors' });
+        return;
+      case 'offline':
+        this.step({ type: 'device.offline' });
+        this.refuseWaiting();
+        ctx.reply(message, this.state);
+        return;
+      case 'online':
+      case 'clear':
+        if (message.type === 'clear') this.readErrors = this.writeErrors = this.checksumErrors = 0;
+        this.step(this.state === 'degraded' && message.type === 'clear' ? { type: 'device.cleared' } : { type: 'device.opened' });
+        ctx.reply(message, this.state);
+        return;
+      case 'status':
+        ctx.reply(message, {
+          name: this.name,
+          state: this.state,
+          readErrors: this.readErrors,
+          writeErrors: this.writeErrors,
+          checksumErrors: this.checksumErrors,
+          inFlight: this.inFlight.size,
+          waiting: this.waiting.length,
+        });
+        return;
+    }
+  }
+
+  /** Hands waiting requests to the device while it has room; each completion comes back as an interrupt. */
+  private pump(): void {
+    const raise = this.raise;
+    if (raise === null) return;
+    while (this.waiting.length > 0 && this.inFlight.size < this.device.queueDepth) {
+      const { request, reply } = this.waiting.shift()!;
+      const ticket = this.nextTicket++;
+      this.inFlight.set(ticket, { request, reply });
+      const done =
+        request.type === 'read'
+          ? this.device.read(request.offsetBytes, request.lengthBytes)
+          : request.type === 'write'
+            ? this.device.write(request.offsetBytes, request.data).then(() => true as const)
+            : this.device.flush().then(() => true as const);
+      done.then(
+        (value) => raise({ ticket, ok: true, value }),
+        (error: unknown) => raise({ ticket, ok: false, value: error }),
+      );
+    }
+  }
+
+  /** The actor's interrupt: answers the asks whose requests completed, counts the errors. */
+  private completed(completions: readonly Completion[]): void {
+    for (const { ticket, ok, value } of completions) {
+      const entry = this.inFlight.get(ticket);
+      if (entry === undefined) throw new InvariantError(`device ${this.name} completed ticket ${ticket}, which it never issued`);
+      this.inFlight.delete(ticket);
+      if (ok) {
+        entry.reply.resolve(value);
+        continue;
+      }
+      entry.reply.reject(value);
+      if (value instanceof BlockIoError) {
+        const errors = entry.request.type === 'read' ? ++this.readErrors : ++this.writeErrors;
+        if (errors >= ioErrorsMax && this.state !== 'faulted') this.step({ type: 'device.io-errors' });
+        if (value.reason === 'gone') this.step({ type: 'device.removed' });
+      }
+    }
+    if (!deviceInUse(this.state)) this.refuseWaiting();
+    this.pump();
+    if (this.inFlight.size === 0 && this.waiting.length === 0) for (const resolve of this.idle.splice(0)) resolve();
+  }
+
+  private refuseWaiting(): void {
+    for (const { reply } of this.waiting.splice(0)) reply.reject(new DeviceUnavailableError(this.name, this.state));
+  }
+
+  private step(event: DeviceEvent): void {
+    this.machineState = xstate().transition(deviceMachine(), this.machineState, event)[0];
+  }
+}
+
+function ceilPowerOfTwo(value: number): number {
+  let power = 1;
+  while (power < value) power *= 2;
+  return power;
+}

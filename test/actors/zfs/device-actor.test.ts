@@ -1,0 +1,105 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { interrupts } from '../../../actors/irq/subsystem.js';
+import { checksumErrorsMax, DeviceUnavailableError, ioErrorsMax, openPoolDevice, type PoolDeviceMsg } from '../../../actors/zfs/device-actor.js';
+import { Kernel } from '../../../boot/index.js';
+import { BlockIoError, createFileDevice, createMemoryDevice, type MemoryDevice } from '../../../drivers/block/index.js';
+
+const sector = 512;
+const filled = (value: number, bytes = sector) => new Uint8Array(bytes).fill(value);
+
+/** A simulated kernel with one memory device opened as a pool device. */
+async function simulatedDevice(queueDepth = 4) {
+  const kernel = await Kernel.boot({ mode: 'simulated', seed: 21 });
+  const disk = createMemoryDevice({
+    name: 'sim0',
+    sizeBytes: 4 << 20,
+    clock: kernel.clock,
+    random: kernel.random.stream('sim0'),
+    queueDepth,
+    faults: { latencyMs: [0.1, 2] },
+  });
+  const irq = kernel.subsystem(interrupts);
+  const device = await kernel.runUntil(
+    openPoolDevice({ irq, spawn: (behavior, options) => kernel.spawn(behavior, options), stop: (ref) => kernel.stop(ref) }, disk, { name: 'sim0' }),
+  );
+  const ask = <R>(message: PoolDeviceMsg) => kernel.runUntil(device.ref.ask(message as never) as Promise<R>);
+  const refusal = (message: PoolDeviceMsg) => kernel.runUntil((device.ref.ask(message as never) as Promise<unknown>).catch((error: unknown) => error));
+  return { kernel, disk: disk as MemoryDevice, device, irq, ask, refusal };
+}
+
+describe('zfs: a pool device as an actor, its completions as interrupts', function () {
+  this.timeout(30_000);
+
+  it('answers reads, writes and flushes from the interrupts of their completions, past the queue depth too', async () => {
+    const { kernel, disk, device, irq, ask } = await simulatedDevice(4);
+    // 40 writes at once: 4 in the device, the rest waiting in the actor.
+    const writes = Array.from({ length: 40 }, (_, i) => device.ref.ask({ type: 'write', offsetBytes: i * sector, data: filled(i + 1) }));
+    expect(await kernel.runUntil(Promise.all(writes))).to.deep.equal(writes.map(() => true));
+    expect(await ask({ type: 'flush' })).to.equal(true);
+    for (let i = 0; i < 40; i += 13) expect((await ask<Uint8Array>({ type: 'read', offsetBytes: i * sector, lengthBytes: sector }))[0]).to.equal(i + 1);
+    expect(disk.durableCopy()[39 * sector]).to.equal(40);
+    const stats = irq.stats(device.vector);
+    expect(stats.delivered, 'every completion came as an interrupt').to.equal(40 + 1 + 4);
+    expect(stats.overruns).to.equal(0);
+    expect(await ask({ type: 'status' })).to.deep.include({ name: 'sim0', state: 'online', inFlight: 0, waiting: 0, readErrors: 0 });
+    await kernel.runUntil(device.close());
+    await kernel.runUntil(kernel.shutdown());
+  });
+
+  it('faults a device past its I/O errors and refuses it then; brought online, it serves again', async () => {
+    const { kernel, disk, ask, refusal } = await simulatedDevice();
+    disk.fail();
+    for (let i = 0; i < ioErrorsMax; i++) expect(await refusal({ type: 'read', offsetBytes: 0, lengthBytes: sector })).to.be.instanceOf(BlockIoError);
+    expect(await ask({ type: 'status' })).to.deep.include({ state: 'faulted', readErrors: ioErrorsMax });
+    const refused = await refusal({ type: 'write', offsetBytes: 0, data: filled(1) });
+    expect(refused).to.be.instanceOf(DeviceUnavailableError).and.to.include({ state: 'faulted' });
+    disk.revive();
+    expect(await ask({ type: 'online' })).to.equal('online');
+    expect(await ask({ type: 'write', offsetBytes: 0, data: filled(5) })).to.equal(true);
+    await kernel.runUntil(kernel.shutdown());
+  });
+
+  it('degrades past its checksum errors until cleared, is removed when it vanishes, and is refused while offline', async () => {
+    const { kernel, disk, device, ask, refusal } = await simulatedDevice();
+    for (let i = 0; i < checksumErrorsMax; i++) device.ref.tell({ type: 'checksum-error' });
+    expect(await ask({ type: 'status' })).to.deep.include({ state: 'degraded', checksumErrors: checksumErrorsMax });
+    // Degraded is still in use.
+    expect(await ask({ type: 'write', offsetBytes: 0, data: filled(2) })).to.equal(true);
+    expect(await ask({ type: 'clear' })).to.equal('online');
+    expect(await ask({ type: 'offline' })).to.equal('offline');
+    expect(await refusal({ type: 'read', offsetBytes: 0, lengthBytes: sector })).to.be.instanceOf(DeviceUnavailableError);
+    expect(await ask({ type: 'online' })).to.equal('online');
+    disk.vanish();
+    expect(await refusal({ type: 'flush' }))
+      .to.be.instanceOf(BlockIoError)
+      .and.to.include({ reason: 'gone' });
+    expect(await ask({ type: 'status' })).to.deep.include({ state: 'removed' });
+    await kernel.runUntil(kernel.shutdown());
+  });
+
+  it('works on a real file, on a real kernel', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'osprey-pool-device-'));
+    const kernel = await Kernel.boot();
+    try {
+      const disk = await createFileDevice(join(home, 'disk0'), { sizeBytes: 4 << 20, create: true });
+      const device = await openPoolDevice(
+        { irq: kernel.subsystem(interrupts), spawn: (behavior, options) => kernel.spawn(behavior, options), stop: (ref) => kernel.stop(ref) },
+        disk,
+        { name: 'disk0' },
+      );
+      await device.ref.ask({ type: 'write', offsetBytes: 4096, data: filled(7, 4096) });
+      await device.ref.ask({ type: 'flush' });
+      expect((await device.ref.ask({ type: 'read', offsetBytes: 4096, lengthBytes: 4096 })).every((byte) => byte === 7)).to.equal(true);
+      await device.close();
+      const reopened = await createFileDevice(join(home, 'disk0'));
+      expect((await reopened.read(4096, sector))[0]).to.equal(7);
+      await reopened.close();
+    } finally {
+      await kernel.shutdown();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
