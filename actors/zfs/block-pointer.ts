@@ -54,21 +54,24 @@ export interface BlockPointer {
   readonly checksum: Uint8Array;
 }
 
-/** The pointer to nothing: no block was written there yet. */
-export const holePointer: BlockPointer = {
-  addresses: [],
-  logicalBytes: 0,
-  physicalBytes: 0,
-  checksumKind: 'fletcher4',
-  type: 'data',
-  level: 0,
-  birthTxg: 0,
-  fill: 0,
-  checksum: new Uint8Array(checksumBytes),
-};
+/** A pointer to nothing: no block was written there yet (a fresh one each call: its checksum is an array). */
+export function holePointer(): BlockPointer {
+  return {
+    addresses: [],
+    logicalBytes: 0,
+    physicalBytes: 0,
+    checksumKind: 'fletcher4',
+    type: 'data',
+    level: 0,
+    birthTxg: 0,
+    fill: 0,
+    checksum: new Uint8Array(checksumBytes),
+  };
+}
 
+/** Whether `pointer` is a hole: no copies, born in no transaction group. */
 export function isHole(pointer: BlockPointer): boolean {
-  return pointer.birthTxg === 0;
+  return pointer.birthTxg === 0 && pointer.addresses.length === 0;
 }
 
 const noDevice = 0xffffffff;
@@ -104,9 +107,10 @@ export function encodeBlockPointer(pointer: BlockPointer): Uint8Array {
 export function decodeBlockPointer(bytes: Uint8Array, offset = 0): BlockPointer {
   if (offset < 0 || offset + blockPointerBytes > bytes.byteLength) throw new RangeError(`no 128 bytes at ${offset} of ${bytes.byteLength}`);
   const area = bytes.subarray(offset, offset + blockPointerBytes);
-  if (area.every((byte) => byte === 0)) return holePointer;
+  if (area.every((byte) => byte === 0)) return holePointer();
   const view = new DataView(area.buffer, area.byteOffset, blockPointerBytes);
   const copies = view.getUint8(59);
+  if (copies < 1 || copies > copiesMax) throw new FormatError('block pointer', `${copies} copies, not 1 to ${copiesMax}`);
   const addresses: DataAddress[] = [];
   for (let copy = 0; copy < copiesMax; copy++) {
     const at = copy * 16;

@@ -60,6 +60,9 @@ export function uberblockSlotOffset(labelOffset: number, txg: number, sectorByte
 }
 
 const guid = /^[0-9a-f]{16}$/;
+const configKeys = ['poolName', 'poolGuid', 'layout', 'deviceGuids', 'deviceIndex', 'sectorBytes', 'txg'];
+/** The fewest devices of each layout: a mirror of two, RAID-Z with one more device than its parity. */
+const devicesMin: Readonly<Record<PoolLayout, number>> = { single: 1, mirror: 2, raidz1: 2, raidz2: 3 };
 const poolName = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/;
 
 /** Whether `name` can name a pool: a letter, then letters, digits, `_.:-`, at most 64 in all (as zpool's). */
@@ -71,7 +74,17 @@ export function isPoolName(name: string): boolean {
 export function encodeLabelConfig(config: LabelConfig, offsetBytes: number): Uint8Array {
   const problem = configProblem(config);
   if (problem !== null) throw new RangeError(`a label cannot hold this configuration: ${problem}`);
-  const text = new TextEncoder().encode(JSON.stringify(config));
+  // Exactly the fields checked, whatever else the object has or inherits (a toJSON, extra keys).
+  const written: LabelConfig = {
+    poolName: config.poolName,
+    poolGuid: config.poolGuid,
+    layout: config.layout,
+    deviceGuids: [...config.deviceGuids],
+    deviceIndex: config.deviceIndex,
+    sectorBytes: config.sectorBytes,
+    txg: config.txg,
+  };
+  const text = new TextEncoder().encode(JSON.stringify(written));
   if (4 + text.byteLength > configBytes - sealBytes) throw new RangeError(`the configuration takes ${text.byteLength} bytes, more than a label holds`);
   const area = new Uint8Array(configBytes);
   new DataView(area.buffer).setUint32(0, text.byteLength, true);
@@ -93,6 +106,8 @@ export function decodeLabelConfig(area: Uint8Array, offsetBytes: number): LabelC
   } catch (error) {
     throw new FormatError('label config', `it is not JSON text: ${(error as Error).message}`);
   }
+  const unknown = typeof config === 'object' && config !== null ? Object.keys(config).filter((key) => !configKeys.includes(key)) : [];
+  if (unknown.length > 0) throw new FormatError('label config', `fields it does not know: ${unknown.join(', ')}`);
   const problem = configProblem(config);
   if (problem !== null) throw new FormatError('label config', problem);
   return config;
@@ -105,6 +120,10 @@ function configProblem(config: LabelConfig): string | null {
   if (!poolLayouts.includes(config.layout)) return `layout ${JSON.stringify(config.layout)}`;
   if (!Array.isArray(config.deviceGuids) || config.deviceGuids.length < 1 || config.deviceGuids.length > 254) return 'device guids';
   if (!config.deviceGuids.every((each) => typeof each === 'string' && guid.test(each))) return 'a device guid that is not 16 hex digits';
+  if (new Set(config.deviceGuids).size !== config.deviceGuids.length) return 'a device guid twice';
+  if (config.deviceGuids.length < devicesMin[config.layout])
+    return `a ${config.layout} pool of ${config.deviceGuids.length} device(s), fewer than ${devicesMin[config.layout]}`;
+  if (config.layout === 'single' && config.deviceGuids.length !== 1) return 'a single-device pool of several devices';
   if (!Number.isInteger(config.deviceIndex) || config.deviceIndex < 0 || config.deviceIndex >= config.deviceGuids.length)
     return `device index ${config.deviceIndex}`;
   if (config.sectorBytes !== 512 && config.sectorBytes !== 4096) return `sector size ${config.sectorBytes}`;

@@ -50,10 +50,13 @@ export function raidzParity(columns: readonly Uint8Array[], parityColumns: 1 | 2
  * parity covers: two data columns need P and Q; one needs P or Q.
  */
 export function raidzRebuild(columns: readonly (Uint8Array | null)[], p: Uint8Array | null, q: Uint8Array | null = null): Uint8Array[] {
+  if (columns.length === 0 || columns.length > dataColumnsMax) throw new RangeError(`a stripe has 1 to ${dataColumnsMax} data columns, got ${columns.length}`);
   const missing = columns.flatMap((column, index) => (column === null ? [index] : []));
-  const present = columns.find((column) => column !== null) ?? p ?? q;
-  if (present === null || present === undefined) throw new ParityExhaustedError(columns.length, 0);
-  const length = present.length;
+  const present = [...columns, p, q].filter((column): column is Uint8Array => column !== null);
+  if (present.length === 0) throw new ParityExhaustedError(columns.length, 0);
+  const length = present[0]!.length;
+  // Columns of other lengths are not one stripe: rebuilding from them would make data up.
+  if (present.some((column) => column.length !== length)) throw new RangeError('the columns and parity of a stripe are all the same length');
   const parity = (p === null ? 0 : 1) + (q === null ? 0 : 1);
   if (missing.length > parity) throw new ParityExhaustedError(missing.length, parity);
   const rebuilt = columns.map((column) => column ?? new Uint8Array(length));

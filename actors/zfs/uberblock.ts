@@ -11,7 +11,7 @@
  * @example
  * ```ts
  * const slot = encodeUberblock(uberblock, ringSlotBytes(512), offset); // 1 KiB, sealed for `offset`
- * pickUberblock([{ bytes: slot, offsetBytes: offset }])?.txg;           // uberblock.txg
+ * pickUberblock([{ bytes: slot, offsetBytes: offset }], uberblock.guidSum)?.txg; // uberblock.txg
  * ```
  */
 import { type BlockPointer, blockPointerBytes, decodeBlockPointer, encodeBlockPointer } from './block-pointer.js';
@@ -46,6 +46,7 @@ export function encodeUberblock(uberblock: Uberblock, slotBytes: number, offsetB
   if (!Number.isSafeInteger(uberblock.txg) || uberblock.txg < 1) throw new RangeError(`an uberblock's txg is a positive integer, got ${uberblock.txg}`);
   if (!Number.isSafeInteger(uberblock.timestampMs) || uberblock.timestampMs < 0) throw new RangeError(`timestampMs ${uberblock.timestampMs}`);
   if (uberblock.guidSum < 0n || uberblock.guidSum >= 1n << 64n) throw new RangeError('guidSum is a 64-bit unsigned sum');
+  if (uberblock.version !== uberblockVersion) throw new RangeError(`this code writes uberblocks of version ${uberblockVersion}, not ${uberblock.version}`);
   const slot = new Uint8Array(slotBytes);
   const view = new DataView(slot.buffer);
   view.setUint32(0, uberblockMagic, true);
@@ -65,17 +66,21 @@ export function decodeUberblock(slot: Uint8Array, offsetBytes: number): Uberbloc
     throw new FormatError('uberblock', `the slot at ${offsetBytes} does not verify: torn, corrupted, empty, or written elsewhere`);
   const view = new DataView(slot.buffer, slot.byteOffset, slot.byteLength);
   if (view.getUint32(0, true) !== uberblockMagic) throw new FormatError('uberblock', 'no uberblock magic');
+  const version = view.getUint32(4, true);
+  if (version !== uberblockVersion) throw new FormatError('uberblock', `version ${version}, which this code does not read`);
   const txg = getSafeUint64(view, 8);
   const timestampMs = getSafeUint64(view, 24);
   if (txg === null || txg < 1 || timestampMs === null) throw new FormatError('uberblock', 'its txg or timestamp is out of range');
-  return { version: view.getUint32(4, true), txg, guidSum: view.getBigUint64(16, true), timestampMs, root: decodeBlockPointer(slot, 32) };
+  return { version, txg, guidSum: view.getBigUint64(16, true), timestampMs, root: decodeBlockPointer(slot, 32) };
 }
 
 /**
- * The newest uberblock among `slots` that verifies where it was read: the highest txg, then the
- * latest timestamp. Undefined when none does (a device that was never a pool's, or wiped).
+ * The newest uberblock among `slots` that verifies where it was read and belongs to the pool whose
+ * device guids sum to `guidSum` (a leftover of an earlier pool on the same devices does not): the
+ * highest txg, then the latest timestamp. Undefined when none does (a device that was never this
+ * pool's, or wiped).
  */
-export function pickUberblock(slots: readonly { readonly bytes: Uint8Array; readonly offsetBytes: number }[]): Uberblock | undefined {
+export function pickUberblock(slots: readonly { readonly bytes: Uint8Array; readonly offsetBytes: number }[], guidSum: bigint): Uberblock | undefined {
   let best: Uberblock | undefined;
   for (const { bytes, offsetBytes } of slots) {
     let candidate: Uberblock;
@@ -85,6 +90,7 @@ export function pickUberblock(slots: readonly { readonly bytes: Uint8Array; read
       if (error instanceof FormatError) continue;
       throw error;
     }
+    if (candidate.guidSum !== guidSum) continue;
     if (best === undefined || candidate.txg > best.txg || (candidate.txg === best.txg && candidate.timestampMs > best.timestampMs)) best = candidate;
   }
   return best;

@@ -2,8 +2,8 @@
  * The block-device driver: the only door through which the storage pool reaches a disk.
  *
  * A device is a fixed number of bytes in sectors, read and written at positions that are whole
- * sectors, and flushed: a write is durable once a flush that began after it has completed, as with
- * a disk's volatile write cache. Every request completes later, never inside the call, with its
+ * sectors, and flushed: a write is durable once a flush that began after the write completed has
+ * completed itself, as with a disk's volatile write cache. Every request completes later, never inside the call, with its
  * data or a typed error; the storage subsystem turns completions into interrupts for its actors.
  * Two implementations: one file per device (`createFileDevice`, real I/O), and one in memory with
  * a seeded fault model (`createMemoryDevice`), so that a simulated pool crashes and rots
@@ -50,7 +50,11 @@ export interface BlockDevice {
   readonly inFlight: number;
   /** Reads `lengthBytes` at `offsetBytes`, both whole sectors. */
   read(offsetBytes: number, lengthBytes: number): Promise<Uint8Array>;
-  /** Writes `data` (a whole number of sectors) at `offsetBytes`: durable after the next flush. */
+  /**
+   * Writes `data` (a whole number of sectors) at `offsetBytes`: durable once a flush that began
+   * after this write completed has completed. The bytes are taken at the call: the caller may reuse
+   * its buffer at once.
+   */
   write(offsetBytes: number, data: Uint8Array): Promise<void>;
   /** Makes every write completed before it durable (`fdatasync` on a file). */
   flush(): Promise<void>;

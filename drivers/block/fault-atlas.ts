@@ -33,6 +33,8 @@ export class FaultAtlas {
   readonly zoneBytes: number;
   /** The devices faulted in each zone touched so far, by zone number. */
   private readonly faulted = new Map<number, number[]>();
+  /** Devices that failed whole: faulted in every zone. */
+  private readonly failed = new Set<number>();
 
   constructor(options: FaultAtlasOptions) {
     const zoneBytes = options.zoneBytes ?? zoneBytesDefault;
@@ -51,15 +53,20 @@ export class FaultAtlas {
    * the zones they touch count it as faulted from now on.
    */
   mayFault(device: number, offsetBytes: number, lengthBytes: number): boolean {
-    if (!Number.isInteger(device) || device < 0 || device >= this.devices) throw new RangeError(`device ${device} is not one of the atlas's ${this.devices}`);
-    const first = Math.floor(offsetBytes / this.zoneBytes);
-    const last = Math.floor((offsetBytes + Math.max(lengthBytes, 1) - 1) / this.zoneBytes);
-    for (let zone = first; zone <= last; zone++) {
-      const devices = this.faulted.get(zone);
-      if (devices !== undefined && !devices.includes(device) && devices.length >= this.tolerance) return false;
-      if (devices === undefined && this.tolerance === 0) return false;
+    return this.mayFaultAll(device, [[offsetBytes, lengthBytes]]);
+  }
+
+  /** `mayFault` for several ranges at once: all of them are charged, or none (one fault spanning them). */
+  mayFaultAll(device: number, ranges: readonly (readonly [number, number])[]): boolean {
+    this.checkDevice(device);
+    const zones = new Set<number>();
+    for (const [offsetBytes, lengthBytes] of ranges) {
+      const first = Math.floor(offsetBytes / this.zoneBytes);
+      const last = Math.floor((offsetBytes + Math.max(lengthBytes, 1) - 1) / this.zoneBytes);
+      for (let zone = first; zone <= last; zone++) zones.add(zone);
     }
-    for (let zone = first; zone <= last; zone++) {
+    for (const zone of zones) if (!this.faultable(zone, device)) return false;
+    for (const zone of zones) {
       const devices = this.faulted.get(zone) ?? [];
       if (!devices.includes(device)) devices.push(device);
       this.faulted.set(zone, devices);
@@ -67,8 +74,35 @@ export class FaultAtlas {
     return true;
   }
 
-  /** The devices faulted in the zone holding `offsetBytes`. */
+  /**
+   * Whether `device` may fail whole (it fails every request, or vanishes): it then counts as faulted
+   * in every zone, so it may only if no zone has its tolerance of other devices faulted already.
+   */
+  mayFailDevice(device: number): boolean {
+    this.checkDevice(device);
+    if (this.failed.has(device)) return true;
+    if (this.failed.size >= this.tolerance) return false;
+    for (const devices of this.faulted.values()) if (!devices.includes(device) && this.faultedIn(devices).size >= this.tolerance) return false;
+    this.failed.add(device);
+    return true;
+  }
+
+  /** The devices faulted in the zone holding `offsetBytes`, the failed ones included. */
   faultedAt(offsetBytes: number): readonly number[] {
-    return this.faulted.get(Math.floor(offsetBytes / this.zoneBytes)) ?? [];
+    return [...this.faultedIn(this.faulted.get(Math.floor(offsetBytes / this.zoneBytes)) ?? [])].sort((a, b) => a - b);
+  }
+
+  private faultable(zone: number, device: number): boolean {
+    const devices = this.faultedIn(this.faulted.get(zone) ?? []);
+    return devices.has(device) || devices.size < this.tolerance;
+  }
+
+  /** The devices of a zone's list with the failed devices, which count in every zone. */
+  private faultedIn(devices: readonly number[]): Set<number> {
+    return new Set([...devices, ...this.failed]);
+  }
+
+  private checkDevice(device: number): void {
+    if (!Number.isInteger(device) || device < 0 || device >= this.devices) throw new RangeError(`device ${device} is not one of the atlas's ${this.devices}`);
   }
 }

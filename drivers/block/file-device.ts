@@ -12,7 +12,8 @@
  * const again = await createFileDevice('pool/disk0'); // its size is the file's
  * ```
  */
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, open, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { ClosedError } from '../../ground/errors.js';
 import { type BlockDevice, type BlockDeviceOptions, checkDeviceSize, checkTransfer, deviceGeometry, InFlight, type SectorBytes } from './block-device.js';
 import { BlockDeviceError, BlockIoError, type BlockIoReason } from './block-errors.js';
@@ -35,8 +36,17 @@ export async function createFileDevice(path: string, options: FileDeviceOptions 
     try {
       await handle.truncate(options.sizeBytes);
       await handle.datasync();
+      // The file's name must survive a power loss too: its directory is made durable as well.
+      const directory = await open(dirname(path), 'r');
+      try {
+        await directory.sync();
+      } finally {
+        await directory.close();
+      }
     } catch (error) {
       await handle.close();
+      // A half-made device is taken back, so that creating it again does not find it there.
+      await rm(path, { force: true });
       throw error;
     }
     return new FileDevice(path, handle, options.sizeBytes, sectorBytes, queueDepth);
@@ -92,10 +102,14 @@ class FileDevice implements BlockDevice {
   }
 
   write(offsetBytes: number, data: Uint8Array): Promise<void> {
-    return this.request('write', offsetBytes, data.byteLength, async () => {
+    if (!(data instanceof Uint8Array)) return Promise.reject(new TypeError(`${this.name}: a write takes a Uint8Array`));
+    // The caller may reuse its buffer once the call returns: what is written is what it held then.
+    const copy = data.slice();
+    return this.request('write', offsetBytes, copy.byteLength, async () => {
       let done = 0;
-      while (done < data.byteLength) {
-        const { bytesWritten } = await this.handle.write(data, done, data.byteLength - done, offsetBytes + done);
+      while (done < copy.byteLength) {
+        const { bytesWritten } = await this.handle.write(copy, done, copy.byteLength - done, offsetBytes + done);
+        if (bytesWritten === 0) throw new BlockIoError(this.name, 'write', 'os', `the file took no bytes at ${offsetBytes + done}`);
         done += bytesWritten;
       }
     });

@@ -106,8 +106,12 @@ export function createMemoryDevice(options: MemoryDeviceOptions): MemoryDevice {
 
 /** A write completed and not yet durable. */
 interface PendingWrite {
+  /** Its place in the order writes completed: a flush covers the writes numbered up to its start. */
+  readonly seq: number;
   readonly offsetBytes: number;
   readonly data: Uint8Array;
+  /** Latent sectors it cleared by writing them: unreadable again if a crash loses it. */
+  readonly cleared: readonly number[];
 }
 
 const faultRates = ['readCorruption', 'writeCorruption', 'misdirectedWrite', 'misdirectedRead', 'latentSector', 'lostFlush', 'crashKeepsWrite'] as const;
@@ -136,6 +140,10 @@ class SimulatedDevice implements MemoryDevice {
   private readonly durable: Uint8Array;
   /** Completed writes not yet durable, oldest first, as they landed (misdirected ones where they went). */
   private pending: PendingWrite[] = [];
+  /** The number of the latest write completed. */
+  private writesCompleted = 0;
+  /** Writes started and not yet completed: a crash may still land them, whole or torn. */
+  private readonly writesInFlight = new Set<{ readonly offsetBytes: number; readonly data: Uint8Array }>();
   /** Sectors that fail reads until written again. */
   private readonly latent = new Set<number>();
   private state: 'working' | 'failed' | 'gone' = 'working';
@@ -200,48 +208,64 @@ class SimulatedDevice implements MemoryDevice {
   }
 
   write(offsetBytes: number, data: Uint8Array): Promise<void> {
+    if (!(data instanceof Uint8Array)) return Promise.reject(new TypeError(`${this.name}: a write takes a Uint8Array`));
     // The caller may reuse its buffer once the call returns, as with a real device's submission.
     const copy = data.slice();
-    return this.request('write', offsetBytes, copy.byteLength, () => {
-      this.stats.writes++;
-      let to = offsetBytes;
-      // A misdirected write damages two places: the stale one it missed and the one it hit.
-      if (this.drawn(this.faults.misdirectedWrite, offsetBytes, copy.byteLength)) {
-        const elsewhere = this.elsewhere(offsetBytes, copy.byteLength);
-        if (this.mayFault(elsewhere, copy.byteLength)) {
-          to = elsewhere;
-          this.stats.misdirectedWrites++;
+    const inFlight = { offsetBytes, data: copy };
+    return this.request(
+      'write',
+      offsetBytes,
+      copy.byteLength,
+      () => {
+        this.writesInFlight.delete(inFlight);
+        this.stats.writes++;
+        let to = offsetBytes;
+        // A misdirected write damages two places: the stale one it missed and the one it hit.
+        if (this.faults.misdirectedWrite > 0 && this.random.next() < this.faults.misdirectedWrite) {
+          const elsewhere = this.elsewhere(offsetBytes, copy.byteLength);
+          const ranges: [number, number][] = [
+            [offsetBytes, copy.byteLength],
+            [elsewhere, copy.byteLength],
+          ];
+          if (this.mayFaultAll(ranges)) {
+            to = elsewhere;
+            this.stats.misdirectedWrites++;
+          } else {
+            this.stats.faultsRefused++;
+          }
         }
-      }
-      if (this.drawn(this.faults.writeCorruption, to, copy.byteLength)) {
-        this.flipBit(copy);
-        this.stats.writeCorruptions++;
-      }
-      this.current.set(copy, to);
-      const firstSector = to / this.sectorBytes;
-      for (let sector = firstSector; sector < firstSector + copy.byteLength / this.sectorBytes; sector++) this.latent.delete(sector);
-      if (this.drawn(this.faults.latentSector, to, copy.byteLength)) {
-        this.latent.add(firstSector + this.random.int(copy.byteLength / this.sectorBytes));
-        this.stats.latentSectors++;
-      }
-      this.pending.push({ offsetBytes: to, data: copy });
-    });
+        if (this.drawn(this.faults.writeCorruption, to, copy.byteLength)) {
+          this.flipBit(copy);
+          this.stats.writeCorruptions++;
+        }
+        this.current.set(copy, to);
+        const firstSector = to / this.sectorBytes;
+        const cleared: number[] = [];
+        for (let sector = firstSector; sector < firstSector + copy.byteLength / this.sectorBytes; sector++)
+          if (this.latent.delete(sector)) cleared.push(sector);
+        if (this.drawn(this.faults.latentSector, to, copy.byteLength)) {
+          this.latent.add(firstSector + this.random.int(copy.byteLength / this.sectorBytes));
+          this.stats.latentSectors++;
+        }
+        this.pending.push({ seq: ++this.writesCompleted, offsetBytes: to, data: copy, cleared });
+      },
+      () => this.writesInFlight.add(inFlight),
+    );
   }
 
   flush(): Promise<void> {
-    // What it makes durable: the writes completed before it began.
-    const before = this.pending.length;
+    // What it makes durable: the writes completed before it began, whatever completes meanwhile.
+    const upTo = this.writesCompleted;
     return this.request('flush', 0, 0, () => {
       this.stats.flushes++;
-      const flushed = this.pending.slice(0, before);
-      const lost =
-        flushed.length > 0 && this.drawnFor(this.faults.lostFlush, () => flushed.every((write) => this.mayFault(write.offsetBytes, write.data.byteLength)));
-      if (lost) {
+      const flushed = this.pending.filter((write) => write.seq <= upTo);
+      const ranges: [number, number][] = flushed.map((write) => [write.offsetBytes, write.data.byteLength]);
+      if (flushed.length > 0 && this.drawnFor(this.faults.lostFlush, () => this.mayFaultAll(ranges))) {
         this.stats.lostFlushes++;
         return;
       }
       for (const write of flushed) this.durable.set(write.data, write.offsetBytes);
-      this.pending = this.pending.slice(before);
+      this.pending = this.pending.filter((write) => write.seq > upTo);
     });
   }
 
@@ -253,36 +277,54 @@ class SimulatedDevice implements MemoryDevice {
   crash(): CrashOutcome {
     this.stats.crashes++;
     const outcome = { kept: 0, lost: 0, torn: 0 };
-    for (const write of this.pending) {
+    // Writes not yet acknowledged may have reached the medium too, as a disk's may.
+    const inFlight = [...this.writesInFlight].map((write) => ({ ...write, cleared: [] as readonly number[] }));
+    for (const write of [...this.pending, ...inFlight]) {
+      const sectors = write.data.byteLength / this.sectorBytes;
+      const firstSector = write.offsetBytes / this.sectorBytes;
+      let landed: boolean[];
       if (this.random.next() < this.faults.crashKeepsWrite) {
-        this.durable.set(write.data, write.offsetBytes);
+        landed = new Array<boolean>(sectors).fill(true);
         outcome.kept++;
-      } else if (this.random.next() < 0.5) {
+      } else if (sectors === 1 || this.random.next() < 0.5) {
+        landed = new Array<boolean>(sectors).fill(false);
         outcome.lost++;
       } else {
-        // Torn: a prefix of its sectors reached the medium, as a disk writes a transfer in order.
-        const sectors = write.data.byteLength / this.sectorBytes;
-        const kept = this.random.int(sectors);
-        this.durable.set(write.data.subarray(0, kept * this.sectorBytes), write.offsetBytes);
+        // Torn: some of its sectors reached the medium, in no particular order.
+        landed = Array.from({ length: sectors }, () => this.random.next() < 0.5);
         outcome.torn++;
       }
+      landed.forEach((reached, index) => {
+        const sector = firstSector + index;
+        if (reached) this.durable.set(write.data.subarray(index * this.sectorBytes, (index + 1) * this.sectorBytes), sector * this.sectorBytes);
+        else if (write.cleared.includes(sector)) this.latent.add(sector);
+      });
     }
     this.pending = [];
+    this.writesInFlight.clear();
     this.current.set(this.durable);
     for (const crashed of [...this.inFlightRejects]) crashed();
     return outcome;
   }
 
   fail(): void {
-    this.state = 'failed';
+    this.down('failed');
   }
 
   vanish(): void {
-    this.state = 'gone';
+    this.down('gone');
   }
 
   revive(): void {
     this.state = 'working';
+  }
+
+  /** A device that fails everything is faulted everywhere: the atlas must allow it. */
+  private down(state: 'failed' | 'gone'): void {
+    const atlas = this.options.atlas;
+    if (atlas !== undefined && !atlas.atlas.mayFailDevice(atlas.device))
+      throw new RangeError(`${this.name} cannot fail: some zone of its atlas already has as many faulted devices as the redundancy repairs`);
+    this.state = state;
   }
 
   durableCopy(): Uint8Array {
@@ -297,11 +339,12 @@ class SimulatedDevice implements MemoryDevice {
    * Runs `run` as the request's effect when it completes, after its latency; a device that failed
    * or vanished fails it instead.
    */
-  private request<T>(op: 'read' | 'write' | 'flush', offsetBytes: number, lengthBytes: number, run: () => T): Promise<T> {
+  private request<T>(op: 'read' | 'write' | 'flush', offsetBytes: number, lengthBytes: number, run: () => T, started?: () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.closing !== null) throw new ClosedError(`device ${this.name}`, op);
       if (op !== 'flush') checkTransfer(this, offsetBytes, lengthBytes);
       this.requests.admit();
+      started?.();
       const [latencyMin, latencyMax] = this.faults.latencyMs;
       const delayMs = latencyMax === 0 ? 0 : latencyMin + this.random.next() * (latencyMax - latencyMin);
       let settled = false;
@@ -345,8 +388,13 @@ class SimulatedDevice implements MemoryDevice {
   }
 
   private mayFault(offsetBytes: number, lengthBytes: number): boolean {
+    return this.mayFaultAll([[offsetBytes, lengthBytes]]);
+  }
+
+  /** Whether the atlas lets every range be faulted, charging them only if it does. */
+  private mayFaultAll(ranges: readonly (readonly [number, number])[]): boolean {
     const atlas = this.options.atlas;
-    return atlas === undefined || atlas.atlas.mayFault(atlas.device, offsetBytes, lengthBytes);
+    return atlas === undefined || atlas.atlas.mayFaultAll(atlas.device, ranges);
   }
 
   /** Another sector-aligned place for a transfer of `lengthBytes` than `offsetBytes`. */

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { type BlockPointer, blockTypes, decodeBlockPointer, encodeBlockPointer, holePointer, isHole } from '../../../actors/zfs/block-pointer.js';
 import { checksumKinds } from '../../../actors/zfs/checksum.js';
+import { sealArea } from '../../../actors/zfs/embedded-checksum.js';
 import { FormatError } from '../../../actors/zfs/format-errors.js';
 import {
   configBytes,
@@ -64,7 +65,7 @@ describe('zfs: the on-device format', () => {
         expect(decodeBlockPointer(encodeBlockPointer(pointer))).to.deep.equal(pointer);
       }),
     );
-    expect(encodeBlockPointer(holePointer).every((byte) => byte === 0)).to.equal(true);
+    expect(encodeBlockPointer(holePointer()).every((byte) => byte === 0)).to.equal(true);
     expect(isHole(decodeBlockPointer(new Uint8Array(128)))).to.equal(true);
   });
 
@@ -83,6 +84,11 @@ describe('zfs: the on-device format', () => {
     const tail = bytes.slice();
     tail[120] = 1;
     expect(() => decodeBlockPointer(tail)).to.throw(FormatError, /last 20 bytes/);
+    const copies = bytes.slice();
+    copies[59] = 200;
+    expect(() => decodeBlockPointer(copies)).to.throw(FormatError, /200 copies/);
+    // A pointer to something is never written as a hole, whatever its birth says.
+    expect(() => encodeBlockPointer({ ...good, birthTxg: 0 })).to.throw(RangeError, /birth txg 0/);
   });
 
   it('an uberblock slot round-trips where it was written, and fails on any flipped bit or in another place (property)', () => {
@@ -94,6 +100,7 @@ describe('zfs: the on-device format', () => {
         expect(decodeUberblock(slot, offset)).to.deep.equal(uberblock);
         expect(() => decodeUberblock(flipped(slot, where % (slotBytes * 8)), offset)).to.throw(FormatError);
         expect(() => decodeUberblock(slot, offset + slotBytes), 'misdirected').to.throw(FormatError, /does not verify/);
+        expect(() => encodeUberblock({ ...uberblock, version: 2 }, slotBytes, offset)).to.throw(RangeError, /version/);
       }),
       { numRuns: 60 },
     );
@@ -103,18 +110,33 @@ describe('zfs: the on-device format', () => {
     const slot = 1024;
     fc.assert(
       fc.property(fc.array(fc.tuple(uberblocks, fc.boolean()), { minLength: 1, maxLength: 12 }), (entries) => {
-        const slots = entries.map(([uberblock, damaged], index) => {
+        // One pool's uberblocks: their guid sum is the pool's.
+        const ofPool = entries.map(([uberblock, damaged]) => [{ ...uberblock, guidSum: 7n }, damaged] as const);
+        const slots = ofPool.map(([uberblock, damaged], index) => {
           const bytes = encodeUberblock(uberblock, slot, index * slot);
           return { bytes: damaged ? flipped(bytes, 200) : bytes, offsetBytes: index * slot };
         });
-        const intact = entries.filter(([, damaged]) => !damaged).map(([uberblock]) => uberblock);
-        const best = pickUberblock(slots);
+        const intact = ofPool.filter(([, damaged]) => !damaged).map(([uberblock]) => uberblock);
+        const best = pickUberblock(slots, 7n);
         if (intact.length === 0) return best === undefined;
         const newest = intact.reduce((a, b) => (b.txg > a.txg || (b.txg === a.txg && b.timestampMs > a.timestampMs) ? b : a));
         return best !== undefined && best.txg === newest.txg && best.timestampMs === newest.timestampMs;
       }),
     );
-    expect(pickUberblock([{ bytes: new Uint8Array(1024), offsetBytes: 0 }]), 'a never-written ring').to.equal(undefined);
+    expect(pickUberblock([{ bytes: new Uint8Array(1024), offsetBytes: 0 }], 7n), 'a never-written ring').to.equal(undefined);
+    // A newer uberblock of another pool that had these devices before is not this pool's.
+    const root = fc.sample(pointers, { numRuns: 1, seed: 5 })[0]!;
+    const mine = encodeUberblock({ version: uberblockVersion, txg: 5, guidSum: 7n, timestampMs: 1, root }, slot, 0);
+    const leftover = encodeUberblock({ version: uberblockVersion, txg: 90, guidSum: 8n, timestampMs: 1, root }, slot, slot);
+    expect(
+      pickUberblock(
+        [
+          { bytes: mine, offsetBytes: 0 },
+          { bytes: leftover, offsetBytes: slot },
+        ],
+        7n,
+      )?.txg,
+    ).to.equal(5);
   });
 
   it('lays out four labels, two at each end, with a ring slot per txg', () => {
@@ -138,5 +160,22 @@ describe('zfs: the on-device format', () => {
     expect(() => encodeLabelConfig({ ...config, poolName: '1tank' }, offset)).to.throw(RangeError, /pool name/);
     expect(() => encodeLabelConfig({ ...config, deviceIndex: 2 }, offset)).to.throw(RangeError, /device index 2/);
     expect(() => encodeLabelConfig({ ...config, poolGuid: 'xyz' }, offset)).to.throw(RangeError, /pool guid/);
+    expect(() => encodeLabelConfig({ ...config, deviceGuids: ['00000000000000a1', '00000000000000a1'] }, offset)).to.throw(RangeError, /twice/);
+    expect(() => encodeLabelConfig({ ...config, layout: 'raidz2' }, offset)).to.throw(RangeError, /fewer than 3/);
+    // What is written is the fields checked: an extra field or a toJSON does not reach the device.
+    const decorated = { ...config, secret: 1, toJSON: () => ({ poolName: 'other' }) } as LabelConfig;
+    expect(decodeLabelConfig(encodeLabelConfig(decorated, offset), offset)).to.deep.equal(config);
+    // Sealed bytes that hold no configuration: decode checks them too.
+    const sealedOf = (text: string) => {
+      const area = new Uint8Array(configBytes);
+      const bytes = new TextEncoder().encode(text);
+      new DataView(area.buffer).setUint32(0, bytes.byteLength, true);
+      area.set(bytes, 4);
+      sealArea(area, offset);
+      return area;
+    };
+    expect(() => decodeLabelConfig(sealedOf('{not json'), offset)).to.throw(FormatError, /not JSON/);
+    expect(() => decodeLabelConfig(sealedOf(JSON.stringify({ ...config, extra: true })), offset)).to.throw(FormatError, /fields it does not know: extra/);
+    expect(() => decodeLabelConfig(sealedOf(JSON.stringify({ ...config, deviceIndex: 5 })), offset)).to.throw(FormatError, /device index 5/);
   });
 });

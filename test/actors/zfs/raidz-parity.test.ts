@@ -47,6 +47,24 @@ describe('zfs: RAID-Z parity', () => {
     );
   });
 
+  it('rebuilds every choice of one missing column for RAID-Z1 and of two for RAID-Z2, in stripes of 1 to 6 columns', () => {
+    for (let count = 1; count <= 6; count++) {
+      const columns = Array.from({ length: count }, (_, index) => Uint8Array.from({ length: 8 }, (_, at) => (index * 37 + at * 11 + 5) & 0xff));
+      const { p, q } = raidzParity(columns, 2);
+      const total = count + 2;
+      for (let first = 0; first < total; first++) {
+        for (let second = first; second < total; second++) {
+          const lost = new Set([first, second]);
+          const damaged = columns.map((column, index) => (lost.has(index) ? null : column));
+          const pLeft = lost.has(count) ? null : p;
+          const qLeft = lost.has(count + 1) ? null : q!;
+          expect(raidzRebuild(damaged, pLeft, qLeft), `${count} columns, lost ${[...lost]}`).to.deep.equal(columns);
+          if (lost.size === 1 && !lost.has(count + 1)) expect(raidzRebuild(damaged, pLeft)).to.deep.equal(columns);
+        }
+      }
+    }
+  });
+
   it('says when more is missing than the parity covers, rather than making data up', () => {
     const columns = [new Uint8Array([1, 2]), new Uint8Array([3, 4]), new Uint8Array([5, 6])];
     const { p, q } = raidzParity(columns, 2);
@@ -54,5 +72,8 @@ describe('zfs: RAID-Z parity', () => {
     expect(() => raidzRebuild([null, null, null], p, q!)).to.throw(ParityExhaustedError);
     expect(() => raidzParity([], 1)).to.throw(RangeError);
     expect(() => raidzParity([new Uint8Array(2), new Uint8Array(3)], 1)).to.throw(RangeError, /same length/);
+    // Columns of another length than the parity are not its stripe.
+    expect(() => raidzRebuild([new Uint8Array(4), null], new Uint8Array(2))).to.throw(RangeError, /same length/);
+    expect(() => raidzRebuild([], new Uint8Array(2))).to.throw(RangeError, /1 to 254/);
   });
 });

@@ -93,6 +93,17 @@ describe('drivers: the block device on a real file', function () {
     expect(await createFileDevice(join(home, 'tiny'), { create: true, sizeBytes: 4096 }).catch((error: unknown) => error)).to.be.instanceOf(RangeError);
   });
 
+  it('writes the bytes the buffer held at the call, whatever the caller does with it after', async () => {
+    const disk = await createFileDevice(join(home, 'buffers'), { sizeBytes, create: true });
+    const buffer = new Uint8Array(1 << 20).fill(1);
+    const written = disk.write(0, buffer);
+    buffer.fill(2);
+    await written;
+    expect((await disk.read(0, 1 << 20)).every((byte) => byte === 1)).to.equal(true);
+    expect(await disk.write(0, undefined as never).catch((error: unknown) => error)).to.be.instanceOf(TypeError);
+    await disk.close();
+  });
+
   it('refuses bad requests with typed errors, and fails a read of a file cut short', async () => {
     const path = join(home, 'disk1');
     const disk = await createFileDevice(path, { sizeBytes, create: true, queueDepth: 1 });

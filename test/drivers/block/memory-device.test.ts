@@ -228,6 +228,116 @@ describe('drivers: the simulated block device', () => {
     expect(() => new FaultAtlas({ devices: 2, tolerance: 2 })).to.throw(RangeError, /tolerance/);
   });
 
+  it('a flush makes durable only the writes that completed before it began, whatever completes meanwhile', async () => {
+    let scenarios = 0;
+    for (let seed = 0; seed < 200; seed++) {
+      const clock = createSimulatedClock();
+      const disk = createMemoryDevice({
+        name: 'reorder',
+        sizeBytes,
+        clock,
+        random: createSeededRandom(seed),
+        faults: { latencyMs: [0, 10], crashKeepsWrite: 0 },
+      });
+      const settled = new Set<string>();
+      const issue = (name: string, request: Promise<unknown>) => void request.then(() => settled.add(name));
+      const until = async (name: string) => {
+        while (!settled.has(name)) await clock.advance(0.5);
+      };
+      issue('w1', disk.write(0, new Uint8Array(sector).fill(1)));
+      await until('w1');
+      issue('A', disk.flush()); // covers w1
+      issue('w2', disk.write(sector, new Uint8Array(sector).fill(2)));
+      await until('w2');
+      if (settled.has('A')) continue;
+      issue('B', disk.flush()); // covers w1 and w2
+      await until('B');
+      if (settled.has('A')) continue;
+      issue('w3', disk.write(2 * sector, new Uint8Array(sector).fill(3)));
+      await until('w3');
+      if (settled.has('A')) continue;
+      // A began before w3 was even issued, and completes after it: w3 is not A's to keep.
+      await until('A');
+      scenarios++;
+      disk.crash();
+      const held = disk.durableCopy();
+      expect([held[0], held[sector], held[2 * sector]], `seed ${seed}`).to.deep.equal([1, 2, 0]);
+    }
+    expect(scenarios, 'seeds where the first flush outlived a later one and a later write').to.be.above(0);
+  });
+
+  it('a crash may land writes not yet acknowledged, whole or torn in any sectors, and a lost write leaves its latent sectors unreadable', async () => {
+    const outcomes = new Set<string>();
+    for (let seed = 0; seed < 40; seed++) {
+      const clock = createSimulatedClock();
+      const disk = createMemoryDevice({ name: 'torn', sizeBytes, clock, random: createSeededRandom(seed), faults: { latencyMs: [5, 5] } });
+      const inFlight = disk.write(0, new Uint8Array(8 * sector).fill(9)).catch((error: unknown) => error);
+      disk.crash();
+      await clock.runUntilIdle();
+      expect(await inFlight).to.be.instanceOf(BlockIoError);
+      const held = disk.durableCopy();
+      const landed = Array.from({ length: 8 }, (_, index) => (held[index * sector] === 9 ? '1' : '0')).join('');
+      outcomes.add(
+        landed === '11111111'
+          ? 'whole'
+          : landed === '00000000'
+            ? 'lost'
+            : landed.startsWith('1') && !landed.slice(landed.indexOf('0')).includes('1')
+              ? 'prefix'
+              : 'scattered',
+      );
+    }
+    expect([...outcomes].sort()).to.include.members(['lost', 'scattered', 'whole']);
+
+    // A write that rewrote an unreadable sector, lost in a crash, leaves it unreadable again.
+    let relatent = 0;
+    for (let seed = 0; seed < 60 && relatent === 0; seed++) {
+      const { disk, done } = device(seed, { latentSector: 0.5, crashKeepsWrite: 0 });
+      await done(disk.write(0, new Uint8Array(sector).fill(1)));
+      await done(disk.flush());
+      if (disk.stats.latentSectors !== 1) continue; // the first write must have left sector 0 unreadable
+      await done(disk.write(0, new Uint8Array(sector).fill(2)));
+      if (disk.stats.latentSectors !== 1) continue; // and the second must have rewritten it cleanly
+      expect((await done(disk.read(0, sector)))[0]).to.equal(2);
+      disk.crash();
+      expect(await done(disk.read(0, sector)).catch((error: unknown) => error), `seed ${seed}`)
+        .to.be.instanceOf(BlockIoError)
+        .and.to.include({ reason: 'media' });
+      relatent++;
+    }
+    expect(relatent, 'a seed rewrote a latent sector').to.equal(1);
+  });
+
+  it('charges the atlas for every fault kind, and refuses to fail a device whose redundancy is spent', async () => {
+    const atlas = new FaultAtlas({ devices: 2, tolerance: 1, zoneBytes: 64 << 10 });
+    const clock = createSimulatedClock();
+    const random = createSeededRandom(17);
+    const faults = { misdirectedWrite: 0.3, misdirectedRead: 0.3, lostFlush: 0.3, readCorruption: 0.3 };
+    const disks = [0, 1].map((index) =>
+      createMemoryDevice({ name: `m${index}`, sizeBytes, clock, random: random.stream(`m${index}`), faults, atlas: { atlas, device: index } }),
+    );
+    for (let round = 0; round < 8; round++) {
+      const requests: Promise<unknown>[] = [];
+      for (let i = 0; i < 16; i++) for (const disk of disks) requests.push(disk.write(((round * 16 + i) % 64) * 4096, new Uint8Array(4096).fill(i + 1)));
+      for (const disk of disks) requests.push(disk.flush(), disk.read(round * 4096, 4096));
+      await clock.runUntilIdle();
+      await Promise.allSettled(requests);
+    }
+    for (let zone = 0; zone < sizeBytes / (64 << 10); zone++) expect(atlas.faultedAt(zone * (64 << 10)).length, `zone ${zone}`).to.be.at.most(1);
+    const charged = disks[0]!.stats.misdirectedWrites + disks[0]!.stats.lostFlushes + disks[1]!.stats.misdirectedWrites + disks[1]!.stats.lostFlushes;
+    expect(charged, 'faults did happen').to.be.above(0);
+    // One side of a mirror with a fault somewhere: the other may not fail whole, and once one side
+    // failed, the other takes no fault anywhere.
+    const spent = new FaultAtlas({ devices: 2, tolerance: 1 });
+    expect(spent.mayFault(1, 0, 512)).to.equal(true);
+    const side = createMemoryDevice({ name: 'side', sizeBytes, clock, random: random.stream('side'), atlas: { atlas: spent, device: 0 } });
+    expect(() => side.fail()).to.throw(RangeError, /cannot fail/);
+    const whole = new FaultAtlas({ devices: 2, tolerance: 1 });
+    expect(whole.mayFailDevice(0)).to.equal(true);
+    expect(whole.mayFault(1, 8 << 20, 512)).to.equal(false);
+    expect(whole.faultedAt(8 << 20)).to.deep.equal([0]);
+  });
+
   it('a crash fails the requests in flight, and the device works on', async () => {
     const { clock, disk, done } = device(12, { latencyMs: [5, 5] });
     const inFlight = disk.write(0, new Uint8Array(sector).fill(1)).catch((error: unknown) => error);
