@@ -242,6 +242,26 @@ const rows: readonly Row[] = [
     figure: { bench: 'inspector', name: "the page's update rate, 10 000 actors, sampled every 50 ms" },
   },
   {
+    label: 'storage: 4 KiB writes to the file device, 32 in flight',
+    figure: { bench: 'block', name: 'file device: write, 4 KiB, 32 in flight' },
+    baseline: { bench: 'block', name: 'raw fs: FileHandle.write, 4 KiB, 32 in flight', label: 'raw `fs` FileHandle.write' },
+  },
+  {
+    label: 'same, reads',
+    figure: { bench: 'block', name: 'file device: read, 4 KiB, 32 in flight' },
+    baseline: { bench: 'block', name: 'raw fs: FileHandle.read, 4 KiB, 32 in flight', label: 'raw `fs` FileHandle.read' },
+  },
+  {
+    label: 'storage: 4 KiB writes through the device actor (answered from interrupts)',
+    figure: { bench: 'block', name: 'device actor: write asks answered from interrupts, 4 KiB, 32 in flight' },
+    baseline: { bench: 'block', name: 'raw fs: FileHandle.write, 4 KiB, 32 in flight', label: 'raw `fs` FileHandle.write' },
+  },
+  {
+    label: 'storage: fletcher4 of 128 KiB blocks',
+    figure: { bench: 'block', name: 'fletcher4, 128 KiB blocks' },
+    baseline: { bench: 'block', name: 'sha256, 128 KiB blocks', label: "sha256 (Node's crypto)" },
+  },
+  {
     label: 'VM: reads through a view of a 2 MiB page (TLB hits)',
     figure: { bench: 'vm', name: 'VM reads through a view of a 2 MiB huge page (sequential)' },
     baseline: plainReads,

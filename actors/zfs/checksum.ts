@@ -17,6 +17,7 @@
  * ```
  */
 import { createHash } from 'node:crypto';
+import { assert } from '../../ground/assert.js';
 
 export type ChecksumKind = 'fletcher4' | 'sha256';
 export const checksumKinds: readonly ChecksumKind[] = ['fletcher4', 'sha256'];
@@ -24,6 +25,8 @@ export const checksumKinds: readonly ChecksumKind[] = ['fletcher4', 'sha256'];
 export const checksumBytes = 32;
 
 const twoTo32 = 2 ** 32;
+// fletcher4 reads words through a Uint32Array, in the machine's order: the sums are of little-endian words.
+assert(new Uint8Array(new Uint32Array([1]).buffer)[0] === 1, 'fletcher4 runs on a little-endian machine');
 
 /**
  * Fletcher-4 of `data`, whose length is a whole number of 32-bit words. Each 64-bit sum is kept as
@@ -31,7 +34,10 @@ const twoTo32 = 2 ** 32;
  */
 export function fletcher4(data: Uint8Array): Uint8Array {
   if (data.byteLength % 4 !== 0) throw new RangeError(`fletcher4 sums 32-bit words: ${data.byteLength} bytes is not a whole number of them`);
-  const words = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  // The words as a typed array read them in the machine's byte order: little-endian here (checked at
+  // load); an unaligned block is copied first.
+  const aligned = data.byteOffset % 4 === 0 ? data : data.slice();
+  const words = new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
   let aLo = 0;
   let aHi = 0;
   let bLo = 0;
@@ -40,9 +46,9 @@ export function fletcher4(data: Uint8Array): Uint8Array {
   let cHi = 0;
   let dLo = 0;
   let dHi = 0;
-  for (let at = 0; at < data.byteLength; at += 4) {
+  for (let i = 0; i < words.length; i++) {
     // Each low sum is below 2^33, exact in a double; its carry is what passes 2^32.
-    let sum = aLo + words.getUint32(at, true);
+    let sum = aLo + words[i]!;
     aLo = sum >>> 0;
     aHi = (aHi + (sum - aLo) / twoTo32) >>> 0;
     sum = bLo + aLo;
