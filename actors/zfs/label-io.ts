@@ -1,0 +1,141 @@
+/**
+ * Reading and writing a device's labels, and finding pools from what devices hold: the first and
+ * last thing a pool does with its devices (`zpool create`, `zpool import`).
+ *
+ * - `writeLabels` writes a device's configuration into its four labels, flushing after the front
+ *   pair and after the back pair (ZFS writes the even labels, flushes, then the odd ones), so a
+ *   crash while relabelling leaves one pair whole.
+ * - `writeUberblock` writes a transaction group's uberblock into its slot of the four rings.
+ * - `readLabels` reads what a device's labels hold: the configurations that verify, and every
+ *   uberblock slot that verifies.
+ * - `findPools` groups devices by the pool their labels name and says for each whether all its
+ *   devices are there, and which uberblock an import would take.
+ *
+ * @example
+ * ```ts
+ * await writeLabels(disk, config);
+ * await writeUberblock(disk, uberblock, config.sectorBytes);
+ * const [pool] = findPools([await readLabels(disk)]);
+ * pool.uberblock?.txg; // uberblock.txg
+ * ```
+ */
+import type { BlockDevice } from '../../drivers/block/block-device.js';
+import { FormatError } from './format-errors.js';
+import {
+  configBytes,
+  configOffsetBytes,
+  decodeLabelConfig,
+  encodeLabelConfig,
+  type LabelConfig,
+  labelOffsets,
+  ringBytes,
+  ringOffsetBytes,
+  uberblockSlotOffset,
+} from './label.js';
+import { encodeUberblock, pickUberblock, ringSlotBytes, type Uberblock } from './uberblock.js';
+
+/** Writes `config` into the four labels of `device`: the front pair, a flush, the back pair, a flush. */
+export async function writeLabels(device: BlockDevice, config: LabelConfig): Promise<void> {
+  const offsets = labelOffsets(device.sizeBytes);
+  for (const pair of [offsets.slice(0, 2), offsets.slice(2)]) {
+    await Promise.all(pair.map((label) => device.write(label + configOffsetBytes, encodeLabelConfig(config, label + configOffsetBytes))));
+    await device.flush();
+  }
+}
+
+/** Writes `uberblock` into slot `txg mod slots` of each of `device`'s four rings, then flushes. */
+export async function writeUberblock(device: BlockDevice, uberblock: Uberblock, sectorBytes: number): Promise<void> {
+  const slotBytes = ringSlotBytes(sectorBytes);
+  await Promise.all(
+    labelOffsets(device.sizeBytes).map((label) => {
+      const offset = uberblockSlotOffset(label, uberblock.txg, sectorBytes);
+      return device.write(offset, encodeUberblock(uberblock, slotBytes, offset));
+    }),
+  );
+  await device.flush();
+}
+
+/** What one device's labels hold. */
+export interface DeviceLabels {
+  readonly device: BlockDevice;
+  /** The configurations that verified, one per label that did (they agree unless a relabel was cut short). */
+  readonly configs: readonly LabelConfig[];
+  /** Every ring slot that verified, with where it was read. */
+  readonly slots: readonly { readonly bytes: Uint8Array; readonly offsetBytes: number }[];
+}
+
+/** Reads the four labels of `device`; a label that does not verify is left out (a read that fails, too). */
+export async function readLabels(device: BlockDevice): Promise<DeviceLabels> {
+  const configs: LabelConfig[] = [];
+  const slots: { bytes: Uint8Array; offsetBytes: number }[] = [];
+  for (const label of labelOffsets(device.sizeBytes)) {
+    try {
+      configs.push(decodeLabelConfig(await device.read(label + configOffsetBytes, configBytes), label + configOffsetBytes));
+    } catch (error) {
+      if (!(error instanceof FormatError) && !isIoError(error)) throw error;
+    }
+    let ring: Uint8Array;
+    try {
+      ring = await device.read(label + ringOffsetBytes, ringBytes);
+    } catch (error) {
+      if (isIoError(error)) continue;
+      throw error;
+    }
+    const slotBytes = ringSlotBytes(device.sectorBytes);
+    for (let at = 0; at < ringBytes; at += slotBytes) slots.push({ bytes: ring.subarray(at, at + slotBytes), offsetBytes: label + ringOffsetBytes + at });
+  }
+  return { device, configs, slots };
+}
+
+/** A pool that devices' labels name, as an import would find it. */
+export interface FoundPool {
+  readonly poolName: string;
+  readonly poolGuid: string;
+  /** The newest configuration any of its devices holds. */
+  readonly config: LabelConfig;
+  /** Its devices found, by index in its configuration (undefined where one is missing). */
+  readonly devices: readonly (BlockDevice | undefined)[];
+  /** The device guids its configuration names that no device holds. */
+  readonly missing: readonly string[];
+  /** The newest uberblock of the pool that verifies on any device found; undefined if none does. */
+  readonly uberblock: Uberblock | undefined;
+}
+
+/** The pools that `labels` (of several devices) name, in the order their first device came. */
+export function findPools(labels: readonly DeviceLabels[]): FoundPool[] {
+  const pools = new Map<string, { config: LabelConfig; byGuid: Map<string, DeviceLabels> }>();
+  for (const each of labels) {
+    // The newest configuration a device holds says what it is.
+    const config = newest(each.configs);
+    if (config === undefined) continue;
+    const pool = pools.get(config.poolGuid) ?? { config, byGuid: new Map<string, DeviceLabels>() };
+    if (config.txg > pool.config.txg) pool.config = config;
+    pool.byGuid.set(config.deviceGuids[config.deviceIndex]!, each);
+    pools.set(config.poolGuid, pool);
+  }
+  return [...pools.values()].map(({ config, byGuid }) => {
+    const devices = config.deviceGuids.map((guid) => byGuid.get(guid)?.device);
+    const slots = [...byGuid.values()].flatMap((each) => each.slots);
+    return {
+      poolName: config.poolName,
+      poolGuid: config.poolGuid,
+      config,
+      devices,
+      missing: config.deviceGuids.filter((guid) => !byGuid.has(guid)),
+      uberblock: pickUberblock(slots, guidSumOf(config.deviceGuids)),
+    };
+  });
+}
+
+/** The sum of a pool's device guids, mod 2^64: what its uberblocks carry. */
+export function guidSumOf(deviceGuids: readonly string[]): bigint {
+  return deviceGuids.reduce((sum, guid) => (sum + BigInt(`0x${guid}`)) % (1n << 64n), 0n);
+}
+
+function newest(configs: readonly LabelConfig[]): LabelConfig | undefined {
+  return configs.reduce<LabelConfig | undefined>((best, config) => (best === undefined || config.txg > best.txg ? config : best), undefined);
+}
+
+function isIoError(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'block-io';
+}
