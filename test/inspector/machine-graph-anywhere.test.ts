@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { formatPid, Kernel } from '../../boot/index.js';
 import { inspect, type MachineGraph, toMermaid } from '../../inspector/index.js';
+import { eventually } from '../helpers/eventually.js';
 import { mermaidErrors } from '../helpers/mermaid-check.js';
 import { Door, doorMachine, Idle } from './fixtures/far-machines.js';
 import { pageSocket } from './helpers/page-socket.js';
@@ -8,15 +9,6 @@ import { pageSocket } from './helpers/page-socket.js';
 const modules = [new URL('./fixtures/far-machines.js', import.meta.url)];
 
 const lit = (graph: MachineGraph | undefined) => graph?.states.filter((state) => state.active).map((state) => state.id);
-
-/** Polls the graph of `pid`'s machine until it lights `states` (its CPU takes the mail in its own time). */
-async function litBecomes(kernel: Kernel, pid: number, states: readonly string[]): Promise<void> {
-  for (let attempt = 0; attempt < 500; attempt++) {
-    if (JSON.stringify(lit(await kernel.machineGraph(pid))) === JSON.stringify(states)) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`actor ${pid}'s graph never lit ${JSON.stringify(states)}`);
-}
 
 describe('inspector: the statechart of a machine actor on any CPU (kernel.machineGraph)', function () {
   this.timeout(30_000);
@@ -32,7 +24,8 @@ describe('inspector: the statechart of a machine actor on any CPU (kernel.machin
       expect(await mermaidErrors([toMermaid(first!)])).to.deep.equal([null]);
 
       door.tell({ type: 'lock' } as never);
-      await litBecomes(kernel, door.pid, ['closed', 'closed.locked']);
+      // Its CPU takes the mail in its own time.
+      await eventually(async () => (JSON.stringify(lit(await kernel.machineGraph(door.pid))) === '["closed","closed.locked"]' ? true : undefined));
 
       // An actor that runs no machine, and one that is gone, have none.
       const idle = await kernel.spawned(kernel.spawn(Idle, { cpu: 1 }));
