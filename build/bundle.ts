@@ -12,10 +12,10 @@
  * `osprey/supervisors`, ...) are files of re-exports from the root, and the worker's main module
  * calls the root, so each class exists once however many entries a program and its worker CPUs
  * import (`instanceof` holds across them). `osprey/protocols` is an entry of its own, because its
- * codec loads msgpackr, which a one-CPU kernel never needs, and so are `osprey/sim` and
- * `osprey/inspector`, which together weigh as much as the rest and which no kernel needs to start
- * (importing the root took 60–70 ms with them, 37–41 ms without); splitting shares what they have in
- * common with the root. Splitting every entry separately instead made a chunk per combination of entries,
+ * codec loads msgpackr, which a one-CPU kernel never needs, and so are `osprey/sim`,
+ * `osprey/inspector` and `osprey/zfs`, which no kernel needs to start (importing the root took
+ * 60–70 ms with the first two, 37–41 ms without); splitting shares what they have in common with
+ * the root. Splitting every entry separately instead made a chunk per combination of entries,
  * some twenty files for `import 'osprey'`, which cost most of what bundling saves.
  *
  * The output is flat, so the kernel's `new URL('./worker-entry.js', import.meta.url)` finds the
@@ -38,14 +38,15 @@ const rootEntries = {
 } as const;
 
 /**
- * The heavy public entries, bundled as entries of their own: the simulation harness and the
- * inspector are as large as the rest of the runtime together, and neither a program's kernel nor a
- * worker CPU needs them to start.
+ * The public entries bundled as entries of their own: the codec (msgpackr), the simulation harness
+ * and the inspector, which together weigh as much as the rest of the runtime, and storage; no
+ * program's kernel nor worker CPU needs them to start.
  */
 const ownEntries = {
   protocols: '../protocols/index.js',
   sim: '../sim/index.js',
   inspector: '../inspector/index.js',
+  zfs: '../actors/zfs/index.js',
 } as const;
 
 const outDir = new URL('../pkg/', import.meta.url);

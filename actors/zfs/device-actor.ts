@@ -22,7 +22,7 @@
  */
 import type { BlockDevice } from '../../drivers/block/block-device.js';
 import { BlockIoError, BlockQueueFullError } from '../../drivers/block/block-errors.js';
-import { InvariantError, OspreyError } from '../../ground/errors.js';
+import { InvariantError, OspreyError, UnknownRequestError } from '../../ground/errors.js';
 import type { Ask } from '../../ground/message.js';
 import { interruptHandler } from '../irq/handler.js';
 import type { VectorNumber } from '../irq/vector.js';
@@ -86,15 +86,20 @@ type IoRequest = Extract<PoolDeviceMsg, { type: 'read' | 'write' | 'flush' }>;
 export interface PoolDevice {
   readonly ref: ActorRef<PoolDeviceMsg>;
   readonly vector: VectorNumber<Completion>;
+  /** Its status now, read without a message (what `status` asks for). */
+  status(): PoolDeviceStatus;
   /** Stops the actor and frees its vector once the requests in flight completed, then closes the device. */
   close(): Promise<void>;
 }
 
-/** What opening a device needs of a kernel (a `Kernel` has it): its interrupt controller, to spawn and to stop. */
+/**
+ * What opening a device needs: an interrupt controller, and a way to start and stop its actor (a
+ * `Kernel` spawns it as its child; the `zfs` subsystem under its supervisor).
+ */
 export interface PoolDeviceHost {
   readonly irq: InterruptController;
-  spawn(behavior: Behavior<PoolDeviceMsg>, options: SpawnOptions<void>): ActorRef<PoolDeviceMsg>;
-  stop(ref: ActorRef<never>): Promise<void>;
+  spawn(behavior: Behavior<PoolDeviceMsg>, options: SpawnOptions<void>): ActorRef<PoolDeviceMsg> | Promise<ActorRef<PoolDeviceMsg>>;
+  stop(ref: ActorRef<never>): Promise<unknown>;
 }
 
 /**
@@ -104,7 +109,7 @@ export interface PoolDeviceHost {
 export async function openPoolDevice(host: PoolDeviceHost, device: BlockDevice, options: { readonly name: string }): Promise<PoolDevice> {
   const irq = host.irq;
   const state = new DeviceActorState(device, options.name);
-  const ref = host.spawn(state.behavior(), { name: `zfs.device.${options.name}` });
+  const ref = await host.spawn(state.behavior(), { name: `zfs.device.${options.name}` });
   const vector = await irq.allocate<Completion>({ name: `zfs.${options.name}`, handler: ref, ringCapacity: ceilPowerOfTwo(device.queueDepth) });
   state.attach((completion) => {
     // The ring holds the queue depth: a completion that does not fit is a broken invariant, not a loss to count.
@@ -113,6 +118,7 @@ export async function openPoolDevice(host: PoolDeviceHost, device: BlockDevice, 
   return {
     ref,
     vector,
+    status: () => state.status(),
     async close() {
       await state.drained();
       await irq.free(vector);
@@ -145,6 +151,18 @@ class DeviceActorState {
 
   get state(): DeviceState {
     return this.machineState.value as DeviceState;
+  }
+
+  status(): PoolDeviceStatus {
+    return {
+      name: this.name,
+      state: this.state,
+      readErrors: this.readErrors,
+      writeErrors: this.writeErrors,
+      checksumErrors: this.checksumErrors,
+      inFlight: this.inFlight.size,
+      waiting: this.waiting.length,
+    };
   }
 
   attach(raise: (completion: Completion) => void): void {
@@ -192,16 +210,12 @@ class DeviceActorState {
         ctx.reply(message, this.state);
         return;
       case 'status':
-        ctx.reply(message, {
-          name: this.name,
-          state: this.state,
-          readErrors: this.readErrors,
-          writeErrors: this.writeErrors,
-          checksumErrors: this.checksumErrors,
-          inFlight: this.inFlight.size,
-          waiting: this.waiting.length,
-        });
+        ctx.reply(message, this.status());
         return;
+      default:
+        // Mail no device takes crashes its actor, which its supervisor restarts: nothing is lost,
+        // the asks in flight live in this state, not in the incarnation.
+        throw new UnknownRequestError(`device ${this.name}`, String((message as { type?: unknown }).type));
     }
   }
 

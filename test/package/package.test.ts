@@ -21,6 +21,8 @@ const entries: ReadonlyArray<readonly [string, string]> = [
   ['osprey/vm', '../../actors/vm/index.js'],
   ['osprey/sim', '../../sim/index.js'],
   ['osprey/plugin', '../../actors/plugin/index.js'],
+  ['osprey/zfs', '../../actors/zfs/index.js'],
+  ['osprey/inspector', '../../inspector/index.js'],
 ];
 
 describe('the package as users import it', function () {

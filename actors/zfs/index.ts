@@ -1,0 +1,26 @@
+/**
+ * Storage (`osprey/zfs`), being built: the `zfs` subsystem and its device actors, whose block
+ * devices' completions come back as interrupts; the pool's checksums, RAID-Z parity, device
+ * states, and on-device format (block pointers, uberblocks, labels). See docs/storage.md.
+ */
+export { storage } from './subsystem.js';
+export { Storage, type StorageStatus } from './storage.js';
+export {
+  checksumErrorsMax,
+  DeviceUnavailableError,
+  ioErrorsMax,
+  openPoolDevice,
+  type PoolDevice,
+  type PoolDeviceHost,
+  type PoolDeviceMsg,
+  type PoolDeviceStatus,
+  waitingRequestsMax,
+} from './device-actor.js';
+export { type DeviceEvent, type DeviceMachine, type DeviceState, deviceEvents, deviceInUse, deviceMachine } from './device-machine.js';
+export { blockChecksum, checksumKinds, checksumsEqual, fletcher4, sha256, type ChecksumKind } from './checksum.js';
+export { ParityExhaustedError, raidzParity, raidzRebuild, type StripeParity } from './raidz-parity.js';
+export { type BlockPointer, type BlockType, type DataAddress, decodeBlockPointer, encodeBlockPointer, holePointer, isHole } from './block-pointer.js';
+export { decodeUberblock, encodeUberblock, pickUberblock, type Uberblock } from './uberblock.js';
+export { decodeLabelConfig, encodeLabelConfig, isPoolName, type LabelConfig, labelOffsets, type PoolLayout } from './label.js';
+export { type DeviceLabels, type FoundPool, findPools, guidSumOf, readLabels, writeLabels, writeUberblock } from './label-io.js';
+export { FormatError } from './format-errors.js';

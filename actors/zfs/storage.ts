@@ -1,0 +1,79 @@
+/**
+ * The `zfs` subsystem's handle on one CPU: it opens block devices as device actors under the
+ * subsystem's supervisor (`kernel.zfs`), which restarts one that crashes (what it was asked is kept
+ * across the restart: the asks in flight are answered), and reports their status with the kernel's.
+ * The pool itself comes next (docs/storage.md).
+ *
+ * @example
+ * ```ts
+ * const kernel = await Kernel.boot({ subsystems: [...defaultSubsystems, storage] });
+ * const disk0 = await kernel.subsystem(storage).openDevice(await createFileDevice('pool/disk0'), { name: 'disk0' });
+ * await disk0.ref.ask({ type: 'write', offsetBytes: 0, data: sector });
+ * kernel.status().subsystems.zfs; // { devices: { disk0: { state: 'online', readErrors: 0, ... } } }
+ * ```
+ */
+import type { BlockDevice } from '../../drivers/block/block-device.js';
+import { NameTakenError } from '../../ground/errors.js';
+import type { InterruptController } from '../irq/controller.js';
+import { interrupts } from '../irq/subsystem.js';
+import type { SubsystemHost } from '../plugin/subsystem.js';
+import type { ActorRef } from '../runtime/ref.js';
+import { openPoolDevice, type PoolDevice, type PoolDeviceMsg, type PoolDeviceStatus } from './device-actor.js';
+
+/** What the subsystem adds to `kernel.status()`: each open device's status, by name. */
+export interface StorageStatus {
+  readonly devices: Readonly<Record<string, Omit<PoolDeviceStatus, 'name'>>>;
+}
+
+export class Storage {
+  private readonly devices = new Map<string, PoolDevice>();
+
+  constructor(private readonly host: SubsystemHost) {}
+
+  /** Opens `device` as the device actor `kernel.zfs.device.<name>`; names are unique on a CPU. */
+  async openDevice(device: BlockDevice, options: { readonly name: string }): Promise<PoolDevice> {
+    const name = options.name;
+    if (this.devices.has(name)) throw new NameTakenError(`kernel.zfs.device.${name}`);
+    const supervisor = this.host.supervisor();
+    const kernel = this.host.kernel;
+    const opened = await openPoolDevice(
+      {
+        irq: kernel.subsystemHandle(interrupts.name) as InterruptController,
+        spawn: async (behavior) =>
+          (await supervisor.ask({
+            type: 'start-child',
+            spec: { id: `device-${name}`, start: behavior, restart: 'permanent', options: { name: `kernel.zfs.device.${name}` } },
+          })) as unknown as ActorRef<PoolDeviceMsg>,
+        stop: async () => {
+          await supervisor.ask({ type: 'terminate-child', id: `device-${name}` });
+          await supervisor.ask({ type: 'delete-child', id: `device-${name}` });
+        },
+      },
+      device,
+      options,
+    );
+    const handle: PoolDevice = {
+      ...opened,
+      close: async () => {
+        await opened.close();
+        this.devices.delete(name);
+      },
+    };
+    this.devices.set(name, handle);
+    return handle;
+  }
+
+  /** The open devices, by name. */
+  openDevices(): ReadonlyMap<string, PoolDevice> {
+    return this.devices;
+  }
+
+  status(): StorageStatus {
+    const devices: Record<string, Omit<PoolDeviceStatus, 'name'>> = {};
+    for (const [name, device] of this.devices) {
+      const { name: _, ...rest } = device.status();
+      devices[name] = rest;
+    }
+    return { devices };
+  }
+}
