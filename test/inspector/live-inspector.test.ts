@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
 import { virtualMemory } from '../../actors/vm/index.js';
+import { storage } from '../../actors/zfs/index.js';
+import { createMemoryDevice } from '../../drivers/block/index.js';
 import { type ActorRef, defaultSubsystems, fromMachine, fromSetup, Kernel } from '../../boot/index.js';
 import { inspect } from '../../inspector/index.js';
 import { supervisor, type SupervisorMsg } from '../../supervisors/index.js';
@@ -122,8 +124,10 @@ describe('inspector: the live page, in a real browser', function () {
 
   it("steps a simulated kernel's time from the page, and shows the VM's figures and a plug-in subsystem's when they are booted", async () => {
     if (!existsSync(chromiumPath)) throw new Error(`a browser is needed at ${chromiumPath} (Debian: apt-get install chromium; or set CHROMIUM_PATH)`);
-    const kernel = await Kernel.boot({ mode: 'simulated', seed: 5, subsystems: [...defaultSubsystems, virtualMemory, ledger] });
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 5, subsystems: [...defaultSubsystems, virtualMemory, ledger, storage] });
     await kernel.runUntil(kernel.subsystem(virtualMemory).mmap(4 << 20, { populate: true }));
+    const disk = createMemoryDevice({ name: 'sim0', sizeBytes: 4 << 20, clock: kernel.clock, random: kernel.random.stream('sim0') });
+    await kernel.runUntil(kernel.subsystem(storage).openDevice(disk, { name: 'sim0' }));
     kernel.subsystem(ledger).record(5);
     kernel.subsystem(ledger).record(7);
     kernel.spawn(fromMachine(lightMachine), { name: 'light' });
@@ -143,6 +147,10 @@ describe('inspector: the live page, in a real browser', function () {
       );
       // A subsystem the page does not know shows its status's figures.
       expect(await page.locator('[data-testid="subsystem"][data-name="ledger"]').textContent()).to.equal('ledger · entries 2 · total 12');
+      // The storage subsystem's devices, with their states.
+      expect(await page.locator('[data-testid="subsystem"][data-name="zfs"]').textContent()).to.match(
+        /^zfs · devices\.sim0\.state online · devices\.sim0\.readErrors 0 /,
+      );
       expect(new URL(page.url()).search, 'the token is gone from the address bar').to.equal('');
     } finally {
       await browser.close();
