@@ -1,7 +1,8 @@
 /**
  * Storage (`osprey/zfs`), being built: the `zfs` subsystem and its device actors, whose block
- * devices' completions come back as interrupts; the pool's checksums, RAID-Z parity, device
- * states, and on-device format (block pointers, uberblocks, labels). See docs/storage.md.
+ * devices' completions come back as interrupts; reads verified against their checksums and healed
+ * from another copy; the pool's checksums, RAID-Z parity, device states, and on-device format
+ * (block pointers, uberblocks, labels). See docs/storage.md.
  */
 export { storage } from './subsystem.js';
 export { Storage, type StorageStatus } from './storage.js';
@@ -24,3 +25,4 @@ export { decodeUberblock, encodeUberblock, pickUberblock, type Uberblock } from 
 export { decodeLabelConfig, encodeLabelConfig, isPoolName, type LabelConfig, labelOffsets, type PoolLayout } from './label.js';
 export { type DeviceLabels, type FoundPool, findPools, guidSumOf, readLabels, writeLabels, writeUberblock } from './label-io.js';
 export { FormatError } from './format-errors.js';
+export { type BlockCopy, ChecksumError, readVerified, type VerifiedRead, writeCopies } from './verified-read.js';

@@ -1,0 +1,78 @@
+/**
+ * Reading a block through its copies, as ZFS does (its self-healing read): read one copy, verify it
+ * against the checksum its pointer holds, and on a mismatch or an I/O error try the next. The first
+ * copy that verifies is the data; every copy that did not is rewritten with it (a repair), and the
+ * devices that returned bad bytes are told, so their checksum errors count. When no copy verifies the
+ * read fails with `ChecksumError`: corruption beyond the redundancy is reported, never returned.
+ *
+ * Copies are a mirror's sides or a block's extra copies on one device alike; RAID-Z stripes rebuild
+ * through their parity instead (raidz-parity.ts).
+ *
+ * @example
+ * ```ts
+ * await writeCopies(copies, block);                      // every copy, in parallel
+ * const { data, repaired } = await readVerified(copies, 'fletcher4', blockChecksum('fletcher4', block));
+ * ```
+ */
+import { OspreyError } from '../../ground/errors.js';
+import type { ActorRef } from '../runtime/ref.js';
+import { blockChecksum, type ChecksumKind, checksumsEqual } from './checksum.js';
+import type { PoolDeviceMsg } from './device-actor.js';
+
+/** One copy of a block: the device actor that holds it, and where. */
+export interface BlockCopy {
+  readonly device: ActorRef<PoolDeviceMsg>;
+  readonly offsetBytes: number;
+}
+
+/** No copy of a block verified: what each copy gave instead. */
+export class ChecksumError extends OspreyError {
+  readonly code = 'checksum';
+  constructor(readonly problems: readonly string[]) {
+    super(`no copy of the block verifies: ${problems.join('; ')}`);
+  }
+}
+
+/** Writes `data` to every copy; rejects with the first failure once all are done. */
+export async function writeCopies(copies: readonly BlockCopy[], data: Uint8Array): Promise<void> {
+  const outcomes = await Promise.allSettled(copies.map((copy) => copy.device.ask({ type: 'write', offsetBytes: copy.offsetBytes, data })));
+  const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+}
+
+/** What a verified read gives: the data, and how many copies it rewrote because they did not verify. */
+export interface VerifiedRead {
+  readonly data: Uint8Array;
+  readonly repaired: number;
+}
+
+/** Reads `lengthBytes` through `copies` in order, verifying against `checksum`; repairs the copies that did not verify. */
+export async function readVerified(copies: readonly BlockCopy[], lengthBytes: number, kind: ChecksumKind, checksum: Uint8Array): Promise<VerifiedRead> {
+  const bad: { copy: BlockCopy; corrupt: boolean }[] = [];
+  const problems: string[] = [];
+  for (const [index, copy] of copies.entries()) {
+    let data: Uint8Array;
+    try {
+      data = await copy.device.ask({ type: 'read', offsetBytes: copy.offsetBytes, lengthBytes });
+    } catch (error) {
+      bad.push({ copy, corrupt: false });
+      problems.push(`copy ${index}: ${(error as Error).message}`);
+      continue;
+    }
+    if (!checksumsEqual(blockChecksum(kind, data), checksum)) {
+      bad.push({ copy, corrupt: true });
+      problems.push(`copy ${index}: its bytes do not match the checksum`);
+      continue;
+    }
+    // The first good copy is the data; the bad ones before it are rewritten with it.
+    await Promise.allSettled(
+      bad.map(({ copy: badCopy, corrupt }) => {
+        if (corrupt) badCopy.device.tell({ type: 'checksum-error' });
+        return badCopy.device.ask({ type: 'write', offsetBytes: badCopy.offsetBytes, data });
+      }),
+    );
+    return { data, repaired: bad.length };
+  }
+  for (const { copy, corrupt } of bad) if (corrupt) copy.device.tell({ type: 'checksum-error' });
+  throw new ChecksumError(problems);
+}
