@@ -5,9 +5,10 @@
  * actor once per burst, through its system lane, ahead of its mail (OSv's interrupt threads). In
  * that turn it answers the asks.
  *
- * It keeps the device's state (`device-machine.ts`): read and write errors past `ioErrorsMax` fault
- * the device, checksum errors the pool reports past `checksumErrorsMax` degrade it, and its user may
- * take it offline, bring it online again, or clear its errors. A device that is not in use refuses
+ * It keeps the device's state (`device-machine.ts`): `ioErrorsMax` read and write errors fault the
+ * device, `checksumErrorsMax` checksum errors the pool reports degrade it, and its user may take it
+ * offline, bring it online again, or clear its errors (a degraded or faulted device is in use again;
+ * an offline or removed one stays so). A device that is not in use refuses
  * requests with `DeviceUnavailableError`. Requests past the device's queue depth wait in the actor,
  * at most `waitingRequestsMax`; one more is refused with `BlockQueueFullError` (policy `reject`).
  *
@@ -22,7 +23,7 @@
  */
 import type { BlockDevice } from '../../drivers/block/block-device.js';
 import { BlockIoError, BlockQueueFullError } from '../../drivers/block/block-errors.js';
-import { InvariantError, OspreyError, UnknownRequestError } from '../../ground/errors.js';
+import { ClosedError, InvariantError, OspreyError, UnknownRequestError } from '../../ground/errors.js';
 import type { Ask } from '../../ground/message.js';
 import { interruptHandler } from '../irq/handler.js';
 import type { VectorNumber } from '../irq/vector.js';
@@ -34,9 +35,9 @@ import type { SpawnOptions } from '../runtime/spawn-options.js';
 import type { ActorRef } from '../runtime/ref.js';
 import { type DeviceEvent, type DeviceState, deviceInUse, deviceMachine } from './device-machine.js';
 
-/** Read and write errors that fault a device (ZFS's `zfs_vdev_io_n`), until its errors are cleared. */
+/** Read and write errors together at which a device is faulted (ZFS's `zfs_vdev_io_n`), until cleared or brought online. */
 export const ioErrorsMax = 10;
-/** Checksum errors that degrade a device (ZFS's `zfs_vdev_checksum_n`). */
+/** Checksum errors at which a device is degraded (ZFS's `zfs_vdev_checksum_n`), until cleared. */
 export const checksumErrorsMax = 10;
 /** Requests waiting in the actor for room in the device's queue, at most. */
 export const waitingRequestsMax = 4_096;
@@ -110,20 +111,35 @@ export async function openPoolDevice(host: PoolDeviceHost, device: BlockDevice, 
   const irq = host.irq;
   const state = new DeviceActorState(device, options.name);
   const ref = await host.spawn(state.behavior(), { name: `zfs.device.${options.name}` });
-  const vector = await irq.allocate<Completion>({ name: `zfs.${options.name}`, handler: ref, ringCapacity: ceilPowerOfTwo(device.queueDepth) });
+  let vector: VectorNumber<Completion>;
+  try {
+    vector = await irq.allocate<Completion>({ name: `zfs.${options.name}`, handler: ref, ringCapacity: ceilPowerOfTwo(device.queueDepth) });
+  } catch (error) {
+    // Nothing half-open is left: the actor goes; the device stays its caller's.
+    await host.stop(ref as ActorRef<never>);
+    throw error;
+  }
+  // Once the vector is freed (by close, or by the controller as the kernel stops), no completion is
+  // raised on its number, which another device may hold next: the asks in flight fail instead.
+  irq.onFree(vector, () => state.detach());
   state.attach((completion) => {
-    // The ring holds the queue depth: a completion that does not fit is a broken invariant, not a loss to count.
+    // The ring holds the queue depth: a completion that does not fit is a broken invariant.
     if (!irq.raise(vector, completion)) throw new InvariantError(`the completion ring of device ${options.name} overflowed`);
   });
+  let closing: Promise<void> | null = null;
   return {
     ref,
     vector,
     status: () => state.status(),
-    async close() {
-      await state.drained();
-      await irq.free(vector);
-      await host.stop(ref as ActorRef<never>);
-      await device.close();
+    close() {
+      closing ??= (async () => {
+        state.close();
+        await state.drained();
+        await host.stop(ref as ActorRef<never>);
+        await irq.free(vector);
+        await device.close();
+      })();
+      return closing;
     },
   };
 }
@@ -139,6 +155,8 @@ class DeviceActorState {
   private writeErrors = 0;
   private checksumErrors = 0;
   private idle: (() => void)[] = [];
+  /** Closing: new requests are refused; those already taken finish. */
+  private closing = false;
 
   constructor(
     private readonly device: BlockDevice,
@@ -170,6 +188,22 @@ class DeviceActorState {
     this.pump();
   }
 
+  /** Takes no more requests; those waiting are refused. */
+  close(): void {
+    this.closing = true;
+    this.refuseWaiting((name) => new ClosedError(`device ${name}`, 'take requests'));
+  }
+
+  /** Its vector is gone: no completion can come back as an interrupt, so the asks in flight fail now. */
+  detach(): void {
+    this.raise = null;
+    this.closing = true;
+    for (const { reply } of this.inFlight.values()) reply.reject(new ClosedError(`device ${this.name}`, 'complete a request'));
+    this.inFlight.clear();
+    this.refuseWaiting((name) => new ClosedError(`device ${name}`, 'take requests'));
+    this.settleIdle();
+  }
+
   drained(): Promise<void> {
     return this.inFlight.size === 0 && this.waiting.length === 0 ? Promise.resolve() : new Promise((resolve) => this.idle.push(resolve));
   }
@@ -187,7 +221,8 @@ class DeviceActorState {
       case 'write':
       case 'flush': {
         const reply = ctx.replyLater(message) as ReplyHandle<unknown>;
-        if (!deviceInUse(this.state)) reply.reject(new DeviceUnavailableError(this.name, this.state));
+        if (this.closing) reply.reject(new ClosedError(`device ${this.name}`, message.type));
+        else if (!deviceInUse(this.state)) reply.reject(new DeviceUnavailableError(this.name, this.state));
         else if (this.waiting.length >= waitingRequestsMax) reply.reject(new BlockQueueFullError(this.name, this.device.queueDepth + waitingRequestsMax));
         else {
           this.waiting.push({ request: message, reply });
@@ -204,9 +239,17 @@ class DeviceActorState {
         ctx.reply(message, this.state);
         return;
       case 'online':
+        // Brought back by its user: its I/O errors start again from none, and its next request
+        // tells whether it really works (an error there counts as any other).
+        this.readErrors = this.writeErrors = 0;
+        this.step({ type: 'device.opened' });
+        ctx.reply(message, this.state);
+        return;
       case 'clear':
-        if (message.type === 'clear') this.readErrors = this.writeErrors = this.checksumErrors = 0;
-        this.step(this.state === 'degraded' && message.type === 'clear' ? { type: 'device.cleared' } : { type: 'device.opened' });
+        // zpool clear: the errors are forgotten; a degraded or faulted device is in use again,
+        // an offline or removed one stays as it is.
+        this.readErrors = this.writeErrors = this.checksumErrors = 0;
+        this.step({ type: 'device.cleared' });
         ctx.reply(message, this.state);
         return;
       case 'status':
@@ -227,6 +270,17 @@ class DeviceActorState {
       const { request, reply } = this.waiting.shift()!;
       const ticket = this.nextTicket++;
       this.inFlight.set(ticket, { request, reply });
+      const complete = (completion: Completion) => {
+        // Detached meanwhile: the ask was failed already.
+        if (this.raise !== raise || !this.inFlight.has(ticket)) return;
+        try {
+          raise(completion);
+        } catch (error) {
+          this.inFlight.delete(ticket);
+          reply.reject(error);
+          this.settleIdle();
+        }
+      };
       const done =
         request.type === 'read'
           ? this.device.read(request.offsetBytes, request.lengthBytes)
@@ -234,8 +288,8 @@ class DeviceActorState {
             ? this.device.write(request.offsetBytes, request.data).then(() => true as const)
             : this.device.flush().then(() => true as const);
       done.then(
-        (value) => raise({ ticket, ok: true, value }),
-        (error: unknown) => raise({ ticket, ok: false, value: error }),
+        (value) => complete({ ticket, ok: true, value }),
+        (error: unknown) => complete({ ticket, ok: false, value: error }),
       );
     }
   }
@@ -244,7 +298,8 @@ class DeviceActorState {
   private completed(completions: readonly Completion[]): void {
     for (const { ticket, ok, value } of completions) {
       const entry = this.inFlight.get(ticket);
-      if (entry === undefined) throw new InvariantError(`device ${this.name} completed ticket ${ticket}, which it never issued`);
+      // Failed already (its vector was freed under it): its ask was answered then.
+      if (entry === undefined) continue;
       this.inFlight.delete(ticket);
       if (ok) {
         entry.reply.resolve(value);
@@ -252,18 +307,24 @@ class DeviceActorState {
       }
       entry.reply.reject(value);
       if (value instanceof BlockIoError) {
-        const errors = entry.request.type === 'read' ? ++this.readErrors : ++this.writeErrors;
-        if (errors >= ioErrorsMax && this.state !== 'faulted') this.step({ type: 'device.io-errors' });
+        if (entry.request.type === 'read') this.readErrors++;
+        else this.writeErrors++;
+        // Read and write errors together fault it, as ZFS counts a device's I/O errors.
+        if (this.readErrors + this.writeErrors >= ioErrorsMax && this.state !== 'faulted') this.step({ type: 'device.io-errors' });
         if (value.reason === 'gone') this.step({ type: 'device.removed' });
       }
     }
     if (!deviceInUse(this.state)) this.refuseWaiting();
     this.pump();
+    this.settleIdle();
+  }
+
+  private settleIdle(): void {
     if (this.inFlight.size === 0 && this.waiting.length === 0) for (const resolve of this.idle.splice(0)) resolve();
   }
 
-  private refuseWaiting(): void {
-    for (const { reply } of this.waiting.splice(0)) reply.reject(new DeviceUnavailableError(this.name, this.state));
+  private refuseWaiting(refusal: (name: string) => Error = (name) => new DeviceUnavailableError(name, this.state)): void {
+    for (const { reply } of this.waiting.splice(0)) reply.reject(refusal(this.name));
   }
 
   private step(event: DeviceEvent): void {

@@ -31,7 +31,7 @@ export type DeviceEvent =
   | { readonly type: 'device.checksum-errors' }
   /** Its read or write errors passed their bound. */
   | { readonly type: 'device.io-errors' }
-  /** Its user cleared its errors (`osprey pool clear`). */
+  /** Its user cleared its errors (`osprey pool clear`): a degraded or faulted device is in use again. */
   | { readonly type: 'device.cleared' }
   /** Its user took it offline. */
   | { readonly type: 'device.offline' }
@@ -89,7 +89,13 @@ function defineDeviceMachine() {
         },
       },
       faulted: {
-        on: { 'device.opened': 'online', 'device.open-failed': 'unavailable', 'device.offline': 'offline', 'device.removed': 'removed' },
+        on: {
+          'device.opened': 'online',
+          'device.cleared': 'online',
+          'device.open-failed': 'unavailable',
+          'device.offline': 'offline',
+          'device.removed': 'removed',
+        },
       },
       offline: {
         on: { 'device.opened': 'online', 'device.open-failed': 'unavailable' },

@@ -34,24 +34,25 @@ import {
 } from './label.js';
 import { encodeUberblock, pickUberblock, ringSlotBytes, type Uberblock } from './uberblock.js';
 
-/** Writes `config` into the four labels of `device`: the front pair, a flush, the back pair, a flush. */
+/**
+ * Writes `config` into the four labels of `device`: the front pair, a flush, the back pair, a flush.
+ * One write at a time: a device may take as few as one request at once.
+ */
 export async function writeLabels(device: BlockDevice, config: LabelConfig): Promise<void> {
   const offsets = labelOffsets(device.sizeBytes);
   for (const pair of [offsets.slice(0, 2), offsets.slice(2)]) {
-    await Promise.all(pair.map((label) => device.write(label + configOffsetBytes, encodeLabelConfig(config, label + configOffsetBytes))));
+    for (const label of pair) await device.write(label + configOffsetBytes, encodeLabelConfig(config, label + configOffsetBytes));
     await device.flush();
   }
 }
 
-/** Writes `uberblock` into slot `txg mod slots` of each of `device`'s four rings, then flushes. */
+/** Writes `uberblock` into slot `txg mod slots` of each of `device`'s four rings, one at a time, then flushes. */
 export async function writeUberblock(device: BlockDevice, uberblock: Uberblock, sectorBytes: number): Promise<void> {
   const slotBytes = ringSlotBytes(sectorBytes);
-  await Promise.all(
-    labelOffsets(device.sizeBytes).map((label) => {
-      const offset = uberblockSlotOffset(label, uberblock.txg, sectorBytes);
-      return device.write(offset, encodeUberblock(uberblock, slotBytes, offset));
-    }),
-  );
+  for (const label of labelOffsets(device.sizeBytes)) {
+    const offset = uberblockSlotOffset(label, uberblock.txg, sectorBytes);
+    await device.write(offset, encodeUberblock(uberblock, slotBytes, offset));
+  }
   await device.flush();
 }
 
@@ -91,7 +92,7 @@ export async function readLabels(device: BlockDevice): Promise<DeviceLabels> {
 export interface FoundPool {
   readonly poolName: string;
   readonly poolGuid: string;
-  /** The newest configuration any of its devices holds. */
+  /** The configuration of the uberblock's device set (see findPools). */
   readonly config: LabelConfig;
   /** Its devices found, by index in its configuration (undefined where one is missing). */
   readonly devices: readonly (BlockDevice | undefined)[];
@@ -101,28 +102,54 @@ export interface FoundPool {
   readonly uberblock: Uberblock | undefined;
 }
 
-/** The pools that `labels` (of several devices) name, in the order their first device came. */
+/**
+ * The pools that `labels` (of several devices) name, in the order their first device came. As ZFS
+ * imports, the uberblock comes first: the newest that verifies on any of the pool's devices and
+ * belongs to one of the device sets its labels name; the configuration is then the newest of that
+ * device set, at most as new as the uberblock when one is. A device guid found twice is the device
+ * whose labels are newer (an older copy of a device is not the device).
+ */
 export function findPools(labels: readonly DeviceLabels[]): FoundPool[] {
-  const pools = new Map<string, { config: LabelConfig; byGuid: Map<string, DeviceLabels> }>();
+  type Found = { configs: LabelConfig[]; byGuid: Map<string, { labels: DeviceLabels; txg: number }> };
+  const pools = new Map<string, Found>();
   for (const each of labels) {
     // The newest configuration a device holds says what it is.
     const config = newest(each.configs);
     if (config === undefined) continue;
-    const pool = pools.get(config.poolGuid) ?? { config, byGuid: new Map<string, DeviceLabels>() };
-    if (config.txg > pool.config.txg) pool.config = config;
-    pool.byGuid.set(config.deviceGuids[config.deviceIndex]!, each);
+    const pool: Found = pools.get(config.poolGuid) ?? { configs: [], byGuid: new Map() };
+    pool.configs.push(...each.configs.filter((candidate) => candidate.poolGuid === config.poolGuid));
+    const guid = config.deviceGuids[config.deviceIndex]!;
+    const known = pool.byGuid.get(guid);
+    if (known === undefined || config.txg > known.txg) pool.byGuid.set(guid, { labels: each, txg: config.txg });
     pools.set(config.poolGuid, pool);
   }
-  return [...pools.values()].map(({ config, byGuid }) => {
-    const devices = config.deviceGuids.map((guid) => byGuid.get(guid)?.device);
-    const slots = [...byGuid.values()].flatMap((each) => each.slots);
+  return [...pools.values()].map(({ configs, byGuid }) => {
+    const slots = [...byGuid.values()].flatMap((each) => each.labels.slots);
+    // Each device set the labels name, with the newest uberblock of that set.
+    const sums = new Map<bigint, LabelConfig[]>();
+    for (const config of configs) {
+      const sum = guidSumOf(config.deviceGuids);
+      sums.set(sum, [...(sums.get(sum) ?? []), config]);
+    }
+    let uberblock: Uberblock | undefined;
+    for (const sum of sums.keys()) {
+      const candidate = pickUberblock(slots, sum);
+      if (
+        candidate !== undefined &&
+        (uberblock === undefined || candidate.txg > uberblock.txg || (candidate.txg === uberblock.txg && candidate.timestampMs > uberblock.timestampMs))
+      )
+        uberblock = candidate;
+    }
+    const ofSet = uberblock === undefined ? configs : sums.get(uberblock.guidSum)!;
+    const atMost = uberblock === undefined ? ofSet : ofSet.filter((config) => config.txg <= uberblock.txg);
+    const config = newest(atMost.length > 0 ? atMost : ofSet)!;
     return {
       poolName: config.poolName,
       poolGuid: config.poolGuid,
       config,
-      devices,
+      devices: config.deviceGuids.map((guid) => byGuid.get(guid)?.labels.device),
       missing: config.deviceGuids.filter((guid) => !byGuid.has(guid)),
-      uberblock: pickUberblock(slots, guidSumOf(config.deviceGuids)),
+      uberblock,
     };
   });
 }

@@ -27,13 +27,24 @@ export interface StorageStatus {
 
 export class Storage {
   private readonly devices = new Map<string, PoolDevice>();
+  /** Names being opened: taken before the first await, so two opens of one name cannot both pass. */
+  private readonly opening = new Set<string>();
 
   constructor(private readonly host: SubsystemHost) {}
 
   /** Opens `device` as the device actor `kernel.zfs.device.<name>`; names are unique on a CPU. */
   async openDevice(device: BlockDevice, options: { readonly name: string }): Promise<PoolDevice> {
     const name = options.name;
-    if (this.devices.has(name)) throw new NameTakenError(`kernel.zfs.device.${name}`);
+    if (this.devices.has(name) || this.opening.has(name)) throw new NameTakenError(`kernel.zfs.device.${name}`);
+    this.opening.add(name);
+    try {
+      return await this.open(device, name);
+    } finally {
+      this.opening.delete(name);
+    }
+  }
+
+  private async open(device: BlockDevice, name: string): Promise<PoolDevice> {
     const supervisor = this.host.supervisor();
     const kernel = this.host.kernel;
     const opened = await openPoolDevice(
@@ -50,7 +61,7 @@ export class Storage {
         },
       },
       device,
-      options,
+      { name },
     );
     const handle: PoolDevice = {
       ...opened,

@@ -6,7 +6,9 @@
  * read fails with `ChecksumError`: corruption beyond the redundancy is reported, never returned.
  *
  * Copies are a mirror's sides or a block's extra copies on one device alike; RAID-Z stripes rebuild
- * through their parity instead (raidz-parity.ts).
+ * through their parity instead (raidz-parity.ts). A repair rewrites the block where it is, which is
+ * safe because the pool never rewrites a live block in place (copy-on-write): two reads of one block
+ * may both repair it, with the same bytes, and each counts the bad copy's checksum error.
  *
  * @example
  * ```ts
@@ -40,7 +42,7 @@ export async function writeCopies(copies: readonly BlockCopy[], data: Uint8Array
   if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
 }
 
-/** What a verified read gives: the data, and how many copies it rewrote because they did not verify. */
+/** What a verified read gives: the data, and how many copies that did not verify it rewrote. */
 export interface VerifiedRead {
   readonly data: Uint8Array;
   readonly repaired: number;
@@ -64,14 +66,15 @@ export async function readVerified(copies: readonly BlockCopy[], lengthBytes: nu
       problems.push(`copy ${index}: its bytes do not match the checksum`);
       continue;
     }
-    // The first good copy is the data; the bad ones before it are rewritten with it.
-    await Promise.allSettled(
+    // The first good copy is the data; the bad ones before it are rewritten with it. A device that
+    // refuses the write (offline, faulted) keeps its bad copy, and it is not counted as repaired.
+    const repairs = await Promise.allSettled(
       bad.map(({ copy: badCopy, corrupt }) => {
         if (corrupt) badCopy.device.tell({ type: 'checksum-error' });
         return badCopy.device.ask({ type: 'write', offsetBytes: badCopy.offsetBytes, data });
       }),
     );
-    return { data, repaired: bad.length };
+    return { data, repaired: repairs.filter((repair) => repair.status === 'fulfilled').length };
   }
   for (const { copy, corrupt } of bad) if (corrupt) copy.device.tell({ type: 'checksum-error' });
   throw new ChecksumError(problems);

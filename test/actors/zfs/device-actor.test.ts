@@ -6,6 +6,7 @@ import { interrupts } from '../../../actors/irq/subsystem.js';
 import { checksumErrorsMax, DeviceUnavailableError, ioErrorsMax, openPoolDevice, type PoolDeviceMsg } from '../../../actors/zfs/device-actor.js';
 import { Kernel } from '../../../boot/index.js';
 import { BlockIoError, createFileDevice, createMemoryDevice, type MemoryDevice } from '../../../drivers/block/index.js';
+import { ClosedError } from '../../../ground/errors.js';
 
 const sector = 512;
 const filled = (value: number, bytes = sector) => new Uint8Array(bytes).fill(value);
@@ -78,6 +79,48 @@ describe('zfs: a pool device as an actor, its completions as interrupts', functi
       .and.to.include({ reason: 'gone' });
     expect(await ask({ type: 'status' })).to.deep.include({ state: 'removed' });
     await kernel.runUntil(kernel.shutdown());
+  });
+
+  it('clears a faulted device back into use but leaves an offline one offline; online starts its errors from none', async () => {
+    const { kernel, disk, ask, refusal } = await simulatedDevice();
+    disk.fail();
+    for (let i = 0; i < ioErrorsMax; i++)
+      await refusal({
+        type: i % 2 === 0 ? 'read' : 'write',
+        ...(i % 2 === 0 ? { offsetBytes: 0, lengthBytes: sector } : { offsetBytes: 0, data: filled(1) }),
+      } as PoolDeviceMsg);
+    // Read and write errors count together.
+    expect(await ask({ type: 'status' })).to.deep.include({ state: 'faulted', readErrors: ioErrorsMax / 2, writeErrors: ioErrorsMax / 2 });
+    disk.revive();
+    expect(await ask({ type: 'online' })).to.equal('online');
+    expect(await ask({ type: 'status' })).to.deep.include({ readErrors: 0, writeErrors: 0 });
+    expect(await ask({ type: 'offline' })).to.equal('offline');
+    expect(await ask({ type: 'clear' }), 'clear does not bring an offline device back').to.equal('offline');
+    await kernel.runUntil(kernel.shutdown());
+  });
+
+  it('closes after what it took, refusing what comes after; a kernel that stops under it fails what is in flight', async () => {
+    const { kernel, device, refusal } = await simulatedDevice();
+    const inFlight = device.ref.ask({ type: 'write', offsetBytes: 0, data: filled(6) });
+    await kernel.settle(); // the actor takes it: it is in the device now
+    expect(device.status().inFlight).to.equal(1);
+    const closed = device.close();
+    const late = await refusal({ type: 'read', offsetBytes: 0, lengthBytes: sector });
+    expect(late).to.be.instanceOf(ClosedError);
+    expect(await kernel.runUntil(inFlight)).to.equal(true);
+    await kernel.runUntil(closed);
+    expect(kernel.lookup('zfs.device.sim0')).to.equal(undefined);
+    await kernel.runUntil(kernel.shutdown());
+
+    // The kernel stops with a read in flight: its vector goes, and the read fails rather than hang or
+    // complete on a vector another device may hold.
+    const again = await simulatedDevice();
+    const pending = again.device.ref.ask({ type: 'read', offsetBytes: 0, lengthBytes: sector }).then(
+      () => 'answered',
+      (error: unknown) => (error as Error).constructor.name,
+    );
+    await again.kernel.runUntil(again.kernel.shutdown());
+    expect(['answered', 'ClosedError', 'KernelStoppedError', 'ActorStoppedError']).to.include(await pending);
   });
 
   it('works on a real file, on a real kernel', async () => {

@@ -21,6 +21,7 @@ const expectedEdges = [
   'degraded --device.offline--> offline',
   'degraded --device.removed--> removed',
   'faulted --device.opened--> online',
+  'faulted --device.cleared--> online',
   'faulted --device.open-failed--> unavailable',
   'faulted --device.offline--> offline',
   'faulted --device.removed--> removed',

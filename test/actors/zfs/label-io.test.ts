@@ -115,4 +115,40 @@ describe('zfs: labels on devices, and finding pools from them', () => {
     expect(found[0]!.config.txg, 'the newest configuration').to.equal(5);
     expect(findPools([await drive(readLabels(blank!))])).to.deep.equal([]);
   });
+
+  it('writes labels one request at a time, and imports through a relabel cut short and a stale copy of a device', async () => {
+    const clock = createSimulatedClock();
+    const random = createSeededRandom(9);
+    const narrow = (name: string) => createMemoryDevice({ name, sizeBytes, clock, random: random.stream(name), queueDepth: 1, faults: { crashKeepsWrite: 0 } });
+    const run = async <T>(work: Promise<T>) => {
+      const outcome: { settled: boolean; value?: T; error?: unknown } = { settled: false };
+      work.then(
+        (value) => Object.assign(outcome, { settled: true, value }),
+        (error: unknown) => Object.assign(outcome, { settled: true, error }),
+      );
+      while (!outcome.settled) await clock.advance(1);
+      if ('error' in outcome) throw outcome.error;
+      return outcome.value as T;
+    };
+    const devices = [narrow('n0'), narrow('n1')];
+    // A device that takes one request at a time still takes its labels and uberblocks.
+    await run(Promise.all(devices.map((device, index) => writeLabels(device, mirrorConfig(index)))));
+    await run(Promise.all(devices.map((device) => writeUberblock(device, uberblock(2), 512))));
+    // A relabel that adds a third device is cut short after n0's front pair: the labels of n0 now name
+    // another device set, whose uberblocks were never written.
+    const grown: LabelConfig = { ...mirrorConfig(0, 3), deviceGuids: ['0000000000000001', '0000000000000002', '0000000000000003'] };
+    for (const label of labelOffsets(sizeBytes).slice(0, 2))
+      await run(devices[0]!.write(label + configOffsetBytes, encodeLabelConfig(grown, label + configOffsetBytes)));
+    await run(devices[0]!.flush());
+    let [pool] = findPools(await run(Promise.all(devices.map(readLabels))));
+    expect(pool!.uberblock?.txg, 'the committed group is still found').to.equal(2);
+    expect(pool!.config.deviceGuids, 'and the device set it belongs to').to.deep.equal(mirrorConfig(0).deviceGuids);
+    expect(pool!.missing).to.deep.equal([]);
+
+    // An older copy of n1 (an earlier label) listed after it does not take its place.
+    const stale = narrow('stale');
+    await run(writeLabels(stale, { ...mirrorConfig(1), txg: 0 }));
+    [pool] = findPools(await run(Promise.all([...devices, stale].map(readLabels))));
+    expect(pool!.devices[1]).to.equal(devices[1]);
+  });
 });

@@ -63,6 +63,21 @@ describe('zfs: reads verified against their checksum, healed from another copy',
     await kernel.runUntil(kernel.shutdown());
   });
 
+  it('counts as repaired only the copies whose device took the rewrite', async () => {
+    const { kernel, sides, read, contentOf } = await mirror(6, {}, undefined);
+    // Side 0's copy of block 1 rots where it lies, and side 0 goes offline: a read must use side 1
+    // and cannot repair side 0.
+    await kernel.runUntil(sides[0]!.ref.ask({ type: 'write', offsetBytes: 1 * blockBytes, data: new Uint8Array(blockBytes).fill(0xee) }));
+    await kernel.runUntil(sides[0]!.ref.ask({ type: 'offline' }));
+    const result = await kernel.runUntil(read(1));
+    expect(result.data).to.deep.equal(contentOf(1));
+    expect(result.repaired).to.equal(0);
+    await kernel.runUntil(sides[0]!.ref.ask({ type: 'online' }));
+    const healed = await kernel.runUntil(read(1));
+    expect(healed.repaired, 'online again, its copy is rewritten').to.equal(1);
+    await kernel.runUntil(kernel.shutdown());
+  });
+
   it('corruption past the redundancy is a ChecksumError, never data', async () => {
     const { kernel, read, contentOf } = await mirror(5, { writeCorruption: 0.6 }, undefined);
     let failures = 0;
