@@ -14,11 +14,13 @@
  *
  * @example
  * ```ts
- * const dev = await openPoolDevice(kernel, await createFileDevice('pool/disk0'), { name: 'disk0' });
+ * const disk = await createFileDevice('pool/disk0');
+ * const dev = await openPoolDevice(host, disk, { name: 'disk0' });
  * await dev.ref.ask({ type: 'write', offsetBytes: 0, data: sector });
  * await dev.ref.ask({ type: 'flush' });
  * const back = await dev.ref.ask({ type: 'read', offsetBytes: 0, lengthBytes: 512 });
  * await dev.close();
+ * await disk.close(); // the block device is its opener's to close
  * ```
  */
 import type { BlockDevice } from '../../drivers/block/block-device.js';
@@ -89,7 +91,10 @@ export interface PoolDevice {
   readonly vector: VectorNumber<Completion>;
   /** Its status now, read without a message (what `status` asks for). */
   status(): PoolDeviceStatus;
-  /** Stops the actor and frees its vector once the requests in flight completed, then closes the device. */
+  /**
+   * Refuses new requests, waits for those it took, stops the actor and frees its vector. The block
+   * device stays open: it is its opener's, who may open it again (an export, then an import).
+   */
   close(): Promise<void>;
 }
 
@@ -137,7 +142,6 @@ export async function openPoolDevice(host: PoolDeviceHost, device: BlockDevice, 
         await state.drained();
         await host.stop(ref as ActorRef<never>);
         await irq.free(vector);
-        await device.close();
       })();
       return closing;
     },

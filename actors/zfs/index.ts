@@ -25,4 +25,5 @@ export { decodeUberblock, encodeUberblock, pickUberblock, type Uberblock } from 
 export { decodeLabelConfig, encodeLabelConfig, isPoolName, type LabelConfig, labelOffsets, type PoolLayout } from './label.js';
 export { type DeviceLabels, type FoundPool, findPools, guidSumOf, readLabels, writeLabels, writeUberblock } from './label-io.js';
 export { FormatError } from './format-errors.js';
+export { createPool, type CreatePoolOptions, importPool, type Pool, PoolError, type PoolStatus } from './pool.js';
 export { type BlockCopy, ChecksumError, readVerified, type VerifiedRead, writeCopies } from './verified-read.js';

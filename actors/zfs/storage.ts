@@ -13,6 +13,7 @@
  * ```
  */
 import type { BlockDevice } from '../../drivers/block/block-device.js';
+import type { Random } from '../../drivers/random/random.js';
 import { NameTakenError } from '../../ground/errors.js';
 import type { InterruptController } from '../irq/controller.js';
 import { interrupts } from '../irq/subsystem.js';
@@ -29,8 +30,19 @@ export class Storage {
   private readonly devices = new Map<string, PoolDevice>();
   /** Names being opened: taken before the first await, so two opens of one name cannot both pass. */
   private readonly opening = new Set<string>();
+  private guids: Random | null = null;
 
   constructor(private readonly host: SubsystemHost) {}
+
+  /** The kernel's random stream for storage (pool and device guids): seeded in a simulated run. */
+  get random(): Random {
+    return (this.guids ??= this.host.kernel.random.stream('zfs.guids'));
+  }
+
+  /** The kernel's clock, in ms: an uberblock's timestamp. */
+  now(): number {
+    return this.host.kernel.clock.now();
+  }
 
   /** Opens `device` as the device actor `kernel.zfs.device.<name>`; names are unique on a CPU. */
   async openDevice(device: BlockDevice, options: { readonly name: string }): Promise<PoolDevice> {

@@ -137,6 +137,7 @@ describe('zfs: a pool device as an actor, its completions as interrupts', functi
       await device.ref.ask({ type: 'flush' });
       expect((await device.ref.ask({ type: 'read', offsetBytes: 4096, lengthBytes: 4096 })).every((byte) => byte === 7)).to.equal(true);
       await device.close();
+      await disk.close();
       const reopened = await createFileDevice(join(home, 'disk0'));
       expect((await reopened.read(4096, sector))[0]).to.equal(7);
       await reopened.close();

@@ -1,0 +1,73 @@
+import { expect } from 'chai';
+import { createPool, importPool, PoolError } from '../../../actors/zfs/pool.js';
+import { storage } from '../../../actors/zfs/subsystem.js';
+import { defaultSubsystems, Kernel } from '../../../boot/index.js';
+import { createMemoryDevice, type MemoryDevice } from '../../../drivers/block/index.js';
+
+describe('zfs: pools created, exported and imported on their devices', function () {
+  this.timeout(30_000);
+
+  async function booted(seed = 8) {
+    const kernel = await Kernel.boot({ mode: 'simulated', seed, subsystems: [...defaultSubsystems, storage] });
+    const disk = (name: string): MemoryDevice =>
+      createMemoryDevice({ name, sizeBytes: 8 << 20, clock: kernel.clock, random: kernel.random.stream(name), faults: { latencyMs: [0.1, 1] } });
+    return { kernel, zfs: kernel.subsystem(storage), disk };
+  }
+
+  it('creates a mirror, exports it, and imports it again by name with its devices in use', async () => {
+    const { kernel, zfs, disk } = await booted();
+    const devices = [disk('d0'), disk('d1')];
+    const tank = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'mirror', devices }));
+    expect(tank.status()).to.deep.include({ name: 'tank', layout: 'mirror', state: 'online', txg: 1 });
+    expect(tank.guid).to.match(/^[0-9a-f]{16}$/);
+    await kernel.runUntil(tank.export());
+    const again = await kernel.runUntil(importPool(zfs, devices, 'tank'));
+    expect([again.guid, again.txg, again.layout]).to.deep.equal([tank.guid, 1, 'mirror']);
+    expect(again.status().devices.map((device) => device.state)).to.deep.equal(['online', 'online']);
+    // The devices' actors write and read for it.
+    expect(await kernel.runUntil(again.devices[0]!.ref.ask({ type: 'write', offsetBytes: 4 << 20, data: new Uint8Array(512).fill(1) }))).to.equal(true);
+    await kernel.runUntil(again.export());
+    await kernel.runUntil(kernel.shutdown());
+  });
+
+  it('imports a mirror with a side missing as degraded, but not a single device that is gone', async () => {
+    const { kernel, zfs, disk } = await booted(9);
+    const sides = [disk('m0'), disk('m1')];
+    await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'mirror', devices: sides }).then((pool) => pool.export()));
+    const degraded = await kernel.runUntil(importPool(zfs, [sides[1]!], 'tank'));
+    expect(degraded.status().state).to.equal('degraded');
+    expect(degraded.status().devices.map((device) => device.state)).to.deep.equal(['missing', 'online']);
+    await kernel.runUntil(degraded.export());
+
+    const lone = disk('single');
+    await kernel.runUntil(createPool(zfs, { name: 'solo', layout: 'single', devices: [lone] }).then((pool) => pool.export()));
+    const refused = await kernel.runUntil(importPool(zfs, [sides[0]!], 'solo').catch((error: unknown) => error));
+    expect(refused).to.be.instanceOf(PoolError).and.to.include({ reason: 'not-found' });
+    await kernel.runUntil(kernel.shutdown());
+  });
+
+  it('refuses a bad name or layout, and a device that already holds another pool', async () => {
+    const { kernel, zfs, disk } = await booted(10);
+    const [a, b] = [disk('a'), disk('b')];
+    const refusal = (work: Promise<unknown>) => kernel.runUntil(work.catch((error: unknown) => error));
+    expect(await refusal(createPool(zfs, { name: '9lives', layout: 'single', devices: [a] }))).to.include({ reason: 'bad-name' });
+    expect(await refusal(createPool(zfs, { name: 'tank', layout: 'mirror', devices: [a] }))).to.include({ reason: 'bad-layout' });
+    await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'single', devices: [a] }).then((pool) => pool.export()));
+    const taken = await refusal(createPool(zfs, { name: 'other', layout: 'mirror', devices: [a, b] }));
+    expect(taken).to.be.instanceOf(PoolError).and.to.include({ reason: 'in-use' });
+    expect((taken as Error).message).to.match(/already part of pool tank/);
+    expect(await refusal(importPool(zfs, [b], 'tank'))).to.include({ reason: 'not-found' });
+    await kernel.runUntil(kernel.shutdown());
+  });
+
+  it('gives the same guids from the same seed', async () => {
+    const guidOf = async (seed: number) => {
+      const { kernel, zfs, disk } = await booted(seed);
+      const pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'single', devices: [disk('x')] }));
+      await kernel.runUntil(kernel.shutdown());
+      return pool.guid;
+    };
+    expect(await guidOf(12)).to.equal(await guidOf(12));
+    expect(await guidOf(12)).to.not.equal(await guidOf(13));
+  });
+});
