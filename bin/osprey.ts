@@ -4,7 +4,8 @@
  * `scenario()` from osprey/sim) on simulated kernels, seed after seed, and prints the line that
  * reproduces the first failure. `osprey machines [module]` draws the kernel's xstate machines and a
  * module's (machines-command.ts); `osprey inspect` serves the live inspector of a small system
- * (inspect-command.ts).
+ * (inspect-command.ts); `osprey pool create|status|import` handle storage pools on device files,
+ * as zpool does (pool-command.ts).
  *
  * @example
  * ```sh
@@ -27,6 +28,7 @@ import { checkDeterminism, describeResult, isTape, runCampaign, runScenario, typ
 import { serializeTrace, TraceRecorder } from '../inspector/index.js';
 import { addInspectCommand } from './inspect-command.js';
 import { addMachinesCommand } from './machines-command.js';
+import { addPoolCommand } from './pool-command.js';
 
 const program = new Command('osprey').description('an actor microkernel for Node.js: tools').showHelpAfterError();
 
@@ -77,6 +79,7 @@ interface SimOptions {
 
 addMachinesCommand(program);
 addInspectCommand(program);
+addPoolCommand(program);
 
 await program.parseAsync();
 

@@ -54,6 +54,8 @@ export interface Pool {
   readonly txg: number;
   /** Its open devices, in its configuration's order (undefined where one is missing). */
   readonly devices: readonly (PoolDevice | undefined)[];
+  /** The block devices under them, in the same order (a device file's path is its `name`). */
+  readonly blockDevices: readonly (BlockDevice | undefined)[];
   status(): PoolStatus;
   /** Closes its devices; the pool stays on them, to be imported again. */
   export(): Promise<void>;
@@ -121,6 +123,7 @@ async function open(storage: Storage, config: LabelConfig, devices: readonly (Bl
     layout: config.layout,
     txg,
     devices: opened,
+    blockDevices: devices,
     status() {
       const devices = opened.map((device, index) => device?.status() ?? { name: deviceName(config, index), state: 'missing' as const });
       const whole = devices.every((device) => device.state === 'online');

@@ -1,0 +1,176 @@
+/**
+ * `osprey pool`: storage pools on device files, with `zpool`'s verbs (osprey/zfs). Each command
+ * boots a kernel with the storage subsystem, imports, works, exports and stops, as `zpool` does on a
+ * machine that keeps no pool open between commands.
+ *
+ * @example
+ * ```sh
+ * npx osprey pool create tank mirror pool/a.img pool/b.img --size 64M   # makes the files
+ * npx osprey pool status tank -d pool                                  # like zpool status
+ * npx osprey pool import -d pool                                       # the pools the files hold
+ * ```
+ */
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { createPool, importPool, type PoolStatus, storage } from '../actors/zfs/index.js';
+import { findPools, readLabels } from '../actors/zfs/label-io.js';
+import { defaultSubsystems, Kernel } from '../boot/index.js';
+import { type BlockDevice, createFileDevice } from '../drivers/block/index.js';
+
+/** `64M`, `1G`, `512K` or bytes, as zpool and truncate write sizes. */
+export function parseSize(text: string): number {
+  const match = /^(\d+)([KMGT]?)$/i.exec(text.trim());
+  if (match === null) throw new InvalidArgumentError(`'${text}' is not a size: a number of bytes, or with K, M, G or T`);
+  const units = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 } as const;
+  return Number(match[1]) * units[match[2]!.toUpperCase() as keyof typeof units];
+}
+
+export function addPoolCommand(program: Command): void {
+  const pool = program.command('pool').description('storage pools on device files, with zpool’s verbs');
+
+  pool
+    .command('create')
+    .description('create a pool on new device files: `create tank a.img` or `create tank mirror a.img b.img`')
+    .argument('<name>', 'the pool’s name')
+    .argument('<devices...>', 'an optional layout (mirror), then the device files to create')
+    .requiredOption('--size <size>', 'the size of each device file (64M, 1G, ...)', parseSize)
+    .action(async (name: string, words: string[], options: { readonly size: number }) => {
+      const layout = words[0] === 'mirror' ? 'mirror' : 'single';
+      const files = layout === 'mirror' ? words.slice(1) : words;
+      await withKernel(async (kernel) => {
+        const devices: BlockDevice[] = [];
+        try {
+          for (const file of files) devices.push(await createFileDevice(file, { sizeBytes: options.size, create: true }));
+          const created = await createPool(kernel.subsystem(storage), { name, layout, devices });
+          await created.export();
+          console.log(`created pool ${name}: ${layout}, ${files.length} device(s) of ${options.size} bytes, guid ${created.guid}`);
+        } catch (error) {
+          // A pool that was not made leaves no device files behind.
+          await Promise.all(devices.map((device) => device.close()));
+          for (const device of devices) rmSync(device.name, { force: true });
+          devices.length = 0;
+          throw error;
+        } finally {
+          await Promise.all(devices.map((device) => device.close()));
+        }
+      });
+    });
+
+  pool
+    .command('status')
+    .description('show a pool’s state and each device’s, as zpool status does')
+    .argument('<name>', 'the pool’s name')
+    .requiredOption('-d, --dir <dir>', 'the directory its device files are in')
+    .action(async (name: string, options: { readonly dir: string }) => {
+      await withDevices(options.dir, async (devices, kernel) => {
+        const imported = await importPool(kernel.subsystem(storage), devices, name);
+        const status = imported.status();
+        await imported.export();
+        console.log(
+          formatStatus(
+            status,
+            imported.blockDevices.map((device) => (device === undefined ? undefined : basename(device.name))),
+          ),
+        );
+      });
+    });
+
+  pool
+    .command('import')
+    .description('list the pools that the device files in a directory hold, as zpool import -d does')
+    .requiredOption('-d, --dir <dir>', 'the directory to search for device files')
+    .action(async (options: { readonly dir: string }) => {
+      await withDevices(options.dir, async (devices) => {
+        const found = findPools(await Promise.all(devices.map(readLabels)));
+        if (found.length === 0) {
+          console.log(`no pools available to import in ${options.dir}`);
+          return;
+        }
+        for (const each of found) {
+          const state = each.missing.length === 0 ? 'ONLINE' : 'DEGRADED';
+          console.log(`   pool: ${each.poolName}\n     id: ${each.poolGuid}\n  state: ${state}\n config: ${each.config.layout}`);
+          each.config.deviceGuids.forEach((guid, index) => {
+            const device = each.devices[index];
+            console.log(`\t${device === undefined ? guid : basename(device.name)}\t${device === undefined ? 'MISSING' : 'ONLINE'}`);
+          });
+        }
+      });
+    });
+}
+
+/** Runs `work` on a kernel with the storage subsystem; a failure is one line on stderr and exit status 1. */
+async function withKernel(work: (kernel: Kernel) => Promise<void>): Promise<void> {
+  const kernel = await Kernel.boot({ subsystems: [...defaultSubsystems, storage] });
+  try {
+    await work(kernel);
+  } catch (error) {
+    fail(error);
+  } finally {
+    await kernel.shutdown();
+  }
+}
+
+/** One line on stderr, and exit status 1: what went wrong, without the command's help. */
+function fail(error: unknown): void {
+  const code = (error as { code?: unknown }).code;
+  const path = (error as { path?: unknown }).path;
+  const message =
+    code === 'EEXIST'
+      ? `${String(path)} exists already: a device is created as a new file`
+      : code === 'ENOENT'
+        ? `${String(path)} does not exist`
+        : (error as Error).message;
+  process.stderr.write(`osprey pool: ${message}\n`);
+  process.exitCode = 1;
+}
+
+/** Opens every regular file of `dir` that is a device, runs `work`, closes them. */
+async function withDevices(dir: string, work: (devices: BlockDevice[], kernel: Kernel) => Promise<void>): Promise<void> {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((entry) => statSync(join(dir, entry)).isFile());
+  } catch {
+    fail(new Error(`cannot read the directory ${dir}`));
+    return;
+  }
+  await withKernel(async (kernel) => {
+    const devices: BlockDevice[] = [];
+    try {
+      for (const name of names.sort()) {
+        // Files that are no device (the wrong size, say) are not a pool's.
+        const device = await createFileDevice(join(dir, name)).catch(() => undefined);
+        if (device !== undefined) devices.push(device);
+      }
+      await work(devices, kernel);
+    } finally {
+      await Promise.all(devices.map((device) => device.close()));
+    }
+  });
+}
+
+/** A pool's status laid out as `zpool status` lays it out. */
+export function formatStatus(status: PoolStatus, files: readonly (string | undefined)[]): string {
+  const upper = (state: string) => state.toUpperCase();
+  const rows: [string, string, number, number, number][] = [[status.name, upper(status.state), 0, 0, 0]];
+  const indent = status.layout === 'mirror' ? '    ' : '  ';
+  if (status.layout === 'mirror') rows.push(['  mirror-0', upper(status.state), 0, 0, 0]);
+  status.devices.forEach((device, index) => {
+    const label = files[index] ?? device.name;
+    if (device.state === 'missing') rows.push([`${indent}${label}`, 'UNAVAIL', 0, 0, 0]);
+    else rows.push([`${indent}${label}`, upper(device.state), device.readErrors, device.writeErrors, device.checksumErrors]);
+  });
+  const width = Math.max(12, ...rows.map(([label]) => label.length + 2));
+  const line = (cells: readonly (string | number)[]) =>
+    `\t${String(cells[0]).padEnd(width)}${String(cells[1]).padEnd(10)}${String(cells[2]).padStart(4)} ${String(cells[3]).padStart(5)} ${String(cells[4]).padStart(5)}`;
+  return [
+    `  pool: ${status.name}`,
+    ` state: ${upper(status.state)}`,
+    'config:',
+    '',
+    line(['NAME', 'STATE', 'READ', 'WRITE', 'CKSUM']),
+    ...rows.map(line),
+    '',
+    'errors: No known data errors',
+  ].join('\n');
+}

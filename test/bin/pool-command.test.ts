@@ -1,0 +1,57 @@
+import { expect } from 'chai';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runOsprey } from '../helpers/osprey-command.js';
+
+describe('osprey pool: pools on device files, as zpool handles them', function () {
+  this.timeout(60_000);
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'osprey-pool-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('creates a mirror on new files, shows its status as zpool status does, and lists it for import', async () => {
+    const created = await runOsprey('pool', 'create', 'tank', 'mirror', join(dir, 'a.img'), join(dir, 'b.img'), '--size', '8M');
+    expect(created.code, created.stderr).to.equal(0);
+    expect(created.stdout).to.match(/^created pool tank: mirror, 2 device\(s\) of 8388608 bytes, guid [0-9a-f]{16}\n$/);
+    const status = await runOsprey('pool', 'status', 'tank', '-d', dir);
+    expect(status.code, status.stderr).to.equal(0);
+    expect(status.stdout).to.include('  pool: tank\n state: ONLINE\nconfig:\n');
+    expect(status.stdout).to.match(
+      /\tNAME +STATE +READ WRITE CKSUM\n\ttank +ONLINE +0 +0 +0\n\t {2}mirror-0 +ONLINE +0 +0 +0\n\t {4}a\.img +ONLINE +0 +0 +0\n\t {4}b\.img +ONLINE +0 +0 +0\n/,
+    );
+    expect(status.stdout).to.include('errors: No known data errors');
+    // One side gone: the pool is still there, degraded.
+    rmSync(join(dir, 'b.img'));
+    const listed = await runOsprey('pool', 'import', '-d', dir);
+    expect(listed.code, listed.stderr).to.equal(0);
+    expect(listed.stdout).to.match(/ {3}pool: tank\n {5}id: [0-9a-f]{16}\n {2}state: DEGRADED\n config: mirror\n\ta\.img\tONLINE\n\t[0-9a-f]{16}\tMISSING\n/);
+    const degraded = await runOsprey('pool', 'status', 'tank', '-d', dir);
+    expect(degraded.stdout)
+      .to.match(/ state: DEGRADED\n/)
+      .and.to.match(/\t {4}[^\s]+ +UNAVAIL/);
+  });
+
+  it('says what is wrong in one line and exits 1, leaving no half-made pool behind', async () => {
+    const refusals = [
+      [['pool', 'status', 'nope', '-d', dir], /^osprey pool: pool nope: no device given holds a pool of this name\n$/],
+      [['pool', 'status', 'tank', '-d', join(dir, 'missing')], /^osprey pool: cannot read the directory .*missing\n$/],
+      [['pool', 'create', '9lives', join(dir, 'c.img'), '--size', '8M'], /^osprey pool: pool 9lives: a pool name is a letter/],
+      [['pool', 'create', 'tank', join(dir, 'tiny.img'), '--size', '1K'], /^osprey pool: .*size/],
+    ] as const;
+    for (const [args, message] of refusals) {
+      const run = await runOsprey(...args);
+      expect(run.code, args.join(' ')).to.equal(1);
+      expect(run.stderr, args.join(' ')).to.match(message);
+    }
+    expect(existsSync(join(dir, 'c.img')), 'the refused pool left no file').to.equal(false);
+    const created = await runOsprey('pool', 'create', 'tank', join(dir, 'd.img'), '--size', '8M');
+    expect(created.code).to.equal(0);
+    const again = await runOsprey('pool', 'create', 'tank', join(dir, 'd.img'), '--size', '8M');
+    expect(again.stderr).to.match(/d\.img exists already: a device is created as a new file\n$/);
+    const listed = await runOsprey('pool', 'import', '-d', join(dir));
+    expect(listed.stdout).to.match(/pool: tank/);
+  });
+});
