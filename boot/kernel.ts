@@ -423,9 +423,7 @@ export class Kernel implements KernelHandle {
    * ```
    */
   machineOf(pid: Pid): { readonly machine: AnyStateMachine; readonly state: ActorStateValue | undefined } | undefined {
-    return this.threadKernels()
-      .find((kernel) => kernel.core.cpu === pidCpu(pid))
-      ?.core.localMachine(pid);
+    return this.threadCoreOf(pid)?.localMachine(pid);
   }
 
   /**
@@ -443,9 +441,15 @@ export class Kernel implements KernelHandle {
    * ```
    */
   machineGraph(pid: Pid, options: { readonly deadlineMs?: number } = {}): Promise<MachineGraph | undefined> {
-    const local = this.threadKernels().find((kernel) => kernel.core.cpu === pidCpu(pid));
-    if (local !== undefined) return Promise.resolve(local.core.localMachineGraph(pid));
+    // A CPU of this thread (a simulated machine's are all here) draws at once, without a frame.
+    const local = this.threadCoreOf(pid);
+    if (local !== undefined) return Promise.resolve(local.localMachineGraph(pid));
     return this.awaitedOn('machineGraph', this.core.machineGraph(pid, options));
+  }
+
+  /** The core of `pid`'s CPU when this thread runs it. */
+  private threadCoreOf(pid: Pid): KernelCore | undefined {
+    return this.threadKernels().find((kernel) => kernel.core.cpu === pidCpu(pid))?.core;
   }
 
   /** Stops an actor (and its subtree) with reason `shutdown`; resolves when it is gone. */

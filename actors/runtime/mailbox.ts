@@ -1,4 +1,5 @@
 import { assert } from '../../ground/assert.js';
+import { ceilPowerOfTwo } from '../../ground/power-of-two.js';
 import { mailboxCapacityMax, mailboxInitialSlots } from './limits.js';
 
 /**
@@ -130,10 +131,4 @@ function checkCapacity(capacity: number): void {
     Number.isInteger(capacity) && capacity >= 1 && capacity <= mailboxCapacityMax,
     () => `mailbox capacity must be an integer in [1, ${mailboxCapacityMax}], got ${capacity}`,
   );
-}
-
-function ceilPowerOfTwo(n: number): number {
-  let power = 1;
-  while (power < n) power *= 2;
-  return power;
 }

@@ -27,6 +27,7 @@ import type { BlockDevice } from '../../drivers/block/block-device.js';
 import { BlockIoError, BlockQueueFullError } from '../../drivers/block/block-errors.js';
 import { ClosedError, InvariantError, OspreyError, UnknownRequestError } from '../../ground/errors.js';
 import type { Ask } from '../../ground/message.js';
+import { ceilPowerOfTwo } from '../../ground/power-of-two.js';
 import { interruptHandler } from '../irq/handler.js';
 import type { VectorNumber } from '../irq/vector.js';
 import type { InterruptController } from '../irq/controller.js';
@@ -334,10 +335,4 @@ class DeviceActorState {
   private step(event: DeviceEvent): void {
     this.machineState = xstate().transition(deviceMachine(), this.machineState, event)[0];
   }
-}
-
-function ceilPowerOfTwo(value: number): number {
-  let power = 1;
-  while (power < value) power *= 2;
-  return power;
 }

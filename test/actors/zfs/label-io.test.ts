@@ -6,31 +6,25 @@ import { findPools, guidSumOf, readLabels, writeLabels, writeUberblock } from '.
 import { encodeUberblock, uberblockVersion } from '../../../actors/zfs/uberblock.js';
 import { createMemoryDevice, type MemoryDevice } from '../../../drivers/block/index.js';
 import { createSimulatedClock } from '../../../drivers/clock/simulated.js';
+import { drivenBy } from '../../helpers/driven.js';
 import { createSeededRandom } from '../../../drivers/random/seeded.js';
 
 const sizeBytes = 8 << 20;
 
-function machine(seed = 1) {
+function machine(seed = 1, queueDepth?: number) {
   const clock = createSimulatedClock();
   const random = createSeededRandom(seed);
-  const disks = new Map<string, MemoryDevice>();
-  const disk = (name: string) => {
-    const device = createMemoryDevice({ name, sizeBytes, clock, random: random.stream(name), faults: { latencyMs: [0.1, 1], crashKeepsWrite: 0 } });
-    disks.set(name, device);
-    return device;
-  };
+  const disk = (name: string) =>
+    createMemoryDevice({
+      name,
+      sizeBytes,
+      clock,
+      random: random.stream(name),
+      ...(queueDepth === undefined ? {} : { queueDepth }),
+      faults: { latencyMs: [0.1, 1], crashKeepsWrite: 0 },
+    });
   /** Runs the simulated devices until `work` is done. */
-  const drive = async <T>(work: Promise<T>): Promise<T> => {
-    const outcome: { settled: boolean; value?: T; error?: unknown } = { settled: false };
-    work.then(
-      (value) => Object.assign(outcome, { settled: true, value }),
-      (error: unknown) => Object.assign(outcome, { settled: true, error }),
-    );
-    for (let step = 0; step < 100_000 && !outcome.settled; step++) await clock.advance(0.5);
-    if ('error' in outcome) throw outcome.error;
-    if (!outcome.settled) throw new Error('the devices never finished');
-    return outcome.value as T;
-  };
+  const drive = <T>(work: Promise<T>): Promise<T> => drivenBy(clock, work);
   return { disk, drive };
 }
 
@@ -117,19 +111,7 @@ describe('zfs: labels on devices, and finding pools from them', () => {
   });
 
   it('writes labels one request at a time, and imports through a relabel cut short and a stale copy of a device', async () => {
-    const clock = createSimulatedClock();
-    const random = createSeededRandom(9);
-    const narrow = (name: string) => createMemoryDevice({ name, sizeBytes, clock, random: random.stream(name), queueDepth: 1, faults: { crashKeepsWrite: 0 } });
-    const run = async <T>(work: Promise<T>) => {
-      const outcome: { settled: boolean; value?: T; error?: unknown } = { settled: false };
-      work.then(
-        (value) => Object.assign(outcome, { settled: true, value }),
-        (error: unknown) => Object.assign(outcome, { settled: true, error }),
-      );
-      while (!outcome.settled) await clock.advance(1);
-      if ('error' in outcome) throw outcome.error;
-      return outcome.value as T;
-    };
+    const { disk: narrow, drive: run } = machine(9, 1);
     const devices = [narrow('n0'), narrow('n1')];
     // A device that takes one request at a time still takes its labels and uberblocks.
     await run(Promise.all(devices.map((device, index) => writeLabels(device, mirrorConfig(index)))));

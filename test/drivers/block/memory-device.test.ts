@@ -12,6 +12,7 @@ import {
   type MemoryDeviceFaults,
 } from '../../../drivers/block/index.js';
 import { ClosedError } from '../../../ground/errors.js';
+import { drivenBy } from '../../helpers/driven.js';
 
 const sizeBytes = 4 << 20;
 const sector = 512;
@@ -20,18 +21,7 @@ function device(seed: number, faults: MemoryDeviceFaults = {}, name = 'sim0') {
   const clock = createSimulatedClock();
   const disk = createMemoryDevice({ name, sizeBytes, clock, random: createSeededRandom(seed).stream(name), faults });
   /** Runs the request to completion on the device's clock. */
-  const done = async <T>(request: Promise<T>): Promise<T> => {
-    const outcome: { settled: boolean; value?: T; error?: unknown } = { settled: false };
-    request.then(
-      (value) => Object.assign(outcome, { settled: true, value }),
-      (error: unknown) => Object.assign(outcome, { settled: true, error }),
-    );
-    await clock.runUntilIdle();
-    await Promise.resolve();
-    if (!outcome.settled) throw new Error('the request never completed');
-    if ('error' in outcome) throw outcome.error;
-    return outcome.value as T;
-  };
+  const done = <T>(request: Promise<T>): Promise<T> => drivenBy(clock, request);
   return { clock, disk, done };
 }
 
