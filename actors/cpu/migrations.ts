@@ -10,7 +10,7 @@ import { cpuBit, type Pid } from '../../ground/pid.js';
 import { kernelMigrate, type KernelMigrate } from '../../protocols/runtime.js';
 import type { Cell } from '../runtime/cell.js';
 import { runtimeExported } from '../sched/decayed-runtime.js';
-import { entityOf } from '../sched/fair-dispatcher.js';
+import { SchedCell } from '../sched/sched-cell.js';
 import { captureState, migrationBlocker, restoreState } from '../sched/migration.js';
 import type { CpuNode } from './cpu-node.js';
 import { defineFrameType, type FrameType } from './frame-registry.js';
@@ -168,9 +168,11 @@ export class Migrations {
         restoreState(instance, request.state),
       );
       // The runtime arrives exported (R, not R·c): the first wake converts it to this CPU's scale.
-      const entity = entityOf(cell);
-      entity.runtime = request.runtime;
-      entity.renormalizeCount = runtimeExported;
+      // (A kernel whose policy keeps no runtime, `fifo`, has plain cells.)
+      if (cell instanceof SchedCell) {
+        cell.runtime = request.runtime;
+        cell.renormalizeCount = runtimeExported;
+      }
       for (let i = 0; i < bodies.length; i++) {
         const origin = origins[i]!;
         if (origin >= 0) {

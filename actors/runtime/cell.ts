@@ -17,7 +17,6 @@ import type { SystemItem } from './system-lane.js';
 import { BoundedQueue } from '../../ground/bounded-queue.js';
 import { systemLaneCapacity } from './limits.js';
 import type { ChildSpecLike } from './supervising.js';
-import type { RunRecord } from './dispatcher.js';
 import type { SystemContext } from './system-context.js';
 
 /** Lifecycle of a cell. Ordered: a status ≥ `Stopping` accepts no more messages. */
@@ -139,8 +138,6 @@ export class Cell implements SystemContext<Message> {
   prevSibling: Cell | null = null;
   nextSibling: Cell | null = null;
   extras: CellExtras | null = null;
-  /** The run policy's record of this actor (the fair scheduler's, made on its first wake; null under `fifo`). */
-  entity: RunRecord | null = null;
 
   constructor(
     readonly kernel: KernelCore,
@@ -190,6 +187,11 @@ export class Cell implements SystemContext<Message> {
 
   /** Whether this cell stands for an actor on another CPU (see actors/cpu/remote-cell.ts). */
   isRemote(): boolean {
+    return false;
+  }
+
+  /** Whether its run policy keeps it on this CPU (the fair scheduler's cells can be pinned: actors/sched/sched-cell.ts). */
+  get pinned(): boolean {
     return false;
   }
 

@@ -1,5 +1,8 @@
 import { assert } from '../../ground/assert.js';
-import { type Cell, Hold } from './cell.js';
+import type { AnyBehavior } from './behavior.js';
+import { Cell, Hold } from './cell.js';
+import type { Pid } from '../../ground/pid.js';
+import type { SpawnOptions } from './spawn-options.js';
 import type { KernelCore } from './kernel-core.js';
 import { drainMsMax, drainsSoonInRowMax } from './limits.js';
 
@@ -11,14 +14,6 @@ export interface CpuRings {
   hasWork(): boolean;
   /** Takes what was sent into mailboxes and system lanes (as room allows); returns the frames taken. */
   pump(): number;
-}
-
-/**
- * A run policy's own record of an actor, kept on its cell (`Cell.entity`): the fair scheduler's
- * `SchedEntity`. The core reads only whether the actor is pinned to its CPU.
- */
-export interface RunRecord {
-  readonly pinned: boolean;
 }
 
 /**
@@ -128,6 +123,14 @@ export abstract class Dispatcher {
       // Even if the drain threw (a kernel bug): a stale reading would date later wakes.
       this.sendReadingMs = -1;
     }
+  }
+
+  /**
+   * Makes the cell of a new actor. A run policy may make cells that carry its own record of the
+   * actor (the fair scheduler's are their own scheduling entities, actors/sched/sched-cell.ts).
+   */
+  createCell(kernel: KernelCore, pid: Pid, behavior: AnyBehavior, options: SpawnOptions | undefined, parent: Cell | null): Cell {
+    return new Cell(kernel, pid, behavior, options, parent);
   }
 
   /** Makes a cell (already marked `scheduled`) runnable and makes sure a drain is coming. */

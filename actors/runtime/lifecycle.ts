@@ -1,6 +1,6 @@
 import { assert } from '../../ground/assert.js';
 import { type ActorInstance, behaviorLabel, createInstance, type AnyBehavior } from './behavior.js';
-import { Cell, Hold, Status } from './cell.js';
+import { type Cell, Hold, Status } from './cell.js';
 import {
   ActorCrashedError,
   ActorExitedError,
@@ -104,7 +104,7 @@ export class Lifecycle {
     if (name !== undefined && kernel.registry.has(name)) throw new NameTakenError(name);
     if (options !== undefined) kernel.checkSpawnOptions(options);
     const pid = kernel.slots.allocate();
-    const cell = new Cell(kernel, pid, behavior, options, parent);
+    const cell = kernel.dispatcher.createCell(kernel, pid, behavior, options, parent);
     // Of its spec, only the shutdown is the runtime's (the supervisor keeps the rest): on the cell only when set.
     if (spec?.shutdown !== undefined) cell.ensureExtras().specShutdown = spec.shutdown;
     kernel.slots.set(pid, cell);

@@ -7,7 +7,7 @@ import type { Runtime } from './decayed-runtime.js';
 import { runtimeExported } from './decayed-runtime.js';
 import { assert } from '../../ground/assert.js';
 import { cpusMax } from '../../ground/pid.js';
-import { priorityDefault, priorityIdle, priorityInfinity, priorityMax, priorityMin } from './limits.js';
+import { priorityDefault, priorityIdle, priorityInfinity, priorityMax, priorityMin, renormalizeCountMax } from './limits.js';
 
 /**
  * Scheduling classes, served in this order. `realtime` is FIFO and always runs before `fair` (OSv's
@@ -40,83 +40,131 @@ export interface SchedEntityOptions {
   readonly pinned?: boolean;
 }
 
-export class SchedEntity<TOwner = unknown> implements Runtime {
-  /**
-   * Changed only through `CpuScheduler.setPriority`, which keeps the run queue ordered. A tagged
-   * field (see `taggedNumber`): most actors keep the default, a small integer stored inline.
-   */
-  priority: number = taggedNumber();
+/**
+ * What the scheduler reads and writes of an actor. The kernel's cells carry these fields themselves
+ * (`SchedCell`, sched-cell.ts): a separate record per actor cost a 96-byte object and a pointer to
+ * it. `createSchedEntity` makes a standalone one, for the scheduler alone (tests, benchmarks).
+ */
+export interface SchedEntity<TOwner = unknown> extends Runtime {
+  /** What the entity schedules: `pickNext` hands it back with the entity. */
+  readonly owner: TOwner;
+  /** Changed only through `CpuScheduler.setPriority`, which keeps the run queue ordered. */
+  priority: number;
   /** @internal R'' (see decayed-runtime.ts); 0 for a newcomer, always 0 in the real-time class. */
-  runtime = 0;
+  runtime: number;
   /** @internal */
-  renormalizeCount = runtimeExported;
-  /**
-   * The state (bits 0–1), the class (bits 2–3), the pin (bit 4) and the CPU plus one (bits 5–10, 0
-   * when detached), in one word rather than four fields: an entity per actor that ever ran, so its
-   * size counts.
-   */
-  private flags: number = EntityState.detached;
+  renormalizeCount: number;
   /** @internal Position in its run-queue heap, −1 when not queued. */
-  heapIndex = -1;
+  heapIndex: number;
   /** @internal Tie-break among equal runtimes: insertion order (see run-queue.ts). */
-  seq = 0;
-  /**
-   * @internal When it was last woken from sleep, for the wake-latency histogram, in whole µs
-   * wrapped to 32 bits (a small integer, stored inline: see `stampUs`); `wokenNever` once it ran.
-   */
-  wokenAtUs = wokenNever;
-  /**
-   * @internal The dispatcher's running estimate of its CPU time per message, in whole ns (0:
-   * unknown), at most `nsPerMessageMax`: a small integer, stored inline, where ms would take a
-   * 16-byte heap number per actor.
-   */
-  nsPerMessage = 0;
-
+  seq: number;
+  /** @internal When it was last woken from sleep, in whole µs wrapped to 32 bits (see `stampUs`); `wokenNever` once it ran. */
+  wokenAtUs: number;
+  /** @internal The dispatcher's estimate of its CPU time per message, in whole ns (0: unknown), at most `nsPerMessageMax`. */
+  nsPerMessage: number;
   /** Its scheduling class, which its priority selects. */
-  get schedClass(): SchedClass {
-    return ((this.flags & EntityMask.Class) >> EntityShift.Class) as SchedClass;
-  }
-
-  set schedClass(value: SchedClass) {
-    this.flags = (this.flags & ~EntityMask.Class) | (value << EntityShift.Class);
-  }
-
+  schedClass: SchedClass;
   /** Never migrated while set; the caller may flip it at any time. */
-  get pinned(): boolean {
-    return (this.flags & EntityMask.Pinned) !== 0;
-  }
-
-  set pinned(value: boolean) {
-    this.flags = value ? this.flags | EntityMask.Pinned : this.flags & ~EntityMask.Pinned;
-  }
-
+  pinned: boolean;
   /** @internal The CPU it is attached to, −1 when detached. */
-  get cpu(): number {
-    return ((this.flags & EntityMask.Cpu) >> EntityShift.Cpu) - 1;
-  }
+  cpu: number;
+  /** @internal Where it is (see EntityState). Only the scheduler changes it. */
+  state: EntityState;
+}
 
-  set cpu(value: number) {
-    this.flags = (this.flags & ~EntityMask.Cpu) | ((value + 1) << EntityShift.Cpu);
-  }
+/** A class whose instances the scheduling fields are added to (TypeScript's mixin form). */
+// biome-ignore lint/suspicious/noExplicitAny: TypeScript requires `any[]` of a mixin's base constructor
+type Base = abstract new (...args: any[]) => object;
 
-  /** @internal Where it is (see EntityState). */
-  get state(): EntityState {
-    return (this.flags & EntityMask.State) as EntityState;
-  }
+/**
+ * `Base` with the scheduling fields of `SchedEntity` (all but `owner`), set to a detached entity
+ * of the default priority; `initializeEntity` applies spawn options. One definition for the
+ * kernel's cells and for standalone entities, so the two cannot drift apart.
+ */
+export function Schedulable<TBase extends Base>(base: TBase) {
+  abstract class Entity extends base {
+    /**
+     * A tagged field (see `taggedNumber`): most actors keep the default, a small integer stored
+     * inline. The class that mixes these fields in sets it (`initializeEntity`, or the default).
+     */
+    priority: number = taggedNumber();
+    runtime = 0;
+    /**
+     * The state (bits 0–1), the class (bits 2–3), the pin (bit 4), the CPU plus one (bits 5–10, 0
+     * when detached) and the renormalisation count plus one (bits 11–30, 0 when exported), in one
+     * word rather than five fields: one per actor, so its size counts.
+     */
+    schedFlags: number = (SchedClass.fair << EntityShift.Class) | EntityState.detached;
+    heapIndex = -1;
+    seq = 0;
+    /** A small integer, stored inline. */
+    wokenAtUs = wokenNever;
+    /** In whole ns: a small integer, stored inline, where ms would take a 16-byte heap number per actor. */
+    nsPerMessage = 0;
 
-  set state(value: EntityState) {
-    this.flags = (this.flags & ~EntityMask.State) | value;
-  }
+    get schedClass(): SchedClass {
+      return ((this.schedFlags & EntityMask.Class) >> EntityShift.Class) as SchedClass;
+    }
 
+    set schedClass(value: SchedClass) {
+      this.schedFlags = (this.schedFlags & ~EntityMask.Class) | (value << EntityShift.Class);
+    }
+
+    get pinned(): boolean {
+      return (this.schedFlags & EntityMask.Pinned) !== 0;
+    }
+
+    set pinned(value: boolean) {
+      this.schedFlags = value ? this.schedFlags | EntityMask.Pinned : this.schedFlags & ~EntityMask.Pinned;
+    }
+
+    get cpu(): number {
+      return ((this.schedFlags & EntityMask.Cpu) >> EntityShift.Cpu) - 1;
+    }
+
+    set cpu(value: number) {
+      this.schedFlags = (this.schedFlags & ~EntityMask.Cpu) | ((value + 1) << EntityShift.Cpu);
+    }
+
+    get state(): EntityState {
+      return (this.schedFlags & EntityMask.State) as EntityState;
+    }
+
+    set state(value: EntityState) {
+      this.schedFlags = (this.schedFlags & ~EntityMask.State) | value;
+    }
+
+    get renormalizeCount(): number {
+      return ((this.schedFlags & EntityMask.Count) >>> EntityShift.Count) - 1;
+    }
+
+    set renormalizeCount(value: number) {
+      this.schedFlags = (this.schedFlags & ~EntityMask.Count) | ((value + 1) << EntityShift.Count);
+    }
+  }
+  return Entity;
+}
+
+/**
+ * Applies `options` to a new, detached entity: its priority, class and pin. Called by the
+ * constructor of every class that mixes in `Schedulable`, after the fields are made.
+ */
+export function initializeEntity(entity: SchedEntity, options: SchedEntityOptions = {}): void {
+  const priority = options.priority ?? priorityDefault;
+  entity.priority = priority;
+  entity.pinned = options.pinned ?? false;
+  entity.schedClass = schedClassOf(priority);
+  if (entity.schedClass === SchedClass.idle) entity.runtime = Number.POSITIVE_INFINITY;
+}
+
+/** An entity of its own, for the scheduler without a kernel (see `createSchedEntity`). */
+class StandaloneEntity<TOwner> extends Schedulable(class {}) implements SchedEntity<TOwner> {
   constructor(
     readonly owner: TOwner,
-    options: SchedEntityOptions = {},
+    options?: SchedEntityOptions,
   ) {
-    const priority = options.priority ?? priorityDefault;
-    this.priority = priority;
-    this.pinned = options.pinned ?? false;
-    this.schedClass = schedClassOf(priority);
-    if (this.schedClass === SchedClass.idle) this.runtime = Number.POSITIVE_INFINITY;
+    super();
+    initializeEntity(this, options);
   }
 }
 
@@ -149,7 +197,7 @@ function taggedNumber(): number {
 }
 
 /**
- * The layout of `SchedEntity.flags`: masks, and the shifts of the class and the CPU. `const enum`s:
+ * The layout of `SchedEntity.schedFlags`: masks, and the shifts of the class and the CPU. `const enum`s:
  * TypeScript writes the numbers into the code, where module constants would each cost a context load
  * and a hole check on every turn. They stay inside this file.
  */
@@ -159,13 +207,19 @@ const enum EntityMask {
   Class = 12,
   Pinned = 16,
   Cpu = 2016,
+  Count = 2147481600,
 }
 // biome-ignore lint/suspicious/noConstEnum: file-local, inlined by tsc (no isolatedModules); see above
 const enum EntityShift {
   Class = 2,
   Cpu = 5,
+  Count = 11,
 }
-assert(EntityMask.Class === 3 << EntityShift.Class && EntityMask.Cpu === 63 << EntityShift.Cpu, 'the fields of SchedEntity.flags do not overlap');
+assert(
+  EntityMask.Class === 3 << EntityShift.Class && EntityMask.Cpu === 63 << EntityShift.Cpu && EntityMask.Count === (2 ** 20 - 1) * 2 ** EntityShift.Count,
+  'the fields of SchedEntity.schedFlags do not overlap',
+);
+assert(renormalizeCountMax + 1 < 2 ** 20 && runtimeExported === -1, 'an entity keeps its renormalisation count plus one in 20 bits');
 assert(cpusMax < EntityMask.Cpu >> EntityShift.Cpu, 'an entity keeps its CPU plus one in 6 bits');
 
 /** The class a priority selects; throws RangeError for a priority outside every band. */
@@ -199,7 +253,7 @@ export function priorityValue(priority: PriorityOption): number {
  * ```
  */
 export function createSchedEntity<TOwner>(owner: TOwner, options?: SchedEntityOptions): SchedEntity<TOwner> {
-  return new SchedEntity(owner, options);
+  return new StandaloneEntity(owner, options);
 }
 
 /** Throws RangeError at spawn time for scheduling options the scheduler would refuse later. */

@@ -16,19 +16,21 @@
  * kernel.spawn(DiskDriver, { priority: 'realtime' }); // runs before every fair actor
  * ```
  */
+import type { AnyBehavior } from '../runtime/behavior.js';
 import type { Cell } from '../runtime/cell.js';
 import { canRun, Dispatcher, hasSystemWork, type SpendCpu } from '../runtime/dispatcher.js';
 import type { KernelCore } from '../runtime/kernel-core.js';
 import { drainMsMax, drainTurnsMax } from '../runtime/limits.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
+import type { Pid } from '../../ground/pid.js';
 import { drainSystemLane } from '../runtime/system-lane.js';
-import { createSchedEntity, EntityState, nsPerMessageMax, priorityValue, type SchedEntity, stampUs, wokenNever } from './entity.js';
+import { EntityState, nsPerMessageMax, priorityValue, stampUs, wokenNever } from './entity.js';
 import { LatencyHistogram } from './latency-histogram.js';
-import { priorityDefault } from './limits.js';
 import { CpuScheduler, type SchedTurn } from './scheduler.js';
+import { SchedCell } from './sched-cell.js';
 
 export class FairDispatcher extends Dispatcher {
-  readonly scheduler: CpuScheduler<Cell>;
+  readonly scheduler: CpuScheduler<SchedCell>;
   /**
    * Time from a wake to the woken actor's turn. A wake inside a drain is stamped with the start of
    * the waker's turn, so the figure is an upper bound, off by at most that turn's length.
@@ -50,7 +52,7 @@ export class FairDispatcher extends Dispatcher {
 
   constructor(kernel: KernelCore, batchMessagesMax: number, spendCpu: SpendCpu | null) {
     super(kernel, batchMessagesMax, spendCpu);
-    this.scheduler = new CpuScheduler<Cell>({ cpu: kernel.cpu, startMs: kernel.clock.now(), turnMessagesMax: batchMessagesMax });
+    this.scheduler = new CpuScheduler<SchedCell>({ cpu: kernel.cpu, startMs: kernel.clock.now(), turnMessagesMax: batchMessagesMax });
     this.estimatesTurns = kernel.clock.kind === 'real';
   }
 
@@ -94,7 +96,7 @@ export class FairDispatcher extends Dispatcher {
     let nowMs = this.sendReadingMs >= 0 ? this.sendReadingMs : clock.now();
     const endMs = nowMs + drainMsMax;
     // The turn that just ended: its actor sleeps (if it ran dry) at the next reading of the clock.
-    let last: SchedEntity<Cell> | null = null;
+    let last: SchedCell | null = null;
     let lastHandled = 0;
     // Whether the current turn's start is a clock reading, not an estimate (see below).
     let startRead = true;
@@ -149,7 +151,7 @@ export class FairDispatcher extends Dispatcher {
         }
         if (cell.extras !== null) drainSystemLane(cell);
         lastHandled = canRun(cell) ? this.runTurn(cell, turn, endMs, nowMs) : 0;
-        last = entity;
+        last = cell;
       }
     } finally {
       this.draining = false;
@@ -158,7 +160,7 @@ export class FairDispatcher extends Dispatcher {
   }
 
   /** Runs the messages of `turn` that fit in its slice and before `endMs`; returns how many ran. */
-  private runTurn(cell: Cell, turn: SchedTurn<Cell>, endMs: number, nowMs: number): number {
+  private runTurn(cell: Cell, turn: SchedTurn<SchedCell>, endMs: number, nowMs: number): number {
     const count = cell.mailbox!.count;
     const messagesMax = turn.messagesMax;
     let budget = count < messagesMax ? count : messagesMax;
@@ -183,8 +185,11 @@ export class FairDispatcher extends Dispatcher {
     if (this.scheduler.needReschedule) this.rescheduleRequested = true;
   }
 
+  override createCell(kernel: KernelCore, pid: Pid, behavior: AnyBehavior, options: SpawnOptions | undefined, parent: Cell | null): Cell {
+    return new SchedCell(kernel, pid, behavior, options, parent);
+  }
+
   override release(cell: Cell): number {
-    if (cell.entity === null) return 0;
     const entity = entityOf(cell);
     if (entity.state !== EntityState.detached) this.scheduler.detach(entity, this.kernel.clock.now());
     cell.scheduled = false;
@@ -192,23 +197,16 @@ export class FairDispatcher extends Dispatcher {
   }
 }
 
-/** The cell's scheduling record, created on its first wake from its spawn options. */
-export function entityOf(cell: Cell): SchedEntity<Cell> {
-  // The cell's run record is the run policy's own slot: under this policy only this function fills
-  // it, and always with a SchedEntity.
-  return (cell.entity ??= createSchedEntity(cell, schedulingOf(cell.options))) as SchedEntity<Cell>;
-}
-
-/** The entity options of a spawn (validated again at spawn time, see `checkScheduling`). */
-function schedulingOf(options: SpawnOptions | undefined): { priority: number; pinned: boolean } {
-  return { priority: options?.priority === undefined ? priorityDefault : priorityValue(options.priority), pinned: options?.pinned ?? false };
+/** The cell as its scheduling entity: under this policy every cell is a `SchedCell` (see `createCell`). */
+export function entityOf(cell: Cell): SchedCell {
+  return cell as SchedCell;
 }
 
 /**
  * Updates `entity`'s cost per message (an exponentially weighted average, weight 1/4 for the newest
  * turn, in whole ns) from a turn of `handled` messages that took `elapsedMs`.
  */
-function learnCost(entity: SchedEntity<Cell>, elapsedMs: number, handled: number): void {
+function learnCost(entity: SchedCell, elapsedMs: number, handled: number): void {
   if (handled === 0 || !(elapsedMs > 0)) return;
   const sampleNs = (elapsedMs * 1e6) / handled;
   const previousNs = entity.nsPerMessage;

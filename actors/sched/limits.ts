@@ -42,8 +42,15 @@ export const normFactorInitial = 2 ** -63;
 export const normFactorMax = 2 ** 63;
 /** What a renormalisation multiplies by: cinitial / cmax = 2^-126, a power of two, so exact. */
 export const renormalizeScale = normFactorInitial / normFactorMax;
-/** Renormalisation counts wrap to 0 here (OSv's `int` wraps; −1 is reserved for "exported"). */
-export const renormalizeCountMax = 2 ** 31 - 1;
+/**
+ * Renormalisation counts wrap to 0 here (OSv's `int` wraps; −1 is reserved for "exported"). 20 bits,
+ * so that an entity keeps its count in the word of its flags (entity.ts) rather than in a field of
+ * 8 bytes per actor. A CPU renormalises about every 87·τ (17 s), so the count wraps after about 200
+ * days. A sleeper that missed exactly a multiple of that many renormalisations is taken for one that
+ * missed none: its stored runtime is then read at the wrong scale, as if it had run at most p·τ
+ * lately, and that error decays like any history. OSv's wider count only makes the same case rarer.
+ */
+export const renormalizeCountMax = 2 ** 20 - 2;
 /**
  * Longest interval charged in one step. Why 20·τ: after that long every other history has decayed
  * by e^-20 (2·10^-9), so charging more changes nothing measurable, and e^20 keeps c finite (OSv

@@ -15,7 +15,7 @@ import type { BehaviorFactory } from '../runtime/behavior.js';
 /** Why `cell` cannot move to another CPU now, or null if it can. */
 export function migrationBlocker(cell: Cell, userRoot: Cell): string | null {
   if (cell.isRemote()) return 'it lives on another CPU';
-  if (cell.entity?.pinned) return 'it is pinned';
+  if (cell.pinned) return 'it is pinned';
   if (cell.status !== Status.Running) return 'it is not running (crashed, stopping or stopped)';
   if (cell.kernel.current === cell) return 'it is handling a message';
   if ((cell.held & Hold.Awaiting) !== 0) return 'it is awaiting an async handler';

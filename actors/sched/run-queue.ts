@@ -26,8 +26,17 @@ export class RunQueue<TEntry extends RunQueueEntry> {
   private seqLast = 0;
   private seqFirstLast = 0;
 
-  constructor(readonly capacity: number) {
+  /**
+   * @param capacity entries at most.
+   * @param seqMax the largest sequence number handed out before the queue renumbers (see `renumber`);
+   *   tests make it small, to renumber often.
+   */
+  constructor(
+    readonly capacity: number,
+    private readonly seqMax = seqMaxDefault,
+  ) {
     assert(Number.isInteger(capacity) && capacity >= 1, 'a run queue holds at least one entry');
+    assert(Number.isInteger(seqMax) && seqMax >= 1 && seqMax <= seqMaxDefault, () => `seqMax must be an integer in [1, ${seqMaxDefault}]`);
   }
 
   get count(): number {
@@ -41,14 +50,32 @@ export class RunQueue<TEntry extends RunQueueEntry> {
 
   /** Queues `entry` after every entry that compares equal. */
   insert(entry: TEntry): void {
+    if (this.seqLast >= this.seqMax) this.renumber();
     entry.seq = ++this.seqLast;
     this.push(entry);
   }
 
   /** Queues `entry` before every entry that compares equal (a preempted entity goes back first). */
   insertFirstEqual(entry: TEntry): void {
+    if (this.seqFirstLast >= this.seqMax) this.renumber();
     entry.seq = -++this.seqFirstLast;
     this.push(entry);
+  }
+
+  /**
+   * Gives the queued entries the sequence numbers 1, 2, ... in their order and starts both counters
+   * again: sequence numbers stay small integers, which V8 keeps inline. A number past 2^31 would turn
+   * every entity's `seq` into a boxed double, 16 bytes more per actor, and a busy CPU inserts that
+   * many in minutes. Once per `seqMax` inserts at most, O(n log n); ties keep their order, so the heaps stay valid.
+   */
+  private renumber(): void {
+    let seq = 0;
+    for (const heap of [this.realtime, this.fair]) {
+      const ordered = heap.entries().slice().sort(compare);
+      for (const entry of ordered) entry.seq = ++seq;
+    }
+    this.seqLast = seq;
+    this.seqFirstLast = 0;
   }
 
   /** Removes and returns the most deserving entry; the queue must not be empty. */
@@ -113,6 +140,9 @@ export class RunQueue<TEntry extends RunQueueEntry> {
     return entry.schedClass === SchedClass.realtime ? this.realtime : this.fair;
   }
 }
+
+/** The largest sequence number a counter hands out before the queue renumbers (see `renumber`). */
+const seqMaxDefault = 2 ** 30;
 
 /** The smallest normal double, 2^-1022: below it a product loses precision, and order with it. */
 const normalMin = 2 ** -1022;

@@ -22,6 +22,7 @@ import { balanceTarget } from '../sched/balancer.js';
 import { updateAfterSleep } from '../sched/decayed-runtime.js';
 import { EntityState, SchedClass, type SchedEntity } from '../sched/entity.js';
 import { entityOf, FairDispatcher } from '../sched/fair-dispatcher.js';
+import { SchedCell } from '../sched/sched-cell.js';
 import { balancePeriodMs } from '../sched/limits.js';
 import { compare } from '../sched/run-queue.js';
 
@@ -157,16 +158,17 @@ class SchedulerActor implements SystemActorInstance<SchedControl> {
   private stay(cell: Cell, why: string): void {
     this.stays.set(cell, why);
     // State that cannot be encoded will not encode next time either: pin it, with the reason shown.
-    if (why.startsWith('its state')) entityOf(cell).pinned = true;
+    // (Under `fifo` cells cannot be pinned, and nothing balances them.)
+    if (why.startsWith('its state') && cell instanceof SchedCell) cell.pinned = true;
   }
 
   private stats(): SchedStatsReply {
     const dispatcher = this.requireFair();
     const scheduler = dispatcher.scheduler;
-    const entities = new Set<SchedEntity<Cell>>(scheduler.queued());
+    const entities = new Set<SchedEntity<SchedCell>>(scheduler.queued());
     if (scheduler.current !== null) entities.add(scheduler.current);
     for (const cell of this.stays.keys()) {
-      if (cell.entity !== null && cell.status !== Status.Stopped) entities.add(entityOf(cell));
+      if (cell.status !== Status.Stopped) entities.add(entityOf(cell));
       else this.stays.delete(cell);
     }
     const actors: SchedActorStats[] = [...entities].sort(compare).map((entity) => ({
@@ -229,7 +231,7 @@ class SchedulerActor implements SystemActorInstance<SchedControl> {
 }
 
 /** R of `entity` now, without changing it (a sleeper may lag the CPU's renormalisations). */
-function runtimeOf(dispatcher: FairDispatcher, entity: SchedEntity<Cell>): number {
+function runtimeOf(dispatcher: FairDispatcher, entity: SchedEntity<SchedCell>): number {
   const copy = { priority: entity.priority, runtime: entity.runtime, renormalizeCount: entity.renormalizeCount };
   const clock = dispatcher.scheduler.clock;
   updateAfterSleep(clock, copy);
