@@ -5,8 +5,12 @@ import { assert } from './assert.js';
  *
  * Layout (all in one safe integer): `generation · 2^32 + cpu · 2^24 + slot`. When an actor stops its
  * slot is reused by a later actor with the next generation, so a stale pid never reaches the new
- * actor: lookups compare the whole pid, not only the slot. Generations start at 1, so 0 is never a
- * pid and stands for "no actor" (a message sent from outside any actor).
+ * actor: lookups compare the whole pid, not only the slot. Slot 0 is never handed out, so 0 is never
+ * a pid and stands for "no actor" (a message sent from outside any actor).
+ *
+ * A slot's first actor has generation 0, so its pid is below 2^29: a small integer, which V8 keeps
+ * inline, where a larger pid is a 16-byte heap number per actor, made again wherever it is copied
+ * into a field that does not hold doubles. Most actors in a system that does not churn are first.
  */
 export type Pid = number;
 
@@ -37,7 +41,7 @@ export function cpuBit(cpu: number): number {
 export function makePid(cpu: number, slot: number, generation: number): Pid {
   assert(cpu >= 0 && cpu < cpuSpace, () => `cpu ${cpu} out of range`);
   assert(slot >= 0 && slot < slotSpace, () => `slot ${slot} out of range`);
-  assert(generation >= 1 && generation < generationSpace, () => `generation ${generation} out of range`);
+  assert(generation >= 0 && generation < generationSpace, () => `generation ${generation} out of range`);
   return generation * indexSpace + cpu * slotSpace + slot;
 }
 
@@ -63,7 +67,7 @@ export function parsePid(text: string): Pid | undefined {
   const match = /^<(\d+)\.(\d+)\.(\d+)>$/.exec(text);
   if (match === null) return undefined;
   const [cpu, slot, generation] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  return cpu < cpuSpace && slot < slotSpace && generation >= 1 && generation < generationSpace ? makePid(cpu, slot, generation) : undefined;
+  return cpu < cpuSpace && slot >= 1 && slot < slotSpace && generation < generationSpace ? makePid(cpu, slot, generation) : undefined;
 }
 
 /** `<cpu.slot.generation>`, the way Erlang prints pids. */

@@ -25,9 +25,9 @@ export class SlotTable<T> {
    */
   constructor(
     readonly cpu: number,
-    private readonly firstGeneration = 1,
+    private readonly firstGeneration = 0,
   ) {
-    assert(Number.isInteger(firstGeneration) && firstGeneration >= 1, 'firstGeneration must be a positive integer');
+    assert(Number.isInteger(firstGeneration) && firstGeneration >= 0, 'firstGeneration must be a non-negative integer');
     this.entries = new Array<T | undefined>(slotsInitial).fill(undefined);
     this.generations = new Uint32Array(slotsInitial).fill(firstGeneration);
   }

@@ -27,7 +27,7 @@ export interface LiveCpu {
 
 /** Where the pid generations of incarnation `incarnation` of a CPU start (0: its first boot). */
 export function firstGenerationOf(incarnation: number): number {
-  return 1 + ((incarnation * generationsPerIncarnation) % generationSpan);
+  return (incarnation * generationsPerIncarnation) % generationSpan;
 }
 
 /**
