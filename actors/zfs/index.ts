@@ -1,8 +1,9 @@
 /**
  * Storage (`osprey/zfs`), being built: the `zfs` subsystem and its device actors, whose block
- * devices' completions come back as interrupts; reads verified against their checksums and healed
- * from another copy; the pool's checksums, RAID-Z parity, device states, and on-device format
- * (block pointers, uberblocks, labels). See docs/storage.md.
+ * devices' completions come back as interrupts; pools of objects copied on write, committed in
+ * transaction groups and imported from the newest tree that verifies; reads verified against their
+ * checksums and healed from another copy; RAID-Z parity, device states, and the on-device format
+ * (block pointers, dnodes, uberblocks, labels). See docs/storage.md.
  */
 export { storage } from './subsystem.js';
 export { Storage, type StorageStatus } from './storage.js';
@@ -25,5 +26,10 @@ export { decodeUberblock, encodeUberblock, pickUberblock, type Uberblock } from 
 export { decodeLabelConfig, encodeLabelConfig, isPoolName, type LabelConfig, labelOffsets, type PoolLayout } from './label.js';
 export { type DeviceLabels, type FoundPool, findPools, guidSumOf, readLabels, writeLabels, writeUberblock } from './label-io.js';
 export { FormatError } from './format-errors.js';
-export { createPool, type CreatePoolOptions, importPool, type Pool, PoolError, type PoolStatus } from './pool.js';
+export { createPool, type CreatePoolOptions, importPool, type Pool, PoolError, type PoolObjects, type PoolStatus, recordBytesDefault } from './pool.js';
+export { type Dnode, decodeDnode, dnodeBytes, encodeDnode, type ObjectType } from './dnode.js';
+export { NoSuchObjectError, ObjectSet } from './object-set.js';
+export { type BlockIo, indirectBytes, ObjectTree, pointersPerIndirect } from './object-tree.js';
+export { copiesOf, PoolBlockIo, PoolFullError, rewindTxgs } from './block-io.js';
+export { SpaceMap } from './space-map.js';
 export { type BlockCopy, ChecksumError, readVerified, type VerifiedRead, writeCopies } from './verified-read.js';

@@ -32,7 +32,7 @@ import {
   ringOffsetBytes,
   uberblockSlotOffset,
 } from './label.js';
-import { encodeUberblock, pickUberblock, ringSlotBytes, type Uberblock } from './uberblock.js';
+import { decodeUberblock, encodeUberblock, pickUberblock, ringSlotBytes, type Uberblock } from './uberblock.js';
 
 /**
  * Writes `config` into the four labels of `device`: the front pair, a flush, the back pair, a flush.
@@ -46,8 +46,11 @@ export async function writeLabels(device: BlockDevice, config: LabelConfig): Pro
   }
 }
 
-/** Writes `uberblock` into slot `txg mod slots` of each of `device`'s four rings, one at a time, then flushes. */
-export async function writeUberblock(device: BlockDevice, uberblock: Uberblock, sectorBytes: number): Promise<void> {
+/**
+ * Writes `uberblock` into slot `txg mod slots` of each of `device`'s four rings, one at a time, then
+ * flushes. `device` is a block device, or anything that writes and flushes like one (a device actor).
+ */
+export async function writeUberblock(device: Pick<BlockDevice, 'sizeBytes' | 'write' | 'flush'>, uberblock: Uberblock, sectorBytes: number): Promise<void> {
   const slotBytes = ringSlotBytes(sectorBytes);
   for (const label of labelOffsets(device.sizeBytes)) {
     const offset = uberblockSlotOffset(label, uberblock.txg, sectorBytes);
@@ -100,6 +103,11 @@ export interface FoundPool {
   readonly missing: readonly string[];
   /** The newest uberblock of the pool that verifies on any device found; undefined if none does. */
   readonly uberblock: Uberblock | undefined;
+  /**
+   * Every uberblock of the uberblock's device set that verifies, newest first (the uberblock first):
+   * an import falls back on the next when a tree does not verify.
+   */
+  readonly uberblocks: readonly Uberblock[];
 }
 
 /**
@@ -150,8 +158,25 @@ export function findPools(labels: readonly DeviceLabels[]): FoundPool[] {
       devices: config.deviceGuids.map((guid) => byGuid.get(guid)?.labels.device),
       missing: config.deviceGuids.filter((guid) => !byGuid.has(guid)),
       uberblock,
+      uberblocks: uberblock === undefined ? [] : uberblocksOf(slots, uberblock.guidSum),
     };
   });
+}
+
+/** The distinct uberblocks among `slots` that verify and carry `guidSum`, newest first (as pickUberblock orders them). */
+function uberblocksOf(slots: readonly { readonly bytes: Uint8Array; readonly offsetBytes: number }[], guidSum: bigint): Uberblock[] {
+  const byTxg = new Map<string, Uberblock>();
+  for (const { bytes, offsetBytes } of slots) {
+    let candidate: Uberblock;
+    try {
+      candidate = decodeUberblock(bytes, offsetBytes);
+    } catch (error) {
+      if (error instanceof FormatError) continue;
+      throw error;
+    }
+    if (candidate.guidSum === guidSum) byTxg.set(`${candidate.txg}/${candidate.timestampMs}`, candidate);
+  }
+  return [...byTxg.values()].sort((a, b) => b.txg - a.txg || b.timestampMs - a.timestampMs);
 }
 
 /** The sum of a pool's device guids, mod 2^64: what its uberblocks carry. */

@@ -62,7 +62,8 @@ export class ObjectSet {
 
   /** The set the objset block at `root` roots; throws FormatError or the read's error if it does not verify. */
   static async load(io: BlockIo, root: BlockPointer): Promise<ObjectSet> {
-    if (isHole(root) || root.type !== 'objset') throw new FormatError('object set', `the root is a ${isHole(root) ? 'hole' : `${root.type} block`}, not an objset block`);
+    if (isHole(root) || root.type !== 'objset')
+      throw new FormatError('object set', `the root is a ${isHole(root) ? 'hole' : `${root.type} block`}, not an objset block`);
     const block = await io.read(root);
     const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
     if (block.byteLength !== objsetBlockBytes || view.getUint32(0, true) !== objsetMagic) throw new FormatError('object set', 'no objset magic');
@@ -129,7 +130,8 @@ export class ObjectSet {
   /** The numbers of every object, in order (reads every dnode: tests and walks). */
   async ids(io: BlockIo): Promise<number[]> {
     const ids: number[] = [];
-    for (let id = 1; id < this.nextId; id++) if (!this.removed.has(id) && (this.trees.has(id) || (await this.storedDnode(io, id)).type !== 'free')) ids.push(id);
+    for (let id = 1; id < this.nextId; id++)
+      if (!this.removed.has(id) && (this.trees.has(id) || (await this.storedDnode(io, id)).type !== 'free')) ids.push(id);
     return ids;
   }
 

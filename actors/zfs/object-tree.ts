@@ -18,7 +18,16 @@
  * ```
  */
 import { assert } from '../../ground/assert.js';
-import { type BlockPointer, type BlockType, blockPointerBytes, decodeBlockPointer, encodeBlockPointer, holePointer, isHole, levelMax } from './block-pointer.js';
+import {
+  type BlockPointer,
+  type BlockType,
+  blockPointerBytes,
+  decodeBlockPointer,
+  encodeBlockPointer,
+  holePointer,
+  isHole,
+  levelMax,
+} from './block-pointer.js';
 import type { Dnode, ObjectType } from './dnode.js';
 import { FormatError } from './format-errors.js';
 
@@ -355,6 +364,12 @@ function decodePointers(bytes: Uint8Array, level: number): BlockPointer[] {
 }
 
 function checkRange(offsetBytes: number, lengthBytes: number): void {
-  if (!Number.isSafeInteger(offsetBytes) || offsetBytes < 0 || !Number.isSafeInteger(lengthBytes) || lengthBytes < 0 || offsetBytes + lengthBytes > Number.MAX_SAFE_INTEGER)
+  if (
+    !Number.isSafeInteger(offsetBytes) ||
+    offsetBytes < 0 ||
+    !Number.isSafeInteger(lengthBytes) ||
+    lengthBytes < 0 ||
+    offsetBytes + lengthBytes > Number.MAX_SAFE_INTEGER
+  )
     throw new RangeError(`offset ${offsetBytes} and length ${lengthBytes} must be non-negative safe integers`);
 }

@@ -1,33 +1,53 @@
 /**
  * Pools, as `zpool create`, `zpool import` and `zpool export` handle them, on the labels of their
- * devices (label-io.ts). A created pool's devices carry its configuration in their four labels and
- * its first uberblock (transaction group 1, an empty tree); an import finds a pool by name among
- * the devices it is given and opens them as device actors, a mirror even with some of its sides
- * missing; an export closes them. The block tree and its commits come next (docs/storage.md).
+ * devices (label-io.ts), holding an object set copied on write (object-set.ts).
+ *
+ * - Create writes every device's labels, then an empty object set and the first uberblock
+ *   (transaction group 1).
+ * - A commit writes what changed as transaction group txg + 1: the new blocks, a flush of every
+ *   device, the uberblock, a flush. A crash at any instant leaves the old group or the new one.
+ * - Import finds the pool by name among the devices given, opens them as device actors (a mirror
+ *   even with sides missing), and takes the newest uberblock whose tree verifies: it walks the
+ *   tree, verifying every block, and claims the space of each; a tree that does not verify sends it
+ *   to the next older uberblock (ZFS's rewind), whose tree frees have left whole (block-io.ts).
+ * - Export commits what changed and closes the devices.
+ *
+ * Operations on the pool run one at a time, in the order they were called.
  *
  * @example
  * ```ts
  * const tank = await createPool(kernel.subsystem(storage), { name: 'tank', layout: 'mirror', devices: [disk0, disk1] });
+ * const file = await tank.objects.create('file');
+ * await tank.objects.write(file, 0, bytes);
+ * await tank.commit();                      // tank.txg === 2
  * await tank.export();
- * const again = await importPool(kernel.subsystem(storage), [disk0, disk1], 'tank'); // again.txg === 1
+ * const again = await importPool(kernel.subsystem(storage), [disk0, disk1], 'tank');
+ * await again.objects.read(file, 0, bytes.length); // the same bytes
  * ```
  */
 import type { BlockDevice } from '../../drivers/block/block-device.js';
 import type { Random } from '../../drivers/random/random.js';
 import { OspreyError } from '../../ground/errors.js';
-import { holePointer } from './block-pointer.js';
-import type { PoolDevice, PoolDeviceStatus } from './device-actor.js';
-import { isPoolName, type LabelConfig, type PoolLayout } from './label.js';
+import { type BlockPointer, isHole } from './block-pointer.js';
+import { PoolBlockIo } from './block-io.js';
+import type { PoolDevice, PoolDeviceMsg, PoolDeviceStatus } from './device-actor.js';
+import type { ActorRef } from '../runtime/ref.js';
+import type { Dnode } from './dnode.js';
+import { FormatError } from './format-errors.js';
+import { isPoolName, type LabelConfig, labelBytes, labelOffsets, type PoolLayout } from './label.js';
 import { findPools, guidSumOf, readLabels, writeLabels, writeUberblock } from './label-io.js';
+import { ObjectSet } from './object-set.js';
+import { SpaceMap } from './space-map.js';
 import type { Storage } from './storage.js';
 import { uberblockVersion } from './uberblock.js';
+import { ChecksumError } from './verified-read.js';
 
 /** Why a pool could not be created or imported. */
 export class PoolError extends OspreyError {
   readonly code = 'pool';
   constructor(
     readonly pool: string,
-    readonly reason: 'bad-name' | 'bad-layout' | 'in-use' | 'not-found' | 'missing-devices' | 'no-uberblock',
+    readonly reason: 'bad-name' | 'bad-layout' | 'in-use' | 'not-found' | 'missing-devices' | 'no-uberblock' | 'suspended',
     detail: string,
   ) {
     super(`pool ${pool}: ${detail}`);
@@ -42,22 +62,50 @@ export interface PoolStatus {
   /** `online` with every device in use, `degraded` with some missing or not in use but enough left. */
   readonly state: 'online' | 'degraded';
   readonly txg: number;
+  /** Bytes of its data area in use and free. */
+  readonly usedBytes: number;
+  readonly freeBytes: number;
+  /** Copies that reads found bad and rewrote since it was opened. */
+  readonly repaired: number;
   /** Each device of its configuration, in order; `missing` where none was found. */
   readonly devices: readonly (PoolDeviceStatus | { readonly name: string; readonly state: 'missing' })[];
+}
+
+/**
+ * The objects of a pool (its object set), numbered from 1. Changes are in memory until the pool
+ * commits them. Each call fails with `NoSuchObjectError` for a number that names no object.
+ */
+export interface PoolObjects {
+  /** A new object of `type` with data blocks of `blockBytes` (default 128 KiB, ZFS's recordsize); returns its number. */
+  create(type: 'file' | 'directory', blockBytes?: number): Promise<number>;
+  /** Up to `lengthBytes` from `offsetBytes`, cut at its size; what was never written reads as zeros. */
+  read(id: number, offsetBytes: number, lengthBytes: number): Promise<Uint8Array>;
+  write(id: number, offsetBytes: number, data: Uint8Array): Promise<void>;
+  truncate(id: number, sizeBytes: number): Promise<void>;
+  remove(id: number): Promise<void>;
+  stat(id: number): Promise<Dnode>;
+  /** The numbers of every object. */
+  ids(): Promise<number[]>;
 }
 
 export interface Pool {
   readonly name: string;
   readonly guid: string;
   readonly layout: PoolLayout;
-  /** The transaction group its newest uberblock roots. */
+  /** The transaction group its newest uberblock roots: the last commit. */
   readonly txg: number;
+  readonly objects: PoolObjects;
   /** Its open devices, in its configuration's order (undefined where one is missing). */
   readonly devices: readonly (PoolDevice | undefined)[];
   /** The block devices under them, in the same order (a device file's path is its `name`). */
   readonly blockDevices: readonly (BlockDevice | undefined)[];
   status(): PoolStatus;
-  /** Closes its devices; the pool stays on them, to be imported again. */
+  /**
+   * Writes what changed since the last commit as the next transaction group and returns its number
+   * (the same number when nothing changed). Once it resolves, a crash keeps the changes.
+   */
+  commit(): Promise<number>;
+  /** Commits, then closes its devices; the pool stays on them, to be imported again. */
   export(): Promise<void>;
 }
 
@@ -86,14 +134,20 @@ export async function createPool(storage: Storage, options: CreatePoolOptions): 
   const deviceGuids = devices.map(() => newGuid(random));
   const configOf = (deviceIndex: number): LabelConfig => ({ poolName: name, poolGuid: guid, layout, deviceGuids, deviceIndex, sectorBytes, txg: 1 });
   await Promise.all(devices.map((device, index) => writeLabels(device, configOf(index))));
-  const uberblock = { version: uberblockVersion, txg: 1, guidSum: guidSumOf(deviceGuids), timestampMs: Math.round(storage.now()), root: holePointer() };
-  await Promise.all(devices.map((device) => writeUberblock(device, uberblock, sectorBytes)));
-  return open(storage, configOf(0), devices, 1);
+  const opened = await openDevices(storage, configOf(0), devices);
+  const pool = new OpenPool(storage, configOf(0), devices, opened, 0, ObjectSet.empty(1));
+  try {
+    await pool.commit();
+  } catch (error) {
+    await pool.close();
+    throw error;
+  }
+  return pool;
 }
 
 /**
- * Imports pool `name` from `devices` (ZFS's `zpool import -d`): its newest uberblock that verifies,
- * and its devices opened as actors. A mirror imports with sides missing while one is there.
+ * Imports pool `name` from `devices` (ZFS's `zpool import -d`): its devices opened as actors, a
+ * mirror with sides missing while one is there, and the newest uberblock whose tree verifies.
  */
 export async function importPool(storage: Storage, devices: readonly BlockDevice[], name: string): Promise<Pool> {
   const found = findPools(await Promise.all(devices.map(readLabels))).filter((pool) => pool.poolName === name);
@@ -104,11 +158,27 @@ export async function importPool(storage: Storage, devices: readonly BlockDevice
   const needed = pool.config.layout === 'mirror' ? 1 : pool.config.deviceGuids.length;
   if (present < needed)
     throw new PoolError(name, 'missing-devices', `devices ${pool.missing.join(', ')} are missing, and its ${pool.config.layout} layout needs them`);
-  if (pool.uberblock === undefined) throw new PoolError(name, 'no-uberblock', 'no uberblock of it verifies on its devices');
-  return open(storage, pool.config, pool.devices, pool.uberblock.txg);
+  if (pool.uberblocks.length === 0) throw new PoolError(name, 'no-uberblock', 'no uberblock of it verifies on its devices');
+  const opened = await openDevices(storage, pool.config, pool.devices);
+  const problems: string[] = [];
+  for (const uberblock of pool.uberblocks) {
+    const candidate = new OpenPool(storage, pool.config, pool.devices, opened, uberblock.txg, null);
+    try {
+      await candidate.load(uberblock.root);
+      return candidate;
+    } catch (error) {
+      if (!(error instanceof FormatError || error instanceof ChecksumError)) {
+        await candidate.close();
+        throw error;
+      }
+      problems.push(`txg ${uberblock.txg}: ${error.message}`);
+    }
+  }
+  await Promise.all(opened.map((device) => device?.close()));
+  throw new PoolError(name, 'no-uberblock', `no uberblock's tree verifies (${problems.join('; ')})`);
 }
 
-async function open(storage: Storage, config: LabelConfig, devices: readonly (BlockDevice | undefined)[], txg: number): Promise<Pool> {
+async function openDevices(storage: Storage, config: LabelConfig, devices: readonly (BlockDevice | undefined)[]): Promise<(PoolDevice | undefined)[]> {
   const opened: (PoolDevice | undefined)[] = [];
   try {
     for (const [index, device] of devices.entries())
@@ -117,23 +187,157 @@ async function open(storage: Storage, config: LabelConfig, devices: readonly (Bl
     await Promise.all(opened.map((device) => device?.close()));
     throw error;
   }
+  return opened;
+}
+
+/** An open pool: its devices as actors, its space, and its object set. */
+class OpenPool implements Pool {
+  readonly name: string;
+  readonly guid: string;
+  readonly layout: PoolLayout;
+  readonly objects: PoolObjects;
+  private readonly io: PoolBlockIo;
+  private readonly space: SpaceMap;
+  private readonly guidSum: bigint;
+  /** The tail of the queue every operation waits its turn in. */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Why the pool stopped taking changes (a commit failed part way), or null. */
+  private suspended: string | null = null;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly config: LabelConfig,
+    readonly blockDevices: readonly (BlockDevice | undefined)[],
+    readonly devices: readonly (PoolDevice | undefined)[],
+    private committedTxg: number,
+    private set: ObjectSet | null,
+  ) {
+    this.name = config.poolName;
+    this.guid = config.poolGuid;
+    this.layout = config.layout;
+    this.guidSum = guidSumOf(config.deviceGuids);
+    // The data area lies between the front and back labels of the smallest device present.
+    const usable = Math.min(...blockDevices.filter((device) => device !== undefined).map((device) => labelOffsets(device.sizeBytes)[2]));
+    this.space = new SpaceMap(2 * labelBytes, usable, config.sectorBytes);
+    this.io = new PoolBlockIo({ space: this.space, sides: devices.map((device) => device?.ref), checksum: 'fletcher4' });
+    const io = this.io;
+    const objects = () => {
+      if (this.set === null) throw new PoolError(this.name, 'suspended', 'the pool is not loaded');
+      return this.set;
+    };
+    this.objects = {
+      create: (type, blockBytes = recordBytesDefault) => this.run(async () => objects().create(type, blockBytes, this.committedTxg + 1)),
+      read: (id, offsetBytes, lengthBytes) => this.run(() => objects().read(io, id, offsetBytes, lengthBytes)),
+      write: (id, offsetBytes, data) => this.run(() => this.changing(() => objects().write(io, id, offsetBytes, data))),
+      truncate: (id, sizeBytes) => this.run(() => this.changing(() => objects().truncate(io, id, sizeBytes))),
+      remove: (id) => this.run(() => this.changing(() => objects().remove(io, id))),
+      stat: (id) => this.run(() => objects().stat(io, id)),
+      ids: () => this.run(() => objects().ids(io)),
+    };
+  }
+
+  get txg(): number {
+    return this.committedTxg;
+  }
+
+  /** Loads the object set `root` points at, verifying every block of it and claiming its space. */
+  async load(root: BlockPointer): Promise<void> {
+    const set = isHole(root) ? ObjectSet.empty(this.committedTxg) : await ObjectSet.load(this.io, root);
+    for await (const pointer of set.pointers(this.io)) this.io.claim(pointer);
+    this.set = set;
+  }
+
+  commit(): Promise<number> {
+    return this.run(async () => {
+      const set = this.set;
+      if (set === null || !set.dirty) return this.committedTxg;
+      if (this.suspended !== null) throw new PoolError(this.name, 'suspended', this.suspended);
+      const txg = this.committedTxg + 1;
+      try {
+        const root = await set.sync(this.io, txg);
+        const present = this.devices.flatMap((device, index) =>
+          device === undefined ? [] : [{ ref: device.ref, sizeBytes: this.blockDevices[index]!.sizeBytes }],
+        );
+        // The new blocks are durable before any uberblock points at them.
+        await this.onEnough(present.map((device) => device.ref.ask({ type: 'flush' })));
+        const uberblock = { version: uberblockVersion, txg, guidSum: this.guidSum, timestampMs: Math.round(this.storage.now()), root };
+        await this.onEnough(present.map((device) => writeUberblock(throughActor(device.ref, device.sizeBytes), uberblock, this.config.sectorBytes)));
+      } catch (error) {
+        // Part of the group may be on the devices, and the object set in memory is past the last
+        // commit: take no more changes. An import finds the last group that was committed.
+        this.suspended = `a commit failed: ${(error as Error).message}`;
+        throw error;
+      }
+      this.committedTxg = txg;
+      this.io.committed(txg);
+      return txg;
+    });
+  }
+
+  status(): PoolStatus {
+    const devices = this.devices.map((device, index) => device?.status() ?? { name: deviceName(this.config, index), state: 'missing' as const });
+    const whole = devices.every((device) => device.state === 'online');
+    return {
+      name: this.name,
+      guid: this.guid,
+      layout: this.layout,
+      state: whole ? 'online' : 'degraded',
+      txg: this.committedTxg,
+      usedBytes: this.space.usedBytes,
+      freeBytes: this.space.freeBytes,
+      repaired: this.io.repaired,
+      devices,
+    };
+  }
+
+  async export(): Promise<void> {
+    if (this.suspended === null) await this.commit();
+    await this.close();
+  }
+
+  /** Closes the device actors, after the operations queued. */
+  async close(): Promise<void> {
+    await this.run(async () => {
+      await Promise.all(this.devices.map((device) => device?.close()));
+    });
+  }
+
+  /** Runs `operation` after every operation called before it. */
+  private run<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(operation);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Runs a change, refused once the pool is suspended. */
+  private changing<T>(change: () => Promise<T>): Promise<T> {
+    if (this.suspended !== null) return Promise.reject(new PoolError(this.name, 'suspended', this.suspended));
+    return change();
+  }
+
+  /** Waits for `requests`; at least one must succeed (a mirror goes on without a failing side). */
+  private async onEnough(requests: readonly Promise<unknown>[]): Promise<void> {
+    const outcomes = await Promise.allSettled(requests);
+    if (outcomes.some((outcome) => outcome.status === 'fulfilled')) return;
+    throw (outcomes[0] as PromiseRejectedResult).reason;
+  }
+}
+
+/** A device actor seen as the block device label-io writes to: its writes and flushes go through the actor. */
+function throughActor(ref: ActorRef<PoolDeviceMsg>, sizeBytes: number): Pick<BlockDevice, 'sizeBytes' | 'write' | 'flush'> {
   return {
-    name: config.poolName,
-    guid: config.poolGuid,
-    layout: config.layout,
-    txg,
-    devices: opened,
-    blockDevices: devices,
-    status() {
-      const devices = opened.map((device, index) => device?.status() ?? { name: deviceName(config, index), state: 'missing' as const });
-      const whole = devices.every((device) => device.state === 'online');
-      return { name: config.poolName, guid: config.poolGuid, layout: config.layout, state: whole ? 'online' : 'degraded', txg, devices };
+    sizeBytes,
+    write: async (offsetBytes, data) => {
+      await ref.ask({ type: 'write', offsetBytes, data });
     },
-    async export() {
-      await Promise.all(opened.map((device) => device?.close()));
+    flush: async () => {
+      await ref.ask({ type: 'flush' });
     },
   };
 }
+
+/** Data blocks of a new object by default: ZFS's recordsize. */
+export const recordBytesDefault = 128 << 10;
 
 /** A device's name among the storage subsystem's: its pool's (cut short) and its guid, unique. */
 function deviceName(config: LabelConfig, index: number): string {

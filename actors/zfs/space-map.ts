@@ -136,7 +136,8 @@ export class SpaceMap {
   }
 
   private checkLength(bytes: number): void {
-    if (!Number.isSafeInteger(bytes) || bytes <= 0 || bytes % this.unitBytes !== 0) throw new RangeError(`${bytes} bytes is not a positive whole number of ${this.unitBytes}-byte units`);
+    if (!Number.isSafeInteger(bytes) || bytes <= 0 || bytes % this.unitBytes !== 0)
+      throw new RangeError(`${bytes} bytes is not a positive whole number of ${this.unitBytes}-byte units`);
   }
 
   private checkRange(offset: number, bytes: number): void {

@@ -25,12 +25,22 @@ type Op =
   | { readonly kind: 'sync' };
 
 // Offsets near 0, a block or two out, and far enough to need a third level (128 × 128 blocks).
-const offset = fc.oneof(fc.integer({ min: 0, max: 3 * blockBytes }), fc.integer({ min: 0, max: 200 * blockBytes }), fc.integer({ min: 0, max: 20_000 * blockBytes }));
+const offset = fc.oneof(
+  fc.integer({ min: 0, max: 3 * blockBytes }),
+  fc.integer({ min: 0, max: 200 * blockBytes }),
+  fc.integer({ min: 0, max: 20_000 * blockBytes }),
+);
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('create' as const) }) },
   {
     weight: 5,
-    arbitrary: fc.record({ kind: fc.constant('write' as const), pick: fc.nat(), offset, length: fc.integer({ min: 1, max: 3 * blockBytes }), byte: fc.integer({ min: 1, max: 255 }) }),
+    arbitrary: fc.record({
+      kind: fc.constant('write' as const),
+      pick: fc.nat(),
+      offset,
+      length: fc.integer({ min: 1, max: 3 * blockBytes }),
+      byte: fc.integer({ min: 1, max: 255 }),
+    }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('truncate' as const), pick: fc.nat(), size: offset }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('remove' as const), pick: fc.nat() }) },
@@ -72,7 +82,10 @@ describe('zfs object set: objects copied on write', () => {
             const pointed: number[] = [];
             for await (const pointer of set.pointers(io)) pointed.push(io.idOf(pointer));
             expect(pointed.length, 'a block pointed at twice').to.equal(new Set(pointed).size);
-            expect([...live].sort((a, b) => a - b), 'live blocks = blocks in the tree').to.deep.equal(pointed.sort((a, b) => a - b));
+            expect(
+              [...live].sort((a, b) => a - b),
+              'live blocks = blocks in the tree',
+            ).to.deep.equal(pointed.sort((a, b) => a - b));
             set = await ObjectSet.load(io, root);
             await expectSame(set, io, model);
           } else if (model.size > 0) {
@@ -109,7 +122,9 @@ describe('zfs object set: objects copied on write', () => {
     const far = pointersPerIndirect * pointersPerIndirect * blockBytes; // block 16 384: a third level
     await set.write(io, id, far, new Uint8Array([7]));
     await set.sync(io, 1);
-    expect((await set.stat(io, id)).levels).to.equal(levelsFor(pointersPerIndirect * pointersPerIndirect + 1)).and.equal(4);
+    expect((await set.stat(io, id)).levels)
+      .to.equal(levelsFor(pointersPerIndirect * pointersPerIndirect + 1))
+      .and.equal(4);
     // One byte changed far out: its data block, the three indirect blocks above it, object 0's
     // block with the dnode, and the objset block are written; nothing else.
     const before = io.writes;

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { type BlockPointer, blockTypes, decodeBlockPointer, encodeBlockPointer, holePointer, isHole } from '../../../actors/zfs/block-pointer.js';
 import { checksumKinds } from '../../../actors/zfs/checksum.js';
 import { sealArea } from '../../../actors/zfs/embedded-checksum.js';
+import { decodeDnode, type Dnode, dnodeBytes, encodeDnode, freeDnode } from '../../../actors/zfs/dnode.js';
 import { FormatError } from '../../../actors/zfs/format-errors.js';
 import {
   configBytes,
@@ -137,6 +138,32 @@ describe('zfs: the on-device format', () => {
         7n,
       )?.txg,
     ).to.equal(5);
+  });
+
+  it('a dnode round-trips through its 256 bytes, a free slot is zeros, and reserved bytes that are not zero are refused (property)', () => {
+    const dnodes: fc.Arbitrary<Dnode> = fc
+      .record({
+        type: fc.constantFrom('dnodes' as const, 'file' as const, 'directory' as const),
+        blockBytes: fc.integer({ min: 9, max: 24 }).map((shift) => 2 ** shift),
+        sizeBytes: fc.nat({ max: Number.MAX_SAFE_INTEGER }),
+        birthTxg: fc.integer({ min: 1, max: 2 ** 50 }),
+        root: fc.option(pointers, { nil: undefined }),
+      })
+      .map(({ root, ...rest }) => ({ ...rest, levels: root === undefined ? 0 : root.level + 1, root: root ?? holePointer() }));
+    fc.assert(
+      fc.property(dnodes, fc.nat(), (dnode, at) => {
+        const bytes = encodeDnode(dnode);
+        expect(bytes.byteLength).to.equal(dnodeBytes);
+        expect(decodeDnode(bytes, 0)).to.deep.equal(dnode);
+        // A byte of a reserved area (2–3, 24–63, 192–255) that is not zero.
+        const reserved = [2, 3, ...Array.from({ length: 40 }, (_, i) => 24 + i), ...Array.from({ length: 64 }, (_, i) => 192 + i)];
+        const damaged = bytes.slice();
+        damaged[reserved[at % reserved.length]!] = 1;
+        expect(() => decodeDnode(damaged, 0)).to.throw(FormatError);
+      }),
+    );
+    expect(encodeDnode(freeDnode()).every((byte) => byte === 0)).to.equal(true);
+    expect(decodeDnode(new Uint8Array(dnodeBytes), 0)).to.deep.equal(freeDnode());
   });
 
   it('lays out four labels, two at each end, with a ring slot per txg', () => {

@@ -16,7 +16,7 @@ type Op =
   | { readonly kind: 'free'; readonly pick: number }
   | { readonly kind: 'claim'; readonly at: number; readonly units: number };
 
-const ops = fc.array(
+const ops = fc.array<Op>(
   fc.oneof(
     fc.record({ kind: fc.constant('allocate' as const), units: fc.integer({ min: 1, max: 9 }), from: fc.option(fc.integer({ min: 0, max: units - 1 })) }),
     fc.record({ kind: fc.constant('free' as const), pick: fc.nat() }),

@@ -4,7 +4,7 @@
  * freed block, a read that does not verify. `live()` lists the blocks not freed, which a test holds
  * to the blocks the tree points at (nothing leaked, nothing freed that is still in use).
  */
-import { type BlockPointer, type BlockType } from '../../../../actors/zfs/block-pointer.js';
+import type { BlockPointer, BlockType } from '../../../../actors/zfs/block-pointer.js';
 import { blockChecksum, checksumsEqual } from '../../../../actors/zfs/checksum.js';
 import type { BlockIo } from '../../../../actors/zfs/object-tree.js';
 

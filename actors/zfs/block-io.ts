@@ -1,0 +1,162 @@
+/**
+ * The pool's blocks on its devices (ZFS's SPA and vdev I/O, cut down): a block written new gets its
+ * space from the space map, its checksum, and its copies (ZFS's DVAs); a block read is verified and
+ * healed through them (verified-read.ts); a block freed comes back to the space map only once the
+ * transaction groups that may still need it are behind (ZFS's deferred frees).
+ *
+ * Copies. Every copy goes to every side of a mirror, at the same offset. A data block has one copy,
+ * metadata (indirect blocks, dnodes, directories) two and the objset block three, at places apart,
+ * so that one bad spot of a single device loses no metadata (ZFS's ditto blocks).
+ *
+ * Frees are deferred by `rewindTxgs`: a block freed by transaction group T is reused only once T +
+ * `rewindTxgs` is committed, so the trees of the last few uberblocks stay whole and an import can
+ * fall back to an older one when the newest does not verify.
+ *
+ * @example
+ * ```ts
+ * const io = new PoolBlockIo({ space, sides: [disk0.ref, disk1.ref], checksum: 'fletcher4' });
+ * const pointer = await io.write(block, 'data', 0, 1, txg);
+ * await io.read(pointer);                 // the same bytes, verified
+ * io.free(pointer, txg + 1);
+ * io.committed(txg + 1 + rewindTxgs);     // its space is free again
+ * ```
+ */
+import { OspreyError } from '../../ground/errors.js';
+import type { ActorRef } from '../runtime/ref.js';
+import { type BlockPointer, type BlockType, copiesMax, type DataAddress } from './block-pointer.js';
+import { blockChecksum, type ChecksumKind } from './checksum.js';
+import type { PoolDeviceMsg } from './device-actor.js';
+import { FormatError } from './format-errors.js';
+import type { BlockIo } from './object-tree.js';
+import type { SpaceMap } from './space-map.js';
+import { type BlockCopy, readVerified, writeCopies } from './verified-read.js';
+
+/** Transaction groups a freed block waits before its space is reused (ZFS's TXG_DEFER_SIZE). */
+export const rewindTxgs = 2;
+
+/** The pool has no room for a block. */
+export class PoolFullError extends OspreyError {
+  readonly code = 'pool-full';
+  constructor(bytes: number, freeBytes: number) {
+    super(`no room for a block of ${bytes} bytes (${freeBytes} bytes free, in pieces)`);
+  }
+}
+
+export interface PoolBlockIoOptions {
+  readonly space: SpaceMap;
+  /** The device actors of the pool's one top-level device: one, or a mirror's sides (undefined where a side is missing). */
+  readonly sides: readonly (ActorRef<PoolDeviceMsg> | undefined)[];
+  readonly checksum: ChecksumKind;
+}
+
+export class PoolBlockIo implements BlockIo {
+  /** Repairs made by reads since the pool opened (copies rewritten with good data). */
+  repaired = 0;
+  private readonly space: SpaceMap;
+  private readonly sides: readonly (ActorRef<PoolDeviceMsg> | undefined)[];
+  private readonly checksum: ChecksumKind;
+  /** Blocks freed, by the transaction group that freed them. */
+  private readonly deferred = new Map<number, BlockPointer[]>();
+
+  constructor(options: PoolBlockIoOptions) {
+    this.space = options.space;
+    this.sides = options.sides;
+    this.checksum = options.checksum;
+    if (!this.sides.some((side) => side !== undefined)) throw new RangeError('a pool needs at least one device present');
+  }
+
+  async write(data: Uint8Array, type: BlockType, level: number, fill: number, txg: number): Promise<BlockPointer> {
+    const unit = this.space.unitBytes;
+    const allocatedBytes = Math.ceil(data.byteLength / unit) * unit;
+    const padded = allocatedBytes === data.byteLength ? data : padTo(data, allocatedBytes);
+    const addresses: DataAddress[] = [];
+    try {
+      for (let copy = 0; copy < copiesOf(type, level); copy++) {
+        // Each copy searches from its own part of the space, so the copies of a block lie apart.
+        const area = this.space.endBytes - this.space.startBytes;
+        const from = copy === 0 ? undefined : this.space.startBytes + Math.floor((area * copy) / copiesMax / unit) * unit;
+        const offsetBytes = this.space.allocate(allocatedBytes, from);
+        if (offsetBytes < 0) throw new PoolFullError(allocatedBytes, this.space.freeBytes);
+        addresses.push({ device: 0, offsetBytes, allocatedBytes });
+      }
+      await this.writeEverywhere(addresses, padded);
+    } catch (error) {
+      // Nothing points at these yet: their space comes back at once.
+      for (const address of addresses) this.space.free(address.offsetBytes, address.allocatedBytes);
+      throw error;
+    }
+    return {
+      addresses,
+      logicalBytes: data.byteLength,
+      physicalBytes: allocatedBytes,
+      checksumKind: this.checksum,
+      type,
+      level,
+      birthTxg: txg,
+      fill,
+      checksum: blockChecksum(this.checksum, padded),
+    };
+  }
+
+  async read(pointer: BlockPointer): Promise<Uint8Array> {
+    const copies = pointer.addresses.flatMap((address) => this.copiesAt(address));
+    const { data, repaired } = await readVerified(copies, pointer.physicalBytes, pointer.checksumKind, pointer.checksum);
+    this.repaired += repaired;
+    return data.byteLength === pointer.logicalBytes ? data : data.subarray(0, pointer.logicalBytes);
+  }
+
+  free(pointer: BlockPointer, txg: number): void {
+    const list = this.deferred.get(txg);
+    if (list === undefined) this.deferred.set(txg, [pointer]);
+    else list.push(pointer);
+  }
+
+  /** Transaction group `txg` is committed: blocks freed `rewindTxgs` groups before it are free again. */
+  committed(txg: number): void {
+    for (const [freedIn, pointers] of this.deferred) {
+      if (freedIn + rewindTxgs > txg) continue;
+      for (const pointer of pointers) for (const address of pointer.addresses) this.space.free(address.offsetBytes, address.allocatedBytes);
+      this.deferred.delete(freedIn);
+    }
+  }
+
+  /** Marks `pointer`'s space in use (a block an import found in the tree); throws FormatError for space claimed twice. */
+  claim(pointer: BlockPointer): void {
+    for (const address of pointer.addresses) {
+      if (address.device !== 0) throw new FormatError('block pointer', `a copy on top-level device ${address.device}; this pool has one`);
+      if (!this.space.claim(address.offsetBytes, address.allocatedBytes))
+        throw new FormatError('block pointer', `[${address.offsetBytes}, +${address.allocatedBytes}) is outside the data area or used by another block`);
+    }
+  }
+
+  /**
+   * Writes `data` to every side at every address. A mirror with a side gone or failing keeps going on
+   * the others, as ZFS does (the side is resilvered when it comes back); an address that reached no
+   * side fails the write with that side's error.
+   */
+  private async writeEverywhere(addresses: readonly DataAddress[], data: Uint8Array): Promise<void> {
+    const perAddress = await Promise.all(addresses.map((address) => Promise.allSettled(this.copiesAt(address).map((copy) => writeCopies([copy], data)))));
+    for (const outcomes of perAddress) {
+      if (outcomes.some((outcome) => outcome.status === 'fulfilled')) continue;
+      throw (outcomes[0] as PromiseRejectedResult).reason;
+    }
+  }
+
+  private copiesAt(address: DataAddress): BlockCopy[] {
+    const copies: BlockCopy[] = [];
+    for (const side of this.sides) if (side !== undefined) copies.push({ device: side, offsetBytes: address.offsetBytes });
+    return copies;
+  }
+}
+
+/** Copies of a block of `type` at `level`: one for data, two for metadata, three for the objset block. */
+export function copiesOf(type: BlockType, level: number): number {
+  if (type === 'objset') return 3;
+  return type === 'data' && level === 0 ? 1 : 2;
+}
+
+function padTo(data: Uint8Array, bytes: number): Uint8Array {
+  const padded = new Uint8Array(bytes);
+  padded.set(data);
+  return padded;
+}
