@@ -32,4 +32,6 @@ export { NoSuchObjectError, ObjectSet } from './object-set.js';
 export { type BlockIo, indirectBytes, ObjectTree, pointersPerIndirect } from './object-tree.js';
 export { copiesOf, PoolBlockIo, PoolFullError, rewindTxgs } from './block-io.js';
 export { SpaceMap } from './space-map.js';
+export { Dataset, type FileHandle, type FileStat, FsError, type FsErrno, rootObjectId } from './dataset.js';
+export { type DirectoryEntry, type EntryType, nameBytesMax } from './directory.js';
 export { type BlockCopy, ChecksumError, readVerified, type VerifiedRead, writeCopies } from './verified-read.js';
