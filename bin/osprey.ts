@@ -5,7 +5,8 @@
  * reproduces the first failure. `osprey machines [module]` draws the kernel's xstate machines and a
  * module's (machines-command.ts); `osprey inspect` serves the live inspector of a small system
  * (inspect-command.ts); `osprey pool create|status|import` handle storage pools on device files,
- * as zpool does (pool-command.ts).
+ * as zpool does (pool-command.ts), and `osprey fs put|get|cat|ls|stat|mkdir|rm` the files in them
+ * (fs-command.ts).
  *
  * @example
  * ```sh
@@ -28,6 +29,7 @@ import { checkDeterminism, describeResult, isTape, runCampaign, runScenario, typ
 import { serializeTrace, TraceRecorder } from '../inspector/index.js';
 import { addInspectCommand } from './inspect-command.js';
 import { addMachinesCommand } from './machines-command.js';
+import { addFsCommand } from './fs-command.js';
 import { addPoolCommand } from './pool-command.js';
 
 const program = new Command('osprey').description('an actor microkernel for Node.js: tools').showHelpAfterError();
@@ -80,6 +82,7 @@ interface SimOptions {
 addMachinesCommand(program);
 addInspectCommand(program);
 addPoolCommand(program);
+addFsCommand(program);
 
 await program.parseAsync();
 

@@ -10,13 +10,13 @@
  * npx osprey pool import -d pool                                       # the pools the files hold
  * ```
  */
-import { readdirSync, rmSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { basename } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { createPool, importPool, type PoolStatus, storage } from '../actors/zfs/index.js';
 import { findPools, readLabels } from '../actors/zfs/label-io.js';
-import { defaultSubsystems, Kernel } from '../boot/index.js';
 import { type BlockDevice, createFileDevice } from '../drivers/block/index.js';
+import { withDevices, withKernel } from './device-files.js';
 
 /** `64M`, `1G`, `512K` or bytes, as zpool and truncate write sizes. */
 export function parseSize(text: string): number {
@@ -38,7 +38,7 @@ export function addPoolCommand(program: Command): void {
     .action(async (name: string, words: string[], options: { readonly size: number }) => {
       const layout = words[0] === 'mirror' ? 'mirror' : 'single';
       const files = layout === 'mirror' ? words.slice(1) : words;
-      await withKernel(async (kernel) => {
+      await withKernel('pool', async (kernel) => {
         const devices: BlockDevice[] = [];
         try {
           for (const file of files) devices.push(await createFileDevice(file, { sizeBytes: options.size, create: true }));
@@ -63,7 +63,7 @@ export function addPoolCommand(program: Command): void {
     .argument('<name>', 'the pool’s name')
     .requiredOption('-d, --dir <dir>', 'the directory its device files are in')
     .action(async (name: string, options: { readonly dir: string }) => {
-      await withDevices(options.dir, async (devices, kernel) => {
+      await withDevices('pool', options.dir, async (devices, kernel) => {
         const imported = await importPool(kernel.subsystem(storage), devices, name);
         const status = imported.status();
         await imported.export();
@@ -81,7 +81,7 @@ export function addPoolCommand(program: Command): void {
     .description('list the pools that the device files in a directory hold, as zpool import -d does')
     .requiredOption('-d, --dir <dir>', 'the directory to search for device files')
     .action(async (options: { readonly dir: string }) => {
-      await withDevices(options.dir, async (devices) => {
+      await withDevices('pool', options.dir, async (devices) => {
         const found = findPools(await Promise.all(devices.map(readLabels)));
         if (found.length === 0) {
           console.log(`no pools available to import in ${options.dir}`);
@@ -97,56 +97,6 @@ export function addPoolCommand(program: Command): void {
         }
       });
     });
-}
-
-/** Runs `work` on a kernel with the storage subsystem; a failure is one line on stderr and exit status 1. */
-async function withKernel(work: (kernel: Kernel) => Promise<void>): Promise<void> {
-  const kernel = await Kernel.boot({ subsystems: [...defaultSubsystems, storage] });
-  try {
-    await work(kernel);
-  } catch (error) {
-    fail(error);
-  } finally {
-    await kernel.shutdown();
-  }
-}
-
-/** One line on stderr, and exit status 1: what went wrong, without the command's help. */
-function fail(error: unknown): void {
-  const code = (error as { code?: unknown }).code;
-  const path = (error as { path?: unknown }).path;
-  const message =
-    code === 'EEXIST'
-      ? `${String(path)} exists already: a device is created as a new file`
-      : code === 'ENOENT'
-        ? `${String(path)} does not exist`
-        : (error as Error).message;
-  process.stderr.write(`osprey pool: ${message}\n`);
-  process.exitCode = 1;
-}
-
-/** Opens every regular file of `dir` that is a device, runs `work`, closes them. */
-async function withDevices(dir: string, work: (devices: BlockDevice[], kernel: Kernel) => Promise<void>): Promise<void> {
-  let names: string[];
-  try {
-    names = readdirSync(dir).filter((entry) => statSync(join(dir, entry)).isFile());
-  } catch {
-    fail(new Error(`cannot read the directory ${dir}`));
-    return;
-  }
-  await withKernel(async (kernel) => {
-    const devices: BlockDevice[] = [];
-    try {
-      for (const name of names.sort()) {
-        // Files that are no device (the wrong size, say) are not a pool's.
-        const device = await createFileDevice(join(dir, name)).catch(() => undefined);
-        if (device !== undefined) devices.push(device);
-      }
-      await work(devices, kernel);
-    } finally {
-      await Promise.all(devices.map((device) => device.close()));
-    }
-  });
 }
 
 /** A pool's status laid out as `zpool status` lays it out. */
