@@ -262,6 +262,32 @@ const rows: readonly Row[] = [
     baseline: { bench: 'block', name: 'sha256, 128 KiB blocks', label: "sha256 (Node's crypto)" },
   },
   {
+    label: 'storage: sequential write through the file API, then fsync (32 MiB, 128 KiB records)',
+    figure: { bench: 'pool', name: 'pool: sequential write through the file API, then fsync (32 MiB in 1 MiB writes)' },
+    baseline: {
+      bench: 'pool',
+      name: 'baseline: raw fs: FileHandle.write, then datasync (sequential write through the file API, then fsync (32 MiB in 1 MiB writes))',
+      label: 'raw `fs` writes, then datasync',
+    },
+    goal: { on: 'ratio', kind: 'min', value: 0.5, text: '≥ 0.5×' },
+  },
+  {
+    label: 'same, sequential read',
+    figure: { bench: 'pool', name: 'pool: sequential read through the file API (32 MiB in 1 MiB reads)' },
+    baseline: {
+      bench: 'pool',
+      name: 'baseline: raw fs: FileHandle.read (sequential read through the file API (32 MiB in 1 MiB reads))',
+      label: 'raw `fs` reads',
+    },
+    goal: { on: 'ratio', kind: 'min', value: 0.5, text: '≥ 0.5×' },
+  },
+  {
+    label: 'storage: 4 KiB random reads through the file API, 16 in flight',
+    figure: { bench: 'pool', name: 'pool: 4 KiB random reads through the file API, 16 in flight' },
+    baseline: { bench: 'pool', name: 'baseline: raw fs: FileHandle.read (4 KiB random reads through the file API, 16 in flight)', label: 'raw `fs` reads' },
+  },
+  { label: 'storage: commit latency (fsync after a 4 KiB write)', figure: { bench: 'pool', name: 'pool: commit latency (fsync after a 4 KiB write), ms' } },
+  {
     label: 'VM: reads through a view of a 2 MiB page (TLB hits)',
     figure: { bench: 'vm', name: 'VM reads through a view of a 2 MiB huge page (sequential)' },
     baseline: plainReads,

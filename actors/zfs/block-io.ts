@@ -44,6 +44,8 @@ export class PoolFullError extends OspreyError {
 
 export interface PoolBlockIoOptions {
   readonly space: SpaceMap;
+  /** Bytes of verified blocks kept in memory (ZFS's ARC); default `cacheBytesDefault`, 0 for none. */
+  readonly cacheBytes?: number;
   /** The device actors of the pool's one top-level device: one, or a mirror's sides (undefined where a side is missing). */
   readonly sides: readonly (ActorRef<PoolDeviceMsg> | undefined)[];
   readonly checksum: ChecksumKind;
@@ -57,11 +59,22 @@ export class PoolBlockIo implements BlockIo {
   private readonly checksum: ChecksumKind;
   /** Blocks freed, by the transaction group that freed them. */
   private readonly deferred = new Map<number, BlockPointer[]>();
+  /**
+   * Verified blocks, least recently used first, by where their first copy lies and when it was born
+   * (`cacheKey`): a place is reused only by a block born later (frees are deferred), so the key never
+   * names another block's bytes. A block written is kept too, as ZFS's ARC keeps it.
+   */
+  private readonly cache = new Map<string, Uint8Array>();
+  private cachedBytes = 0;
+  private readonly cacheBytesMax: number;
 
   constructor(options: PoolBlockIoOptions) {
     this.space = options.space;
     this.sides = options.sides;
     this.checksum = options.checksum;
+    this.cacheBytesMax = options.cacheBytes ?? cacheBytesDefault;
+    if (!Number.isSafeInteger(this.cacheBytesMax) || this.cacheBytesMax < 0)
+      throw new RangeError(`cacheBytes must be a non-negative integer, got ${options.cacheBytes}`);
     if (!this.sides.some((side) => side !== undefined)) throw new RangeError('a pool needs at least one device present');
   }
 
@@ -85,7 +98,7 @@ export class PoolBlockIo implements BlockIo {
       for (const address of addresses) this.space.free(address.offsetBytes, address.allocatedBytes);
       throw error;
     }
-    return {
+    const pointer: BlockPointer = {
       addresses,
       logicalBytes: data.byteLength,
       physicalBytes: allocatedBytes,
@@ -96,12 +109,28 @@ export class PoolBlockIo implements BlockIo {
       fill,
       checksum: blockChecksum(this.checksum, padded),
     };
+    this.remember(pointer, padded);
+    return pointer;
   }
 
+  /**
+   * The block `pointer` points at, verified: from memory if it was read or written lately, else
+   * through its copies, healing those that do not verify. Callers must not change what it returns.
+   */
   async read(pointer: BlockPointer): Promise<Uint8Array> {
-    const copies = pointer.addresses.flatMap((address) => this.copiesAt(address));
-    const { data, repaired } = await readVerified(copies, pointer.physicalBytes, pointer.checksumKind, pointer.checksum);
-    this.repaired += repaired;
+    const key = cacheKey(pointer);
+    let data = this.cache.get(key);
+    if (data !== undefined) {
+      // The most recently used goes last.
+      this.cache.delete(key);
+      this.cache.set(key, data);
+    } else {
+      const copies = pointer.addresses.flatMap((address) => this.copiesAt(address));
+      const verified = await readVerified(copies, pointer.physicalBytes, pointer.checksumKind, pointer.checksum);
+      this.repaired += verified.repaired;
+      data = verified.data;
+      this.remember(pointer, data);
+    }
     return data.byteLength === pointer.logicalBytes ? data : data.subarray(0, pointer.logicalBytes);
   }
 
@@ -115,7 +144,10 @@ export class PoolBlockIo implements BlockIo {
   committed(txg: number): void {
     for (const [freedIn, pointers] of this.deferred) {
       if (freedIn + rewindTxgs > txg) continue;
-      for (const pointer of pointers) for (const address of pointer.addresses) this.space.free(address.offsetBytes, address.allocatedBytes);
+      for (const pointer of pointers) {
+        for (const address of pointer.addresses) this.space.free(address.offsetBytes, address.allocatedBytes);
+        this.forget(pointer);
+      }
       this.deferred.delete(freedIn);
     }
   }
@@ -127,6 +159,28 @@ export class PoolBlockIo implements BlockIo {
       if (!this.space.claim(address.offsetBytes, address.allocatedBytes))
         throw new FormatError('block pointer', `[${address.offsetBytes}, +${address.allocatedBytes}) is outside the data area or used by another block`);
     }
+  }
+
+  /** Keeps `data`, verified, for later reads of `pointer`, dropping the least recently used past the bound. */
+  private remember(pointer: BlockPointer, data: Uint8Array): void {
+    if (data.byteLength > this.cacheBytesMax) return;
+    const key = cacheKey(pointer);
+    this.forget(pointer);
+    this.cache.set(key, data);
+    this.cachedBytes += data.byteLength;
+    for (const [oldest, bytes] of this.cache) {
+      if (this.cachedBytes <= this.cacheBytesMax) break;
+      this.cache.delete(oldest);
+      this.cachedBytes -= bytes.byteLength;
+    }
+  }
+
+  private forget(pointer: BlockPointer): void {
+    const key = cacheKey(pointer);
+    const known = this.cache.get(key);
+    if (known === undefined) return;
+    this.cache.delete(key);
+    this.cachedBytes -= known.byteLength;
   }
 
   /**
@@ -147,6 +201,13 @@ export class PoolBlockIo implements BlockIo {
     for (const side of this.sides) if (side !== undefined) copies.push({ device: side, offsetBytes: address.offsetBytes });
     return copies;
   }
+}
+
+/** Bytes of verified blocks a pool keeps in memory by default. */
+export const cacheBytesDefault = 64 << 20;
+
+function cacheKey(pointer: BlockPointer): string {
+  return `${pointer.addresses[0]!.offsetBytes}@${pointer.birthTxg}`;
 }
 
 /** Copies of a block of `type` at `level`: one for data, two for metadata, three for the objset block. */

@@ -47,7 +47,8 @@ export const waitingRequestsMax = 4_096;
 
 export type PoolDeviceMsg =
   | Ask<{ readonly type: 'read'; readonly offsetBytes: number; readonly lengthBytes: number }, Uint8Array>
-  | Ask<{ readonly type: 'write'; readonly offsetBytes: number; readonly data: Uint8Array }, true>
+  /** `handOver`: the asker never changes `data` again, so the device need not copy it (see BlockDevice.write). */
+  | Ask<{ readonly type: 'write'; readonly offsetBytes: number; readonly data: Uint8Array; readonly handOver?: boolean }, true>
   | Ask<{ readonly type: 'flush' }, true>
   /** The pool found a block of this device that did not verify. */
   | { readonly type: 'checksum-error' }
@@ -290,7 +291,7 @@ class DeviceActorState {
         request.type === 'read'
           ? this.device.read(request.offsetBytes, request.lengthBytes)
           : request.type === 'write'
-            ? this.device.write(request.offsetBytes, request.data).then(() => true as const)
+            ? this.device.write(request.offsetBytes, request.data, { handOver: request.handOver === true }).then(() => true as const)
             : this.device.flush().then(() => true as const);
       done.then(
         (value) => complete({ ticket, ok: true, value }),

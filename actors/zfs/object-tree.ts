@@ -33,7 +33,7 @@ import { FormatError } from './format-errors.js';
 
 /** What an object tree needs of the pool: blocks written new, read verified, and freed. */
 export interface BlockIo {
-  /** Writes `data` as a new block born in `txg` and returns its pointer. */
+  /** Writes `data` as a new block born in `txg` and returns its pointer. `data` is the block's from then on: it is not changed again. */
   write(data: Uint8Array, type: BlockType, level: number, fill: number, txg: number): Promise<BlockPointer>;
   /** Reads the block `pointer` points at (never a hole), verified against its checksum. */
   read(pointer: BlockPointer): Promise<Uint8Array>;
@@ -104,14 +104,19 @@ export class ObjectTree {
     checkRange(offsetBytes, lengthBytes);
     const end = Math.min(this.sizeBytes, offsetBytes + lengthBytes);
     const result = new Uint8Array(Math.max(0, end - offsetBytes));
+    const pieces: { index: number; within: number; take: number; at: number }[] = [];
     for (let at = offsetBytes; at < end; ) {
       const index = Math.floor(at / this.blockBytes);
       const within = at - index * this.blockBytes;
       const take = Math.min(this.blockBytes - within, end - at);
-      const block = await this.block(io, index);
-      if (block !== null) result.set(block.subarray(within, within + take), at - offsetBytes);
+      pieces.push({ index, within, take, at });
       at += take;
     }
+    // The blocks are read side by side: a device (or a mirror's sides) works on several at once.
+    await inLanes(pieces, ioLanes, async ({ index, within, take, at }) => {
+      const block = await this.block(io, index);
+      if (block !== null) result.set(block.subarray(within, within + take), at - offsetBytes);
+    });
     return result;
   }
 
@@ -125,8 +130,13 @@ export class ObjectTree {
       const take = Math.min(this.blockBytes - within, end - at);
       let block = this.dirtyData.get(index);
       if (block === undefined) {
-        // A whole block overwritten needs no read of what it held.
-        block = take === this.blockBytes ? new Uint8Array(this.blockBytes) : ((await this.block(io, index))?.slice() ?? new Uint8Array(this.blockBytes));
+        if (take === this.blockBytes) {
+          // A whole block overwritten needs no read of what it held.
+          this.dirtyData.set(index, data.slice(at - offsetBytes, at - offsetBytes + take));
+          at += take;
+          continue;
+        }
+        block = (await this.block(io, index))?.slice() ?? new Uint8Array(this.blockBytes);
         this.dirtyData.set(index, block);
       }
       block.set(data.subarray(at - offsetBytes, at - offsetBytes + take), within);
@@ -175,10 +185,14 @@ export class ObjectTree {
       this.freeFrom = null;
     }
     const dataType: BlockType = this.type === 'file' ? 'data' : this.type === 'directory' ? 'directory' : 'object';
-    for (const index of [...this.dirtyData.keys()].sort((a, b) => a - b)) {
-      const pointer = await io.write(this.dirtyData.get(index)!, dataType, 0, 1, txg);
-      await this.replace(io, 0, index, pointer, txg);
-    }
+    // The data blocks are written side by side (their space is taken in index order, as each write
+    // starts), then hung into the tree in order.
+    const indexes = [...this.dirtyData.keys()].sort((a, b) => a - b);
+    const written = new Map<number, BlockPointer>();
+    await inLanes(indexes, ioLanes, async (index) => {
+      written.set(index, await io.write(this.dirtyData.get(index)!, dataType, 0, 1, txg));
+    });
+    for (const index of indexes) await this.replace(io, 0, index, written.get(index)!, txg);
     this.dirtyData.clear();
     for (let level = 1; level < this.levels; level++) {
       for (const node of [...this.nodes.values()].filter((each) => each.level === level && each.dirty)) {
@@ -323,6 +337,18 @@ export class ObjectTree {
     }
     this.nodes.delete(nodeKey(level, index));
   }
+}
+
+/** Block reads or writes one call has in flight at most: enough to keep a device busy, well within its queue. */
+const ioLanes = 16;
+
+/** Runs `work` on each of `items`, at most `lanes` at a time, starting them in order. */
+async function inLanes<T>(items: readonly T[], lanes: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, lane));
 }
 
 /** Data blocks one pointer at `level` covers: 1 at level 0, 128 at level 1, ... */

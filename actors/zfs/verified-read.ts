@@ -35,9 +35,12 @@ export class ChecksumError extends OspreyError {
   }
 }
 
-/** Writes `data` to every copy; rejects with the first failure once all are done. */
-export async function writeCopies(copies: readonly BlockCopy[], data: Uint8Array): Promise<void> {
-  const outcomes = await Promise.allSettled(copies.map((copy) => copy.device.ask({ type: 'write', offsetBytes: copy.offsetBytes, data })));
+/**
+ * Writes `data` to every copy; rejects with the first failure once all are done. `handOver`: the
+ * caller never changes `data` again, so no device copies it.
+ */
+export async function writeCopies(copies: readonly BlockCopy[], data: Uint8Array, handOver = false): Promise<void> {
+  const outcomes = await Promise.allSettled(copies.map((copy) => copy.device.ask({ type: 'write', offsetBytes: copy.offsetBytes, data, handOver })));
   const failed = outcomes.find((outcome) => outcome.status === 'rejected');
   if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
 }

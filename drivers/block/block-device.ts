@@ -53,13 +53,19 @@ export interface BlockDevice {
   /**
    * Writes `data` (a whole number of sectors) at `offsetBytes`: durable once a flush that began
    * after this write completed has completed. The bytes are taken at the call: the caller may reuse
-   * its buffer at once.
+   * its buffer at once. With `handOver`, the caller promises never to change `data` again, and the
+   * device keeps it rather than a copy (a pool's blocks, which are never changed once written).
    */
-  write(offsetBytes: number, data: Uint8Array): Promise<void>;
+  write(offsetBytes: number, data: Uint8Array, options?: WriteOptions): Promise<void>;
   /** Makes every write completed before it durable (`fdatasync` on a file). */
   flush(): Promise<void>;
   /** Waits for the requests in flight and closes; later requests fail with `ClosedError`. */
   close(): Promise<void>;
+}
+
+/** How a write takes its bytes (see `BlockDevice.write`). */
+export interface WriteOptions {
+  readonly handOver?: boolean;
 }
 
 /** Options both kinds of device take. */

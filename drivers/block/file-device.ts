@@ -15,7 +15,16 @@
 import { type FileHandle, open, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ClosedError } from '../../ground/errors.js';
-import { type BlockDevice, type BlockDeviceOptions, checkDeviceSize, checkTransfer, deviceGeometry, InFlight, type SectorBytes } from './block-device.js';
+import {
+  type BlockDevice,
+  type BlockDeviceOptions,
+  checkDeviceSize,
+  checkTransfer,
+  deviceGeometry,
+  InFlight,
+  type SectorBytes,
+  type WriteOptions,
+} from './block-device.js';
 import { BlockDeviceError, BlockIoError, type BlockIoReason } from './block-errors.js';
 
 export interface FileDeviceOptions extends BlockDeviceOptions {
@@ -101,10 +110,10 @@ class FileDevice implements BlockDevice {
     });
   }
 
-  write(offsetBytes: number, data: Uint8Array): Promise<void> {
+  write(offsetBytes: number, data: Uint8Array, options?: WriteOptions): Promise<void> {
     if (!(data instanceof Uint8Array)) return Promise.reject(new TypeError(`${this.name}: a write takes a Uint8Array`));
     // The caller may reuse its buffer once the call returns: what is written is what it held then.
-    const copy = data.slice();
+    const copy = options?.handOver === true ? data : data.slice();
     return this.request('write', offsetBytes, copy.byteLength, async () => {
       let done = 0;
       while (done < copy.byteLength) {

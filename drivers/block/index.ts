@@ -2,6 +2,7 @@
 export {
   type BlockDevice,
   type BlockDeviceOptions,
+  type WriteOptions,
   checkTransfer,
   deviceBytesMax,
   deviceBytesMin,

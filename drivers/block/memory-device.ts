@@ -26,7 +26,16 @@
 import type { Clock } from '../clock/clock.js';
 import type { Random } from '../random/random.js';
 import { ClosedError } from '../../ground/errors.js';
-import { type BlockDevice, type BlockDeviceOptions, checkDeviceSize, checkTransfer, deviceGeometry, InFlight, type SectorBytes } from './block-device.js';
+import {
+  type BlockDevice,
+  type BlockDeviceOptions,
+  checkDeviceSize,
+  checkTransfer,
+  deviceGeometry,
+  InFlight,
+  type SectorBytes,
+  type WriteOptions,
+} from './block-device.js';
 import { BlockIoError } from './block-errors.js';
 import type { FaultAtlas } from './fault-atlas.js';
 
@@ -207,10 +216,10 @@ class SimulatedDevice implements MemoryDevice {
     });
   }
 
-  write(offsetBytes: number, data: Uint8Array): Promise<void> {
+  write(offsetBytes: number, data: Uint8Array, options?: WriteOptions): Promise<void> {
     if (!(data instanceof Uint8Array)) return Promise.reject(new TypeError(`${this.name}: a write takes a Uint8Array`));
     // The caller may reuse its buffer once the call returns, as with a real device's submission.
-    const copy = data.slice();
+    const copy = options?.handOver === true ? data : data.slice();
     const inFlight = { offsetBytes, data: copy };
     return this.request(
       'write',

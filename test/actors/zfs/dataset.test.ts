@@ -182,9 +182,13 @@ class Model {
           this.files.delete(to);
         }
         const move = (old: string) => `${to}${old.slice(from.length)}`;
-        for (const dir of [...this.dirs]) if (dir === from || dir.startsWith(`${from}/`)) this.dirs.delete(dir), this.dirs.add(move(dir));
-        for (const [file, bytes] of [...this.files])
-          if (file === from || file.startsWith(`${from}/`)) this.files.delete(file), this.files.set(move(file), bytes);
+        const moved = (each: string) => each === from || each.startsWith(`${from}/`);
+        const dirs = [...this.dirs].filter(moved);
+        const files = [...this.files].filter(([file]) => moved(file));
+        for (const dir of dirs) this.dirs.delete(dir);
+        for (const [file] of files) this.files.delete(file);
+        for (const dir of dirs) this.dirs.add(move(dir));
+        for (const [file, bytes] of files) this.files.set(move(file), bytes);
         return { value: undefined };
       }
       default:
