@@ -92,9 +92,12 @@ export class SpaceMap {
     this.freeBytes += bytes;
   }
 
-  /** Marks `[offset, offset + bytes)` in use (a block found at import); false when any of it was in use already. */
+  /**
+   * Marks `[offset, offset + bytes)` in use (a block found at import); false when any of it was in
+   * use already, or it is no range of whole units inside the area (what a damaged pointer would say).
+   */
   claim(offset: number, bytes: number): boolean {
-    this.checkRange(offset, bytes);
+    if (!this.isRange(offset, bytes)) return false;
     const index = this.indexAtOrAfter(offset + 1) - 1;
     const extent = this.extents[index];
     if (extent === undefined || extent.start > offset || extent.end < offset + bytes) return false;
@@ -141,8 +144,11 @@ export class SpaceMap {
   }
 
   private checkRange(offset: number, bytes: number): void {
-    this.checkLength(bytes);
-    if (!Number.isSafeInteger(offset) || offset % this.unitBytes !== 0 || offset < this.startBytes || offset + bytes > this.endBytes)
-      throw new RangeError(`[${offset}, ${offset + bytes}) is not whole units inside [${this.startBytes}, ${this.endBytes})`);
+    if (!this.isRange(offset, bytes)) throw new RangeError(`[${offset}, ${offset + bytes}) is not whole units inside [${this.startBytes}, ${this.endBytes})`);
+  }
+
+  private isRange(offset: number, bytes: number): boolean {
+    const whole = (value: number) => Number.isSafeInteger(value) && value % this.unitBytes === 0;
+    return whole(offset) && whole(bytes) && bytes > 0 && offset >= this.startBytes && offset + bytes <= this.endBytes;
   }
 }

@@ -78,12 +78,21 @@ describe('zfs space map', () => {
     );
   });
 
-  it('refuses ranges that are not whole units of its area, and a free of free space', () => {
+  it('refuses ranges that are not whole units of its area, a free of free space, and claims of such ranges', () => {
     const space = new SpaceMap(4096, 65536, 4096);
     expect(() => space.allocate(100)).to.throw(RangeError);
     expect(() => space.free(0, 4096)).to.throw(RangeError);
     expect(() => space.free(8192, 4096)).to.throw(/free already/);
     const at = space.allocate(8192);
     expect(() => space.free(at, 12288)).to.throw(/free already/);
+    // A claim is what a pointer read at import says: a range it cannot be is refused, not thrown.
+    for (const [offset, bytes] of [
+      [0, 4096],
+      [61440, 8192],
+      [4097, 4096],
+      [8192, 100],
+      [8192, 0],
+    ] as const)
+      expect(space.claim(offset, bytes), `${offset}+${bytes}`).to.equal(false);
   });
 });
