@@ -8,12 +8,14 @@
  * npx osprey pool create tank mirror pool/a.img pool/b.img --size 64M   # makes the files
  * npx osprey pool status tank -d pool                                  # like zpool status
  * npx osprey pool import -d pool                                       # the pools the files hold
+ * npx osprey pool scrub tank -d pool                                   # verify and repair every copy
  * ```
  */
 import { rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { createPool, importPool, type PoolStatus, storage } from '../actors/zfs/index.js';
+import { SingleBar } from 'cli-progress';
+import { createPool, importPool, type PoolStatus, type ScrubResult, storage } from '../actors/zfs/index.js';
 import { findPools, readLabels } from '../actors/zfs/label-io.js';
 import { type BlockDevice, createFileDevice } from '../drivers/block/index.js';
 import { withDevices, withKernel } from './device-files.js';
@@ -77,6 +79,31 @@ export function addPoolCommand(program: Command): void {
     });
 
   pool
+    .command('scrub')
+    .description('read and verify every copy of every block, repairing what does not verify, as zpool scrub does')
+    .argument('<name>', 'the pool’s name')
+    .requiredOption('-d, --dir <dir>', 'the directory its device files are in')
+    .action(async (name: string, options: { readonly dir: string }) => {
+      await withDevices('pool', options.dir, async (devices, kernel) => {
+        const imported = await importPool(kernel.subsystem(storage), devices, name);
+        const bar = process.stderr.isTTY
+          ? new SingleBar({ format: `scrub ${name} [{bar}] {percentage}% | {value}/{total} MiB`, stream: process.stderr, hideCursor: true })
+          : null;
+        try {
+          const mib = (bytes: number) => Math.ceil(bytes / 2 ** 20);
+          bar?.start(mib(imported.status().usedBytes), 0);
+          const result = await imported.scrub((progress) => bar?.update(mib(progress.examinedBytes)));
+          bar?.stop();
+          console.log(scanLine(result));
+          if (result.unrecoverableBlocks > 0) process.exitCode = 1;
+        } finally {
+          bar?.stop();
+          await imported.export();
+        }
+      });
+    });
+
+  pool
     .command('import')
     .description('list the pools that the device files in a directory hold, as zpool import -d does')
     .requiredOption('-d, --dir <dir>', 'the directory to search for device files')
@@ -99,6 +126,26 @@ export function addPoolCommand(program: Command): void {
     });
 }
 
+/** A finished scrub as `zpool status` words it: `scrub repaired 12K in 00:00:01 with 0 errors`. */
+export function scanLine(result: ScrubResult): string {
+  const seconds = Math.round(result.durationMs / 1000);
+  const clock = [Math.floor(seconds / 3600), Math.floor(seconds / 60) % 60, seconds % 60].map((part) => String(part).padStart(2, '0')).join(':');
+  const unexamined = result.complete ? '' : ' (blocks under lost metadata not examined)';
+  return `  scan: scrub repaired ${formatBytes(result.repairedBytes)} in ${clock} with ${result.unrecoverableBlocks} errors${unexamined}`;
+}
+
+/** Bytes as zpool prints them: 0B, 512B, 12K, 3.5M. */
+function formatBytes(bytes: number): string {
+  const units = ['B', 'K', 'M', 'G', 'T'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 || value >= 10 ? Math.round(value) : value.toFixed(1)}${units[unit]}`;
+}
+
 /** A pool's status laid out as `zpool status` lays it out. */
 export function formatStatus(status: PoolStatus, files: readonly (string | undefined)[]): string {
   const upper = (state: string) => state.toUpperCase();
@@ -116,6 +163,7 @@ export function formatStatus(status: PoolStatus, files: readonly (string | undef
   return [
     `  pool: ${status.name}`,
     ` state: ${upper(status.state)}`,
+    ...(status.scan?.state === 'finished' ? [scanLine(status.scan)] : []),
     'config:',
     '',
     line(['NAME', 'STATE', 'READ', 'WRITE', 'CKSUM']),

@@ -29,7 +29,7 @@ import type { PoolDeviceMsg } from './device-actor.js';
 import { FormatError } from './format-errors.js';
 import type { BlockIo } from './object-tree.js';
 import type { SpaceMap } from './space-map.js';
-import { type BlockCopy, readVerified, writeCopies } from './verified-read.js';
+import { type BlockCopy, readVerified, type ScrubbedBlock, scrubCopies, writeCopies } from './verified-read.js';
 
 /** Transaction groups a freed block waits before its space is reused (ZFS's TXG_DEFER_SIZE). */
 export const rewindTxgs = 2;
@@ -132,6 +132,14 @@ export class PoolBlockIo implements BlockIo {
       this.remember(pointer, data);
     }
     return data.byteLength === pointer.logicalBytes ? data : data.subarray(0, pointer.logicalBytes);
+  }
+
+  /** Reads every copy of `pointer`'s block from the devices (never the cache), verifies each, and repairs the bad ones. */
+  async scrub(pointer: BlockPointer): Promise<ScrubbedBlock> {
+    const copies = pointer.addresses.flatMap((address) => this.copiesAt(address));
+    const scrubbed = await scrubCopies(copies, pointer.physicalBytes, pointer.checksumKind, pointer.checksum);
+    this.repaired += scrubbed.repaired;
+    return scrubbed;
   }
 
   free(pointer: BlockPointer, txg: number): void {

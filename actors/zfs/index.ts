@@ -26,7 +26,19 @@ export { decodeUberblock, encodeUberblock, pickUberblock, type Uberblock } from 
 export { decodeLabelConfig, encodeLabelConfig, isPoolName, type LabelConfig, labelOffsets, type PoolLayout } from './label.js';
 export { type DeviceLabels, type FoundPool, findPools, guidSumOf, readLabels, writeLabels, writeUberblock } from './label-io.js';
 export { FormatError } from './format-errors.js';
-export { createPool, type CreatePoolOptions, importPool, type Pool, PoolError, type PoolObjects, type PoolStatus, recordBytesDefault } from './pool.js';
+export {
+  createPool,
+  type CreatePoolOptions,
+  importPool,
+  type Pool,
+  PoolError,
+  type PoolObjects,
+  type PoolStatus,
+  recordBytesDefault,
+  type ScrubProgress,
+  type ScrubResult,
+  type ScrubStatus,
+} from './pool.js';
 export { type Dnode, decodeDnode, dnodeBytes, encodeDnode, type ObjectType } from './dnode.js';
 export { NoSuchObjectError, ObjectSet } from './object-set.js';
 export { type BlockIo, indirectBytes, ObjectTree, pointersPerIndirect } from './object-tree.js';

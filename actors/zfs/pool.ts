@@ -65,11 +65,37 @@ export interface PoolStatus {
   /** Bytes of its data area in use and free. */
   readonly usedBytes: number;
   readonly freeBytes: number;
-  /** Copies that reads found bad and rewrote since it was opened. */
+  /** Copies that reads and scrubs found bad and rewrote since it was opened. */
   readonly repaired: number;
+  /** The last scrub since it was opened, or the one under way; null if none. */
+  readonly scan: ScrubStatus | null;
   /** Each device of its configuration, in order; `missing` where none was found. */
   readonly devices: readonly (PoolDeviceStatus | { readonly name: string; readonly state: 'missing' })[];
 }
+
+/** A scrub's progress, as it goes. */
+export interface ScrubProgress {
+  /** Bytes of blocks examined (each copy's space once), of about `totalBytes`. */
+  readonly examinedBytes: number;
+  /** The pool's allocated bytes when the scrub began (blocks freed lately included). */
+  readonly totalBytes: number;
+}
+
+/** What a scrub found, as `zpool status` reports it. */
+export interface ScrubResult {
+  readonly blocks: number;
+  readonly examinedBytes: number;
+  /** Copies that did not verify and were rewritten from a good one, and their bytes. */
+  readonly repairedCopies: number;
+  readonly repairedBytes: number;
+  /** Blocks none of whose copies verified: lost, and reported, never returned as data. */
+  readonly unrecoverableBlocks: number;
+  /** False when a lost block of metadata hid the blocks below it, which were not examined. */
+  readonly complete: boolean;
+  readonly durationMs: number;
+}
+
+export type ScrubStatus = ({ readonly state: 'scrubbing' } & ScrubProgress) | ({ readonly state: 'finished' } & ScrubResult);
 
 /**
  * The objects of a pool (its object set), numbered from 1. Changes are in memory until the pool
@@ -105,6 +131,12 @@ export interface Pool {
    * (the same number when nothing changed). Once it resolves, a crash keeps the changes.
    */
   commit(): Promise<number>;
+  /**
+   * Commits, then reads every copy of every block of the pool from its devices, verifies each, and
+   * rewrites the copies that do not verify from one that does (ZFS's scrub). Other operations wait
+   * for it. `onProgress` hears how far it got after each block.
+   */
+  scrub(onProgress?: (progress: ScrubProgress) => void): Promise<ScrubResult>;
   /** Commits, then closes its devices; the pool stays on them, to be imported again. */
   export(): Promise<void>;
 }
@@ -203,6 +235,7 @@ class OpenPool implements Pool {
   private queue: Promise<unknown> = Promise.resolve();
   /** Why the pool stopped taking changes (a commit failed part way), or null. */
   private suspended: string | null = null;
+  private scan: ScrubStatus | null = null;
 
   constructor(
     private readonly storage: Storage,
@@ -286,8 +319,47 @@ class OpenPool implements Pool {
       usedBytes: this.space.usedBytes,
       freeBytes: this.space.freeBytes,
       repaired: this.io.repaired,
+      scan: this.scan,
       devices,
     };
+  }
+
+  async scrub(onProgress?: (progress: ScrubProgress) => void): Promise<ScrubResult> {
+    await this.commit();
+    return this.run(async () => {
+      const set = this.set;
+      if (set === null) throw new PoolError(this.name, 'suspended', 'the pool is not loaded');
+      const startedMs = this.storage.now();
+      const totalBytes = this.space.usedBytes;
+      let examinedBytes = 0;
+      let blocks = 0;
+      let repairedCopies = 0;
+      let repairedBytes = 0;
+      let unrecoverableBlocks = 0;
+      let complete = true;
+      this.scan = { state: 'scrubbing', examinedBytes, totalBytes };
+      try {
+        for await (const pointer of set.pointers(this.io)) {
+          const scrubbed = await this.io.scrub(pointer);
+          blocks++;
+          examinedBytes += pointer.addresses.reduce((sum, address) => sum + address.allocatedBytes, 0);
+          repairedCopies += scrubbed.repaired;
+          repairedBytes += scrubbed.repaired * pointer.physicalBytes;
+          if (scrubbed.unrecoverable) unrecoverableBlocks++;
+          const progress = { examinedBytes: Math.min(examinedBytes, totalBytes), totalBytes };
+          this.scan = { state: 'scrubbing', ...progress };
+          onProgress?.(progress);
+        }
+      } catch (error) {
+        // The walk reads the tree's metadata to find the blocks below it: one no copy of which
+        // verifies (counted above) ends the walk there.
+        if (!(error instanceof ChecksumError)) throw error;
+        complete = false;
+      }
+      const result = { blocks, examinedBytes, repairedCopies, repairedBytes, unrecoverableBlocks, complete, durationMs: this.storage.now() - startedMs };
+      this.scan = { state: 'finished', ...result };
+      return result;
+    });
   }
 
   async export(): Promise<void> {

@@ -82,3 +82,34 @@ export async function readVerified(copies: readonly BlockCopy[], lengthBytes: nu
   for (const { copy, corrupt } of bad) if (corrupt) copy.device.tell({ type: 'checksum-error' });
   throw new ChecksumError(problems);
 }
+
+/** What a scrub of one block found: how many copies were bad and rewritten, and whether none verified. */
+export interface ScrubbedBlock {
+  readonly badCopies: number;
+  readonly repaired: number;
+  /** No copy verified: the block is lost, and its copies are left as they are. */
+  readonly unrecoverable: boolean;
+}
+
+/**
+ * Reads every copy of a block (a scrub's read, where a normal read stops at the first good copy),
+ * verifies each, and rewrites the bad ones with a good one; the devices that returned bad bytes
+ * count a checksum error.
+ */
+export async function scrubCopies(copies: readonly BlockCopy[], lengthBytes: number, kind: ChecksumKind, checksum: Uint8Array): Promise<ScrubbedBlock> {
+  const reads = await Promise.allSettled(copies.map((copy) => copy.device.ask({ type: 'read', offsetBytes: copy.offsetBytes, lengthBytes })));
+  let good: Uint8Array | null = null;
+  const bad: BlockCopy[] = [];
+  for (const [index, read] of reads.entries()) {
+    if (read.status === 'fulfilled' && checksumsEqual(blockChecksum(kind, read.value), checksum)) {
+      good ??= read.value;
+      continue;
+    }
+    if (read.status === 'fulfilled') copies[index]!.device.tell({ type: 'checksum-error' });
+    bad.push(copies[index]!);
+  }
+  if (good === null) return { badCopies: bad.length, repaired: 0, unrecoverable: true };
+  const data = good;
+  const repairs = await Promise.allSettled(bad.map((copy) => copy.device.ask({ type: 'write', offsetBytes: copy.offsetBytes, data })));
+  return { badCopies: bad.length, repaired: repairs.filter((repair) => repair.status === 'fulfilled').length, unrecoverable: false };
+}

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runOsprey } from '../helpers/osprey-command.js';
@@ -53,5 +53,23 @@ describe('osprey pool: pools on device files, as zpool handles them', function (
     expect(again.stderr).to.match(/d\.img exists already: a device is created as a new file\n$/);
     const listed = await runOsprey('pool', 'import', '-d', join(dir));
     expect(listed.stdout).to.match(/pool: tank/);
+  });
+
+  it('scrubs a mirror one side of which was overwritten: repairs it, then finds nothing', async () => {
+    const [a, b] = [join(dir, 'a.img'), join(dir, 'b.img')];
+    expect((await runOsprey('pool', 'create', 'tank', 'mirror', a, b, '--size', '8M')).code).to.equal(0);
+    const note = join(dir, 'note.txt');
+    writeFileSync(note, 'x'.repeat(100_000));
+    expect((await runOsprey('fs', 'put', 'tank:/note.txt', note, '-d', dir)).code).to.equal(0);
+    rmSync(note);
+    // The start of b's data area (past its two front labels, 512 KiB) overwritten with garbage.
+    const side = openSync(b, 'r+');
+    writeSync(side, new Uint8Array(1 << 20).fill(0xa5), 0, 1 << 20, 512 << 10);
+    closeSync(side);
+    const first = await runOsprey('pool', 'scrub', 'tank', '-d', dir);
+    expect(first.code, first.stderr).to.equal(0);
+    expect(first.stdout).to.match(/^ {2}scan: scrub repaired [1-9][0-9.]*[BKM] in 00:00:0\d with 0 errors\n$/);
+    const second = await runOsprey('pool', 'scrub', 'tank', '-d', dir);
+    expect(second.stdout).to.match(/^ {2}scan: scrub repaired 0B in 00:00:0\d with 0 errors\n$/);
   });
 });
