@@ -4,7 +4,8 @@
 //    FileHandle writes of the same file and a datasync; checksums (fletcher4) on;
 // 2. sequential read of it back, against raw FileHandle reads;
 // 3. 4 KiB reads at random places of the file, 16 in flight, against raw FileHandle reads;
-// 4. commit latency: a 4 KiB write then fsync, the median of many.
+// 4. commit latency: a 4 KiB write then fsync, the median of many;
+// 5. the scrub rate: every copy of every block read from the device and verified, in MB/s.
 // Ratios are the pool's rate over raw fs's. Each figure is the median of 5 repetitions. About 40 s.
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -104,6 +105,12 @@ export async function run(): Promise<void> {
       commitMs.push(seconds(t0) * 1000);
     }
 
+    const scrubRates: number[] = [];
+    for (let rep = 0; rep < REPS; rep++) {
+      const result = await pool.scrub();
+      scrubRates.push(result.examinedBytes / 2 ** 20 / (result.durationMs / 1000));
+    }
+
     const cases = [
       ['sequential write through the file API, then fsync (32 MiB in 1 MiB writes)', 'raw fs: FileHandle.write, then datasync', writes, 'MB/s'],
       ['sequential read through the file API (32 MiB in 1 MiB reads)', 'raw fs: FileHandle.read', reads, 'MB/s'],
@@ -116,6 +123,7 @@ export async function run(): Promise<void> {
       emit(raws);
       emitRatio({ name: `pool / raw fs: ${name}`, numerator: pooled, denominator: raws, ...(unit === 'MB/s' ? { goal: 0.5 } : {}), goalKind: 'min' });
     }
+    emit(summary('pool: scrub rate (every copy read and verified)', 'MB/s', scrubRates), { examinedBytes: pool.status().usedBytes });
     const sorted = [...commitMs].sort((a, b) => a - b);
     emit(summary('pool: commit latency (fsync after a 4 KiB write), ms', 'ms', [quantile(sorted, 0.5)]), { p90: quantile(sorted, 0.9), commits: COMMITS });
   } finally {

@@ -287,6 +287,7 @@ const rows: readonly Row[] = [
     baseline: { bench: 'pool', name: 'baseline: raw fs: FileHandle.read (4 KiB random reads through the file API, 16 in flight)', label: 'raw `fs` reads' },
   },
   { label: 'storage: commit latency (fsync after a 4 KiB write)', figure: { bench: 'pool', name: 'pool: commit latency (fsync after a 4 KiB write), ms' } },
+  { label: 'storage: scrub rate (every copy read and verified)', figure: { bench: 'pool', name: 'pool: scrub rate (every copy read and verified)' } },
   {
     label: 'VM: reads through a view of a 2 MiB page (TLB hits)',
     figure: { bench: 'vm', name: 'VM reads through a view of a 2 MiB huge page (sequential)' },
