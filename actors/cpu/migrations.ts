@@ -10,6 +10,7 @@ import { cpuBit, type Pid } from '../../ground/pid.js';
 import { kernelMigrate, type KernelMigrate } from '../../protocols/runtime.js';
 import type { Cell } from '../runtime/cell.js';
 import { runtimeExported } from '../sched/decayed-runtime.js';
+import { SchedClass } from '../sched/entity.js';
 import { SchedCell } from '../sched/sched-cell.js';
 import { captureState, migrationBlocker, restoreState } from '../sched/migration.js';
 import type { CpuNode } from './cpu-node.js';
@@ -169,7 +170,8 @@ export class Migrations {
       );
       // The runtime arrives exported (R, not R·c): the first wake converts it to this CPU's scale.
       // (A kernel whose policy keeps no runtime, `fifo`, has plain cells.)
-      if (cell instanceof SchedCell) {
+      // (The idle class keeps runtime ∞, set from its spawn options, whatever the frame says.)
+      if (cell instanceof SchedCell && cell.schedClass !== SchedClass.idle) {
         cell.runtime = request.runtime;
         cell.renormalizeCount = runtimeExported;
       }

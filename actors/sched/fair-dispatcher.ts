@@ -24,7 +24,7 @@ import { drainMsMax, drainTurnsMax } from '../runtime/limits.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
 import type { Pid } from '../../ground/pid.js';
 import { drainSystemLane } from '../runtime/system-lane.js';
-import { EntityState, nsPerMessageMax, priorityValue, stampUs, wokenNever } from './entity.js';
+import { EntityState, nsPerMessageMax, priorityValue, SchedClass, stampUs, wokenNever } from './entity.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import { CpuScheduler, type SchedTurn } from './scheduler.js';
 import { SchedCell } from './sched-cell.js';
@@ -193,7 +193,9 @@ export class FairDispatcher extends Dispatcher {
     const entity = entityOf(cell);
     if (entity.state !== EntityState.detached) this.scheduler.detach(entity, this.kernel.clock.now());
     cell.scheduled = false;
-    return entity.runtime;
+    // The idle class's runtime is always ∞, which no frame carries: its cell on the other CPU is of
+    // the idle class from its spawn options, and sets ∞ itself.
+    return entity.schedClass === SchedClass.idle ? 0 : entity.runtime;
   }
 }
 

@@ -47,8 +47,9 @@ export const renormalizeScale = normFactorInitial / normFactorMax;
  * so that an entity keeps its count in the word of its flags (entity.ts) rather than in a field of
  * 8 bytes per actor. A CPU renormalises about every 87·τ (17 s), so the count wraps after about 200
  * days. A sleeper that missed exactly a multiple of that many renormalisations is taken for one that
- * missed none: its stored runtime is then read at the wrong scale, as if it had run at most p·τ
- * lately, and that error decays like any history. OSv's wider count only makes the same case rarer.
+ * missed none: its stored R'' is then read against today's c, so its runtime looks up to 2^126 times
+ * larger than it is, and it runs after its peers until that history decays (about 87·τ, 17 s). OSv's
+ * wider count only makes the same case rarer; a sleep of about 200 days is its only trigger.
  */
 export const renormalizeCountMax = 2 ** 20 - 2;
 /**

@@ -21,7 +21,7 @@ import type { SchedActorStats, SchedControl, SchedStatsReply } from '../../proto
 import { balanceTarget } from '../sched/balancer.js';
 import { updateAfterSleep } from '../sched/decayed-runtime.js';
 import { EntityState, SchedClass, type SchedEntity } from '../sched/entity.js';
-import { entityOf, FairDispatcher } from '../sched/fair-dispatcher.js';
+import { FairDispatcher } from '../sched/fair-dispatcher.js';
 import { SchedCell } from '../sched/sched-cell.js';
 import { balancePeriodMs } from '../sched/limits.js';
 import { compare } from '../sched/run-queue.js';
@@ -78,7 +78,9 @@ class SchedulerActor implements SystemActorInstance<SchedControl> {
         case 'sched.unpin': {
           const cell = this.localCell(message.pid);
           this.requireFair();
-          entityOf(cell).pinned = message.type === 'sched.pin';
+          // A pid whose actor moved away names a forwarding stand-in here, which has no scheduling.
+          if (!(cell instanceof SchedCell)) throw new RangeError(`pid ${message.pid} lives on another cpu now: ask that cpu's scheduler`);
+          cell.pinned = message.type === 'sched.pin';
           if (message.type === 'sched.unpin') this.stays.delete(cell);
           reply.resolve(true);
           return;
@@ -168,7 +170,8 @@ class SchedulerActor implements SystemActorInstance<SchedControl> {
     const entities = new Set<SchedEntity<SchedCell>>(scheduler.queued());
     if (scheduler.current !== null) entities.add(scheduler.current);
     for (const cell of this.stays.keys()) {
-      if (cell.status !== Status.Stopped) entities.add(entityOf(cell));
+      // A stand-in left by a move, or a stopped actor, is no entity of this CPU any more.
+      if (cell instanceof SchedCell && cell.status !== Status.Stopped) entities.add(cell);
       else this.stays.delete(cell);
     }
     const actors: SchedActorStats[] = [...entities].sort(compare).map((entity) => ({

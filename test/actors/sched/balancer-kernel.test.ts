@@ -3,6 +3,7 @@
  * costs from `simulatedCostMs`), and the scheduler actor's control messages.
  */
 import { expect } from 'chai';
+import { makePid } from '../../../ground/pid.js';
 import { Kernel } from '../../../boot/kernel.js';
 import { pidCpu } from '../../../ground/pid.js';
 import type { ActorRef } from '../../../actors/runtime/ref.js';
@@ -106,7 +107,8 @@ describe('load balancer and migration (simulated CPUs)', function () {
     const failures: unknown[] = [];
     for (const request of [
       { type: 'sched.pin', pid: remote.pid },
-      { type: 'sched.pin', pid: 12345 },
+      // A slot and generation never handed out: a pid of nothing.
+      { type: 'sched.pin', pid: makePid(0, 12345, 2_000_000) },
       { type: 'sched.set-priority', pid: worker.pid, priority: -2 },
       { type: 'sched.migrate', pid: worker.pid, cpu: 7 },
     ] as const) {
