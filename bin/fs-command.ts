@@ -128,15 +128,21 @@ export function addFsCommand(program: Command): void {
     );
 }
 
-/** Imports `target.pool` from the device files in `dir`, runs `work` on its file system, exports it. */
+/**
+ * Imports `target.pool` from the device files in `dir`, runs `work` on its file system, and exports
+ * it, which commits; a `work` that fails commits nothing of what it did (a put cut short leaves the
+ * file as it was).
+ */
 async function onDataset(target: PoolPath, dir: string, work: (dataset: Dataset) => Promise<void>): Promise<void> {
   await withDevices('fs', dir, async (devices, kernel) => {
     const pool = await importPool(kernel.subsystem(storage), devices, target.pool);
     try {
       await work(await Dataset.open(pool));
-    } finally {
-      await pool.export();
+    } catch (error) {
+      await pool.abandon();
+      throw error;
     }
+    await pool.export();
   });
 }
 

@@ -13,10 +13,11 @@ import { lineMachine } from '../actors/irq/machine.js';
 import { schedCpuMachine } from '../actors/sched/machine.js';
 import { pressureMachine } from '../actors/vm/pressure-machine.js';
 import { deviceMachine } from '../actors/zfs/device-machine.js';
+import { txgMachine } from '../actors/zfs/txg-machine.js';
 import { supervisorMachine } from '../supervisors/machine.js';
 
 export function kernelMachines(): AnyStateMachine[] {
-  return [supervisorMachine(), schedCpuMachine(), lineMachine(), pressureMachine(), deviceMachine()] as unknown as AnyStateMachine[];
+  return [supervisorMachine(), schedCpuMachine(), lineMachine(), pressureMachine(), deviceMachine(), txgMachine()] as unknown as AnyStateMachine[];
 }
 
 /** Whether `value` is an xstate state machine (a module's export, say). */

@@ -67,6 +67,8 @@ export class PoolBlockIo implements BlockIo {
   private readonly cache = new Map<string, Uint8Array>();
   private cachedBytes = 0;
   private readonly cacheBytesMax: number;
+  /** Sides a write failed on since `takeFailedSides` was last called. */
+  private failedSides = new Set<number>();
 
   constructor(options: PoolBlockIoOptions) {
     this.space = options.space;
@@ -192,22 +194,49 @@ export class PoolBlockIo implements BlockIo {
   }
 
   /**
+   * Claims `pointer`'s space for an older tree an import found (one it may have to fall back on), as
+   * if the block had been freed in `txg`: it stays untouched until `txg + rewindTxgs` is committed. A
+   * block the newer tree holds too is left alone.
+   */
+  claimDeferred(pointer: BlockPointer, txg: number): void {
+    if (!pointer.addresses.every((address) => address.device === 0 && this.space.isFree(address.offsetBytes, address.allocatedBytes))) return;
+    for (const address of pointer.addresses) this.space.claim(address.offsetBytes, address.allocatedBytes);
+    this.free(pointer, txg);
+  }
+
+  /**
    * Writes `data` to every side at every address. A mirror with a side gone or failing keeps going on
    * the others, as ZFS does (the side is resilvered when it comes back); an address that reached no
    * side fails the write with that side's error.
    */
   private async writeEverywhere(addresses: readonly DataAddress[], data: Uint8Array): Promise<void> {
-    const perAddress = await Promise.all(addresses.map((address) => Promise.allSettled(this.copiesAt(address).map((copy) => writeCopies([copy], data)))));
+    const sides = this.presentSides();
+    // The block is never changed once written (copy on write): the devices keep it, not a copy.
+    const perAddress = await Promise.all(
+      addresses.map((address) => Promise.allSettled(sides.map(({ ref }) => writeCopies([{ device: ref, offsetBytes: address.offsetBytes }], data, true)))),
+    );
     for (const outcomes of perAddress) {
-      if (outcomes.some((outcome) => outcome.status === 'fulfilled')) continue;
-      throw (outcomes[0] as PromiseRejectedResult).reason;
+      for (const [index, outcome] of outcomes.entries()) if (outcome.status === 'rejected') this.failedSides.add(sides[index]!.index);
+      if (!outcomes.some((outcome) => outcome.status === 'fulfilled')) throw (outcomes[0] as PromiseRejectedResult).reason;
     }
   }
 
+  /**
+   * The sides (by index) a write failed on since the last call, which starts the count again: a
+   * commit leaves them out, since they lack blocks of the group it commits.
+   */
+  takeFailedSides(): ReadonlySet<number> {
+    const failed = this.failedSides;
+    this.failedSides = new Set();
+    return failed;
+  }
+
+  private presentSides(): { readonly ref: ActorRef<PoolDeviceMsg>; readonly index: number }[] {
+    return this.sides.flatMap((ref, index) => (ref === undefined ? [] : [{ ref, index }]));
+  }
+
   private copiesAt(address: DataAddress): BlockCopy[] {
-    const copies: BlockCopy[] = [];
-    for (const side of this.sides) if (side !== undefined) copies.push({ device: side, offsetBytes: address.offsetBytes });
-    return copies;
+    return this.presentSides().map(({ ref }) => ({ device: ref, offsetBytes: address.offsetBytes }));
   }
 }
 

@@ -4,9 +4,11 @@
  * directory. Paths are absolute (`/logs/today.txt`); each name is 1 to 255 UTF-8 bytes, without
  * `/`, NUL, `.` or `..`.
  *
- * Changes live in memory until the pool commits them: `fsync` commits (so does the pool's export),
- * and once it resolves a crash keeps everything done before it. Calls run one at a time, in order.
- * Errors are `FsError`s with the POSIX code a file system would give.
+ * Changes live in memory until the pool commits them: `fsync` commits (so do the pool's export and
+ * its commit interval), and once it resolves a crash keeps everything done before it. Each call runs
+ * in one turn of the pool (`Pool.atomically`): no commit comes between its steps, so a rename or a
+ * mkdir is committed whole or not at all. Errors are `FsError`s with the POSIX code a file system
+ * would give.
  *
  * @example
  * ```ts
@@ -34,10 +36,11 @@ import {
   writeEntries,
   bucketShiftMax,
 } from './directory.js';
-import type { Pool, PoolObjects } from './pool.js';
+import type { Pool, PoolObjects, PoolTurn } from './pool.js';
 
 /** What went wrong, as a POSIX file system says it. */
-export type FsErrno = 'ENOENT' | 'EEXIST' | 'ENOTDIR' | 'EISDIR' | 'ENOTEMPTY' | 'EINVAL' | 'ENAMETOOLONG' | 'ENOSPC';
+/** ESTALE: a handle to a file that was removed (its number may name another file by now). */
+export type FsErrno = 'ENOENT' | 'EEXIST' | 'ENOTDIR' | 'EISDIR' | 'ENOTEMPTY' | 'EINVAL' | 'ENAMETOOLONG' | 'ENOSPC' | 'ESTALE';
 
 export class FsError extends OspreyError {
   readonly code = 'fs';
@@ -60,9 +63,13 @@ export interface FileStat {
   readonly birthTxg: number;
 }
 
-/** An open file: the object it is, which stays the same through renames. */
+/**
+ * An open file: the object it is, which stays the same through renames, and the group that object
+ * was born in, which tells it from a later object given the same number once the file is removed.
+ */
 export interface FileHandle {
   readonly objectId: number;
+  readonly birthTxg: number;
   readonly path: string;
 }
 
@@ -72,26 +79,33 @@ export const rootObjectId = 1;
 export const fileBlockBytesDefault = 128 << 10;
 
 export class Dataset {
-  private queue: Promise<unknown> = Promise.resolve();
+  /** The pool's objects and commit, straight, for the call in its turn (see `run`). */
+  private turn: PoolTurn | null = null;
 
   private constructor(
     private readonly pool: Pool,
-    private readonly objects: PoolObjects,
     readonly fileBlockBytes: number,
   ) {}
 
   /** The file system on `pool`; a pool without one gets an empty root directory. */
   static async open(pool: Pool, options: { readonly fileBlockBytes?: number } = {}): Promise<Dataset> {
-    const dataset = new Dataset(pool, pool.objects, options.fileBlockBytes ?? fileBlockBytesDefault);
-    const ids = await pool.objects.ids();
-    if (!ids.includes(rootObjectId)) {
-      if (ids.length > 0) throw new FsError('EINVAL', '/', `the pool's objects are not a file system (object ${rootObjectId} is missing)`);
-      const root = await dataset.newDirectory();
-      if (root !== rootObjectId) throw new FsError('EINVAL', '/', `the root directory became object ${root}`);
-    } else if ((await pool.objects.stat(rootObjectId)).type !== 'directory') {
-      throw new FsError('ENOTDIR', '/', `object ${rootObjectId} is not a directory`);
-    }
+    const dataset = new Dataset(pool, options.fileBlockBytes ?? fileBlockBytesDefault);
+    await dataset.run(async () => {
+      const ids = await dataset.objects.ids();
+      if (!ids.includes(rootObjectId)) {
+        if (ids.length > 0) throw new FsError('EINVAL', '/', `the pool's objects are not a file system (object ${rootObjectId} is missing)`);
+        const root = await dataset.newDirectory();
+        if (root !== rootObjectId) throw new FsError('EINVAL', '/', `the root directory became object ${root}`);
+      } else if ((await dataset.objects.stat(rootObjectId)).type !== 'directory') {
+        throw new FsError('ENOTDIR', '/', `object ${rootObjectId} is not a directory`);
+      }
+    });
     return dataset;
+  }
+
+  private get objects(): PoolObjects {
+    if (this.turn === null) throw new Error('a dataset call outside its turn');
+    return this.turn.objects;
   }
 
   mkdir(path: string): Promise<void> {
@@ -140,24 +154,30 @@ export class Dataset {
       const found = await this.lookup(parent, name);
       if (found === undefined) {
         if (options.create !== true) throw new FsError('ENOENT', path, 'no such file');
-        const objectId = await this.objects.create('file', this.fileBlockBytes);
+        const objectId = await this.checked(path, () => this.objects.create('file', this.fileBlockBytes));
         await this.link(parent, { name, type: 'file', objectId }, path);
-        return { objectId, path };
+        return { objectId, birthTxg: (await this.objects.stat(objectId)).birthTxg, path };
       }
       if (options.create === true && options.exclusive === true) throw new FsError('EEXIST', path, 'it exists');
       if (found.type !== 'file') throw new FsError('EISDIR', path, 'a directory');
       if (options.truncate === true) await this.objects.truncate(found.objectId, 0);
-      return { objectId: found.objectId, path };
+      return { objectId: found.objectId, birthTxg: (await this.objects.stat(found.objectId)).birthTxg, path };
     });
   }
 
   /** Up to `lengthBytes` from `offsetBytes`, cut at the file's end. */
   read(file: FileHandle, offsetBytes: number, lengthBytes: number): Promise<Uint8Array> {
-    return this.run(() => this.checked(file.path, () => this.objects.read(file.objectId, offsetBytes, lengthBytes)));
+    return this.run(async () => {
+      await this.checkHandle(file);
+      return this.checked(file.path, () => this.objects.read(file.objectId, offsetBytes, lengthBytes));
+    });
   }
 
   write(file: FileHandle, offsetBytes: number, data: Uint8Array): Promise<void> {
-    return this.run(() => this.checked(file.path, () => this.objects.write(file.objectId, offsetBytes, data)));
+    return this.run(async () => {
+      await this.checkHandle(file);
+      await this.checked(file.path, () => this.objects.write(file.objectId, offsetBytes, data));
+    });
   }
 
   /** Cuts (or extends with zeros) the file at `path` to `sizeBytes`. */
@@ -206,26 +226,55 @@ export class Dataset {
   }
 
   /** The whole file at `path`. */
-  async readFile(path: string): Promise<Uint8Array> {
-    const file = await this.open(path);
-    return this.read(file, 0, (await this.stat(path)).sizeBytes);
+  readFile(path: string): Promise<Uint8Array> {
+    return this.run(async () => {
+      const entry = await this.resolve(path);
+      if (entry.type !== 'file') throw new FsError('EISDIR', path, 'a directory');
+      return this.objects.read(entry.objectId, 0, (await this.objects.stat(entry.objectId)).sizeBytes);
+    });
   }
 
-  /** Makes or replaces the file at `path` with `data`. */
-  async writeFile(path: string, data: Uint8Array): Promise<void> {
-    const file = await this.open(path, { create: true, truncate: true });
-    await this.write(file, 0, data);
+  /** Makes or replaces the file at `path` with `data`, in one turn. */
+  writeFile(path: string, data: Uint8Array): Promise<void> {
+    return this.run(async () => {
+      const { parent, name } = await this.parentOf(path);
+      let entry = await this.lookup(parent, name);
+      if (entry === undefined) {
+        entry = { name, type: 'file', objectId: await this.checked(path, () => this.objects.create('file', this.fileBlockBytes)) };
+        await this.link(parent, entry, path);
+      }
+      if (entry.type !== 'file') throw new FsError('EISDIR', path, 'a directory');
+      const objectId = entry.objectId;
+      await this.objects.truncate(objectId, 0);
+      await this.checked(path, () => this.objects.write(objectId, 0, data));
+    });
   }
 
   /** Commits everything changed: once it resolves, a crash keeps it. Returns the transaction group. */
   fsync(): Promise<number> {
-    return this.run(() => this.pool.commit());
+    return this.run(() => this.checked('/', () => this.turn!.commit()));
   }
 
+  /** Runs `operation` in a turn of the pool of its own (see `Pool.atomically`). */
   private run<T>(operation: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(operation);
-    this.queue = result.catch(() => undefined);
-    return result;
+    return this.pool.atomically(async (turn) => {
+      this.turn = turn;
+      try {
+        return await operation();
+      } finally {
+        this.turn = null;
+      }
+    });
+  }
+
+  /** Throws ESTALE for a handle whose file was removed (its number may name a later object). */
+  private async checkHandle(file: FileHandle): Promise<void> {
+    const dnode = await this.objects.stat(file.objectId).catch((error: unknown) => {
+      if ((error as { code?: unknown }).code === 'no-such-object') return null;
+      throw error;
+    });
+    if (dnode === null || dnode.type !== 'file' || dnode.birthTxg !== file.birthTxg)
+      throw new FsError('ESTALE', file.path, 'the file was removed since it was opened');
   }
 
   /** Runs an object operation, its RangeErrors (a bad offset or length) as EINVAL and a full pool as ENOSPC. */

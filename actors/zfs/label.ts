@@ -38,6 +38,11 @@ export interface LabelConfig {
   /** Which of them this device is. */
   readonly deviceIndex: number;
   readonly sectorBytes: number;
+  /**
+   * Where the pool's data area ends on every device: the front of the back labels of its smallest
+   * device when it was created. A device of the pool smaller than that cannot be one of its devices.
+   */
+  readonly dataEndBytes: number;
   /** The transaction group the configuration was last written in. */
   readonly txg: number;
 }
@@ -60,7 +65,7 @@ export function uberblockSlotOffset(labelOffset: number, txg: number, sectorByte
 }
 
 const guid = /^[0-9a-f]{16}$/;
-const configKeys = ['poolName', 'poolGuid', 'layout', 'deviceGuids', 'deviceIndex', 'sectorBytes', 'txg'];
+const configKeys = ['poolName', 'poolGuid', 'layout', 'deviceGuids', 'deviceIndex', 'sectorBytes', 'dataEndBytes', 'txg'];
 /** The fewest devices of each layout: a mirror of two, RAID-Z with one more device than its parity. */
 const devicesMin: Readonly<Record<PoolLayout, number>> = { single: 1, mirror: 2, raidz1: 2, raidz2: 3 };
 const poolName = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/;
@@ -82,6 +87,7 @@ export function encodeLabelConfig(config: LabelConfig, offsetBytes: number): Uin
     deviceGuids: [...config.deviceGuids],
     deviceIndex: config.deviceIndex,
     sectorBytes: config.sectorBytes,
+    dataEndBytes: config.dataEndBytes,
     txg: config.txg,
   };
   const text = new TextEncoder().encode(JSON.stringify(written));
@@ -127,6 +133,8 @@ function configProblem(config: LabelConfig): string | null {
   if (!Number.isInteger(config.deviceIndex) || config.deviceIndex < 0 || config.deviceIndex >= config.deviceGuids.length)
     return `device index ${config.deviceIndex}`;
   if (config.sectorBytes !== 512 && config.sectorBytes !== 4096) return `sector size ${config.sectorBytes}`;
+  if (!Number.isSafeInteger(config.dataEndBytes) || config.dataEndBytes <= 2 * labelBytes || config.dataEndBytes % config.sectorBytes !== 0)
+    return `a data area ending at ${config.dataEndBytes}`;
   if (!Number.isSafeInteger(config.txg) || config.txg < 0) return `txg ${config.txg}`;
   return null;
 }

@@ -46,6 +46,8 @@ export class ObjectSet {
   private readonly trees = new Map<number, ObjectTree>();
   /** Objects removed since the last sync. */
   private readonly removed = new Set<number>();
+  /** Bytes of data blocks changed since the last sync, over every object. */
+  private changedBytes = 0;
 
   private constructor(
     private readonly meta: ObjectTree,
@@ -87,6 +89,11 @@ export class ObjectSet {
     return this.root;
   }
 
+  /** Bytes of data blocks changed since the last sync: what a commit will write, about. */
+  get dirtyBytes(): number {
+    return this.changedBytes;
+  }
+
   /** Whether `sync` has anything to write. */
   get dirty(): boolean {
     return isHole(this.root) || this.removed.size > 0 || this.meta.dirty || [...this.trees.values()].some((tree) => tree.dirty);
@@ -105,7 +112,7 @@ export class ObjectSet {
   /** Removes object `id`: its blocks are freed and its number reused at the next sync. */
   async remove(io: BlockIo, id: number): Promise<void> {
     const tree = await this.tree(io, id);
-    await tree.truncate(io, 0);
+    await this.counted(tree, () => tree.truncate(io, 0));
     this.removed.add(id);
   }
 
@@ -120,11 +127,23 @@ export class ObjectSet {
   }
 
   async write(io: BlockIo, id: number, offsetBytes: number, data: Uint8Array): Promise<void> {
-    await (await this.tree(io, id)).write(io, offsetBytes, data);
+    const tree = await this.tree(io, id);
+    await this.counted(tree, () => tree.write(io, offsetBytes, data));
   }
 
   async truncate(io: BlockIo, id: number, sizeBytes: number): Promise<void> {
-    await (await this.tree(io, id)).truncate(io, sizeBytes);
+    const tree = await this.tree(io, id);
+    await this.counted(tree, () => tree.truncate(io, sizeBytes));
+  }
+
+  /** Runs a change of `tree`, keeping `dirtyBytes` up to date. */
+  private async counted(tree: ObjectTree, change: () => Promise<void>): Promise<void> {
+    const before = tree.dirtyBytes;
+    try {
+      await change();
+    } finally {
+      this.changedBytes += tree.dirtyBytes - before;
+    }
   }
 
   /** The numbers of every object, in order (reads every dnode: tests and walks). */
@@ -142,6 +161,7 @@ export class ObjectSet {
       if (this.removed.has(id)) await this.meta.write(io, id * dnodeBytes, encodeDnode(freeDnode()));
       else if (changed) await this.meta.write(io, id * dnodeBytes, encodeDnode(tree.dnode()));
     }
+    this.changedBytes = 0;
     for (const id of this.removed) {
       this.trees.delete(id);
       this.freeIds.push(id);

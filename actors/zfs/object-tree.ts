@@ -89,6 +89,11 @@ export class ObjectTree {
     return this.sizeBytes;
   }
 
+  /** Bytes of data blocks written since the last sync. */
+  get dirtyBytes(): number {
+    return this.dirtyData.size * this.blockBytes;
+  }
+
   /** Whether `sync` has anything to write. */
   get dirty(): boolean {
     return this.dnodeDirty || this.dirtyData.size > 0 || this.freeFrom !== null || [...this.nodes.values()].some((node) => node.dirty);

@@ -29,7 +29,7 @@ import type { BlockDevice } from '../../drivers/block/block-device.js';
 import type { Random } from '../../drivers/random/random.js';
 import { OspreyError } from '../../ground/errors.js';
 import { type BlockPointer, isHole } from './block-pointer.js';
-import { PoolBlockIo } from './block-io.js';
+import { PoolBlockIo, PoolFullError, rewindTxgs } from './block-io.js';
 import type { PoolDevice, PoolDeviceMsg, PoolDeviceStatus } from './device-actor.js';
 import type { ActorRef } from '../runtime/ref.js';
 import type { Dnode } from './dnode.js';
@@ -37,6 +37,9 @@ import { FormatError } from './format-errors.js';
 import { isPoolName, type LabelConfig, labelBytes, labelOffsets, type PoolLayout } from './label.js';
 import { findPools, guidSumOf, readLabels, writeLabels, writeUberblock } from './label-io.js';
 import { ObjectSet } from './object-set.js';
+import { type TxgEvent, type TxgMachine, type TxgState, txgMachine } from './txg-machine.js';
+import { xstate } from '../runtime/lazy-packages.js';
+import type { TimerHandle } from '../../drivers/clock/clock.js';
 import { SpaceMap } from './space-map.js';
 import type { Storage } from './storage.js';
 import { uberblockVersion } from './uberblock.js';
@@ -69,8 +72,16 @@ export interface PoolStatus {
   readonly repaired: number;
   /** The last scrub since it was opened, or the one under way; null if none. */
   readonly scan: ScrubStatus | null;
+  /** Where its transaction groups are (txg-machine.ts). */
+  readonly txgState: TxgState;
   /** Each device of its configuration, in order; `missing` where none was found. */
   readonly devices: readonly (PoolDeviceStatus | { readonly name: string; readonly state: 'missing' })[];
+}
+
+/** What `atomically` hands its work: the objects, and a commit, straight in its turn. */
+export interface PoolTurn {
+  readonly objects: PoolObjects;
+  commit(): Promise<number>;
 }
 
 /** A scrub's progress, as it goes. */
@@ -132,20 +143,55 @@ export interface Pool {
    */
   commit(): Promise<number>;
   /**
+   * Runs `work` in one turn: no other operation, and no commit but its own, comes between its
+   * steps, so a change of several steps (a rename) is in one group whole or not at all.
+   *
+   * @example
+   * ```ts
+   * await pool.atomically(async ({ objects }) => {
+   *   await objects.write(from, 0, entryRemoved);
+   *   await objects.write(to, 0, entryAdded);
+   * });
+   * ```
+   */
+  atomically<T>(work: (turn: PoolTurn) => Promise<T>): Promise<T>;
+  /**
    * Commits, then reads every copy of every block of the pool from its devices, verifies each, and
    * rewrites the copies that do not verify from one that does (ZFS's scrub). Other operations wait
    * for it. `onProgress` hears how far it got after each block.
    */
   scrub(onProgress?: (progress: ScrubProgress) => void): Promise<ScrubResult>;
-  /** Commits, then closes its devices; the pool stays on them, to be imported again. */
+  /**
+   * Commits, then closes its devices; the pool stays on them, to be imported again. When the pool
+   * is suspended (a commit failed), it closes without committing: an import finds the last group
+   * that was committed. A commit that fails here still closes the devices, then rejects.
+   */
   export(): Promise<void>;
+  /** Closes its devices without committing: the changes since the last commit are dropped. */
+  abandon(): Promise<void>;
 }
 
-export interface CreatePoolOptions {
+/** When an open pool commits on its own (ZFS's `zfs_txg_timeout` and `zfs_dirty_data_max`). */
+export interface CommitOptions {
+  /** A group with changes commits this long after the last commit; default `commitIntervalMsDefault` (5 s). */
+  readonly commitIntervalMs?: number;
+  /**
+   * Bytes of changed data blocks past which a change waits for a commit, so that a writer faster
+   * than the devices is held back rather than filling memory; default `dirtyBytesMaxDefault`.
+   */
+  readonly dirtyBytesMax?: number;
+}
+
+export interface CreatePoolOptions extends CommitOptions {
   readonly name: string;
   readonly layout: 'single' | 'mirror';
   readonly devices: readonly BlockDevice[];
 }
+
+/** ZFS's default `zfs_txg_timeout`. */
+export const commitIntervalMsDefault = 5_000;
+/** Changed data a pool holds in memory before a change waits for a commit. */
+export const dirtyBytesMaxDefault = 64 << 20;
 
 /**
  * Creates a pool on `devices`, which must not belong to a pool already (ZFS refuses to take a
@@ -164,16 +210,28 @@ export async function createPool(storage: Storage, options: CreatePoolOptions): 
   const random = storage.random;
   const guid = newGuid(random);
   const deviceGuids = devices.map(() => newGuid(random));
-  const configOf = (deviceIndex: number): LabelConfig => ({ poolName: name, poolGuid: guid, layout, deviceGuids, deviceIndex, sectorBytes, txg: 1 });
+  // The data area is what the smallest device has between its front and back labels (ZFS's asize).
+  const dataEndBytes = Math.min(...devices.map((device) => labelOffsets(device.sizeBytes)[2]));
+  const configOf = (deviceIndex: number): LabelConfig => ({
+    poolName: name,
+    poolGuid: guid,
+    layout,
+    deviceGuids,
+    deviceIndex,
+    sectorBytes,
+    dataEndBytes,
+    txg: 1,
+  });
   await Promise.all(devices.map((device, index) => writeLabels(device, configOf(index))));
   const opened = await openDevices(storage, configOf(0), devices);
-  const pool = new OpenPool(storage, configOf(0), devices, opened, 0, ObjectSet.empty(1));
+  const pool = new OpenPool(storage, configOf(0), devices, opened, 0, ObjectSet.empty(1), options);
   try {
     await pool.commit();
   } catch (error) {
     await pool.close();
     throw error;
   }
+  pool.start();
   return pool;
 }
 
@@ -181,22 +239,27 @@ export async function createPool(storage: Storage, options: CreatePoolOptions): 
  * Imports pool `name` from `devices` (ZFS's `zpool import -d`): its devices opened as actors, a
  * mirror with sides missing while one is there, and the newest uberblock whose tree verifies.
  */
-export async function importPool(storage: Storage, devices: readonly BlockDevice[], name: string): Promise<Pool> {
+export async function importPool(storage: Storage, devices: readonly BlockDevice[], name: string, options: CommitOptions = {}): Promise<Pool> {
   const found = findPools(await Promise.all(devices.map(readLabels))).filter((pool) => pool.poolName === name);
   if (found.length === 0) throw new PoolError(name, 'not-found', `no device given holds a pool of this name`);
   if (found.length > 1) throw new PoolError(name, 'not-found', `${found.length} pools of this name: import by guid once that exists`);
   const pool = found[0]!;
-  const present = pool.devices.filter((device) => device !== undefined).length;
+  // A device cut shorter than the pool's data area is not one of its devices any more.
+  const usable = pool.devices.map((device) => (device !== undefined && labelOffsets(device.sizeBytes)[2] >= pool.config.dataEndBytes ? device : undefined));
+  const missing = pool.config.deviceGuids.filter((_, index) => usable[index] === undefined);
   const needed = pool.config.layout === 'mirror' ? 1 : pool.config.deviceGuids.length;
-  if (present < needed)
-    throw new PoolError(name, 'missing-devices', `devices ${pool.missing.join(', ')} are missing, and its ${pool.config.layout} layout needs them`);
+  if (pool.config.deviceGuids.length - missing.length < needed)
+    throw new PoolError(name, 'missing-devices', `devices ${missing.join(', ')} are missing or too small, and its ${pool.config.layout} layout needs them`);
   if (pool.uberblocks.length === 0) throw new PoolError(name, 'no-uberblock', 'no uberblock of it verifies on its devices');
-  const opened = await openDevices(storage, pool.config, pool.devices);
+  const opened = await openDevices(storage, pool.config, usable);
   const problems: string[] = [];
   for (const uberblock of pool.uberblocks) {
-    const candidate = new OpenPool(storage, pool.config, pool.devices, opened, uberblock.txg, null);
+    const candidate = new OpenPool(storage, pool.config, usable, opened, uberblock.txg, null, options);
     try {
       await candidate.load(uberblock.root);
+      // The trees of the groups just before it stay whole for as long as a running pool keeps them.
+      for (const older of pool.uberblocks) if (older.txg < uberblock.txg && older.txg >= uberblock.txg - rewindTxgs) await candidate.protect(older.root);
+      candidate.start();
       return candidate;
     } catch (error) {
       if (!(error instanceof FormatError || error instanceof ChecksumError)) {
@@ -228,6 +291,8 @@ class OpenPool implements Pool {
   readonly guid: string;
   readonly layout: PoolLayout;
   readonly objects: PoolObjects;
+  /** The same calls, straight on the object set: only for work in its turn. */
+  private readonly direct: PoolObjects;
   private readonly io: PoolBlockIo;
   private readonly space: SpaceMap;
   private readonly guidSum: bigint;
@@ -236,6 +301,13 @@ class OpenPool implements Pool {
   /** Why the pool stopped taking changes (a commit failed part way), or null. */
   private suspended: string | null = null;
   private scan: ScrubStatus | null = null;
+  /** Where its transaction groups are (txg-machine.ts). */
+  private txgSnapshot: ReturnType<TxgMachine['resolveState']>;
+  private readonly commitIntervalMs: number;
+  private readonly dirtyBytesMax: number;
+  /** The timer of the next commit on its own, or null (not started, or closed). */
+  private commitTimer: TimerHandle | null = null;
+  private closed = false;
 
   constructor(
     private readonly storage: Storage,
@@ -244,29 +316,55 @@ class OpenPool implements Pool {
     readonly devices: readonly (PoolDevice | undefined)[],
     private committedTxg: number,
     private set: ObjectSet | null,
+    options: CommitOptions,
   ) {
+    this.commitIntervalMs = options.commitIntervalMs ?? commitIntervalMsDefault;
+    this.dirtyBytesMax = options.dirtyBytesMax ?? dirtyBytesMaxDefault;
+    if (!(this.commitIntervalMs > 0 && this.commitIntervalMs < Number.POSITIVE_INFINITY))
+      throw new RangeError(`commitIntervalMs must be a positive number of ms, got ${options.commitIntervalMs}`);
+    if (!Number.isSafeInteger(this.dirtyBytesMax) || this.dirtyBytesMax < 1)
+      throw new RangeError(`dirtyBytesMax must be a positive integer, got ${options.dirtyBytesMax}`);
+    this.txgSnapshot = txgMachine().resolveState({ value: 'open' });
     this.name = config.poolName;
     this.guid = config.poolGuid;
     this.layout = config.layout;
     this.guidSum = guidSumOf(config.deviceGuids);
-    // The data area lies between the front and back labels of the smallest device present.
-    const usable = Math.min(...blockDevices.filter((device) => device !== undefined).map((device) => labelOffsets(device.sizeBytes)[2]));
-    this.space = new SpaceMap(2 * labelBytes, usable, config.sectorBytes);
+    this.space = new SpaceMap(2 * labelBytes, config.dataEndBytes, config.sectorBytes);
     this.io = new PoolBlockIo({ space: this.space, sides: devices.map((device) => device?.ref), checksum: 'fletcher4' });
     const io = this.io;
     const objects = () => {
       if (this.set === null) throw new PoolError(this.name, 'suspended', 'the pool is not loaded');
       return this.set;
     };
-    this.objects = {
-      create: (type, blockBytes = recordBytesDefault) => this.run(async () => objects().create(type, blockBytes, this.committedTxg + 1)),
-      read: (id, offsetBytes, lengthBytes) => this.run(() => objects().read(io, id, offsetBytes, lengthBytes)),
-      write: (id, offsetBytes, data) => this.run(() => this.changing(() => objects().write(io, id, offsetBytes, data))),
-      truncate: (id, sizeBytes) => this.run(() => this.changing(() => objects().truncate(io, id, sizeBytes))),
-      remove: (id) => this.run(() => this.changing(() => objects().remove(io, id))),
-      stat: (id) => this.run(() => objects().stat(io, id)),
-      ids: () => this.run(() => objects().ids(io)),
+    // Each call straight on the object set, for work already in its turn (`atomically`)...
+    this.direct = {
+      create: async (type, blockBytes = recordBytesDefault) => {
+        // A change like the others: refused once suspended, and checked for room.
+        return this.changing(0, async () => objects().create(type, blockBytes, this.committedTxg + 1));
+      },
+      read: (id, offsetBytes, lengthBytes) => objects().read(io, id, offsetBytes, lengthBytes),
+      write: (id, offsetBytes, data) => this.changing(data.byteLength, () => objects().write(io, id, offsetBytes, data)),
+      // What gives room back is never refused for want of room.
+      truncate: (id, sizeBytes) => this.changing(null, () => objects().truncate(io, id, sizeBytes)),
+      remove: (id) => this.changing(null, () => objects().remove(io, id)),
+      stat: (id) => objects().stat(io, id),
+      ids: () => objects().ids(io),
     };
+    // ...and each in a turn of its own.
+    const direct = this.direct;
+    this.objects = {
+      create: (type, blockBytes) => this.run(() => direct.create(type, blockBytes)),
+      read: (id, offsetBytes, lengthBytes) => this.run(() => direct.read(id, offsetBytes, lengthBytes)),
+      write: (id, offsetBytes, data) => this.run(() => direct.write(id, offsetBytes, data)),
+      truncate: (id, sizeBytes) => this.run(() => direct.truncate(id, sizeBytes)),
+      remove: (id) => this.run(() => direct.remove(id)),
+      stat: (id) => this.run(() => direct.stat(id)),
+      ids: () => this.run(() => direct.ids()),
+    };
+  }
+
+  atomically<T>(work: (turn: PoolTurn) => Promise<T>): Promise<T> {
+    return this.run(() => work({ objects: this.direct, commit: () => this.sync() }));
   }
 
   get txg(): number {
@@ -280,31 +378,80 @@ class OpenPool implements Pool {
     this.set = set;
   }
 
-  commit(): Promise<number> {
-    return this.run(async () => {
-      const set = this.set;
-      if (set === null || !set.dirty) return this.committedTxg;
-      if (this.suspended !== null) throw new PoolError(this.name, 'suspended', this.suspended);
-      const txg = this.committedTxg + 1;
-      try {
-        const root = await set.sync(this.io, txg);
-        const present = this.devices.flatMap((device, index) =>
-          device === undefined ? [] : [{ ref: device.ref, sizeBytes: this.blockDevices[index]!.sizeBytes }],
-        );
-        // The new blocks are durable before any uberblock points at them.
-        await this.onEnough(present.map((device) => device.ref.ask({ type: 'flush' })));
-        const uberblock = { version: uberblockVersion, txg, guidSum: this.guidSum, timestampMs: Math.round(this.storage.now()), root };
-        await this.onEnough(present.map((device) => writeUberblock(throughActor(device.ref, device.sizeBytes), uberblock, this.config.sectorBytes)));
-      } catch (error) {
-        // Part of the group may be on the devices, and the object set in memory is past the last
-        // commit: take no more changes. An import finds the last group that was committed.
-        this.suspended = `a commit failed: ${(error as Error).message}`;
-        throw error;
-      }
-      this.committedTxg = txg;
-      this.io.committed(txg);
-      return txg;
+  /** Arms the commit interval's timer: from now on the pool commits on its own. */
+  start(): void {
+    if (this.closed) return;
+    this.commitTimer = this.storage.setTimer(this.commitIntervalMs, () => {
+      this.commitTimer = null;
+      // A failed commit suspends the pool, and a suspended pool has nothing more to commit.
+      this.commit().then(
+        () => this.start(),
+        () => undefined,
+      );
     });
+  }
+
+  commit(): Promise<number> {
+    return this.run(() => this.sync());
+  }
+
+  /**
+   * Keeps the blocks of an older tree (`root`) from reuse as a running pool keeps those of the last
+   * groups it committed: as if freed now (block-io.ts defers them). A tree that does not verify is
+   * no tree to fall back on, and is left alone.
+   */
+  async protect(root: BlockPointer): Promise<void> {
+    if (isHole(root)) return;
+    try {
+      const older = await ObjectSet.load(this.io, root);
+      for await (const pointer of older.pointers(this.io)) this.io.claimDeferred(pointer, this.committedTxg);
+    } catch (error) {
+      if (!(error instanceof FormatError || error instanceof ChecksumError)) throw error;
+    }
+  }
+
+  /** Where its transaction groups are: open, quiescing, syncing or suspended. */
+  get txgState(): TxgState {
+    return this.txgSnapshot.value as TxgState;
+  }
+
+  /** Writes the open group (the body of `commit`, run in its turn). */
+  private async sync(): Promise<number> {
+    const set = this.set;
+    if (set === null || !set.dirty) return this.committedTxg;
+    if (this.suspended !== null) throw new PoolError(this.name, 'suspended', this.suspended);
+    // One group at a time: the operations before this one have finished, and those after it wait.
+    this.step({ type: 'txg.commit' });
+    this.step({ type: 'txg.quiesced' });
+    const txg = this.committedTxg + 1;
+    try {
+      this.io.takeFailedSides();
+      const root = await set.sync(this.io, txg);
+      // A side counts only if it took every block of the group, its flush and its uberblock: a side
+      // that missed a block must not get an uberblock pointing at it.
+      const failed = this.io.takeFailedSides();
+      let sides = this.devices.flatMap((device, index) =>
+        device === undefined || failed.has(index) ? [] : [{ ref: device.ref, sizeBytes: this.blockDevices[index]!.sizeBytes }],
+      );
+      // The new blocks are durable before any uberblock points at them.
+      sides = await this.succeeding(sides, (side) => side.ref.ask({ type: 'flush' }), 'flush the group');
+      const uberblock = { version: uberblockVersion, txg, guidSum: this.guidSum, timestampMs: Math.round(this.storage.now()), root };
+      await this.succeeding(sides, (side) => writeUberblock(throughActor(side.ref, side.sizeBytes), uberblock, this.config.sectorBytes), 'write the uberblock');
+    } catch (error) {
+      // Part of the group may be on the devices, and the object set in memory is past the last
+      // commit: take no more changes. An import finds the last group that was committed.
+      this.suspended = `a commit failed: ${(error as Error).message}`;
+      this.step({ type: 'txg.failed' });
+      throw error;
+    }
+    this.committedTxg = txg;
+    this.io.committed(txg);
+    this.step({ type: 'txg.synced' });
+    return txg;
+  }
+
+  private step(event: TxgEvent): void {
+    this.txgSnapshot = xstate().transition(txgMachine(), this.txgSnapshot, event)[0];
   }
 
   status(): PoolStatus {
@@ -320,6 +467,7 @@ class OpenPool implements Pool {
       freeBytes: this.space.freeBytes,
       repaired: this.io.repaired,
       scan: this.scan,
+      txgState: this.txgState,
       devices,
     };
   }
@@ -363,12 +511,22 @@ class OpenPool implements Pool {
   }
 
   async export(): Promise<void> {
-    if (this.suspended === null) await this.commit();
-    await this.close();
+    try {
+      if (this.suspended === null) await this.commit();
+    } finally {
+      await this.close();
+    }
+  }
+
+  abandon(): Promise<void> {
+    return this.close();
   }
 
   /** Closes the device actors, after the operations queued. */
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.commitTimer !== null) this.storage.cancelTimer(this.commitTimer);
+    this.commitTimer = null;
     await this.run(async () => {
       await Promise.all(this.devices.map((device) => device?.close()));
     });
@@ -381,17 +539,34 @@ class OpenPool implements Pool {
     return result;
   }
 
-  /** Runs a change, refused once the pool is suspended. */
-  private changing<T>(change: () => Promise<T>): Promise<T> {
-    if (this.suspended !== null) return Promise.reject(new PoolError(this.name, 'suspended', this.suspended));
-    return change();
+  /**
+   * Runs a change of `newBytes` of data (null: one that gives room back), refused once the pool is suspended, or when the changes
+   * held in memory would not fit in the pool's free space (`PoolFullError`): a commit must never
+   * run out of room, since one that fails part way suspends the pool. A change that leaves more
+   * changed data than `dirtyBytesMax` commits before it resolves: the writer waits for the devices.
+   */
+  private async changing<T>(newBytes: number | null, change: () => Promise<T>): Promise<T> {
+    if (this.suspended !== null) throw new PoolError(this.name, 'suspended', this.suspended);
+    const dirty = this.set?.dirtyBytes ?? 0;
+    // Room for the data and its share of new metadata, with a margin (ZFS's dsl_dir_tempreserve);
+    // null: a change that gives room back (a truncation, a removal), never refused for want of it.
+    const needed = Math.ceil((dirty + (newBytes ?? 0)) * metadataAllowance) + roomReservedBytes;
+    if (newBytes !== null && needed > this.space.freeBytes) throw new PoolFullError(newBytes, this.space.freeBytes - Math.ceil(dirty * metadataAllowance));
+    const result = await change();
+    if ((this.set?.dirtyBytes ?? 0) > this.dirtyBytesMax) await this.sync();
+    return result;
   }
 
-  /** Waits for `requests`; at least one must succeed (a mirror goes on without a failing side). */
-  private async onEnough(requests: readonly Promise<unknown>[]): Promise<void> {
-    const outcomes = await Promise.allSettled(requests);
-    if (outcomes.some((outcome) => outcome.status === 'fulfilled')) return;
-    throw (outcomes[0] as PromiseRejectedResult).reason;
+  /**
+   * Runs `step` on every side and returns those it succeeded on; at least one must (a mirror goes on
+   * without a failing side, as ZFS does, and resilvers it later).
+   */
+  private async succeeding<T>(sides: readonly T[], step: (side: T) => Promise<unknown>, what: string): Promise<T[]> {
+    const outcomes = await Promise.allSettled(sides.map(step));
+    const kept = sides.filter((_, index) => outcomes[index]!.status === 'fulfilled');
+    if (kept.length > 0) return kept;
+    const failure = outcomes.find((outcome) => outcome.status === 'rejected') as PromiseRejectedResult | undefined;
+    throw failure?.reason ?? new PoolError(this.name, 'suspended', `no device took every block of the group, so none could ${what}`);
   }
 }
 
@@ -407,6 +582,11 @@ function throughActor(ref: ActorRef<PoolDeviceMsg>, sizeBytes: number): Pick<Blo
     },
   };
 }
+
+/** What changed data takes on the devices, per byte, counting the metadata written with it: a bound, not a measure. */
+const metadataAllowance = 1.25;
+/** Room a pool keeps free for the metadata of any commit (dnodes, the objset block, indirect blocks of small changes). */
+const roomReservedBytes = 1 << 20;
 
 /** Data blocks of a new object by default: ZFS's recordsize. */
 export const recordBytesDefault = 128 << 10;

@@ -13,6 +13,7 @@
  * ```
  */
 import type { BlockDevice } from '../../drivers/block/block-device.js';
+import type { TimerHandle } from '../../drivers/clock/clock.js';
 import type { Random } from '../../drivers/random/random.js';
 import { NameTakenError } from '../../ground/errors.js';
 import type { InterruptController } from '../irq/controller.js';
@@ -42,6 +43,15 @@ export class Storage {
   /** The kernel's clock, in ms: an uberblock's timestamp. */
   now(): number {
     return this.host.kernel.clock.now();
+  }
+
+  /** Calls `callback` after `delayMs` on the kernel's clock (a pool's commit interval); returns what `cancelTimer` takes. */
+  setTimer(delayMs: number, callback: () => void): TimerHandle {
+    return this.host.kernel.clock.setTimer(delayMs, callback);
+  }
+
+  cancelTimer(handle: TimerHandle): void {
+    this.host.kernel.clock.cancelTimer(handle);
   }
 
   /** Opens `device` as the device actor `kernel.zfs.device.<name>`; names are unique on a CPU. */

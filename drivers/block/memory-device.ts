@@ -243,11 +243,15 @@ class SimulatedDevice implements MemoryDevice {
             this.stats.faultsRefused++;
           }
         }
+        // What the medium got: the bytes written, or (corrupted) a copy with a bit flipped. Never the
+        // buffer itself, which may be the caller's (handOver) and so must not change.
+        let stored = copy;
         if (this.drawn(this.faults.writeCorruption, to, copy.byteLength)) {
-          this.flipBit(copy);
+          stored = copy.slice();
+          this.flipBit(stored);
           this.stats.writeCorruptions++;
         }
-        this.current.set(copy, to);
+        this.current.set(stored, to);
         const firstSector = to / this.sectorBytes;
         const cleared: number[] = [];
         for (let sector = firstSector; sector < firstSector + copy.byteLength / this.sectorBytes; sector++)
@@ -256,7 +260,7 @@ class SimulatedDevice implements MemoryDevice {
           this.latent.add(firstSector + this.random.int(copy.byteLength / this.sectorBytes));
           this.stats.latentSectors++;
         }
-        this.pending.push({ seq: ++this.writesCompleted, offsetBytes: to, data: copy, cleared });
+        this.pending.push({ seq: ++this.writesCompleted, offsetBytes: to, data: stored, cleared });
       },
       () => this.writesInFlight.add(inFlight),
     );

@@ -47,7 +47,7 @@ describe('osprey fs: files in a pool, named POOL:/path', function () {
     await runOsprey('pool', 'create', 'tank', join(devices, 'a.img'), '--size', '8M');
     await runOsprey('fs', 'mkdir', 'tank:/d', '-d', devices);
     const cases: [string[], RegExp][] = [
-      [['cat', 'tank:/nope'], /^osprey fs: ENOENT: \/nope: no such file\n$/],
+      [['cat', 'tank:/nope'], /^osprey fs: ENOENT: \/nope: no such file or directory\n$/],
       [['cat', 'tank:/d'], /^osprey fs: EISDIR: \/d: a directory\n$/],
       [['mkdir', 'tank:/d'], /^osprey fs: EEXIST: \/d: it exists\n$/],
       [['ls', 'other:/'], /^osprey fs: pool other: no device given holds a pool of this name\n$/],

@@ -35,6 +35,7 @@ const mirrorConfig = (deviceIndex: number, txg = 1): LabelConfig => ({
   deviceGuids: ['0000000000000001', '0000000000000002'],
   deviceIndex,
   sectorBytes: 512,
+  dataEndBytes: labelOffsets(sizeBytes)[2],
   txg,
 });
 

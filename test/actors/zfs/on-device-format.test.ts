@@ -49,6 +49,7 @@ const config: LabelConfig = {
   deviceGuids: ['00000000000000a1', '00000000000000b2'],
   deviceIndex: 1,
   sectorBytes: 512,
+  dataEndBytes: 7 << 20,
   txg: 42,
 };
 
