@@ -111,7 +111,7 @@ describe('zfs object set: objects copied on write', () => {
         }
         await expectSame(set, io, model);
       }),
-      { numRuns: 40 },
+      { numRuns: 25 },
     );
   });
 
