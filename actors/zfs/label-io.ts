@@ -32,7 +32,7 @@ import {
   ringOffsetBytes,
   uberblockSlotOffset,
 } from './label.js';
-import { decodeUberblock, encodeUberblock, pickUberblock, ringSlotBytes, type Uberblock } from './uberblock.js';
+import { encodeUberblock, pickUberblock, ringSlotBytes, type Uberblock, verifiedUberblocks } from './uberblock.js';
 
 /**
  * Writes `config` into the four labels of `device`: the front pair, a flush, the back pair, a flush.
@@ -158,25 +158,9 @@ export function findPools(labels: readonly DeviceLabels[]): FoundPool[] {
       devices: config.deviceGuids.map((guid) => byGuid.get(guid)?.labels.device),
       missing: config.deviceGuids.filter((guid) => !byGuid.has(guid)),
       uberblock,
-      uberblocks: uberblock === undefined ? [] : uberblocksOf(slots, uberblock.guidSum),
+      uberblocks: uberblock === undefined ? [] : verifiedUberblocks(slots, uberblock.guidSum),
     };
   });
-}
-
-/** The distinct uberblocks among `slots` that verify and carry `guidSum`, newest first (as pickUberblock orders them). */
-function uberblocksOf(slots: readonly { readonly bytes: Uint8Array; readonly offsetBytes: number }[], guidSum: bigint): Uberblock[] {
-  const byTxg = new Map<string, Uberblock>();
-  for (const { bytes, offsetBytes } of slots) {
-    let candidate: Uberblock;
-    try {
-      candidate = decodeUberblock(bytes, offsetBytes);
-    } catch (error) {
-      if (error instanceof FormatError) continue;
-      throw error;
-    }
-    if (candidate.guidSum === guidSum) byTxg.set(`${candidate.txg}/${candidate.timestampMs}`, candidate);
-  }
-  return [...byTxg.values()].sort((a, b) => b.txg - a.txg || b.timestampMs - a.timestampMs);
 }
 
 /** The sum of a pool's device guids, mod 2^64: what its uberblocks carry. */

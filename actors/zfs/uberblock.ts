@@ -81,7 +81,15 @@ export function decodeUberblock(slot: Uint8Array, offsetBytes: number): Uberbloc
  * pool's, or wiped).
  */
 export function pickUberblock(slots: readonly { readonly bytes: Uint8Array; readonly offsetBytes: number }[], guidSum: bigint): Uberblock | undefined {
-  let best: Uberblock | undefined;
+  return verifiedUberblocks(slots, guidSum)[0];
+}
+
+/**
+ * Every distinct uberblock among `slots` that verifies where it was read and carries `guidSum`,
+ * newest first (as `pickUberblock` orders them): what an import falls back on, one after another.
+ */
+export function verifiedUberblocks(slots: readonly { readonly bytes: Uint8Array; readonly offsetBytes: number }[], guidSum: bigint): Uberblock[] {
+  const distinct = new Map<string, Uberblock>();
   for (const { bytes, offsetBytes } of slots) {
     let candidate: Uberblock;
     try {
@@ -90,8 +98,8 @@ export function pickUberblock(slots: readonly { readonly bytes: Uint8Array; read
       if (error instanceof FormatError) continue;
       throw error;
     }
-    if (candidate.guidSum !== guidSum) continue;
-    if (best === undefined || candidate.txg > best.txg || (candidate.txg === best.txg && candidate.timestampMs > best.timestampMs)) best = candidate;
+    // The same group's uberblock is in every label of every device: one of each is enough.
+    if (candidate.guidSum === guidSum) distinct.set(`${candidate.txg}/${candidate.timestampMs}`, candidate);
   }
-  return best;
+  return [...distinct.values()].sort((a, b) => b.txg - a.txg || b.timestampMs - a.timestampMs);
 }

@@ -10,18 +10,11 @@
 import { expect } from 'chai';
 import { findPools, readLabels } from '../../../actors/zfs/label-io.js';
 import { createPool, importPool, type Pool } from '../../../actors/zfs/pool.js';
-import { storage } from '../../../actors/zfs/subsystem.js';
-import { defaultSubsystems, Kernel } from '../../../boot/index.js';
-import { createMemoryDevice, type MemoryDevice } from '../../../drivers/block/index.js';
+import { simulatedStorage } from './helpers/simulated-storage.js';
 
 type Contents = Map<number, Uint8Array>;
 
-async function booted(seed: number) {
-  const kernel = await Kernel.boot({ mode: 'simulated', seed, subsystems: [...defaultSubsystems, storage] });
-  const disk = (name: string): MemoryDevice =>
-    createMemoryDevice({ name, sizeBytes: 8 << 20, clock: kernel.clock, random: kernel.random.stream(name), faults: { latencyMs: [0.1, 2] } });
-  return { kernel, zfs: kernel.subsystem(storage), disk };
-}
+const booted = (seed: number) => simulatedStorage(seed);
 
 /** Every object of `pool` with its bytes. */
 async function contentsOf(pool: Pool): Promise<Contents> {

@@ -9,17 +9,12 @@
  *   its smaller one.
  */
 import { expect } from 'chai';
-import { createPool, Dataset, FsError, findPools, importPool, PoolError, PoolFullError, readLabels, storage } from '../../../actors/zfs/index.js';
+import { createPool, Dataset, FsError, findPools, importPool, PoolError, PoolFullError, readLabels } from '../../../actors/zfs/index.js';
 import { labelBytes, labelOffsets } from '../../../actors/zfs/label.js';
-import { defaultSubsystems, Kernel } from '../../../boot/index.js';
-import { type BlockDevice, BlockIoError, createMemoryDevice, type MemoryDevice, type WriteOptions } from '../../../drivers/block/index.js';
+import { type BlockDevice, BlockIoError, type MemoryDevice, type WriteOptions } from '../../../drivers/block/index.js';
+import { simulatedStorage } from './helpers/simulated-storage.js';
 
-async function booted(seed: number) {
-  const kernel = await Kernel.boot({ mode: 'simulated', seed, subsystems: [...defaultSubsystems, storage] });
-  const disk = (name: string, sizeBytes = 8 << 20): MemoryDevice =>
-    createMemoryDevice({ name, sizeBytes, clock: kernel.clock, random: kernel.random.stream(name), faults: { latencyMs: [0.1, 2] } });
-  return { kernel, zfs: kernel.subsystem(storage), disk };
-}
+const booted = (seed: number) => simulatedStorage(seed);
 
 /** A device whose writes to the data area, flushes, or writes to the labels can be made to fail. */
 class Flaky implements BlockDevice {

@@ -1,18 +1,11 @@
 import { expect } from 'chai';
 import { createPool, importPool, PoolError } from '../../../actors/zfs/pool.js';
-import { storage } from '../../../actors/zfs/subsystem.js';
-import { defaultSubsystems, Kernel } from '../../../boot/index.js';
-import { createMemoryDevice, type MemoryDevice } from '../../../drivers/block/index.js';
+import { simulatedStorage } from './helpers/simulated-storage.js';
 
 describe('zfs: pools created, exported and imported on their devices', function () {
   this.timeout(30_000);
 
-  async function booted(seed = 8) {
-    const kernel = await Kernel.boot({ mode: 'simulated', seed, subsystems: [...defaultSubsystems, storage] });
-    const disk = (name: string): MemoryDevice =>
-      createMemoryDevice({ name, sizeBytes: 8 << 20, clock: kernel.clock, random: kernel.random.stream(name), faults: { latencyMs: [0.1, 1] } });
-    return { kernel, zfs: kernel.subsystem(storage), disk };
-  }
+  const booted = (seed = 8) => simulatedStorage(seed, [0.1, 1]);
 
   it('creates a mirror, exports it, and imports it again by name with its devices in use', async () => {
     const { kernel, zfs, disk } = await booted();

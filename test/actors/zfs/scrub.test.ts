@@ -7,17 +7,11 @@
  *   counts the block as unrecoverable.
  */
 import { expect } from 'chai';
-import { createPool, Dataset, importPool, type Pool, storage } from '../../../actors/zfs/index.js';
+import { createPool, Dataset, importPool, type Pool } from '../../../actors/zfs/index.js';
 import { ChecksumError } from '../../../actors/zfs/verified-read.js';
-import { defaultSubsystems, Kernel } from '../../../boot/index.js';
-import { createMemoryDevice, type MemoryDevice } from '../../../drivers/block/index.js';
+import { simulatedStorage } from './helpers/simulated-storage.js';
 
-async function booted(seed: number) {
-  const kernel = await Kernel.boot({ mode: 'simulated', seed, subsystems: [...defaultSubsystems, storage] });
-  const disk = (name: string): MemoryDevice =>
-    createMemoryDevice({ name, sizeBytes: 8 << 20, clock: kernel.clock, random: kernel.random.stream(name), faults: { latencyMs: [0.1, 1] } });
-  return { kernel, zfs: kernel.subsystem(storage), disk };
-}
+const booted = (seed: number) => simulatedStorage(seed, [0.1, 1]);
 
 /** Every data block pointer of the pool's files, with the file it belongs to. */
 async function dataBlocks(pool: Pool) {
