@@ -204,6 +204,18 @@ export async function createPool(storage: Storage, options: CreatePoolOptions): 
     throw new PoolError(name, 'bad-layout', `a ${layout} pool of ${devices.length} device(s): single takes one, mirror two or more`);
   const sectorBytes = devices[0]!.sectorBytes;
   if (devices.some((device) => device.sectorBytes !== sectorBytes)) throw new PoolError(name, 'bad-layout', 'its devices have different sector sizes');
+  if (!storage.reservePool(name)) throw new PoolError(name, 'in-use', 'a pool of this name is open already');
+  try {
+    return await createOpen(storage, options);
+  } catch (error) {
+    storage.poolClosed(name);
+    throw error;
+  }
+}
+
+async function createOpen(storage: Storage, options: CreatePoolOptions): Promise<Pool> {
+  const { name, layout, devices } = options;
+  const sectorBytes = devices[0]!.sectorBytes;
   for (const found of findPools(await Promise.all(devices.map(readLabels)))) {
     throw new PoolError(name, 'in-use', `a device is already part of pool ${found.poolName} (${found.poolGuid})`);
   }
@@ -240,6 +252,16 @@ export async function createPool(storage: Storage, options: CreatePoolOptions): 
  * mirror with sides missing while one is there, and the newest uberblock whose tree verifies.
  */
 export async function importPool(storage: Storage, devices: readonly BlockDevice[], name: string, options: CommitOptions = {}): Promise<Pool> {
+  if (!storage.reservePool(name)) throw new PoolError(name, 'in-use', 'a pool of this name is open already');
+  try {
+    return await importOpen(storage, devices, name, options);
+  } catch (error) {
+    storage.poolClosed(name);
+    throw error;
+  }
+}
+
+async function importOpen(storage: Storage, devices: readonly BlockDevice[], name: string, options: CommitOptions): Promise<Pool> {
   const found = findPools(await Promise.all(devices.map(readLabels))).filter((pool) => pool.poolName === name);
   if (found.length === 0) throw new PoolError(name, 'not-found', `no device given holds a pool of this name`);
   if (found.length > 1) throw new PoolError(name, 'not-found', `${found.length} pools of this name: import by guid once that exists`);
@@ -307,6 +329,8 @@ class OpenPool implements Pool {
   private readonly dirtyBytesMax: number;
   /** The timer of the next commit on its own, or null (not started, or closed). */
   private commitTimer: TimerHandle | null = null;
+  /** Open for use: shown in the storage subsystem's status, and holding its name there. */
+  private started = false;
   private closed = false;
 
   constructor(
@@ -378,14 +402,22 @@ class OpenPool implements Pool {
     this.set = set;
   }
 
-  /** Arms the commit interval's timer: from now on the pool commits on its own. */
+  /** The pool is open: it shows in the storage subsystem's status, and commits on its own from now on. */
   start(): void {
+    if (this.closed) return;
+    this.storage.poolOpened(this.name, this);
+    this.started = true;
+    this.armCommitTimer();
+  }
+
+  /** Arms the commit interval's timer. */
+  private armCommitTimer(): void {
     if (this.closed) return;
     this.commitTimer = this.storage.setTimer(this.commitIntervalMs, () => {
       this.commitTimer = null;
       // A failed commit suspends the pool, and a suspended pool has nothing more to commit.
       this.commit().then(
-        () => this.start(),
+        () => this.armCommitTimer(),
         () => undefined,
       );
     });
@@ -524,6 +556,8 @@ class OpenPool implements Pool {
 
   /** Closes the device actors, after the operations queued. */
   async close(): Promise<void> {
+    // Only a started pool holds its name; a candidate of an import that failed leaves it to the import.
+    if (this.started && !this.closed) this.storage.poolClosed(this.name);
     this.closed = true;
     if (this.commitTimer !== null) this.storage.cancelTimer(this.commitTimer);
     this.commitTimer = null;

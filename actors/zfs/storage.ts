@@ -9,7 +9,7 @@
  * const kernel = await Kernel.boot({ subsystems: [...defaultSubsystems, storage] });
  * const disk0 = await kernel.subsystem(storage).openDevice(await createFileDevice('pool/disk0'), { name: 'disk0' });
  * await disk0.ref.ask({ type: 'write', offsetBytes: 0, data: sector });
- * kernel.status().subsystems.zfs; // { devices: { disk0: { state: 'online', readErrors: 0, ... } } }
+ * kernel.status().subsystems.zfs; // { devices: { disk0: { state: 'online', readErrors: 0, ... } }, pools: {} }
  * ```
  */
 import type { BlockDevice } from '../../drivers/block/block-device.js';
@@ -22,9 +22,21 @@ import type { SubsystemHost } from '../plugin/subsystem.js';
 import type { ActorRef } from '../runtime/ref.js';
 import { openPoolDevice, type PoolDevice, type PoolDeviceMsg, type PoolDeviceStatus } from './device-actor.js';
 
-/** What the subsystem adds to `kernel.status()`: each open device's status, by name. */
+/** What the subsystem adds to `kernel.status()`: each open device's status and each open pool's, by name. */
 export interface StorageStatus {
   readonly devices: Readonly<Record<string, Omit<PoolDeviceStatus, 'name'>>>;
+  readonly pools: Readonly<Record<string, PoolSummary>>;
+}
+
+/** What the status shows of an open pool (its devices are under `devices`). */
+export interface PoolSummary {
+  readonly state: 'online' | 'degraded';
+  readonly layout: string;
+  readonly txg: number;
+  readonly txgState: string;
+  readonly usedBytes: number;
+  readonly freeBytes: number;
+  readonly repaired: number;
 }
 
 export class Storage {
@@ -32,8 +44,30 @@ export class Storage {
   /** Names being opened: taken before the first await, so two opens of one name cannot both pass. */
   private readonly opening = new Set<string>();
   private guids: Random | null = null;
+  /** Pools open here, by name: null while one is being created or imported. */
+  private readonly pools = new Map<string, { status(): PoolSummary } | null>();
 
   constructor(private readonly host: SubsystemHost) {}
+
+  /**
+   * Takes `name` for a pool being created or imported; false when a pool of that name is open or
+   * opening here already (ZFS refuses a second pool of one name too).
+   */
+  reservePool(name: string): boolean {
+    if (this.pools.has(name)) return false;
+    this.pools.set(name, null);
+    return true;
+  }
+
+  /** The pool reserved as `name` is open: its status shows with the subsystem's. */
+  poolOpened(name: string, pool: { status(): PoolSummary }): void {
+    this.pools.set(name, pool);
+  }
+
+  /** The pool `name` closed, or never opened: the name is free again. */
+  poolClosed(name: string): void {
+    this.pools.delete(name);
+  }
 
   /** The kernel's random stream for storage (pool and device guids): seeded in a simulated run. */
   get random(): Random {
@@ -107,6 +141,12 @@ export class Storage {
       const { name: _, ...rest } = device.status();
       devices[name] = rest;
     }
-    return { devices };
+    const pools: Record<string, PoolSummary> = {};
+    for (const [name, pool] of this.pools) {
+      if (pool === null) continue;
+      const { state, layout, txg, txgState, usedBytes, freeBytes, repaired } = pool.status();
+      pools[name] = { state, layout, txg, txgState, usedBytes, freeBytes, repaired };
+    }
+    return { devices, pools };
   }
 }

@@ -63,4 +63,21 @@ describe('zfs: pools created, exported and imported on their devices', function 
     expect(await guidOf(12)).to.equal(await guidOf(12));
     expect(await guidOf(12)).to.not.equal(await guidOf(13));
   });
+
+  it("shows an open pool in the kernel's status, and refuses a second pool of its name while it is open", async () => {
+    const { kernel, zfs, disk } = await booted(14);
+    const tank = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'single', devices: [disk('t')] }));
+    const pools = () => (kernel.status().subsystems.zfs as { pools: Record<string, { state: string; txg: number; txgState: string }> }).pools;
+    expect(pools().tank).to.deep.include({ state: 'online', txg: 1, txgState: 'open', layout: 'single' });
+    const second = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'single', devices: [disk('u')] }).catch((error: unknown) => error));
+    expect(second).to.be.instanceOf(PoolError).and.to.include({ reason: 'in-use' });
+    expect((second as Error).message).to.match(/open already/);
+    await kernel.runUntil(tank.export());
+    expect(pools()).to.deep.equal({});
+    const again = await kernel.runUntil(importPool(zfs, [], 'tank').catch((error: unknown) => error));
+    expect(again).to.be.instanceOf(PoolError).and.to.include({ reason: 'not-found' });
+    // A refused import leaves the name free.
+    expect(pools()).to.deep.equal({});
+    await kernel.runUntil(kernel.shutdown());
+  });
 });
