@@ -9,6 +9,7 @@
  * npx osprey pool status tank -d pool                                  # like zpool status
  * npx osprey pool import -d pool                                       # the pools the files hold
  * npx osprey pool scrub tank -d pool                                   # verify and repair every copy
+ * npx osprey pool destroy tank -d pool                                 # no import finds it again
  * ```
  */
 import { rmSync } from 'node:fs';
@@ -100,6 +101,17 @@ export function addPoolCommand(program: Command): void {
           bar?.stop();
           await imported.export();
         }
+      });
+    });
+
+  pool
+    .command('destroy')
+    .description('destroy a pool: its devices’ labels are cleared, and no import finds it again')
+    .argument('<name>', 'the pool’s name')
+    .requiredOption('-d, --dir <dir>', 'the directory its device files are in')
+    .action(async (name: string, options: { readonly dir: string }) => {
+      await withDevices('pool', options.dir, async (devices, kernel) => {
+        await (await importPool(kernel.subsystem(storage), devices, name)).destroy();
       });
     });
 

@@ -169,6 +169,12 @@ export interface Pool {
   export(): Promise<void>;
   /** Closes its devices without committing: the changes since the last commit are dropped. */
   abandon(): Promise<void>;
+  /**
+   * Closes its devices without committing and clears the four labels of each device present, so that
+   * no import finds the pool again (ZFS's `zpool destroy`, then `labelclear`: there is no
+   * `import -D` here). A missing device keeps its labels, as in ZFS.
+   */
+  destroy(): Promise<void>;
 }
 
 /** When an open pool commits on its own (ZFS's `zfs_txg_timeout` and `zfs_dirty_data_max`). */
@@ -552,6 +558,16 @@ class OpenPool implements Pool {
 
   abandon(): Promise<void> {
     return this.close();
+  }
+
+  async destroy(): Promise<void> {
+    await this.close();
+    const blank = new Uint8Array(labelBytes);
+    for (const device of this.blockDevices) {
+      if (device === undefined) continue;
+      for (const label of labelOffsets(device.sizeBytes)) await device.write(label, blank);
+      await device.flush();
+    }
   }
 
   /** Closes the device actors, after the operations queued. */

@@ -72,4 +72,14 @@ describe('osprey pool: pools on device files, as zpool handles them', function (
     const second = await runOsprey('pool', 'scrub', 'tank', '-d', dir);
     expect(second.stdout).to.match(/^ {2}scan: scrub repaired 0B in 00:00:0\d with 0 errors\n$/);
   });
+
+  it('destroys a pool: no import finds it, and its name can be taken again on the same files', async () => {
+    const [a, b] = [join(dir, 'a.img'), join(dir, 'b.img')];
+    expect((await runOsprey('pool', 'create', 'tank', 'mirror', a, b, '--size', '8M')).code).to.equal(0);
+    const destroyed = await runOsprey('pool', 'destroy', 'tank', '-d', dir);
+    expect(destroyed.code, destroyed.stderr).to.equal(0);
+    expect((await runOsprey('pool', 'import', '-d', dir)).stdout).to.equal(`no pools available to import in ${dir}\n`);
+    const status = await runOsprey('pool', 'status', 'tank', '-d', dir);
+    expect([status.code, status.stderr]).to.deep.equal([1, 'osprey pool: pool tank: no device given holds a pool of this name\n']);
+  });
 });
