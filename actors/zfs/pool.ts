@@ -560,6 +560,13 @@ class OpenPool implements Pool {
     return this.close();
   }
 
+  /** The kernel stopped, and its device actors with it: the pool stops committing on its own. */
+  halt(): void {
+    this.closed = true;
+    if (this.commitTimer !== null) this.storage.cancelTimer(this.commitTimer);
+    this.commitTimer = null;
+  }
+
   async destroy(): Promise<void> {
     await this.close();
     const blank = new Uint8Array(labelBytes);

@@ -28,6 +28,13 @@ export interface StorageStatus {
   readonly pools: Readonly<Record<string, PoolSummary>>;
 }
 
+/** An open pool, as the subsystem keeps it: its status, and a stop for when the kernel stops. */
+interface OpenPoolEntry {
+  status(): PoolSummary;
+  /** The kernel stopped: no more commits (what was not committed is lost, as in a crash). */
+  halt(): void;
+}
+
 /** What the status shows of an open pool (its devices are under `devices`). */
 export interface PoolSummary {
   readonly state: 'online' | 'degraded';
@@ -45,9 +52,15 @@ export class Storage {
   private readonly opening = new Set<string>();
   private guids: Random | null = null;
   /** Pools open here, by name: null while one is being created or imported. */
-  private readonly pools = new Map<string, { status(): PoolSummary } | null>();
+  private readonly pools = new Map<string, OpenPoolEntry | null>();
 
-  constructor(private readonly host: SubsystemHost) {}
+  constructor(private readonly host: SubsystemHost) {
+    // A kernel that stops takes the device actors with it: the pools still open stop committing
+    // (their commit timers would otherwise hold the process up to a commit interval).
+    host.kernel.whenStopped.then(() => {
+      for (const pool of this.pools.values()) pool?.halt();
+    });
+  }
 
   /**
    * Takes `name` for a pool being created or imported; false when a pool of that name is open or
@@ -60,7 +73,7 @@ export class Storage {
   }
 
   /** The pool reserved as `name` is open: its status shows with the subsystem's. */
-  poolOpened(name: string, pool: { status(): PoolSummary }): void {
+  poolOpened(name: string, pool: OpenPoolEntry): void {
     this.pools.set(name, pool);
   }
 
