@@ -26,9 +26,9 @@ const lanes = 3;
 const killAfterMsMax = 150;
 
 /** Starts the writer on `files`; resolves with it once it has imported the pool. */
-function startWriter(files: readonly string[]): Promise<{ child: ChildProcess; output: () => string }> {
+function startWriter(name: string, files: readonly string[]): Promise<{ child: ChildProcess; output: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [writer, ...files], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [writer, name, ...files], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     let errors = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -73,13 +73,15 @@ describe('zfs: crash consistency on real files, the writer killed with SIGKILL',
       const lane = async (laneIndex: number) => {
         const files = [0, 1].map((side) => join(home, `lane${laneIndex}-${side}.img`));
         const devices = await Promise.all(files.map((file) => createFileDevice(file, { sizeBytes: 32 << 20, create: true })));
-        await (await createPool(zfs, { name: 'tank', layout: 'mirror', devices })).export();
+        // A pool per lane: one kernel holds one open pool of a name.
+        const name = `tank${laneIndex}`;
+        await (await createPool(zfs, { name, layout: 'mirror', devices })).export();
         await Promise.all(devices.map((device) => device.close()));
         // Files at or below this were read whole after an earlier kill, and no writer changes them again.
         let verifiedUpTo = 0;
         for (let kill = laneIndex; kill < kills; kill += lanes) {
           const killAfterMs = Math.floor(random() * killAfterMsMax);
-          const { child, output } = await startWriter(files);
+          const { child, output } = await startWriter(name, files);
           await new Promise((resolve) => setTimeout(resolve, killAfterMs));
           await killed(child);
           const committed = [...output().matchAll(/committed (\d+)\n/g)].map((match) => Number(match[1]));
@@ -88,7 +90,7 @@ describe('zfs: crash consistency on real files, the writer killed with SIGKILL',
 
           const opened = await Promise.all(files.map((file) => createFileDevice(file)));
           const where = `lane ${laneIndex}, kill ${kill} after ${killAfterMs} ms, last committed f${last}`;
-          const pool = await importPool(zfs, opened, 'tank');
+          const pool = await importPool(zfs, opened, name);
           const fs = await Dataset.open(pool);
           const names = (await fs.readdir('/')).map((entry) => Number(entry.name.slice(1)));
           for (let n = 1; n <= last; n++) expect(names, `${where}: f${n} was committed`).to.include(n);

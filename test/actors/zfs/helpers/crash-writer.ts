@@ -1,10 +1,10 @@
 /**
- * The child of the SIGKILL crash test (crash-sigkill.test.ts): imports the pool `tank` from the
- * device files given, and writes file after file, each fsynced, printing `committed N` once file N's
+ * The child of the SIGKILL crash test (crash-sigkill.test.ts): imports the pool named first from
+ * the device files given after it, and writes file after file, each fsynced, printing `committed N` once file N's
  * fsync has resolved, until it is killed. File N is `/f<N>` with `contentOf(N)`, and it starts after
  * the highest file it finds, so that runs go on where the last was killed.
  *
- * `node crash-writer.js DEVICE...`
+ * `node crash-writer.js POOL DEVICE...`
  */
 import { Dataset, importPool, storage } from '../../../../actors/zfs/index.js';
 import { defaultSubsystems, Kernel } from '../../../../boot/index.js';
@@ -12,8 +12,9 @@ import { createFileDevice } from '../../../../drivers/block/index.js';
 import { contentOf } from './crash-content.js';
 
 const kernel = await Kernel.boot({ subsystems: [...defaultSubsystems, storage] });
-const devices = await Promise.all(process.argv.slice(2).map((path) => createFileDevice(path)));
-const pool = await importPool(kernel.subsystem(storage), devices, 'tank');
+const [name, ...paths] = process.argv.slice(2);
+const devices = await Promise.all(paths.map((path) => createFileDevice(path)));
+const pool = await importPool(kernel.subsystem(storage), devices, name!);
 const fs = await Dataset.open(pool, { fileBlockBytes: 4096 });
 const names = (await fs.readdir('/')).map((entry) => Number(entry.name.slice(1)));
 let next = names.length === 0 ? 1 : Math.max(...names) + 1;
