@@ -337,6 +337,8 @@ class OpenPool implements Pool {
   private commitTimer: TimerHandle | null = null;
   /** Open for use: shown in the storage subsystem's status, and holding its name there. */
   private started = false;
+  /** Inside an `atomically` turn: changes past the dirty bound commit at its end, not between its steps. */
+  private inTurn = false;
   private closed = false;
 
   constructor(
@@ -394,7 +396,19 @@ class OpenPool implements Pool {
   }
 
   atomically<T>(work: (turn: PoolTurn) => Promise<T>): Promise<T> {
-    return this.run(() => work({ objects: this.direct, commit: () => this.sync() }));
+    return this.run(async () => {
+      // Inside the turn, a change past the dirty bound does not commit between the work's steps:
+      // the commit waits for the end of the turn.
+      this.inTurn = true;
+      let result: T;
+      try {
+        result = await work({ objects: this.direct, commit: () => this.sync() });
+      } finally {
+        this.inTurn = false;
+      }
+      if ((this.set?.dirtyBytes ?? 0) > this.dirtyBytesMax) await this.sync();
+      return result;
+    });
   }
 
   get txg(): number {
@@ -610,7 +624,7 @@ class OpenPool implements Pool {
     const needed = Math.ceil((dirty + (newBytes ?? 0)) * metadataAllowance) + roomReservedBytes;
     if (newBytes !== null && needed > this.space.freeBytes) throw new PoolFullError(newBytes, this.space.freeBytes - Math.ceil(dirty * metadataAllowance));
     const result = await change();
-    if ((this.set?.dirtyBytes ?? 0) > this.dirtyBytesMax) await this.sync();
+    if (!this.inTurn && (this.set?.dirtyBytes ?? 0) > this.dirtyBytesMax) await this.sync();
     return result;
   }
 

@@ -158,4 +158,26 @@ describe('zfs: commits of a pool’s objects, and imports after a crash', functi
     await kernel.runUntil(rewound.export());
     await kernel.runUntil(kernel.shutdown());
   });
+
+  it('commits past the dirty bound, but never between the steps of one turn', async () => {
+    const { kernel, zfs, disk } = await booted(33);
+    const pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'single', devices: [disk('d')], dirtyBytesMax: 4096 }));
+    const id = await kernel.runUntil(pool.objects.create('file', 4096));
+    // Alone, a write past the bound commits before it resolves: the writer waits for the devices.
+    await kernel.runUntil(pool.objects.write(id, 0, new Uint8Array(8192).fill(1)));
+    expect(pool.txg).to.equal(2);
+    // In one turn, no commit comes between the steps; the turn's changes commit at its end, whole.
+    const seen = await kernel.runUntil(
+      pool.atomically(async ({ objects }) => {
+        await objects.write(id, 0, new Uint8Array(8192).fill(2));
+        const between = pool.txg;
+        await objects.write(id, 8192, new Uint8Array(8192).fill(3));
+        return [between, pool.txg];
+      }),
+    );
+    expect(seen).to.deep.equal([2, 2]);
+    expect(pool.txg).to.equal(3);
+    await kernel.runUntil(pool.export());
+    await kernel.runUntil(kernel.shutdown());
+  });
 });
