@@ -1,7 +1,7 @@
 /**
  * `osprey fs`: files in a pool's file system (osprey/zfs's Dataset), named `POOL:/path`. Each command
  * imports the pool from the device files of `-d DIR`, works, and exports it (which commits), as
- * `osprey pool` does. Copies of more than 8 MiB show a progress bar on a terminal.
+ * `osprey pool` does. A put copies into `.NAME.put` beside the file, then renames it over the file. Copies of more than 8 MiB show a progress bar on a terminal.
  *
  * @example
  * ```sh
@@ -48,12 +48,17 @@ export function addFsCommand(program: Command): void {
         const source = await openLocal(local, 'r');
         try {
           const { size } = await source.stat();
-          const file = await dataset.open(target.path, { create: true, truncate: true });
+          // Into a name of its own first, then renamed over the file in one turn: a put cut short
+          // leaves the file as it was, although the pool commits on its own as the copy goes.
+          const slash = target.path.lastIndexOf('/');
+          const staging = `${target.path.slice(0, slash)}/.${target.path.slice(slash + 1)}.put`;
+          const file = await dataset.open(staging, { create: true, truncate: true });
           await copyWithProgress(size, `put ${target.path}`, async (offset, length) => {
             const chunk = new Uint8Array(length);
             const { bytesRead } = await source.read(chunk, 0, length, offset);
             await dataset.write(file, offset, chunk.subarray(0, bytesRead));
           });
+          await dataset.rename(staging, target.path);
         } finally {
           await source.close();
         }

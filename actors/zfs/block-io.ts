@@ -67,8 +67,8 @@ export class PoolBlockIo implements BlockIo {
   private readonly cache = new Map<string, Uint8Array>();
   private cachedBytes = 0;
   private readonly cacheBytesMax: number;
-  /** Sides a write failed on since `takeFailedSides` was last called. */
-  private failedSides = new Set<number>();
+  /** Sides a write failed on since the pool opened (see `staleSides`). */
+  private readonly failedSides = new Set<number>();
 
   constructor(options: PoolBlockIoOptions) {
     this.space = options.space;
@@ -150,6 +150,11 @@ export class PoolBlockIo implements BlockIo {
     else list.push(pointer);
   }
 
+  /** Whether blocks freed lately wait for later commits before their space is free again. */
+  get freesDeferred(): boolean {
+    return this.deferred.size > 0;
+  }
+
   /** Transaction group `txg` is committed: blocks freed `rewindTxgs` groups before it are free again. */
   committed(txg: number): void {
     for (const [freedIn, pointers] of this.deferred) {
@@ -222,13 +227,13 @@ export class PoolBlockIo implements BlockIo {
   }
 
   /**
-   * The sides (by index) a write failed on since the last call, which starts the count again: a
-   * commit leaves them out, since they lack blocks of the group it commits.
+   * The sides (by index) a write failed on since the pool opened: they lack blocks of the tree, so
+   * no commit gives them an uberblock again until they are resilvered (ZFS keeps such a record, its
+   * DTL, on disk; here it lasts until the pool closes, and an import reads the side's gaps as
+   * checksum errors and heals them from the other sides).
    */
-  takeFailedSides(): ReadonlySet<number> {
-    const failed = this.failedSides;
-    this.failedSides = new Set();
-    return failed;
+  get staleSides(): ReadonlySet<number> {
+    return this.failedSides;
   }
 
   private presentSides(): { readonly ref: ActorRef<PoolDeviceMsg>; readonly index: number }[] {

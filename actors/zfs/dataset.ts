@@ -90,7 +90,7 @@ export class Dataset {
   /** The file system on `pool`; a pool without one gets an empty root directory. */
   static async open(pool: Pool, options: { readonly fileBlockBytes?: number } = {}): Promise<Dataset> {
     const dataset = new Dataset(pool, options.fileBlockBytes ?? fileBlockBytesDefault);
-    await dataset.run(async () => {
+    await dataset.run('/', async () => {
       const ids = await dataset.objects.ids();
       if (!ids.includes(rootObjectId)) {
         if (ids.length > 0) throw new FsError('EINVAL', '/', `the pool's objects are not a file system (object ${rootObjectId} is missing)`);
@@ -109,15 +109,15 @@ export class Dataset {
   }
 
   mkdir(path: string): Promise<void> {
-    return this.run(async () => {
+    return this.run(path, async () => {
       const { parent, name } = await this.parentOf(path);
       if ((await this.lookup(parent, name)) !== undefined) throw new FsError('EEXIST', path, 'it exists');
-      await this.link(parent, { name, type: 'directory', objectId: await this.newDirectory() }, path);
+      await this.linkNew(parent, name, 'directory', path);
     });
   }
 
   rmdir(path: string): Promise<void> {
-    return this.run(async () => {
+    return this.run(path, async () => {
       const { parent, name } = await this.parentOf(path);
       const entry = await this.existing(parent, name, path);
       if (entry.type !== 'directory') throw new FsError('ENOTDIR', path, 'not a directory');
@@ -129,14 +129,14 @@ export class Dataset {
 
   /** The entries of a directory, by name. */
   readdir(path: string): Promise<DirectoryEntry[]> {
-    return this.run(async () => {
+    return this.run(path, async () => {
       const id = await this.directoryAt(path);
       return (await this.entries(id)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     });
   }
 
   stat(path: string): Promise<FileStat> {
-    return this.run(async () => {
+    return this.run(path, async () => {
       const entry = await this.resolve(path);
       const dnode = await this.objects.stat(entry.objectId);
       const sizeBytes = entry.type === 'file' ? dnode.sizeBytes : (await this.header(entry.objectId)).entries;
@@ -149,13 +149,12 @@ export class Dataset {
    * it is); `truncate`: cut it to nothing.
    */
   open(path: string, options: { readonly create?: boolean; readonly exclusive?: boolean; readonly truncate?: boolean } = {}): Promise<FileHandle> {
-    return this.run(async () => {
+    return this.run(path, async () => {
       const { parent, name } = await this.parentOf(path);
       const found = await this.lookup(parent, name);
       if (found === undefined) {
         if (options.create !== true) throw new FsError('ENOENT', path, 'no such file');
-        const objectId = await this.checked(path, () => this.objects.create('file', this.fileBlockBytes));
-        await this.link(parent, { name, type: 'file', objectId }, path);
+        const objectId = await this.linkNew(parent, name, 'file', path);
         return { objectId, birthTxg: (await this.objects.stat(objectId)).birthTxg, path };
       }
       if (options.create === true && options.exclusive === true) throw new FsError('EEXIST', path, 'it exists');
@@ -167,30 +166,30 @@ export class Dataset {
 
   /** Up to `lengthBytes` from `offsetBytes`, cut at the file's end. */
   read(file: FileHandle, offsetBytes: number, lengthBytes: number): Promise<Uint8Array> {
-    return this.run(async () => {
+    return this.run(file.path, async () => {
       await this.checkHandle(file);
-      return this.checked(file.path, () => this.objects.read(file.objectId, offsetBytes, lengthBytes));
+      return this.objects.read(file.objectId, offsetBytes, lengthBytes);
     });
   }
 
   write(file: FileHandle, offsetBytes: number, data: Uint8Array): Promise<void> {
-    return this.run(async () => {
+    return this.run(file.path, async () => {
       await this.checkHandle(file);
-      await this.checked(file.path, () => this.objects.write(file.objectId, offsetBytes, data));
+      await this.objects.write(file.objectId, offsetBytes, data);
     });
   }
 
   /** Cuts (or extends with zeros) the file at `path` to `sizeBytes`. */
   truncate(path: string, sizeBytes: number): Promise<void> {
-    return this.run(async () => {
+    return this.run(path, async () => {
       const entry = await this.resolve(path);
       if (entry.type !== 'file') throw new FsError('EISDIR', path, 'a directory');
-      await this.checked(path, () => this.objects.truncate(entry.objectId, sizeBytes));
+      await this.objects.truncate(entry.objectId, sizeBytes);
     });
   }
 
   unlink(path: string): Promise<void> {
-    return this.run(async () => {
+    return this.run(path, async () => {
       const { parent, name } = await this.parentOf(path);
       const entry = await this.existing(parent, name, path);
       if (entry.type !== 'file') throw new FsError('EISDIR', path, 'a directory: use rmdir');
@@ -204,7 +203,7 @@ export class Dataset {
    * empty directory, and a directory cannot move into itself.
    */
   rename(from: string, to: string): Promise<void> {
-    return this.run(async () => {
+    return this.run(to, async () => {
       const source = await this.parentOf(from);
       const target = await this.parentOf(to);
       const moving = await this.existing(source.parent, source.name, from);
@@ -220,14 +219,15 @@ export class Dataset {
         await this.unlinkEntry(target.parent, target.name);
         await this.objects.remove(replaced.objectId);
       }
-      await this.unlinkEntry(source.parent, source.name);
+      // The new name first: if it cannot be made (no room), the old one is still there.
       await this.link(target.parent, { ...moving, name: target.name }, to);
+      await this.unlinkEntry(source.parent, source.name);
     });
   }
 
   /** The whole file at `path`. */
   readFile(path: string): Promise<Uint8Array> {
-    return this.run(async () => {
+    return this.run(path, async () => {
       const entry = await this.resolve(path);
       if (entry.type !== 'file') throw new FsError('EISDIR', path, 'a directory');
       return this.objects.read(entry.objectId, 0, (await this.objects.stat(entry.objectId)).sizeBytes);
@@ -236,35 +236,52 @@ export class Dataset {
 
   /** Makes or replaces the file at `path` with `data`, in one turn. */
   writeFile(path: string, data: Uint8Array): Promise<void> {
-    return this.run(async () => {
+    return this.run(path, async () => {
       const { parent, name } = await this.parentOf(path);
       let entry = await this.lookup(parent, name);
-      if (entry === undefined) {
-        entry = { name, type: 'file', objectId: await this.checked(path, () => this.objects.create('file', this.fileBlockBytes)) };
-        await this.link(parent, entry, path);
-      }
+      if (entry === undefined) entry = { name, type: 'file', objectId: await this.linkNew(parent, name, 'file', path) };
       if (entry.type !== 'file') throw new FsError('EISDIR', path, 'a directory');
       const objectId = entry.objectId;
       await this.objects.truncate(objectId, 0);
-      await this.checked(path, () => this.objects.write(objectId, 0, data));
+      await this.objects.write(objectId, 0, data);
     });
   }
 
   /** Commits everything changed: once it resolves, a crash keeps it. Returns the transaction group. */
   fsync(): Promise<number> {
-    return this.run(() => this.checked('/', () => this.turn!.commit()));
+    return this.run('/', () => this.turn!.commit());
   }
 
   /** Runs `operation` in a turn of the pool of its own (see `Pool.atomically`). */
-  private run<T>(operation: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `operation` in a turn of the pool of its own (see `Pool.atomically`); its RangeErrors (a
+   * bad offset or length) are EINVAL and a full pool ENOSPC, for `path`.
+   */
+  private run<T>(path: string, operation: () => Promise<T>): Promise<T> {
     return this.pool.atomically(async (turn) => {
       this.turn = turn;
       try {
         return await operation();
+      } catch (error) {
+        if (error instanceof RangeError) throw new FsError('EINVAL', path, error.message);
+        if ((error as { code?: unknown }).code === 'pool-full') throw new FsError('ENOSPC', path, (error as Error).message);
+        throw error;
       } finally {
         this.turn = null;
       }
     });
+  }
+
+  /** Makes a new file or directory and its entry in `parent`; if the entry cannot be made, the object goes too. */
+  private async linkNew(parent: number, name: string, type: EntryType, path: string): Promise<number> {
+    const objectId = type === 'directory' ? await this.newDirectory() : await this.objects.create('file', this.fileBlockBytes);
+    try {
+      await this.link(parent, { name, type, objectId }, path);
+    } catch (error) {
+      await this.objects.remove(objectId);
+      throw error;
+    }
+    return objectId;
   }
 
   /** Throws ESTALE for a handle whose file was removed (its number may name a later object). */
@@ -275,17 +292,6 @@ export class Dataset {
     });
     if (dnode === null || dnode.type !== 'file' || dnode.birthTxg !== file.birthTxg)
       throw new FsError('ESTALE', file.path, 'the file was removed since it was opened');
-  }
-
-  /** Runs an object operation, its RangeErrors (a bad offset or length) as EINVAL and a full pool as ENOSPC. */
-  private async checked<T>(path: string, operation: () => Promise<T>): Promise<T> {
-    try {
-      return await operation();
-    } catch (error) {
-      if (error instanceof RangeError) throw new FsError('EINVAL', path, error.message);
-      if ((error as { code?: unknown }).code === 'pool-full') throw new FsError('ENOSPC', path, (error as Error).message);
-      throw error;
-    }
   }
 
   private async newDirectory(): Promise<number> {
@@ -384,8 +390,9 @@ export class Dataset {
       bucket,
       readEntries(bucket).filter((entry) => entry.name !== name),
     );
-    await this.objects.write(directory, bucketOffset(index), bucket);
-    await this.objects.write(directory, 0, encodeHeader({ shift: header.shift, entries: header.entries - 1 }));
+    // Taking an entry out gives room back: it may use the room a pool keeps back, so a full pool can be emptied.
+    await this.objects.write(directory, bucketOffset(index), bucket, { useReserve: true });
+    await this.objects.write(directory, 0, encodeHeader({ shift: header.shift, entries: header.entries - 1 }), { useReserve: true });
   }
 }
 

@@ -37,6 +37,7 @@ import { FormatError } from './format-errors.js';
 import { isPoolName, type LabelConfig, labelBytes, labelOffsets, type PoolLayout } from './label.js';
 import { findPools, guidSumOf, readLabels, writeLabels, writeUberblock } from './label-io.js';
 import { ObjectSet } from './object-set.js';
+import { indirectBytes, pointersPerIndirect } from './object-tree.js';
 import { type TxgEvent, type TxgMachine, type TxgState, txgMachine } from './txg-machine.js';
 import { xstate } from '../runtime/lazy-packages.js';
 import type { TimerHandle } from '../../drivers/clock/clock.js';
@@ -117,7 +118,11 @@ export interface PoolObjects {
   create(type: 'file' | 'directory', blockBytes?: number): Promise<number>;
   /** Up to `lengthBytes` from `offsetBytes`, cut at its size; what was never written reads as zeros. */
   read(id: number, offsetBytes: number, lengthBytes: number): Promise<Uint8Array>;
-  write(id: number, offsetBytes: number, data: Uint8Array): Promise<void>;
+  /**
+   * `useReserve`: the write may use the room a pool keeps back, as a file system's directory updates
+   * that give room back do (an unlink), so that a full pool can still be emptied.
+   */
+  write(id: number, offsetBytes: number, data: Uint8Array, options?: { readonly useReserve?: boolean }): Promise<void>;
   truncate(id: number, sizeBytes: number): Promise<void>;
   remove(id: number): Promise<void>;
   stat(id: number): Promise<Dnode>;
@@ -339,6 +344,8 @@ class OpenPool implements Pool {
   private started = false;
   /** Inside an `atomically` turn: changes past the dirty bound commit at its end, not between its steps. */
   private inTurn = false;
+  /** What the changes since the last commit will take on the devices, at most (see `changing`). */
+  private pendingCostBytes = 0;
   private closed = false;
 
   constructor(
@@ -370,15 +377,45 @@ class OpenPool implements Pool {
     };
     // Each call straight on the object set, for work already in its turn (`atomically`)...
     this.direct = {
-      create: async (type, blockBytes = recordBytesDefault) => {
-        // A change like the others: refused once suspended, and checked for room.
-        return this.changing(0, async () => objects().create(type, blockBytes, this.committedTxg + 1));
-      },
+      // Each a change like the others: refused once suspended, and checked for room.
+      create: (type, blockBytes = recordBytesDefault) =>
+        this.changing(
+          dnodeCostBytes,
+          false,
+          async () => objects().create(type, blockBytes, this.committedTxg + 1),
+          () => dnodeCostBytes,
+        ),
       read: (id, offsetBytes, lengthBytes) => objects().read(io, id, offsetBytes, lengthBytes),
-      write: (id, offsetBytes, data) => this.changing(data.byteLength, () => objects().write(io, id, offsetBytes, data)),
-      // What gives room back is never refused for want of room.
-      truncate: (id, sizeBytes) => this.changing(null, () => objects().truncate(io, id, sizeBytes)),
-      remove: (id) => this.changing(null, () => objects().remove(io, id)),
+      write: async (id, offsetBytes, data, options) => {
+        const { blockBytes } = await objects().stat(io, id);
+        const first = Math.floor(offsetBytes / blockBytes);
+        const blocks = data.byteLength === 0 ? 0 : Math.floor((offsetBytes + data.byteLength - 1) / blockBytes) - first + 1;
+        return this.changing(
+          blocks * blockCostBytes(blockBytes) + dnodeCostBytes,
+          options?.useReserve === true,
+          () => objects().write(io, id, offsetBytes, data),
+          (dirtied) => (dirtied / blockBytes) * blockCostBytes(blockBytes) + dnodeCostBytes,
+        );
+      },
+      truncate: async (id, sizeBytes) => {
+        // A cut inside a block rewrites that block, so it needs room like a write; any other cut
+        // gives room back (later: frees are deferred) and may use the room kept back.
+        const { blockBytes, sizeBytes: before } = await objects().stat(io, id);
+        const rewritesTail = sizeBytes < before && sizeBytes % blockBytes !== 0;
+        return this.changing(
+          (rewritesTail ? blockCostBytes(blockBytes) : 0) + dnodeCostBytes,
+          !rewritesTail,
+          () => objects().truncate(io, id, sizeBytes),
+          (dirtied) => (Math.max(0, dirtied) / blockBytes) * blockCostBytes(blockBytes) + dnodeCostBytes,
+        );
+      },
+      remove: (id) =>
+        this.changing(
+          dnodeCostBytes,
+          true,
+          () => objects().remove(io, id),
+          () => dnodeCostBytes,
+        ),
       stat: (id) => objects().stat(io, id),
       ids: () => objects().ids(io),
     };
@@ -387,7 +424,7 @@ class OpenPool implements Pool {
     this.objects = {
       create: (type, blockBytes) => this.run(() => direct.create(type, blockBytes)),
       read: (id, offsetBytes, lengthBytes) => this.run(() => direct.read(id, offsetBytes, lengthBytes)),
-      write: (id, offsetBytes, data) => this.run(() => direct.write(id, offsetBytes, data)),
+      write: (id, offsetBytes, data, options) => this.run(() => direct.write(id, offsetBytes, data, options)),
       truncate: (id, sizeBytes) => this.run(() => direct.truncate(id, sizeBytes)),
       remove: (id) => this.run(() => direct.remove(id)),
       stat: (id) => this.run(() => direct.stat(id)),
@@ -435,8 +472,10 @@ class OpenPool implements Pool {
     if (this.closed) return;
     this.commitTimer = this.storage.setTimer(this.commitIntervalMs, () => {
       this.commitTimer = null;
-      // A failed commit suspends the pool, and a suspended pool has nothing more to commit.
-      this.commit().then(
+      // A failed commit suspends the pool, and a suspended pool has nothing more to commit. With
+      // nothing changed, a group is still committed while space freed lately waits for one (ZFS's
+      // syncing of frees), so an idle pool gets its space back.
+      this.run(() => this.sync(this.io.freesDeferred)).then(
         () => this.armCommitTimer(),
         () => undefined,
       );
@@ -467,21 +506,23 @@ class OpenPool implements Pool {
     return this.txgSnapshot.value as TxgState;
   }
 
-  /** Writes the open group (the body of `commit`, run in its turn). */
-  private async sync(): Promise<number> {
+  /**
+   * Writes the open group (the body of `commit`, run in its turn). `evenUnchanged`: commit a group
+   * with nothing changed too, which only moves the groups on, so that space freed lately comes back.
+   */
+  private async sync(evenUnchanged = false): Promise<number> {
     const set = this.set;
-    if (set === null || !set.dirty) return this.committedTxg;
+    if (set === null || (!set.dirty && !evenUnchanged)) return this.committedTxg;
     if (this.suspended !== null) throw new PoolError(this.name, 'suspended', this.suspended);
     // One group at a time: the operations before this one have finished, and those after it wait.
     this.step({ type: 'txg.commit' });
     this.step({ type: 'txg.quiesced' });
     const txg = this.committedTxg + 1;
     try {
-      this.io.takeFailedSides();
       const root = await set.sync(this.io, txg);
-      // A side counts only if it took every block of the group, its flush and its uberblock: a side
-      // that missed a block must not get an uberblock pointing at it.
-      const failed = this.io.takeFailedSides();
+      // A side counts only if it took every block of the tree, its flush and its uberblock: a side
+      // that ever missed a block must not get an uberblock pointing at it.
+      const failed = this.io.staleSides;
       let sides = this.devices.flatMap((device, index) =>
         device === undefined || failed.has(index) ? [] : [{ ref: device.ref, sizeBytes: this.blockDevices[index]!.sizeBytes }],
       );
@@ -497,6 +538,7 @@ class OpenPool implements Pool {
       throw error;
     }
     this.committedTxg = txg;
+    this.pendingCostBytes = 0;
     this.io.committed(txg);
     this.step({ type: 'txg.synced' });
     return txg;
@@ -524,9 +566,10 @@ class OpenPool implements Pool {
     };
   }
 
-  async scrub(onProgress?: (progress: ScrubProgress) => void): Promise<ScrubResult> {
-    await this.commit();
+  scrub(onProgress?: (progress: ScrubProgress) => void): Promise<ScrubResult> {
     return this.run(async () => {
+      // What changed is committed first, in the same turn: the scrub sees the whole pool.
+      await this.sync();
       const set = this.set;
       if (set === null) throw new PoolError(this.name, 'suspended', 'the pool is not loaded');
       const startedMs = this.storage.now();
@@ -556,6 +599,8 @@ class OpenPool implements Pool {
         if (!(error instanceof ChecksumError)) throw error;
         complete = false;
       }
+      // The repairs are durable before the scrub says it is done.
+      if (repairedCopies > 0) await Promise.allSettled(this.devices.map((device) => device?.ref.ask({ type: 'flush' })));
       const result = { blocks, examinedBytes, repairedCopies, repairedBytes, unrecoverableBlocks, complete, durationMs: this.storage.now() - startedMs };
       this.scan = { state: 'finished', ...result };
       return result;
@@ -582,25 +627,44 @@ class OpenPool implements Pool {
   }
 
   async destroy(): Promise<void> {
-    await this.close();
-    const blank = new Uint8Array(labelBytes);
-    for (const device of this.blockDevices) {
-      if (device === undefined) continue;
-      for (const label of labelOffsets(device.sizeBytes)) await device.write(label, blank);
-      await device.flush();
+    await this.closeDevices();
+    try {
+      const blank = new Uint8Array(labelBytes);
+      for (const device of this.blockDevices) {
+        if (device === undefined) continue;
+        for (const label of labelOffsets(device.sizeBytes)) await device.write(label, blank);
+        await device.flush();
+      }
+    } finally {
+      // Only now may another pool of its name be opened: its labels are gone (or the wipe failed, and says so).
+      this.releaseName();
     }
   }
 
   /** Closes the device actors, after the operations queued. */
   async close(): Promise<void> {
-    // Only a started pool holds its name; a candidate of an import that failed leaves it to the import.
-    if (this.started && !this.closed) this.storage.poolClosed(this.name);
+    await this.closeDevices();
+    this.releaseName();
+  }
+
+  /** Stops the commits, then closes the device actors after the operations queued. */
+  private async closeDevices(): Promise<void> {
     this.closed = true;
     if (this.commitTimer !== null) this.storage.cancelTimer(this.commitTimer);
     this.commitTimer = null;
     await this.run(async () => {
       await Promise.all(this.devices.map((device) => device?.close()));
     });
+  }
+
+  /**
+   * Gives the pool's name back, once its devices are closed. Only a started pool holds it; a
+   * candidate of an import leaves it to the import.
+   */
+  private releaseName(): void {
+    if (!this.started) return;
+    this.started = false;
+    this.storage.poolClosed(this.name);
   }
 
   /** Runs `operation` after every operation called before it. */
@@ -611,19 +675,26 @@ class OpenPool implements Pool {
   }
 
   /**
-   * Runs a change of `newBytes` of data (null: one that gives room back), refused once the pool is suspended, or when the changes
-   * held in memory would not fit in the pool's free space (`PoolFullError`): a commit must never
-   * run out of room, since one that fails part way suspends the pool. A change that leaves more
-   * changed data than `dirtyBytesMax` commits before it resolves: the writer waits for the devices.
+   * Runs a change, refused once the pool is suspended, or with `PoolFullError` when it could take
+   * more than `mostBytes` the free space has beside what the changes since the last commit will
+   * take: a commit must never run out of room, since one that fails part way suspends the pool. What
+   * the change will take is then counted from the data blocks it dirtied (`costOf`, given their
+   * bytes), so a block changed again costs nothing more. The room kept back (`roomReservedBytes`) is
+   * for the metadata of a commit; `useReserve` lets a change that gives room back use it too. A
+   * change that leaves more changed data than `dirtyBytesMax` commits before it resolves (outside a
+   * turn): the writer waits for the devices.
    */
-  private async changing<T>(newBytes: number | null, change: () => Promise<T>): Promise<T> {
+  private async changing<T>(mostBytes: number, useReserve: boolean, change: () => Promise<T>, costOf: (dirtiedBytes: number) => number): Promise<T> {
     if (this.suspended !== null) throw new PoolError(this.name, 'suspended', this.suspended);
-    const dirty = this.set?.dirtyBytes ?? 0;
-    // Room for the data and its share of new metadata, with a margin (ZFS's dsl_dir_tempreserve);
-    // null: a change that gives room back (a truncation, a removal), never refused for want of it.
-    const needed = Math.ceil((dirty + (newBytes ?? 0)) * metadataAllowance) + roomReservedBytes;
-    if (newBytes !== null && needed > this.space.freeBytes) throw new PoolFullError(newBytes, this.space.freeBytes - Math.ceil(dirty * metadataAllowance));
+    const room = () => this.space.freeBytes - this.pendingCostBytes - (useReserve ? 0 : roomReservedBytes);
+    // Space freed lately comes back once later groups are committed: with nothing else changed,
+    // commit empty groups for it (ZFS's syncing of frees) rather than refuse.
+    for (let round = 0; mostBytes > room() && round <= rewindTxgs && this.io.freesDeferred && this.set !== null && !this.set.dirty; round++)
+      await this.sync(true);
+    if (mostBytes > room()) throw new PoolFullError(mostBytes, Math.max(0, room()));
+    const before = this.set?.dirtyBytes ?? 0;
     const result = await change();
+    this.pendingCostBytes += Math.ceil(costOf((this.set?.dirtyBytes ?? 0) - before));
     if (!this.inTurn && (this.set?.dirtyBytes ?? 0) > this.dirtyBytesMax) await this.sync();
     return result;
   }
@@ -654,9 +725,17 @@ function throughActor(ref: ActorRef<PoolDeviceMsg>, sizeBytes: number): Pick<Blo
   };
 }
 
-/** What changed data takes on the devices, per byte, counting the metadata written with it: a bound, not a measure. */
-const metadataAllowance = 1.25;
-/** Room a pool keeps free for the metadata of any commit (dnodes, the objset block, indirect blocks of small changes). */
+/**
+ * What a changed data block of `blockBytes` takes on the devices at most: itself, and its share of
+ * the indirect blocks above it (two copies of 16 KiB for 128 blocks, twice over for the levels above).
+ */
+function blockCostBytes(blockBytes: number): number {
+  return blockBytes + Math.ceil((4 * indirectBytes) / pointersPerIndirect);
+}
+
+/** A changed dnode's share of the dnode blocks and their indirect blocks a commit writes, two copies of each. */
+const dnodeCostBytes = 1024;
+/** Room a pool keeps free for the metadata of any commit (the dnode array's tree, the objset block). */
 const roomReservedBytes = 1 << 20;
 
 /** Data blocks of a new object by default: ZFS's recordsize. */

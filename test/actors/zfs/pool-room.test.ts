@@ -1,0 +1,179 @@
+/**
+ * Room in a pool, where a second review found defects (each case one of them):
+ * - a full pool can be emptied through the file API, and a rename that finds no room loses nothing;
+ * - what a change will take is counted in whole blocks and their metadata, so what the room check
+ *   admits can always be committed: a small write into a large record, cuts inside blocks, records of
+ *   512 bytes;
+ * - a mirror side that once missed a block gets no uberblock until it is whole again;
+ * - a pool's name is free again only once its devices are closed.
+ */
+import { expect } from 'chai';
+import { createPool, Dataset, importPool, type Pool } from '../../../actors/zfs/index.js';
+import { labelBytes, labelOffsets } from '../../../actors/zfs/label.js';
+import { type BlockDevice, BlockIoError, type MemoryDevice, type WriteOptions } from '../../../drivers/block/index.js';
+import { simulatedStorage } from './helpers/simulated-storage.js';
+
+/** The errno or code a call fails with, or 'ok'. */
+const outcomeOf = (work: Promise<unknown>) =>
+  work.then(
+    () => 'ok',
+    (error: { errno?: string; code?: string; reason?: string }) => error.errno ?? error.reason ?? error.code ?? String(error),
+  );
+
+/** A device whose writes to the data area can be made to fail. */
+class FailingData implements BlockDevice {
+  failDataWrites = false;
+  constructor(readonly inner: MemoryDevice) {}
+  get kind() {
+    return this.inner.kind;
+  }
+  get name() {
+    return this.inner.name;
+  }
+  get sizeBytes() {
+    return this.inner.sizeBytes;
+  }
+  get sectorBytes() {
+    return this.inner.sectorBytes;
+  }
+  get queueDepth() {
+    return this.inner.queueDepth;
+  }
+  get inFlight() {
+    return this.inner.inFlight;
+  }
+  read(offsetBytes: number, lengthBytes: number) {
+    return this.inner.read(offsetBytes, lengthBytes);
+  }
+  write(offsetBytes: number, data: Uint8Array, options?: WriteOptions) {
+    const inData = offsetBytes >= 2 * labelBytes && offsetBytes < labelOffsets(this.sizeBytes)[2];
+    if (inData && this.failDataWrites) return Promise.reject(new BlockIoError(this.name, 'write', 'failed', 'injected'));
+    return this.inner.write(offsetBytes, data, options);
+  }
+  flush() {
+    return this.inner.flush();
+  }
+  close() {
+    return this.inner.close();
+  }
+}
+
+/** Fills `fs` with files until the pool refuses one, committing as it goes; returns how many it took. */
+async function fill(kernel: Awaited<ReturnType<typeof simulatedStorage>>['kernel'], fs: Dataset, prefix: string): Promise<number> {
+  let files = 0;
+  for (const size of [256 << 10, 16 << 10, 512]) {
+    while ((await kernel.runUntil(outcomeOf(fs.writeFile(`${prefix}${files}`, new Uint8Array(size).fill(1))))) === 'ok') {
+      files++;
+      await kernel.runUntil(fs.fsync());
+    }
+  }
+  return files;
+}
+
+describe('zfs: room in a pool', function () {
+  this.timeout(120_000);
+
+  it('empties a full pool through the file API, and loses no file to a rename that finds no room', async () => {
+    const { kernel, zfs, disk } = await simulatedStorage(2);
+    const pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'single', devices: [disk('a')] }));
+    const fs = await kernel.runUntil(Dataset.open(pool));
+    await kernel.runUntil(fs.mkdir('/a'));
+    await kernel.runUntil(fs.mkdir('/b'));
+    await kernel.runUntil(fs.writeFile('/a/kept', new Uint8Array(10).fill(7)));
+    const files = await fill(kernel, fs, '/a/f');
+    expect(files).to.be.greaterThan(10);
+    expect(await kernel.runUntil(outcomeOf(fs.writeFile('/a/more', new Uint8Array(64 << 10))))).to.equal('ENOSPC');
+    // Renames into another directory on the full pool: each one happens whole or not at all. (A
+    // refused writeFile leaves its file made but empty, as a write that finds no room leaves it.)
+    const everything = async () =>
+      [...(await kernel.runUntil(fs.readdir('/a'))), ...(await kernel.runUntil(fs.readdir('/b')))].map((entry) => entry.name).sort();
+    const before = await everything();
+    for (let index = 0; index < files; index += 3) await kernel.runUntil(outcomeOf(fs.rename(`/a/f${index}`, `/b/f${index}`)));
+    await kernel.runUntil(fs.fsync());
+    expect(await everything()).to.deep.equal(before);
+    // Every file can be removed, and the pool takes new ones again.
+    for (const entry of await kernel.runUntil(fs.readdir('/a'))) expect(await kernel.runUntil(outcomeOf(fs.unlink(`/a/${entry.name}`)))).to.equal('ok');
+    await kernel.runUntil(fs.fsync());
+    // The space freed comes back once two more groups are committed: an idle pool commits them on its own.
+    await kernel.runUntil(new Promise<void>((resolve) => kernel.clock.setTimer(16_000, resolve)));
+    expect(await kernel.runUntil(outcomeOf(fs.writeFile('/a/new', new Uint8Array(64 << 10))))).to.equal('ok');
+    expect(pool.status().txgState).to.equal('open');
+    await kernel.runUntil(pool.export());
+    await kernel.runUntil(kernel.shutdown());
+  });
+
+  it('admits only what it can commit: a byte into a large record, cuts inside blocks, records of 512 bytes', async () => {
+    const { kernel, zfs, disk } = await simulatedStorage(2);
+    const committable = async (pool: Pool, work: () => Promise<unknown>) => {
+      await kernel.runUntil(outcomeOf(work()));
+      expect(await kernel.runUntil(outcomeOf(pool.commit()))).to.equal('ok');
+      expect(pool.status().txgState).to.equal('open');
+    };
+    const pool = await kernel.runUntil(createPool(zfs, { name: 'large', layout: 'single', devices: [disk('a')] }));
+    const large = await kernel.runUntil(pool.objects.create('file', 8 << 20));
+    await committable(pool, () => pool.objects.write(large, 0, new Uint8Array(1)));
+    await kernel.runUntil(pool.export());
+
+    const cuts = await kernel.runUntil(createPool(zfs, { name: 'cuts', layout: 'single', devices: [disk('b')] }));
+    const ids: number[] = [];
+    for (;;) {
+      const id = await kernel.runUntil(cuts.objects.create('file', 512 << 10));
+      if ((await kernel.runUntil(outcomeOf(cuts.objects.write(id, 0, new Uint8Array(1 << 20).fill(1))))) !== 'ok') break;
+      ids.push(id);
+      await kernel.runUntil(cuts.commit());
+    }
+    await committable(cuts, async () => {
+      for (const id of ids) await cuts.objects.truncate(id, (512 << 10) + 1);
+    });
+    await kernel.runUntil(cuts.export());
+
+    const small = await kernel.runUntil(createPool(zfs, { name: 'small', layout: 'single', devices: [disk('c', 32 << 20)] }));
+    const id = await kernel.runUntil(small.objects.create('file', 512));
+    await committable(small, () => small.objects.write(id, 0, new Uint8Array(small.status().freeBytes - (1 << 20)).fill(1)));
+    await kernel.runUntil(small.export());
+    await kernel.runUntil(kernel.shutdown());
+  });
+
+  it('gives no uberblock to a mirror side that once missed a block, so it alone imports a group it holds whole', async () => {
+    const { kernel, zfs, disk } = await simulatedStorage(3);
+    const [a, b] = [new FailingData(disk('a')), new FailingData(disk('b'))];
+    const pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'mirror', devices: [a, b] }));
+    const id = await kernel.runUntil(pool.objects.create('file', 4096));
+    await kernel.runUntil(pool.objects.write(id, 0, new Uint8Array(4096).fill(5)));
+    await kernel.runUntil(pool.commit()); // group 2 on both sides
+    a.failDataWrites = true;
+    await kernel.runUntil(pool.objects.write(id, 0, new Uint8Array(4096).fill(6)));
+    await kernel.runUntil(pool.commit()); // group 3 on b only
+    a.failDataWrites = false;
+    for (let round = 0; round < 3; round++) {
+      const other = await kernel.runUntil(pool.objects.create('file', 4096));
+      await kernel.runUntil(pool.objects.write(other, 0, new Uint8Array(4096).fill(9)));
+      await kernel.runUntil(pool.commit()); // groups 4 to 6: a takes the blocks, but no uberblock
+    }
+    await kernel.runUntil(pool.export());
+    const alone = await kernel.runUntil(importPool(zfs, [a.inner], 'tank'));
+    expect(alone.txg).to.equal(2);
+    expect((await kernel.runUntil(alone.objects.read(id, 0, 1)))[0]).to.equal(5);
+    await kernel.runUntil(alone.abandon());
+    const both = await kernel.runUntil(importPool(zfs, [a.inner, b.inner], 'tank'));
+    expect(both.txg).to.equal(6);
+    expect((await kernel.runUntil(both.objects.read(id, 0, 1)))[0]).to.equal(6);
+    await kernel.runUntil(both.export());
+    await kernel.runUntil(kernel.shutdown());
+  });
+
+  it('keeps a pool’s name until its devices are closed: an import while it closes is refused', async () => {
+    const { kernel, zfs, disk } = await simulatedStorage(5);
+    const device = disk('a');
+    const pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'single', devices: [device] }));
+    const id = await kernel.runUntil(pool.objects.create('file', 4096));
+    const writing = pool.objects.write(id, 0, new Uint8Array(1 << 20).fill(1));
+    const closing = pool.abandon();
+    expect(await kernel.runUntil(outcomeOf(importPool(zfs, [device], 'tank')))).to.equal('in-use');
+    await kernel.runUntil(Promise.all([writing, closing]));
+    const again = await kernel.runUntil(importPool(zfs, [device], 'tank'));
+    await kernel.runUntil(again.destroy());
+    expect(await kernel.runUntil(outcomeOf(importPool(zfs, [device], 'tank')))).to.equal('not-found');
+    await kernel.runUntil(kernel.shutdown());
+  });
+});
