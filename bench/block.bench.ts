@@ -18,7 +18,7 @@ import { fletcher4, sha256 } from '../actors/zfs/checksum.js';
 import { openPoolDevice } from '../actors/zfs/device-actor.js';
 import { Kernel } from '../boot/index.js';
 import { createFileDevice } from '../drivers/block/index.js';
-import { emit, emitRatio, maybeGc, summary } from './harness.js';
+import { emit, emitRatio, randomPlacesRate, summary } from './harness.js';
 
 const REPS = 5;
 const DEVICE_BYTES = 64 << 20;
@@ -30,19 +30,7 @@ const CHECKSUM_BLOCKS = 400;
 
 /** Runs `IOS` operations, `IN_FLIGHT` at a time, at pseudo-random places; returns operations per second. */
 async function ioRate(op: (offset: number) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  let place = 12345;
-  const lane = async () => {
-    while (next < IOS) {
-      next++;
-      place = (place * 1103515245 + 12345) % 2 ** 31;
-      await op((place % (DEVICE_BYTES / IO_BYTES)) * IO_BYTES);
-    }
-  };
-  maybeGc();
-  const t0 = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
-  return IOS / (Number(process.hrtime.bigint() - t0) / 1e9);
+  return randomPlacesRate(IOS, IN_FLIGHT, DEVICE_BYTES, IO_BYTES, op);
 }
 
 export async function run(): Promise<void> {

@@ -286,3 +286,29 @@ export function emitRatio(opts: RatioOptions): number {
   });
   return value;
 }
+
+/**
+ * Runs `operations` calls of `op`, `inFlight` at a time, each at a pseudo-random place: a multiple
+ * of `stepBytes` below `spanBytes` (the same places every run). Returns operations per second.
+ */
+export async function randomPlacesRate(
+  operations: number,
+  inFlight: number,
+  spanBytes: number,
+  stepBytes: number,
+  op: (offsetBytes: number) => Promise<unknown>,
+): Promise<number> {
+  let next = 0;
+  let place = 12345;
+  const lane = async () => {
+    while (next < operations) {
+      next++;
+      place = (place * 1103515245 + 12345) % 2 ** 31;
+      await op((place % (spanBytes / stepBytes)) * stepBytes);
+    }
+  };
+  maybeGc();
+  const t0 = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: inFlight }, lane));
+  return operations / (Number(process.hrtime.bigint() - t0) / 1e9);
+}

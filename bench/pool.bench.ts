@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Dataset, createPool, type Pool, storage } from '../actors/zfs/index.js';
 import { defaultSubsystems, Kernel } from '../boot/index.js';
 import { createFileDevice } from '../drivers/block/index.js';
-import { emit, emitRatio, maybeGc, quantile, summary } from './harness.js';
+import { emit, emitRatio, maybeGc, quantile, randomPlacesRate, summary } from './harness.js';
 
 const REPS = 5;
 const FILE_BYTES = 32 << 20;
@@ -32,19 +32,7 @@ function seconds(t0: bigint): number {
 
 /** Runs `reads` reads of `RANDOM_BYTES` at pseudo-random aligned places, `IN_FLIGHT` at a time; returns reads per second. */
 async function randomReadRate(read: (offset: number) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  let place = 12345;
-  const lane = async () => {
-    while (next < RANDOM_READS) {
-      next++;
-      place = (place * 1103515245 + 12345) % 2 ** 31;
-      await read((place % (FILE_BYTES / RANDOM_BYTES)) * RANDOM_BYTES);
-    }
-  };
-  maybeGc();
-  const t0 = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
-  return RANDOM_READS / seconds(t0);
+  return randomPlacesRate(RANDOM_READS, IN_FLIGHT, FILE_BYTES, RANDOM_BYTES, read);
 }
 
 export async function run(): Promise<void> {

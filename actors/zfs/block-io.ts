@@ -67,6 +67,7 @@ export class PoolBlockIo implements BlockIo {
   private readonly cache = new Map<string, Uint8Array>();
   private cachedBytes = 0;
   private readonly cacheBytesMax: number;
+  private readonly present: readonly { readonly ref: ActorRef<PoolDeviceMsg>; readonly index: number }[];
   /** Sides a write failed on since the pool opened (see `staleSides`). */
   private readonly failedSides = new Set<number>();
 
@@ -77,7 +78,9 @@ export class PoolBlockIo implements BlockIo {
     this.cacheBytesMax = options.cacheBytes ?? cacheBytesDefault;
     if (!Number.isSafeInteger(this.cacheBytesMax) || this.cacheBytesMax < 0)
       throw new RangeError(`cacheBytes must be a non-negative integer, got ${options.cacheBytes}`);
-    if (!this.sides.some((side) => side !== undefined)) throw new RangeError('a pool needs at least one device present');
+    // The sides present, with their index among all: worked out once, for every block read and written.
+    this.present = this.sides.flatMap((ref, index) => (ref === undefined ? [] : [{ ref, index }]));
+    if (this.present.length === 0) throw new RangeError('a pool needs at least one device present');
   }
 
   async write(data: Uint8Array, type: BlockType, level: number, fill: number, txg: number): Promise<BlockPointer> {
@@ -215,7 +218,7 @@ export class PoolBlockIo implements BlockIo {
    * side fails the write with that side's error.
    */
   private async writeEverywhere(addresses: readonly DataAddress[], data: Uint8Array): Promise<void> {
-    const sides = this.presentSides();
+    const sides = this.present;
     // The block is never changed once written (copy on write): the devices keep it, not a copy.
     const perAddress = await Promise.all(
       addresses.map((address) => Promise.allSettled(sides.map(({ ref }) => writeCopies([{ device: ref, offsetBytes: address.offsetBytes }], data, true)))),
@@ -236,12 +239,8 @@ export class PoolBlockIo implements BlockIo {
     return this.failedSides;
   }
 
-  private presentSides(): { readonly ref: ActorRef<PoolDeviceMsg>; readonly index: number }[] {
-    return this.sides.flatMap((ref, index) => (ref === undefined ? [] : [{ ref, index }]));
-  }
-
   private copiesAt(address: DataAddress): BlockCopy[] {
-    return this.presentSides().map(({ ref }) => ({ device: ref, offsetBytes: address.offsetBytes }));
+    return this.present.map(({ ref }) => ({ device: ref, offsetBytes: address.offsetBytes }));
   }
 }
 

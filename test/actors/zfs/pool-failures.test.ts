@@ -10,58 +10,17 @@
  */
 import { expect } from 'chai';
 import { createPool, Dataset, FsError, findPools, importPool, PoolError, PoolFullError, readLabels } from '../../../actors/zfs/index.js';
-import { labelBytes, labelOffsets } from '../../../actors/zfs/label.js';
-import { type BlockDevice, BlockIoError, type MemoryDevice, type WriteOptions } from '../../../drivers/block/index.js';
 import { simulatedStorage } from './helpers/simulated-storage.js';
+import { FailingDevice } from './helpers/failing-device.js';
 
 const booted = (seed: number) => simulatedStorage(seed);
-
-/** A device whose writes to the data area, flushes, or writes to the labels can be made to fail. */
-class Flaky implements BlockDevice {
-  failDataWrites = false;
-  failFlush = false;
-  failLabelWrites = false;
-  constructor(readonly inner: MemoryDevice) {}
-  get kind() {
-    return this.inner.kind;
-  }
-  get name() {
-    return this.inner.name;
-  }
-  get sizeBytes() {
-    return this.inner.sizeBytes;
-  }
-  get sectorBytes() {
-    return this.inner.sectorBytes;
-  }
-  get queueDepth() {
-    return this.inner.queueDepth;
-  }
-  get inFlight() {
-    return this.inner.inFlight;
-  }
-  read(offsetBytes: number, lengthBytes: number) {
-    return this.inner.read(offsetBytes, lengthBytes);
-  }
-  write(offsetBytes: number, data: Uint8Array, options?: WriteOptions) {
-    const inData = offsetBytes >= 2 * labelBytes && offsetBytes < labelOffsets(this.sizeBytes)[2];
-    if ((inData && this.failDataWrites) || (!inData && this.failLabelWrites)) return Promise.reject(new BlockIoError(this.name, 'write', 'failed', 'injected'));
-    return this.inner.write(offsetBytes, data, options);
-  }
-  flush() {
-    return this.failFlush ? Promise.reject(new BlockIoError(this.name, 'flush', 'failed', 'injected')) : this.inner.flush();
-  }
-  close() {
-    return this.inner.close();
-  }
-}
 
 describe('zfs: a pool when things go wrong', function () {
   this.timeout(60_000);
 
   it('does not report a mirror commit done when no side took all of it: one failed the blocks, the other the flush', async () => {
     const { kernel, zfs, disk } = await booted(3);
-    const [a, b] = [new Flaky(disk('a')), new Flaky(disk('b'))];
+    const [a, b] = [new FailingDevice(disk('a')), new FailingDevice(disk('b'))];
     const pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'mirror', devices: [a, b] }));
     const id = await kernel.runUntil(pool.objects.create('file', 4096));
     await kernel.runUntil(pool.objects.write(id, 0, new Uint8Array(4096).fill(5)));

@@ -9,9 +9,8 @@
  */
 import { expect } from 'chai';
 import { createPool, Dataset, importPool, type Pool } from '../../../actors/zfs/index.js';
-import { labelBytes, labelOffsets } from '../../../actors/zfs/label.js';
-import { type BlockDevice, BlockIoError, type MemoryDevice, type WriteOptions } from '../../../drivers/block/index.js';
 import { simulatedStorage } from './helpers/simulated-storage.js';
+import { FailingDevice } from './helpers/failing-device.js';
 
 /** The errno or code a call fails with, or 'ok'. */
 const outcomeOf = (work: Promise<unknown>) =>
@@ -19,44 +18,6 @@ const outcomeOf = (work: Promise<unknown>) =>
     () => 'ok',
     (error: { errno?: string; code?: string; reason?: string }) => error.errno ?? error.reason ?? error.code ?? String(error),
   );
-
-/** A device whose writes to the data area can be made to fail. */
-class FailingData implements BlockDevice {
-  failDataWrites = false;
-  constructor(readonly inner: MemoryDevice) {}
-  get kind() {
-    return this.inner.kind;
-  }
-  get name() {
-    return this.inner.name;
-  }
-  get sizeBytes() {
-    return this.inner.sizeBytes;
-  }
-  get sectorBytes() {
-    return this.inner.sectorBytes;
-  }
-  get queueDepth() {
-    return this.inner.queueDepth;
-  }
-  get inFlight() {
-    return this.inner.inFlight;
-  }
-  read(offsetBytes: number, lengthBytes: number) {
-    return this.inner.read(offsetBytes, lengthBytes);
-  }
-  write(offsetBytes: number, data: Uint8Array, options?: WriteOptions) {
-    const inData = offsetBytes >= 2 * labelBytes && offsetBytes < labelOffsets(this.sizeBytes)[2];
-    if (inData && this.failDataWrites) return Promise.reject(new BlockIoError(this.name, 'write', 'failed', 'injected'));
-    return this.inner.write(offsetBytes, data, options);
-  }
-  flush() {
-    return this.inner.flush();
-  }
-  close() {
-    return this.inner.close();
-  }
-}
 
 /** Fills `fs` with files until the pool refuses one, committing as it goes; returns how many it took. */
 async function fill(kernel: Awaited<ReturnType<typeof simulatedStorage>>['kernel'], fs: Dataset, prefix: string): Promise<number> {
@@ -136,7 +97,7 @@ describe('zfs: room in a pool', function () {
 
   it('gives no uberblock to a mirror side that once missed a block, so it alone imports a group it holds whole', async () => {
     const { kernel, zfs, disk } = await simulatedStorage(3);
-    const [a, b] = [new FailingData(disk('a')), new FailingData(disk('b'))];
+    const [a, b] = [new FailingDevice(disk('a')), new FailingDevice(disk('b'))];
     const pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'mirror', devices: [a, b] }));
     const id = await kernel.runUntil(pool.objects.create('file', 4096));
     await kernel.runUntil(pool.objects.write(id, 0, new Uint8Array(4096).fill(5)));

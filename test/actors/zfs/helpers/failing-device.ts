@@ -1,0 +1,45 @@
+/**
+ * A block device whose writes to the pool's data area, flushes, or writes to the labels can be made
+ * to fail, over a simulated device: for the tests of what a pool does when one side of it fails.
+ */
+import { labelBytes, labelOffsets } from '../../../../actors/zfs/label.js';
+import { type BlockDevice, BlockIoError, type MemoryDevice, type WriteOptions } from '../../../../drivers/block/index.js';
+
+export class FailingDevice implements BlockDevice {
+  failDataWrites = false;
+  failFlush = false;
+  failLabelWrites = false;
+  constructor(readonly inner: MemoryDevice) {}
+  get kind() {
+    return this.inner.kind;
+  }
+  get name() {
+    return this.inner.name;
+  }
+  get sizeBytes() {
+    return this.inner.sizeBytes;
+  }
+  get sectorBytes() {
+    return this.inner.sectorBytes;
+  }
+  get queueDepth() {
+    return this.inner.queueDepth;
+  }
+  get inFlight() {
+    return this.inner.inFlight;
+  }
+  read(offsetBytes: number, lengthBytes: number) {
+    return this.inner.read(offsetBytes, lengthBytes);
+  }
+  write(offsetBytes: number, data: Uint8Array, options?: WriteOptions) {
+    const inData = offsetBytes >= 2 * labelBytes && offsetBytes < labelOffsets(this.sizeBytes)[2];
+    if ((inData && this.failDataWrites) || (!inData && this.failLabelWrites)) return Promise.reject(new BlockIoError(this.name, 'write', 'failed', 'injected'));
+    return this.inner.write(offsetBytes, data, options);
+  }
+  flush() {
+    return this.failFlush ? Promise.reject(new BlockIoError(this.name, 'flush', 'failed', 'injected')) : this.inner.flush();
+  }
+  close() {
+    return this.inner.close();
+  }
+}
