@@ -16,7 +16,8 @@ import { rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { createPool, importPool, type PoolStatus, type ScrubResult, storage } from '../actors/zfs/index.js';
+import { createPool, importPool, type PoolLayout, type PoolStatus, type ScrubResult, storage } from '../actors/zfs/index.js';
+import { devicesSpareOf } from '../actors/zfs/label.js';
 import { findPools, readLabels } from '../actors/zfs/label-io.js';
 import { type BlockDevice, createFileDevice } from '../drivers/block/index.js';
 import { withDevices, withKernel } from './device-files.js';
@@ -34,13 +35,14 @@ export function addPoolCommand(program: Command): void {
 
   pool
     .command('create')
-    .description('create a pool on new device files: `create tank a.img` or `create tank mirror a.img b.img`')
+    .description('create a pool on new device files: `create tank a.img`, `create tank mirror a.img b.img` or `create tank raidz1 a.img b.img c.img`')
     .argument('<name>', 'the pool’s name')
-    .argument('<devices...>', 'an optional layout (mirror), then the device files to create')
+    .argument('<devices...>', 'an optional layout (mirror, raidz1 or raidz, raidz2), then the device files to create')
     .requiredOption('--size <size>', 'the size of each device file (64M, 1G, ...)', parseSize)
     .action(async (name: string, words: string[], options: { readonly size: number }) => {
-      const layout = words[0] === 'mirror' ? 'mirror' : 'single';
-      const files = layout === 'mirror' ? words.slice(1) : words;
+      const named = layoutWords[words[0]!];
+      const layout = named ?? 'single';
+      const files = named === undefined ? words : words.slice(1);
       await withKernel('pool', async (kernel) => {
         const devices: BlockDevice[] = [];
         try {
@@ -127,7 +129,9 @@ export function addPoolCommand(program: Command): void {
           return;
         }
         for (const each of found) {
-          const state = each.missing.length === 0 ? 'ONLINE' : 'DEGRADED';
+          // Missing devices the layout covers leave it degraded; more, and it cannot be imported (zpool's UNAVAIL).
+          const spare = devicesSpareOf(each.config.layout, each.config.deviceGuids.length);
+          const state = each.missing.length === 0 ? 'ONLINE' : each.missing.length <= spare ? 'DEGRADED' : 'UNAVAIL';
           console.log(`   pool: ${each.poolName}\n     id: ${each.poolGuid}\n  state: ${state}\n config: ${each.config.layout}`);
           each.config.deviceGuids.forEach((guid, index) => {
             const device = each.devices[index];
@@ -158,12 +162,16 @@ function formatBytes(bytes: number): string {
   return `${unit === 0 || value >= 10 ? Math.round(value) : value.toFixed(1)}${units[unit]}`;
 }
 
+/** The layouts `zpool create` names before its devices; `raidz` is `raidz1`, as in zpool. */
+const layoutWords: Readonly<Record<string, PoolLayout>> = { mirror: 'mirror', raidz: 'raidz1', raidz1: 'raidz1', raidz2: 'raidz2' };
+
 /** A pool's status laid out as `zpool status` lays it out. */
 export function formatStatus(status: PoolStatus, files: readonly (string | undefined)[]): string {
   const upper = (state: string) => state.toUpperCase();
   const rows: [string, string, number, number, number][] = [[status.name, upper(status.state), 0, 0, 0]];
-  const indent = status.layout === 'mirror' ? '    ' : '  ';
-  if (status.layout === 'mirror') rows.push(['  mirror-0', upper(status.state), 0, 0, 0]);
+  // A single device sits right under the pool; the others under their top-level device, as `mirror-0`.
+  const indent = status.layout === 'single' ? '  ' : '    ';
+  if (status.layout !== 'single') rows.push([`  ${status.layout}-0`, upper(status.state), 0, 0, 0]);
   status.devices.forEach((device, index) => {
     const label = files[index] ?? device.name;
     if (device.state === 'missing') rows.push([`${indent}${label}`, 'UNAVAIL', 0, 0, 0]);

@@ -4,9 +4,10 @@
  * healed through them (verified-read.ts); a block freed comes back to the space map only once the
  * transaction groups that may still need it are behind (ZFS's deferred frees).
  *
- * Copies. Every copy goes to every side of a mirror, at the same offset. A data block has one copy,
- * metadata (indirect blocks, dnodes, directories) two and the objset block three, at places apart,
- * so that one bad spot of a single device loses no metadata (ZFS's ditto blocks).
+ * Copies. A data block has one copy, metadata (indirect blocks, dnodes, directories) two and the
+ * objset block three, at places apart, so that one bad spot of a single device loses no metadata
+ * (ZFS's ditto blocks). How each copy lies on the devices (whole on every side of a mirror, in
+ * columns with parity on RAID-Z) is the top-level device's business (top-vdev.ts).
  *
  * Frees are deferred by `rewindTxgs`: a block freed by transaction group T is reused only once T +
  * `rewindTxgs` is committed, so the trees of the last few uberblocks stay whole and an import can
@@ -14,7 +15,7 @@
  *
  * @example
  * ```ts
- * const io = new PoolBlockIo({ space, sides: [disk0.ref, disk1.ref], checksum: 'fletcher4' });
+ * const io = new PoolBlockIo({ space, vdev: topVdevOf('mirror', [disk0.ref, disk1.ref], area), checksum: 'fletcher4' });
  * const pointer = await io.write(block, 'data', 0, 1, txg);
  * await io.read(pointer);                 // the same bytes, verified
  * io.free(pointer, txg + 1);
@@ -22,14 +23,13 @@
  * ```
  */
 import { OspreyError } from '../../ground/errors.js';
-import type { ActorRef } from '../runtime/ref.js';
 import { type BlockPointer, type BlockType, copiesMax, type DataAddress } from './block-pointer.js';
 import { blockChecksum, type ChecksumKind } from './checksum.js';
-import type { PoolDeviceMsg } from './device-actor.js';
 import { FormatError } from './format-errors.js';
 import type { BlockIo } from './object-tree.js';
 import type { SpaceMap } from './space-map.js';
-import { type BlockCopy, readVerified, type ScrubbedBlock, scrubCopies, writeCopies } from './verified-read.js';
+import type { TopVdev } from './top-vdev.js';
+import type { ScrubbedBlock } from './verified-read.js';
 
 /** Transaction groups a freed block waits before its space is reused (ZFS's TXG_DEFER_SIZE). */
 export const rewindTxgs = 2;
@@ -46,8 +46,8 @@ export interface PoolBlockIoOptions {
   readonly space: SpaceMap;
   /** Bytes of verified blocks kept in memory (ZFS's ARC); default `cacheBytesDefault`, 0 for none. */
   readonly cacheBytes?: number;
-  /** The device actors of the pool's one top-level device: one, or a mirror's sides (undefined where a side is missing). */
-  readonly sides: readonly (ActorRef<PoolDeviceMsg> | undefined)[];
+  /** The pool's one top-level device: its space map covers the device's address space. */
+  readonly vdev: TopVdev;
   readonly checksum: ChecksumKind;
 }
 
@@ -55,7 +55,7 @@ export class PoolBlockIo implements BlockIo {
   /** Repairs made by reads since the pool opened (copies rewritten with good data). */
   repaired = 0;
   private readonly space: SpaceMap;
-  private readonly sides: readonly (ActorRef<PoolDeviceMsg> | undefined)[];
+  private readonly vdev: TopVdev;
   private readonly checksum: ChecksumKind;
   /** Blocks freed, by the transaction group that freed them. */
   private readonly deferred = new Map<number, BlockPointer[]>();
@@ -67,26 +67,23 @@ export class PoolBlockIo implements BlockIo {
   private readonly cache = new Map<string, Uint8Array>();
   private cachedBytes = 0;
   private readonly cacheBytesMax: number;
-  private readonly present: readonly { readonly ref: ActorRef<PoolDeviceMsg>; readonly index: number }[];
-  /** Sides a write failed on since the pool opened (see `staleSides`). */
-  private readonly failedSides = new Set<number>();
 
   constructor(options: PoolBlockIoOptions) {
     this.space = options.space;
-    this.sides = options.sides;
+    this.vdev = options.vdev;
     this.checksum = options.checksum;
     this.cacheBytesMax = options.cacheBytes ?? cacheBytesDefault;
     if (!Number.isSafeInteger(this.cacheBytesMax) || this.cacheBytesMax < 0)
       throw new RangeError(`cacheBytes must be a non-negative integer, got ${options.cacheBytes}`);
-    // The sides present, with their index among all: worked out once, for every block read and written.
-    this.present = this.sides.flatMap((ref, index) => (ref === undefined ? [] : [{ ref, index }]));
-    if (this.present.length === 0) throw new RangeError('a pool needs at least one device present');
+    if (this.space.startBytes !== this.vdev.startBytes || this.space.endBytes !== this.vdev.endBytes || this.space.unitBytes !== this.vdev.sectorBytes)
+      throw new RangeError('the space map must cover the top-level device’s address space, in its sectors');
   }
 
   async write(data: Uint8Array, type: BlockType, level: number, fill: number, txg: number): Promise<BlockPointer> {
     const unit = this.space.unitBytes;
-    const allocatedBytes = Math.ceil(data.byteLength / unit) * unit;
-    const padded = allocatedBytes === data.byteLength ? data : padTo(data, allocatedBytes);
+    const physicalBytes = Math.ceil(data.byteLength / unit) * unit;
+    const allocatedBytes = this.vdev.allocatedBytesOf(physicalBytes);
+    const padded = physicalBytes === data.byteLength ? data : padTo(data, physicalBytes);
     const addresses: DataAddress[] = [];
     try {
       for (let copy = 0; copy < copiesOf(type, level); copy++) {
@@ -97,7 +94,7 @@ export class PoolBlockIo implements BlockIo {
         if (offsetBytes < 0) throw new PoolFullError(allocatedBytes, this.space.freeBytes);
         addresses.push({ device: 0, offsetBytes, allocatedBytes });
       }
-      await this.writeEverywhere(addresses, padded);
+      await this.vdev.write(addresses, padded);
     } catch (error) {
       // Nothing points at these yet: their space comes back at once.
       for (const address of addresses) this.space.free(address.offsetBytes, address.allocatedBytes);
@@ -106,7 +103,7 @@ export class PoolBlockIo implements BlockIo {
     const pointer: BlockPointer = {
       addresses,
       logicalBytes: data.byteLength,
-      physicalBytes: allocatedBytes,
+      physicalBytes,
       checksumKind: this.checksum,
       type,
       level,
@@ -130,8 +127,7 @@ export class PoolBlockIo implements BlockIo {
       this.cache.delete(key);
       this.cache.set(key, data);
     } else {
-      const copies = pointer.addresses.flatMap((address) => this.copiesAt(address));
-      const verified = await readVerified(copies, pointer.physicalBytes, pointer.checksumKind, pointer.checksum);
+      const verified = await this.vdev.read(pointer.addresses, pointer.physicalBytes, pointer.checksumKind, pointer.checksum);
       this.repaired += verified.repaired;
       data = verified.data;
       this.remember(pointer, data);
@@ -141,8 +137,7 @@ export class PoolBlockIo implements BlockIo {
 
   /** Reads every copy of `pointer`'s block from the devices (never the cache), verifies each, and repairs the bad ones. */
   async scrub(pointer: BlockPointer): Promise<ScrubbedBlock> {
-    const copies = pointer.addresses.flatMap((address) => this.copiesAt(address));
-    const scrubbed = await scrubCopies(copies, pointer.physicalBytes, pointer.checksumKind, pointer.checksum);
+    const scrubbed = await this.vdev.scrub(pointer.addresses, pointer.physicalBytes, pointer.checksumKind, pointer.checksum);
     this.repaired += scrubbed.repaired;
     return scrubbed;
   }
@@ -212,35 +207,9 @@ export class PoolBlockIo implements BlockIo {
     this.free(pointer, txg);
   }
 
-  /**
-   * Writes `data` to every side at every address. A mirror with a side gone or failing keeps going on
-   * the others, as ZFS does (the side is resilvered when it comes back); an address that reached no
-   * side fails the write with that side's error.
-   */
-  private async writeEverywhere(addresses: readonly DataAddress[], data: Uint8Array): Promise<void> {
-    const sides = this.present;
-    // The block is never changed once written (copy on write): the devices keep it, not a copy.
-    const perAddress = await Promise.all(
-      addresses.map((address) => Promise.allSettled(sides.map(({ ref }) => writeCopies([{ device: ref, offsetBytes: address.offsetBytes }], data, true)))),
-    );
-    for (const outcomes of perAddress) {
-      for (const [index, outcome] of outcomes.entries()) if (outcome.status === 'rejected') this.failedSides.add(sides[index]!.index);
-      if (!outcomes.some((outcome) => outcome.status === 'fulfilled')) throw (outcomes[0] as PromiseRejectedResult).reason;
-    }
-  }
-
-  /**
-   * The sides (by index) a write failed on since the pool opened: they lack blocks of the tree, so
-   * no commit gives them an uberblock again until they are resilvered (ZFS keeps such a record, its
-   * DTL, on disk; here it lasts until the pool closes, and an import reads the side's gaps as
-   * checksum errors and heals them from the other sides).
-   */
+  /** The children a write failed on since the pool opened (see `TopVdev.staleChildren`). */
   get staleSides(): ReadonlySet<number> {
-    return this.failedSides;
-  }
-
-  private copiesAt(address: DataAddress): BlockCopy[] {
-    return this.present.map(({ ref }) => ({ device: ref, offsetBytes: address.offsetBytes }));
+    return this.vdev.staleChildren;
   }
 }
 

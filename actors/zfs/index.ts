@@ -1,9 +1,10 @@
 /**
  * Storage (`osprey/zfs`), being built: the `zfs` subsystem and its device actors, whose block
  * devices' completions come back as interrupts; pools of objects copied on write, committed in
- * transaction groups and imported from the newest tree that verifies; reads verified against their
- * checksums and healed from another copy; RAID-Z parity, device states, and the on-device format
- * (block pointers, dnodes, uberblocks, labels). See docs/storage.md.
+ * transaction groups and imported from the newest tree that verifies, on a single device, a mirror
+ * or RAID-Z1/Z2; reads verified against their checksums, healed from another copy or rebuilt through
+ * RAID-Z's parity; device states, and the on-device format (block pointers, dnodes, uberblocks,
+ * labels). See docs/storage.md.
  */
 export { storage } from './subsystem.js';
 export { Storage, type StorageStatus } from './storage.js';
@@ -21,9 +22,13 @@ export {
 export { type DeviceEvent, type DeviceMachine, type DeviceState, deviceEvents, deviceInUse, deviceMachine } from './device-machine.js';
 export { blockChecksum, checksumKinds, checksumsEqual, fletcher4, sha256, type ChecksumKind } from './checksum.js';
 export { ParityExhaustedError, raidzParity, raidzRebuild, type StripeParity } from './raidz-parity.js';
+export { type RaidzColumn, type RaidzGeometry, type RaidzMap, raidzAllocatedBytes, raidzMap } from './raidz-map.js';
+export { type TopVdev, topVdevOf, type VdevArea, type VdevChild } from './top-vdev.js';
+export { MirrorVdev } from './mirror-vdev.js';
+export { RaidzVdev } from './raidz-vdev.js';
 export { type BlockPointer, type BlockType, type DataAddress, decodeBlockPointer, encodeBlockPointer, holePointer, isHole } from './block-pointer.js';
 export { decodeUberblock, encodeUberblock, pickUberblock, type Uberblock } from './uberblock.js';
-export { decodeLabelConfig, encodeLabelConfig, isPoolName, type LabelConfig, labelOffsets, type PoolLayout } from './label.js';
+export { decodeLabelConfig, devicesSpareOf, encodeLabelConfig, isPoolName, type LabelConfig, labelOffsets, type PoolLayout } from './label.js';
 export { type DeviceLabels, type FoundPool, findPools, guidSumOf, readLabels, writeLabels, writeUberblock } from './label-io.js';
 export { FormatError } from './format-errors.js';
 export {

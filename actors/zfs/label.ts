@@ -67,7 +67,11 @@ export function uberblockSlotOffset(labelOffset: number, txg: number, sectorByte
 const guid = /^[0-9a-f]{16}$/;
 const configKeys = ['poolName', 'poolGuid', 'layout', 'deviceGuids', 'deviceIndex', 'sectorBytes', 'dataEndBytes', 'txg'];
 /** The fewest devices of each layout: a mirror of two, RAID-Z with one more device than its parity. */
-const devicesMin: Readonly<Record<PoolLayout, number>> = { single: 1, mirror: 2, raidz1: 2, raidz2: 3 };
+export const devicesMin: Readonly<Record<PoolLayout, number>> = { single: 1, mirror: 2, raidz1: 2, raidz2: 3 };
+/** Devices of a pool of `layout` that may be missing with nothing lost: all but one side of a mirror, RAID-Z's parity. */
+export function devicesSpareOf(layout: PoolLayout, devices: number): number {
+  return layout === 'mirror' ? devices - 1 : layout === 'raidz1' ? 1 : layout === 'raidz2' ? 2 : 0;
+}
 const poolName = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/;
 
 /** Whether `name` can name a pool: a letter, then letters, digits, `_.:-`, at most 64 in all (as zpool's). */

@@ -7,7 +7,7 @@
  * - A commit writes what changed as transaction group txg + 1: the new blocks, a flush of every
  *   device, the uberblock, a flush. A crash at any instant leaves the old group or the new one.
  * - Import finds the pool by name among the devices given, opens them as device actors (a mirror
- *   even with sides missing), and takes the newest uberblock whose tree verifies: it walks the
+ *   with all sides but one missing, RAID-Z with as many missing as its parity), and takes the newest uberblock whose tree verifies: it walks the
  *   tree, verifying every block, and claims the space of each; a tree that does not verify sends it
  *   to the next older uberblock (ZFS's rewind), whose tree frees have left whole (block-io.ts).
  * - Export commits what changed and closes the devices.
@@ -34,7 +34,7 @@ import type { PoolDevice, PoolDeviceMsg, PoolDeviceStatus } from './device-actor
 import type { ActorRef } from '../runtime/ref.js';
 import type { Dnode } from './dnode.js';
 import { FormatError } from './format-errors.js';
-import { isPoolName, type LabelConfig, labelBytes, labelOffsets, type PoolLayout } from './label.js';
+import { devicesMin, devicesSpareOf, isPoolName, type LabelConfig, labelBytes, labelOffsets, type PoolLayout, poolLayouts } from './label.js';
 import { findPools, guidSumOf, readLabels, writeLabels, writeUberblock } from './label-io.js';
 import { ObjectSet } from './object-set.js';
 import { indirectBytes, pointersPerIndirect } from './object-tree.js';
@@ -42,6 +42,7 @@ import { type TxgEvent, type TxgMachine, type TxgState, txgMachine } from './txg
 import { xstate } from '../runtime/lazy-packages.js';
 import type { TimerHandle } from '../../drivers/clock/clock.js';
 import { SpaceMap } from './space-map.js';
+import { type TopVdev, topVdevOf } from './top-vdev.js';
 import type { Storage } from './storage.js';
 import { uberblockVersion } from './uberblock.js';
 import { ChecksumError } from './verified-read.js';
@@ -195,7 +196,7 @@ export interface CommitOptions {
 
 export interface CreatePoolOptions extends CommitOptions {
   readonly name: string;
-  readonly layout: 'single' | 'mirror';
+  readonly layout: PoolLayout;
   readonly devices: readonly BlockDevice[];
 }
 
@@ -211,8 +212,12 @@ export const dirtyBytesMaxDefault = 64 << 20;
 export async function createPool(storage: Storage, options: CreatePoolOptions): Promise<Pool> {
   const { name, layout, devices } = options;
   if (!isPoolName(name)) throw new PoolError(name, 'bad-name', 'a pool name is a letter, then letters, digits and _.:-, at most 64');
-  if (layout === 'single' ? devices.length !== 1 : layout === 'mirror' ? devices.length < 2 : true)
-    throw new PoolError(name, 'bad-layout', `a ${layout} pool of ${devices.length} device(s): single takes one, mirror two or more`);
+  if (!poolLayouts.includes(layout) || devices.length < devicesMin[layout] || (layout === 'single' && devices.length !== 1) || devices.length > devicesMax)
+    throw new PoolError(
+      name,
+      'bad-layout',
+      `a ${layout} pool of ${devices.length} device(s): single takes one, mirror and raidz1 two or more, raidz2 three or more, at most ${devicesMax}`,
+    );
   const sectorBytes = devices[0]!.sectorBytes;
   if (devices.some((device) => device.sectorBytes !== sectorBytes)) throw new PoolError(name, 'bad-layout', 'its devices have different sector sizes');
   if (!storage.reservePool(name)) throw new PoolError(name, 'in-use', 'a pool of this name is open already');
@@ -280,8 +285,7 @@ async function importOpen(storage: Storage, devices: readonly BlockDevice[], nam
   // A device cut shorter than the pool's data area is not one of its devices any more.
   const usable = pool.devices.map((device) => (device !== undefined && labelOffsets(device.sizeBytes)[2] >= pool.config.dataEndBytes ? device : undefined));
   const missing = pool.config.deviceGuids.filter((_, index) => usable[index] === undefined);
-  const needed = pool.config.layout === 'mirror' ? 1 : pool.config.deviceGuids.length;
-  if (pool.config.deviceGuids.length - missing.length < needed)
+  if (missing.length > devicesSpareOf(pool.config.layout, pool.config.deviceGuids.length))
     throw new PoolError(name, 'missing-devices', `devices ${missing.join(', ')} are missing or too small, and its ${pool.config.layout} layout needs them`);
   if (pool.uberblocks.length === 0) throw new PoolError(name, 'no-uberblock', 'no uberblock of it verifies on its devices');
   const opened = await openDevices(storage, pool.config, usable);
@@ -327,7 +331,10 @@ class OpenPool implements Pool {
   /** The same calls, straight on the object set: only for work in its turn. */
   private readonly direct: PoolObjects;
   private readonly io: PoolBlockIo;
+  private readonly vdev: TopVdev;
   private readonly space: SpaceMap;
+  /** Room kept free for the metadata of any commit (see `roomCosts`). */
+  private readonly roomReservedBytes: number;
   private readonly guidSum: bigint;
   /** The tail of the queue every operation waits its turn in. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -368,8 +375,17 @@ class OpenPool implements Pool {
     this.guid = config.poolGuid;
     this.layout = config.layout;
     this.guidSum = guidSumOf(config.deviceGuids);
-    this.space = new SpaceMap(2 * labelBytes, config.dataEndBytes, config.sectorBytes);
-    this.io = new PoolBlockIo({ space: this.space, sides: devices.map((device) => device?.ref), checksum: 'fletcher4' });
+    const area = { sectorBytes: config.sectorBytes, dataStartBytes: 2 * labelBytes, dataEndBytes: config.dataEndBytes };
+    this.vdev = topVdevOf(
+      config.layout,
+      devices.map((device) => device?.ref),
+      area,
+    );
+    this.space = new SpaceMap(this.vdev.startBytes, this.vdev.endBytes, config.sectorBytes);
+    this.io = new PoolBlockIo({ space: this.space, vdev: this.vdev, checksum: 'fletcher4' });
+    // Room is counted in what blocks take on the devices, parity and rounding included.
+    const { blockCostBytes, dnodeCostBytes, roomReservedBytes } = roomCosts(this.vdev);
+    this.roomReservedBytes = roomReservedBytes;
     const io = this.io;
     const objects = () => {
       if (this.set === null) throw new PoolError(this.name, 'suspended', 'the pool is not loaded');
@@ -686,7 +702,7 @@ class OpenPool implements Pool {
    */
   private async changing<T>(mostBytes: number, useReserve: boolean, change: () => Promise<T>, costOf: (dirtiedBytes: number) => number): Promise<T> {
     if (this.suspended !== null) throw new PoolError(this.name, 'suspended', this.suspended);
-    const room = () => this.space.freeBytes - this.pendingCostBytes - (useReserve ? 0 : roomReservedBytes);
+    const room = () => this.space.freeBytes - this.pendingCostBytes - (useReserve ? 0 : this.roomReservedBytes);
     // Space freed lately comes back once later groups are committed: with nothing else changed,
     // commit empty groups for it (ZFS's syncing of frees) rather than refuse.
     for (let round = 0; mostBytes > room() && round <= rewindTxgs && this.io.freesDeferred && this.set !== null && !this.set.dirty; round++)
@@ -700,15 +716,23 @@ class OpenPool implements Pool {
   }
 
   /**
-   * Runs `step` on every side and returns those it succeeded on; at least one must (a mirror goes on
-   * without a failing side, as ZFS does, and resilvers it later).
+   * Runs `step` on every side and returns those it succeeded on; at least the top-level device's
+   * `childrenNeeded` must (one side of a mirror, all but the parity of RAID-Z): the pool goes on
+   * without a failing device, as ZFS does, and resilvers it later.
    */
   private async succeeding<T>(sides: readonly T[], step: (side: T) => Promise<unknown>, what: string): Promise<T[]> {
     const outcomes = await Promise.allSettled(sides.map(step));
     const kept = sides.filter((_, index) => outcomes[index]!.status === 'fulfilled');
-    if (kept.length > 0) return kept;
+    if (kept.length >= this.vdev.childrenNeeded) return kept;
     const failure = outcomes.find((outcome) => outcome.status === 'rejected') as PromiseRejectedResult | undefined;
-    throw failure?.reason ?? new PoolError(this.name, 'suspended', `no device took every block of the group, so none could ${what}`);
+    throw (
+      failure?.reason ??
+      new PoolError(
+        this.name,
+        'suspended',
+        `only ${kept.length} device(s) took every block of the group, too few to ${what} (${this.vdev.childrenNeeded} needed)`,
+      )
+    );
   }
 }
 
@@ -726,17 +750,28 @@ function throughActor(ref: ActorRef<PoolDeviceMsg>, sizeBytes: number): Pick<Blo
 }
 
 /**
- * What a changed data block of `blockBytes` takes on the devices at most: itself, and its share of
- * the indirect blocks above it (two copies of 16 KiB for 128 blocks, twice over for the levels above).
+ * What changes take on `vdev` at most, with its parity and rounding:
+ * - `blockCostBytes`: a changed data block of `blockBytes`, and its share of the indirect blocks
+ *   above it (two copies of 16 KiB for 128 blocks, twice over for the levels above);
+ * - `dnodeCostBytes`: a changed dnode's share of the dnode blocks and their indirect blocks a
+ *   commit writes, two copies of each (1 KiB on a mirror);
+ * - `roomReservedBytes`: room a pool keeps free for the metadata of any commit (the dnode array's
+ *   tree, the objset block), 1 MiB on a mirror.
  */
-function blockCostBytes(blockBytes: number): number {
-  return blockBytes + Math.ceil((4 * indirectBytes) / pointersPerIndirect);
+function roomCosts(vdev: TopVdev) {
+  const sectorBytes = vdev.sectorBytes;
+  const allocated = (bytes: number) => vdev.allocatedBytesOf(Math.ceil(bytes / sectorBytes) * sectorBytes);
+  // Metadata is written in blocks of 16 KiB: what one takes, per byte, scales the metadata's costs.
+  const metadataScale = allocated(indirectBytes) / indirectBytes;
+  return {
+    blockCostBytes: (blockBytes: number) => allocated(blockBytes) + Math.ceil((4 * allocated(indirectBytes)) / pointersPerIndirect),
+    dnodeCostBytes: Math.ceil(1024 * metadataScale),
+    roomReservedBytes: Math.ceil((1 << 20) * metadataScale),
+  };
 }
 
-/** A changed dnode's share of the dnode blocks and their indirect blocks a commit writes, two copies of each. */
-const dnodeCostBytes = 1024;
-/** Room a pool keeps free for the metadata of any commit (the dnode array's tree, the objset block). */
-const roomReservedBytes = 1 << 20;
+/** The most devices a pool has: RAID-Z's Q parity has distinct coefficients for at most 254 data columns. */
+const devicesMax = 254;
 
 /** Data blocks of a new object by default: ZFS's recordsize. */
 export const recordBytesDefault = 128 << 10;

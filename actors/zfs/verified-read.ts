@@ -83,10 +83,15 @@ export async function readVerified(copies: readonly BlockCopy[], lengthBytes: nu
   throw new ChecksumError(problems);
 }
 
-/** What a scrub of one block found: how many copies were bad and rewritten, and whether none verified. */
+/**
+ * What a scrub of one block found: how many copies (RAID-Z: columns, or whole copies none of whose
+ * columns could be rebuilt) were bad and how many were rewritten, and whether none verified.
+ */
 export interface ScrubbedBlock {
   readonly badCopies: number;
   readonly repaired: number;
+  /** Bytes those rewrites wrote. */
+  readonly repairedBytes: number;
   /** No copy verified: the block is lost, and its copies are left as they are. */
   readonly unrecoverable: boolean;
 }
@@ -108,8 +113,9 @@ export async function scrubCopies(copies: readonly BlockCopy[], lengthBytes: num
     if (read.status === 'fulfilled') copies[index]!.device.tell({ type: 'checksum-error' });
     bad.push(copies[index]!);
   }
-  if (good === null) return { badCopies: bad.length, repaired: 0, unrecoverable: true };
+  if (good === null) return { badCopies: bad.length, repaired: 0, repairedBytes: 0, unrecoverable: true };
   const data = good;
   const repairs = await Promise.allSettled(bad.map((copy) => copy.device.ask({ type: 'write', offsetBytes: copy.offsetBytes, data })));
-  return { badCopies: bad.length, repaired: repairs.filter((repair) => repair.status === 'fulfilled').length, unrecoverable: false };
+  const repaired = repairs.filter((repair) => repair.status === 'fulfilled').length;
+  return { badCopies: bad.length, repaired, repairedBytes: repaired * lengthBytes, unrecoverable: false };
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runOsprey } from '../helpers/osprey-command.js';
@@ -32,6 +32,30 @@ describe('osprey pool: pools on device files, as zpool handles them', function (
     expect(degraded.stdout)
       .to.match(/ state: DEGRADED\n/)
       .and.to.match(/\t {4}[^\s]+ +UNAVAIL/);
+  });
+
+  it('creates RAID-Z2 on four files, and gives a file back with any two of them gone', async () => {
+    const files = ['a', 'b', 'c', 'd'].map((name) => join(dir, `${name}.img`));
+    const created = await runOsprey('pool', 'create', 'tank', 'raidz2', ...files, '--size', '8M');
+    expect(created.code, created.stderr).to.equal(0);
+    expect(created.stdout).to.match(/^created pool tank: raidz2, 4 device\(s\) of 8388608 bytes/);
+    const note = join(dir, 'note.txt');
+    writeFileSync(note, 'raidz '.repeat(50_000));
+    expect((await runOsprey('fs', 'put', 'tank:/note.txt', note, '-d', dir)).code).to.equal(0);
+    const status = await runOsprey('pool', 'status', 'tank', '-d', dir);
+    expect(status.stdout).to.match(/\ttank +ONLINE +0 +0 +0\n\t {2}raidz2-0 +ONLINE +0 +0 +0\n\t {4}a\.img +ONLINE/);
+    rmSync(files[0]!);
+    rmSync(files[2]!);
+    const back = join(dir, 'back.txt');
+    const got = await runOsprey('fs', 'get', 'tank:/note.txt', back, '-d', dir);
+    expect(got.code, got.stderr).to.equal(0);
+    expect(readFileSync(back, 'utf8')).to.equal('raidz '.repeat(50_000));
+    expect((await runOsprey('pool', 'import', '-d', dir)).stdout).to.match(/state: DEGRADED\n config: raidz2\n/);
+    rmSync(files[1]!);
+    expect((await runOsprey('pool', 'import', '-d', dir)).stdout).to.match(/state: UNAVAIL\n config: raidz2\n/);
+    const refused = await runOsprey('fs', 'get', 'tank:/note.txt', back, '-d', dir);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.match(/^osprey fs: pool tank: devices .* are missing or too small, and its raidz2 layout needs them\n$/);
   });
 
   it('says what is wrong in one line and exits 1, leaving no half-made pool behind', async () => {

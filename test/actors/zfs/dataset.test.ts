@@ -233,6 +233,12 @@ async function call(fs: Dataset, step: Op): Promise<{ errno: string } | { value:
   }
 }
 
+const layouts = [
+  { layout: 'mirror', devices: 2 },
+  { layout: 'raidz1', devices: 3 },
+  { layout: 'raidz2', devices: 4 },
+] as const;
+
 describe('zfs dataset: the file API against a model (fsx)', function () {
   this.timeout(120_000);
 
@@ -241,7 +247,9 @@ describe('zfs dataset: the file API against a model (fsx)', function () {
       fc.asyncProperty(fc.integer({ min: 1, max: 1000 }), fc.array(op, { minLength: 20, maxLength: 60, size: 'max' }), async (seed, steps) => {
         const kernel = await Kernel.boot({ mode: 'simulated', seed, subsystems: [...defaultSubsystems, storage] });
         const zfs = kernel.subsystem(storage);
-        const devices = [0, 1].map((index) =>
+        // Every layout in turn: a mirror of two, RAID-Z1 of three, RAID-Z2 of four.
+        const layout = layouts[seed % layouts.length]!;
+        const devices = Array.from({ length: layout.devices }, (_, index) =>
           createMemoryDevice({
             name: `d${index}`,
             sizeBytes: 8 << 20,
@@ -250,7 +258,7 @@ describe('zfs dataset: the file API against a model (fsx)', function () {
             faults: { latencyMs: [0, 0.5] },
           }),
         );
-        let pool: Pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'mirror', devices }));
+        let pool: Pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: layout.layout, devices }));
         let fs = await kernel.runUntil(Dataset.open(pool, { fileBlockBytes: 4096 }));
         const model = new Model();
         for (const step of steps) {

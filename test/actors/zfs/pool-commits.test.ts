@@ -3,7 +3,7 @@
  * - objects written and committed come back from an import, on a mirror and on a degraded one;
  * - a crash at any instant of a workload that commits leaves, at the next import, exactly the last
  *   committed state or the one being committed, never anything else (over many seeds and crash
- *   times, with writes kept, lost or torn by the crash);
+ *   times, with writes kept, lost or torn by the crash; on a mirror, RAID-Z1 and RAID-Z2 in turn);
  * - an import whose newest tree does not verify falls back on the group before it, whole, because
  *   frees are deferred.
  */
@@ -74,8 +74,10 @@ describe('zfs: commits of a pool’s objects, and imports after a crash', functi
     const outcomes = { committed: 0, pending: 0 };
     for (let seed = 1; seed <= 24; seed++) {
       const { kernel, zfs, disk } = await booted(seed);
-      const sides = [disk('a'), disk('b')];
-      const pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'mirror', devices: sides }));
+      // Every layout in turn: a mirror of two, RAID-Z1 of three, RAID-Z2 of four.
+      const layout = (['mirror', 'raidz1', 'raidz2'] as const)[seed % 3]!;
+      const sides = ['a', 'b', 'c', 'd'].slice(0, layout === 'mirror' ? 2 : layout === 'raidz1' ? 3 : 4).map((name) => disk(name));
+      const pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout, devices: sides }));
       const random = kernel.random.stream('workload');
       let committed: Contents = new Map();
       let pending: Contents | null = null;

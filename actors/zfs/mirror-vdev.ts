@@ -1,0 +1,61 @@
+/**
+ * A mirror as a pool's top-level device (a single device is a mirror of one side): every copy of a
+ * block goes to every side at the same offset, and a read goes through them in turn until one
+ * verifies (verified-read.ts). A side that is missing or fails is left behind while another takes
+ * the writes, as ZFS's mirror goes on degraded.
+ */
+import type { DataAddress } from './block-pointer.js';
+import type { ChecksumKind } from './checksum.js';
+import type { TopVdev, VdevArea, VdevChild } from './top-vdev.js';
+import { type BlockCopy, readVerified, type ScrubbedBlock, scrubCopies, type VerifiedRead, writeCopies } from './verified-read.js';
+
+export class MirrorVdev implements TopVdev {
+  readonly startBytes: number;
+  readonly endBytes: number;
+  readonly sectorBytes: number;
+  readonly childrenNeeded = 1;
+  private readonly failed = new Set<number>();
+  /** The sides present, with their index among all: worked out once, for every block read and written. */
+  private readonly present: readonly { readonly ref: NonNullable<VdevChild>; readonly index: number }[];
+
+  constructor(sides: readonly VdevChild[], area: VdevArea) {
+    this.startBytes = area.dataStartBytes;
+    this.endBytes = area.dataEndBytes;
+    this.sectorBytes = area.sectorBytes;
+    this.present = sides.flatMap((ref, index) => (ref === undefined ? [] : [{ ref, index }]));
+    if (this.present.length === 0) throw new RangeError('a mirror needs at least one side present');
+  }
+
+  allocatedBytesOf(physicalBytes: number): number {
+    return Math.ceil(physicalBytes / this.sectorBytes) * this.sectorBytes;
+  }
+
+  /** An address that reached no side fails the write with that side's error; the others go on without the sides that failed. */
+  async write(addresses: readonly DataAddress[], data: Uint8Array): Promise<void> {
+    const sides = this.present;
+    // The block is never changed once written (copy on write): the devices keep it, not a copy.
+    const perAddress = await Promise.all(
+      addresses.map((address) => Promise.allSettled(sides.map(({ ref }) => writeCopies([{ device: ref, offsetBytes: address.offsetBytes }], data, true)))),
+    );
+    for (const outcomes of perAddress) {
+      for (const [index, outcome] of outcomes.entries()) if (outcome.status === 'rejected') this.failed.add(sides[index]!.index);
+      if (!outcomes.some((outcome) => outcome.status === 'fulfilled')) throw (outcomes[0] as PromiseRejectedResult).reason;
+    }
+  }
+
+  read(addresses: readonly DataAddress[], physicalBytes: number, kind: ChecksumKind, checksum: Uint8Array): Promise<VerifiedRead> {
+    return readVerified(this.copiesAt(addresses), physicalBytes, kind, checksum);
+  }
+
+  scrub(addresses: readonly DataAddress[], physicalBytes: number, kind: ChecksumKind, checksum: Uint8Array): Promise<ScrubbedBlock> {
+    return scrubCopies(this.copiesAt(addresses), physicalBytes, kind, checksum);
+  }
+
+  get staleChildren(): ReadonlySet<number> {
+    return this.failed;
+  }
+
+  private copiesAt(addresses: readonly DataAddress[]): BlockCopy[] {
+    return addresses.flatMap((address) => this.present.map(({ ref }) => ({ device: ref, offsetBytes: address.offsetBytes })));
+  }
+}
