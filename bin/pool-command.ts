@@ -9,11 +9,12 @@
  * npx osprey pool status tank -d pool                                  # like zpool status
  * npx osprey pool import -d pool                                       # the pools the files hold
  * npx osprey pool scrub tank -d pool                                   # verify and repair every copy
+ * npx osprey pool replace tank pool/b.img pool/c.img -d pool           # resilver onto a new file
  * npx osprey pool destroy tank -d pool                                 # no import finds it again
  * ```
  */
 import { rmSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { createPool, importPool, type PoolLayout, type PoolStatus, type ScrubResult, storage } from '../actors/zfs/index.js';
@@ -89,9 +90,7 @@ export function addPoolCommand(program: Command): void {
     .action(async (name: string, options: { readonly dir: string }) => {
       await withDevices('pool', options.dir, async (devices, kernel) => {
         const imported = await importPool(kernel.subsystem(storage), devices, name);
-        const bar = process.stderr.isTTY
-          ? new SingleBar({ format: `scrub ${name} [{bar}] {percentage}% | {value}/{total} MiB`, stream: process.stderr, hideCursor: true })
-          : null;
+        const bar = progressBar(`scrub ${name}`);
         try {
           const mib = (bytes: number) => Math.ceil(bytes / 2 ** 20);
           bar?.start(mib(imported.status().usedBytes), 0);
@@ -102,6 +101,45 @@ export function addPoolCommand(program: Command): void {
         } finally {
           bar?.stop();
           await imported.export();
+        }
+      });
+    });
+
+  pool
+    .command('replace')
+    .description('replace a device with a new device file and resilver it, as zpool replace does')
+    .argument('<name>', 'the pool’s name')
+    .argument('<old>', 'the device to replace: its file, or its guid (as status shows a missing one)')
+    .argument('<new>', 'the device file to create and resilver')
+    .requiredOption('-d, --dir <dir>', 'the directory its device files are in')
+    .option('--size <size>', 'the size of the new device file (default: that of the largest device found)', parseSize)
+    .action(async (name: string, old: string, file: string, options: { readonly dir: string; readonly size?: number }) => {
+      await withDevices('pool', options.dir, async (devices, kernel) => {
+        const imported = await importPool(kernel.subsystem(storage), devices, name);
+        const target = imported.blockDevices.find((device) => device !== undefined && resolve(device.name) === resolve(old))?.name ?? old;
+        const sizeBytes = options.size ?? Math.max(...imported.blockDevices.map((device) => device?.sizeBytes ?? 0));
+        let created: BlockDevice | undefined;
+        const bar = progressBar(`resilver ${name}`);
+        try {
+          created = await createFileDevice(file, { sizeBytes, create: true });
+          const mib = (bytes: number) => Math.ceil(bytes / 2 ** 20);
+          bar?.start(mib(imported.status().usedBytes), 0);
+          const result = await imported.replace(target, created, (progress) => bar?.update(mib(progress.examinedBytes)));
+          bar?.stop();
+          console.log(scanLine(result));
+          if (result.unrecoverableBlocks > 0) process.exitCode = 1;
+        } catch (error) {
+          // A device that did not join the pool leaves no file behind.
+          if (created !== undefined && !imported.blockDevices.includes(created)) {
+            await created.close();
+            rmSync(created.name, { force: true });
+            created = undefined;
+          }
+          throw error;
+        } finally {
+          bar?.stop();
+          await imported.export();
+          await created?.close();
         }
       });
     });
@@ -142,12 +180,23 @@ export function addPoolCommand(program: Command): void {
     });
 }
 
-/** A finished scrub as `zpool status` words it: `scrub repaired 12K in 00:00:01 with 0 errors`. */
+/** A progress bar on stderr when it is a terminal, counting MiB; null otherwise. */
+function progressBar(title: string): SingleBar | null {
+  return process.stderr.isTTY
+    ? new SingleBar({ format: `${title} [{bar}] {percentage}% | {value}/{total} MiB`, stream: process.stderr, hideCursor: true })
+    : null;
+}
+
+/**
+ * A finished scan as `zpool status` words it: `scrub repaired 12K in 00:00:01 with 0 errors`, or
+ * `resilvered 12K in 00:00:01 with 0 errors`.
+ */
 export function scanLine(result: ScrubResult): string {
   const seconds = Math.round(result.durationMs / 1000);
   const clock = [Math.floor(seconds / 3600), Math.floor(seconds / 60) % 60, seconds % 60].map((part) => String(part).padStart(2, '0')).join(':');
   const unexamined = result.complete ? '' : ' (blocks under lost metadata not examined)';
-  return `  scan: scrub repaired ${formatBytes(result.repairedBytes)} in ${clock} with ${result.unrecoverableBlocks} errors${unexamined}`;
+  const what = result.kind === 'scrub' ? 'scrub repaired' : 'resilvered';
+  return `  scan: ${what} ${formatBytes(result.repairedBytes)} in ${clock} with ${result.unrecoverableBlocks} errors${unexamined}`;
 }
 
 /** Bytes as zpool prints them: 0B, 512B, 12K, 3.5M. */

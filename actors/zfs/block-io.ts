@@ -142,6 +142,11 @@ export class PoolBlockIo implements BlockIo {
     return scrubbed;
   }
 
+  /** Writes child `child`'s part of `pointer`'s block from the others (see `TopVdev.resilver`); returns the bytes written. */
+  resilver(pointer: BlockPointer, child: number): Promise<number> {
+    return this.vdev.resilver(pointer.addresses, pointer.physicalBytes, pointer.checksumKind, pointer.checksum, child);
+  }
+
   free(pointer: BlockPointer, txg: number): void {
     const list = this.deferred.get(txg);
     if (list === undefined) this.deferred.set(txg, [pointer]);

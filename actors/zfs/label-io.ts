@@ -27,6 +27,7 @@ import {
   decodeLabelConfig,
   encodeLabelConfig,
   type LabelConfig,
+  labelBytes,
   labelOffsets,
   ringBytes,
   ringOffsetBytes,
@@ -34,23 +35,43 @@ import {
 } from './label.js';
 import { encodeUberblock, pickUberblock, ringSlotBytes, type Uberblock, verifiedUberblocks } from './uberblock.js';
 
+/** What label-io writes to: a block device, or anything that writes and flushes like one (a device actor). */
+export type LabelWriter = Pick<BlockDevice, 'sizeBytes' | 'write' | 'flush'>;
+
 /**
  * Writes `config` into the four labels of `device`: the front pair, a flush, the back pair, a flush.
  * One write at a time: a device may take as few as one request at once.
  */
-export async function writeLabels(device: BlockDevice, config: LabelConfig): Promise<void> {
+export async function writeLabels(device: LabelWriter, config: LabelConfig): Promise<void> {
+  await writeLabelPair(device, config, 'front');
+  await writeLabelPair(device, config, 'back');
+}
+
+/**
+ * Writes `config` into one pair of `device`'s labels, then flushes. A pool that changes its devices
+ * (a replace) writes every device's front pair, commits the group that makes the change, then
+ * writes the back pairs: a crash before that group leaves the old configuration in the back pairs,
+ * one after it the new one in the front pairs, and each with the uberblocks of its device set.
+ */
+export async function writeLabelPair(device: LabelWriter, config: LabelConfig, pair: 'front' | 'back'): Promise<void> {
   const offsets = labelOffsets(device.sizeBytes);
-  for (const pair of [offsets.slice(0, 2), offsets.slice(2)]) {
-    for (const label of pair) await device.write(label + configOffsetBytes, encodeLabelConfig(config, label + configOffsetBytes));
-    await device.flush();
-  }
+  for (const label of pair === 'front' ? offsets.slice(0, 2) : offsets.slice(2))
+    await device.write(label + configOffsetBytes, encodeLabelConfig(config, label + configOffsetBytes));
+  await device.flush();
+}
+
+/** Overwrites `device`'s four labels with zeros, then flushes: no import finds a pool on it again. */
+export async function clearLabels(device: LabelWriter): Promise<void> {
+  const blank = new Uint8Array(labelBytes);
+  for (const label of labelOffsets(device.sizeBytes)) await device.write(label, blank);
+  await device.flush();
 }
 
 /**
  * Writes `uberblock` into slot `txg mod slots` of each of `device`'s four rings, one at a time, then
  * flushes. `device` is a block device, or anything that writes and flushes like one (a device actor).
  */
-export async function writeUberblock(device: Pick<BlockDevice, 'sizeBytes' | 'write' | 'flush'>, uberblock: Uberblock, sectorBytes: number): Promise<void> {
+export async function writeUberblock(device: LabelWriter, uberblock: Uberblock, sectorBytes: number): Promise<void> {
   const slotBytes = ringSlotBytes(sectorBytes);
   for (const label of labelOffsets(device.sizeBytes)) {
     const offset = uberblockSlotOffset(label, uberblock.txg, sectorBytes);

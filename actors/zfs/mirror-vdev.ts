@@ -2,28 +2,37 @@
  * A mirror as a pool's top-level device (a single device is a mirror of one side): every copy of a
  * block goes to every side at the same offset, and a read goes through them in turn until one
  * verifies (verified-read.ts). A side that is missing or fails is left behind while another takes
- * the writes, as ZFS's mirror goes on degraded.
+ * the writes, as ZFS's mirror goes on degraded. A side being rebuilt (`rebuildChild`) takes the
+ * writes and is not read from until it is whole.
  */
 import type { DataAddress } from './block-pointer.js';
 import type { ChecksumKind } from './checksum.js';
 import type { TopVdev, VdevArea, VdevChild } from './top-vdev.js';
 import { type BlockCopy, readVerified, type ScrubbedBlock, scrubCopies, type VerifiedRead, writeCopies } from './verified-read.js';
 
+interface Side {
+  readonly ref: NonNullable<VdevChild>;
+  readonly index: number;
+}
+
 export class MirrorVdev implements TopVdev {
   readonly startBytes: number;
   readonly endBytes: number;
   readonly sectorBytes: number;
   readonly childrenNeeded = 1;
+  private readonly sides: VdevChild[];
   private readonly failed = new Set<number>();
-  /** The sides present, with their index among all: worked out once, for every block read and written. */
-  private readonly present: readonly { readonly ref: NonNullable<VdevChild>; readonly index: number }[];
+  private readonly rebuilding = new Set<number>();
+  /** The sides present, and those of them read from: worked out on each change, for every block read and written. */
+  private present: readonly Side[] = [];
+  private readable: readonly Side[] = [];
 
   constructor(sides: readonly VdevChild[], area: VdevArea) {
     this.startBytes = area.dataStartBytes;
     this.endBytes = area.dataEndBytes;
     this.sectorBytes = area.sectorBytes;
-    this.present = sides.flatMap((ref, index) => (ref === undefined ? [] : [{ ref, index }]));
-    if (this.present.length === 0) throw new RangeError('a mirror needs at least one side present');
+    this.sides = [...sides];
+    this.refresh();
   }
 
   allocatedBytesOf(physicalBytes: number): number {
@@ -51,11 +60,53 @@ export class MirrorVdev implements TopVdev {
     return scrubCopies(this.copiesAt(addresses), physicalBytes, kind, checksum);
   }
 
+  async resilver(addresses: readonly DataAddress[], physicalBytes: number, kind: ChecksumKind, checksum: Uint8Array, child: number): Promise<number> {
+    const side = this.sides[child];
+    if (side === undefined || !this.rebuilding.has(child)) throw new RangeError(`side ${child} is not being rebuilt`);
+    const { data } = await this.read(addresses, physicalBytes, kind, checksum);
+    await writeCopies(
+      addresses.map((address) => ({ device: side, offsetBytes: address.offsetBytes })),
+      data,
+      true,
+    );
+    return data.byteLength * addresses.length;
+  }
+
+  rebuildChild(child: number, ref: NonNullable<VdevChild>): void {
+    const before = this.sides[child];
+    this.sides[child] = ref;
+    this.rebuilding.add(child);
+    try {
+      this.refresh();
+    } catch (error) {
+      this.sides[child] = before;
+      this.rebuilding.delete(child);
+      this.refresh();
+      throw error;
+    }
+    this.failed.delete(child);
+  }
+
+  setChild(child: number, ref: VdevChild): void {
+    this.sides[child] = ref;
+    this.rebuilding.delete(child);
+    this.failed.delete(child);
+    this.refresh();
+  }
+
   get staleChildren(): ReadonlySet<number> {
     return this.failed;
   }
 
+  private refresh(): void {
+    const present = this.sides.flatMap((ref, index) => (ref === undefined ? [] : [{ ref, index }]));
+    const readable = present.filter(({ index }) => !this.rebuilding.has(index));
+    if (readable.length === 0) throw new RangeError('a mirror needs at least one whole side present');
+    this.present = present;
+    this.readable = readable;
+  }
+
   private copiesAt(addresses: readonly DataAddress[]): BlockCopy[] {
-    return addresses.flatMap((address) => this.present.map(({ ref }) => ({ device: ref, offsetBytes: address.offsetBytes })));
+    return addresses.flatMap((address) => this.readable.map(({ ref }) => ({ device: ref, offsetBytes: address.offsetBytes })));
   }
 }

@@ -35,7 +35,7 @@ import type { ActorRef } from '../runtime/ref.js';
 import type { Dnode } from './dnode.js';
 import { FormatError } from './format-errors.js';
 import { devicesMin, devicesSpareOf, isPoolName, type LabelConfig, labelBytes, labelOffsets, type PoolLayout, poolLayouts } from './label.js';
-import { findPools, guidSumOf, readLabels, writeLabels, writeUberblock } from './label-io.js';
+import { clearLabels, findPools, guidSumOf, type LabelWriter, readLabels, writeLabelPair, writeLabels, writeUberblock } from './label-io.js';
 import { ObjectSet } from './object-set.js';
 import { indirectBytes, pointersPerIndirect } from './object-tree.js';
 import { type TxgEvent, type TxgMachine, type TxgState, txgMachine } from './txg-machine.js';
@@ -52,7 +52,7 @@ export class PoolError extends OspreyError {
   readonly code = 'pool';
   constructor(
     readonly pool: string,
-    readonly reason: 'bad-name' | 'bad-layout' | 'in-use' | 'not-found' | 'missing-devices' | 'no-uberblock' | 'suspended',
+    readonly reason: 'bad-name' | 'bad-layout' | 'bad-device' | 'no-such-device' | 'in-use' | 'not-found' | 'missing-devices' | 'no-uberblock' | 'suspended',
     detail: string,
   ) {
     super(`pool ${pool}: ${detail}`);
@@ -72,7 +72,7 @@ export interface PoolStatus {
   readonly freeBytes: number;
   /** Copies that reads and scrubs found bad and rewrote since it was opened. */
   readonly repaired: number;
-  /** The last scrub since it was opened, or the one under way; null if none. */
+  /** The last scrub or resilver since it was opened, or the one under way; null if none. */
   readonly scan: ScrubStatus | null;
   /** Where its transaction groups are (txg-machine.ts). */
   readonly txgState: TxgState;
@@ -86,7 +86,7 @@ export interface PoolTurn {
   commit(): Promise<number>;
 }
 
-/** A scrub's progress, as it goes. */
+/** A scan's progress (a scrub's, or a resilver's), as it goes. */
 export interface ScrubProgress {
   /** Bytes of blocks examined (each copy's space once), of about `totalBytes`. */
   readonly examinedBytes: number;
@@ -94,11 +94,16 @@ export interface ScrubProgress {
   readonly totalBytes: number;
 }
 
-/** What a scrub found, as `zpool status` reports it. */
+/** What a scan found and did, as `zpool status` reports it. */
 export interface ScrubResult {
+  /** A scrub (verify and repair every copy), or a resilver (rebuild a replaced device). */
+  readonly kind: 'scrub' | 'resilver';
   readonly blocks: number;
   readonly examinedBytes: number;
-  /** Copies that did not verify and were rewritten from a good one, and their bytes. */
+  /**
+   * Copies (RAID-Z: columns) that did not verify and were rewritten from a good one, and their bytes;
+   * for a resilver, the blocks that had a part on the new device, and the bytes written there.
+   */
   readonly repairedCopies: number;
   readonly repairedBytes: number;
   /** Blocks none of whose copies verified: lost, and reported, never returned as data. */
@@ -108,7 +113,9 @@ export interface ScrubResult {
   readonly durationMs: number;
 }
 
-export type ScrubStatus = ({ readonly state: 'scrubbing' } & ScrubProgress) | ({ readonly state: 'finished' } & ScrubResult);
+export type ScrubStatus =
+  | ({ readonly state: 'scrubbing'; readonly kind: 'scrub' | 'resilver' } & ScrubProgress)
+  | ({ readonly state: 'finished' } & ScrubResult);
 
 /**
  * The objects of a pool (its object set), numbered from 1. Changes are in memory until the pool
@@ -167,6 +174,23 @@ export interface Pool {
    * for it. `onProgress` hears how far it got after each block.
    */
   scrub(onProgress?: (progress: ScrubProgress) => void): Promise<ScrubResult>;
+  /**
+   * Replaces device `which` (its index in the configuration, its guid, or its block device's name)
+   * with `device`, which must hold no other pool and be at least as large (ZFS's `zpool replace`,
+   * and the resilver after it). It commits, then writes the replaced device's part of every block
+   * onto `device`, from the other devices, verified. Then it relabels in an order a crash cannot
+   * break: every device's front labels name the new device, a commit makes that configuration the
+   * pool's, and then the back labels follow. A crash before that commit leaves the pool as it was;
+   * after it, with `device` in it. The device replaced leaves the pool and its labels are cleared.
+   * Other operations wait for it; `onProgress` hears how far the resilver got after each block.
+   *
+   * @example
+   * ```ts
+   * const result = await tank.replace(tank.status().devices[1]!.name, newDisk); // a dead disk's, by name
+   * result.repairedBytes; // bytes written to newDisk
+   * ```
+   */
+  replace(which: number | string, device: BlockDevice, onProgress?: (progress: ScrubProgress) => void): Promise<ScrubResult>;
   /**
    * Commits, then closes its devices; the pool stays on them, to be imported again. When the pool
    * is suspended (a commit failed), it closes without committing: an import finds the last group
@@ -335,7 +359,7 @@ class OpenPool implements Pool {
   private readonly space: SpaceMap;
   /** Room kept free for the metadata of any commit (see `roomCosts`). */
   private readonly roomReservedBytes: number;
-  private readonly guidSum: bigint;
+  private guidSum: bigint;
   /** The tail of the queue every operation waits its turn in. */
   private queue: Promise<unknown> = Promise.resolve();
   /** Why the pool stopped taking changes (a commit failed part way), or null. */
@@ -347,6 +371,9 @@ class OpenPool implements Pool {
   private readonly dirtyBytesMax: number;
   /** The timer of the next commit on its own, or null (not started, or closed). */
   private commitTimer: TimerHandle | null = null;
+  /** Its devices, as actors and as block devices, by index in its configuration (a replace changes one). */
+  readonly devices: (PoolDevice | undefined)[];
+  readonly blockDevices: (BlockDevice | undefined)[];
   /** Open for use: shown in the storage subsystem's status, and holding its name there. */
   private started = false;
   /** Inside an `atomically` turn: changes past the dirty bound commit at its end, not between its steps. */
@@ -357,9 +384,9 @@ class OpenPool implements Pool {
 
   constructor(
     private readonly storage: Storage,
-    private readonly config: LabelConfig,
-    readonly blockDevices: readonly (BlockDevice | undefined)[],
-    readonly devices: readonly (PoolDevice | undefined)[],
+    private config: LabelConfig,
+    blockDevices: readonly (BlockDevice | undefined)[],
+    devices: readonly (PoolDevice | undefined)[],
     private committedTxg: number,
     private set: ObjectSet | null,
     options: CommitOptions,
@@ -371,6 +398,8 @@ class OpenPool implements Pool {
     if (!Number.isSafeInteger(this.dirtyBytesMax) || this.dirtyBytesMax < 1)
       throw new RangeError(`dirtyBytesMax must be a positive integer, got ${options.dirtyBytesMax}`);
     this.txgSnapshot = txgMachine().resolveState({ value: 'open' });
+    this.devices = [...devices];
+    this.blockDevices = [...blockDevices];
     this.name = config.poolName;
     this.guid = config.poolGuid;
     this.layout = config.layout;
@@ -538,10 +567,7 @@ class OpenPool implements Pool {
       const root = await set.sync(this.io, txg);
       // A side counts only if it took every block of the tree, its flush and its uberblock: a side
       // that ever missed a block must not get an uberblock pointing at it.
-      const failed = this.io.staleSides;
-      let sides = this.devices.flatMap((device, index) =>
-        device === undefined || failed.has(index) ? [] : [{ ref: device.ref, sizeBytes: this.blockDevices[index]!.sizeBytes }],
-      );
+      let sides = this.committingSides();
       // The new blocks are durable before any uberblock points at them.
       sides = await this.succeeding(sides, (side) => side.ref.ask({ type: 'flush' }), 'flush the group');
       const uberblock = { version: uberblockVersion, txg, guidSum: this.guidSum, timestampMs: Math.round(this.storage.now()), root };
@@ -586,41 +612,158 @@ class OpenPool implements Pool {
     return this.run(async () => {
       // What changed is committed first, in the same turn: the scrub sees the whole pool.
       await this.sync();
-      const set = this.set;
-      if (set === null) throw new PoolError(this.name, 'suspended', 'the pool is not loaded');
-      const startedMs = this.storage.now();
-      const totalBytes = this.space.usedBytes;
-      let examinedBytes = 0;
-      let blocks = 0;
-      let repairedCopies = 0;
-      let repairedBytes = 0;
-      let unrecoverableBlocks = 0;
-      let complete = true;
-      this.scan = { state: 'scrubbing', examinedBytes, totalBytes };
-      try {
-        for await (const pointer of set.pointers(this.io)) {
-          const scrubbed = await this.io.scrub(pointer);
-          blocks++;
-          examinedBytes += pointer.addresses.reduce((sum, address) => sum + address.allocatedBytes, 0);
-          repairedCopies += scrubbed.repaired;
-          repairedBytes += scrubbed.repaired * pointer.physicalBytes;
-          if (scrubbed.unrecoverable) unrecoverableBlocks++;
-          const progress = { examinedBytes: Math.min(examinedBytes, totalBytes), totalBytes };
-          this.scan = { state: 'scrubbing', ...progress };
-          onProgress?.(progress);
-        }
-      } catch (error) {
-        // The walk reads the tree's metadata to find the blocks below it: one no copy of which
-        // verifies (counted above) ends the walk there.
-        if (!(error instanceof ChecksumError)) throw error;
-        complete = false;
-      }
+      const result = await this.walkBlocks('scrub', onProgress, async (pointer) => {
+        const scrubbed = await this.io.scrub(pointer);
+        return { repairedCopies: scrubbed.repaired, repairedBytes: scrubbed.repairedBytes, unrecoverable: scrubbed.unrecoverable };
+      });
       // The repairs are durable before the scrub says it is done.
-      if (repairedCopies > 0) await Promise.allSettled(this.devices.map((device) => device?.ref.ask({ type: 'flush' })));
-      const result = { blocks, examinedBytes, repairedCopies, repairedBytes, unrecoverableBlocks, complete, durationMs: this.storage.now() - startedMs };
-      this.scan = { state: 'finished', ...result };
+      if (result.repairedCopies > 0) await Promise.allSettled(this.devices.map((device) => device?.ref.ask({ type: 'flush' })));
       return result;
     });
+  }
+
+  replace(which: number | string, device: BlockDevice, onProgress?: (progress: ScrubProgress) => void): Promise<ScrubResult> {
+    return this.run(async () => {
+      await this.sync();
+      if (this.suspended !== null) throw new PoolError(this.name, 'suspended', this.suspended);
+      const index = this.deviceIndexOf(which);
+      await this.checkReplacement(device);
+      const guids = [...this.config.deviceGuids];
+      guids[index] = newGuid(this.storage.random, guids);
+      const next: LabelConfig = { ...this.config, deviceGuids: guids, txg: this.committedTxg + 1 };
+      const opened = await this.storage.openDevice(device, { name: deviceName(next, index) });
+      const before = { device: this.devices[index], blockDevice: this.blockDevices[index] };
+      try {
+        this.vdev.rebuildChild(index, opened.ref);
+      } catch (error) {
+        await opened.close();
+        throw new PoolError(this.name, 'missing-devices', `device ${which} cannot be replaced now: ${(error as Error).message}`);
+      }
+      this.devices[index] = opened;
+      this.blockDevices[index] = device;
+      let result: ScrubResult;
+      try {
+        result = await this.walkBlocks('resilver', onProgress, async (pointer) => {
+          try {
+            const bytes = await this.io.resilver(pointer, index);
+            return { repairedCopies: bytes > 0 ? 1 : 0, repairedBytes: bytes, unrecoverable: false };
+          } catch (error) {
+            if (!(error instanceof ChecksumError)) throw error;
+            return { repairedCopies: 0, repairedBytes: 0, unrecoverable: true };
+          }
+        });
+        await opened.ref.ask({ type: 'flush' });
+        // Every device's front labels name the new device; the back labels still the old one.
+        await this.eachLabel((side) => writeLabelPair(side.writer, { ...next, deviceIndex: side.index }, 'front'));
+      } catch (error) {
+        // Nothing on the devices makes the new device the pool's yet: the old one is put back.
+        this.vdev.setChild(index, before.device?.ref);
+        this.devices[index] = before.device;
+        this.blockDevices[index] = before.blockDevice;
+        await opened.close();
+        throw error;
+      }
+      // The group that makes the new configuration the pool's: its uberblock carries the new guid sum.
+      this.config = next;
+      this.guidSum = guidSumOf(guids);
+      this.vdev.setChild(index, opened.ref);
+      await this.sync(true);
+      await this.eachLabel((side) => writeLabelPair(side.writer, { ...next, deviceIndex: side.index }, 'back')).catch(() => undefined);
+      // The device replaced leaves the pool, as `zpool replace` detaches it: no import takes it for one of the pool's again.
+      await before.device?.close();
+      if (before.blockDevice !== undefined) await clearLabels(before.blockDevice).catch(() => undefined);
+      return result;
+    });
+  }
+
+  /** Which device `which` names: an index in the configuration, a device guid, or a block device's name. */
+  private deviceIndexOf(which: number | string): number {
+    const index =
+      typeof which === 'number'
+        ? Number.isInteger(which) && which >= 0 && which < this.config.deviceGuids.length
+          ? which
+          : -1
+        : this.config.deviceGuids.findIndex((guid, at) => guid === which || this.blockDevices[at]?.name === which || deviceName(this.config, at) === which);
+    if (index < 0) throw new PoolError(this.name, 'no-such-device', `no device of the pool is ${JSON.stringify(which)}`);
+    return index;
+  }
+
+  /** Refuses a device that cannot replace one of this pool's: too small, of another sector size, or another pool's. */
+  private async checkReplacement(device: BlockDevice): Promise<void> {
+    if (this.blockDevices.includes(device) || this.blockDevices.some((each) => each?.name === device.name))
+      throw new PoolError(this.name, 'in-use', `${device.name} is a device of the pool already`);
+    if (device.sectorBytes !== this.config.sectorBytes)
+      throw new PoolError(this.name, 'bad-device', `${device.name} has ${device.sectorBytes}-byte sectors, the pool ${this.config.sectorBytes}`);
+    let dataEndBytes: number;
+    try {
+      dataEndBytes = labelOffsets(device.sizeBytes)[2];
+    } catch {
+      dataEndBytes = 0;
+    }
+    if (dataEndBytes < this.config.dataEndBytes)
+      throw new PoolError(this.name, 'bad-device', `${device.name} (${device.sizeBytes} bytes) is smaller than the pool's devices`);
+    // A device whose labels name this pool with a guid it no longer has is a replace cut short: it may be taken again.
+    for (const config of (await readLabels(device)).configs) {
+      if (config.poolGuid !== this.guid) throw new PoolError(this.name, 'in-use', `${device.name} is part of pool ${config.poolName} (${config.poolGuid})`);
+      if (this.config.deviceGuids.includes(config.deviceGuids[config.deviceIndex]!))
+        throw new PoolError(this.name, 'in-use', `${device.name} is a device of the pool already`);
+    }
+  }
+
+  /** The devices a commit writes its uberblock to: present, and missing no block of the tree (see `PoolBlockIo.staleSides`). */
+  private committingSides(): { readonly index: number; readonly ref: ActorRef<PoolDeviceMsg>; readonly sizeBytes: number }[] {
+    const stale = this.io.staleSides;
+    return this.devices.flatMap((device, index) =>
+      device === undefined || stale.has(index) ? [] : [{ index, ref: device.ref, sizeBytes: this.blockDevices[index]!.sizeBytes }],
+    );
+  }
+
+  /** Runs `write` on every device that commits take (present, and missing no block), as label-io's writer. */
+  private async eachLabel(write: (side: { readonly index: number; readonly writer: LabelWriter }) => Promise<void>): Promise<void> {
+    await this.succeeding(this.committingSides(), (side) => write({ index: side.index, writer: throughActor(side.ref, side.sizeBytes) }), 'relabel');
+  }
+
+  /**
+   * Walks every block of the pool, calling `visit` on each (one turn: the caller runs it in its own),
+   * and keeps the scan's progress and result for the status.
+   */
+  private async walkBlocks(
+    kind: 'scrub' | 'resilver',
+    onProgress: ((progress: ScrubProgress) => void) | undefined,
+    visit: (pointer: BlockPointer) => Promise<{ repairedCopies: number; repairedBytes: number; unrecoverable: boolean }>,
+  ): Promise<ScrubResult> {
+    const set = this.set;
+    if (set === null) throw new PoolError(this.name, 'suspended', 'the pool is not loaded');
+    const startedMs = this.storage.now();
+    const totalBytes = this.space.usedBytes;
+    let examinedBytes = 0;
+    let blocks = 0;
+    let repairedCopies = 0;
+    let repairedBytes = 0;
+    let unrecoverableBlocks = 0;
+    let complete = true;
+    this.scan = { state: 'scrubbing', kind, examinedBytes, totalBytes };
+    try {
+      for await (const pointer of set.pointers(this.io)) {
+        const visited = await visit(pointer);
+        blocks++;
+        examinedBytes += pointer.addresses.reduce((sum, address) => sum + address.allocatedBytes, 0);
+        repairedCopies += visited.repairedCopies;
+        repairedBytes += visited.repairedBytes;
+        if (visited.unrecoverable) unrecoverableBlocks++;
+        const progress = { examinedBytes: Math.min(examinedBytes, totalBytes), totalBytes };
+        this.scan = { state: 'scrubbing', kind, ...progress };
+        onProgress?.(progress);
+      }
+    } catch (error) {
+      // The walk reads the tree's metadata to find the blocks below it: one no copy of which
+      // verifies (counted above) ends the walk there.
+      if (!(error instanceof ChecksumError)) throw error;
+      complete = false;
+    }
+    const result = { kind, blocks, examinedBytes, repairedCopies, repairedBytes, unrecoverableBlocks, complete, durationMs: this.storage.now() - startedMs };
+    this.scan = { state: 'finished', ...result };
+    return result;
   }
 
   async export(): Promise<void> {
@@ -645,12 +788,7 @@ class OpenPool implements Pool {
   async destroy(): Promise<void> {
     await this.closeDevices();
     try {
-      const blank = new Uint8Array(labelBytes);
-      for (const device of this.blockDevices) {
-        if (device === undefined) continue;
-        for (const label of labelOffsets(device.sizeBytes)) await device.write(label, blank);
-        await device.flush();
-      }
+      for (const device of this.blockDevices) if (device !== undefined) await clearLabels(device);
     } finally {
       // Only now may another pool of its name be opened: its labels are gone (or the wipe failed, and says so).
       this.releaseName();
@@ -781,11 +919,12 @@ function deviceName(config: LabelConfig, index: number): string {
   return `${config.poolName.slice(0, 24)}-${config.deviceGuids[index]}`;
 }
 
-function newGuid(random: Random): string {
-  // 64 random bits, never all zero (ZFS's guids are non-zero).
+function newGuid(random: Random, taken: readonly string[] = []): string {
+  // 64 random bits, never all zero (ZFS's guids are non-zero), and none a device of the pool has.
   for (;;) {
     const high = random.int(2 ** 32);
     const low = random.int(2 ** 32);
-    if (high !== 0 || low !== 0) return high.toString(16).padStart(8, '0') + low.toString(16).padStart(8, '0');
+    const guid = high.toString(16).padStart(8, '0') + low.toString(16).padStart(8, '0');
+    if ((high !== 0 || low !== 0) && !taken.includes(guid)) return guid;
   }
 }

@@ -43,17 +43,20 @@ export class RaidzVdev implements TopVdev {
   readonly sectorBytes: number;
   readonly childrenNeeded: number;
   private readonly geometry: RaidzGeometry;
+  private readonly children: VdevChild[];
   private readonly failed = new Set<number>();
+  /** Children being rebuilt: written to, never read from (see `rebuildChild`). */
+  private readonly rebuilding = new Set<number>();
 
   constructor(
-    private readonly children: readonly VdevChild[],
+    children: readonly VdevChild[],
     readonly parity: 1 | 2,
     area: VdevArea,
   ) {
     this.geometry = { children: children.length, parity, sectorBytes: area.sectorBytes };
     checkRaidzGeometry(this.geometry);
-    const missing = children.filter((child) => child === undefined).length;
-    if (missing > parity) throw new RangeError(`a RAID-Z${parity} device with ${missing} children missing has lost data`);
+    this.children = [...children];
+    this.checkReadable();
     // Sector k of the address space is sector k / N of child k mod N (raidz-map.ts).
     this.startBytes = area.dataStartBytes * children.length;
     this.endBytes = area.dataEndBytes * children.length;
@@ -109,8 +112,57 @@ export class RaidzVdev implements TopVdev {
     return { badCopies, repaired, repairedBytes, unrecoverable: good === null };
   }
 
+  async resilver(addresses: readonly DataAddress[], physicalBytes: number, kind: ChecksumKind, checksum: Uint8Array, child: number): Promise<number> {
+    const ref = this.children[child];
+    if (ref === undefined || !this.rebuilding.has(child)) throw new RangeError(`child ${child} is not being rebuilt`);
+    const { data } = await this.read(addresses, physicalBytes, kind, checksum);
+    let bytes = 0;
+    for (const address of addresses) {
+      const map = raidzMap(this.geometry, address.offsetBytes, physicalBytes);
+      // A block narrower than the device may have no column on this child.
+      const index = map.columns.findIndex((column) => column.child === child);
+      if (index < 0) continue;
+      const column = map.columns[index]!;
+      await ref.ask({ type: 'write', offsetBytes: column.offsetBytes, data: this.columnContents(map, data)[index]!, handOver: true });
+      bytes += column.bytes;
+    }
+    return bytes;
+  }
+
+  rebuildChild(child: number, ref: NonNullable<VdevChild>): void {
+    const before = this.children[child];
+    this.children[child] = ref;
+    this.rebuilding.add(child);
+    try {
+      this.checkReadable();
+    } catch (error) {
+      this.children[child] = before;
+      this.rebuilding.delete(child);
+      throw error;
+    }
+    this.failed.delete(child);
+  }
+
+  setChild(child: number, ref: VdevChild): void {
+    this.children[child] = ref;
+    this.rebuilding.delete(child);
+    this.failed.delete(child);
+  }
+
   get staleChildren(): ReadonlySet<number> {
     return this.failed;
+  }
+
+  /** Throws RangeError when more children are missing or being rebuilt than the parity rebuilds. */
+  private checkReadable(): void {
+    const unreadable = this.children.filter((child, index) => child === undefined || this.rebuilding.has(index)).length;
+    if (unreadable > this.parity)
+      throw new RangeError(`a RAID-Z${this.parity} device with ${unreadable} children missing or being rebuilt cannot give its data`);
+  }
+
+  /** Whether child `child` is read from: present and whole. */
+  private readable(child: number): boolean {
+    return this.children[child] !== undefined && !this.rebuilding.has(child);
   }
 
   /** Writes one copy's columns; fails when more of them were lost than the parity rebuilds. */
@@ -148,7 +200,8 @@ export class RaidzVdev implements TopVdev {
     const read: (Uint8Array | null)[] = map.columns.map(() => null);
     await this.readColumns(map, read, everything ? 0 : parity);
     const unreadable = () => read.flatMap((column, index) => (column === null ? [index] : []));
-    const present = (index: number) => this.children[map.columns[index]!.child] !== undefined;
+    // Repairs go to the children read from: one being rebuilt gets its columns from the resilver.
+    const present = (index: number) => this.readable(map.columns[index]!.child);
     const verifies = (data: Uint8Array) => checksumsEqual(blockChecksum(kind, data), checksum);
     // A scrub checks the parity against the data as well: a rebuild through P alone says nothing of Q.
     const found = (data: Uint8Array, rebuilt: readonly number[], corrupt: readonly number[]): CopyRead => {
@@ -186,8 +239,8 @@ export class RaidzVdev implements TopVdev {
     const reads: Promise<void>[] = [];
     for (let index = from; index < to; index++) {
       const column = map.columns[index]!;
-      const child = this.children[column.child];
-      if (child === undefined) continue;
+      if (!this.readable(column.child)) continue;
+      const child = this.children[column.child]!;
       reads.push(
         child.ask({ type: 'read', offsetBytes: column.offsetBytes, lengthBytes: column.bytes }).then(
           (bytes) => {

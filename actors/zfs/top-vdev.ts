@@ -47,6 +47,18 @@ export interface TopVdev {
   /** Reads everything the block has on the children (every copy, every column), verifies it and repairs what is bad. */
   scrub(addresses: readonly DataAddress[], physicalBytes: number, kind: ChecksumKind, checksum: Uint8Array): Promise<ScrubbedBlock>;
   /**
+   * Writes child `child`'s part of the block at `addresses` (it is being rebuilt, see `rebuildChild`)
+   * from the others, verified; returns the bytes written. ChecksumError when the others cannot give it.
+   */
+  resilver(addresses: readonly DataAddress[], physicalBytes: number, kind: ChecksumKind, checksum: Uint8Array, child: number): Promise<number>;
+  /**
+   * Makes `ref` child `child`, being rebuilt: written to, never read from, until `setChild` says it is
+   * whole. RangeError when the children left to read from could not give every block.
+   */
+  rebuildChild(child: number, ref: NonNullable<VdevChild>): void;
+  /** Makes `ref` child `child`, whole and in use (a rebuilt child, or the one before put back). */
+  setChild(child: number, ref: VdevChild): void;
+  /**
    * The children (by index) a write failed on since the pool opened: they lack blocks of the tree, so
    * no commit gives them an uberblock until they are resilvered.
    */

@@ -58,6 +58,31 @@ describe('osprey pool: pools on device files, as zpool handles them', function (
     expect(refused.stderr).to.match(/^osprey fs: pool tank: devices .* are missing or too small, and its raidz2 layout needs them\n$/);
   });
 
+  it('replaces a dead RAID-Z1 device by the name status gives it, and resilvers the new file', async () => {
+    const files = ['a', 'b', 'c'].map((name) => join(dir, `${name}.img`));
+    expect((await runOsprey('pool', 'create', 'tank', 'raidz', ...files, '--size', '8M')).code).to.equal(0);
+    const note = join(dir, 'note.txt');
+    writeFileSync(note, 'resilver '.repeat(40_000));
+    expect((await runOsprey('fs', 'put', 'tank:/note.txt', note, '-d', dir)).code).to.equal(0);
+    rmSync(files[1]!);
+    const status = await runOsprey('pool', 'status', 'tank', '-d', dir);
+    const dead = /\t {4}(\S+) +UNAVAIL/.exec(status.stdout)?.[1];
+    expect(dead, status.stdout).to.be.a('string');
+    const replaced = await runOsprey('pool', 'replace', 'tank', dead!, join(dir, 'd.img'), '-d', dir);
+    expect(replaced.code, replaced.stderr).to.equal(0);
+    expect(replaced.stdout).to.match(/^ {2}scan: resilvered [1-9][0-9.]*[KM] in 00:00:0\d with 0 errors\n$/);
+    expect((await runOsprey('pool', 'status', 'tank', '-d', dir)).stdout).to.match(/ state: ONLINE\n[\s\S]*\t {4}d\.img +ONLINE/);
+    // a.img gone now: d.img stands in for b.img's columns.
+    rmSync(files[0]!);
+    const back = join(dir, 'back.txt');
+    expect((await runOsprey('fs', 'get', 'tank:/note.txt', back, '-d', dir)).code).to.equal(0);
+    expect(readFileSync(back, 'utf8')).to.equal('resilver '.repeat(40_000));
+    // A name that is no device of the pool: one line, and no new file left behind.
+    const refused = await runOsprey('pool', 'replace', 'tank', 'nope', join(dir, 'e.img'), '-d', dir);
+    expect([refused.code, refused.stderr]).to.deep.equal([1, 'osprey pool: pool tank: no device of the pool is "nope"\n']);
+    expect(existsSync(join(dir, 'e.img'))).to.equal(false);
+  });
+
   it('says what is wrong in one line and exits 1, leaving no half-made pool behind', async () => {
     const refusals = [
       [['pool', 'status', 'nope', '-d', dir], /^osprey pool: pool nope: no device given holds a pool of this name\n$/],

@@ -118,9 +118,14 @@ describe('zfs: commits of a pool’s objects, and imports after a crash', functi
       // the middle of, the commits (each takes a few ms of device latency).
       await kernel.runUntil(new Promise<void>((resolve) => kernel.clock.setTimer(random.int(40_000) / 1000, resolve)));
       stopped = true;
-      for (const side of sides) side.crash();
+      // The process dies: what was not durable is kept, lost or torn, and nothing reaches the devices after.
+      for (const side of sides) {
+        side.crash();
+        side.fail();
+      }
       await kernel.runUntil(workload.catch(() => undefined));
-      await kernel.runUntil(pool.export().catch(() => undefined));
+      await kernel.runUntil(pool.abandon().catch(() => undefined));
+      for (const side of sides) side.revive();
 
       const again = await kernel.runUntil(importPool(zfs, sides, 'tank'));
       const found = await kernel.runUntil(contentsOf(again));
