@@ -17,7 +17,7 @@ import { rmSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { createPool, importPool, type PoolLayout, type PoolStatus, type ScrubResult, storage } from '../actors/zfs/index.js';
+import { type ChecksumKind, createPool, importPool, type PoolLayout, type PoolStatus, type ScrubResult, storage } from '../actors/zfs/index.js';
 import { devicesSpareOf } from '../actors/zfs/label.js';
 import { findPools, readLabels } from '../actors/zfs/label-io.js';
 import { type BlockDevice, createFileDevice } from '../drivers/block/index.js';
@@ -31,6 +31,14 @@ export function parseSize(text: string): number {
   return Number(match[1]) * units[match[2]!.toUpperCase() as keyof typeof units];
 }
 
+/** Collects `-O property=value`: only the properties a pool has here. */
+function collectProperty(text: string, properties: Readonly<Record<string, string>>): Record<string, string> {
+  const match = /^([a-z]+)=(.+)$/.exec(text);
+  if (match === null) throw new InvalidArgumentError(`'${text}' is not property=value`);
+  if (match[1] !== 'checksum') throw new InvalidArgumentError(`'${match[1]}' is not a property here: checksum is`);
+  return { ...properties, [match[1]]: match[2]! };
+}
+
 export function addPoolCommand(program: Command): void {
   const pool = program.command('pool').description('storage pools on device files, with zpool’s verbs');
 
@@ -40,7 +48,8 @@ export function addPoolCommand(program: Command): void {
     .argument('<name>', 'the pool’s name')
     .argument('<devices...>', 'an optional layout (mirror, raidz1 or raidz, raidz2), then the device files to create')
     .requiredOption('--size <size>', 'the size of each device file (64M, 1G, ...)', parseSize)
-    .action(async (name: string, words: string[], options: { readonly size: number }) => {
+    .option('-O <property=value>', 'a property of the pool’s file system, as zpool create -O: checksum=fletcher4|sha256', collectProperty, {})
+    .action(async (name: string, words: string[], options: { readonly size: number; readonly O: Readonly<Record<string, string>> }) => {
       const named = layoutWords[words[0]!];
       const layout = named ?? 'single';
       const files = named === undefined ? words : words.slice(1);
@@ -48,7 +57,8 @@ export function addPoolCommand(program: Command): void {
         const devices: BlockDevice[] = [];
         try {
           for (const file of files) devices.push(await createFileDevice(file, { sizeBytes: options.size, create: true }));
-          const created = await createPool(kernel.subsystem(storage), { name, layout, devices });
+          const checksum = options.O.checksum as ChecksumKind | undefined;
+          const created = await createPool(kernel.subsystem(storage), { name, layout, devices, ...(checksum === undefined ? {} : { checksum }) });
           await created.export();
           console.log(`created pool ${name}: ${layout}, ${files.length} device(s) of ${options.size} bytes, guid ${created.guid}`);
         } catch (error) {

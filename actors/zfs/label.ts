@@ -12,6 +12,7 @@
  * }
  * ```
  */
+import { type ChecksumKind, checksumKinds } from './checksum.js';
 import { areaVerifies, sealArea, sealBytes } from './embedded-checksum.js';
 import { FormatError } from './format-errors.js';
 import { ringSlotBytes } from './uberblock.js';
@@ -43,6 +44,8 @@ export interface LabelConfig {
    * device when it was created. A device of the pool smaller than that cannot be one of its devices.
    */
   readonly dataEndBytes: number;
+  /** The checksum the pool's new blocks carry (each block pointer says its own, so a change needs no rewrite). */
+  readonly checksum: ChecksumKind;
   /** The transaction group the configuration was last written in. */
   readonly txg: number;
 }
@@ -65,7 +68,7 @@ export function uberblockSlotOffset(labelOffset: number, txg: number, sectorByte
 }
 
 const guid = /^[0-9a-f]{16}$/;
-const configKeys = ['poolName', 'poolGuid', 'layout', 'deviceGuids', 'deviceIndex', 'sectorBytes', 'dataEndBytes', 'txg'];
+const configKeys = ['poolName', 'poolGuid', 'layout', 'deviceGuids', 'deviceIndex', 'sectorBytes', 'dataEndBytes', 'checksum', 'txg'];
 /** The fewest devices of each layout: a mirror of two, RAID-Z with one more device than its parity. */
 export const devicesMin: Readonly<Record<PoolLayout, number>> = { single: 1, mirror: 2, raidz1: 2, raidz2: 3 };
 /** Devices of a pool of `layout` that may be missing with nothing lost: all but one side of a mirror, RAID-Z's parity. */
@@ -92,6 +95,7 @@ export function encodeLabelConfig(config: LabelConfig, offsetBytes: number): Uin
     deviceIndex: config.deviceIndex,
     sectorBytes: config.sectorBytes,
     dataEndBytes: config.dataEndBytes,
+    checksum: config.checksum,
     txg: config.txg,
   };
   const text = new TextEncoder().encode(JSON.stringify(written));
@@ -139,6 +143,7 @@ function configProblem(config: LabelConfig): string | null {
   if (config.sectorBytes !== 512 && config.sectorBytes !== 4096) return `sector size ${config.sectorBytes}`;
   if (!Number.isSafeInteger(config.dataEndBytes) || config.dataEndBytes <= 2 * labelBytes || config.dataEndBytes % config.sectorBytes !== 0)
     return `a data area ending at ${config.dataEndBytes}`;
+  if (!checksumKinds.includes(config.checksum)) return `checksum ${JSON.stringify(config.checksum)}`;
   if (!Number.isSafeInteger(config.txg) || config.txg < 0) return `txg ${config.txg}`;
   return null;
 }

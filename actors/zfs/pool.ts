@@ -46,13 +46,24 @@ import { type TopVdev, topVdevOf } from './top-vdev.js';
 import type { Storage } from './storage.js';
 import { uberblockVersion } from './uberblock.js';
 import { ChecksumError } from './verified-read.js';
+import { type ChecksumKind, checksumKinds } from './checksum.js';
 
 /** Why a pool could not be created or imported. */
 export class PoolError extends OspreyError {
   readonly code = 'pool';
   constructor(
     readonly pool: string,
-    readonly reason: 'bad-name' | 'bad-layout' | 'bad-device' | 'no-such-device' | 'in-use' | 'not-found' | 'missing-devices' | 'no-uberblock' | 'suspended',
+    readonly reason:
+      | 'bad-name'
+      | 'bad-layout'
+      | 'bad-option'
+      | 'bad-device'
+      | 'no-such-device'
+      | 'in-use'
+      | 'not-found'
+      | 'missing-devices'
+      | 'no-uberblock'
+      | 'suspended',
     detail: string,
   ) {
     super(`pool ${pool}: ${detail}`);
@@ -64,6 +75,8 @@ export interface PoolStatus {
   readonly name: string;
   readonly guid: string;
   readonly layout: PoolLayout;
+  /** The checksum its new blocks carry. */
+  readonly checksum: ChecksumKind;
   /** `online` with every device in use, `degraded` with some missing or not in use but enough left. */
   readonly state: 'online' | 'degraded';
   readonly txg: number;
@@ -222,6 +235,8 @@ export interface CreatePoolOptions extends CommitOptions {
   readonly name: string;
   readonly layout: PoolLayout;
   readonly devices: readonly BlockDevice[];
+  /** The checksum of its blocks: `fletcher4` (the default, as ZFS's) or `sha256`. */
+  readonly checksum?: ChecksumKind;
 }
 
 /** ZFS's default `zfs_txg_timeout`. */
@@ -244,6 +259,8 @@ export async function createPool(storage: Storage, options: CreatePoolOptions): 
     );
   const sectorBytes = devices[0]!.sectorBytes;
   if (devices.some((device) => device.sectorBytes !== sectorBytes)) throw new PoolError(name, 'bad-layout', 'its devices have different sector sizes');
+  if (options.checksum !== undefined && !checksumKinds.includes(options.checksum))
+    throw new PoolError(name, 'bad-option', `checksum ${JSON.stringify(options.checksum)}: it is one of ${checksumKinds.join(', ')}`);
   if (!storage.reservePool(name)) throw new PoolError(name, 'in-use', 'a pool of this name is open already');
   try {
     return await createOpen(storage, options);
@@ -272,6 +289,7 @@ async function createOpen(storage: Storage, options: CreatePoolOptions): Promise
     deviceIndex,
     sectorBytes,
     dataEndBytes,
+    checksum: options.checksum ?? 'fletcher4',
     txg: 1,
   });
   await Promise.all(devices.map((device, index) => writeLabels(device, configOf(index))));
@@ -411,7 +429,7 @@ class OpenPool implements Pool {
       area,
     );
     this.space = new SpaceMap(this.vdev.startBytes, this.vdev.endBytes, config.sectorBytes);
-    this.io = new PoolBlockIo({ space: this.space, vdev: this.vdev, checksum: 'fletcher4' });
+    this.io = new PoolBlockIo({ space: this.space, vdev: this.vdev, checksum: config.checksum });
     // Room is counted in what blocks take on the devices, parity and rounding included.
     const { blockCostBytes, dnodeCostBytes, roomReservedBytes } = roomCosts(this.vdev);
     this.roomReservedBytes = roomReservedBytes;
@@ -597,6 +615,7 @@ class OpenPool implements Pool {
       name: this.name,
       guid: this.guid,
       layout: this.layout,
+      checksum: this.config.checksum,
       state: whole ? 'online' : 'degraded',
       txg: this.committedTxg,
       usedBytes: this.space.usedBytes,

@@ -36,7 +36,7 @@ describe('osprey pool: pools on device files, as zpool handles them', function (
 
   it('creates RAID-Z2 on four files, and gives a file back with any two of them gone', async () => {
     const files = ['a', 'b', 'c', 'd'].map((name) => join(dir, `${name}.img`));
-    const created = await runOsprey('pool', 'create', 'tank', 'raidz2', ...files, '--size', '8M');
+    const created = await runOsprey('pool', 'create', 'tank', 'raidz2', ...files, '--size', '8M', '-O', 'checksum=sha256');
     expect(created.code, created.stderr).to.equal(0);
     expect(created.stdout).to.match(/^created pool tank: raidz2, 4 device\(s\) of 8388608 bytes/);
     const note = join(dir, 'note.txt');
@@ -89,6 +89,11 @@ describe('osprey pool: pools on device files, as zpool handles them', function (
       [['pool', 'status', 'tank', '-d', join(dir, 'missing')], /^osprey pool: cannot read the directory .*missing\n$/],
       [['pool', 'create', '9lives', join(dir, 'c.img'), '--size', '8M'], /^osprey pool: pool 9lives: a pool name is a letter/],
       [['pool', 'create', 'tank', join(dir, 'tiny.img'), '--size', '1K'], /^osprey pool: .*size/],
+      [
+        ['pool', 'create', 'tank', join(dir, 'c.img'), '--size', '8M', '-O', 'checksum=crc32'],
+        /^osprey pool: pool tank: checksum "crc32": it is one of fletcher4, sha256\n$/,
+      ],
+      [['pool', 'create', 'tank', join(dir, 'c.img'), '--size', '8M', '-O', 'compression=on'], /'compression' is not a property here/],
     ] as const;
     for (const [args, message] of refusals) {
       const run = await runOsprey(...args);

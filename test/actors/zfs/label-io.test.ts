@@ -36,6 +36,7 @@ const mirrorConfig = (deviceIndex: number, txg = 1): LabelConfig => ({
   deviceIndex,
   sectorBytes: 512,
   dataEndBytes: labelOffsets(sizeBytes)[2],
+  checksum: 'fletcher4',
   txg,
 });
 

@@ -50,6 +50,7 @@ const config: LabelConfig = {
   deviceIndex: 1,
   sectorBytes: 512,
   dataEndBytes: 7 << 20,
+  checksum: 'sha256',
   txg: 42,
 };
 
@@ -190,6 +191,7 @@ describe('zfs: the on-device format', () => {
     expect(() => encodeLabelConfig({ ...config, poolGuid: 'xyz' }, offset)).to.throw(RangeError, /pool guid/);
     expect(() => encodeLabelConfig({ ...config, deviceGuids: ['00000000000000a1', '00000000000000a1'] }, offset)).to.throw(RangeError, /twice/);
     expect(() => encodeLabelConfig({ ...config, layout: 'raidz2' }, offset)).to.throw(RangeError, /fewer than 3/);
+    expect(() => encodeLabelConfig({ ...config, checksum: 'crc32' as 'sha256' }, offset)).to.throw(RangeError, /checksum "crc32"/);
     // What is written is the fields checked: an extra field or a toJSON does not reach the device.
     const decorated = { ...config, secret: 1, toJSON: () => ({ poolName: 'other' }) } as LabelConfig;
     expect(decodeLabelConfig(encodeLabelConfig(decorated, offset), offset)).to.deep.equal(config);

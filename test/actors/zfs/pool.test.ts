@@ -53,6 +53,30 @@ describe('zfs: pools created, exported and imported on their devices', function 
     await kernel.runUntil(kernel.shutdown());
   });
 
+  it('writes sha256 checksums when created so, and keeps to it after an import', async () => {
+    const { kernel, zfs, disk } = await booted(12);
+    const devices = [disk('s0')];
+    const refused = await kernel.runUntil(
+      createPool(zfs, { name: 'tank', layout: 'single', devices, checksum: 'crc32' as 'sha256' }).catch((error: unknown) => error),
+    );
+    expect(refused).to.be.instanceOf(PoolError).and.include({ reason: 'bad-option' });
+    const tank = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'single', devices, checksum: 'sha256' }));
+    expect(tank.status().checksum).to.equal('sha256');
+    await kernel.runUntil(tank.export());
+    const again = await kernel.runUntil(importPool(zfs, devices, 'tank'));
+    expect(again.status().checksum).to.equal('sha256');
+    const file = await kernel.runUntil(again.objects.create('file'));
+    await kernel.runUntil(again.objects.write(file, 0, new Uint8Array(10_000).fill(7)));
+    await kernel.runUntil(again.commit());
+    // Each block pointer carries the kind its block was written with.
+    expect((await kernel.runUntil(again.objects.stat(file))).root.checksumKind).to.equal('sha256');
+    await kernel.runUntil(again.export());
+    const third = await kernel.runUntil(importPool(zfs, devices, 'tank'));
+    expect(await kernel.runUntil(third.objects.read(file, 0, 10_000))).to.deep.equal(new Uint8Array(10_000).fill(7));
+    await kernel.runUntil(third.export());
+    await kernel.runUntil(kernel.shutdown());
+  });
+
   it('gives the same guids from the same seed', async () => {
     const guidOf = async (seed: number) => {
       const { kernel, zfs, disk } = await booted(seed);
