@@ -50,7 +50,7 @@ export function addPoolCommand(program: Command): void {
     .requiredOption('--size <size>', 'the size of each device file (64M, 1G, ...)', parseSize)
     .option('-O <property=value>', 'a property of the pool’s file system, as zpool create -O: checksum=fletcher4|sha256', collectProperty, {})
     .action(async (name: string, words: string[], options: { readonly size: number; readonly O: Readonly<Record<string, string>> }) => {
-      const named = layoutWords[words[0]!];
+      const named = layoutWords.get(words[0]!);
       const layout = named ?? 'single';
       const files = named === undefined ? words : words.slice(1);
       await withKernel('pool', async (kernel) => {
@@ -222,7 +222,12 @@ function formatBytes(bytes: number): string {
 }
 
 /** The layouts `zpool create` names before its devices; `raidz` is `raidz1`, as in zpool. */
-const layoutWords: Readonly<Record<string, PoolLayout>> = { mirror: 'mirror', raidz: 'raidz1', raidz1: 'raidz1', raidz2: 'raidz2' };
+const layoutWords: ReadonlyMap<string, PoolLayout> = new Map([
+  ['mirror', 'mirror'],
+  ['raidz', 'raidz1'],
+  ['raidz1', 'raidz1'],
+  ['raidz2', 'raidz2'],
+]);
 
 /** A pool's status laid out as `zpool status` lays it out. */
 export function formatStatus(status: PoolStatus, files: readonly (string | undefined)[]): string {

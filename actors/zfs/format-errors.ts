@@ -8,7 +8,7 @@ import { OspreyError } from '../../ground/errors.js';
 export class FormatError extends OspreyError {
   readonly code = 'zfs-format';
   constructor(
-    readonly structure: 'block pointer' | 'uberblock' | 'label config' | 'dnode' | 'indirect block' | 'object set' | 'directory',
+    readonly structure: 'block pointer' | 'uberblock' | 'label config' | 'dnode' | 'indirect block' | 'object set' | 'scan record' | 'directory',
     readonly problem: string,
   ) {
     super(`${structure}: ${problem}`);

@@ -22,6 +22,7 @@ import { decodeDnode, type Dnode, dnodeBytes, encodeDnode, freeDnode, type Objec
 import { FormatError } from './format-errors.js';
 import { type BlockIo, ObjectTree } from './object-tree.js';
 import { OspreyError } from '../../ground/errors.js';
+import { readScanRecord, type ScrubResult, scanRecordOffset, writeScanRecord } from './scan-record.js';
 
 /** Data blocks of object 0: 64 dnodes each. */
 export const dnodeBlockBytes = 16 << 10;
@@ -48,6 +49,9 @@ export class ObjectSet {
   private readonly removed = new Set<number>();
   /** Bytes of data blocks changed since the last sync, over every object. */
   private changedBytes = 0;
+  /** The pool's last scan, kept in the objset block (scan-record.ts); changed since the last sync. */
+  private scan: ScrubResult | null = null;
+  private scanChanged = false;
 
   private constructor(
     private readonly meta: ObjectTree,
@@ -73,6 +77,7 @@ export class ObjectSet {
     const metaDnode = decodeDnode(block, metaDnodeOffset);
     if (metaDnode.type !== 'dnodes' || metaDnode.blockBytes !== dnodeBlockBytes) throw new FormatError('object set', 'object 0 is not a dnode array');
     const meta = ObjectTree.of(metaDnode);
+    const scan = readScanRecord(view, scanRecordOffset);
     // Which numbers are free: every dnode is read once (the import walks them all anyway).
     const count = Math.floor(meta.size / dnodeBytes);
     const freeIds: number[] = [];
@@ -81,7 +86,20 @@ export class ObjectSet {
       const bytes = await meta.read(io, first * dnodeBytes, (last - first) * dnodeBytes);
       for (let id = first; id < last; id++) if (decodeDnode(bytes, (id - first) * dnodeBytes).type === 'free') freeIds.push(id);
     }
-    return new ObjectSet(meta, freeIds.reverse(), Math.max(count, 1), root);
+    const set = new ObjectSet(meta, freeIds.reverse(), Math.max(count, 1), root);
+    set.scan = scan;
+    return set;
+  }
+
+  /** The pool's last scan (a scrub or a resilver) as of its last change, null if it never had one. */
+  get lastScan(): ScrubResult | null {
+    return this.scan;
+  }
+
+  /** Records the pool's last scan: written with the objset block at the next sync. */
+  recordScan(result: ScrubResult): void {
+    this.scan = result;
+    this.scanChanged = true;
   }
 
   /** The objset block as of the last sync (a hole before the first). */
@@ -96,7 +114,7 @@ export class ObjectSet {
 
   /** Whether `sync` has anything to write. */
   get dirty(): boolean {
-    return isHole(this.root) || this.removed.size > 0 || this.meta.dirty || [...this.trees.values()].some((tree) => tree.dirty);
+    return isHole(this.root) || this.scanChanged || this.removed.size > 0 || this.meta.dirty || [...this.trees.values()].some((tree) => tree.dirty);
   }
 
   /** Creates an object of `type` with data blocks of `blockBytes` (a power of two); returns its number. */
@@ -169,12 +187,14 @@ export class ObjectSet {
     this.removed.clear();
     this.freeIds.sort((a, b) => b - a);
     const metaChanged = await this.meta.sync(io, txg);
-    if (metaChanged || isHole(this.root)) {
+    if (metaChanged || this.scanChanged || isHole(this.root)) {
       const block = new Uint8Array(objsetBlockBytes);
       const view = new DataView(block.buffer);
       view.setUint32(0, objsetMagic, true);
       view.setUint32(4, objsetVersion, true);
       block.set(encodeDnode(this.meta.dnode()), metaDnodeOffset);
+      if (this.scan !== null) writeScanRecord(view, scanRecordOffset, this.scan);
+      this.scanChanged = false;
       const pointer = await io.write(block, 'objset', 0, Math.max(1, this.meta.dnode().root.fill), txg);
       if (!isHole(this.root)) io.free(this.root, txg);
       this.root = pointer;

@@ -36,7 +36,7 @@ import type { Dnode } from './dnode.js';
 import { FormatError } from './format-errors.js';
 import { devicesMin, devicesSpareOf, isPoolName, type LabelConfig, labelBytes, labelOffsets, type PoolLayout, poolLayouts } from './label.js';
 import { clearLabels, findPools, guidSumOf, type LabelWriter, readLabels, writeLabelPair, writeLabels, writeUberblock } from './label-io.js';
-import { ObjectSet } from './object-set.js';
+import { dnodeBlockBytes, ObjectSet, objsetBlockBytes } from './object-set.js';
 import { indirectBytes, pointersPerIndirect } from './object-tree.js';
 import { type TxgEvent, type TxgMachine, type TxgState, txgMachine } from './txg-machine.js';
 import { xstate } from '../runtime/lazy-packages.js';
@@ -46,6 +46,9 @@ import { type TopVdev, topVdevOf } from './top-vdev.js';
 import type { Storage } from './storage.js';
 import { uberblockVersion } from './uberblock.js';
 import { ChecksumError } from './verified-read.js';
+import type { ScrubResult } from './scan-record.js';
+
+export type { ScrubResult } from './scan-record.js';
 import { type ChecksumKind, checksumKinds } from './checksum.js';
 
 /** Why a pool could not be created or imported. */
@@ -105,25 +108,6 @@ export interface ScrubProgress {
   readonly examinedBytes: number;
   /** The pool's allocated bytes when the scrub began (blocks freed lately included). */
   readonly totalBytes: number;
-}
-
-/** What a scan found and did, as `zpool status` reports it. */
-export interface ScrubResult {
-  /** A scrub (verify and repair every copy), or a resilver (rebuild a replaced device). */
-  readonly kind: 'scrub' | 'resilver';
-  readonly blocks: number;
-  readonly examinedBytes: number;
-  /**
-   * Copies (RAID-Z: columns) that did not verify and were rewritten from a good one, and their bytes;
-   * for a resilver, the blocks that had a part on the new device, and the bytes written there.
-   */
-  readonly repairedCopies: number;
-  readonly repairedBytes: number;
-  /** Blocks none of whose copies verified: lost, and reported, never returned as data. */
-  readonly unrecoverableBlocks: number;
-  /** False when a lost block of metadata hid the blocks below it, which were not examined. */
-  readonly complete: boolean;
-  readonly durationMs: number;
 }
 
 export type ScrubStatus =
@@ -398,6 +382,10 @@ class OpenPool implements Pool {
   private inTurn = false;
   /** What the changes since the last commit will take on the devices, at most (see `changing`). */
   private pendingCostBytes = 0;
+  /** What the largest block those changes will write takes on the devices. */
+  private pendingLargestBytes = 0;
+  /** What a block of so many bytes takes on the devices, parity and rounding included. */
+  private readonly allocatedBytesOf: (bytes: number) => number;
   private closed = false;
 
   constructor(
@@ -431,8 +419,9 @@ class OpenPool implements Pool {
     this.space = new SpaceMap(this.vdev.startBytes, this.vdev.endBytes, config.sectorBytes);
     this.io = new PoolBlockIo({ space: this.space, vdev: this.vdev, checksum: config.checksum });
     // Room is counted in what blocks take on the devices, parity and rounding included.
-    const { blockCostBytes, dnodeCostBytes, roomReservedBytes } = roomCosts(this.vdev);
+    const { blockCostBytes, dnodeCostBytes, roomReservedBytes, allocatedBytesOf } = roomCosts(this.vdev);
     this.roomReservedBytes = roomReservedBytes;
+    this.allocatedBytesOf = allocatedBytesOf;
     const io = this.io;
     const objects = () => {
       if (this.set === null) throw new PoolError(this.name, 'suspended', 'the pool is not loaded');
@@ -445,6 +434,7 @@ class OpenPool implements Pool {
         this.changing(
           dnodeCostBytes,
           false,
+          0,
           async () => objects().create(type, blockBytes, this.committedTxg + 1),
           () => dnodeCostBytes,
         ),
@@ -456,6 +446,7 @@ class OpenPool implements Pool {
         return this.changing(
           blocks * blockCostBytes(blockBytes) + dnodeCostBytes,
           options?.useReserve === true,
+          blockBytes,
           () => objects().write(io, id, offsetBytes, data),
           (dirtied) => (dirtied / blockBytes) * blockCostBytes(blockBytes) + dnodeCostBytes,
         );
@@ -468,6 +459,7 @@ class OpenPool implements Pool {
         return this.changing(
           (rewritesTail ? blockCostBytes(blockBytes) : 0) + dnodeCostBytes,
           !rewritesTail,
+          rewritesTail ? blockBytes : 0,
           () => objects().truncate(io, id, sizeBytes),
           (dirtied) => (Math.max(0, dirtied) / blockBytes) * blockCostBytes(blockBytes) + dnodeCostBytes,
         );
@@ -476,6 +468,7 @@ class OpenPool implements Pool {
         this.changing(
           dnodeCostBytes,
           true,
+          0,
           () => objects().remove(io, id),
           () => dnodeCostBytes,
         ),
@@ -520,6 +513,8 @@ class OpenPool implements Pool {
     const set = isHole(root) ? ObjectSet.empty(this.committedTxg) : await ObjectSet.load(this.io, root);
     for await (const pointer of set.pointers(this.io)) this.io.claim(pointer);
     this.set = set;
+    const scan = set.lastScan;
+    this.scan = scan === null ? null : { state: 'finished', ...scan };
   }
 
   /** The pool is open: it shows in the storage subsystem's status, and commits on its own from now on. */
@@ -599,6 +594,7 @@ class OpenPool implements Pool {
     }
     this.committedTxg = txg;
     this.pendingCostBytes = 0;
+    this.pendingLargestBytes = 0;
     this.io.committed(txg);
     this.step({ type: 'txg.synced' });
     return txg;
@@ -782,6 +778,8 @@ class OpenPool implements Pool {
     }
     const result = { kind, blocks, examinedBytes, repairedCopies, repairedBytes, unrecoverableBlocks, complete, durationMs: this.storage.now() - startedMs };
     this.scan = { state: 'finished', ...result };
+    // Kept with the pool from its next commit on, for a later import to report (as ZFS keeps it).
+    set.recordScan(result);
     return result;
   }
 
@@ -857,9 +855,18 @@ class OpenPool implements Pool {
    * change that leaves more changed data than `dirtyBytesMax` commits before it resolves (outside a
    * turn): the writer waits for the devices.
    */
-  private async changing<T>(mostBytes: number, useReserve: boolean, change: () => Promise<T>, costOf: (dirtiedBytes: number) => number): Promise<T> {
+  private async changing<T>(
+    mostBytes: number,
+    useReserve: boolean,
+    dataBlockBytes: number,
+    change: () => Promise<T>,
+    costOf: (dirtiedBytes: number) => number,
+  ): Promise<T> {
     if (this.suspended !== null) throw new PoolError(this.name, 'suspended', this.suspended);
-    const room = () => this.space.freeBytes - this.pendingCostBytes - (useReserve ? 0 : this.roomReservedBytes);
+    // Room is what blocks as large as the largest the commit will write are sure to find: holes
+    // between blocks too small for it do not count (see `SpaceMap.roomFor`).
+    const largestBytes = Math.max(this.pendingLargestBytes, this.allocatedBytesOf(Math.max(dataBlockBytes, metadataBlockBytesMax)));
+    const room = () => this.space.roomFor(largestBytes) - this.pendingCostBytes - (useReserve ? 0 : this.roomReservedBytes);
     // Space freed lately comes back once later groups are committed: with nothing else changed,
     // commit empty groups for it (ZFS's syncing of frees) rather than refuse.
     for (let round = 0; mostBytes > room() && round <= rewindTxgs && this.io.freesDeferred && this.set !== null && !this.set.dirty; round++)
@@ -868,6 +875,7 @@ class OpenPool implements Pool {
     const before = this.set?.dirtyBytes ?? 0;
     const result = await change();
     this.pendingCostBytes += Math.ceil(costOf((this.set?.dirtyBytes ?? 0) - before));
+    this.pendingLargestBytes = largestBytes;
     if (!this.inTurn && (this.set?.dirtyBytes ?? 0) > this.dirtyBytesMax) await this.sync();
     return result;
   }
@@ -921,11 +929,15 @@ function roomCosts(vdev: TopVdev) {
   // Metadata is written in blocks of 16 KiB: what one takes, per byte, scales the metadata's costs.
   const metadataScale = allocated(indirectBytes) / indirectBytes;
   return {
+    allocatedBytesOf: allocated,
     blockCostBytes: (blockBytes: number) => allocated(blockBytes) + Math.ceil((4 * allocated(indirectBytes)) / pointersPerIndirect),
     dnodeCostBytes: Math.ceil(1024 * metadataScale),
     roomReservedBytes: Math.ceil((1 << 20) * metadataScale),
   };
 }
+
+/** The largest block of metadata a commit writes: indirect blocks and dnode blocks (the objset block is smaller). */
+const metadataBlockBytesMax = Math.max(indirectBytes, dnodeBlockBytes, objsetBlockBytes);
 
 /** The most devices a pool has: RAID-Z's Q parity has distinct coefficients for at most 254 data columns. */
 const devicesMax = 254;

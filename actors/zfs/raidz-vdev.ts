@@ -82,7 +82,7 @@ export class RaidzVdev implements TopVdev {
       }
       let repaired = (await this.repairColumns(address.offsetBytes, physicalBytes, copy.data, copy)).count;
       // The copies before it that nothing could rebuild are written again whole.
-      for (const lost of addresses.slice(0, index)) if (await this.writeCopy(lost.offsetBytes, copy.data).then(yes, no)) repaired++;
+      for (const lost of addresses.slice(0, index)) if ((await this.writeCopy(lost.offsetBytes, copy.data, true).catch(() => 0)) > 0) repaired++;
       return { data: copy.data, repaired };
     }
     throw new ChecksumError(problems);
@@ -98,9 +98,10 @@ export class RaidzVdev implements TopVdev {
       const offsetBytes = addresses[index]!.offsetBytes;
       if (copy.data === null) {
         badCopies++;
-        if (good !== null && (await this.writeCopy(offsetBytes, good).then(yes, no))) {
+        const written = good === null ? 0 : await this.writeCopy(offsetBytes, good, true).catch(() => 0);
+        if (written > 0) {
           repaired++;
-          repairedBytes += addresses[index]!.allocatedBytes;
+          repairedBytes += written;
         }
         continue;
       }
@@ -165,8 +166,12 @@ export class RaidzVdev implements TopVdev {
     return this.children[child] !== undefined && !this.rebuilding.has(child);
   }
 
-  /** Writes one copy's columns; fails when more of them were lost than the parity rebuilds. */
-  private async writeCopy(offsetBytes: number, data: Uint8Array): Promise<void> {
+  /**
+   * Writes one copy's columns and returns their bytes; fails when more of them were lost than the
+   * parity rebuilds. A child that fails a new block's column is stale from then on; one that fails a
+   * `repair` (a block already in the tree, rewritten) lacks nothing it had, so it is not.
+   */
+  private async writeCopy(offsetBytes: number, data: Uint8Array, repair = false): Promise<number> {
     const map = raidzMap(this.geometry, offsetBytes, data.byteLength);
     const contents = this.columnContents(map, data);
     const outcomes = await Promise.allSettled(
@@ -183,11 +188,12 @@ export class RaidzVdev implements TopVdev {
       lost++;
       const child = map.columns[index]!.child;
       if (this.children[child] !== undefined) {
-        this.failed.add(child);
+        if (!repair) this.failed.add(child);
         firstFailure ??= outcome.reason;
       }
     }
     if (lost > this.parity) throw firstFailure ?? new ParityExhaustedError(lost, this.parity);
+    return map.columns.reduce((sum, column) => sum + column.bytes, 0);
   }
 
   /**
@@ -344,6 +350,3 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   for (let index = 0; index < a.byteLength; index++) if (a[index] !== b[index]) return false;
   return true;
 }
-
-const yes = () => true;
-const no = () => false;

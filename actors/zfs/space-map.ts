@@ -43,6 +43,20 @@ export class SpaceMap {
     this.freeBytes = endBytes - startBytes;
   }
 
+  /**
+   * Bytes that blocks of at most `largestBytes` each are sure to find room in, however they come:
+   * the free extents at least that long, less `largestBytes` each. A block put in such an extent
+   * either leaves it that long still, or leaves less than `largestBytes` of it, which is not counted;
+   * so each block takes at most its own bytes from this figure, plus, once per extent, what is left
+   * of it, and while the figure is above zero some extent holds any such block. Smaller holes, which
+   * a pool's frees leave between blocks, count for nothing here.
+   */
+  roomFor(largestBytes: number): number {
+    let room = 0;
+    for (const extent of this.extents) if (extent.end - extent.start >= largestBytes) room += extent.end - extent.start - largestBytes;
+    return room;
+  }
+
   /** Bytes of the area in use. */
   get usedBytes(): number {
     return this.endBytes - this.startBytes - this.freeBytes;

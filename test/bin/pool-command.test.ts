@@ -125,6 +125,10 @@ describe('osprey pool: pools on device files, as zpool handles them', function (
     expect(first.stdout).to.match(/^ {2}scan: scrub repaired [1-9][0-9.]*[BKM] in 00:00:0\d with 0 errors\n$/);
     const second = await runOsprey('pool', 'scrub', 'tank', '-d', dir);
     expect(second.stdout).to.match(/^ {2}scan: scrub repaired 0B in 00:00:0\d with 0 errors\n$/);
+    // Status reports the last scrub, kept with the pool, as zpool status does.
+    expect((await runOsprey('pool', 'status', 'tank', '-d', dir)).stdout).to.match(
+      / state: ONLINE\n {2}scan: scrub repaired 0B in 00:00:0\d with 0 errors\nconfig:/,
+    );
   });
 
   it('destroys a pool: no import finds it, and its name can be taken again on the same files', async () => {

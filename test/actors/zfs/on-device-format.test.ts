@@ -5,6 +5,8 @@ import { checksumKinds } from '../../../actors/zfs/checksum.js';
 import { sealArea } from '../../../actors/zfs/embedded-checksum.js';
 import { decodeDnode, type Dnode, dnodeBytes, encodeDnode, freeDnode } from '../../../actors/zfs/dnode.js';
 import { FormatError } from '../../../actors/zfs/format-errors.js';
+import { objsetBlockBytes } from '../../../actors/zfs/object-set.js';
+import { readScanRecord, scanRecordBytes, scanRecordOffset, writeScanRecord } from '../../../actors/zfs/scan-record.js';
 import {
   configBytes,
   configOffsetBytes,
@@ -166,6 +168,30 @@ describe('zfs: the on-device format', () => {
     );
     expect(encodeDnode(freeDnode()).every((byte) => byte === 0)).to.equal(true);
     expect(decodeDnode(new Uint8Array(dnodeBytes), 0)).to.deep.equal(freeDnode());
+  });
+
+  it('a scan record round-trips through its 64 bytes, none is zeros, and one no pool writes is refused (property)', () => {
+    const records = fc.record({
+      kind: fc.constantFrom('scrub' as const, 'resilver' as const),
+      blocks: fc.maxSafeNat(),
+      examinedBytes: fc.maxSafeNat(),
+      repairedCopies: fc.maxSafeNat(),
+      repairedBytes: fc.maxSafeNat(),
+      unrecoverableBlocks: fc.maxSafeNat(),
+      complete: fc.boolean(),
+      durationMs: fc.double({ min: 0, max: 1e12, noNaN: true }),
+    });
+    fc.assert(
+      fc.property(records, (record) => {
+        const view = new DataView(new ArrayBuffer(objsetBlockBytes));
+        expect(readScanRecord(view, scanRecordOffset)).to.equal(null);
+        writeScanRecord(view, scanRecordOffset, record);
+        expect(readScanRecord(view, scanRecordOffset)).to.deep.equal(record);
+        view.setUint8(scanRecordOffset, 3);
+        expect(() => readScanRecord(view, scanRecordOffset)).to.throw(FormatError, /scan record/);
+      }),
+    );
+    expect(scanRecordOffset + scanRecordBytes).to.be.at.most(objsetBlockBytes);
   });
 
   it('lays out four labels, two at each end, with a ring slot per txg', () => {

@@ -4,6 +4,8 @@
  * - what a change will take is counted in whole blocks and their metadata, so what the room check
  *   admits can always be committed: a small write into a large record, cuts inside blocks, records of
  *   512 bytes;
+ * - a pool fills to ENOSPC, on every layout, without a commit ever failing for want of room: room is
+ *   counted in holes large enough for the largest block a commit writes;
  * - a mirror side that once missed a block gets no uberblock until it is whole again;
  * - a pool's name is free again only once its devices are closed.
  */
@@ -62,6 +64,36 @@ describe('zfs: room in a pool', function () {
     await kernel.runUntil(pool.export());
     await kernel.runUntil(kernel.shutdown());
   });
+
+  for (const [layout, devices, sizeBytes] of [
+    ['single', 1, 24 << 20],
+    ['raidz1', 3, 8 << 20],
+    ['raidz2', 3, 8 << 20],
+  ] as const) {
+    it(`fills ${layout} of ${devices} to ENOSPC without a commit failing, in the holes the frees of metadata leave`, async () => {
+      const { kernel, zfs, disk } = await simulatedStorage(3, [0, 0.2]);
+      const pool = await kernel.runUntil(
+        createPool(zfs, { name: 'tank', layout, devices: Array.from({ length: devices }, (_, index) => disk(`d${index}`, sizeBytes)) }),
+      );
+      const fs = await kernel.runUntil(Dataset.open(pool));
+      // Each file is committed on its own: fsync throws if a commit fails.
+      const files = await fill(kernel, fs, '/f');
+      expect(files).to.be.greaterThan(10);
+      expect(pool.status().txgState).to.equal('open');
+      await kernel.runUntil(pool.export());
+      const again = await kernel.runUntil(
+        importPool(
+          zfs,
+          pool.blockDevices.filter((device) => device !== undefined),
+          'tank',
+        ),
+      );
+      const last = await kernel.runUntil((await kernel.runUntil(Dataset.open(again))).readFile(`/f${files - 1}`));
+      expect([256 << 10, 16 << 10, 512]).to.include(last.byteLength);
+      await kernel.runUntil(again.export());
+      await kernel.runUntil(kernel.shutdown());
+    });
+  }
 
   it('admits only what it can commit: a byte into a large record, cuts inside blocks, records of 512 bytes', async () => {
     const { kernel, zfs, disk } = await simulatedStorage(2);

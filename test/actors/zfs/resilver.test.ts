@@ -61,6 +61,10 @@ describe('zfs: replacing a device, and the resilver', function () {
     expect(pool.status().scan).to.deep.include({ state: 'finished', kind: 'resilver' });
     await expectFiles(booted, pool, 'after the resilver');
     await kernel.runUntil(pool.export());
+    // The resilver's result is kept with the pool: a later import reports it.
+    const reimported = await kernel.runUntil(importPool(zfs, [a, c], 'tank'));
+    expect(reimported.status().scan).to.deep.equal({ state: 'finished', ...result });
+    await kernel.runUntil(reimported.export());
     expect(await importChecked(booted, [c], 'the new side alone')).to.deep.equal([undefined, 'c']);
     // Given the old side too, an import takes the new one: b is no device of the pool any more.
     expect(await importChecked(booted, [a, b, c], 'all three given')).to.deep.equal(['a', 'c']);
