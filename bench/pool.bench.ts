@@ -7,6 +7,11 @@
 // 4. commit latency: a 4 KiB write then fsync, the median of many;
 // 5. the scrub rate: every copy of every block read from the device and verified, in MB/s.
 // Ratios are the pool's rate over raw fs's. Each figure is the median of 5 repetitions. About 40 s.
+//
+// The pool's device file is written full of zeros first (not timed), as a disk's blocks all exist: a
+// pool copies on write, so each commit writes to places it has not written before, and in a sparse
+// file those cost the file system an allocation each (about 85 ms per 32 MiB here, against 23 ms to
+// overwrite), while raw fs's baseline overwrites one file in place.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -41,7 +46,11 @@ export async function run(): Promise<void> {
   const chunk = new Uint8Array(CHUNK_BYTES).map((_, index) => (index * 31) & 0xff);
   let pool: Pool | null = null;
   try {
-    const device = await createFileDevice(join(home, 'pool.img'), { sizeBytes: DEVICE_BYTES, create: true });
+    const zeros = new Uint8Array(CHUNK_BYTES);
+    const preallocated = await open(join(home, 'pool.img'), 'wx');
+    for (let at = 0; at < DEVICE_BYTES; at += CHUNK_BYTES) await preallocated.write(zeros, 0, CHUNK_BYTES, at);
+    await preallocated.close();
+    const device = await createFileDevice(join(home, 'pool.img'));
     pool = await createPool(kernel.subsystem(storage), { name: 'bench', layout: 'single', devices: [device] });
     const fs = await Dataset.open(pool);
     const raw = await open(join(home, 'raw'), 'w+');

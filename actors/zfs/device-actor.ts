@@ -12,6 +12,12 @@
  * requests with `DeviceUnavailableError`. Requests past the device's queue depth wait in the actor,
  * at most `waitingRequestsMax`; one more is refused with `BlockQueueFullError` (policy `reject`).
  *
+ * Writes to neighbouring places go to the device as one vectored write, up to `aggregationBytesMax`
+ * (ZFS's I/O aggregation): a pool writes a group's blocks one after another, and a device takes a few
+ * large writes much faster than many small ones. A write is handed to the device in a later turn, so
+ * that the writes asked meanwhile can join it; a read or a flush goes at once, behind the writes
+ * before it.
+ *
  * @example
  * ```ts
  * const disk = await createFileDevice('pool/disk0');
@@ -44,6 +50,9 @@ export const ioErrorsMax = 10;
 export const checksumErrorsMax = 10;
 /** Requests waiting in the actor for room in the device's queue, at most. */
 export const waitingRequestsMax = 4_096;
+/** The largest vectored write neighbouring writes are joined into (ZFS's `zfs_vdev_aggregation_limit`), and its most pieces. */
+export const aggregationBytesMax = 1 << 20;
+export const aggregationPiecesMax = 64;
 
 export type PoolDeviceMsg =
   | Ask<{ readonly type: 'read'; readonly offsetBytes: number; readonly lengthBytes: number }, Uint8Array>
@@ -55,7 +64,9 @@ export type PoolDeviceMsg =
   | Ask<{ readonly type: 'offline' }, DeviceState>
   | Ask<{ readonly type: 'online' }, DeviceState>
   | Ask<{ readonly type: 'clear' }, DeviceState>
-  | Ask<{ readonly type: 'status' }, PoolDeviceStatus>;
+  | Ask<{ readonly type: 'status' }, PoolDeviceStatus>
+  /** Its own reminder to hand the writes waiting to the device (see the module doc). */
+  | { readonly type: 'pump' };
 
 /** What `zpool status` shows of a device. */
 export interface PoolDeviceStatus {
@@ -87,6 +98,12 @@ interface Completion {
 }
 
 type IoRequest = Extract<PoolDeviceMsg, { type: 'read' | 'write' | 'flush' }>;
+type WriteRequest = Extract<IoRequest, { type: 'write' }>;
+/** An ask waiting for the device, or in flight. */
+interface Waiting {
+  readonly request: IoRequest;
+  readonly reply: ReplyHandle<unknown>;
+}
 
 export interface PoolDevice {
   readonly ref: ActorRef<PoolDeviceMsg>;
@@ -155,8 +172,13 @@ class DeviceActorState {
   private machineState: ReturnType<ReturnType<typeof deviceMachine>['resolveState']>;
   private raise: ((completion: Completion) => void) | null = null;
   private nextTicket = 1;
-  private readonly inFlight = new Map<number, { readonly request: IoRequest; readonly reply: ReplyHandle<unknown> }>();
-  private readonly waiting: { request: IoRequest; reply: ReplyHandle<unknown> }[] = [];
+  /** The device's requests in flight, by ticket: each answers one ask, or several joined into one write. */
+  private readonly inFlight = new Map<number, readonly Waiting[]>();
+  /** Asks in flight, over all of them. */
+  private asksInFlight = 0;
+  private readonly waiting: Waiting[] = [];
+  /** A `pump` is in the mailbox. */
+  private pumpAsked = false;
   private readErrors = 0;
   private writeErrors = 0;
   private checksumErrors = 0;
@@ -184,7 +206,7 @@ class DeviceActorState {
       readErrors: this.readErrors,
       writeErrors: this.writeErrors,
       checksumErrors: this.checksumErrors,
-      inFlight: this.inFlight.size,
+      inFlight: this.asksInFlight,
       waiting: this.waiting.length,
     };
   }
@@ -204,8 +226,9 @@ class DeviceActorState {
   detach(): void {
     this.raise = null;
     this.closing = true;
-    for (const { reply } of this.inFlight.values()) reply.reject(new ClosedError(`device ${this.name}`, 'complete a request'));
+    for (const members of this.inFlight.values()) for (const { reply } of members) reply.reject(new ClosedError(`device ${this.name}`, 'complete a request'));
     this.inFlight.clear();
+    this.asksInFlight = 0;
     this.refuseWaiting((name) => new ClosedError(`device ${name}`, 'take requests'));
     this.settleIdle();
   }
@@ -218,6 +241,11 @@ class DeviceActorState {
     return interruptHandler<Completion, PoolDeviceMsg>((completions) => this.completed(completions), {
       label: 'zfs-device',
       receive: (message, ctx) => this.receive(message, ctx),
+      // A new incarnation (a restart) may have lost the `pump` in its mailbox: the writes waiting go now.
+      started: () => {
+        this.pumpAsked = false;
+        this.pump();
+      },
     });
   }
 
@@ -232,10 +260,19 @@ class DeviceActorState {
         else if (this.waiting.length >= waitingRequestsMax) reply.reject(new BlockQueueFullError(this.name, this.device.queueDepth + waitingRequestsMax));
         else {
           this.waiting.push({ request: message, reply });
-          this.pump();
+          // A write waits for the writes asked meanwhile, to go with them (see the module doc).
+          if (message.type !== 'write') this.pump();
+          else if (!this.pumpAsked) {
+            this.pumpAsked = true;
+            ctx.self.tell({ type: 'pump' });
+          }
         }
         return;
       }
+      case 'pump':
+        this.pumpAsked = false;
+        this.pump();
+        return;
       case 'checksum-error':
         if (++this.checksumErrors >= checksumErrorsMax) this.step({ type: 'device.checksum-errors' });
         return;
@@ -268,31 +305,47 @@ class DeviceActorState {
     }
   }
 
-  /** Hands waiting requests to the device while it has room; each completion comes back as an interrupt. */
+  /**
+   * Hands waiting requests to the device while it has room, neighbouring writes joined into one; each
+   * completion comes back as an interrupt.
+   */
   private pump(): void {
     const raise = this.raise;
     if (raise === null) return;
     while (this.waiting.length > 0 && this.inFlight.size < this.device.queueDepth) {
-      const { request, reply } = this.waiting.shift()!;
+      const members = this.takeNext();
       const ticket = this.nextTicket++;
-      this.inFlight.set(ticket, { request, reply });
+      this.inFlight.set(ticket, members);
+      this.asksInFlight += members.length;
       const complete = (completion: Completion) => {
-        // Detached meanwhile: the ask was failed already.
+        // Detached meanwhile: the asks were failed already.
         if (this.raise !== raise || !this.inFlight.has(ticket)) return;
         try {
           raise(completion);
         } catch (error) {
           this.inFlight.delete(ticket);
-          reply.reject(error);
+          this.asksInFlight -= members.length;
+          for (const { reply } of members) reply.reject(error);
           this.settleIdle();
         }
       };
-      const done =
-        request.type === 'read'
-          ? this.device.read(request.offsetBytes, request.lengthBytes)
-          : request.type === 'write'
-            ? this.device.write(request.offsetBytes, request.data, { handOver: request.handOver === true }).then(() => true as const)
-            : this.device.flush().then(() => true as const);
+      const request = members[0]!.request;
+      let done: Promise<unknown>;
+      if (request.type === 'read') done = this.device.read(request.offsetBytes, request.lengthBytes);
+      else if (request.type === 'flush') done = this.device.flush().then(() => true as const);
+      else {
+        // Handed over only if every piece is: else the device copies them all.
+        const handOver = members.every((member) => (member.request as WriteRequest).handOver === true);
+        done = (
+          members.length === 1
+            ? this.device.write(request.offsetBytes, request.data, { handOver })
+            : this.device.writev(
+                request.offsetBytes,
+                members.map((member) => (member.request as WriteRequest).data),
+                { handOver },
+              )
+        ).then(() => true as const);
+      }
       done.then(
         (value) => complete({ ticket, ok: true, value }),
         (error: unknown) => complete({ ticket, ok: false, value: error }),
@@ -300,20 +353,39 @@ class DeviceActorState {
     }
   }
 
+  /** The next waiting request, with the writes that follow it to the byte joined to it (up to the aggregation's bounds). */
+  private takeNext(): Waiting[] {
+    const first = this.waiting.shift()!;
+    if (first.request.type !== 'write') return [first];
+    const members = [first];
+    let endBytes = first.request.offsetBytes + first.request.data.byteLength;
+    let bytes = first.request.data.byteLength;
+    while (this.waiting.length > 0 && members.length < aggregationPiecesMax) {
+      const next = this.waiting[0]!.request;
+      if (next.type !== 'write' || next.offsetBytes !== endBytes || bytes + next.data.byteLength > aggregationBytesMax) break;
+      members.push(this.waiting.shift()!);
+      endBytes += next.data.byteLength;
+      bytes += next.data.byteLength;
+    }
+    return members;
+  }
+
   /** The actor's interrupt: answers the asks whose requests completed, counts the errors. */
   private completed(completions: readonly Completion[]): void {
     for (const { ticket, ok, value } of completions) {
-      const entry = this.inFlight.get(ticket);
-      // Failed already (its vector was freed under it): its ask was answered then.
-      if (entry === undefined) continue;
+      const members = this.inFlight.get(ticket);
+      // Failed already (its vector was freed under it): its asks were answered then.
+      if (members === undefined) continue;
       this.inFlight.delete(ticket);
+      this.asksInFlight -= members.length;
       if (ok) {
-        entry.reply.resolve(value);
+        for (const { reply } of members) reply.resolve(value);
         continue;
       }
-      entry.reply.reject(value);
+      for (const { reply } of members) reply.reject(value);
+      // One request failed, however many asks it answered: one error.
       if (value instanceof BlockIoError) {
-        if (entry.request.type === 'read') this.readErrors++;
+        if (members[0]!.request.type === 'read') this.readErrors++;
         else this.writeErrors++;
         // Read and write errors together fault it, as ZFS counts a device's I/O errors.
         if (this.readErrors + this.writeErrors >= ioErrorsMax && this.state !== 'faulted') this.step({ type: 'device.io-errors' });

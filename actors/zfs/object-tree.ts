@@ -194,7 +194,7 @@ export class ObjectTree {
     // starts), then hung into the tree in order.
     const indexes = [...this.dirtyData.keys()].sort((a, b) => a - b);
     const written = new Map<number, BlockPointer>();
-    await inLanes(indexes, ioLanes, async (index) => {
+    await inLanes(indexes, syncLanes, async (index) => {
       written.set(index, await io.write(this.dirtyData.get(index)!, dataType, 0, 1, txg));
     });
     for (const index of indexes) await this.replace(io, 0, index, written.get(index)!, txg);
@@ -344,8 +344,14 @@ export class ObjectTree {
   }
 }
 
-/** Block reads or writes one call has in flight at most: enough to keep a device busy, well within its queue. */
+/** Block reads one call has in flight at most: enough to keep a device busy, well within its queue. */
 const ioLanes = 16;
+/**
+ * Block writes a sync has in flight at most: more than reads, so that the device actors find runs
+ * of neighbouring blocks to join into one write (device-actor.ts), and still far within the requests
+ * a device actor holds (`waitingRequestsMax`), with every copy of each block.
+ */
+const syncLanes = 128;
 
 /** Runs `work` on each of `items`, at most `lanes` at a time, starting them in order. */
 async function inLanes<T>(items: readonly T[], lanes: number, work: (item: T) => Promise<void>): Promise<void> {

@@ -57,6 +57,12 @@ export interface BlockDevice {
    * device keeps it rather than a copy (a pool's blocks, which are never changed once written).
    */
   write(offsetBytes: number, data: Uint8Array, options?: WriteOptions): Promise<void>;
+  /**
+   * Writes `pieces` back to back from `offsetBytes`, as one request (a vectored write, which a pool
+   * uses for neighbouring blocks: ZFS's aggregated I/O). The same as `write` of their concatenation,
+   * without making it.
+   */
+  writev(offsetBytes: number, pieces: readonly Uint8Array[], options?: WriteOptions): Promise<void>;
   /** Makes every write completed before it durable (`fdatasync` on a file). */
   flush(): Promise<void>;
   /** Waits for the requests in flight and closes; later requests fail with `ClosedError`. */

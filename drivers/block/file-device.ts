@@ -114,14 +114,33 @@ class FileDevice implements BlockDevice {
     if (!(data instanceof Uint8Array)) return Promise.reject(new TypeError(`${this.name}: a write takes a Uint8Array`));
     // The caller may reuse its buffer once the call returns: what is written is what it held then.
     const copy = options?.handOver === true ? data : data.slice();
-    return this.request('write', offsetBytes, copy.byteLength, async () => {
-      let done = 0;
-      while (done < copy.byteLength) {
-        const { bytesWritten } = await this.handle.write(copy, done, copy.byteLength - done, offsetBytes + done);
-        if (bytesWritten === 0) throw new BlockIoError(this.name, 'write', 'os', `the file took no bytes at ${offsetBytes + done}`);
-        done += bytesWritten;
+    return this.request('write', offsetBytes, copy.byteLength, () => this.writeAll(copy, offsetBytes));
+  }
+
+  writev(offsetBytes: number, pieces: readonly Uint8Array[], options?: WriteOptions): Promise<void> {
+    if (!pieces.every((piece) => piece instanceof Uint8Array)) return Promise.reject(new TypeError(`${this.name}: a writev takes Uint8Arrays`));
+    const copies = options?.handOver === true ? pieces : pieces.map((piece) => piece.slice());
+    const lengthBytes = copies.reduce((sum, piece) => sum + piece.byteLength, 0);
+    return this.request('write', offsetBytes, lengthBytes, async () => {
+      const { bytesWritten } = await this.handle.writev(copies as Uint8Array[], offsetBytes);
+      // A vectored write may take fewer bytes than asked: the rest goes piece by piece.
+      let at = 0;
+      for (const piece of copies) {
+        const end = at + piece.byteLength;
+        if (end > bytesWritten) await this.writeAll(piece.subarray(Math.max(0, bytesWritten - at)), offsetBytes + Math.max(at, bytesWritten));
+        at = end;
       }
     });
+  }
+
+  /** Writes all of `data` at `offsetBytes`, on through short writes. */
+  private async writeAll(data: Uint8Array, offsetBytes: number): Promise<void> {
+    let done = 0;
+    while (done < data.byteLength) {
+      const { bytesWritten } = await this.handle.write(data, done, data.byteLength - done, offsetBytes + done);
+      if (bytesWritten === 0) throw new BlockIoError(this.name, 'write', 'os', `the file took no bytes at ${offsetBytes + done}`);
+      done += bytesWritten;
+    }
   }
 
   flush(): Promise<void> {

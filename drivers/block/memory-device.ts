@@ -216,6 +216,18 @@ class SimulatedDevice implements MemoryDevice {
     });
   }
 
+  /** One write of the pieces joined: its faults (a tear at a crash, a misdirection) take the whole, as a disk's would. */
+  writev(offsetBytes: number, pieces: readonly Uint8Array[], options?: WriteOptions): Promise<void> {
+    if (!pieces.every((piece) => piece instanceof Uint8Array)) return Promise.reject(new TypeError(`${this.name}: a writev takes Uint8Arrays`));
+    const joined = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.byteLength, 0));
+    let at = 0;
+    for (const piece of pieces) {
+      joined.set(piece, at);
+      at += piece.byteLength;
+    }
+    return this.write(offsetBytes, joined, { ...options, handOver: true });
+  }
+
   write(offsetBytes: number, data: Uint8Array, options?: WriteOptions): Promise<void> {
     if (!(data instanceof Uint8Array)) return Promise.reject(new TypeError(`${this.name}: a write takes a Uint8Array`));
     // The caller may reuse its buffer once the call returns, as with a real device's submission.

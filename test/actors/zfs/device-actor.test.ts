@@ -36,16 +36,38 @@ describe('zfs: a pool device as an actor, its completions as interrupts', functi
 
   it('answers reads, writes and flushes from the interrupts of their completions, past the queue depth too', async () => {
     const { kernel, disk, device, irq, ask } = await simulatedDevice(4);
-    // 40 writes at once: 4 in the device, the rest waiting in the actor.
-    const writes = Array.from({ length: 40 }, (_, i) => device.ref.ask({ type: 'write', offsetBytes: i * sector, data: filled(i + 1) }));
+    // 40 writes at once, a sector apart (so none joins another): 4 in the device, the rest waiting in the actor.
+    const writes = Array.from({ length: 40 }, (_, i) => device.ref.ask({ type: 'write', offsetBytes: 2 * i * sector, data: filled(i + 1) }));
     expect(await kernel.runUntil(Promise.all(writes))).to.deep.equal(writes.map(() => true));
     expect(await ask({ type: 'flush' })).to.equal(true);
-    for (let i = 0; i < 40; i += 13) expect((await ask<Uint8Array>({ type: 'read', offsetBytes: i * sector, lengthBytes: sector }))[0]).to.equal(i + 1);
-    expect(disk.durableCopy()[39 * sector]).to.equal(40);
+    for (let i = 0; i < 40; i += 13) expect((await ask<Uint8Array>({ type: 'read', offsetBytes: 2 * i * sector, lengthBytes: sector }))[0]).to.equal(i + 1);
+    expect(disk.durableCopy()[2 * 39 * sector]).to.equal(40);
     const stats = irq.stats(device.vector);
     expect(stats.delivered, 'every completion came as an interrupt').to.equal(40 + 1 + 4);
     expect(stats.overruns).to.equal(0);
     expect(await ask({ type: 'status' })).to.deep.include({ name: 'sim0', state: 'online', inFlight: 0, waiting: 0, readErrors: 0 });
+    await kernel.runUntil(device.close());
+    await kernel.runUntil(kernel.shutdown());
+  });
+
+  it('joins writes to neighbouring places into one vectored write, and answers each ask', async () => {
+    const { kernel, disk, device, irq, ask } = await simulatedDevice(4);
+    // 40 writes back to back, then a gap, then 3 more: the first run goes as few requests, the gap splits it.
+    const offsets = [...Array.from({ length: 40 }, (_, i) => i * sector), ...[50, 51, 52].map((i) => i * sector)];
+    const writes = offsets.map((offsetBytes, i) => device.ref.ask({ type: 'write', offsetBytes, data: filled(i + 1) }));
+    expect(await kernel.runUntil(Promise.all(writes))).to.deep.equal(writes.map(() => true));
+    const requests = disk.stats.writes;
+    expect(requests, 'joined').to.be.at.most(8).and.at.least(2);
+    expect(irq.stats(device.vector).delivered, 'a completion per request').to.equal(requests);
+    expect(await ask({ type: 'flush' })).to.equal(true);
+    const durable = disk.durableCopy();
+    offsets.forEach((offsetBytes, i) => expect(durable.subarray(offsetBytes, offsetBytes + sector), `write ${i}`).to.deep.equal(filled(i + 1)));
+    expect(durable[45 * sector], 'the gap is untouched').to.equal(0);
+    // Past the bound a run is split: 3 MiB back to back goes as at least three writes.
+    const before = disk.stats.writes;
+    const big = Array.from({ length: 48 }, (_, i) => device.ref.ask({ type: 'write', offsetBytes: (1 << 20) + i * (64 << 10), data: filled(i, 64 << 10) }));
+    await kernel.runUntil(Promise.all(big));
+    expect(disk.stats.writes - before).to.be.at.least(3);
     await kernel.runUntil(device.close());
     await kernel.runUntil(kernel.shutdown());
   });

@@ -28,7 +28,9 @@ async function mirror(seed: number, faults: MemoryDeviceFaults, atlas: FaultAtla
       ),
     ),
   );
-  const copiesOf = (block: number): BlockCopy[] => sides.map((side) => ({ device: side.ref, offsetBytes: block * blockBytes }));
+  // A block every other place: each write is its own request (the device actor joins neighbours), so
+  // the fault rates, per request, fall on each block.
+  const copiesOf = (block: number): BlockCopy[] => sides.map((side) => ({ device: side.ref, offsetBytes: block * 2 * blockBytes }));
   const contentOf = (block: number) => Uint8Array.from({ length: blockBytes }, (_, at) => (block * 7 + at * 13) & 0xff);
   await kernel.runUntil(Promise.all(Array.from({ length: blocks }, (_, block) => writeCopies(copiesOf(block), contentOf(block)))));
   const read = (block: number) => readVerified(copiesOf(block), blockBytes, 'fletcher4', blockChecksum('fletcher4', contentOf(block)));
@@ -67,7 +69,7 @@ describe('zfs: reads verified against their checksum, healed from another copy',
     const { kernel, sides, read, contentOf } = await mirror(6, {}, undefined);
     // Side 0's copy of block 1 rots where it lies, and side 0 goes offline: a read must use side 1
     // and cannot repair side 0.
-    await kernel.runUntil(sides[0]!.ref.ask({ type: 'write', offsetBytes: 1 * blockBytes, data: new Uint8Array(blockBytes).fill(0xee) }));
+    await kernel.runUntil(sides[0]!.ref.ask({ type: 'write', offsetBytes: 1 * 2 * blockBytes, data: new Uint8Array(blockBytes).fill(0xee) }));
     await kernel.runUntil(sides[0]!.ref.ask({ type: 'offline' }));
     const result = await kernel.runUntil(read(1));
     expect(result.data).to.deep.equal(contentOf(1));

@@ -28,6 +28,12 @@ describe('drivers: the block device on a real file', function () {
           sectors: fc.integer({ min: 1, max: 16 }),
           fill: fc.integer({ min: 1, max: 255 }),
         }),
+        fc.record({
+          kind: fc.constant('writev' as const),
+          sector: fc.nat(240),
+          pieces: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 }),
+          fill: fc.integer({ min: 1, max: 200 }),
+        }),
         fc.record({ kind: fc.constant('read' as const), sector: fc.nat(255), sectors: fc.integer({ min: 1, max: 16 }) }),
         fc.record({ kind: fc.constant('reopen' as const) }),
       ),
@@ -44,6 +50,15 @@ describe('drivers: the block device on a real file', function () {
             if (op.kind === 'write') {
               await disk.write(op.sector * sector, new Uint8Array(op.sectors * sector).fill(op.fill));
               model.fill(op.fill, op.sector, op.sector + op.sectors);
+            } else if (op.kind === 'writev') {
+              // Pieces back to back, each of its own bytes: the same as one write of them joined.
+              let at = op.sector;
+              const pieces = op.pieces.map((sectors, index) => {
+                model.fill(op.fill + index, at, at + sectors);
+                at += sectors;
+                return new Uint8Array(sectors * sector).fill(op.fill + index);
+              });
+              await disk.writev(op.sector * sector, pieces);
             } else if (op.kind === 'read') {
               const data = await disk.read(op.sector * sector, op.sectors * sector);
               for (let i = 0; i < op.sectors; i++) {
@@ -93,7 +108,7 @@ describe('drivers: the block device on a real file', function () {
     expect(await createFileDevice(join(home, 'tiny'), { create: true, sizeBytes: 4096 }).catch((error: unknown) => error)).to.be.instanceOf(RangeError);
   });
 
-  it('writes the bytes the buffer held at the call, whatever the caller does with it after', async () => {
+  it('writes the bytes the buffers held at the call, whatever the caller does with them after', async () => {
     const disk = await createFileDevice(join(home, 'buffers'), { sizeBytes, create: true });
     const buffer = new Uint8Array(1 << 20).fill(1);
     const written = disk.write(0, buffer);
@@ -101,6 +116,12 @@ describe('drivers: the block device on a real file', function () {
     await written;
     expect((await disk.read(0, 1 << 20)).every((byte) => byte === 1)).to.equal(true);
     expect(await disk.write(0, undefined as never).catch((error: unknown) => error)).to.be.instanceOf(TypeError);
+    const pieces = [new Uint8Array(4096).fill(3), new Uint8Array(4096).fill(4)];
+    const vectored = disk.writev(0, pieces);
+    for (const piece of pieces) piece.fill(9);
+    await vectored;
+    expect(await disk.read(0, 8192)).to.deep.equal(new Uint8Array(8192).fill(3, 0, 4096).fill(4, 4096));
+    expect(await disk.writev(0, [undefined as never]).catch((error: unknown) => error)).to.be.instanceOf(TypeError);
     await disk.close();
   });
 

@@ -32,9 +32,16 @@ export class FailingDevice implements BlockDevice {
     return this.inner.read(offsetBytes, lengthBytes);
   }
   write(offsetBytes: number, data: Uint8Array, options?: WriteOptions) {
-    const inData = offsetBytes >= 2 * labelBytes && offsetBytes < labelOffsets(this.sizeBytes)[2];
-    if ((inData && this.failDataWrites) || (!inData && this.failLabelWrites)) return Promise.reject(new BlockIoError(this.name, 'write', 'failed', 'injected'));
+    if (this.refuses(offsetBytes)) return Promise.reject(new BlockIoError(this.name, 'write', 'failed', 'injected'));
     return this.inner.write(offsetBytes, data, options);
+  }
+  private refuses(offsetBytes: number): boolean {
+    const inData = offsetBytes >= 2 * labelBytes && offsetBytes < labelOffsets(this.sizeBytes)[2];
+    return (inData && this.failDataWrites) || (!inData && this.failLabelWrites);
+  }
+  writev(offsetBytes: number, pieces: readonly Uint8Array[], options?: WriteOptions) {
+    if (this.refuses(offsetBytes)) return Promise.reject(new BlockIoError(this.name, 'write', 'failed', 'injected'));
+    return this.inner.writev(offsetBytes, pieces, options);
   }
   flush() {
     return this.failFlush ? Promise.reject(new BlockIoError(this.name, 'flush', 'failed', 'injected')) : this.inner.flush();
