@@ -44,6 +44,7 @@ import type { TimerHandle } from '../../drivers/clock/clock.js';
 import { SpaceMap } from './space-map.js';
 import { type TopVdev, topVdevOf } from './top-vdev.js';
 import type { Storage } from './storage.js';
+import { type PoolActorMsg, poolOperationDeadlineMs } from './pool-actor.js';
 import { uberblockVersion } from './uberblock.js';
 import { ChecksumError } from './verified-read.js';
 import type { ScrubResult } from './scan-record.js';
@@ -66,7 +67,8 @@ export class PoolError extends OspreyError {
       | 'not-found'
       | 'missing-devices'
       | 'no-uberblock'
-      | 'suspended',
+      | 'suspended'
+      | 'closed',
     detail: string,
   ) {
     super(`pool ${pool}: ${detail}`);
@@ -285,7 +287,7 @@ async function createOpen(storage: Storage, options: CreatePoolOptions): Promise
     await pool.close();
     throw error;
   }
-  pool.start();
+  await pool.start();
   return pool;
 }
 
@@ -322,7 +324,7 @@ async function importOpen(storage: Storage, devices: readonly BlockDevice[], nam
       await candidate.load(uberblock.root);
       // The trees of the groups just before it stay whole for as long as a running pool keeps them.
       for (const older of pool.uberblocks) if (older.txg < uberblock.txg && older.txg >= uberblock.txg - rewindTxgs) await candidate.protect(older.root);
-      candidate.start();
+      await candidate.start();
       return candidate;
     } catch (error) {
       if (!(error instanceof FormatError || error instanceof ChecksumError)) {
@@ -362,7 +364,11 @@ class OpenPool implements Pool {
   /** Room kept free for the metadata of any commit (see `roomCosts`). */
   private readonly roomReservedBytes: number;
   private guidSum: bigint;
-  /** The tail of the queue every operation waits its turn in. */
+  /** The pool's actor, where its operations run once it has started (see `run`); null before, and once closed. */
+  private actor: ActorRef<PoolActorMsg> | null = null;
+  /** Closed, and its last operations run: every operation asked from now on fails. */
+  private ended = false;
+  /** The tail of the queue operations wait their turn in before the pool has started. */
   private queue: Promise<unknown> = Promise.resolve();
   /** Why the pool stopped taking changes (a commit failed part way), or null. */
   private suspended: string | null = null;
@@ -517,9 +523,13 @@ class OpenPool implements Pool {
     this.scan = scan === null ? null : { state: 'finished', ...scan };
   }
 
-  /** The pool is open: it shows in the storage subsystem's status, and commits on its own from now on. */
-  start(): void {
+  /**
+   * The pool is open: its operations run in its actor from now on (pool-actor.ts), it shows in the
+   * storage subsystem's status, and it commits on its own.
+   */
+  async start(): Promise<void> {
     if (this.closed) return;
+    this.actor = await this.storage.startPoolActor(this.name);
     this.storage.poolOpened(this.name, this);
     this.started = true;
     this.armCommitTimer();
@@ -795,9 +805,11 @@ class OpenPool implements Pool {
     return this.close();
   }
 
-  /** The kernel stopped, and its device actors with it: the pool stops committing on its own. */
+  /** The kernel stopped, and its device actors and its own with it: the pool stops committing on its own. */
   halt(): void {
     this.closed = true;
+    this.actor = null;
+    this.ended = true;
     if (this.commitTimer !== null) this.storage.cancelTimer(this.commitTimer);
     this.commitTimer = null;
   }
@@ -826,6 +838,11 @@ class OpenPool implements Pool {
     await this.run(async () => {
       await Promise.all(this.devices.map((device) => device?.close()));
     });
+    // Every operation asked before has run: the actor goes, and an operation asked after fails.
+    const actor = this.actor;
+    this.actor = null;
+    this.ended = true;
+    if (actor !== null) await this.storage.stopPoolActor(this.name);
   }
 
   /**
@@ -838,8 +855,14 @@ class OpenPool implements Pool {
     this.storage.poolClosed(this.name);
   }
 
-  /** Runs `operation` after every operation called before it. */
+  /**
+   * Runs `operation` after every operation called before it: in the pool's actor once the pool has
+   * started, before that (while it is created or imported) in a queue of its own.
+   */
   private run<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.ended)
+      return Promise.reject(new PoolError(this.name, 'closed', 'the pool was exported, destroyed or abandoned, or its kernel stopped: import it again'));
+    if (this.actor !== null) return this.actor.ask({ type: 'run', operation }, { deadlineMs: poolOperationDeadlineMs }) as Promise<T>;
     const result = this.queue.then(operation);
     this.queue = result.catch(() => undefined);
     return result;

@@ -2,7 +2,7 @@
  * The `zfs` subsystem's handle on one CPU: it opens block devices as device actors under the
  * subsystem's supervisor (`kernel.zfs`), which restarts one that crashes (what it was asked is kept
  * across the restart: the asks in flight are answered), and reports their status with the kernel's.
- * The pool itself comes next (docs/storage.md).
+ * Each open pool runs as an actor beside its devices' (pool-actor.ts).
  *
  * @example
  * ```ts
@@ -21,6 +21,7 @@ import { interrupts } from '../irq/subsystem.js';
 import type { SubsystemHost } from '../plugin/subsystem.js';
 import type { ActorRef } from '../runtime/ref.js';
 import { openPoolDevice, type PoolDevice, type PoolDeviceMsg, type PoolDeviceStatus } from './device-actor.js';
+import { type PoolActorMsg, poolActorBehavior } from './pool-actor.js';
 
 /** What the subsystem adds to `kernel.status()`: each open device's status and each open pool's, by name. */
 export interface StorageStatus {
@@ -141,6 +142,21 @@ export class Storage {
     };
     this.devices.set(name, handle);
     return handle;
+  }
+
+  /** Starts pool `name`'s actor, `kernel.zfs.pool.<name>`, under the supervisor (see pool-actor.ts). */
+  async startPoolActor(name: string): Promise<ActorRef<PoolActorMsg>> {
+    return (await this.host.supervisor().ask({
+      type: 'start-child',
+      spec: { id: `pool-${name}`, start: poolActorBehavior(name), restart: 'permanent', options: { name: `kernel.zfs.pool.${name}` } },
+    })) as unknown as ActorRef<PoolActorMsg>;
+  }
+
+  /** Stops pool `name`'s actor, once the pool has closed. */
+  async stopPoolActor(name: string): Promise<void> {
+    const supervisor = this.host.supervisor();
+    await supervisor.ask({ type: 'terminate-child', id: `pool-${name}` });
+    await supervisor.ask({ type: 'delete-child', id: `pool-${name}` });
   }
 
   /** The open devices, by name. */

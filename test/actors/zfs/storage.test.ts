@@ -1,8 +1,23 @@
 import { expect } from 'chai';
+import { createPool, importPool, PoolError } from '../../../actors/zfs/pool.js';
 import { storage } from '../../../actors/zfs/subsystem.js';
 import { defaultSubsystems, Kernel } from '../../../boot/index.js';
 import { createMemoryDevice } from '../../../drivers/block/index.js';
 import { NameTakenError } from '../../../ground/errors.js';
+
+/** How many times the actor named `name` was restarted, from the CPUs' supervision trees. */
+function restartsOf(statuses: readonly { readonly tree: unknown }[], name: string): number | undefined {
+  type Node = { name?: string; restarts: number; children: readonly unknown[] };
+  const find = (actor: Node): number | undefined => {
+    if (actor.name === name) return actor.restarts;
+    for (const child of actor.children) {
+      const found = find(child as Node);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
+  return find(statuses[0]!.tree as Node);
+}
 
 describe('zfs: the storage subsystem', function () {
   this.timeout(30_000);
@@ -41,22 +56,49 @@ describe('zfs: the storage subsystem', function () {
     await kernel.runUntil(kernel.shutdown());
   });
 
+  it('runs each open pool as an actor under its supervisor, restarted with nothing lost when it crashes', async () => {
+    const { kernel } = await booted();
+    const zfs = kernel.subsystem(storage);
+    const disk = createMemoryDevice({
+      name: 'p0',
+      sizeBytes: 8 << 20,
+      clock: kernel.clock,
+      random: kernel.random.stream('p0'),
+      faults: { latencyMs: [0.1, 1] },
+    });
+    const pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'single', devices: [disk] }));
+    const actor = kernel.lookup('kernel.zfs.pool.tank');
+    expect(actor, 'the pool’s actor').to.not.equal(undefined);
+    const committed = await kernel.runUntil(pool.objects.create('file'));
+    await kernel.runUntil(pool.objects.write(committed, 0, new Uint8Array([1, 2, 3])));
+    await kernel.runUntil(pool.commit());
+    const pending = await kernel.runUntil(pool.objects.create('file'));
+    await kernel.runUntil(pool.objects.write(pending, 0, new Uint8Array([4, 5])));
+    // Mail it does not take crashes it; the supervisor restarts it, and the pool is as it was.
+    const reading = pool.objects.read(committed, 0, 3);
+    actor!.tell({ type: 'bogus' } as never);
+    expect(await kernel.runUntil(reading)).to.deep.equal(new Uint8Array([1, 2, 3]));
+    expect(await kernel.runUntil(pool.objects.read(pending, 0, 2))).to.deep.equal(new Uint8Array([4, 5]));
+    expect(restartsOf(await kernel.runUntil(kernel.cpuStatuses()), 'kernel.zfs.pool.tank')).to.equal(1);
+    await kernel.runUntil(pool.export());
+    expect(kernel.lookup('kernel.zfs.pool.tank'), 'gone with the pool').to.equal(undefined);
+    const again = await kernel.runUntil(importPool(zfs, [disk], 'tank'));
+    expect(await kernel.runUntil(again.objects.read(pending, 0, 2))).to.deep.equal(new Uint8Array([4, 5]));
+    await kernel.runUntil(again.export());
+    // An operation asked of a pool that is closed fails; it does not wait.
+    expect(await kernel.runUntil(again.objects.ids().catch((error: unknown) => error)))
+      .to.be.instanceOf(PoolError)
+      .and.include({ reason: 'closed' });
+    await kernel.runUntil(kernel.shutdown());
+  });
+
   it('restarts a device actor that crashes, and answers the asks it had in flight', async () => {
     const { kernel, device } = await booted();
     const inFlight = device.ref.ask({ type: 'write', offsetBytes: 512, data: new Uint8Array(512).fill(4) });
     device.ref.tell({ type: 'bogus' } as never);
     expect(await kernel.runUntil(inFlight)).to.equal(true);
     expect(await kernel.runUntil(device.ref.ask({ type: 'read', offsetBytes: 512, lengthBytes: 512 }))).to.have.property('0', 4);
-    const failures = await kernel.runUntil(kernel.cpuStatuses());
-    const restarts = (function find(actor: { name?: string; restarts: number; children: readonly unknown[] }): number | undefined {
-      if (actor.name === 'kernel.zfs.device.sim0') return actor.restarts;
-      for (const child of actor.children) {
-        const found = find(child as typeof actor);
-        if (found !== undefined) return found;
-      }
-      return undefined;
-    })(failures[0]!.tree as never);
-    expect(restarts).to.equal(1);
+    expect(restartsOf(await kernel.runUntil(kernel.cpuStatuses()), 'kernel.zfs.device.sim0')).to.equal(1);
     await kernel.runUntil(kernel.shutdown());
   });
 });
