@@ -132,7 +132,25 @@ export const inspectorPage = `<!doctype html>
     walk(status, '');
     return [name, ...figures].join(' · ');
   };
-  const ownLines = new Set(['sched', 'vm']);
+  /**
+   * The storage subsystem: its open devices on one line, then each pool as \`zpool status\` lays it
+   * out, its top-level device and its devices with their read, write and checksum errors.
+   */
+  const zfsPanel = (zfs) => {
+    const devices = Object.entries(zfs.devices).map(([name, device]) => name + ' ' + device.state);
+    const pools = Object.entries(zfs.pools).map(([name, pool]) => {
+      const nested = pool.layout !== 'single';
+      const rows = [[name, pool.state, '', '', '']];
+      if (nested) rows.push(['  ' + pool.layout + '-0', pool.state, '', '', '']);
+      for (const device of pool.devices) rows.push([(nested ? '    ' : '  ') + device.name, device.state, device.readErrors, device.writeErrors, device.checksumErrors]);
+      const width = Math.max(...rows.map((row) => row[0].length)) + 2;
+      const lines = rows.map((row) => row[0].padEnd(width) + String(row[1]).toUpperCase().padEnd(10) + [row[2], row[3], row[4]].map((cell) => String(cell).padStart(5)).join(''));
+      const header = name + ' · ' + pool.layout + ' · txg ' + pool.txg + ' (' + pool.txgState + ') · ' + mib(pool.usedBytes) + ' used, ' + mib(pool.freeBytes) + ' free';
+      return element('pre', { class: 'label', 'data-testid': 'zfs-pool', 'data-name': name }, [header + '\\n' + ['NAME'.padEnd(width) + 'STATE'.padEnd(10) + ' READ WRITE CKSUM', ...lines].join('\\n')]);
+    });
+    return element('div', { 'data-testid': 'zfs' }, [element('div', { class: 'label' }, ['zfs · ' + (devices.length === 0 ? 'no devices open' : devices.join(', '))]), ...pools]);
+  };
+  const ownLines = new Set(['sched', 'vm', 'zfs']);
   let renders = 0;
   const render = () => {
     // Counted on the body, for the bench that measures how often the page keeps up.
@@ -145,6 +163,7 @@ export const inspectorPage = `<!doctype html>
     document.getElementById('trees').replaceChildren(...statuses.map((status, cpu) => element('div', { 'data-testid': 'cpu-' + cpu }, [
       element('b', {}, ['cpu ' + cpu]), ' ', element('span', { class: 'label', 'data-testid': 'sched' }, [schedLine(status.subsystems.sched)]),
       ...(status.subsystems.vm ? [element('div', { class: 'label', 'data-testid': 'vm' }, [vmLine(status.subsystems.vm)])] : []),
+      ...(status.subsystems.zfs ? [zfsPanel(status.subsystems.zfs)] : []),
       ...Object.entries(status.subsystems).filter(([name, figures]) => !ownLines.has(name) && figures !== undefined)
         .map(([name, figures]) => element('div', { class: 'label', 'data-testid': 'subsystem', 'data-name': name }, [subsystemLine(name, figures)])),
       element('ul', { class: 'tree' }, [treeOf(status.tree)]),

@@ -31,7 +31,9 @@ export interface StorageStatus {
 
 /** An open pool, as the subsystem keeps it: its status, and a stop for when the kernel stops. */
 interface OpenPoolEntry {
-  status(): PoolSummary;
+  status(): Omit<PoolSummary, 'devices'> & {
+    readonly devices: readonly (Pick<PoolDeviceSummary, 'name' | 'state'> & Partial<PoolDeviceSummary>)[];
+  };
   /** The kernel stopped: no more commits (what was not committed is lost, as in a crash). */
   halt(): void;
 }
@@ -45,6 +47,17 @@ export interface PoolSummary {
   readonly usedBytes: number;
   readonly freeBytes: number;
   readonly repaired: number;
+  /** Its devices in its configuration's order, as `zpool status` lists them: `missing` where none was found. */
+  readonly devices: readonly PoolDeviceSummary[];
+}
+
+/** A pool's device as its summary shows it. */
+export interface PoolDeviceSummary {
+  readonly name: string;
+  readonly state: string;
+  readonly readErrors: number;
+  readonly writeErrors: number;
+  readonly checksumErrors: number;
 }
 
 export class Storage {
@@ -173,8 +186,23 @@ export class Storage {
     const pools: Record<string, PoolSummary> = {};
     for (const [name, pool] of this.pools) {
       if (pool === null) continue;
-      const { state, layout, txg, txgState, usedBytes, freeBytes, repaired } = pool.status();
-      pools[name] = { state, layout, txg, txgState, usedBytes, freeBytes, repaired };
+      const { state, layout, txg, txgState, usedBytes, freeBytes, repaired, devices } = pool.status();
+      pools[name] = {
+        state,
+        layout,
+        txg,
+        txgState,
+        usedBytes,
+        freeBytes,
+        repaired,
+        devices: devices.map((device) => ({
+          name: device.name,
+          state: device.state,
+          readErrors: device.readErrors ?? 0,
+          writeErrors: device.writeErrors ?? 0,
+          checksumErrors: device.checksumErrors ?? 0,
+        })),
+      };
     }
     return { devices, pools };
   }

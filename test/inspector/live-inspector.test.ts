@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
 import { virtualMemory } from '../../actors/vm/index.js';
-import { storage } from '../../actors/zfs/index.js';
+import { createPool, storage } from '../../actors/zfs/index.js';
 import { createMemoryDevice } from '../../drivers/block/index.js';
 import { type ActorRef, defaultSubsystems, fromMachine, fromSetup, Kernel } from '../../boot/index.js';
 import { inspect } from '../../inspector/index.js';
@@ -128,6 +128,8 @@ describe('inspector: the live page, in a real browser', function () {
     await kernel.runUntil(kernel.subsystem(virtualMemory).mmap(4 << 20, { populate: true }));
     const disk = createMemoryDevice({ name: 'sim0', sizeBytes: 4 << 20, clock: kernel.clock, random: kernel.random.stream('sim0') });
     await kernel.runUntil(kernel.subsystem(storage).openDevice(disk, { name: 'sim0' }));
+    const sides = ['z0', 'z1', 'z2'].map((name) => createMemoryDevice({ name, sizeBytes: 8 << 20, clock: kernel.clock, random: kernel.random.stream(name) }));
+    const tank = await kernel.runUntil(createPool(kernel.subsystem(storage), { name: 'tank', layout: 'raidz1', devices: sides }));
     kernel.subsystem(ledger).record(5);
     kernel.subsystem(ledger).record(7);
     kernel.spawn(fromMachine(lightMachine), { name: 'light' });
@@ -147,14 +149,20 @@ describe('inspector: the live page, in a real browser', function () {
       );
       // A subsystem the page does not know shows its status's figures.
       expect(await page.locator('[data-testid="subsystem"][data-name="ledger"]').textContent()).to.equal('ledger · entries 2 · total 12');
-      // The storage subsystem's devices, with their states.
-      expect(await page.locator('[data-testid="subsystem"][data-name="zfs"]').textContent()).to.match(
-        /^zfs · devices\.sim0\.state online · devices\.sim0\.readErrors 0 /,
-      );
+      // The storage subsystem: its devices, and each pool as zpool status lays it out.
+      expect(await page.getByTestId('zfs').locator('div.label').first().textContent()).to.match(/^zfs · sim0 online, tank-[0-9a-f]{16} online, /);
+      const pool = (await page.locator('[data-testid="zfs-pool"][data-name="tank"]').textContent())!.split('\n');
+      expect(pool[0]).to.match(/^tank · raidz1 · txg 1 \(open\) · [\d.]+ MiB used, [\d.]+ MiB free$/);
+      expect(pool[1]).to.match(/^NAME +STATE +READ WRITE CKSUM$/);
+      expect(pool[2]).to.match(/^tank +ONLINE +$/);
+      expect(pool[3]).to.match(/^ {2}raidz1-0 +ONLINE +$/);
+      expect(pool.slice(4)).to.have.length(3);
+      for (const row of pool.slice(4)) expect(row).to.match(/^ {4}tank-[0-9a-f]{16} +ONLINE +0 +0 +0$/);
       expect(new URL(page.url()).search, 'the token is gone from the address bar').to.equal('');
     } finally {
       await browser.close();
       await inspector.close();
+      await kernel.runUntil(tank.export());
       await kernel.runUntil(kernel.shutdown());
     }
   });
