@@ -129,6 +129,12 @@ export interface FoundPool {
    * an import falls back on the next when a tree does not verify.
    */
   readonly uberblocks: readonly Uberblock[];
+  /**
+   * For each device found (by index in the configuration), the newest group whose uberblock it holds
+   * for this device set; undefined where the device is missing or holds none. A device whose newest
+   * group is older than the pool's missed the groups since (it was away): it lacks their blocks.
+   */
+  readonly deviceTxgs: readonly (number | undefined)[];
 }
 
 /**
@@ -172,11 +178,16 @@ export function findPools(labels: readonly DeviceLabels[]): FoundPool[] {
     const ofSet = uberblock === undefined ? configs : sums.get(uberblock.guidSum)!;
     const atMost = uberblock === undefined ? ofSet : ofSet.filter((config) => config.txg <= uberblock.txg);
     const config = newest(atMost.length > 0 ? atMost : ofSet)!;
+    const sum = uberblock?.guidSum;
     return {
       poolName: config.poolName,
       poolGuid: config.poolGuid,
       config,
       devices: config.deviceGuids.map((guid) => byGuid.get(guid)?.labels.device),
+      deviceTxgs: config.deviceGuids.map((guid) => {
+        const found = byGuid.get(guid);
+        return found === undefined || sum === undefined ? undefined : verifiedUberblocks(found.labels.slots, sum)[0]?.txg;
+      }),
       missing: config.deviceGuids.filter((guid) => !byGuid.has(guid)),
       uberblock,
       uberblocks: uberblock === undefined ? [] : verifiedUberblocks(slots, uberblock.guidSum),

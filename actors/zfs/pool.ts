@@ -316,14 +316,33 @@ async function importOpen(storage: Storage, devices: readonly BlockDevice[], nam
   if (missing.length > devicesSpareOf(pool.config.layout, pool.config.deviceGuids.length))
     throw new PoolError(name, 'missing-devices', `devices ${missing.join(', ')} are missing or too small, and its ${pool.config.layout} layout needs them`);
   if (pool.uberblocks.length === 0) throw new PoolError(name, 'no-uberblock', 'no uberblock of it verifies on its devices');
+  // A device whose newest group is older than the pool's was away while groups were committed: it
+  // lacks their blocks, so it is not read from until resilvered from those groups (ZFS's DTL).
+  const staleSinceOf = (txg: number) =>
+    new Map<number, number>(
+      usable.flatMap((device, index) => {
+        const held = pool.deviceTxgs[index];
+        return device !== undefined && (held === undefined || held < txg) ? [[index, held ?? 0] as const] : [];
+      }),
+    );
+  const newestStale = staleSinceOf(pool.uberblocks[0]!.txg);
+  if (missing.length + newestStale.size > devicesSpareOf(pool.config.layout, pool.config.deviceGuids.length)) {
+    const stale = [...newestStale].map(([index, since]) => `${pool.config.deviceGuids[index]} (its newest group ${since})`);
+    throw new PoolError(
+      name,
+      'missing-devices',
+      `too few devices hold every group to ${pool.uberblocks[0]!.txg}: ${[...(missing.length > 0 ? [`missing ${missing.join(', ')}`] : []), `behind ${stale.join(', ')}`].join('; ')}`,
+    );
+  }
   const opened = await openDevices(storage, pool.config, usable);
   const problems: string[] = [];
   for (const uberblock of pool.uberblocks) {
-    const candidate = new OpenPool(storage, pool.config, usable, opened, uberblock.txg, null, options);
+    const candidate = new OpenPool(storage, pool.config, usable, opened, uberblock.txg, null, options, staleSinceOf(uberblock.txg));
     try {
       await candidate.load(uberblock.root);
       // The trees of the groups just before it stay whole for as long as a running pool keeps them.
       for (const older of pool.uberblocks) if (older.txg < uberblock.txg && older.txg >= uberblock.txg - rewindTxgs) await candidate.protect(older.root);
+      await candidate.resilverStale();
       await candidate.start();
       return candidate;
     } catch (error) {
@@ -402,6 +421,8 @@ class OpenPool implements Pool {
     private committedTxg: number,
     private set: ObjectSet | null,
     options: CommitOptions,
+    /** Devices that missed groups (by index), each with the newest group it holds: read from only once resilvered. */
+    private readonly staleSince: ReadonlyMap<number, number> = new Map(),
   ) {
     this.commitIntervalMs = options.commitIntervalMs ?? commitIntervalMsDefault;
     this.dirtyBytesMax = options.dirtyBytesMax ?? dirtyBytesMaxDefault;
@@ -422,6 +443,7 @@ class OpenPool implements Pool {
       devices.map((device) => device?.ref),
       area,
     );
+    for (const index of staleSince.keys()) this.vdev.rebuildChild(index, devices[index]!.ref);
     this.space = new SpaceMap(this.vdev.startBytes, this.vdev.endBytes, config.sectorBytes);
     this.io = new PoolBlockIo({ space: this.space, vdev: this.vdev, checksum: config.checksum });
     // Room is counted in what blocks take on the devices, parity and rounding included.
@@ -567,6 +589,37 @@ class OpenPool implements Pool {
     } catch (error) {
       if (!(error instanceof FormatError || error instanceof ChecksumError)) throw error;
     }
+  }
+
+  /**
+   * Resilvers the devices that missed groups while away, from the groups they missed only (their
+   * blocks born later), then commits a group they take whole, uberblock and all. Run at import,
+   * before the pool starts.
+   */
+  async resilverStale(): Promise<void> {
+    if (this.staleSince.size === 0) return;
+    await this.run(async () => {
+      const result = await this.walkBlocks('resilver', undefined, async (pointer) => {
+        let parts = 0;
+        let bytes = 0;
+        try {
+          for (const [index, since] of this.staleSince) {
+            if (pointer.birthTxg <= since) continue;
+            bytes += await this.io.resilver(pointer, index);
+            parts++;
+          }
+        } catch (error) {
+          if (!(error instanceof ChecksumError)) throw error;
+          return { repairedCopies: parts, repairedBytes: bytes, unrecoverable: true };
+        }
+        return { repairedCopies: parts, repairedBytes: bytes, unrecoverable: false };
+      });
+      // A tree the walk could not finish is no tree to import (load verified it, so this is rare).
+      if (!result.complete) throw new ChecksumError(['the resilver could not read all of the tree']);
+      await Promise.all([...this.staleSince.keys()].map((index) => this.devices[index]!.ref.ask({ type: 'flush' })));
+      for (const index of this.staleSince.keys()) this.vdev.setChild(index, this.devices[index]!.ref);
+      await this.sync(true);
+    });
   }
 
   /** Where its transaction groups are: open, quiescing, syncing or suspended. */

@@ -6,7 +6,8 @@
  *   512 bytes;
  * - a pool fills to ENOSPC, on every layout, without a commit ever failing for want of room: room is
  *   counted in holes large enough for the largest block a commit writes;
- * - a mirror side that once missed a block gets no uberblock until it is whole again;
+ * - a mirror side that once missed a block gets no uberblock until it is whole again, and the next
+ *   import with it resilvers it from the groups it missed;
  * - a pool's name is free again only once its devices are closed.
  */
 import { expect } from 'chai';
@@ -127,7 +128,7 @@ describe('zfs: room in a pool', function () {
     await kernel.runUntil(kernel.shutdown());
   });
 
-  it('gives no uberblock to a mirror side that once missed a block, so it alone imports a group it holds whole', async () => {
+  it('gives no uberblock to a mirror side that once missed a block, and resilvers it at the next import from the groups it missed', async () => {
     const { kernel, zfs, disk } = await simulatedStorage(3);
     const [a, b] = [new FailingDevice(disk('a')), new FailingDevice(disk('b'))];
     const pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'mirror', devices: [a, b] }));
@@ -148,10 +149,17 @@ describe('zfs: room in a pool', function () {
     expect(alone.txg).to.equal(2);
     expect((await kernel.runUntil(alone.objects.read(id, 0, 1)))[0]).to.equal(5);
     await kernel.runUntil(alone.abandon());
+    // Both: a is behind (its newest group is 2), so the import resilvers it from groups 3 to 6 and
+    // commits group 7, which a takes whole; a alone then has everything.
     const both = await kernel.runUntil(importPool(zfs, [a.inner, b.inner], 'tank'));
-    expect(both.txg).to.equal(6);
+    expect(both.txg).to.equal(7);
+    expect(both.status().scan).to.deep.include({ state: 'finished', kind: 'resilver', unrecoverableBlocks: 0 });
     expect((await kernel.runUntil(both.objects.read(id, 0, 1)))[0]).to.equal(6);
     await kernel.runUntil(both.export());
+    const resilvered = await kernel.runUntil(importPool(zfs, [a.inner], 'tank'));
+    expect(resilvered.txg).to.equal(7);
+    expect((await kernel.runUntil(resilvered.objects.read(id, 0, 1)))[0]).to.equal(6);
+    await kernel.runUntil(resilvered.export());
     await kernel.runUntil(kernel.shutdown());
   });
 

@@ -7,6 +7,8 @@
  *   takes the new one;
  * - a crash at any instant of a replace leaves the pool as it was or with the new device, never
  *   anything that does not import, and every file right either way;
+ * - a device that was away while groups were committed is resilvered at the next import, from the
+ *   groups it missed; an import that would need it before that, with another gone, is refused;
  * - a device too small, another pool's, or one that would leave too few to read from is refused.
  */
 import { expect } from 'chai';
@@ -115,6 +117,35 @@ describe('zfs: replacing a device, and the resilver', function () {
     await kernel.runUntil(pool.export());
     // d0 gone too: d1 and d4 are two of four, all RAID-Z2 needs.
     await importChecked(booted, [disks[1]!, fresh], 'd1 and d4');
+    await kernel.runUntil(kernel.shutdown());
+  });
+
+  it('resilvers a RAID-Z1 device that was away at the next import, from the groups it missed', async () => {
+    const booted = await simulatedStorage(24, [0.05, 0.5]);
+    const { kernel, zfs, disk } = booted;
+    const [a, b, c] = [disk('a'), disk('b'), disk('c')];
+    await filledPool(booted, 'raidz1', [a, b, c]);
+    // c is away while the pool takes a new file and commits.
+    const degraded = await kernel.runUntil(importPool(zfs, [a, b], 'tank'));
+    const fs = await kernel.runUntil(Dataset.open(degraded));
+    await kernel.runUntil(fs.writeFile('/late', fileOf(4)));
+    await kernel.runUntil(degraded.export());
+    // Back with c but without b: c lacks the new group, and a alone cannot give it. Refused, named.
+    const refused = await kernel.runUntil(importPool(zfs, [a, c], 'tank').catch((error: unknown) => error));
+    expect(refused).to.be.instanceOf(PoolError).and.include({ reason: 'missing-devices' });
+    expect((refused as Error).message).to.match(/missing [0-9a-f]{16}; behind [0-9a-f]{16} \(its newest group \d+\)/);
+    // All three: c is resilvered from the groups it missed, and takes the group committed after.
+    const whole = await kernel.runUntil(importPool(zfs, [a, b, c], 'tank'));
+    const scan = whole.status().scan;
+    expect(scan).to.deep.include({ state: 'finished', kind: 'resilver', unrecoverableBlocks: 0, complete: true });
+    // Only what it missed: well under its third of everything the pool holds.
+    expect((scan as { repairedBytes: number }).repairedBytes, 'only what it missed').to.be.greaterThan(0).and.below(whole.status().usedBytes / 6);
+    await kernel.runUntil(whole.export());
+    // b gone now: c gives its columns of every group.
+    const again = await kernel.runUntil(importPool(zfs, [a, c], 'tank'));
+    await expectFiles(booted, again, 'a and the resilvered c');
+    expect(Buffer.from(await kernel.runUntil((await kernel.runUntil(Dataset.open(again))).readFile('/late'))).equals(fileOf(4))).to.equal(true);
+    await kernel.runUntil(again.export());
     await kernel.runUntil(kernel.shutdown());
   });
 
