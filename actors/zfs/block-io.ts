@@ -28,7 +28,7 @@ import { blockChecksum, type ChecksumKind } from './checksum.js';
 import { FormatError } from './format-errors.js';
 import type { BlockIo } from './object-tree.js';
 import type { SpaceMap } from './space-map.js';
-import type { TopVdev } from './top-vdev.js';
+import type { TopVdev, VdevChild } from './top-vdev.js';
 import type { ScrubbedBlock } from './verified-read.js';
 
 /** Transaction groups a freed block waits before its space is reused (ZFS's TXG_DEFER_SIZE). */
@@ -142,9 +142,9 @@ export class PoolBlockIo implements BlockIo {
     return scrubbed;
   }
 
-  /** Writes child `child`'s part of `pointer`'s block from the others (see `TopVdev.resilver`); returns the bytes written. */
-  resilver(pointer: BlockPointer, child: number): Promise<number> {
-    return this.vdev.resilver(pointer.addresses, pointer.physicalBytes, pointer.checksumKind, pointer.checksum, child);
+  /** Writes child `child`'s part of `pointer`'s block to `target` (see `TopVdev.resilver`); returns the bytes written. */
+  resilver(pointer: BlockPointer, child: number, target: NonNullable<VdevChild>): Promise<number> {
+    return this.vdev.resilver(pointer.addresses, pointer.physicalBytes, pointer.checksumKind, pointer.checksum, child, target);
   }
 
   free(pointer: BlockPointer, txg: number): void {

@@ -60,12 +60,18 @@ export class MirrorVdev implements TopVdev {
     return scrubCopies(this.copiesAt(addresses), physicalBytes, kind, checksum);
   }
 
-  async resilver(addresses: readonly DataAddress[], physicalBytes: number, kind: ChecksumKind, checksum: Uint8Array, child: number): Promise<number> {
-    const side = this.sides[child];
-    if (side === undefined || !this.rebuilding.has(child)) throw new RangeError(`side ${child} is not being rebuilt`);
+  async resilver(
+    addresses: readonly DataAddress[],
+    physicalBytes: number,
+    kind: ChecksumKind,
+    checksum: Uint8Array,
+    child: number,
+    target: NonNullable<VdevChild>,
+  ): Promise<number> {
+    if (!Number.isInteger(child) || child < 0 || child >= this.sides.length) throw new RangeError(`the mirror has no side ${child}`);
     const { data } = await this.read(addresses, physicalBytes, kind, checksum);
     await writeCopies(
-      addresses.map((address) => ({ device: side, offsetBytes: address.offsetBytes })),
+      addresses.map((address) => ({ device: target, offsetBytes: address.offsetBytes })),
       data,
       true,
     );

@@ -49,6 +49,8 @@ export class ObjectSet {
   private readonly removed = new Set<number>();
   /** Bytes of data blocks changed since the last sync, over every object. */
   private changedBytes = 0;
+  /** Indirect blocks of level 1 above them, which the sync writes anew (see `ObjectTree.dirtyParentCount`). */
+  private changedParents = 0;
   /** The pool's last scan, kept in the objset block (scan-record.ts); changed since the last sync. */
   private scan: ScrubResult | null = null;
   private scanChanged = false;
@@ -112,6 +114,11 @@ export class ObjectSet {
     return this.changedBytes;
   }
 
+  /** Indirect blocks of level 1 the next sync writes above the changed data blocks, at most. */
+  get dirtyParentCount(): number {
+    return this.changedParents;
+  }
+
   /** Whether `sync` has anything to write. */
   get dirty(): boolean {
     return isHole(this.root) || this.scanChanged || this.removed.size > 0 || this.meta.dirty || [...this.trees.values()].some((tree) => tree.dirty);
@@ -154,13 +161,15 @@ export class ObjectSet {
     await this.counted(tree, () => tree.truncate(io, sizeBytes));
   }
 
-  /** Runs a change of `tree`, keeping `dirtyBytes` up to date. */
+  /** Runs a change of `tree`, keeping `dirtyBytes` and `dirtyParentCount` up to date. */
   private async counted(tree: ObjectTree, change: () => Promise<void>): Promise<void> {
     const before = tree.dirtyBytes;
+    const parentsBefore = tree.dirtyParentCount;
     try {
       await change();
     } finally {
       this.changedBytes += tree.dirtyBytes - before;
+      this.changedParents += tree.dirtyParentCount - parentsBefore;
     }
   }
 
@@ -180,6 +189,7 @@ export class ObjectSet {
       else if (changed) await this.meta.write(io, id * dnodeBytes, encodeDnode(tree.dnode()));
     }
     this.changedBytes = 0;
+    this.changedParents = 0;
     for (const id of this.removed) {
       this.trees.delete(id);
       this.freeIds.push(id);

@@ -56,6 +56,11 @@ interface IndirectNode {
 export class ObjectTree {
   /** Data blocks written since the last sync, by index. */
   private readonly dirtyData = new Map<number, Uint8Array>();
+  /**
+   * The indirect blocks right above the dirty data blocks (by index at level 1), each with how many of
+   * them it has: a sync writes each anew, so room for a change counts them (see `dirtyParentCount`).
+   */
+  private readonly dirtyParents = new Map<number, number>();
   /** Indirect blocks in memory, by `level * 2^40 + index`. */
   private readonly nodes = new Map<number, IndirectNode>();
   /** Blocks from this index on are to be freed at the next sync (a truncation), or null. */
@@ -92,6 +97,31 @@ export class ObjectTree {
   /** Bytes of data blocks written since the last sync. */
   get dirtyBytes(): number {
     return this.dirtyData.size * this.blockBytes;
+  }
+
+  /**
+   * The indirect blocks of level 1 a sync will write anew, at most: one above each run of up to 128
+   * dirty data blocks under one parent (a sparse write has a parent of its own). The one data block
+   * of a one-block object has none.
+   */
+  get dirtyParentCount(): number {
+    return this.dirtyParents.size;
+  }
+
+  private markDirty(index: number, block: Uint8Array): void {
+    if (!this.dirtyData.has(index) && (index > 0 || this.levels > 1)) {
+      const parent = Math.floor(index / pointersPerIndirect);
+      this.dirtyParents.set(parent, (this.dirtyParents.get(parent) ?? 0) + 1);
+    }
+    this.dirtyData.set(index, block);
+  }
+
+  private unmarkDirty(index: number): void {
+    if (!this.dirtyData.delete(index) || !(index > 0 || this.levels > 1)) return;
+    const parent = Math.floor(index / pointersPerIndirect);
+    const left = (this.dirtyParents.get(parent) ?? 1) - 1;
+    if (left === 0) this.dirtyParents.delete(parent);
+    else this.dirtyParents.set(parent, left);
   }
 
   /** Whether `sync` has anything to write. */
@@ -137,12 +167,12 @@ export class ObjectTree {
       if (block === undefined) {
         if (take === this.blockBytes) {
           // A whole block overwritten needs no read of what it held.
-          this.dirtyData.set(index, data.slice(at - offsetBytes, at - offsetBytes + take));
+          this.markDirty(index, data.slice(at - offsetBytes, at - offsetBytes + take));
           at += take;
           continue;
         }
         block = (await this.block(io, index))?.slice() ?? new Uint8Array(this.blockBytes);
-        this.dirtyData.set(index, block);
+        this.markDirty(index, block);
       }
       block.set(data.subarray(at - offsetBytes, at - offsetBytes + take), within);
       at += take;
@@ -158,7 +188,7 @@ export class ObjectTree {
     checkRange(sizeBytes, 0);
     if (sizeBytes < this.sizeBytes) {
       const keep = Math.ceil(sizeBytes / this.blockBytes);
-      for (const index of this.dirtyData.keys()) if (index >= keep) this.dirtyData.delete(index);
+      for (const index of [...this.dirtyData.keys()]) if (index >= keep) this.unmarkDirty(index);
       this.freeFrom = Math.min(this.freeFrom ?? keep, keep);
       // The tail of the last block kept reads as zeros if the object grows again.
       const tail = sizeBytes % this.blockBytes;
@@ -167,7 +197,7 @@ export class ObjectTree {
         const block = this.dirtyData.get(index) ?? (await this.block(io, index))?.slice() ?? null;
         if (block !== null) {
           block.fill(0, tail);
-          this.dirtyData.set(index, block);
+          this.markDirty(index, block);
         }
       }
     }
@@ -199,6 +229,7 @@ export class ObjectTree {
     });
     for (const index of indexes) await this.replace(io, 0, index, written.get(index)!, txg);
     this.dirtyData.clear();
+    this.dirtyParents.clear();
     for (let level = 1; level < this.levels; level++) {
       for (const node of [...this.nodes.values()].filter((each) => each.level === level && each.dirty)) {
         const fill = node.pointers.reduce((sum, pointer) => sum + pointer.fill, 0);

@@ -28,6 +28,13 @@ export type PoolActorMsg = Ask<{ readonly type: 'run'; readonly operation: () =>
  */
 export const poolOperationDeadlineMs = 24 * 60 * 60 * 1000;
 
+/**
+ * Operations a pool's mailbox holds, waiting and running: far more than the kernel's default, since
+ * callers issue them as they would function calls (many reads in flight). One more is refused with
+ * `MailboxFullError` (policy `reject`), which the caller gets as the operation's failure.
+ */
+export const poolMailboxCapacity = 1 << 16;
+
 /** The behaviour of pool `name`'s actor. */
 export function poolActorBehavior(name: string): BehaviorFactory<PoolActorMsg> {
   return fromSetup<PoolActorMsg>(

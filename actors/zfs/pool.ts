@@ -28,7 +28,7 @@
 import type { BlockDevice } from '../../drivers/block/block-device.js';
 import type { Random } from '../../drivers/random/random.js';
 import { OspreyError } from '../../ground/errors.js';
-import { type BlockPointer, isHole } from './block-pointer.js';
+import { type BlockPointer, copiesMax, isHole } from './block-pointer.js';
 import { PoolBlockIo, PoolFullError, rewindTxgs } from './block-io.js';
 import type { PoolDevice, PoolDeviceMsg, PoolDeviceStatus } from './device-actor.js';
 import type { ActorRef } from '../runtime/ref.js';
@@ -68,6 +68,7 @@ export class PoolError extends OspreyError {
       | 'missing-devices'
       | 'no-uberblock'
       | 'suspended'
+      | 'unrecoverable'
       | 'closed',
     detail: string,
   ) {
@@ -385,7 +386,9 @@ class OpenPool implements Pool {
   private guidSum: bigint;
   /** The pool's actor, where its operations run once it has started (see `run`); null before, and once closed. */
   private actor: ActorRef<PoolActorMsg> | null = null;
-  /** Closed, and its last operations run: every operation asked from now on fails. */
+  /** Closing (an export, destroy or abandon began): every operation asked from now on fails. */
+  private closing = false;
+  /** Closed, and its last operations run. */
   private ended = false;
   /** The tail of the queue operations wait their turn in before the pool has started. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -411,6 +414,8 @@ class OpenPool implements Pool {
   private pendingLargestBytes = 0;
   /** What a block of so many bytes takes on the devices, parity and rounding included. */
   private readonly allocatedBytesOf: (bytes: number) => number;
+  /** What a new indirect block of level 1 takes on the devices: two copies. */
+  private readonly parentCostBytes: number;
   private closed = false;
 
   constructor(
@@ -447,8 +452,9 @@ class OpenPool implements Pool {
     this.space = new SpaceMap(this.vdev.startBytes, this.vdev.endBytes, config.sectorBytes);
     this.io = new PoolBlockIo({ space: this.space, vdev: this.vdev, checksum: config.checksum });
     // Room is counted in what blocks take on the devices, parity and rounding included.
-    const { blockCostBytes, dnodeCostBytes, roomReservedBytes, allocatedBytesOf } = roomCosts(this.vdev);
+    const { blockCostBytes, dnodeCostBytes, roomReservedBytes, allocatedBytesOf, parentCostBytes } = roomCosts(this.vdev);
     this.roomReservedBytes = roomReservedBytes;
+    this.parentCostBytes = parentCostBytes;
     this.allocatedBytesOf = allocatedBytesOf;
     const io = this.io;
     const objects = () => {
@@ -471,8 +477,10 @@ class OpenPool implements Pool {
         const { blockBytes } = await objects().stat(io, id);
         const first = Math.floor(offsetBytes / blockBytes);
         const blocks = data.byteLength === 0 ? 0 : Math.floor((offsetBytes + data.byteLength - 1) / blockBytes) - first + 1;
+        // A write may dirty a new indirect block above every 128 data blocks, and one more where it starts.
+        const parents = blocks === 0 ? 0 : Math.ceil(blocks / pointersPerIndirect) + 1;
         return this.changing(
-          blocks * blockCostBytes(blockBytes) + dnodeCostBytes,
+          blocks * blockCostBytes(blockBytes) + parents * parentCostBytes + dnodeCostBytes,
           options?.useReserve === true,
           blockBytes,
           () => objects().write(io, id, offsetBytes, data),
@@ -485,7 +493,7 @@ class OpenPool implements Pool {
         const { blockBytes, sizeBytes: before } = await objects().stat(io, id);
         const rewritesTail = sizeBytes < before && sizeBytes % blockBytes !== 0;
         return this.changing(
-          (rewritesTail ? blockCostBytes(blockBytes) : 0) + dnodeCostBytes,
+          (rewritesTail ? blockCostBytes(blockBytes) + parentCostBytes : 0) + dnodeCostBytes,
           !rewritesTail,
           rewritesTail ? blockBytes : 0,
           () => objects().truncate(io, id, sizeBytes),
@@ -565,9 +573,13 @@ class OpenPool implements Pool {
       // A failed commit suspends the pool, and a suspended pool has nothing more to commit. With
       // nothing changed, a group is still committed while space freed lately waits for one (ZFS's
       // syncing of frees), so an idle pool gets its space back.
+      // An operation that could not even be asked (its mailbox full) does not end the commits; a
+      // failed commit, which suspends the pool, does (as does closing it, see armCommitTimer).
       this.run(() => this.sync(this.io.freesDeferred)).then(
         () => this.armCommitTimer(),
-        () => undefined,
+        () => {
+          if (this.suspended === null) this.armCommitTimer();
+        },
       );
     });
   }
@@ -605,7 +617,7 @@ class OpenPool implements Pool {
         try {
           for (const [index, since] of this.staleSince) {
             if (pointer.birthTxg <= since) continue;
-            bytes += await this.io.resilver(pointer, index);
+            bytes += await this.io.resilver(pointer, index, this.devices[index]!.ref);
             parts++;
           }
         } catch (error) {
@@ -618,6 +630,7 @@ class OpenPool implements Pool {
       if (!result.complete) throw new ChecksumError(['the resilver could not read all of the tree']);
       await Promise.all([...this.staleSince.keys()].map((index) => this.devices[index]!.ref.ask({ type: 'flush' })));
       for (const index of this.staleSince.keys()) this.vdev.setChild(index, this.devices[index]!.ref);
+      this.recordScan(result);
       await this.sync(true);
     });
   }
@@ -694,8 +707,13 @@ class OpenPool implements Pool {
         const scrubbed = await this.io.scrub(pointer);
         return { repairedCopies: scrubbed.repaired, repairedBytes: scrubbed.repairedBytes, unrecoverable: scrubbed.unrecoverable };
       });
-      // The repairs are durable before the scrub says it is done.
+      // The repairs are durable before the scrub says it is done, and so is its result (a group of its
+      // own, which leaves nothing uncommitted behind it).
       if (result.repairedCopies > 0) await Promise.allSettled(this.devices.map((device) => device?.ref.ask({ type: 'flush' })));
+      if (this.suspended === null) {
+        this.recordScan(result);
+        await this.sync();
+      }
       return result;
     });
   }
@@ -711,40 +729,47 @@ class OpenPool implements Pool {
       const next: LabelConfig = { ...this.config, deviceGuids: guids, txg: this.committedTxg + 1 };
       const opened = await this.storage.openDevice(device, { name: deviceName(next, index) });
       const before = { device: this.devices[index], blockDevice: this.blockDevices[index] };
-      try {
-        this.vdev.rebuildChild(index, opened.ref);
-      } catch (error) {
-        await opened.close();
-        throw new PoolError(this.name, 'missing-devices', `device ${which} cannot be replaced now: ${(error as Error).message}`);
-      }
-      this.devices[index] = opened;
-      this.blockDevices[index] = device;
+      let swapped = false;
       let result: ScrubResult;
       try {
+        // The device replaced is still read from while the new one is written, if it is there (ZFS's
+        // replacing device): a block only it holds whole is not lost.
         result = await this.walkBlocks('resilver', onProgress, async (pointer) => {
           try {
-            const bytes = await this.io.resilver(pointer, index);
+            const bytes = await this.io.resilver(pointer, index, opened.ref);
             return { repairedCopies: bytes > 0 ? 1 : 0, repairedBytes: bytes, unrecoverable: false };
           } catch (error) {
             if (!(error instanceof ChecksumError)) throw error;
             return { repairedCopies: 0, repairedBytes: 0, unrecoverable: true };
           }
         });
+        if (result.unrecoverableBlocks > 0 || !result.complete)
+          throw new PoolError(
+            this.name,
+            'unrecoverable',
+            `the resilver could not read ${result.unrecoverableBlocks} block(s)${result.complete ? '' : ' and the blocks under them'}: device ${which} stays in the pool`,
+          );
         await opened.ref.ask({ type: 'flush' });
-        // Every device's front labels name the new device; the back labels still the old one.
+        // The new device takes the place; every device's front labels name it, the back labels still the old one.
+        this.devices[index] = opened;
+        this.blockDevices[index] = device;
+        this.vdev.setChild(index, opened.ref);
+        swapped = true;
         await this.eachLabel((side) => writeLabelPair(side.writer, { ...next, deviceIndex: side.index }, 'front'));
       } catch (error) {
-        // Nothing on the devices makes the new device the pool's yet: the old one is put back.
-        this.vdev.setChild(index, before.device?.ref);
-        this.devices[index] = before.device;
-        this.blockDevices[index] = before.blockDevice;
+        // Nothing on the devices makes the new device the pool's yet: the old one stays.
+        if (swapped) {
+          this.vdev.setChild(index, before.device?.ref);
+          this.devices[index] = before.device;
+          this.blockDevices[index] = before.blockDevice;
+        }
         await opened.close();
         throw error;
       }
       // The group that makes the new configuration the pool's: its uberblock carries the new guid sum.
       this.config = next;
       this.guidSum = guidSumOf(guids);
-      this.vdev.setChild(index, opened.ref);
+      this.recordScan(result);
       await this.sync(true);
       await this.eachLabel((side) => writeLabelPair(side.writer, { ...next, deviceIndex: side.index }, 'back')).catch(() => undefined);
       // The device replaced leaves the pool, as `zpool replace` detaches it: no import takes it for one of the pool's again.
@@ -820,6 +845,7 @@ class OpenPool implements Pool {
     let repairedBytes = 0;
     let unrecoverableBlocks = 0;
     let complete = true;
+    const previous = this.scan;
     this.scan = { state: 'scrubbing', kind, examinedBytes, totalBytes };
     try {
       for await (const pointer of set.pointers(this.io)) {
@@ -836,22 +862,35 @@ class OpenPool implements Pool {
     } catch (error) {
       // The walk reads the tree's metadata to find the blocks below it: one no copy of which
       // verifies (counted above) ends the walk there.
-      if (!(error instanceof ChecksumError)) throw error;
+      if (!(error instanceof ChecksumError)) {
+        this.scan = previous;
+        throw error;
+      }
       complete = false;
     }
     const result = { kind, blocks, examinedBytes, repairedCopies, repairedBytes, unrecoverableBlocks, complete, durationMs: this.storage.now() - startedMs };
     this.scan = { state: 'finished', ...result };
-    // Kept with the pool from its next commit on, for a later import to report (as ZFS keeps it).
-    set.recordScan(result);
     return result;
   }
 
+  /** Keeps a finished scan's result with the pool, from its next commit on, for a later import to report (as ZFS keeps it). */
+  private recordScan(result: ScrubResult): void {
+    this.set?.recordScan(result);
+  }
+
   async export(): Promise<void> {
-    try {
-      if (this.suspended === null) await this.commit();
-    } finally {
-      await this.close();
-    }
+    let failure: unknown = null;
+    // The commit and the close in one turn: a change asked after export() began is refused, not lost.
+    await this.closeDevices(async () => {
+      if (this.suspended !== null) return;
+      try {
+        await this.sync();
+      } catch (error) {
+        failure = error;
+      }
+    });
+    this.releaseName();
+    if (failure !== null) throw failure;
   }
 
   abandon(): Promise<void> {
@@ -883,14 +922,20 @@ class OpenPool implements Pool {
     this.releaseName();
   }
 
-  /** Stops the commits, then closes the device actors after the operations queued. */
-  private async closeDevices(): Promise<void> {
+  /**
+   * Stops the commits and takes no more operations; then, after the operations asked before, runs
+   * `last` (an export's commit) and closes the device actors.
+   */
+  private async closeDevices(last?: () => Promise<void>): Promise<void> {
     this.closed = true;
     if (this.commitTimer !== null) this.storage.cancelTimer(this.commitTimer);
     this.commitTimer = null;
-    await this.run(async () => {
+    const closing = this.run(async () => {
+      await last?.();
       await Promise.all(this.devices.map((device) => device?.close()));
     });
+    this.closing = true;
+    await closing;
     // Every operation asked before has run: the actor goes, and an operation asked after fails.
     const actor = this.actor;
     this.actor = null;
@@ -913,7 +958,7 @@ class OpenPool implements Pool {
    * started, before that (while it is created or imported) in a queue of its own.
    */
   private run<T>(operation: () => Promise<T>): Promise<T> {
-    if (this.ended)
+    if (this.closing || this.ended)
       return Promise.reject(new PoolError(this.name, 'closed', 'the pool was exported, destroyed or abandoned, or its kernel stopped: import it again'));
     if (this.actor !== null) return this.actor.ask({ type: 'run', operation }, { deadlineMs: poolOperationDeadlineMs }) as Promise<T>;
     const result = this.queue.then(operation);
@@ -942,15 +987,21 @@ class OpenPool implements Pool {
     // Room is what blocks as large as the largest the commit will write are sure to find: holes
     // between blocks too small for it do not count (see `SpaceMap.roomFor`).
     const largestBytes = Math.max(this.pendingLargestBytes, this.allocatedBytesOf(Math.max(dataBlockBytes, metadataBlockBytesMax)));
-    const room = () => this.space.roomFor(largestBytes) - this.pendingCostBytes - (useReserve ? 0 : this.roomReservedBytes);
+    // A commit's allocations start from the cursor and from each further copy's place: each may cut
+    // an extent once, leaving a piece too short before it (see `SpaceMap.roomFor`).
+    const cutsBytes = (copiesMax + 1) * largestBytes;
+    const room = () => this.space.roomFor(largestBytes) - cutsBytes - this.pendingCostBytes - (useReserve ? 0 : this.roomReservedBytes);
     // Space freed lately comes back once later groups are committed: with nothing else changed,
     // commit empty groups for it (ZFS's syncing of frees) rather than refuse.
     for (let round = 0; mostBytes > room() && round <= rewindTxgs && this.io.freesDeferred && this.set !== null && !this.set.dirty; round++)
       await this.sync(true);
     if (mostBytes > room()) throw new PoolFullError(mostBytes, Math.max(0, room()));
     const before = this.set?.dirtyBytes ?? 0;
+    const parentsBefore = this.set?.dirtyParentCount ?? 0;
     const result = await change();
-    this.pendingCostBytes += Math.ceil(costOf((this.set?.dirtyBytes ?? 0) - before));
+    // The data blocks it dirtied, and the indirect blocks above them that no change before had dirtied.
+    const parents = Math.max(0, (this.set?.dirtyParentCount ?? 0) - parentsBefore);
+    this.pendingCostBytes += Math.ceil(costOf((this.set?.dirtyBytes ?? 0) - before)) + parents * this.parentCostBytes;
     this.pendingLargestBytes = largestBytes;
     if (!this.inTurn && (this.set?.dirtyBytes ?? 0) > this.dirtyBytesMax) await this.sync();
     return result;
@@ -994,6 +1045,8 @@ function throughActor(ref: ActorRef<PoolDeviceMsg>, sizeBytes: number): Pick<Blo
  * What changes take on `vdev` at most, with its parity and rounding:
  * - `blockCostBytes`: a changed data block of `blockBytes`, and its share of the indirect blocks
  *   above it (two copies of 16 KiB for 128 blocks, twice over for the levels above);
+ * - `parentCostBytes`: an indirect block of level 1 that a change dirties where none was dirty
+ *   (two copies): a sparse write pays one of its own, which the share above does not cover;
  * - `dnodeCostBytes`: a changed dnode's share of the dnode blocks and their indirect blocks a
  *   commit writes, two copies of each (1 KiB on a mirror);
  * - `roomReservedBytes`: room a pool keeps free for the metadata of any commit (the dnode array's
@@ -1006,6 +1059,7 @@ function roomCosts(vdev: TopVdev) {
   const metadataScale = allocated(indirectBytes) / indirectBytes;
   return {
     allocatedBytesOf: allocated,
+    parentCostBytes: 2 * allocated(indirectBytes),
     blockCostBytes: (blockBytes: number) => allocated(blockBytes) + Math.ceil((4 * allocated(indirectBytes)) / pointersPerIndirect),
     dnodeCostBytes: Math.ceil(1024 * metadataScale),
     roomReservedBytes: Math.ceil((1 << 20) * metadataScale),

@@ -113,9 +113,15 @@ export class RaidzVdev implements TopVdev {
     return { badCopies, repaired, repairedBytes, unrecoverable: good === null };
   }
 
-  async resilver(addresses: readonly DataAddress[], physicalBytes: number, kind: ChecksumKind, checksum: Uint8Array, child: number): Promise<number> {
-    const ref = this.children[child];
-    if (ref === undefined || !this.rebuilding.has(child)) throw new RangeError(`child ${child} is not being rebuilt`);
+  async resilver(
+    addresses: readonly DataAddress[],
+    physicalBytes: number,
+    kind: ChecksumKind,
+    checksum: Uint8Array,
+    child: number,
+    target: NonNullable<VdevChild>,
+  ): Promise<number> {
+    if (!Number.isInteger(child) || child < 0 || child >= this.children.length) throw new RangeError(`the device has no child ${child}`);
     const { data } = await this.read(addresses, physicalBytes, kind, checksum);
     let bytes = 0;
     for (const address of addresses) {
@@ -124,7 +130,7 @@ export class RaidzVdev implements TopVdev {
       const index = map.columns.findIndex((column) => column.child === child);
       if (index < 0) continue;
       const column = map.columns[index]!;
-      await ref.ask({ type: 'write', offsetBytes: column.offsetBytes, data: this.columnContents(map, data)[index]!, handOver: true });
+      await target.ask({ type: 'write', offsetBytes: column.offsetBytes, data: this.columnContents(map, data)[index]!, handOver: true });
       bytes += column.bytes;
     }
     return bytes;

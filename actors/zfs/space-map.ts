@@ -44,12 +44,14 @@ export class SpaceMap {
   }
 
   /**
-   * Bytes that blocks of at most `largestBytes` each are sure to find room in, however they come:
-   * the free extents at least that long, less `largestBytes` each. A block put in such an extent
-   * either leaves it that long still, or leaves less than `largestBytes` of it, which is not counted;
-   * so each block takes at most its own bytes from this figure, plus, once per extent, what is left
-   * of it, and while the figure is above zero some extent holds any such block. Smaller holes, which
-   * a pool's frees leave between blocks, count for nothing here.
+   * Bytes that blocks of at most `largestBytes` each find room in: the free extents at least that
+   * long, less `largestBytes` each. Smaller holes, which a pool's frees leave between blocks, count
+   * for nothing here. A block taken at the start of such an extent leaves it that long still, or
+   * leaves less than `largestBytes` of it, which is not counted: it takes at most its own bytes from
+   * this figure, plus once per extent what is left of it. A block taken inside an extent (a first
+   * fit that starts from a place inside one) may also leave a piece too short before it: at most
+   * `largestBytes` more, once per place searches start from, since the next search from there finds
+   * the rest of the extent at its start. While the figure is above zero some extent holds the block.
    */
   roomFor(largestBytes: number): number {
     let room = 0;

@@ -21,7 +21,7 @@ import { interrupts } from '../irq/subsystem.js';
 import type { SubsystemHost } from '../plugin/subsystem.js';
 import type { ActorRef } from '../runtime/ref.js';
 import { openPoolDevice, type PoolDevice, type PoolDeviceMsg, type PoolDeviceStatus } from './device-actor.js';
-import { type PoolActorMsg, poolActorBehavior } from './pool-actor.js';
+import { type PoolActorMsg, poolActorBehavior, poolMailboxCapacity } from './pool-actor.js';
 
 /** What the subsystem adds to `kernel.status()`: each open device's status and each open pool's, by name. */
 export interface StorageStatus {
@@ -161,7 +161,12 @@ export class Storage {
   async startPoolActor(name: string): Promise<ActorRef<PoolActorMsg>> {
     return (await this.host.supervisor().ask({
       type: 'start-child',
-      spec: { id: `pool-${name}`, start: poolActorBehavior(name), restart: 'permanent', options: { name: `kernel.zfs.pool.${name}` } },
+      spec: {
+        id: `pool-${name}`,
+        start: poolActorBehavior(name),
+        restart: 'permanent',
+        options: { name: `kernel.zfs.pool.${name}`, mailboxCapacity: poolMailboxCapacity },
+      },
     })) as unknown as ActorRef<PoolActorMsg>;
   }
 

@@ -47,10 +47,19 @@ export interface TopVdev {
   /** Reads everything the block has on the children (every copy, every column), verifies it and repairs what is bad. */
   scrub(addresses: readonly DataAddress[], physicalBytes: number, kind: ChecksumKind, checksum: Uint8Array): Promise<ScrubbedBlock>;
   /**
-   * Writes child `child`'s part of the block at `addresses` (it is being rebuilt, see `rebuildChild`)
-   * from the others, verified; returns the bytes written. ChecksumError when the others cannot give it.
+   * Writes child `child`'s part of the block at `addresses` to `target`, from the block as the
+   * children read from give it, verified; returns the bytes written. `target` is the child itself
+   * when it is being rebuilt (`rebuildChild`), or the device that is to take its place, while the
+   * child is still read from. ChecksumError when the block cannot be read.
    */
-  resilver(addresses: readonly DataAddress[], physicalBytes: number, kind: ChecksumKind, checksum: Uint8Array, child: number): Promise<number>;
+  resilver(
+    addresses: readonly DataAddress[],
+    physicalBytes: number,
+    kind: ChecksumKind,
+    checksum: Uint8Array,
+    child: number,
+    target: NonNullable<VdevChild>,
+  ): Promise<number>;
   /**
    * Makes `ref` child `child`, being rebuilt: written to, never read from, until `setChild` says it is
    * whole. RangeError when the children left to read from could not give every block.

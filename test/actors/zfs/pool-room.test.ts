@@ -4,6 +4,7 @@
  * - what a change will take is counted in whole blocks and their metadata, so what the room check
  *   admits can always be committed: a small write into a large record, cuts inside blocks, records of
  *   512 bytes;
+ * - writes far apart each pay for the indirect block they dirty, so they too end in ENOSPC;
  * - a pool fills to ENOSPC, on every layout, without a commit ever failing for want of room: room is
  *   counted in holes large enough for the largest block a commit writes;
  * - a mirror side that once missed a block gets no uberblock until it is whole again, and the next
@@ -95,6 +96,27 @@ describe('zfs: room in a pool', function () {
       await kernel.runUntil(kernel.shutdown());
     });
   }
+
+  it('counts the indirect block each sparse write dirties: writes far apart end in ENOSPC, never a failed commit', async () => {
+    const { kernel, zfs, disk } = await simulatedStorage(6, [0, 0.2]);
+    const pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'single', devices: [disk('a')] }));
+    const id = await kernel.runUntil(pool.objects.create('file', 4096));
+    // One 4 KiB block under each indirect block: each write needs two new 16 KiB copies of its parent.
+    let written = 0;
+    for (;;) {
+      const outcome = await kernel.runUntil(outcomeOf(pool.objects.write(id, written * 128 * 4096, new Uint8Array(4096).fill(1))));
+      if (outcome !== 'ok') {
+        expect(outcome).to.equal('pool-full');
+        break;
+      }
+      written++;
+    }
+    expect(written).to.be.greaterThan(50);
+    expect(await kernel.runUntil(outcomeOf(pool.commit()))).to.equal('ok');
+    expect(pool.status().txgState).to.equal('open');
+    await kernel.runUntil(pool.export());
+    await kernel.runUntil(kernel.shutdown());
+  });
 
   it('admits only what it can commit: a byte into a large record, cuts inside blocks, records of 512 bytes', async () => {
     const { kernel, zfs, disk } = await simulatedStorage(2);

@@ -9,7 +9,9 @@
  *   anything that does not import, and every file right either way;
  * - a device that was away while groups were committed is resilvered at the next import, from the
  *   groups it missed; an import that would need it before that, with another gone, is refused;
- * - a device too small, another pool's, or one that would leave too few to read from is refused.
+ * - the device replaced is read from while its replacement is written, so a block only it holds
+ *   whole is not lost; a replace that would lose a block is refused, and the pool stays as it was;
+ * - a device too small, another pool's, or already the pool's is refused.
  */
 import { expect } from 'chai';
 import { createPool, Dataset, findPools, importPool, type Pool, PoolError, readLabels } from '../../../actors/zfs/index.js';
@@ -109,14 +111,45 @@ describe('zfs: replacing a device, and the resilver', function () {
     expect(await refusal(2, other)).to.include({ reason: 'in-use' });
     expect(await refusal('nope', disk('x'))).to.include({ reason: 'no-such-device' });
     expect(await refusal(2, disks[0]!)).to.include({ reason: 'in-use' });
-    // Replacing a device that is there, with two missing, would leave too few to read from.
-    expect(await refusal(0, disk('y'))).to.include({ reason: 'missing-devices' });
     const fresh = disk('d4');
     await kernel.runUntil(pool.replace(2, fresh));
     expect(pool.status().devices.map((device) => device.state)).to.deep.equal(['online', 'online', 'online', 'missing']);
+    // A device that is there is still read from while its replacement is written, even with another missing.
+    const fifth = disk('d5');
+    await kernel.runUntil(pool.replace(0, fifth));
     await kernel.runUntil(pool.export());
-    // d0 gone too: d1 and d4 are two of four, all RAID-Z2 needs.
-    await importChecked(booted, [disks[1]!, fresh], 'd1 and d4');
+    // The two new devices alone are two of four, all RAID-Z2 needs.
+    await importChecked(booted, [fifth, fresh], 'd5 and d4, the new devices alone');
+    await kernel.runUntil(kernel.shutdown());
+  });
+
+  it('reads the device it replaces, which may hold the only good copy, and refuses a replace that would lose a block', async () => {
+    const booted = await simulatedStorage(25, [0.05, 0.5]);
+    const { kernel, zfs, disk } = booted;
+    const [a, b, c, d] = [disk('a'), disk('b'), disk('c'), disk('d')];
+    await filledPool(booted, 'mirror', [a, b]);
+    // Every data block of a overwritten: b holds the only good copies.
+    const probe = await kernel.runUntil(importPool(zfs, [a, b], 'tank'));
+    const blocks: { offsetBytes: number; allocatedBytes: number }[] = [];
+    for (const id of await kernel.runUntil(probe.objects.ids())) {
+      const dnode = await kernel.runUntil(probe.objects.stat(id));
+      if (dnode.type === 'file' && dnode.levels === 1) blocks.push(...dnode.root.addresses);
+    }
+    await kernel.runUntil(probe.export());
+    for (const block of blocks) await kernel.runUntil(a.write(block.offsetBytes, new Uint8Array(block.allocatedBytes).fill(0x77)));
+    // With b gone, a replace of it would lose those blocks: refused, and the pool keeps b's place.
+    const alone = await kernel.runUntil(importPool(zfs, [a], 'tank'));
+    const refused = await kernel.runUntil(alone.replace(1, c).catch((error: unknown) => error));
+    expect(refused).to.be.instanceOf(PoolError).and.include({ reason: 'unrecoverable' });
+    expect(alone.status().devices.map((device) => device.state)).to.deep.equal(['online', 'missing']);
+    await kernel.runUntil(alone.abandon());
+    expect(findPools([await kernel.runUntil(readLabels(c))]), 'c was never made one of the pool’s').to.deep.equal([]);
+    // With b there, replacing b reads it: d gets the good copies, and then stands alone.
+    const both = await kernel.runUntil(importPool(zfs, [a, b], 'tank'));
+    const result = await kernel.runUntil(both.replace(1, d));
+    expect(result.unrecoverableBlocks).to.equal(0);
+    await kernel.runUntil(both.export());
+    await importChecked(booted, [d], 'd alone');
     await kernel.runUntil(kernel.shutdown());
   });
 
@@ -139,7 +172,9 @@ describe('zfs: replacing a device, and the resilver', function () {
     const scan = whole.status().scan;
     expect(scan).to.deep.include({ state: 'finished', kind: 'resilver', unrecoverableBlocks: 0, complete: true });
     // Only what it missed: well under its third of everything the pool holds.
-    expect((scan as { repairedBytes: number }).repairedBytes, 'only what it missed').to.be.greaterThan(0).and.below(whole.status().usedBytes / 6);
+    expect((scan as { repairedBytes: number }).repairedBytes, 'only what it missed')
+      .to.be.greaterThan(0)
+      .and.below(whole.status().usedBytes / 6);
     await kernel.runUntil(whole.export());
     // b gone now: c gives its columns of every group.
     const again = await kernel.runUntil(importPool(zfs, [a, c], 'tank'));

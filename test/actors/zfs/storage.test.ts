@@ -89,6 +89,14 @@ describe('zfs: the storage subsystem', function () {
     expect(await kernel.runUntil(again.objects.ids().catch((error: unknown) => error)))
       .to.be.instanceOf(PoolError)
       .and.include({ reason: 'closed' });
+    // Nor is one asked while an export is under way taken and then lost: it is refused.
+    const third = await kernel.runUntil(importPool(zfs, [disk], 'tank'));
+    const exporting = third.export();
+    const late = third.objects.write(pending, 0, new Uint8Array([9])).catch((error: unknown) => error);
+    await kernel.runUntil(exporting);
+    expect(await kernel.runUntil(late))
+      .to.be.instanceOf(PoolError)
+      .and.include({ reason: 'closed' });
     await kernel.runUntil(kernel.shutdown());
   });
 
