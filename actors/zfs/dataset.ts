@@ -164,11 +164,20 @@ export class Dataset {
     });
   }
 
-  /** Up to `lengthBytes` from `offsetBytes`, cut at the file's end. */
-  read(file: FileHandle, offsetBytes: number, lengthBytes: number): Promise<Uint8Array> {
+  /**
+   * Up to `lengthBytes` from `offsetBytes`, cut at the file's end: into the start of `into` when
+   * given (a buffer of at least `lengthBytes` the caller reuses, as with `fs.read`), else a new array.
+   *
+   * @example
+   * ```ts
+   * const buffer = new Uint8Array(1 << 20);
+   * for (let at = 0; ; at += buffer.byteLength) if ((await fs.read(file, at, buffer.byteLength, buffer)).byteLength === 0) break;
+   * ```
+   */
+  read(file: FileHandle, offsetBytes: number, lengthBytes: number, into?: Uint8Array): Promise<Uint8Array> {
     return this.run(file.path, async () => {
       await this.checkHandle(file);
-      return this.objects.read(file.objectId, offsetBytes, lengthBytes);
+      return this.objects.read(file.objectId, offsetBytes, lengthBytes, into);
     });
   }
 

@@ -147,8 +147,8 @@ export class ObjectSet {
     return { ...tree.dnode(), sizeBytes: tree.size };
   }
 
-  async read(io: BlockIo, id: number, offsetBytes: number, lengthBytes: number): Promise<Uint8Array> {
-    return (await this.tree(io, id)).read(io, offsetBytes, lengthBytes);
+  async read(io: BlockIo, id: number, offsetBytes: number, lengthBytes: number, into?: Uint8Array): Promise<Uint8Array> {
+    return (await this.tree(io, id)).read(io, offsetBytes, lengthBytes, into);
   }
 
   async write(io: BlockIo, id: number, offsetBytes: number, data: Uint8Array): Promise<void> {

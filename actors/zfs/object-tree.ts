@@ -134,11 +134,18 @@ export class ObjectTree {
     return { type: this.type, blockBytes: this.blockBytes, sizeBytes: this.sizeBytes, levels: this.levels, birthTxg: this.birthTxg, root: this.root };
   }
 
-  /** Reads `lengthBytes` from `offsetBytes`, cut at the object's size; holes read as zeros. */
-  async read(io: BlockIo, offsetBytes: number, lengthBytes: number): Promise<Uint8Array> {
+  /**
+   * Reads `lengthBytes` from `offsetBytes`, cut at the object's size; holes read as zeros. Into the
+   * start of `into` when given (at least `lengthBytes` long; the caller's buffer, reused), else into
+   * a new array; returns the bytes read.
+   */
+  async read(io: BlockIo, offsetBytes: number, lengthBytes: number, into?: Uint8Array): Promise<Uint8Array> {
     checkRange(offsetBytes, lengthBytes);
+    if (into !== undefined && !(into instanceof Uint8Array && into.byteLength >= lengthBytes))
+      throw new RangeError(`a read of ${lengthBytes} bytes needs a Uint8Array at least that long to read into`);
     const end = Math.min(this.sizeBytes, offsetBytes + lengthBytes);
-    const result = new Uint8Array(Math.max(0, end - offsetBytes));
+    const length = Math.max(0, end - offsetBytes);
+    const result = into === undefined ? new Uint8Array(length) : into.subarray(0, length);
     const pieces: { index: number; within: number; take: number; at: number }[] = [];
     for (let at = offsetBytes; at < end; ) {
       const index = Math.floor(at / this.blockBytes);
@@ -151,6 +158,7 @@ export class ObjectTree {
     await inLanes(pieces, ioLanes, async ({ index, within, take, at }) => {
       const block = await this.block(io, index);
       if (block !== null) result.set(block.subarray(within, within + take), at - offsetBytes);
+      else if (into !== undefined) result.fill(0, at - offsetBytes, at - offsetBytes + take);
     });
     return result;
   }

@@ -124,8 +124,12 @@ export type ScrubStatus =
 export interface PoolObjects {
   /** A new object of `type` with data blocks of `blockBytes` (default 128 KiB, ZFS's recordsize); returns its number. */
   create(type: 'file' | 'directory', blockBytes?: number): Promise<number>;
-  /** Up to `lengthBytes` from `offsetBytes`, cut at its size; what was never written reads as zeros. */
-  read(id: number, offsetBytes: number, lengthBytes: number): Promise<Uint8Array>;
+  /**
+   * Up to `lengthBytes` from `offsetBytes`, cut at its size; what was never written reads as zeros.
+   * `into`: a buffer of at least `lengthBytes` to read into (reused by the caller, as `fs.read`'s),
+   * whose start is returned; else a new array.
+   */
+  read(id: number, offsetBytes: number, lengthBytes: number, into?: Uint8Array): Promise<Uint8Array>;
   /**
    * `useReserve`: the write may use the room a pool keeps back, as a file system's directory updates
    * that give room back do (an unlink), so that a full pool can still be emptied.
@@ -472,7 +476,7 @@ class OpenPool implements Pool {
           async () => objects().create(type, blockBytes, this.committedTxg + 1),
           () => dnodeCostBytes,
         ),
-      read: (id, offsetBytes, lengthBytes) => objects().read(io, id, offsetBytes, lengthBytes),
+      read: (id, offsetBytes, lengthBytes, into) => objects().read(io, id, offsetBytes, lengthBytes, into),
       write: async (id, offsetBytes, data, options) => {
         const { blockBytes } = await objects().stat(io, id);
         const first = Math.floor(offsetBytes / blockBytes);
@@ -515,7 +519,7 @@ class OpenPool implements Pool {
     const direct = this.direct;
     this.objects = {
       create: (type, blockBytes) => this.run(() => direct.create(type, blockBytes)),
-      read: (id, offsetBytes, lengthBytes) => this.run(() => direct.read(id, offsetBytes, lengthBytes)),
+      read: (id, offsetBytes, lengthBytes, into) => this.run(() => direct.read(id, offsetBytes, lengthBytes, into)),
       write: (id, offsetBytes, data, options) => this.run(() => direct.write(id, offsetBytes, data, options)),
       truncate: (id, sizeBytes) => this.run(() => direct.truncate(id, sizeBytes)),
       remove: (id) => this.run(() => direct.remove(id)),

@@ -218,8 +218,14 @@ async function call(fs: Dataset, step: Op): Promise<{ errno: string } | { value:
         return { value: await fs.unlink(step.path) };
       case 'rmdir':
         return { value: await fs.rmdir(step.path) };
-      case 'read':
-        return { value: await fs.readFile(step.path) };
+      case 'read': {
+        const whole = await fs.readFile(step.path);
+        // Read again through a handle into a buffer that holds other bytes (holes must come back zero).
+        const into = new Uint8Array(whole.byteLength + 100).fill(0xee);
+        const again = await fs.read(await fs.open(step.path), 0, into.byteLength, into);
+        if (again.buffer !== into.buffer || !Buffer.from(again).equals(Buffer.from(whole))) throw new Error(`a read into a buffer of ${step.path} differs`);
+        return { value: whole };
+      }
       case 'readdir':
         return { value: (await fs.readdir(step.path)).map((entry) => entry.name) };
       case 'rename':
