@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createPool, importPool, PoolError } from '../../../actors/zfs/pool.js';
 import { storage } from '../../../actors/zfs/subsystem.js';
+import { simulatedStorage } from './helpers/simulated-storage.js';
 import { defaultSubsystems, Kernel } from '../../../boot/index.js';
 import { createMemoryDevice } from '../../../drivers/block/index.js';
 import { NameTakenError } from '../../../ground/errors.js';
@@ -57,15 +58,8 @@ describe('zfs: the storage subsystem', function () {
   });
 
   it('runs each open pool as an actor under its supervisor, restarted with nothing lost when it crashes', async () => {
-    const { kernel } = await booted();
-    const zfs = kernel.subsystem(storage);
-    const disk = createMemoryDevice({
-      name: 'p0',
-      sizeBytes: 8 << 20,
-      clock: kernel.clock,
-      random: kernel.random.stream('p0'),
-      faults: { latencyMs: [0.1, 1] },
-    });
+    const { kernel, zfs, disk: simulatedDisk } = await simulatedStorage(4, [0.1, 1]);
+    const disk = simulatedDisk('p0');
     const pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'single', devices: [disk] }));
     const actor = kernel.lookup('kernel.zfs.pool.tank');
     expect(actor, 'the pool’s actor').to.not.equal(undefined);
