@@ -83,7 +83,8 @@ export class Dataset {
   private turn: PoolTurn | null = null;
 
   private constructor(
-    private readonly pool: Pool,
+    /** The pool it is on. */
+    readonly pool: Pool,
     readonly fileBlockBytes: number,
   ) {}
 

@@ -22,6 +22,11 @@ import type { SubsystemHost } from '../plugin/subsystem.js';
 import type { ActorRef } from '../runtime/ref.js';
 import { openPoolDevice, type PoolDevice, type PoolDeviceMsg, type PoolDeviceStatus } from './device-actor.js';
 import { type PoolActorMsg, poolActorBehavior, poolMailboxCapacity } from './pool-actor.js';
+import { datasetActorBehavior, type DatasetMsg, type ServedDataset } from './dataset-actor.js';
+import type { Dataset } from './dataset.js';
+import type { Behavior } from '../runtime/behavior.js';
+import type { SpawnOptions } from '../runtime/spawn-options.js';
+import type { Message } from '../../ground/message.js';
 
 /** What the subsystem adds to `kernel.status()`: each open device's status and each open pool's, by name. */
 export interface StorageStatus {
@@ -65,6 +70,8 @@ export class Storage {
   /** Names being opened: taken before the first await, so two opens of one name cannot both pass. */
   private readonly opening = new Set<string>();
   private guids: Random | null = null;
+  /** The datasets served as actors (their supervisor child ids), by the name of their pool. */
+  private readonly datasets = new Map<string, Set<string>>();
   /** Pools open here, by name: null while one is being created or imported. */
   private readonly pools = new Map<string, OpenPoolEntry | null>();
 
@@ -91,9 +98,13 @@ export class Storage {
     this.pools.set(name, pool);
   }
 
-  /** The pool `name` closed, or never opened: the name is free again. */
+  /** The pool `name` closed, or never opened: the name is free again, and the datasets served from it stop. */
   poolClosed(name: string): void {
     this.pools.delete(name);
+    const served = this.datasets.get(name);
+    this.datasets.delete(name);
+    // Their calls would fail with the pool closed: the actors go (a kernel stopping takes them anyway).
+    for (const id of served ?? []) this.stopChild(id).catch(() => undefined);
   }
 
   /** The kernel's random stream for storage (pool and device guids): seeded in a simulated run. */
@@ -158,23 +169,42 @@ export class Storage {
   }
 
   /** Starts pool `name`'s actor, `kernel.zfs.pool.<name>`, under the supervisor (see pool-actor.ts). */
-  async startPoolActor(name: string): Promise<ActorRef<PoolActorMsg>> {
-    return (await this.host.supervisor().ask({
-      type: 'start-child',
-      spec: {
-        id: `pool-${name}`,
-        start: poolActorBehavior(name),
-        restart: 'permanent',
-        options: { name: `kernel.zfs.pool.${name}`, mailboxCapacity: poolMailboxCapacity },
-      },
-    })) as unknown as ActorRef<PoolActorMsg>;
+  startPoolActor(name: string): Promise<ActorRef<PoolActorMsg>> {
+    return this.startChild(`pool-${name}`, poolActorBehavior(name), { name: `kernel.zfs.pool.${name}`, mailboxCapacity: poolMailboxCapacity });
   }
 
   /** Stops pool `name`'s actor, once the pool has closed. */
-  async stopPoolActor(name: string): Promise<void> {
+  stopPoolActor(name: string): Promise<void> {
+    return this.stopChild(`pool-${name}`);
+  }
+
+  /** Serves `dataset` as the actor `name` under the supervisor (see dataset-actor.ts), until stopped or its pool closes. */
+  async serveDataset(dataset: Dataset, name: string): Promise<ServedDataset> {
+    const id = `dataset-${name}`;
+    const ref = await this.startChild<DatasetMsg>(id, datasetActorBehavior(dataset), { name });
+    const pool = dataset.pool.name;
+    const served = this.datasets.get(pool) ?? new Set<string>();
+    served.add(id);
+    this.datasets.set(pool, served);
+    let stopping: Promise<void> | null = null;
+    return {
+      ref,
+      stop: () =>
+        (stopping ??= (async () => {
+          if (!this.datasets.get(pool)?.delete(id)) return;
+          await this.stopChild(id);
+        })()),
+    };
+  }
+
+  private async startChild<M extends Message>(id: string, behavior: Behavior<M>, options: SpawnOptions<void>): Promise<ActorRef<M>> {
+    return (await this.host.supervisor().ask({ type: 'start-child', spec: { id, start: behavior, restart: 'permanent', options } })) as unknown as ActorRef<M>;
+  }
+
+  private async stopChild(id: string): Promise<void> {
     const supervisor = this.host.supervisor();
-    await supervisor.ask({ type: 'terminate-child', id: `pool-${name}` });
-    await supervisor.ask({ type: 'delete-child', id: `pool-${name}` });
+    await supervisor.ask({ type: 'terminate-child', id });
+    await supervisor.ask({ type: 'delete-child', id });
   }
 
   /** The open devices, by name. */
