@@ -3,7 +3,8 @@
  * actors that do not hold the `Dataset` itself. Each message is a call of `Dataset` (dataset.ts),
  * answered when it is done: a `FsError` with its POSIX code when it fails. Messages and answers are
  * plain data (paths, bytes, handles), and the name is not a `kernel.` one, so it is announced to
- * every CPU.
+ * every CPU. Between CPUs a message or an answer holds at most 64 KiB (`frameBytesMax`): read a
+ * larger file there through a handle, in pieces.
  *
  * The actor takes its messages as they come and does not wait for one call before the next: the
  * dataset runs each call in a turn of its pool, one at a time and in order, as a direct caller's.

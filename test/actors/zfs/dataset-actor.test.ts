@@ -3,7 +3,10 @@
  * and POSIX errors as the calls; restarted when it crashes; gone with its pool.
  */
 import { expect } from 'chai';
-import { createPool, Dataset, FsError, serveDataset } from '../../../actors/zfs/index.js';
+import { createPool, Dataset, FsError, serveDataset, storage } from '../../../actors/zfs/index.js';
+import { defaultSubsystems, Kernel } from '../../../boot/index.js';
+import { createMemoryDevice } from '../../../drivers/block/index.js';
+import { DatasetClient } from './fixtures/dataset-client.js';
 import { simulatedStorage } from './helpers/simulated-storage.js';
 
 describe('zfs: a dataset as an actor', function () {
@@ -41,6 +44,30 @@ describe('zfs: a dataset as an actor', function () {
     await kernel.runUntil(new Promise<void>((resolve) => kernel.clock.setTimer(10, resolve)));
     expect(kernel.lookup('zfs.tank'), 'gone with its pool').to.equal(undefined);
     await kernel.runUntil(served.stop());
+    await kernel.runUntil(kernel.shutdown());
+  });
+
+  it('is asked by an actor on another CPU, which finds it by its name', async () => {
+    const modules = [new URL('./fixtures/dataset-client.js', import.meta.url)];
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 32, cpus: 2, modules, subsystems: [...defaultSubsystems, storage] });
+    const zfs = kernel.subsystem(storage);
+    const device = createMemoryDevice({ name: 'a', sizeBytes: 8 << 20, clock: kernel.clock, random: kernel.random.stream('a') });
+    const pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'single', devices: [device] }));
+    const dataset = await kernel.runUntil(Dataset.open(pool));
+    await kernel.runUntil(dataset.writeFile('/from', new Uint8Array(40_000).fill(7)));
+    await kernel.runUntil(dataset.writeFile('/large', new Uint8Array(70_000).fill(8)));
+    await kernel.runUntil(serveDataset(zfs, dataset));
+    const client = kernel.spawn(DatasetClient, { cpu: 1 });
+    await kernel.runUntil(kernel.spawned(client));
+    // The name reaches CPU 1; the bytes cross the rings both ways.
+    expect(await kernel.runUntil(client.ask({ type: 'copy', from: '/from', to: '/to' }))).to.equal(40_000);
+    expect(await kernel.runUntil(dataset.readFile('/to'))).to.deep.equal(new Uint8Array(40_000).fill(7));
+    // An answer longer than a frame between CPUs (64 KiB) is refused with a clear error, never cut.
+    const large = await kernel.runUntil(client.ask({ type: 'copy', from: '/large', to: '/large-copy' }).catch((error: unknown) => error));
+    expect((large as Error).message).to.match(/too-large at body: bytes longer than frameBytesMax/);
+    // An error crosses too, with its code.
+    expect(await kernel.runUntil(client.ask({ type: 'missing', path: '/nope' }))).to.match(/^fs ENOENT: \/nope/);
+    await kernel.runUntil(pool.export());
     await kernel.runUntil(kernel.shutdown());
   });
 });
