@@ -26,7 +26,7 @@ import type { PoolDevice, PoolDeviceMsg } from './device-actor.js';
 import type { ActorRef } from '../runtime/ref.js';
 import { FormatError } from './format-errors.js';
 import { type LabelConfig, labelBytes, labelOffsets, type PoolLayout } from './label.js';
-import { clearLabels, guidSumOf, type LabelWriter, readLabels, writeLabelPair, writeUberblock } from './label-io.js';
+import { clearLabels, guidSumOf, type LabelWriter, readLabels, writeLabelPair, writeLabels, writeUberblock } from './label-io.js';
 import { ObjectSet } from './object-set.js';
 import { pointersPerIndirect } from './object-tree.js';
 import { type TxgEvent, type TxgMachine, type TxgState, txgMachine } from './txg-machine.js';
@@ -78,6 +78,8 @@ export class OpenPool implements Pool {
   private started = false;
   /** Inside an `atomically` turn: changes past the dirty bound commit at its end, not between its steps. */
   private inTurn = false;
+  /** Devices whose labels missed a relabel (a replace's): no uberblock goes to them while the pool is open. */
+  private readonly labelsBehind = new Set<number>();
   /** What the changes since the last commit will take on the devices, at most (see `changing`). */
   private pendingCostBytes = 0;
   /** What the largest block those changes will write takes on the devices. */
@@ -300,6 +302,10 @@ export class OpenPool implements Pool {
       if (!result.complete) throw new ChecksumError(['the resilver could not read all of the tree']);
       await Promise.all([...this.staleSince.keys()].map((index) => this.devices[index]!.ref.ask({ type: 'flush' })));
       for (const index of this.staleSince.keys()) this.vdev.setChild(index, this.devices[index]!.ref);
+      // Its labels may be older than the pool's configuration too (it missed a replace): they are
+      // written again before it takes an uberblock, so that it imports alone as what it is now.
+      for (const index of this.staleSince.keys())
+        await writeLabels(throughActor(this.devices[index]!.ref, this.blockDevices[index]!.sizeBytes), { ...this.config, deviceIndex: index });
       this.recordScan(result);
       await this.sync(true);
     });
@@ -487,13 +493,19 @@ export class OpenPool implements Pool {
   private committingSides(): { readonly index: number; readonly ref: ActorRef<PoolDeviceMsg>; readonly sizeBytes: number }[] {
     const stale = this.io.staleSides;
     return this.devices.flatMap((device, index) =>
-      device === undefined || stale.has(index) ? [] : [{ index, ref: device.ref, sizeBytes: this.blockDevices[index]!.sizeBytes }],
+      device === undefined || stale.has(index) || this.labelsBehind.has(index)
+        ? []
+        : [{ index, ref: device.ref, sizeBytes: this.blockDevices[index]!.sizeBytes }],
     );
   }
 
   /** Runs `write` on every device that commits take (present, and missing no block), as label-io's writer. */
   private async eachLabel(write: (side: { readonly index: number; readonly writer: LabelWriter }) => Promise<void>): Promise<void> {
-    await this.succeeding(this.committingSides(), (side) => write({ index: side.index, writer: throughActor(side.ref, side.sizeBytes) }), 'relabel');
+    const sides = this.committingSides();
+    const kept = await this.succeeding(sides, (side) => write({ index: side.index, writer: throughActor(side.ref, side.sizeBytes) }), 'relabel');
+    // A device whose labels did not take the new configuration must not take uberblocks of it: they
+    // would name a device set its labels do not. It imports later as one behind, and is resilvered.
+    for (const side of sides) if (!kept.includes(side)) this.labelsBehind.add(side.index);
   }
 
   /**

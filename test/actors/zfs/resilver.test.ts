@@ -15,7 +15,8 @@
  */
 import { expect } from 'chai';
 import { createPool, Dataset, findPools, importPool, type Pool, PoolError, readLabels } from '../../../actors/zfs/index.js';
-import type { MemoryDevice } from '../../../drivers/block/index.js';
+import type { BlockDevice, MemoryDevice } from '../../../drivers/block/index.js';
+import { FailingDevice } from './helpers/failing-device.js';
 import { simulatedStorage } from './helpers/simulated-storage.js';
 
 const fileOf = (index: number) => Uint8Array.from({ length: [500, 9000, 70_000][index % 3]! }, (_, at) => (index * 29 + at * 3 + (at >> 10)) & 0xff);
@@ -23,7 +24,7 @@ const files = 9;
 
 type Booted = Awaited<ReturnType<typeof simulatedStorage>>;
 
-async function filledPool(booted: Booted, layout: 'mirror' | 'raidz1' | 'raidz2', disks: readonly MemoryDevice[]): Promise<void> {
+async function filledPool(booted: Booted, layout: 'mirror' | 'raidz1' | 'raidz2', disks: readonly BlockDevice[]): Promise<void> {
   const { kernel, zfs } = booted;
   const pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout, devices: disks }));
   const fs = await kernel.runUntil(Dataset.open(pool, { fileBlockBytes: 8192 }));
@@ -38,7 +39,7 @@ async function expectFiles(booted: Booted, pool: Pool, what: string): Promise<vo
 }
 
 /** Imports `tank` from `disks`, checks every file and exports it; returns the names of the devices it took. */
-async function importChecked(booted: Booted, disks: readonly MemoryDevice[], what: string): Promise<(string | undefined)[]> {
+async function importChecked(booted: Booted, disks: readonly BlockDevice[], what: string): Promise<(string | undefined)[]> {
   const pool = await booted.kernel.runUntil(importPool(booted.zfs, disks, 'tank'));
   await expectFiles(booted, pool, what);
   const names = pool.blockDevices.map((device) => device?.name);
@@ -150,6 +151,33 @@ describe('zfs: replacing a device, and the resilver', function () {
     expect(result.unrecoverableBlocks).to.equal(0);
     await kernel.runUntil(both.export());
     await importChecked(booted, [d], 'd alone');
+    await kernel.runUntil(kernel.shutdown());
+  });
+
+  it('gives no uberblock of the new configuration to a device whose labels did not take it, and mends it at the next import', async () => {
+    const booted = await simulatedStorage(26, [0.05, 0.5]);
+    const { kernel, zfs, disk } = booted;
+    const a = new FailingDevice(disk('a'));
+    const [b, c] = [disk('b'), disk('c')];
+    await filledPool(booted, 'mirror', [a, b]);
+    const pool = await kernel.runUntil(importPool(zfs, [a, b], 'tank'));
+    // a refuses writes to its labels' configuration during the replace (its uberblock rings would
+    // take them): c alone takes the new configuration, and a gets no uberblock of it.
+    a.failConfigWrites = true;
+    await kernel.runUntil(pool.replace(1, c));
+    a.failConfigWrites = false;
+    await kernel.runUntil(pool.export());
+    // Both: a is behind (no uberblock of the new set): resilvered, relabelled, given the next group.
+    const both = await kernel.runUntil(importPool(zfs, [a, c], 'tank'));
+    expect(both.status().scan).to.deep.include({ state: 'finished', kind: 'resilver', unrecoverableBlocks: 0 });
+    const fs = await kernel.runUntil(Dataset.open(both));
+    await kernel.runUntil(fs.writeFile('/after', fileOf(2)));
+    await kernel.runUntil(both.export());
+    // a alone is now the pool as it stands, the file written after included.
+    const alone = await kernel.runUntil(importPool(zfs, [a], 'tank'));
+    await expectFiles(booted, alone, 'a alone');
+    expect(Buffer.from(await kernel.runUntil((await kernel.runUntil(Dataset.open(alone))).readFile('/after'))).equals(fileOf(2))).to.equal(true);
+    await kernel.runUntil(alone.export());
     await kernel.runUntil(kernel.shutdown());
   });
 

@@ -2,13 +2,15 @@
  * A block device whose writes to the pool's data area, flushes, or writes to the labels can be made
  * to fail, over a simulated device: for the tests of what a pool does when one side of it fails.
  */
-import { labelBytes, labelOffsets } from '../../../../actors/zfs/label.js';
+import { configBytes, configOffsetBytes, labelBytes, labelOffsets } from '../../../../actors/zfs/label.js';
 import { type BlockDevice, BlockIoError, type MemoryDevice, type WriteOptions } from '../../../../drivers/block/index.js';
 
 export class FailingDevice implements BlockDevice {
   failDataWrites = false;
   failFlush = false;
   failLabelWrites = false;
+  /** Refuses writes to the configuration areas of the labels only (their uberblock rings still take writes). */
+  failConfigWrites = false;
   constructor(readonly inner: MemoryDevice) {}
   get kind() {
     return this.inner.kind;
@@ -37,7 +39,10 @@ export class FailingDevice implements BlockDevice {
   }
   private refuses(offsetBytes: number): boolean {
     const inData = offsetBytes >= 2 * labelBytes && offsetBytes < labelOffsets(this.sizeBytes)[2];
-    return (inData && this.failDataWrites) || (!inData && this.failLabelWrites);
+    const inConfig = labelOffsets(this.sizeBytes).some(
+      (label) => offsetBytes >= label + configOffsetBytes && offsetBytes < label + configOffsetBytes + configBytes,
+    );
+    return (inData && this.failDataWrites) || (!inData && this.failLabelWrites) || (inConfig && this.failConfigWrites);
   }
   writev(offsetBytes: number, pieces: readonly Uint8Array[], options?: WriteOptions) {
     if (this.refuses(offsetBytes)) return Promise.reject(new BlockIoError(this.name, 'write', 'failed', 'injected'));
