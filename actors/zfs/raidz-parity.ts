@@ -36,8 +36,9 @@ export interface StripeParity {
 /** P (and Q for `parityColumns` 2) of `columns`, which are all the same length. */
 export function raidzParity(columns: readonly Uint8Array[], parityColumns: 1 | 2): StripeParity {
   const length = checkColumns(columns);
-  const p = new Uint8Array(length);
-  for (const column of columns) for (let i = 0; i < length; i++) p[i]! ^= column[i]!;
+  // P starts as the first column, and the others are folded in: one pass fewer than from zeros.
+  const p = columns[0]!.slice();
+  for (let index = 1; index < columns.length; index++) xorInto(p, columns[index]!);
   if (parityColumns === 1) return { p };
   const q = new Uint8Array(length);
   columns.forEach((column, index) => gfMultiplyAdd(q, column, gfPower(index)));
@@ -66,7 +67,7 @@ export function raidzRebuild(columns: readonly (Uint8Array | null)[], p: Uint8Ar
   const qRest = q === null ? null : q.slice();
   columns.forEach((column, index) => {
     if (column === null) return;
-    if (pRest !== null) for (let i = 0; i < length; i++) pRest[i]! ^= column[i]!;
+    if (pRest !== null) xorInto(pRest, column);
     if (qRest !== null) gfMultiplyAdd(qRest, column, gfPower(index));
   });
   if (missing.length === 1) {
@@ -87,6 +88,21 @@ export function raidzRebuild(columns: readonly (Uint8Array | null)[], p: Uint8Ar
     rebuilt[y]![i] = pRest![i]! ^ dx;
   }
   return rebuilt;
+}
+
+/**
+ * `target` ^= `source`, both `target.length` long: 32 bits at a time where both lie on 4-byte
+ * boundaries (a stripe's columns are whole sectors), a quarter of the steps of a byte loop.
+ */
+function xorInto(target: Uint8Array, source: Uint8Array): void {
+  const length = target.length;
+  if (length % 4 === 0 && target.byteOffset % 4 === 0 && source.byteOffset % 4 === 0) {
+    const words = new Uint32Array(target.buffer, target.byteOffset, length / 4);
+    const from = new Uint32Array(source.buffer, source.byteOffset, length / 4);
+    for (let i = 0; i < words.length; i++) words[i]! ^= from[i]!;
+    return;
+  }
+  for (let i = 0; i < length; i++) target[i]! ^= source[i]!;
 }
 
 function checkColumns(columns: readonly Uint8Array[]): number {
