@@ -144,9 +144,11 @@ export const inspectorPage = `<!doctype html>
       if (nested) rows.push(['  ' + pool.layout + '-0', pool.state, '', '', '']);
       for (const device of pool.devices) rows.push([(nested ? '    ' : '  ') + device.name, device.state, device.readErrors, device.writeErrors, device.checksumErrors]);
       const width = Math.max(...rows.map((row) => row[0].length)) + 2;
-      const lines = rows.map((row) => row[0].padEnd(width) + String(row[1]).toUpperCase().padEnd(10) + [row[2], row[3], row[4]].map((cell) => String(cell).padStart(5)).join(''));
+      // Each count right-aligned under its heading, a space before it, however many digits it has.
+      const counts = (cells) => cells.map((cell) => ' ' + String(cell).padStart(5)).join('');
+      const lines = rows.map((row) => row[0].padEnd(width) + String(row[1]).toUpperCase().padEnd(10) + counts([row[2], row[3], row[4]]));
       const header = name + ' · ' + pool.layout + ' · txg ' + pool.txg + ' (' + pool.txgState + ') · ' + mib(pool.usedBytes) + ' used, ' + mib(pool.freeBytes) + ' free';
-      return element('pre', { class: 'label', 'data-testid': 'zfs-pool', 'data-name': name }, [header + '\\n' + ['NAME'.padEnd(width) + 'STATE'.padEnd(10) + ' READ WRITE CKSUM', ...lines].join('\\n')]);
+      return element('pre', { class: 'label', 'data-testid': 'zfs-pool', 'data-name': name }, [header + '\\n' + ['NAME'.padEnd(width) + 'STATE'.padEnd(10) + counts(['READ', 'WRITE', 'CKSUM']), ...lines].join('\\n')]);
     });
     return element('div', { 'data-testid': 'zfs' }, [element('div', { class: 'label' }, ['zfs · ' + (devices.length === 0 ? 'no devices open' : devices.join(', '))]), ...pools]);
   };

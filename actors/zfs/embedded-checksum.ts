@@ -10,6 +10,7 @@
  * areaVerifies(slotReadBack, offsetBytes); // false if it changed, or came from elsewhere
  * ```
  */
+import { copyOfBytes } from '../../ground/bytes.js';
 import { createHash } from 'node:crypto';
 
 /** Bytes of the tail: an 8-byte magic and a 32-byte checksum. */
@@ -31,8 +32,8 @@ export function areaVerifies(area: Uint8Array, offsetBytes: number): boolean {
   if (area.byteLength <= sealBytes) return false;
   const tail = area.byteLength - sealBytes;
   if (new DataView(area.buffer, area.byteOffset + tail, 8).getBigUint64(0, true) !== sealMagic) return false;
-  const stored = area.slice(tail + 8);
-  const copy = area.slice();
+  const stored = copyOfBytes(area, tail + 8);
+  const copy = copyOfBytes(area);
   copy.fill(0, tail);
   const sum = checksumOf(copy, offsetBytes);
   return sum.every((byte, index) => byte === stored[index]);

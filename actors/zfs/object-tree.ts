@@ -17,6 +17,7 @@
  * (await tree.read(io, 0, bytes.length));   // the same bytes
  * ```
  */
+import { copyOfBytes } from '../../ground/bytes.js';
 import { assert } from '../../ground/assert.js';
 import {
   type BlockPointer,
@@ -175,11 +176,11 @@ export class ObjectTree {
       if (block === undefined) {
         if (take === this.blockBytes) {
           // A whole block overwritten needs no read of what it held.
-          this.markDirty(index, data.slice(at - offsetBytes, at - offsetBytes + take));
+          this.markDirty(index, copyOfBytes(data, at - offsetBytes, at - offsetBytes + take));
           at += take;
           continue;
         }
-        block = (await this.block(io, index))?.slice() ?? new Uint8Array(this.blockBytes);
+        block = copyOrNull(await this.block(io, index)) ?? new Uint8Array(this.blockBytes);
         this.markDirty(index, block);
       }
       block.set(data.subarray(at - offsetBytes, at - offsetBytes + take), within);
@@ -202,7 +203,7 @@ export class ObjectTree {
       const tail = sizeBytes % this.blockBytes;
       if (tail !== 0) {
         const index = keep - 1;
-        const block = this.dirtyData.get(index) ?? (await this.block(io, index))?.slice() ?? null;
+        const block = this.dirtyData.get(index) ?? copyOrNull(await this.block(io, index));
         if (block !== null) {
           block.fill(0, tail);
           this.markDirty(index, block);
@@ -391,6 +392,11 @@ const ioLanes = 16;
  * a device actor holds (`waitingRequestsMax`), with every copy of each block.
  */
 const syncLanes = 128;
+
+/** A copy of `block` the tree may change (blocks read are shared with the cache), or null for a hole. */
+function copyOrNull(block: Uint8Array | null): Uint8Array | null {
+  return block === null ? null : copyOfBytes(block);
+}
 
 /** Runs `work` on each of `items`, at most `lanes` at a time, starting them in order. */
 async function inLanes<T>(items: readonly T[], lanes: number, work: (item: T) => Promise<void>): Promise<void> {

@@ -419,12 +419,8 @@ export class OpenPool implements Pool {
             return { repairedCopies: 0, repairedBytes: 0, unrecoverable: true };
           }
         });
-        if (result.unrecoverableBlocks > 0 || !result.complete)
-          throw new PoolError(
-            this.name,
-            'unrecoverable',
-            `the resilver could not read ${result.unrecoverableBlocks} block(s)${result.complete ? '' : ' and the blocks under them'}: device ${which} stays in the pool`,
-          );
+        // A block no device gives (the one replaced included) is lost whether or not the replace goes
+        // on: it goes on, as ZFS's does, so the pool gets its redundancy back, and says how many.
         await opened.ref.ask({ type: 'flush' });
         // The new device takes the place; every device's front labels name it, the back labels still the old one.
         this.devices[index] = opened;

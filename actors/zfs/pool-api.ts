@@ -29,7 +29,6 @@ export class PoolError extends OspreyError {
       | 'missing-devices'
       | 'no-uberblock'
       | 'suspended'
-      | 'unrecoverable'
       | 'closed',
     detail: string,
   ) {

@@ -10,6 +10,7 @@
  * const [r0, r1, r2] = raidzRebuild([null, d1, null], parity.p, parity.q); // d0 and d2 again
  * ```
  */
+import { copyOfBytes } from '../../ground/bytes.js';
 import { OspreyError } from '../../ground/errors.js';
 import { gfDivide, gfMultiply, gfMultiplyAdd, gfPower } from './galois-field.js';
 
@@ -37,7 +38,7 @@ export interface StripeParity {
 export function raidzParity(columns: readonly Uint8Array[], parityColumns: 1 | 2): StripeParity {
   const length = checkColumns(columns);
   // P starts as the first column, and the others are folded in: one pass fewer than from zeros.
-  const p = columns[0]!.slice();
+  const p = copyOfBytes(columns[0]!);
   for (let index = 1; index < columns.length; index++) xorInto(p, columns[index]!);
   if (parityColumns === 1) return { p };
   const q = new Uint8Array(length);
@@ -63,8 +64,8 @@ export function raidzRebuild(columns: readonly (Uint8Array | null)[], p: Uint8Ar
   const rebuilt = columns.map((column) => column ?? new Uint8Array(length));
   if (missing.length === 0) return rebuilt;
   // What the parity says of the missing columns, with every present column taken out.
-  const pRest = p === null ? null : p.slice();
-  const qRest = q === null ? null : q.slice();
+  const pRest = p === null ? null : copyOfBytes(p);
+  const qRest = q === null ? null : copyOfBytes(q);
   columns.forEach((column, index) => {
     if (column === null) return;
     if (pRest !== null) xorInto(pRest, column);

@@ -24,6 +24,7 @@ import { openPoolDevice, type PoolDevice, type PoolDeviceMsg, type PoolDeviceSta
 import { type PoolActorMsg, poolActorBehavior, poolMailboxCapacity } from './pool-actor.js';
 import { datasetActorBehavior, type DatasetMsg, type ServedDataset } from './dataset-actor.js';
 import type { Dataset } from './dataset.js';
+import { PoolError } from './pool-api.js';
 import type { Behavior } from '../runtime/behavior.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
 import type { Message } from '../../ground/message.js';
@@ -180,9 +181,16 @@ export class Storage {
 
   /** Serves `dataset` as the actor `name` under the supervisor (see dataset-actor.ts), until stopped or its pool closes. */
   async serveDataset(dataset: Dataset, name: string): Promise<ServedDataset> {
+    const pool = dataset.pool.name;
+    const open = () => this.pools.get(pool) === (dataset.pool as unknown as OpenPoolEntry);
+    if (!open()) throw new PoolError(pool, 'closed', 'the pool is not open here: a dataset of it cannot be served');
     const id = `dataset-${name}`;
     const ref = await this.startChild<DatasetMsg>(id, datasetActorBehavior(dataset), { name });
-    const pool = dataset.pool.name;
+    // The pool closed while the actor started: nothing would stop it.
+    if (!open()) {
+      await this.stopChild(id);
+      throw new PoolError(pool, 'closed', 'the pool closed while its dataset was being served');
+    }
     const served = this.datasets.get(pool) ?? new Set<string>();
     served.add(id);
     this.datasets.set(pool, served);

@@ -12,6 +12,7 @@
  * const again = await createFileDevice('pool/disk0'); // its size is the file's
  * ```
  */
+import { copyOfBytes } from '../../ground/bytes.js';
 import { type FileHandle, open, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ClosedError } from '../../ground/errors.js';
@@ -113,13 +114,13 @@ class FileDevice implements BlockDevice {
   write(offsetBytes: number, data: Uint8Array, options?: WriteOptions): Promise<void> {
     if (!(data instanceof Uint8Array)) return Promise.reject(new TypeError(`${this.name}: a write takes a Uint8Array`));
     // The caller may reuse its buffer once the call returns: what is written is what it held then.
-    const copy = options?.handOver === true ? data : data.slice();
+    const copy = options?.handOver === true ? data : copyOfBytes(data);
     return this.request('write', offsetBytes, copy.byteLength, () => this.writeAll(copy, offsetBytes));
   }
 
   writev(offsetBytes: number, pieces: readonly Uint8Array[], options?: WriteOptions): Promise<void> {
     if (!pieces.every((piece) => piece instanceof Uint8Array)) return Promise.reject(new TypeError(`${this.name}: a writev takes Uint8Arrays`));
-    const copies = options?.handOver === true ? pieces : pieces.map((piece) => piece.slice());
+    const copies = options?.handOver === true ? pieces : pieces.map((piece) => copyOfBytes(piece));
     const lengthBytes = copies.reduce((sum, piece) => sum + piece.byteLength, 0);
     return this.request('write', offsetBytes, lengthBytes, async () => {
       const { bytesWritten } = await this.handle.writev(copies as Uint8Array[], offsetBytes);

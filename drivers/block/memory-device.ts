@@ -23,6 +23,7 @@
  * disk.crash(); // the write was never flushed: kept, lost or torn
  * ```
  */
+import { copyOfBytes } from '../../ground/bytes.js';
 import type { Clock } from '../clock/clock.js';
 import type { Random } from '../random/random.js';
 import { ClosedError } from '../../ground/errors.js';
@@ -231,7 +232,7 @@ class SimulatedDevice implements MemoryDevice {
   write(offsetBytes: number, data: Uint8Array, options?: WriteOptions): Promise<void> {
     if (!(data instanceof Uint8Array)) return Promise.reject(new TypeError(`${this.name}: a write takes a Uint8Array`));
     // The caller may reuse its buffer once the call returns, as with a real device's submission.
-    const copy = options?.handOver === true ? data : data.slice();
+    const copy = options?.handOver === true ? data : copyOfBytes(data);
     const inFlight = { offsetBytes, data: copy };
     return this.request(
       'write',
@@ -259,7 +260,7 @@ class SimulatedDevice implements MemoryDevice {
         // buffer itself, which may be the caller's (handOver) and so must not change.
         let stored = copy;
         if (this.drawn(this.faults.writeCorruption, to, copy.byteLength)) {
-          stored = copy.slice();
+          stored = copyOfBytes(copy);
           this.flipBit(stored);
           this.stats.writeCorruptions++;
         }

@@ -3,7 +3,7 @@
  * and POSIX errors as the calls; restarted when it crashes; gone with its pool.
  */
 import { expect } from 'chai';
-import { createPool, Dataset, FsError, serveDataset, storage } from '../../../actors/zfs/index.js';
+import { createPool, Dataset, FsError, importPool, PoolError, serveDataset, storage } from '../../../actors/zfs/index.js';
 import { defaultSubsystems, Kernel } from '../../../boot/index.js';
 import { createMemoryDevice } from '../../../drivers/block/index.js';
 import { DatasetClient } from './fixtures/dataset-client.js';
@@ -44,6 +44,20 @@ describe('zfs: a dataset as an actor', function () {
     await kernel.runUntil(new Promise<void>((resolve) => kernel.clock.setTimer(10, resolve)));
     expect(kernel.lookup('zfs.tank'), 'gone with its pool').to.equal(undefined);
     await kernel.runUntil(served.stop());
+    // A dataset of a closed pool is not served (nothing would stop it); one of the pool imported again is.
+    const again = await kernel.runUntil(
+      importPool(
+        zfs,
+        pool.blockDevices.filter((device) => device !== undefined),
+        'tank',
+      ),
+    );
+    // (Dataset.open of a closed pool fails: a dataset held from before stands for it.)
+    const closedDataset = await kernel.runUntil(serveDataset(zfs, { pool } as never).catch((error: unknown) => error));
+    expect(closedDataset).to.be.instanceOf(PoolError).and.include({ reason: 'closed' });
+    const reserved = await kernel.runUntil(serveDataset(zfs, await kernel.runUntil(Dataset.open(again))));
+    expect(await kernel.runUntil(reserved.ref.ask({ type: 'stat', path: '/c' }))).to.deep.include({ type: 'file' });
+    await kernel.runUntil(again.export());
     await kernel.runUntil(kernel.shutdown());
   });
 

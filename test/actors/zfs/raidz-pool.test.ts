@@ -82,6 +82,26 @@ describe('zfs: pools on RAID-Z', function () {
     await kernel.runUntil(kernel.shutdown());
   });
 
+  it('keeps what a Node Buffer held at the write, and leaves the Buffer as it was (its slice is a view)', async () => {
+    const booted = await simulatedStorage(15, [0.05, 0.5]);
+    const { kernel, zfs, disk } = booted;
+    const disks = [disk('b0'), disk('b1'), disk('b2')];
+    const pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'raidz1', devices: disks }));
+    const fs = await kernel.runUntil(Dataset.open(pool, { fileBlockBytes: 16384 }));
+    const file = await kernel.runUntil(fs.open('/b', { create: true }));
+    const buffer = Buffer.alloc(65536, 0x5a);
+    for (let at = 0; at < buffer.length; at += 97) buffer[at] = at & 0xff;
+    const expected = Uint8Array.from(buffer);
+    await kernel.runUntil(fs.write(file, 0, buffer));
+    expect(Buffer.compare(buffer, expected), 'the parity was not folded into the caller’s Buffer').to.equal(0);
+    buffer.fill(0);
+    await kernel.runUntil(pool.export());
+    const again = await kernel.runUntil(importPool(zfs, disks, 'tank'));
+    expect(await kernel.runUntil((await kernel.runUntil(Dataset.open(again))).readFile('/b'))).to.deep.equal(expected);
+    await kernel.runUntil(again.export());
+    await kernel.runUntil(kernel.shutdown());
+  });
+
   for (const [layout, devices, overwritten] of [
     ['raidz1', 3, 1],
     ['raidz2', 4, 2],

@@ -122,6 +122,12 @@ describe('drivers: the block device on a real file', function () {
     await vectored;
     expect(await disk.read(0, 8192)).to.deep.equal(new Uint8Array(8192).fill(3, 0, 4096).fill(4, 4096));
     expect(await disk.writev(0, [undefined as never]).catch((error: unknown) => error)).to.be.instanceOf(TypeError);
+    // A Node Buffer too, whose own slice would be a view of the caller's memory.
+    const nodeBuffer = Buffer.alloc(4096, 5);
+    const fromBuffer = disk.write(8192, nodeBuffer);
+    nodeBuffer.fill(6);
+    await fromBuffer;
+    expect((await disk.read(8192, 4096)).every((byte) => byte === 5)).to.equal(true);
     await disk.close();
   });
 
