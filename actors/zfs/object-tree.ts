@@ -58,10 +58,12 @@ export class ObjectTree {
   /** Data blocks written since the last sync, by index. */
   private readonly dirtyData = new Map<number, Uint8Array>();
   /**
-   * The indirect blocks right above the dirty data blocks (by index at level 1), each with how many of
-   * them it has: a sync writes each anew, so room for a change counts them (see `dirtyParentCount`).
+   * The indirect blocks above the dirty data blocks (by `nodes` key), each with how many of them it
+   * has: a sync writes each anew, so room for a change counts them (see `dirtyParentCount`).
    */
   private readonly dirtyParents = new Map<number, number>();
+  /** For each dirty data block, the keys of `dirtyParents` it counts in. */
+  private readonly dirtyAncestors = new Map<number, number[]>();
   /** Indirect blocks in memory, by `level * 2^40 + index`. */
   private readonly nodes = new Map<number, IndirectNode>();
   /** Blocks from this index on are to be freed at the next sync (a truncation), or null. */
@@ -101,28 +103,43 @@ export class ObjectTree {
   }
 
   /**
-   * The indirect blocks of level 1 a sync will write anew, at most: one above each run of up to 128
-   * dirty data blocks under one parent (a sparse write has a parent of its own). The one data block
-   * of a one-block object has none.
+   * The indirect blocks a sync will write anew above the dirty data blocks, at most: the distinct
+   * ancestors of the dirty blocks at every level (a sparse write has a chain of its own), the root
+   * of a tree that grows included. The one data block of a one-block object has none.
    */
   get dirtyParentCount(): number {
     return this.dirtyParents.size;
   }
 
   private markDirty(index: number, block: Uint8Array): void {
-    if (!this.dirtyData.has(index) && (index > 0 || this.levels > 1)) {
-      const parent = Math.floor(index / pointersPerIndirect);
-      this.dirtyParents.set(parent, (this.dirtyParents.get(parent) ?? 0) + 1);
+    if (!this.dirtyData.has(index)) {
+      const keys = this.ancestorKeys(index);
+      for (const key of keys) this.dirtyParents.set(key, (this.dirtyParents.get(key) ?? 0) + 1);
+      this.dirtyAncestors.set(index, keys);
     }
     this.dirtyData.set(index, block);
   }
 
   private unmarkDirty(index: number): void {
-    if (!this.dirtyData.delete(index) || !(index > 0 || this.levels > 1)) return;
-    const parent = Math.floor(index / pointersPerIndirect);
-    const left = (this.dirtyParents.get(parent) ?? 1) - 1;
-    if (left === 0) this.dirtyParents.delete(parent);
-    else this.dirtyParents.set(parent, left);
+    if (!this.dirtyData.delete(index)) return;
+    // The keys counted when it was marked: the tree's levels may have changed since.
+    for (const key of this.dirtyAncestors.get(index) ?? []) {
+      const left = (this.dirtyParents.get(key) ?? 1) - 1;
+      if (left === 0) this.dirtyParents.delete(key);
+      else this.dirtyParents.set(key, left);
+    }
+    this.dirtyAncestors.delete(index);
+  }
+
+  /** The indirect blocks above data block `index` (as `nodes` keys), in a tree tall enough to hold it. */
+  private ancestorKeys(index: number): number[] {
+    const levels = Math.max(this.levels, levelsFor(index + 1));
+    const keys: number[] = [];
+    for (let level = 1, parent = index; level < levels; level++) {
+      parent = Math.floor(parent / pointersPerIndirect);
+      keys.push(nodeKey(level, parent));
+    }
+    return keys;
   }
 
   /** Whether `sync` has anything to write. */
@@ -239,6 +256,7 @@ export class ObjectTree {
     for (const index of indexes) await this.replace(io, 0, index, written.get(index)!, txg);
     this.dirtyData.clear();
     this.dirtyParents.clear();
+    this.dirtyAncestors.clear();
     for (let level = 1; level < this.levels; level++) {
       for (const node of [...this.nodes.values()].filter((each) => each.level === level && each.dirty)) {
         const fill = node.pointers.reduce((sum, pointer) => sum + pointer.fill, 0);

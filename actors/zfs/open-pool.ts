@@ -20,7 +20,7 @@ import {
 import { metadataBlockBytesMax, roomCosts } from './room-costs.js';
 import { deviceName, newGuid } from './device-names.js';
 import type { BlockDevice } from '../../drivers/block/block-device.js';
-import { type BlockPointer, copiesMax, isHole } from './block-pointer.js';
+import { type BlockPointer, copiesMax, isHole, levelMax } from './block-pointer.js';
 import { PoolBlockIo, PoolFullError, rewindTxgs } from './block-io.js';
 import type { PoolDevice, PoolDeviceMsg } from './device-actor.js';
 import type { ActorRef } from '../runtime/ref.js';
@@ -149,8 +149,9 @@ export class OpenPool implements Pool {
         const { blockBytes } = await objects().stat(io, id);
         const first = Math.floor(offsetBytes / blockBytes);
         const blocks = data.byteLength === 0 ? 0 : Math.floor((offsetBytes + data.byteLength - 1) / blockBytes) - first + 1;
-        // A write may dirty a new indirect block above every 128 data blocks, and one more where it starts.
-        const parents = blocks === 0 ? 0 : Math.ceil(blocks / pointersPerIndirect) + 1;
+        // A write may dirty a new indirect block above every 128 data blocks, fewer at each level up,
+        // and one more at each level where it starts: at most blocks / 127 and one per level.
+        const parents = blocks === 0 ? 0 : Math.ceil(blocks / (pointersPerIndirect - 1)) + levelMax;
         return this.changing(
           blocks * blockCostBytes(blockBytes) + parents * parentCostBytes + dnodeCostBytes,
           options?.useReserve === true,

@@ -97,26 +97,31 @@ describe('zfs: room in a pool', function () {
     });
   }
 
-  it('counts the indirect block each sparse write dirties: writes far apart end in ENOSPC, never a failed commit', async () => {
-    const { kernel, zfs, disk } = await simulatedStorage(6, [0, 0.2]);
-    const pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'single', devices: [disk('a')] }));
-    const id = await kernel.runUntil(pool.objects.create('file', 4096));
-    // One 4 KiB block under each indirect block: each write needs two new 16 KiB copies of its parent.
-    let written = 0;
-    for (;;) {
-      const outcome = await kernel.runUntil(outcomeOf(pool.objects.write(id, written * 128 * 4096, new Uint8Array(4096).fill(1))));
-      if (outcome !== 'ok') {
-        expect(outcome).to.equal('pool-full');
-        break;
+  for (const [level, stride] of [
+    [1, 128],
+    [2, 128 * 128],
+  ] as const) {
+    it(`counts the indirect blocks each sparse write dirties (level ${level} apart): ENOSPC, never a failed commit`, async () => {
+      const { kernel, zfs, disk } = await simulatedStorage(6, [0, 0.2]);
+      const pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'single', devices: [disk('a')] }));
+      const id = await kernel.runUntil(pool.objects.create('file', 4096));
+      // One 4 KiB block under each indirect block of the level: each write needs new copies of its ancestors.
+      let written = 0;
+      for (;;) {
+        const outcome = await kernel.runUntil(outcomeOf(pool.objects.write(id, written * stride * 4096, new Uint8Array(4096).fill(1))));
+        if (outcome !== 'ok') {
+          expect(outcome).to.equal('pool-full');
+          break;
+        }
+        written++;
       }
-      written++;
-    }
-    expect(written).to.be.greaterThan(50);
-    expect(await kernel.runUntil(outcomeOf(pool.commit()))).to.equal('ok');
-    expect(pool.status().txgState).to.equal('open');
-    await kernel.runUntil(pool.export());
-    await kernel.runUntil(kernel.shutdown());
-  });
+      expect(written).to.be.greaterThan(30);
+      expect(await kernel.runUntil(outcomeOf(pool.commit()))).to.equal('ok');
+      expect(pool.status().txgState).to.equal('open');
+      await kernel.runUntil(pool.export());
+      await kernel.runUntil(kernel.shutdown());
+    });
+  }
 
   it('admits only what it can commit: a byte into a large record, cuts inside blocks, records of 512 bytes', async () => {
     const { kernel, zfs, disk } = await simulatedStorage(2);
