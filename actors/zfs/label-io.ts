@@ -130,11 +130,12 @@ export interface FoundPool {
    */
   readonly uberblocks: readonly Uberblock[];
   /**
-   * For each device found (by index in the configuration), the newest group whose uberblock it holds
-   * for this device set; undefined where the device is missing or holds none. A device whose newest
-   * group is older than the pool's missed the groups since (it was away): it lacks their blocks.
+   * For each device found (by index in the configuration), the uberblocks of this device set it holds
+   * that verify, newest first; undefined where the device is missing. A device that does not hold the
+   * uberblock an import takes may lack the blocks of the groups since the newest it shares with the
+   * devices that do (it was away, or took a group a rewind later dropped).
    */
-  readonly deviceTxgs: readonly (number | undefined)[];
+  readonly deviceUberblocks: readonly (readonly Uberblock[] | undefined)[];
 }
 
 /**
@@ -184,9 +185,9 @@ export function findPools(labels: readonly DeviceLabels[]): FoundPool[] {
       poolGuid: config.poolGuid,
       config,
       devices: config.deviceGuids.map((guid) => byGuid.get(guid)?.labels.device),
-      deviceTxgs: config.deviceGuids.map((guid) => {
+      deviceUberblocks: config.deviceGuids.map((guid) => {
         const found = byGuid.get(guid);
-        return found === undefined || sum === undefined ? undefined : verifiedUberblocks(found.labels.slots, sum)[0]?.txg;
+        return found === undefined ? undefined : sum === undefined ? [] : verifiedUberblocks(found.labels.slots, sum);
       }),
       missing: config.deviceGuids.filter((guid) => !byGuid.has(guid)),
       uberblock,

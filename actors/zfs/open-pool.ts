@@ -20,7 +20,7 @@ import {
 import { metadataBlockBytesMax, roomCosts } from './room-costs.js';
 import { deviceName, newGuid } from './device-names.js';
 import type { BlockDevice } from '../../drivers/block/block-device.js';
-import { type BlockPointer, copiesMax, isHole, levelMax } from './block-pointer.js';
+import { type BlockPointer, copiesMax, isHole } from './block-pointer.js';
 import { PoolBlockIo, PoolFullError, rewindTxgs } from './block-io.js';
 import type { PoolDevice, PoolDeviceMsg } from './device-actor.js';
 import type { ActorRef } from '../runtime/ref.js';
@@ -28,7 +28,7 @@ import { FormatError } from './format-errors.js';
 import { type LabelConfig, labelBytes, labelOffsets, type PoolLayout } from './label.js';
 import { clearLabels, guidSumOf, type LabelWriter, readLabels, writeLabelPair, writeLabels, writeUberblock } from './label-io.js';
 import { ObjectSet } from './object-set.js';
-import { pointersPerIndirect } from './object-tree.js';
+import { levelsFor, pointersPerIndirect } from './object-tree.js';
 import { type TxgEvent, type TxgMachine, type TxgState, txgMachine } from './txg-machine.js';
 import { xstate } from '../runtime/lazy-packages.js';
 import type { TimerHandle } from '../../drivers/clock/clock.js';
@@ -78,6 +78,10 @@ export class OpenPool implements Pool {
   private started = false;
   /** Inside an `atomically` turn: changes past the dirty bound commit at its end, not between its steps. */
   private inTurn = false;
+  /** Devices behind at import, each with the group from which on it may lack blocks (see `resilverStale`). */
+  private readonly staleSince: ReadonlyMap<number, number>;
+  /** Whether they are left out of reads until resilvered (else read like the others: too few without them). */
+  private readonly staleExcluded: boolean;
   /** Devices whose labels missed a relabel (a replace's): no uberblock goes to them while the pool is open. */
   private readonly labelsBehind = new Set<number>();
   /** What the changes since the last commit will take on the devices, at most (see `changing`). */
@@ -98,9 +102,14 @@ export class OpenPool implements Pool {
     private committedTxg: number,
     private set: ObjectSet | null,
     options: CommitOptions,
-    /** Devices that missed groups (by index), each with the newest group it holds: read from only once resilvered. */
-    private readonly staleSince: ReadonlyMap<number, number> = new Map(),
+    /**
+     * Devices behind (by index), each with the group from which on it may lack blocks (see pool.ts's
+     * `staleDevices`); `excluded`: not read from until resilvered (else read like the others).
+     */
+    behind: { readonly stale: ReadonlyMap<number, number>; readonly excluded: boolean } = { stale: new Map(), excluded: true },
   ) {
+    this.staleSince = behind.stale;
+    this.staleExcluded = behind.excluded;
     this.commitIntervalMs = options.commitIntervalMs ?? commitIntervalMsDefault;
     this.dirtyBytesMax = options.dirtyBytesMax ?? dirtyBytesMaxDefault;
     if (!(this.commitIntervalMs > 0 && this.commitIntervalMs < Number.POSITIVE_INFINITY))
@@ -120,7 +129,7 @@ export class OpenPool implements Pool {
       devices.map((device) => device?.ref),
       area,
     );
-    for (const index of staleSince.keys()) this.vdev.rebuildChild(index, devices[index]!.ref);
+    if (behind.excluded) for (const index of this.staleSince.keys()) this.vdev.rebuildChild(index, devices[index]!.ref);
     this.space = new SpaceMap(this.vdev.startBytes, this.vdev.endBytes, config.sectorBytes);
     this.io = new PoolBlockIo({ space: this.space, vdev: this.vdev, checksum: config.checksum });
     // Room is counted in what blocks take on the devices, parity and rounding included.
@@ -146,12 +155,17 @@ export class OpenPool implements Pool {
         ),
       read: (id, offsetBytes, lengthBytes, into) => objects().read(io, id, offsetBytes, lengthBytes, into),
       write: async (id, offsetBytes, data, options) => {
-        const { blockBytes } = await objects().stat(io, id);
+        const { blockBytes, levels } = await objects().stat(io, id);
         const first = Math.floor(offsetBytes / blockBytes);
         const blocks = data.byteLength === 0 ? 0 : Math.floor((offsetBytes + data.byteLength - 1) / blockBytes) - first + 1;
-        // A write may dirty a new indirect block above every 128 data blocks, fewer at each level up,
-        // and one more at each level where it starts: at most blocks / 127 and one per level.
-        const parents = blocks === 0 ? 0 : Math.ceil(blocks / (pointersPerIndirect - 1)) + levelMax;
+        // The indirect blocks it may dirty: at each level up to the tree's (as tall as the write
+        // makes it), one above every 128 of the level below, and one more where the run starts.
+        let parents = 0;
+        const height = blocks === 0 ? 0 : Math.max(levels, levelsFor(first + blocks));
+        for (let level = 1, span = blocks; level < height; level++) {
+          span = Math.ceil(span / pointersPerIndirect);
+          parents += span + 1;
+        }
         return this.changing(
           blocks * blockCostBytes(blockBytes) + parents * parentCostBytes + dnodeCostBytes,
           options?.useReserve === true,
@@ -277,36 +291,51 @@ export class OpenPool implements Pool {
   }
 
   /**
-   * Resilvers the devices that missed groups while away, from the groups they missed only (their
-   * blocks born later), then commits a group they take whole, uberblock and all. Run at import,
-   * before the pool starts.
+   * Resilvers the devices behind (see `staleSince`) from the blocks born after the group each may lack
+   * blocks from, writes their labels again with the pool's configuration (they may have missed a
+   * replace), then commits a group they take whole. A device that fails a write meanwhile is left
+   * out: it gets no uberblock while the pool is open, and is behind again at the next import. When
+   * the devices behind were read as well (too few others), a block none of them gives means they
+   * lack what the pool needs: ChecksumError, and nothing is committed. Run at import, before the
+   * pool starts.
    */
   async resilverStale(): Promise<void> {
     if (this.staleSince.size === 0) return;
     await this.run(async () => {
+      const failing = new Set<number>();
       const result = await this.walkBlocks('resilver', undefined, async (pointer) => {
         let parts = 0;
         let bytes = 0;
-        try {
-          for (const [index, since] of this.staleSince) {
-            if (pointer.birthTxg <= since) continue;
+        for (const [index, since] of this.staleSince) {
+          if (pointer.birthTxg <= since || failing.has(index)) continue;
+          try {
             bytes += await this.io.resilver(pointer, index, this.devices[index]!.ref);
             parts++;
+          } catch (error) {
+            if (error instanceof ChecksumError) return { repairedCopies: parts, repairedBytes: bytes, unrecoverable: true };
+            failing.add(index);
           }
-        } catch (error) {
-          if (!(error instanceof ChecksumError)) throw error;
-          return { repairedCopies: parts, repairedBytes: bytes, unrecoverable: true };
         }
         return { repairedCopies: parts, repairedBytes: bytes, unrecoverable: false };
       });
       // A tree the walk could not finish is no tree to import (load verified it, so this is rare).
       if (!result.complete) throw new ChecksumError(['the resilver could not read all of the tree']);
-      await Promise.all([...this.staleSince.keys()].map((index) => this.devices[index]!.ref.ask({ type: 'flush' })));
-      for (const index of this.staleSince.keys()) this.vdev.setChild(index, this.devices[index]!.ref);
-      // Its labels may be older than the pool's configuration too (it missed a replace): they are
-      // written again before it takes an uberblock, so that it imports alone as what it is now.
-      for (const index of this.staleSince.keys())
-        await writeLabels(throughActor(this.devices[index]!.ref, this.blockDevices[index]!.sizeBytes), { ...this.config, deviceIndex: index });
+      if (!this.staleExcluded && result.unrecoverableBlocks > 0)
+        throw new ChecksumError([`${result.unrecoverableBlocks} block(s) of the groups the devices behind missed cannot be read`]);
+      for (const index of this.staleSince.keys()) {
+        if (failing.has(index)) continue;
+        const device = this.devices[index]!;
+        try {
+          await device.ref.ask({ type: 'flush' });
+          // Its labels may be older than the pool's configuration (it missed a replace): written
+          // again before it takes an uberblock, so that it imports alone as what it is now.
+          await writeLabels(throughActor(device.ref, this.blockDevices[index]!.sizeBytes), { ...this.config, deviceIndex: index });
+          this.vdev.setChild(index, device.ref);
+        } catch {
+          failing.add(index);
+        }
+      }
+      for (const index of failing) this.labelsBehind.add(index);
       this.recordScan(result);
       await this.sync(true);
     });

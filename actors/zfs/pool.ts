@@ -33,7 +33,8 @@ import { rewindTxgs } from './block-io.js';
 import type { PoolDevice } from './device-actor.js';
 import { FormatError } from './format-errors.js';
 import { devicesMin, devicesSpareOf, isPoolName, type LabelConfig, labelOffsets, poolLayouts } from './label.js';
-import { findPools, readLabels, writeLabels } from './label-io.js';
+import { type FoundPool, findPools, readLabels, writeLabels } from './label-io.js';
+import type { Uberblock } from './uberblock.js';
 import { ObjectSet } from './object-set.js';
 import type { Storage } from './storage.js';
 import { ChecksumError } from './verified-read.js';
@@ -128,28 +129,15 @@ async function importOpen(storage: Storage, devices: readonly BlockDevice[], nam
   if (missing.length > devicesSpareOf(pool.config.layout, pool.config.deviceGuids.length))
     throw new PoolError(name, 'missing-devices', `devices ${missing.join(', ')} are missing or too small, and its ${pool.config.layout} layout needs them`);
   if (pool.uberblocks.length === 0) throw new PoolError(name, 'no-uberblock', 'no uberblock of it verifies on its devices');
-  // A device whose newest group is older than the pool's was away while groups were committed: it
-  // lacks their blocks, so it is not read from until resilvered from those groups (ZFS's DTL).
-  const staleSinceOf = (txg: number) =>
-    new Map<number, number>(
-      usable.flatMap((device, index) => {
-        const held = pool.deviceTxgs[index];
-        return device !== undefined && (held === undefined || held < txg) ? [[index, held ?? 0] as const] : [];
-      }),
-    );
-  const newestStale = staleSinceOf(pool.uberblocks[0]!.txg);
-  if (missing.length + newestStale.size > devicesSpareOf(pool.config.layout, pool.config.deviceGuids.length)) {
-    const stale = [...newestStale].map(([index, since]) => `${pool.config.deviceGuids[index]} (its newest group ${since})`);
-    throw new PoolError(
-      name,
-      'missing-devices',
-      `too few devices hold every group to ${pool.uberblocks[0]!.txg}: ${[...(missing.length > 0 ? [`missing ${missing.join(', ')}`] : []), `behind ${stale.join(', ')}`].join('; ')}`,
-    );
-  }
+  const spare = devicesSpareOf(pool.config.layout, pool.config.deviceGuids.length);
   const opened = await openDevices(storage, pool.config, usable);
   const problems: string[] = [];
   for (const uberblock of pool.uberblocks) {
-    const candidate = new OpenPool(storage, pool.config, usable, opened, uberblock.txg, null, options, staleSinceOf(uberblock.txg));
+    const stale = staleDevices(pool, usable, uberblock);
+    // Devices behind are not read from while they are resilvered, unless too few would be left: then
+    // they are read like the others (every block is verified), as ZFS reads a device with gaps.
+    const excluded = missing.length + stale.size <= spare;
+    const candidate = new OpenPool(storage, pool.config, usable, opened, uberblock.txg, null, options, { stale, excluded });
     try {
       await candidate.load(uberblock.root);
       // The trees of the groups just before it stay whole for as long as a running pool keeps them.
@@ -162,11 +150,43 @@ async function importOpen(storage: Storage, devices: readonly BlockDevice[], nam
         await candidate.close();
         throw error;
       }
+      // A tree that does not verify because the devices holding it are missing or behind is not a
+      // commit cut short: going back to an older group would drop groups committed whole. Refused,
+      // named, as ZFS refuses an import that lacks devices.
+      if (!excluded) {
+        await Promise.all(opened.map((device) => device?.close()));
+        const behind = [...stale].map(([index, since]) => `${pool.config.deviceGuids[index]} (from group ${since + 1})`);
+        throw new PoolError(
+          name,
+          'missing-devices',
+          `too few devices hold group ${uberblock.txg} whole: ${[...(missing.length > 0 ? [`missing ${missing.join(', ')}`] : []), `behind ${behind.join(', ')}`].join('; ')} (${error.message})`,
+        );
+      }
       problems.push(`txg ${uberblock.txg}: ${error.message}`);
     }
   }
   await Promise.all(opened.map((device) => device?.close()));
   throw new PoolError(name, 'no-uberblock', `no uberblock's tree verifies (${problems.join('; ')})`);
+}
+
+/**
+ * The devices found that do not hold `uberblock` itself (same group, same time), each with the group
+ * from which on it may lack blocks: the newest it holds that a device holding `uberblock` holds too
+ * (an uberblock's group and time name one tree), else 0. A device that missed groups while away, or
+ * took a group that a rewind dropped, is behind; one that missed only an uberblock is resilvered
+ * from its last group, at the cost of a few rewrites.
+ */
+function staleDevices(pool: FoundPool, usable: readonly (BlockDevice | undefined)[], uberblock: Uberblock): Map<number, number> {
+  const same = (a: Uberblock, b: Uberblock) => a.txg === b.txg && a.timestampMs === b.timestampMs;
+  const held = pool.deviceUberblocks.map((each, index) => (usable[index] === undefined ? undefined : each));
+  const current = held.filter((each): each is readonly Uberblock[] => each !== undefined && each.some((one) => same(one, uberblock)));
+  const stale = new Map<number, number>();
+  held.forEach((each, index) => {
+    if (each === undefined || each.some((one) => same(one, uberblock))) return;
+    const shared = each.filter((one) => one.txg < uberblock.txg && current.some((other) => other.some((mine) => same(mine, one))));
+    stale.set(index, shared.length === 0 ? 0 : Math.max(...shared.map((one) => one.txg)));
+  });
+  return stale;
 }
 
 async function openDevices(storage: Storage, config: LabelConfig, devices: readonly (BlockDevice | undefined)[]): Promise<(PoolDevice | undefined)[]> {

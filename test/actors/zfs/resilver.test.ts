@@ -191,12 +191,14 @@ describe('zfs: replacing a device, and the resilver', function () {
     // c is away while the pool takes a new file and commits.
     const degraded = await kernel.runUntil(importPool(zfs, [a, b], 'tank'));
     const fs = await kernel.runUntil(Dataset.open(degraded));
-    await kernel.runUntil(fs.writeFile('/late', fileOf(4)));
+    // Whole records of bytes that are not zero, so that no stale column of c holds them by chance.
+    const late = Uint8Array.from({ length: 200_000 }, (_, at) => (at * 7 + 1) & 0xff);
+    await kernel.runUntil(fs.writeFile('/late', late));
     await kernel.runUntil(degraded.export());
     // Back with c but without b: c lacks the new group, and a alone cannot give it. Refused, named.
     const refused = await kernel.runUntil(importPool(zfs, [a, c], 'tank').catch((error: unknown) => error));
     expect(refused).to.be.instanceOf(PoolError).and.include({ reason: 'missing-devices' });
-    expect((refused as Error).message).to.match(/missing [0-9a-f]{16}; behind [0-9a-f]{16} \(its newest group \d+\)/);
+    expect((refused as Error).message).to.match(/missing [0-9a-f]{16}; behind [0-9a-f]{16} \(from group \d+\)/);
     // All three: c is resilvered from the groups it missed, and takes the group committed after.
     const whole = await kernel.runUntil(importPool(zfs, [a, b, c], 'tank'));
     const scan = whole.status().scan;
@@ -209,8 +211,77 @@ describe('zfs: replacing a device, and the resilver', function () {
     // b gone now: c gives its columns of every group.
     const again = await kernel.runUntil(importPool(zfs, [a, c], 'tank'));
     await expectFiles(booted, again, 'a and the resilvered c');
-    expect(Buffer.from(await kernel.runUntil((await kernel.runUntil(Dataset.open(again))).readFile('/late'))).equals(fileOf(4))).to.equal(true);
+    expect(Buffer.from(await kernel.runUntil((await kernel.runUntil(Dataset.open(again))).readFile('/late'))).equals(late)).to.equal(true);
     await kernel.runUntil(again.export());
+    await kernel.runUntil(kernel.shutdown());
+  });
+
+  it('reads a device that missed only an uberblock when it is needed, and resilvers it', async () => {
+    const booted = await simulatedStorage(27, [0.05, 0.5]);
+    const { kernel, zfs, disk } = booted;
+    const c = new FailingDevice(disk('c'));
+    const [a, b] = [disk('a'), disk('b')];
+    await filledPool(booted, 'raidz1', [a, b, c]);
+    // c takes a group's blocks but not its uberblock (its label area refuses writes).
+    const pool = await kernel.runUntil(importPool(zfs, [a, b, c], 'tank'));
+    const fs = await kernel.runUntil(Dataset.open(pool));
+    c.failLabelWrites = true;
+    await kernel.runUntil(fs.writeFile('/late', fileOf(5)));
+    await kernel.runUntil(pool.export());
+    c.failLabelWrites = false;
+    // a gone: b and c hold everything, c only lacks the uberblock. Read, verified, and resilvered.
+    const again = await kernel.runUntil(importPool(zfs, [b, c], 'tank'));
+    expect(again.status().scan).to.deep.include({ kind: 'resilver', unrecoverableBlocks: 0 });
+    await expectFiles(booted, again, 'b and c');
+    expect(Buffer.from(await kernel.runUntil((await kernel.runUntil(Dataset.open(again))).readFile('/late'))).equals(fileOf(5))).to.equal(true);
+    await kernel.runUntil(again.export());
+    await kernel.runUntil(kernel.shutdown());
+  });
+
+  it('imports with a device behind that fails its resilver writes, leaving it behind for next time', async () => {
+    const booted = await simulatedStorage(28, [0.05, 0.5]);
+    const { kernel, zfs, disk } = booted;
+    const b = new FailingDevice(disk('b'));
+    const a = disk('a');
+    await filledPool(booted, 'mirror', [a, b]);
+    const alone = await kernel.runUntil(importPool(zfs, [a], 'tank'));
+    await kernel.runUntil((await kernel.runUntil(Dataset.open(alone))).writeFile('/late', fileOf(1)));
+    await kernel.runUntil(alone.export());
+    // b is back but refuses writes to its data: the import goes on without resilvering it.
+    b.failDataWrites = true;
+    const both = await kernel.runUntil(importPool(zfs, [a, b], 'tank'));
+    await expectFiles(booted, both, 'a and a failing b');
+    await kernel.runUntil(both.export());
+    b.failDataWrites = false;
+    // Next time it works: b is resilvered, and stands alone.
+    await importChecked(booted, [a, b], 'both, b mended');
+    const bAlone = await kernel.runUntil(importPool(zfs, [b], 'tank'));
+    expect(Buffer.from(await kernel.runUntil((await kernel.runUntil(Dataset.open(bAlone))).readFile('/late'))).equals(fileOf(1))).to.equal(true);
+    await kernel.runUntil(bAlone.export());
+    await kernel.runUntil(kernel.shutdown());
+  });
+
+  it('judges a device by the very uberblock it holds: one that took a group a rewind dropped is resilvered', async () => {
+    const booted = await simulatedStorage(29, [0.05, 0.5]);
+    const { kernel, zfs, disk } = booted;
+    const [a, b] = [disk('a'), disk('b')];
+    await filledPool(booted, 'mirror', [a, b]);
+    const more = await kernel.runUntil(importPool(zfs, [a, b], 'tank'));
+    await kernel.runUntil((await kernel.runUntil(Dataset.open(more))).writeFile('/dropped', fileOf(0)));
+    await kernel.runUntil(more.export());
+    // a's copies of the newest tree's objset block rot: a alone rewinds to the group before.
+    const newest = findPools([await kernel.runUntil(readLabels(a))])[0]!.uberblock!;
+    for (const address of newest.root.addresses) await kernel.runUntil(a.write(address.offsetBytes, new Uint8Array(address.allocatedBytes).fill(0x66)));
+    const rewound = await kernel.runUntil(importPool(zfs, [a], 'tank'));
+    expect(rewound.txg).to.equal(newest.txg - 1);
+    // The next commit on a takes the same group number as the one dropped, which b still holds.
+    await kernel.runUntil((await kernel.runUntil(Dataset.open(rewound))).writeFile('/after-rewind', fileOf(2)));
+    await kernel.runUntil(rewound.export());
+    // Both: b's group of that number is another tree; b is resilvered from the group they share.
+    await importChecked(booted, [a, b], 'both');
+    const bAlone = await kernel.runUntil(importPool(zfs, [b], 'tank'));
+    expect(Buffer.from(await kernel.runUntil((await kernel.runUntil(Dataset.open(bAlone))).readFile('/after-rewind'))).equals(fileOf(2))).to.equal(true);
+    await kernel.runUntil(bAlone.export());
     await kernel.runUntil(kernel.shutdown());
   });
 
