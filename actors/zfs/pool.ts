@@ -179,7 +179,7 @@ async function importOpen(storage: Storage, devices: readonly BlockDevice[], nam
 function staleDevices(pool: FoundPool, usable: readonly (BlockDevice | undefined)[], uberblock: Uberblock): Map<number, number> {
   const same = (a: Uberblock, b: Uberblock) => a.txg === b.txg && a.timestampMs === b.timestampMs;
   const held = pool.deviceUberblocks.map((each, index) => (usable[index] === undefined ? undefined : each));
-  const current = held.filter((each): each is readonly Uberblock[] => each !== undefined && each.some((one) => same(one, uberblock)));
+  const current = held.filter((each): each is readonly Uberblock[] => each?.some((one) => same(one, uberblock)) === true);
   const stale = new Map<number, number>();
   held.forEach((each, index) => {
     if (each === undefined || each.some((one) => same(one, uberblock))) return;
