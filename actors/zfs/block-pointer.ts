@@ -16,6 +16,7 @@
  * decodeBlockPointer(bytes).birthTxg; // 7
  * ```
  */
+import { copyOfBytes } from '../../ground/bytes.js';
 import { type ChecksumKind, checksumBytes, checksumKinds } from './checksum.js';
 import { FormatError } from './format-errors.js';
 import { getSafeUint64, setSafeUint64 } from './safe-uint64.js';
@@ -133,7 +134,7 @@ export function decodeBlockPointer(bytes: Uint8Array, offset = 0): BlockPointer 
     level: view.getUint8(58),
     birthTxg: getUint64(view, 60),
     fill: getUint64(view, 68),
-    checksum: area.slice(76, 108),
+    checksum: copyOfBytes(area, 76, 108),
   };
   const problem = problemOf(pointer);
   if (problem !== null) throw new FormatError('block pointer', problem);

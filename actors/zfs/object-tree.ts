@@ -131,7 +131,12 @@ export class ObjectTree {
     this.dirtyAncestors.delete(index);
   }
 
-  /** The indirect blocks above data block `index` (as `nodes` keys), in a tree tall enough to hold it. */
+  /**
+   * The indirect blocks above data block `index` (as `nodes` keys), in a tree tall enough to hold it;
+   * and the blocks at index 0 of every level below the top, which a tree made taller writes anew over
+   * what it held (see `growTo`). Where the tree holds nothing near index 0 those few are counted
+   * though not written: room is kept, never short.
+   */
   private ancestorKeys(index: number): number[] {
     const levels = Math.max(this.levels, levelsFor(index + 1));
     const keys: number[] = [];
@@ -139,6 +144,7 @@ export class ObjectTree {
       parent = Math.floor(parent / pointersPerIndirect);
       keys.push(nodeKey(level, parent));
     }
+    for (let level = 1; level < levels - 1; level++) if (!keys.includes(nodeKey(level, 0))) keys.push(nodeKey(level, 0));
     return keys;
   }
 

@@ -450,7 +450,10 @@ export class OpenPool implements Pool {
           }
         });
         // A block no device gives (the one replaced included) is lost whether or not the replace goes
-        // on: it goes on, as ZFS's does, so the pool gets its redundancy back, and says how many.
+        // on: it goes on, as ZFS's does, so the pool gets its redundancy back, and says how many. A
+        // walk cut short by lost metadata did not reach the blocks below it: the old device stays.
+        if (!result.complete)
+          throw new PoolError(this.name, 'unrecoverable', `the resilver could not read the blocks under lost metadata: device ${which} stays in the pool`);
         await opened.ref.ask({ type: 'flush' });
         // The new device takes the place; every device's front labels name it, the back labels still the old one.
         this.devices[index] = opened;

@@ -29,6 +29,7 @@ export class PoolError extends OspreyError {
       | 'missing-devices'
       | 'no-uberblock'
       | 'suspended'
+      | 'unrecoverable'
       | 'closed',
     detail: string,
   ) {

@@ -150,10 +150,11 @@ async function importOpen(storage: Storage, devices: readonly BlockDevice[], nam
         await candidate.close();
         throw error;
       }
-      // A tree that does not verify because the devices holding it are missing or behind is not a
-      // commit cut short: going back to an older group would drop groups committed whole. Refused,
-      // named, as ZFS refuses an import that lacks devices.
-      if (!excluded) {
+      // A tree that does not verify because devices are missing, or behind by more than this group,
+      // is not a commit cut short: going back to an older group would drop groups committed whole.
+      // Refused, named, as ZFS refuses an import that lacks devices. (Behind by this group alone, a
+      // device may only have missed its uberblock: the group before is tried, as for a torn commit.)
+      if (!excluded && (missing.length > 0 || [...stale.values()].some((since) => since < uberblock.txg - 1))) {
         await Promise.all(opened.map((device) => device?.close()));
         const behind = [...stale].map(([index, since]) => `${pool.config.deviceGuids[index]} (from group ${since + 1})`);
         throw new PoolError(

@@ -123,6 +123,28 @@ describe('zfs: room in a pool', function () {
     });
   }
 
+  it('counts the indirect blocks a write that makes a tree taller adds over what it held: ENOSPC, never a failed commit', async () => {
+    const { kernel, zfs, disk } = await simulatedStorage(7, [0, 0.2]);
+    const pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'single', devices: [disk('a')] }));
+    let objects = 0;
+    for (;;) {
+      const id = await kernel.runUntil(outcomeOf(pool.objects.create('file', 4096).then((created) => (objects = created))));
+      if (id !== 'ok') break;
+      // Block 0, then a block far enough that the tree grows two levels over block 0.
+      const first = await kernel.runUntil(outcomeOf(pool.objects.write(objects, 0, new Uint8Array(4096).fill(1))));
+      const far = first === 'ok' ? await kernel.runUntil(outcomeOf(pool.objects.write(objects, 2 ** 21 * 4096, new Uint8Array(4096).fill(2)))) : first;
+      if (far !== 'ok') {
+        expect(far).to.equal('pool-full');
+        break;
+      }
+    }
+    expect(objects).to.be.greaterThan(10);
+    expect(await kernel.runUntil(outcomeOf(pool.commit()))).to.equal('ok');
+    expect(pool.status().txgState).to.equal('open');
+    await kernel.runUntil(pool.export());
+    await kernel.runUntil(kernel.shutdown());
+  });
+
   it('admits only what it can commit: a byte into a large record, cuts inside blocks, records of 512 bytes', async () => {
     const { kernel, zfs, disk } = await simulatedStorage(2);
     const committable = async (pool: Pool, work: () => Promise<unknown>) => {

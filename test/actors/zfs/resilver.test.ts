@@ -285,6 +285,35 @@ describe('zfs: replacing a device, and the resilver', function () {
     await kernel.runUntil(kernel.shutdown());
   });
 
+  it('goes back one group, as for a torn commit, when the devices behind missed only the newest uberblock', async () => {
+    const booted = await simulatedStorage(30, [0.05, 0.5]);
+    const { kernel, zfs, disk } = booted;
+    const a = disk('a');
+    const [b, c] = [new FailingDevice(disk('b')), new FailingDevice(disk('c'))];
+    await filledPool(booted, 'raidz1', [a, b, c]);
+    // The next group's uberblock reaches a only (b and c refuse their label areas), as a crash while
+    // writing uberblocks leaves it; then its tree's root is lost on every device.
+    const pool = await kernel.runUntil(importPool(zfs, [a, b, c], 'tank'));
+    await kernel.runUntil((await kernel.runUntil(Dataset.open(pool))).writeFile('/torn', fileOf(0)));
+    b.failLabelWrites = true;
+    c.failLabelWrites = true;
+    await kernel.runUntil(pool.commit().catch(() => undefined));
+    await kernel.runUntil(pool.abandon());
+    b.failLabelWrites = false;
+    c.failLabelWrites = false;
+    const newest = findPools([await kernel.runUntil(readLabels(a))])[0]!.uberblock!;
+    const { raidzMap } = await import('../../../actors/zfs/raidz-map.js');
+    for (const address of newest.root.addresses)
+      for (const column of raidzMap({ children: 3, parity: 1, sectorBytes: 512 }, address.offsetBytes, newest.root.physicalBytes).columns)
+        await kernel.runUntil([a, b.inner, c.inner][column.child]!.write(column.offsetBytes, new Uint8Array(column.bytes).fill(0x44)));
+    // Not refused for the devices behind: the group before is whole on all three.
+    const back = await kernel.runUntil(importPool(zfs, [a, b, c], 'tank'));
+    expect(back.txg).to.equal(newest.txg - 1);
+    await expectFiles(booted, back, 'the group before');
+    await kernel.runUntil(back.export());
+    await kernel.runUntil(kernel.shutdown());
+  });
+
   it('leaves the pool as it was or with the new device after a crash at any instant of a replace', async () => {
     /** A replace of RAID-Z1's missing d2 by d3, crashed at `crashAtMs` after it began (never, for null). */
     const replaceRun = async (seed: number, crashAtMs: number | null) => {
