@@ -22,6 +22,7 @@
  * io.committed(txg + 1 + rewindTxgs);     // its space is free again
  * ```
  */
+import { zeroPadded } from '../../ground/bytes.js';
 import { OspreyError } from '../../ground/errors.js';
 import { type BlockPointer, type BlockType, copiesMax, type DataAddress } from './block-pointer.js';
 import { blockChecksum, type ChecksumKind } from './checksum.js';
@@ -83,7 +84,7 @@ export class PoolBlockIo implements BlockIo {
     const unit = this.space.unitBytes;
     const physicalBytes = Math.ceil(data.byteLength / unit) * unit;
     const allocatedBytes = this.vdev.allocatedBytesOf(physicalBytes);
-    const padded = physicalBytes === data.byteLength ? data : padTo(data, physicalBytes);
+    const padded = zeroPadded(data, physicalBytes);
     const addresses: DataAddress[] = [];
     try {
       for (let copy = 0; copy < copiesOf(type, level); copy++) {
@@ -229,10 +230,4 @@ function cacheKey(pointer: BlockPointer): string {
 export function copiesOf(type: BlockType, level: number): number {
   if (type === 'objset') return 3;
   return type === 'data' && level === 0 ? 1 : 2;
-}
-
-function padTo(data: Uint8Array, bytes: number): Uint8Array {
-  const padded = new Uint8Array(bytes);
-  padded.set(data);
-  return padded;
 }

@@ -16,6 +16,7 @@
  * checksumsEqual(sum, blockChecksum('fletcher4', readBack)); // false if any bit changed
  * ```
  */
+import { bytesEqual } from '../../ground/bytes.js';
 import { createHash } from 'node:crypto';
 
 export type ChecksumKind = 'fletcher4' | 'sha256';
@@ -101,7 +102,5 @@ export function blockChecksum(kind: ChecksumKind, data: Uint8Array): Uint8Array 
 
 /** Whether two checksums are the same bytes. */
 export function checksumsEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return bytesEqual(a, b);
 }

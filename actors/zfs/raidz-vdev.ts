@@ -20,6 +20,7 @@
  * (await vdev.read([address], block.byteLength, 'fletcher4', blockChecksum('fletcher4', block))).data; // rebuilt through P
  * ```
  */
+import { bytesEqual, zeroPadded } from '../../ground/bytes.js';
 import type { DataAddress } from './block-pointer.js';
 import { blockChecksum, type ChecksumKind, checksumsEqual } from './checksum.js';
 import { ParityExhaustedError, raidzParity, raidzRebuild } from './raidz-parity.js';
@@ -292,7 +293,8 @@ export class RaidzVdev implements TopVdev {
   private columnContents(map: RaidzMap, data: Uint8Array): Uint8Array[] {
     const dataColumns = map.columns.slice(this.parity).map((column) => data.subarray(column.dataOffsetBytes, column.dataOffsetBytes + column.bytes));
     const { p, q } = raidzParity(
-      dataColumns.map((column) => padTo(column, map.parityBytes)),
+      // The short data columns count as zeros up to the parity's length.
+      dataColumns.map((column) => zeroPadded(column, map.parityBytes)),
       this.parity,
     );
     return this.parity === 1 ? [p, ...dataColumns] : [p, q!, ...dataColumns];
@@ -317,7 +319,7 @@ function rebuildData(
   const present = (index: number) => (rebuilt.includes(index) ? null : read[index]!);
   const dataColumns = map.columns.slice(parity).map((_, at) => {
     const column = present(at + parity);
-    return column === null ? null : padTo(column, map.parityBytes);
+    return column === null ? null : zeroPadded(column, map.parityBytes);
   });
   let columns: Uint8Array[];
   try {
@@ -341,18 +343,4 @@ function* choices(items: readonly number[], count: number, from = 0): Generator<
     return;
   }
   for (let index = from; index <= items.length - count; index++) for (const rest of choices(items, count - 1, index + 1)) yield [items[index]!, ...rest];
-}
-
-/** `column` zero-padded to `bytes`: the short data columns count as zeros in the parity. */
-function padTo(column: Uint8Array, bytes: number): Uint8Array {
-  if (column.byteLength === bytes) return column;
-  const padded = new Uint8Array(bytes);
-  padded.set(column);
-  return padded;
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let index = 0; index < a.byteLength; index++) if (a[index] !== b[index]) return false;
-  return true;
 }

@@ -30,6 +30,9 @@ export class SpaceMap {
   private cursor: number;
   /** Bytes free. */
   freeBytes: number;
+  /** Changes to the extents so far, and the last `roomFor` answer with the count it was worked out at. */
+  private changes = 0;
+  private roomCache = { changes: -1, largestBytes: 0, room: 0 };
 
   constructor(
     readonly startBytes: number,
@@ -54,8 +57,13 @@ export class SpaceMap {
    * the rest of the extent at its start. While the figure is above zero some extent holds the block.
    */
   roomFor(largestBytes: number): number {
+    // Asked at every change of a pool, often twice, while the map changes only at commits: the walk
+    // over the extents is kept until the map or the size asked for changes.
+    const cached = this.roomCache;
+    if (cached.changes === this.changes && cached.largestBytes === largestBytes) return cached.room;
     let room = 0;
     for (const extent of this.extents) if (extent.end - extent.start >= largestBytes) room += extent.end - extent.start - largestBytes;
+    this.roomCache = { changes: this.changes, largestBytes, room };
     return room;
   }
 
@@ -106,6 +114,7 @@ export class SpaceMap {
     else if (joinsAfter) after.start = offset;
     else this.extents.splice(index, 0, { start: offset, end });
     this.freeBytes += bytes;
+    this.changes++;
   }
 
   /**
@@ -140,6 +149,7 @@ export class SpaceMap {
       extent.end = start;
     }
     this.freeBytes -= end - start;
+    this.changes++;
   }
 
   /** The index of the first extent whose start is ≥ `offset` (binary search). */
