@@ -63,7 +63,7 @@ export class RunQueue<TEntry extends RunQueueEntry> {
   }
 
   /**
-   * Gives the queued entries the sequence numbers 1, 2, ... in their order and starts both counters
+   * Gives the queued entries the sequence numbers 1, 2, ... in the order of their old ones and starts both counters
    * again: sequence numbers stay small integers, which V8 keeps inline. A number past 2^31 would turn
    * every entity's `seq` into a boxed double, 16 bytes more per actor, and a busy CPU inserts that
    * many in minutes. Once per `seqMax` inserts at most, O(n log n); ties keep their order, so the heaps stay valid.
@@ -71,7 +71,12 @@ export class RunQueue<TEntry extends RunQueueEntry> {
   private renumber(): void {
     let seq = 0;
     for (const heap of [this.realtime, this.fair]) {
-      const ordered = heap.entries().slice().sort(compare);
+      // In the order of their sequence numbers, not the queue's: entries whose runtimes become equal
+      // later (a renormalisation flushes the smallest to 0) still go in the order they came.
+      const ordered = heap
+        .entries()
+        .slice()
+        .sort((a, b) => a.seq - b.seq);
       for (const entry of ordered) entry.seq = ++seq;
     }
     this.seqLast = seq;
