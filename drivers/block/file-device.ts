@@ -27,17 +27,24 @@ import {
   type WriteOptions,
 } from './block-device.js';
 import { BlockDeviceError, BlockIoError, type BlockIoReason } from './block-errors.js';
+import { WriteBehind, writeBehindThreshold } from './write-behind.js';
 
 export interface FileDeviceOptions extends BlockDeviceOptions {
   /** Create the file, which must not exist yet, with `sizeBytes` (default: open an existing one). */
   readonly create?: boolean;
   /** The size in bytes: required to create; when opening, the file must have it. */
   readonly sizeBytes?: number;
+  /**
+   * Bytes written after which a flush starts in the background, so that the disk writes back while
+   * the pool still works (see write-behind.ts); default `writeBehindBytesDefault`, 0 for none.
+   */
+  readonly writeBehindBytes?: number;
 }
 
 /** Opens (or creates) the device file at `path`; rejects with BlockDeviceError for a file that is no such device. */
 export async function createFileDevice(path: string, options: FileDeviceOptions = {}): Promise<BlockDevice> {
   const { sectorBytes, queueDepth } = deviceGeometry(options);
+  const writeBehindBytes = writeBehindThreshold(options.writeBehindBytes);
   if (options.create === true) {
     if (options.sizeBytes === undefined) throw new RangeError(`${path}: a device is created with its sizeBytes`);
     checkDeviceSize(options.sizeBytes, sectorBytes);
@@ -59,7 +66,7 @@ export async function createFileDevice(path: string, options: FileDeviceOptions 
       await rm(path, { force: true });
       throw error;
     }
-    return new FileDevice(path, handle, options.sizeBytes, sectorBytes, queueDepth);
+    return new FileDevice(path, handle, options.sizeBytes, sectorBytes, queueDepth, writeBehindBytes);
   }
   const handle = await open(path, 'r+');
   try {
@@ -71,7 +78,7 @@ export async function createFileDevice(path: string, options: FileDeviceOptions 
     } catch (error) {
       throw new BlockDeviceError(path, `is ${size} bytes, no device of ${sectorBytes}-byte sectors: ${(error as Error).message}`);
     }
-    return new FileDevice(path, handle, size, sectorBytes, queueDepth);
+    return new FileDevice(path, handle, size, sectorBytes, queueDepth, writeBehindBytes);
   } catch (error) {
     await handle.close();
     throw error;
@@ -81,6 +88,7 @@ export async function createFileDevice(path: string, options: FileDeviceOptions 
 class FileDevice implements BlockDevice {
   readonly kind = 'file';
   private readonly requests: InFlight;
+  private readonly behind: WriteBehind;
   private closing: Promise<void> | null = null;
 
   constructor(
@@ -89,8 +97,10 @@ class FileDevice implements BlockDevice {
     readonly sizeBytes: number,
     readonly sectorBytes: SectorBytes,
     readonly queueDepth: number,
+    writeBehindBytes: number,
   ) {
     this.requests = new InFlight(name, queueDepth);
+    this.behind = new WriteBehind(() => handle.datasync(), writeBehindBytes);
   }
 
   get inFlight(): number {
@@ -115,7 +125,10 @@ class FileDevice implements BlockDevice {
     if (!(data instanceof Uint8Array)) return Promise.reject(new TypeError(`${this.name}: a write takes a Uint8Array`));
     // The caller may reuse its buffer once the call returns: what is written is what it held then.
     const copy = options?.handOver === true ? data : copyOfBytes(data);
-    return this.request('write', offsetBytes, copy.byteLength, () => this.writeAll(copy, offsetBytes));
+    return this.request('write', offsetBytes, copy.byteLength, async () => {
+      await this.writeAll(copy, offsetBytes);
+      this.behind.wrote(copy.byteLength);
+    });
   }
 
   writev(offsetBytes: number, pieces: readonly Uint8Array[], options?: WriteOptions): Promise<void> {
@@ -131,6 +144,7 @@ class FileDevice implements BlockDevice {
         if (end > bytesWritten) await this.writeAll(piece.subarray(Math.max(0, bytesWritten - at)), offsetBytes + Math.max(at, bytesWritten));
         at = end;
       }
+      this.behind.wrote(lengthBytes);
     });
   }
 
@@ -145,11 +159,14 @@ class FileDevice implements BlockDevice {
   }
 
   flush(): Promise<void> {
-    return this.request('flush', 0, 0, () => this.handle.datasync());
+    return this.request('flush', 0, 0, () => this.behind.flush());
   }
 
   close(): Promise<void> {
-    this.closing ??= this.requests.drained().then(() => this.handle.close());
+    this.closing ??= this.requests
+      .drained()
+      .then(() => this.behind.settled())
+      .then(() => this.handle.close());
     return this.closing;
   }
 

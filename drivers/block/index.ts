@@ -16,6 +16,7 @@ export {
 export { BlockDeviceError, BlockIoError, type BlockIoReason, BlockQueueFullError, BlockRangeError } from './block-errors.js';
 export { FaultAtlas, type FaultAtlasOptions, zoneBytesDefault } from './fault-atlas.js';
 export { createFileDevice, type FileDeviceOptions } from './file-device.js';
+export { WriteBehind, writeBehindBytesDefault, writeBehindThreshold } from './write-behind.js';
 export {
   type CrashOutcome,
   createMemoryDevice,
