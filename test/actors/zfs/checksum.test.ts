@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { blockChecksum, checksumKinds, checksumsEqual, fletcher4, sha256 } from '../../../actors/zfs/checksum.js';
+import { readFileSync } from 'node:fs';
+import wabt from 'wabt';
+import { blockChecksum, checksumKinds, checksumsEqual, fletcher4, fletcher4Wasm, sha256 } from '../../../actors/zfs/checksum.js';
 
 /** Fletcher-4 as ZFS defines it, in BigInt: the reference the fast one must equal. */
 function fletcher4Reference(data: Uint8Array): Uint8Array {
@@ -30,6 +32,19 @@ describe('zfs: block checksums', () => {
     // Words 1, 2, 3, 4: a = 10, b = 20, c = 35, d = 56.
     const small = new Uint8Array(new Uint32Array([1, 2, 3, 4]).buffer);
     expect([...new BigUint64Array(fletcher4(small).buffer)]).to.deep.equal([10n, 20n, 35n, 56n]);
+  });
+
+  it('fletcher4 runs the module its source beside it makes, and sums every length of words alike', async () => {
+    // The source in the repo, not the bytes, is what a reader reviews: they must not drift apart.
+    const source = readFileSync(new URL('../../../../actors/zfs/fletcher4.wat', import.meta.url), 'utf8');
+    const assembled = (await wabt()).parseWat('fletcher4.wat', source, { simd: true }).toBinary({}).buffer;
+    expect(Buffer.from(assembled).toString('base64')).to.equal(fletcher4Wasm);
+    // Sixteen bytes at a time, then word by word: every remainder, and blocks of many sizes.
+    const block = new Uint8Array(4096 + 12).map((_, index) => (index * 151 + 7) & 0xff);
+    for (let words = 0; words <= block.byteLength / 4; words += words < 16 ? 1 : 61) {
+      const data = block.subarray(0, words * 4);
+      expect(checksumsEqual(fletcher4(data), fletcher4Reference(data)), `${words} words`).to.equal(true);
+    }
   });
 
   it('sha256 is the standard one', () => {
