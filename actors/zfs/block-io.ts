@@ -22,6 +22,7 @@
  * io.committed(txg + 1 + rewindTxgs);     // its space is free again
  * ```
  */
+import { RecordBuffers } from './record-buffers.js';
 import { zeroPadded } from '../../ground/bytes.js';
 import { OspreyError } from '../../ground/errors.js';
 import { type BlockPointer, type BlockType, copiesMax, type DataAddress } from './block-pointer.js';
@@ -50,6 +51,8 @@ export interface PoolBlockIoOptions {
   /** The pool's one top-level device: its space map covers the device's address space. */
   readonly vdev: TopVdev;
   readonly checksum: ChecksumKind;
+  /** Bytes of blocks the cache let go of kept to hold later changes (record-buffers.ts); default 0, none. */
+  readonly recycledBytes?: number;
 }
 
 export class PoolBlockIo implements BlockIo {
@@ -68,12 +71,14 @@ export class PoolBlockIo implements BlockIo {
   private readonly cache = new Map<string, Uint8Array>();
   private cachedBytes = 0;
   private readonly cacheBytesMax: number;
+  private readonly buffers: RecordBuffers;
 
   constructor(options: PoolBlockIoOptions) {
     this.space = options.space;
     this.vdev = options.vdev;
     this.checksum = options.checksum;
     this.cacheBytesMax = options.cacheBytes ?? cacheBytesDefault;
+    this.buffers = new RecordBuffers(options.recycledBytes ?? 0);
     if (!Number.isSafeInteger(this.cacheBytesMax) || this.cacheBytesMax < 0)
       throw new RangeError(`cacheBytes must be a non-negative integer, got ${options.cacheBytes}`);
     if (this.space.startBytes !== this.vdev.startBytes || this.space.endBytes !== this.vdev.endBytes || this.space.unitBytes !== this.vdev.sectorBytes)
@@ -149,6 +154,8 @@ export class PoolBlockIo implements BlockIo {
   }
 
   free(pointer: BlockPointer, txg: number): void {
+    // Out of the tree, its bytes are read no more (ZFS's arc_freed): its memory may hold new changes.
+    this.forget(pointer);
     const list = this.deferred.get(txg);
     if (list === undefined) this.deferred.set(txg, [pointer]);
     else list.push(pointer);
@@ -159,16 +166,21 @@ export class PoolBlockIo implements BlockIo {
     return this.deferred.size > 0;
   }
 
-  /** Transaction group `txg` is committed: blocks freed `rewindTxgs` groups before it are free again. */
+  newBlock(lengthBytes: number, contents?: Uint8Array): Uint8Array {
+    return this.buffers.take(lengthBytes, contents);
+  }
+
+  /**
+   * Transaction group `txg` is committed: blocks freed `rewindTxgs` groups before it are free again,
+   * and the memory of blocks the cache let go of may hold new changes (no operation reads it now).
+   */
   committed(txg: number): void {
     for (const [freedIn, pointers] of this.deferred) {
       if (freedIn + rewindTxgs > txg) continue;
-      for (const pointer of pointers) {
-        for (const address of pointer.addresses) this.space.free(address.offsetBytes, address.allocatedBytes);
-        this.forget(pointer);
-      }
+      for (const pointer of pointers) for (const address of pointer.addresses) this.space.free(address.offsetBytes, address.allocatedBytes);
       this.deferred.delete(freedIn);
     }
+    this.buffers.recycle();
   }
 
   /** Marks `pointer`'s space in use (a block an import found in the tree); throws FormatError for space claimed twice. */
@@ -184,22 +196,25 @@ export class PoolBlockIo implements BlockIo {
   private remember(pointer: BlockPointer, data: Uint8Array): void {
     if (data.byteLength > this.cacheBytesMax) return;
     const key = cacheKey(pointer);
-    this.forget(pointer);
+    this.forget(pointer, data);
     this.cache.set(key, data);
     this.cachedBytes += data.byteLength;
     for (const [oldest, bytes] of this.cache) {
       if (this.cachedBytes <= this.cacheBytesMax) break;
       this.cache.delete(oldest);
       this.cachedBytes -= bytes.byteLength;
+      this.buffers.release(bytes);
     }
   }
 
-  private forget(pointer: BlockPointer): void {
+  /** Drops `pointer`'s block from the cache; its memory may be used again unless it is `kept` (cached anew). */
+  private forget(pointer: BlockPointer, kept?: Uint8Array): void {
     const key = cacheKey(pointer);
     const known = this.cache.get(key);
     if (known === undefined) return;
     this.cache.delete(key);
     this.cachedBytes -= known.byteLength;
+    if (known !== kept) this.buffers.release(known);
   }
 
   /**

@@ -17,7 +17,6 @@
  * (await tree.read(io, 0, bytes.length));   // the same bytes
  * ```
  */
-import { copyOfBytes } from '../../ground/bytes.js';
 import { assert } from '../../ground/assert.js';
 import {
   type BlockPointer,
@@ -40,6 +39,8 @@ export interface BlockIo {
   read(pointer: BlockPointer): Promise<Uint8Array>;
   /** `pointer`'s block is out of the tree written in `txg`: its space comes back once that is safe. */
   free(pointer: BlockPointer, txg: number): void;
+  /** Memory for a block of `lengthBytes` about to be changed: `contents` (no longer) then zeros; the pool's is used memory (record-buffers.ts). */
+  newBlock(lengthBytes: number, contents?: Uint8Array): Uint8Array;
 }
 
 /** Bytes of an indirect block, and the pointers it holds. */
@@ -199,11 +200,11 @@ export class ObjectTree {
       if (block === undefined) {
         if (take === this.blockBytes) {
           // A whole block overwritten needs no read of what it held.
-          this.markDirty(index, copyOfBytes(data, at - offsetBytes, at - offsetBytes + take));
+          this.markDirty(index, io.newBlock(this.blockBytes, data.subarray(at - offsetBytes, at - offsetBytes + take)));
           at += take;
           continue;
         }
-        block = copyOrNull(await this.block(io, index)) ?? new Uint8Array(this.blockBytes);
+        block = io.newBlock(this.blockBytes, (await this.block(io, index)) ?? undefined);
         this.markDirty(index, block);
       }
       block.set(data.subarray(at - offsetBytes, at - offsetBytes + take), within);
@@ -226,7 +227,10 @@ export class ObjectTree {
       const tail = sizeBytes % this.blockBytes;
       if (tail !== 0) {
         const index = keep - 1;
-        const block = this.dirtyData.get(index) ?? copyOrNull(await this.block(io, index));
+        // A block read is shared with the cache: it is changed in a copy.
+        const dirty = this.dirtyData.get(index);
+        const stored = dirty === undefined ? await this.block(io, index) : null;
+        const block = dirty ?? (stored === null ? null : io.newBlock(this.blockBytes, stored));
         if (block !== null) {
           block.fill(0, tail);
           this.markDirty(index, block);
@@ -416,11 +420,6 @@ const ioLanes = 16;
  * a device actor holds (`waitingRequestsMax`), with every copy of each block.
  */
 const syncLanes = 128;
-
-/** A copy of `block` the tree may change (blocks read are shared with the cache), or null for a hole. */
-function copyOrNull(block: Uint8Array | null): Uint8Array | null {
-  return block === null ? null : copyOfBytes(block);
-}
 
 /** Runs `work` on each of `items`, at most `lanes` at a time, starting them in order. */
 async function inLanes<T>(items: readonly T[], lanes: number, work: (item: T) => Promise<void>): Promise<void> {

@@ -131,7 +131,8 @@ export class OpenPool implements Pool {
     );
     if (behind.excluded) for (const index of this.staleSince.keys()) this.vdev.rebuildChild(index, devices[index]!.ref);
     this.space = new SpaceMap(this.vdev.startBytes, this.vdev.endBytes, config.sectorBytes);
-    this.io = new PoolBlockIo({ space: this.space, vdev: this.vdev, checksum: config.checksum });
+    // As much memory is kept for reuse as one group may change: the next group's changes need no new memory.
+    this.io = new PoolBlockIo({ space: this.space, vdev: this.vdev, checksum: config.checksum, recycledBytes: this.dirtyBytesMax });
     // Room is counted in what blocks take on the devices, parity and rounding included.
     const { blockCostBytes, dnodeCostBytes, roomReservedBytes, allocatedBytesOf, parentCostBytes } = roomCosts(this.vdev);
     this.roomReservedBytes = roomReservedBytes;

@@ -33,6 +33,12 @@ export class MemoryBlockIo implements BlockIo {
     };
   }
 
+  newBlock(lengthBytes: number, contents?: Uint8Array): Uint8Array {
+    const block = new Uint8Array(lengthBytes);
+    if (contents !== undefined) block.set(contents);
+    return block;
+  }
+
   async read(pointer: BlockPointer): Promise<Uint8Array> {
     const block = this.blockOf(pointer);
     if (block.freedIn !== null) throw new Error(`read of block ${this.idOf(pointer)}, freed in txg ${block.freedIn}`);
