@@ -53,6 +53,15 @@ export const waitingRequestsMax = 4_096;
 /** The largest vectored write neighbouring writes are joined into (ZFS's `zfs_vdev_aggregation_limit`), and its most pieces. */
 export const aggregationBytesMax = 1 << 20;
 export const aggregationPiecesMax = 64;
+/**
+ * How long the pool waits for a device's answer to a read, write or flush, in ms: ten minutes, ZFS's
+ * deadman time for a stuck I/O (`zfs_deadman_synctime_ms`). A disk under load, or the flush of much
+ * data written, can take seconds: the kernel's default ask deadline would fail such a request as if
+ * the device were gone, and suspend the pool.
+ */
+export const deviceRequestDeadlineMs = 10 * 60 * 1000;
+/** The options of every read, write and flush the pool asks of a device actor. */
+export const deviceRequest = { deadlineMs: deviceRequestDeadlineMs } as const;
 
 export type PoolDeviceMsg =
   | Ask<{ readonly type: 'read'; readonly offsetBytes: number; readonly lengthBytes: number }, Uint8Array>

@@ -51,6 +51,6 @@ export { copiesOf, PoolBlockIo, PoolFullError, rewindTxgs } from './block-io.js'
 export { SpaceMap } from './space-map.js';
 export { Dataset, type FileHandle, type FileStat, FsError, type FsErrno, rootObjectId } from './dataset.js';
 export { type DatasetMsg, serveDataset, type ServedDataset } from './dataset-actor.js';
-export { type PoolActorMsg, poolMailboxCapacity, poolOperationDeadlineMs } from './pool-actor.js';
+export { type PoolActorMsg, poolMailboxCapacity, poolOperationDeadlineMs, syncMailboxCapacity } from './pool-actor.js';
 export { type DirectoryEntry, type EntryType, nameBytesMax } from './directory.js';
 export { type BlockCopy, ChecksumError, readVerified, type VerifiedRead, writeCopies } from './verified-read.js';

@@ -22,7 +22,7 @@ import { deviceName, newGuid } from './device-names.js';
 import type { BlockDevice } from '../../drivers/block/block-device.js';
 import { type BlockPointer, copiesMax, isHole } from './block-pointer.js';
 import { PoolBlockIo, PoolFullError, rewindTxgs } from './block-io.js';
-import type { PoolDevice, PoolDeviceMsg } from './device-actor.js';
+import { deviceRequest, type PoolDevice, type PoolDeviceMsg } from './device-actor.js';
 import type { ActorRef } from '../runtime/ref.js';
 import { FormatError } from './format-errors.js';
 import { type LabelConfig, labelBytes, labelOffsets, type PoolLayout } from './label.js';
@@ -56,6 +56,16 @@ export class OpenPool implements Pool {
   private guidSum: bigint;
   /** The pool's actor, where its operations run once it has started (see `run`); null before, and once closed. */
   private actor: ActorRef<PoolActorMsg> | null = null;
+  /** Its sync actor, where each group's flushes and uberblock are written (see `writeGroup`); null before it starts, and once closed. */
+  private syncer: ActorRef<PoolActorMsg> | null = null;
+  /** The last group whose blocks are written: the open group is the next. Its flushes and uberblock may still be under way. */
+  private writtenTxg: number;
+  /** The group the sync actor is making durable, and the end of that (it never rejects: a failure suspends the pool). */
+  private syncing: { readonly txg: number; readonly done: Promise<void> } | null = null;
+  /** Why the last group failed to become durable, for whoever waits for it. */
+  private syncFailure: unknown = null;
+  /** The last durable group whose freed space and memory the pool has taken back (see `takeBackDurable`). */
+  private takenBackTxg: number;
   /** Closing (an export, destroy or abandon began): every operation asked from now on fails. */
   private closing = false;
   /** Closed, and its last operations run. */
@@ -108,6 +118,7 @@ export class OpenPool implements Pool {
      */
     behind: { readonly stale: ReadonlyMap<number, number>; readonly excluded: boolean } = { stale: new Map(), excluded: true },
   ) {
+    this.writtenTxg = this.takenBackTxg = committedTxg;
     this.staleSince = behind.stale;
     this.staleExcluded = behind.excluded;
     this.commitIntervalMs = options.commitIntervalMs ?? commitIntervalMsDefault;
@@ -151,7 +162,7 @@ export class OpenPool implements Pool {
           dnodeCostBytes,
           false,
           0,
-          async () => objects().create(type, blockBytes, this.committedTxg + 1),
+          async () => objects().create(type, blockBytes, this.writtenTxg + 1),
           () => dnodeCostBytes,
         ),
       read: (id, offsetBytes, lengthBytes, into) => objects().read(io, id, offsetBytes, lengthBytes, into),
@@ -223,7 +234,7 @@ export class OpenPool implements Pool {
       } finally {
         this.inTurn = false;
       }
-      if ((this.set?.dirtyBytes ?? 0) > this.dirtyBytesMax) await this.sync();
+      if ((this.set?.dirtyBytes ?? 0) > this.dirtyBytesMax) await this.writeGroup();
       return result;
     });
   }
@@ -247,6 +258,7 @@ export class OpenPool implements Pool {
    */
   async start(): Promise<void> {
     if (this.closed) return;
+    this.syncer = await this.storage.startSyncActor(this.name);
     this.actor = await this.storage.startPoolActor(this.name);
     this.storage.poolOpened(this.name, this);
     this.started = true;
@@ -263,17 +275,22 @@ export class OpenPool implements Pool {
       // syncing of frees), so an idle pool gets its space back.
       // An operation that could not even be asked (its mailbox full) does not end the commits; a
       // failed commit, which suspends the pool, does (as does closing it, see armCommitTimer).
-      this.run(() => this.sync(this.io.freesDeferred)).then(
-        () => this.armCommitTimer(),
-        () => {
-          if (this.suspended === null) this.armCommitTimer();
-        },
-      );
+      this.run(() => this.writeGroup(this.io.freesDeferred))
+        .then((txg) => this.durable(txg))
+        .then(
+          () => this.armCommitTimer(),
+          () => {
+            if (this.suspended === null) this.armCommitTimer();
+          },
+        );
     });
   }
 
-  commit(): Promise<number> {
-    return this.run(() => this.sync());
+  async commit(): Promise<number> {
+    const txg = await this.run(() => this.writeGroup());
+    // Outside the turn: the operations after it run while its group is flushed.
+    await this.durable(txg);
+    return txg;
   }
 
   /**
@@ -285,7 +302,7 @@ export class OpenPool implements Pool {
     if (isHole(root)) return;
     try {
       const older = await ObjectSet.load(this.io, root);
-      for await (const pointer of older.pointers(this.io)) this.io.claimDeferred(pointer, this.committedTxg);
+      for await (const pointer of older.pointers(this.io)) this.io.claimDeferred(pointer, this.writtenTxg);
     } catch (error) {
       if (!(error instanceof FormatError || error instanceof ChecksumError)) throw error;
     }
@@ -327,7 +344,7 @@ export class OpenPool implements Pool {
         if (failing.has(index)) continue;
         const device = this.devices[index]!;
         try {
-          await device.ref.ask({ type: 'flush' });
+          await device.ref.ask({ type: 'flush' }, deviceRequest);
           // Its labels may be older than the pool's configuration (it missed a replace): written
           // again before it takes an uberblock, so that it imports alone as what it is now.
           await writeLabels(throughActor(device.ref, this.blockDevices[index]!.sizeBytes), { ...this.config, deviceIndex: index });
@@ -347,40 +364,98 @@ export class OpenPool implements Pool {
     return this.txgSnapshot.value as TxgState;
   }
 
-  /**
-   * Writes the open group (the body of `commit`, run in its turn). `evenUnchanged`: commit a group
-   * with nothing changed too, which only moves the groups on, so that space freed lately comes back.
-   */
+  /** Writes the open group and waits until it is durable, in the caller's turn; returns the last group written. */
   private async sync(evenUnchanged = false): Promise<number> {
+    const txg = await this.writeGroup(evenUnchanged);
+    await this.durable(txg);
+    this.takeBackDurable();
+    return txg;
+  }
+
+  /**
+   * Closes the open group and writes its blocks (`quiescing`: changes wait), then hands its flushes
+   * and uberblock to the sync actor (`syncing`) and returns its txg without waiting for them: the next
+   * group takes changes meanwhile, as ZFS's open group does while another syncs. One group syncs at a
+   * time: the one before must be durable first. A group with nothing changed is not written unless
+   * `evenUnchanged` (which only moves the groups on, so that space freed lately comes back); the
+   * txg returned is then the last group written. Run in a turn.
+   */
+  private async writeGroup(evenUnchanged = false): Promise<number> {
+    await this.durable(this.writtenTxg);
+    this.takeBackDurable();
     const set = this.set;
-    if (set === null || (!set.dirty && !evenUnchanged)) return this.committedTxg;
+    if (set === null || (!set.dirty && !evenUnchanged)) return this.writtenTxg;
     if (this.suspended !== null) throw new PoolError(this.name, 'suspended', this.suspended);
-    // One group at a time: the operations before this one have finished, and those after it wait.
     this.step({ type: 'txg.commit' });
-    this.step({ type: 'txg.quiesced' });
-    const txg = this.committedTxg + 1;
+    const txg = this.writtenTxg + 1;
+    let root: BlockPointer;
     try {
-      const root = await set.sync(this.io, txg);
-      // A side counts only if it took every block of the tree, its flush and its uberblock: a side
-      // that ever missed a block must not get an uberblock pointing at it.
-      let sides = this.committingSides();
-      // The new blocks are durable before any uberblock points at them.
-      sides = await this.succeeding(sides, (side) => side.ref.ask({ type: 'flush' }), 'flush the group');
-      const uberblock = { version: uberblockVersion, txg, guidSum: this.guidSum, timestampMs: Math.round(this.storage.now()), root };
-      await this.succeeding(sides, (side) => writeUberblock(throughActor(side.ref, side.sizeBytes), uberblock, this.config.sectorBytes), 'write the uberblock');
+      root = await set.sync(this.io, txg);
     } catch (error) {
-      // Part of the group may be on the devices, and the object set in memory is past the last
-      // commit: take no more changes. An import finds the last group that was committed.
-      this.suspended = `a commit failed: ${(error as Error).message}`;
-      this.step({ type: 'txg.failed' });
+      this.suspend(error);
       throw error;
     }
-    this.committedTxg = txg;
+    this.step({ type: 'txg.quiesced' });
+    this.writtenTxg = txg;
     this.pendingCostBytes = 0;
     this.pendingLargestBytes = 0;
-    this.io.committed(txg);
-    this.step({ type: 'txg.synced' });
+    // A side counts only if it took every block of the tree, its flush and its uberblock: a side
+    // that ever missed a block must not get an uberblock pointing at it.
+    const sides = this.committingSides();
+    const uberblock = { version: uberblockVersion, txg, guidSum: this.guidSum, timestampMs: Math.round(this.storage.now()), root };
+    const done = this.onSyncer(async () => {
+      // The new blocks are durable before any uberblock points at them.
+      const flushed = await this.succeeding(sides, (side) => side.ref.ask({ type: 'flush' }, deviceRequest), 'flush the group');
+      await this.succeeding(
+        flushed,
+        (side) => writeUberblock(throughActor(side.ref, side.sizeBytes), uberblock, this.config.sectorBytes),
+        'write the uberblock',
+      );
+    }).then(
+      () => {
+        this.committedTxg = txg;
+        this.step({ type: 'txg.synced' });
+      },
+      (error: unknown) => this.suspend(error),
+    );
+    this.syncing = { txg, done };
     return txg;
+  }
+
+  /**
+   * Part of a group may be on the devices, and the object set in memory is past the last group
+   * committed: the pool takes no more changes. An import finds the last group committed.
+   */
+  private suspend(error: unknown): void {
+    this.syncFailure ??= error;
+    this.suspended ??= `a commit failed: ${(error as Error).message}`;
+    this.step({ type: 'txg.failed' });
+  }
+
+  /** Resolves once group `txg` (written) is durable; rejects with the failure that suspended the pool if it never will be. */
+  private async durable(txg: number): Promise<void> {
+    const syncing = this.syncing;
+    if (syncing !== null && syncing.txg >= txg) await syncing.done;
+    if (txg > this.committedTxg) throw this.syncFailure ?? new PoolError(this.name, 'suspended', this.suspended ?? `group ${txg} was not committed`);
+  }
+
+  /**
+   * The groups made durable since: the blocks freed `rewindTxgs` before them come back as free space,
+   * and the memory of blocks the cache let go of may hold new changes (block-io.ts). Only between
+   * operations' work on blocks (at the start of a turn, or where a turn waits for a commit): no
+   * block read from the cache is then still in use.
+   */
+  private takeBackDurable(): void {
+    if (this.committedTxg <= this.takenBackTxg) return;
+    this.takenBackTxg = this.committedTxg;
+    this.io.committed(this.committedTxg);
+  }
+
+  /** Runs `work` in the sync actor once the pool has started, else at once (an import's commits). */
+  private onSyncer(work: () => Promise<void>): Promise<void> {
+    const syncer = this.syncer;
+    if (syncer === null) return work();
+    return syncer.ask({ type: 'run', operation: work }, { deadlineMs: poolOperationDeadlineMs }) as Promise<void>;
   }
 
   private step(event: TxgEvent): void {
@@ -416,7 +491,7 @@ export class OpenPool implements Pool {
       });
       // The repairs are durable before the scrub says it is done, and so is its result (a group of its
       // own, which leaves nothing uncommitted behind it).
-      if (result.repairedCopies > 0) await Promise.allSettled(this.devices.map((device) => device?.ref.ask({ type: 'flush' })));
+      if (result.repairedCopies > 0) await Promise.allSettled(this.devices.map((device) => device?.ref.ask({ type: 'flush' }, deviceRequest)));
       if (this.suspended === null) {
         this.recordScan(result);
         await this.sync();
@@ -433,7 +508,7 @@ export class OpenPool implements Pool {
       await this.checkReplacement(device);
       const guids = [...this.config.deviceGuids];
       guids[index] = newGuid(this.storage.random, guids);
-      const next: LabelConfig = { ...this.config, deviceGuids: guids, txg: this.committedTxg + 1 };
+      const next: LabelConfig = { ...this.config, deviceGuids: guids, txg: this.writtenTxg + 1 };
       const opened = await this.storage.openDevice(device, { name: deviceName(next, index) });
       const before = { device: this.devices[index], blockDevice: this.blockDevices[index] };
       let swapped = false;
@@ -455,7 +530,7 @@ export class OpenPool implements Pool {
         // walk cut short by lost metadata did not reach the blocks below it: the old device stays.
         if (!result.complete)
           throw new PoolError(this.name, 'unrecoverable', `the resilver could not read the blocks under lost metadata: device ${which} stays in the pool`);
-        await opened.ref.ask({ type: 'flush' });
+        await opened.ref.ask({ type: 'flush' }, deviceRequest);
         // The new device takes the place; every device's front labels name it, the back labels still the old one.
         this.devices[index] = opened;
         this.blockDevices[index] = device;
@@ -613,6 +688,7 @@ export class OpenPool implements Pool {
   halt(): void {
     this.closed = true;
     this.actor = null;
+    this.syncer = null;
     this.ended = true;
     if (this.commitTimer !== null) this.storage.cancelTimer(this.commitTimer);
     this.commitTimer = null;
@@ -644,13 +720,16 @@ export class OpenPool implements Pool {
     this.commitTimer = null;
     const closing = this.run(async () => {
       await last?.();
+      // A group still syncing finishes (or fails) before its devices close.
+      await this.syncing?.done;
       await Promise.all(this.devices.map((device) => device?.close()));
     });
     this.closing = true;
     await closing;
-    // Every operation asked before has run: the actor goes, and an operation asked after fails.
+    // Every operation asked before has run: the actors go, and an operation asked after fails.
     const actor = this.actor;
     this.actor = null;
+    this.syncer = null;
     this.ended = true;
     if (actor !== null) await this.storage.stopPoolActor(this.name);
   }
@@ -672,8 +751,12 @@ export class OpenPool implements Pool {
   private run<T>(operation: () => Promise<T>): Promise<T> {
     if (this.closing || this.ended)
       return Promise.reject(new PoolError(this.name, 'closed', 'the pool was exported, destroyed or abandoned, or its kernel stopped: import it again'));
-    if (this.actor !== null) return this.actor.ask({ type: 'run', operation }, { deadlineMs: poolOperationDeadlineMs }) as Promise<T>;
-    const result = this.queue.then(operation);
+    const turn = () => {
+      this.takeBackDurable();
+      return operation();
+    };
+    if (this.actor !== null) return this.actor.ask({ type: 'run', operation: turn }, { deadlineMs: poolOperationDeadlineMs }) as Promise<T>;
+    const result = this.queue.then(turn);
     this.queue = result.catch(() => undefined);
     return result;
   }
@@ -715,7 +798,7 @@ export class OpenPool implements Pool {
     const parents = Math.max(0, (this.set?.dirtyParentCount ?? 0) - parentsBefore);
     this.pendingCostBytes += Math.ceil(costOf((this.set?.dirtyBytes ?? 0) - before)) + parents * this.parentCostBytes;
     this.pendingLargestBytes = largestBytes;
-    if (!this.inTurn && (this.set?.dirtyBytes ?? 0) > this.dirtyBytesMax) await this.sync();
+    if (!this.inTurn && (this.set?.dirtyBytes ?? 0) > this.dirtyBytesMax) await this.writeGroup();
     return result;
   }
 
@@ -745,10 +828,10 @@ function throughActor(ref: ActorRef<PoolDeviceMsg>, sizeBytes: number): Pick<Blo
   return {
     sizeBytes,
     write: async (offsetBytes, data) => {
-      await ref.ask({ type: 'write', offsetBytes, data });
+      await ref.ask({ type: 'write', offsetBytes, data }, deviceRequest);
     },
     flush: async () => {
-      await ref.ask({ type: 'flush' });
+      await ref.ask({ type: 'flush' }, deviceRequest);
     },
   };
 }

@@ -1,9 +1,13 @@
 /**
- * A pool as an actor, `kernel.zfs.pool.<name>` under the `zfs` supervisor beside its devices' actors:
- * its mailbox is the queue the pool's operations wait in, and it runs them one at a time, each to its
- * end before the next (an actor whose `receive` returns a promise waits for it). Reads, writes,
- * commits, scrubs, replaces and the commit timer's groups all go through it, so the pool's turns are
- * the actor's turns: they show in the kernel's status, traces and inspector as any actor's do.
+ * A pool's actors, under the `zfs` supervisor beside its devices' actors. Each runs work it is sent
+ * one piece at a time, each to its end before the next (an actor whose `receive` returns a promise
+ * waits for it), so the pool's turns are actors' turns: they show in the kernel's status, traces and
+ * inspector as any actor's do.
+ *
+ * - `kernel.zfs.pool.<name>`: its mailbox is the queue the pool's operations wait in. Reads,
+ *   writes, the writing of each transaction group's blocks, scrubs and replaces all go through it.
+ * - `kernel.zfs.sync.<name>`: each group's flushes and uberblock (ZFS's syncing thread), while the
+ *   pool actor goes on with the operations of the next group (open-pool.ts `writeGroup`).
  *
  * The pool's state (its object set, space map and devices) lives in the pool, not in the
  * incarnation: an actor that crashes (mail it does not take) is restarted by the supervisor with the
@@ -35,12 +39,19 @@ export const poolOperationDeadlineMs = 24 * 60 * 60 * 1000;
  */
 export const poolMailboxCapacity = 1 << 16;
 
-/** The behaviour of pool `name`'s actor. */
-export function poolActorBehavior(name: string): BehaviorFactory<PoolActorMsg> {
+/**
+ * Groups a sync actor's mailbox holds: one syncs at a time, and the pool writes the next only once
+ * it is durable, so one is there at most; a second is room for a restart's redelivery.
+ */
+export const syncMailboxCapacity = 2;
+
+/** The behaviour of pool `name`'s actor (`role` 'pool') or of its sync actor ('sync'). */
+export function poolActorBehavior(name: string, role: 'pool' | 'sync'): BehaviorFactory<PoolActorMsg> {
   return fromSetup<PoolActorMsg>(
     () => ({
       receive(message, ctx) {
-        if (message.type !== 'run') throw new UnknownRequestError(`pool ${name}`, String((message as { type?: unknown }).type));
+        if (message.type !== 'run')
+          throw new UnknownRequestError(`${role === 'pool' ? 'pool' : 'sync actor of pool'} ${name}`, String((message as { type?: unknown }).type));
         const reply = ctx.replyLater(message);
         return message.operation().then(
           (value) => {
@@ -52,6 +63,6 @@ export function poolActorBehavior(name: string): BehaviorFactory<PoolActorMsg> {
         );
       },
     }),
-    'zfs-pool',
+    role === 'pool' ? 'zfs-pool' : 'zfs-sync',
   );
 }

@@ -22,6 +22,7 @@
  */
 import { bytesEqual, zeroPadded } from '../../ground/bytes.js';
 import type { DataAddress } from './block-pointer.js';
+import { deviceRequest } from './device-actor.js';
 import { blockChecksum, type ChecksumKind, checksumsEqual } from './checksum.js';
 import { ParityExhaustedError, raidzParity, raidzRebuild } from './raidz-parity.js';
 import { checkRaidzGeometry, type RaidzGeometry, type RaidzMap, raidzAllocatedBytes, raidzMap } from './raidz-map.js';
@@ -131,7 +132,7 @@ export class RaidzVdev implements TopVdev {
       const index = map.columns.findIndex((column) => column.child === child);
       if (index < 0) continue;
       const column = map.columns[index]!;
-      await target.ask({ type: 'write', offsetBytes: column.offsetBytes, data: this.columnContents(map, data)[index]!, handOver: true });
+      await target.ask({ type: 'write', offsetBytes: column.offsetBytes, data: this.columnContents(map, data)[index]!, handOver: true }, deviceRequest);
       bytes += column.bytes;
     }
     return bytes;
@@ -185,7 +186,7 @@ export class RaidzVdev implements TopVdev {
       map.columns.map((column, index) => {
         const child = this.children[column.child];
         if (child === undefined) return Promise.reject(new ParityExhaustedError(1, 0));
-        return child.ask({ type: 'write', offsetBytes: column.offsetBytes, data: contents[index]!, handOver: true });
+        return child.ask({ type: 'write', offsetBytes: column.offsetBytes, data: contents[index]!, handOver: true }, deviceRequest);
       }),
     );
     let lost = 0;
@@ -255,7 +256,7 @@ export class RaidzVdev implements TopVdev {
       if (!this.readable(column.child)) continue;
       const child = this.children[column.child]!;
       reads.push(
-        child.ask({ type: 'read', offsetBytes: column.offsetBytes, lengthBytes: column.bytes }).then(
+        child.ask({ type: 'read', offsetBytes: column.offsetBytes, lengthBytes: column.bytes }, deviceRequest).then(
           (bytes) => {
             read[index] = bytes;
           },
@@ -276,7 +277,7 @@ export class RaidzVdev implements TopVdev {
         const column = map.columns[index]!;
         const child = this.children[column.child]!;
         if (copy.corrupt.includes(index)) child.tell({ type: 'checksum-error' });
-        return child.ask({ type: 'write', offsetBytes: column.offsetBytes, data: contents[index]! });
+        return child.ask({ type: 'write', offsetBytes: column.offsetBytes, data: contents[index]! }, deviceRequest);
       }),
     );
     let count = 0;

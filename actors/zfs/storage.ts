@@ -21,7 +21,7 @@ import { interrupts } from '../irq/subsystem.js';
 import type { SubsystemHost } from '../plugin/subsystem.js';
 import type { ActorRef } from '../runtime/ref.js';
 import { openPoolDevice, type PoolDevice, type PoolDeviceMsg, type PoolDeviceStatus } from './device-actor.js';
-import { type PoolActorMsg, poolActorBehavior, poolMailboxCapacity } from './pool-actor.js';
+import { type PoolActorMsg, poolActorBehavior, poolMailboxCapacity, syncMailboxCapacity } from './pool-actor.js';
 import { datasetActorBehavior, type DatasetMsg, type ServedDataset } from './dataset-actor.js';
 import type { Dataset } from './dataset.js';
 import { PoolError } from './pool-api.js';
@@ -171,12 +171,18 @@ export class Storage {
 
   /** Starts pool `name`'s actor, `kernel.zfs.pool.<name>`, under the supervisor (see pool-actor.ts). */
   startPoolActor(name: string): Promise<ActorRef<PoolActorMsg>> {
-    return this.startChild(`pool-${name}`, poolActorBehavior(name), { name: `kernel.zfs.pool.${name}`, mailboxCapacity: poolMailboxCapacity });
+    return this.startChild(`pool-${name}`, poolActorBehavior(name, 'pool'), { name: `kernel.zfs.pool.${name}`, mailboxCapacity: poolMailboxCapacity });
   }
 
-  /** Stops pool `name`'s actor, once the pool has closed. */
-  stopPoolActor(name: string): Promise<void> {
-    return this.stopChild(`pool-${name}`);
+  /** Starts pool `name`'s sync actor, `kernel.zfs.sync.<name>`, under the supervisor (see pool-actor.ts). */
+  startSyncActor(name: string): Promise<ActorRef<PoolActorMsg>> {
+    return this.startChild(`sync-${name}`, poolActorBehavior(name, 'sync'), { name: `kernel.zfs.sync.${name}`, mailboxCapacity: syncMailboxCapacity });
+  }
+
+  /** Stops pool `name`'s actors, once the pool has closed. */
+  async stopPoolActor(name: string): Promise<void> {
+    await this.stopChild(`pool-${name}`);
+    await this.stopChild(`sync-${name}`);
   }
 
   /** Serves `dataset` as the actor `name` under the supervisor (see dataset-actor.ts), until stopped or its pool closes. */

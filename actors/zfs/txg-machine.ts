@@ -4,13 +4,15 @@
  *
  * - `open`: changes go into the open group.
  * - `quiescing`: a commit was asked for (its interval passed, the dirty data passed its bound, or
- *   an fsync or export asked): the operations under way finish, and new ones wait.
- * - `syncing`: the group is written (blocks, a flush, the uberblock, a flush).
- * - `suspended`: a sync failed part way; the pool takes no more changes until it is imported again,
- *   which finds the last group committed (ZFS suspends a pool the same way).
+ *   an fsync or export asked): the group takes no more changes, and its blocks are written while
+ *   the operations after it wait.
+ * - `syncing`: the sync actor flushes the devices, writes the group's uberblock and flushes again;
+ *   meanwhile the next group is open and takes changes (ZFS's open and syncing groups).
+ * - `suspended`: writing the group failed part way; the pool takes no more changes until it is
+ *   imported again, which finds the last group committed (ZFS suspends a pool the same way).
  *
- * ZFS keeps three groups at once (one open while another quiesces and a third syncs); this pool has
- * one, so changes wait while a group syncs.
+ * ZFS keeps three groups at once (open, quiescing, syncing); this pool keeps two: the open group
+ * and one syncing, and writes the blocks of the next only once that one is durable.
  *
  * @example
  * ```ts
@@ -26,9 +28,9 @@ export type TxgState = 'open' | 'quiescing' | 'syncing' | 'suspended';
 export type TxgEvent =
   /** A commit is asked for. */
   | { readonly type: 'txg.commit' }
-  /** The operations under way have finished. */
+  /** The group's blocks are written. */
   | { readonly type: 'txg.quiesced' }
-  /** The group is committed. */
+  /** The group's uberblock is durable: it is committed. */
   | { readonly type: 'txg.synced' }
   /** Writing the group failed. */
   | { readonly type: 'txg.failed' };
@@ -50,7 +52,7 @@ function defineTxgMachine() {
     initial: 'open',
     states: {
       open: { on: { 'txg.commit': 'quiescing' } },
-      quiescing: { on: { 'txg.quiesced': 'syncing' } },
+      quiescing: { on: { 'txg.quiesced': 'syncing', 'txg.failed': 'suspended' } },
       syncing: { on: { 'txg.synced': 'open', 'txg.failed': 'suspended' } },
       suspended: { type: 'final' },
     },

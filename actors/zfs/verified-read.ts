@@ -19,7 +19,7 @@
 import { OspreyError } from '../../ground/errors.js';
 import type { ActorRef } from '../runtime/ref.js';
 import { blockChecksum, type ChecksumKind, checksumsEqual } from './checksum.js';
-import type { PoolDeviceMsg } from './device-actor.js';
+import { deviceRequest, type PoolDeviceMsg } from './device-actor.js';
 
 /** One copy of a block: the device actor that holds it, and where. */
 export interface BlockCopy {
@@ -40,7 +40,9 @@ export class ChecksumError extends OspreyError {
  * caller never changes `data` again, so no device copies it.
  */
 export async function writeCopies(copies: readonly BlockCopy[], data: Uint8Array, handOver = false): Promise<void> {
-  const outcomes = await Promise.allSettled(copies.map((copy) => copy.device.ask({ type: 'write', offsetBytes: copy.offsetBytes, data, handOver })));
+  const outcomes = await Promise.allSettled(
+    copies.map((copy) => copy.device.ask({ type: 'write', offsetBytes: copy.offsetBytes, data, handOver }, deviceRequest)),
+  );
   const failed = outcomes.find((outcome) => outcome.status === 'rejected');
   if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
 }
@@ -58,7 +60,7 @@ export async function readVerified(copies: readonly BlockCopy[], lengthBytes: nu
   for (const [index, copy] of copies.entries()) {
     let data: Uint8Array;
     try {
-      data = await copy.device.ask({ type: 'read', offsetBytes: copy.offsetBytes, lengthBytes });
+      data = await copy.device.ask({ type: 'read', offsetBytes: copy.offsetBytes, lengthBytes }, deviceRequest);
     } catch (error) {
       bad.push({ copy, corrupt: false });
       problems.push(`copy ${index}: ${(error as Error).message}`);
@@ -74,7 +76,7 @@ export async function readVerified(copies: readonly BlockCopy[], lengthBytes: nu
     const repairs = await Promise.allSettled(
       bad.map(({ copy: badCopy, corrupt }) => {
         if (corrupt) badCopy.device.tell({ type: 'checksum-error' });
-        return badCopy.device.ask({ type: 'write', offsetBytes: badCopy.offsetBytes, data });
+        return badCopy.device.ask({ type: 'write', offsetBytes: badCopy.offsetBytes, data }, deviceRequest);
       }),
     );
     return { data, repaired: repairs.filter((repair) => repair.status === 'fulfilled').length };
@@ -102,7 +104,7 @@ export interface ScrubbedBlock {
  * count a checksum error.
  */
 export async function scrubCopies(copies: readonly BlockCopy[], lengthBytes: number, kind: ChecksumKind, checksum: Uint8Array): Promise<ScrubbedBlock> {
-  const reads = await Promise.allSettled(copies.map((copy) => copy.device.ask({ type: 'read', offsetBytes: copy.offsetBytes, lengthBytes })));
+  const reads = await Promise.allSettled(copies.map((copy) => copy.device.ask({ type: 'read', offsetBytes: copy.offsetBytes, lengthBytes }, deviceRequest)));
   let good: Uint8Array | null = null;
   const bad: BlockCopy[] = [];
   for (const [index, read] of reads.entries()) {
@@ -115,7 +117,7 @@ export async function scrubCopies(copies: readonly BlockCopy[], lengthBytes: num
   }
   if (good === null) return { badCopies: bad.length, repaired: 0, repairedBytes: 0, unrecoverable: true };
   const data = good;
-  const repairs = await Promise.allSettled(bad.map((copy) => copy.device.ask({ type: 'write', offsetBytes: copy.offsetBytes, data })));
+  const repairs = await Promise.allSettled(bad.map((copy) => copy.device.ask({ type: 'write', offsetBytes: copy.offsetBytes, data }, deviceRequest)));
   const repaired = repairs.filter((repair) => repair.status === 'fulfilled').length;
   return { badCopies: bad.length, repaired, repairedBytes: repaired * lengthBytes, unrecoverable: false };
 }

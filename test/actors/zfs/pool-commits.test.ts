@@ -10,6 +10,7 @@
 import { expect } from 'chai';
 import { findPools, readLabels } from '../../../actors/zfs/label-io.js';
 import { createPool, importPool, type Pool } from '../../../actors/zfs/pool.js';
+import { FailingDevice } from './helpers/failing-device.js';
 import { simulatedStorage } from './helpers/simulated-storage.js';
 
 type Contents = Map<number, Uint8Array>;
@@ -166,12 +167,79 @@ describe('zfs: commits of a pool’s objects, and imports after a crash', functi
     await kernel.runUntil(kernel.shutdown());
   });
 
+  it('takes changes and reads while a group syncs in the sync actor, and an fsync resolves once its group is durable', async () => {
+    const { kernel, zfs, disk } = await booted(34);
+    const device = new FailingDevice(disk('d'));
+    const pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'single', devices: [device] }));
+    const syncActor = kernel.lookup('kernel.zfs.sync.tank');
+    expect(syncActor, 'the pool’s sync actor').to.not.equal(undefined);
+    const id = await kernel.runUntil(pool.objects.create('file', 4096));
+    await kernel.runUntil(pool.objects.write(id, 0, new Uint8Array(4096).fill(1)));
+    const release = device.holdFlushes();
+    let durable = false;
+    const commit = pool.commit().then((txg) => {
+      durable = true;
+      return txg;
+    });
+    // Group 2's blocks are written and its flush is held: the pool goes on with group 3.
+    await kernel.runUntil(pool.objects.write(id, 4096, new Uint8Array(4096).fill(2)));
+    const both = await kernel.runUntil(pool.objects.read(id, 0, 8192));
+    expect([both[0], both[4096]]).to.deep.equal([1, 2]);
+    expect(durable).to.equal(false);
+    expect(pool.status().txgState).to.equal('syncing');
+    expect(pool.txg).to.equal(1);
+    // A sync actor that crashes (mail it does not take) is restarted, and the group still syncs. A
+    // flush may take long (a loaded disk): a minute is no failure.
+    syncActor!.tell({ type: 'bogus' } as never);
+    await kernel.advance(60_000);
+    expect(durable).to.equal(false);
+    release();
+    expect(await kernel.runUntil(commit)).to.equal(2);
+    expect(await kernel.runUntil(pool.commit())).to.equal(3);
+    await kernel.runUntil(pool.export());
+    expect(kernel.lookup('kernel.zfs.sync.tank'), 'gone with the pool').to.equal(undefined);
+    const again = await kernel.runUntil(importPool(zfs, [device], 'tank'));
+    const back = await kernel.runUntil(again.objects.read(id, 0, 8192));
+    expect([back[0], back[4096], again.txg]).to.deep.equal([1, 2, 3]);
+    await kernel.runUntil(again.export());
+    await kernel.runUntil(kernel.shutdown());
+  });
+
+  it('fails the fsync of a group whose flush fails, and every change after, as the pool suspends', async () => {
+    const { kernel, zfs, disk } = await booted(35);
+    const device = new FailingDevice(disk('d'));
+    const pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'single', devices: [device] }));
+    const id = await kernel.runUntil(pool.objects.create('file', 4096));
+    await kernel.runUntil(pool.commit());
+    await kernel.runUntil(pool.objects.write(id, 0, new Uint8Array(4096).fill(7)));
+    device.failFlush = true;
+    const failed = await kernel.runUntil(pool.commit().catch((error: unknown) => error));
+    expect(failed)
+      .to.be.instanceOf(Error)
+      .and.have.property('message')
+      .that.matches(/injected/);
+    expect(pool.status().txgState).to.equal('suspended');
+    const refused = await kernel.runUntil(pool.objects.write(id, 0, new Uint8Array(1)).catch((error: unknown) => error));
+    expect(refused).to.include({ reason: 'suspended' });
+    await kernel.runUntil(pool.abandon());
+    device.failFlush = false;
+    // The import finds the last group committed: the object, empty.
+    const again = await kernel.runUntil(importPool(zfs, [device], 'tank'));
+    expect((await kernel.runUntil(again.objects.stat(id))).sizeBytes).to.equal(0);
+    await kernel.runUntil(again.export());
+    await kernel.runUntil(kernel.shutdown());
+  });
+
   it('commits past the dirty bound, but never between the steps of one turn', async () => {
     const { kernel, zfs, disk } = await booted(33);
     const pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'single', devices: [disk('d')], dirtyBytesMax: 4096 }));
     const id = await kernel.runUntil(pool.objects.create('file', 4096));
-    // Alone, a write past the bound commits before it resolves: the writer waits for the devices.
+    // Alone, a write past the bound writes its group before it resolves (the writer waits for the
+    // devices); the sync actor then makes the group durable while the next one takes changes.
     await kernel.runUntil(pool.objects.write(id, 0, new Uint8Array(8192).fill(1)));
+    expect(pool.status().txgState).to.equal('syncing');
+    expect(pool.txg).to.equal(1);
+    expect(await kernel.runUntil(pool.commit())).to.equal(2);
     expect(pool.txg).to.equal(2);
     // In one turn, no commit comes between the steps; the turn's changes commit at its end, whole.
     const seen = await kernel.runUntil(
@@ -183,7 +251,7 @@ describe('zfs: commits of a pool’s objects, and imports after a crash', functi
       }),
     );
     expect(seen).to.deep.equal([2, 2]);
-    expect(pool.txg).to.equal(3);
+    expect(await kernel.runUntil(pool.commit())).to.equal(3);
     await kernel.runUntil(pool.export());
     await kernel.runUntil(kernel.shutdown());
   });

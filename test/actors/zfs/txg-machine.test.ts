@@ -10,6 +10,7 @@ const stateOf = (snapshot: AnyMachineSnapshot) => snapshot.value as TxgState;
 const expectedEdges = [
   'open --txg.commit--> quiescing',
   'quiescing --txg.quiesced--> syncing',
+  'quiescing --txg.failed--> suspended',
   'syncing --txg.synced--> open',
   'syncing --txg.failed--> suspended',
 ].sort();

@@ -1,6 +1,7 @@
 /**
  * A block device whose writes to the pool's data area, flushes, or writes to the labels can be made
- * to fail, over a simulated device: for the tests of what a pool does when one side of it fails.
+ * to fail, and whose flushes can be held, over a simulated device: for the tests of what a pool does
+ * when one side of it fails, or while a flush is under way.
  */
 import { configBytes, configOffsetBytes, labelBytes, labelOffsets } from '../../../../actors/zfs/label.js';
 import { type BlockDevice, BlockIoError, type MemoryDevice, type WriteOptions } from '../../../../drivers/block/index.js';
@@ -11,7 +12,20 @@ export class FailingDevice implements BlockDevice {
   failLabelWrites = false;
   /** Refuses writes to the configuration areas of the labels only (their uberblock rings still take writes). */
   failConfigWrites = false;
+  /** Flushes wait for it while it is set (see `holdFlushes`). */
+  private flushesHeld: Promise<void> | null = null;
   constructor(readonly inner: MemoryDevice) {}
+  /** Holds every flush from now on until the function returned is called. */
+  holdFlushes(): () => void {
+    let release!: () => void;
+    this.flushesHeld = new Promise((resolve) => {
+      release = resolve;
+    });
+    return () => {
+      this.flushesHeld = null;
+      release();
+    };
+  }
   get kind() {
     return this.inner.kind;
   }
@@ -48,8 +62,10 @@ export class FailingDevice implements BlockDevice {
     if (this.refuses(offsetBytes)) return Promise.reject(new BlockIoError(this.name, 'write', 'failed', 'injected'));
     return this.inner.writev(offsetBytes, pieces, options);
   }
-  flush() {
-    return this.failFlush ? Promise.reject(new BlockIoError(this.name, 'flush', 'failed', 'injected')) : this.inner.flush();
+  async flush() {
+    await this.flushesHeld;
+    if (this.failFlush) throw new BlockIoError(this.name, 'flush', 'failed', 'injected');
+    return this.inner.flush();
   }
   close() {
     return this.inner.close();
