@@ -51,8 +51,8 @@ export interface PoolBlockIoOptions {
   /** The pool's one top-level device: its space map covers the device's address space. */
   readonly vdev: TopVdev;
   readonly checksum: ChecksumKind;
-  /** Bytes of blocks the cache let go of kept to hold later changes (record-buffers.ts); default 0, none. */
-  readonly recycledBytes?: number;
+  /** Where new blocks take their memory, and where the cache gives back what it lets go of (record-buffers.ts); default: new memory each time. */
+  readonly memory?: RecordBuffers;
 }
 
 export class PoolBlockIo implements BlockIo {
@@ -78,7 +78,7 @@ export class PoolBlockIo implements BlockIo {
     this.vdev = options.vdev;
     this.checksum = options.checksum;
     this.cacheBytesMax = options.cacheBytes ?? cacheBytesDefault;
-    this.buffers = new RecordBuffers(options.recycledBytes ?? 0);
+    this.buffers = options.memory ?? new RecordBuffers(0);
     if (!Number.isSafeInteger(this.cacheBytesMax) || this.cacheBytesMax < 0)
       throw new RangeError(`cacheBytes must be a non-negative integer, got ${options.cacheBytes}`);
     if (this.space.startBytes !== this.vdev.startBytes || this.space.endBytes !== this.vdev.endBytes || this.space.unitBytes !== this.vdev.sectorBytes)

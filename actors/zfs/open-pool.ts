@@ -22,6 +22,7 @@ import { deviceName, newGuid } from './device-names.js';
 import type { BlockDevice } from '../../drivers/block/block-device.js';
 import { type BlockPointer, copiesMax, isHole } from './block-pointer.js';
 import { PoolBlockIo, PoolFullError, rewindTxgs } from './block-io.js';
+import { RecordBuffers } from './record-buffers.js';
 import { deviceRequest, type PoolDevice, type PoolDeviceMsg } from './device-actor.js';
 import type { ActorRef } from '../runtime/ref.js';
 import { FormatError } from './format-errors.js';
@@ -135,15 +136,17 @@ export class OpenPool implements Pool {
     this.layout = config.layout;
     this.guidSum = guidSumOf(config.deviceGuids);
     const area = { sectorBytes: config.sectorBytes, dataStartBytes: 2 * labelBytes, dataEndBytes: config.dataEndBytes };
+    // As much memory is kept for reuse as one group may change: the next group's changes (and RAID-Z's parity) need no new memory.
+    const memory = new RecordBuffers(this.dirtyBytesMax);
     this.vdev = topVdevOf(
       config.layout,
       devices.map((device) => device?.ref),
       area,
+      memory,
     );
     if (behind.excluded) for (const index of this.staleSince.keys()) this.vdev.rebuildChild(index, devices[index]!.ref);
     this.space = new SpaceMap(this.vdev.startBytes, this.vdev.endBytes, config.sectorBytes);
-    // As much memory is kept for reuse as one group may change: the next group's changes need no new memory.
-    this.io = new PoolBlockIo({ space: this.space, vdev: this.vdev, checksum: config.checksum, recycledBytes: this.dirtyBytesMax });
+    this.io = new PoolBlockIo({ space: this.space, vdev: this.vdev, checksum: config.checksum, memory });
     // Room is counted in what blocks take on the devices, parity and rounding included.
     const { blockCostBytes, dnodeCostBytes, roomReservedBytes, allocatedBytesOf, parentCostBytes } = roomCosts(this.vdev);
     this.roomReservedBytes = roomReservedBytes;

@@ -34,16 +34,24 @@ export interface StripeParity {
   readonly q?: Uint8Array;
 }
 
-/** P (and Q for `parityColumns` 2) of `columns`, which are all the same length. */
-export function raidzParity(columns: readonly Uint8Array[], parityColumns: 1 | 2): StripeParity {
+/**
+ * P (and Q for `parityColumns` 2) of `columns`, which are all the same length, in memory from
+ * `memory` when given (record-buffers.ts), else new.
+ */
+export function raidzParity(columns: readonly Uint8Array[], parityColumns: 1 | 2, memory?: ParityMemory): StripeParity {
   const length = checkColumns(columns);
   // P starts as the first column, and the others are folded in: one pass fewer than from zeros.
-  const p = copyOfBytes(columns[0]!);
+  const p = memory === undefined ? copyOfBytes(columns[0]!) : memory.take(length, columns[0]);
   for (let index = 1; index < columns.length; index++) xorInto(p, columns[index]!);
   if (parityColumns === 1) return { p };
-  const q = new Uint8Array(length);
+  const q = memory === undefined ? new Uint8Array(length) : memory.take(length);
   columns.forEach((column, index) => gfMultiplyAdd(q, column, gfPower(index)));
   return { p, q };
+}
+
+/** Where parity's memory may come from: a buffer of `length` holding `contents` then zeros. */
+export interface ParityMemory {
+  take(length: number, contents?: Uint8Array): Uint8Array;
 }
 
 /**

@@ -25,6 +25,7 @@ import type { DataAddress } from './block-pointer.js';
 import { deviceRequest } from './device-actor.js';
 import { blockChecksum, type ChecksumKind, checksumsEqual } from './checksum.js';
 import { ParityExhaustedError, raidzParity, raidzRebuild } from './raidz-parity.js';
+import type { RecordBuffers } from './record-buffers.js';
 import { checkRaidzGeometry, type RaidzGeometry, type RaidzMap, raidzAllocatedBytes, raidzMap } from './raidz-map.js';
 import type { TopVdev, VdevArea, VdevChild } from './top-vdev.js';
 import { ChecksumError, type ScrubbedBlock, type VerifiedRead } from './verified-read.js';
@@ -50,10 +51,15 @@ export class RaidzVdev implements TopVdev {
   /** Children being rebuilt: written to, never read from (see `rebuildChild`). */
   private readonly rebuilding = new Set<number>();
 
+  /**
+   * `memory`: where the parity of the blocks written takes its memory, given back once every column
+   * is written (record-buffers.ts); new memory each time without it.
+   */
   constructor(
     children: readonly VdevChild[],
     readonly parity: 1 | 2,
     area: VdevArea,
+    private readonly memory?: RecordBuffers,
   ) {
     this.geometry = { children: children.length, parity, sectorBytes: area.sectorBytes };
     checkRaidzGeometry(this.geometry);
@@ -181,7 +187,7 @@ export class RaidzVdev implements TopVdev {
    */
   private async writeCopy(offsetBytes: number, data: Uint8Array, repair = false): Promise<number> {
     const map = raidzMap(this.geometry, offsetBytes, data.byteLength);
-    const contents = this.columnContents(map, data);
+    const contents = this.columnContents(map, data, this.memory);
     const outcomes = await Promise.allSettled(
       map.columns.map((column, index) => {
         const child = this.children[column.child];
@@ -200,6 +206,10 @@ export class RaidzVdev implements TopVdev {
         firstFailure ??= outcome.reason;
       }
     }
+    // A parity column written, or never sent (its child is missing), is nobody's now: its memory
+    // goes back. One whose write failed may still be read by the device.
+    for (let index = 0; index < this.parity; index++)
+      if (outcomes[index]!.status === 'fulfilled' || this.children[map.columns[index]!.child] === undefined) this.memory?.release(contents[index]!);
     if (lost > this.parity) throw firstFailure ?? new ParityExhaustedError(lost, this.parity);
     return map.columns.reduce((sum, column) => sum + column.bytes, 0);
   }
@@ -291,12 +301,13 @@ export class RaidzVdev implements TopVdev {
   }
 
   /** Every column of `map` as it is written for `data`: the parity, then the data's pieces (views, not copies). */
-  private columnContents(map: RaidzMap, data: Uint8Array): Uint8Array[] {
+  private columnContents(map: RaidzMap, data: Uint8Array, memory?: RecordBuffers): Uint8Array[] {
     const dataColumns = map.columns.slice(this.parity).map((column) => data.subarray(column.dataOffsetBytes, column.dataOffsetBytes + column.bytes));
     const { p, q } = raidzParity(
       // The short data columns count as zeros up to the parity's length.
       dataColumns.map((column) => zeroPadded(column, map.parityBytes)),
       this.parity,
+      memory,
     );
     return this.parity === 1 ? [p, ...dataColumns] : [p, q!, ...dataColumns];
   }

@@ -19,6 +19,7 @@ import type { PoolDeviceMsg } from './device-actor.js';
 import type { PoolLayout } from './label.js';
 import { MirrorVdev } from './mirror-vdev.js';
 import { RaidzVdev } from './raidz-vdev.js';
+import type { RecordBuffers } from './record-buffers.js';
 import type { ScrubbedBlock, VerifiedRead } from './verified-read.js';
 
 /** A child device's actor, or undefined where the child is missing. */
@@ -75,7 +76,7 @@ export interface TopVdev {
 }
 
 /** The top-level device of a pool of `layout` over `children`. */
-export function topVdevOf(layout: PoolLayout, children: readonly VdevChild[], area: VdevArea): TopVdev {
-  if (layout === 'raidz1' || layout === 'raidz2') return new RaidzVdev(children, layout === 'raidz1' ? 1 : 2, area);
+export function topVdevOf(layout: PoolLayout, children: readonly VdevChild[], area: VdevArea, memory?: RecordBuffers): TopVdev {
+  if (layout === 'raidz1' || layout === 'raidz2') return new RaidzVdev(children, layout === 'raidz1' ? 1 : 2, area, memory);
   return new MirrorVdev(children, area);
 }
