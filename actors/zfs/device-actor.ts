@@ -65,7 +65,7 @@ export const deviceRequest = { deadlineMs: deviceRequestDeadlineMs } as const;
 
 export type PoolDeviceMsg =
   | Ask<{ readonly type: 'read'; readonly offsetBytes: number; readonly lengthBytes: number }, Uint8Array>
-  /** `handOver`: the asker never changes `data` again, so the device need not copy it (see BlockDevice.write). */
+  /** `handOver`: the asker does not change `data` until the write is answered, so the device need not copy it (see BlockDevice.write). */
   | Ask<{ readonly type: 'write'; readonly offsetBytes: number; readonly data: Uint8Array; readonly handOver?: boolean }, true>
   | Ask<{ readonly type: 'flush' }, true>
   /** The pool found a block of this device that did not verify. */

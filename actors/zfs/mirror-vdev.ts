@@ -42,7 +42,8 @@ export class MirrorVdev implements TopVdev {
   /** An address that reached no side fails the write with that side's error; the others go on without the sides that failed. */
   async write(addresses: readonly DataAddress[], data: Uint8Array): Promise<void> {
     const sides = this.present;
-    // The block is never changed once written (copy on write): the devices keep it, not a copy.
+    // The block's memory is not used again before its group is durable (record-buffers.ts), long
+    // after these writes are answered: the devices write it, not a copy.
     const perAddress = await Promise.all(
       addresses.map((address) => Promise.allSettled(sides.map(({ ref }) => writeCopies([{ device: ref, offsetBytes: address.offsetBytes }], data, true)))),
     );

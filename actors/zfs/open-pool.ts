@@ -5,9 +5,7 @@
  * pool.ts makes one by creating or importing a pool.
  */
 import {
-  type CommitOptions,
-  commitIntervalMsDefault,
-  dirtyBytesMaxDefault,
+  type PoolOptions,
   type Pool,
   PoolError,
   type PoolObjects,
@@ -65,6 +63,12 @@ export class OpenPool implements Pool {
   private syncing: { readonly txg: number; readonly done: Promise<void> } | null = null;
   /** Why the last group failed to become durable, for whoever waits for it. */
   private syncFailure: unknown = null;
+  /**
+   * Whether an operation has failed since the pool suspended, telling its caller. A group can fail
+   * with nobody waiting (the timer's, or one a write past the dirty bound wrote): then the export
+   * fails, so the changes lost reach someone.
+   */
+  private suspensionReported = false;
   /** The last durable group whose freed space and memory the pool has taken back (see `takeBackDurable`). */
   private takenBackTxg: number;
   /** Closing (an export, destroy or abandon began): every operation asked from now on fails. */
@@ -112,7 +116,8 @@ export class OpenPool implements Pool {
     devices: readonly (PoolDevice | undefined)[],
     private committedTxg: number,
     private set: ObjectSet | null,
-    options: CommitOptions,
+    /** Checked (`poolOptionsOf`). */
+    options: Required<PoolOptions>,
     /**
      * Devices behind (by index), each with the group from which on it may lack blocks (see pool.ts's
      * `staleDevices`); `excluded`: not read from until resilvered (else read like the others).
@@ -122,12 +127,8 @@ export class OpenPool implements Pool {
     this.writtenTxg = this.takenBackTxg = committedTxg;
     this.staleSince = behind.stale;
     this.staleExcluded = behind.excluded;
-    this.commitIntervalMs = options.commitIntervalMs ?? commitIntervalMsDefault;
-    this.dirtyBytesMax = options.dirtyBytesMax ?? dirtyBytesMaxDefault;
-    if (!(this.commitIntervalMs > 0 && this.commitIntervalMs < Number.POSITIVE_INFINITY))
-      throw new RangeError(`commitIntervalMs must be a positive number of ms, got ${options.commitIntervalMs}`);
-    if (!Number.isSafeInteger(this.dirtyBytesMax) || this.dirtyBytesMax < 1)
-      throw new RangeError(`dirtyBytesMax must be a positive integer, got ${options.dirtyBytesMax}`);
+    this.commitIntervalMs = options.commitIntervalMs;
+    this.dirtyBytesMax = options.dirtyBytesMax;
     this.txgSnapshot = txgMachine().resolveState({ value: 'open' });
     this.devices = [...devices];
     this.blockDevices = [...blockDevices];
@@ -146,7 +147,7 @@ export class OpenPool implements Pool {
     );
     if (behind.excluded) for (const index of this.staleSince.keys()) this.vdev.rebuildChild(index, devices[index]!.ref);
     this.space = new SpaceMap(this.vdev.startBytes, this.vdev.endBytes, config.sectorBytes);
-    this.io = new PoolBlockIo({ space: this.space, vdev: this.vdev, checksum: config.checksum, memory });
+    this.io = new PoolBlockIo({ space: this.space, vdev: this.vdev, checksum: config.checksum, memory, cacheBytes: options.cacheBytes });
     // Room is counted in what blocks take on the devices, parity and rounding included.
     const { blockCostBytes, dnodeCostBytes, roomReservedBytes, allocatedBytesOf, parentCostBytes } = roomCosts(this.vdev);
     this.roomReservedBytes = roomReservedBytes;
@@ -278,7 +279,8 @@ export class OpenPool implements Pool {
       // syncing of frees), so an idle pool gets its space back.
       // An operation that could not even be asked (its mailbox full) does not end the commits; a
       // failed commit, which suspends the pool, does (as does closing it, see armCommitTimer).
-      this.run(() => this.writeGroup(this.io.freesDeferred))
+      // The pool's own: a failure here is reported by the next operation, or by the export.
+      this.enqueue(() => this.writeGroup(this.io.freesDeferred))
         .then((txg) => this.durable(txg))
         .then(
           () => this.armCommitTimer(),
@@ -292,7 +294,7 @@ export class OpenPool implements Pool {
   async commit(): Promise<number> {
     const txg = await this.run(() => this.writeGroup());
     // Outside the turn: the operations after it run while its group is flushed.
-    await this.durable(txg);
+    await this.reported(this.durable(txg));
     return txg;
   }
 
@@ -681,6 +683,10 @@ export class OpenPool implements Pool {
     });
     this.releaseName();
     if (failure !== null) throw failure;
+    if (this.suspended !== null && !this.suspensionReported) {
+      this.suspensionReported = true;
+      throw new PoolError(this.name, 'suspended', `${this.suspended}: the changes after group ${this.committedTxg} are lost`, { cause: this.syncFailure });
+    }
   }
 
   abandon(): Promise<void> {
@@ -752,6 +758,19 @@ export class OpenPool implements Pool {
    * started, before that (while it is created or imported) in a queue of its own.
    */
   private run<T>(operation: () => Promise<T>): Promise<T> {
+    return this.reported(this.enqueue(operation));
+  }
+
+  /** `work`, noting that its failure told its caller of the suspension, if the pool is suspended. */
+  private reported<T>(work: Promise<T>): Promise<T> {
+    return work.catch((error: unknown) => {
+      if (this.suspended !== null) this.suspensionReported = true;
+      throw error;
+    });
+  }
+
+  /** `run` for the pool's own operations, whose failures no caller sees. */
+  private enqueue<T>(operation: () => Promise<T>): Promise<T> {
     if (this.closing || this.ended)
       return Promise.reject(new PoolError(this.name, 'closed', 'the pool was exported, destroyed or abandoned, or its kernel stopped: import it again'));
     const turn = () => {
@@ -789,6 +808,12 @@ export class OpenPool implements Pool {
     // an extent once, leaving a piece too short before it (see `SpaceMap.roomFor`).
     const cutsBytes = (copiesMax + 1) * largestBytes;
     const room = () => this.space.roomFor(largestBytes) - cutsBytes - this.pendingCostBytes - (useReserve ? 0 : this.roomReservedBytes);
+    // The space the group syncing gives back (what was freed two groups before it) comes once it is
+    // durable: short of room, the change waits for that rather than be refused.
+    if (mostBytes > room() && this.writtenTxg > this.committedTxg) {
+      await this.durable(this.writtenTxg);
+      this.takeBackDurable();
+    }
     // Space freed lately comes back once later groups are committed: with nothing else changed,
     // commit empty groups for it (ZFS's syncing of frees) rather than refuse.
     for (let round = 0; mostBytes > room() && round <= rewindTxgs && this.io.freesDeferred && this.set !== null && !this.set.dirty; round++)

@@ -12,6 +12,7 @@ import type { ScrubResult } from './scan-record.js';
 
 export type { ScrubResult } from './scan-record.js';
 import type { ChecksumKind } from './checksum.js';
+import { cacheBytesDefault } from './block-io.js';
 
 /** Why a pool could not be created or imported. */
 export class PoolError extends OspreyError {
@@ -32,8 +33,9 @@ export class PoolError extends OspreyError {
       | 'unrecoverable'
       | 'closed',
     detail: string,
+    options?: { readonly cause?: unknown },
   ) {
-    super(`pool ${pool}: ${detail}`);
+    super(`pool ${pool}: ${detail}`, options);
   }
 }
 
@@ -173,7 +175,8 @@ export interface Pool {
 }
 
 /** When an open pool commits on its own (ZFS's `zfs_txg_timeout` and `zfs_dirty_data_max`). */
-export interface CommitOptions {
+/** How an open pool runs: when it commits, and how much it keeps in memory. */
+export interface PoolOptions {
   /** A group with changes commits this long after the last commit; default `commitIntervalMsDefault` (5 s). */
   readonly commitIntervalMs?: number;
   /**
@@ -181,14 +184,30 @@ export interface CommitOptions {
    * than the devices is held back rather than filling memory; default `dirtyBytesMaxDefault`.
    */
   readonly dirtyBytesMax?: number;
+  /** Bytes of verified blocks kept in memory for later reads (ZFS's ARC); default `cacheBytesDefault` (64 MiB), 0 for none. */
+  readonly cacheBytes?: number;
 }
 
-export interface CreatePoolOptions extends CommitOptions {
+export interface CreatePoolOptions extends PoolOptions {
   readonly name: string;
   readonly layout: PoolLayout;
   readonly devices: readonly BlockDevice[];
   /** The checksum of its blocks: `fletcher4` (the default, as ZFS's) or `sha256`. */
   readonly checksum?: ChecksumKind;
+}
+
+/** `options` with their defaults, checked; throws PoolError (`bad-option`) naming the first that is wrong. */
+export function poolOptionsOf(name: string, options: PoolOptions): Required<PoolOptions> {
+  const commitIntervalMs = options.commitIntervalMs ?? commitIntervalMsDefault;
+  if (!(commitIntervalMs > 0 && commitIntervalMs < Number.POSITIVE_INFINITY))
+    throw new PoolError(name, 'bad-option', `commitIntervalMs must be a positive number of ms, got ${options.commitIntervalMs}`);
+  const dirtyBytesMax = options.dirtyBytesMax ?? dirtyBytesMaxDefault;
+  if (!Number.isSafeInteger(dirtyBytesMax) || dirtyBytesMax < 1)
+    throw new PoolError(name, 'bad-option', `dirtyBytesMax must be a positive whole number of bytes, got ${options.dirtyBytesMax}`);
+  const cacheBytes = options.cacheBytes ?? cacheBytesDefault;
+  if (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0)
+    throw new PoolError(name, 'bad-option', `cacheBytes must be a non-negative whole number of bytes, got ${options.cacheBytes}`);
+  return { commitIntervalMs, dirtyBytesMax, cacheBytes };
 }
 
 /** ZFS's default `zfs_txg_timeout`. */

@@ -25,7 +25,7 @@
  * await again.objects.read(file, 0, bytes.length); // the same bytes
  * ```
  */
-import { type CommitOptions, type CreatePoolOptions, type Pool, PoolError } from './pool-api.js';
+import { type PoolOptions, type CreatePoolOptions, type Pool, PoolError, poolOptionsOf } from './pool-api.js';
 import { OpenPool } from './open-pool.js';
 import { deviceName, newGuid } from './device-names.js';
 import type { BlockDevice } from '../../drivers/block/block-device.js';
@@ -60,16 +60,18 @@ export async function createPool(storage: Storage, options: CreatePoolOptions): 
   if (devices.some((device) => device.sectorBytes !== sectorBytes)) throw new PoolError(name, 'bad-layout', 'its devices have different sector sizes');
   if (options.checksum !== undefined && !checksumKinds.includes(options.checksum))
     throw new PoolError(name, 'bad-option', `checksum ${JSON.stringify(options.checksum)}: it is one of ${checksumKinds.join(', ')}`);
+  // Every option is checked before a device is touched.
+  const checked = poolOptionsOf(name, options);
   if (!storage.reservePool(name)) throw new PoolError(name, 'in-use', 'a pool of this name is open already');
   try {
-    return await createOpen(storage, options);
+    return await createOpen(storage, options, checked);
   } catch (error) {
     storage.poolClosed(name);
     throw error;
   }
 }
 
-async function createOpen(storage: Storage, options: CreatePoolOptions): Promise<Pool> {
+async function createOpen(storage: Storage, options: CreatePoolOptions, checked: Required<PoolOptions>): Promise<Pool> {
   const { name, layout, devices } = options;
   const sectorBytes = devices[0]!.sectorBytes;
   for (const found of findPools(await Promise.all(devices.map(readLabels)))) {
@@ -93,7 +95,7 @@ async function createOpen(storage: Storage, options: CreatePoolOptions): Promise
   });
   await Promise.all(devices.map((device, index) => writeLabels(device, configOf(index))));
   const opened = await openDevices(storage, configOf(0), devices);
-  const pool = new OpenPool(storage, configOf(0), devices, opened, 0, ObjectSet.empty(1), options);
+  const pool = new OpenPool(storage, configOf(0), devices, opened, 0, ObjectSet.empty(1), checked);
   try {
     await pool.commit();
   } catch (error) {
@@ -108,17 +110,18 @@ async function createOpen(storage: Storage, options: CreatePoolOptions): Promise
  * Imports pool `name` from `devices` (ZFS's `zpool import -d`): its devices opened as actors, a
  * mirror with sides missing while one is there, and the newest uberblock whose tree verifies.
  */
-export async function importPool(storage: Storage, devices: readonly BlockDevice[], name: string, options: CommitOptions = {}): Promise<Pool> {
+export async function importPool(storage: Storage, devices: readonly BlockDevice[], name: string, options: PoolOptions = {}): Promise<Pool> {
+  const checked = poolOptionsOf(name, options);
   if (!storage.reservePool(name)) throw new PoolError(name, 'in-use', 'a pool of this name is open already');
   try {
-    return await importOpen(storage, devices, name, options);
+    return await importOpen(storage, devices, name, checked);
   } catch (error) {
     storage.poolClosed(name);
     throw error;
   }
 }
 
-async function importOpen(storage: Storage, devices: readonly BlockDevice[], name: string, options: CommitOptions): Promise<Pool> {
+async function importOpen(storage: Storage, devices: readonly BlockDevice[], name: string, options: Required<PoolOptions>): Promise<Pool> {
   const found = findPools(await Promise.all(devices.map(readLabels))).filter((pool) => pool.poolName === name);
   if (found.length === 0) throw new PoolError(name, 'not-found', `no device given holds a pool of this name`);
   if (found.length > 1) throw new PoolError(name, 'not-found', `${found.length} pools of this name: import by guid once that exists`);

@@ -37,7 +37,7 @@ export class ChecksumError extends OspreyError {
 
 /**
  * Writes `data` to every copy; rejects with the first failure once all are done. `handOver`: the
- * caller never changes `data` again, so no device copies it.
+ * caller does not change `data` until every write is answered, so no device copies it.
  */
 export async function writeCopies(copies: readonly BlockCopy[], data: Uint8Array, handOver = false): Promise<void> {
   const outcomes = await Promise.allSettled(

@@ -53,8 +53,9 @@ export interface BlockDevice {
   /**
    * Writes `data` (a whole number of sectors) at `offsetBytes`: durable once a flush that began
    * after this write completed has completed. The bytes are taken at the call: the caller may reuse
-   * its buffer at once. With `handOver`, the caller promises never to change `data` again, and the
-   * device keeps it rather than a copy (a pool's blocks, which are never changed once written).
+   * its buffer at once. With `handOver`, the caller promises not to change `data` until the write
+   * completes, and the device uses it rather than a copy until then; it keeps no reference after
+   * (a pool's blocks, whose memory the pool uses again only once they are durable).
    */
   write(offsetBytes: number, data: Uint8Array, options?: WriteOptions): Promise<void>;
   /**

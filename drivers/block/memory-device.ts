@@ -226,13 +226,19 @@ class SimulatedDevice implements MemoryDevice {
       joined.set(piece, at);
       at += piece.byteLength;
     }
-    return this.write(offsetBytes, joined, { ...options, handOver: true });
+    return this.submit(offsetBytes, joined, false);
   }
 
   write(offsetBytes: number, data: Uint8Array, options?: WriteOptions): Promise<void> {
     if (!(data instanceof Uint8Array)) return Promise.reject(new TypeError(`${this.name}: a write takes a Uint8Array`));
-    // The caller may reuse its buffer once the call returns, as with a real device's submission.
-    const copy = options?.handOver === true ? data : copyOfBytes(data);
+    // The caller may reuse its buffer once the call returns, as with a real device's submission; a
+    // buffer handed over, once the write completes.
+    const handOver = options?.handOver === true;
+    return this.submit(offsetBytes, handOver ? data : copyOfBytes(data), handOver);
+  }
+
+  /** Writes `copy`, which is the caller's until the write completes if `callers`, else the device's own. */
+  private submit(offsetBytes: number, copy: Uint8Array, callers: boolean): Promise<void> {
     const inFlight = { offsetBytes, data: copy };
     return this.request(
       'write',
@@ -273,7 +279,9 @@ class SimulatedDevice implements MemoryDevice {
           this.latent.add(firstSector + this.random.int(copy.byteLength / this.sectorBytes));
           this.stats.latentSectors++;
         }
-        this.pending.push({ seq: ++this.writesCompleted, offsetBytes: to, data: stored, cleared });
+        // Kept until a flush, which may never come (a lost flush, a side no commit flushes): never
+        // the caller's buffer, which it may use again from now on.
+        this.pending.push({ seq: ++this.writesCompleted, offsetBytes: to, data: callers && stored === copy ? copyOfBytes(copy) : stored, cleared });
       },
       () => this.writesInFlight.add(inFlight),
     );

@@ -32,14 +32,15 @@ export function writeBehindThreshold(bytes: number = writeBehindBytesDefault): n
 
 export class WriteBehind {
   private sinceFlushBytes = 0;
-  private background: Promise<void> | null = null;
-  /** A background flush's failure, not yet reported to a caller's flush. */
-  private failure: unknown = null;
-
+  /** The background flush running, with its failure once it has failed. */
+  private background: { done: Promise<void>; failure: unknown } | null = null;
+  /** A background flush's failure that no caller's flush has reported yet. */
+  private unreported: unknown = null;
   /**
-   * `datasync` makes what was written durable; `thresholdBytes` (a non-negative safe integer; 0
-   * turns write-behind off) is how much is written before a background one starts.
+   * Callers' flushes under way. No background flush starts meanwhile: the operating system reports
+   * a write-back error to one `fdatasync`, and it must be the caller's.
    */
+  private callerFlushes = 0;
   readonly thresholdBytes: number;
 
   constructor(
@@ -49,35 +50,48 @@ export class WriteBehind {
     this.thresholdBytes = writeBehindThreshold(thresholdBytes);
   }
 
-  /** Counts `bytes` written, and starts a background flush past the threshold if none is running. */
+  /** Counts `bytes` written, and starts a background flush past the threshold if no flush is running. */
   wrote(bytes: number): void {
     this.sinceFlushBytes += bytes;
-    if (this.thresholdBytes === 0 || this.sinceFlushBytes < this.thresholdBytes || this.background !== null) return;
+    if (this.thresholdBytes === 0 || this.sinceFlushBytes < this.thresholdBytes || this.background !== null || this.callerFlushes > 0) return;
     this.sinceFlushBytes = 0;
-    this.background = this.datasync()
-      .catch((error: unknown) => {
-        this.failure ??= error;
-      })
-      .finally(() => {
+    const run: { done: Promise<void>; failure: unknown } = { done: Promise.resolve(), failure: null };
+    run.done = this.datasync().then(
+      () => {
         this.background = null;
-      });
+      },
+      (error: unknown) => {
+        run.failure = error;
+        this.unreported ??= error;
+        this.background = null;
+      },
+    );
+    this.background = run;
   }
 
-  /** The caller's flush: fails with a background flush's error if one came, else runs `datasync`. */
+  /**
+   * The caller's flush: fails with the error of a background flush it waited for, or of one that
+   * failed since the last flush; else runs `datasync`.
+   */
   async flush(): Promise<void> {
     this.sinceFlushBytes = 0;
-    // A background flush still running may yet fail: its outcome comes first.
-    await this.background;
-    if (this.failure !== null) {
-      const failure = this.failure;
-      this.failure = null;
-      throw failure;
+    this.callerFlushes++;
+    try {
+      const running = this.background;
+      if (running !== null) await running.done;
+      const failure = running?.failure ?? this.unreported;
+      if (failure !== null && failure !== undefined) {
+        this.unreported = null;
+        throw failure;
+      }
+      await this.datasync();
+    } finally {
+      this.callerFlushes--;
     }
-    await this.datasync();
   }
 
   /** Resolves once no background flush is running. */
   async settled(): Promise<void> {
-    await this.background;
+    await this.background?.done;
   }
 }

@@ -39,12 +39,20 @@ describe('zfs: pools created, exported and imported on their devices', function 
     await kernel.runUntil(kernel.shutdown());
   });
 
-  it('refuses a bad name or layout, and a device that already holds another pool', async () => {
+  it('refuses a bad name, layout or option, and a device that already holds another pool', async () => {
     const { kernel, zfs, disk } = await booted(10);
     const [a, b] = [disk('a'), disk('b')];
     const refusal = (work: Promise<unknown>) => kernel.runUntil(work.catch((error: unknown) => error));
     expect(await refusal(createPool(zfs, { name: '9lives', layout: 'single', devices: [a] }))).to.include({ reason: 'bad-name' });
     expect(await refusal(createPool(zfs, { name: 'tank', layout: 'mirror', devices: [a] }))).to.include({ reason: 'bad-layout' });
+    // Bad options are refused before a device is touched: a then holds no pool.
+    for (const bad of [{ dirtyBytesMax: 0 }, { commitIntervalMs: Number.POSITIVE_INFINITY }, { cacheBytes: -1 }]) {
+      const refused = await refusal(createPool(zfs, { name: 'tank', layout: 'single', devices: [a], ...bad }));
+      expect(refused, JSON.stringify(bad)).to.include({ reason: 'bad-option' });
+      expect((refused as Error).message).to.match(new RegExp(Object.keys(bad)[0]!));
+    }
+    expect(await refusal(importPool(zfs, [a], 'tank'))).to.include({ reason: 'not-found' });
+    expect(await refusal(importPool(zfs, [a], 'tank', { cacheBytes: 0.5 }))).to.include({ reason: 'bad-option' });
     await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'single', devices: [a] }).then((pool) => pool.export()));
     const taken = await refusal(createPool(zfs, { name: 'other', layout: 'mirror', devices: [a, b] }));
     expect(taken).to.be.instanceOf(PoolError).and.to.include({ reason: 'in-use' });

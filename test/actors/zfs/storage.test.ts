@@ -1,24 +1,11 @@
 import { expect } from 'chai';
 import { createPool, importPool, PoolError } from '../../../actors/zfs/pool.js';
 import { storage } from '../../../actors/zfs/subsystem.js';
+import { restartsOf } from './helpers/restarts.js';
 import { simulatedStorage } from './helpers/simulated-storage.js';
 import { defaultSubsystems, Kernel } from '../../../boot/index.js';
 import { createMemoryDevice } from '../../../drivers/block/index.js';
 import { NameTakenError } from '../../../ground/errors.js';
-
-/** How many times the actor named `name` was restarted, from the CPUs' supervision trees. */
-function restartsOf(statuses: readonly { readonly tree: unknown }[], name: string): number | undefined {
-  type Node = { name?: string; restarts: number; children: readonly unknown[] };
-  const find = (actor: Node): number | undefined => {
-    if (actor.name === name) return actor.restarts;
-    for (const child of actor.children) {
-      const found = find(child as Node);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  };
-  return find(statuses[0]!.tree as Node);
-}
 
 describe('zfs: the storage subsystem', function () {
   this.timeout(30_000);

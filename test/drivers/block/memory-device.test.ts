@@ -329,6 +329,17 @@ describe('drivers: the simulated block device', () => {
     expect(whole.faultedAt(8 << 20)).to.deep.equal([0]);
   });
 
+  it('keeps no reference to a buffer handed over once the write completes: what a flush makes durable is what was written', async () => {
+    const { disk, done } = device(13, { latencyMs: [1, 1] });
+    const handed = new Uint8Array(sector).fill(7);
+    await done(disk.write(0, handed, { handOver: true }));
+    // The caller uses its memory again, as a pool does once its group is durable.
+    handed.fill(9);
+    await done(disk.flush());
+    expect(disk.durableCopy()[0]).to.equal(7);
+    expect((await done(disk.read(0, sector)))[0]).to.equal(7);
+  });
+
   it('a crash fails the requests in flight, and the device works on', async () => {
     const { clock, disk, done } = device(12, { latencyMs: [5, 5] });
     const inFlight = disk.write(0, new Uint8Array(sector).fill(1)).catch((error: unknown) => error);

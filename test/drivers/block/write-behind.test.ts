@@ -75,6 +75,45 @@ describe('drivers: write-behind on a file device', () => {
     expect((failure as Error | null)?.message).to.equal('EIO');
   });
 
+  it('starts no background flush while a caller’s flush runs, so the caller’s gets any write-back error', async () => {
+    const { datasync, pending } = manualDatasync();
+    const behind = new WriteBehind(datasync, 10);
+    const flushed = behind.flush();
+    await settle();
+    expect(pending).to.have.length(1);
+    // A write completes meanwhile: past the threshold, but the caller's flush runs.
+    behind.wrote(10);
+    expect(pending).to.have.length(1);
+    pending[0]!.resolve();
+    await flushed;
+    // Its bytes are not surely covered by the flush that ran: the next write starts one.
+    behind.wrote(1);
+    expect(pending).to.have.length(2);
+    pending[1]!.resolve();
+    await behind.settled();
+  });
+
+  it('fails every flush that waited for a background flush that failed', async () => {
+    const { datasync, pending } = manualDatasync();
+    const behind = new WriteBehind(datasync, 10);
+    behind.wrote(10);
+    const outcomes = await Promise.all(
+      [behind.flush(), behind.flush(), (async () => pending[0]!.reject(new Error('EIO')))()].map((each) =>
+        each.then(
+          () => 'ok',
+          (error: Error) => error.message,
+        ),
+      ),
+    );
+    expect(outcomes.slice(0, 2)).to.deep.equal(['EIO', 'EIO']);
+    // Reported: the next flush runs a datasync of its own.
+    const next = behind.flush();
+    await settle();
+    expect(pending).to.have.length(2);
+    pending[1]!.resolve();
+    await next;
+  });
+
   it('is off at 0, and refuses thresholds that are no byte count', () => {
     const { datasync, pending } = manualDatasync();
     const behind = new WriteBehind(datasync, 0);

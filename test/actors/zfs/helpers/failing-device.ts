@@ -47,7 +47,10 @@ export class FailingDevice implements BlockDevice {
   read(offsetBytes: number, lengthBytes: number) {
     return this.inner.read(offsetBytes, lengthBytes);
   }
+  /** Writes and vectored writes asked of it. */
+  writes = 0;
   write(offsetBytes: number, data: Uint8Array, options?: WriteOptions) {
+    this.writes++;
     if (this.refuses(offsetBytes)) return Promise.reject(new BlockIoError(this.name, 'write', 'failed', 'injected'));
     return this.inner.write(offsetBytes, data, options);
   }
@@ -59,6 +62,7 @@ export class FailingDevice implements BlockDevice {
     return (inData && this.failDataWrites) || (!inData && this.failLabelWrites) || (inConfig && this.failConfigWrites);
   }
   writev(offsetBytes: number, pieces: readonly Uint8Array[], options?: WriteOptions) {
+    this.writes++;
     if (this.refuses(offsetBytes)) return Promise.reject(new BlockIoError(this.name, 'write', 'failed', 'injected'));
     return this.inner.writev(offsetBytes, pieces, options);
   }
