@@ -217,8 +217,11 @@ class SimulatedDevice implements MemoryDevice {
     });
   }
 
-  /** One write of the pieces joined: its faults (a tear at a crash, a misdirection) take the whole, as a disk's would. */
-  writev(offsetBytes: number, pieces: readonly Uint8Array[], options?: WriteOptions): Promise<void> {
+  /**
+   * One write of the pieces joined: its faults (a tear at a crash, a misdirection) take the whole, as
+   * a disk's would. The joined bytes are the device's own, handed over or not.
+   */
+  writev(offsetBytes: number, pieces: readonly Uint8Array[]): Promise<void> {
     if (!pieces.every((piece) => piece instanceof Uint8Array)) return Promise.reject(new TypeError(`${this.name}: a writev takes Uint8Arrays`));
     const joined = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.byteLength, 0));
     let at = 0;
