@@ -32,6 +32,7 @@
 import type { BlockDevice } from '../../drivers/block/block-device.js';
 import { BlockIoError, BlockQueueFullError } from '../../drivers/block/block-errors.js';
 import { ClosedError, InvariantError, OspreyError, UnknownRequestError } from '../../ground/errors.js';
+import { copyOfBytes } from '../../ground/bytes.js';
 import type { Ask } from '../../ground/message.js';
 import { ceilPowerOfTwo } from '../../ground/power-of-two.js';
 import { interruptHandler } from '../irq/handler.js';
@@ -64,8 +65,12 @@ export const deviceRequestDeadlineMs = 10 * 60 * 1000;
 export const deviceRequest = { deadlineMs: deviceRequestDeadlineMs } as const;
 
 export type PoolDeviceMsg =
-  | Ask<{ readonly type: 'read'; readonly offsetBytes: number; readonly lengthBytes: number }, Uint8Array>
-  /** `handOver`: the asker does not change `data` until the write is answered, so the device need not copy it (see BlockDevice.write). */
+  /** `into`: read into it (exactly `lengthBytes` long, untouched by the asker until answered) rather than new memory. */
+  | Ask<{ readonly type: 'read'; readonly offsetBytes: number; readonly lengthBytes: number; readonly into?: Uint8Array }, Uint8Array>
+  /**
+   * `handOver`: the asker does not change `data` until the write is answered, so it is not copied
+   * (see BlockDevice.write); without it, `data` is copied as the actor takes the ask.
+   */
   | Ask<{ readonly type: 'write'; readonly offsetBytes: number; readonly data: Uint8Array; readonly handOver?: boolean }, true>
   | Ask<{ readonly type: 'flush' }, true>
   /** The pool found a block of this device that did not verify. */
@@ -268,7 +273,10 @@ class DeviceActorState {
         else if (!deviceInUse(this.state)) reply.reject(new DeviceUnavailableError(this.name, this.state));
         else if (this.waiting.length >= waitingRequestsMax) reply.reject(new BlockQueueFullError(this.name, this.device.queueDepth + waitingRequestsMax));
         else {
-          this.waiting.push({ request: message, reply });
+          // A write not handed over is copied as it comes, not when the device takes it: once the
+          // actor has it, its asker may use the buffer again, however long the write waits here.
+          const request = message.type === 'write' && message.handOver !== true ? { ...message, data: copyOfBytes(message.data), handOver: true } : message;
+          this.waiting.push({ request, reply });
           // A write waits for the writes asked meanwhile, to go with them (see the module doc).
           if (message.type !== 'write') this.pump();
           else if (!this.pumpAsked) {
@@ -340,7 +348,7 @@ class DeviceActorState {
       };
       const request = members[0]!.request;
       let done: Promise<unknown>;
-      if (request.type === 'read') done = this.device.read(request.offsetBytes, request.lengthBytes);
+      if (request.type === 'read') done = this.device.read(request.offsetBytes, request.lengthBytes, request.into);
       else if (request.type === 'flush') done = this.device.flush().then(() => true as const);
       else {
         // Handed over only if every piece is: else the device copies them all.

@@ -8,7 +8,7 @@
 import type { DataAddress } from './block-pointer.js';
 import type { ChecksumKind } from './checksum.js';
 import type { TopVdev, VdevArea, VdevChild } from './top-vdev.js';
-import { type BlockCopy, readVerified, type ScrubbedBlock, scrubCopies, type VerifiedRead, writeCopies } from './verified-read.js';
+import { type BlockCopy, type ReadMemory, readVerified, type ScrubbedBlock, scrubCopies, type VerifiedRead, writeCopies } from './verified-read.js';
 
 interface Side {
   readonly ref: NonNullable<VdevChild>;
@@ -27,7 +27,12 @@ export class MirrorVdev implements TopVdev {
   private present: readonly Side[] = [];
   private readable: readonly Side[] = [];
 
-  constructor(sides: readonly VdevChild[], area: VdevArea) {
+  /** `memory`: where reads take their memory (record-buffers.ts); new memory each time without it. */
+  constructor(
+    sides: readonly VdevChild[],
+    area: VdevArea,
+    private readonly memory?: ReadMemory,
+  ) {
     this.startBytes = area.dataStartBytes;
     this.endBytes = area.dataEndBytes;
     this.sectorBytes = area.sectorBytes;
@@ -54,11 +59,11 @@ export class MirrorVdev implements TopVdev {
   }
 
   read(addresses: readonly DataAddress[], physicalBytes: number, kind: ChecksumKind, checksum: Uint8Array): Promise<VerifiedRead> {
-    return readVerified(this.copiesAt(addresses), physicalBytes, kind, checksum);
+    return readVerified(this.copiesAt(addresses), physicalBytes, kind, checksum, this.memory);
   }
 
   scrub(addresses: readonly DataAddress[], physicalBytes: number, kind: ChecksumKind, checksum: Uint8Array): Promise<ScrubbedBlock> {
-    return scrubCopies(this.copiesAt(addresses), physicalBytes, kind, checksum);
+    return scrubCopies(this.copiesAt(addresses), physicalBytes, kind, checksum, this.memory);
   }
 
   async resilver(

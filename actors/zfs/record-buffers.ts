@@ -37,17 +37,26 @@ export class RecordBuffers {
   /** A buffer of `lengthBytes` holding `contents` (no longer than it) and zeros after; used memory when some is free. */
   take(lengthBytes: number, contents?: Uint8Array): Uint8Array {
     if (contents !== undefined && contents.byteLength > lengthBytes) throw new RangeError(`${contents.byteLength} bytes do not fit a buffer of ${lengthBytes}`);
+    const reused = this.reusable(lengthBytes);
+    const block = reused ?? new Uint8Array(lengthBytes);
+    const filled = contents?.byteLength ?? 0;
+    if (contents !== undefined) block.set(contents);
+    // New memory is zeros already.
+    if (reused !== null && filled < lengthBytes) block.fill(0, filled);
+    return block;
+  }
+
+  /** A buffer of `lengthBytes` whose bytes are anything: for a read that fills all of it. */
+  takeToFill(lengthBytes: number): Uint8Array {
+    return this.reusable(lengthBytes) ?? new Uint8Array(lengthBytes);
+  }
+
+  /** A free buffer of `lengthBytes`, taken off the free list, or null. */
+  private reusable(lengthBytes: number): Uint8Array | null {
     const reused = this.free.get(lengthBytes)?.pop();
-    if (reused === undefined) {
-      const fresh = new Uint8Array(lengthBytes);
-      if (contents !== undefined) fresh.set(contents);
-      return fresh;
-    }
+    if (reused === undefined) return null;
     this.freeBytes -= lengthBytes;
     this.kept.delete(reused.buffer);
-    const filled = contents?.byteLength ?? 0;
-    if (contents !== undefined) reused.set(contents);
-    if (filled < lengthBytes) reused.fill(0, filled);
     return reused;
   }
 

@@ -78,5 +78,5 @@ export interface TopVdev {
 /** The top-level device of a pool of `layout` over `children`. */
 export function topVdevOf(layout: PoolLayout, children: readonly VdevChild[], area: VdevArea, memory?: RecordBuffers): TopVdev {
   if (layout === 'raidz1' || layout === 'raidz2') return new RaidzVdev(children, layout === 'raidz1' ? 1 : 2, area, memory);
-  return new MirrorVdev(children, area);
+  return new MirrorVdev(children, area, memory);
 }

@@ -53,20 +53,48 @@ export interface VerifiedRead {
   readonly repaired: number;
 }
 
-/** Reads `lengthBytes` through `copies` in order, verifying against `checksum`; repairs the copies that did not verify. */
-export async function readVerified(copies: readonly BlockCopy[], lengthBytes: number, kind: ChecksumKind, checksum: Uint8Array): Promise<VerifiedRead> {
+/**
+ * Where reads take their memory, and give back what they do not keep (record-buffers.ts). A buffer
+ * whose read failed is not given back: the device may still be reading into it.
+ */
+export interface ReadMemory {
+  /** Memory the read fills whole. */
+  takeToFill(length: number): Uint8Array;
+  release(buffer: Uint8Array): void;
+}
+
+/** A read of `copy` into memory from `memory` (new memory without it). */
+function readCopy(copy: BlockCopy, lengthBytes: number, memory: ReadMemory | undefined): Promise<Uint8Array> {
+  return copy.device.ask(
+    { type: 'read', offsetBytes: copy.offsetBytes, lengthBytes, ...(memory === undefined ? {} : { into: memory.takeToFill(lengthBytes) }) },
+    deviceRequest,
+  );
+}
+
+/**
+ * Reads `lengthBytes` through `copies` in order, verifying against `checksum`; repairs the copies
+ * that did not verify. The data returned is the caller's, from `memory` when given.
+ */
+export async function readVerified(
+  copies: readonly BlockCopy[],
+  lengthBytes: number,
+  kind: ChecksumKind,
+  checksum: Uint8Array,
+  memory?: ReadMemory,
+): Promise<VerifiedRead> {
   const bad: { copy: BlockCopy; corrupt: boolean }[] = [];
   const problems: string[] = [];
   for (const [index, copy] of copies.entries()) {
     let data: Uint8Array;
     try {
-      data = await copy.device.ask({ type: 'read', offsetBytes: copy.offsetBytes, lengthBytes }, deviceRequest);
+      data = await readCopy(copy, lengthBytes, memory);
     } catch (error) {
       bad.push({ copy, corrupt: false });
       problems.push(`copy ${index}: ${(error as Error).message}`);
       continue;
     }
     if (!checksumsEqual(blockChecksum(kind, data), checksum)) {
+      memory?.release(data);
       bad.push({ copy, corrupt: true });
       problems.push(`copy ${index}: its bytes do not match the checksum`);
       continue;
@@ -103,8 +131,18 @@ export interface ScrubbedBlock {
  * verifies each, and rewrites the bad ones with a good one; the devices that returned bad bytes
  * count a checksum error.
  */
-export async function scrubCopies(copies: readonly BlockCopy[], lengthBytes: number, kind: ChecksumKind, checksum: Uint8Array): Promise<ScrubbedBlock> {
-  const reads = await Promise.allSettled(copies.map((copy) => copy.device.ask({ type: 'read', offsetBytes: copy.offsetBytes, lengthBytes }, deviceRequest)));
+export async function scrubCopies(
+  copies: readonly BlockCopy[],
+  lengthBytes: number,
+  kind: ChecksumKind,
+  checksum: Uint8Array,
+  memory?: ReadMemory,
+): Promise<ScrubbedBlock> {
+  const reads = await Promise.allSettled(copies.map((copy) => readCopy(copy, lengthBytes, memory)));
+  // What was read is nobody's once the repairs are asked for.
+  const giveBack = () => {
+    for (const read of reads) if (read.status === 'fulfilled') memory?.release(read.value);
+  };
   let good: Uint8Array | null = null;
   const bad: BlockCopy[] = [];
   for (const [index, read] of reads.entries()) {
@@ -115,9 +153,15 @@ export async function scrubCopies(copies: readonly BlockCopy[], lengthBytes: num
     if (read.status === 'fulfilled') copies[index]!.device.tell({ type: 'checksum-error' });
     bad.push(copies[index]!);
   }
-  if (good === null) return { badCopies: bad.length, repaired: 0, repairedBytes: 0, unrecoverable: true };
+  if (good === null) {
+    giveBack();
+    return { badCopies: bad.length, repaired: 0, repairedBytes: 0, unrecoverable: true };
+  }
   const data = good;
   const repairs = await Promise.allSettled(bad.map((copy) => copy.device.ask({ type: 'write', offsetBytes: copy.offsetBytes, data }, deviceRequest)));
+  // Each repair was taken by its device actor, which copies what it takes (device-actor.ts), or
+  // refused: the data may go back. (One whose ten-minute deadline passed unread is the exception.)
+  giveBack();
   const repaired = repairs.filter((repair) => repair.status === 'fulfilled').length;
   return { badCopies: bad.length, repaired, repairedBytes: repaired * lengthBytes, unrecoverable: false };
 }

@@ -48,8 +48,12 @@ export interface BlockDevice {
   readonly queueDepth: number;
   /** Requests in flight now. */
   readonly inFlight: number;
-  /** Reads `lengthBytes` at `offsetBytes`, both whole sectors. */
-  read(offsetBytes: number, lengthBytes: number): Promise<Uint8Array>;
+  /**
+   * Reads `lengthBytes` at `offsetBytes`, both whole sectors: into `into` when given (exactly that
+   * long; the caller does not touch it until the read completes, and gets it back), else into new
+   * memory.
+   */
+  read(offsetBytes: number, lengthBytes: number, into?: Uint8Array): Promise<Uint8Array>;
   /**
    * Writes `data` (a whole number of sectors) at `offsetBytes`: durable once a flush that began
    * after this write completed has completed. The bytes are taken at the call: the caller may reuse

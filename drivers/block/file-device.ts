@@ -107,9 +107,11 @@ class FileDevice implements BlockDevice {
     return this.requests.count;
   }
 
-  read(offsetBytes: number, lengthBytes: number): Promise<Uint8Array> {
+  read(offsetBytes: number, lengthBytes: number, into?: Uint8Array): Promise<Uint8Array> {
+    if (into !== undefined && !(into instanceof Uint8Array && into.byteLength === lengthBytes))
+      return Promise.reject(new TypeError(`${this.name}: a read of ${lengthBytes} bytes goes into a Uint8Array of that length`));
     return this.request('read', offsetBytes, lengthBytes, async () => {
-      const data = new Uint8Array(lengthBytes);
+      const data = into ?? new Uint8Array(lengthBytes);
       let done = 0;
       // A positional read may return fewer bytes than asked (a signal, a huge read): read on.
       while (done < lengthBytes) {

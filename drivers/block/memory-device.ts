@@ -197,7 +197,9 @@ class SimulatedDevice implements MemoryDevice {
     return this.requests.count;
   }
 
-  read(offsetBytes: number, lengthBytes: number): Promise<Uint8Array> {
+  read(offsetBytes: number, lengthBytes: number, into?: Uint8Array): Promise<Uint8Array> {
+    if (into !== undefined && !(into instanceof Uint8Array && into.byteLength === lengthBytes))
+      return Promise.reject(new TypeError(`${this.name}: a read of ${lengthBytes} bytes goes into a Uint8Array of that length`));
     return this.request('read', offsetBytes, lengthBytes, () => {
       this.stats.reads++;
       let from = offsetBytes;
@@ -208,7 +210,8 @@ class SimulatedDevice implements MemoryDevice {
       for (let sector = from / this.sectorBytes; sector < (from + lengthBytes) / this.sectorBytes; sector++) {
         if (this.latent.has(sector)) throw new BlockIoError(this.name, 'read', 'media', `sector ${sector} cannot be read`);
       }
-      const data = this.current.slice(from, from + lengthBytes);
+      const data = into ?? new Uint8Array(lengthBytes);
+      data.set(this.current.subarray(from, from + lengthBytes));
       if (this.drawn(this.faults.readCorruption, offsetBytes, lengthBytes)) {
         this.flipBit(data);
         this.stats.readCorruptions++;

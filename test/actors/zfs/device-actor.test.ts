@@ -72,6 +72,19 @@ describe('zfs: a pool device as an actor, its completions as interrupts', functi
     await kernel.runUntil(kernel.shutdown());
   });
 
+  it('reads into the memory it is given', async () => {
+    const { kernel, device, ask, refusal } = await simulatedDevice(4);
+    await ask({ type: 'write', offsetBytes: 0, data: filled(7) });
+    const into = filled(0xee);
+    const read = await ask<Uint8Array>({ type: 'read', offsetBytes: 0, lengthBytes: sector, into });
+    expect(read).to.equal(into);
+    expect(read[0]).to.equal(7);
+    // Memory of another length is refused, not read into.
+    expect(await refusal({ type: 'read', offsetBytes: 0, lengthBytes: sector, into: new Uint8Array(sector * 2) })).to.be.instanceOf(TypeError);
+    await kernel.runUntil(device.close());
+    await kernel.runUntil(kernel.shutdown());
+  });
+
   it('faults a device past its I/O errors and refuses it then; brought online, it serves again', async () => {
     const { kernel, disk, ask, refusal } = await simulatedDevice();
     disk.fail();

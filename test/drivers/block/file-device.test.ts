@@ -131,6 +131,17 @@ describe('drivers: the block device on a real file', function () {
     await disk.close();
   });
 
+  it('reads into the memory it is given, of the read’s length only', async () => {
+    const disk = await createFileDevice(join(home, 'into'), { sizeBytes, create: true });
+    await disk.write(sector, new Uint8Array(sector).fill(5));
+    const into = new Uint8Array(sector).fill(0xee);
+    const read = await disk.read(sector, sector, into);
+    expect(read).to.equal(into);
+    expect(read.every((byte) => byte === 5)).to.equal(true);
+    expect(await disk.read(0, sector, new Uint8Array(sector + 1)).catch((error: unknown) => error)).to.be.instanceOf(TypeError);
+    await disk.close();
+  });
+
   it('refuses bad requests with typed errors, and fails a read of a file cut short', async () => {
     const path = join(home, 'disk1');
     const disk = await createFileDevice(path, { sizeBytes, create: true, queueDepth: 1 });

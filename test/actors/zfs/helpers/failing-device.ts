@@ -44,8 +44,8 @@ export class FailingDevice implements BlockDevice {
   get inFlight() {
     return this.inner.inFlight;
   }
-  read(offsetBytes: number, lengthBytes: number) {
-    return this.inner.read(offsetBytes, lengthBytes);
+  read(offsetBytes: number, lengthBytes: number, into?: Uint8Array) {
+    return this.inner.read(offsetBytes, lengthBytes, into);
   }
   /** Writes and vectored writes asked of it. */
   writes = 0;
