@@ -14,8 +14,9 @@
  * import (`instanceof` holds across them). `osprey/protocols` is an entry of its own, because its
  * codec loads msgpackr, which a one-CPU kernel never needs, and so are `osprey/sim`,
  * `osprey/inspector` and `osprey/zfs`, which no kernel needs to start (importing the root took
- * 60–70 ms with the first two, 37–41 ms without); splitting shares what they have in common with
- * the root. Splitting every entry separately instead made a chunk per combination of entries,
+ * 60–70 ms with the first two, 37–41 ms without), and `osprey/vm` and `osprey/drivers`, whose
+ * subsystem and block devices only some kernels use (they were a quarter of the root's bytes:
+ * without them, 40–45 ms against 52–62); splitting shares what they have in common with the root. Splitting every entry separately instead made a chunk per combination of entries,
  * some twenty files for `import 'osprey'`, which cost most of what bundling saves.
  *
  * The output is flat, so the kernel's `new URL('./worker-entry.js', import.meta.url)` finds the
@@ -31,22 +32,22 @@ import { build } from 'esbuild';
 const rootEntries = {
   'index.js': '../boot/index.js',
   'supervisors.js': '../supervisors/index.js',
-  'drivers.js': '../drivers/index.js',
   'irq.js': '../actors/irq/index.js',
-  'vm.js': '../actors/vm/index.js',
   'plugin.js': '../actors/plugin/index.js',
 } as const;
 
 /**
  * The public entries bundled as entries of their own: the codec (msgpackr), the simulation harness
- * and the inspector, which together weigh as much as the rest of the runtime, and storage; no
- * program's kernel nor worker CPU needs them to start.
+ * and the inspector, which together weigh as much as the rest of the runtime, storage, virtual
+ * memory and the drivers; no program's kernel nor worker CPU needs them to start.
  */
 const ownEntries = {
   protocols: '../protocols/index.js',
   sim: '../sim/index.js',
   inspector: '../inspector/index.js',
   zfs: '../actors/zfs/index.js',
+  vm: '../actors/vm/index.js',
+  drivers: '../drivers/index.js',
 } as const;
 
 const outDir = new URL('../pkg/', import.meta.url);
