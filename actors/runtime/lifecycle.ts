@@ -331,8 +331,17 @@ export class Lifecycle {
       if (shutdown === 'brutal-kill') {
         this.killChildren(cell);
         finalReason = isCleanExit(reason) ? 'killed' : reason;
-      } else if (cell.firstChild === null && cell.instance?.stopped === undefined && extras.ending === null) {
-        // A leaf with no hook has nothing to wait for: no shutdown timer, no race.
+      } else if (cell.firstChild === null && extras.ending === null) {
+        // A leaf ends with its `stopped` hook: only a hook that returns a promise leaves something
+        // to bound with the shutdown timer and to race a kill against; most return nothing.
+        const pending = this.runStoppedHook(cell, reason);
+        if (pending !== undefined) {
+          extras.ending = { instance: cell.instance, done: this.awaitStoppedHook(cell, pending) };
+          if (!(await this.endIncarnationWithin(cell, reason, shutdown))) {
+            this.killChildren(cell);
+            finalReason = 'killed';
+          }
+        }
       } else if (!(await this.endIncarnationWithin(cell, reason, shutdown))) {
         this.killChildren(cell);
         finalReason = 'killed';
@@ -392,8 +401,14 @@ export class Lifecycle {
       await this.terminate(child, 'shutdown', undefined, false);
       if (child === cell.lastChild) this.finalize(child, 'killed', undefined, false); // defensive: never loop on one child
     }
+    const pending = this.runStoppedHook(cell, reason);
+    if (pending !== undefined) await this.awaitStoppedHook(cell, pending);
+  }
+
+  /** Runs the incarnation's `stopped` hook, if it has one; returns what it returned if that is a promise to wait for. */
+  private runStoppedHook(cell: Cell, reason: ExitReason): PromiseLike<void> | undefined {
     const instance = cell.instance;
-    if (instance?.stopped === undefined) return;
+    if (instance?.stopped === undefined) return undefined;
     let pending: PromiseLike<void> | void = undefined;
     this.kernel.runHook(
       cell,
@@ -402,12 +417,15 @@ export class Lifecycle {
       },
       false,
     );
-    if (pending !== undefined) {
-      try {
-        await pending;
-      } catch (error) {
-        this.kernel.reportHookError(cell, 'stopped', error);
-      }
+    return pending ?? undefined;
+  }
+
+  /** Waits for a `stopped` hook's promise; its failure is reported, not thrown. */
+  private async awaitStoppedHook(cell: Cell, pending: PromiseLike<void>): Promise<void> {
+    try {
+      await pending;
+    } catch (error) {
+      this.kernel.reportHookError(cell, 'stopped', error);
     }
   }
 
