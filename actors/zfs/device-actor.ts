@@ -272,6 +272,12 @@ class DeviceActorState {
         if (this.closing) reply.reject(new ClosedError(`device ${this.name}`, message.type));
         else if (!deviceInUse(this.state)) reply.reject(new DeviceUnavailableError(this.name, this.state));
         else if (this.waiting.length >= waitingRequestsMax) reply.reject(new BlockQueueFullError(this.name, this.device.queueDepth + waitingRequestsMax));
+        else if (
+          (message.type === 'write' && !(message.data instanceof Uint8Array)) ||
+          (message.type === 'read' && message.into !== undefined && !(message.into instanceof Uint8Array))
+        )
+          // Refused as the device would refuse it, before anything is copied or queued: bad input does not crash the actor.
+          reply.reject(new TypeError(`device ${this.name}: a ${message.type} takes a Uint8Array`));
         else {
           // A write not handed over is copied as it comes, not when the device takes it: once the
           // actor has it, its asker may use the buffer again, however long the write waits here.

@@ -19,7 +19,8 @@
 import { OspreyError } from '../../ground/errors.js';
 import type { ActorRef } from '../runtime/ref.js';
 import { blockChecksum, type ChecksumKind, checksumsEqual } from './checksum.js';
-import { deviceRequest, type PoolDeviceMsg } from './device-actor.js';
+import { BlockQueueFullError } from '../../drivers/block/block-errors.js';
+import { DeviceUnavailableError, deviceRequest, type PoolDeviceMsg } from './device-actor.js';
 
 /** One copy of a block: the device actor that holds it, and where. */
 export interface BlockCopy {
@@ -63,12 +64,20 @@ export interface ReadMemory {
   release(buffer: Uint8Array): void;
 }
 
-/** A read of `copy` into memory from `memory` (new memory without it). */
-function readCopy(copy: BlockCopy, lengthBytes: number, memory: ReadMemory | undefined): Promise<Uint8Array> {
-  return copy.device.ask(
-    { type: 'read', offsetBytes: copy.offsetBytes, lengthBytes, ...(memory === undefined ? {} : { into: memory.takeToFill(lengthBytes) }) },
-    deviceRequest,
-  );
+/**
+ * A read of `copy` into memory from `memory` (new memory without it). The memory of a read the
+ * device actor refused before taking it (the device offline, faulted or full) goes back at once:
+ * a degraded mirror reads from one side all the time.
+ */
+async function readCopy(copy: BlockCopy, lengthBytes: number, memory: ReadMemory | undefined): Promise<Uint8Array> {
+  if (memory === undefined) return copy.device.ask({ type: 'read', offsetBytes: copy.offsetBytes, lengthBytes }, deviceRequest);
+  const into = memory.takeToFill(lengthBytes);
+  try {
+    return await copy.device.ask({ type: 'read', offsetBytes: copy.offsetBytes, lengthBytes, into }, deviceRequest);
+  } catch (error) {
+    if (error instanceof DeviceUnavailableError || error instanceof BlockQueueFullError) memory.release(into);
+    throw error;
+  }
 }
 
 /**
@@ -159,8 +168,8 @@ export async function scrubCopies(
   }
   const data = good;
   const repairs = await Promise.allSettled(bad.map((copy) => copy.device.ask({ type: 'write', offsetBytes: copy.offsetBytes, data }, deviceRequest)));
-  // Each repair was taken by its device actor, which copies what it takes (device-actor.ts), or
-  // refused: the data may go back. (One whose ten-minute deadline passed unread is the exception.)
+  // Every repair is answered: the devices are done with the data, and it may go back (reused only
+  // after the next durable group).
   giveBack();
   const repaired = repairs.filter((repair) => repair.status === 'fulfilled').length;
   return { badCopies: bad.length, repaired, repairedBytes: repaired * lengthBytes, unrecoverable: false };

@@ -72,6 +72,29 @@ describe('zfs: a pool device as an actor, its completions as interrupts', functi
     await kernel.runUntil(kernel.shutdown());
   });
 
+  it('takes a write’s bytes when it takes the ask, so the asker may use its buffer again while the write waits', async () => {
+    const { kernel, device, ask } = await simulatedDevice(1);
+    const [first, second] = [filled(1), filled(2)];
+    const writes = [device.ref.ask({ type: 'write', offsetBytes: 0, data: first }), device.ref.ask({ type: 'write', offsetBytes: 8 * sector, data: second })];
+    // The status is answered after both writes were taken, and before the device has either.
+    expect(await ask<{ waiting: number }>({ type: 'status' })).to.include({ waiting: 2 });
+    second.fill(9);
+    await kernel.runUntil(Promise.all(writes));
+    expect((await ask<Uint8Array>({ type: 'read', offsetBytes: 8 * sector, lengthBytes: sector }))[0]).to.equal(2);
+    await kernel.runUntil(device.close());
+    await kernel.runUntil(kernel.shutdown());
+  });
+
+  it('refuses a write or read of memory that is no Uint8Array with TypeError, and serves on', async () => {
+    const { kernel, device, ask, refusal } = await simulatedDevice(4);
+    expect(await refusal({ type: 'write', offsetBytes: 0, data: new ArrayBuffer(sector) as never })).to.be.instanceOf(TypeError);
+    expect(await refusal({ type: 'read', offsetBytes: 0, lengthBytes: sector, into: new ArrayBuffer(sector) as never })).to.be.instanceOf(TypeError);
+    expect(await ask({ type: 'write', offsetBytes: 0, data: filled(4) })).to.equal(true);
+    expect((await ask<Uint8Array>({ type: 'read', offsetBytes: 0, lengthBytes: sector }))[0]).to.equal(4);
+    await kernel.runUntil(device.close());
+    await kernel.runUntil(kernel.shutdown());
+  });
+
   it('reads into the memory it is given', async () => {
     const { kernel, device, ask, refusal } = await simulatedDevice(4);
     await ask({ type: 'write', offsetBytes: 0, data: filled(7) });

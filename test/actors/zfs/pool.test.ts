@@ -116,12 +116,14 @@ describe('zfs: pools created, exported and imported on their devices', function 
   it('reads blocks into memory it uses again, and a block read stays right in the cache while later groups change others', async () => {
     const { kernel, zfs, disk } = await booted(11);
     const devices = [disk('m0'), disk('m1')];
-    let pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'mirror', devices }));
+    // A cache of four blocks: reads evict blocks read before, whose memory later reads take.
+    const options = { cacheBytes: 16 << 10 };
+    let pool = await kernel.runUntil(createPool(zfs, { name: 'tank', layout: 'mirror', devices, ...options }));
     const id = await kernel.runUntil(pool.objects.create('file', 4096));
     for (let block = 0; block < 8; block++) await kernel.runUntil(pool.objects.write(id, block * 4096, new Uint8Array(4096).fill(block + 1)));
     await kernel.runUntil(pool.export());
     // An empty cache: every block is read from the devices, into the pool's memory.
-    pool = await kernel.runUntil(importPool(zfs, devices, 'tank'));
+    pool = await kernel.runUntil(importPool(zfs, devices, 'tank', options));
     const first = await kernel.runUntil(pool.objects.read(id, 0, 8 * 4096));
     expect([0, 1, 2, 3, 4, 5, 6, 7].map((block) => first[block * 4096])).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8]);
     // Groups that take memory for their changes: none may be memory a cached block still holds.
