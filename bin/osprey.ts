@@ -32,7 +32,10 @@ import { addMachinesCommand } from './machines-command.js';
 import { addFsCommand } from './fs-command.js';
 import { addPoolCommand } from './pool-command.js';
 
-const program = new Command('osprey').description('an actor microkernel for Node.js: tools').showHelpAfterError();
+/** The package's version, from its package.json (two folders up from dist/bin/). */
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command('osprey').description('an actor microkernel for Node.js: tools').version(version).showHelpAfterError();
 
 program
   .command('sim')

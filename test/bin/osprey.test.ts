@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,5 +93,9 @@ describe('the osprey command', function () {
     expect(noSuchExport.stderr).to.include("has no scenario as its export 'fixd'");
     const help = await run('sim', '--help');
     expect(help.stdout).to.include('Usage: osprey sim [options] <scenario>');
+    // The version, as every command prints it: the package's.
+    const packageVersion = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    const version = await run('--version');
+    expect([version.code, version.stdout.trim()]).to.deep.equal([0, packageVersion]);
   });
 });
