@@ -6,16 +6,18 @@
  * memory that makes V8 collect. A pool writing 32 MiB spent more time taking memory than summing,
  * linking and writing its blocks.
  *
- * A buffer let go of is not handed out again at once: someone may still be reading it. It waits
- * until `recycle`, which the pool calls when a commit has ended. Operations run one at a time, and
- * whoever reads a block uses its bytes before its operation ends, so by then nobody reads it.
+ * Changed blocks take their memory here (`take`), and so do reads (`takeToFill`) and RAID-Z's
+ * parity. A buffer let go of is not handed out again at once: someone may still be reading it. It
+ * waits until `recycle`, which the pool calls once a group is durable, at the start of its next
+ * turn (open-pool.ts `takeBackDurable`). Operations run one at a time, and whoever reads a block
+ * uses its bytes before its operation ends, so by then nobody reads it.
  *
  * @example
  * ```ts
  * const buffers = new RecordBuffers(64 << 20);
  * const block = buffers.take(128 << 10, userBytes); // a copy of userBytes, then zeros
  * buffers.release(evicted);                          // no longer in the cache
- * buffers.recycle();                                 // a commit ended: `evicted` may be taken
+ * buffers.recycle();                                 // a group is durable: `evicted` may be taken
  * ```
  */
 export class RecordBuffers {
