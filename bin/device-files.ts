@@ -4,7 +4,7 @@
  * one), and failures as one line on stderr with exit status 1.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { storage } from '../actors/zfs/index.js';
 import { defaultSubsystems, Kernel } from '../boot/index.js';
 import { type BlockDevice, createFileDevice } from '../drivers/block/index.js';
@@ -49,7 +49,7 @@ export async function withDevices(command: string, dir: string, work: (devices: 
     try {
       for (const name of names.sort()) {
         // Files that are no device (the wrong size, say) are not a pool's.
-        const device = await createFileDevice(join(dir, name)).catch(() => undefined);
+        const device = await createFileDevice(resolve(dir, name)).catch(() => undefined);
         if (device !== undefined) devices.push(device);
       }
       await work(devices, kernel);

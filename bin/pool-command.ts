@@ -56,7 +56,9 @@ export function addPoolCommand(program: Command): void {
       await withKernel('pool', async (kernel) => {
         const devices: BlockDevice[] = [];
         try {
-          for (const file of files) devices.push(await createFileDevice(file, { sizeBytes: options.size, create: true }));
+          // By their absolute paths, which the labels keep, as zpool keeps them: a status run from
+          // anywhere can say what a missing device was.
+          for (const file of files) devices.push(await createFileDevice(resolve(file), { sizeBytes: options.size, create: true }));
           const checksum = options.O.checksum as ChecksumKind | undefined;
           const created = await createPool(kernel.subsystem(storage), { name, layout, devices, ...(checksum === undefined ? {} : { checksum }) });
           await created.export();
@@ -131,7 +133,7 @@ export function addPoolCommand(program: Command): void {
         let created: BlockDevice | undefined;
         const bar = progressBar(`resilver ${name}`);
         try {
-          created = await createFileDevice(file, { sizeBytes, create: true });
+          created = await createFileDevice(resolve(file), { sizeBytes, create: true });
           const mib = (bytes: number) => Math.ceil(bytes / 2 ** 20);
           bar?.start(mib(imported.status().usedBytes), 0);
           const result = await imported.replace(target, created, (progress) => bar?.update(mib(progress.examinedBytes)));
@@ -232,18 +234,19 @@ const layoutWords: ReadonlyMap<string, PoolLayout> = new Map([
 /** A pool's status laid out as `zpool status` lays it out. */
 export function formatStatus(status: PoolStatus, files: readonly (string | undefined)[]): string {
   const upper = (state: string) => state.toUpperCase();
-  const rows: [string, string, number, number, number][] = [[status.name, upper(status.state), 0, 0, 0]];
+  const rows: [string, string, number, number, number, string?][] = [[status.name, upper(status.state), 0, 0, 0]];
   // A single device sits right under the pool; the others under their top-level device, as `mirror-0`.
   const indent = status.layout === 'single' ? '  ' : '    ';
   if (status.layout !== 'single') rows.push([`  ${status.layout}-0`, upper(status.state), 0, 0, 0]);
   status.devices.forEach((device, index) => {
     const label = files[index] ?? device.name;
-    if (device.state === 'missing') rows.push([`${indent}${label}`, 'UNAVAIL', 0, 0, 0]);
+    // zpool names a missing device by its guid and says what it was.
+    if (device.state === 'missing') rows.push([`${indent}${label}`, 'UNAVAIL', 0, 0, 0, device.was === undefined ? '' : `  was ${device.was}`]);
     else rows.push([`${indent}${label}`, upper(device.state), device.readErrors, device.writeErrors, device.checksumErrors]);
   });
   const width = Math.max(12, ...rows.map(([label]) => label.length + 2));
-  const line = (cells: readonly (string | number)[]) =>
-    `\t${String(cells[0]).padEnd(width)}${String(cells[1]).padEnd(10)}${String(cells[2]).padStart(4)} ${String(cells[3]).padStart(5)} ${String(cells[4]).padStart(5)}`;
+  const line = (cells: readonly (string | number | undefined)[]) =>
+    `\t${String(cells[0]).padEnd(width)}${String(cells[1]).padEnd(10)}${String(cells[2]).padStart(4)} ${String(cells[3]).padStart(5)} ${String(cells[4]).padStart(5)}${cells[5] ?? ''}`;
   return [
     `  pool: ${status.name}`,
     ` state: ${upper(status.state)}`,

@@ -1,5 +1,5 @@
 import type { Random } from '../../drivers/random/random.js';
-import type { LabelConfig } from './label.js';
+import { isDevicePath, type LabelConfig } from './label.js';
 
 /** A device's name among the storage subsystem's: its pool's (cut short) and its guid, unique. */
 export function deviceName(config: LabelConfig, index: number): string {
@@ -15,4 +15,9 @@ export function newGuid(random: Random, taken: readonly string[] = []): string {
     const guid = high.toString(16).padStart(8, '0') + low.toString(16).padStart(8, '0');
     if ((high !== 0 || low !== 0) && !taken.includes(guid)) return guid;
   }
+}
+
+/** What a label keeps of a device's name (its file's path): the name, or '' when a label cannot hold it (see `isDevicePath`). */
+export function devicePathOf(name: string): string {
+  return isDevicePath(name) ? name : '';
 }

@@ -12,6 +12,7 @@
  * }
  * ```
  */
+import { assert } from '../../ground/assert.js';
 import { type ChecksumKind, checksumKinds } from './checksum.js';
 import { areaVerifies, sealArea, sealBytes } from './embedded-checksum.js';
 import { FormatError } from './format-errors.js';
@@ -48,6 +49,12 @@ export interface LabelConfig {
   readonly checksum: ChecksumKind;
   /** The transaction group the configuration was last written in. */
   readonly txg: number;
+  /**
+   * Each device's name (a file's path) when the configuration was written, in the pool's order, for
+   * a status to say what a missing device was (zpool's `was /path`). Labels written before it was
+   * kept have none.
+   */
+  readonly devicePaths?: readonly string[];
 }
 
 /** The offsets of a device's four labels: two at its front, two at the end of its last whole label. */
@@ -68,7 +75,9 @@ export function uberblockSlotOffset(labelOffset: number, txg: number, sectorByte
 }
 
 const guid = /^[0-9a-f]{16}$/;
-const configKeys = ['poolName', 'poolGuid', 'layout', 'deviceGuids', 'deviceIndex', 'sectorBytes', 'dataEndBytes', 'checksum', 'txg'];
+const configKeys = ['poolName', 'poolGuid', 'layout', 'deviceGuids', 'deviceIndex', 'sectorBytes', 'dataEndBytes', 'checksum', 'txg', 'devicePaths'];
+/** The most devices a pool has: RAID-Z's Q parity has distinct coefficients for at most 254 data columns. */
+export const devicesMax = 254;
 /** The fewest devices of each layout: a mirror of two, RAID-Z with one more device than its parity. */
 export const devicesMin: Readonly<Record<PoolLayout, number>> = { single: 1, mirror: 2, raidz1: 2, raidz2: 3 };
 /** Devices of a pool of `layout` that may be missing with nothing lost: all but one side of a mirror, RAID-Z's parity. */
@@ -97,6 +106,7 @@ export function encodeLabelConfig(config: LabelConfig, offsetBytes: number): Uin
     dataEndBytes: config.dataEndBytes,
     checksum: config.checksum,
     txg: config.txg,
+    ...(config.devicePaths === undefined ? {} : { devicePaths: [...config.devicePaths] }),
   };
   const text = new TextEncoder().encode(JSON.stringify(written));
   if (4 + text.byteLength > configBytes - sealBytes) throw new RangeError(`the configuration takes ${text.byteLength} bytes, more than a label holds`);
@@ -132,7 +142,7 @@ function configProblem(config: LabelConfig): string | null {
   if (typeof config.poolName !== 'string' || !isPoolName(config.poolName)) return `pool name ${JSON.stringify(config.poolName)}`;
   if (typeof config.poolGuid !== 'string' || !guid.test(config.poolGuid)) return `pool guid ${JSON.stringify(config.poolGuid)}`;
   if (!poolLayouts.includes(config.layout)) return `layout ${JSON.stringify(config.layout)}`;
-  if (!Array.isArray(config.deviceGuids) || config.deviceGuids.length < 1 || config.deviceGuids.length > 254) return 'device guids';
+  if (!Array.isArray(config.deviceGuids) || config.deviceGuids.length < 1 || config.deviceGuids.length > devicesMax) return 'device guids';
   if (!config.deviceGuids.every((each) => typeof each === 'string' && guid.test(each))) return 'a device guid that is not 16 hex digits';
   if (new Set(config.deviceGuids).size !== config.deviceGuids.length) return 'a device guid twice';
   if (config.deviceGuids.length < devicesMin[config.layout])
@@ -145,5 +155,24 @@ function configProblem(config: LabelConfig): string | null {
     return `a data area ending at ${config.dataEndBytes}`;
   if (!checksumKinds.includes(config.checksum)) return `checksum ${JSON.stringify(config.checksum)}`;
   if (!Number.isSafeInteger(config.txg) || config.txg < 0) return `txg ${config.txg}`;
+  const paths = config.devicePaths;
+  if (
+    paths !== undefined &&
+    (!Array.isArray(paths) || paths.length !== config.deviceGuids.length || !paths.every((path) => typeof path === 'string' && isDevicePath(path)))
+  )
+    return `device paths (one per device, each at most ${devicePathBytesMax} bytes of UTF-8 without control characters, or empty)`;
   return null;
 }
+
+/** The longest device name a label keeps, in UTF-8 bytes; a longer one is kept as '' (not known). */
+export const devicePathBytesMax = 256;
+
+/** Whether `path` is a device name a label keeps: '' (not known), or at most `devicePathBytesMax` bytes without control characters. */
+export function isDevicePath(path: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses.
+  return new TextEncoder().encode(path).byteLength <= devicePathBytesMax && !/[\u0000-\u001f\u007f]/.test(path);
+}
+
+// The configuration of the most devices, every path of the longest, fits a label: JSON adds at most
+// three bytes to each path (quotes, comma), and the rest of the configuration takes under 8 KiB.
+assert(devicesMax * (devicePathBytesMax + 3) + devicesMax * 19 + (8 << 10) <= configBytes - sealBytes, 'the longest configuration fits a label');

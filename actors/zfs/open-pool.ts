@@ -16,7 +16,7 @@ import {
   type ScrubStatus,
 } from './pool-api.js';
 import { metadataBlockBytesMax, roomCosts } from './room-costs.js';
-import { deviceName, newGuid } from './device-names.js';
+import { deviceName, devicePathOf, newGuid } from './device-names.js';
 import type { BlockDevice } from '../../drivers/block/block-device.js';
 import { type BlockPointer, copiesMax, isHole } from './block-pointer.js';
 import { PoolBlockIo, PoolFullError, rewindTxgs } from './block-io.js';
@@ -468,7 +468,10 @@ export class OpenPool implements Pool {
   }
 
   status(): PoolStatus {
-    const devices = this.devices.map((device, index) => device?.status() ?? { name: deviceName(this.config, index), state: 'missing' as const });
+    const devices = this.devices.map(
+      (device, index) =>
+        device?.status() ?? { name: deviceName(this.config, index), state: 'missing' as const, was: this.config.devicePaths?.[index] || undefined },
+    );
     const whole = devices.every((device) => device.state === 'online');
     return {
       name: this.name,
@@ -513,7 +516,14 @@ export class OpenPool implements Pool {
       await this.checkReplacement(device);
       const guids = [...this.config.deviceGuids];
       guids[index] = newGuid(this.storage.random, guids);
-      const next: LabelConfig = { ...this.config, deviceGuids: guids, txg: this.writtenTxg + 1 };
+      // The new device's name goes into the labels too; a pool made before they kept names gets those of its devices open now.
+      const paths = this.config.devicePaths ?? this.blockDevices.map((each) => devicePathOf(each?.name ?? ''));
+      const next: LabelConfig = {
+        ...this.config,
+        deviceGuids: guids,
+        txg: this.writtenTxg + 1,
+        devicePaths: paths.map((path, at) => (at === index ? devicePathOf(device.name) : path)),
+      };
       const opened = await this.storage.openDevice(device, { name: deviceName(next, index) });
       const before = { device: this.devices[index], blockDevice: this.blockDevices[index] };
       let swapped = false;

@@ -59,7 +59,8 @@ export interface PoolStatus {
   /** Where its transaction groups are (txg-machine.ts). */
   readonly txgState: TxgState;
   /** Each device of its configuration, in order; `missing` where none was found. */
-  readonly devices: readonly (PoolDeviceStatus | { readonly name: string; readonly state: 'missing' })[];
+  /** A missing device by its name, and what it `was` (its file, as its labels last named it) when known. */
+  readonly devices: readonly (PoolDeviceStatus | { readonly name: string; readonly state: 'missing'; readonly was?: string })[];
 }
 
 /** What `atomically` hands its work: the objects, and a commit, straight in its turn. */

@@ -27,12 +27,12 @@
  */
 import { type PoolOptions, type CreatePoolOptions, type Pool, PoolError, poolOptionsOf } from './pool-api.js';
 import { OpenPool } from './open-pool.js';
-import { deviceName, newGuid } from './device-names.js';
+import { deviceName, devicePathOf, newGuid } from './device-names.js';
 import type { BlockDevice } from '../../drivers/block/block-device.js';
 import { rewindTxgs } from './block-io.js';
 import type { PoolDevice } from './device-actor.js';
 import { FormatError } from './format-errors.js';
-import { devicesMin, devicesSpareOf, isPoolName, type LabelConfig, labelOffsets, poolLayouts } from './label.js';
+import { devicesMax, devicesMin, devicesSpareOf, isPoolName, type LabelConfig, labelOffsets, poolLayouts } from './label.js';
 import { type FoundPool, findPools, readLabels, writeLabels } from './label-io.js';
 import type { Uberblock } from './uberblock.js';
 import { ObjectSet } from './object-set.js';
@@ -92,6 +92,7 @@ async function createOpen(storage: Storage, options: CreatePoolOptions, checked:
     dataEndBytes,
     checksum: options.checksum ?? 'fletcher4',
     txg: 1,
+    devicePaths: devices.map((device) => devicePathOf(device.name)),
   });
   await Promise.all(devices.map((device, index) => writeLabels(device, configOf(index))));
   const opened = await openDevices(storage, configOf(0), devices);
@@ -204,6 +205,3 @@ async function openDevices(storage: Storage, config: LabelConfig, devices: reado
   }
   return opened;
 }
-
-/** The most devices a pool has: RAID-Z's Q parity has distinct coefficients for at most 254 data columns. */
-const devicesMax = 254;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { runOsprey } from '../helpers/osprey-command.js';
 
 describe('osprey pool: pools on device files, as zpool handles them', function () {
@@ -68,6 +68,8 @@ describe('osprey pool: pools on device files, as zpool handles them', function (
     const status = await runOsprey('pool', 'status', 'tank', '-d', dir);
     const dead = /\t {4}(\S+) +UNAVAIL/.exec(status.stdout)?.[1];
     expect(dead, status.stdout).to.be.a('string');
+    // As zpool says it: the missing device, and the file it was (its labels keep the path).
+    expect(status.stdout).to.include(`UNAVAIL      0     0     0  was ${resolve(files[1]!)}\n`);
     const replaced = await runOsprey('pool', 'replace', 'tank', dead!, join(dir, 'd.img'), '-d', dir);
     expect(replaced.code, replaced.stderr).to.equal(0);
     expect(replaced.stdout).to.match(/^ {2}scan: resilvered [1-9][0-9.]*[KM] in 00:00:0\d with 0 errors\n$/);

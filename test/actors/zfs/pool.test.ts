@@ -30,6 +30,8 @@ describe('zfs: pools created, exported and imported on their devices', function 
     const degraded = await kernel.runUntil(importPool(zfs, [sides[1]!], 'tank'));
     expect(degraded.status().state).to.equal('degraded');
     expect(degraded.status().devices.map((device) => device.state)).to.deep.equal(['missing', 'online']);
+    // What the missing side was, by the name its labels keep.
+    expect(degraded.status().devices[0]).to.include({ state: 'missing', was: 'm0' });
     await kernel.runUntil(degraded.export());
 
     const lone = disk('single');
