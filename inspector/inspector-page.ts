@@ -142,11 +142,15 @@ export const inspectorPage = `<!doctype html>
       const nested = pool.layout !== 'single';
       const rows = [[name, pool.state, '', '', '']];
       if (nested) rows.push(['  ' + pool.layout + '-0', pool.state, '', '', '']);
-      for (const device of pool.devices) rows.push([(nested ? '    ' : '  ') + device.name, device.state, device.readErrors, device.writeErrors, device.checksumErrors]);
+      // A missing device as zpool shows it: unavailable, no errors counted, and what it was.
+      for (const device of pool.devices)
+        rows.push(device.state === 'missing'
+          ? [(nested ? '    ' : '  ') + device.name, 'unavail', 0, 0, 0, device.was ? '  was ' + device.was : '']
+          : [(nested ? '    ' : '  ') + device.name, device.state, device.readErrors, device.writeErrors, device.checksumErrors]);
       const width = Math.max(...rows.map((row) => row[0].length)) + 2;
       // Each count right-aligned under its heading, a space before it, however many digits it has.
       const counts = (cells) => cells.map((cell) => ' ' + String(cell).padStart(5)).join('');
-      const lines = rows.map((row) => row[0].padEnd(width) + String(row[1]).toUpperCase().padEnd(10) + counts([row[2], row[3], row[4]]));
+      const lines = rows.map((row) => row[0].padEnd(width) + String(row[1]).toUpperCase().padEnd(10) + counts([row[2], row[3], row[4]]) + (row[5] ?? ''));
       const header = name + ' · ' + pool.layout + ' · txg ' + pool.txg + ' (' + pool.txgState + ') · ' + mib(pool.usedBytes) + ' used, ' + mib(pool.freeBytes) + ' free';
       return element('pre', { class: 'label', 'data-testid': 'zfs-pool', 'data-name': name }, [header + '\\n' + ['NAME'.padEnd(width) + 'STATE'.padEnd(10) + counts(['READ', 'WRITE', 'CKSUM']), ...lines].join('\\n')]);
     });

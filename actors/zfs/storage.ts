@@ -64,6 +64,8 @@ export interface PoolDeviceSummary {
   readonly readErrors: number;
   readonly writeErrors: number;
   readonly checksumErrors: number;
+  /** A missing device's file, as its labels last named it (zpool's `was`). */
+  readonly was?: string;
 }
 
 export class Storage {
@@ -250,6 +252,7 @@ export class Storage {
           readErrors: device.readErrors ?? 0,
           writeErrors: device.writeErrors ?? 0,
           checksumErrors: device.checksumErrors ?? 0,
+          ...(device.was === undefined ? {} : { was: device.was }),
         })),
       };
     }

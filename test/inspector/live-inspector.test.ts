@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
 import { virtualMemory } from '../../actors/vm/index.js';
-import { createPool, storage } from '../../actors/zfs/index.js';
+import { createPool, importPool, storage } from '../../actors/zfs/index.js';
 import { createMemoryDevice } from '../../drivers/block/index.js';
 import { type ActorRef, defaultSubsystems, fromMachine, fromSetup, Kernel } from '../../boot/index.js';
 import { inspect } from '../../inspector/index.js';
@@ -129,7 +129,9 @@ describe('inspector: the live page, in a real browser', function () {
     const disk = createMemoryDevice({ name: 'sim0', sizeBytes: 4 << 20, clock: kernel.clock, random: kernel.random.stream('sim0') });
     await kernel.runUntil(kernel.subsystem(storage).openDevice(disk, { name: 'sim0' }));
     const sides = ['z0', 'z1', 'z2'].map((name) => createMemoryDevice({ name, sizeBytes: 8 << 20, clock: kernel.clock, random: kernel.random.stream(name) }));
-    const tank = await kernel.runUntil(createPool(kernel.subsystem(storage), { name: 'tank', layout: 'raidz1', devices: sides }));
+    await kernel.runUntil(createPool(kernel.subsystem(storage), { name: 'tank', layout: 'raidz1', devices: sides }).then((pool) => pool.export()));
+    // Imported with its last device gone: degraded, and the page says what that device was.
+    const tank = await kernel.runUntil(importPool(kernel.subsystem(storage), sides.slice(0, 2), 'tank'));
     kernel.subsystem(ledger).record(5);
     kernel.subsystem(ledger).record(7);
     kernel.spawn(fromMachine(lightMachine), { name: 'light' });
@@ -152,12 +154,13 @@ describe('inspector: the live page, in a real browser', function () {
       // The storage subsystem: its devices, and each pool as zpool status lays it out.
       expect(await page.getByTestId('zfs').locator('div.label').first().textContent()).to.match(/^zfs · sim0 online, tank-[0-9a-f]{16} online, /);
       const pool = (await page.locator('[data-testid="zfs-pool"][data-name="tank"]').textContent())!.split('\n');
-      expect(pool[0]).to.match(/^tank · raidz1 · txg 1 \(open\) · [\d.]+ MiB used, [\d.]+ MiB free$/);
+      expect(pool[0]).to.match(/^tank · raidz1 · txg \d+ \(open\) · [\d.]+ MiB used, [\d.]+ MiB free$/);
       expect(pool[1]).to.match(/^NAME +STATE +READ WRITE CKSUM$/);
-      expect(pool[2]).to.match(/^tank +ONLINE +$/);
-      expect(pool[3]).to.match(/^ {2}raidz1-0 +ONLINE +$/);
+      expect(pool[2]).to.match(/^tank +DEGRADED +$/);
+      expect(pool[3]).to.match(/^ {2}raidz1-0 +DEGRADED +$/);
       expect(pool.slice(4)).to.have.length(3);
-      for (const row of pool.slice(4)) expect(row).to.match(/^ {4}tank-[0-9a-f]{16} +ONLINE +0 +0 +0$/);
+      for (const row of pool.slice(4, 6)) expect(row).to.match(/^ {4}tank-[0-9a-f]{16} +ONLINE +0 +0 +0$/);
+      expect(pool[6]).to.match(/^ {4}tank-[0-9a-f]{16} +UNAVAIL +0 +0 +0 {2}was z2$/);
       expect(new URL(page.url()).search, 'the token is gone from the address bar').to.equal('');
     } finally {
       await browser.close();
