@@ -6,7 +6,7 @@
  * files as zpool does (pool-command.ts), and `osprey fs` the files in them (fs-command.ts).
  *
  * Only the subcommand asked for is loaded (all of them for the help): each brings its part of the
- * runtime, and loading them all cost `osprey pool status` about a third of its start.
+ * runtime, and loading them all made `osprey pool status` start in 0.35 s rather than 0.31 s here.
  *
  * @example
  * ```sh
