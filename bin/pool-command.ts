@@ -128,7 +128,12 @@ export function addPoolCommand(program: Command): void {
     .action(async (name: string, old: string, file: string, options: { readonly dir: string; readonly size?: number }) => {
       await withDevices('pool', options.dir, async (devices, kernel) => {
         const imported = await importPool(kernel.subsystem(storage), devices, name);
-        const target = imported.blockDevices.find((device) => device !== undefined && resolve(device.name) === resolve(old))?.name ?? old;
+        const present = imported.blockDevices.find((device) => device !== undefined && resolve(device.name) === resolve(old))?.name;
+        // A missing device by the file status says it was.
+        const was = imported.status().devices.find((each) => each.state === 'missing' && (each as { was?: string }).was === resolve(old)) as
+          | { was?: string }
+          | undefined;
+        const target = present ?? was?.was ?? old;
         const sizeBytes = options.size ?? Math.max(...imported.blockDevices.map((device) => device?.sizeBytes ?? 0));
         let created: BlockDevice | undefined;
         const bar = progressBar(`resilver ${name}`);

@@ -160,19 +160,19 @@ function configProblem(config: LabelConfig): string | null {
     paths !== undefined &&
     (!Array.isArray(paths) || paths.length !== config.deviceGuids.length || !paths.every((path) => typeof path === 'string' && isDevicePath(path)))
   )
-    return `device paths (one per device, each at most ${devicePathBytesMax} bytes of UTF-8 without control characters, or empty)`;
+    return `device paths (one per device, each without control characters and at most ${devicePathBytesMax} bytes as JSON text, or empty)`;
   return null;
 }
 
-/** The longest device name a label keeps, in UTF-8 bytes; a longer one is kept as '' (not known). */
-export const devicePathBytesMax = 256;
+/** The most bytes a device name takes in a label, as JSON text (quotes and escapes included); a longer one is kept as '' (not known). */
+export const devicePathBytesMax = 258;
 
-/** Whether `path` is a device name a label keeps: '' (not known), or at most `devicePathBytesMax` bytes without control characters. */
+/** Whether `path` is a device name a label keeps: '' (not known), or one without control characters whose JSON text takes at most `devicePathBytesMax` bytes. */
 export function isDevicePath(path: string): boolean {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses.
-  return new TextEncoder().encode(path).byteLength <= devicePathBytesMax && !/[\u0000-\u001f\u007f]/.test(path);
+  return !/[\u0000-\u001f\u007f]/.test(path) && new TextEncoder().encode(JSON.stringify(path)).byteLength <= devicePathBytesMax;
 }
 
-// The configuration of the most devices, every path of the longest, fits a label: JSON adds at most
-// three bytes to each path (quotes, comma), and the rest of the configuration takes under 8 KiB.
-assert(devicesMax * (devicePathBytesMax + 3) + devicesMax * 19 + (8 << 10) <= configBytes - sealBytes, 'the longest configuration fits a label');
+// The configuration of the most devices, every path of the longest, fits a label: a comma between
+// paths, a guid of 19 bytes each (quotes and comma), and under 8 KiB for the rest.
+assert(devicesMax * (devicePathBytesMax + 1) + devicesMax * 19 + (8 << 10) <= configBytes - sealBytes, 'the longest configuration fits a label');

@@ -516,14 +516,12 @@ export class OpenPool implements Pool {
       await this.checkReplacement(device);
       const guids = [...this.config.deviceGuids];
       guids[index] = newGuid(this.storage.random, guids);
-      // The new device's name goes into the labels too; a pool made before they kept names gets those of its devices open now.
-      const paths = this.config.devicePaths ?? this.blockDevices.map((each) => devicePathOf(each?.name ?? ''));
-      const next: LabelConfig = {
-        ...this.config,
-        deviceGuids: guids,
-        txg: this.writtenTxg + 1,
-        devicePaths: paths.map((path, at) => (at === index ? devicePathOf(device.name) : path)),
-      };
+      // The labels name each device as it is now: the new one, those open where they are found, and
+      // a missing one as the labels named it last (as zpool refreshes its paths).
+      const paths = guids.map((_, at) =>
+        at === index ? devicePathOf(device.name) : devicePathOf(this.blockDevices[at]?.name ?? this.config.devicePaths?.[at] ?? ''),
+      );
+      const next: LabelConfig = { ...this.config, deviceGuids: guids, txg: this.writtenTxg + 1, devicePaths: paths };
       const opened = await this.storage.openDevice(device, { name: deviceName(next, index) });
       const before = { device: this.devices[index], blockDevice: this.blockDevices[index] };
       let swapped = false;
@@ -582,7 +580,14 @@ export class OpenPool implements Pool {
         ? Number.isInteger(which) && which >= 0 && which < this.config.deviceGuids.length
           ? which
           : -1
-        : this.config.deviceGuids.findIndex((guid, at) => guid === which || this.blockDevices[at]?.name === which || deviceName(this.config, at) === which);
+        : this.config.deviceGuids.findIndex(
+            (guid, at) =>
+              guid === which ||
+              this.blockDevices[at]?.name === which ||
+              deviceName(this.config, at) === which ||
+              // A missing device by what it was, as status says it.
+              (this.blockDevices[at] === undefined && which !== '' && this.config.devicePaths?.[at] === which),
+          );
     if (index < 0) throw new PoolError(this.name, 'no-such-device', `no device of the pool is ${JSON.stringify(which)}`);
     return index;
   }

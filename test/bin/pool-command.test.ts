@@ -85,6 +85,16 @@ describe('osprey pool: pools on device files, as zpool handles them', function (
     expect(existsSync(join(dir, 'e.img'))).to.equal(false);
   });
 
+  it('replaces a missing device by the file it was, and then says the new file was the device once it goes missing', async () => {
+    const files = ['m1', 'm2', 'm3'].map((name) => join(dir, `${name}.img`));
+    expect((await runOsprey('pool', 'create', 'mir', 'mirror', files[0]!, files[1]!, '--size', '8M')).code).to.equal(0);
+    rmSync(files[1]!);
+    const replaced = await runOsprey('pool', 'replace', 'mir', files[1]!, files[2]!, '-d', dir);
+    expect(replaced.code, replaced.stderr).to.equal(0);
+    rmSync(files[2]!);
+    expect((await runOsprey('pool', 'status', 'mir', '-d', dir)).stdout).to.include(`UNAVAIL      0     0     0  was ${resolve(files[2]!)}\n`);
+  });
+
   it('says what is wrong in one line and exits 1, leaving no half-made pool behind', async () => {
     const refusals = [
       [['pool', 'status', 'nope', '-d', dir], /^osprey pool: pool nope: no device given holds a pool of this name\n$/],

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { SlotTable } from '../../../actors/runtime/slots.js';
-import { pidCpu, pidSlot } from '../../../ground/pid.js';
+import { pidCpu, pidGeneration, pidSlot } from '../../../ground/pid.js';
 
 interface Entry {
   readonly pid: number;
@@ -50,5 +50,10 @@ describe('SlotTable', () => {
     for (const entry of entries) expect(table.get(entry.pid, (each) => each.pid)).to.equal(entry);
     // A pid whose slot was never handed out names nothing.
     expect(table.get(entries[4_999]!.pid + 1, (each) => each.pid)).to.equal(undefined);
+  });
+
+  it('starts every slot, on every page, at the first generation it was given (a restarted CPU)', () => {
+    const table = new SlotTable<Entry>(2, 7);
+    for (let slot = 1; slot < 1_000; slot++) expect(pidGeneration(table.allocate())).to.equal(7);
   });
 });

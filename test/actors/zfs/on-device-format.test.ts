@@ -223,11 +223,19 @@ describe('zfs: the on-device format', () => {
     // Each device's path, kept for a status to say what a missing device was; labels without them still read.
     const withPaths = { ...config, devicePaths: ['/pool/a.img', ''] };
     expect(decodeLabelConfig(encodeLabelConfig(withPaths, offset), offset)).to.deep.equal(withPaths);
-    for (const devicePaths of [['/pool/a.img'], ['/a', 'b\nc'], ['/a', 'x'.repeat(devicePathBytesMax + 1)], ['/a', 2 as unknown as string]])
+    for (const devicePaths of [
+      ['/pool/a.img'],
+      ['/a', 'b\nc'],
+      ['/a', 'x'.repeat(devicePathBytesMax + 1)],
+      ['/a', '\\'.repeat(129)],
+      ['/a', 2 as unknown as string],
+    ])
       expect(() => encodeLabelConfig({ ...config, devicePaths }, offset), JSON.stringify(devicePaths)).to.throw(RangeError, /device paths/);
     // The longest a label keeps, on the most devices, still fits its area.
     const widest = { ...config, layout: 'raidz2' as const, deviceGuids: Array.from({ length: devicesMax }, (_, i) => (i + 1).toString(16).padStart(16, '0')) };
-    expect(() => encodeLabelConfig({ ...widest, devicePaths: widest.deviceGuids.map(() => 'é'.repeat(devicePathBytesMax / 2)) }, offset)).to.not.throw();
+    // Measured as JSON text: escapes and multi-byte characters count as what they take.
+    for (const longest of ['é'.repeat(128), '\\'.repeat(128), '"'.repeat(128), 'x'.repeat(devicePathBytesMax - 2)])
+      expect(() => encodeLabelConfig({ ...widest, devicePaths: widest.deviceGuids.map(() => longest) }, offset), longest.slice(0, 3)).to.not.throw();
     // What is written is the fields checked: an extra field or a toJSON does not reach the device.
     const decorated = { ...config, secret: 1, toJSON: () => ({ poolName: 'other' }) } as LabelConfig;
     expect(decodeLabelConfig(encodeLabelConfig(decorated, offset), offset)).to.deep.equal(config);
