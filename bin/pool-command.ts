@@ -121,7 +121,7 @@ export function addPoolCommand(program: Command): void {
     .command('replace')
     .description('replace a device with a new device file and resilver it, as zpool replace does')
     .argument('<name>', 'the pool’s name')
-    .argument('<old>', 'the device to replace: its file, or its guid (as status shows a missing one)')
+    .argument('<old>', 'the device to replace: its file, the name status shows for a missing one, or the file status says it was')
     .argument('<new>', 'the device file to create and resilver')
     .requiredOption('-d, --dir <dir>', 'the directory its device files are in')
     .option('--size <size>', 'the size of the new device file (default: that of the largest device found)', parseSize)
