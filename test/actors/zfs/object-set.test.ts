@@ -63,7 +63,11 @@ async function expectSame(set: ObjectSet, io: MemoryBlockIo, model: ReadonlyMap<
   }
 }
 
-describe('zfs object set: objects copied on write', () => {
+describe('zfs object set: objects copied on write', function () {
+  // Its models of objects written far out are arrays of up to 80 MB: next to other test files (npm
+  // test runs two at a time) a run took over 20 s once, where alone it takes 2 to 5.
+  this.timeout(120_000);
+
   it('agrees with a model through writes, truncations, removals and syncs, reloads from each root, and leaks no block', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 10, maxLength: 40, size: 'max' }), async (steps) => {
