@@ -130,10 +130,8 @@ export function addPoolCommand(program: Command): void {
         const imported = await importPool(kernel.subsystem(storage), devices, name);
         const present = imported.blockDevices.find((device) => device !== undefined && resolve(device.name) === resolve(old))?.name;
         // A missing device by the file status says it was.
-        const was = imported.status().devices.find((each) => each.state === 'missing' && (each as { was?: string }).was === resolve(old)) as
-          | { was?: string }
-          | undefined;
-        const target = present ?? was?.was ?? old;
+        const was = imported.status().devices.some((each) => each.state === 'missing' && each.was === resolve(old));
+        const target = present ?? (was ? resolve(old) : old);
         const sizeBytes = options.size ?? Math.max(...imported.blockDevices.map((device) => device?.sizeBytes ?? 0));
         let created: BlockDevice | undefined;
         const bar = progressBar(`resilver ${name}`);

@@ -12,6 +12,7 @@
  */
 import { copyOfBytes } from '../../ground/bytes.js';
 import { OspreyError } from '../../ground/errors.js';
+import type { RecordBuffers } from './record-buffers.js';
 import { gfDivide, gfMultiply, gfMultiplyAdd, gfPower } from './galois-field.js';
 
 /** The most data columns a stripe has: Q's coefficients 2^i must stay distinct (i < 255). */
@@ -38,7 +39,7 @@ export interface StripeParity {
  * P (and Q for `parityColumns` 2) of `columns`, which are all the same length, in memory from
  * `memory` when given (record-buffers.ts), else new.
  */
-export function raidzParity(columns: readonly Uint8Array[], parityColumns: 1 | 2, memory?: ParityMemory): StripeParity {
+export function raidzParity(columns: readonly Uint8Array[], parityColumns: 1 | 2, memory?: Pick<RecordBuffers, 'take'>): StripeParity {
   const length = checkColumns(columns);
   // P starts as the first column, and the others are folded in: one pass fewer than from zeros.
   const p = memory === undefined ? copyOfBytes(columns[0]!) : memory.take(length, columns[0]);
@@ -47,11 +48,6 @@ export function raidzParity(columns: readonly Uint8Array[], parityColumns: 1 | 2
   const q = memory === undefined ? new Uint8Array(length) : memory.take(length);
   columns.forEach((column, index) => gfMultiplyAdd(q, column, gfPower(index)));
   return { p, q };
-}
-
-/** Where parity's memory may come from: a buffer of `length` holding `contents` then zeros. */
-export interface ParityMemory {
-  take(length: number, contents?: Uint8Array): Uint8Array;
 }
 
 /**

@@ -21,6 +21,7 @@ import type { ActorRef } from '../runtime/ref.js';
 import { blockChecksum, type ChecksumKind, checksumsEqual } from './checksum.js';
 import { BlockQueueFullError } from '../../drivers/block/block-errors.js';
 import { DeviceUnavailableError, deviceRequest, type PoolDeviceMsg } from './device-actor.js';
+import type { RecordBuffers } from './record-buffers.js';
 
 /** One copy of a block: the device actor that holds it, and where. */
 export interface BlockCopy {
@@ -55,14 +56,10 @@ export interface VerifiedRead {
 }
 
 /**
- * Where reads take their memory, and give back what they do not keep (record-buffers.ts). A buffer
- * whose read failed is not given back: the device may still be reading into it.
+ * Where reads take their memory, and give back what they do not keep. A buffer whose read failed is
+ * not given back: the device may still be reading into it.
  */
-export interface ReadMemory {
-  /** Memory the read fills whole. */
-  takeToFill(length: number): Uint8Array;
-  release(buffer: Uint8Array): void;
-}
+export type ReadMemory = Pick<RecordBuffers, 'takeToFill' | 'release'>;
 
 /**
  * A read of `copy` into memory from `memory` (new memory without it). The memory of a read the
