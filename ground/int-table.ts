@@ -18,7 +18,7 @@
  * table.size;      // 0
  * ```
  */
-import { assert } from './assert.js';
+import { invariantBroken } from './assert.js';
 
 /** Slots a table starts with (a power of two). */
 const initialSlots = 16;
@@ -50,7 +50,7 @@ export class IntTable<T> {
   }
 
   set(key: number, value: T): void {
-    assert(Number.isSafeInteger(key) && key > 0, () => `IntTable keys are positive whole numbers, got ${key}`);
+    if (!(Number.isSafeInteger(key) && key > 0)) invariantBroken(`IntTable keys are positive whole numbers, got ${key}`);
     if ((this.count + 1) * 2 > this.keys.length) this.grow();
     const keys = this.keys;
     const mask = this.mask;

@@ -1,4 +1,4 @@
-import { assert } from './assert.js';
+import { assert, invariantBroken } from './assert.js';
 
 /**
  * A process id: one number that names an actor, the CPU it lives on and the generation of its slot.
@@ -39,9 +39,9 @@ export function cpuBit(cpu: number): number {
 }
 
 export function makePid(cpu: number, slot: number, generation: number): Pid {
-  assert(cpu >= 0 && cpu < cpuSpace, () => `cpu ${cpu} out of range`);
-  assert(slot >= 0 && slot < slotSpace, () => `slot ${slot} out of range`);
-  assert(generation >= 0 && generation < generationSpace, () => `generation ${generation} out of range`);
+  if (!(cpu >= 0 && cpu < cpuSpace)) invariantBroken(`cpu ${cpu} out of range`);
+  if (!(slot >= 0 && slot < slotSpace)) invariantBroken(`slot ${slot} out of range`);
+  if (!(generation >= 0 && generation < generationSpace)) invariantBroken(`generation ${generation} out of range`);
   return generation * indexSpace + cpu * slotSpace + slot;
 }
 

@@ -7,7 +7,7 @@
  * other CPUs send CPU 0 (failures, dead letters, events); backpressure is
  * the outbox's (outbox.ts). Subsystems add their frame types at boot.
  */
-import { assert } from '../../ground/assert.js';
+import { assert, invariantBroken } from '../../ground/assert.js';
 import { CpuDownError } from '../../ground/errors.js';
 import { cpuBit, type Pid } from '../../ground/pid.js';
 import type { EncodedBytes } from '../../protocols/codec.js';
@@ -200,7 +200,7 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   }
 
   migrate(cell: Cell, cpu: number, settled: (why: string | null) => void, waitsForRoom: boolean): string | null {
-    assert(cpu !== this.cpu && cpu >= 0 && cpu < this.cpus, () => `cpu ${cpu} is not another cpu of 0..${this.cpus - 1}`);
+    if (!(cpu !== this.cpu && cpu >= 0 && cpu < this.cpus)) invariantBroken(`cpu ${cpu} is not another cpu of 0..${this.cpus - 1}`);
     return this.migrations.migrate(cell, cpu, settled, waitsForRoom);
   }
 
@@ -471,6 +471,6 @@ function sendersKeepRefused(cell: Cell): boolean {
 /** `cell` as the stand-in this routing made it, or the route it stands for (see Cell.controlCell). */
 function asRemote(cell: Cell): RemoteCell {
   const control = cell.controlCell;
-  assert(control instanceof RemoteCell, () => `${cell.describe()} is not a stand-in of an actor of another CPU`);
+  if (!(control instanceof RemoteCell)) invariantBroken(`${cell.describe()} is not a stand-in of an actor of another CPU`);
   return control;
 }

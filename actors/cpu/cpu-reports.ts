@@ -21,7 +21,7 @@
  * it is and its `cause` still names the right event.
  */
 import type { TimerHandle } from '../../drivers/clock/clock.js';
-import { assert } from '../../ground/assert.js';
+import { invariantBroken } from '../../ground/assert.js';
 import { ProtocolError } from '../../protocols/protocol-error.js';
 import { KERNEL_OBSERVE, KERNEL_REPORTS, type KernelReports, kernelObserve, kernelReports } from '../../protocols/runtime.js';
 import type { DeadLetter, KernelEvent, ReportStream } from '../runtime/events.js';
@@ -124,7 +124,7 @@ export class CpuReports {
   /** Reports of CPU `source`: published on this CPU's streams, as they were on `source`. */
   private received(source: number, stream: ReportStream, records: unknown, dropped: number): void {
     const kernel = this.node.kernel;
-    assert(this.node.cpu === reportsCpu, () => `cpu ${this.node.cpu} got reports from cpu ${source}; only cpu ${reportsCpu} gathers them`);
+    if (!(this.node.cpu === reportsCpu)) invariantBroken(`cpu ${this.node.cpu} got reports from cpu ${source}; only cpu ${reportsCpu} gathers them`);
     if (!Array.isArray(records)) throw new TypeError(`cpu ${source} reported ${stream} that are not a list`);
     const refFor = (pid: number) => this.node.refs.refFor(pid);
     // Nobody watching a stream now is not a loss: the reports are not rebuilt for nobody.
@@ -146,7 +146,7 @@ export class CpuReports {
 
   /** CPU 0 wants this CPU's events (`events`), or no longer does. */
   private observe(source: number, events: boolean): void {
-    assert(source === reportsCpu, () => `cpu ${source} asked for events; only cpu ${reportsCpu} gathers them`);
+    if (!(source === reportsCpu)) invariantBroken(`cpu ${source} asked for events; only cpu ${reportsCpu} gathers them`);
     if (events && this.stopEvents === null) {
       this.stopEvents = this.node.kernel.tracing.listen((event) => this.hold(this.events, event));
     } else if (!events && this.stopEvents !== null) {

@@ -16,7 +16,7 @@
  * the bit and the consumer's tail read sees the frame: setting it again would be a wasted write on a
  * contended line. Parking is the Dekker pair of wake.ts with "the mask is non-zero" as the data test.
  */
-import { assert } from '../../ground/assert.js';
+import { invariantBroken } from '../../ground/assert.js';
 import {
   type AsyncWaiter,
   parkAsync,
@@ -52,7 +52,7 @@ export class Doorbell implements ParkableRing {
   readonly header: Int32Array;
 
   constructor(readonly buffer: ArrayBufferLike) {
-    assert(buffer.byteLength === doorbellBytes, () => `a doorbell is ${doorbellBytes} bytes, got ${buffer.byteLength}`);
+    if (!(buffer.byteLength === doorbellBytes)) invariantBroken(`a doorbell is ${doorbellBytes} bytes, got ${buffer.byteLength}`);
     this.header = new Int32Array(buffer);
   }
 
@@ -62,7 +62,7 @@ export class Doorbell implements ParkableRing {
 
   /** producer: records that `sourceCpu` published frames, and wakes the owner if it is parked. */
   ring(sourceCpu: number): boolean {
-    assert(sourceCpu >= 0 && sourceCpu < cpusMax, () => `source cpu ${sourceCpu} out of range`);
+    if (!(sourceCpu >= 0 && sourceCpu < cpusMax)) invariantBroken(`source cpu ${sourceCpu} out of range`);
     const bit = 1 << sourceCpu;
     // Sequentially consistent RMW after the ring's publishing store (see the module doc).
     if ((Atomics.load(this.header, pendingWord) & bit) === 0) Atomics.or(this.header, pendingWord, bit);

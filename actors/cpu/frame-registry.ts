@@ -19,7 +19,7 @@
  * });
  * ```
  */
-import { assert } from '../../ground/assert.js';
+import { assert, invariantBroken } from '../../ground/assert.js';
 import { ProtocolError } from '../../protocols/protocol-error.js';
 import { type AnyMessage, type AnyMessageDescriptor, createSchemaRegistry, type MessageOf, type SchemaRegistry } from '../../protocols/schema.js';
 import { structureCountMax } from '../../protocols/limits.js';
@@ -86,7 +86,8 @@ export class FrameRegistry {
     assert(this.built === null, 'frame types are registered before the codecs are built');
     for (const type of types) {
       const name = type.descriptor.type;
-      assert(!this.handlers.has(name) && !this.order.some((descriptor) => descriptor.type === name), () => `frame type '${name}' is registered twice`);
+      if (!(!this.handlers.has(name) && !this.order.some((descriptor) => descriptor.type === name)))
+        invariantBroken(`frame type '${name}' is registered twice`);
       this.handlers.set(name, type);
       this.order.push(type.descriptor);
     }
@@ -96,7 +97,8 @@ export class FrameRegistry {
   schemas(): SchemaRegistry {
     if (this.built === null) {
       // Each type gets a pre-agreed record structure, or its first frame would need a sync.
-      assert(this.order.length <= structureCountMax, () => `${this.order.length} frame types exceed the ${structureCountMax} shared record structures`);
+      if (!(this.order.length <= structureCountMax))
+        invariantBroken(`${this.order.length} frame types exceed the ${structureCountMax} shared record structures`);
       this.built = createSchemaRegistry(this.order);
     }
     return this.built;

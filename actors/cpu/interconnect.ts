@@ -3,7 +3,7 @@
  * doorbell per CPU, as in OSv's incoming-wakeups design. It is plain data (buffers and numbers), so
  * the host posts it to each worker as it is; each thread maps its own views with `CpuPort`.
  */
-import { assert } from '../../ground/assert.js';
+import { invariantBroken } from '../../ground/assert.js';
 import { SpscRing } from '../ring/spsc-ring.js';
 import { Doorbell } from './doorbell.js';
 import { cpusMax } from '../../ground/pid.js';
@@ -36,7 +36,7 @@ export interface InterconnectMemory {
  * ```
  */
 export function createInterconnect(cpus: number, ringBytes: number, shared: boolean): InterconnectMemory {
-  assert(Number.isInteger(cpus) && cpus >= 1 && cpus <= cpusMax, () => `cpus must be an integer within 1..${cpusMax}, got ${cpus}`);
+  if (!(Number.isInteger(cpus) && cpus >= 1 && cpus <= cpusMax)) invariantBroken(`cpus must be an integer within 1..${cpusMax}, got ${cpus}`);
   const rings: (ArrayBufferLike | null)[] = [];
   for (let source = 0; source < cpus; source++) {
     for (let target = 0; target < cpus; target++) rings.push(source === target ? null : SpscRing.create(ringBytes, { shared }).buffer);
@@ -55,7 +55,7 @@ export function recordCpuDeath(memory: InterconnectMemory, cpu: number): void {
 /** The ring buffer from `source` to `target`. */
 export function ringBetween(memory: InterconnectMemory, source: number, target: number): ArrayBufferLike {
   const buffer = memory.rings[source * memory.cpus + target];
-  assert(buffer != null, () => `no ring from cpu ${source} to cpu ${target}`);
+  if (!(buffer != null)) invariantBroken(`no ring from cpu ${source} to cpu ${target}`);
   return buffer;
 }
 

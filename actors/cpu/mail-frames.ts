@@ -22,7 +22,7 @@
  * 0xc1 is the one byte msgpack never uses, so such a frame cannot be mistaken for a msgpackr-encoded
  * kernel message, which the same rings carry for everything else (spawns, stops, structure syncs).
  */
-import { assert } from '../../ground/assert.js';
+import { assert, invariantBroken } from '../../ground/assert.js';
 import type { Codec } from '../../protocols/codec.js';
 import { ProtocolError } from '../../protocols/protocol-error.js';
 import { KERNEL_ENVELOPE, KERNEL_REPLY, type KernelEnvelope, type KernelReply } from '../../protocols/runtime.js';
@@ -75,10 +75,9 @@ export function writeEnvelopeHeader(
   deadlineMs = 0,
 ): void {
   assert(isPid(to) && isPid(from) && isPid(askId) && isPid(cause), 'an envelope carries pids, an ask id and an event id that are non-negative safe integers');
-  assert(
-    deadlineMs === 0 || (askId !== 0 && Number.isInteger(deadlineMs) && deadlineMs > 0 && deadlineMs <= envelopeDeadlineMsMax),
-    () => `only an ask carries a deadline, a whole number of ms in 1..${envelopeDeadlineMsMax}; got ${deadlineMs}`,
-  );
+  if (!(deadlineMs === 0 || (askId !== 0 && Number.isInteger(deadlineMs) && deadlineMs > 0 && deadlineMs <= envelopeDeadlineMsMax))) {
+    invariantBroken(`only an ask carries a deadline, a whole number of ms in 1..${envelopeDeadlineMsMax}; got ${deadlineMs}`);
+  }
   const kind = envelopeKind | (cause === 0 ? 0 : tracedBit) | (deadlineMs === 0 ? 0 : timedBit);
   view.setUint8(at, mailFrameMarker);
   view.setUint8(at + 1, bodyHoldsRefs ? kind | holdsRefsBit : kind);

@@ -23,7 +23,7 @@
  * accepted already may take only part of it (`acceptedMailReserveShare`), so a flood of forwarded
  * mail cannot crowd out the fences and replies.
  */
-import { assert } from '../../ground/assert.js';
+import { assert, invariantBroken } from '../../ground/assert.js';
 import { BoundedQueue } from '../../ground/bounded-queue.js';
 import { RingFullError } from '../../ground/errors.js';
 import type { TimerHandle } from '../../drivers/clock/clock.js';
@@ -113,10 +113,8 @@ export class Outboxes {
     private readonly outboxBytesMax: number,
   ) {
     assert(outboxWaitMs > 0, 'outboxWaitMs must be positive');
-    assert(
-      outboxBytesMax >= frameBytesMax + outboxFrameOverheadBytes,
-      () => `outboxBytesMax (${outboxBytesMax} bytes) must hold a largest frame (${frameBytesMax} bytes) and its bookkeeping`,
-    );
+    if (!(outboxBytesMax >= frameBytesMax + outboxFrameOverheadBytes))
+      invariantBroken(`outboxBytesMax (${outboxBytesMax} bytes) must hold a largest frame (${frameBytesMax} bytes) and its bookkeeping`);
     for (let cpu = 0; cpu < port.cpus; cpu++) this.outboxes.push(null);
     this.mustArriveBytesMax = outboxBytesMax * (1 + mustArriveReserveShare);
     this.acceptedBytesMax = outboxBytesMax * (1 + acceptedMailReserveShare);
@@ -255,7 +253,7 @@ export class Outboxes {
       const waiting = this.shift(outbox);
       this.kernel.deadLetter(waiting.message, waiting.origin, waiting.target, 'stopped');
     }
-    assert(outbox.bytes === 0, () => `an empty outbox still counts ${outbox.bytes} bytes`);
+    if (!(outbox.bytes === 0)) invariantBroken(`an empty outbox still counts ${outbox.bytes} bytes`);
   }
 
   /**
@@ -312,7 +310,7 @@ export class Outboxes {
     }
     if (queue.count === 0) outbox.waitDeadlineMsMin = Number.POSITIVE_INFINITY;
     else if (outbox.waitDeadlineMsMin <= now) this.expireBehindHead(cpu, outbox, now);
-    assert(queue.count > 0 || outbox.bytes === 0, () => `an empty outbox still counts ${outbox.bytes} bytes`);
+    if (!(queue.count > 0 || outbox.bytes === 0)) invariantBroken(`an empty outbox still counts ${outbox.bytes} bytes`);
     return queue.count;
   }
 

@@ -10,7 +10,7 @@
  * imports the table before it decodes the frame. The count sent so far is tracked per ring, so a
  * table that could not be sent (ring full) is sent with the next frame that fits.
  */
-import { assert } from '../../ground/assert.js';
+import { invariantBroken } from '../../ground/assert.js';
 import { SpscRing } from '../ring/spsc-ring.js';
 import type { Codec, EncodedBytes } from '../../protocols/codec.js';
 import { KERNEL_STRUCTURES, runtimeRegistry, type KernelStructures } from '../../protocols/runtime.js';
@@ -160,7 +160,7 @@ export class CpuPort {
     this.resolveRefs = options.resolveRefs;
     this.schemas = options.schemas ?? runtimeRegistry;
     this.soon = options.soon;
-    assert(cpu >= 0 && cpu < memory.cpus, () => `cpu ${cpu} is not one of ${memory.cpus}`);
+    if (!(cpu >= 0 && cpu < memory.cpus)) invariantBroken(`cpu ${cpu} is not one of ${memory.cpus}`);
     this.doorbell = new Doorbell(memory.doorbells[cpu]!);
     this.deathWords = new Int32Array(memory.deaths);
     for (let peer = 0; peer < memory.cpus; peer++) {
@@ -187,7 +187,7 @@ export class CpuPort {
    * peer CPU restarts, both directions start over, structure tables included.
    */
   attachPeer(peer: number): void {
-    assert(peer !== this.cpu && peer >= 0 && peer < this.memory.cpus, () => `bad peer cpu ${peer}`);
+    if (!(peer !== this.cpu && peer >= 0 && peer < this.memory.cpus)) invariantBroken(`bad peer cpu ${peer}`);
     const outCodec = createFrameCodec(this.schemas, { portableObjects: portableRefs });
     // The seeds are agreed without a sync; only shapes learned later must be sent.
     this.deathsAtAttach[peer] = Atomics.load(this.deathWords, peer);
@@ -486,7 +486,7 @@ export class CpuPort {
 
   private outLink(target: number): OutLink {
     const link = this.outLinks[target];
-    assert(link != null, () => `cpu ${this.cpu} has no ring to cpu ${target}`);
+    if (!(link != null)) invariantBroken(`cpu ${this.cpu} has no ring to cpu ${target}`);
     return link;
   }
 }

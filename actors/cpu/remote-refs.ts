@@ -3,7 +3,7 @@
  * the ones local actors monitor or link to (tracked, so that the actor's stop or its CPU's death
  * reaches them). Where mail to actors that moved goes is forwarding.ts's.
  */
-import { assert } from '../../ground/assert.js';
+import { invariantBroken } from '../../ground/assert.js';
 import { pidCpu, type Pid } from '../../ground/pid.js';
 import type { Cell } from '../runtime/cell.js';
 import type { ActorRef } from '../runtime/ref.js';
@@ -24,7 +24,7 @@ export class RemoteRefs {
   remoteCell(pid: Pid): RemoteCell {
     const node = this.node;
     const cpu = pidCpu(pid);
-    assert(cpu !== node.cpu && cpu < node.cpus, () => `pid of cpu ${cpu} is not remote to cpu ${node.cpu} of ${node.cpus}`);
+    if (!(cpu !== node.cpu && cpu < node.cpus)) invariantBroken(`pid of cpu ${cpu} is not remote to cpu ${node.cpu} of ${node.cpus}`);
     let cell = this.cache.get(pid);
     if (cell === undefined) {
       if (this.cache.size >= remoteRefCacheMax) this.cache.clear();

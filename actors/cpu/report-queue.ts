@@ -14,7 +14,7 @@
  * queue.dropped = 0;             // the count went with it
  * ```
  */
-import { assert } from '../../ground/assert.js';
+import { invariantBroken } from '../../ground/assert.js';
 
 export class ReportQueue<T> {
   private items: T[] = [];
@@ -22,7 +22,7 @@ export class ReportQueue<T> {
   dropped = 0;
 
   constructor(readonly capacity: number) {
-    assert(Number.isInteger(capacity) && capacity >= 1, () => `a report queue holds at least one report, got ${capacity}`);
+    if (!(Number.isInteger(capacity) && capacity >= 1)) invariantBroken(`a report queue holds at least one report, got ${capacity}`);
   }
 
   get count(): number {

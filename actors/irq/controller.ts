@@ -1,6 +1,6 @@
 import type { VectorStats } from '../../protocols/irq.js';
 import type { ChildSpec } from '../../supervisors/child-spec.js';
-import { assert } from '../../ground/assert.js';
+import { assert, invariantBroken } from '../../ground/assert.js';
 import type { BehaviorFactory } from '../runtime/behavior.js';
 import { type Cell, Status } from '../runtime/cell.js';
 import { ActorStoppedError, ClosedError, InvariantError } from '../../ground/errors.js';
@@ -237,7 +237,7 @@ export class InterruptController {
 
   /** Marks `state` freed, detaches its drivers, drops its queue; returns the child id of an owned handler. */
   private release(state: VectorState<unknown>): string | null {
-    assert(!state.freed, () => `irq ${state.vector} is freed twice`);
+    if (state.freed) invariantBroken(`irq ${state.vector} is freed twice`);
     state.freed = true;
     state.wakeQueued = false;
     // Detach first: a driver must not raise into a vector whose ring is being dropped.

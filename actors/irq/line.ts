@@ -1,5 +1,5 @@
 import type { LineEvent, LineStateName, RingLevel } from '../../protocols/irq.js';
-import { assert } from '../../ground/assert.js';
+import { assert, invariantBroken } from '../../ground/assert.js';
 import { xstate } from '../runtime/lazy-packages.js';
 import { lineMachine } from './machine.js';
 
@@ -85,13 +85,10 @@ function compile(): readonly LineStep[] {
       const [to, actions] = transition(machine, from, event);
       const name = to.value as LineStateName;
       const next = lineStateNames.indexOf(name);
-      assert(next >= 0, () => `line machine reached an unknown state '${String(to.value)}'`);
+      if (!(next >= 0)) invariantBroken(`line machine reached an unknown state '${String(to.value)}'`);
       const wake = actions.some((action) => action.type === 'wakeHandler');
       // Only the declared effect may run: anything else would be an effect the table drops.
-      assert(
-        actions.every((action) => action.type === 'wakeHandler'),
-        () => `line machine runs an unexpected action on ${event.type}`,
-      );
+      if (!actions.every((action) => action.type === 'wakeHandler')) invariantBroken(`line machine runs an unexpected action on ${event.type}`);
       table.push(Object.freeze({ next: next as LineState, wake, changed: next !== state || actions.length > 0 }));
     }
   }

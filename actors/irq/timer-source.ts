@@ -1,6 +1,6 @@
 import { IRQ_TIMER, type IrqTimer, type VectorStats } from '../../protocols/irq.js';
 import type { TimerHandle } from '../../drivers/clock/clock.js';
-import { assert } from '../../ground/assert.js';
+import { invariantBroken } from '../../ground/assert.js';
 import { ClosedError } from '../../ground/errors.js';
 import type { AnyActorRef } from '../runtime/ref.js';
 import type { InterruptController } from './controller.js';
@@ -68,7 +68,7 @@ export async function timerInterrupts(controller: InterruptController, options: 
       const id = ++seq;
       const handle = clock.setTimer(delayMs, () => {
         const fired = armed.delete(id);
-        assert(fired, () => `timer ${id} of irq ${vector} fired after it was cancelled`);
+        if (!fired) invariantBroken(`timer ${id} of irq ${vector} fired after it was cancelled`);
         controller.raise(vector, { type: IRQ_TIMER, id, tag, dueMs: handle.dueMs, firedMs: clock.now() });
       });
       armed.set(id, handle);

@@ -1,4 +1,4 @@
-import { assert } from '../../ground/assert.js';
+import { assert, invariantBroken } from '../../ground/assert.js';
 import { InvariantError } from '../../ground/errors.js';
 import { ringCapacityEventsMax, ringCapacityEventsMin } from './limits.js';
 
@@ -29,10 +29,9 @@ export class VectorRing<T> {
   overruns = 0;
 
   constructor(readonly capacity: number) {
-    assert(
-      Number.isInteger(capacity) && capacity >= ringCapacityEventsMin && capacity <= ringCapacityEventsMax && (capacity & (capacity - 1)) === 0,
-      () => `a vector ring holds a power of two of events within ${ringCapacityEventsMin}..${ringCapacityEventsMax}, not ${capacity}`,
-    );
+    if (!(Number.isInteger(capacity) && capacity >= ringCapacityEventsMin && capacity <= ringCapacityEventsMax && (capacity & (capacity - 1)) === 0)) {
+      invariantBroken(`a vector ring holds a power of two of events within ${ringCapacityEventsMin}..${ringCapacityEventsMax}, not ${capacity}`);
+    }
     // Filled, not holey: V8 keeps a packed elements kind, and every slot exists from the start.
     this.items = new Array<T | undefined>(capacity).fill(undefined);
     this.mask = capacity - 1;

@@ -28,7 +28,7 @@
  * - `< 0`: padding, skip `-word` bytes (a wrap marker is padding up to the end of the data region);
  * - `frameCommittedBit | length`: a frame of `length` payload bytes.
  */
-import { assert } from '../../ground/assert.js';
+import { assert, invariantBroken } from '../../ground/assert.js';
 
 /** Bytes per cache line on x86-64 and most arm64 cores; the unit of padding in the header. */
 export const cacheLineBytes = 64;
@@ -92,9 +92,9 @@ export function isPowerOfTwo(n: number): boolean {
 
 /** Throws a clear `InvariantError` unless `capacityBytes` is a power of two within the bounds. */
 export function assertRingCapacity(capacityBytes: number): void {
-  assert(isPowerOfTwo(capacityBytes), () => `ring capacity must be a power of two in bytes, got ${capacityBytes}`);
-  assert(capacityBytes >= ringCapacityBytesMin, () => `ring capacity must be at least ${ringCapacityBytesMin} bytes, got ${capacityBytes}`);
-  assert(capacityBytes <= ringCapacityBytesMax, () => `ring capacity must be at most ${ringCapacityBytesMax} bytes, got ${capacityBytes}`);
+  if (!isPowerOfTwo(capacityBytes)) invariantBroken(`ring capacity must be a power of two in bytes, got ${capacityBytes}`);
+  if (!(capacityBytes >= ringCapacityBytesMin)) invariantBroken(`ring capacity must be at least ${ringCapacityBytesMin} bytes, got ${capacityBytes}`);
+  if (!(capacityBytes <= ringCapacityBytesMax)) invariantBroken(`ring capacity must be at most ${ringCapacityBytesMax} bytes, got ${capacityBytes}`);
 }
 
 /**
@@ -134,7 +134,7 @@ export function frameWordFor(length: number): number {
  * buffer is). Head and tail start at 0, the data region is empty.
  */
 export function initRingHeader(buffer: ArrayBufferLike, kind: RingKind, capacityBytes: number): Int32Array {
-  assert(buffer.byteLength === ringBytesFor(capacityBytes), () => `buffer is ${buffer.byteLength} bytes, expected ringBytesFor(${capacityBytes})`);
+  if (!(buffer.byteLength === ringBytesFor(capacityBytes))) invariantBroken(`buffer is ${buffer.byteLength} bytes, expected ringBytesFor(${capacityBytes})`);
   const header = new Int32Array(buffer, 0, ringHeaderBytes / 4);
   assert(Atomics.load(header, magicWord) === 0, 'the buffer already holds a ring');
   header[kindWord] = kind;
@@ -147,11 +147,11 @@ export function initRingHeader(buffer: ArrayBufferLike, kind: RingKind, capacity
 
 /** Checks that `buffer` holds a ring of `kind` and returns its data-region size in bytes. */
 export function readRingCapacity(buffer: ArrayBufferLike, kind: RingKind): number {
-  assert(buffer.byteLength > ringHeaderBytes, () => `a ${buffer.byteLength}-byte buffer is too small to hold a ring`);
+  if (!(buffer.byteLength > ringHeaderBytes)) invariantBroken(`a ${buffer.byteLength}-byte buffer is too small to hold a ring`);
   const header = new Int32Array(buffer, 0, ringHeaderBytes / 4);
   // Acquires the config words written before the magic by initRingHeader.
   assert(Atomics.load(header, magicWord) === ringMagic, 'the buffer was not initialised as a ring');
-  assert(header[kindWord] === kind, () => `the buffer holds a ring of kind ${header[kindWord]}, expected ${kind}`);
+  if (!(header[kindWord] === kind)) invariantBroken(`the buffer holds a ring of kind ${header[kindWord]}, expected ${kind}`);
   const capacityBytes = header[capacityBytesWord]!;
   assertRingCapacity(capacityBytes);
   assert(buffer.byteLength === ringHeaderBytes + capacityBytes, 'the buffer size does not match the ring capacity');

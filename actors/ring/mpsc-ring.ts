@@ -27,7 +27,7 @@
  * - Producers read the shared `head` on every claim instead of caching it: a cache held by a
  *   producer that went quiet could be more than 2^30 bytes stale and then look valid again.
  */
-import { assert } from '../../ground/assert.js';
+import { assert, invariantBroken } from '../../ground/assert.js';
 import { RingFrameTooLargeError } from './errors.js';
 import { copyInto, type RingFrameHandler, type RingFrameView } from './frame-view.js';
 import { frameBytesFor, frameCommittedBit, frameLengthMask, frameWordFor, headWord, ringIndexMask, ringKind, tailWord } from './layout.js';
@@ -185,7 +185,7 @@ export class MpscRing {
   /** producer: commits the reserved frame with `length` payload bytes (at most those reserved). */
   commit(length: number = this.reservedLength): void {
     assert(this.reserved, 'commit: nothing is reserved');
-    assert(length >= 0 && length <= this.reservedLength, () => `commit: ${length} bytes exceed the ${this.reservedLength} reserved`);
+    if (!(length >= 0 && length <= this.reservedLength)) invariantBroken(`commit: ${length} bytes exceed the ${this.reservedLength} reserved`);
     const position = this.reservedAt & this.mask;
     const unusedBytes = frameBytesFor(this.reservedLength) - frameBytesFor(length);
     // The unused end of the claim becomes padding, stored before the frame word that leads to it.
@@ -205,7 +205,7 @@ export class MpscRing {
 
   private checkedLength(length: number): number {
     if (length > this.frameLengthMax) throw new RingFrameTooLargeError(length, this.frameLengthMax);
-    assert((length | 0) === length && length >= 0, () => `bad frame length ${length}`);
+    if (!((length | 0) === length && length >= 0)) invariantBroken(`bad frame length ${length}`);
     return length;
   }
 
@@ -275,7 +275,7 @@ export class MpscRing {
    */
   drain(handler: RingFrameHandler, max: number): number {
     assert(!this.viewing, 'drain: release() the current view first');
-    assert(max >= 1, () => `drain: max must be at least 1, got ${max}`);
+    if (!(max >= 1)) invariantBroken(`drain: max must be at least 1, got ${max}`);
     let count = 0;
     try {
       while (count < max) {
@@ -306,15 +306,13 @@ export class MpscRing {
       if (word > 0) {
         const length = word & frameLengthMask;
         const frameBytes = frameBytesFor(length);
-        assert(
-          (word & frameCommittedBit) !== 0 && length <= this.frameLengthMax && position + frameBytes <= capacityBytes,
-          () => `corrupt ring: frame word ${word} at ${position}`,
-        );
+        if (!((word & frameCommittedBit) !== 0 && length <= this.frameLengthMax && position + frameBytes <= capacityBytes))
+          invariantBroken(`corrupt ring: frame word ${word} at ${position}`);
         this.frameEnd = (this.head + frameBytes) & ringIndexMask;
         this.frameLength = length;
         return position + 4;
       }
-      assert((word & 3) === 0 && position - word <= capacityBytes, () => `corrupt ring: padding word ${word} at ${position}`);
+      if (!((word & 3) === 0 && position - word <= capacityBytes)) invariantBroken(`corrupt ring: padding word ${word} at ${position}`);
       this.head = (this.head - word) & ringIndexMask;
     }
     return -1;
@@ -328,7 +326,7 @@ export class MpscRing {
   /** Zeroes `[releasedHead, to)` (at most two runs, across the end) and publishes `head = to`. */
   private releaseTo(to: number): void {
     const spanBytes = (to - this.releasedHead) & ringIndexMask;
-    assert(spanBytes > 0 && spanBytes <= this.capacityBytes, () => `release of ${spanBytes} bytes`);
+    if (!(spanBytes > 0 && spanBytes <= this.capacityBytes)) invariantBroken(`release of ${spanBytes} bytes`);
     const start = this.releasedHead & this.mask;
     const firstBytes = Math.min(spanBytes, this.capacityBytes - start);
     // Plain stores: no producer touches this span until it sees the head stored below.

@@ -8,7 +8,7 @@
  * streaming, against 13 when parking at once. Keep the spin short: this box has 2 cores, and a
  * spinning consumer takes a core from everyone else.
  */
-import { assert } from '../../ground/assert.js';
+import { invariantBroken } from '../../ground/assert.js';
 import { type AsyncWaiter, park, parkAsync, type ParkableRing, type ParkOutcome, type Waiter } from './wake.js';
 
 /** Default polls before parking (the figure measured in docs/measured-limits.md §3c). */
@@ -44,8 +44,8 @@ export class SpinThenPark {
     this.waiter = options.waiter;
     this.spinPollsMax = options.spinPollsMax ?? spinPollsMaxDefault;
     this.parkTimeoutMs = options.parkTimeoutMs ?? Infinity;
-    assert(Number.isInteger(this.spinPollsMax) && this.spinPollsMax >= 0, () => `spinPollsMax must be a whole number, got ${this.spinPollsMax}`);
-    assert(this.parkTimeoutMs >= 0, () => `parkTimeoutMs must not be negative, got ${this.parkTimeoutMs}`);
+    if (!(Number.isInteger(this.spinPollsMax) && this.spinPollsMax >= 0)) invariantBroken(`spinPollsMax must be a whole number, got ${this.spinPollsMax}`);
+    if (!(this.parkTimeoutMs >= 0)) invariantBroken(`parkTimeoutMs must not be negative, got ${this.parkTimeoutMs}`);
   }
 
   /** consumer (worker thread): spins, then parks, blocking the thread. */

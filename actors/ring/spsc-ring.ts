@@ -16,7 +16,7 @@
  * other's only when the cache says "empty" or "full", so the steady state costs one atomic store
  * per publish or release and no cross-core read at all.
  */
-import { assert } from '../../ground/assert.js';
+import { assert, invariantBroken } from '../../ground/assert.js';
 import { RingFrameTooLargeError } from './errors.js';
 import { copyInto, type RingFrameHandler, type RingFrameView } from './frame-view.js';
 import { allocateRing, mapRing, type RingCreateOptions } from './ring-memory.js';
@@ -99,7 +99,7 @@ export class SpscRing {
     this.tailCache = this.tail;
     this.view = { bytes: this.bytes, offset: 0, length: 0 };
     const usedBytes = (this.tail - this.head) & ringIndexMask;
-    assert(usedBytes <= capacityBytes, () => `corrupt ring header: ${usedBytes} bytes in use of ${capacityBytes}`);
+    if (!(usedBytes <= capacityBytes)) invariantBroken(`corrupt ring header: ${usedBytes} bytes in use of ${capacityBytes}`);
     assert((this.head & ~ringIndexMask) === 0 && (this.tail & ~ringIndexMask) === 0, 'corrupt ring header: index out of range');
     assert((this.head & 3) === 0 && (this.tail & 3) === 0, 'corrupt ring header: unaligned head or tail');
   }
@@ -168,7 +168,7 @@ export class SpscRing {
   tryReserve(length: number): number {
     if (length > this.frameLengthMax) throw new RingFrameTooLargeError(length, this.frameLengthMax);
     assert(!this.reserved, 'tryReserve: commit() or abort() the previous reservation first');
-    assert((length | 0) === length && length >= 0, () => `tryReserve: bad frame length ${length}`);
+    if (!((length | 0) === length && length >= 0)) invariantBroken(`tryReserve: bad frame length ${length}`);
     const capacityBytes = this.capacityBytes;
     const tail = this.tail;
     const position = tail & this.mask;
@@ -197,7 +197,7 @@ export class SpscRing {
    */
   commit(length: number = this.reservedLength): void {
     assert(this.reserved, 'commit: nothing is reserved');
-    assert(length >= 0 && length <= this.reservedLength, () => `commit: ${length} bytes exceed the ${this.reservedLength} reserved`);
+    if (!(length >= 0 && length <= this.reservedLength)) invariantBroken(`commit: ${length} bytes exceed the ${this.reservedLength} reserved`);
     // Plain store: published by the Atomics.store of tail in publish().
     this.words[(this.reservedAt & this.mask) >> 2] = frameWordFor(length);
     this.tail = (this.reservedAt + frameBytesFor(length)) & ringIndexMask;
@@ -284,7 +284,7 @@ export class SpscRing {
    */
   drain(handler: RingFrameHandler, max: number): number {
     assert(!this.viewing, 'drain: release() the current view first');
-    assert(max >= 1, () => `drain: max must be at least 1, got ${max}`);
+    if (!(max >= 1)) invariantBroken(`drain: max must be at least 1, got ${max}`);
     let count = 0;
     try {
       while (count < max) {
@@ -325,18 +325,20 @@ export class SpscRing {
       // that follows at offset 0, so that frame is below tail too.
       head = (head - word) & ringIndexMask;
       position = head & this.mask;
-      assert(position === 0 && head !== this.tailCache, () => `corrupt ring: padding of ${-word} bytes at ${position}`);
+      if (!(position === 0 && head !== this.tailCache)) invariantBroken(`corrupt ring: padding of ${-word} bytes at ${position}`);
       word = this.words[0]!;
     }
     const length = word & frameLengthMask;
     const end = (head + frameBytesFor(length)) & ringIndexMask;
     // The frame must end at or before the published tail: measured from the old head, modulo 2^30.
-    assert(
-      (word & frameCommittedBit) !== 0 &&
+    if (
+      !(
+        (word & frameCommittedBit) !== 0 &&
         length <= this.frameLengthMax &&
-        ((end - this.head) & ringIndexMask) <= ((this.tailCache - this.head) & ringIndexMask),
-      () => `corrupt ring: frame word ${word} at ${position}`,
-    );
+        ((end - this.head) & ringIndexMask) <= ((this.tailCache - this.head) & ringIndexMask)
+      )
+    )
+      invariantBroken(`corrupt ring: frame word ${word} at ${position}`);
     this.frameEnd = end;
     this.frameLength = length;
     return position + 4;

@@ -1,7 +1,7 @@
 import type { TimerHandle } from '../../drivers/clock/clock.js';
 import { type Due, dueBefore, indexedHeapOf } from '../../ground/indexed-heap.js';
 import { IntTable } from '../../ground/int-table.js';
-import { assert } from '../../ground/assert.js';
+import { assert, invariantBroken } from '../../ground/assert.js';
 import type { Cell } from './cell.js';
 import { sendUnderFaults } from './mail-faults.js';
 import { AskTimeoutError } from '../../ground/errors.js';
@@ -58,7 +58,7 @@ export class AskTable {
   }
 
   ask(target: Cell, message: unknown, deadlineMs = this.deadlineMsDefault): Promise<unknown> {
-    assert(deadlineMs > 0 && Number.isFinite(deadlineMs), () => `an ask deadline must be a positive finite number of ms, got ${deadlineMs}`);
+    if (!(deadlineMs > 0 && Number.isFinite(deadlineMs))) invariantBroken(`an ask deadline must be a positive finite number of ms, got ${deadlineMs}`);
     const id = this.nextId++;
     const kernel = this.kernel;
     const from = kernel.currentPid;

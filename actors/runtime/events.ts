@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import { assert } from '../../ground/assert.js';
+import { assert, invariantBroken } from '../../ground/assert.js';
 import { cpusMax, type Pid } from '../../ground/pid.js';
 import { rxjs } from './lazy-packages.js';
 
@@ -158,8 +158,8 @@ assert(cpusMax * eventIdsPerCpu <= 2 ** 53, 'event ids of every CPU must be safe
  * its events 1, 2, 3 …; an incarnation has 2^40 ids before it runs into the next one's.
  */
 export function firstEventId(cpu: number, incarnation: number): number {
-  assert(Number.isInteger(cpu) && cpu >= 0 && cpu < cpusMax, () => `cpu ${cpu} out of range`);
-  assert(Number.isInteger(incarnation) && incarnation >= 0, () => `incarnation ${incarnation} must be a non-negative integer`);
+  if (!(Number.isInteger(cpu) && cpu >= 0 && cpu < cpusMax)) invariantBroken(`cpu ${cpu} out of range`);
+  if (!(Number.isInteger(incarnation) && incarnation >= 0)) invariantBroken(`incarnation ${incarnation} must be a non-negative integer`);
   return cpu * eventIdsPerCpu + (incarnation % (eventIdsPerCpu / eventIdsPerIncarnation)) * eventIdsPerIncarnation;
 }
 

@@ -1,4 +1,4 @@
-import { assert } from '../../ground/assert.js';
+import { assert, invariantBroken } from '../../ground/assert.js';
 import { type ActorInstance, behaviorLabel, createInstance, type AnyBehavior } from './behavior.js';
 import { type Cell, Hold, Status } from './cell.js';
 import {
@@ -142,7 +142,7 @@ export class Lifecycle {
    */
   private startIncarnation(cell: Cell, restore?: (instance: object) => void): { readonly error: unknown } | null {
     const kernel = this.kernel;
-    assert(cell.status === Status.Suspended && cell.instance === null, () => `${cell.describe()} starts only from a clean suspended state`);
+    if (!(cell.status === Status.Suspended && cell.instance === null)) invariantBroken(`${cell.describe()} starts only from a clean suspended state`);
     const failure =
       restore === undefined ? kernel.runHookCatching(cell, startInstance, cell) : kernel.runHookCatching(cell, () => restoreInstance(cell, restore));
     if (failure !== null) return failure;
@@ -435,10 +435,8 @@ export class Lifecycle {
    * actors/sched/migration.ts), and its ref now points at its new home.
    */
   retire(cell: Cell): void {
-    assert(
-      cell.status === Status.Running && cell.firstChild === null && (cell.mailbox?.count ?? 0) === 0,
-      () => `${cell.describe()} retires only running, childless and empty`,
-    );
+    if (!(cell.status === Status.Running && cell.firstChild === null && (cell.mailbox?.count ?? 0) === 0))
+      invariantBroken(`${cell.describe()} retires only running, childless and empty`);
     const kernel = this.kernel;
     cell.status = Status.Stopped;
     cell.instance = null;

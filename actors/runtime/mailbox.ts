@@ -1,4 +1,4 @@
-import { assert } from '../../ground/assert.js';
+import { assert, invariantBroken } from '../../ground/assert.js';
 import { ceilPowerOfTwo } from '../../ground/power-of-two.js';
 import { mailboxCapacityMax, mailboxInitialSlots } from './limits.js';
 
@@ -127,8 +127,7 @@ export class Mailbox {
 }
 
 function checkCapacity(capacity: number): void {
-  assert(
-    Number.isInteger(capacity) && capacity >= 1 && capacity <= mailboxCapacityMax,
-    () => `mailbox capacity must be an integer in [1, ${mailboxCapacityMax}], got ${capacity}`,
-  );
+  if (!(Number.isInteger(capacity) && capacity >= 1 && capacity <= mailboxCapacityMax)) {
+    invariantBroken(`mailbox capacity must be an integer in [1, ${mailboxCapacityMax}], got ${capacity}`);
+  }
 }

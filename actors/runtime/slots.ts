@@ -1,4 +1,4 @@
-import { assert } from '../../ground/assert.js';
+import { assert, invariantBroken } from '../../ground/assert.js';
 import { makePid, nextGeneration, pidSlot, slotsPerCpuMax, type Pid } from '../../ground/pid.js';
 
 /** Slots per page (a power of two): the table grows a page at a time, never copying what it holds. */
@@ -40,7 +40,7 @@ export class SlotTable<T> {
       slot = this.free.pop()!;
     } else {
       slot = this.used++;
-      assert(slot < slotsPerCpuMax, () => `more than ${slotsPerCpuMax} live actors on one CPU`);
+      if (!(slot < slotsPerCpuMax)) invariantBroken(`more than ${slotsPerCpuMax} live actors on one CPU`);
       if (slot >>> pageShift === this.entries.length) this.addPage();
     }
     this.size++;
@@ -63,7 +63,7 @@ export class SlotTable<T> {
   /** Frees the slot of `pid` and bumps its generation, so the old pid never resolves again. */
   release(pid: Pid): void {
     const slot = pidSlot(pid);
-    assert(slot > 0 && slot < this.used, () => `release of unknown slot ${slot}`);
+    if (!(slot > 0 && slot < this.used)) invariantBroken(`release of unknown slot ${slot}`);
     const page = slot >>> pageShift;
     const at = slot & pageMask;
     this.entries[page]![at] = undefined;

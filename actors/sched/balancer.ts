@@ -12,7 +12,7 @@
  * more loaded side and the entity is never sent back (no ping-pong). With a difference of 1 it
  * would be.
  */
-import { assert } from '../../ground/assert.js';
+import { assert, invariantBroken } from '../../ground/assert.js';
 import { SchedClass } from './entity.js';
 import { balanceLoadDifferenceMin } from './limits.js';
 
@@ -36,11 +36,11 @@ export interface Migration<TEntity> {
  * as `std::min_element`), if it is not `source` and is at least `balanceLoadDifferenceMin` lower.
  */
 export function balanceTarget(source: number, loads: ArrayLike<number>): number {
-  assert(Number.isInteger(source) && source >= 0 && source < loads.length, () => `cpu ${source} out of range`);
+  if (!(Number.isInteger(source) && source >= 0 && source < loads.length)) invariantBroken(`cpu ${source} out of range`);
   let target = 0;
   for (let cpu = 0; cpu < loads.length; cpu++) {
     const load = loads[cpu]!;
-    assert(Number.isInteger(load) && load >= 0, () => `cpu ${cpu} has load ${load}`);
+    if (!(Number.isInteger(load) && load >= 0)) invariantBroken(`cpu ${cpu} has load ${load}`);
     if (load < loads[target]!) target = cpu;
   }
   if (target === source) return -1;

@@ -36,7 +36,7 @@ export class RunQueue<TEntry extends RunQueueEntry> {
     private readonly seqMax = seqMaxDefault,
   ) {
     assert(Number.isInteger(capacity) && capacity >= 1, 'a run queue holds at least one entry');
-    assert(Number.isInteger(seqMax) && seqMax >= 1 && seqMax <= seqMaxDefault, () => `seqMax must be an integer in [1, ${seqMaxDefault}]`);
+    if (!(Number.isInteger(seqMax) && seqMax >= 1 && seqMax <= seqMaxDefault)) invariantBroken(`seqMax must be an integer in [1, ${seqMaxDefault}]`);
   }
 
   get count(): number {
@@ -136,7 +136,7 @@ export class RunQueue<TEntry extends RunQueueEntry> {
 
   private push(entry: TEntry): void {
     if (entry.heapIndex !== -1) invariantBroken('an entry is queued at most once');
-    if (this.count >= this.capacity) invariantBroken(() => `run queue full (${this.capacity} entries)`);
+    if (this.count >= this.capacity) invariantBroken(`run queue full (${this.capacity} entries)`);
     if (entry.schedClass === SchedClass.realtime && entry.runtime !== 0) invariantBroken('real-time entries keep runtime 0');
     this.heapOf(entry).push(entry);
   }

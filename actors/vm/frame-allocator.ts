@@ -14,7 +14,7 @@
  * allocator.free(frame, 9);
  * ```
  */
-import { assert } from '../../ground/assert.js';
+import { assert, invariantBroken } from '../../ground/assert.js';
 import { frameOrdersCount, pageBytes, watermarkLowShare } from './limits.js';
 import { framesCountWord, freeFramesWord, freeHeadsWord, lockWord, type PhysicalMemory } from './physical-memory.js';
 import { acquire, release } from './spin-lock.js';
@@ -58,7 +58,7 @@ export class FrameAllocator {
 
   /** A block of 2^order frames, its first frame, or -1 when no free block is large enough. */
   allocate(order: number): number {
-    assert(Number.isInteger(order) && order >= 0 && order < frameOrdersCount, () => `order ${order} is not within 0..${frameOrdersCount - 1}`);
+    if (!(Number.isInteger(order) && order >= 0 && order < frameOrdersCount)) invariantBroken(`order ${order} is not within 0..${frameOrdersCount - 1}`);
     acquire(this.words, lockWord);
     let frame: number;
     try {
@@ -93,11 +93,9 @@ export class FrameAllocator {
 
   /** Returns a block of 2^order frames that `allocate` handed out (or a part of one, at its own alignment). */
   free(frame: number, order: number): void {
-    assert(Number.isInteger(order) && order >= 0 && order < frameOrdersCount, () => `order ${order} is not within 0..${frameOrdersCount - 1}`);
-    assert(
-      Number.isInteger(frame) && frame >= 0 && frame % 2 ** order === 0 && frame + 2 ** order <= this.memory.framesCount,
-      () => `frame ${frame} does not start a block of order ${order}`,
-    );
+    if (!(Number.isInteger(order) && order >= 0 && order < frameOrdersCount)) invariantBroken(`order ${order} is not within 0..${frameOrdersCount - 1}`);
+    if (!(Number.isInteger(frame) && frame >= 0 && frame % 2 ** order === 0 && frame + 2 ** order <= this.memory.framesCount))
+      invariantBroken(`frame ${frame} does not start a block of order ${order}`);
     acquire(this.words, lockWord);
     try {
       this.give(frame, order);
@@ -198,7 +196,7 @@ export class FrameAllocator {
   private unlink(frame: number, order: number): void {
     const words = this.words;
     const memory = this.memory;
-    assert(words[memory.metaWord(frame, tag)] === order + 1, () => `frame ${frame} does not head a free block of order ${order}`);
+    if (!(words[memory.metaWord(frame, tag)] === order + 1)) invariantBroken(`frame ${frame} does not head a free block of order ${order}`);
     const after = words[memory.metaWord(frame, next)]!;
     const before = words[memory.metaWord(frame, prev)]!;
     if (before === -1) words[freeHeadsWord + order] = after;

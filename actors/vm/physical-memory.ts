@@ -26,7 +26,7 @@
  * memory.bytes[0];                                     // frame 0's first byte
  * ```
  */
-import { assert } from '../../ground/assert.js';
+import { assert, invariantBroken } from '../../ground/assert.js';
 import { VmArgumentError } from './errors.js';
 import { frameCacheFramesMax, frameOrdersCount, pageBytes, physicalBytesMax, physicalBytesMin } from './limits.js';
 
@@ -107,7 +107,7 @@ export class PhysicalMemory {
 
   /** First word of CPU `cpu`'s area. */
   cpuWord(cpu: number): number {
-    assert(cpu >= 0 && cpu < this.cpus, () => `cpu ${cpu} is not one of the VM's ${this.cpus}`);
+    if (!(cpu >= 0 && cpu < this.cpus)) invariantBroken(`cpu ${cpu} is not one of the VM's ${this.cpus}`);
     return perCpuWord + cpu * perCpuWords;
   }
 

@@ -12,7 +12,7 @@
  * vm.changed(); // shoot down, or release at once on a one-CPU kernel
  * ```
  */
-import { assert } from '../../ground/assert.js';
+import { assert, invariantBroken } from '../../ground/assert.js';
 import { VM_SHOOTDOWN } from '../../protocols/vm.js';
 import type { FrameRouting } from '../cpu/frame-registry.js';
 import { CpuMemory } from './cpu-memory.js';
@@ -38,7 +38,7 @@ export class VmCpu {
     readonly cpu: number,
     private readonly routing: FrameRouting | null,
   ) {
-    assert(cpu < buffers.cpus, () => `cpu ${cpu} has no place in a VM made for ${buffers.cpus} CPUs`);
+    if (!(cpu < buffers.cpus)) invariantBroken(`cpu ${cpu} has no place in a VM made for ${buffers.cpus} CPUs`);
     this.memory = new CpuMemory(buffers, cpu);
     this.mapper = cpu === mapperCpu ? new Mapper(this.memory.tables, this.memory.cache, this.memory.access) : null;
     this.sent = new Array<number>(buffers.cpus).fill(0);
