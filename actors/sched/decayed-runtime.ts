@@ -101,8 +101,9 @@ export function addContextSwitchPenalty(clock: NormClock, runtime: Runtime): boo
 function scaleClock(clock: NormClock, runtime: Runtime | null, factor: number): boolean {
   const cold = clock.c;
   const cnew = cold * factor;
-  // Checks written inline (invariantBroken): every turn runs this four times, deep in the inliner's reach.
-  let charged = 0;
+  // Checks written inline (invariantBroken): every turn runs this, deep in the inliner's reach. Each
+  // value is checked where it is made, with no variable shared by the branches: a number that is
+  // an integer on one path and a fraction on another makes V8 box it in a heap number every time.
   if (runtime !== null) {
     const before = runtime.runtime;
     // R'' = 0 is the same at every scale, so its count is whatever the CPU's is (OSv sets it here too).
@@ -110,12 +111,12 @@ function scaleClock(clock: NormClock, runtime: Runtime | null, factor: number): 
     else if (runtime.renormalizeCount === runtimeExported) invariantBroken('charge of an exported runtime: wake it first');
     // p = ∞ stays at ∞: without the special case a zero-length charge would make ∞·0 = NaN.
     // R'' may dip below 0 while a newcomer holds its hysteresis credit; it is paid back at switch-out.
-    charged = runtime.priority === Number.POSITIVE_INFINITY ? runtime.priority : before + runtime.priority * (cnew - cold);
+    const charged = runtime.priority === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : before + runtime.priority * (cnew - cold);
+    if (Number.isNaN(charged)) invariantBroken('runtimes are numbers');
     runtime.runtime = charged;
   }
   clock.c = cnew;
-  if (!(cnew > 0 && cnew < Number.POSITIVE_INFINITY) || Number.isNaN(charged))
-    invariantBroken('the normalisation factor stays finite, and runtimes are numbers');
+  if (!(cnew > 0 && cnew < Number.POSITIVE_INFINITY)) invariantBroken('the normalisation factor stays finite');
   return cnew >= normFactorMax;
 }
 

@@ -32,7 +32,7 @@ import {
   renormalizeRunnable,
   updateAfterSleep,
 } from './decayed-runtime.js';
-import { EntityState, SchedClass, schedClassOf, type SchedEntity } from './entity.js';
+import { EntityState, placeCode, placeOf, SchedClass, schedClassOf, type SchedEntity } from './entity.js';
 import { contextSwitchPenaltyMs, intervalMsMax, renormalizeScale, runQueueCountMax, turnMessagesMax } from './limits.js';
 import { RunQueue } from './run-queue.js';
 import { sliceMs, turnOver, type TurnGrant } from './time-slice.js';
@@ -93,15 +93,20 @@ class Turn<TOwner> implements SchedTurn<TOwner> {
     return this.startMs + this.sliceMs;
   }
 
-  grant(entity: SchedEntity<TOwner>, nowMs: number, targetRuntime: number, c: number, switched: boolean): this {
+  /** `creditOwed`: the runner's hysteresis credit is owed (see `CpuScheduler.creditOwed`); the slice counts it. */
+  grant(entity: SchedEntity<TOwner>, nowMs: number, targetRuntime: number, c: number, switched: boolean, creditOwed: boolean): this {
     this.entity = entity;
     this.switched = switched;
     this.startMs = nowMs;
     this.targetRuntime = targetRuntime;
-    this.runnerAtGrant.runtime = entity.runtime;
-    this.runnerAtGrant.priority = entity.priority;
-    this.clockAtGrant.c = c;
     this.slice = -1;
+    // Without a rival the slice is ∞ whatever the runtimes: nothing to keep of them.
+    if (targetRuntime !== Number.POSITIVE_INFINITY) {
+      this.runnerAtGrant.runtime = entity.runtime;
+      this.runnerAtGrant.priority = entity.priority;
+      this.clockAtGrant.c = c;
+      if (creditOwed) hysteresisRunStart(this.clockAtGrant, this.runnerAtGrant);
+    }
     return this;
   }
 }
@@ -118,8 +123,7 @@ export interface SchedStats {
 
 export class CpuScheduler<TOwner = unknown> {
   readonly cpu: number;
-  /** The normalisation factor c and the renormalisation count (read-only outside this class). */
-  readonly clock: NormClock = createNormClock();
+  private readonly norm: NormClock = createNormClock();
   readonly stats: SchedStats = { switches: 0, preemptions: 0, renormalizations: 0, migrations: 0 };
   /** A wake has made the running entity's slice stale: end the turn at the next message (OSv `need_reschedule`). */
   needReschedule = false;
@@ -130,6 +134,18 @@ export class CpuScheduler<TOwner = unknown> {
   // and then every store of a fractional time allocates a heap number (once per turn).
   private sinceMs = 0;
   private readonly turn: Turn<TOwner>;
+  /**
+   * The running fair entity has been switched in without its hysteresis credit (OSv
+   * `hysteresis_run_start`): it is applied only when something reads c or the runner's runtime
+   * (`settleCredit`). A runner that blocks first owes nothing: its credit and the payback at its
+   * sleep cancel exactly, as every charge to one runtime telescopes to p·(c_end − c_start), so the
+   * common turn, switched in, one message, asleep, skips both.
+   */
+  private creditOwed = false;
+  /** `placeOf` a sleeping, queued and running entity of this CPU. */
+  private readonly sleepingHere: number;
+  private readonly queuedHere: number;
+  private readonly runningHere: number;
 
   constructor(options: CpuSchedulerOptions = {}) {
     this.cpu = options.cpu ?? 0;
@@ -140,6 +156,15 @@ export class CpuScheduler<TOwner = unknown> {
     assert(Number.isFinite(this.sinceMs), 'startMs must be finite');
     assert(Number.isInteger(this.messagesMax) && this.messagesMax >= 1, 'turnMessagesMax must be a positive integer');
     this.turn = new Turn(this.messagesMax);
+    this.sleepingHere = placeCode(EntityState.sleeping, this.cpu);
+    this.queuedHere = placeCode(EntityState.queued, this.cpu);
+    this.runningHere = placeCode(EntityState.running, this.cpu);
+  }
+
+  /** The normalisation factor c and the renormalisation count, the runner's credit applied (read-only outside this class). */
+  get clock(): NormClock {
+    this.settleCredit();
+    return this.norm;
   }
 
   /** The entity holding the CPU, if any. */
@@ -167,19 +192,16 @@ export class CpuScheduler<TOwner = unknown> {
    * and false is returned. Sets `needReschedule` when the entity outranks the running one's slice.
    */
   wake(entity: SchedEntity<TOwner>, nowMs: number): boolean {
-    const state = entity.state;
-    if (state === EntityState.queued || state === EntityState.running) {
-      if (entity.cpu !== this.cpu) invariantBroken('wake an entity on its own CPU');
-      return false;
-    }
-    if (state === EntityState.detached) {
+    const place = placeOf(entity);
+    if (place !== this.sleepingHere) {
+      if (place === this.queuedHere || place === this.runningHere) return false;
+      if (entity.state !== EntityState.detached) invariantBroken('wake an entity on its own CPU (or a detached one)');
       entity.cpu = this.cpu;
       // An imported runtime is R, turned into R·c with this CPU's c: bring c up to now first.
+      this.settleCredit();
       this.account(nowMs);
-    } else {
-      if (state !== EntityState.sleeping || entity.cpu !== this.cpu) invariantBroken('wake a sleeper of this CPU');
     }
-    updateAfterSleep(this.clock, entity);
+    updateAfterSleep(this.norm, entity);
     entity.state = EntityState.queued;
     this.queue.insert(entity);
     const running = this.running;
@@ -191,17 +213,22 @@ export class CpuScheduler<TOwner = unknown> {
 
   /** The running `entity` has nothing to do (empty mailbox, awaiting a promise): it stops running. */
   sleep(entity: SchedEntity<TOwner>, nowMs: number): void {
-    if (entity !== this.running || entity.state !== EntityState.running || entity.cpu !== this.cpu)
-      invariantBroken('only the running entity goes to sleep, and stays attached');
+    if (entity !== this.running || placeOf(entity) !== this.runningHere) invariantBroken('only the running entity goes to sleep, and stays attached');
     if (entity.schedClass === SchedClass.realtime) {
+      this.account(nowMs);
+    } else if (this.creditOwed) {
+      // Credit and payback cancel (see creditOwed): the time it ran is all it pays.
+      this.creditOwed = false;
       this.account(nowMs);
     } else {
       // OSv: a blocking thread pays back the hysteresis credit it borrowed when switched in; here
       // in one charge with the time it ran since the last call.
       const intervalMs = nowMs - this.sinceMs;
       this.sinceMs = nowMs;
-      const ranMs = intervalMs > 0 ? (intervalMs < intervalMsMax ? intervalMs : intervalMsMax) : 0;
-      this.renormalizeIf(chargeAndPayBack(this.clock, entity, ranMs));
+      // Math.min and max, not a conditional: an imported limit is a tagged value to V8, and a
+      // conditional that picks it or a fraction boxes the result in a heap number on every turn.
+      const ranMs = Math.min(Math.max(intervalMs, 0), intervalMsMax);
+      this.renormalizeIf(chargeAndPayBack(this.norm, entity, ranMs));
     }
     entity.state = EntityState.sleeping;
     this.running = null;
@@ -213,16 +240,17 @@ export class CpuScheduler<TOwner = unknown> {
    */
   detach(entity: SchedEntity<TOwner>, nowMs: number): void {
     assert(entity.cpu === this.cpu && entity.state !== EntityState.detached, 'detach an entity of this CPU');
+    this.settleCredit();
     if (entity.state === EntityState.running) {
       this.account(nowMs);
-      if (entity.schedClass !== SchedClass.realtime) this.renormalizeIf(hysteresisRunStop(this.clock, entity));
+      if (entity.schedClass !== SchedClass.realtime) this.renormalizeIf(hysteresisRunStop(this.norm, entity));
       this.running = null;
     } else if (entity.state === EntityState.queued) {
       this.queue.remove(entity);
     } else {
-      updateAfterSleep(this.clock, entity);
+      updateAfterSleep(this.norm, entity);
     }
-    exportRuntime(this.clock, entity);
+    exportRuntime(this.norm, entity);
     entity.state = EntityState.detached;
     entity.cpu = -1;
   }
@@ -235,6 +263,8 @@ export class CpuScheduler<TOwner = unknown> {
    */
   setPriority(entity: SchedEntity<TOwner>, priority: number): void {
     const schedClass = schedClassOf(priority);
+    // The credit owed was the runner's at its old priority.
+    this.settleCredit();
     const queued = entity.state === EntityState.queued;
     assert(!queued || entity.cpu === this.cpu, 'set the priority of an entity of this CPU');
     if (queued) this.queue.remove(entity);
@@ -255,15 +285,25 @@ export class CpuScheduler<TOwner = unknown> {
     const intervalMs = nowMs - this.sinceMs;
     this.sinceMs = nowMs;
     this.needReschedule = false;
+    // Whether it keeps the CPU compares its runtime, credit included.
+    if (previous !== null) this.settleCredit();
     // A clock that has not moved (or moved back) still costs the runner a switch (OSv's startup guard).
     if (previous !== null || intervalMs > 0) this.chargeRunning(intervalMs > 0 ? intervalMs : contextSwitchPenaltyMs);
     if (previous !== null) {
       const target = this.keptUntil(previous);
-      if (target >= 0) return this.turn.grant(previous, nowMs, target, this.clock.c, false);
+      if (target >= 0) return this.turn.grant(previous, nowMs, target, this.norm.c, false, false);
       this.switchOut(previous);
     }
     if (this.queue.count === 0) return null;
     return this.switchIn(nowMs, previous !== null);
+  }
+
+  /** Applies the running entity's owed hysteresis credit (see `creditOwed`). */
+  private settleCredit(): void {
+    if (this.creditOwed) {
+      this.creditOwed = false;
+      this.renormalizeIf(hysteresisRunStart(this.norm, this.running!));
+    }
   }
 
   /** The preemption rule between messages (see time-slice.ts): true when the turn must end. */
@@ -303,7 +343,7 @@ export class CpuScheduler<TOwner = unknown> {
 
   private switchOut(previous: SchedEntity<TOwner>): void {
     // Pay the credit back while still running, so a renormalisation it triggers scales it too.
-    if (previous.schedClass !== SchedClass.realtime) this.renormalizeIf(hysteresisRunStop(this.clock, previous));
+    if (previous.schedClass !== SchedClass.realtime) this.renormalizeIf(hysteresisRunStop(this.norm, previous));
     previous.state = EntityState.queued;
     this.running = null;
     this.stats.preemptions++;
@@ -315,15 +355,16 @@ export class CpuScheduler<TOwner = unknown> {
 
   private switchIn(nowMs: number, preempted: boolean): SchedTurn<TOwner> {
     const next = this.queue.pop();
-    if (next.state !== EntityState.queued || next.cpu !== this.cpu) invariantBroken('the queue holds this CPU’s queued entities');
+    if (placeOf(next) !== this.queuedHere) invariantBroken('the queue holds this CPU’s queued entities');
     next.state = EntityState.running;
     this.running = next;
     this.stats.switches++;
-    if (next.schedClass === SchedClass.realtime) return this.turn.grant(next, nowMs, Number.POSITIVE_INFINITY, this.clock.c, true);
-    this.renormalizeIf(hysteresisRunStart(this.clock, next));
-    if (preempted) this.renormalizeIf(addContextSwitchPenalty(this.clock, next));
+    if (next.schedClass === SchedClass.realtime) return this.turn.grant(next, nowMs, Number.POSITIVE_INFINITY, this.norm.c, true, false);
+    if (preempted) this.renormalizeIf(addContextSwitchPenalty(this.norm, next));
+    // Its hysteresis credit waits until something reads it (see creditOwed).
+    this.creditOwed = true;
     const head = this.queue.peek();
-    return this.turn.grant(next, nowMs, head === undefined ? Number.POSITIVE_INFINITY : head.runtime, this.clock.c, true);
+    return this.turn.grant(next, nowMs, head === undefined ? Number.POSITIVE_INFINITY : head.runtime, this.norm.c, true, true);
   }
 
   /** Charges the time since the last call to the runner; nothing happens when none passed. */
@@ -337,7 +378,7 @@ export class CpuScheduler<TOwner = unknown> {
     const running = this.running;
     // Real-time and idle time advance c (everyone else's history decays) but charge no runtime.
     const runtime = running !== null && running.schedClass !== SchedClass.realtime ? running : null;
-    this.renormalizeIf(charge(this.clock, runtime, intervalMs < intervalMsMax ? intervalMs : intervalMsMax));
+    this.renormalizeIf(charge(this.norm, runtime, Math.min(intervalMs, intervalMsMax)));
   }
 
   /**
@@ -349,8 +390,8 @@ export class CpuScheduler<TOwner = unknown> {
   }
 
   private renormalize(): void {
-    renormalizeClock(this.clock);
-    const clock = this.clock;
+    const clock = this.norm;
+    renormalizeClock(clock);
     if (this.running !== null) renormalizeRunnable(clock, this.running);
     this.queue.rescale(renormalizeScale);
     this.queue.forEach((entity) => (entity.renormalizeCount = clock.renormalizeCount));

@@ -235,8 +235,9 @@ class SchedulerActor implements SystemActorInstance<SchedControl> {
 
 /** R of `entity` now, without changing it (a sleeper may lag the CPU's renormalisations). */
 function runtimeOf(dispatcher: FairDispatcher, entity: SchedEntity<SchedCell>): number {
-  const copy = { priority: entity.priority, runtime: entity.runtime, renormalizeCount: entity.renormalizeCount };
+  // The clock first: reading it applies the runner's owed credit to its runtime.
   const clock = dispatcher.scheduler.clock;
+  const copy = { priority: entity.priority, runtime: entity.runtime, renormalizeCount: entity.renormalizeCount };
   updateAfterSleep(clock, copy);
   return copy.runtime / clock.c;
 }

@@ -5,10 +5,15 @@
  */
 import { expect } from 'chai';
 import {
+  addContextSwitchPenalty,
+  charge,
   createCpuScheduler,
+  createNormClock,
   createSchedEntity,
   decayedRuntime,
   EntityState,
+  hysteresisRunStart,
+  hysteresisRunStop,
   schedLimits,
   type CpuScheduler,
   type SchedEntity,
@@ -74,7 +79,9 @@ describe('sched cpu scheduler', () => {
         expect(scheduler.pickNext(20)!.entity).to.equal(second);
         expect(scheduler.stats.preemptions).to.equal(0);
       }
-      return { runtime: second.runtime, c: scheduler.clock.c };
+      // The clock first: reading it applies the runner's owed hysteresis credit to its runtime.
+      const { c } = scheduler.clock;
+      return { runtime: second.runtime, c };
     };
     const preempted = switchIn(true);
     const slept = switchIn(false);
@@ -140,6 +147,41 @@ describe('sched cpu scheduler', () => {
     scheduler.sleep(a, 10);
     expect(scheduler.pickNext(10)).to.equal(null);
     expect(scheduler.load).to.equal(0);
+  });
+
+  it('charges a runner that sleeps, and one preempted, what OSv charges: its credit is applied once something reads it', () => {
+    // The reference does it eagerly, as OSv does: the credit at the switch-in, the runs, the payback.
+    const clock = createNormClock();
+    const [eagerA, eagerB, eagerRival] = [2, 2, 1].map((priority) => ({ priority, runtime: 0, renormalizeCount: 0 }));
+    hysteresisRunStart(clock, eagerA!);
+    charge(clock, eagerA!, 30);
+    hysteresisRunStop(clock, eagerA!);
+    hysteresisRunStart(clock, eagerB!);
+    charge(clock, eagerB!, 30);
+    charge(clock, eagerB!, 1);
+    hysteresisRunStop(clock, eagerB!);
+    hysteresisRunStart(clock, eagerRival!);
+    addContextSwitchPenalty(clock, eagerRival!);
+    const scheduler = createCpuScheduler<SimActor>();
+    const [a, b, rival] = [entity(2), entity(2), entity()];
+    // a runs 30 ms and sleeps before anything compares its runtime.
+    scheduler.wake(a, 0);
+    scheduler.pickNext(0);
+    scheduler.sleep(a, 30);
+    // b runs 31 ms; the rival's wake and the pick that preempts b read b's runtime.
+    scheduler.wake(b, 30);
+    scheduler.pickNext(30);
+    scheduler.wake(rival, 60);
+    expect(scheduler.pickNext(61)!.entity).to.equal(rival);
+    const { c } = scheduler.clock;
+    expect(c / clock.c).to.be.closeTo(1, 1e-14);
+    for (const [entity, eager] of [
+      [a, eagerA],
+      [b, eagerB],
+      [rival, eagerRival],
+    ] as const) {
+      expect(decayedRuntime(scheduler.clock, entity)).to.be.closeTo(decayedRuntime(clock, eager!), 1e-14);
+    }
   });
 
   it('lets a sleeper decay while the CPU idles', () => {
