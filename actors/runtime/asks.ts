@@ -9,17 +9,41 @@ import { messageTypeOf } from './events.js';
 import type { KernelCore } from './kernel-core.js';
 import type { Pid } from '../../ground/pid.js';
 
-interface PendingAsk extends Due {
-  readonly id: number;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown) => void;
-  readonly from: Pid;
-  /** The asked actor; null for a forwarded ask whose target was not found. */
-  readonly to: Cell | null;
-  /** What the ask carried (its type names the ask in a timeout error); undefined when forwarded. */
-  readonly message: unknown;
-  readonly forwarded: boolean;
-  readonly deadlineMs: number;
+/** An ask in flight: its deadline's place in the heap, how to settle it, and what names it in errors. */
+class PendingAsk implements Due {
+  heapIndex = -1;
+  resolve: (value: unknown) => void = settleNothing;
+  reject: (error: unknown) => void = settleNothing;
+  constructor(
+    readonly id: number,
+    readonly dueMs: number,
+    readonly from: Pid,
+    /** The asked actor; null for a forwarded ask whose target was not found. */
+    readonly to: Cell | null,
+    /** What the ask carried (its type names the ask in a timeout error); undefined when forwarded. */
+    readonly message: unknown,
+    readonly forwarded: boolean,
+    readonly deadlineMs: number,
+  ) {}
+
+  /** Creation order, among asks due at the same time (`Due`). */
+  get sequence(): number {
+    return this.id;
+  }
+}
+
+function settleNothing(): void {}
+
+/**
+ * The ask whose promise `captureSettlers` is making. One shared executor rather than an arrow
+ * function per ask: an ask is the runtime's most common round trip, and a closure over the entry
+ * cost a context and a function object on each.
+ */
+let asking: PendingAsk | null = null;
+
+function captureSettlers(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+  asking!.resolve = resolve;
+  asking!.reject = reject;
 }
 
 /** The heap class of ask deadlines (a class of its own: see `indexedHeapOf`). */
@@ -66,9 +90,11 @@ export class AskTable {
     // From outside an actor, the drain may run inside this call, and its reading of the clock serves here too.
     const readingMs = from === 0 ? dispatcher.beginSendFromOutside() : -1;
     const dueMs = (readingMs >= 0 ? readingMs : kernel.clock.now()) + deadlineMs;
-    const promise = new Promise<unknown>((resolve, reject) => {
-      this.track({ id, dueMs, sequence: id, heapIndex: -1, resolve, reject, from, to: target, message, forwarded: false, deadlineMs });
-    });
+    const entry = new PendingAsk(id, dueMs, from, target, message, false, deadlineMs);
+    asking = entry;
+    const promise = new Promise<unknown>(captureSettlers);
+    asking = null;
+    this.track(entry);
     // If delivery fails, `deliver` has already rejected the ask with the precise reason. A throw
     // (a message that cannot be encoded for another CPU) fails this ask, not the caller.
     try {
@@ -91,19 +117,10 @@ export class AskTable {
     // The asker's own deadline, which the envelope carries; the asker's timer fires first, as this one
     // started later. It keeps the table from holding entries forever.
     const dueMs = this.kernel.clock.now() + deadlineMs;
-    this.track({
-      id,
-      dueMs,
-      sequence: id,
-      heapIndex: -1,
-      resolve: (value) => settle(true, value),
-      reject: (error) => settle(false, error),
-      from,
-      to: target,
-      message: undefined,
-      forwarded: true,
-      deadlineMs,
-    });
+    const entry = new PendingAsk(id, dueMs, from, target, undefined, true, deadlineMs);
+    entry.resolve = (value) => settle(true, value);
+    entry.reject = (error) => settle(false, error);
+    this.track(entry);
     return id;
   }
 

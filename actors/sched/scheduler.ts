@@ -214,20 +214,21 @@ export class CpuScheduler<TOwner = unknown> {
   /** The running `entity` has nothing to do (empty mailbox, awaiting a promise): it stops running. */
   sleep(entity: SchedEntity<TOwner>, nowMs: number): void {
     if (entity !== this.running || placeOf(entity) !== this.runningHere) invariantBroken('only the running entity goes to sleep, and stays attached');
+    const intervalMs = nowMs - this.sinceMs;
+    this.sinceMs = nowMs;
+    // Math.min and max, not a conditional: an imported limit is a tagged value to V8, and a
+    // conditional that picks it or a fraction boxes the result in a heap number on every turn.
+    const ranMs = Math.min(Math.max(intervalMs, 0), intervalMsMax);
+    // Charged here rather than through account: a call that is not inlined boxes its fraction.
     if (entity.schedClass === SchedClass.realtime) {
-      this.account(nowMs);
+      this.renormalizeIf(charge(this.norm, null, ranMs));
     } else if (this.creditOwed) {
       // Credit and payback cancel (see creditOwed): the time it ran is all it pays.
       this.creditOwed = false;
-      this.account(nowMs);
+      this.renormalizeIf(charge(this.norm, entity, ranMs));
     } else {
       // OSv: a blocking thread pays back the hysteresis credit it borrowed when switched in; here
       // in one charge with the time it ran since the last call.
-      const intervalMs = nowMs - this.sinceMs;
-      this.sinceMs = nowMs;
-      // Math.min and max, not a conditional: an imported limit is a tagged value to V8, and a
-      // conditional that picks it or a fraction boxes the result in a heap number on every turn.
-      const ranMs = Math.min(Math.max(intervalMs, 0), intervalMsMax);
       this.renormalizeIf(chargeAndPayBack(this.norm, entity, ranMs));
     }
     entity.state = EntityState.sleeping;
