@@ -12,8 +12,12 @@ import type { Pid } from '../../ground/pid.js';
 /** An ask in flight: its deadline's place in the heap, how to settle it, and what names it in errors. */
 class PendingAsk implements Due {
   heapIndex = -1;
-  resolve: (value: unknown) => void = settleNothing;
-  reject: (error: unknown) => void = settleNothing;
+  /** Settle its promise; until it has one (see `AskTable.answering`), they record the outcome. */
+  resolve: (value: unknown) => void = recordAnswer;
+  reject: (error: unknown) => void = recordFailure;
+  /** How it ended while it had no promise yet: 0 not yet, 1 answered, 2 failed; `outcome` holds what with. */
+  ended = AskEnd.No;
+  outcome: unknown = undefined;
   constructor(
     readonly id: number,
     readonly dueMs: number,
@@ -32,7 +36,30 @@ class PendingAsk implements Due {
   }
 }
 
-function settleNothing(): void {}
+function recordAnswer(this: PendingAsk, value: unknown): void {
+  this.ended = AskEnd.Answered;
+  this.outcome = value;
+}
+
+function recordFailure(this: PendingAsk, error: unknown): void {
+  this.ended = AskEnd.Failed;
+  this.outcome = error;
+}
+
+/** A promise for `entry`, whose settlers now settle it. */
+function promiseOf(entry: PendingAsk): Promise<unknown> {
+  asking = entry;
+  const promise = new Promise<unknown>(captureSettlers);
+  asking = null;
+  return promise;
+}
+
+// biome-ignore lint/suspicious/noConstEnum: file-local, inlined by tsc (no isolatedModules)
+const enum AskEnd {
+  No = 0,
+  Answered = 1,
+  Failed = 2,
+}
 
 /**
  * The ask whose promise `captureSettlers` is making. One shared executor rather than an arrow
@@ -69,6 +96,13 @@ export class AskTable {
   private readonly deadlines = new DeadlineHeap<PendingAsk>();
   private nextId = 1;
   private timer: TimerHandle | null = null;
+  /**
+   * The ask from outside whose drain runs inside `ask` (see `Dispatcher.beginSendFromOutside`), while
+   * it runs. It is in neither the table nor the deadline heap: most such asks are answered in that
+   * drain, and then their promise is made settled, with no entry, deadline or settlers kept for them.
+   * One that is not answered there goes into both, with the deadline it started with.
+   */
+  private answering: PendingAsk | null = null;
   private timerDueMs = Infinity;
   private emptyCheckQueued = false;
 
@@ -78,7 +112,7 @@ export class AskTable {
   ) {}
 
   get size(): number {
-    return this.pending.size;
+    return this.pending.size + (this.answering === null ? 0 : 1);
   }
 
   ask(target: Cell, message: unknown, deadlineMs = this.deadlineMsDefault): Promise<unknown> {
@@ -91,20 +125,39 @@ export class AskTable {
     const readingMs = from === 0 ? dispatcher.beginSendFromOutside() : -1;
     const dueMs = (readingMs >= 0 ? readingMs : kernel.clock.now()) + deadlineMs;
     const entry = new PendingAsk(id, dueMs, from, target, message, false, deadlineMs);
-    asking = entry;
-    const promise = new Promise<unknown>(captureSettlers);
-    asking = null;
-    this.track(entry);
-    // If delivery fails, `deliver` has already rejected the ask with the precise reason. A throw
-    // (a message that cannot be encoded for another CPU) fails this ask, not the caller.
-    try {
-      if (kernel.mailFaults === null) target.deliver(message, -id);
-      else sendUnderFaults(kernel.mailFaults, target, message, -id, from);
-    } catch (error) {
-      this.reject(id, error);
+    if (readingMs < 0) {
+      const promise = promiseOf(entry);
+      this.track(entry);
+      this.send(entry);
+      return promise;
     }
-    if (readingMs >= 0) dispatcher.endSendFromOutside();
+    this.answering = entry;
+    try {
+      this.send(entry);
+      dispatcher.endSendFromOutside();
+    } finally {
+      this.answering = null;
+    }
+    if (entry.ended === AskEnd.Answered) return Promise.resolve(entry.outcome);
+    if (entry.ended === AskEnd.Failed) return Promise.reject(entry.outcome);
+    const promise = promiseOf(entry);
+    this.track(entry);
     return promise;
+  }
+
+  /**
+   * Delivers the ask's message. If delivery fails, `deliver` has already failed the ask with the
+   * precise reason. A throw (a message that cannot be encoded for another CPU) fails this ask, not
+   * the caller.
+   */
+  private send(entry: PendingAsk): void {
+    const kernel = this.kernel;
+    try {
+      if (kernel.mailFaults === null) entry.to!.deliver(entry.message, -entry.id);
+      else sendUnderFaults(kernel.mailFaults, entry.to!, entry.message, -entry.id, entry.from);
+    } catch (error) {
+      this.reject(entry.id, error);
+    }
   }
 
   /**
@@ -133,18 +186,18 @@ export class AskTable {
 
   /** What ask `id` carried (undefined for a forwarded ask, or one that ended), for errors that name it. */
   messageOf(id: number): unknown {
-    return this.pending.get(id)?.message;
+    return this.lookup(id)?.message;
   }
 
   /** The whole ms ask `id` has left before its deadline (at least 1), or 0 if it is not pending. */
   remainingMs(id: number): number {
-    const entry = this.pending.get(id);
+    const entry = this.lookup(id);
     return entry === undefined ? 0 : Math.max(1, Math.ceil(entry.dueMs - this.kernel.clock.now()));
   }
 
   /** The sender of ask `id`, for dead letters. */
   senderOf(id: number): Pid {
-    return this.pending.get(id)?.from ?? 0;
+    return this.lookup(id)?.from ?? 0;
   }
 
   resolve(id: number, value: unknown): boolean {
@@ -172,7 +225,15 @@ export class AskTable {
 
   /** The asks in flight, oldest first: a copy, as failing them changes the table. */
   private inFlight(): PendingAsk[] {
-    return this.pending.valuesNow().sort((a, b) => a.id - b.id);
+    const entries = this.pending.valuesNow();
+    if (this.answering !== null) entries.push(this.answering);
+    return entries.sort((a, b) => a.id - b.id);
+  }
+
+  /** The pending ask `id`, if any. */
+  private lookup(id: number): PendingAsk | undefined {
+    const answering = this.answering;
+    return answering !== null && answering.id === id ? answering : this.pending.get(id);
   }
 
   private track(entry: PendingAsk): void {
@@ -182,6 +243,11 @@ export class AskTable {
   }
 
   private take(id: number): PendingAsk | undefined {
+    const answering = this.answering;
+    if (answering !== null && answering.id === id) {
+      this.answering = null;
+      return answering;
+    }
     const entry = this.pending.get(id);
     if (entry === undefined) return undefined;
     this.pending.delete(id);

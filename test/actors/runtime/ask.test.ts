@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { Actor, ActorCrashedError, ActorStoppedError, AskTimeoutError, fromReceive, type ActorContext, type Ask } from '../../../boot/index.js';
+import { Actor, ActorCrashedError, ActorStoppedError, AskTimeoutError, fromReceive, Kernel, type ActorContext, type Ask } from '../../../boot/index.js';
 import { bootSimulated, collectDeadLetters, rejectionOf, settle, shutdown } from './helpers.js';
 
 type EchoMsg =
@@ -179,5 +179,44 @@ describe('ask', () => {
     await settle(kernel);
     expect(() => saved!.ctx.reply(saved!.msg as never, 'x' as never)).to.throw(/replyLater/);
     await shutdown(kernel);
+  });
+
+  // On a real clock an ask from outside runs its drain inside the call, and an ask answered there
+  // keeps no entry, deadline or timer (actors/runtime/asks.ts, `answering`). The same outcomes as
+  // the usual way, which the cases above check on a simulated clock.
+  describe('from outside, answered in the drain it runs (real clock)', () => {
+    it('resolves, and leaves nothing in flight', async () => {
+      const kernel = await Kernel.boot();
+      const echo = kernel.spawn(Echo);
+      const reply = echo.ask({ type: 'echo', text: 'now' });
+      expect(kernel.core.asks.size, 'answered before ask() returned').to.equal(0);
+      expect(await reply).to.equal('now');
+      await kernel.shutdown();
+    });
+
+    it('keeps one not answered in that drain in flight, with its deadline, until replyLater answers it', async () => {
+      const kernel = await Kernel.boot();
+      const echo = kernel.spawn(Echo);
+      const later = echo.ask({ type: 'later' });
+      expect(kernel.core.asks.size).to.equal(1);
+      echo.tell({ type: 'release' });
+      expect(await later).to.equal('released');
+      expect(kernel.core.asks.size).to.equal(0);
+      const error = await rejectionOf(echo.ask({ type: 'silent' }, { deadlineMs: 20 }));
+      expect(error).to.be.instanceOf(AskTimeoutError);
+      expect((error as AskTimeoutError).messageType).to.equal('silent');
+      await kernel.shutdown();
+    });
+
+    it('fails with the reason the drain found: a crash on the message, a stopped target', async () => {
+      const kernel = await Kernel.boot();
+      const echo = kernel.spawn(Echo);
+      const crashed = await rejectionOf(echo.ask({ type: 'crash' }));
+      expect(crashed).to.be.instanceOf(ActorCrashedError);
+      await kernel.stop(echo);
+      expect(await rejectionOf(echo.ask({ type: 'echo', text: 'x' }))).to.be.instanceOf(ActorStoppedError);
+      expect(kernel.core.asks.size).to.equal(0);
+      await kernel.shutdown();
+    });
   });
 });
