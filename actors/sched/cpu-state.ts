@@ -43,6 +43,12 @@ export const cpuStateTransitions = Uint8Array.of(
 );
 assert(cpuStateTransitions.length === stateValues.length * eventTypes.length, 'the CPU state table has a row per state and a column per event');
 
+/** The columns of `cpuStateTransitions`, a literal: the dispatcher looks it up twice per drain (see SchedLimit). */
+// biome-ignore lint/suspicious/noConstEnum: file-local, inlined by tsc (no isolatedModules)
+const enum Table {
+  eventsPerState = 4,
+}
+assert(eventTypes.length === Table.eventsPerState, 'the CPU state table has a column per event');
 const eventIndex = (type: CpuStateEvent): number => eventTypes.indexOf(type);
 const workArrivedEvent = eventIndex('sched.work-arrived');
 const queueEmptyEvent = eventIndex('sched.queue-empty');
@@ -81,7 +87,7 @@ export class CpuState implements DrainListener, CpuStateView {
   }
 
   private take(event: number): void {
-    const to = this.next[this.state * eventTypes.length + event]!;
+    const to = this.next[this.state * Table.eventsPerState + event]!;
     if (to === this.state) return;
     this.state = to;
     this.enteredCounts[to]!++;

@@ -17,7 +17,7 @@
  * the head start, a hog's R never exceeds p·τ, so a newcomer leads it by at most ln2·τ of CPU.
  */
 import { assert, invariantBroken } from '../../ground/assert.js';
-import { contextSwitchPenaltyMs, hysteresisMs, normFactorInitial, normFactorMax, renormalizeCountMax, renormalizeScale, tauMs } from './limits.js';
+import { contextSwitchPenaltyMs, hysteresisMs, normFactorInitial, normFactorMax, renormalizeCountMax, renormalizeScale, SchedLimit } from './limits.js';
 
 /** A CPU's side of the accounting (OSv `cpu::c`, `cpu::renormalize_count`). */
 export interface NormClock {
@@ -50,13 +50,11 @@ export function createNormClock(): NormClock {
  * is under 2^-56 of the result) at a third of its cost. OSv takes 1 + x there.
  */
 export function expTau(dtMs: number): number {
-  const x = dtMs / tauMs;
-  if (x < expSeriesArgMax && x > -expSeriesArgMax) return 1 + x * (1 + x * (0.5 + x * (1 / 6 + x * (1 / 24))));
+  const x = dtMs / SchedLimit.tauMs;
+  // Below 2^-10 the series; a literal, not a module constant (see SchedLimit).
+  if (x < 2 ** -10 && x > -(2 ** -10)) return 1 + x * (1 + x * (0.5 + x * (1 / 6 + x * (1 / 24))));
   return Math.exp(x);
 }
-
-/** Below this |x|, `expTau` sums the series instead of calling `Math.exp`. */
-const expSeriesArgMax = 2 ** -10;
 
 const hysteresisStopFactor = expTau(hysteresisMs);
 const hysteresisStartFactor = expTau(-hysteresisMs);
@@ -108,7 +106,8 @@ function scaleClock(clock: NormClock, runtime: Runtime | null, factor: number): 
     const before = runtime.runtime;
     // R'' = 0 is the same at every scale, so its count is whatever the CPU's is (OSv sets it here too).
     if (before === 0) runtime.renormalizeCount = clock.renormalizeCount;
-    else if (runtime.renormalizeCount === runtimeExported) invariantBroken('charge of an exported runtime: wake it first');
+    // < 0: runtimeExported, written as a comparison with a literal (see SchedLimit).
+    else if (runtime.renormalizeCount < 0) invariantBroken('charge of an exported runtime: wake it first');
     // p = ∞ stays at ∞: without the special case a zero-length charge would make ∞·0 = NaN.
     // R'' may dip below 0 while a newcomer holds its hysteresis credit; it is paid back at switch-out.
     const charged = runtime.priority === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : before + runtime.priority * (cnew - cold);
@@ -117,7 +116,7 @@ function scaleClock(clock: NormClock, runtime: Runtime | null, factor: number): 
   }
   clock.c = cnew;
   if (!(cnew > 0 && cnew < Number.POSITIVE_INFINITY)) invariantBroken('the normalisation factor stays finite');
-  return cnew >= normFactorMax;
+  return cnew >= SchedLimit.normFactorMax;
 }
 
 /**

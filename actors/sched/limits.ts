@@ -11,11 +11,25 @@ import { batchMessagesMax } from '../runtime/limits.js';
 import { slotsPerCpuMax } from '../../ground/pid.js';
 
 /**
+ * The limits below that the scheduler reads on every turn, as a const enum: tsc writes their values
+ * into that code. To V8 an imported constant is a module binding, loaded and checked on each use
+ * (a seventh of a sleep's instructions, measured), and a conditional that picks it or a fraction
+ * boxes the result in a heap number; a literal is neither. The named constants are the same values.
+ */
+// biome-ignore lint/suspicious/noConstEnum: inlined by tsc (no isolatedModules), which is why it exists
+export const enum SchedLimit {
+  tauMs = 200,
+  contextSwitchPenaltyMs = 0.01,
+  intervalMsMax = 20 * tauMs,
+  normFactorMax = 2 ** 63,
+}
+
+/**
  * τ, the decay constant of the runtime average (OSv `tau`). Why 200 ms: it is the length of history
  * that counts; a newcomer or a long sleeper gets about ln2·τ ≈ 139 ms against a CPU hog before
  * the hog deserves the CPU again.
  */
-export const tauMs = 200;
+export const tauMs = SchedLimit.tauMs;
 /**
  * The hysteresis credit (OSv `thyst`): an entity switched in is credited this much runtime and pays
  * it back when switched out, so two equal hogs alternate every 2·hysteresisMs and two preemptions
@@ -23,7 +37,7 @@ export const tauMs = 200;
  */
 export const hysteresisMs = 5;
 /** Runtime charged to an entity that preempts another (OSv `context_switch_penalty`, 10 µs). */
-export const contextSwitchPenaltyMs = 0.01;
+export const contextSwitchPenaltyMs = SchedLimit.contextSwitchPenaltyMs;
 /**
  * Shortest slice handed out. OSv arms its preemption timer for any positive `time_until`, however
  * small; between messages a tiny slice would mean a reschedule after every message, so a slice is
@@ -39,7 +53,7 @@ export const timeUntilOvershoot = 1.01;
 /** The normalisation factor's starting value (OSv `cinitial`, 2^-63). */
 export const normFactorInitial = 2 ** -63;
 /** When the normalisation factor reaches this, every stored runtime is renormalised (OSv `cmax`, 2^63). */
-export const normFactorMax = 2 ** 63;
+export const normFactorMax = SchedLimit.normFactorMax;
 /** What a renormalisation multiplies by: cinitial / cmax = 2^-126, a power of two, so exact. */
 export const renormalizeScale = normFactorInitial / normFactorMax;
 /**
@@ -57,7 +71,7 @@ export const renormalizeCountMax = 2 ** 20 - 2;
  * by e^-20 (2·10^-9), so charging more changes nothing measurable, and e^20 keeps c finite (OSv
  * drops an interval that overflows c instead).
  */
-export const intervalMsMax = 20 * tauMs;
+export const intervalMsMax = SchedLimit.intervalMsMax;
 
 /** Default fair priority; the CPU share is proportional to 1/priority (OSv `priority_default`). */
 export const priorityDefault = 1;

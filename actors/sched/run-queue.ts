@@ -21,8 +21,10 @@ export interface RunQueueEntry extends HeapEntry {
 }
 
 export class RunQueue<TEntry extends RunQueueEntry> {
-  private readonly realtime = new RunHeap<TEntry>();
-  private readonly fair = new RunHeap<TEntry>();
+  private readonly realtime = new RealtimeHeap<TEntry>();
+  private readonly fair = new FairHeap<TEntry>();
+  /** Entries queued, both classes: read on every pick, so a field rather than two heap sizes. */
+  private queued = 0;
   private seqLast = 0;
   private seqFirstLast = 0;
 
@@ -40,7 +42,7 @@ export class RunQueue<TEntry extends RunQueueEntry> {
   }
 
   get count(): number {
-    return this.realtime.size + this.fair.size;
+    return this.queued;
   }
 
   /** The entry `pop` would return, without removing it. */
@@ -85,12 +87,15 @@ export class RunQueue<TEntry extends RunQueueEntry> {
 
   /** Removes and returns the most deserving entry; the queue must not be empty. */
   pop(): TEntry {
-    return (this.realtime.size > 0 ? this.realtime : this.fair).pop();
+    const entry = (this.realtime.size > 0 ? this.realtime : this.fair).pop();
+    this.queued--;
+    return entry;
   }
 
   /** Removes a queued `entry` from wherever it is (a stop, a migration). */
   remove(entry: TEntry): void {
     this.heapOf(entry).remove(entry);
+    this.queued--;
     assert(entry.heapIndex === -1, 'a removed entry has no heap index');
   }
 
@@ -136,9 +141,10 @@ export class RunQueue<TEntry extends RunQueueEntry> {
 
   private push(entry: TEntry): void {
     if (entry.heapIndex !== -1) invariantBroken('an entry is queued at most once');
-    if (this.count >= this.capacity) invariantBroken(`run queue full (${this.capacity} entries)`);
+    if (this.queued >= this.capacity) invariantBroken(`run queue full (${this.capacity} entries)`);
     if (entry.schedClass === SchedClass.realtime && entry.runtime !== 0) invariantBroken('real-time entries keep runtime 0');
     this.heapOf(entry).push(entry);
+    this.queued++;
   }
 
   private heapOf(entry: TEntry): IndexedHeap<TEntry> {
@@ -161,5 +167,9 @@ function less(a: RunQueueEntry, b: RunQueueEntry): boolean {
   return a.runtime < b.runtime || (a.runtime === b.runtime && a.seq < b.seq);
 }
 
-/** The heap class of run queues: both classes, every CPU. */
-const RunHeap = indexedHeapOf<RunQueueEntry>(less);
+/**
+ * The heap classes of run queues, every CPU's: one per scheduling class, so that each sees one kind
+ * of array (the real-time heap is nearly always empty) and its size and peek stay monomorphic.
+ */
+const RealtimeHeap = indexedHeapOf<RunQueueEntry>(less);
+const FairHeap = indexedHeapOf<RunQueueEntry>(less);

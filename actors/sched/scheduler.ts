@@ -33,7 +33,7 @@ import {
   updateAfterSleep,
 } from './decayed-runtime.js';
 import { EntityState, placeCode, placeOf, SchedClass, schedClassOf, type SchedEntity } from './entity.js';
-import { contextSwitchPenaltyMs, intervalMsMax, renormalizeScale, runQueueCountMax, turnMessagesMax } from './limits.js';
+import { renormalizeScale, runQueueCountMax, SchedLimit, turnMessagesMax } from './limits.js';
 import { RunQueue } from './run-queue.js';
 import { sliceMs, turnOver, type TurnGrant } from './time-slice.js';
 
@@ -216,9 +216,7 @@ export class CpuScheduler<TOwner = unknown> {
     if (entity !== this.running || placeOf(entity) !== this.runningHere) invariantBroken('only the running entity goes to sleep, and stays attached');
     const intervalMs = nowMs - this.sinceMs;
     this.sinceMs = nowMs;
-    // Math.min and max, not a conditional: an imported limit is a tagged value to V8, and a
-    // conditional that picks it or a fraction boxes the result in a heap number on every turn.
-    const ranMs = Math.min(Math.max(intervalMs, 0), intervalMsMax);
+    const ranMs = Math.min(Math.max(intervalMs, 0), SchedLimit.intervalMsMax);
     // Charged here rather than through account: a call that is not inlined boxes its fraction.
     if (entity.schedClass === SchedClass.realtime) {
       this.renormalizeIf(charge(this.norm, null, ranMs));
@@ -286,17 +284,21 @@ export class CpuScheduler<TOwner = unknown> {
     const intervalMs = nowMs - this.sinceMs;
     this.sinceMs = nowMs;
     this.needReschedule = false;
-    // Whether it keeps the CPU compares its runtime, credit included.
-    if (previous !== null) this.settleCredit();
-    // A clock that has not moved (or moved back) still costs the runner a switch (OSv's startup guard).
-    if (previous !== null || intervalMs > 0) this.chargeRunning(intervalMs > 0 ? intervalMs : contextSwitchPenaltyMs);
-    if (previous !== null) {
-      const target = this.keptUntil(previous);
-      if (target >= 0) return this.turn.grant(previous, nowMs, target, this.norm.c, false, false);
-      this.switchOut(previous);
+    // The charges are written out here, not called: a call that is not inlined boxes its fraction.
+    if (previous === null) {
+      // Idle time advances c (everyone's history decays) and charges nobody.
+      if (intervalMs > 0) this.renormalizeIf(charge(this.norm, null, Math.min(intervalMs, SchedLimit.intervalMsMax)));
+      return this.queue.count === 0 ? null : this.switchIn(nowMs, false);
     }
-    if (this.queue.count === 0) return null;
-    return this.switchIn(nowMs, previous !== null);
+    // Whether it keeps the CPU compares its runtime, credit included.
+    this.settleCredit();
+    // A clock that has not moved (or moved back) still costs the runner a switch (OSv's startup guard).
+    const ranMs = intervalMs > 0 ? Math.min(intervalMs, SchedLimit.intervalMsMax) : SchedLimit.contextSwitchPenaltyMs;
+    this.renormalizeIf(charge(this.norm, previous.schedClass === SchedClass.realtime ? null : previous, ranMs));
+    const target = this.keptUntil(previous);
+    if (target >= 0) return this.turn.grant(previous, nowMs, target, this.norm.c, false, false);
+    this.switchOut(previous);
+    return this.queue.count === 0 ? null : this.switchIn(nowMs, true);
   }
 
   /** Applies the running entity's owed hysteresis credit (see `creditOwed`). */
@@ -372,14 +374,11 @@ export class CpuScheduler<TOwner = unknown> {
   private account(nowMs: number): void {
     const intervalMs = nowMs - this.sinceMs;
     this.sinceMs = nowMs;
-    if (intervalMs > 0) this.chargeRunning(intervalMs);
-  }
-
-  private chargeRunning(intervalMs: number): void {
+    if (intervalMs <= 0) return;
     const running = this.running;
     // Real-time and idle time advance c (everyone else's history decays) but charge no runtime.
     const runtime = running !== null && running.schedClass !== SchedClass.realtime ? running : null;
-    this.renormalizeIf(charge(this.norm, runtime, Math.min(intervalMs, intervalMsMax)));
+    this.renormalizeIf(charge(this.norm, runtime, Math.min(intervalMs, SchedLimit.intervalMsMax)));
   }
 
   /**
