@@ -2,9 +2,68 @@
 // Each case is deterministic (a simulated kernel, or the scheduler alone, with no clock reading), so
 // two runs with different n differ by n times the cost of one operation, whatever the machine does.
 
-import { Actor, type ActorRef, Kernel } from '../boot/index.js';
+import { Actor, type ActorContext, type ActorRef, type Ask, Kernel } from '../boot/index.js';
 import { CpuScheduler } from '../actors/sched/scheduler.js';
 import { createSchedEntity } from '../actors/sched/entity.js';
+import type { Clock } from '../drivers/clock/clock.js';
+import { createRealClock } from '../drivers/clock/real.js';
+import { xstateCallbackAskLoop } from './baselines.js';
+
+/**
+ * Operations run before the counted ones in the cases below: V8 compiles the hot paths during
+ * them, so a compilation does not land in one run's counted part and not in the other's.
+ */
+const warmUpOperations = 60_000;
+
+/**
+ * A real clock whose readings are made up: each advances 0.1 µs. The kernel then takes its real-time
+ * paths (an ask from outside runs its drain in the call; turns are charged by learned costs), and
+ * every run of a workload executes the same instructions.
+ */
+function countingClock(): Clock {
+  const real = createRealClock();
+  const readingMs = new Float64Array(1);
+  return { ...real, now: () => (readingMs[0] += 1e-4) };
+}
+
+/** A kernel on `countingClock` plays ping-pong `n` times, after the warm-up. */
+async function pingPongRealClock(scheduler: 'fair' | 'fifo', n: number): Promise<void> {
+  const kernel = await Kernel.boot({ clock: countingClock(), scheduler });
+  let finished: () => void = () => {};
+  class Player extends Actor<Ball> {
+    peer: ActorRef<Ball> | null = null;
+    receive(message: Ball): void {
+      if (message.type === 'peer') this.peer = message.peer;
+      else if (message.left === 0) finished();
+      else this.peer!.tell({ type: 'ball', left: message.left - 1 });
+    }
+  }
+  const ping = kernel.spawn(Player);
+  const pong = kernel.spawn(Player);
+  ping.tell({ type: 'peer', peer: pong });
+  pong.tell({ type: 'peer', peer: ping });
+  for (const rounds of [warmUpOperations, n]) {
+    const done = new Promise<void>((resolve) => (finished = resolve));
+    ping.tell({ type: 'ball', left: 2 * rounds });
+    await done;
+  }
+  await kernel.shutdown();
+}
+
+type EchoMsg = Ask<{ readonly type: 'get'; readonly n: number }, number>;
+
+/** `n` asks from outside an actor, awaited one by one, to an actor that answers at once. */
+async function askOutside(n: number): Promise<void> {
+  const kernel = await Kernel.boot({ clock: countingClock() });
+  class Echo extends Actor<EchoMsg> {
+    receive(message: EchoMsg, ctx: ActorContext<EchoMsg>): void {
+      ctx.reply(message, message.n + 1);
+    }
+  }
+  const echo = kernel.spawn(Echo);
+  for (const asks of [warmUpOperations, n]) for (let i = 0; i < asks; i++) await echo.ask({ type: 'get', n: i });
+  await kernel.shutdown();
+}
 
 type Ball = { readonly type: 'ball'; readonly left: number } | { readonly type: 'peer'; readonly peer: ActorRef<Ball> };
 
@@ -57,6 +116,19 @@ switch (kind) {
     break;
   case 'handoff':
     handoff(n);
+    break;
+  case 'ping-pong-real-fair':
+    await pingPongRealClock('fair', n);
+    break;
+  case 'ping-pong-real-fifo':
+    await pingPongRealClock('fifo', n);
+    break;
+  case 'ask-outside':
+    await askOutside(n);
+    break;
+  case 'xstate-ask':
+    await xstateCallbackAskLoop(warmUpOperations);
+    await xstateCallbackAskLoop(n);
     break;
   default:
     throw new RangeError(`instructions-workload: unknown case ${kind}`);

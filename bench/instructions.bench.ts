@@ -5,7 +5,9 @@
 // Each case runs a deterministic workload (instructions-workload.ts) twice under callgrind, with n1
 // and n2 operations: (I(n2) − I(n1)) / (n2 − n1) is one operation's cost, start-up and shut-down
 // cancelled out. `node --predictable --single-threaded` keeps V8's own threads and timing out of it.
-// The fair scheduler's ping-pong is compared with the `fifo` policy's in the same run.
+// The fair scheduler's ping-pong is compared with the `fifo` policy's in the same run, on a simulated
+// kernel and on the real-time paths (a real clock whose readings are made up, so runs repeat); an ask
+// from outside is compared with xstate's fromCallback request/reply.
 //
 // Needs valgrind (Debian's package); without it the file prints one line saying so and no figures.
 
@@ -48,6 +50,19 @@ export async function run(): Promise<void> {
     const fair = await perOperation('ping-pong round trip, simulated kernel, fair scheduler', 'ping-pong-fair', 20_000, 120_000);
     const fifo = await perOperation('ping-pong round trip, simulated kernel, fifo policy', 'ping-pong-fifo', 20_000, 120_000);
     emitRatio({ name: 'ping-pong instructions: fair scheduler / fifo policy', numerator: fair, denominator: fifo, goal: 1.5, goalKind: 'max' });
+    const fairReal = await perOperation('ping-pong round trip, real-time paths, fair scheduler', 'ping-pong-real-fair', 20_000, 120_000);
+    const fifoReal = await perOperation('ping-pong round trip, real-time paths, fifo policy', 'ping-pong-real-fifo', 20_000, 120_000);
+    emitRatio({
+      name: 'ping-pong instructions, real-time paths: fair scheduler / fifo policy',
+      numerator: fairReal,
+      denominator: fifoReal,
+      goal: 1.5,
+      goalKind: 'max',
+    });
+    const ask = await perOperation('ask round trip from outside an actor, real-time paths', 'ask-outside', 10_000, 60_000);
+    const xstateAsk = await perOperation('baseline: xstate fromCallback request/reply', 'xstate-ask', 10_000, 60_000);
+    // Instructions, not time: a proxy for the timed ratio in runtime.bench, which this VM's noise blurs.
+    emitRatio({ name: 'ask instructions: from outside / xstate fromCallback request/reply', numerator: ask, denominator: xstateAsk, goalKind: 'max' });
     await perOperation('scheduler handoff between two entities (wake + sleep + pick)', 'handoff', 200_000, 1_200_000);
   }
 }

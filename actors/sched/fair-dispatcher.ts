@@ -45,6 +45,8 @@ export class FairDispatcher extends Dispatcher {
   onLoaded: (() => void) | null = null;
   /** Clock reading (or estimate, see `drain`) at the start of the current (or last) turn. */
   private turnStartMs = 0;
+  /** When the current drain must end (`drainMsMax` after its start). */
+  private drainEndMs = 0;
   /** Turns charged by their learned cost instead of a clock reading, on a real clock only. */
   private readonly estimatesTurns: boolean;
   /** Turns charged by their learned cost since the last measured one. */
@@ -95,6 +97,9 @@ export class FairDispatcher extends Dispatcher {
     // A drain that runs inside a send from outside starts at the send's reading (a few hundred ns old).
     let nowMs = this.sendReadingMs >= 0 ? this.sendReadingMs : clock.now();
     const endMs = nowMs + drainMsMax;
+    // Fields, not arguments, carry times to runTurn: a fraction passed to a call V8 does not inline
+    // is boxed in a heap number.
+    this.drainEndMs = endMs;
     // The turn that just ended: its actor sleeps (if it ran dry) at the next reading of the clock.
     let last: SchedCell | null = null;
     let lastHandled = 0;
@@ -150,7 +155,7 @@ export class FairDispatcher extends Dispatcher {
           entity.wokenAtUs = wokenNever;
         }
         if (cell.extras !== null) drainSystemLane(cell);
-        lastHandled = canRun(cell) ? this.runTurn(cell, turn, endMs, nowMs) : 0;
+        lastHandled = canRun(cell) ? this.runTurn(cell, turn) : 0;
         last = cell;
       }
     } finally {
@@ -159,13 +164,18 @@ export class FairDispatcher extends Dispatcher {
     }
   }
 
-  /** Runs the messages of `turn` that fit in its slice and before `endMs`; returns how many ran. */
-  private runTurn(cell: Cell, turn: SchedTurn<SchedCell>, endMs: number, nowMs: number): number {
+  /**
+   * Runs the messages of `turn`, which started at `turnStartMs`, that fit in its slice and before
+   * the drain's end; returns how many ran.
+   */
+  private runTurn(cell: Cell, turn: SchedTurn<SchedCell>): number {
     const count = cell.mailbox!.count;
     const messagesMax = turn.messagesMax;
     let budget = count < messagesMax ? count : messagesMax;
     // One message runs whatever the slice: the slice (a logarithm) is not worked out.
     if (budget === 1) return this.runMessages(cell, 1, Number.POSITIVE_INFINITY);
+    const nowMs = this.turnStartMs;
+    const endMs = this.drainEndMs;
     const sliceEndMs = turn.deadlineMs;
     let deadlineMs = sliceEndMs < endMs ? sliceEndMs : endMs;
     const msPerMessage = entityOf(cell).nsPerMessage * 1e-6;

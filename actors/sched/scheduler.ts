@@ -68,7 +68,10 @@ export interface SchedTurn<TOwner> extends TurnGrant {
 class Turn<TOwner> implements SchedTurn<TOwner> {
   entity: SchedEntity<TOwner> = null as never;
   switched = false;
-  /** When the turn started. */
+  /**
+   * When the turn started, written by `pickNext` before it grants: a field store, where an argument
+   * to `grant` (which V8 may not inline) would box the fraction in a heap number on every pick.
+   */
   startMs = 0;
   /** The queue head's R'' the slice runs up to; `Infinity`: no rival, or a real-time runner. */
   targetRuntime = Number.POSITIVE_INFINITY;
@@ -78,7 +81,11 @@ class Turn<TOwner> implements SchedTurn<TOwner> {
   /** The slice, once worked out; −1 before. */
   private slice = -1;
 
-  constructor(readonly messagesMax: number) {}
+  constructor(
+    readonly messagesMax: number,
+    /** The scheduler's clock, read at a grant with a rival. */
+    private readonly norm: NormClock,
+  ) {}
 
   get sliceMs(): number {
     if (this.slice < 0) {
@@ -93,18 +100,24 @@ class Turn<TOwner> implements SchedTurn<TOwner> {
     return this.startMs + this.sliceMs;
   }
 
-  /** `creditOwed`: the runner's hysteresis credit is owed (see `CpuScheduler.creditOwed`); the slice counts it. */
-  grant(entity: SchedEntity<TOwner>, nowMs: number, targetRuntime: number, c: number, switched: boolean, creditOwed: boolean): this {
+  /**
+   * Grants `entity` a turn whose slice runs until it passes `rival` (the queue's head; null: no
+   * limit). `creditOwed`: the runner's hysteresis credit is owed (see `CpuScheduler.creditOwed`),
+   * and the slice counts it. Entities, not runtimes, are passed: a fraction passed to a call V8 does
+   * not inline is boxed in a heap number.
+   */
+  grant(entity: SchedEntity<TOwner>, rival: SchedEntity<TOwner> | null, switched: boolean, creditOwed: boolean): this {
     this.entity = entity;
     this.switched = switched;
-    this.startMs = nowMs;
-    this.targetRuntime = targetRuntime;
     this.slice = -1;
     // Without a rival the slice is ∞ whatever the runtimes: nothing to keep of them.
-    if (targetRuntime !== Number.POSITIVE_INFINITY) {
+    if (rival === null) {
+      this.targetRuntime = Number.POSITIVE_INFINITY;
+    } else {
+      this.targetRuntime = rival.runtime;
       this.runnerAtGrant.runtime = entity.runtime;
       this.runnerAtGrant.priority = entity.priority;
-      this.clockAtGrant.c = c;
+      this.clockAtGrant.c = this.norm.c;
       if (creditOwed) hysteresisRunStart(this.clockAtGrant, this.runnerAtGrant);
     }
     return this;
@@ -155,7 +168,7 @@ export class CpuScheduler<TOwner = unknown> {
     assert(Number.isInteger(this.cpu) && this.cpu >= 0, 'cpu must be a non-negative integer');
     assert(Number.isFinite(this.sinceMs), 'startMs must be finite');
     assert(Number.isInteger(this.messagesMax) && this.messagesMax >= 1, 'turnMessagesMax must be a positive integer');
-    this.turn = new Turn(this.messagesMax);
+    this.turn = new Turn(this.messagesMax, this.norm);
     this.sleepingHere = placeCode(EntityState.sleeping, this.cpu);
     this.queuedHere = placeCode(EntityState.queued, this.cpu);
     this.runningHere = placeCode(EntityState.running, this.cpu);
@@ -283,22 +296,32 @@ export class CpuScheduler<TOwner = unknown> {
     const previous = this.running;
     const intervalMs = nowMs - this.sinceMs;
     this.sinceMs = nowMs;
+    this.turn.startMs = nowMs;
     this.needReschedule = false;
     // The charges are written out here, not called: a call that is not inlined boxes its fraction.
     if (previous === null) {
       // Idle time advances c (everyone's history decays) and charges nobody.
       if (intervalMs > 0) this.renormalizeIf(charge(this.norm, null, Math.min(intervalMs, SchedLimit.intervalMsMax)));
-      return this.queue.count === 0 ? null : this.switchIn(nowMs, false);
+      return this.queue.count === 0 ? null : this.switchIn(false);
     }
     // Whether it keeps the CPU compares its runtime, credit included.
     this.settleCredit();
     // A clock that has not moved (or moved back) still costs the runner a switch (OSv's startup guard).
     const ranMs = intervalMs > 0 ? Math.min(intervalMs, SchedLimit.intervalMsMax) : SchedLimit.contextSwitchPenaltyMs;
     this.renormalizeIf(charge(this.norm, previous.schedClass === SchedClass.realtime ? null : previous, ranMs));
-    const target = this.keptUntil(previous);
-    if (target >= 0) return this.turn.grant(previous, nowMs, target, this.norm.c, false, false);
+    // Whether it keeps the CPU, and until it passes whom.
+    const head = this.queue.peek();
+    if (head === undefined) return this.turn.grant(previous, null, false, false);
+    const headRealtime = head.schedClass === SchedClass.realtime;
+    if (previous.schedClass === SchedClass.realtime) {
+      // Real-time: FIFO against fair entities; when another real-time entity waits, the runner has
+      // spent its message budget (the only way its turn ends while runnable), so it goes round-robin.
+      if (!headRealtime) return this.turn.grant(previous, null, false, false);
+    } else if (!headRealtime && previous.runtime < head.runtime) {
+      return this.turn.grant(previous, head, false, false);
+    }
     this.switchOut(previous);
-    return this.queue.count === 0 ? null : this.switchIn(nowMs, true);
+    return this.switchIn(true);
   }
 
   /** Applies the running entity's owed hysteresis credit (see `creditOwed`). */
@@ -329,21 +352,6 @@ export class CpuScheduler<TOwner = unknown> {
     return migration;
   }
 
-  /**
-   * Whether `previous` keeps the CPU: −1 if it must switch out, else the R'' its slice runs up to
-   * (the head's; `Infinity` for no limit).
-   */
-  private keptUntil(previous: SchedEntity<TOwner>): number {
-    const head = this.queue.peek();
-    if (head === undefined) return Number.POSITIVE_INFINITY;
-    const headRealtime = head.schedClass === SchedClass.realtime;
-    // Real-time: FIFO against fair entities; when another real-time entity waits, the runner has
-    // spent its message budget (the only way its turn ends while runnable), so it goes round-robin.
-    if (previous.schedClass === SchedClass.realtime) return headRealtime ? -1 : Number.POSITIVE_INFINITY;
-    if (!headRealtime && previous.runtime < head.runtime) return head.runtime;
-    return -1;
-  }
-
   private switchOut(previous: SchedEntity<TOwner>): void {
     // Pay the credit back while still running, so a renormalisation it triggers scales it too.
     if (previous.schedClass !== SchedClass.realtime) this.renormalizeIf(hysteresisRunStop(this.norm, previous));
@@ -356,18 +364,18 @@ export class CpuScheduler<TOwner = unknown> {
     else this.queue.insertFirstEqual(previous);
   }
 
-  private switchIn(nowMs: number, preempted: boolean): SchedTurn<TOwner> {
+  private switchIn(preempted: boolean): SchedTurn<TOwner> {
     const next = this.queue.pop();
     if (placeOf(next) !== this.queuedHere) invariantBroken('the queue holds this CPU’s queued entities');
     next.state = EntityState.running;
     this.running = next;
     this.stats.switches++;
-    if (next.schedClass === SchedClass.realtime) return this.turn.grant(next, nowMs, Number.POSITIVE_INFINITY, this.norm.c, true, false);
+    if (next.schedClass === SchedClass.realtime) return this.turn.grant(next, null, true, false);
     if (preempted) this.renormalizeIf(addContextSwitchPenalty(this.norm, next));
     // Its hysteresis credit waits until something reads it (see creditOwed).
     this.creditOwed = true;
     const head = this.queue.peek();
-    return this.turn.grant(next, nowMs, head === undefined ? Number.POSITIVE_INFINITY : head.runtime, this.norm.c, true, true);
+    return this.turn.grant(next, head ?? null, true, true);
   }
 
   /** Charges the time since the last call to the runner; nothing happens when none passed. */
