@@ -30,18 +30,7 @@ function countingClock(): Clock {
 async function pingPongRealClock(scheduler: 'fair' | 'fifo', n: number): Promise<void> {
   const kernel = await Kernel.boot({ clock: countingClock(), scheduler });
   let finished: () => void = () => {};
-  class Player extends Actor<Ball> {
-    peer: ActorRef<Ball> | null = null;
-    receive(message: Ball): void {
-      if (message.type === 'peer') this.peer = message.peer;
-      else if (message.left === 0) finished();
-      else this.peer!.tell({ type: 'ball', left: message.left - 1 });
-    }
-  }
-  const ping = kernel.spawn(Player);
-  const pong = kernel.spawn(Player);
-  ping.tell({ type: 'peer', peer: pong });
-  pong.tell({ type: 'peer', peer: ping });
+  const ping = spawnPlayers(kernel, () => finished());
   for (const rounds of [warmUpOperations, n]) {
     const done = new Promise<void>((resolve) => (finished = resolve));
     ping.tell({ type: 'ball', left: 2 * rounds });
@@ -67,15 +56,16 @@ async function askOutside(n: number): Promise<void> {
 
 type Ball = { readonly type: 'ball'; readonly left: number } | { readonly type: 'peer'; readonly peer: ActorRef<Ball> };
 
-/** Two actors of a simulated kernel pass a ball `n` times each way. */
-async function pingPong(scheduler: 'fair' | 'fifo', n: number): Promise<void> {
-  const kernel = await Kernel.boot({ mode: 'simulated', seed: 1, scheduler });
-  let finished = false;
+/**
+ * Two actors that pass a ball back and forth until it arrives with none left, when `onLastBall`
+ * runs; returns the one to throw it to.
+ */
+function spawnPlayers(kernel: Kernel, onLastBall: () => void): ActorRef<Ball> {
   class Player extends Actor<Ball> {
     peer: ActorRef<Ball> | null = null;
     receive(message: Ball): void {
       if (message.type === 'peer') this.peer = message.peer;
-      else if (message.left === 0) finished = true;
+      else if (message.left === 0) onLastBall();
       else this.peer!.tell({ type: 'ball', left: message.left - 1 });
     }
   }
@@ -83,6 +73,14 @@ async function pingPong(scheduler: 'fair' | 'fifo', n: number): Promise<void> {
   const pong = kernel.spawn(Player);
   ping.tell({ type: 'peer', peer: pong });
   pong.tell({ type: 'peer', peer: ping });
+  return ping;
+}
+
+/** Two actors of a simulated kernel pass a ball `n` times each way. */
+async function pingPong(scheduler: 'fair' | 'fifo', n: number): Promise<void> {
+  const kernel = await Kernel.boot({ mode: 'simulated', seed: 1, scheduler });
+  let finished = false;
+  const ping = spawnPlayers(kernel, () => (finished = true));
   ping.tell({ type: 'ball', left: 2 * n });
   while (!finished) kernel.simulatedClock.runReady();
   await kernel.runUntil(kernel.shutdown());
