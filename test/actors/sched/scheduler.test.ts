@@ -120,6 +120,20 @@ describe('sched cpu scheduler', () => {
     expect(scheduler.pickNext(first.deadlineMs)!.entity).to.equal(b);
   });
 
+  it('keeps a runner below a head whose runtime is negative (a newcomer with its credit, or rounding)', () => {
+    const scheduler = createCpuScheduler<SimActor>();
+    const [runner, head] = [entity(), entity()];
+    scheduler.wake(runner, 0);
+    scheduler.pickNext(0);
+    scheduler.wake(head, 0);
+    // R'' below zero: what a newcomer's credit or a rounding leaves. The runner is further below.
+    head.runtime = -1e-17;
+    runner.runtime = -1;
+    const kept = scheduler.pickNext(0.001)!;
+    expect([kept.entity, kept.switched]).to.deep.equal([runner, false]);
+    expect(scheduler.stats.preemptions).to.equal(0);
+  });
+
   it('works out a slice from the runtimes at its grant, though a wake during the turn charges the runner', () => {
     const slices = [false, true].map((wakeFirst) => {
       const scheduler = createCpuScheduler<SimActor>();
