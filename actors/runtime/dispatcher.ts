@@ -212,7 +212,22 @@ export abstract class Dispatcher {
     const mailbox = cell.mailbox;
     // An actor held by an async handler may still have messages queued: it keeps them. One flag
     // test per turn for an actor that talks (it is among the recent sleepers already).
-    if (mailbox !== null && mailbox.count === 0 && !mailbox.awaitingReclaim) this.kernel.mailboxes.ranDry(cell, mailbox);
+    // `=== false`: V8 tests a boolean field's truth with its general sequence (five checks).
+    if (mailbox !== null && mailbox.count === 0 && mailbox.awaitingReclaim === false) this.kernel.mailboxes.ranDry(cell, mailbox);
+  }
+
+  /**
+   * Whether `cell` can handle a user message now. A method, not a module function: a call to an
+   * imported function loads and checks its binding on every call (docs/measured-limits.md §3f).
+   */
+  protected canRun(cell: Cell): boolean {
+    return cell.takesMail && cell.mailbox !== null && cell.mailbox.count > 0;
+  }
+
+  /** Whether `cell` has system items (signals, stops) waiting. */
+  protected hasSystemWork(cell: Cell): boolean {
+    const lane = cell.extras?.lane;
+    return lane != null && lane.count > 0;
   }
 
   /** Called when a drain finds nothing left to run. */
@@ -293,14 +308,3 @@ export abstract class Dispatcher {
 
 /** Charges the virtual CPU time of handling `message` in `cell`. */
 export type SpendCpu = (message: unknown, cell: Cell) => void;
-
-/** Whether `cell` can handle a user message now. */
-export function canRun(cell: Cell): boolean {
-  return cell.takesMail && cell.mailbox !== null && cell.mailbox.count > 0;
-}
-
-/** Whether `cell` has system items (signals, stops) waiting. */
-export function hasSystemWork(cell: Cell): boolean {
-  const lane = cell.extras?.lane;
-  return lane != null && lane.count > 0;
-}

@@ -1,6 +1,6 @@
 import type { Cell } from './cell.js';
-import { canRun, Dispatcher, hasSystemWork } from './dispatcher.js';
-import { drainTurnsMax } from './limits.js';
+import { Dispatcher } from './dispatcher.js';
+import { DrainLimit } from './limits.js';
 import { BoundedQueue } from '../../ground/bounded-queue.js';
 import { slotsPerCpuMax } from '../../ground/pid.js';
 import { drainSystemLane } from './system-lane.js';
@@ -33,7 +33,7 @@ export class FifoDispatcher extends Dispatcher {
     this.draining = true;
     try {
       for (let turns = 0; queue.count > 0; turns++) {
-        if (turns === drainTurnsMax) {
+        if (turns === DrainLimit.turnsMax) {
           this.drainSoon();
           return;
         }
@@ -48,13 +48,13 @@ export class FifoDispatcher extends Dispatcher {
 
   private runTurn(cell: Cell): void {
     if (cell.extras !== null) drainSystemLane(cell);
-    if (canRun(cell)) {
+    if (this.canRun(cell)) {
       const count = cell.mailbox!.count;
       this.runMessages(cell, count < this.batchMessagesMax ? count : this.batchMessagesMax, Number.POSITIVE_INFINITY);
     }
     // Still marked scheduled: it goes to the back of the queue for another turn. Signals pushed
     // during the turn (the actor monitored a dead actor, say) need another turn too.
-    if (canRun(cell) || hasSystemWork(cell)) this.runQueue.push(cell);
+    if (this.canRun(cell) || this.hasSystemWork(cell)) this.runQueue.push(cell);
     else this.unschedule(cell);
   }
 }

@@ -58,7 +58,7 @@ export interface SchedEntity<TOwner = unknown> extends Runtime {
   heapIndex: number;
   /** @internal Tie-break among equal runtimes: insertion order (see run-queue.ts). */
   seq: number;
-  /** @internal When it was last woken from sleep, in whole µs wrapped to 32 bits (see `stampUs`); `wokenNever` once it ran. */
+  /** @internal When it was last woken from sleep, in whole µs wrapped to 32 bits (see `stampUs`); `WokenAt.never` once it ran. */
   wokenAtUs: number;
   /** @internal The dispatcher's estimate of its CPU time per message, in whole ns (0: unknown), at most `nsPerMessageMax`. */
   nsPerMessage: number;
@@ -100,7 +100,7 @@ export function Schedulable<TBase extends Base>(base: TBase) {
     heapIndex = -1;
     seq = 0;
     /** A small integer, stored inline. */
-    wokenAtUs = wokenNever;
+    wokenAtUs: number = WokenAt.never;
     /** In whole ns: a small integer, stored inline, where ms would take a 16-byte heap number per actor. */
     nsPerMessage = 0;
 
@@ -186,14 +186,17 @@ class StandaloneEntity<TOwner> extends Schedulable(class {}) implements SchedEnt
 /** The largest `nsPerMessage`, about 2 s: a handler slower than that is charged at this rate between clock readings. */
 export const nsPerMessageMax = 2 ** 31 - 1;
 
-/** `wokenAtUs` of an entity that has run since its last wake. */
-export const wokenNever = -1;
+/** `wokenAtUs` of an entity that has run since its last wake: a const enum, read on every turn (see SchedLimit). */
+// biome-ignore lint/suspicious/noConstEnum: inlined by tsc (no isolatedModules), which is why it exists
+export const enum WokenAt {
+  never = -1,
+}
 
 /**
  * A clock reading in whole µs wrapped to 32 bits: a small integer, which an object keeps inline,
  * where a fractional ms reading would take a 16-byte heap number per actor. The difference of two
  * stamps, `(b - a) | 0`, holds for spans under 35 minutes. (A stamp that happens to equal
- * `wokenNever` loses one latency sample.)
+ * `WokenAt.never` loses one latency sample.)
  */
 export function stampUs(nowMs: number): number {
   return (nowMs * 1000) | 0;

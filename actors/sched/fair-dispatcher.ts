@@ -18,13 +18,13 @@
  */
 import type { AnyBehavior } from '../runtime/behavior.js';
 import type { Cell } from '../runtime/cell.js';
-import { canRun, Dispatcher, hasSystemWork, type SpendCpu } from '../runtime/dispatcher.js';
+import { Dispatcher, type SpendCpu } from '../runtime/dispatcher.js';
 import type { KernelCore } from '../runtime/kernel-core.js';
-import { drainMsMax, drainTurnsMax } from '../runtime/limits.js';
+import { DrainLimit } from '../runtime/limits.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
 import type { Pid } from '../../ground/pid.js';
 import { drainSystemLane } from '../runtime/system-lane.js';
-import { EntityState, nsPerMessageMax, priorityValue, SchedClass, stampUs, wokenNever } from './entity.js';
+import { EntityState, nsPerMessageMax, priorityValue, SchedClass, stampUs, WokenAt } from './entity.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import { CpuScheduler, type SchedTurn } from './scheduler.js';
 import { SchedCell } from './sched-cell.js';
@@ -96,7 +96,7 @@ export class FairDispatcher extends Dispatcher {
     const clock = this.kernel.clock;
     // A drain that runs inside a send from outside starts at the send's reading (a few hundred ns old).
     let nowMs = this.sendReadingMs >= 0 ? this.sendReadingMs : clock.now();
-    const endMs = nowMs + drainMsMax;
+    const endMs = nowMs + DrainLimit.msMax;
     // Fields, not arguments, carry times to runTurn: a fraction passed to a call V8 does not inline
     // is boxed in a heap number.
     this.drainEndMs = endMs;
@@ -109,7 +109,8 @@ export class FairDispatcher extends Dispatcher {
     try {
       for (let turns = 0; ; turns++) {
         if (last !== null) {
-          if (this.estimatesTurns && last.nsPerMessage > 0 && this.turnsEstimated < turnsEstimatedMax) {
+          // `=== true`: V8 tests a boolean field's truth with its general sequence (five checks).
+          if (this.estimatesTurns === true && last.nsPerMessage > 0 && this.turnsEstimated < turnsEstimatedMax) {
             // Charged by its learned cost per message: reading a real clock costs about 45 ns, as
             // much as the rest of a turn of one message (simulated kernels read theirs for free).
             this.turnsEstimated++;
@@ -125,7 +126,7 @@ export class FairDispatcher extends Dispatcher {
             startRead = true;
           }
           const cell = last.owner;
-          if (!canRun(cell) && !hasSystemWork(cell)) {
+          if (!this.canRun(cell) && !this.hasSystemWork(cell)) {
             scheduler.sleep(last, nowMs);
             this.unschedule(cell);
           }
@@ -133,7 +134,7 @@ export class FairDispatcher extends Dispatcher {
         }
         // Only a reading ends a drain: a cost learnt from a turn that a GC pause stretched would
         // otherwise end drain after drain early, each paying a trip through the event loop.
-        if (turns === drainTurnsMax || (startRead && nowMs >= endMs)) {
+        if (turns === DrainLimit.turnsMax || (startRead && nowMs >= endMs)) {
           // The runner keeps the CPU across the pause: the event loop's work is charged to it, as
           // OSv charges interrupt time to the thread it interrupted.
           if (scheduler.load > 0) this.drainSoon();
@@ -150,12 +151,12 @@ export class FairDispatcher extends Dispatcher {
         this.rescheduleRequested = false;
         const entity = turn.entity;
         const cell = entity.owner;
-        if (entity.wokenAtUs !== wokenNever) {
+        if (entity.wokenAtUs !== WokenAt.never) {
           this.wakeLatency.recordUs((stampUs(nowMs) - entity.wokenAtUs) | 0);
-          entity.wokenAtUs = wokenNever;
+          entity.wokenAtUs = WokenAt.never;
         }
         if (cell.extras !== null) drainSystemLane(cell);
-        lastHandled = canRun(cell) ? this.runTurn(cell, turn) : 0;
+        lastHandled = this.canRun(cell) ? this.runTurn(cell, turn) : 0;
         last = cell;
       }
     } finally {
