@@ -63,10 +63,10 @@ export class FairDispatcher extends Dispatcher {
     // Inside a drain the time at the start of the current turn stands in for now: a clock read
     // costs about 45 ns, as much as the rest of a wake. Outside a drain (a timer, I/O, an ask from
     // embedding code) the CPU may have been idle for long, so the clock is read.
-    const nowMs = this.draining ? this.turnStartMs : this.sendReadingMs >= 0 ? this.sendReadingMs : this.kernel.clock.now();
+    const nowMs = this.draining === true ? this.turnStartMs : this.sendReadingMs >= 0 ? this.sendReadingMs : this.kernel.clock.now();
     if (this.scheduler.wake(entity, nowMs)) {
       entity.wokenAtUs = stampUs(nowMs);
-      if (this.scheduler.needReschedule) this.rescheduleRequested = true;
+      if (this.scheduler.needReschedule === true) this.rescheduleRequested = true;
       if (this.onLoaded !== null && this.scheduler.load >= 2) {
         const onLoaded = this.onLoaded;
         this.onLoaded = null;

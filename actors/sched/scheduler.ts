@@ -233,7 +233,7 @@ export class CpuScheduler<TOwner = unknown> {
     // Charged here rather than through account: a call that is not inlined boxes its fraction.
     if (entity.schedClass === SchedClass.realtime) {
       this.renormalizeIf(charge(this.norm, null, ranMs));
-    } else if (this.creditOwed) {
+    } else if (this.creditOwed === true) {
       // Credit and payback cancel (see creditOwed): the time it ran is all it pays.
       this.creditOwed = false;
       this.renormalizeIf(charge(this.norm, entity, ranMs));
@@ -326,7 +326,7 @@ export class CpuScheduler<TOwner = unknown> {
 
   /** Applies the running entity's owed hysteresis credit (see `creditOwed`). */
   private settleCredit(): void {
-    if (this.creditOwed) {
+    if (this.creditOwed === true) {
       this.creditOwed = false;
       this.renormalizeIf(hysteresisRunStart(this.norm, this.running!));
     }
