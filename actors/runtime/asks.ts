@@ -9,13 +9,21 @@ import { messageTypeOf } from './events.js';
 import type { KernelCore } from './kernel-core.js';
 import type { Pid } from '../../ground/pid.js';
 
+/** How an ask ended while it had no promise yet (see `AskTable.answering`). */
+// biome-ignore lint/suspicious/noConstEnum: file-local, inlined by tsc (no isolatedModules)
+const enum AskEnd {
+  No = 0,
+  Answered = 1,
+  Failed = 2,
+}
+
 /** An ask in flight: its deadline's place in the heap, how to settle it, and what names it in errors. */
 class PendingAsk implements Due {
   heapIndex = -1;
   /** Settle its promise; until it has one (see `AskTable.answering`), they record the outcome. */
   resolve: (value: unknown) => void = recordAnswer;
   reject: (error: unknown) => void = recordFailure;
-  /** How it ended while it had no promise yet: 0 not yet, 1 answered, 2 failed; `outcome` holds what with. */
+  /** How it ended while it had no promise yet; `outcome` holds the answer or the error. */
   ended = AskEnd.No;
   outcome: unknown = undefined;
   constructor(
@@ -46,21 +54,6 @@ function recordFailure(this: PendingAsk, error: unknown): void {
   this.outcome = error;
 }
 
-/** A promise for `entry`, whose settlers now settle it. */
-function promiseOf(entry: PendingAsk): Promise<unknown> {
-  asking = entry;
-  const promise = new Promise<unknown>(captureSettlers);
-  asking = null;
-  return promise;
-}
-
-// biome-ignore lint/suspicious/noConstEnum: file-local, inlined by tsc (no isolatedModules)
-const enum AskEnd {
-  No = 0,
-  Answered = 1,
-  Failed = 2,
-}
-
 /**
  * The ask whose promise `captureSettlers` is making. One shared executor rather than an arrow
  * function per ask: an ask is the runtime's most common round trip, and a closure over the entry
@@ -71,6 +64,14 @@ let asking: PendingAsk | null = null;
 function captureSettlers(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
   asking!.resolve = resolve;
   asking!.reject = reject;
+}
+
+/** A promise for `entry`, whose settlers now settle it. */
+function promiseOf(entry: PendingAsk): Promise<unknown> {
+  asking = entry;
+  const promise = new Promise<unknown>(captureSettlers);
+  asking = null;
+  return promise;
 }
 
 /** The heap class of ask deadlines (a class of its own: see `indexedHeapOf`). */
