@@ -59,8 +59,7 @@ export class FairDispatcher extends Dispatcher {
   }
 
   enqueue(cell: Cell): void {
-    // entityOf written out: a call to a module function reloads and checks its binding (§3f).
-    const entity = cell as SchedCell;
+    const entity = entityOf(cell);
     // Inside a drain the time at the start of the current turn stands in for now: a clock read
     // costs about 45 ns, as much as the rest of a wake. Outside a drain (a timer, I/O, an ask from
     // embedding code) the CPU may have been idle for long, so the clock is read.
@@ -180,7 +179,7 @@ export class FairDispatcher extends Dispatcher {
     const endMs = this.drainEndMs;
     const sliceEndMs = turn.deadlineMs;
     let deadlineMs = sliceEndMs < endMs ? sliceEndMs : endMs;
-    const msPerMessage = (cell as SchedCell).nsPerMessage * 1e-6;
+    const msPerMessage = entityOf(cell).nsPerMessage * 1e-6;
     if (deadlineMs !== Number.POSITIVE_INFINITY && msPerMessage > 0) {
       // The slice as a message budget: no clock reads in the turn. A mistaken estimate costs an
       // overshoot, charged like any CPU time, and corrects the estimate for the next turn.
