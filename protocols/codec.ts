@@ -223,8 +223,13 @@ export function createCodec<M extends AnyMessage>(options: CodecOptions<M>): Cod
     return unpackr.unpack(frame, range);
   }
 
+  let lastPlainFrame: Uint8Array | null = null;
+
   function checkedRange(bytes: Uint8Array, start: number, end: number): Uint8Array {
-    const frame = asPlainView(bytes);
+    // A port decodes frame after frame from one scratch copy: its prototype, a call into the
+    // runtime to read, is checked once.
+    const frame = bytes === lastPlainFrame ? bytes : asPlainView(bytes);
+    lastPlainFrame = frame;
     assert(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end <= frame.length, 'the range must lie within bytes');
     return frame;
   }
