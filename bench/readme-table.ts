@@ -195,7 +195,7 @@ const rows: readonly Row[] = [
   },
   {
     label: 'the ceiling of cross-CPU tells: bare ring + codec, no runtime',
-    figure: { bench: 'cpu', name: 'bare SPSC ring + runtime codec, encode+offer per message, worker decodes' },
+    figure: { bench: 'cpu', name: 'bare SPSC ring + runtime codec, encode+stage per message, published per 64, worker decodes' },
     baseline: postMessageBatched,
   },
   {
