@@ -8,6 +8,7 @@ import { createSchedEntity } from '../actors/sched/entity.js';
 import type { Clock } from '../drivers/clock/clock.js';
 import { createRealClock } from '../drivers/clock/real.js';
 import { xstateCallbackAskLoop } from './baselines.js';
+import { type Ping, Sink } from './cpu-actors.js';
 
 /**
  * Operations run before the counted ones in the cases below: V8 compiles the hot paths during
@@ -102,6 +103,47 @@ function handoff(n: number): void {
   }
 }
 
+/**
+ * `n` tells from the main thread to an actor on CPU 1 of a simulated two-CPU kernel: both CPUs run
+ * in this thread, so the count holds the sender's check, encode and staging and the receiver's
+ * decode and delivery. The message is cpu.bench's.
+ */
+async function crossCpuTell(n: number): Promise<void> {
+  const kernel = await Kernel.boot({ mode: 'simulated', seed: 1, cpus: 2, modules: [new URL('./cpu-actors.js', import.meta.url)] });
+  const sink = kernel.spawn(Sink, { cpu: 1, mailboxCapacity: crossCpuBurst });
+  await kernel.runUntil(kernel.spawned(sink));
+  const payload = { a: 1, b: 'x' };
+  for (const tells of [warmUpOperations, n]) {
+    for (let sent = 0; sent < tells; sent += crossCpuBurst) {
+      const burst = Math.min(crossCpuBurst, tells - sent);
+      const done = sink.ask({ type: 'expect', n: burst });
+      for (let seq = 0; seq < burst; seq++) sink.tell({ type: 'ping', seq, payload });
+      await kernel.runUntil(done);
+    }
+  }
+  await kernel.runUntil(kernel.shutdown());
+}
+
+/** Tells per burst of `crossCpuTell`: one ask counts them in. */
+const crossCpuBurst = 1_000;
+
+/**
+ * What `postMessage` does to each message of a batch of 64, in one thread: `structuredClone` of the
+ * array serializes it as the sending port does and deserializes it as the receiving one does.
+ */
+function structuredCloneBatched(n: number): void {
+  const payload = { a: 1, b: 'x' };
+  let cloned = 0;
+  for (const messages of [warmUpOperations, n]) {
+    for (let sent = 0; sent < messages; sent += 64) {
+      const batch: Ping[] = [];
+      for (let seq = sent; seq < Math.min(sent + 64, messages); seq++) batch.push({ type: 'ping', seq, payload });
+      cloned += structuredClone(batch).length;
+    }
+  }
+  if (cloned !== warmUpOperations + n) throw new Error(`structuredClone returned ${cloned} messages of ${warmUpOperations + n}`);
+}
+
 const [kind, count] = process.argv.slice(2);
 const n = Number(count);
 if (!Number.isInteger(n) || n < 0) throw new RangeError(`instructions-workload: a count is a whole number, got ${count}`);
@@ -127,6 +169,12 @@ switch (kind) {
   case 'xstate-ask':
     await xstateCallbackAskLoop(warmUpOperations);
     await xstateCallbackAskLoop(n);
+    break;
+  case 'cross-cpu-tell':
+    await crossCpuTell(n);
+    break;
+  case 'structured-clone-batched':
+    structuredCloneBatched(n);
     break;
   default:
     throw new RangeError(`instructions-workload: unknown case ${kind}`);

@@ -7,7 +7,8 @@
 // cancelled out. `node --predictable --single-threaded` keeps V8's own threads and timing out of it.
 // The fair scheduler's ping-pong is compared with the `fifo` policy's in the same run, on a simulated
 // kernel and on the real-time paths (a real clock whose readings are made up, so runs repeat); an ask
-// from outside is compared with xstate's fromCallback request/reply.
+// from outside is compared with xstate's fromCallback request/reply, and a tell to another CPU (both
+// CPUs simulated in this thread) with structuredClone of a batch of 64, what postMessage does to it.
 //
 // Needs valgrind (Debian's package); without it the file prints one line saying so and no figures.
 
@@ -64,5 +65,9 @@ export async function run(): Promise<void> {
     // Instructions, not time: a proxy for the timed ratio in runtime.bench, which this VM's noise blurs.
     emitRatio({ name: 'ask instructions: from outside / xstate fromCallback request/reply', numerator: ask, denominator: xstateAsk, goalKind: 'max' });
     await perOperation('scheduler handoff between two entities (wake + sleep + pick)', 'handoff', 200_000, 1_200_000);
+    const crossCpu = await perOperation('cross-CPU tell, simulated two-CPU kernel, sender and receiver', 'cross-cpu-tell', 20_000, 60_000);
+    const clone = await perOperation('baseline: structuredClone of 64 messages, per message', 'structured-clone-batched', 64_000, 192_000);
+    // Instructions, not time: a proxy for cpu.bench's timed ratio to postMessage batched 64 per post.
+    emitRatio({ name: 'cross-CPU tell instructions / structuredClone batched 64', numerator: crossCpu, denominator: clone, goal: 1, goalKind: 'max' });
   }
 }

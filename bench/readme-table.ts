@@ -163,6 +163,15 @@ const rows: readonly Row[] = [
     baseline: { bench: 'cpu', name: 'postMessage one-way main->worker, the ping object per post', label: '`postMessage`, one message per post' },
   },
   {
+    label: 'cross-CPU tell, counted in instructions (sender and receiver, simulated CPUs)',
+    figure: { bench: 'instructions', name: 'cross-CPU tell, simulated two-CPU kernel, sender and receiver' },
+    baseline: {
+      bench: 'instructions',
+      name: 'baseline: structuredClone of 64 messages, per message',
+      label: '`structuredClone` of 64 messages (what `postMessage` does to them), per message',
+    },
+  },
+  {
     label: 'cross-CPU ask round trip, worker → worker, awake',
     figure: { bench: 'cpu', name: 'runtime ask RTT cpu 1 -> Echo on cpu 2, receivers awake (timed inside cpu 1)' },
     baseline: { bench: 'cpu', name: 'postMessage ping-pong RTT', label: '`postMessage` ping-pong' },
