@@ -87,6 +87,12 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   readonly frames: FrameRegistry;
   /** The CPUs that are down, with why (as the host said). */
   private readonly down = new Map<number, string>();
+  /**
+   * The envelope `admits` let in last and the route it found: the port delivers that very envelope
+   * next, and looking the route up once saves a slot-table lookup per message.
+   */
+  private admittedEnvelope: KernelEnvelope | null = null;
+  private admittedRoute: Cell | undefined = undefined;
   private readonly overflow: CrossCpuOverflow;
 
   constructor(
@@ -326,6 +332,8 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   private admits(message: AnyMessage): boolean {
     if (message.type !== KERNEL_ENVELOPE) return true;
     const cell = this.forwarding.mailRoute((message as KernelEnvelope).to);
+    this.admittedEnvelope = message as KernelEnvelope;
+    this.admittedRoute = cell;
     return cell === undefined || this.canTakeNow(cell);
   }
 
@@ -337,6 +345,10 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
    * parked actor is let run (outbox.ts): parked, it would wait for a CPU that may be waiting for it.
    */
   canTakeNow(cell: Cell): boolean {
+    // Most mail is for a running local actor whose mailbox has room. Only an actor's incarnation has
+    // a `receive` (never a stand-in or a hold), so this test spares them the class tests below.
+    const mailbox = cell.mailbox;
+    if (cell.receive !== null && (mailbox === null || !mailbox.isFull)) return true;
     if (cell instanceof ForwardHold) return cell.canTakeNow();
     // Forwarded on to another CPU: it waits in its ring while the outbox there is full enough (outbox.ts).
     if (cell instanceof RemoteCell) return cell.status >= Status.Stopping || this.isDown(cell.cpu) || this.outbox.takesForwarded(cell.cpu);
@@ -374,8 +386,11 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   }
 
   private deliverToActor(source: number, message: KernelEnvelope): void {
+    const route = message === this.admittedEnvelope ? this.admittedRoute : this.forwarding.mailRoute(message.to);
+    this.admittedEnvelope = null;
+    this.admittedRoute = undefined;
     // Nothing here answers to its address (the actor stopped): a dead letter that names it.
-    const cell = this.forwarding.mailRoute(message.to) ?? this.refs.stoppedStandIn(message.to);
+    const cell = route ?? this.refs.stoppedStandIn(message.to);
     if (message.askId === 0) {
       this.deliverHere(cell, message.body, message.from);
       return;
