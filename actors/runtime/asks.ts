@@ -26,6 +26,8 @@ class PendingAsk implements Due {
   /** How it ended while it had no promise yet; `outcome` holds the answer or the error. */
   ended = AskEnd.No;
   outcome: unknown = undefined;
+  /** A forwarded ask's settler (see `AskTable.forward`), which `resolve` and `reject` call. */
+  settle: ((ok: boolean, value: unknown) => void) | null = null;
   constructor(
     readonly id: number,
     readonly dueMs: number,
@@ -52,6 +54,15 @@ function recordAnswer(this: PendingAsk, value: unknown): void {
 function recordFailure(this: PendingAsk, error: unknown): void {
   this.ended = AskEnd.Failed;
   this.outcome = error;
+}
+
+/** A forwarded ask's `resolve`: shared, so that forwarding an ask makes no closure of its own. */
+function settleAnswered(this: PendingAsk, value: unknown): void {
+  this.settle!(true, value);
+}
+
+function settleFailed(this: PendingAsk, error: unknown): void {
+  this.settle!(false, error);
 }
 
 /**
@@ -172,8 +183,9 @@ export class AskTable {
     // started later. It keeps the table from holding entries forever.
     const dueMs = this.kernel.clock.now() + deadlineMs;
     const entry = new PendingAsk(id, dueMs, from, target, undefined, true, deadlineMs);
-    entry.resolve = (value) => settle(true, value);
-    entry.reject = (error) => settle(false, error);
+    entry.settle = settle;
+    entry.resolve = settleAnswered;
+    entry.reject = settleFailed;
     this.track(entry);
     return id;
   }
