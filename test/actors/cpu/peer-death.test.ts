@@ -27,7 +27,9 @@ describe('a peer that dies while another floods it (worker threads)', function (
       const flooder = await kernel.spawned(kernel.spawn(Flooder, { cpu: 2 }));
       const neighbour = await kernel.spawned(kernel.spawn(Counter, { cpu: 2 }));
       const relay = await kernel.spawned(kernel.spawn(Relay, { cpu: 2 }));
-      doomed.tell({ type: 'die-after', ms: 300 });
+      // It dies after the flood: a tell sent once its CPU is down is refused (a `stopped` dead letter),
+      // and 20 000 tells, most of them into the outbox, took over 300 ms on a loaded 2-core machine.
+      doomed.tell({ type: 'die-after', ms: 1_500 });
       const count = 20_000;
       // Nothing blocks: every tell is taken, into the ring or the outbox, and the flooder is parked.
       expect(await flooder.ask({ type: 'flood', to: doomed as never, count })).to.equal(count);
