@@ -63,7 +63,7 @@ export const inspectorPage = `<!doctype html>
   const token = new URLSearchParams(location.search).get('token') ?? '';
   // The token stays out of the address bar and the history once read.
   history.replaceState(null, '', location.pathname);
-  const state = { statuses: [], names: new Map(), sortKey: 'mailbox', descending: true, machinePid: null, machine: null };
+  const state = { statuses: [], names: new Map(), sortKey: 'mailbox', descending: true, machinePid: null, machine: null, actorRowsKey: '' };
   // The server's own functions, so that the page lights what the graph marks (machine-graph.ts)
   // and writes the Mermaid the server's tests parse (message-flows.ts).
   const activePaths = ${activePaths.toString()};
@@ -176,12 +176,19 @@ export const inspectorPage = `<!doctype html>
     ])));
     const sorted = rows();
     document.getElementById('actors-shown').textContent = sorted.length > rowsShownMax ? '(the first ' + rowsShownMax + ' of ' + sorted.length + ')' : '';
-    document.getElementById('actors').replaceChildren(...sorted.slice(0, rowsShownMax).map((row) => element('tr', { 'data-testid': 'actor-row', 'data-name': row.name ?? '' }, [
+    // Rows are rebuilt only when what they show changed: a rebuild replaces every checkbox and
+    // button, and a click that lands on a replaced one is lost.
+    const shown = sorted.slice(0, rowsShownMax);
+    const shownKey = JSON.stringify(shown.map((row) => [row.name, row.label, row.pid, row.cpu, row.state, row.mailbox, row.restarts]));
+    if (shownKey !== state.actorRowsKey) {
+    state.actorRowsKey = shownKey;
+    document.getElementById('actors').replaceChildren(...shown.map((row) => element('tr', { 'data-testid': 'actor-row', 'data-name': row.name ?? '' }, [
       element('td', {}, [row.name ?? '']), element('td', {}, [row.label]), element('td', {}, [row.pid]), element('td', { class: 'num' }, [String(row.cpu)]),
       element('td', {}, [row.state, ...(row.state !== '' ? [statechartButton(row.pid)] : [])]),
       element('td', { class: 'num', 'data-testid': 'mailbox' }, [String(row.mailbox)]), element('td', { class: 'num', 'data-testid': 'restarts' }, [String(row.restarts)]),
       element('td', {}, [actionButton('stop', row), actionButton('kill', row), followBox(row.pid)]),
     ])));
+    }
     renderMachine();
     for (const header of document.querySelectorAll('th')) {
       header.classList.toggle('sorted', header.dataset.key === state.sortKey);
