@@ -181,13 +181,13 @@ export const inspectorPage = `<!doctype html>
     const shown = sorted.slice(0, rowsShownMax);
     const shownKey = JSON.stringify(shown.map((row) => [row.name, row.label, row.pid, row.cpu, row.state, row.mailbox, row.restarts]));
     if (shownKey !== state.actorRowsKey) {
-    state.actorRowsKey = shownKey;
-    document.getElementById('actors').replaceChildren(...shown.map((row) => element('tr', { 'data-testid': 'actor-row', 'data-name': row.name ?? '' }, [
-      element('td', {}, [row.name ?? '']), element('td', {}, [row.label]), element('td', {}, [row.pid]), element('td', { class: 'num' }, [String(row.cpu)]),
-      element('td', {}, [row.state, ...(row.state !== '' ? [statechartButton(row.pid)] : [])]),
-      element('td', { class: 'num', 'data-testid': 'mailbox' }, [String(row.mailbox)]), element('td', { class: 'num', 'data-testid': 'restarts' }, [String(row.restarts)]),
-      element('td', {}, [actionButton('stop', row), actionButton('kill', row), followBox(row.pid)]),
-    ])));
+      state.actorRowsKey = shownKey;
+      document.getElementById('actors').replaceChildren(...shown.map((row) => element('tr', { 'data-testid': 'actor-row', 'data-name': row.name ?? '' }, [
+        element('td', {}, [row.name ?? '']), element('td', {}, [row.label]), element('td', {}, [row.pid]), element('td', { class: 'num' }, [String(row.cpu)]),
+        element('td', {}, [row.state, ...(row.state !== '' ? [statechartButton(row.pid)] : [])]),
+        element('td', { class: 'num', 'data-testid': 'mailbox' }, [String(row.mailbox)]), element('td', { class: 'num', 'data-testid': 'restarts' }, [String(row.restarts)]),
+        element('td', {}, [actionButton('stop', row), actionButton('kill', row), followBox(row.pid)]),
+      ])));
     }
     renderMachine();
     for (const header of document.querySelectorAll('th')) {

@@ -4,7 +4,7 @@ import { Cell, Hold } from './cell.js';
 import type { Pid } from '../../ground/pid.js';
 import type { SpawnOptions } from './spawn-options.js';
 import type { KernelCore } from './kernel-core.js';
-import { drainMsMax, drainsSoonInRowMax } from './limits.js';
+import { DrainLimit, drainsSoonInRowMax } from './limits.js';
 
 /** What a dispatcher looks at between turns: the CPU's rings to and from the others. */
 export interface CpuRings {
@@ -47,7 +47,7 @@ export abstract class Dispatcher {
   /**
    * The CPU's rings, looked at between turns (OSv's `handle_incoming_wakeups` at each reschedule):
    * without it a busy CPU would take in a cross-CPU wake, an answer or an interrupt batch only after
-   * its drain, up to `drainMsMax` later, and publish what its turns sent only then. Set by a real
+   * its drain, up to `DrainLimit.msMax` later, and publish what its turns sent only then. Set by a real
    * CPU's loop.
    */
   rings: CpuRings | null = null;
@@ -94,9 +94,9 @@ export abstract class Dispatcher {
    * Only asks: the caller waits for the answer anyway. Tells go the usual way, so that a loop of
    * them fills the mailbox and one turn handles the batch. Simulated kernels always go the usual way:
    * their tests step the clock to run what was sent. Fairness holds: the CPU was idle, so the asked
-   * actor is the only one runnable, and the drain keeps its budgets (`drainMsMax`, `drainTurnsMax`);
+   * actor is the only one runnable, and the drain keeps its budgets (`DrainLimit.msMax`, `DrainLimit.turnsMax`);
    * and a loop of asks still lets the event loop turn: once such asks have run their drains for
-   * `drainMsMax` without the event loop turning, the next one's drain waits for it.
+   * `DrainLimit.msMax` without the event loop turning, the next one's drain waits for it.
    */
   beginSendFromOutside(): number {
     // Boolean fields on the hot paths are compared with true, not tested: see docs/measured-limits.md §3f.
@@ -112,7 +112,7 @@ export abstract class Dispatcher {
     if (this.loopTurned === true) {
       this.loopTurned = false;
       this.asksWindowStartMs = readingMs;
-    } else if (readingMs - this.asksWindowStartMs >= drainMsMax) {
+    } else if (readingMs - this.asksWindowStartMs >= DrainLimit.msMax) {
       // The usual way, made to wait for the event loop (see drainSoon).
       this.drainsSoonInRow = drainsSoonInRowMax;
       return -1;

@@ -11,7 +11,7 @@ import { drainSystemLane } from './system-lane.js';
  * cannot starve the others. No priorities, no clock reads: the fastest policy, and the baseline
  * the fair scheduler's overhead is measured against.
  *
- * A drain runs at most `drainTurnsMax` turns, then gives the event loop back through the clock's
+ * A drain runs at most `DrainLimit.turnsMax` turns, then gives the event loop back through the clock's
  * `schedule`, so timers and I/O keep flowing while actors are busy.
  */
 export class FifoDispatcher extends Dispatcher {

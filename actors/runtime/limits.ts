@@ -29,23 +29,22 @@ export const askDeadlineMsDefault = 5_000;
 /** Default time an actor gets to stop (its children and its `stopped` hook) before it is killed. */
 export const shutdownTimeoutMsDefault = 5_000;
 /**
- * The drain's budget as a const enum, for the dispatchers' per-turn checks: tsc writes the numbers
- * into that code, where an imported constant is a module binding V8 loads and checks on every use
- * (docs/measured-limits.md §3f). The named constants below are the same values.
+ * The budget of one drain, a const enum: tsc writes the numbers into the dispatchers' per-turn
+ * checks, where an imported constant is a module binding V8 loads and checks on every use
+ * (docs/measured-limits.md §3f).
  */
 // biome-ignore lint/suspicious/noConstEnum: inlined by tsc (no isolatedModules), which is why it exists
 export const enum DrainLimit {
+  /** Turns one drain runs before giving the event loop back (real mode), so I/O is not starved. */
   turnsMax = 4_096,
+  /**
+   * Clock time, in ms, one drain of the fair scheduler runs before giving the event loop back, so
+   * timers and I/O wait at most this long (plus one message) behind CPU-bound actors. Why 2 ms: a
+   * yield costs a few µs, so the bound costs under 1 % of throughput, and a due timer is late by
+   * 2 ms at most.
+   */
   msMax = 2,
 }
-/** Turns one drain runs before giving the event loop back (real mode), so I/O is not starved. */
-export const drainTurnsMax = DrainLimit.turnsMax;
-/**
- * Clock time one drain of the fair scheduler runs before giving the event loop back, so timers and
- * I/O wait at most this long (plus one message) behind CPU-bound actors. Why 2 ms: a yield costs a
- * few µs, so the bound costs under 1 % of throughput, and a due timer is late by 2 ms at most.
- */
-export const drainMsMax = DrainLimit.msMax;
 /**
  * Drains asked for from outside a drain (code that tells, a settled promise) that run right after
  * that code, as a microtask, before one waits for the event loop: what embedding code sends runs
@@ -63,6 +62,6 @@ assert(
   'the mailbox pool keeps at least fresh mailboxes',
 );
 assert(askDeadlineMsDefault > 0 && shutdownTimeoutMsDefault > 0, 'default deadlines must be positive');
-assert(drainTurnsMax >= 1, 'drainTurnsMax must be at least one turn');
-assert(drainMsMax > 0, 'drainMsMax must be positive');
+assert(DrainLimit.turnsMax >= 1, 'DrainLimit.turnsMax must be at least one turn');
+assert(DrainLimit.msMax > 0, 'DrainLimit.msMax must be positive');
 assert(Number.isInteger(drainsSoonInRowMax) && drainsSoonInRowMax >= 0, 'drainsSoonInRowMax must be a whole number');

@@ -45,7 +45,7 @@ export class FairDispatcher extends Dispatcher {
   onLoaded: (() => void) | null = null;
   /** Clock reading (or estimate, see `drain`) at the start of the current (or last) turn. */
   private turnStartMs = 0;
-  /** When the current drain must end (`drainMsMax` after its start). */
+  /** When the current drain must end (`DrainLimit.msMax` after its start). */
   private drainEndMs = 0;
   /** Turns charged by their learned cost instead of a clock reading, on a real clock only. */
   private readonly estimatesTurns: boolean;
@@ -81,7 +81,7 @@ export class FairDispatcher extends Dispatcher {
   }
 
   /**
-   * Runs turns until nothing is runnable, `drainMsMax` has passed or `drainTurnsMax` turns ran.
+   * Runs turns until nothing is runnable, `DrainLimit.msMax` has passed or `DrainLimit.turnsMax` turns ran.
    * Between turns the time charges the turn that ended, puts its actor to sleep if it ran dry, and
    * starts the next. A simulated clock is read there every time. A real clock is read once the
    * actor's cost per message is known only every `turnsEstimatedMax` turns, twice in a row, to

@@ -10,7 +10,7 @@ const Echo = fromReceive<Ask<{ readonly type: 'echo'; readonly n: number }, numb
   ctx.reply(message, message.n);
 }, 'Echo');
 
-/** A bound on the loop, far above what 2 ms of asks (drainMsMax) can be; reached only if the event loop never turns. */
+/** A bound on the loop, far above what 2 ms of asks (DrainLimit.msMax) can be; reached only if the event loop never turns. */
 const asksMax = 1_000_000;
 
 describe('draining after code outside the actors', () => {
@@ -81,7 +81,7 @@ describe('draining after code outside the actors', () => {
       setImmediate(() => {
         turnedAfter = asked;
       });
-      // Asks run their drains at once for drainMsMax at most, then one waits for the event loop.
+      // Asks run their drains at once for DrainLimit.msMax at most, then one waits for the event loop.
       for (; turnedAfter < 0 && asked < asksMax; asked++) await echo.ask({ type: 'echo', n: asked });
       expect(turnedAfter, 'I/O got a turn within the loop').to.be.within(1, asksMax - 1);
     } finally {
