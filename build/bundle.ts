@@ -47,6 +47,7 @@ const ownEntries = {
   inspector: '../inspector/index.js',
   zfs: '../actors/zfs/index.js',
   vm: '../actors/vm/index.js',
+  net: '../actors/net/index.js',
   drivers: '../drivers/index.js',
 } as const;
 

@@ -1,5 +1,5 @@
 /**
- * Drivers: the kernel's only doors to time, randomness, signals and disks. Each comes as an interface plus a real
+ * Drivers: the kernel's only doors to time, randomness, signals, disks and networks. Each comes as an interface plus a real
  * and a simulated (or seeded) implementation, so a whole kernel can run on virtual time and replay
  * from a seed.
  */
@@ -33,3 +33,17 @@ export {
   type MemoryDeviceFaults,
   type MemoryDeviceOptions,
 } from './block/index.js';
+export {
+  createRealNic,
+  type Endpoint,
+  type FlowId,
+  type Listening,
+  type ListenerId,
+  type ListenOptions,
+  type NicDriver,
+  NicError,
+  type NicEvent,
+  type NicFault,
+  type NicStats,
+  type RealNicOptions,
+} from './nic/index.js';

@@ -104,7 +104,9 @@ class RealNic implements NicDriver {
     const server = this.listeners.get(listener);
     if (server === undefined) return Promise.reject(new NicError('EBADF', `no listener ${listener}`));
     this.listeners.delete(listener);
-    return new Promise((resolve) => server.close(() => resolve()));
+    // The listening socket closes at once; the callback would wait for every accepted connection.
+    server.close();
+    return Promise.resolve();
   }
 
   connect(host: string, port: number): FlowId {
@@ -171,9 +173,8 @@ class RealNic implements NicDriver {
 
   async close(): Promise<void> {
     this.closing = true;
-    // Flows first: a server's close waits for its connections to end.
-    for (const state of this.flows.values()) if (!state.closed) state.socket.destroy();
     await Promise.all([...this.listeners.keys()].map((listener) => this.unlisten(listener)));
+    for (const state of this.flows.values()) if (!state.closed) state.socket.destroy();
   }
 
   private accept(listener: ListenerId, socket: Socket): void {

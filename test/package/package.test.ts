@@ -22,6 +22,7 @@ const entries: ReadonlyArray<readonly [string, string]> = [
   ['osprey/sim', '../../sim/index.js'],
   ['osprey/plugin', '../../actors/plugin/index.js'],
   ['osprey/zfs', '../../actors/zfs/index.js'],
+  ['osprey/net', '../../actors/net/index.js'],
   ['osprey/inspector', '../../inspector/index.js'],
 ];
 

@@ -1,0 +1,203 @@
+/**
+ * A net channel (OSv's `net_channel`): one flow's bounded queue of NIC events from the classifier to
+ * the flow's owner actor, the owner's socket, and the flow's life (machine.ts). The classifier
+ * pushes and wakes; the owner's turn drains (`service`). The queue holds a flow's receive credits
+ * plus its control events, which is every event the NIC can have outstanding for one flow, so a push
+ * never fails: backpressure is the credits the owner has not given back yet.
+ */
+import type { AnyMachineSnapshot } from 'xstate';
+import type { Endpoint, FlowId, NicDriver, NicEvent, NicFault } from '../../drivers/nic/nic.js';
+import { controlEventsPerFlowMax, NicError } from '../../drivers/nic/nic.js';
+import type { ChannelEvent, ChannelStateName } from '../../protocols/net.js';
+import { BoundedQueue } from '../../ground/bounded-queue.js';
+import { invariantBroken } from '../../ground/assert.js';
+import { NetSendOverflowError } from './errors.js';
+import type { Cell } from '../runtime/cell.js';
+import { xstate } from '../runtime/lazy-packages.js';
+import type { Connection } from './connection.js';
+import { sendQueueBytesMax } from './limits.js';
+import { channelMachine, sendsAllowed } from './machine.js';
+import { Socket } from './socket.js';
+
+/** What a channel needs of the NIC it belongs to. */
+export interface ChannelHost {
+  readonly driver: NicDriver;
+  readonly name: string;
+  /** The channel is closed: forget it and free its flow. */
+  forget(channel: NetChannel): void;
+  /** Bytes of data dropped because the flow's owner was gone. */
+  countDropped(bytes: number): void;
+}
+
+export class NetChannel {
+  state: ChannelStateName = 'accepting';
+  private snapshot: AnyMachineSnapshot | null = null;
+  readonly inbound: BoundedQueue<NicEvent>;
+  readonly socket = new Socket(this);
+  /** The owner actor, once started; null before and after. */
+  owner: Cell | null = null;
+  connection: Connection | null = null;
+  /** A service of the queue is queued in the owner's system lane. */
+  wakeQueued = false;
+  /** The NIC's write buffer is over its mark: sends queue here until its `writable`. */
+  sendBlocked = false;
+  private readonly pendingSends: Uint8Array[] = [];
+  private pendingBytes = 0;
+  /** The owner ended its side while sends were queued: end once they are out. */
+  private endWhenFlushed = false;
+  bytesIn = 0;
+  bytesOut = 0;
+
+  constructor(
+    readonly host: ChannelHost,
+    readonly flow: FlowId,
+    public local: Endpoint,
+    public remote: Endpoint,
+  ) {
+    // Room for every event the NIC may have outstanding for one flow; it grows from 8 slots as needed.
+    this.inbound = new BoundedQueue(host.driver.receiveCreditChunks + controlEventsPerFlowMax, 8);
+  }
+
+  /** Steps the life machine; returns whether the state changed. */
+  step(event: ChannelEvent): boolean {
+    const machine = channelMachine();
+    const before = (this.snapshot ??= machine.resolveState({ value: this.state }));
+    const [after] = xstate().transition(machine, before as never, event);
+    this.snapshot = after;
+    const next = after.value as ChannelStateName;
+    if (next === this.state) return false;
+    this.state = next;
+    return true;
+  }
+
+  /** The classifier's push: the queue has room by the credit rule, or the NIC broke its contract. */
+  push(event: NicEvent): void {
+    if (!this.inbound.push(event)) invariantBroken(`flow ${this.flow} of ${this.host.name} brought more events than its credits allow`);
+  }
+
+  send(bytes: Uint8Array): boolean {
+    if (!sendsAllowed(this.state) || this.endWhenFlushed) return false;
+    if (this.sendBlocked) {
+      if (this.pendingBytes + bytes.byteLength > sendQueueBytesMax) throw new NetSendOverflowError(this.flow, sendQueueBytesMax);
+      this.pendingSends.push(bytes);
+      this.pendingBytes += bytes.byteLength;
+      return true;
+    }
+    return this.write(bytes);
+  }
+
+  endLocal(): void {
+    if (!sendsAllowed(this.state) || this.endWhenFlushed) return;
+    if (this.sendBlocked) {
+      this.endWhenFlushed = true;
+      return;
+    }
+    this.host.driver.end(this.flow);
+    this.step({ type: 'net.local-end' });
+  }
+
+  destroy(): void {
+    if (this.state === 'closed') return;
+    this.pendingSends.length = 0;
+    this.pendingBytes = 0;
+    this.host.driver.destroy(this.flow);
+  }
+
+  /** The NIC drained its write buffer: send what queued, end if asked; true if data may flow again. */
+  writable(): boolean {
+    this.sendBlocked = false;
+    while (this.pendingSends.length > 0 && !this.sendBlocked) {
+      const bytes = this.pendingSends.shift()!;
+      this.pendingBytes -= bytes.byteLength;
+      if (!this.write(bytes)) return false;
+    }
+    if (this.sendBlocked) return false;
+    if (this.endWhenFlushed) {
+      this.endWhenFlushed = false;
+      this.endLocal();
+    }
+    return true;
+  }
+
+  /**
+   * The owner's turn: hands the queued events to its connection in order, stopping at data while
+   * sends are blocked, and gives the data's credits back in one call. Returns true when the flow
+   * closed (the owner should stop).
+   */
+  service(): boolean {
+    this.wakeQueued = false;
+    const connection = this.connection;
+    if (connection === null || this.state === 'aborting' || this.state === 'closed') return false;
+    const queue = this.inbound;
+    let credits = 0;
+    try {
+      while (queue.count > 0) {
+        const event = queue.peek();
+        if (event.kind === 'data') {
+          if (this.sendBlocked) break;
+          queue.shift();
+          credits++;
+          this.bytesIn += event.bytes.byteLength;
+          connection.data(event.bytes);
+        } else if (event.kind === 'ended') {
+          queue.shift();
+          this.step({ type: 'net.peer-end' });
+          if (connection.ended !== undefined) connection.ended();
+          else this.endLocal();
+        } else if (event.kind === 'closed') {
+          queue.shift();
+          this.close(event.fault);
+          return true;
+        } else {
+          invariantBroken(`a ${event.kind} event in the queue of flow ${this.flow}`);
+        }
+      }
+    } finally {
+      // Also when a hook threw. A closed flow was released: it takes no credits. (The cast undoes
+      // TypeScript's narrowing, which does not see the hooks change the state.)
+      if (credits > 0 && (this.state as ChannelStateName) !== 'closed') this.host.driver.credit(this.flow, credits);
+    }
+    return false;
+  }
+
+  /** The flow closed: tell the owner's connection, and free the flow. */
+  close(fault: NicFault | null): void {
+    this.step({ type: 'net.closed' });
+    this.host.forget(this);
+    this.connection?.closed?.(fault);
+  }
+
+  /**
+   * The owner is gone (stopped, crashed, never started): the flow is reset unless it closed, and
+   * what it brought is dropped, counted. A `closed` already queued frees the channel now.
+   */
+  ownerGone(): void {
+    this.owner = null;
+    if (this.state === 'closed' || this.state === 'aborting') return;
+    this.step({ type: 'net.owner-gone' });
+    let closed = false;
+    while (this.inbound.count > 0) {
+      const event = this.inbound.shift();
+      if (event.kind === 'data') this.host.countDropped(event.bytes.byteLength);
+      else if (event.kind === 'closed') closed = true;
+    }
+    if (closed) {
+      this.step({ type: 'net.closed' });
+      this.host.forget(this);
+    } else {
+      this.destroy();
+    }
+  }
+
+  private write(bytes: Uint8Array): boolean {
+    try {
+      if (!this.host.driver.write(this.flow, bytes)) this.sendBlocked = true;
+    } catch (error) {
+      // The NIC knows the flow is gone before its `closed` reaches the owner: refused, and `closed` says why.
+      if (error instanceof NicError && error.code === 'EPIPE') return false;
+      throw error;
+    }
+    this.bytesOut += bytes.byteLength;
+    return true;
+  }
+}
