@@ -1,0 +1,271 @@
+/**
+ * What memcached's commands do to a cache: `MemcachedExecutor` runs parsed commands
+ * (protocols/memcached) against an `ItemStore` and writes memcached's replies. This file holds the
+ * classic commands and the dispatch; the meta commands are in meta-commands.ts, incr/decr's
+ * arithmetic in arithmetic.ts. Behaviour follows memcached 1.6's proto_parser.c and memcached.c
+ * (do_store_item, do_add_delta); where the store contract cannot do what memcached does, the
+ * difference is said where it happens.
+ */
+import type { Command, FlushAllCommand, StatsCommand } from '../../protocols/memcached/commands.js';
+import { type ReplyWriter, replyLine } from '../../protocols/memcached/replies.js';
+import { applyDelta } from './arithmetic.js';
+import type { ExecutionContext } from './execution-context.js';
+import { expiryMs } from './exptime.js';
+import { ItemMarks } from './item-marks.js';
+import type { ItemStore } from './item-store.js';
+import { runMetaCommand } from './meta-commands.js';
+import { CommandCounters, generalStats, type ServerInfo } from './stats.js';
+import { concatenated, storeFailureLine, storeValue } from './storing.js';
+
+export interface ExecutorOptions {
+  readonly store: ItemStore;
+  /** The kernel's clock, in ms. */
+  now(): number;
+  /**
+   * Unix time now, in seconds. Required: exptimes above 30 days are unix times, and the kernel's
+   * clock is not unix time (its 0 is when the kernel booted, not 1970).
+   */
+  unixNowS(): number;
+  readonly server: ServerInfo;
+  /** Items whose meta marks (stale, won, fetched) are remembered at most (default 65 536). */
+  readonly marksCountMax?: number;
+}
+
+const marksCountMaxDefault = 65_536;
+
+/**
+ * Runs memcached commands against one store. One executor serves a whole server: its counters
+ * (`stats`) and item marks are shared by every connection's session.
+ *
+ * @example
+ * ```ts
+ * const executor = new MemcachedExecutor({ store, now: () => clock.now(), unixNowS: () => wallClockS(), server });
+ * const writer = new ReplyWriter();
+ * executor.execute({ type: 'get', keys: ['a'] }, writer);
+ * socket.write(writer.take()); // "END\r\n" on a miss
+ * ```
+ */
+export class MemcachedExecutor {
+  readonly context: ExecutionContext;
+
+  constructor(options: ExecutorOptions) {
+    this.context = {
+      store: options.store,
+      now: options.now,
+      unixNowS: options.unixNowS,
+      server: options.server,
+      counters: new CommandCounters(),
+      marks: new ItemMarks(options.marksCountMax ?? marksCountMaxDefault),
+    };
+  }
+
+  /** Runs `command`, writing its reply (if any) to `out`. `quit` writes nothing: the caller closes. */
+  execute(command: Command, out: ReplyWriter): void {
+    const { store, counters } = this.context;
+    const nowMs = this.context.now();
+    const reply = (line: string, noreply: boolean): void => {
+      if (!noreply) out.line(line);
+    };
+    switch (command.type) {
+      case 'get':
+      case 'gets':
+      case 'gat':
+      case 'gats':
+        this.retrieve(command.type === 'gets' || command.type === 'gats', command.keys, 'exptime' in command ? command.exptime : null, out);
+        return;
+      case 'set':
+      case 'add':
+      case 'replace':
+      case 'append':
+      case 'prepend':
+      case 'cas':
+        counters.cmd_set++;
+        reply(
+          this.storeCommand(command.type, command.key, command.flags, command.exptime, command.value, command.type === 'cas' ? command.unique : 0n),
+          command.noreply,
+        );
+        return;
+      case 'too-large':
+        counters.store_too_large++;
+        // memcached forgets the old value rather than let it outlive a failed set (process_update_cmd_start).
+        if (command.verb === 'set' || command.verb === 'ms') store.delete(command.key, nowMs);
+        reply(replyLine.tooLarge, command.noreply);
+        return;
+      case 'delete': {
+        const deleted = store.delete(command.key, nowMs);
+        if (deleted) counters.delete_hits++;
+        else counters.delete_misses++;
+        reply(deleted ? replyLine.deleted : replyLine.notFound, command.noreply);
+        return;
+      }
+      case 'incr':
+      case 'decr':
+        reply(this.arithmetic(command.type === 'incr', command.key, command.delta), command.noreply);
+        return;
+      case 'touch':
+        reply(this.touch(command.key, command.exptime), command.noreply);
+        return;
+      case 'flush_all':
+        this.flushAll(command);
+        reply(replyLine.ok, command.noreply);
+        return;
+      case 'stats':
+        this.stats(command, out);
+        return;
+      case 'version':
+        out.line(`VERSION ${this.context.server.version}`);
+        return;
+      case 'verbosity':
+        reply(replyLine.ok, command.noreply);
+        return;
+      case 'quit':
+        return;
+      case 'mn':
+        out.line('MN');
+        return;
+      case 'mg':
+      case 'ms':
+      case 'md':
+      case 'ma':
+      case 'me':
+        counters.cmd_meta++;
+        runMetaCommand(this.context, command, nowMs, out);
+        return;
+    }
+  }
+
+  private retrieve(withCas: boolean, keys: readonly string[], exptime: number | null, out: ReplyWriter): void {
+    const { store, counters, marks } = this.context;
+    const nowMs = this.context.now();
+    const expiry = exptime === null ? 0 : expiryMs(exptime, nowMs, this.context.unixNowS());
+    for (const key of keys) {
+      let item = store.get(key, nowMs);
+      if (exptime === null) {
+        counters.cmd_get++;
+        if (item === undefined) counters.get_misses++;
+        else counters.get_hits++;
+      } else {
+        counters.cmd_touch++;
+        if (item === undefined) counters.touch_misses++;
+        else counters.touch_hits++;
+      }
+      if (item === undefined) continue;
+      const value = store.read(item);
+      marks.set(item, { fetched: true });
+      if (exptime !== null) {
+        // A gat to an exptime already past returns the value and then the item is gone.
+        if (expiry === null) store.delete(key, nowMs);
+        else item = store.touch(item, expiry, nowMs);
+      }
+      out.value(`VALUE ${key} ${item.flags} ${value.byteLength}${withCas ? ` ${item.cas}` : ''}`, value);
+    }
+    out.line(replyLine.end);
+  }
+
+  /** do_store_item for the classic storage commands; returns the reply line. */
+  private storeCommand(verb: Command['type'], key: string, flags: number, exptime: number, value: Uint8Array, unique: bigint): string {
+    const { store, counters } = this.context;
+    const nowMs = this.context.now();
+    const expiry = expiryMs(exptime, nowMs, this.context.unixNowS());
+    if (verb === 'append' || verb === 'prepend') {
+      const before = store.peek(key, nowMs);
+      if (before === undefined) return replyLine.notStored;
+      // The joined item keeps the old flags and expiry; one too large for the store is NOT_STORED, as memcached's failed alloc is.
+      const joined = store.store(key, before.flags, before.exptimeMs, concatenated(store.read(before), value, verb === 'append'), nowMs);
+      return typeof joined === 'string' ? replyLine.notStored : replyLine.stored;
+    }
+    if (verb === 'add' && store.get(key, nowMs) !== undefined) return replyLine.notStored;
+    if (verb === 'replace' && store.peek(key, nowMs) === undefined) return replyLine.notStored;
+    if (verb === 'cas') {
+      const before = store.peek(key, nowMs);
+      if (before === undefined) {
+        counters.cas_misses++;
+        return replyLine.notFound;
+      }
+      // A unique of 0 never matches (memcached's CAS_NONE is EXISTS for cas).
+      if (unique === 0n || BigInt(before.cas) !== unique) {
+        counters.cas_badval++;
+        return replyLine.exists;
+      }
+      counters.cas_hits++;
+    }
+    const stored = storeValue(store, key, flags, expiry, value, nowMs);
+    if (typeof stored !== 'string') return replyLine.stored;
+    if (stored === 'too-large') counters.store_too_large++;
+    else counters.store_no_memory++;
+    if (verb === 'set') store.delete(key, nowMs);
+    return storeFailureLine(stored);
+  }
+
+  private arithmetic(incr: boolean, key: string, delta: bigint): string {
+    const { counters } = this.context;
+    const outcome = applyDelta(this.context.store, key, incr, delta, null, this.context.now());
+    if (outcome.kind === 'not-found') {
+      if (incr) counters.incr_misses++;
+      else counters.decr_misses++;
+      return replyLine.notFound;
+    }
+    if (outcome.kind === 'non-numeric') return replyLine.nonNumeric;
+    if (outcome.kind !== 'applied') return 'SERVER_ERROR out of memory';
+    if (incr) counters.incr_hits++;
+    else counters.decr_hits++;
+    this.context.marks.carry(outcome.before, outcome.item);
+    return outcome.digits;
+  }
+
+  private touch(key: string, exptime: number): string {
+    const { store, counters } = this.context;
+    const nowMs = this.context.now();
+    counters.cmd_touch++;
+    const item = store.get(key, nowMs);
+    if (item === undefined) {
+      counters.touch_misses++;
+      return replyLine.notFound;
+    }
+    counters.touch_hits++;
+    const expiry = expiryMs(exptime, nowMs, this.context.unixNowS());
+    if (expiry === null) store.delete(key, nowMs);
+    else store.touch(item, expiry, nowMs);
+    return replyLine.touched;
+  }
+
+  private flushAll(command: FlushAllCommand): void {
+    const nowMs = this.context.now();
+    this.context.counters.cmd_flush++;
+    const at = command.delay <= 0 ? null : expiryMs(command.delay, nowMs, this.context.unixNowS());
+    this.context.store.flushAll(at ?? nowMs, nowMs);
+  }
+
+  /** `stats`, `stats reset`, `stats settings`; memcached matches the group as a prefix of its name (strncmp). */
+  private stats(command: StatsCommand, out: ReplyWriter): void {
+    const { counters, store, server } = this.context;
+    const group = command.args[0];
+    if (group === undefined) {
+      for (const [name, value] of generalStats(counters, store.stats(), server, this.context.unixNowS())) out.line(`STAT ${name} ${value}`);
+      out.line(replyLine.end);
+      return;
+    }
+    if ('reset'.startsWith(group)) {
+      counters.reset();
+      out.line(replyLine.reset);
+      return;
+    }
+    if ('detail'.startsWith(group)) {
+      out.line('CLIENT_ERROR stats detail not allowed');
+      return;
+    }
+    if ('settings'.startsWith(group)) {
+      out.line(`STAT maxbytes ${store.stats().limitBytes}`);
+      out.line(`STAT item_size_max ${store.itemBytesMax}`);
+      out.line('STAT cas_enabled yes');
+      out.line('STAT flush_enabled yes');
+      out.line(replyLine.end);
+      return;
+    }
+    if ('cachedump'.startsWith(group)) {
+      out.line('CLIENT_ERROR stats cachedump not allowed');
+      return;
+    }
+    out.line(replyLine.error);
+  }
+}
