@@ -35,6 +35,7 @@ export {
 } from './block/index.js';
 export {
   createRealNic,
+  createSimulatedNetwork,
   type Endpoint,
   type FlowId,
   type Listening,
@@ -46,4 +47,7 @@ export {
   type NicFault,
   type NicStats,
   type RealNicOptions,
+  type SimulatedNetwork,
+  type SimulatedNic,
+  type WireFaults,
 } from './nic/index.js';

@@ -1,6 +1,7 @@
 /**
- * Network devices: the contract every NIC keeps (nic.ts) and its real implementation over Node's
- * `net`. See docs/net.md.
+ * Network devices: the contract every NIC keeps (nic.ts) and its two implementations, the host's
+ * network through Node's `net`, and a simulated network of hosts on a faulty wire, each host with
+ * its own small TCP. See docs/net.md.
  */
 export {
   controlEventsPerFlowMax,
@@ -22,3 +23,16 @@ export {
   receiveCreditChunksDefault,
 } from './nic.js';
 export { createRealNic, receiveCreditChunksMax, type RealNicOptions } from './real-nic.js';
+export {
+  createSimulatedNetwork,
+  type HostRef,
+  hostsMax,
+  type SimulatedHostOptions,
+  type SimulatedNetwork,
+  type SimulatedNetworkOptions,
+  simulatedReceiveCreditChunksMax,
+} from './simulated-network.js';
+export type { SimulatedNic } from './sim-host.js';
+export { type ResolvedWireFaults, type WireFaults, wireDelayMsMax, wireFaultsNone } from './sim-wire-faults.js';
+export { packetsInFlightMaxDefault, type WireStats } from './sim-wire.js';
+export { resolveTcpOptions, type TcpOptions, type TcpSettings } from './tcp-limits.js';

@@ -32,6 +32,7 @@
  * | VM_FAULT_PAGES   | pages two worker CPUs fault at once              | 2 048   | 32 768    |
  * | VM_CHURN_ROUNDS  | map/protect/move/unmap rounds under another CPU's writes | 200 | 5 000   |
  * | CRASH_KILLS      | SIGKILLs of a process writing a pool on real files | 50    | 400       |
+ * | NIC_TRANSFER_RUNS | fast-check runs of the simulated-network transfer property | 40 | 1 000  |
  */
 
 /** True under `npm run test:stress` (`OSPREY_STRESS=1`). */
