@@ -1,10 +1,12 @@
 // `osprey memcached` against Debian's memcached, on this machine in the same run: the same load
 // from memcaslap (libmemcached-tools) against each, with the same threads (1), connections and
 // duration. memcaslap's default mix: 90 % gets, 10 % sets, values of 1–1024 bytes (its defaults).
+// A second baseline, node-memcached.ts, is the least a Node program can do to answer that load
+// (a Map behind `net.Server`): the ceiling of Node's sockets here, which no server in Node passes.
 //
-// Cases, alternated between the servers over REPS repetitions (so drift hits both alike):
-// get and set throughput (ops/s) and mean latency (µs) as memcaslap reports them. Ratios: ours over
-// memcached's, for total ops/s (goal ≥ 0.5) and mean get latency (lower is better). About 60 s.
+// Cases, in rotating order over REPS repetitions (so drift hits all alike): get and set
+// throughput (ops/s) and mean latency (µs) as memcaslap reports them. Ratios: ours over memcached's
+// for total ops/s (goal ≥ 0.5) and mean get latency, and ours over the Node ceiling. About 90 s.
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -97,6 +99,7 @@ function memcaslap(port: number): Promise<SlapFigures> {
 export async function run(): Promise<void> {
   const osprey = fileURLToPath(new URL('../bin/osprey.js', import.meta.url));
   const ours = await startServer(process.execPath, [osprey, 'memcached', '-p', '0', '-m', String(MEMORY_MB), '-t', '1'], null);
+  const node = await startServer(process.execPath, [fileURLToPath(new URL('node-memcached.js', import.meta.url))], null);
   const memcachedPort = await freePort();
   // memcached refuses to run as root unless told which user to become.
   const asUser = process.getuid?.() === 0 ? ['-u', 'nobody'] : [];
@@ -106,14 +109,18 @@ export async function run(): Promise<void> {
     memcachedPort,
   );
   try {
-    const figures: Record<'osprey' | 'memcached', SlapFigures[]> = { osprey: [], memcached: [] };
+    const servers = { osprey: ours, memcached: theirs, node } as const;
+    const names = ['osprey', 'memcached', 'node'] as const;
+    const figures: Record<(typeof names)[number], SlapFigures[]> = { osprey: [], memcached: [], node: [] };
     for (let rep = 0; rep < REPS; rep++) {
-      const order = rep % 2 === 0 ? (['osprey', 'memcached'] as const) : (['memcached', 'osprey'] as const);
-      for (const which of order) figures[which].push(await memcaslap(which === 'osprey' ? ours.port : theirs.port));
+      for (let i = 0; i < names.length; i++) {
+        const which = names[(rep + i) % names.length]!;
+        figures[which].push(await memcaslap(servers[which].port));
+      }
     }
-    const label = { osprey: 'osprey memcached', memcached: "Debian's memcached 1.6" };
+    const label = { osprey: 'osprey memcached', memcached: "Debian's memcached 1.6", node: 'Node ceiling: a Map behind net.Server, get and set only' };
     const results = Object.fromEntries(
-      (['osprey', 'memcached'] as const).map((which) => {
+      names.map((which) => {
         const runs = figures[which];
         const context = { threads: 1, connections: CONNECTIONS, seconds: SECONDS };
         const total = summary(
@@ -137,7 +144,7 @@ export async function run(): Promise<void> {
         for (const result of [total, getLatency, setLatency]) emit(result);
         return [which, { total, getLatency }];
       }),
-    ) as Record<'osprey' | 'memcached', { total: ReturnType<typeof summary>; getLatency: ReturnType<typeof summary> }>;
+    ) as Record<(typeof names)[number], { total: ReturnType<typeof summary>; getLatency: ReturnType<typeof summary> }>;
     emitRatio({
       name: "osprey memcached / Debian's memcached: ops/s, one thread each",
       numerator: results.osprey.total,

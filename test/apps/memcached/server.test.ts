@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { MemcacheClient } from 'memcache-client';
+import type { AttachedNic } from '../../../actors/net/attached-nic.js';
 import { connect as netConnect } from 'node:net';
 import { network } from '../../../actors/net/subsystem.js';
 import { virtualMemory } from '../../../actors/vm/subsystem.js';
@@ -33,11 +35,12 @@ describe('memcached: the server on net channels, its items in virtual memory', f
   let kernel: Kernel;
   let server: MemcachedServer;
   let client: MemcacheClient;
+  let nic: AttachedNic;
 
   beforeEach(async () => {
     kernel = await Kernel.boot({ subsystems: [...defaultSubsystems, configure(virtualMemory, { physicalBytes: 64 << 20 }), network] });
     const store = await VmItemStore.create(kernel.subsystem(virtualMemory), { limitBytes: 32 << 20 });
-    const nic = await kernel.subsystem(network).attach(createRealNic(), { name: 'eth0' });
+    nic = await kernel.subsystem(network).attach(createRealNic(), { name: 'eth0' });
     server = await serveMemcached(kernel, nic, { store, port: 0, unixTimeAtStartS: 1_700_000_000 });
     client = new MemcacheClient({ server: `127.0.0.1:${server.port}`, cmdTimeout: 10_000 });
   });
@@ -72,6 +75,27 @@ describe('memcached: the server on net channels, its items in virtual memory', f
     const garbage = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) & 0xff));
     const replies = await Promise.all([exchange(server.port, garbage), exchange(server.port, 'bogus\r\nget\r\n'), exchange(server.port, 'set k 0 0 -1\r\n')]);
     for (const reply of replies) expect(reply).to.match(/ERROR/);
+    expect(await exchange(server.port, 'set alive 0 0 3\r\nyes\r\nget alive\r\n')).to.equal('STORED\r\nVALUE alive 0 3\r\nyes\r\nEND\r\n');
+  });
+
+  it('survives fuzzed connections (garbage, truncated lines, huge lengths) and keeps nothing of them', async () => {
+    const line = fc.oneof(
+      fc.uint8Array({ maxLength: 3000 }).map((bytes) => Buffer.from(bytes)),
+      fc
+        .constantFrom('set k 0 0 4294967296\r\n', 'get ' + 'k'.repeat(300) + '\r\n', 'incr\r\n', 'set k 0 0 10\r\nabc', 'mg k v q', 'gat', '\r\n\r\n')
+        .map((text) => Buffer.from(text, 'latin1')),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 6 }), async (pieces) => {
+        await exchange(server.port, Buffer.concat(pieces), 50);
+      }),
+      { numRuns: 25 },
+    );
+    // Every fuzzed connection is gone, and its channel with it.
+    const start = Date.now();
+    while (Object.keys(nic.status().channels).length > 0 && Date.now() - start < 5000) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(nic.status().channels).to.deep.equal({});
+    expect(server.connections().open).to.equal(0);
     expect(await exchange(server.port, 'set alive 0 0 3\r\nyes\r\nget alive\r\n')).to.equal('STORED\r\nVALUE alive 0 3\r\nyes\r\nEND\r\n');
   });
 
