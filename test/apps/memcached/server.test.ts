@@ -82,7 +82,7 @@ describe('memcached: the server on net channels, its items in virtual memory', f
     const line = fc.oneof(
       fc.uint8Array({ maxLength: 3000 }).map((bytes) => Buffer.from(bytes)),
       fc
-        .constantFrom('set k 0 0 4294967296\r\n', 'get ' + 'k'.repeat(300) + '\r\n', 'incr\r\n', 'set k 0 0 10\r\nabc', 'mg k v q', 'gat', '\r\n\r\n')
+        .constantFrom('set k 0 0 4294967296\r\n', `get ${'k'.repeat(300)}\r\n`, 'incr\r\n', 'set k 0 0 10\r\nabc', 'mg k v q', 'gat', '\r\n\r\n')
         .map((text) => Buffer.from(text, 'latin1')),
     );
     await fc.assert(
