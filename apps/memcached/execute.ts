@@ -2,8 +2,8 @@
  * What memcached's commands do to a cache: `MemcachedExecutor` runs parsed commands
  * (protocols/memcached) against an `ItemStore` and writes memcached's replies. This file holds the
  * classic commands and the dispatch; the meta commands are in meta-commands.ts, incr/decr's
- * arithmetic in arithmetic.ts. Behaviour follows memcached 1.6's proto_parser.c and memcached.c
- * (do_store_item, do_add_delta); where the store contract cannot do what memcached does, the
+ * arithmetic in arithmetic.ts. Behaviour follows Debian bookworm's memcached 1.6.18 (proto_text.c,
+ * memcached.c's do_store_item and do_add_delta, items.c); where the store contract cannot do what memcached does, the
  * difference is said where it happens.
  */
 import type { Command, FlushAllCommand, StatsCommand } from '../../protocols/memcached/commands.js';
@@ -11,6 +11,7 @@ import { type ReplyWriter, replyLine } from '../../protocols/memcached/replies.j
 import { applyDelta } from './arithmetic.js';
 import type { ExecutionContext } from './execution-context.js';
 import { expiryMs } from './exptime.js';
+import { ItemHolds } from './item-holds.js';
 import { ItemMarks } from './item-marks.js';
 import type { ItemStore } from './item-store.js';
 import { runMetaCommand } from './meta-commands.js';
@@ -56,11 +57,16 @@ export class MemcachedExecutor {
       server: options.server,
       counters: new CommandCounters(),
       marks: new ItemMarks(options.marksCountMax ?? marksCountMaxDefault),
+      holds: new ItemHolds(),
     };
   }
 
-  /** Runs `command`, writing its reply (if any) to `out`. `quit` writes nothing: the caller closes. */
-  execute(command: Command, out: ReplyWriter): void {
+  /**
+   * Runs `command`, writing its reply (if any) to `out`. `quit` writes nothing: the caller closes.
+   * An item the reply references until it is sent (an mg hit) is noted in `holds`: pass them to
+   * `release` once the reply is sent or dropped.
+   */
+  execute(command: Command, out: ReplyWriter, holds: string[] = []): void {
     const { store, counters } = this.context;
     const nowMs = this.context.now();
     const reply = (line: string, noreply: boolean): void => {
@@ -129,9 +135,14 @@ export class MemcachedExecutor {
       case 'ma':
       case 'me':
         counters.cmd_meta++;
-        runMetaCommand(this.context, command, nowMs, out);
+        runMetaCommand(this.context, command, nowMs, out, holds);
         return;
     }
+  }
+
+  /** The replies that referenced the items `holds` names were sent or dropped. */
+  release(holds: readonly string[]): void {
+    this.context.holds.release(holds);
   }
 
   private retrieve(withCas: boolean, keys: readonly string[], exptime: number | null, out: ReplyWriter): void {
@@ -199,7 +210,7 @@ export class MemcachedExecutor {
 
   private arithmetic(incr: boolean, key: string, delta: bigint): string {
     const { counters } = this.context;
-    const outcome = applyDelta(this.context.store, key, incr, delta, null, this.context.now());
+    const outcome = applyDelta(this.context.store, this.context.holds, key, incr, delta, null, this.context.now());
     if (outcome.kind === 'not-found') {
       if (incr) counters.incr_misses++;
       else counters.decr_misses++;
@@ -209,7 +220,7 @@ export class MemcachedExecutor {
     if (outcome.kind !== 'applied') return 'SERVER_ERROR out of memory';
     if (incr) counters.incr_hits++;
     else counters.decr_hits++;
-    this.context.marks.carry(outcome.before, outcome.item);
+    if (outcome.inPlace) this.context.marks.carry(outcome.before, outcome.item);
     return outcome.digits;
   }
 
@@ -223,6 +234,8 @@ export class MemcachedExecutor {
       return replyLine.notFound;
     }
     counters.touch_hits++;
+    // touch fetches the item as a get does, marking it fetched.
+    this.context.marks.set(item, { fetched: true });
     const expiry = expiryMs(exptime, nowMs, this.context.unixNowS());
     if (expiry === null) store.delete(key, nowMs);
     else store.touch(item, expiry, nowMs);

@@ -3,6 +3,7 @@
  * commands share across connections (counters, item marks). One per server, shared by its sessions.
  */
 import type { ItemStore } from './item-store.js';
+import type { ItemHolds } from './item-holds.js';
 import type { ItemMarks } from './item-marks.js';
 import type { CommandCounters, ServerInfo } from './stats.js';
 
@@ -15,4 +16,6 @@ export interface ExecutionContext {
   readonly server: ServerInfo;
   readonly counters: CommandCounters;
   readonly marks: ItemMarks;
+  /** Items referenced by replies not yet sent. */
+  readonly holds: ItemHolds;
 }

@@ -1,7 +1,7 @@
 /**
  * What memcached keeps in an item's flag bits that the `ItemStore` contract does not: whether it
- * was fetched (mg's `h`, me's `fetch`), marked stale (md's `I`, mg's `X`) and whether a client
- * already won the right to recache it (mg's `W` and `Z`). A mark belongs to one version of an
+ * was fetched (mg's `h`, me's `fetch`), marked stale (md's `I`, mg's `X`), whether a client
+ * already won the right to recache it (mg's `W` and `Z`) and whether its key came in base64. A mark belongs to one version of an
  * item: it is keyed by key and holds the cas it was made for, so that any store (a new cas) drops
  * it. The table is bounded; when full, the oldest mark is forgotten, which at worst shows an item
  * as never fetched or lets a second client win a recache.
@@ -13,9 +13,11 @@ export interface ItemMark {
   readonly fetched: boolean;
   readonly stale: boolean;
   readonly tokenSent: boolean;
+  /** Stored by a meta command with `b`: mg's `k` and me show its key in base64. */
+  readonly binaryKey: boolean;
 }
 
-const unmarked: ItemMark = { fetched: false, stale: false, tokenSent: false };
+const unmarked: ItemMark = { fetched: false, stale: false, tokenSent: false, binaryKey: false };
 
 /**
  * Marks of items, by key and cas.

@@ -1,16 +1,18 @@
 /**
- * memcached's meta commands (mg, ms, md, ma, me) over an `ItemStore`, as proto_parser.c runs them
- * (process_mget_cmd, process_mset_cmd, process_mdelete_cmd, process_marithmetic_cmd) and
- * proto_text.c's process_meta_command. Return flags answer in the order the request gave them;
- * `q` hides the nominal answer (HD; EN for mg) but never an error.
+ * memcached's meta commands (mg, ms, md, ma, me) over an `ItemStore`, as Debian bookworm's
+ * memcached 1.6.18 runs them (proto_text.c: process_mget_command, process_mset_command,
+ * process_mdelete_command, process_marithmetic_command, process_meta_command). Return flags
+ * answer in the order the request gave them. `q` hides a nominal answer: mg's EN (not its hit),
+ * ms's and md's HD, ma's HD or VA after arithmetic (not after creating the item); never an error,
+ * NF, NS or EX.
  *
- * Two things the store contract cannot do are approximated: `E` (choose the next cas) is accepted
- * and ignored, the store choosing the cas; and the item bits memcached keeps for stale items, won
- * recaches and fetches live in the bounded `ItemMarks` table.
+ * The item bits memcached keeps (fetched, stale, token sent, binary key) live in the bounded
+ * `ItemMarks` table; the references queued replies keep on items, in `ItemHolds`.
  */
 import { base64Encode } from '../../protocols/memcached/base64.js';
 import type { MetaArithmeticCommand, MetaDeleteCommand, MetaFlags, MetaGetCommand, MetaSetCommand } from '../../protocols/memcached/commands.js';
 import { latin1Bytes } from '../../protocols/memcached/latin1.js';
+import { opaqueError } from '../../protocols/memcached/meta-flags.js';
 import { type ReplyWriter, replyLine } from '../../protocols/memcached/replies.js';
 import { applyDelta } from './arithmetic.js';
 import type { ExecutionContext } from './execution-context.js';
@@ -21,19 +23,25 @@ import { concatenated, storeFailureLine, storeValue } from './storing.js';
 type MetaCommand = MetaGetCommand | MetaSetCommand | MetaDeleteCommand | MetaArithmeticCommand | { readonly type: 'me'; readonly key: string };
 
 const noValue = new Uint8Array(0);
+/**
+ * Seconds memcached's clock had counted when it started: it dates its start 62 s back
+ * (ITEM_UPDATE_INTERVAL + 2) so that its clock is never 0.
+ */
+const clockStartS = 62;
 
 /**
- * Runs one meta command, writing its reply to `out`.
+ * Runs one meta command, writing its reply to `out`; an item the reply references until sent (an
+ * mg hit) is noted in `holds`.
  *
  * @example
  * ```ts
- * runMetaCommand(context, { type: 'mg', key: 'a', flags: metaFlags('v') }, clock.now(), writer); // "VA 1\r\nx\r\n" or "EN\r\n"
+ * runMetaCommand(context, { type: 'mg', key: 'a', flags: metaFlags('v') }, clock.now(), writer, holds); // "VA 1\r\nx\r\n" or "EN\r\n"
  * ```
  */
-export function runMetaCommand(context: ExecutionContext, command: MetaCommand, nowMs: number, out: ReplyWriter): void {
+export function runMetaCommand(context: ExecutionContext, command: MetaCommand, nowMs: number, out: ReplyWriter, holds: string[]): void {
   switch (command.type) {
     case 'mg':
-      metaGet(context, command, nowMs, out);
+      metaGet(context, command, nowMs, out, holds);
       return;
     case 'ms':
       metaSet(context, command, nowMs, out);
@@ -50,31 +58,43 @@ export function runMetaCommand(context: ExecutionContext, command: MetaCommand, 
   }
 }
 
-/** The ` k<key>` token, base64 again (with a ` b` after it) when the key came so. */
-function keyToken(key: string, flags: MetaFlags): string {
-  return flags.base64Key ? ` k${base64Encode(key)} b` : ` k${key}`;
+/** The ` k<key>` token, base64 again (with a ` b` after it) for a binary key. */
+function keyToken(key: string, binary: boolean): string {
+  return binary ? ` k${base64Encode(key)} b` : ` k${key}`;
 }
 
-/** The ` O…` and ` k…` tokens, in request order: what every meta answer echoes, hit or miss. */
-function echoTokens(key: string, flags: MetaFlags): string {
+/**
+ * The ` O…` and ` k…` tokens, in request order, that a reply without an item echoes; null when the
+ * opaque token is too long (memcached finds out only while echoing it).
+ */
+function echoTokens(key: string, flags: MetaFlags): string | null {
+  if (opaqueError(flags) !== null) return null;
   let tokens = '';
   for (const flag of flags.order) {
     if (flag === 'O') tokens += ` ${flags.opaque!}`;
-    else if (flag === 'k') tokens += keyToken(key, flags);
+    else if (flag === 'k') tokens += keyToken(key, flags.base64Key);
   }
   return tokens;
 }
 
-function metaGet(context: ExecutionContext, command: MetaGetCommand, nowMs: number, out: ReplyWriter): void {
+/**
+ * What `t` shows for an item whose new exptime is already past: memcached stores that as its time
+ * 1 and prints `1 - now` unsigned, about 2^32.
+ */
+function pastSecondsLeft(context: ExecutionContext): number {
+  return (1 - (Math.floor(context.server.uptimeS()) + clockStartS)) >>> 0;
+}
+
+function metaGet(context: ExecutionContext, command: MetaGetCommand, nowMs: number, out: ReplyWriter, holds: string[]): void {
   const { store, marks, counters } = context;
   const { key, flags } = command;
   const touching = flags.ttl !== null;
   let item = store.peek(key, nowMs);
   let created = false;
   if (item === undefined && flags.vivifyTtl !== null) {
-    // On a miss with N, an empty item is created; the client that caused it wins the recache.
-    const stored = storeValue(store, key, 0, expiryMs(flags.vivifyTtl, nowMs, context.unixNowS()), noValue, nowMs);
-    if (typeof stored !== 'string' && store.peek(key, nowMs) !== undefined) {
+    // On a miss with N, an empty item is created (its expiry set by N below); its client wins the recache.
+    const stored = store.store(key, 0, 0, noValue, nowMs);
+    if (typeof stored !== 'string') {
       item = stored;
       created = true;
     }
@@ -84,40 +104,47 @@ function metaGet(context: ExecutionContext, command: MetaGetCommand, nowMs: numb
   if (item === undefined) {
     if (touching) counters.touch_misses++;
     else counters.get_misses++;
-    if (!flags.quiet) out.line(`EN${echoTokens(key, flags)}`);
+    const tokens = echoTokens(key, flags);
+    if (tokens === null) out.line(opaqueError(flags)!);
+    else if (!flags.quiet) out.line(`EN${tokens}`);
     return;
   }
   if (touching) counters.touch_hits++;
   else counters.get_hits++;
   const before = item;
   const mark = marks.of(item);
-  // With C matching, the client already has this value: HD instead of VA.
-  const sendValue = flags.returnValue && !(flags.compareCas !== null && BigInt(item.cas) === flags.compareCas);
-  const value = sendValue ? store.read(item) : null;
+  const value = flags.returnValue ? store.read(item) : null;
   let won = false;
-  let expiredByTtl = false;
+  let expired = false;
   let tokens = '';
+  const setExpiry = (exptime: number): void => {
+    const expiry = expiryMs(exptime, nowMs, context.unixNowS());
+    expired = expiry === null;
+    if (expiry !== null) item = store.touch(item!, expiry, nowMs);
+  };
   for (const flag of flags.order) {
     switch (flag) {
-      case 'T': {
-        const expiry = expiryMs(flags.ttl!, nowMs, context.unixNowS());
-        if (expiry === null) expiredByTtl = true;
-        else item = store.touch(item, expiry, nowMs);
+      case 'T':
+        setExpiry(flags.ttl!);
         break;
-      }
       case 'N':
-        won ||= created;
+        if (created) {
+          setExpiry(flags.vivifyTtl!);
+          won = true;
+        }
         break;
       case 'R': {
         const recache = expiryMs(flags.recacheTtl!, nowMs, context.unixNowS());
-        if (!mark.tokenSent && !created && item.exptimeMs !== 0 && recache !== null && recache !== 0 && item.exptimeMs < recache) won = true;
+        // An expired item's time is 1, below any recache time but a past one (also 1).
+        const below = expired ? recache !== null && recache !== 0 : item.exptimeMs !== 0 && recache !== null && recache !== 0 && item.exptimeMs < recache;
+        if (!mark.tokenSent && !created && below) won = true;
         break;
       }
       case 's':
         tokens += ` s${item.valueBytes}`;
         break;
       case 't':
-        tokens += ` t${remainingS(item.exptimeMs, nowMs)}`;
+        tokens += ` t${expired ? pastSecondsLeft(context) : remainingS(item.exptimeMs, nowMs)}`;
         break;
       case 'c':
         tokens += ` c${item.cas}`;
@@ -132,10 +159,16 @@ function metaGet(context: ExecutionContext, command: MetaGetCommand, nowMs: numb
         tokens += ` h${mark.fetched ? 1 : 0}`;
         break;
       case 'O':
+        if (opaqueError(flags) !== null) {
+          // Found while answering: what the flags before it did stays done.
+          if (expired) store.delete(key, nowMs);
+          out.line(opaqueError(flags)!);
+          return;
+        }
         tokens += ` ${flags.opaque!}`;
         break;
       case 'k':
-        tokens += keyToken(key, flags);
+        tokens += keyToken(key, mark.binaryKey);
         break;
     }
   }
@@ -150,16 +183,18 @@ function metaGet(context: ExecutionContext, command: MetaGetCommand, nowMs: numb
     marks.set(item, { fetched: true });
   }
   if (won) marks.set(item, { tokenSent: true });
-  if (expiredByTtl) store.delete(key, nowMs);
+  if (expired) store.delete(key, nowMs);
+  else holds.push(context.holds.hold(item));
   if (value !== null) out.value(`VA ${value.byteLength}${tokens}`, value);
   else out.line(`HD${tokens}`);
 }
 
 type CasComparison = 'none' | 'match' | 'stale' | 'mismatch';
 
+/** do_store_item's cas test: the request's unique (0 without C) against the item's. */
 function compareCas(item: Item, flags: MetaFlags): CasComparison {
-  const wanted = flags.compareCas;
-  if (wanted === null || wanted === 0n) return 'none';
+  const wanted = flags.compareCas ?? 0n;
+  if (wanted === 0n) return 'none';
   const current = BigInt(item.cas);
   if (wanted === current) return 'match';
   return flags.invalidate && wanted < current ? 'stale' : 'mismatch';
@@ -170,21 +205,22 @@ function metaStore(context: ExecutionContext, command: MetaSetCommand, nowMs: nu
   const { store, marks, counters } = context;
   const { key, flags, value } = command;
   const mode = command.mode;
+  // A cas turns set and replace into cas; add ignores it; append and prepend check it themselves.
   const casMode = flags.compareCas !== null && (mode === 'set' || mode === 'replace');
-  const vivifying = flags.vivifyTtl !== null && (mode === 'append' || mode === 'prepend');
-  const exptime = vivifying ? flags.vivifyTtl! : (flags.ttl ?? 0);
-  const expiry = expiryMs(exptime, nowMs, context.unixNowS());
+  const expiry = expiryMs(flags.ttl ?? 0, nowMs, context.unixNowS());
   const before = store.peek(key, nowMs);
   const put = (): { readonly code: string; readonly item: Item | null } | StoreFailure => {
     const stored = storeValue(store, key, flags.clientFlags, expiry, value, nowMs);
-    return typeof stored === 'string' ? stored : { code: 'HD', item: stored };
+    if (typeof stored === 'string') return stored;
+    if (flags.base64Key) marks.set(stored, { binaryKey: true });
+    return { code: 'HD', item: stored };
   };
   if (before === undefined) {
     if (casMode) {
       counters.cas_misses++;
       return { code: 'NF', item: null };
     }
-    if (mode === 'set' || mode === 'add' || vivifying) return put();
+    if (mode === 'set' || mode === 'add') return put();
     return { code: 'NS', item: null };
   }
   const comparison = compareCas(before, flags);
@@ -194,6 +230,7 @@ function metaStore(context: ExecutionContext, command: MetaSetCommand, nowMs: nu
   }
   if (mode === 'append' || mode === 'prepend') {
     if (comparison !== 'none' && comparison !== 'match') return { code: 'EX', item: null };
+    // A new item: the old flags and expiry, none of the old item's bits.
     const joined = store.store(key, before.flags, before.exptimeMs, concatenated(store.read(before), value, mode === 'append'), nowMs);
     return typeof joined === 'string' ? { code: 'NS', item: null } : { code: 'HD', item: joined };
   }
@@ -203,11 +240,11 @@ function metaStore(context: ExecutionContext, command: MetaSetCommand, nowMs: nu
     return put();
   }
   if (comparison === 'stale') {
-    // An older cas with I: the value is taken, keeping the old expiry, and marked stale.
+    // An older cas with I: the value is taken, keeping the old expiry and token, and marked stale.
     counters.cas_hits++;
     const stored = store.store(key, flags.clientFlags, before.exptimeMs, value, nowMs);
     if (typeof stored === 'string') return stored;
-    marks.carry(before, stored, { stale: true, fetched: false });
+    marks.set(stored, { stale: true, tokenSent: marks.of(before).tokenSent, binaryKey: flags.base64Key });
     return { code: 'HD', item: stored };
   }
   counters.cas_badval++;
@@ -230,9 +267,8 @@ function metaSet(context: ExecutionContext, command: MetaSetCommand, nowMs: numb
   let tokens = '';
   for (const flag of flags.order) {
     if (flag === 'O') tokens += ` ${flags.opaque!}`;
-    else if (flag === 'k') tokens += keyToken(key, flags);
+    else if (flag === 'k') tokens += keyToken(key, flags.base64Key);
     else if (flag === 'c') tokens += ` c${outcome.item?.cas ?? 0}`;
-    else if (flag === 's') tokens += ` s${outcome.item?.valueBytes ?? command.value.byteLength}`;
   }
   out.line(`${outcome.code}${tokens}`);
 }
@@ -240,8 +276,9 @@ function metaSet(context: ExecutionContext, command: MetaSetCommand, nowMs: numb
 function metaDelete(context: ExecutionContext, command: MetaDeleteCommand, nowMs: number, out: ReplyWriter): void {
   const { store, marks, counters } = context;
   const { key, flags } = command;
-  const tokens = echoTokens(key, flags);
-  let item = store.peek(key, nowMs);
+  // The parser refused a too long opaque token: md checks it before looking.
+  const tokens = echoTokens(key, flags) ?? '';
+  const item = store.peek(key, nowMs);
   if (item === undefined) {
     counters.delete_misses++;
     out.line(`NF${tokens}`);
@@ -252,30 +289,14 @@ function metaDelete(context: ExecutionContext, command: MetaDeleteCommand, nowMs
     out.line(`EX${tokens}`);
     return;
   }
-  const ttl = flags.ttl === null ? null : expiryMs(flags.ttl, nowMs, context.unixNowS());
-  if (flags.removeValue) {
-    // x: an empty item takes the value's place, with the flags and expiry the request gives.
-    const emptied = storeValue(store, key, flags.clientFlags, ttl ?? (flags.ttl === null ? 0 : null), noValue, nowMs);
-    if (typeof emptied === 'string') {
-      out.line(`NS${tokens}`);
-      return;
-    }
-    if (store.peek(key, nowMs) === undefined) {
-      // The empty item expired on arrival (a negative T): nothing is left to mark.
-      if (!flags.quiet) out.line(`HD${tokens}`);
-      return;
-    }
-    marks.carry(item, emptied);
-    item = emptied;
-  }
   if (flags.invalidate) {
     // I: keep the item, mark it stale with a new cas (a store gives one), let the next client win.
-    const exptimeMs = flags.ttl === null ? item.exptimeMs : ttl;
+    const exptimeMs = flags.ttl === null ? item.exptimeMs : expiryMs(flags.ttl, nowMs, context.unixNowS());
     const restored = storeValue(store, key, item.flags, exptimeMs, store.read(item), nowMs);
     if (typeof restored !== 'string') marks.carry(item, restored, { stale: true, tokenSent: false });
   } else {
     counters.delete_hits++;
-    if (!flags.removeValue) store.delete(key, nowMs);
+    store.delete(key, nowMs);
   }
   if (!flags.quiet) out.line(`HD${tokens}`);
 }
@@ -283,10 +304,16 @@ function metaDelete(context: ExecutionContext, command: MetaDeleteCommand, nowMs
 function metaArithmetic(context: ExecutionContext, command: MetaArithmeticCommand, nowMs: number, out: ReplyWriter): void {
   const { store, counters, marks } = context;
   const { key, flags, incr } = command;
-  const outcome = applyDelta(store, key, incr, flags.delta, flags.compareCas, nowMs);
-  let item: Item | null = null;
-  let digits = '';
+  const outcome = applyDelta(store, context.holds, key, incr, flags.delta, flags.compareCas, nowMs);
+  let item: Item;
+  let digits: string;
   let created = false;
+  /** Whether the item the flags change is the stored one: memcached's `it` is the old item when incr stored a new one. */
+  let stored = false;
+  const withoutItem = (code: string): void => {
+    const tokens = echoTokens(key, flags);
+    out.line(tokens === null ? opaqueError(flags)! : `${code}${tokens}`);
+  };
   switch (outcome.kind) {
     case 'non-numeric':
       out.line(replyLine.nonNumeric);
@@ -295,47 +322,69 @@ function metaArithmetic(context: ExecutionContext, command: MetaArithmeticComman
       out.line('SERVER_ERROR out of memory');
       return;
     case 'cas-mismatch':
-      out.line(`EX${echoTokens(key, flags)}`);
+      withoutItem('EX');
       return;
     case 'applied':
       if (incr) counters.incr_hits++;
       else counters.decr_hits++;
-      marks.carry(outcome.before, outcome.item);
+      if (outcome.inPlace) marks.carry(outcome.before, outcome.item);
       item = outcome.item;
       digits = outcome.digits;
+      stored = outcome.inPlace;
       break;
     case 'not-found': {
       if (flags.vivifyTtl === null) {
         if (incr) counters.incr_misses++;
         else counters.decr_misses++;
-        out.line(`NF${echoTokens(key, flags)}`);
+        withoutItem('NF');
         return;
       }
       digits = flags.initial.toString();
-      const stored = storeValue(store, key, 0, expiryMs(flags.vivifyTtl, nowMs, context.unixNowS()), latin1Bytes(digits), nowMs);
-      if (typeof stored === 'string') {
+      const vivified = store.store(key, 0, 0, latin1Bytes(digits), nowMs);
+      if (typeof vivified === 'string') {
         out.line('SERVER_ERROR Out of memory allocating new item');
         return;
       }
-      item = stored;
+      item = vivified;
       created = true;
+      stored = true;
     }
   }
   const cas = item.cas;
+  // T and N set the expiry in flag order (the last one wins, a t between them sees the one before);
+  // the stored item gets the final one.
+  let exptimeMs = item.exptimeMs;
+  let expired = false;
+  let expiryChanged = false;
+  const setExpiry = (exptime: number): void => {
+    const expiry = expiryMs(exptime, nowMs, context.unixNowS());
+    expired = expiry === null;
+    exptimeMs = expiry ?? 0;
+    expiryChanged = true;
+  };
+  const applyExpiry = (): void => {
+    if (!stored || !expiryChanged) return;
+    if (expired) store.delete(key, nowMs);
+    else store.touch(item, exptimeMs, nowMs);
+  };
   let tokens = '';
   for (const flag of flags.order) {
     if (flag === 'c') tokens += ` c${cas}`;
-    else if (flag === 't') tokens += ` t${remainingS(item.exptimeMs, nowMs)}`;
-    else if (flag === 'T' || (flag === 'N' && created)) {
-      // memcached sets the expiry in flag order, so a t before T reports the old one.
-      const expiry = expiryMs(flag === 'T' ? flags.ttl! : flags.vivifyTtl!, nowMs, context.unixNowS());
-      if (expiry === null) store.delete(key, nowMs);
-      else if (store.peek(key, nowMs) !== undefined) item = store.touch(item, expiry, nowMs);
-    } else if (flag === 'O') tokens += ` ${flags.opaque!}`;
-    else if (flag === 'k') tokens += keyToken(key, flags);
+    else if (flag === 't') tokens += ` t${expired ? pastSecondsLeft(context) : remainingS(exptimeMs, nowMs)}`;
+    else if (flag === 'T') setExpiry(flags.ttl!);
+    else if (flag === 'N' && created) setExpiry(flags.vivifyTtl!);
+    else if (flag === 'O') {
+      if (opaqueError(flags) !== null) {
+        applyExpiry();
+        out.line(opaqueError(flags)!);
+        return;
+      }
+      tokens += ` ${flags.opaque!}`;
+    } else if (flag === 'k') tokens += keyToken(key, flags.base64Key);
   }
-  // q hides a success, the number included; errors, NF and EX were answered above.
-  if (flags.quiet) return;
+  applyExpiry();
+  // q hides the answer to arithmetic done, not to an item created.
+  if (flags.quiet && !created) return;
   if (flags.returnValue) out.value(`VA ${digits.length}${tokens}`, latin1Bytes(digits));
   else out.line(`HD${tokens}`);
 }
@@ -346,8 +395,11 @@ function metaDebug(context: ExecutionContext, key: string, nowMs: number, out: R
     out.line('EN');
     return;
   }
-  const fetched = context.marks.of(item).fetched ? 'yes' : 'no';
+  const mark = context.marks.of(item);
+  // 1.6.18 prints exp as now minus the expiry: the seconds left, negated.
+  const exp = item.exptimeMs === 0 ? -1 : -remainingS(item.exptimeMs, nowMs);
   const lastAccessS = Math.floor((nowMs - item.lastAccessMs) / 1_000);
   const sizeBytes = key.length + item.valueBytes + itemOverheadBytes;
-  out.line(`ME ${key} exp=${remainingS(item.exptimeMs, nowMs)} la=${lastAccessS} cas=${item.cas} fetch=${fetched} cls=1 size=${sizeBytes}`);
+  const shownKey = mark.binaryKey ? base64Encode(key) : key;
+  out.line(`ME ${shownKey} exp=${exp} la=${lastAccessS} cas=${item.cas} fetch=${mark.fetched ? 'yes' : 'no'} cls=1 size=${sizeBytes}`);
 }

@@ -1,23 +1,26 @@
 /**
- * One command line of memcached's text protocol, read the way memcached 1.6 reads it
- * (`process_request` in proto_parser.c, `process_command_ascii` in proto_text.c): the command is
- * the text before the first space, tokens are split on spaces only, at most 23 are kept, a line may
- * end in `\r\n` or a bare `\n`, and `noreply` counts only as the last token. The checks memcached
- * makes while running a command (key length, numbers, meta flags) are made here, so the executor
- * gets only well-formed commands; their error lines and `noreply` suppression are memcached's.
+ * One command line of memcached's text protocol, read the way Debian bookworm's memcached 1.6.18
+ * reads it (`try_read_command_ascii` and `process_command_ascii` in proto_text.c): the line ends
+ * at its `\n` (a `\r` before it dropped) or at its first NUL byte, `tokenize_command` splits it on
+ * spaces into at most 23 tokens, the command is chosen by its first letter and its exact name, and
+ * a wrong token count is `ERROR`. Numbers are read by libc's strtol family, as 1.6.18's `safe_*`
+ * wrappers do. The checks memcached makes while running a command (key length, numbers, meta
+ * flags) are made here, so the executor gets only well-formed commands; their error lines and
+ * `noreply` suppression are 1.6.18's.
  */
-import type { Command, MetaFlags, MetaSetMode, StoreVerb } from './commands.js';
+import { base64Decode } from './base64.js';
+import type { Command, MetaSetMode, StoreVerb } from './commands.js';
 import { latin1Text } from './latin1.js';
-import { keyBytesMax, tokensCountMax } from './limits.js';
+import { keyBytesMax, metaTokensCountMax, tokensCountMax } from './limits.js';
 import { type MetaRequest, opaqueError, parseMetaFlags } from './meta-flags.js';
-import { cStrtol32, cStrtoul32, tokenI32, tokenU32, tokenU64 } from './numbers.js';
+import { cStrtol32, cStrtoul32, cStrtoull } from './numbers.js';
 import { connectionDropped, type RequestError, refusal } from './request-errors.js';
 
 /** A storage command whose line was read and whose data block is awaited. */
 export type PendingStore =
   | { readonly type: StoreVerb; readonly key: string; readonly flags: number; readonly exptime: number; readonly noreply: boolean }
   | { readonly type: 'cas'; readonly key: string; readonly flags: number; readonly exptime: number; readonly unique: bigint; readonly noreply: boolean }
-  | { readonly type: 'ms'; readonly key: string; readonly mode: MetaSetMode; readonly flags: MetaFlags; readonly noreply: false };
+  | { readonly type: 'ms'; readonly key: string; readonly mode: MetaSetMode; readonly flags: MetaRequest['flags']; readonly noreply: false };
 
 /** What a line asks of the stream: a command or a refusal now, and maybe data bytes to read or skip. */
 export type LineOutcome =
@@ -28,6 +31,8 @@ export type LineOutcome =
 const badFormat = 'CLIENT_ERROR bad command line format';
 const badExptime = 'CLIENT_ERROR invalid exptime argument';
 const metaSetModes: Readonly<Record<string, MetaSetMode>> = { S: 'set', E: 'add', A: 'append', P: 'prepend', R: 'replace' };
+/** The largest data length a storage line may state (INT_MAX − 2: the length and its `\r\n` fit an int). */
+const valueBytesMax = 0x7fff_ffff - 2;
 
 function command(value: Command, swallowBytes = 0): LineOutcome {
   return { kind: 'command', command: value, swallowBytes };
@@ -37,47 +42,37 @@ function error(value: RequestError, swallowBytes = 0): LineOutcome {
   return { kind: 'error', error: value, swallowBytes };
 }
 
-/** A token and where it starts in the line. */
-interface Token {
-  readonly text: string;
-  readonly start: number;
-}
+/** memcached's `ERROR`: an unknown command, or a known one with the wrong number of tokens. */
+const unknownCommand = (): LineOutcome => error(refusal('unknown-command', 'ERROR'));
 
 /**
- * mcmc's tokenizer: space-separated tokens, at most 23. Tokens from index `flagsFrom` on are meta
- * flags, which must start with a letter (codes 65–122) or a digit, or the whole line is refused.
+ * A line as `tokenize_command` splits it: up to 23 tokens, and what follows them unread (`rest`,
+ * null when the whole line was read). memcached's `ntokens` is `tokens.length + 1`: it counts a
+ * final empty token.
  */
-function tokenize(text: string, flagsFrom = Number.POSITIVE_INFINITY): Token[] | null {
-  const tokens: Token[] = [];
-  let index = 0;
-  while (index < text.length && tokens.length < tokensCountMax) {
-    if (text.charCodeAt(index) === 0x20) {
-      index++;
-      continue;
+interface Tokens {
+  readonly tokens: readonly string[];
+  readonly rest: string | null;
+}
+
+function tokenize(text: string): Tokens {
+  const tokens: string[] = [];
+  let start = 0;
+  for (let index = 0; index < text.length; index++) {
+    if (text.charCodeAt(index) !== 0x20) continue;
+    if (index > start) {
+      tokens.push(text.slice(start, index));
+      if (tokens.length === tokensCountMax) return { tokens, rest: index + 1 < text.length ? text.slice(index + 1) : null };
     }
-    let end = text.indexOf(' ', index);
-    if (end < 0) end = text.length;
-    if (tokens.length >= flagsFrom) {
-      const first = text.charCodeAt(index);
-      if (!(first > 64 && first < 123) && !(first >= 0x30 && first <= 0x39)) return null;
-    }
-    tokens.push({ text: text.slice(index, end), start: index });
-    index = end;
+    start = index + 1;
   }
-  return tokens;
+  if (start < text.length) tokens.push(text.slice(start));
+  return { tokens, rest: null };
 }
 
-function texts(tokens: readonly Token[]): string[] {
-  return tokens.map((token) => token.text);
-}
-
-/** The keys of a retrieval command: every space-separated word from `start`, all of them, not only 23 tokens' worth. */
-function retrievalKeys(text: string, start: number): string[] | null {
-  const keys = text
-    .slice(start)
-    .split(' ')
-    .filter((key) => key.length > 0);
-  return keys.some((key) => key.length > keyBytesMax) ? null : keys;
+/** set_noreply_maybe: the last token read is `noreply`. */
+function isNoreply(tokens: readonly string[]): boolean {
+  return tokens[tokens.length - 1] === 'noreply';
 }
 
 /**
@@ -91,187 +86,237 @@ function retrievalKeys(text: string, start: number): string[] | null {
  * ```
  */
 export function parseCommandLine(line: Uint8Array, itemBytesMax: number): LineOutcome {
-  // memcached refuses anything shorter than a two-letter command and its newline.
-  if (line.byteLength < 4) return error(refusal('bad-format', badFormat));
-  const contentEnd = line[line.byteLength - 2] === 0x0d ? line.byteLength - 2 : line.byteLength - 1;
-  const text = latin1Text(line, 0, contentEnd);
-  const firstSpace = text.indexOf(' ');
-  const name = firstSpace < 0 ? text : text.slice(0, firstSpace);
+  let end = line.byteLength - 1;
+  // memcached drops a `\r` before the `\n` only when something comes before it.
+  if (end > 1 && line[end - 1] === 0x0d) end--;
+  // The line is a C string from here on: a NUL ends it.
+  const nul = line.subarray(0, end).indexOf(0);
+  const text = latin1Text(line, 0, nul < 0 ? end : nul);
+  const { tokens, rest } = tokenize(text);
+  const ntokens = tokens.length + 1;
+  const name = tokens[0];
+  if (name === undefined || name.length < 2) return unknownCommand();
+  if (name[0] === 'm' && name.length === 2) {
+    switch (name[1]) {
+      case 'g':
+        return metaGet(tokens);
+      case 's':
+        return metaSet(tokens, itemBytesMax);
+      case 'd':
+        return metaDelete(tokens);
+      case 'n':
+        return command({ type: 'mn' });
+      case 'a':
+        return metaArithmetic(tokens);
+      case 'e':
+        return metaDebug(tokens);
+      default:
+        return unknownCommand();
+    }
+  }
+  switch (name[0]) {
+    case 'g':
+      if (ntokens < 3) return unknownCommand();
+      if (name === 'get' || name === 'gets' || name === 'gat' || name === 'gats') return retrieval(name, tokens, rest);
+      return unknownCommand();
+    case 's':
+      if (name === 'set') return ntokens === 6 || ntokens === 7 ? storage(name, tokens, itemBytesMax) : unknownCommand();
+      if (name === 'stats') return command({ type: 'stats', args: tokens.slice(1) });
+      if (name === 'shutdown') return error(refusal('unsupported', 'ERROR: shutdown not enabled'));
+      return unknownCommand();
+    case 'a':
+      if (name === 'add' || name === 'append') return ntokens === 6 || ntokens === 7 ? storage(name, tokens, itemBytesMax) : unknownCommand();
+      return unknownCommand();
+    case 'c':
+      if (name === 'cas') return ntokens === 7 || ntokens === 8 ? storage(name, tokens, itemBytesMax) : unknownCommand();
+      return unknownCommand();
+    case 'i':
+      if (name === 'incr') return ntokens === 4 || ntokens === 5 ? arithmetic(name, tokens) : unknownCommand();
+      return unknownCommand();
+    case 'd':
+      if (name === 'delete') return ntokens >= 3 && ntokens <= 5 ? deletion(tokens) : unknownCommand();
+      if (name === 'decr') return ntokens === 4 || ntokens === 5 ? arithmetic(name, tokens) : unknownCommand();
+      return unknownCommand();
+    case 't':
+      if (name === 'touch') return ntokens === 4 || ntokens === 5 ? touch(tokens) : unknownCommand();
+      return unknownCommand();
+  }
   switch (name) {
-    case 'get':
-    case 'gets':
-      return retrieval(name, text);
-    case 'gat':
-    case 'gats':
-      return retrievalAndTouch(name, text);
-    case 'set':
-    case 'add':
     case 'replace':
-    case 'append':
     case 'prepend':
-    case 'cas':
-      return storage(name, text, itemBytesMax);
-    case 'incr':
-    case 'decr':
-      return arithmetic(name, text);
-    case 'delete':
-      return keyed(text, 2, (key, noreply) => command({ type: 'delete', key, noreply }));
-    case 'touch':
-      return keyed(text, 3, (key, noreply, tokens) => {
-        const exptime = tokenI32(tokens[2]!);
-        return exptime === null ? error(refusal('bad-format', badExptime, noreply)) : command({ type: 'touch', key, exptime, noreply });
-      });
-    case 'stats':
-      return command({ type: 'stats', args: texts(tokenize(text)!).slice(1) });
+      return ntokens === 6 || ntokens === 7 ? storage(name, tokens, itemBytesMax) : unknownCommand();
+    case 'bget':
+      // The ancient "binary get", which 1.6.18 still runs as get.
+      return ntokens < 3 ? unknownCommand() : retrieval('get', tokens, rest);
+    case 'flush_all':
+      return ntokens <= 4 ? flushAll(tokens) : unknownCommand();
     case 'version':
       return command({ type: 'version' });
     case 'quit':
       return command({ type: 'quit' });
     case 'watch':
       return error(refusal('unsupported', 'CLIENT_ERROR watch commands not allowed'));
-    case 'mn':
-      return command({ type: 'mn' });
-    case 'mg':
-    case 'md':
-    case 'ma':
-      return meta(name, text);
-    case 'me':
-      return metaDebug(text);
-    case 'ms':
-      return metaSet(text, itemBytesMax);
-    default:
-      return unknown(text);
+    case 'verbosity':
+      return ntokens === 3 || ntokens === 4 ? verbosity(tokens) : unknownCommand();
   }
+  // An HTTP request line: memcached drops the connection, unanswered.
+  if (tokens[tokens.length - 1]!.startsWith('HTTP/')) return error(connectionDropped('http'));
+  return unknownCommand();
 }
 
-function retrieval(name: 'get' | 'gets', text: string): LineOutcome {
-  const tokens = tokenize(text)!;
-  if (tokens.length < 2) return error(refusal('bad-format', badFormat));
-  const keys = retrievalKeys(text, tokens[1]!.start);
-  return keys === null ? error(refusal('bad-format', badFormat)) : command({ type: name, keys });
+function retrieval(name: 'get' | 'gets' | 'gat' | 'gats', tokens: readonly string[], rest: string | null): LineOutcome {
+  let keysFrom = 1;
+  let exptime = 0;
+  if (name === 'gat' || name === 'gats') {
+    const parsed = cStrtol32(tokens[1]!);
+    if (parsed === null) return error(refusal('bad-format', badExptime));
+    exptime = parsed;
+    keysFrom = 2;
+  }
+  // memcached reads the keys past the 23rd token itself, as many as there are.
+  const all = [...tokens.slice(keysFrom), ...(rest === null ? [] : rest.split(' ').filter((key) => key.length > 0))];
+  const tooLong = all.findIndex((key) => key.length > keyBytesMax);
+  const keys = tooLong < 0 ? all : all.slice(0, tooLong);
+  const marked = tooLong < 0 ? {} : { keyTooLong: true };
+  return command(name === 'gat' || name === 'gats' ? { type: name, exptime, keys, ...marked } : { type: name, keys, ...marked });
 }
 
-function retrievalAndTouch(name: 'gat' | 'gats', text: string): LineOutcome {
-  const tokens = tokenize(text)!;
-  if (tokens.length < 3) return error(refusal('bad-format', badFormat));
-  const exptime = tokenI32(tokens[1]!.text);
-  if (exptime === null) return error(refusal('bad-format', badExptime));
-  const keys = retrievalKeys(text, tokens[2]!.start);
-  return keys === null ? error(refusal('bad-format', badFormat)) : command({ type: name, exptime, keys });
-}
-
-function isNoreply(tokens: readonly Token[]): boolean {
-  return tokens.length > 0 && tokens[tokens.length - 1]!.text === 'noreply';
-}
-
-function storage(name: StoreVerb | 'cas', text: string, itemBytesMax: number): LineOutcome {
-  const tokens = tokenize(text)!;
-  // Until the length is known there is nothing to swallow, and memcached has not looked for noreply yet.
-  if (tokens.length < 5) return error(refusal('bad-format', badFormat));
-  const valueBytes = tokenI32(tokens[4]!.text);
-  if (valueBytes === null || valueBytes < 0 || valueBytes > 0x7fff_ffff - 2) return error(refusal('bad-format', badFormat));
+function storage(name: StoreVerb | 'cas', tokens: readonly string[], itemBytesMax: number): LineOutcome {
   const noreply = isNoreply(tokens);
-  const swallowBytes = valueBytes + 2;
-  const key = tokens[1]!.text;
-  const flags = cStrtoul32(tokens[2]!.text);
-  const exptime = cStrtol32(tokens[3]!.text);
-  if (key.length > keyBytesMax || flags === null || exptime === null) return error(refusal('bad-format', badFormat, noreply), swallowBytes);
+  const key = tokens[1]!;
+  // None of these refusals swallows the data block: it is read as the next command line.
+  if (key.length > keyBytesMax) return error(refusal('bad-format', badFormat, noreply));
+  const flags = cStrtoul32(tokens[2]!);
+  const exptime = cStrtol32(tokens[3]!);
+  const valueBytes = cStrtol32(tokens[4]!);
+  if (flags === null || exptime === null || valueBytes === null) return error(refusal('bad-format', badFormat, noreply));
   let unique = 0n;
   if (name === 'cas') {
-    const parsed = tokens.length > 5 ? tokenU64(tokens[5]!.text) : null;
-    if (parsed === null) return error(refusal('bad-format', badFormat, noreply), swallowBytes);
+    const parsed = cStrtoull(tokens[5]!);
+    if (parsed === null) return error(refusal('bad-format', badFormat, noreply));
     unique = parsed;
   }
-  if (key.length + valueBytes > itemBytesMax) return command({ type: 'too-large', verb: name, key, noreply }, swallowBytes);
+  if (valueBytes < 0 || valueBytes > valueBytesMax) return error(refusal('bad-format', badFormat, noreply));
+  if (key.length + valueBytes > itemBytesMax) return command({ type: 'too-large', verb: name, key, noreply }, valueBytes + 2);
   const pending: PendingStore = name === 'cas' ? { type: name, key, flags, exptime, unique, noreply } : { type: name, key, flags, exptime, noreply };
   return { kind: 'data', pending, valueBytes };
 }
 
-function arithmetic(name: 'incr' | 'decr', text: string): LineOutcome {
-  return keyed(text, 3, (key, noreply, tokens) => {
-    const delta = tokenU64(tokens[2]!);
-    return delta === null ? error(refusal('bad-format', 'CLIENT_ERROR invalid numeric delta argument', noreply)) : command({ type: name, key, delta, noreply });
-  });
-}
-
-/** A classic command of at least `tokensMin` tokens whose second is a key (delete, incr, decr, touch). */
-function keyed(text: string, tokensMin: number, build: (key: string, noreply: boolean, tokens: readonly string[]) => LineOutcome): LineOutcome {
-  const tokens = tokenize(text)!;
-  if (tokens.length < tokensMin) return error(refusal('bad-format', badFormat));
+function arithmetic(name: 'incr' | 'decr', tokens: readonly string[]): LineOutcome {
   const noreply = isNoreply(tokens);
-  const key = tokens[1]!.text;
+  const key = tokens[1]!;
   if (key.length > keyBytesMax) return error(refusal('bad-format', badFormat, noreply));
-  return build(key, noreply, texts(tokens));
+  const delta = cStrtoull(tokens[2]!);
+  if (delta === null) return error(refusal('bad-format', 'CLIENT_ERROR invalid numeric delta argument', noreply));
+  return command({ type: name, key, delta, noreply });
 }
 
-function meta(name: 'mg' | 'md' | 'ma', text: string): LineOutcome {
-  const tokens = tokenize(text, 2);
-  if (tokens === null || tokens.length < 2) return error(refusal('bad-format', badFormat));
-  const parsed = parseMetaFlags(texts(tokens), 2);
-  // memcached answers ma's flag errors with one line of its own, whatever the flag did wrong.
-  if ('error' in parsed) return error(refusal('bad-format', name === 'ma' ? 'CLIENT_ERROR invalid or duplicate flag' : parsed.error));
-  const { key, flags } = parsed;
-  if (name === 'ma') {
-    const mode = flags.mode;
-    if (mode !== null && !'I+D-'.includes(mode)) return error(refusal('bad-format', 'CLIENT_ERROR invalid mode for ma M token'));
-    const opaque = opaqueError(flags);
-    if (opaque !== null) return error(refusal('bad-format', opaque));
-    return command({ type: 'ma', key, incr: mode === null || mode === 'I' || mode === '+', flags });
+function touch(tokens: readonly string[]): LineOutcome {
+  const noreply = isNoreply(tokens);
+  const key = tokens[1]!;
+  if (key.length > keyBytesMax) return error(refusal('bad-format', badFormat, noreply));
+  const exptime = cStrtol32(tokens[2]!);
+  if (exptime === null) return error(refusal('bad-format', badExptime, noreply));
+  return command({ type: 'touch', key, exptime, noreply });
+}
+
+/** `delete <key> [0] [noreply]`: a hold time is a relic, accepted only as 0. */
+function deletion(tokens: readonly string[]): LineOutcome {
+  let noreply = false;
+  if (tokens.length > 2) {
+    const holdIsZero = tokens[2] === '0';
+    noreply = isNoreply(tokens);
+    const valid = (tokens.length === 3 && (holdIsZero || noreply)) || (tokens.length === 4 && holdIsZero && noreply);
+    if (!valid) return error(refusal('bad-format', 'CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]', noreply));
   }
-  const opaque = opaqueError(flags);
-  if (opaque !== null) return error(refusal('bad-format', opaque));
-  return command({ type: name, key, flags });
+  const key = tokens[1]!;
+  if (key.length > keyBytesMax) return error(refusal('bad-format', badFormat, noreply));
+  return command({ type: 'delete', key, noreply });
 }
 
-function metaDebug(text: string): LineOutcome {
-  const tokens = tokenize(text, 2);
-  if (tokens === null || tokens.length < 2 || tokens[1]!.text.length > keyBytesMax) return error(refusal('bad-format', badFormat));
-  let key = tokens[1]!.text;
-  // memcached looks for `b` only when a token follows it (its `ntokens >= 4`), and so do we.
-  if (tokens.length >= 4 && tokens[2]!.text === 'b') {
-    const decoded = parseMetaFlags([tokens[0]!.text, key, 'b'], 2);
-    if ('error' in decoded) return error(refusal('bad-format', badFormat));
-    key = decoded.key;
+function verbosity(tokens: readonly string[]): LineOutcome {
+  const noreply = isNoreply(tokens);
+  const level = cStrtoul32(tokens[1]!);
+  return level === null ? error(refusal('bad-format', badFormat, noreply)) : command({ type: 'verbosity', level, noreply });
+}
+
+function flushAll(tokens: readonly string[]): LineOutcome {
+  const noreply = isNoreply(tokens);
+  let delay = 0;
+  if (tokens.length !== (noreply ? 2 : 1)) {
+    const parsed = cStrtol32(tokens[1]!);
+    if (parsed === null) return error(refusal('bad-format', badExptime, noreply));
+    delay = parsed;
+  }
+  return command({ type: 'flush_all', delay, noreply });
+}
+
+/** The checks every meta command but me makes first: tokens, key length, flag count. */
+function metaPrelude(tokens: readonly string[], tooMany: string): LineOutcome | null {
+  if (tokens.length + 1 < 3) return unknownCommand();
+  if (tokens[1]!.length > keyBytesMax) return error(refusal('bad-format', badFormat));
+  if (tokens.length + 1 > metaTokensCountMax) return error(refusal('bad-format', tooMany));
+  return null;
+}
+
+function metaGet(tokens: readonly string[]): LineOutcome {
+  const refused = metaPrelude(tokens, 'CLIENT_ERROR options flags are too long');
+  if (refused !== null) return refused;
+  const parsed = parseMetaFlags(tokens, 2);
+  if ('error' in parsed) return error(refusal('bad-format', parsed.error));
+  // An opaque token too long is found while answering, after the item was read: the executor checks it.
+  return command({ type: 'mg', key: parsed.key, flags: parsed.flags });
+}
+
+function metaDelete(tokens: readonly string[]): LineOutcome {
+  const refused = metaPrelude(tokens, 'CLIENT_ERROR options flags too long');
+  if (refused !== null) return refused;
+  const parsed = parseMetaFlags(tokens, 2);
+  // 1.6.18 answers md's and ma's flag errors with one line of its own, whatever the flag did wrong.
+  if ('error' in parsed) return error(refusal('bad-format', 'CLIENT_ERROR invalid or duplicate flag'));
+  const opaque = opaqueError(parsed.flags);
+  if (opaque !== null) return error(refusal('bad-format', opaque));
+  return command({ type: 'md', key: parsed.key, flags: parsed.flags });
+}
+
+function metaArithmetic(tokens: readonly string[]): LineOutcome {
+  const refused = metaPrelude(tokens, 'CLIENT_ERROR options flags too long');
+  if (refused !== null) return refused;
+  const parsed = parseMetaFlags(tokens, 2);
+  if ('error' in parsed) return error(refusal('bad-format', 'CLIENT_ERROR invalid or duplicate flag'));
+  const mode = parsed.flags.mode;
+  if (mode !== null && !'I+D-'.includes(mode)) return error(refusal('bad-format', 'CLIENT_ERROR invalid mode for ma M token'));
+  // As for mg, a too long opaque token is found while answering, after the arithmetic: the executor checks it.
+  return command({ type: 'ma', key: parsed.key, incr: mode === null || mode === 'I' || mode === '+', flags: parsed.flags });
+}
+
+function metaDebug(tokens: readonly string[]): LineOutcome {
+  if (tokens.length + 1 < 3 || tokens[1]!.length > keyBytesMax) return error(refusal('bad-format', badFormat));
+  let key = tokens[1]!;
+  // 1.6.18 looks for `b` only as the token after the key.
+  if (tokens.length + 1 >= 4 && tokens[2] === 'b') {
+    const decoded = base64Decode(key);
+    if (decoded === null) return error(refusal('bad-format', badFormat));
+    key = decoded;
   }
   return command({ type: 'me', key });
 }
 
-function metaSet(text: string, itemBytesMax: number): LineOutcome {
-  const tokens = tokenize(text, 3);
-  if (tokens === null || tokens.length < 3) return error(refusal('bad-format', badFormat));
-  const valueBytes = tokenI32(tokens[2]!.text);
-  if (valueBytes === null || valueBytes < 0 || valueBytes > 0x7fff_ffff - 2) return error(refusal('bad-format', badFormat));
+function metaSet(tokens: readonly string[], itemBytesMax: number): LineOutcome {
+  if (tokens.length + 1 < 3) return unknownCommand();
+  if (tokens[1]!.length > keyBytesMax || tokens.length + 1 === 3) return error(refusal('bad-format', badFormat));
+  if (tokens.length + 1 > metaTokensCountMax) return error(refusal('bad-format', 'CLIENT_ERROR options flags too long'));
+  const valueBytes = cStrtol32(tokens[2]!);
+  if (valueBytes === null || valueBytes < 0 || valueBytes > valueBytesMax) return error(refusal('bad-format', badFormat));
+  // From here on a refusal swallows the data block.
   const swallowBytes = valueBytes + 2;
-  const parsed: MetaRequest | { readonly error: string } = parseMetaFlags(texts(tokens), 3);
+  const parsed = parseMetaFlags(tokens, 3);
   if ('error' in parsed) return error(refusal('bad-format', parsed.error), swallowBytes);
   const { key, flags } = parsed;
   const mode = flags.mode === null ? 'set' : metaSetModes[flags.mode];
   if (mode === undefined) return error(refusal('bad-format', 'CLIENT_ERROR invalid mode for ms M token'), swallowBytes);
-  if (key.length + valueBytes > itemBytesMax) return command({ type: 'too-large', verb: 'ms', key, noreply: false }, swallowBytes);
   const opaque = opaqueError(flags);
   if (opaque !== null) return error(refusal('bad-format', opaque), swallowBytes);
+  if (key.length + valueBytes > itemBytesMax) return command({ type: 'too-large', verb: 'ms', key, noreply: false }, swallowBytes);
   return { kind: 'data', pending: { type: 'ms', key, mode, flags, noreply: false }, valueBytes };
-}
-
-/** A command memcached's fast path does not know: its admin table, an HTTP request, or ERROR. */
-function unknown(text: string): LineOutcome {
-  const tokens = tokenize(text)!;
-  const noreply = isNoreply(tokens);
-  const first = tokens[0]?.text;
-  if (first === 'flush_all') {
-    let delay = 0;
-    if (tokens.length !== (noreply ? 2 : 1)) {
-      const parsed = tokenI32(tokens[1]!.text);
-      if (parsed === null) return error(refusal('bad-format', badExptime, noreply));
-      delay = parsed;
-    }
-    return command({ type: 'flush_all', delay, noreply });
-  }
-  if (first === 'verbosity') {
-    const level = tokens.length > 1 ? tokenU32(tokens[1]!.text) : null;
-    return level === null ? error(refusal('bad-format', badFormat, noreply)) : command({ type: 'verbosity', level, noreply });
-  }
-  if (first === 'shutdown') return error(refusal('unsupported', 'SERVER_ERROR: shutdown not enabled', noreply));
-  if (tokens.length > 1 && tokens[tokens.length - 1]!.text.startsWith('HTTP/')) return error(connectionDropped('http'));
-  return error(refusal('unknown-command', 'ERROR', noreply));
 }

@@ -42,10 +42,15 @@ export interface CasCommand {
   readonly noreply: boolean;
 }
 
-/** `get|gets <key>*`: the values of the keys found, with their cas uniques for `gets`. */
+/**
+ * `get|gets <key>*`: the values of the keys found, with their cas uniques for `gets`. When a key
+ * was longer than 250 bytes, `keys` are those before it and `keyTooLong` is set: memcached looks
+ * them up, then drops every reply not yet sent, theirs included, and answers a CLIENT_ERROR.
+ */
 export interface GetCommand {
   readonly type: 'get' | 'gets';
   readonly keys: readonly string[];
+  readonly keyTooLong?: boolean;
 }
 
 /** `gat|gats <exptime> <key>*`: `get`/`gets` that also sets the expiry of the keys found. */
@@ -53,6 +58,8 @@ export interface GetAndTouchCommand {
   readonly type: 'gat' | 'gats';
   readonly exptime: number;
   readonly keys: readonly string[];
+  /** As for `GetCommand`. */
+  readonly keyTooLong?: boolean;
 }
 
 /**
@@ -148,7 +155,7 @@ export interface MetaFlags {
   readonly recacheTtl: number | null;
   /** `C`: compare with this cas unique. */
   readonly compareCas: bigint | null;
-  /** `E`: the cas unique the client asks a modified item to get. */
+  /** `E`: the cas unique the client asks a modified item to get. memcached 1.6.18 has no `E` (it refuses it), so the parser never sets it. */
   readonly newCas: bigint | null;
   /** `F`: client flags for ms and md's `x` (0 without it). */
   readonly clientFlags: number;
@@ -160,7 +167,7 @@ export interface MetaFlags {
   readonly initial: bigint;
   /** `I`: invalidate (md: mark stale; ms: accept an older cas and mark stale). */
   readonly invalidate: boolean;
-  /** `x`: md removes the value but keeps the item. */
+  /** `x`: md removes the value but keeps the item. memcached 1.6.18 has no `x` (it refuses it), so the parser never sets it. */
   readonly removeValue: boolean;
 }
 

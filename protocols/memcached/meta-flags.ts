@@ -1,14 +1,15 @@
 /**
- * The flags of a meta command (`mg key v t Oabc`), read as memcached's `_meta_flag_preparse` reads
- * them (proto_parser.c): one flag per token, named by its first character, some with a numeric
- * argument after it. Its errors and their precedence are memcached's: a repeated or unknown flag
- * stops the reading at once; a bad argument is remembered and the reading goes on, so the last
- * such error is the one answered.
+ * The flags of a meta command (`mg key v t Oabc`), read as memcached 1.6.18's
+ * `_meta_flag_preparse` reads them (proto_text.c): one flag per token, named by its first byte,
+ * some with a number after it, read by libc's strtol family (`safe_strtol` and kin). Its errors
+ * and their precedence are 1.6.18's: a repeated or unknown flag stops the reading at once; a bad
+ * argument is remembered and the reading goes on, so the last message set is the one answered (a
+ * bad `F` sets none: the answer is the message before it, or the default).
  */
 import { base64Decode } from './base64.js';
 import type { MetaFlags } from './commands.js';
-import { keyBytesMax, metaTokensCountMax, opaqueBytesMax } from './limits.js';
-import { tokenI32, tokenU32, tokenU64 } from './numbers.js';
+import { opaqueBytesMax } from './limits.js';
+import { cStrtol32, cStrtoul32, cStrtoull } from './numbers.js';
 
 /** The key a meta command names, decoded when it came in base64, with its parsed flags. */
 export interface MetaRequest {
@@ -24,8 +25,8 @@ export interface MetaFlagsError {
 const badFormat = 'CLIENT_ERROR bad command line format';
 const badToken = 'CLIENT_ERROR bad token in command line format';
 
-/** Flags memcached knows and that carry no argument to check here. */
-const plainFlags = new Set(['O', 'P', 'L', 'k', 's', 't', 'c', 'f', 'v', 'h', 'u', 'q', 'x', 'l', 'I']);
+/** Flags 1.6.18 knows that carry no argument. */
+const plainFlags = new Set(['O', 'P', 'L', 'k', 's', 't', 'c', 'f', 'v', 'h', 'u', 'q', 'l', 'I']);
 
 /**
  * Reads the flags of a meta command whose tokens are `tokens` (command and key included) from the
@@ -40,10 +41,9 @@ const plainFlags = new Set(['O', 'P', 'L', 'k', 's', 't', 'c', 'f', 'v', 'h', 'u
  */
 export function parseMetaFlags(tokens: readonly string[], firstFlag: number): MetaRequest | MetaFlagsError {
   const encodedKey = tokens[1]!;
-  if (encodedKey.length > keyBytesMax) return { error: badFormat };
-  if (tokens.length > metaTokensCountMax) return { error: 'CLIENT_ERROR options flags are too long' };
   let key = encodedKey;
-  let error: string | null = null;
+  let failed = false;
+  let error = badFormat;
   const flags = {
     order: '',
     opaque: null as string | null,
@@ -72,47 +72,54 @@ export function parseMetaFlags(tokens: readonly string[], firstFlag: number): Me
     switch (flag) {
       case 'b': {
         const decoded = base64Decode(encodedKey);
-        if (decoded === null) error = 'CLIENT_ERROR error decoding key';
-        else key = decoded;
+        if (decoded === null) {
+          error = 'CLIENT_ERROR error decoding key';
+          failed = true;
+        } else key = decoded;
         flags.base64Key = true;
         break;
       }
       case 'N':
       case 'T':
       case 'R': {
-        const seconds = argument.length === 0 ? null : tokenI32(argument);
-        if (seconds === null) error = badToken;
-        else if (flag === 'N') flags.vivifyTtl = seconds;
+        const seconds = cStrtol32(argument);
+        if (seconds === null) {
+          error = badToken;
+          failed = true;
+        } else if (flag === 'N') flags.vivifyTtl = seconds;
         else if (flag === 'T') flags.ttl = seconds;
         else flags.recacheTtl = seconds;
         break;
       }
       case 'F': {
-        const clientFlags = argument.length === 0 ? null : tokenU32(argument);
-        // memcached flags the error without naming it: the answer is whatever error came before.
-        if (clientFlags === null) error ??= badFormat;
+        const clientFlags = cStrtoul32(argument);
+        if (clientFlags === null) failed = true;
         else flags.clientFlags = clientFlags;
         break;
       }
-      case 'C':
-      case 'E': {
-        const cas = argument.length === 0 ? null : tokenU64(argument);
-        if (cas === null) error = badToken;
-        else if (flag === 'C') flags.compareCas = cas;
-        else flags.newCas = cas;
+      case 'C': {
+        const cas = cStrtoull(argument);
+        if (cas === null) {
+          error = badToken;
+          failed = true;
+        } else flags.compareCas = cas;
         break;
       }
       case 'J':
       case 'D': {
-        const number = argument.length === 0 ? null : tokenU64(argument);
-        if (number === null) error = flag === 'J' ? 'CLIENT_ERROR invalid numeric initial value' : 'CLIENT_ERROR invalid numeric delta value';
-        else if (flag === 'J') flags.initial = number;
+        const number = cStrtoull(argument);
+        if (number === null) {
+          error = flag === 'J' ? 'CLIENT_ERROR invalid numeric initial value' : 'CLIENT_ERROR invalid numeric delta value';
+          failed = true;
+        } else if (flag === 'J') flags.initial = number;
         else flags.delta = number;
         break;
       }
       case 'M':
-        // memcached reads the character after M, whatever it is; at the end of the line that is a space or \r.
-        flags.mode = argument.length === 0 ? ' ' : argument[0]!;
+        if (argument.length !== 1) {
+          error = 'CLIENT_ERROR incorrect length for M token';
+          failed = true;
+        } else flags.mode = argument;
         break;
       default:
         if (!plainFlags.has(flag)) return { error: 'CLIENT_ERROR invalid flag' };
@@ -120,15 +127,14 @@ export function parseMetaFlags(tokens: readonly string[], firstFlag: number): Me
         else if (flag === 'q') flags.quiet = true;
         else if (flag === 'v') flags.returnValue = true;
         else if (flag === 'u') flags.noBump = true;
-        else if (flag === 'x') flags.removeValue = true;
         else if (flag === 'I') flags.invalidate = true;
     }
   }
-  if (error !== null) return { error };
+  if (failed) return { error };
   return { key, flags };
 }
 
-/** memcached's answer when the opaque token is too long (it checks while answering), or null. */
+/** memcached's answer when an opaque token is too long (it checks while answering), or null. */
 export function opaqueError(flags: MetaFlags): string | null {
   return flags.opaque !== null && flags.opaque.length > opaqueBytesMax ? 'CLIENT_ERROR opaque token too long' : null;
 }

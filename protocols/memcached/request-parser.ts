@@ -2,16 +2,20 @@
  * The streaming side of memcached's text protocol: bytes in, in chunks split anywhere, requests
  * out. It waits for a line's newline, then for a storage command's data block and its `\r\n`, and
  * swallows the data block of a command it refused, as memcached's conn_nread and conn_swallow
- * states do. Its output does not depend on how the stream was cut into chunks.
+ * states do.
  *
- * It never throws on input and bounds what it buffers: a line up to `getLineBytesMax` (only a
- * multiget line may pass `commandLineBytesMax`; another one closes the connection, as memcached
- * does) plus one value up to `itemBytesMax` and its `\r\n`.
+ * A chunk is one of memcached's reads, and one thing depends on where chunks end, as it does in
+ * memcached 1.6.18 (try_read_command_ascii): a line still without its newline at the end of a
+ * chunk closes the connection once it passes `commandLineBytesMax`, unless it is a multiget; a
+ * line that came whole is read whatever its length, up to memcached's read buffer.
+ *
+ * It never throws on input and bounds what it buffers: a line up to `getLineBytesMax` plus one
+ * value up to `itemBytesMax` and its `\r\n`.
  */
 import { assert } from '../../ground/assert.js';
 import { type LineOutcome, type PendingStore, parseCommandLine } from './command-line.js';
 import type { Command } from './commands.js';
-import { commandLineBytesMax, getLineBytesMax, itemBytesMaxDefault, keyBytesMax, leadingSpacesMax } from './limits.js';
+import { commandLineBytesMax, getLineBytesMax, itemBytesMaxDefault, keyBytesMax, leadingSpacesMax, readBufferBytes } from './limits.js';
 import { connectionDropped, type RequestError, refusal } from './request-errors.js';
 
 /** A parsed command, or a request memcached refuses (see `RequestError`). */
@@ -60,6 +64,11 @@ export class RequestParser {
     return this.isClosed;
   }
 
+  /** Whether a data block is being read or swallowed: memcached sends no reply while it waits for one. */
+  get awaitingData(): boolean {
+    return this.pending !== null || this.swallowBytes > 0;
+  }
+
   /** Bytes held between calls: a partial line and a partial data block. */
   get bufferedBytes(): number {
     return this.lineLength + this.dataLength;
@@ -97,9 +106,8 @@ export class RequestParser {
       this.appendToLine(chunk.subarray(offset, found + 1));
       line = this.lineBuffer.subarray(0, this.lineLength);
     }
-    // The same test as for a partial line, on the line without its newline, so that where the
-    // stream was cut does not matter.
-    if (line.byteLength - 1 > commandLineBytesMax && !this.mayGrow(line.subarray(0, line.byteLength - 1))) {
+    // A whole line longer than memcached's read buffer cannot be; only a multiget grows past it.
+    if (line.byteLength > readBufferBytes && !this.mayGrow(line.subarray(0, line.byteLength - 1))) {
       this.close(requests);
       return chunk.byteLength;
     }

@@ -33,6 +33,7 @@
  * | VM_CHURN_ROUNDS  | map/protect/move/unmap rounds under another CPU's writes | 200 | 5 000   |
  * | CRASH_KILLS      | SIGKILLs of a process writing a pool on real files | 50    | 400       |
  * | NIC_TRANSFER_RUNS | fast-check runs of the simulated-network transfer property | 40 | 1 000  |
+ * | MEMCACHED_DIFF_RUNS | fast-check runs of the memcached differential test | 100 | 2 000 |
  * | NET_CHANNEL_RUNS | fast-check runs of the net channels' no-loss property on a simulated wire | 15 | 300 |
  */
 

@@ -80,16 +80,16 @@ export const commandArbitrary: fc.Arbitrary<EncodableCommand> = fc.oneof(
   fc.record({ type: fc.constantFrom('version', 'mn') }),
   fc.record({ type: fc.constant('verbosity'), level: u32, noreply }),
   fc.record({ type: fc.constant('me'), key: keyArbitrary }),
-  metaKeyed('cfhklOqstuvTNRCE').map(({ key, flags }) => ({ type: 'mg' as const, key, flags })),
-  metaKeyed('kOqCETIx').map(({ key, flags }) => ({ type: 'md' as const, key, flags })),
+  metaKeyed('cfhklOqstuvTNRC').map(({ key, flags }) => ({ type: 'mg' as const, key, flags })),
+  metaKeyed('kOqCTI').map(({ key, flags }) => ({ type: 'md' as const, key, flags })),
   fc
     .constantFrom(...([null, 'I', '+', 'D', '-'] as const))
     .chain((mode) =>
-      metaKeyed('cktvOqCENJDT', mode).map(({ key, flags }) => ({ type: 'ma' as const, key, flags, incr: mode === null || mode === 'I' || mode === '+' })),
+      metaKeyed('cktvOqCNJDT', mode).map(({ key, flags }) => ({ type: 'ma' as const, key, flags, incr: mode === null || mode === 'I' || mode === '+' })),
     ),
   fc
     .constantFrom(...metaSetModes)
     .chain(([mode, letter]) =>
-      fc.tuple(metaKeyed('ckOqsCEFITN', letter), value).map(([{ key, flags }, bytes]) => ({ type: 'ms' as const, key, mode, value: bytes, flags })),
+      fc.tuple(metaKeyed('ckOqsCFITN', letter), value).map(([{ key, flags }, bytes]) => ({ type: 'ms' as const, key, mode, value: bytes, flags })),
     ),
 ) as fc.Arbitrary<EncodableCommand>;
