@@ -1,8 +1,10 @@
 /**
  * The net subsystem's vocabulary: the events of a channel's life (what the machine of
  * `actors/net/machine.ts` accepts) and its states. They never travel as actor mail: a channel steps
- * its own machine. They are declared here so the machine, the channels and traces agree.
+ * its own machine. They are declared here so the machine, the channels and traces agree. Then the
+ * frames a flow's events and its owner's operations cross CPUs in.
  */
+import { defineMessage, type MessageOf } from './schema.js';
 
 export type ChannelEvent =
   /** The owner actor started and took the channel. */
@@ -28,3 +30,34 @@ export const channelEvents: readonly ChannelEvent[] = [
 export type ChannelStateName = 'accepting' | 'open' | 'peerEnded' | 'localEnded' | 'bothEnded' | 'aborting' | 'closed';
 
 export const channelStateNames: readonly ChannelStateName[] = ['accepting', 'open', 'peerEnded', 'localEnded', 'bothEnded', 'aborting', 'closed'];
+
+/**
+ * Frames between CPUs, for a flow whose owner runs on another CPU than its NIC's (see
+ * actors/net/far-channels.ts). The NIC's CPU opens the owner there, then ships the flow's events
+ * in batches; the owner's CPU sends back what the owner did, one batch per turn.
+ */
+export const NET_OPEN = 'net.open' as const;
+export const NET_EVENTS = 'net.events' as const;
+export const NET_OPS = 'net.ops' as const;
+
+/** NIC CPU → owner CPU: start the owner of `flow` from the connection handler named `handler`. */
+export const netOpen = defineMessage(NET_OPEN, { nic: 'string', flow: 'integer', handler: 'string', local: 'any', remote: 'any', credits: 'integer' });
+/**
+ * NIC CPU → owner CPU: the flow's events in order, each `[kind, payload]`: `['data', bytes]`,
+ * `['ended']`, `['closed', fault | null]`, `['blocked']` (sends queue: the NIC is over its mark),
+ * `['writable']` (it drained).
+ */
+export const netEvents = defineMessage(NET_EVENTS, { nic: 'string', flow: 'integer', events: 'any' });
+/** Owner CPU → NIC CPU: what the owner did since the last batch, in this order: credits, sends, end, destroy. */
+export const netOps = defineMessage(NET_OPS, {
+  nic: 'string',
+  flow: 'integer',
+  credits: 'integer',
+  sends: { kind: 'array', of: 'bytes' },
+  end: 'boolean',
+  destroy: 'boolean',
+});
+
+export type NetOpen = MessageOf<typeof netOpen>;
+export type NetEvents = MessageOf<typeof netEvents>;
+export type NetOps = MessageOf<typeof netOps>;

@@ -24,22 +24,29 @@ import {
 } from '../../drivers/nic/nic.js';
 import { invariantBroken } from '../../ground/assert.js';
 import type { ChannelStateName } from '../../protocols/net.js';
-import type { ChildSpec } from '../../supervisors/child-spec.js';
 import type { InterruptController } from '../irq/controller.js';
 import { interruptHandler } from '../irq/handler.js';
 import type { VectorNumber } from '../irq/vector.js';
 import type { SubsystemHost } from '../plugin/subsystem.js';
-import type { ActorRef } from '../runtime/ref.js';
-import { fromSystem } from '../runtime/system-context.js';
 import { type ChannelHost, NetChannel } from './channel.js';
 import type { ConnectionFactory } from './connection.js';
-import { NetConfigError } from './errors.js';
-import { classifierBatchEvents, connectionShutdownMs, nicRingEventsMax } from './limits.js';
+import type { ConnectionHandler } from './connection-handler.js';
+import { NetConfigError, NetSendOverflowError } from './errors.js';
+import { type FarEvent, farEventOf } from './far-events.js';
+import { classifierBatchEvents, farFrameDataBytesMax, farPieceBytesMax, farPiecesPerChunkMax, nicRingEventsMax } from './limits.js';
+import { startOwner, wakeOwner } from './owners.js';
 import type { Socket } from './socket.js';
+import { NET_EVENTS, NET_OPEN, type NetOps } from '../../protocols/net.js';
 
-/** How to listen: where, and the connection each accepted flow gets. */
+/** How to listen: where, the connection each accepted flow gets, and where its owner runs. */
 export interface ListenSpec extends ListenOptions {
-  readonly connection: ConnectionFactory;
+  /** A factory (its owners run on the NIC's CPU), or a handler a boot module defines (they may run on any). */
+  readonly connection: ConnectionFactory | ConnectionHandler;
+  /**
+   * Where each accepted flow's owner runs: `nic-cpu` (the default), or `spread`, round robin over
+   * the machine's CPUs that are up (the NIC's among them), which takes a `connectionHandler`.
+   */
+  readonly placement?: 'nic-cpu' | 'spread';
 }
 
 /** What `kernel.status()` shows of one NIC under `net.nics.<name>`. */
@@ -64,6 +71,12 @@ export class AttachedNic implements ChannelHost {
   private readonly connecting = new Map<FlowId, { readonly factory: ConnectionFactory; resolve(socket: Socket): void; reject(error: unknown): void }>();
   private vector: VectorNumber<NicEvent> | null = null;
   private readonly toWake: NetChannel[] = [];
+  /** Channels whose owner runs on another CPU and that have something to send it (see `ship`). */
+  private readonly toShip: NetChannel[] = [];
+  /** What each such channel sends its owner besides its queued events: `blocked` and `writable`. */
+  private readonly signals = new Map<NetChannel, FarEvent[]>();
+  /** The CPU the next spread owner goes to. */
+  private nextCpu = 0;
   private eventsClassified = 0;
   private wakes = 0;
   private droppedBytes = 0;
@@ -105,6 +118,11 @@ export class AttachedNic implements ChannelHost {
 
   /** Listens; each connection accepted gets an owner actor running `spec.connection`. */
   async listen(spec: ListenSpec): Promise<Listening> {
+    if (spec.placement === 'spread' && typeof spec.connection === 'function') {
+      throw new NetConfigError(
+        `NIC ${this.name}: owners spread over CPUs run a connection handler a boot module defines (connectionHandler(name, factory)), not a bare factory`,
+      );
+    }
     const listening = await this.driver.listen(spec);
     this.listeners.set(listening.listener, { spec, listening });
     return listening;
@@ -132,55 +150,174 @@ export class AttachedNic implements ChannelHost {
           const listener = this.listeners.get(event.listener);
           const channel = this.open(event.flow, event.local, event.remote);
           if (listener === undefined) channel.ownerGone();
-          else this.startOwner(channel, listener.spec.connection);
+          else this.place(channel, listener.spec);
           break;
         }
         case 'connected': {
           const pending = this.connecting.get(event.flow);
           if (pending === undefined) invariantBroken(`NIC ${this.name} connected flow ${event.flow}, which nobody opened`);
           this.connecting.delete(event.flow);
-          this.startOwner(this.open(event.flow, event.local, event.remote), pending.factory).then(pending.resolve, pending.reject);
+          startOwner(this.host, this.open(event.flow, event.local, event.remote), pending.factory).then(pending.resolve, pending.reject);
           break;
         }
         case 'writable': {
           const channel = this.channel(event.flow);
-          if (channel.state !== 'aborting' && channel.writable() && channel.inbound.count > 0) this.markForWake(channel);
+          if (channel.state === 'aborting' || !channel.writable()) break;
+          if (channel.farCpu !== null) this.signal(channel, ['writable']);
+          else if (channel.inbound.count > 0) this.markForWake(channel);
           break;
         }
         default: {
           const channel = this.channels.get(event.flow);
-          if (channel === undefined) {
-            this.connectFailed(event);
-            break;
-          }
-          if (channel.state === 'aborting') {
-            if (event.kind === 'data') this.countDropped(event.bytes.byteLength);
-            else if (event.kind === 'closed') {
-              channel.step({ type: 'net.closed' });
-              this.forget(channel);
-            }
-            break;
-          }
-          channel.push(event);
-          this.markForWake(channel);
+          if (channel === undefined) this.connectFailed(event);
+          else if (channel.take(event)) this.markForWake(channel);
         }
       }
     }
-    for (const channel of toWake) this.wake(channel);
+    for (const channel of toWake) if (wakeOwner(this.host.kernel, channel)) this.wakes++;
     toWake.length = 0;
+    this.shipAll();
   }
 
+  /** After a batch, each channel that got something has its owner woken once (or its batch shipped, for a far owner). */
   private markForWake(channel: NetChannel): void {
-    if (channel.wakeQueued || channel.owner === null) return;
-    channel.wakeQueued = true;
-    this.toWake.push(channel);
+    if (channel.farCpu !== null) {
+      if (!this.signals.has(channel)) {
+        this.signals.set(channel, []);
+        this.toShip.push(channel);
+      }
+    } else if (channel.owner !== null && !channel.wakeQueued) {
+      this.toWake.push(channel);
+    }
   }
 
-  private wake(channel: NetChannel): void {
-    const owner = channel.owner;
-    this.wakes++;
-    // An owner that is stopping runs no more turns: its `stopped` hook resets the flow.
-    if (owner === null || !this.host.kernel.runInTurnOf(owner.ref as ActorRef<never>, (self) => channel.service() && self.stop())) channel.wakeQueued = false;
+  /** Queues `event` for the far owner of `channel`, with its next batch. */
+  private signal(channel: NetChannel, event: FarEvent): void {
+    this.markForWake(channel);
+    this.signals.get(channel)!.push(event);
+  }
+
+  /**
+   * Sends each far owner its channel's queued events and signals, one frame per channel: a burst
+   * of packets for a flow crosses as one batch, however many came.
+   */
+  private shipAll(): void {
+    const routing = this.host.routing!;
+    for (const channel of this.toShip) {
+      const signals = this.signals.get(channel)!;
+      this.signals.delete(channel);
+      const cpu = channel.farCpu!;
+      if (routing.isDown(cpu)) {
+        // Its owner went with its CPU: the flow is reset.
+        channel.ownerGone();
+        continue;
+      }
+      let events: FarEvent[] = [];
+      let dataBytes = 0;
+      const send = () => {
+        this.wakes++;
+        routing.send(cpu, { type: NET_EVENTS, nic: this.name, flow: channel.flow, events });
+        events = [];
+        dataBytes = 0;
+      };
+      let closed = false;
+      while (channel.inbound.count > 0) {
+        const event = channel.inbound.shift();
+        closed ||= event.kind === 'closed';
+        if (event.kind !== 'data') {
+          events.push(farEventOf(event));
+          continue;
+        }
+        // A frame between CPUs holds 64 KiB: a chunk crosses in pieces, each a data event there.
+        const bytes = event.bytes;
+        const pieces = Math.max(1, Math.ceil(bytes.byteLength / farPieceBytesMax));
+        if (pieces > farPiecesPerChunkMax)
+          invariantBroken(`NIC ${this.name} gave flow ${channel.flow} a chunk of ${bytes.byteLength} bytes, past what crosses CPUs`);
+        channel.farPieces.push(pieces);
+        for (let offset = 0, piece = 0; piece < pieces; piece++, offset += farPieceBytesMax) {
+          const part = bytes.subarray(offset, offset + farPieceBytesMax);
+          if (dataBytes + part.byteLength > farFrameDataBytesMax) send();
+          events.push(['data', part]);
+          dataBytes += part.byteLength;
+        }
+      }
+      events.push(...signals);
+      if (events.length > 0) send();
+      if (closed) {
+        channel.step({ type: 'net.closed' });
+        this.forget(channel);
+      }
+    }
+    this.toShip.length = 0;
+  }
+
+  /** Starts the owner of a flow accepted on a listener: here, or on the CPU its turn in the round robin names. */
+  private place(channel: NetChannel, spec: ListenSpec): void {
+    const connection = spec.connection;
+    const cpu = spec.placement === 'spread' ? this.spreadCpu() : this.host.kernel.cpu;
+    if (cpu === this.host.kernel.cpu) {
+      startOwner(this.host, channel, typeof connection === 'function' ? connection : connection.factory).catch(() => undefined);
+      return;
+    }
+    channel.farCpu = cpu;
+    channel.step({ type: 'net.bind' });
+    const handler = (connection as ConnectionHandler).name;
+    const { local, remote, flow } = channel;
+    // The far queue holds every piece the flow's credits can bring.
+    const credits = this.driver.receiveCreditChunks * farPiecesPerChunkMax;
+    this.host.routing!.send(cpu, { type: NET_OPEN, nic: this.name, flow, handler, local, remote, credits });
+  }
+
+  /** Pieces given back by a far owner, turned into the chunks the NIC counts. */
+  private creditPieces(channel: NetChannel, pieces: number): void {
+    let returned = channel.farPiecesReturned + pieces;
+    let chunks = 0;
+    const shipped = channel.farPieces;
+    while (shipped.length > 0 && returned >= shipped[0]!) {
+      returned -= shipped.shift()!;
+      chunks++;
+    }
+    if (shipped.length === 0 && returned > 0) invariantBroken(`the far owner of flow ${channel.flow} gave back more pieces than it was sent`);
+    channel.farPiecesReturned = returned;
+    if (chunks > 0) this.driver.credit(channel.flow, chunks);
+  }
+
+  /** The next CPU that is up, round robin. */
+  private spreadCpu(): number {
+    const routing = this.host.routing;
+    if (routing === null) return this.host.kernel.cpu;
+    for (let tries = 0; tries < routing.cpus; tries++) {
+      const cpu = this.nextCpu;
+      this.nextCpu = (cpu + 1) % routing.cpus;
+      if (cpu === this.host.kernel.cpu || !routing.isDown(cpu)) return cpu;
+    }
+    return this.host.kernel.cpu;
+  }
+
+  /**
+   * @internal What the far owner of `flow` did since its last batch (a `net.ops` frame). Ops for a
+   * flow closed meanwhile are dropped: their sends are counted, and the owner has the flow's
+   * `closed` on its way.
+   */
+  farOps(ops: NetOps): void {
+    const channel = this.channels.get(ops.flow);
+    if (channel === undefined || channel.farCpu === null) {
+      for (const bytes of ops.sends) this.countDropped(bytes.byteLength);
+      return;
+    }
+    if (ops.credits > 0) this.creditPieces(channel, ops.credits);
+    const wasBlocked = channel.sendBlocked;
+    try {
+      for (const bytes of ops.sends) channel.send(bytes);
+    } catch (error) {
+      // The far owner cannot be thrown at: a flood past the send queue's bound resets the flow.
+      if (!(error instanceof NetSendOverflowError)) throw error;
+      channel.destroy();
+    }
+    if (!wasBlocked && channel.sendBlocked) this.signal(channel, ['blocked']);
+    if (ops.end) channel.endLocal();
+    if (ops.destroy) channel.destroy();
+    this.shipAll();
   }
 
   /** A flow closed before it was ever connected: the connect fails with its fault. */
@@ -197,26 +334,6 @@ export class AttachedNic implements ChannelHost {
     const channel = new NetChannel(this, flow, local, remote);
     this.channels.set(flow, channel);
     return channel;
-  }
-
-  /** Starts the owner actor of `channel` under the `net` supervisor; resolves with its socket once it runs. */
-  private async startOwner(channel: NetChannel, factory: ConnectionFactory): Promise<Socket> {
-    try {
-      await this.host.supervisor().ask({ type: 'start-child', spec: ownerSpec(this, channel, factory) });
-    } catch (error) {
-      channel.ownerGone();
-      throw error;
-    }
-    return channel.socket;
-  }
-
-  /** @internal The owner of `channel` runs: it takes what queued meanwhile. */
-  bound(channel: NetChannel): void {
-    channel.step({ type: 'net.bind' });
-    if (channel.inbound.count > 0 && !channel.wakeQueued) {
-      channel.wakeQueued = true;
-      this.wake(channel);
-    }
   }
 
   forget(channel: NetChannel): void {
@@ -240,7 +357,7 @@ export class AttachedNic implements ChannelHost {
     const ownersByCpu: Record<number, number> = {};
     for (const channel of this.channels.values()) {
       channels[channel.state] = (channels[channel.state] ?? 0) + 1;
-      const cpu = channel.owner?.kernel.cpu;
+      const cpu = channel.farCpu ?? channel.owner?.kernel.cpu;
       if (cpu !== undefined) ownersByCpu[cpu] = (ownersByCpu[cpu] ?? 0) + 1;
     }
     return {
@@ -260,27 +377,4 @@ export class AttachedNic implements ChannelHost {
     await this.driver.close();
     if (this.vector !== null) await this.irq.free(this.vector);
   }
-}
-
-/** The child spec of a flow's owner actor: temporary (a crashed connection is not restarted: its flow was reset). */
-function ownerSpec(nic: AttachedNic, channel: NetChannel, factory: ConnectionFactory): ChildSpec<never> {
-  const label = `connection.${nic.name}`;
-  return {
-    id: `${nic.name}.flow-${channel.flow}`,
-    start: fromSystem<never>((ctx) => {
-      channel.owner = ctx.cell;
-      return {
-        receive: (message) => invariantBroken(`${label} takes no mail (got ${JSON.stringify(message)})`),
-        started() {
-          channel.connection = factory(channel.socket, ctx);
-          nic.bound(channel);
-        },
-        stopped() {
-          channel.ownerGone();
-        },
-      };
-    }, label),
-    restart: 'temporary',
-    shutdown: connectionShutdownMs,
-  };
 }

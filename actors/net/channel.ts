@@ -19,9 +19,12 @@ import { sendQueueBytesMax } from './limits.js';
 import { channelMachine, sendsAllowed } from './machine.js';
 import { Socket } from './socket.js';
 
+/** What a channel calls of its NIC: the driver itself, or, on an owner's CPU, a stand-in (far-nic.ts). */
+export type ChannelDriver = Pick<NicDriver, 'receiveCreditChunks' | 'write' | 'end' | 'destroy' | 'credit'>;
+
 /** What a channel needs of the NIC it belongs to. */
 export interface ChannelHost {
-  readonly driver: NicDriver;
+  readonly driver: ChannelDriver;
   readonly name: string;
   /** The channel is closed: forget it and free its flow. */
   forget(channel: NetChannel): void;
@@ -34,8 +37,17 @@ export class NetChannel {
   private snapshot: AnyMachineSnapshot | null = null;
   readonly inbound: BoundedQueue<NicEvent>;
   readonly socket = new Socket(this);
-  /** The owner actor, once started; null before and after. */
+  /** The owner actor, once started, when it runs on this CPU; null before and after. */
   owner: Cell | null = null;
+  /** On the NIC's CPU: the CPU the owner runs on, when not this one (see far-channels.ts). */
+  farCpu: number | null = null;
+  /**
+   * On the NIC's CPU, for a far owner: how many pieces each chunk shipped and not yet given back
+   * was cut into, oldest first, and the pieces given back toward the oldest. The far owner gives a
+   * credit per piece; the NIC takes one per chunk.
+   */
+  readonly farPieces: number[] = [];
+  farPiecesReturned = 0;
   connection: Connection | null = null;
   /** A service of the queue is queued in the owner's system lane. */
   wakeQueued = false;
@@ -70,9 +82,22 @@ export class NetChannel {
     return true;
   }
 
-  /** The classifier's push: the queue has room by the credit rule, or the NIC broke its contract. */
-  push(event: NicEvent): void {
+  /**
+   * Takes an event of the flow: queued for the owner (the queue has room by the credit rule, or the
+   * NIC broke its contract), or, once the owner is gone, dropped and counted until the flow closes.
+   * Returns whether it was queued.
+   */
+  take(event: NicEvent): boolean {
+    if (this.state === 'aborting') {
+      if (event.kind === 'data') this.host.countDropped(event.bytes.byteLength);
+      else if (event.kind === 'closed') {
+        this.step({ type: 'net.closed' });
+        this.host.forget(this);
+      }
+      return false;
+    }
     if (!this.inbound.push(event)) invariantBroken(`flow ${this.flow} of ${this.host.name} brought more events than its credits allow`);
+    return true;
   }
 
   send(bytes: Uint8Array): boolean {

@@ -15,22 +15,30 @@ import type { NicDriver } from '../../drivers/nic/nic.js';
 import type { InterruptController } from '../irq/controller.js';
 import { interrupts } from '../irq/subsystem.js';
 import type { SubsystemHost } from '../plugin/subsystem.js';
+import type { NetOps } from '../../protocols/net.js';
 import { AttachedNic, type NicStatus } from './attached-nic.js';
 import { NetConfigError } from './errors.js';
+import { FarChannels } from './far-channels.js';
 import { nicNameLengthMax, nicsAttachedMax } from './limits.js';
 
-/** What the subsystem adds to `kernel.status()`. */
+/** What the subsystem adds to `kernel.status()`, on each CPU. */
 export interface NetStatus {
+  /** The NICs attached on this CPU. */
   readonly nics: Readonly<Record<string, NicStatus>>;
+  /** Owners running here for flows of a NIC on another CPU. */
+  readonly farOwners: ReturnType<FarChannels['status']>;
 }
 
 const nicName = /^[a-z][a-z0-9-]*$/;
 
 export class NetStack {
   private readonly nics = new Map<string, AttachedNic | null>();
+  /** @internal Channels whose owner runs here and whose NIC is on another CPU. */
+  readonly far: FarChannels;
 
   /** @internal The net subsystem makes one per CPU. */
   constructor(private readonly host: SubsystemHost) {
+    this.far = new FarChannels(host);
     host.kernel.whenStopped.then(() => {
       for (const nic of this.nics.values()) nic?.driver.close().catch(() => undefined);
     });
@@ -72,9 +80,19 @@ export class NetStack {
     await nic.detach();
   }
 
+  /** @internal A `net.ops` frame from a far owner of a flow of one of this CPU's NICs. */
+  farOps(ops: NetOps): void {
+    const nic = this.nics.get(ops.nic);
+    if (nic === undefined || nic === null) {
+      for (const bytes of ops.sends) this.far.droppedBytes += bytes.byteLength;
+      return;
+    }
+    nic.farOps(ops);
+  }
+
   status(): NetStatus {
     const nics: Record<string, NicStatus> = {};
     for (const [name, nic] of this.nics) if (nic !== null) nics[name] = nic.status();
-    return { nics };
+    return { nics, farOwners: this.far.status() };
   }
 }

@@ -5,11 +5,13 @@
  * See net-stack.ts and docs/net.md.
  */
 import { defineSubsystem, type Subsystem } from '../plugin/subsystem.js';
+import { netEventsFrame, netOpenFrame, netOpsFrame } from './frames.js';
 import { NetStack } from './net-stack.js';
 
 export const network: Subsystem<NetStack> = defineSubsystem<NetStack, undefined>({
   name: 'net',
   module: import.meta.url,
+  frames: [netOpenFrame, netEventsFrame, netOpsFrame],
   start(host) {
     const stack = new NetStack(host);
     return { handle: () => stack, status: () => stack.status() };

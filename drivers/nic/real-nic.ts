@@ -204,7 +204,16 @@ class RealNic implements NicDriver {
   private open(socket: Socket): FlowId | null {
     if (this.flows.size >= this.flowsMax || this.closing) return null;
     const flow = this.nextFlow++;
-    const state: Flow = { socket, credits: this.receiveCreditChunks, paused: false, awaitingDrain: false, writesRefused: false, corked: false, closed: false, fault: null };
+    const state: Flow = {
+      socket,
+      credits: this.receiveCreditChunks,
+      paused: false,
+      awaitingDrain: false,
+      writesRefused: false,
+      corked: false,
+      closed: false,
+      fault: null,
+    };
     this.flows.set(flow, state);
     socket.on('data', (bytes: Buffer) => {
       this.counters.bytesReceived += bytes.byteLength;

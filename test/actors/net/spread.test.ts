@@ -1,0 +1,83 @@
+import { expect } from 'chai';
+import { connect as netConnect, type Socket as NodeSocket } from 'node:net';
+import type { AttachedNic } from '../../../actors/net/attached-nic.js';
+import { connectionHandler } from '../../../actors/net/connection-handler.js';
+import { network } from '../../../actors/net/subsystem.js';
+import { defaultSubsystems, Kernel } from '../../../boot/index.js';
+import { createRealNic } from '../../../drivers/nic/index.js';
+import { CrashOnData, EchoWithCpu } from './fixtures/handlers.js';
+
+function clientTo(port: number): Promise<NodeSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host: '127.0.0.1', port }, () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/** Sends `text` and resolves with the first reply, or with the error code if the flow is reset. */
+function roundTrip(socket: NodeSocket, text: string): Promise<string> {
+  return new Promise((resolve) => {
+    socket.once('data', (bytes) => resolve(bytes.toString()));
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+    socket.once('close', () => resolve('closed'));
+    socket.write(text);
+  });
+}
+
+describe('net: owners spread over worker CPUs', function () {
+  this.timeout(60_000);
+  let kernel: Kernel;
+  let nic: AttachedNic;
+
+  beforeEach(async () => {
+    kernel = await Kernel.boot({ cpus: 2, modules: [new URL('./fixtures/handlers.js', import.meta.url)], subsystems: [...defaultSubsystems, network] });
+    nic = await kernel.subsystem(network).attach(createRealNic(), { name: 'eth0' });
+  });
+  afterEach(async () => kernel.shutdown());
+
+  it('places owners round robin over the CPUs, shows where in status, and carries bytes both ways', async () => {
+    const { port } = await nic.listen({ port: 0, connection: EchoWithCpu, placement: 'spread' });
+    const clients = await Promise.all(Array.from({ length: 4 }, () => clientTo(port)));
+    const replies = await Promise.all(clients.map((client, i) => roundTrip(client, `hello ${i}`)));
+    expect(replies.map((reply) => reply.split(':')[0]).sort()).to.deep.equal(['0', '0', '1', '1']);
+    replies.forEach((reply, i) => expect(reply.slice(2)).to.equal(`hello ${i}`));
+    expect(nic.status().ownersByCpu).to.deep.equal({ 0: 2, 1: 2 });
+    // A large echo from a far owner: credits go back across CPUs as it takes the data.
+    const far = clients[replies.findIndex((reply) => reply.startsWith('1:'))]!;
+    const big = 'x'.repeat(3 << 20);
+    let got = 0;
+    const done = new Promise<void>((resolve) =>
+      far.on('data', (bytes: Buffer) => {
+        got += bytes.length;
+        if (got >= big.length + 2 * Math.ceil(big.length / 65536)) resolve();
+      }),
+    );
+    far.write(big);
+    await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    expect(got).to.be.greaterThan(big.length);
+    for (const client of clients) client.destroy();
+  });
+
+  it('resets the flow of a far owner that crashes', async () => {
+    const { port } = await nic.listen({ port: 0, connection: CrashOnData, placement: 'spread' });
+    const clients = await Promise.all([clientTo(port), clientTo(port)]);
+    const outcomes = await Promise.all(clients.map((client) => roundTrip(client, 'boom')));
+    expect(outcomes).to.deep.equal(['ECONNRESET', 'ECONNRESET']);
+  });
+
+  it('resets, and counts, a flow placed on a CPU that does not define its handler', async () => {
+    // Defined in this test file only: CPU 1 never imported it.
+    const local = connectionHandler('test-defined-on-cpu-0-only', (socket) => ({ data: (bytes) => void socket.send(bytes) }));
+    const { port } = await nic.listen({ port: 0, connection: local, placement: 'spread' });
+    const clients = await Promise.all([clientTo(port), clientTo(port)]);
+    const outcomes = (await Promise.all(clients.map((client) => roundTrip(client, 'hi')))).sort();
+    expect(outcomes).to.deep.equal(['ECONNRESET', 'hi']);
+  });
+
+  it('refuses to spread a bare factory, which other CPUs cannot name', async () => {
+    const refused = await nic
+      .listen({ port: 0, connection: (socket) => ({ data: (bytes) => void socket.send(bytes) }), placement: 'spread' })
+      .catch((error: unknown) => error);
+    expect(refused).to.have.property('code', 'net-config');
+  });
+});
