@@ -52,7 +52,7 @@ export function addMemcachedCommand(program: Command): void {
     .option('-l, --listen <addr>', 'interface to listen on', '127.0.0.1')
     .option('-m, --memory-limit <num>', 'item memory in megabytes', integerIn(1, 3072), 64)
     .option('-c, --conn-limit <num>', 'max simultaneous connections', integerIn(1, flowsMaxLimit), 1024)
-    .option('-t, --threads <num>', 'CPUs serving connections (one in this version: see docs/net.md, "Placement")', integerIn(1, 1), 1)
+    .option('-t, --threads <num>', 'CPUs serving connections (1: the items\' index lives in one thread; see docs/net.md, "Placement")', integerIn(1, 1), 1)
     .option('-I, --max-item-size <size>', 'largest item, key and value together (1m, 512k, bytes)', parseSize, 1 << 20)
     .option('-v, --verbose', 'print each connection opened and closed', false)
     .action(async (flags: MemcachedFlags) => {
