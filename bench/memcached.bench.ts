@@ -158,8 +158,19 @@ export async function run(): Promise<void> {
       denominator: results.memcached.getLatency,
       goalKind: 'max',
     });
+    emitRatio({
+      name: 'osprey memcached / the Node ceiling: ops/s, one thread each',
+      numerator: results.osprey.total,
+      denominator: results.node.total,
+      goalKind: 'min',
+    });
+    emitRatio({
+      name: "the Node ceiling / Debian's memcached: ops/s, one thread each",
+      numerator: results.node.total,
+      denominator: results.memcached.total,
+      goalKind: 'min',
+    });
   } finally {
-    ours.child.kill('SIGTERM');
-    theirs.child.kill('SIGTERM');
+    for (const server of [ours, theirs, node]) server.child.kill('SIGTERM');
   }
 }
