@@ -18,6 +18,7 @@
  * ```
  */
 import type { NicFault } from '../../drivers/nic/nic.js';
+import type { Message } from '../../ground/message.js';
 import type { ActorContext } from '../runtime/context.js';
 import type { Socket } from './socket.js';
 
@@ -29,7 +30,13 @@ export interface Connection {
   ended?(): void;
   /** The flow is gone, on an error when `fault` is set (a reset, a timeout). The last call. */
   closed?(fault: NicFault | null): void;
+  /**
+   * Ordinary mail to the owner actor (`ctx.self` in the factory is its ref): how other actors have
+   * a connection send something, a publisher its subscribers say. Without it, mail crashes the
+   * owner, which resets the flow.
+   */
+  receive?(message: Message): void;
 }
 
 /** Makes the `Connection` of one flow, in its owner actor's first turn. */
-export type ConnectionFactory = (socket: Socket, ctx: ActorContext<never>) => Connection;
+export type ConnectionFactory = (socket: Socket, ctx: ActorContext<Message>) => Connection;

@@ -3,7 +3,8 @@
  * connection whose handler crashed is not restarted: its flow is reset), it runs the connection's
  * hooks in its turns, woken through its system lane.
  */
-import { invariantBroken } from '../../ground/assert.js';
+import { UsageError } from '../../ground/errors.js';
+import type { Message } from '../../ground/message.js';
 import type { ChildSpec } from '../../supervisors/child-spec.js';
 import type { SubsystemHost } from '../plugin/subsystem.js';
 import type { KernelCore } from '../runtime/kernel-core.js';
@@ -36,14 +37,23 @@ export function wakeOwner(kernel: KernelCore, channel: NetChannel): boolean {
   return channel.wakeQueued;
 }
 
+function describeType(message: unknown): string {
+  return typeof message === 'object' && message !== null ? String((message as { type?: unknown }).type) : typeof message;
+}
+
 function ownerSpec(kernel: KernelCore, channel: NetChannel, factory: ConnectionFactory): ChildSpec<never> {
   const label = `connection.${channel.host.name}`;
   return {
     id: `${channel.host.name}.flow-${channel.flow}`,
-    start: fromSystem<never>((ctx) => {
+    start: fromSystem<Message>((ctx) => {
       channel.owner = ctx.cell;
       return {
-        receive: (message) => invariantBroken(`${label} takes no mail (got ${JSON.stringify(message)})`),
+        receive(message) {
+          const connection = channel.connection;
+          if (connection?.receive === undefined)
+            throw new UsageError(`${label} of flow ${channel.flow} takes no mail (got '${describeType(message)}'): give its connection a receive hook`);
+          connection.receive(message);
+        },
         started() {
           channel.connection = factory(channel.socket, ctx);
           channel.step({ type: 'net.bind' });

@@ -3,7 +3,7 @@ import { connect as netConnect, type Socket as NodeSocket } from 'node:net';
 import type { AttachedNic } from '../../../actors/net/attached-nic.js';
 import type { ConnectionFactory } from '../../../actors/net/connection.js';
 import { network } from '../../../actors/net/subsystem.js';
-import { defaultSubsystems, Kernel } from '../../../boot/index.js';
+import { type ActorRef, defaultSubsystems, Kernel } from '../../../boot/index.js';
 import { createRealNic, NicError, type RealNicOptions } from '../../../drivers/nic/index.js';
 
 function clientTo(port: number): Promise<NodeSocket> {
@@ -135,6 +135,25 @@ describe('net: channels over a real NIC', () => {
     await nic.unlisten(listener);
     const refused = await nic.connect('127.0.0.1', port, echo).catch((error: unknown) => error);
     expect(refused).to.be.instanceOf(NicError).with.property('code', 'ECONNREFUSED');
+  });
+
+  it('lets other actors reach a connection by mail, through its receive hook', async () => {
+    await boot();
+    type Push = { readonly type: 'push'; readonly text: string };
+    const owners: ActorRef<Push>[] = [];
+    const { port } = await nic.listen({
+      port: 0,
+      connection: (socket, ctx) => {
+        owners.push(ctx.self as ActorRef<Push>);
+        return { data: () => {}, receive: (message) => void socket.send(Buffer.from(`${(message as Push).text}\n`)) };
+      },
+    });
+    const client = await clientTo(port);
+    await until(() => owners.length === 1, 'the owner to start');
+    const pushed = readBytes(client, 'news\n'.length);
+    owners[0]!.tell({ type: 'push', text: 'news' });
+    expect((await pushed).toString()).to.equal('news\n');
+    client.destroy();
   });
 
   it('refuses NIC names that clash or do not parse, with a typed error', async () => {
