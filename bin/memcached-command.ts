@@ -14,6 +14,7 @@ import { network } from '../actors/net/subsystem.js';
 import { virtualMemory } from '../actors/vm/subsystem.js';
 import { registerItemStoreShrinker } from '../apps/memcached/shrinker.js';
 import { memcachedVersion, serveMemcached } from '../apps/memcached/server.js';
+import { itemBytesMaxLimit } from '../apps/memcached/limits-slabs.js';
 import { VmItemStore } from '../apps/memcached/vm-item-store.js';
 import { shutdownOnSignals } from '../actors/irq/signal-source.js';
 import { configure, defaultSubsystems, Kernel } from '../boot/index.js';
@@ -44,6 +45,13 @@ function integerIn(min: number, max: number): (text: string) => number {
   };
 }
 
+/** `-I`: a size parseSize reads, refused here past what the store takes, rather than as a stack trace once the kernel is up. */
+function itemSize(text: string): number {
+  const bytes = parseSize(text);
+  if (!(bytes > 0 && bytes <= itemBytesMaxLimit)) throw new InvalidArgumentError(`'${text}' is not a size in [1, ${itemBytesMaxLimit}] bytes`);
+  return bytes;
+}
+
 export function addMemcachedCommand(program: Command): void {
   program
     .command('memcached')
@@ -53,10 +61,11 @@ export function addMemcachedCommand(program: Command): void {
     .option('-m, --memory-limit <num>', 'item memory in megabytes', integerIn(1, 3072), 64)
     .option('-c, --conn-limit <num>', 'max simultaneous connections', integerIn(1, flowsMaxLimit), 1024)
     .option('-t, --threads <num>', 'CPUs serving connections (1: the items\' index lives in one thread; see docs/net.md, "Placement")', integerIn(1, 1), 1)
-    .option('-I, --max-item-size <size>', 'largest item, key and value together (1m, 512k, bytes)', parseSize, 1 << 20)
+    .option('-I, --max-item-size <size>', 'largest item, key and value together (1m, 512k, bytes; at most 64m)', itemSize, 1 << 20)
     .option('-v, --verbose', 'print each connection opened and closed', false)
     .action(async (flags: MemcachedFlags) => {
-      const itemBytes = flags.memoryLimit << 20;
+      // A multiplication, not `<< 20`: a shift wraps to a negative 32-bit number from -m 2048 on.
+      const itemBytes = flags.memoryLimit * 2 ** 20;
       const physicalBytes = Math.ceil((itemBytes + physicalHeadroomBytes) / physicalGrainBytes) * physicalGrainBytes;
       const kernel = await Kernel.boot({ subsystems: [...defaultSubsystems, configure(virtualMemory, { physicalBytes }), network] });
       const vm = kernel.subsystem(virtualMemory);

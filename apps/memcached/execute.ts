@@ -9,6 +9,7 @@
 import type { Command, FlushAllCommand, StatsCommand } from '../../protocols/memcached/commands.js';
 import { type ReplyWriter, replyLine } from '../../protocols/memcached/replies.js';
 import { applyDelta } from './arithmetic.js';
+import { repliesBytesMax } from './limits.js';
 import type { ExecutionContext } from './execution-context.js';
 import { expiryMs } from './exptime.js';
 import { ItemHolds } from './item-holds.js';
@@ -161,6 +162,8 @@ export class MemcachedExecutor {
         else counters.touch_hits++;
       }
       if (item === undefined) continue;
+      // Past the reply budget the session drops this chunk's replies and closes: no copy to make.
+      if (out.byteLength + item.valueBytes > repliesBytesMax) break;
       const value = store.read(item);
       marks.set(item, { fetched: true });
       if (exptime !== null) {

@@ -13,6 +13,7 @@
 import { ReplyWriter, replyLine } from '../../protocols/memcached/replies.js';
 import { RequestParser } from '../../protocols/memcached/request-parser.js';
 import { type ExecutorOptions, MemcachedExecutor } from './execute.js';
+import { repliesBytesMax } from './limits.js';
 
 /**
  * A session runs on a server's executor (share one among a server's sessions, so that `stats` and
@@ -73,8 +74,12 @@ export class MemcachedSession {
     const counters = this.executor.context.counters;
     counters.bytes_read += bytes.byteLength;
     const sent: Uint8Array[] = [];
+    let sentBytes = 0;
     const send = (): void => {
-      sent.push(...this.writer.take());
+      for (const reply of this.writer.take()) {
+        sent.push(reply);
+        sentBytes += reply.byteLength;
+      }
       this.release();
     };
     let budget = requestsPerRead;
@@ -95,6 +100,16 @@ export class MemcachedSession {
       } else {
         const command = request.command;
         this.executor.execute(command, this.writer, this.holds);
+        if (sentBytes + this.writer.byteLength > repliesBytesMax) {
+          // The chunk asked for more than a connection may be answered at once (see repliesBytesMax).
+          sent.length = 0;
+          this.writer.take();
+          this.release();
+          this.writer.line(replyLine.outOfMemoryWriting);
+          send();
+          this.isClosed = true;
+          break;
+        }
         if ('keyTooLong' in command && command.keyTooLong) {
           this.writer.take();
           this.release();

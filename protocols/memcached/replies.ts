@@ -27,6 +27,7 @@ export const replyLine = {
   error: 'ERROR',
   tooLarge: 'SERVER_ERROR object too large for cache',
   outOfMemory: 'SERVER_ERROR out of memory storing object',
+  outOfMemoryWriting: 'SERVER_ERROR out of memory writing get response',
   nonNumeric: 'CLIENT_ERROR cannot increment or decrement non-numeric value',
   badDataChunk: 'CLIENT_ERROR bad data chunk',
   badFormat: 'CLIENT_ERROR bad command line format',

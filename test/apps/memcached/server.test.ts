@@ -10,8 +10,12 @@ import { VmItemStore } from '../../../apps/memcached/vm-item-store.js';
 import { configure, defaultSubsystems, Kernel } from '../../../boot/index.js';
 import { createRealNic } from '../../../drivers/nic/index.js';
 
-/** Sends `request` on a fresh connection and resolves with everything the server wrote until it closed or went quiet. */
-function exchange(port: number, request: string | Buffer, quietMs = 150): Promise<string> {
+/**
+ * Sends `request` on a fresh connection and resolves with everything the server wrote until it closed or went quiet.
+ * The quiet period is generous (the first byte gets four of them): the server runs in this process, and a loaded CI
+ * machine can stall it for longer than a reply takes, which would cut a reply short.
+ */
+function exchange(port: number, request: string | Buffer, quietMs = 1_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = netConnect({ host: '127.0.0.1', port });
     const chunks: Buffer[] = [];
@@ -97,6 +101,14 @@ describe('memcached: the server on net channels, its items in virtual memory', f
     expect(nic.status().channels).to.deep.equal({});
     expect(server.connections().open).to.equal(0);
     expect(await exchange(server.port, 'set alive 0 0 3\r\nyes\r\nget alive\r\n')).to.equal('STORED\r\nVALUE alive 0 3\r\nyes\r\nEND\r\n');
+  });
+
+  it("answers a multiget that would copy gigabytes with memcached's out-of-memory error, and closes", async () => {
+    const value = 'v'.repeat(512 << 10);
+    expect(await exchange(server.port, `set big 0 0 ${value.length}\r\n${value}\r\n`)).to.equal('STORED\r\n');
+    const reply = await exchange(server.port, `get ${Array.from({ length: 5000 }, () => 'big').join(' ')}\r\nget big\r\n`);
+    expect(reply).to.equal('SERVER_ERROR out of memory writing get response\r\n');
+    expect(await exchange(server.port, 'get nothing\r\n')).to.equal('END\r\n');
   });
 
   it('closes the connection on quit, after the replies before it', async () => {
