@@ -33,7 +33,15 @@ import type { ConnectionFactory } from './connection.js';
 import type { ConnectionHandler } from './connection-handler.js';
 import { NetConfigError, NetSendOverflowError } from './errors.js';
 import { type FarEvent, farEventOf } from './far-events.js';
-import { classifierBatchEvents, farFrameDataBytesMax, farPieceBytesMax, farPiecesPerChunkMax, nicRingEventsMax } from './limits.js';
+import {
+  classifierBatchEvents,
+  connectionShutdownMs,
+  farFrameDataBytesMax,
+  farPieceBytesMax,
+  farPiecesPerChunkMax,
+  farShippedBytesMax,
+  nicRingEventsMax,
+} from './limits.js';
 import { startOwner, wakeOwner } from './owners.js';
 import type { Socket } from './socket.js';
 import { NET_EVENTS, NET_OPEN, type NetOps } from '../../protocols/net.js';
@@ -60,8 +68,10 @@ export interface NicStatus {
   readonly eventsClassified: number;
   /** Owner wakes: fewer than events, as wakes are batched. */
   readonly wakes: number;
-  /** Data bytes that came for a flow whose owner was gone (the flow was reset). */
+  /** Data bytes dropped: they came for a flow whose owner was gone, or a far owner sent them after its flow closed. */
   readonly droppedBytes: number;
+  /** Times a far owner's data waited for its CPU's budget of bytes in flight (`farShippedBytesMax`). */
+  readonly budgetWaits: number;
   readonly driver: NicStats;
 }
 
@@ -77,7 +87,16 @@ export class AttachedNic implements ChannelHost {
   private readonly signals = new Map<NetChannel, FarEvent[]>();
   /** The CPU the next spread owner goes to. */
   private nextCpu = 0;
+  /** Data bytes shipped to each other CPU and not given back yet (at most `farShippedBytesMax`). */
+  private readonly shippedBytes = new Map<number, number>();
+  /** Far channels with data that waits for their CPU's budget. */
+  private readonly awaitingBudget = new Set<NetChannel>();
+  /** Inside `shipAll`. */
+  private shipping = false;
   private eventsClassified = 0;
+  private budgetWaits = 0;
+  /** Set while `detach` waits for the last channel to go. */
+  private drained: (() => void) | null = null;
   private wakes = 0;
   private droppedBytes = 0;
 
@@ -202,6 +221,18 @@ export class AttachedNic implements ChannelHost {
    * of packets for a flow crosses as one batch, however many came.
    */
   private shipAll(): void {
+    // Shipping forgets closed channels, which frees budget, which marks waiting channels: those join
+    // this loop (see unship) rather than start another.
+    if (this.shipping) return;
+    this.shipping = true;
+    try {
+      this.shipEach();
+    } finally {
+      this.shipping = false;
+    }
+  }
+
+  private shipEach(): void {
     const routing = this.host.routing!;
     for (const channel of this.toShip) {
       const signals = this.signals.get(channel)!;
@@ -220,9 +251,25 @@ export class AttachedNic implements ChannelHost {
         events = [];
         dataBytes = 0;
       };
+      // The signals first: `closed` stays the last event the far owner gets. (Before the data is as
+      // good as after: the far channel holds its data back while blocked either way.)
+      events.push(...signals);
       let closed = false;
       while (channel.inbound.count > 0) {
-        const event = channel.inbound.shift();
+        const event = channel.inbound.peek();
+        if (event.kind === 'data') {
+          // Past its CPU's budget the rest waits here, in order, until credits come back (see farShippedBytesMax).
+          const shipped = this.shippedBytes.get(cpu) ?? 0;
+          if (shipped > 0 && shipped + event.bytes.byteLength > farShippedBytesMax) {
+            this.awaitingBudget.add(channel);
+            this.budgetWaits++;
+            break;
+          }
+          this.shippedBytes.set(cpu, shipped + event.bytes.byteLength);
+          channel.farShippedBytes += event.bytes.byteLength;
+          channel.farChunkBytes.push(event.bytes.byteLength);
+        }
+        channel.inbound.shift();
         closed ||= event.kind === 'closed';
         if (event.kind !== 'data') {
           events.push(farEventOf(event));
@@ -241,7 +288,6 @@ export class AttachedNic implements ChannelHost {
           dataBytes += part.byteLength;
         }
       }
-      events.push(...signals);
       if (events.length > 0) send();
       if (closed) {
         channel.step({ type: 'net.closed' });
@@ -272,14 +318,31 @@ export class AttachedNic implements ChannelHost {
   private creditPieces(channel: NetChannel, pieces: number): void {
     let returned = channel.farPiecesReturned + pieces;
     let chunks = 0;
+    let bytes = 0;
     const shipped = channel.farPieces;
     while (shipped.length > 0 && returned >= shipped[0]!) {
       returned -= shipped.shift()!;
+      bytes += channel.farChunkBytes.shift()!;
       chunks++;
     }
     if (shipped.length === 0 && returned > 0) invariantBroken(`the far owner of flow ${channel.flow} gave back more pieces than it was sent`);
     channel.farPiecesReturned = returned;
-    if (chunks > 0) this.driver.credit(channel.flow, chunks);
+    if (chunks === 0) return;
+    this.driver.credit(channel.flow, chunks);
+    this.unship(channel, bytes);
+  }
+
+  /** `bytes` of `channel`'s shipped data are given back (or gone with the flow): channels that waited for the budget ship. */
+  private unship(channel: NetChannel, bytes: number): void {
+    const cpu = channel.farCpu!;
+    channel.farShippedBytes -= bytes;
+    this.shippedBytes.set(cpu, (this.shippedBytes.get(cpu) ?? 0) - bytes);
+    for (const waiting of this.awaitingBudget) {
+      if (waiting.farCpu !== cpu) continue;
+      this.awaitingBudget.delete(waiting);
+      this.markForWake(waiting);
+    }
+    this.shipAll();
   }
 
   /** The next CPU that is up, round robin. */
@@ -307,13 +370,19 @@ export class AttachedNic implements ChannelHost {
     }
     if (ops.credits > 0) this.creditPieces(channel, ops.credits);
     const wasBlocked = channel.sendBlocked;
+    let taken = 0;
     try {
-      for (const bytes of ops.sends) channel.send(bytes);
+      for (const bytes of ops.sends) {
+        channel.send(bytes);
+        taken += bytes.byteLength;
+      }
     } catch (error) {
       // The far owner cannot be thrown at: a flood past the send queue's bound resets the flow.
       if (!(error instanceof NetSendOverflowError)) throw error;
       channel.destroy();
     }
+    // Taken (written, or queued behind the NIC's mark): they count no more against the far CPU's budget.
+    if (taken > 0) this.signal(channel, ['taken', taken]);
     if (!wasBlocked && channel.sendBlocked) this.signal(channel, ['blocked']);
     if (ops.end) channel.endLocal();
     if (ops.destroy) channel.destroy();
@@ -340,6 +409,10 @@ export class AttachedNic implements ChannelHost {
     if (this.channels.get(channel.flow) !== channel) invariantBroken(`flow ${channel.flow} of NIC ${this.name} is forgotten twice`);
     this.channels.delete(channel.flow);
     this.driver.release(channel.flow);
+    this.awaitingBudget.delete(channel);
+    // What it had out counts no more against its CPU's budget.
+    if (channel.farShippedBytes > 0) this.unship(channel, channel.farShippedBytes);
+    if (this.channels.size === 0) this.drained?.();
   }
 
   countDropped(bytes: number): void {
@@ -368,6 +441,7 @@ export class AttachedNic implements ChannelHost {
       eventsClassified: this.eventsClassified,
       wakes: this.wakes,
       droppedBytes: this.droppedBytes,
+      budgetWaits: this.budgetWaits,
       driver: this.driver.stats(),
     };
   }
@@ -375,6 +449,18 @@ export class AttachedNic implements ChannelHost {
   /** Closes the driver (every flow is reset, every listener stops) and frees the vector. */
   async detach(): Promise<void> {
     await this.driver.close();
+    // The driver's `closed` events come on later ticks: the vector stays until they freed every
+    // channel (and told each owner), or the owners' shutdown time passed.
+    if (this.channels.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = this.host.kernel.clock.setTimer(connectionShutdownMs, () => resolve());
+        this.drained = () => {
+          this.host.kernel.clock.cancelTimer(timer);
+          resolve();
+        };
+      });
+      this.drained = null;
+    }
     if (this.vector !== null) await this.irq.free(this.vector);
   }
 }

@@ -47,6 +47,9 @@ export class NetChannel {
    * credit per piece; the NIC takes one per chunk.
    */
   readonly farPieces: number[] = [];
+  /** The bytes of each chunk in `farPieces`, and all of them together: what counts against the far CPU's budget. */
+  readonly farChunkBytes: number[] = [];
+  farShippedBytes = 0;
   farPiecesReturned = 0;
   connection: Connection | null = null;
   /** A service of the queue is queued in the owner's system lane. */
@@ -102,6 +105,8 @@ export class NetChannel {
 
   send(bytes: Uint8Array): boolean {
     if (!sendsAllowed(this.state) || this.endWhenFlushed) return false;
+    // One send past the queue's bound could never queue: the same error as a queue run over.
+    if (bytes.byteLength > sendQueueBytesMax) throw new NetSendOverflowError(this.flow, sendQueueBytesMax);
     if (this.sendBlocked) {
       if (this.pendingBytes + bytes.byteLength > sendQueueBytesMax) throw new NetSendOverflowError(this.flow, sendQueueBytesMax);
       this.pendingSends.push(bytes);

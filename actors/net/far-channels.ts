@@ -12,12 +12,15 @@ import type { FrameRouting } from '../cpu/frame-registry.js';
 import type { SubsystemHost } from '../plugin/subsystem.js';
 import { type ChannelHost, NetChannel } from './channel.js';
 import { connectionHandlerNamed } from './connection-handler.js';
-import { FarNic } from './far-nic.js';
-import { nicEventOf } from './far-events.js';
+import { type FarBudget, FarNic } from './far-nic.js';
+import { type FarEvent, nicEventOf } from './far-events.js';
 import { startOwner, wakeOwner } from './owners.js';
 
 export class FarChannels {
-  private readonly channels = new Map<string, NetChannel>();
+  private readonly channels = new Map<string, { readonly channel: NetChannel; readonly nic: FarNic }>();
+  /** The send budget toward each NIC's CPU. */
+  private readonly budgets = new Map<number, FarBudget>();
+  private readonly channelOf = new Map<FarNic, NetChannel>();
   /** Flows opened here whose handler this CPU does not define (no boot module defines it): reset. */
   handlersMissing = 0;
   droppedBytes = 0;
@@ -27,16 +30,27 @@ export class FarChannels {
   /** A `net.open` frame: the channel of the flow, and its owner started here. */
   open(frame: NetOpen, source: number, routing: FrameRouting): void {
     const key = keyOf(frame.nic, frame.flow);
+    let budget = this.budgets.get(source);
+    if (budget === undefined) this.budgets.set(source, (budget = { unackedBytes: 0, waits: 0, waiting: new Set() }));
+    const nic = new FarNic(frame.nic, frame.flow, frame.credits, routing, source, budget);
     const channelHost: ChannelHost = {
-      driver: new FarNic(frame.nic, frame.flow, frame.credits, routing, source),
+      driver: nic,
       name: frame.nic,
-      forget: () => this.channels.delete(key),
+      // Only this channel's own entry: a NIC detached and attached again numbers its flows anew.
+      forget: (gone) => {
+        if (this.channels.get(key)?.channel !== gone) return;
+        this.channels.delete(key);
+        this.channelOf.delete(nic);
+        nic.dispose();
+        this.resume(budget);
+      },
       countDropped: (bytes) => {
         this.droppedBytes += bytes;
       },
     };
     const channel = new NetChannel(channelHost, frame.flow, frame.local as Endpoint, frame.remote as Endpoint);
-    this.channels.set(key, channel);
+    this.channels.set(key, { channel, nic });
+    this.channelOf.set(nic, channel);
     const handler = connectionHandlerNamed(frame.handler);
     if (handler === undefined) {
       this.handlersMissing++;
@@ -48,21 +62,49 @@ export class FarChannels {
 
   /** A `net.events` frame: the flow's events into its channel, then one wake of its owner. */
   events(frame: NetEvents): void {
-    const channel = this.channels.get(keyOf(frame.nic, frame.flow));
+    const entry = this.channels.get(keyOf(frame.nic, frame.flow));
     // Closed here already (its owner gone, its close taken): what still came is dropped, counted.
-    if (channel === undefined) return;
+    if (entry === undefined) return;
+    const { channel, nic } = entry;
     let wake = false;
-    for (const event of frame.events as readonly (readonly [string, unknown?])[]) {
-      if (event[0] === 'blocked') channel.sendBlocked = true;
-      else if (event[0] === 'writable') wake = channel.writable() || wake;
-      else wake = channel.take(nicEventOf(frame.flow, event as never)) || wake;
+    for (const event of frame.events as readonly FarEvent[]) {
+      switch (event[0]) {
+        case 'blocked':
+          nic.nicBlocked = true;
+          channel.sendBlocked = true;
+          break;
+        case 'writable':
+          nic.nicBlocked = false;
+          if (!nic.budgetBlocked) wake = channel.writable() || wake;
+          break;
+        case 'taken':
+          nic.taken(event[1]);
+          break;
+        default:
+          wake = channel.take(nicEventOf(frame.flow, event)) || wake;
+      }
     }
     if (wake && channel.inbound.count > 0) wakeOwner(this.host.kernel, channel);
+    this.resume(nic.budget);
+  }
+
+  /** Channels whose sends waited for `budget` send again, while it lasts. */
+  private resume(budget: FarBudget): void {
+    for (const waiting of budget.waiting) {
+      if (!waiting.withinBudget) break;
+      budget.waiting.delete(waiting);
+      waiting.budgetBlocked = false;
+      if (waiting.nicBlocked) continue;
+      const channel = this.channelOf.get(waiting);
+      if (channel !== undefined && channel.writable() && channel.inbound.count > 0) wakeOwner(this.host.kernel, channel);
+    }
   }
 
   /** Owners here, and what the status shows of them. */
-  status(): { readonly owners: number; readonly handlersMissing: number; readonly droppedBytes: number } {
-    return { owners: this.channels.size, handlersMissing: this.handlersMissing, droppedBytes: this.droppedBytes };
+  status(): { readonly owners: number; readonly handlersMissing: number; readonly droppedBytes: number; readonly budgetWaits: number } {
+    let budgetWaits = 0;
+    for (const budget of this.budgets.values()) budgetWaits += budget.waits;
+    return { owners: this.channels.size, handlersMissing: this.handlersMissing, droppedBytes: this.droppedBytes, budgetWaits };
   }
 }
 

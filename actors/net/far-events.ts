@@ -12,7 +12,9 @@ export type FarEvent =
   /** The NIC is over its mark: the owner's sends queue on the NIC's CPU, its data waits. */
   | readonly ['blocked']
   /** The NIC drained what queued: data flows again. */
-  | readonly ['writable'];
+  | readonly ['writable']
+  /** The NIC's CPU took this many bytes of the owner's sends: they count no more against its budget. */
+  | readonly ['taken', number];
 
 /** The tuple of one of the events a channel queues (data, ended, closed). */
 export function farEventOf(event: NicEvent): FarEvent {

@@ -1,15 +1,31 @@
 /**
  * On an owner's CPU, the stand-in for the NIC of a flow whose NIC lives on another CPU: what the
  * owner does (sends, credits given back, end, reset) is gathered and crosses to the NIC's CPU in one
- * `net.ops` frame per turn. A send never reports the NIC's mark here: the NIC's CPU queues what it
- * cannot write yet and says `blocked` and `writable` in its event batches (see far-channels.ts).
+ * `net.ops` frame per turn. Two things block its sends: the NIC's mark, which the NIC's CPU reports
+ * (`blocked`, then `writable`, in its event batches), and the budget of bytes sent and not yet taken
+ * there (`farUnackedBytesMax` for the CPU, `farUnackedBytesPerFlowMax` for the flow), which keeps
+ * the frames between the two CPUs from ever being refused (see far-channels.ts).
  */
 import { NET_OPS } from '../../protocols/net.js';
 import type { FrameRouting } from '../cpu/frame-registry.js';
 import type { ChannelDriver } from './channel.js';
-import { farFrameDataBytesMax, farPieceBytesMax } from './limits.js';
+import { farFrameDataBytesMax, farPieceBytesMax, farUnackedBytesMax, farUnackedBytesPerFlowMax } from './limits.js';
+
+/** What the far owners of one CPU have sent to one NIC's CPU and that was not taken there yet. */
+export interface FarBudget {
+  unackedBytes: number;
+  /** Sends that went past the budget, since the start. */
+  waits: number;
+  /** Stand-ins whose sends wait for the budget. */
+  readonly waiting: Set<FarNic>;
+}
 
 export class FarNic implements ChannelDriver {
+  /** The NIC's CPU said its write buffer is over the mark (and has not said `writable` since). */
+  nicBlocked = false;
+  /** A send went past the budget: the channel's sends wait until the NIC's CPU takes some. */
+  budgetBlocked = false;
+  private unackedBytes = 0;
   private credits = 0;
   private sends: Uint8Array[] = [];
   private ended = false;
@@ -24,13 +40,38 @@ export class FarNic implements ChannelDriver {
     private readonly routing: FrameRouting,
     /** The NIC's CPU. */
     private readonly home: number,
+    readonly budget: FarBudget,
   ) {}
 
+  /** Queues `bytes`; false when that took the flow or its CPU past the budget (the bytes go all the same). */
   write(_flow: number, bytes: Uint8Array): boolean {
     // A Buffer (a subclass) is not plain data for the frame codec: the same bytes as a Uint8Array.
     this.sends.push(bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    this.unackedBytes += bytes.byteLength;
+    this.budget.unackedBytes += bytes.byteLength;
     this.flushSoon();
-    return true;
+    if (this.withinBudget) return true;
+    this.budgetBlocked = true;
+    this.budget.waits++;
+    this.budget.waiting.add(this);
+    return false;
+  }
+
+  get withinBudget(): boolean {
+    return this.unackedBytes < farUnackedBytesPerFlowMax && this.budget.unackedBytes < farUnackedBytesMax;
+  }
+
+  /** The NIC's CPU took `bytes` of the sends. */
+  taken(bytes: number): void {
+    this.unackedBytes -= bytes;
+    this.budget.unackedBytes -= bytes;
+  }
+
+  /** The flow is gone: what it had out counts no more. */
+  dispose(): void {
+    this.budget.unackedBytes -= this.unackedBytes;
+    this.unackedBytes = 0;
+    this.budget.waiting.delete(this);
   }
 
   end(): void {

@@ -1,7 +1,7 @@
 /**
  * The `net` subsystem's handle (`kernel.subsystem(network)`): attach NICs, listen and connect on
  * them, and their status. NICs attach on CPU 0, the main thread, where Node's sockets live; the
- * owner actors of their flows run there too for now (see docs/net.md, "Placement").
+ * owner actors of their flows run there, or spread over the CPUs (see docs/net.md, "Placement").
  *
  * @example
  * ```ts

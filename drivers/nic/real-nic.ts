@@ -163,8 +163,9 @@ class RealNic implements NicDriver {
   credit(flow: FlowId, chunks: number): void {
     const state = this.flow(flow);
     if (!Number.isInteger(chunks) || chunks < 1) throw new RangeError(`credit must be a positive integer of chunks, got ${chunks}`);
+    // Checked before it counts, as the simulated driver does: a refused credit leaves the flow's count as it was.
+    if (state.credits + chunks > this.receiveCreditChunks) throw new NicError('EINVAL', `flow ${flow} was given back more credits than it spent`);
     state.credits += chunks;
-    if (state.credits > this.receiveCreditChunks) throw new NicError('EINVAL', `flow ${flow} was given back more credits than it spent`);
     if (state.paused && !state.closed) {
       state.paused = false;
       state.socket.resume();
