@@ -96,7 +96,7 @@ export class FarChannels {
       waiting.budgetBlocked = false;
       if (waiting.nicBlocked) continue;
       const channel = this.channelOf.get(waiting);
-      if (channel !== undefined && channel.writable() && channel.inbound.count > 0) wakeOwner(this.host.kernel, channel);
+      if (channel?.writable() && channel.inbound.count > 0) wakeOwner(this.host.kernel, channel);
     }
   }
 
