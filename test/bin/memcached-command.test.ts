@@ -8,6 +8,9 @@ function startServer(...args: string[]) {
   let stdout = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const port = new Promise<number>((resolve, reject) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       const match = /listening on 127\.0\.0\.1:(\d+)/.exec(stdout);
@@ -18,10 +21,19 @@ function startServer(...args: string[]) {
   return { child, port, exited, output: () => stdout };
 }
 
+/** Resolves with `promise`, or fails after `ms` saying what did not happen (a hang shows where it hung). */
+function within<T>(promise: Promise<T>, ms: number, what: string, output: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms; the server printed: ${output()}`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /** Runs Debian's memccapable (libmemcached-tools) against `port`, text protocol only. */
 function memccapable(port: number): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    execFile('memccapable', ['-a', '-t', '10', '-h', '127.0.0.1', '-p', String(port)], { timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile('memccapable', ['-a', '-t', '10', '-h', '127.0.0.1', '-p', String(port)], { timeout: 80_000 }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? 1), output: stdout + stderr });
     });
   });
@@ -32,13 +44,18 @@ describe('osprey memcached', function () {
 
   it('passes memccapable’s text-protocol suite, and stops cleanly on SIGTERM', async () => {
     const server = startServer('-m', '16');
-    const port = await server.port;
-    const { code, output } = await memccapable(port);
-    expect(output, output).to.include('All tests passed');
-    expect(code).to.equal(0);
-    server.child.kill('SIGTERM');
-    expect(await server.exited).to.equal(0);
-    expect(server.output()).to.include('osprey memcached: stopped');
+    try {
+      const port = await within(server.port, 60_000, 'starting the server', server.output);
+      const { code, output } = await within(memccapable(port), 90_000, 'memccapable', server.output);
+      expect(output, output).to.include('All tests passed');
+      expect(code).to.equal(0);
+      server.child.kill('SIGTERM');
+      expect(await within(server.exited, 20_000, 'stopping on SIGTERM', server.output)).to.equal(0);
+      expect(server.output()).to.include('osprey memcached: stopped');
+    } finally {
+      // A failed check must not leave the server running under the rest of the suite.
+      if (server.child.exitCode === null) server.child.kill('SIGKILL');
+    }
   });
 
   it('takes memcached’s flags and explains them in --help', async () => {
