@@ -92,5 +92,12 @@ export function addMemcachedCommand(program: Command): void {
       );
       await kernel.whenStopped;
       console.log('osprey memcached: stopped');
+      // Everything the server opened is closed by now, and the process exits by itself. Should
+      // something still hold the event loop a second later, say what, and exit all the same: a
+      // stopped server must not hang its caller.
+      setTimeout(() => {
+        console.error(`osprey memcached: exiting with ${JSON.stringify(process.getActiveResourcesInfo())} still open`);
+        process.exit(0);
+      }, 1000).unref();
     });
 }
