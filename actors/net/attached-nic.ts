@@ -155,8 +155,11 @@ export class AttachedNic implements ChannelHost {
 
   /** Connects out; resolves with the socket once its owner actor runs `connection`, or rejects with the NIC's fault. */
   connect(host: string, port: number, connection: ConnectionFactory): Promise<Socket> {
-    const flow = this.driver.connect(host, port);
-    return new Promise((resolve, reject) => this.connecting.set(flow, { factory: connection, resolve, reject }));
+    return new Promise((resolve, reject) => {
+      // A driver that refuses at once (no flow left, a closed NIC) rejects the promise, as a failed connection does.
+      const flow = this.driver.connect(host, port);
+      this.connecting.set(flow, { factory: connection, resolve, reject });
+    });
   }
 
   /** The classifier: each event to its flow's channel, then one wake per channel that got something. */

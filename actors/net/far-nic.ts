@@ -108,6 +108,7 @@ export class FarNic implements ChannelDriver {
     this.credits = 0;
     this.sends = [];
     this.ended = false;
+    this.destroyed = false;
     let sends: Uint8Array[] = [];
     let bytes = 0;
     const send = (last: boolean) => {

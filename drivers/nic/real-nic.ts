@@ -115,7 +115,11 @@ class RealNic implements NicDriver {
     this.checkUsable('connect');
     const socket = new Socket({ allowHalfOpen: true });
     const flow = this.open(socket);
-    if (flow === null) throw new NicError('EMFILE', `${this.flowsMax} flows are open`);
+    if (flow === null) {
+      // Counted as the simulated NIC counts it: a connection refused for lack of a flow.
+      this.counters.flowsRefused++;
+      throw new NicError('EMFILE', `${this.flowsMax} flows are open`);
+    }
     socket.once('connect', () => {
       socket.setNoDelay(true);
       this.counters.flowsConnected++;
