@@ -274,6 +274,8 @@ export class AttachedNic implements ChannelHost {
         }
         channel.inbound.shift();
         closed ||= event.kind === 'closed';
+        // This side of the channel follows the flow's life as the owner's side does.
+        if (event.kind === 'ended') channel.step({ type: 'net.peer-end' });
         if (event.kind !== 'data') {
           events.push(farEventOf(event));
           continue;
