@@ -87,6 +87,8 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
   readonly frames: FrameRegistry;
   /** The CPUs that are down, with why (as the host said). */
   private readonly down = new Map<number, string>();
+  /** Subsystems' listeners to CPUs going down (`onCpuDown`). */
+  private readonly downListeners = new Set<(cpu: number) => void>();
   /**
    * The envelope `admits` let in last and the route it found: the port delivers that very envelope
    * next, and looking the route up once saves a slot-table lookup per message.
@@ -446,6 +448,12 @@ export class CpuNode implements CpuRouting, FrameRouting, RemoteSender {
     this.outbox.cpuDown(cpu);
     this.forwarding.cpuDown(cpu);
     this.migrations.cpuDown(cpu);
+    for (const listener of [...this.downListeners]) listener(cpu);
+  }
+
+  onCpuDown(listener: (cpu: number) => void): () => void {
+    this.downListeners.add(listener);
+    return () => this.downListeners.delete(listener);
   }
 
   /** CPU `cpu` is back on fresh rings: map them, tell it our names, and respawn what this CPU had placed there. */

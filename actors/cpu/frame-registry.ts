@@ -50,6 +50,11 @@ export interface FrameRouting {
   readonly cpus: number;
   /** Whether CPU `cpu` is down (its worker died, and its next incarnation has not come up yet). */
   isDown(cpu: number): boolean;
+  /**
+   * Calls `listener` each time a CPU goes down, after the kernel's own bookkeeping (its asks failed,
+   * its refs dead): for a subsystem's state tied to that CPU. Returns what stops the calls.
+   */
+  onCpuDown(listener: (cpu: number) => void): () => void;
 }
 
 /** One frame type: its schema, and what the receiving CPU does with it. */

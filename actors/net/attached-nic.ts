@@ -122,8 +122,13 @@ export class AttachedNic implements ChannelHost {
       batchEvents: classifierBatchEvents,
     });
     this.vector = vector;
+    // An owner's CPU that dies takes its flows with it: each is reset now, busy or idle.
+    const stopWatching = this.host.routing?.onCpuDown((cpu) => {
+      for (const channel of [...this.channels.values()]) if (channel.farCpu === cpu) channel.ownerGone();
+    });
     this.irq.onFree(vector, () => {
       this.vector = null;
+      stopWatching?.();
       this.driver.close().catch(() => undefined);
     });
     this.driver.attach((event) => {

@@ -6,7 +6,7 @@ import { farPieceBytesMax, farShippedBytesMax, farUnackedBytesMax } from '../../
 import { network } from '../../../actors/net/subsystem.js';
 import { defaultSubsystems, Kernel } from '../../../boot/index.js';
 import { createRealNic } from '../../../drivers/nic/index.js';
-import { CrashOnData, EchoWithCpu } from './fixtures/handlers.js';
+import { CrashOnData, DieOnWorkerData, EchoWithCpu } from './fixtures/handlers.js';
 
 function clientTo(port: number): Promise<NodeSocket> {
   return new Promise((resolve, reject) => {
@@ -86,6 +86,23 @@ describe('net: owners spread over worker CPUs', function () {
     const clients = await Promise.all([clientTo(port), clientTo(port)]);
     const outcomes = await Promise.all(clients.map((client) => roundTrip(client, 'boom')));
     expect(outcomes).to.deep.equal(['ECONNRESET', 'ECONNRESET']);
+  });
+
+  it('resets every flow of an owner CPU that dies, the idle ones too, and keeps the others', async () => {
+    const { port } = await nic.listen({ port: 0, connection: DieOnWorkerData, placement: 'spread' });
+    const clients: NodeSocket[] = [];
+    for (let i = 0; i < 4; i++) {
+      clients.push(await clientTo(port));
+      // One at a time, so that the round robin gives CPU 0, 1, 0, 1.
+      while (Object.values(nic.status().ownersByCpu).reduce((sum, count) => sum + count, 0) < i + 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(nic.status().ownersByCpu).to.deep.equal({ 0: 2, 1: 2 });
+    const ends = clients.map((client) => new Promise<string>((resolve) => client.once('close', () => resolve('closed')).once('error', () => {})));
+    // The second client's owner kills CPU 1; the fourth's, on the same CPU, sends nothing.
+    clients[1]!.write('die');
+    expect(await Promise.all([ends[1], ends[3]])).to.deep.equal(['closed', 'closed']);
+    expect(await roundTrip(clients[0]!, 'still here')).to.equal('still here');
+    for (const client of clients) client.destroy();
   });
 
   it('resets, and counts, a flow placed on a CPU that does not define its handler', async () => {
