@@ -317,11 +317,15 @@ export class VmItemStore implements ItemStore {
     this.shrinks++;
     const returns = this.pagesToReturn(bytesWanted, hard).map((page) => this.returnPage(page));
     for (const pending of returns) this.returnsInFlight.add(pending);
-    const freed = await Promise.all(returns);
-    for (const pending of returns) this.returnsInFlight.delete(pending);
-    const bytes = freed.reduce((sum, pageFreedBytes) => sum + pageFreedBytes, 0);
-    this.bytesReturned += bytes;
-    return bytes;
+    try {
+      const freed = await Promise.all(returns);
+      const bytes = freed.reduce((sum, pageFreedBytes) => sum + pageFreedBytes, 0);
+      this.bytesReturned += bytes;
+      return bytes;
+    } finally {
+      // Also when a return failed: `close` must not wait on a settled promise forever, nor count it.
+      for (const pending of returns) this.returnsInFlight.delete(pending);
+    }
   }
 
   /**
@@ -567,7 +571,11 @@ export class VmItemStore implements ItemStore {
     if (address === undefined) {
       this.pagesLost++;
     } else if (this.closed) {
-      await this.vm.munmap(address, slabPageBytes);
+      // The store closed meanwhile: the fresh page goes too. Should that fail, the page is lost as
+      // one that found no address is, not an error out of the shrinker.
+      await this.vm.munmap(address, slabPageBytes).catch(() => {
+        this.pagesLost++;
+      });
     } else {
       page.mappedFresh(address);
       this.pagesByAddress.set(address, page);
