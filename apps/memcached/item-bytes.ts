@@ -30,10 +30,14 @@ export function writeItemBytes(
   written: WrittenRange,
 ): void {
   const first = chunks[0]!;
+  // Each word marked as soon as it is written: the header may straddle two frames, and a write
+  // that faults on the second must still count the first as touched.
   memory.writeU32(first, key.length);
+  written(first, 4);
   memory.writeU32(first + 4, value.length);
+  written(first + 4, 4);
   memory.writeU32(first + 8, flags >>> 0);
-  written(first, itemHeaderWrittenBytes);
+  written(first + 8, itemHeaderWrittenBytes - 8);
   eachPiece(chunks, chunkBytes, itemHeaderBytes, key.length, (address, at, count) => writeFrames(memory, address, key.subarray(at, at + count), written));
   eachPiece(chunks, chunkBytes, itemHeaderBytes + key.length, value.length, (address, at, count) =>
     writeFrames(memory, address, value.subarray(at, at + count), written),
