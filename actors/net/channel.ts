@@ -13,6 +13,7 @@ import { BoundedQueue } from '../../ground/bounded-queue.js';
 import { invariantBroken } from '../../ground/assert.js';
 import { NetSendOverflowError } from './errors.js';
 import type { Cell } from '../runtime/cell.js';
+import type { ActorContext } from '../runtime/context.js';
 import { xstate } from '../runtime/lazy-packages.js';
 import type { Connection } from './connection.js';
 import { sendQueueBytesMax } from './limits.js';
@@ -148,6 +149,11 @@ export class NetChannel {
     }
     return true;
   }
+
+  /** `service` as the owner's turn runs it (made once: a wake allocates nothing); the owner stops once the flow closed. */
+  readonly serviceInTurn = (self: ActorContext<never>): void => {
+    if (this.service()) self.stop();
+  };
 
   /**
    * The owner's turn: hands the queued events to its connection in order, stopping at data while

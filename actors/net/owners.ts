@@ -7,6 +7,7 @@ import { UsageError } from '../../ground/errors.js';
 import type { Message } from '../../ground/message.js';
 import type { ChildSpec } from '../../supervisors/child-spec.js';
 import type { SubsystemHost } from '../plugin/subsystem.js';
+import { messageTypeOf } from '../runtime/events.js';
 import type { KernelCore } from '../runtime/kernel-core.js';
 import type { ActorRef } from '../runtime/ref.js';
 import { fromSystem } from '../runtime/system-context.js';
@@ -33,12 +34,8 @@ export async function startOwner(host: SubsystemHost, channel: NetChannel, facto
 export function wakeOwner(kernel: KernelCore, channel: NetChannel): boolean {
   const owner = channel.owner;
   if (owner === null || channel.wakeQueued) return false;
-  channel.wakeQueued = kernel.runInTurnOf(owner.ref as ActorRef<never>, (self) => channel.service() && self.stop());
+  channel.wakeQueued = kernel.runInTurnOf(owner.ref as ActorRef<never>, channel.serviceInTurn);
   return channel.wakeQueued;
-}
-
-function describeType(message: unknown): string {
-  return typeof message === 'object' && message !== null ? String((message as { type?: unknown }).type) : typeof message;
 }
 
 function ownerSpec(kernel: KernelCore, channel: NetChannel, factory: ConnectionFactory): ChildSpec<never> {
@@ -51,7 +48,7 @@ function ownerSpec(kernel: KernelCore, channel: NetChannel, factory: ConnectionF
         receive(message) {
           const connection = channel.connection;
           if (connection?.receive === undefined)
-            throw new UsageError(`${label} of flow ${channel.flow} takes no mail (got '${describeType(message)}'): give its connection a receive hook`);
+            throw new UsageError(`${label} of flow ${channel.flow} takes no mail (got '${messageTypeOf(message)}'): give its connection a receive hook`);
           connection.receive(message);
         },
         started() {

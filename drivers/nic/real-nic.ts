@@ -13,6 +13,7 @@
  * ```
  */
 import { createServer, type Server, Socket } from 'node:net';
+import { copyOfBytes } from '../../ground/bytes.js';
 import {
   type Endpoint,
   type FlowId,
@@ -135,7 +136,7 @@ class RealNic implements NicDriver {
     this.counters.bytesSent += bytes.byteLength;
     // libuv writes from the bytes' memory after the call returns: memory another CPU may write
     // (a SharedArrayBuffer) is copied first.
-    const owned = bytes.buffer instanceof SharedArrayBuffer ? bytes.slice() : bytes;
+    const owned = bytes.buffer instanceof SharedArrayBuffer ? copyOfBytes(bytes) : bytes;
     // The writes of one turn of the event loop leave as one (writev): a reply in three pieces, or
     // a burst of replies, costs one system call, not one each (TCP_CORK's idea).
     if (!state.corked) {

@@ -1,17 +1,12 @@
 import { expect } from 'chai';
-import { connect as netConnect, type Socket as NodeSocket } from 'node:net';
+import { eventually } from '../../helpers/eventually.js';
+import { clientTo } from '../../helpers/tcp-client.js';
+import type { Socket as NodeSocket } from 'node:net';
 import type { AttachedNic } from '../../../actors/net/attached-nic.js';
 import type { ConnectionFactory } from '../../../actors/net/connection.js';
 import { network } from '../../../actors/net/subsystem.js';
 import { type ActorRef, defaultSubsystems, Kernel } from '../../../boot/index.js';
 import { createRealNic, NicError, type RealNicOptions } from '../../../drivers/nic/index.js';
-
-function clientTo(port: number): Promise<NodeSocket> {
-  return new Promise((resolve, reject) => {
-    const socket = netConnect({ host: '127.0.0.1', port }, () => resolve(socket));
-    socket.once('error', reject);
-  });
-}
 
 /** Reads from `socket` until `bytes` bytes came; resolves with them. */
 function readBytes(socket: NodeSocket, bytes: number): Promise<Buffer> {
@@ -28,14 +23,6 @@ function readBytes(socket: NodeSocket, bytes: number): Promise<Buffer> {
     };
     socket.on('data', onData);
   });
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 const echo: ConnectionFactory = (socket) => ({ data: (bytes) => void socket.send(bytes) });
@@ -60,7 +47,7 @@ describe('net: channels over a real NIC', () => {
     const closed = new Promise((resolve) => client.once('close', resolve));
     client.end();
     await closed;
-    await until(() => Object.keys(nic.status().channels).length === 0, 'the channel to be freed');
+    await eventually(() => Object.keys(nic.status().channels).length === 0 || undefined);
     const status = kernel.status().subsystems.net as ReturnType<typeof nic.status> extends infer S ? { nics: Record<string, S> } : never;
     expect(status.nics.eth0!.driver).to.include({ flowsOpen: 0, flowsAccepted: 1 });
   });
@@ -121,7 +108,7 @@ describe('net: channels over a real NIC', () => {
     const reset = new Promise<string | undefined>((resolve) => client.once('error', (error: NodeJS.ErrnoException) => resolve(error.code)));
     client.write('boom');
     expect(await reset).to.equal('ECONNRESET');
-    await until(() => Object.keys(nic.status().channels).length === 0, 'the channel to be freed');
+    await eventually(() => Object.keys(nic.status().channels).length === 0 || undefined);
   });
 
   it('connects out through the stack, and fails a connect with the NIC fault', async () => {
@@ -130,8 +117,8 @@ describe('net: channels over a real NIC', () => {
     const replies: string[] = [];
     const socket = await nic.connect('127.0.0.1', port, () => ({ data: (bytes) => void replies.push(Buffer.from(bytes).toString()) }));
     expect(socket.remote.port).to.equal(port);
-    await until(() => socket.send(Buffer.from('ping')) && true, 'a send');
-    await until(() => replies.join('') === 'ping', 'the echo');
+    await eventually(() => socket.send(Buffer.from('ping')) || undefined);
+    await eventually(() => replies.join('') === 'ping' || undefined);
     await nic.unlisten(listener);
     const refused = await nic.connect('127.0.0.1', port, echo).catch((error: unknown) => error);
     expect(refused).to.be.instanceOf(NicError).with.property('code', 'ECONNREFUSED');
@@ -149,7 +136,7 @@ describe('net: channels over a real NIC', () => {
       },
     });
     const client = await clientTo(port);
-    await until(() => owners.length === 1, 'the owner to start');
+    await eventually(() => owners.length === 1 || undefined);
     const pushed = readBytes(client, 'news\n'.length);
     owners[0]!.tell({ type: 'push', text: 'news' });
     expect((await pushed).toString()).to.equal('news\n');

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { connect as netConnect, type Socket as NodeSocket } from 'node:net';
+import { clientTo } from '../../helpers/tcp-client.js';
+import type { Socket as NodeSocket } from 'node:net';
 import type { AttachedNic } from '../../../actors/net/attached-nic.js';
 import { connectionHandler } from '../../../actors/net/connection-handler.js';
 import { farPieceBytesMax, farShippedBytesMax, farUnackedBytesMax } from '../../../actors/net/limits.js';
@@ -7,13 +8,6 @@ import { network } from '../../../actors/net/subsystem.js';
 import { defaultSubsystems, Kernel } from '../../../boot/index.js';
 import { createRealNic } from '../../../drivers/nic/index.js';
 import { CrashOnData, DieOnWorkerData, EchoWithCpu } from './fixtures/handlers.js';
-
-function clientTo(port: number): Promise<NodeSocket> {
-  return new Promise((resolve, reject) => {
-    const socket = netConnect({ host: '127.0.0.1', port }, () => resolve(socket));
-    socket.once('error', reject);
-  });
-}
 
 /** Sends `text` and resolves with the first reply, or with the error code if the flow is reset. */
 function roundTrip(socket: NodeSocket, text: string): Promise<string> {

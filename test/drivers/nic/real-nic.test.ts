@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { connect as netConnect, type Socket } from 'node:net';
+import { clientTo } from '../../helpers/tcp-client.js';
+import { connect as netConnect } from 'node:net';
 import { createRealNic, type NicDriver, NicError, type NicEvent } from '../../../drivers/nic/index.js';
 
 /** A NIC whose events are recorded, with a way to wait for one. */
@@ -34,13 +35,6 @@ function recordingNic(options: Parameters<typeof createRealNic>[0] = {}) {
     );
   };
   return { nic, events, next };
-}
-
-function clientTo(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = netConnect({ host: '127.0.0.1', port }, () => resolve(socket));
-    socket.once('error', reject);
-  });
 }
 
 function text(bytes: Uint8Array): string {
