@@ -43,7 +43,8 @@ export const NET_OPS = 'net.ops' as const;
 /** NIC CPU → owner CPU: start the owner of `flow` from the connection handler named `handler`. */
 export const netOpen = defineMessage(NET_OPEN, { nic: 'string', flow: 'integer', handler: 'string', local: 'any', remote: 'any', credits: 'integer' });
 /**
- * NIC CPU → owner CPU: the flow's events in order, each `[kind, payload]`: `['data', bytes]`,
+ * NIC CPU → owner CPU: the flow's events in order, each `[kind, payload]`: `['data', address,
+ * length]` (a packet buffer in the VM's memory, given back with the chunk's credit),
  * `['ended']`, `['closed', fault | null]`, `['blocked']` (sends queue: the NIC is over its mark),
  * `['writable']` (it drained).
  */

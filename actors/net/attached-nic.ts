@@ -33,16 +33,9 @@ import type { ConnectionFactory } from './connection.js';
 import type { ConnectionHandler } from './connection-handler.js';
 import { NetConfigError, NetSendOverflowError } from './errors.js';
 import { type FarEvent, farEventOf } from './far-events.js';
-import {
-  classifierBatchEvents,
-  connectionShutdownMs,
-  farFrameDataBytesMax,
-  farPieceBytesMax,
-  farPiecesPerChunkMax,
-  farShippedBytesMax,
-  nicRingEventsMax,
-} from './limits.js';
+import { classifierBatchEvents, connectionShutdownMs, nicRingEventsMax } from './limits.js';
 import { startOwner, wakeOwner } from './owners.js';
+import { PacketBuffers, packetVm } from './packet-buffers.js';
 import type { Socket } from './socket.js';
 import { NET_EVENTS, NET_OPEN, type NetOps } from '../../protocols/net.js';
 
@@ -68,10 +61,15 @@ export interface NicStatus {
   readonly eventsClassified: number;
   /** Owner wakes: fewer than events, as wakes are batched. */
   readonly wakes: number;
-  /** Data bytes dropped: they came for a flow whose owner was gone, or a far owner sent them after its flow closed. */
+  /**
+   * Data bytes dropped: they came for a flow whose owner was gone, its owner sent them after the
+   * flow ended or closed, or they waited to be sent when it closed.
+   */
   readonly droppedBytes: number;
-  /** Times a far owner's data waited for its CPU's budget of bytes in flight (`farShippedBytesMax`). */
-  readonly budgetWaits: number;
+  /** Times a far owner's data waited for a packet buffer (the pool was full: `packetPoolBytes`). */
+  readonly bufferWaits: number;
+  /** Bytes of packet buffers holding data for far owners now. */
+  readonly packetBytesInUse: number;
   readonly driver: NicStats;
 }
 
@@ -87,14 +85,14 @@ export class AttachedNic implements ChannelHost {
   private readonly signals = new Map<NetChannel, FarEvent[]>();
   /** The CPU the next spread owner goes to. */
   private nextCpu = 0;
-  /** Data bytes shipped to each other CPU and not given back yet (at most `farShippedBytesMax`). */
-  private readonly shippedBytes = new Map<number, number>();
-  /** Far channels with data that waits for their CPU's budget. */
-  private readonly awaitingBudget = new Set<NetChannel>();
+  /** The packet buffers far owners' data crosses in: mapped at the first listen that spreads. */
+  private packets: PacketBuffers | null = null;
+  /** Far channels with data that waits for a packet buffer. */
+  private readonly awaitingBuffers = new Set<NetChannel>();
   /** Inside `shipAll`. */
   private shipping = false;
   private eventsClassified = 0;
-  private budgetWaits = 0;
+  private bufferWaits = 0;
   /** Set while `detach` waits for the last channel to go. */
   private drained: (() => void) | null = null;
   private wakes = 0;
@@ -124,7 +122,12 @@ export class AttachedNic implements ChannelHost {
     this.vector = vector;
     // An owner's CPU that dies takes its flows with it: each is reset now, busy or idle.
     const stopWatching = this.host.routing?.onCpuDown((cpu) => {
-      for (const channel of [...this.channels.values()]) if (channel.farCpu === cpu) channel.ownerGone();
+      for (const channel of [...this.channels.values()]) {
+        if (channel.farCpu !== cpu) continue;
+        // A closed flow waited for its buffers only: nobody will read them now.
+        if (channel.state === 'closed') this.forget(channel);
+        else channel.ownerGone();
+      }
     });
     this.irq.onFree(vector, () => {
       this.vector = null;
@@ -146,6 +149,11 @@ export class AttachedNic implements ChannelHost {
       throw new NetConfigError(
         `NIC ${this.name}: owners spread over CPUs run a connection handler a boot module defines (connectionHandler(name, factory)), not a bare factory`,
       );
+    }
+    if (spec.placement === 'spread' && this.packets === null) {
+      const packets = await PacketBuffers.create(packetVm(this.host.kernel));
+      if (this.packets === null) this.packets = packets;
+      else await packets.unmap();
     }
     const listening = await this.driver.listen(spec);
     this.listeners.set(listening.listener, { spec, listening });
@@ -229,8 +237,8 @@ export class AttachedNic implements ChannelHost {
    * of packets for a flow crosses as one batch, however many came.
    */
   private shipAll(): void {
-    // Shipping forgets closed channels, which frees budget, which marks waiting channels: those join
-    // this loop (see unship) rather than start another.
+    // Shipping forgets closed channels, which frees buffers, which marks waiting channels: those
+    // join this loop (see buffersFreed) rather than start another.
     if (this.shipping) return;
     this.shipping = true;
     try {
@@ -242,6 +250,7 @@ export class AttachedNic implements ChannelHost {
 
   private shipEach(): void {
     const routing = this.host.routing!;
+    const packets = this.packets!;
     for (const channel of this.toShip) {
       const signals = this.signals.get(channel)!;
       this.signals.delete(channel);
@@ -251,14 +260,7 @@ export class AttachedNic implements ChannelHost {
         channel.ownerGone();
         continue;
       }
-      let events: FarEvent[] = [];
-      let dataBytes = 0;
-      const send = () => {
-        this.wakes++;
-        routing.send(cpu, { type: NET_EVENTS, nic: this.name, flow: channel.flow, events });
-        events = [];
-        dataBytes = 0;
-      };
+      const events: FarEvent[] = [];
       // The signals first: `closed` stays the last event the far owner gets. (Before the data is as
       // good as after: the far channel holds its data back while blocked either way.)
       events.push(...signals);
@@ -266,42 +268,35 @@ export class AttachedNic implements ChannelHost {
       while (channel.inbound.count > 0) {
         const event = channel.inbound.peek();
         if (event.kind === 'data') {
-          // Past its CPU's budget the rest waits here, in order, until credits come back (see farShippedBytesMax).
-          const shipped = this.shippedBytes.get(cpu) ?? 0;
-          if (shipped > 0 && shipped + event.bytes.byteLength > farShippedBytesMax) {
-            this.awaitingBudget.add(channel);
-            this.budgetWaits++;
+          // Copied once into a packet buffer; only its address crosses. A full pool keeps the
+          // rest here, in order, until buffers come back with credits.
+          const address = packets.allocate(event.bytes.byteLength);
+          if (address === null) {
+            this.awaitingBuffers.add(channel);
+            this.bufferWaits++;
             break;
           }
-          this.shippedBytes.set(cpu, shipped + event.bytes.byteLength);
-          channel.farShippedBytes += event.bytes.byteLength;
-          channel.farChunkBytes.push(event.bytes.byteLength);
+          packets.memory.write(address, event.bytes);
+          channel.farBuffers.push(address);
+          events.push(['data', address, event.bytes.byteLength]);
+        } else if (event.kind === 'ended' || event.kind === 'closed') {
+          events.push(farEventOf(event));
+          // This side of the channel follows the flow's life as the owner's side does.
+          if (event.kind === 'ended') channel.step({ type: 'net.peer-end' });
+          closed ||= event.kind === 'closed';
+        } else {
+          invariantBroken(`a ${event.kind} event in the channel of flow ${channel.flow}, whose owner is far`);
         }
         channel.inbound.shift();
-        closed ||= event.kind === 'closed';
-        // This side of the channel follows the flow's life as the owner's side does.
-        if (event.kind === 'ended') channel.step({ type: 'net.peer-end' });
-        if (event.kind !== 'data') {
-          events.push(farEventOf(event));
-          continue;
-        }
-        // A frame between CPUs holds 64 KiB: a chunk crosses in pieces, each a data event there.
-        const bytes = event.bytes;
-        const pieces = Math.max(1, Math.ceil(bytes.byteLength / farPieceBytesMax));
-        if (pieces > farPiecesPerChunkMax)
-          invariantBroken(`NIC ${this.name} gave flow ${channel.flow} a chunk of ${bytes.byteLength} bytes, past what crosses CPUs`);
-        channel.farPieces.push(pieces);
-        for (let offset = 0, piece = 0; piece < pieces; piece++, offset += farPieceBytesMax) {
-          const part = bytes.subarray(offset, offset + farPieceBytesMax);
-          if (dataBytes + part.byteLength > farFrameDataBytesMax) send();
-          events.push(['data', part]);
-          dataBytes += part.byteLength;
-        }
       }
-      if (events.length > 0) send();
+      if (events.length > 0) {
+        this.wakes++;
+        routing.send(cpu, { type: NET_EVENTS, nic: this.name, flow: channel.flow, events });
+      }
       if (closed) {
         channel.step({ type: 'net.closed' });
-        this.forget(channel);
+        // The owner still reads the buffers it was sent: the flow is forgotten once it gave them all back.
+        if (channel.farBuffers.length === 0) this.forget(channel);
       }
     }
     this.toShip.length = 0;
@@ -319,39 +314,24 @@ export class AttachedNic implements ChannelHost {
     channel.step({ type: 'net.bind' });
     const handler = (connection as ConnectionHandler).name;
     const { local, remote, flow } = channel;
-    // The far queue holds every piece the flow's credits can bring.
-    const credits = this.driver.receiveCreditChunks * farPiecesPerChunkMax;
+    const credits = this.driver.receiveCreditChunks;
     this.host.routing!.send(cpu, { type: NET_OPEN, nic: this.name, flow, handler, local, remote, credits });
   }
 
-  /** Pieces given back by a far owner, turned into the chunks the NIC counts. */
-  private creditPieces(channel: NetChannel, pieces: number): void {
-    let returned = channel.farPiecesReturned + pieces;
-    let chunks = 0;
-    let bytes = 0;
-    const shipped = channel.farPieces;
-    while (shipped.length > 0 && returned >= shipped[0]!) {
-      returned -= shipped.shift()!;
-      bytes += channel.farChunkBytes.shift()!;
-      chunks++;
-    }
-    if (shipped.length === 0 && returned > 0) invariantBroken(`the far owner of flow ${channel.flow} gave back more pieces than it was sent`);
-    channel.farPiecesReturned = returned;
-    if (chunks === 0) return;
-    this.driver.credit(channel.flow, chunks);
-    this.unship(channel, bytes);
+  /** A far owner took `chunks` chunks: their buffers are free, their credits go to the NIC, and data that waited for buffers ships. */
+  private creditChunks(channel: NetChannel, chunks: number): void {
+    if (chunks > channel.farBuffers.length) invariantBroken(`the far owner of flow ${channel.flow} gave back more chunks than it was sent`);
+    for (let chunk = 0; chunk < chunks; chunk++) this.packets!.free(channel.farBuffers.shift()!);
+    // A closed flow's owner gives back what it still held, and the flow goes.
+    if (channel.state !== 'closed') this.driver.credit(channel.flow, chunks);
+    else if (channel.farBuffers.length === 0) this.forget(channel);
+    this.buffersFreed();
   }
 
-  /** `bytes` of `channel`'s shipped data are given back (or gone with the flow): channels that waited for the budget ship. */
-  private unship(channel: NetChannel, bytes: number): void {
-    const cpu = channel.farCpu!;
-    channel.farShippedBytes -= bytes;
-    this.shippedBytes.set(cpu, (this.shippedBytes.get(cpu) ?? 0) - bytes);
-    for (const waiting of this.awaitingBudget) {
-      if (waiting.farCpu !== cpu) continue;
-      this.awaitingBudget.delete(waiting);
-      this.markForWake(waiting);
-    }
+  /** Packet buffers came back: every channel that waited for one tries again. */
+  private buffersFreed(): void {
+    for (const waiting of this.awaitingBuffers) this.markForWake(waiting);
+    this.awaitingBuffers.clear();
     this.shipAll();
   }
 
@@ -378,12 +358,13 @@ export class AttachedNic implements ChannelHost {
       for (const bytes of ops.sends) this.countDropped(bytes.byteLength);
       return;
     }
-    if (ops.credits > 0) this.creditPieces(channel, ops.credits);
+    if (ops.credits > 0) this.creditChunks(channel, ops.credits);
     const wasBlocked = channel.sendBlocked;
     let taken = 0;
     try {
       for (const bytes of ops.sends) {
-        channel.send(bytes);
+        // Refused (the flow ended or closed meanwhile): counted, and taken all the same for the budget.
+        if (!channel.send(bytes)) this.countDropped(bytes.byteLength);
         taken += bytes.byteLength;
       }
     } catch (error) {
@@ -419,9 +400,13 @@ export class AttachedNic implements ChannelHost {
     if (this.channels.get(channel.flow) !== channel) invariantBroken(`flow ${channel.flow} of NIC ${this.name} is forgotten twice`);
     this.channels.delete(channel.flow);
     this.driver.release(channel.flow);
-    this.awaitingBudget.delete(channel);
-    // What it had out counts no more against its CPU's budget.
-    if (channel.farShippedBytes > 0) this.unship(channel, channel.farShippedBytes);
+    this.awaitingBuffers.delete(channel);
+    // What it had out is free again.
+    if (channel.farBuffers.length > 0) {
+      for (const address of channel.farBuffers) this.packets!.free(address);
+      channel.farBuffers.length = 0;
+      this.buffersFreed();
+    }
     if (this.channels.size === 0) this.drained?.();
   }
 
@@ -451,7 +436,8 @@ export class AttachedNic implements ChannelHost {
       eventsClassified: this.eventsClassified,
       wakes: this.wakes,
       droppedBytes: this.droppedBytes,
-      budgetWaits: this.budgetWaits,
+      bufferWaits: this.bufferWaits,
+      packetBytesInUse: this.packets?.bytesInUse ?? 0,
       driver: this.driver.stats(),
     };
   }
@@ -472,5 +458,9 @@ export class AttachedNic implements ChannelHost {
       this.drained = null;
     }
     if (this.vector !== null) await this.irq.free(this.vector);
+    // Buffers still out (an owner that did not stop in time) keep the pool mapped: unmapping it
+    // under a reader would fault there.
+    if (this.packets?.bytesInUse === 0) await this.packets.unmap();
+    this.packets = null;
   }
 }

@@ -23,10 +23,31 @@ import { Socket } from './socket.js';
 /** What a channel calls of its NIC: the driver itself, or, on an owner's CPU, a stand-in (far-nic.ts). */
 export type ChannelDriver = Pick<NicDriver, 'receiveCreditChunks' | 'write' | 'end' | 'destroy' | 'credit'>;
 
+/**
+ * A chunk of a flow's data that waits in a packet buffer of the VM (packet-buffers.ts): what an
+ * owner on another CPU than its NIC's finds in its channel. Its bytes are read in the owner's turn.
+ */
+export interface PacketEvent {
+  readonly kind: 'packet';
+  readonly flow: FlowId;
+  readonly address: number;
+  readonly length: number;
+}
+
+/** What a channel queues for its owner. */
+export type InboundEvent = NicEvent | PacketEvent;
+
+/** The bytes of data an event carries (0 for the others). */
+function dataBytesOf(event: InboundEvent): number {
+  return event.kind === 'data' ? event.bytes.byteLength : event.kind === 'packet' ? event.length : 0;
+}
+
 /** What a channel needs of the NIC it belongs to. */
 export interface ChannelHost {
   readonly driver: ChannelDriver;
   readonly name: string;
+  /** A copy of a packet buffer's bytes, for the owner to keep (channels of far owners only). */
+  readonly packetBytes?: (address: number, length: number) => Uint8Array;
   /** The channel is closed: forget it and free its flow. */
   forget(channel: NetChannel): void;
   /** Bytes of data dropped because the flow's owner was gone. */
@@ -36,22 +57,17 @@ export interface ChannelHost {
 export class NetChannel {
   state: ChannelStateName = 'accepting';
   private snapshot: AnyMachineSnapshot | null = null;
-  readonly inbound: BoundedQueue<NicEvent>;
+  readonly inbound: BoundedQueue<InboundEvent>;
   readonly socket = new Socket(this);
   /** The owner actor, once started, when it runs on this CPU; null before and after. */
   owner: Cell | null = null;
   /** On the NIC's CPU: the CPU the owner runs on, when not this one (see far-channels.ts). */
   farCpu: number | null = null;
   /**
-   * On the NIC's CPU, for a far owner: how many pieces each chunk shipped and not yet given back
-   * was cut into, oldest first, and the pieces given back toward the oldest. The far owner gives a
-   * credit per piece; the NIC takes one per chunk.
+   * On the NIC's CPU, for a far owner: the packet buffers shipped to it and not yet given back,
+   * oldest first. Each credit the owner gives back frees the oldest.
    */
-  readonly farPieces: number[] = [];
-  /** The bytes of each chunk in `farPieces`, and all of them together: what counts against the far CPU's budget. */
-  readonly farChunkBytes: number[] = [];
-  farShippedBytes = 0;
-  farPiecesReturned = 0;
+  readonly farBuffers: number[] = [];
   connection: Connection | null = null;
   /** A service of the queue is queued in the owner's system lane. */
   wakeQueued = false;
@@ -91,14 +107,24 @@ export class NetChannel {
    * NIC broke its contract), or, once the owner is gone, dropped and counted until the flow closes.
    * Returns whether it was queued.
    */
-  take(event: NicEvent): boolean {
+  take(event: InboundEvent): boolean {
     if (this.state === 'aborting') {
-      if (event.kind === 'data') this.host.countDropped(event.bytes.byteLength);
-      else if (event.kind === 'closed') {
+      if (event.kind === 'closed') {
         this.step({ type: 'net.closed' });
         this.host.forget(this);
+      } else {
+        this.host.countDropped(dataBytesOf(event));
       }
       return false;
+    }
+    // Data waits while sends are blocked, but a closed flow will never drain: what waits is
+    // delivered (its sends are refused now), then `closed`. What the owner had queued is dropped.
+    if (event.kind === 'closed' && this.sendBlocked) {
+      this.sendBlocked = false;
+      this.endWhenFlushed = false;
+      this.host.countDropped(this.pendingBytes);
+      this.pendingSends.length = 0;
+      this.pendingBytes = 0;
     }
     if (!this.inbound.push(event)) invariantBroken(`flow ${this.flow} of ${this.host.name} brought more events than its credits allow`);
     return true;
@@ -169,12 +195,13 @@ export class NetChannel {
     try {
       while (queue.count > 0) {
         const event = queue.peek();
-        if (event.kind === 'data') {
+        if (event.kind === 'data' || event.kind === 'packet') {
           if (this.sendBlocked) break;
           queue.shift();
           credits++;
-          this.bytesIn += event.bytes.byteLength;
-          connection.data(event.bytes);
+          const bytes = event.kind === 'data' ? event.bytes : this.host.packetBytes!(event.address, event.length);
+          this.bytesIn += bytes.byteLength;
+          connection.data(bytes);
         } else if (event.kind === 'ended') {
           queue.shift();
           this.step({ type: 'net.peer-end' });
@@ -214,8 +241,8 @@ export class NetChannel {
     let closed = false;
     while (this.inbound.count > 0) {
       const event = this.inbound.shift();
-      if (event.kind === 'data') this.host.countDropped(event.bytes.byteLength);
-      else if (event.kind === 'closed') closed = true;
+      if (event.kind === 'closed') closed = true;
+      else this.host.countDropped(dataBytesOf(event));
     }
     if (closed) {
       this.step({ type: 'net.closed' });

@@ -3,8 +3,10 @@
  * `placement: 'spread'`). The NIC's CPU classifies as always, then ships each flow's batch of
  * events here in one `net.events` frame; this CPU queues them in the flow's channel and wakes its
  * owner once, as the classifier would. What the owner does goes back through a `FarNic`, one
- * `net.ops` frame per turn. Receive credits still bound every queue on the way: the NIC's CPU ships
- * no more data than the owner gave credits back for.
+ * `net.ops` frame per turn. A chunk of data crosses as the address of its packet buffer in the VM
+ * (packet-buffers.ts): the owner's turn reads it there, and its credit gives the buffer back.
+ * Receive credits still bound every queue on the way: the NIC's CPU ships no more data than the
+ * owner gave credits back for.
  */
 import type { NetEvents, NetOpen } from '../../protocols/net.js';
 import type { Endpoint } from '../../drivers/nic/nic.js';
@@ -13,7 +15,9 @@ import type { SubsystemHost } from '../plugin/subsystem.js';
 import { type ChannelHost, NetChannel } from './channel.js';
 import { connectionHandlerNamed } from './connection-handler.js';
 import { type FarBudget, FarNic } from './far-nic.js';
-import { type FarEvent, nicEventOf } from './far-events.js';
+import { type FarEvent, inboundEventOf } from './far-events.js';
+import { packetVm } from './packet-buffers.js';
+import type { MemoryAccess } from '../vm/memory-access.js';
 import { startOwner, wakeOwner } from './owners.js';
 
 export class FarChannels {
@@ -24,6 +28,7 @@ export class FarChannels {
   /** Flows opened here whose handler this CPU does not define (no boot module defines it): reset. */
   handlersMissing = 0;
   droppedBytes = 0;
+  private packetMemory: MemoryAccess | null = null;
 
   constructor(private readonly host: SubsystemHost) {}
 
@@ -47,6 +52,7 @@ export class FarChannels {
       countDropped: (bytes) => {
         this.droppedBytes += bytes;
       },
+      packetBytes: (address, length) => this.memory().read(address, length),
     };
     const channel = new NetChannel(channelHost, frame.flow, frame.local as Endpoint, frame.remote as Endpoint);
     this.channels.set(key, { channel, nic });
@@ -63,8 +69,13 @@ export class FarChannels {
   /** A `net.events` frame: the flow's events into its channel, then one wake of its owner. */
   events(frame: NetEvents): void {
     const entry = this.channels.get(keyOf(frame.nic, frame.flow));
-    // Closed here already (its owner gone, its close taken): what still came is dropped, counted.
-    if (entry === undefined) return;
+    // Closed here already: only the NIC CPU's signals can still come (`closed` is the last event it
+    // ships, and it forgets the flow only once this side gave back every buffer). Data would be a
+    // bug there: counted as dropped, not read.
+    if (entry === undefined) {
+      for (const event of frame.events as readonly FarEvent[]) if (event[0] === 'data') this.droppedBytes += event[2];
+      return;
+    }
     const { channel, nic } = entry;
     let wake = false;
     for (const event of frame.events as readonly FarEvent[]) {
@@ -80,12 +91,22 @@ export class FarChannels {
         case 'taken':
           nic.taken(event[1]);
           break;
+        case 'data':
+          nic.packetsReceived++;
+          wake = channel.take(inboundEventOf(frame.flow, event)) || wake;
+          break;
         default:
-          wake = channel.take(nicEventOf(frame.flow, event)) || wake;
+          wake = channel.take(inboundEventOf(frame.flow, event)) || wake;
       }
     }
     if (wake && channel.inbound.count > 0) wakeOwner(this.host.kernel, channel);
     this.resume(nic.budget);
+  }
+
+  /** This CPU's access to the VM, where the packet buffers are. */
+  private memory(): MemoryAccess {
+    this.packetMemory ??= packetVm(this.host.kernel).memory;
+    return this.packetMemory;
   }
 
   /** Channels whose sends waited for `budget` send again, while it lasts. */

@@ -1,12 +1,15 @@
 /**
- * A flow's events as they cross to an owner on another CPU (`net.events` frames): the NIC's data,
- * end and close, and the NIC CPU's word on its send queue, as short tuples.
+ * A flow's events as they cross to an owner on another CPU (`net.events` frames): its data (the
+ * address and length of a packet buffer in the VM, not the bytes), end and close, and the NIC
+ * CPU's word on its send queue, as short tuples.
  */
 import type { FlowId, NicEvent, NicFault } from '../../drivers/nic/nic.js';
 import { invariantBroken } from '../../ground/assert.js';
+import type { InboundEvent } from './channel.js';
 
 export type FarEvent =
-  | readonly ['data', Uint8Array]
+  /** A chunk of data in a packet buffer: its address and length. */
+  | readonly ['data', number, number]
   | readonly ['ended']
   | readonly ['closed', NicFault | null]
   /** The NIC is over its mark: the owner's sends queue on the NIC's CPU, its data waits. */
@@ -16,11 +19,9 @@ export type FarEvent =
   /** The NIC's CPU took this many bytes of the owner's sends: they count no more against its budget. */
   | readonly ['taken', number];
 
-/** The tuple of one of the events a channel queues (data, ended, closed). */
+/** The tuple of an end or a close (data crosses as a packet buffer: see attached-nic.ts). */
 export function farEventOf(event: NicEvent): FarEvent {
   switch (event.kind) {
-    case 'data':
-      return ['data', event.bytes];
     case 'ended':
       return ['ended'];
     case 'closed':
@@ -30,11 +31,11 @@ export function farEventOf(event: NicEvent): FarEvent {
   }
 }
 
-/** The NIC event a data, ended or closed tuple stands for, for the channel on the owner's CPU. */
-export function nicEventOf(flow: FlowId, event: FarEvent): NicEvent {
+/** The event a data, ended or closed tuple stands for, for the channel on the owner's CPU. */
+export function inboundEventOf(flow: FlowId, event: FarEvent): InboundEvent {
   switch (event[0]) {
     case 'data':
-      return { kind: 'data', flow, bytes: event[1] };
+      return { kind: 'packet', flow, address: event[1], length: event[2] };
     case 'ended':
       return { kind: 'ended', flow };
     case 'closed':

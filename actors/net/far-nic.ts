@@ -27,6 +27,9 @@ export class FarNic implements ChannelDriver {
   budgetBlocked = false;
   private unackedBytes = 0;
   private credits = 0;
+  /** Packet buffers the NIC's CPU shipped, and those given back with credits: a closed flow gives back the rest. */
+  packetsReceived = 0;
+  private packetsCredited = 0;
   private sends: Uint8Array[] = [];
   private ended = false;
   private destroyed = false;
@@ -67,11 +70,16 @@ export class FarNic implements ChannelDriver {
     this.budget.unackedBytes -= bytes;
   }
 
-  /** The flow is gone: what it had out counts no more. */
+  /**
+   * The flow is gone: what it had out counts no more, and every packet buffer it was sent goes
+   * back, read or not (the NIC's CPU forgets the flow once it has them all).
+   */
   dispose(): void {
     this.budget.unackedBytes -= this.unackedBytes;
     this.unackedBytes = 0;
     this.budget.waiting.delete(this);
+    const unreturned = this.packetsReceived - this.packetsCredited;
+    if (unreturned > 0) this.credit(this.flow, unreturned);
   }
 
   end(): void {
@@ -86,6 +94,7 @@ export class FarNic implements ChannelDriver {
 
   credit(_flow: number, chunks: number): void {
     this.credits += chunks;
+    this.packetsCredited += chunks;
     this.flushSoon();
   }
 

@@ -2,7 +2,8 @@
  * Bounds of the net subsystem, units last, checked against each other when the module loads.
  */
 import { assert } from '../../ground/assert.js';
-import { controlEventsPerFlowMax } from '../../drivers/nic/nic.js';
+import { controlEventsPerFlowMax, dataEventBytesMax, receiveCreditChunksDefault } from '../../drivers/nic/nic.js';
+import { hugePageBytes } from '../vm/limits.js';
 import { drainBatchEventsDefault, ringCapacityEventsMax } from '../irq/limits.js';
 import { frameBytesMax } from '../../protocols/limits.js';
 import { mustArriveReserveShare, outboxBytesMaxDefault } from '../cpu/limits.js';
@@ -25,22 +26,24 @@ export const nicRingEventsMax = ringCapacityEventsMax;
 export const connectionShutdownMs = 5_000;
 
 /**
- * The largest piece of a flow's data in one `net.events` frame, in bytes. A frame between CPUs holds
- * 64 KiB at most (protocols/limits.ts), and a NIC's chunk may be as large: the NIC's CPU cuts it.
+ * Bytes of the VM a NIC keeps for packet buffers: the data of its flows whose owners run on other
+ * CPUs waits there, in blocks, until each owner takes it (see packet-buffers.ts). A full pool is
+ * backpressure: the rest of a flow's data waits in its channel, and its credits stop.
  */
-export const farPieceBytesMax = 16 << 10;
-/** Data bytes one `net.events` frame carries at most, pieces together. */
-export const farFrameDataBytesMax = 48 << 10;
-/** Pieces one chunk may be cut into at most: a chunk past `farPieceBytesMax` times this resets its flow. */
-export const farPiecesPerChunkMax = 16;
+export const packetPoolBytes = 8 << 20;
+/** The smallest packet buffer, in bytes: a memcached request is usually smaller. */
+export const packetBlockBytesMin = 512;
+/** The largest packet buffer, in bytes: the largest chunk a NIC hands over (drivers/nic/nic.ts). */
+export const packetBlockBytesMax = dataEventBytesMax;
 
 /**
- * Data bytes the NIC's CPU keeps shipped to one other CPU and not yet given back (as credits), at
- * most. Frames between CPUs that find the ring full wait in an outbox up to a bound
- * (`outboxBytesMaxDefault` plus its must-arrive reserve) and are refused past it: shipping within a
- * budget well below keeps them from ever being refused. A flow's data past it waits in its channel.
+ * The largest piece of an owner's sends in one `net.ops` frame, in bytes. A frame between CPUs
+ * holds 64 KiB at most (protocols/limits.ts), and one send may be far larger: its CPU cuts it.
  */
-export const farShippedBytesMax = 4 << 20;
+export const farPieceBytesMax = 16 << 10;
+/** Data bytes one `net.ops` frame carries at most, pieces together. */
+export const farFrameDataBytesMax = 48 << 10;
+
 /** Bytes far owners on one CPU keep sent to the NIC's CPU and not yet taken there, at most (the same bound the other way). */
 export const farUnackedBytesMax = 4 << 20;
 /** The same, for one flow: one busy connection does not take a CPU's whole budget. */
@@ -48,12 +51,15 @@ export const farUnackedBytesPerFlowMax = 1 << 20;
 
 /** Bytes an outbox holds before it refuses even the kernel's own frames (see actors/cpu/outbox.ts). */
 const mustArriveBytes = outboxBytesMaxDefault * (1 + mustArriveReserveShare);
-assert(farShippedBytesMax <= mustArriveBytes / 4, 'shipped data leaves most of the must-arrive bound to other frames');
 // A send is accepted whole while under budget, so the budget can be overshot by one largest send.
 assert(farUnackedBytesMax + sendQueueBytesMax <= (mustArriveBytes * 3) / 4, 'sent data and one largest send leave a quarter of the bound to other frames');
 assert(farUnackedBytesPerFlowMax <= farUnackedBytesMax, "a flow's budget fits in its CPU's");
-assert(farPieceBytesMax <= farFrameDataBytesMax && farFrameDataBytesMax + (4 << 10) <= frameBytesMax, 'a frame of pieces and its events stays below a frame');
-assert(farPieceBytesMax * farPiecesPerChunkMax >= 256 << 10, 'a chunk of up to 256 KiB crosses to a far owner');
+assert(farPieceBytesMax <= farFrameDataBytesMax && farFrameDataBytesMax + (4 << 10) <= frameBytesMax, 'a frame of pieces and its ops stays below a frame');
+const isPowerOfTwo = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+assert(isPowerOfTwo(packetBlockBytesMin) && isPowerOfTwo(packetBlockBytesMax) && packetBlockBytesMin <= packetBlockBytesMax, 'packet buffers are buddies');
+assert(packetPoolBytes % packetBlockBytesMax === 0, 'a pool is whole largest blocks');
+assert(packetBlockBytesMax <= hugePageBytes && packetPoolBytes >= hugePageBytes, 'a block never straddles a huge page of the pool');
+assert(packetPoolBytes >= 4 * receiveCreditChunksDefault * packetBlockBytesMax, "one flow's full credits take at most a quarter of the pool");
 assert(controlEventsPerFlowMax >= 4, 'a flow raises at least its open, writable, ended and closed events');
 assert(sendQueueBytesMax >= 1 << 20, 'a blocked owner may queue at least one largest memcached item');
 assert(classifierBatchEvents <= nicRingEventsMax, 'a classifier batch fits in a ring');

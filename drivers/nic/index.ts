@@ -5,6 +5,7 @@
  */
 export {
   controlEventsPerFlowMax,
+  dataEventBytesMax,
   type Endpoint,
   eventsOutstandingMax,
   type FlowId,

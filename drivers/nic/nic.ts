@@ -57,7 +57,7 @@ export type NicEvent =
   | { readonly kind: 'accepted'; readonly flow: FlowId; readonly listener: ListenerId; readonly local: Endpoint; readonly remote: Endpoint }
   /** An outgoing connection (`connect`) is established. */
   | { readonly kind: 'connected'; readonly flow: FlowId; readonly local: Endpoint; readonly remote: Endpoint }
-  /** Bytes in stream order; the receiver owns `bytes`. Spends one receive credit. */
+  /** Bytes in stream order, at most `dataEventBytesMax`; the receiver owns `bytes`. Spends one receive credit. */
   | { readonly kind: 'data'; readonly flow: FlowId; readonly bytes: Uint8Array }
   /** The write buffer drained below its high-water mark after a `write` returned false. */
   | { readonly kind: 'writable'; readonly flow: FlowId }
@@ -147,6 +147,11 @@ export class NicError extends Error {
 
 /** Receive credits a flow starts with by default: 32 data events (Node reads up to 64 KiB each). */
 export const receiveCreditChunksDefault = 32;
+/**
+ * The most bytes one data event carries. Node's sockets read into 64 KiB buffers (libuv's), and a
+ * simulated host hands over what it holds in pieces of at most this.
+ */
+export const dataEventBytesMax = 64 << 10;
 /** Open flows at most by default, per driver. */
 export const flowsMaxDefault = 1024;
 /** The most open flows a driver may be configured for. */

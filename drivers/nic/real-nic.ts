@@ -15,6 +15,7 @@
 import { createServer, type Server, Socket } from 'node:net';
 import { copyOfBytes } from '../../ground/bytes.js';
 import {
+  dataEventBytesMax,
   type Endpoint,
   type FlowId,
   flowsMaxDefault,
@@ -227,6 +228,8 @@ class RealNic implements NicDriver {
       // Node stops emitting data at pause(), so credits never go below zero: the invariant that
       // bounds a flow's channel.
       if (state.credits < 0) throw new NicError('EOVERFLOW', `flow ${flow} received data with no credit left`);
+      // libuv reads into 64 KiB buffers: a larger chunk would break the contract's bound.
+      if (bytes.byteLength > dataEventBytesMax) throw new NicError('EOVERFLOW', `flow ${flow} read ${bytes.byteLength} bytes at once`);
       if (state.credits === 0) {
         state.paused = true;
         this.counters.receivePauses++;

@@ -37,8 +37,6 @@ export const reorderSegmentsMax = 64;
 export const congestionWindowSegmentsInitial = 10;
 /** Segments a sender may have in flight at most (the receive window bounds it too). */
 export const congestionWindowSegmentsMax = 64;
-/** The most bytes one data event carries when held bytes are handed over after credit returns. */
-export const dataEventBytesMax = 65_536;
 /** Closed connections kept in TIME_WAIT at most per host; the oldest is forgotten first. */
 export const timeWaitConnectionsMax = 4_096;
 

@@ -21,7 +21,8 @@
  * ```
  */
 import { assert } from '../../ground/assert.js';
-import { dataEventBytesMax, reorderSegmentsMax, segmentPayloadBytesMax } from './tcp-limits.js';
+import { dataEventBytesMax } from './nic.js';
+import { reorderSegmentsMax, segmentPayloadBytesMax } from './tcp-limits.js';
 
 /** Where the receiver's output goes: the connection, which raises the events. */
 export interface ReceiverPort {

@@ -3,10 +3,12 @@ import { clientTo } from '../../helpers/tcp-client.js';
 import type { Socket as NodeSocket } from 'node:net';
 import type { AttachedNic } from '../../../actors/net/attached-nic.js';
 import { connectionHandler } from '../../../actors/net/connection-handler.js';
-import { farPieceBytesMax, farShippedBytesMax, farUnackedBytesMax } from '../../../actors/net/limits.js';
+import { farUnackedBytesMax, packetPoolBytes } from '../../../actors/net/limits.js';
 import { network } from '../../../actors/net/subsystem.js';
-import { defaultSubsystems, Kernel } from '../../../boot/index.js';
-import { createRealNic } from '../../../drivers/nic/index.js';
+import { virtualMemory } from '../../../actors/vm/subsystem.js';
+import { configure, defaultSubsystems, Kernel } from '../../../boot/index.js';
+import { createRealNic, dataEventBytesMax } from '../../../drivers/nic/index.js';
+import { eventually } from '../../helpers/eventually.js';
 import { CrashOnData, DieOnWorkerData, EchoWithCpu } from './fixtures/handlers.js';
 
 /** Sends `text` and resolves with the first reply, or with the error code if the flow is reset. */
@@ -25,7 +27,11 @@ describe('net: owners spread over worker CPUs', function () {
   let nic: AttachedNic;
 
   beforeEach(async () => {
-    kernel = await Kernel.boot({ cpus: 2, modules: [new URL('./fixtures/handlers.js', import.meta.url)], subsystems: [...defaultSubsystems, network] });
+    kernel = await Kernel.boot({
+      cpus: 2,
+      modules: [new URL('./fixtures/handlers.js', import.meta.url)],
+      subsystems: [...defaultSubsystems, configure(virtualMemory, { physicalBytes: 64 << 20 }), network],
+    });
     nic = await kernel.subsystem(network).attach(createRealNic(), { name: 'eth0' });
   });
   afterEach(async () => kernel.shutdown());
@@ -37,40 +43,54 @@ describe('net: owners spread over worker CPUs', function () {
     expect(replies.map((reply) => reply.split(':')[0]).sort()).to.deep.equal(['0', '0', '1', '1']);
     replies.forEach((reply, i) => expect(reply.slice(2)).to.equal(`hello ${i}`));
     expect(nic.status().ownersByCpu).to.deep.equal({ 0: 2, 1: 2 });
-    // A large echo from a far owner, three times the budget of bytes in flight between the CPUs
-    // each way (farShippedBytesMax, farUnackedBytesMax): credits and `taken` go back across as it
-    // runs. The client ends its side, and the owner's FIN comes after every reply: no timer, so a
+    // A large echo from a far owner, three times the packet pool and the budget of bytes sent
+    // back (packetPoolBytes, farUnackedBytesMax): buffers, credits and `taken` go back as it runs. The client ends its side, and the owner's FIN comes after every reply: no timer, so a
     // slow machine only takes longer, and every byte is checked.
     const far = clients[replies.findIndex((reply) => reply.startsWith('1:'))]!;
-    const big = 'x'.repeat(3 * Math.max(farShippedBytesMax, farUnackedBytesMax));
+    const big = 'x'.repeat(3 * Math.max(packetPoolBytes, farUnackedBytesMax));
     const chunks: Buffer[] = [];
     far.on('data', (bytes: Buffer) => chunks.push(bytes));
     const ended = new Promise((resolve) => far.once('end', resolve));
     far.end(big);
     await ended;
     const echoed = Buffer.concat(chunks).toString();
-    // Each piece the far owner took (16 KiB at most) came back behind its CPU's prefix.
+    // Each chunk the far owner took (a packet buffer, 64 KiB at most) came back behind its CPU's prefix.
     expect(echoed.split('1:').join('')).to.equal(big);
-    expect((echoed.length - big.length) / 2).to.be.at.least(big.length / farPieceBytesMax);
+    expect((echoed.length - big.length) / 2).to.be.at.least(big.length / dataEventBytesMax);
     expect(nic.status().droppedBytes).to.equal(0);
     for (const client of clients) client.destroy();
+    // Every flow gone, every packet buffer back in the pool.
+    await eventually(() => Object.keys(nic.status().channels).length === 0 || undefined);
+    expect(nic.status().packetBytesInUse).to.equal(0);
   });
 
-  it("holds a far flow's data on the NIC's CPU past its budget of bytes in flight, and loses none of it", async () => {
-    // Credits worth more than the budget: the budget, not the credits, is what stops the shipping.
+  it('takes back the packet buffers of flows that close with data their owners never read', async () => {
+    const { port } = await nic.listen({ port: 0, connection: EchoWithCpu, placement: 'spread' });
+    const clients = await Promise.all(Array.from({ length: 8 }, () => clientTo(port)));
+    for (const client of clients) {
+      client.on('error', () => {});
+      client.write('z'.repeat(256 << 10));
+      client.destroy();
+    }
+    await eventually(() => Object.keys(nic.status().channels).length === 0 || undefined);
+    expect(nic.status().packetBytesInUse).to.equal(0);
+  });
+
+  it("holds a far flow's data on the NIC's CPU while the packet pool is full, and loses none of it", async () => {
+    // Credits worth more than the pool: the pool, not the credits, is what stops the shipping.
     await kernel.subsystem(network).detach('eth0');
     nic = await kernel.subsystem(network).attach(createRealNic({ receiveCreditChunks: 256 }), { name: 'eth1' });
     const { port } = await nic.listen({ port: 0, connection: EchoWithCpu, placement: 'spread' });
     const clients = await Promise.all([clientTo(port), clientTo(port)]);
     const far = clients[1]!;
-    const big = 'y'.repeat(4 * farShippedBytesMax);
+    const big = 'y'.repeat(4 * packetPoolBytes);
     const chunks: Buffer[] = [];
     far.on('data', (bytes: Buffer) => chunks.push(bytes));
     const ended = new Promise((resolve) => far.once('end', resolve));
     far.end(big);
     await ended;
     expect(Buffer.concat(chunks).toString().split('1:').join('')).to.equal(big);
-    expect(nic.status().budgetWaits).to.be.greaterThan(0);
+    expect(nic.status().bufferWaits).to.be.greaterThan(0);
     expect(nic.status().droppedBytes).to.equal(0);
     for (const client of clients) client.destroy();
   });
@@ -109,6 +129,18 @@ describe('net: owners spread over worker CPUs', function () {
       .map((outcome) => (outcome === 'EPIPE' ? 'ECONNRESET' : outcome))
       .sort();
     expect(outcomes).to.deep.equal(['ECONNRESET', 'hi']);
+  });
+
+  it('refuses to spread on a kernel without the VM, where packet buffers live', async () => {
+    const bare = await Kernel.boot({ cpus: 2, modules: [new URL('./fixtures/handlers.js', import.meta.url)], subsystems: [...defaultSubsystems, network] });
+    try {
+      const eth = await bare.subsystem(network).attach(createRealNic(), { name: 'eth0' });
+      const refused = await eth.listen({ port: 0, connection: EchoWithCpu, placement: 'spread' }).catch((error: unknown) => error);
+      expect(refused).to.have.property('code', 'net-config');
+      expect(String(refused)).to.match(/boot the vm subsystem/);
+    } finally {
+      await bare.shutdown();
+    }
   });
 
   it('refuses to spread a bare factory, which other CPUs cannot name', async () => {
