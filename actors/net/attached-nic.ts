@@ -39,16 +39,23 @@ import { PacketBuffers, packetVm } from './packet-buffers.js';
 import type { Socket } from './socket.js';
 import { NET_EVENTS, NET_OPEN, type NetOps } from '../../protocols/net.js';
 
+/** Where a listener's flows get their owners (see `ListenSpec.placement`). */
+export type Placement = 'nic-cpu' | 'spread' | 'workers';
+
 /** How to listen: where, the connection each accepted flow gets, and where its owner runs. */
 export interface ListenSpec extends ListenOptions {
   /** A factory (its owners run on the NIC's CPU), or a handler a boot module defines (they may run on any). */
   readonly connection: ConnectionFactory | ConnectionHandler;
   /**
-   * Where each accepted flow's owner runs: `nic-cpu` (the default), or `spread`, round robin over
-   * the machine's CPUs that are up (the NIC's among them), which takes a `connectionHandler`.
+   * Where each accepted flow's owner runs: `nic-cpu` (the default); `spread`, round robin over the
+   * machine's CPUs that are up, the NIC's among them; or `workers`, round robin over the CPUs
+   * other than the NIC's, which it leaves to the sockets (memcached's worker threads), or on the
+   * NIC's CPU when no other is up. The last two take a `connectionHandler`.
    */
-  readonly placement?: 'nic-cpu' | 'spread';
+  readonly placement?: Placement;
 }
+
+const placements: readonly Placement[] = ['nic-cpu', 'spread', 'workers'];
 
 /** What `kernel.status()` shows of one NIC under `net.nics.<name>`. */
 export interface NicStatus {
@@ -145,12 +152,14 @@ export class AttachedNic implements ChannelHost {
 
   /** Listens; each connection accepted gets an owner actor running `spec.connection`. */
   async listen(spec: ListenSpec): Promise<Listening> {
-    if (spec.placement === 'spread' && typeof spec.connection === 'function') {
+    const placement = spec.placement ?? 'nic-cpu';
+    if (!placements.includes(placement)) throw new NetConfigError(`NIC ${this.name}: placement is one of ${placements.join(', ')}, not '${String(placement)}'`);
+    if (placement !== 'nic-cpu' && typeof spec.connection === 'function') {
       throw new NetConfigError(
-        `NIC ${this.name}: owners spread over CPUs run a connection handler a boot module defines (connectionHandler(name, factory)), not a bare factory`,
+        `NIC ${this.name}: owners placed on other CPUs run a connection handler a boot module defines (connectionHandler(name, factory)), not a bare factory`,
       );
     }
-    if (spec.placement === 'spread' && this.packets === null) {
+    if (placement !== 'nic-cpu' && this.packets === null) {
       const packets = await PacketBuffers.create(packetVm(this.host.kernel));
       if (this.packets === null) this.packets = packets;
       else await packets.unmap();
@@ -305,7 +314,8 @@ export class AttachedNic implements ChannelHost {
   /** Starts the owner of a flow accepted on a listener: here, or on the CPU its turn in the round robin names. */
   private place(channel: NetChannel, spec: ListenSpec): void {
     const connection = spec.connection;
-    const cpu = spec.placement === 'spread' ? this.spreadCpu() : this.host.kernel.cpu;
+    const placement = spec.placement ?? 'nic-cpu';
+    const cpu = placement === 'nic-cpu' ? this.host.kernel.cpu : this.nextCpuUp(placement === 'workers');
     if (cpu === this.host.kernel.cpu) {
       startOwner(this.host, channel, typeof connection === 'function' ? connection : connection.factory).catch(() => undefined);
       return;
@@ -335,16 +345,17 @@ export class AttachedNic implements ChannelHost {
     this.shipAll();
   }
 
-  /** The next CPU that is up, round robin. */
-  private spreadCpu(): number {
+  /** The next CPU that is up, round robin, skipping the NIC's own when `othersOnly` (the NIC's if none other is up). */
+  private nextCpuUp(othersOnly: boolean): number {
     const routing = this.host.routing;
-    if (routing === null) return this.host.kernel.cpu;
+    const home = this.host.kernel.cpu;
+    if (routing === null) return home;
     for (let tries = 0; tries < routing.cpus; tries++) {
       const cpu = this.nextCpu;
       this.nextCpu = (cpu + 1) % routing.cpus;
-      if (cpu === this.host.kernel.cpu || !routing.isDown(cpu)) return cpu;
+      if (cpu === home ? !othersOnly : !routing.isDown(cpu)) return cpu;
     }
-    return this.host.kernel.cpu;
+    return home;
   }
 
   /**

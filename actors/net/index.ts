@@ -5,7 +5,7 @@
  */
 export { network } from './subsystem.js';
 export { NetStack, type NetStatus } from './net-stack.js';
-export { AttachedNic, type ListenSpec, type NicStatus } from './attached-nic.js';
+export { AttachedNic, type ListenSpec, type NicStatus, type Placement } from './attached-nic.js';
 export type { Connection, ConnectionFactory } from './connection.js';
 export { connectionHandler, type ConnectionHandler } from './connection-handler.js';
 export { Socket } from './socket.js';

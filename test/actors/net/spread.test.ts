@@ -95,6 +95,33 @@ describe('net: owners spread over worker CPUs', function () {
     for (const client of clients) client.destroy();
   });
 
+  it("places owners on the CPUs other than the NIC's with placement 'workers'", async () => {
+    const { port } = await nic.listen({ port: 0, connection: EchoWithCpu, placement: 'workers' });
+    const clients = await Promise.all(Array.from({ length: 3 }, () => clientTo(port)));
+    const replies = await Promise.all(clients.map((client, i) => roundTrip(client, `w${i}`)));
+    expect(replies.map((reply) => reply.split(':')[0])).to.deep.equal(['1', '1', '1']);
+    expect(nic.status().ownersByCpu).to.deep.equal({ 1: 3 });
+    for (const client of clients) client.destroy();
+  });
+
+  it("places 'workers' owners on the NIC's CPU when it is the only one", async () => {
+    const single = await Kernel.boot({ subsystems: [...defaultSubsystems, configure(virtualMemory, { physicalBytes: 32 << 20 }), network] });
+    try {
+      const eth = await single.subsystem(network).attach(createRealNic(), { name: 'eth0' });
+      const { port } = await eth.listen({ port: 0, connection: EchoWithCpu, placement: 'workers' });
+      const client = await clientTo(port);
+      expect(await roundTrip(client, 'alone')).to.equal('0:alone');
+      client.destroy();
+    } finally {
+      await single.shutdown();
+    }
+  });
+
+  it('refuses a placement it does not know', async () => {
+    const refused = await nic.listen({ port: 0, connection: EchoWithCpu, placement: 'everywhere' as never }).catch((error: unknown) => error);
+    expect(refused).to.have.property('code', 'net-config');
+  });
+
   it('resets the flow of a far owner that crashes', async () => {
     const { port } = await nic.listen({ port: 0, connection: CrashOnData, placement: 'spread' });
     const clients = await Promise.all([clientTo(port), clientTo(port)]);
