@@ -12,10 +12,12 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { network } from '../actors/net/subsystem.js';
 import { virtualMemory } from '../actors/vm/subsystem.js';
-import { registerItemStoreShrinker } from '../apps/memcached/shrinker.js';
+import { registerItemStoreShrinker } from '../apps/memcached/store/shrinker.js';
 import { memcachedVersion, serveMemcached } from '../apps/memcached/server.js';
-import { itemBytesMaxLimit } from '../apps/memcached/limits-slabs.js';
-import { VmItemStore } from '../apps/memcached/vm-item-store.js';
+import { memcachedWorkerModule } from '../apps/memcached/worker.js';
+import { cpusMax } from '../ground/pid.js';
+import { itemBytesMaxLimit } from '../apps/memcached/store/limits-slabs.js';
+import { SharedItemStore } from '../apps/memcached/store/shared-item-store.js';
 import { shutdownOnSignals } from '../actors/irq/signal-source.js';
 import { configure, defaultSubsystems, Kernel } from '../boot/index.js';
 import { createRealNic, flowsMaxLimit } from '../drivers/nic/index.js';
@@ -60,16 +62,21 @@ export function addMemcachedCommand(program: Command): void {
     .option('-l, --listen <addr>', 'interface to listen on', '127.0.0.1')
     .option('-m, --memory-limit <num>', 'item memory in megabytes', integerIn(1, 3072), 64)
     .option('-c, --conn-limit <num>', 'max simultaneous connections', integerIn(1, flowsMaxLimit), 1024)
-    .option('-t, --threads <num>', 'CPUs serving connections (1: the items\' index lives in one thread; see docs/net.md, "Placement")', integerIn(1, 1), 1)
+    .option('-t, --threads <num>', 'CPUs serving connections (1: the CPU of the sockets; N > 1: N worker CPUs beside it)', integerIn(1, cpusMax - 1), 1)
     .option('-I, --max-item-size <size>', 'largest item, key and value together (1m, 512k, bytes; at most 64m)', itemSize, 1 << 20)
     .option('-v, --verbose', 'print each connection opened and closed', false)
     .action(async (flags: MemcachedFlags) => {
       // A multiplication, not `<< 20`: a shift wraps to a negative 32-bit number from -m 2048 on.
       const itemBytes = flags.memoryLimit * 2 ** 20;
       const physicalBytes = Math.ceil((itemBytes + physicalHeadroomBytes) / physicalGrainBytes) * physicalGrainBytes;
-      const kernel = await Kernel.boot({ subsystems: [...defaultSubsystems, configure(virtualMemory, { physicalBytes }), network] });
+      // -t N > 1: N worker CPUs serve the connections, beside CPU 0, which runs the sockets.
+      const kernel = await Kernel.boot({
+        cpus: flags.threads === 1 ? 1 : flags.threads + 1,
+        modules: flags.threads === 1 ? [] : [memcachedWorkerModule],
+        subsystems: [...defaultSubsystems, configure(virtualMemory, { physicalBytes }), network],
+      });
       const vm = kernel.subsystem(virtualMemory);
-      const store = await VmItemStore.create(vm, { limitBytes: itemBytes, itemBytesMax: flags.maxItemSize });
+      const store = await SharedItemStore.create(vm, { limitBytes: itemBytes, itemBytesMax: flags.maxItemSize });
       await registerItemStoreShrinker(vm, store, (behavior) => kernel.spawn(behavior));
       const nic = await kernel.subsystem(network).attach(createRealNic({ flowsMax: flags.connLimit }), { name: 'eth0' });
       const server = await serveMemcached(kernel, nic, {

@@ -48,6 +48,7 @@ export class MemoryAccess {
   private readonly control: Int32Array;
   private readonly bytes: Uint8Array;
   private readonly u32: Uint32Array;
+  private readonly i32: Int32Array;
   private readonly f64: Float64Array;
   private generation: number;
   /** Per slot: the virtual page it translates (NaN: empty), its frame's byte address, and whether a write needs no fault. */
@@ -64,6 +65,7 @@ export class MemoryAccess {
     this.control = memory.words;
     this.bytes = memory.bytes;
     this.u32 = new Uint32Array(memory.buffers.data);
+    this.i32 = new Int32Array(memory.buffers.data);
     this.f64 = new Float64Array(memory.buffers.data);
     this.generation = memory.generation();
   }
@@ -87,6 +89,33 @@ export class MemoryAccess {
 
   writeU32(address: number, value: number): void {
     this.u32[this.translate(aligned(address, 4), true) >>> 2] = value;
+  }
+
+  /**
+   * Atomically reads the 32-bit signed integer at `address`, a multiple of 4: sequentially
+   * consistent with every atomic access of any CPU to the same word (Atomics.load on the frame).
+   */
+  loadI32(address: number): number {
+    return Atomics.load(this.i32, this.translate(aligned(address, 4), false) >>> 2);
+  }
+
+  /** Atomically writes `value` as a 32-bit signed integer at `address`, a multiple of 4. */
+  storeI32(address: number, value: number): void {
+    Atomics.store(this.i32, this.translate(aligned(address, 4), true) >>> 2, value);
+  }
+
+  /** Atomically writes `value` at `address`, a multiple of 4, and returns what the word held. */
+  exchangeI32(address: number, value: number): number {
+    return Atomics.exchange(this.i32, this.translate(aligned(address, 4), true) >>> 2, value);
+  }
+
+  /**
+   * Atomically writes `replacement` at `address`, a multiple of 4, if the word holds `expected`;
+   * returns what it held (equal to `expected` when the write happened). Translated as a write even
+   * when it fails, as a CPU's CAS needs the line writable: a read-only page faults either way.
+   */
+  compareExchangeI32(address: number, expected: number, replacement: number): number {
+    return Atomics.compareExchange(this.i32, this.translate(aligned(address, 4), true) >>> 2, expected, replacement);
   }
 
   /** Reads the float64 at `address`, a multiple of 8. */

@@ -13,8 +13,9 @@ import { repliesBytesMax } from './limits.js';
 import type { ExecutionContext } from './execution-context.js';
 import { expiryMs } from './exptime.js';
 import { ItemHolds } from './item-holds.js';
+import { withItemRetries } from './item-retries.js';
 import { ItemMarks } from './item-marks.js';
-import type { ItemStore } from './item-store.js';
+import type { ItemStore } from './store/item-store.js';
 import { runMetaCommand } from './meta-commands.js';
 import { CommandCounters, generalStats, type ServerInfo } from './stats.js';
 import { concatenated, storeFailureLine, storeValue } from './storing.js';
@@ -29,6 +30,8 @@ export interface ExecutorOptions {
    */
   unixNowS(): number;
   readonly server: ServerInfo;
+  /** Where the commands count (default: a row of its own in the heap; a CPU's row in shared memory for a server on several). */
+  readonly counters?: CommandCounters;
   /** Items whose meta marks (stale, won, fetched) are remembered at most (default 65 536). */
   readonly marksCountMax?: number;
 }
@@ -56,7 +59,7 @@ export class MemcachedExecutor {
       now: options.now,
       unixNowS: options.unixNowS,
       server: options.server,
-      counters: new CommandCounters(),
+      counters: options.counters ?? new CommandCounters(),
       marks: new ItemMarks(options.marksCountMax ?? marksCountMaxDefault),
       holds: new ItemHolds(),
     };
@@ -151,7 +154,16 @@ export class MemcachedExecutor {
     const nowMs = this.context.now();
     const expiry = exptime === null ? 0 : expiryMs(exptime, nowMs, this.context.unixNowS());
     for (const key of keys) {
-      let item = store.get(key, nowMs);
+      // Lookup, read and touch start over if another CPU changes the item between them (item-retries.ts).
+      const found = withItemRetries(store, key, (view) => {
+        const item = view.get(key, nowMs);
+        // Past the reply budget the session drops this chunk's replies and closes: no copy to make.
+        if (item === undefined || out.byteLength + item.valueBytes > repliesBytesMax) return { item, value: null, shown: item };
+        const value = view.read(item);
+        // A gat to an exptime already past returns the value and then the item is gone (below).
+        return { item, value, shown: exptime !== null && expiry !== null ? view.touch(item, expiry, nowMs) : item };
+      });
+      const { item, value, shown } = found;
       if (exptime === null) {
         counters.cmd_get++;
         if (item === undefined) counters.get_misses++;
@@ -161,17 +173,11 @@ export class MemcachedExecutor {
         if (item === undefined) counters.touch_misses++;
         else counters.touch_hits++;
       }
-      if (item === undefined) continue;
-      // Past the reply budget the session drops this chunk's replies and closes: no copy to make.
-      if (out.byteLength + item.valueBytes > repliesBytesMax) break;
-      const value = store.read(item);
+      if (item === undefined || shown === undefined) continue;
+      if (value === null) break;
       marks.set(item, { fetched: true });
-      if (exptime !== null) {
-        // A gat to an exptime already past returns the value and then the item is gone.
-        if (expiry === null) store.delete(key, nowMs);
-        else item = store.touch(item, expiry, nowMs);
-      }
-      out.value(`VALUE ${key} ${item.flags} ${value.byteLength}${withCas ? ` ${item.cas}` : ''}`, value);
+      if (exptime !== null && expiry === null) store.delete(key, nowMs);
+      out.value(`VALUE ${key} ${shown.flags} ${value.byteLength}${withCas ? ` ${shown.cas}` : ''}`, value);
     }
     out.line(replyLine.end);
   }
@@ -182,10 +188,13 @@ export class MemcachedExecutor {
     const nowMs = this.context.now();
     const expiry = expiryMs(exptime, nowMs, this.context.unixNowS());
     if (verb === 'append' || verb === 'prepend') {
-      const before = store.peek(key, nowMs);
-      if (before === undefined) return replyLine.notStored;
       // The joined item keeps the old flags and expiry; one too large for the store is NOT_STORED, as memcached's failed alloc is.
-      const joined = store.store(key, before.flags, before.exptimeMs, concatenated(store.read(before), value, verb === 'append'), nowMs);
+      const joined = withItemRetries(store, key, (view) => {
+        const before = view.peek(key, nowMs);
+        return before === undefined
+          ? 'absent'
+          : view.store(key, before.flags, before.exptimeMs, concatenated(view.read(before), value, verb === 'append'), nowMs);
+      });
       return typeof joined === 'string' ? replyLine.notStored : replyLine.stored;
     }
     if (verb === 'add' && store.get(key, nowMs) !== undefined) return replyLine.notStored;
@@ -231,7 +240,12 @@ export class MemcachedExecutor {
     const { store, counters } = this.context;
     const nowMs = this.context.now();
     counters.cmd_touch++;
-    const item = store.get(key, nowMs);
+    const expiry = expiryMs(exptime, nowMs, this.context.unixNowS());
+    const item = withItemRetries(store, key, (view) => {
+      const found = view.get(key, nowMs);
+      if (found !== undefined && expiry !== null) view.touch(found, expiry, nowMs);
+      return found;
+    });
     if (item === undefined) {
       counters.touch_misses++;
       return replyLine.notFound;
@@ -239,9 +253,7 @@ export class MemcachedExecutor {
     counters.touch_hits++;
     // touch fetches the item as a get does, marking it fetched.
     this.context.marks.set(item, { fetched: true });
-    const expiry = expiryMs(exptime, nowMs, this.context.unixNowS());
     if (expiry === null) store.delete(key, nowMs);
-    else store.touch(item, expiry, nowMs);
     return replyLine.touched;
   }
 

@@ -2,7 +2,7 @@
  * What every command runs against: the store, the clocks, the server's figures and the state the
  * commands share across connections (counters, item marks). One per server, shared by its sessions.
  */
-import type { ItemStore } from './item-store.js';
+import type { ItemStore } from './store/item-store.js';
 import type { ItemHolds } from './item-holds.js';
 import type { ItemMarks } from './item-marks.js';
 import type { CommandCounters, ServerInfo } from './stats.js';

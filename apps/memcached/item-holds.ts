@@ -12,7 +12,7 @@
  * holds.release([token]); // the reply was sent
  * ```
  */
-import type { Item } from './item-store.js';
+import type { Item } from './store/item-store.js';
 
 export class ItemHolds {
   private readonly counts = new Map<string, number>();

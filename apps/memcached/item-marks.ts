@@ -7,7 +7,7 @@
  * as never fetched or lets a second client win a recache.
  */
 import { assert } from '../../ground/assert.js';
-import type { Item } from './item-store.js';
+import type { Item } from './store/item-store.js';
 
 export interface ItemMark {
   readonly fetched: boolean;

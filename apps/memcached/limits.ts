@@ -4,7 +4,7 @@
  */
 import { assert } from '../../ground/assert.js';
 import { sendQueueBytesMax } from '../../actors/net/limits.js';
-import { itemBytesMaxDefault } from './item-store.js';
+import { itemBytesMaxDefault } from './store/item-store.js';
 
 /**
  * Reply bytes one chunk of requests may produce, at most. A multiget of one large item named a
@@ -14,5 +14,13 @@ import { itemBytesMaxDefault } from './item-store.js';
  */
 export const repliesBytesMax = 8 << 20;
 
+/**
+ * Attempts of one key's operation whose item another CPU changed between its lookup and its read
+ * or touch (item-retries.ts); the last runs as if the key were absent. Each lost race means another
+ * CPU's store or delete of the same key completed meanwhile, so a few suffice.
+ */
+export const itemRetriesCountMax = 8;
+
+assert(itemRetriesCountMax >= 2, 'an operation is tried at least once against the store as it is');
 assert(repliesBytesMax >= 4 * itemBytesMaxDefault, 'a chunk may answer a few gets of the largest default item');
 assert(repliesBytesMax < sendQueueBytesMax, 'what one chunk answers fits in the socket send queue');

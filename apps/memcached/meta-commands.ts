@@ -17,7 +17,9 @@ import { type ReplyWriter, replyLine } from '../../protocols/memcached/replies.j
 import { applyDelta } from './arithmetic.js';
 import type { ExecutionContext } from './execution-context.js';
 import { expiryMs, remainingS } from './exptime.js';
-import { type Item, itemOverheadBytes, type StoreFailure } from './item-store.js';
+import { ItemNotLiveError } from './store/item-not-live-error.js';
+import { withItemRetries } from './item-retries.js';
+import { type Item, type ItemStore, itemOverheadBytes, type StoreFailure } from './store/item-store.js';
 import { concatenated, storeFailureLine, storeValue } from './storing.js';
 
 type MetaCommand = MetaGetCommand | MetaSetCommand | MetaDeleteCommand | MetaArithmeticCommand | { readonly type: 'me'; readonly key: string };
@@ -86,7 +88,13 @@ function pastSecondsLeft(context: ExecutionContext): number {
 }
 
 function metaGet(context: ExecutionContext, command: MetaGetCommand, nowMs: number, out: ReplyWriter, holds: string[]): void {
-  const { store, marks, counters } = context;
+  // Another CPU may change the item between the lookup and the read or a touch: the command starts
+  // over (item-retries.ts). Nothing leaves it (counters, marks, replies) before its last read or touch.
+  withItemRetries(context.store, command.key, (store) => metaGetOnce(context, store, command, nowMs, out, holds));
+}
+
+function metaGetOnce(context: ExecutionContext, store: ItemStore, command: MetaGetCommand, nowMs: number, out: ReplyWriter, holds: string[]): void {
+  const { marks, counters } = context;
   const { key, flags } = command;
   const touching = flags.ttl !== null;
   let item = store.peek(key, nowMs);
@@ -99,18 +107,21 @@ function metaGet(context: ExecutionContext, command: MetaGetCommand, nowMs: numb
       created = true;
     }
   }
-  if (touching) counters.cmd_touch++;
-  else counters.cmd_get++;
-  if (item === undefined) {
-    if (touching) counters.touch_misses++;
+  const count = (hit: boolean): void => {
+    if (touching) counters.cmd_touch++;
+    else counters.cmd_get++;
+    if (touching && hit) counters.touch_hits++;
+    else if (touching) counters.touch_misses++;
+    else if (hit) counters.get_hits++;
     else counters.get_misses++;
+  };
+  if (item === undefined) {
+    count(false);
     const tokens = echoTokens(key, flags);
     if (tokens === null) out.line(opaqueError(flags)!);
     else if (!flags.quiet) out.line(`EN${tokens}`);
     return;
   }
-  if (touching) counters.touch_hits++;
-  else counters.get_hits++;
   const before = item;
   const mark = marks.of(item);
   const value = flags.returnValue ? store.read(item) : null;
@@ -161,6 +172,7 @@ function metaGet(context: ExecutionContext, command: MetaGetCommand, nowMs: numb
       case 'O':
         if (opaqueError(flags) !== null) {
           // Found while answering: what the flags before it did stays done.
+          count(true);
           if (expired) store.delete(key, nowMs);
           out.line(opaqueError(flags)!);
           return;
@@ -178,6 +190,7 @@ function metaGet(context: ExecutionContext, command: MetaGetCommand, nowMs: numb
     if (!mark.tokenSent) won = true;
   }
   if (won) tokens += ' W';
+  count(true);
   if (!flags.noBump) {
     item = store.get(key, nowMs) ?? item;
     marks.set(item, { fetched: true });
@@ -202,7 +215,17 @@ function compareCas(item: Item, flags: MetaFlags): CasComparison {
 
 /** do_store_item for ms: the two-letter code and the item stored, if one was. */
 function metaStore(context: ExecutionContext, command: MetaSetCommand, nowMs: number): { readonly code: string; readonly item: Item | null } | StoreFailure {
-  const { store, marks, counters } = context;
+  // An append reads the item it found: another CPU may change it first, and the command starts over (item-retries.ts).
+  return withItemRetries(context.store, command.key, (store) => metaStoreOnce(context, store, command, nowMs));
+}
+
+function metaStoreOnce(
+  context: ExecutionContext,
+  store: ItemStore,
+  command: MetaSetCommand,
+  nowMs: number,
+): { readonly code: string; readonly item: Item | null } | StoreFailure {
+  const { marks, counters } = context;
   const { key, flags, value } = command;
   const mode = command.mode;
   // A cas turns set and replace into cas; add ignores it; append and prepend check it themselves.
@@ -274,7 +297,12 @@ function metaSet(context: ExecutionContext, command: MetaSetCommand, nowMs: numb
 }
 
 function metaDelete(context: ExecutionContext, command: MetaDeleteCommand, nowMs: number, out: ReplyWriter): void {
-  const { store, marks, counters } = context;
+  // md with I reads the item it found: another CPU may change it first, and the command starts over (item-retries.ts).
+  withItemRetries(context.store, command.key, (store) => metaDeleteOnce(context, store, command, nowMs, out));
+}
+
+function metaDeleteOnce(context: ExecutionContext, store: ItemStore, command: MetaDeleteCommand, nowMs: number, out: ReplyWriter): void {
+  const { marks, counters } = context;
   const { key, flags } = command;
   // The parser refused a too long opaque token: md checks it before looking.
   const tokens = echoTokens(key, flags) ?? '';
@@ -365,7 +393,7 @@ function metaArithmetic(context: ExecutionContext, command: MetaArithmeticComman
   const applyExpiry = (): void => {
     if (!stored || !expiryChanged) return;
     if (expired) store.delete(key, nowMs);
-    else store.touch(item, exptimeMs, nowMs);
+    else touchUnlessReplaced(store, item, exptimeMs, nowMs);
   };
   let tokens = '';
   for (const flag of flags.order) {
@@ -402,4 +430,17 @@ function metaDebug(context: ExecutionContext, key: string, nowMs: number, out: R
   const sizeBytes = key.length + item.valueBytes + itemOverheadBytes;
   const shownKey = mark.binaryKey ? base64Encode(key) : key;
   out.line(`ME ${shownKey} exp=${exp} la=${lastAccessS} cas=${item.cas} fetch=${mark.fetched ? 'yes' : 'no'} cls=1 size=${sizeBytes}`);
+}
+
+/**
+ * Touches the item `ma` just stored, unless another CPU replaced or removed it since: the increment
+ * is done and must not run twice, and memcached's `ma` likewise sets the expiry of the item it holds,
+ * which no one sees once another replaced it.
+ */
+function touchUnlessReplaced(store: ItemStore, item: Item, exptimeMs: number, nowMs: number): void {
+  try {
+    store.touch(item, exptimeMs, nowMs);
+  } catch (error) {
+    if (!(error instanceof ItemNotLiveError)) throw error;
+  }
 }

@@ -1,17 +1,20 @@
 /**
  * The memcached server: memcached's text protocol served on a NIC of the net subsystem, one owner
- * actor per connection (its own `MemcachedSession`), all sharing one executor (so `stats` is the
- * server's) over one item store.
+ * actor per connection (session-connection.ts), over one item store.
  *
- * A connection's requests are parsed and answered in its owner's turn; replies go out as one send
- * per chunk read. A client that sends requests without reading the replies blocks its own
- * connection (net channels' backpressure: its data waits, then TCP stops it), never the server.
- * `quit` and the errors memcached closes on end the connection after the reply.
+ * - **One thread** (`threads: 1`, the default): every connection is served on the NIC's CPU, all
+ *   sharing one executor, over any `ItemStore`.
+ * - **Several** (`threads: N`, memcached's `-t N`): CPU 0 keeps the sockets and each connection is
+ *   served on one of N worker CPUs, round robin (`placement: 'workers'`), as memcached's worker
+ *   threads serve theirs. Every worker CPU runs an executor of its own over the same
+ *   `SharedItemStore` (the VM's shared memory), and counts in its own row of counters that `stats`
+ *   sums (counter-rows.ts). The kernel boots with at least N + 1 CPUs and loads
+ *   `memcachedWorkerModule` (worker.ts).
  *
  * @example
  * ```ts
  * const kernel = await Kernel.boot({ subsystems: [...defaultSubsystems, configure(virtualMemory, { physicalBytes: 128 << 20 }), network] });
- * const store = await VmItemStore.create(kernel.subsystem(virtualMemory), { limitBytes: 64 << 20 });
+ * const store = await SharedItemStore.create(kernel.subsystem(virtualMemory), { limitBytes: 64 << 20 });
  * const eth0 = await kernel.subsystem(network).attach(createRealNic(), { name: 'eth0' });
  * const server = await serveMemcached(kernel, eth0, { store, port: 11211, unixTimeAtStartS: Date.now() / 1000 });
  * // memcached clients connect to 127.0.0.1:11211
@@ -19,16 +22,24 @@
  * ```
  */
 import type { AttachedNic } from '../../actors/net/attached-nic.js';
-import type { Clock } from '../../drivers/clock/clock.js';
-import type { Endpoint } from '../../drivers/nic/nic.js';
+import type { ActorRef } from '../../actors/runtime/ref.js';
+import { fromReceive } from '../../actors/runtime/behavior.js';
+import { virtualMemory } from '../../actors/vm/subsystem.js';
+import type { Kernel } from '../../boot/kernel.js';
+import { UsageError } from '../../ground/errors.js';
+import { countersAt, mapCounterRows } from './counter-rows.js';
 import { MemcachedExecutor } from './execute.js';
-import type { ItemStore } from './item-store.js';
-import { MemcachedSession } from './session.js';
+import { CommandCounters } from './stats.js';
+import type { ItemStore } from './store/item-store.js';
+import { type ConnectionListener, sessionConnection } from './session-connection.js';
+import { SharedItemStore } from './store/shared-item-store.js';
+import { type ConnectionLogMsg, MemcachedConnection, MemcachedWorker } from './worker.js';
 
 /** The version this server reports to `version` and `stats`: the memcached whose protocol it speaks. */
 export const memcachedVersion = '1.6.18';
 
 export interface MemcachedServerOptions {
+  /** Where items live: a `SharedItemStore` when `threads` > 1. */
   readonly store: ItemStore;
   /** TCP port (memcached's `-p`; default 11211; 0 picks a free one). */
   readonly port?: number;
@@ -41,65 +52,89 @@ export interface MemcachedServerOptions {
   readonly unixTimeAtStartS: number;
   /** What `stats` reports as `pid` (default 0). */
   readonly pid?: number;
-  /** What `stats` reports as `threads` (default 1). */
+  /** CPUs serving connections (memcached's `-t`; default 1: the NIC's own). */
   readonly threads?: number;
-  /** Called as each connection opens and closes (memcached's `-v`). */
-  readonly onConnection?: (event: 'opened' | 'closed', remote: Endpoint) => void;
+  /** Called as each connection opens and closes (memcached's `-v`), on CPU 0 whichever CPU serves it. */
+  readonly onConnection?: ConnectionListener;
 }
 
 export interface MemcachedServer {
   readonly host: string;
   readonly port: number;
-  /** Connections open now and accepted since start. */
+  /** Connections open now and accepted since start, over every CPU serving them. */
   connections(): { readonly open: number; readonly total: number };
   /** Stops listening; connections open go on until they close or the kernel stops. */
   close(): Promise<void>;
 }
 
 /** Serves memcached on `nic` until `close`. */
-export async function serveMemcached(kernel: { readonly clock: Clock }, nic: AttachedNic, options: MemcachedServerOptions): Promise<MemcachedServer> {
+export async function serveMemcached(kernel: Kernel, nic: AttachedNic, options: MemcachedServerOptions): Promise<MemcachedServer> {
+  const threads = options.threads ?? 1;
+  const served = threads === 1 ? serveHere(kernel, options) : await serveOnWorkers(kernel, options, threads);
+  const listening = await nic.listen({
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 11211,
+    ...(threads === 1
+      ? { connection: (socket) => sessionConnection(socket, served.executor, options.onConnection) }
+      : { connection: MemcachedConnection, placement: 'workers' as const }),
+  });
+  const { counters } = served.executor.context;
+  return {
+    host: listening.host,
+    port: listening.port,
+    connections: () => ({ open: counters.total('curr_connections'), total: counters.total('total_connections') }),
+    close: () => nic.unlisten(listening.listener),
+  };
+}
+
+/** The executor of a server on this CPU, counting in `counters`. */
+function serveHere(kernel: Kernel, options: MemcachedServerOptions, counters = new CommandCounters()): { readonly executor: MemcachedExecutor } {
   const clock = kernel.clock;
   const startedMs = clock.now();
-  let open = 0;
-  let total = 0;
   const executor = new MemcachedExecutor({
     store: options.store,
+    counters,
     now: () => clock.now(),
     unixNowS: () => options.unixTimeAtStartS + (clock.now() - startedMs) / 1000,
     server: {
       version: memcachedVersion,
       pid: options.pid ?? 0,
-      threads: options.threads ?? 1,
+      threads: 1,
       uptimeS: () => Math.floor((clock.now() - startedMs) / 1000),
-      currConnections: () => open,
-      totalConnections: () => total,
+      currConnections: () => counters.total('curr_connections'),
+      totalConnections: () => counters.total('total_connections'),
     },
   });
-  const listening = await nic.listen({
-    host: options.host ?? '127.0.0.1',
-    port: options.port ?? 11211,
-    connection: (socket) => {
-      const session = new MemcachedSession({ executor });
-      open++;
-      total++;
-      options.onConnection?.('opened', socket.remote);
-      return {
-        data(bytes) {
-          const { replies, close } = session.receive(bytes);
-          for (const reply of replies) if (!socket.send(reply)) return;
-          if (close) socket.end();
-        },
-        closed() {
-          open--;
-          options.onConnection?.('closed', socket.remote);
-        },
-      };
-    },
-  });
-  return {
-    host: listening.host,
-    port: listening.port,
-    connections: () => ({ open, total }),
-    close: () => nic.unlisten(listening.listener),
+  return { executor };
+}
+
+/**
+ * Sets up worker CPUs 1..`threads` to serve over the shared store; resolves with an executor on
+ * this CPU over the same counters (what `connections()` reads).
+ */
+async function serveOnWorkers(kernel: Kernel, options: MemcachedServerOptions, threads: number): Promise<{ readonly executor: MemcachedExecutor }> {
+  const { store } = options;
+  if (!(store instanceof SharedItemStore)) throw new UsageError('memcached on several CPUs needs a SharedItemStore: its items live in memory every CPU shares');
+  if (!(Number.isInteger(threads) && threads >= 1 && threads < kernel.cpus))
+    throw new UsageError(
+      `memcached with ${threads} worker CPUs needs a kernel of at least ${threads + 1} CPUs (CPU 0 runs the sockets); this one has ${kernel.cpus}`,
+    );
+  const vm = kernel.subsystem(virtualMemory);
+  const countersAddress = await mapCounterRows(vm, kernel.cpus);
+  const onConnection = options.onConnection;
+  const log: ActorRef<ConnectionLogMsg> | null =
+    onConnection === undefined ? null : kernel.spawn(fromReceive<ConnectionLogMsg>((message) => onConnection(message.event, message.remote), 'memcached.log'));
+  const order = {
+    type: 'memcached.serve' as const,
+    store: store.handle,
+    countersAddress,
+    cpus: kernel.cpus,
+    unixTimeAtStartS: options.unixTimeAtStartS,
+    pid: options.pid ?? 0,
+    threads,
+    version: memcachedVersion,
+    log,
   };
+  await Promise.all(Array.from({ length: threads }, (_, index) => kernel.spawn(MemcachedWorker, { cpu: index + 1 }).ask(order)));
+  return serveHere(kernel, options, countersAt(vm.memory, countersAddress, kernel.cpus, kernel.cpu));
 }

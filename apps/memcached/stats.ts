@@ -4,7 +4,8 @@
  * `ServerInfo`. Names and order follow memcached's server_stats (memcached.c), keeping the lines
  * this server can fill truthfully.
  */
-import type { ItemStoreStats } from './item-store.js';
+import { assert } from '../../ground/assert.js';
+import type { ItemStoreStats } from './store/item-store.js';
 
 /** What the server around the commands knows about itself. */
 export interface ServerInfo {
@@ -22,39 +23,8 @@ export interface ServerInfo {
   readonly threads: number;
 }
 
-/** The counters commands keep, named as memcached's stats lines name them. */
-export class CommandCounters {
-  cmd_get = 0;
-  cmd_set = 0;
-  cmd_flush = 0;
-  cmd_touch = 0;
-  cmd_meta = 0;
-  get_hits = 0;
-  get_misses = 0;
-  delete_misses = 0;
-  delete_hits = 0;
-  incr_misses = 0;
-  incr_hits = 0;
-  decr_misses = 0;
-  decr_hits = 0;
-  cas_misses = 0;
-  cas_hits = 0;
-  cas_badval = 0;
-  touch_hits = 0;
-  touch_misses = 0;
-  store_too_large = 0;
-  store_no_memory = 0;
-  bytes_read = 0;
-  bytes_written = 0;
-
-  /** `stats reset`: every counter back to 0. */
-  reset(): void {
-    Object.assign(this, new CommandCounters());
-  }
-}
-
 /** The counters in the order memcached prints them, between version and limit_maxbytes. */
-const counterOrder = [
+export const counterNames = [
   'cmd_get',
   'cmd_set',
   'cmd_flush',
@@ -77,7 +47,79 @@ const counterOrder = [
   'store_no_memory',
   'bytes_read',
   'bytes_written',
-] as const satisfies readonly (keyof CommandCounters)[];
+] as const;
+
+export type CounterName = (typeof counterNames)[number];
+
+/** What a row holds after the counters: the connections its CPU has open and has accepted, which `stats reset` keeps. */
+const connectionColumns = ['curr_connections', 'total_connections'] as const;
+type ColumnName = CounterName | (typeof connectionColumns)[number];
+const columnNames: readonly ColumnName[] = [...counterNames, ...connectionColumns];
+/** Numbers in one CPU's row. */
+export const counterRowLength = columnNames.length;
+
+/**
+ * The counters commands keep, named as memcached's stats lines name them (`counters.cmd_get++`).
+ * Each CPU that serves connections counts in its own row, as memcached's threads keep per-thread
+ * stats, and `total` sums the rows for `stats`. A server on one CPU keeps its one row in the heap;
+ * one on several keeps a row per CPU in the VM's shared memory (counter-rows.ts), so that any
+ * CPU's `stats` sees every CPU's counts.
+ *
+ * @example
+ * ```ts
+ * const counters = new CommandCounters();
+ * counters.cmd_get++;
+ * counters.total('cmd_get'); // 1
+ * ```
+ */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface below names the counters, which are accessors defined on the prototype after the class
+export class CommandCounters {
+  /** This CPU's row. */
+  private readonly own: Float64Array;
+
+  constructor(
+    /** One row per CPU, `counterRowLength` numbers each. */
+    private readonly rows: readonly Float64Array[] = [new Float64Array(counterRowLength)],
+    /** The row this CPU counts in. */
+    row = 0,
+  ) {
+    assert(rows.every((each) => each.length >= counterRowLength) && row >= 0 && row < rows.length, 'a row of its own among whole rows');
+    this.own = rows[row]!;
+  }
+
+  /** The counter `name` summed over every CPU's row. */
+  total(name: ColumnName): number {
+    const column = columnNames.indexOf(name);
+    let sum = 0;
+    for (const row of this.rows) sum += row[column]!;
+    return sum;
+  }
+
+  /** A connection opened (`opened`) or closed on this CPU. */
+  connection(opened: boolean): void {
+    const at = counterNames.length;
+    this.own[at] = this.own[at]! + (opened ? 1 : -1);
+    if (opened) this.own[at + 1] = this.own[at + 1]! + 1;
+  }
+
+  /** `stats reset`: every CPU's counters back to 0 (connections are not counters: they stay). */
+  reset(): void {
+    for (const row of this.rows) row.fill(0, 0, counterNames.length);
+  }
+}
+
+/** Each counter is a property over this CPU's number in the rows: commands count with `++`. */
+export interface CommandCounters extends Record<CounterName, number> {}
+for (const [column, name] of counterNames.entries()) {
+  Object.defineProperty(CommandCounters.prototype, name, {
+    get(this: { own: Float64Array }): number {
+      return this.own[column]!;
+    },
+    set(this: { own: Float64Array }, value: number) {
+      this.own[column] = value;
+    },
+  });
+}
 
 /**
  * The lines of a plain `stats`, without their `STAT ` prefix and without `END`.
@@ -96,7 +138,7 @@ export function generalStats(counters: CommandCounters, store: ItemStoreStats, s
     ['pointer_size', 64],
     ['curr_connections', server.currConnections()],
     ['total_connections', server.totalConnections()],
-    ...counterOrder.map((name): [string, number] => [name, counters[name]]),
+    ...counterNames.map((name): [string, number] => [name, counters.total(name)]),
     ['limit_maxbytes', store.limitBytes],
     ['threads', server.threads],
     ['bytes', store.bytes],

@@ -3,7 +3,7 @@
  * reply line for a store's refusal, and the joined value of append and prepend.
  */
 import { replyLine } from '../../protocols/memcached/replies.js';
-import type { Item, ItemStore, StoreFailure } from './item-store.js';
+import type { Item, ItemStore, StoreFailure } from './store/item-store.js';
 
 /**
  * Stores `value` under `key` expiring at `exptimeMs` (null: already expired, so the item is stored

@@ -42,21 +42,23 @@ function memccapable(port: number): Promise<{ code: number; output: string }> {
 describe('osprey memcached', function () {
   this.timeout(180_000);
 
-  it('passes memccapable’s text-protocol suite, and stops cleanly on SIGTERM', async () => {
-    const server = startServer('-m', '16');
-    try {
-      const port = await within(server.port, 60_000, 'starting the server', server.output);
-      const { code, output } = await within(memccapable(port), 90_000, 'memccapable', server.output);
-      expect(output, output).to.include('All tests passed');
-      expect(code).to.equal(0);
-      server.child.kill('SIGTERM');
-      expect(await within(server.exited, 20_000, 'stopping on SIGTERM', server.output)).to.equal(0);
-      expect(server.output()).to.include('osprey memcached: stopped');
-    } finally {
-      // A failed check must not leave the server running under the rest of the suite.
-      if (server.child.exitCode === null) server.child.kill('SIGKILL');
-    }
-  });
+  for (const threads of [1, 2]) {
+    it(`passes memccapable’s text-protocol suite with -t ${threads}, and stops cleanly on SIGTERM`, async () => {
+      const server = startServer('-m', '16', '-t', String(threads));
+      try {
+        const port = await within(server.port, 60_000, 'starting the server', server.output);
+        const { code, output } = await within(memccapable(port), 90_000, 'memccapable', server.output);
+        expect(output, output).to.include('All tests passed');
+        expect(code).to.equal(0);
+        server.child.kill('SIGTERM');
+        expect(await within(server.exited, 20_000, 'stopping on SIGTERM', server.output)).to.equal(0);
+        expect(server.output()).to.include('osprey memcached: stopped');
+      } finally {
+        // A failed check must not leave the server running under the rest of the suite.
+        if (server.child.exitCode === null) server.child.kill('SIGKILL');
+      }
+    });
+  }
 
   it('takes memcached’s flags and explains them in --help', async () => {
     const { code, stdout } = await runOsprey('memcached', '--help');

@@ -34,6 +34,7 @@
  * | CRASH_KILLS      | SIGKILLs of a process writing a pool on real files | 50    | 400       |
  * | NIC_TRANSFER_RUNS | fast-check runs of the simulated-network transfer property | 40 | 1 000  |
  * | MEMCACHED_DIFF_RUNS | fast-check runs of the memcached differential test | 100 | 2 000 |
+ * | MEMCACHED_SHARED_OPS | operations each of three CPUs runs on one shared item store | 3 000 | 60 000 |
  * | NET_CHANNEL_RUNS | fast-check runs of the net channels' no-loss property on a simulated wire | 15 | 300 |
  */
 

@@ -10,7 +10,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { MemcachedExecutor } from '../../../apps/memcached/execute.js';
-import { HeapItemStore } from '../../../apps/memcached/heap-item-store.js';
+import { HeapItemStore } from '../../../apps/memcached/store/heap-item-store.js';
 import { MemcachedSession } from '../../../apps/memcached/session.js';
 import { latin1Bytes } from '../../../protocols/memcached/index.js';
 import { stressSize } from '../../helpers/stress.js';

@@ -7,8 +7,8 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { HeapItemStore } from '../../../apps/memcached/heap-item-store.js';
-import { itemOverheadBytes } from '../../../apps/memcached/item-store.js';
+import { HeapItemStore } from '../../../apps/memcached/store/heap-item-store.js';
+import { itemOverheadBytes } from '../../../apps/memcached/store/item-store.js';
 
 interface ModelItem {
   flags: number;

@@ -6,7 +6,7 @@ import { connect as netConnect } from 'node:net';
 import { network } from '../../../actors/net/subsystem.js';
 import { virtualMemory } from '../../../actors/vm/subsystem.js';
 import { type MemcachedServer, serveMemcached } from '../../../apps/memcached/server.js';
-import { VmItemStore } from '../../../apps/memcached/vm-item-store.js';
+import { SharedItemStore } from '../../../apps/memcached/store/shared-item-store.js';
 import { configure, defaultSubsystems, Kernel } from '../../../boot/index.js';
 import { createRealNic } from '../../../drivers/nic/index.js';
 
@@ -43,7 +43,7 @@ describe('memcached: the server on net channels, its items in virtual memory', f
 
   beforeEach(async () => {
     kernel = await Kernel.boot({ subsystems: [...defaultSubsystems, configure(virtualMemory, { physicalBytes: 64 << 20 }), network] });
-    const store = await VmItemStore.create(kernel.subsystem(virtualMemory), { limitBytes: 32 << 20 });
+    const store = await SharedItemStore.create(kernel.subsystem(virtualMemory), { limitBytes: 32 << 20 });
     nic = await kernel.subsystem(network).attach(createRealNic(), { name: 'eth0' });
     server = await serveMemcached(kernel, nic, { store, port: 0, unixTimeAtStartS: 1_700_000_000 });
     client = new MemcacheClient({ server: `127.0.0.1:${server.port}`, cmdTimeout: 10_000 });

@@ -1,7 +1,7 @@
 /** A session over a HeapItemStore with a hand-driven clock, spoken to in text. */
 import { latin1Bytes, latin1Text } from '../../../protocols/memcached/index.js';
 import { MemcachedExecutor } from '../../../apps/memcached/execute.js';
-import { HeapItemStore } from '../../../apps/memcached/heap-item-store.js';
+import { HeapItemStore } from '../../../apps/memcached/store/heap-item-store.js';
 import { MemcachedSession } from '../../../apps/memcached/session.js';
 
 export interface Harness {

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { UsageError } from '../../../ground/errors.js';
-import { chunkBytesMax, chunkBytesMin, slabClassesCountMax, slabPageBytes } from '../../../apps/memcached/limits-slabs.js';
-import { chunksPerPage, type SlabGeometry, slabClassFor, slabClassSizes } from '../../../apps/memcached/slab-classes.js';
+import { chunkBytesMax, chunkBytesMin, slabClassesCountMax, slabPageBytes } from '../../../apps/memcached/store/limits-slabs.js';
+import { chunksPerPage, type SlabGeometry, slabClassFor, slabClassSizes } from '../../../apps/memcached/store/slab-classes.js';
 
 /** Geometries memcached's flags allow: `-n` from 8 bytes, `-f` above 1, chunks up to a page. */
 const geometryArbitrary: fc.Arbitrary<SlabGeometry> = fc

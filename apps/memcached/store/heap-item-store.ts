@@ -5,8 +5,8 @@
  * deleting and re-inserting it), every item costs its key, its value and `itemOverheadBytes`
  * against the cap, and expired or flushed items are removed when they are met.
  */
-import { assert } from '../../ground/assert.js';
-import { copyOfBytes } from '../../ground/bytes.js';
+import { assert } from '../../../ground/assert.js';
+import { copyOfBytes } from '../../../ground/bytes.js';
 import { type Item, type ItemStore, type ItemStoreStats, itemBytesMaxDefault, itemOverheadBytes, type StoreFailure } from './item-store.js';
 
 export interface HeapItemStoreOptions {

@@ -1,4 +1,4 @@
-/** Helpers the VM item store's suites share: a kernel with a VM, and values to store. */
+/** Helpers the shared item store's suites share: a kernel with a VM, and values to store. */
 import { configure, defaultSubsystems, Kernel } from '../../../boot/index.js';
 import { virtualMemory } from '../../../actors/vm/subsystem.js';
 

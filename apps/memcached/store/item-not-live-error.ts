@@ -1,9 +1,9 @@
 /**
- * The VM item store's typed error for an item it no longer holds: `read` and `touch` take a live
+ * The shared item store's typed error for an item it no longer holds: `read` and `touch` take a live
  * item, one just returned by `get` or `store`. An item replaced, deleted, expired, flushed or
  * evicted since (or another store's item) is a caller's mistake, not an operating failure.
  */
-import { OspreyError } from '../../ground/errors.js';
+import { OspreyError } from '../../../ground/errors.js';
 
 /**
  * @example

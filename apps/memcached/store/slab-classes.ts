@@ -11,8 +11,8 @@
  * slabClassFor(sizes, 600 << 10);        // -1: chained across chunks of the last class
  * ```
  */
-import { assert, invariantBroken } from '../../ground/assert.js';
-import { UsageError } from '../../ground/errors.js';
+import { assert, invariantBroken } from '../../../ground/assert.js';
+import { UsageError } from '../../../ground/errors.js';
 import { chunkAlignBytes, chunkBytesMax, chunkBytesMin, chunkGrowthFactor, slabClassesCountMax, slabPageBytes } from './limits-slabs.js';
 
 /** What decides the chunk sizes. */

@@ -1,11 +1,11 @@
 /**
- * Bounds of the VM item store's slab allocator (memcached's slabs.c), units last, checked against
+ * Bounds of the shared item store's slab allocator (memcached's slabs.c), units last, checked against
  * each other when the module loads. memcached's defaults: 1 MiB slab pages, a smallest chunk of
  * 96 bytes with its header, chunks growing by a factor of 1.25 (`-f 1.25`), chunks at most half a
  * page (`slab_chunk_max`), and bigger items chained across chunks of the largest class.
  */
-import { assert } from '../../ground/assert.js';
-import { pageBytes } from '../../actors/vm/limits.js';
+import { assert } from '../../../ground/assert.js';
+import { pageBytes } from '../../../actors/vm/limits.js';
 import { itemBytesMaxDefault, itemOverheadBytes } from './item-store.js';
 
 /** Bytes of a slab page: what a class takes at a time, and what the shrinker gives back at a time. */
@@ -20,13 +20,10 @@ export const chunkAlignBytes = 8;
 export const chunkBytesMax = slabPageBytes / 2;
 /**
  * Bytes at the start of each item's first chunk that belong to its header: the contract's per-item
- * overhead, so that a chunk holds exactly what `stats().bytes` counts for its item. The store writes
- * the key's length, the value's length and the flags there (three 32-bit words) and keeps the rest
- * of its bookkeeping in the JavaScript heap.
+ * overhead, so that a chunk holds exactly what `stats().bytes` counts for its item. The shared
+ * store keeps every field of an item there (item-header.ts lays them out).
  */
 export const itemHeaderBytes = itemOverheadBytes;
-/** Bytes of the header the store actually writes: key length, value length, flags. */
-export const itemHeaderWrittenBytes = 12;
 /** Slab classes at most (memcached's MAX_NUMBER_OF_SLAB_CLASSES is 64). */
 export const slabClassesCountMax = 64;
 /** Largest item the store accepts as `itemBytesMax`, in bytes (memcached's `-I` stops at 1 GiB; 64 MiB here). */
@@ -45,7 +42,7 @@ assert(isPowerOfTwo(slabPageBytes) && slabPageBytes % pageBytes === 0, 'a slab p
 assert(slabPageBytes % chunkBytesMax === 0, 'the largest chunks tile a page exactly');
 assert(chunkBytesMin % chunkAlignBytes === 0 && chunkBytesMax % chunkAlignBytes === 0, 'the smallest and the largest chunk are aligned');
 assert(chunkGrowthFactor > 1, 'chunks grow from class to class');
-assert(itemHeaderBytes >= itemHeaderWrittenBytes, 'the written header fits in the counted one');
+assert(itemHeaderBytes % 8 === 0, 'the header ends on a float64 boundary, where the key starts');
 assert(chunkBytesMin > itemHeaderBytes, 'the smallest chunk holds a header and a key');
 assert(itemBytesMaxDefault <= itemBytesMaxLimit, 'the default largest item is allowed');
 assert(writeRetriesCountMax > 0 && rebalanceScanPagesMax > 0, 'every bound allows some work');

@@ -3,20 +3,22 @@ import fc from 'fast-check';
 import type { Kernel } from '../../../boot/index.js';
 import { UsageError } from '../../../ground/errors.js';
 import { virtualMemory } from '../../../actors/vm/subsystem.js';
-import type { Item } from '../../../apps/memcached/item-store.js';
-import { ItemNotLiveError } from '../../../apps/memcached/item-not-live-error.js';
-import { chunkBytesMax, itemHeaderBytes, slabPageBytes } from '../../../apps/memcached/limits-slabs.js';
-import { slabClassFor, slabClassSizes } from '../../../apps/memcached/slab-classes.js';
-import { VmItemStore } from '../../../apps/memcached/vm-item-store.js';
+import type { Item } from '../../../apps/memcached/store/item-store.js';
+import { ItemNotLiveError } from '../../../apps/memcached/store/item-not-live-error.js';
+import { chunkBytesMax, itemHeaderBytes, slabPageBytes } from '../../../apps/memcached/store/limits-slabs.js';
+import { slabClassFor, slabClassSizes } from '../../../apps/memcached/store/slab-classes.js';
+import { SharedItemStore } from '../../../apps/memcached/store/shared-item-store.js';
+import { StoreHandleError } from '../../../apps/memcached/store/store-handle-error.js';
+import type { SharedItemStoreHandle } from '../../../apps/memcached/store/store-layout.js';
 import { shutdown } from '../../helpers/kernel.js';
-import { bootVm, patterned, sameBytes } from './vm-item-store-fixtures.js';
+import { bootVm, patterned, sameBytes } from './shared-item-store-fixtures.js';
 
 const asItem = (result: Item | string): Item => {
   if (typeof result === 'string') throw new Error(`the store refused: ${result}`);
   return result;
 };
 
-describe('memcached: the VM item store', () => {
+describe('memcached: the shared item store', () => {
   let kernel: Kernel;
   afterEach(() => shutdown(kernel));
 
@@ -24,16 +26,16 @@ describe('memcached: the VM item store', () => {
     kernel = await bootVm(64 << 20);
     const vm = kernel.subsystem(virtualMemory);
     const freeBefore = vm.stats().freeBytes;
-    const store = await kernel.runUntil(VmItemStore.create(vm, { limitBytes: 16 << 20 }));
-    // Reserving the cap costs no frames but the tables' own.
-    expect(freeBefore - vm.stats().freeBytes).to.be.below(64 << 10);
+    const store = await kernel.runUntil(SharedItemStore.create(vm, { limitBytes: 16 << 20 }));
+    // Reserving the cap costs no frames but the header region's (populated) and the tables' own.
+    expect(freeBefore - vm.stats().freeBytes).to.be.below(store.handle.headerBytes + (64 << 10));
     const first = asItem(store.store('a', 7, 0, patterned(5, 1), 100));
     expect(first).to.include({ key: 'a', flags: 7, exptimeMs: 0, valueBytes: 5, lastAccessMs: 100 });
     expect(sameBytes(store.read(first), patterned(5, 1))).to.equal(true);
     const second = asItem(store.store('a', 8, 200, patterned(9, 2), 110));
     expect(second.cas).to.be.above(first.cas);
     expect(() => store.read(first)).to.throw(ItemNotLiveError);
-    expect(store.peek('a', 150)).to.equal(second);
+    expect(store.peek('a', 150)).to.deep.equal(second);
     expect(store.get('a', 200)).to.equal(undefined);
     expect(store.stats()).to.include({ items: 0, itemsStored: 2, expired: 1, bytes: 0 });
 
@@ -63,13 +65,14 @@ describe('memcached: the VM item store', () => {
     expect(store.stats()).to.include({ items: 1, expired: 3 });
     // The value's bytes are in the VM: the store wrote frames of its first page, and only a few.
     expect(store.slabStats().touchedBytes).to.be.within(4096, 64 << 10);
+    store.check();
     await kernel.runUntil(store.close());
     expect(() => store.store('f', 0, 0, patterned(1, 1), 20_300)).to.throw(UsageError);
   });
 
   it('round-trips values of every size up to the largest item, byte for byte', async () => {
     kernel = await bootVm(64 << 20);
-    const store = await kernel.runUntil(VmItemStore.create(kernel.subsystem(virtualMemory), { limitBytes: 8 << 20 }));
+    const store = await kernel.runUntil(SharedItemStore.create(kernel.subsystem(virtualMemory), { limitBytes: 8 << 20 }));
     const key = 'round-trip';
     const valueBytesMax = store.itemBytesMax - key.length;
     const sizes = new Set<number>();
@@ -93,15 +96,44 @@ describe('memcached: the VM item store', () => {
     );
     expect(store.store(key, 0, 0, new Uint8Array(valueBytesMax + 1), ++nowMs)).to.equal('too-large');
     expect(store.stats().evictions).to.equal(0);
+    store.check();
     await kernel.runUntil(store.close());
 
     // With a larger `-I`, a whole 1 MiB value and its key fit: chained across three chunks.
-    const large = await kernel.runUntil(VmItemStore.create(kernel.subsystem(virtualMemory), { limitBytes: 8 << 20, itemBytesMax: 2 << 20 }));
+    const large = await kernel.runUntil(SharedItemStore.create(kernel.subsystem(virtualMemory), { limitBytes: 8 << 20, itemBytesMax: 2 << 20 }));
     const value = patterned(1 << 20, 9);
     const item = asItem(large.store(key, 0, 0, value, 1));
     expect(sameBytes(large.read(item), value)).to.equal(true);
     expect(large.slabStats().classes).to.deep.equal([{ chunkBytes: chunkBytesMax, pages: 2, items: 1, freeChunks: 0 }]);
+    large.check();
     await kernel.runUntil(large.close());
+  });
+
+  it('is the same store from a handle of plain numbers, and refuses a handle that names none', async () => {
+    kernel = await bootVm(32 << 20);
+    const vm = kernel.subsystem(virtualMemory);
+    const store = await kernel.runUntil(SharedItemStore.create(vm, { limitBytes: 4 << 20 }));
+    const handle = JSON.parse(JSON.stringify(store.handle)) as SharedItemStoreHandle;
+    const other = SharedItemStore.open(vm, handle);
+    const stored = asItem(store.store('k', 3, 0, patterned(40, 1), 10));
+    const seen = other.get('k', 11);
+    expect(seen).to.include({ key: 'k', flags: 3, cas: stored.cas, valueBytes: 40, lastAccessMs: 11 });
+    expect(sameBytes(other.read(seen!), patterned(40, 1))).to.equal(true);
+    // Replaced through one, the item the other saw is no longer live; its figures are the whole store's.
+    asItem(other.store('k', 4, 0, patterned(41, 2), 12));
+    expect(() => store.read(stored)).to.throw(ItemNotLiveError);
+    expect(() => store.touch(seen!, 0, 13)).to.throw(ItemNotLiveError);
+    expect(() => store.read({ ...stored })).to.throw(ItemNotLiveError);
+    expect(store.stats()).to.deep.equal(other.stats());
+    for (const wrong of [
+      { ...handle, pagesCount: handle.pagesCount + 1 },
+      { ...handle, headerAddress: handle.slabAddress },
+      { ...handle, headerAddress: handle.headerAddress + (1 << 30) },
+    ]) {
+      expect(() => SharedItemStore.open(vm, wrong), JSON.stringify(wrong)).to.throw(StoreHandleError);
+    }
+    store.check();
+    await kernel.runUntil(store.close());
   });
 
   it('refuses options it cannot keep', async () => {
@@ -109,14 +141,14 @@ describe('memcached: the VM item store', () => {
     const vm = kernel.subsystem(virtualMemory);
     for (const options of [{ limitBytes: 1000 }, { limitBytes: slabPageBytes, itemBytesMax: 0 }, { limitBytes: slabPageBytes, itemBytesMax: 2 << 20 }]) {
       let error: unknown;
-      await kernel.runUntil(VmItemStore.create(vm, options)).catch((thrown: unknown) => (error = thrown));
+      await kernel.runUntil(SharedItemStore.create(vm, options)).catch((thrown: unknown) => (error = thrown));
       expect(error, JSON.stringify(options)).to.be.instanceOf(UsageError);
     }
   });
 
   it('at its cap, evicts the least recently used and moves pages between classes', async () => {
     kernel = await bootVm(32 << 20);
-    const store = await kernel.runUntil(VmItemStore.create(kernel.subsystem(virtualMemory), { limitBytes: 2 << 20 }));
+    const store = await kernel.runUntil(SharedItemStore.create(kernel.subsystem(virtualMemory), { limitBytes: 2 << 20 }));
     // Two pages of 100 KiB items, then more: the oldest go, one for each item past what two pages hold.
     const value = patterned(100 << 10, 1);
     const sizes = slabClassSizes();
@@ -131,12 +163,13 @@ describe('memcached: the VM item store', () => {
     expect(store.get('big:29', 400)?.valueBytes).to.equal(100 << 10);
     expect(store.get('small:0', 400)?.valueBytes).to.equal(10);
     expect(store.slabStats().pagesCount).to.equal(2);
+    store.check();
     await kernel.runUntil(store.close());
   });
 
   it('evicts the least recently used item of a class: a read keeps an item', async () => {
     kernel = await bootVm(32 << 20);
-    const store = await kernel.runUntil(VmItemStore.create(kernel.subsystem(virtualMemory), { limitBytes: 2 << 20 }));
+    const store = await kernel.runUntil(SharedItemStore.create(kernel.subsystem(virtualMemory), { limitBytes: 2 << 20 }));
     // 350 kB items take the class of two chunks a page: four fit under the cap.
     const value = patterned(350_000, 3);
     for (let i = 0; i < 4; i++) asItem(store.store(`item:${i}`, 0, 0, value, i));
@@ -153,6 +186,7 @@ describe('memcached: the VM item store', () => {
       'item:5',
     ]);
     expect(store.stats().evictions).to.equal(2);
+    store.check();
     await kernel.runUntil(store.close());
   });
 
@@ -160,7 +194,7 @@ describe('memcached: the VM item store', () => {
     // A cap of 32 MiB on 8 MiB of physical memory, and no shrinker: writes fault for lack of frames.
     kernel = await bootVm(8 << 20);
     const vm = kernel.subsystem(virtualMemory);
-    const store = await kernel.runUntil(VmItemStore.create(vm, { limitBytes: 32 << 20 }));
+    const store = await kernel.runUntil(SharedItemStore.create(vm, { limitBytes: 32 << 20 }));
     const outcomes = { stored: 0, refused: 0 };
     for (let i = 0; i < 600; i++) {
       const value = patterned(60 << 10, i);
@@ -187,6 +221,7 @@ describe('memcached: the VM item store', () => {
       expect(sameBytes(store.read(item), patterned(60 << 10, i))).to.equal(true);
     }
     expect(live).to.equal(store.stats().items);
+    store.check();
     await kernel.runUntil(store.close());
   });
 });

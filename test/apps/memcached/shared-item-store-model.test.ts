@@ -1,5 +1,5 @@
 /**
- * The VM item store against a plain Map, under random sequences of store, get, delete, touch,
+ * The shared item store against a plain Map, under random sequences of store, get, delete, touch,
  * flush_all and the passing of time (fast-check commands), with HeapItemStore's semantics: expired
  * and flushed items are removed when met (peek included), and one delayed flush is pending at a
  * time, as memcached's `oldest_live`. With room for everything, the two agree exactly, figures
@@ -10,10 +10,10 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { Kernel } from '../../../boot/index.js';
 import { virtualMemory } from '../../../actors/vm/subsystem.js';
-import { itemHeaderBytes } from '../../../apps/memcached/limits-slabs.js';
-import { VmItemStore } from '../../../apps/memcached/vm-item-store.js';
+import { itemHeaderBytes } from '../../../apps/memcached/store/limits-slabs.js';
+import { SharedItemStore } from '../../../apps/memcached/store/shared-item-store.js';
 import { shutdown } from '../../helpers/kernel.js';
-import { bootVm, patterned, sameBytes } from './vm-item-store-fixtures.js';
+import { bootVm, patterned, sameBytes } from './shared-item-store-fixtures.js';
 
 const keys = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'ключ', 'user:1000', 'k'.repeat(200), 'z'];
 const keyBytesOf = (key: string) => new TextEncoder().encode(key).length;
@@ -50,7 +50,7 @@ class Model {
 }
 
 interface Real {
-  readonly store: VmItemStore;
+  readonly store: SharedItemStore;
 }
 
 /**
@@ -187,7 +187,7 @@ function commands(size: fc.Arbitrary<number>): fc.Arbitrary<Iterable<StoreComman
   );
 }
 
-describe('memcached: the VM item store against a model', () => {
+describe('memcached: the shared item store against a model', () => {
   let kernel: Kernel;
   before(async () => {
     kernel = await bootVm(64 << 20);
@@ -197,9 +197,10 @@ describe('memcached: the VM item store against a model', () => {
   const run = (limitBytes: number, size: fc.Arbitrary<number>, mayEvict: boolean, numRuns: number) =>
     fc.assert(
       fc.asyncProperty(commands(size), async (sequence) => {
-        const store = await kernel.runUntil(VmItemStore.create(kernel.subsystem(virtualMemory), { limitBytes }));
+        const store = await kernel.runUntil(SharedItemStore.create(kernel.subsystem(virtualMemory), { limitBytes }));
         try {
           fc.modelRun(() => ({ model: new Model(mayEvict), real: { store } }), sequence);
+          store.check();
         } finally {
           await kernel.runUntil(store.close());
         }

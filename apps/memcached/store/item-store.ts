@@ -5,7 +5,7 @@
  * when it needs room and the expired when it meets them.
  *
  * Two stores keep this contract: `HeapItemStore` (values in the JavaScript heap: the simple
- * reference the model-based tests compare against) and `VmItemStore` (values in the VM's memory,
+ * reference the model-based tests compare against) and `SharedItemStore` (everything in the VM's memory,
  * in slab pages like memcached's, a shrinker the VM asks for memory back).
  *
  * Times are milliseconds on the kernel's clock; an `exptimeMs` of 0 never expires.

@@ -1,0 +1,43 @@
+/**
+ * A spin lock in one word of virtual memory, for structures kept in the VM that every CPU changes
+ * (memcached's shared item store): spin-lock.ts's lock, reached through a CPU's `MemoryAccess`
+ * instead of a control buffer, so it lives wherever its structure's mapping is. The word holds 0
+ * when free, else the holder's CPU plus one: a CPU that finds its own number there is re-entering
+ * a section it is already in (or is a new incarnation of a CPU that died holding it), which would
+ * spin forever, so that is an invariant broken, thrown, not a wait. As with spin-lock.ts, sections
+ * are short and synchronous: never await inside one.
+ *
+ * @example
+ * ```ts
+ * const items = withVmLock(vm.memory, lockAddress, () => memory.readU32(countAddress));
+ * ```
+ */
+import { assert, invariantBroken } from '../../ground/assert.js';
+import type { MemoryAccess } from './memory-access.js';
+
+/** The word of an unheld lock. */
+export const vmLockFree = 0;
+
+/** Runs `section` holding the lock in the 4-byte-aligned word at `address`; returns what it returns, and releases on a throw too. */
+export function withVmLock<T>(memory: MemoryAccess, address: number, section: () => T): T {
+  acquireVmLock(memory, address);
+  try {
+    return section();
+  } finally {
+    releaseVmLock(memory, address);
+  }
+}
+
+export function acquireVmLock(memory: MemoryAccess, address: number): void {
+  const mine = memory.cpu + 1;
+  for (;;) {
+    const holder = memory.compareExchangeI32(address, vmLockFree, mine);
+    if (holder === vmLockFree) return;
+    if (holder === mine) invariantBroken(`CPU ${memory.cpu} re-enters the VM lock at 0x${address.toString(16)} it holds`);
+  }
+}
+
+export function releaseVmLock(memory: MemoryAccess, address: number): void {
+  const was = memory.exchangeI32(address, vmLockFree);
+  assert(was === memory.cpu + 1, 'a CPU releases only a VM lock it holds');
+}

@@ -1,0 +1,100 @@
+import { expect } from 'chai';
+import type { Socket } from 'node:net';
+import type { AttachedNic } from '../../../actors/net/attached-nic.js';
+import { network } from '../../../actors/net/subsystem.js';
+import { virtualMemory } from '../../../actors/vm/subsystem.js';
+import { HeapItemStore } from '../../../apps/memcached/store/heap-item-store.js';
+import { serveMemcached } from '../../../apps/memcached/server.js';
+import { SharedItemStore } from '../../../apps/memcached/store/shared-item-store.js';
+import { memcachedWorkerModule } from '../../../apps/memcached/worker.js';
+import { configure, defaultSubsystems, Kernel } from '../../../boot/index.js';
+import type { Endpoint } from '../../../drivers/nic/index.js';
+import { createRealNic } from '../../../drivers/nic/index.js';
+import { eventually } from '../../helpers/eventually.js';
+import { clientTo } from '../../helpers/tcp-client.js';
+
+/** Sends `request` on `socket` and resolves with the reply, once it ends with `until`. */
+function ask(socket: Socket, request: string, until = 'END\r\n'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let reply = '';
+    const onData = (bytes: Buffer) => {
+      reply += bytes.toString('latin1');
+      if (!reply.endsWith(until)) return;
+      socket.off('data', onData);
+      resolve(reply);
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+    socket.write(request);
+  });
+}
+
+/** The value of line `STAT name value` in a `stats` reply. */
+function stat(reply: string, name: string): number {
+  const line = reply.split('\r\n').find((each) => each.startsWith(`STAT ${name} `));
+  if (line === undefined) throw new Error(`no ${name} in the stats`);
+  return Number(line.slice(`STAT ${name} `.length));
+}
+
+describe('memcached on several CPUs (-t N)', function () {
+  this.timeout(60_000);
+  let kernel: Kernel;
+  let nic: AttachedNic;
+  let store: SharedItemStore;
+
+  beforeEach(async () => {
+    kernel = await Kernel.boot({
+      cpus: 3,
+      modules: [memcachedWorkerModule],
+      subsystems: [...defaultSubsystems, configure(virtualMemory, { physicalBytes: 64 << 20 }), network],
+    });
+    store = await SharedItemStore.create(kernel.subsystem(virtualMemory), { limitBytes: 16 << 20 });
+    nic = await kernel.subsystem(network).attach(createRealNic(), { name: 'eth0' });
+  });
+  afterEach(async () => kernel.shutdown());
+
+  it('serves each connection on a worker CPU, all over one store, and stats counts them all', async () => {
+    const events: ['opened' | 'closed', Endpoint][] = [];
+    const server = await serveMemcached(kernel, nic, {
+      store,
+      port: 0,
+      threads: 2,
+      unixTimeAtStartS: 1_700_000_000,
+      onConnection: (event, remote) => events.push([event, remote]),
+    });
+    const clients = await Promise.all(Array.from({ length: 4 }, () => clientTo(server.port)));
+    for (const [i, client] of clients.entries()) expect(await ask(client, `set k${i} ${i} 0 2\r\nv${i}\r\n`, 'STORED\r\n')).to.equal('STORED\r\n');
+    // Owners on CPUs 1 and 2 only: CPU 0 keeps the sockets.
+    expect(nic.status().ownersByCpu).to.deep.equal({ 1: 2, 2: 2 });
+    // What one CPU stored, every other one reads.
+    const everyKey = 'get k0 k1 k2 k3\r\n';
+    const expected = `${[0, 1, 2, 3].map((i) => `VALUE k${i} ${i} 2\r\nv${i}\r\n`).join('')}END\r\n`;
+    for (const client of clients) expect(await ask(client, everyKey)).to.equal(expected);
+    // Counts of both worker CPUs, from either.
+    const stats = await ask(clients[0]!, 'stats\r\n');
+    expect(stat(stats, 'threads')).to.equal(2);
+    expect(stat(stats, 'cmd_set')).to.equal(4);
+    expect(stat(stats, 'get_hits')).to.equal(16);
+    expect(stat(stats, 'curr_connections')).to.equal(4);
+    expect(stat(stats, 'curr_items')).to.equal(4);
+    expect(server.connections()).to.deep.equal({ open: 4, total: 4 });
+    // `stats reset` on one CPU resets every CPU's counters, not the connections.
+    expect(await ask(clients[1]!, 'stats reset\r\n', 'RESET\r\n')).to.equal('RESET\r\n');
+    const after = await ask(clients[2]!, 'stats\r\n');
+    expect(stat(after, 'cmd_set')).to.equal(0);
+    expect(stat(after, 'curr_connections')).to.equal(4);
+    // Each connection's opening and closing reached CPU 0's listener, wherever it was served.
+    for (const client of clients) client.destroy();
+    await eventually(() => events.length === 8 || undefined);
+    expect(events.filter(([event]) => event === 'opened')).to.have.length(4);
+    await eventually(() => server.connections().open === 0 || undefined);
+  });
+
+  it('refuses a store that lives in one thread, and more worker CPUs than the kernel has', async () => {
+    const heap = new HeapItemStore({ limitBytes: 1 << 20 });
+    const heapRefused = await serveMemcached(kernel, nic, { store: heap, port: 0, threads: 2, unixTimeAtStartS: 0 }).catch((error: unknown) => error);
+    expect(String(heapRefused)).to.match(/needs a SharedItemStore/);
+    const tooMany = await serveMemcached(kernel, nic, { store, port: 0, threads: 3, unixTimeAtStartS: 0 }).catch((error: unknown) => error);
+    expect(String(tooMany)).to.match(/at least 4 CPUs/);
+  });
+});
