@@ -299,7 +299,8 @@ export class AttachedNic implements ChannelHost {
         channel.inbound.shift();
       }
       if (events.length > 0) {
-        this.wakes++;
+        // A wake of the owner there, unless the frame only carries the NIC CPU's word on its sends.
+        if (events.length > signals.length) this.wakes++;
         routing.send(cpu, { type: NET_EVENTS, nic: this.name, flow: channel.flow, events });
       }
       if (closed) {
