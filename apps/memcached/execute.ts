@@ -17,7 +17,7 @@ import { withItemRetries } from './item-retries.js';
 import { ItemMarks } from './item-marks.js';
 import type { ItemStore } from './store/item-store.js';
 import { runMetaCommand } from './meta-commands.js';
-import { CommandCounters, generalStats, type ServerInfo } from './stats.js';
+import { CommandCounters, generalStats, type ServerInfo, writeItemStats, writeSlabStats } from './stats.js';
 import { concatenated, storeFailureLine, storeValue } from './storing.js';
 
 export interface ExecutorOptions {
@@ -280,6 +280,14 @@ export class MemcachedExecutor {
     }
     if ('detail'.startsWith(group)) {
       out.line('CLIENT_ERROR stats detail not allowed');
+      return;
+    }
+    if (group === 'slabs') {
+      writeSlabStats(store.slabClasses(), out);
+      return;
+    }
+    if (group === 'items') {
+      writeItemStats(store.slabClasses(), this.context.now(), out);
       return;
     }
     if ('settings'.startsWith(group)) {

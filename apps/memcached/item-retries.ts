@@ -21,7 +21,7 @@
  * });
  * ```
  */
-import type { Item, ItemStore, ItemStoreStats, StoreFailure } from './store/item-store.js';
+import type { Item, ItemStore, ItemStoreStats, SlabClassFigures, StoreFailure } from './store/item-store.js';
 import { ItemNotLiveError } from './store/item-not-live-error.js';
 import { itemRetriesCountMax } from './limits.js';
 
@@ -78,5 +78,9 @@ class KeyAbsent implements ItemStore {
 
   stats(): ItemStoreStats {
     return this.inner.stats();
+  }
+
+  slabClasses(): readonly SlabClassFigures[] {
+    return this.inner.slabClasses();
   }
 }

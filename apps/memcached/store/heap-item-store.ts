@@ -7,7 +7,15 @@
  */
 import { assert } from '../../../ground/assert.js';
 import { copyOfBytes } from '../../../ground/bytes.js';
-import { type Item, type ItemStore, type ItemStoreStats, itemBytesMaxDefault, itemOverheadBytes, type StoreFailure } from './item-store.js';
+import {
+  type Item,
+  type ItemStore,
+  type ItemStoreStats,
+  itemBytesMaxDefault,
+  itemOverheadBytes,
+  type SlabClassFigures,
+  type StoreFailure,
+} from './item-store.js';
 
 export interface HeapItemStoreOptions {
   /** The cap on what items take, keys, values and overhead, in bytes (memcached's `-m`). */
@@ -150,6 +158,11 @@ export class HeapItemStore implements ItemStore {
     this.bytes -= sizeOf(key, entry.value);
     assert(this.bytes >= 0, 'the byte count never goes negative');
     return true;
+  }
+
+  /** None: values live in the heap, not in slab pages. */
+  slabClasses(): readonly SlabClassFigures[] {
+    return [];
   }
 }
 

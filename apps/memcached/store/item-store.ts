@@ -56,6 +56,27 @@ export interface ItemStoreStats {
   readonly expired: number;
 }
 
+/**
+ * One slab class that holds pages, as memcached's `stats slabs` and `stats items` report it. A
+ * store without slabs (HeapItemStore) has none.
+ */
+export interface SlabClassFigures {
+  /** memcached's class id: 1 for the smallest chunk. */
+  readonly id: number;
+  readonly chunkBytes: number;
+  readonly chunksPerPage: number;
+  readonly pages: number;
+  /** Chunks holding items (`used_chunks`). */
+  readonly usedChunks: number;
+  /** Chunks freed and on the class's free list (`free_chunks`). */
+  readonly freeChunks: number;
+  /** Chunks of the page being cut that were never handed out (`free_chunks_end`). */
+  readonly uncarvedChunks: number;
+  readonly items: number;
+  /** When the class's least recently used item was last used, in ms (its `age` counts from it); null: no item. */
+  readonly oldestAccessMs: number | null;
+}
+
 export interface ItemStore {
   /** The largest item, key and value together, in bytes (memcached's `-I`, default 1 MiB). */
   readonly itemBytesMax: number;
@@ -80,6 +101,8 @@ export interface ItemStore {
    */
   flushAll(atMs: number, nowMs: number): void;
   stats(): ItemStoreStats;
+  /** The slab classes that hold pages, smallest chunk first. */
+  slabClasses(): readonly SlabClassFigures[];
 }
 
 /** memcached's default largest item, 1 MiB (`-I 1m`). */

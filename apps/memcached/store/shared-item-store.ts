@@ -41,7 +41,7 @@ import { UsageError } from '../../../ground/errors.js';
 import type { MemoryAccess } from '../../../actors/vm/memory-access.js';
 import type { VirtualMemory } from '../../../actors/vm/virtual-memory.js';
 import { withVmLock } from '../../../actors/vm/vm-lock.js';
-import { type Item, itemBytesMaxDefault, type ItemStore, type ItemStoreStats, type StoreFailure } from './item-store.js';
+import { type Item, itemBytesMaxDefault, type ItemStore, type ItemStoreStats, type SlabClassFigures, type StoreFailure } from './item-store.js';
 import { ItemNotLiveError } from './item-not-live-error.js';
 import { itemBytesMaxLimit, itemHeaderBytes, slabPageBytes } from './limits-slabs.js';
 import { slabClassSizes, slabGeometryDefault, type SlabGeometry } from './slab-classes.js';
@@ -54,7 +54,7 @@ import { SlabAllocator } from './slab-allocator.js';
 import { StoreChecker } from './store-checker.js';
 import { checkStoreHeader, writeStoreHeader } from './store-header.js';
 import { pageState, type SharedItemStoreHandle, StoreLayout } from './store-layout.js';
-import { slabStatsOf, type SharedItemStoreSlabStats } from './slab-stats.js';
+import { slabClassFiguresOf, slabStatsOf, type SharedItemStoreSlabStats } from './slab-stats.js';
 
 /** What a shared item store is made with. */
 export interface SharedItemStoreOptions {
@@ -237,6 +237,11 @@ export class SharedItemStore implements ItemStore {
       evictions: this.table.global('evictions'),
       expired: this.table.global('expired'),
     }));
+  }
+
+  /** The classes holding pages, as memcached's `stats slabs` and `stats items` show them. */
+  slabClasses(): readonly SlabClassFigures[] {
+    return this.locked(() => slabClassFiguresOf(this.table));
   }
 
   /** The slab allocator's figures: pages, classes, and what the shrinker gave back. */

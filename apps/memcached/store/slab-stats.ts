@@ -7,7 +7,9 @@
  * store.slabStats().classes; // [{ chunkBytes: 96, pages: 1, items: 3, freeChunks: 0 }, …]
  * ```
  */
+import type { SlabClassFigures } from './item-store.js';
 import type { ItemTable } from './item-table.js';
+import { itemField } from './item-header.js';
 import { pageState } from './store-layout.js';
 
 /** One slab class's figures. */
@@ -69,4 +71,33 @@ export function slabStatsOf(table: ItemTable): SharedItemStoreSlabStats {
       }))
       .filter((figures) => figures.pages > 0),
   };
+}
+
+/** The classes holding pages, as `stats slabs` and `stats items` show them; the caller holds the lock. */
+export function slabClassFiguresOf(table: ItemTable): SlabClassFigures[] {
+  const { slabs, layout, memory } = table;
+  const usedChunks = new Array<number>(slabs.chunkSizes.length).fill(0);
+  for (let page = 0; page < layout.pagesCount; page++) {
+    if (slabs.pageU32(page, 'state') === pageState.inClass) usedChunks[slabs.pageU32(page, 'classIndex')]! += slabs.pageU32(page, 'usedCount');
+  }
+  const figures: SlabClassFigures[] = [];
+  slabs.chunkSizes.forEach((chunkBytes, classIndex) => {
+    const pages = slabs.classU32(classIndex, 'pagesCount');
+    if (pages === 0) return;
+    const chunksPerPage = slabs.chunksPerPage[classIndex]!;
+    const carving = slabs.classU32(classIndex, 'carvingPage');
+    const oldest = slabs.itemLrus[classIndex]!.oldest();
+    figures.push({
+      id: classIndex + 1,
+      chunkBytes,
+      chunksPerPage,
+      pages,
+      usedChunks: usedChunks[classIndex]!,
+      freeChunks: slabs.freeLists[classIndex]!.count,
+      uncarvedChunks: carving === 0 ? 0 : chunksPerPage - slabs.pageU32(carving - 1, 'carvedCount'),
+      items: slabs.itemLrus[classIndex]!.count,
+      oldestAccessMs: oldest < 0 ? null : memory.readF64(oldest + itemField.lastAccessMs),
+    });
+  });
+  return figures;
 }
