@@ -7,9 +7,9 @@
  *
  * The allocator's bookkeeping lives on the NIC's CPU only (the one that allocates and frees); the
  * blocks' bytes live in the VM. Blocks are powers of two from `packetBlockBytesMin` to
- * `packetBlockBytesMax`, each aligned to its size, so a block never straddles a huge page and
- * the owner's CPU can read it as one view. A full pool is backpressure: the flow's data waits in
- * its channel until blocks come back.
+ * `packetBlockBytesMax`, each aligned to its size (a buddy allocator's blocks are), and the owner's
+ * CPU copies a block out when its owner takes the chunk. A full pool is backpressure: the flow's
+ * data waits in its channel until blocks come back.
  *
  * @example
  * ```ts

@@ -9,7 +9,6 @@
 import { latin1Bytes, latin1Text } from '../../protocols/memcached/latin1.js';
 import { cStrtoull } from '../../protocols/memcached/numbers.js';
 import type { ItemHolds } from './item-holds.js';
-import { withItemRetries } from './item-retries.js';
 import type { Item, ItemStore } from './store/item-store.js';
 
 export type DeltaOutcome =
@@ -40,8 +39,8 @@ export function applyDelta(
   compareCas: bigint | null,
   nowMs: number,
 ): DeltaOutcome {
-  // The read starts over if another CPU changes the item after the lookup (item-retries.ts).
-  return withItemRetries(store, key, (view) => applyDeltaOnce(view, holds, key, incr, delta, compareCas, nowMs));
+  // Read and store as one step: no other CPU's incr falls between them.
+  return store.transact((view) => applyDeltaOnce(view, holds, key, incr, delta, compareCas, nowMs));
 }
 
 function applyDeltaOnce(store: ItemStore, holds: ItemHolds, key: string, incr: boolean, delta: bigint, compareCas: bigint | null, nowMs: number): DeltaOutcome {

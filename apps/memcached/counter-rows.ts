@@ -1,7 +1,7 @@
 /**
  * The command counters of a memcached server on several CPUs: a row per CPU in the VM's shared
- * memory. Each CPU writes only its own row and `stats` on any CPU sums them all, as
- * memcached sums its threads' stats; a sum read while another CPU counts may miss that one count,
+ * memory, and a baseline row that `stats reset` writes. Each CPU writes only its own row and
+ * `stats` on any CPU sums them all, as memcached sums its threads' stats; a sum read while another CPU counts may miss that one count,
  * as memcached's may.
  *
  * Each row is read through a view held for the server's life, not for one turn as the VM's views
@@ -26,9 +26,9 @@ import { cpusMax } from '../../ground/pid.js';
 const rowBytes = 2 ** Math.ceil(Math.log2(counterRowLength * Float64Array.BYTES_PER_ELEMENT));
 assert(rowBytes <= pageBytes, 'a row fits in a page, whose bytes are one frame');
 
-/** Bytes of the rows of `cpus` CPUs, in whole pages. */
+/** Bytes of the rows of `cpus` CPUs and the baseline row, in whole pages. */
 function rowsBytes(cpus: number): number {
-  return Math.ceil((cpus * rowBytes) / pageBytes) * pageBytes;
+  return Math.ceil(((cpus + 1) * rowBytes) / pageBytes) * pageBytes;
 }
 
 /** Maps the rows for `cpus` CPUs, zeroed; resolves with their address. */
@@ -39,7 +39,7 @@ export async function mapCounterRows(vm: VirtualMemory, cpus: number): Promise<n
 
 /** The counters of CPU `cpu` over the rows at `address`, through this CPU's `memory`. */
 export function countersAt(memory: MemoryAccess, address: number, cpus: number, cpu: number): CommandCounters {
-  const rows = Array.from({ length: cpus }, (_, row) => {
+  const rows = Array.from({ length: cpus + 1 }, (_, row) => {
     const bytes = memory.view(address + row * rowBytes, counterRowLength * Float64Array.BYTES_PER_ELEMENT, true);
     return new Float64Array(bytes.buffer, bytes.byteOffset, counterRowLength);
   });

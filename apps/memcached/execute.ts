@@ -13,9 +13,8 @@ import { repliesBytesMax } from './limits.js';
 import type { ExecutionContext } from './execution-context.js';
 import { expiryMs } from './exptime.js';
 import { ItemHolds } from './item-holds.js';
-import { withItemRetries } from './item-retries.js';
 import { ItemMarks } from './item-marks.js';
-import type { ItemStore } from './store/item-store.js';
+import type { Item, ItemStore, StoreFailure } from './store/item-store.js';
 import { runMetaCommand } from './meta-commands.js';
 import { CommandCounters, generalStats, type ServerInfo, writeItemStats, writeSlabStats } from './stats.js';
 import { concatenated, storeFailureLine, storeValue } from './storing.js';
@@ -154,8 +153,8 @@ export class MemcachedExecutor {
     const nowMs = this.context.now();
     const expiry = exptime === null ? 0 : expiryMs(exptime, nowMs, this.context.unixNowS());
     for (const key of keys) {
-      // Lookup, read and touch start over if another CPU changes the item between them (item-retries.ts).
-      const found = withItemRetries(store, key, (view) => {
+      // Lookup, read and touch as one step: another CPU's change comes before or after, not between.
+      const found = store.transact((view) => {
         const item = view.get(key, nowMs);
         // Past the reply budget the session drops this chunk's replies and closes: no copy to make.
         if (item === undefined || out.byteLength + item.valueBytes > repliesBytesMax) return { item, value: null, shown: item };
@@ -189,7 +188,7 @@ export class MemcachedExecutor {
     const expiry = expiryMs(exptime, nowMs, this.context.unixNowS());
     if (verb === 'append' || verb === 'prepend') {
       // The joined item keeps the old flags and expiry; one too large for the store is NOT_STORED, as memcached's failed alloc is.
-      const joined = withItemRetries(store, key, (view) => {
+      const joined = store.transact((view) => {
         const before = view.peek(key, nowMs);
         return before === undefined
           ? 'absent'
@@ -197,22 +196,26 @@ export class MemcachedExecutor {
       });
       return typeof joined === 'string' ? replyLine.notStored : replyLine.stored;
     }
-    if (verb === 'add' && store.get(key, nowMs) !== undefined) return replyLine.notStored;
-    if (verb === 'replace' && store.peek(key, nowMs) === undefined) return replyLine.notStored;
-    if (verb === 'cas') {
-      const before = store.peek(key, nowMs);
-      if (before === undefined) {
-        counters.cas_misses++;
-        return replyLine.notFound;
+    // add, replace and cas look and store as one step (transact): no other CPU's store falls between.
+    const decided = store.transact((view): { readonly line: string } | { readonly stored: Item | StoreFailure } => {
+      if (verb === 'set') return { stored: storeValue(view, key, flags, expiry, value, nowMs) };
+      if (verb === 'add') {
+        if (view.get(key, nowMs) !== undefined) return { line: replyLine.notStored };
+        return { stored: storeValue(view, key, flags, expiry, value, nowMs) };
       }
+      const before = view.peek(key, nowMs);
+      if (before === undefined) return { line: verb === 'cas' ? replyLine.notFound : replyLine.notStored };
       // A unique of 0 never matches (memcached's CAS_NONE is EXISTS for cas).
-      if (unique === 0n || BigInt(before.cas) !== unique) {
-        counters.cas_badval++;
-        return replyLine.exists;
-      }
-      counters.cas_hits++;
+      if (verb === 'cas' && (unique === 0n || BigInt(before.cas) !== unique)) return { line: replyLine.exists };
+      return { stored: storeValue(view, key, flags, expiry, value, nowMs) };
+    });
+    if (verb === 'cas') {
+      if ('stored' in decided) counters.cas_hits++;
+      else if (decided.line === replyLine.notFound) counters.cas_misses++;
+      else counters.cas_badval++;
     }
-    const stored = storeValue(store, key, flags, expiry, value, nowMs);
+    if ('line' in decided) return decided.line;
+    const stored = decided.stored;
     if (typeof stored !== 'string') return replyLine.stored;
     if (stored === 'too-large') counters.store_too_large++;
     else counters.store_no_memory++;
@@ -241,7 +244,7 @@ export class MemcachedExecutor {
     const nowMs = this.context.now();
     counters.cmd_touch++;
     const expiry = expiryMs(exptime, nowMs, this.context.unixNowS());
-    const item = withItemRetries(store, key, (view) => {
+    const item = store.transact((view) => {
       const found = view.get(key, nowMs);
       if (found !== undefined && expiry !== null) view.touch(found, expiry, nowMs);
       return found;

@@ -14,13 +14,5 @@ import { itemBytesMaxDefault } from './store/item-store.js';
  */
 export const repliesBytesMax = 8 << 20;
 
-/**
- * Attempts of one key's operation whose item another CPU changed between its lookup and its read
- * or touch (item-retries.ts); the last runs as if the key were absent. Each lost race means another
- * CPU's store or delete of the same key completed meanwhile, so a few suffice.
- */
-export const itemRetriesCountMax = 8;
-
-assert(itemRetriesCountMax >= 2, 'an operation is tried at least once against the store as it is');
 assert(repliesBytesMax >= 4 * itemBytesMaxDefault, 'a chunk may answer a few gets of the largest default item');
 assert(repliesBytesMax < sendQueueBytesMax, 'what one chunk answers fits in the socket send queue');

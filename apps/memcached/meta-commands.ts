@@ -18,7 +18,6 @@ import { applyDelta } from './arithmetic.js';
 import type { ExecutionContext } from './execution-context.js';
 import { expiryMs, remainingS } from './exptime.js';
 import { ItemNotLiveError } from './store/item-not-live-error.js';
-import { withItemRetries } from './item-retries.js';
 import { type Item, type ItemStore, itemOverheadBytes, type StoreFailure } from './store/item-store.js';
 import { concatenated, storeFailureLine, storeValue } from './storing.js';
 
@@ -88,9 +87,8 @@ function pastSecondsLeft(context: ExecutionContext): number {
 }
 
 function metaGet(context: ExecutionContext, command: MetaGetCommand, nowMs: number, out: ReplyWriter, holds: string[]): void {
-  // Another CPU may change the item between the lookup and the read or a touch: the command starts
-  // over (item-retries.ts). Nothing leaves it (counters, marks, replies) before its last read or touch.
-  withItemRetries(context.store, command.key, (store) => metaGetOnce(context, store, command, nowMs, out, holds));
+  // Lookup, read and touch as one step: another CPU's change comes before or after, not between.
+  context.store.transact((store) => metaGetOnce(context, store, command, nowMs, out, holds));
 }
 
 function metaGetOnce(context: ExecutionContext, store: ItemStore, command: MetaGetCommand, nowMs: number, out: ReplyWriter, holds: string[]): void {
@@ -215,8 +213,8 @@ function compareCas(item: Item, flags: MetaFlags): CasComparison {
 
 /** do_store_item for ms: the two-letter code and the item stored, if one was. */
 function metaStore(context: ExecutionContext, command: MetaSetCommand, nowMs: number): { readonly code: string; readonly item: Item | null } | StoreFailure {
-  // An append reads the item it found: another CPU may change it first, and the command starts over (item-retries.ts).
-  return withItemRetries(context.store, command.key, (store) => metaStoreOnce(context, store, command, nowMs));
+  // Look and store as one step: an append or a cas builds on the item it found.
+  return context.store.transact((store) => metaStoreOnce(context, store, command, nowMs));
 }
 
 function metaStoreOnce(
@@ -259,13 +257,14 @@ function metaStoreOnce(
   }
   if (!casMode) return put();
   if (comparison === 'match') {
+    const done = put();
     counters.cas_hits++;
-    return put();
+    return done;
   }
   if (comparison === 'stale') {
     // An older cas with I: the value is taken, keeping the old expiry and token, and marked stale.
-    counters.cas_hits++;
     const stored = store.store(key, flags.clientFlags, before.exptimeMs, value, nowMs);
+    counters.cas_hits++;
     if (typeof stored === 'string') return stored;
     marks.set(stored, { stale: true, tokenSent: marks.of(before).tokenSent, binaryKey: flags.base64Key });
     return { code: 'HD', item: stored };
@@ -297,8 +296,8 @@ function metaSet(context: ExecutionContext, command: MetaSetCommand, nowMs: numb
 }
 
 function metaDelete(context: ExecutionContext, command: MetaDeleteCommand, nowMs: number, out: ReplyWriter): void {
-  // md with I reads the item it found: another CPU may change it first, and the command starts over (item-retries.ts).
-  withItemRetries(context.store, command.key, (store) => metaDeleteOnce(context, store, command, nowMs, out));
+  // Look and delete (or restore, with I) as one step.
+  context.store.transact((store) => metaDeleteOnce(context, store, command, nowMs, out));
 }
 
 function metaDeleteOnce(context: ExecutionContext, store: ItemStore, command: MetaDeleteCommand, nowMs: number, out: ReplyWriter): void {
@@ -323,8 +322,8 @@ function metaDeleteOnce(context: ExecutionContext, store: ItemStore, command: Me
     const restored = storeValue(store, key, item.flags, exptimeMs, store.read(item), nowMs);
     if (typeof restored !== 'string') marks.carry(item, restored, { stale: true, tokenSent: false });
   } else {
-    counters.delete_hits++;
     store.delete(key, nowMs);
+    counters.delete_hits++;
   }
   if (!flags.quiet) out.line(`HD${tokens}`);
 }
@@ -332,7 +331,12 @@ function metaDeleteOnce(context: ExecutionContext, store: ItemStore, command: Me
 function metaArithmetic(context: ExecutionContext, command: MetaArithmeticCommand, nowMs: number, out: ReplyWriter): void {
   const { store, counters, marks } = context;
   const { key, flags, incr } = command;
-  const outcome = applyDelta(store, context.holds, key, incr, flags.delta, flags.compareCas, nowMs);
+  // A miss with N creates the item, unless another CPU did first: then the delta applies to theirs.
+  const { outcome, vivified } = store.transact((view) => {
+    const outcome = applyDelta(view, context.holds, key, incr, flags.delta, flags.compareCas, nowMs);
+    if (outcome.kind !== 'not-found' || flags.vivifyTtl === null) return { outcome, vivified: null };
+    return { outcome, vivified: view.store(key, 0, 0, latin1Bytes(flags.initial.toString()), nowMs) };
+  });
   let item: Item;
   let digits: string;
   let created = false;
@@ -368,8 +372,7 @@ function metaArithmetic(context: ExecutionContext, command: MetaArithmeticComman
         return;
       }
       digits = flags.initial.toString();
-      const vivified = store.store(key, 0, 0, latin1Bytes(digits), nowMs);
-      if (typeof vivified === 'string') {
+      if (vivified === null || typeof vivified === 'string') {
         out.line('SERVER_ERROR Out of memory allocating new item');
         return;
       }

@@ -63,14 +63,14 @@ export interface MemcachedServer {
   readonly port: number;
   /** Connections open now and accepted since start, over every CPU serving them. */
   connections(): { readonly open: number; readonly total: number };
-  /** Stops listening; connections open go on until they close or the kernel stops. */
+  /** Stops listening (and, on several CPUs, the workers' set-up: a server may be served again); connections open go on until they close or the kernel stops. */
   close(): Promise<void>;
 }
 
 /** Serves memcached on `nic` until `close`. */
 export async function serveMemcached(kernel: Kernel, nic: AttachedNic, options: MemcachedServerOptions): Promise<MemcachedServer> {
   const threads = options.threads ?? 1;
-  const served = threads === 1 ? serveHere(kernel, options) : await serveOnWorkers(kernel, options, threads);
+  const served = threads === 1 ? { ...serveHere(kernel, options), actors: [] } : await serveOnWorkers(kernel, options, threads);
   const listening = await nic.listen({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 11211,
@@ -83,7 +83,10 @@ export async function serveMemcached(kernel: Kernel, nic: AttachedNic, options: 
     host: listening.host,
     port: listening.port,
     connections: () => ({ open: counters.total('curr_connections'), total: counters.total('total_connections') }),
-    close: () => nic.unlisten(listening.listener),
+    close: async () => {
+      await nic.unlisten(listening.listener);
+      await Promise.all(served.actors.map((actor) => kernel.stop(actor)));
+    },
   };
 }
 
@@ -112,13 +115,16 @@ function serveHere(kernel: Kernel, options: MemcachedServerOptions, counters = n
  * Sets up worker CPUs 1..`threads` to serve over the shared store; resolves with an executor on
  * this CPU over the same counters (what `connections()` reads).
  */
-async function serveOnWorkers(kernel: Kernel, options: MemcachedServerOptions, threads: number): Promise<{ readonly executor: MemcachedExecutor }> {
+async function serveOnWorkers(
+  kernel: Kernel,
+  options: MemcachedServerOptions,
+  threads: number,
+): Promise<{ readonly executor: MemcachedExecutor; readonly actors: readonly ActorRef<never>[] }> {
   const { store } = options;
   if (!(store instanceof SharedItemStore)) throw new UsageError('memcached on several CPUs needs a SharedItemStore: its items live in memory every CPU shares');
-  if (!(Number.isInteger(threads) && threads >= 1 && threads < kernel.cpus))
-    throw new UsageError(
-      `memcached with ${threads} worker CPUs needs a kernel of at least ${threads + 1} CPUs (CPU 0 runs the sockets); this one has ${kernel.cpus}`,
-    );
+  // Connections go round robin over every CPU but the NIC's: each of them must serve.
+  if (!(Number.isInteger(threads) && threads === kernel.cpus - 1))
+    throw new UsageError(`memcached with ${threads} worker CPUs needs a kernel of ${threads + 1} CPUs (CPU 0 runs the sockets); this one has ${kernel.cpus}`);
   const vm = kernel.subsystem(virtualMemory);
   const countersAddress = await mapCounterRows(vm, kernel.cpus);
   const onConnection = options.onConnection;
@@ -135,6 +141,9 @@ async function serveOnWorkers(kernel: Kernel, options: MemcachedServerOptions, t
     version: memcachedVersion,
     log,
   };
-  await Promise.all(Array.from({ length: threads }, (_, index) => kernel.spawn(MemcachedWorker, { cpu: index + 1 }).ask(order)));
-  return serveHere(kernel, options, countersAt(vm.memory, countersAddress, kernel.cpus, kernel.cpu));
+  const workers = Array.from({ length: threads }, (_, index) => kernel.spawn(MemcachedWorker, { cpu: index + 1 }));
+  await Promise.all(workers.map((worker) => worker.ask(order)));
+  const actors = [...workers, ...(log === null ? [] : [log])] as ActorRef<never>[];
+  // The counter rows stay mapped with the kernel: connections still open count in them after `close`.
+  return { ...serveHere(kernel, options, countersAt(vm.memory, countersAddress, kernel.cpus, kernel.cpu)), actors };
 }

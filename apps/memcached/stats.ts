@@ -78,23 +78,28 @@ export const counterRowLength = columnNames.length;
 export class CommandCounters {
   /** This CPU's row. */
   private readonly own: Float64Array;
+  /** The CPUs' rows, and last the totals at the last `stats reset`, which `total` subtracts. */
+  private readonly counted: readonly Float64Array[];
+  private readonly baseline: Float64Array;
 
   constructor(
-    /** One row per CPU, `counterRowLength` numbers each. */
-    private readonly rows: readonly Float64Array[] = [new Float64Array(counterRowLength)],
+    /** One row per CPU and a last one for the baseline, `counterRowLength` numbers each. */
+    rows: readonly Float64Array[] = [new Float64Array(counterRowLength), new Float64Array(counterRowLength)],
     /** The row this CPU counts in. */
     row = 0,
   ) {
-    assert(rows.every((each) => each.length >= counterRowLength) && row >= 0 && row < rows.length, 'a row of its own among whole rows');
+    assert(rows.every((each) => each.length >= counterRowLength) && row >= 0 && row < rows.length - 1, 'a row of its own among whole rows, and a baseline');
     this.own = rows[row]!;
+    this.counted = rows.slice(0, -1);
+    this.baseline = rows[rows.length - 1]!;
   }
 
-  /** The counter `name` summed over every CPU's row. */
+  /** The counter `name` summed over every CPU's row, since the last `stats reset`. */
   total(name: ColumnName): number {
     const column = columnNames.indexOf(name);
     let sum = 0;
-    for (const row of this.rows) sum += row[column]!;
-    return sum;
+    for (const row of this.counted) sum += row[column]!;
+    return sum - this.baseline[column]!;
   }
 
   /** A connection opened (`opened`) or closed on this CPU. */
@@ -104,9 +109,17 @@ export class CommandCounters {
     if (opened) this.own[at + 1] = this.own[at + 1]! + 1;
   }
 
-  /** `stats reset`: every CPU's counters back to 0 (connections are not counters: they stay). */
+  /**
+   * `stats reset`: every counter reads 0 from now on (connections are not counters: they stay).
+   * The rows are not zeroed: each has one writer, its CPU, which might write an old count back
+   * over a zero; the totals now become the baseline instead.
+   */
   reset(): void {
-    for (const row of this.rows) row.fill(0, 0, counterNames.length);
+    for (let column = 0; column < counterNames.length; column++) {
+      let sum = 0;
+      for (const row of this.counted) sum += row[column]!;
+      this.baseline[column] = sum;
+    }
   }
 }
 

@@ -82,6 +82,10 @@ export const MemcachedWorker = fromSetup<WorkerMsg>(
       serving = { executor, log: order.log };
       ctx.reply(order, true);
     },
+    stopped() {
+      // The server closed: connections placed here from now on are refused; those open go on.
+      serving = null;
+    },
   }),
   'memcached.worker',
 );

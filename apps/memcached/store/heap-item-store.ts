@@ -160,6 +160,11 @@ export class HeapItemStore implements ItemStore {
     return true;
   }
 
+  /** One CPU's store: every call is one step already. */
+  transact<T>(operation: (store: ItemStore) => T): T {
+    return operation(this);
+  }
+
   /** None: values live in the heap, not in slab pages. */
   slabClasses(): readonly SlabClassFigures[] {
     return [];

@@ -101,6 +101,12 @@ export interface ItemStore {
    */
   flushAll(atMs: number, nowMs: number): void;
   stats(): ItemStoreStats;
+  /**
+   * Runs `operation` as one step: no other CPU changes the store while it runs, so a command that
+   * looks at a key and then changes it (incr, append, cas, add…) builds on what it saw. Its calls
+   * on `store` must be synchronous; nothing else should run inside (it holds the store's lock).
+   */
+  transact<T>(operation: (store: ItemStore) => T): T;
   /** The slab classes that hold pages, smallest chunk first. */
   slabClasses(): readonly SlabClassFigures[];
 }

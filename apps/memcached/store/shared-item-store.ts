@@ -18,7 +18,8 @@
  * - **Reads across CPUs.** `get` and `peek` return a snapshot (`SharedItem`) with the address of its
  *   first chunk. Another CPU may replace, delete or evict the item before this one reads or
  *   touches it: `read` and `touch` then throw ItemNotLiveError (checked under the lock by address,
- *   cas and key), and the commands start that key's operation over (item-retries.ts).
+ *   cas and key). The commands run each key's look and change inside `transact`, one hold of the
+ *   lock, so that they never meet it.
  * - **Giving back.** `shrink` (the shrinker actor's, on the CPU that made the store) gives whole
  *   pages back to the VM (page-returner.ts).
  *
@@ -141,6 +142,8 @@ export class SharedItemStore implements ItemStore {
   private readonly returnsInFlight = new Set<Promise<number>>();
   private keyScratch = new Uint8Array(256 * 3);
   private closed = false;
+  /** Inside `transact`: this CPU holds the lock, and the calls take it no more. */
+  private transacting = false;
 
   private constructor(
     private readonly vm: VirtualMemory,
@@ -239,6 +242,30 @@ export class SharedItemStore implements ItemStore {
     }));
   }
 
+  /**
+   * Runs `operation` with the lock held throughout: the calls it makes on the store are one step
+   * to every other CPU (memcached holds an item's lock across a command the same way).
+   *
+   * @example
+   * ```ts
+   * const joined = store.transact((view) => {
+   *   const before = view.peek('k', nowMs);
+   *   return before === undefined ? 'absent' : view.store('k', before.flags, 0, concatenated(view.read(before), more, true), nowMs);
+   * });
+   * ```
+   */
+  transact<T>(operation: (store: ItemStore) => T): T {
+    if (this.transacting) return operation(this);
+    return this.locked(() => {
+      this.transacting = true;
+      try {
+        return operation(this);
+      } finally {
+        this.transacting = false;
+      }
+    });
+  }
+
   /** The classes holding pages, as memcached's `stats slabs` and `stats items` show them. */
   slabClasses(): readonly SlabClassFigures[] {
     return this.locked(() => slabClassFiguresOf(this.table));
@@ -315,8 +342,10 @@ export class SharedItemStore implements ItemStore {
     await this.vm.munmap(this.handle.headerAddress, this.handle.headerBytes);
   }
 
+  /** Runs `section` holding the store's lock; inside a `transact`, it holds it already. */
   private locked<T>(section: () => T): T {
     if (this.closed) throw new UsageError('this shared item store is closed: its pages are unmapped');
+    if (this.transacting) return section();
     return withVmLock(this.memory, this.lockAt, section);
   }
 
