@@ -44,16 +44,21 @@ export const NET_OPS = 'net.ops' as const;
 export const netOpen = defineMessage(NET_OPEN, { nic: 'string', flow: 'integer', handler: 'string', local: 'any', remote: 'any', credits: 'integer' });
 /**
  * NIC CPU → owner CPU: the flow's events in order, each `[kind, payload]`: `['data', address,
- * length]` (a packet buffer in the VM's memory, given back with the chunk's credit),
+ * length]` (a packet buffer in the VM's memory, given back once copied out: `copied` in net.ops),
  * `['ended']`, `['closed', fault | null]`, `['blocked']` (sends queue: the NIC is over its mark),
  * `['writable']` (it drained).
  */
 export const netEvents = defineMessage(NET_EVENTS, { nic: 'string', flow: 'integer', events: 'any' });
-/** Owner CPU → NIC CPU: what the owner did since the last batch, in this order: credits, sends, end, destroy. */
+/**
+ * Owner CPU → NIC CPU: what the owner did since the last batch, in this order: credits (chunks
+ * taken), the packet buffers its CPU has copied out since the flow opened (`copied`, a running
+ * count: they are free), sends, end, destroy.
+ */
 export const netOps = defineMessage(NET_OPS, {
   nic: 'string',
   flow: 'integer',
   credits: 'integer',
+  copied: 'integer',
   sends: { kind: 'array', of: 'bytes' },
   end: 'boolean',
   destroy: 'boolean',

@@ -329,13 +329,21 @@ export class AttachedNic implements ChannelHost {
     this.host.routing!.send(cpu, { type: NET_OPEN, nic: this.name, flow, handler, local, remote, credits });
   }
 
-  /** A far owner took `chunks` chunks: their buffers are free, their credits go to the NIC, and data that waited for buffers ships. */
-  private creditChunks(channel: NetChannel, chunks: number): void {
-    if (chunks > channel.farBuffers.length) invariantBroken(`the far owner of flow ${channel.flow} gave back more chunks than it was sent`);
-    for (let chunk = 0; chunk < chunks; chunk++) this.packets!.free(channel.farBuffers.shift()!);
-    // A closed flow's owner gives back what it still held, and the flow goes.
-    if (channel.state !== 'closed') this.driver.credit(channel.flow, chunks);
-    else if (channel.farBuffers.length === 0) this.forget(channel);
+  /**
+   * The far owner's CPU has copied out `copied` chunks since the flow opened (a running count):
+   * the buffers of those not counted before are free, oldest first, and data that waited for
+   * buffers ships. A closed flow goes once its owner's CPU has given every buffer back.
+   */
+  private buffersCopied(channel: NetChannel, copied: number): void {
+    const newly = copied - channel.farBuffersCopied;
+    if (newly < 0 || newly > channel.farBuffers.length)
+      invariantBroken(
+        `the far owner of flow ${channel.flow} copied ${copied} chunks, against ${channel.farBuffersCopied} before and ${channel.farBuffers.length} out`,
+      );
+    if (newly === 0) return;
+    channel.farBuffersCopied = copied;
+    for (let chunk = 0; chunk < newly; chunk++) this.packets!.free(channel.farBuffers.shift()!);
+    if (channel.state === 'closed' && channel.farBuffers.length === 0) this.forget(channel);
     this.buffersFreed();
   }
 
@@ -370,7 +378,10 @@ export class AttachedNic implements ChannelHost {
       for (const bytes of ops.sends) this.countDropped(bytes.byteLength);
       return;
     }
-    if (ops.credits > 0) this.creditChunks(channel, ops.credits);
+    // Credits are the NIC's (chunks taken); buffers come back as they are copied out, which a
+    // blocked owner does before it takes them.
+    if (ops.credits > 0 && channel.state !== 'closed') this.driver.credit(channel.flow, ops.credits);
+    this.buffersCopied(channel, ops.copied);
     const wasBlocked = channel.sendBlocked;
     let taken = 0;
     try {

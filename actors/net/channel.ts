@@ -48,6 +48,7 @@ export interface ChannelHost {
   readonly name: string;
   /** A copy of a packet buffer's bytes, for the owner to keep (channels of far owners only). */
   readonly packetBytes?: (address: number, length: number) => Uint8Array;
+
   /** The channel is closed: forget it and free its flow. */
   forget(channel: NetChannel): void;
   /** Bytes of data dropped because the flow's owner was gone. */
@@ -64,10 +65,13 @@ export class NetChannel {
   /** On the NIC's CPU: the CPU the owner runs on, when not this one (see far-channels.ts). */
   farCpu: number | null = null;
   /**
-   * On the NIC's CPU, for a far owner: the packet buffers shipped to it and not yet given back,
-   * oldest first. Each credit the owner gives back frees the oldest.
+   * On the NIC's CPU, for a far owner: the packet buffers shipped to it that its CPU has not copied
+   * out yet, oldest first, and how many it has copied out since the flow opened. Chunks are copied
+   * out in the order they came (taken by the owner, or spilled while it is blocked), so a count
+   * names exactly which buffers are free.
    */
   readonly farBuffers: number[] = [];
+  farBuffersCopied = 0;
   connection: Connection | null = null;
   /** A service of the queue is queued in the owner's system lane. */
   wakeQueued = false;
@@ -127,7 +131,23 @@ export class NetChannel {
       this.pendingBytes = 0;
     }
     if (!this.inbound.push(event)) invariantBroken(`flow ${this.flow} of ${this.host.name} brought more events than its credits allow`);
+    if (event.kind === 'packet' && this.sendBlocked) this.spillPackets();
     return true;
+  }
+
+  /**
+   * A far owner that cannot send takes no data, and what waits for it would hold packet buffers
+   * that other flows need: each waiting chunk is copied into this CPU's heap and its buffer goes
+   * back at once (its credit still waits for the owner to take it, so the flow stays bounded).
+   */
+  spillPackets(): void {
+    const packetBytes = this.host.packetBytes;
+    if (packetBytes === undefined) return;
+    const queue = this.inbound;
+    for (let index = queue.count; index > 0; index--) {
+      const event = queue.shift();
+      queue.push(event.kind === 'packet' ? { kind: 'data', flow: event.flow, bytes: packetBytes(event.address, event.length) } : event);
+    }
   }
 
   send(bytes: Uint8Array): boolean {
@@ -220,6 +240,8 @@ export class NetChannel {
       // TypeScript's narrowing, which does not see the hooks change the state.)
       if (credits > 0 && (this.state as ChannelStateName) !== 'closed') this.host.driver.credit(this.flow, credits);
     }
+    // Its sends blocked the turn: what waits gives its buffers back meanwhile.
+    if (this.sendBlocked && queue.count > 0) this.spillPackets();
     return false;
   }
 

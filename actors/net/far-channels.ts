@@ -4,7 +4,8 @@
  * events here in one `net.events` frame; this CPU queues them in the flow's channel and wakes its
  * owner once, as the classifier would. What the owner does goes back through a `FarNic`, one
  * `net.ops` frame per turn. A chunk of data crosses as the address of its packet buffer in the VM
- * (packet-buffers.ts): the owner's turn reads it there, and its credit gives the buffer back.
+ * (packet-buffers.ts): the owner's turn copies it out (or this CPU does at once, while the owner
+ * is blocked), and the running count of copies, in `net.ops`, gives the buffers back.
  * Receive credits still bound every queue on the way: the NIC's CPU ships no more data than the
  * owner gave credits back for.
  */
@@ -52,7 +53,10 @@ export class FarChannels {
       countDropped: (bytes) => {
         this.droppedBytes += bytes;
       },
-      packetBytes: (address, length) => this.memory().read(address, length),
+      packetBytes: (address, length) => {
+        nic.copied();
+        return this.memory().read(address, length);
+      },
     };
     const channel = new NetChannel(channelHost, frame.flow, frame.local as Endpoint, frame.remote as Endpoint);
     this.channels.set(key, { channel, nic });
@@ -83,6 +87,7 @@ export class FarChannels {
         case 'blocked':
           nic.nicBlocked = true;
           channel.sendBlocked = true;
+          channel.spillPackets();
           break;
         case 'writable':
           nic.nicBlocked = false;

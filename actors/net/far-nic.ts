@@ -27,9 +27,9 @@ export class FarNic implements ChannelDriver {
   budgetBlocked = false;
   private unackedBytes = 0;
   private credits = 0;
-  /** Packet buffers the NIC's CPU shipped, and those given back with credits: a closed flow gives back the rest. */
+  /** Packet buffers the NIC's CPU shipped, and those copied out here (reported with the next ops). */
   packetsReceived = 0;
-  private packetsCredited = 0;
+  private packetsCopied = 0;
   private sends: Uint8Array[] = [];
   private ended = false;
   private destroyed = false;
@@ -78,8 +78,9 @@ export class FarNic implements ChannelDriver {
     this.budget.unackedBytes -= this.unackedBytes;
     this.unackedBytes = 0;
     this.budget.waiting.delete(this);
-    const unreturned = this.packetsReceived - this.packetsCredited;
-    if (unreturned > 0) this.credit(this.flow, unreturned);
+    if (this.packetsCopied === this.packetsReceived) return;
+    this.packetsCopied = this.packetsReceived;
+    this.flushSoon();
   }
 
   end(): void {
@@ -92,9 +93,14 @@ export class FarNic implements ChannelDriver {
     this.flushSoon();
   }
 
+  /** A packet buffer was copied out (taken by the owner, or spilled): it goes back with the next ops. */
+  copied(): void {
+    this.packetsCopied++;
+    this.flushSoon();
+  }
+
   credit(_flow: number, chunks: number): void {
     this.credits += chunks;
-    this.packetsCredited += chunks;
     this.flushSoon();
   }
 
@@ -114,6 +120,7 @@ export class FarNic implements ChannelDriver {
     this.flushQueued = false;
     const { sends: whole, ended: end, destroyed: destroy } = this;
     let credits = this.credits;
+    const copied = this.packetsCopied;
     this.credits = 0;
     this.sends = [];
     this.ended = false;
@@ -121,7 +128,7 @@ export class FarNic implements ChannelDriver {
     let sends: Uint8Array[] = [];
     let bytes = 0;
     const send = (last: boolean) => {
-      this.routing.send(this.home, { type: NET_OPS, nic: this.nic, flow: this.flow, credits, sends, end: last && end, destroy: last && destroy });
+      this.routing.send(this.home, { type: NET_OPS, nic: this.nic, flow: this.flow, credits, copied, sends, end: last && end, destroy: last && destroy });
       credits = 0;
       sends = [];
       bytes = 0;

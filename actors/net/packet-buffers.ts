@@ -2,7 +2,7 @@
  * The packet buffers of one NIC: a region of the VM's shared memory, cut into blocks by a buddy
  * allocator, that carries a flow's data to an owner on another CPU. The classifier copies each
  * chunk once into a block and ships only its address and length; the owner's CPU reads it there,
- * in the owner's turn, and gives it back with the chunk's credit. What crosses between CPUs is a
+ * in the owner's turn, and gives it back once copied out. What crosses between CPUs is a
  * reference into memory both share, as OSv's channels hand over a packet's mapping, not its bytes.
  *
  * The allocator's bookkeeping lives on the NIC's CPU only (the one that allocates and frees); the

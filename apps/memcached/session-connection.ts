@@ -2,8 +2,7 @@
  * One memcached connection on a net channel: its own session over the server's executor on this
  * CPU. A connection's requests are parsed and answered in its owner's turn; replies go out as one
  * send per chunk read. A client that sends requests without reading the replies blocks its own
- * connection (net channels' backpressure: its data waits, then TCP stops it); served on another CPU
- * than the NIC's, it also keeps the packet buffers it was sent (docs/net.md, "Known limits").
+ * connection (net channels' backpressure: its data waits, then TCP stops it), never the server.
  * `quit` and the errors memcached closes on end the connection after the reply.
  *
  * @example

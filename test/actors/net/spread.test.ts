@@ -64,6 +64,26 @@ describe('net: owners spread over worker CPUs', function () {
     expect(nic.status().packetBytesInUse).to.equal(0);
   });
 
+  it('keeps no packet buffers for far owners that cannot send, so clients that never read stall only themselves', async () => {
+    const { port } = await nic.listen({ port: 0, connection: EchoWithCpu, placement: 'workers' });
+    // Each stuck client's credits are worth a quarter of the pool: six of them would hold it all.
+    const stuck = await Promise.all(Array.from({ length: 6 }, () => clientTo(port)));
+    for (const client of stuck) {
+      client.pause();
+      client.on('error', () => {});
+      client.write('s'.repeat(4 * packetPoolBytes));
+    }
+    // Every stuck flow ran out of credits (its echo blocked, its data copied out of the pool)…
+    await eventually(() => nic.status().driver.receivePauses >= stuck.length || undefined, 30_000);
+    await eventually(() => nic.status().packetBytesInUse === 0 || undefined);
+    // …and another client on the same CPU is served all the same.
+    const other = await clientTo(port);
+    expect(await roundTrip(other, 'still served')).to.equal('1:still served');
+    for (const client of [...stuck, other]) client.destroy();
+    await eventually(() => Object.keys(nic.status().channels).length === 0 || undefined);
+    expect(nic.status().packetBytesInUse).to.equal(0);
+  });
+
   it('takes back the packet buffers of flows that close with data their owners never read', async () => {
     const { port } = await nic.listen({ port: 0, connection: EchoWithCpu, placement: 'spread' });
     const clients = await Promise.all(Array.from({ length: 8 }, () => clientTo(port)));
