@@ -278,7 +278,7 @@ export class AttachedNic implements ChannelHost {
         const event = channel.inbound.peek();
         if (event.kind === 'data') {
           // Copied once into a packet buffer; only its address crosses. A full pool keeps the
-          // rest here, in order, until buffers come back with credits.
+          // rest here, in order, until buffers come back.
           const address = packets.allocate(event.bytes.byteLength);
           if (address === null) {
             this.awaitingBuffers.add(channel);

@@ -127,10 +127,11 @@ export class FarChannels {
   }
 
   /** Owners here, and what the status shows of them. */
-  status(): { readonly owners: number; readonly handlersMissing: number; readonly droppedBytes: number; readonly budgetWaits: number } {
-    let budgetWaits = 0;
-    for (const budget of this.budgets.values()) budgetWaits += budget.waits;
-    return { owners: this.channels.size, handlersMissing: this.handlersMissing, droppedBytes: this.droppedBytes, budgetWaits };
+  /** `sendBudgetWaits`: times an owner here had its sends wait for its CPU's budget toward the NIC (`farUnackedBytesMax`). */
+  status(): { readonly owners: number; readonly handlersMissing: number; readonly droppedBytes: number; readonly sendBudgetWaits: number } {
+    let sendBudgetWaits = 0;
+    for (const budget of this.budgets.values()) sendBudgetWaits += budget.waits;
+    return { owners: this.channels.size, handlersMissing: this.handlersMissing, droppedBytes: this.droppedBytes, sendBudgetWaits };
   }
 }
 
