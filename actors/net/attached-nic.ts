@@ -382,6 +382,8 @@ export class AttachedNic implements ChannelHost {
     // blocked owner does before it takes them.
     if (ops.credits > 0 && channel.state !== 'closed') this.driver.credit(channel.flow, ops.credits);
     this.buffersCopied(channel, ops.copied);
+    // The last buffers of a closed flow came back: it is forgotten, and what else came is moot.
+    if (this.channels.get(ops.flow) !== channel) return;
     const wasBlocked = channel.sendBlocked;
     let taken = 0;
     try {

@@ -126,8 +126,7 @@ export class FarChannels {
     }
   }
 
-  /** Owners here, and what the status shows of them. */
-  /** `sendBudgetWaits`: times an owner here had its sends wait for its CPU's budget toward the NIC (`farUnackedBytesMax`). */
+  /** Owners here, and what the status shows of them. `sendBudgetWaits`: times an owner here had its sends wait for its CPU's budget toward the NIC (`farUnackedBytesMax`). */
   status(): { readonly owners: number; readonly handlersMissing: number; readonly droppedBytes: number; readonly sendBudgetWaits: number } {
     let sendBudgetWaits = 0;
     for (const budget of this.budgets.values()) sendBudgetWaits += budget.waits;

@@ -159,8 +159,13 @@ export class MemcachedExecutor {
         // Past the reply budget the session drops this chunk's replies and closes: no copy to make.
         if (item === undefined || out.byteLength + item.valueBytes > repliesBytesMax) return { item, value: null, shown: item };
         const value = view.read(item);
-        // A gat to an exptime already past returns the value and then the item is gone (below).
-        return { item, value, shown: exptime !== null && expiry !== null ? view.touch(item, expiry, nowMs) : item };
+        if (exptime === null) return { item, value, shown: item };
+        // A gat to an exptime already past returns the value, and the item is gone.
+        if (expiry === null) {
+          view.delete(key, nowMs);
+          return { item, value, shown: item };
+        }
+        return { item, value, shown: view.touch(item, expiry, nowMs) };
       });
       const { item, value, shown } = found;
       if (exptime === null) {
@@ -175,7 +180,6 @@ export class MemcachedExecutor {
       if (item === undefined || shown === undefined) continue;
       if (value === null) break;
       marks.set(item, { fetched: true });
-      if (exptime !== null && expiry === null) store.delete(key, nowMs);
       out.value(`VALUE ${key} ${shown.flags} ${value.byteLength}${withCas ? ` ${shown.cas}` : ''}`, value);
     }
     out.line(replyLine.end);
@@ -198,7 +202,12 @@ export class MemcachedExecutor {
     }
     // add, replace and cas look and store as one step (transact): no other CPU's store falls between.
     const decided = store.transact((view): { readonly line: string } | { readonly stored: Item | StoreFailure } => {
-      if (verb === 'set') return { stored: storeValue(view, key, flags, expiry, value, nowMs) };
+      if (verb === 'set') {
+        // A set that fails forgets the key, as memcached's does.
+        const stored = storeValue(view, key, flags, expiry, value, nowMs);
+        if (typeof stored === 'string') view.delete(key, nowMs);
+        return { stored };
+      }
       if (verb === 'add') {
         if (view.get(key, nowMs) !== undefined) return { line: replyLine.notStored };
         return { stored: storeValue(view, key, flags, expiry, value, nowMs) };
@@ -219,7 +228,6 @@ export class MemcachedExecutor {
     if (typeof stored !== 'string') return replyLine.stored;
     if (stored === 'too-large') counters.store_too_large++;
     else counters.store_no_memory++;
-    if (verb === 'set') store.delete(key, nowMs);
     return storeFailureLine(stored);
   }
 
@@ -246,7 +254,9 @@ export class MemcachedExecutor {
     const expiry = expiryMs(exptime, nowMs, this.context.unixNowS());
     const item = store.transact((view) => {
       const found = view.get(key, nowMs);
-      if (found !== undefined && expiry !== null) view.touch(found, expiry, nowMs);
+      // An exptime already past: touched, the item is gone.
+      if (found !== undefined && expiry === null) view.delete(key, nowMs);
+      else if (found !== undefined) view.touch(found, expiry!, nowMs);
       return found;
     });
     if (item === undefined) {
@@ -256,7 +266,6 @@ export class MemcachedExecutor {
     counters.touch_hits++;
     // touch fetches the item as a get does, marking it fetched.
     this.context.marks.set(item, { fetched: true });
-    if (expiry === null) store.delete(key, nowMs);
     return replyLine.touched;
   }
 

@@ -17,7 +17,6 @@ import { type ReplyWriter, replyLine } from '../../protocols/memcached/replies.j
 import { applyDelta } from './arithmetic.js';
 import type { ExecutionContext } from './execution-context.js';
 import { expiryMs, remainingS } from './exptime.js';
-import { ItemNotLiveError } from './store/item-not-live-error.js';
 import { type Item, type ItemStore, itemOverheadBytes, type StoreFailure } from './store/item-store.js';
 import { concatenated, storeFailureLine, storeValue } from './storing.js';
 
@@ -214,7 +213,12 @@ function compareCas(item: Item, flags: MetaFlags): CasComparison {
 /** do_store_item for ms: the two-letter code and the item stored, if one was. */
 function metaStore(context: ExecutionContext, command: MetaSetCommand, nowMs: number): { readonly code: string; readonly item: Item | null } | StoreFailure {
   // Look and store as one step: an append or a cas builds on the item it found.
-  return context.store.transact((store) => metaStoreOnce(context, store, command, nowMs));
+  return context.store.transact((store) => {
+    const outcome = metaStoreOnce(context, store, command, nowMs);
+    // memcached fails the allocation before anything else and then forgets the key, whatever the mode.
+    if (typeof outcome === 'string') store.delete(command.key, nowMs);
+    return outcome;
+  });
 }
 
 function metaStoreOnce(
@@ -278,10 +282,8 @@ function metaSet(context: ExecutionContext, command: MetaSetCommand, nowMs: numb
   context.counters.cmd_set++;
   const outcome = metaStore(context, command, nowMs);
   if (typeof outcome === 'string') {
-    // memcached fails the allocation before anything else and then forgets the key, whatever the mode.
     if (outcome === 'too-large') context.counters.store_too_large++;
     else context.counters.store_no_memory++;
-    context.store.delete(key, nowMs);
     out.line(storeFailureLine(outcome));
     return;
   }
@@ -331,17 +333,24 @@ function metaDeleteOnce(context: ExecutionContext, store: ItemStore, command: Me
 function metaArithmetic(context: ExecutionContext, command: MetaArithmeticCommand, nowMs: number, out: ReplyWriter): void {
   const { store, counters, marks } = context;
   const { key, flags, incr } = command;
-  // A miss with N creates the item, unless another CPU did first: then the delta applies to theirs.
+  // The delta, the item a miss with N creates, and the expiry T and N give it: one step.
   const { outcome, vivified } = store.transact((view) => {
     const outcome = applyDelta(view, context.holds, key, incr, flags.delta, flags.compareCas, nowMs);
-    if (outcome.kind !== 'not-found' || flags.vivifyTtl === null) return { outcome, vivified: null };
-    return { outcome, vivified: view.store(key, 0, 0, latin1Bytes(flags.initial.toString()), nowMs) };
+    const vivified = outcome.kind === 'not-found' && flags.vivifyTtl !== null ? view.store(key, 0, 0, latin1Bytes(flags.initial.toString()), nowMs) : null;
+    const created = vivified !== null && typeof vivified !== 'string';
+    // memcached's `it` is the old item when incr stored a new one: the expiry then reaches no one.
+    const changed = outcome.kind === 'applied' ? (outcome.inPlace ? outcome.item : null) : created ? vivified : null;
+    const expiry = finalExpiry(flags, created);
+    if (changed !== null && expiry !== undefined) {
+      const exptimeMs = expiryMs(expiry, nowMs, context.unixNowS());
+      if (exptimeMs === null) view.delete(key, nowMs);
+      else view.touch(changed, exptimeMs, nowMs);
+    }
+    return { outcome, vivified };
   });
   let item: Item;
   let digits: string;
   let created = false;
-  /** Whether the item the flags change is the stored one: memcached's `it` is the old item when incr stored a new one. */
-  let stored = false;
   const withoutItem = (code: string): void => {
     const tokens = echoTokens(key, flags);
     out.line(tokens === null ? opaqueError(flags)! : `${code}${tokens}`);
@@ -362,7 +371,6 @@ function metaArithmetic(context: ExecutionContext, command: MetaArithmeticComman
       if (outcome.inPlace) marks.carry(outcome.before, outcome.item);
       item = outcome.item;
       digits = outcome.digits;
-      stored = outcome.inPlace;
       break;
     case 'not-found': {
       if (flags.vivifyTtl === null) {
@@ -378,25 +386,17 @@ function metaArithmetic(context: ExecutionContext, command: MetaArithmeticComman
       }
       item = vivified;
       created = true;
-      stored = true;
     }
   }
   const cas = item.cas;
   // T and N set the expiry in flag order (the last one wins, a t between them sees the one before);
-  // the stored item gets the final one.
+  // the stored item got the final one, above.
   let exptimeMs = item.exptimeMs;
   let expired = false;
-  let expiryChanged = false;
   const setExpiry = (exptime: number): void => {
     const expiry = expiryMs(exptime, nowMs, context.unixNowS());
     expired = expiry === null;
     exptimeMs = expiry ?? 0;
-    expiryChanged = true;
-  };
-  const applyExpiry = (): void => {
-    if (!stored || !expiryChanged) return;
-    if (expired) store.delete(key, nowMs);
-    else touchUnlessReplaced(store, item, exptimeMs, nowMs);
   };
   let tokens = '';
   for (const flag of flags.order) {
@@ -406,14 +406,12 @@ function metaArithmetic(context: ExecutionContext, command: MetaArithmeticComman
     else if (flag === 'N' && created) setExpiry(flags.vivifyTtl!);
     else if (flag === 'O') {
       if (opaqueError(flags) !== null) {
-        applyExpiry();
         out.line(opaqueError(flags)!);
         return;
       }
       tokens += ` ${flags.opaque!}`;
     } else if (flag === 'k') tokens += keyToken(key, flags.base64Key);
   }
-  applyExpiry();
   // q hides the answer to arithmetic done, not to an item created.
   if (flags.quiet && !created) return;
   if (flags.returnValue) out.value(`VA ${digits.length}${tokens}`, latin1Bytes(digits));
@@ -436,14 +434,15 @@ function metaDebug(context: ExecutionContext, key: string, nowMs: number, out: R
 }
 
 /**
- * Touches the item `ma` just stored, unless another CPU replaced or removed it since: the increment
- * is done and must not run twice, and memcached's `ma` likewise sets the expiry of the item it holds,
- * which no one sees once another replaced it.
+ * The exptime `ma`'s T and N flags leave, in flag order (the last wins; N only for an item it
+ * created), up to an O whose token was refused, where memcached stops; undefined: none set.
  */
-function touchUnlessReplaced(store: ItemStore, item: Item, exptimeMs: number, nowMs: number): void {
-  try {
-    store.touch(item, exptimeMs, nowMs);
-  } catch (error) {
-    if (!(error instanceof ItemNotLiveError)) throw error;
+function finalExpiry(flags: MetaArithmeticCommand['flags'], created: boolean): number | undefined {
+  let exptime: number | undefined;
+  for (const flag of flags.order) {
+    if (flag === 'T') exptime = flags.ttl!;
+    else if (flag === 'N' && created) exptime = flags.vivifyTtl!;
+    else if (flag === 'O' && opaqueError(flags) !== null) break;
   }
+  return exptime;
 }

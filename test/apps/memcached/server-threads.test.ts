@@ -20,11 +20,10 @@ function ask(socket: Socket, request: string, until = 'END\r\n'): Promise<string
     const onData = (bytes: Buffer) => {
       reply += bytes.toString('latin1');
       if (!reply.endsWith(until)) return;
-      socket.off('data', onData);
+      socket.off('data', onData).off('error', reject);
       resolve(reply);
     };
-    socket.on('data', onData);
-    socket.once('error', reject);
+    socket.on('data', onData).once('error', reject);
     socket.write(request);
   });
 }
@@ -37,11 +36,10 @@ function askLines(socket: Socket, request: string, count: number): Promise<strin
       reply += bytes.toString('latin1');
       const lines = reply.split('\r\n');
       if (lines.length <= count) return;
-      socket.off('data', onData);
+      socket.off('data', onData).off('error', reject);
       resolve(lines.slice(0, count));
     };
-    socket.on('data', onData);
-    socket.once('error', reject);
+    socket.on('data', onData).once('error', reject);
     socket.write(request);
   });
 }
