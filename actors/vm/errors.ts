@@ -58,3 +58,18 @@ export class OutOfMemoryError extends OspreyError {
 export class VmArgumentError extends OspreyError {
   readonly code = 'vm-argument';
 }
+
+/**
+ * A VM lock whose holder's CPU died while it held it (vm-lock.ts): what it guarded may be half
+ * changed, so every later acquirer gets this error instead of spinning forever.
+ */
+export class VmLockAbandonedError extends OspreyError {
+  readonly code = 'vm-lock-abandoned';
+  constructor(
+    readonly address: number,
+    readonly cpu: number,
+  ) {
+    super(`the VM lock at 0x${address.toString(16)} was held by CPU ${cpu} when it died: what it guards may be half changed`);
+    this.name = 'VmLockAbandonedError';
+  }
+}

@@ -8,7 +8,8 @@ export { VirtualMemory, type MappedRange, type VmStats } from './virtual-memory.
 export { MemoryAccess, type TlbCounters } from './memory-access.js';
 export type { DirtyRange, MapOptions } from './mapper.js';
 export type { Protection } from './regions.js';
-export { SegmentationFault, OutOfMemoryError, VmArgumentError, type AccessKind, type SegmentationCause } from './errors.js';
+export { SegmentationFault, OutOfMemoryError, VmArgumentError, VmLockAbandonedError, type AccessKind, type SegmentationCause } from './errors.js';
+export { abandonVmLockOf, withVmLock } from './vm-lock.js';
 export type { ShrinkRequest, ShrinkerStats } from './reclaimer.js';
 export { pressureMachine, type PressureEvent, type PressureMachine, type PressureState } from './pressure-machine.js';
 export * as vmLimits from './limits.js';

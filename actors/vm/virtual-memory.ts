@@ -159,6 +159,15 @@ export class VirtualMemory {
     return range;
   }
 
+  /**
+   * Calls `listener` with each CPU that goes down (its worker died), on this CPU; returns the way to
+   * stop. What a structure in the VM needs to hear of: a VM lock its dead holder left behind
+   * (vm-lock.ts `abandonVmLockOf`).
+   */
+  onCpuDown(listener: (cpu: number) => void): () => void {
+    return this.vm.onCpuDown(listener);
+  }
+
   stats(): VmStats {
     const { physical } = this.vm.memory;
     const counters = physical.counters();

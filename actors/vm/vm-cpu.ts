@@ -68,6 +68,11 @@ export class VmCpu {
     return mapper.retiredFrames > 0;
   }
 
+  /** Calls `listener` with each other CPU that goes down (its worker died); returns the way to stop. A kernel of one CPU has none. */
+  onCpuDown(listener: (cpu: number) => void): () => void {
+    return this.routing?.onCpuDown(listener) ?? (() => undefined);
+  }
+
   /** This CPU got a shootdown: flush its TLB and record the generation it has seen. */
   acknowledge(generation: number): void {
     this.memory.access.flush();

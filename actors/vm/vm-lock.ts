@@ -3,9 +3,10 @@
  * (memcached's shared item store): spin-lock.ts's lock, reached through a CPU's `MemoryAccess`
  * instead of a control buffer, so it lives wherever its structure's mapping is. The word holds 0
  * when free, else the holder's CPU plus one: a CPU that finds its own number there is re-entering
- * a section it is already in (or is a new incarnation of a CPU that died holding it), which would
- * spin forever, so that is an invariant broken, thrown, not a wait. As with spin-lock.ts, sections
- * are short and synchronous: never await inside one.
+ * a section it is already in, which would spin forever, so that is an invariant broken, thrown,
+ * not a wait. A CPU that dies holding it leaves it abandoned (`abandonVmLockOf`, from the VM's
+ * `onCpuDown`): every acquirer then throws. As with spin-lock.ts, sections are short and
+ * synchronous: never await inside one.
  *
  * @example
  * ```ts
@@ -13,6 +14,7 @@
  * ```
  */
 import { assert, invariantBroken } from '../../ground/assert.js';
+import { VmLockAbandonedError } from './errors.js';
 import type { MemoryAccess } from './memory-access.js';
 
 /** The word of an unheld lock. */
@@ -33,8 +35,20 @@ export function acquireVmLock(memory: MemoryAccess, address: number): void {
   for (;;) {
     const holder = memory.compareExchangeI32(address, vmLockFree, mine);
     if (holder === vmLockFree) return;
+    // Negative: abandoned by the CPU it names (abandonVmLockOf), for good.
+    if (holder < 0) throw new VmLockAbandonedError(address, -holder - 1);
     if (holder === mine) invariantBroken(`CPU ${memory.cpu} re-enters the VM lock at 0x${address.toString(16)} it holds`);
   }
+}
+
+/**
+ * CPU `cpu` is down: if it held the lock at `address`, the word becomes -(cpu + 1), abandoned, so
+ * that the CPUs spinning on it, and all that come later, throw VmLockAbandonedError rather than
+ * wait for a release that will never come. Returns whether it did. Call it from the VM's
+ * `onCpuDown`.
+ */
+export function abandonVmLockOf(memory: MemoryAccess, address: number, cpu: number): boolean {
+  return memory.compareExchangeI32(address, cpu + 1, -(cpu + 1)) === cpu + 1;
 }
 
 export function releaseVmLock(memory: MemoryAccess, address: number): void {

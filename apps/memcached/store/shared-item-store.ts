@@ -41,7 +41,7 @@ import { assert } from '../../../ground/assert.js';
 import { UsageError } from '../../../ground/errors.js';
 import type { MemoryAccess } from '../../../actors/vm/memory-access.js';
 import type { VirtualMemory } from '../../../actors/vm/virtual-memory.js';
-import { withVmLock } from '../../../actors/vm/vm-lock.js';
+import { abandonVmLockOf, withVmLock } from '../../../actors/vm/vm-lock.js';
 import { type Item, itemBytesMaxDefault, type ItemStore, type ItemStoreStats, type SlabClassFigures, type StoreFailure } from './item-store.js';
 import { ItemNotLiveError } from './item-not-live-error.js';
 import { itemBytesMaxLimit, itemHeaderBytes, slabPageBytes } from './limits-slabs.js';
@@ -113,6 +113,8 @@ export class SharedItemStore implements ItemStore {
     };
     const store = new SharedItemStore(vm, handle, true);
     writeStoreHeader(store.memory, store.layout, store.slabs);
+    // A CPU that dies holding the lock leaves the store half changed: every call fails from then on.
+    store.stopWatchingCpus = vm.onCpuDown((cpu) => abandonVmLockOf(store.memory, store.lockAt, cpu));
     return store;
   }
 
@@ -144,6 +146,7 @@ export class SharedItemStore implements ItemStore {
   private closed = false;
   /** Inside `transact`: this CPU holds the lock, and the calls take it no more. */
   private transacting = false;
+  private stopWatchingCpus: () => void = () => undefined;
 
   private constructor(
     private readonly vm: VirtualMemory,
@@ -327,6 +330,7 @@ export class SharedItemStore implements ItemStore {
     if (!this.owner) throw new UsageError('a shared item store is closed by the CPU that made it');
     if (this.closed) return;
     this.closed = true;
+    this.stopWatchingCpus();
     await Promise.all(this.returnsInFlight);
     const mapped = withVmLock(this.memory, this.lockAt, () =>
       Array.from({ length: this.layout.pagesCount }, (_, page) => this.slabs.pageU32(page, 'state') !== pageState.lost),

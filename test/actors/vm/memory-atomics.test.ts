@@ -9,7 +9,8 @@ import { CpuMemory, createPhysicalMemory } from '../../../actors/vm/cpu-memory.j
 import { SegmentationFault, VmArgumentError } from '../../../actors/vm/errors.js';
 import { pageBytes } from '../../../actors/vm/limits.js';
 import { Mapper } from '../../../actors/vm/mapper.js';
-import { acquireVmLock, releaseVmLock, vmLockFree, withVmLock } from '../../../actors/vm/vm-lock.js';
+import { abandonVmLockOf, acquireVmLock, releaseVmLock, vmLockFree, withVmLock } from '../../../actors/vm/vm-lock.js';
+import { VmLockAbandonedError } from '../../../actors/vm/errors.js';
 import { InvariantError } from '../../../ground/errors.js';
 
 function machine(): { memory: CpuMemory; mapper: Mapper } {
@@ -66,5 +67,26 @@ describe('vm: atomic word accesses', () => {
     acquireVmLock(access, lock);
     releaseVmLock(access, lock);
     expect(() => releaseVmLock(access, lock)).to.throw(InvariantError);
+  });
+
+  it('a VM lock whose holder died is abandoned: every acquirer then gets a typed error, not a wait', () => {
+    const { memory, mapper } = machine();
+    const access = memory.access;
+    const lock = mapper.map(pageBytes) + 8;
+    // CPU 3 holds it, then dies; a CPU that did not hold it leaves it be.
+    access.storeI32(lock, 3 + 1);
+    expect(abandonVmLockOf(access, lock, 2)).to.equal(false);
+    expect(abandonVmLockOf(access, lock, 3)).to.equal(true);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const error = (() => {
+        try {
+          withVmLock(access, lock, () => 0);
+        } catch (caught) {
+          return caught;
+        }
+        return null;
+      })();
+      expect(error).to.be.instanceOf(VmLockAbandonedError).and.to.include({ code: 'vm-lock-abandoned', cpu: 3 });
+    }
   });
 });

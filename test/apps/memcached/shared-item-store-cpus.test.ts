@@ -13,7 +13,9 @@ import { virtualMemory } from '../../../actors/vm/subsystem.js';
 import { itemHeaderBytes } from '../../../apps/memcached/store/limits-slabs.js';
 import { SharedItemStore } from '../../../apps/memcached/store/shared-item-store.js';
 import { stressSize } from '../../helpers/stress.js';
-import { counterKeys, intentBytes, parseRecords, type RunReport, StoreRunner, storeKeys } from './fixtures/shared-store-actors.js';
+import { counterKeys, DieHoldingStoreLock, intentBytes, parseRecords, type RunReport, StoreRunner, storeKeys } from './fixtures/shared-store-actors.js';
+import { VmLockAbandonedError } from '../../../actors/vm/errors.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const modules = [new URL('./fixtures/shared-store-actors.js', import.meta.url)];
 /** Operations each CPU runs (MEMCACHED_SHARED_OPS): 3 000 under npm test, 60 000 under test:stress. */
@@ -71,4 +73,23 @@ describe('memcached: the shared item store on three CPUs at once', () => {
       await vm.munmap(barrier, scratchBytes);
     });
   }
+
+  it('fails every call with a typed error once a CPU died holding its lock, instead of spinning forever', async function () {
+    this.timeout(30_000);
+    kernel = await Kernel.boot({ cpus: 2, modules, subsystems: [...defaultSubsystems, configure(virtualMemory, { physicalBytes: 64 << 20 })] });
+    const store = await SharedItemStore.create(kernel.subsystem(virtualMemory), { limitBytes: 4 << 20 });
+    expect(typeof store.store('k', 0, 0, new Uint8Array(3), 1)).to.equal('object');
+    kernel.spawn(DieHoldingStoreLock, { cpu: 1 }).tell({ type: 'die-holding-lock', handle: store.handle });
+    const failed = await eventually(() => {
+      try {
+        store.get('k', 2);
+        return undefined;
+      } catch (error) {
+        return error;
+      }
+    });
+    expect(failed).to.include({ code: 'vm-lock-abandoned', cpu: 1 });
+    // For good: what the lock guarded may be half changed.
+    expect(() => store.peek('k', 3)).to.throw(VmLockAbandonedError);
+  });
 });
