@@ -61,15 +61,23 @@ export class VmArgumentError extends OspreyError {
 
 /**
  * A VM lock whose holder's CPU died while it held it (vm-lock.ts): what it guarded may be half
- * changed, so every later acquirer gets this error instead of spinning forever.
+ * changed, so every later acquirer gets this error instead of spinning forever. `held-too-long`:
+ * the acquirer spun `vmLockSpinsMax` times without the holder letting go, which a section of
+ * microseconds never takes; the holder died before anyone could say so (a thread that spins cannot
+ * hear of it), or is stuck.
  */
 export class VmLockAbandonedError extends OspreyError {
   readonly code = 'vm-lock-abandoned';
   constructor(
     readonly address: number,
     readonly cpu: number,
+    readonly reason: 'holder-died' | 'held-too-long' = 'holder-died',
   ) {
-    super(`the VM lock at 0x${address.toString(16)} was held by CPU ${cpu} when it died: what it guards may be half changed`);
+    super(
+      reason === 'holder-died'
+        ? `the VM lock at 0x${address.toString(16)} was held by CPU ${cpu} when it died: what it guards may be half changed`
+        : `the VM lock at 0x${address.toString(16)} has been held by CPU ${cpu} far longer than any section takes: it died or is stuck`,
+    );
     this.name = 'VmLockAbandonedError';
   }
 }

@@ -58,6 +58,13 @@ export const shrinkersCountMax = 256;
 
 const isPowerOfTwo = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 
+/**
+ * Tries a VM lock's acquirer makes before it gives up on the holder (vm-lock.ts): about a second
+ * here, where a section lasts microseconds. Counted, not timed: kernel code takes no time from
+ * outside the clock driver, and a spin never yields to it.
+ */
+export const vmLockSpinsMax = 1 << 24;
+
 assert(entryBytes * tableEntriesCount === pageBytes, 'a page table fills exactly one frame');
 assert(
   Math.log2(pageBytes) + Math.log2(tableEntriesCount) * tableLevelsCount === virtualAddressBits,

@@ -15,14 +15,15 @@
  */
 import { assert, invariantBroken } from '../../ground/assert.js';
 import { VmLockAbandonedError } from './errors.js';
+import { vmLockSpinsMax } from './limits.js';
 import type { MemoryAccess } from './memory-access.js';
 
 /** The word of an unheld lock. */
 export const vmLockFree = 0;
 
 /** Runs `section` holding the lock in the 4-byte-aligned word at `address`; returns what it returns, and releases on a throw too. */
-export function withVmLock<T>(memory: MemoryAccess, address: number, section: () => T): T {
-  acquireVmLock(memory, address);
+export function withVmLock<T>(memory: MemoryAccess, address: number, section: () => T, spinsMax = vmLockSpinsMax): T {
+  acquireVmLock(memory, address, spinsMax);
   try {
     return section();
   } finally {
@@ -30,15 +31,23 @@ export function withVmLock<T>(memory: MemoryAccess, address: number, section: ()
   }
 }
 
-export function acquireVmLock(memory: MemoryAccess, address: number): void {
+/** Takes the lock, spinning at most `spinsMax` times (see `vmLockSpinsMax`). */
+export function acquireVmLock(memory: MemoryAccess, address: number, spinsMax = vmLockSpinsMax): void {
   const mine = memory.cpu + 1;
-  for (;;) {
+  for (let spins = 0; ; spins++) {
     const holder = memory.compareExchangeI32(address, vmLockFree, mine);
     if (holder === vmLockFree) return;
     // Negative: abandoned by the CPU it names (abandonVmLockOf), for good.
     if (holder < 0) throw new VmLockAbandonedError(address, -holder - 1);
     if (holder === mine) invariantBroken(`CPU ${memory.cpu} re-enters the VM lock at 0x${address.toString(16)} it holds`);
+    // A spinning thread runs no event loop: if the holder's CPU died, this one cannot hear of it.
+    if (spins >= spinsMax) throw new VmLockAbandonedError(address, holder - 1, 'held-too-long');
   }
+}
+
+export function releaseVmLock(memory: MemoryAccess, address: number): void {
+  const was = memory.exchangeI32(address, vmLockFree);
+  assert(was === memory.cpu + 1, 'a CPU releases only a VM lock it holds');
 }
 
 /**
@@ -49,9 +58,4 @@ export function acquireVmLock(memory: MemoryAccess, address: number): void {
  */
 export function abandonVmLockOf(memory: MemoryAccess, address: number, cpu: number): boolean {
   return memory.compareExchangeI32(address, cpu + 1, -(cpu + 1)) === cpu + 1;
-}
-
-export function releaseVmLock(memory: MemoryAccess, address: number): void {
-  const was = memory.exchangeI32(address, vmLockFree);
-  assert(was === memory.cpu + 1, 'a CPU releases only a VM lock it holds');
 }

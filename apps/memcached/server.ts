@@ -33,7 +33,10 @@ import { CommandCounters } from './stats.js';
 import type { ItemStore } from './store/item-store.js';
 import { type ConnectionListener, sessionConnection } from './session-connection.js';
 import { SharedItemStore } from './store/shared-item-store.js';
-import { type ConnectionLogMsg, MemcachedConnection, MemcachedWorker } from './worker.js';
+import { type ConnectionLogMsg, MemcachedConnection, MemcachedWorker, type WorkerMsg } from './worker.js';
+
+/** How long CPU 0 waits before it sets up a worker CPU that died again, and between tries while it is down, in ms. */
+const setUpRetryMs = 100;
 
 /** The version this server reports to `version` and `stats`: the memcached whose protocol it speaks. */
 export const memcachedVersion = '1.6.18';
@@ -70,7 +73,7 @@ export interface MemcachedServer {
 /** Serves memcached on `nic` until `close`. */
 export async function serveMemcached(kernel: Kernel, nic: AttachedNic, options: MemcachedServerOptions): Promise<MemcachedServer> {
   const threads = options.threads ?? 1;
-  const served = threads === 1 ? { ...serveHere(kernel, options), actors: [] } : await serveOnWorkers(kernel, options, threads);
+  const served = threads === 1 ? { ...serveHere(kernel, options), stop: async () => undefined } : await serveOnWorkers(kernel, options, threads);
   const listening = await nic.listen({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 11211,
@@ -85,7 +88,7 @@ export async function serveMemcached(kernel: Kernel, nic: AttachedNic, options: 
     connections: () => ({ open: counters.total('curr_connections'), total: counters.total('total_connections') }),
     close: async () => {
       await nic.unlisten(listening.listener);
-      await Promise.all(served.actors.map((actor) => kernel.stop(actor)));
+      await served.stop();
     },
   };
 }
@@ -112,14 +115,15 @@ function serveHere(kernel: Kernel, options: MemcachedServerOptions, counters = n
 }
 
 /**
- * Sets up worker CPUs 1..`threads` to serve over the shared store; resolves with an executor on
- * this CPU over the same counters (what `connections()` reads).
+ * Sets up worker CPUs 1..`threads` to serve over the shared store, and again each one that comes
+ * back after its worker died; resolves with an executor on this CPU over the same counters (what
+ * `connections()` reads) and the way to stop.
  */
 async function serveOnWorkers(
   kernel: Kernel,
   options: MemcachedServerOptions,
   threads: number,
-): Promise<{ readonly executor: MemcachedExecutor; readonly actors: readonly ActorRef<never>[] }> {
+): Promise<{ readonly executor: MemcachedExecutor; readonly stop: () => Promise<void> }> {
   const { store } = options;
   if (!(store instanceof SharedItemStore)) throw new UsageError('memcached on several CPUs needs a SharedItemStore: its items live in memory every CPU shares');
   // Connections go round robin over every CPU but the NIC's: each of them must serve.
@@ -141,9 +145,32 @@ async function serveOnWorkers(
     version: memcachedVersion,
     log,
   };
-  const workers = Array.from({ length: threads }, (_, index) => kernel.spawn(MemcachedWorker, { cpu: index + 1 }));
+  const workers: ActorRef<WorkerMsg>[] = Array.from({ length: threads }, (_, index) => kernel.spawn(MemcachedWorker, { cpu: index + 1 }));
   await Promise.all(workers.map((worker) => worker.ask(order)));
-  const actors = [...workers, ...(log === null ? [] : [log])] as ActorRef<never>[];
+  // A worker CPU that died comes back without its set-up: send it again, once the CPU is up.
+  let stopped = false;
+  void kernel.whenStopped.then(() => {
+    stopped = true;
+  });
+  const setUpAgain = (cpu: number): void => {
+    if (stopped) return;
+    const worker = kernel.spawn(MemcachedWorker, { cpu });
+    worker.ask(order).then(
+      () => {
+        workers[cpu - 1] = worker;
+      },
+      () => kernel.clock.setTimer(setUpRetryMs, () => setUpAgain(cpu)),
+    );
+  };
+  const stopWatching = vm.onCpuDown((cpu) => {
+    if (cpu >= 1 && cpu <= threads) kernel.clock.setTimer(setUpRetryMs, () => setUpAgain(cpu));
+  });
+  const stop = async (): Promise<void> => {
+    stopped = true;
+    stopWatching();
+    // A worker on a CPU that died is gone already: its stop has nothing to do.
+    await Promise.allSettled([...workers, ...(log === null ? [] : [log])].map((actor) => kernel.stop(actor as ActorRef<never>)));
+  };
   // The counter rows stay mapped with the kernel: connections still open count in them after `close`.
-  return { ...serveHere(kernel, options, countersAt(vm.memory, countersAddress, kernel.cpus, kernel.cpu)), actors };
+  return { ...serveHere(kernel, options, countersAt(vm.memory, countersAddress, kernel.cpus, kernel.cpu)), stop };
 }

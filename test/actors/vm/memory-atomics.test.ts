@@ -89,4 +89,16 @@ describe('vm: atomic word accesses', () => {
       expect(error).to.be.instanceOf(VmLockAbandonedError).and.to.include({ code: 'vm-lock-abandoned', cpu: 3 });
     }
   });
+
+  it('gives up on a holder that never lets go, rather than spin forever', () => {
+    const { memory, mapper } = machine();
+    const access = memory.access;
+    const lock = mapper.map(pageBytes) + 8;
+    // CPU 2 holds it and is never heard of again (dead before anyone could say so, or stuck).
+    access.storeI32(lock, 2 + 1);
+    expect(() => withVmLock(access, lock, () => 0, 1_000))
+      .to.throw(VmLockAbandonedError)
+      .with.property('reason', 'held-too-long');
+    expect(access.loadI32(lock), 'still held: only the death abandons it').to.equal(2 + 1);
+  });
 });

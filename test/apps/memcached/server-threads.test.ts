@@ -7,6 +7,7 @@ import { HeapItemStore } from '../../../apps/memcached/store/heap-item-store.js'
 import { serveMemcached } from '../../../apps/memcached/server.js';
 import { SharedItemStore } from '../../../apps/memcached/store/shared-item-store.js';
 import { memcachedWorkerModule } from '../../../apps/memcached/worker.js';
+import { DieNow } from './fixtures/shared-store-actors.js';
 import { configure, defaultSubsystems, Kernel } from '../../../boot/index.js';
 import type { Endpoint } from '../../../drivers/nic/index.js';
 import { createRealNic } from '../../../drivers/nic/index.js';
@@ -60,7 +61,7 @@ describe('memcached on several CPUs (-t N)', function () {
   beforeEach(async () => {
     kernel = await Kernel.boot({
       cpus: 3,
-      modules: [memcachedWorkerModule],
+      modules: [memcachedWorkerModule, new URL('./fixtures/shared-store-actors.js', import.meta.url)],
       subsystems: [...defaultSubsystems, configure(virtualMemory, { physicalBytes: 64 << 20 }), network],
     });
     store = await SharedItemStore.create(kernel.subsystem(virtualMemory), { limitBytes: 16 << 20 });
@@ -136,6 +137,26 @@ describe('memcached on several CPUs (-t N)', function () {
       ).to.have.length(1);
     }
     for (const client of clients) client.destroy();
+  });
+
+  it('sets a worker CPU up again when it comes back after its worker died', async () => {
+    const server = await serveMemcached(kernel, nic, { store, port: 0, threads: 2, unixTimeAtStartS: 1_700_000_000 });
+    kernel.spawn(DieNow, { cpu: 1 }).tell({ type: 'die' });
+    // Once CPU 1 is back and set up, every new connection is served, those placed on CPU 1 too.
+    // (A connection placed on CPU 1 before that is reset, at once or at its first request.)
+    const served = async (): Promise<string> => {
+      const client = await clientTo(server.port);
+      try {
+        return await ask(client, 'version\r\n', '\r\n');
+      } finally {
+        client.destroy();
+      }
+    };
+    await eventually(async () => {
+      const replies = await Promise.all([served(), served()].map((reply) => reply.catch(() => 'reset')));
+      return replies.every((reply) => reply === 'VERSION 1.6.18\r\n') || undefined;
+    }, 20_000);
+    expect(nic.status().driver.flowsAccepted).to.be.greaterThan(1);
   });
 
   it('refuses a store that lives in one thread, and more worker CPUs than the kernel has', async () => {
