@@ -1,8 +1,8 @@
 /**
  * The channels of one CPU whose NIC lives on another CPU: their owners run here (a listener's
- * `placement: 'spread'`). The NIC's CPU classifies as always, then ships each flow's batch of
- * events here in one `net.events` frame; this CPU queues them in the flow's channel and wakes its
- * owner once, as the classifier would. What the owner does goes back through a `FarNic`, one
+ * `placement: 'spread'` or `'workers'`). The NIC's CPU classifies as always, then ships each flow's
+ * batch of events here in one `net.events` frame; this CPU queues them in the flow's channel and
+ * wakes its owner once, as the classifier would. What the owner does goes back through a `FarNic`, one
  * `net.ops` frame per turn. A chunk of data crosses as the address of its packet buffer in the VM
  * (packet-buffers.ts): the owner's turn copies it out (or this CPU does at once, while the owner
  * is blocked), and the running count of copies, in `net.ops`, gives the buffers back.
@@ -96,11 +96,8 @@ export class FarChannels {
         case 'taken':
           nic.taken(event[1]);
           break;
-        case 'data':
-          nic.packetsReceived++;
-          wake = channel.take(inboundEventOf(frame.flow, event)) || wake;
-          break;
         default:
+          if (event[0] === 'data') nic.packetsReceived++;
           wake = channel.take(inboundEventOf(frame.flow, event)) || wake;
       }
     }
