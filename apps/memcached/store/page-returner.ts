@@ -108,7 +108,8 @@ export class PageReturner {
       ));
     return this.locked(() => {
       this.setReturning(-1);
-      if (unmapped) this.table.addGlobal('pagesReturned', 1);
+      // The VM refused the unmap: the page keeps its frames and goes back in the pool, counted.
+      this.table.addGlobal(unmapped ? 'pagesReturned' : 'pagesReturnFailed', 1);
       if (unmapped && !mapped) {
         this.slabs.setPageU32(page, 'state', pageState.lost);
         const lostAt = this.table.layout.globalAt('pagesLost');

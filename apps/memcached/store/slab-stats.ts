@@ -38,6 +38,8 @@ export interface SharedItemStoreSlabStats {
   readonly bytesReturned: number;
   /** Writes that ran out of physical frames and were retried or refused. */
   readonly writesOutOfMemory: number;
+  /** Pages the shrinker chose whose unmap the VM refused: they stay, frames and all. */
+  readonly pagesReturnFailed: number;
   /** The classes holding pages. */
   readonly classes: readonly SlabClassStats[];
 }
@@ -62,6 +64,7 @@ export function slabStatsOf(table: ItemTable): SharedItemStoreSlabStats {
     pagesReturned: table.global('pagesReturned'),
     bytesReturned: table.global('bytesReturned'),
     writesOutOfMemory: table.global('writesOutOfMemory'),
+    pagesReturnFailed: table.global('pagesReturnFailed'),
     classes: slabs.chunkSizes
       .map((chunkBytes, classIndex) => ({
         chunkBytes,

@@ -81,6 +81,7 @@ const globalOffsets = {
   limitBytes: 160,
   slabAddress: 168,
   pageLruCount: 176,
+  pagesReturnFailed: 184,
 } as const;
 export type GlobalField = keyof typeof globalOffsets;
 const globalsBytes = 256;

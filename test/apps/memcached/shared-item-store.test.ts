@@ -136,6 +136,25 @@ describe('memcached: the shared item store', () => {
     await kernel.runUntil(store.close());
   });
 
+  it('counts the pages whose return the VM refused, and keeps them in use', async () => {
+    kernel = await bootVm(64 << 20);
+    const vm = kernel.subsystem(virtualMemory);
+    // A VM that refuses every unmap, as one would a range another mapping now holds.
+    const refusing = new Proxy(vm, {
+      get: (target, name) => (name === 'munmap' ? () => Promise.reject(new Error('unmap refused')) : Reflect.get(target, name, target)),
+    });
+    const store = await kernel.runUntil(SharedItemStore.create(refusing, { limitBytes: 4 << 20 }));
+    for (let i = 0; i < 64; i++) asItem(store.store(`k${i}`, 0, 0, patterned(4_000, i), 1));
+    expect(await kernel.runUntil(store.shrink(4 << 20, true))).to.equal(0);
+    const figures = store.slabStats();
+    expect(figures.pagesReturnFailed).to.be.greaterThan(0);
+    expect(figures.pagesReturned).to.equal(0);
+    expect(figures.pagesReturning).to.equal(0);
+    // The pages went back to the pool with their frames: the store stores on.
+    asItem(store.store('after', 0, 0, patterned(4_000, 99), 2));
+    store.check();
+  });
+
   it('refuses options it cannot keep', async () => {
     kernel = await bootVm(16 << 20);
     const vm = kernel.subsystem(virtualMemory);
