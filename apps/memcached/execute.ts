@@ -16,7 +16,7 @@ import { ItemHolds } from './item-holds.js';
 import { ItemMarks } from './item-marks.js';
 import type { Item, ItemStore, StoreFailure } from './store/item-store.js';
 import { runMetaCommand } from './meta-commands.js';
-import { CommandCounters, generalStats, type ServerInfo, writeItemStats, writeSlabStats } from './stats.js';
+import { CommandCounters, generalStats, type ServerInfo, settingsStats, writeItemStats, writeSlabStats } from './stats.js';
 import { concatenated, storeFailureLine, storeValue } from './storing.js';
 
 export interface ExecutorOptions {
@@ -303,10 +303,7 @@ export class MemcachedExecutor {
       return;
     }
     if ('settings'.startsWith(group)) {
-      out.line(`STAT maxbytes ${store.stats().limitBytes}`);
-      out.line(`STAT item_size_max ${store.itemBytesMax}`);
-      out.line('STAT cas_enabled yes');
-      out.line('STAT flush_enabled yes');
+      for (const [name, value] of settingsStats(store, server)) out.line(`STAT ${name} ${value}`);
       out.line(replyLine.end);
       return;
     }

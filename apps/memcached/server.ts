@@ -29,7 +29,8 @@ import type { Kernel } from '../../boot/kernel.js';
 import { UsageError } from '../../ground/errors.js';
 import { countersAt, mapCounterRows } from './counter-rows.js';
 import { MemcachedExecutor } from './execute.js';
-import { CommandCounters } from './stats.js';
+import { CommandCounters, type ListenerSettings } from './stats.js';
+import { backlogDefault } from '../../drivers/nic/nic.js';
 import type { ItemStore } from './store/item-store.js';
 import { type ConnectionListener, sessionConnection } from './session-connection.js';
 import { SharedItemStore } from './store/shared-item-store.js';
@@ -73,7 +74,15 @@ export interface MemcachedServer {
 /** Serves memcached on `nic` until `close`. */
 export async function serveMemcached(kernel: Kernel, nic: AttachedNic, options: MemcachedServerOptions): Promise<MemcachedServer> {
   const threads = options.threads ?? 1;
-  const served = threads === 1 ? { ...serveHere(kernel, options), stop: async () => undefined } : await serveOnWorkers(kernel, options, threads);
+  const listener: ListenerSettings = {
+    tcpPort: options.port ?? 11211,
+    inter: options.host ?? '127.0.0.1',
+    maxConns: nic.driver.flowsMax,
+    backlog: backlogDefault,
+    verbosity: options.onConnection === undefined ? 0 : 1,
+  };
+  const served =
+    threads === 1 ? { ...serveHere(kernel, options, listener), stop: async () => undefined } : await serveOnWorkers(kernel, options, listener, threads);
   const listening = await nic.listen({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 11211,
@@ -94,7 +103,12 @@ export async function serveMemcached(kernel: Kernel, nic: AttachedNic, options: 
 }
 
 /** The executor of a server on this CPU, counting in `counters`. */
-function serveHere(kernel: Kernel, options: MemcachedServerOptions, counters = new CommandCounters()): { readonly executor: MemcachedExecutor } {
+function serveHere(
+  kernel: Kernel,
+  options: MemcachedServerOptions,
+  listener: ListenerSettings,
+  counters = new CommandCounters(),
+): { readonly executor: MemcachedExecutor } {
   const clock = kernel.clock;
   const startedMs = clock.now();
   const executor = new MemcachedExecutor({
@@ -106,6 +120,7 @@ function serveHere(kernel: Kernel, options: MemcachedServerOptions, counters = n
       version: memcachedVersion,
       pid: options.pid ?? 0,
       threads: 1,
+      listener,
       uptimeS: () => Math.floor((clock.now() - startedMs) / 1000),
       currConnections: () => counters.total('curr_connections'),
       totalConnections: () => counters.total('total_connections'),
@@ -122,6 +137,7 @@ function serveHere(kernel: Kernel, options: MemcachedServerOptions, counters = n
 async function serveOnWorkers(
   kernel: Kernel,
   options: MemcachedServerOptions,
+  listener: ListenerSettings,
   threads: number,
 ): Promise<{ readonly executor: MemcachedExecutor; readonly stop: () => Promise<void> }> {
   const { store } = options;
@@ -143,6 +159,7 @@ async function serveOnWorkers(
     pid: options.pid ?? 0,
     threads,
     version: memcachedVersion,
+    listener,
     log,
   };
   const workers: ActorRef<WorkerMsg>[] = Array.from({ length: threads }, (_, index) => kernel.spawn(MemcachedWorker, { cpu: index + 1 }));
@@ -172,5 +189,5 @@ async function serveOnWorkers(
     await Promise.allSettled([...workers, ...(log === null ? [] : [log])].map((actor) => kernel.stop(actor as ActorRef<never>)));
   };
   // The counter rows stay mapped with the kernel: connections still open count in them after `close`.
-  return { ...serveHere(kernel, options, countersAt(vm.memory, countersAddress, kernel.cpus, kernel.cpu)), stop };
+  return { ...serveHere(kernel, options, listener, countersAt(vm.memory, countersAddress, kernel.cpus, kernel.cpu)), stop };
 }

@@ -7,7 +7,7 @@
 import { assert } from '../../ground/assert.js';
 import type { ItemStoreStats, SlabClassFigures } from './store/item-store.js';
 import type { ReplyWriter } from '../../protocols/memcached/replies.js';
-import { slabPageBytes } from './store/limits-slabs.js';
+import { chunkBytesMax, slabPageBytes } from './store/limits-slabs.js';
 
 /** What the server around the commands knows about itself. */
 export interface ServerInfo {
@@ -23,6 +23,17 @@ export interface ServerInfo {
   totalConnections(): number;
   /** Worker threads (CPUs) serving requests. */
   readonly threads: number;
+  /** How it listens, for `stats settings`: the port and address asked for, the connections at most, `-v`. */
+  readonly listener?: ListenerSettings;
+}
+
+/** The settings of a server's listener that `stats settings` shows. */
+export interface ListenerSettings {
+  readonly tcpPort: number;
+  readonly inter: string;
+  readonly maxConns: number;
+  readonly backlog: number;
+  readonly verbosity: number;
 }
 
 /** The counters in the order memcached prints them, between version and limit_maxbytes. */
@@ -201,4 +212,37 @@ export function writeItemStats(classes: readonly SlabClassFigures[], nowMs: numb
     out.line(`STAT items:${figures.id}:age ${figures.oldestAccessMs === null ? 0 : Math.max(0, Math.floor((nowMs - figures.oldestAccessMs) / 1000))}`);
   }
   out.line('END');
+}
+
+/**
+ * `stats settings`: the settings this server has, in memcached's order and with its names, each
+ * true of this server (no UDP, no crawler, the text protocol only). memcached prints about ninety;
+ * those without a counterpart here are left out rather than made up.
+ */
+export function settingsStats(store: { readonly itemBytesMax: number; stats(): ItemStoreStats }, server: ServerInfo): [string, string | number][] {
+  const listener = server.listener;
+  return [
+    ['maxbytes', store.stats().limitBytes],
+    ...(listener === undefined
+      ? []
+      : ([
+          ['maxconns', listener.maxConns],
+          ['tcpport', listener.tcpPort],
+          ['udpport', 0],
+          ['inter', listener.inter],
+          ['verbosity', listener.verbosity],
+        ] as [string, string | number][])),
+    ['evictions', 'on'],
+    ['num_threads', server.threads],
+    ['detail_enabled', 'no'],
+    ['cas_enabled', 'yes'],
+    ...(listener === undefined ? [] : ([['tcp_backlog', listener.backlog]] as [string, number][])),
+    ['binding_protocol', 'ascii'],
+    ['item_size_max', store.itemBytesMax],
+    ['slab_reassign', 'yes'],
+    ['slab_chunk_max', chunkBytesMax],
+    ['lru_crawler', 'no'],
+    ['flush_enabled', 'yes'],
+    ['dump_enabled', 'no'],
+  ];
 }

@@ -26,6 +26,7 @@ import { fromSetup } from '../../actors/runtime/behavior.js';
 import type { Endpoint } from '../../drivers/nic/nic.js';
 import { countersAt } from './counter-rows.js';
 import { MemcachedExecutor } from './execute.js';
+import type { ListenerSettings } from './stats.js';
 import { sessionConnection } from './session-connection.js';
 import { SharedItemStore } from './store/shared-item-store.js';
 import type { SharedItemStoreHandle } from './store/store-layout.js';
@@ -40,6 +41,7 @@ export interface ServeOrder {
   readonly pid: number;
   readonly threads: number;
   readonly version: string;
+  readonly listener: ListenerSettings;
   /** Told of each connection opened and closed here (memcached's `-v`), if set. */
   readonly log: ActorRef<ConnectionLogMsg> | null;
 }
@@ -74,6 +76,7 @@ export const MemcachedWorker = fromSetup<WorkerMsg>(
           version: order.version,
           pid: order.pid,
           threads: order.threads,
+          listener: order.listener,
           uptimeS: () => Math.floor((ctx.now() - startedMs) / 1000),
           currConnections: () => counters.total('curr_connections'),
           totalConnections: () => counters.total('total_connections'),

@@ -4,6 +4,7 @@
  * its own small TCP. See docs/net.md.
  */
 export {
+  backlogDefault,
   controlEventsPerFlowMax,
   dataEventBytesMax,
   type Endpoint,

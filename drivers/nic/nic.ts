@@ -76,7 +76,7 @@ export interface ListenOptions {
   readonly host?: string;
   /** The port; 0 picks a free one (default 0). */
   readonly port?: number;
-  /** Pending connections the network may hold before accepting (default 511, as Node's). */
+  /** Pending connections the network may hold before accepting (default `backlogDefault`, 511, as Node's). */
   readonly backlog?: number;
 }
 
@@ -152,6 +152,8 @@ export const receiveCreditChunksDefault = 32;
  * simulated host hands over what it holds in pieces of at most this.
  */
 export const dataEventBytesMax = 64 << 10;
+/** Pending connections a listener may hold before accepting, by default (Node's). */
+export const backlogDefault = 511;
 /** Open flows at most by default, per driver. */
 export const flowsMaxDefault = 1024;
 /** The most open flows a driver may be configured for. */

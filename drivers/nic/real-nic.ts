@@ -15,6 +15,7 @@
 import { createServer, type Server, Socket } from 'node:net';
 import { copyOfBytes } from '../../ground/bytes.js';
 import {
+  backlogDefault,
   dataEventBytesMax,
   type Endpoint,
   type FlowId,
@@ -93,7 +94,7 @@ class RealNic implements NicDriver {
       server.once('error', (error: NodeJS.ErrnoException) =>
         reject(new NicError(error.code ?? 'EIO', `listen on ${host}:${options.port ?? 0}: ${error.message}`, { cause: error })),
       );
-      server.listen({ host, port: options.port ?? 0, backlog: options.backlog ?? 511 }, () => {
+      server.listen({ host, port: options.port ?? 0, backlog: options.backlog ?? backlogDefault }, () => {
         // Later server errors (accept failing under EMFILE) are the kernel's to log, not a crash.
         server.on('error', () => {});
         this.listeners.set(listener, server);

@@ -22,6 +22,7 @@ import { assert } from '../../ground/assert.js';
 import type { Clock } from '../clock/clock.js';
 import type { Random } from '../random/random.js';
 import {
+  backlogDefault,
   type Endpoint,
   type FlowId,
   type Listening,
@@ -45,7 +46,6 @@ export const loopbackAddress = '127.0.0.1';
 /** The address a listener binds to accept on every address of its host. */
 export const anyAddress = '0.0.0.0';
 /** Pending handshakes a listener holds by default (Node's backlog). */
-const backlogDefault = 511;
 /** Initial sequence numbers are drawn below 2^32, as real TCP's. */
 const initialSequenceNumbersMax = 2 ** 32;
 

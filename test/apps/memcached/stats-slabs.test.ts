@@ -34,8 +34,51 @@ function statLines(reply: string, group: 'slabs' | 'items'): Map<string, string>
 /** Lines memcached prints that this server leaves out: its per-class counters and its segmented LRU. */
 const leftOut = /^\d+:(get_hits|cmd_set|delete_hits|incr_hits|decr_hits|cas_hits|cas_badval|touch_hits)$|^items:\d+:(?!number$|age$)\w+$/;
 
-describe('memcached: stats slabs and stats items, against the real memcached 1.6.18', function () {
+describe('memcached: stats slabs, items and settings, against the real memcached 1.6.18', function () {
   this.timeout(60_000);
+
+  it("shows its settings under memcached's names, in memcached's order, each true of this server", async () => {
+    const reference = await ReferenceMemcached.start();
+    const kernel = await Kernel.boot({ subsystems: [...defaultSubsystems, configure(virtualMemory, { physicalBytes: 64 << 20 })] });
+    try {
+      const store = await SharedItemStore.create(kernel.subsystem(virtualMemory), { limitBytes: 16 << 20 });
+      const listener = { tcpPort: 11211, inter: '127.0.0.1', maxConns: 1024, backlog: 511, verbosity: 0 };
+      const session = new MemcachedSession({
+        executor: new MemcachedExecutor({
+          store,
+          now: () => kernel.clock.now(),
+          unixNowS: () => 1_700_000_000,
+          server: { version: '1.6.18', pid: 1, uptimeS: () => 0, currConnections: () => 1, totalConnections: () => 1, threads: 2, listener },
+        }),
+      });
+      const names = (reply: string) => [...reply.matchAll(/^STAT (\S+) (.*)$/gm)].map((match) => [match[1]!, match[2]!] as const);
+      const ours = names(Buffer.concat(session.receive(latin1Bytes('stats settings\r\n')).replies).toString('latin1'));
+      const theirs = names(Buffer.from((await reference.exchange(() => latin1Bytes('stats settings\r\nmn\r\n'), true, 0)).bytes).toString('latin1'));
+      // Each of ours is one of memcached's, in memcached's order.
+      const order = theirs.map(([name]) => name);
+      const positions = ours.map(([name]) => order.indexOf(name));
+      expect(
+        positions.filter((position) => position < 0),
+        'names memcached does not have',
+      ).to.deep.equal([]);
+      expect([...positions].sort((a, b) => a - b)).to.deep.equal(positions);
+      // And each is this server's.
+      expect(Object.fromEntries(ours)).to.include({
+        maxbytes: String(16 << 20),
+        maxconns: '1024',
+        tcpport: '11211',
+        udpport: '0',
+        inter: '127.0.0.1',
+        num_threads: '2',
+        tcp_backlog: '511',
+        item_size_max: String(1 << 20),
+        slab_chunk_max: String(512 << 10),
+      });
+    } finally {
+      await kernel.shutdown();
+      await reference.stop();
+    }
+  });
 
   it('shows the classes, chunk sizes and pages memcached shows for the same items', async () => {
     const reference = await ReferenceMemcached.start();
