@@ -2,6 +2,7 @@
  * Bounds of the net subsystem, units last, checked against each other when the module loads.
  */
 import { assert } from '../../ground/assert.js';
+import { isPowerOfTwo } from '../ring/layout.js';
 import { controlEventsPerFlowMax, dataEventBytesMax, receiveCreditChunksDefault } from '../../drivers/nic/nic.js';
 import { hugePageBytes } from '../vm/limits.js';
 import { drainBatchEventsDefault, ringCapacityEventsMax } from '../irq/limits.js';
@@ -55,7 +56,6 @@ const mustArriveBytes = outboxBytesMaxDefault * (1 + mustArriveReserveShare);
 assert(farUnackedBytesMax + sendQueueBytesMax <= (mustArriveBytes * 3) / 4, 'sent data and one largest send leave a quarter of the bound to other frames');
 assert(farUnackedBytesPerFlowMax <= farUnackedBytesMax, "a flow's budget fits in its CPU's");
 assert(farPieceBytesMax <= farFrameDataBytesMax && farFrameDataBytesMax + (4 << 10) <= frameBytesMax, 'a frame of pieces and its ops stays below a frame');
-const isPowerOfTwo = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 assert(isPowerOfTwo(packetBlockBytesMin) && isPowerOfTwo(packetBlockBytesMax) && packetBlockBytesMin <= packetBlockBytesMax, 'packet buffers are buddies');
 assert(packetPoolBytes % packetBlockBytesMax === 0, 'a pool is whole largest blocks');
 assert(packetBlockBytesMax <= hugePageBytes && packetPoolBytes >= hugePageBytes, 'a block never straddles a huge page of the pool');

@@ -16,7 +16,7 @@ import { ItemHolds } from './item-holds.js';
 import { ItemMarks } from './item-marks.js';
 import type { Item, ItemStore, StoreFailure } from './store/item-store.js';
 import { runMetaCommand } from './meta-commands.js';
-import { CommandCounters, generalStats, type ServerInfo, settingsStats, writeItemStats, writeSlabStats } from './stats.js';
+import { CommandCounters, generalStats, itemStats, type ServerInfo, settingsStats, slabStats } from './stats.js';
 import { concatenated, storeFailureLine, storeValue } from './storing.js';
 
 export interface ExecutorOptions {
@@ -276,13 +276,16 @@ export class MemcachedExecutor {
     this.context.store.flushAll(at ?? nowMs, nowMs);
   }
 
-  /** `stats`, `stats reset`, `stats settings`; memcached matches the group as a prefix of its name (strncmp). */
+  /** `stats`, `stats reset`, `stats settings`…; memcached matches most groups as a prefix of their name (strncmp). */
   private stats(command: StatsCommand, out: ReplyWriter): void {
     const { counters, store, server } = this.context;
     const group = command.args[0];
-    if (group === undefined) {
-      for (const [name, value] of generalStats(counters, store.stats(), server, this.context.unixNowS())) out.line(`STAT ${name} ${value}`);
+    const lines = (stats: readonly (readonly [string, string | number])[]): void => {
+      for (const [name, value] of stats) out.line(`STAT ${name} ${value}`);
       out.line(replyLine.end);
+    };
+    if (group === undefined) {
+      lines(generalStats(counters, store.stats(), server, this.context.unixNowS()));
       return;
     }
     if ('reset'.startsWith(group)) {
@@ -295,16 +298,15 @@ export class MemcachedExecutor {
       return;
     }
     if (group === 'slabs') {
-      writeSlabStats(store.slabClasses(), out);
+      lines(slabStats(store.slabClasses()));
       return;
     }
     if (group === 'items') {
-      writeItemStats(store.slabClasses(), this.context.now(), out);
+      lines(itemStats(store.slabClasses(), this.context.now()));
       return;
     }
     if ('settings'.startsWith(group)) {
-      for (const [name, value] of settingsStats(store, server)) out.line(`STAT ${name} ${value}`);
-      out.line(replyLine.end);
+      lines(settingsStats(store, server));
       return;
     }
     if ('cachedump'.startsWith(group)) {

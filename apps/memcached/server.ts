@@ -21,14 +21,13 @@
  * await server.close();
  * ```
  */
-import type { AttachedNic } from '../../actors/net/attached-nic.js';
+import type { AttachedNic, ListenSpec } from '../../actors/net/attached-nic.js';
 import type { ActorRef } from '../../actors/runtime/ref.js';
 import { fromReceive } from '../../actors/runtime/behavior.js';
 import { virtualMemory } from '../../actors/vm/subsystem.js';
 import type { Kernel } from '../../boot/kernel.js';
 import { UsageError } from '../../ground/errors.js';
 import { countersAt, mapCounterRows } from './counter-rows.js';
-import { MemcachedExecutor } from './execute.js';
 import { CommandCounters, type ListenerSettings } from './stats.js';
 import { backlogDefault } from '../../drivers/nic/nic.js';
 import type { ItemStore } from './store/item-store.js';
@@ -39,8 +38,9 @@ import { type ConnectionLogMsg, MemcachedConnection, MemcachedWorker, type Worke
 /** How long CPU 0 waits before it sets up a worker CPU that died again, and between tries while it is down, in ms. */
 const setUpRetryMs = 100;
 
-/** The version this server reports to `version` and `stats`: the memcached whose protocol it speaks. */
-export const memcachedVersion = '1.6.18';
+import { memcachedVersion, serverExecutor } from './server-executor.js';
+
+export { memcachedVersion };
 
 export interface MemcachedServerOptions {
   /** Where items live: a `SharedItemStore` when `threads` > 1. */
@@ -81,16 +81,32 @@ export async function serveMemcached(kernel: Kernel, nic: AttachedNic, options: 
     backlog: backlogDefault,
     verbosity: options.onConnection === undefined ? 0 : 1,
   };
-  const served =
-    threads === 1 ? { ...serveHere(kernel, options, listener), stop: async () => undefined } : await serveOnWorkers(kernel, options, listener, threads);
+  let served: { readonly counters: CommandCounters; stop(): Promise<void> };
+  let connection: ListenSpec['connection'];
+  if (threads === 1) {
+    const counters = new CommandCounters();
+    const executor = serverExecutor({
+      store: options.store,
+      counters,
+      now: () => kernel.clock.now(),
+      unixTimeAtStartS: options.unixTimeAtStartS,
+      pid: options.pid ?? 0,
+      threads,
+      listener,
+    });
+    served = { counters, stop: async () => undefined };
+    connection = (socket) => sessionConnection(socket, executor, options.onConnection);
+  } else {
+    served = await serveOnWorkers(kernel, options, listener, threads);
+    connection = MemcachedConnection;
+  }
   const listening = await nic.listen({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 11211,
-    ...(threads === 1
-      ? { connection: (socket) => sessionConnection(socket, served.executor, options.onConnection) }
-      : { connection: MemcachedConnection, placement: 'workers' as const }),
+    connection,
+    ...(threads === 1 ? {} : { placement: 'workers' as const }),
   });
-  const { counters } = served.executor.context;
+  const { counters } = served;
   return {
     host: listening.host,
     port: listening.port,
@@ -102,44 +118,17 @@ export async function serveMemcached(kernel: Kernel, nic: AttachedNic, options: 
   };
 }
 
-/** The executor of a server on this CPU, counting in `counters`. */
-function serveHere(
-  kernel: Kernel,
-  options: MemcachedServerOptions,
-  listener: ListenerSettings,
-  counters = new CommandCounters(),
-): { readonly executor: MemcachedExecutor } {
-  const clock = kernel.clock;
-  const startedMs = clock.now();
-  const executor = new MemcachedExecutor({
-    store: options.store,
-    counters,
-    now: () => clock.now(),
-    unixNowS: () => options.unixTimeAtStartS + (clock.now() - startedMs) / 1000,
-    server: {
-      version: memcachedVersion,
-      pid: options.pid ?? 0,
-      threads: 1,
-      listener,
-      uptimeS: () => Math.floor((clock.now() - startedMs) / 1000),
-      currConnections: () => counters.total('curr_connections'),
-      totalConnections: () => counters.total('total_connections'),
-    },
-  });
-  return { executor };
-}
-
 /**
  * Sets up worker CPUs 1..`threads` to serve over the shared store, and again each one that comes
- * back after its worker died; resolves with an executor on this CPU over the same counters (what
- * `connections()` reads) and the way to stop.
+ * back after its worker died; resolves with the counters every CPU counts in (what `connections()`
+ * reads) and the way to stop.
  */
 async function serveOnWorkers(
   kernel: Kernel,
   options: MemcachedServerOptions,
   listener: ListenerSettings,
   threads: number,
-): Promise<{ readonly executor: MemcachedExecutor; readonly stop: () => Promise<void> }> {
+): Promise<{ readonly counters: CommandCounters; stop(): Promise<void> }> {
   const { store } = options;
   if (!(store instanceof SharedItemStore)) throw new UsageError('memcached on several CPUs needs a SharedItemStore: its items live in memory every CPU shares');
   // Connections go round robin over every CPU but the NIC's: each of them must serve.
@@ -158,7 +147,6 @@ async function serveOnWorkers(
     unixTimeAtStartS: options.unixTimeAtStartS,
     pid: options.pid ?? 0,
     threads,
-    version: memcachedVersion,
     listener,
     log,
   };
@@ -189,5 +177,5 @@ async function serveOnWorkers(
     await Promise.allSettled([...workers, ...(log === null ? [] : [log])].map((actor) => kernel.stop(actor as ActorRef<never>)));
   };
   // The counter rows stay mapped with the kernel: connections still open count in them after `close`.
-  return { ...serveHere(kernel, options, listener, countersAt(vm.memory, countersAddress, kernel.cpus, kernel.cpu)), stop };
+  return { counters: countersAt(vm.memory, countersAddress, kernel.cpus, kernel.cpu), stop };
 }

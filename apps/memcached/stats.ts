@@ -6,7 +6,6 @@
  */
 import { assert } from '../../ground/assert.js';
 import type { ItemStoreStats, SlabClassFigures } from './store/item-store.js';
-import type { ReplyWriter } from '../../protocols/memcached/replies.js';
 import { chunkBytesMax, slabPageBytes } from './store/limits-slabs.js';
 
 /** What the server around the commands knows about itself. */
@@ -180,24 +179,26 @@ export function generalStats(counters: CommandCounters, store: ItemStoreStats, s
  * also counts commands per class (get_hits, cmd_set…); this server counts them per server only
  * (plain `stats`), so those lines are left out rather than printed as zeros.
  */
-export function writeSlabStats(classes: readonly SlabClassFigures[], out: ReplyWriter): void {
+export function slabStats(classes: readonly SlabClassFigures[]): [string, number][] {
+  const lines: [string, number][] = [];
   let pages = 0;
   for (const figures of classes) {
     const { id } = figures;
-    out.line(`STAT ${id}:chunk_size ${figures.chunkBytes}`);
-    out.line(`STAT ${id}:chunks_per_page ${figures.chunksPerPage}`);
-    out.line(`STAT ${id}:total_pages ${figures.pages}`);
-    out.line(`STAT ${id}:total_chunks ${figures.pages * figures.chunksPerPage}`);
-    out.line(`STAT ${id}:used_chunks ${figures.usedChunks}`);
-    // memcached cuts a new page into free chunks at once, so its free_chunks_end stays 0; this
-    // store cuts chunks as they are needed, and counts the rest of the page as free all the same.
-    out.line(`STAT ${id}:free_chunks ${figures.freeChunks + figures.uncarvedChunks}`);
-    out.line(`STAT ${id}:free_chunks_end 0`);
+    lines.push(
+      [`${id}:chunk_size`, figures.chunkBytes],
+      [`${id}:chunks_per_page`, figures.chunksPerPage],
+      [`${id}:total_pages`, figures.pages],
+      [`${id}:total_chunks`, figures.pages * figures.chunksPerPage],
+      [`${id}:used_chunks`, figures.usedChunks],
+      // memcached cuts a new page into free chunks at once, so its free_chunks_end stays 0; this
+      // store cuts chunks as they are needed, and counts the rest of the page as free all the same.
+      [`${id}:free_chunks`, figures.freeChunks + figures.uncarvedChunks],
+      [`${id}:free_chunks_end`, 0],
+    );
     pages += figures.pages;
   }
-  out.line(`STAT active_slabs ${classes.length}`);
-  out.line(`STAT total_malloced ${pages * slabPageBytes}`);
-  out.line('END');
+  lines.push(['active_slabs', classes.length], ['total_malloced', pages * slabPageBytes]);
+  return lines;
 }
 
 /**
@@ -205,13 +206,13 @@ export function writeSlabStats(classes: readonly SlabClassFigures[], out: ReplyW
  * recently used one. memcached's segmented LRU (hot, warm, cold) and its per-class eviction
  * counters have no counterpart in this store's single LRU per class: left out.
  */
-export function writeItemStats(classes: readonly SlabClassFigures[], nowMs: number, out: ReplyWriter): void {
-  for (const figures of classes) {
-    if (figures.items === 0) continue;
-    out.line(`STAT items:${figures.id}:number ${figures.items}`);
-    out.line(`STAT items:${figures.id}:age ${figures.oldestAccessMs === null ? 0 : Math.max(0, Math.floor((nowMs - figures.oldestAccessMs) / 1000))}`);
-  }
-  out.line('END');
+export function itemStats(classes: readonly SlabClassFigures[], nowMs: number): [string, number][] {
+  return classes
+    .filter((figures) => figures.items > 0)
+    .flatMap((figures): [string, number][] => [
+      [`items:${figures.id}:number`, figures.items],
+      [`items:${figures.id}:age`, figures.oldestAccessMs === null ? 0 : Math.max(0, Math.floor((nowMs - figures.oldestAccessMs) / 1000))],
+    ]);
 }
 
 /**

@@ -25,7 +25,8 @@ import { pidCpu } from '../../ground/pid.js';
 import { fromSetup } from '../../actors/runtime/behavior.js';
 import type { Endpoint } from '../../drivers/nic/nic.js';
 import { countersAt } from './counter-rows.js';
-import { MemcachedExecutor } from './execute.js';
+import type { MemcachedExecutor } from './execute.js';
+import { serverExecutor } from './server-executor.js';
 import type { ListenerSettings } from './stats.js';
 import { sessionConnection } from './session-connection.js';
 import { SharedItemStore } from './store/shared-item-store.js';
@@ -40,7 +41,6 @@ export interface ServeOrder {
   readonly unixTimeAtStartS: number;
   readonly pid: number;
   readonly threads: number;
-  readonly version: string;
   readonly listener: ListenerSettings;
   /** Told of each connection opened and closed here (memcached's `-v`), if set. */
   readonly log: ActorRef<ConnectionLogMsg> | null;
@@ -66,22 +66,8 @@ export const MemcachedWorker = fromSetup<WorkerMsg>(
       const vm = ctx.subsystem(virtualMemory);
       const store = SharedItemStore.open(vm, order.store);
       const counters = countersAt(vm.memory, order.countersAddress, order.cpus, pidCpu(ctx.self.pid));
-      const startedMs = ctx.now();
-      const executor = new MemcachedExecutor({
-        store,
-        counters,
-        now: () => ctx.now(),
-        unixNowS: () => order.unixTimeAtStartS + (ctx.now() - startedMs) / 1000,
-        server: {
-          version: order.version,
-          pid: order.pid,
-          threads: order.threads,
-          listener: order.listener,
-          uptimeS: () => Math.floor((ctx.now() - startedMs) / 1000),
-          currConnections: () => counters.total('curr_connections'),
-          totalConnections: () => counters.total('total_connections'),
-        },
-      });
+      const { unixTimeAtStartS, pid, threads, listener } = order;
+      const executor = serverExecutor({ store, counters, now: () => ctx.now(), unixTimeAtStartS, pid, threads, listener });
       serving = { executor, log: order.log };
       ctx.reply(order, true);
     },

@@ -3,6 +3,7 @@
  * The slab allocator's own bounds (page and chunk sizes, retries) are in ../limits-slabs.ts.
  */
 import { assert } from '../../../ground/assert.js';
+import { isPowerOfTwo } from '../../../actors/ring/layout.js';
 import { pageBytes } from '../../../actors/vm/limits.js';
 import { chunkAlignBytes, chunkBytesMax, chunkBytesMin, slabPageBytes } from './limits-slabs.js';
 
@@ -22,8 +23,6 @@ export const bucketsCountMax = 1 << 20;
  * table at 1.5 items a bucket; items are mostly larger than the smallest chunk, so 4 is a fair cap).
  */
 export const itemsPerBucketTarget = 4;
-
-const isPowerOfTwo = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 
 assert(framesPerSlabPage % 8 === 0, 'the touched bitmap is whole bytes');
 assert(storeLimitBytesMax / chunkAlignBytes < 2 ** 32 - 1, 'every chunk reference fits in 32 bits, 0 left for none');

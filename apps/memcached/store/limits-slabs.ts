@@ -5,6 +5,7 @@
  * page (`slab_chunk_max`), and bigger items chained across chunks of the largest class.
  */
 import { assert } from '../../../ground/assert.js';
+import { isPowerOfTwo } from '../../../actors/ring/layout.js';
 import { pageBytes } from '../../../actors/vm/limits.js';
 import { itemBytesMaxDefault, itemOverheadBytes } from './item-store.js';
 
@@ -35,8 +36,6 @@ export const itemBytesMaxLimit = 64 << 20;
 export const writeRetriesCountMax = 8;
 /** Pages a class looks at, from the least recently used end, for one of another class it could take instead of evicting its own item. */
 export const rebalanceScanPagesMax = 16;
-
-const isPowerOfTwo = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 
 assert(isPowerOfTwo(slabPageBytes) && slabPageBytes % pageBytes === 0, 'a slab page is whole VM pages, and pages sit at aligned addresses');
 assert(slabPageBytes % chunkBytesMax === 0, 'the largest chunks tile a page exactly');
