@@ -159,7 +159,15 @@ async function serveOnWorkers(
   });
   const setUpAgain = (cpu: number): void => {
     if (stopped) return;
-    const worker = kernel.spawn(MemcachedWorker, { cpu });
+    let worker: ActorRef<WorkerMsg>;
+    try {
+      worker = kernel.spawn(MemcachedWorker, { cpu });
+    } catch {
+      // The kernel refuses spawns once its shutdown began (the CPUs' deaths that brought us here
+      // may be that shutdown's): there is nothing left to serve.
+      stopped = true;
+      return;
+    }
     worker.ask(order).then(
       () => {
         workers[cpu - 1] = worker;
