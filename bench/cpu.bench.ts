@@ -18,12 +18,14 @@
 import { Worker } from 'node:worker_threads';
 import { Kernel, type ActorRef } from '../boot/index.js';
 import { SpscRing } from '../actors/ring/index.js';
-import { envelopeHeaderBytes, writeEnvelopeHeader } from '../actors/cpu/mail-frames.js';
+import { envelopeHeaderBytes, readMailFrame, writeEnvelopeHeader } from '../actors/cpu/mail-frames.js';
+import { frameBytesMax } from '../protocols/limits.js';
 import { framesPerPublishMax } from '../actors/cpu/limits.js';
 import { createFrameCodec } from '../protocols/frame-codec.js';
 import type { EncodedBytes } from '../protocols/codec.js';
 import { Asker, BusySink, Echo, Sink, Streamer, type EchoMsg, type Ping, type SinkMsg, type StreamerMsg } from './cpu-actors.js';
 import { doneWord, roundWord, wantedWord, type CodecWorkerData } from './cpu-codec-worker.js';
+import type { EchoWorkerData } from './codec-echo-worker.js';
 import { measurePostRtt, startPostWorker } from './post-worker.js';
 import { emit, emitRatio, measureRateAsync, quantile, type RateResult } from './harness.js';
 
@@ -199,6 +201,66 @@ async function bareRingCodec(): Promise<RateResult> {
   return result;
 }
 
+/**
+ * The ceiling of the awake ask round trip: the runtime's frames and codec between two spinning
+ * threads, nothing else. The main thread encodes each ask as the port frames an envelope, offers it
+ * to a ring and spins on the other ring for the reply, which codec-echo-worker.ts decodes the ask
+ * for and encodes. Timed per ask, as the Asker times the runtime's (median and p99 in ns).
+ */
+async function bareRingCodecRtt(): Promise<{ median: number; p99: number; values: number[] }> {
+  const asks = SpscRing.create(64 * 1024);
+  const replies = SpscRing.create(64 * 1024);
+  const stop = new Int32Array(new SharedArrayBuffer(4));
+  const codec = createFrameCodec(undefined, { decodedAnyFields: 'trust' });
+  let view: DataView = new DataView(new ArrayBuffer(0));
+  const encodeAsk = (n: number): EncodedBytes => {
+    const frame = codec.encodeData({ type: 'echo', n }, 'body', envelopeHeaderBytes);
+    if (view.buffer !== frame.bytes.buffer) view = new DataView(frame.bytes.buffer);
+    writeEnvelopeHeader(view, frame.bytes.byteOffset + frame.offset, 2, 1, n + 1);
+    return frame;
+  };
+  encodeAsk(0); // learn the shape, then hand it to the worker's decoder as the port's sync would
+  const data: EchoWorkerData = {
+    asks: asks.buffer as SharedArrayBuffer,
+    replies: replies.buffer as SharedArrayBuffer,
+    stop: stop.buffer as SharedArrayBuffer,
+    structures: codec.exportStructures(),
+  };
+  const worker = new Worker(new URL('./codec-echo-worker.js', import.meta.url), { workerData: data });
+  await new Promise((resolve) => worker.once('message', resolve));
+  const scratch = new Uint8Array(frameBytesMax + envelopeHeaderBytes);
+  const scratchView = new DataView(scratch.buffer);
+  let answered = -1;
+  const take = (bytes: Uint8Array, offset: number, length: number): void => {
+    scratch.set(bytes.subarray(offset, offset + length));
+    answered = (readMailFrame(codec, scratchView, scratch, length) as { body: number }).body;
+  };
+  const roundTrips = (count: number): number[] => {
+    const rtts: number[] = [];
+    for (let n = 0; n < count; n++) {
+      const t0 = process.hrtime.bigint();
+      const frame = encodeAsk(n);
+      asks.offerRange(frame.bytes, frame.offset, frame.length);
+      while (answered !== n) replies.drain(take, 1);
+      rtts.push(Number(process.hrtime.bigint() - t0));
+    }
+    return rtts.sort((a, b) => a - b);
+  };
+  roundTrips(RTT_SAMPLES); // warm-up
+  const medians: number[] = [];
+  const p99s: number[] = [];
+  for (let r = 0; r < REPS; r++) {
+    const rtts = roundTrips(RTT_SAMPLES);
+    medians.push(rtts[Math.floor(rtts.length / 2)]!);
+    p99s.push(rtts[Math.floor(rtts.length * 0.99)]!);
+    answered = -1;
+  }
+  Atomics.store(stop, 0, 1);
+  await worker.terminate();
+  const sorted = [...medians].sort((a, b) => a - b);
+  return { median: sorted[Math.floor(sorted.length / 2)]!, p99: [...p99s].sort((a, b) => a - b)[Math.floor(p99s.length / 2)]!, values: medians };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scaling
 
@@ -245,6 +307,7 @@ export async function run(): Promise<void> {
   await kernel.shutdown();
 
   const bare = await bareRingCodec();
+  const bareRtt = await bareRingCodecRtt();
   const post = await postMessageCases();
   await parkedPostRtt(20);
   const parkedPost = await parkedPostRtt(PARKED_RTT_SAMPLES);
@@ -283,6 +346,16 @@ export async function run(): Promise<void> {
     p99: parkedPost.p99,
     samples: PARKED_RTT_SAMPLES,
   });
+  emit({
+    name: 'bare rings + runtime codec ask RTT main -> echo worker, both spinning',
+    unit: 'ns',
+    median: bareRtt.median,
+    min: Math.min(...bareRtt.values),
+    max: Math.max(...bareRtt.values),
+    reps: REPS,
+    p99: bareRtt.p99,
+    samples: RTT_SAMPLES,
+  });
   emit(post.rtt);
   emitRatio({ name: 'runtime cross-CPU stream / postMessage unbatched', numerator: stream, denominator: post.oneWay, goal: 3, goalKind: 'min' });
   emitRatio({ name: 'runtime cross-CPU stream / postMessage batched 64', numerator: stream, denominator: post.batched, goal: 1, goalKind: 'min' });
@@ -292,6 +365,8 @@ export async function run(): Promise<void> {
   emitRatio({ name: 'ceiling: bare ring + codec / postMessage unbatched', numerator: bare, denominator: post.oneWay, goalKind: 'min' });
   emitRatio({ name: 'ceiling: bare ring + codec / postMessage batched 64', numerator: bare, denominator: post.batched, goalKind: 'min' });
   emitRatio({ name: 'postMessage RTT / runtime awake ask RTT (median)', numerator: post.rtt, denominator: awake.median, goal: 25, goalKind: 'min' });
+  // The ceiling of the awake goal: what the frames and the codec alone leave of postMessage's time.
+  emitRatio({ name: 'ceiling: postMessage RTT / bare rings + codec ask RTT (median)', numerator: post.rtt, denominator: bareRtt.median, goalKind: 'min' });
   emitRatio({ name: 'postMessage RTT p99 / runtime awake ask RTT p99', numerator: post.rtt.p99, denominator: awake.p99, goal: 15, goalKind: 'min' });
   emitRatio({
     name: 'runtime parked ask RTT / postMessage parked RTT (median)',

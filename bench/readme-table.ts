@@ -152,6 +152,11 @@ const rows: readonly Row[] = [
     goal: { on: 'ratio', kind: 'max', value: 1.5, text: '≤ 1.5×' },
   },
   {
+    label: 'the floor of a two-CPU boot: a `Worker` that only imports the package and a boot module',
+    figure: { bench: 'startup', name: 'floor: a Worker imports the package and a boot module, answers one message, terminates' },
+    baseline: { bench: 'startup', name: 'baseline: a bare Worker starts, answers one message, terminates', label: 'a bare `Worker` answering one message' },
+  },
+  {
     label: 'cross-CPU tell, main thread → worker',
     figure: crossCpuTell,
     baseline: postMessageBatched,
@@ -176,6 +181,11 @@ const rows: readonly Row[] = [
     figure: { bench: 'cpu', name: 'runtime ask RTT cpu 1 -> Echo on cpu 2, receivers awake (timed inside cpu 1)' },
     baseline: { bench: 'cpu', name: 'postMessage ping-pong RTT', label: '`postMessage` ping-pong' },
     goal: { on: 'ratio', kind: 'max', value: 1 / 25, text: '25× faster' },
+  },
+  {
+    label: 'the ceiling of cross-CPU asks: bare rings + codec, both threads spinning, no runtime',
+    figure: { bench: 'cpu', name: 'bare rings + runtime codec ask RTT main -> echo worker, both spinning' },
+    baseline: { bench: 'cpu', name: 'postMessage ping-pong RTT', label: '`postMessage` ping-pong' },
   },
   {
     label: 'cross-CPU ask round trip, both CPUs parked 2 ms',

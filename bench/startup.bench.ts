@@ -4,7 +4,8 @@
 //    its `import()` to after it;
 // 2. `Kernel.boot()` + `shutdown()`, against an xstate machine actor's `createActor().start().stop()`;
 // 3. `Kernel.boot({ cpus: 2 })` + one ask to the worker CPU + `shutdown()`, against a bare `Worker`
-//    that starts, answers one message and is terminated.
+//    that starts, answers one message and is terminated; and against the floor Node sets, a worker
+//    that only imports the package and a boot module before it answers (import-worker.ts).
 // Cases are interleaved, repetition by repetition, so the VM's drift hits both sides alike. The
 // runtime is the package as users import it (`osprey`, the bundle in dist/pkg), as are the boot
 // modules its worker CPUs load.
@@ -67,6 +68,17 @@ async function bareWorkerRoundTrip(): Promise<void> {
   await worker.terminate();
 }
 
+const importWorker = new URL('./import-worker.js', import.meta.url);
+
+/** Starts a worker that imports the package and a boot module, has it answer one message, and terminates it. */
+async function importingWorkerRoundTrip(): Promise<void> {
+  const worker = new Worker(importWorker);
+  const answer = new Promise((resolve) => worker.once('message', resolve));
+  worker.postMessage(1);
+  if ((await answer) !== 2) throw new Error('the worker answered wrong');
+  await worker.terminate();
+}
+
 const runtimeEntry = import.meta.resolve('osprey');
 const { Kernel } = (await import(runtimeEntry)) as typeof import('../boot/index.js');
 const echoModules = [new URL('./package-echo.js', import.meta.url)];
@@ -80,21 +92,29 @@ async function twoCpuRoundTrip(): Promise<void> {
 }
 
 /**
- * Times `run` against `peer`, interleaved, and emits both and the ratio of their times, with the
- * issue's goal (at most `goal.value`) on the runtime's figure or on the ratio.
+ * Times `run` against `peer` (and `floor`, when given), interleaved, and emits each and the ratio
+ * of their times, with the issue's goal (at most `goal.value`) on the runtime's figure or on the
+ * ratio to `peer`. A floor is what the platform takes before the runtime does anything: its ratio
+ * tells what the runtime adds, and how near the goal can come.
  */
 async function compare(
   names: { readonly figure: string; readonly baseline: string; readonly ratio: string },
   run: () => Promise<number>,
   peer: () => Promise<number>,
   goal: { readonly on: 'figure' | 'ratio'; readonly value: number },
+  floor?: { readonly name: string; readonly ratio: string; readonly peerRatio: string; readonly run: () => Promise<number> },
 ): Promise<void> {
-  const [figureValues, baselineValues] = await interleaved([run, peer]);
+  const [figureValues, baselineValues, floorValues] = await interleaved(floor === undefined ? [run, peer] : [run, peer, floor.run]);
   const figure = summary(names.figure, 'ms', figureValues!);
   const baseline = summary(names.baseline, 'ms', baselineValues!);
   emit(figure, goal.on === 'figure' ? { goal: goal.value, goalKind: 'max', met: figure.median <= goal.value } : {});
   emit(baseline);
   emitRatio({ name: names.ratio, numerator: figure, denominator: baseline, goalKind: 'max', ...(goal.on === 'ratio' ? { goal: goal.value } : {}) });
+  if (floor === undefined) return;
+  const floorFigure = summary(floor.name, 'ms', floorValues!);
+  emit(floorFigure);
+  emitRatio({ name: floor.ratio, numerator: figure, denominator: floorFigure, goalKind: 'max' });
+  emitRatio({ name: floor.peerRatio, numerator: floorFigure, denominator: baseline, goalKind: 'max' });
 }
 
 export async function run(): Promise<void> {
@@ -127,5 +147,11 @@ export async function run(): Promise<void> {
     () => meanMs(WORKER_STARTS_PER_REP, twoCpuRoundTrip),
     () => meanMs(WORKER_STARTS_PER_REP, bareWorkerRoundTrip),
     { on: 'ratio', value: 1.5 },
+    {
+      name: 'floor: a Worker imports the package and a boot module, answers one message, terminates',
+      ratio: 'two-CPU boot + ask / the floor (time)',
+      peerRatio: 'the floor / bare Worker start + message (time)',
+      run: () => meanMs(WORKER_STARTS_PER_REP, importingWorkerRoundTrip),
+    },
   );
 }
