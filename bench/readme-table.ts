@@ -146,6 +146,15 @@ const rows: readonly Row[] = [
     goal: { on: 'figure', kind: 'max', value: 0.2, text: '≤ 0.2 ms' },
   },
   {
+    label: 'the first `Kernel.boot()` + `shutdown()` in a fresh process',
+    figure: { bench: 'startup', name: 'first Kernel.boot() + shutdown() in a fresh process' },
+    baseline: {
+      bench: 'startup',
+      name: 'baseline: first xstate createActor(machine).start().stop() in a fresh process',
+      label: 'the first xstate machine actor started and stopped',
+    },
+  },
+  {
     label: '`Kernel.boot({ cpus: 2 })` + one ask to CPU 1 + `shutdown()`',
     figure: { bench: 'startup', name: 'Kernel.boot({ cpus: 2 }) + one ask to cpu 1 + shutdown()' },
     baseline: { bench: 'startup', name: 'baseline: a bare Worker starts, answers one message, terminates', label: 'a bare `Worker` answering one message' },

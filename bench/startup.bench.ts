@@ -2,7 +2,8 @@
 // 1. importing the runtime in a fresh process, against importing xstate (the state-machine library
 //    users would pick) in a fresh process; both times are measured inside the child, from before
 //    its `import()` to after it;
-// 2. `Kernel.boot()` + `shutdown()`, against an xstate machine actor's `createActor().start().stop()`;
+// 2. `Kernel.boot()` + `shutdown()`, against an xstate machine actor's `createActor().start().stop()`,
+//    warm (the mean of many in one process) and cold (the first in a fresh process, after its import);
 // 3. `Kernel.boot({ cpus: 2 })` + one ask to the worker CPU + `shutdown()`, against a bare `Worker`
 //    that starts, answers one message and is terminated; and against the floor Node sets, a worker
 //    that only imports the package and a boot module before it answers (import-worker.ts).
@@ -43,6 +44,15 @@ async function importMs(specifier: string): Promise<number> {
     total += Number(execFileSync(process.execPath, ['--input-type=module', '-e', body], { encoding: 'utf8' }).trim());
   }
   return total / IMPORTS_PER_REP;
+}
+
+/**
+ * Milliseconds a fresh process spends in the first run of `body` (an ES module's statements), after
+ * `imports` (untimed): what a program pays the first time, its code not yet compiled.
+ */
+function firstRunMs(imports: string, body: string): number {
+  const script = `${imports}\nconst t0 = performance.now();\n${body}\nconsole.log(performance.now() - t0);`;
+  return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }).trim());
 }
 
 /** Mean ms of `count` runs of `once`. */
@@ -93,23 +103,23 @@ async function twoCpuRoundTrip(): Promise<void> {
 
 /**
  * Times `run` against `peer` (and `floor`, when given), interleaved, and emits each and the ratio
- * of their times, with the issue's goal (at most `goal.value`) on the runtime's figure or on the
- * ratio to `peer`. A floor is what the platform takes before the runtime does anything: its ratio
+ * of their times, with the issue's goal (at most `goal.value`), if it sets one, on the runtime's
+ * figure or on the ratio to `peer`. A floor is what the platform takes before the runtime does anything: its ratio
  * tells what the runtime adds, and how near the goal can come.
  */
 async function compare(
   names: { readonly figure: string; readonly baseline: string; readonly ratio: string },
   run: () => Promise<number>,
   peer: () => Promise<number>,
-  goal: { readonly on: 'figure' | 'ratio'; readonly value: number },
+  goal: { readonly on: 'figure' | 'ratio'; readonly value: number } | null,
   floor?: { readonly name: string; readonly ratio: string; readonly peerRatio: string; readonly run: () => Promise<number> },
 ): Promise<void> {
   const [figureValues, baselineValues, floorValues] = await interleaved(floor === undefined ? [run, peer] : [run, peer, floor.run]);
   const figure = summary(names.figure, 'ms', figureValues!);
   const baseline = summary(names.baseline, 'ms', baselineValues!);
-  emit(figure, goal.on === 'figure' ? { goal: goal.value, goalKind: 'max', met: figure.median <= goal.value } : {});
+  emit(figure, goal?.on === 'figure' ? { goal: goal.value, goalKind: 'max', met: figure.median <= goal.value } : {});
   emit(baseline);
-  emitRatio({ name: names.ratio, numerator: figure, denominator: baseline, goalKind: 'max', ...(goal.on === 'ratio' ? { goal: goal.value } : {}) });
+  emitRatio({ name: names.ratio, numerator: figure, denominator: baseline, goalKind: 'max', ...(goal?.on === 'ratio' ? { goal: goal.value } : {}) });
   if (floor === undefined) return;
   const floorFigure = summary(floor.name, 'ms', floorValues!);
   emit(floorFigure);
@@ -137,6 +147,20 @@ export async function run(): Promise<void> {
       }),
     () => meanMs(MACHINE_STARTS_PER_REP, () => createActor(toggle).start().stop() && undefined),
     { on: 'figure', value: 0.2 },
+  );
+  await compare(
+    {
+      figure: 'first Kernel.boot() + shutdown() in a fresh process',
+      baseline: 'baseline: first xstate createActor(machine).start().stop() in a fresh process',
+      ratio: 'first boot + shutdown / first xstate actor start + stop (time)',
+    },
+    async () => firstRunMs(`const { Kernel } = await import(${JSON.stringify(runtimeEntry)});`, 'const kernel = await Kernel.boot(); await kernel.shutdown();'),
+    async () =>
+      firstRunMs(
+        "const { createActor, createMachine } = await import('xstate');",
+        "createActor(createMachine({ id: 'toggle', initial: 'off', states: { off: { on: { flip: 'on' } }, on: { on: { flip: 'off' } } } })).start().stop();",
+      ),
+    null,
   );
   await compare(
     {

@@ -4,6 +4,7 @@
  * machine is first defined or run, and msgpackr (about 20 ms) with the CPU layer, for a machine of
  * several CPUs. What they load is what users import: rxjs's own Observables, xstate's own classes.
  */
+import { execFileSync } from 'node:child_process';
 import { expect } from 'chai';
 import { isObservable, Observable } from 'rxjs';
 import { Kernel } from '../../boot/index.js';
@@ -21,6 +22,19 @@ describe('what importing the runtime loads', function () {
   it('a one-CPU kernel, booted and stopped, loads no package', () => {
     const loaded = packagesLoadedBy('const kernel = await Kernel.boot(); await kernel.shutdown();');
     expect(loaded).to.deep.equal([]);
+  });
+
+  it("a one-CPU kernel draws its seed without loading Node's crypto modules (6–9 ms of a first boot)", () => {
+    const entry = new URL('../../boot/index.js', import.meta.url).href;
+    const script = `
+      const { Kernel } = await import(${JSON.stringify(entry)});
+      const kernel = await Kernel.boot();
+      await kernel.shutdown();
+      console.log(JSON.stringify({ seed: kernel.seed, crypto: process.moduleLoadList.filter((name) => name.includes('crypto')) }));`;
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    const { seed, crypto } = JSON.parse(output.trim().split('\n').at(-1)!) as { seed: number; crypto: string[] };
+    expect(Number.isSafeInteger(seed) && seed >= 0).to.equal(true);
+    expect(crypto).to.deep.equal([]);
   });
 
   it('asking for a stream loads rxjs', () => {
