@@ -12,22 +12,31 @@
 //
 // Needs valgrind (Debian's package); without it the file prints one line saying so and no figures.
 
-import { execFile, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { emit, emitRatio, summary } from './harness.js';
 
 const workload = fileURLToPath(new URL('./instructions-workload.js', import.meta.url));
 const REPS = 3;
 
+/** The callgrind runs under way: a run-all that gives up on this file (SIGTERM) must not leave them running. */
+const running = new Set<ChildProcess>();
+process.once('SIGTERM', () => {
+  for (const child of running) child.kill('SIGKILL');
+  process.exit(1);
+});
+
 /** Instructions of one callgrind run of the workload `kind` with `n` operations. */
 function instructions(kind: string, n: number): Promise<number> {
   const args = ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--predictable', '--single-threaded', workload, kind, String(n)];
   return new Promise((resolve, reject) => {
-    execFile('valgrind', args, { maxBuffer: 1 << 24 }, (error, _stdout, stderr) => {
+    const child = execFile('valgrind', args, { maxBuffer: 1 << 24 }, (error, _stdout, stderr) => {
+      running.delete(child);
       const collected = /Collected : (\d+)/.exec(stderr);
       if (error !== null || collected === null) reject(new Error(`callgrind run of ${kind} ${n} failed: ${error?.message ?? stderr.slice(-400)}`));
       else resolve(Number(collected[1]));
     });
+    running.add(child);
   });
 }
 
