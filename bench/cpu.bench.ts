@@ -154,18 +154,26 @@ async function postMessageCases() {
   return { oneWay, batched, rtt };
 }
 
+/**
+ * Encodes a body as the port frames an envelope: the header laid out by hand in the room the codec
+ * leaves before the msgpackr body, in msgpackr's own buffer (valid until the next encode).
+ */
+function envelopeFramer(codec: ReturnType<typeof createFrameCodec>): (body: unknown, to: number, from: number, askId: number) => EncodedBytes {
+  let view: DataView = new DataView(new ArrayBuffer(0));
+  return (body, to, from, askId) => {
+    const frame = codec.encodeData(body, 'body', envelopeHeaderBytes);
+    if (view.buffer !== frame.bytes.buffer) view = new DataView(frame.bytes.buffer);
+    writeEnvelopeHeader(view, frame.bytes.byteOffset + frame.offset, to, from, askId);
+    return frame;
+  };
+}
+
 async function bareRingCodec(): Promise<RateResult> {
   const ring = SpscRing.create(256 * 1024);
   const control = new Int32Array(new SharedArrayBuffer(256));
   const codec = createFrameCodec();
-  // The port's framing: a mail frame, its header laid out by hand in the room the codec leaves before the msgpackr body.
-  let view: DataView = new DataView(new ArrayBuffer(0));
-  const encode = (seq: number): EncodedBytes => {
-    const frame = codec.encodeData(ping(seq), 'body', envelopeHeaderBytes);
-    if (view.buffer !== frame.bytes.buffer) view = new DataView(frame.bytes.buffer);
-    writeEnvelopeHeader(view, frame.bytes.byteOffset + frame.offset, 1, 0, 0);
-    return frame;
-  };
+  const frameEnvelope = envelopeFramer(codec);
+  const encode = (seq: number): EncodedBytes => frameEnvelope(ping(seq), 1, 0, 0);
   encode(0); // learn the shapes, then hand them to the decoder as the port's sync would
   const data: CodecWorkerData = { ring: ring.buffer as SharedArrayBuffer, control: control.buffer as SharedArrayBuffer, structures: codec.exportStructures() };
   const worker = new Worker(new URL('./cpu-codec-worker.js', import.meta.url), { workerData: data });
@@ -212,13 +220,8 @@ async function bareRingCodecRtt(): Promise<{ median: number; p99: number; values
   const replies = SpscRing.create(64 * 1024);
   const stop = new Int32Array(new SharedArrayBuffer(4));
   const codec = createFrameCodec(undefined, { decodedAnyFields: 'trust' });
-  let view: DataView = new DataView(new ArrayBuffer(0));
-  const encodeAsk = (n: number): EncodedBytes => {
-    const frame = codec.encodeData({ type: 'echo', n }, 'body', envelopeHeaderBytes);
-    if (view.buffer !== frame.bytes.buffer) view = new DataView(frame.bytes.buffer);
-    writeEnvelopeHeader(view, frame.bytes.byteOffset + frame.offset, 2, 1, n + 1);
-    return frame;
-  };
+  const frameEnvelope = envelopeFramer(codec);
+  const encodeAsk = (n: number): EncodedBytes => frameEnvelope({ type: 'echo', n }, 2, 1, n + 1);
   encodeAsk(0); // learn the shape, then hand it to the worker's decoder as the port's sync would
   const data: EchoWorkerData = {
     asks: asks.buffer as SharedArrayBuffer,
