@@ -3,7 +3,8 @@
 //    users would pick) in a fresh process; both times are measured inside the child, from before
 //    its `import()` to after it;
 // 2. `Kernel.boot()` + `shutdown()`, against an xstate machine actor's `createActor().start().stop()`,
-//    warm (the mean of many in one process) and cold (the first in a fresh process, after its import);
+//    warm (the mean of many in one process, after WARM_UP_STARTS of each) and cold (the first in a
+//    fresh process, after its import);
 // 3. `Kernel.boot({ cpus: 2 })` + one ask to the worker CPU + `shutdown()`, against a bare `Worker`
 //    that starts, answers one message and is terminated; and against the floor Node sets, a worker
 //    that only imports the package and a boot module before it answers (import-worker.ts).
@@ -21,6 +22,13 @@ const REPS = 7;
 const IMPORTS_PER_REP = 1;
 const BOOTS_PER_REP = 200;
 const MACHINE_STARTS_PER_REP = 2_000;
+/**
+ * Boots, and xstate actor starts, before the warm figures are timed. A boot runs hundreds of
+ * functions once each, so V8 optimizes them only after thousands of boots: after 200, a boot still
+ * took 2–4× its steady time (250–430 µs against 90–110, December 5, 2026). The first boot, all of
+ * it cold, is measured on its own in a fresh process.
+ */
+const WARM_UP_STARTS = 3_000;
 const WORKER_STARTS_PER_REP = 2;
 
 /** Runs each case's repetition in turn, REPS times after one warm-up round; per-rep figures by case. */
@@ -129,6 +137,15 @@ async function compare(
   emitRatio({ name: floor.peerRatio, numerator: floorFigure, denominator: baseline, goalKind: 'max' });
 }
 
+async function bootAndShutdown(): Promise<void> {
+  const kernel = await Kernel.boot();
+  await kernel.shutdown();
+}
+
+function startAndStopMachine(): void {
+  createActor(toggle).start().stop();
+}
+
 export async function run(): Promise<void> {
   await compare(
     { figure: 'import the runtime in a fresh process', baseline: 'baseline: import xstate in a fresh process', ratio: 'import: runtime / xstate (time)' },
@@ -136,18 +153,16 @@ export async function run(): Promise<void> {
     () => importMs('xstate'),
     { on: 'figure', value: 60 },
   );
+  await meanMs(WARM_UP_STARTS, bootAndShutdown);
+  await meanMs(WARM_UP_STARTS, startAndStopMachine);
   await compare(
     {
       figure: 'Kernel.boot() + shutdown()',
       baseline: 'baseline: xstate createActor(machine).start().stop()',
       ratio: 'boot + shutdown / xstate actor start + stop (time)',
     },
-    () =>
-      meanMs(BOOTS_PER_REP, async () => {
-        const kernel = await Kernel.boot();
-        await kernel.shutdown();
-      }),
-    () => meanMs(MACHINE_STARTS_PER_REP, () => createActor(toggle).start().stop() && undefined),
+    () => meanMs(BOOTS_PER_REP, bootAndShutdown),
+    () => meanMs(MACHINE_STARTS_PER_REP, startAndStopMachine),
     { on: 'figure', value: 0.2 },
   );
   await compare(
