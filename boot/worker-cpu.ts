@@ -8,7 +8,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { describeError } from '../ground/errors.js';
 import { BehaviorCatalog } from '../actors/cpu/catalog.js';
+import { availableCpus } from '../drivers/machine/available-cpus.js';
 import { CpuLoop } from '../actors/cpu/cpu-loop.js';
+import { spinGrowthFor } from '../actors/cpu/spin-budget.js';
 import { CpuNode } from '../actors/cpu/cpu-node.js';
 import { countSharedBuffers, watchBufferMemory } from '../actors/cpu/hosts/buffer-watchdog.js';
 import type { HostToWorker, SubsystemAddress, WorkerBoot, WorkerToHost } from '../actors/cpu/hosts/worker-protocol.js';
@@ -40,7 +42,7 @@ export async function runWorkerCpu(): Promise<void> {
       CpuNode,
     );
     const routing = node!;
-    const loop = new CpuLoop(core, routing, state);
+    const loop = new CpuLoop(core, routing, state, { spinGrowthMax: spinGrowthFor(routing.cpus, availableCpus()) });
     const stopWatchdog = boot.bufferMbMax === undefined ? () => {} : watchBufferMemory(core.clock, boot.cpu, boot.bufferMbMax, sharedBytes);
     port.on('message', (message: HostToWorker) => {
       switch (message.kind) {

@@ -19,10 +19,19 @@ import { wakeIfParked } from '../ring/wake.js';
 import type { CpuState } from '../sched/cpu-state.js';
 import { busyRoundsPerYield, idleSpinMicrosDefault, parkTimeoutMsDefault, spinPollsPerClockRead } from './limits.js';
 import type { CpuNode } from './cpu-node.js';
+import { SpinBudget } from './spin-budget.js';
 
 export interface CpuLoopOptions {
-  /** How long a CPU with nothing to do polls its doorbell before it parks, in µs (default `idleSpinMicrosDefault`). */
+  /**
+   * How long a CPU with nothing to do polls its doorbell before it parks, in µs, at least (default
+   * `idleSpinMicrosDefault`); the CPU lengthens it while its parks keep ending soon (see SpinBudget).
+   */
   readonly spinMicrosMax?: number;
+  /**
+   * How many times `spinMicrosMax` the spin may grow to while parks keep ending soon (default 1: it
+   * stays as it is; see `spinGrowthFor`).
+   */
+  readonly spinGrowthMax?: number;
   /** Longest park, a safety net (default 1000 ms). */
   readonly parkTimeoutMs?: number;
 }
@@ -39,7 +48,7 @@ export class CpuLoop {
   readonly counters: CpuLoopCounters = { pumps: 0, frames: 0, spinsWon: 0, parks: 0 };
   private running = false;
   private done: Promise<void> = Promise.resolve();
-  private readonly spinMsMax: number;
+  private readonly spinBudget: SpinBudget;
   private readonly parkTimeoutMs: number;
 
   constructor(
@@ -51,7 +60,7 @@ export class CpuLoop {
   ) {
     const spinMicros = options.spinMicrosMax ?? idleSpinMicrosDefault;
     assert(Number.isFinite(spinMicros) && spinMicros >= 0, 'spinMicrosMax must be a finite, non-negative number');
-    this.spinMsMax = spinMicros / 1000;
+    this.spinBudget = new SpinBudget(spinMicros / 1000, options.spinGrowthMax ?? 1);
     this.parkTimeoutMs = options.parkTimeoutMs ?? parkTimeoutMsDefault;
     // A busy CPU takes in frames between turns, not only when its drain ends.
     kernel.dispatcher.rings = node.port;
@@ -99,11 +108,14 @@ export class CpuLoop {
             state.send('sched.poll-budget-spent');
           }
           break;
-        case 'parked':
+        case 'parked': {
           counters.parks++;
+          const parkedAtMs = this.kernel.clock.now();
           await this.node.port.doorbell.parkAsync(this.parkTimeoutMs, this.kernel.clock);
+          this.spinBudget.afterPark(this.kernel.clock.now() - parkedAtMs);
           state.send('sched.wake');
           break;
+        }
       }
     }
     // What the last round sent (the kernel's goodbyes on a shutdown) goes out before the loop ends.
@@ -135,7 +147,7 @@ export class CpuLoop {
   }
 
   /**
-   * Polls for work until `spinMsMax` has passed; reads the clock once per `spinPollsPerClockRead`
+   * Polls for work for the spin budget; reads the clock once per `spinPollsPerClockRead`
    * polls. Between two readings it lets settled promises go on (an actor's continuation after an
    * answer, a drain that runs as a microtask) and publishes what they staged: otherwise a frame they
    * send would wait for the end of the spin, and its answer for a park and a wake (measured: a remote
@@ -145,7 +157,7 @@ export class CpuLoop {
   private async spin(): Promise<boolean> {
     const port = this.node.port;
     const clock = this.kernel.clock;
-    const endMs = clock.now() + this.spinMsMax;
+    const endMs = clock.now() + this.spinBudget.ms;
     do {
       port.publish();
       for (let polls = 0; polls < spinPollsPerClockRead; polls++) if (port.hasWork()) return true;

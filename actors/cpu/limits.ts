@@ -20,6 +20,13 @@ export const framesPerPublishMax = 64;
  * A park and its wake cost about 40 µs here (docs/measured-limits.md §2 area 6: ~30 µs to wake, ~10 µs to notify).
  */
 export const idleSpinMicrosDefault = 40;
+/**
+ * How far a CPU's idle spin may grow beyond `idleSpinMicrosDefault` (or the configured spin) while
+ * its parks keep ending soon after they begin (see spin-budget.ts): 8, so 320 µs. On a slow day a
+ * two-CPU round trip needed more than 100 µs of spin to find the other CPU awake, and 200 did
+ * (docs/measured-limits.md §3c).
+ */
+export const idleSpinGrowthMax = 8;
 /** Polls of the pending mask between two reads of the clock while spinning (a poll is a few ns). */
 export const spinPollsPerClockRead = 64;
 /**

@@ -17,7 +17,9 @@ import type { ParkingCounters } from '../../ring/wake.js';
 import { fromSystem } from '../../runtime/system-context.js';
 import type { ChildSpec } from '../../../supervisors/child-spec.js';
 import { BehaviorCatalog, type ModuleList } from '../catalog.js';
+import { availableCpus } from '../../../drivers/machine/available-cpus.js';
 import { CpuLoop } from '../cpu-loop.js';
+import { spinGrowthFor } from '../spin-budget.js';
 import { Doorbell } from '../doorbell.js';
 import { createInterconnect, type InterconnectMemory } from '../interconnect.js';
 import { announceCpuDown, announceCpuRestart, firstGenerationOf, type LiveCpu } from './cpu-deaths.js';
@@ -113,7 +115,8 @@ class WorkerCpus implements CpuHost {
   attach(first: BootedCpu): void {
     this.first = first;
     first.core.otherCpus = this;
-    this.loop = new CpuLoop(first.core, first.node, first.state);
+    // Its idle spin may grow only where every CPU has a core (see SpinBudget), as the workers' may.
+    this.loop = new CpuLoop(first.core, first.node, first.state, { spinGrowthMax: spinGrowthFor(first.node.cpus, availableCpus()) });
     this.loop.start();
   }
 

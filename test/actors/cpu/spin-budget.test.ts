@@ -1,0 +1,69 @@
+/**
+ * An idle CPU's spin budget follows its parks: it grows while parks end soon after they begin (a
+ * spin a little longer would have caught the work without a wake-up), shrinks back while they last,
+ * and never leaves its bounds; it grows only where every CPU has a core of its own.
+ */
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { idleSpinGrowthMax } from '../../../actors/cpu/limits.js';
+import { SpinBudget, spinGrowthFor } from '../../../actors/cpu/spin-budget.js';
+
+const baseMs = 0.04;
+
+describe('the spin budget of an idle CPU', () => {
+  it('doubles after a park that ended within two budgets, up to its growth bound', () => {
+    const budget = new SpinBudget(baseMs, 8);
+    budget.afterPark(0.05);
+    expect(budget.ms).to.equal(0.08);
+    for (let park = 0; park < 10; park++) budget.afterPark(0);
+    expect(budget.ms).to.equal(baseMs * 8);
+  });
+
+  it('halves after a park of four budgets or more, down to its base', () => {
+    const budget = new SpinBudget(baseMs, 8);
+    for (let park = 0; park < 3; park++) budget.afterPark(0);
+    expect(budget.ms).to.equal(0.32);
+    budget.afterPark(4 * 0.32);
+    expect(budget.ms).to.equal(0.16);
+    for (let park = 0; park < 10; park++) budget.afterPark(1_000);
+    expect(budget.ms).to.equal(baseMs);
+  });
+
+  it('stays as it is after a park between two and four budgets', () => {
+    const budget = new SpinBudget(baseMs, 8);
+    budget.afterPark(0.1);
+    expect(budget.ms).to.equal(baseMs);
+  });
+
+  it('never grows with a growth bound of 1, nor from a base of 0', () => {
+    const fixed = new SpinBudget(baseMs, 1);
+    fixed.afterPark(0);
+    expect(fixed.ms).to.equal(baseMs);
+    const none = new SpinBudget(0, 8);
+    none.afterPark(0);
+    expect(none.ms).to.equal(0);
+  });
+
+  it('stays within its base and its growth bound whatever the parks', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 16 }), fc.array(fc.double({ min: 0, max: 2_000, noNaN: true })), (growth, parks) => {
+        const budget = new SpinBudget(baseMs, growth);
+        for (const parkedMs of parks) {
+          budget.afterPark(parkedMs);
+          expect(budget.ms).to.be.within(baseMs, baseMs * growth);
+        }
+      }),
+    );
+  });
+
+  it('refuses a negative base and a growth below 1', () => {
+    expect(() => new SpinBudget(-1, 8)).to.throw(/non-negative/);
+    expect(() => new SpinBudget(baseMs, 0.5)).to.throw(/at least 1/);
+  });
+
+  it('grows only on a machine with a core for every CPU', () => {
+    expect(spinGrowthFor(2, 2)).to.equal(idleSpinGrowthMax);
+    expect(spinGrowthFor(1, 8)).to.equal(idleSpinGrowthMax);
+    expect(spinGrowthFor(3, 2)).to.equal(1);
+  });
+});
