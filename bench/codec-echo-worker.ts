@@ -3,11 +3,11 @@
 // frame (a private copy, in place, trusting `any` fields), and answers with a reply frame holding the
 // ask's number, encoded and published at once, until the main thread raises the stop word.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { envelopeHeaderBytes, readMailFrame, replyHeaderBytes, writeReplyHeader } from '../actors/cpu/mail-frames.js';
+import { replyHeaderBytes, writeReplyHeader } from '../actors/cpu/mail-frames.js';
 import { SpscRing } from '../actors/ring/index.js';
-import { frameBytesMax } from '../protocols/limits.js';
 import { createFrameCodec } from '../protocols/frame-codec.js';
 import type { StructureList } from '../protocols/structure-table.js';
+import { mailFrameReader } from './mail-frame-reader.js';
 
 export interface EchoWorkerData {
   readonly asks: SharedArrayBuffer;
@@ -22,14 +22,11 @@ if (!isMainThread) {
   const asks = SpscRing.attach(data.asks);
   const replies = SpscRing.attach(data.replies);
   const stop = new Int32Array(data.stop);
-  const codec = createFrameCodec(undefined, { decodedAnyFields: 'trust' });
-  codec.importStructures(data.structures);
-  const scratch = new Uint8Array(frameBytesMax + envelopeHeaderBytes);
-  const view = new DataView(scratch.buffer);
+  const read = mailFrameReader(data.structures);
+  const codec = createFrameCodec();
   let replyView: DataView = new DataView(new ArrayBuffer(0));
   const answer = (bytes: Uint8Array, offset: number, length: number): void => {
-    scratch.set(bytes.subarray(offset, offset + length));
-    const ask = readMailFrame(codec, view, scratch, length) as { askId: number; from: number; body: { n: number } };
+    const ask = read(bytes, offset, length) as { askId: number; from: number; body: { n: number } };
     const frame = codec.encodeData(ask.body.n, 'body', replyHeaderBytes);
     if (replyView.buffer !== frame.bytes.buffer) replyView = new DataView(frame.bytes.buffer);
     writeReplyHeader(replyView, frame.bytes.byteOffset + frame.offset, ask.askId, ask.from, true);

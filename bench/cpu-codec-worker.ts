@@ -3,11 +3,9 @@
 // `any` fields, as CpuPort does) and counts; the main thread waits on
 // a shared word for the count it asked for.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { envelopeHeaderBytes, readMailFrame } from '../actors/cpu/mail-frames.js';
 import { SpscRing } from '../actors/ring/index.js';
-import { frameBytesMax } from '../protocols/limits.js';
-import { createFrameCodec } from '../protocols/frame-codec.js';
 import type { StructureList } from '../protocols/structure-table.js';
+import { mailFrameReader } from './mail-frame-reader.js';
 
 export interface CodecWorkerData {
   readonly ring: SharedArrayBuffer;
@@ -24,15 +22,11 @@ if (!isMainThread) {
   const data = workerData as CodecWorkerData;
   const ring = SpscRing.attach(data.ring);
   const control = new Int32Array(data.control);
-  const codec = createFrameCodec(undefined, { decodedAnyFields: 'trust' });
-  codec.importStructures(data.structures);
-  const scratch = new Uint8Array(frameBytesMax + envelopeHeaderBytes);
-  const view = new DataView(scratch.buffer);
+  const read = mailFrameReader(data.structures);
   let count = 0;
   let check = 0;
   const handle = (bytes: Uint8Array, offset: number, length: number): void => {
-    scratch.set(bytes.subarray(offset, offset + length));
-    const message = readMailFrame(codec, view, scratch, length) as { body: { seq: number } };
+    const message = read(bytes, offset, length) as { body: { seq: number } };
     check = (check + message.body.seq) | 0;
     count++;
   };

@@ -18,14 +18,14 @@
 import { Worker } from 'node:worker_threads';
 import { Kernel, type ActorRef } from '../boot/index.js';
 import { SpscRing } from '../actors/ring/index.js';
-import { envelopeHeaderBytes, readMailFrame, writeEnvelopeHeader } from '../actors/cpu/mail-frames.js';
-import { frameBytesMax } from '../protocols/limits.js';
+import { envelopeHeaderBytes, writeEnvelopeHeader } from '../actors/cpu/mail-frames.js';
 import { framesPerPublishMax } from '../actors/cpu/limits.js';
 import { createFrameCodec } from '../protocols/frame-codec.js';
 import type { EncodedBytes } from '../protocols/codec.js';
 import { Asker, BusySink, Echo, Sink, Streamer, type EchoMsg, type Ping, type SinkMsg, type StreamerMsg } from './cpu-actors.js';
 import { doneWord, roundWord, wantedWord, type CodecWorkerData } from './cpu-codec-worker.js';
 import type { EchoWorkerData } from './codec-echo-worker.js';
+import { mailFrameReader } from './mail-frame-reader.js';
 import { measurePostRtt, startPostWorker } from './post-worker.js';
 import { emit, emitRatio, measureRateAsync, quantile, type RateResult } from './harness.js';
 
@@ -219,7 +219,7 @@ async function bareRingCodecRtt(): Promise<{ median: number; p99: number; values
   const asks = SpscRing.create(64 * 1024);
   const replies = SpscRing.create(64 * 1024);
   const stop = new Int32Array(new SharedArrayBuffer(4));
-  const codec = createFrameCodec(undefined, { decodedAnyFields: 'trust' });
+  const codec = createFrameCodec();
   const frameEnvelope = envelopeFramer(codec);
   const encodeAsk = (n: number): EncodedBytes => frameEnvelope({ type: 'echo', n }, 2, 1, n + 1);
   encodeAsk(0); // learn the shape, then hand it to the worker's decoder as the port's sync would
@@ -231,12 +231,11 @@ async function bareRingCodecRtt(): Promise<{ median: number; p99: number; values
   };
   const worker = new Worker(new URL('./codec-echo-worker.js', import.meta.url), { workerData: data });
   await new Promise((resolve) => worker.once('message', resolve));
-  const scratch = new Uint8Array(frameBytesMax + envelopeHeaderBytes);
-  const scratchView = new DataView(scratch.buffer);
+  // Replies hold a bare number: no structures to share.
+  const read = mailFrameReader();
   let answered = -1;
   const take = (bytes: Uint8Array, offset: number, length: number): void => {
-    scratch.set(bytes.subarray(offset, offset + length));
-    answered = (readMailFrame(codec, scratchView, scratch, length) as { body: number }).body;
+    answered = (read(bytes, offset, length) as { body: number }).body;
   };
   const roundTrips = (count: number): number[] => {
     const rtts: number[] = [];

@@ -1,8 +1,8 @@
 /**
  * The command counters of a memcached server on several CPUs: a row per CPU in the VM's shared
  * memory, and a baseline row that `stats reset` writes. Each CPU writes only its own row and
- * `stats` on any CPU sums them all, as memcached sums its threads' stats; a sum read while another CPU counts may miss that one count,
- * as memcached's may.
+ * `stats` on any CPU sums them all, as memcached sums its threads' stats; a sum read while another
+ * CPU counts may miss that one count, as memcached's may.
  *
  * Each row is read through a view held for the server's life, not for one turn as the VM's views
  * usually are: the rows are mapped here, populated, and never unmapped while the kernel runs, so no

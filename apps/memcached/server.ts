@@ -34,13 +34,12 @@ import type { ItemStore } from './store/item-store.js';
 import { type ConnectionListener, sessionConnection } from './session-connection.js';
 import { SharedItemStore } from './store/shared-item-store.js';
 import { type ConnectionLogMsg, MemcachedConnection, MemcachedWorker, type WorkerMsg } from './worker.js';
-
-/** How long CPU 0 waits before it sets up a worker CPU that died again, and between tries while it is down, in ms. */
-const setUpRetryMs = 100;
-
 import { memcachedVersion, serverExecutor } from './server-executor.js';
 
 export { memcachedVersion };
+
+/** How long CPU 0 waits before it sets up a worker CPU that died again, and between tries while it is down, in ms. */
+const setUpRetryMs = 100;
 
 export interface MemcachedServerOptions {
   /** Where items live: a `SharedItemStore` when `threads` > 1. */
@@ -101,8 +100,8 @@ export async function serveMemcached(kernel: Kernel, nic: AttachedNic, options: 
     connection = MemcachedConnection;
   }
   const listening = await nic.listen({
-    host: options.host ?? '127.0.0.1',
-    port: options.port ?? 11211,
+    host: listener.inter,
+    port: listener.tcpPort,
     connection,
     ...(threads === 1 ? {} : { placement: 'workers' as const }),
   });
