@@ -50,7 +50,7 @@ export function createNormClock(): NormClock {
  * is under 2^-56 of the result) at a third of its cost. OSv takes 1 + x there.
  */
 export function expTau(dtMs: number): number {
-  const x = dtMs / SchedLimit.tauMs;
+  const x = dtMs * SchedLimit.decayPerMs;
   // Below 2^-10 the series; a literal, not a module constant (see SchedLimit).
   if (x < 2 ** -10 && x > -(2 ** -10)) return 1 + x * (1 + x * (0.5 + x * (1 / 6 + x * (1 / 24))));
   return Math.exp(x);
@@ -77,13 +77,15 @@ export function hysteresisRunStart(clock: NormClock, runtime: Runtime): boolean 
 }
 
 /**
- * `charge` for `ranMs`, then `hysteresisRunStop`, as one scaling of c by the product of their
- * factors: what a fair entity that blocks pays (OSv's `ran_for`, then `hysteresis_run_stop`). The
- * same sum up to rounding, for one pass instead of two on every turn's path.
+ * What a fair entity that blocks after running `ranMs` pays (OSv's `ran_for`, then
+ * `hysteresis_run_stop`), as one scaling of c by the product of their factors: the same sum up to
+ * rounding, in one pass on every turn's path. While the credit of its switch-in is still owed
+ * (`creditOwed`), only the `charge`: that credit and its payback cancel.
  */
-export function chargeAndPayBack(clock: NormClock, runtime: Runtime, ranMs: number): boolean {
+export function chargeSleeper(clock: NormClock, runtime: Runtime, ranMs: number, creditOwed: boolean): boolean {
   if (!(ranMs >= 0)) invariantBroken('a charge is a non-negative interval');
-  return scaleClock(clock, runtime, expTau(ranMs) * hysteresisStopFactor);
+  const factor = expTau(ranMs);
+  return scaleClock(clock, runtime, creditOwed ? factor : factor * hysteresisStopFactor);
 }
 
 /** OSv `hysteresis_run_stop` = ran_for(+thyst): the credit paid back when switched out. */

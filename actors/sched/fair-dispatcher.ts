@@ -30,7 +30,7 @@ import { CpuScheduler, type SchedTurn } from './scheduler.js';
 import { SchedCell } from './sched-cell.js';
 
 export class FairDispatcher extends Dispatcher {
-  readonly scheduler: CpuScheduler<SchedCell>;
+  private readonly cpuScheduler: CpuScheduler<SchedCell>;
   /**
    * Time from a wake to the woken actor's turn. A wake inside a drain is stamped with the start of
    * the waker's turn, so the figure is an upper bound, off by at most that turn's length.
@@ -51,23 +51,49 @@ export class FairDispatcher extends Dispatcher {
   private readonly estimatesTurns: boolean;
   /** Turns charged by their learned cost since the last measured one. */
   private turnsEstimated = 0;
+  /** A turn is running: a wake may be kept aside for a hand-off (see `enqueue`). */
+  private inTurn = false;
+  /**
+   * A sleeper the running actor woke while nothing was queued, kept out of the run queue until the
+   * turn ends: if the runner then sleeps, the scheduler hands it the CPU directly (`handOff`), the
+   * common case of two actors that talk; otherwise it is woken as it would have been.
+   */
+  private handOffTo: SchedCell | null = null;
 
   constructor(kernel: KernelCore, batchMessagesMax: number, spendCpu: SpendCpu | null) {
     super(kernel, batchMessagesMax, spendCpu);
-    this.scheduler = new CpuScheduler<SchedCell>({ cpu: kernel.cpu, startMs: kernel.clock.now(), turnMessagesMax: batchMessagesMax });
+    this.cpuScheduler = new CpuScheduler<SchedCell>({ cpu: kernel.cpu, startMs: kernel.clock.now(), turnMessagesMax: batchMessagesMax });
     this.estimatesTurns = kernel.clock.kind === 'real';
+  }
+
+  /** This CPU's scheduler, every wake of the running turn in its queue. */
+  get scheduler(): CpuScheduler<SchedCell> {
+    this.wakeHandOff();
+    return this.cpuScheduler;
   }
 
   enqueue(cell: Cell): void {
     const entity = entityOf(cell);
+    const scheduler = this.cpuScheduler;
+    // A sleeper woken by the running actor while nothing is queued heads the queue, which ends the
+    // runner's turn at this message: kept aside, it takes the CPU from the runner at the turn's end
+    // if the runner sleeps then (see `drain`). `onLoaded` waits for a load the queue would show.
+    if (this.inTurn === true && this.handOffTo === null && this.onLoaded === null && scheduler.canHandOffTo(entity)) {
+      this.handOffTo = entity;
+      entity.wokenAtUs = stampUs(this.turnStartMs);
+      this.rescheduleRequested = true;
+      this.drainSoon();
+      return;
+    }
+    this.wakeHandOff();
     // Inside a drain the time at the start of the current turn stands in for now: a clock read
     // costs about 45 ns, as much as the rest of a wake. Outside a drain (a timer, I/O, an ask from
     // embedding code) the CPU may have been idle for long, so the clock is read.
     const nowMs = this.draining === true ? this.turnStartMs : this.sendReadingMs >= 0 ? this.sendReadingMs : this.kernel.clock.now();
-    if (this.scheduler.wake(entity, nowMs)) {
+    if (scheduler.wake(entity, nowMs)) {
       entity.wokenAtUs = stampUs(nowMs);
-      if (this.scheduler.needReschedule === true) this.rescheduleRequested = true;
-      if (this.onLoaded !== null && this.scheduler.load >= 2) {
+      if (scheduler.needReschedule === true) this.rescheduleRequested = true;
+      if (this.onLoaded !== null && scheduler.load >= 2) {
         const onLoaded = this.onLoaded;
         this.onLoaded = null;
         onLoaded();
@@ -76,8 +102,16 @@ export class FairDispatcher extends Dispatcher {
     this.drainSoon();
   }
 
+  /** Puts the sleeper kept aside for a hand-off, if any, in the run queue, where its wake would have. */
+  private wakeHandOff(): void {
+    const entity = this.handOffTo;
+    if (entity === null) return;
+    this.handOffTo = null;
+    this.cpuScheduler.wake(entity, this.turnStartMs);
+  }
+
   get runnable(): number {
-    return this.scheduler.load;
+    return this.cpuScheduler.load + (this.handOffTo === null ? 0 : 1);
   }
 
   /**
@@ -92,7 +126,7 @@ export class FairDispatcher extends Dispatcher {
    */
   drain(): void {
     this.drainStarted();
-    const scheduler = this.scheduler;
+    const scheduler = this.cpuScheduler;
     const clock = this.kernel.clock;
     // A drain that runs inside a send from outside starts at the send's reading (a few hundred ns old).
     let nowMs = this.sendReadingMs >= 0 ? this.sendReadingMs : clock.now();
@@ -125,28 +159,46 @@ export class FairDispatcher extends Dispatcher {
             }
             startRead = true;
           }
-          const cell = last.owner;
-          if (!this.canRun(cell) && !this.hasSystemWork(cell)) {
-            scheduler.sleep(last, nowMs);
-            this.unschedule(cell);
-          }
-          last = null;
         }
+        const lastCell = last === null ? null : last.owner;
+        const ranDry = lastCell !== null && !this.canRun(lastCell) && !this.hasSystemWork(lastCell);
         // Only a reading ends a drain: a cost learnt from a turn that a GC pause stretched would
         // otherwise end drain after drain early, each paying a trip through the event loop.
-        if (turns === DrainLimit.turnsMax || (startRead && nowMs >= endMs)) {
-          // The runner keeps the CPU across the pause: the event loop's work is charged to it, as
-          // OSv charges interrupt time to the thread it interrupted.
-          if (scheduler.load > 0) this.drainSoon();
-          return;
+        const ends = turns === DrainLimit.turnsMax || (startRead && nowMs >= endMs);
+        let turn: SchedTurn<SchedCell> | null = null;
+        const handOffTo = this.handOffTo;
+        if (handOffTo !== null) {
+          this.handOffTo = null;
+          // The runner sleeps and nothing else waits, on this CPU or in its rings: it hands the CPU
+          // over, and publishes what its turn sent, as `serviceRings` would have.
+          const rings = this.rings;
+          if (ranDry && !ends && scheduler.queuedCount === 0 && (rings === null || !rings.hasWork())) {
+            turn = scheduler.handOff(last!, handOffTo, nowMs);
+            if (rings !== null) rings.publish();
+          } else {
+            scheduler.wake(handOffTo, this.turnStartMs);
+          }
         }
-        // A frame taken in may wake an actor that outranks the rest (an interrupt handler).
-        if (turns > 0) this.serviceRings();
-        const turn = scheduler.pickNext(nowMs);
+        if (ranDry) {
+          if (turn === null) scheduler.sleep(last!, nowMs);
+          this.unschedule(lastCell!);
+        }
         if (turn === null) {
-          this.drainedDry();
-          return;
+          if (ends) {
+            // The runner keeps the CPU across the pause: the event loop's work is charged to it, as
+            // OSv charges interrupt time to the thread it interrupted.
+            if (scheduler.load > 0) this.drainSoon();
+            return;
+          }
+          // A frame taken in may wake an actor that outranks the rest (an interrupt handler).
+          if (turns > 0) this.serviceRings();
+          turn = scheduler.pickNext(nowMs);
+          if (turn === null) {
+            this.drainedDry();
+            return;
+          }
         }
+        last = null;
         this.turnStartMs = nowMs;
         this.rescheduleRequested = false;
         const entity = turn.entity;
@@ -156,10 +208,19 @@ export class FairDispatcher extends Dispatcher {
           entity.wokenAtUs = WokenAt.never;
         }
         if (cell.extras !== null) drainSystemLane(cell);
-        lastHandled = this.canRun(cell) ? this.runTurn(cell, turn) : 0;
+        if (this.canRun(cell)) {
+          this.inTurn = true;
+          lastHandled = this.runTurn(cell, turn);
+          this.inTurn = false;
+        } else {
+          lastHandled = 0;
+        }
         last = cell;
       }
     } finally {
+      this.inTurn = false;
+      // A drain that threw (a kernel bug) loses no wake.
+      this.wakeHandOff();
       this.draining = false;
       if (this.loads !== null) this.loads[this.kernel.cpu] = scheduler.load;
     }
@@ -192,8 +253,9 @@ export class FairDispatcher extends Dispatcher {
 
   /** Sets `cell`'s priority (a number in [0.001, 1000], `'realtime'` or `'idle'`). */
   setPriority(cell: Cell, priority: number | 'realtime' | 'idle'): void {
-    this.scheduler.setPriority(entityOf(cell), priorityValue(priority));
-    if (this.scheduler.needReschedule) this.rescheduleRequested = true;
+    const scheduler = this.scheduler;
+    scheduler.setPriority(entityOf(cell), priorityValue(priority));
+    if (scheduler.needReschedule) this.rescheduleRequested = true;
   }
 
   override createCell(kernel: KernelCore, pid: Pid, behavior: AnyBehavior, options: SpawnOptions | undefined, parent: Cell | null): Cell {
@@ -202,7 +264,8 @@ export class FairDispatcher extends Dispatcher {
 
   override release(cell: Cell): number {
     const entity = entityOf(cell);
-    if (entity.state !== EntityState.detached) this.scheduler.detach(entity, this.kernel.clock.now());
+    const scheduler = this.scheduler;
+    if (entity.state !== EntityState.detached) scheduler.detach(entity, this.kernel.clock.now());
     cell.scheduled = false;
     // The idle class's runtime is always ∞, which no frame carries: its cell on the other CPU is of
     // the idle class from its spawn options, and sets ∞ itself.

@@ -1,0 +1,239 @@
+/**
+ * The hand-off: a runner that wakes a sleeper while nothing is queued, then sleeps, gives it the CPU
+ * in one call (`CpuScheduler.handOff`), which the fair dispatcher makes for two actors that talk.
+ * It must leave every runtime, the clock, the stats and the turn exactly as the three calls it
+ * replaces (wake during the turn, sleep, pickNext) would; and a kernel must behave as before when
+ * the runner does more in its turn than wake one actor.
+ */
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { fromReceive } from '../../../actors/runtime/behavior.js';
+import type { ActorRef } from '../../../actors/runtime/ref.js';
+import type { FairDispatcher } from '../../../actors/sched/fair-dispatcher.js';
+import { type CpuScheduler, createCpuScheduler, createSchedEntity, EntityState, type SchedEntity, schedLimits } from '../../../actors/sched/index.js';
+import { Kernel } from '../../../boot/kernel.js';
+import { collectDeadLetters, shutdown } from '../../helpers/kernel.js';
+
+const { priorityIdle, priorityInfinity, intervalMsMax } = schedLimits;
+
+/** Real-time, idle and three fair priorities: every class a hand-off can meet. */
+const priorities = [1, 2.5, 0.3, priorityInfinity, priorityIdle];
+
+interface Twin {
+  readonly scheduler: CpuScheduler<number>;
+  readonly entities: SchedEntity<number>[];
+}
+
+function twin(): Twin {
+  return { scheduler: createCpuScheduler<number>(), entities: priorities.map((priority, i) => createSchedEntity(i, { priority })) };
+}
+
+/** What the two schedulers must agree on, without reading c (which applies a credit still owed). */
+function observe({ scheduler, entities }: Twin) {
+  return {
+    entities: entities.map((e) => [e.state, e.runtime, e.renormalizeCount]),
+    current: scheduler.current?.owner ?? null,
+    queued: scheduler.queued().map((e) => e.owner),
+    stats: { ...scheduler.stats },
+    needReschedule: scheduler.needReschedule,
+  };
+}
+
+type Step = { readonly kind: 'hand-off' | 'wake' | 'sleep' | 'keep'; readonly pick: number; readonly ranMs: number };
+
+const stepArbitrary: fc.Arbitrary<Step> = fc.record({
+  kind: fc.constantFrom('hand-off', 'hand-off', 'hand-off', 'wake', 'sleep', 'keep'),
+  pick: fc.nat(),
+  // Mostly short turns; now and then one of up to the clamp, which crosses c's bound once the CPU has
+  // idled near it (see below).
+  ranMs: fc.oneof(
+    { arbitrary: fc.double({ min: 0, max: 0.05, noNaN: true }), weight: 9 },
+    { arbitrary: fc.double({ min: 0, max: intervalMsMax, noNaN: true }), weight: 1 },
+  ),
+});
+
+describe('sched hand-off', () => {
+  it('leaves runtimes, c, the stats and the turn as wake, sleep and pickNext would, renormalisations included', () => {
+    let handOffs = 0;
+    let renormalizedHandOffs = 0;
+    fc.assert(
+      // The CPUs first idle for a while: c grows towards its bound, which the steps then cross.
+      fc.property(fc.double({ min: 16_000, max: 17_460, noNaN: true }), fc.array(stepArbitrary, { minLength: 20, maxLength: 80 }), (idleMs, steps) => {
+        const reference = twin();
+        const handing = twin();
+        let nowMs = 0;
+        for (; nowMs < idleMs; nowMs = Math.min(nowMs + intervalMsMax, idleMs)) for (const t of [reference, handing]) t.scheduler.pickNext(nowMs);
+        for (const step of steps) {
+          const turnStartMs = nowMs;
+          nowMs += step.ranMs;
+          const runner = reference.scheduler.current;
+          // A hand-off goes to a sleeper; a wake may also attach a new entity.
+          const candidates = reference.entities.filter(
+            (e) => e.state === EntityState.sleeping || ((runner === null || step.kind !== 'hand-off') && e.state === EntityState.detached),
+          );
+          const target = candidates.length === 0 ? null : candidates[step.pick % candidates.length]!;
+          const i = target?.owner ?? -1;
+          if (runner === null) {
+            // Nothing runs: wake one and start it, in both.
+            if (target === null) continue;
+            for (const t of [reference, handing]) {
+              t.scheduler.wake(t.entities[i]!, nowMs);
+              t.scheduler.pickNext(nowMs);
+            }
+          } else if (step.kind === 'hand-off' && target !== null && handing.scheduler.canHandOffTo(handing.entities[i]!)) {
+            handOffs++;
+            reference.scheduler.wake(target, turnStartMs);
+            reference.scheduler.sleep(runner, nowMs);
+            const expected = reference.scheduler.pickNext(nowMs)!;
+            const renormalizations = handing.scheduler.stats.renormalizations;
+            const turn = handing.scheduler.handOff(handing.scheduler.current!, handing.entities[i]!, nowMs);
+            if (handing.scheduler.stats.renormalizations > renormalizations) renormalizedHandOffs++;
+            expect([turn.entity.owner, turn.switched, turn.sliceMs, turn.deadlineMs]).to.deep.equal([
+              expected.entity.owner,
+              expected.switched,
+              expected.sliceMs,
+              expected.deadlineMs,
+            ]);
+          } else if (step.kind === 'wake' && target !== null) {
+            for (const t of [reference, handing]) {
+              t.scheduler.wake(t.entities[i]!, turnStartMs);
+              t.scheduler.pickNext(nowMs);
+            }
+          } else if (step.kind !== 'keep') {
+            // A sleep, or a hand-off the state does not allow: the runner sleeps, which empties the queue in time.
+            for (const t of [reference, handing]) {
+              t.scheduler.sleep(t.scheduler.current!, nowMs);
+              t.scheduler.pickNext(nowMs);
+            }
+          } else {
+            for (const t of [reference, handing]) t.scheduler.pickNext(nowMs);
+          }
+          expect(observe(handing)).to.deep.equal(observe(reference));
+        }
+        expect(handing.scheduler.clock).to.deep.equal(reference.scheduler.clock);
+      }),
+      // A fixed seed: which runs cross c's bound during a hand-off is then fixed too (checked below).
+      { numRuns: 500, seed: 17 },
+    );
+    // The runs handed off, and some of them across a renormalisation.
+    expect(handOffs).to.be.above(1_000);
+
+    expect(renormalizedHandOffs).to.be.above(0);
+  });
+
+  it('hands off only to a sleeper of its CPU, from a fair runner, with nothing queued', () => {
+    const scheduler = createCpuScheduler<string>();
+    const a = createSchedEntity('a');
+    const b = createSchedEntity('b');
+    const irq = createSchedEntity('irq', { priority: priorityInfinity });
+    expect(scheduler.canHandOffTo(b), 'nothing runs, and b is new').to.equal(false);
+    // Each runs once and sleeps: all three are sleepers of this CPU.
+    for (const [i, entity] of [a, b, irq].entries()) {
+      scheduler.wake(entity, i);
+      scheduler.pickNext(i);
+      scheduler.sleep(entity, i + 0.5);
+    }
+    scheduler.wake(a, 3);
+    scheduler.pickNext(3);
+    expect(scheduler.canHandOffTo(b)).to.equal(true);
+    scheduler.wake(irq, 3);
+    expect(scheduler.canHandOffTo(b), 'irq is queued').to.equal(false);
+    expect(() => scheduler.handOff(a, b, 3.1)).to.throw(/nothing queued/);
+    scheduler.sleep(a, 3.1);
+    expect(scheduler.pickNext(3.1)!.entity).to.equal(irq);
+    expect(scheduler.canHandOffTo(b), 'a wake does not interrupt a real-time runner').to.equal(false);
+    expect(() => scheduler.handOff(irq, b, 3.2)).to.throw(/fair runner/);
+    scheduler.sleep(irq, 3.2);
+    scheduler.wake(a, 3.2);
+    scheduler.pickNext(3.2);
+    const turn = scheduler.handOff(a, b, 3.3);
+    expect([turn.entity, turn.switched, turn.sliceMs]).to.deep.equal([b, true, Number.POSITIVE_INFINITY]);
+    expect([a.state, b.state, scheduler.load]).to.deep.equal([EntityState.sleeping, EntityState.running, 1]);
+  });
+});
+
+type Msg = { readonly type: 'go' } | { readonly type: 'ping'; readonly n: number };
+
+describe('fair dispatcher hand-offs (kernel on a simulated clock)', () => {
+  it('keeps the order of the wakes a turn makes: the first sleeper it woke runs first', async () => {
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 1 });
+    const order: string[] = [];
+    const spawnLogger = (name: string) => kernel.spawn(fromReceive<Msg>(() => void order.push(name)));
+    const b = spawnLogger('b');
+    const c = spawnLogger('c');
+    const a = kernel.spawn(
+      fromReceive<Msg>(() => {
+        b.tell({ type: 'ping', n: 1 });
+        c.tell({ type: 'ping', n: 2 });
+      }),
+    );
+    a.tell({ type: 'go' });
+    await kernel.simulatedClock.runUntilIdle();
+    expect(order).to.deep.equal(['b', 'c']);
+    await shutdown(kernel);
+  });
+
+  it('shows a sleeper woken in this turn to the scheduler read in the same turn, and loses no message to a stop', async () => {
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 1 });
+    const dispatcher = kernel.core.dispatcher as FairDispatcher;
+    const deadLetters = collectDeadLetters(kernel);
+    let received = 0;
+    const sleeper = kernel.spawn(fromReceive<Msg>(() => void received++));
+    let loadSeen = -1;
+    const waker = kernel.spawn(
+      fromReceive<Msg>((message) => {
+        sleeper.tell({ type: 'ping', n: message.type === 'go' ? 1 : 2 });
+        // The waker runs, and the sleeper it woke waits for the CPU.
+        loadSeen = dispatcher.scheduler.load;
+        if (message.type === 'ping') void kernel.stop(sleeper);
+      }),
+    );
+    await kernel.simulatedClock.runUntilIdle();
+    waker.tell({ type: 'go' });
+    await kernel.simulatedClock.runUntilIdle();
+    expect([loadSeen, received]).to.deep.equal([2, 1]);
+    // Woken, then stopped in the same turn: its message is a dead letter, not lost.
+    waker.tell({ type: 'ping', n: 0 });
+    await kernel.simulatedClock.runUntilIdle();
+    expect(received).to.equal(1);
+    expect(deadLetters.map((letter) => letter.message)).to.deep.equal([{ type: 'ping', n: 2 }]);
+    expect(dispatcher.scheduler.load).to.equal(0);
+    await shutdown(kernel);
+  });
+
+  it('plays ping-pong with the same switches and handled messages as the scheduler counts', async () => {
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 1, simulatedCostMs: 0.001 });
+    const dispatcher = kernel.core.dispatcher as FairDispatcher;
+    const rounds = 1_000;
+    let last = -1;
+    let handled = 0;
+    let ponger: ActorRef<Msg> | null = null;
+    const pinger = kernel.spawn(
+      fromReceive<Msg>((message) => {
+        handled++;
+        if (message.type === 'ping' && message.n < rounds) ponger!.tell({ type: 'ping', n: message.n + 1 });
+        else if (message.type === 'ping') last = message.n;
+      }),
+    );
+    ponger = kernel.spawn(
+      fromReceive<Msg>((message) => {
+        handled++;
+        if (message.type === 'ping') pinger.tell({ type: 'ping', n: message.n + 1 });
+      }),
+    );
+    await kernel.simulatedClock.runUntilIdle();
+    handled = 0;
+    const before = { ...dispatcher.scheduler.stats };
+    const latencyBefore = dispatcher.wakeLatency.count;
+    pinger.tell({ type: 'ping', n: 0 });
+    await kernel.simulatedClock.runUntilIdle();
+    expect([last, handled]).to.deep.equal([rounds, rounds + 1]);
+    const stats = dispatcher.scheduler.stats;
+    // Every message is a turn of its own, switched in once, and its wake latency is recorded.
+    expect(stats.switches - before.switches).to.equal(handled);
+    expect(stats.preemptions - before.preemptions).to.equal(0);
+    expect(dispatcher.wakeLatency.count - latencyBefore).to.equal(handled);
+    expect(dispatcher.scheduler.load).to.equal(0);
+    await shutdown(kernel);
+  });
+});
