@@ -117,7 +117,7 @@ export class FairDispatcher extends Dispatcher {
   /**
    * Runs turns until nothing is runnable, `DrainLimit.msMax` has passed or `DrainLimit.turnsMax` turns ran.
    * Between turns the time charges the turn that ended, puts its actor to sleep if it ran dry, and
-   * starts the next. A simulated clock is read there every time. A real clock is read once the
+   * starts the next: in one step (`handOff`) when that actor woke a sleeper and nothing else waits. A simulated clock is read there every time. A real clock is read once the
    * actor's cost per message is known only every `turnsEstimatedMax` turns, twice in a row, to
    * measure a turn and learn the cost again; between those, a turn is charged its messages times
    * that cost. Time the estimates miss is charged to nobody (OSv's idle time) when the actor slept,

@@ -100,15 +100,6 @@ class Turn<TOwner> implements SchedTurn<TOwner> {
     return this.startMs + this.sliceMs;
   }
 
-  /** Grants `entity` a turn with no rival waiting: an infinite slice. */
-  grantAlone(entity: SchedEntity<TOwner>): this {
-    this.entity = entity;
-    this.switched = true;
-    this.slice = -1;
-    this.targetRuntime = Number.POSITIVE_INFINITY;
-    return this;
-  }
-
   /**
    * Grants `entity` a turn whose slice runs until it passes `rival` (the queue's head; null: no
    * limit). `creditOwed`: the runner's hysteresis credit is owed (see `CpuScheduler.creditOwed`),
@@ -303,7 +294,7 @@ export class CpuScheduler<TOwner = unknown> {
     turn.startMs = nowMs;
     // Its hysteresis credit waits until something reads it (see creditOwed), as in switchIn.
     if (to.schedClass !== SchedClass.realtime) this.creditOwed = true;
-    return turn.grantAlone(to);
+    return turn.grant(to, null, true, false);
   }
 
   /**
