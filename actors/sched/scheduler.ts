@@ -246,19 +246,20 @@ export class CpuScheduler<TOwner = unknown> {
 
   /**
    * Whether `handOff` may give the CPU to `entity`, woken now: it sleeps on this CPU, nothing is
-   * queued, and the runner is not real-time (which a wake does not interrupt).
+   * queued, and the CPU is idle or its runner is not real-time (which a wake does not interrupt).
    */
   canHandOffTo(entity: SchedEntity<TOwner>): boolean {
     const running = this.running;
-    return this.queue.count === 0 && placeOf(entity) === this.sleepingHere && running !== null && running.schedClass !== SchedClass.realtime;
+    return this.queue.count === 0 && placeOf(entity) === this.sleepingHere && (running === null || running.schedClass !== SchedClass.realtime);
   }
 
   /**
-   * The runner `from` goes to sleep and hands the CPU to `to`, a sleeper it woke during its turn while
-   * nothing was queued (`canHandOffTo`): `wake(to)` during the turn, then `sleep(from, nowMs)` and
-   * `pickNext(nowMs)`, as one call with the same charges, states, stats and grant, but without the
-   * run queue. Two actors that talk, a ping-pong or a request and its answer, hand off on every
-   * message, and the three calls cost twice what the message itself does.
+   * Gives the CPU to `to`, a sleeper woken while nothing was queued (`canHandOffTo`), from `from`,
+   * the runner that woke it and then ran dry, or from the idle CPU (`from` null: `to` was woken from
+   * outside, by an ask, a timer or I/O). It does what `wake(to)`, then `sleep(from, nowMs)` and
+   * `pickNext(nowMs)` do, with the same charges, states, stats and grant, in one call and without the
+   * run queue. Two actors that talk hand off on every message, and an idle kernel on every request,
+   * and the three calls cost about as much as running the message.
    *
    * @example
    * ```ts
@@ -266,26 +267,36 @@ export class CpuScheduler<TOwner = unknown> {
    * const turn = scheduler.handOff(a, b, clock.now()); // turn.entity === b, a sleeps
    * ```
    */
-  handOff(from: SchedEntity<TOwner>, to: SchedEntity<TOwner>, nowMs: number): SchedTurn<TOwner> {
-    // A runner made real-time during its turn has had its wakes put in the queue (see canHandOffTo).
-    if (from !== this.running || placeOf(from) !== this.runningHere || from.schedClass === SchedClass.realtime)
-      invariantBroken('hand off from the fair runner');
+  handOff(from: SchedEntity<TOwner> | null, to: SchedEntity<TOwner>, nowMs: number): SchedTurn<TOwner> {
     if (this.queue.count !== 0 || placeOf(to) !== this.sleepingHere) invariantBroken('hand off to a sleeper of this CPU, with nothing queued');
     const norm = this.norm;
-    // What the wake did during the turn.
+    // What the wake did.
     updateAfterSleep(norm, to);
-    // What sleep(from, nowMs) does, written out: a call V8 does not inline boxes the fraction.
+    // What sleep(from, nowMs), or pickNext's charge of the idle time, does: written out, as a call V8
+    // does not inline boxes the fraction.
     const intervalMs = nowMs - this.sinceMs;
     this.sinceMs = nowMs;
+    if (from === null) {
+      if (this.running !== null) invariantBroken('hand off from the idle CPU, or from the runner');
+      if (intervalMs > 0) this.renormalizeIf(charge(norm, null, Math.min(intervalMs, SchedLimit.intervalMsMax)));
+      return this.switchToWoken(to, nowMs);
+    }
+    // A runner made real-time during its turn has had its wakes put in the queue (see canHandOffTo).
+    if (from !== this.running || placeOf(from) !== this.runningHere || from.schedClass === SchedClass.realtime)
+      invariantBroken('hand off from the fair runner, or from the idle CPU');
     const ranMs = Math.min(Math.max(intervalMs, 0), SchedLimit.intervalMsMax);
     const owed = this.creditOwed;
     this.creditOwed = false;
     this.renormalizeIf(chargeSleeper(norm, from, ranMs, owed));
     from.state = EntityState.sleeping;
-    // A renormalisation of that charge would have scaled `to` in the queue: it catches up with it
-    // now, by the same product.
-    updateAfterSleep(norm, to);
-    // What pickNext(nowMs) does next: no time passed to charge the idle CPU, and `to` is the queue.
+    return this.switchToWoken(to, nowMs);
+  }
+
+  /** The end of `handOff`: what pickNext(nowMs) does with `to` as the queue (after a sleep, no time is left to charge). */
+  private switchToWoken(to: SchedEntity<TOwner>, nowMs: number): SchedTurn<TOwner> {
+    // A renormalisation of the charge before would have scaled `to` in the queue: it catches up
+    // with it now, by the same product.
+    updateAfterSleep(this.norm, to);
     to.state = EntityState.running;
     this.running = to;
     this.stats.switches++;

@@ -1,9 +1,10 @@
 /**
  * The hand-off: a runner that wakes a sleeper while nothing is queued, then sleeps, gives it the CPU
- * in one call (`CpuScheduler.handOff`), which the fair dispatcher makes for two actors that talk.
- * It must leave every runtime, the clock, the stats and the turn exactly as the three calls it
- * replaces (wake during the turn, sleep, pickNext) would; and a kernel must behave as before when
- * the runner does more in its turn than wake one actor.
+ * in one call (`CpuScheduler.handOff`), which the fair dispatcher makes for two actors that talk;
+ * an idle CPU does the same for an actor woken from outside (an ask, a timer). It must leave every
+ * runtime, the clock, the stats and the turn exactly as the calls it replaces (wake, sleep if a
+ * runner, pickNext) would; and a kernel must behave as before when a turn does more than wake one
+ * actor.
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
@@ -55,6 +56,7 @@ const stepArbitrary: fc.Arbitrary<Step> = fc.record({
 describe('sched hand-off', () => {
   it('leaves runtimes, c, the stats and the turn as wake, sleep and pickNext would, renormalisations included', () => {
     let handOffs = 0;
+    let fromIdle = 0;
     let renormalizedHandOffs = 0;
     fc.assert(
       // The CPUs first idle for a while: c grows towards its bound, which the steps then cross.
@@ -69,24 +71,19 @@ describe('sched hand-off', () => {
           const runner = reference.scheduler.current;
           // A hand-off goes to a sleeper; a wake may also attach a new entity.
           const candidates = reference.entities.filter(
-            (e) => e.state === EntityState.sleeping || ((runner === null || step.kind !== 'hand-off') && e.state === EntityState.detached),
+            (e) => e.state === EntityState.sleeping || (step.kind !== 'hand-off' && e.state === EntityState.detached),
           );
           const target = candidates.length === 0 ? null : candidates[step.pick % candidates.length]!;
           const i = target?.owner ?? -1;
-          if (runner === null) {
-            // Nothing runs: wake one and start it, in both.
-            if (target === null) continue;
-            for (const t of [reference, handing]) {
-              t.scheduler.wake(t.entities[i]!, nowMs);
-              t.scheduler.pickNext(nowMs);
-            }
-          } else if (step.kind === 'hand-off' && target !== null && handing.scheduler.canHandOffTo(handing.entities[i]!)) {
+          if (step.kind === 'hand-off' && target !== null && handing.scheduler.canHandOffTo(handing.entities[i]!)) {
+            // From the runner that woke it, or from the idle CPU.
             handOffs++;
+            if (runner === null) fromIdle++;
             reference.scheduler.wake(target, turnStartMs);
-            reference.scheduler.sleep(runner, nowMs);
+            if (runner !== null) reference.scheduler.sleep(runner, nowMs);
             const expected = reference.scheduler.pickNext(nowMs)!;
             const renormalizations = handing.scheduler.stats.renormalizations;
-            const turn = handing.scheduler.handOff(handing.scheduler.current!, handing.entities[i]!, nowMs);
+            const turn = handing.scheduler.handOff(handing.scheduler.current, handing.entities[i]!, nowMs);
             if (handing.scheduler.stats.renormalizations > renormalizations) renormalizedHandOffs++;
             expect([turn.entity.owner, turn.switched, turn.sliceMs, turn.deadlineMs]).to.deep.equal([
               expected.entity.owner,
@@ -94,6 +91,13 @@ describe('sched hand-off', () => {
               expected.sliceMs,
               expected.deadlineMs,
             ]);
+          } else if (runner === null) {
+            // Nothing runs: wake one and start it, in both.
+            if (target === null) continue;
+            for (const t of [reference, handing]) {
+              t.scheduler.wake(t.entities[i]!, nowMs);
+              t.scheduler.pickNext(nowMs);
+            }
           } else if (step.kind === 'wake' && target !== null) {
             for (const t of [reference, handing]) {
               t.scheduler.wake(t.entities[i]!, turnStartMs);
@@ -117,11 +121,12 @@ describe('sched hand-off', () => {
     );
     // The runs handed off, and some of them across a renormalisation.
     expect(handOffs).to.be.above(1_000);
+    expect(fromIdle).to.be.above(500);
 
     expect(renormalizedHandOffs).to.be.above(0);
   });
 
-  it('hands off only to a sleeper of its CPU, from a fair runner, with nothing queued', () => {
+  it('hands off only to a sleeper of its CPU, from a fair runner or the idle CPU, with nothing queued', () => {
     const scheduler = createCpuScheduler<string>();
     const a = createSchedEntity('a');
     const b = createSchedEntity('b');
@@ -133,9 +138,11 @@ describe('sched hand-off', () => {
       scheduler.pickNext(i);
       scheduler.sleep(entity, i + 0.5);
     }
+    expect(scheduler.canHandOffTo(b), 'the CPU idles').to.equal(true);
     scheduler.wake(a, 3);
     scheduler.pickNext(3);
     expect(scheduler.canHandOffTo(b)).to.equal(true);
+    expect(() => scheduler.handOff(null, b, 3), 'a runs').to.throw(/idle CPU/);
     scheduler.wake(irq, 3);
     expect(scheduler.canHandOffTo(b), 'irq is queued').to.equal(false);
     expect(() => scheduler.handOff(a, b, 3.1)).to.throw(/nothing queued/);
@@ -155,7 +162,7 @@ describe('sched hand-off', () => {
 type Msg = { readonly type: 'go' } | { readonly type: 'ping'; readonly n: number };
 
 describe('fair dispatcher hand-offs (kernel on a simulated clock)', () => {
-  it('keeps the order of the wakes a turn makes: the first sleeper it woke runs first', async () => {
+  it('keeps the order of wakes, in a turn or from outside: the first sleeper woken runs first', async () => {
     const kernel = await Kernel.boot({ mode: 'simulated', seed: 1 });
     const order: string[] = [];
     const spawnLogger = (name: string) => kernel.spawn(fromReceive<Msg>(() => void order.push(name)));
@@ -170,6 +177,13 @@ describe('fair dispatcher hand-offs (kernel on a simulated clock)', () => {
     a.tell({ type: 'go' });
     await kernel.simulatedClock.runUntilIdle();
     expect(order).to.deep.equal(['b', 'c']);
+    // So do wakes from outside on an idle CPU: the first is kept aside for the drain, the second
+    // puts it in the queue before itself.
+    order.length = 0;
+    c.tell({ type: 'ping', n: 3 });
+    b.tell({ type: 'ping', n: 4 });
+    await kernel.simulatedClock.runUntilIdle();
+    expect(order).to.deep.equal(['c', 'b']);
     await shutdown(kernel);
   });
 
