@@ -54,9 +54,10 @@ export class FairDispatcher extends Dispatcher {
   /** A turn is running: a wake may be kept aside for a hand-off (see `enqueue`). */
   private inTurn = false;
   /**
-   * A sleeper the running actor woke while nothing was queued, kept out of the run queue until the
-   * turn ends: if the runner then sleeps, the scheduler hands it the CPU directly (`handOff`), the
-   * common case of two actors that talk; otherwise it is woken as it would have been.
+   * A sleeper woken while nothing was queued, by the running actor (two actors that talk) or on an
+   * idle CPU (an ask, a timer, I/O), kept out of the run queue until the turn ends or the next drain
+   * begins: if the runner then sleeps, or the CPU still idles, the scheduler hands it the CPU
+   * directly (`handOff`); otherwise it goes into the queue as its wake would have put it.
    */
   private handOffTo: SchedCell | null = null;
 
@@ -130,7 +131,8 @@ export class FairDispatcher extends Dispatcher {
   /**
    * Runs turns until nothing is runnable, `DrainLimit.msMax` has passed or `DrainLimit.turnsMax` turns ran.
    * Between turns the time charges the turn that ended, puts its actor to sleep if it ran dry, and
-   * starts the next: in one step (`handOff`) when that actor woke a sleeper and nothing else waits. A simulated clock is read there every time. A real clock is read once the
+   * starts the next: in one step (`handOff`) when that actor woke a sleeper and nothing else waits.
+   * A simulated clock is read there every time. A real clock is read once the
    * actor's cost per message is known only every `turnsEstimatedMax` turns, twice in a row, to
    * measure a turn and learn the cost again; between those, a turn is charged its messages times
    * that cost. Time the estimates miss is charged to nobody (OSv's idle time) when the actor slept,
@@ -213,7 +215,6 @@ export class FairDispatcher extends Dispatcher {
             return;
           }
         }
-        last = null;
         this.turnStartMs = nowMs;
         this.rescheduleRequested = false;
         const entity = turn.entity;
