@@ -57,6 +57,37 @@ async function askOutside(n: number): Promise<void> {
 
 type Ball = { readonly type: 'ball'; readonly left: number } | { readonly type: 'peer'; readonly peer: ActorRef<Ball> };
 
+type HopMsg = { readonly type: 'next'; readonly next: ActorRef<HopMsg> } | { readonly type: 'hop'; readonly left: number };
+
+/**
+ * A kernel on `countingClock` passes 100 tokens round a ring of 1000 actors (runtime.bench's ring)
+ * until `n` hops were made, after the warm-up: most wakes find other actors queued, so this is the
+ * path of a busy CPU rather than of two actors that talk.
+ */
+async function ringRealClock(scheduler: 'fair' | 'fifo', n: number): Promise<void> {
+  const kernel = await Kernel.boot({ clock: countingClock(), scheduler });
+  const tokens = 100;
+  let finished = () => {};
+  let tokensLeft = 0;
+  class Hop extends Actor<HopMsg> {
+    next: ActorRef<HopMsg> | null = null;
+    receive(message: HopMsg): void {
+      if (message.type === 'next') this.next = message.next;
+      else if (message.left > 0) this.next!.tell({ type: 'hop', left: message.left - 1 });
+      else if (--tokensLeft === 0) finished();
+    }
+  }
+  const ring = Array.from({ length: 1000 }, () => kernel.spawn(Hop));
+  ring.forEach((hop, i) => hop.tell({ type: 'next', next: ring[(i + 1) % ring.length]! }));
+  for (const hops of [warmUpOperations, n]) {
+    const done = new Promise<void>((resolve) => (finished = resolve));
+    tokensLeft = tokens;
+    for (let t = 0; t < tokens; t++) ring[t * 10]!.tell({ type: 'hop', left: Math.ceil(hops / tokens) });
+    await done;
+  }
+  await kernel.shutdown();
+}
+
 /**
  * Two actors that pass a ball back and forth until it arrives with none left, when `onLastBall`
  * runs; returns the one to throw it to.
@@ -87,19 +118,33 @@ async function pingPong(scheduler: 'fair' | 'fifo', n: number): Promise<void> {
   await kernel.runUntil(kernel.shutdown());
 }
 
-/** The scheduler alone: two entities hand the CPU to each other `n` times (wake, sleep, pick). */
-function handoff(n: number): void {
+/**
+ * The scheduler alone: two entities hand the CPU to each other `n` times, by wake, sleep and pick or
+ * (`direct`) by `handOff`, the one call the fair dispatcher makes for two actors that talk.
+ */
+function handoff(n: number, direct: boolean): void {
   const scheduler = new CpuScheduler<number>({ cpu: 0, startMs: 0 });
   const entities = [createSchedEntity(0), createSchedEntity(1)];
   let nowMs = 0;
+  // Both entities run once and sleep, so each is a sleeper of this CPU when the loop wakes it.
+  for (const entity of entities) {
+    scheduler.wake(entity, nowMs);
+    scheduler.pickNext(nowMs);
+    scheduler.sleep(entity, nowMs);
+  }
   scheduler.wake(entities[0]!, nowMs);
   let turn = scheduler.pickNext(nowMs)!;
   for (let i = 0; i < n; i++) {
     const current = turn.entity;
+    const next = entities[1 - current.owner]!;
     nowMs += 0.0003;
-    scheduler.wake(entities[1 - current.owner]!, nowMs);
-    scheduler.sleep(current, nowMs);
-    turn = scheduler.pickNext(nowMs)!;
+    if (direct) {
+      turn = scheduler.handOff(current, next, nowMs);
+    } else {
+      scheduler.wake(next, nowMs);
+      scheduler.sleep(current, nowMs);
+      turn = scheduler.pickNext(nowMs)!;
+    }
   }
 }
 
@@ -155,13 +200,22 @@ switch (kind) {
     await pingPong('fifo', n);
     break;
   case 'handoff':
-    handoff(n);
+    handoff(n, false);
+    break;
+  case 'handoff-direct':
+    handoff(n, true);
     break;
   case 'ping-pong-real-fair':
     await pingPongRealClock('fair', n);
     break;
   case 'ping-pong-real-fifo':
     await pingPongRealClock('fifo', n);
+    break;
+  case 'ring-real-fair':
+    await ringRealClock('fair', n);
+    break;
+  case 'ring-real-fifo':
+    await ringRealClock('fifo', n);
     break;
   case 'ask-outside':
     await askOutside(n);

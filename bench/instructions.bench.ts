@@ -73,7 +73,9 @@ export async function run(): Promise<void> {
     const xstateAsk = await perOperation('baseline: xstate fromCallback request/reply', 'xstate-ask', 10_000, 60_000);
     // Instructions, not time: a proxy for the timed ratio in runtime.bench, which this VM's noise blurs.
     emitRatio({ name: 'ask instructions: from outside / xstate fromCallback request/reply', numerator: ask, denominator: xstateAsk, goalKind: 'max' });
-    await perOperation('scheduler handoff between two entities (wake + sleep + pick)', 'handoff', 200_000, 1_200_000);
+    const handoff = await perOperation('scheduler handoff between two entities (wake + sleep + pick)', 'handoff', 200_000, 1_200_000);
+    const direct = await perOperation('scheduler handoff between two entities in one call (handOff)', 'handoff-direct', 200_000, 1_200_000);
+    emitRatio({ name: 'scheduler handoff instructions: handOff / wake + sleep + pick', numerator: direct, denominator: handoff, goalKind: 'max' });
     const crossCpu = await perOperation('cross-CPU tell, simulated two-CPU kernel, sender and receiver', 'cross-cpu-tell', 20_000, 60_000);
     const clone = await perOperation('baseline: structuredClone of 64 messages, per message', 'structured-clone-batched', 64_000, 192_000);
     // Instructions, not time: a proxy for cpu.bench's timed ratio to postMessage batched 64 per post.
