@@ -57,7 +57,8 @@ export class FairDispatcher extends Dispatcher {
    * A sleeper woken while nothing was queued, by the running actor (two actors that talk) or on an
    * idle CPU (an ask, a timer, I/O), kept out of the run queue until the turn ends or the next drain
    * begins: if the runner then sleeps, or the CPU still idles, the scheduler hands it the CPU
-   * directly (`handOff`); otherwise it goes into the queue as its wake would have put it.
+   * directly (`handOff`). Otherwise, and at any other wake or read of `scheduler` before then, it
+   * goes into the queue as its wake would have put it (`wakeHandOff`).
    */
   private handOffTo: SchedCell | null = null;
 
@@ -67,7 +68,10 @@ export class FairDispatcher extends Dispatcher {
     this.estimatesTurns = kernel.clock.kind === 'real';
   }
 
-  /** This CPU's scheduler, every wake of the running turn in its queue. */
+  /**
+   * This CPU's scheduler, with every wake in its queue: reading it puts a wake kept aside for a
+   * hand-off there first (the switch then goes through the queue), so what it shows is whole.
+   */
   get scheduler(): CpuScheduler<SchedCell> {
     this.wakeHandOff();
     return this.cpuScheduler;
@@ -184,15 +188,15 @@ export class FairDispatcher extends Dispatcher {
           const ranDry = !this.canRun(lastCell) && !this.hasSystemWork(lastCell);
           const handOffTo = this.handOffTo;
           if (handOffTo !== null) {
-            this.handOffTo = null;
             // The runner sleeps and nothing else waits, on this CPU or in its rings: it hands the
             // CPU over, and publishes what its turn sent, as `serviceRings` would have.
             const rings = this.rings;
             if (ranDry && !ends && scheduler.queuedCount === 0 && (rings === null || !rings.hasWork())) {
+              this.handOffTo = null;
               turn = scheduler.handOff(last, handOffTo, nowMs);
               if (rings !== null) rings.publish();
             } else {
-              scheduler.wake(handOffTo, this.turnStartMs);
+              this.wakeHandOff();
             }
           }
           if (ranDry) {
@@ -244,19 +248,15 @@ export class FairDispatcher extends Dispatcher {
   }
 
   /**
-   * At a drain's start: hands the idle CPU to the actor kept aside for it (see `enqueue`), if nothing
-   * else waits, on this CPU or in its rings; otherwise puts that actor in the queue. Null when no
-   * turn was handed.
+   * At a drain's start: hands the idle CPU to the actor kept aside for it (see `enqueue`). Any other
+   * wake since would have put it in the queue, and the rings are looked at only after the first turn,
+   * so nothing else can be waiting. Null when no actor was kept aside.
    */
   private handOffFromIdle(nowMs: number): SchedTurn<SchedCell> | null {
     const handOffTo = this.handOffTo;
     if (handOffTo === null) return null;
     this.handOffTo = null;
-    const scheduler = this.cpuScheduler;
-    const rings = this.rings;
-    if (scheduler.current === null && scheduler.queuedCount === 0 && (rings === null || !rings.hasWork())) return scheduler.handOff(null, handOffTo, nowMs);
-    scheduler.wake(handOffTo, nowMs);
-    return null;
+    return this.cpuScheduler.handOff(null, handOffTo, nowMs);
   }
 
   /**

@@ -224,7 +224,10 @@ export class CpuScheduler<TOwner = unknown> {
     return true;
   }
 
-  /** The running `entity` has nothing to do (empty mailbox, awaiting a promise): it stops running. */
+  /**
+   * The running `entity` has nothing to do (empty mailbox, awaiting a promise): it stops running.
+   * `handOff` writes out the same charge: change both together.
+   */
   sleep(entity: SchedEntity<TOwner>, nowMs: number): void {
     if (entity !== this.running || placeOf(entity) !== this.runningHere) invariantBroken('only the running entity goes to sleep, and stays attached');
     const intervalMs = nowMs - this.sinceMs;
@@ -258,7 +261,9 @@ export class CpuScheduler<TOwner = unknown> {
    * the runner that woke it and then ran dry, or from the idle CPU (`from` null: `to` was woken from
    * outside, by an ask, a timer or I/O). It does what `wake(to)`, then `sleep(from, nowMs)` and
    * `pickNext(nowMs)` do, with the same charges, states, stats and grant, in one call and without the
-   * run queue. Two actors that talk hand off on every message, and an idle kernel on every request,
+   * run queue (two differences nobody observes: `to` takes no sequence number, and a runtime below
+   * 2^-896 that a renormalisation makes subnormal is not flushed to 0). The runner must still be fair:
+   * the fair dispatcher puts a kept-aside wake in the queue before it changes a priority. Two actors that talk hand off on every message, and an idle kernel on every request,
    * and the three calls cost about as much as running the message.
    *
    * @example
@@ -268,7 +273,10 @@ export class CpuScheduler<TOwner = unknown> {
    * ```
    */
   handOff(from: SchedEntity<TOwner> | null, to: SchedEntity<TOwner>, nowMs: number): SchedTurn<TOwner> {
+    // Every check before any write: a refused hand-off leaves the scheduler as it was.
     if (this.queue.count !== 0 || placeOf(to) !== this.sleepingHere) invariantBroken('hand off to a sleeper of this CPU, with nothing queued');
+    if (from !== this.running || (from !== null && (placeOf(from) !== this.runningHere || from.schedClass === SchedClass.realtime)))
+      invariantBroken('hand off from the fair runner, or from the idle CPU');
     const norm = this.norm;
     // What the wake did.
     updateAfterSleep(norm, to);
@@ -277,13 +285,9 @@ export class CpuScheduler<TOwner = unknown> {
     const intervalMs = nowMs - this.sinceMs;
     this.sinceMs = nowMs;
     if (from === null) {
-      if (this.running !== null) invariantBroken('hand off from the idle CPU, or from the runner');
       if (intervalMs > 0) this.renormalizeIf(charge(norm, null, Math.min(intervalMs, SchedLimit.intervalMsMax)));
       return this.switchToWoken(to, nowMs);
     }
-    // A runner made real-time during its turn has had its wakes put in the queue (see canHandOffTo).
-    if (from !== this.running || placeOf(from) !== this.runningHere || from.schedClass === SchedClass.realtime)
-      invariantBroken('hand off from the fair runner, or from the idle CPU');
     const ranMs = Math.min(Math.max(intervalMs, 0), SchedLimit.intervalMsMax);
     const owed = this.creditOwed;
     this.creditOwed = false;
@@ -426,6 +430,7 @@ export class CpuScheduler<TOwner = unknown> {
     else this.queue.insertFirstEqual(previous);
   }
 
+  /** Switches the queue's head in. `switchToWoken` does the same for a hand-off: change both together. */
   private switchIn(preempted: boolean): SchedTurn<TOwner> {
     const next = this.queue.pop();
     if (placeOf(next) !== this.queuedHere) invariantBroken('the queue holds this CPU’s queued entities');

@@ -174,6 +174,10 @@ describe('fair dispatcher hand-offs (kernel on a simulated clock)', () => {
         c.tell({ type: 'ping', n: 2 });
       }),
     );
+    // Each runs once, so each is a sleeper of the CPU: the wakes below may be kept aside.
+    for (const ref of [b, c, a]) ref.tell({ type: 'ping', n: 0 });
+    await kernel.simulatedClock.runUntilIdle();
+    order.length = 0;
     a.tell({ type: 'go' });
     await kernel.simulatedClock.runUntilIdle();
     expect(order).to.deep.equal(['b', 'c']);
@@ -196,29 +200,45 @@ describe('fair dispatcher hand-offs (kernel on a simulated clock)', () => {
     let loadSeen = -1;
     const waker = kernel.spawn(
       fromReceive<Msg>((message) => {
-        sleeper.tell({ type: 'ping', n: message.type === 'go' ? 1 : 2 });
-        // The waker runs, and the sleeper it woke waits for the CPU.
-        loadSeen = dispatcher.scheduler.load;
-        if (message.type === 'ping') void kernel.stop(sleeper);
+        if (message.type === 'go') {
+          sleeper.tell({ type: 'ping', n: 1 });
+          // The waker runs, and the sleeper it woke waits for the CPU.
+          loadSeen = dispatcher.scheduler.load;
+        } else if (message.n === 2) {
+          // Woken, kept aside, then stopped in the same turn: it is handed the CPU, and its turn
+          // takes the stop first.
+          sleeper.tell({ type: 'ping', n: 2 });
+          void kernel.stop(sleeper);
+        }
       }),
     );
+    for (const ref of [sleeper, waker]) ref.tell({ type: 'ping', n: 0 });
     await kernel.simulatedClock.runUntilIdle();
     waker.tell({ type: 'go' });
     await kernel.simulatedClock.runUntilIdle();
-    expect([loadSeen, received]).to.deep.equal([2, 1]);
-    // Woken, then stopped in the same turn: its message is a dead letter, not lost.
-    waker.tell({ type: 'ping', n: 0 });
+    expect([loadSeen, received]).to.deep.equal([2, 2]);
+    waker.tell({ type: 'ping', n: 2 });
     await kernel.simulatedClock.runUntilIdle();
-    expect(received).to.equal(1);
+    // Its message is a dead letter, not lost.
+    expect(received).to.equal(2);
     expect(deadLetters.map((letter) => letter.message)).to.deep.equal([{ type: 'ping', n: 2 }]);
     expect(dispatcher.scheduler.load).to.equal(0);
     await shutdown(kernel);
   });
 
-  it('plays ping-pong with the same switches and handled messages as the scheduler counts', async () => {
+  it('plays ping-pong by hand-offs, through drains that end on their budget, switching once per message', async () => {
     const kernel = await Kernel.boot({ mode: 'simulated', seed: 1, simulatedCostMs: 0.001 });
     const dispatcher = kernel.core.dispatcher as FairDispatcher;
-    const rounds = 1_000;
+    // 5 ms of messages: drains end on their 2 ms budget with a hand-off pending, which then goes
+    // through the queue.
+    const rounds = 5_000;
+    const scheduler = dispatcher.scheduler;
+    const handOff = scheduler.handOff.bind(scheduler);
+    let handOffs = 0;
+    scheduler.handOff = (from, to, nowMs) => {
+      handOffs++;
+      return handOff(from, to, nowMs);
+    };
     let last = -1;
     let handled = 0;
     let ponger: ActorRef<Msg> | null = null;
@@ -248,6 +268,9 @@ describe('fair dispatcher hand-offs (kernel on a simulated clock)', () => {
     expect(stats.preemptions - before.preemptions).to.equal(0);
     expect(dispatcher.wakeLatency.count - latencyBefore).to.equal(handled);
     expect(dispatcher.scheduler.load).to.equal(0);
+    // Nearly every switch was a hand-off; those at a drain's end went through the queue.
+    expect(handOffs).to.be.above(0.99 * handled);
+    expect(handOffs).to.be.below(handled - 2);
     await shutdown(kernel);
   });
 });
