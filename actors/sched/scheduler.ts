@@ -263,8 +263,9 @@ export class CpuScheduler<TOwner = unknown> {
    * `pickNext(nowMs)` do, with the same charges, states, stats and grant, in one call and without the
    * run queue (two differences nobody observes: `to` takes no sequence number, and a runtime below
    * 2^-896 that a renormalisation makes subnormal is not flushed to 0). The runner must still be fair:
-   * the fair dispatcher puts a kept-aside wake in the queue before it changes a priority. Two actors that talk hand off on every message, and an idle kernel on every request,
-   * and the three calls cost about as much as running the message.
+   * the fair dispatcher puts a kept-aside wake in the queue before it changes a priority. Two actors
+   * that talk hand off on every message, and an idle kernel on every request, and the three calls
+   * cost about as much as running the message.
    *
    * @example
    * ```ts
