@@ -81,13 +81,19 @@ export function summary(name: string, unit: string, values: number[], extra: Rec
   return { name, unit, values, ...summarize(values), reps: values.length, ...extra };
 }
 
-const gcFn = (globalThis as { gc?: () => void }).gc;
+const gcFn = (globalThis as { gc?: (options?: { readonly type: 'major' | 'minor' }) => void }).gc;
 /**
  * Collect garbage between repetitions (run-all starts children with --expose-gc), so that the
  * garbage of one repetition is not paid for by the next one's timed block.
+ *
+ * `young` collects only the young generation. A full collection also frees the hidden classes
+ * (maps) of objects that no longer exist, and V8 then throws away the optimized code that checks
+ * for them: a case whose objects all die between repetitions (a kernel booted and shut down) runs
+ * its next few hundred operations unoptimized. Its garbage is young, so a young collection is
+ * enough to keep it out of the next case.
  */
-export function maybeGc(): void {
-  if (gcFn) gcFn();
+export function maybeGc(generations: 'all' | 'young' = 'all'): void {
+  if (gcFn) gcFn({ type: generations === 'all' ? 'major' : 'minor' });
 }
 
 function checkOps(name: string, ops: number): number {
