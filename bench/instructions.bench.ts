@@ -76,6 +76,16 @@ export async function run(): Promise<void> {
     const handoff = await perOperation('scheduler handoff between two entities (wake + sleep + pick)', 'handoff', 200_000, 1_200_000);
     const direct = await perOperation('scheduler handoff between two entities in one call (handOff)', 'handoff-direct', 200_000, 1_200_000);
     emitRatio({ name: 'scheduler handoff instructions: handOff / wake + sleep + pick', numerator: direct, denominator: handoff, goalKind: 'max' });
+    // What the fair policy's ping-pong would cost if its dispatcher added nothing to the scheduler's
+    // own work: `fifo`'s round trip plus the two hand-offs of the scheduler alone (with their loop,
+    // a few dozen instructions). Its ratio to `fifo` says how near the 1.5x goal this scheduler can come.
+    const floor = summary(
+      'floor: ping-pong round trip, fifo policy plus two scheduler handOffs',
+      'instructions',
+      fifoReal.values.map((value, rep) => value + 2 * direct.values[rep]!),
+    );
+    emit(floor);
+    emitRatio({ name: 'ping-pong instructions: the floor / fifo policy', numerator: floor, denominator: fifoReal, goalKind: 'max' });
     const crossCpu = await perOperation('cross-CPU tell, simulated two-CPU kernel, sender and receiver', 'cross-cpu-tell', 20_000, 60_000);
     const clone = await perOperation('baseline: structuredClone of 64 messages, per message', 'structured-clone-batched', 64_000, 192_000);
     // Instructions, not time: a proxy for cpu.bench's timed ratio to postMessage batched 64 per post.
