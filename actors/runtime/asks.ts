@@ -30,7 +30,7 @@ class PendingAsk implements Due {
   settle: ((ok: boolean, value: unknown) => void) | null = null;
   constructor(
     readonly id: number,
-    readonly dueMs: number,
+    public dueMs: number,
     readonly from: Pid,
     /** The asked actor; null for a forwarded ask whose target was not found. */
     readonly to: Cell | null,
@@ -133,7 +133,8 @@ export class AskTable {
     const kernel = this.kernel;
     const from = kernel.currentPid;
     const dispatcher = kernel.dispatcher;
-    // From outside an actor, the drain may run inside this call, and its reading of the clock serves here too.
+    // From outside an actor, the drain may run inside this call, and its time serves here too until
+    // the ask is answered or left pending (it may be an estimate then: see beginSendFromOutside).
     const readingMs = from === 0 ? dispatcher.beginSendFromOutside() : -1;
     const dueMs = (readingMs >= 0 ? readingMs : kernel.clock.now()) + deadlineMs;
     const entry = new PendingAsk(id, dueMs, from, target, message, false, deadlineMs);
@@ -152,6 +153,8 @@ export class AskTable {
     }
     if (entry.ended === AskEnd.Answered) return Promise.resolve(entry.outcome);
     if (entry.ended === AskEnd.Failed) return Promise.reject(entry.outcome);
+    // Left waiting: its deadline counts from a reading of the clock, which comes after the ask.
+    entry.dueMs = kernel.clock.now() + deadlineMs;
     const promise = promiseOf(entry);
     this.track(entry);
     return promise;

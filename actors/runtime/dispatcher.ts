@@ -4,7 +4,7 @@ import { Cell, Hold } from './cell.js';
 import type { Pid } from '../../ground/pid.js';
 import type { SpawnOptions } from './spawn-options.js';
 import type { KernelCore } from './kernel-core.js';
-import { DrainLimit, drainsSoonInRowMax } from './limits.js';
+import { DrainLimit, drainsSoonInRowMax, outsideAsksEstimatedMax } from './limits.js';
 
 /** What a dispatcher looks at between turns: the CPU's rings to and from the others. */
 export interface CpuRings {
@@ -69,10 +69,19 @@ export abstract class Dispatcher {
   /** Whether an ask from outside runs its drain at once (see `beginSendFromOutside`): real clocks only. */
   private readonly drainsInOutsideSends: boolean;
   /**
-   * The clock reading of the ask from outside under way (see `beginSendFromOutside`), −1 when none:
-   * its wake and the drain after it use it instead of reading the clock again.
+   * The time of the ask from outside under way (see `beginSendFromOutside`), −1 when none: its wake
+   * and the drain after it use it instead of reading the clock again.
    */
   protected sendReadingMs = -1;
+  /** Whether `sendReadingMs` is `drainEndedAtMs`, not a reading of the clock (see `outsideAsksEstimatedMax`). */
+  protected sendReadingEstimated = false;
+  /**
+   * When the last drain ended, as the run policy knows it (a reading, or a reading plus the turns'
+   * learned costs); −1 when the policy keeps no time (`fifo`). Asks from outside take it for now.
+   */
+  protected drainEndedAtMs = -1;
+  /** Asks from outside since the last one that read the clock. */
+  private outsideAsksEstimated = 0;
   constructor(
     protected readonly kernel: KernelCore,
     protected readonly batchMessagesMax: number,
@@ -88,7 +97,8 @@ export abstract class Dispatcher {
    * When nothing of the kernel is on the stack (no drain, none coming, no actor, no listener the
    * kernel is calling), the drain the ask's delivery asks for runs at `endSendFromOutside`, inside
    * the ask, as xstate's `send` processes an event at once: no microtask before the actor runs, and
-   * one clock reading for the deadline, the wake and the drain's start. Returns that reading, or −1
+   * one time for the wake and the drain's start: a clock reading, or, for up to
+   * `outsideAsksEstimatedMax` asks in a row, the time the last drain ended. Returns that time, or −1
    * when the ask goes the usual way (its drain follows as a microtask).
    *
    * Only asks: the caller waits for the answer anyway. Tells go the usual way, so that a loop of
@@ -108,7 +118,15 @@ export abstract class Dispatcher {
       this.kernel.callingOut !== 0
     )
       return -1;
+    // The wake finds a drain "pending" and asks for none: the drain runs in endSendFromOutside.
+    if (this.loopTurned === false && this.drainEndedAtMs >= 0 && this.outsideAsksEstimated < outsideAsksEstimatedMax) {
+      this.outsideAsksEstimated++;
+      this.drainPending = true;
+      this.sendReadingEstimated = true;
+      return (this.sendReadingMs = this.drainEndedAtMs);
+    }
     const readingMs = this.kernel.clock.now();
+    this.outsideAsksEstimated = 0;
     if (this.loopTurned === true) {
       this.loopTurned = false;
       this.asksWindowStartMs = readingMs;
@@ -117,8 +135,8 @@ export abstract class Dispatcher {
       this.drainsSoonInRow = drainsSoonInRowMax;
       return -1;
     }
-    // The wake finds a drain "pending" and asks for none: the drain runs in endSendFromOutside.
     this.drainPending = true;
+    this.sendReadingEstimated = false;
     return (this.sendReadingMs = readingMs);
   }
 

@@ -74,6 +74,8 @@ export class FairDispatcher extends Dispatcher {
    */
   get scheduler(): CpuScheduler<SchedCell> {
     this.wakeHandOff();
+    // Used between drains, the scheduler may take a clock reading past the last drain's end.
+    if (this.draining === false) this.drainEndedAtMs = -1;
     return this.cpuScheduler;
   }
 
@@ -99,7 +101,14 @@ export class FairDispatcher extends Dispatcher {
     // Inside a drain the time at the start of the current turn stands in for now: a clock read
     // costs about 45 ns, as much as the rest of a wake. Outside a drain (a timer, I/O, an ask from
     // embedding code) the CPU may have been idle for long, so the clock is read.
-    const nowMs = this.draining === true ? this.turnStartMs : this.sendReadingMs >= 0 ? this.sendReadingMs : this.kernel.clock.now();
+    let nowMs: number;
+    if (this.draining === true) nowMs = this.turnStartMs;
+    else if (this.sendReadingMs >= 0) nowMs = this.sendReadingMs;
+    else {
+      nowMs = this.kernel.clock.now();
+      // A later ask from outside must not start a drain before this reading (see drainEndedAtMs).
+      this.drainEndedAtMs = -1;
+    }
     // On an idle CPU, the first drain hands the CPU to the woken actor (see `drain`).
     if (this.draining === false && scheduler.current === null && this.handOffTo === null && this.onLoaded === null && scheduler.canHandOffTo(entity)) {
       this.handOffTo = entity;
@@ -156,8 +165,9 @@ export class FairDispatcher extends Dispatcher {
     // The turn that just ended: its actor sleeps (if it ran dry) at the next reading of the clock.
     let last: SchedCell | null = null;
     let lastHandled = 0;
-    // Whether the current turn's start is a clock reading, not an estimate (see below).
-    let startRead = true;
+    // Whether the current turn's start is a clock reading, not an estimate (see below); an ask from
+    // outside may start the drain at the last one's end instead of a reading.
+    let startRead = this.sendReadingMs < 0 || this.sendReadingEstimated === false;
     this.draining = true;
     try {
       // A drain on an idle CPU, with only the actor woken meanwhile to run, hands the CPU to it.
@@ -243,6 +253,9 @@ export class FairDispatcher extends Dispatcher {
       // A drain that threw (a kernel bug) loses no wake.
       this.wakeHandOff();
       this.draining = false;
+      // No estimate for the next drain when its first turn is to be measured: that needs a reading
+      // at its start.
+      this.drainEndedAtMs = this.turnsEstimated < turnsEstimatedMax ? nowMs : -1;
       if (this.loads !== null) this.loads[this.kernel.cpu] = scheduler.load;
     }
   }

@@ -4,7 +4,10 @@
  * waiting for the event loop; but never for so long in a row that I/O waits behind a loop of asks.
  */
 import { expect } from 'chai';
-import { type Ask, fromReceive, Kernel } from '../../../boot/index.js';
+import { outsideAsksEstimatedMax } from '../../../actors/runtime/limits.js';
+import { type Ask, AskTimeoutError, fromReceive, Kernel } from '../../../boot/index.js';
+import type { Clock } from '../../../drivers/clock/clock.js';
+import { createRealClock } from '../../../drivers/clock/real.js';
 
 const Echo = fromReceive<Ask<{ readonly type: 'echo'; readonly n: number }, number>>((message, ctx) => {
   ctx.reply(message, message.n);
@@ -12,6 +15,26 @@ const Echo = fromReceive<Ask<{ readonly type: 'echo'; readonly n: number }, numb
 
 /** A bound on the loop, far above what 2 ms of asks (DrainLimit.msMax) can be; reached only if the event loop never turns. */
 const asksMax = 1_000_000;
+
+/** A real clock that counts its readings. */
+function countingClock(): Clock & { readings: number } {
+  const real = createRealClock();
+  const clock = {
+    ...real,
+    readings: 0,
+    now: () => {
+      clock.readings++;
+      return real.now();
+    },
+  };
+  return clock;
+}
+
+/** Keeps this thread busy for `ms`, as caller code between two asks may. */
+function busyFor(ms: number): void {
+  const untilMs = performance.now() + ms;
+  while (performance.now() < untilMs);
+}
 
 describe('draining after code outside the actors', () => {
   it('answers an ask from outside an actor before the event loop turns', async () => {
@@ -67,6 +90,44 @@ describe('draining after code outside the actors', () => {
       await Promise.all(answers);
       expect(logged).to.deep.equal([`spawned ${echo.pid}`]);
       subscription.unsubscribe();
+    } finally {
+      await kernel.shutdown();
+    }
+  });
+
+  it("reads the clock for one ask from outside in outsideAsksEstimatedMax + 1 or fewer: the others start at the last drain's end", async () => {
+    const clock = countingClock();
+    const kernel = await Kernel.boot({ clock });
+    try {
+      const echo = kernel.spawn(Echo);
+      await echo.ask({ type: 'echo', n: 0 });
+      const asks = 40 * (outsideAsksEstimatedMax + 1);
+      const before = clock.readings;
+      for (let n = 1; n <= asks; n++) expect(await echo.ask({ type: 'echo', n })).to.equal(n);
+      // Each drain also measures one turn in sixteen with two readings (the cost it learns): a
+      // reading per ask would make this at least `asks`.
+      expect(clock.readings - before).to.be.below(asks / 4);
+    } finally {
+      await kernel.shutdown();
+    }
+  });
+
+  it('times a deadline from a reading after the ask, however long the caller ran since the last one', async () => {
+    const kernel = await Kernel.boot();
+    try {
+      const Silent = fromReceive<Ask<{ readonly type: 'wait' }, never>>(() => {}, 'Silent');
+      const echo = kernel.spawn(Echo);
+      const silent = kernel.spawn(Silent);
+      for (let n = 0; n < 3; n++) await echo.ask({ type: 'echo', n });
+      // Time no reading saw: the next ask may start its drain at the last one's end.
+      busyFor(30);
+      const askedMs = performance.now();
+      const failure = await silent.ask({ type: 'wait' }, { deadlineMs: 20 }).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(failure).to.be.instanceOf(AskTimeoutError);
+      expect(performance.now() - askedMs, 'no deadline before 20 ms from the ask').to.be.at.least(20);
     } finally {
       await kernel.shutdown();
     }
