@@ -101,18 +101,23 @@ describe('net: owners spread over worker CPUs', function () {
     await kernel.subsystem(network).detach('eth0');
     nic = await kernel.subsystem(network).attach(createRealNic({ receiveCreditChunks: 256 }), { name: 'eth1' });
     const { port } = await nic.listen({ port: 0, connection: EchoWithCpu, placement: 'spread' });
-    const clients = await Promise.all([clientTo(port), clientTo(port)]);
-    const far = clients[1]!;
     const big = 'y'.repeat(4 * packetPoolBytes);
-    const chunks: Buffer[] = [];
-    far.on('data', (bytes: Buffer) => chunks.push(bytes));
-    const ended = new Promise((resolve) => far.once('end', resolve));
-    far.end(big);
-    await ended;
-    expect(Buffer.concat(chunks).toString().split('1:').join('')).to.equal(big);
-    expect(nic.status().bufferWaits).to.be.greaterThan(0);
+    // Whether the pool fills depends on how fast the far CPU takes the data: on a loaded machine it
+    // may keep up for a whole transfer, so the transfer runs again (a few times at most) until one
+    // met a full pool. Every one of them must arrive whole.
+    for (let transfer = 0; transfer < 4 && nic.status().bufferWaits === 0; transfer++) {
+      const clients = await Promise.all([clientTo(port), clientTo(port)]);
+      const far = clients[1]!;
+      const chunks: Buffer[] = [];
+      far.on('data', (bytes: Buffer) => chunks.push(bytes));
+      const ended = new Promise((resolve) => far.once('end', resolve));
+      far.end(big);
+      await ended;
+      expect(Buffer.concat(chunks).toString().split('1:').join('')).to.equal(big);
+      for (const client of clients) client.destroy();
+    }
+    expect(nic.status().bufferWaits, 'a transfer met a full pool').to.be.greaterThan(0);
     expect(nic.status().droppedBytes).to.equal(0);
-    for (const client of clients) client.destroy();
   });
 
   it("places owners on the CPUs other than the NIC's with placement 'workers'", async () => {
