@@ -112,7 +112,7 @@ export class AskTable {
    * The ask from outside whose drain runs inside `ask` (see `Dispatcher.beginSendFromOutside`), while
    * it runs. It is in neither the table nor the deadline heap: most such asks are answered in that
    * drain, and then their promise is made settled, with no entry, deadline or settlers kept for them.
-   * One that is not answered there goes into both, with the deadline it started with.
+   * One that is not answered there goes into both, its deadline counted from a clock reading then.
    */
   private answering: PendingAsk | null = null;
   private timerDueMs = Infinity;
@@ -207,7 +207,10 @@ export class AskTable {
 
   /** The whole ms ask `id` has left before its deadline (at least 1), or 0 if it is not pending. */
   remainingMs(id: number): number {
-    const entry = this.lookup(id);
+    const answering = this.answering;
+    // Asked in this very call (whose time may be an estimate): all of its deadline is left.
+    if (answering !== null && answering.id === id) return Math.max(1, Math.ceil(answering.deadlineMs));
+    const entry = this.pending.get(id);
     return entry === undefined ? 0 : Math.max(1, Math.ceil(entry.dueMs - this.kernel.clock.now()));
   }
 

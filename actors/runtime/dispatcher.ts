@@ -82,6 +82,13 @@ export abstract class Dispatcher {
   protected drainEndedAtMs = -1;
   /** Asks from outside since the last one that read the clock. */
   private outsideAsksEstimated = 0;
+  /** The event loop's next turn will drop the estimate (see `beginSendFromOutside`). */
+  private estimateExpiryArmed = false;
+  private readonly expireEstimateBound = () => {
+    this.estimateExpiryArmed = false;
+    this.loopTurned = true;
+    this.drainEndedAtMs = -1;
+  };
   constructor(
     protected readonly kernel: KernelCore,
     protected readonly batchMessagesMax: number,
@@ -98,15 +105,17 @@ export abstract class Dispatcher {
    * kernel is calling), the drain the ask's delivery asks for runs at `endSendFromOutside`, inside
    * the ask, as xstate's `send` processes an event at once: no microtask before the actor runs, and
    * one time for the wake and the drain's start: a clock reading, or, for up to
-   * `outsideAsksEstimatedMax` asks in a row, the time the last drain ended. Returns that time, or −1
-   * when the ask goes the usual way (its drain follows as a microtask).
+   * `outsideAsksEstimatedMax` asks in a row within one turn of the event loop, the time the last
+   * drain ended. Returns that time, or −1 when the ask goes the usual way (its drain follows as a
+   * microtask).
    *
    * Only asks: the caller waits for the answer anyway. Tells go the usual way, so that a loop of
    * them fills the mailbox and one turn handles the batch. Simulated kernels always go the usual way:
    * their tests step the clock to run what was sent. Fairness holds: the CPU was idle, so the asked
    * actor is the only one runnable, and the drain keeps its budgets (`DrainLimit.msMax`, `DrainLimit.turnsMax`);
    * and a loop of asks still lets the event loop turn: once such asks have run their drains for
-   * `DrainLimit.msMax` without the event loop turning, the next one's drain waits for it.
+   * `DrainLimit.msMax` without the event loop turning (as the next reading of the clock finds), the
+   * next one's drain waits for it.
    */
   beginSendFromOutside(): number {
     // Boolean fields on the hot paths are compared with true, not tested: see docs/measured-limits.md §3f.
@@ -120,6 +129,11 @@ export abstract class Dispatcher {
       return -1;
     // The wake finds a drain "pending" and asks for none: the drain runs in endSendFromOutside.
     if (this.loopTurned === false && this.drainEndedAtMs >= 0 && this.outsideAsksEstimated < outsideAsksEstimatedMax) {
+      // An estimate lasts until the event loop turns (a timer, I/O, an idle while): no longer.
+      if (this.estimateExpiryArmed === false) {
+        this.estimateExpiryArmed = true;
+        this.kernel.clock.schedule(this.expireEstimateBound);
+      }
       this.outsideAsksEstimated++;
       this.drainPending = true;
       this.sendReadingEstimated = true;

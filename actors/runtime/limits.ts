@@ -53,10 +53,13 @@ export const enum DrainLimit {
  */
 export const drainsSoonInRowMax = 64;
 /**
- * Asks from outside in a row that take the time the last drain ended at instead of reading the
- * clock (a reading costs about 45–150 ns on this VM, a sixth of an ask); the next one reads it. The
- * time they miss (the caller's code between asks) is charged to nobody at that reading, as an idle
- * CPU's is, and the asks' window (`DrainLimit.msMax`) is checked then, so it may run this many asks long.
+ * Asks from outside in a row, within one turn of the event loop, that take the time the last drain
+ * ended at instead of reading the clock (a reading costs 45–150 ns here, up to a sixth of an ask);
+ * the next one reads it. Such an ask's drain starts from that time only if its first turn is charged
+ * by the actor's learned cost. The time the estimate misses (the caller's code between asks) is then
+ * charged to nobody at the next reading, as an idle CPU's is; only a drain of many turns that reads
+ * the clock in the middle charges it to the actor whose turn that reading ends. The asks' window
+ * (`DrainLimit.msMax`) is checked at readings, so it may run this many asks long.
  */
 export const outsideAsksEstimatedMax = 15;
 

@@ -61,6 +61,8 @@ export class FairDispatcher extends Dispatcher {
    * goes into the queue as its wake would have put it (`wakeHandOff`).
    */
   private handOffTo: SchedCell | null = null;
+  /** `scheduler` was used during the current drain: its end is no time for an ask to start from. */
+  private schedulerUsedInDrain = false;
 
   constructor(kernel: KernelCore, batchMessagesMax: number, spendCpu: SpendCpu | null) {
     super(kernel, batchMessagesMax, spendCpu);
@@ -74,8 +76,10 @@ export class FairDispatcher extends Dispatcher {
    */
   get scheduler(): CpuScheduler<SchedCell> {
     this.wakeHandOff();
-    // Used between drains, the scheduler may take a clock reading past the last drain's end.
-    if (this.draining === false) this.drainEndedAtMs = -1;
+    // Used from outside the drain's own steps, the scheduler may take a clock reading past the time
+    // the drain ends at: no ask from outside may start from that time (see drainEndedAtMs).
+    this.drainEndedAtMs = -1;
+    this.schedulerUsedInDrain = this.draining;
     return this.cpuScheduler;
   }
 
@@ -156,8 +160,19 @@ export class FairDispatcher extends Dispatcher {
     this.drainStarted();
     const scheduler = this.cpuScheduler;
     const clock = this.kernel.clock;
-    // A drain that runs inside a send from outside starts at the send's reading (a few hundred ns old).
-    let nowMs = this.sendReadingMs >= 0 ? this.sendReadingMs : clock.now();
+    // A drain that runs inside a send from outside starts at the send's time (a few hundred ns old):
+    // a reading, or the last drain's end. It starts from the latter only if its first turn is to be
+    // charged by its learned cost: a reading at that turn's end would charge it the time the
+    // estimate missed (the caller's code since the last reading).
+    let nowMs = this.sendReadingMs;
+    // Whether the current turn's start is a clock reading, not an estimate (see below).
+    let startRead = true;
+    if (nowMs >= 0 && this.sendReadingEstimated === true) {
+      if (this.chargesFirstTurnByCost()) startRead = false;
+      else nowMs = clock.now();
+    } else if (nowMs < 0) {
+      nowMs = clock.now();
+    }
     const endMs = nowMs + DrainLimit.msMax;
     // Fields, not arguments, carry times to runTurn: a fraction passed to a call V8 does not inline
     // is boxed in a heap number.
@@ -165,9 +180,6 @@ export class FairDispatcher extends Dispatcher {
     // The turn that just ended: its actor sleeps (if it ran dry) at the next reading of the clock.
     let last: SchedCell | null = null;
     let lastHandled = 0;
-    // Whether the current turn's start is a clock reading, not an estimate (see below); an ask from
-    // outside may start the drain at the last one's end instead of a reading.
-    let startRead = this.sendReadingMs < 0 || this.sendReadingEstimated === false;
     this.draining = true;
     try {
       // A drain on an idle CPU, with only the actor woken meanwhile to run, hands the CPU to it.
@@ -253,11 +265,21 @@ export class FairDispatcher extends Dispatcher {
       // A drain that threw (a kernel bug) loses no wake.
       this.wakeHandOff();
       this.draining = false;
-      // No estimate for the next drain when its first turn is to be measured: that needs a reading
-      // at its start.
-      this.drainEndedAtMs = this.turnsEstimated < turnsEstimatedMax ? nowMs : -1;
+      // No estimate for the next drain when its first turn is to be measured (that needs a reading
+      // at its start), or when the scheduler may have read the clock past nowMs.
+      this.drainEndedAtMs = this.turnsEstimated < turnsEstimatedMax && this.schedulerUsedInDrain === false ? nowMs : -1;
+      this.schedulerUsedInDrain = false;
       if (this.loads !== null) this.loads[this.kernel.cpu] = scheduler.load;
     }
+  }
+
+  /**
+   * Whether the drain about to start would charge its first turn by the actor's learned cost rather
+   * than a reading: the actor kept aside for it has a cost, and the next turn is not one to measure.
+   */
+  private chargesFirstTurnByCost(): boolean {
+    const first = this.handOffTo;
+    return first !== null && this.estimatesTurns === true && first.nsPerMessage > 0 && this.turnsEstimated < turnsEstimatedMax;
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { outsideAsksEstimatedMax } from '../../../actors/runtime/limits.js';
-import { type Ask, AskTimeoutError, fromReceive, Kernel } from '../../../boot/index.js';
+import { type ActorRef, type Ask, AskTimeoutError, fromReceive, Kernel } from '../../../boot/index.js';
 import type { Clock } from '../../../drivers/clock/clock.js';
 import { createRealClock } from '../../../drivers/clock/real.js';
 
@@ -28,6 +28,16 @@ function countingClock(): Clock & { readings: number } {
     },
   };
   return clock;
+}
+
+/** Asks `echo` until one ask reads no clock: the next one will start from the last drain's end too. */
+async function untilAnAskReadsNoClock(echo: ActorRef<Ask<{ readonly type: 'echo'; readonly n: number }, number>>, clock: { readings: number }): Promise<void> {
+  for (let n = 0; n < 4 * (outsideAsksEstimatedMax + 1); n++) {
+    const before = clock.readings;
+    await echo.ask({ type: 'echo', n });
+    if (clock.readings === before) return;
+  }
+  expect.fail("no ask from outside started from the last drain's end");
 }
 
 /** Keeps this thread busy for `ms`, as caller code between two asks may. */
@@ -105,21 +115,39 @@ describe('draining after code outside the actors', () => {
       const before = clock.readings;
       for (let n = 1; n <= asks; n++) expect(await echo.ask({ type: 'echo', n })).to.equal(n);
       // Each drain also measures one turn in sixteen with two readings (the cost it learns): a
-      // reading per ask would make this at least `asks`.
+      // reading per ask would make this at least `asks`; none at all would leave a stale time.
       expect(clock.readings - before).to.be.below(asks / 4);
+      expect(clock.readings - before).to.be.at.least(asks / (outsideAsksEstimatedMax + 1));
+    } finally {
+      await kernel.shutdown();
+    }
+  });
+
+  it('reads the clock again for the first ask after the event loop turned', async () => {
+    const clock = countingClock();
+    const kernel = await Kernel.boot({ clock });
+    try {
+      const echo = kernel.spawn(Echo);
+      await untilAnAskReadsNoClock(echo, clock);
+      // A timer, I/O or an idle while: the time the last drain ended says nothing of now.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const before = clock.readings;
+      await echo.ask({ type: 'echo', n: 1 });
+      expect(clock.readings - before).to.be.at.least(1);
     } finally {
       await kernel.shutdown();
     }
   });
 
   it('times a deadline from a reading after the ask, however long the caller ran since the last one', async () => {
-    const kernel = await Kernel.boot();
+    const clock = countingClock();
+    const kernel = await Kernel.boot({ clock });
     try {
       const Silent = fromReceive<Ask<{ readonly type: 'wait' }, never>>(() => {}, 'Silent');
       const echo = kernel.spawn(Echo);
       const silent = kernel.spawn(Silent);
-      for (let n = 0; n < 3; n++) await echo.ask({ type: 'echo', n });
-      // Time no reading saw: the next ask may start its drain at the last one's end.
+      await untilAnAskReadsNoClock(echo, clock);
+      // Time no reading saw: the next ask starts at the last drain's end.
       busyFor(30);
       const askedMs = performance.now();
       const failure = await silent.ask({ type: 'wait' }, { deadlineMs: 20 }).then(
