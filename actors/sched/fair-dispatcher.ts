@@ -79,7 +79,7 @@ export class FairDispatcher extends Dispatcher {
     // Used from outside the drain's own steps, the scheduler may take a clock reading past the time
     // the drain ends at: no ask from outside may start from that time (see drainEndedAtMs).
     this.drainEndedAtMs = -1;
-    this.schedulerUsedInDrain = this.draining;
+    if (this.draining === true) this.schedulerUsedInDrain = true;
     return this.cpuScheduler;
   }
 
