@@ -78,8 +78,8 @@ export class FairDispatcher extends Dispatcher {
     this.wakeHandOff();
     // Used from outside the drain's own steps, the scheduler may take a clock reading past the time
     // the drain ends at: no ask from outside may start from that time (see drainEndedAtMs).
-    this.drainEndedAtMs = -1;
     if (this.draining === true) this.schedulerUsedInDrain = true;
+    else this.drainEndedAtMs = -1;
     return this.cpuScheduler;
   }
 
@@ -105,14 +105,7 @@ export class FairDispatcher extends Dispatcher {
     // Inside a drain the time at the start of the current turn stands in for now: a clock read
     // costs about 45 ns, as much as the rest of a wake. Outside a drain (a timer, I/O, an ask from
     // embedding code) the CPU may have been idle for long, so the clock is read.
-    let nowMs: number;
-    if (this.draining === true) nowMs = this.turnStartMs;
-    else if (this.sendReadingMs >= 0) nowMs = this.sendReadingMs;
-    else {
-      nowMs = this.kernel.clock.now();
-      // A later ask from outside must not start a drain before this reading (see drainEndedAtMs).
-      this.drainEndedAtMs = -1;
-    }
+    const nowMs = this.draining === true ? this.turnStartMs : this.sendReadingMs >= 0 ? this.sendReadingMs : this.kernel.clock.now();
     // On an idle CPU, the first drain hands the CPU to the woken actor (see `drain`).
     if (this.draining === false && scheduler.current === null && this.handOffTo === null && this.onLoaded === null && scheduler.canHandOffTo(entity)) {
       this.handOffTo = entity;
@@ -168,7 +161,7 @@ export class FairDispatcher extends Dispatcher {
     // Whether the current turn's start is a clock reading, not an estimate (see below).
     let startRead = true;
     if (nowMs >= 0 && this.sendReadingEstimated === true) {
-      if (this.chargesFirstTurnByCost()) startRead = false;
+      if (this.handOffTo !== null && this.chargesByCost(this.handOffTo)) startRead = false;
       else nowMs = clock.now();
     } else if (nowMs < 0) {
       nowMs = clock.now();
@@ -189,8 +182,7 @@ export class FairDispatcher extends Dispatcher {
         // otherwise end drain after drain early, each paying a trip through the event loop.
         let ends = false;
         if (last !== null) {
-          // `=== true`: V8 tests a boolean field's truth with its general sequence (five checks).
-          if (this.estimatesTurns === true && last.nsPerMessage > 0 && this.turnsEstimated < turnsEstimatedMax) {
+          if (this.chargesByCost(last)) {
             // Charged by its learned cost per message: reading a real clock costs about 45 ns, as
             // much as the rest of a turn of one message (simulated kernels read theirs for free).
             this.turnsEstimated++;
@@ -274,12 +266,12 @@ export class FairDispatcher extends Dispatcher {
   }
 
   /**
-   * Whether the drain about to start would charge its first turn by the actor's learned cost rather
-   * than a reading: the actor kept aside for it has a cost, and the next turn is not one to measure.
+   * Whether the next turn to end, `entity`'s, is charged by its learned cost per message rather than
+   * a clock reading: the cost is known, and that turn is not one to measure (see `drain`).
    */
-  private chargesFirstTurnByCost(): boolean {
-    const first = this.handOffTo;
-    return first !== null && this.estimatesTurns === true && first.nsPerMessage > 0 && this.turnsEstimated < turnsEstimatedMax;
+  private chargesByCost(entity: SchedCell): boolean {
+    // `=== true`: V8 tests a boolean field's truth with its general sequence (five checks).
+    return this.estimatesTurns === true && entity.nsPerMessage > 0 && this.turnsEstimated < turnsEstimatedMax;
   }
 
   /**
