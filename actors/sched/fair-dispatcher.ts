@@ -24,6 +24,7 @@ import { DrainLimit } from '../runtime/limits.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
 import type { Pid } from '../../ground/pid.js';
 import { drainSystemLane } from '../runtime/system-lane.js';
+import { SchedLimit } from './limits.js';
 import { EntityState, nsPerMessageMax, priorityValue, SchedClass, stampUs, WokenAt } from './entity.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import { CpuScheduler, type SchedTurn } from './scheduler.js';
@@ -298,9 +299,13 @@ export class FairDispatcher extends Dispatcher {
     if (budget === 1) return this.runMessages(cell, 1, Number.POSITIVE_INFINITY);
     const nowMs = this.turnStartMs;
     const endMs = this.drainEndMs;
+    const msPerMessage = entityOf(cell).nsPerMessage * 1e-6;
+    // Every slice lasts `sliceMsMin` at least: a budget whose learned cost fits in that, and before
+    // the drain's end, stands whatever the slice, which is then not worked out either.
+    const budgetMs = budget * msPerMessage;
+    if (msPerMessage > 0 && budgetMs <= SchedLimit.sliceMsMin && nowMs + budgetMs <= endMs) return this.runMessages(cell, budget, Number.POSITIVE_INFINITY);
     const sliceEndMs = turn.deadlineMs;
     let deadlineMs = sliceEndMs < endMs ? sliceEndMs : endMs;
-    const msPerMessage = entityOf(cell).nsPerMessage * 1e-6;
     if (deadlineMs !== Number.POSITIVE_INFINITY && msPerMessage > 0) {
       // The slice as a message budget: no clock reads in the turn. A mistaken estimate costs an
       // overshoot, charged like any CPU time, and corrects the estimate for the next turn.

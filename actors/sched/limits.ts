@@ -24,6 +24,7 @@ export const enum SchedLimit {
   contextSwitchPenaltyMs = 0.01,
   intervalMsMax = 20 * tauMs,
   normFactorMax = 2 ** 63,
+  sliceMsMin = 0.1,
 }
 
 /**
@@ -45,7 +46,7 @@ export const contextSwitchPenaltyMs = SchedLimit.contextSwitchPenaltyMs;
  * small; between messages a tiny slice would mean a reschedule after every message, so a slice is
  * at least this long (the overshoot is paid back in runtime, as OSv's own overshoot is).
  */
-export const sliceMsMin = 0.1;
+export const sliceMsMin = SchedLimit.sliceMsMin;
 /**
  * Factor on `time_until` (OSv multiplies its fast log by 1.01): overshoot on purpose, so when the
  * slice ends the entity has really passed its rival and the reschedule switches.

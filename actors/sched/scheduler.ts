@@ -78,6 +78,8 @@ class Turn<TOwner> implements SchedTurn<TOwner> {
   /** The runner's R'' and priority, and c, as they stood at the grant (a wake during the turn may charge them). */
   private readonly runnerAtGrant = { priority: 1, runtime: 0, renormalizeCount: 0 };
   private readonly clockAtGrant: NormClock = { c: 1, renormalizeCount: 0 };
+  /** The runner's hysteresis credit was owed at the grant: the slice counts it (applied to the copies above when worked out). */
+  private creditOwedAtGrant = false;
   /** The slice, once worked out; −1 before. */
   private slice = -1;
 
@@ -90,6 +92,10 @@ class Turn<TOwner> implements SchedTurn<TOwner> {
   get sliceMs(): number {
     if (this.slice < 0) {
       const target = this.targetRuntime;
+      if (this.creditOwedAtGrant === true) {
+        this.creditOwedAtGrant = false;
+        hysteresisRunStart(this.clockAtGrant, this.runnerAtGrant);
+      }
       this.slice = target === Number.POSITIVE_INFINITY ? target : sliceMs(this.clockAtGrant, this.runnerAtGrant, target);
       assert(this.slice > 0, 'a slice is positive');
     }
@@ -113,12 +119,14 @@ class Turn<TOwner> implements SchedTurn<TOwner> {
     // Without a rival the slice is ∞ whatever the runtimes: nothing to keep of them.
     if (rival === null) {
       this.targetRuntime = Number.POSITIVE_INFINITY;
+      this.creditOwedAtGrant = false;
     } else {
       this.targetRuntime = rival.runtime;
       this.runnerAtGrant.runtime = entity.runtime;
       this.runnerAtGrant.priority = entity.priority;
       this.clockAtGrant.c = this.norm.c;
-      if (creditOwed) hysteresisRunStart(this.clockAtGrant, this.runnerAtGrant);
+      // Applied only if the slice is read: most turns of a busy CPU, of a message or a few, never read it.
+      this.creditOwedAtGrant = creditOwed;
     }
     return this;
   }
