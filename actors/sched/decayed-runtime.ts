@@ -77,6 +77,14 @@ export function hysteresisRunStart(clock: NormClock, runtime: Runtime): boolean 
 }
 
 /**
+ * `runtime`'s R'' with the hysteresis credit of its switch-in applied (what `hysteresisRunStart`
+ * would make it), leaving both unchanged.
+ */
+export function creditedRuntime(clock: NormClock, runtime: Runtime): number {
+  return runtime.runtime + runtime.priority * (clock.c * hysteresisStartFactor - clock.c);
+}
+
+/**
  * What a fair entity that blocks after running `ranMs` pays (OSv's `ran_for`, then
  * `hysteresis_run_stop`), as one scaling of c by the product of their factors: the same sum up to
  * rounding, in one pass on every turn's path. While the credit of its switch-in is still owed

@@ -55,6 +55,13 @@ export class FairDispatcher extends Dispatcher {
   /** A turn is running: a wake may be kept aside for a hand-off (see `enqueue`). */
   private inTurn = false;
   /**
+   * The running turn's messages fit in the shortest slice (see `runTurn`). A wake that heads the
+   * queue ends a turn at the next message (OSv's `need_reschedule`), except such a turn when its
+   * runner outranks the woken actor: the reschedule would keep the runner, with a slice the rest of
+   * the turn fits in, so the turn goes on as it would after it.
+   */
+  private turnShort = false;
+  /**
    * A sleeper woken while nothing was queued, by the running actor (two actors that talk) or on an
    * idle CPU (an ask, a timer, I/O), kept out of the run queue until the turn ends or the next drain
    * begins: if the runner then sleeps, or the CPU still idles, the scheduler hands it the CPU
@@ -88,12 +95,13 @@ export class FairDispatcher extends Dispatcher {
     const entity = entityOf(cell);
     // A sleeper the running actor wakes while nothing is queued is kept aside: it takes the CPU at
     // the end of the turn if the runner sleeps then (see `drain`). It heads the queue, so the turn
-    // ends at this message. `onLoaded` waits for a load the queue would show. The common case of
-    // two actors that talk, tested first and alone: V8 then inlines it into every send.
+    // ends at this message unless it is short and its runner keeps the CPU anyway (`turnShort`).
+    // `onLoaded` waits for a load the queue would show. The common case of two actors that talk,
+    // tested first and alone: V8 then inlines it into every send.
     if (this.inTurn === true && this.handOffTo === null && this.onLoaded === null && this.cpuScheduler.canHandOffTo(entity)) {
       this.handOffTo = entity;
       entity.wokenAtUs = stampUs(this.turnStartMs);
-      this.rescheduleRequested = true;
+      if (!(this.turnShort === true && this.cpuScheduler.runnerOutranks(entity))) this.rescheduleRequested = true;
       this.drainSoon();
       return;
     }
@@ -117,7 +125,7 @@ export class FairDispatcher extends Dispatcher {
     this.wakeHandOff();
     if (scheduler.wake(entity, nowMs)) {
       entity.wokenAtUs = stampUs(nowMs);
-      if (scheduler.needReschedule === true) this.rescheduleRequested = true;
+      if (scheduler.needReschedule === true && !(this.turnShort === true && scheduler.runnerOutranks(entity))) this.rescheduleRequested = true;
       if (this.onLoaded !== null && scheduler.load >= 2) {
         const onLoaded = this.onLoaded;
         this.onLoaded = null;
@@ -296,6 +304,7 @@ export class FairDispatcher extends Dispatcher {
     const messagesMax = turn.messagesMax;
     let budget = count < messagesMax ? count : messagesMax;
     // One message runs whatever the slice: the slice (a logarithm) is not worked out.
+    this.turnShort = true;
     if (budget === 1) return this.runMessages(cell, 1, Number.POSITIVE_INFINITY);
     const nowMs = this.turnStartMs;
     const endMs = this.drainEndMs;
@@ -304,6 +313,7 @@ export class FairDispatcher extends Dispatcher {
     // the drain's end, stands whatever the slice, which is then not worked out either.
     const budgetMs = budget * msPerMessage;
     if (msPerMessage > 0 && budgetMs <= SchedLimit.sliceMsMin && nowMs + budgetMs <= endMs) return this.runMessages(cell, budget, Number.POSITIVE_INFINITY);
+    this.turnShort = false;
     const sliceEndMs = turn.deadlineMs;
     let deadlineMs = sliceEndMs < endMs ? sliceEndMs : endMs;
     if (deadlineMs !== Number.POSITIVE_INFINITY && msPerMessage > 0) {

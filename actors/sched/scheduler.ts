@@ -24,6 +24,7 @@ import {
   charge,
   chargeSleeper,
   createNormClock,
+  creditedRuntime,
   exportRuntime,
   hysteresisRunStart,
   hysteresisRunStop,
@@ -397,6 +398,19 @@ export class CpuScheduler<TOwner = unknown> {
     }
     this.switchOut(previous);
     return this.switchIn(true);
+  }
+
+  /**
+   * Whether the fair runner, charged up to its turn's start, keeps the CPU against `entity` at a
+   * reschedule now: `pickNext`'s comparison, the credit it owes counted, with no time charged for
+   * the turn so far (a wake during a turn is dated at the turn's start). Reads only; false for an
+   * entity whose runtime has not caught up with a renormalisation yet.
+   */
+  runnerOutranks(entity: SchedEntity<TOwner>): boolean {
+    const running = this.running;
+    if (running === null || running.schedClass !== SchedClass.fair || entity.schedClass === SchedClass.realtime) return false;
+    if (entity.renormalizeCount !== this.norm.renormalizeCount) return false;
+    return (this.creditOwed === true ? creditedRuntime(this.norm, running) : running.runtime) < entity.runtime;
   }
 
   /** Applies the running entity's owed hysteresis credit (see `creditOwed`). */

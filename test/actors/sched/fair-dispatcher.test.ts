@@ -98,6 +98,45 @@ describe('fair dispatcher (kernel on a simulated clock)', function () {
     await shutdown(kernel);
   });
 
+  for (const queued of [true, false]) {
+    it(`switches to a woken actor that outranks the runner after the message that woke it, in a turn of a few messages too (${queued ? 'through the run queue' : 'handed the CPU'})`, async () => {
+      // 0.01 ms a message: a turn of three fits in the shortest slice, where a wake that heads the
+      // queue but not the runner leaves the turn going (a reschedule would keep the runner).
+      const kernel = await Kernel.boot({ mode: 'simulated', seed: 1, simulatedCostMs: 0.01 });
+      const order: string[] = [];
+      if (queued) {
+        // Always runnable and never ahead of a fair actor: the queue is never empty, so the wake goes through it.
+        const background = kernel.spawn(
+          fromReceive<HogMsg>((_message, ctx) => void ctx.self.tell({ type: 'spin' })),
+          { priority: 'idle' },
+        );
+        background.tell({ type: 'spin' });
+      }
+      // It runs once at the start, then sleeps: its runtime stays near 0.
+      const sleeper = kernel.spawn(fromReceive<{ type: 'go' }>(() => void order.push('sleeper')));
+      sleeper.tell({ type: 'go' });
+      type WorkMsg = HogMsg | { readonly type: 'work'; readonly n: number };
+      const runner = kernel.spawn(
+        fromReceive<WorkMsg>((message, ctx) => {
+          // 50 ms of spinning: a runtime well above the credit of a switch-in, and a learned cost.
+          if (message.type === 'spin') {
+            if (kernel.clock.now() < 50) ctx.self.tell({ type: 'spin' });
+            return;
+          }
+          order.push(`work ${message.n}`);
+          if (message.n === 1) sleeper.tell({ type: 'go' });
+        }),
+      );
+      runner.tell({ type: 'spin' });
+      kernel.clock.setTimer(60, () => {
+        for (const n of [1, 2, 3]) runner.tell({ type: 'work', n });
+      });
+      await kernel.simulatedClock.advance(70);
+      expect(order).to.deep.equal(['sleeper', 'work 1', 'sleeper', 'work 2', 'work 3']);
+      await shutdown(kernel);
+    });
+  }
+
   it('runs real-time actors before fair ones, and idle ones only when nothing else can run', async () => {
     const kernel = await Kernel.boot({ mode: 'simulated', seed: 1 });
     const order: string[] = [];
