@@ -303,9 +303,13 @@ export class FairDispatcher extends Dispatcher {
     const count = cell.mailbox!.count;
     const messagesMax = turn.messagesMax;
     let budget = count < messagesMax ? count : messagesMax;
-    // One message runs whatever the slice: the slice (a logarithm) is not worked out.
+    // One message runs whatever the slice: the slice (a logarithm) is not worked out, and a wake
+    // during it need not be weighed (the turn ends after it anyway).
+    if (budget === 1) {
+      this.turnShort = false;
+      return this.runMessages(cell, 1, Number.POSITIVE_INFINITY);
+    }
     this.turnShort = true;
-    if (budget === 1) return this.runMessages(cell, 1, Number.POSITIVE_INFINITY);
     const nowMs = this.turnStartMs;
     const endMs = this.drainEndMs;
     const msPerMessage = entityOf(cell).nsPerMessage * 1e-6;
