@@ -28,16 +28,17 @@ class PendingAsk implements Due {
   outcome: unknown = undefined;
   /** A forwarded ask's settler (see `AskTable.forward`), which `resolve` and `reject` call. */
   settle: ((ok: boolean, value: unknown) => void) | null = null;
+  // Written again only in `AskTable.answeringEntry`, which every ask answered inside its call reuses.
   constructor(
-    readonly id: number,
+    public id: number,
     public dueMs: number,
-    readonly from: Pid,
+    public from: Pid,
     /** The asked actor; null for a forwarded ask whose target was not found. */
-    readonly to: Cell | null,
+    public to: Cell | null,
     /** What the ask carried (its type names the ask in a timeout error); undefined when forwarded. */
-    readonly message: unknown,
+    public message: unknown,
     readonly forwarded: boolean,
-    readonly deadlineMs: number,
+    public deadlineMs: number,
   ) {}
 
   /** Creation order, among asks due at the same time (`Due`). */
@@ -115,6 +116,11 @@ export class AskTable {
    * One that is not answered there goes into both, its deadline counted from a clock reading then.
    */
   private answering: PendingAsk | null = null;
+  /**
+   * The entry `answering` points to, one for every such ask: they come one at a time (a drain
+   * under way sends the next the usual way), and most end in their call, needing none of their own.
+   */
+  private readonly answeringEntry = new PendingAsk(0, 0, 0, null, undefined, false, 0);
   private timerDueMs = Infinity;
   private emptyCheckQueued = false;
 
@@ -136,14 +142,20 @@ export class AskTable {
     // From outside an actor, the drain may run inside this call, and its time serves here too until
     // the ask is answered or left pending (it may be an estimate then: see beginSendFromOutside).
     const readingMs = from === 0 ? dispatcher.beginSendFromOutside() : -1;
-    const dueMs = (readingMs >= 0 ? readingMs : kernel.clock.now()) + deadlineMs;
-    const entry = new PendingAsk(id, dueMs, from, target, message, false, deadlineMs);
     if (readingMs < 0) {
+      const entry = new PendingAsk(id, kernel.clock.now() + deadlineMs, from, target, message, false, deadlineMs);
       const promise = promiseOf(entry);
       this.track(entry);
       this.send(entry);
       return promise;
     }
+    // Its deadline is not tracked while the drain runs in this call (see `answering`).
+    const entry = this.answeringEntry;
+    entry.id = id;
+    entry.from = from;
+    entry.to = target;
+    entry.message = message;
+    entry.deadlineMs = deadlineMs;
     this.answering = entry;
     try {
       this.send(entry);
@@ -151,12 +163,19 @@ export class AskTable {
     } finally {
       this.answering = null;
     }
-    if (entry.ended === AskEnd.Answered) return Promise.resolve(entry.outcome);
-    if (entry.ended === AskEnd.Failed) return Promise.reject(entry.outcome);
+    const ended = entry.ended;
+    const outcome = entry.outcome;
+    // Nothing of this ask stays reachable from the table.
+    entry.ended = AskEnd.No;
+    entry.outcome = undefined;
+    entry.to = null;
+    entry.message = undefined;
+    if (ended === AskEnd.Answered) return Promise.resolve(outcome);
+    if (ended === AskEnd.Failed) return Promise.reject(outcome);
     // Left waiting: its deadline counts from a reading of the clock, which comes after the ask.
-    entry.dueMs = kernel.clock.now() + deadlineMs;
-    const promise = promiseOf(entry);
-    this.track(entry);
+    const waiting = new PendingAsk(id, kernel.clock.now() + deadlineMs, from, target, message, false, deadlineMs);
+    const promise = promiseOf(waiting);
+    this.track(waiting);
     return promise;
   }
 
