@@ -20,7 +20,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { emit, emitRatio, quantile, setBenchGroup, summary } from './harness.js';
+import { emit, emitRatio, maybeGc, quantile, setBenchGroup, summary } from './harness.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -143,6 +143,8 @@ async function oneProcess(caseName: keyof typeof cases, builds: readonly string[
   const nsPerOperation = builds.map((): number[] => []);
   for (let rep = 0; rep < warmUpReps + timedReps; rep++) {
     for (const [index, run] of reps.entries()) {
+      // Each build's garbage is collected before the next one's repetition, not during it.
+      maybeGc('young');
       const ns = await run(chosen.operationsPerRep);
       if (rep >= warmUpReps) nsPerOperation[index]!.push(ns);
     }
@@ -164,14 +166,16 @@ async function main(): Promise<void> {
   if (first === oneProcessFlag) return oneProcess(rest[0] as keyof typeof cases, rest.slice(1));
   const caseName = first;
   const builds = rest;
-  if (caseName === undefined || !(caseName in cases) || builds.length === 0 || new Set(builds).size !== builds.length) usage();
+  if (caseName === undefined || !Object.hasOwn(cases, caseName) || builds.length === 0) usage();
+  // Two names for one directory would share one loaded module.
+  if (new Set(builds.map((build) => path.resolve(build))).size !== builds.length) usage();
   setBenchGroup('ab');
   const self = fileURLToPath(import.meta.url);
   const perProcess: Array<Record<string, number[]>> = [];
   for (let run = 0; run < processes; run++) {
     // Every other process loads the builds in the reverse order.
     const order = run % 2 === 0 ? builds : [...builds].reverse();
-    const { stdout } = await execFileAsync(process.execPath, [self, oneProcessFlag, caseName, ...order], { maxBuffer: 1 << 20 });
+    const { stdout } = await execFileAsync(process.execPath, ['--expose-gc', self, oneProcessFlag, caseName, ...order], { maxBuffer: 1 << 20 });
     perProcess.push(JSON.parse(stdout) as Record<string, number[]>);
     process.stderr.write(`ab: process ${run + 1} of ${processes} done\n`);
   }

@@ -157,19 +157,22 @@ export class AskTable {
     entry.message = message;
     entry.deadlineMs = deadlineMs;
     this.answering = entry;
+    let ended = AskEnd.No;
+    let outcome: unknown;
     try {
       this.send(entry);
       dispatcher.endSendFromOutside();
     } finally {
       this.answering = null;
+      ended = entry.ended;
+      outcome = entry.outcome;
+      // Even if the drain threw (a kernel bug): the next ask must not find this one's outcome, and
+      // nothing of this ask stays reachable from the table.
+      entry.ended = AskEnd.No;
+      entry.outcome = undefined;
+      entry.to = null;
+      entry.message = undefined;
     }
-    const ended = entry.ended;
-    const outcome = entry.outcome;
-    // Nothing of this ask stays reachable from the table.
-    entry.ended = AskEnd.No;
-    entry.outcome = undefined;
-    entry.to = null;
-    entry.message = undefined;
     if (ended === AskEnd.Answered) return Promise.resolve(outcome);
     if (ended === AskEnd.Failed) return Promise.reject(outcome);
     // Left waiting: its deadline counts from a reading of the clock, which comes after the ask.

@@ -55,10 +55,12 @@ export class FairDispatcher extends Dispatcher {
   /** A turn is running: a wake may be kept aside for a hand-off (see `enqueue`). */
   private inTurn = false;
   /**
-   * The running turn's messages fit in the shortest slice (see `runTurn`). A wake that heads the
-   * queue ends a turn at the next message (OSv's `need_reschedule`), except such a turn when its
-   * runner outranks the woken actor: the reschedule would keep the runner, with a slice the rest of
-   * the turn fits in, so the turn goes on as it would after it.
+   * The running turn has several messages, and they fit in the shortest slice (set by `runTurn`,
+   * cleared at each turn's start). A wake that heads the queue ends a turn at the next message
+   * (OSv's `need_reschedule`), except such a turn when its runner outranks the woken actor at the
+   * wake: the reschedule would most likely keep the runner, with a slice the rest of the turn fits
+   * in, so the turn goes on. (The reschedule would first charge the turn so far, at least the
+   * context-switch penalty: a runner ahead by less than that would have lost the CPU there.)
    */
   private turnShort = false;
   /**
@@ -244,6 +246,8 @@ export class FairDispatcher extends Dispatcher {
         }
         this.turnStartMs = nowMs;
         this.rescheduleRequested = false;
+        // Before the system lane, whose items may wake actors: no turn of the last actor is running.
+        this.turnShort = false;
         const entity = turn.entity;
         const cell = entity.owner;
         if (entity.wokenAtUs !== WokenAt.never) {
@@ -305,19 +309,17 @@ export class FairDispatcher extends Dispatcher {
     let budget = count < messagesMax ? count : messagesMax;
     // One message runs whatever the slice: the slice (a logarithm) is not worked out, and a wake
     // during it need not be weighed (the turn ends after it anyway).
-    if (budget === 1) {
-      this.turnShort = false;
-      return this.runMessages(cell, 1, Number.POSITIVE_INFINITY);
-    }
-    this.turnShort = true;
+    if (budget === 1) return this.runMessages(cell, 1, Number.POSITIVE_INFINITY);
     const nowMs = this.turnStartMs;
     const endMs = this.drainEndMs;
     const msPerMessage = entityOf(cell).nsPerMessage * 1e-6;
     // Every slice lasts `sliceMsMin` at least: a budget whose learned cost fits in that, and before
     // the drain's end, stands whatever the slice, which is then not worked out either.
     const budgetMs = budget * msPerMessage;
-    if (msPerMessage > 0 && budgetMs <= SchedLimit.sliceMsMin && nowMs + budgetMs <= endMs) return this.runMessages(cell, budget, Number.POSITIVE_INFINITY);
-    this.turnShort = false;
+    if (msPerMessage > 0 && budgetMs <= SchedLimit.sliceMsMin && nowMs + budgetMs <= endMs) {
+      this.turnShort = true;
+      return this.runMessages(cell, budget, Number.POSITIVE_INFINITY);
+    }
     const sliceEndMs = turn.deadlineMs;
     let deadlineMs = sliceEndMs < endMs ? sliceEndMs : endMs;
     if (deadlineMs !== Number.POSITIVE_INFINITY && msPerMessage > 0) {

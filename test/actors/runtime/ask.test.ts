@@ -208,6 +208,25 @@ describe('ask', () => {
       await kernel.shutdown();
     });
 
+    it('leaves nothing of an ask to the next when its drain throws (a kernel bug)', async () => {
+      const kernel = await Kernel.boot();
+      const echo = kernel.spawn(Echo);
+      const dispatcher = kernel.core.dispatcher;
+      const drain = dispatcher.drain;
+      // The drain answers the ask, then throws: the bug surfaces in the ask that ran it.
+      dispatcher.drain = function (this: typeof dispatcher) {
+        drain.call(this);
+        dispatcher.drain = drain;
+        throw new Error('a kernel bug in a drain');
+      };
+      expect(() => echo.ask({ type: 'echo', text: 'first' })).to.throw('a kernel bug in a drain');
+      // The next ask is left waiting: it must wait for its own answer.
+      const later = echo.ask({ type: 'later' });
+      echo.tell({ type: 'release' });
+      expect(await later).to.equal('released');
+      await kernel.shutdown();
+    });
+
     it('fails with the reason the drain found: a crash on the message, a stopped target', async () => {
       const kernel = await Kernel.boot();
       const echo = kernel.spawn(Echo);

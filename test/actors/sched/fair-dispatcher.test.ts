@@ -137,6 +137,45 @@ describe('fair dispatcher (kernel on a simulated clock)', function () {
     });
   }
 
+  it('weighs a wake from the system lane at a turn’s start against the runner, whatever the turn before was', async () => {
+    // The runner's turn before is short (two messages). Its next turn starts with an item of its
+    // system lane that wakes a sleeper the runner outranks by a little: the runner keeps the CPU
+    // for the slice that brings it level with the sleeper, not for a whole batch of 100.
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 1, simulatedCostMs: 0.01 });
+    let handled = 0;
+    let pokedAfter = -1;
+    type SleeperMsg = HogMsg | { readonly type: 'poke' };
+    const sleeper = kernel.spawn(
+      fromReceive<SleeperMsg>((message, ctx) => {
+        // 6 ms of spinning: a runtime a little above the runner's once it has spun 10 ms (with its credit).
+        if (message.type === 'spin') {
+          if (kernel.clock.now() < 6) ctx.self.tell({ type: 'spin' });
+        } else pokedAfter = handled;
+      }),
+    );
+    type RunnerMsg = HogMsg | { readonly type: 'short' | 'batch' | 'work' };
+    const runner = kernel.spawn(
+      fromReceive<RunnerMsg>((message, ctx) => {
+        if (message.type === 'spin' && kernel.clock.now() < 30) ctx.self.tell({ type: 'spin' });
+        if (message.type === 'batch') {
+          kernel.core.runInTurnOf(ctx.self, () => sleeper.tell({ type: 'poke' }));
+          for (let i = 0; i < 150; i++) ctx.self.tell({ type: 'work' });
+        }
+        if (message.type === 'work') handled++;
+      }),
+    );
+    sleeper.tell({ type: 'spin' });
+    kernel.clock.setTimer(20, () => runner.tell({ type: 'spin' }));
+    kernel.clock.setTimer(40, () => {
+      runner.tell({ type: 'short' });
+      runner.tell({ type: 'batch' });
+    });
+    await kernel.simulatedClock.advance(60);
+    expect(handled).to.equal(150);
+    expect(pokedAfter).to.be.within(1, schedLimits.turnMessagesMax - 1);
+    await shutdown(kernel);
+  });
+
   it('runs real-time actors before fair ones, and idle ones only when nothing else can run', async () => {
     const kernel = await Kernel.boot({ mode: 'simulated', seed: 1 });
     const order: string[] = [];

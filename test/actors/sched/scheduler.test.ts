@@ -134,6 +134,40 @@ describe('sched cpu scheduler', () => {
     expect(scheduler.stats.preemptions).to.equal(0);
   });
 
+  it('tells at a wake whether the runner keeps the CPU, as the reschedule decides it (runnerOutranks)', () => {
+    const outcomes: boolean[] = [];
+    // The woken entity ran 0, 1, ..., 100 ms after the runner's 50 ms: from far behind the runner,
+    // its switch-in credit counted, to far ahead. The reschedule at the same instant charges the
+    // runner the context-switch penalty, so the two may differ within 10 µs of runtime; no point
+    // of this grid falls there.
+    for (let wokenRanMs = 0; wokenRanMs <= 100; wokenRanMs++) {
+      const scheduler = createCpuScheduler<SimActor>();
+      const [runner, woken] = [entity(), entity()];
+      scheduler.wake(runner, 0);
+      scheduler.pickNext(0);
+      scheduler.sleep(runner, 50);
+      scheduler.wake(woken, 50);
+      scheduler.pickNext(50);
+      const nowMs = 50 + wokenRanMs;
+      scheduler.sleep(woken, nowMs);
+      scheduler.wake(runner, nowMs);
+      expect(scheduler.pickNext(nowMs)!.entity).to.equal(runner);
+      scheduler.wake(woken, nowMs);
+      const outranks = scheduler.runnerOutranks(woken);
+      expect(scheduler.pickNext(nowMs)!.entity === runner, `woken after ${wokenRanMs} ms`).to.equal(outranks);
+      outcomes.push(outranks);
+    }
+    expect(outcomes).to.include(true).and.to.include(false);
+    // Never for a real-time entity, which a fair runner never outranks, nor from an idle CPU.
+    const scheduler = createCpuScheduler<SimActor>();
+    const [realtime, fair] = [entity(priorityInfinity), entity()];
+    expect(scheduler.runnerOutranks(fair)).to.equal(false);
+    scheduler.wake(fair, 0);
+    scheduler.pickNext(0);
+    scheduler.wake(realtime, 0);
+    expect(scheduler.runnerOutranks(realtime)).to.equal(false);
+  });
+
   it('works out a slice from the runtimes at its grant, though a wake during the turn charges the runner', () => {
     const slices = [false, true].map((wakeFirst) => {
       const scheduler = createCpuScheduler<SimActor>();
