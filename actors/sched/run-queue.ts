@@ -2,7 +2,8 @@
  * One CPU's run queue (OSv's `cpu::runqueue`, an intrusive red-black tree ordered by
  * `thread_runtime_compare`), as two indexed heaps (ground/indexed-heap.ts): the real-time class,
  * FIFO, served first; then the fair and idle classes by (runtime, seq). O(log n) insert, pop and remove (each entry
- * carries its heap index), O(1) peek and count.
+ * carries its heap index), O(1) peek and count; O(1) insert and pop for a fair entry that goes ahead
+ * of all the others (`fairFront`), the common wake of a busy CPU.
  *
  * Determinism: equal runtimes are served in insertion order. `insert` takes the next positive
  * sequence number (after its equals, OSv `insert_equal`); `insertFirstEqual` takes the next negative
