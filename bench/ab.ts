@@ -25,7 +25,6 @@ import { emit, emitRatio, maybeGc, quantile, setBenchGroup, summary } from './ha
 const execFileAsync = promisify(execFile);
 
 type Osprey = typeof import('../boot/index.js');
-type Kernel = Awaited<ReturnType<Osprey['Kernel']['boot']>>;
 
 /** Runs one repetition of `n` operations; resolves with the ns each took. */
 type Rep = (n: number) => Promise<number>;
@@ -57,13 +56,9 @@ function elapsedNs(startMs: number, operations: number): number {
   return ((performance.now() - startMs) * 1e6) / operations;
 }
 
-async function boot(osprey: Osprey, scheduler: 'fair' | 'fifo'): Promise<Kernel> {
-  return osprey.Kernel.boot({ scheduler });
-}
-
 async function ringRep(osprey: Osprey, scheduler: 'fair' | 'fifo'): Promise<Rep> {
   type RingMsg = { readonly type: 'ping'; readonly n: number };
-  const kernel = await boot(osprey, scheduler);
+  const kernel = await osprey.Kernel.boot({ scheduler });
   const actors = 1000;
   const world = { left: 0, handled: 0, done: () => {} };
   const refs: Array<import('../boot/index.js').ActorRef<RingMsg>> = [];
@@ -92,7 +87,7 @@ async function ringRep(osprey: Osprey, scheduler: 'fair' | 'fifo'): Promise<Rep>
 
 async function askRep(osprey: Osprey): Promise<Rep> {
   type EchoMsg = import('../boot/index.js').Ask<{ readonly type: 'get'; readonly n: number }, number>;
-  const kernel = await boot(osprey, 'fair');
+  const kernel = await osprey.Kernel.boot();
   class Echo extends osprey.Actor<EchoMsg> {
     receive(message: EchoMsg, ctx: import('../boot/index.js').ActorContext<EchoMsg>): void {
       ctx.reply(message, message.n + 1);
@@ -108,7 +103,7 @@ async function askRep(osprey: Osprey): Promise<Rep> {
 
 async function pingPongRep(osprey: Osprey): Promise<Rep> {
   type Ball = { readonly type: 'ball'; readonly left: number; readonly back: import('../boot/index.js').ActorRef<Ball> | null };
-  const kernel = await boot(osprey, 'fair');
+  const kernel = await osprey.Kernel.boot();
   let done = () => {};
   class Player extends osprey.Actor<Ball> {
     receive(ball: Ball, ctx: import('../boot/index.js').ActorContext<Ball>): void {

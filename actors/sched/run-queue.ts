@@ -101,9 +101,7 @@ export class RunQueue<TEntry extends RunQueueEntry> {
     if (this.realtime.size > 0) {
       entry = this.realtime.pop();
     } else if (this.fairFront !== null) {
-      entry = this.fairFront;
-      this.fairFront = null;
-      entry.heapIndex = -1;
+      entry = this.takeFairFront();
     } else {
       entry = this.fair.pop();
     }
@@ -113,12 +111,8 @@ export class RunQueue<TEntry extends RunQueueEntry> {
 
   /** Removes a queued `entry` from wherever it is (a stop, a migration). */
   remove(entry: TEntry): void {
-    if (entry === this.fairFront) {
-      this.fairFront = null;
-      entry.heapIndex = -1;
-    } else {
-      this.heapOf(entry).remove(entry);
-    }
+    if (entry === this.fairFront) this.takeFairFront();
+    else this.heapOf(entry).remove(entry);
     this.queued--;
     assert(entry.heapIndex === -1, 'a removed entry has no heap index');
   }
@@ -182,10 +176,7 @@ export class RunQueue<TEntry extends RunQueueEntry> {
     // The front slot holds an entry ahead of the whole heap: a new one ahead of it takes its place.
     const front = this.fairFront;
     if (front === null ? this.fair.size === 0 || less(entry, this.fair.peek()!) : less(entry, front)) {
-      if (front !== null) {
-        front.heapIndex = -1;
-        this.fair.push(front);
-      }
+      if (front !== null) this.fair.push(this.takeFairFront());
       this.fairFront = entry;
       entry.heapIndex = inFairFront;
       return;
@@ -195,11 +186,15 @@ export class RunQueue<TEntry extends RunQueueEntry> {
 
   /** Puts the front entry, if any, in the heap (before work on every entry at once). */
   private foldFairFront(): void {
-    const front = this.fairFront;
-    if (front === null) return;
+    if (this.fairFront !== null) this.fair.push(this.takeFairFront());
+  }
+
+  /** Empties the front slot (which must hold an entry) and returns its entry, in no heap now. */
+  private takeFairFront(): TEntry {
+    const front = this.fairFront!;
     this.fairFront = null;
     front.heapIndex = -1;
-    this.fair.push(front);
+    return front;
   }
 
   private heapOf(entry: TEntry): IndexedHeap<TEntry> {
