@@ -160,8 +160,12 @@ export class AskTable {
     let ended = AskEnd.No;
     let outcome: unknown;
     try {
-      this.send(entry);
-      dispatcher.endSendFromOutside();
+      // An idle actor on an idle CPU takes the message in this call; otherwise it is delivered, and
+      // the drain that follows runs here.
+      if (!dispatcher.runAskAlone(target, message, -id)) {
+        this.send(entry);
+        dispatcher.endSendFromOutside();
+      }
     } finally {
       this.answering = null;
       ended = entry.ended;

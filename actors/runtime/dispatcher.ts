@@ -166,6 +166,55 @@ export abstract class Dispatcher {
   }
 
   /**
+   * Runs an ask from outside (begun by `beginSendFromOutside`, with a reading ≥ 0) in this call when
+   * nothing could run before it: the asked actor is idle and takes mail, and the CPU has nothing else
+   * to run. Its message goes straight to `receive`, as xstate's `send` hands an event to its actor,
+   * never through the mailbox, whose order it cannot break (the mailbox is empty). The turn is
+   * scheduled and charged as the drain after a delivery would schedule and charge it, and a drain
+   * goes on in this call if the turn left work. Returns false, having done nothing, when that does
+   * not hold, or when a delivery must be seen (a trace, mail faults): the ask then goes the usual
+   * way, `deliver` and `endSendFromOutside`.
+   *
+   * About a sixth of an ask's time: the delivery (mailbox, wake, run-queue entry) and the drain's
+   * general turn (docs/measured-limits.md §3f).
+   */
+  abstract runAskAlone(cell: Cell, message: unknown, origin: number): boolean;
+
+  /**
+   * What `runAskAlone` asks of the actor and of the kernel, whatever the run policy: it runs here,
+   * takes mail, is not scheduled and has nothing queued, and no delivery must be seen.
+   */
+  protected takesAskAlone(cell: Cell): boolean {
+    const kernel = this.kernel;
+    if (kernel.tracing.active || kernel.mailFaults !== null || !cell.wakeable || cell.isRemote()) return false;
+    const mailbox = cell.mailbox;
+    return (mailbox === null || mailbox.count === 0) && !this.hasSystemWork(cell);
+  }
+
+  /**
+   * Runs `message` (an ask's, `origin` its negated id) in `cell` as its turn's first message, not
+   * from its mailbox (see `runAskAlone`), as `runMessages` runs each. Returns the messages handled: 1.
+   */
+  protected runOne(cell: Cell, message: unknown, origin: number): number {
+    const kernel = this.kernel;
+    kernel.current = cell;
+    kernel.currentOrigin = origin;
+    if (origin < 0) kernel.currentMessage = message;
+    try {
+      const result = cell.receive!.call(cell.instance!, message as never, cell);
+      if (this.spendCpu !== null) this.spendCpu(message, cell);
+      if (result !== undefined && typeof (result as PromiseLike<void>).then === 'function')
+        this.awaitHandler(cell, result as PromiseLike<void>, message, origin);
+    } catch (error) {
+      kernel.leave();
+      kernel.lifecycle.fail(cell, error, message, origin);
+    }
+    this.messagesHandled++;
+    kernel.leave();
+    return 1;
+  }
+
+  /**
    * Makes the cell of a new actor. A run policy may make cells that carry its own record of the
    * actor (the fair scheduler's are their own scheduling entities, actors/sched/sched-cell.ts).
    */

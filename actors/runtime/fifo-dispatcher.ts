@@ -29,21 +29,44 @@ export class FifoDispatcher extends Dispatcher {
 
   drain(): void {
     this.drainStarted();
-    const queue = this.runQueue;
     this.draining = true;
     try {
-      for (let turns = 0; queue.count > 0; turns++) {
-        if (turns === DrainLimit.turnsMax) {
-          this.drainSoon();
-          return;
-        }
-        this.runTurn(queue.shift());
-        this.serviceRings();
-      }
-      this.drainedDry();
+      this.runTurns(0);
     } finally {
       this.draining = false;
     }
+  }
+
+  /** Nothing is queued: the asked actor's turn runs the message, and a drain follows if it left work. */
+  runAskAlone(cell: Cell, message: unknown, origin: number): boolean {
+    if (this.runQueue.count !== 0 || !this.takesAskAlone(cell)) return false;
+    cell.scheduled = true;
+    this.drainStarted();
+    this.draining = true;
+    try {
+      this.runOne(cell, message, origin);
+      this.endTurn(cell);
+      this.serviceRings();
+      this.runTurns(1);
+    } finally {
+      this.draining = false;
+      this.sendReadingMs = -1;
+    }
+    return true;
+  }
+
+  /** The drain's turns, `turns` of them already run. */
+  private runTurns(turns: number): void {
+    const queue = this.runQueue;
+    for (; queue.count > 0; turns++) {
+      if (turns === DrainLimit.turnsMax) {
+        this.drainSoon();
+        return;
+      }
+      this.runTurn(queue.shift());
+      this.serviceRings();
+    }
+    this.drainedDry();
   }
 
   private runTurn(cell: Cell): void {
@@ -52,6 +75,10 @@ export class FifoDispatcher extends Dispatcher {
       const count = cell.mailbox!.count;
       this.runMessages(cell, count < this.batchMessagesMax ? count : this.batchMessagesMax, Number.POSITIVE_INFINITY);
     }
+    this.endTurn(cell);
+  }
+
+  private endTurn(cell: Cell): void {
     // Still marked scheduled: it goes to the back of the queue for another turn. Signals pushed
     // during the turn (the actor monitored a dead actor, say) need another turn too.
     if (this.canRun(cell) || this.hasSystemWork(cell)) this.runQueue.push(cell);

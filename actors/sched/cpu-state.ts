@@ -43,15 +43,22 @@ export const cpuStateTransitions = Uint8Array.of(
 );
 assert(cpuStateTransitions.length === stateValues.length * eventTypes.length, 'the CPU state table has a row per state and a column per event');
 
-/** The columns of `cpuStateTransitions`, a literal: the dispatcher looks it up twice per drain (see SchedLimit). */
+/**
+ * The columns of `cpuStateTransitions` and the two the dispatcher reports, literals: it reports
+ * twice per drain, where a module constant costs a context load and a hole check (see SchedLimit).
+ */
 // biome-ignore lint/suspicious/noConstEnum: file-local, inlined by tsc (no isolatedModules)
 const enum Table {
   eventsPerState = 4,
+  workArrived = 0,
+  queueEmpty = 1,
 }
 assert(eventTypes.length === Table.eventsPerState, 'the CPU state table has a column per event');
+assert(
+  eventTypes[Table.workArrived] === 'sched.work-arrived' && eventTypes[Table.queueEmpty] === 'sched.queue-empty',
+  'the dispatcher’s reports are the machine’s events of their columns',
+);
 const eventIndex = (type: CpuStateEvent): number => eventTypes.indexOf(type);
-const workArrivedEvent = eventIndex('sched.work-arrived');
-const queueEmptyEvent = eventIndex('sched.queue-empty');
 
 /** A CPU's scheduler state, read only: what the CPU does now. */
 export interface CpuStateView {
@@ -74,12 +81,12 @@ export class CpuState implements DrainListener, CpuStateView {
 
   /** Dispatcher: a drain began. */
   workArrived(): void {
-    this.take(workArrivedEvent);
+    this.take(Table.workArrived);
   }
 
   /** Dispatcher: a drain found nothing left to run. */
   ranDry(): void {
-    this.take(queueEmptyEvent);
+    this.take(Table.queueEmpty);
   }
 
   send(event: CpuStateEvent): void {

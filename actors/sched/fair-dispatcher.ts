@@ -161,6 +161,11 @@ export class FairDispatcher extends Dispatcher {
    * cost is not known yet; once known, the slice becomes a message budget.
    */
   drain(): void {
+    this.runDrain(undefined, 0);
+  }
+
+  /** `drain`, whose first turn runs `askMessage` first if `askOrigin` is an ask's (see `runAskAlone`). */
+  private runDrain(askMessage: unknown, askOrigin: number): void {
     this.drainStarted();
     const scheduler = this.cpuScheduler;
     const clock = this.kernel.clock;
@@ -255,7 +260,12 @@ export class FairDispatcher extends Dispatcher {
           entity.wokenAtUs = WokenAt.never;
         }
         if (cell.extras !== null) drainSystemLane(cell);
-        if (this.canRun(cell)) {
+        if (askOrigin !== 0) {
+          this.inTurn = true;
+          lastHandled = this.runOne(cell, askMessage, askOrigin);
+          askOrigin = 0;
+          this.inTurn = false;
+        } else if (this.canRun(cell)) {
           this.inTurn = true;
           lastHandled = this.runTurn(cell, turn);
           this.inTurn = false;
@@ -276,6 +286,27 @@ export class FairDispatcher extends Dispatcher {
       this.schedulerUsedInDrain = false;
       if (this.loads !== null) this.loads[this.kernel.cpu] = scheduler.load;
     }
+  }
+
+  /**
+   * The fair policy's `runAskAlone`: the CPU is idle, with no wake kept aside, and the asked actor
+   * sleeps on it. The drain hands it the CPU, as it would after the ask's wake (`handOffFromIdle`),
+   * and its first turn runs the message.
+   */
+  runAskAlone(cell: Cell, message: unknown, origin: number): boolean {
+    const scheduler = this.cpuScheduler;
+    if (this.handOffTo !== null || this.onLoaded !== null || scheduler.current !== null || !(cell instanceof SchedCell)) return false;
+    if (!scheduler.canHandOffTo(cell) || !this.takesAskAlone(cell)) return false;
+    // What the wake of a delivery does (see `wakeOutsideHandOff`).
+    cell.scheduled = true;
+    cell.wokenAtUs = stampUs(this.sendReadingMs);
+    this.handOffTo = cell;
+    try {
+      this.runDrain(message, origin);
+    } finally {
+      this.sendReadingMs = -1;
+    }
+    return true;
   }
 
   /**

@@ -213,7 +213,8 @@ describe('ask', () => {
       const echo = kernel.spawn(Echo);
       const dispatcher = kernel.core.dispatcher;
       const drain = dispatcher.drain;
-      // The drain answers the ask, then throws: the bug surfaces in the ask that ran it.
+      // The drain answers the ask, then throws: the bug surfaces in the ask that ran it. A new
+      // actor's first ask is delivered (it joins the scheduler at its first wake), and `drain` runs.
       dispatcher.drain = function (this: typeof dispatcher) {
         drain.call(this);
         dispatcher.drain = drain;

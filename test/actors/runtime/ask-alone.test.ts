@@ -1,0 +1,215 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { Actor, ActorCrashedError, ActorStoppedError, type ActorContext, type ActorRef, type Ask, Kernel } from '../../../boot/index.js';
+import type { FairDispatcher } from '../../../actors/sched/fair-dispatcher.js';
+import type { SchedCell } from '../../../actors/sched/sched-cell.js';
+
+/** Lets a real-clock kernel finish what it was given: a few turns of the event loop. */
+async function settle(_kernel: Kernel): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+// An ask from outside to an idle actor on an idle CPU runs in the call, its message handed straight
+// to `receive` (Dispatcher.runAskAlone): no mailbox, no wake. Nothing else may tell it apart from a
+// delivered ask but its speed. A traced kernel always delivers (its trace shows the send), so the
+// same program on a traced and an untraced kernel must give the same story.
+
+type Step = 'echo' | 'tell-self' | 'tell-other' | 'crash' | 'async' | 'after-tell';
+type Msg = Ask<{ readonly type: 'ask'; readonly step: Step; readonly n: number }, number> | { readonly type: 'note'; readonly n: number };
+
+interface LoggerArgs {
+  readonly name: string;
+  readonly log: string[];
+  readonly peer: { ref: ActorRef<Msg> | null };
+}
+
+/** Logs every message it handles (`actor:step:n`) in a log shared with its peer. */
+class Logger extends Actor<Msg, LoggerArgs> {
+  receive(msg: Msg, ctx: ActorContext<Msg>): void | Promise<void> {
+    this.args.log.push(`${this.args.name}:${msg.type === 'ask' ? msg.step : 'note'}:${msg.n}`);
+    if (msg.type === 'note') return;
+    switch (msg.step) {
+      case 'tell-self':
+        ctx.self.tell({ type: 'note', n: msg.n });
+        break;
+      case 'tell-other':
+        this.args.peer.ref!.tell({ type: 'note', n: msg.n });
+        break;
+      case 'crash':
+        throw new Error(`crash ${msg.n}`);
+      case 'async': {
+        const answer = ctx.replyLater(msg);
+        return Promise.resolve().then(() => {
+          answer.resolve(msg.n * 2);
+        });
+      }
+    }
+    ctx.reply(msg, msg.n * 2);
+  }
+}
+
+interface Story {
+  log: string[];
+  outcomes: string[];
+  handled: number;
+  switches: number;
+  /** The steps offered to `runAskAlone`, and whether each ran alone. */
+  offered: Map<number, boolean>;
+}
+
+/**
+ * Records, from now on, each ask from outside offered to `runAskAlone` (by its message's `n`) and
+ * whether it ran alone. An ask is offered unless it is the first after the event loop has not
+ * turned for `DrainLimit.msMax` (see `Dispatcher.beginSendFromOutside`), which goes the usual way.
+ */
+function recordAlone(kernel: Kernel): Map<number, boolean> {
+  const dispatcher = kernel.core.dispatcher;
+  const runAskAlone = dispatcher.runAskAlone;
+  const offered = new Map<number, boolean>();
+  dispatcher.runAskAlone = function (this: typeof dispatcher, cell, message, origin) {
+    const ran = runAskAlone.call(this, cell, message, origin);
+    offered.set((message as { n: number }).n, ran);
+    return ran;
+  };
+  return offered;
+}
+
+/**
+ * Whether each step of `program` runs alone if offered: all but an ask behind a tell, and an ask to
+ * a crashed actor (a top-level actor that crashes is not restarted: a temporary child of the user
+ * guardian).
+ */
+function aloneIn(program: readonly { step: Step; target: 0 | 1 }[]): boolean[] {
+  const crashed = [false, false];
+  return program.map(({ step, target }) => {
+    const alone = !crashed[target] && step !== 'after-tell';
+    if (step === 'crash') crashed[target] = true;
+    return alone;
+  });
+}
+
+/**
+ * Gives each actor a first message, and forgets it: a new actor joins the scheduler at its first
+ * wake, so its first ask is delivered.
+ */
+async function warmUp(kernel: Kernel, actors: readonly ActorRef<Msg>[], log: string[]): Promise<void> {
+  for (const actor of actors) actor.tell({ type: 'note', n: -1 });
+  await settle(kernel);
+  log.length = 0;
+}
+
+/** Runs `steps` on a fresh kernel, traced or not, and tells what happened. */
+async function storyOf(scheduler: 'fair' | 'fifo', traced: boolean, steps: readonly { step: Step; target: 0 | 1 }[]): Promise<Story> {
+  const kernel = await Kernel.boot({ scheduler });
+  const log: string[] = [];
+  const peers = [{ ref: null as ActorRef<Msg> | null }, { ref: null as ActorRef<Msg> | null }];
+  const actors = [kernel.spawn(Logger, { args: { name: 'a', log, peer: peers[0]! } }), kernel.spawn(Logger, { args: { name: 'b', log, peer: peers[1]! } })];
+  peers[0]!.ref = actors[1]!;
+  peers[1]!.ref = actors[0]!;
+  await warmUp(kernel, actors, log);
+  const subscription = traced ? kernel.events.subscribe(() => {}) : null;
+  const dispatcher = kernel.core.dispatcher;
+  const offered = recordAlone(kernel);
+  const outcomes: string[] = [];
+  const handledBefore = dispatcher.messagesHandled;
+  const switchesBefore = scheduler === 'fair' ? (dispatcher as FairDispatcher).scheduler.stats.switches : 0;
+  for (const [n, { step, target }] of steps.entries()) {
+    const actor = actors[target]!;
+    // A tell right before the ask: the ask must queue behind it.
+    if (step === 'after-tell') actor.tell({ type: 'note', n });
+    const answer = actor.ask({ type: 'ask', step, n });
+    outcomes.push(await answer.then(String, (error: Error) => error.name));
+    await settle(kernel);
+  }
+  const story: Story = {
+    log,
+    outcomes,
+    handled: dispatcher.messagesHandled - handledBefore,
+    switches: scheduler === 'fair' ? (dispatcher as FairDispatcher).scheduler.stats.switches - switchesBefore : 0,
+    offered,
+  };
+  subscription?.unsubscribe();
+  await kernel.shutdown();
+  return story;
+}
+
+const steps = fc.array(
+  fc.record({ step: fc.constantFrom<Step>('echo', 'tell-self', 'tell-other', 'crash', 'async', 'after-tell'), target: fc.constantFrom<0 | 1>(0, 1) }),
+  { minLength: 1, maxLength: 12 },
+);
+
+for (const scheduler of ['fair', 'fifo'] as const) {
+  describe(`an ask from outside to an idle actor on an idle CPU (${scheduler}, real clock)`, () => {
+    it('tells the same story as a delivered ask: messages, their order, answers, turns', async () => {
+      await fc.assert(
+        fc.asyncProperty(steps, async (program) => {
+          const delivered = await storyOf(scheduler, true, program);
+          const alone = await storyOf(scheduler, false, program);
+          expect([...delivered.offered.values()], 'a traced kernel delivers every ask').not.to.include(true);
+          const expected = aloneIn(program);
+          for (const [n, ran] of alone.offered) expect(ran, `step ${n} ran alone`).to.equal(expected[n]);
+          expect(alone.log).to.deep.equal(delivered.log);
+          expect(alone.outcomes).to.deep.equal(delivered.outcomes);
+          expect(alone.handled).to.equal(delivered.handled);
+          expect(alone.switches).to.equal(delivered.switches);
+        }),
+        { numRuns: 25 },
+      );
+    });
+
+    it('runs in the call: the answer and the work the turn left are done before ask() returns', async () => {
+      const kernel = await Kernel.boot({ scheduler });
+      const log: string[] = [];
+      const peer = { ref: null as ActorRef<Msg> | null };
+      const a = kernel.spawn(Logger, { args: { name: 'a', log, peer } });
+      peer.ref = kernel.spawn(Logger, { args: { name: 'b', log, peer: { ref: a } } });
+      await warmUp(kernel, [a, peer.ref], log);
+      const offered = recordAlone(kernel);
+      const answer = a.ask({ type: 'ask', step: 'tell-self', n: 1 });
+      const other = a.ask({ type: 'ask', step: 'tell-other', n: 2 });
+      expect(log, 'both turns, and the notes they sent, ran inside the asks').to.deep.equal(['a:tell-self:1', 'a:note:1', 'a:tell-other:2', 'b:note:2']);
+      expect(kernel.core.asks.size).to.equal(0);
+      expect([...offered.values()], 'every ask offered ran alone').not.to.include(false);
+      expect([await answer, await other]).to.deep.equal([2, 4]);
+      await kernel.shutdown();
+    });
+
+    it('waits behind mail already queued, and fails as a delivered ask fails: a crash, then a stopped actor', async () => {
+      const story = await storyOf(scheduler, false, [
+        { step: 'after-tell', target: 1 },
+        { step: 'crash', target: 1 },
+        { step: 'echo', target: 1 },
+      ]);
+      expect(story.log).to.deep.equal(['b:note:0', 'b:after-tell:0', 'b:crash:1']);
+      expect(story.outcomes).to.deep.equal(['0', ActorCrashedError.name, ActorStoppedError.name]);
+      // The first ask found mail queued, and the last a stopped actor: only the crash runs alone.
+      expect([0, 1, 2].map((n) => story.offered.get(n) === true)).to.deep.equal([false, true, false]);
+    });
+  });
+}
+
+describe('an ask run alone under the fair scheduler', () => {
+  it('is scheduled and charged as a delivered one: a switch, a wake recorded, runtime charged', async () => {
+    const kernel = await Kernel.boot({ scheduler: 'fair' });
+    const actor = kernel.spawn(Logger, { args: { name: 'a', log: [], peer: { ref: null } } });
+    await warmUp(kernel, [actor], []);
+    const offered = recordAlone(kernel);
+    const dispatcher = kernel.core.dispatcher as FairDispatcher;
+    const scheduler = dispatcher.scheduler;
+    const switches = scheduler.stats.switches;
+    const wakes = dispatcher.wakeLatency.count;
+    const entity = actor.cell as SchedCell;
+    const runtime = entity.runtime;
+    expect(scheduler.load, 'nothing runs or waits between asks').to.equal(0);
+    let sum = 0;
+    for (let n = 0; n < 1000; n++) sum += await actor.ask({ type: 'ask', step: 'echo', n });
+    expect(sum).to.equal(999 * 1000);
+    expect([...offered.values()], 'every ask offered ran alone').not.to.include(false);
+    expect(offered.size, 'most were offered').to.be.above(500);
+    expect(scheduler.stats.switches - switches).to.equal(1000);
+    expect(dispatcher.wakeLatency.count - wakes).to.equal(1000);
+    expect(scheduler.load, 'it sleeps after each').to.equal(0);
+    expect(entity.runtime, 'charged for its turns').to.be.above(runtime);
+    await kernel.shutdown();
+  });
+});
