@@ -295,7 +295,9 @@ export class FairDispatcher extends Dispatcher {
    */
   runAskAlone(cell: Cell, message: unknown, origin: number): boolean {
     const scheduler = this.cpuScheduler;
-    if (this.handOffTo !== null || this.onLoaded !== null || scheduler.current !== null || !(cell instanceof SchedCell)) return false;
+    // `onLoaded` need not wait here, as it does for a wake kept aside: the actor runs at once, and
+    // counts in the load as soon as a wake during its turn could bring it to 2.
+    if (this.handOffTo !== null || scheduler.current !== null || !(cell instanceof SchedCell)) return false;
     if (!scheduler.canHandOffTo(cell) || !this.takesAskAlone(cell)) return false;
     // What the wake of a delivery does (see `wakeOutsideHandOff`).
     cell.scheduled = true;
