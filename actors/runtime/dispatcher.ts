@@ -182,7 +182,9 @@ export abstract class Dispatcher {
 
   /**
    * What `runAskAlone` asks of the actor and of the kernel, whatever the run policy: it runs here,
-   * takes mail, is not scheduled and has nothing queued, and no delivery must be seen.
+   * takes mail, is not scheduled and has nothing queued, and no delivery must be seen. (With no drain
+   * pending, an actor that takes mail and is not scheduled has none queued: mail or a system item
+   * schedules it. Checked all the same, since the ask would overtake it.)
    */
   protected takesAskAlone(cell: Cell): boolean {
     const kernel = this.kernel;
