@@ -7,7 +7,7 @@ import { Recorder } from '../cpu/fixtures/behaviors.js';
 import { rejectionOf } from './helpers.js';
 
 /** Lets a real-clock kernel finish what it was given: a few turns of the event loop. */
-async function settle(_kernel: Kernel): Promise<void> {
+async function settle(): Promise<void> {
   for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
@@ -96,9 +96,9 @@ function aloneIn(program: readonly { step: Step; target: 0 | 1 }[]): boolean[] {
  * Gives each actor a first message, and forgets it: a new actor joins the scheduler at its first
  * wake, so its first ask is delivered.
  */
-async function warmUp(kernel: Kernel, actors: readonly ActorRef<Msg>[], log: string[]): Promise<void> {
+async function warmUp(actors: readonly ActorRef<Msg>[], log: string[]): Promise<void> {
   for (const actor of actors) actor.tell({ type: 'note', n: -1 });
-  await settle(kernel);
+  await settle();
   log.length = 0;
 }
 
@@ -110,7 +110,7 @@ async function storyOf(scheduler: 'fair' | 'fifo', traced: boolean, steps: reado
   const actors = [kernel.spawn(Logger, { args: { name: 'a', log, peer: peers[0]! } }), kernel.spawn(Logger, { args: { name: 'b', log, peer: peers[1]! } })];
   peers[0]!.ref = actors[1]!;
   peers[1]!.ref = actors[0]!;
-  await warmUp(kernel, actors, log);
+  await warmUp(actors, log);
   const subscription = traced ? kernel.events.subscribe(() => {}) : null;
   const dispatcher = kernel.core.dispatcher;
   const offered = recordAlone(kernel);
@@ -123,7 +123,7 @@ async function storyOf(scheduler: 'fair' | 'fifo', traced: boolean, steps: reado
     if (step === 'after-tell') actor.tell({ type: 'note', n });
     const answer = actor.ask({ type: 'ask', step, n });
     outcomes.push(await answer.then(String, (error: Error) => error.name));
-    await settle(kernel);
+    await settle();
   }
   const story: Story = {
     log,
@@ -170,7 +170,7 @@ for (const scheduler of ['fair', 'fifo'] as const) {
       const peer = { ref: null as ActorRef<Msg> | null };
       const a = kernel.spawn(Logger, { args: { name: 'a', log, peer } });
       peer.ref = kernel.spawn(Logger, { args: { name: 'b', log, peer: { ref: a } } });
-      await warmUp(kernel, [a, peer.ref], log);
+      await warmUp([a, peer.ref], log);
       const offered = recordAlone(kernel);
       const answer = a.ask({ type: 'ask', step: 'tell-self', n: 1 });
       const other = a.ask({ type: 'ask', step: 'tell-other', n: 2 });
@@ -217,7 +217,7 @@ for (const scheduler of ['fair', 'fifo'] as const) {
       const offered = recordAlone(kernel);
       const first = waiter.ask({ type: 'wait', n: 1 });
       const second = waiter.ask({ type: 'echo', n: 2 });
-      await settle(kernel);
+      await settle();
       expect(log, 'the second waits for the first handler to settle').to.deep.equal(['echo:0', 'wait:1']);
       expect([offered.get(1), offered.get(2)], 'the first ran alone; the second found the actor held').to.deep.equal([true, false]);
       release();
@@ -260,7 +260,7 @@ describe('an ask run alone under the fair scheduler', () => {
   it('leaves no time of its own behind when its turn throws (a kernel bug), and the next ask is answered', async () => {
     const kernel = await Kernel.boot({ scheduler: 'fair' });
     const actor = kernel.spawn(Logger, { args: { name: 'a', log: [], peer: { ref: null } } });
-    await warmUp(kernel, [actor], []);
+    await warmUp([actor], []);
     const dispatcher = kernel.core.dispatcher as unknown as { runOne: (...args: unknown[]) => number; sendReadingMs: number };
     const runOne = dispatcher.runOne;
     dispatcher.runOne = function (this: typeof dispatcher, ...args: unknown[]) {
@@ -271,7 +271,7 @@ describe('an ask run alone under the fair scheduler', () => {
     expect(() => actor.ask({ type: 'ask', step: 'echo', n: 1 })).to.throw('a kernel bug in a turn');
     // A reading left behind would date the next wakes and drains from outside.
     expect(dispatcher.sendReadingMs, 'no send under way').to.equal(-1);
-    await settle(kernel);
+    await settle();
     expect(await actor.ask({ type: 'ask', step: 'echo', n: 2 })).to.equal(4);
     expect(kernel.core.asks.size).to.equal(0);
     await kernel.shutdown();
@@ -280,7 +280,7 @@ describe('an ask run alone under the fair scheduler', () => {
   it('is scheduled and charged as a delivered one: a switch, a wake recorded, runtime charged', async () => {
     const kernel = await Kernel.boot({ scheduler: 'fair' });
     const actor = kernel.spawn(Logger, { args: { name: 'a', log: [], peer: { ref: null } } });
-    await warmUp(kernel, [actor], []);
+    await warmUp([actor], []);
     const offered = recordAlone(kernel);
     const dispatcher = kernel.core.dispatcher as FairDispatcher;
     const scheduler = dispatcher.scheduler;
