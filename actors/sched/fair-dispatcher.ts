@@ -71,6 +71,11 @@ export class FairDispatcher extends Dispatcher {
    * goes into the queue as its wake would have put it (`wakeHandOff`).
    */
   private handOffTo: SchedCell | null = null;
+  /**
+   * The actor an ask runs alone (`runAskAlone`), while its turn runs and it is not yet the
+   * scheduler's runner; null otherwise.
+   */
+  private aloneTurn: SchedCell | null = null;
   /** `scheduler` was used during the current drain: its end is no time for an ask to start from. */
   private schedulerUsedInDrain = false;
 
@@ -85,6 +90,7 @@ export class FairDispatcher extends Dispatcher {
    * hand-off there first (the switch then goes through the queue), so what it shows is whole.
    */
   get scheduler(): CpuScheduler<SchedCell> {
+    if (this.aloneTurn !== null) this.becomeRunner();
     this.wakeHandOff();
     // Used from outside the drain's own steps, the scheduler may take a clock reading past the time
     // the drain ends at: no ask from outside may start from that time (see drainEndedAtMs).
@@ -94,6 +100,8 @@ export class FairDispatcher extends Dispatcher {
   }
 
   enqueue(cell: Cell): void {
+    // A wake during a turn run alone needs its actor to be the runner (see `runAskAlone`).
+    if (this.aloneTurn !== null) this.becomeRunner();
     const entity = entityOf(cell);
     // A sleeper the running actor wakes while nothing is queued is kept aside: it takes the CPU at
     // the end of the turn if the runner sleeps then (see `drain`). It heads the queue, so the turn
@@ -146,7 +154,7 @@ export class FairDispatcher extends Dispatcher {
   }
 
   get runnable(): number {
-    return this.cpuScheduler.load + (this.handOffTo === null ? 0 : 1);
+    return this.cpuScheduler.load + (this.handOffTo === null ? 0 : 1) + (this.aloneTurn === null ? 0 : 1);
   }
 
   /**
@@ -161,14 +169,7 @@ export class FairDispatcher extends Dispatcher {
    * cost is not known yet; once known, the slice becomes a message budget.
    */
   drain(): void {
-    this.runDrain(undefined, 0);
-  }
-
-  /** `drain`, whose first turn runs `askMessage` first if `askOrigin` is an ask's (see `runAskAlone`). */
-  private runDrain(askMessage: unknown, askOrigin: number): void {
     this.drainStarted();
-    const scheduler = this.cpuScheduler;
-    const clock = this.kernel.clock;
     // A drain that runs inside a send from outside starts at the send's time (a few hundred ns old):
     // a reading, or the last drain's end. It starts from the latter only if its first turn is to be
     // charged by its learned cost: a reading at that turn's end would charge it the time the
@@ -178,21 +179,32 @@ export class FairDispatcher extends Dispatcher {
     let startRead = true;
     if (nowMs >= 0 && this.sendReadingEstimated === true) {
       if (this.handOffTo !== null && this.chargesByCost(this.handOffTo)) startRead = false;
-      else nowMs = clock.now();
+      else nowMs = this.kernel.clock.now();
     } else if (nowMs < 0) {
-      nowMs = clock.now();
+      nowMs = this.kernel.clock.now();
     }
-    const endMs = nowMs + DrainLimit.msMax;
-    // Fields, not arguments, carry times to runTurn: a fraction passed to a call V8 does not inline
-    // is boxed in a heap number.
-    this.drainEndMs = endMs;
-    // The turn that just ended: its actor sleeps (if it ran dry) at the next reading of the clock.
-    let last: SchedCell | null = null;
-    let lastHandled = 0;
+    // Fields, not arguments, carry times to runTurns and runTurn: a fraction passed to a call V8
+    // does not inline is boxed in a heap number.
+    this.turnStartMs = nowMs;
+    this.drainEndMs = nowMs + DrainLimit.msMax;
+    this.runTurns(null, 0, startRead);
+  }
+
+  /**
+   * The drain's turns, from `turnStartMs` (the drain's start), until `drainEndMs`. `last`: the
+   * turn that ended there, of `lastHandled` messages (see `runAskAlone`); null at a drain's start,
+   * which hands an idle CPU to the actor kept aside for it.
+   */
+  private runTurns(last: SchedCell | null, lastHandled: number, startRead: boolean): void {
+    const scheduler = this.cpuScheduler;
+    const clock = this.kernel.clock;
+    let nowMs = this.turnStartMs;
+    const endMs = this.drainEndMs;
     this.draining = true;
     try {
       // A drain on an idle CPU, with only the actor woken meanwhile to run, hands the CPU to it.
-      let turn = this.handOffFromIdle(nowMs);
+      // The turn that just ended (`last`) sleeps, if it ran dry, at the next reading of the clock.
+      let turn = last === null ? this.handOffFromIdle(nowMs) : null;
       for (let turns = 0; ; turns++) {
         // Only a reading ends a drain: a cost learnt from a turn that a GC pause stretched would
         // otherwise end drain after drain early, each paying a trip through the event loop.
@@ -260,12 +272,7 @@ export class FairDispatcher extends Dispatcher {
           entity.wokenAtUs = WokenAt.never;
         }
         if (cell.extras !== null) drainSystemLane(cell);
-        if (askOrigin !== 0) {
-          this.inTurn = true;
-          lastHandled = this.runOne(cell, askMessage, askOrigin);
-          askOrigin = 0;
-          this.inTurn = false;
-        } else if (this.canRun(cell)) {
+        if (this.canRun(cell)) {
           this.inTurn = true;
           lastHandled = this.runTurn(cell, turn);
           this.inTurn = false;
@@ -290,8 +297,12 @@ export class FairDispatcher extends Dispatcher {
 
   /**
    * The fair policy's `runAskAlone`: the CPU is idle, with no wake kept aside, and the asked actor
-   * sleeps on it. The drain hands it the CPU, as it would after the ask's wake (`handOffFromIdle`),
-   * and its first turn runs the message.
+   * sleeps on it. The turn runs as the drain after the ask's wake would run it, from the same start
+   * and charged the same, but without making the actor the scheduler's runner unless the turn needs
+   * that (`aloneTurn`): most such turns only answer, and then one call charges the CPU's idle time
+   * and the turn (`CpuScheduler.chargeAlone`), where the drain makes two (`handOff`, `sleep`) and
+   * its loop's bookkeeping. A turn that wakes an actor or uses the scheduler, or leaves work, makes
+   * the actor the runner from its start then, and the drain goes on from its end.
    */
   runAskAlone(cell: Cell, message: unknown, origin: number): boolean {
     const scheduler = this.cpuScheduler;
@@ -299,16 +310,74 @@ export class FairDispatcher extends Dispatcher {
     // counts in the load as soon as a wake during its turn could bring it to 2.
     if (this.handOffTo !== null || scheduler.current !== null || !(cell instanceof SchedCell)) return false;
     if (!scheduler.canHandOffTo(cell) || !this.takesAskAlone(cell)) return false;
-    // What the wake of a delivery does (see `wakeOutsideHandOff`).
+    this.drainStarted();
+    // The drain's start (see `drain`): the send's time, or a reading if that is an estimate and the
+    // turn is to be measured.
+    const sendMs = this.sendReadingMs;
+    let startMs = sendMs;
+    let startRead = true;
+    if (this.sendReadingEstimated === true) {
+      if (this.chargesByCost(cell)) startRead = false;
+      else startMs = this.kernel.clock.now();
+    }
     cell.scheduled = true;
-    cell.wokenAtUs = stampUs(this.sendReadingMs);
-    this.handOffTo = cell;
+    // Its wake, dated at the send, and its turn's start, as a delivery and its drain record them.
+    this.wakeLatency.recordUs((stampUs(startMs) - stampUs(sendMs)) | 0);
+    this.turnStartMs = startMs;
+    this.drainEndMs = startMs + DrainLimit.msMax;
+    this.rescheduleRequested = false;
+    this.turnShort = false;
+    this.aloneTurn = cell;
+    this.draining = true;
     try {
-      this.runDrain(message, origin);
+      this.runOne(cell, message, origin);
+      if (this.aloneTurn === null || this.rings !== null || this.canRun(cell) || this.hasSystemWork(cell)) {
+        // The drain goes on from this turn's end, the actor the runner since its start.
+        if (this.aloneTurn !== null) this.becomeRunner();
+        this.inTurn = false;
+        this.runTurns(cell, 1, startRead);
+        return true;
+      }
+      this.aloneTurn = null;
+      // The turn's end, as the drain charges it (see `runTurns`).
+      let endMs: number;
+      const endRead = !this.chargesByCost(cell);
+      if (!endRead) {
+        this.turnsEstimated++;
+        endMs = startMs + cell.nsPerMessage * 1e-6;
+      } else {
+        endMs = this.kernel.clock.now();
+        if (startRead) {
+          learnCost(cell, endMs - startMs, 1);
+          this.turnsEstimated = 0;
+        }
+      }
+      scheduler.chargeAlone(cell, startMs, endMs);
+      this.unschedule(cell);
+      // A turn that ran past the drain's end ends it as the drain would: without reporting the CPU dry.
+      if (!(endRead && endMs >= this.drainEndMs)) this.drainedDry();
+      this.drainEndedAtMs = this.turnsEstimated < turnsEstimatedMax ? endMs : -1;
+      if (this.loads !== null) this.loads[this.kernel.cpu] = scheduler.load;
     } finally {
+      // Even if the turn threw (a kernel bug): the actor is then left the runner, as the drain leaves it.
+      if (this.aloneTurn !== null) this.becomeRunner();
+      this.inTurn = false;
+      this.draining = false;
       this.sendReadingMs = -1;
     }
     return true;
+  }
+
+  /**
+   * The actor running alone (`aloneTurn`) becomes the scheduler's runner from its turn's start, as
+   * the drain's hand-off would have made it: a wake during its turn, or a use of the scheduler,
+   * needs it there.
+   */
+  private becomeRunner(): void {
+    const cell = this.aloneTurn!;
+    this.aloneTurn = null;
+    this.cpuScheduler.handOff(null, cell, this.turnStartMs);
+    this.inTurn = true;
   }
 
   /**

@@ -323,6 +323,41 @@ export class CpuScheduler<TOwner = unknown> {
   }
 
   /**
+   * `entity`, a sleeper of this idle CPU with nothing queued (`canHandOffTo`), ran alone from
+   * `startMs` to `endMs` and sleeps again: what `handOff(null, entity, startMs)` and then
+   * `sleep(entity, endMs)` do, with the same charges and stats, in one call and without making it
+   * the runner (its state, the turn and the grant, which nobody reads in between, are left alone).
+   * An ask from outside that an idle actor answers without waking anyone takes this path
+   * (actors/sched/fair-dispatcher.ts, `runAskAlone`).
+   *
+   * @example
+   * ```ts
+   * scheduler.chargeAlone(entity, startMs, clock.now()); // as handOff(null, entity, startMs); sleep(entity, now)
+   * ```
+   */
+  chargeAlone(entity: SchedEntity<TOwner>, startMs: number, endMs: number): void {
+    if (this.queue.count !== 0 || this.running !== null || placeOf(entity) !== this.sleepingHere)
+      invariantBroken('charge an alone run to a sleeper of this idle CPU, with nothing queued');
+    const norm = this.norm;
+    // handOff's wake and its charge of the idle time, then switchToWoken's catch-up.
+    updateAfterSleep(norm, entity);
+    const idleMs = startMs - this.sinceMs;
+    if (idleMs > 0) this.renormalizeIf(charge(norm, null, Math.min(idleMs, SchedLimit.intervalMsMax)));
+    updateAfterSleep(norm, entity);
+    this.stats.switches++;
+    this.needReschedule = false;
+    // sleep's charge: the credit of its switch-in, never settled, cancels against its payback.
+    this.sinceMs = endMs;
+    const ranMs = Math.min(Math.max(endMs - startMs, 0), SchedLimit.intervalMsMax);
+    const due = entity.schedClass === SchedClass.realtime ? charge(norm, null, ranMs) : chargeSleeper(norm, entity, ranMs, true);
+    if (due) {
+      // sleep renormalises while the entity is still the runner: it is scaled with the clock.
+      this.renormalize();
+      renormalizeRunnable(norm, entity);
+    }
+  }
+
+  /**
    * Removes `entity` from this CPU (a stop, or a migration), exporting its runtime so that a `wake`
    * on any CPU, this one included, resumes it where its decayed runtime stands.
    */

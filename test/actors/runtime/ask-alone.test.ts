@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { Actor, ActorCrashedError, ActorStoppedError, type ActorContext, type ActorRef, type Ask, Kernel } from '../../../boot/index.js';
 import type { FairDispatcher } from '../../../actors/sched/fair-dispatcher.js';
 import type { SchedCell } from '../../../actors/sched/sched-cell.js';
+import type { CpuState } from '../../../actors/sched/cpu-state.js';
 import { Recorder } from '../cpu/fixtures/behaviors.js';
 import { rejectionOf } from './helpers.js';
 
@@ -277,7 +278,7 @@ describe('an ask run alone under the fair scheduler', () => {
     await kernel.shutdown();
   });
 
-  it('is scheduled and charged as a delivered one: a switch, a wake recorded, runtime charged', async () => {
+  it('is scheduled and charged as a delivered one: a switch, a wake recorded, a drain reported, runtime charged', async () => {
     const kernel = await Kernel.boot({ scheduler: 'fair' });
     const actor = kernel.spawn(Logger, { args: { name: 'a', log: [], peer: { ref: null } } });
     await warmUp([actor], []);
@@ -286,6 +287,8 @@ describe('an ask run alone under the fair scheduler', () => {
     const scheduler = dispatcher.scheduler;
     const switches = scheduler.stats.switches;
     const wakes = dispatcher.wakeLatency.count;
+    const cpuState = dispatcher.listener as CpuState;
+    const drains = cpuState.entered.running;
     const entity = actor.cell as SchedCell;
     const runtime = entity.runtime;
     expect(scheduler.load, 'nothing runs or waits between asks').to.equal(0);
@@ -296,6 +299,8 @@ describe('an ask run alone under the fair scheduler', () => {
     expect(offered.size, 'most were offered').to.be.above(500);
     expect(scheduler.stats.switches - switches).to.equal(1000);
     expect(dispatcher.wakeLatency.count - wakes).to.equal(1000);
+    expect(cpuState.entered.running - drains, 'a drain begun for each, as the CPU state sees it').to.equal(1000);
+    expect(cpuState.value, 'and run dry').to.equal('idlePolling');
     expect(scheduler.load, 'it sleeps after each').to.equal(0);
     expect(entity.runtime, 'charged for its turns').to.be.above(runtime);
     await kernel.shutdown();

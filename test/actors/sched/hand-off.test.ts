@@ -40,10 +40,10 @@ function observe({ scheduler, entities }: Twin) {
   };
 }
 
-type Step = { readonly kind: 'hand-off' | 'wake' | 'sleep' | 'keep'; readonly pick: number; readonly ranMs: number };
+type Step = { readonly kind: 'hand-off' | 'alone' | 'wake' | 'sleep' | 'keep'; readonly pick: number; readonly ranMs: number };
 
 const stepArbitrary: fc.Arbitrary<Step> = fc.record({
-  kind: fc.constantFrom('hand-off', 'hand-off', 'hand-off', 'wake', 'sleep', 'keep'),
+  kind: fc.constantFrom('hand-off', 'hand-off', 'hand-off', 'alone', 'wake', 'sleep', 'keep'),
   pick: fc.nat(),
   // Mostly short turns; now and then one of up to the clamp, which crosses c's bound once the CPU has
   // idled near it (see below).
@@ -54,10 +54,12 @@ const stepArbitrary: fc.Arbitrary<Step> = fc.record({
 });
 
 describe('sched hand-off', () => {
-  it('leaves runtimes, c, the stats and the turn as wake, sleep and pickNext would, renormalisations included', () => {
+  it('leaves runtimes, c, the stats and the turn as wake, sleep and pickNext would, renormalisations included; an alone run as handOff and sleep would', () => {
     let handOffs = 0;
     let fromIdle = 0;
     let renormalizedHandOffs = 0;
+    let alone = 0;
+    let renormalizedAlone = 0;
     fc.assert(
       // The CPUs first idle for a while: c grows towards its bound, which the steps then cross.
       fc.property(fc.double({ min: 16_000, max: 17_460, noNaN: true }), fc.array(stepArbitrary, { minLength: 20, maxLength: 80 }), (idleMs, steps) => {
@@ -75,7 +77,15 @@ describe('sched hand-off', () => {
           );
           const target = candidates.length === 0 ? null : candidates[step.pick % candidates.length]!;
           const i = target?.owner ?? -1;
-          if (step.kind === 'hand-off' && target !== null && handing.scheduler.canHandOffTo(handing.entities[i]!)) {
+          if (step.kind === 'alone' && target !== null && runner === null && handing.scheduler.canHandOffTo(handing.entities[i]!)) {
+            // An idle CPU's sleeper runs alone and sleeps again (an ask run alone): one call.
+            alone++;
+            reference.scheduler.handOff(null, target, turnStartMs);
+            reference.scheduler.sleep(target, nowMs);
+            const renormalizations = handing.scheduler.stats.renormalizations;
+            handing.scheduler.chargeAlone(handing.entities[i]!, turnStartMs, nowMs);
+            if (handing.scheduler.stats.renormalizations > renormalizations) renormalizedAlone++;
+          } else if ((step.kind === 'hand-off' || step.kind === 'alone') && target !== null && handing.scheduler.canHandOffTo(handing.entities[i]!)) {
             // From the runner that woke it, or from the idle CPU.
             handOffs++;
             if (runner === null) fromIdle++;
@@ -124,6 +134,8 @@ describe('sched hand-off', () => {
     expect(fromIdle).to.be.above(500);
 
     expect(renormalizedHandOffs).to.be.above(0);
+    expect(alone).to.be.above(200);
+    expect(renormalizedAlone).to.be.above(0);
   });
 
   it('hands off only to a sleeper of its CPU, from a fair runner or the idle CPU, with nothing queued', () => {
