@@ -205,7 +205,8 @@ export class FairDispatcher extends Dispatcher {
       // A drain on an idle CPU, with only the actor woken meanwhile to run, hands the CPU to it.
       // The turn that just ended (`last`) sleeps, if it ran dry, at the next reading of the clock.
       let turn = last === null ? this.handOffFromIdle(nowMs) : null;
-      for (let turns = 0; ; turns++) {
+      // A turn run alone before the loop (`last`, see runAskAlone) counts as the drain's first.
+      for (let turns = last === null ? 0 : 1; ; turns++) {
         // Only a reading ends a drain: a cost learnt from a turn that a GC pause stretched would
         // otherwise end drain after drain early, each paying a trip through the event loop.
         let ends = false;
@@ -329,6 +330,8 @@ export class FairDispatcher extends Dispatcher {
     this.turnShort = false;
     this.aloneTurn = cell;
     this.draining = true;
+    // Until this drain's end sets it: a turn that throws leaves no estimate behind.
+    this.drainEndedAtMs = -1;
     try {
       this.runOne(cell, message, origin);
       if (this.aloneTurn === null || this.rings !== null || this.canRun(cell) || this.hasSystemWork(cell)) {
@@ -359,9 +362,12 @@ export class FairDispatcher extends Dispatcher {
       this.drainEndedAtMs = this.turnsEstimated < turnsEstimatedMax ? endMs : -1;
       if (this.loads !== null) this.loads[this.kernel.cpu] = scheduler.load;
     } finally {
-      // Even if the turn threw (a kernel bug): the actor is then left the runner, as the drain leaves it.
+      // Even if the turn threw (a kernel bug), as the drain's end: the actor is left the runner, and
+      // a wake it kept aside goes into the queue.
       if (this.aloneTurn !== null) this.becomeRunner();
       this.inTurn = false;
+      this.wakeHandOff();
+      this.schedulerUsedInDrain = false;
       this.draining = false;
       this.sendReadingMs = -1;
     }

@@ -278,6 +278,54 @@ describe('an ask run alone under the fair scheduler', () => {
     await kernel.shutdown();
   });
 
+  it('loses no wake when its turn wakes an actor and then throws (a kernel bug): the woken one runs', async () => {
+    const kernel = await Kernel.boot({ scheduler: 'fair' });
+    const log: string[] = [];
+    const peer = { ref: null as ActorRef<Msg> | null };
+    const a = kernel.spawn(Logger, { args: { name: 'a', log, peer } });
+    peer.ref = kernel.spawn(Logger, { args: { name: 'b', log, peer: { ref: null } } });
+    await warmUp([a, peer.ref], log);
+    const dispatcher = kernel.core.dispatcher as unknown as { runOne: (...args: unknown[]) => number };
+    const runOne = dispatcher.runOne;
+    dispatcher.runOne = function (this: typeof dispatcher, ...args: unknown[]) {
+      runOne.apply(this, args);
+      dispatcher.runOne = runOne;
+      throw new Error('a kernel bug in a turn');
+    };
+    expect(() => a.ask({ type: 'ask', step: 'tell-other', n: 1 })).to.throw('a kernel bug in a turn');
+    await settle();
+    expect(log, 'b got the note the turn sent').to.deep.equal(['a:tell-other:1', 'b:note:1']);
+    expect(await a.ask({ type: 'ask', step: 'echo', n: 2 })).to.equal(4);
+    await kernel.shutdown();
+  });
+
+  it('looks at the CPU’s rings after its turn, as a drain does between turns', async () => {
+    const kernel = await Kernel.boot({ scheduler: 'fair' });
+    const log: string[] = [];
+    const a = kernel.spawn(Logger, { args: { name: 'a', log, peer: { ref: null } } });
+    const b = kernel.spawn(Logger, { args: { name: 'b', log, peer: { ref: null } } });
+    await warmUp([a, b], log);
+    const dispatcher = kernel.core.dispatcher as FairDispatcher;
+    // Rings standing for other CPUs: one frame waits, which tells b a note when pumped.
+    let publishes = 0;
+    let waiting = 1;
+    dispatcher.rings = {
+      publish: () => void publishes++,
+      hasWork: () => waiting > 0,
+      pump: () => {
+        const frames = waiting;
+        for (; waiting > 0; waiting--) b.tell({ type: 'note', n: 100 });
+        return frames;
+      },
+    };
+    const answer = a.ask({ type: 'ask', step: 'echo', n: 1 });
+    dispatcher.rings = null;
+    expect(log, 'the frame taken in ran in the same drain').to.deep.equal(['a:echo:1', 'b:note:100']);
+    expect(publishes, 'what the turn sent was published').to.be.above(0);
+    expect(await answer).to.equal(2);
+    await kernel.shutdown();
+  });
+
   it('is scheduled and charged as a delivered one: a switch, a wake recorded, a drain reported, runtime charged', async () => {
     const kernel = await Kernel.boot({ scheduler: 'fair' });
     const actor = kernel.spawn(Logger, { args: { name: 'a', log: [], peer: { ref: null } } });
