@@ -257,21 +257,26 @@ describe('an ask run alone on a kernel of two CPUs', () => {
   });
 });
 
+/** The next turn run alone throws once its handler has run, as a kernel bug would. */
+function throwAfterNextTurn(kernel: Kernel): void {
+  const dispatcher = kernel.core.dispatcher as unknown as { runOne: (...args: unknown[]) => number };
+  const runOne = dispatcher.runOne;
+  dispatcher.runOne = function (this: typeof dispatcher, ...args: unknown[]) {
+    runOne.apply(this, args);
+    dispatcher.runOne = runOne;
+    throw new Error('a kernel bug in a turn');
+  };
+}
+
 describe('an ask run alone under the fair scheduler', () => {
   it('leaves no time of its own behind when its turn throws (a kernel bug), and the next ask is answered', async () => {
     const kernel = await Kernel.boot({ scheduler: 'fair' });
     const actor = kernel.spawn(Logger, { args: { name: 'a', log: [], peer: { ref: null } } });
     await warmUp([actor], []);
-    const dispatcher = kernel.core.dispatcher as unknown as { runOne: (...args: unknown[]) => number; sendReadingMs: number };
-    const runOne = dispatcher.runOne;
-    dispatcher.runOne = function (this: typeof dispatcher, ...args: unknown[]) {
-      runOne.apply(this, args);
-      dispatcher.runOne = runOne;
-      throw new Error('a kernel bug in a turn');
-    };
+    throwAfterNextTurn(kernel);
     expect(() => actor.ask({ type: 'ask', step: 'echo', n: 1 })).to.throw('a kernel bug in a turn');
     // A reading left behind would date the next wakes and drains from outside.
-    expect(dispatcher.sendReadingMs, 'no send under way').to.equal(-1);
+    expect((kernel.core.dispatcher as unknown as { sendReadingMs: number }).sendReadingMs, 'no send under way').to.equal(-1);
     await settle();
     expect(await actor.ask({ type: 'ask', step: 'echo', n: 2 })).to.equal(4);
     expect(kernel.core.asks.size).to.equal(0);
@@ -285,13 +290,7 @@ describe('an ask run alone under the fair scheduler', () => {
     const a = kernel.spawn(Logger, { args: { name: 'a', log, peer } });
     peer.ref = kernel.spawn(Logger, { args: { name: 'b', log, peer: { ref: null } } });
     await warmUp([a, peer.ref], log);
-    const dispatcher = kernel.core.dispatcher as unknown as { runOne: (...args: unknown[]) => number };
-    const runOne = dispatcher.runOne;
-    dispatcher.runOne = function (this: typeof dispatcher, ...args: unknown[]) {
-      runOne.apply(this, args);
-      dispatcher.runOne = runOne;
-      throw new Error('a kernel bug in a turn');
-    };
+    throwAfterNextTurn(kernel);
     expect(() => a.ask({ type: 'ask', step: 'tell-other', n: 1 })).to.throw('a kernel bug in a turn');
     await settle();
     expect(log, 'b got the note the turn sent').to.deep.equal(['a:tell-other:1', 'b:note:1']);
