@@ -313,7 +313,8 @@ export class FairDispatcher extends Dispatcher {
     if (!scheduler.canHandOffTo(cell) || !this.takesAskAlone(cell)) return false;
     this.drainStarted();
     // The drain's start (see `drain`): the send's time, or a reading if that is an estimate and the
-    // turn is to be measured.
+    // turn is to be measured. Written out rather than shared with `drain`: a method for both, which
+    // V8 did not inline here, cost an ask 180 instructions (2327 → 2509).
     const sendMs = this.sendReadingMs;
     let startMs = sendMs;
     let startRead = true;
