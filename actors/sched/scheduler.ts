@@ -155,6 +155,17 @@ export class CpuScheduler<TOwner = unknown> {
   // Initialized here, not only in the constructor: a field first defined as undefined is kept tagged,
   // and then every store of a fractional time allocates a heap number (once per turn).
   private sinceMs = 0;
+  /**
+   * The time the public call under way was made at (`wake`, `sleep`, `handOff`, `pickNext`), and
+   * `chargeAlone`'s start. Each of those is a wrapper that stores its time here and calls the method
+   * that does the work: the wrapper is small enough for V8 to inline wherever it is called (27 bytes
+   * of bytecode or less), while the work, compiled on its own, inlines its charges within its own
+   * budget. Inlined into the drain's loop, the work spent most of that loop's budget (V8 inlines at
+   * most 920 bytes of bytecode into a function), and a call left out then boxed its time in a heap
+   * number (measured-limits §3f).
+   */
+  private callMs = 0;
+  private aloneStartMs = 0;
   private readonly turn: Turn<TOwner>;
   /**
    * The running fair entity has been switched in without its hysteresis credit (OSv
@@ -214,6 +225,12 @@ export class CpuScheduler<TOwner = unknown> {
    * and false is returned. Sets `needReschedule` when the entity outranks the running one's slice.
    */
   wake(entity: SchedEntity<TOwner>, nowMs: number): boolean {
+    this.callMs = nowMs;
+    return this.wakeNow(entity);
+  }
+
+  private wakeNow(entity: SchedEntity<TOwner>): boolean {
+    const nowMs = this.callMs;
     const place = placeOf(entity);
     if (place !== this.sleepingHere) {
       if (place === this.queuedHere || place === this.runningHere) return false;
@@ -238,6 +255,12 @@ export class CpuScheduler<TOwner = unknown> {
    * `handOff` writes out the same charge: change both together.
    */
   sleep(entity: SchedEntity<TOwner>, nowMs: number): void {
+    this.callMs = nowMs;
+    this.sleepNow(entity);
+  }
+
+  private sleepNow(entity: SchedEntity<TOwner>): void {
+    const nowMs = this.callMs;
     if (entity !== this.running || placeOf(entity) !== this.runningHere) invariantBroken('only the running entity goes to sleep, and stays attached');
     const intervalMs = nowMs - this.sinceMs;
     this.sinceMs = nowMs;
@@ -283,6 +306,12 @@ export class CpuScheduler<TOwner = unknown> {
    * ```
    */
   handOff(from: SchedEntity<TOwner> | null, to: SchedEntity<TOwner>, nowMs: number): SchedTurn<TOwner> {
+    this.callMs = nowMs;
+    return this.handOffNow(from, to);
+  }
+
+  private handOffNow(from: SchedEntity<TOwner> | null, to: SchedEntity<TOwner>): SchedTurn<TOwner> {
+    const nowMs = this.callMs;
     // Every check before any write: a refused hand-off leaves the scheduler as it was.
     if (this.queue.count !== 0 || placeOf(to) !== this.sleepingHere) invariantBroken('hand off to a sleeper of this CPU, with nothing queued');
     if (from !== this.running || (from !== null && (placeOf(from) !== this.runningHere || from.schedClass === SchedClass.realtime)))
@@ -336,6 +365,14 @@ export class CpuScheduler<TOwner = unknown> {
    * ```
    */
   chargeAlone(entity: SchedEntity<TOwner>, startMs: number, endMs: number): void {
+    this.aloneStartMs = startMs;
+    this.callMs = endMs;
+    this.chargeAloneNow(entity);
+  }
+
+  private chargeAloneNow(entity: SchedEntity<TOwner>): void {
+    const startMs = this.aloneStartMs;
+    const endMs = this.callMs;
     if (this.queue.count !== 0 || this.running !== null || placeOf(entity) !== this.sleepingHere)
       invariantBroken('charge an alone run to a sleeper of this idle CPU, with nothing queued');
     const norm = this.norm;
@@ -404,6 +441,12 @@ export class CpuScheduler<TOwner = unknown> {
    * CPU with a new slice or switches to the head of the queue. Null when nothing is runnable.
    */
   pickNext(nowMs: number): SchedTurn<TOwner> | null {
+    this.callMs = nowMs;
+    return this.pickNextNow();
+  }
+
+  private pickNextNow(): SchedTurn<TOwner> | null {
+    const nowMs = this.callMs;
     const previous = this.running;
     const intervalMs = nowMs - this.sinceMs;
     this.sinceMs = nowMs;
