@@ -217,6 +217,17 @@ export abstract class Dispatcher {
   }
 
   /**
+   * Runs the first message of `cell`'s mailbox, as `runMessages(cell, 1, ∞)` does, in a third of
+   * its bytes of bytecode when no one traces (see `runTurn` in actors/sched/fair-dispatcher.ts).
+   */
+  protected runFirstQueued(cell: Cell): number {
+    if (this.kernel.tracing.active) return this.runMessages(cell, 1, Number.POSITIVE_INFINITY);
+    const mailbox = cell.mailbox!;
+    const message = mailbox.shift();
+    return this.runOne(cell, message, mailbox.shiftedOrigin);
+  }
+
+  /**
    * Makes the cell of a new actor. A run policy may make cells that carry its own record of the
    * actor (the fair scheduler's are their own scheduling entities, actors/sched/sched-cell.ts).
    */
