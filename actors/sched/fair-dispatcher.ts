@@ -416,9 +416,9 @@ export class FairDispatcher extends Dispatcher {
     const count = cell.mailbox!.count;
     const messagesMax = turn.messagesMax;
     // One message runs whatever the slice: the slice (a logarithm) is not worked out, and a wake
-    // during it need not be weighed (the turn ends after it anyway). Two actors that talk, and a
-    // ring of them, run only such turns: they take the short way (`runFirstQueued`) and leave the
-    // rest to a method of its own, so that V8's inlining budget goes to the drain's other steps.
+    // during it need not be weighed (the turn ends after it anyway). Two actors that talk run only
+    // such turns, a ring of them mostly: they take the short way (`runFirstQueued`), and the rest is
+    // a method of its own, so that V8's inlining budget goes to the drain's other steps.
     if (count === 1 || messagesMax === 1) return this.runFirstQueued(cell);
     return this.runSlice(cell, turn, count < messagesMax ? count : messagesMax);
   }

@@ -156,15 +156,17 @@ export class CpuScheduler<TOwner = unknown> {
   // and then every store of a fractional time allocates a heap number (once per turn).
   private sinceMs = 0;
   /**
-   * The time the public call under way was made at (`wake`, `sleep`, `handOff`, `pickNext`), and
-   * `chargeAlone`'s start. Each of those is a wrapper that stores its time here and calls the method
-   * that does the work: the wrapper is small enough for V8 to inline wherever it is called (27 bytes
-   * of bytecode or less), while the work, compiled on its own, inlines its charges within its own
-   * budget. Inlined into the drain's loop, the work spent most of that loop's budget (V8 inlines at
-   * most 920 bytes of bytecode into a function), and a call left out then boxed its time in a heap
-   * number (measured-limits §3f).
+   * The time of the `handOff` under way, or `chargeAlone`'s end. Both are wrappers that store their
+   * time here and call the method that does the work: the wrapper is small enough (27 bytes of
+   * bytecode or less) for V8 to inline it as a small function, while the work, where the caller's
+   * budget does not reach it, is compiled on its own and inlines its charges within its own budget.
+   * Inlined into the drain's loop (two actors that talk) or an ask run alone, the work spent most of
+   * the caller's budget (about 920 bytes of bytecode), and a call left out then boxed its time in a
+   * heap number (measured-limits §3f). `wake`, `sleep` and `pickNext` were tried the same way and
+   * measured no faster on a busy CPU's ring.
    */
   private callMs = 0;
+  /** `chargeAlone`'s start, handed over as `callMs` is. */
   private aloneStartMs = 0;
   private readonly turn: Turn<TOwner>;
   /**
@@ -225,12 +227,6 @@ export class CpuScheduler<TOwner = unknown> {
    * and false is returned. Sets `needReschedule` when the entity outranks the running one's slice.
    */
   wake(entity: SchedEntity<TOwner>, nowMs: number): boolean {
-    this.callMs = nowMs;
-    return this.wakeNow(entity);
-  }
-
-  private wakeNow(entity: SchedEntity<TOwner>): boolean {
-    const nowMs = this.callMs;
     const place = placeOf(entity);
     if (place !== this.sleepingHere) {
       if (place === this.queuedHere || place === this.runningHere) return false;
@@ -255,12 +251,6 @@ export class CpuScheduler<TOwner = unknown> {
    * `handOff` writes out the same charge: change both together.
    */
   sleep(entity: SchedEntity<TOwner>, nowMs: number): void {
-    this.callMs = nowMs;
-    this.sleepNow(entity);
-  }
-
-  private sleepNow(entity: SchedEntity<TOwner>): void {
-    const nowMs = this.callMs;
     if (entity !== this.running || placeOf(entity) !== this.runningHere) invariantBroken('only the running entity goes to sleep, and stays attached');
     const intervalMs = nowMs - this.sinceMs;
     this.sinceMs = nowMs;
@@ -441,12 +431,6 @@ export class CpuScheduler<TOwner = unknown> {
    * CPU with a new slice or switches to the head of the queue. Null when nothing is runnable.
    */
   pickNext(nowMs: number): SchedTurn<TOwner> | null {
-    this.callMs = nowMs;
-    return this.pickNextNow();
-  }
-
-  private pickNextNow(): SchedTurn<TOwner> | null {
-    const nowMs = this.callMs;
     const previous = this.running;
     const intervalMs = nowMs - this.sinceMs;
     this.sinceMs = nowMs;
