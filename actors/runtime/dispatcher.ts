@@ -194,8 +194,9 @@ export abstract class Dispatcher {
   }
 
   /**
-   * Runs `message` (an ask's, `origin` its negated id) in `cell` as its turn's first message, not
-   * from its mailbox (see `runAskAlone`), as `runMessages` runs each. Returns the messages handled: 1.
+   * Runs `message`, sent with `origin` (an ask's negated id, a sender's pid), in `cell` as its turn's
+   * one message, as `runMessages` runs each: an ask run alone (`runAskAlone`), never queued, or the
+   * first queued message (`runFirstQueued`). Returns the messages handled: 1.
    */
   protected runOne(cell: Cell, message: unknown, origin: number): number {
     const kernel = this.kernel;
