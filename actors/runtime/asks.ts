@@ -162,7 +162,7 @@ export class AskTable {
     try {
       // An idle actor on an idle CPU takes the message in this call; otherwise it is delivered, and
       // the drain that follows runs here.
-      if (!dispatcher.runAskAlone(target, message, -id)) {
+      if (dispatcher.runAskAlone(target, message, -id) === false) {
         this.send(entry);
         dispatcher.endSendFromOutside();
       }

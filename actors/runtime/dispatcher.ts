@@ -188,7 +188,7 @@ export abstract class Dispatcher {
    */
   protected takesAskAlone(cell: Cell): boolean {
     const kernel = this.kernel;
-    if (kernel.tracing.active || kernel.mailFaults !== null || !cell.wakeable || cell.isRemote()) return false;
+    if (kernel.tracing.active === true || kernel.mailFaults !== null || !cell.wakeable || cell.isRemote()) return false;
     const mailbox = cell.mailbox;
     return (mailbox === null || mailbox.count === 0) && !this.hasSystemWork(cell);
   }
@@ -353,7 +353,7 @@ export abstract class Dispatcher {
     const timed = deadlineMs !== Number.POSITIVE_INFINITY;
     // Tracing is sampled once per turn: a subscriber that arrives mid-turn sees the next turn. So is
     // the run queue the turn's receives tell: read per message, it would cost the trace a fifth.
-    const tracing = kernel.tracing.active;
+    const tracing = kernel.tracing.active === true;
     const runnable = tracing ? this.runnable : 0;
     let handled = 0;
     let message: unknown;

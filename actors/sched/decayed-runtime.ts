@@ -93,7 +93,7 @@ export function creditedRuntime(clock: NormClock, runtime: Runtime): number {
 export function chargeSleeper(clock: NormClock, runtime: Runtime, ranMs: number, creditOwed: boolean): boolean {
   if (!(ranMs >= 0)) invariantBroken('a charge is a non-negative interval');
   const factor = expTau(ranMs);
-  return scaleClock(clock, runtime, creditOwed ? factor : factor * hysteresisStopFactor);
+  return scaleClock(clock, runtime, creditOwed === true ? factor : factor * hysteresisStopFactor);
 }
 
 /** OSv `hysteresis_run_stop` = ran_for(+thyst): the credit paid back when switched out. */

@@ -351,7 +351,7 @@ export class FairDispatcher extends Dispatcher {
         endMs = startMs + cell.nsPerMessage * 1e-6;
       } else {
         endMs = this.kernel.clock.now();
-        if (startRead) {
+        if (startRead === true) {
           learnCost(cell, endMs - startMs, 1);
           this.turnsEstimated = 0;
         }

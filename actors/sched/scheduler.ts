@@ -523,7 +523,7 @@ export class CpuScheduler<TOwner = unknown> {
     this.running = next;
     this.stats.switches++;
     if (next.schedClass === SchedClass.realtime) return this.turn.grant(next, null, true, false);
-    if (preempted) this.renormalizeIf(addContextSwitchPenalty(this.norm, next));
+    if (preempted === true) this.renormalizeIf(addContextSwitchPenalty(this.norm, next));
     // Its hysteresis credit waits until something reads it (see creditOwed).
     this.creditOwed = true;
     const head = this.queue.peek();
