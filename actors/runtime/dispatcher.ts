@@ -263,7 +263,7 @@ export abstract class Dispatcher {
   /** Schedules `cell` if it has work and is not already queued. */
   wake(cell: Cell): void {
     if (!cell.wakeable || cell.mailbox === null || cell.mailbox.count === 0) return;
-    cell.scheduled = true;
+    cell.markScheduled();
     this.enqueue(cell);
   }
 
@@ -312,7 +312,7 @@ export abstract class Dispatcher {
    * the pool once the actor has stayed idle for a while (`MailboxPool.ranDry`).
    */
   protected unschedule(cell: Cell): void {
-    cell.scheduled = false;
+    cell.clearScheduled();
     const mailbox = cell.mailbox;
     // An actor held by an async handler may still have messages queued: it keeps them. One flag
     // test per turn for an actor that talks (it is among the recent sleepers already).

@@ -40,7 +40,7 @@ export class FifoDispatcher extends Dispatcher {
   /** Nothing is queued: the asked actor's turn runs the message, and a drain follows if it left work. */
   runAskAlone(cell: Cell, message: unknown, origin: number): boolean {
     if (this.runQueue.count !== 0 || !this.takesAskAlone(cell)) return false;
-    cell.scheduled = true;
+    cell.markScheduled();
     this.drainStarted();
     this.draining = true;
     try {

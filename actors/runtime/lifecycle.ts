@@ -150,7 +150,7 @@ export class Lifecycle {
     cell.held &= ~Hold.Awaiting;
     cell.status = Status.Running;
     if (cell.mailbox !== null && cell.mailbox.count > 0 && !cell.scheduled) {
-      cell.scheduled = true;
+      cell.markScheduled();
       kernel.dispatcher.enqueue(cell);
     }
     return null;

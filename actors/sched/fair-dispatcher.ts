@@ -48,8 +48,12 @@ export class FairDispatcher extends Dispatcher {
   private turnStartMs = 0;
   /** When the current drain must end (`DrainLimit.msMax` after its start). */
   private drainEndMs = 0;
-  /** Turns charged by their learned cost instead of a clock reading, on a real clock only. */
-  private readonly estimatesTurns: boolean;
+  /**
+   * Turns in a row charged by their learned cost instead of a clock reading: `turnsEstimatedMax` on a
+   * real clock, 0 on a simulated one (which reads its clock for free). One number rather than a
+   * flag and the bound keeps `chargesByCost` small enough for V8 to inline it everywhere.
+   */
+  private readonly turnsEstimatedLimit: number;
   /** Turns charged by their learned cost since the last measured one. */
   private turnsEstimated = 0;
   /** A turn is running: a wake may be kept aside for a hand-off (see `enqueue`). */
@@ -82,7 +86,7 @@ export class FairDispatcher extends Dispatcher {
   constructor(kernel: KernelCore, batchMessagesMax: number, spendCpu: SpendCpu | null) {
     super(kernel, batchMessagesMax, spendCpu);
     this.cpuScheduler = new CpuScheduler<SchedCell>({ cpu: kernel.cpu, startMs: kernel.clock.now(), turnMessagesMax: batchMessagesMax });
-    this.estimatesTurns = kernel.clock.kind === 'real';
+    this.turnsEstimatedLimit = kernel.clock.kind === 'real' ? turnsEstimatedMax : 0;
   }
 
   /**
@@ -322,7 +326,7 @@ export class FairDispatcher extends Dispatcher {
       if (this.chargesByCost(cell)) startRead = false;
       else startMs = this.kernel.clock.now();
     }
-    cell.scheduled = true;
+    cell.markScheduled();
     // Its wake, dated at the send, and its turn's start, as a delivery and its drain record them.
     this.wakeLatency.recordUs((stampUs(startMs) - stampUs(sendMs)) | 0);
     this.turnStartMs = startMs;
@@ -392,8 +396,7 @@ export class FairDispatcher extends Dispatcher {
    * a clock reading: the cost is known, and that turn is not one to measure (see `drain`).
    */
   private chargesByCost(entity: SchedCell): boolean {
-    // `=== true`: V8 tests a boolean field's truth with its general sequence (five checks).
-    return this.estimatesTurns === true && entity.nsPerMessage > 0 && this.turnsEstimated < turnsEstimatedMax;
+    return entity.nsPerMessage > 0 && this.turnsEstimated < this.turnsEstimatedLimit;
   }
 
   /**
@@ -462,7 +465,7 @@ export class FairDispatcher extends Dispatcher {
     const entity = entityOf(cell);
     const scheduler = this.scheduler;
     if (entity.state !== EntityState.detached) scheduler.detach(entity, this.kernel.clock.now());
-    cell.scheduled = false;
+    cell.clearScheduled();
     // The idle class's runtime is always ∞, which no frame carries: its cell on the other CPU is of
     // the idle class from its spawn options, and sets ∞ itself.
     return entity.schedClass === SchedClass.idle ? 0 : entity.runtime;
