@@ -5,9 +5,8 @@
 // runtime with its peers.
 //
 // A build is a directory holding a built copy of the package (`dist/pkg/index.js`), made with
-// `npm run build` and copied before the change. Peers have no place here: the hand-written loop
-// makes a class per call, and in one process with other cases its call sites soon see many, so it
-// slows by 2-3x within a few repetitions (runtime.bench times it in a process of its own).
+// `npm run build` and copied before the change. Peers have no place here: runtime.bench measures
+// the runtime against them.
 //
 //   mkdir /tmp/before && cp -r dist package.json /tmp/before/ && ln -s "$PWD/node_modules" /tmp/before/
 //   ...change, npm run build...
