@@ -115,6 +115,8 @@ class LoopActor {
  * third of its speed (65–69 ns a message for calls one to four, 224–279 from the fifth).
  */
 export function handWrittenActorLoop(n: number): number {
+  // Locals, as in the original: a module-level constant read in the loop costs a context load and
+  // a hole check each time (docs/measured-limits.md §3f).
   const A = 1000,
     MBM = loopMailboxMask;
   const actors: LoopActor[] = [];

@@ -126,8 +126,8 @@ export class FairDispatcher extends Dispatcher {
   private wakeOutsideHandOff(entity: SchedCell): void {
     const scheduler = this.cpuScheduler;
     // Inside a drain the time at the start of the current turn stands in for now: a clock read
-    // costs about 45 ns, as much as the rest of a wake. Outside a drain (a timer, I/O, an ask from
-    // embedding code) the CPU may have been idle for long, so the clock is read.
+    // costs 45–150 ns on a 2-core VM, as much as the rest of a wake. Outside a drain (a timer, I/O,
+    // an ask from embedding code) the CPU may have been idle for long, so the clock is read.
     const nowMs = this.draining === true ? this.turnStartMs : this.sendReadingMs >= 0 ? this.sendReadingMs : this.kernel.clock.now();
     // On an idle CPU, the first drain hands the CPU to the woken actor (see `drain`).
     if (this.draining === false && scheduler.current === null && this.handOffTo === null && this.onLoaded === null && scheduler.canHandOffTo(entity)) {
@@ -216,7 +216,7 @@ export class FairDispatcher extends Dispatcher {
         let ends = false;
         if (last !== null) {
           if (this.chargesByCost(last)) {
-            // Charged by its learned cost per message: reading a real clock costs about 45 ns, as
+            // Charged by its learned cost per message: reading a real clock costs 45–150 ns, as
             // much as the rest of a turn of one message (simulated kernels read theirs for free).
             this.turnsEstimated++;
             nowMs = this.turnStartMs + lastHandled * last.nsPerMessage * 1e-6;
