@@ -368,8 +368,13 @@ export class FairDispatcher extends Dispatcher {
       if (this.loads !== null) this.loads[this.kernel.cpu] = scheduler.load;
     } finally {
       // Even if the turn threw (a kernel bug), as the drain's end: the actor is left the runner, and
-      // a wake it kept aside goes into the queue.
-      if (this.aloneTurn !== null) this.becomeRunner();
+      // a wake it kept aside goes into the queue. A drain follows, which takes the runner from there
+      // (it runs on or sleeps): until one does, its cell stays marked scheduled, so a delivery to it
+      // would ask for none.
+      if (this.aloneTurn !== null) {
+        this.becomeRunner();
+        this.drainSoon();
+      }
       this.inTurn = false;
       this.wakeHandOff();
       this.schedulerUsedInDrain = false;

@@ -289,6 +289,22 @@ describe('an ask run alone under the fair scheduler', () => {
     await kernel.shutdown();
   });
 
+  it('leaves its actor to a drain when its turn throws (a kernel bug): a tell after it is handled', async () => {
+    const kernel = await Kernel.boot({ scheduler: 'fair' });
+    const log: string[] = [];
+    const actor = kernel.spawn(Logger, { args: { name: 'a', log, peer: { ref: null } } });
+    await warmUp([actor], log);
+    log.length = 0;
+    throwAfterNextTurn(kernel);
+    expect(() => actor.ask({ type: 'ask', step: 'echo', n: 1 })).to.throw('a kernel bug in a turn');
+    // A tell never runs alone: it is delivered, and only a drain runs it. The actor was left the
+    // runner, marked scheduled, so its delivery asks for no drain of its own.
+    actor.tell({ type: 'note', n: 2 });
+    await settle();
+    expect(log, 'the tell was handled').to.deep.equal(['a:echo:1', 'a:note:2']);
+    await kernel.shutdown();
+  });
+
   it('loses no wake when its turn wakes an actor and then throws (a kernel bug): the woken one runs', async () => {
     const kernel = await Kernel.boot({ scheduler: 'fair' });
     const log: string[] = [];
