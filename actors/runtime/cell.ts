@@ -227,22 +227,39 @@ export class Cell implements SystemContext<Message> {
    * negated ask id. Returns whether the message was queued.
    */
   deliver(message: unknown, origin: number): boolean {
+    // The rare steps are methods of their own. V8 weighs a function by its bytecode, and what its
+    // own optimized code inlined, when it inlines it: `tell`, with this and the dispatcher's
+    // `enqueue` in it, stays inlined into the sender's `receive` only while they are small
+    // (measured-limits §3f).
     const kernel = this.kernel;
-    if (this.status >= stopping) {
-      kernel.deadLetter(message, origin, this, 'stopped');
-      return false;
-    }
-    let mailbox = this.mailbox;
-    if (mailbox === null) mailbox = this.mailbox = kernel.mailboxes.take(this.options?.mailboxCapacity ?? kernel.mailboxCapacity);
-    // Traced, the send tells the depth the mailbox will have: a full one takes no more. A truth test,
-    // not `=== true`: the few bytes more cost the ring a call V8 no longer inlined (measured-limits §3f).
-    const cause = kernel.tracing.active ? kernel.traceSend(origin, this.pid, message, Math.min(mailbox.count + 1, mailbox.capacity)) : 0;
+    if (this.status >= stopping) return this.refuseStopped(message, origin);
+    const mailbox = this.mailbox ?? this.openMailbox();
+    // A truth test, not `=== true`: the bytes count here (measured-limits §3f).
+    const cause = kernel.tracing.active ? this.traceDelivery(mailbox, message, origin) : 0;
     if (!mailbox.offer(message, origin, cause)) return this.overflow(mailbox, message, origin, cause);
     if (this.wakeable) {
       this.markScheduled();
       kernel.dispatcher.enqueue(this);
     }
     return true;
+  }
+
+  /** `deliver` to a stopping or stopped actor: a dead letter. */
+  private refuseStopped(message: unknown, origin: number): false {
+    this.kernel.deadLetter(message, origin, this, 'stopped');
+    return false;
+  }
+
+  /** The mailbox of an actor's first message, from the kernel's pool. */
+  private openMailbox(): Mailbox {
+    const mailbox = this.kernel.mailboxes.take(this.options?.mailboxCapacity ?? this.kernel.mailboxCapacity);
+    this.mailbox = mailbox;
+    return mailbox;
+  }
+
+  /** Traced, a send tells the depth the mailbox will have (a full one takes no more); returns its cause. */
+  private traceDelivery(mailbox: Mailbox, message: unknown, origin: number): number {
+    return this.kernel.traceSend(origin, this.pid, message, Math.min(mailbox.count + 1, mailbox.capacity));
   }
 
   /** Applies the actor's overflow policy to a message its full `mailbox` could not take. */

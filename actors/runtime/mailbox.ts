@@ -77,12 +77,15 @@ export class Mailbox {
     const index = (this.head + this.count * 2) & (entries.length - 1);
     entries[index] = message;
     entries[index + 1] = origin;
-    if (cause !== 0 || this.causes !== null) {
-      if (this.causes === null) this.causes = new Array<number>(entries.length / 2).fill(0);
-      this.causes[index >> 1] = cause;
-    }
+    // Causes are kept only once a traced send had one: a method of its own, out of the hot path's bytes.
+    if (cause !== 0 || this.causes !== null) this.recordCause(index, cause);
     this.count++;
     return true;
+  }
+
+  private recordCause(index: number, cause: number): void {
+    if (this.causes === null) this.causes = new Array<number>(this.entries.length / 2).fill(0);
+    this.causes[index >> 1] = cause;
   }
 
   /** consumer: the oldest message (its origin in `shiftedOrigin`); the mailbox must not be empty. */
