@@ -287,6 +287,11 @@ export class FairDispatcher extends Dispatcher {
         last = cell;
         turn = null;
       }
+    } catch (error) {
+      // A drain that threw (a kernel bug) leaves its runner to the next drain, which takes it from
+      // there: until one does, its cell stays marked scheduled, so a delivery to it would ask for none.
+      if (scheduler.current !== null) this.drainSoon();
+      throw error;
     } finally {
       this.inTurn = false;
       // A drain that threw (a kernel bug) loses no wake.

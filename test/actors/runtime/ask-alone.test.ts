@@ -305,6 +305,28 @@ describe('an ask run alone under the fair scheduler', () => {
     await kernel.shutdown();
   });
 
+  it('leaves its actor to a drain when a drain run inside an ask throws (a kernel bug): a tell after it is handled', async () => {
+    const kernel = await Kernel.boot({ scheduler: 'fair' });
+    const log: string[] = [];
+    const actor = kernel.spawn(Logger, { args: { name: 'a', log, peer: { ref: null } } });
+    await warmUp([actor], log);
+    // Traced, an ask is delivered and its drain runs inside the call (`endSendFromOutside`).
+    const subscription = kernel.events.subscribe(() => {});
+    const dispatcher = kernel.core.dispatcher as unknown as { runMessages: (...args: unknown[]) => number };
+    const runMessages = dispatcher.runMessages;
+    dispatcher.runMessages = function (this: typeof dispatcher, ...args: unknown[]) {
+      runMessages.apply(this, args);
+      dispatcher.runMessages = runMessages;
+      throw new Error('a kernel bug in a drain');
+    };
+    expect(() => actor.ask({ type: 'ask', step: 'echo', n: 1 })).to.throw('a kernel bug in a drain');
+    actor.tell({ type: 'note', n: 2 });
+    await settle();
+    expect(log, 'the tell was handled').to.deep.equal(['a:echo:1', 'a:note:2']);
+    subscription.unsubscribe();
+    await kernel.shutdown();
+  });
+
   it('loses no wake when its turn wakes an actor and then throws (a kernel bug): the woken one runs', async () => {
     const kernel = await Kernel.boot({ scheduler: 'fair' });
     const log: string[] = [];
