@@ -274,6 +274,40 @@ function throwAfterNextTurn(kernel: Kernel): void {
   };
 }
 
+/** The dispatcher's next call of `method` throws once it has run, as a kernel bug would. */
+function throwOnceAfter(kernel: Kernel, method: 'runOne' | 'runMessages'): void {
+  const dispatcher = kernel.core.dispatcher as unknown as Record<typeof method, (...args: unknown[]) => number>;
+  const original = dispatcher[method];
+  dispatcher[method] = function (this: typeof dispatcher, ...args: unknown[]) {
+    original.apply(this, args);
+    dispatcher[method] = original;
+    throw new Error('a kernel bug');
+  };
+}
+
+describe('an ask under the fifo policy, when a kernel bug throws', () => {
+  for (const [where, method, traced] of [
+    ['its turn run alone', 'runOne', false],
+    ['the drain run inside it', 'runMessages', true],
+  ] as const) {
+    it(`leaves its actor to a drain when ${where} throws: a tell after it is handled`, async () => {
+      const kernel = await Kernel.boot({ scheduler: 'fifo' });
+      const log: string[] = [];
+      const actor = kernel.spawn(Logger, { args: { name: 'a', log, peer: { ref: null } } });
+      await warmUp([actor], log);
+      // Traced, an ask is delivered and its drain runs inside the call (`endSendFromOutside`).
+      const subscription = traced ? kernel.events.subscribe(() => {}) : null;
+      throwOnceAfter(kernel, method);
+      expect(() => actor.ask({ type: 'ask', step: 'echo', n: 1 })).to.throw('a kernel bug');
+      actor.tell({ type: 'note', n: 2 });
+      await settle();
+      expect(log, 'the tell was handled').to.deep.equal(['a:echo:1', 'a:note:2']);
+      subscription?.unsubscribe();
+      await kernel.shutdown();
+    });
+  }
+});
+
 describe('an ask run alone under the fair scheduler', () => {
   it('leaves no time of its own behind when its turn throws (a kernel bug), and the next ask is answered', async () => {
     const kernel = await Kernel.boot({ scheduler: 'fair' });
@@ -312,14 +346,8 @@ describe('an ask run alone under the fair scheduler', () => {
     await warmUp([actor], log);
     // Traced, an ask is delivered and its drain runs inside the call (`endSendFromOutside`).
     const subscription = kernel.events.subscribe(() => {});
-    const dispatcher = kernel.core.dispatcher as unknown as { runMessages: (...args: unknown[]) => number };
-    const runMessages = dispatcher.runMessages;
-    dispatcher.runMessages = function (this: typeof dispatcher, ...args: unknown[]) {
-      runMessages.apply(this, args);
-      dispatcher.runMessages = runMessages;
-      throw new Error('a kernel bug in a drain');
-    };
-    expect(() => actor.ask({ type: 'ask', step: 'echo', n: 1 })).to.throw('a kernel bug in a drain');
+    throwOnceAfter(kernel, 'runMessages');
+    expect(() => actor.ask({ type: 'ask', step: 'echo', n: 1 })).to.throw('a kernel bug');
     actor.tell({ type: 'note', n: 2 });
     await settle();
     expect(log, 'the tell was handled').to.deep.equal(['a:echo:1', 'a:note:2']);
