@@ -130,10 +130,7 @@ export abstract class Dispatcher {
     // The wake finds a drain "pending" and asks for none: the drain runs in endSendFromOutside.
     if (this.loopTurned === false && this.drainEndedAtMs >= 0 && this.outsideAsksEstimated < outsideAsksEstimatedMax) {
       // An estimate lasts until the event loop turns (a timer, I/O, an idle while): no longer.
-      if (this.estimateExpiryArmed === false) {
-        this.estimateExpiryArmed = true;
-        this.kernel.clock.schedule(this.expireEstimateBound);
-      }
+      this.armEstimateExpiry();
       this.outsideAsksEstimated++;
       this.drainPending = true;
       this.sendReadingEstimated = true;
@@ -144,6 +141,9 @@ export abstract class Dispatcher {
     if (this.loopTurned === true) {
       this.loopTurned = false;
       this.asksWindowStartMs = readingMs;
+      // The window lasts until the event loop turns, which this marks: a caller that awaited
+      // something else meanwhile (a timer, I/O, `setImmediate`) starts a new one.
+      this.armEstimateExpiry();
     } else if (readingMs - this.asksWindowStartMs >= DrainLimit.msMax) {
       // The usual way, made to wait for the event loop (see drainSoon).
       this.drainsSoonInRow = drainsSoonInRowMax;
@@ -152,6 +152,13 @@ export abstract class Dispatcher {
     this.drainPending = true;
     this.sendReadingEstimated = false;
     return (this.sendReadingMs = readingMs);
+  }
+
+  /** At the event loop's next turn, the window of asks from outside ends, and with it the estimate. */
+  private armEstimateExpiry(): void {
+    if (this.estimateExpiryArmed === true) return;
+    this.estimateExpiryArmed = true;
+    this.kernel.clock.schedule(this.expireEstimateBound);
   }
 
   /** Ends an ask `beginSendFromOutside` started (a reading ≥ 0): runs its drain, if it woke anyone. */

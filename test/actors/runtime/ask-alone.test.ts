@@ -355,6 +355,29 @@ describe('an ask run alone under the fair scheduler', () => {
     await kernel.shutdown();
   });
 
+  it('starts from a reading of the clock after the event loop turned, not from the last drain', async () => {
+    const kernel = await Kernel.boot({ scheduler: 'fair' });
+    const actor = kernel.spawn(Logger, { args: { name: 'a', log: [], peer: { ref: null } } });
+    await warmUp([actor], []);
+    const dispatcher = kernel.core.dispatcher as unknown as { sendReadingMs: number; sendReadingEstimated: boolean };
+    const offered = recordAlone(kernel);
+    const readings: { ms: number; estimated: boolean }[] = [];
+    const runAskAlone = kernel.core.dispatcher.runAskAlone;
+    kernel.core.dispatcher.runAskAlone = function (this: typeof kernel.core.dispatcher, cell, message, origin) {
+      readings.push({ ms: dispatcher.sendReadingMs, estimated: dispatcher.sendReadingEstimated });
+      return runAskAlone.call(this, cell, message, origin);
+    };
+    expect(await actor.ask({ type: 'ask', step: 'echo', n: 1 })).to.equal(2);
+    // Longer than a window of asks (`DrainLimit.msMax`), and the event loop turns meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const afterWaitMs = kernel.core.clock.now();
+    expect(await actor.ask({ type: 'ask', step: 'echo', n: 2 })).to.equal(4);
+    expect(offered.get(2), 'the second ask ran alone').to.equal(true);
+    expect(readings[1]!.estimated, 'a reading, not the last drain’s end').to.equal(false);
+    expect(readings[1]!.ms).to.be.at.least(afterWaitMs);
+    await kernel.shutdown();
+  });
+
   it('loses no wake when its turn wakes an actor and then throws (a kernel bug): the woken one runs', async () => {
     const kernel = await Kernel.boot({ scheduler: 'fair' });
     const log: string[] = [];
