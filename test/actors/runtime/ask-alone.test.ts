@@ -258,30 +258,20 @@ describe('an ask run alone on a kernel of two CPUs', () => {
 });
 
 /**
- * The next turn run alone throws once its handler has run, as a kernel bug would. Only a turn run
- * alone (its actor is `aloneTurn` as it starts): the fair drain runs turns of one message through
- * `runOne` too, and an ask that did not run alone must not pass these tests.
+ * The dispatcher's next call of `method` throws once it has run, as a kernel bug would. With
+ * `aloneOnly`, only a call for a turn run alone (its actor is `aloneTurn` as it starts): the fair
+ * drain runs turns of one message through `runOne` too, and an ask that did not run alone must not
+ * pass these tests.
  */
-function throwAfterNextTurn(kernel: Kernel): void {
-  const dispatcher = kernel.core.dispatcher as unknown as { runOne: (...args: unknown[]) => number; aloneTurn: unknown };
-  const runOne = dispatcher.runOne;
-  dispatcher.runOne = function (this: typeof dispatcher, ...args: unknown[]) {
-    const alone = this.aloneTurn === args[0];
-    const handled = runOne.apply(this, args);
-    if (!alone) return handled;
-    dispatcher.runOne = runOne;
-    throw new Error('a kernel bug in a turn');
-  };
-}
-
-/** The dispatcher's next call of `method` throws once it has run, as a kernel bug would. */
-function throwOnceAfter(kernel: Kernel, method: 'runOne' | 'runMessages'): void {
-  const dispatcher = kernel.core.dispatcher as unknown as Record<typeof method, (...args: unknown[]) => number>;
+function throwAfterNext(kernel: Kernel, method: 'runOne' | 'runMessages', aloneOnly = false): void {
+  const dispatcher = kernel.core.dispatcher as unknown as Record<typeof method, (...args: unknown[]) => number> & { aloneTurn?: unknown };
   const original = dispatcher[method];
   dispatcher[method] = function (this: typeof dispatcher, ...args: unknown[]) {
-    original.apply(this, args);
+    const throws = !aloneOnly || this.aloneTurn === args[0];
+    const handled = original.apply(this, args);
+    if (!throws) return handled;
     dispatcher[method] = original;
-    throw new Error('a kernel bug');
+    throw new Error('a kernel bug in a turn');
   };
 }
 
@@ -299,9 +289,8 @@ describe('an ask from outside, when a kernel bug throws', () => {
         // Traced, an ask is delivered and its drain runs inside the call (`endSendFromOutside`).
         const subscription = traced ? kernel.events.subscribe(() => {}) : null;
         // The fair drain runs turns of one message through `runOne` too: only the turn run alone throws there.
-        if (traced) throwOnceAfter(kernel, 'runMessages');
-        else if (scheduler === 'fair') throwAfterNextTurn(kernel);
-        else throwOnceAfter(kernel, 'runOne');
+        if (traced) throwAfterNext(kernel, 'runMessages');
+        else throwAfterNext(kernel, 'runOne', scheduler === 'fair');
         expect(() => actor.ask({ type: 'ask', step: 'echo', n: 1 })).to.throw('a kernel bug');
         // A tell never runs alone: it is delivered, and only a drain runs it. The actor was left
         // marked scheduled, so its delivery asks for no drain of its own.
@@ -320,7 +309,7 @@ describe('an ask run alone under the fair scheduler', () => {
     const kernel = await Kernel.boot({ scheduler: 'fair' });
     const actor = kernel.spawn(Logger, { args: { name: 'a', log: [], peer: { ref: null } } });
     await warmUp([actor], []);
-    throwAfterNextTurn(kernel);
+    throwAfterNext(kernel, 'runOne', true);
     expect(() => actor.ask({ type: 'ask', step: 'echo', n: 1 })).to.throw('a kernel bug in a turn');
     // A reading left behind would date the next wakes and drains from outside.
     expect((kernel.core.dispatcher as unknown as { sendReadingMs: number }).sendReadingMs, 'no send under way').to.equal(-1);
@@ -360,7 +349,7 @@ describe('an ask run alone under the fair scheduler', () => {
     const a = kernel.spawn(Logger, { args: { name: 'a', log, peer } });
     peer.ref = kernel.spawn(Logger, { args: { name: 'b', log, peer: { ref: null } } });
     await warmUp([a, peer.ref], log);
-    throwAfterNextTurn(kernel);
+    throwAfterNext(kernel, 'runOne', true);
     expect(() => a.ask({ type: 'ask', step: 'tell-other', n: 1 })).to.throw('a kernel bug in a turn');
     await settle();
     expect(log, 'b got the note the turn sent').to.deep.equal(['a:tell-other:1', 'b:note:1']);
