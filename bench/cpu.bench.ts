@@ -156,7 +156,7 @@ async function postMessageCases() {
 
 /**
  * Encodes a body as the port frames an envelope: the header laid out by hand in the room the codec
- * leaves before the msgpackr body, in msgpackr's own buffer (valid until the next encode).
+ * leaves before the msgpackr body, in the encoder's own buffer (valid until the next encode).
  */
 function envelopeFramer(codec: ReturnType<typeof createFrameCodec>): (body: unknown, to: number, from: number, askId: number) => EncodedBytes {
   let view: DataView = new DataView(new ArrayBuffer(0));

@@ -26,6 +26,12 @@ export const valueCountMax = frameBytesMax;
  * the wire; msgpackr allows up to 8160 shared structures, the ones past the 32nd cost two bytes.
  */
 export const structureCountMax = 32;
+/**
+ * Nodes of a codec's shape tree (plain-data-writer.ts): one a distinct key path met. Objects used
+ * as dictionaries would grow it without end; past the bound, objects with new key paths take the
+ * slow path (msgpackr, as maps once the table is full).
+ */
+export const shapeNodeCountMax = 4_096;
 /** msgpackr refuses a `maxSharedStructures` above this (see its `Packr` constructor). */
 export const msgpackrSharedStructuresMax = 8_160;
 /** Longest field path or explanation an error message quotes, in characters. */
@@ -48,4 +54,6 @@ assert(nestingDepthMax >= 2, 'nestingDepthMax must allow at least a message and 
 assert(nestingDepthMax <= 64, 'nestingDepthMax must keep recursive validation far from the stack limit');
 assert(valueCountMax >= arrayCountMax && valueCountMax >= objectKeyCountMax, 'valueCountMax must admit one full array or object');
 assert(structureCountMax >= 0 && structureCountMax <= msgpackrSharedStructuresMax, 'structureCountMax must be within msgpackr limits');
+// An object of the most keys must fit the tree, or such objects could never be records.
+assert(Number.isInteger(shapeNodeCountMax) && shapeNodeCountMax > objectKeyCountMax, 'shapeNodeCountMax must hold an object of objectKeyCountMax keys');
 assert(errorDetailLengthMax >= 16, 'errorDetailLengthMax must leave room for a useful path');

@@ -258,7 +258,8 @@ function isPlainArray(value: unknown): value is readonly unknown[] {
   return Array.isArray(value) && Object.getPrototypeOf(value) === Array.prototype;
 }
 
-function hasEnumerableKey(object: object): boolean {
+/** True when a for-in over `object` yields a key (for Object.prototype: it was polluted). */
+export function hasEnumerableKey(object: object): boolean {
   for (const key in object) if (key !== undefined) return true;
   return false;
 }

@@ -161,7 +161,7 @@ export class Outboxes {
           this.refuse(cpu, message, origin, target, 'ring-full');
           return false;
         }
-        // The frame lies in msgpackr's buffer, which the next encode reuses: keep a copy while it waits.
+        // The frame lies in the encoder's buffer, which the next encode reuses: keep a copy while it waits.
         const copy = frame.bytes.slice(frame.offset, frame.offset + frame.length);
         const sender = this.parkSender(origin);
         const nowMs = kernel.clock.now();

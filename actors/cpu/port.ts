@@ -120,8 +120,8 @@ export class CpuPort {
   private readonly inScratchWords = new Int32Array(this.inScratch.buffer, 0, this.inScratch.length >> 2);
   private readonly inView = new DataView(this.inScratch.buffer);
   /**
-   * A view of the bytes the encoder wrote the last outbound mail frame in (msgpackr's buffer; it
-   * changes every few KiB), and the object it was made for: comparing the object is cheaper than
+   * A view of the bytes the encoder wrote the last outbound mail frame in (the plain-data writer's
+   * buffer, or msgpackr's for a rare value), and the object it was made for: comparing the object is cheaper than
    * reading its `.buffer` and `.byteOffset` at every frame.
    */
   private outView: DataView = new DataView(new ArrayBuffer(0));

@@ -170,7 +170,7 @@ describe('protocols/codec', () => {
       }),
       { numRuns: 500 },
     );
-    // Both of msgpackr's return paths were taken: its own buffer, and a fresh view after a new shape.
+    // Both kinds of value came: ones of a shape the encoder knew, and ones that taught it a new shape.
     expect(newShapes).to.be.above(0).and.below(500);
     expect(() => sender.encodeData(1, 'body', 256)).to.throw(InvariantError, /headroomBytes/);
   });
