@@ -97,7 +97,13 @@ export class PlainDataWriter {
   length = 0;
   /** How many portable objects the last successful write held. */
   portables = 0;
+  /** The tree's root: the empty shape's node, and the successors every level's root shares. */
   private readonly root = new ShapeNode(null, '');
+  /**
+   * A root for each level of nesting, sharing the root's successors: each remembers the first key
+   * met at its level, so a message and the object inside it do not take turns at one cache.
+   */
+  private readonly levelRoots: ShapeNode[] = [];
   private shapeNodes = 1;
   /** How much of the table the tree holds: the shapes msgpackr shared are taken in before a write. */
   private sharedKnown = 0;
@@ -115,6 +121,12 @@ export class PlainDataWriter {
     private readonly portable: PortableObjects | null,
   ) {
     this.records = table !== null;
+    this.root.successors = new Map();
+    for (let depth = 0; depth <= nestingDepthMax; depth++) {
+      const levelRoot = new ShapeNode(null, '');
+      levelRoot.successors = this.root.successors;
+      this.levelRoots.push(levelRoot);
+    }
     this.reservedKey = portable === null ? null : portable.reservedKey;
   }
 
@@ -312,7 +324,7 @@ export class PlainDataWriter {
   private record(object: object, depth: number): void {
     if (depth > nestingDepthMax) throw abandon;
     const start = this.position++;
-    let node = this.root;
+    let node = this.levelRoots[depth] as ShapeNode;
     let keyCount = 0;
     for (const key in object) {
       if (this.inheritedKeys === true && !Object.hasOwn(object, key)) continue;
@@ -320,6 +332,7 @@ export class PlainDataWriter {
       node = node.lastKey === key ? (node.last as ShapeNode) : this.successor(node, key);
       this.value((object as Record<string, unknown>)[key], depth + 1);
     }
+    if (keyCount === 0) node = this.root;
     let recordId = node.recordId;
     if (recordId === 0) recordId = this.share(node);
     if (recordId < 0) {
@@ -346,10 +359,12 @@ export class PlainDataWriter {
       if (this.shapeNodes >= shapeNodeCountMax || !this.keyTravels(key, this.reservedKey)) throw abandon;
       next = new ShapeNode(node, key);
       this.shapeNodes++;
-      if (node.last !== null) {
-        if (node.successors === null) node.successors = new Map([[node.lastKey as string, node.last]]);
-        node.successors.set(key, next);
-      }
+      if (node.successors !== null) node.successors.set(key, next);
+      else if (node.last !== null)
+        node.successors = new Map([
+          [node.lastKey as string, node.last],
+          [key, next],
+        ]);
     }
     node.lastKey = key;
     node.last = next;
