@@ -133,8 +133,10 @@ export function readMailFrame(
     const cause = traced ? pidAt(view, envelopeHeaderBytes + (timed ? deadlineBytes : 0), 'cause') : 0;
     const raw = codec.decodeDataRange(bytes, headerBytes, length, 'body');
     const body = resolve === undefined ? raw : resolve(raw);
-    if (!traced && !timed) return { type: KERNEL_ENVELOPE, to, from, askId, body };
-    return { type: KERNEL_ENVELOPE, to, from, askId, body, ...(traced ? { cause } : {}), ...(timed ? { deadlineMs } : {}) };
+    // Written out, not spread: every ask's envelope is timed, and a spread into a literal is a
+    // call into the runtime's object cloning.
+    if (!traced) return timed ? { type: KERNEL_ENVELOPE, to, from, askId, body, deadlineMs } : { type: KERNEL_ENVELOPE, to, from, askId, body };
+    return timed ? { type: KERNEL_ENVELOPE, to, from, askId, body, cause, deadlineMs } : { type: KERNEL_ENVELOPE, to, from, askId, body, cause };
   }
   if (kind === replyKind) {
     if (length <= replyHeaderBytes) throw truncated('reply');
