@@ -41,7 +41,7 @@ import { ProtocolError, describeThrown } from './protocol-error.js';
 import { validatePlainData, type AnyFieldsCheck, type AnyMessage, type SchemaRegistry } from './schema.js';
 import type { PortableObjects } from './validate.js';
 import { checkImport, exportTable, extendDecoderTable, seedStructures } from './structure-table.js';
-import { PlainDataWriter } from './plain-data-writer.js';
+import { PlainDataWriter, markEncoding } from './plain-data-writer.js';
 import type { MsgpackrTable, StructureList } from './structure-table.js';
 
 export interface CodecOptions<M extends AnyMessage> {
@@ -177,7 +177,7 @@ export function createCodec<M extends AnyMessage>(options: CodecOptions<M>): Cod
   }
 
   function pack(value: unknown): Uint8Array {
-    const bytes = packr.pack(value);
+    const bytes = packWhileMarked(value, 0);
     checkPacked(bytes.byteLength);
     return bytes;
   }
@@ -189,7 +189,7 @@ export function createCodec<M extends AnyMessage>(options: CodecOptions<M>): Cod
    * fresh view of the range instead, which has no `end`.
    */
   function packAfter(value: unknown, headroomBytes: number): EncodedBytes {
-    const packed = packr.pack(value, REUSE_BUFFER_MODE | RESERVE_START_SPACE | headroomBytes) as Uint8Array & { start?: number; end?: number };
+    const packed = packWhileMarked(value, REUSE_BUFFER_MODE | RESERVE_START_SPACE | headroomBytes) as Uint8Array & { start?: number; end?: number };
     encoded.bytes = packed;
     if (packed.end === undefined) {
       encoded.offset = 0;
@@ -200,6 +200,16 @@ export function createCodec<M extends AnyMessage>(options: CodecOptions<M>): Cod
     }
     checkPacked(encoded.length - headroomBytes);
     return encoded;
+  }
+
+  /** msgpackr's pack, marked as an encoder of the thread mid-write (see plain-data-writer.ts). */
+  function packWhileMarked(value: unknown, flags: number): Uint8Array {
+    const was = markEncoding(true);
+    try {
+      return packr.pack(value, flags);
+    } finally {
+      markEncoding(was);
+    }
   }
 
   function checkPacked(dataBytes: number): void {

@@ -16,9 +16,10 @@ export const objectKeyCountMax = 256;
 /** Deepest nesting of objects and arrays; the message object itself is level 1. */
 export const nestingDepthMax = 16;
 /**
- * Most values (scalars and containers) one message may hold. Every encoded value takes at least one
- * byte, so a tree that fits in a frame never exceeds this; the bound exists for `validate` on local
- * values, where shared sub-objects (a DAG) would otherwise be walked once per path, exponentially.
+ * Most values (scalars, containers and object keys) one message may hold. It bounds `validate` on
+ * local values, where shared sub-objects (a DAG) would otherwise be walked once per path,
+ * exponentially; the frame's size does not imply it, because a record sends its keys in the shared
+ * table, not in the frame.
  */
 export const valueCountMax = frameBytesMax;
 /**

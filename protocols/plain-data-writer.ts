@@ -1,7 +1,7 @@
 /**
  * Plain data to MessagePack in one walk: the codec's fast path for `encodeData` (a message body
- * between CPUs). It checks what `validatePlainData` checks and writes what msgpackr's `pack` would,
- * records included, visiting each value once.
+ * between CPUs). It refuses what `validatePlainData` refuses and writes msgpackr's format, records
+ * included, reading each value once.
  *
  * Why not msgpackr: the check and `pack` walked the value twice, and `pack`'s record writer walks
  * each object twice more, with an own-property call and a megamorphic keyed load per key. For
@@ -9,25 +9,28 @@
  * tell to another CPU could not keep up with `postMessage` batched 64 (docs/measured-limits.md §3h).
  *
  * It is a fast path only. Whenever it meets something it does not take (a value that is not plain
- * data, a frame over `frameBytesMax`, a getter that throws), `write` returns false having shared
- * nothing but, perhaps, a new structure, and the caller runs the check and msgpackr as before: the
- * errors a sender sees, and everything msgpackr decides for rare values, stay what they were.
+ * data, a frame over `frameBytesMax`, a getter that throws, a write begun while another encoder of
+ * the thread is mid-write), `write` returns false having shared nothing but, perhaps, a new
+ * structure, and the caller runs the check and msgpackr as before: the errors a sender sees, and
+ * everything msgpackr decides for rare values, stay what they were.
  *
  * The wire format is msgpackr's, so the peer's unchanged decoder reads it:
  * - an object is a record when structures are on: its id byte (0x40 + index into the shared table,
  *   two bytes past the 32nd), then its values in key order; otherwise, or when the table is full,
  *   a map16 of key and value;
  * - in records mode positive fixints stop at 0x3f, because 0x40–0x7f are record ids;
- * - strings reserve the longest header their UTF-16 length could need, as msgpackr does;
+ * - strings reserve the longest header their UTF-16 length could need (msgpackr moves the bytes to
+ *   fit the shortest; a decoder reads either);
  * - `undefined` is msgpackr's fixext 1 of type 0; bigints are int64 or uint64;
- * - a portable object (a ref) travels as a map of its `toJSON()`.
+ * - a portable object (a ref) travels as a map of its `toJSON()`; bytes are a `Uint8Array` or a
+ *   `Buffer` (msgpackr packs other subclasses by their own `toJSON`, so they take the slow path).
  *
  * Shapes are looked up in a tree of keys whose nodes remember their last successor, so a stream of
  * same-shaped objects costs one string identity test per key. New shapes are appended to the same
  * table msgpackr's encoder uses, so the codec's sync rule (structure-table.ts) covers both.
  */
 import { assert } from '../ground/assert.js';
-import { arrayCountMax, frameBytesMax, nestingDepthMax, objectKeyCountMax, shapeNodeCountMax, stringLengthMax } from './limits.js';
+import { arrayCountMax, frameBytesMax, nestingDepthMax, objectKeyCountMax, shapeNodeCountMax, stringLengthMax, valueCountMax } from './limits.js';
 import type { MsgpackrTable } from './structure-table.js';
 import { hasEnumerableKey, type PortableObjects } from './validate.js';
 
@@ -44,12 +47,29 @@ const stringBytesMax = stringLengthMax * 3 + 5;
 const scalarBytesMax = 9;
 /**
  * Every value is written only if the position is still within the frame's end, so one write may
- * pass that end by a string's bytes at most (bytes check their length before they are copied).
+ * pass that end by a string's bytes at most (bytes check their length before they are copied),
+ * and each level of two-byte record ids moves what follows by one byte more.
  */
-const bufferBytes = headroomBytesMax + frameBytesMax + stringBytesMax + scalarBytesMax;
+const bufferBytes = headroomBytesMax + frameBytesMax + stringBytesMax + scalarBytesMax + nestingDepthMax;
 
 // One buffer a thread, as msgpackr has: a frame is valid until the next encode in this thread.
 const bytes = new Uint8Array(bufferBytes);
+/**
+ * Whether an encoder of this thread is mid-write: a writer (they share the buffer), or msgpackr
+ * (a getter it calls could share a shape under an id msgpackr is about to give another). A write
+ * begun meanwhile, from a getter, takes the slow path, which msgpackr makes re-entrant.
+ */
+let encoding = false;
+
+/**
+ * Marks msgpackr's encoder as mid-write (`true`) or done, and returns what the mark was, to put back
+ * after: the codec wraps every `pack` in it.
+ */
+export function markEncoding(on: boolean): boolean {
+  const was = encoding;
+  encoding = on;
+  return was;
+}
 const nodeBytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
@@ -97,13 +117,13 @@ export class PlainDataWriter {
   length = 0;
   /** How many portable objects the last successful write held. */
   portables = 0;
-  /** The tree's root: the empty shape's node, and the successors every level's root shares. */
-  private readonly root = new ShapeNode(null, '');
   /**
-   * A root for each level of nesting, sharing the root's successors: each remembers the first key
-   * met at its level, so a message and the object inside it do not take turns at one cache.
+   * A root of the shape tree for each level of nesting, sharing one set of successors: each
+   * remembers the first key met at its level, so a message and the object inside it do not take
+   * turns at one cache. The first stands for all of them: the empty shape's node.
    */
   private readonly levelRoots: ShapeNode[] = [];
+  private readonly root: ShapeNode;
   private shapeNodes = 1;
   /** How much of the table the tree holds: the shapes msgpackr shared are taken in before a write. */
   private sharedKnown = 0;
@@ -113,7 +133,8 @@ export class PlainDataWriter {
   private end = 0;
   /** True when Object.prototype has enumerable keys (it was polluted): for-in then yields them too. */
   private inheritedKeys = false;
-  private writing = false;
+  /** Values the write may still visit, as the check counts them (keys too): `valueCountMax`. */
+  private valuesLeft = 0;
 
   constructor(
     private readonly table: MsgpackrTable | null,
@@ -121,12 +142,13 @@ export class PlainDataWriter {
     private readonly portable: PortableObjects | null,
   ) {
     this.records = table !== null;
-    this.root.successors = new Map();
+    const successors = new Map<string, ShapeNode>();
     for (let depth = 0; depth <= nestingDepthMax; depth++) {
       const levelRoot = new ShapeNode(null, '');
-      levelRoot.successors = this.root.successors;
+      levelRoot.successors = successors;
       this.levelRoots.push(levelRoot);
     }
+    this.root = this.levelRoots[0] as ShapeNode;
     this.reservedKey = portable === null ? null : portable.reservedKey;
   }
 
@@ -142,22 +164,23 @@ export class PlainDataWriter {
    */
   write(value: unknown, headroomBytes: number): boolean {
     assert(Number.isInteger(headroomBytes) && headroomBytes >= 0 && headroomBytes <= headroomBytesMax, 'headroomBytes must be an integer within 0..255');
-    // A getter of the value that sends to another CPU would write into the frame being written.
-    if (this.writing === true) return false;
-    this.writing = true;
-    if (this.table !== null && this.table.sharedLength !== this.sharedKnown) this.learnShared(this.table);
+    // A getter of a value being encoded that sends to another CPU (see `encoding`).
+    if (encoding === true) return false;
+    encoding = true;
     this.position = headroomBytes;
     this.end = headroomBytes + frameBytesMax;
     this.inheritedKeys = hasEnumerableKey(Object.prototype);
     this.portables = 0;
+    this.valuesLeft = valueCountMax;
     try {
+      if (this.table !== null && this.table.sharedLength !== this.sharedKnown) this.learnShared(this.table);
       // Level 2: where an `any` field's value sits inside a message, as validatePlainData counts.
       this.value(value, 2);
     } catch {
       // `abandon`, or a getter of the value that threw: the slow path words the error.
       return false;
     } finally {
-      this.writing = false;
+      encoding = false;
     }
     if (this.position > this.end) return false;
     this.length = this.position;
@@ -165,7 +188,7 @@ export class PlainDataWriter {
   }
 
   private value(value: unknown, depth: number): void {
-    if (this.position > this.end) throw abandon;
+    if (this.position > this.end || --this.valuesLeft < 0) throw abandon;
     switch (typeof value) {
       case 'number':
         this.number(value);
@@ -310,8 +333,8 @@ export class PlainDataWriter {
       else this.map(value, depth, this.reservedKey);
     } else if (prototype === Array.prototype && Array.isArray(value)) {
       this.array(value as readonly unknown[], depth);
-    } else if (value instanceof Uint8Array) {
-      this.binary(value);
+    } else if (prototype === Uint8Array.prototype || prototype === Buffer.prototype) {
+      this.binary(value as Uint8Array);
     } else {
       this.portableObject(value, depth);
     }
@@ -323,21 +346,35 @@ export class PlainDataWriter {
    */
   private record(object: object, depth: number): void {
     if (depth > nestingDepthMax) throw abandon;
+    // With the table full, a shape it lacks goes as a map, as msgpackr sends it: found from the keys
+    // alone first, so that no object is written twice (nested, that would double at every level).
+    if (((this.table as MsgpackrTable).sharedLength ?? 0) >= this.countMax && this.shapeOf(object, depth).recordId <= 0) {
+      this.map(object, depth, this.reservedKey);
+      return;
+    }
     const start = this.position++;
+    const valuesLeft = this.valuesLeft;
+    const portables = this.portables;
     let node = this.levelRoots[depth] as ShapeNode;
     let keyCount = 0;
     for (const key in object) {
       if (this.inheritedKeys === true && !Object.hasOwn(object, key)) continue;
-      if (++keyCount > objectKeyCountMax) throw abandon;
-      node = node.lastKey === key ? (node.last as ShapeNode) : this.successor(node, key);
+      if (++keyCount > objectKeyCountMax || --this.valuesLeft < 0) throw abandon;
+      const next = node.lastKey === key ? node.last : this.successor(node, key);
+      if (next === null) throw abandon;
+      node = next;
       this.value((object as Record<string, unknown>)[key], depth + 1);
     }
     if (keyCount === 0) node = this.root;
     let recordId = node.recordId;
     if (recordId === 0) recordId = this.share(node);
     if (recordId < 0) {
-      // The table is full: the object goes as a map, as msgpackr sends it then.
+      // The table filled up while this object's values were written: the object goes again, as a
+      // map, and what it holds goes the way above. Only the write that fills the table does this,
+      // to the objects around the one that filled it: each is written once more per level above it.
       this.position = start;
+      this.valuesLeft = valuesLeft;
+      this.portables = portables;
       this.map(object, depth, this.reservedKey);
       return;
     }
@@ -352,11 +389,27 @@ export class PlainDataWriter {
     bytes[start + 1] = index >> 5;
   }
 
-  /** The tree's next node for `key`; a key met for the first time is checked here, once. */
-  private successor(node: ShapeNode, key: string): ShapeNode {
+  /** The node of `object`'s shape, from its keys alone. */
+  private shapeOf(object: object, depth: number): ShapeNode {
+    let node = this.levelRoots[depth] as ShapeNode;
+    let keyCount = 0;
+    for (const key in object) {
+      if (this.inheritedKeys === true && !Object.hasOwn(object, key)) continue;
+      const next = ++keyCount > objectKeyCountMax ? null : node.lastKey === key ? node.last : this.successor(node, key);
+      if (next === null) throw abandon;
+      node = next;
+    }
+    return keyCount === 0 ? this.root : node;
+  }
+
+  /**
+   * The tree's next node for `key`, or null when the key cannot travel or the tree is at its bound;
+   * a key met for the first time is checked here, once.
+   */
+  private successor(node: ShapeNode, key: string): ShapeNode | null {
     let next = node.successors === null ? undefined : node.successors.get(key);
     if (next === undefined) {
-      if (this.shapeNodes >= shapeNodeCountMax || !this.keyTravels(key, this.reservedKey)) throw abandon;
+      if (this.shapeNodes >= shapeNodeCountMax || !this.keyTravels(key, this.reservedKey)) return null;
       next = new ShapeNode(node, key);
       this.shapeNodes++;
       if (node.successors !== null) node.successors.set(key, next);
@@ -378,12 +431,10 @@ export class PlainDataWriter {
   private learnShared(table: MsgpackrTable): void {
     const sharedLength = table.sharedLength ?? 0;
     shapes: for (let index = this.sharedKnown; index < sharedLength; index++) {
-      let node = this.root;
+      let node: ShapeNode | null = this.root;
       for (const key of table[index] as string[]) {
-        const known = node.lastKey === key ? node.last : node.successors === null ? undefined : node.successors.get(key);
-        if (known != null) node = known;
-        else if (this.shapeNodes < shapeNodeCountMax && this.keyTravels(key, this.reservedKey)) node = this.successor(node, key);
-        else continue shapes;
+        node = this.successor(node, key);
+        if (node === null) continue shapes;
       }
       if (node.recordId === 0) node.recordId = recordIdBase + index;
     }
@@ -400,7 +451,8 @@ export class PlainDataWriter {
     }
     table[index] = node.keys();
     table.sharedLength = index + 1;
-    this.sharedKnown = index + 1;
+    // Shapes msgpackr shared during this write (from a getter) are still to be learned.
+    if (this.sharedKnown === index) this.sharedKnown = index + 1;
     // msgpackr rebuilds its own lookup from the table at its next pack.
     (table as MsgpackrTable & { transitions?: unknown }).transitions = undefined;
     node.recordId = recordIdBase + index;
@@ -415,7 +467,7 @@ export class PlainDataWriter {
     let keyCount = 0;
     for (const key in object) {
       if (this.inheritedKeys === true && !Object.hasOwn(object, key)) continue;
-      if (++keyCount > objectKeyCountMax || !this.keyTravels(key, reservedKey) || this.position > this.end) throw abandon;
+      if (++keyCount > objectKeyCountMax || --this.valuesLeft < 0 || !this.keyTravels(key, reservedKey) || this.position > this.end) throw abandon;
       this.string(key);
       this.value((object as Record<string, unknown>)[key], depth + 1);
     }
@@ -468,6 +520,9 @@ export class PlainDataWriter {
     this.portables++;
     const json: unknown = (value as { toJSON(): unknown }).toJSON();
     if (typeof json !== 'object' || json === null || Object.getPrototypeOf(json) !== Object.prototype) throw abandon;
+    // The check counts a portable object as one value, whatever its form on the wire.
+    const valuesLeft = this.valuesLeft;
     this.map(json, depth, null);
+    this.valuesLeft = valuesLeft;
   }
 }

@@ -129,8 +129,13 @@ export class Outboxes {
    */
   offer(cpu: number, frame: EncodedBytes, message: unknown, origin: number, target: Cell | null, overflow: OutboxPolicy = this.overflow): boolean {
     const outbox = this.outboxes[cpu];
-    // Frames already waiting go first, in order; the consumer may have made room since.
-    if (outbox != null && outbox.queue.count > 0) this.flushOne(cpu, outbox, this.kernel.clock.now());
+    // Frames already waiting go first, in order; the consumer may have made room since. The frame
+    // lies in the encoder's buffer, which a send from a dead letter's subscriber (an expired frame's)
+    // would overwrite: it is copied first.
+    if (outbox != null && outbox.queue.count > 0) {
+      frame = wholeFrame(frame.bytes.slice(frame.offset, frame.offset + frame.length));
+      this.flushOne(cpu, outbox, this.kernel.clock.now());
+    }
     // A fault point: in a simulation the ring is sometimes taken for full, so that the paths behind a
     // full ring (waiting, parking the sender, refusing) run in ordinary scenarios too. Asked only
     // where the frame would go into the ring, so that it fires only where it changes something.

@@ -9,7 +9,7 @@ import { isWellFormedString } from '../../protocols/field-spec.js';
 import { createFrameCodec } from '../../protocols/frame-codec.js';
 import { arrayCountMax, frameBytesMax, nestingDepthMax, shapeNodeCountMax, stringLengthMax, structureCountMax } from '../../protocols/limits.js';
 import { PlainDataWriter } from '../../protocols/plain-data-writer.js';
-import { KERNEL_ENVELOPE, runtimeDescriptors } from '../../protocols/runtime.js';
+import { KERNEL_ENVELOPE, KERNEL_STOP, runtimeDescriptors } from '../../protocols/runtime.js';
 import { validatePlainData } from '../../protocols/schema.js';
 import { exportTable, seedStructures, type MsgpackrTable } from '../../protocols/structure-table.js';
 import type { PortableObjects } from '../../protocols/validate.js';
@@ -275,20 +275,86 @@ describe('protocols/plain-data-writer', () => {
     }
   });
 
-  it('leaves a write re-entered from a getter to the slow path, and the outer frame whole', () => {
+  it('leaves a write begun from a getter, through this codec or another, to the slow path, and the outer frame whole', () => {
+    for (const same of [true, false]) {
+      const codec = createFrameCodec();
+      const other = same ? codec : createFrameCodec();
+      const receiver = createFrameCodec();
+      let inner = 0;
+      const value = {
+        a: 1,
+        get b(): number {
+          inner = other.encodeData({ z: 26, long: 'y'.repeat(100) }, 'body', 0).length;
+          return 2;
+        },
+        c: 'after the getter',
+      };
+      const frame = codec.encodeData(value, 'body', 0);
+      receiver.importStructures(codec.exportStructures());
+      expect(inner).to.be.above(100);
+      expect(receiver.decodeDataRange(frame.bytes, frame.offset, frame.offset + frame.length, 'body')).to.deep.equal({ a: 1, b: 2, c: 'after the getter' });
+    }
+  });
+
+  it('gives no id two meanings when a getter writes a body while msgpackr encodes a message', () => {
     const codec = createFrameCodec();
     const receiver = createFrameCodec();
-    let inner = 0;
-    const value = {
-      a: 1,
-      get b(): number {
-        inner = codec.encodeData({ z: 26 }, 'body', 0).length;
-        return 2;
+    const bodies: unknown[] = [];
+    let index = 0;
+    const reason = {
+      get r(): number {
+        const body = { [`k${index++}`]: 1 };
+        bodies.push(body);
+        codec.encodeData(body, 'body', 0);
+        return 1;
       },
+      next: { x: 1 },
     };
-    const frame = codec.encodeData(value, 'body', 0);
+    const frame = codec.encode({ type: KERNEL_STOP, to: 1, reason });
     receiver.importStructures(codec.exportStructures());
-    expect(inner).to.be.above(0);
-    expect(receiver.decodeDataRange(frame.bytes, frame.offset, frame.offset + frame.length, 'body')).to.deep.equal({ a: 1, b: 2 });
+    expect(receiver.decode(frame)).to.deep.equal({ type: KERNEL_STOP, to: 1, reason: { r: 1, next: { x: 1 } } });
+    // Bodies of both shapes afterwards, on the fast path, decode to themselves.
+    for (const body of [...bodies, { x: 2 }, { k0: 3 }]) {
+      const data = codec.encodeData(body, 'body', 0);
+      if (codec.structureCount > receiver.importedStructureCount) receiver.importStructures(codec.exportStructures());
+      expect(receiver.decodeDataRange(data.bytes, data.offset, data.offset + data.length, 'body')).to.deep.equal(body);
+    }
+  });
+
+  it('counts values as the check does, keys included, though records send no keys', () => {
+    const { writer } = link();
+    const wide = Array.from({ length: arrayCountMax }, () => ({ a: 0, b: 0, c: 0, d: 0, e: 0, f: 0, g: 0, h: 0 }));
+    expect(() => validatePlainData(wide, 'body')).to.throw(/valueCountMax/);
+    expect(writer.write(wide, 0)).to.equal(false);
+    expect(protocolErrorOf(() => createFrameCodec().encodeData(wide, 'body')).code).to.equal('too-large');
+  });
+
+  it('with the table full, writes new shapes as maps, reading each value once however deep', () => {
+    const { writer, roundTrip } = link({ countMax: runtimeDescriptors.length });
+    let reads = 0;
+    let value: Record<string, unknown> = { leaf: 1 };
+    for (let level = 0; level < nestingDepthMax - 2; level++) {
+      const inner = value;
+      value = {
+        [`level${level}`]: level,
+        get next() {
+          reads++;
+          return inner;
+        },
+      };
+    }
+    const decoded = roundTrip(value);
+    expect(reads, 'each getter read once').to.equal(nestingDepthMax - 2);
+    expect(decoded).to.deep.equal(JSON.parse(JSON.stringify(value)));
+    reads = 0;
+    expect(writer.write(value, 0)).to.equal(true);
+    expect(reads).to.equal(nestingDepthMax - 2);
+  });
+
+  it('writes bytes of a Uint8Array or a Buffer, and leaves other subclasses to msgpackr', () => {
+    const { writer, roundTrip } = link();
+    expect(roundTrip({ b: Buffer.from([1, 2, 3]) })).to.deep.equal({ b: Uint8Array.of(1, 2, 3) });
+    class Tagged extends Uint8Array {}
+    expect(writer.write({ b: new Tagged(2) }, 0)).to.equal(false);
   });
 });

@@ -55,3 +55,47 @@ describe('an outbox with a frame that must arrive at its head', () => {
     }
   });
 });
+
+describe('an outbox offered a frame while an expired one waits', () => {
+  it("sends the frame as it was offered, though the expired one's dead letter made its subscriber encode into the same buffer", async () => {
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 16 });
+    try {
+      // Stands for the encoder's buffer: every frame lies in it until the next encode in the thread.
+      const encoderBuffer = new Uint8Array(4);
+      const letters: DeadLetter[] = [];
+      kernel.deadLetters.subscribe((letter) => {
+        letters.push(letter);
+        encoderBuffer.fill(0xee); // the subscriber sends something: the next encode overwrites the buffer
+      });
+      let room = 0;
+      const sent: number[] = [];
+      const port = {
+        cpus: 2,
+        offer: (_cpu: number, bytes: Uint8Array, offset: number) => {
+          if (room <= 0) return false;
+          room--;
+          sent.push(bytes[offset]!);
+          return true;
+        },
+      } as unknown as CpuPort;
+      const waitMs = 50;
+      const outboxes = new Outboxes(kernel.core, port, 'wait', waitMs, 1 << 20);
+      const inBuffer = (tag: number) => {
+        encoderBuffer[0] = tag;
+        return { bytes: encoderBuffer, offset: 0, length: 1 };
+      };
+      expect(outboxes.offer(1, inBuffer(1), { type: 'note', tag: 1 }, 0, null)).to.equal(true);
+      // Past its deadline before the retry timer looks again: the next offer finds it expired.
+      const clock = kernel.core.clock as { now(): number };
+      const nowMs = clock.now();
+      clock.now = () => nowMs + 2 * waitMs;
+      room = 1;
+      expect(outboxes.offer(1, inBuffer(2), { type: 'note', tag: 2 }, 0, null)).to.equal(true);
+      expect(letters.map((letter) => (letter.message as { tag: number }).tag)).to.deep.equal([1]);
+      expect(sent, 'the second frame, not what the subscriber wrote').to.deep.equal([2]);
+      delete (clock as { now?: unknown }).now;
+    } finally {
+      await kernel.shutdown();
+    }
+  });
+});
