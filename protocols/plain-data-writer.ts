@@ -189,30 +189,25 @@ export class PlainDataWriter {
 
   private value(value: unknown, depth: number): void {
     if (this.position > this.end || --this.valuesLeft < 0) throw abandon;
-    switch (typeof value) {
-      case 'number':
-        this.number(value);
-        return;
-      case 'string':
-        this.string(value);
-        return;
-      case 'object':
-        if (value === null) bytes[this.position++] = 0xc0;
-        else this.container(value, depth);
-        return;
-      case 'boolean':
-        bytes[this.position++] = value === true ? 0xc3 : 0xc2;
-        return;
-      case 'undefined':
-        bytes[this.position++] = 0xd4;
-        bytes[this.position++] = 0;
-        bytes[this.position++] = 0;
-        return;
-      case 'bigint':
-        this.bigint(value);
-        return;
-      default:
-        throw abandon;
+    // Comparisons with typeof, not a switch on it: V8 turns each into a type test, where a switch
+    // makes the type's name first (a call of its own, 0.5 % of a cross-CPU tell's samples).
+    if (typeof value === 'number') {
+      this.number(value);
+    } else if (typeof value === 'string') {
+      this.string(value);
+    } else if (typeof value === 'object') {
+      if (value === null) bytes[this.position++] = 0xc0;
+      else this.container(value, depth);
+    } else if (typeof value === 'boolean') {
+      bytes[this.position++] = value === true ? 0xc3 : 0xc2;
+    } else if (value === undefined) {
+      bytes[this.position++] = 0xd4;
+      bytes[this.position++] = 0;
+      bytes[this.position++] = 0;
+    } else if (typeof value === 'bigint') {
+      this.bigint(value);
+    } else {
+      throw abandon;
     }
   }
 
