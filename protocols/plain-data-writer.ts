@@ -54,6 +54,9 @@ const bufferBytes = headroomBytesMax + frameBytesMax + stringBytesMax + scalarBy
 
 // One buffer a thread, as msgpackr has: a frame is valid until the next encode in this thread.
 const bytes = new Uint8Array(bufferBytes);
+const nodeBytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
 /**
  * Whether an encoder of this thread is mid-write: a writer (they share the buffer), or msgpackr
  * (a getter it calls could share a shape under an id msgpackr is about to give another). A write
@@ -70,8 +73,6 @@ export function markEncoding(on: boolean): boolean {
   encoding = on;
   return was;
 }
-const nodeBytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /** Thrown inside a write to abandon it; never escapes `write`. */
 const abandon: unique symbol = Symbol('abandon the fast path');
@@ -81,7 +82,7 @@ class ShapeNode {
   /** The successor met last, tried first: a stream of one shape costs one identity test a key. */
   lastKey: string | null = null;
   last: ShapeNode | null = null;
-  /** Every successor, once there are two. */
+  /** Every successor, once there are two (the roots of the levels share one from the start). */
   successors: Map<string, ShapeNode> | null = null;
   /** The record id of the shape ending here; 0 until the shape is shared, -1 when the table was full. */
   recordId = 0;
