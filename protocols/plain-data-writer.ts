@@ -10,20 +10,21 @@
  *
  * It is a fast path only. Whenever it meets something it does not take (a value that is not plain
  * data, a frame over `frameBytesMax`, a getter that throws, a write begun while another encoder of
- * the thread is mid-write), `write` returns false having shared nothing but, perhaps, a new
- * structure, and the caller runs the check and msgpackr as before: the errors a sender sees, and
+ * the thread is mid-write), `write` returns false having shared nothing but, perhaps, new
+ * structures, and the caller runs the check and msgpackr as before: the errors a sender sees, and
  * everything msgpackr decides for rare values, stay what they were.
  *
  * The wire format is msgpackr's, so the peer's unchanged decoder reads it:
  * - an object is a record when structures are on: its id byte (0x40 + index into the shared table,
- *   two bytes past the 32nd), then its values in key order; otherwise, or when the table is full,
- *   a map16 of key and value;
+ *   two bytes past the 32nd), then its values in key order; without structures, or of a shape the
+ *   full table lacks, a map16 of key and value;
  * - in records mode positive fixints stop at 0x3f, because 0x40–0x7f are record ids;
  * - strings reserve the longest header their UTF-16 length could need (msgpackr moves the bytes to
  *   fit the shortest; a decoder reads either);
  * - `undefined` is msgpackr's fixext 1 of type 0; bigints are int64 or uint64;
  * - a portable object (a ref) travels as a map of its `toJSON()`; bytes are a `Uint8Array` or a
- *   `Buffer` (msgpackr packs other subclasses by their own `toJSON`, so they take the slow path).
+ *   `Buffer` without a `toJSON` of its own (msgpackr would pack that instead), as bin8/16/32;
+ *   other typed arrays and subclasses take the slow path.
  *
  * Shapes are looked up in a tree of keys whose nodes remember their last successor, so a stream of
  * same-shaped objects costs one string identity test per key. New shapes are appended to the same
@@ -72,6 +73,11 @@ export function markEncoding(on: boolean): boolean {
   const was = encoding;
   encoding = on;
   return was;
+}
+
+/** The `toJSON` bytes have unless given their own, which msgpackr would pack instead of the bytes. */
+function bytesToJSON(prototype: unknown): unknown {
+  return prototype === Buffer.prototype ? Buffer.prototype.toJSON : undefined;
 }
 
 /** Thrown inside a write to abandon it; never escapes `write`. */
@@ -168,12 +174,12 @@ export class PlainDataWriter {
     // A getter of a value being encoded that sends to another CPU (see `encoding`).
     if (encoding === true) return false;
     encoding = true;
-    this.position = headroomBytes;
-    this.end = headroomBytes + frameBytesMax;
-    this.inheritedKeys = hasEnumerableKey(Object.prototype);
-    this.portables = 0;
-    this.valuesLeft = valueCountMax;
     try {
+      this.position = headroomBytes;
+      this.end = headroomBytes + frameBytesMax;
+      this.inheritedKeys = hasEnumerableKey(Object.prototype);
+      this.portables = 0;
+      this.valuesLeft = valueCountMax;
       if (this.table !== null && this.table.sharedLength !== this.sharedKnown) this.learnShared(this.table);
       // Level 2: where an `any` field's value sits inside a message, as validatePlainData counts.
       this.value(value, 2);
@@ -329,7 +335,7 @@ export class PlainDataWriter {
       else this.map(value, depth, this.reservedKey);
     } else if (prototype === Array.prototype && Array.isArray(value)) {
       this.array(value as readonly unknown[], depth);
-    } else if (prototype === Uint8Array.prototype || prototype === Buffer.prototype) {
+    } else if ((prototype === Uint8Array.prototype || prototype === Buffer.prototype) && (value as { toJSON?: unknown }).toJSON === bytesToJSON(prototype)) {
       this.binary(value as Uint8Array);
     } else {
       this.portableObject(value, depth);
@@ -342,11 +348,15 @@ export class PlainDataWriter {
    */
   private record(object: object, depth: number): void {
     if (depth > nestingDepthMax) throw abandon;
-    // With the table full, a shape it lacks goes as a map, as msgpackr sends it: found from the keys
-    // alone first, so that no object is written twice (nested, that would double at every level).
-    if (((this.table as MsgpackrTable).sharedLength ?? 0) >= this.countMax && this.shapeOf(object, depth).recordId <= 0) {
-      this.map(object, depth, this.reservedKey);
-      return;
+    // With the table full, a shape it lacks goes as a map, as msgpackr sends it: looked up from the
+    // keys alone first, so that the object is written once.
+    const tableFull = ((this.table as MsgpackrTable).sharedLength ?? 0) >= this.countMax;
+    if (tableFull) {
+      const shape = this.sharedShapeOf(object, depth);
+      if (shape === null || shape.recordId <= 0) {
+        this.map(object, depth, this.reservedKey);
+        return;
+      }
     }
     const start = this.position++;
     const valuesLeft = this.valuesLeft;
@@ -365,9 +375,11 @@ export class PlainDataWriter {
     let recordId = node.recordId;
     if (recordId === 0) recordId = this.share(node);
     if (recordId < 0) {
-      // The table filled up while this object's values were written: the object goes again, as a
-      // map, and what it holds goes the way above. Only the write that fills the table does this,
-      // to the objects around the one that filled it: each is written once more per level above it.
+      // Its keys changed between the two walks (a getter, a proxy): msgpackr takes it from here.
+      if (tableFull) throw abandon;
+      // The table filled up while this object's values were written: it goes again, as a map, and
+      // what it holds the way above. Only objects entered while the table had room do this, once
+      // each: those around the one that filled it, at most one per level.
       this.position = start;
       this.valuesLeft = valuesLeft;
       this.portables = portables;
@@ -385,14 +397,18 @@ export class PlainDataWriter {
     bytes[start + 1] = index >> 5;
   }
 
-  /** The node of `object`'s shape, from its keys alone. */
-  private shapeOf(object: object, depth: number): ShapeNode {
+  /**
+   * The node of `object`'s shape if the tree has one, from its keys alone; adds no node (with the
+   * table full, a new shape could not be shared, and dictionaries would fill the tree).
+   */
+  private sharedShapeOf(object: object, depth: number): ShapeNode | null {
     let node = this.levelRoots[depth] as ShapeNode;
     let keyCount = 0;
     for (const key in object) {
       if (this.inheritedKeys === true && !Object.hasOwn(object, key)) continue;
-      const next = ++keyCount > objectKeyCountMax ? null : node.lastKey === key ? node.last : this.successor(node, key);
-      if (next === null) throw abandon;
+      if (++keyCount > objectKeyCountMax) return null;
+      const next = node.lastKey === key ? node.last : node.successors === null ? undefined : node.successors.get(key);
+      if (next == null) return null;
       node = next;
     }
     return keyCount === 0 ? this.root : node;
@@ -403,6 +419,7 @@ export class PlainDataWriter {
    * a key met for the first time is checked here, once.
    */
   private successor(node: ShapeNode, key: string): ShapeNode | null {
+    if (node.lastKey === key) return node.last;
     let next = node.successors === null ? undefined : node.successors.get(key);
     if (next === undefined) {
       if (this.shapeNodes >= shapeNodeCountMax || !this.keyTravels(key, this.reservedKey)) return null;
@@ -432,7 +449,7 @@ export class PlainDataWriter {
         node = this.successor(node, key);
         if (node === null) continue shapes;
       }
-      if (node.recordId === 0) node.recordId = recordIdBase + index;
+      if (node.recordId <= 0) node.recordId = recordIdBase + index;
     }
     this.sharedKnown = sharedLength;
   }
@@ -472,7 +489,7 @@ export class PlainDataWriter {
     bytes[start + 2] = keyCount & 0xff;
   }
 
-  /** The keys that can travel: msgpackr drops `__proto__`, calls `toJSON`, and refs own the reserved key. */
+  /** The keys that can travel: msgpackr's decoder renames `__proto__`, its encoder calls `toJSON`, and refs own the reserved key. */
   private keyTravels(key: string, reservedKey: string | null): boolean {
     if (key === '__proto__' || key === 'toJSON' || key === reservedKey) return false;
     return key.length <= stringLengthMax && (key as string & { isWellFormed(): boolean }).isWellFormed();

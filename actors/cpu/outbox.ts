@@ -132,8 +132,10 @@ export class Outboxes {
     // Frames already waiting go first, in order; the consumer may have made room since. The frame
     // lies in the encoder's buffer, which a send from a dead letter's subscriber (an expired frame's)
     // would overwrite: it is copied first.
+    let copy: Uint8Array | null = null;
     if (outbox != null && outbox.queue.count > 0) {
-      frame = wholeFrame(frame.bytes.slice(frame.offset, frame.offset + frame.length));
+      copy = frame.bytes.slice(frame.offset, frame.offset + frame.length);
+      frame = wholeFrame(copy);
       this.flushOne(cpu, outbox, this.kernel.clock.now());
     }
     // A fault point: in a simulation the ring is sometimes taken for full, so that the paths behind a
@@ -167,7 +169,7 @@ export class Outboxes {
           return false;
         }
         // The frame lies in the encoder's buffer, which the next encode reuses: keep a copy while it waits.
-        const copy = frame.bytes.slice(frame.offset, frame.offset + frame.length);
+        copy ??= frame.bytes.slice(frame.offset, frame.offset + frame.length);
         const sender = this.parkSender(origin);
         const nowMs = kernel.clock.now();
         const deadlineMs = overflow === 'wait' ? nowMs + this.outboxWaitMs : Number.POSITIVE_INFINITY;

@@ -16,6 +16,9 @@ import type { PortableObjects } from '../../protocols/validate.js';
 import { plainValueArbitrary, textArbitrary } from './arbitraries.js';
 import { protocolErrorOf } from '../helpers/errors.js';
 
+/** How many shapes the runtime's codecs start with: one a frame type, duplicates left out. */
+const seedCount = seedStructures(runtimeDescriptors, structureCountMax).length;
+
 /** An object that is not plain data but may travel, as refs do between CPUs. */
 class Token {
   constructor(readonly id: number) {}
@@ -38,6 +41,8 @@ function link(options: { structures?: boolean; countMax?: number; portable?: Por
   const receiver = createFrameCodec(undefined, { structures, structureCountMax: countMax });
   return {
     writer,
+    /** The shapes shared so far. */
+    shared: () => table?.sharedLength ?? 0,
     /** Writes `value` behind `headroom` bytes and decodes it as a peer would; throws if the fast path refused it. */
     roundTrip(value: unknown, headroom = 0): unknown {
       expect(writer.write(value, headroom), 'the fast path takes it').to.equal(true);
@@ -145,7 +150,10 @@ describe('protocols/plain-data-writer', () => {
     expect(roundTrip(bare)).to.deep.equal({ a: 1, b: [2] });
     // biome-ignore lint/suspicious/noSparseArray: the hole is what is tested
     expect(roundTrip([1, , 3])).to.deep.equal([1, undefined, 3]);
-    expect(roundTrip(nested(nestingDepthMax - 2))).to.deep.equal(nested(nestingDepthMax - 2));
+    // Objects at every level up to nestingDepthMax, the value 2 its first.
+    const deepest = nested(nestingDepthMax - 1);
+    expect(() => validatePlainData(deepest, 'body')).not.to.throw();
+    expect(roundTrip(deepest)).to.deep.equal(deepest);
   });
 
   it('never lets through what the plain-data check refuses, with or without portable objects', () => {
@@ -216,6 +224,17 @@ describe('protocols/plain-data-writer', () => {
     expect(sender.structureCount).to.equal(seeds + 2);
   });
 
+  it('learns a longer shape msgpackr shared without losing the shorter one it knew', () => {
+    const codec = createFrameCodec();
+    const seeds = codec.structureCount;
+    codec.encodeData({ a: 1, b: 2 }, 'body', 0);
+    codec.encode({ type: KERNEL_ENVELOPE, to: 1, from: 0, askId: 0, body: { a: 1, b: 2, c: 3 } });
+    expect(codec.structureCount).to.equal(seeds + 2);
+    codec.encodeData({ a: 3, b: 4 }, 'body', 0);
+    codec.encodeData({ a: 5, b: 6, c: 7 }, 'body', 0);
+    expect(codec.structureCount, 'neither shape shared twice').to.equal(seeds + 2);
+  });
+
   it('interleaved with msgpackr over one table, every frame decodes after the sync the counts ask for', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.boolean(), plainValueArbitrary), { maxLength: 40 }), (steps) => {
@@ -240,27 +259,93 @@ describe('protocols/plain-data-writer', () => {
 
   it('writes maps once the table is full, and two-byte ids in a table past 32 shapes', () => {
     const full = link();
-    for (let index = 0; index < structureCountMax + 5; index++) expect(full.roundTrip({ [`key${index}`]: index })).to.deep.equal({ [`key${index}`]: index });
+    for (let index = 0; index < structureCountMax + 5; index++) {
+      const value = { [`key${index}`]: index };
+      const wasFull = full.shared() === structureCountMax;
+      expect(full.roundTrip(value)).to.deep.equal(value);
+      expect(full.writer.bytes[0], wasFull ? 'a map16' : 'a record').to.equal(wasFull ? 0xde : 0x40 + full.shared() - 1);
+    }
     const wide = link({ countMax: 80 });
+    let twoByteIds = 0;
     for (let index = 0; index < 70; index++) {
       const value = { [`key${index}`]: index, rest: [index, { [`inner${index}`]: 'x' }] };
-      expect(wide.roundTrip(value, index % 3)).to.deep.equal(value);
+      const headroom = index % 3;
+      const before = wide.shared();
+      expect(wide.roundTrip(value, headroom)).to.deep.equal(value);
+      // Both shapes shared here, the outer one's id past the 32nd: two bytes.
+      if (before >= 32 && wide.shared() === before + 2) {
+        expect(wide.writer.bytes[headroom], 'a two-byte id').to.be.within(0x60, 0x7f);
+        twoByteIds++;
+      }
+    }
+    expect(twoByteIds).to.be.above(10);
+  });
+
+  it('writes as a map an object whose shape the table has no room for once what it holds has filled it', () => {
+    for (const [freeAt, headroom] of [
+      [seedCount, 0],
+      [40, 3],
+    ] as const) {
+      const { writer, roundTrip, shared } = link({ countMax: freeAt + 1 });
+      // Fill the table but for one slot; past 32 shapes, ids take two bytes.
+      for (let index = 0; shared() < freeAt; index++) roundTrip({ [`fill${index}`]: index });
+      const value = { outer: { inner: 1 } };
+      expect(roundTrip(value, headroom)).to.deep.equal(value);
+      expect(shared(), 'the inner shape took the last slot').to.equal(freeAt + 1);
+      expect(writer.bytes[headroom], 'the outer object is a map16').to.equal(0xde);
     }
   });
 
+  it('reads a getter whose object changes its keys between walks a bounded number of times, however deep', () => {
+    const codec = createFrameCodec();
+    codec.encodeData({ 0: 0, 1: 1, next: 0 }, 'body', 0);
+    for (let index = 0; codec.structureCount < structureCountMax; index++) codec.encodeData({ [`f${index}`]: 0 }, 'body', 0);
+    let reads = 0;
+    let value: unknown = [1, 2, 3];
+    const levels = nestingDepthMax - 2;
+    for (let level = 0; level < levels; level++) {
+      const object: Record<string, unknown> = { 1: 1, next: value };
+      let ownReads = 0;
+      Object.defineProperty(object, '0', {
+        enumerable: true,
+        configurable: true,
+        get() {
+          // Every other read of this object's key takes key '1' away, the next puts it back.
+          reads++;
+          if (ownReads++ % 2 === 0) delete object[1];
+          else object[1] = 1;
+          return 0;
+        },
+      });
+      value = object;
+    }
+    // The slow path takes it (what msgpackr makes of keys that change under it is another matter).
+    expect(codec.encodeData(value, 'body', 0).length).to.be.above(0);
+    expect(reads, 'a few reads per object, not twice as many per level').to.be.below(levels * 8);
+  });
+
   it('keeps its shape tree bounded when objects serve as dictionaries', () => {
+    // Through a codec: every value decodes, whatever path it took once the table filled.
     const codec = createFrameCodec();
     const receiver = createFrameCodec();
     receiver.importStructures(codec.exportStructures());
-    for (let index = 0; index < shapeNodeCountMax + 100; index++) {
+    for (let index = 0; index < 500; index++) {
       const value = { [`user-${index}`]: index };
       const frame = codec.encodeData(value, 'body', 0);
       if (codec.structureCount > receiver.importedStructureCount) receiver.importStructures(codec.exportStructures());
       expect(receiver.decodeDataRange(frame.bytes, frame.offset, frame.offset + frame.length, 'body')).to.deep.equal(value);
     }
-    const { writer } = link();
+    // With room in the table, each new key path is a node, up to the bound; then the slow path.
+    const { writer } = link({ countMax: 8000 });
     for (let index = 0; index < shapeNodeCountMax + 100; index++) writer.write({ [`user-${index}`]: index }, 0);
     expect(writer.shapeNodeCount).to.equal(shapeNodeCountMax);
+    expect(writer.write({ 'a-new-user': 1 }, 0)).to.equal(false);
+    // With the table full, a new shape adds no node: it goes as a map.
+    const full = link();
+    for (let index = 0; index < 100; index++) full.roundTrip({ [`user-${index}`]: index });
+    const nodes = full.writer.shapeNodeCount;
+    expect(full.roundTrip({ 'one-more-user': 1 })).to.deep.equal({ 'one-more-user': 1 });
+    expect(full.writer.shapeNodeCount).to.equal(nodes);
   });
 
   it('skips keys inherited from a polluted Object.prototype, as the check does', () => {
@@ -330,7 +415,8 @@ describe('protocols/plain-data-writer', () => {
   });
 
   it('with the table full, writes new shapes as maps, reading each value once however deep', () => {
-    const { writer, roundTrip } = link({ countMax: runtimeDescriptors.length });
+    const { writer, roundTrip, shared } = link({ countMax: seedCount });
+    expect(shared(), 'the table is full').to.equal(seedCount);
     let reads = 0;
     let value: Record<string, unknown> = { leaf: 1 };
     for (let level = 0; level < nestingDepthMax - 2; level++) {
@@ -351,10 +437,17 @@ describe('protocols/plain-data-writer', () => {
     expect(reads).to.equal(nestingDepthMax - 2);
   });
 
-  it('writes bytes of a Uint8Array or a Buffer, and leaves other subclasses to msgpackr', () => {
+  it('writes bytes of a Uint8Array or a Buffer, and leaves other subclasses and a toJSON of their own to msgpackr', () => {
     const { writer, roundTrip } = link();
     expect(roundTrip({ b: Buffer.from([1, 2, 3]) })).to.deep.equal({ b: Uint8Array.of(1, 2, 3) });
     class Tagged extends Uint8Array {}
     expect(writer.write({ b: new Tagged(2) }, 0)).to.equal(false);
+    expect(writer.write({ b: Object.assign(Uint8Array.of(1), { toJSON: () => 'x' }) }, 0)).to.equal(false);
+    expect(writer.write({ b: Object.assign(Buffer.from([1]), { toJSON: () => 'x' }) }, 0)).to.equal(false);
+    const codec = createFrameCodec();
+    const frame = codec.encodeData({ b: Object.assign(Uint8Array.of(1), { toJSON: () => 'x' }) }, 'body', 0);
+    const receiver = createFrameCodec();
+    receiver.importStructures(codec.exportStructures());
+    expect(receiver.decodeDataRange(frame.bytes, frame.offset, frame.offset + frame.length, 'body'), 'as msgpackr sends it').to.deep.equal({ b: 'x' });
   });
 });

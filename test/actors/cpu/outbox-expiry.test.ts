@@ -89,11 +89,14 @@ describe('an outbox offered a frame while an expired one waits', () => {
       const clock = kernel.core.clock as { now(): number };
       const nowMs = clock.now();
       clock.now = () => nowMs + 2 * waitMs;
-      room = 1;
-      expect(outboxes.offer(1, inBuffer(2), { type: 'note', tag: 2 }, 0, null)).to.equal(true);
+      try {
+        room = 1;
+        expect(outboxes.offer(1, inBuffer(2), { type: 'note', tag: 2 }, 0, null)).to.equal(true);
+      } finally {
+        delete (clock as { now?: unknown }).now;
+      }
       expect(letters.map((letter) => (letter.message as { tag: number }).tag)).to.deep.equal([1]);
       expect(sent, 'the second frame, not what the subscriber wrote').to.deep.equal([2]);
-      delete (clock as { now?: unknown }).now;
     } finally {
       await kernel.shutdown();
     }
