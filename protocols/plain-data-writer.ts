@@ -142,6 +142,8 @@ export class PlainDataWriter {
   private inheritedKeys = false;
   /** Values the write may still visit, as the check counts them (keys too): `valueCountMax`. */
   private valuesLeft = 0;
+  /** Objects the write may still write again as maps (see `record`). */
+  private rewindsLeft = 0;
 
   constructor(
     private readonly table: MsgpackrTable | null,
@@ -180,6 +182,7 @@ export class PlainDataWriter {
       this.inheritedKeys = hasEnumerableKey(Object.prototype);
       this.portables = 0;
       this.valuesLeft = valueCountMax;
+      this.rewindsLeft = nestingDepthMax;
       if (this.table !== null && this.table.sharedLength !== this.sharedKnown) this.learnShared(this.table);
       // Level 2: where an `any` field's value sits inside a message, as validatePlainData counts.
       this.value(value, 2);
@@ -375,11 +378,13 @@ export class PlainDataWriter {
     let recordId = node.recordId;
     if (recordId === 0) recordId = this.share(node);
     if (recordId < 0) {
-      // Its keys changed between the two walks (a getter, a proxy): msgpackr takes it from here.
-      if (tableFull) throw abandon;
-      // The table filled up while this object's values were written: it goes again, as a map, and
-      // what it holds the way above. Only objects entered while the table had room do this, once
-      // each: those around the one that filled it, at most one per level.
+      // No room for its shape: the table filled up while its values were written, or its keys
+      // changed since the lookup (a getter, a proxy). It goes again, as a map, whose every key travels
+      // with its value (msgpackr's record writer reads keys and values in two walks, and keys that
+      // change between them make a frame that does not decode). A write does this at most
+      // `nestingDepthMax` times, enough for the objects around the one that filled the table; keys
+      // that keep changing would otherwise double the work at every level.
+      if (--this.rewindsLeft < 0) throw abandon;
       this.position = start;
       this.valuesLeft = valuesLeft;
       this.portables = portables;
