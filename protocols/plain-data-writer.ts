@@ -142,8 +142,8 @@ export class PlainDataWriter {
   private inheritedKeys = false;
   /** Values the write may still visit, as the check counts them (keys too): `valueCountMax`. */
   private valuesLeft = 0;
-  /** Objects the write may still write again as maps (see `record`). */
-  private rewindsLeft = 0;
+  /** Set once an object had to be written again as a map: the rest of the write writes maps (see `record`). */
+  private mapsOnly = false;
 
   constructor(
     private readonly table: MsgpackrTable | null,
@@ -182,7 +182,7 @@ export class PlainDataWriter {
       this.inheritedKeys = hasEnumerableKey(Object.prototype);
       this.portables = 0;
       this.valuesLeft = valueCountMax;
-      this.rewindsLeft = nestingDepthMax;
+      this.mapsOnly = false;
       if (this.table !== null && this.table.sharedLength !== this.sharedKnown) this.learnShared(this.table);
       // Level 2: where an `any` field's value sits inside a message, as validatePlainData counts.
       this.value(value, 2);
@@ -351,10 +351,13 @@ export class PlainDataWriter {
    */
   private record(object: object, depth: number): void {
     if (depth > nestingDepthMax) throw abandon;
+    if (this.mapsOnly === true) {
+      this.map(object, depth, this.reservedKey);
+      return;
+    }
     // With the table full, a shape it lacks goes as a map, as msgpackr sends it: looked up from the
     // keys alone first, so that the object is written once.
-    const tableFull = ((this.table as MsgpackrTable).sharedLength ?? 0) >= this.countMax;
-    if (tableFull) {
+    if (((this.table as MsgpackrTable).sharedLength ?? 0) >= this.countMax) {
       const shape = this.sharedShapeOf(object, depth);
       if (shape === null || shape.recordId <= 0) {
         this.map(object, depth, this.reservedKey);
@@ -381,10 +384,9 @@ export class PlainDataWriter {
       // No room for its shape: the table filled up while its values were written, or its keys
       // changed since the lookup (a getter, a proxy). It goes again, as a map, whose every key travels
       // with its value (msgpackr's record writer reads keys and values in two walks, and keys that
-      // change between them make a frame that does not decode). A write does this at most
-      // `nestingDepthMax` times, enough for the objects around the one that filled the table; keys
-      // that keep changing would otherwise double the work at every level.
-      if (--this.rewindsLeft < 0) throw abandon;
+      // change between them make a frame that does not decode). So does every object after it in
+      // this write: otherwise keys that keep changing would write it again at every level around it.
+      this.mapsOnly = true;
       this.position = start;
       this.valuesLeft = valuesLeft;
       this.portables = portables;
