@@ -73,18 +73,31 @@ export function startKernelTree(kernel: KernelCore, branches: readonly Subsystem
     supervisor({ strategy: 'one-for-one', restartsMax: kernelRestartsMax, restartWindowMs: kernelRestartWindowMs, children }),
     { name: kernelNames.root },
   );
-  // Cached while alive: kernel.spawn asks for it on every spawn. A restart of `apps` makes a new one.
-  let user: Cell | undefined;
-  return {
-    root,
-    get user(): Cell {
-      if (user === undefined || user.status === Status.Stopped) {
-        user = kernel.registry.get(kernelNames.user);
-        if (user === undefined) throw new InvariantError(`kernel tree: ${kernelNames.user} did not start`);
-      }
-      return user;
-    },
-  };
+  return new KernelTree(kernel, root);
+}
+
+/**
+ * The tree's roots. A class, not an object literal: V8 makes a literal with a getter in dictionary
+ * mode, and `user` is read on every spawn.
+ */
+class KernelTree implements KernelTreeRoots {
+  /** Cached while alive: kernel.spawn asks for it on every spawn. A restart of `apps` makes a new one. */
+  private userCell: Cell | undefined = undefined;
+
+  constructor(
+    private readonly kernel: KernelCore,
+    readonly root: Cell,
+  ) {}
+
+  get user(): Cell {
+    let user = this.userCell;
+    if (user === undefined || user.status === Status.Stopped) {
+      user = this.kernel.registry.get(kernelNames.user);
+      if (user === undefined) throw new InvariantError(`kernel tree: ${kernelNames.user} did not start`);
+      this.userCell = user;
+    }
+    return user;
+  }
 }
 
 function branch(id: string, name: string, restartsMax: number, restartWindowMs: number, children: readonly ChildSpec<never>[]): ChildSpec<never> {
