@@ -254,8 +254,10 @@ export class FairDispatcher extends Dispatcher {
         if (turn === null) {
           if (ends) {
             // The runner keeps the CPU across the pause: the event loop's work is charged to it, as
-            // OSv charges interrupt time to the thread it interrupted.
+            // OSv charges interrupt time to the thread it interrupted. With nothing left, the CPU is
+            // idle, as a drain that ran dry before its end reports it.
             if (scheduler.load > 0) this.drainSoon();
+            else this.drainedDry();
             return;
           }
           // A frame taken in may wake an actor that outranks the rest (an interrupt handler).
@@ -367,8 +369,8 @@ export class FairDispatcher extends Dispatcher {
       }
       scheduler.chargeAlone(cell, startMs, endMs);
       this.unschedule(cell);
-      // A turn that ran past the drain's end ends it as the drain would: without reporting the CPU dry.
-      if (!(endRead && endMs >= this.drainEndMs)) this.drainedDry();
+      // Nothing is left to run, even after a turn that ran past the drain's end: the CPU is idle.
+      this.drainedDry();
       this.drainEndedAtMs = this.turnsEstimated < turnsEstimatedMax ? endMs : -1;
       if (this.loads !== null) this.loads[this.kernel.cpu] = scheduler.load;
     } finally {

@@ -5,6 +5,9 @@ import type { FairDispatcher } from '../../../actors/sched/fair-dispatcher.js';
 import type { SchedCell } from '../../../actors/sched/sched-cell.js';
 import type { CpuState } from '../../../actors/sched/cpu-state.js';
 import { Recorder } from '../cpu/fixtures/behaviors.js';
+import { createRealClock } from '../../../drivers/clock/real.js';
+import type { Clock } from '../../../drivers/clock/clock.js';
+import { DrainLimit } from '../../../actors/runtime/limits.js';
 import { rejectionOf } from './helpers.js';
 
 /** Lets a real-clock kernel finish what it was given: a few turns of the event loop. */
@@ -381,6 +384,37 @@ describe('an ask run alone under the fair scheduler', () => {
     expect(log, 'the frame taken in ran in the same drain').to.deep.equal(['a:echo:1', 'b:note:100']);
     expect(publishes, 'what the turn sent was published').to.be.above(0);
     expect(await answer).to.equal(2);
+    await kernel.shutdown();
+  });
+
+  it('reports the CPU idle after its turn even when the turn outlasted a drain', async () => {
+    // A real clock whose readings are made up, 0.1 µs apart, and each turn takes 5 ms on it, past a
+    // drain's end. Only a turn the dispatcher measures reads the clock at its end.
+    const real = createRealClock();
+    let readingMs = 0;
+    const clock: Clock = { ...real, now: () => (readingMs += 1e-4) };
+    type JumpMsg = Ask<{ readonly type: 'jump'; readonly n: number }, number>;
+    class Jumper extends Actor<JumpMsg> {
+      receive(message: JumpMsg, ctx: ActorContext<JumpMsg>): void {
+        readingMs += DrainLimit.msMax + 3;
+        ctx.reply(message, message.n);
+      }
+    }
+    const kernel = await Kernel.boot({ clock, scheduler: 'fair' });
+    const jumper = kernel.spawn(Jumper);
+    expect(await jumper.ask({ type: 'jump', n: -1 })).to.equal(-1);
+    const offered = recordAlone(kernel);
+    const cpuState = (kernel.core.dispatcher as FairDispatcher).listener as CpuState;
+    const drains = cpuState.entered.running;
+    // The clock is read for two turns in every 17, the rest charged by their learned cost: 40 asks
+    // hold two such cycles.
+    const asks = 40;
+    for (let n = 0; n < asks; n++) {
+      expect(await jumper.ask({ type: 'jump', n })).to.equal(n);
+      expect(cpuState.value, `the CPU idle after ask ${n}`).to.equal('idlePolling');
+    }
+    expect([...offered.values()].filter((ran) => ran).length, 'most ran alone').to.be.above(asks / 2);
+    expect(cpuState.entered.running - drains, 'a drain reported for each').to.equal(asks);
     await kernel.shutdown();
   });
 

@@ -8,6 +8,8 @@ import { Kernel } from '../../../boot/kernel.js';
 import type { ActorRef } from '../../../actors/runtime/ref.js';
 import type { FairDispatcher } from '../../../actors/sched/fair-dispatcher.js';
 import { schedLimits } from '../../../actors/sched/index.js';
+import type { CpuState } from '../../../actors/sched/cpu-state.js';
+import { DrainLimit } from '../../../actors/runtime/limits.js';
 import { shutdown } from '../../helpers/kernel.js';
 
 type HogMsg = { readonly type: 'spin' };
@@ -40,6 +42,20 @@ function bootCostly(): Promise<Kernel> {
 
 describe('fair dispatcher (kernel on a simulated clock)', function () {
   this.timeout(30_000);
+
+  it('reports its CPU idle after a drain that ran out of time with nothing left to run', async () => {
+    // Each message costs more than a drain may last: the drain ends at its time limit, dry.
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 1, simulatedCostMs: DrainLimit.msMax + 1 });
+    const worker = kernel.spawn(fromReceive<{ readonly type: 'work' }>(() => {}));
+    const cpuState = (kernel.core.dispatcher as FairDispatcher).listener as CpuState;
+    await kernel.simulatedClock.advance(1);
+    const drains = cpuState.entered.running;
+    worker.tell({ type: 'work' });
+    await kernel.simulatedClock.advance(10);
+    expect(cpuState.entered.running - drains, 'one drain').to.equal(1);
+    expect(cpuState.value, 'and the CPU idle after it').to.equal('idlePolling');
+    await shutdown(kernel);
+  });
 
   it('gives hogs with priorities 1, 1.5 and 2 CPU shares within ±5 % of the 1/p weights', async () => {
     const kernel = await bootCostly();
