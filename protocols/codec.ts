@@ -178,7 +178,6 @@ export function createCodec<M extends AnyMessage>(options: CodecOptions<M>): Cod
   function pack(value: unknown): Uint8Array {
     const bytes = packWhileMarked(value, 0);
     checkPacked(bytes.byteLength);
-    codec.structureCount = outbound.sharedLength ?? 0;
     return bytes;
   }
 
@@ -199,17 +198,20 @@ export function createCodec<M extends AnyMessage>(options: CodecOptions<M>): Cod
       encoded.length = packed.end - packed.start!;
     }
     checkPacked(encoded.length - headroomBytes);
-    codec.structureCount = outbound.sharedLength ?? 0;
     return encoded;
   }
 
-  /** msgpackr's pack, marked as an encoder of the thread mid-write (see plain-data-writer.ts). */
+  /**
+   * msgpackr's pack, marked as an encoder of the thread mid-write (see plain-data-writer.ts); the
+   * shapes it shared, even in a pack that threw, count at once.
+   */
   function packWhileMarked(value: unknown, flags: number): Uint8Array {
     const was = markEncoding(true);
     try {
       return packr.pack(value, flags);
     } finally {
       markEncoding(was);
+      codec.structureCount = outbound.sharedLength ?? 0;
     }
   }
 

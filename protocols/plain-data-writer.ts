@@ -32,6 +32,7 @@
  */
 import { assert } from '../ground/assert.js';
 import { arrayCountMax, frameBytesMax, nestingDepthMax, objectKeyCountMax, shapeNodeCountMax, stringLengthMax, valueCountMax } from './limits.js';
+import { isWellFormedString, reservedKeys } from './field-spec.js';
 import type { MsgpackrTable } from './structure-table.js';
 import { hasEnumerableKey, type PortableObjects } from './validate.js';
 
@@ -310,7 +311,7 @@ export class PlainDataWriter {
         }
       }
     } else {
-      if (!(text as string & { isWellFormed(): boolean }).isWellFormed()) throw abandon;
+      if (!isWellFormedString(text)) throw abandon;
       position += nodeBytes.write(text, position, 'utf8');
     }
     const byteLength = position - start - header;
@@ -496,10 +497,10 @@ export class PlainDataWriter {
     bytes[start + 2] = keyCount & 0xff;
   }
 
-  /** The keys that can travel: msgpackr's decoder renames `__proto__`, its encoder calls `toJSON`, and refs own the reserved key. */
+  /** The keys that can travel: not field-spec's reserved ones, nor the one refs own (`reservedKey`). */
   private keyTravels(key: string, reservedKey: string | null): boolean {
-    if (key === '__proto__' || key === 'toJSON' || key === reservedKey) return false;
-    return key.length <= stringLengthMax && (key as string & { isWellFormed(): boolean }).isWellFormed();
+    if (reservedKeys.has(key) || key === reservedKey) return false;
+    return key.length <= stringLengthMax && isWellFormedString(key);
   }
 
   private array(array: readonly unknown[], depth: number): void {
