@@ -1,7 +1,8 @@
-// The far side of bench/cpu.bench.ts's ceiling for the awake ask round trip: two rings and the
+// The far side of bench/cpu.bench.ts's ceilings for the awake ask round trip: two rings and the
 // runtime codec, nothing else. It spins on its inbound ring, reads each ask as the port reads a mail
 // frame (a private copy, in place, trusting `any` fields), and answers with a reply frame holding the
-// ask's number, encoded and published at once, until the main thread raises the stop word.
+// ask's number, encoded and published at once, until the main thread raises the stop word. Without
+// the codec (`codec: false`) it sends every frame back as it came: the hardware's floor.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { replyHeaderBytes, writeReplyHeader } from '../actors/cpu/mail-frames.js';
 import { SpscRing } from '../actors/ring/index.js';
@@ -15,6 +16,8 @@ export interface EchoWorkerData {
   /** Int32 word 0: the main thread sets it to 1 to stop the worker. */
   readonly stop: SharedArrayBuffer;
   readonly structures: StructureList;
+  /** False: echo each frame's bytes, decoding and encoding nothing. */
+  readonly codec: boolean;
 }
 
 if (!isMainThread) {
@@ -32,6 +35,10 @@ if (!isMainThread) {
     writeReplyHeader(replyView, frame.bytes.byteOffset + frame.offset, ask.askId, ask.from, true);
     replies.offerRange(frame.bytes, frame.offset, frame.length);
   };
+  const echo = (bytes: Uint8Array, offset: number, length: number): void => {
+    replies.offerRange(bytes, offset, length);
+  };
+  const handle = data.codec ? answer : echo;
   parentPort!.postMessage('ready');
-  while (Atomics.load(stop, 0) === 0) asks.drain(answer, 64);
+  while (Atomics.load(stop, 0) === 0) asks.drain(handle, 64);
 }

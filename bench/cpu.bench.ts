@@ -9,7 +9,8 @@
 //    published in batches as the port does, and decodes it on a worker;
 // 2. ask/reply round trip between two worker CPUs (an Asker on CPU 1 asks an Echo on CPU 2, in
 //    sequence, timing each ask inside CPU 1), receivers awake; and from the main thread with a pause
-//    between asks long enough for both sides to park; against postMessage ping-pong;
+//    between asks long enough for both sides to park; against postMessage ping-pong, and beside
+//    the same round trip over bare rings with the codec and without it (the cores' floor);
 // 3. notifies per park on CPU 1's doorbell while streaming, and lost wakes (must be 0);
 // 4. total throughput with 1, 2 and 4 CPUs of CPU-bound actors: on every CPU a Streamer feeds a
 //    BusySink (about 1 µs of arithmetic per message) on the same CPU, started from CPU 0 by asks.
@@ -210,39 +211,54 @@ async function bareRingCodec(): Promise<RateResult> {
 }
 
 /**
- * The ceiling of the awake ask round trip: the runtime's frames and codec between two spinning
- * threads, nothing else. The main thread encodes each ask as the port frames an envelope, offers it
- * to a ring and spins on the other ring for the reply, which codec-echo-worker.ts decodes the ask
- * for and encodes. Timed per ask, as the Asker times the runtime's (median and p99 in ns).
+ * The ceilings of the awake ask round trip, between two spinning threads. With `codec`, the
+ * runtime's frames and codec and nothing else: the main thread encodes each ask as the port frames
+ * an envelope, offers it to a ring and spins on the other ring for the reply, which
+ * codec-echo-worker.ts decodes the ask for and encodes. Without, a 4-byte frame holding the ask's
+ * number goes there and back as it is: what the machine's cores take to hand a cache line over and
+ * back, which no runtime on rings goes below. Timed per ask, as the Asker times the runtime's
+ * (median and p99 in ns).
  */
-async function bareRingCodecRtt(): Promise<{ median: number; p99: number; values: number[] }> {
+async function bareRingRtt(codec: boolean): Promise<{ median: number; p99: number; values: number[] }> {
   const asks = SpscRing.create(64 * 1024);
   const replies = SpscRing.create(64 * 1024);
   const stop = new Int32Array(new SharedArrayBuffer(4));
-  const codec = createFrameCodec();
-  const frameEnvelope = envelopeFramer(codec);
+  const frameCodec = createFrameCodec();
+  const frameEnvelope = envelopeFramer(frameCodec);
   const encodeAsk = (n: number): EncodedBytes => frameEnvelope({ type: 'echo', n }, 2, 1, n + 1);
   encodeAsk(0); // learn the shape, then hand it to the worker's decoder as the port's sync would
   const data: EchoWorkerData = {
     asks: asks.buffer as SharedArrayBuffer,
     replies: replies.buffer as SharedArrayBuffer,
     stop: stop.buffer as SharedArrayBuffer,
-    structures: codec.exportStructures(),
+    structures: frameCodec.exportStructures(),
+    codec,
   };
   const worker = new Worker(new URL('./codec-echo-worker.js', import.meta.url), { workerData: data });
   await new Promise((resolve) => worker.once('message', resolve));
   // Replies hold a bare number: no structures to share.
   const read = mailFrameReader();
   let answered = -1;
-  const take = (bytes: Uint8Array, offset: number, length: number): void => {
+  const takeReply = (bytes: Uint8Array, offset: number, length: number): void => {
     answered = (read(bytes, offset, length) as { body: number }).body;
   };
+  const intFrame = new Uint8Array(4);
+  const intView = new DataView(intFrame.buffer);
+  const takeEcho = (bytes: Uint8Array, offset: number): void => {
+    answered = bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24);
+  };
+  const take = codec ? takeReply : takeEcho;
   const roundTrips = (count: number): number[] => {
     const rtts: number[] = [];
     for (let n = 0; n < count; n++) {
       const t0 = process.hrtime.bigint();
-      const frame = encodeAsk(n);
-      asks.offerRange(frame.bytes, frame.offset, frame.length);
+      if (codec) {
+        const frame = encodeAsk(n);
+        asks.offerRange(frame.bytes, frame.offset, frame.length);
+      } else {
+        intView.setInt32(0, n, true);
+        asks.offerRange(intFrame, 0, 4);
+      }
       while (answered !== n) replies.drain(take, 1);
       rtts.push(Number(process.hrtime.bigint() - t0));
     }
@@ -309,7 +325,8 @@ export async function run(): Promise<void> {
   await kernel.shutdown();
 
   const bare = await bareRingCodec();
-  const bareRtt = await bareRingCodecRtt();
+  const bareRtt = await bareRingRtt(true);
+  const floorRtt = await bareRingRtt(false);
   const post = await postMessageCases();
   await parkedPostRtt(20);
   const parkedPost = await parkedPostRtt(PARKED_RTT_SAMPLES);
@@ -358,6 +375,16 @@ export async function run(): Promise<void> {
     p99: bareRtt.p99,
     samples: RTT_SAMPLES,
   });
+  emit({
+    name: "bare rings ask RTT main -> echo worker, 4-byte frames sent back as they came, no codec, both spinning (the cores' floor)",
+    unit: 'ns',
+    median: floorRtt.median,
+    min: Math.min(...floorRtt.values),
+    max: Math.max(...floorRtt.values),
+    reps: REPS,
+    p99: floorRtt.p99,
+    samples: RTT_SAMPLES,
+  });
   emit(post.rtt);
   emitRatio({ name: 'runtime cross-CPU stream / postMessage unbatched', numerator: stream, denominator: post.oneWay, goal: 3, goalKind: 'min' });
   emitRatio({ name: 'runtime cross-CPU stream / postMessage batched 64', numerator: stream, denominator: post.batched, goal: 1, goalKind: 'min' });
@@ -369,6 +396,8 @@ export async function run(): Promise<void> {
   emitRatio({ name: 'postMessage RTT / runtime awake ask RTT (median)', numerator: post.rtt, denominator: awake.median, goal: 25, goalKind: 'min' });
   // The ceiling of the awake goal: what the frames and the codec alone leave of postMessage's time.
   emitRatio({ name: 'ceiling: postMessage RTT / bare rings + codec ask RTT (median)', numerator: post.rtt, denominator: bareRtt.median, goalKind: 'min' });
+  // Below that, the machine's: two cores handing a frame there and back, with nothing else to do.
+  emitRatio({ name: 'ceiling: postMessage RTT / bare rings RTT, no codec (median)', numerator: post.rtt, denominator: floorRtt.median, goalKind: 'min' });
   emitRatio({ name: 'postMessage RTT p99 / runtime awake ask RTT p99', numerator: post.rtt.p99, denominator: awake.p99, goal: 15, goalKind: 'min' });
   emitRatio({
     name: 'runtime parked ask RTT / postMessage parked RTT (median)',
