@@ -69,12 +69,13 @@ export class CpuLoop {
     // within microseconds, so wake the loop to spin for it instead of paying a cross-thread wake
     // when it comes. To a parked CPU, the answer takes its wake-up first (50 µs or more here),
     // longer than the spin: spinning then only took a core from the CPU that must wake (a parked
-    // round trip took 1.7–2.0× as long with it, interleaved on 2 cores), so the loop sleeps on.
-    // The sleep flag says whether it sleeps (a drain may have moved the state on meanwhile): one
-    // load of this CPU's own doorbell line.
+    // round trip took 1.7–2.0× as long with it, interleaved on 2 cores), so the loop sleeps on, and
+    // a loop about to spin parks instead (see SpinBudget). The sleep flag says whether it sleeps (a
+    // drain may have moved the state on meanwhile): one load of this CPU's own doorbell line.
     const header = node.port.doorbell.header;
     node.port.onOffered = (_target, targetWasParked) => {
       if (!targetWasParked) wakeIfParked(header);
+      else this.spinBudget.wokeParkedCpu();
     };
   }
 
@@ -164,6 +165,8 @@ export class CpuLoop {
     const endMs = clock.now() + this.spinBudget.ms;
     do {
       port.publish();
+      // Having just woken a parked CPU, this one leaves it the core (see SpinBudget).
+      if (this.spinBudget.yieldNow()) return false;
       for (let polls = 0; polls < spinPollsPerClockRead; polls++) if (port.hasWork()) return true;
       await null;
     } while (clock.now() < endMs);

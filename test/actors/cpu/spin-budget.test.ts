@@ -1,7 +1,8 @@
 /**
  * An idle CPU's spin budget follows its parks: it grows while parks end soon after they begin (a
  * spin a little longer would have caught the work without a wake-up), shrinks back while they last,
- * and never leaves its bounds; it grows only where every CPU has a core of its own.
+ * and never leaves its bounds; it grows only where every CPU has a core of its own. Right after the
+ * CPU woke a parked one, it does not spin at all.
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
@@ -35,6 +36,53 @@ describe('the spin budget of an idle CPU', () => {
     expect(budget.ms).to.equal(baseMs);
   });
 
+  it('after this CPU woke a parked one, ends the spin at once, and learns nothing from the park after it', () => {
+    const budget = new SpinBudget(baseMs, 8);
+    budget.afterPark(0);
+    budget.afterPark(0);
+    expect(budget.ms).to.equal(0.16);
+    expect(budget.yieldNow(), 'no wake: spin').to.equal(false);
+    budget.wokeParkedCpu();
+    budget.wokeParkedCpu();
+    expect(budget.yieldNow(), 'a wake: park now').to.equal(true);
+    expect(budget.yieldNow(), 'once for a run of wakes').to.equal(false);
+    // A park of four budgets would halve the budget; after a yield it was not the spin's doing.
+    budget.afterPark(10 * 0.16);
+    expect(budget.ms).to.equal(0.16);
+    budget.afterPark(10 * 0.16);
+    expect(budget.ms, 'the next park is learnt from again').to.equal(0.08);
+  });
+
+  it('spins again once a CPU it woke answers within four budgets, and yields again after a long park', () => {
+    const budget = new SpinBudget(baseMs, 1);
+    budget.wokeParkedCpu();
+    expect(budget.yieldNow()).to.equal(true);
+    // The answer came 0.1 ms into the park: two CPUs that talk. Parking after every wake would make
+    // each of their messages wait for a wake-up.
+    budget.afterPark(0.1);
+    budget.wokeParkedCpu();
+    expect(budget.yieldNow(), 'talking: spin').to.equal(false);
+    budget.afterPark(0.1);
+    budget.wokeParkedCpu();
+    expect(budget.yieldNow(), 'still talking').to.equal(false);
+    // A park of four budgets or more: its peers went quiet.
+    budget.afterPark(4 * baseMs);
+    budget.wokeParkedCpu();
+    expect(budget.yieldNow()).to.equal(true);
+    // An answer as late as that keeps it yielding.
+    budget.afterPark(4 * baseMs);
+    budget.wokeParkedCpu();
+    expect(budget.yieldNow()).to.equal(true);
+  });
+
+  it('forgets a wake it made while parked: the spin after the park is a whole one', () => {
+    const budget = new SpinBudget(baseMs, 8);
+    budget.wokeParkedCpu();
+    budget.afterPark(1);
+    expect(budget.yieldNow()).to.equal(false);
+    expect(budget.ms).to.equal(baseMs);
+  });
+
   it('never grows with a growth bound of 1, nor from a base of 0', () => {
     const fixed = new SpinBudget(baseMs, 1);
     fixed.afterPark(0);
@@ -46,13 +94,19 @@ describe('the spin budget of an idle CPU', () => {
 
   it('stays within its base and its growth bound whatever the parks', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 16 }), fc.array(fc.double({ min: 0, max: 2_000, noNaN: true })), (growth, parks) => {
-        const budget = new SpinBudget(baseMs, growth);
-        for (const parkedMs of parks) {
-          budget.afterPark(parkedMs);
-          expect(budget.ms).to.be.within(baseMs, baseMs * growth);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 16 }),
+        fc.array(fc.oneof(fc.double({ min: 0, max: 2_000, noNaN: true }), fc.constantFrom('woke', 'spin'))),
+        (growth, events) => {
+          const budget = new SpinBudget(baseMs, growth);
+          for (const event of events) {
+            if (event === 'woke') budget.wokeParkedCpu();
+            else if (event === 'spin') budget.yieldNow();
+            else budget.afterPark(event);
+            expect(budget.ms).to.be.within(baseMs, baseMs * growth);
+          }
+        },
+      ),
     );
   });
 
