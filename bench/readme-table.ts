@@ -202,6 +202,14 @@ const rows: readonly Row[] = [
     baseline: { bench: 'cpu', name: 'postMessage ping-pong RTT', label: '`postMessage` ping-pong' },
   },
   {
+    label: 'the cores’ ceiling of cross-CPU asks: bare rings, a 4-byte frame sent back as it came, no codec',
+    figure: {
+      bench: 'cpu',
+      name: "bare rings ask RTT main -> echo worker, 4-byte frames sent back as they came, no codec, both spinning (the cores' floor)",
+    },
+    baseline: { bench: 'cpu', name: 'postMessage ping-pong RTT', label: '`postMessage` ping-pong' },
+  },
+  {
     label: 'cross-CPU ask round trip, both CPUs parked 2 ms',
     figure: { bench: 'cpu', name: 'runtime ask RTT main -> Echo on cpu 1, both parked (2 ms pause before each ask)' },
     baseline: { bench: 'cpu', name: 'postMessage RTT, both parked (2 ms pause before each)', label: '`postMessage` after the same pause' },

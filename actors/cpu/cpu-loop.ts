@@ -133,8 +133,8 @@ export class CpuLoop {
     const counters = this.counters;
     for (let rounds = 1; this.running; rounds++) {
       // What the promises settled since the last round sent (an actor's next ask, after the answer
-      // this round took in) goes out now, not after the pump finds nothing and the spin begins:
-      // an awake round trip is 3–5 % shorter.
+      // this round took in) goes out now, not after the pump finds nothing and the spin begins: a
+      // few per cent off an awake round trip.
       if (rounds > 1) node.port.publish();
       const frames = node.pump();
       counters.pumps++;
