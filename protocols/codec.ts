@@ -80,8 +80,24 @@ export interface EncodedBytes {
 
 /** Encodes and decodes one registry's messages; one codec per peer and thread. */
 export interface Codec<M extends AnyMessage> {
-  /** Validates and encodes; throws ProtocolError for an invalid message or a frame over `frameBytesMax`. */
+  /**
+   * Validates and encodes; throws ProtocolError for an invalid message or a frame over `frameBytesMax`.
+   * Written by the body encoder where it takes the message (see `encodeData`), so it overwrites a
+   * frame `encodeData` handed out: encode between a frame's encode and its staging with `encodeAside`.
+   */
   encode(message: M): Uint8Array;
+  /**
+   * As `encode`, in msgpackr's buffer rather than the body encoder's: a frame `encodeData` handed out
+   * stays whole. For what goes between a frame's encode and its staging, as the shapes it taught the
+   * encoder, which must go ahead of it.
+   *
+   * @example
+   * ```ts
+   * const frame = codec.encodeData(body, 'body', 2);
+   * const sync = codec.encodeAside(structuresMessage); // frame.bytes still holds the frame
+   * ```
+   */
+  encodeAside(message: M): Uint8Array;
   /**
    * Encodes into `target` at `offset` and returns the bytes written, or 0 when the frame does not
    * fit (the caller decides whether to wait for room or drop). Copies; it never points msgpackr at
@@ -172,6 +188,18 @@ export function createCodec<M extends AnyMessage>(options: CodecOptions<M>): Cod
 
   function encode(message: M): Uint8Array {
     registry.validate(message);
+    // msgpackr's record writer walks an object's keys, then its values: one whose keys change in
+    // between (a getter, a proxy) came out as a frame that does not decode, and was lost. The body
+    // encoder writes such an object again as a map.
+    if (writer.write(message, 0)) {
+      codec.structureCount = outbound.sharedLength ?? 0;
+      return writer.bytes.slice(0, writer.length);
+    }
+    return pack(message);
+  }
+
+  function encodeAside(message: M): Uint8Array {
+    registry.validate(message);
     return pack(message);
   }
 
@@ -255,6 +283,7 @@ export function createCodec<M extends AnyMessage>(options: CodecOptions<M>): Cod
   // was then a lookup by name (3.7 % of a cross-CPU tell's samples went to such loads).
   const codec = {
     encode,
+    encodeAside,
     encodeInto(message: M, target: Uint8Array, offset: number): number {
       assert(Number.isInteger(offset) && offset >= 0 && offset <= target.byteLength, 'offset must lie within target');
       const bytes = encode(message);

@@ -322,7 +322,8 @@ export class CpuPort {
     const count = link.codec.structureCount;
     if (count !== link.exported) {
       const structures: KernelStructures = { type: KERNEL_STRUCTURES, list: link.codec.exportStructures() };
-      const sync = link.codec.encode(structures);
+      // Aside: the frame offered may lie in the body encoder's buffer, which `encode` writes in.
+      const sync = link.codec.encodeAside(structures);
       if (!this.stage(target, link, sync, 0, sync.length)) return false;
       link.exported = count;
       this.counters.structureSyncs++;
