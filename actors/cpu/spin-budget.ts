@@ -17,11 +17,11 @@
  * A CPU that has just woken a parked one does not spin at all (`wokeParkedCpu`, `yieldNow`): Linux
  * tends to run a woken thread on its waker's core, where a spin keeps it waiting. On this VM a round
  * trip to a parked CPU, 2 ms after the last, took 85–97 µs with this rule against 121–124 without
- * (medians of four interleaved pairs of runs). The park that follows teaches the budget nothing: no spin was weighed
- * against it. But two CPUs that talk would then park for good, each waking the other, and every
- * message would pay a wake-up (47 µs instead of 4 for a round trip): a park after a yield that ends
- * within four budgets shows a CPU that answers, and the CPU spins again, until a park of four budgets
- * or more shows its peers quiet.
+ * (medians of four interleaved pairs of runs). The park that follows teaches the budget nothing: no
+ * spin was weighed against it. But two CPUs that talk would then park for good, each waking the
+ * other, and every message would pay a wake-up (47 µs instead of 4 for a round trip): a park after a
+ * yield that ends within four budgets shows a CPU that answers, and the CPU spins again, until a park
+ * of four budgets or more shows its peers quiet.
  *
  * @example
  * ```ts
@@ -91,9 +91,12 @@ export class SpinBudget {
       if (!long) this.yieldsToWoken = false;
       return;
     }
-    if (long) this.yieldsToWoken = true;
-    if (parkedMs < this.current * 2) this.current = Math.min(this.current * 2, this.maxMs);
-    else if (parkedMs >= this.current * 4) this.current = Math.max(this.current / 2, this.baseMs);
+    if (long) {
+      this.yieldsToWoken = true;
+      this.current = Math.max(this.current / 2, this.baseMs);
+    } else if (parkedMs < this.current * 2) {
+      this.current = Math.min(this.current * 2, this.maxMs);
+    }
   }
 }
 
