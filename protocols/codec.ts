@@ -191,7 +191,7 @@ export function createCodec<M extends AnyMessage>(options: CodecOptions<M>): Cod
     // msgpackr's record writer walks an object's keys, then its values: one whose keys change in
     // between (a getter, a proxy) came out as a frame that does not decode, and was lost. The body
     // encoder writes such an object again as a map.
-    if (writer.write(message, 0)) {
+    if (writer.write(message, 0, 1)) {
       codec.structureCount = outbound.sharedLength ?? 0;
       return writer.bytes.slice(0, writer.length);
     }

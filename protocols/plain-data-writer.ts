@@ -170,10 +170,13 @@ export class PlainDataWriter {
   /**
    * Checks and encodes `value` after `headroomBytes` bytes left for the caller's header. Returns true
    * with `bytes[0 .. length)` holding the frame, or false, having written no frame, when the value
-   * needs the slow path (see the file's comment). Never throws for any value.
+   * needs the slow path (see the file's comment). Never throws for any value. `level` is where the
+   * value sits as the checks count nesting: 2 for an `any` field's value inside a message, 1 for a
+   * whole message.
    */
-  write(value: unknown, headroomBytes: number): boolean {
+  write(value: unknown, headroomBytes: number, level = 2): boolean {
     assert(Number.isInteger(headroomBytes) && headroomBytes >= 0 && headroomBytes <= headroomBytesMax, 'headroomBytes must be an integer within 0..255');
+    assert(level === 1 || level === 2, 'a written value is a message (level 1) or an any field of one (level 2)');
     // A getter of a value being encoded that sends to another CPU (see `encoding`).
     if (encoding === true) return false;
     encoding = true;
@@ -185,8 +188,7 @@ export class PlainDataWriter {
       this.valuesLeft = valueCountMax;
       this.mapsOnly = false;
       if (this.table !== null && this.table.sharedLength !== this.sharedKnown) this.learnShared(this.table);
-      // Level 2: where an `any` field's value sits inside a message, as validatePlainData counts.
-      this.value(value, 2);
+      this.value(value, level);
     } catch {
       // `abandon`, or a getter of the value that threw: the slow path words the error.
       return false;

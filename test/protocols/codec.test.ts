@@ -136,6 +136,27 @@ describe('protocols/codec', () => {
         expect([body.inner.a, body.inner.c]).to.deep.equal([1, 3]);
         if ('b' in body.inner) expect(body.inner.b).to.equal(2);
       }
+      // As deep as a message may nest: the check and the encoder count its levels alike.
+      let deepest: unknown = shifty();
+      let levels = 0;
+      const envelope = (body: unknown): KernelMessage => ({ type: KERNEL_ENVELOPE, to: 1, from: 0, askId: 0, body });
+      const probe = createFrameCodec(undefined, { structures });
+      const encodes = (body: unknown): boolean => {
+        try {
+          probe.encode(envelope(body));
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      while (encodes({ inner: deepest })) {
+        deepest = { inner: deepest };
+        levels++;
+      }
+      expect(levels, 'the loop found the nesting bound').to.be.above(5);
+      let decoded = (link.send(envelope(deepest)) as { body: unknown }).body;
+      while (levels-- > 0) decoded = (decoded as { inner: unknown }).inner;
+      expect((decoded as { c: number }).c).to.equal(3);
     });
   }
 
