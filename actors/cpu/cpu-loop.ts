@@ -21,6 +21,9 @@ import { busyRoundsPerYield, idleSpinMicrosDefault, parkTimeoutMsDefault, spinPo
 import type { CpuNode } from './cpu-node.js';
 import { SpinBudget } from './spin-budget.js';
 
+/** How an idle CPU's spin ended: work came, its budget ran out, or it left its core to a CPU it woke. */
+type SpinEnd = 'won' | 'spent' | 'yielded';
+
 export interface CpuLoopOptions {
   /**
    * How long a CPU with nothing to do polls its doorbell before it parks, in µs, at least (default
@@ -75,7 +78,7 @@ export class CpuLoop {
     const header = node.port.doorbell.header;
     node.port.onOffered = (_target, targetWasParked) => {
       if (!targetWasParked) wakeIfParked(header);
-      else this.spinBudget.wokeParkedCpu();
+      else this.spinBudget.wokeParkedCpu(kernel.clock.now());
     };
   }
 
@@ -96,24 +99,30 @@ export class CpuLoop {
   private async run(): Promise<void> {
     const state = this.state;
     const counters = this.counters;
+    let parkFollowsYield = false;
     while (this.running) {
       switch (state.value) {
         case 'running':
           await this.busyRounds();
           break;
-        case 'idlePolling':
-          if (await this.spin()) {
+        case 'idlePolling': {
+          const end = await this.spin();
+          if (end === 'won') {
             counters.spinsWon++;
             state.send('sched.work-arrived');
           } else {
+            // Every spin that ends without work says whether the park after it (if a drain did not
+            // make the CPU run meanwhile) follows a yield.
+            parkFollowsYield = end === 'yielded';
             state.send('sched.poll-budget-spent');
           }
           break;
+        }
         case 'parked': {
           counters.parks++;
           const parkedAtMs = this.kernel.clock.now();
           await this.node.port.doorbell.parkAsync(this.parkTimeoutMs, this.kernel.clock);
-          this.spinBudget.afterPark(this.kernel.clock.now() - parkedAtMs);
+          this.spinBudget.afterPark(this.kernel.clock.now() - parkedAtMs, parkFollowsYield);
           state.send('sched.wake');
           break;
         }
@@ -159,19 +168,22 @@ export class CpuLoop {
    * ask right after a local one took 60–120 µs instead of 6). Only microtasks: work that waits for
    * the event loop (a timer, a drain after a macrotask) waits for the spin to end, as before.
    */
-  private async spin(): Promise<boolean> {
+  private async spin(): Promise<SpinEnd> {
     const port = this.node.port;
     const clock = this.kernel.clock;
-    const endMs = clock.now() + this.spinBudget.ms;
+    let nowMs = clock.now();
+    const endMs = nowMs + this.spinBudget.ms;
     do {
       port.publish();
-      // Having just woken a parked CPU, this one leaves it the core (see SpinBudget).
-      if (this.spinBudget.yieldNow()) return false;
-      for (let polls = 0; polls < spinPollsPerClockRead; polls++) if (port.hasWork()) return true;
+      if (port.hasWork()) return 'won';
+      // Having just woken a parked CPU, and nothing to do, this one leaves it the core (see SpinBudget).
+      if (this.spinBudget.yieldNow(nowMs)) return 'yielded';
+      for (let polls = 1; polls < spinPollsPerClockRead; polls++) if (port.hasWork()) return 'won';
       await null;
-    } while (clock.now() < endMs);
+      nowMs = clock.now();
+    } while (nowMs < endMs);
     port.publish();
-    return false;
+    return 'spent';
   }
 
   private macrotask(): Promise<void> {

@@ -28,8 +28,9 @@
  * const budget = new SpinBudget(0.04, spinGrowthFor(2, 2));  // 40 µs, in ms, growing up to 8×
  * budget.afterPark(0.05);               // work came 50 µs into the park: spin longer
  * budget.ms;                            // 0.08
- * budget.wokeParkedCpu();               // this CPU's frames woke a parked CPU
- * budget.yieldNow();                    // true: park now, without spinning
+ * budget.wokeParkedCpu(now);            // this CPU's frames woke a parked CPU
+ * budget.yieldNow(now);                 // true: park now, without spinning
+ * budget.afterPark(0.2, true);          // the park after that yield: not learnt from
  * ```
  */
 import { assert } from '../../ground/assert.js';
@@ -38,10 +39,8 @@ import { idleSpinGrowthMax } from './limits.js';
 export class SpinBudget {
   private current: number;
   private readonly maxMs: number;
-  /** This CPU woke a parked one since its last park: the spin to come yields at once. */
-  private yieldPending = false;
-  /** The last spin yielded: the park after it is not learnt from. */
-  private parkAfterYield = false;
+  /** When this CPU last woke a parked one, in ms; −∞ once a spin or a park has dealt with it. */
+  private wokeAtMs = Number.NEGATIVE_INFINITY;
   /** A wake of a parked CPU makes this one yield: off while it talks with a CPU that answers soon. */
   private yieldsToWoken = true;
 
@@ -62,32 +61,31 @@ export class SpinBudget {
     return this.current;
   }
 
-  /** This CPU's frames woke a parked CPU: the spin under way, or the next, ends at once (see `yieldNow`). */
-  wokeParkedCpu(): void {
-    if (this.yieldsToWoken) this.yieldPending = true;
+  /** This CPU's frames woke a parked CPU at `atMs`: the spin under way, or the next, ends (see `yieldNow`). */
+  wokeParkedCpu(atMs: number): void {
+    if (this.yieldsToWoken) this.wokeAtMs = atMs;
   }
 
   /**
-   * Whether the spin under way should end now and the CPU park, leaving its core to a CPU it woke;
-   * true once for each run of wakes (see `wokeParkedCpu`).
+   * Whether the spin under way, with nothing to do at `nowMs`, should end and the CPU park, leaving
+   * its core to a CPU it woke; true once for each run of wakes, and only within four budgets of
+   * the last (by then the CPU it woke is up and running).
    */
-  yieldNow(): boolean {
-    if (!this.yieldPending) return false;
-    this.yieldPending = false;
-    this.parkAfterYield = true;
-    return true;
+  yieldNow(nowMs: number): boolean {
+    const recent = nowMs - this.wokeAtMs < this.current * 4;
+    this.wokeAtMs = Number.NEGATIVE_INFINITY;
+    return recent;
   }
 
   /**
    * Learns from a park that lasted `parkedMs` before work (or its timeout) ended it; after a spin
-   * that yielded, only whether the CPU it woke answers soon. Wakes this CPU made before or during
-   * the park are then past: the next spin is a whole one.
+   * that yielded (`afterYield`), only whether the CPU it woke answers soon. Wakes this CPU made
+   * before or during the park are then past: the next spin is a whole one.
    */
-  afterPark(parkedMs: number): void {
-    this.yieldPending = false;
+  afterPark(parkedMs: number, afterYield = false): void {
+    this.wokeAtMs = Number.NEGATIVE_INFINITY;
     const long = parkedMs >= this.current * 4;
-    if (this.parkAfterYield) {
-      this.parkAfterYield = false;
+    if (afterYield) {
       if (!long) this.yieldsToWoken = false;
       return;
     }

@@ -41,46 +41,54 @@ describe('the spin budget of an idle CPU', () => {
     budget.afterPark(0);
     budget.afterPark(0);
     expect(budget.ms).to.equal(0.16);
-    expect(budget.yieldNow(), 'no wake: spin').to.equal(false);
-    budget.wokeParkedCpu();
-    budget.wokeParkedCpu();
-    expect(budget.yieldNow(), 'a wake: park now').to.equal(true);
-    expect(budget.yieldNow(), 'once for a run of wakes').to.equal(false);
+    expect(budget.yieldNow(5), 'no wake: spin').to.equal(false);
+    budget.wokeParkedCpu(5);
+    budget.wokeParkedCpu(5.01);
+    expect(budget.yieldNow(5.02), 'a wake: park now').to.equal(true);
+    expect(budget.yieldNow(5.02), 'once for a run of wakes').to.equal(false);
     // A park of four budgets would halve the budget; after a yield it was not the spin's doing.
-    budget.afterPark(10 * 0.16);
+    budget.afterPark(10 * 0.16, true);
     expect(budget.ms).to.equal(0.16);
     budget.afterPark(10 * 0.16);
     expect(budget.ms, 'the next park is learnt from again').to.equal(0.08);
   });
 
+  it('spins as usual when the wake is four budgets old: the CPU it woke is running by then', () => {
+    const budget = new SpinBudget(baseMs, 1);
+    budget.wokeParkedCpu(10);
+    expect(budget.yieldNow(10 + 4 * baseMs)).to.equal(false);
+    budget.wokeParkedCpu(20);
+    expect(budget.yieldNow(20 + 3 * baseMs)).to.equal(true);
+  });
+
   it('spins again once a CPU it woke answers within four budgets, and yields again after a long park', () => {
     const budget = new SpinBudget(baseMs, 1);
-    budget.wokeParkedCpu();
-    expect(budget.yieldNow()).to.equal(true);
+    budget.wokeParkedCpu(0);
+    expect(budget.yieldNow(0)).to.equal(true);
     // The answer came 0.1 ms into the park: two CPUs that talk. Parking after every wake would make
     // each of their messages wait for a wake-up.
+    budget.afterPark(0.1, true);
+    budget.wokeParkedCpu(1);
+    expect(budget.yieldNow(1), 'talking: spin').to.equal(false);
     budget.afterPark(0.1);
-    budget.wokeParkedCpu();
-    expect(budget.yieldNow(), 'talking: spin').to.equal(false);
-    budget.afterPark(0.1);
-    budget.wokeParkedCpu();
-    expect(budget.yieldNow(), 'still talking').to.equal(false);
+    budget.wokeParkedCpu(2);
+    expect(budget.yieldNow(2), 'still talking').to.equal(false);
     // A park of four budgets or more: its peers went quiet.
     budget.afterPark(4 * baseMs);
-    budget.wokeParkedCpu();
-    expect(budget.yieldNow()).to.equal(true);
+    budget.wokeParkedCpu(3);
+    expect(budget.yieldNow(3)).to.equal(true);
     // An answer as late as that keeps it yielding.
-    budget.afterPark(4 * baseMs);
-    budget.wokeParkedCpu();
-    expect(budget.yieldNow()).to.equal(true);
+    budget.afterPark(4 * baseMs, true);
+    budget.wokeParkedCpu(4);
+    expect(budget.yieldNow(4)).to.equal(true);
   });
 
   it('forgets a wake it made while parked: the spin after the park is a whole one', () => {
     const budget = new SpinBudget(baseMs, 8);
-    budget.wokeParkedCpu();
-    budget.afterPark(1);
-    expect(budget.yieldNow()).to.equal(false);
-    expect(budget.ms).to.equal(baseMs);
+    budget.wokeParkedCpu(0);
+    budget.afterPark(0.001);
+    expect(budget.yieldNow(0.001)).to.equal(false);
+    expect(budget.ms).to.equal(0.08);
   });
 
   it('never grows with a growth bound of 1, nor from a base of 0', () => {
@@ -99,10 +107,16 @@ describe('the spin budget of an idle CPU', () => {
         fc.array(fc.oneof(fc.double({ min: 0, max: 2_000, noNaN: true }), fc.constantFrom('woke', 'spin'))),
         (growth, events) => {
           const budget = new SpinBudget(baseMs, growth);
+          let nowMs = 0;
+          let yielded = false;
           for (const event of events) {
-            if (event === 'woke') budget.wokeParkedCpu();
-            else if (event === 'spin') budget.yieldNow();
-            else budget.afterPark(event);
+            if (event === 'woke') budget.wokeParkedCpu(nowMs);
+            else if (event === 'spin') yielded = budget.yieldNow(nowMs);
+            else {
+              budget.afterPark(event, yielded);
+              yielded = false;
+              nowMs += event;
+            }
             expect(budget.ms).to.be.within(baseMs, baseMs * growth);
           }
         },
