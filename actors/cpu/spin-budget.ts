@@ -21,7 +21,8 @@
  * spin was weighed against it. But two CPUs that talk would then park for good, each waking the
  * other, and every message would pay a wake-up (47 µs instead of 4 for a round trip): a park after a
  * yield that ends within four budgets shows a CPU that answers, and the CPU spins again, until a park
- * of four budgets or more shows its peers quiet.
+ * of four budgets or more shows its peers quiet. A wake four budgets old no longer counts: the CPU
+ * it woke is running by then.
  *
  * @example
  * ```ts
