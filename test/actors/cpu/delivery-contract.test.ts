@@ -9,7 +9,7 @@ import { eventually } from '../../helpers/eventually.js';
 import { settle } from '../../helpers/kernel.js';
 import { AskTimeoutError } from '../../../ground/errors.js';
 import { pidCpu } from '../../../ground/pid.js';
-import { SlowReplier, Stalled } from './fixtures/behaviors.js';
+import { PatientAsker, SlowReplier, Stalled } from './fixtures/behaviors.js';
 
 const modules = [new URL('./fixtures/behaviors.js', import.meta.url)];
 
@@ -41,6 +41,20 @@ describe('delivery across CPUs', () => {
     for (let i = 0; i < 40; i++) await kernel.advance(10);
     expect(await patient).to.equal('answered');
     expect(await hasty, 'an ask with the default deadline still gives up at 100 ms').to.be.instanceOf(AskTimeoutError);
+    await kernel.shutdown();
+  });
+
+  it('an ask from an actor waits on the far CPU as long as that actor does', async () => {
+    const kernel = await Kernel.boot({ mode: 'simulated', seed: 7, cpus: 2, modules, askDeadlineMs: 100 });
+    const slow = kernel.spawn(SlowReplier, { cpu: 1 });
+    const asker = kernel.spawn(PatientAsker);
+    await settle(kernel);
+    const patient = asker.ask({ type: 'ask-slow', to: slow.pid, ms: 300, deadlineMs: 1_000 }, { deadlineMs: 2_000 });
+    // Asked after the first one's answer: the asker's receive awaits, so it takes one at a time.
+    const hasty = asker.ask({ type: 'ask-slow', to: slow.pid, ms: 300, deadlineMs: 150 }, { deadlineMs: 2_000 });
+    for (let i = 0; i < 100; i++) await kernel.advance(10);
+    expect(await patient).to.equal('answered');
+    expect(await hasty, 'one that waits 150 ms gives up then').to.equal('AskTimeoutError');
     await kernel.shutdown();
   });
 });
