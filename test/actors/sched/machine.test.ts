@@ -115,6 +115,29 @@ describe('CpuState (the machine as a table)', () => {
     expect(state.entered).to.deep.equal({ running: 2, idlePolling: 1, parked: 1 });
   });
 
+  it('takes the dispatcher’s two reports as it takes their events, from every state', async () => {
+    const { CpuState } = await import('../../../actors/sched/cpu-state.js');
+    const reports = [
+      ['workArrived', 'sched.work-arrived'],
+      ['ranDry', 'sched.queue-empty'],
+    ] as const;
+    // Each state reached from the initial one by the events that lead there.
+    const paths = [['sched.work-arrived'], [], ['sched.poll-budget-spent']] as const;
+    for (const path of paths) {
+      for (const [report, event] of reports) {
+        const reported = new CpuState();
+        const sent = new CpuState();
+        for (const step of path) {
+          reported.send(step);
+          sent.send(step);
+        }
+        reported[report]();
+        sent.send(event);
+        expect([reported.value, reported.entered], `${report} from ${path.join(' → ') || 'the initial state'}`).to.deep.equal([sent.value, sent.entered]);
+      }
+    }
+  });
+
   it('follows every transition of the machine, from its initial state', async () => {
     const { cpuStateTransitions, cpuStateInitial } = await import('../../../actors/sched/cpu-state.js');
     const values = ['running', 'idlePolling', 'parked'] as const;
