@@ -244,9 +244,12 @@ export class AskTable {
 
   /** The whole ms ask `id` has left before its deadline (at least 1), or 0 if it is not pending. */
   remainingMs(id: number): number {
-    // Asked in this very call (whose time may be an estimate): all of its deadline is left.
-    const asked = this.answering ?? this.sending;
-    if (asked !== null && asked.id === id) return Math.max(1, Math.ceil(asked.deadlineMs));
+    // Asked in this very call (whose time may be an estimate): all of its deadline is left. Both may
+    // be set: an ask from outside whose drain, run in its call, has an actor ask another CPU.
+    const answering = this.answering;
+    if (answering !== null && answering.id === id) return Math.max(1, Math.ceil(answering.deadlineMs));
+    const sending = this.sending;
+    if (sending !== null && sending.id === id) return Math.max(1, Math.ceil(sending.deadlineMs));
     const entry = this.pending.get(id);
     return entry === undefined ? 0 : Math.max(1, Math.ceil(entry.dueMs - this.kernel.clock.now()));
   }
