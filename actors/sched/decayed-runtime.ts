@@ -47,11 +47,14 @@ export function createNormClock(): NormClock {
 /**
  * e^{dtMs/τ}. Every turn charges one, almost always for microseconds: x = dt/τ is then below 2^-10,
  * where the series to x⁴/4! is within an ulp or two of `Math.exp` (the first term left out, x⁵/5!,
- * is under 2^-56 of the result) at a third of its cost. OSv takes 1 + x there.
+ * is under 2^-56 of the result) at a third of its cost. A turn of a message or two, the commonest
+ * charge, needs only the series to x²/2. OSv takes 1 + x there.
  */
 export function expTau(dtMs: number): number {
   const x = dtMs * SchedLimit.decayPerMs;
-  // Below 2^-10 the series; a literal, not a module constant (see SchedLimit).
+  // Literals, not module constants (see SchedLimit). Below 2^-17 (a turn of up to 1.5 µs), the
+  // terms after x²/2 are under 2^-53 of the result: half an ulp of 1.
+  if (x < 2 ** -17 && x > -(2 ** -17)) return 1 + x * (1 + x * 0.5);
   if (x < 2 ** -10 && x > -(2 ** -10)) return 1 + x * (1 + x * (0.5 + x * (1 / 6 + x * (1 / 24))));
   return Math.exp(x);
 }

@@ -72,7 +72,8 @@ export class FairDispatcher extends Dispatcher {
    * idle CPU (an ask, a timer, I/O), kept out of the run queue until the turn ends or the next drain
    * begins: if the runner then sleeps, or the CPU still idles, the scheduler hands it the CPU
    * directly (`handOff`). Otherwise, and at any other wake or read of `scheduler` before then, it
-   * goes into the queue as its wake would have put it (`wakeHandOff`).
+   * goes into the queue as its wake would have put it (`wakeHandOff`). One woken on an idle CPU
+   * carries its wake's time (`wokenAtUs`); one woken by the runner carries none until then.
    */
   private handOffTo: SchedCell | null = null;
   /**
@@ -113,8 +114,8 @@ export class FairDispatcher extends Dispatcher {
     // `onLoaded` waits for a load the queue would show. The common case of two actors that talk,
     // tested first and alone: V8 then inlines it into every send.
     if (this.inTurn === true && this.handOffTo === null && this.onLoaded === null && this.cpuScheduler.canHandOffTo(entity)) {
+      // Its wake is dated when it is switched in (the hand-off), or put in the queue (`wakeHandOff`).
       this.handOffTo = entity;
-      entity.wokenAtUs = stampUs(this.turnStartMs);
       if (!(this.turnShort === true && this.cpuScheduler.runnerOutranks(entity))) this.rescheduleRequested = true;
       this.drainSoon();
       return;
@@ -149,11 +150,16 @@ export class FairDispatcher extends Dispatcher {
     this.drainSoon();
   }
 
-  /** Puts the sleeper kept aside for a hand-off, if any, in the run queue, where its wake would have. */
+  /**
+   * Puts the sleeper kept aside for a hand-off, if any, in the run queue, where its wake would have.
+   * One kept aside during a turn is dated at that turn's start, which `turnStartMs` still holds:
+   * every caller runs before the next turn starts.
+   */
   private wakeHandOff(): void {
     const entity = this.handOffTo;
     if (entity === null) return;
     this.handOffTo = null;
+    if (entity.wokenAtUs === WokenAt.never) entity.wokenAtUs = stampUs(this.turnStartMs);
     this.cpuScheduler.wake(entity, this.turnStartMs);
   }
 
@@ -240,6 +246,9 @@ export class FairDispatcher extends Dispatcher {
             const rings = this.rings;
             if (ranDry && !ends && scheduler.queuedCount === 0 && (rings === null || !rings.hasWork())) {
               this.handOffTo = null;
+              // Its wake latency, from the start of the turn that woke it (see `enqueue`): recorded
+              // here rather than stamped on it then and read back at its turn's start.
+              this.wakeLatency.recordUs((stampUs(nowMs) - stampUs(this.turnStartMs)) | 0);
               turn = scheduler.handOff(last, handOffTo, nowMs);
               if (rings !== null) rings.publish();
             } else {

@@ -73,6 +73,21 @@ describe('sched decayed runtime', () => {
     closeTo(decayedRuntime(clock, sleeper), ran * Math.exp(-1.5), 1e-12);
   });
 
+  it('advances c by e^{t/τ} to within two ulps, for charges of nanoseconds to seconds', () => {
+    // Each range meets another way of computing it: the short series, the long one, Math.exp.
+    for (const maxMs of [0.0015, 0.2, 5_000]) {
+      fc.assert(
+        fc.property(fc.double({ min: 0, max: maxMs, noNaN: true }), (ranMs) => {
+          const clock = createNormClock();
+          const before = clock.c;
+          charge(clock, null, ranMs);
+          const expected = before * Math.exp(ranMs * (1 / schedLimits.tauMs));
+          expect(Math.abs(clock.c - expected)).to.be.at.most(2 * Number.EPSILON * expected);
+        }),
+      );
+    }
+  });
+
   it('composes: charging a then b is charging a + b', () => {
     fc.assert(
       fc.property(

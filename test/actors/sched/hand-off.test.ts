@@ -279,6 +279,9 @@ describe('fair dispatcher hand-offs (kernel on a simulated clock)', () => {
     expect(stats.switches - before.switches).to.equal(handled);
     expect(stats.preemptions - before.preemptions).to.equal(0);
     expect(dispatcher.wakeLatency.count - latencyBefore).to.equal(handled);
+    // Each waited for the rest of the waker's turn, one message of 1 µs, whichever way it came in:
+    // 1 or 2 µs between stamps truncated to whole µs, in the bucket up to 4.
+    expect(dispatcher.wakeLatency.snapshot().maxUs).to.be.at.most(4);
     expect(dispatcher.scheduler.load).to.equal(0);
     // Nearly every switch was a hand-off; those at a drain's end went through the queue.
     expect(handOffs).to.be.above(0.99 * handled);
