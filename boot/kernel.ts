@@ -104,7 +104,7 @@ export class Kernel implements KernelHandle {
     const cpus = options.cpus ?? ((options.modules?.length ?? 0) > 0 && !simulated ? availableCpus() : 1);
     if (!Number.isInteger(cpus) || cpus < 1) throw new RangeError(`cpus must be a positive integer, got ${cpus}`);
     const subsystems = checkSubsystems(options.subsystems ?? defaultSubsystems).map((subsystem) =>
-      subsystem.prepare === undefined ? subsystem : configure(subsystem, subsystem.prepare(subsystem.options, { cpus })),
+      subsystem.prepare === undefined ? subsystem : configure(subsystem, subsystem.prepare(subsystem.options, { cpus, threaded: cpus > 1 && !simulated })),
     );
     if (options.cpuClock !== undefined && !simulated) throw new UsageError('cpuClock wraps simulated clocks: boot with { mode: "simulated" }');
     if (cpus === 1) {

@@ -20,6 +20,7 @@ export {
   isSubsystemName,
   type AnySubsystem,
   type KernelHandle,
+  type MachineShape,
   type Subsystem,
   type SubsystemDefinition,
   type SubsystemHost,

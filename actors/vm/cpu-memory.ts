@@ -41,10 +41,10 @@ export class CpuMemory {
 
 /**
  * Physical memory of `bytes` for `cpus` CPUs, formatted: every frame free but the root page table.
- * Its buffers go to every CPU (in the VM subsystem's options).
+ * Its buffers go to every CPU (in the VM subsystem's options); `shared` as for `allocatePhysicalMemory`.
  */
-export function createPhysicalMemory(bytes: number, cpus: number): PhysicalMemoryBuffers {
-  const buffers = allocatePhysicalMemory(bytes, cpus);
+export function createPhysicalMemory(bytes: number, cpus: number, shared = true): PhysicalMemoryBuffers {
+  const buffers = allocatePhysicalMemory(bytes, cpus, shared);
   const memory = new CpuMemory(buffers, 0);
   memory.allocator.format();
   memory.tables.createRoot(memory.cache);

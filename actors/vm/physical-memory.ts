@@ -1,7 +1,8 @@
 /**
- * Physical memory: the frames every CPU shares, and the control words beside them. Two
- * SharedArrayBuffers travel to every CPU in the VM subsystem's options; each CPU maps typed views
- * over them. Nothing here is per thread: what one CPU writes, the others read without messaging.
+ * Physical memory: the frames every CPU shares, and the control words beside them. Two buffers
+ * travel to every CPU in the VM subsystem's options (SharedArrayBuffers when the CPUs are threads,
+ * see `allocatePhysicalMemory`); each CPU maps typed views over them. Nothing here is per thread:
+ * what one CPU writes, the others read without messaging.
  *
  * The control buffer, in 32-bit words:
  * ```
@@ -30,10 +31,13 @@ import { assert, invariantBroken } from '../../ground/assert.js';
 import { VmArgumentError } from './errors.js';
 import { frameCacheFramesMax, frameOrdersCount, pageBytes, physicalBytesMax, physicalBytesMin } from './limits.js';
 
-/** What every CPU maps: plain data that postMessage shares, not copies. */
+/**
+ * What every CPU maps: plain data that postMessage shares, not copies, when the buffers are
+ * SharedArrayBuffers; CPUs that all run on one thread share plain ArrayBuffers.
+ */
 export interface PhysicalMemoryBuffers {
-  readonly data: SharedArrayBuffer;
-  readonly control: SharedArrayBuffer;
+  readonly data: SharedArrayBuffer | ArrayBuffer;
+  readonly control: SharedArrayBuffer | ArrayBuffer;
   readonly cpus: number;
 }
 
@@ -56,16 +60,21 @@ const frameMetaWords = 3;
 
 /**
  * Allocates the buffers of `bytes` of physical memory for `cpus` CPUs, and lays out its free lists.
+ * `shared`: SharedArrayBuffers, for CPUs on threads of their own; false: ArrayBuffers, for CPUs that
+ * all run on one thread, which V8 collects as they add up (see `Subsystem.prepare`).
  * Throws VmArgumentError for a size that is not whole huge pages within the bounds.
  */
-export function allocatePhysicalMemory(bytes: number, cpus: number): PhysicalMemoryBuffers {
+export function allocatePhysicalMemory(bytes: number, cpus: number, shared = true): PhysicalMemoryBuffers {
   if (!Number.isInteger(bytes) || bytes < physicalBytesMin || bytes > physicalBytesMax || bytes % pageBytes !== 0) {
     throw new VmArgumentError(`physical memory must be a whole number of 4 KiB frames within ${physicalBytesMin}..${physicalBytesMax} bytes, got ${bytes}`);
   }
   assert(Number.isInteger(cpus) && cpus >= 1, 'a VM serves at least one CPU');
   const frames = bytes / pageBytes;
   const controlWords = perCpuWord + cpus * perCpuWords + frames * frameMetaWords;
-  const buffers = { data: new SharedArrayBuffer(bytes), control: new SharedArrayBuffer(controlWords * 4 + frames), cpus };
+  const controlBytes = controlWords * 4 + frames;
+  const buffers = shared
+    ? { data: new SharedArrayBuffer(bytes), control: new SharedArrayBuffer(controlBytes), cpus }
+    : { data: new ArrayBuffer(bytes), control: new ArrayBuffer(controlBytes), cpus };
   const words = new Int32Array(buffers.control, 0, controlWords);
   words[framesCountWord] = frames;
   words[rootTableWord] = -1;

@@ -1,9 +1,10 @@
 /**
  * Virtual memory as a plug-in: one address space over physical memory that every CPU shares (OSv's
  * single address space). Boot allocates the physical memory once (`prepare`), so every CPU maps the
- * same SharedArrayBuffers; each CPU then opens its views, its frame cache and its TLB, and CPU 0
- * starts, under the `vm` supervisor, the mapper actor, the one writer of the structure, and the
- * reclaimer, which asks the shrinkers for memory when free memory runs low.
+ * same buffers (shared ones when the CPUs are worker threads); each CPU then opens its views, its
+ * frame cache and its TLB, and CPU 0 starts, under the `vm` supervisor, the mapper actor, the one
+ * writer of the structure, and the reclaimer, which asks the shrinkers for memory when free memory
+ * runs low.
  *
  * @example
  * ```ts
@@ -39,7 +40,7 @@ export const virtualMemory: Subsystem<VirtualMemory, VmOptions> = defineSubsyste
   faultKinds: [balloonFaults((kernel) => kernel.subsystem(virtualMemory))],
   options: {},
   prepare(options, machine) {
-    return { ...options, buffers: createPhysicalMemory(options.physicalBytes ?? physicalBytesDefault, machine.cpus) };
+    return { ...options, buffers: createPhysicalMemory(options.physicalBytes ?? physicalBytesDefault, machine.cpus, machine.threaded) };
   },
   start(host) {
     const buffers = host.options.buffers;

@@ -9,8 +9,9 @@ import type { Protection } from '../../../actors/vm/regions.js';
 import { stressSize } from '../../helpers/stress.js';
 import { framesHeld, VmModel } from './vm-model.js';
 
+/** One CPU's VM, on a plain ArrayBuffer: the model test makes a thousand of them at full size. */
 function machine(bytes = 64 << 20): { memory: CpuMemory; mapper: Mapper } {
-  const memory = new CpuMemory(createPhysicalMemory(bytes, 1), 0);
+  const memory = new CpuMemory(createPhysicalMemory(bytes, 1, false), 0);
   return { memory, mapper: new Mapper(memory.tables, memory.cache, memory.access) };
 }
 

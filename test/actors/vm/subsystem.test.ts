@@ -21,6 +21,15 @@ const churnRounds = stressSize('VM_CHURN_ROUNDS', { ci: 200, full: 5_000 });
 const withVm = (physicalBytes = 64 << 20) => [...defaultSubsystems, configure(virtualMemory, { physicalBytes })];
 
 describe('vm: the subsystem', () => {
+  it('holds physical memory in plain ArrayBuffers when every CPU runs on one thread, and shares SharedArrayBuffers with worker CPUs', () => {
+    // V8 collects dropped ArrayBuffers as they add up; dropped SharedArrayBuffers stay committed
+    // until something else makes it collect, so kernels booted one after another piled them up.
+    for (const threaded of [false, true]) {
+      const { buffers } = virtualMemory.prepare!({ physicalBytes: 4 << 20 }, { cpus: 2, threaded });
+      for (const buffer of [buffers!.data, buffers!.control]) expect(buffer instanceof SharedArrayBuffer).to.equal(threaded);
+    }
+  });
+
   describe('on a simulated kernel', () => {
     let kernel: Kernel;
     afterEach(() => shutdown(kernel));
