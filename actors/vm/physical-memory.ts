@@ -28,6 +28,7 @@
  * ```
  */
 import { assert, invariantBroken } from '../../ground/assert.js';
+import { markRewritable } from '../../ground/rewritable-memory.js';
 import { VmArgumentError } from './errors.js';
 import { frameCacheFramesMax, frameOrdersCount, pageBytes, physicalBytesMax, physicalBytesMin } from './limits.js';
 
@@ -75,6 +76,8 @@ export function allocatePhysicalMemory(bytes: number, cpus: number, shared = tru
   const buffers = shared
     ? { data: new SharedArrayBuffer(bytes), control: new SharedArrayBuffer(controlBytes), cpus }
     : { data: new ArrayBuffer(bytes), control: new ArrayBuffer(controlBytes), cpus };
+  // Its frames are handed out again: a driver that keeps a view of them past its call copies it.
+  markRewritable(buffers.data);
   const words = new Int32Array(buffers.control, 0, controlWords);
   words[framesCountWord] = frames;
   words[rootTableWord] = -1;

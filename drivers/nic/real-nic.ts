@@ -14,6 +14,7 @@
  */
 import { createServer, type Server, Socket } from 'node:net';
 import { copyOfBytes } from '../../ground/bytes.js';
+import { mayBeRewritten } from '../../ground/rewritable-memory.js';
 import {
   backlogDefault,
   dataEventBytesMax,
@@ -136,9 +137,9 @@ class RealNic implements NicDriver {
     const state = this.flow(flow);
     if (state.writesRefused) throw new NicError('EPIPE', `flow ${flow} is ended or closed: it takes no more writes`);
     this.counters.bytesSent += bytes.byteLength;
-    // libuv writes from the bytes' memory after the call returns: memory another CPU may write
-    // (a SharedArrayBuffer) is copied first.
-    const owned = bytes.buffer instanceof SharedArrayBuffer ? copyOfBytes(bytes) : bytes;
+    // libuv writes from the bytes' memory after the call returns: memory another CPU or the VM may
+    // rewrite meanwhile (a SharedArrayBuffer, physical memory) is copied first.
+    const owned = mayBeRewritten(bytes) ? copyOfBytes(bytes) : bytes;
     // The writes of one turn of the event loop leave as one (writev): a reply in three pieces, or
     // a burst of replies, costs one system call, not one each (TCP_CORK's idea).
     if (!state.corked) {

@@ -19,6 +19,7 @@
  * ```
  */
 import { assert } from '../../ground/assert.js';
+import { mayBeRewritten } from '../../ground/rewritable-memory.js';
 import type { Clock } from '../clock/clock.js';
 import type { Random } from '../random/random.js';
 import {
@@ -172,8 +173,8 @@ export class SimulatedHost implements SimulatedNic {
     const flow = this.flow(flowId);
     if (!(bytes instanceof Uint8Array)) throw new TypeError(`${this.name}: write takes a Uint8Array`);
     if (flow.writesRefused || flow.connection === null) throw new NicError('EPIPE', `${this.name}: flow ${flowId} is ended or closed: it takes no more writes`);
-    // Memory another thread may write is copied: the driver keeps what it was given.
-    const owned = bytes.buffer instanceof SharedArrayBuffer ? new Uint8Array(bytes) : bytes;
+    // Memory another CPU or the VM may rewrite is copied: the driver keeps what it was given.
+    const owned = mayBeRewritten(bytes) ? new Uint8Array(bytes) : bytes;
     const below = flow.connection.write(owned);
     this.counters.bytesSent += bytes.byteLength;
     return below;

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { clientTo } from '../../helpers/tcp-client.js';
 import { connect as netConnect } from 'node:net';
 import { createRealNic, type NicDriver, NicError, type NicEvent } from '../../../drivers/nic/index.js';
+import { allocatePhysicalMemory } from '../../../actors/vm/physical-memory.js';
 
 /** A NIC whose events are recorded, with a way to wait for one. */
 function recordingNic(options: Parameters<typeof createRealNic>[0] = {}) {
@@ -74,6 +75,22 @@ describe('drivers: the real NIC (Node net)', () => {
     expect(closed.fault).to.equal(null);
     nic.release(accepted.flow);
     expect(nic.stats()).to.include({ flowsOpen: 0, flowsAccepted: 1, bytesReceived: 5, bytesSent: 5 });
+  });
+
+  it('sends what a view of physical memory held at the write, though the memory is rewritten before the socket writes', async () => {
+    const { nic, next } = open();
+    const { port } = await nic.listen();
+    const client = await clientTo(port);
+    const { flow } = await next('accepted');
+    // The VM's memory on one thread: a plain ArrayBuffer, whose frames it hands out again.
+    const memory = new Uint8Array(allocatePhysicalMemory(4 << 20, 1, false).data);
+    memory.set(Buffer.from('sent'), 4096);
+    const received = new Promise<string>((resolve) => client.once('data', (bytes) => resolve(bytes.toString())));
+    nic.write(flow, memory.subarray(4096, 4100));
+    // The socket writes at the end of this turn (see the driver's cork): the frame is reused first.
+    memory.set(Buffer.from('gone'), 4096);
+    expect(await received).to.equal('sent');
+    client.destroy();
   });
 
   it('stops reading a flow that has no credit left, and reads the rest once credit comes back', async () => {
