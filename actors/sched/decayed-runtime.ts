@@ -52,9 +52,10 @@ export function createNormClock(): NormClock {
  */
 export function expTau(dtMs: number): number {
   const x = dtMs * SchedLimit.decayPerMs;
-  // Literals, not module constants (see SchedLimit). Below 2^-17 (a turn of up to 1.5 µs), the
-  // terms after x²/2 are under 2^-53 of the result: half an ulp of 1.
-  if (x < 2 ** -17 && x > -(2 ** -17)) return 1 + x * (1 + x * 0.5);
+  // Literals, not module constants (see SchedLimit). For 0 ≤ x < 2^-17 (a turn of up to 1.5 µs),
+  // the terms after x²/2 are under 2^-53 of the result, half an ulp of 1. (Below 1, half an ulp is
+  // 2^-54: small negative x, which no charge makes, takes the longer series.)
+  if (x >= 0 && x < 2 ** -17) return 1 + x * (1 + x * 0.5);
   if (x < 2 ** -10 && x > -(2 ** -10)) return 1 + x * (1 + x * (0.5 + x * (1 / 6 + x * (1 / 24))));
   return Math.exp(x);
 }

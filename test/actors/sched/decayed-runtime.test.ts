@@ -74,10 +74,18 @@ describe('sched decayed runtime', () => {
   });
 
   it('advances c by e^{t/τ} to within two ulps, for charges of nanoseconds to seconds', () => {
-    // Each range meets another way of computing it: the short series, the long one, Math.exp.
-    for (const maxMs of [0.0015, 0.2, 5_000]) {
+    // Each range meets one way of computing it: the short series, the long one, Math.exp; each
+    // bound is drawn too, and its neighbours an ulp away.
+    const shortMs = schedLimits.tauMs * 2 ** -17;
+    const longMs = schedLimits.tauMs * 2 ** -10;
+    const near = (ms: number) => fc.constantFrom(ms, ms * (1 - Number.EPSILON), ms * (1 + Number.EPSILON));
+    for (const [minMs, maxMs] of [
+      [0, shortMs],
+      [shortMs, longMs],
+      [longMs, 5_000],
+    ] as const) {
       fc.assert(
-        fc.property(fc.double({ min: 0, max: maxMs, noNaN: true }), (ranMs) => {
+        fc.property(fc.oneof(fc.double({ min: minMs, max: maxMs, noNaN: true }), near(minMs), near(maxMs)), (ranMs) => {
           const clock = createNormClock();
           const before = clock.c;
           charge(clock, null, ranMs);
