@@ -325,9 +325,13 @@ export async function run(): Promise<void> {
   process.stderr.write(`cpu.bench: awake rtt ${Math.round(awake.median)} ns\n`);
   const echo = await kernel.spawned(kernel.spawn(Echo, { cpu: 1 }));
   const parkedPostWorker = await startPostWorker();
-  await parkedRtts(echo, parkedPostWorker, 20); // warm-up
-  const parked = await parkedRtts(echo, parkedPostWorker, PARKED_RTT_SAMPLES);
-  await parkedPostWorker.worker.terminate();
+  let parked: ParkedRtts;
+  try {
+    await parkedRtts(echo, parkedPostWorker, 20); // warm-up
+    parked = await parkedRtts(echo, parkedPostWorker, PARKED_RTT_SAMPLES);
+  } finally {
+    await parkedPostWorker.worker.terminate();
+  }
   const counters = kernel.cpuHost!.doorbellCounters(1);
   await kernel.shutdown();
 
