@@ -1,7 +1,7 @@
 /**
  * Plain data to MessagePack in one walk: the codec's fast path for `encodeData` (a message body
- * between CPUs) and `encode` (a whole kernel message). It refuses what `validatePlainData` refuses and writes msgpackr's format, records
- * included, reading each value once.
+ * between CPUs) and `encode` (a whole kernel message). It refuses what `validatePlainData` refuses
+ * and writes msgpackr's format, records included, reading each value once.
  *
  * Why not msgpackr: the check and `pack` walked the value twice, and `pack`'s record writer walks
  * each object twice more, with an own-property call and a megamorphic keyed load per key. For
