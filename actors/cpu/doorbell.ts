@@ -19,6 +19,7 @@
 import { invariantBroken } from '../../ground/assert.js';
 import {
   type AsyncWaiter,
+  isParked,
   parkAsync,
   park,
   readParkingCounters,
@@ -67,6 +68,11 @@ export class Doorbell implements ParkableRing {
     // Sequentially consistent RMW after the ring's publishing store (see the module doc).
     if ((Atomics.load(this.header, pendingWord) & bit) === 0) Atomics.or(this.header, pendingWord, bit);
     return wakeIfParked(this.header);
+  }
+
+  /** producer: whether the owner is parked, or about to (a ring now would wake it). */
+  ownerParked(): boolean {
+    return isParked(this.header);
   }
 
   /** consumer: the sources that rang since the last take, as a bit mask, and clears it. */

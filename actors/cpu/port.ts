@@ -330,7 +330,7 @@ export class CpuPort {
     }
     if (!this.stage(target, link, bytes, offset, length)) return false;
     this.counters.framesSent++;
-    if (this.soon === undefined || link.staged >= framesPerPublishMax) this.publishTo(target, link);
+    if (this.soon === undefined || link.staged >= framesPerPublishMax || link.bell.ownerParked()) this.publishTo(target, link);
     else if (!this.publishAsked) {
       this.publishAsked = true;
       this.soon(this.publishBound);

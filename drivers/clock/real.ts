@@ -93,9 +93,11 @@ export function createRealClock(options: RealClockOptions = {}): Clock {
       return Atomics.wait(words, index, expected, timeoutMs);
     },
 
-    async waitWhileAsync(words: Int32Array, index: number, expected: number, timeoutMs: number): Promise<WaitOutcome> {
+    waitWhileAsync(words: Int32Array, index: number, expected: number, timeoutMs: number): Promise<WaitOutcome> {
       const result = atomicsWaitAsync(words, index, expected, timeoutMs);
-      return result.async ? await result.value : result.value;
+      // The wait's own promise, not an async function's around it: each such layer puts a microtask
+      // between a wake and its waiter, on a path that runs cold after an idle CPU (§3i).
+      return result.async ? result.value : Promise.resolve(result.value);
     },
   };
 }
