@@ -98,7 +98,8 @@ const DeadlineHeap = indexedHeapOf<Due>(dueBefore);
  * platform timer armed and cleared costs about 0.3 µs, paid on both CPUs of a cross-CPU ask (1.5–2 µs
  * of a 4.7–6.5 µs round trip, measured). An ask answered in time leaves the deadline heap at once,
  * while the timer stays armed for a deadline that may have left; when it fires, it re-arms for the
- * earliest one still waiting. When the table empties, the timer is cancelled on the clock's next
+ * earliest one still waiting. It is armed right after the code that asked rather than in the ask
+ * (`armForEarliest`). When the table empties, the timer is cancelled on the clock's next
  * scheduled turn (not at once: sequential asks would arm and cancel it every time), so an idle
  * kernel holds no timer, and a simulated clock's `runUntilIdle` does not run to a deadline nobody
  * waits on.
@@ -129,6 +130,8 @@ export class AskTable {
   private sending: PendingAsk | null = null;
   private timerDueMs = Infinity;
   private emptyCheckQueued = false;
+  /** `armForEarliest` is queued (see `track`). */
+  private armQueued = false;
 
   constructor(
     private readonly kernel: KernelCore,
@@ -298,8 +301,24 @@ export class AskTable {
   private track(entry: PendingAsk): void {
     this.pending.set(entry.id, entry);
     this.deadlines.push(entry);
-    if (entry.dueMs < this.timerDueMs) this.armTimer(entry.dueMs);
+    if (entry.dueMs < this.timerDueMs && !this.armQueued) {
+      this.armQueued = true;
+      this.kernel.clock.soon(this.armForEarliest);
+    }
   }
+
+  /**
+   * Arms the timer for the earliest deadline, if it is due before the timer: right after the code
+   * that asked, not in the ask. Arming a platform timer is the costliest step of an ask to a parked
+   * CPU (about 20 µs of cold code after an idle pause, on each side; docs/measured-limits.md §3i):
+   * this way it is off the round trip, and an ask answered in the same turn (a forwarded one, on the
+   * CPU of the actor that answers it) arms none. The deadline is the same, counted from the ask.
+   */
+  private readonly armForEarliest = (): void => {
+    this.armQueued = false;
+    const earliest = this.deadlines.peek();
+    if (earliest !== undefined && earliest.dueMs < this.timerDueMs) this.armTimer(earliest.dueMs);
+  };
 
   private take(id: number): PendingAsk | undefined {
     const answering = this.answering;
