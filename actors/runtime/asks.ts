@@ -98,8 +98,8 @@ const DeadlineHeap = indexedHeapOf<Due>(dueBefore);
  * platform timer armed and cleared costs about 0.3 µs, paid on both CPUs of a cross-CPU ask (1.5–2 µs
  * of a 4.7–6.5 µs round trip, measured). An ask answered in time leaves the deadline heap at once,
  * while the timer stays armed for a deadline that may have left; when it fires, it re-arms for the
- * earliest one still waiting. It is armed right after the code that asked rather than in the ask
- * (`armForEarliest`). When the table empties, the timer is cancelled on the clock's next
+ * earliest one still waiting. On a real clock it is armed right after the code that asked rather
+ * than in the ask (`armForEarliest`). When the table empties, the timer is cancelled on the clock's next
  * scheduled turn (not at once: sequential asks would arm and cancel it every time), so an idle
  * kernel holds no timer, and a simulated clock's `runUntilIdle` does not run to a deadline nobody
  * waits on.
@@ -132,11 +132,18 @@ export class AskTable {
   private emptyCheckQueued = false;
   /** `armForEarliest` is queued (see `track`). */
   private armQueued = false;
+  /**
+   * Whether the timer is armed after the code that asked (`armForEarliest`): on a real clock. A
+   * simulated clock's timer is an entry in a heap, armed at once: no step is added to its runs.
+   */
+  private readonly armsLater: boolean;
 
   constructor(
     private readonly kernel: KernelCore,
     private readonly deadlineMsDefault: number,
-  ) {}
+  ) {
+    this.armsLater = kernel.clock.kind === 'real';
+  }
 
   get size(): number {
     return this.pending.size + (this.answering === null ? 0 : 1);
@@ -301,7 +308,9 @@ export class AskTable {
   private track(entry: PendingAsk): void {
     this.pending.set(entry.id, entry);
     this.deadlines.push(entry);
-    if (entry.dueMs < this.timerDueMs && !this.armQueued) {
+    if (entry.dueMs >= this.timerDueMs) return;
+    if (!this.armsLater) this.armTimer(entry.dueMs);
+    else if (!this.armQueued) {
       this.armQueued = true;
       this.kernel.clock.soon(this.armForEarliest);
     }

@@ -2,12 +2,13 @@
  * A kernel's port stages the frames it sends and publishes them in batches: one store and one
  * doorbell ring per ring, not per frame. Nothing staged is lost or reordered: it is published right
  * after the code that sent it, every `framesPerPublishMax` frames, when the ring fills (so the
- * consumer makes room), and a dead peer's unsent frames include it.
+ * consumer makes room), at once to a parked CPU, and a dead peer's unsent frames include it.
  */
 import { expect } from 'chai';
 import { createInterconnect } from '../../../actors/cpu/interconnect.js';
 import { framesPerPublishMax } from '../../../actors/cpu/limits.js';
 import { CpuPort } from '../../../actors/cpu/port.js';
+import { sleepFlagWord } from '../../../actors/ring/layout.js';
 import { KERNEL_STOP, type KernelMessage } from '../../../protocols/runtime.js';
 
 function stop(seq: number): KernelMessage {
@@ -42,6 +43,25 @@ describe('a port that stages its frames', () => {
     expect(receiver.hasWork(), 'the doorbell rang').to.equal(true);
     receiver.pump();
     expect(reasons()).to.deep.equal(['r0', 'r1', 'r2']);
+  });
+
+  it('publishes at once to a parked CPU, so that its wake starts during the send, and stages again once it is woken', () => {
+    const { sender, receiver, reasons, runSoon, soonCount } = stagingPorts();
+    // The receiver parks: its sleep flag goes up (wake.ts).
+    Atomics.store(receiver.doorbell.header, sleepFlagWord, 1);
+    expect(sender.send(1, stop(0))).to.equal(true);
+    expect(receiver.hasWork(), 'published and rung in the send').to.equal(true);
+    expect(receiver.doorbell.counters().notifies, 'the parked CPU was notified').to.equal(1);
+    expect(soonCount(), 'nothing left to publish later').to.equal(0);
+    // The notify took the flag down: what follows is staged, as for an awake CPU.
+    for (let seq = 1; seq < 3; seq++) sender.send(1, stop(seq));
+    receiver.pump();
+    expect(reasons()).to.deep.equal(['r0']);
+    expect(soonCount()).to.equal(1);
+    runSoon();
+    receiver.pump();
+    expect(reasons()).to.deep.equal(['r0', 'r1', 'r2']);
+    expect(receiver.doorbell.counters().notifies, 'one notify for the whole burst').to.equal(1);
   });
 
   it('publishes every framesPerPublishMax frames of a long burst without waiting', () => {
