@@ -26,6 +26,19 @@ export interface Clock {
   /** Cancels a timer that has not fired yet; cancelling twice or after firing does nothing. */
   cancelTimer(handle: TimerHandle): void;
   /**
+   * Whether the armed timer `handle` keeps the program going while it waits, as every timer does
+   * when armed (Node's `ref` and `unref`). One that does not still fires when it falls due while
+   * something else keeps the program going; alone, it lets the process exit, and a simulated
+   * clock's `runUntilIdle` stop. Does nothing for a timer that fired or was cancelled.
+   *
+   * @example
+   * ```ts
+   * const handle = clock.setTimer(5_000, expire);
+   * clock.keepAlive(handle, false); // armed, but nothing waits on it
+   * ```
+   */
+  keepAlive(handle: TimerHandle, keep: boolean): void;
+  /**
    * Runs `callback` as soon as possible after the current synchronous work, before any timer that
    * is due later. The dispatcher uses this to schedule its next drain.
    */

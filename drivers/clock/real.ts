@@ -72,6 +72,15 @@ export function createRealClock(options: RealClockOptions = {}): Clock {
       clearTimeout(handle.timer);
     },
 
+    keepAlive(handle: TimerHandle, keep: boolean): void {
+      if (!(handle instanceof RealTimerHandle)) {
+        throw new TypeError('keepAlive: the handle was not created by a real clock');
+      }
+      // A clock made with unrefTimers keeps no timer of its own alive.
+      if (keep && !unrefTimers) handle.timer.ref();
+      else handle.timer.unref();
+    },
+
     schedule(callback: () => void): void {
       assertCallback(callback, 'schedule');
       // Why setImmediate and not queueMicrotask: the dispatcher reschedules its next drain from

@@ -57,8 +57,8 @@ export interface SimulatedClock extends Clock {
    */
   consume(ms: number): void;
   /**
-   * Like `advance`, but jumps from timer to timer until nothing is left (or `options.stopWhen`
-   * holds); returns the callbacks run. A timer due past `now + timeMsMax` throws `BoundExceededError`
+   * Like `advance`, but jumps from timer to timer until nothing is ready and no timer keeps it
+   * going (see `keepAlive`), or `options.stopWhen` holds; returns the callbacks run. A timer due past `now + timeMsMax` throws `BoundExceededError`
    * without firing, as does running more than `stepsMax` callbacks.
    */
   runUntilIdle(options?: RunUntilIdleOptions): Promise<number>;
@@ -97,6 +97,8 @@ export function createSimulatedClock(options: SimulatedClockOptions = {}): Simul
 /** An armed timer; it is its own handle. `heapIndex` is -1 once fired or cancelled. */
 class SimulatedTimer implements TimerHandle, Due {
   heapIndex = -1;
+  /** It keeps `runUntilIdle` going (see `Clock.keepAlive`). */
+  keepsAlive = true;
   constructor(
     /** The clock that armed it, so a handle from another clock is refused. */
     readonly owner: object,
@@ -115,6 +117,8 @@ class VirtualClock implements SimulatedClock {
   private sequenceNext = 0;
   private readonly ready = new ReadyQueue();
   private readonly timers = new TimerHeap<SimulatedTimer>();
+  /** Armed timers that keep `runUntilIdle` going: all but those `keepAlive` let go. */
+  private timersKeepingAlive = 0;
   private readonly readyStepsMax: number;
   private readonly stepsMax: number;
   // True while a callback runs: driving the clock from inside itself would reorder work.
@@ -140,6 +144,7 @@ class VirtualClock implements SimulatedClock {
     assertCallback(callback, 'setTimer');
     const timer = new SimulatedTimer(this, this.nowMs + Math.max(0, delayMs), this.sequenceNext++, callback);
     this.timers.push(timer);
+    this.timersKeepingAlive++;
     assert(timer.heapIndex >= 0, 'a timer set is in the heap');
     return timer;
   }
@@ -148,8 +153,20 @@ class VirtualClock implements SimulatedClock {
     if (!(handle instanceof SimulatedTimer) || handle.owner !== this) {
       throw new TypeError('cancelTimer: the handle was not created by this simulated clock');
     }
-    if (handle.heapIndex >= 0) this.timers.remove(handle);
+    if (handle.heapIndex >= 0) {
+      this.timers.remove(handle);
+      if (handle.keepsAlive) this.timersKeepingAlive--;
+    }
     assert(handle.heapIndex === -1, 'a cancelled timer is out of the heap');
+  }
+
+  keepAlive(handle: TimerHandle, keep: boolean): void {
+    if (!(handle instanceof SimulatedTimer) || handle.owner !== this) {
+      throw new TypeError('keepAlive: the handle was not created by this simulated clock');
+    }
+    if (handle.heapIndex < 0 || handle.keepsAlive === keep) return;
+    handle.keepsAlive = keep;
+    this.timersKeepingAlive += keep ? 1 : -1;
   }
 
   schedule(callback: () => void): void {
@@ -206,7 +223,7 @@ class VirtualClock implements SimulatedClock {
       throw new TypeError(`runUntilIdle: stopWhen must be a function, got ${typeof stopWhen}`);
     }
     const run = await this.drive('runUntilIdle', Infinity, this.nowMs + timeMsMax, stepsMax, stopWhen);
-    assert(run.stopped || this.ready.size + this.timers.size === 0, 'runUntilIdle: ended with work left');
+    assert(run.stopped || this.ready.size + this.timersKeepingAlive === 0, 'runUntilIdle: ended with work left');
     return run.steps;
   }
 
@@ -264,6 +281,8 @@ class VirtualClock implements SimulatedClock {
         }
         const next = this.timers.peek();
         if (next === undefined || next.dueMs > targetMs) break;
+        // Run until idle (no target): timers nothing waits on do not keep it going, as in Node.
+        if (targetMs === Number.POSITIVE_INFINITY && this.timersKeepingAlive === 0) break;
         if (next.dueMs > limitMs) {
           throw new BoundExceededError(
             `SimulatedClock.${caller}: the next timer is due at ${next.dueMs} ms, past the bound ` +
@@ -272,6 +291,7 @@ class VirtualClock implements SimulatedClock {
         }
         if (steps >= stepsMax) throw stepsError(caller, stepsMax, 'stepsMax');
         this.timers.pop();
+        if (next.keepsAlive) this.timersKeepingAlive--;
         // A timer due in the past fell due while CPU time was consumed: it fires late, now.
         if (next.dueMs > this.nowMs) this.nowMs = next.dueMs;
         steps += 1;

@@ -29,6 +29,8 @@ interface SkewedTimer extends TimerHandle {
   readonly dueMs: number;
   readonly callback: () => void;
   inner: TimerHandle;
+  /** See `Clock.keepAlive`; carried over to the machine's timer each time it is armed. */
+  keepsAlive: boolean;
 }
 
 export class SkewedClock implements SimulatedClock {
@@ -73,7 +75,7 @@ export class SkewedClock implements SimulatedClock {
   setTimer(delayMs: number, callback: () => void): TimerHandle {
     assertDelayMs(delayMs);
     assertCallback(callback, 'setTimer');
-    const timer: SkewedTimer = { dueMs: this.now() + Math.max(0, delayMs), callback, inner: undefined as unknown as TimerHandle };
+    const timer: SkewedTimer = { dueMs: this.now() + Math.max(0, delayMs), callback, inner: undefined as unknown as TimerHandle, keepsAlive: true };
     timer.inner = this.armUnderneath(timer);
     this.timers.add(timer);
     return timer;
@@ -83,6 +85,13 @@ export class SkewedClock implements SimulatedClock {
     const timer = handle as SkewedTimer;
     if (!this.timers.delete(timer)) return;
     this.machine.cancelTimer(timer.inner);
+  }
+
+  keepAlive(handle: TimerHandle, keep: boolean): void {
+    const timer = handle as SkewedTimer;
+    if (!this.timers.has(timer)) return;
+    timer.keepsAlive = keep;
+    this.machine.keepAlive(timer.inner, keep);
   }
 
   schedule(callback: () => void): void {
@@ -128,10 +137,12 @@ export class SkewedClock implements SimulatedClock {
   /** Arms `timer` on the machine's clock for what is left of it in this clock's time. */
   private armUnderneath(timer: SkewedTimer): TimerHandle {
     const leftMs = Math.max(0, timer.dueMs - this.now());
-    return this.machine.setTimer(Math.min(timerDelayMsMax, leftMs / this.rate), () => {
+    const inner = this.machine.setTimer(Math.min(timerDelayMsMax, leftMs / this.rate), () => {
       this.timers.delete(timer);
       timer.callback();
     });
+    if (!timer.keepsAlive) this.machine.keepAlive(inner, false);
+    return inner;
   }
 
   /** After a change of rate or a jump: every armed timer again, for what is left of it now, earliest due first. */

@@ -171,6 +171,7 @@ class SimulatedMachine {
         return shared.setTimer(delayMs, () => this.fire(cpu, incarnation, callback));
       },
       cancelTimer: (handle: TimerHandle) => shared.cancelTimer(handle),
+      keepAlive: (handle: TimerHandle, keep: boolean) => shared.keepAlive(handle, keep),
       schedule: (callback: () => void) => {
         // A crashed incarnation's code (a continuation still running in the thread) schedules nothing.
         if (this.incarnations[cpu] !== incarnation) return;

@@ -24,6 +24,7 @@ function steppedClock() {
     },
     setTimer: (delayMs, callback) => real.setTimer(delayMs, callback),
     cancelTimer: (handle) => real.cancelTimer(handle),
+    keepAlive: (handle, keep) => real.keepAlive(handle, keep),
     schedule: (callback) => real.schedule(callback),
     soon: (callback) => real.soon(callback),
     waitWhile: (words, index, expected, timeoutMs) => real.waitWhile(words, index, expected, timeoutMs),

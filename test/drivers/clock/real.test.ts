@@ -71,5 +71,28 @@ describe('drivers/clock/real', () => {
 
   it('refuses handles from other clocks', () => {
     expect(() => createRealClock().cancelTimer({ dueMs: 1 })).to.throw(TypeError);
+    expect(() => createRealClock().keepAlive({ dueMs: 1 }, false)).to.throw(TypeError);
+  });
+
+  it('lets a timer go and takes it back with keepAlive: only a kept timer holds the process, and a let-go one still fires', async () => {
+    const clock = createRealClock();
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const before = timers();
+    let fired = false;
+    const handle = clock.setTimer(20, () => (fired = true));
+    expect(timers()).to.equal(before + 1);
+    clock.keepAlive(handle, false);
+    expect(timers(), 'let go').to.equal(before);
+    clock.keepAlive(handle, true);
+    expect(timers(), 'kept again').to.equal(before + 1);
+    clock.keepAlive(handle, false);
+    // A clock made with unrefTimers keeps none of its timers alive, whatever keepAlive says.
+    const unrefClock = createRealClock({ unrefTimers: true });
+    const unrefHandle = unrefClock.setTimer(1_000, () => {});
+    unrefClock.keepAlive(unrefHandle, true);
+    expect(timers()).to.equal(before);
+    unrefClock.cancelTimer(unrefHandle);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(fired).to.equal(true);
   });
 });

@@ -161,6 +161,40 @@ describe('drivers/clock/simulated', () => {
     expect(clock.pendingTimers() + clock.pendingWork()).to.equal(0);
   });
 
+  it('runUntilIdle stops when only timers let go (keepAlive false) are left; they fire when time passes them, in order', async () => {
+    const clock = createSimulatedClock();
+    const fired: string[] = [];
+    const early = clock.setTimer(10, () => fired.push(`early@${clock.now()}`));
+    const late = clock.setTimer(50, () => fired.push(`late@${clock.now()}`));
+    clock.keepAlive(early, false);
+    clock.keepAlive(late, false);
+    expect(await clock.runUntilIdle({ timeMsMax: 1 }), 'idle at once: nothing keeps it going').to.equal(0);
+    expect(clock.now()).to.equal(0);
+    expect(clock.pendingTimers(), 'still armed').to.equal(2);
+    // A kept timer after them carries the run past both, which fire on the way.
+    clock.setTimer(30, () => fired.push(`kept@${clock.now()}`));
+    await clock.runUntilIdle();
+    expect(fired).to.deep.equal(['early@10', 'kept@30']);
+    expect(clock.now()).to.equal(30);
+    // Taken back, the last one keeps the run going to it; advance fires let-go timers as well.
+    clock.keepAlive(late, true);
+    await clock.runUntilIdle();
+    expect(fired).to.deep.equal(['early@10', 'kept@30', 'late@50']);
+    const letGo = clock.setTimer(5, () => fired.push(`let-go@${clock.now()}`));
+    clock.keepAlive(letGo, false);
+    await clock.advance(10);
+    expect(fired.at(-1)).to.equal('let-go@55');
+    // A cancelled let-go timer, and keepAlive on a fired or cancelled one, change nothing.
+    const cancelled = clock.setTimer(5, () => fired.push('cancelled'));
+    clock.keepAlive(cancelled, false);
+    clock.cancelTimer(cancelled);
+    clock.keepAlive(cancelled, true);
+    clock.keepAlive(letGo, true);
+    expect(await clock.runUntilIdle()).to.equal(0);
+    expect(clock.pendingTimers()).to.equal(0);
+    expect(() => clock.keepAlive({ dueMs: 1 }, true)).to.throw(TypeError);
+  });
+
   it('runUntilIdle({ stopWhen }) stops once it holds, after the work ready at that instant, before later timers', async () => {
     const clock = createSimulatedClock();
     const log: string[] = [];

@@ -28,6 +28,19 @@ describe('drivers: a skewed clock (one CPU whose time runs wrong)', () => {
     expect(cpu.now()).to.equal(100);
   });
 
+  it('keeps a let-go timer let go when a change of rate moves it', async () => {
+    const machine = createSimulatedClock();
+    const cpu = new SkewedClock(machine);
+    const fired: number[] = [];
+    const handle = cpu.setTimer(100, () => fired.push(machine.now()));
+    cpu.keepAlive(handle, false);
+    cpu.setRate(2);
+    expect(await machine.runUntilIdle(), 'nothing keeps the machine going').to.equal(0);
+    cpu.keepAlive(handle, true);
+    await machine.runUntilIdle();
+    expect(fired).to.deep.equal([50]);
+  });
+
   it('jumps forward: the timers it overtakes fire at once, in the order they were due; the rest keep their time', async () => {
     const machine = createSimulatedClock();
     const cpu = new SkewedClock(machine);
