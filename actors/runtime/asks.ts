@@ -99,10 +99,10 @@ const DeadlineHeap = indexedHeapOf<Due>(dueBefore);
  * of a 4.7–6.5 µs round trip, measured). An ask answered in time leaves the deadline heap at once,
  * while the timer stays armed for a deadline that may have left; when it fires, it re-arms for the
  * earliest one still waiting. On a real clock it is armed right after the code that asked rather
- * than in the ask (`armForEarliest`). When the table empties, the timer is cancelled on the clock's next
- * scheduled turn (not at once: sequential asks would arm and cancel it every time), so an idle
- * kernel holds no timer, and a simulated clock's `runUntilIdle` does not run to a deadline nobody
- * waits on.
+ * than in the ask (`armForEarliest`). When the table empties, on the clock's next scheduled turn
+ * (not at once: sequential asks would change it every time), a real clock's timer stays armed but
+ * no longer keeps the process alive (`Clock.keepAlive`), so the next ask need not arm one; a
+ * simulated clock's is cancelled, so `runUntilIdle` does not run to a deadline nobody waits on.
  */
 export class AskTable {
   /** Asks in flight by id (an IntTable: a Map rebuilt its table on nearly every ask, see int-table.ts). */
@@ -133,10 +133,17 @@ export class AskTable {
   /** `armForEarliest` is queued (see `track`). */
   private armQueued = false;
   /**
-   * Whether the timer is armed after the code that asked (`armForEarliest`): on a real clock. A
-   * simulated clock's timer is an entry in a heap, armed at once: no step is added to its runs.
+   * Whether the timer is armed after the code that asked (`armForEarliest`), and kept idle rather
+   * than cancelled when the table empties (`timerIdle`): on a real clock. A simulated clock's timer
+   * is an entry in a heap, armed at once and cancelled: its runs take no step more, nor fire a
+   * timer that nothing waits on.
    */
   private readonly armsLater: boolean;
+  /**
+   * The timer is armed for a deadline that left, with the table empty, and lets the program end
+   * (`Clock.keepAlive`): the next ask makes it keep the program going again instead of arming one.
+   */
+  private timerIdle = false;
 
   constructor(
     private readonly kernel: KernelCore,
@@ -308,7 +315,7 @@ export class AskTable {
   private track(entry: PendingAsk): void {
     this.pending.set(entry.id, entry);
     this.deadlines.push(entry);
-    if (entry.dueMs >= this.timerDueMs) return;
+    if (entry.dueMs >= this.timerDueMs && !this.timerIdle) return;
     if (!this.armsLater) this.armTimer(entry.dueMs);
     else if (!this.armQueued) {
       this.armQueued = true;
@@ -317,16 +324,22 @@ export class AskTable {
   }
 
   /**
-   * Arms the timer for the earliest deadline, if it is due before the timer: right after the code
-   * that asked, not in the ask. Arming a platform timer is the costliest step of an ask to a parked
-   * CPU (about 20 µs of cold code after an idle pause, on each side; docs/measured-limits.md §3i):
-   * this way it is off the round trip, and an ask answered in the same turn (a forwarded one, on the
-   * CPU of the actor that answers it) arms none. The deadline is the same, counted from the ask.
+   * Arms the timer for the earliest deadline if it is due before the timer, or has the idle timer
+   * keep the program going again: right after the code that asked, not in the ask. Arming a
+   * platform timer was the costliest step of an ask to a parked CPU (about 20 µs of cold code after
+   * an idle pause, on each side; docs/measured-limits.md §3i): this way it is off the round trip,
+   * and an ask answered in the same turn (a forwarded one, on the CPU of the actor that answers it)
+   * arms none. The deadline is the same, counted from the ask.
    */
   private readonly armForEarliest = (): void => {
     this.armQueued = false;
     const earliest = this.deadlines.peek();
-    if (earliest !== undefined && earliest.dueMs < this.timerDueMs) this.armTimer(earliest.dueMs);
+    if (earliest === undefined) return;
+    if (earliest.dueMs < this.timerDueMs) this.armTimer(earliest.dueMs);
+    else if (this.timerIdle) {
+      this.kernel.clock.keepAlive(this.timer!, true);
+      this.timerIdle = false;
+    }
   };
 
   private take(id: number): PendingAsk | undefined {
@@ -339,11 +352,18 @@ export class AskTable {
     if (entry === undefined) return undefined;
     this.pending.delete(id);
     this.deadlines.remove(entry);
-    if (this.pending.size === 0 && this.timer !== null && !this.emptyCheckQueued) {
+    if (this.pending.size === 0 && this.timer !== null && !this.timerIdle && !this.emptyCheckQueued) {
       this.emptyCheckQueued = true;
       this.kernel.clock.schedule(() => {
         this.emptyCheckQueued = false;
-        if (this.pending.size === 0) this.cancelTimer();
+        if (this.pending.size !== 0 || this.timer === null) return;
+        if (this.armsLater) {
+          // Kept for the next ask, which would otherwise arm a platform timer again (see track).
+          this.kernel.clock.keepAlive(this.timer, false);
+          this.timerIdle = true;
+        } else {
+          this.cancelTimer();
+        }
       });
     }
     return entry;
@@ -353,9 +373,11 @@ export class AskTable {
     const clock = this.kernel.clock;
     if (this.timer !== null) clock.cancelTimer(this.timer);
     this.timerDueMs = dueMs;
+    this.timerIdle = false;
     this.timer = clock.setTimer(dueMs - clock.now(), () => {
       this.timer = null;
       this.timerDueMs = Infinity;
+      this.timerIdle = false;
       this.expire();
     });
   }
@@ -364,6 +386,7 @@ export class AskTable {
     if (this.timer !== null) this.kernel.clock.cancelTimer(this.timer);
     this.timer = null;
     this.timerDueMs = Infinity;
+    this.timerIdle = false;
   }
 
   /** Fails the asks whose deadline has passed, in deadline order, and arms the timer for the next. */

@@ -34,6 +34,33 @@ class Echo extends Actor<EchoMsg> {
 }
 
 describe('ask', () => {
+  it('on a real clock, keeps the deadline timer for the next ask without holding the process while no ask waits', async () => {
+    const kernel = await Kernel.boot();
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const macrotask = () => new Promise((resolve) => setImmediate(resolve));
+    try {
+      const echo = kernel.spawn(Echo);
+      const before = timers();
+      // Answered later: the ask waits in the table, and its deadline timer keeps the process.
+      const first = echo.ask({ type: 'later' }, { deadlineMs: 40 });
+      await null;
+      expect(timers(), 'armed right after the ask').to.equal(before + 1);
+      echo.tell({ type: 'release' });
+      expect(await first).to.equal('released');
+      await macrotask();
+      expect(timers(), 'nothing waits: the timer lets the process end').to.equal(before);
+      // Due after the idle timer: that timer is taken back, and at its time re-armed for this one.
+      const startMs = performance.now();
+      const second = rejectionOf(echo.ask({ type: 'silent' }, { deadlineMs: 60 }));
+      await null;
+      expect(timers(), 'the idle timer keeps the process again').to.equal(before + 1);
+      expect(await second).to.be.instanceOf(AskTimeoutError);
+      expect(performance.now() - startMs, 'not before its own deadline').to.be.at.least(59);
+    } finally {
+      await kernel.shutdown();
+    }
+  });
+
   it('resolves with the typed reply', async () => {
     const kernel = await bootSimulated();
     const echo = kernel.spawn(Echo);
