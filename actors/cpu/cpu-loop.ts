@@ -67,6 +67,9 @@ export class CpuLoop {
     this.parkTimeoutMs = options.parkTimeoutMs ?? parkTimeoutMsDefault;
     // A busy CPU takes in frames between turns, not only when its drain ends.
     kernel.dispatcher.rings = node.port;
+    // This CPU is a thread of a machine whose worker threads keep the process alive until its
+    // shutdown: an armed deadline timer holds nothing more open.
+    kernel.asks.heldOpenByThreads = true;
     // Code outside the loop (the embedding code on the main thread, actors run by a setImmediate
     // drain) may send while the loop sleeps on the doorbell. To an awake CPU, an answer follows
     // within microseconds, so wake the loop to spin for it instead of paying a cross-thread wake

@@ -102,7 +102,9 @@ const DeadlineHeap = indexedHeapOf<Due>(dueBefore);
  * than in the ask (`armForEarliest`). When the table empties, on the clock's next scheduled turn
  * (not at once: sequential asks would change it every time), a real clock's timer stays armed but
  * no longer keeps the process alive (`Clock.keepAlive`), so the next ask need not arm one; a
- * simulated clock's is cancelled, so `runUntilIdle` does not run to a deadline nobody waits on.
+ * simulated clock's is cancelled, so `runUntilIdle` does not run to a deadline nobody waits on. A
+ * kernel whose threads keep the process alive anyway leaves its timer as it is
+ * (`heldOpenByThreads`).
  */
 export class AskTable {
   /** Asks in flight by id (an IntTable: a Map rebuilt its table on nearly every ask, see int-table.ts). */
@@ -139,6 +141,14 @@ export class AskTable {
    * timer that nothing waits on.
    */
   private readonly armsLater: boolean;
+  /**
+   * The kernel runs on threads that keep the process alive until it shuts down (set by the CPU
+   * loop of each: actors/cpu/cpu-loop.ts). Its timer then stays armed when the table empties, and
+   * lapses at its time if no ask came by then: letting it go and taking it back around each ask
+   * cost a `setImmediate` and two calls into Node of cold code, 15–20 % of a round trip to a parked
+   * CPU (docs/measured-limits.md §3i).
+   */
+  heldOpenByThreads = false;
   /**
    * The timer is armed for a deadline that left, with the table empty, and lets the program end
    * (`Clock.keepAlive`): the next ask makes it keep the program going again instead of arming one.
@@ -352,7 +362,7 @@ export class AskTable {
     if (entry === undefined) return undefined;
     this.pending.delete(id);
     this.deadlines.remove(entry);
-    if (this.pending.size === 0 && this.timer !== null && !this.timerIdle && !this.emptyCheckQueued) {
+    if (this.pending.size === 0 && this.timer !== null && !this.timerIdle && !this.emptyCheckQueued && !this.heldOpenByThreads) {
       this.emptyCheckQueued = true;
       this.kernel.clock.schedule(() => {
         this.emptyCheckQueued = false;

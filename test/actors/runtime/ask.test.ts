@@ -61,6 +61,25 @@ describe('ask', () => {
     }
   });
 
+  it('with worker CPUs, whose threads keep the process alive anyway, leaves the deadline timer armed between asks until shutdown', async () => {
+    const kernel = await Kernel.boot({ cpus: 2 });
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const before = timers();
+    try {
+      const echo = kernel.spawn(Echo, { cpu: 0 });
+      const asked = echo.ask({ type: 'later' }, { deadlineMs: 60_000 });
+      await null;
+      expect(timers(), 'armed right after the ask').to.equal(before + 1);
+      echo.tell({ type: 'release' });
+      expect(await asked).to.equal('released');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(timers(), 'still armed, for the next ask').to.equal(before + 1);
+    } finally {
+      await kernel.shutdown();
+    }
+    expect(timers(), 'cancelled at shutdown').to.equal(before);
+  });
+
   it('resolves with the typed reply', async () => {
     const kernel = await bootSimulated();
     const echo = kernel.spawn(Echo);
