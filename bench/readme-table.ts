@@ -455,16 +455,19 @@ function renderRow(row: Row, lines: readonly Line[]): string {
     const ahead = row.goal.aheadOfBaseline !== true || (figure.unit.endsWith('/s') ? ratio > 1 : ratio < 1);
     const met = ahead && (row.goal.kind === 'min' ? measured >= row.goal.value : measured <= row.goal.value);
     goalText = `${row.goal.text} (${met ? 'met' : 'not met'})`;
+    // A ratio that misses its goal by less than the rounding shows a digit more, so that it does
+    // not read as the goal itself.
+    if (!met && row.goal.on === 'ratio' && Number(round(ratio)) === row.goal.value) ratioText = describeRatio(ratio, figure.unit, 4);
   }
   return `| ${row.label} | ${formatValue(figureValue, figure.unit)} | ${baselineText} | ${ratioText} | ${goalText} |`;
 }
 
 /** Rates are better higher, times and sizes lower: a ratio says which way it goes. */
-function describeRatio(ratio: number, unit: string): string {
+function describeRatio(ratio: number, unit: string, digits = 3): string {
   const higherIsBetter = unit.endsWith('/s') || unit === 'ratio';
-  if (higherIsBetter) return `${round(ratio)}× its rate`;
-  if (unit === 'instructions') return ratio <= 1 ? `${round(1 / ratio)}× fewer` : `${round(ratio)}× its count`;
-  return ratio <= 1 ? `${round(1 / ratio)}× faster` : `${round(ratio)}× its time`;
+  if (higherIsBetter) return `${round(ratio, digits)}× its rate`;
+  if (unit === 'instructions') return ratio <= 1 ? `${round(1 / ratio, digits)}× fewer` : `${round(ratio, digits)}× its count`;
+  return ratio <= 1 ? `${round(1 / ratio, digits)}× faster` : `${round(ratio, digits)}× its time`;
 }
 
 function formatValue(value: number, unit: string): string {
@@ -479,9 +482,9 @@ function formatValue(value: number, unit: string): string {
   return `${round(value)} ${unit}`;
 }
 
-/** Three significant digits. */
-function round(value: number): string {
-  return Number(value.toPrecision(3)).toString();
+/** `digits` significant digits (three unless said). */
+function round(value: number, digits = 3): string {
+  return Number(value.toPrecision(digits)).toString();
 }
 
 main();

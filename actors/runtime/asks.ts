@@ -1,4 +1,5 @@
 import type { TimerHandle } from '../../drivers/clock/clock.js';
+import { timerDelayMsMax } from '../../drivers/clock/timer-arguments.js';
 import { type Due, dueBefore, indexedHeapOf } from '../../ground/indexed-heap.js';
 import { IntTable } from '../../ground/int-table.js';
 import { assert, invariantBroken } from '../../ground/assert.js';
@@ -141,6 +142,8 @@ export class AskTable {
    * timer that nothing waits on.
    */
   private readonly armsLater: boolean;
+  /** The clock can let a timer go (`Clock.keepAlive`): a real one, unless it is a clock of one's own without it. */
+  private readonly letsTimersGo: boolean;
   /**
    * The kernel runs on threads that keep the process alive until it shuts down (set by the CPU
    * loop of each: actors/cpu/cpu-loop.ts). Its timer then stays armed when the table empties, and
@@ -160,6 +163,7 @@ export class AskTable {
     private readonly deadlineMsDefault: number,
   ) {
     this.armsLater = kernel.clock.kind === 'real';
+    this.letsTimersGo = this.armsLater && typeof kernel.clock.keepAlive === 'function';
   }
 
   get size(): number {
@@ -307,6 +311,9 @@ export class AskTable {
   rejectAll(error: (to: Cell | null) => unknown): void {
     for (const entry of this.inFlight()) this.reject(entry.id, error(entry.to));
     this.cancelTimer();
+    // Its threads stop now, and hold nothing open any more: a timer an ask arms from here on (a frame
+    // taken in before the CPU loop stops) is let go or cancelled once the table empties.
+    this.heldOpenByThreads = false;
   }
 
   /** The asks in flight, oldest first: a copy, as failing them changes the table. */
@@ -367,7 +374,7 @@ export class AskTable {
       this.kernel.clock.schedule(() => {
         this.emptyCheckQueued = false;
         if (this.pending.size !== 0 || this.timer === null) return;
-        if (this.armsLater) {
+        if (this.letsTimersGo) {
           // Kept for the next ask, which would otherwise arm a platform timer again (see track).
           this.kernel.clock.keepAlive(this.timer, false);
           this.timerIdle = true;
@@ -384,7 +391,8 @@ export class AskTable {
     if (this.timer !== null) clock.cancelTimer(this.timer);
     this.timerDueMs = dueMs;
     this.timerIdle = false;
-    this.timer = clock.setTimer(dueMs - clock.now(), () => {
+    // A deadline past the longest delay a timer takes fires the timer early, which re-arms for it.
+    this.timer = clock.setTimer(Math.min(dueMs - clock.now(), timerDelayMsMax), () => {
       this.timer = null;
       this.timerDueMs = Infinity;
       this.timerIdle = false;

@@ -29,7 +29,9 @@ export interface Clock {
    * Whether the armed timer `handle` keeps the program going while it waits, as every timer does
    * when armed (Node's `ref` and `unref`). One that does not still fires when it falls due while
    * something else keeps the program going; alone, it lets the process exit, and a simulated
-   * clock's `runUntilIdle` stop. Does nothing for a timer that fired or was cancelled.
+   * clock's `runUntilIdle` stop. Does nothing for a timer that fired or was cancelled. (A clock of
+   * one's own from before this method, given as `BootOptions.clock`, still works: the kernel then
+   * cancels the timers it would let go.)
    *
    * @example
    * ```ts

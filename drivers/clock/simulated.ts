@@ -281,8 +281,9 @@ class VirtualClock implements SimulatedClock {
         }
         const next = this.timers.peek();
         if (next === undefined || next.dueMs > targetMs) break;
-        // Run until idle (no target): timers nothing waits on do not keep it going, as in Node.
-        if (targetMs === Number.POSITIVE_INFINITY && this.timersKeepingAlive === 0) break;
+        // Run until idle (no target): timers nothing waits on do not keep it going, as in Node; ready
+        // work does (a let-go timer overdue behind consumed CPU time fires before it, as above).
+        if (targetMs === Number.POSITIVE_INFINITY && this.timersKeepingAlive === 0 && this.ready.size === 0) break;
         if (next.dueMs > limitMs) {
           throw new BoundExceededError(
             `SimulatedClock.${caller}: the next timer is due at ${next.dueMs} ms, past the bound ` +

@@ -56,9 +56,30 @@ describe('ask', () => {
       expect(timers(), 'the idle timer keeps the process again').to.equal(before + 1);
       expect(await second).to.be.instanceOf(AskTimeoutError);
       expect(performance.now() - startMs, 'not before its own deadline').to.be.at.least(59);
+      // Due before the idle timer: a timer is armed for it, not left to the idle one's time.
+      const third = echo.ask({ type: 'later' }, { deadlineMs: 5_000 });
+      echo.tell({ type: 'release' });
+      await third;
+      await macrotask();
+      const earlierMs = performance.now();
+      expect(await rejectionOf(echo.ask({ type: 'silent' }, { deadlineMs: 30 }))).to.be.instanceOf(AskTimeoutError);
+      expect(performance.now() - earlierMs, 'at its own deadline, long before the idle timer’s').to.be.below(2_500);
     } finally {
       await kernel.shutdown();
     }
+  });
+
+  it('takes a deadline longer than a timer can wait, and fails the ask at it', async () => {
+    const kernel = await bootSimulated();
+    const echo = kernel.spawn(Echo);
+    let settled = false;
+    const failed = rejectionOf(echo.ask({ type: 'silent' }, { deadlineMs: 2 ** 32 }));
+    void failed.then(() => (settled = true));
+    await kernel.advance(2 ** 32 - 1);
+    expect(settled, 'not before its deadline').to.equal(false);
+    await kernel.advance(1);
+    expect(await failed).to.be.instanceOf(AskTimeoutError);
+    await shutdown(kernel);
   });
 
   it('with worker CPUs, whose threads keep the process alive anyway, leaves the deadline timer armed between asks until shutdown', async () => {

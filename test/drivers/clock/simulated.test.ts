@@ -195,6 +195,21 @@ describe('drivers/clock/simulated', () => {
     expect(() => clock.keepAlive({ dueMs: 1 }, true)).to.throw(TypeError);
   });
 
+  it('runUntilIdle runs ready work left behind a let-go timer that fell due while CPU time was consumed', async () => {
+    const clock = createSimulatedClock();
+    const log: string[] = [];
+    clock.keepAlive(
+      clock.setTimer(5, () => log.push(`timer@${clock.now()}`)),
+      false,
+    );
+    clock.schedule(() => {
+      clock.consume(10);
+      clock.schedule(() => log.push(`ready@${clock.now()}`));
+    });
+    await clock.runUntilIdle();
+    expect(log).to.deep.equal(['timer@10', 'ready@10']);
+  });
+
   it('runUntilIdle({ stopWhen }) stops once it holds, after the work ready at that instant, before later timers', async () => {
     const clock = createSimulatedClock();
     const log: string[] = [];
