@@ -128,7 +128,8 @@ export class CpuLoop {
           this.spinBudget.afterPark(this.kernel.clock.now() - parkedAtMs, parkFollowsYield);
           state.send('sched.wake');
           // Woken for frames, the common case: take them in now rather than at the spin's first
-          // poll, a microtask and a call later, on code that runs slowly right after a park (§3i).
+          // poll, a microtask and a call later, on code that runs slowly right after a park
+          // (docs/measured-limits.md §3i).
           if (this.node.port.hasWork()) state.send('sched.work-arrived');
           break;
         }

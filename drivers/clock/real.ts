@@ -105,7 +105,8 @@ export function createRealClock(options: RealClockOptions = {}): Clock {
     waitWhileAsync(words: Int32Array, index: number, expected: number, timeoutMs: number): Promise<WaitOutcome> {
       const result = atomicsWaitAsync(words, index, expected, timeoutMs);
       // The wait's own promise, not an async function's around it: each such layer puts a microtask
-      // between a wake and its waiter, on a path that runs cold after an idle CPU (§3i).
+      // between a wake and its waiter, on a path that runs cold after an idle CPU
+      // (docs/measured-limits.md §3i).
       return result.async ? result.value : Promise.resolve(result.value);
     },
   };
