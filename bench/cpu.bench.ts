@@ -115,9 +115,7 @@ async function parkedRtts(echo: ActorRef<EchoMsg>, post: PostWorker, samples: nu
     runtime.push(Number(process.hrtime.bigint() - t0));
     await new Promise((resolve) => setTimeout(resolve, PARK_PAUSE_MS));
     t0 = process.hrtime.bigint();
-    const answer = post.reply();
-    post.worker.postMessage({ type: 'echo', n });
-    await answer;
+    await post.echo(n);
     postMessage.push(Number(process.hrtime.bigint() - t0));
   }
   const summary = (rtts: number[]) => {
@@ -335,9 +333,7 @@ export async function run(): Promise<void> {
   try {
     for (let n = 0; n < PARKED_WARM_UP_ROUND_TRIPS; n++) {
       await echo.ask({ type: 'echo', n });
-      const answer = parkedPostWorker.reply();
-      parkedPostWorker.worker.postMessage({ type: 'echo', n });
-      await answer;
+      await parkedPostWorker.echo(n);
     }
     await parkedRtts(echo, parkedPostWorker, 20); // warm-up
     parked = await parkedRtts(echo, parkedPostWorker, PARKED_RTT_SAMPLES);

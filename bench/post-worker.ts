@@ -7,6 +7,8 @@ export interface PostWorker {
   readonly worker: Worker;
   /** Resolves with the worker's next message. */
   reply(): Promise<unknown>;
+  /** One round trip: sends `{ type: 'echo', n }` and resolves with the worker's answer. */
+  echo(n: number): Promise<unknown>;
 }
 
 export async function startPostWorker(): Promise<PostWorker> {
@@ -14,7 +16,13 @@ export async function startPostWorker(): Promise<PostWorker> {
   await new Promise((resolve) => worker.once('message', resolve));
   let onReply: (message: unknown) => void = () => {};
   worker.on('message', (message: unknown) => onReply(message));
-  return { worker, reply: () => new Promise((resolve) => (onReply = resolve)) };
+  const reply = () => new Promise((resolve) => (onReply = resolve));
+  const echo = (n: number) => {
+    const answer = reply();
+    worker.postMessage({ type: 'echo', n });
+    return answer;
+  };
+  return { worker, reply, echo };
 }
 
 /** Round trips of an `echo` message through the worker, one at a time. */
@@ -24,10 +32,6 @@ export function measurePostRtt(post: PostWorker, samples: number, reps: number):
     name: 'postMessage ping-pong RTT',
     samples,
     reps,
-    sample: () => {
-      const answer = post.reply();
-      post.worker.postMessage({ type: 'echo', n: n++ });
-      return answer;
-    },
+    sample: () => post.echo(n++),
   });
 }

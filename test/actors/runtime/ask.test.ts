@@ -33,11 +33,13 @@ class Echo extends Actor<EchoMsg> {
   }
 }
 
+/** Node timers that keep the process alive now (a let-go timer is not among them). */
+const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+const macrotask = () => new Promise((resolve) => setImmediate(resolve));
+
 describe('ask', () => {
   it('on a real clock, keeps the deadline timer for the next ask without holding the process while no ask waits', async () => {
     const kernel = await Kernel.boot();
-    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
-    const macrotask = () => new Promise((resolve) => setImmediate(resolve));
     try {
       const echo = kernel.spawn(Echo);
       const before = timers();
@@ -84,7 +86,6 @@ describe('ask', () => {
 
   it('with worker CPUs, whose threads keep the process alive anyway, leaves the deadline timer armed between asks until shutdown', async () => {
     const kernel = await Kernel.boot({ cpus: 2 });
-    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
     const before = timers();
     try {
       const echo = kernel.spawn(Echo, { cpu: 0 });
@@ -93,7 +94,7 @@ describe('ask', () => {
       expect(timers(), 'armed right after the ask').to.equal(before + 1);
       echo.tell({ type: 'release' });
       expect(await asked).to.equal('released');
-      await new Promise((resolve) => setImmediate(resolve));
+      await macrotask();
       expect(timers(), 'still armed, for the next ask').to.equal(before + 1);
     } finally {
       await kernel.shutdown();
