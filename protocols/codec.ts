@@ -26,6 +26,8 @@
  * - `copyBuffers: true`: `bytes` fields are copies, never views into the frame, whose memory a ring
  *   will reuse. Frames that are Buffers are re-viewed as plain Uint8Arrays so copies are too.
  * - int64 values decode to bigints (msgpackr's default); `integer` fields refuse them, `any` keeps them.
+ * - msgpackr's decoder drops a leading U+FEFF from strings over 64 bytes; leading-bom.ts mends the
+ *   frame first, so the string arrives whole.
  *
  * The import is `msgpackr/pack`, which Node resolves to msgpackr's plain entry: the same pack and
  * unpack modules as `msgpackr` (one copy of their state), without the native string addon. For
@@ -41,6 +43,7 @@ import { ProtocolError, describeThrown } from './protocol-error.js';
 import { validatePlainData, type AnyFieldsCheck, type AnyMessage, type SchemaRegistry } from './schema.js';
 import type { PortableObjects } from './validate.js';
 import { checkImport, exportTable, extendDecoderTable, seedStructures } from './structure-table.js';
+import { mendLeadingBoms } from './leading-bom.js';
 import { PlainDataWriter, markEncoding } from './plain-data-writer.js';
 import type { MsgpackrTable, StructureList } from './structure-table.js';
 
@@ -262,6 +265,8 @@ export function createCodec<M extends AnyMessage>(options: CodecOptions<M>): Cod
     const length = end - start;
     if (length === 0) throw new ProtocolError('truncated', 'frame', 'the frame is empty');
     if (length > frameBytesMax) throw new ProtocolError('too-large', 'frame', `${length} bytes exceed frameBytesMax (${frameBytesMax})`);
+    const mended = mendLeadingBoms(frame, start, end);
+    if (mended !== null) return unpackr.unpack(mended);
     range.start = start;
     range.end = end;
     return unpackr.unpack(frame, range);

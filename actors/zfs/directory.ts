@@ -126,4 +126,5 @@ export function isEntryName(name: string): boolean {
 }
 
 const utf8 = new TextEncoder();
-const utf8Decode = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a name may start with U+FEFF, which a default decoder would take for a signature and drop.
+const utf8Decode = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

@@ -9,7 +9,8 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { Packr, pack } from 'msgpackr';
+// msgpackr's plain entry, as the codec imports it: its main entry would load the native string addon for every test in this process.
+import { Packr, pack } from 'msgpackr/pack';
 import type { Codec } from '../../protocols/codec.js';
 import { frameBytesMax } from '../../protocols/limits.js';
 import { ProtocolError } from '../../protocols/protocol-error.js';

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { Packr } from 'msgpackr';
+// msgpackr's plain entry, as the codec imports it: its main entry would load the native string addon for every test in this process.
+import { Packr } from 'msgpackr/pack';
 import { InvariantError } from '../../ground/errors.js';
 import { createCodec } from '../../protocols/codec.js';
 import type { Codec } from '../../protocols/codec.js';

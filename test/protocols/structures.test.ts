@@ -4,8 +4,8 @@
  * gets a ProtocolError. The table is bounded, append-only and cannot be poisoned by a frame.
  */
 import { expect } from 'chai';
-import { Unpackr } from 'msgpackr';
-import { pack } from 'msgpackr';
+// msgpackr's plain entry, as the codec imports it: its main entry would load the native string addon for every test in this process.
+import { Unpackr, pack } from 'msgpackr/pack';
 import { KERNEL_ENVELOPE, KERNEL_STOP, runtimeDescriptors } from '../../protocols/runtime.js';
 import { createFrameCodec } from '../../protocols/frame-codec.js';
 import type { KernelEnvelope, KernelMessage } from '../../protocols/runtime.js';
