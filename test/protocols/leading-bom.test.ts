@@ -5,6 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { expect } from 'chai';
+import { unpack } from 'msgpackr/pack';
 import fc from 'fast-check';
 import { createFrameCodec } from '../../protocols/frame-codec.js';
 import { mendLeadingBoms } from '../../protocols/leading-bom.js';
@@ -69,6 +70,17 @@ describe('protocols: strings that start with a byte order mark', () => {
       const shared = inSharedMemory(encoded.bytes, encoded.offset, encoded.length);
       expect(mendLeadingBoms(shared, 16, 16 + encoded.length), JSON.stringify(value)).to.equal(null);
       expect(codec.decodeDataRange(shared, 16, 16 + encoded.length, 'body')).to.deep.equal(value);
+    }
+  });
+
+  it('keep their mark where the mend makes a string header longer (str8 to str16, str16 to str32)', () => {
+    for (const bytes of [65, 252, 253, 255, 0xfffc, 0xffff]) {
+      const string = `${bom}${'s'.repeat(bytes - 3)}`;
+      const header = bytes <= 0xff ? [0xd9, bytes] : [0xda, bytes >> 8, bytes & 0xff];
+      const frame = new Uint8Array(new SharedArrayBuffer(header.length + 2 + bytes));
+      frame.set([0x92, ...header, ...new TextEncoder().encode(string), 0x07]);
+      const mended = mendLeadingBoms(frame, 0, frame.length);
+      expect(unpack(mended ?? frame), `${bytes} bytes`).to.deep.equal([string, 7]);
     }
   });
 
