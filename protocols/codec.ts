@@ -265,7 +265,7 @@ export function createCodec<M extends AnyMessage>(options: CodecOptions<M>): Cod
     const length = end - start;
     if (length === 0) throw new ProtocolError('truncated', 'frame', 'the frame is empty');
     if (length > frameBytesMax) throw new ProtocolError('too-large', 'frame', `${length} bytes exceed frameBytesMax (${frameBytesMax})`);
-    const mended = mendLeadingBoms(frame, start, end);
+    const mended = mendLeadingBoms(frame, start, end, inbound);
     if (mended !== null) return unpackr.unpack(mended);
     range.start = start;
     range.end = end;

@@ -19,10 +19,11 @@
  * frame in shared memory that holds a marked string is then copied out instead.
  *
  * @example
- * const mended = mendLeadingBoms(frame, start, end); // null: nothing to mend
+ * const mended = mendLeadingBoms(frame, start, end, decoderTable); // null: nothing to mend
  * const value = mended === null ? unpackr.unpack(frame, { start, end }) : unpackr.unpack(mended);
  */
 import * as msgpackr from 'msgpackr/pack';
+import type { MsgpackrTable } from './structure-table.js';
 
 /** Whether msgpackr's native string addon is loaded: a live binding its Node entry exports, missing from its types. */
 const addonLoaded = (): boolean => (msgpackr as { isNativeAccelerationEnabled?: boolean }).isNativeAccelerationEnabled === true;
@@ -54,12 +55,12 @@ function probe(): boolean {
  * `frame[start, end)` as bytes msgpackr reads every marked string of whole (a new array holding
  * only the range), or null when there is nothing to mend.
  */
-export function mendLeadingBoms(frame: Uint8Array, start: number, end: number): Uint8Array | null {
+export function mendLeadingBoms(frame: Uint8Array, start: number, end: number, records: MsgpackrTable): Uint8Array | null {
   if (!msgpackrDropsLeadingBom || end - start < frameBytesAtRiskMin) return null;
   const addon = addonLoaded();
   if (addon && !(frame.buffer instanceof SharedArrayBuffer)) return null;
   if (!holdsMark(frame, start, end)) return null;
-  const marked = markedStrings(frame, start, end);
+  const marked = markedStrings(frame, start, end, records);
   if (marked === null) return null;
   // The addon reads the strings of a copy in plain memory itself, marks and all.
   return addon ? frame.slice(start, end) : withMarksDoubled(frame, start, end, marked);
@@ -90,10 +91,14 @@ interface MarkedString {
  * The strings of more than 64 bytes that start with the mark, found by stepping over msgpack's
  * tokens; null when there are none, or when the bytes are not msgpack that msgpackr would read
  * (msgpackr then fails on them as it would have). Containers are walked into: their headers count
- * elements, not bytes, so a string's length can grow without rewriting them. Extension payloads
- * are stepped over; the plain data the codec carries has none that hold strings.
+ * elements, not bytes, so a string's length can grow without rewriting them. A record id
+ * (0x40–0x7f) is one byte, or two where the decoder's table (`records`) says the id's slot takes a
+ * high byte. Extension payloads are stepped over; the plain data the codec carries has none that
+ * hold strings. Frames that define records in-band or bundle their strings (extensions 0x72 and
+ * 0x62, which the codec's encoders never write) are not mended: a byte inserted there would move
+ * what they point to.
  */
-function markedStrings(frame: Uint8Array, start: number, end: number): MarkedString[] | null {
+function markedStrings(frame: Uint8Array, start: number, end: number, records: MsgpackrTable): MarkedString[] | null {
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   let marked: MarkedString[] | null = null;
   let at = start;
@@ -102,19 +107,23 @@ function markedStrings(frame: Uint8Array, start: number, end: number): MarkedStr
     let headerBytes = 1;
     let payloadBytes = 0;
     let isString = false;
-    if (token >= 0xa0 && token < 0xc0) payloadBytes = token - 0xa0;
+    if (token >= 0x40 && token < 0x80) {
+      if (records[token & 0x3f]?.highByte === 0) headerBytes = 2;
+    } else if (token >= 0xa0 && token < 0xc0) payloadBytes = token - 0xa0;
     else if (token >= 0xc0 && token < 0xe0) {
       const width = fixedWidths[token - 0xc0]!;
       if (width === unknownToken) return null;
       if (width >= 0) headerBytes = 1 + width;
       else {
         const lengthBytes = -width & 0xf;
-        const extraBytes = -width >> 4;
-        if (at + 1 + lengthBytes > end) return null;
+        const typeBytes = -width >> 4;
+        if (at + 1 + lengthBytes + typeBytes > end) return null;
         payloadBytes = lengthBytes === 1 ? frame[at + 1]! : lengthBytes === 2 ? view.getUint16(at + 1) : view.getUint32(at + 1);
-        headerBytes = 1 + lengthBytes + extraBytes;
+        headerBytes = 1 + lengthBytes + typeBytes;
         isString = token >= 0xd9 && token <= 0xdb;
       }
+      const typeAt = token >= 0xd4 && token <= 0xd8 ? at + 1 : token >= 0xc7 && token <= 0xc9 ? at + headerBytes - 1 : -1;
+      if (typeAt >= 0 && typeAt < end && (frame[typeAt] === recordDefinitionType || frame[typeAt] === bundledStringsType)) return null;
     }
     const payload = at + headerBytes;
     if (payload + payloadBytes > end) return null;
@@ -127,6 +136,9 @@ function markedStrings(frame: Uint8Array, start: number, end: number): MarkedStr
   return marked;
 }
 
+/** msgpackr's extension types for a record defined in-band, and for a frame's bundled strings. */
+const recordDefinitionType = 0x72;
+const bundledStringsType = 0x62;
 /** Marks a token of 0xc0–0xdf that msgpack does not define (0xc1). */
 const unknownToken = 99;
 /**

@@ -10,14 +10,18 @@ import fc from 'fast-check';
 import { createFrameCodec } from '../../protocols/frame-codec.js';
 import { mendLeadingBoms } from '../../protocols/leading-bom.js';
 import { textArbitrary } from './arbitraries.js';
+import { protocolErrorOf } from '../helpers/errors.js';
 
 const bom = '\ufeff';
 
-/** Strings around the 64 bytes past which msgpackr decodes with a TextDecoder, most of them led by the mark. */
+/**
+ * Strings around the 64 bytes past which msgpackr decodes with a TextDecoder, most of them led by
+ * the mark; the longest (8 000 units) kept short enough that six of them fit in a frame.
+ */
 const markedText: fc.Arbitrary<string> = fc
   .tuple(
     fc.constantFrom(bom, bom, `${bom}${bom}`, ''),
-    fc.oneof(textArbitrary(8), fc.string({ minLength: 55, maxLength: 80 }), textArbitrary(300), fc.constant('z'.repeat(16_000))),
+    fc.oneof(textArbitrary(8), fc.string({ minLength: 55, maxLength: 80 }), textArbitrary(300), fc.constant('z'.repeat(8_000))),
   )
   .map(([front, rest]) => front + rest);
 
@@ -68,7 +72,7 @@ describe('protocols: strings that start with a byte order mark', () => {
     for (const value of [`${bom}${'a'.repeat(61)}`, `a${bom}${'a'.repeat(100)}`, { key: 'ï»¿'.repeat(30) }, new Uint8Array(100).fill(0xef)]) {
       const encoded = codec.encodeData(value, 'body');
       const shared = inSharedMemory(encoded.bytes, encoded.offset, encoded.length);
-      expect(mendLeadingBoms(shared, 16, 16 + encoded.length), JSON.stringify(value)).to.equal(null);
+      expect(mendLeadingBoms(shared, 16, 16 + encoded.length, []), JSON.stringify(value)).to.equal(null);
       expect(codec.decodeDataRange(shared, 16, 16 + encoded.length, 'body')).to.deep.equal(value);
     }
   });
@@ -79,18 +83,53 @@ describe('protocols: strings that start with a byte order mark', () => {
       const header = bytes <= 0xff ? [0xd9, bytes] : [0xda, bytes >> 8, bytes & 0xff];
       const frame = new Uint8Array(new SharedArrayBuffer(header.length + 2 + bytes));
       frame.set([0x92, ...header, ...new TextEncoder().encode(string), 0x07]);
-      const mended = mendLeadingBoms(frame, 0, frame.length);
+      const mended = mendLeadingBoms(frame, 0, frame.length, []);
       expect(unpack(mended ?? frame), `${bytes} bytes`).to.deep.equal([string, 7]);
     }
   });
 
-  it('leave truncated and malformed frames to fail as they did', () => {
+  it('keep their mark in records with two-byte ids (a table of about 7 000 shapes)', () => {
+    // The id past 6 976 shapes is written 0x60–0x7f and a high byte of 0xd9: read as a token, that
+    // byte is a str8 header, and a walk that took the id for one byte lost its place.
+    const countMax = 7_000;
+    const sender = createFrameCodec(undefined, { structureCountMax: countMax });
+    const receiver = createFrameCodec(undefined, { structureCountMax: countMax });
+    for (let shape = 0; sender.structureCount < 6_976; shape++) sender.encodeData({ [`k${shape}`]: 0 }, 'body');
+    const lookalike = Uint8Array.of(0xd9, 70, 0xef, 0xbb, 0xbf, ...new Uint8Array(70).fill(0x61));
+    const value = { raw: lookalike, text: `${bom}${'r'.repeat(90)}` };
+    const encoded = sender.encodeData(value, 'body');
+    receiver.importStructures(sender.exportStructures());
+    const shared = inSharedMemory(encoded.bytes, encoded.offset, encoded.length);
+    expect([shared[16]! & 0xe0, shared[17]], 'a two-byte id').to.deep.equal([0x60, 0xd9]);
+    expect(receiver.decodeDataRange(shared, 16, 16 + encoded.length, 'body')).to.deep.equal(value);
+  });
+
+  it('leave frames that define records in-band or bundle strings as msgpackr reads them', () => {
+    const marked = [0xd9, 70, 0xef, 0xbb, 0xbf, ...new Uint8Array(67).fill(0x61)];
+    for (const extension of [
+      [0xd4, 0x72, 0x40],
+      [0xd5, 0x72, 0x60, 0x00],
+      [0xd6, 0x62, 0, 0, 0, 0],
+      [0xc7, 1, 0x62, 0],
+    ]) {
+      const frame = Uint8Array.of(0x92, ...extension, ...marked);
+      expect(mendLeadingBoms(frame, 0, frame.length, []), extension.join(' ')).to.equal(null);
+    }
+  });
+
+  it('leave truncated and malformed frames to fail as they did, as a ProtocolError', () => {
     const codec = createFrameCodec(undefined, { structures: false });
     const encoded = codec.encodeData([`${bom}${'a'.repeat(100)}`], 'body');
     const frame = encoded.bytes.slice(encoded.offset, encoded.offset + encoded.length);
-    expect(() => codec.decodeDataRange(frame, 0, frame.length - 1, 'body')).to.throw(/truncated|end of/i);
+    expect(protocolErrorOf(() => codec.decodeDataRange(frame, 0, frame.length - 1, 'body')).code).to.equal('truncated');
+    // An array that promises two values and holds one marked string: mended, then short.
+    const short = new Uint8Array(new SharedArrayBuffer(frame.length));
+    short.set(frame);
+    short[0] = 0x92;
+    expect(mendLeadingBoms(short, 0, short.length, []), 'the frame is mended').to.not.equal(null);
+    expect(protocolErrorOf(() => codec.decodeDataRange(short, 0, short.length, 'body')).code).to.equal('truncated');
     const unknownToken = Uint8Array.of(0x92, 0xc1, ...frame.subarray(1));
-    expect(mendLeadingBoms(unknownToken, 0, unknownToken.length)).to.equal(null);
+    expect(mendLeadingBoms(unknownToken, 0, unknownToken.length, [])).to.equal(null);
   });
 
   for (const loadAddon of [false, true]) {
@@ -99,6 +138,7 @@ describe('protocols: strings that start with a byte order mark', () => {
       const report = await new Promise<{ addon: boolean; sent: unknown; plain: unknown; shared: unknown }>((resolve, reject) => {
         worker.once('message', resolve);
         worker.once('error', reject);
+        worker.once('exit', (code) => reject(new Error(`the worker exited with code ${code} before it reported`)));
       });
       await worker.terminate();
       expect(report.addon, 'the addon loaded').to.equal(loadAddon);
