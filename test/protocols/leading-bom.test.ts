@@ -69,7 +69,14 @@ describe('protocols: strings that start with a byte order mark', () => {
 
   it('mend nothing in a frame without a marked string of more than 64 bytes', () => {
     const codec = createFrameCodec(undefined, { structures: false });
-    for (const value of [`${bom}${'a'.repeat(61)}`, `a${bom}${'a'.repeat(100)}`, { key: 'ï»¿'.repeat(30) }, new Uint8Array(100).fill(0xef)]) {
+    for (const value of [
+      `${bom}${'a'.repeat(61)}`,
+      `a${bom}${'a'.repeat(100)}`,
+      `a${bom}${'a'.repeat(1000)}`,
+      { key: 'ï»¿'.repeat(30) },
+      new Uint8Array(100).fill(0xef),
+      new Uint8Array(5000).fill(0xef),
+    ]) {
       const encoded = codec.encodeData(value, 'body');
       const shared = inSharedMemory(encoded.bytes, encoded.offset, encoded.length);
       expect(mendLeadingBoms(shared, 16, 16 + encoded.length, []), JSON.stringify(value)).to.equal(null);
