@@ -24,6 +24,7 @@
  * const value = mended === null ? unpackr.unpack(frame, { start, end }) : unpackr.unpack(mended);
  */
 import * as msgpackr from 'msgpackr/pack';
+import { assert } from '../ground/assert.js';
 import type { MsgpackrTable } from './structure-table.js';
 
 /** Whether msgpackr's native string addon is loaded: a live binding its Node entry exports, missing from its types. */
@@ -90,7 +91,7 @@ function holdsMark(frame: Uint8Array, start: number, end: number): boolean {
   return false;
 }
 
-/** Where a string to mend starts: its header's offset, and the header's length in bytes. */
+/** A string to mend: its header's offset and length in bytes, and its payload's length. */
 interface MarkedString {
   readonly header: number;
   readonly headerBytes: number;
@@ -155,40 +156,19 @@ const unknownToken = 99;
  * For each token 0xc0–0xdf: a fixed payload of `n ≥ 0` bytes after the token, or `-(extra << 4 | lengthBytes)`
  * for tokens whose payload length is written in `lengthBytes` (followed by `extra` type bytes, for extensions).
  */
+// biome-ignore format: one row per kind of token
 const fixedWidths: readonly number[] = [
-  0,
-  unknownToken,
-  0,
-  0, // nil, (never used), false, true
-  -1,
-  -2,
-  -4, // bin 8/16/32
-  -((1 << 4) | 1),
-  -((1 << 4) | 2),
-  -((1 << 4) | 4), // ext 8/16/32: length, then type
-  4,
-  8, // float 32/64
-  1,
-  2,
-  4,
-  8, // uint 8–64
-  1,
-  2,
-  4,
-  8, // int 8–64
-  2,
-  3,
-  5,
-  9,
-  17, // fixext 1–16: type, then data
-  -1,
-  -2,
-  -4, // str 8/16/32
-  2,
-  4,
-  2,
-  4, // array 16/32, map 16/32: a count of elements, stepped into
+  0, unknownToken, 0, 0, //                            nil, (never used), false, true
+  -1, -2, -4, //                                        bin 8/16/32
+  -((1 << 4) | 1), -((1 << 4) | 2), -((1 << 4) | 4), // ext 8/16/32: length, then type
+  4, 8, //                                              float 32/64
+  1, 2, 4, 8, //                                        uint 8–64
+  1, 2, 4, 8, //                                        int 8–64
+  2, 3, 5, 9, 17, //                                    fixext 1–16: type, then data
+  -1, -2, -4, //                                        str 8/16/32
+  2, 4, 2, 4, //                                        array 16/32, map 16/32: a count of elements, stepped into
 ];
+assert(fixedWidths.length === 0xe0 - 0xc0, 'one width for each token of 0xc0–0xdf');
 
 function withMarksDoubled(frame: Uint8Array, start: number, end: number, marked: readonly MarkedString[]): Uint8Array {
   const mended = new Uint8Array(end - start + marked.length * (bomBytes + 2));
@@ -212,7 +192,7 @@ function withMarksDoubled(frame: Uint8Array, start: number, end: number, marked:
       view.setUint32(to + 1, length);
       to += 5;
     }
-    mended.set([bom0, bom1, bom2], to);
+    mended.set(markNeedle, to);
     to += bomBytes;
     from = string.header + string.headerBytes;
   }
