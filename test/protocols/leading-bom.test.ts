@@ -1,7 +1,8 @@
 /**
- * Goal: a string that starts with U+FEFF arrives whole through the codec, however long it is (up to the codec's string bound) and
- * wherever it sits (a body, a key, a message field, a frame in shared memory), with msgpackr's
- * native string addon loaded or not; and bytes that only look like such a string stay as they are.
+ * Goal: a string that starts with U+FEFF arrives whole through the codec, however long it is (up to
+ * the codec's string bound) and wherever it sits (a body, a key, a record, a frame in shared
+ * memory), with msgpackr's native string addon loaded or not; and bytes that only look like such a
+ * string stay as they are.
  */
 import { Worker } from 'node:worker_threads';
 import { expect } from 'chai';
