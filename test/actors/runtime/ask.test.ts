@@ -1,6 +1,16 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { Actor, ActorCrashedError, ActorStoppedError, AskTimeoutError, fromReceive, Kernel, type ActorContext, type Ask } from '../../../boot/index.js';
+import {
+  Actor,
+  ActorCrashedError,
+  ActorStoppedError,
+  AskTimeoutError,
+  fromReceive,
+  Kernel,
+  type ActorContext,
+  type ActorRef,
+  type Ask,
+} from '../../../boot/index.js';
 import { bootSimulated, collectDeadLetters, rejectionOf, settle, shutdown } from './helpers.js';
 
 type EchoMsg =
@@ -37,6 +47,19 @@ class Echo extends Actor<EchoMsg> {
 const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
 const macrotask = () => new Promise((resolve) => setImmediate(resolve));
 
+/**
+ * An ask the echo answers on a later tell, on a real clock: its deadline timer is armed right after
+ * the ask (one more than `timersBefore`), and the answer arrives. Resolves a macrotask after the answer.
+ */
+async function askAnsweredLater(echo: ActorRef<EchoMsg>, deadlineMs: number, timersBefore: number): Promise<void> {
+  const asked = echo.ask({ type: 'later' }, { deadlineMs });
+  await null;
+  expect(timers(), 'armed right after the ask').to.equal(timersBefore + 1);
+  echo.tell({ type: 'release' });
+  expect(await asked).to.equal('released');
+  await macrotask();
+}
+
 describe('ask', () => {
   it('on a real clock, keeps the deadline timer for the next ask without holding the process while no ask waits', async () => {
     const kernel = await Kernel.boot();
@@ -44,12 +67,7 @@ describe('ask', () => {
       const echo = kernel.spawn(Echo);
       const before = timers();
       // Answered later: the ask waits in the table, and its deadline timer keeps the process.
-      const first = echo.ask({ type: 'later' }, { deadlineMs: 40 });
-      await null;
-      expect(timers(), 'armed right after the ask').to.equal(before + 1);
-      echo.tell({ type: 'release' });
-      expect(await first).to.equal('released');
-      await macrotask();
+      await askAnsweredLater(echo, 40, before);
       expect(timers(), 'nothing waits: the timer lets the process end').to.equal(before);
       // Due after the idle timer: that timer is taken back, and at its time re-armed for this one.
       const startMs = performance.now();
@@ -89,12 +107,7 @@ describe('ask', () => {
     const before = timers();
     try {
       const echo = kernel.spawn(Echo, { cpu: 0 });
-      const asked = echo.ask({ type: 'later' }, { deadlineMs: 60_000 });
-      await null;
-      expect(timers(), 'armed right after the ask').to.equal(before + 1);
-      echo.tell({ type: 'release' });
-      expect(await asked).to.equal('released');
-      await macrotask();
+      await askAnsweredLater(echo, 60_000, before);
       expect(timers(), 'still armed, for the next ask').to.equal(before + 1);
     } finally {
       await kernel.shutdown();
