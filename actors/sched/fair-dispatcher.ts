@@ -16,6 +16,7 @@
  * kernel.spawn(DiskDriver, { priority: 'realtime' }); // runs before every fair actor
  * ```
  */
+import { assert } from '../../ground/assert.js';
 import type { AnyBehavior } from '../runtime/behavior.js';
 import type { Cell } from '../runtime/cell.js';
 import { Dispatcher, type SpendCpu } from '../runtime/dispatcher.js';
@@ -49,13 +50,14 @@ export class FairDispatcher extends Dispatcher {
   /** When the current drain must end (`DrainLimit.msMax` after its start). */
   private drainEndMs = 0;
   /**
-   * Turns in a row charged by their learned cost instead of a clock reading: `turnsEstimatedMax` on a
-   * real clock, 0 on a simulated one (which reads its clock for free). One number rather than a
-   * flag and the bound keeps `chargesByCost` small enough for V8 to inline it everywhere.
+   * The estimated time, in ns, charged by learned costs between two measured turns:
+   * `estimatedNsBetweenReadingsMax` on a real clock, 0 on a simulated one (which reads its clock for
+   * free). One number rather than a flag and the bound keeps `chargesByCost` small enough for V8 to
+   * inline it everywhere.
    */
-  private readonly turnsEstimatedLimit: number;
-  /** Turns charged by their learned cost since the last measured one. */
-  private turnsEstimated = 0;
+  private readonly estimatedNsLimit: number;
+  /** Time charged by learned costs since the last measured turn, in ns, each turn counted as `estimatedTurnNsMin` at least. */
+  private estimatedNs = 0;
   /** A turn is running: a wake may be kept aside for a hand-off (see `enqueue`). */
   private inTurn = false;
   /**
@@ -87,7 +89,7 @@ export class FairDispatcher extends Dispatcher {
   constructor(kernel: KernelCore, batchMessagesMax: number, spendCpu: SpendCpu | null) {
     super(kernel, batchMessagesMax, spendCpu);
     this.cpuScheduler = new CpuScheduler<SchedCell>({ cpu: kernel.cpu, startMs: kernel.clock.now(), turnMessagesMax: batchMessagesMax });
-    this.turnsEstimatedLimit = kernel.clock.kind === 'real' ? turnsEstimatedMax : 0;
+    this.estimatedNsLimit = kernel.clock.kind === 'real' ? estimatedNsBetweenReadingsMax : 0;
   }
 
   /**
@@ -171,10 +173,10 @@ export class FairDispatcher extends Dispatcher {
    * Runs turns until nothing is runnable, `DrainLimit.msMax` has passed or `DrainLimit.turnsMax` turns ran.
    * Between turns the time charges the turn that ended, puts its actor to sleep if it ran dry, and
    * starts the next: in one step (`handOff`) when that actor woke a sleeper and nothing else waits.
-   * A simulated clock is read there every time. A real clock is read once the
-   * actor's cost per message is known only every `turnsEstimatedMax` turns, twice in a row, to
-   * measure a turn and learn the cost again; between those, a turn is charged its messages times
-   * that cost. Time the estimates miss is charged to nobody (OSv's idle time) when the actor slept,
+   * A simulated clock is read there every time. A real clock is read, once the
+   * actor's cost per message is known, only after `estimatedNsBetweenReadingsMax` of estimated time,
+   * twice in a row, to measure a turn and learn the cost again; between those, a turn is charged its
+   * messages times that cost. Time the estimates miss is charged to nobody (OSv's idle time) when the actor slept,
    * to the actor when it runs on. Within a turn the clock is read only when a rival waits and the
    * cost is not known yet; once known, the slice becomes a message budget.
    */
@@ -224,15 +226,16 @@ export class FairDispatcher extends Dispatcher {
           if (this.chargesByCost(last)) {
             // Charged by its learned cost per message: reading a real clock costs 45–150 ns, as
             // much as the rest of a turn of one message (simulated kernels read theirs for free).
-            this.turnsEstimated++;
-            nowMs = this.turnStartMs + lastHandled * last.nsPerMessage * 1e-6;
+            const turnNs = lastHandled * last.nsPerMessage;
+            this.estimatedNs += turnNs > estimatedTurnNsMin ? turnNs : estimatedTurnNsMin;
+            nowMs = this.turnStartMs + turnNs * 1e-6;
             startRead = false;
           } else {
             // Two readings in a row: the turn between them is measured, and the cost learnt again.
             nowMs = clock.now();
             if (startRead) {
               learnCost(last, nowMs - this.turnStartMs, lastHandled);
-              this.turnsEstimated = 0;
+              this.estimatedNs = 0;
             }
             startRead = true;
           }
@@ -310,7 +313,7 @@ export class FairDispatcher extends Dispatcher {
       this.draining = false;
       // No estimate for the next drain when its first turn is to be measured (that needs a reading
       // at its start), or when the scheduler may have read the clock past nowMs.
-      this.drainEndedAtMs = this.turnsEstimated < turnsEstimatedMax && this.schedulerUsedInDrain === false ? nowMs : -1;
+      this.drainEndedAtMs = this.estimatedNs < estimatedNsBetweenReadingsMax && this.schedulerUsedInDrain === false ? nowMs : -1;
       this.schedulerUsedInDrain = false;
       if (this.loads !== null) this.loads[this.kernel.cpu] = scheduler.load;
     }
@@ -367,20 +370,21 @@ export class FairDispatcher extends Dispatcher {
       let endMs: number;
       const endRead = !this.chargesByCost(cell);
       if (!endRead) {
-        this.turnsEstimated++;
-        endMs = startMs + cell.nsPerMessage * 1e-6;
+        const turnNs = cell.nsPerMessage;
+        this.estimatedNs += turnNs > estimatedTurnNsMin ? turnNs : estimatedTurnNsMin;
+        endMs = startMs + turnNs * 1e-6;
       } else {
         endMs = this.kernel.clock.now();
         if (startRead === true) {
           learnCost(cell, endMs - startMs, 1);
-          this.turnsEstimated = 0;
+          this.estimatedNs = 0;
         }
       }
       scheduler.chargeAlone(cell, startMs, endMs);
       this.unschedule(cell);
       // Nothing is left to run, even after a turn that ran past the drain's end: the CPU is idle.
       this.drainedDry();
-      this.drainEndedAtMs = this.turnsEstimated < turnsEstimatedMax ? endMs : -1;
+      this.drainEndedAtMs = this.estimatedNs < estimatedNsBetweenReadingsMax ? endMs : -1;
       if (this.loads !== null) this.loads[this.kernel.cpu] = scheduler.load;
     } finally {
       // Even if the turn threw (a kernel bug), as the drain's end: the actor is left the runner, and
@@ -417,7 +421,7 @@ export class FairDispatcher extends Dispatcher {
    * a clock reading: the cost is known, and that turn is not one to measure (see `drain`).
    */
   private chargesByCost(entity: SchedCell): boolean {
-    return entity.nsPerMessage > 0 && this.turnsEstimated < this.turnsEstimatedLimit;
+    return entity.nsPerMessage > 0 && this.estimatedNs < this.estimatedNsLimit;
   }
 
   /**
@@ -512,7 +516,19 @@ function learnCost(entity: SchedCell, elapsedMs: number, handled: number): void 
 
 const costWeight = 0.25;
 /**
- * Turns in a row a real clock's kernel charges by their learned cost per message, at most; then two
- * readings in a row measure one turn and correct the cost (see `drain`).
+ * Estimated time, in ns, a real clock's kernel charges by learned costs per message, at most; then
+ * two readings in a row measure one turn and correct the cost (see `drain`). The two readings cost
+ * 90–300 ns (45–150 each), under 1.5 % of this. What it bounds is how long a cost that has changed
+ * (an actor whose messages grew dearer, a turn a pause stretched) goes unseen: 20 µs of estimated
+ * time, a hundredth of a drain's `DrainLimit.msMax`. Fifteen turns a reading, the rule before,
+ * read the clock a ninth of the time in a ping-pong of two actors, about 12 ns a round trip of 120.
  */
-const turnsEstimatedMax = 15;
+const estimatedNsBetweenReadingsMax = 20_000;
+/**
+ * What an estimated turn counts for against `estimatedNsBetweenReadingsMax` at least, in ns: the
+ * cost of a turn never measured is known only roughly, so at most 200 turns go unmeasured in a row,
+ * however cheap their actors have measured.
+ */
+const estimatedTurnNsMin = 100;
+assert(estimatedNsBetweenReadingsMax >= 10 * estimatedTurnNsMin, 'ten of the cheapest turns or more go between two measured ones');
+assert(estimatedNsBetweenReadingsMax * 1e-6 < DrainLimit.msMax, 'a cost goes unseen for a fraction of a drain');

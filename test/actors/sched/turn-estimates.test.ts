@@ -80,32 +80,50 @@ describe('turns charged by their learned cost (real clocks)', () => {
   });
 
   it('read the clock for a small share of the turns of two actors playing ping-pong', async () => {
-    const { clock, state } = steppedClock();
-    const kernel = await Kernel.boot({ clock, scheduler: 'fair' });
-    try {
-      const roundTrips = 1_000;
-      let left = roundTrips;
-      type Ball = { readonly type: 'ball' } | { readonly type: 'peer'; readonly peer: ActorRef<Ball> };
-      class Player extends Actor<Ball> {
-        peer: ActorRef<Ball> | null = null;
-        receive(message: Ball): void {
-          state.nowMs += 0.001;
-          if (message.type === 'peer') this.peer = message.peer;
-          else if (--left > 0) this.peer!.tell(message);
-        }
-      }
-      const ping = kernel.spawn(Player);
-      const pong = kernel.spawn(Player);
-      ping.tell({ type: 'peer', peer: pong });
-      pong.tell({ type: 'peer', peer: ping });
-      await new Promise((resolve) => setImmediate(resolve));
-      const readsBefore = state.reads;
-      ping.tell({ type: 'ball' });
-      while (left > 0) await new Promise((resolve) => setImmediate(resolve));
-      // One turn per message: without estimates, at least one reading each.
-      expect((state.reads - readsBefore) / roundTrips, 'clock readings per turn').to.be.below(0.5);
-    } finally {
-      await kernel.shutdown();
+    // One turn per message: without estimates, at least one reading each.
+    expect(await readingsPerTurn(0.001), 'clock readings per turn').to.be.below(0.25);
+  });
+
+  it('measure a turn after 20 µs of estimated time, and after 200 turns at most however cheap they are', async () => {
+    // Two readings measure a turn once the turns charged by estimate reach 20 µs, each counted as
+    // 100 ns at least: 200 turns of 50 ns, 20 of 1 µs, and a single one of 50 µs go between.
+    for (const [costMs, estimatedBetween] of [
+      [0.00005, 200],
+      [0.001, 20],
+      [0.05, 1],
+    ] as const) {
+      const expected = 2 / (estimatedBetween + 2);
+      expect(await readingsPerTurn(costMs), `clock readings per turn of ${costMs} ms`).to.be.within(0.85 * expected, 1.15 * expected);
     }
   });
 });
+
+/** Clock readings per turn while two actors play ping-pong, each message costing `costMs` of the clock's time. */
+async function readingsPerTurn(costMs: number): Promise<number> {
+  const { clock, state } = steppedClock();
+  const kernel = await Kernel.boot({ clock, scheduler: 'fair' });
+  try {
+    const turns = 4_000;
+    let left = turns;
+    type Ball = { readonly type: 'ball' } | { readonly type: 'peer'; readonly peer: ActorRef<Ball> };
+    class Player extends Actor<Ball> {
+      peer: ActorRef<Ball> | null = null;
+      receive(message: Ball): void {
+        state.nowMs += costMs;
+        if (message.type === 'peer') this.peer = message.peer;
+        else if (--left > 0) this.peer!.tell(message);
+      }
+    }
+    const ping = kernel.spawn(Player);
+    const pong = kernel.spawn(Player);
+    ping.tell({ type: 'peer', peer: pong });
+    pong.tell({ type: 'peer', peer: ping });
+    await new Promise((resolve) => setImmediate(resolve));
+    const readsBefore = state.reads;
+    ping.tell({ type: 'ball' });
+    while (left > 0) await new Promise((resolve) => setImmediate(resolve));
+    return (state.reads - readsBefore) / turns;
+  } finally {
+    await kernel.shutdown();
+  }
+}
