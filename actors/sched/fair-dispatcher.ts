@@ -520,8 +520,9 @@ const costWeight = 0.25;
  * two readings in a row measure one turn and correct the cost (see `drain`). The two readings cost
  * 90–300 ns (45–150 each), under 1.5 % of this. What it bounds is how long a cost that has changed
  * (an actor whose messages grew dearer, a turn a pause stretched) goes unseen: 20 µs of estimated
- * time, a hundredth of a drain's `DrainLimit.msMax`. Fifteen turns a reading, the rule before,
- * read the clock a ninth of the time in a ping-pong of two actors, about 12 ns a round trip of 120.
+ * time, a hundredth of a drain's `DrainLimit.msMax`. The rule before, two readings after fifteen
+ * estimated turns, read the clock at one turn in eight and a half of a ping-pong of two actors: about
+ * 12 ns of a 120 ns round trip.
  */
 const estimatedNsBetweenReadingsMax = 20_000;
 /**
