@@ -7,7 +7,7 @@
 // - `simulated`: `Kernel.boot({ mode: 'simulated' })`, driven synchronously by
 //   `kernel.simulatedClock.runReady()`: the same dispatcher with no event-loop hops at all.
 //
-// Cases (numbered as in the brief; run in the order 4, 5, 1+6, 2, 3, see run()):
+// Cases (numbered as in the brief; run in the order 4, 5, 1+6, 2, 3, each in a process of its own, see run()):
 // 1. the hand-written 1000-actor loop's workload through the runtime (class and fromReceive actors);
 // 2. colocated ping-pong by tell (ns per round trip);
 // 3. ask round trip from outside an actor and from inside one;
@@ -17,11 +17,19 @@
 //
 // Lines with an absolute goal carry `goal`, `goalKind` and `met` (emit extras); ratio goals use
 // emitRatio. Cases whose numerator and denominator share a table are measured INTERLEAVED (A, B, A, B
-// ...), so the VM's drift hits both. RUNTIME_CASES=4,5 runs a subset. About 20-35 s on this VM.
+// ...), so the VM's drift hits both. RUNTIME_CASES=4,5 runs a subset, in this process. About 20-35 s
+// on this VM. The runtime is the package as users import it (`osprey`, the bundle in dist/pkg).
 
-import { Actor, type ActorContext, type ActorRef, type Ask, type Behavior, fromReceive, Kernel } from '../boot/index.js';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ActorContext, ActorRef, Ask, Behavior } from '../boot/index.js';
 import { asyncMethodLoop, functionCallLoop, handWrittenActorLoop, xstateCallbackAskLoop, xstateCallbackPingPongLoop, xstateSendLoop } from './baselines.js';
 import { emit, emitRatio, maybeGc, quantile, type RateResult, summary } from './harness.js';
+
+// Through a variable, as in package-echo.ts: tsc compiles this file before the bundle exists.
+const osprey: string = 'osprey';
+const { Actor, fromReceive, Kernel } = (await import(osprey)) as typeof import('../boot/index.js');
+type Kernel = import('../boot/index.js').Kernel;
 
 const REPS = 5;
 /** The ask round trip the runtime aims at, from outside an actor and from inside one, in ns. */
@@ -459,8 +467,21 @@ const M_SPAWN = 200_000;
 const M_SPAWN_STOP = 50_000;
 const N_MEMORY = 200_000;
 
-/** RUNTIME_CASES=1,2,... runs only those cases (default: all; 1 and 6 share their rings and run together). */
-const only = new Set((process.env.RUNTIME_CASES ?? '1,2,3,4,5,6').split(',').map((c) => c.trim()));
+/**
+ * The cases, in the order they run, each group in a process of its own (1 and 6 share their rings).
+ * Why: V8 optimizes the runtime's code for what it has seen run. In one process, the fair drain that
+ * played ping-pong had first run rings of two actor classes on real and simulated kernels, while the
+ * `fifo` drain had run one ring: fair ping-pong took 1.8 times `fifo`'s time there, and 1.5 times in
+ * a process that played only ping-pong. It cuts the other way for asks: xstate's request/reply,
+ * measured after xstate's send loop and ping-pong, let an ask from outside take 0.91 of its time
+ * there, and 1.0–1.05 in a process of their own (December 6, 2026). A fresh process per case, as
+ * run-all gives each bench file and as JMH forks a JVM per benchmark, gives both sides the same
+ * history.
+ */
+const caseGroups = ['4', '5', '1,6', '2', '3'] as const;
+
+/** RUNTIME_CASES=1,2,... runs only those cases, in this process; without it, each group runs in a child. */
+const only = process.env.RUNTIME_CASES === undefined ? null : new Set(process.env.RUNTIME_CASES.split(',').map((c) => c.trim()));
 
 const started = Date.now();
 function log(what: string): void {
@@ -468,10 +489,22 @@ function log(what: string): void {
 }
 
 export async function run(): Promise<void> {
-  // Spawn and memory run FIRST, on a clean heap: spawning 200k long-lived actors is GC-bound (about half
-  // the time is the scavenger promoting the new cells), so its rate depends on the heap the other cases
-  // leave behind (0.58-0.84 M/s when run last in this file, 1.05-1.2 M/s first): the same reason
-  // run-all gives every bench file a process of its own.
+  if (only === null) {
+    // Spawn's rate depends on the heap the other cases leave behind too: spawning 200k long-lived
+    // actors is GC-bound (about half the time is the scavenger promoting the new cells), 0.58-0.84 M/s
+    // when run last in one process, 1.05-1.2 M/s first.
+    const runOne = fileURLToPath(new URL('./run-one.js', import.meta.url));
+    for (const cases of caseGroups) {
+      const lines = execFileSync(process.execPath, [...process.execArgv, runOne, fileURLToPath(import.meta.url)], {
+        env: { ...process.env, RUNTIME_CASES: cases },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        maxBuffer: 1 << 24,
+      });
+      process.stdout.write(lines);
+    }
+    return;
+  }
   if (only.has('4')) await caseSpawn();
   if (only.has('5')) await caseMemory();
   if (only.has('1') || only.has('6')) await caseRing();
