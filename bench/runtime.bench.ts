@@ -473,8 +473,9 @@ const N_MEMORY = 200_000;
  * played ping-pong had first run rings of two actor classes on real and simulated kernels, while the
  * `fifo` drain had run one ring: fair ping-pong took 1.8 times `fifo`'s time there, and 1.5 times in
  * a process that played only ping-pong. It cuts the other way for asks: xstate's request/reply,
- * measured after xstate's send loop and ping-pong, let an ask from outside take 0.91 of its time
- * there, and 1.0–1.05 in a process of their own (December 6, 2026). A fresh process per case, as
+ * measured after xstate's send loop and ping-pong, let an ask from outside take 0.98 of its time
+ * there (median of 11 runs), and 1.02 in a process of their own (22 runs; December 6, 2026,
+ * docs/measured-limits.md §3k). A fresh process per case, as
  * run-all gives each bench file and as JMH forks a JVM per benchmark, gives both sides the same
  * history.
  */
