@@ -469,17 +469,17 @@ const N_MEMORY = 200_000;
 
 /**
  * The cases, in the order they run, each group in a process of its own (1 and 6 share their rings).
- * Why: V8 optimizes the runtime's code for what it has seen run. In one process, the fair drain that
- * played ping-pong had first run rings of two actor classes on real and simulated kernels, while the
- * `fifo` drain had run one ring: fair ping-pong took 1.8 times `fifo`'s time there, and 1.5 times in
- * a process that played only ping-pong. It cuts the other way for asks: xstate's request/reply,
- * measured after xstate's send loop and ping-pong, let an ask from outside take 0.98 of its time
- * there (median of 11 runs), and 1.02 in a process of their own (22 runs; December 6, 2026,
- * docs/measured-limits.md §3k). A fresh process per case, as
- * run-all gives each bench file and as JMH forks a JVM per benchmark, gives both sides the same
- * history.
+ * Why: V8 optimizes code for what it has seen run. In one process, the fair drain that played
+ * ping-pong had first run rings of two actor classes on real and simulated kernels while the `fifo`
+ * drain had run one ring, and xstate's request/reply was measured after xstate's send loop and
+ * ping-pong: each ratio compared sides with different histories (docs/measured-limits.md §3l). A
+ * fresh process per case, as run-all gives each bench file and as JMH forks a JVM per benchmark,
+ * gives both sides the same one.
  */
 const caseGroups = ['4', '5', '1,6', '2', '3'] as const;
+
+/** A child that takes longer than this is killed, and the run fails (run-all's own limit may be longer). */
+const caseGroupTimeoutMs = 600_000;
 
 /** RUNTIME_CASES=1,2,... runs only those cases, in this process; without it, each group runs in a child. */
 const only = process.env.RUNTIME_CASES === undefined ? null : new Set(process.env.RUNTIME_CASES.split(',').map((c) => c.trim()));
@@ -496,13 +496,12 @@ export async function run(): Promise<void> {
     // when run last in one process, 1.05-1.2 M/s first.
     const runOne = fileURLToPath(new URL('./run-one.js', import.meta.url));
     for (const cases of caseGroups) {
-      const lines = execFileSync(process.execPath, [...process.execArgv, runOne, fileURLToPath(import.meta.url)], {
+      // Its lines go straight to this process's output; a child that fails throws here.
+      execFileSync(process.execPath, [...process.execArgv, runOne, fileURLToPath(import.meta.url)], {
         env: { ...process.env, RUNTIME_CASES: cases },
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'inherit'],
-        maxBuffer: 1 << 24,
+        stdio: ['ignore', 'inherit', 'inherit'],
+        timeout: caseGroupTimeoutMs,
       });
-      process.stdout.write(lines);
     }
     return;
   }

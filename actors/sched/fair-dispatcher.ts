@@ -56,7 +56,7 @@ export class FairDispatcher extends Dispatcher {
    * inline it everywhere.
    */
   private readonly estimatedNsLimit: number;
-  /** Time charged by learned costs since the last measured turn, in ns, each turn counted as `estimatedTurnNsMin` at least. */
+  /** Time charged by learned costs since the last measured turn, in ns, each turn counted as `estimatedTurnNs` does. */
   private estimatedNs = 0;
   /** A turn is running: a wake may be kept aside for a hand-off (see `enqueue`). */
   private inTurn = false;
@@ -227,7 +227,7 @@ export class FairDispatcher extends Dispatcher {
             // Charged by its learned cost per message: reading a real clock costs 45–150 ns, as
             // much as the rest of a turn of one message (simulated kernels read theirs for free).
             const turnNs = lastHandled * last.nsPerMessage;
-            this.estimatedNs += turnNs > estimatedTurnNsMin ? turnNs : estimatedTurnNsMin;
+            this.estimatedNs += estimatedTurnNs(turnNs);
             nowMs = this.turnStartMs + turnNs * 1e-6;
             startRead = false;
           } else {
@@ -371,7 +371,7 @@ export class FairDispatcher extends Dispatcher {
       const endRead = !this.chargesByCost(cell);
       if (!endRead) {
         const turnNs = cell.nsPerMessage;
-        this.estimatedNs += turnNs > estimatedTurnNsMin ? turnNs : estimatedTurnNsMin;
+        this.estimatedNs += estimatedTurnNs(turnNs);
         endMs = startMs + turnNs * 1e-6;
       } else {
         endMs = this.kernel.clock.now();
@@ -518,18 +518,27 @@ const costWeight = 0.25;
 /**
  * Estimated time, in ns, a real clock's kernel charges by learned costs per message, at most; then
  * two readings in a row measure one turn and correct the cost (see `drain`). The two readings cost
- * 90–300 ns (45–150 each), under 1.5 % of this. What it bounds is how long a cost that has changed
- * (an actor whose messages grew dearer, a turn a pause stretched) goes unseen: 20 µs of estimated
- * time, a hundredth of a drain's `DrainLimit.msMax`. The rule before, two readings after fifteen
- * estimated turns, read the clock at one turn in eight and a half of a ping-pong of two actors: about
- * 12 ns of a 120 ns round trip.
+ * 90–300 ns (45–150 each), under 1.5 % of this. Turns short enough that many fit in it (two actors
+ * that talk, about 60 ns a message) read the clock rarely; a dear actor's turns are measured often,
+ * where a reading costs little next to them. docs/measured-limits.md §3k.
  */
 const estimatedNsBetweenReadingsMax = 20_000;
 /**
- * What an estimated turn counts for against `estimatedNsBetweenReadingsMax` at least, in ns: the
- * cost of a turn never measured is known only roughly, so at most 200 turns go unmeasured in a row,
- * however cheap their actors have measured.
+ * What an estimated turn counts for against `estimatedNsBetweenReadingsMax` at least, in ns. It bounds
+ * how many turns in a row are charged by estimate, 50, and so how long a cost that has grown goes
+ * unseen: only a reading notices it, and only a reading ends a drain, so an actor that learned a cost
+ * of 60 ns a message and now takes 1 ms delays the event loop by about 50 ms at most. A floor of
+ * 100 ns (200 turns) would read the clock 0.02 times a round trip of ping-pong instead of 0.077.
  */
-const estimatedTurnNsMin = 100;
+const estimatedTurnNsMin = 400;
 assert(estimatedNsBetweenReadingsMax >= 10 * estimatedTurnNsMin, 'ten of the cheapest turns or more go between two measured ones');
-assert(estimatedNsBetweenReadingsMax * 1e-6 < DrainLimit.msMax, 'a cost goes unseen for a fraction of a drain');
+assert(estimatedNsBetweenReadingsMax * 1e-6 < DrainLimit.msMax, 'the estimated time between readings is a fraction of a drain');
+
+/**
+ * What a turn charged by estimate adds to `estimatedNs`: its estimated time, at least
+ * `estimatedTurnNsMin` and at most `estimatedNsBetweenReadingsMax` (which keeps the sum a small
+ * integer, however dear the actor).
+ */
+function estimatedTurnNs(turnNs: number): number {
+  return turnNs < estimatedTurnNsMin ? estimatedTurnNsMin : turnNs > estimatedNsBetweenReadingsMax ? estimatedNsBetweenReadingsMax : turnNs;
+}

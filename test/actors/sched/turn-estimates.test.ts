@@ -1,7 +1,7 @@
 /**
  * On a real clock the fair dispatcher charges most turns by their learned cost per message instead
- * of reading the clock (a reading costs as much as the rest of a short turn), and measures one turn
- * in `turnsEstimatedMax` to learn the cost again. Shares stay fair, and a turn stretched by a pause
+ * of reading the clock (a reading costs as much as the rest of a short turn), and measures a turn
+ * once 20 µs of turns have been charged so, to learn the cost again. Shares stay fair, and a turn stretched by a pause
  * (a GC, the VM) does not leave the CPU ending drain after drain early.
  *
  * The clock here is of the real kind with a time the test moves: each message handled advances it
@@ -84,11 +84,11 @@ describe('turns charged by their learned cost (real clocks)', () => {
     expect(await readingsPerTurn(0.001), 'clock readings per turn').to.be.below(0.25);
   });
 
-  it('measure a turn after 20 µs of estimated time, and after 200 turns at most however cheap they are', async () => {
+  it('measure a turn after 20 µs of estimated time, and after 50 turns at most however cheap they are', async () => {
     // Two readings measure a turn once the turns charged by estimate reach 20 µs, each counted as
-    // 100 ns at least: 200 turns of 50 ns, 20 of 1 µs, and a single one of 50 µs go between.
+    // 400 ns at least: 50 turns of 50 ns, 20 of 1 µs, and a single one of 50 µs go between.
     for (const [costMs, estimatedBetween] of [
-      [0.00005, 200],
+      [0.00005, 50],
       [0.001, 20],
       [0.05, 1],
     ] as const) {
