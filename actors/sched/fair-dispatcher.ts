@@ -56,7 +56,7 @@ export class FairDispatcher extends Dispatcher {
    * inline it everywhere.
    */
   private readonly estimatedNsLimit: number;
-  /** Time charged by learned costs since the last measured turn, in ns, each turn counted as `estimatedTurnNs` does. */
+  /** Time charged by learned costs since the last measured turn, in ns, each turn counted as `estimatedTurnNsMin` at least. */
   private estimatedNs = 0;
   /** A turn is running: a wake may be kept aside for a hand-off (see `enqueue`). */
   private inTurn = false;
@@ -227,7 +227,7 @@ export class FairDispatcher extends Dispatcher {
             // Charged by its learned cost per message: reading a real clock costs 45–150 ns, as
             // much as the rest of a turn of one message (simulated kernels read theirs for free).
             const turnNs = lastHandled * last.nsPerMessage;
-            this.estimatedNs += estimatedTurnNs(turnNs);
+            this.estimatedNs += turnNs > estimatedTurnNsMin ? turnNs : estimatedTurnNsMin;
             nowMs = this.turnStartMs + turnNs * 1e-6;
             startRead = false;
           } else {
@@ -371,7 +371,9 @@ export class FairDispatcher extends Dispatcher {
       const endRead = !this.chargesByCost(cell);
       if (!endRead) {
         const turnNs = cell.nsPerMessage;
-        this.estimatedNs += estimatedTurnNs(turnNs);
+        // Written out, as in runTurns: this method is at V8's inlining budget, and a helper here was
+        // called, not inlined (50 instructions an ask, docs/measured-limits.md §3k).
+        this.estimatedNs += turnNs > estimatedTurnNsMin ? turnNs : estimatedTurnNsMin;
         endMs = startMs + turnNs * 1e-6;
       } else {
         endMs = this.kernel.clock.now();
@@ -533,12 +535,3 @@ const estimatedNsBetweenReadingsMax = 20_000;
 const estimatedTurnNsMin = 400;
 assert(estimatedNsBetweenReadingsMax >= 10 * estimatedTurnNsMin, 'ten of the cheapest turns or more go between two measured ones');
 assert(estimatedNsBetweenReadingsMax * 1e-6 < DrainLimit.msMax, 'the estimated time between readings is a fraction of a drain');
-
-/**
- * What a turn charged by estimate adds to `estimatedNs`: its estimated time, at least
- * `estimatedTurnNsMin` and at most `estimatedNsBetweenReadingsMax` (which keeps the sum a small
- * integer, however dear the actor).
- */
-function estimatedTurnNs(turnNs: number): number {
-  return turnNs < estimatedTurnNsMin ? estimatedTurnNsMin : turnNs > estimatedNsBetweenReadingsMax ? estimatedNsBetweenReadingsMax : turnNs;
-}
