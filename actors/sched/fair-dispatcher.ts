@@ -173,10 +173,10 @@ export class FairDispatcher extends Dispatcher {
    * Runs turns until nothing is runnable, `DrainLimit.msMax` has passed or `DrainLimit.turnsMax` turns ran.
    * Between turns the time charges the turn that ended, puts its actor to sleep if it ran dry, and
    * starts the next: in one step (`handOff`) when that actor woke a sleeper and nothing else waits.
-   * A simulated clock is read there every time. A real clock is read, once the
-   * actor's cost per message is known, only after `estimatedNsBetweenReadingsMax` of estimated time,
-   * twice in a row, to measure a turn and learn the cost again; between those, a turn is charged its
-   * messages times that cost. Time the estimates miss is charged to nobody (OSv's idle time) when the actor slept,
+   * A simulated clock is read there every time. A real clock is read, once the actor's cost per
+   * message is known, only after `estimatedNsBetweenReadingsMax` of estimated time, twice in a row,
+   * to measure a turn and learn the cost again; between those, a turn is charged its messages times
+   * that cost. Time the estimates miss is charged to nobody (OSv's idle time) when the actor slept,
    * to the actor when it runs on. Within a turn the clock is read only when a rival waits and the
    * cost is not known yet; once known, the slice becomes a message budget.
    */
