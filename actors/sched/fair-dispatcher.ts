@@ -21,7 +21,7 @@ import type { AnyBehavior } from '../runtime/behavior.js';
 import type { Cell } from '../runtime/cell.js';
 import { Dispatcher, type SpendCpu } from '../runtime/dispatcher.js';
 import type { KernelCore } from '../runtime/kernel-core.js';
-import { DrainLimit } from '../runtime/limits.js';
+import { DrainLimit, outsideAsksEstimatedMax } from '../runtime/limits.js';
 import type { SpawnOptions } from '../runtime/spawn-options.js';
 import type { Pid } from '../../ground/pid.js';
 import { drainSystemLane } from '../runtime/system-lane.js';
@@ -535,3 +535,7 @@ const estimatedNsBetweenReadingsMax = 20_000;
 const estimatedTurnNsMin = 400;
 assert(estimatedNsBetweenReadingsMax >= 10 * estimatedTurnNsMin, 'ten of the cheapest turns or more go between two measured ones');
 assert(estimatedNsBetweenReadingsMax * 1e-6 < DrainLimit.msMax, 'the estimated time between readings is a fraction of a drain');
+assert(
+  outsideAsksEstimatedMax > estimatedNsBetweenReadingsMax / estimatedTurnNsMin,
+  'asks from outside read the clock for the turns measured, not more often (see outsideAsksEstimatedMax)',
+);
