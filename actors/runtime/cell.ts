@@ -101,6 +101,8 @@ export interface CellExtras {
   incarnationEnded: boolean;
   /** The ask an async `receive` is still working on (its id; 0 when none), failed if the incarnation ends first. */
   busyAsk: number;
+  /** What that ask carried (its type names it in the error that fails it). */
+  busyAskMessage: unknown;
   /** Cuts short the ending of the incarnation under way (see `Lifecycle.kill`). */
   killSwitch: (() => void) | null;
   /** Its children, oldest and newest (each links to its siblings): only a parent needs them. */
@@ -322,6 +324,7 @@ export class Cell implements SystemContext<Message> {
         startError: null,
         incarnationEnded: false,
         busyAsk: 0,
+        busyAskMessage: undefined,
         killSwitch: null,
         firstChild: null,
         lastChild: null,

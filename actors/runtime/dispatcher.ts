@@ -401,22 +401,33 @@ export abstract class Dispatcher {
     const incarnation = cell.instance;
     cell.held |= Hold.Awaiting;
     // An ask being worked on is remembered, so that an end of the incarnation meanwhile fails it.
-    if (origin < 0) cell.ensureExtras().busyAsk = -origin;
+    if (origin < 0) {
+      const extras = cell.ensureExtras();
+      extras.busyAsk = -origin;
+      extras.busyAskMessage = message;
+    }
     pending.then(
       () => {
         if (cell.instance !== incarnation) return;
         cell.held &= ~Hold.Awaiting;
-        if (origin < 0) cell.extras!.busyAsk = 0;
+        if (origin < 0) endBusyAsk(cell);
         this.wake(cell);
       },
       (error: unknown) => {
         if (cell.instance !== incarnation) return;
         cell.held &= ~Hold.Awaiting;
-        if (origin < 0) cell.extras!.busyAsk = 0;
+        if (origin < 0) endBusyAsk(cell);
         this.kernel.lifecycle.fail(cell, error, message, origin);
       },
     );
   }
+}
+
+/** The ask `cell`'s async `receive` worked on is done with (answered or not). */
+function endBusyAsk(cell: Cell): void {
+  const extras = cell.extras!;
+  extras.busyAsk = 0;
+  extras.busyAskMessage = undefined;
 }
 
 /** Charges the virtual CPU time of handling `message` in `cell`. */

@@ -294,14 +294,16 @@ export class Lifecycle {
     cell.cancelAllTimers();
     endTiesOf(cell, reason, error);
     const busyAsk = extras.busyAsk;
+    const busyAskMessage = extras.busyAskMessage;
     extras.busyAsk = 0;
-    if (busyAsk !== 0) this.failAsk(cell, busyAsk, reason, error, undefined);
+    extras.busyAskMessage = undefined;
+    if (busyAsk !== 0) this.failAsk(cell, busyAsk, reason, error, busyAskMessage);
   }
 
   /** Fails ask `askId`, which `cell` was handling when its incarnation ended with `reason`. */
   private failAsk(cell: Cell, askId: number, reason: ExitReason, error: unknown, message: unknown): void {
     const kernel = this.kernel;
-    const type = messageTypeOf(message ?? kernel.asks.messageOf(askId));
+    const type = messageTypeOf(message);
     const failure =
       reason === 'crashed' ? new ActorCrashedError(cell.describe(), type, error) : new ActorExitedError(cell.describe(), type, exitReasonText(reason));
     kernel.asks.reject(askId, failure);

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import {
   Actor,
   ActorCrashedError,
+  ActorExitedError,
   ActorStoppedError,
   AskTimeoutError,
   fromReceive,
@@ -306,6 +307,19 @@ describe('ask', () => {
       const later = echo.ask({ type: 'later' });
       echo.tell({ type: 'release' });
       expect(await later).to.equal('released');
+      await kernel.shutdown();
+    });
+
+    it('fails an ask that an async receive still works on when the actor is killed, naming the ask', async () => {
+      const kernel = await Kernel.boot();
+      type WaitMsg = Ask<{ readonly type: 'wait' }, number>;
+      const waiter = kernel.spawn(fromReceive<WaitMsg>(() => new Promise<void>(() => {})));
+      const asked = waiter.ask({ type: 'wait' });
+      kernel.exit(waiter, 'kill');
+      const error = await rejectionOf(asked);
+      expect(error).to.be.instanceOf(ActorExitedError);
+      expect((error as ActorExitedError).messageType).to.equal('wait');
+      expect(kernel.core.asks.size).to.equal(0);
       await kernel.shutdown();
     });
 
