@@ -55,6 +55,30 @@ async function askOutside(n: number): Promise<void> {
   await kernel.shutdown();
 }
 
+type AskerMsg = Ask<{ readonly type: 'run'; readonly asks: number }, number>;
+
+/** `n` asks from inside an actor (awaited one by one in its async receive), to an actor that answers at once. */
+async function askInside(n: number): Promise<void> {
+  const kernel = await Kernel.boot({ clock: countingClock() });
+  class Echo extends Actor<EchoMsg> {
+    receive(message: EchoMsg, ctx: ActorContext<EchoMsg>): void {
+      ctx.reply(message, message.n + 1);
+    }
+  }
+  const echo = kernel.spawn(Echo);
+  class Asker extends Actor<AskerMsg> {
+    async receive(message: AskerMsg, ctx: ActorContext<AskerMsg>): Promise<void> {
+      const answer = ctx.replyLater(message);
+      let sum = 0;
+      for (let i = 0; i < message.asks; i++) sum += await echo.ask({ type: 'get', n: i });
+      answer.resolve(sum);
+    }
+  }
+  const asker = kernel.spawn(Asker);
+  for (const asks of [warmUpOperations, n]) await asker.ask({ type: 'run', asks }, { deadlineMs: 600_000 });
+  await kernel.shutdown();
+}
+
 type Ball = { readonly type: 'ball'; readonly left: number } | { readonly type: 'peer'; readonly peer: ActorRef<Ball> };
 
 type HopMsg = { readonly type: 'next'; readonly next: ActorRef<HopMsg> } | { readonly type: 'hop'; readonly left: number };
@@ -219,6 +243,9 @@ switch (kind) {
     break;
   case 'ask-outside':
     await askOutside(n);
+    break;
+  case 'ask-inside':
+    await askInside(n);
     break;
   case 'xstate-ask':
     await xstateCallbackAskLoop(warmUpOperations);

@@ -70,9 +70,11 @@ export async function run(): Promise<void> {
       goalKind: 'max',
     });
     const ask = await perOperation('ask round trip from outside an actor, real-time paths', 'ask-outside', 10_000, 60_000);
+    const askInside = await perOperation('ask round trip from inside an actor, real-time paths', 'ask-inside', 10_000, 60_000);
     const xstateAsk = await perOperation('baseline: xstate fromCallback request/reply', 'xstate-ask', 10_000, 60_000);
-    // Instructions, not time: a proxy for the timed ratio in runtime.bench, which this VM's noise blurs.
+    // Instructions, not time: a proxy for the timed ratios in runtime.bench, which this VM's noise blurs.
     emitRatio({ name: 'ask instructions: from outside / xstate fromCallback request/reply', numerator: ask, denominator: xstateAsk, goalKind: 'max' });
+    emitRatio({ name: 'ask instructions: from inside / xstate fromCallback request/reply', numerator: askInside, denominator: xstateAsk, goalKind: 'max' });
     const handoff = await perOperation('scheduler handoff between two entities (wake + sleep + pick)', 'handoff', 200_000, 1_200_000);
     const direct = await perOperation('scheduler handoff between two entities in one call (handOff)', 'handoff-direct', 200_000, 1_200_000);
     emitRatio({ name: 'scheduler handoff instructions: handOff / wake + sleep + pick', numerator: direct, denominator: handoff, goalKind: 'max' });
