@@ -30,4 +30,28 @@ describe('sched latency histogram', () => {
     expect(histogram.percentileUs(1)).to.equal(1_024);
     expect(histogram.snapshot()).to.include({ count: 100, p50Us: 4, maxUs: 1_024 });
   });
+
+  it('counts a latency known to be under 1 µs as recordUs(0) does, in the buckets a plain count gives', () => {
+    fc.assert(
+      fc.property(fc.array(fc.option(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { nil: undefined }), { maxLength: 200 }), (latencies) => {
+        const stamped = new LatencyHistogram();
+        const known = new LatencyHistogram();
+        for (const us of latencies) {
+          stamped.recordUs(us ?? 0);
+          if (us === undefined) known.recordUnderUs();
+          else known.recordUs(us);
+        }
+        expect(known.snapshot()).to.deep.equal(stamped.snapshot());
+        // The reference: a count per bucket, bucket 0 for what is under 1 µs, up to the last used.
+        const expected: number[] = [];
+        for (const us of latencies) {
+          const bucket = us === undefined || us <= 0 ? 0 : us.toString(2).length;
+          while (expected.length <= bucket) expected.push(0);
+          expected[bucket]!++;
+        }
+        expect(known.snapshot().buckets).to.deep.equal(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
