@@ -58,6 +58,8 @@ export class FairDispatcher extends Dispatcher {
   private readonly estimatedNsLimit: number;
   /** Time charged by learned costs since the last measured turn, in ns, each turn counted as `estimatedTurnNsMin` at least. */
   private estimatedNs = 0;
+  /** Windows of estimates in a row that a reading found held, with no turn measured (see `windowHeld`). */
+  private windowsHeld = 0;
   /** A turn is running: a wake may be kept aside for a hand-off (see `enqueue`). */
   private inTurn = false;
   /**
@@ -174,9 +176,9 @@ export class FairDispatcher extends Dispatcher {
    * Between turns the time charges the turn that ended, puts its actor to sleep if it ran dry, and
    * starts the next: in one step (`handOff`) when that actor woke a sleeper and nothing else waits.
    * A simulated clock is read there every time. A real clock is read, once the actor's cost per
-   * message is known, only after `estimatedNsBetweenReadingsMax` of estimated time, twice in a row,
-   * to measure a turn and learn the cost again; between those, a turn is charged its messages times
-   * that cost. Time the estimates miss is charged to nobody (OSv's idle time) when the actor slept,
+   * message is known, only after `estimatedNsBetweenReadingsMax` of estimated time: once if the
+   * estimates held (`windowHeld`), twice in a row otherwise, to measure a turn and learn the cost
+   * again; between those, a turn is charged its messages times that cost. Time the estimates miss is charged to nobody (OSv's idle time) when the actor slept,
    * to the actor when it runs on. Within a turn the clock is read only when a rival waits and the
    * cost is not known yet; once known, the slice becomes a message budget.
    */
@@ -211,6 +213,8 @@ export class FairDispatcher extends Dispatcher {
     const scheduler = this.cpuScheduler;
     const clock = this.kernel.clock;
     let nowMs = this.turnStartMs;
+    // The last reading of the clock in this drain, −1 while there is none (see `windowHeld`).
+    let readMs = startRead ? nowMs : -1;
     const endMs = this.drainEndMs;
     this.draining = true;
     try {
@@ -232,11 +236,18 @@ export class FairDispatcher extends Dispatcher {
             startRead = false;
           } else {
             // Two readings in a row: the turn between them is measured, and the cost learnt again.
+            // The first of them, after estimated turns, may find that the estimates held: no turn
+            // needs measuring then (see `windowHeld`).
+            const estimatedEndMs = this.turnStartMs + lastHandled * last.nsPerMessage * 1e-6;
             nowMs = clock.now();
             if (startRead) {
               learnCost(last, nowMs - this.turnStartMs, lastHandled);
               this.estimatedNs = 0;
+              this.windowsHeld = 0;
+            } else if (readMs >= 0 && this.windowHeld(readMs, estimatedEndMs, nowMs)) {
+              this.estimatedNs = 0;
             }
+            readMs = nowMs;
             startRead = true;
           }
           ends = turns === DrainLimit.turnsMax || (startRead && nowMs >= endMs);
@@ -319,6 +330,22 @@ export class FairDispatcher extends Dispatcher {
       this.schedulerUsedInDrain = false;
       if (this.loads !== null) this.loads[this.kernel.cpu] = scheduler.load;
     }
+  }
+
+  /**
+   * Whether the turns charged by estimate since the reading at `readMs` (this drain's last) held:
+   * the reading at `nowMs` finds that they took no longer than they were estimated to, ending at
+   * `estimatedEndMs`, give or take `estimateErrorShareMax` of that. Then no turn is measured before
+   * the next window of estimates: one reading serves, where a measured turn takes two. (Shorter is
+   * the rule, not the exception: a measured turn includes a reading of its own, 45–150 ns, which a
+   * turn of one message may not take twice over.) Costs are still learnt again after
+   * `windowsHeldMax` such windows in a row, so a cost that fell, or two that moved apart, one up
+   * and one down, are seen too.
+   */
+  private windowHeld(readMs: number, estimatedEndMs: number, nowMs: number): boolean {
+    if (this.windowsHeld >= windowsHeldMax || nowMs - estimatedEndMs > (estimatedEndMs - readMs) * estimateErrorShareMax) return false;
+    this.windowsHeld++;
+    return true;
   }
 
   /**
@@ -522,7 +549,8 @@ function learnCost(entity: SchedCell, elapsedMs: number, handled: number): void 
 const costWeight = 0.25;
 /**
  * Estimated time, in ns, a real clock's kernel charges by learned costs per message, at most; then
- * two readings in a row measure one turn and correct the cost (see `drain`). The two readings cost
+ * a reading checks the estimates, and two in a row measure one turn and correct the cost when they
+ * did not hold, or after `windowsHeldMax` windows that did (see `drain`). The two readings cost
  * 90–300 ns (45–150 each), under 1.5 % of this. Turns short enough that many fit in it (two actors
  * that talk, about 60 ns a message) read the clock rarely; a dear actor's turns are measured often,
  * where a reading costs little next to them. docs/measured-limits.md §3k.
@@ -533,9 +561,19 @@ const estimatedNsBetweenReadingsMax = 20_000;
  * how many turns in a row are charged by estimate, 50, and so how long a cost that has grown goes
  * unseen: only a reading notices it, and only a reading ends a drain, so an actor that learned a cost
  * of 60 ns a message and now takes 1 ms delays the event loop by about 50 ms at most. A floor of
- * 100 ns (200 turns) would read the clock 0.02 times a round trip of ping-pong instead of 0.077.
+ * 100 ns (200 turns) would read the clock 0.012 times a round trip of ping-pong instead of 0.049.
  */
 const estimatedTurnNsMin = 400;
+/**
+ * How much longer than their learned costs add up to a window of estimated turns may take, as a
+ * share of that sum, for the reading that ends the window to stand for a measured turn. A quarter:
+ * a cost that grew by a third, or a GC pause in the window, has the next turn measured.
+ */
+const estimateErrorShareMax = 0.25;
+/** Windows of estimates in a row that may pass unmeasured because they held (see `windowHeld`). */
+const windowsHeldMax = 3;
+assert(estimateErrorShareMax > 0 && estimateErrorShareMax < 1, 'a window that held took less than twice its estimate');
+assert(Number.isInteger(windowsHeldMax) && windowsHeldMax >= 0, 'windowsHeldMax is a whole number');
 assert(estimatedNsBetweenReadingsMax >= 10 * estimatedTurnNsMin, 'ten of the cheapest turns or more go between two measured ones');
 assert(estimatedNsBetweenReadingsMax * 1e-6 < DrainLimit.msMax, 'the estimated time between readings is a fraction of a drain');
 assert(

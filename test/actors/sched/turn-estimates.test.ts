@@ -1,7 +1,8 @@
 /**
  * On a real clock the fair dispatcher charges most turns by their learned cost per message instead
- * of reading the clock (a reading costs as much as the rest of a short turn), and measures a turn
- * once 20 µs of turns have been charged so, to learn the cost again. Shares stay fair, and a turn
+ * of reading the clock (a reading costs as much as the rest of a short turn), and reads it once 20 µs
+ * of turns have been charged so: to measure a turn and learn the cost again if the estimates ran
+ * long, or every fourth time. Shares stay fair, and a turn
  * stretched by a pause (a GC, the VM) does not leave the CPU ending drain after drain early.
  *
  * The clock here is of the real kind with a time the test moves: each message handled advances it
@@ -84,19 +85,63 @@ describe('turns charged by their learned cost (real clocks)', () => {
     expect(await readingsPerTurn(0.001), 'clock readings per turn').to.be.below(0.25);
   });
 
-  it('measure a turn after 20 µs of estimated time, and after 50 turns at most however cheap they are', async () => {
-    // Two readings measure a turn once the turns charged by estimate reach 20 µs, each counted as
-    // 400 ns at least: 50 turns of 50 ns, 20 of 1 µs, and a single one of 50 µs go between.
+  it('read the clock after 20 µs of estimated time, and after 50 turns at most however cheap they are; one reading in four of those measures a turn', async () => {
+    // A reading follows once the turns charged by estimate reach 20 µs, each counted as 400 ns at
+    // least: 50 turns of 50 ns, 20 of 1 µs, and a single one of 50 µs go before it. Here every turn
+    // takes what was learnt, so the estimates hold, and three windows of them in a row end with that
+    // one reading (windowsHeldMax); the fourth measures the turn after it, with a second reading.
     for (const [costMs, estimatedBetween] of [
       [0.00005, 50],
       [0.001, 20],
       [0.05, 1],
     ] as const) {
-      const expected = 2 / (estimatedBetween + 2);
+      const expected = 5 / (4 * (estimatedBetween + 1) + 1);
       expect(await readingsPerTurn(costMs), `clock readings per turn of ${costMs} ms`).to.be.within(0.85 * expected, 1.15 * expected);
     }
   });
+
+  it('measure turns again as soon as a window of estimates took longer than it was estimated to', async () => {
+    // Two actors learn 1 µs a message, then take 4 µs: each window of estimates now runs long, so
+    // the turn after it is measured, until the costs learnt are within a quarter of the new one.
+    // Were those windows let pass, one in four would measure a turn, and the costs would lag.
+    const { clock, state } = steppedClock();
+    const kernel = await Kernel.boot({ clock, scheduler: 'fair' });
+    try {
+      let costMs = 0.001;
+      let left = 0;
+      type Ball = { readonly type: 'ball' } | { readonly type: 'peer'; readonly peer: ActorRef<Ball> };
+      class Player extends Actor<Ball> {
+        peer: ActorRef<Ball> | null = null;
+        receive(message: Ball): void {
+          state.nowMs += costMs;
+          if (message.type === 'peer') this.peer = message.peer;
+          else if (--left > 0) this.peer!.tell(message);
+        }
+      }
+      const ping = kernel.spawn(Player);
+      const pong = kernel.spawn(Player);
+      ping.tell({ type: 'peer', peer: pong });
+      pong.tell({ type: 'peer', peer: ping });
+      for (const [turns, cost] of [
+        [2_000, 0.001],
+        [300, 0.004],
+      ] as const) {
+        costMs = cost;
+        left = turns;
+        ping.tell({ type: 'ball' });
+        while (left > 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      for (const player of [ping, pong]) expect(costLearntNs(player), 'ns a message, learnt').to.be.within(3_000, 4_000);
+    } finally {
+      await kernel.shutdown();
+    }
+  });
 });
+
+/** The cost per message the dispatcher has learnt for `ref`'s actor, in ns (an internal, read for the test). */
+function costLearntNs(ref: ActorRef<never>): number {
+  return (ref.cell as unknown as { nsPerMessage: number }).nsPerMessage;
+}
 
 /** Clock readings per turn while two actors play ping-pong, each message costing `costMs` of the clock's time. */
 async function readingsPerTurn(costMs: number): Promise<number> {
