@@ -36,7 +36,10 @@ class PendingAsk implements Due {
     public from: Pid,
     /** The asked actor; null for a forwarded ask whose target was not found. */
     public to: Cell | null,
-    /** What the ask carried (its type names the ask in a timeout error); undefined when forwarded. */
+    /**
+     * What the ask carried (its type names the ask in a timeout error); undefined when forwarded, and
+     * in `AskTable.answeringEntry`, whose ask has no deadline.
+     */
     public message: unknown,
     readonly forwarded: boolean,
     public deadlineMs: number,

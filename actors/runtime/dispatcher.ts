@@ -340,7 +340,7 @@ export abstract class Dispatcher {
   /** Whether `cell` has system items (signals, stops) waiting. */
   protected hasSystemWork(cell: Cell): boolean {
     // Plain comparisons, not `?.` and `!= null`: fewer bytes of bytecode, so V8 inlines it into an
-    // ask run alone too, where it was called (docs/measured-limits.md §3f).
+    // ask run alone too, where it was called, not inlined (docs/measured-limits.md §3n).
     const extras = cell.extras;
     return extras !== null && extras.lane !== null && extras.lane.count > 0;
   }

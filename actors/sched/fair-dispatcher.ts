@@ -50,13 +50,16 @@ export class FairDispatcher extends Dispatcher {
   /** When the current drain must end (`DrainLimit.msMax` after its start). */
   private drainEndMs = 0;
   /**
-   * The estimated time, in ns, charged by learned costs between two measured turns:
-   * `estimatedNsBetweenReadingsMax` on a real clock, 0 on a simulated one (which reads its clock for
+   * The estimated time, in ns, charged by learned costs between two readings that check them (a
+   * measured turn, or a window that held: see `windowHeld`): `estimatedNsBetweenReadingsMax` on a real clock, 0 on a simulated one (which reads its clock for
    * free). One number rather than a flag and the bound keeps `chargesByCost` small enough for V8 to
    * inline it everywhere.
    */
   private readonly estimatedNsLimit: number;
-  /** Time charged by learned costs since the last measured turn, in ns, each turn counted as `estimatedTurnNsMin` at least. */
+  /**
+   * Time charged by learned costs since the last measured turn or window that held, in ns, each turn
+   * counted as `estimatedTurnNsMin` at least.
+   */
   private estimatedNs = 0;
   /** Windows of estimates in a row that a reading found held, with no turn measured (see `windowHeld`). */
   private windowsHeld = 0;
@@ -236,18 +239,27 @@ export class FairDispatcher extends Dispatcher {
             startRead = false;
           } else {
             // Two readings in a row: the turn between them is measured, and the cost learnt again.
-            // The first of them, after estimated turns, may find that the estimates held: no turn
-            // needs measuring then (see `windowHeld`).
-            const estimatedEndMs = this.turnStartMs + lastHandled * last.nsPerMessage * 1e-6;
+            // The first of them, at the end of a window of estimated turns, may find that the
+            // estimates held: no turn needs measuring then (see `windowHeld`).
             nowMs = clock.now();
             if (startRead) {
               learnCost(last, nowMs - this.turnStartMs, lastHandled);
               this.estimatedNs = 0;
               this.windowsHeld = 0;
-            } else if (readMs >= 0 && this.windowHeld(readMs, estimatedEndMs, nowMs)) {
+              readMs = nowMs;
+            } else if (
+              readMs >= 0 &&
+              this.estimatedNs >= this.estimatedNsLimit &&
+              last.nsPerMessage > 0 &&
+              this.windowHeld(readMs, this.turnStartMs + lastHandled * last.nsPerMessage * 1e-6, nowMs)
+            ) {
               this.estimatedNs = 0;
+              readMs = nowMs;
+            } else {
+              // A window that ran long, or a reading inside one (an actor whose cost is not known
+              // yet): the window is not checked from here, and the next turn is measured first.
+              readMs = -1;
             }
-            readMs = nowMs;
             startRead = true;
           }
           ends = turns === DrainLimit.turnsMax || (startRead && nowMs >= endMs);
@@ -333,14 +345,16 @@ export class FairDispatcher extends Dispatcher {
   }
 
   /**
-   * Whether the turns charged by estimate since the reading at `readMs` (this drain's last) held:
-   * the reading at `nowMs` finds that they took no longer than they were estimated to, ending at
-   * `estimatedEndMs`, give or take `estimateErrorShareMax` of that. Then no turn is measured before
-   * the next window of estimates: one reading serves, where a measured turn takes two. (Shorter is
-   * the rule, not the exception: a measured turn includes a reading of its own, 45–150 ns, which a
-   * turn of one message may not take twice over.) Costs are still learnt again after
-   * `windowsHeldMax` such windows in a row, so a cost that fell, or two that moved apart, one up
-   * and one down, are seen too.
+   * Whether the window of turns charged by estimate since the reading at `readMs` held: the reading
+   * at `nowMs` finds that they took no longer than they were estimated to, ending at
+   * `estimatedEndMs`, by more than `estimateErrorShareMax` of that. Then no turn is measured before
+   * the next window: one reading serves, where a measured turn takes two. (Shorter is the rule, not
+   * the exception: a measured turn includes a reading of its own, 45–150 ns, which a turn of one
+   * short message may not take twice over.) Costs are still learnt again after `windowsHeldMax` such
+   * windows in a row, so a cost that fell, or two that moved apart, one up and one down, are seen
+   * too. `readMs` is a reading of this drain (its start, a measured turn's end, or a window's that
+   * held): turns of a window charged in an earlier drain are not checked, that drain's time having
+   * been taken up at this one's first reading.
    */
   private windowHeld(readMs: number, estimatedEndMs: number, nowMs: number): boolean {
     if (this.windowsHeld >= windowsHeldMax || nowMs - estimatedEndMs > (estimatedEndMs - readMs) * estimateErrorShareMax) return false;
@@ -410,6 +424,7 @@ export class FairDispatcher extends Dispatcher {
         if (startRead === true) {
           learnCost(cell, endMs - startMs, 1);
           this.estimatedNs = 0;
+          this.windowsHeld = 0;
         }
       }
       scheduler.chargeAlone(cell, startMs, endMs);
@@ -567,16 +582,20 @@ const estimatedTurnNsMin = 400;
 /**
  * How much longer than their learned costs add up to a window of estimated turns may take, as a
  * share of that sum, for the reading that ends the window to stand for a measured turn. A quarter:
- * a cost that grew by a third, or a GC pause in the window, has the next turn measured.
+ * a dear actor's cost that grew by a third, or a GC pause in the window, has the next turn measured.
+ * A cheap turn's learned cost includes a reading that the estimated turns do not pay, so such a cost
+ * may grow further unseen; `windowsHeldMax` bounds how long.
  */
 const estimateErrorShareMax = 0.25;
 /** Windows of estimates in a row that may pass unmeasured because they held (see `windowHeld`). */
 const windowsHeldMax = 3;
 assert(estimateErrorShareMax > 0 && estimateErrorShareMax < 1, 'a window that held took less than twice its estimate');
 assert(Number.isInteger(windowsHeldMax) && windowsHeldMax >= 0, 'windowsHeldMax is a whole number');
+/** Turns charged by estimate in a row at most, however cheap: 50. */
+export const estimatedTurnsInRowMax = estimatedNsBetweenReadingsMax / estimatedTurnNsMin;
 assert(estimatedNsBetweenReadingsMax >= 10 * estimatedTurnNsMin, 'ten of the cheapest turns or more go between two measured ones');
 assert(estimatedNsBetweenReadingsMax * 1e-6 < DrainLimit.msMax, 'the estimated time between readings is a fraction of a drain');
 assert(
-  outsideAsksEstimatedMax > estimatedNsBetweenReadingsMax / estimatedTurnNsMin,
+  outsideAsksEstimatedMax > estimatedTurnsInRowMax,
   'asks from outside read the clock for the turns measured, not more often (see outsideAsksEstimatedMax)',
 );

@@ -25,7 +25,13 @@ export class LatencyHistogram {
    * one increment (see `recordUnderUs`).
    */
   private readonly counts = new Float64Array(latencyBucketCount);
-  count = 0;
+  /** Every latency recorded, bucket 0's included: only `recordUs` and `recordUnderUs` change it. */
+  private recorded = 0;
+
+  /** How many latencies were recorded. */
+  get count(): number {
+    return this.recorded;
+  }
 
   /**
    * Adds one latency in whole µs, a 32-bit integer (negative, from a clock that stepped back, counts
@@ -34,7 +40,7 @@ export class LatencyHistogram {
   recordUs(us: number): void {
     // 32 − clz32 is the bit length: 1 µs → bucket 1, 2–3 µs → bucket 2, …, at most 31.
     if (us > 0) this.counts[32 - Math.clz32(us)]!++;
-    this.count++;
+    this.recorded++;
   }
 
   /**
@@ -48,7 +54,7 @@ export class LatencyHistogram {
    * ```
    */
   recordUnderUs(): void {
-    this.count++;
+    this.recorded++;
   }
 
   /** How many latencies fell in `bucket`. */
@@ -56,7 +62,7 @@ export class LatencyHistogram {
     if (bucket > 0) return this.counts[bucket]!;
     let longer = 0;
     for (let other = 1; other < latencyBucketCount; other++) longer += this.counts[other]!;
-    return this.count - longer;
+    return this.recorded - longer;
   }
 
   /** Upper bound, in µs, of the bucket that holds quantile `q` (0 < q ≤ 1); 0 when empty. */

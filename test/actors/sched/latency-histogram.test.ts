@@ -50,6 +50,13 @@ describe('sched latency histogram', () => {
           expected[bucket]!++;
         }
         expect(known.snapshot().buckets).to.deep.equal(expected);
+        // Each percentile is the bound of the first bucket whose running count reaches its rank.
+        for (const q of [0.5, 0.99, 1]) {
+          const rank = Math.ceil(q * latencies.length);
+          let seen = 0;
+          const bucket = expected.findIndex((count) => (seen += count) >= rank);
+          expect(known.percentileUs(q), `percentile ${q}`).to.equal(latencies.length === 0 ? 0 : 2 ** bucket);
+        }
       }),
       { numRuns: 300 },
     );

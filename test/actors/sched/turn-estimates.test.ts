@@ -11,6 +11,7 @@
 import { expect } from 'chai';
 import { type ActorRef, Actor, Kernel } from '../../../boot/index.js';
 import { createRealClock } from '../../../drivers/clock/real.js';
+import { entityOf } from '../../../actors/sched/fair-dispatcher.js';
 import type { Clock } from '../../../drivers/clock/clock.js';
 
 /** A real-kind clock whose time moves only when told; timers and scheduling are the real clock's. */
@@ -140,7 +141,7 @@ describe('turns charged by their learned cost (real clocks)', () => {
 
 /** The cost per message the dispatcher has learnt for `ref`'s actor, in ns (an internal, read for the test). */
 function costLearntNs(ref: ActorRef<never>): number {
-  return (ref.cell as unknown as { nsPerMessage: number }).nsPerMessage;
+  return entityOf(ref.cell).nsPerMessage;
 }
 
 /** Clock readings per turn while two actors play ping-pong, each message costing `costMs` of the clock's time. */
