@@ -51,9 +51,9 @@ export class FairDispatcher extends Dispatcher {
   private drainEndMs = 0;
   /**
    * The estimated time, in ns, charged by learned costs between two readings that check them (a
-   * measured turn, or a window that held: see `windowHeld`): `estimatedNsBetweenReadingsMax` on a real clock, 0 on a simulated one (which reads its clock for
-   * free). One number rather than a flag and the bound keeps `chargesByCost` small enough for V8 to
-   * inline it everywhere.
+   * measured turn, or a window that held: see `windowHeld`): `estimatedNsBetweenReadingsMax` on a
+   * real clock, 0 on a simulated one (which reads its clock for free). One number rather than a flag
+   * and the bound keeps `chargesByCost` small enough for V8 to inline it everywhere.
    */
   private readonly estimatedNsLimit: number;
   /**
@@ -181,8 +181,8 @@ export class FairDispatcher extends Dispatcher {
    * A simulated clock is read there every time. A real clock is read, once the actor's cost per
    * message is known, only after `estimatedNsBetweenReadingsMax` of estimated time: once if the
    * estimates held (`windowHeld`), twice in a row otherwise, to measure a turn and learn the cost
-   * again; between those, a turn is charged its messages times that cost. Time the estimates miss is charged to nobody (OSv's idle time) when the actor slept,
-   * to the actor when it runs on. Within a turn the clock is read only when a rival waits and the
+   * again; between those, a turn is charged its messages times that cost. Time the estimates miss
+   * is charged to nobody (OSv's idle time) when the actor slept, to the actor when it runs on. Within a turn the clock is read only when a rival waits and the
    * cost is not known yet; once known, the slice becomes a message budget.
    */
   drain(): void {
@@ -346,8 +346,8 @@ export class FairDispatcher extends Dispatcher {
 
   /**
    * Whether the window of turns charged by estimate since the reading at `readMs` held: the reading
-   * at `nowMs` finds that they took no longer than they were estimated to, ending at
-   * `estimatedEndMs`, by more than `estimateErrorShareMax` of that. Then no turn is measured before
+   * at `nowMs` finds them ended no later than `estimatedEndMs`, where their estimates put their end,
+   * give or take `estimateErrorShareMax` of their estimated length. Then no turn is measured before
    * the next window: one reading serves, where a measured turn takes two. (Shorter is the rule, not
    * the exception: a measured turn includes a reading of its own, 45–150 ns, which a turn of one
    * short message may not take twice over.) Costs are still learnt again after `windowsHeldMax` such
