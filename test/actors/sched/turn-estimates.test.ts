@@ -2,8 +2,8 @@
  * On a real clock the fair dispatcher charges most turns by their learned cost per message instead
  * of reading the clock (a reading costs as much as the rest of a short turn), and reads it once 20 µs
  * of turns have been charged so: to measure a turn and learn the cost again if the estimates ran
- * long, or every fourth time. Shares stay fair, and a turn
- * stretched by a pause (a GC, the VM) does not leave the CPU ending drain after drain early.
+ * long, or every fourth time. Shares stay fair, and a turn stretched by a pause (a GC, the VM) does
+ * not leave the CPU ending drain after drain early.
  *
  * The clock here is of the real kind with a time the test moves: each message handled advances it
  * by its actor's cost, as CPU time would.
