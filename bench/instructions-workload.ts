@@ -50,14 +50,16 @@ async function pingPongRealClock(scheduler: 'fair' | 'fifo', n: number): Promise
 
 type EchoMsg = Ask<{ readonly type: 'get'; readonly n: number }, number>;
 
+/** The actor the ask workloads ask: it answers at once. */
+class Echo extends Actor<EchoMsg> {
+  receive(message: EchoMsg, ctx: ActorContext<EchoMsg>): void {
+    ctx.reply(message, message.n + 1);
+  }
+}
+
 /** `n` asks from outside an actor, awaited one by one, to an actor that answers at once. */
 async function askOutside(n: number): Promise<void> {
   const kernel = await Kernel.boot({ clock: countingClock() });
-  class Echo extends Actor<EchoMsg> {
-    receive(message: EchoMsg, ctx: ActorContext<EchoMsg>): void {
-      ctx.reply(message, message.n + 1);
-    }
-  }
   const echo = kernel.spawn(Echo);
   for (const asks of [...warmUpPhases, n]) for (let i = 0; i < asks; i++) await echo.ask({ type: 'get', n: i });
   await kernel.shutdown();
@@ -68,11 +70,6 @@ type AskerMsg = Ask<{ readonly type: 'run'; readonly asks: number }, number>;
 /** `n` asks from inside an actor (awaited one by one in its async receive), to an actor that answers at once. */
 async function askInside(n: number): Promise<void> {
   const kernel = await Kernel.boot({ clock: countingClock() });
-  class Echo extends Actor<EchoMsg> {
-    receive(message: EchoMsg, ctx: ActorContext<EchoMsg>): void {
-      ctx.reply(message, message.n + 1);
-    }
-  }
   const echo = kernel.spawn(Echo);
   class Asker extends Actor<AskerMsg> {
     async receive(message: AskerMsg, ctx: ActorContext<AskerMsg>): Promise<void> {

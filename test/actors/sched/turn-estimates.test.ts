@@ -105,36 +105,18 @@ describe('turns charged by their learned cost (real clocks)', () => {
     // Two actors learn 1 µs a message, then take 4 µs: each window of estimates now runs long, so
     // the turn after it is measured, until the costs learnt are within a quarter of the new one.
     // Were those windows let pass, one in four would measure a turn, and the costs would lag.
-    const { clock, state } = steppedClock();
-    const kernel = await Kernel.boot({ clock, scheduler: 'fair' });
+    const game = await steppedPingPong(0.001);
     try {
-      let costMs = 0.001;
-      let left = 0;
-      type Ball = { readonly type: 'ball' } | { readonly type: 'peer'; readonly peer: ActorRef<Ball> };
-      class Player extends Actor<Ball> {
-        peer: ActorRef<Ball> | null = null;
-        receive(message: Ball): void {
-          state.nowMs += costMs;
-          if (message.type === 'peer') this.peer = message.peer;
-          else if (--left > 0) this.peer!.tell(message);
-        }
-      }
-      const ping = kernel.spawn(Player);
-      const pong = kernel.spawn(Player);
-      ping.tell({ type: 'peer', peer: pong });
-      pong.tell({ type: 'peer', peer: ping });
       for (const [turns, cost] of [
         [2_000, 0.001],
         [300, 0.004],
       ] as const) {
-        costMs = cost;
-        left = turns;
-        ping.tell({ type: 'ball' });
-        while (left > 0) await new Promise((resolve) => setImmediate(resolve));
+        game.costMs = cost;
+        await game.play(turns);
       }
-      for (const player of [ping, pong]) expect(costLearntNs(player), 'ns a message, learnt').to.be.within(3_000, 4_000);
+      for (const player of [game.ping, game.pong]) expect(costLearntNs(player), 'ns a message, learnt').to.be.within(3_000, 4_000);
     } finally {
-      await kernel.shutdown();
+      await game.kernel.shutdown();
     }
   });
 });
@@ -146,30 +128,52 @@ function costLearntNs(ref: ActorRef<never>): number {
 
 /** Clock readings per turn while two actors play ping-pong, each message costing `costMs` of the clock's time. */
 async function readingsPerTurn(costMs: number): Promise<number> {
-  const { clock, state } = steppedClock();
-  const kernel = await Kernel.boot({ clock, scheduler: 'fair' });
+  const game = await steppedPingPong(costMs);
   try {
     const turns = 4_000;
-    let left = turns;
-    type Ball = { readonly type: 'ball' } | { readonly type: 'peer'; readonly peer: ActorRef<Ball> };
-    class Player extends Actor<Ball> {
-      peer: ActorRef<Ball> | null = null;
-      receive(message: Ball): void {
-        state.nowMs += costMs;
-        if (message.type === 'peer') this.peer = message.peer;
-        else if (--left > 0) this.peer!.tell(message);
-      }
-    }
-    const ping = kernel.spawn(Player);
-    const pong = kernel.spawn(Player);
-    ping.tell({ type: 'peer', peer: pong });
-    pong.tell({ type: 'peer', peer: ping });
     await new Promise((resolve) => setImmediate(resolve));
-    const readsBefore = state.reads;
-    ping.tell({ type: 'ball' });
-    while (left > 0) await new Promise((resolve) => setImmediate(resolve));
-    return (state.reads - readsBefore) / turns;
+    const readsBefore = game.state.reads;
+    await game.play(turns);
+    return (game.state.reads - readsBefore) / turns;
   } finally {
-    await kernel.shutdown();
+    await game.kernel.shutdown();
   }
+}
+
+type Ball = { readonly type: 'ball' } | { readonly type: 'peer'; readonly peer: ActorRef<Ball> };
+
+/**
+ * Two actors of a fair kernel on a stepped clock, each the other's peer: `play(turns)` passes a ball
+ * between them for that many turns, each message moving the clock on by `costMs` (which may change
+ * between plays).
+ */
+async function steppedPingPong(costMs: number) {
+  const { clock, state } = steppedClock();
+  const kernel = await Kernel.boot({ clock, scheduler: 'fair' });
+  let left = 0;
+  const game = {
+    kernel,
+    state,
+    costMs,
+    ping: null as unknown as ActorRef<Ball>,
+    pong: null as unknown as ActorRef<Ball>,
+    async play(turns: number): Promise<void> {
+      left = turns;
+      game.ping.tell({ type: 'ball' });
+      while (left > 0) await new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+  class Player extends Actor<Ball> {
+    peer: ActorRef<Ball> | null = null;
+    receive(message: Ball): void {
+      state.nowMs += game.costMs;
+      if (message.type === 'peer') this.peer = message.peer;
+      else if (--left > 0) this.peer!.tell(message);
+    }
+  }
+  game.ping = kernel.spawn(Player);
+  game.pong = kernel.spawn(Player);
+  game.ping.tell({ type: 'peer', peer: game.pong });
+  game.pong.tell({ type: 'peer', peer: game.ping });
+  return game;
 }
