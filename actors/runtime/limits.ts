@@ -65,10 +65,10 @@ export const drainsSoonInRowMax = 64;
  * whose turn it measures (`estimatedTurnsInRowMax` in actors/sched/fair-dispatcher.ts): that ask
  * reads it at its send, for the turn's start, and again at the turn's end. A bound below that
  * cadence added readings of its own (15 read the clock 0.098 times an ask, against 0.041); above it,
- * this bound only holds asks whose drains run no turn (an actor on another CPU). The price: the caller's code between
- * asks, which no estimate sees, may run that many times before a reading finds the window over, so a
- * loop of asks with T of its own code between them holds the event loop up to about
- * `DrainLimit.msMax` + 50·T (it was 15·T).
+ * this bound only holds asks whose drains run no turn (an actor on another CPU). The price: the
+ * caller's code between asks, which no estimate sees, may run that many times before a reading finds
+ * the window over, so a loop of asks with T of its own code between them holds the event loop up to
+ * about `DrainLimit.msMax` + 50·T (it was 15·T).
  */
 export const outsideAsksEstimatedMax = 64;
 

@@ -182,8 +182,9 @@ export class FairDispatcher extends Dispatcher {
    * message is known, only after `estimatedNsBetweenReadingsMax` of estimated time: once if the
    * estimates held (`windowHeld`), twice in a row otherwise, to measure a turn and learn the cost
    * again; between those, a turn is charged its messages times that cost. Time the estimates miss
-   * is charged to nobody (OSv's idle time) when the actor slept, to the actor when it runs on. Within a turn the clock is read only when a rival waits and the
-   * cost is not known yet; once known, the slice becomes a message budget.
+   * is charged to nobody (OSv's idle time) when the actor slept, to the actor when it runs on.
+   * Within a turn the clock is read only when a rival waits and the cost is not known yet; once
+   * known, the slice becomes a message budget.
    */
   drain(): void {
     this.drainStarted();
